@@ -1,0 +1,356 @@
+"""Laboratory results: units to SI, age- and sex-dependent reference ranges, derived values.
+
+Derived values, each cited:
+
+- albumin-corrected calcium, Ca + 0.02 x (40 - albumin g/L) mmol/L (Payne 1973, form in
+  common use);
+- calcium x phosphate product in mg^2/dL^2 (threshold 70, constants.yaml);
+- eGFR by the race-free CKD-EPI 2021 creatinine equation (Inker 2021), adults only and only
+  for sex female or male.
+
+A test measured several times keeps every reading; the reading furthest outside its range
+drives the reasoning (a documented hypercalcaemia is evidence even if a later value is
+normal), and the result says which one it was.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from calcinosis.case.model import Case, LabResult
+from calcinosis.issues import Issue, IssueLevel
+from calcinosis.kb.model import KnowledgeBase
+
+__all__ = ["DerivedValue", "LabPanel", "LabReading", "LabSummary", "interpret_labs", "normalise_unit"]
+
+Status = Literal["high", "normal", "low", "not_high", "not_low", "unknown"]
+
+
+class LabReading(BaseModel):
+    """One entered result, converted and interpreted."""
+
+    index: int
+    test: str
+    value: float | None = None
+    unit: str | None = None
+    qualifier: str | None = None
+    value_si: float | None = None
+    unit_si: str | None = None
+    assay: str | None = None
+    status: Status
+    reference: str = ""
+
+
+class LabSummary(BaseModel):
+    """All readings of one test and the one that drives the reasoning."""
+
+    test: str
+    status: Status
+    driving_index: int | None
+    readings: list[LabReading]
+
+
+class DerivedValue(BaseModel):
+    """A value computed from the entered ones."""
+
+    name: str
+    value: float
+    unit: str
+    formula: str
+    references: list[str]
+
+
+class LabPanel(BaseModel):
+    """The interpreted laboratory part of a case."""
+
+    tests: dict[str, LabSummary] = {}
+    derived: list[DerivedValue] = []
+    warnings: list[Issue] = []
+
+    def status(self, test: str) -> Status:
+        """Status of ``test`` ('unknown' when not measured)."""
+        found = self.tests.get(test)
+        return found.status if found else "unknown"
+
+    def derived_value(self, name: str) -> float | None:
+        """A derived value by name, if it could be computed."""
+        for d in self.derived:
+            if d.name == name:
+                return d.value
+        return None
+
+
+def normalise_unit(unit: str) -> str:
+    """Fold spelling variants of a unit ('umol/l', 'μmol/L') to one key."""
+    return unit.strip().replace("μ", "µ").replace(" ", "").lower()
+
+
+def _resolve_unit(kb: KnowledgeBase, test: str, unit: str) -> str | None:
+    spec = kb.units["tests"][test]
+    wanted = normalise_unit(unit)
+    alias = {normalise_unit(k): v for k, v in kb.units.get("unit_aliases", {}).items()}.get(wanted)
+    for canonical in spec["units"]:
+        if normalise_unit(canonical) == wanted or canonical == alias:
+            return str(canonical)
+    return None
+
+
+def _band(kb: KnowledgeBase, test_key: str, age: float, sex: str) -> dict[str, Any] | None:
+    spec = kb.reference_ranges["tests"].get(test_key)
+    if spec is None:
+        return None
+    for band in spec["bands"]:
+        if "age_max" in band and age >= band["age_max"]:
+            continue
+        if "sex" in band and band["sex"] != sex:
+            continue
+        out = dict(band)
+        formula = band.get("formula")
+        if formula == "esr_male":
+            out["high"] = age / 2
+        elif formula == "esr_female":
+            out["high"] = (age + 10) / 2
+        return out
+    return None
+
+
+def _fmt_range(band: dict[str, Any] | None, unit: str) -> str:
+    if band is None or ("low" not in band and "high" not in band):
+        note = f" ({band['note']})" if band and band.get("note") else ""
+        return "no default reference range" + note
+    low, high = band.get("low"), band.get("high")
+    text = f"{low:g}–{high:g}" if low is not None and high is not None else (f"< {high:g}" if high is not None else f"> {low:g}")
+    note = f", {band['note']}" if band.get("note") else ""
+    return f"{text} {unit}{note}"
+
+
+def _status_from_value(value: float, qualifier: str | None, band: dict[str, Any] | None) -> Status:
+    if band is None:
+        return "unknown"
+    low, high = band.get("low"), band.get("high")
+    if qualifier in ("<", "<="):
+        if low is not None and value <= low:
+            return "low"
+        if high is None or value <= high:
+            return "not_high"
+        return "unknown"
+    if qualifier in (">", ">="):
+        if high is not None and value >= high:
+            return "high"
+        if low is None or value >= low:
+            return "not_low"
+        return "unknown"
+    if high is not None and value > high:
+        return "high"
+    if low is not None and value < low:
+        return "low"
+    if low is None and high is None:
+        return "unknown"
+    return "normal"
+
+
+def _deviation(reading: LabReading, band: dict[str, Any] | None) -> float:
+    """How far a reading lies outside its range, for choosing the driving reading."""
+    if reading.status in ("high", "low") and reading.value_si is not None and band:
+        limit = band.get("high") if reading.status == "high" else band.get("low")
+        if limit:
+            return abs(math.log(max(reading.value_si, 1e-9) / limit)) + 1.0
+        return 1.0
+    return {"high": 1.0, "low": 1.0, "not_high": 0.2, "not_low": 0.2, "normal": 0.1}.get(reading.status, 0.0)
+
+
+def _read_one(kb: KnowledgeBase, index: int, lab: LabResult, age: float, sex: str, warnings: list[Issue]) -> tuple[LabReading, dict[str, Any] | None]:
+    test = lab.test
+    if lab.value is None:
+        assert lab.interpretation is not None
+        return LabReading(index=index, test=test, status=lab.interpretation, reference="interpretation as entered"), None
+    assert lab.unit is not None
+    spec = kb.units["tests"][test]
+    unit = _resolve_unit(kb, test, lab.unit)
+    if unit is None:
+        raise ValueError(f"labs[{index}].unit: {lab.unit!r} is not a unit of {test}; expected one of {', '.join(spec['units'])}")
+    factor = float(spec["units"][unit])
+    value_si = lab.value * factor
+    assay = spec.get("assays", {}).get(unit)
+    range_key = f"{test}_{assay}" if assay else test
+    unit_si = unit if assay else str(spec["si"])
+    band = _band(kb, range_key, age, sex)
+    status = _status_from_value(value_si, lab.qualifier, band)
+    if lab.interpretation is not None and status in ("high", "low", "normal") and status != lab.interpretation:
+        warnings.append(
+            Issue(
+                level=IssueLevel.WARNING,
+                code="lab.interpretation_differs",
+                message=f"{test} {lab.value:g} {lab.unit} reads {status} against the default range, but was entered as {lab.interpretation}; the entered interpretation is used (the laboratory's range wins)",
+                location=f"labs[{index}]",
+            )
+        )
+        status = lab.interpretation
+    plausible = spec.get("plausible")
+    if plausible and not plausible[0] <= value_si <= plausible[1]:
+        warnings.append(
+            Issue(
+                level=IssueLevel.WARNING,
+                code="lab.implausible",
+                message=f"{test} {lab.value:g} {lab.unit} ({value_si:.3g} {unit_si}) is outside the physiologically plausible range {plausible[0]}–{plausible[1]} {unit_si}: check the value and its unit",
+                location=f"labs[{index}]",
+            )
+        )
+    reading = LabReading(
+        index=index,
+        test=test,
+        value=lab.value,
+        unit=lab.unit,
+        qualifier=lab.qualifier,
+        value_si=round(value_si, 4),
+        unit_si=unit_si,
+        assay=assay,
+        status=status,
+        reference=_fmt_range(band, unit_si),
+    )
+    return reading, band
+
+
+def ckd_epi_2021(creatinine_mg_dl: float, age: float, sex: str) -> float:
+    """eGFR (mL/min/1.73 m²) by the race-free CKD-EPI 2021 creatinine equation.
+
+    Inker LA et al. N Engl J Med 2021;385:1737-49. Adults (age >= 18) and sex female/male only.
+
+    Examples
+    --------
+    >>> round(ckd_epi_2021(1.0, 50, "male"))
+    92
+    """
+    female = sex == "female"
+    kappa = 0.7 if female else 0.9
+    alpha = -0.241 if female else -0.302
+    ratio = creatinine_mg_dl / kappa
+    egfr = 142 * min(ratio, 1) ** alpha * max(ratio, 1) ** -1.200 * 0.9938**age
+    return egfr * (1.012 if female else 1.0)
+
+
+def corrected_calcium(calcium_mmol: float, albumin_g_l: float) -> float:
+    """Albumin-corrected calcium in mmol/L: Ca + 0.02 x (40 - albumin g/L) (Payne 1973, common form)."""
+    return calcium_mmol + 0.02 * (40 - albumin_g_l)
+
+
+def interpret_labs(case: Case, kb: KnowledgeBase) -> LabPanel:
+    """Convert, interpret and summarise the laboratory results of ``case``.
+
+    Raises
+    ------
+    ValueError
+        When a unit does not belong to its test (the caller turns it into a case error).
+    """
+    age, sex = case.patient.age, case.patient.sex
+    warnings: list[Issue] = []
+    by_test: dict[str, list[tuple[LabReading, dict[str, Any] | None]]] = {}
+    for i, lab in enumerate(case.labs):
+        by_test.setdefault(lab.test, []).append(_read_one(kb, i, lab, age, sex, warnings))
+    panel = LabPanel(warnings=warnings)
+    derived = panel.derived
+
+    def numeric(test: str) -> float | None:
+        for reading, _ in by_test.get(test, []):
+            if reading.value_si is not None and reading.qualifier is None:
+                return reading.value_si
+        return None
+
+    # derived values (first exact numeric reading of each input)
+    ca, alb, phos = numeric("calcium"), numeric("albumin"), numeric("phosphate")
+    if ca is not None and alb is not None:
+        corr = corrected_calcium(ca, alb)
+        derived.append(
+            DerivedValue(
+                name="corrected_calcium",
+                value=round(corr, 3),
+                unit="mmol/L",
+                formula="Ca + 0.02 × (40 − albumin g/L)",
+                references=["payne1973"],
+            )
+        )
+        band = _band(kb, "calcium", age, sex)
+        reading = LabReading(
+            index=-1,
+            test="corrected_calcium",
+            value=round(corr, 3),
+            unit="mmol/L",
+            value_si=round(corr, 3),
+            unit_si="mmol/L",
+            status=_status_from_value(corr, None, band),
+            reference=_fmt_range(band, "mmol/L") + " (albumin-corrected)",
+        )
+        by_test["corrected_calcium"] = [(reading, band)]
+    if ca is not None and phos is not None:
+        ca_for_product = corrected_calcium(ca, alb) if alb is not None else ca
+        product = (ca_for_product * 4.008) * (phos * 3.097)
+        derived.append(
+            DerivedValue(
+                name="calcium_phosphate_product",
+                value=round(product, 1),
+                unit="mg²/dL²",
+                formula="calcium (mg/dL) × phosphate (mg/dL), corrected calcium when albumin is known",
+                references=["reiter2011"],
+            )
+        )
+    creat = numeric("creatinine")
+    if creat is not None and age >= kb.threshold("child_age_years") and sex in ("female", "male"):
+        egfr = ckd_epi_2021(creat / 88.42, age, sex)
+        derived.append(
+            DerivedValue(
+                name="egfr_ckd_epi_2021",
+                value=round(egfr, 1),
+                unit="mL/min/1.73m2",
+                formula="CKD-EPI 2021 (race-free), creatinine, age, sex",
+                references=["inker2021"],
+            )
+        )
+        band = _band(kb, "egfr", age, sex)
+        if "egfr" not in by_test:
+            by_test["egfr"] = [
+                (
+                    LabReading(
+                        index=-1,
+                        test="egfr",
+                        value=round(egfr, 1),
+                        unit="mL/min/1.73m2",
+                        value_si=round(egfr, 1),
+                        unit_si="mL/min/1.73m2",
+                        status=_status_from_value(egfr, None, band),
+                        reference=_fmt_range(band, "mL/min/1.73m2") + " (computed)",
+                    ),
+                    band,
+                )
+            ]
+    elif creat is not None and age < kb.threshold("child_age_years"):
+        warnings.append(
+            Issue(
+                level=IssueLevel.WARNING,
+                code="lab.egfr_not_computed",
+                message="eGFR is not computed under 18 years (the paediatric equation needs height); give egfr if known",
+                location="labs",
+            )
+        )
+    elif creat is not None:
+        warnings.append(
+            Issue(
+                level=IssueLevel.WARNING,
+                code="lab.egfr_not_computed",
+                message=f"eGFR is not computed for sex {sex!r} (CKD-EPI 2021 has coefficients for female and male only)",
+                location="labs",
+            )
+        )
+
+    for test, items in by_test.items():
+        best = max(items, key=lambda rb: _deviation(rb[0], rb[1]))
+        readings = [r for r, _ in items]
+        panel.tests[test] = LabSummary(
+            test=test,
+            status=best[0].status,
+            driving_index=best[0].index if best[0].index >= 0 else None,
+            readings=readings,
+        )
+    return panel

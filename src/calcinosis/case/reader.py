@@ -1,0 +1,251 @@
+"""Read a case file: parse YAML/JSON, validate the structure, resolve every vocabulary term.
+
+All problems are collected and raised together as one :class:`CaseValidationError` whose
+issues name the file, the path of the item (``imaging[0].patterns[1]``), what was expected
+and the closest known terms. Nothing is guessed: an unknown term is an error, an alias or a
+French label is resolved to its canonical term and reported in ``Case`` as canonical.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from calcinosis.case.model import Case
+from calcinosis.errors import CaseValidationError
+from calcinosis.issues import Issue, IssueLevel, closest
+from calcinosis.kb.model import KnowledgeBase
+
+__all__ = ["parse_case", "read_case"]
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _loc_to_path(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _allowed_keys(loc: Sequence[int | str]) -> list[str]:
+    """Field names of the model that holds the item at ``loc`` (for 'unknown key' hints)."""
+    model: type[BaseModel] = Case
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        annotation: Any = field.annotation
+        for candidate in getattr(annotation, "__args__", ()) + (annotation,):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                model = candidate
+                break
+        else:
+            return []
+    return list(model.model_fields)
+
+
+def _structure_issues(exc: ValidationError) -> list[Issue]:
+    issues = []
+    for err in exc.errors():
+        loc = err["loc"]
+        path = _loc_to_path(loc)
+        if err["type"] == "extra_forbidden":
+            allowed = _allowed_keys(loc)
+            issues.append(
+                Issue(
+                    level=IssueLevel.ERROR,
+                    code="case.unknown_key",
+                    message=f"unknown key {loc[-1]!r}",
+                    location=path,
+                    expected="one of " + ", ".join(allowed) if allowed else "",
+                    suggestions=closest(str(loc[-1]), allowed),
+                )
+            )
+        elif err["type"] == "missing":
+            issues.append(
+                Issue(level=IssueLevel.ERROR, code="case.missing", message="required item is missing", location=path)
+            )
+        else:
+            message = err["msg"].removeprefix("Value error, ")
+            given = err.get("input")
+            if not isinstance(given, dict | list):
+                message += f" (got {given!r})"
+            issues.append(Issue(level=IssueLevel.ERROR, code="case.type", message=message, location=path))
+    return issues
+
+
+class _Resolver:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.vocab = kb.vocabulary
+        self.issues: list[Issue] = []
+
+    def term(self, list_name: str, text: str, location: str, *, what: str) -> str | None:
+        found = self.vocab.resolve(list_name, text)
+        if found is None:
+            self.issues.append(
+                Issue(
+                    level=IssueLevel.ERROR,
+                    code="case.unknown_term",
+                    message=f"unknown {what} {text!r}",
+                    location=location,
+                    expected=f"a term of the {list_name} vocabulary (calcinosis kb terms {list_name})",
+                    suggestions=self.vocab.suggest(list_name, text),
+                )
+            )
+        return found
+
+    def terms(self, list_name: str, items: list[str], location: str, *, what: str) -> list[str]:
+        out: list[str] = []
+        for i, text in enumerate(items):
+            found = self.term(list_name, text, f"{location}[{i}]", what=what)
+            if found is not None and found not in out:
+                out.append(found)
+        return out
+
+    def any_of(self, lists: Sequence[str], text: str, location: str, *, what: str) -> str | None:
+        for list_name in lists:
+            found = self.vocab.resolve(list_name, text)
+            if found is not None:
+                return found
+        pool: list[str] = []
+        for list_name in lists:
+            pool.extend(self.vocab.suggest(list_name, text))
+        self.issues.append(
+            Issue(
+                level=IssueLevel.ERROR,
+                code="case.unknown_term",
+                message=f"unknown {what} {text!r}",
+                location=location,
+                expected="a term of the " + " or ".join(lists) + " vocabulary",
+                suggestions=pool[:3],
+            )
+        )
+        return None
+
+
+def _resolve(case: Case, kb: KnowledgeBase) -> tuple[Case, list[Issue]]:
+    r = _Resolver(kb)
+    data = case.model_dump()
+    sex = r.term("sexes", case.patient.sex, "patient.sex", what="sex")
+    data["patient"]["sex"] = sex or case.patient.sex
+    data["history"] = r.terms("conditions", case.history, "history", what="condition")
+    data["exposures"] = r.terms("exposures", case.exposures, "exposures", what="exposure")
+    data["findings"] = r.terms("findings", case.findings, "findings", what="finding")
+    data["sites"] = r.terms("sites", case.sites, "sites", what="site")
+    absent = []
+    for i, text in enumerate(case.absent):
+        found = r.any_of(("findings", "conditions", "exposures"), text, f"absent[{i}]", what="absent item")
+        if found is not None and found not in absent:
+            absent.append(found)
+    data["absent"] = absent
+    onset = {}
+    for key, days in case.onset_days_after.items():
+        found = r.any_of(("exposures", "conditions"), key, f"onset_days_after.{key}", what="exposure or condition")
+        if found is not None:
+            onset[found] = days
+        if days < 0:
+            r.issues.append(
+                Issue(level=IssueLevel.ERROR, code="case.range", message=f"negative number of days ({days})", location=f"onset_days_after.{key}")
+            )
+    data["onset_days_after"] = onset
+    for i, lab in enumerate(case.labs):
+        found = r.term("labs", lab.test, f"labs[{i}].test", what="lab test")
+        data["labs"][i]["test"] = found or lab.test
+    for i, ab in enumerate(case.antibodies):
+        found = r.term("antibodies", ab.name, f"antibodies[{i}].name", what="antibody")
+        data["antibodies"][i]["name"] = found or ab.name
+    for i, gen in enumerate(case.genetics):
+        found = r.term("genetics", gen.gene, f"genetics[{i}].gene", what="gene")
+        data["genetics"][i]["gene"] = found or gen.gene
+    for i, img in enumerate(case.imaging):
+        loc = f"imaging[{i}]"
+        entry = data["imaging"][i]
+        entry["modality"] = r.term("modalities", img.modality, f"{loc}.modality", what="modality") or img.modality
+        entry["sites"] = r.terms("sites", img.sites, f"{loc}.sites", what="site")
+        entry["tissues"] = r.terms("tissues", img.tissues, f"{loc}.tissues", what="tissue")
+        entry["patterns"] = r.terms("patterns", img.patterns, f"{loc}.patterns", what="pattern")
+        if img.distribution is not None:
+            entry["distribution"] = r.term("distributions", img.distribution, f"{loc}.distribution", what="distribution")
+    if case.expected is not None:
+        exp = data["expected"]
+        if case.expected.category is not None and case.expected.category not in kb.categories:
+            r.issues.append(
+                Issue(
+                    level=IssueLevel.ERROR,
+                    code="case.unknown_term",
+                    message=f"unknown category {case.expected.category!r}",
+                    location="expected.category",
+                    suggestions=closest(case.expected.category, kb.categories),
+                )
+            )
+        if case.expected.diagnosis is not None and case.expected.diagnosis not in kb.disease_ids:
+            r.issues.append(
+                Issue(
+                    level=IssueLevel.ERROR,
+                    code="case.unknown_term",
+                    message=f"unknown diagnosis {case.expected.diagnosis!r}",
+                    location="expected.diagnosis",
+                    suggestions=closest(case.expected.diagnosis, kb.disease_ids),
+                )
+            )
+        data["expected"] = exp
+    return Case.model_validate(data), r.issues
+
+
+def parse_case(data: Any, kb: KnowledgeBase, *, source: str = "<case>") -> Case:
+    """Validate an already-parsed case (a dict) and return it with canonical terms.
+
+    Raises
+    ------
+    CaseValidationError
+        Listing every problem, each with its location, what was expected and close terms.
+    """
+    if not isinstance(data, dict):
+        raise CaseValidationError(
+            f"{source}: a case must be a mapping with at least a 'patient' key, got {type(data).__name__}",
+            path=source if source != "<case>" else None,
+        )
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as exc:
+        raise CaseValidationError(
+            f"{source}: the case does not follow case format version 1",
+            issues=_structure_issues(exc),
+            path=source if source != "<case>" else None,
+        ) from None
+    resolved, issues = _resolve(case, kb)
+    if issues:
+        raise CaseValidationError(
+            f"{source}: the case uses terms outside case format version 1",
+            issues=issues,
+            path=source if source != "<case>" else None,
+        )
+    return resolved
+
+
+def read_case(path: Path | str, kb: KnowledgeBase) -> Case:
+    """Read a YAML or JSON case file (see :func:`parse_case`)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CaseValidationError(f"{p}: no such case file", path=p) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseValidationError(f"{p}: cannot be read ({exc})", path=p) from None
+    try:
+        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.load(text, Loader=_Loader)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        kind = "JSON" if p.suffix.lower() == ".json" else "YAML"
+        raise CaseValidationError(f"{p}: not valid {kind}: {exc}", path=p) from None
+    return parse_case(data, kb, source=str(p))

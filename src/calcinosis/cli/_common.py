@@ -1,0 +1,51 @@
+"""Helpers shared by the CLI commands: error handling, language, knowledge-base loading."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from calcinosis.kb.model import KnowledgeBase
+
+__all__ = ["KB_OPTION", "LANG_OPTION", "check_lang", "handles_errors", "load"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LANG_OPTION = typer.Option("en", "--lang", "-l", help="Language of labels and text: en or fr.")
+KB_OPTION = typer.Option(None, "--kb", help="Knowledge-base folder (default: the bundled one).")
+
+
+def handles_errors(func: F) -> F:
+    """Print expected errors (bad input, bad knowledge) as one clear message and exit 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from calcinosis.errors import CalcinosisError
+
+        try:
+            return func(*args, **kwargs)
+        except CalcinosisError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def check_lang(lang: str) -> str:
+    """Accept en/fr only, with a clear message otherwise."""
+    if lang not in ("en", "fr"):
+        typer.echo(f"error: --lang must be en or fr, not {lang!r}", err=True)
+        raise typer.Exit(2)
+    return lang
+
+
+def load(kb_path: Path | None) -> KnowledgeBase:
+    """Load the knowledge base once for a command."""
+    from calcinosis.kb.loader import load_kb
+
+    return load_kb(kb_path)

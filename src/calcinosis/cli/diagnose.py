@@ -1,0 +1,36 @@
+"""``calcinosis diagnose CASE``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors, load
+
+__all__ = ["diagnose"]
+
+
+@handles_errors
+def diagnose(
+    case_files: list[Path] = typer.Argument(..., help="Case files (YAML or JSON, case format v1).", metavar="CASE..."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result object as JSON."),
+    lang: str = LANG_OPTION,
+    kb_path: Path | None = KB_OPTION,
+) -> None:
+    """Rank the causes of a case's soft-tissue calcification, with the reasons and the missing work-up."""
+    from calcinosis.case.reader import read_case
+    from calcinosis.engine.diagnose import diagnose as run
+
+    lang = check_lang(lang)
+    kb = load(kb_path)
+    reports = [run(read_case(path, kb), kb, lang=lang) for path in case_files]
+    if as_json:
+        payload = [r.to_json_dict() for r in reports]
+        typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2))
+        return
+    from calcinosis.cli.render import render_report
+
+    for path, report in zip(case_files, reports, strict=True):
+        render_report(report, kb, source=str(path))

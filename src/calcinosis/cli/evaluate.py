@@ -1,0 +1,70 @@
+"""``calcinosis evaluate DIR``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from calcinosis.cli._common import KB_OPTION, handles_errors, load
+
+__all__ = ["evaluate"]
+
+
+@handles_errors
+def evaluate(
+    folder: Path = typer.Argument(..., help="Folder of case files with an expected block."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object."),
+    kb_path: Path | None = KB_OPTION,
+) -> None:
+    """Accuracy, ranking, calibration and the misses of the engine on a folder of cases."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from calcinosis.evaluation.metrics import evaluate_dir
+
+    if not folder.is_dir():
+        typer.echo(f"error: {folder} is not a folder of case files", err=True)
+        raise typer.Exit(2)
+    kb = load(kb_path)
+    try:
+        ev = evaluate_dir(folder, kb)
+    except ValueError as exc:
+        typer.echo(f"error: {folder}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(ev.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return
+    con = Console()
+    t = Table(title=f"Evaluation on {ev.n} cases (knowledge base {ev.kb_version})")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    for key in ("category_accuracy", "top1", "top3", "top5", "mrr", "brier", "ece"):
+        value = getattr(ev, key)
+        t.add_row(key, f"{value:.1%}" if key in ("category_accuracy", "top1", "top3", "top5") else f"{value:.3f}")
+    con.print(t)
+    r = Table(title="Reliability of the top-1 probability")
+    for col in ("bin", "n", "mean probability", "accuracy"):
+        r.add_column(col, justify="right")
+    for b in ev.reliability:
+        if b.n:
+            r.add_row(f"{b.low:.1f}–{b.high:.1f}", str(b.n), f"{b.mean_confidence:.2f}", f"{b.accuracy:.2f}")
+    con.print(r)
+    c = Table(title="Category confusion (rows: expected, columns: predicted)")
+    c.add_column("")
+    cats = list(ev.confusion)
+    for cat in cats:
+        c.add_column(cat[:6], justify="right")
+    c.add_column("recall", justify="right")
+    for cat in cats:
+        rec = ev.category_recall[cat]
+        c.add_row(cat, *[str(ev.confusion[cat][p]) for p in cats], "—" if rec is None else f"{rec:.0%}")
+    con.print(c)
+    if ev.misses:
+        m = Table(title="Misses")
+        for col in ("case", "expected", "rank", "p(expected)", "top prediction", "p(top)", "category"):
+            m.add_column(col)
+        for o in ev.misses:
+            m.add_row(o.case, o.expected_diagnosis, str(o.rank), f"{o.expected_probability:.3f}", o.top_diagnosis, f"{o.top_probability:.2f}", f"{o.expected_category}→{o.predicted_category}")
+        con.print(m)

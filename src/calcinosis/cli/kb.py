@@ -1,0 +1,121 @@
+"""``calcinosis kb check | show | terms``."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import typer
+
+from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors, load
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Inspect and lint the knowledge base.", no_args_is_help=True)
+
+
+@app.command("check")
+@handles_errors
+def check(
+    kb_path: Path | None = KB_OPTION,
+    seed_facts: Path | None = typer.Option(None, "--seed-facts", help="Path of shared/seed-facts.yaml (found automatically beside the checkout)."),
+    show_warnings: bool = typer.Option(False, "--warnings", help="List warnings too, not only their count."),
+) -> None:
+    """Lint the knowledge base: references, vocabulary, weights, unused terms, seed-fact coverage."""
+    from rich.console import Console
+
+    from calcinosis.kb.check import check_kb, find_seed_facts
+    from calcinosis.issues import IssueLevel
+
+    kb = load(kb_path)
+    issues = check_kb(kb, seed_facts=seed_facts or find_seed_facts())
+    errors = [i for i in issues if i.level is IssueLevel.ERROR]
+    warnings = [i for i in issues if i.level is IssueLevel.WARNING]
+    con = Console()
+    for i in errors:
+        con.print(f"[red]error[/red] {i.render()}", highlight=False)
+    if show_warnings:
+        for i in warnings:
+            con.print(f"[yellow]warning[/yellow] {i.render()}", highlight=False)
+    n_find = sum(len(d.findings) for d in kb.diseases)
+    n_est = sum(1 for d in kb.diseases for f in d.findings.values() if f.estimate)
+    con.print(
+        f"knowledge base {kb.version}: {len(kb.diseases)} diagnoses, {len(kb.features)} features, "
+        f"{n_find} frequencies ({n_est} estimates), {len(kb.references)} references; "
+        f"{len(errors)} errors, {len(warnings)} warnings"
+    )
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command("show")
+@handles_errors
+def show(
+    diagnosis: str = typer.Argument(..., help="Diagnosis id, e.g. calciphylaxis."),
+    lang: str = LANG_OPTION,
+    kb_path: Path | None = KB_OPTION,
+) -> None:
+    """One diagnosis: definition, codes, prior, findings with their weights and references."""
+    from rich.console import Console
+    from rich.table import Table
+
+    lang = check_lang(lang)
+    kb = load(kb_path)
+    d = kb.disease(diagnosis)
+    di = kb.disease_pos(d.id)
+    cat = kb.categories[d.category]
+    con = Console()
+    con.rule(f"[bold]{d.name(lang)}[/bold] ({d.id})")
+    con.print(f"{cat.fr if lang == 'fr' else cat.en} · {d.group}")
+    con.print(d.definition.get(lang))
+    codes = {k: v for k, v in d.codes.model_dump().items() if v}
+    if codes:
+        con.print("codes: " + "; ".join(f"{k.upper()} {', '.join(v)}" for k, v in codes.items()))
+    con.print(f"prior: {math.exp(kb.log_prior[di]):.4f} (priors.yaml, estimate)")
+    table = Table(show_lines=False)
+    for col in ("feature", "frequency", "baseline", "LR+", "LR−", "source"):
+        table.add_column(col)
+    for fid, f in sorted(d.findings.items(), key=lambda kv: -kv[1].frequency / kb.features[kv[0]].baseline):
+        base = kb.features[fid].baseline
+        src = ", ".join(f.references) + (" · estimate" if f.estimate else "")
+        table.add_row(
+            f"{kb.features[fid].label(lang)}\n[dim]{fid}[/dim]",
+            f"{f.frequency:.3g}",
+            f"{base:.3g}",
+            f"{f.frequency / base:.3g}",
+            f"{(1 - f.frequency) / (1 - base):.3g}",
+            src,
+        )
+    con.print(table)
+    if d.workup:
+        con.print("[bold]work-up[/bold]")
+        for step in d.workup:
+            con.print(f"  • {step.fr if lang == 'fr' else step.en}")
+    con.print("[bold]references[/bold]")
+    refs = list(d.references)
+    for f in d.findings.values():
+        refs.extend(r for r in f.references if r not in refs)
+    for r in refs:
+        con.print(f"  [{r}] {kb.references[r].citation}", highlight=False)
+    if d.seed_facts:
+        con.print(f"[dim]seed facts: {', '.join(d.seed_facts)}[/dim]")
+
+
+@app.command("terms")
+@handles_errors
+def terms(
+    list_name: str = typer.Argument(..., help="conditions, exposures, findings, labs, antibodies, genetics, sites, tissues, patterns, distributions, modalities or sexes."),
+    lang: str = LANG_OPTION,
+    kb_path: Path | None = KB_OPTION,
+) -> None:
+    """List the terms of one vocabulary list with their labels."""
+    from calcinosis.issues import closest
+
+    lang = check_lang(lang)
+    kb = load(kb_path)
+    lists = kb.vocabulary.lists
+    if list_name not in lists:
+        typer.echo(f"error: unknown vocabulary list {list_name!r}; closest: {', '.join(closest(list_name, lists)) or ', '.join(lists)}", err=True)
+        raise typer.Exit(2)
+    for term in lists[list_name].values():
+        typer.echo(f"{term.id}\t{term.label(lang)}")

@@ -1,0 +1,58 @@
+"""The ``calcinosis`` command: a thin layer of verb subcommands over the Python API.
+
+Heavy imports happen inside each command so that ``calcinosis --help`` and a single
+``diagnose`` start fast. Every expected failure (bad case file, bad knowledge base) is
+printed as a clear message with exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import typer
+
+from calcinosis.cli import diagnose as diagnose_cmd
+from calcinosis.cli import evaluate as evaluate_cmd
+from calcinosis.cli import kb as kb_cmd
+from calcinosis.cli import schema as schema_cmd
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="calcinosis",
+    help="Decision support for soft-tissue calcification: classification, calibrated differential, work-up. The decision is the clinician's.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("diagnose")(diagnose_cmd.diagnose)
+app.command("evaluate")(evaluate_cmd.evaluate)
+app.command("schema")(schema_cmd.schema)
+app.add_typer(kb_cmd.app, name="kb")
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the code and knowledge versions."),
+) -> None:
+    """Decision support for soft-tissue calcification."""
+    if version:
+        import yaml
+
+        from calcinosis import __version__
+        from calcinosis.kb.loader import default_kb_path
+
+        manifest = yaml.safe_load((default_kb_path() / "MANIFEST.yaml").read_text(encoding="utf-8"))
+        typer.echo(f"calcinosis {__version__} (knowledge base {manifest['kb_version']})")
+        raise typer.Exit(0)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    from calcinosis.errors import CalcinosisError
+
+    try:
+        app()
+    except CalcinosisError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(2)
+

@@ -1,0 +1,76 @@
+"""Readable terminal report of a DiagnosisReport (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from calcinosis.engine.results import DiagnosisReport
+from calcinosis.i18n import message
+from calcinosis.kb.model import KnowledgeBase
+
+__all__ = ["render_report"]
+
+
+def _bar(p: float, width: int = 20) -> str:
+    filled = round(p * width)
+    return "█" * filled + "·" * (width - filled)
+
+
+def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, console: Console | None = None) -> None:
+    """Print one report: category, differential with reasons, work-up, questions, warnings."""
+    con = console or Console()
+    lang = report.metadata.language
+    cat = kb.categories[report.category]
+    con.rule(f"[bold]{report.case_id or source}")
+    cat_table = Table(title=message("cli_category", lang), show_header=False, box=None)
+    for name, p in sorted(report.category_probabilities.items(), key=lambda kv: -kv[1]):
+        spec = kb.categories[name]
+        label = spec.fr if lang == "fr" else spec.en
+        cat_table.add_row(f"[bold]{label}[/bold]" if name == report.category else label, f"{p:6.1%}", _bar(p))
+    con.print(cat_table)
+    con.print(f"[dim]{cat.definition.get(lang)}[/dim]")
+
+    status_word = message(f"status_{report.phosphocalcic_status}", lang)
+    lines = []
+    for rule in report.classification:
+        mark = {True: message("cli_consistent", lang), False: message("cli_inconsistent", lang), None: message("cli_undetermined", lang)}[rule.consistent]
+        spec = kb.categories[rule.category]
+        lines.append(f"{spec.fr if lang == 'fr' else spec.en}: {rule.rule} [{mark}]")
+    con.print(Panel("\n".join(lines), title=f"{message('cli_classification', lang)}: {status_word}", expand=False))
+
+    table = Table(title=message("cli_differential", lang), show_lines=True)
+    table.add_column("#", justify="right")
+    table.add_column(message("cli_diagnosis", lang))
+    table.add_column(message("cli_probability", lang), justify="right")
+    table.add_column(message("cli_for", lang) + " / " + message("cli_against", lang))
+    for rank, d in enumerate(report.differential[:8], start=1):
+        reasons = [f"[green]+[/green] {t}" for t in d.for_[:4]] + [f"[red]−[/red] {t}" for t in d.against[:3]]
+        table.add_row(str(rank), f"{d.name}\n[dim]{d.diagnosis} · {kb.categories[d.category].fr if lang == 'fr' else kb.categories[d.category].en}[/dim]", f"{d.probability:.1%}\n{_bar(d.probability, 10)}", "\n".join(reasons) or "—")
+    con.print(table)
+    hidden = len(report.differential) - 8 + len(report.excluded)
+    if hidden > 0:
+        con.print(f"[dim]{message('cli_excluded', lang, n=hidden, threshold='8')}[/dim]")
+
+    if report.workup_steps:
+        con.print(f"\n[bold]{message('cli_workup', lang)}[/bold]")
+        for w in report.workup_steps:
+            con.print(f"  • {w.text} [dim]({w.reason})[/dim]")
+    if report.next_questions:
+        con.print(f"\n[bold]{message('cli_questions', lang)}[/bold]")
+        for q in report.next_questions:
+            con.print(f"  ? {q.question} [dim]({q.expected_information_bits:.3f} bits)[/dim]")
+    if report.warnings:
+        con.print(f"\n[bold yellow]{message('cli_warnings', lang)}[/bold yellow]")
+        for w in report.warnings:
+            con.print(f"  ! {w}")
+    refs = []
+    for d in report.differential[:3]:
+        refs.extend(r for r in d.references if r not in refs)
+    if refs:
+        con.print(f"\n[bold]{message('cli_references', lang)}[/bold]")
+        for r in refs:
+            con.print(f"  [{r}] {kb.references[r].citation}", highlight=False)
+    con.print(f"\n[dim]{message('cli_versions', lang, code=report.metadata.calcinosis_version, kb=report.metadata.kb_version)}[/dim]")
+    con.print(Panel(report.metadata.disclaimer, style="italic", expand=False))

@@ -1,0 +1,224 @@
+"""``diagnose(case, kb)``: the whole pipeline from a validated case to the result object."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+
+from calcinosis._version import __version__
+from calcinosis.case.labs import interpret_labs
+from calcinosis.case.model import Case
+from calcinosis.engine.evidence import Evidence, collect_evidence
+from calcinosis.engine.questions import next_questions
+from calcinosis.engine.results import (
+    CategoryRule,
+    Contribution,
+    DiagnosisReport,
+    DiagnosisResult,
+    Metadata,
+)
+from calcinosis.engine.scoring import Scores, score
+from calcinosis.engine.workup import missing_workup
+from calcinosis.errors import CaseValidationError
+from calcinosis.i18n import message
+from calcinosis.issues import Issue, IssueLevel
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.kb.schema import CATEGORIES
+
+__all__ = ["diagnose"]
+
+_MIN_SHOWN_LOG_LR = math.log(1.1)
+
+
+def _fmt_lr(lr: float) -> str:
+    return f"{lr:.2g}" if lr < 10 else f"{lr:.0f}"
+
+
+def _contributions(scores: Scores, evidence: Evidence, kb: KnowledgeBase, d: int, lang: str) -> list[Contribution]:
+    disease = kb.diseases[d]
+    out = []
+    for j, fpos in enumerate(scores.feature_pos):
+        fid = kb.feature_ids[fpos]
+        feature = kb.features[fid]
+        present = bool(scores.present[j])
+        src = kb.source(d, int(fpos))
+        lr = math.exp(float(scores.contribution[d, j]))
+        weight = float(scores.weight[d, j])
+        obs = evidence.observations[fid]
+        freq_state = src.frequency if present else 1 - src.frequency
+        base_state = feature.baseline if present else 1 - feature.baseline
+        text = message(
+            "explanation",
+            lang,
+            label=feature.label(lang),
+            state=message("present" if present else "absent", lang),
+            basis="; ".join(obs.basis),
+            lr=_fmt_lr(lr),
+            frequency=f"{freq_state:.0%}",
+            name=disease.name(lang),
+            baseline=f"{base_state:.0%}",
+            weight=message("damped", lang, weight=weight) if weight < 0.999 else "",
+        )
+        if src.estimate:
+            text += message("estimate_mark", lang)
+        out.append(
+            Contribution(
+                feature=fid,
+                label=feature.label(lang),
+                state="present" if present else "absent",
+                basis=list(obs.basis),
+                frequency=round(src.frequency, 4),
+                baseline=round(feature.baseline, 4),
+                likelihood_ratio=round(lr, 4),
+                weight=round(weight, 4),
+                origin=src.origin,  # type: ignore[arg-type]
+                references=list(src.references),
+                estimate=bool(src.estimate),
+                note=src.note,
+                text=text,
+            )
+        )
+    out.sort(key=lambda c: -abs(math.log(c.likelihood_ratio)) * c.weight)
+    return out
+
+
+def _phosphocalcic_status(ev: Evidence) -> str:
+    def state(fid: str) -> bool | None:
+        obs = ev.observations.get(fid)
+        return None if obs is None else obs.present
+
+    deranged = [
+        "lab:calcium_high",
+        "lab:phosphate_high",
+        "lab:calcium_phosphate_product_high",
+        "condition:hypercalcemia_known",
+        "condition:hyperphosphatemia_known",
+    ]
+    if any(state(f) for f in deranged):
+        return "deranged"
+    if state("lab:calcium_high") is False and state("lab:phosphate_high") is False:
+        return "normal"
+    return "unknown"
+
+
+def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> DiagnosisReport:
+    """Rank the causes of a case's soft-tissue calcification.
+
+    Parameters
+    ----------
+    case
+        A validated case (:func:`calcinosis.read_case` or :func:`calcinosis.parse_case`).
+    kb
+        The knowledge base (:func:`calcinosis.load_kb`).
+    lang
+        'en' or 'fr', for every text of the result.
+
+    Returns
+    -------
+    DiagnosisReport
+        Category and its probabilities, ranked differential with reasons for and against,
+        missing work-up, next best questions, warnings, and the code and knowledge versions.
+
+    Raises
+    ------
+    CaseValidationError
+        When a lab unit does not fit its test.
+    """
+    try:
+        panel = interpret_labs(case, kb)
+    except ValueError as exc:
+        raise CaseValidationError(
+            f"{case.id or '<case>'}: a laboratory result cannot be read",
+            issues=[Issue(level=IssueLevel.ERROR, code="case.unit", message=str(exc).split(": ", 1)[-1], location=str(exc).split(":", 1)[0])],
+        ) from None
+    evidence = collect_evidence(case, panel, kb)
+    scores = score(evidence, kb)
+    post = scores.posterior
+    cat_probs = {c: 0.0 for c in CATEGORIES}
+    for i, d in enumerate(kb.diseases):
+        cat_probs[d.category] += float(post[i])
+    category = max(cat_probs, key=lambda c: cat_probs[c])
+
+    threshold = kb.constants.differential_min_probability.value
+    order = np.argsort(-post, kind="stable")
+    differential: list[DiagnosisResult] = []
+    excluded: list[str] = []
+    for i in order:
+        d = kb.diseases[i]
+        if post[i] < threshold:
+            excluded.append(d.id)
+            continue
+        contribs = _contributions(scores, evidence, kb, int(i), lang)
+        shown = [c for c in contribs if abs(math.log(c.likelihood_ratio)) * c.weight >= _MIN_SHOWN_LOG_LR]
+        refs: list[str] = list(d.references)
+        for c in shown:
+            refs.extend(r for r in c.references if r not in refs)
+        differential.append(
+            DiagnosisResult(
+                diagnosis=d.id,
+                name=d.name(lang),
+                category=d.category,
+                probability=round(float(post[i]), 4),
+                pretest_probability=round(float(scores.prior[i]), 5),
+                composite_likelihood_ratio=float(f"{math.exp(scores.log_score[i] - kb.log_prior[i]):.4g}"),
+                for_=[c.text for c in shown if c.likelihood_ratio > 1],
+                against=[c.text for c in shown if c.likelihood_ratio < 1],
+                evidence=contribs,
+                references=refs,
+                codes={k: v for k, v in d.codes.model_dump().items() if v},
+            )
+        )
+
+    status = _phosphocalcic_status(evidence)
+    rules = []
+    for name, spec in kb.categories.items():
+        consistent = None if status == "unknown" else (spec.phosphocalcic in ("either", status))
+        rules.append(
+            CategoryRule(category=name, rule=spec.rule.get(lang), phosphocalcic_expected=spec.phosphocalcic, consistent=consistent)
+        )
+    issues: list[Issue] = [*panel.warnings, *evidence.warnings]
+    top_rule = kb.categories[category]
+    if status != "unknown" and top_rule.phosphocalcic not in ("either", status):
+        issues.append(
+            Issue(
+                level=IssueLevel.WARNING,
+                code="engine.category_rule",
+                message=message(
+                    "category_inconsistent",
+                    lang,
+                    category=top_rule.fr if lang == "fr" else top_rule.en,
+                    status=message(f"status_{status}", lang),
+                    rule=top_rule.rule.get(lang),
+                ),
+            )
+        )
+    if status == "unknown" and not any(lab.test in ("calcium", "ionized_calcium", "phosphate") for lab in case.labs):
+        issues.append(Issue(level=IssueLevel.WARNING, code="engine.no_phosphocalcic", message=message("no_phosphocalcic", lang)))
+
+    workup = missing_workup(case, evidence, kb, post, lang=lang)
+    return DiagnosisReport(
+        case_id=case.id,
+        category=category,
+        category_probabilities={k: round(v, 4) for k, v in cat_probs.items()},
+        phosphocalcic_status=status,  # type: ignore[arg-type]
+        classification=rules,
+        differential=differential,
+        excluded=excluded,
+        workup=[w.text for w in workup],
+        workup_steps=workup,
+        next_questions=next_questions(scores, kb, lang=lang),
+        warnings=[i.render() for i in issues],
+        issues=issues,
+        labs=panel,
+        metadata=Metadata(
+            calcinosis_version=__version__,
+            kb_version=kb.version,
+            case_format_version=kb.vocabulary.format_version,
+            analysis_time=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            language=lang,
+            disclaimer=message("disclaimer", lang),
+        ),
+        case=case,
+    )

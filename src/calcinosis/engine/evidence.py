@@ -1,0 +1,258 @@
+"""Turn a case into feature observations: present, absent, or (by default) unreported.
+
+This is where "missing means not reported, never absent" is enforced: a feature is absent
+only when the case says so (the ``absent`` list, a negative test, a measured normal value,
+a reported site list that leaves the site out, a reported distribution or age). The rules
+are listed in docs/authoring-knowledge.md, "Features".
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from calcinosis.case.labs import LabPanel
+from calcinosis.case.model import Case
+from calcinosis.issues import Issue, IssueLevel
+from calcinosis.kb.model import KnowledgeBase
+
+__all__ = ["Evidence", "Observation", "collect_evidence"]
+
+# lab feature -> (tests in order of preference, status that makes it present)
+LAB_FEATURES: dict[str, tuple[tuple[str, ...], str]] = {
+    "lab:calcium_high": (("ionized_calcium", "corrected_calcium", "calcium"), "high"),
+    "lab:calcium_low": (("ionized_calcium", "corrected_calcium", "calcium"), "low"),
+    "lab:phosphate_high": (("phosphate",), "high"),
+    "lab:phosphate_low": (("phosphate",), "low"),
+    "lab:pth_high": (("pth",), "high"),
+    "lab:pth_low": (("pth",), "low"),
+    "lab:vitamin_d_25oh_high": (("vitamin_d_25oh",), "high"),
+    "lab:vitamin_d_25oh_low": (("vitamin_d_25oh",), "low"),
+    "lab:vitamin_d_1_25_high": (("vitamin_d_1_25",), "high"),
+    "lab:alkaline_phosphatase_high": (("alkaline_phosphatase",), "high"),
+    "lab:ck_high": (("ck",), "high"),
+    "lab:fgf23_high": (("fgf23",), "high"),
+    "lab:crp_high": (("crp",), "high"),
+    "lab:esr_high": (("esr",), "high"),
+    "lab:uric_acid_high": (("uric_acid",), "high"),
+    "lab:ferritin_high": (("ferritin",), "high"),
+    "lab:transferrin_saturation_high": (("transferrin_saturation",), "high"),
+    "lab:eosinophilia": (("eosinophils",), "high"),
+    "lab:pthrp_high": (("pthrp",), "high"),
+    "lab:ace_high": (("ace",), "high"),
+    "lab:inr_high": (("inr",), "high"),
+    "lab:magnesium_low": (("magnesium",), "low"),
+    "lab:urine_calcium_high": (("urine_calcium_24h",), "high"),
+    "lab:tmp_gfr_high": (("tmp_gfr",), "high"),
+    "lab:bicarbonate_high": (("bicarbonate",), "high"),
+    "lab:amylase_high": (("amylase",), "high"),
+    "lab:lipase_high": (("lipase",), "high"),
+    "lab:wbc_high": (("wbc",), "high"),
+    "lab:urea_high": (("urea",), "high"),
+    "lab:albumin_low": (("albumin",), "low"),
+}
+_ABSENT_IF = {"high": ("normal", "low", "not_high"), "low": ("normal", "high", "not_low")}
+_DISTRIBUTION_ORDER = ("single", "multiple_localized", "regional", "widespread")
+
+
+class Observation(BaseModel):
+    """One feature as the case reports it, and which inputs say so."""
+
+    feature: str
+    present: bool
+    basis: list[str]
+
+
+class Evidence(BaseModel):
+    """All observed features of a case (unreported ones are simply not here)."""
+
+    observations: dict[str, Observation] = {}
+    warnings: list[Issue] = []
+    conflicts: list[str] = []
+
+    def set(self, feature: str, present: bool, basis: str) -> None:
+        """Record an observation; a later contradictory one is reported, not silently merged."""
+        current = self.observations.get(feature)
+        if current is None:
+            self.observations[feature] = Observation(feature=feature, present=present, basis=[basis])
+        elif current.present == present:
+            if basis not in current.basis:
+                current.basis.append(basis)
+        else:
+            current.basis.append(basis)
+            if feature not in self.conflicts:
+                self.conflicts.append(feature)
+
+
+def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
+    for feature, (tests, wanted) in LAB_FEATURES.items():
+        for test in tests:
+            summary = panel.tests.get(test)
+            if summary is None or summary.status == "unknown":
+                continue
+            driving = next((r for r in summary.readings if r.index == summary.driving_index), summary.readings[0])
+            shown = f"{driving.value:g} {driving.unit}" if driving.value is not None else driving.status
+            where = f"labs[{driving.index}]" if driving.index >= 0 else "derived"
+            qual = f"{driving.qualifier} " if driving.qualifier else ""
+            basis = f"{where} {test} {qual}{shown}: {summary.status.replace('_', ' ')} ({driving.reference})"
+            if summary.status == wanted:
+                ev.set(feature, True, basis)
+            elif summary.status in _ABSENT_IF[wanted]:
+                ev.set(feature, False, basis)
+            break
+    # kidney function: eGFR (entered or computed) first, else creatinine
+    egfr = panel.tests.get("egfr")
+    creat = panel.tests.get("creatinine")
+    reduced, failure = kb.threshold("egfr_reduced"), kb.threshold("egfr_failure")
+    if egfr is not None and egfr.readings[0].value_si is not None:
+        value = min(r.value_si for r in egfr.readings if r.value_si is not None)
+        src = "derived eGFR (CKD-EPI 2021)" if egfr.readings[0].index < 0 else f"labs[{egfr.readings[0].index}] egfr"
+        ev.set("lab:egfr_below_60", value < reduced, f"{src} {value:g} mL/min/1.73m2")
+        ev.set("lab:egfr_below_15", value < failure, f"{src} {value:g} mL/min/1.73m2")
+    elif egfr is not None and egfr.status in ("low", "normal"):
+        ev.set("lab:egfr_below_60", egfr.status == "low", f"labs[{egfr.readings[0].index}] egfr: {egfr.status}")
+        if egfr.status == "normal":
+            ev.set("lab:egfr_below_15", False, f"labs[{egfr.readings[0].index}] egfr: normal")
+    elif creat is not None and creat.status in ("high", "normal", "low", "not_high"):
+        r = creat.readings[0]
+        shown = f"{r.value:g} {r.unit}" if r.value is not None else creat.status
+        basis = f"labs[{creat.driving_index if creat.driving_index is not None else r.index}] creatinine {shown}: {creat.status}"
+        ev.set("lab:egfr_below_60", creat.status == "high", basis)
+        if creat.status != "high":
+            ev.set("lab:egfr_below_15", False, basis)
+    product = panel.derived_value("calcium_phosphate_product")
+    if product is not None:
+        limit = kb.threshold("calcium_phosphate_product_mg2_dl2")
+        ev.set(
+            "lab:calcium_phosphate_product_high",
+            product > limit,
+            f"derived calcium × phosphate product {product:g} mg²/dL² (threshold {limit:g})",
+        )
+
+
+def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence:
+    """Observed features of ``case``, with the input behind each one and consistency warnings."""
+    ev = Evidence()
+    vocab = kb.vocabulary
+    for i, term in enumerate(case.history):
+        ev.set(f"condition:{term}", True, f"history[{i}] {term}")
+    for i, term in enumerate(case.exposures):
+        ev.set(f"exposure:{term}", True, f"exposures[{i}] {term}")
+    for i, term in enumerate(case.findings):
+        ev.set(f"finding:{term}", True, f"findings[{i}] {term}")
+    for key in case.onset_days_after:
+        namespace = "exposure" if key in vocab.lists["exposures"] else "condition"
+        if f"{namespace}:{key}" not in ev.observations:
+            ev.warnings.append(
+                Issue(
+                    level=IssueLevel.WARNING,
+                    code="case.onset_implies_exposure",
+                    message=f"onset_days_after names {key!r}, which is not listed in {'exposures' if namespace == 'exposure' else 'history'}; it was counted as present",
+                    location=f"onset_days_after.{key}",
+                )
+            )
+            ev.set(f"{namespace}:{key}", True, f"onset_days_after.{key}")
+    for i, term in enumerate(case.absent):
+        for namespace, list_name in (("finding", "findings"), ("condition", "conditions"), ("exposure", "exposures")):
+            if term in vocab.lists[list_name]:
+                ev.set(f"{namespace}:{term}", False, f"absent[{i}] {term}")
+                break
+
+    # sites: reported ones and their ancestors are present; with a reported site list, the
+    # sites neither above nor below a reported one are absent
+    reported: dict[str, str] = {}
+    for i, s in enumerate(case.sites):
+        reported.setdefault(s, f"sites[{i}] {s}")
+    for j, img in enumerate(case.imaging):
+        for i, s in enumerate(img.sites):
+            reported.setdefault(s, f"imaging[{j}].sites[{i}] {s}")
+    if reported:
+        covered: set[str] = set()
+        for s, basis in reported.items():
+            ev.set(f"site:{s}", True, basis)
+            covered.add(s)
+            for anc in vocab.site_ancestors(s):
+                ev.set(f"site:{anc}", True, basis)
+                covered.add(anc)
+        if "generalized" not in reported:
+            listed = ", ".join(reported)
+            for s in vocab.lists["sites"]:
+                if s in covered or any(s in vocab.site_ancestors(r) or r in vocab.site_ancestors(s) for r in reported):
+                    continue
+                ev.set(f"site:{s}", False, f"sites reported ({listed}) do not include it")
+
+    widest: tuple[int, str] | None = None
+    for j, img in enumerate(case.imaging):
+        for i, t in enumerate(img.tissues):
+            ev.set(f"tissue:{t}", True, f"imaging[{j}].tissues[{i}] {t}")
+        for i, p in enumerate(img.patterns):
+            ev.set(f"pattern:{p}", True, f"imaging[{j}].patterns[{i}] {p}")
+        if img.distribution is not None:
+            rank = _DISTRIBUTION_ORDER.index(img.distribution)
+            if widest is None or rank > widest[0]:
+                widest = (rank, f"imaging[{j}].distribution {img.distribution}")
+        for flag in ("symmetric", "bone_destruction", "uptake", "along_muscle_fibers"):
+            value = getattr(img, flag)
+            if value is True:
+                ev.set(f"imaging:{flag}", True, f"imaging[{j}].{flag} true")
+            elif value is False and not any(getattr(o, flag) is True for o in case.imaging):
+                ev.set(f"imaging:{flag}", False, f"imaging[{j}].{flag} false")
+    if widest is not None:
+        for rank, name in enumerate(_DISTRIBUTION_ORDER):
+            ev.set(f"distribution:{name}", rank == widest[0], widest[1])
+    sizes = [(img.size_cm, j) for j, img in enumerate(case.imaging) if img.size_cm is not None]
+    if sizes:
+        size, j = max(sizes)
+        limit = kb.threshold("large_deposit_cm")
+        ev.set("imaging:large_deposit", size >= limit, f"imaging[{j}].size_cm {size:g} (threshold {limit:g} cm)")
+
+    for i, ab in enumerate(case.antibodies):
+        ev.set(f"antibody:{ab.name}", ab.result == "positive", f"antibodies[{i}] {ab.name} {ab.result}")
+    for i, g in enumerate(case.genetics):
+        ev.set(f"gene:{g.gene}", g.result == "pathogenic_variant", f"genetics[{i}] {g.gene} {g.result.replace('_', ' ')}")
+
+    p = case.patient
+    if p.sex in ("female", "male"):
+        ev.set("patient:female", p.sex == "female", f"patient.sex {p.sex}")
+    age_basis = f"patient.age {p.age:g}"
+    ev.set("patient:infant", p.age < kb.threshold("infant_age_years"), age_basis)
+    ev.set("patient:child", p.age < kb.threshold("child_age_years"), age_basis)
+    ev.set("patient:older", p.age >= kb.threshold("older_age_years"), age_basis)
+    if p.postmenopausal is not None:
+        ev.set("patient:postmenopausal", p.postmenopausal, f"patient.postmenopausal {str(p.postmenopausal).lower()}")
+    elif p.sex == "male":
+        ev.set("patient:postmenopausal", False, "patient.sex male")
+
+    if case.duration_months is not None:
+        d = case.duration_months
+        basis = f"duration_months {d:g}"
+        ev.set("course:long_standing", d >= kb.threshold("long_standing_months"), basis)
+        ev.set("course:recent_onset", d < kb.threshold("recent_onset_months"), basis)
+    if case.onset_days_after:
+        key, days = min(case.onset_days_after.items(), key=lambda kv: kv[1])
+        limit = kb.threshold("onset_soon_after_days")
+        ev.set("course:onset_soon_after", days <= limit, f"onset_days_after.{key} {days:g} (threshold {limit:g} days)")
+
+    _lab_observations(ev, panel, kb)
+
+    # contradictions: a feature both present and absent is reported and set aside
+    for fid in ev.conflicts:
+        obs = ev.observations.pop(fid)
+        ev.warnings.append(
+            Issue(
+                level=IssueLevel.WARNING,
+                code="case.contradiction",
+                message=f"{fid} is reported both present and absent ({'; '.join(obs.basis)}); it was left out of the reasoning",
+                location=obs.basis[0].split(" ")[0],
+            )
+        )
+    if p.postmenopausal and (p.sex == "male" or p.age < 30):
+        ev.warnings.append(
+            Issue(
+                level=IssueLevel.WARNING,
+                code="case.implausible",
+                message=f"postmenopausal is true for a patient of sex {p.sex} aged {p.age:g}: check the entry",
+                location="patient.postmenopausal",
+            )
+        )
+    return ev
+

@@ -1,0 +1,71 @@
+"""Next best questions: the unreported features with the largest expected information gain.
+
+For each unobserved feature f, with current posterior p over diagnoses:
+EIG(f) = H(p) - [P(f) H(p | f present) + P(not f) H(p | f absent)], with P(f) = sum_d p_d P(f | d).
+The update ignores dependency damping (it is a one-step look-ahead, ranked, not reported as a
+probability). Features sharing one question (the lab states of one test) are merged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from calcinosis.engine.results import Question
+from calcinosis.engine.scoring import Scores
+from calcinosis.kb.model import KnowledgeBase
+
+__all__ = ["next_questions"]
+
+
+def _entropy(p: npt.NDArray[np.float64], axis: int = 0) -> npt.NDArray[np.float64]:
+    safe = np.where(p > 0, p, 1.0)
+    return np.asarray(-(p * np.log2(safe)).sum(axis=axis))
+
+
+def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str) -> list[Question]:
+    """The most informative unreported items, best first."""
+    observed = set(scores.feature_pos.tolist())
+    askable = np.array(
+        [
+            i
+            for i, fid in enumerate(kb.feature_ids)
+            if i not in observed and not fid.startswith(("patient:", "distribution:"))
+        ],
+        dtype=np.int64,
+    )
+    p = scores.posterior
+    f1 = kb.frequency[:, askable]
+    p_yes = p @ f1
+    joint_yes = p[:, None] * f1
+    joint_no = p[:, None] * (1 - f1)
+    post_yes = joint_yes / p_yes
+    post_no = joint_no / (1 - p_yes)
+    gain = _entropy(p) - (p_yes * _entropy(post_yes) + (1 - p_yes) * _entropy(post_no))
+    order = np.argsort(-gain, kind="stable")
+    want = int(kb.constants.next_questions.value)
+    floor = kb.constants.next_question_min_gain_bits.value
+    out: list[Question] = []
+    seen_text: set[str] = set()
+    top = np.argsort(-p)[:8]
+    for j in order:
+        if gain[j] < floor or len(out) >= want:
+            break
+        feature = kb.features[kb.feature_ids[askable[j]]]
+        text = feature.question(lang)
+        if text in seen_text:
+            continue
+        seen_text.add(text)
+        shift = post_yes[:, j] - p
+        raise_ = [kb.diseases[d].name(lang) for d in top if shift[d] > 0.02][:3]
+        lower = [kb.diseases[d].name(lang) for d in top if shift[d] < -0.02][:3]
+        out.append(
+            Question(
+                feature=feature.id,
+                question=text,
+                expected_information_bits=round(float(gain[j]), 4),
+                would_raise=raise_,
+                would_lower=lower,
+            )
+        )
+    return out

@@ -1,0 +1,123 @@
+"""The one result object. The CLI JSON, and later the REST API, the web page, the FHIR export
+and the registry, all serialise these models unchanged (``model_dump(by_alias=True)``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from calcinosis.case.labs import LabPanel
+from calcinosis.case.model import Case
+from calcinosis.issues import Issue
+
+__all__ = [
+    "CategoryRule",
+    "Contribution",
+    "DiagnosisReport",
+    "DiagnosisResult",
+    "Metadata",
+    "Question",
+    "WorkupItem",
+]
+
+
+class Contribution(BaseModel):
+    """How one observed feature moved one diagnosis."""
+
+    feature: str
+    label: str
+    state: Literal["present", "absent"]
+    basis: list[str] = Field(description="the case inputs that set this feature")
+    frequency: float = Field(description="P(feature present | diagnosis) used")
+    baseline: float = Field(description="P(feature present | other causes of calcinosis)")
+    likelihood_ratio: float
+    weight: float = Field(description="dependency weight (1 = counted in full)")
+    origin: Literal["diagnosis", "category", "baseline"]
+    references: list[str]
+    estimate: bool
+    note: str | None = None
+    text: str
+
+
+class DiagnosisResult(BaseModel):
+    """One diagnosis of the differential, with the reasons for and against it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    diagnosis: str
+    name: str
+    category: str
+    probability: float
+    pretest_probability: float
+    composite_likelihood_ratio: float
+    for_: list[str] = Field(alias="for")
+    against: list[str]
+    evidence: list[Contribution]
+    references: list[str]
+    codes: dict[str, list[str]]
+
+
+class CategoryRule(BaseModel):
+    """A classification rule of the seeds and whether the case is consistent with it."""
+
+    category: str
+    rule: str
+    phosphocalcic_expected: Literal["normal", "deranged", "either"]
+    consistent: bool | None
+
+
+class Question(BaseModel):
+    """An unreported item whose answer would most change the differential."""
+
+    feature: str
+    question: str
+    expected_information_bits: float
+    would_raise: list[str]
+    would_lower: list[str]
+
+
+class WorkupItem(BaseModel):
+    """A step of the work-up still missing."""
+
+    id: str
+    text: str
+    reason: str
+    references: list[str]
+
+
+class Metadata(BaseModel):
+    """Versions and settings: a result can always be traced to the knowledge that made it."""
+
+    calcinosis_version: str
+    kb_version: str
+    case_format_version: int
+    analysis_time: str
+    language: str
+    disclaimer: str
+
+
+class DiagnosisReport(BaseModel):
+    """The result of ``calcinosis diagnose`` (case-format.md, "Result")."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    case_id: str | None
+    category: str
+    category_probabilities: dict[str, float]
+    phosphocalcic_status: Literal["normal", "deranged", "unknown"]
+    classification: list[CategoryRule]
+    differential: list[DiagnosisResult]
+    excluded: list[str] = Field(description="diagnoses whose probability fell below the listing threshold")
+    workup: list[str]
+    workup_steps: list[WorkupItem]
+    next_questions: list[Question]
+    warnings: list[str]
+    issues: list[Issue]
+    labs: LabPanel
+    metadata: Metadata
+    case: Case
+
+    def to_json_dict(self) -> dict[str, object]:
+        """The JSON form (``for`` spelled as in the case format)."""
+        return self.model_dump(mode="json", by_alias=True)

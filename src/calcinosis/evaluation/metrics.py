@@ -1,0 +1,140 @@
+"""Evaluation of the engine on a folder of cases that carry an ``expected`` block.
+
+Metrics: category accuracy; top-1/3/5 diagnosis accuracy; mean reciprocal rank; Brier score
+(multi-class, over all diagnoses: sum of squared differences between the probabilities and
+the one-hot truth, averaged over cases; Brier 1950); expected calibration error of the top-1
+prediction over 10 equal-width bins (Guo et al., ICML 2017), with its reliability table;
+per-category recall and the category confusion matrix; and every miss with the rank of the
+expected diagnosis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from calcinosis.case.reader import read_case
+from calcinosis.engine.diagnose import diagnose
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.kb.schema import CATEGORIES
+
+__all__ = ["CaseOutcome", "Evaluation", "ReliabilityBin", "evaluate_cases", "evaluate_dir"]
+
+
+class CaseOutcome(BaseModel):
+    """How the engine did on one case."""
+
+    case: str
+    expected_category: str
+    expected_diagnosis: str
+    predicted_category: str
+    top_diagnosis: str
+    top_probability: float
+    rank: int
+    expected_probability: float
+
+
+class ReliabilityBin(BaseModel):
+    """One bin of the reliability table (top-1 predictions)."""
+
+    low: float
+    high: float
+    n: int
+    mean_confidence: float | None
+    accuracy: float | None
+
+
+class Evaluation(BaseModel):
+    """All metrics; the first keys are those the issue names."""
+
+    n: int
+    category_accuracy: float
+    top1: float
+    top3: float
+    top5: float
+    mrr: float
+    brier: float
+    ece: float
+    misses: list[CaseOutcome]
+    reliability: list[ReliabilityBin]
+    category_recall: dict[str, float | None]
+    confusion: dict[str, dict[str, int]]
+    cases: list[CaseOutcome]
+    kb_version: str
+
+
+def evaluate_cases(paths: list[Path], kb: KnowledgeBase) -> Evaluation:
+    """Diagnose each case file and score the answers against their ``expected`` block."""
+    outcomes: list[CaseOutcome] = []
+    brier_sum = 0.0
+    for path in paths:
+        case = read_case(path, kb)
+        if case.expected is None or case.expected.diagnosis is None:
+            continue
+        report = diagnose(case, kb)
+        ranking = [d.diagnosis for d in report.differential] + report.excluded
+        probs = {d.diagnosis: d.probability for d in report.differential}
+        expected = case.expected.diagnosis
+        exp_cat = case.expected.category or kb.category_of(expected)
+        rank = ranking.index(expected) + 1
+        brier_sum += sum((p - (1.0 if did == expected else 0.0)) ** 2 for did, p in probs.items())
+        if expected not in probs:
+            brier_sum += 1.0
+        top = report.differential[0]
+        outcomes.append(
+            CaseOutcome(
+                case=case.id or path.stem,
+                expected_category=exp_cat,
+                expected_diagnosis=expected,
+                predicted_category=report.category,
+                top_diagnosis=top.diagnosis,
+                top_probability=top.probability,
+                rank=rank,
+                expected_probability=probs.get(expected, 0.0),
+            )
+        )
+    n = len(outcomes)
+    if n == 0:
+        raise ValueError("no case with an expected diagnosis was found")
+    bins = []
+    ece = 0.0
+    for b in range(10):
+        low, high = b / 10, (b + 1) / 10
+        members = [o for o in outcomes if low <= o.top_probability < high or (b == 9 and o.top_probability == 1.0)]
+        if members:
+            conf = sum(o.top_probability for o in members) / len(members)
+            acc = sum(o.rank == 1 for o in members) / len(members)
+            ece += len(members) / n * abs(acc - conf)
+            bins.append(ReliabilityBin(low=low, high=high, n=len(members), mean_confidence=round(conf, 4), accuracy=round(acc, 4)))
+        else:
+            bins.append(ReliabilityBin(low=low, high=high, n=0, mean_confidence=None, accuracy=None))
+    confusion = {c: {p: 0 for p in CATEGORIES} for c in CATEGORIES}
+    for o in outcomes:
+        confusion[o.expected_category][o.predicted_category] += 1
+    recall: dict[str, float | None] = {}
+    for c in CATEGORIES:
+        total = sum(confusion[c].values())
+        recall[c] = round(confusion[c][c] / total, 4) if total else None
+    return Evaluation(
+        n=n,
+        category_accuracy=round(sum(o.expected_category == o.predicted_category for o in outcomes) / n, 4),
+        top1=round(sum(o.rank <= 1 for o in outcomes) / n, 4),
+        top3=round(sum(o.rank <= 3 for o in outcomes) / n, 4),
+        top5=round(sum(o.rank <= 5 for o in outcomes) / n, 4),
+        mrr=round(sum(1 / o.rank for o in outcomes) / n, 4),
+        brier=round(brier_sum / n, 4),
+        ece=round(ece, 4),
+        misses=[o for o in outcomes if o.rank != 1 or o.expected_category != o.predicted_category],
+        reliability=bins,
+        category_recall=recall,
+        confusion=confusion,
+        cases=outcomes,
+        kb_version=kb.version,
+    )
+
+
+def evaluate_dir(folder: Path, kb: KnowledgeBase) -> Evaluation:
+    """Evaluate every ``*.yaml``, ``*.yml`` and ``*.json`` case in ``folder`` (sorted)."""
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json") and p.is_file())
+    return evaluate_cases(paths, kb)

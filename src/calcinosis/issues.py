@@ -1,0 +1,66 @@
+"""Located validation issues, collected rather than raised one by one.
+
+Case and knowledge-base checks return lists of :class:`Issue`; the caller decides what is
+fatal (errors) and what is shown beside the result (warnings). Modelled on LIRICAL's
+sanity issues and pydicom's validation modes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Iterable
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["Issue", "IssueLevel", "closest", "normalise_term"]
+
+
+class IssueLevel(str, Enum):
+    """How serious an issue is: errors stop the run, warnings travel with the result."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Issue(BaseModel):
+    """One problem, where it is, and what would fix it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    level: IssueLevel
+    code: str
+    message: str
+    location: str = ""
+    expected: str = ""
+    suggestions: list[str] = []
+
+    def render(self) -> str:
+        """One line for people: location, message, what was expected, what is close."""
+        parts = [f"{self.location}: " if self.location else "", self.message]
+        if self.expected:
+            parts.append(f" (expected {self.expected})")
+        if self.suggestions:
+            parts.append(f"; closest known: {', '.join(self.suggestions)}")
+        return "".join(parts)
+
+
+def normalise_term(text: str) -> str:
+    """Fold case, accents, spaces and hyphens so that 'Sclérodermie  systémique' matches."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    for ch in " -'’/.,()":
+        stripped = stripped.replace(ch, "_")
+    while "__" in stripped:
+        stripped = stripped.replace("__", "_")
+    return stripped.strip("_")
+
+
+def closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """The known terms nearest to ``word``, for 'did you mean' messages."""
+    pool = list(candidates)
+    found = difflib.get_close_matches(normalise_term(word), pool, n=n, cutoff=0.6)
+    if not found:
+        found = [c for c in pool if normalise_term(word) in c or c in normalise_term(word)][:n]
+    return found

@@ -1,0 +1,86 @@
+"""``calcinosis kb check``: lint the knowledge base beyond what loading already enforces.
+
+Loading guarantees schemas, known ids, frequency ranges and sources. The checks here look at
+the whole: every feature used by some diagnosis or declared non-discriminating, every seed
+fact held somewhere, priors that add up, and what is an estimate rather than a citation.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from calcinosis.issues import Issue, IssueLevel
+from calcinosis.kb.model import KnowledgeBase
+
+__all__ = ["check_kb", "find_seed_facts", "seed_fact_coverage"]
+
+_FACT_ID = re.compile(r"^- id: (S\d{3}-\d{3})", re.M)
+
+
+def find_seed_facts() -> Path | None:
+    """``seed-facts.yaml`` of the shared folder: $CALCINOSIS_SEED_FACTS, else ../shared from the cwd or the checkout."""
+    env = os.environ.get("CALCINOSIS_SEED_FACTS")
+    candidates = [Path(env)] if env else []
+    here = Path(__file__).resolve()
+    candidates += [Path.cwd().parent / "shared" / "seed-facts.yaml", here.parents[3].parent / "shared" / "seed-facts.yaml"]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def seed_fact_coverage(kb: KnowledgeBase, facts_path: Path) -> dict[str, list[str]]:
+    """For every seed fact id, where the knowledge base holds it (empty list: nowhere)."""
+    ids = _FACT_ID.findall(facts_path.read_text(encoding="utf-8"))
+    where: dict[str, list[str]] = {fid: [] for fid in ids}
+    for d in kb.diseases:
+        for fid in d.seed_facts:
+            where.setdefault(fid, []).append(f"diseases/{d.id}.yaml")
+    for name, cat in kb.categories.items():
+        for fid in cat.seed_facts:
+            where.setdefault(fid, []).append(f"categories.yaml:{name}")
+    notes = (kb.seed_fact_notes or {}).get("facts") or {}
+    for fid, note in notes.items():
+        if isinstance(note, dict):
+            label = note.get("held_in") or ("not applicable: " + str(note.get("not_applicable"))) if ("held_in" in note or "not_applicable" in note) else f"scope: {note.get('scope')}"
+            where.setdefault(fid, []).append(f"seed_facts.yaml ({label})")
+    return where
+
+
+def check_kb(kb: KnowledgeBase, *, seed_facts: Path | None = None) -> list[Issue]:
+    """All lint findings for ``kb`` (errors fail ``calcinosis kb check``)."""
+    issues: list[Issue] = []
+
+    def add(level: IssueLevel, code: str, message: str, location: str = "") -> None:
+        issues.append(Issue(level=level, code=code, message=message, location=location))
+
+    used: set[str] = set()
+    for d in kb.diseases:
+        used.update(d.findings)
+    for cat in kb.categories.values():
+        used.update(cat.defaults)
+    non_disc = kb.non_discriminating
+    for fid in kb.feature_ids:
+        if fid not in used and fid not in non_disc:
+            add(IssueLevel.ERROR, "kb.unused_feature", f"{fid} is used by no diagnosis and not listed in features.yaml non_discriminating", "features.yaml")
+    for fid in non_disc:
+        if fid in used:
+            add(IssueLevel.WARNING, "kb.non_discriminating_used", f"{fid} is listed as non-discriminating but diagnoses use it", "features.yaml:non_discriminating")
+    # overlapping terms in the lists that `absent` may name
+    vocab = kb.vocabulary.lists
+    for term in set(vocab["findings"]) & set(vocab["conditions"]) | set(vocab["findings"]) & set(vocab["exposures"]) | set(vocab["conditions"]) & set(vocab["exposures"]):
+        add(IssueLevel.ERROR, "kb.ambiguous_absent", f"{term!r} is in two of findings/conditions/exposures, so `absent: [{term}]` is ambiguous", "vocabulary.yaml")
+    # disease-level sanity
+    for d in kb.diseases:
+        n_est = sum(1 for f in d.findings.values() if f.estimate)
+        if not d.seed_facts:
+            add(IssueLevel.WARNING, "kb.no_seed_facts", f"{d.id} lists no seed facts", f"diseases/{d.id}.yaml")
+        if n_est == len(d.findings) and len(d.findings) > 0:
+            add(IssueLevel.WARNING, "kb.all_estimates", f"{d.id}: all {n_est} frequencies are estimates", f"diseases/{d.id}.yaml")
+    if seed_facts is not None:
+        for fid, where in seed_fact_coverage(kb, seed_facts).items():
+            if not where:
+                add(IssueLevel.ERROR, "kb.seed_fact_missing", f"seed fact {fid} is held nowhere (list it in a disease, a category or seed_facts.yaml)", "seed_facts.yaml")
+    else:
+        add(IssueLevel.WARNING, "kb.seed_facts_not_found", "shared/seed-facts.yaml not found: seed-fact coverage not checked (set CALCINOSIS_SEED_FACTS)")
+    return issues
+

@@ -1,0 +1,404 @@
+"""Load the knowledge base: files present -> each file valid -> cross-references -> compile.
+
+Every problem found at any stage is collected, and all of them are reported together in
+one :class:`~calcinosis.errors.KnowledgeBaseError`, each with its file and key.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from calcinosis.errors import KnowledgeBaseError
+from calcinosis.issues import Issue, IssueLevel, closest
+from calcinosis.kb.model import Disease, Feature, FrequencySource, KnowledgeBase
+from calcinosis.kb.schema import (
+    CategorySpec,
+    ConstantsFile,
+    DiseaseFile,
+    FeaturesFile,
+    ManifestFile,
+    PriorsFile,
+    ReferenceSpec,
+    WorkupFile,
+)
+from calcinosis.kb.vocabulary import Vocabulary
+
+__all__ = ["default_kb_path", "load_kb"]
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_M = TypeVar("_M", bound=BaseModel)
+
+REQUIRED_FILES = (
+    "MANIFEST.yaml",
+    "constants.yaml",
+    "vocabulary.yaml",
+    "features.yaml",
+    "priors.yaml",
+    "categories.yaml",
+    "units.yaml",
+    "reference_ranges.yaml",
+    "workup.yaml",
+    "seed_facts.yaml",
+)
+# namespace of a feature id -> vocabulary list whose terms it covers
+NAMESPACE_LISTS = {
+    "condition": "conditions",
+    "exposure": "exposures",
+    "finding": "findings",
+    "site": "sites",
+    "tissue": "tissues",
+    "pattern": "patterns",
+    "distribution": "distributions",
+    "antibody": "antibodies",
+    "gene": "genetics",
+}
+
+
+def default_kb_path() -> Path:
+    """The knowledge base shipped inside the package."""
+    return Path(str(resources.files("calcinosis") / "knowledge"))
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+
+    def error(self, location: str, message: str, *, code: str, suggestions: list[str] | None = None) -> None:
+        self.issues.append(
+            Issue(
+                level=IssueLevel.ERROR,
+                code=code,
+                message=message,
+                location=location,
+                suggestions=suggestions or [],
+            )
+        )
+
+
+def _read_yaml(path: Path, out: _Collector) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except yaml.YAMLError as exc:
+        out.error(path.name, f"not valid YAML: {exc}", code="kb.yaml")
+    except OSError as exc:
+        out.error(path.name, f"cannot be read: {exc}", code="kb.io")
+    return None
+
+
+def _validate(model: type[_M], data: Any, location: str, out: _Collector) -> _M | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            out.error(f"{location}:{loc}" if loc else location, err["msg"], code="kb.schema")
+    return None
+
+
+def load_kb(path: Path | str | None = None) -> KnowledgeBase:
+    """Load, validate and compile a knowledge base.
+
+    Parameters
+    ----------
+    path
+        Folder holding the knowledge files; the bundled knowledge base when omitted.
+
+    Returns
+    -------
+    KnowledgeBase
+        Immutable and compiled; pass it to :func:`calcinosis.diagnose`.
+
+    Raises
+    ------
+    KnowledgeBaseError
+        With every problem found (missing files, schema errors, unknown ids).
+    """
+    root = Path(path) if path is not None else default_kb_path()
+    out = _Collector()
+    missing = [name for name in REQUIRED_FILES if not (root / name).is_file()]
+    for name in missing:
+        out.error(name, f"required knowledge file is missing from {root}", code="kb.missing")
+    if not (root / "diseases").is_dir():
+        out.error("diseases/", "folder of diagnosis files is missing", code="kb.missing")
+    if out.issues:
+        raise KnowledgeBaseError(f"knowledge base at {root} is incomplete", issues=out.issues, path=root)
+
+    raw = {name: _read_yaml(root / name, out) for name in REQUIRED_FILES}
+    manifest = _validate(ManifestFile, raw["MANIFEST.yaml"], "MANIFEST.yaml", out)
+    constants = _validate(ConstantsFile, raw["constants.yaml"], "constants.yaml", out)
+    features_file = _validate(FeaturesFile, raw["features.yaml"], "features.yaml", out)
+    priors = _validate(PriorsFile, raw["priors.yaml"], "priors.yaml", out)
+    workup = _validate(WorkupFile, raw["workup.yaml"], "workup.yaml", out)
+    categories: dict[str, CategorySpec] = {}
+    try:
+        categories = TypeAdapter(dict[str, CategorySpec]).validate_python(raw["categories.yaml"])
+    except ValidationError as exc:
+        for err in exc.errors():
+            out.error("categories.yaml:" + ".".join(map(str, err["loc"])), err["msg"], code="kb.schema")
+    vocabulary: Vocabulary | None = None
+    try:
+        vocabulary = Vocabulary.from_data(raw["vocabulary.yaml"] or {})
+    except ValueError as exc:
+        out.error("vocabulary.yaml", str(exc), code="kb.schema")
+
+    references: dict[str, ReferenceSpec] = {}
+    for ref_path in sorted((root / "references").glob("*.yaml")):
+        for i, item in enumerate(_read_yaml(ref_path, out) or []):
+            ref = _validate(ReferenceSpec, item, f"references/{ref_path.name}[{i}]", out)
+            if ref is None:
+                continue
+            if ref.id in references:
+                out.error(f"references/{ref_path.name}", f"reference id {ref.id!r} defined twice", code="kb.duplicate")
+            references[ref.id] = ref
+
+    disease_files: list[DiseaseFile] = []
+    for dpath in sorted((root / "diseases").glob("*.yaml")):
+        disease = _validate(DiseaseFile, _read_yaml(dpath, out), f"diseases/{dpath.name}", out)
+        if disease is None:
+            continue
+        if disease.id != dpath.stem:
+            out.error(f"diseases/{dpath.name}", f"id {disease.id!r} differs from the file name", code="kb.id")
+        disease_files.append(disease)
+
+    if out.issues or None in (manifest, constants, features_file, priors, workup, vocabulary):
+        raise KnowledgeBaseError(f"knowledge base at {root} is invalid", issues=out.issues, path=root)
+    assert manifest and constants and features_file and priors and workup and vocabulary
+
+    features = _build_features(features_file, vocabulary, out)
+    kb = _compile(
+        root=root,
+        manifest=manifest,
+        constants=constants,
+        vocabulary=vocabulary,
+        features=features,
+        feature_refs=features_file.references,
+        disease_files=disease_files,
+        priors=priors,
+        categories=categories,
+        references=references,
+        units=raw["units.yaml"] or {},
+        ranges=raw["reference_ranges.yaml"] or {},
+        workup=workup,
+        seed_fact_notes=raw["seed_facts.yaml"] or {},
+        non_discriminating=features_file.non_discriminating,
+        out=out,
+    )
+    if out.issues:
+        raise KnowledgeBaseError(f"knowledge base at {root} is inconsistent", issues=out.issues, path=root)
+    return kb
+
+
+def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> dict[str, Feature]:
+    features: dict[str, Feature] = {}
+    for namespace, list_name in NAMESPACE_LISTS.items():
+        ns = spec.namespaces.get(namespace)
+        if ns is None:
+            out.error("features.yaml:namespaces", f"namespace {namespace!r} is missing", code="kb.schema")
+            continue
+        for term in vocab.lists[list_name].values():
+            fid = f"{namespace}:{term.id}"
+            group = f"site:{vocab.site_root(term.id)}" if namespace == "site" else fid
+            features[fid] = Feature(
+                id=fid,
+                namespace=namespace,
+                term=term.id,
+                baseline=ns.baseline,
+                group=group,
+                en=term.en,
+                fr=term.fr,
+                question_en=ns.question.en.format(label=term.en.lower() if namespace != "antibody" else term.en),
+                question_fr=ns.question.fr.format(label=term.fr.lower() if namespace != "antibody" else term.fr),
+            )
+    for fid, d in spec.derived.items():
+        namespace, _, term = fid.partition(":")
+        features[fid] = Feature(
+            id=fid,
+            namespace=namespace,
+            term=term,
+            baseline=d.baseline,
+            group=fid,
+            en=d.en,
+            fr=d.fr,
+            question_en=d.question_en or f"{d.en}?",
+            question_fr=d.question_fr or f"{d.fr} ?",
+        )
+    for fid, value in spec.baselines.items():
+        if fid not in features:
+            out.error("features.yaml:baselines", f"unknown feature {fid!r}", code="kb.unknown_feature", suggestions=closest(fid, features))
+            continue
+        if not 0 < value < 1:
+            out.error(f"features.yaml:baselines.{fid}", f"baseline {value} outside (0, 1)", code="kb.range")
+            continue
+        f = features[fid]
+        features[fid] = Feature(**{**f.__dict__, "baseline": value})
+    seen: dict[str, str] = {}
+    for group, members in spec.groups.items():
+        for fid in members:
+            if fid not in features:
+                out.error(f"features.yaml:groups.{group}", f"unknown feature {fid!r}", code="kb.unknown_feature", suggestions=closest(fid, features))
+                continue
+            if fid in seen:
+                out.error(f"features.yaml:groups.{group}", f"{fid!r} is already in group {seen[fid]!r}", code="kb.duplicate")
+            seen[fid] = group
+            f = features[fid]
+            features[fid] = Feature(**{**f.__dict__, "group": group})
+    return features
+
+
+def _compile(
+    *,
+    root: Path,
+    manifest: ManifestFile,
+    constants: ConstantsFile,
+    vocabulary: Vocabulary,
+    features: Mapping[str, Feature],
+    feature_refs: list[str],
+    disease_files: list[DiseaseFile],
+    priors: PriorsFile,
+    categories: Mapping[str, CategorySpec],
+    references: Mapping[str, ReferenceSpec],
+    units: Any,
+    ranges: Any,
+    workup: WorkupFile,
+    seed_fact_notes: Any,
+    non_discriminating: Mapping[str, str],
+    out: _Collector,
+) -> KnowledgeBase:
+    floor = constants.frequency_floor.value
+    ceiling = constants.frequency_ceiling.value
+    feature_ids = tuple(features)
+    fpos = {fid: i for i, fid in enumerate(feature_ids)}
+    known_diagnoses = set(priors.priors)
+    diseases_sorted = sorted(disease_files, key=lambda d: d.id)
+    for d in diseases_sorted:
+        if d.id not in known_diagnoses:
+            out.error(f"diseases/{d.id}.yaml", "diagnosis has no prior in priors.yaml", code="kb.prior")
+    for did in known_diagnoses - {d.id for d in diseases_sorted}:
+        out.error("priors.yaml", f"prior for {did!r} but no diseases/{did}.yaml", code="kb.missing")
+
+    def check_refs(location: str, ids: Any) -> None:
+        for rid in ids:
+            if rid not in references:
+                out.error(location, f"unknown reference {rid!r}", code="kb.unknown_reference", suggestions=closest(rid, references))
+
+    check_refs("features.yaml:references", feature_refs)
+    for fid in non_discriminating:
+        if fid not in features:
+            out.error("features.yaml:non_discriminating", f"unknown feature {fid!r}", code="kb.unknown_feature", suggestions=closest(fid, features))
+    check_refs("constants.yaml:thresholds_reference", constants.thresholds_reference)
+    check_refs("priors.yaml:references", priors.references)
+    check_refs("workup.yaml:references", workup.references)
+    for step in workup.steps:
+        check_refs(f"workup.yaml:{step.id}", step.references)
+        for fid in step.answers:
+            if fid not in features:
+                out.error(f"workup.yaml:{step.id}", f"unknown feature {fid!r}", code="kb.unknown_feature")
+    for name, cat in categories.items():
+        check_refs(f"categories.yaml:{name}.references", cat.references)
+        for fid in cat.defaults:
+            if fid not in features:
+                out.error(f"categories.yaml:{name}.defaults", f"unknown feature {fid!r}", code="kb.unknown_feature")
+
+    n_d, n_f = len(diseases_sorted), len(feature_ids)
+    baseline = np.array([features[fid].baseline for fid in feature_ids], dtype=np.float64)
+    freq = np.tile(baseline, (n_d, 1))
+    sources: dict[tuple[int, int], FrequencySource] = {}
+    diseases: list[Disease] = []
+    for di, d in enumerate(diseases_sorted):
+        loc = f"diseases/{d.id}.yaml"
+        check_refs(f"{loc}:references", d.references)
+        cat = categories.get(d.category)
+        if cat is not None:
+            for fid, default in cat.defaults.items():
+                if fid in fpos:
+                    freq[di, fpos[fid]] = default.frequency
+                    sources[(di, fpos[fid])] = FrequencySource(
+                        frequency=default.frequency,
+                        origin="category",
+                        references=tuple(default.references or cat.references),
+                        estimate=default.estimate,
+                        note=None,
+                    )
+        findings: dict[str, Any] = {}
+        for i, f in enumerate(d.findings):
+            floc = f"{loc}:findings[{i}]"
+            if f.feature not in fpos:
+                out.error(floc, f"unknown feature {f.feature!r}", code="kb.unknown_feature", suggestions=closest(f.feature, features))
+                continue
+            if f.feature in findings:
+                out.error(floc, f"feature {f.feature!r} listed twice", code="kb.duplicate")
+            if not floor <= f.frequency <= ceiling:
+                out.error(floc, f"frequency {f.frequency} outside [{floor}, {ceiling}]", code="kb.range")
+            if not f.references and not f.estimate:
+                out.error(floc, "needs references or an estimate with its reasoning", code="kb.unsourced")
+            check_refs(floc, f.references)
+            findings[f.feature] = f
+            freq[di, fpos[f.feature]] = f.frequency
+            sources[(di, fpos[f.feature])] = FrequencySource(
+                frequency=f.frequency,
+                origin="diagnosis",
+                references=tuple(f.references),
+                estimate=f.estimate,
+                note=f.note,
+            )
+        for step in d.workup:
+            check_refs(f"{loc}:workup.{step.id}", step.references)
+            for fid in step.answers:
+                if fid not in features:
+                    out.error(f"{loc}:workup.{step.id}", f"unknown feature {fid!r}", code="kb.unknown_feature")
+        diseases.append(
+            Disease(
+                id=d.id,
+                category=d.category,
+                group=d.group,
+                names=d.names,
+                synonyms=tuple(d.synonyms),
+                definition=d.definition,
+                codes=d.codes,
+                references=tuple(d.references),
+                findings=findings,
+                workup=tuple(d.workup),
+                seed_facts=tuple(d.seed_facts),
+                prior=float(priors.priors.get(d.id, 1e-4)),
+                last_reviewed=d.last_reviewed.isoformat(),
+            )
+        )
+    freq = np.clip(freq, floor, ceiling)
+    prior = np.array([d.prior for d in diseases], dtype=np.float64)
+    prior = prior / prior.sum() if prior.sum() > 0 else prior
+    group_names = tuple(sorted({f.group for f in features.values()}))
+    gpos = {g: i for i, g in enumerate(group_names)}
+    return KnowledgeBase(
+        version=manifest.kb_version,
+        manifest=manifest,
+        constants=constants,
+        vocabulary=vocabulary,
+        features=dict(features),
+        feature_ids=feature_ids,
+        diseases=tuple(diseases),
+        categories=dict(categories),
+        references=dict(references),
+        units=units,
+        reference_ranges=ranges,
+        workup=workup,
+        seed_fact_notes=seed_fact_notes,
+        non_discriminating=dict(non_discriminating),
+        frequency=freq,
+        log_present=np.log(freq),
+        log_absent=np.log1p(-freq),
+        baseline=baseline,
+        log_prior=np.log(np.maximum(prior, math.ulp(1.0))),
+        group_index=np.array([gpos[features[fid].group] for fid in feature_ids], dtype=np.int64),
+        group_names=group_names,
+        _feature_pos=fpos,
+        _disease_pos={d.id: i for i, d in enumerate(diseases)},
+        _sources=sources,
+    )
