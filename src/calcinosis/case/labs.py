@@ -353,4 +353,5 @@ def interpret_labs(case: Case, kb: KnowledgeBase) -> LabPanel:
             driving_index=best[0].index if best[0].index >= 0 else None,
             readings=readings,
         )
+    panel.warnings = warnings
     return panel

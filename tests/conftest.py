@@ -1,0 +1,35 @@
+"""Shared fixtures: the shipped knowledge base, the dev cases of ../shared, hypothesis profile."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from calcinosis import KnowledgeBase, load_kb
+
+# CI=true loads hypothesis' "ci" profile (deadline=None, derandomize=True). Local runs get the
+# same timing tolerance so a busy 2-core machine never flakes on deadlines.
+settings.register_profile("dev", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+if not os.environ.get("CI"):
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("CALCINOSIS_SHARED", REPO.parent / "shared"))
+DEV_CASES = sorted((SHARED / "cases").glob("dev-*.yaml"))
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    """The knowledge base shipped in the package."""
+    return load_kb()
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The ../shared folder (seeds, seed facts, dev cases)."""
+    if not (SHARED / "cases").is_dir():
+        pytest.fail(f"shared folder not found at {SHARED}: set CALCINOSIS_SHARED")
+    return SHARED

@@ -1,0 +1,124 @@
+"""Properties of the engine that must hold for any case (hypothesis)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case
+from calcinosis.case.labs import interpret_labs
+from calcinosis.engine.evidence import collect_evidence
+from calcinosis.engine.scoring import score
+
+KB = load_kb()
+VOC = KB.vocabulary.lists
+
+
+def _terms(name: str) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.sampled_from(sorted(VOC[name])), max_size=4, unique=True)
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> dict[str, Any]:
+    history = draw(_terms("conditions"))
+    exposures = draw(_terms("exposures"))
+    findings = draw(_terms("findings"))
+    pool = sorted(set(VOC["findings"]) - set(findings))
+    absent = draw(st.lists(st.sampled_from(pool), max_size=3, unique=True))
+    labs = draw(
+        st.lists(
+            st.fixed_dictionaries({"test": st.sampled_from(sorted(VOC["labs"])), "interpretation": st.sampled_from(["high", "normal", "low"])}),
+            max_size=4,
+        )
+    )
+    imaging = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {"modality": st.sampled_from(sorted(VOC["modalities"])), "sites": _terms("sites"), "patterns": _terms("patterns"), "tissues": _terms("tissues")}
+            ),
+            max_size=2,
+        )
+    )
+    return {
+        "patient": {"age": draw(st.floats(0, 100)), "sex": draw(st.sampled_from(["female", "male", "other", "unknown"]))},
+        "history": history,
+        "exposures": exposures,
+        "findings": findings,
+        "absent": absent,
+        "labs": labs,
+        "imaging": imaging,
+    }
+
+
+def _posterior(data: dict[str, Any], kb: KnowledgeBase = KB) -> np.ndarray:
+    case = parse_case(data, kb)
+    return score(collect_evidence(case, interpret_labs(case, kb), kb), kb).posterior
+
+
+@given(cases())
+def test_probabilities_sum_to_one(data: dict[str, Any]) -> None:
+    """Diagnosis and category probabilities each sum to 1."""
+    report = diagnose(parse_case(data, KB), KB)
+    assert abs(sum(report.category_probabilities.values()) - 1) < 1e-3
+    assert abs(float(_posterior(data).sum()) - 1) < 1e-9
+    assert len(report.differential) + len(report.excluded) == len(KB.diseases)
+
+
+@given(cases(), st.randoms(use_true_random=False))
+def test_input_order_does_not_matter(data: dict[str, Any], rnd: Any) -> None:
+    """Shuffling every list of the case leaves the posterior unchanged."""
+    shuffled = {k: (rnd.sample(v, len(v)) if isinstance(v, list) else v) for k, v in data.items()}
+    assert np.allclose(_posterior(data), _posterior(shuffled), atol=1e-12)
+
+
+def _specific_features() -> list[tuple[str, str]]:
+    """(diagnosis, finding) pairs where only that diagnosis lists the finding above its baseline."""
+    out = []
+    for name in ("findings", "conditions", "exposures"):
+        prefix = {"findings": "finding", "conditions": "condition", "exposures": "exposure"}[name]
+        for term in VOC[name]:
+            fid = f"{prefix}:{term}"
+            j = KB.feature_pos(fid)
+            above = np.flatnonzero(KB.frequency[:, j] > KB.baseline[j] + 1e-12)
+            if len(above) == 1:
+                out.append((KB.diseases[above[0]].id, term))
+    return out
+
+
+SPECIFIC = _specific_features()
+
+
+@given(cases(), st.sampled_from(SPECIFIC))
+def test_adding_a_specific_finding_raises_its_diagnosis(data: dict[str, Any], pair: tuple[str, str]) -> None:
+    """A finding that only one diagnosis makes likelier never lowers that diagnosis."""
+    disease, term = pair
+    key = "findings" if term in VOC["findings"] else "history" if term in VOC["conditions"] else "exposures"
+    data = {**data, "absent": [t for t in data["absent"] if t != term]}
+    if term in data[key]:
+        data[key] = [t for t in data[key] if t != term]
+    before = _posterior(data)[KB.disease_pos(disease)]
+    after = _posterior({**data, key: [*data[key], term]})[KB.disease_pos(disease)]
+    assert after >= before - 1e-12
+
+
+@given(cases(), st.sampled_from(sorted(VOC["findings"])))
+def test_absent_and_unreported_differ(data: dict[str, Any], term: str) -> None:
+    """Saying a finding is absent is information; not reporting it is none."""
+    j = KB.feature_pos(f"finding:{term}")
+    if np.allclose(KB.frequency[:, j], KB.baseline[j]):
+        return  # a finding no diagnosis uses carries no information either way
+    data = {**data, "findings": [t for t in data["findings"] if t != term], "absent": [t for t in data["absent"] if t != term]}
+    unreported = _posterior(data)
+    absent = _posterior({**data, "absent": [*data["absent"], term]})
+    assert not np.allclose(unreported, absent)
+
+
+def test_no_information_leaves_the_prior() -> None:
+    """A case with only an age-less-informative patient keeps the ranking of the priors' shape."""
+    post = _posterior({"patient": {"age": 40, "sex": "unknown"}})
+    prior = np.exp(KB.log_prior)
+    # age 40 sets patient:child/infant/older absent only; the most common diagnoses stay on top
+    assert set(np.argsort(-post)[:5]) & set(np.argsort(-prior)[:8])
