@@ -24,7 +24,7 @@ from calcinosis.case.model import Case, LabResult
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["DerivedValue", "LabPanel", "LabReading", "LabSummary", "interpret_labs", "normalise_unit"]
+__all__ = ["DerivedValue", "LabPanel", "LabReading", "LabSummary", "interpret_labs", "normalise_unit", "resolve_unit"]
 
 Status = Literal["high", "normal", "low", "not_high", "not_low", "unknown"]
 
@@ -88,7 +88,8 @@ def normalise_unit(unit: str) -> str:
     return unit.strip().replace("μ", "µ").replace(" ", "").lower()
 
 
-def _resolve_unit(kb: KnowledgeBase, test: str, unit: str) -> str | None:
+def resolve_unit(kb: KnowledgeBase, test: str, unit: str) -> str | None:
+    """The canonical spelling of ``unit`` for ``test`` (units.yaml), or None if it does not fit."""
     spec = kb.units["tests"][test]
     wanted = normalise_unit(unit)
     alias = {normalise_unit(k): v for k, v in kb.units.get("unit_aliases", {}).items()}.get(wanted)
@@ -169,7 +170,7 @@ def _read_one(kb: KnowledgeBase, index: int, lab: LabResult, age: float, sex: st
         return LabReading(index=index, test=test, status=lab.interpretation, reference="interpretation as entered"), None
     assert lab.unit is not None
     spec = kb.units["tests"][test]
-    unit = _resolve_unit(kb, test, lab.unit)
+    unit = resolve_unit(kb, test, lab.unit)
     if unit is None:
         raise ValueError(f"labs[{index}].unit: {lab.unit!r} is not a unit of {test}; expected one of {', '.join(spec['units'])}")
     factor = float(spec["units"][unit])

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from calcinosis.case.labs import resolve_unit
 from calcinosis.case.model import Case
 from calcinosis.errors import CaseValidationError
 from calcinosis.issues import Issue, IssueLevel, closest
@@ -162,6 +163,18 @@ def _resolve(case: Case, kb: KnowledgeBase) -> tuple[Case, list[Issue]]:
     for i, lab in enumerate(case.labs):
         found = r.term("labs", lab.test, f"labs[{i}].test", what="lab test")
         data["labs"][i]["test"] = found or lab.test
+        if found is not None and lab.unit is not None and resolve_unit(kb, found, lab.unit) is None:
+            units = list(kb.units["tests"][found]["units"])
+            r.issues.append(
+                Issue(
+                    level=IssueLevel.ERROR,
+                    code="case.unit",
+                    message=f"{lab.unit!r} is not a unit of {found}",
+                    location=f"labs[{i}].unit",
+                    expected="one of " + ", ".join(units),
+                    suggestions=closest(lab.unit, units),
+                )
+            )
     for i, ab in enumerate(case.antibodies):
         found = r.term("antibodies", ab.name, f"antibodies[{i}].name", what="antibody")
         data["antibodies"][i]["name"] = found or ab.name

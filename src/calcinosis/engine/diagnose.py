@@ -37,43 +37,46 @@ def _fmt_lr(lr: float) -> str:
 
 
 def _contributions(scores: Scores, evidence: Evidence, kb: KnowledgeBase, d: int, lang: str) -> list[Contribution]:
-    disease = kb.diseases[d]
+    """The observed features that moved diagnosis ``d`` (LR beyond 1.1 either way after weighting).
+
+    Features the diagnosis says nothing about (its frequency is the baseline, LR 1) are left out.
+    """
+    disease_name = kb.diseases[d].name(lang)
+    weighted = np.abs(scores.contribution[d] * scores.weight[d])
+    template = message("explanation", lang)
+    words = {True: message("present", lang), False: message("absent", lang)}
+    estimate_mark = message("estimate_mark", lang)
     out = []
-    for j, fpos in enumerate(scores.feature_pos):
+    for j in np.flatnonzero(weighted >= _MIN_SHOWN_LOG_LR):
+        fpos = int(scores.feature_pos[j])
         fid = kb.feature_ids[fpos]
         feature = kb.features[fid]
         present = bool(scores.present[j])
-        src = kb.source(d, int(fpos))
+        src = kb.source(d, fpos)
         lr = math.exp(float(scores.contribution[d, j]))
         weight = float(scores.weight[d, j])
-        obs = evidence.observations[fid]
-        freq_state = src.frequency if present else 1 - src.frequency
-        base_state = feature.baseline if present else 1 - feature.baseline
-        text = message(
-            "explanation",
-            lang,
+        basis = evidence.observations[fid].basis
+        text = template.format(
             label=feature.label(lang),
-            state=message("present" if present else "absent", lang),
-            basis="; ".join(obs.basis),
+            state=words[present],
+            basis="; ".join(basis),
             lr=_fmt_lr(lr),
-            frequency=f"{freq_state:.0%}",
-            name=disease.name(lang),
-            baseline=f"{base_state:.0%}",
+            frequency=f"{(src.frequency if present else 1 - src.frequency):.0%}",
+            name=disease_name,
+            baseline=f"{(feature.baseline if present else 1 - feature.baseline):.0%}",
             weight=message("damped", lang, weight=weight) if weight < 0.999 else "",
-        )
-        if src.estimate:
-            text += message("estimate_mark", lang)
+        ) + (estimate_mark if src.estimate else "")
         out.append(
-            Contribution(
+            Contribution.model_construct(
                 feature=fid,
                 label=feature.label(lang),
                 state="present" if present else "absent",
-                basis=list(obs.basis),
+                basis=list(basis),
                 frequency=round(src.frequency, 4),
                 baseline=round(feature.baseline, 4),
                 likelihood_ratio=round(lr, 4),
                 weight=round(weight, 4),
-                origin=src.origin,  # type: ignore[arg-type]
+                origin=src.origin,
                 references=list(src.references),
                 estimate=bool(src.estimate),
                 note=src.note,
@@ -150,8 +153,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> DiagnosisRep
         if post[i] < threshold:
             excluded.append(d.id)
             continue
-        contribs = _contributions(scores, evidence, kb, int(i), lang)
-        shown = [c for c in contribs if abs(math.log(c.likelihood_ratio)) * c.weight >= _MIN_SHOWN_LOG_LR]
+        shown = _contributions(scores, evidence, kb, int(i), lang)
         refs: list[str] = list(d.references)
         for c in shown:
             refs.extend(r for r in c.references if r not in refs)
@@ -165,7 +167,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> DiagnosisRep
                 composite_likelihood_ratio=float(f"{math.exp(scores.log_score[i] - kb.log_prior[i]):.4g}"),
                 for_=[c.text for c in shown if c.likelihood_ratio > 1],
                 against=[c.text for c in shown if c.likelihood_ratio < 1],
-                evidence=contribs,
+                evidence=shown,
                 references=refs,
                 codes={k: v for k, v in d.codes.model_dump().items() if v},
             )

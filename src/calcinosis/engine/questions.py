@@ -3,7 +3,8 @@
 For each unobserved feature f, with current posterior p over diagnoses:
 EIG(f) = H(p) - [P(f) H(p | f present) + P(not f) H(p | f absent)], with P(f) = sum_d p_d P(f | d).
 The update ignores dependency damping (it is a one-step look-ahead, ranked, not reported as a
-probability). Features sharing one question (the lab states of one test) are merged. At least
+probability). Features sharing one question (the lab states of one test) or one dependency
+group (dialysis, CKD, eGFR) are merged: only the most informative of them is asked. At least
 three questions are always given (the issue asks for 3 to 5), even when the differential is
 already settled and each would change little; up to five while the gain is worth showing.
 """
@@ -27,15 +28,9 @@ def _entropy(p: npt.NDArray[np.float64], axis: int = 0) -> npt.NDArray[np.float6
 
 def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str) -> list[Question]:
     """The most informative unreported items, best first."""
-    observed = set(scores.feature_pos.tolist())
-    askable = np.array(
-        [
-            i
-            for i, fid in enumerate(kb.feature_ids)
-            if i not in observed and not fid.startswith(("patient:", "distribution:"))
-        ],
-        dtype=np.int64,
-    )
+    mask = kb.askable.copy()
+    mask[scores.feature_pos] = False
+    askable = np.flatnonzero(mask)
     p = scores.posterior
     f1 = kb.frequency[:, askable]
     p_yes = p @ f1
@@ -49,15 +44,17 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str) -> list[Ques
     floor = kb.constants.next_question_min_gain_bits.value
     out: list[Question] = []
     seen_text: set[str] = set()
+    seen_groups: set[str] = set()
     top = np.argsort(-p)[:8]
     for j in order:
         if len(out) >= want or (gain[j] < floor and len(out) >= 3):
             break
         feature = kb.features[kb.feature_ids[askable[j]]]
         text = feature.question(lang)
-        if text in seen_text:
+        if text in seen_text or feature.group in seen_groups:
             continue
         seen_text.add(text)
+        seen_groups.add(feature.group)
         shift = post_yes[:, j] - p
         raise_ = [kb.diseases[d].name(lang) for d in top if shift[d] > 0.02][:3]
         lower = [kb.diseases[d].name(lang) for d in top if shift[d] < -0.02][:3]

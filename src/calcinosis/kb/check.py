@@ -74,6 +74,9 @@ def check_kb(kb: KnowledgeBase, *, seed_facts: Path | None = None) -> list[Issue
         n_est = sum(1 for f in d.findings.values() if f.estimate)
         if not d.seed_facts:
             add(IssueLevel.WARNING, "kb.no_seed_facts", f"{d.id} lists no seed facts", f"diseases/{d.id}.yaml")
+        for fid, f in d.findings.items():
+            if f.estimate and not f.references and len(f.estimate) < 40:
+                add(IssueLevel.WARNING, "kb.thin_estimate", f"{d.id}: {fid} is an estimate with a one-line reason ({f.estimate!r}); give the reasoning or a source", f"diseases/{d.id}.yaml")
         if n_est == len(d.findings) and len(d.findings) > 0:
             add(IssueLevel.WARNING, "kb.all_estimates", f"{d.id}: all {n_est} frequencies are estimates", f"diseases/{d.id}.yaml")
     if seed_facts is not None:

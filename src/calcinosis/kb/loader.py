@@ -6,7 +6,11 @@ one :class:`~calcinosis.errors.KnowledgeBaseError`, each with its file and key.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import pickle
+import sys
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -103,13 +107,38 @@ def _validate(model: type[_M], data: Any, location: str, out: _Collector) -> _M 
     return None
 
 
-def load_kb(path: Path | str | None = None) -> KnowledgeBase:
+def _digest(root: Path) -> str:
+    """Content hash of every knowledge file, the code version and numpy's major version."""
+    from calcinosis._version import __version__
+
+    h = hashlib.sha256(f"{__version__}|{np.__version__.split('.')[0]}|{sys.version_info[:2]}".encode())
+    for p in sorted(root.rglob("*.yaml")):
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:32]
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get("CALCINOSIS_CACHE_DIR")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "calcinosis"
+
+
+def load_kb(path: Path | str | None = None, *, cache: bool = True) -> KnowledgeBase:
     """Load, validate and compile a knowledge base.
+
+    The compiled result is cached (pickle, in ``$CALCINOSIS_CACHE_DIR`` or
+    ``~/.cache/calcinosis``) under a hash of every knowledge file and the code version, so a
+    knowledge base is validated once per content and later loads take milliseconds. Any
+    change to any file, or a new code version, validates again.
 
     Parameters
     ----------
     path
         Folder holding the knowledge files; the bundled knowledge base when omitted.
+    cache
+        Use and fill the compiled cache (default True).
 
     Returns
     -------
@@ -122,6 +151,30 @@ def load_kb(path: Path | str | None = None) -> KnowledgeBase:
         With every problem found (missing files, schema errors, unknown ids).
     """
     root = Path(path) if path is not None else default_kb_path()
+    cache_file: Path | None = None
+    if cache and root.is_dir():
+        cache_file = _cache_dir() / f"kb-{_digest(root)}.pickle"
+        try:
+            with cache_file.open("rb") as fh:
+                cached = pickle.load(fh)
+            if isinstance(cached, KnowledgeBase):
+                return cached
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass
+    kb = _load_uncached(root)
+    if cache_file is not None:
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(kb, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.replace(cache_file)
+        except OSError:
+            pass  # a read-only home only costs speed
+    return kb
+
+
+def _load_uncached(root: Path) -> KnowledgeBase:
     out = _Collector()
     missing = [name for name in REQUIRED_FILES if not (root / name).is_file()]
     for name in missing:
@@ -398,6 +451,7 @@ def _compile(
         log_prior=np.log(np.maximum(prior, math.ulp(1.0))),
         group_index=np.array([gpos[features[fid].group] for fid in feature_ids], dtype=np.int64),
         group_names=group_names,
+        askable=np.array([not fid.startswith(("patient:", "distribution:")) for fid in feature_ids], dtype=bool),
         _feature_pos=fpos,
         _disease_pos={d.id: i for i, d in enumerate(diseases)},
         _sources=sources,

@@ -115,6 +115,7 @@ class KnowledgeBase:
     log_prior: FloatArray
     group_index: npt.NDArray[np.int64]
     group_names: tuple[str, ...]
+    askable: npt.NDArray[np.bool_]  # features worth asking about (not age, sex, distribution)
     _feature_pos: Mapping[str, int]
     _disease_pos: Mapping[str, int]
     _sources: Mapping[tuple[int, int], FrequencySource]

@@ -103,14 +103,24 @@ class Vocabulary:
         """The label of a canonical term."""
         return self.lists[list_name][term_id].label(lang)
 
-    def site_ancestors(self, site: str) -> list[str]:
+    def site_ancestors(self, site: str) -> tuple[str, ...]:
         """Sites above ``site`` in the tree, nearest first."""
-        out: list[str] = []
-        parent = self.lists["sites"][site].parent
-        while parent is not None:
-            out.append(parent)
-            parent = self.lists["sites"][parent].parent
-        return out
+        return self._ancestors[site]
+
+    @property
+    def _ancestors(self) -> Mapping[str, tuple[str, ...]]:
+        cached = self.__dict__.get("_ancestor_cache")
+        if cached is None:
+            cached = {}
+            for site in self.lists["sites"]:
+                out: list[str] = []
+                parent = self.lists["sites"][site].parent
+                while parent is not None:
+                    out.append(parent)
+                    parent = self.lists["sites"][parent].parent
+                cached[site] = tuple(out)
+            object.__setattr__(self, "_ancestor_cache", cached)
+        return cached
 
     def site_root(self, site: str) -> str:
         """The top-level region of ``site``."""

@@ -1,0 +1,107 @@
+"""The knowledge base: census, sources, bilingual text, seed-fact coverage, loader errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from calcinosis import KnowledgeBase, KnowledgeBaseError, load_kb
+from calcinosis.i18n import messages
+from calcinosis.issues import IssueLevel
+from calcinosis.kb.check import check_kb, seed_fact_coverage
+from calcinosis.kb.loader import default_kb_path
+from calcinosis.kb.schema import CATEGORIES
+
+
+def test_census(kb: KnowledgeBase) -> None:
+    """Counts of the shipped knowledge (update with the changelog when the KB changes).
+
+    54 diagnoses = every diagnosis of case-format.md; 268 features = 9 vocabulary namespaces
+    (222 terms) + 46 derived (5 imaging, 5 patient, 3 course, 33 lab states).
+    """
+    assert len(kb.diseases) == 54
+    assert len(kb.features) == 268
+    assert {d.category for d in kb.diseases} == set(CATEGORIES)
+    assert sum(len(d.findings) for d in kb.diseases) > 1000
+    assert len(kb.references) > 100
+
+
+def test_every_diagnosis_of_the_case_format_is_present(kb: KnowledgeBase, shared: Path) -> None:
+    """The diagnosis list of case-format.md is exactly the knowledge base's."""
+    text = (shared / "case-format.md").read_text()
+    section = text.split("**diagnosis**:")[1].split("## Result")[0]
+    import re
+
+    named = {w for w in re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b(?:gout|cppd|cysticercosis|loiasis|dracunculiasis|onchocerciasis|porocephalosis|sarcocystosis|leprosy|tuberculosis|pilomatricoma|phleboliths|sarcoidosis|calciphylaxis|dermatomyositis|polymyositis)\b", section)}
+    assert named <= set(kb.disease_ids), named - set(kb.disease_ids)
+
+
+def test_every_text_is_bilingual(kb: KnowledgeBase) -> None:
+    """Names, definitions, vocabulary labels, features and messages exist in English and French."""
+    for d in kb.diseases:
+        assert d.names.en and d.names.fr and d.definition.en and d.definition.fr
+        for step in d.workup:
+            assert step.en and step.fr
+    for terms in kb.vocabulary.lists.values():
+        for term in terms.values():
+            assert term.en and term.fr
+    for f in kb.features.values():
+        assert f.en and f.fr and f.question_en and f.question_fr
+    for key, text in messages().items():
+        assert set(text) == {"en", "fr"}, key
+
+
+def test_every_number_is_sourced_or_an_estimate(kb: KnowledgeBase) -> None:
+    """Each frequency has references or an estimate with reasoning, and every reference resolves."""
+    for d in kb.diseases:
+        assert d.references
+        for fid, f in d.findings.items():
+            assert f.references or (f.estimate and len(f.estimate) >= 10), (d.id, fid)
+            assert all(r in kb.references for r in f.references)
+
+
+def test_kb_check_has_no_errors(kb: KnowledgeBase, shared: Path) -> None:
+    """Lint: no unused vocabulary, no unplaced seed fact."""
+    issues = check_kb(kb, seed_facts=shared / "seed-facts.yaml")
+    errors = [i.render() for i in issues if i.level is IssueLevel.ERROR]
+    assert errors == []
+
+
+def test_every_seed_fact_is_held(kb: KnowledgeBase, shared: Path) -> None:
+    """Each of the 547 seed facts is held by a diagnosis, a category, or seed_facts.yaml with a reason."""
+    cover = seed_fact_coverage(kb, shared / "seed-facts.yaml")
+    assert len(cover) == 547
+    assert [fid for fid, where in cover.items() if not where] == []
+
+
+def test_loader_reports_every_problem(tmp_path: Path) -> None:
+    """A broken copy of the KB fails with all its problems, each located."""
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    (root / "units.yaml").unlink()
+    (root / "workup.yaml").unlink()
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_kb(root)
+    assert {i.location for i in info.value.issues} == {"units.yaml", "workup.yaml"}
+
+    shutil.rmtree(root)
+    shutil.copytree(default_kb_path(), root)
+    path = root / "diseases" / "gout.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["findings"][0]["feature"] = "finding:visible_tophy"
+    data["findings"][1]["frequency"] = 1.5
+    data["colour"] = "blue"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_kb(root)
+    text = str(info.value)
+    assert "colour" in text and "gout.yaml" in text
+
+    data.pop("colour")
+    data["findings"][1]["frequency"] = 0.5
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    with pytest.raises(KnowledgeBaseError, match="visible_tophi"):
+        load_kb(root)
