@@ -41,7 +41,9 @@ def main() -> None:
         t = time.perf_counter()
         kb = load_kb()
         loads.append(time.perf_counter() - t)
-    print(f"knowledge base load + compile: median {statistics.median(loads) * 1000:.0f} ms ({len(kb.diseases)} diagnoses, {len(kb.features)} features)")
+    print(
+        f"knowledge base load + compile: median {statistics.median(loads) * 1000:.0f} ms ({len(kb.diseases)} diagnoses, {len(kb.features)} features)"
+    )
 
     cases = [read_case(p, kb) for p in sorted(CASES.glob("*.yaml"))]
     for c in cases:  # warm-up
@@ -60,7 +62,9 @@ def main() -> None:
             _naive_posterior(ev, kb)
             naive.append(time.perf_counter() - t)
     ms = 1000
-    print(f"diagnose() per case: p50 {percentile(full, 50) * ms:.2f} ms, p99 {percentile(full, 99) * ms:.2f} ms (n={len(full)})")
+    print(
+        f"diagnose() per case: p50 {percentile(full, 50) * ms:.2f} ms, p99 {percentile(full, 99) * ms:.2f} ms (n={len(full)})"
+    )
     print(
         f"scoring alone: p50 {percentile(scoring, 50) * ms:.3f} ms; plain-Python baseline p50 {percentile(naive, 50) * ms:.3f} ms "
         f"(ratio {percentile(naive, 50) / percentile(scoring, 50):.1f}x)"

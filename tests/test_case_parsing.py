@@ -61,12 +61,28 @@ def test_aliases_resolve_to_canonical_terms(kb: KnowledgeBase) -> None:
     ("data", "location", "fragment"),
     [
         (case(history=["dermatomyosits"]), "history[0]", "dermatomyositis"),
-        (case(imaging=[{"modality": "ct", "patterns": ["linear", "rice-grian"]}]), "imaging[0].patterns[1]", "rice_grain"),
+        (
+            case(imaging=[{"modality": "ct", "patterns": ["linear", "rice-grian"]}]),
+            "imaging[0].patterns[1]",
+            "rice_grain",
+        ),
         (case(imaging=[{"modality": "xray2"}]), "imaging[0].modality", "expected"),
-        (case(labs=[{"test": "calcum", "value": 2.4, "unit": "mmol/L"}]), "labs[0].test", "calcium"),
-        (case(antibodies=[{"name": "anti_scl7", "result": "positive"}]), "antibodies[0].name", "anti_scl70"),
+        (
+            case(labs=[{"test": "calcum", "value": 2.4, "unit": "mmol/L"}]),
+            "labs[0].test",
+            "calcium",
+        ),
+        (
+            case(antibodies=[{"name": "anti_scl7", "result": "positive"}]),
+            "antibodies[0].name",
+            "anti_scl70",
+        ),
         (case(antibodies=[{"name": "ana", "result": "maybe"}]), "antibodies[0].result", "positive"),
-        (case(genetics=[{"gene": "abcc", "result": "pathogenic_variant"}]), "genetics[0].gene", "abcc6"),
+        (
+            case(genetics=[{"gene": "abcc", "result": "pathogenic_variant"}]),
+            "genetics[0].gene",
+            "abcc6",
+        ),
         (case(absent=["payn"]), "absent[0]", "pain"),
         (case(onset_days_after={"warfarine2": 3}), "onset_days_after.warfarine2", "warfarin"),
         (case(finding=["pain"]), "finding", "findings"),
@@ -77,12 +93,22 @@ def test_aliases_resolve_to_canonical_terms(kb: KnowledgeBase) -> None:
         ({"patient": {"age": 40, "sex": "femal"}}, "patient.sex", "female"),
         (case(labs=[{"test": "calcium", "value": 2.4}]), "labs[0]", "unit"),
         (case(labs=[{"test": "calcium"}]), "labs[0]", "interpretation"),
-        (case(labs=[{"test": "calcium", "interpretation": "raised"}]), "labs[0].interpretation", "high"),
+        (
+            case(labs=[{"test": "calcium", "interpretation": "raised"}]),
+            "labs[0].interpretation",
+            "high",
+        ),
         (case(duration_months="long"), "duration_months", "number"),
-        (case(expected={"category": "dystrophik", "diagnosis": "gout"}), "expected.category", "dystrophic"),
+        (
+            case(expected={"category": "dystrophik", "diagnosis": "gout"}),
+            "expected.category",
+            "dystrophic",
+        ),
     ],
 )
-def test_bad_input_names_location_and_close_terms(kb: KnowledgeBase, data: dict[str, Any], location: str, fragment: str) -> None:
+def test_bad_input_names_location_and_close_terms(
+    kb: KnowledgeBase, data: dict[str, Any], location: str, fragment: str
+) -> None:
     """Each kind of bad field gives an error with its path and what was expected or is close."""
     with pytest.raises(CaseValidationError) as info:
         parse_case(data, kb, source="bad.yaml")
@@ -94,7 +120,10 @@ def test_bad_input_names_location_and_close_terms(kb: KnowledgeBase, data: dict[
 
 def test_wrong_unit_is_an_input_error(kb: KnowledgeBase) -> None:
     """A unit that does not fit its test is rejected with the units that fit."""
-    with pytest.raises(CaseValidationError, match=r"labs\[0\]\.unit: 'g/L' is not a unit of calcium \(expected one of mmol/L"):
+    with pytest.raises(
+        CaseValidationError,
+        match=r"labs\[0\]\.unit: 'g/L' is not a unit of calcium \(expected one of mmol/L",
+    ):
         parse_case(case(labs=[{"test": "calcium", "value": 2.4, "unit": "g/L"}]), kb)
 
 
@@ -116,7 +145,11 @@ def test_yaml_and_json_read_the_same(kb: KnowledgeBase, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "fragment"),
-    [("patient: [unclosed", "not valid YAML"), ("- just\n- a list\n", "must be a mapping"), ("", "must be a mapping")],
+    [
+        ("patient: [unclosed", "not valid YAML"),
+        ("- just\n- a list\n", "must be a mapping"),
+        ("", "must be a mapping"),
+    ],
 )
 def test_unreadable_files(kb: KnowledgeBase, tmp_path: Path, content: str, fragment: str) -> None:
     """Broken YAML, a list or an empty file are clear errors naming the file."""

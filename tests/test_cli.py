@@ -68,9 +68,18 @@ def test_diagnose_json_is_the_result_object() -> None:
 @pytest.mark.parametrize(
     ("content", "fragment"),
     [
-        ("patient: {age: 40, sex: female}\nfindings: [painn]\n", "findings[0]: unknown finding 'painn'"),
-        ("patient: {age: 40, sex: female}\nimaging:\n  - {modality: ct, patterns: [linear, rice-grian]}\n", "imaging[0].patterns[1]"),
-        ("patient: {age: 40, sex: female}\nlabs: [{test: calcium, value: 2.4, unit: g/L}]\n", "mmol/L"),
+        (
+            "patient: {age: 40, sex: female}\nfindings: [painn]\n",
+            "findings[0]: unknown finding 'painn'",
+        ),
+        (
+            "patient: {age: 40, sex: female}\nimaging:\n  - {modality: ct, patterns: [linear, rice-grian]}\n",
+            "imaging[0].patterns[1]",
+        ),
+        (
+            "patient: {age: 40, sex: female}\nlabs: [{test: calcium, value: 2.4, unit: g/L}]\n",
+            "mmol/L",
+        ),
         ("patient: {age: 40}\n", "patient.sex"),
     ],
 )
@@ -101,7 +110,17 @@ def test_evaluate_json_keys(shared: Path) -> None:
     code, out, _ = run("evaluate", str(shared / "cases"), "--json")
     assert code == 0
     data = json.loads(out)
-    assert {"n", "category_accuracy", "top1", "top3", "top5", "mrr", "brier", "ece", "misses"} <= data.keys()
+    assert {
+        "n",
+        "category_accuracy",
+        "top1",
+        "top3",
+        "top5",
+        "mrr",
+        "brier",
+        "ece",
+        "misses",
+    } <= data.keys()
     assert data["n"] == 25
 
 

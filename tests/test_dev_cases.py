@@ -33,9 +33,22 @@ def test_case_runs_and_result_validates(kb: KnowledgeBase, path: Path, result_sc
         data = json.loads(json.dumps(report.to_json_dict()))
         jsonschema.validate(data, result_schema)
         assert data["metadata"]["kb_version"] == kb.version
-        assert {"category", "category_probabilities", "differential", "workup", "warnings"} <= data.keys()
+        assert {
+            "category",
+            "category_probabilities",
+            "differential",
+            "workup",
+            "warnings",
+        } <= data.keys()
         for item in data["differential"]:
-            assert {"diagnosis", "category", "probability", "for", "against", "references"} <= item.keys()
+            assert {
+                "diagnosis",
+                "category",
+                "probability",
+                "for",
+                "against",
+                "references",
+            } <= item.keys()
             for text in item["for"] + item["against"]:
                 assert "LR" in text or "RV" in text
         assert 3 <= len(report.next_questions) <= 5

@@ -30,20 +30,33 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     absent = draw(st.lists(st.sampled_from(pool), max_size=3, unique=True))
     labs = draw(
         st.lists(
-            st.fixed_dictionaries({"test": st.sampled_from(sorted(VOC["labs"])), "interpretation": st.sampled_from(["high", "normal", "low"])}),
+            st.fixed_dictionaries(
+                {
+                    "test": st.sampled_from(sorted(VOC["labs"])),
+                    "interpretation": st.sampled_from(["high", "normal", "low"]),
+                }
+            ),
             max_size=4,
         )
     )
     imaging = draw(
         st.lists(
             st.fixed_dictionaries(
-                {"modality": st.sampled_from(sorted(VOC["modalities"])), "sites": _terms("sites"), "patterns": _terms("patterns"), "tissues": _terms("tissues")}
+                {
+                    "modality": st.sampled_from(sorted(VOC["modalities"])),
+                    "sites": _terms("sites"),
+                    "patterns": _terms("patterns"),
+                    "tissues": _terms("tissues"),
+                }
             ),
             max_size=2,
         )
     )
     return {
-        "patient": {"age": draw(st.floats(0, 100)), "sex": draw(st.sampled_from(["female", "male", "other", "unknown"]))},
+        "patient": {
+            "age": draw(st.floats(0, 100)),
+            "sex": draw(st.sampled_from(["female", "male", "other", "unknown"])),
+        },
         "history": history,
         "exposures": exposures,
         "findings": findings,
@@ -110,7 +123,11 @@ def test_absent_and_unreported_differ(data: dict[str, Any], term: str) -> None:
     j = KB.feature_pos(f"finding:{term}")
     if np.allclose(KB.frequency[:, j], KB.baseline[j]):
         return  # a finding no diagnosis uses carries no information either way
-    data = {**data, "findings": [t for t in data["findings"] if t != term], "absent": [t for t in data["absent"] if t != term]}
+    data = {
+        **data,
+        "findings": [t for t in data["findings"] if t != term],
+        "absent": [t for t in data["absent"] if t != term],
+    }
     unreported = _posterior(data)
     absent = _posterior({**data, "absent": [*data["absent"], term]})
     assert not np.allclose(unreported, absent)

@@ -35,7 +35,13 @@ def test_every_diagnosis_of_the_case_format_is_present(kb: KnowledgeBase, shared
     section = text.split("**diagnosis**:")[1].split("## Result")[0]
     import re
 
-    named = {w for w in re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b(?:gout|cppd|cysticercosis|loiasis|dracunculiasis|onchocerciasis|porocephalosis|sarcocystosis|leprosy|tuberculosis|pilomatricoma|phleboliths|sarcoidosis|calciphylaxis|dermatomyositis|polymyositis)\b", section)}
+    named = {
+        w
+        for w in re.findall(
+            r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b(?:gout|cppd|cysticercosis|loiasis|dracunculiasis|onchocerciasis|porocephalosis|sarcocystosis|leprosy|tuberculosis|pilomatricoma|phleboliths|sarcoidosis|calciphylaxis|dermatomyositis|polymyositis)\b",
+            section,
+        )
+    }
     assert named <= set(kb.disease_ids), named - set(kb.disease_ids)
 
 

@@ -83,7 +83,13 @@ def test_censored_values(kb: KnowledgeBase) -> None:
 
 def test_repeated_measurements_keep_all_and_name_the_driver(kb: KnowledgeBase) -> None:
     """Each reading is kept; the one furthest outside its range drives the reasoning."""
-    p = panel(kb, [{"test": "calcium", "value": 2.4, "unit": "mmol/L"}, {"test": "calcium", "value": 3.1, "unit": "mmol/L"}])
+    p = panel(
+        kb,
+        [
+            {"test": "calcium", "value": 2.4, "unit": "mmol/L"},
+            {"test": "calcium", "value": 3.1, "unit": "mmol/L"},
+        ],
+    )
     summary = p.tests["calcium"]
     assert len(summary.readings) == 2
     assert summary.driving_index == 1
@@ -99,7 +105,16 @@ def test_corrected_calcium_drives_calcium_status(kb: KnowledgeBase) -> None:
     """Low albumin: total calcium 2.15 reads low, corrected (2.45) is normal, and corrected is used."""
     from calcinosis.engine.evidence import collect_evidence
 
-    case = parse_case({"patient": {"age": 60, "sex": "male"}, "labs": [{"test": "calcium", "value": 2.15, "unit": "mmol/L"}, {"test": "albumin", "value": 25, "unit": "g/L"}]}, kb)
+    case = parse_case(
+        {
+            "patient": {"age": 60, "sex": "male"},
+            "labs": [
+                {"test": "calcium", "value": 2.15, "unit": "mmol/L"},
+                {"test": "albumin", "value": 25, "unit": "g/L"},
+            ],
+        },
+        kb,
+    )
     p = interpret_labs(case, kb)
     assert p.status("calcium") == "low"
     assert p.status("corrected_calcium") == "normal"
@@ -133,7 +148,13 @@ def test_egfr_computed_for_adults_only(kb: KnowledgeBase) -> None:
 
 def test_calcium_phosphate_product(kb: KnowledgeBase) -> None:
     """Ca 2.5 mmol/L (10.02 mg/dL) x P 2.3 mmol/L (7.12 mg/dL) = 71.4 mg²/dL², above 70."""
-    p = panel(kb, [{"test": "calcium", "value": 2.5, "unit": "mmol/L"}, {"test": "phosphate", "value": 2.3, "unit": "mmol/L"}])
+    p = panel(
+        kb,
+        [
+            {"test": "calcium", "value": 2.5, "unit": "mmol/L"},
+            {"test": "phosphate", "value": 2.3, "unit": "mmol/L"},
+        ],
+    )
     assert p.derived_value("calcium_phosphate_product") == pytest.approx(71.4, abs=0.2)
 
 

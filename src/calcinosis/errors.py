@@ -34,9 +34,7 @@ class CalcinosisError(Exception):
 class _IssueCarrier(CalcinosisError):
     """An error made of one or more located issues."""
 
-    def __init__(
-        self, summary: str, *, issues: Sequence[Issue] = (), path: Path | str | None = None
-    ) -> None:
+    def __init__(self, summary: str, *, issues: Sequence[Issue] = (), path: Path | str | None = None) -> None:
         self.issues: list[Issue] = list(issues)
         self.path = Path(path) if path is not None else None
         lines = [summary]

@@ -10,14 +10,14 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
 __all__ = ["Issue", "IssueLevel", "closest", "normalise_term"]
 
 
-class IssueLevel(str, Enum):
+class IssueLevel(StrEnum):
     """How serious an issue is: errors stop the run, warnings travel with the result."""
 
     ERROR = "error"

@@ -24,9 +24,20 @@ from calcinosis.case.model import Case, LabResult
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["DerivedValue", "LabPanel", "LabReading", "LabSummary", "interpret_labs", "normalise_unit", "resolve_unit"]
+__all__ = [
+    "DerivedValue",
+    "LabPanel",
+    "LabReading",
+    "LabSummary",
+    "interpret_labs",
+    "normalise_unit",
+    "resolve_unit",
+]
 
 Status = Literal["high", "normal", "low", "not_high", "not_low", "unknown"]
+
+
+_STATUS_RANK = {"high": 5, "low": 4, "not_high": 3, "not_low": 2, "normal": 1, "unknown": 0}
 
 
 class LabReading(BaseModel):
@@ -123,7 +134,11 @@ def _fmt_range(band: dict[str, Any] | None, unit: str) -> str:
         note = f" ({band['note']})" if band and band.get("note") else ""
         return "no default reference range" + note
     low, high = band.get("low"), band.get("high")
-    text = f"{low:g}–{high:g}" if low is not None and high is not None else (f"< {high:g}" if high is not None else f"> {low:g}")
+    text = (
+        f"{low:g}–{high:g}"
+        if low is not None and high is not None
+        else (f"< {high:g}" if high is not None else f"> {low:g}")
+    )
     note = f", {band['note']}" if band.get("note") else ""
     return f"{text} {unit}{note}"
 
@@ -163,16 +178,22 @@ def _deviation(reading: LabReading, band: dict[str, Any] | None) -> float:
     return {"high": 1.0, "low": 1.0, "not_high": 0.2, "not_low": 0.2, "normal": 0.1}.get(reading.status, 0.0)
 
 
-def _read_one(kb: KnowledgeBase, index: int, lab: LabResult, age: float, sex: str, warnings: list[Issue]) -> tuple[LabReading, dict[str, Any] | None]:
+def _read_one(
+    kb: KnowledgeBase, index: int, lab: LabResult, age: float, sex: str, warnings: list[Issue]
+) -> tuple[LabReading, dict[str, Any] | None]:
     test = lab.test
     if lab.value is None:
         assert lab.interpretation is not None
-        return LabReading(index=index, test=test, status=lab.interpretation, reference="interpretation as entered"), None
+        return LabReading(
+            index=index, test=test, status=lab.interpretation, reference="interpretation as entered"
+        ), None
     assert lab.unit is not None
     spec = kb.units["tests"][test]
     unit = resolve_unit(kb, test, lab.unit)
     if unit is None:
-        raise ValueError(f"labs[{index}].unit: {lab.unit!r} is not a unit of {test}; expected one of {', '.join(spec['units'])}")
+        raise ValueError(
+            f"labs[{index}].unit: {lab.unit!r} is not a unit of {test}; expected one of {', '.join(spec['units'])}"
+        )
     factor = float(spec["units"][unit])
     value_si = lab.value * factor
     assay = spec.get("assays", {}).get(unit)
@@ -230,7 +251,7 @@ def ckd_epi_2021(creatinine_mg_dl: float, age: float, sex: str) -> float:
     alpha = -0.241 if female else -0.302
     ratio = creatinine_mg_dl / kappa
     egfr = 142 * min(ratio, 1) ** alpha * max(ratio, 1) ** -1.200 * 0.9938**age
-    return egfr * (1.012 if female else 1.0)
+    return float(egfr * (1.012 if female else 1.0))
 
 
 def corrected_calcium(calcium_mmol: float, albumin_g_l: float) -> float:
@@ -346,7 +367,11 @@ def interpret_labs(case: Case, kb: KnowledgeBase) -> LabPanel:
         )
 
     for test, items in by_test.items():
-        best = max(items, key=lambda rb: _deviation(rb[0], rb[1]))
+        # ties are broken on the reading itself, never on its position, so order cannot matter
+        best = max(
+            items,
+            key=lambda rb: (_deviation(rb[0], rb[1]), _STATUS_RANK[rb[0].status], rb[0].value_si or 0.0),
+        )
         readings = [r for r, _ in items]
         panel.tests[test] = LabSummary(
             test=test,

@@ -47,7 +47,7 @@ def _allowed_keys(loc: Sequence[int | str]) -> list[str]:
         if field is None:
             return []
         annotation: Any = field.annotation
-        for candidate in getattr(annotation, "__args__", ()) + (annotation,):
+        for candidate in (*getattr(annotation, "__args__", ()), annotation):
             if isinstance(candidate, type) and issubclass(candidate, BaseModel):
                 model = candidate
                 break
@@ -75,7 +75,12 @@ def _structure_issues(exc: ValidationError) -> list[Issue]:
             )
         elif err["type"] == "missing":
             issues.append(
-                Issue(level=IssueLevel.ERROR, code="case.missing", message="required item is missing", location=path)
+                Issue(
+                    level=IssueLevel.ERROR,
+                    code="case.missing",
+                    message="required item is missing",
+                    location=path,
+                )
             )
         else:
             message = err["msg"].removeprefix("Value error, ")
@@ -152,12 +157,22 @@ def _resolve(case: Case, kb: KnowledgeBase) -> tuple[Case, list[Issue]]:
     data["absent"] = absent
     onset = {}
     for key, days in case.onset_days_after.items():
-        found = r.any_of(("exposures", "conditions"), key, f"onset_days_after.{key}", what="exposure or condition")
+        found = r.any_of(
+            ("exposures", "conditions"),
+            key,
+            f"onset_days_after.{key}",
+            what="exposure or condition",
+        )
         if found is not None:
             onset[found] = days
         if days < 0:
             r.issues.append(
-                Issue(level=IssueLevel.ERROR, code="case.range", message=f"negative number of days ({days})", location=f"onset_days_after.{key}")
+                Issue(
+                    level=IssueLevel.ERROR,
+                    code="case.range",
+                    message=f"negative number of days ({days})",
+                    location=f"onset_days_after.{key}",
+                )
             )
     data["onset_days_after"] = onset
     for i, lab in enumerate(case.labs):
@@ -189,7 +204,9 @@ def _resolve(case: Case, kb: KnowledgeBase) -> tuple[Case, list[Issue]]:
         entry["tissues"] = r.terms("tissues", img.tissues, f"{loc}.tissues", what="tissue")
         entry["patterns"] = r.terms("patterns", img.patterns, f"{loc}.patterns", what="pattern")
         if img.distribution is not None:
-            entry["distribution"] = r.term("distributions", img.distribution, f"{loc}.distribution", what="distribution")
+            entry["distribution"] = r.term(
+                "distributions", img.distribution, f"{loc}.distribution", what="distribution"
+            )
     if case.expected is not None:
         exp = data["expected"]
         if case.expected.category is not None and case.expected.category not in kb.categories:

@@ -43,7 +43,10 @@ def case_json_schema(kb: KnowledgeBase) -> dict[str, Any]:
         return schema if name == "Case" else defs[name]
 
     for (model, prop), list_name in _VOCAB_FIELDS.items():
-        node(model)["properties"][prop]["items"] = {"type": "string", "enum": sorted(vocab[list_name])}
+        node(model)["properties"][prop]["items"] = {
+            "type": "string",
+            "enum": sorted(vocab[list_name]),
+        }
     for (model, prop), list_name in _VOCAB_SCALARS.items():
         node(model)["properties"][prop] = {"type": "string", "enum": sorted(vocab[list_name])}
     terms = sorted({*vocab["findings"], *vocab["conditions"], *vocab["exposures"]})

@@ -42,14 +42,22 @@ def evaluate(
     t.add_column("value", justify="right")
     for key in ("category_accuracy", "top1", "top3", "top5", "mrr", "brier", "ece"):
         value = getattr(ev, key)
-        t.add_row(key, f"{value:.1%}" if key in ("category_accuracy", "top1", "top3", "top5") else f"{value:.3f}")
+        t.add_row(
+            key,
+            f"{value:.1%}" if key in ("category_accuracy", "top1", "top3", "top5") else f"{value:.3f}",
+        )
     con.print(t)
     r = Table(title="Reliability of the top-1 probability")
     for col in ("bin", "n", "mean probability", "accuracy"):
         r.add_column(col, justify="right")
     for b in ev.reliability:
         if b.n:
-            r.add_row(f"{b.low:.1f}–{b.high:.1f}", str(b.n), f"{b.mean_confidence:.2f}", f"{b.accuracy:.2f}")
+            r.add_row(
+                f"{b.low:.1f}–{b.high:.1f}",
+                str(b.n),
+                f"{b.mean_confidence:.2f}",
+                f"{b.accuracy:.2f}",
+            )
     con.print(r)
     c = Table(title="Category confusion (rows: expected, columns: predicted)")
     c.add_column("")
@@ -63,8 +71,24 @@ def evaluate(
     con.print(c)
     if ev.misses:
         m = Table(title="Misses")
-        for col in ("case", "expected", "rank", "p(expected)", "top prediction", "p(top)", "category"):
+        for col in (
+            "case",
+            "expected",
+            "rank",
+            "p(expected)",
+            "top prediction",
+            "p(top)",
+            "category",
+        ):
             m.add_column(col)
         for o in ev.misses:
-            m.add_row(o.case, o.expected_diagnosis, str(o.rank), f"{o.expected_probability:.3f}", o.top_diagnosis, f"{o.top_probability:.2f}", f"{o.expected_category}→{o.predicted_category}")
+            m.add_row(
+                o.case,
+                o.expected_diagnosis,
+                str(o.rank),
+                f"{o.expected_probability:.3f}",
+                o.top_diagnosis,
+                f"{o.top_probability:.2f}",
+                f"{o.expected_category}→{o.predicted_category}",
+            )
         con.print(m)

@@ -18,14 +18,18 @@ app = typer.Typer(help="Inspect and lint the knowledge base.", no_args_is_help=T
 @handles_errors
 def check(
     kb_path: Path | None = KB_OPTION,
-    seed_facts: Path | None = typer.Option(None, "--seed-facts", help="Path of shared/seed-facts.yaml (found automatically beside the checkout)."),
+    seed_facts: Path | None = typer.Option(
+        None,
+        "--seed-facts",
+        help="Path of shared/seed-facts.yaml (found automatically beside the checkout).",
+    ),
     show_warnings: bool = typer.Option(False, "--warnings", help="List warnings too, not only their count."),
 ) -> None:
     """Lint the knowledge base: references, vocabulary, weights, unused terms, seed-fact coverage."""
     from rich.console import Console
 
-    from calcinosis.kb.check import check_kb, find_seed_facts
     from calcinosis.issues import IssueLevel
+    from calcinosis.kb.check import check_kb, find_seed_facts
 
     kb = load(kb_path)
     issues = check_kb(kb, seed_facts=seed_facts or find_seed_facts())
@@ -104,7 +108,10 @@ def show(
 @app.command("terms")
 @handles_errors
 def terms(
-    list_name: str = typer.Argument(..., help="conditions, exposures, findings, labs, antibodies, genetics, sites, tissues, patterns, distributions, modalities or sexes."),
+    list_name: str = typer.Argument(
+        ...,
+        help="conditions, exposures, findings, labs, antibodies, genetics, sites, tissues, patterns, distributions, modalities or sexes.",
+    ),
     lang: str = LANG_OPTION,
     kb_path: Path | None = KB_OPTION,
 ) -> None:
@@ -115,7 +122,10 @@ def terms(
     kb = load(kb_path)
     lists = kb.vocabulary.lists
     if list_name not in lists:
-        typer.echo(f"error: unknown vocabulary list {list_name!r}; closest: {', '.join(closest(list_name, lists)) or ', '.join(lists)}", err=True)
+        typer.echo(
+            f"error: unknown vocabulary list {list_name!r}; closest: {', '.join(closest(list_name, lists)) or ', '.join(lists)}",
+            err=True,
+        )
         raise typer.Exit(2)
     for term in lists[list_name].values():
         typer.echo(f"{term.id}\t{term.label(lang)}")

@@ -8,6 +8,7 @@ printed as a clear message with exit code 2, never a traceback.
 from __future__ import annotations
 
 import sys
+
 import typer
 
 from calcinosis.cli import diagnose as diagnose_cmd
@@ -55,4 +56,3 @@ def main() -> None:
     except CalcinosisError as exc:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(2)
-

@@ -35,10 +35,20 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
     status_word = message(f"status_{report.phosphocalcic_status}", lang)
     lines = []
     for rule in report.classification:
-        mark = {True: message("cli_consistent", lang), False: message("cli_inconsistent", lang), None: message("cli_undetermined", lang)}[rule.consistent]
+        mark = {
+            True: message("cli_consistent", lang),
+            False: message("cli_inconsistent", lang),
+            None: message("cli_undetermined", lang),
+        }[rule.consistent]
         spec = kb.categories[rule.category]
         lines.append(f"{spec.fr if lang == 'fr' else spec.en}: {rule.rule} [{mark}]")
-    con.print(Panel("\n".join(lines), title=f"{message('cli_classification', lang)}: {status_word}", expand=False))
+    con.print(
+        Panel(
+            "\n".join(lines),
+            title=f"{message('cli_classification', lang)}: {status_word}",
+            expand=False,
+        )
+    )
 
     table = Table(title=message("cli_differential", lang), show_lines=True)
     table.add_column("#", justify="right")
@@ -47,7 +57,12 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
     table.add_column(message("cli_for", lang) + " / " + message("cli_against", lang))
     for rank, d in enumerate(report.differential[:8], start=1):
         reasons = [f"[green]+[/green] {t}" for t in d.for_[:4]] + [f"[red]−[/red] {t}" for t in d.against[:3]]
-        table.add_row(str(rank), f"{d.name}\n[dim]{d.diagnosis} · {kb.categories[d.category].fr if lang == 'fr' else kb.categories[d.category].en}[/dim]", f"{d.probability:.1%}\n{_bar(d.probability, 10)}", "\n".join(reasons) or "—")
+        table.add_row(
+            str(rank),
+            f"{d.name}\n[dim]{d.diagnosis} · {kb.categories[d.category].fr if lang == 'fr' else kb.categories[d.category].en}[/dim]",
+            f"{d.probability:.1%}\n{_bar(d.probability, 10)}",
+            "\n".join(reasons) or "—",
+        )
     con.print(table)
     hidden = len(report.differential) - 8 + len(report.excluded)
     if hidden > 0:
@@ -63,14 +78,16 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
             con.print(f"  ? {q.question} [dim]({q.expected_information_bits:.3f} bits)[/dim]")
     if report.warnings:
         con.print(f"\n[bold yellow]{message('cli_warnings', lang)}[/bold yellow]")
-        for w in report.warnings:
-            con.print(f"  ! {w}")
-    refs = []
+        for warning in report.warnings:
+            con.print(f"  ! {warning}")
+    refs: list[str] = []
     for d in report.differential[:3]:
         refs.extend(r for r in d.references if r not in refs)
     if refs:
         con.print(f"\n[bold]{message('cli_references', lang)}[/bold]")
         for r in refs:
             con.print(f"  [{r}] {kb.references[r].citation}", highlight=False)
-    con.print(f"\n[dim]{message('cli_versions', lang, code=report.metadata.calcinosis_version, kb=report.metadata.kb_version)}[/dim]")
+    con.print(
+        f"\n[dim]{message('cli_versions', lang, code=report.metadata.calcinosis_version, kb=report.metadata.kb_version)}[/dim]"
+    )
     con.print(Panel(report.metadata.disclaimer, style="italic", expand=False))

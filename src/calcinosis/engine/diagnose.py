@@ -134,7 +134,14 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> DiagnosisRep
     except ValueError as exc:
         raise CaseValidationError(
             f"{case.id or '<case>'}: a laboratory result cannot be read",
-            issues=[Issue(level=IssueLevel.ERROR, code="case.unit", message=str(exc).split(": ", 1)[-1], location=str(exc).split(":", 1)[0])],
+            issues=[
+                Issue(
+                    level=IssueLevel.ERROR,
+                    code="case.unit",
+                    message=str(exc).split(": ", 1)[-1],
+                    location=str(exc).split(":", 1)[0],
+                )
+            ],
         ) from None
     evidence = collect_evidence(case, panel, kb)
     scores = score(evidence, kb)
@@ -178,7 +185,12 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> DiagnosisRep
     for name, spec in kb.categories.items():
         consistent = None if status == "unknown" else (spec.phosphocalcic in ("either", status))
         rules.append(
-            CategoryRule(category=name, rule=spec.rule.get(lang), phosphocalcic_expected=spec.phosphocalcic, consistent=consistent)
+            CategoryRule(
+                category=name,
+                rule=spec.rule.get(lang),
+                phosphocalcic_expected=spec.phosphocalcic,
+                consistent=consistent,
+            )
         )
     issues: list[Issue] = [*panel.warnings, *evidence.warnings]
     top_rule = kb.categories[category]
@@ -197,14 +209,20 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> DiagnosisRep
             )
         )
     if status == "unknown" and not any(lab.test in ("calcium", "ionized_calcium", "phosphate") for lab in case.labs):
-        issues.append(Issue(level=IssueLevel.WARNING, code="engine.no_phosphocalcic", message=message("no_phosphocalcic", lang)))
+        issues.append(
+            Issue(
+                level=IssueLevel.WARNING,
+                code="engine.no_phosphocalcic",
+                message=message("no_phosphocalcic", lang),
+            )
+        )
 
     workup = missing_workup(case, evidence, kb, post, lang=lang)
     return DiagnosisReport(
         case_id=case.id,
         category=category,
         category_probabilities={k: round(v, 4) for k, v in cat_probs.items()},
-        phosphocalcic_status=status,  # type: ignore[arg-type]
+        phosphocalcic_status=status,
         classification=rules,
         differential=differential,
         excluded=excluded,

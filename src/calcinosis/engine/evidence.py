@@ -89,7 +89,10 @@ def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
             summary = panel.tests.get(test)
             if summary is None or summary.status == "unknown":
                 continue
-            driving = next((r for r in summary.readings if r.index == summary.driving_index), summary.readings[0])
+            driving = next(
+                (r for r in summary.readings if r.index == summary.driving_index),
+                summary.readings[0],
+            )
             shown = f"{driving.value:g} {driving.unit}" if driving.value is not None else driving.status
             where = f"labs[{driving.index}]" if driving.index >= 0 else "derived"
             qual = f"{driving.qualifier} " if driving.qualifier else ""
@@ -109,7 +112,11 @@ def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
         ev.set("lab:egfr_below_60", value < reduced, f"{src} {value:g} mL/min/1.73m2")
         ev.set("lab:egfr_below_15", value < failure, f"{src} {value:g} mL/min/1.73m2")
     elif egfr is not None and egfr.status in ("low", "normal"):
-        ev.set("lab:egfr_below_60", egfr.status == "low", f"labs[{egfr.readings[0].index}] egfr: {egfr.status}")
+        ev.set(
+            "lab:egfr_below_60",
+            egfr.status == "low",
+            f"labs[{egfr.readings[0].index}] egfr: {egfr.status}",
+        )
         if egfr.status == "normal":
             ev.set("lab:egfr_below_15", False, f"labs[{egfr.readings[0].index}] egfr: normal")
     elif creat is not None and creat.status in ("high", "normal", "low", "not_high"):
@@ -152,7 +159,11 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
             )
             ev.set(f"{namespace}:{key}", True, f"onset_days_after.{key}")
     for i, term in enumerate(case.absent):
-        for namespace, list_name in (("finding", "findings"), ("condition", "conditions"), ("exposure", "exposures")):
+        for namespace, list_name in (
+            ("finding", "findings"),
+            ("condition", "conditions"),
+            ("exposure", "exposures"),
+        ):
             if term in vocab.lists[list_name]:
                 ev.set(f"{namespace}:{term}", False, f"absent[{i}] {term}")
                 break
@@ -203,23 +214,35 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
     if sizes:
         size, j = max(sizes)
         limit = kb.threshold("large_deposit_cm")
-        ev.set("imaging:large_deposit", size >= limit, f"imaging[{j}].size_cm {size:g} (threshold {limit:g} cm)")
+        ev.set(
+            "imaging:large_deposit",
+            size >= limit,
+            f"imaging[{j}].size_cm {size:g} (threshold {limit:g} cm)",
+        )
 
     for i, ab in enumerate(case.antibodies):
         ev.set(f"antibody:{ab.name}", ab.result == "positive", f"antibodies[{i}] {ab.name} {ab.result}")
     for i, g in enumerate(case.genetics):
-        ev.set(f"gene:{g.gene}", g.result == "pathogenic_variant", f"genetics[{i}] {g.gene} {g.result.replace('_', ' ')}")
+        ev.set(
+            f"gene:{g.gene}",
+            g.result == "pathogenic_variant",
+            f"genetics[{i}] {g.gene} {g.result.replace('_', ' ')}",
+        )
 
-    p = case.patient
-    if p.sex in ("female", "male"):
-        ev.set("patient:female", p.sex == "female", f"patient.sex {p.sex}")
-    age_basis = f"patient.age {p.age:g}"
-    ev.set("patient:infant", p.age < kb.threshold("infant_age_years"), age_basis)
-    ev.set("patient:child", p.age < kb.threshold("child_age_years"), age_basis)
-    ev.set("patient:older", p.age >= kb.threshold("older_age_years"), age_basis)
-    if p.postmenopausal is not None:
-        ev.set("patient:postmenopausal", p.postmenopausal, f"patient.postmenopausal {str(p.postmenopausal).lower()}")
-    elif p.sex == "male":
+    pt = case.patient
+    if pt.sex in ("female", "male"):
+        ev.set("patient:female", pt.sex == "female", f"patient.sex {pt.sex}")
+    age_basis = f"patient.age {pt.age:g}"
+    ev.set("patient:infant", pt.age < kb.threshold("infant_age_years"), age_basis)
+    ev.set("patient:child", pt.age < kb.threshold("child_age_years"), age_basis)
+    ev.set("patient:older", pt.age >= kb.threshold("older_age_years"), age_basis)
+    if pt.postmenopausal is not None:
+        ev.set(
+            "patient:postmenopausal",
+            pt.postmenopausal,
+            f"patient.postmenopausal {str(pt.postmenopausal).lower()}",
+        )
+    elif pt.sex == "male":
         ev.set("patient:postmenopausal", False, "patient.sex male")
 
     if case.duration_months is not None:
@@ -230,7 +253,11 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
     if case.onset_days_after:
         key, days = min(case.onset_days_after.items(), key=lambda kv: kv[1])
         limit = kb.threshold("onset_soon_after_days")
-        ev.set("course:onset_soon_after", days <= limit, f"onset_days_after.{key} {days:g} (threshold {limit:g} days)")
+        ev.set(
+            "course:onset_soon_after",
+            days <= limit,
+            f"onset_days_after.{key} {days:g} (threshold {limit:g} days)",
+        )
 
     _lab_observations(ev, panel, kb)
 
@@ -245,14 +272,13 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
                 location=obs.basis[0].split(" ")[0],
             )
         )
-    if p.postmenopausal and (p.sex == "male" or p.age < 30):
+    if pt.postmenopausal and (pt.sex == "male" or pt.age < 30):
         ev.warnings.append(
             Issue(
                 level=IssueLevel.WARNING,
                 code="case.implausible",
-                message=f"postmenopausal is true for a patient of sex {p.sex} aged {p.age:g}: check the entry",
+                message=f"postmenopausal is true for a patient of sex {pt.sex} aged {pt.age:g}: check the entry",
                 location="patient.postmenopausal",
             )
         )
     return ev
-

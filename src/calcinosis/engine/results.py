@@ -53,7 +53,9 @@ class DiagnosisResult(BaseModel):
     composite_likelihood_ratio: float
     for_: list[str] = Field(alias="for")
     against: list[str]
-    evidence: list[Contribution] = Field(description="every observed feature that moved this diagnosis (LR beyond 1.1 after weighting)")
+    evidence: list[Contribution] = Field(
+        description="every observed feature that moved this diagnosis (LR beyond 1.1 after weighting)"
+    )
     references: list[str]
     codes: dict[str, list[str]]
 

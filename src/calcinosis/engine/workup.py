@@ -27,9 +27,7 @@ _REASONS = {
 }
 
 
-def _holds(
-    when: Mapping[str, object], case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray
-) -> bool:
+def _holds(when: Mapping[str, object], case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray) -> bool:
     tests = {lab.test for lab in case.labs}
     antibodies = {a.name for a in case.antibodies}
     threshold = kb.workup.top_threshold
@@ -53,9 +51,7 @@ def _holds(
             d.group in items and posterior[i] >= threshold for i, d in enumerate(kb.diseases)
         ):
             return False
-        if key == "diagnosis_in_top" and not any(
-            posterior[kb.disease_pos(str(d))] >= threshold for d in items
-        ):
+        if key == "diagnosis_in_top" and not any(posterior[kb.disease_pos(str(d))] >= threshold for d in items):
             return False
         if key == "top_probability_below" and float(posterior.max()) >= float(str(value)):
             return False
@@ -94,9 +90,7 @@ def missing_workup(
                 WorkupItem(
                     id=step.id,
                     text=step.fr if lang == "fr" else step.en,
-                    reason=_REASONS[lang]["specific"].format(
-                        name=disease.name(lang), probability=float(posterior[i])
-                    ),
+                    reason=_REASONS[lang]["specific"].format(name=disease.name(lang), probability=float(posterior[i])),
                     references=list(step.references or disease.references),
                 )
             )

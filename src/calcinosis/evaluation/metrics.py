@@ -106,7 +106,15 @@ def evaluate_cases(paths: list[Path], kb: KnowledgeBase) -> Evaluation:
             conf = sum(o.top_probability for o in members) / len(members)
             acc = sum(o.rank == 1 for o in members) / len(members)
             ece += len(members) / n * abs(acc - conf)
-            bins.append(ReliabilityBin(low=low, high=high, n=len(members), mean_confidence=round(conf, 4), accuracy=round(acc, 4)))
+            bins.append(
+                ReliabilityBin(
+                    low=low,
+                    high=high,
+                    n=len(members),
+                    mean_confidence=round(conf, 4),
+                    accuracy=round(acc, 4),
+                )
+            )
         else:
             bins.append(ReliabilityBin(low=low, high=high, n=0, mean_confidence=None, accuracy=None))
     confusion = {c: {p: 0 for p in CATEGORIES} for c in CATEGORIES}

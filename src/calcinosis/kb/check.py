@@ -24,7 +24,10 @@ def find_seed_facts() -> Path | None:
     env = os.environ.get("CALCINOSIS_SEED_FACTS")
     candidates = [Path(env)] if env else []
     here = Path(__file__).resolve()
-    candidates += [Path.cwd().parent / "shared" / "seed-facts.yaml", here.parents[3].parent / "shared" / "seed-facts.yaml"]
+    candidates += [
+        Path.cwd().parent / "shared" / "seed-facts.yaml",
+        here.parents[3].parent / "shared" / "seed-facts.yaml",
+    ]
     return next((c for c in candidates if c.is_file()), None)
 
 
@@ -41,7 +44,11 @@ def seed_fact_coverage(kb: KnowledgeBase, facts_path: Path) -> dict[str, list[st
     notes = (kb.seed_fact_notes or {}).get("facts") or {}
     for fid, note in notes.items():
         if isinstance(note, dict):
-            label = note.get("held_in") or ("not applicable: " + str(note.get("not_applicable"))) if ("held_in" in note or "not_applicable" in note) else f"scope: {note.get('scope')}"
+            label = (
+                note.get("held_in") or ("not applicable: " + str(note.get("not_applicable")))
+                if ("held_in" in note or "not_applicable" in note)
+                else f"scope: {note.get('scope')}"
+            )
             where.setdefault(fid, []).append(f"seed_facts.yaml ({label})")
     return where
 
@@ -61,29 +68,71 @@ def check_kb(kb: KnowledgeBase, *, seed_facts: Path | None = None) -> list[Issue
     non_disc = kb.non_discriminating
     for fid in kb.feature_ids:
         if fid not in used and fid not in non_disc:
-            add(IssueLevel.ERROR, "kb.unused_feature", f"{fid} is used by no diagnosis and not listed in features.yaml non_discriminating", "features.yaml")
+            add(
+                IssueLevel.ERROR,
+                "kb.unused_feature",
+                f"{fid} is used by no diagnosis and not listed in features.yaml non_discriminating",
+                "features.yaml",
+            )
     for fid in non_disc:
         if fid in used:
-            add(IssueLevel.WARNING, "kb.non_discriminating_used", f"{fid} is listed as non-discriminating but diagnoses use it", "features.yaml:non_discriminating")
+            add(
+                IssueLevel.WARNING,
+                "kb.non_discriminating_used",
+                f"{fid} is listed as non-discriminating but diagnoses use it",
+                "features.yaml:non_discriminating",
+            )
     # overlapping terms in the lists that `absent` may name
     vocab = kb.vocabulary.lists
-    for term in set(vocab["findings"]) & set(vocab["conditions"]) | set(vocab["findings"]) & set(vocab["exposures"]) | set(vocab["conditions"]) & set(vocab["exposures"]):
-        add(IssueLevel.ERROR, "kb.ambiguous_absent", f"{term!r} is in two of findings/conditions/exposures, so `absent: [{term}]` is ambiguous", "vocabulary.yaml")
+    for term in (
+        set(vocab["findings"]) & set(vocab["conditions"])
+        | set(vocab["findings"]) & set(vocab["exposures"])
+        | set(vocab["conditions"]) & set(vocab["exposures"])
+    ):
+        add(
+            IssueLevel.ERROR,
+            "kb.ambiguous_absent",
+            f"{term!r} is in two of findings/conditions/exposures, so `absent: [{term}]` is ambiguous",
+            "vocabulary.yaml",
+        )
     # disease-level sanity
     for d in kb.diseases:
         n_est = sum(1 for f in d.findings.values() if f.estimate)
         if not d.seed_facts:
-            add(IssueLevel.WARNING, "kb.no_seed_facts", f"{d.id} lists no seed facts", f"diseases/{d.id}.yaml")
+            add(
+                IssueLevel.WARNING,
+                "kb.no_seed_facts",
+                f"{d.id} lists no seed facts",
+                f"diseases/{d.id}.yaml",
+            )
         for fid, f in d.findings.items():
             if f.estimate and not f.references and len(f.estimate) < 40:
-                add(IssueLevel.WARNING, "kb.thin_estimate", f"{d.id}: {fid} is an estimate with a one-line reason ({f.estimate!r}); give the reasoning or a source", f"diseases/{d.id}.yaml")
+                add(
+                    IssueLevel.WARNING,
+                    "kb.thin_estimate",
+                    f"{d.id}: {fid} is an estimate with a one-line reason ({f.estimate!r}); give the reasoning or a source",
+                    f"diseases/{d.id}.yaml",
+                )
         if n_est == len(d.findings) and len(d.findings) > 0:
-            add(IssueLevel.WARNING, "kb.all_estimates", f"{d.id}: all {n_est} frequencies are estimates", f"diseases/{d.id}.yaml")
+            add(
+                IssueLevel.WARNING,
+                "kb.all_estimates",
+                f"{d.id}: all {n_est} frequencies are estimates",
+                f"diseases/{d.id}.yaml",
+            )
     if seed_facts is not None:
         for fid, where in seed_fact_coverage(kb, seed_facts).items():
             if not where:
-                add(IssueLevel.ERROR, "kb.seed_fact_missing", f"seed fact {fid} is held nowhere (list it in a disease, a category or seed_facts.yaml)", "seed_facts.yaml")
+                add(
+                    IssueLevel.ERROR,
+                    "kb.seed_fact_missing",
+                    f"seed fact {fid} is held nowhere (list it in a disease, a category or seed_facts.yaml)",
+                    "seed_facts.yaml",
+                )
     else:
-        add(IssueLevel.WARNING, "kb.seed_facts_not_found", "shared/seed-facts.yaml not found: seed-fact coverage not checked (set CALCINOSIS_SEED_FACTS)")
+        add(
+            IssueLevel.WARNING,
+            "kb.seed_facts_not_found",
+            "shared/seed-facts.yaml not found: seed-fact coverage not checked (set CALCINOSIS_SEED_FACTS)",
+        )
     return issues
-

@@ -209,7 +209,11 @@ def _load_uncached(root: Path) -> KnowledgeBase:
             if ref is None:
                 continue
             if ref.id in references:
-                out.error(f"references/{ref_path.name}", f"reference id {ref.id!r} defined twice", code="kb.duplicate")
+                out.error(
+                    f"references/{ref_path.name}",
+                    f"reference id {ref.id!r} defined twice",
+                    code="kb.duplicate",
+                )
             references[ref.id] = ref
 
     disease_files: list[DiseaseFile] = []
@@ -218,7 +222,11 @@ def _load_uncached(root: Path) -> KnowledgeBase:
         if disease is None:
             continue
         if disease.id != dpath.stem:
-            out.error(f"diseases/{dpath.name}", f"id {disease.id!r} differs from the file name", code="kb.id")
+            out.error(
+                f"diseases/{dpath.name}",
+                f"id {disease.id!r} differs from the file name",
+                code="kb.id",
+            )
         disease_files.append(disease)
 
     if out.issues or None in (manifest, constants, features_file, priors, workup, vocabulary):
@@ -271,11 +279,11 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
                 question_fr=ns.question.fr.format(label=term.fr.lower() if namespace != "antibody" else term.fr),
             )
     for fid, d in spec.derived.items():
-        namespace, _, term = fid.partition(":")
+        namespace, _, derived_term = fid.partition(":")
         features[fid] = Feature(
             id=fid,
             namespace=namespace,
-            term=term,
+            term=derived_term,
             baseline=d.baseline,
             group=fid,
             en=d.en,
@@ -285,10 +293,19 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
         )
     for fid, value in spec.baselines.items():
         if fid not in features:
-            out.error("features.yaml:baselines", f"unknown feature {fid!r}", code="kb.unknown_feature", suggestions=closest(fid, features))
+            out.error(
+                "features.yaml:baselines",
+                f"unknown feature {fid!r}",
+                code="kb.unknown_feature",
+                suggestions=closest(fid, features),
+            )
             continue
         if not 0 < value < 1:
-            out.error(f"features.yaml:baselines.{fid}", f"baseline {value} outside (0, 1)", code="kb.range")
+            out.error(
+                f"features.yaml:baselines.{fid}",
+                f"baseline {value} outside (0, 1)",
+                code="kb.range",
+            )
             continue
         f = features[fid]
         features[fid] = Feature(**{**f.__dict__, "baseline": value})
@@ -296,10 +313,19 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
     for group, members in spec.groups.items():
         for fid in members:
             if fid not in features:
-                out.error(f"features.yaml:groups.{group}", f"unknown feature {fid!r}", code="kb.unknown_feature", suggestions=closest(fid, features))
+                out.error(
+                    f"features.yaml:groups.{group}",
+                    f"unknown feature {fid!r}",
+                    code="kb.unknown_feature",
+                    suggestions=closest(fid, features),
+                )
                 continue
             if fid in seen:
-                out.error(f"features.yaml:groups.{group}", f"{fid!r} is already in group {seen[fid]!r}", code="kb.duplicate")
+                out.error(
+                    f"features.yaml:groups.{group}",
+                    f"{fid!r} is already in group {seen[fid]!r}",
+                    code="kb.duplicate",
+                )
             seen[fid] = group
             f = features[fid]
             features[fid] = Feature(**{**f.__dict__, "group": group})
@@ -340,12 +366,22 @@ def _compile(
     def check_refs(location: str, ids: Any) -> None:
         for rid in ids:
             if rid not in references:
-                out.error(location, f"unknown reference {rid!r}", code="kb.unknown_reference", suggestions=closest(rid, references))
+                out.error(
+                    location,
+                    f"unknown reference {rid!r}",
+                    code="kb.unknown_reference",
+                    suggestions=closest(rid, references),
+                )
 
     check_refs("features.yaml:references", feature_refs)
     for fid in non_discriminating:
         if fid not in features:
-            out.error("features.yaml:non_discriminating", f"unknown feature {fid!r}", code="kb.unknown_feature", suggestions=closest(fid, features))
+            out.error(
+                "features.yaml:non_discriminating",
+                f"unknown feature {fid!r}",
+                code="kb.unknown_feature",
+                suggestions=closest(fid, features),
+            )
     check_refs("constants.yaml:thresholds_reference", constants.thresholds_reference)
     check_refs("priors.yaml:references", priors.references)
     check_refs("workup.yaml:references", workup.references)
@@ -358,9 +394,13 @@ def _compile(
         check_refs(f"categories.yaml:{name}.references", cat.references)
         for fid in cat.defaults:
             if fid not in features:
-                out.error(f"categories.yaml:{name}.defaults", f"unknown feature {fid!r}", code="kb.unknown_feature")
+                out.error(
+                    f"categories.yaml:{name}.defaults",
+                    f"unknown feature {fid!r}",
+                    code="kb.unknown_feature",
+                )
 
-    n_d, n_f = len(diseases_sorted), len(feature_ids)
+    n_d, _n_f = len(diseases_sorted), len(feature_ids)
     baseline = np.array([features[fid].baseline for fid in feature_ids], dtype=np.float64)
     freq = np.tile(baseline, (n_d, 1))
     sources: dict[tuple[int, int], FrequencySource] = {}
@@ -368,15 +408,15 @@ def _compile(
     for di, d in enumerate(diseases_sorted):
         loc = f"diseases/{d.id}.yaml"
         check_refs(f"{loc}:references", d.references)
-        cat = categories.get(d.category)
-        if cat is not None:
-            for fid, default in cat.defaults.items():
+        category = categories.get(d.category)
+        if category is not None:
+            for fid, default in category.defaults.items():
                 if fid in fpos:
                     freq[di, fpos[fid]] = default.frequency
                     sources[(di, fpos[fid])] = FrequencySource(
                         frequency=default.frequency,
                         origin="category",
-                        references=tuple(default.references or cat.references),
+                        references=tuple(default.references or category.references),
                         estimate=default.estimate,
                         note=None,
                     )
@@ -384,7 +424,12 @@ def _compile(
         for i, f in enumerate(d.findings):
             floc = f"{loc}:findings[{i}]"
             if f.feature not in fpos:
-                out.error(floc, f"unknown feature {f.feature!r}", code="kb.unknown_feature", suggestions=closest(f.feature, features))
+                out.error(
+                    floc,
+                    f"unknown feature {f.feature!r}",
+                    code="kb.unknown_feature",
+                    suggestions=closest(f.feature, features),
+                )
                 continue
             if f.feature in findings:
                 out.error(floc, f"feature {f.feature!r} listed twice", code="kb.duplicate")
@@ -406,7 +451,11 @@ def _compile(
             check_refs(f"{loc}:workup.{step.id}", step.references)
             for fid in step.answers:
                 if fid not in features:
-                    out.error(f"{loc}:workup.{step.id}", f"unknown feature {fid!r}", code="kb.unknown_feature")
+                    out.error(
+                        f"{loc}:workup.{step.id}",
+                        f"unknown feature {fid!r}",
+                        code="kb.unknown_feature",
+                    )
         diseases.append(
             Disease(
                 id=d.id,

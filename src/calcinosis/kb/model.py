@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -57,7 +57,7 @@ class FrequencySource:
     """Where a diagnosis' frequency for a feature comes from."""
 
     frequency: float
-    origin: str  # "diagnosis" | "category" | "baseline"
+    origin: Literal["diagnosis", "category", "baseline"]
     references: tuple[str, ...]
     estimate: str | None
     note: str | None

@@ -117,9 +117,7 @@ class DiseaseFile(_Strict):
     """``diseases/<id>.yaml``: one diagnosis."""
 
     id: str
-    category: Literal[
-        "dystrophic", "metastatic", "idiopathic", "iatrogenic", "tumoral", "calciphylaxis"
-    ]
+    category: Literal["dystrophic", "metastatic", "idiopathic", "iatrogenic", "tumoral", "calciphylaxis"]
     group: Literal[
         "connective_tissue",
         "crystal",
