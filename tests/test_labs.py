@@ -163,3 +163,10 @@ def test_entered_interpretation_wins_over_default_range(kb: KnowledgeBase) -> No
     p = panel(kb, [{"test": "pth", "value": 70, "unit": "pg/mL", "interpretation": "normal"}])
     assert p.status("pth") == "normal"
     assert any(w.code == "lab.interpretation_differs" for w in p.warnings)
+
+
+def test_implausible_value_warns(kb: KnowledgeBase) -> None:
+    """Calcium 9.8 'mmol/L' (a mg/dL value with the wrong unit) is flagged, not corrected."""
+    p = panel(kb, [{"test": "calcium", "value": 9.8, "unit": "mmol/L"}])
+    assert any(w.code == "lab.implausible" and "check the value and its unit" in w.message for w in p.warnings)
+    assert p.tests["calcium"].readings[0].value_si == 9.8

@@ -236,6 +236,24 @@ def _read_one(
     return reading, band
 
 
+def _computed(
+    kb: KnowledgeBase, range_key: str, test: str, value: float, unit: str, age: float, sex: str, how: str
+) -> tuple[LabReading, dict[str, Any] | None]:
+    """A reading derived from other results (index -1), read against the range of ``range_key``."""
+    band = _band(kb, range_key, age, sex)
+    reading = LabReading(
+        index=-1,
+        test=test,
+        value=value,
+        unit=unit,
+        value_si=value,
+        unit_si=unit,
+        status=_status_from_value(value, None, band),
+        reference=f"{_fmt_range(band, unit)} ({how})",
+    )
+    return reading, band
+
+
 def ckd_epi_2021(creatinine_mg_dl: float, age: float, sex: str) -> float:
     """eGFR (mL/min/1.73 m²) by the race-free CKD-EPI 2021 creatinine equation.
 
@@ -294,18 +312,9 @@ def interpret_labs(case: Case, kb: KnowledgeBase) -> LabPanel:
                 references=["payne1973"],
             )
         )
-        band = _band(kb, "calcium", age, sex)
-        reading = LabReading(
-            index=-1,
-            test="corrected_calcium",
-            value=round(corr, 3),
-            unit="mmol/L",
-            value_si=round(corr, 3),
-            unit_si="mmol/L",
-            status=_status_from_value(corr, None, band),
-            reference=_fmt_range(band, "mmol/L") + " (albumin-corrected)",
-        )
-        by_test["corrected_calcium"] = [(reading, band)]
+        by_test["corrected_calcium"] = [
+            _computed(kb, "calcium", "corrected_calcium", round(corr, 3), "mmol/L", age, sex, "albumin-corrected")
+        ]
     if ca is not None and phos is not None:
         ca_for_product = corrected_calcium(ca, alb) if alb is not None else ca
         product = (ca_for_product * 4.008) * (phos * 3.097)
@@ -330,23 +339,8 @@ def interpret_labs(case: Case, kb: KnowledgeBase) -> LabPanel:
                 references=["inker2021"],
             )
         )
-        band = _band(kb, "egfr", age, sex)
         if "egfr" not in by_test:
-            by_test["egfr"] = [
-                (
-                    LabReading(
-                        index=-1,
-                        test="egfr",
-                        value=round(egfr, 1),
-                        unit="mL/min/1.73m2",
-                        value_si=round(egfr, 1),
-                        unit_si="mL/min/1.73m2",
-                        status=_status_from_value(egfr, None, band),
-                        reference=_fmt_range(band, "mL/min/1.73m2") + " (computed)",
-                    ),
-                    band,
-                )
-            ]
+            by_test["egfr"] = [_computed(kb, "egfr", "egfr", round(egfr, 1), "mL/min/1.73m2", age, sex, "computed")]
     elif creat is not None and age < kb.threshold("child_age_years"):
         warnings.append(
             Issue(

@@ -9,7 +9,7 @@ French label is resolved to its canonical term and reported in ``Case`` as canon
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,20 +96,21 @@ class _Resolver:
         self.vocab = kb.vocabulary
         self.issues: list[Issue] = []
 
-    def term(self, list_name: str, text: str, location: str, *, what: str) -> str | None:
-        found = self.vocab.resolve(list_name, text)
-        if found is None:
-            self.issues.append(
-                Issue(
-                    level=IssueLevel.ERROR,
-                    code="case.unknown_term",
-                    message=f"unknown {what} {text!r}",
-                    location=location,
-                    expected=f"a term of the {list_name} vocabulary (calcinosis kb terms {list_name})",
-                    suggestions=self.vocab.suggest(list_name, text),
-                )
+    def unknown(self, what: str, text: str, location: str, *, expected: str = "", suggestions: list[str]) -> None:
+        """Record an unknown-term error."""
+        self.issues.append(
+            Issue(
+                level=IssueLevel.ERROR,
+                code="case.unknown_term",
+                message=f"unknown {what} {text!r}",
+                location=location,
+                expected=expected,
+                suggestions=suggestions,
             )
-        return found
+        )
+
+    def term(self, list_name: str, text: str, location: str, *, what: str) -> str | None:
+        return self.any_of((list_name,), text, location, what=what)
 
     def terms(self, list_name: str, items: list[str], location: str, *, what: str) -> list[str]:
         out: list[str] = []
@@ -119,6 +120,11 @@ class _Resolver:
                 out.append(found)
         return out
 
+    def known(self, value: str | None, known: Collection[str], location: str, *, what: str) -> None:
+        """Report ``value`` unless it is None or one of ``known`` (ids outside the vocabulary lists)."""
+        if value is not None and value not in known:
+            self.unknown(what, value, location, suggestions=closest(value, known))
+
     def any_of(self, lists: Sequence[str], text: str, location: str, *, what: str) -> str | None:
         for list_name in lists:
             found = self.vocab.resolve(list_name, text)
@@ -127,15 +133,13 @@ class _Resolver:
         pool: list[str] = []
         for list_name in lists:
             pool.extend(self.vocab.suggest(list_name, text))
-        self.issues.append(
-            Issue(
-                level=IssueLevel.ERROR,
-                code="case.unknown_term",
-                message=f"unknown {what} {text!r}",
-                location=location,
-                expected="a term of the " + " or ".join(lists) + " vocabulary",
-                suggestions=pool[:3],
-            )
+        names = " or ".join(lists)
+        self.unknown(
+            what,
+            text,
+            location,
+            expected=f"a term of the {names} vocabulary (calcinosis kb terms {lists[0]})",
+            suggestions=pool[:3],
         )
         return None
 
@@ -208,28 +212,8 @@ def _resolve(case: Case, kb: KnowledgeBase) -> tuple[Case, list[Issue]]:
                 "distributions", img.distribution, f"{loc}.distribution", what="distribution"
             )
     if case.expected is not None:
-        exp = data["expected"]
-        if case.expected.category is not None and case.expected.category not in kb.categories:
-            r.issues.append(
-                Issue(
-                    level=IssueLevel.ERROR,
-                    code="case.unknown_term",
-                    message=f"unknown category {case.expected.category!r}",
-                    location="expected.category",
-                    suggestions=closest(case.expected.category, kb.categories),
-                )
-            )
-        if case.expected.diagnosis is not None and case.expected.diagnosis not in kb.disease_ids:
-            r.issues.append(
-                Issue(
-                    level=IssueLevel.ERROR,
-                    code="case.unknown_term",
-                    message=f"unknown diagnosis {case.expected.diagnosis!r}",
-                    location="expected.diagnosis",
-                    suggestions=closest(case.expected.diagnosis, kb.disease_ids),
-                )
-            )
-        data["expected"] = exp
+        r.known(case.expected.category, kb.categories, "expected.category", what="category")
+        r.known(case.expected.diagnosis, kb.disease_ids, "expected.diagnosis", what="diagnosis")
     return Case.model_validate(data), r.issues
 
 

@@ -7,7 +7,7 @@ key, never a silently ignored field. See ``docs/authoring-knowledge.md`` for the
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +15,7 @@ __all__ = [
     "CATEGORIES",
     "GROUPS",
     "Bilingual",
+    "Category",
     "CategoryFile",
     "CategorySpec",
     "Codes",
@@ -22,6 +23,7 @@ __all__ = [
     "DiseaseFile",
     "FeaturesFile",
     "FindingSpec",
+    "Group",
     "ManifestFile",
     "PriorsFile",
     "ReferenceSpec",
@@ -29,8 +31,8 @@ __all__ = [
     "WorkupStep",
 ]
 
-CATEGORIES = ("dystrophic", "metastatic", "idiopathic", "iatrogenic", "tumoral", "calciphylaxis")
-GROUPS = (
+Category = Literal["dystrophic", "metastatic", "idiopathic", "iatrogenic", "tumoral", "calciphylaxis"]
+Group = Literal[
     "connective_tissue",
     "crystal",
     "infection",
@@ -41,7 +43,9 @@ GROUPS = (
     "iatrogenic",
     "idiopathic",
     "calciphylaxis",
-)
+]
+CATEGORIES: tuple[str, ...] = get_args(Category)
+GROUPS: tuple[str, ...] = get_args(Group)
 
 
 class _Strict(BaseModel):
@@ -117,19 +121,8 @@ class DiseaseFile(_Strict):
     """``diseases/<id>.yaml``: one diagnosis."""
 
     id: str
-    category: Literal["dystrophic", "metastatic", "idiopathic", "iatrogenic", "tumoral", "calciphylaxis"]
-    group: Literal[
-        "connective_tissue",
-        "crystal",
-        "infection",
-        "tumour",
-        "necrosis_injury",
-        "metabolic",
-        "tumoral",
-        "iatrogenic",
-        "idiopathic",
-        "calciphylaxis",
-    ]
+    category: Category
+    group: Group
     names: Bilingual
     synonyms: list[str] = []
     definition: Bilingual

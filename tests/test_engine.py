@@ -1,0 +1,79 @@
+"""Engine behaviour on small hand-written cases: warnings, classification basis, work-up, questions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calcinosis import KnowledgeBase, diagnose, parse_case
+
+
+def run(kb: KnowledgeBase, lang: str = "en", **extra: Any):  # type: ignore[no-untyped-def]
+    data = {"patient": {"age": 45, "sex": "female"}, **extra}
+    return diagnose(parse_case(data, kb), kb, lang=lang)
+
+
+def test_contradiction_is_reported_and_set_aside(kb: KnowledgeBase) -> None:
+    """A finding both present and absent is left out, with a warning naming both inputs."""
+    report = run(kb, findings=["pain"], absent=["pain"])
+    assert any(i.code == "case.contradiction" and "findings[0]" in i.message and "absent[0]" in i.message for i in report.issues)
+    assert all("finding:pain" not in {c.feature for c in d.evidence} for d in report.differential)
+
+
+def test_versions_and_disclaimer_on_every_result(kb: KnowledgeBase) -> None:
+    """Code and knowledge versions, and the decision-support statement, travel with the result."""
+    report = run(kb)
+    assert report.metadata.kb_version == kb.version
+    assert report.metadata.calcinosis_version
+    assert "clinician" in report.metadata.disclaimer
+    assert "clinicien" in run(kb, lang="fr").metadata.disclaimer
+
+
+def test_classification_basis_follows_the_labs(kb: KnowledgeBase) -> None:
+    """Normal calcium and phosphate: dystrophic rule consistent, metastatic not."""
+    labs = [{"test": "calcium", "value": 2.3, "unit": "mmol/L"}, {"test": "phosphate", "value": 1.0, "unit": "mmol/L"}]
+    report = run(kb, labs=labs)
+    rules = {r.category: r.consistent for r in report.classification}
+    assert report.phosphocalcic_status == "normal"
+    assert rules["dystrophic"] is True and rules["metastatic"] is False and rules["iatrogenic"] is True
+    high = run(kb, labs=[{"test": "phosphate", "value": 2.4, "unit": "mmol/L"}])
+    assert high.phosphocalcic_status == "deranged"
+
+
+def test_metastatic_needs_deranged_metabolism(kb: KnowledgeBase) -> None:
+    """CKD on dialysis with measured normal calcium and phosphate is less metastatic than with high phosphate."""
+    base = {"history": ["chronic_kidney_disease", "dialysis"], "findings": ["palpable_nodules"]}
+    normal = run(kb, **base, labs=[{"test": "calcium", "value": 2.3, "unit": "mmol/L"}, {"test": "phosphate", "value": 1.1, "unit": "mmol/L"}])
+    high = run(kb, **base, labs=[{"test": "calcium", "value": 2.3, "unit": "mmol/L"}, {"test": "phosphate", "value": 2.6, "unit": "mmol/L"}])
+    assert high.category_probabilities["metastatic"] > normal.category_probabilities["metastatic"]
+
+
+def test_workup_starts_with_radiographs_and_the_phosphocalcic_panel(kb: KnowledgeBase) -> None:
+    """Nothing reported: radiographs first, then calcium, phosphate, PTH, vitamin D, renal function."""
+    ids = [w.id for w in run(kb, findings=["palpable_nodules"]).workup_steps]
+    assert ids[0] == "radiograph"
+    assert {"radiograph", "calcium", "phosphate", "pth", "vitamin_d", "renal_function"} <= set(ids)
+    done = run(
+        kb,
+        findings=["palpable_nodules"],
+        imaging=[{"modality": "radiograph", "sites": ["hand"]}],
+        labs=[{"test": t, "interpretation": "normal"} for t in ("calcium", "phosphate", "pth", "vitamin_d_25oh", "creatinine")],
+    )
+    assert not {"radiograph", "calcium", "phosphate", "pth", "vitamin_d", "renal_function"} & {w.id for w in done.workup_steps}
+
+
+def test_questions_are_about_unreported_items(kb: KnowledgeBase) -> None:
+    """Next best questions never ask about what the case already says."""
+    report = run(kb, history=["chronic_kidney_disease"], findings=["skin_necrosis", "pain"])
+    asked = {q.feature for q in report.next_questions}
+    assert not asked & {"condition:chronic_kidney_disease", "finding:skin_necrosis", "finding:pain"}
+    gains = [q.expected_information_bits for q in report.next_questions]
+    assert gains == sorted(gains, reverse=True)
+
+
+def test_french_output(kb: KnowledgeBase) -> None:
+    """Names, reasons and work-up come in French with --lang fr."""
+    report = run(kb, lang="fr", findings=["scrotal_nodules"])
+    top = report.differential[0]
+    assert top.name == kb.disease(top.diagnosis).names.fr
+    assert any("RV" in t for t in top.for_)
+    assert report.workup and "Radiographies" in report.workup[0]
