@@ -15,7 +15,10 @@ def run(kb: KnowledgeBase, lang: str = "en", **extra: Any):  # type: ignore[no-u
 def test_contradiction_is_reported_and_set_aside(kb: KnowledgeBase) -> None:
     """A finding both present and absent is left out, with a warning naming both inputs."""
     report = run(kb, findings=["pain"], absent=["pain"])
-    assert any(i.code == "case.contradiction" and "findings[0]" in i.message and "absent[0]" in i.message for i in report.issues)
+    assert any(
+        i.code == "case.contradiction" and "findings[0]" in i.message and "absent[0]" in i.message
+        for i in report.issues
+    )
     assert all("finding:pain" not in {c.feature for c in d.evidence} for d in report.differential)
 
 
@@ -42,8 +45,22 @@ def test_classification_basis_follows_the_labs(kb: KnowledgeBase) -> None:
 def test_metastatic_needs_deranged_metabolism(kb: KnowledgeBase) -> None:
     """CKD on dialysis with measured normal calcium and phosphate is less metastatic than with high phosphate."""
     base = {"history": ["chronic_kidney_disease", "dialysis"], "findings": ["palpable_nodules"]}
-    normal = run(kb, **base, labs=[{"test": "calcium", "value": 2.3, "unit": "mmol/L"}, {"test": "phosphate", "value": 1.1, "unit": "mmol/L"}])
-    high = run(kb, **base, labs=[{"test": "calcium", "value": 2.3, "unit": "mmol/L"}, {"test": "phosphate", "value": 2.6, "unit": "mmol/L"}])
+    normal = run(
+        kb,
+        **base,
+        labs=[
+            {"test": "calcium", "value": 2.3, "unit": "mmol/L"},
+            {"test": "phosphate", "value": 1.1, "unit": "mmol/L"},
+        ],
+    )
+    high = run(
+        kb,
+        **base,
+        labs=[
+            {"test": "calcium", "value": 2.3, "unit": "mmol/L"},
+            {"test": "phosphate", "value": 2.6, "unit": "mmol/L"},
+        ],
+    )
     assert high.category_probabilities["metastatic"] > normal.category_probabilities["metastatic"]
 
 
@@ -56,9 +73,14 @@ def test_workup_starts_with_radiographs_and_the_phosphocalcic_panel(kb: Knowledg
         kb,
         findings=["palpable_nodules"],
         imaging=[{"modality": "radiograph", "sites": ["hand"]}],
-        labs=[{"test": t, "interpretation": "normal"} for t in ("calcium", "phosphate", "pth", "vitamin_d_25oh", "creatinine")],
+        labs=[
+            {"test": t, "interpretation": "normal"}
+            for t in ("calcium", "phosphate", "pth", "vitamin_d_25oh", "creatinine")
+        ],
     )
-    assert not {"radiograph", "calcium", "phosphate", "pth", "vitamin_d", "renal_function"} & {w.id for w in done.workup_steps}
+    assert not {"radiograph", "calcium", "phosphate", "pth", "vitamin_d", "renal_function"} & {
+        w.id for w in done.workup_steps
+    }
 
 
 def test_questions_are_about_unreported_items(kb: KnowledgeBase) -> None:
@@ -77,3 +99,21 @@ def test_french_output(kb: KnowledgeBase) -> None:
     assert top.name == kb.disease(top.diagnosis).names.fr
     assert any("RV" in t for t in top.for_)
     assert report.workup and "Radiographies" in report.workup[0]
+
+
+def test_a_low_reading_counts_once(kb: KnowledgeBase) -> None:
+    """Low PTH sets lab:pth_low present and leaves lab:pth_high out (implied, not counted twice)."""
+    from calcinosis.case.labs import interpret_labs
+    from calcinosis.engine.evidence import collect_evidence
+
+    case = parse_case(
+        {
+            "patient": {"age": 50, "sex": "male"},
+            "labs": [{"test": "pth", "value": 5, "unit": "pg/mL"}, {"test": "ace", "interpretation": "low"}],
+        },
+        kb,
+    )
+    ev = collect_evidence(case, interpret_labs(case, kb), kb)
+    assert ev.observations["lab:pth_low"].present is True
+    assert "lab:pth_high" not in ev.observations
+    assert ev.observations["lab:ace_high"].present is False  # no paired low feature: the reading is the only evidence

@@ -51,6 +51,12 @@ LAB_FEATURES: dict[str, tuple[tuple[str, ...], str]] = {
     "lab:albumin_low": (("albumin",), "low"),
 }
 _ABSENT_IF = {"high": ("normal", "low", "not_high"), "low": ("normal", "high", "not_low")}
+_OPPOSITE = {"high": "low", "low": "high"}
+# Tests read by both a _high and a _low feature: a low reading sets only the _low feature present;
+# "not high" is implied by it and setting it as well would count one measurement twice.
+_PAIRED_TESTS: dict[tuple[str, ...], set[str]] = {}
+for _tests, _state in LAB_FEATURES.values():
+    _PAIRED_TESTS.setdefault(_tests, set()).add(_state)
 _DISTRIBUTION_ORDER = ("single", "multiple_localized", "regional", "widespread")
 
 
@@ -97,9 +103,10 @@ def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
             where = f"labs[{driving.index}]" if driving.index >= 0 else "derived"
             qual = f"{driving.qualifier} " if driving.qualifier else ""
             basis = f"{where} {test} {qual}{shown}: {summary.status.replace('_', ' ')} ({driving.reference})"
+            paired = _OPPOSITE[wanted] in _PAIRED_TESTS[tests]
             if summary.status == wanted:
                 ev.set(feature, True, basis)
-            elif summary.status in _ABSENT_IF[wanted]:
+            elif summary.status in _ABSENT_IF[wanted] and not (paired and summary.status == _OPPOSITE[wanted]):
                 ev.set(feature, False, basis)
             break
     # kidney function: eGFR (entered or computed) first, else creatinine
