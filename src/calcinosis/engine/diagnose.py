@@ -67,7 +67,7 @@ def _contributions(scores: Scores, evidence: Evidence, kb: KnowledgeBase, d: int
             weight=message("damped", lang, weight=weight) if weight < 0.999 else "",
         ) + (estimate_mark if src.estimate else "")
         out.append(
-            Contribution.model_construct(
+            Contribution(
                 feature=fid,
                 label=feature.label(lang),
                 state="present" if present else "absent",

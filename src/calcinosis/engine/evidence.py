@@ -184,19 +184,16 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
         for i, s in enumerate(img.sites):
             reported.setdefault(s, f"imaging[{j}].sites[{i}] {s}")
     if reported:
-        covered: set[str] = set()
         for s, basis in reported.items():
             ev.set(f"site:{s}", True, basis)
-            covered.add(s)
             for anc in vocab.site_ancestors(s):
                 ev.set(f"site:{anc}", True, basis)
-                covered.add(anc)
         if "generalized" not in reported:
             listed = ", ".join(reported)
+            related = set().union(*(vocab.related_sites(r) for r in reported))
             for s in vocab.lists["sites"]:
-                if s in covered or any(s in vocab.site_ancestors(r) or r in vocab.site_ancestors(s) for r in reported):
-                    continue
-                ev.set(f"site:{s}", False, f"sites reported ({listed}) do not include it")
+                if s not in related:
+                    ev.set(f"site:{s}", False, f"sites reported ({listed}) do not include it")
 
     widest: tuple[int, str] | None = None
     for j, img in enumerate(case.imaging):

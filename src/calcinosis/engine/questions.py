@@ -31,8 +31,10 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str) -> list[Ques
     mask = kb.askable.copy()
     mask[scores.feature_pos] = False
     askable = np.flatnonzero(mask)
-    p = scores.posterior
-    f1 = kb.frequency[:, askable]
+    # diagnoses below 1e-6 cannot move the entropy measurably: leave them out of the look-ahead
+    live = np.flatnonzero(scores.posterior >= 1e-6)
+    p = scores.posterior[live] / scores.posterior[live].sum()
+    f1 = kb.frequency[np.ix_(live, askable)]
     p_yes = p @ f1
     joint_yes = p[:, None] * f1
     joint_no = p[:, None] * (1 - f1)
@@ -46,6 +48,7 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str) -> list[Ques
     seen_text: set[str] = set()
     seen_groups: set[str] = set()
     top = np.argsort(-p)[:8]
+    names = [kb.diseases[int(d)].name(lang) for d in live]
     for j in order:
         if len(out) >= want or (gain[j] < floor and len(out) >= 3):
             break
@@ -56,8 +59,8 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str) -> list[Ques
         seen_text.add(text)
         seen_groups.add(feature.group)
         shift = post_yes[:, j] - p
-        raise_ = [kb.diseases[d].name(lang) for d in top if shift[d] > 0.02][:3]
-        lower = [kb.diseases[d].name(lang) for d in top if shift[d] < -0.02][:3]
+        raise_ = [names[d] for d in top if shift[d] > 0.02][:3]
+        lower = [names[d] for d in top if shift[d] < -0.02][:3]
         out.append(
             Question(
                 feature=feature.id,

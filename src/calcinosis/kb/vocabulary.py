@@ -122,6 +122,17 @@ class Vocabulary:
             object.__setattr__(self, "_ancestor_cache", cached)
         return cached
 
+    def related_sites(self, site: str) -> frozenset[str]:
+        """``site`` with every site above and below it in the tree."""
+        cached: dict[str, frozenset[str]] | None = self.__dict__.get("_related_cache")
+        if cached is None:
+            cached = {}
+            for s in self.lists["sites"]:
+                below = {t for t in self.lists["sites"] if s in self._ancestors[t]}
+                cached[s] = frozenset({s, *self._ancestors[s], *below})
+            object.__setattr__(self, "_related_cache", cached)
+        return cached[site]
+
     def site_root(self, site: str) -> str:
         """The top-level region of ``site``."""
         chain = [site, *self.site_ancestors(site)]
