@@ -61,6 +61,7 @@ def show(
 ) -> None:
     """One diagnosis: definition, codes, prior, findings with their weights and references."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     lang = check_lang(lang)
@@ -100,7 +101,7 @@ def show(
     for f in d.findings.values():
         refs.extend(r for r in f.references if r not in refs)
     for r in refs:
-        con.print(f"  [{r}] {kb.references[r].citation}", highlight=False)
+        con.print(escape(f"  [{r}] {kb.references[r].citation}"), highlight=False)
     if d.seed_facts:
         con.print(f"[dim]seed facts: {', '.join(d.seed_facts)}[/dim]")
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from calcinosis.engine.results import DiagnosisReport
+from calcinosis.engine.results import Contribution, DiagnosisReport
 from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 
@@ -16,6 +17,19 @@ __all__ = ["render_report"]
 def _bar(p: float, width: int = 20) -> str:
     filled = round(p * width)
     return "█" * filled + "·" * (width - filled)
+
+
+def _reason(c: Contribution, lang: str) -> str:
+    """One compact line of a reason: sign, feature, state, input, LR and the two frequencies."""
+    sign = "[green]+[/green]" if c.likelihood_ratio > 1 else "[red]−[/red]"
+    state = "" if c.state == "present" else f" ({message('absent', lang)})"
+    freq = c.frequency if c.state == "present" else 1 - c.frequency
+    base = c.baseline if c.state == "present" else 1 - c.baseline
+    lr = f"{c.likelihood_ratio:.2g}" if c.likelihood_ratio < 10 else f"{c.likelihood_ratio:.0f}"
+    damped = f" ×{c.weight:.2g}" if c.weight < 0.999 else ""
+    est = "*" if c.estimate else ""
+    where = c.basis[0].split(" ")[0]
+    return f"{sign} {escape(c.label)}{state} [dim]{escape(where)}[/dim] {'RV' if lang == 'fr' else 'LR'} {lr}{damped} [dim]({freq:.0%}/{base:.0%}){est}[/dim]"
 
 
 def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, console: Console | None = None) -> None:
@@ -56,7 +70,8 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
     table.add_column(message("cli_probability", lang), justify="right")
     table.add_column(message("cli_for", lang) + " / " + message("cli_against", lang))
     for rank, d in enumerate(report.differential[:8], start=1):
-        reasons = [f"[green]+[/green] {t}" for t in d.for_[:4]] + [f"[red]−[/red] {t}" for t in d.against[:3]]
+        reasons = [_reason(c, lang) for c in d.evidence if c.likelihood_ratio > 1][:4]
+        reasons += [_reason(c, lang) for c in d.evidence if c.likelihood_ratio < 1][:3]
         table.add_row(
             str(rank),
             f"{d.name}\n[dim]{d.diagnosis} · {kb.categories[d.category].fr if lang == 'fr' else kb.categories[d.category].en}[/dim]",
@@ -64,6 +79,7 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
             "\n".join(reasons) or "—",
         )
     con.print(table)
+    con.print(f"[dim]{message('cli_reason_legend', lang)}[/dim]")
     hidden = len(report.differential) - 8 + len(report.excluded)
     if hidden > 0:
         con.print(f"[dim]{message('cli_excluded', lang, n=hidden, threshold='8')}[/dim]")
@@ -71,22 +87,22 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
     if report.workup_steps:
         con.print(f"\n[bold]{message('cli_workup', lang)}[/bold]")
         for w in report.workup_steps:
-            con.print(f"  • {w.text} [dim]({w.reason})[/dim]")
+            con.print(f"  • {escape(w.text)} [dim]({escape(w.reason)})[/dim]")
     if report.next_questions:
         con.print(f"\n[bold]{message('cli_questions', lang)}[/bold]")
         for q in report.next_questions:
-            con.print(f"  ? {q.question} [dim]({q.expected_information_bits:.3f} bits)[/dim]")
+            con.print(f"  ? {escape(q.question)} [dim]({q.expected_information_bits:.3f} bits)[/dim]")
     if report.warnings:
         con.print(f"\n[bold yellow]{message('cli_warnings', lang)}[/bold yellow]")
         for warning in report.warnings:
-            con.print(f"  ! {warning}")
+            con.print(f"  ! {escape(warning)}")
     refs: list[str] = []
     for d in report.differential[:3]:
         refs.extend(r for r in d.references if r not in refs)
     if refs:
         con.print(f"\n[bold]{message('cli_references', lang)}[/bold]")
         for r in refs:
-            con.print(f"  [{r}] {kb.references[r].citation}", highlight=False)
+            con.print(escape(f"  [{r}] {kb.references[r].citation}"), highlight=False)
     con.print(
         f"\n[dim]{message('cli_versions', lang, code=report.metadata.calcinosis_version, kb=report.metadata.kb_version)}[/dim]"
     )
