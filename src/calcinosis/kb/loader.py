@@ -385,22 +385,22 @@ def _compile(
     check_refs("constants.yaml:thresholds_reference", constants.thresholds_reference)
     check_refs("priors.yaml:references", priors.references)
     check_refs("workup.yaml:references", workup.references)
-    for step in workup.steps:
-        check_refs(f"workup.yaml:{step.id}", step.references)
-        for fid in step.answers:
-            if fid not in features:
-                out.error(f"workup.yaml:{step.id}", f"unknown feature {fid!r}", code="kb.unknown_feature")
-    for name, cat in categories.items():
-        check_refs(f"categories.yaml:{name}.references", cat.references)
-        for fid in cat.defaults:
+
+    def check_features(location: str, ids: Any) -> None:
+        for fid in ids:
             if fid not in features:
                 out.error(
-                    f"categories.yaml:{name}.defaults",
-                    f"unknown feature {fid!r}",
-                    code="kb.unknown_feature",
+                    location, f"unknown feature {fid!r}", code="kb.unknown_feature", suggestions=closest(fid, features)
                 )
 
-    n_d, _n_f = len(diseases_sorted), len(feature_ids)
+    for step in workup.steps:
+        check_refs(f"workup.yaml:{step.id}", step.references)
+        check_features(f"workup.yaml:{step.id}", step.answers)
+    for name, cat in categories.items():
+        check_refs(f"categories.yaml:{name}.references", cat.references)
+        check_features(f"categories.yaml:{name}.defaults", cat.defaults)
+
+    n_d = len(diseases_sorted)
     baseline = np.array([features[fid].baseline for fid in feature_ids], dtype=np.float64)
     freq = np.tile(baseline, (n_d, 1))
     sources: dict[tuple[int, int], FrequencySource] = {}
@@ -449,13 +449,7 @@ def _compile(
             )
         for step in d.workup:
             check_refs(f"{loc}:workup.{step.id}", step.references)
-            for fid in step.answers:
-                if fid not in features:
-                    out.error(
-                        f"{loc}:workup.{step.id}",
-                        f"unknown feature {fid!r}",
-                        code="kb.unknown_feature",
-                    )
+            check_features(f"{loc}:workup.{step.id}", step.answers)
         diseases.append(
             Disease(
                 id=d.id,
