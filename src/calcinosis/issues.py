@@ -36,6 +36,25 @@ class Issue(BaseModel):
     expected: str = ""
     suggestions: list[str] = []
 
+    @classmethod
+    def error(
+        cls, code: str, message: str, location: str = "", *, expected: str = "", suggestions: list[str] | None = None
+    ) -> Issue:
+        """An error issue."""
+        return cls(
+            level=IssueLevel.ERROR,
+            code=code,
+            message=message,
+            location=location,
+            expected=expected,
+            suggestions=suggestions or [],
+        )
+
+    @classmethod
+    def warning(cls, code: str, message: str, location: str = "") -> Issue:
+        """A warning issue."""
+        return cls(level=IssueLevel.WARNING, code=code, message=message, location=location)
+
     def render(self) -> str:
         """One line for people: location, message, what was expected, what is close."""
         parts = [f"{self.location}: " if self.location else "", self.message]

@@ -99,13 +99,8 @@ class _Resolver:
     def unknown(self, what: str, text: str, location: str, *, expected: str = "", suggestions: list[str]) -> None:
         """Record an unknown-term error."""
         self.issues.append(
-            Issue(
-                level=IssueLevel.ERROR,
-                code="case.unknown_term",
-                message=f"unknown {what} {text!r}",
-                location=location,
-                expected=expected,
-                suggestions=suggestions,
+            Issue.error(
+                "case.unknown_term", f"unknown {what} {text!r}", location, expected=expected, suggestions=suggestions
             )
         )
 
@@ -170,14 +165,7 @@ def _resolve(case: Case, kb: KnowledgeBase) -> tuple[Case, list[Issue]]:
         if found is not None:
             onset[found] = days
         if days < 0:
-            r.issues.append(
-                Issue(
-                    level=IssueLevel.ERROR,
-                    code="case.range",
-                    message=f"negative number of days ({days})",
-                    location=f"onset_days_after.{key}",
-                )
-            )
+            r.issues.append(Issue.error("case.range", f"negative number of days ({days})", f"onset_days_after.{key}"))
     data["onset_days_after"] = onset
     for i, lab in enumerate(case.labs):
         found = r.term("labs", lab.test, f"labs[{i}].test", what="lab test")
@@ -185,11 +173,10 @@ def _resolve(case: Case, kb: KnowledgeBase) -> tuple[Case, list[Issue]]:
         if found is not None and lab.unit is not None and resolve_unit(kb, found, lab.unit) is None:
             units = list(kb.units["tests"][found]["units"])
             r.issues.append(
-                Issue(
-                    level=IssueLevel.ERROR,
-                    code="case.unit",
-                    message=f"{lab.unit!r} is not a unit of {found}",
-                    location=f"labs[{i}].unit",
+                Issue.error(
+                    "case.unit",
+                    f"{lab.unit!r} is not a unit of {found}",
+                    f"labs[{i}].unit",
                     expected="one of " + ", ".join(units),
                     suggestions=closest(lab.unit, units),
                 )

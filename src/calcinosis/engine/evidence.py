@@ -156,12 +156,12 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
     for key in case.onset_days_after:
         namespace = "exposure" if key in vocab.lists["exposures"] else "condition"
         if f"{namespace}:{key}" not in ev.observations:
+            listed_in = "exposures" if namespace == "exposure" else "history"
             ev.warnings.append(
-                Issue(
-                    level=IssueLevel.WARNING,
-                    code="case.onset_implies_exposure",
-                    message=f"onset_days_after names {key!r}, which is not listed in {'exposures' if namespace == 'exposure' else 'history'}; it was counted as present",
-                    location=f"onset_days_after.{key}",
+                Issue.warning(
+                    "case.onset_implies_exposure",
+                    f"onset_days_after names {key!r}, which is not listed in {listed_in}; it was counted as present",
+                    f"onset_days_after.{key}",
                 )
             )
             ev.set(f"{namespace}:{key}", True, f"onset_days_after.{key}")
