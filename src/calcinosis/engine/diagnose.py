@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from calcinosis._version import __version__
-from calcinosis.case.labs import interpret_labs
+from calcinosis.case.labs import LabPanel, interpret_labs
 from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence, collect_evidence
 from calcinosis.engine.questions import next_questions
@@ -26,8 +26,9 @@ from calcinosis.i18n import message
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CATEGORIES
+from calcinosis.management.staging import stage_cvi, staging_relevant
 
-__all__ = ["diagnose"]
+__all__ = ["analyse", "diagnose"]
 
 _MIN_SHOWN_LOG_LR = math.log(1.1)
 
@@ -106,6 +107,32 @@ def _phosphocalcic_status(ev: Evidence) -> str:
     return "unknown"
 
 
+def analyse(case: Case, kb: KnowledgeBase) -> tuple[LabPanel, Evidence, Scores]:
+    """Labs, evidence and scores of a case: the shared first half of diagnose and manage.
+
+    Raises
+    ------
+    CaseValidationError
+        When a lab unit does not fit its test (cases built without :func:`read_case`).
+    """
+    try:
+        panel = interpret_labs(case, kb)
+    except ValueError as exc:
+        raise CaseValidationError(
+            f"{case.id or '<case>'}: a laboratory result cannot be read",
+            issues=[
+                Issue(
+                    level=IssueLevel.ERROR,
+                    code="case.unit",
+                    message=str(exc).split(": ", 1)[-1],
+                    location=str(exc).split(":", 1)[0],
+                )
+            ],
+        ) from None
+    evidence = collect_evidence(case, panel, kb)
+    return panel, evidence, score(evidence, kb)
+
+
 def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> DiagnosisReport:
     """Rank the causes of a case's soft-tissue calcification.
 
@@ -129,22 +156,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> DiagnosisRep
     CaseValidationError
         When a lab unit does not fit its test.
     """
-    try:
-        panel = interpret_labs(case, kb)
-    except ValueError as exc:
-        raise CaseValidationError(
-            f"{case.id or '<case>'}: a laboratory result cannot be read",
-            issues=[
-                Issue(
-                    level=IssueLevel.ERROR,
-                    code="case.unit",
-                    message=str(exc).split(": ", 1)[-1],
-                    location=str(exc).split(":", 1)[0],
-                )
-            ],
-        ) from None
-    evidence = collect_evidence(case, panel, kb)
-    scores = score(evidence, kb)
+    panel, evidence, scores = analyse(case, kb)
     post = scores.posterior
     cat_probs = {c: 0.0 for c in CATEGORIES}
     for i, d in enumerate(kb.diseases):
@@ -218,6 +230,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> DiagnosisRep
         )
 
     workup = missing_workup(case, evidence, kb, post, lang=lang)
+    staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, post) else None
     return DiagnosisReport(
         case_id=case.id,
         category=category,
@@ -229,6 +242,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> DiagnosisRep
         workup=[w.text for w in workup],
         workup_steps=workup,
         next_questions=next_questions(scores, kb, lang=lang),
+        staging=staging,
         warnings=[i.render() for i in issues],
         issues=issues,
         labs=panel,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from calcinosis.case.labs import LabPanel
 from calcinosis.case.model import Case
 from calcinosis.issues import Issue
+from calcinosis.management.results import CviStaging
 
 __all__ = [
     "CategoryRule",
@@ -114,6 +115,9 @@ class DiagnosisReport(BaseModel):
     workup: list[str]
     workup_steps: list[WorkupItem]
     next_questions: list[Question]
+    staging: CviStaging | None = Field(
+        default=None, description="Porter and CEAP staging, when venous disease is in play"
+    )
     warnings: list[str]
     issues: list[Issue]
     labs: LabPanel

@@ -41,6 +41,16 @@ def seed_fact_coverage(kb: KnowledgeBase, facts_path: Path) -> dict[str, list[st
     for name, cat in kb.categories.items():
         for fid in cat.seed_facts:
             where.setdefault(fid, []).append(f"categories.yaml:{name}")
+    for tid, t in kb.treatments.items():
+        for fid in t.seed_facts:
+            where.setdefault(fid, []).append(f"treatments/{tid}.yaml")
+    for fid in kb.staging.porter.seed_facts:
+        where.setdefault(fid, []).append("staging.yaml:porter")
+    for fid in kb.followup.seed_facts:
+        where.setdefault(fid, []).append("followup.yaml")
+    for st in kb.management.statements:
+        for fid in st.seed_facts:
+            where.setdefault(fid, []).append(f"management.yaml:{st.id}")
     notes = (kb.seed_fact_notes or {}).get("facts") or {}
     for fid, note in notes.items():
         if isinstance(note, dict):

@@ -28,9 +28,15 @@ from calcinosis.kb.schema import (
     ConstantsFile,
     DiseaseFile,
     FeaturesFile,
+    FollowupFile,
+    FollowupItem,
+    ManagementFile,
     ManifestFile,
     PriorsFile,
     ReferenceSpec,
+    StagingFile,
+    TreatmentFile,
+    WarningSign,
     WorkupFile,
 )
 from calcinosis.kb.vocabulary import Vocabulary
@@ -51,6 +57,9 @@ REQUIRED_FILES = (
     "reference_ranges.yaml",
     "workup.yaml",
     "seed_facts.yaml",
+    "staging.yaml",
+    "followup.yaml",
+    "management.yaml",
 )
 # namespace of a feature id -> vocabulary list whose terms it covers
 NAMESPACE_LISTS = {
@@ -190,6 +199,9 @@ def _load_uncached(root: Path) -> KnowledgeBase:
     features_file = _validate(FeaturesFile, raw["features.yaml"], "features.yaml", out)
     priors = _validate(PriorsFile, raw["priors.yaml"], "priors.yaml", out)
     workup = _validate(WorkupFile, raw["workup.yaml"], "workup.yaml", out)
+    staging = _validate(StagingFile, raw["staging.yaml"], "staging.yaml", out)
+    followup = _validate(FollowupFile, raw["followup.yaml"], "followup.yaml", out)
+    management = _validate(ManagementFile, raw["management.yaml"], "management.yaml", out)
     categories: dict[str, CategorySpec] = {}
     try:
         categories = TypeAdapter(dict[str, CategorySpec]).validate_python(raw["categories.yaml"])
@@ -229,9 +241,20 @@ def _load_uncached(root: Path) -> KnowledgeBase:
             )
         disease_files.append(disease)
 
-    if out.issues or None in (manifest, constants, features_file, priors, workup, vocabulary):
+    treatments: dict[str, TreatmentFile] = {}
+    for tpath in sorted((root / "treatments").glob("*.yaml")):
+        treatment = _validate(TreatmentFile, _read_yaml(tpath, out), f"treatments/{tpath.name}", out)
+        if treatment is None:
+            continue
+        if treatment.id != tpath.stem:
+            out.error(f"treatments/{tpath.name}", f"id {treatment.id!r} differs from the file name", code="kb.id")
+        treatments[treatment.id] = treatment
+
+    parts = (manifest, constants, features_file, priors, workup, vocabulary, staging, followup, management)
+    if out.issues or None in parts:
         raise KnowledgeBaseError(f"knowledge base at {root} is invalid", issues=out.issues, path=root)
     assert manifest and constants and features_file and priors and workup and vocabulary
+    assert staging and followup and management
 
     features = _build_features(features_file, vocabulary, out)
     kb = _compile(
@@ -250,6 +273,10 @@ def _load_uncached(root: Path) -> KnowledgeBase:
         workup=workup,
         seed_fact_notes=raw["seed_facts.yaml"] or {},
         non_discriminating=features_file.non_discriminating,
+        treatments=treatments,
+        staging=staging,
+        followup=followup,
+        management=management,
         out=out,
     )
     if out.issues:
@@ -349,6 +376,10 @@ def _compile(
     workup: WorkupFile,
     seed_fact_notes: Any,
     non_discriminating: Mapping[str, str],
+    treatments: Mapping[str, TreatmentFile],
+    staging: StagingFile,
+    followup: FollowupFile,
+    management: ManagementFile,
     out: _Collector,
 ) -> KnowledgeBase:
     floor = constants.frequency_floor.value
@@ -399,6 +430,50 @@ def _compile(
     for name, cat in categories.items():
         check_refs(f"categories.yaml:{name}.references", cat.references)
         check_features(f"categories.yaml:{name}.defaults", cat.defaults)
+
+    known_ids = {d.id for d in diseases_sorted}
+
+    def check_diagnoses(location: str, ids: Any) -> None:
+        for did in ids:
+            if did not in known_ids:
+                out.error(
+                    location,
+                    f"unknown diagnosis {did!r}",
+                    code="kb.unknown_diagnosis",
+                    suggestions=closest(did, known_ids),
+                )
+
+    for tid, t in treatments.items():
+        loc = f"treatments/{tid}.yaml"
+        check_refs(f"{loc}:references", t.references)
+        for i, ind in enumerate(t.indications):
+            check_diagnoses(f"{loc}:indications[{i}]", ind.diagnoses)
+            check_features(f"{loc}:indications[{i}]", ind.features)
+        for i, caution in enumerate(t.cautions):
+            check_features(f"{loc}:cautions[{i}]", caution.when)
+            check_refs(f"{loc}:cautions[{i}]", caution.references)
+        check_refs(f"{loc}:evidence", [e.reference for e in t.evidence])
+    check_diagnoses("staging.yaml:relevant_when", staging.relevant_when.diagnoses)
+    check_features("staging.yaml:relevant_when", staging.relevant_when.features)
+    check_refs("staging.yaml:porter", staging.porter.references)
+    check_refs("staging.yaml:ceap", staging.ceap.references)
+    for st in staging.porter.stages:
+        check_features(f"staging.yaml:porter.stage{st.stage}", [c.feature for c in st.criteria])
+    for cl in staging.ceap.classes:
+        check_features(f"staging.yaml:ceap.{cl.class_}", [c.feature for c in cl.criteria])
+    check_features("staging.yaml:ceap.symptomatic_features", staging.ceap.symptomatic_features)
+    check_refs("followup.yaml:references", followup.references)
+    items: list[FollowupItem | WarningSign] = [*followup.schedule, *followup.warning_signs]
+    items += [i for group in followup.by_category.values() for i in group]
+    for item in items:
+        check_refs(f"followup.yaml:{item.id}", item.references)
+
+    check_refs("management.yaml:references", management.references)
+    for statement in management.statements:
+        where = f"management.yaml:{statement.id}"
+        check_refs(where, statement.references)
+        check_diagnoses(where, statement.when.diagnoses)
+        check_features(where, statement.when.features)
 
     n_d = len(diseases_sorted)
     baseline = np.array([features[fid].baseline for fid in feature_ids], dtype=np.float64)
@@ -487,6 +562,10 @@ def _compile(
         workup=workup,
         seed_fact_notes=seed_fact_notes,
         non_discriminating=dict(non_discriminating),
+        treatments=dict(treatments),
+        staging=staging,
+        followup=followup,
+        management=management,
         frequency=freq,
         log_present=np.log(freq),
         log_absent=np.log1p(-freq),

@@ -17,8 +17,12 @@ from calcinosis.kb.schema import (
     Codes,
     ConstantsFile,
     FindingSpec,
+    FollowupFile,
+    ManagementFile,
     ManifestFile,
     ReferenceSpec,
+    StagingFile,
+    TreatmentFile,
     WorkupFile,
     WorkupStep,
 )
@@ -107,6 +111,10 @@ class KnowledgeBase:
     workup: WorkupFile
     seed_fact_notes: Mapping[str, Any]
     non_discriminating: Mapping[str, str]
+    treatments: Mapping[str, TreatmentFile]
+    staging: StagingFile
+    followup: FollowupFile
+    management: ManagementFile
     # compiled arrays, D diagnoses x F features
     frequency: FloatArray
     log_present: FloatArray

@@ -18,15 +18,32 @@ __all__ = [
     "Category",
     "CategoryFile",
     "CategorySpec",
+    "CeapClass",
+    "CeapSpec",
     "Codes",
     "ConstantsFile",
     "DiseaseFile",
     "FeaturesFile",
     "FindingSpec",
+    "FollowupFile",
+    "FollowupItem",
     "Group",
+    "ManagementFile",
+    "ManagementStatement",
     "ManifestFile",
+    "PorterSpec",
+    "PorterStage",
     "PriorsFile",
     "ReferenceSpec",
+    "StagingCriterion",
+    "StagingFile",
+    "StagingRelevance",
+    "StatementCondition",
+    "TreatmentCaution",
+    "TreatmentEvidence",
+    "TreatmentFile",
+    "TreatmentIndication",
+    "WarningSign",
     "WorkupFile",
     "WorkupStep",
 ]
@@ -239,3 +256,182 @@ class ManifestFile(_Strict):
     released: dt.date
     case_format_version: int
     changelog: list[ChangelogEntry]
+
+
+class TreatmentIndication(_Strict):
+    """Where a treatment fits: categories, diagnoses and present features (all optional)."""
+
+    categories: list[Category] = []
+    diagnoses: list[str] = []
+    features: list[str] = []
+    role: Literal["first_line", "option", "adjunct", "last_resort"]
+    note: Bilingual | None = None
+
+
+class TreatmentCaution(_Strict):
+    """A contraindication or caution, triggered by present features (none: always shown)."""
+
+    when: list[str] = []
+    severity: Literal["contraindication", "caution"]
+    en: str
+    fr: str
+    references: list[str] = []
+
+
+class TreatmentEvidence(_Strict):
+    """One published study of a treatment."""
+
+    reference: str
+    design: Literal[
+        "rct",
+        "systematic_review",
+        "prospective_open",
+        "retrospective_series",
+        "case_series",
+        "case_report",
+        "guideline",
+        "expert_opinion",
+    ]
+    n: int | None = Field(default=None, ge=1)
+    population: Bilingual
+    outcome: Bilingual
+    level: int = Field(ge=1, le=5)
+
+
+class TreatmentFile(_Strict):
+    """``treatments/<id>.yaml``: one treatment."""
+
+    id: str
+    names: Bilingual
+    synonyms: list[str] = []
+    mechanism: Literal["calcium_metabolism", "inflammation", "mechanical", "cause", "supportive"]
+    kind: Literal["drug", "procedure", "care"]
+    summary: Bilingual
+    dose: Bilingual
+    indications: list[TreatmentIndication] = Field(min_length=1)
+    cautions: list[TreatmentCaution] = []
+    evidence: list[TreatmentEvidence] = []
+    references: list[str] = Field(min_length=1)
+    last_reviewed: dt.date
+    seed_facts: list[str] = []
+
+
+class StagingCriterion(_Strict):
+    """A case feature that supports a stage or class."""
+
+    feature: str
+    ambiguous_with: int | None = None
+    note: Bilingual | None = None
+
+
+class PorterStage(_Strict):
+    """One of the four Porter 1988 stages of seed 001."""
+
+    stage: int = Field(ge=1, le=4)
+    en: str
+    fr: str
+    criteria: list[StagingCriterion]
+
+
+class PorterSpec(_Strict):
+    """Porter 1988 staging of chronic venous insufficiency."""
+
+    references: list[str]
+    seed_facts: list[str] = []
+    stages: list[PorterStage]
+    decide: Bilingual
+
+
+class CeapClass(_Strict):
+    """One CEAP 2020 clinical class."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    class_: str = Field(alias="class")
+    en: str
+    fr: str
+    criteria: list[StagingCriterion]
+
+
+class CeapSpec(_Strict):
+    """CEAP 2020 clinical classification."""
+
+    references: list[str]
+    classes: list[CeapClass]
+    symptomatic_features: list[str]
+    decide: Bilingual
+
+
+class StagingRelevance(_Strict):
+    """When staging is shown: a listed diagnosis in the differential, or a listed feature present."""
+
+    diagnoses: list[str]
+    features: list[str]
+
+
+class StagingFile(_Strict):
+    """``staging.yaml``."""
+
+    relevant_when: StagingRelevance
+    porter: PorterSpec
+    ceap: CeapSpec
+
+
+class FollowupItem(_Strict):
+    """A follow-up check and how often."""
+
+    id: str
+    every: Bilingual
+    en: str
+    fr: str
+    references: list[str] = []
+
+
+class WarningSign(_Strict):
+    """A sign that needs prompt care."""
+
+    id: str
+    en: str
+    fr: str
+    references: list[str] = []
+
+
+class FollowupFile(_Strict):
+    """``followup.yaml``."""
+
+    references: list[str]
+    seed_facts: list[str] = []
+    schedule: list[FollowupItem]
+    by_category: dict[Category, list[FollowupItem]] = {}
+    warning_signs: list[WarningSign]
+
+
+class StatementCondition(_Strict):
+    """When a management statement applies; every key given must hold (any item within a key)."""
+
+    categories: list[Category] = []
+    groups: list[Group] = []
+    diagnoses: list[str] = []
+    features: list[str] = []
+
+
+class ManagementStatement(_Strict):
+    """A management principle shown when its condition holds."""
+
+    id: str
+    when: StatementCondition = StatementCondition()
+    en: str
+    fr: str
+    references: list[str] = Field(min_length=1)
+    seed_facts: list[str] = []
+
+
+class ManagementFile(_Strict):
+    """``management.yaml``: how options are weighted, and the principles to state."""
+
+    role_weights: dict[Literal["first_line", "option", "adjunct", "last_resort"], float]
+    role_weights_estimate: str
+    min_fit: float = Field(gt=0, lt=1)
+    min_probability: float = Field(gt=0, lt=1)
+    references: list[str]
+    statements: list[ManagementStatement]

@@ -1,0 +1,101 @@
+"""``manage(case, kb)``: treatment options that fit the case, principles, staging, follow-up."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from calcinosis._version import __version__
+from calcinosis.case.model import Case
+from calcinosis.engine.diagnose import analyse, diagnose
+from calcinosis.engine.evidence import Evidence
+from calcinosis.engine.results import DiagnosisReport
+from calcinosis.i18n import message
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.kb.schema import StatementCondition
+from calcinosis.management.options import rank_treatments
+from calcinosis.management.results import FollowupPlan, ManagementReport, PlanItem, Statement
+from calcinosis.management.staging import stage_cvi, staging_relevant
+
+__all__ = ["followup_plan", "manage"]
+
+
+def _holds(when: StatementCondition, *, kb: KnowledgeBase, ev: Evidence, posterior: np.ndarray, category: str) -> bool:
+    floor = kb.management.min_probability
+    likely = [d for i, d in enumerate(kb.diseases) if posterior[i] >= floor]
+    if when.categories and category not in when.categories:
+        return False
+    if when.groups and not any(d.group in when.groups for d in likely):
+        return False
+    if when.diagnoses and not any(d.id in when.diagnoses for d in likely):
+        return False
+    return not when.features or any((o := ev.observations.get(f)) is not None and o.present for f in when.features)
+
+
+def followup_plan(kb: KnowledgeBase, category: str, *, lang: str) -> FollowupPlan:
+    """The general schedule, the category's additions, and the warning signs."""
+    spec = kb.followup
+    items = [*spec.schedule, *spec.by_category.get(category, [])]  # type: ignore[call-overload]
+    return FollowupPlan(
+        schedule=[
+            PlanItem(
+                id=i.id, every=i.every.get(lang), text=i.fr if lang == "fr" else i.en, references=list(i.references)
+            )
+            for i in items
+        ],
+        warning_signs=[w.fr if lang == "fr" else w.en for w in spec.warning_signs],
+        references=list(spec.references),
+    )
+
+
+def manage(
+    case: Case, kb: KnowledgeBase, *, lang: str = "en", report: DiagnosisReport | None = None
+) -> ManagementReport:
+    """Treatment options for a case, grouped by mechanism, with evidence; principles; staging; follow-up.
+
+    Parameters
+    ----------
+    case
+        A validated case.
+    kb
+        The knowledge base, with its treatments.
+    lang
+        'en' or 'fr'.
+    report
+        The case's diagnosis report, if already computed (it is computed otherwise).
+
+    Returns
+    -------
+    ManagementReport
+        Options fit to the case's probable diagnoses, each with dose, cautions and evidence
+        (Oxford CEBM levels); what to avoid; the principles that apply; CVI staging when venous
+        disease is in play; the follow-up plan. The decision remains the clinician's.
+    """
+    report = report or diagnose(case, kb, lang=lang)
+    _, evidence, scores = analyse(case, kb)
+    posterior = scores.posterior
+    top = report.differential[0]
+    options, avoid = rank_treatments(
+        evidence, kb, posterior=posterior, categories=report.category_probabilities, lang=lang
+    )
+    statements = [
+        Statement(id=s.id, text=s.fr if lang == "fr" else s.en, references=list(s.references))
+        for s in kb.management.statements
+        if _holds(s.when, kb=kb, ev=evidence, posterior=posterior, category=report.category)
+    ]
+    staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, posterior) else None
+    return ManagementReport(
+        case_id=case.id,
+        category=report.category,
+        diagnosis=top.diagnosis,
+        diagnosis_name=top.name,
+        diagnosis_probability=top.probability,
+        statements=statements,
+        options=options,
+        avoid=avoid,
+        staging=staging,
+        followup=followup_plan(kb, report.category, lang=lang),
+        warnings=report.warnings,
+        kb_version=kb.version,
+        calcinosis_version=__version__,
+        disclaimer=message("disclaimer", lang),
+    )

@@ -1,0 +1,138 @@
+"""Rank the treatments of the knowledge base by their fit to a case.
+
+fit(t) = max over t's indications of role_weight(role) x P(the diagnoses the indication names),
+where an indication naming categories uses the category probability and one naming neither
+counts 1; features an indication requires must be present. Role weights and the smallest fit
+shown are in ``knowledge/management.yaml``. A treatment whose contraindication is present in
+the case goes to ``avoid`` instead, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import numpy as np
+
+from calcinosis.engine.evidence import Evidence
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.kb.schema import TreatmentFile
+from calcinosis.management.results import EvidenceItem, TreatmentOption
+
+__all__ = ["MECHANISMS", "rank_treatments"]
+
+Role = Literal["first_line", "option", "adjunct", "last_resort"]
+
+MECHANISMS = ("cause", "calcium_metabolism", "inflammation", "mechanical", "supportive")
+
+
+def _present(ev: Evidence, feature: str) -> bool:
+    obs = ev.observations.get(feature)
+    return obs is not None and obs.present
+
+
+def _option(
+    t: TreatmentFile,
+    *,
+    kb: KnowledgeBase,
+    ev: Evidence,
+    posterior: np.ndarray,
+    categories: Mapping[str, float],
+    lang: str,
+) -> tuple[TreatmentOption, bool] | None:
+    weights = kb.management.role_weights
+    best: tuple[float, Role, str] | None = None
+    for ind in t.indications:
+        if not all(_present(ev, f) for f in ind.features):
+            continue
+        if ind.diagnoses:
+            mass = float(sum(posterior[kb.disease_pos(d)] for d in ind.diagnoses))
+            names = [kb.disease(d).name(lang) for d in ind.diagnoses if posterior[kb.disease_pos(d)] >= 0.05]
+        elif ind.categories:
+            mass = sum(categories[c] for c in ind.categories)
+            names = [
+                kb.categories[c].fr if lang == "fr" else kb.categories[c].en
+                for c in ind.categories
+                if categories[c] >= 0.05
+            ]
+        else:
+            mass, names = 1.0, []
+        fit = weights[ind.role] * mass
+        if best is None or fit > best[0]:
+            why = ", ".join(names)
+            if ind.features:
+                why = (why + "; " if why else "") + ", ".join(kb.features[f].label(lang) for f in ind.features)
+            if ind.note is not None:
+                why = (why + " — " if why else "") + ind.note.get(lang)
+            best = (fit, ind.role, why)
+    if best is None or best[0] < kb.management.min_fit:
+        return None
+    fit, role, why = best
+    cautions: list[str] = []
+    contraindicated = False
+    for c in t.cautions:
+        triggered = not c.when or any(_present(ev, f) for f in c.when)
+        if not triggered:
+            continue
+        text = c.fr if lang == "fr" else c.en
+        if c.severity == "contraindication" and c.when:
+            contraindicated = True
+            cautions.insert(0, text)
+        else:
+            cautions.append(text)
+    evidence = sorted(
+        (
+            EvidenceItem(
+                reference=e.reference,
+                citation=kb.references[e.reference].citation,
+                design=e.design,
+                n=e.n,
+                population=e.population.get(lang),
+                outcome=e.outcome.get(lang),
+                level=e.level,
+            )
+            for e in t.evidence
+        ),
+        key=lambda e: (e.level, -(e.n or 0)),
+    )
+    refs = list(t.references)
+    refs += [e.reference for e in evidence if e.reference not in refs]
+    option = TreatmentOption(
+        treatment=t.id,
+        name=t.names.get(lang),
+        mechanism=t.mechanism,
+        kind=t.kind,
+        role=role,
+        fit=round(fit, 4),
+        why=[why] if why else [],
+        summary=t.summary.get(lang),
+        dose=t.dose.get(lang),
+        cautions=cautions,
+        evidence=evidence,
+        best_level=min((e.level for e in evidence), default=None),
+        references=refs,
+    )
+    return option, contraindicated
+
+
+def rank_treatments(
+    ev: Evidence,
+    kb: KnowledgeBase,
+    *,
+    posterior: np.ndarray,
+    categories: Mapping[str, float],
+    lang: str,
+) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
+    """Options grouped by mechanism (best fit first, then best evidence), and those to avoid."""
+    grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
+    avoid: list[TreatmentOption] = []
+    for t in kb.treatments.values():
+        found = _option(t, kb=kb, ev=ev, posterior=posterior, categories=categories, lang=lang)
+        if found is None:
+            continue
+        option, contraindicated = found
+        (avoid if contraindicated else grouped[option.mechanism]).append(option)
+    for options in grouped.values():
+        options.sort(key=lambda o: (-o.fit, o.best_level or 6, o.treatment))
+    avoid.sort(key=lambda o: -o.fit)
+    return {m: o for m, o in grouped.items() if o}, avoid

@@ -1,0 +1,121 @@
+"""The management result objects, serialised unchanged by the CLI, reports and later the API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "CeapResult",
+    "CviStaging",
+    "EvidenceItem",
+    "FollowupPlan",
+    "ManagementReport",
+    "PlanItem",
+    "PorterResult",
+    "Statement",
+    "TreatmentOption",
+]
+
+
+class PorterResult(BaseModel):
+    """Porter 1988 stage: the lowest stage the case supports and the highest it may reach."""
+
+    stage_min: int
+    stage_max: int
+    description: str
+    basis: list[str]
+
+
+class CeapResult(BaseModel):
+    """CEAP 2020 clinical class (highest class supported), with S/A when symptoms are known."""
+
+    clinical_class: str
+    symptomatic: bool | None
+    description: str
+    basis: list[str]
+    notes: list[str]
+
+
+class CviStaging(BaseModel):
+    """Staging of chronic venous disease and what is missing to decide."""
+
+    porter: PorterResult
+    ceap: CeapResult
+    missing: list[str]
+    references: list[str]
+
+
+class EvidenceItem(BaseModel):
+    """One study behind a treatment option."""
+
+    reference: str
+    citation: str
+    design: str
+    n: int | None
+    population: str
+    outcome: str
+    level: int = Field(description="Oxford CEBM 2011 level of evidence, 1 (best) to 5")
+
+
+class TreatmentOption(BaseModel):
+    """A treatment that fits the case, why, how, with what cautions and what evidence."""
+
+    treatment: str
+    name: str
+    mechanism: str
+    kind: str
+    role: Literal["first_line", "option", "adjunct", "last_resort"]
+    fit: float = Field(description="role weight x probability of the diagnoses it is indicated for")
+    why: list[str]
+    summary: str
+    dose: str
+    cautions: list[str]
+    evidence: list[EvidenceItem]
+    best_level: int | None
+    references: list[str]
+
+
+class Statement(BaseModel):
+    """A management principle of the seeds or the literature that applies to this case."""
+
+    id: str
+    text: str
+    references: list[str]
+
+
+class PlanItem(BaseModel):
+    """A follow-up check and its interval."""
+
+    id: str
+    every: str
+    text: str
+    references: list[str]
+
+
+class FollowupPlan(BaseModel):
+    """What to check and when, and the signs that need prompt care."""
+
+    schedule: list[PlanItem]
+    warning_signs: list[str]
+    references: list[str]
+
+
+class ManagementReport(BaseModel):
+    """The result of ``calcinosis manage``."""
+
+    case_id: str | None
+    category: str
+    diagnosis: str
+    diagnosis_name: str
+    diagnosis_probability: float
+    statements: list[Statement]
+    options: dict[str, list[TreatmentOption]] = Field(description="options grouped by mechanism, best first")
+    avoid: list[TreatmentOption] = Field(description="treatments that would fit but are contraindicated here")
+    staging: CviStaging | None
+    followup: FollowupPlan
+    warnings: list[str]
+    kb_version: str
+    calcinosis_version: str
+    disclaimer: str
