@@ -1,0 +1,72 @@
+"""Readable terminal output of management results and CVI staging."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+
+from calcinosis.i18n import message
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.management.results import CviStaging, ManagementReport, TreatmentOption
+
+__all__ = ["render_management", "render_staging"]
+
+
+def _option(con: Console, o: TreatmentOption, lang: str) -> None:
+    level = f" · {message('cli_level', lang)} {o.best_level}" if o.best_level else ""
+    con.print(f"  [bold]{escape(o.name)}[/bold] [dim]({message('role_' + o.role, lang)}{level})[/dim]")
+    for why in o.why:
+        con.print(f"    [dim]{message('cli_fits', lang)}:[/dim] {escape(why)}")
+    if o.dose:
+        con.print(f"    [dim]{message('cli_dose', lang)}:[/dim] {escape(o.dose)}")
+    for c in o.cautions:
+        con.print(f"    [yellow]![/yellow] {escape(c)}")
+    for e in o.evidence[:3]:
+        n = f", n={e.n}" if e.n else ""
+        con.print(f"    [dim]• {escape(e.outcome)} ({escape(e.design.replace('_', ' '))}{n}, {message('cli_level', lang)} {e.level}) {escape('[' + e.reference + ']')}[/dim]")
+
+
+def render_staging(staging: CviStaging, *, lang: str, console: Console | None = None) -> None:
+    """Porter stage (or range), CEAP class, and what would decide."""
+    con = console or Console()
+    p = staging.porter
+    rng = f"{p.stage_min}" if p.stage_min == p.stage_max else f"{p.stage_min}–{p.stage_max}"
+    lines = [f"Porter 1988: {rng} — {p.description}", *[f"  {b}" for b in p.basis]]
+    lines += [f"CEAP 2020: {staging.ceap.clinical_class} — {staging.ceap.description}", *[f"  {b}" for b in staging.ceap.basis]]
+    lines += [f"  ({n})" for n in staging.ceap.notes]
+    con.print(Panel(escape("\n".join(lines)), title=message("cli_staging", lang), expand=False))
+    for m in staging.missing:
+        con.print(f"  ? {escape(m)}")
+
+
+def render_management(result: ManagementReport, kb: KnowledgeBase, *, source: str, console: Console | None = None) -> None:
+    """Principles, options by mechanism, what to avoid, staging, follow-up, disclaimer."""
+    con = console or Console()
+    lang = "fr" if result.disclaimer == message("disclaimer", "fr") else "en"
+    cat = kb.categories[result.category]
+    con.rule(f"[bold]{escape(result.case_id or source)}")
+    con.print(f"{escape(result.diagnosis_name)} ({result.diagnosis_probability:.0%}) · {cat.fr if lang == 'fr' else cat.en}")
+    if result.statements:
+        con.print(f"\n[bold]{message('cli_principles', lang)}[/bold]")
+        for s in result.statements:
+            con.print(f"  • {escape(s.text)} [dim]{escape('[' + ', '.join(s.references) + ']')}[/dim]")
+    for mechanism, options in result.options.items():
+        con.print(f"\n[bold]{message('mechanism_' + mechanism, lang)}[/bold]")
+        for o in options[:6]:
+            _option(con, o, lang)
+    if result.avoid:
+        con.print(f"\n[bold red]{message('cli_avoid', lang)}[/bold red]")
+        for o in result.avoid:
+            _option(con, o, lang)
+    if result.staging is not None:
+        con.print()
+        render_staging(result.staging, lang=lang, console=con)
+    con.print(f"\n[bold]{message('cli_followup', lang)}[/bold]")
+    for item in result.followup.schedule:
+        con.print(f"  • {escape(item.every)}: {escape(item.text)}")
+    con.print(f"[bold]{message('cli_warning_signs', lang)}[/bold]")
+    for w in result.followup.warning_signs:
+        con.print(f"  ! {escape(w)}")
+    con.print(f"\n[dim]{message('cli_versions', lang, code=result.calcinosis_version, kb=result.kb_version)}[/dim]")
+    con.print(Panel(result.disclaimer, style="italic", expand=False))
