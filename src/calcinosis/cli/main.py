@@ -15,6 +15,7 @@ from calcinosis.cli import diagnose as diagnose_cmd
 from calcinosis.cli import evaluate as evaluate_cmd
 from calcinosis.cli import kb as kb_cmd
 from calcinosis.cli import manage as manage_cmd
+from calcinosis.cli import report as report_cmd
 from calcinosis.cli import schema as schema_cmd
 
 __all__ = ["app", "main"]
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.command("diagnose")(diagnose_cmd.diagnose)
 app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("manage")(manage_cmd.manage)
+app.command("report")(report_cmd.report)
 app.command("schema")(schema_cmd.schema)
 app.add_typer(manage_cmd.stage_app, name="stage")
 app.add_typer(kb_cmd.app, name="kb")

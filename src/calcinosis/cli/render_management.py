@@ -24,7 +24,9 @@ def _option(con: Console, o: TreatmentOption, lang: str) -> None:
         con.print(f"    [yellow]![/yellow] {escape(c)}")
     for e in o.evidence[:3]:
         n = f", n={e.n}" if e.n else ""
-        con.print(f"    [dim]• {escape(e.outcome)} ({escape(e.design.replace('_', ' '))}{n}, {message('cli_level', lang)} {e.level}) {escape('[' + e.reference + ']')}[/dim]")
+        con.print(
+            f"    [dim]• {escape(e.outcome)} ({escape(e.design.replace('_', ' '))}{n}, {message('cli_level', lang)} {e.level}) {escape('[' + e.reference + ']')}[/dim]"
+        )
 
 
 def render_staging(staging: CviStaging, *, lang: str, console: Console | None = None) -> None:
@@ -33,20 +35,27 @@ def render_staging(staging: CviStaging, *, lang: str, console: Console | None = 
     p = staging.porter
     rng = f"{p.stage_min}" if p.stage_min == p.stage_max else f"{p.stage_min}–{p.stage_max}"
     lines = [f"Porter 1988: {rng} — {p.description}", *[f"  {b}" for b in p.basis]]
-    lines += [f"CEAP 2020: {staging.ceap.clinical_class} — {staging.ceap.description}", *[f"  {b}" for b in staging.ceap.basis]]
+    lines += [
+        f"CEAP 2020: {staging.ceap.clinical_class} — {staging.ceap.description}",
+        *[f"  {b}" for b in staging.ceap.basis],
+    ]
     lines += [f"  ({n})" for n in staging.ceap.notes]
     con.print(Panel(escape("\n".join(lines)), title=message("cli_staging", lang), expand=False))
     for m in staging.missing:
         con.print(f"  ? {escape(m)}")
 
 
-def render_management(result: ManagementReport, kb: KnowledgeBase, *, source: str, console: Console | None = None) -> None:
+def render_management(
+    result: ManagementReport, kb: KnowledgeBase, *, source: str, console: Console | None = None
+) -> None:
     """Principles, options by mechanism, what to avoid, staging, follow-up, disclaimer."""
     con = console or Console()
     lang = "fr" if result.disclaimer == message("disclaimer", "fr") else "en"
     cat = kb.categories[result.category]
     con.rule(f"[bold]{escape(result.case_id or source)}")
-    con.print(f"{escape(result.diagnosis_name)} ({result.diagnosis_probability:.0%}) · {cat.fr if lang == 'fr' else cat.en}")
+    con.print(
+        f"{escape(result.diagnosis_name)} ({result.diagnosis_probability:.0%}) · {cat.fr if lang == 'fr' else cat.en}"
+    )
     if result.statements:
         con.print(f"\n[bold]{message('cli_principles', lang)}[/bold]")
         for s in result.statements:

@@ -48,6 +48,9 @@ def seed_fact_coverage(kb: KnowledgeBase, facts_path: Path) -> dict[str, list[st
         where.setdefault(fid, []).append("staging.yaml:porter")
     for fid in kb.followup.seed_facts:
         where.setdefault(fid, []).append("followup.yaml")
+    for section in kb.leaflet.sections:
+        for fid in section.seed_facts:
+            where.setdefault(fid, []).append(f"leaflet.yaml:{section.id}")
     for st in kb.management.statements:
         for fid in st.seed_facts:
             where.setdefault(fid, []).append(f"management.yaml:{st.id}")

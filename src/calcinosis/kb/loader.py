@@ -30,6 +30,7 @@ from calcinosis.kb.schema import (
     FeaturesFile,
     FollowupFile,
     FollowupItem,
+    LeafletFile,
     ManagementFile,
     ManifestFile,
     PriorsFile,
@@ -60,6 +61,7 @@ REQUIRED_FILES = (
     "staging.yaml",
     "followup.yaml",
     "management.yaml",
+    "leaflet.yaml",
 )
 # namespace of a feature id -> vocabulary list whose terms it covers
 NAMESPACE_LISTS = {
@@ -202,6 +204,7 @@ def _load_uncached(root: Path) -> KnowledgeBase:
     staging = _validate(StagingFile, raw["staging.yaml"], "staging.yaml", out)
     followup = _validate(FollowupFile, raw["followup.yaml"], "followup.yaml", out)
     management = _validate(ManagementFile, raw["management.yaml"], "management.yaml", out)
+    leaflet = _validate(LeafletFile, raw["leaflet.yaml"], "leaflet.yaml", out)
     categories: dict[str, CategorySpec] = {}
     try:
         categories = TypeAdapter(dict[str, CategorySpec]).validate_python(raw["categories.yaml"])
@@ -250,11 +253,11 @@ def _load_uncached(root: Path) -> KnowledgeBase:
             out.error(f"treatments/{tpath.name}", f"id {treatment.id!r} differs from the file name", code="kb.id")
         treatments[treatment.id] = treatment
 
-    parts = (manifest, constants, features_file, priors, workup, vocabulary, staging, followup, management)
+    parts = (manifest, constants, features_file, priors, workup, vocabulary, staging, followup, management, leaflet)
     if out.issues or None in parts:
         raise KnowledgeBaseError(f"knowledge base at {root} is invalid", issues=out.issues, path=root)
     assert manifest and constants and features_file and priors and workup and vocabulary
-    assert staging and followup and management
+    assert staging and followup and management and leaflet
 
     features = _build_features(features_file, vocabulary, out)
     kb = _compile(
@@ -277,6 +280,7 @@ def _load_uncached(root: Path) -> KnowledgeBase:
         staging=staging,
         followup=followup,
         management=management,
+        leaflet=leaflet,
         out=out,
     )
     if out.issues:
@@ -380,6 +384,7 @@ def _compile(
     staging: StagingFile,
     followup: FollowupFile,
     management: ManagementFile,
+    leaflet: LeafletFile,
     out: _Collector,
 ) -> KnowledgeBase:
     floor = constants.frequency_floor.value
@@ -468,6 +473,7 @@ def _compile(
     for item in items:
         check_refs(f"followup.yaml:{item.id}", item.references)
 
+    check_refs("leaflet.yaml:references", leaflet.references)
     check_refs("management.yaml:references", management.references)
     for statement in management.statements:
         where = f"management.yaml:{statement.id}"
@@ -566,6 +572,7 @@ def _compile(
         staging=staging,
         followup=followup,
         management=management,
+        leaflet=leaflet,
         frequency=freq,
         log_present=np.log(freq),
         log_absent=np.log1p(-freq),

@@ -18,6 +18,7 @@ from calcinosis.kb.schema import (
     ConstantsFile,
     FindingSpec,
     FollowupFile,
+    LeafletFile,
     ManagementFile,
     ManifestFile,
     ReferenceSpec,
@@ -115,6 +116,7 @@ class KnowledgeBase:
     staging: StagingFile
     followup: FollowupFile
     management: ManagementFile
+    leaflet: LeafletFile
     # compiled arrays, D diagnoses x F features
     frequency: FloatArray
     log_present: FloatArray

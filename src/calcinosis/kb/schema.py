@@ -28,6 +28,8 @@ __all__ = [
     "FollowupFile",
     "FollowupItem",
     "Group",
+    "LeafletFile",
+    "LeafletSection",
     "ManagementFile",
     "ManagementStatement",
     "ManifestFile",
@@ -435,3 +437,20 @@ class ManagementFile(_Strict):
     min_probability: float = Field(gt=0, lt=1)
     references: list[str]
     statements: list[ManagementStatement]
+
+
+class LeafletSection(_Strict):
+    """One section of the patient leaflet."""
+
+    id: str
+    title: Bilingual
+    en: str
+    fr: str
+    seed_facts: list[str] = []
+
+
+class LeafletFile(_Strict):
+    """``leaflet.yaml``: the plain-language patient leaflet."""
+
+    references: list[str]
+    sections: list[LeafletSection] = Field(min_length=1)

@@ -1,0 +1,94 @@
+"""Clinician report and patient leaflet: HTML from Jinja2 templates, PDF through WeasyPrint.
+
+Both are rendered from the same result objects as the CLI JSON (``DiagnosisReport``,
+``ManagementReport``) and the knowledge base; every label comes from ``messages.yaml`` in
+French or English.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from calcinosis.case.model import Case
+from calcinosis.engine.diagnose import diagnose
+from calcinosis.errors import CalcinosisError
+from calcinosis.i18n import messages
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.management.manage import manage
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+__all__ = ["ReportError", "render_html", "write_report"]
+
+Audience = Literal["clinician", "patient"]
+
+
+class ReportError(CalcinosisError):
+    """A report cannot be rendered or written."""
+
+
+def _environment() -> Environment:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("calcinosis", "reports/templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Audience = "clinician") -> str:
+    """The report of ``case`` as a complete HTML document (``lang`` 'en' or 'fr')."""
+    report = diagnose(case, kb, lang=lang)
+    management = manage(case, kb, lang=lang, report=report)
+    t = {key: text["fr" if lang == "fr" else "en"] for key, text in messages().items()}
+    refs: list[str] = []
+    for d in report.differential[:5]:
+        refs += [r for r in d.references if r not in refs]
+    for options in management.options.values():
+        for o in options[:4]:
+            refs += [r for r in o.references if r not in refs]
+    env = _environment()
+    env.filters["vocab"] = lambda term, list_name: kb.vocabulary.label(list_name, term, lang)
+    template = env.get_template(f"{audience}.html.j2")
+    return str(
+        template.render(
+            t=t,
+            lang=lang,
+            case=case,
+            report=report,
+            management=management,
+            kb=kb,
+            categories={k: (v.fr if lang == "fr" else v.en) for k, v in kb.categories.items()},
+            references=[(r, kb.references[r].citation) for r in refs],
+            leaflet=[(s.title.get(lang), s.fr if lang == "fr" else s.en) for s in kb.leaflet.sections],
+        )
+    )
+
+
+def write_report(html: str, path: Path, *, fmt: Literal["html", "pdf"]) -> None:
+    """Write ``html`` to ``path`` as HTML, or as PDF through WeasyPrint.
+
+    Raises
+    ------
+    ReportError
+        When the file cannot be written, or WeasyPrint is missing.
+    """
+    try:
+        if fmt == "html":
+            path.write_text(html, encoding="utf-8")
+            return
+        try:
+            from weasyprint import HTML  # type: ignore[import-untyped]
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            raise ReportError(
+                "PDF output needs WeasyPrint and its system libraries: run scripts/setup "
+                "(or pip install 'calcinosis[reports]')"
+            ) from exc
+        HTML(string=html).write_pdf(str(path))
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
