@@ -52,7 +52,7 @@ class UnknownEntityError(KnowledgeBaseError, KeyError):
     def __init__(self, summary: str, *, entity_id: str, close: Sequence[str] = ()) -> None:
         self.entity_id = entity_id
         self.close = list(close)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        hint = f"; did you mean: {', '.join(close)}?" if close else ""
         super().__init__(summary + hint)
 
     def __str__(self) -> str:  # KeyError would quote the message

@@ -18,6 +18,12 @@ stage_app = typer.Typer(help="Staging.", no_args_is_help=True)
 def manage(
     case_file: Path = typer.Argument(..., help="Case file (YAML or JSON, case format v1).", metavar="CASE"),
     as_json: bool = typer.Option(False, "--json", help="Print the management result as JSON."),
+    diagnosis: str | None = typer.Option(
+        None,
+        "--diagnosis",
+        "-d",
+        help="An established diagnosis (id): fit options to it rather than to the differential.",
+    ),
     lang: str = LANG_OPTION,
     kb_path: Path | None = KB_OPTION,
 ) -> None:
@@ -27,7 +33,7 @@ def manage(
 
     lang = check_lang(lang)
     kb = load(kb_path)
-    result = run(read_case(case_file, kb), kb, lang=lang)
+    result = run(read_case(case_file, kb), kb, lang=lang, diagnosis=diagnosis)
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
         return

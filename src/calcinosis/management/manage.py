@@ -48,7 +48,12 @@ def followup_plan(kb: KnowledgeBase, category: str, *, lang: str) -> FollowupPla
 
 
 def manage(
-    case: Case, kb: KnowledgeBase, *, lang: str = "en", report: DiagnosisReport | None = None
+    case: Case,
+    kb: KnowledgeBase,
+    *,
+    lang: str = "en",
+    report: DiagnosisReport | None = None,
+    diagnosis: str | None = None,
 ) -> ManagementReport:
     """Treatment options for a case, grouped by mechanism, with evidence; principles; staging; follow-up.
 
@@ -62,6 +67,14 @@ def manage(
         'en' or 'fr'.
     report
         The case's diagnosis report, if already computed (it is computed otherwise).
+    diagnosis
+        A diagnosis the clinician has established: options are then fitted to it alone
+        instead of to the engine's differential.
+
+    Raises
+    ------
+    UnknownEntityError
+        When ``diagnosis`` is not a diagnosis of the knowledge base.
 
     Returns
     -------
@@ -73,27 +86,36 @@ def manage(
     report = report or diagnose(case, kb, lang=lang)
     _, evidence, scores = analyse(case, kb)
     posterior = scores.posterior
+    categories = dict(report.category_probabilities)
+    category = report.category
     top = report.differential[0]
-    options, avoid = rank_treatments(
-        evidence, kb, posterior=posterior, categories=report.category_probabilities, lang=lang
-    )
+    top_id, top_name, top_p = top.diagnosis, top.name, top.probability
+    if diagnosis is not None:
+        chosen = kb.disease(diagnosis)
+        posterior = np.zeros_like(posterior)
+        posterior[kb.disease_pos(chosen.id)] = 1.0
+        category = chosen.category
+        categories = {c: float(c == category) for c in categories}
+        top_id, top_name, top_p = chosen.id, chosen.name(lang), 1.0
+    options, avoid = rank_treatments(evidence, kb, posterior=posterior, categories=categories, lang=lang)
     statements = [
         Statement(id=s.id, text=s.fr if lang == "fr" else s.en, references=list(s.references))
         for s in kb.management.statements
-        if _holds(s.when, kb=kb, ev=evidence, posterior=posterior, category=report.category)
+        if _holds(s.when, kb=kb, ev=evidence, posterior=posterior, category=category)
     ]
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, posterior) else None
     return ManagementReport(
         case_id=case.id,
-        category=report.category,
-        diagnosis=top.diagnosis,
-        diagnosis_name=top.name,
-        diagnosis_probability=top.probability,
+        category=category,
+        diagnosis=top_id,
+        diagnosis_name=top_name,
+        diagnosis_probability=top_p,
+        diagnosis_given=diagnosis is not None,
         statements=statements,
         options=options,
         avoid=avoid,
         staging=staging,
-        followup=followup_plan(kb, report.category, lang=lang),
+        followup=followup_plan(kb, category, lang=lang),
         warnings=report.warnings,
         kb_version=kb.version,
         calcinosis_version=__version__,

@@ -110,6 +110,7 @@ class ManagementReport(BaseModel):
     diagnosis: str
     diagnosis_name: str
     diagnosis_probability: float
+    diagnosis_given: bool = Field(description="True when the clinician gave the diagnosis (manage --diagnosis)")
     statements: list[Statement]
     options: dict[str, list[TreatmentOption]] = Field(description="options grouped by mechanism, best first")
     avoid: list[TreatmentOption] = Field(description="treatments that would fit but are contraindicated here")

@@ -1,0 +1,114 @@
+"""Reports: HTML that parses strictly, PDFs whose text has the expected sections, PNG pages to look at."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import html5lib
+import pytest
+from typer.testing import CliRunner
+
+from calcinosis import KnowledgeBase, read_case
+from calcinosis.cli.main import app
+from calcinosis.reports.render import render_html
+
+from .conftest import DEV_CASES, REPO
+
+runner = CliRunner()
+ARTIFACTS = REPO / ".test-artifacts"  # rendered pages a person can open after the run
+
+SECTIONS = {
+    ("clinician", "en"): [
+        "Case summary",
+        "Differential diagnosis",
+        "Next best questions",
+        "Management",
+        "Follow-up",
+        "References",
+        "Decision support only",
+    ],
+    ("clinician", "fr"): [
+        "Résumé du cas",
+        "Diagnostic différentiel",
+        "Questions les plus utiles",
+        "Prise en charge",
+        "Suivi",
+        "Références",
+        "Aide à la décision",
+    ],
+    ("patient", "en"): [
+        "What is calcinosis?",
+        "What you may notice",
+        "When to see a doctor quickly",
+        "not contagious",
+        "Your follow-up",
+    ],
+    ("patient", "fr"): [
+        "Qu'est-ce que la calcinose ?",
+        "Ce que vous pouvez remarquer",
+        "Quand consulter rapidement",
+        "pas contagieuse",
+        "Votre suivi",
+    ],
+}
+
+
+@pytest.mark.parametrize(("audience", "lang"), sorted(SECTIONS))
+def test_html_parses_strictly_and_has_the_sections(kb: KnowledgeBase, audience: str, lang: str) -> None:
+    """The HTML is well-formed HTML5 (html5lib strict mode) and holds every section."""
+    html = render_html(read_case(DEV_CASES[5], kb), kb, lang=lang, audience=audience)  # type: ignore[arg-type]
+    html5lib.HTMLParser(strict=True).parse(html)
+    for section in SECTIONS[(audience, lang)]:
+        assert section in html.replace("&#39;", "'"), section
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is installed by scripts/setup")
+@pytest.mark.parametrize(("audience", "lang"), sorted(SECTIONS))
+def test_pdf_text_and_page_image(tmp_path: Path, audience: str, lang: str) -> None:
+    """The PDF's text (pdftotext) has the sections; its first page is rendered to PNG for a person to see."""
+    pdf = tmp_path / f"{audience}-{lang}.pdf"
+    result = runner.invoke(
+        app, ["report", str(DEV_CASES[24]), "--format", "pdf", "--lang", lang, "--audience", audience, "-o", str(pdf)]
+    )
+    assert result.exit_code == 0, result.stderr
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for section in SECTIONS[(audience, lang)]:
+        assert " ".join(section.split()) in " ".join(text.split()), section
+    ARTIFACTS.mkdir(exist_ok=True)
+    stem = ARTIFACTS / f"report-{audience}-{lang}"
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)], check=True
+    )
+    png = stem.with_suffix(".png")
+    assert png.stat().st_size > 10_000  # a real page with text, not a blank image
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_html_report_command(tmp_path: Path) -> None:
+    """--format html writes the file and prints its path."""
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", str(DEV_CASES[0]), "--format", "html", "-o", str(out)])
+    assert result.exit_code == 0 and out.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--format", "pdf", "-o", "/nonexistent-dir/x.pdf"], "does not exist"),
+        (["--format", "docx", "-o", "x.docx"], "docx"),
+        (["--audience", "family", "-o", "x.html"], "family"),
+    ],
+)
+def test_report_bad_input_exits_2(args: list[str], fragment: str) -> None:
+    """Unwritable output, an unknown format or audience: exit 2 and a clear message."""
+    result = runner.invoke(app, ["report", str(DEV_CASES[0]), *args])
+    assert result.exit_code == 2
+    assert fragment in result.stderr
+
+
+def test_unwritable_output_file(tmp_path: Path) -> None:
+    """A path that cannot be written (a folder) is a clear error, exit 2."""
+    result = runner.invoke(app, ["report", str(DEV_CASES[0]), "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "cannot write" in result.stderr
