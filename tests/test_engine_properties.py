@@ -66,9 +66,13 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-def _posterior(data: dict[str, Any], kb: KnowledgeBase = KB) -> np.ndarray:
+def _scores(data: dict[str, Any], kb: KnowledgeBase = KB):  # type: ignore[no-untyped-def]
     case = parse_case(data, kb)
-    return score(collect_evidence(case, interpret_labs(case, kb), kb), kb).posterior
+    return score(collect_evidence(case, interpret_labs(case, kb), kb), kb)
+
+
+def _posterior(data: dict[str, Any], kb: KnowledgeBase = KB) -> np.ndarray:
+    return _scores(data, kb).posterior
 
 
 @given(cases())
@@ -128,9 +132,11 @@ def test_absent_and_unreported_differ(data: dict[str, Any], term: str) -> None:
         "findings": [t for t in data["findings"] if t != term],
         "absent": [t for t in data["absent"] if t != term],
     }
-    unreported = _posterior(data)
-    absent = _posterior({**data, "absent": [*data["absent"], term]})
-    assert not np.allclose(unreported, absent)
+    unreported = _scores(data).log_score
+    absent = _scores({**data, "absent": [*data["absent"], term]}).log_score
+    # compared on the log scores: the posterior change can be below float tolerance when the
+    # diagnoses that list the finding are already very unlikely
+    assert not np.array_equal(unreported, absent)
 
 
 def test_no_information_leaves_the_prior() -> None:

@@ -89,6 +89,7 @@ class ReferenceSpec(_Strict):
     kind: Literal[
         "seed",
         "review",
+        "trial",
         "cohort",
         "case_series",
         "case_report",
