@@ -26,7 +26,8 @@ def test_census(kb: KnowledgeBase) -> None:
     assert len(kb.features) == 268
     assert {d.category for d in kb.diseases} == set(CATEGORIES)
     assert sum(len(d.findings) for d in kb.diseases) > 1000
-    assert len(kb.references) > 100
+    assert len(kb.references) > 200
+    assert len(kb.treatments) == 44  # the 33 of the issue #3 checklist + 11 more treatments of the cause and care
 
 
 def test_every_diagnosis_of_the_case_format_is_present(kb: KnowledgeBase, shared: Path) -> None:
@@ -111,3 +112,20 @@ def test_loader_reports_every_problem(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     with pytest.raises(KnowledgeBaseError, match="visible_tophi"):
         load_kb(root)
+
+
+def test_management_texts_are_translated(kb: KnowledgeBase) -> None:
+    """Treatments, principles, follow-up, staging and leaflet exist in both languages, and the French is
+    not a copy of the English (a missing translation fails here)."""
+    pairs: list[tuple[str, str, str]] = []
+    for t in kb.treatments.values():
+        pairs += [(t.id, t.summary.en, t.summary.fr), (t.id, t.dose.en, t.dose.fr)]
+        pairs += [(t.id, c.en, c.fr) for c in t.cautions]
+        pairs += [(t.id, e.outcome.en, e.outcome.fr) for e in t.evidence]
+    pairs += [(s.id, s.en, s.fr) for s in kb.management.statements]
+    pairs += [(i.id, i.en, i.fr) for i in [*kb.followup.schedule, *kb.followup.warning_signs]]
+    pairs += [(s.id, s.en, s.fr) for s in kb.leaflet.sections]
+    pairs += [(f"porter{s.stage}", s.en, s.fr) for s in kb.staging.porter.stages]
+    untranslated = [(where, en) for where, en, fr in pairs if len(en) > 40 and en == fr]
+    assert untranslated == []
+    assert all(fr for _, _, fr in pairs if _)
