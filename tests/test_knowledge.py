@@ -129,3 +129,17 @@ def test_management_texts_are_translated(kb: KnowledgeBase) -> None:
     untranslated = [(where, en) for where, en, fr in pairs if len(en) > 40 and en == fr]
     assert untranslated == []
     assert all(fr for _, _, fr in pairs if _)
+
+
+def test_compiled_cache_follows_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled-KB cache is keyed on the knowledge files: an edited file is validated again."""
+    monkeypatch.setenv("CALCINOSIS_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    first = load_kb(root)
+    assert len(list((tmp_path / "cache").glob("kb-*.pickle"))) == 1
+    assert load_kb(root).version == first.version
+    manifest = root / "MANIFEST.yaml"
+    manifest.write_text(manifest.read_text().replace(f'kb_version: "{first.version}"', 'kb_version: "9999.01"'))
+    assert load_kb(root).version == "9999.01"
+    assert len(list((tmp_path / "cache").glob("kb-*.pickle"))) == 2

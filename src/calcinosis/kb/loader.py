@@ -119,10 +119,14 @@ def _validate(model: type[_M], data: Any, location: str, out: _Collector) -> _M 
 
 
 def _digest(root: Path) -> str:
-    """Content hash of every knowledge file, the code version and numpy's major version."""
+    """Content hash of every knowledge file, of the code that validates and compiles them, and
+    of the versions that shape the pickle (so a schema change can never load a stale cache)."""
     from calcinosis._version import __version__
 
     h = hashlib.sha256(f"{__version__}|{np.__version__.split('.')[0]}|{sys.version_info[:2]}".encode())
+    code = Path(__file__).parent
+    for module in ("schema.py", "loader.py", "model.py", "vocabulary.py"):
+        h.update((code / module).read_bytes())
     for p in sorted(root.rglob("*.yaml")):
         h.update(p.relative_to(root).as_posix().encode())
         h.update(p.read_bytes())
@@ -458,6 +462,8 @@ def _compile(
             check_features(f"{loc}:cautions[{i}]", caution.when)
             check_refs(f"{loc}:cautions[{i}]", caution.references)
         check_refs(f"{loc}:evidence", [e.reference for e in t.evidence])
+        for i, e in enumerate(t.evidence):
+            check_diagnoses(f"{loc}:evidence[{i}]", e.diagnoses)
     check_diagnoses("staging.yaml:relevant_when", staging.relevant_when.diagnoses)
     check_features("staging.yaml:relevant_when", staging.relevant_when.features)
     check_refs("staging.yaml:porter", staging.porter.references)

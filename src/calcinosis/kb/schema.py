@@ -299,6 +299,8 @@ class TreatmentEvidence(_Strict):
     population: Bilingual
     outcome: Bilingual
     level: int = Field(ge=1, le=5)
+    diagnoses: list[str] = []  # the diagnoses the study is about; empty: calcinosis in general
+    direction: Literal["benefit", "no_benefit", "harm", "mixed", "uncertain"] = "uncertain"
 
 
 class TreatmentFile(_Strict):

@@ -4,7 +4,9 @@ fit(t) = max over t's indications of role_weight(role) x P(the diagnoses the ind
 where an indication naming categories uses the category probability and one naming neither
 counts 1; features an indication requires must be present. Role weights and the smallest fit
 shown are in ``knowledge/management.yaml``. A treatment whose contraindication is present in
-the case goes to ``avoid`` instead, with the reason.
+the case goes to ``avoid`` instead, with the reason. The level of evidence shown is the best
+level among studies of this case's likely diagnoses (or of calcinosis in general) that found a
+benefit or mixed results: a negative trial, or a trial in another disease, lends no level.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ def _option(
             cautions.insert(0, text)
         else:
             cautions.append(text)
+    likely = {d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.management.min_probability}
     evidence = sorted(
         (
             EvidenceItem(
@@ -90,11 +93,14 @@ def _option(
                 population=e.population.get(lang),
                 outcome=e.outcome.get(lang),
                 level=e.level,
+                direction=e.direction,
+                relevant=not e.diagnoses or bool(likely & set(e.diagnoses)),
             )
             for e in t.evidence
         ),
-        key=lambda e: (e.level, -(e.n or 0)),
+        key=lambda e: (not e.relevant, e.level, -(e.n or 0)),
     )
+    supportive = [e.level for e in evidence if e.relevant and e.direction in ("benefit", "mixed")]
     refs = list(t.references)
     refs += [e.reference for e in evidence if e.reference not in refs]
     option = TreatmentOption(
@@ -109,7 +115,7 @@ def _option(
         dose=t.dose.get(lang),
         cautions=cautions,
         evidence=evidence,
-        best_level=min((e.level for e in evidence), default=None),
+        best_level=min(supportive, default=None),
         references=refs,
     )
     return option, contraindicated

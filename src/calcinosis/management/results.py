@@ -57,6 +57,8 @@ class EvidenceItem(BaseModel):
     population: str
     outcome: str
     level: int = Field(description="Oxford CEBM 2011 level of evidence, 1 (best) to 5")
+    direction: str = Field(description="benefit | no_benefit | harm | mixed | uncertain")
+    relevant: bool = Field(description="the study is about this case's likely diagnoses (or calcinosis in general)")
 
 
 class TreatmentOption(BaseModel):
@@ -73,7 +75,9 @@ class TreatmentOption(BaseModel):
     dose: str
     cautions: list[str]
     evidence: list[EvidenceItem]
-    best_level: int | None
+    best_level: int | None = Field(
+        description="best level among relevant studies that found a benefit (or mixed results); None if there is none"
+    )
     references: list[str]
 
 
