@@ -5,7 +5,8 @@
     CalcinosisError
     ├── KnowledgeBaseError        the knowledge files are missing, malformed or inconsistent
     │   └── UnknownEntityError    a diagnosis / feature id that the knowledge base lacks (also a KeyError)
-    └── CaseValidationError       a case file cannot be read or breaks the case format
+    ├── CaseValidationError       a case file cannot be read or breaks the case format
+    └── ImagingError              an image study cannot be read or measured
 
 Every exception carries its context as attributes (``.issues``, ``.path``,
 ``.entity_id``) and a message that says what to do next. Callers that show errors to
@@ -22,6 +23,7 @@ from calcinosis.issues import Issue
 __all__ = [
     "CalcinosisError",
     "CaseValidationError",
+    "ImagingError",
     "KnowledgeBaseError",
     "UnknownEntityError",
 ]
@@ -61,3 +63,7 @@ class UnknownEntityError(KnowledgeBaseError, KeyError):
 
 class CaseValidationError(_IssueCarrier):
     """A case file cannot be read, or breaks case format version 1."""
+
+
+class ImagingError(_IssueCarrier):
+    """An image study cannot be read or measured (missing slices, mixed series, no spacing...)."""
