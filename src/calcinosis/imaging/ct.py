@@ -3,8 +3,8 @@
 Method (no deep learning, so that hands, forearms, lower legs and feet work):
 
 1. candidates: voxels >= threshold (130 HU by default, the Agatston threshold: Agatston AS et al.,
-   J Am Coll Cardiol 1990;15:827-32) inside the body outline (largest component above -300 HU,
-   computed at quarter resolution);
+   J Am Coll Cardiol 1990;15:827-32); components outside the body outline (largest component
+   above -300 HU, computed at quarter resolution: the CT table, clothing) are dropped;
 2. 26-connected components (connected-components-3d);
 3. bone: a component that is a dense shell enclosing a lower-density cavity (per-slice hole
    filling adds at least ``BONE_CAVITY_FRACTION`` of its volume) and is elongated or large:
@@ -33,6 +33,7 @@ __all__ = ["BONE_CAVITY_FRACTION", "quantify_ct"]
 BONE_CAVITY_FRACTION = 0.25  # hole filling must add a quarter of the component: a cortex around marrow
 BONE_MIN_MM3 = 300.0  # smaller shells (eggshell nodules, phleboliths) stay deposits
 BONE_MIN_ELONGATION = 2.0  # long bones and phalanges are tubes
+BONE_LARGE_MM3 = 20_000.0  # or large shells (pelvis, vertebrae, epiphyses)
 MIN_DEPOSIT_VOXELS = 3
 PUNCTATE_MAX_MM3 = 15.0
 
@@ -45,17 +46,27 @@ def _label(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.unsignedinteger[
 
 
 def _body_outline(hu: npt.NDArray[np.int16]) -> npt.NDArray[np.bool_]:
+    """Body outline at quarter in-plane resolution (largest component above -300 HU, holes filled).
+
+    Kept small on purpose: it is only looked up at each component's voxels, never expanded to
+    the full volume (memory is the constraint on a 512x512x600 CT).
+    """
     small = hu[:, ::4, ::4] > -300
     if not small.any():
-        return np.ones(hu.shape, dtype=bool)
+        return np.ones_like(small)
     lab, n = _label(small)
     if n > 1:
         counts = np.bincount(lab.ravel())
         counts[0] = 0
         small = lab == int(np.argmax(counts))
     filled = np.stack([ndimage.binary_fill_holes(s) for s in small])
-    body = np.repeat(np.repeat(filled, 4, axis=1), 4, axis=2)[:, : hu.shape[1], : hu.shape[2]]
-    return np.asarray(ndimage.binary_dilation(body, iterations=1), dtype=bool)
+    return np.asarray(ndimage.binary_dilation(filled, iterations=1), dtype=bool)
+
+
+def _inside_body(body: npt.NDArray[np.bool_], box: tuple[slice, slice, slice], comp: npt.NDArray[np.bool_]) -> bool:
+    zz, yy, xx = np.nonzero(comp)
+    k = len(zz) // 2
+    return bool(body[box[0].start + zz[k], (box[1].start + yy[k]) // 4, (box[2].start + xx[k]) // 4])
 
 
 def _fill_slices(comp: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
@@ -126,7 +137,7 @@ def _distribution(centroids: list[tuple[float, float, float]]) -> str | None:
     if len(centroids) == 1:
         return "single"
     c = np.array(centroids)
-    span = float(np.max(np.linalg.norm(c[:, None, :] - c[None, :, :], axis=-1)))
+    span = float(np.linalg.norm(c.max(axis=0) - c.min(axis=0)))  # extent of the deposits, O(n)
     if span <= LOCALIZED_SPAN_MM:
         return "multiple_localized"
     return "regional" if span <= REGIONAL_SPAN_MM else "widespread"
@@ -156,10 +167,11 @@ def quantify_ct(
     voxel = volume.voxel_volume_mm3
     timings: dict[str, float] = {}
     body = _body_outline(hu)
-    mask = (hu >= threshold) & body
+    mask = hu >= threshold
     timings["threshold_and_body"] = time.perf_counter() - t0
     t = time.perf_counter()
     labels, _n = _label(mask)
+    del mask  # labels take 2-4 bytes a voxel: free what is not needed before measuring
     timings["labelling"] = time.perf_counter() - t
     t = time.perf_counter()
     boxes = ndimage.find_objects(labels)
@@ -170,18 +182,18 @@ def quantify_ct(
             continue
         comp = labels[box] == index
         count = int(np.count_nonzero(comp))
-        if count < MIN_DEPOSIT_VOXELS:
+        if count < MIN_DEPOSIT_VOXELS or not _inside_body(body, box, comp):
             continue
         is_bone = False
         if bone_mask is not None and np.count_nonzero(bone_mask[box] & comp) > 0.5 * count:
             is_bone = True
         elif count * voxel >= BONE_MIN_MM3:
-            filled = _fill_slices(comp)
-            cavity = int(np.count_nonzero(filled)) - count
-            if cavity >= BONE_CAVITY_FRACTION * count:
-                zz, yy, xx = np.nonzero(comp)
-                l1, l2, _ = _principal_lengths(np.column_stack([zz * dz, yy * dy, xx * dx]), min(dy, dx))
-                is_bone = l1 / l2 >= BONE_MIN_ELONGATION or count * voxel >= 20_000
+            # shape first (cheap), cavity second (per-slice hole filling): only tubes or big shells
+            zz, yy, xx = np.nonzero(comp)
+            l1, l2, _ = _principal_lengths(np.column_stack([zz * dz, yy * dy, xx * dx]), min(dy, dx))
+            if l1 / l2 >= BONE_MIN_ELONGATION or count * voxel >= BONE_LARGE_MM3:
+                cavity = int(np.count_nonzero(_fill_slices(comp))) - count
+                is_bone = cavity >= BONE_CAVITY_FRACTION * count
         if not is_bone:
             deposit_parts.append((box, comp, False))
             continue
