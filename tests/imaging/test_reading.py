@@ -64,7 +64,7 @@ def test_dicom_series_round_trip(tmp_path: Path, hu: np.ndarray) -> None:
 def test_missing_slice_is_an_error(tmp_path: Path, hu: np.ndarray) -> None:
     """A gap in the slice positions is reported with where it is."""
     write_ct_series(hu, tmp_path / "s", skip=4)
-    with pytest.raises(ImagingError, match="missing slices between positions 7.5 and 12.5"):
+    with pytest.raises(ImagingError, match=r"missing slices between positions 7\.5 and 12\.5"):
         read_study(tmp_path / "s")
 
 
