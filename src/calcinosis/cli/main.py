@@ -13,6 +13,7 @@ import typer
 
 from calcinosis.cli import diagnose as diagnose_cmd
 from calcinosis.cli import evaluate as evaluate_cmd
+from calcinosis.cli import image as image_cmd
 from calcinosis.cli import kb as kb_cmd
 from calcinosis.cli import manage as manage_cmd
 from calcinosis.cli import report as report_cmd
@@ -34,6 +35,7 @@ app.command("report")(report_cmd.report)
 app.command("schema")(schema_cmd.schema)
 app.add_typer(manage_cmd.stage_app, name="stage")
 app.add_typer(kb_cmd.app, name="kb")
+app.add_typer(image_cmd.app, name="image")
 
 
 @app.callback(invoke_without_command=True)

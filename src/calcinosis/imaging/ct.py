@@ -28,7 +28,7 @@ from scipy import ndimage
 from calcinosis.imaging.results import Deposit, ImagingResult
 from calcinosis.imaging.volume import Volume
 
-__all__ = ["BONE_CAVITY_FRACTION", "quantify_ct"]
+__all__ = ["BONE_CAVITY_FRACTION", "DepositMask", "measure_ct", "quantify_ct"]
 
 BONE_CAVITY_FRACTION = 0.25  # hole filling must add a quarter of the component: a cortex around marrow
 BONE_MIN_MM3 = 300.0  # smaller shells (eggshell nodules, phleboliths) stay deposits
@@ -147,10 +147,21 @@ def _agatston_weight(max_hu: float) -> int:
     return 1 if max_hu < 200 else 2 if max_hu < 300 else 3 if max_hu < 400 else 4
 
 
+DepositMask = tuple[tuple[slice, slice, slice], npt.NDArray[np.bool_]]
+
+
 def quantify_ct(
     volume: Volume, *, threshold: float = 130.0, bone_mask: npt.NDArray[np.bool_] | None = None
 ) -> ImagingResult:
-    """Measure every calcified deposit of a CT volume (see the module docstring for the method).
+    """Measure every calcified deposit of a CT volume; see :func:`measure_ct`."""
+    return measure_ct(volume, threshold=threshold, bone_mask=bone_mask)[0]
+
+
+def measure_ct(
+    volume: Volume, *, threshold: float = 130.0, bone_mask: npt.NDArray[np.bool_] | None = None
+) -> tuple[ImagingResult, list[DepositMask]]:
+    """Measure every calcified deposit of a CT volume (see the module docstring for the method),
+    and return each deposit's voxel mask (bounding box and crop) for overlays.
 
     Parameters
     ----------
@@ -244,7 +255,9 @@ def quantify_ct(
                 touches_bone=touches,
             )
         )
-    deposits.sort(key=lambda d: -d.volume_mm3)
+    order = sorted(range(len(deposits)), key=lambda i: -deposits[i].volume_mm3)
+    deposits = [deposits[i] for i in order]
+    masks = [(deposit_parts[i][0], deposit_parts[i][1]) for i in order]
     for i, d in enumerate(deposits, start=1):
         d.id = i
     timings["measurement"] = time.perf_counter() - t
@@ -252,7 +265,7 @@ def quantify_ct(
     patterns = sorted(
         {d.pattern for d in deposits}, key=lambda p: -sum(x.volume_mm3 for x in deposits if x.pattern == p)
     )
-    return ImagingResult(
+    result = ImagingResult(
         source=volume.source,
         modality="ct",
         shape=hu.shape,
@@ -267,3 +280,4 @@ def quantify_ct(
         assumptions=list(volume.assumptions),
         timings_s={k: round(v, 3) for k, v in timings.items()},
     )
+    return result, masks

@@ -1,0 +1,47 @@
+"""``calcinosis image quantify STUDY``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from calcinosis.cli._common import handles_errors
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Measure calcified deposits on CT (research and follow-up; check every deposit).", no_args_is_help=True
+)
+
+
+@app.command("quantify")
+@handles_errors
+def quantify(
+    study: Path = typer.Argument(..., help="DICOM series folder, NIfTI file, or DICOM CT file."),
+    threshold: float = typer.Option(130.0, "--threshold", help="Calcium threshold in HU."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for result.json and the overlay PNGs."),
+) -> None:
+    """Find and measure every calcified deposit; print the JSON result; write overlays with --out."""
+    from calcinosis.errors import ImagingError
+    from calcinosis.imaging.ct import measure_ct
+    from calcinosis.imaging.io import read_study
+
+    volume = read_study(study)
+    if volume.modality != "ct":
+        raise ImagingError(
+            f"{study}: radiograph measurement is not available yet; give a CT series or NIfTI volume", path=study
+        )
+    result, masks = measure_ct(volume, threshold=threshold)
+    payload = result.model_dump(mode="json")
+    payload["case_imaging"] = result.case_imaging()
+    text = json.dumps(payload, ensure_ascii=False, indent=2)
+    if out is not None:
+        from calcinosis.imaging.overlay import write_overlays
+
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "result.json").write_text(text, encoding="utf-8")
+        for path in write_overlays(volume, result, masks, out):
+            typer.echo(f"overlay: {path}", err=True)
+    typer.echo(text)

@@ -1,0 +1,40 @@
+"""`calcinosis image quantify`: JSON result, overlays a person can look at, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from calcinosis.cli.main import app
+
+from .phantoms import limb_phantom
+from .test_reading import write_ct_series
+
+runner = CliRunner()
+
+
+def test_quantify_series_writes_result_and_overlays(tmp_path: Path) -> None:
+    """A DICOM phantom series: 12 deposits, 2 bones, result.json and two PNG MIPs."""
+    volume, _ = limb_phantom()
+    write_ct_series(volume.array, tmp_path / "series", px=0.5, dz=1.0)
+    result = runner.invoke(app, ["image", "quantify", str(tmp_path / "series"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert len(data["deposits"]) == 12 and data["bone_components"] == 2
+    assert data["case_imaging"]["distribution"] == "multiple_localized"
+    assert "clinician must check" in data["disclaimer"]
+    assert json.loads((tmp_path / "out" / "result.json").read_text()) == data
+    pngs = sorted((tmp_path / "out").glob("*.png"))
+    assert [p.name for p in pngs] == ["series-axial.png", "series-coronal.png"]
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in pngs)
+
+
+def test_quantify_errors(tmp_path: Path) -> None:
+    """A missing study and an empty folder exit 2 with the reason."""
+    result = runner.invoke(app, ["image", "quantify", str(tmp_path / "none")])
+    assert result.exit_code == 2 and "no such file" in result.stderr
+    (tmp_path / "empty").mkdir()
+    result = runner.invoke(app, ["image", "quantify", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "no DICOM image" in result.stderr
