@@ -45,3 +45,28 @@ def quantify(
         for path in write_overlays(volume, result, masks, out):
             typer.echo(f"overlay: {path}", err=True)
     typer.echo(text)
+
+
+@app.command("compare")
+@handles_errors
+def compare(
+    before: Path = typer.Argument(..., help="Earlier study (DICOM folder or NIfTI)."),
+    after: Path = typer.Argument(..., help="Later study of the same patient."),
+    threshold: float = typer.Option(130.0, "--threshold", help="Calcium threshold in HU."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for comparison.json."),
+) -> None:
+    """Match deposits between two studies; per-deposit and total change, new and vanished deposits."""
+    import numpy as np
+
+    from calcinosis.imaging.compare import body_centroid_mm, compare_results
+    from calcinosis.imaging.ct import quantify_ct
+    from calcinosis.imaging.io import read_study
+
+    v1, v2 = read_study(before), read_study(after)
+    shift = tuple(float(x) for x in np.subtract(body_centroid_mm(v2), body_centroid_mm(v1)))
+    result = compare_results(quantify_ct(v1, threshold=threshold), quantify_ct(v2, threshold=threshold), shift_mm=shift)  # type: ignore[arg-type]
+    text = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "comparison.json").write_text(text, encoding="utf-8")
+    typer.echo(text)
