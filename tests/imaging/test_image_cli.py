@@ -38,3 +38,20 @@ def test_quantify_errors(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = runner.invoke(app, ["image", "quantify", str(tmp_path / "empty")])
     assert result.exit_code == 2 and "no DICOM image" in result.stderr
+
+
+def test_batch_measures_each_study_and_reports_failures(tmp_path: Path) -> None:
+    """Two good studies and one broken folder: two JSON files and a summary with the failure."""
+    import csv
+
+    volume, _ = limb_phantom(shape=(20, 320, 320))
+    write_ct_series(volume.array, tmp_path / "studies" / "p1", px=0.5, dz=1.0)
+    write_ct_series(volume.array[:10], tmp_path / "studies" / "p2", px=0.5, dz=1.0)
+    (tmp_path / "studies" / "broken").mkdir()
+    result = runner.invoke(app, ["image", "batch", str(tmp_path / "studies"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.stderr
+    assert "2 studies measured, 1 failed" in result.stdout
+    rows = list(csv.DictReader((tmp_path / "out" / "summary.csv").read_text().splitlines()))
+    assert [r["status"] for r in rows] == ["error", "ok", "ok"]
+    assert "no DICOM image" in rows[0]["error"]
+    assert (tmp_path / "out" / "p1.json").is_file()

@@ -70,3 +70,53 @@ def compare(
         out.mkdir(parents=True, exist_ok=True)
         (out / "comparison.json").write_text(text, encoding="utf-8")
     typer.echo(text)
+
+
+@app.command("batch")
+@handles_errors
+def batch(
+    folder: Path = typer.Argument(..., help="Folder of studies: DICOM series sub-folders and/or NIfTI files."),
+    out: Path = typer.Option(..., "--out", help="Folder for one JSON per study and summary.csv."),
+    threshold: float = typer.Option(130.0, "--threshold", help="Calcium threshold in HU."),
+) -> None:
+    """Quantify every study of a folder, with a progress bar; a study that fails is reported and skipped."""
+    import csv
+
+    from rich.progress import Progress
+
+    from calcinosis.errors import ImagingError
+    from calcinosis.imaging.ct import quantify_ct
+    from calcinosis.imaging.io import read_study
+
+    if not folder.is_dir():
+        raise ImagingError(f"{folder}: not a folder of studies", path=folder)
+    studies = sorted(p for p in folder.iterdir() if p.is_dir() or p.name.lower().endswith((".nii", ".nii.gz")))
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with Progress(transient=True) as progress:
+        task = progress.add_task("quantifying", total=len(studies))
+        for study in studies:
+            try:
+                result = quantify_ct(read_study(study), threshold=threshold)
+                name = study.name.removesuffix(".gz").removesuffix(".nii")
+                (out / f"{name}.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
+                rows.append(
+                    {
+                        "study": study.name,
+                        "status": "ok",
+                        "deposits": len(result.deposits),
+                        "total_volume_mm3": result.total_volume_mm3,
+                        "error": "",
+                    }
+                )
+            except ImagingError as exc:
+                rows.append(
+                    {"study": study.name, "status": "error", "deposits": "", "total_volume_mm3": "", "error": str(exc)}
+                )
+            progress.advance(task)
+    with (out / "summary.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["study", "status", "deposits", "total_volume_mm3", "error"])
+        writer.writeheader()
+        writer.writerows(rows)
+    failed = sum(r["status"] == "error" for r in rows)
+    typer.echo(f"{len(rows) - failed} studies measured, {failed} failed: {out / 'summary.csv'}")
