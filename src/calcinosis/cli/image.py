@@ -12,28 +12,34 @@ from calcinosis.cli._common import handles_errors
 __all__ = ["app"]
 
 app = typer.Typer(
-    help="Measure calcified deposits on CT (research and follow-up; check every deposit).", no_args_is_help=True
+    help="Measure calcified deposits on CT and radiographs (research and follow-up; check every deposit).",
+    no_args_is_help=True,
 )
 
 
 @app.command("quantify")
 @handles_errors
 def quantify(
-    study: Path = typer.Argument(..., help="DICOM series folder, NIfTI file, or DICOM CT file."),
-    threshold: float = typer.Option(130.0, "--threshold", help="Calcium threshold in HU."),
+    study: Path = typer.Argument(
+        ...,
+        help="DICOM series folder, NIfTI file, DICOM CT file, or a radiograph (DICOM, or PNG with --pixel-spacing).",
+    ),
+    threshold: float = typer.Option(130.0, "--threshold", help="Calcium threshold in HU (CT)."),
+    pixel_spacing: float | None = typer.Option(
+        None, "--pixel-spacing", help="Pixel spacing at the patient in mm (PNG)."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Folder for result.json and the overlay PNGs."),
 ) -> None:
     """Find and measure every calcified deposit; print the JSON result; write overlays with --out."""
-    from calcinosis.errors import ImagingError
     from calcinosis.imaging.ct import measure_ct
     from calcinosis.imaging.io import read_study
+    from calcinosis.imaging.radiograph import measure_radiograph
 
-    volume = read_study(study)
-    if volume.modality != "ct":
-        raise ImagingError(
-            f"{study}: radiograph measurement is not available yet; give a CT series or NIfTI volume", path=study
-        )
-    result, masks = measure_ct(volume, threshold=threshold)
+    volume = read_study(study, pixel_spacing_mm=pixel_spacing)
+    if volume.modality == "radiograph":
+        result, masks = measure_radiograph(volume)
+    else:
+        result, masks = measure_ct(volume, threshold=threshold)
     payload = result.model_dump(mode="json")
     payload["case_imaging"] = result.case_imaging()
     text = json.dumps(payload, ensure_ascii=False, indent=2)

@@ -40,8 +40,14 @@ def write_overlays(volume: Volume, result: ImagingResult, masks: list[DepositMas
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     dz, dy, dx = volume.spacing
-    for name, axis in (("axial", 0), ("coronal", 1)):
-        gray = _window(volume.array.max(axis=axis))
+    views = (("radiograph", 0),) if volume.modality == "radiograph" else (("axial", 0), ("coronal", 1))
+    for name, axis in views:
+        projection = volume.array.max(axis=axis)
+        if volume.modality == "radiograph":
+            low, high = np.percentile(projection, [1, 99.5])
+            gray = _window(projection, float(low), float(high))
+        else:
+            gray = _window(projection)
         rgb = np.stack([gray] * 3, axis=-1)
         labels_at: list[tuple[int, float, float]] = []
         for deposit, (box, part) in zip(result.deposits, masks, strict=True):
