@@ -55,3 +55,25 @@ def test_batch_measures_each_study_and_reports_failures(tmp_path: Path) -> None:
     assert [r["status"] for r in rows] == ["error", "ok", "ok"]
     assert "no DICOM image" in rows[0]["error"]
     assert (tmp_path / "out" / "p1.json").is_file()
+
+
+def test_bone_mask_option(tmp_path: Path) -> None:
+    """A user bone mask (NIfTI, same grid) marks the skeleton; a wrong-shaped mask is refused."""
+    import nibabel as nib
+    import numpy as np
+
+    volume, truth = limb_phantom(shape=(30, 320, 320))
+    write_ct_series(volume.array, tmp_path / "series", px=0.5, dz=1.0)
+    assert truth.bone is not None
+    mask = np.transpose(truth.bone, (2, 1, 0)).astype(np.uint8)
+    nib.save(nib.Nifti1Image(mask, np.diag([0.5, 0.5, 1.0, 1.0])), tmp_path / "bone.nii.gz")
+    result = runner.invoke(
+        app, ["image", "quantify", str(tmp_path / "series"), "--bone-mask", str(tmp_path / "bone.nii.gz")]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["bone_components"] == 2
+    nib.save(nib.Nifti1Image(mask[:, :, :10], np.eye(4)), tmp_path / "small.nii.gz")
+    result = runner.invoke(
+        app, ["image", "quantify", str(tmp_path / "series"), "--bone-mask", str(tmp_path / "small.nii.gz")]
+    )
+    assert result.exit_code == 2 and "differs from the study" in result.stderr

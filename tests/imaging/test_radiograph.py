@@ -62,3 +62,26 @@ def test_png_radiograph_through_the_cli(tmp_path: Path) -> None:
     assert data["modality"] == "radiograph" and len(data["deposits"]) == 4
     assert abs(data["total_volume_mm3"] - sum(a for a, _, _ in truth)) / sum(a for a, _, _ in truth) < 0.05
     assert (tmp_path / "out" / "rg.png-radiograph.png").is_file()
+
+
+def test_compare_two_radiographs(tmp_path: Path) -> None:
+    """Follow-up radiograph where the largest deposit grew: matched, with a positive change."""
+    import json
+
+    from PIL import Image
+
+    before, _ = radiograph_phantom(1)
+    after_arr = before.array[0].copy()
+    yy, xx = np.mgrid[:600, :400]
+    grown = ((yy - 100) * PX) ** 2 + ((xx - 200) * PX) ** 2 <= 6.0**2
+    after_arr[grown] = np.maximum(after_arr[grown], before.array[0][grown] + 350)
+    Image.fromarray(before.array[0].astype(np.uint16)).save(tmp_path / "b.png")
+    Image.fromarray(after_arr.astype(np.uint16)).save(tmp_path / "a.png")
+    result = CliRunner().invoke(
+        app, ["image", "compare", str(tmp_path / "b.png"), str(tmp_path / "a.png"), "--pixel-spacing", str(PX)]
+    )
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["new"] == 0 and data["vanished"] == 0
+    biggest = max(data["changes"], key=lambda c: c["after_mm3"])
+    assert 35 < biggest["change_percent"] < 55  # 5 mm -> 6 mm radius: +44 % area

@@ -1,13 +1,19 @@
-"""``calcinosis image quantify STUDY``."""
+"""``calcinosis image quantify | compare | batch``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from calcinosis.cli._common import handles_errors
+
+if TYPE_CHECKING:
+    from calcinosis.imaging.ct import DepositMask
+    from calcinosis.imaging.results import ImagingResult
+    from calcinosis.imaging.volume import Volume
 
 __all__ = ["app"]
 
@@ -15,6 +21,29 @@ app = typer.Typer(
     help="Measure calcified deposits on CT and radiographs (research and follow-up; check every deposit).",
     no_args_is_help=True,
 )
+
+
+def _measure(
+    study: Path, *, threshold: float, pixel_spacing: float | None = None, bone_mask: Path | None = None
+) -> tuple[Volume, ImagingResult, list[DepositMask]]:
+    """Read a study and measure it with the method of its modality."""
+    from calcinosis.errors import ImagingError
+    from calcinosis.imaging.ct import measure_ct
+    from calcinosis.imaging.io import read_study
+    from calcinosis.imaging.radiograph import measure_radiograph
+
+    volume = read_study(study, pixel_spacing_mm=pixel_spacing)
+    if volume.modality == "radiograph":
+        return (volume, *measure_radiograph(volume))
+    mask = None
+    if bone_mask is not None:
+        mask = read_study(bone_mask).array > 0
+        if mask.shape != volume.array.shape:
+            raise ImagingError(
+                f"{bone_mask}: bone mask shape {mask.shape} differs from the study's {volume.array.shape}",
+                path=bone_mask,
+            )
+    return (volume, *measure_ct(volume, threshold=threshold, bone_mask=mask))
 
 
 @app.command("quantify")
@@ -28,18 +57,13 @@ def quantify(
     pixel_spacing: float | None = typer.Option(
         None, "--pixel-spacing", help="Pixel spacing at the patient in mm (PNG)."
     ),
+    bone_mask: Path | None = typer.Option(
+        None, "--bone-mask", help="Optional skeleton mask (NIfTI or DICOM, same grid): components inside it are bone."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Folder for result.json and the overlay PNGs."),
 ) -> None:
     """Find and measure every calcified deposit; print the JSON result; write overlays with --out."""
-    from calcinosis.imaging.ct import measure_ct
-    from calcinosis.imaging.io import read_study
-    from calcinosis.imaging.radiograph import measure_radiograph
-
-    volume = read_study(study, pixel_spacing_mm=pixel_spacing)
-    if volume.modality == "radiograph":
-        result, masks = measure_radiograph(volume)
-    else:
-        result, masks = measure_ct(volume, threshold=threshold)
+    volume, result, masks = _measure(study, threshold=threshold, pixel_spacing=pixel_spacing, bone_mask=bone_mask)
     payload = result.model_dump(mode="json")
     payload["case_imaging"] = result.case_imaging()
     text = json.dumps(payload, ensure_ascii=False, indent=2)
@@ -56,21 +80,25 @@ def quantify(
 @app.command("compare")
 @handles_errors
 def compare(
-    before: Path = typer.Argument(..., help="Earlier study (DICOM folder or NIfTI)."),
-    after: Path = typer.Argument(..., help="Later study of the same patient."),
-    threshold: float = typer.Option(130.0, "--threshold", help="Calcium threshold in HU."),
+    before: Path = typer.Argument(..., help="Earlier study (DICOM folder, NIfTI, or radiograph)."),
+    after: Path = typer.Argument(..., help="Later study of the same patient, same kind and view."),
+    threshold: float = typer.Option(130.0, "--threshold", help="Calcium threshold in HU (CT)."),
+    pixel_spacing: float | None = typer.Option(
+        None, "--pixel-spacing", help="Pixel spacing at the patient in mm (PNG)."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Folder for comparison.json."),
 ) -> None:
     """Match deposits between two studies; per-deposit and total change, new and vanished deposits."""
-    import numpy as np
-
+    from calcinosis.errors import ImagingError
     from calcinosis.imaging.compare import body_centroid_mm, compare_results
-    from calcinosis.imaging.ct import quantify_ct
-    from calcinosis.imaging.io import read_study
 
-    v1, v2 = read_study(before), read_study(after)
-    shift = tuple(float(x) for x in np.subtract(body_centroid_mm(v2), body_centroid_mm(v1)))
-    result = compare_results(quantify_ct(v1, threshold=threshold), quantify_ct(v2, threshold=threshold), shift_mm=shift)  # type: ignore[arg-type]
+    v1, r1, _ = _measure(before, threshold=threshold, pixel_spacing=pixel_spacing)
+    v2, r2, _ = _measure(after, threshold=threshold, pixel_spacing=pixel_spacing)
+    if v1.modality != v2.modality:
+        raise ImagingError(f"{after}: a {v2.modality} cannot be compared with a {v1.modality} ({before})", path=after)
+    c1, c2 = body_centroid_mm(v1), body_centroid_mm(v2)
+    shift = (c2[0] - c1[0], c2[1] - c1[1], c2[2] - c1[2])
+    result = compare_results(r1, r2, shift_mm=shift)
     text = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -81,9 +109,11 @@ def compare(
 @app.command("batch")
 @handles_errors
 def batch(
-    folder: Path = typer.Argument(..., help="Folder of studies: DICOM series sub-folders and/or NIfTI files."),
+    folder: Path = typer.Argument(
+        ..., help="Folder of studies: DICOM series sub-folders, NIfTI files, DICOM radiographs."
+    ),
     out: Path = typer.Option(..., "--out", help="Folder for one JSON per study and summary.csv."),
-    threshold: float = typer.Option(130.0, "--threshold", help="Calcium threshold in HU."),
+    threshold: float = typer.Option(130.0, "--threshold", help="Calcium threshold in HU (CT)."),
 ) -> None:
     """Quantify every study of a folder, with a progress bar; a study that fails is reported and skipped."""
     import csv
@@ -91,20 +121,18 @@ def batch(
     from rich.progress import Progress
 
     from calcinosis.errors import ImagingError
-    from calcinosis.imaging.ct import quantify_ct
-    from calcinosis.imaging.io import read_study
 
     if not folder.is_dir():
         raise ImagingError(f"{folder}: not a folder of studies", path=folder)
-    studies = sorted(p for p in folder.iterdir() if p.is_dir() or p.name.lower().endswith((".nii", ".nii.gz")))
+    studies = sorted(p for p in folder.iterdir() if p.is_dir() or p.name.lower().endswith((".nii", ".nii.gz", ".dcm")))
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     with Progress(transient=True) as progress:
         task = progress.add_task("quantifying", total=len(studies))
         for study in studies:
             try:
-                result = quantify_ct(read_study(study), threshold=threshold)
-                name = study.name.removesuffix(".gz").removesuffix(".nii")
+                _, result, _ = _measure(study, threshold=threshold)
+                name = study.name.removesuffix(".gz").removesuffix(".nii").removesuffix(".dcm")
                 (out / f"{name}.json").write_text(result.model_dump_json(indent=2), encoding="utf-8")
                 rows.append(
                     {

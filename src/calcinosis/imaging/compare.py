@@ -47,8 +47,13 @@ class Comparison(BaseModel):
 
 
 def body_centroid_mm(volume: Volume) -> tuple[float, float, float]:
-    """Centroid of the voxels above -300 HU (the body), in mm, at quarter in-plane resolution."""
-    small = volume.array[:, ::4, ::4] > -300
+    """Centroid of the body in mm, at quarter in-plane resolution: voxels above -300 HU on CT,
+    pixels above the image's midpoint between its 1st and 99th percentiles on a radiograph."""
+    if volume.modality == "radiograph":
+        lo, hi = np.percentile(volume.array, [1, 99])
+        small = volume.array[:, ::4, ::4] > (lo + hi) / 2
+    else:
+        small = volume.array[:, ::4, ::4] > -300
     zz, yy, xx = np.nonzero(small)
     if not len(zz):
         return (0.0, 0.0, 0.0)
