@@ -26,6 +26,7 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from calcinosis.imaging.results import Deposit, ImagingResult
+from calcinosis.imaging.shape import distribution, principal_lengths, rank_deposits
 from calcinosis.imaging.volume import Volume
 
 __all__ = ["BONE_CAVITY_FRACTION", "DepositMask", "measure_ct", "quantify_ct"]
@@ -103,17 +104,6 @@ def _fused_deposits(comp: npt.NDArray[np.bool_], spacing: tuple[float, float, fl
     return np.asarray(ndimage.binary_dilation(out, iterations=1) & comp, dtype=bool)
 
 
-def _principal_lengths(coords_mm: npt.NDArray[np.float64], voxel_mm: float) -> tuple[float, float, float]:
-    if len(coords_mm) < 2:
-        return voxel_mm, voxel_mm, voxel_mm
-    centred = coords_mm - coords_mm.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    proj = centred @ vt.T
-    extents = proj.max(axis=0) - proj.min(axis=0) + voxel_mm
-    lengths = np.sort(np.pad(extents, (0, 3 - len(extents)), constant_values=voxel_mm))[::-1]
-    return float(lengths[0]), float(lengths[1]), float(lengths[2])
-
-
 def _pattern(volume_mm3: float, l1: float, l2: float, l3: float) -> str:
     if volume_mm3 < PUNCTATE_MAX_MM3:
         return "punctate"
@@ -124,23 +114,6 @@ def _pattern(volume_mm3: float, l1: float, l2: float, l3: float) -> str:
     if l1 / l2 >= 2 and l1 <= 15:
         return "rice_grain"
     return "nodular"
-
-
-LOCALIZED_SPAN_MM = 150.0  # several deposits within about one limb segment or joint area (estimate)
-REGIONAL_SPAN_MM = 400.0  # within about one limb or body region (estimate)
-
-
-def _distribution(centroids: list[tuple[float, float, float]]) -> str | None:
-    """Case-format distribution from how far apart the deposits lie (a proxy for anatomical areas)."""
-    if not centroids:
-        return None
-    if len(centroids) == 1:
-        return "single"
-    c = np.array(centroids)
-    span = float(np.linalg.norm(c.max(axis=0) - c.min(axis=0)))  # extent of the deposits, O(n)
-    if span <= LOCALIZED_SPAN_MM:
-        return "multiple_localized"
-    return "regional" if span <= REGIONAL_SPAN_MM else "widespread"
 
 
 def _agatston_weight(max_hu: float) -> int:
@@ -201,7 +174,7 @@ def measure_ct(
         elif count * voxel >= BONE_MIN_MM3:
             # shape first (cheap), cavity second (per-slice hole filling): only tubes or big shells
             zz, yy, xx = np.nonzero(comp)
-            l1, l2, _ = _principal_lengths(np.column_stack([zz * dz, yy * dy, xx * dx]), min(dy, dx))
+            l1, l2, _ = principal_lengths(np.column_stack([zz * dz, yy * dy, xx * dx]), min(dy, dx))
             if l1 / l2 >= BONE_MIN_ELONGATION or count * voxel >= BONE_LARGE_MM3:
                 cavity = int(np.count_nonzero(_fill_slices(comp))) - count
                 is_bone = cavity >= BONE_CAVITY_FRACTION * count
@@ -228,7 +201,7 @@ def measure_ct(
         zz, yy, xx = np.nonzero(part)
         z0, y0, x0 = box[0].start, box[1].start, box[2].start
         coords = np.column_stack([(zz + z0) * dz, (yy + y0) * dy, (xx + x0) * dx])
-        l1, l2, l3 = _principal_lengths(coords, min(dy, dx))
+        l1, l2, l3 = principal_lengths(coords, min(dy, dx))
         count = len(values)
         vol_mm3 = count * voxel
         agatston = 0.0
@@ -255,16 +228,9 @@ def measure_ct(
                 touches_bone=touches,
             )
         )
-    order = sorted(range(len(deposits)), key=lambda i: -deposits[i].volume_mm3)
-    deposits = [deposits[i] for i in order]
-    masks = [(deposit_parts[i][0], deposit_parts[i][1]) for i in order]
-    for i, d in enumerate(deposits, start=1):
-        d.id = i
+    deposits, masks, patterns = rank_deposits(deposits, [(box, part) for box, part, _ in deposit_parts])
     timings["measurement"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
-    patterns = sorted(
-        {d.pattern for d in deposits}, key=lambda p: -sum(x.volume_mm3 for x in deposits if x.pattern == p)
-    )
     result = ImagingResult(
         source=volume.source,
         modality="ct",
@@ -276,7 +242,7 @@ def measure_ct(
         total_agatston_like=round(sum(d.agatston_like for d in deposits), 1),
         bone_components=bone_count,
         patterns=patterns,
-        distribution=_distribution([d.centroid_mm for d in deposits]),
+        distribution=distribution([d.centroid_mm for d in deposits]),
         assumptions=list(volume.assumptions),
         timings_s={k: round(v, 3) for k, v in timings.items()},
     )

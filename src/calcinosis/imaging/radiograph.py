@@ -23,8 +23,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from calcinosis.imaging.ct import DepositMask, _distribution, _principal_lengths
+from calcinosis.imaging.ct import DepositMask
 from calcinosis.imaging.results import Deposit, ImagingResult
+from calcinosis.imaging.shape import distribution, principal_lengths, rank_deposits
 from calcinosis.imaging.volume import Volume
 
 __all__ = ["measure_radiograph", "quantify_radiograph"]
@@ -92,7 +93,7 @@ def measure_radiograph(volume: Volume, *, noise_units: float = NOISE_UNITS) -> t
             continue
         yy, xx = np.nonzero(part)
         coords = np.column_stack([(yy + box[0].start) * dy, (xx + box[1].start) * dx])
-        l1, l2, _ = _principal_lengths(coords, min(dy, dx))
+        l1, l2, _ = principal_lengths(coords, min(dy, dx))
         area = count * pixel
         if area >= BONE_MIN_MM2 and l1 / l2 >= BONE_MIN_ELONGATION:
             bones += 1
@@ -118,14 +119,7 @@ def measure_radiograph(volume: Volume, *, noise_units: float = NOISE_UNITS) -> t
             )
         )
         masks.append(((slice(0, 1), box[0], box[1]), part[None]))
-    order = sorted(range(len(deposits)), key=lambda i: -deposits[i].volume_mm3)
-    deposits = [deposits[i] for i in order]
-    masks = [masks[i] for i in order]
-    for i, d in enumerate(deposits, start=1):
-        d.id = i
-    patterns = sorted(
-        {d.pattern for d in deposits}, key=lambda p: -sum(x.volume_mm3 for x in deposits if x.pattern == p)
-    )
+    deposits, masks, patterns = rank_deposits(deposits, masks)
     assumptions = [
         *volume.assumptions,
         "radiograph: a projection — deposits that overlap each other or bone are merged or missed, and areas depend on the projection; follow-up areas are comparable only between radiographs of the same view and technique",
@@ -143,7 +137,7 @@ def measure_radiograph(volume: Volume, *, noise_units: float = NOISE_UNITS) -> t
         total_agatston_like=0.0,
         bone_components=bones,
         patterns=patterns,
-        distribution=_distribution([d.centroid_mm for d in deposits]),
+        distribution=distribution([d.centroid_mm for d in deposits]),
         assumptions=assumptions,
     )
     return result, masks
