@@ -11,7 +11,7 @@ import math
 import os
 import pickle
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -403,35 +403,32 @@ def _compile(
     for did in known_diagnoses - {d.id for d in diseases_sorted}:
         out.error("priors.yaml", f"prior for {did!r} but no diseases/{did}.yaml", code="kb.missing")
 
-    def check_refs(location: str, ids: Any) -> None:
-        for rid in ids:
-            if rid not in references:
+    known_ids = {d.id for d in diseases_sorted}
+
+    def check_known(location: str, ids: Any, pool: Collection[str], what: str) -> None:
+        for item in ids:
+            if item not in pool:
                 out.error(
                     location,
-                    f"unknown reference {rid!r}",
-                    code="kb.unknown_reference",
-                    suggestions=closest(rid, references),
+                    f"unknown {what} {item!r}",
+                    code=f"kb.unknown_{what}",
+                    suggestions=closest(item, pool),
                 )
 
+    def check_refs(location: str, ids: Any) -> None:
+        check_known(location, ids, references, "reference")
+
+    def check_features(location: str, ids: Any) -> None:
+        check_known(location, ids, features, "feature")
+
+    def check_diagnoses(location: str, ids: Any) -> None:
+        check_known(location, ids, known_ids, "diagnosis")
+
     check_refs("features.yaml:references", feature_refs)
-    for fid in non_discriminating:
-        if fid not in features:
-            out.error(
-                "features.yaml:non_discriminating",
-                f"unknown feature {fid!r}",
-                code="kb.unknown_feature",
-                suggestions=closest(fid, features),
-            )
+    check_features("features.yaml:non_discriminating", non_discriminating)
     check_refs("constants.yaml:thresholds_reference", constants.thresholds_reference)
     check_refs("priors.yaml:references", priors.references)
     check_refs("workup.yaml:references", workup.references)
-
-    def check_features(location: str, ids: Any) -> None:
-        for fid in ids:
-            if fid not in features:
-                out.error(
-                    location, f"unknown feature {fid!r}", code="kb.unknown_feature", suggestions=closest(fid, features)
-                )
 
     for step in workup.steps:
         check_refs(f"workup.yaml:{step.id}", step.references)
@@ -439,18 +436,6 @@ def _compile(
     for name, cat in categories.items():
         check_refs(f"categories.yaml:{name}.references", cat.references)
         check_features(f"categories.yaml:{name}.defaults", cat.defaults)
-
-    known_ids = {d.id for d in diseases_sorted}
-
-    def check_diagnoses(location: str, ids: Any) -> None:
-        for did in ids:
-            if did not in known_ids:
-                out.error(
-                    location,
-                    f"unknown diagnosis {did!r}",
-                    code="kb.unknown_diagnosis",
-                    suggestions=closest(did, known_ids),
-                )
 
     for tid, t in treatments.items():
         loc = f"treatments/{tid}.yaml"

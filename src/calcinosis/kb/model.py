@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -182,10 +182,6 @@ class KnowledgeBase:
     def category_of(self, disease_id: str) -> str:
         """Category of a diagnosis."""
         return self.disease(disease_id).category
-
-    def diseases_in(self, category: str) -> Sequence[Disease]:
-        """Diagnoses of a category."""
-        return [d for d in self.diseases if d.category == category]
 
     def threshold(self, name: str) -> float:
         """A named threshold of constants.yaml."""
