@@ -28,7 +28,7 @@ from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CATEGORIES
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
-__all__ = ["analyse", "diagnose"]
+__all__ = ["Analysis", "analyse", "diagnose"]
 
 _MIN_SHOWN_LOG_LR = math.log(1.1)
 
@@ -107,7 +107,10 @@ def _phosphocalcic_status(ev: Evidence) -> str:
     return "unknown"
 
 
-def analyse(case: Case, kb: KnowledgeBase) -> tuple[LabPanel, Evidence, Scores]:
+Analysis = tuple[LabPanel, Evidence, Scores]
+
+
+def analyse(case: Case, kb: KnowledgeBase) -> Analysis:
     """Labs, evidence and scores of a case: the shared first half of diagnose and manage.
 
     Raises
@@ -133,7 +136,7 @@ def analyse(case: Case, kb: KnowledgeBase) -> tuple[LabPanel, Evidence, Scores]:
     return panel, evidence, score(evidence, kb)
 
 
-def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> DiagnosisReport:
+def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analysis | None = None) -> DiagnosisReport:
     """Rank the causes of a case's soft-tissue calcification.
 
     Parameters
@@ -144,6 +147,8 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> DiagnosisRep
         The knowledge base (:func:`calcinosis.load_kb`).
     lang
         'en' or 'fr', for every text of the result.
+    analysis
+        The case's :func:`analyse` result when the caller already has it (manage, reports).
 
     Returns
     -------
@@ -156,7 +161,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> DiagnosisRep
     CaseValidationError
         When a lab unit does not fit its test.
     """
-    panel, evidence, scores = analyse(case, kb)
+    panel, evidence, scores = analysis or analyse(case, kb)
     post = scores.posterior
     cat_probs = {c: 0.0 for c in CATEGORIES}
     for i, d in enumerate(kb.diseases):

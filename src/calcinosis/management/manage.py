@@ -6,7 +6,7 @@ import numpy as np
 
 from calcinosis._version import __version__
 from calcinosis.case.model import Case
-from calcinosis.engine.diagnose import analyse, diagnose
+from calcinosis.engine.diagnose import Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.i18n import message
@@ -54,6 +54,7 @@ def manage(
     lang: str = "en",
     report: DiagnosisReport | None = None,
     diagnosis: str | None = None,
+    analysis: Analysis | None = None,
 ) -> ManagementReport:
     """Treatment options for a case, grouped by mechanism, with evidence; principles; staging; follow-up.
 
@@ -70,6 +71,8 @@ def manage(
     diagnosis
         A diagnosis the clinician has established: options are then fitted to it alone
         instead of to the engine's differential.
+    analysis
+        The case's :func:`~calcinosis.engine.diagnose.analyse` result, when already computed.
 
     Raises
     ------
@@ -83,8 +86,9 @@ def manage(
         (Oxford CEBM levels); what to avoid; the principles that apply; CVI staging when venous
         disease is in play; the follow-up plan. The decision remains the clinician's.
     """
-    report = report or diagnose(case, kb, lang=lang)
-    _, evidence, scores = analyse(case, kb)
+    analysis = analysis or analyse(case, kb)
+    report = report or diagnose(case, kb, lang=lang, analysis=analysis)
+    _, evidence, scores = analysis
     posterior = scores.posterior
     categories = dict(report.category_probabilities)
     category = report.category

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from calcinosis.case.model import Case
-from calcinosis.engine.diagnose import diagnose
+from calcinosis.engine.diagnose import analyse, diagnose
 from calcinosis.errors import CalcinosisError
 from calcinosis.i18n import messages
 from calcinosis.kb.model import KnowledgeBase
@@ -43,8 +43,9 @@ def _environment() -> Environment:
 
 def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Audience = "clinician") -> str:
     """The report of ``case`` as a complete HTML document (``lang`` 'en' or 'fr')."""
-    report = diagnose(case, kb, lang=lang)
-    management = manage(case, kb, lang=lang, report=report)
+    analysis = analyse(case, kb)
+    report = diagnose(case, kb, lang=lang, analysis=analysis)
+    management = manage(case, kb, lang=lang, report=report, analysis=analysis)
     t = {key: text["fr" if lang == "fr" else "en"] for key, text in messages().items()}
     refs: list[str] = []
     for d in report.differential[:5]:
