@@ -56,13 +56,12 @@ def seed_fact_coverage(kb: KnowledgeBase, facts_path: Path) -> dict[str, list[st
             where.setdefault(fid, []).append(f"management.yaml:{st.id}")
     notes = (kb.seed_fact_notes or {}).get("facts") or {}
     for fid, note in notes.items():
-        if isinstance(note, dict):
-            label = (
-                note.get("held_in") or ("not applicable: " + str(note.get("not_applicable")))
-                if ("held_in" in note or "not_applicable" in note)
-                else f"scope: {note.get('scope')}"
-            )
-            where.setdefault(fid, []).append(f"seed_facts.yaml ({label})")
+        if isinstance(note, dict) and "held_in" in note:
+            where.setdefault(fid, []).append(f"seed_facts.yaml (held in {note['held_in']})")
+        elif isinstance(note, dict) and "not_applicable" in note:
+            where.setdefault(fid, []).append(f"seed_facts.yaml (not applicable: {note['not_applicable']})")
+        elif isinstance(note, dict):  # e.g. a fact parked with `scope:` until its knowledge lands
+            where.setdefault(fid, []).append(f"seed_facts.yaml (scope: {note.get('scope')})")
     return where
 
 
