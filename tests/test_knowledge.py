@@ -137,9 +137,9 @@ def test_compiled_cache_follows_content(tmp_path: Path, monkeypatch: pytest.Monk
     root = tmp_path / "kb"
     shutil.copytree(default_kb_path(), root)
     first = load_kb(root)
-    assert len(list((tmp_path / "cache").glob("kb-*.pickle"))) == 1
+    assert len(list((tmp_path / "cache").glob("kb-*.json"))) == 1
     assert load_kb(root).version == first.version
     manifest = root / "MANIFEST.yaml"
     manifest.write_text(manifest.read_text().replace(f'kb_version: "{first.version}"', 'kb_version: "9999.01"'))
     assert load_kb(root).version == "9999.01"
-    assert len(list((tmp_path / "cache").glob("kb-*.pickle"))) == 2
+    assert len(list((tmp_path / "cache").glob("kb-*.json"))) == 2

@@ -111,4 +111,4 @@ def test_report_bad_input_exits_2(args: list[str], fragment: str) -> None:
 def test_unwritable_output_file(tmp_path: Path) -> None:
     """A path that cannot be written (a folder) is a clear error, exit 2."""
     result = runner.invoke(app, ["report", str(DEV_CASES[0]), "-o", str(tmp_path)])
-    assert result.exit_code == 2 and "cannot write" in result.stderr
+    assert result.exit_code == 2 and "is a folder" in result.stderr

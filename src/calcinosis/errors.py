@@ -6,7 +6,8 @@
     ├── KnowledgeBaseError        the knowledge files are missing, malformed or inconsistent
     │   └── UnknownEntityError    a diagnosis / feature id that the knowledge base lacks (also a KeyError)
     ├── CaseValidationError       a case file cannot be read or breaks the case format
-    └── ImagingError              an image study cannot be read or measured
+    ├── ImagingError              an image study cannot be read or measured
+    └── OutputError               an output would overwrite an input or an existing file, or cannot be written
 
 Every exception carries its context as attributes (``.issues``, ``.path``,
 ``.entity_id``) and a message that says what to do next. Callers that show errors to
@@ -25,6 +26,7 @@ __all__ = [
     "CaseValidationError",
     "ImagingError",
     "KnowledgeBaseError",
+    "OutputError",
     "UnknownEntityError",
 ]
 
@@ -67,3 +69,7 @@ class CaseValidationError(_IssueCarrier):
 
 class ImagingError(_IssueCarrier):
     """An image study cannot be read or measured (missing slices, mixed series, no spacing...)."""
+
+
+class OutputError(_IssueCarrier):
+    """An output cannot be written safely (it is an input, exists without --force, is a link...)."""

@@ -7,21 +7,33 @@ French labels into canonical terms. Unknown keys are errors everywhere.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["Antibody", "Case", "Expected", "Genetic", "Imaging", "LabResult", "Patient"]
 
 
+# Numbers are strict (a yes/no value or a text is never read as a number) and finite (NaN
+# and infinity are refused). Their bounds come from physiology:
+MAX_AGE_YEARS = 125.0
+"""Oldest documented human lifespan 122.4 years (Jeanne Calment, 1875-1997; Robine & Allard,
+Science 1998;279:1834, doi:10.1126/science.279.5358.1831h), rounded up."""
+MAX_SIZE_CM = 250.0
+"""A deposit cannot be longer than a body: tallest documented adult 272 cm; 250 cm is a bound
+no published deposit approaches (judgement)."""
+
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
 class Patient(_Strict):
     """Age and sex (the only required part of a case)."""
 
-    age: float = Field(ge=0, le=125, description="years; decimals allowed (0.5 = six months)")
+    age: Number = Field(ge=0, le=MAX_AGE_YEARS, description="years; decimals allowed (0.5 = six months)")
     sex: str = Field(description="female | male | other | unknown")
     postmenopausal: bool | None = None
 
@@ -30,7 +42,7 @@ class LabResult(_Strict):
     """A laboratory result: a value with its unit (possibly censored), or a qualitative reading."""
 
     test: str
-    value: float | None = Field(default=None, ge=0)
+    value: Number | None = Field(default=None, ge=0)
     unit: str | None = None
     qualifier: Literal["<", ">", "<=", ">="] | None = None
     interpretation: Literal["high", "normal", "low"] | None = None
@@ -69,7 +81,7 @@ class Imaging(_Strict):
     patterns: list[str] = []
     distribution: str | None = None
     symmetric: bool | None = None
-    size_cm: float | None = Field(default=None, gt=0)
+    size_cm: Number | None = Field(default=None, gt=0, le=MAX_SIZE_CM)
     bone_destruction: bool | None = None
     uptake: bool | None = None
     along_muscle_fibers: bool | None = None
@@ -96,11 +108,28 @@ class Case(_Strict):
     exposures: list[str] = []
     findings: list[str] = []
     sites: list[str] = []
-    duration_months: float | None = Field(default=None, ge=0)
-    onset_days_after: dict[str, float] = {}
+    duration_months: Number | None = Field(default=None, ge=0)
+    onset_days_after: dict[str, Number] = {}
     absent: list[str] = []
     labs: list[LabResult] = []
     antibodies: list[Antibody] = []
     genetics: list[Genetic] = []
     imaging: list[Imaging] = []
     expected: Expected | None = None
+
+    @model_validator(mode="after")
+    def _within_a_life(self) -> Case:
+        """A duration or an onset delay longer than the patient's life is a typing error."""
+        life_months = (self.patient.age + 1) * 12
+        if self.duration_months is not None and self.duration_months > life_months:
+            raise ValueError(
+                f"duration_months {self.duration_months:g} is longer than the patient's life "
+                f"(age {self.patient.age:g} years): check the value and its unit (months)"
+            )
+        for key, days in self.onset_days_after.items():
+            if days > life_months * 30.44:
+                raise ValueError(
+                    f"onset_days_after.{key} {days:g} days is longer than the patient's life "
+                    f"(age {self.patient.age:g} years): check the value and its unit (days)"
+                )
+        return self

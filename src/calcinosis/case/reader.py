@@ -8,23 +8,20 @@ French label is resolved to its canonical term and reported in ``Case`` as canon
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from calcinosis.case.labs import resolve_unit
+from calcinosis.case.document import check_shape, load_document, read_document_bytes
+from calcinosis.case.labs import normalise_unit, resolve_unit
 from calcinosis.case.model import Case
 from calcinosis.errors import CaseValidationError
 from calcinosis.issues import Issue, IssueLevel, closest
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["parse_case", "read_case"]
-
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _loc_to_path(loc: Sequence[int | str]) -> str:
@@ -56,6 +53,10 @@ def _allowed_keys(loc: Sequence[int | str]) -> list[str]:
     return list(model.model_fields)
 
 
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _structure_issues(exc: ValidationError) -> list[Issue]:
     issues = []
     for err in exc.errors():
@@ -85,8 +86,10 @@ def _structure_issues(exc: ValidationError) -> list[Issue]:
         else:
             message = err["msg"].removeprefix("Value error, ")
             given = err.get("input")
-            if not isinstance(given, dict | list):
-                message += f" (got {given!r})"
+            if isinstance(given, bool):
+                message += f" (got {str(given).lower()}: a yes/no value)"
+            elif not isinstance(given, dict | list):
+                message += f" (got {_shorten(repr(given))})"
             issues.append(Issue(level=IssueLevel.ERROR, code="case.type", message=message, location=path))
     return issues
 
@@ -139,6 +142,37 @@ class _Resolver:
         return None
 
 
+def _lab_value_issue(kb: KnowledgeBase, test: str, value: float | None, unit: str, location: str) -> Issue | None:
+    """A unit that does not fit the test, or a value no measurement can have (units.yaml)."""
+    spec = kb.units["tests"][test]
+    canonical = resolve_unit(kb, test, unit)
+    if canonical is None:
+        units = list(spec["units"])
+        why = kb.units.get("refused_units", {}).get(test, {}).get(normalise_unit(unit))
+        return Issue.error(
+            "case.unit",
+            why or f"{unit!r} is not a unit of {test}",
+            f"{location}.unit",
+            expected="one of " + ", ".join(units),
+            suggestions=closest(unit, units),
+        )
+    plausible = spec.get("plausible")
+    if value is None or not plausible:
+        return None
+    value_si = value * float(spec["units"][canonical])
+    limit = float(plausible[1]) * float(kb.units.get("refuse_above_plausible", 10))
+    if not value_si <= limit:
+        si = canonical if spec.get("assays") else spec["si"]
+        return Issue.error(
+            "case.range",
+            f"{test} {value:g} {unit} is beyond any measurable value ({value_si:.3g} {si}, more than "
+            f"{kb.units.get('refuse_above_plausible', 10)}x the plausible maximum {plausible[1]:g} {si}): "
+            "check the value and its unit",
+            f"{location}.value",
+        )
+    return None
+
+
 def _resolve(case: Case, kb: KnowledgeBase) -> tuple[Case, list[Issue]]:
     r = _Resolver(kb)
     data = case.model_dump()
@@ -170,17 +204,10 @@ def _resolve(case: Case, kb: KnowledgeBase) -> tuple[Case, list[Issue]]:
     for i, lab in enumerate(case.labs):
         found = r.term("labs", lab.test, f"labs[{i}].test", what="lab test")
         data["labs"][i]["test"] = found or lab.test
-        if found is not None and lab.unit is not None and resolve_unit(kb, found, lab.unit) is None:
-            units = list(kb.units["tests"][found]["units"])
-            r.issues.append(
-                Issue.error(
-                    "case.unit",
-                    f"{lab.unit!r} is not a unit of {found}",
-                    f"labs[{i}].unit",
-                    expected="one of " + ", ".join(units),
-                    suggestions=closest(lab.unit, units),
-                )
-            )
+        if found is not None and lab.unit is not None:
+            issue = _lab_value_issue(kb, found, lab.value, lab.unit, f"labs[{i}]")
+            if issue is not None:
+                r.issues.append(issue)
     for i, ab in enumerate(case.antibodies):
         found = r.term("antibodies", ab.name, f"antibodies[{i}].name", what="antibody")
         data["antibodies"][i]["name"] = found or ab.name
@@ -212,6 +239,7 @@ def parse_case(data: Any, kb: KnowledgeBase, *, source: str = "<case>") -> Case:
     CaseValidationError
         Listing every problem, each with its location, what was expected and close terms.
     """
+    check_shape(data, source)
     if not isinstance(data, dict):
         raise CaseValidationError(
             f"{source}: a case must be a mapping with at least a 'patient' key, got {type(data).__name__}",
@@ -238,15 +266,6 @@ def parse_case(data: Any, kb: KnowledgeBase, *, source: str = "<case>") -> Case:
 def read_case(path: Path | str, kb: KnowledgeBase) -> Case:
     """Read a YAML or JSON case file (see :func:`parse_case`)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CaseValidationError(f"{p}: no such case file", path=p) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseValidationError(f"{p}: cannot be read ({exc})", path=p) from None
-    try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.load(text, Loader=_Loader)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        kind = "JSON" if p.suffix.lower() == ".json" else "YAML"
-        raise CaseValidationError(f"{p}: not valid {kind}: {exc}", path=p) from None
+    fmt = "json" if p.suffix.lower() == ".json" else "yaml"
+    data = load_document(read_document_bytes(p), source=str(p), fmt=fmt)
     return parse_case(data, kb, source=str(p))

@@ -12,12 +12,29 @@ import typer
 if TYPE_CHECKING:
     from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["KB_OPTION", "LANG_OPTION", "check_lang", "handles_errors", "load"]
+__all__ = ["KB_OPTION", "LANG_OPTION", "check_lang", "fail", "handles_errors", "load", "safe"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 LANG_OPTION = typer.Option("en", "--lang", "-l", help="Language of labels and text: en or fr.")
 KB_OPTION = typer.Option(None, "--kb", help="Knowledge-base folder (default: the bundled one).")
+
+
+def safe(text: object, limit: int = 120) -> str:
+    """Untrusted text (a case id, a path) ready for rich: no control characters, markup escaped, bounded."""
+    from rich.markup import escape
+
+    from calcinosis.textsafe import plain
+
+    return escape(plain(text, limit=limit, newlines=False))
+
+
+def fail(message: object) -> typer.Exit:
+    """Print ``error: message`` once on stderr (control characters removed) and return Exit(2) to raise."""
+    from calcinosis.textsafe import plain
+
+    typer.echo(f"error: {plain(message)}", err=True)
+    return typer.Exit(2)
 
 
 def handles_errors(func: F) -> F:
@@ -30,8 +47,7 @@ def handles_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except CalcinosisError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+            raise fail(exc) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -39,8 +55,7 @@ def handles_errors(func: F) -> F:
 def check_lang(lang: str) -> str:
     """Accept en/fr only, with a clear message otherwise."""
     if lang not in ("en", "fr"):
-        typer.echo(f"error: --lang must be en or fr, not {lang!r}", err=True)
-        raise typer.Exit(2)
+        raise fail(f"--lang must be en or fr, not {lang!r}")
     return lang
 
 

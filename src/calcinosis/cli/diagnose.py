@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -27,8 +26,9 @@ def diagnose(
     kb = load(kb_path)
     reports = [run(read_case(path, kb), kb, lang=lang) for path in case_files]
     if as_json:
-        payload = [r.to_json_dict() for r in reports]
-        typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False, indent=2))
+        from calcinosis.serialise import to_json
+
+        typer.echo(to_json(reports[0] if len(reports) == 1 else reports))
         return
     from calcinosis.cli.render import render_report
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from calcinosis.cli._common import KB_OPTION, handles_errors, load
+from calcinosis.cli._common import KB_OPTION, fail, handles_errors, load, safe
 
 __all__ = ["evaluate"]
 
@@ -23,18 +22,17 @@ def evaluate(
     from rich.table import Table
 
     from calcinosis.evaluation.metrics import evaluate_dir
+    from calcinosis.serialise import to_json
 
     if not folder.is_dir():
-        typer.echo(f"error: {folder} is not a folder of case files", err=True)
-        raise typer.Exit(2)
+        raise fail(f"{folder} is not a folder of case files")
     kb = load(kb_path)
     try:
         ev = evaluate_dir(folder, kb)
     except ValueError as exc:
-        typer.echo(f"error: {folder}: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(f"{folder}: {exc}") from None
     if as_json:
-        typer.echo(json.dumps(ev.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        typer.echo(to_json(ev))
         return
     con = Console()
     t = Table(title=f"Evaluation on {ev.n} cases (knowledge base {ev.kb_version})")
@@ -83,7 +81,7 @@ def evaluate(
             m.add_column(col)
         for o in ev.misses:
             m.add_row(
-                o.case,
+                safe(o.case, 60),
                 o.expected_diagnosis,
                 str(o.rank),
                 f"{o.expected_probability:.3f}",

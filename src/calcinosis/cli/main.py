@@ -57,9 +57,10 @@ def _root(
 def main() -> None:
     """Console-script entry point."""
     from calcinosis.errors import CalcinosisError
+    from calcinosis.textsafe import plain
 
     try:
         app()
     except CalcinosisError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {plain(exc)}\n")
         sys.exit(2)

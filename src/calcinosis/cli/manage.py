@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
 from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors, load
+from calcinosis.serialise import to_json
 
 __all__ = ["manage", "stage_app"]
 
@@ -35,7 +35,7 @@ def manage(
     kb = load(kb_path)
     result = run(read_case(case_file, kb), kb, lang=lang, diagnosis=diagnosis)
     if as_json:
-        typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        typer.echo(to_json(result))
         return
     from calcinosis.cli.render_management import render_management
 
@@ -60,7 +60,7 @@ def stage_cvi(
     _, evidence, _ = analyse(read_case(case_file, kb), kb)
     result = run(evidence, kb, lang=lang)
     if as_json:
-        typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        typer.echo(to_json(result))
         return
     from calcinosis.cli.render_management import render_staging
 

@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from calcinosis.cli._common import safe
 from calcinosis.engine.results import Contribution, DiagnosisReport
 from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
@@ -37,7 +38,7 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
     con = console or Console()
     lang = report.metadata.language
     cat = kb.categories[report.category]
-    con.rule(f"[bold]{report.case_id or source}")
+    con.rule(f"[bold]{safe(report.case_id or source)}")
     cat_table = Table(title=message("cli_category", lang), show_header=False, box=None)
     for name, p in sorted(report.category_probabilities.items(), key=lambda kv: -kv[1]):
         spec = kb.categories[name]

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from calcinosis.cli._common import safe
 from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.results import CviStaging, ManagementReport, TreatmentOption
@@ -52,7 +53,7 @@ def render_management(
     con = console or Console()
     lang = "fr" if result.disclaimer == message("disclaimer", "fr") else "en"
     cat = kb.categories[result.category]
-    con.rule(f"[bold]{escape(result.case_id or source)}")
+    con.rule(f"[bold]{safe(result.case_id or source)}")
     con.print(
         f"{escape(result.diagnosis_name)} ({result.diagnosis_probability:.0%}) · {cat.fr if lang == 'fr' else cat.en}"
     )

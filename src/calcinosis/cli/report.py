@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors, load
+from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors, load, safe
 
 __all__ = ["report"]
 
@@ -33,19 +33,21 @@ def report(
     audience: Audience = typer.Option(
         Audience.clinician, "--audience", "-a", help="clinician (full report) or patient (plain-language leaflet)."
     ),
-    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="File to write (never an input; an existing file needs --force)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace the output file if it exists."),
     lang: str = LANG_OPTION,
     kb_path: Path | None = KB_OPTION,
 ) -> None:
     """Write the clinician report or the patient leaflet of a case, in HTML or PDF."""
     from calcinosis.case.reader import read_case
+    from calcinosis.outputs import check_output
     from calcinosis.reports.render import render_html, write_report
 
     lang = check_lang(lang)
-    if not output.parent.exists():
-        typer.echo(f"error: cannot write {output}: folder {output.parent} does not exist", err=True)
-        raise typer.Exit(2)
+    check_output(output, inputs=[case_file], force=force)  # before any work: fail fast
     kb = load(kb_path)
     html = render_html(read_case(case_file, kb), kb, lang=lang, audience=audience.value)
-    write_report(html, output, fmt=fmt.value)
-    typer.echo(str(output))
+    write_report(html, output, fmt=fmt.value, inputs=[case_file], force=force)
+    typer.echo(safe(output, limit=4000))

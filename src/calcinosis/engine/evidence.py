@@ -276,6 +276,14 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
                 location=obs.basis[0].split(" ")[0],
             )
         )
+    if "pregnancy" in case.history and (pt.sex == "male" or not 9 <= pt.age <= 60):
+        ev.warnings.append(
+            Issue.warning(
+                "case.implausible",
+                f"pregnancy is in the history of a patient of sex {pt.sex} aged {pt.age:g}: check the entry",
+                "history",
+            )
+        )
     if pt.postmenopausal and (pt.sex == "male" or pt.age < 30):
         ev.warnings.append(
             Issue(

@@ -1,24 +1,49 @@
-"""An image in Hounsfield units with its geometry, and the assumptions made while reading it."""
+"""An image in Hounsfield units with its geometry, the assumptions made while reading it, and the
+checks every study and every parameter pass before anything is measured."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Volume"]
+from calcinosis.errors import ImagingError
+
+__all__ = [
+    "MAX_CT_VOXELS",
+    "MAX_RADIOGRAPH_PIXELS",
+    "MAX_SPACING_MM",
+    "MIN_SPACING_MM",
+    "Volume",
+    "check_number",
+    "check_spacing",
+    "check_volume",
+]
+
+# Size limits, checked from the file header before any pixel is decoded (docs/imaging.md).
+# CT: 2.5e8 voxels is 512 x 512 x 953 slices, 0.5 GB as int16 HU and about 2 GB at the peak of
+# the measurement (labels take 4 bytes a voxel); a larger study must be cropped or resampled.
+MAX_CT_VOXELS = 250_000_000
+# Radiographs and PNG: 5e7 pixels (e.g. 7000 x 7000) is above every detector in use (43 x 43 cm
+# at 0.1 mm is 18.5e6 pixels; stitched long-leg views about 3.6e7).
+MAX_RADIOGRAPH_PIXELS = 50_000_000
+# Spacing outside this range is not an image of a patient (and would overflow the volumes).
+MIN_SPACING_MM = 0.001
+MAX_SPACING_MM = 1000.0
 
 
 @dataclass
 class Volume:
-    """A CT volume (z, y, x) in HU, or a radiograph (1, y, x) in raw units.
+    """A CT volume (z, y, x) in HU (int16), or a radiograph (1, y, x) in raw units (float32).
 
     ``spacing`` is (dz, dy, dx) in mm; for a radiograph dz is 0 and ``spacing_kind`` says
     whether the in-plane spacing is at the detector or at the patient.
     """
 
-    array: npt.NDArray[np.int16]
+    array: npt.NDArray[Any]
     spacing: tuple[float, float, float]
     origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
     modality: str = "ct"
@@ -30,4 +55,63 @@ class Volume:
     def voxel_volume_mm3(self) -> float:
         """Volume of one voxel in mm³ (area in mm² for a radiograph)."""
         dz, dy, dx = self.spacing
-        return (dz or 1.0) * dy * dx
+        return dy * dx if self.modality == "radiograph" else dz * dy * dx
+
+
+def check_number(name: str, value: float, *, low: float | None = None, high: float | None = None, where: str = "") -> float:
+    """``value`` as a finite float within [low, high], or an :class:`ImagingError` saying why not."""
+    prefix = f"{where}: " if where else ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ImagingError(f"{prefix}{name} must be a number, not {value!r}") from None
+    if not math.isfinite(number):
+        raise ImagingError(f"{prefix}{name} must be a finite number, not {number!r}")
+    if low is not None and number < low:
+        raise ImagingError(f"{prefix}{name} must be at least {low:g}, not {number:g}")
+    if high is not None and number > high:
+        raise ImagingError(f"{prefix}{name} must be at most {high:g}, not {number:g}")
+    return number
+
+
+def check_spacing(name: str, value: Any, *, where: str = "") -> float:
+    """A spacing in mm: finite, positive, within [MIN_SPACING_MM, MAX_SPACING_MM]."""
+    prefix = f"{where}: " if where else ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ImagingError(f"{prefix}{name} must be a number of mm, not {value!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ImagingError(f"{prefix}{name} must be a positive number of mm, not {number!r}")
+    if not MIN_SPACING_MM <= number <= MAX_SPACING_MM:
+        raise ImagingError(
+            f"{prefix}{name} {number:g} mm is outside the plausible range {MIN_SPACING_MM:g}-{MAX_SPACING_MM:g} mm"
+        )
+    return number
+
+
+def check_volume(volume: Volume) -> None:
+    """Refuse a volume that cannot be measured: empty, non-finite values, or bad spacing."""
+    where = volume.source or "volume"
+    array = volume.array
+    if array.ndim != 3 or 0 in array.shape:
+        raise ImagingError(f"{where}: expected a non-empty (z, y, x) image, got shape {array.shape}")
+    if volume.modality not in ("ct", "radiograph"):
+        raise ImagingError(f"{where}: unknown modality {volume.modality!r}; expected ct or radiograph")
+    if volume.modality == "radiograph" and array.shape[0] != 1:
+        raise ImagingError(f"{where}: a radiograph has one image, got {array.shape[0]}")
+    if len(volume.spacing) != 3:
+        raise ImagingError(f"{where}: spacing must be (dz, dy, dx) in mm, got {volume.spacing!r}")
+    dz, dy, dx = volume.spacing
+    check_spacing("row spacing", dy, where=where)
+    check_spacing("column spacing", dx, where=where)
+    if volume.modality == "ct":
+        check_spacing("slice spacing", dz, where=where)
+    limit = MAX_RADIOGRAPH_PIXELS if volume.modality == "radiograph" else MAX_CT_VOXELS
+    if array.size > limit:
+        raise ImagingError(f"{where}: {array.size:,} voxels is more than the limit of {limit:,}")
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        bad = int(np.count_nonzero(~np.isfinite(array)))
+        raise ImagingError(f"{where}: {bad} values are not finite numbers (NaN or infinity)")
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise ImagingError(f"{where}: values of type {array.dtype} are not an image")

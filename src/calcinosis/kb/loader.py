@@ -6,11 +6,15 @@ one :class:`~calcinosis.errors.KnowledgeBaseError`, each with its file and key.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import hashlib
+import json
 import math
 import os
-import pickle
+import stat
 import sys
+import tempfile
 from collections.abc import Collection, Mapping
 from importlib import resources
 from pathlib import Path
@@ -46,6 +50,7 @@ __all__ = ["default_kb_path", "load_kb"]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _M = TypeVar("_M", bound=BaseModel)
+_CACHE_FORMAT = 1
 
 REQUIRED_FILES = (
     "MANIFEST.yaml",
@@ -120,7 +125,7 @@ def _validate(model: type[_M], data: Any, location: str, out: _Collector) -> _M 
 
 def _digest(root: Path) -> str:
     """Content hash of every knowledge file, of the code that validates and compiles them, and
-    of the versions that shape the pickle (so a schema change can never load a stale cache)."""
+    of the versions that shape the cache (so a schema change can never load a stale one)."""
     from calcinosis._version import __version__
 
     h = hashlib.sha256(f"{__version__}|{np.__version__.split('.')[0]}|{sys.version_info[:2]}".encode())
@@ -140,20 +145,101 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "calcinosis"
 
 
+class _Documents:
+    """The parsed knowledge files, read from YAML or from the cache (same keys: relative paths).
+
+    Parsing YAML is 90% of the load time, so the cache holds the parsed documents as JSON;
+    validation and compilation always run (about 20 ms), so a cache can never smuggle in
+    an object the schemas would refuse, and JSON cannot execute code as a pickle could.
+    """
+
+    def __init__(self, root: Path, out: _Collector, cached: dict[str, Any] | None = None) -> None:
+        self.root = root
+        self.out = out
+        self.from_cache = cached is not None
+        self.parsed: dict[str, Any] = dict(cached or {})
+
+    def read(self, rel: str) -> Any:
+        if self.from_cache:
+            return self.parsed.get(rel)
+        data = _read_yaml(self.root / rel, self.out)
+        self.parsed[rel] = data
+        return data
+
+    def listing(self, folder: str) -> list[str]:
+        if self.from_cache:
+            return sorted(k for k in self.parsed if k.startswith(folder + "/"))
+        return [f"{folder}/{p.name}" for p in sorted((self.root / folder).glob("*.yaml"))]
+
+
+def _private_dir(folder: Path) -> bool:
+    """Create the cache folder for this user only; refuse one that others could write."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(folder)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
+def _read_cache(path: Path) -> dict[str, Any] | None:
+    """The cached documents, or None when absent, foreign, corrupt or of another format."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return None
+        header, _, body = path.read_bytes().partition(b"\n")
+        meta = json.loads(header)
+        if not isinstance(meta, dict) or meta.get("format") != _CACHE_FORMAT:
+            return None
+        if meta.get("sha256") != hashlib.sha256(body).hexdigest():
+            return None
+        docs = json.loads(body)
+    except (OSError, ValueError):
+        return None
+    return docs if isinstance(docs, dict) else None
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be cached")
+
+
+def _write_cache(path: Path, docs: dict[str, Any]) -> None:
+    try:
+        body = json.dumps(docs, default=_json_default, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError):
+        return
+    header = json.dumps({"format": _CACHE_FORMAT, "sha256": hashlib.sha256(body).hexdigest()}).encode()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".kb-", suffix=".tmp", dir=path.parent)
+    except OSError:
+        return  # a read-only home only costs speed
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(header + b"\n" + body)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
 def load_kb(path: Path | str | None = None, *, cache: bool = True) -> KnowledgeBase:
     """Load, validate and compile a knowledge base.
 
-    The compiled result is cached (pickle, in ``$CALCINOSIS_CACHE_DIR`` or
-    ``~/.cache/calcinosis``) under a hash of every knowledge file and the code version, so a
-    knowledge base is validated once per content and later loads take milliseconds. Any
-    change to any file, or a new code version, validates again.
+    The parsed knowledge files are cached as JSON (in ``$CALCINOSIS_CACHE_DIR`` or
+    ``~/.cache/calcinosis``, a folder for this user only) under a hash of every knowledge
+    file and of the code that reads them, with a SHA-256 of the cached content checked on
+    every load. A cache that is missing, corrupt, foreign or fails validation is ignored and
+    rebuilt; it never stops a command and cannot run code.
 
     Parameters
     ----------
     path
         Folder holding the knowledge files; the bundled knowledge base when omitted.
     cache
-        Use and fill the compiled cache (default True).
+        Use and fill the cache (default True).
 
     Returns
     -------
@@ -167,39 +253,38 @@ def load_kb(path: Path | str | None = None, *, cache: bool = True) -> KnowledgeB
     """
     root = Path(path) if path is not None else default_kb_path()
     cache_file: Path | None = None
-    if cache and root.is_dir():
-        cache_file = _cache_dir() / f"kb-{_digest(root)}.pickle"
-        try:
-            with cache_file.open("rb") as fh:
-                cached = pickle.load(fh)
-            if isinstance(cached, KnowledgeBase):
-                return cached
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            pass
-    kb = _load_uncached(root)
+    if cache and root.is_dir() and _private_dir(_cache_dir()):
+        cache_file = _cache_dir() / f"kb-{_digest(root)}.json"
+        docs = _read_cache(cache_file)
+        if docs is not None:
+            try:
+                return _load_uncached(root, docs)
+            except Exception:
+                pass
+    documents = _Documents(root, _Collector())
+    kb = _load_uncached(root, documents=documents)
     if cache_file is not None:
-        try:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(kb, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(cache_file)
-        except OSError:
-            pass  # a read-only home only costs speed
+        _write_cache(cache_file, documents.parsed)
     return kb
 
 
-def _load_uncached(root: Path) -> KnowledgeBase:
-    out = _Collector()
-    missing = [name for name in REQUIRED_FILES if not (root / name).is_file()]
+def _load_uncached(
+    root: Path, cached: dict[str, Any] | None = None, *, documents: _Documents | None = None
+) -> KnowledgeBase:
+    docs = documents if documents is not None else _Documents(root, _Collector(), cached)
+    out = docs.out
+    if docs.from_cache:
+        missing = [name for name in REQUIRED_FILES if name not in docs.parsed]
+    else:
+        missing = [name for name in REQUIRED_FILES if not (root / name).is_file()]
     for name in missing:
         out.error(name, f"required knowledge file is missing from {root}", code="kb.missing")
-    if not (root / "diseases").is_dir():
+    if not docs.from_cache and not (root / "diseases").is_dir():
         out.error("diseases/", "folder of diagnosis files is missing", code="kb.missing")
     if out.issues:
         raise KnowledgeBaseError(f"knowledge base at {root} is incomplete", issues=out.issues, path=root)
 
-    raw = {name: _read_yaml(root / name, out) for name in REQUIRED_FILES}
+    raw = {name: docs.read(name) for name in REQUIRED_FILES}
     manifest = _validate(ManifestFile, raw["MANIFEST.yaml"], "MANIFEST.yaml", out)
     constants = _validate(ConstantsFile, raw["constants.yaml"], "constants.yaml", out)
     features_file = _validate(FeaturesFile, raw["features.yaml"], "features.yaml", out)
@@ -222,39 +307,39 @@ def _load_uncached(root: Path) -> KnowledgeBase:
         out.error("vocabulary.yaml", str(exc), code="kb.schema")
 
     references: dict[str, ReferenceSpec] = {}
-    for ref_path in sorted((root / "references").glob("*.yaml")):
-        for i, item in enumerate(_read_yaml(ref_path, out) or []):
-            ref = _validate(ReferenceSpec, item, f"references/{ref_path.name}[{i}]", out)
+    for ref_rel in docs.listing("references"):
+        for i, item in enumerate(docs.read(ref_rel) or []):
+            ref = _validate(ReferenceSpec, item, f"{ref_rel}[{i}]", out)
             if ref is None:
                 continue
             if ref.id in references:
                 out.error(
-                    f"references/{ref_path.name}",
+                    ref_rel,
                     f"reference id {ref.id!r} defined twice",
                     code="kb.duplicate",
                 )
             references[ref.id] = ref
 
     disease_files: list[DiseaseFile] = []
-    for dpath in sorted((root / "diseases").glob("*.yaml")):
-        disease = _validate(DiseaseFile, _read_yaml(dpath, out), f"diseases/{dpath.name}", out)
+    for drel in docs.listing("diseases"):
+        disease = _validate(DiseaseFile, docs.read(drel), drel, out)
         if disease is None:
             continue
-        if disease.id != dpath.stem:
+        if disease.id != Path(drel).stem:
             out.error(
-                f"diseases/{dpath.name}",
+                drel,
                 f"id {disease.id!r} differs from the file name",
                 code="kb.id",
             )
         disease_files.append(disease)
 
     treatments: dict[str, TreatmentFile] = {}
-    for tpath in sorted((root / "treatments").glob("*.yaml")):
-        treatment = _validate(TreatmentFile, _read_yaml(tpath, out), f"treatments/{tpath.name}", out)
+    for trel in docs.listing("treatments"):
+        treatment = _validate(TreatmentFile, docs.read(trel), trel, out)
         if treatment is None:
             continue
-        if treatment.id != tpath.stem:
-            out.error(f"treatments/{tpath.name}", f"id {treatment.id!r} differs from the file name", code="kb.id")
+        if treatment.id != Path(trel).stem:
+            out.error(trel, f"id {treatment.id!r} differs from the file name", code="kb.id")
         treatments[treatment.id] = treatment
 
     parts = (manifest, constants, features_file, priors, workup, vocabulary, staging, followup, management, leaflet)

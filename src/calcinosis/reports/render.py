@@ -7,6 +7,7 @@ French or English.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -16,6 +17,8 @@ from calcinosis.errors import CalcinosisError
 from calcinosis.i18n import messages
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.manage import manage
+from calcinosis.outputs import write_output
+from calcinosis.textsafe import plain
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -38,7 +41,13 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_finalize,
     )
+
+
+def _finalize(value: object) -> object:
+    """Every printed value: strings from a case (its id) lose control characters (NUL and ESC are invalid in HTML)."""
+    return plain(value, limit=2000) if isinstance(value, str) else value
 
 
 def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Audience = "clinician") -> str:
@@ -71,25 +80,28 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
     )
 
 
-def write_report(html: str, path: Path, *, fmt: Literal["html", "pdf"]) -> None:
-    """Write ``html`` to ``path`` as HTML, or as PDF through WeasyPrint.
+def write_report(
+    html: str, path: Path, *, fmt: Literal["html", "pdf"], inputs: Sequence[Path] = (), force: bool = False
+) -> None:
+    """Write ``html`` to ``path`` as HTML, or as PDF through WeasyPrint, by the rules of
+    :mod:`calcinosis.outputs` (never an input, never an existing file without ``force``,
+    never through a link, atomically).
 
     Raises
     ------
     ReportError
-        When the file cannot be written, or WeasyPrint is missing.
+        When WeasyPrint is missing.
+    OutputError
+        When the file cannot be written safely.
     """
+    if fmt == "html":
+        write_output(path, html, inputs=inputs, force=force)
+        return
     try:
-        if fmt == "html":
-            path.write_text(html, encoding="utf-8")
-            return
-        try:
-            from weasyprint import HTML  # type: ignore[import-untyped]
-        except ImportError as exc:  # pragma: no cover - depends on the installation
-            raise ReportError(
-                "PDF output needs WeasyPrint and its system libraries: run scripts/setup "
-                "(or pip install 'calcinosis[reports]')"
-            ) from exc
-        HTML(string=html).write_pdf(str(path))
-    except OSError as exc:
-        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
+        from weasyprint import HTML  # type: ignore[import-untyped]
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ReportError(
+            "PDF output needs WeasyPrint and its system libraries: run scripts/setup "
+            "(or pip install 'calcinosis[reports]')"
+        ) from exc
+    write_output(path, HTML(string=html).write_pdf(), inputs=inputs, force=force)
