@@ -1,0 +1,320 @@
+"""Regression tests for each hostile input reported in the hardening issue (case files, outputs,
+terminal, cache, limits, messages). Imaging inputs are in tests/imaging/.
+
+Each test states the defect it guards against; each failed on the code before the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from calcinosis import CaseValidationError, KnowledgeBase, load_kb, read_case
+from calcinosis.case.document import LIMITS
+from calcinosis.cli.main import app
+from calcinosis.kb import loader
+from calcinosis.serialise import NonFiniteResultError, to_json
+
+from .conftest import DEV_CASES
+
+runner = CliRunner()
+PATIENT = "patient: {age: 50, sex: male}\n"
+
+
+def write(tmp_path: Path, text: str | bytes, name: str = "case.yaml") -> Path:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def refused(tmp_path: Path, text: str | bytes, name: str = "case.yaml") -> str:
+    """Run diagnose on the text; assert exit 2 with one located error line; return stderr."""
+    path = write(tmp_path, text, name)
+    result = runner.invoke(app, ["diagnose", str(path), "--json"])
+    assert result.exit_code == 2, result.stdout
+    assert result.stderr.startswith(f"error: {path}") and result.stderr.endswith("\n")
+    assert result.stderr.count("error:") == 1
+    return result.stderr
+
+
+def accepted(tmp_path: Path, text: str | bytes, name: str = "case.yaml") -> dict[str, object]:
+    path = write(tmp_path, text, name)
+    result = runner.invoke(app, ["diagnose", str(path), "--json"])
+    assert result.exit_code == 0, result.stderr
+    out: dict[str, object] = json.loads(result.stdout, parse_constant=lambda c: pytest.fail(c))
+    return out
+
+
+# 1. duplicate keys ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, key, lines",
+    [
+        (PATIENT + "labs:\n  - {test: phosphate, value: 2.9, unit: mmol/L}\nlabs:\n  - {test: calcium, value: 2.3, unit: mmol/L}\n", "labs", "lines 2 and 4"),
+        ("patient:\n  age: 50\n  sex: male\n  age: 5\n", "age", "lines 2 and 4"),
+        (PATIENT + "findings: [pain]\nfindings: [fever]\n", "findings", "lines 2 and 3"),
+    ],
+)
+def test_duplicate_yaml_keys_are_refused_with_both_lines(tmp_path: Path, text: str, key: str, lines: str) -> None:
+    err = refused(tmp_path, text)
+    assert f"key '{key}' appears twice" in err and lines in err
+
+
+def test_duplicate_json_keys_are_refused_with_both_lines(tmp_path: Path) -> None:
+    err = refused(tmp_path, '{"patient": {"age": 50,\n "sex": "male",\n "sex": "female"}}', "case.json")
+    assert "key 'sex' appears twice" in err and "lines 2 and 3" in err
+
+
+# 2. non-finite and absurd numbers -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        (PATIENT + "onset_days_after: {iv_calcium: .nan}\n", "finite"),
+        (PATIENT + "labs: [{test: calcium, value: .inf, unit: mmol/L}]\n", "finite"),
+        (PATIENT + "duration_months: .inf\n", "finite"),
+        (PATIENT + "imaging: [{modality: ct, size_cm: .inf}]\n", "finite"),
+        (PATIENT + "labs: [{test: creatinine, value: 1e308, unit: mg/dL}]\n", "beyond any measurable value"),
+        (PATIENT + "duration_months: 1e308\n", "longer than the patient's life"),
+        ("patient: {age: .nan, sex: male}\n", "finite number (got nan)"),
+    ],
+)
+def test_non_finite_and_impossible_numbers_are_refused(tmp_path: Path, text: str, where: str) -> None:
+    assert where in refused(tmp_path, text)
+
+
+def test_json_nan_and_infinity_tokens_are_refused(tmp_path: Path) -> None:
+    assert "NaN" in refused(tmp_path, '{"patient": {"age": NaN, "sex": "male"}}', "case.json")
+    assert "finite" in refused(tmp_path, '{"patient": {"age": 1e400, "sex": "male"}}', "case.json")
+
+
+def test_results_are_never_serialised_with_nan() -> None:
+    assert json.loads(to_json({"p": 0.5})) == {"p": 0.5}
+    with pytest.raises(NonFiniteResultError):
+        to_json({"p": float("nan")})
+
+
+# 3. coercions and YAML 1.1 ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, explanation",
+    [
+        ("patient: {age: true, sex: male}\n", "yes/no value"),
+        (PATIENT + "labs: [{test: calcium, value: true, unit: mmol/L}]\n", "yes/no value"),
+        ("patient: {age: 012, sex: male}\n", "octal"),
+        ("patient: {age: 1:05, sex: male}\n", "base-60"),
+        (PATIENT + "duration_months: 1:30\n", "base-60"),
+        ("patient: {age: 50, sex: no}\n", "yes/no value"),
+        ("patient: {age: 1_000, sex: male}\n", "underscore"),
+        ('patient: {age: "50", sex: male}\n', "valid number"),
+    ],
+)
+def test_coercions_and_yaml_11_tokens_are_refused_with_the_reason(tmp_path: Path, text: str, explanation: str) -> None:
+    assert explanation in refused(tmp_path, text)
+
+
+def test_a_date_like_id_stays_text(tmp_path: Path, kb: KnowledgeBase) -> None:
+    case = read_case(write(tmp_path, "id: 2024-01-01\n" + PATIENT), kb)
+    assert case.id == "2024-01-01"
+
+
+def test_egfr_in_ml_per_min_is_refused_as_a_clearance(tmp_path: Path) -> None:
+    err = refused(tmp_path, PATIENT + "labs: [{test: egfr, value: 50, unit: mL/min}]\n")
+    assert "clearance" in err and "mL/min/1.73m2" in err
+
+
+# 6. terminal injection --------------------------------------------------------------------------
+HOSTILE_ID = 'id: "[/x] \\e[2J\\e[8m [link=http://example.invalid]click[/link]"\n'
+
+
+def test_markup_and_escape_sequences_in_an_id_reach_no_terminal(tmp_path: Path) -> None:
+    path = write(tmp_path, HOSTILE_ID + PATIENT)
+    result = runner.invoke(app, ["diagnose", str(path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "[link=http://example.invalid]" in result.stdout
+
+
+def test_evaluate_survives_a_markup_id(tmp_path: Path) -> None:
+    write(tmp_path, HOSTILE_ID + PATIENT + "findings: [pain]\nexpected: {category: idiopathic, diagnosis: gout}\n")
+    result = runner.invoke(app, ["evaluate", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout
+
+
+def test_control_characters_in_a_path_are_not_echoed(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["diagnose", str(tmp_path / "no\x1b[2Jcase.yaml")])
+    assert result.exit_code == 2 and "\x1b" not in result.stderr
+
+
+def test_control_characters_in_an_id_never_reach_the_html_report(tmp_path: Path) -> None:
+    case = write(tmp_path, 'id: "a\\0b\\ec"\n' + PATIENT)
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", str(case), "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    assert "\x00" not in html and "\x1b" not in html and "a\ufffdb\ufffdc" in html
+
+
+# 7. the knowledge cache -------------------------------------------------------------------------
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("CALCINOSIS_CACHE_DIR", str(folder))
+    load_kb()
+    return folder
+
+
+def _cache_file(folder: Path) -> Path:
+    (found,) = folder.glob("kb-*.json")
+    return found
+
+
+def test_cache_folder_is_private(cache_dir: Path) -> None:
+    assert stat.S_IMODE(cache_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(_cache_file(cache_dir).stat().st_mode) & 0o077 == 0
+
+
+@pytest.mark.parametrize("damage", ["truncate", "empty", "flip_body", "flip_header", "garbage", "pickle"])
+def test_a_damaged_cache_is_rebuilt_and_answers_the_same(cache_dir: Path, kb: KnowledgeBase, damage: str) -> None:
+    path = _cache_file(cache_dir)
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "empty":
+        data = bytearray()
+    elif damage == "flip_body":
+        data[len(data) // 2] ^= 0x04
+    elif damage == "flip_header":
+        data[12] ^= 0x01
+    elif damage == "garbage":
+        data = bytearray(os.urandom(4096))
+    else:  # a planted pickle that would run code if unpickled
+        import pickle
+
+        data = bytearray(pickle.dumps(os.system))
+    path.write_bytes(bytes(data))
+    again = load_kb()
+    assert again.version == kb.version and (again.frequency == kb.frequency).all()
+    assert json.loads(_cache_file(cache_dir).read_bytes().partition(b"\n")[0])["format"] == 1  # rebuilt
+
+
+def test_a_valid_looking_cache_with_changed_content_is_refused(cache_dir: Path, kb: KnowledgeBase) -> None:
+    """A bit flip inside a number (still valid JSON) changes the content digest: rebuilt, not used."""
+    path = _cache_file(cache_dir)
+    header, _, body = path.read_bytes().partition(b"\n")
+    body = body.replace(b'"frequency": 0.8', b'"frequency": 0.1', 1)
+    path.write_bytes(header + b"\n" + body)
+    again = load_kb()
+    assert (again.frequency == kb.frequency).all()
+
+
+def test_a_cache_folder_others_can_write_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "shared-cache"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    monkeypatch.setenv("CALCINOSIS_CACHE_DIR", str(folder))
+    load_kb()
+    assert list(folder.iterdir()) == []
+    assert not loader._private_dir(folder)
+
+
+# 8. outputs never overwrite data ------------------------------------------------------------------
+def test_report_refuses_to_overwrite_its_input(tmp_path: Path) -> None:
+    case = write(tmp_path, PATIENT)
+    result = runner.invoke(app, ["report", str(case), "-o", str(case)])
+    assert result.exit_code == 2 and "input of this command" in result.stderr
+    assert case.read_text(encoding="utf-8") == PATIENT
+
+
+def test_report_refuses_an_existing_file_without_force(tmp_path: Path) -> None:
+    case = write(tmp_path, PATIENT)
+    out = write(tmp_path, "keep me", "out.html")
+    result = runner.invoke(app, ["report", str(case), "-o", str(out)])
+    assert result.exit_code == 2 and "--force" in result.stderr and out.read_text() == "keep me"
+    result = runner.invoke(app, ["report", str(case), "-o", str(out), "--force"])
+    assert result.exit_code == 0 and out.read_text().lower().startswith("<!doctype html>")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left
+
+
+def test_report_never_follows_a_symlink(tmp_path: Path) -> None:
+    case = write(tmp_path, PATIENT)
+    target = write(tmp_path, "precious", "target.txt")
+    link = tmp_path / "link.html"
+    link.symlink_to(target)
+    for extra in ([], ["--force"]):
+        result = runner.invoke(app, ["report", str(case), "-o", str(link), *extra])
+        assert result.exit_code == 2 and "symbolic link" in result.stderr
+    assert target.read_text() == "precious"
+
+
+# 9. size limits -------------------------------------------------------------------------------------
+def test_a_long_id_is_refused_and_a_long_allowed_one_renders_fast(tmp_path: Path) -> None:
+    assert "more than the limit" in refused(tmp_path, f'id: "{"x" * 40_000}"\n' + PATIENT)
+    path = write(tmp_path, f'id: "{"[y" * (LIMITS["id_chars"] // 2)}"\n' + PATIENT)
+    start = time.perf_counter()
+    result = runner.invoke(app, ["diagnose", str(path)])
+    assert result.exit_code == 0 and time.perf_counter() - start < 5
+
+
+def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    text = PATIENT + "# " + "x" * (LIMITS["file_bytes"] + 10) + "\n"
+    assert "larger than the limit" in refused(tmp_path, text)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_dev_zero_is_refused(kb: KnowledgeBase) -> None:
+    with pytest.raises(CaseValidationError, match="larger than the limit"):
+        read_case("/dev/zero", kb)
+
+
+def test_deep_nesting_is_refused(tmp_path: Path) -> None:
+    assert "nested deeper" in refused(tmp_path, "[" * 100_000 + "]" * 100_000, "case.json")
+    assert "nest" in refused(tmp_path, "a: " + "[" * 100_000 + "]" * 100_000)
+    assert "nested deeper" in refused(tmp_path, "a: " + "[" * 30 + "]" * 30)
+
+
+def test_a_long_list_is_refused(tmp_path: Path) -> None:
+    items = ", ".join(["pain"] * (LIMITS["list_length"] + 1))
+    assert "more than the limit" in refused(tmp_path, PATIENT + f"findings: [{items}]\n")
+
+
+def test_an_alias_bomb_is_refused(tmp_path: Path) -> None:
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 10)}]" for i in range(8)]
+    assert "items" in refused(tmp_path, "\n".join(lines) + "\n")
+
+
+# 10. messages ---------------------------------------------------------------------------------------
+def test_utf16_and_bom_files_are_read(tmp_path: Path) -> None:
+    accepted(tmp_path, PATIENT.encode("utf-16"), "u16.yaml")
+    accepted(tmp_path, b"\xef\xbb\xbf" + b'{"patient": {"age": 50, "sex": "male"}}', "bom.json")
+    accepted(tmp_path, b"\xef\xbb\xbf" + PATIENT.encode(), "bom.yaml")
+
+
+def test_latin1_file_is_refused_with_the_byte(tmp_path: Path) -> None:
+    assert "not UTF-8 text (byte" in refused(tmp_path, "patient: {age: 50, sex: m\xe2le}\n".encode("latin-1"))
+
+
+def test_symlink_loop_is_named(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    result = runner.invoke(app, ["diagnose", str(a)])
+    assert result.exit_code == 2 and "loop of symbolic links" in result.stderr
+
+
+def test_pregnancy_in_a_male_is_flagged(tmp_path: Path) -> None:
+    out = accepted(tmp_path, PATIENT + "history: [pregnancy]\n")
+    assert any("pregnancy" in w for w in out["warnings"])  # type: ignore[attr-defined]
+
+
+def test_dev_cases_still_read(kb: KnowledgeBase) -> None:
+    """The strict path refuses nothing that the published dev cases hold."""
+    for path in DEV_CASES:
+        read_case(path, kb)
