@@ -172,7 +172,7 @@ def _check_contract(path: Path, label: str) -> int:
     else:
         lines = result.stderr.splitlines()
         assert lines and lines[0].startswith("error: ") and path.name in lines[0], result.stderr
-        assert result.stderr.count("error:") == 1 and result.stderr.endswith("\n")
+        assert result.stderr.lower().count("error:") == 1 and result.stderr.endswith("\n")
         assert "\x1b" not in result.stderr and "\x00" not in result.stderr
         OUTCOMES[f"{label}: refused (exit 2)"] += 1
     return result.exit_code
