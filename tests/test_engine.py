@@ -94,7 +94,7 @@ def test_questions_are_about_unreported_items(kb: KnowledgeBase) -> None:
 
 def test_french_output(kb: KnowledgeBase) -> None:
     """Names, reasons and work-up come in French with --lang fr."""
-    report = run(kb, lang="fr", findings=["scrotal_nodules"])
+    report = run(kb, lang="fr", patient={"age": 50, "sex": "male"}, findings=["scrotal_nodules"])
     top = report.differential[0]
     assert top.name == kb.disease(top.diagnosis).names.fr
     assert any("RV" in t for t in top.for_)

@@ -38,11 +38,15 @@ def evaluate(
     t = Table(title=f"Evaluation on {ev.n} cases (knowledge base {ev.kb_version})")
     t.add_column("metric")
     t.add_column("value", justify="right")
-    for key in ("category_accuracy", "top1", "top3", "top5", "mrr", "brier", "ece"):
+    t.add_column("95 % interval (bootstrap)", justify="right")
+    percent = ("category_accuracy", "macro_category_recall", "top1", "top3", "top5")
+    for key in ("category_accuracy", "macro_category_recall", "top1", "top3", "top5", "mrr", "brier", "ece"):
         value = getattr(ev, key)
+        ci = ev.intervals.get(key)
         t.add_row(
             key,
-            f"{value:.1%}" if key in ("category_accuracy", "top1", "top3", "top5") else f"{value:.3f}",
+            f"{value:.1%}" if key in percent else f"{value:.3f}",
+            f"{ci.low:.1%}–{ci.high:.1%}" if ci else "",
         )
     con.print(t)
     r = Table(title="Reliability of the top-1 probability")

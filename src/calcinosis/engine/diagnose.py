@@ -10,9 +10,11 @@ import numpy as np
 from calcinosis._version import __version__
 from calcinosis.case.labs import LabPanel, interpret_labs
 from calcinosis.case.model import Case
+from calcinosis.engine.category import CategoryStep
 from calcinosis.engine.evidence import Evidence, collect_evidence
 from calcinosis.engine.questions import next_questions
 from calcinosis.engine.results import (
+    CategoryFactor,
     CategoryRule,
     Contribution,
     DiagnosisReport,
@@ -24,7 +26,7 @@ from calcinosis.engine.workup import missing_workup
 from calcinosis.errors import CaseValidationError
 from calcinosis.i18n import message
 from calcinosis.issues import Issue, IssueLevel
-from calcinosis.kb.model import KnowledgeBase
+from calcinosis.kb.model import Disease, KnowledgeBase
 from calcinosis.kb.schema import CATEGORIES
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
@@ -88,6 +90,79 @@ def _contributions(scores: Scores, evidence: Evidence, kb: KnowledgeBase, d: int
     return out
 
 
+def _category_label(kb: KnowledgeBase, name: str, lang: str) -> str:
+    spec = kb.categories[name]
+    return spec.fr if lang == "fr" else spec.en
+
+
+def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> tuple[list[CategoryFactor], str]:
+    """The rules as stated by the case, and the sentence naming what put the top category above the next."""
+    names = kb.category_names
+    order = np.argsort(-step.category_posterior, kind="stable")
+    top, second = int(order[0]), int(order[1])
+    top_label, second_label = _category_label(kb, names[top], lang), _category_label(kb, names[second], lang)
+    factors: list[CategoryFactor] = []
+    terms: list[tuple[str, float]] = [
+        (message("category_prior_label", lang), float(step.log_prior_term[top] - step.log_prior_term[second])),
+        (
+            message("category_differential_label", lang),
+            float(step.log_differential_term[top] - step.log_differential_term[second]),
+        ),
+    ]
+    strength = kb.constants.rule_strength.value
+    for r in step.rules:
+        label = r.rule.fr if lang == "fr" else r.rule.en
+        likelihood = {c: round(float(math.exp(v)), 4) for c, v in zip(names, r.log_likelihood, strict=True)}
+        basis = f" ({'; '.join(r.basis)})" if r.basis else ""
+        text = message(
+            "rule_text",
+            lang,
+            label=label,
+            state=message(f"rule_state_{r.state}", lang),
+            basis=basis,
+            top_p=f"{likelihood[names[top]]:.2g}",
+            top=top_label,
+            second_p=f"{likelihood[names[second]]:.2g}",
+            second=second_label,
+        )
+        factors.append(
+            CategoryFactor(
+                rule=r.rule.id,
+                label=label,
+                state=r.state,
+                basis=list(r.basis),
+                likelihood=likelihood,
+                references=list(r.rule.references or kb.category_model.references),
+                text=text,
+            )
+        )
+        gap = strength * float(r.log_likelihood[top] - r.log_likelihood[second])
+        if abs(gap) > 1e-9:
+            terms.append((f"{label} ({message(f'rule_state_{r.state}', lang)})", gap))
+    terms.sort(key=lambda t: -abs(t[1]))
+    shown = [
+        message("category_factor", lang, label=label, ratio=_fmt_lr(math.exp(gap)))
+        for label, gap in terms[:4]
+        if abs(gap) >= math.log(1.1)
+    ]
+    explanation = message("category_driver", lang, top=top_label, second=second_label, factors="; ".join(shown) or "—")
+    return factors, explanation
+
+
+def _defining_text(d: Disease, kb: KnowledgeBase, lang: str) -> str:
+    assert d.defining is not None
+    labels = [kb.features[f].label(lang) for f in d.defining.any_of[:4]]
+    more = "…" if len(d.defining.any_of) > 4 else ""
+    return message(
+        "defining_unreported",
+        lang,
+        features=", ".join(labels) + more,
+        name=d.name(lang),
+        p=f"{d.defining.unreported_probability:.2g}",
+        basis=message(f"basis_{d.defining.basis}", lang),
+    )
+
+
 def _phosphocalcic_status(ev: Evidence) -> str:
     def state(fid: str) -> bool | None:
         obs = ev.observations.get(fid)
@@ -133,7 +208,7 @@ def analyse(case: Case, kb: KnowledgeBase) -> Analysis:
             ],
         ) from None
     evidence = collect_evidence(case, panel, kb)
-    return panel, evidence, score(evidence, kb)
+    return panel, evidence, score(evidence, kb, case)
 
 
 def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analysis | None = None) -> DiagnosisReport:
@@ -163,10 +238,10 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     """
     panel, evidence, scores = analysis or analyse(case, kb)
     post = scores.posterior
-    cat_probs = {c: 0.0 for c in CATEGORIES}
-    for i, d in enumerate(kb.diseases):
-        cat_probs[d.category] += float(post[i])
-    category = max(cat_probs, key=lambda c: cat_probs[c])
+    step = scores.category
+    cat_probs = {c: float(step.category_posterior[i]) for i, c in enumerate(kb.category_names)}
+    category = max(CATEGORIES, key=lambda c: cat_probs[c])
+    factors, explanation = _category_explanation(step, kb, lang)
 
     threshold = kb.constants.differential_min_probability.value
     order = np.argsort(-post, kind="stable")
@@ -178,6 +253,9 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
             excluded.append(d.id)
             continue
         shown = _contributions(scores, evidence, kb, int(i), lang)
+        against = [c.text for c in shown if c.likelihood_ratio < 1]
+        if scores.defining_log[i] < 0 and d.defining is not None:
+            against.insert(0, _defining_text(d, kb, lang))
         refs: list[str] = list(d.references)
         for c in shown:
             refs.extend(r for r in c.references if r not in refs)
@@ -190,7 +268,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
                 pretest_probability=round(float(scores.prior[i]), 5),
                 composite_likelihood_ratio=float(f"{math.exp(scores.log_score[i] - kb.log_prior[i]):.4g}"),
                 for_=[c.text for c in shown if c.likelihood_ratio > 1],
-                against=[c.text for c in shown if c.likelihood_ratio < 1],
+                against=against,
                 evidence=shown,
                 references=refs,
                 codes={k: v for k, v in d.codes.model_dump().items() if v},
@@ -240,6 +318,9 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
         case_id=case.id,
         category=category,
         category_probabilities={k: round(v, 4) for k, v in cat_probs.items()},
+        category_explanation=explanation,
+        category_basis=factors,
+        category_prior={c: kb.category_model.priors[c].value for c in kb.category_names},
         phosphocalcic_status=status,
         classification=rules,
         differential=differential,

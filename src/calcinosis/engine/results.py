@@ -13,6 +13,7 @@ from calcinosis.issues import Issue
 from calcinosis.management.results import CviStaging
 
 __all__ = [
+    "CategoryFactor",
     "CategoryRule",
     "Contribution",
     "DiagnosisReport",
@@ -70,6 +71,18 @@ class CategoryRule(BaseModel):
     consistent: bool | None
 
 
+class CategoryFactor(BaseModel):
+    """One classification rule of the seeds as the case states it, and how it weighs each category."""
+
+    rule: str
+    label: str
+    state: Literal["present", "not_reported", "normal"]
+    basis: list[str] = Field(description="the case inputs that set the state")
+    likelihood: dict[str, float] = Field(description="P(state | category) for each category (1 = says nothing)")
+    references: list[str]
+    text: str
+
+
 class Question(BaseModel):
     """An unreported item whose answer would most change the differential."""
 
@@ -108,6 +121,9 @@ class DiagnosisReport(BaseModel):
     case_id: str | None
     category: str
     category_probabilities: dict[str, float]
+    category_explanation: str = Field(description="which terms drove the category, against the runner-up")
+    category_basis: list[CategoryFactor] = Field(description="the seeds' classification rules as the case states them")
+    category_prior: dict[str, float] = Field(description="prior share of each category (category_model.yaml)")
     phosphocalcic_status: Literal["normal", "deranged", "unknown"]
     classification: list[CategoryRule]
     differential: list[DiagnosisResult]

@@ -8,9 +8,9 @@ where P(present | d) is the diagnosis' frequency (its own, else its category def
 feature's baseline) and P(present | other causes) is the feature's baseline. Inside a
 dependency group the contributions of each diagnosis are ranked by size and weighted
 1, rho, rho^2, ... (rho = constants.yaml dependency_damping): correlated findings are not
-counted as independent proofs. The score is log prior + sum of weighted contributions, and
-the posterior is its softmax, so probabilities always sum to 1 and do not depend on the
-order of the inputs. This is the likelihood-ratio framework of LIRICAL (Robinson et al.,
+counted as independent proofs. A diagnosis none of whose defining features is reported pays
+their unreported probability. The posterior then comes from the category step
+(``category.py``): probabilities always sum to 1 and do not depend on the order of the inputs. This is the likelihood-ratio framework of LIRICAL (Robinson et al.,
 Am J Hum Genet 2020;107:403-417) with an explicit correction for dependence.
 """
 
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from calcinosis.case.model import Case
+from calcinosis.engine.category import CategoryStep, category_step, read_rules, unreported_defining
 from calcinosis.engine.evidence import Evidence
 from calcinosis.kb.model import KnowledgeBase
 
@@ -37,13 +39,15 @@ class Scores:
     present: npt.NDArray[np.bool_]  # state of each observed feature (m)
     contribution: FloatArray  # D x m, log LR before damping
     weight: FloatArray  # D x m, damping weight
-    log_score: FloatArray  # D
-    posterior: FloatArray  # D
+    log_score: FloatArray  # D: log prior + log LR (defining penalty included)
+    posterior: FloatArray  # D: from the category step
     prior: FloatArray  # D
+    defining_log: FloatArray  # D: log penalty for unreported defining features (0 = none), strength applied
+    category: CategoryStep
 
 
-def score(evidence: Evidence, kb: KnowledgeBase) -> Scores:
-    """Score every diagnosis of ``kb`` against ``evidence``.
+def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Scores:
+    """Score every diagnosis of ``kb`` against ``evidence`` (``case`` gives exposure timings).
 
     Examples
     --------
@@ -76,15 +80,21 @@ def score(evidence: Evidence, kb: KnowledgeBase) -> Scores:
         order = np.argsort(-block, axis=1, kind="stable")
         ranks = np.argsort(order, axis=1, kind="stable")
         weight[:, cols] = rho**ranks
-    log_score = kb.log_prior + (contribution * weight).sum(axis=1)
-    shifted = np.exp(log_score - log_score.max())
-    posterior = shifted / shifted.sum()
+    defining = kb.constants.defining_strength.value * unreported_defining(evidence, kb)
+    log_lr = (contribution * weight).sum(axis=1) + defining
+    rules = read_rules(case or _NO_CASE, evidence, kb)
+    step = category_step(log_lr, rules, kb)
     return Scores(
         feature_pos=pos,
         present=present,
         contribution=contribution,
         weight=weight,
-        log_score=log_score,
-        posterior=posterior,
+        log_score=kb.log_prior + log_lr,
+        posterior=step.posterior,
         prior=np.exp(kb.log_prior),
+        defining_log=defining,
+        category=step,
     )
+
+
+_NO_CASE = Case.model_validate({"patient": {"age": 40, "sex": "unknown"}})

@@ -28,6 +28,10 @@ from calcinosis.errors import KnowledgeBaseError
 from calcinosis.issues import Issue, IssueLevel, closest
 from calcinosis.kb.model import Disease, Feature, FrequencySource, KnowledgeBase
 from calcinosis.kb.schema import (
+    CATEGORIES as CATEGORY_ORDER,
+)
+from calcinosis.kb.schema import (
+    CategoryModelFile,
     CategorySpec,
     ConstantsFile,
     DiseaseFile,
@@ -67,6 +71,7 @@ REQUIRED_FILES = (
     "followup.yaml",
     "management.yaml",
     "leaflet.yaml",
+    "category_model.yaml",
 )
 # namespace of a feature id -> vocabulary list whose terms it covers
 NAMESPACE_LISTS = {
@@ -294,6 +299,7 @@ def _load_uncached(
     followup = _validate(FollowupFile, raw["followup.yaml"], "followup.yaml", out)
     management = _validate(ManagementFile, raw["management.yaml"], "management.yaml", out)
     leaflet = _validate(LeafletFile, raw["leaflet.yaml"], "leaflet.yaml", out)
+    category_model = _validate(CategoryModelFile, raw["category_model.yaml"], "category_model.yaml", out)
     categories: dict[str, CategorySpec] = {}
     try:
         categories = TypeAdapter(dict[str, CategorySpec]).validate_python(raw["categories.yaml"])
@@ -342,11 +348,23 @@ def _load_uncached(
             out.error(trel, f"id {treatment.id!r} differs from the file name", code="kb.id")
         treatments[treatment.id] = treatment
 
-    parts = (manifest, constants, features_file, priors, workup, vocabulary, staging, followup, management, leaflet)
+    parts = (
+        manifest,
+        constants,
+        features_file,
+        priors,
+        workup,
+        vocabulary,
+        staging,
+        followup,
+        management,
+        leaflet,
+        category_model,
+    )
     if out.issues or None in parts:
         raise KnowledgeBaseError(f"knowledge base at {root} is invalid", issues=out.issues, path=root)
     assert manifest and constants and features_file and priors and workup and vocabulary
-    assert staging and followup and management and leaflet
+    assert staging and followup and management and leaflet and category_model
 
     features = _build_features(features_file, vocabulary, out)
     kb = _compile(
@@ -370,6 +388,7 @@ def _load_uncached(
         followup=followup,
         management=management,
         leaflet=leaflet,
+        category_model=category_model,
         out=out,
     )
     if out.issues:
@@ -474,6 +493,7 @@ def _compile(
     followup: FollowupFile,
     management: ManagementFile,
     leaflet: LeafletFile,
+    category_model: CategoryModelFile,
     out: _Collector,
 ) -> KnowledgeBase:
     floor = constants.frequency_floor.value
@@ -549,6 +569,14 @@ def _compile(
     for item in items:
         check_refs(f"followup.yaml:{item.id}", item.references)
 
+    check_refs("category_model.yaml:references", category_model.references)
+    for cname, cprior in category_model.priors.items():
+        check_refs(f"category_model.yaml:priors.{cname}", cprior.references)
+    for rule in category_model.rules:
+        where = f"category_model.yaml:rules.{rule.id}"
+        check_refs(where, rule.references)
+        check_features(where, [*rule.any_of, *rule.with_any_of, *rule.normal_when_measured])
+        check_known(where, [f"exposure:{k}" for k in rule.window_days], rule.any_of, "windowed exposure")
     check_refs("leaflet.yaml:references", leaflet.references)
     check_refs("management.yaml:references", management.references)
     for statement in management.statements:
@@ -607,6 +635,9 @@ def _compile(
         for step in d.workup:
             check_refs(f"{loc}:workup.{step.id}", step.references)
             check_features(f"{loc}:workup.{step.id}", step.answers)
+        if d.defining is not None:
+            check_features(f"{loc}:defining", d.defining.any_of)
+            check_refs(f"{loc}:defining", d.defining.references)
         diseases.append(
             Disease(
                 id=d.id,
@@ -622,11 +653,20 @@ def _compile(
                 seed_facts=tuple(d.seed_facts),
                 prior=float(priors.priors.get(d.id, 1e-4)),
                 last_reviewed=d.last_reviewed.isoformat(),
+                defining=d.defining,
             )
         )
     freq = np.clip(freq, floor, ceiling)
     prior = np.array([d.prior for d in diseases], dtype=np.float64)
     prior = prior / prior.sum() if prior.sum() > 0 else prior
+    category_names = tuple(CATEGORY_ORDER)
+    cpos = {c: i for i, c in enumerate(category_names)}
+    disease_category = np.array([cpos[d.category] for d in diseases], dtype=np.int64)
+    within = prior.copy()
+    for c in range(len(category_names)):
+        members = disease_category == c
+        if within[members].sum() > 0:
+            within[members] = within[members] / within[members].sum()
     group_names = tuple(sorted({f.group for f in features.values()}))
     gpos = {g: i for i, g in enumerate(group_names)}
     return KnowledgeBase(
@@ -656,6 +696,11 @@ def _compile(
         log_prior=np.log(np.maximum(prior, math.ulp(1.0))),
         group_index=np.array([gpos[features[fid].group] for fid in feature_ids], dtype=np.int64),
         group_names=group_names,
+        category_model=category_model,
+        category_names=category_names,
+        disease_category=disease_category,
+        log_category_prior=np.log(np.array([category_model.priors[c].value for c in category_names])),
+        log_prior_within=np.log(np.maximum(within, math.ulp(1.0))),
         askable=np.array([not fid.startswith(("patient:", "distribution:")) for fid in feature_ids], dtype=bool),
         _feature_pos=fpos,
         _disease_pos={d.id: i for i, d in enumerate(diseases)},

@@ -13,9 +13,11 @@ from calcinosis.errors import UnknownEntityError
 from calcinosis.issues import closest
 from calcinosis.kb.schema import (
     Bilingual,
+    CategoryModelFile,
     CategorySpec,
     Codes,
     ConstantsFile,
+    DefiningFeatures,
     FindingSpec,
     FollowupFile,
     LeafletFile,
@@ -85,6 +87,7 @@ class Disease:
     seed_facts: tuple[str, ...]
     prior: float
     last_reviewed: str
+    defining: DefiningFeatures | None = None
 
     def name(self, lang: str) -> str:
         """Name in ``lang``."""
@@ -126,6 +129,12 @@ class KnowledgeBase:
     group_index: npt.NDArray[np.int64]
     group_names: tuple[str, ...]
     askable: npt.NDArray[np.bool_]  # features worth asking about (not age, sex, distribution)
+    # the category step (engine/category.py)
+    category_model: CategoryModelFile
+    category_names: tuple[str, ...]
+    disease_category: npt.NDArray[np.int64]  # D: index into category_names
+    log_category_prior: FloatArray  # C
+    log_prior_within: FloatArray  # D: log prior of a diagnosis within its category
     _feature_pos: Mapping[str, int]
     _disease_pos: Mapping[str, int]
     _sources: Mapping[tuple[int, int], FrequencySource]

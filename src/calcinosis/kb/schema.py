@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "CATEGORIES",
@@ -137,6 +137,22 @@ class WorkupStep(_Strict):
     when: dict[str, object] = {}
 
 
+class DefiningFeatures(_Strict):
+    """What a clinician would need before holding a diagnosis, and how often a referral omits it.
+
+    When none of ``any_of`` is reported present, the diagnosis' likelihood is multiplied by
+    ``unreported_probability``: the probability that a referral of a patient who has this
+    diagnosis mentions none of them. Treating "not reported" as "no information" is right
+    for an ordinary finding, wrong for the cause that defines a diagnosis.
+    """
+
+    any_of: list[str] = Field(min_length=1)
+    unreported_probability: float = Field(gt=0, le=1)
+    basis: Literal["reported", "derived", "judgement"]
+    reasoning: str = Field(min_length=20)
+    references: list[str] = []
+
+
 class DiseaseFile(_Strict):
     """``diseases/<id>.yaml``: one diagnosis."""
 
@@ -152,6 +168,7 @@ class DiseaseFile(_Strict):
     findings: list[FindingSpec] = Field(min_length=1)
     workup: list[WorkupStep] = []
     seed_facts: list[str] = []
+    defining: DefiningFeatures | None = None
 
 
 class CategoryDefault(_Strict):
@@ -227,6 +244,10 @@ class ConstantsFile(_Strict):
     """``constants.yaml``."""
 
     dependency_damping: Constant
+    category_prior_strength: Constant
+    rule_strength: Constant
+    differential_strength: Constant
+    defining_strength: Constant
     frequency_floor: Constant
     frequency_ceiling: Constant
     differential_min_probability: Constant
@@ -234,6 +255,59 @@ class ConstantsFile(_Strict):
     next_question_min_gain_bits: Constant
     thresholds: dict[str, float]
     thresholds_reference: list[str]
+
+
+Basis = Literal["reported", "derived", "judgement"]
+
+
+class CategoryPrior(_Strict):
+    """The share of one category among referrals, with its basis."""
+
+    value: float = Field(gt=0, lt=1)
+    basis: Basis
+    reasoning: str = Field(min_length=20)
+    references: list[str] = []
+
+
+class CategoryRuleSpec(_Strict):
+    """One of the seeds' classification rules, as a state read from the case and P(state | category)."""
+
+    id: str
+    en: str
+    fr: str
+    any_of: list[str] = Field(min_length=1)
+    with_any_of: list[str] = []
+    normal_when_measured: list[str] = []
+    window_days: dict[str, float] = {}
+    informative_when_absent: bool
+    frequency: dict[Category, float]
+    basis: Basis
+    reasoning: str = Field(min_length=20)
+    references: list[str] = []
+
+    @model_validator(mode="after")
+    def _every_category(self) -> CategoryRuleSpec:
+        missing = set(get_args(Category)) - set(self.frequency)
+        if missing:
+            raise ValueError(f"frequency missing for {sorted(missing)}")
+        if not all(0 < v < 1 for v in self.frequency.values()):
+            raise ValueError("frequencies must lie strictly between 0 and 1")
+        return self
+
+
+class CategoryModelFile(_Strict):
+    """``category_model.yaml``: category priors and the seeds' classification rules."""
+
+    references: list[str]
+    priors: dict[Category, CategoryPrior]
+    rules: list[CategoryRuleSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _every_prior(self) -> CategoryModelFile:
+        missing = set(get_args(Category)) - set(self.priors)
+        if missing:
+            raise ValueError(f"prior missing for {sorted(missing)}")
+        return self
 
 
 class WorkupFile(_Strict):
