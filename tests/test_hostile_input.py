@@ -171,8 +171,7 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _cache_file(folder: Path) -> Path:
-    (found,) = folder.glob("kb-*.json")
-    return found
+    return max(folder.glob("kb-*.json"), key=lambda p: p.stat().st_mtime)
 
 
 def test_cache_folder_is_private(cache_dir: Path) -> None:

@@ -58,7 +58,8 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     >>> round(float(s.posterior.sum()), 6)
     1.0
     """
-    ids = sorted(evidence.observations)  # sorted: input order must not matter
+    # sorted: input order must not matter; not_scored features (nested age bands) stay out
+    ids = sorted(f for f in evidence.observations if not kb.not_scored[kb.feature_pos(f)])
     pos = np.array([kb.feature_pos(f) for f in ids], dtype=np.int64)
     present = np.array([evidence.observations[f].present for f in ids], dtype=bool)
     n_d = len(kb.diseases)

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from calcinosis.issues import Issue, IssueLevel
+from calcinosis.kb.loader import AGE_BANDS
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["check_kb", "find_seed_facts", "seed_fact_coverage"]
@@ -77,6 +78,7 @@ def check_kb(kb: KnowledgeBase, *, seed_facts: Path | None = None) -> list[Issue
         used.update(d.findings)
     for cat in kb.categories.values():
         used.update(cat.defaults)
+    used.update(AGE_BANDS)  # derived for every diagnosis from its age frequencies
     non_disc = kb.non_discriminating
     for fid in kb.feature_ids:
         if fid not in used and fid not in non_disc:

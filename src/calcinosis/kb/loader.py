@@ -383,6 +383,7 @@ def _load_uncached(
         workup=workup,
         seed_fact_notes=raw["seed_facts.yaml"] or {},
         non_discriminating=features_file.non_discriminating,
+        not_scored=features_file.not_scored,
         treatments=treatments,
         staging=staging,
         followup=followup,
@@ -471,6 +472,82 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
     return features
 
 
+PRESENTATION_NAMESPACES = ("finding", "site", "tissue", "pattern", "distribution", "imaging", "course", "patient")
+AGE_BANDS = ("patient:age_under_1", "patient:age_1_to_17", "patient:age_18_to_59", "patient:age_60_plus")
+
+
+def apply_presentation_floor(freq: np.ndarray, feature_ids: tuple[str, ...], floor: float) -> np.ndarray:
+    """Presentation frequencies kept within [floor, 1 - floor] (constants.yaml presentation_floor)."""
+    cols = np.array([fid.split(":", 1)[0] in PRESENTATION_NAMESPACES for fid in feature_ids])
+    out = freq.copy()
+    out[:, cols] = np.clip(out[:, cols], floor, 1 - floor)
+    return out
+
+
+def _age_bands(
+    freq: np.ndarray,
+    baseline: np.ndarray,
+    fpos: Mapping[str, int],
+    sources: dict[tuple[int, int], FrequencySource],
+    floor: float,
+) -> None:
+    """Fill the four age-band columns from each diagnosis' infant / child / 60+ frequencies.
+
+    Bands are exclusive (under 1, 1-17, 18-59, 60+), so an age is counted once. What the
+    diagnosis does not state (e.g. a 60+ share for a childhood disease that only states its
+    under-18 share) is shared in the proportions of the baseline bands; each band is at least
+    ``floor`` (atypical ages occur) and the four sum to 1.
+    """
+    inf, child, old = (fpos["patient:infant"], fpos["patient:child"], fpos["patient:older"])
+    cols = [fpos[b] for b in AGE_BANDS]
+    base = np.array([baseline[inf], baseline[child] - baseline[inf], 1 - baseline[child] - baseline[old], baseline[old]])
+    baseline[cols] = base
+
+    def split(mass: float, idx: list[int]) -> list[float]:
+        """Share ``mass`` among the bands ``idx`` in the proportions of the baseline bands."""
+        weights = base[idx]
+        return list(mass * weights / weights.sum())
+
+    table = np.tile(base, (freq.shape[0], 1))
+    for d in range(freq.shape[0]):
+        has_i, has_c, has_o = ((d, c) in sources for c in (inf, child, old))
+        p_c = freq[d, child] if has_c else None
+        p_o = freq[d, old] if has_o else None
+        if p_c is None and p_o is None:
+            if has_i:  # only the infant share is stated
+                table[d] = [freq[d, inf], *split(1 - freq[d, inf], [1, 2, 3])]
+            continue
+        if p_c is None:  # 60+ stated: the rest among the younger bands
+            assert p_o is not None
+            under = split(1 - p_o, [0, 1, 2])
+            if has_i:
+                under = [min(freq[d, inf], 1 - p_o), *split(max(1 - p_o - freq[d, inf], 0), [1, 2])]
+            table[d] = [*under, p_o]
+            continue
+        p_i = freq[d, inf] if has_i else split(p_c, [0, 1])[0]
+        if p_o is None:  # under-18 stated: the rest among adults and 60+
+            table[d] = [p_i, p_c - p_i, *split(1 - p_c, [2, 3])]
+        else:
+            table[d] = [p_i, p_c - p_i, 1 - p_c - p_o, p_o]
+    table = np.maximum(table, floor)
+    table /= table.sum(axis=1, keepdims=True)
+    freq[:, cols] = table
+    for d in range(freq.shape[0]):
+        stated = [(d, c) in sources for c in (inf, child, old)]
+        if not any(stated):
+            continue
+        how = (
+            "derived: exclusive age bands (under 1, 1-17, 18-59, 60+) from the age frequencies this diagnosis "
+            "states, the unstated rest shared in the proportions of the other causes, each band at least "
+            f"{floor:g}, normalised to 1"
+        )
+        refs = tuple(r for c in (inf, child, old) if (d, c) in sources for r in sources[(d, c)].references)
+        for j, c in enumerate(cols):
+            sources[(d, c)] = FrequencySource(
+                frequency=float(table[d, j]), origin="diagnosis", references=refs, estimate=how, note=None
+            )
+
+
 def _compile(
     *,
     root: Path,
@@ -488,6 +565,7 @@ def _compile(
     workup: WorkupFile,
     seed_fact_notes: Any,
     non_discriminating: Mapping[str, str],
+    not_scored: Mapping[str, str],
     treatments: Mapping[str, TreatmentFile],
     staging: StagingFile,
     followup: FollowupFile,
@@ -531,6 +609,7 @@ def _compile(
 
     check_refs("features.yaml:references", feature_refs)
     check_features("features.yaml:non_discriminating", non_discriminating)
+    check_features("features.yaml:not_scored", not_scored)
     check_refs("constants.yaml:thresholds_reference", constants.thresholds_reference)
     check_refs("priors.yaml:references", priors.references)
     check_refs("workup.yaml:references", workup.references)
@@ -657,6 +736,8 @@ def _compile(
             )
         )
     freq = np.clip(freq, floor, ceiling)
+    _age_bands(freq, baseline, fpos, sources, constants.presentation_floor.value)
+    freq = apply_presentation_floor(freq, feature_ids, constants.presentation_floor.value)
     prior = np.array([d.prior for d in diseases], dtype=np.float64)
     prior = prior / prior.sum() if prior.sum() > 0 else prior
     category_names = tuple(CATEGORY_ORDER)
@@ -684,6 +765,7 @@ def _compile(
         workup=workup,
         seed_fact_notes=seed_fact_notes,
         non_discriminating=dict(non_discriminating),
+        not_scored=np.array([fid in not_scored for fid in feature_ids], dtype=bool),
         treatments=dict(treatments),
         staging=staging,
         followup=followup,

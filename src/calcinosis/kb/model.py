@@ -115,6 +115,7 @@ class KnowledgeBase:
     workup: WorkupFile
     seed_fact_notes: Mapping[str, Any]
     non_discriminating: Mapping[str, str]
+    not_scored: npt.NDArray[np.bool_]  # F: read from cases, never scored (features.yaml not_scored)
     treatments: Mapping[str, TreatmentFile]
     staging: StagingFile
     followup: FollowupFile

@@ -221,6 +221,7 @@ class FeaturesFile(_Strict):
     derived: dict[str, DerivedFeatureSpec]
     baselines: dict[str, float]
     groups: dict[str, list[str]]
+    not_scored: dict[str, str] = {}
     non_discriminating: dict[str, str] = {}
 
 
@@ -248,6 +249,7 @@ class ConstantsFile(_Strict):
     rule_strength: Constant
     differential_strength: Constant
     defining_strength: Constant
+    presentation_floor: Constant
     frequency_floor: Constant
     frequency_ceiling: Constant
     differential_min_probability: Constant
