@@ -43,7 +43,9 @@ def test_classification_basis_follows_the_labs(kb: KnowledgeBase) -> None:
 
 
 def test_metastatic_needs_deranged_metabolism(kb: KnowledgeBase) -> None:
-    """CKD on dialysis with measured normal calcium and phosphate is less metastatic than with high phosphate."""
+    """CKD on dialysis: a measured high phosphate moves weight from the normal-balance categories
+    (dystrophic, idiopathic) to the deranged ones (metastatic, and secondary tumoral calcinosis,
+    whose dialysis form is hyperphosphataemic)."""
     base = {"history": ["chronic_kidney_disease", "dialysis"], "findings": ["palpable_nodules"]}
     normal = run(
         kb,
@@ -61,7 +63,14 @@ def test_metastatic_needs_deranged_metabolism(kb: KnowledgeBase) -> None:
             {"test": "phosphate", "value": 2.6, "unit": "mmol/L"},
         ],
     )
-    assert high.category_probabilities["metastatic"] > normal.category_probabilities["metastatic"]
+    def deranged(r):  # type: ignore[no-untyped-def]
+        return r.category_probabilities["metastatic"] + r.category_probabilities["tumoral"]
+
+    def normal_balance(r):  # type: ignore[no-untyped-def]
+        return r.category_probabilities["dystrophic"] + r.category_probabilities["idiopathic"]
+
+    assert deranged(high) > deranged(normal)
+    assert normal_balance(high) < normal_balance(normal)
 
 
 def test_workup_starts_with_radiographs_and_the_phosphocalcic_panel(kb: KnowledgeBase) -> None:

@@ -149,7 +149,7 @@ def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> t
     return factors, explanation
 
 
-def _defining_text(d: Disease, kb: KnowledgeBase, lang: str) -> str:
+def _defining_text(d: Disease, kb: KnowledgeBase, lang: str, log_penalty: float) -> str:
     assert d.defining is not None
     labels = [kb.features[f].label(lang) for f in d.defining.any_of[:4]]
     more = "…" if len(d.defining.any_of) > 4 else ""
@@ -159,6 +159,7 @@ def _defining_text(d: Disease, kb: KnowledgeBase, lang: str) -> str:
         features=", ".join(labels) + more,
         name=d.name(lang),
         p=f"{d.defining.unreported_probability:.2g}",
+        lr=_fmt_lr(math.exp(log_penalty)),
         basis=message(f"basis_{d.defining.basis}", lang),
     )
 
@@ -255,7 +256,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
         shown = _contributions(scores, evidence, kb, int(i), lang)
         against = [c.text for c in shown if c.likelihood_ratio < 1]
         if scores.defining_log[i] < 0 and d.defining is not None:
-            against.insert(0, _defining_text(d, kb, lang))
+            against.insert(0, _defining_text(d, kb, lang, float(scores.defining_log[i])))
         refs: list[str] = list(d.references)
         for c in shown:
             refs.extend(r for r in c.references if r not in refs)

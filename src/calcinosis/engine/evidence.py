@@ -51,6 +51,10 @@ LAB_FEATURES: dict[str, tuple[tuple[str, ...], str]] = {
     "lab:albumin_low": (("albumin",), "low"),
 }
 _ABSENT_IF = {"high": ("normal", "low", "not_high"), "low": ("normal", "high", "not_low")}
+# A feature whose absence only one assay can establish: in hyperphosphataemic tumoral calcinosis
+# (GALNT3, FGF23 variants) intact FGF23 is low or normal while C-terminal FGF23 is high (Boyce
+# 2020, Front Endocrinol 11:293): a normal intact FGF23 says nothing against raised FGF23 activity.
+_ABSENCE_ONLY_FROM_ASSAY = {"lab:fgf23_high": "c_terminal"}
 _OPPOSITE = {"high": "low", "low": "high"}
 # Tests read by both a _high and a _low feature: a low reading sets only the _low feature present;
 # "not high" is implied by it and setting it as well would count one measurement twice.
@@ -66,6 +70,7 @@ class Observation(BaseModel):
     feature: str
     present: bool
     basis: list[str]
+    implied: bool = False  # implied by a stronger observation of the same measurement: read, not scored
 
 
 class Evidence(BaseModel):
@@ -75,14 +80,20 @@ class Evidence(BaseModel):
     warnings: list[Issue] = []
     conflicts: list[str] = []
 
-    def set(self, feature: str, present: bool, basis: str) -> None:
-        """Record an observation; a later contradictory one is reported, not silently merged."""
+    def set(self, feature: str, present: bool, basis: str, *, implied: bool = False) -> None:
+        """Record an observation; a later contradictory one is reported, not silently merged.
+
+        ``implied`` marks a state that a stronger reading of the same measurement already
+        carries (eGFR below 60 when it is below 15): management reads it, scoring does not
+        count it twice. A direct observation of the same state clears the mark.
+        """
         current = self.observations.get(feature)
         if current is None:
-            self.observations[feature] = Observation(feature=feature, present=present, basis=[basis])
+            self.observations[feature] = Observation(feature=feature, present=present, basis=[basis], implied=implied)
         elif current.present == present:
             if basis not in current.basis:
                 current.basis.append(basis)
+            current.implied = current.implied and implied
         else:
             current.basis.append(basis)
             if feature not in self.conflicts:
@@ -107,7 +118,9 @@ def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
             if summary.status == wanted:
                 ev.set(feature, True, basis)
             elif summary.status in _ABSENT_IF[wanted] and not (paired and summary.status == _OPPOSITE[wanted]):
-                ev.set(feature, False, basis)
+                assay = _ABSENCE_ONLY_FROM_ASSAY.get(feature)
+                if assay is None or driving.assay == assay:
+                    ev.set(feature, False, basis)
             break
     # kidney function: eGFR (entered or computed) first, else creatinine
     egfr = panel.tests.get("egfr")
@@ -116,7 +129,8 @@ def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
     if egfr is not None and egfr.readings[0].value_si is not None:
         value = min(r.value_si for r in egfr.readings if r.value_si is not None)
         src = "derived eGFR (CKD-EPI 2021)" if egfr.readings[0].index < 0 else f"labs[{egfr.readings[0].index}] egfr"
-        ev.set("lab:egfr_below_60", value < reduced, f"{src} {value:g} mL/min/1.73m2")
+        # one measurement, one likelihood: below 15 implies below 60 (read, not scored twice)
+        ev.set("lab:egfr_below_60", value < reduced, f"{src} {value:g} mL/min/1.73m2", implied=value < failure)
         ev.set("lab:egfr_below_15", value < failure, f"{src} {value:g} mL/min/1.73m2")
     elif egfr is not None and egfr.status in ("low", "normal"):
         ev.set(

@@ -58,8 +58,11 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     >>> round(float(s.posterior.sum()), 6)
     1.0
     """
-    # sorted: input order must not matter; not_scored features (nested age bands) stay out
-    ids = sorted(f for f in evidence.observations if not kb.not_scored[kb.feature_pos(f)])
+    # sorted: input order must not matter; not_scored features (nested age bands) and implied
+    # states (eGFR < 60 when < 15) stay out: one measurement, one likelihood
+    ids = sorted(
+        f for f, o in evidence.observations.items() if not (o.implied or kb.not_scored[kb.feature_pos(f)])
+    )
     pos = np.array([kb.feature_pos(f) for f in ids], dtype=np.int64)
     present = np.array([evidence.observations[f].present for f in ids], dtype=bool)
     n_d = len(kb.diseases)
