@@ -100,10 +100,16 @@ def read_rules(case: Case, ev: Evidence, kb: KnowledgeBase) -> tuple[RuleState, 
 
 
 def unreported_defining(ev: Evidence, kb: KnowledgeBase) -> FloatArray:
-    """log of the defining features' unreported probability for each diagnosis (0 where one is reported)."""
+    """log of the defining features' unreported probability for each diagnosis whose defining
+    features the case does not mention at all (0 otherwise).
+
+    A defining feature reported present lifts the penalty; one reported absent is already
+    weighed by its own frequency, so the case is not "silent" and the penalty does not apply
+    twice.
+    """
     out = np.zeros(len(kb.diseases))
     for i, d in enumerate(kb.diseases):
-        if d.defining is not None and not any(_present(ev, fid) for fid in d.defining.any_of):
+        if d.defining is not None and not any(fid in ev.observations for fid in d.defining.any_of):
             out[i] = np.log(d.defining.unreported_probability)
     return out
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.loader import AGE_BANDS
-from calcinosis.kb.model import KnowledgeBase
+from calcinosis.kb.model import Disease, KnowledgeBase
 
 __all__ = ["check_kb", "find_seed_facts", "seed_fact_coverage"]
 
@@ -64,6 +64,43 @@ def seed_fact_coverage(kb: KnowledgeBase, facts_path: Path) -> dict[str, list[st
         elif isinstance(note, dict):  # e.g. a fact parked with `scope:` until its knowledge lands
             where.setdefault(fid, []).append(f"seed_facts.yaml (scope: {note.get('scope')})")
     return where
+
+
+SILENT_GAP_SHARE = 0.5
+"""A feature that at least half the diagnoses of a category state (categories of 3 or more)
+must be stated by every diagnosis of that category, or declared irrelevant with a reason: a
+diagnosis that says nothing gets LR 1 and beats one that states a low frequency."""
+
+
+SILENT_GAP_LEVEL = IssueLevel.WARNING
+
+
+def silent_gaps(kb: KnowledgeBase) -> list[tuple[str, str]]:
+    """(diagnosis, feature) pairs where the diagnosis is silent on a feature its category mostly states."""
+    by_category: dict[str, list[Disease]] = {}
+    for d in kb.diseases:
+        by_category.setdefault(d.category, []).append(d)
+    gaps = []
+    for members in by_category.values():
+        if len(members) < 3:
+            continue
+        counts: dict[str, int] = {}
+        for d in members:
+            for fid in d.findings:
+                counts[fid] = counts.get(fid, 0) + 1
+        common = sorted(f for f, n in counts.items() if n / len(members) >= SILENT_GAP_SHARE)
+        for d in members:
+            gaps += [(d.id, f) for f in common if f not in d.findings and f not in (d.irrelevant or {})]
+    return gaps
+
+
+def basis_counts(kb: KnowledgeBase) -> dict[str, int]:
+    """How many frequencies are reported, derived, judgement (or not yet labelled)."""
+    counts = {"reported": 0, "derived": 0, "judgement": 0, "none": 0}
+    for d in kb.diseases:
+        for f in d.findings.values():
+            counts[f.basis or "none"] += 1
+    return counts
 
 
 def check_kb(kb: KnowledgeBase, *, seed_facts: Path | None = None) -> list[Issue]:
@@ -134,6 +171,28 @@ def check_kb(kb: KnowledgeBase, *, seed_facts: Path | None = None) -> list[Issue
                 f"{d.id}: all {n_est} frequencies are estimates",
                 f"diseases/{d.id}.yaml",
             )
+        if d.defining is None:
+            add(
+                IssueLevel.ERROR,
+                "kb.defining_missing",
+                f"{d.id} declares no defining features (defining: any_of, unreported_probability, basis, reasoning)",
+                f"diseases/{d.id}.yaml",
+            )
+        for fid, f in d.findings.items():
+            if f.basis is None:
+                add(
+                    IssueLevel.ERROR,
+                    "kb.basis_missing",
+                    f"{d.id}: the frequency of {fid} has no basis (reported, derived or judgement)",
+                    f"diseases/{d.id}.yaml",
+                )
+    for d, fid in silent_gaps(kb):
+        add(
+            SILENT_GAP_LEVEL,
+            "kb.silent_gap",
+            f"{d}: most diagnoses of its category state {fid}; state it too, or declare it under irrelevant with the reason",
+            f"diseases/{d}.yaml",
+        )
     if seed_facts is not None:
         for fid, where in seed_fact_coverage(kb, seed_facts).items():
             if not where:

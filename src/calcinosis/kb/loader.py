@@ -714,6 +714,7 @@ def _compile(
         for step in d.workup:
             check_refs(f"{loc}:workup.{step.id}", step.references)
             check_features(f"{loc}:workup.{step.id}", step.answers)
+        check_features(f"{loc}:irrelevant", d.irrelevant)
         if d.defining is not None:
             check_features(f"{loc}:defining", d.defining.any_of)
             check_refs(f"{loc}:defining", d.defining.references)
@@ -733,6 +734,7 @@ def _compile(
                 prior=float(priors.priors.get(d.id, 1e-4)),
                 last_reviewed=d.last_reviewed.isoformat(),
                 defining=d.defining,
+                irrelevant=dict(d.irrelevant),
             )
         )
     freq = np.clip(freq, floor, ceiling)

@@ -88,6 +88,7 @@ class Disease:
     prior: float
     last_reviewed: str
     defining: DefiningFeatures | None = None
+    irrelevant: Mapping[str, str] | None = None
 
     def name(self, lang: str) -> str:
         """Name in ``lang``."""

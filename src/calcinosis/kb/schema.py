@@ -117,13 +117,35 @@ class Codes(_Strict):
 
 
 class FindingSpec(_Strict):
-    """P(feature present | diagnosis), with its source or the reasoning behind an estimate."""
+    """P(feature present | diagnosis), with its basis.
+
+    ``basis`` says what the number is: ``reported`` (a source gives it: ``n`` of ``total``
+    patients of ``population``, in ``references``), ``derived`` (computed from cited data:
+    ``estimate`` shows how) or ``judgement`` (``estimate`` gives the reasoning).
+    """
 
     feature: str
     frequency: float = Field(gt=0, lt=1)
+    basis: Literal["reported", "derived", "judgement"] | None = None
+    n: int | None = Field(default=None, ge=0)
+    total: int | None = Field(default=None, gt=0)
+    population: str | None = None
     references: list[str] = []
     estimate: str | None = None
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _basis_complete(self) -> FindingSpec:
+        if self.basis == "reported":
+            if self.n is None or self.total is None or not self.population or not self.references:
+                raise ValueError("a reported frequency needs n, total, population and references")
+            if self.n > self.total:
+                raise ValueError(f"n ({self.n}) exceeds total ({self.total})")
+        elif self.basis == "derived" and not (self.references and self.estimate):
+            raise ValueError("a derived frequency needs the references it is computed from and the computation (estimate)")
+        elif self.basis == "judgement" and not self.estimate:
+            raise ValueError("a judgement needs its reasoning (estimate)")
+        return self
 
 
 class WorkupStep(_Strict):
@@ -169,6 +191,10 @@ class DiseaseFile(_Strict):
     workup: list[WorkupStep] = []
     seed_facts: list[str] = []
     defining: DefiningFeatures | None = None
+    irrelevant: dict[str, str] = Field(
+        default={},
+        description="features most diagnoses of the category state, declared irrelevant here, each with the reason",
+    )
 
 
 class CategoryDefault(_Strict):
