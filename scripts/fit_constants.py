@@ -3,7 +3,8 @@
     .venv/bin/python scripts/fit_constants.py tests/data/published/cases [--dev ../shared/cases]
 
 Only global constants are fitted (constants.yaml): dependency damping ρ, category-prior
-strength τ, rule strength α, differential strength β, defining strength κ. No frequency, prior
+strength τ, rule strength α, differential strength β, defining strength κ, and the temperature
+T that divides every diagnosis' log likelihood ratio (calibration). No frequency, prior
 or rule of any diagnosis is touched. The objective is the mean log probability of the expected
 diagnosis plus that of the expected category (a proper score: it rewards calibration, not only
 rank). For each fold, the grid point that maximises the objective on the other four folds is
@@ -31,9 +32,10 @@ from calcinosis.kb.model import KnowledgeBase
 GRID = {
     "dependency_damping": [0.3, 0.5, 0.7],
     "category_prior_strength": [0.0, 0.5, 1.0],
-    "rule_strength": [0.0, 0.5, 1.0, 1.5],
+    "rule_strength": [0.0, 0.25, 0.5, 0.75, 1.0],
     "differential_strength": [0.25, 0.5, 0.75, 1.0],
     "defining_strength": [0.0, 0.5, 1.0],
+    "temperature": [1.0, 1.5, 2.0],
 }
 FOLDS = 5
 SEED = 20261204
@@ -85,7 +87,7 @@ def prepare(folder: Path, kb: KnowledgeBase) -> list[Prepared]:
 
 def posterior(p: Prepared, kb: KnowledgeBase, c: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
     """Diagnosis and category posteriors under constants ``c`` (same algebra as engine/category.py)."""
-    log_lr = p.log_lr[c["dependency_damping"]] + c["defining_strength"] * p.unreported
+    log_lr = (p.log_lr[c["dependency_damping"]] + c["defining_strength"] * p.unreported) / c["temperature"]
     a = kb.log_prior_within + log_lr
     n_c = len(kb.category_names)
     log_m = np.array([np.logaddexp.reduce(a[kb.disease_category == g]) for g in range(n_c)])

@@ -58,7 +58,12 @@ def accepted(tmp_path: Path, text: str | bytes, name: str = "case.yaml") -> dict
 @pytest.mark.parametrize(
     "text, key, lines",
     [
-        (PATIENT + "labs:\n  - {test: phosphate, value: 2.9, unit: mmol/L}\nlabs:\n  - {test: calcium, value: 2.3, unit: mmol/L}\n", "labs", "lines 2 and 4"),
+        (
+            PATIENT
+            + "labs:\n  - {test: phosphate, value: 2.9, unit: mmol/L}\nlabs:\n  - {test: calcium, value: 2.3, unit: mmol/L}\n",
+            "labs",
+            "lines 2 and 4",
+        ),
         ("patient:\n  age: 50\n  sex: male\n  age: 5\n", "age", "lines 2 and 4"),
         (PATIENT + "findings: [pain]\nfindings: [fever]\n", "findings", "lines 2 and 3"),
     ],

@@ -154,10 +154,16 @@ def _line_of(text: str, index: int) -> int:
     return text.count("\n", 0, index) + 1
 
 
+# the pure-Python scanner of the json module, whose object parser can be replaced (typeshed
+# does not describe these internals)
+_DECODER: Any = json.decoder
+_SCANNER: Any = json.scanner
+
+
 def _json_loads(text: str) -> Any:
     """``json.loads`` that refuses duplicate keys with both line numbers, and NaN/Infinity."""
-    decoder = json.JSONDecoder(parse_constant=_refuse_constant)
-    original: Callable[..., tuple[Any, int]] = json.decoder.JSONObject
+    decoder: Any = json.JSONDecoder(parse_constant=_refuse_constant)
+    original: Callable[..., tuple[Any, int]] = _DECODER.JSONObject
 
     def parse_object(s_and_end: tuple[str, int], strict: bool, scan_once: Any, *rest: Any) -> tuple[Any, int]:
         s, start = s_and_end
@@ -174,18 +180,18 @@ def _json_loads(text: str) -> Any:
             seen[key] = 1
         return dict(pairs), end
 
-    decoder.parse_object = parse_object  # type: ignore[method-assign]
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[method-assign]
+    decoder.parse_object = parse_object
+    decoder.scan_once = _SCANNER.py_make_scanner(decoder)
     return decoder.decode(text)
 
 
 def _key_lines(s: str, start: int, end: int, key: str, scan_once: Any) -> list[int]:
     """Lines of the occurrences of ``key`` among the keys of the object spanning s[start:end]."""
-    ws = json.decoder.WHITESPACE.match
+    ws = _DECODER.WHITESPACE.match
     lines: list[int] = []
     pos = ws(s, start).end()
     while pos < end and s[pos] == '"':
-        name, after = json.decoder.scanstring(s, pos + 1)
+        name, after = _DECODER.scanstring(s, pos + 1)
         if name == key:
             lines.append(_line_of(s, pos))
         pos = ws(s, after).end() + 1  # the ':'

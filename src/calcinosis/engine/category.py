@@ -75,7 +75,7 @@ def read_rules(case: Case, ev: Evidence, kb: KnowledgeBase) -> tuple[RuleState, 
     names = kb.category_names
     out = []
     for rule in kb.category_model.rules:
-        freq = np.array([rule.frequency[c] for c in names])  # type: ignore[index]
+        freq = np.array([rule.frequency[c] for c in names])
         hits = [
             fid
             for fid in rule.any_of

@@ -60,9 +60,7 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     """
     # sorted: input order must not matter; not_scored features (nested age bands) and implied
     # states (eGFR < 60 when < 15) stay out: one measurement, one likelihood
-    ids = sorted(
-        f for f, o in evidence.observations.items() if not (o.implied or kb.not_scored[kb.feature_pos(f)])
-    )
+    ids = sorted(f for f, o in evidence.observations.items() if not (o.implied or kb.not_scored[kb.feature_pos(f)]))
     pos = np.array([kb.feature_pos(f) for f in ids], dtype=np.int64)
     present = np.array([evidence.observations[f].present for f in ids], dtype=bool)
     n_d = len(kb.diseases)
@@ -85,7 +83,7 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
         ranks = np.argsort(order, axis=1, kind="stable")
         weight[:, cols] = rho**ranks
     defining = kb.constants.defining_strength.value * unreported_defining(evidence, kb)
-    log_lr = (contribution * weight).sum(axis=1) + defining
+    log_lr = ((contribution * weight).sum(axis=1) + defining) / kb.constants.temperature.value
     rules = read_rules(case or _NO_CASE, evidence, kb)
     step = category_step(log_lr, rules, kb)
     return Scores(

@@ -186,12 +186,12 @@ def check_kb(kb: KnowledgeBase, *, seed_facts: Path | None = None) -> list[Issue
                     f"{d.id}: the frequency of {fid} has no basis (reported, derived or judgement)",
                     f"diseases/{d.id}.yaml",
                 )
-    for d, fid in silent_gaps(kb):
+    for did, fid in silent_gaps(kb):
         add(
             SILENT_GAP_LEVEL,
             "kb.silent_gap",
-            f"{d}: most diagnoses of its category state {fid}; state it too, or declare it under irrelevant with the reason",
-            f"diseases/{d}.yaml",
+            f"{did}: most diagnoses of its category state {fid}; state it too, or declare it under irrelevant with the reason",
+            f"diseases/{did}.yaml",
         )
     if seed_facts is not None:
         for fid, where in seed_fact_coverage(kb, seed_facts).items():

@@ -478,7 +478,9 @@ AGE_BANDS = ("patient:age_under_1", "patient:age_1_to_17", "patient:age_18_to_59
 
 def apply_presentation_floor(freq: np.ndarray, feature_ids: tuple[str, ...], floor: float) -> np.ndarray:
     """Presentation frequencies kept within [floor, 1 - floor] (constants.yaml presentation_floor)."""
-    cols = np.array([fid.split(":", 1)[0] in PRESENTATION_NAMESPACES for fid in feature_ids])
+    cols = np.array(
+        [fid.split(":", 1)[0] in PRESENTATION_NAMESPACES and fid not in AGE_BANDS for fid in feature_ids]
+    )  # the age bands are floored and normalised together in _age_bands
     out = freq.copy()
     out[:, cols] = np.clip(out[:, cols], floor, 1 - floor)
     return out
@@ -500,7 +502,9 @@ def _age_bands(
     """
     inf, child, old = (fpos["patient:infant"], fpos["patient:child"], fpos["patient:older"])
     cols = [fpos[b] for b in AGE_BANDS]
-    base = np.array([baseline[inf], baseline[child] - baseline[inf], 1 - baseline[child] - baseline[old], baseline[old]])
+    base = np.array(
+        [baseline[inf], baseline[child] - baseline[inf], 1 - baseline[child] - baseline[old], baseline[old]]
+    )
     baseline[cols] = base
 
     def split(mass: float, idx: list[int]) -> list[float]:

@@ -142,7 +142,9 @@ class FindingSpec(_Strict):
             if self.n > self.total:
                 raise ValueError(f"n ({self.n}) exceeds total ({self.total})")
         elif self.basis == "derived" and not (self.references and self.estimate):
-            raise ValueError("a derived frequency needs the references it is computed from and the computation (estimate)")
+            raise ValueError(
+                "a derived frequency needs the references it is computed from and the computation (estimate)"
+            )
         elif self.basis == "judgement" and not self.estimate:
             raise ValueError("a judgement needs its reasoning (estimate)")
         return self
@@ -275,6 +277,7 @@ class ConstantsFile(_Strict):
     rule_strength: Constant
     differential_strength: Constant
     defining_strength: Constant
+    temperature: Constant
     presentation_floor: Constant
     frequency_floor: Constant
     frequency_ceiling: Constant
@@ -308,7 +311,7 @@ class CategoryRuleSpec(_Strict):
     normal_when_measured: list[str] = []
     window_days: dict[str, float] = {}
     informative_when_absent: bool
-    frequency: dict[Category, float]
+    frequency: dict[str, float]
     basis: Basis
     reasoning: str = Field(min_length=20)
     references: list[str] = []
@@ -316,8 +319,11 @@ class CategoryRuleSpec(_Strict):
     @model_validator(mode="after")
     def _every_category(self) -> CategoryRuleSpec:
         missing = set(get_args(Category)) - set(self.frequency)
-        if missing:
-            raise ValueError(f"frequency missing for {sorted(missing)}")
+        unknown = set(self.frequency) - set(get_args(Category))
+        if missing or unknown:
+            raise ValueError(
+                f"frequency must cover exactly the six categories (missing {sorted(missing)}, unknown {sorted(unknown)})"
+            )
         if not all(0 < v < 1 for v in self.frequency.values()):
             raise ValueError("frequencies must lie strictly between 0 and 1")
         return self
@@ -327,14 +333,17 @@ class CategoryModelFile(_Strict):
     """``category_model.yaml``: category priors and the seeds' classification rules."""
 
     references: list[str]
-    priors: dict[Category, CategoryPrior]
+    priors: dict[str, CategoryPrior]
     rules: list[CategoryRuleSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _every_prior(self) -> CategoryModelFile:
         missing = set(get_args(Category)) - set(self.priors)
-        if missing:
-            raise ValueError(f"prior missing for {sorted(missing)}")
+        unknown = set(self.priors) - set(get_args(Category))
+        if missing or unknown:
+            raise ValueError(
+                f"priors must cover exactly the six categories (missing {sorted(missing)}, unknown {sorted(unknown)})"
+            )
         return self
 
 

@@ -1,0 +1,229 @@
+"""The category as its own step, defining features, exclusive age bands, nested labs, and the
+knowledge checks that come with them (issue: diagnose unseen cases as well as classic ones)."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case
+from calcinosis.cli.main import app
+from calcinosis.engine.diagnose import analyse
+from calcinosis.errors import KnowledgeBaseError
+from calcinosis.kb.check import check_kb, silent_gaps
+from calcinosis.kb.loader import AGE_BANDS, default_kb_path
+from calcinosis.kb.schema import FindingSpec
+
+from .conftest import DEV_CASES
+
+NORMAL_LABS = [
+    {"test": "calcium", "value": 2.3, "unit": "mmol/L"},
+    {"test": "phosphate", "value": 1.1, "unit": "mmol/L"},
+]
+
+
+def run(kb: KnowledgeBase, lang: str = "en", **extra: Any):  # type: ignore[no-untyped-def]
+    data = {"patient": {"age": 45, "sex": "female"}, **extra}
+    return diagnose(parse_case(data, kb), kb, lang=lang)
+
+
+def test_category_and_differential_agree(kb: KnowledgeBase) -> None:
+    """P(d) = P(category) x P(d | category): category probabilities are the sums of the differential."""
+    report = run(kb, findings=["palpable_nodules", "pain"], labs=NORMAL_LABS)
+    _, _, scores = analyse(parse_case({"patient": {"age": 45, "sex": "female"}, "labs": NORMAL_LABS}, kb), kb)
+    assert math.isclose(float(scores.posterior.sum()), 1.0, rel_tol=1e-9)
+    sums = {c: 0.0 for c in kb.category_names}
+    for d in report.differential:
+        sums[d.category] += d.probability
+    for c, p in report.category_probabilities.items():
+        assert sums[c] <= p + 0.01  # the differential lists all but the excluded tail
+
+
+def test_a_category_does_not_grow_with_the_number_of_its_diagnoses(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """Listing every idiopathic diagnosis twice (each copy with its own prior) leaves the category
+    probabilities unchanged: a category weighs its diagnoses' prior-weighted mean likelihood, not
+    their sum (which would have doubled the idiopathic prior mass)."""
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    priors = root / "priors.yaml"
+    text = priors.read_text(encoding="utf-8")
+    for d in (d for d in kb.diseases if d.category == "idiopathic"):
+        source = (root / "diseases" / f"{d.id}.yaml").read_text(encoding="utf-8")
+        (root / "diseases" / f"{d.id}_copy.yaml").write_text(source.replace(f"id: {d.id}", f"id: {d.id}_copy", 1))
+        line = next(line for line in text.splitlines() if line.startswith(f"  {d.id}:"))
+        text = text.replace(line, f"{line}\n{line.replace(d.id, d.id + '_copy')}")
+    priors.write_text(text, encoding="utf-8")
+    bigger = load_kb(root, cache=False)
+    assert len(bigger.diseases) == len(kb.diseases) + 3
+    case = {"patient": {"age": 60, "sex": "male"}, "findings": ["palpable_nodules", "pain"], "labs": NORMAL_LABS}
+    before = diagnose(parse_case(case, kb), kb).category_probabilities
+    after = diagnose(parse_case(case, bigger), bigger).category_probabilities
+    for c in before:
+        assert after[c] == pytest.approx(before[c], abs=2e-4)
+
+
+def test_idiopathic_is_representable(kb: KnowledgeBase) -> None:
+    """Normal calcium and phosphate and no damage reported: idiopathic gains against a case with a CTD."""
+    plain = run(kb, findings=["palpable_nodules"], labs=NORMAL_LABS)
+    with_ctd = run(kb, history=["systemic_sclerosis"], findings=["palpable_nodules"], labs=NORMAL_LABS)
+    assert plain.category_probabilities["idiopathic"] > 5 * with_ctd.category_probabilities["idiopathic"]
+    assert with_ctd.category == "dystrophic"
+
+
+def test_a_causal_exposure_decides_iatrogenic(kb: KnowledgeBase) -> None:
+    """IV calcium a week before: iatrogenic; the same exposure outside its window does not count."""
+    base = {"patient": {"age": 0.1, "sex": "male"}, "exposures": ["iv_calcium"], "findings": ["palpable_nodules"]}
+    soon = diagnose(parse_case({**base, "onset_days_after": {"iv_calcium": 7}}, kb), kb)
+    late = diagnose(parse_case({**base, "onset_days_after": {"iv_calcium": 2000 / 12}}, kb), kb)
+    assert soon.category == "iatrogenic"
+    rule = {f.rule: f for f in soon.category_basis}["causal_exposure"]
+    assert rule.state == "present" and any("iv_calcium" in b for b in rule.basis)
+    late_rule = {f.rule: f for f in late.category_basis}["causal_exposure"]
+    assert late_rule.state == "not_reported"
+    assert late.category_probabilities["iatrogenic"] < soon.category_probabilities["iatrogenic"]
+
+
+def test_the_result_names_what_drove_the_category(kb: KnowledgeBase) -> None:
+    report = run(kb, history=["dialysis"], findings=["skin_necrosis", "retiform_purpura", "pain"])
+    assert report.category == "calciphylaxis"
+    assert "Calciphylaxis rather than" in report.category_explanation
+    assert "clinician" in report.category_explanation
+    fr = run(kb, "fr", history=["dialysis"], findings=["skin_necrosis", "retiform_purpura", "pain"])
+    assert "plutôt que" in fr.category_explanation and "rather" not in fr.category_explanation
+
+
+def test_a_diagnosis_without_its_defining_features_pays_and_says_so(kb: KnowledgeBase) -> None:
+    silent = run(kb, "en", patient={"age": 9, "sex": "female"}, findings=["palpable_nodules"])
+    jdm = next(d for d in silent.differential if d.diagnosis == "juvenile_dermatomyositis")
+    assert any("defining features" in a for a in jdm.against)
+    stated = run(kb, patient={"age": 9, "sex": "female"}, findings=["palpable_nodules", "heliotrope_rash"])
+    jdm2 = next(d for d in stated.differential if d.diagnosis == "juvenile_dermatomyositis")
+    assert not any("defining features" in a for a in jdm2.against)
+    assert jdm2.probability > jdm.probability
+
+
+def test_a_defining_feature_reported_absent_is_not_penalised_twice(kb: KnowledgeBase) -> None:
+    _, _, scores_abs = analyse(parse_case({"patient": {"age": 50, "sex": "male"}, "absent": ["dialysis"]}, kb), kb)
+    i = kb.disease_pos("ckd_mineral_bone_disorder")
+    assert scores_abs.defining_log[i] == 0.0
+    _, _, scores_silent = analyse(parse_case({"patient": {"age": 50, "sex": "male"}}, kb), kb)
+    assert scores_silent.defining_log[i] < 0
+
+
+def test_age_is_one_exclusive_band(kb: KnowledgeBase) -> None:
+    for age, band in (
+        (0.5, "patient:age_under_1"),
+        (9, "patient:age_1_to_17"),
+        (40, "patient:age_18_to_59"),
+        (70, "patient:age_60_plus"),
+    ):
+        _, ev, scores = analyse(parse_case({"patient": {"age": age, "sex": "male"}}, kb), kb)
+        scored = {kb.feature_ids[p] for p in scores.feature_pos}
+        assert scored & set(AGE_BANDS) == {band}
+        assert not scored & {"patient:infant", "patient:child", "patient:older"}
+        assert "patient:child" in ev.observations  # still read, for management
+    bands = kb.frequency[:, [kb.feature_pos(b) for b in AGE_BANDS]]
+    assert np.allclose(bands.sum(axis=1), 1.0)
+    assert bands.min() >= kb.constants.presentation_floor.value / 1.5
+
+
+def test_egfr_below_15_is_scored_once_and_still_read(kb: KnowledgeBase) -> None:
+    case = parse_case(
+        {"patient": {"age": 50, "sex": "male"}, "labs": [{"test": "egfr", "value": 8, "unit": "mL/min/1.73m2"}]}, kb
+    )
+    _, ev, scores = analyse(case, kb)
+    scored = {kb.feature_ids[p] for p in scores.feature_pos}
+    assert "lab:egfr_below_15" in scored and "lab:egfr_below_60" not in scored
+    assert ev.observations["lab:egfr_below_60"].present and ev.observations["lab:egfr_below_60"].implied
+
+
+def test_a_normal_intact_fgf23_says_nothing_against_fgf23_activity(kb: KnowledgeBase) -> None:
+    intact = parse_case(
+        {"patient": {"age": 12, "sex": "male"}, "labs": [{"test": "fgf23", "value": 20, "unit": "pg/mL"}]}, kb
+    )
+    c_term = parse_case(
+        {"patient": {"age": 12, "sex": "male"}, "labs": [{"test": "fgf23", "value": 50, "unit": "RU/mL"}]}, kb
+    )
+    assert "lab:fgf23_high" not in analyse(intact, kb)[1].observations
+    assert analyse(c_term, kb)[1].observations["lab:fgf23_high"].present is False
+
+
+def test_dev_cases_keep_their_category(kb: KnowledgeBase) -> None:
+    """Acceptance on the dev set: category >= 0.92, top-3 >= 0.96 (the dev cases were not fitted)."""
+    from calcinosis.evaluation.metrics import evaluate_cases
+
+    ev = evaluate_cases(DEV_CASES, kb)
+    assert ev.category_accuracy >= 0.92 and ev.top3 >= 0.96
+    assert 0 < ev.intervals["top1"].low <= ev.top1 <= ev.intervals["top1"].high
+
+
+def test_evaluate_prints_macro_recall_and_intervals(shared: Path) -> None:
+    result = CliRunner().invoke(app, ["evaluate", str(shared / "cases")], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "macro_category_recall" in result.stdout and "95 % interval" in result.stdout
+
+
+# ---- the knowledge checks ------------------------------------------------------------------------
+def test_a_reported_frequency_needs_its_counts() -> None:
+    with pytest.raises(ValidationError, match="n, total, population"):
+        FindingSpec.model_validate(
+            {"feature": "finding:pain", "frequency": 0.5, "basis": "reported", "references": ["x"]}
+        )
+    with pytest.raises(ValidationError, match="reasoning"):
+        FindingSpec.model_validate({"feature": "finding:pain", "frequency": 0.5, "basis": "judgement"})
+    ok = FindingSpec.model_validate(
+        {
+            "feature": "finding:pain",
+            "frequency": 0.5,
+            "basis": "reported",
+            "references": ["x"],
+            "n": 6,
+            "total": 12,
+            "population": "p",
+        }
+    )
+    assert ok.n == 6
+
+
+def test_kb_check_reports_missing_defining_features_and_basis(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "diseases" / "gout.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    del data["defining"]
+    del data["findings"][0]["basis"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    codes = {i.code for i in check_kb(load_kb(root, cache=False))}
+    assert {"kb.defining_missing", "kb.basis_missing"} <= codes
+
+
+def test_silent_gaps_are_found(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """Removing a feature most dystrophic diagnoses state from one of them is reported."""
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "diseases" / "gout.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["findings"] = [f for f in data["findings"] if f["feature"] != "finding:pain"]
+    data.get("irrelevant", {}).pop("finding:pain", None)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert ("gout", "finding:pain") in silent_gaps(load_kb(root, cache=False))
+    assert ("gout", "finding:pain") not in silent_gaps(kb)
+
+
+def test_an_unknown_feature_in_a_category_rule_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "category_model.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("finding:periarticular_mass", "finding:periarticular_masss")
+    )
+    with pytest.raises(KnowledgeBaseError, match="periarticular_masss"):
+        load_kb(root, cache=False)
