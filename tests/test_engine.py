@@ -63,6 +63,7 @@ def test_metastatic_needs_deranged_metabolism(kb: KnowledgeBase) -> None:
             {"test": "phosphate", "value": 2.6, "unit": "mmol/L"},
         ],
     )
+
     def deranged(r):  # type: ignore[no-untyped-def]
         return r.category_probabilities["metastatic"] + r.category_probabilities["tumoral"]
 

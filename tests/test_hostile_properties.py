@@ -96,7 +96,9 @@ def _strategy(node: dict[str, Any]) -> st.SearchStrategy[Any]:
     if kind == "null":
         return st.none()
     if kind == "object" or "additionalProperties" in node:
-        return st.dictionaries(st.sampled_from(sorted(KB.vocabulary.lists["exposures"])), st.floats(0, 3000), max_size=2)
+        return st.dictionaries(
+            st.sampled_from(sorted(KB.vocabulary.lists["exposures"])), st.floats(0, 3000), max_size=2
+        )
     return st.text(max_size=20)
 
 
@@ -218,7 +220,22 @@ def test_generated_documents_keep_the_contract(tmp_path_factory: pytest.TempPath
         _assert_round_trip(path, doc)
 
 
-YAML_TOKENS = ["012", "0x1F", "1:05", "yes", "no", "on", "off", "1_000", ".nan", ".inf", "-.inf", "1e400", "~", "!!binary aGk="]
+YAML_TOKENS = [
+    "012",
+    "0x1F",
+    "1:05",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "1_000",
+    ".nan",
+    ".inf",
+    "-.inf",
+    "1e400",
+    "~",
+    "!!binary aGk=",
+]
 
 
 @st.composite

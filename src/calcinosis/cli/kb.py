@@ -25,11 +25,12 @@ def check(
     ),
     show_warnings: bool = typer.Option(False, "--warnings", help="List warnings too, not only their count."),
 ) -> None:
-    """Lint the knowledge base: references, vocabulary, weights, unused terms, seed-fact coverage."""
+    """Lint the knowledge base: references, vocabulary, weights, unused terms, seed-fact coverage,
+    defining features, the basis of every frequency, silent gaps."""
     from rich.console import Console
 
     from calcinosis.issues import IssueLevel
-    from calcinosis.kb.check import check_kb, find_seed_facts
+    from calcinosis.kb.check import basis_counts, check_kb, find_seed_facts
 
     kb = load(kb_path)
     issues = check_kb(kb, seed_facts=seed_facts or find_seed_facts())
@@ -42,10 +43,10 @@ def check(
         for i in warnings:
             con.print(f"[yellow]warning[/yellow] {i.render()}", highlight=False)
     n_find = sum(len(d.findings) for d in kb.diseases)
-    n_est = sum(1 for d in kb.diseases for f in d.findings.values() if f.estimate)
+    by_basis = ", ".join(f"{n} {basis}" for basis, n in basis_counts(kb).items() if n)
     con.print(
         f"knowledge base {kb.version}: {len(kb.diseases)} diagnoses, {len(kb.features)} features, "
-        f"{n_find} frequencies ({n_est} estimates), {len(kb.references)} references; "
+        f"{n_find} frequencies ({by_basis}), {len(kb.references)} references; "
         f"{len(errors)} errors, {len(warnings)} warnings"
     )
     if errors:

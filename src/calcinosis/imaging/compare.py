@@ -4,23 +4,41 @@ The studies are aligned by translating the second so that the centroids of the t
 outlines coincide (a rigid shift; rotation and deformation are not corrected, and the result
 says so). Deposits are then matched greedily by nearest centroid, within a tolerance that grows
 with the deposit's size.
+
+Two studies are compared only when that can mean something: the same modality, neither of them
+degenerate (at least ``MIN_COMPARE_PIXELS`` pixels along each in-plane axis, a body to align on),
+and fields of view whose physical extent differs by at most ``MAX_EXTENT_RATIO`` along every
+axis; otherwise deposits outside the smaller study would all be reported as vanished or new.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
+from calcinosis.errors import ImagingError
 from calcinosis.imaging.results import ImagingResult
 from calcinosis.imaging.volume import Volume
 
-__all__ = ["Comparison", "DepositChange", "body_centroid_mm", "compare_results"]
+__all__ = [
+    "MAX_EXTENT_RATIO",
+    "MIN_COMPARE_PIXELS",
+    "Comparison",
+    "DepositChange",
+    "body_centroid_mm",
+    "check_comparable",
+    "compare_results",
+]
 
 MATCH_TOLERANCE_MM = 10.0  # plus half the deposit's largest dimension
+MAX_EXTENT_RATIO = 2.0  # fields of view (mm) may differ by at most this factor along any axis
+MIN_COMPARE_PIXELS = 16  # a study with fewer pixels along an in-plane axis is degenerate
 
 
 class DepositChange(BaseModel):
     """One deposit followed between two studies (absent ids: new or vanished)."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     before_id: int | None
     after_id: int | None
@@ -33,6 +51,8 @@ class DepositChange(BaseModel):
 
 class Comparison(BaseModel):
     """Per-deposit and total change between two studies."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     before: str
     after: str
@@ -56,9 +76,58 @@ def body_centroid_mm(volume: Volume) -> tuple[float, float, float]:
         small = volume.array[:, ::4, ::4] > -300
     zz, yy, xx = np.nonzero(small)
     if not len(zz):
-        return (0.0, 0.0, 0.0)
+        what = (
+            "no pixel brighter than the image's mid-grey"
+            if volume.modality == "radiograph"
+            else "no voxel above -300 HU"
+        )
+        raise ImagingError(
+            f"{volume.source}: no body found ({what}): the study cannot be aligned with another one",
+            path=volume.source or None,
+        )
     dz, dy, dx = volume.spacing
     return (float(zz.mean() * dz), float(yy.mean() * 4 * dy), float(xx.mean() * 4 * dx))
+
+
+def _geometry(study: ImagingResult | Volume) -> tuple[str, str, tuple[int, ...], tuple[float, float, float]]:
+    if isinstance(study, Volume):
+        return study.modality, study.source, tuple(study.array.shape), study.spacing
+    return study.modality, study.source, tuple(study.shape), study.spacing_mm
+
+
+def _extent_mm(modality: str, shape: tuple[int, ...], spacing: tuple[float, float, float]) -> list[tuple[str, float]]:
+    nz, ny, nx = shape
+    dz, dy, dx = spacing
+    in_plane = [("rows", ny * dy), ("columns", nx * dx)]
+    return in_plane if modality == "radiograph" else [("slices", nz * dz), *in_plane]
+
+
+def check_comparable(before: ImagingResult | Volume, after: ImagingResult | Volume) -> None:
+    """Refuse two studies (read or measured) whose comparison would be meaningless, saying why:
+    different modalities, a degenerate study, or very different fields of view."""
+    mod_b, src_b, shape_b, spacing_b = _geometry(before)
+    mod_a, src_a, shape_a, spacing_a = _geometry(after)
+    if mod_b != mod_a:
+        raise ImagingError(f"{src_a}: a {mod_a} cannot be compared with a {mod_b} ({src_b})", path=src_a or None)
+    for source, shape in ((src_b, shape_b), (src_a, shape_a)):
+        if len(shape) != 3 or min(shape[1:]) < MIN_COMPARE_PIXELS:
+            raise ImagingError(
+                f"{source}: a degenerate study ({' x '.join(str(n) for n in shape)} pixels); at least "
+                f"{MIN_COMPARE_PIXELS} x {MIN_COMPARE_PIXELS} pixels a slice are needed to compare studies",
+                path=source or None,
+            )
+    extents_b, extents_a = _extent_mm(mod_b, shape_b, spacing_b), _extent_mm(mod_a, shape_a, spacing_a)
+    for (axis, b), (_, a) in zip(extents_b, extents_a, strict=True):
+        ratio = max(a, b) / min(a, b) if min(a, b) > 0 else float("inf")
+        if ratio > MAX_EXTENT_RATIO:
+            shown_b = " x ".join(f"{v:.1f}" for _, v in extents_b)
+            shown_a = " x ".join(f"{v:.1f}" for _, v in extents_a)
+            raise ImagingError(
+                f"{src_a}: cannot be compared with {src_b}: the fields of view differ too much "
+                f"({shown_b} mm before, {shown_a} mm after; the extent across the {axis} differs by a factor "
+                f"{ratio:.3g}, at most {MAX_EXTENT_RATIO:g} is compared); compare studies of the same region",
+                path=src_a or None,
+            )
 
 
 def compare_results(
@@ -67,8 +136,15 @@ def compare_results(
     *,
     shift_mm: tuple[float, float, float] = (0.0, 0.0, 0.0),
 ) -> Comparison:
-    """Match the deposits of ``after`` (moved back by ``shift_mm``) to those of ``before``."""
-    shift = np.array(shift_mm)
+    """Match the deposits of ``after`` (moved back by ``shift_mm``) to those of ``before``.
+
+    Raises :class:`ImagingError` when the two studies cannot be compared (:func:`check_comparable`)
+    or the shift is not finite.
+    """
+    check_comparable(before, after)
+    shift = np.array(shift_mm, dtype=float)
+    if shift.shape != (3,) or not np.isfinite(shift).all():
+        raise ImagingError(f"shift between the studies must be three finite numbers of mm, not {shift_mm!r}")
     pairs = []
     for b in before.deposits:
         for a in after.deposits:

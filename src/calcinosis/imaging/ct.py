@@ -25,11 +25,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
+from calcinosis.errors import ImagingError
 from calcinosis.imaging.results import Deposit, ImagingResult
 from calcinosis.imaging.shape import distribution, principal_lengths, rank_deposits
-from calcinosis.imaging.volume import Volume
+from calcinosis.imaging.volume import Volume, check_number, check_volume
 
-__all__ = ["BONE_CAVITY_FRACTION", "DepositMask", "measure_ct", "quantify_ct"]
+__all__ = ["BONE_CAVITY_FRACTION", "THRESHOLD_RANGE_HU", "DepositMask", "check_threshold", "measure_ct", "quantify_ct"]
 
 BONE_CAVITY_FRACTION = 0.25  # hole filling must add a quarter of the component: a cortex around marrow
 BONE_MIN_MM3 = 300.0  # smaller shells (eggshell nodules, phleboliths) stay deposits
@@ -37,9 +38,21 @@ BONE_MIN_ELONGATION = 2.0  # long bones and phalanges are tubes
 BONE_LARGE_MM3 = 20_000.0  # or large shells (pelvis, vertebrae, epiphyses)
 MIN_DEPOSIT_VOXELS = 3
 PUNCTATE_MAX_MM3 = 15.0
+THRESHOLD_RANGE_HU = (-1024.0, 32767.0)  # the values a CT can hold; outside it nothing or everything is "calcium"
 
 
-def _label(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.unsignedinteger[Any]], int]:
+def check_threshold(threshold: float) -> float:
+    """The calcium threshold as a finite number of HU within ``THRESHOLD_RANGE_HU``, or an ImagingError."""
+    low, high = THRESHOLD_RANGE_HU
+    return check_number("--threshold (HU)", threshold, low=low, high=high)
+
+
+def _label(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.integer[Any]], int]:
+    """26-connected components. cc3d fails ("maximum length exception") on a volume that is a line
+    (two dimensions of size 1) holding more than one component: scipy labels those."""
+    if sum(n == 1 for n in mask.shape) >= 2:
+        line_labels, count = ndimage.label(mask, structure=np.ones((3, 3, 3), dtype=bool))
+        return np.asarray(line_labels), int(count)
     import cc3d
 
     labels, n = cc3d.connected_components(mask, connectivity=26, return_N=True)
@@ -145,6 +158,17 @@ def measure_ct(
     bone_mask
         Optional boolean mask of the skeleton, same shape: components mostly inside it are bone.
     """
+    check_volume(volume)
+    if volume.modality != "ct":
+        raise ImagingError(
+            f"{volume.source}: a {volume.modality} cannot be measured as a CT", path=volume.source or None
+        )
+    threshold = check_threshold(threshold)
+    if bone_mask is not None and bone_mask.shape != volume.array.shape:
+        raise ImagingError(
+            f"{volume.source}: bone mask shape {bone_mask.shape} differs from the study's {volume.array.shape}",
+            path=volume.source or None,
+        )
     t0 = time.perf_counter()
     hu = volume.array
     dz, dy, dx = volume.spacing

@@ -1,30 +1,90 @@
 """Read studies: a DICOM CT series (folder), a NIfTI file, or a radiograph (DICOM or PNG).
 
-Broken input is an :class:`ImagingError` naming the file and the problem (no readable slice,
-several series mixed, missing slices, no spacing), or an explicit assumption recorded on the
-:class:`Volume` and reported with the result; nothing is guessed silently.
+Broken input is an :class:`ImagingError` naming the file, what was expected and the cause in
+plain words (no readable slice, several series mixed, missing or truncated slices, no or
+impossible spacing, a study over the size limits); what is not broken but not certain either
+is an assumption recorded on the :class:`Volume` and reported with the result. Nothing is
+guessed silently, and no failure of pydicom, nibabel or Pillow leaves this module as anything
+but an :class:`ImagingError`.
+
+Sizes are checked from the header before any pixel is decoded (``MAX_CT_VOXELS``,
+``MAX_RADIOGRAPH_PIXELS``, see docs/imaging.md); a DICOM series is read in two passes
+(headers, then one slice at a time into the final array) so that memory stays near the size
+of the volume itself.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
+import re
+import warnings
 from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from calcinosis.errors import ImagingError
-from calcinosis.imaging.volume import Volume
+from calcinosis.imaging.volume import (
+    MAX_CT_VOXELS,
+    MAX_RADIOGRAPH_PIXELS,
+    Volume,
+    check_number,
+    check_spacing,
+    check_volume,
+)
 
-__all__ = ["read_study"]
+__all__ = ["MAX_CT_VOXELS", "MAX_RADIOGRAPH_PIXELS", "RADIOGRAPH_MODALITIES", "read_study"]
+
+HU_MIN, HU_MAX = -32768, 32767
+AIR_HU = -1024  # what a voxel that holds no number (NaN) becomes: never a deposit
+DICOM_SUFFIXES = (".dcm", ".dicom", ".ima")
+# Projection radiography (and secondary captures of films); anything else that is not CT is refused.
+RADIOGRAPH_MODALITIES = frozenset({"CR", "DX", "RG", "MG", "XA", "RF", "IO", "PX", "DF", "OT"})
+_DEFER_BYTES = 4096  # header pass: larger values (the pixel data) are left on disk
+_MAX_NOTES = 5
+_NAMES_SHOWN = 5
+_WHAT = "a DICOM series folder, a NIfTI file (.nii, .nii.gz), a DICOM file, or a PNG radiograph"
 
 
 def read_study(path: Path | str, *, pixel_spacing_mm: float | None = None) -> Volume:
-    """Read a study from a DICOM folder, a NIfTI file (.nii, .nii.gz), or a radiograph (.dcm, .png)."""
+    """Read a study from a DICOM folder, a NIfTI file (.nii, .nii.gz), or a radiograph (.dcm, .png).
+
+    ``pixel_spacing_mm`` (needed for a PNG) must be a finite, positive number of mm.
+    Raises :class:`ImagingError` for anything that cannot be read or measured.
+    """
     p = Path(path)
+    if pixel_spacing_mm is not None:
+        pixel_spacing_mm = check_spacing("--pixel-spacing", pixel_spacing_mm)
     if not p.exists():
         raise ImagingError(f"{p}: no such file or folder", path=p)
+    notes: list[str] = []
+    try:
+        with _reader_warnings(notes):
+            volume = _read(p, pixel_spacing_mm)
+    except ImagingError:
+        raise
+    except MemoryError:
+        raise ImagingError(f"{p}: not enough memory to read this study", path=p) from None
+    except Exception as exc:  # a reader library failed in a way not foreseen: still one clear error
+        raise ImagingError(f"{p}: cannot be read ({type(exc).__name__}: {_cause(exc)})", path=p) from None
+    volume.assumptions.extend(notes)
+    check_volume(volume)
+    return volume
+
+
+def _read(p: Path, pixel_spacing_mm: float | None) -> Volume:
     if p.is_dir():
         return _read_dicom_series(p)
+    if not p.is_file():
+        raise ImagingError(f"{p}: not a regular file; expected {_WHAT}", path=p)
+    if p.stat().st_size == 0:
+        raise ImagingError(f"{p}: empty file (0 bytes); expected {_WHAT}", path=p)
     name = p.name.lower()
     if name.endswith((".nii", ".nii.gz")):
         return _read_nifti(p)
@@ -33,57 +93,502 @@ def read_study(path: Path | str, *, pixel_spacing_mm: float | None = None) -> Vo
     return _read_dicom_file(p)
 
 
-def _dcmread(path: Path):  # type: ignore[no-untyped-def]
-    import pydicom
-    from pydicom.errors import InvalidDicomError
+# ---------------------------------------------------------------------------------------------
+# helpers
 
+
+def _cause(exc: BaseException) -> str:
+    """The message of an exception on one line, without object addresses, never empty."""
+    text = re.sub(r"<[^<>]* at 0x[0-9a-fA-F]+>", "<data>", str(exc))
+    return " ".join(text.split()) or type(exc).__name__
+
+
+@contextmanager
+def _reader_warnings(notes: list[str]) -> Iterator[None]:
+    """Record the warnings of the reader libraries as assumptions instead of losing them on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    seen: list[str] = []
+    for w in caught:
+        text = " ".join(str(w.message).split())
+        if text and text not in seen:
+            seen.append(text)
+    notes.extend(f"reader warning: {text[:300]}" for text in seen[:_MAX_NOTES])
+    if len(seen) > _MAX_NOTES:
+        notes.append(f"and {len(seen) - _MAX_NOTES} more reader warnings")
+
+
+@contextmanager
+def _nibabel_messages(notes: list[str]) -> Iterator[None]:
+    """nibabel logs the fixes it makes to a header (a 0 voxel size set to 1 mm...) on stderr: record
+    them as assumptions instead (the header as written is checked separately)."""
+    logger = logging.getLogger("nibabel.global")
+    saved = (list(logger.handlers), logger.propagate)
+    seen: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            text = " ".join(record.getMessage().split())
+            if text and text not in seen:
+                seen.append(text)
+
+    logger.handlers = [_Collect()]
+    logger.propagate = False
     try:
-        return pydicom.dcmread(path)
-    except (InvalidDicomError, OSError, ValueError) as exc:
-        raise ImagingError(f"{path}: not a readable DICOM file ({exc})", path=path) from None
+        yield
+    finally:
+        logger.handlers, logger.propagate = saved
+    notes.extend(f"NIfTI reader: {text[:300]}" for text in seen[:_MAX_NOTES])
 
 
-def _hu(ds) -> np.ndarray:  # type: ignore[no-untyped-def]
-    slope = float(getattr(ds, "RescaleSlope", 1) or 1)
-    intercept = float(getattr(ds, "RescaleIntercept", 0) or 0)
-    return np.asarray(ds.pixel_array, dtype=np.float32) * slope + intercept
+def _names(paths: Sequence[Path]) -> str:
+    shown = ", ".join(p.name for p in paths[:_NAMES_SHOWN])
+    return shown + (f" and {len(paths) - _NAMES_SHOWN} more" if len(paths) > _NAMES_SHOWN else "")
+
+
+def _store_hu(out: npt.NDArray[np.int16], raw: npt.NDArray[Any], slope: float, intercept: float) -> int:
+    """Write ``raw * slope + intercept`` rounded into ``out``; return how many values were clipped to int16."""
+    hu = raw.astype(np.float32)
+    if slope != 1.0:
+        hu *= np.float32(slope)
+    if intercept != 0.0:
+        hu += np.float32(intercept)
+    return _round_clip_into(out, hu)
+
+
+def _round_clip_into(out: npt.NDArray[np.int16], hu: npt.NDArray[np.float32]) -> int:
+    np.rint(hu, out=hu)
+    clipped = int(np.count_nonzero((hu < HU_MIN) | (hu > HU_MAX)))
+    np.clip(hu, HU_MIN, HU_MAX, out=hu)
+    out[...] = hu
+    return clipped
+
+
+def _clip_note(clipped: int) -> list[str]:
+    if not clipped:
+        return []
+    return [f"{clipped} voxels outside the int16 range were clipped to {HU_MIN}..{HU_MAX} HU"]
+
+
+# ---------------------------------------------------------------------------------------------
+# DICOM
+
+
+def _has_dicm_marker(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(132)
+    except OSError as exc:
+        raise ImagingError(f"{path}: cannot be read ({exc.strerror or _cause(exc)})", path=path) from None
+    return len(head) == 132 and head[128:132] == b"DICM"
+
+
+def _dcmread(path: Path, *, header: bool) -> Any:
+    """A DICOM dataset; with ``header`` the pixel data stays on disk (deferred)."""
+    import pydicom
+
+    if path.stat().st_size == 0:
+        raise ImagingError(f"{path}: empty file (0 bytes); expected a DICOM file", path=path)
+    if not _has_dicm_marker(path):
+        raise ImagingError(
+            f"{path}: not a DICOM file (no 'DICM' marker at byte 128); expected {_WHAT}",
+            path=path,
+        )
+    try:
+        return pydicom.dcmread(path, defer_size=_DEFER_BYTES if header else None)
+    except ImagingError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise ImagingError(f"{path}: not a readable DICOM file: {_cause(exc)}", path=path) from None
+
+
+def _values(ds: Any, keyword: str) -> list[Any] | None:
+    """The values of a tag as a list (None when absent or empty)."""
+    if keyword not in ds:
+        return None
+    value = ds.get(keyword)
+    if value is None or value == "":
+        return None
+    if isinstance(value, (str, bytes)):
+        return [value]
+    try:
+        return list(value)
+    except TypeError:
+        return [value]
+
+
+def _shown(values: Sequence[Any]) -> str:
+    return "\\".join(str(v) for v in values)
+
+
+def _one_number(ds: Any, keyword: str, path: Path) -> float | None:
+    values = _values(ds, keyword)
+    if values is None:
+        return None
+    if len(values) != 1:
+        raise ImagingError(f"{path}: {keyword} must be one number, found {_shown(values)!r}", path=path)
+    return check_number(keyword, values[0], where=str(path))
+
+
+def _int_tag(ds: Any, keyword: str, path: Path, *, default: int | None = None, low: int = 1) -> int:
+    values = _values(ds, keyword)
+    if values is None:
+        if default is None:
+            raise ImagingError(f"{path}: no {keyword} in the DICOM header; it is needed to read the image", path=path)
+        return default
+    try:
+        if len(values) != 1:
+            raise ValueError
+        number = int(values[0])
+    except (TypeError, ValueError):
+        raise ImagingError(f"{path}: {keyword} must be one whole number, found {_shown(values)!r}", path=path) from None
+    if number < low:
+        raise ImagingError(f"{path}: {keyword} must be at least {low}, found {number}", path=path)
+    return number
+
+
+def _floats(ds: Any, keyword: str, count: int, path: Path) -> list[float] | None:
+    values = _values(ds, keyword)
+    if values is None:
+        return None
+    if len(values) != count:
+        raise ImagingError(f"{path}: {keyword} must hold {count} numbers, found {_shown(values)!r}", path=path)
+    return [check_number(keyword, v, where=str(path)) for v in values]
+
+
+def _pixel_spacing(ds: Any, keyword: str, path: Path) -> tuple[float, float] | None:
+    """(row spacing, column spacing) in mm from PixelSpacing or ImagerPixelSpacing; None when absent."""
+    values = _values(ds, keyword)
+    if values is None:
+        return None
+    if len(values) != 2:
+        raise ImagingError(
+            f"{path}: {keyword} must be two numbers of mm (between rows, between columns), found {_shown(values)!r}",
+            path=path,
+        )
+    dy = check_spacing(keyword, values[0], where=str(path))
+    dx = check_spacing(keyword, values[1], where=str(path))
+    return dy, dx
+
+
+def _slice_spacing_from_header(ds: Any, path: Path, reason: str, notes: list[str]) -> float:
+    """SpacingBetweenSlices, else SliceThickness, recorded as an assumption; an error when neither is given."""
+    for keyword in ("SpacingBetweenSlices", "SliceThickness"):
+        values = _values(ds, keyword)
+        if values is None:
+            continue
+        if len(values) != 1:
+            raise ImagingError(f"{path}: {keyword} must be one number, found {_shown(values)!r}", path=path)
+        dz = check_spacing(keyword, values[0], where=str(path))
+        notes.append(f"{reason}: slice spacing {dz:g} mm taken from {keyword}")
+        return dz
+    raise ImagingError(
+        f"{path}: {reason}, and neither SpacingBetweenSlices nor SliceThickness is given: the slice spacing is unknown",
+        path=path,
+    )
+
+
+@dataclass
+class _Image:
+    """What the header says about the pixel data."""
+
+    rows: int
+    columns: int
+    frames: int
+    bits_allocated: int
+    photometric: str
+
+    @property
+    def pixels(self) -> int:
+        return self.rows * self.columns * self.frames
+
+    @property
+    def native_bytes(self) -> int:
+        return self.pixels * self.bits_allocated // 8
+
+
+def _image_header(ds: Any, path: Path, *, limit: int, what: str) -> _Image:
+    """Check the image description of a header, and its size against ``limit``, before any pixel is read."""
+    rows = _int_tag(ds, "Rows", path)
+    columns = _int_tag(ds, "Columns", path)
+    frames = _int_tag(ds, "NumberOfFrames", path, default=1)
+    samples = _int_tag(ds, "SamplesPerPixel", path)
+    if samples != 1:
+        raise ImagingError(
+            f"{path}: a colour image (SamplesPerPixel {samples}); expected a greyscale {what}", path=path
+        )
+    if _values(ds, "PhotometricInterpretation") is None:
+        raise ImagingError(
+            f"{path}: no PhotometricInterpretation in the DICOM header; it is needed to read the image", path=path
+        )
+    photometric = str(ds.get("PhotometricInterpretation")).strip().upper()
+    if photometric not in ("MONOCHROME1", "MONOCHROME2"):
+        raise ImagingError(
+            f"{path}: PhotometricInterpretation {photometric}; expected a greyscale {what} (MONOCHROME1 or MONOCHROME2)",
+            path=path,
+        )
+    bits = _int_tag(ds, "BitsAllocated", path)
+    if bits not in (8, 16, 32):
+        raise ImagingError(f"{path}: BitsAllocated {bits}; expected 8, 16 or 32 bits a pixel", path=path)
+    stored = _int_tag(ds, "BitsStored", path)
+    if stored > bits:
+        raise ImagingError(f"{path}: BitsStored {stored} is more than BitsAllocated {bits}", path=path)
+    representation = _int_tag(ds, "PixelRepresentation", path, low=0)
+    if representation not in (0, 1):
+        raise ImagingError(
+            f"{path}: PixelRepresentation {representation}; expected 0 (unsigned) or 1 (signed)", path=path
+        )
+    image = _Image(rows, columns, frames, bits, photometric)
+    if image.pixels > limit:
+        size = f"{rows} x {columns}" + (f" x {frames} frames" if frames > 1 else "")
+        raise ImagingError(
+            f"{path}: {size} = {image.pixels:,} pixels is more than the limit of {limit:,} for a {what} "
+            "(checked from the header, before reading the pixels)",
+            path=path,
+        )
+    return image
+
+
+def _transfer_syntax(ds: Any) -> Any:
+    meta = getattr(ds, "file_meta", None)
+    return None if meta is None else meta.get("TransferSyntaxUID")
+
+
+def _check_pixel_bytes(ds: Any, path: Path, image: _Image) -> None:
+    """A header-pass dataset holds the whole uncompressed pixel data the header promises."""
+    from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
+
+    element = ds.get_item(0x7FE00010, keep_deferred=True)
+    if element is None:
+        raise ImagingError(f"{path}: the DICOM file holds no pixel data", path=path)
+    syntax = _transfer_syntax(ds)
+    if syntax is None:
+        raise ImagingError(
+            f"{path}: no TransferSyntaxUID in the file meta header: the pixels cannot be read", path=path
+        )
+    uid = UID(str(syntax))
+    if uid.is_compressed or uid == DeflatedExplicitVRLittleEndian:
+        return  # the size is known only once decoded; _decode checks the shape
+    if element.value is None:  # deferred: what the file holds after the element's header
+        found = max(0, min(int(element.length), path.stat().st_size - int(element.value_tell)))
+    else:
+        found = len(element.value)
+    if found < image.native_bytes:
+        raise ImagingError(
+            f"{path}: truncated pixel data: expected {image.native_bytes:,} bytes, found {found:,}", path=path
+        )
+
+
+def _decode(ds: Any, path: Path, image: _Image) -> npt.NDArray[Any]:
+    from pydicom.uid import UID
+
+    syntax = _transfer_syntax(ds)
+    name = UID(str(syntax)).name if syntax is not None else "no transfer syntax"
+    try:
+        array = np.asarray(ds.pixel_array)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise ImagingError(f"{path}: cannot decode the pixel data ({name}): {_cause(exc)}", path=path) from None
+    expected = (image.frames, image.rows, image.columns) if image.frames > 1 else (image.rows, image.columns)
+    if array.shape != expected:
+        raise ImagingError(
+            f"{path}: the decoded pixel data has shape {array.shape}, the header says {expected}", path=path
+        )
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise ImagingError(f"{path}: pixel values of type {array.dtype} are not an image", path=path)
+    return array
+
+
+def _rescale(ds: Any, path: Path) -> tuple[float, float, bool]:
+    """RescaleSlope and RescaleIntercept (finite, slope not 0), and whether both were given."""
+    slope = _one_number(ds, "RescaleSlope", path)
+    intercept = _one_number(ds, "RescaleIntercept", path)
+    if slope == 0:
+        raise ImagingError(f"{path}: RescaleSlope is 0: every voxel would have the same value", path=path)
+    return (
+        (1.0 if slope is None else slope),
+        (0.0 if intercept is None else intercept),
+        (slope is not None and intercept is not None),
+    )
+
+
+_RESCALE_NOTE = "no RescaleSlope/RescaleIntercept in the header: stored values taken as HU (slope 1, intercept 0)"
+
+
+def _is_image(ds: Any) -> bool:
+    return "Rows" in ds or "PixelData" in ds
 
 
 def _read_dicom_series(folder: Path) -> Volume:
-    files = sorted(f for f in folder.iterdir() if f.is_file() and not f.name.startswith("."))
-    datasets = []
+    notes: list[str] = []
+    entries = sorted(f for f in folder.iterdir() if not f.name.startswith("."))
+    files = [f for f in entries if f.is_file()]
+    images: list[tuple[Path, Any]] = []
+    not_dicom: list[Path] = []
+    without_image: list[tuple[Path, Any]] = []
     for f in files:
-        try:
-            ds = _dcmread(f)
-        except ImagingError:
+        if f.stat().st_size == 0 or not _has_dicm_marker(f):
+            if f.suffix.lower() in DICOM_SUFFIXES:  # named as DICOM: a damaged slice, not a stray file
+                what = (
+                    "empty file (0 bytes)"
+                    if f.stat().st_size == 0
+                    else "not a DICOM file (no 'DICM' marker at byte 128)"
+                )
+                raise ImagingError(f"{f}: {what}; expected a slice of the series in {folder}", path=f)
+            not_dicom.append(f)
             continue
-        if "PixelData" in ds:
-            datasets.append((f, ds))
-    if not datasets:
-        raise ImagingError(f"{folder}: no DICOM image found in this folder", path=folder)
-    series = Counter(str(getattr(ds, "SeriesInstanceUID", "")) for _, ds in datasets)
+        ds = _dcmread(f, header=True)
+        (images if _is_image(ds) else without_image).append((f, ds))
+    if not images:
+        folders = [e for e in entries if e.is_dir()]
+        hint = f" (it holds folders: {_names(folders)}; give one series folder)" if folders else ""
+        raise ImagingError(f"{folder}: no DICOM image found in this folder{hint}", path=folder)
+
+    series = Counter(str(ds.get("SeriesInstanceUID", "")) for _, ds in images)
     if len(series) > 1:
         raise ImagingError(
             f"{folder}: {len(series)} series are mixed in this folder ({', '.join(f'{n} slices' for n in series.values())}); "
             "put one series per folder",
             path=folder,
         )
-    assumptions: list[str] = []
-    first = datasets[0][1]
-    orientation = np.array(getattr(first, "ImageOrientationPatient", [1, 0, 0, 0, 1, 0]), dtype=float)
-    normal = np.cross(orientation[:3], orientation[3:])
-    if "ImagePositionPatient" in first:
-        keyed = [(float(np.dot(np.array(ds.ImagePositionPatient, dtype=float), normal)), f, ds) for f, ds in datasets]
-    else:
-        keyed = [(float(getattr(ds, "InstanceNumber", i)), f, ds) for i, (f, ds) in enumerate(datasets)]
-        assumptions.append("no ImagePositionPatient: slices ordered by InstanceNumber")
-    keyed.sort(key=lambda t: t[0])
-    positions = np.array([k for k, _, _ in keyed])
-    if len(positions) > 1:
+    series_uid = next(iter(series))
+    image_classes = {str(ds.get("SOPClassUID", "")) for _, ds in images} - {""}
+    ignored: list[Path] = list(not_dicom)
+    for f, ds in without_image:
+        sop_class = str(ds.get("SOPClassUID", "") or getattr(ds, "file_meta", {}).get("MediaStorageSOPClassUID", ""))
+        if sop_class in image_classes or (series_uid and str(ds.get("SeriesInstanceUID", "")) == series_uid):
+            raise ImagingError(f"{f}: a slice of this series that holds no image (truncated or damaged file?)", path=f)
+        ignored.append(f)
+    if ignored:
+        notes.append(
+            f"{len(ignored)} file(s) of the folder are not DICOM images and were ignored ({_names(ignored)}); "
+            "if one was a slice, the series is incomplete"
+        )
+
+    modalities = {str(ds.get("Modality", "") or "").strip().upper() for _, ds in images}
+    others = sorted(modalities - {"CT", ""})
+    if others:
+        raise ImagingError(
+            f"{folder}: a {'/'.join(others)} series; only CT series are measured (give a radiograph as one file)",
+            path=folder,
+        )
+    if "" in modalities:
+        notes.append("no Modality in the header: the series is taken as CT")
+
+    headers = [(f, ds, _image_header(ds, f, limit=MAX_CT_VOXELS, what="CT slice")) for f, ds in images]
+    sizes = Counter((im.rows, im.columns) for _, _, im in headers)
+    (rows, columns), _ = sizes.most_common(1)[0]
+    for f, _ds, im in headers:
+        if im.frames > 1:
+            raise ImagingError(
+                f"{f}: a multi-frame file ({im.frames} frames) in a series folder; give the file itself", path=f
+            )
+        if (im.rows, im.columns) != (rows, columns):
+            raise ImagingError(
+                f"{f}: an image of {im.rows} x {im.columns} pixels, but the other slices of the series are "
+                f"{rows} x {columns}; one series has one image size",
+                path=f,
+            )
+    total = rows * columns * len(headers)
+    if total > MAX_CT_VOXELS:
+        raise ImagingError(
+            f"{folder}: {len(headers)} slices of {rows} x {columns} = {total:,} voxels is more than the limit of "
+            f"{MAX_CT_VOXELS:,} (checked from the headers, before reading the pixels); crop or resample the series",
+            path=folder,
+        )
+
+    first_path, first, _ = headers[0]
+    spacing = _pixel_spacing(first, "PixelSpacing", first_path)
+    if spacing is None:
+        raise ImagingError(f"{folder}: no PixelSpacing in the DICOM header; the volume cannot be measured", path=folder)
+    for f, ds, _ in headers[1:]:
+        other = _pixel_spacing(ds, "PixelSpacing", f)
+        if other is None:
+            raise ImagingError(f"{f}: no PixelSpacing, while the other slices have {_shown(spacing)}", path=f)
+        if not np.allclose(other, spacing, rtol=1e-3, atol=1e-6):
+            raise ImagingError(f"{f}: PixelSpacing {_shown(other)} differs from the series' {_shown(spacing)}", path=f)
+    dy, dx = spacing
+    rescale: dict[Path, tuple[float, float, bool]] = {}
+    for f, ds, image in headers:  # a truncated slice or a NaN slope is found before any slice is decoded
+        _check_pixel_bytes(ds, f, image)
+        rescale[f] = _rescale(ds, f)
+
+    ordered, dz, origin = _order_slices(folder, headers, notes)
+
+    array = np.empty((len(ordered), rows, columns), dtype=np.int16)
+    clipped = 0
+    missing_rescale = False
+    for k, (f, image) in enumerate(ordered):
+        ds = _dcmread(f, header=False)
+        raw = _decode(ds, f, image)
+        slope, intercept, given = rescale[f]
+        missing_rescale |= not given
+        clipped += _store_hu(array[k], raw, slope, intercept)
+        del ds, raw
+    if missing_rescale:
+        notes.append(_RESCALE_NOTE)
+    notes.extend(_clip_note(clipped))
+    return Volume(
+        array=array,
+        spacing=(dz, dy, dx),
+        origin=origin,
+        modality="ct",
+        source=str(folder),
+        assumptions=notes,
+    )
+
+
+def _order_slices(
+    folder: Path, headers: list[tuple[Path, Any, _Image]], notes: list[str]
+) -> tuple[list[tuple[Path, _Image]], float, tuple[float, float, float]]:
+    """Sort the slices along the slice normal (or by InstanceNumber), check they are evenly spaced, and
+    return them with the slice spacing and the origin."""
+    with_position = [("ImagePositionPatient" in ds) for _, ds, _ in headers]
+    first_path, first, _ = headers[0]
+    if all(with_position):
+        orientation = _floats(first, "ImageOrientationPatient", 6, first_path)
+        if orientation is None:
+            orientation = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+            notes.append("no ImageOrientationPatient: axial slices assumed")
+        row, col = np.array(orientation[:3]), np.array(orientation[3:])
+        if abs(np.linalg.norm(row) - 1) > 0.05 or abs(np.linalg.norm(col) - 1) > 0.05 or abs(float(row @ col)) > 0.05:
+            raise ImagingError(
+                f"{first_path}: ImageOrientationPatient {_shown(orientation)} is not two perpendicular unit directions",
+                path=first_path,
+            )
+        for f, ds, _ in headers[1:]:
+            other = _floats(ds, "ImageOrientationPatient", 6, f) or [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+            if not np.allclose(other, orientation, atol=1e-3):
+                raise ImagingError(
+                    f"{f}: ImageOrientationPatient differs from the other slices' (a tilted or mixed series)", path=f
+                )
+        normal = np.cross(row, col)
+        normal /= np.linalg.norm(normal)
+        keyed = []
+        for f, ds, image in headers:
+            position = _floats(ds, "ImagePositionPatient", 3, f)
+            assert position is not None  # every slice has one (checked above)
+            keyed.append((float(np.dot(position, normal)), f, image, position))
+        keyed.sort(key=lambda t: t[0])
+        positions = np.array([k for k, _, _, _ in keyed])
+        ordered = [(f, image) for _, f, image, _ in keyed]
+        p0 = keyed[0][3]
+        origin = (float(p0[0]), float(p0[1]), float(p0[2]))
+        if len(positions) == 1:
+            return ordered, _slice_spacing_from_header(first, first_path, "a single slice", notes), origin
         steps = np.diff(positions)
         dz = float(np.median(steps))
-        if dz <= 0:
-            raise ImagingError(f"{folder}: several slices share one position (duplicates?)", path=folder)
+        if dz <= 0 or steps.min() <= 0.05 * dz:
+            k = int(np.argmin(steps))
+            raise ImagingError(
+                f"{folder}: several slices share one position (duplicates?): {keyed[k][1].name} and "
+                f"{keyed[k + 1][1].name} at {positions[k]:.2f} mm",
+                path=folder,
+            )
         gaps = np.flatnonzero(steps > 1.5 * dz)
         if len(gaps):
             raise ImagingError(
@@ -91,121 +596,289 @@ def _read_dicom_series(folder: Path) -> Volume:
                 f"(step {dz:.2f} mm elsewhere)",
                 path=folder,
             )
-    else:
-        dz = float(getattr(first, "SliceThickness", 0) or 0) or 1.0
-        assumptions.append("single slice: slice thickness used as z spacing")
-    if "PixelSpacing" not in first:
-        raise ImagingError(f"{folder}: no PixelSpacing in the DICOM header; the volume cannot be measured", path=folder)
-    dy, dx = (float(v) for v in first.PixelSpacing)
-    array = np.stack([_hu(ds) for _, _, ds in keyed])
-    return Volume(
-        array=np.clip(np.rint(array), -32768, 32767).astype(np.int16),
-        spacing=(dz, dy, dx),
-        origin=tuple(float(v) for v in getattr(first, "ImagePositionPatient", (0, 0, 0))),  # type: ignore[arg-type]
-        modality="ct",
-        source=str(folder),
-        assumptions=assumptions,
-    )
-
-
-def _read_nifti(path: Path) -> Volume:
-    import nibabel as nib
-
-    try:
-        img = nib.load(str(path))
-        img = nib.as_closest_canonical(img)  # type: ignore[no-untyped-call]  # RAS: array axes x, y, z
-        data = np.asarray(img.dataobj, dtype=np.float32)
-    except Exception as exc:  # nibabel raises many kinds
-        raise ImagingError(f"{path}: not a readable NIfTI file ({exc})", path=path) from None
-    if data.ndim != 3:
-        raise ImagingError(f"{path}: expected a 3D volume, got {data.ndim} dimensions", path=path)
-    zooms = img.header.get_zooms()[:3]
-    array = np.transpose(data, (2, 1, 0))  # -> z, y, x
-    return Volume(
-        array=np.clip(np.rint(array), -32768, 32767).astype(np.int16),
-        spacing=(float(zooms[2]), float(zooms[1]), float(zooms[0])),
-        modality="ct",
-        source=str(path),
-        assumptions=["NIfTI values taken as Hounsfield units (scaling from the header applied)"],
-    )
+        if float(np.max(np.abs(steps - dz))) > 0.1 * dz:
+            notes.append(
+                f"slice spacing varies from {steps.min():.3g} to {steps.max():.3g} mm; the median {dz:.3g} mm is used"
+            )
+        return ordered, check_spacing("slice spacing", dz, where=str(folder)), origin
+    if any(with_position):
+        f = next(f for (f, _, _), has in zip(headers, with_position, strict=True) if not has)
+        raise ImagingError(f"{f}: no ImagePositionPatient, while other slices of the series have one", path=f)
+    numbered = []
+    for f, ds, image in headers:
+        if _values(ds, "InstanceNumber") is None:
+            raise ImagingError(
+                f"{f}: neither ImagePositionPatient nor InstanceNumber: the order of the slices is unknown", path=f
+            )
+        numbered.append((_int_tag(ds, "InstanceNumber", f, low=-(2**31)), f, image))
+    numbered.sort(key=lambda t: t[0])
+    numbers = [n for n, _, _ in numbered]
+    for a, b in itertools.pairwise(numbers):
+        if a == b:
+            raise ImagingError(f"{folder}: two slices have InstanceNumber {a} (duplicates?)", path=folder)
+        if b != a + 1:
+            raise ImagingError(f"{folder}: missing slices: InstanceNumber jumps from {a} to {b}", path=folder)
+    reason = "no ImagePositionPatient: slices ordered by InstanceNumber" if len(headers) > 1 else "a single slice"
+    dz = _slice_spacing_from_header(first, first_path, reason, notes)
+    return [(f, image) for _, f, image in numbered], dz, (0.0, 0.0, 0.0)
 
 
 def _read_dicom_file(path: Path) -> Volume:
-    ds = _dcmread(path)
-    if "PixelData" not in ds:
+    notes: list[str] = []
+    ds = _dcmread(path, header=True)
+    if not _is_image(ds):
         raise ImagingError(f"{path}: the DICOM file holds no image", path=path)
-    modality = str(getattr(ds, "Modality", ""))
+    modality = str(ds.get("Modality", "") or "").strip().upper()
     if modality == "CT":
-        return _read_dicom_series_from_single(path, ds)
-    assumptions: list[str] = []
-    if "PixelSpacing" in ds:
-        dy, dx = (float(v) for v in ds.PixelSpacing)
+        return _read_ct_file(path, ds, notes)
+    if modality and modality not in RADIOGRAPH_MODALITIES:
+        raise ImagingError(
+            f"{path}: a {modality} image; expected CT or a radiograph ({', '.join(sorted(RADIOGRAPH_MODALITIES))})",
+            path=path,
+        )
+    if not modality:
+        notes.append("no Modality in the header: read as a radiograph")
+    image = _image_header(ds, path, limit=MAX_RADIOGRAPH_PIXELS, what="radiograph")
+    if image.frames != 1:
+        raise ImagingError(f"{path}: expected a single 2D radiograph, got {image.frames} frames", path=path)
+    spacing = _pixel_spacing(ds, "PixelSpacing", path)
+    if spacing is not None:
+        dy, dx = spacing
         kind = "patient"
-        assumptions.append("PixelSpacing used: spacing at the patient as stated by the modality")
-    elif "ImagerPixelSpacing" in ds:
-        dy, dx = (float(v) for v in ds.ImagerPixelSpacing)
-        magnification = float(getattr(ds, "EstimatedRadiographicMagnificationFactor", 0) or 0)
-        if magnification > 0:
-            dy, dx = dy / magnification, dx / magnification
+        notes.append("PixelSpacing used: spacing at the patient as stated by the modality")
+    else:
+        spacing = _pixel_spacing(ds, "ImagerPixelSpacing", path)
+        if spacing is None:
+            raise ImagingError(f"{path}: no PixelSpacing or ImagerPixelSpacing; give --pixel-spacing", path=path)
+        dy, dx = spacing
+        magnification = _one_number(ds, "EstimatedRadiographicMagnificationFactor", path)
+        if magnification is not None and magnification > 0:
+            dy = check_spacing("ImagerPixelSpacing / magnification", dy / magnification, where=str(path))
+            dx = check_spacing("ImagerPixelSpacing / magnification", dx / magnification, where=str(path))
             kind = "patient"
-            assumptions.append(f"ImagerPixelSpacing divided by the estimated magnification factor {magnification:g}")
+            notes.append(f"ImagerPixelSpacing divided by the estimated magnification factor {magnification:g}")
         else:
+            if magnification is not None:
+                notes.append(f"EstimatedRadiographicMagnificationFactor {magnification:g} is not positive: ignored")
             kind = "detector"
-            assumptions.append(
+            notes.append(
                 "ImagerPixelSpacing (at the detector) used without magnification correction: areas are overestimated by the magnification squared (typically 1.1-1.2 for extremities)"
             )
-    else:
-        raise ImagingError(f"{path}: no PixelSpacing or ImagerPixelSpacing; give --pixel-spacing", path=path)
-    array = np.asarray(ds.pixel_array, dtype=np.float32)
-    if array.ndim != 2:
-        raise ImagingError(f"{path}: expected a single 2D radiograph, got shape {array.shape}", path=path)
-    if str(getattr(ds, "PhotometricInterpretation", "")) == "MONOCHROME1":
+    _check_pixel_bytes(ds, path, image)
+    full = _dcmread(path, header=False)
+    # stored values as they are (bit depth and sign from BitsStored and PixelRepresentation): float32 holds
+    # every 16-bit value exactly, so a 16-bit detector's range above 32767 is kept
+    array = _decode(full, path, image).astype(np.float32)
+    if image.photometric == "MONOCHROME1":
         array = array.max() - array
-        assumptions.append("MONOCHROME1 inverted so that dense is bright")
+        notes.append("MONOCHROME1 inverted so that dense is bright")
     return Volume(
-        array=np.clip(np.rint(array), -32768, 32767).astype(np.int16)[None],
+        array=array[None],
         spacing=(0.0, dy, dx),
         modality="radiograph",
         source=str(path),
         spacing_kind=kind,
-        assumptions=assumptions,
+        assumptions=notes,
     )
 
 
-def _read_dicom_series_from_single(path: Path, ds) -> Volume:  # type: ignore[no-untyped-def]
-    if "PixelSpacing" not in ds:
+def _read_ct_file(path: Path, ds: Any, notes: list[str]) -> Volume:
+    image = _image_header(ds, path, limit=MAX_CT_VOXELS, what="CT")
+    spacing = _pixel_spacing(ds, "PixelSpacing", path)
+    if spacing is None:
         raise ImagingError(f"{path}: no PixelSpacing in the DICOM header", path=path)
-    dy, dx = (float(v) for v in ds.PixelSpacing)
-    dz = float(getattr(ds, "SliceThickness", 0) or 0) or 1.0
-    array = _hu(ds)
-    if array.ndim == 2:
-        array = array[None]
+    dy, dx = spacing
+    reason = "a single CT file" if image.frames == 1 else f"a multi-frame CT file ({image.frames} frames)"
+    dz = _slice_spacing_from_header(ds, path, reason, notes)
+    _check_pixel_bytes(ds, path, image)
+    slope, intercept, given = _rescale(ds, path)
+    full = _dcmread(path, header=False)
+    raw = _decode(full, path, image)
+    if raw.ndim == 2:
+        raw = raw[None]
+    if not given:
+        notes.append(_RESCALE_NOTE)
+    array = np.empty(raw.shape, dtype=np.int16)
+    clipped = sum(_store_hu(array[k], raw[k], slope, intercept) for k in range(raw.shape[0]))
+    notes.extend(_clip_note(clipped))
     return Volume(
-        array=np.clip(np.rint(array), -32768, 32767).astype(np.int16),
+        array=array,
         spacing=(dz, dy, dx),
         modality="ct",
         source=str(path),
-        assumptions=["a single CT file: slice thickness used as z spacing"],
+        assumptions=notes,
     )
 
 
-def _read_png(path: Path, pixel_spacing_mm: float | None) -> Volume:
-    from PIL import Image
+# ---------------------------------------------------------------------------------------------
+# NIfTI
 
-    if pixel_spacing_mm is None or pixel_spacing_mm <= 0:
+
+def _truncation(exc: BaseException) -> tuple[int, int] | None:
+    match = re.search(r"Expected (\d+) bytes, got (\d+) bytes", str(exc))
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _read_nifti(path: Path) -> Volume:
+    import nibabel as nib
+    from nibabel.openers import ImageOpener
+
+    notes: list[str] = ["NIfTI values taken as Hounsfield units (scaling from the header applied)"]
+    try:
+        with _nibabel_messages(notes):
+            img: Any = nib.load(str(path))
+            # the header as written: nibabel turns a 0 voxel size into 1 mm when it loads a file
+            header_class: Any = type(img.header)
+            with ImageOpener(str(path)) as fh:
+                raw_header = header_class.from_fileobj(fh, check=False)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise ImagingError(f"{path}: not a readable NIfTI file: {_cause(exc)}", path=path) from None
+    shape = tuple(int(s) for s in img.shape)
+    if len(shape) < 3 or any(s != 1 for s in shape[3:]):
+        raise ImagingError(f"{path}: expected a 3D volume, got shape {shape}", path=path)
+    if 0 in shape:
+        raise ImagingError(
+            f"{path}: the header declares a dimension of size 0 (shape {shape}): no voxel to read", path=path
+        )
+    count = shape[0] * shape[1] * shape[2]
+    if count > MAX_CT_VOXELS:
+        raise ImagingError(
+            f"{path}: {shape[0]} x {shape[1]} x {shape[2]} = {count:,} voxels is more than the limit of "
+            f"{MAX_CT_VOXELS:,} (checked from the header, before reading the voxels); crop or resample the volume",
+            path=path,
+        )
+    pixdim = [float(v) for v in raw_header["pixdim"][1:4]]
+    for axis, size in zip("ijk", pixdim, strict=True):
+        check_spacing(f"voxel size along axis {axis} (pixdim)", abs(size), where=str(path))
+    if any(size < 0 for size in pixdim):
+        notes.append(
+            f"negative voxel sizes in the header ({', '.join(f'{s:g}' for s in pixdim)}) read as their magnitude"
+        )
+    dtype = np.dtype(img.header.get_data_dtype())
+    if dtype.fields is not None or dtype.kind not in "iuf":
+        raise ImagingError(f"{path}: voxel values of type {dtype} cannot be read as HU", path=path)
+    if not path.name.lower().endswith(".gz"):
+        offset = int(getattr(img.dataobj, "offset", 0))
+        expected = count * dtype.itemsize
+        found = max(0, path.stat().st_size - offset)
+        if found < expected:
+            raise ImagingError(f"{path}: truncated image data: expected {expected:,} bytes, found {found:,}", path=path)
+    try:
+        with _nibabel_messages(notes):
+            img = nib.as_closest_canonical(img)  # type: ignore[no-untyped-call]  # RAS: array axes x, y, z
+            data = np.asarray(img.dataobj, dtype=np.float32)
+            zooms = [float(z) for z in img.header.get_zooms()[:3]]
+    except MemoryError:
+        raise
+    except Exception as exc:  # nibabel raises many kinds
+        truncated = _truncation(exc)
+        if truncated:
+            raise ImagingError(
+                f"{path}: truncated image data: expected {truncated[0]:,} bytes, found {truncated[1]:,}", path=path
+            ) from None
+        raise ImagingError(f"{path}: not a readable NIfTI file: {_cause(exc)}", path=path) from None
+    data = data.reshape(data.shape[:3])
+    bad = ~np.isfinite(data)
+    nonfinite = int(np.count_nonzero(bad))
+    if nonfinite == data.size:
+        raise ImagingError(f"{path}: no voxel holds a number (all are NaN or infinite)", path=path)
+    if nonfinite:
+        data[bad] = AIR_HU
+        notes.append(
+            f"{nonfinite} voxels ({100 * nonfinite / data.size:.3g} %) hold no number (NaN or infinity) "
+            f"and were set to {AIR_HU} HU (air): no deposit is measured there"
+        )
+    del bad
+    array = np.empty(data.shape[::-1], dtype=np.int16)
+    clipped = _round_clip_into(array, np.transpose(data, (2, 1, 0)))  # -> z, y, x
+    del data
+    notes.extend(_clip_note(clipped))
+    return Volume(
+        array=array,
+        spacing=(zooms[2], zooms[1], zooms[0]),
+        modality="ct",
+        source=str(path),
+        assumptions=notes,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# PNG
+
+
+def _read_png(path: Path, pixel_spacing_mm: float | None) -> Volume:
+    from PIL import Image, UnidentifiedImageError
+
+    if pixel_spacing_mm is None:
         raise ImagingError(
             f"{path}: a PNG has no pixel spacing; give --pixel-spacing in mm (at the patient)", path=path
         )
+    limit = f"the limit of {MAX_RADIOGRAPH_PIXELS:,} pixels"
     try:
-        with Image.open(path) as im:
-            array = np.asarray(im.convert("I;16") if im.mode not in ("L", "I;16", "I") else im, dtype=np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        match = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(match.group(1)):,} pixels" if match else "the image"
+        raise ImagingError(
+            f"{path}: {size} is more than {limit} for a radiograph (refused from the header as a possible "
+            "decompression bomb)",
+            path=path,
+        ) from None
+    except UnidentifiedImageError:
+        raise ImagingError(f"{path}: not a readable PNG (not an image file Pillow knows)", path=path) from None
     except OSError as exc:
-        raise ImagingError(f"{path}: not a readable PNG ({exc})", path=path) from None
+        raise ImagingError(f"{path}: not a readable PNG: {_cause(exc)}", path=path) from None
+    notes = [f"pixel spacing {pixel_spacing_mm:g} mm given by the user, taken as spacing at the patient"]
+    with im:
+        if im.format != "PNG":
+            raise ImagingError(f"{path}: a {im.format} image; expected a PNG", path=path)
+        width, height = im.size
+        if width * height == 0:
+            raise ImagingError(f"{path}: the image has no pixel ({width} x {height})", path=path)
+        if width * height > MAX_RADIOGRAPH_PIXELS:
+            raise ImagingError(
+                f"{path}: {width} x {height} = {width * height:,} pixels is more than {limit} for a radiograph "
+                "(checked from the header, before decoding)",
+                path=path,
+            )
+        try:
+            im.load()
+            array = _png_values(im, path, notes)
+        except ImagingError:
+            raise
+        except MemoryError:
+            raise
+        except Exception as exc:
+            raise ImagingError(f"{path}: cannot decode the PNG image data: {_cause(exc)}", path=path) from None
     return Volume(
-        array=array.astype(np.int16)[None],
+        array=array[None],
         spacing=(0.0, pixel_spacing_mm, pixel_spacing_mm),
         modality="radiograph",
         source=str(path),
         spacing_kind="patient",
-        assumptions=[f"pixel spacing {pixel_spacing_mm:g} mm given by the user, taken as spacing at the patient"],
+        assumptions=notes,
     )
+
+
+def _png_values(im: Any, path: Path, notes: list[str]) -> npt.NDArray[np.float32]:
+    """Grey values of a PNG at their full bit depth (16-bit kept up to 65535), as float32."""
+    mode = im.mode
+    if mode in ("1", "L", "I", "I;16", "I;16B", "I;16L", "I;16N"):
+        return np.asarray(im).astype(np.float32)
+    if "transparency" in im.info or mode in ("LA", "La", "PA", "RGBA", "RGBa"):
+        notes.append(f"transparency of the PNG ({mode}) ignored")
+    if mode in ("LA", "La"):
+        return np.asarray(im.getchannel("L")).astype(np.float32)
+    if mode in ("P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "HSV", "LAB"):
+        rgb = np.asarray(im.convert("RGB"))
+        if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all():
+            if mode in ("P", "PA"):
+                notes.append("palette PNG: grey levels of the palette used")
+            return rgb[..., 0].astype(np.float32)
+        notes.append(f"colour PNG ({mode}) converted to grey (luma); a radiograph is expected to be greyscale")
+        return np.asarray(im.convert("RGB").convert("L")).astype(np.float32)
+    raise ImagingError(f"{path}: PNG pixel mode {mode} is not a greyscale image", path=path)

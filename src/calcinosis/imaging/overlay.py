@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +12,9 @@ import numpy.typing as npt
 from calcinosis.imaging.ct import DepositMask
 from calcinosis.imaging.results import ImagingResult
 from calcinosis.imaging.volume import Volume
+from calcinosis.outputs import prepare_output_dir, write_output
 
-__all__ = ["write_overlays"]
+__all__ = ["overlay_paths", "write_overlays"]
 
 _PALETTE = [
     (230, 25, 75),
@@ -25,23 +28,45 @@ _PALETTE = [
 ]
 
 
-def _window(mip: npt.NDArray[np.int16], low: float = -200.0, high: float = 1500.0) -> npt.NDArray[np.uint8]:
-    scaled = (np.clip(mip.astype(np.float32), low, high) - low) / (high - low) * 255
+MAX_OVERLAY_ROWS = 8192  # stretching rows to the physical aspect never makes a larger image
+
+
+def _window(mip: npt.NDArray[np.generic], low: float = -200.0, high: float = 1500.0) -> npt.NDArray[np.uint8]:
+    span = max(high - low, 1e-6)  # a uniform image is black, not NaN
+    scaled = (np.clip(mip.astype(np.float32), low, low + span) - low) / span * 255
     return scaled.astype(np.uint8)
 
 
-def write_overlays(volume: Volume, result: ImagingResult, masks: list[DepositMask], out_dir: Path) -> list[Path]:
+def _views(volume: Volume) -> tuple[tuple[str, int], ...]:
+    return (("radiograph", 0),) if volume.modality == "radiograph" else (("axial", 0), ("coronal", 1))
+
+
+def overlay_paths(volume: Volume, out_dir: Path) -> list[Path]:
+    """The overlay files :func:`write_overlays` writes for ``volume`` into ``out_dir``."""
+    stem = Path(volume.source).name or "study"
+    return [out_dir / f"{stem}-{name}.png" for name, _ in _views(volume)]
+
+
+def write_overlays(
+    volume: Volume,
+    result: ImagingResult,
+    masks: list[DepositMask],
+    out_dir: Path,
+    *,
+    force: bool = False,
+    inputs: Iterable[Path | str] = (),
+) -> list[Path]:
     """Axial (along z) and coronal (along y) MIPs with deposits coloured and numbered, as PNG.
 
-    Pixels are stretched to the physical aspect ratio so that shapes are true.
+    Pixels are stretched to the physical aspect ratio so that shapes are true. Files are written
+    through :mod:`calcinosis.outputs`: an existing overlay is replaced only with ``force``.
     """
     from PIL import Image, ImageDraw
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    prepare_output_dir(out_dir, inputs=inputs)
     written = []
     dz, dy, dx = volume.spacing
-    views = (("radiograph", 0),) if volume.modality == "radiograph" else (("axial", 0), ("coronal", 1))
-    for name, axis in views:
+    for (name, axis), path in zip(_views(volume), overlay_paths(volume, out_dir), strict=True):
         projection = volume.array.max(axis=axis)
         if volume.modality == "radiograph":
             low, high = np.percentile(projection, [1, 99.5])
@@ -60,14 +85,14 @@ def write_overlays(volume: Volume, result: ImagingResult, masks: list[DepositMas
             labels_at.append((deposit.id, keep[0].start + rows.mean(), keep[1].start + cols.mean()))
         image = Image.fromarray(rgb)
         row_mm = dz if axis == 1 else dy
-        scale_rows = max(row_mm / dx, 1e-3)
+        scale_rows = min(max(row_mm / dx, 1e-3), max(1.0, MAX_OVERLAY_ROWS / image.height))
         if abs(scale_rows - 1) > 0.01:
             image = image.resize((image.width, max(1, round(image.height * scale_rows))))
         draw = ImageDraw.Draw(image)
         for ident, r, c in labels_at:
             draw.text((c + 4, r * scale_rows - 4), str(ident), fill=(255, 255, 255))
         draw.text((4, 4), f"{name} MIP - {len(result.deposits)} deposits - check each one", fill=(255, 255, 0))
-        path = out_dir / f"{Path(result.source).name or 'study'}-{name}.png"
-        image.save(path)
-        written.append(path)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        written.append(write_output(path, buffer.getvalue(), inputs=inputs, force=force))
     return written

@@ -23,10 +23,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from calcinosis.errors import ImagingError
 from calcinosis.imaging.ct import DepositMask
 from calcinosis.imaging.results import Deposit, ImagingResult
 from calcinosis.imaging.shape import distribution, principal_lengths, rank_deposits
-from calcinosis.imaging.volume import Volume
+from calcinosis.imaging.volume import Volume, check_number, check_volume
 
 __all__ = ["measure_radiograph", "quantify_radiograph"]
 
@@ -56,6 +57,12 @@ def quantify_radiograph(volume: Volume, *, noise_units: float = NOISE_UNITS) -> 
 
 def measure_radiograph(volume: Volume, *, noise_units: float = NOISE_UNITS) -> tuple[ImagingResult, list[DepositMask]]:
     """Measure the deposits of one radiograph (``volume.array`` of shape (1, y, x)), with their masks."""
+    check_volume(volume)
+    if volume.modality != "radiograph":
+        raise ImagingError(
+            f"{volume.source}: a {volume.modality} cannot be measured as a radiograph", path=volume.source or None
+        )
+    noise_units = check_number("noise units", noise_units, low=0.5, high=100.0)
     image = volume.array[0].astype(np.float32)
     _, dy, dx = volume.spacing
     lo, hi = np.percentile(image, [1, 99.5])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["Deposit", "ImagingResult"]
 
@@ -14,6 +14,8 @@ DISCLAIMER = (
 
 class Deposit(BaseModel):
     """One calcified deposit."""
+
+    model_config = ConfigDict(allow_inf_nan=False)  # a result never holds NaN or infinity
 
     id: int
     voxels: int
@@ -33,6 +35,8 @@ class Deposit(BaseModel):
 
 class ImagingResult(BaseModel):
     """All deposits of a study, their totals, and how they map onto the case format."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     source: str
     modality: str

@@ -58,19 +58,21 @@ class Volume:
         return dy * dx if self.modality == "radiograph" else dz * dy * dx
 
 
-def check_number(name: str, value: float, *, low: float | None = None, high: float | None = None, where: str = "") -> float:
+def check_number(
+    name: str, value: float, *, low: float | None = None, high: float | None = None, where: str = ""
+) -> float:
     """``value`` as a finite float within [low, high], or an :class:`ImagingError` saying why not."""
     prefix = f"{where}: " if where else ""
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ImagingError(f"{prefix}{name} must be a number, not {value!r}") from None
+        raise ImagingError(f"{prefix}{name} must be a number, not {value!r}", path=where or None) from None
     if not math.isfinite(number):
-        raise ImagingError(f"{prefix}{name} must be a finite number, not {number!r}")
+        raise ImagingError(f"{prefix}{name} must be a finite number, not {number!r}", path=where or None)
     if low is not None and number < low:
-        raise ImagingError(f"{prefix}{name} must be at least {low:g}, not {number:g}")
+        raise ImagingError(f"{prefix}{name} must be at least {low:g}, not {number:g}", path=where or None)
     if high is not None and number > high:
-        raise ImagingError(f"{prefix}{name} must be at most {high:g}, not {number:g}")
+        raise ImagingError(f"{prefix}{name} must be at most {high:g}, not {number:g}", path=where or None)
     return number
 
 
@@ -80,28 +82,33 @@ def check_spacing(name: str, value: Any, *, where: str = "") -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ImagingError(f"{prefix}{name} must be a number of mm, not {value!r}") from None
+        raise ImagingError(f"{prefix}{name} must be a number of mm, not {value!r}", path=where or None) from None
     if not math.isfinite(number) or number <= 0:
-        raise ImagingError(f"{prefix}{name} must be a positive number of mm, not {number!r}")
+        raise ImagingError(f"{prefix}{name} must be a positive number of mm, not {number!r}", path=where or None)
     if not MIN_SPACING_MM <= number <= MAX_SPACING_MM:
         raise ImagingError(
-            f"{prefix}{name} {number:g} mm is outside the plausible range {MIN_SPACING_MM:g}-{MAX_SPACING_MM:g} mm"
+            f"{prefix}{name} {number:g} mm is outside the plausible range {MIN_SPACING_MM:g}-{MAX_SPACING_MM:g} mm",
+            path=where or None,
         )
     return number
 
 
 def check_volume(volume: Volume) -> None:
-    """Refuse a volume that cannot be measured: empty, non-finite values, or bad spacing."""
+    """Refuse a volume that cannot be measured: empty, not numbers, non-finite values, or bad spacing."""
     where = volume.source or "volume"
     array = volume.array
     if array.ndim != 3 or 0 in array.shape:
-        raise ImagingError(f"{where}: expected a non-empty (z, y, x) image, got shape {array.shape}")
+        raise ImagingError(f"{where}: expected a non-empty (z, y, x) image, got shape {array.shape}", path=where)
+    if array.dtype == np.bool_ or not (
+        np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    ):
+        raise ImagingError(f"{where}: values of type {array.dtype} are not an image", path=where)
     if volume.modality not in ("ct", "radiograph"):
-        raise ImagingError(f"{where}: unknown modality {volume.modality!r}; expected ct or radiograph")
+        raise ImagingError(f"{where}: unknown modality {volume.modality!r}; expected ct or radiograph", path=where)
     if volume.modality == "radiograph" and array.shape[0] != 1:
-        raise ImagingError(f"{where}: a radiograph has one image, got {array.shape[0]}")
+        raise ImagingError(f"{where}: a radiograph has one image, got {array.shape[0]}", path=where)
     if len(volume.spacing) != 3:
-        raise ImagingError(f"{where}: spacing must be (dz, dy, dx) in mm, got {volume.spacing!r}")
+        raise ImagingError(f"{where}: spacing must be (dz, dy, dx) in mm, got {volume.spacing!r}", path=where)
     dz, dy, dx = volume.spacing
     check_spacing("row spacing", dy, where=where)
     check_spacing("column spacing", dx, where=where)
@@ -109,9 +116,7 @@ def check_volume(volume: Volume) -> None:
         check_spacing("slice spacing", dz, where=where)
     limit = MAX_RADIOGRAPH_PIXELS if volume.modality == "radiograph" else MAX_CT_VOXELS
     if array.size > limit:
-        raise ImagingError(f"{where}: {array.size:,} voxels is more than the limit of {limit:,}")
+        raise ImagingError(f"{where}: {array.size:,} voxels is more than the limit of {limit:,}", path=where)
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         bad = int(np.count_nonzero(~np.isfinite(array)))
-        raise ImagingError(f"{where}: {bad} values are not finite numbers (NaN or infinity)")
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise ImagingError(f"{where}: values of type {array.dtype} are not an image")
+        raise ImagingError(f"{where}: {bad} values are not finite numbers (NaN or infinity)", path=where)

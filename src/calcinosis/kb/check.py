@@ -72,7 +72,7 @@ must be stated by every diagnosis of that category, or declared irrelevant with 
 diagnosis that says nothing gets LR 1 and beats one that states a low frequency."""
 
 
-SILENT_GAP_LEVEL = IssueLevel.WARNING
+SILENT_GAP_LEVEL = IssueLevel.ERROR
 
 
 def silent_gaps(kb: KnowledgeBase) -> list[tuple[str, str]]:
