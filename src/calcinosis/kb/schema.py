@@ -266,6 +266,7 @@ class Constant(_Strict):
 
     value: float
     estimate: str | None = None
+    fitted: str | None = Field(default=None, description="how and on what the value was fitted, when it was")
     references: list[str] = []
 
 
