@@ -104,6 +104,20 @@ def _cause(exc: BaseException) -> str:
 
 
 @contextmanager
+def _library_errors(path: Path, what: str) -> Iterator[None]:
+    """Turn a reader library's failure into one ImagingError: '<path>: <what>: <cause>'.
+
+    Our own ImagingError and MemoryError pass through (the caller words memory errors once).
+    """
+    try:
+        yield
+    except (ImagingError, MemoryError):
+        raise
+    except Exception as exc:  # pydicom, nibabel and Pillow raise many kinds
+        raise ImagingError(f"{path}: {what}: {_cause(exc)}", path=path) from None
+
+
+@contextmanager
 def _reader_warnings(notes: list[str]) -> Iterator[None]:
     """Record the warnings of the reader libraries as assumptions instead of losing them on stderr."""
     with warnings.catch_warnings(record=True) as caught:
@@ -195,14 +209,8 @@ def _dcmread(path: Path, *, header: bool) -> Any:
             f"{path}: not a DICOM file (no 'DICM' marker at byte 128); expected {_WHAT}",
             path=path,
         )
-    try:
+    with _library_errors(path, "not a readable DICOM file"):
         return pydicom.dcmread(path, defer_size=_DEFER_BYTES if header else None)
-    except ImagingError:
-        raise
-    except MemoryError:
-        raise
-    except Exception as exc:
-        raise ImagingError(f"{path}: not a readable DICOM file: {_cause(exc)}", path=path) from None
 
 
 def _values(ds: Any, keyword: str) -> list[Any] | None:
@@ -387,12 +395,8 @@ def _decode(ds: Any, path: Path, image: _Image) -> npt.NDArray[Any]:
 
     syntax = _transfer_syntax(ds)
     name = UID(str(syntax)).name if syntax is not None else "no transfer syntax"
-    try:
+    with _library_errors(path, f"cannot decode the pixel data ({name})"):
         array = np.asarray(ds.pixel_array)
-    except MemoryError:
-        raise
-    except Exception as exc:
-        raise ImagingError(f"{path}: cannot decode the pixel data ({name}): {_cause(exc)}", path=path) from None
     expected = (image.frames, image.rows, image.columns) if image.frames > 1 else (image.rows, image.columns)
     if array.shape != expected:
         raise ImagingError(
@@ -724,17 +728,12 @@ def _read_nifti(path: Path) -> Volume:
     from nibabel.openers import ImageOpener
 
     notes: list[str] = ["NIfTI values taken as Hounsfield units (scaling from the header applied)"]
-    try:
-        with _nibabel_messages(notes):
-            img: Any = nib.load(str(path))
-            # the header as written: nibabel turns a 0 voxel size into 1 mm when it loads a file
-            header_class: Any = type(img.header)
-            with ImageOpener(str(path)) as fh:
-                raw_header = header_class.from_fileobj(fh, check=False)
-    except MemoryError:
-        raise
-    except Exception as exc:
-        raise ImagingError(f"{path}: not a readable NIfTI file: {_cause(exc)}", path=path) from None
+    with _library_errors(path, "not a readable NIfTI file"), _nibabel_messages(notes):
+        img: Any = nib.load(str(path))
+        # the header as written: nibabel turns a 0 voxel size into 1 mm when it loads a file
+        header_class: Any = type(img.header)
+        with ImageOpener(str(path)) as fh:
+            raw_header = header_class.from_fileobj(fh, check=False)
     shape = tuple(int(s) for s in img.shape)
     if len(shape) < 3 or any(s != 1 for s in shape[3:]):
         raise ImagingError(f"{path}: expected a 3D volume, got shape {shape}", path=path)
@@ -845,15 +844,9 @@ def _read_png(path: Path, pixel_spacing_mm: float | None) -> Volume:
                 "(checked from the header, before decoding)",
                 path=path,
             )
-        try:
+        with _library_errors(path, "cannot decode the PNG image data"):
             im.load()
             array = _png_values(im, path, notes)
-        except ImagingError:
-            raise
-        except MemoryError:
-            raise
-        except Exception as exc:
-            raise ImagingError(f"{path}: cannot decode the PNG image data: {_cause(exc)}", path=path) from None
     return Volume(
         array=array[None],
         spacing=(0.0, pixel_spacing_mm, pixel_spacing_mm),
