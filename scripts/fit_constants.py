@@ -36,6 +36,7 @@ GRID = {
     "differential_strength": [0.25, 0.5, 0.75, 1.0],
     "defining_strength": [0.0, 0.5, 1.0],
     "temperature": [1.0, 1.5, 2.0],
+    "unlisted_site_weight": [0.0, 0.5, 1.0],
 }
 FOLDS = 5
 SEED = 20261204
@@ -47,14 +48,17 @@ class Prepared:
 
     truth_d: int
     truth_c: int
-    log_lr: dict[float, np.ndarray]  # damping -> D (weighted contributions, no defining penalty)
+    log_lr: dict[float, np.ndarray]  # damping -> D (weighted contributions, no defining penalty, no unlisted sites)
+    unlisted: dict[float, np.ndarray]  # damping -> D (weighted contributions of sites absent by closed world)
     unreported: np.ndarray  # D, raw log unreported probability
     rules: np.ndarray  # C, raw sum of rule log-likelihoods
 
 
 def _with_damping(kb: KnowledgeBase, rho: float) -> KnowledgeBase:
+    """The knowledge base with damping ρ and the other constants neutral (unit weights, no temperature)."""
+    values = {"dependency_damping": rho, "temperature": 1.0, "unlisted_site_weight": 1.0}
     const = kb.constants.model_copy(
-        update={"dependency_damping": kb.constants.dependency_damping.model_copy(update={"value": rho})}
+        update={k: getattr(kb.constants, k).model_copy(update={"value": v}) for k, v in values.items()}
     )
     return dataclasses.replace(kb, constants=const)
 
@@ -66,11 +70,15 @@ def prepare(folder: Path, kb: KnowledgeBase) -> list[Prepared]:
         case = read_case(path, kb)
         assert case.expected is not None and case.expected.diagnosis is not None
         truth_d = kb.disease_pos(case.expected.diagnosis)
-        log_lr = {}
+        log_lr, unlisted = {}, {}
         evidence = None
         for rho, k in kbs.items():
             _, evidence, scores = analyse(case, k)
-            log_lr[rho] = (scores.contribution * scores.weight).sum(axis=1)
+            ids = [k.feature_ids[j] for j in scores.feature_pos]
+            closed = np.array([evidence.observations[f].closed_world for f in ids], dtype=bool)
+            weighted = scores.contribution * scores.weight
+            log_lr[rho] = weighted[:, ~closed].sum(axis=1)
+            unlisted[rho] = weighted[:, closed].sum(axis=1)
         assert evidence is not None
         rules = read_rules(case, evidence, kb)
         out.append(
@@ -78,6 +86,7 @@ def prepare(folder: Path, kb: KnowledgeBase) -> list[Prepared]:
                 truth_d=truth_d,
                 truth_c=int(kb.disease_category[truth_d]),
                 log_lr=log_lr,
+                unlisted=unlisted,
                 unreported=unreported_defining(evidence, kb),
                 rules=sum((r.log_likelihood for r in rules), np.zeros(len(kb.category_names))),
             )
@@ -87,7 +96,9 @@ def prepare(folder: Path, kb: KnowledgeBase) -> list[Prepared]:
 
 def posterior(p: Prepared, kb: KnowledgeBase, c: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
     """Diagnosis and category posteriors under constants ``c`` (same algebra as engine/category.py)."""
-    log_lr = (p.log_lr[c["dependency_damping"]] + c["defining_strength"] * p.unreported) / c["temperature"]
+    rho = c["dependency_damping"]
+    raw = p.log_lr[rho] + c["unlisted_site_weight"] * p.unlisted[rho] + c["defining_strength"] * p.unreported
+    log_lr = raw / c["temperature"]
     a = kb.log_prior_within + log_lr
     n_c = len(kb.category_names)
     log_m = np.array([np.logaddexp.reduce(a[kb.disease_category == g]) for g in range(n_c)])

@@ -71,6 +71,7 @@ class Observation(BaseModel):
     present: bool
     basis: list[str]
     implied: bool = False  # implied by a stronger observation of the same measurement: read, not scored
+    closed_world: bool = False  # a site absent only because the reported sites leave it out
 
 
 class Evidence(BaseModel):
@@ -80,7 +81,9 @@ class Evidence(BaseModel):
     warnings: list[Issue] = []
     conflicts: list[str] = []
 
-    def set(self, feature: str, present: bool, basis: str, *, implied: bool = False) -> None:
+    def set(
+        self, feature: str, present: bool, basis: str, *, implied: bool = False, closed_world: bool = False
+    ) -> None:
         """Record an observation; a later contradictory one is reported, not silently merged.
 
         ``implied`` marks a state that a stronger reading of the same measurement already
@@ -89,11 +92,14 @@ class Evidence(BaseModel):
         """
         current = self.observations.get(feature)
         if current is None:
-            self.observations[feature] = Observation(feature=feature, present=present, basis=[basis], implied=implied)
+            self.observations[feature] = Observation(
+                feature=feature, present=present, basis=[basis], implied=implied, closed_world=closed_world
+            )
         elif current.present == present:
             if basis not in current.basis:
                 current.basis.append(basis)
             current.implied = current.implied and implied
+            current.closed_world = current.closed_world and closed_world
         else:
             current.basis.append(basis)
             if feature not in self.conflicts:
@@ -207,7 +213,7 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
             related = set().union(*(vocab.related_sites(r) for r in reported))
             for s in vocab.lists["sites"]:
                 if s not in related:
-                    ev.set(f"site:{s}", False, f"sites reported ({listed}) do not include it")
+                    ev.set(f"site:{s}", False, f"sites reported ({listed}) do not include it", closed_world=True)
 
     widest: tuple[int, str] | None = None
     for j, img in enumerate(case.imaging):

@@ -63,6 +63,8 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     ids = sorted(f for f, o in evidence.observations.items() if not (o.implied or kb.not_scored[kb.feature_pos(f)]))
     pos = np.array([kb.feature_pos(f) for f in ids], dtype=np.int64)
     present = np.array([evidence.observations[f].present for f in ids], dtype=bool)
+    # a site absent only because the case lists others counts with its own weight (constants.yaml)
+    closed = np.array([evidence.observations[f].closed_world for f in ids], dtype=bool)
     n_d = len(kb.diseases)
     if len(ids):
         log_d = np.where(present, kb.log_present[:, pos], kb.log_absent[:, pos])
@@ -82,6 +84,8 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
         order = np.argsort(-block, axis=1, kind="stable")
         ranks = np.argsort(order, axis=1, kind="stable")
         weight[:, cols] = rho**ranks
+    if len(ids):
+        weight[:, closed] *= kb.constants.unlisted_site_weight.value
     defining = kb.constants.defining_strength.value * unreported_defining(evidence, kb)
     log_lr = ((contribution * weight).sum(axis=1) + defining) / kb.constants.temperature.value
     rules = read_rules(case or _NO_CASE, evidence, kb)

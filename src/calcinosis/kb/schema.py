@@ -279,6 +279,7 @@ class ConstantsFile(_Strict):
     differential_strength: Constant
     defining_strength: Constant
     temperature: Constant
+    unlisted_site_weight: Constant
     presentation_floor: Constant
     frequency_floor: Constant
     frequency_ceiling: Constant
