@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from calcinosis import KnowledgeBase, parse_case
+from calcinosis import CaseValidationError, KnowledgeBase, parse_case
 from calcinosis.case.labs import ckd_epi_2021, corrected_calcium, interpret_labs
 
 
@@ -50,8 +50,10 @@ def test_unit_conversion(kb: KnowledgeBase, test: str, value: float, unit: str, 
 def test_every_listed_unit_is_accepted(kb: KnowledgeBase) -> None:
     """Each unit of units.yaml reads for its test."""
     for test, spec in kb.units["tests"].items():
-        for unit in spec["units"]:
-            p = panel(kb, [{"test": test, "value": 1.0, "unit": unit}])
+        low, high = spec.get("plausible", [0, 1])
+        for unit, factor in spec["units"].items():
+            value = (low + high) / 2 / float(factor)  # plausible in this unit
+            p = panel(kb, [{"test": test, "value": value, "unit": unit}])
             assert p.tests[test].readings[0].value_si is not None, (test, unit)
 
 
@@ -166,7 +168,15 @@ def test_entered_interpretation_wins_over_default_range(kb: KnowledgeBase) -> No
 
 
 def test_implausible_value_warns(kb: KnowledgeBase) -> None:
-    """Calcium 9.8 'mmol/L' (a mg/dL value with the wrong unit) is flagged, not corrected."""
-    p = panel(kb, [{"test": "calcium", "value": 9.8, "unit": "mmol/L"}])
+    """Albumin 80 g/L (implausible, and in no other unit plausible) is flagged, not corrected."""
+    p = panel(kb, [{"test": "albumin", "value": 80, "unit": "g/L"}])
     assert any(w.code == "lab.implausible" and "check the value and its unit" in w.message for w in p.warnings)
-    assert p.tests["calcium"].readings[0].value_si == 9.8
+    assert p.tests["albumin"].readings[0].value_si == 80
+
+
+def test_a_value_plausible_only_in_another_unit_is_an_input_error(kb: KnowledgeBase) -> None:
+    """Calcium 10.2 'mmol/L' is a mg/dL value with the wrong unit: refused, naming the likely unit."""
+    with pytest.raises(CaseValidationError) as err:
+        panel(kb, [{"test": "calcium", "value": 10.2, "unit": "mmol/L"}])
+    issue = err.value.issues[0]
+    assert issue.code == "case.unit_implausible" and "mg/dL" in issue.suggestions

@@ -128,6 +128,21 @@ class _Resolver:
             found = self.vocab.resolve(list_name, text)
             if found is not None:
                 return found
+        for list_name in lists:
+            ambiguous = self.vocab.ambiguity(list_name, text)
+            if ambiguous is not None:
+                candidates, why = ambiguous
+                named = " or ".join(f"{c} ({self.vocab.label(list_name, c)})" for c in candidates)
+                self.issues.append(
+                    Issue.error(
+                        "case.ambiguous_term",
+                        f"{text!r} does not say which {what} is meant ({why.get('en', '')}): write {named} "
+                        "if that is what you mean, or leave it out",
+                        location,
+                        suggestions=list(candidates),
+                    )
+                )
+                return None
         pool: list[str] = []
         for list_name in lists:
             pool.extend(self.vocab.suggest(list_name, text))
@@ -160,7 +175,20 @@ def _lab_value_issue(kb: KnowledgeBase, test: str, value: float | None, unit: st
     if value is None or not plausible:
         return None
     value_si = value * float(spec["units"][canonical])
-    limit = float(plausible[1]) * float(kb.units.get("refuse_above_plausible", 10))
+    low, high = float(plausible[0]), float(plausible[1])
+    if not low <= value_si <= high and not spec.get("assays"):
+        fits = [u for u, f in spec["units"].items() if u != canonical and low <= value * float(f) <= high]
+        if fits:  # implausible as written, plausible in another unit: a unit slip, never a silent guess
+            si = spec["si"]
+            return Issue.error(
+                "case.unit_implausible",
+                f"{test} {value:g} {unit} ({value_si:.3g} {si}) is outside the plausible range {low:g}-{high:g} {si}, "
+                f"but plausible in {' or '.join(fits)}: check the unit (the value is not read until it is right)",
+                f"{location}.unit",
+                expected=f"a unit in which {value:g} is plausible",
+                suggestions=fits,
+            )
+    limit = high * float(kb.units.get("refuse_above_plausible", 10))
     if not value_si <= limit:
         si = canonical if spec.get("assays") else spec["si"]
         return Issue.error(
@@ -256,7 +284,7 @@ def parse_case(data: Any, kb: KnowledgeBase, *, source: str = "<case>") -> Case:
     resolved, issues = _resolve(case, kb)
     if issues:
         raise CaseValidationError(
-            f"{source}: the case uses terms outside case format version 1",
+            f"{source}: the case cannot be read as written",
             issues=issues,
             path=source if source != "<case>" else None,
         )

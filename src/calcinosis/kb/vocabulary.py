@@ -48,6 +48,10 @@ class Vocabulary:
     format_version: int
     lists: Mapping[str, Mapping[str, Term]]
     _lookup: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
+    # list -> normalised spelling -> (candidate terms, why, per language): asked, never assumed
+    ambiguous: Mapping[str, Mapping[str, tuple[tuple[str, ...], Mapping[str, str]]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @classmethod
     def from_data(cls, data: Mapping[str, object]) -> Vocabulary:
@@ -83,7 +87,31 @@ class Vocabulary:
         for term in lists["sites"].values():
             if term.parent is not None and term.parent not in lists["sites"]:
                 raise ValueError(f"sites.{term.id}: unknown parent {term.parent!r}")
-        return cls(format_version=int(str(data.get("format_version", 1))), lists=lists, _lookup=lookup)
+        ambiguous: dict[str, dict[str, tuple[tuple[str, ...], Mapping[str, str]]]] = {}
+        raw_amb = data.get("ambiguous") or {}
+        if not isinstance(raw_amb, dict):
+            raise ValueError("ambiguous: expected a mapping of vocabulary lists")
+        for name, entries in raw_amb.items():
+            if name not in lists or not isinstance(entries, dict):
+                raise ValueError(f"ambiguous.{name}: not a vocabulary list")
+            for spelling, spec in entries.items():
+                candidates = tuple(str(c) for c in spec.get("candidates", []))
+                missing = [c for c in candidates if c not in lists[name]]
+                if not candidates or missing:
+                    raise ValueError(f"ambiguous.{name}.{spelling}: unknown candidates {missing or '(none)'}")
+                if normalise_term(spelling) in lookup[name]:
+                    raise ValueError(f"ambiguous.{name}.{spelling}: is also a term or alias")
+                ambiguous.setdefault(name, {})[normalise_term(spelling)] = (candidates, dict(spec.get("why", {})))
+        return cls(
+            format_version=int(str(data.get("format_version", 1))),
+            lists=lists,
+            _lookup=lookup,
+            ambiguous=ambiguous,
+        )
+
+    def ambiguity(self, list_name: str, text: str) -> tuple[tuple[str, ...], Mapping[str, str]] | None:
+        """The terms a word could mean and why it is not read as one of them, or None."""
+        return self.ambiguous.get(list_name, {}).get(normalise_term(text))
 
     def resolve(self, list_name: str, text: str) -> str | None:
         """The canonical term for ``text`` in ``list_name`` (id, label or alias), or None."""
