@@ -328,6 +328,8 @@ def interpret_labs(case: Case, kb: KnowledgeBase) -> LabPanel:
             )
         )
     creat = numeric("creatinine")
+    if creat is not None and creat <= 0:
+        creat = None  # refused by the reader; a case built by hand must not divide by zero here
     if creat is not None and age >= kb.threshold("child_age_years") and sex in ("female", "male"):
         egfr = ckd_epi_2021(creat / 88.42, age, sex)
         derived.append(

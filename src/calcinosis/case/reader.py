@@ -176,6 +176,13 @@ def _lab_value_issue(kb: KnowledgeBase, test: str, value: float | None, unit: st
         return None
     value_si = value * float(spec["units"][canonical])
     low, high = float(plausible[0]), float(plausible[1])
+    if value_si == 0 and low > 0:
+        return Issue.error(
+            "case.range",
+            f"{test} 0 {unit} is not a measurement (the smallest plausible value is {low:g} {spec['si']}): "
+            "give the measured value, or a censored one such as {value: 0.1, qualifier: '<'}",
+            f"{location}.value",
+        )
     if not low <= value_si <= high and not spec.get("assays"):
         fits = [u for u, f in spec["units"].items() if u != canonical and low <= value * float(f) <= high]
         if fits:  # implausible as written, plausible in another unit: a unit slip, never a silent guess

@@ -89,10 +89,17 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
         con.print(f"\n[bold]{message('cli_workup', lang)}[/bold]")
         for w in report.workup_steps:
             con.print(f"  • {escape(w.text)} [dim]({escape(w.reason)})[/dim]")
+    for note in report.workup_omitted:
+        con.print(f"  [dim]{escape(note)}[/dim]")
     if report.next_questions:
         con.print(f"\n[bold]{message('cli_questions', lang)}[/bold]")
         for q in report.next_questions:
-            con.print(f"  ? {escape(q.question)} [dim]({q.expected_information_bits:.3f} bits)[/dim]")
+            con.print(f"  ? {escape(q.question)}")
+            colon = "\u00a0:" if lang == "fr" else ":"
+            con.print(
+                f"    [dim]{message('question_yes', lang)}{colon} {escape(q.if_yes)} · "
+                f"{message('question_no', lang)}{colon} {escape(q.if_no)}[/dim]"
+            )
     if report.warnings:
         con.print(f"\n[bold yellow]{message('cli_warnings', lang)}[/bold yellow]")
         for warning in report.warnings:

@@ -22,7 +22,7 @@ from calcinosis.engine.results import (
     Metadata,
 )
 from calcinosis.engine.scoring import Scores, score
-from calcinosis.engine.workup import missing_workup
+from calcinosis.engine.workup import missing_workup, omitted_workup
 from calcinosis.errors import CaseValidationError
 from calcinosis.i18n import message
 from calcinosis.issues import Issue, IssueLevel
@@ -314,6 +314,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
         )
 
     workup = missing_workup(case, evidence, kb, post, lang=lang)
+    omitted = omitted_workup(case, kb, post, lang=lang)
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, post) else None
     return DiagnosisReport(
         case_id=case.id,
@@ -328,7 +329,8 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
         excluded=excluded,
         workup=[w.text for w in workup],
         workup_steps=workup,
-        next_questions=next_questions(scores, kb, lang=lang),
+        workup_omitted=omitted,
+        next_questions=next_questions(scores, kb, lang=lang, observed=evidence.observations.keys()),
         staging=staging,
         warnings=[i.render() for i in issues],
         issues=issues,

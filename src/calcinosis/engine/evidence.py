@@ -295,6 +295,14 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
 
     _lab_observations(ev, panel, kb)
 
+    # what a reported feature implies (features.yaml implies): read, never scored twice
+    for fid, implied in kb.implies.items():
+        obs = ev.observations.get(fid)
+        if obs is not None and obs.present:
+            for other in implied:
+                if other not in ev.observations:
+                    ev.set(other, True, f"implied by {obs.basis[0]}", implied=True)
+
     # contradictions: a feature both present and absent is reported and set aside
     for fid in ev.conflicts:
         obs = ev.observations.pop(fid)

@@ -4,18 +4,22 @@ For each unobserved feature f, with current posterior p over diagnoses:
 EIG(f) = H(p) - [P(f) H(p | f present) + P(not f) H(p | f absent)], with P(f) = sum_d p_d P(f | d).
 The update ignores dependency damping (it is a one-step look-ahead, ranked, not reported as a
 probability). Features sharing one question (the lab states of one test) or one dependency
-group (dialysis, CKD, eGFR) are merged: only the most informative of them is asked. At least
-three questions are always given (the issue asks for 3 to 5), even when the differential is
-already settled and each would change little; up to five while the gain is worth showing.
+group (dialysis, CKD, eGFR) are merged: only the most informative of them is asked. A question
+whose expected gain is below ``next_question_min_gain_bits`` is not shown, so a settled case
+may get fewer than three (or none); at most ``next_questions``. Each question says, in words,
+which diagnoses a yes and a no would favour or argue against; the gain stays in the JSON.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 import numpy as np
 import numpy.typing as npt
 
 from calcinosis.engine.results import Question
 from calcinosis.engine.scoring import Scores
+from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["next_questions"]
@@ -26,10 +30,23 @@ def _entropy(p: npt.NDArray[np.float64], axis: int = 0) -> npt.NDArray[np.float6
     return np.asarray(-(p * np.log2(safe)).sum(axis=axis))
 
 
-def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str) -> list[Question]:
-    """The most informative unreported items, best first."""
+def _effect(favour: list[str], against: list[str], lang: str) -> str:
+    """'favours A, B; argues against C' in the clinician's words (or that it changes little)."""
+    parts = []
+    if favour:
+        parts.append(message("question_favours", lang, names=", ".join(favour)))
+    if against:
+        parts.append(message("question_against", lang, names=", ".join(against)))
+    return "; ".join(parts) if parts else message("question_little", lang)
+
+
+def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Collection[str] = ()) -> list[Question]:
+    """The most informative unreported items, best first; ``observed`` (every feature the case
+    states or implies, scored or not: dialysis implies an eGFR below 15) is never asked."""
     mask = kb.askable.copy()
     mask[scores.feature_pos] = False
+    for fid in observed:
+        mask[kb.feature_pos(fid)] = False
     askable = np.flatnonzero(mask)
     # diagnoses below 1e-6 cannot move the entropy measurably: leave them out of the look-ahead
     live = np.flatnonzero(scores.posterior >= 1e-6)
@@ -50,7 +67,7 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str) -> list[Ques
     top = np.argsort(-p)[:8]
     names = [kb.diseases[int(d)].name(lang) for d in live]
     for j in order:
-        if len(out) >= want or (gain[j] < floor and len(out) >= 3):
+        if len(out) >= want or gain[j] < floor:
             break
         feature = kb.features[kb.feature_ids[askable[j]]]
         text = feature.question(lang)
@@ -58,9 +75,12 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str) -> list[Ques
             continue
         seen_text.add(text)
         seen_groups.add(feature.group)
-        shift = post_yes[:, j] - p
-        raise_ = [names[d] for d in top if shift[d] > 0.02][:3]
-        lower = [names[d] for d in top if shift[d] < -0.02][:3]
+        yes = post_yes[:, j] - p
+        no = post_no[:, j] - p
+        raise_ = [names[d] for d in top if yes[d] > 0.02][:3]
+        lower = [names[d] for d in top if yes[d] < -0.02][:3]
+        no_raise = [names[d] for d in top if no[d] > 0.02][:3]
+        no_lower = [names[d] for d in top if no[d] < -0.02][:3]
         out.append(
             Question(
                 feature=feature.id,
@@ -68,6 +88,10 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str) -> list[Ques
                 expected_information_bits=round(float(gain[j]), 4),
                 would_raise=raise_,
                 would_lower=lower,
+                if_no_raise=no_raise,
+                if_no_lower=no_lower,
+                if_yes=_effect(raise_, lower, lang),
+                if_no=_effect(no_raise, no_lower, lang),
             )
         )
     return out

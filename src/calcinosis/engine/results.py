@@ -89,8 +89,12 @@ class Question(BaseModel):
     feature: str
     question: str
     expected_information_bits: float
-    would_raise: list[str]
-    would_lower: list[str]
+    would_raise: list[str] = Field(description="diagnoses a yes would make more likely")
+    would_lower: list[str] = Field(description="diagnoses a yes would make less likely")
+    if_no_raise: list[str] = Field(default=[], description="diagnoses a no would make more likely")
+    if_no_lower: list[str] = Field(default=[], description="diagnoses a no would make less likely")
+    if_yes: str = Field(default="", description="what a yes would change, in words")
+    if_no: str = Field(default="", description="what a no would change, in words")
 
 
 class WorkupItem(BaseModel):
@@ -130,6 +134,7 @@ class DiagnosisReport(BaseModel):
     excluded: list[str] = Field(description="diagnoses whose probability fell below the listing threshold")
     workup: list[str]
     workup_steps: list[WorkupItem]
+    workup_omitted: list[str] = Field(default=[], description="what a proportionate work-up leaves out, and why")
     next_questions: list[Question]
     staging: CviStaging | None = Field(
         default=None, description="Porter and CEAP staging, when venous disease is in play"

@@ -13,18 +13,46 @@ from calcinosis.engine.results import WorkupItem
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import WorkupStep
 
-__all__ = ["missing_workup"]
+__all__ = ["metabolic_mass", "missing_workup", "omitted_workup"]
 
 _REASONS = {
     "en": {
         "general": "general work-up of soft-tissue calcification",
-        "specific": "to confirm or exclude {name} ({probability:.0%})",
+        "metabolic": "to classify: the calcium-phosphate balance separates dystrophic from metabolic causes "
+        "(metastatic, tumoral, calciphylaxis, iatrogenic: {mass} together; leading diagnosis {top})",
+        "specific": "to confirm or exclude {name} ({probability})",
+        "omitted": "Calcium-phosphate panel not proposed: {name} leads at {probability} and the metabolic causes "
+        "hold {mass} together; order it if anything points elsewhere.",
     },
     "fr": {
         "general": "bilan général d'une calcification des tissus mous",
-        "specific": "pour confirmer ou écarter : {name} ({probability:.0%})",
+        "metabolic": "pour classer : le bilan phosphocalcique sépare les causes dystrophiques des causes "
+        "métaboliques (métastatique, tumorale, calciphylaxie, iatrogène : {mass} ensemble ; diagnostic en tête {top})",
+        "specific": "pour confirmer ou écarter : {name} ({probability})",
+        "omitted": "Bilan phosphocalcique non proposé : {name} est en tête à {probability} et les causes "
+        "métaboliques totalisent {mass} ; à demander si un élément oriente ailleurs.",
     },
 }
+METABOLIC_CATEGORIES = ("metastatic", "tumoral", "calciphylaxis", "iatrogenic")
+
+
+def _percent(p: float, lang: str) -> str:
+    from calcinosis.i18n import percent
+
+    return percent(p, lang)
+
+
+def metabolic_mass(kb: KnowledgeBase, posterior: np.ndarray) -> float:
+    """P(metastatic, tumoral, calciphylaxis or iatrogenic): what a calcium-phosphate panel would separate."""
+    cats = [kb.category_names.index(c) for c in METABOLIC_CATEGORIES]
+    return float(posterior[np.isin(kb.disease_category, cats)].sum())
+
+
+def _panel_worth_it(kb: KnowledgeBase, posterior: np.ndarray) -> bool:
+    return (
+        metabolic_mass(kb, posterior) >= kb.workup.metabolic_threshold
+        or float(posterior.max()) < kb.workup.confident_top
+    )
 
 
 def _holds(when: Mapping[str, object], case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray) -> bool:
@@ -42,6 +70,10 @@ def _holds(when: Mapping[str, object], case: Case, ev: Evidence, kb: KnowledgeBa
         if key == "labs_present_any" and not any(t in tests for t in items):
             return False
         if key == "antibodies_missing_any" and all(a in antibodies for a in items):
+            return False
+        if key == "antibodies_missing" and any(a in antibodies for a in items):
+            return False
+        if key == "metabolic" and bool(value) and not _panel_worth_it(kb, posterior):
             return False
         if key == "features_present_any" and not any(
             (o := ev.observations.get(str(f))) is not None and o.present for f in items
@@ -62,35 +94,66 @@ def _answered(step: WorkupStep, ev: Evidence) -> bool:
     return bool(step.answers) and all(a in ev.observations for a in step.answers)
 
 
+def omitted_workup(case: Case, kb: KnowledgeBase, posterior: np.ndarray, *, lang: str) -> list[str]:
+    """What a proportionate work-up leaves out, and why (shown with the work-up)."""
+    metabolic_missing = [
+        s
+        for s in kb.workup.steps
+        if s.when.get("metabolic") and _holds({**s.when, "metabolic": False}, case, Evidence(), kb, posterior)
+    ]
+    if not metabolic_missing or _panel_worth_it(kb, posterior):
+        return []
+    top = int(np.argmax(posterior))
+    return [
+        _REASONS[lang]["omitted"].format(
+            name=kb.diseases[top].name(lang),
+            probability=_percent(float(posterior[top]), lang),
+            mass=_percent(metabolic_mass(kb, posterior), lang),
+        )
+    ]
+
+
 def missing_workup(
     case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray, *, lang: str
 ) -> list[WorkupItem]:
-    """Work-up steps the case still lacks, most basic first."""
+    """Work-up steps the case still lacks, most basic first, each with why it is asked; a step
+    whose answers the case (or what it implies: dialysis answers kidney function) already gives
+    is left out, and no step is listed twice."""
     out: list[WorkupItem] = []
+    top = int(np.argmax(posterior))
+    metabolic_reason = _REASONS[lang]["metabolic"].format(
+        mass=_percent(metabolic_mass(kb, posterior), lang),
+        top=f"{kb.diseases[top].name(lang)} {_percent(float(posterior[top]), lang)}",
+    )
     for step in kb.workup.steps:
         if _holds(step.when, case, ev, kb, posterior) and not _answered(step, ev):
             out.append(
                 WorkupItem(
                     id=step.id,
                     text=step.fr if lang == "fr" else step.en,
-                    reason=_REASONS[lang]["general"],
+                    reason=metabolic_reason if step.when.get("metabolic") else _REASONS[lang]["general"],
                     references=list(step.references),
                 )
             )
     seen = {item.id for item in out}
+    answered_sets = {frozenset(s.answers) for s in kb.workup.steps if s.answers and s.id in seen}
     for i in np.argsort(-posterior)[:3]:
         if posterior[i] < kb.workup.top_threshold:
             break
         disease = kb.diseases[i]
         for step in disease.workup:
-            if step.id in seen or _answered(step, ev):
+            if step.id in seen or _answered(step, ev) or (step.answers and frozenset(step.answers) in answered_sets):
                 continue
             seen.add(step.id)
+            if step.answers:
+                answered_sets.add(frozenset(step.answers))
             out.append(
                 WorkupItem(
                     id=step.id,
                     text=step.fr if lang == "fr" else step.en,
-                    reason=_REASONS[lang]["specific"].format(name=disease.name(lang), probability=float(posterior[i])),
+                    reason=_REASONS[lang]["specific"].format(
+                        name=disease.name(lang), probability=_percent(float(posterior[i]), lang)
+                    ),
                     references=list(step.references or disease.references),
                 )
             )

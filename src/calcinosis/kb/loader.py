@@ -384,6 +384,7 @@ def _load_uncached(
         seed_fact_notes=raw["seed_facts.yaml"] or {},
         non_discriminating=features_file.non_discriminating,
         not_scored=features_file.not_scored,
+        implies=features_file.implies,
         treatments=treatments,
         staging=staging,
         followup=followup,
@@ -570,6 +571,7 @@ def _compile(
     seed_fact_notes: Any,
     non_discriminating: Mapping[str, str],
     not_scored: Mapping[str, str],
+    implies: Mapping[str, list[str]],
     treatments: Mapping[str, TreatmentFile],
     staging: StagingFile,
     followup: FollowupFile,
@@ -614,6 +616,7 @@ def _compile(
     check_refs("features.yaml:references", feature_refs)
     check_features("features.yaml:non_discriminating", non_discriminating)
     check_features("features.yaml:not_scored", not_scored)
+    check_features("features.yaml:implies", [*implies, *(f for fs in implies.values() for f in fs)])
     check_refs("constants.yaml:thresholds_reference", constants.thresholds_reference)
     check_refs("priors.yaml:references", priors.references)
     check_refs("workup.yaml:references", workup.references)
@@ -772,6 +775,7 @@ def _compile(
         seed_fact_notes=seed_fact_notes,
         non_discriminating=dict(non_discriminating),
         not_scored=np.array([fid in not_scored for fid in feature_ids], dtype=bool),
+        implies={k: tuple(v) for k, v in implies.items()},
         treatments=dict(treatments),
         staging=staging,
         followup=followup,

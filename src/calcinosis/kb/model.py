@@ -117,6 +117,7 @@ class KnowledgeBase:
     seed_fact_notes: Mapping[str, Any]
     non_discriminating: Mapping[str, str]
     not_scored: npt.NDArray[np.bool_]  # F: read from cases, never scored (features.yaml not_scored)
+    implies: Mapping[str, tuple[str, ...]]  # feature -> features its presence implies (features.yaml)
     treatments: Mapping[str, TreatmentFile]
     staging: StagingFile
     followup: FollowupFile

@@ -249,6 +249,7 @@ class FeaturesFile(_Strict):
     derived: dict[str, DerivedFeatureSpec]
     baselines: dict[str, float]
     groups: dict[str, list[str]]
+    implies: dict[str, list[str]] = {}
     not_scored: dict[str, str] = {}
     non_discriminating: dict[str, str] = {}
 
@@ -353,6 +354,8 @@ class WorkupFile(_Strict):
     """``workup.yaml``."""
 
     top_threshold: float
+    metabolic_threshold: float = Field(gt=0, lt=1)
+    confident_top: float = Field(gt=0, lt=1)
     references: list[str]
     steps: list[WorkupStep]
 

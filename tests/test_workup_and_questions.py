@@ -1,0 +1,90 @@
+"""Work-up and questions read the whole case (issue: what the clinician and the patient read,
+item 3): known context answers what it implies, nothing is ordered twice or again, the panel is
+proportionate, and questions say what a yes or a no would change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from typer.testing import CliRunner
+
+from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
+from calcinosis.cli.main import app
+
+from .conftest import DEV_CASES
+
+METABOLIC_STEPS = {"calcium", "phosphate", "pth", "vitamin_d", "renal_function"}
+
+
+def run(kb: KnowledgeBase, lang: str = "en", **extra: Any):  # type: ignore[no-untyped-def]
+    data = {"patient": {"age": 60, "sex": "female"}, **extra}
+    return diagnose(parse_case(data, kb), kb, lang=lang)
+
+
+def test_dialysis_answers_kidney_function(kb: KnowledgeBase) -> None:
+    report = run(kb, history=["dialysis"], findings=["skin_necrosis", "pain"])
+    assert "renal_function" not in {w.id for w in report.workup_steps}
+    asked = {q.feature for q in report.next_questions}
+    assert not asked & {"lab:egfr_below_60", "lab:egfr_below_15", "condition:chronic_kidney_disease"}
+
+
+def test_tests_in_the_case_are_not_ordered_again(kb: KnowledgeBase) -> None:
+    report = run(
+        kb,
+        history=["systemic_sclerosis"],
+        findings=["palpable_nodules"],
+        labs=[
+            {"test": "calcium", "value": 2.3, "unit": "mmol/L"},
+            {"test": "pth", "value": 40, "unit": "pg/mL"},
+            {"test": "albumin", "value": 40, "unit": "g/L"},
+        ],
+        antibodies=[{"name": "ana", "result": "positive"}],
+        imaging=[{"modality": "radiograph", "sites": ["fingertips"]}],
+    )
+    ids = {w.id for w in report.workup_steps}
+    assert not ids & {"radiograph", "calcium", "pth", "albumin", "connective_tissue_antibodies"}
+
+
+def test_nothing_is_listed_twice(kb: KnowledgeBase) -> None:
+    for path in DEV_CASES:
+        steps = diagnose(read_case(path, kb), kb).workup_steps
+        assert len({w.id for w in steps}) == len(steps), path.name
+        assert len({w.text for w in steps}) == len(steps), path.name
+
+
+def test_typical_calcific_tendinitis_needs_no_calcium_panel(kb: KnowledgeBase) -> None:
+    path = next(p for p in DEV_CASES if "calcific-tendinitis" in p.name)
+    report = diagnose(read_case(path, kb), kb)
+    assert report.differential[0].diagnosis == "calcific_tendinitis"
+    assert not {w.id for w in report.workup_steps} & METABOLIC_STEPS
+    assert report.workup_omitted and "Calcium-phosphate panel not proposed" in report.workup_omitted[0]
+
+
+def test_the_panel_is_asked_with_its_reason_when_a_metabolic_cause_is_in_play(kb: KnowledgeBase) -> None:
+    report = run(kb, findings=["periarticular_mass", "growing_mass"], sites=["hip"])
+    steps = {w.id: w for w in report.workup_steps}
+    assert {"calcium", "phosphate"} <= steps.keys()
+    assert "separates dystrophic from metabolic causes" in steps["phosphate"].reason
+    assert report.workup_omitted == []
+
+
+def test_questions_clear_the_floor_and_say_what_each_answer_changes(kb: KnowledgeBase) -> None:
+    floor = kb.constants.next_question_min_gain_bits.value
+    for path in DEV_CASES:
+        report = diagnose(read_case(path, kb), kb, lang="fr")
+        for q in report.next_questions:
+            assert q.expected_information_bits >= floor
+            assert q.if_yes and q.if_no
+            assert "favours" not in q.if_yes + q.if_no  # French words on the French path
+
+
+def test_a_settled_case_may_get_fewer_than_three_questions(kb: KnowledgeBase) -> None:
+    counts = [len(diagnose(read_case(p, kb), kb).next_questions) for p in DEV_CASES]
+    assert min(counts) < 3 and max(counts) <= 5
+
+
+def test_the_terminal_shows_answers_not_bits() -> None:
+    path = next(p for p in DEV_CASES if "dracunculiasis" in p.name)  # a case with open questions
+    result = CliRunner().invoke(app, ["diagnose", str(path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert " bits)" not in result.stdout and "yes:" in result.stdout and "no:" in result.stdout
