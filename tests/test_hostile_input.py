@@ -326,4 +326,6 @@ def test_dev_cases_still_read(kb: KnowledgeBase) -> None:
 
 def test_a_zero_where_zero_is_no_measurement_is_refused(tmp_path: Path) -> None:
     """Found by the property tests: creatinine 0 mg/dL reached CKD-EPI and divided by zero."""
-    assert "is not a measurement" in refused(tmp_path, PATIENT + "labs: [{test: creatinine, value: 0.0, unit: mg/dL}]\n")
+    assert "is not a measurement" in refused(
+        tmp_path, PATIENT + "labs: [{test: creatinine, value: 0.0, unit: mg/dL}]\n"
+    )
