@@ -28,7 +28,9 @@ def test_census(kb: KnowledgeBase) -> None:
     assert {d.category for d in kb.diseases} == set(CATEGORIES)
     assert sum(len(d.findings) for d in kb.diseases) > 1000
     assert len(kb.references) > 200
-    assert len(kb.treatments) == 44  # the 33 of the issue #3 checklist + 11 more treatments of the cause and care
+    assert (
+        len(kb.treatments) == 46
+    )  # the 33 of the issue #3 checklist + 11 of the cause and care + NSAIDs and subacromial injection
 
 
 def test_every_diagnosis_of_the_case_format_is_present(kb: KnowledgeBase, shared: Path) -> None:

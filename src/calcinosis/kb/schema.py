@@ -388,10 +388,16 @@ class TreatmentIndication(_Strict):
 
 
 class TreatmentCaution(_Strict):
-    """A contraindication or caution, triggered by present features (none: always shown)."""
+    """A contraindication or caution, triggered by present features (none: always shown).
+
+    ``applies_to`` names the part of the treatment it concerns (NSAIDs within analgesia): a
+    contraindication of one drug of a class never removes the class, it is shown on the
+    option as "avoid <applies_to>".
+    """
 
     when: list[str] = []
     severity: Literal["contraindication", "caution"]
+    applies_to: Bilingual | None = None
     en: str
     fr: str
     references: list[str] = []

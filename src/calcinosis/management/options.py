@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 
 from calcinosis.engine.evidence import Evidence
+from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import TreatmentFile
 from calcinosis.management.results import EvidenceItem, TreatmentOption
@@ -31,6 +32,24 @@ MECHANISMS = ("cause", "calcium_metabolism", "inflammation", "mechanical", "supp
 def _present(ev: Evidence, feature: str) -> bool:
     obs = ev.observations.get(feature)
     return obs is not None and obs.present
+
+
+WEAK_LEVEL = 4
+"""Oxford CEBM levels 4-5 (case series, expert opinion): a first-line role resting on them says so."""
+
+
+def _role_basis(role: Role, best_level: int | None, evidence: list[EvidenceItem], lang: str) -> str:
+    """'first line by expert opinion or small series (best level 4, largest study n = 8)' when that is all there is."""
+    if role != "first_line" or (best_level is not None and best_level < WEAK_LEVEL):
+        return ""
+    sizes = [e.n for e in evidence if e.relevant and e.n]
+    size = message("role_basis_size", lang, n=max(sizes)) if sizes else ""
+    level = (
+        message("role_basis_level", lang, level=best_level)
+        if best_level is not None
+        else message("role_basis_none", lang)
+    )
+    return message("role_basis_weak", lang, level=level, size=size)
 
 
 def _option(
@@ -77,7 +96,10 @@ def _option(
         if not triggered:
             continue
         text = c.fr if lang == "fr" else c.en
-        if c.severity == "contraindication" and c.when:
+        if c.severity == "contraindication" and c.applies_to is not None:
+            # one drug of a class: the class stays, the drug is named to avoid
+            cautions.insert(0, message("avoid_part", lang, part=c.applies_to.get(lang), text=text))
+        elif c.severity == "contraindication" and c.when:
             contraindicated = True
             cautions.insert(0, text)
         else:
@@ -95,12 +117,14 @@ def _option(
                 level=e.level,
                 direction=e.direction,
                 relevant=not e.diagnoses or bool(likely & set(e.diagnoses)),
+                studied_in=[kb.disease(d).name(lang) for d in e.diagnoses],
             )
             for e in t.evidence
         ),
         key=lambda e: (not e.relevant, e.level, -(e.n or 0)),
     )
     supportive = [e.level for e in evidence if e.relevant and e.direction in ("benefit", "mixed")]
+    best_level = min(supportive, default=None)
     refs = list(t.references)
     refs += [e.reference for e in evidence if e.reference not in refs]
     option = TreatmentOption(
@@ -115,7 +139,8 @@ def _option(
         dose=t.dose.get(lang),
         cautions=cautions,
         evidence=evidence,
-        best_level=min(supportive, default=None),
+        best_level=best_level,
+        role_basis=_role_basis(role, best_level, evidence, lang),
         references=refs,
     )
     return option, contraindicated

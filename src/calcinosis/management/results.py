@@ -59,6 +59,9 @@ class EvidenceItem(BaseModel):
     level: int = Field(description="Oxford CEBM 2011 level of evidence, 1 (best) to 5")
     direction: str = Field(description="benefit | no_benefit | harm | mixed | uncertain")
     relevant: bool = Field(description="the study is about this case's likely diagnoses (or calcinosis in general)")
+    studied_in: list[str] = Field(
+        default=[], description="the diagnoses the study concerns (empty: calcinosis in general)"
+    )
 
 
 class TreatmentOption(BaseModel):
@@ -78,6 +81,7 @@ class TreatmentOption(BaseModel):
     best_level: int | None = Field(
         description="best level among relevant studies that found a benefit (or mixed results); None if there is none"
     )
+    role_basis: str = Field(default="", description="what the role rests on, when it is first line on weak evidence")
     references: list[str]
 
 
