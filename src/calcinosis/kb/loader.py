@@ -39,6 +39,7 @@ from calcinosis.kb.schema import (
     FollowupFile,
     FollowupItem,
     LeafletFile,
+    LeafletVariantsFile,
     ManagementFile,
     ManifestFile,
     PriorsFile,
@@ -72,6 +73,7 @@ REQUIRED_FILES = (
     "management.yaml",
     "leaflet.yaml",
     "category_model.yaml",
+    "leaflet_by_condition.yaml",
 )
 # namespace of a feature id -> vocabulary list whose terms it covers
 NAMESPACE_LISTS = {
@@ -300,6 +302,9 @@ def _load_uncached(
     management = _validate(ManagementFile, raw["management.yaml"], "management.yaml", out)
     leaflet = _validate(LeafletFile, raw["leaflet.yaml"], "leaflet.yaml", out)
     category_model = _validate(CategoryModelFile, raw["category_model.yaml"], "category_model.yaml", out)
+    leaflet_variants = _validate(
+        LeafletVariantsFile, raw["leaflet_by_condition.yaml"], "leaflet_by_condition.yaml", out
+    )
     categories: dict[str, CategorySpec] = {}
     try:
         categories = TypeAdapter(dict[str, CategorySpec]).validate_python(raw["categories.yaml"])
@@ -360,11 +365,12 @@ def _load_uncached(
         management,
         leaflet,
         category_model,
+        leaflet_variants,
     )
     if out.issues or None in parts:
         raise KnowledgeBaseError(f"knowledge base at {root} is invalid", issues=out.issues, path=root)
     assert manifest and constants and features_file and priors and workup and vocabulary
-    assert staging and followup and management and leaflet and category_model
+    assert staging and followup and management and leaflet and category_model and leaflet_variants
 
     features = _build_features(features_file, vocabulary, out)
     kb = _compile(
@@ -391,6 +397,7 @@ def _load_uncached(
         management=management,
         leaflet=leaflet,
         category_model=category_model,
+        leaflet_variants=leaflet_variants,
         out=out,
     )
     if out.issues:
@@ -578,6 +585,7 @@ def _compile(
     management: ManagementFile,
     leaflet: LeafletFile,
     category_model: CategoryModelFile,
+    leaflet_variants: LeafletVariantsFile,
     out: _Collector,
 ) -> KnowledgeBase:
     floor = constants.frequency_floor.value
@@ -664,6 +672,13 @@ def _compile(
         check_features(where, [*rule.any_of, *rule.with_any_of, *rule.normal_when_measured])
         check_known(where, [f"exposure:{k}" for k in rule.window_days], rule.any_of, "windowed exposure")
     check_refs("leaflet.yaml:references", leaflet.references)
+    check_refs("leaflet_by_condition.yaml:references", leaflet_variants.references)
+    section_ids = {sec.id for sec in leaflet.sections}
+    for i, variant in enumerate(leaflet_variants.variants):
+        where = f"leaflet_by_condition.yaml:variants[{i}]"
+        check_refs(where, variant.references)
+        check_diagnoses(where, variant.diagnoses)
+        check_known(where, [variant.section], section_ids, "leaflet section")
     check_refs("management.yaml:references", management.references)
     for statement in management.statements:
         where = f"management.yaml:{statement.id}"
@@ -789,6 +804,7 @@ def _compile(
         group_index=np.array([gpos[features[fid].group] for fid in feature_ids], dtype=np.int64),
         group_names=group_names,
         category_model=category_model,
+        leaflet_variants=leaflet_variants,
         category_names=category_names,
         disease_category=disease_category,
         log_category_prior=np.log(np.array([category_model.priors[c].value for c in category_names])),

@@ -21,6 +21,7 @@ from calcinosis.kb.schema import (
     FindingSpec,
     FollowupFile,
     LeafletFile,
+    LeafletVariantsFile,
     ManagementFile,
     ManifestFile,
     ReferenceSpec,
@@ -134,6 +135,7 @@ class KnowledgeBase:
     askable: npt.NDArray[np.bool_]  # features worth asking about (not age, sex, distribution)
     # the category step (engine/category.py)
     category_model: CategoryModelFile
+    leaflet_variants: LeafletVariantsFile
     category_names: tuple[str, ...]
     disease_category: npt.NDArray[np.int64]  # D: index into category_names
     log_category_prior: FloatArray  # C

@@ -574,6 +574,31 @@ class LeafletSection(_Strict):
     seed_facts: list[str] = []
 
 
+class LeafletVariant(_Strict):
+    """A leaflet section written for some diagnoses, groups or categories (the most specific wins)."""
+
+    section: str
+    diagnoses: list[str] = []
+    groups: list[Group] = []
+    categories: list[Category] = []
+    references: list[str] = Field(min_length=1)
+    en: str = Field(min_length=1)
+    fr: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _targets_something(self) -> LeafletVariant:
+        if not (self.diagnoses or self.groups or self.categories):
+            raise ValueError("a variant names the diagnoses, groups or categories it is written for")
+        return self
+
+
+class LeafletVariantsFile(_Strict):
+    """``leaflet_by_condition.yaml``: leaflet sections per condition."""
+
+    references: list[str]
+    variants: list[LeafletVariant]
+
+
 class LeafletFile(_Strict):
     """``leaflet.yaml``: the plain-language patient leaflet."""
 

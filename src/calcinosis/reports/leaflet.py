@@ -1,0 +1,95 @@
+"""The patient leaflet of one case: which condition it names and which text each section uses.
+
+A leaflet that ignores the case misleads: a dialysis patient with calciphylaxis must not read
+"a normal life is usually possible", a shoulder-tendinitis patient must not read about finger
+nodules and scleroderma. For each section of ``leaflet.yaml`` the leaflet uses the most
+specific variant of ``leaflet_by_condition.yaml`` that fits the case: written for the leading
+diagnosis, else for its group (the connective-tissue diseases), else for its category, else
+the general text. A variant is used only when the engine is confident enough in what it is
+written for (``CONFIDENT``); otherwise the leaflet stays general and says that the cause is
+still being looked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from calcinosis.engine.results import DiagnosisReport
+from calcinosis.i18n import message
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.kb.schema import LeafletVariant
+
+__all__ = ["CONFIDENT", "Leaflet", "LeafletPart", "build_leaflet"]
+
+CONFIDENT = 0.5
+"""Probability at which the leaflet names a diagnosis (or a category) as the likely one and
+uses its texts: below it, the leaflet names the possibilities and stays general (judgement:
+a patient text should not describe a disease the doctors consider less likely than not)."""
+
+
+@dataclass(frozen=True)
+class LeafletPart:
+    """One section as shown: its title, text and where the text comes from."""
+
+    id: str
+    title: str
+    text: str
+    written_for: str  # "general", or the diagnosis / group / category it was written for
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Leaflet:
+    """The leaflet of a case: what it names, and its sections."""
+
+    heading: str
+    named: str  # the condition named, or "" when the cause is uncertain
+    sections: tuple[LeafletPart, ...]
+
+
+def _score(variant: LeafletVariant, diagnosis: str, group: str, category: str) -> int:
+    if diagnosis in variant.diagnoses:
+        return 3
+    if group in variant.groups:
+        return 2
+    if category in variant.categories:
+        return 1
+    return 0
+
+
+def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> Leaflet:
+    """The leaflet of ``report``'s case in ``lang``."""
+    top = report.differential[0]
+    disease = kb.disease(top.diagnosis)
+    cat_p = report.category_probabilities[report.category]
+    if top.probability >= CONFIDENT:
+        diagnosis, group, category = disease.id, disease.group, disease.category
+        named = disease.name(lang)
+        heading = message("leaflet_named", lang, name=named)
+    elif cat_p >= CONFIDENT:
+        diagnosis, group, category = "", "", report.category
+        spec = kb.categories[report.category]
+        named = spec.fr if lang == "fr" else spec.en
+        options = ", ".join(d.name for d in report.differential[:3])
+        heading = message("leaflet_category", lang, category=named.lower(), options=options)
+    else:
+        diagnosis = group = category = ""
+        named = ""
+        options = ", ".join(d.name for d in report.differential[:3])
+        heading = message("leaflet_uncertain", lang, options=options)
+    parts = []
+    for section in kb.leaflet.sections:
+        candidates = [
+            (score, v)
+            for v in kb.leaflet_variants.variants
+            if v.section == section.id and (score := _score(v, diagnosis, group, category)) > 0
+        ]
+        if candidates:
+            score, variant = max(candidates, key=lambda sv: sv[0])
+            target = {3: diagnosis, 2: group, 1: category}[score]
+            text = variant.fr if lang == "fr" else variant.en
+            refs = tuple(variant.references)
+        else:
+            target, text, refs = "general", section.fr if lang == "fr" else section.en, tuple(kb.leaflet.references)
+        parts.append(LeafletPart(section.id, section.title.get(lang), text, target, refs))
+    return Leaflet(heading=heading, named=named, sections=tuple(parts))

@@ -1,0 +1,48 @@
+"""The patient leaflet follows the case (issue: what the clinician and the patient read, item 1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from calcinosis import KnowledgeBase, diagnose, read_case
+from calcinosis.reports.leaflet import build_leaflet
+
+from .conftest import DEV_CASES
+
+
+def leaflet(kb: KnowledgeBase, name: str, lang: str = "en"):  # type: ignore[no-untyped-def]
+    path = next(p for p in DEV_CASES if name in p.name)
+    return build_leaflet(diagnose(read_case(path, kb), kb, lang=lang), kb, lang=lang)
+
+
+def test_leaflets_name_the_condition_and_differ_by_category(kb: KnowledgeBase) -> None:
+    texts: dict[str, str] = {}
+    for path in DEV_CASES:
+        report = diagnose(read_case(path, kb), kb)
+        lf = build_leaflet(report, kb, lang="en")
+        if report.differential[0].probability >= 0.5:
+            assert report.differential[0].name in lf.heading
+        texts.setdefault(report.category, " ".join(s.text for s in lf.sections))
+    assert len(set(texts.values())) == len(texts) >= 5  # one distinct leaflet per category seen
+
+
+def test_calciphylaxis_leaflet_does_not_promise_a_normal_life(kb: KnowledgeBase) -> None:
+    lf = leaflet(kb, "calciphylaxis-pd", "fr")
+    body = " ".join(s.text for s in lf.sections)
+    assert "Une vie normale" not in body and "calciphylaxie" in body.lower()
+    assert {s.written_for for s in lf.sections} >= {"calciphylaxis"}
+
+
+def test_tendinitis_leaflet_is_about_the_tendon_not_scleroderma(kb: KnowledgeBase) -> None:
+    lf = leaflet(kb, "calcific-tendinitis")
+    body = " ".join(s.text for s in lf.sections if s.id != "support")
+    assert "tendon" in body and "diltiazem" not in body and "scleroderma" not in body.lower()
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_every_section_says_where_its_text_comes_from(kb: KnowledgeBase, lang: str, shared: Path) -> None:
+    lf = leaflet(kb, "crest", lang)
+    assert all(s.references for s in lf.sections)
+    assert any(s.written_for == "connective_tissue" for s in lf.sections)
