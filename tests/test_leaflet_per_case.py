@@ -46,3 +46,21 @@ def test_every_section_says_where_its_text_comes_from(kb: KnowledgeBase, lang: s
     lf = leaflet(kb, "crest", lang)
     assert all(s.references for s in lf.sections)
     assert any(s.written_for == "connective_tissue" for s in lf.sections)
+
+
+def test_leaflets_read_plainly(kb: KnowledgeBase) -> None:
+    """Flesch reading ease (en) at least 50 and Kandel-Moles (fr) at least 60 for every dev case's leaflet."""
+    from calcinosis.reports.readability import reading_ease
+
+    for path in DEV_CASES:
+        for lang, floor in (("en", 50), ("fr", 60)):
+            lf = build_leaflet(diagnose(read_case(path, kb), kb, lang=lang), kb, lang=lang)
+            assert reading_ease(" ".join(s.text for s in lf.sections), lang) >= floor, (path.name, lang)
+
+
+def test_reading_ease_ranks_plain_above_dense_text() -> None:
+    from calcinosis.reports.readability import reading_ease
+
+    plain = "The lump is hard. It can hurt. See your doctor if it grows."
+    dense = "Dystrophic calcification necessitates comprehensive multidisciplinary investigation of underlying inflammatory pathophysiology."
+    assert reading_ease(plain, "en") > 80 > 0 > reading_ease(dense, "en")
