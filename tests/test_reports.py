@@ -46,7 +46,7 @@ SECTIONS = {
         "Your follow-up",
     ],
     ("patient", "fr"): [
-        "Qu'est-ce que la calcinose ?",
+        "Qu'est-ce que la calcinose\u202f?",  # French typography: narrow no-break space before '?'
         "Ce que vous pouvez remarquer",
         "Quand consulter rapidement",
         "pas contagieuse",

@@ -26,6 +26,7 @@ __all__ = [
     "CaseValidationError",
     "ImagingError",
     "KnowledgeBaseError",
+    "LocalisedValueError",
     "OutputError",
     "UnknownEntityError",
 ]
@@ -35,14 +36,37 @@ class CalcinosisError(Exception):
     """Base of every error raised by calcinosis."""
 
 
-class _IssueCarrier(CalcinosisError):
-    """An error made of one or more located issues."""
+class LocalisedValueError(ValueError):
+    """A validation message kept as a ``messages.yaml`` key and its values, so that the reader
+    of a case can say it in the user's language; ``str()`` is the English text."""
 
-    def __init__(self, summary: str, *, issues: Sequence[Issue] = (), path: Path | str | None = None) -> None:
+    def __init__(self, key: str, /, **values: object) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (numbers as ``{:g}`` in English, with the decimal comma in French)."""
+        from calcinosis.i18n import decimal, message
+
+        def shown(v: object) -> object:
+            if isinstance(v, float):
+                return decimal(v, lang, 6) if lang == "fr" else f"{v:g}"
+            return v
+
+        return message(self.key, lang, **{k: shown(v) for k, v in self.values.items()})
+
+
+class _IssueCarrier(CalcinosisError):
+    """An error made of one or more located issues (rendered in ``lang``, 'en' or 'fr')."""
+
+    def __init__(
+        self, summary: str, *, issues: Sequence[Issue] = (), path: Path | str | None = None, lang: str = "en"
+    ) -> None:
         self.issues: list[Issue] = list(issues)
         self.path = Path(path) if path is not None else None
         lines = [summary]
-        lines.extend(f"  - {issue.render()}" for issue in self.issues)
+        lines.extend(f"  - {issue.render(lang)}" for issue in self.issues)
         super().__init__("\n".join(lines))
 
 
@@ -53,14 +77,24 @@ class KnowledgeBaseError(_IssueCarrier):
 class UnknownEntityError(KnowledgeBaseError, KeyError):
     """A diagnosis, feature or reference id that the knowledge base does not hold."""
 
-    def __init__(self, summary: str, *, entity_id: str, close: Sequence[str] = ()) -> None:
+    def __init__(self, summary: str, *, entity_id: str, close: Sequence[str] = (), kind: str = "") -> None:
         self.entity_id = entity_id
         self.close = list(close)
+        self.kind = kind  # "diagnosis", "feature"... ("" when not said)
         hint = f"; did you mean: {', '.join(close)}?" if close else ""
         super().__init__(summary + hint)
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (the English one when the kind of entity is not known)."""
+        from calcinosis.i18n import message
+
+        if lang != "fr" or not self.kind:
+            return str(self)
+        hint = message("err_did_you_mean", lang, close=", ".join(self.close)) if self.close else ""
+        return message(f"err_unknown_{self.kind}", lang, id=repr(self.entity_id)) + hint
 
 
 class CaseValidationError(_IssueCarrier):

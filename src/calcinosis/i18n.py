@@ -1,16 +1,44 @@
-"""Bilingual user-facing strings (``messages.yaml``); English and French only."""
+"""Bilingual user-facing strings (``messages.yaml``); English and French only.
+
+French is written as French, not translated word for word: the helpers here give numbers their
+French typography (decimal comma, '98,5 %'), put the no-break space before ``: ; ? !``, and
+make words agree with the grammatical gender and number of the label they qualify (each French
+label of the vocabulary and of the derived features carries its ``gender`` and ``plural``).
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
 
-__all__ = ["LANGUAGES", "decimal", "message", "messages", "percent"]
+__all__ = [
+    "LANGUAGES",
+    "agree",
+    "colon",
+    "de",
+    "decimal",
+    "french_typography",
+    "lower_first",
+    "message",
+    "messages",
+    "percent",
+    "significant",
+]
 
 LANGUAGES = ("en", "fr")
+
+NBSP = "\u00a0"  # before ':' (espace insécable)
+NNBSP = "\u202f"  # before ';', '?', '!' (espace fine insécable)
+# a ':;?!' that ends a word (followed by a space, a closing bracket or the end), after a
+# non-space character other than an opening bracket, with or without ordinary spaces before it
+_FR_PUNCT = re.compile(r"(?<=[^\s(\[«\u00a0\u202f])[ \t]*([:;?!])(?=[\s)\]»]|$)")
+# words that begin with an 'h aspiré': no elision before them ('de hanche', 'la hanche')
+_H_ASPIRE = ("hanche", "haltère", "hernie", "haut", "hauteur")
 
 
 @cache
@@ -18,13 +46,30 @@ def messages() -> dict[str, dict[str, str]]:
     """All messages, read once (a read-only table, not mutable state)."""
     text = (resources.files("calcinosis") / "messages.yaml").read_text(encoding="utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
+    for entry in data.values():
+        if isinstance(entry, dict) and isinstance(entry.get("fr"), str):
+            entry["fr"] = french_typography(entry["fr"])
     return data
 
 
-def message(key: str, lang: str, **values: object) -> str:
+def message(key: str, lang: str, /, **values: object) -> str:
     """The message ``key`` in ``lang``, formatted with ``values``."""
     template = messages()[key]["fr" if lang == "fr" else "en"]
     return template.format(**values) if values else template
+
+
+def french_typography(text: str) -> str:
+    """French punctuation spacing: a no-break space before ':' and a narrow one before ';', '?', '!'.
+
+    Ordinary spaces before the sign are replaced, a missing one is added; a sign inside a word
+    or a URL ('http://', '10:30', '(?)') is left alone.
+    """
+    return _FR_PUNCT.sub(lambda m: (NBSP if m.group(1) == ":" else NNBSP) + m.group(1), text)
+
+
+def colon(lang: str) -> str:
+    """':' as the language writes it after a word ('\u00a0:' in French)."""
+    return NBSP + ":" if lang == "fr" else ":"
 
 
 def percent(p: float, lang: str, digits: int = 0) -> str:
@@ -44,4 +89,97 @@ def decimal(x: float, lang: str, digits: int = 2) -> str:
     """A number with the language's decimal separator (Babel: '4,4' in French), at most ``digits`` decimals."""
     from babel.numbers import format_decimal
 
-    return str(format_decimal(round(x, digits), locale="fr_FR" if lang == "fr" else "en_GB"))
+    pattern = "#,##0." + "#" * digits if digits > 0 else "#,##0"
+    return str(format_decimal(round(x, digits), format=pattern, locale="fr_FR" if lang == "fr" else "en_GB"))
+
+
+def significant(x: float, lang: str, digits: int = 2) -> str:
+    """``x`` to ``digits`` significant figures (as ``{x:.2g}``), in the language's typography."""
+    rounded = float(f"{x:.{digits}g}")
+    if rounded == 0 or abs(rounded) >= 10 ** (digits - 1):
+        return decimal(rounded, lang, 0)
+    places = digits - 1 - int(f"{abs(rounded):e}".split("e")[1])
+    return decimal(rounded, lang, max(places, 0))
+
+
+def agree(key: str, lang: str, /, *, gender: str = "m", plural: bool = False, **values: object) -> str:
+    """The message ``key`` agreed in gender and number: ``key_m``, ``key_f``, ``key_mp`` or ``key_fp``."""
+    suffix = ("f" if gender == "f" else "m") + ("p" if plural else "")
+    return message(f"{key}_{suffix}", lang, **values)
+
+
+def _folded(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+
+
+def elides(word: str) -> bool:
+    """A French word (or acronym) that takes 'd'', 'l'', 'qu'' before it: vowel, or h muet."""
+    folded = _folded(word.lstrip("«( "))
+    if not folded:
+        return False
+    if folded.startswith("h"):
+        return not any(folded.startswith(_folded(h)) for h in _H_ASPIRE)
+    return folded[0] in "aeiouy"
+
+
+def lower_first(label: str) -> str:
+    """A label as it reads inside a sentence: first letter lowered unless it starts an acronym
+    or a proper name kept capitalised in French ('IRM', 'PTHrP', 'FGF23' stay; 'Sclérodermie'
+    becomes 'sclérodermie'; 'phénomène de Raynaud' keeps its eponym)."""
+    if not label:
+        return label
+    head = label.split(" ", 1)[0]
+    if len(head) > 1 and (head[1].isupper() or head[1].isdigit()):
+        return label
+    return label[0].lower() + label[1:]
+
+
+def de(label: str) -> str:
+    """'de sclérodermie', 'd'obésité' (the label lowered as inside a sentence)."""
+    text = lower_first(label)
+    return f"d'{text}" if elides(text) else f"de {text}"
+
+
+def french_forms(label: str, gender: str, plural: bool) -> dict[str, str]:
+    """A French label with the articles its gender and number call for, inside a sentence.
+
+    ``label`` 'cuisse', ``de_label`` 'de cuisse' / 'd'épaule', ``un_label`` 'une cuisse' /
+    'des papules', ``le_label`` 'la cuisse' / 'l'épaule' / 'les viscères', ``a_label``
+    'à la cuisse' / 'au coude' / 'à l'épaule' / 'aux pieds'.
+    """
+    text = lower_first(label)
+    vowel = elides(text)
+    if plural:
+        un, le, a = "des ", "les ", "aux "
+    elif vowel:
+        un, le, a = ("une " if gender == "f" else "un "), "l'", "à l'"
+    else:
+        un, le, a = ("une ", "la ", "à la ") if gender == "f" else ("un ", "le ", "au ")
+    return {
+        "label": text,
+        "de_label": de(label),
+        "un_label": un + text,
+        "le_label": le + text,
+        "a_label": a + text,
+    }
+
+
+# English labels whose first word is a proper name, kept capitalised inside a sentence
+_EN_EPONYMS = ("Gottron", "Raynaud", "Ehlers", "Achilles", "Sharp", "Gronblad", "Winer", "Porter")
+
+
+def english_inline(label: str) -> str:
+    """An English label as it reads inside a sentence ('raynaud' keeps its capital: 'Raynaud phenomenon')."""
+    if label.startswith(_EN_EPONYMS):
+        return label
+    return lower_first(label)
+
+
+def os_reason(exc: OSError, lang: str) -> str:
+    """Why the system refused a file: its own words in English, the error's code in French."""
+    if lang != "fr":
+        return exc.strerror or str(exc)
+    import errno
+
+    code = errno.errorcode.get(exc.errno or 0, str(exc.errno))
+    return message("err_os", lang, errno=code, reason=exc.strerror or "")

@@ -55,13 +55,15 @@ class Issue(BaseModel):
         """A warning issue."""
         return cls(level=IssueLevel.WARNING, code=code, message=message, location=location)
 
-    def render(self) -> str:
-        """One line for people: location, message, what was expected, what is close."""
-        parts = [f"{self.location}: " if self.location else "", self.message]
+    def render(self, lang: str = "en") -> str:
+        """One line for people: location, message, what was expected, what is close (in ``lang``)."""
+        from calcinosis.i18n import message
+
+        parts = [message("issue_location", lang, location=self.location) if self.location else "", self.message]
         if self.expected:
-            parts.append(f" (expected {self.expected})")
+            parts.append(message("issue_expected", lang, expected=self.expected))
         if self.suggestions:
-            parts.append(f"; closest known: {', '.join(self.suggestions)}")
+            parts.append(message("issue_closest", lang, terms=", ".join(self.suggestions)))
         return "".join(parts)
 
 

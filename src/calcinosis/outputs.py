@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from calcinosis.errors import OutputError
+from calcinosis.i18n import message, os_reason
 
 __all__ = ["check_output", "prepare_output_dir", "write_output"]
 
@@ -35,45 +36,50 @@ def _same_file(a: Path, b: Path) -> bool:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
-def check_output(path: Path | str, *, inputs: Iterable[Path | str] = (), force: bool = False) -> None:
-    """Refuse ``path`` as an output now, before any work, if :func:`write_output` would refuse it."""
+def _refused(path: Path, key: str, lang: str, **values: object) -> OutputError:
+    return OutputError(message("err_file", lang, source=path, text=message(key, lang, **values)), path=path)
+
+
+def check_output(path: Path | str, *, inputs: Iterable[Path | str] = (), force: bool = False, lang: str = "en") -> None:
+    """Refuse ``path`` as an output now, before any work, if :func:`write_output` would refuse it
+    (the message in ``lang``)."""
     target = Path(path)
-    _check_target(target, inputs=[Path(p) for p in inputs], force=force)
+    _check_target(target, inputs=[Path(p) for p in inputs], force=force, lang=lang)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise OutputError(f"{target}: folder {folder} does not exist", path=target)
+        raise _refused(target, "out_no_folder", lang, folder=folder)
 
 
-def _check_target(path: Path, *, inputs: Iterable[Path], force: bool) -> None:
+def _check_target(path: Path, *, inputs: Iterable[Path], force: bool, lang: str = "en") -> None:
     for source in inputs:
         if _same_file(path, source):
-            raise OutputError(f"{path}: is an input of this command; refusing to overwrite it", path=path)
+            raise _refused(path, "out_is_input", lang)
     try:
         st = os.lstat(path)
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise OutputError(f"{path}: cannot be checked ({exc.strerror})", path=path) from None
+        raise _refused(path, "out_unchecked", lang, reason=os_reason(exc, lang)) from None
     if stat.S_ISLNK(st.st_mode):
-        raise OutputError(f"{path}: is a symbolic link; outputs never follow links (give the real path)", path=path)
+        raise _refused(path, "out_is_link", lang)
     if stat.S_ISDIR(st.st_mode):
-        raise OutputError(f"{path}: is a folder; give a file name", path=path)
+        raise _refused(path, "out_is_folder", lang)
     if not force:
-        raise OutputError(f"{path}: already exists; pass --force to replace it", path=path)
+        raise _refused(path, "out_exists", lang)
 
 
 def write_output(
-    path: Path | str, data: str | bytes, *, inputs: Iterable[Path | str] = (), force: bool = False
+    path: Path | str, data: str | bytes, *, inputs: Iterable[Path | str] = (), force: bool = False, lang: str = "en"
 ) -> Path:
     """Write ``data`` to ``path`` atomically, under the rules of this module; return the path."""
     target = Path(path)
-    check_output(target, inputs=inputs, force=force)
+    check_output(target, inputs=inputs, force=force, lang=lang)
     folder = target.parent if str(target.parent) else Path(".")
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise OutputError(f"{target}: cannot write in {folder} ({exc.strerror})", path=target) from None
+        raise _refused(target, "out_cannot_write_in", lang, folder=folder, reason=os_reason(exc, lang)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
@@ -82,7 +88,7 @@ def write_output(
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
-        raise OutputError(f"{target}: cannot be written ({exc.strerror})", path=target) from None
+        raise _refused(target, "out_cannot_write", lang, reason=os_reason(exc, lang)) from None
     return target
 
 

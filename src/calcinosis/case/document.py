@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 import yaml
 
 from calcinosis.errors import CaseValidationError
+from calcinosis.i18n import message, os_reason
 from calcinosis.issues import Issue
 
 __all__ = ["LIMITS", "check_shape", "load_document", "read_document_bytes"]
@@ -84,35 +85,35 @@ _resolver(
 
 
 def _explain_ambiguous(token: str) -> str:
+    """The ``messages.yaml`` key that explains why a YAML 1.1 token is refused."""
     low = token.lower()
     if low in ("yes", "no", "on", "off", "y", "n"):
-        return (
-            f"{token!r} is read as a yes/no value by some YAML readers and as text by others; "
-            'write true or false for a yes/no item, or quote it ("...") if you mean the text'
-        )
+        return "err_yaml_yes_no"
     if ":" in token:
-        return (
-            f"{token!r} is read as a base-60 number by YAML 1.1 (1:05 = 65) and as text by YAML 1.2; "
-            "write the number in one unit (for example 65), or quote it if it is text"
-        )
+        return "err_yaml_base60"
     if low.lstrip("+-").startswith(("0x", "0o", "0b")):
-        return f"{token!r} is a hexadecimal, octal or binary number; write it in decimal"
+        return "err_yaml_radix"
     if "_" in token:
-        return f"{token!r} has an underscore, which some YAML readers drop (1_000 = 1000); write the plain number"
-    return (
-        f"{token!r} has a leading zero: YAML 1.1 reads it as an octal number "
-        f"(012 = 10), YAML 1.2 as decimal; write it without the leading zero"
-    )
+        return "err_yaml_underscore"
+    return "err_yaml_leading_zero"
 
 
 class _Refused(Exception):
-    def __init__(self, message: str, line: int | None) -> None:
-        super().__init__(message)
+    """Something the strict reader refuses: a ``messages.yaml`` key, its values and the line."""
+
+    def __init__(self, key: str, line: int | None, /, **values: object) -> None:
+        super().__init__(message(key, "en", **values))
+        self.key = key
+        self.values = values
         self.line = line
+
+    def text(self, lang: str) -> str:
+        return message(self.key, lang, **self.values)
 
 
 def _construct_ambiguous(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    raise _Refused(_explain_ambiguous(str(node.value)), node.start_mark.line + 1)
+    token = str(node.value)
+    raise _Refused(_explain_ambiguous(token), node.start_mark.line + 1, token=repr(token))
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -120,17 +121,13 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
     out: dict[Any, Any] = {}
     for key_node, value_node in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
-            raise _Refused("merge keys (<<) are not part of the case format", key_node.start_mark.line + 1)
+            raise _Refused("err_yaml_merge", key_node.start_mark.line + 1)
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if not isinstance(key, str | int | float | bool) and key is not None:
-            raise _Refused("a key must be a plain word", line)
+            raise _Refused("err_plain_key", line)
         if key in seen:
-            raise _Refused(
-                f"key {key!r} appears twice in one mapping (lines {seen[key]} and {line}); "
-                "keep one (a YAML reader would silently keep only the last)",
-                line,
-            )
+            raise _Refused("err_duplicate_yaml", line, key=repr(key), first=seen[key], second=line)
         seen[key] = line
         out[key] = loader.construct_object(value_node, deep=True)
     return out
@@ -142,7 +139,7 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_ambiguou
 
 
 def _construct_foreign(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    raise _Refused(f"the YAML tag {node.tag} has no place in a case file", node.start_mark.line + 1)
+    raise _Refused("err_yaml_tag", node.start_mark.line + 1, tag=node.tag)
 
 
 for _tag in ("binary", "set", "omap", "pairs"):
@@ -172,11 +169,7 @@ def _json_loads(text: str) -> Any:
         for key, _ in pairs:
             if key in seen:
                 lines = _key_lines(s, start, end, key, scan_once)
-                raise _Refused(
-                    f"key {key!r} appears twice in one object (lines {lines[0]} and {lines[1]}); keep one "
-                    "(a JSON reader would silently keep only the last)",
-                    lines[1],
-                )
+                raise _Refused("err_duplicate_json", lines[1], key=repr(key), first=lines[0], second=lines[1])
             seen[key] = 1
         return dict(pairs), end
 
@@ -203,7 +196,7 @@ def _key_lines(s: str, start: int, end: int, key: str, scan_once: Any) -> list[i
 
 
 def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number a case can hold (only finite numbers)")
+    raise _Refused("err_json_constant", None, name=name)
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -216,102 +209,139 @@ _BOMS = (
 )
 
 
-def read_document_bytes(path: Path) -> bytes:
+def _count(n: int, lang: str) -> str:
+    """A count with the language's digit grouping ('1,048,576' / '1 048 576')."""
+    from calcinosis.i18n import decimal
+
+    return f"{n:,}" if lang != "fr" else decimal(n, lang, 0)
+
+
+def _error(source: object, key: str, lang: str, /, *, path: object = None, **values: object) -> CaseValidationError:
+    """``source: message`` as a case error, in ``lang``."""
+    text = message("err_file", lang, source=source, text=message(key, lang, **values))
+    return CaseValidationError(text, path=str(path if path is not None else source))
+
+
+def read_document_bytes(path: Path, *, lang: str = "en") -> bytes:
     """The bytes of a case file, refusing one larger than the limit without reading it all."""
     try:
         if path.is_dir():
-            raise CaseValidationError(f"{path}: is a folder, not a case file", path=path)
+            raise _error(path, "err_is_folder", lang)
         with path.open("rb") as fh:
             data = fh.read(LIMITS["file_bytes"] + 1)
     except FileNotFoundError:
         if path.is_symlink():
-            raise CaseValidationError(f"{path}: is a symbolic link to a missing file", path=path) from None
-        raise CaseValidationError(f"{path}: no such case file", path=path) from None
+            raise _error(path, "err_dangling_link", lang) from None
+        raise _error(path, "err_no_such_file", lang) from None
     except OSError as exc:
-        reason = "a loop of symbolic links" if exc.errno == 40 else (exc.strerror or str(exc))
-        raise CaseValidationError(f"{path}: cannot be read ({reason})", path=path) from None
+        reason = message("err_link_loop", lang) if exc.errno == 40 else os_reason(exc, lang)
+        raise _error(path, "err_unreadable", lang, reason=reason) from None
     if len(data) > LIMITS["file_bytes"]:
-        raise CaseValidationError(
-            f"{path}: larger than the limit for a case file ({LIMITS['file_bytes']:,} bytes); "
-            "a case is a few kilobytes: is this the right file?",
-            path=path,
-        )
+        raise _error(path, "err_too_large", lang, limit=_count(LIMITS["file_bytes"], lang))
     return data
 
 
-def _decode(data: bytes, source: str) -> str:
+def _decode(data: bytes, source: str, lang: str = "en") -> str:
     encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise CaseValidationError(
-            f"{source}: not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); save the case as UTF-8",
-            path=source,
+        raise _error(
+            source, "err_not_utf8", lang, offset=exc.start, byte=repr(data[exc.start : exc.start + 1])
         ) from None
     return text.removeprefix("\ufeff")
 
 
-def load_document(data: bytes, *, source: str, fmt: str) -> Any:
+def _syntax_detail(exc: Exception, lang: str) -> str:
+    """What the YAML or JSON parser said: its own (English) words in English, the line and
+    column in French (the parser's message has no translation)."""
+    if lang != "fr":
+        return str(exc)
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = getattr(mark, "line", None)
+    if line is not None:
+        return message("err_syntax_at", lang, line=line + 1, column=getattr(mark, "column", 0) + 1)
+    if isinstance(exc, json.JSONDecodeError):
+        return message("err_syntax_at", lang, line=exc.lineno, column=exc.colno)
+    return message("err_syntax", lang)
+
+
+def load_document(data: bytes, *, source: str, fmt: str, lang: str = "en") -> Any:
     """Parse the bytes of a case (``fmt`` 'json' or 'yaml') into plain data, within :data:`LIMITS`."""
     kind = "JSON" if fmt == "json" else "YAML"
-    text = _decode(data, source)
+    text = _decode(data, source, lang)
     if "\x00" in text:
-        raise CaseValidationError(f"{source}: contains NUL characters; not a text case file", path=source)
+        raise _error(source, "err_nul", lang)
     try:
         parsed = _json_loads(text) if fmt == "json" else yaml.load(text, Loader=_StrictLoader)
     except _Refused as exc:
-        where = f", line {exc.line}" if exc.line else ""
-        raise CaseValidationError(f"{source}{where}: {exc}", path=source) from None
+        where = message("err_line", lang, line=exc.line) if exc.line else ""
+        raise _error(f"{source}{where}", exc.key, lang, path=source, **exc.values) from None
     except RecursionError:
-        raise CaseValidationError(
-            f"{source}: nested deeper than the limit ({LIMITS['depth']} levels)", path=source
-        ) from None
+        raise _error(source, "err_too_deep", lang, limit=LIMITS["depth"]) from None
     except (json.JSONDecodeError, yaml.YAMLError, ValueError) as exc:
-        raise CaseValidationError(f"{source}: not valid {kind}: {exc}", path=source) from None
-    check_shape(parsed, source)
+        raise _error(source, "err_not_valid", lang, kind=kind, detail=_syntax_detail(exc, lang)) from None
+    check_shape(parsed, source, lang=lang)
     return parsed
 
 
-def check_shape(data: Any, source: str) -> None:
+def check_shape(data: Any, source: str, *, lang: str = "en") -> None:
     """Depth, item count, list and string lengths, walked without recursion."""
     count = 0
     stack: list[tuple[Any, int, str]] = [(data, 1, "")]
     while stack:
         node, depth, where = stack.pop()
         count += 1
-        loc = where or "the top level"
+        loc = where or message("err_top_level", lang)
         if count > LIMITS["items"]:
-            raise CaseValidationError(f"{source}: more than {LIMITS['items']:,} items; not a case file", path=source)
+            raise _error(source, "err_too_many_items", lang, limit=_count(LIMITS["items"], lang))
         if depth > LIMITS["depth"]:
-            raise CaseValidationError(
-                f"{source}: {loc} is nested deeper than the limit ({LIMITS['depth']} levels)", path=source
-            )
+            raise _error(source, "err_nested_at", lang, where=loc, limit=LIMITS["depth"])
         if isinstance(node, dict):
             for key, value in node.items():
-                _check_string(key, f"{where}.{key}" if where else str(key), source)
+                _check_string(key, f"{where}.{key}" if where else str(key), source, lang)
                 stack.append((value, depth + 1, f"{where}.{key}" if where else str(key)))
         elif isinstance(node, list):
             if len(node) > LIMITS["list_length"]:
-                raise CaseValidationError(
-                    f"{source}: {loc} has {len(node):,} items, more than the limit ({LIMITS['list_length']:,})",
-                    path=source,
+                raise _error(
+                    source,
+                    "err_list_too_long",
+                    lang,
+                    where=loc,
+                    n=_count(len(node), lang),
+                    limit=_count(LIMITS["list_length"], lang),
                 )
             stack.extend((item, depth + 1, f"{where}[{i}]") for i, item in enumerate(node))
         else:
-            _check_string(node, loc, source)
+            _check_string(node, loc, source, lang)
     if isinstance(data, dict) and isinstance(data.get("id"), str) and len(data["id"]) > LIMITS["id_chars"]:
         raise CaseValidationError(
-            f"{source}: id has {len(data['id']):,} characters, more than the limit ({LIMITS['id_chars']})",
+            message(
+                "err_file",
+                lang,
+                source=source,
+                text=message("err_id_too_long", lang, n=_count(len(data["id"]), lang), limit=LIMITS["id_chars"]),
+            ),
             issues=[
-                Issue.error("case.limit", "id too long", "id", expected=f"at most {LIMITS['id_chars']} characters")
+                Issue.error(
+                    "case.limit",
+                    message("err_id_too_long_short", lang),
+                    "id",
+                    expected=message("err_at_most_chars", lang, limit=LIMITS["id_chars"]),
+                )
             ],
             path=source,
+            lang=lang,
         )
 
 
-def _check_string(value: Any, where: str, source: str) -> None:
+def _check_string(value: Any, where: str, source: str, lang: str = "en") -> None:
     if isinstance(value, str) and len(value) > LIMITS["string_chars"]:
-        raise CaseValidationError(
-            f"{source}: {where} has {len(value):,} characters, more than the limit ({LIMITS['string_chars']:,})",
-            path=source,
+        raise _error(
+            source,
+            "err_string_too_long",
+            lang,
+            where=where,
+            n=_count(len(value), lang),
+            limit=_count(LIMITS["string_chars"], lang),
         )

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from calcinosis.case.model import Case, LabResult
+from calcinosis.i18n import de, decimal, lower_first, message
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 
@@ -30,7 +31,9 @@ __all__ = [
     "LabReading",
     "LabSummary",
     "interpret_labs",
+    "lab_label",
     "normalise_unit",
+    "number",
     "resolve_unit",
 ]
 
@@ -94,6 +97,20 @@ class LabPanel(BaseModel):
         return None
 
 
+def number(x: float, lang: str) -> str:
+    """A value as the texts show it: ``{x:g}`` in English, with the decimal comma in French."""
+    return f"{x:g}" if lang != "fr" else decimal(x, lang, 6)
+
+
+def lab_label(kb: KnowledgeBase, test: str, lang: str) -> str:
+    """A test as the texts name it: its id in English (an input echo), its French label inside a sentence."""
+    if lang != "fr":
+        return test
+    if test in kb.vocabulary.lists["labs"]:
+        return lower_first(kb.vocabulary.label("labs", test, lang))
+    return message(f"lab_{test}", lang)
+
+
 def normalise_unit(unit: str) -> str:
     """Fold spelling variants of a unit ('umol/l', 'μmol/L') to one key."""
     return unit.strip().replace("μ", "µ").replace(" ", "").lower()
@@ -129,17 +146,22 @@ def _band(kb: KnowledgeBase, test_key: str, age: float, sex: str) -> dict[str, A
     return None
 
 
-def _fmt_range(band: dict[str, Any] | None, unit: str) -> str:
+def _note(band: dict[str, Any], lang: str) -> str:
+    return str(band.get("note_fr") if lang == "fr" and band.get("note_fr") else band.get("note") or "")
+
+
+def _fmt_range(band: dict[str, Any] | None, unit: str, lang: str = "en") -> str:
     if band is None or ("low" not in band and "high" not in band):
-        note = f" ({band['note']})" if band and band.get("note") else ""
-        return "no default reference range" + note
+        note = f" ({_note(band, lang)})" if band and band.get("note") else ""
+        return message("lab_no_range", lang) + note
     low, high = band.get("low"), band.get("high")
-    text = (
-        f"{low:g}–{high:g}"
-        if low is not None and high is not None
-        else (f"< {high:g}" if high is not None else f"> {low:g}")
-    )
-    note = f", {band['note']}" if band.get("note") else ""
+    if low is not None and high is not None:
+        text = f"{number(low, lang)}–{number(high, lang)}"
+    elif high is not None:
+        text = f"< {number(high, lang)}"
+    else:
+        text = f"> {number(low if low is not None else 0.0, lang)}"
+    note = f", {_note(band, lang)}" if band.get("note") else ""
     return f"{text} {unit}{note}"
 
 
@@ -179,20 +201,23 @@ def _deviation(reading: LabReading, band: dict[str, Any] | None) -> float:
 
 
 def _read_one(
-    kb: KnowledgeBase, index: int, lab: LabResult, age: float, sex: str, warnings: list[Issue]
+    kb: KnowledgeBase, index: int, lab: LabResult, age: float, sex: str, warnings: list[Issue], lang: str = "en"
 ) -> tuple[LabReading, dict[str, Any] | None]:
     test = lab.test
     if lab.value is None:
         assert lab.interpretation is not None
         return LabReading(
-            index=index, test=test, status=lab.interpretation, reference="interpretation as entered"
+            index=index, test=test, status=lab.interpretation, reference=message("lab_as_entered", lang)
         ), None
     assert lab.unit is not None
     spec = kb.units["tests"][test]
     unit = resolve_unit(kb, test, lab.unit)
     if unit is None:
         raise ValueError(
-            f"labs[{index}].unit: {lab.unit!r} is not a unit of {test}; expected one of {', '.join(spec['units'])}"
+            f"labs[{index}].unit: "
+            + message("err_not_unit", lang, unit=repr(lab.unit), test=test, de_test=de(lab_label(kb, test, lang)))
+            + message("list_separator", lang)
+            + message("err_expected_one_of", lang, items=", ".join(spec["units"]))
         )
     factor = float(spec["units"][unit])
     value_si = lab.value * factor
@@ -206,7 +231,14 @@ def _read_one(
             Issue(
                 level=IssueLevel.WARNING,
                 code="lab.interpretation_differs",
-                message=f"{test} {lab.value:g} {lab.unit} reads {status} against the default range, but was entered as {lab.interpretation}; the entered interpretation is used (the laboratory's range wins)",
+                message=message(
+                    "warn_lab_interpretation",
+                    lang,
+                    test=lab_label(kb, test, lang),
+                    value=f"{number(lab.value, lang)} {lab.unit}",
+                    status=message(f"lab_status_{status}", lang),
+                    entered=message(f"lab_status_{lab.interpretation}", lang),
+                ),
                 location=f"labs[{index}]",
             )
         )
@@ -217,7 +249,16 @@ def _read_one(
             Issue(
                 level=IssueLevel.WARNING,
                 code="lab.implausible",
-                message=f"{test} {lab.value:g} {lab.unit} ({value_si:.3g} {unit_si}) is outside the physiologically plausible range {plausible[0]}–{plausible[1]} {unit_si}: check the value and its unit",
+                message=message(
+                    "warn_lab_implausible",
+                    lang,
+                    test=lab_label(kb, test, lang),
+                    value=f"{number(lab.value, lang)} {lab.unit}",
+                    si=f"{number(float(f'{value_si:.3g}'), lang)} {unit_si}",
+                    low=number(plausible[0], lang) if lang == "fr" else plausible[0],
+                    high=number(plausible[1], lang) if lang == "fr" else plausible[1],
+                    unit=unit_si,
+                ),
                 location=f"labs[{index}]",
             )
         )
@@ -231,13 +272,21 @@ def _read_one(
         unit_si=unit_si,
         assay=assay,
         status=status,
-        reference=_fmt_range(band, unit_si),
+        reference=_fmt_range(band, unit_si, lang),
     )
     return reading, band
 
 
 def _computed(
-    kb: KnowledgeBase, range_key: str, test: str, value: float, unit: str, age: float, sex: str, how: str
+    kb: KnowledgeBase,
+    range_key: str,
+    test: str,
+    value: float,
+    unit: str,
+    age: float,
+    sex: str,
+    how: str,
+    lang: str = "en",
 ) -> tuple[LabReading, dict[str, Any] | None]:
     """A reading derived from other results (index -1), read against the range of ``range_key``."""
     band = _band(kb, range_key, age, sex)
@@ -249,7 +298,7 @@ def _computed(
         value_si=value,
         unit_si=unit,
         status=_status_from_value(value, None, band),
-        reference=f"{_fmt_range(band, unit)} ({how})",
+        reference=f"{_fmt_range(band, unit, lang)} ({how})",
     )
     return reading, band
 
@@ -277,8 +326,8 @@ def corrected_calcium(calcium_mmol: float, albumin_g_l: float) -> float:
     return calcium_mmol + 0.02 * (40 - albumin_g_l)
 
 
-def interpret_labs(case: Case, kb: KnowledgeBase) -> LabPanel:
-    """Convert, interpret and summarise the laboratory results of ``case``.
+def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPanel:
+    """Convert, interpret and summarise the laboratory results of ``case`` (texts in ``lang``).
 
     Raises
     ------
@@ -289,7 +338,7 @@ def interpret_labs(case: Case, kb: KnowledgeBase) -> LabPanel:
     warnings: list[Issue] = []
     by_test: dict[str, list[tuple[LabReading, dict[str, Any] | None]]] = {}
     for i, lab in enumerate(case.labs):
-        by_test.setdefault(lab.test, []).append(_read_one(kb, i, lab, age, sex, warnings))
+        by_test.setdefault(lab.test, []).append(_read_one(kb, i, lab, age, sex, warnings, lang))
     panel = LabPanel(warnings=warnings)
     derived = panel.derived
 
@@ -308,12 +357,22 @@ def interpret_labs(case: Case, kb: KnowledgeBase) -> LabPanel:
                 name="corrected_calcium",
                 value=round(corr, 3),
                 unit="mmol/L",
-                formula="Ca + 0.02 × (40 − albumin g/L)",
+                formula=message("formula_corrected_calcium", lang),
                 references=["payne1973"],
             )
         )
         by_test["corrected_calcium"] = [
-            _computed(kb, "calcium", "corrected_calcium", round(corr, 3), "mmol/L", age, sex, "albumin-corrected")
+            _computed(
+                kb,
+                "calcium",
+                "corrected_calcium",
+                round(corr, 3),
+                "mmol/L",
+                age,
+                sex,
+                message("lab_albumin_corrected", lang),
+                lang,
+            )
         ]
     if ca is not None and phos is not None:
         ca_for_product = corrected_calcium(ca, alb) if alb is not None else ca
@@ -323,7 +382,7 @@ def interpret_labs(case: Case, kb: KnowledgeBase) -> LabPanel:
                 name="calcium_phosphate_product",
                 value=round(product, 1),
                 unit="mg²/dL²",
-                formula="calcium (mg/dL) × phosphate (mg/dL), corrected calcium when albumin is known",
+                formula=message("formula_product", lang),
                 references=["reiter2011"],
             )
         )
@@ -337,18 +396,22 @@ def interpret_labs(case: Case, kb: KnowledgeBase) -> LabPanel:
                 name="egfr_ckd_epi_2021",
                 value=round(egfr, 1),
                 unit="mL/min/1.73m2",
-                formula="CKD-EPI 2021 (race-free), creatinine, age, sex",
+                formula=message("formula_egfr", lang),
                 references=["inker2021"],
             )
         )
         if "egfr" not in by_test:
-            by_test["egfr"] = [_computed(kb, "egfr", "egfr", round(egfr, 1), "mL/min/1.73m2", age, sex, "computed")]
+            by_test["egfr"] = [
+                _computed(
+                    kb, "egfr", "egfr", round(egfr, 1), "mL/min/1.73m2", age, sex, message("lab_computed", lang), lang
+                )
+            ]
     elif creat is not None and age < kb.threshold("child_age_years"):
         warnings.append(
             Issue(
                 level=IssueLevel.WARNING,
                 code="lab.egfr_not_computed",
-                message="eGFR is not computed under 18 years (the paediatric equation needs height); give egfr if known",
+                message=message("warn_egfr_child", lang),
                 location="labs",
             )
         )
@@ -357,7 +420,7 @@ def interpret_labs(case: Case, kb: KnowledgeBase) -> LabPanel:
             Issue(
                 level=IssueLevel.WARNING,
                 code="lab.egfr_not_computed",
-                message=f"eGFR is not computed for sex {sex!r} (CKD-EPI 2021 has coefficients for female and male only)",
+                message=message("warn_egfr_sex", lang, sex=repr(sex)),
                 location="labs",
             )
         )

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from calcinosis.errors import LocalisedValueError
+
 __all__ = ["Antibody", "Case", "Expected", "Genetic", "Imaging", "LabResult", "Patient"]
 
 
@@ -50,11 +52,11 @@ class LabResult(_Strict):
     @model_validator(mode="after")
     def _value_or_interpretation(self) -> LabResult:
         if self.value is None and self.interpretation is None:
-            raise ValueError("give a value with its unit, or an interpretation (high | normal | low)")
+            raise LocalisedValueError("err_value_or_interpretation")
         if self.value is not None and not self.unit:
-            raise ValueError("a value needs its unit (for example unit: mmol/L)")
+            raise LocalisedValueError("err_value_needs_unit")
         if self.qualifier is not None and self.value is None:
-            raise ValueError("a qualifier (<, >) needs a value")
+            raise LocalisedValueError("err_qualifier_needs_value")
         return self
 
 
@@ -122,14 +124,12 @@ class Case(_Strict):
         """A duration or an onset delay longer than the patient's life is a typing error."""
         life_months = (self.patient.age + 1) * 12
         if self.duration_months is not None and self.duration_months > life_months:
-            raise ValueError(
-                f"duration_months {self.duration_months:g} is longer than the patient's life "
-                f"(age {self.patient.age:g} years): check the value and its unit (months)"
+            raise LocalisedValueError(
+                "err_duration_beyond_life", value=float(self.duration_months), age=float(self.patient.age)
             )
         for key, days in self.onset_days_after.items():
             if days > life_months * 30.44:
-                raise ValueError(
-                    f"onset_days_after.{key} {days:g} days is longer than the patient's life "
-                    f"(age {self.patient.age:g} years): check the value and its unit (days)"
+                raise LocalisedValueError(
+                    "err_onset_beyond_life", key=key, days=float(days), age=float(self.patient.age)
                 )
         return self

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ValidationError
 from calcinosis.case.document import check_shape, load_document, read_document_bytes
 from calcinosis.case.labs import normalise_unit, resolve_unit
 from calcinosis.case.model import Case
-from calcinosis.errors import CaseValidationError
+from calcinosis.errors import CaseValidationError, LocalisedValueError
+from calcinosis.i18n import de, decimal, message
 from calcinosis.issues import Issue, IssueLevel, closest
 from calcinosis.kb.model import KnowledgeBase
 
@@ -57,7 +58,51 @@ def _shorten(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _structure_issues(exc: ValidationError) -> list[Issue]:
+# pydantic error types -> the messages.yaml key that says them in French (pyd_*)
+_PYDANTIC_FR = {
+    "float_parsing": "pyd_number",
+    "float_type": "pyd_number",
+    "int_parsing": "pyd_integer",
+    "int_type": "pyd_integer",
+    "int_from_float": "pyd_integer",
+    "finite_number": "pyd_finite",
+    "string_type": "pyd_text",
+    "bool_type": "pyd_bool",
+    "bool_parsing": "pyd_bool",
+    "literal_error": "pyd_literal",
+    "greater_than_equal": "pyd_ge",
+    "greater_than": "pyd_gt",
+    "less_than_equal": "pyd_le",
+    "less_than": "pyd_lt",
+    "list_type": "pyd_list",
+    "dict_type": "pyd_mapping",
+    "model_type": "pyd_mapping",
+    "model_attributes_type": "pyd_mapping",
+    "string_too_long": "pyd_too_long",
+    "too_long": "pyd_too_long",
+}
+
+
+def _pydantic_message(err: Any, lang: str) -> str:
+    """pydantic's message for one error: its own words in English, ours in French."""
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, LocalisedValueError):
+        return cause.text(lang)
+    if lang != "fr":
+        return str(err["msg"]).removeprefix("Value error, ")
+    ctx = err.get("ctx") or {}
+    key = _PYDANTIC_FR.get(err["type"], "pyd_other")
+    limit = next((ctx[k] for k in ("ge", "gt", "le", "lt") if k in ctx), "")
+    return message(
+        key,
+        lang,
+        expected=ctx.get("expected", ""),
+        limit=decimal(limit, lang, 6) if isinstance(limit, int | float) else limit,
+        type=err["type"],
+    )
+
+
+def _structure_issues(exc: ValidationError, lang: str = "en") -> list[Issue]:
     issues = []
     for err in exc.errors():
         loc = err["loc"]
@@ -68,9 +113,9 @@ def _structure_issues(exc: ValidationError) -> list[Issue]:
                 Issue(
                     level=IssueLevel.ERROR,
                     code="case.unknown_key",
-                    message=f"unknown key {loc[-1]!r}",
+                    message=message("err_unknown_key", lang, key=repr(loc[-1])),
                     location=path,
-                    expected="one of " + ", ".join(allowed) if allowed else "",
+                    expected=message("err_one_of", lang, items=", ".join(allowed)) if allowed else "",
                     suggestions=closest(str(loc[-1]), allowed),
                 )
             )
@@ -79,31 +124,36 @@ def _structure_issues(exc: ValidationError) -> list[Issue]:
                 Issue(
                     level=IssueLevel.ERROR,
                     code="case.missing",
-                    message="required item is missing",
+                    message=message("err_missing", lang),
                     location=path,
                 )
             )
         else:
-            message = err["msg"].removeprefix("Value error, ")
+            text = _pydantic_message(err, lang)
             given = err.get("input")
             if isinstance(given, bool):
-                message += f" (got {str(given).lower()}: a yes/no value)"
+                text += message("err_got_bool", lang, value=str(given).lower())
             elif not isinstance(given, dict | list):
-                message += f" (got {_shorten(repr(given))})"
-            issues.append(Issue(level=IssueLevel.ERROR, code="case.type", message=message, location=path))
+                text += message("err_got", lang, value=_shorten(repr(given)))
+            issues.append(Issue(level=IssueLevel.ERROR, code="case.type", message=text, location=path))
     return issues
 
 
 class _Resolver:
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, lang: str = "en") -> None:
         self.vocab = kb.vocabulary
+        self.lang = lang
         self.issues: list[Issue] = []
 
     def unknown(self, what: str, text: str, location: str, *, expected: str = "", suggestions: list[str]) -> None:
         """Record an unknown-term error."""
         self.issues.append(
             Issue.error(
-                "case.unknown_term", f"unknown {what} {text!r}", location, expected=expected, suggestions=suggestions
+                "case.unknown_term",
+                message("err_unknown_term", self.lang, what=message(f"what_{what}", self.lang), text=repr(text)),
+                location,
+                expected=expected,
+                suggestions=suggestions,
             )
         )
 
@@ -132,12 +182,21 @@ class _Resolver:
             ambiguous = self.vocab.ambiguity(list_name, text)
             if ambiguous is not None:
                 candidates, why = ambiguous
-                named = " or ".join(f"{c} ({self.vocab.label(list_name, c)})" for c in candidates)
+                lang = self.lang
+                named = message("err_or", lang).join(
+                    f"{c} ({self.vocab.label(list_name, c, lang)})" for c in candidates
+                )
                 self.issues.append(
                     Issue.error(
                         "case.ambiguous_term",
-                        f"{text!r} does not say which {what} is meant ({why.get('en', '')}): write {named} "
-                        "if that is what you mean, or leave it out",
+                        message(
+                            "err_ambiguous",
+                            lang,
+                            text=repr(text),
+                            what=message(f"what_{what}", lang),
+                            why=why.get(lang, why.get("en", "")),
+                            named=named,
+                        ),
                         location,
                         suggestions=list(candidates),
                     )
@@ -146,29 +205,40 @@ class _Resolver:
         pool: list[str] = []
         for list_name in lists:
             pool.extend(self.vocab.suggest(list_name, text))
-        names = " or ".join(lists)
+        names = message("err_or", self.lang).join(lists)
         self.unknown(
             what,
             text,
             location,
-            expected=f"a term of the {names} vocabulary (calcinosis kb terms {lists[0]})",
+            expected=message("err_vocab_expected", self.lang, names=names, first=lists[0]),
             suggestions=pool[:3],
         )
         return None
 
 
-def _lab_value_issue(kb: KnowledgeBase, test: str, value: float | None, unit: str, location: str) -> Issue | None:
+def _lab_value_issue(
+    kb: KnowledgeBase, test: str, value: float | None, unit: str, location: str, lang: str = "en"
+) -> Issue | None:
     """A unit that does not fit the test, or a value no measurement can have (units.yaml)."""
+    from calcinosis.case.labs import lab_label, number
+
     spec = kb.units["tests"][test]
     canonical = resolve_unit(kb, test, unit)
+    name = lab_label(kb, test, lang)
+
+    def num(x: float) -> str:
+        return number(x, lang)
+
     if canonical is None:
         units = list(spec["units"])
         why = kb.units.get("refused_units", {}).get(test, {}).get(normalise_unit(unit))
+        if isinstance(why, dict):
+            why = why.get(lang) or why.get("en")
         return Issue.error(
             "case.unit",
-            why or f"{unit!r} is not a unit of {test}",
+            why or message("err_not_unit", lang, unit=repr(unit), test=test, de_test=de(name)),
             f"{location}.unit",
-            expected="one of " + ", ".join(units),
+            expected=message("err_one_of", lang, items=", ".join(units)),
             suggestions=closest(unit, units),
         )
     plausible = spec.get("plausible")
@@ -179,8 +249,7 @@ def _lab_value_issue(kb: KnowledgeBase, test: str, value: float | None, unit: st
     if value_si == 0 and low > 0:
         return Issue.error(
             "case.range",
-            f"{test} 0 {unit} is not a measurement (the smallest plausible value is {low:g} {spec['si']}): "
-            "give the measured value, or a censored one such as {value: 0.1, qualifier: '<'}",
+            message("err_zero", lang, test=name, unit=unit, low=num(low), si=spec["si"]),
             f"{location}.value",
         )
     if not low <= value_si <= high and not spec.get("assays"):
@@ -189,10 +258,20 @@ def _lab_value_issue(kb: KnowledgeBase, test: str, value: float | None, unit: st
             si = spec["si"]
             return Issue.error(
                 "case.unit_implausible",
-                f"{test} {value:g} {unit} ({value_si:.3g} {si}) is outside the plausible range {low:g}-{high:g} {si}, "
-                f"but plausible in {' or '.join(fits)}: check the unit (the value is not read until it is right)",
+                message(
+                    "err_unit_implausible",
+                    lang,
+                    test=name,
+                    value=num(value),
+                    unit=unit,
+                    si_value=num(float(f"{value_si:.3g}")),
+                    si=si,
+                    low=num(low),
+                    high=num(high),
+                    fits=message("err_or", lang).join(fits),
+                ),
                 f"{location}.unit",
-                expected=f"a unit in which {value:g} is plausible",
+                expected=message("err_unit_plausible_in", lang, value=num(value)),
                 suggestions=fits,
             )
     limit = high * float(kb.units.get("refuse_above_plausible", 10))
@@ -200,16 +279,24 @@ def _lab_value_issue(kb: KnowledgeBase, test: str, value: float | None, unit: st
         si = canonical if spec.get("assays") else spec["si"]
         return Issue.error(
             "case.range",
-            f"{test} {value:g} {unit} is beyond any measurable value ({value_si:.3g} {si}, more than "
-            f"{kb.units.get('refuse_above_plausible', 10)}x the plausible maximum {plausible[1]:g} {si}): "
-            "check the value and its unit",
+            message(
+                "err_beyond",
+                lang,
+                test=name,
+                value=num(value),
+                unit=unit,
+                si_value=num(float(f"{value_si:.3g}")),
+                si=si,
+                times=kb.units.get("refuse_above_plausible", 10),
+                high=num(float(plausible[1])),
+            ),
             f"{location}.value",
         )
     return None
 
 
-def _resolve(case: Case, kb: KnowledgeBase) -> tuple[Case, list[Issue]]:
-    r = _Resolver(kb)
+def _resolve(case: Case, kb: KnowledgeBase, lang: str = "en") -> tuple[Case, list[Issue]]:
+    r = _Resolver(kb, lang)
     data = case.model_dump()
     sex = r.term("sexes", case.patient.sex, "patient.sex", what="sex")
     data["patient"]["sex"] = sex or case.patient.sex
@@ -234,13 +321,19 @@ def _resolve(case: Case, kb: KnowledgeBase) -> tuple[Case, list[Issue]]:
         if found is not None:
             onset[found] = days
         if days < 0:
-            r.issues.append(Issue.error("case.range", f"negative number of days ({days})", f"onset_days_after.{key}"))
+            r.issues.append(
+                Issue.error(
+                    "case.range",
+                    message("err_negative_days", lang, days=days if lang != "fr" else decimal(days, lang, 6)),
+                    f"onset_days_after.{key}",
+                )
+            )
     data["onset_days_after"] = onset
     for i, lab in enumerate(case.labs):
         found = r.term("labs", lab.test, f"labs[{i}].test", what="lab test")
         data["labs"][i]["test"] = found or lab.test
         if found is not None and lab.unit is not None:
-            issue = _lab_value_issue(kb, found, lab.value, lab.unit, f"labs[{i}]")
+            issue = _lab_value_issue(kb, found, lab.value, lab.unit, f"labs[{i}]", lang)
             if issue is not None:
                 r.issues.append(issue)
     for i, ab in enumerate(case.antibodies):
@@ -266,41 +359,46 @@ def _resolve(case: Case, kb: KnowledgeBase) -> tuple[Case, list[Issue]]:
     return Case.model_validate(data), r.issues
 
 
-def parse_case(data: Any, kb: KnowledgeBase, *, source: str = "<case>") -> Case:
+def parse_case(data: Any, kb: KnowledgeBase, *, source: str = "<case>", lang: str = "en") -> Case:
     """Validate an already-parsed case (a dict) and return it with canonical terms.
+
+    ``lang`` ('en' or 'fr') is the language of the error messages.
 
     Raises
     ------
     CaseValidationError
         Listing every problem, each with its location, what was expected and close terms.
     """
-    check_shape(data, source)
+    check_shape(data, source, lang=lang)
+    path = source if source != "<case>" else None
     if not isinstance(data, dict):
         raise CaseValidationError(
-            f"{source}: a case must be a mapping with at least a 'patient' key, got {type(data).__name__}",
-            path=source if source != "<case>" else None,
+            message("err_file", lang, source=source, text=message("err_not_mapping", lang, type=type(data).__name__)),
+            path=path,
         )
     try:
         case = Case.model_validate(data)
     except ValidationError as exc:
         raise CaseValidationError(
-            f"{source}: the case does not follow case format version 1",
-            issues=_structure_issues(exc),
-            path=source if source != "<case>" else None,
+            message("err_file", lang, source=source, text=message("err_not_format", lang)),
+            issues=_structure_issues(exc, lang),
+            path=path,
+            lang=lang,
         ) from None
-    resolved, issues = _resolve(case, kb)
+    resolved, issues = _resolve(case, kb, lang)
     if issues:
         raise CaseValidationError(
-            f"{source}: the case cannot be read as written",
+            message("err_file", lang, source=source, text=message("err_cannot_read", lang)),
             issues=issues,
-            path=source if source != "<case>" else None,
+            path=path,
+            lang=lang,
         )
     return resolved
 
 
-def read_case(path: Path | str, kb: KnowledgeBase) -> Case:
-    """Read a YAML or JSON case file (see :func:`parse_case`)."""
+def read_case(path: Path | str, kb: KnowledgeBase, *, lang: str = "en") -> Case:
+    """Read a YAML or JSON case file (see :func:`parse_case`); errors are written in ``lang``."""
     p = Path(path)
     fmt = "json" if p.suffix.lower() == ".json" else "yaml"
-    data = load_document(read_document_bytes(p), source=str(p), fmt=fmt)
-    return parse_case(data, kb, source=str(p))
+    data = load_document(read_document_bytes(p, lang=lang), source=str(p), fmt=fmt, lang=lang)
+    return parse_case(data, kb, source=str(p), lang=lang)

@@ -12,7 +12,7 @@ import typer
 if TYPE_CHECKING:
     from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["KB_OPTION", "LANG_OPTION", "check_lang", "fail", "handles_errors", "load", "safe"]
+__all__ = ["KB_OPTION", "LANG_OPTION", "check_lang", "fail", "handles_errors", "keep_no_break_spaces", "load", "safe"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,25 +29,48 @@ def safe(text: object, limit: int = 120) -> str:
     return escape(plain(text, limit=limit, newlines=False))
 
 
-def fail(message: object) -> typer.Exit:
+def keep_no_break_spaces() -> None:
+    """Make rich wrap lines at breakable spaces only.
+
+    rich breaks a line at any Unicode space, the no-break ones of French typography included
+    (U+00A0 before ':', U+202F before ';', '?', '!'), so a ':' could start a line. Its word
+    pattern (``rich._wrap.re_word``, read at each wrap) is made to keep them inside words; a
+    rich without that pattern is left as it is.
+    """
+    import re
+
+    try:
+        from rich import _wrap
+    except ImportError:  # pragma: no cover - depends on the rich version
+        return
+    if hasattr(_wrap, "re_word"):
+        _wrap.re_word = re.compile(r"[^\S\u00a0\u202f]*[\S\u00a0\u202f]+[^\S\u00a0\u202f]*")
+
+
+def fail(message: object, lang: str = "en") -> typer.Exit:
     """Print ``error: message`` once on stderr (control characters removed) and return Exit(2) to raise."""
+    from calcinosis.i18n import message as say
     from calcinosis.textsafe import plain
 
-    typer.echo(f"error: {plain(message)}", err=True)
+    typer.echo(f"{say('err_prefix', lang)}{plain(message)}", err=True)
     return typer.Exit(2)
 
 
 def handles_errors(func: F) -> F:
-    """Print expected errors (bad input, bad knowledge) as one clear message and exit 2."""
+    """Print expected errors (bad input, bad knowledge) as one clear message, in the command's
+    ``--lang``, and exit 2."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from calcinosis.errors import CalcinosisError
+        from calcinosis.errors import CalcinosisError, UnknownEntityError
 
+        lang = "fr" if kwargs.get("lang") == "fr" else "en"
         try:
             return func(*args, **kwargs)
+        except UnknownEntityError as exc:
+            raise fail(exc.text(lang), lang) from None
         except CalcinosisError as exc:
-            raise fail(exc) from None
+            raise fail(exc, lang) from None
 
     return wrapper  # type: ignore[return-value]
 

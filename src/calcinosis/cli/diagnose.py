@@ -24,7 +24,7 @@ def diagnose(
 
     lang = check_lang(lang)
     kb = load(kb_path)
-    reports = [run(read_case(path, kb), kb, lang=lang) for path in case_files]
+    reports = [run(read_case(path, kb, lang=lang), kb, lang=lang) for path in case_files]
     if as_json:
         from calcinosis.serialise import to_json
 

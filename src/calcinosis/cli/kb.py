@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors, load
+from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors, keep_no_break_spaces, load
 
 __all__ = ["app"]
 
@@ -65,46 +65,56 @@ def show(
     from rich.markup import escape
     from rich.table import Table
 
+    from calcinosis.i18n import colon, message, significant
+
     lang = check_lang(lang)
     kb = load(kb_path)
     d = kb.disease(diagnosis)
     di = kb.disease_pos(d.id)
     cat = kb.categories[d.category]
+
+    def num(x: float, digits: int = 3) -> str:  # '0.75' in English, '0,75' in French
+        return f"{x:.{digits}g}" if lang != "fr" else significant(x, lang, digits)
+
+    keep_no_break_spaces()
     con = Console()
     con.rule(f"[bold]{d.name(lang)}[/bold] ({d.id})")
-    con.print(f"{cat.fr if lang == 'fr' else cat.en} · {d.group}")
+    con.print(f"{cat.fr if lang == 'fr' else cat.en} · {message('group_' + d.group, lang)}")
     con.print(d.definition.get(lang))
     codes = {k: v for k, v in d.codes.model_dump().items() if v}
     if codes:
-        con.print("codes: " + "; ".join(f"{k.upper()} {', '.join(v)}" for k, v in codes.items()))
-    con.print(f"prior: {math.exp(kb.log_prior[di]):.4f} (priors.yaml, estimate)")
+        joined = message("list_separator", lang).join(f"{k.upper()} {', '.join(v)}" for k, v in codes.items())
+        con.print(f"{message('kb_codes', lang)}{colon(lang)} {joined}")
+    prior = math.exp(kb.log_prior[di])
+    con.print(message("kb_prior", lang, p=f"{prior:.4f}" if lang != "fr" else significant(prior, lang, 3)))
     table = Table(show_lines=False)
-    for col in ("feature", "frequency", "baseline", "LR+", "LR−", "source"):
-        table.add_column(col)
+    for col in ("kb_feature", "kb_frequency", "kb_baseline", "kb_lr_positive", "kb_lr_negative", "kb_source"):
+        table.add_column(message(col, lang))
+    estimate = message("kb_estimate", lang)
     for fid, f in sorted(d.findings.items(), key=lambda kv: -kv[1].frequency / kb.features[kv[0]].baseline):
         base = kb.features[fid].baseline
-        src = ", ".join(f.references) + (" · estimate" if f.estimate else "")
+        src = ", ".join(f.references) + (f" · {estimate}" if f.estimate else "")
         table.add_row(
             f"{kb.features[fid].label(lang)}\n[dim]{fid}[/dim]",
-            f"{f.frequency:.3g}",
-            f"{base:.3g}",
-            f"{f.frequency / base:.3g}",
-            f"{(1 - f.frequency) / (1 - base):.3g}",
+            num(f.frequency),
+            num(base),
+            num(f.frequency / base),
+            num((1 - f.frequency) / (1 - base)),
             src,
         )
     con.print(table)
     if d.workup:
-        con.print("[bold]work-up[/bold]")
+        con.print(f"[bold]{message('kb_workup', lang)}[/bold]")
         for step in d.workup:
             con.print(f"  • {step.fr if lang == 'fr' else step.en}")
-    con.print("[bold]references[/bold]")
+    con.print(f"[bold]{message('kb_references', lang)}[/bold]")
     refs = list(d.references)
     for f in d.findings.values():
         refs.extend(r for r in f.references if r not in refs)
     for r in refs:
-        con.print(escape(f"  [{r}] {kb.references[r].citation}"), highlight=False)
+        con.print(escape(f"  [{r}] {kb.references[r].text(lang)}"), highlight=False)
     if d.seed_facts:
-        con.print(f"[dim]seed facts: {', '.join(d.seed_facts)}[/dim]")
+        con.print(f"[dim]{message('kb_seed_facts', lang, ids=', '.join(d.seed_facts))}[/dim]")
 
 
 @app.command("terms")

@@ -29,17 +29,19 @@ def manage(
 ) -> None:
     """Treatment options that fit the case, grouped by mechanism, with doses, cautions and evidence."""
     from calcinosis.case.reader import read_case
+    from calcinosis.engine.diagnose import analyse
     from calcinosis.management.manage import manage as run
 
     lang = check_lang(lang)
     kb = load(kb_path)
-    result = run(read_case(case_file, kb), kb, lang=lang, diagnosis=diagnosis)
+    case = read_case(case_file, kb, lang=lang)
+    result = run(case, kb, lang=lang, diagnosis=diagnosis, analysis=analyse(case, kb, lang=lang))
     if as_json:
         typer.echo(to_json(result))
         return
     from calcinosis.cli.render_management import render_management
 
-    render_management(result, kb, source=str(case_file))
+    render_management(result, kb, source=str(case_file), lang=lang)
 
 
 @stage_app.command("cvi")
@@ -57,7 +59,7 @@ def stage_cvi(
 
     lang = check_lang(lang)
     kb = load(kb_path)
-    _, evidence, _ = analyse(read_case(case_file, kb), kb)
+    _, evidence, _ = analyse(read_case(case_file, kb, lang=lang), kb, lang=lang)
     result = run(evidence, kb, lang=lang)
     if as_json:
         typer.echo(to_json(result))

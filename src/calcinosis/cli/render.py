@@ -7,9 +7,10 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from calcinosis.cli._common import safe
+from calcinosis.cli._common import keep_no_break_spaces, safe
+from calcinosis.engine.diagnose import state_word
 from calcinosis.engine.results import Contribution, DiagnosisReport
-from calcinosis.i18n import message
+from calcinosis.i18n import colon, message, percent, significant
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["render_report"]
@@ -20,30 +21,47 @@ def _bar(p: float, width: int = 20) -> str:
     return "█" * filled + "·" * (width - filled)
 
 
-def _reason(c: Contribution, lang: str) -> str:
+def _pct(p: float, lang: str, digits: int = 0) -> str:
+    """'99.9%' in English as always; '99,9 %' (Babel) in French."""
+    return f"{p:.{digits}%}" if lang != "fr" else percent(p, lang, digits)
+
+
+def _num(x: float, lang: str) -> str:
+    return f"{x:.2g}" if lang != "fr" else significant(x, lang)
+
+
+def _reason(c: Contribution, kb: KnowledgeBase, lang: str) -> str:
     """One compact line of a reason: sign, feature, state, input, LR and the two frequencies."""
     sign = "[green]+[/green]" if c.likelihood_ratio > 1 else "[red]−[/red]"
-    state = "" if c.state == "present" else f" ({message('absent', lang)})"
+    feature = kb.features[c.feature]
+    word = state_word(feature.namespace, False, lang, gender=feature.gender, plural=feature.plural)
+    state = "" if c.state == "present" else f" ({word})"
     freq = c.frequency if c.state == "present" else 1 - c.frequency
     base = c.baseline if c.state == "present" else 1 - c.baseline
-    lr = f"{c.likelihood_ratio:.2g}" if c.likelihood_ratio < 10 else f"{c.likelihood_ratio:.0f}"
-    damped = f" ×{c.weight:.2g}" if c.weight < 0.999 else ""
+    lr = _num(c.likelihood_ratio, lang) if c.likelihood_ratio < 10 else f"{c.likelihood_ratio:.0f}"
+    damped = f" ×{_num(c.weight, lang)}" if c.weight < 0.999 else ""
     est = "*" if c.estimate else ""
     where = c.basis[0].split(" ")[0]
-    return f"{sign} {escape(c.label)}{state} [dim]{escape(where)}[/dim] {'RV' if lang == 'fr' else 'LR'} {lr}{damped} [dim]({freq:.0%}/{base:.0%}){est}[/dim]"
+    return (
+        f"{sign} {escape(c.label)}{state} [dim]{escape(where)}[/dim] {'RV' if lang == 'fr' else 'LR'} {lr}{damped} "
+        f"[dim]({_pct(freq, lang)}/{_pct(base, lang)}){est}[/dim]"
+    )
 
 
 def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, console: Console | None = None) -> None:
     """Print one report: category, differential with reasons, work-up, questions, warnings."""
+    keep_no_break_spaces()
     con = console or Console()
     lang = report.metadata.language
     cat = kb.categories[report.category]
     con.rule(f"[bold]{safe(report.case_id or source)}")
     cat_table = Table(title=message("cli_category", lang), show_header=False, box=None)
+    for justify in ("left", "right", "left"):
+        cat_table.add_column(justify=justify)
     for name, p in sorted(report.category_probabilities.items(), key=lambda kv: -kv[1]):
         spec = kb.categories[name]
         label = spec.fr if lang == "fr" else spec.en
-        cat_table.add_row(f"[bold]{label}[/bold]" if name == report.category else label, f"{p:6.1%}", _bar(p))
+        cat_table.add_row(f"[bold]{label}[/bold]" if name == report.category else label, _pct(p, lang, 1), _bar(p))
     con.print(cat_table)
     con.print(f"[dim]{cat.definition.get(lang)}[/dim]")
 
@@ -56,11 +74,11 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
             None: message("cli_undetermined", lang),
         }[rule.consistent]
         spec = kb.categories[rule.category]
-        lines.append(f"{spec.fr if lang == 'fr' else spec.en}: {rule.rule} [{mark}]")
+        lines.append(f"{spec.fr if lang == 'fr' else spec.en}{colon(lang)} {rule.rule} [{mark}]")
     con.print(
         Panel(
             "\n".join(lines),
-            title=f"{message('cli_classification', lang)}: {status_word}",
+            title=f"{message('cli_classification', lang)}{colon(lang)} {status_word}",
             expand=False,
         )
     )
@@ -71,19 +89,19 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
     table.add_column(message("cli_probability", lang), justify="right")
     table.add_column(message("cli_for", lang) + " / " + message("cli_against", lang))
     for rank, d in enumerate(report.differential[:8], start=1):
-        reasons = [_reason(c, lang) for c in d.evidence if c.likelihood_ratio > 1][:4]
-        reasons += [_reason(c, lang) for c in d.evidence if c.likelihood_ratio < 1][:3]
+        reasons = [_reason(c, kb, lang) for c in d.evidence if c.likelihood_ratio > 1][:4]
+        reasons += [_reason(c, kb, lang) for c in d.evidence if c.likelihood_ratio < 1][:3]
         table.add_row(
             str(rank),
             f"{d.name}\n[dim]{d.diagnosis} · {kb.categories[d.category].fr if lang == 'fr' else kb.categories[d.category].en}[/dim]",
-            f"{d.probability:.1%}\n{_bar(d.probability, 10)}",
+            f"{_pct(d.probability, lang, 1)}\n{_bar(d.probability, 10)}",
             "\n".join(reasons) or "—",
         )
     con.print(table)
     con.print(f"[dim]{message('cli_reason_legend', lang)}[/dim]")
     hidden = len(report.differential) - 8 + len(report.excluded)
     if hidden > 0:
-        con.print(f"[dim]{message('cli_excluded', lang, n=hidden, threshold='8')}[/dim]")
+        con.print(f"[dim]{message('cli_excluded', lang, n=hidden)}[/dim]")
 
     if report.workup_steps:
         con.print(f"\n[bold]{message('cli_workup', lang)}[/bold]")
@@ -95,10 +113,9 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
         con.print(f"\n[bold]{message('cli_questions', lang)}[/bold]")
         for q in report.next_questions:
             con.print(f"  ? {escape(q.question)}")
-            colon = "\u00a0:" if lang == "fr" else ":"
             con.print(
-                f"    [dim]{message('question_yes', lang)}{colon} {escape(q.if_yes)} · "
-                f"{message('question_no', lang)}{colon} {escape(q.if_no)}[/dim]"
+                f"    [dim]{message('question_yes', lang)}{colon(lang)} {escape(q.if_yes)} · "
+                f"{message('question_no', lang)}{colon(lang)} {escape(q.if_no)}[/dim]"
             )
     if report.warnings:
         con.print(f"\n[bold yellow]{message('cli_warnings', lang)}[/bold yellow]")
@@ -110,7 +127,7 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
     if refs:
         con.print(f"\n[bold]{message('cli_references', lang)}[/bold]")
         for r in refs:
-            con.print(escape(f"  [{r}] {kb.references[r].citation}"), highlight=False)
+            con.print(escape(f"  [{r}] {kb.references[r].text(lang)}"), highlight=False)
     con.print(
         f"\n[dim]{message('cli_versions', lang, code=report.metadata.calcinosis_version, kb=report.metadata.kb_version)}[/dim]"
     )

@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from calcinosis.cli._common import safe
-from calcinosis.i18n import message
+from calcinosis.cli._common import keep_no_break_spaces, safe
+from calcinosis.i18n import colon, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.results import CviStaging, ManagementReport, TreatmentOption
 
@@ -18,26 +18,28 @@ def _option(con: Console, o: TreatmentOption, lang: str) -> None:
     level = f" · {message('cli_level', lang)} {o.best_level}" if o.best_level else ""
     con.print(f"  [bold]{escape(o.name)}[/bold] [dim]({message('role_' + o.role, lang)}{level})[/dim]")
     for why in o.why:
-        con.print(f"    [dim]{message('cli_fits', lang)}:[/dim] {escape(why)}")
+        con.print(f"    [dim]{message('cli_fits', lang)}{colon(lang)}[/dim] {escape(why)}")
     if o.dose:
-        con.print(f"    [dim]{message('cli_dose', lang)}:[/dim] {escape(o.dose)}")
+        con.print(f"    [dim]{message('cli_dose', lang)}{colon(lang)}[/dim] {escape(o.dose)}")
     for c in o.cautions:
         con.print(f"    [yellow]![/yellow] {escape(c)}")
     for e in o.evidence[:3]:
-        n = f", n={e.n}" if e.n else ""
+        n = f", n = {e.n}" if e.n else ""
+        design = message(f"design_{e.design}", lang)
         con.print(
-            f"    [dim]• {escape(e.outcome)} ({escape(e.design.replace('_', ' '))}{n}, {message('cli_level', lang)} {e.level}) {escape('[' + e.reference + ']')}[/dim]"
+            f"    [dim]• {escape(e.outcome)} ({escape(design)}{n}, {message('cli_level', lang)} {e.level}) {escape('[' + e.reference + ']')}[/dim]"
         )
 
 
 def render_staging(staging: CviStaging, *, lang: str, console: Console | None = None) -> None:
     """Porter stage (or range), CEAP class, and what would decide."""
+    keep_no_break_spaces()
     con = console or Console()
     p = staging.porter
     rng = f"{p.stage_min}" if p.stage_min == p.stage_max else f"{p.stage_min}–{p.stage_max}"
-    lines = [f"Porter 1988: {rng} — {p.description}", *[f"  {b}" for b in p.basis]]
+    lines = [f"Porter 1988{colon(lang)} {rng} — {p.description}", *[f"  {b}" for b in p.basis]]
     lines += [
-        f"CEAP 2020: {staging.ceap.clinical_class} — {staging.ceap.description}",
+        f"CEAP 2020{colon(lang)} {staging.ceap.clinical_class} — {staging.ceap.description}",
         *[f"  {b}" for b in staging.ceap.basis],
     ]
     lines += [f"  ({n})" for n in staging.ceap.notes]
@@ -47,16 +49,23 @@ def render_staging(staging: CviStaging, *, lang: str, console: Console | None = 
 
 
 def render_management(
-    result: ManagementReport, kb: KnowledgeBase, *, source: str, console: Console | None = None
+    result: ManagementReport,
+    kb: KnowledgeBase,
+    *,
+    source: str,
+    console: Console | None = None,
+    lang: str | None = None,
 ) -> None:
     """Principles, options by mechanism, what to avoid, staging, follow-up, disclaimer."""
+    keep_no_break_spaces()
     con = console or Console()
-    lang = "fr" if result.disclaimer == message("disclaimer", "fr") else "en"
+    if lang is None:  # the result's language, read from its disclaimer
+        lang = "fr" if result.disclaimer == message("disclaimer", "fr") else "en"
     cat = kb.categories[result.category]
     con.rule(f"[bold]{safe(result.case_id or source)}")
-    con.print(
-        f"{escape(result.diagnosis_name)} ({result.diagnosis_probability:.0%}) · {cat.fr if lang == 'fr' else cat.en}"
-    )
+    p = result.diagnosis_probability
+    shown = f"{p:.0%}" if lang != "fr" else percent(p, lang)
+    con.print(f"{escape(result.diagnosis_name)} ({shown}) · {cat.fr if lang == 'fr' else cat.en}")
     if result.statements:
         con.print(f"\n[bold]{message('cli_principles', lang)}[/bold]")
         for s in result.statements:
@@ -74,7 +83,7 @@ def render_management(
         render_staging(result.staging, lang=lang, console=con)
     con.print(f"\n[bold]{message('cli_followup', lang)}[/bold]")
     for item in result.followup.schedule:
-        con.print(f"  • {escape(item.every)}: {escape(item.text)}")
+        con.print(f"  • {escape(item.every)}{colon(lang)} {escape(item.text)}")
     con.print(f"[bold]{message('cli_warning_signs', lang)}[/bold]")
     for w in result.followup.warning_signs:
         con.print(f"  ! {escape(w)}")

@@ -46,8 +46,8 @@ def report(
     from calcinosis.reports.render import render_html, write_report
 
     lang = check_lang(lang)
-    check_output(output, inputs=[case_file], force=force)  # before any work: fail fast
+    check_output(output, inputs=[case_file], force=force, lang=lang)  # before any work: fail fast
     kb = load(kb_path)
-    html = render_html(read_case(case_file, kb), kb, lang=lang, audience=audience.value)
-    write_report(html, output, fmt=fmt.value, inputs=[case_file], force=force)
+    html = render_html(read_case(case_file, kb, lang=lang), kb, lang=lang, audience=audience.value)
+    write_report(html, output, fmt=fmt.value, inputs=[case_file], force=force, lang=lang)
     typer.echo(safe(output, limit=4000))

@@ -24,7 +24,7 @@ from calcinosis.engine.results import (
 from calcinosis.engine.scoring import Scores, score
 from calcinosis.engine.workup import missing_workup, omitted_workup
 from calcinosis.errors import CaseValidationError
-from calcinosis.i18n import message
+from calcinosis.i18n import agree, decimal, lower_first, message, percent, significant
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import Disease, KnowledgeBase
 from calcinosis.kb.schema import CATEGORIES
@@ -35,8 +35,26 @@ __all__ = ["Analysis", "analyse", "diagnose"]
 _MIN_SHOWN_LOG_LR = math.log(1.1)
 
 
-def _fmt_lr(lr: float) -> str:
-    return f"{lr:.2g}" if lr < 10 else f"{lr:.0f}"
+def _fmt_lr(lr: float, lang: str = "en") -> str:
+    """A likelihood ratio as shown: two significant figures below 10, whole above ('RV 4,4' in French)."""
+    if lang != "fr":
+        return f"{lr:.2g}" if lr < 10 else f"{lr:.0f}"
+    return significant(lr, lang) if lr < 10 else decimal(lr, lang, 0)
+
+
+def _fmt_p(p: float, lang: str) -> str:
+    """A frequency in a sentence: '75%' in English as before, '75 %' (Babel) in French."""
+    return f"{p:.0%}" if lang != "fr" else percent(p, lang)
+
+
+def state_word(namespace: str, present: bool, lang: str, *, gender: str = "m", plural: bool = False) -> str:
+    """'present' / 'absent' agreed with the feature's French label; a site or a tissue is
+    'atteint' / 'non atteint' rather than present ('Fesse non atteinte')."""
+    if namespace in ("site", "tissue"):
+        key = "involved" if present else "not_involved"
+    else:
+        key = "present" if present else "absent"
+    return agree(key, lang, gender=gender, plural=plural)
 
 
 def _contributions(scores: Scores, evidence: Evidence, kb: KnowledgeBase, d: int, lang: str) -> list[Contribution]:
@@ -45,9 +63,10 @@ def _contributions(scores: Scores, evidence: Evidence, kb: KnowledgeBase, d: int
     Features the diagnosis says nothing about (its frequency is the baseline, LR 1) are left out.
     """
     disease_name = kb.diseases[d].name(lang)
+    if lang == "fr":  # inside a sentence: 'en cas de sclérodermie systémique'
+        disease_name = lower_first(disease_name)
     weighted = np.abs(scores.contribution[d] * scores.weight[d])
     template = message("explanation", lang)
-    words = {True: message("present", lang), False: message("absent", lang)}
     estimate_mark = message("estimate_mark", lang)
     out = []
     for j in np.flatnonzero(weighted >= _MIN_SHOWN_LOG_LR):
@@ -61,13 +80,15 @@ def _contributions(scores: Scores, evidence: Evidence, kb: KnowledgeBase, d: int
         basis = evidence.observations[fid].basis
         text = template.format(
             label=feature.label(lang),
-            state=words[present],
-            basis="; ".join(basis),
-            lr=_fmt_lr(lr),
-            frequency=f"{(src.frequency if present else 1 - src.frequency):.0%}",
+            state=state_word(feature.namespace, present, lang, gender=feature.gender, plural=feature.plural),
+            basis=message("list_separator", lang).join(basis),
+            lr=_fmt_lr(lr, lang),
+            frequency=_fmt_p(src.frequency if present else 1 - src.frequency, lang),
             name=disease_name,
-            baseline=f"{(feature.baseline if present else 1 - feature.baseline):.0%}",
-            weight=message("damped", lang, weight=weight) if weight < 0.999 else "",
+            baseline=_fmt_p(feature.baseline if present else 1 - feature.baseline, lang),
+            weight=message("damped", lang, weight=f"{weight:.2g}" if lang != "fr" else significant(weight, lang))
+            if weight < 0.999
+            else "",
         ) + (estimate_mark if src.estimate else "")
         out.append(
             Contribution(
@@ -113,16 +134,19 @@ def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> t
     for r in step.rules:
         label = r.rule.fr if lang == "fr" else r.rule.en
         likelihood = {c: round(float(math.exp(v)), 4) for c, v in zip(names, r.log_likelihood, strict=True)}
-        basis = f" ({'; '.join(r.basis)})" if r.basis else ""
+        basis = f" ({message('list_separator', lang).join(r.basis)})" if r.basis else ""
+        state = agree(f"rule_state_{r.state}", lang, gender=r.rule.gender)
         text = message(
             "rule_text",
             lang,
             label=label,
-            state=message(f"rule_state_{r.state}", lang),
+            state=state,
             basis=basis,
-            top_p=f"{likelihood[names[top]]:.2g}",
+            top_p=f"{likelihood[names[top]]:.2g}" if lang != "fr" else significant(likelihood[names[top]], lang),
             top=top_label,
-            second_p=f"{likelihood[names[second]]:.2g}",
+            second_p=f"{likelihood[names[second]]:.2g}"
+            if lang != "fr"
+            else significant(likelihood[names[second]], lang),
             second=second_label,
         )
         factors.append(
@@ -138,14 +162,20 @@ def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> t
         )
         gap = strength * float(r.log_likelihood[top] - r.log_likelihood[second])
         if abs(gap) > 1e-9:
-            terms.append((f"{label} ({message(f'rule_state_{r.state}', lang)})", gap))
+            terms.append((f"{label} ({state})", gap))
     terms.sort(key=lambda t: -abs(t[1]))
     shown = [
-        message("category_factor", lang, label=label, ratio=_fmt_lr(math.exp(gap)))
+        message("category_factor", lang, label=label, ratio=_fmt_lr(math.exp(gap), lang))
         for label, gap in terms[:4]
         if abs(gap) >= math.log(1.1)
     ]
-    explanation = message("category_driver", lang, top=top_label, second=second_label, factors="; ".join(shown) or "—")
+    explanation = message(
+        "category_driver",
+        lang,
+        top=top_label,
+        second=second_label,
+        factors=message("list_separator", lang).join(shown) or "—",
+    )
     return factors, explanation
 
 
@@ -153,13 +183,14 @@ def _defining_text(d: Disease, kb: KnowledgeBase, lang: str, log_penalty: float)
     assert d.defining is not None
     labels = [kb.features[f].label(lang) for f in d.defining.any_of[:4]]
     more = "…" if len(d.defining.any_of) > 4 else ""
+    p = d.defining.unreported_probability
     return message(
         "defining_unreported",
         lang,
         features=", ".join(labels) + more,
-        name=d.name(lang),
-        p=f"{d.defining.unreported_probability:.2g}",
-        lr=_fmt_lr(math.exp(log_penalty)),
+        name=d.name(lang) if lang != "fr" else lower_first(d.name(lang)),
+        p=f"{p:.2g}" if lang != "fr" else significant(p, lang),
+        lr=_fmt_lr(math.exp(log_penalty), lang),
         basis=message(f"basis_{d.defining.basis}", lang),
     )
 
@@ -186,8 +217,11 @@ def _phosphocalcic_status(ev: Evidence) -> str:
 Analysis = tuple[LabPanel, Evidence, Scores]
 
 
-def analyse(case: Case, kb: KnowledgeBase) -> Analysis:
+def analyse(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> Analysis:
     """Labs, evidence and scores of a case: the shared first half of diagnose and manage.
+
+    ``lang`` is the language of the texts it carries (the input behind each observation, the
+    warnings); the numbers do not depend on it.
 
     Raises
     ------
@@ -195,10 +229,10 @@ def analyse(case: Case, kb: KnowledgeBase) -> Analysis:
         When a lab unit does not fit its test (cases built without :func:`read_case`).
     """
     try:
-        panel = interpret_labs(case, kb)
+        panel = interpret_labs(case, kb, lang=lang)
     except ValueError as exc:
         raise CaseValidationError(
-            f"{case.id or '<case>'}: a laboratory result cannot be read",
+            message("err_file", lang, source=case.id or "<case>", text=message("err_lab_unit", lang)),
             issues=[
                 Issue(
                     level=IssueLevel.ERROR,
@@ -207,8 +241,9 @@ def analyse(case: Case, kb: KnowledgeBase) -> Analysis:
                     location=str(exc).split(":", 1)[0],
                 )
             ],
+            lang=lang,
         ) from None
-    evidence = collect_evidence(case, panel, kb)
+    evidence = collect_evidence(case, panel, kb, lang=lang)
     return panel, evidence, score(evidence, kb, case)
 
 
@@ -224,7 +259,8 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     lang
         'en' or 'fr', for every text of the result.
     analysis
-        The case's :func:`analyse` result when the caller already has it (manage, reports).
+        The case's :func:`analyse` result when the caller already has it (manage, reports);
+        one made in another language is made again in ``lang`` (same numbers, its texts).
 
     Returns
     -------
@@ -237,7 +273,9 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     CaseValidationError
         When a lab unit does not fit its test.
     """
-    panel, evidence, scores = analysis or analyse(case, kb)
+    if analysis is None or analysis[1].lang != lang:
+        analysis = analyse(case, kb, lang=lang)
+    panel, evidence, scores = analysis
     post = scores.posterior
     step = scores.category
     cat_probs = {c: float(step.category_posterior[i]) for i, c in enumerate(kb.category_names)}
@@ -332,7 +370,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
         workup_omitted=omitted,
         next_questions=next_questions(scores, kb, lang=lang, observed=evidence.observations.keys()),
         staging=staging,
-        warnings=[i.render() for i in issues],
+        warnings=[i.render(lang) for i in issues],
         issues=issues,
         labs=panel,
         metadata=Metadata(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from calcinosis.case.labs import LabPanel
+from calcinosis.case.labs import LabPanel, lab_label, number
 from calcinosis.case.model import Case
+from calcinosis.i18n import lower_first, message
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 
@@ -80,6 +81,7 @@ class Evidence(BaseModel):
     observations: dict[str, Observation] = {}
     warnings: list[Issue] = []
     conflicts: list[str] = []
+    lang: str = "en"  # language of the bases and warnings (the observations themselves have none)
 
     def set(
         self, feature: str, present: bool, basis: str, *, implied: bool = False, closed_world: bool = False
@@ -106,7 +108,17 @@ class Evidence(BaseModel):
                 self.conflicts.append(feature)
 
 
+def _term(kb: KnowledgeBase, list_name: str, term: str, lang: str) -> str:
+    """A term as an input echo: its id in English, its French label (inside a sentence) in French."""
+    return lower_first(kb.vocabulary.label(list_name, term, "fr")) if lang == "fr" else term
+
+
+def _status(status: str, lang: str) -> str:
+    return message(f"lab_status_{status}", lang)
+
+
 def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
+    lang = ev.lang
     for feature, (tests, wanted) in LAB_FEATURES.items():
         for test in tests:
             summary = panel.tests.get(test)
@@ -116,10 +128,22 @@ def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
                 (r for r in summary.readings if r.index == summary.driving_index),
                 summary.readings[0],
             )
-            shown = f"{driving.value:g} {driving.unit}" if driving.value is not None else driving.status
-            where = f"labs[{driving.index}]" if driving.index >= 0 else "derived"
-            qual = f"{driving.qualifier} " if driving.qualifier else ""
-            basis = f"{where} {test} {qual}{shown}: {summary.status.replace('_', ' ')} ({driving.reference})"
+            # a value with its unit; an interpretation entered without a value is the status itself
+            shown = f" {number(driving.value, lang)} {driving.unit}" if driving.value is not None else ""
+            where = (
+                f"labs[{driving.index}] {lab_label(kb, test, lang)}"
+                if driving.index >= 0
+                else message(f"lab_derived_{test}", lang)
+            )
+            qual = f" {driving.qualifier}" if driving.qualifier else ""
+            basis = message(
+                "basis_lab",
+                lang,
+                where=where,
+                value=f"{qual}{shown}",
+                status=_status(summary.status, lang),
+                reference=driving.reference,
+            )
             paired = _OPPOSITE[wanted] in _PAIRED_TESTS[tests]
             if summary.status == wanted:
                 ev.set(feature, True, basis)
@@ -134,22 +158,42 @@ def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
     reduced, failure = kb.threshold("egfr_reduced"), kb.threshold("egfr_failure")
     if egfr is not None and egfr.readings[0].value_si is not None:
         value = min(r.value_si for r in egfr.readings if r.value_si is not None)
-        src = "derived eGFR (CKD-EPI 2021)" if egfr.readings[0].index < 0 else f"labs[{egfr.readings[0].index}] egfr"
+        index = egfr.readings[0].index
+        src = message("basis_egfr_derived", lang) if index < 0 else f"labs[{index}] {lab_label(kb, 'egfr', lang)}"
+        basis = message("basis_egfr", lang, source=src, value=number(value, lang))
         # one measurement, one likelihood: below 15 implies below 60 (read, not scored twice)
-        ev.set("lab:egfr_below_60", value < reduced, f"{src} {value:g} mL/min/1.73m2", implied=value < failure)
-        ev.set("lab:egfr_below_15", value < failure, f"{src} {value:g} mL/min/1.73m2")
+        ev.set("lab:egfr_below_60", value < reduced, basis, implied=value < failure)
+        ev.set("lab:egfr_below_15", value < failure, basis)
     elif egfr is not None and egfr.status in ("low", "normal"):
+        where = f"labs[{egfr.readings[0].index}] {lab_label(kb, 'egfr', lang)}"
         ev.set(
             "lab:egfr_below_60",
             egfr.status == "low",
-            f"labs[{egfr.readings[0].index}] egfr: {egfr.status}",
+            message(
+                "basis_lab_status",
+                lang,
+                where=where,
+                status=egfr.status if lang == "en" else _status(egfr.status, lang),
+            ),
         )
         if egfr.status == "normal":
-            ev.set("lab:egfr_below_15", False, f"labs[{egfr.readings[0].index}] egfr: normal")
+            ev.set(
+                "lab:egfr_below_15",
+                False,
+                message(
+                    "basis_lab_status", lang, where=where, status="normal" if lang == "en" else _status("normal", lang)
+                ),
+            )
     elif creat is not None and creat.status in ("high", "normal", "low", "not_high"):
         r = creat.readings[0]
-        shown = f"{r.value:g} {r.unit}" if r.value is not None else creat.status
-        basis = f"labs[{creat.driving_index if creat.driving_index is not None else r.index}] creatinine {shown}: {creat.status}"
+        shown = f"{number(r.value, lang)} {r.unit}" if r.value is not None else _status(creat.status, lang)
+        index = creat.driving_index if creat.driving_index is not None else r.index
+        basis = message(
+            "basis_lab_status",
+            lang,
+            where=f"labs[{index}] {lab_label(kb, 'creatinine', lang)} {shown}",
+            status=creat.status if lang == "en" else _status(creat.status, lang),
+        )
         ev.set("lab:egfr_below_60", creat.status == "high", basis)
         if creat.status != "high":
             ev.set("lab:egfr_below_15", False, basis)
@@ -159,20 +203,24 @@ def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
         ev.set(
             "lab:calcium_phosphate_product_high",
             product > limit,
-            f"derived calcium × phosphate product {product:g} mg²/dL² (threshold {limit:g})",
+            message("basis_product", lang, value=number(product, lang), limit=number(limit, lang)),
         )
 
 
-def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence:
-    """Observed features of ``case``, with the input behind each one and consistency warnings."""
-    ev = Evidence()
+def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: str = "en") -> Evidence:
+    """Observed features of ``case``, with the input behind each one and consistency warnings.
+
+    The bases (``history[2] dialysis``) and warnings are written in ``lang``: input paths stay
+    as in the case file, the words around them are translated, a term is shown by its label.
+    """
+    ev = Evidence(lang=lang)
     vocab = kb.vocabulary
     for i, term in enumerate(case.history):
-        ev.set(f"condition:{term}", True, f"history[{i}] {term}")
+        ev.set(f"condition:{term}", True, f"history[{i}] {_term(kb, 'conditions', term, lang)}")
     for i, term in enumerate(case.exposures):
-        ev.set(f"exposure:{term}", True, f"exposures[{i}] {term}")
+        ev.set(f"exposure:{term}", True, f"exposures[{i}] {_term(kb, 'exposures', term, lang)}")
     for i, term in enumerate(case.findings):
-        ev.set(f"finding:{term}", True, f"findings[{i}] {term}")
+        ev.set(f"finding:{term}", True, f"findings[{i}] {_term(kb, 'findings', term, lang)}")
     for key in case.onset_days_after:
         namespace = "exposure" if key in vocab.lists["exposures"] else "condition"
         if f"{namespace}:{key}" not in ev.observations:
@@ -180,7 +228,7 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
             ev.warnings.append(
                 Issue.warning(
                     "case.onset_implies_exposure",
-                    f"onset_days_after names {key!r}, which is not listed in {listed_in}; it was counted as present",
+                    message("warn_onset_implies", lang, key=repr(key), listed_in=listed_in),
                     f"onset_days_after.{key}",
                 )
             )
@@ -192,45 +240,46 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
             ("exposure", "exposures"),
         ):
             if term in vocab.lists[list_name]:
-                ev.set(f"{namespace}:{term}", False, f"absent[{i}] {term}")
+                ev.set(f"{namespace}:{term}", False, f"absent[{i}] {_term(kb, list_name, term, lang)}")
                 break
 
     # sites: reported ones and their ancestors are present; with a reported site list, the
     # sites neither above nor below a reported one are absent
     reported: dict[str, str] = {}
     for i, s in enumerate(case.sites):
-        reported.setdefault(s, f"sites[{i}] {s}")
+        reported.setdefault(s, f"sites[{i}] {_term(kb, 'sites', s, lang)}")
     for j, img in enumerate(case.imaging):
         for i, s in enumerate(img.sites):
-            reported.setdefault(s, f"imaging[{j}].sites[{i}] {s}")
+            reported.setdefault(s, f"imaging[{j}].sites[{i}] {_term(kb, 'sites', s, lang)}")
     if reported:
         for s, basis in reported.items():
             ev.set(f"site:{s}", True, basis)
             for anc in vocab.site_ancestors(s):
                 ev.set(f"site:{anc}", True, basis)
         if "generalized" not in reported:
-            listed = ", ".join(reported)
+            listed = ", ".join(_term(kb, "sites", r, lang) for r in reported)
             related = set().union(*(vocab.related_sites(r) for r in reported))
+            unlisted = message("basis_unlisted_site", lang, listed=listed)
             for s in vocab.lists["sites"]:
                 if s not in related:
-                    ev.set(f"site:{s}", False, f"sites reported ({listed}) do not include it", closed_world=True)
+                    ev.set(f"site:{s}", False, unlisted, closed_world=True)
 
     widest: tuple[int, str] | None = None
     for j, img in enumerate(case.imaging):
         for i, t in enumerate(img.tissues):
-            ev.set(f"tissue:{t}", True, f"imaging[{j}].tissues[{i}] {t}")
+            ev.set(f"tissue:{t}", True, f"imaging[{j}].tissues[{i}] {_term(kb, 'tissues', t, lang)}")
         for i, p in enumerate(img.patterns):
-            ev.set(f"pattern:{p}", True, f"imaging[{j}].patterns[{i}] {p}")
+            ev.set(f"pattern:{p}", True, f"imaging[{j}].patterns[{i}] {_term(kb, 'patterns', p, lang)}")
         if img.distribution is not None:
             rank = _DISTRIBUTION_ORDER.index(img.distribution)
             if widest is None or rank > widest[0]:
-                widest = (rank, f"imaging[{j}].distribution {img.distribution}")
+                widest = (rank, f"imaging[{j}].distribution {_term(kb, 'distributions', img.distribution, lang)}")
         for flag in ("symmetric", "bone_destruction", "uptake", "along_muscle_fibers"):
             value = getattr(img, flag)
             if value is True:
-                ev.set(f"imaging:{flag}", True, f"imaging[{j}].{flag} true")
+                ev.set(f"imaging:{flag}", True, f"imaging[{j}].{flag} {message('value_true', lang)}")
             elif value is False and not any(getattr(o, flag) is True for o in case.imaging):
-                ev.set(f"imaging:{flag}", False, f"imaging[{j}].{flag} false")
+                ev.set(f"imaging:{flag}", False, f"imaging[{j}].{flag} {message('value_false', lang)}")
     if widest is not None:
         for rank, name in enumerate(_DISTRIBUTION_ORDER):
             ev.set(f"distribution:{name}", rank == widest[0], widest[1])
@@ -241,22 +290,28 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
         ev.set(
             "imaging:large_deposit",
             size >= limit,
-            f"imaging[{j}].size_cm {size:g} (threshold {limit:g} cm)",
+            message(
+                "basis_size", lang, where=f"imaging[{j}].size_cm", size=number(size, lang), limit=number(limit, lang)
+            ),
         )
 
     for i, ab in enumerate(case.antibodies):
-        ev.set(f"antibody:{ab.name}", ab.result == "positive", f"antibodies[{i}] {ab.name} {ab.result}")
+        ev.set(
+            f"antibody:{ab.name}",
+            ab.result == "positive",
+            f"antibodies[{i}] {_term(kb, 'antibodies', ab.name, lang)} {message(f'antibody_{ab.result}', lang)}",
+        )
     for i, g in enumerate(case.genetics):
         ev.set(
             f"gene:{g.gene}",
             g.result == "pathogenic_variant",
-            f"genetics[{i}] {g.gene} {g.result.replace('_', ' ')}",
+            f"genetics[{i}] {_term(kb, 'genetics', g.gene, lang)} {message(f'gene_{g.result}', lang)}",
         )
 
     pt = case.patient
     if pt.sex in ("female", "male"):
-        ev.set("patient:female", pt.sex == "female", f"patient.sex {pt.sex}")
-    age_basis = f"patient.age {pt.age:g}"
+        ev.set("patient:female", pt.sex == "female", f"patient.sex {_term(kb, 'sexes', pt.sex, lang)}")
+    age_basis = f"patient.age {number(pt.age, lang)}"
     ev.set("patient:infant", pt.age < kb.threshold("infant_age_years"), age_basis)
     ev.set("patient:child", pt.age < kb.threshold("child_age_years"), age_basis)
     ev.set("patient:older", pt.age >= kb.threshold("older_age_years"), age_basis)
@@ -274,14 +329,14 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
         ev.set(
             "patient:postmenopausal",
             pt.postmenopausal,
-            f"patient.postmenopausal {str(pt.postmenopausal).lower()}",
+            f"patient.postmenopausal {message('value_true' if pt.postmenopausal else 'value_false', lang)}",
         )
     elif pt.sex == "male":
-        ev.set("patient:postmenopausal", False, "patient.sex male")
+        ev.set("patient:postmenopausal", False, f"patient.sex {_term(kb, 'sexes', 'male', lang)}")
 
     if case.duration_months is not None:
         d = case.duration_months
-        basis = f"duration_months {d:g}"
+        basis = f"duration_months {number(d, lang)}"
         ev.set("course:long_standing", d >= kb.threshold("long_standing_months"), basis)
         ev.set("course:recent_onset", d < kb.threshold("recent_onset_months"), basis)
     if case.onset_days_after:
@@ -290,7 +345,9 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
         ev.set(
             "course:onset_soon_after",
             days <= limit,
-            f"onset_days_after.{key} {days:g} (threshold {limit:g} days)",
+            message(
+                "basis_days", lang, where=f"onset_days_after.{key}", days=number(days, lang), limit=number(limit, lang)
+            ),
         )
 
     _lab_observations(ev, panel, kb)
@@ -301,7 +358,7 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
         if obs is not None and obs.present:
             for other in implied:
                 if other not in ev.observations:
-                    ev.set(other, True, f"implied by {obs.basis[0]}", implied=True)
+                    ev.set(other, True, message("basis_implied", lang, basis=obs.basis[0]), implied=True)
 
     # contradictions: a feature both present and absent is reported and set aside
     for fid in ev.conflicts:
@@ -310,7 +367,12 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
             Issue(
                 level=IssueLevel.WARNING,
                 code="case.contradiction",
-                message=f"{fid} is reported both present and absent ({'; '.join(obs.basis)}); it was left out of the reasoning",
+                message=message(
+                    "warn_contradiction",
+                    lang,
+                    feature=fid if lang == "en" else kb.features[fid].label(lang),
+                    bases=message("list_separator", lang).join(obs.basis),
+                ),
                 location=obs.basis[0].split(" ")[0],
             )
         )
@@ -318,7 +380,7 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
         ev.warnings.append(
             Issue.warning(
                 "case.implausible",
-                f"pregnancy is in the history of a patient of sex {pt.sex} aged {pt.age:g}: check the entry",
+                message("warn_pregnancy", lang, sex=_term(kb, "sexes", pt.sex, lang), age=number(pt.age, lang)),
                 "history",
             )
         )
@@ -327,7 +389,9 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase) -> Evidence
             Issue(
                 level=IssueLevel.WARNING,
                 code="case.implausible",
-                message=f"postmenopausal is true for a patient of sex {pt.sex} aged {pt.age:g}: check the entry",
+                message=message(
+                    "warn_postmenopausal", lang, sex=_term(kb, "sexes", pt.sex, lang), age=number(pt.age, lang)
+                ),
                 location="patient.postmenopausal",
             )
         )

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from calcinosis.engine.results import Question
 from calcinosis.engine.scoring import Scores
-from calcinosis.i18n import message
+from calcinosis.i18n import lower_first, message
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["next_questions"]
@@ -32,12 +32,14 @@ def _entropy(p: npt.NDArray[np.float64], axis: int = 0) -> npt.NDArray[np.float6
 
 def _effect(favour: list[str], against: list[str], lang: str) -> str:
     """'favours A, B; argues against C' in the clinician's words (or that it changes little)."""
+    if lang == "fr":  # names inside a sentence
+        favour, against = [lower_first(n) for n in favour], [lower_first(n) for n in against]
     parts = []
     if favour:
         parts.append(message("question_favours", lang, names=", ".join(favour)))
     if against:
         parts.append(message("question_against", lang, names=", ".join(against)))
-    return "; ".join(parts) if parts else message("question_little", lang)
+    return message("list_separator", lang).join(parts) if parts else message("question_little", lang)
 
 
 def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Collection[str] = ()) -> list[Question]:

@@ -26,11 +26,11 @@ _REASONS = {
     },
     "fr": {
         "general": "bilan général d'une calcification des tissus mous",
-        "metabolic": "pour classer : le bilan phosphocalcique sépare les causes dystrophiques des causes "
-        "métaboliques (métastatique, tumorale, calciphylaxie, iatrogène : {mass} ensemble ; diagnostic en tête {top})",
-        "specific": "pour confirmer ou écarter : {name} ({probability})",
-        "omitted": "Bilan phosphocalcique non proposé : {name} est en tête à {probability} et les causes "
-        "métaboliques totalisent {mass} ; à demander si un élément oriente ailleurs.",
+        "metabolic": "pour classer\u00a0: le bilan phosphocalcique sépare les causes dystrophiques des causes "
+        "métaboliques (métastatique, tumorale, calciphylaxie, iatrogène\u00a0: {mass} ensemble\u202f; diagnostic en tête\u00a0: {top})",
+        "specific": "pour confirmer ou écarter\u00a0: {name} ({probability})",
+        "omitted": "Bilan phosphocalcique non proposé\u00a0: diagnostic en tête {name} ({probability}), causes "
+        "métaboliques {mass} au total\u202f; à demander si un élément oriente ailleurs.",
     },
 }
 METABOLIC_CATEGORIES = ("metastatic", "tumoral", "calciphylaxis", "iatrogenic")
@@ -40,6 +40,13 @@ def _percent(p: float, lang: str) -> str:
     from calcinosis.i18n import percent
 
     return percent(p, lang)
+
+
+def _inline(name: str, lang: str) -> str:
+    """A diagnosis named inside a French sentence starts with a small letter ('la sclérodermie')."""
+    from calcinosis.i18n import lower_first
+
+    return lower_first(name) if lang == "fr" else name
 
 
 def metabolic_mass(kb: KnowledgeBase, posterior: np.ndarray) -> float:
@@ -106,7 +113,7 @@ def omitted_workup(case: Case, kb: KnowledgeBase, posterior: np.ndarray, *, lang
     top = int(np.argmax(posterior))
     return [
         _REASONS[lang]["omitted"].format(
-            name=kb.diseases[top].name(lang),
+            name=_inline(kb.diseases[top].name(lang), lang),
             probability=_percent(float(posterior[top]), lang),
             mass=_percent(metabolic_mass(kb, posterior), lang),
         )
@@ -123,7 +130,7 @@ def missing_workup(
     top = int(np.argmax(posterior))
     metabolic_reason = _REASONS[lang]["metabolic"].format(
         mass=_percent(metabolic_mass(kb, posterior), lang),
-        top=f"{kb.diseases[top].name(lang)} {_percent(float(posterior[top]), lang)}",
+        top=f"{_inline(kb.diseases[top].name(lang), lang)} {_percent(float(posterior[top]), lang)}",
     )
     for step in kb.workup.steps:
         if _holds(step.when, case, ev, kb, posterior) and not _answered(step, ev):
@@ -152,7 +159,7 @@ def missing_workup(
                     id=step.id,
                     text=step.fr if lang == "fr" else step.en,
                     reason=_REASONS[lang]["specific"].format(
-                        name=disease.name(lang), probability=_percent(float(posterior[i]), lang)
+                        name=_inline(disease.name(lang), lang), probability=_percent(float(posterior[i]), lang)
                     ),
                     references=list(step.references or disease.references),
                 )

@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from calcinosis.errors import KnowledgeBaseError
+from calcinosis.i18n import english_inline, french_forms, french_typography
 from calcinosis.issues import Issue, IssueLevel, closest
 from calcinosis.kb.model import Disease, Feature, FrequencySource, KnowledgeBase
 from calcinosis.kb.schema import (
@@ -152,6 +153,22 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "calcinosis"
 
 
+def _typeset_french(node: Any) -> Any:
+    """Every French text of a knowledge file (keys ``fr`` and ``*_fr``) with French punctuation
+    spacing (:func:`calcinosis.i18n.french_typography`): authors type ordinary spaces, readers
+    get the no-break space before ``: ; ? !`` and a line never starts with one of them."""
+    if isinstance(node, dict):
+        return {
+            k: french_typography(v)
+            if isinstance(v, str) and (k == "fr" or str(k).endswith("_fr"))
+            else _typeset_french(v)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_typeset_french(v) for v in node]
+    return node
+
+
 class _Documents:
     """The parsed knowledge files, read from YAML or from the cache (same keys: relative paths).
 
@@ -168,10 +185,10 @@ class _Documents:
 
     def read(self, rel: str) -> Any:
         if self.from_cache:
-            return self.parsed.get(rel)
+            return _typeset_french(self.parsed.get(rel))
         data = _read_yaml(self.root / rel, self.out)
         self.parsed[rel] = data
-        return data
+        return _typeset_french(data)
 
     def listing(self, folder: str) -> list[str]:
         if self.from_cache:
@@ -415,6 +432,7 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
         for term in vocab.lists[list_name].values():
             fid = f"{namespace}:{term.id}"
             group = f"site:{vocab.site_root(term.id)}" if namespace == "site" else fid
+            own = spec.questions.get(fid)
             features[fid] = Feature(
                 id=fid,
                 namespace=namespace,
@@ -423,11 +441,14 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
                 group=group,
                 en=term.en,
                 fr=term.fr,
-                question_en=ns.question.en.format(label=term.en.lower() if namespace != "antibody" else term.en),
-                question_fr=ns.question.fr.format(label=term.fr.lower() if namespace != "antibody" else term.fr),
+                question_en=own.en if own else ns.question.en.format(label=english_inline(term.en)),
+                question_fr=own.fr if own else ns.question.fr.format(**french_forms(term.fr, term.gender, term.plural)),
+                gender=term.gender,
+                plural=term.plural,
             )
     for fid, d in spec.derived.items():
         namespace, _, derived_term = fid.partition(":")
+        own = spec.questions.get(fid)
         features[fid] = Feature(
             id=fid,
             namespace=namespace,
@@ -436,9 +457,21 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
             group=fid,
             en=d.en,
             fr=d.fr,
-            question_en=d.question_en or f"{d.en}?",
-            question_fr=d.question_fr or f"{d.fr} ?",
+            question_en=own.en if own else d.question_en or f"{d.en}?",
+            question_fr=own.fr
+            if own
+            else d.question_fr or "Existe-t-il {un_label}\u202f?".format(**french_forms(d.fr, d.gender, d.plural)),
+            gender=d.gender,
+            plural=d.plural,
         )
+    for fid in spec.questions:
+        if fid not in features:
+            out.error(
+                "features.yaml:questions",
+                f"unknown feature {fid!r}",
+                code="kb.unknown_feature",
+                suggestions=closest(fid, features),
+            )
     for fid, value in spec.baselines.items():
         if fid not in features:
             out.error(

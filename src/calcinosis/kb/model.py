@@ -50,6 +50,8 @@ class Feature:
     fr: str
     question_en: str
     question_fr: str
+    gender: str = "m"  # grammatical gender of the French label ("m" or "f")
+    plural: bool = False  # the French label is plural
 
     def label(self, lang: str) -> str:
         """Readable name of the feature."""
@@ -158,6 +160,7 @@ class KnowledgeBase:
                 f"unknown diagnosis {disease_id!r}",
                 entity_id=disease_id,
                 close=closest(disease_id, self._disease_pos),
+                kind="diagnosis",
             )
         return self.diseases[pos]
 
@@ -169,6 +172,7 @@ class KnowledgeBase:
                 f"unknown feature {feature_id!r}",
                 entity_id=feature_id,
                 close=closest(feature_id, self.features),
+                kind="feature",
             )
         return found
 

@@ -99,11 +99,16 @@ class ReferenceSpec(_Strict):
         "criteria",
     ]
     citation: str
+    citation_fr: str | None = None  # the citation in French output, when ours has English words
     pmid: str | None = None
     doi: str | None = None
     url: str | None = None
     seed_file: str | None = None
     note: str | None = None
+
+    def text(self, lang: str) -> str:
+        """The citation as shown in ``lang``."""
+        return self.citation_fr if lang == "fr" and self.citation_fr else self.citation
 
 
 class Codes(_Strict):
@@ -236,6 +241,8 @@ class DerivedFeatureSpec(_Strict):
     baseline: float = Field(gt=0, lt=1)
     en: str
     fr: str
+    gender: Literal["m", "f"] = Field(description="grammatical gender of the French label")
+    plural: bool = Field(default=False, description="the French label is plural")
     question_en: str | None = None
     question_fr: str | None = None
 
@@ -246,6 +253,7 @@ class FeaturesFile(_Strict):
     last_reviewed: dt.date
     references: list[str]
     namespaces: dict[str, NamespaceSpec]
+    questions: dict[str, Bilingual] = {}
     derived: dict[str, DerivedFeatureSpec]
     baselines: dict[str, float]
     groups: dict[str, list[str]]
@@ -309,6 +317,7 @@ class CategoryRuleSpec(_Strict):
     id: str
     en: str
     fr: str
+    gender: Literal["m", "f"] = Field(description="grammatical gender of the French label")
     any_of: list[str] = Field(min_length=1)
     with_any_of: list[str] = []
     normal_when_measured: list[str] = []

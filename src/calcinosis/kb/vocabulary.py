@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 from calcinosis.issues import closest, normalise_term
 
-__all__ = ["VOCABULARY_LISTS", "Term", "Vocabulary"]
+__all__ = ["GENDERS", "VOCABULARY_LISTS", "Term", "Vocabulary"]
+
+GENDERS = ("m", "f")  # grammatical gender of a French label (agreement of the words around it)
 
 # The lists of vocabulary.yaml, in the order of case-format.md.
 VOCABULARY_LISTS = (
@@ -35,6 +37,8 @@ class Term:
     fr: str
     aliases: tuple[str, ...] = ()
     parent: str | None = None
+    gender: str = "m"  # grammatical gender of the French label: "m" or "f"
+    plural: bool = False  # the French label is plural ("Varices", "Papules de Gottron")
 
     def label(self, lang: str) -> str:
         """The label in ``lang``."""
@@ -67,15 +71,24 @@ class Vocabulary:
             for term_id, spec in raw.items():
                 if not isinstance(spec, dict) or not {"en", "fr"} <= spec.keys():
                     raise ValueError(f"{name}.{term_id}: needs en and fr labels")
-                unknown = set(spec) - {"en", "fr", "aliases", "parent"}
+                unknown = set(spec) - {"en", "fr", "gender", "plural", "aliases", "parent"}
                 if unknown:
                     raise ValueError(f"{name}.{term_id}: unknown keys {sorted(unknown)}")
+                if spec.get("gender") not in GENDERS:
+                    raise ValueError(
+                        f"{name}.{term_id}: the French label {spec['fr']!r} needs its grammatical gender "
+                        f"(gender: m or f), got {spec.get('gender')!r}"
+                    )
+                if not isinstance(spec.get("plural", False), bool):
+                    raise ValueError(f"{name}.{term_id}: plural is true or false, got {spec['plural']!r}")
                 term = Term(
                     id=str(term_id),
                     en=str(spec["en"]),
                     fr=str(spec["fr"]),
                     aliases=tuple(str(a) for a in spec.get("aliases", [])),
                     parent=spec.get("parent"),
+                    gender=str(spec["gender"]),
+                    plural=bool(spec.get("plural", False)),
                 )
                 terms[term.id] = term
                 for spelling in (term.id, term.en, term.fr, *term.aliases):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from calcinosis.case.model import Case
 from calcinosis.engine.diagnose import analyse, diagnose
 from calcinosis.errors import CalcinosisError
-from calcinosis.i18n import messages
+from calcinosis.i18n import decimal, messages, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.manage import manage
 from calcinosis.outputs import write_output
@@ -52,7 +52,7 @@ def _finalize(value: object) -> object:
 
 def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Audience = "clinician") -> str:
     """The report of ``case`` as a complete HTML document (``lang`` 'en' or 'fr')."""
-    analysis = analyse(case, kb)
+    analysis = analyse(case, kb, lang=lang)
     report = diagnose(case, kb, lang=lang, analysis=analysis)
     management = manage(case, kb, lang=lang, report=report, analysis=analysis)
     t = {key: text["fr" if lang == "fr" else "en"] for key, text in messages().items()}
@@ -64,6 +64,8 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
             refs += [r for r in o.references if r not in refs]
     env = _environment()
     env.filters["vocab"] = lambda term, list_name: kb.vocabulary.label(list_name, term, lang)
+    env.filters["percent"] = lambda p: percent(p, lang, 1)  # '98,5 %' in French (Babel)
+    env.filters["number"] = lambda x: decimal(x, lang, 1)  # '62' or '1,5'
     template = env.get_template(f"{audience}.html.j2")
     return str(
         template.render(
@@ -74,14 +76,20 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
             management=management,
             kb=kb,
             categories={k: (v.fr if lang == "fr" else v.en) for k, v in kb.categories.items()},
-            references=[(r, kb.references[r].citation) for r in refs],
+            references=[(r, kb.references[r].text(lang)) for r in refs],
             leaflet=[(s.title.get(lang), s.fr if lang == "fr" else s.en) for s in kb.leaflet.sections],
         )
     )
 
 
 def write_report(
-    html: str, path: Path, *, fmt: Literal["html", "pdf"], inputs: Sequence[Path] = (), force: bool = False
+    html: str,
+    path: Path,
+    *,
+    fmt: Literal["html", "pdf"],
+    inputs: Sequence[Path] = (),
+    force: bool = False,
+    lang: str = "en",
 ) -> None:
     """Write ``html`` to ``path`` as HTML, or as PDF through WeasyPrint, by the rules of
     :mod:`calcinosis.outputs` (never an input, never an existing file without ``force``,
@@ -95,7 +103,7 @@ def write_report(
         When the file cannot be written safely.
     """
     if fmt == "html":
-        write_output(path, html, inputs=inputs, force=force)
+        write_output(path, html, inputs=inputs, force=force, lang=lang)
         return
     try:
         from weasyprint import HTML  # type: ignore[import-untyped]
@@ -104,4 +112,4 @@ def write_report(
             "PDF output needs WeasyPrint and its system libraries: run scripts/setup "
             "(or pip install 'calcinosis[reports]')"
         ) from exc
-    write_output(path, HTML(string=html).write_pdf(), inputs=inputs, force=force)
+    write_output(path, HTML(string=html).write_pdf(), inputs=inputs, force=force, lang=lang)
