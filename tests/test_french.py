@@ -89,12 +89,7 @@ STOP = re.compile(
 ALLOWED = [
     "American Association of Endocrine Surgeons",  # a guideline body's name (treatments/parathyroidectomy.yaml)
     "Society for Endocrinology",  # idem (treatments/hydration_and_hypercalcaemia_management.yaml)
-    "Matrix Gla Protein",  # knowledge/treatments/stop_vitamin_k_antagonist.yaml: "protéine Gla matricielle"
-    "(seed 004)",  # knowledge/treatments/*.yaml French texts (treatments are edited elsewhere)
-    "seed 002",  # knowledge/treatments/treat_underlying_ctd.yaml
-    "graine 000",  # knowledge/treatments/*.yaml: "graine 00x" for "document source 00x"
-    "graine 002",
-    "graine 004",
+    "Society for Endocrinology",  # idem, second spelling guard
 ]
 
 INPUT_PATH = re.compile(
