@@ -64,3 +64,23 @@ def test_reading_ease_ranks_plain_above_dense_text() -> None:
     plain = "The lump is hard. It can hurt. See your doctor if it grows."
     dense = "Dystrophic calcification necessitates comprehensive multidisciplinary investigation of underlying inflammatory pathophysiology."
     assert reading_ease(plain, "en") > 80 > 0 > reading_ease(dense, "en")
+
+
+def test_the_rendered_leaflets_differ_name_the_condition_and_use_readable_type(kb: KnowledgeBase) -> None:
+    import re
+    from html import unescape
+
+    from calcinosis.reports.render import render_html
+
+    pages = {}
+    for name in ("calciphylaxis-pd", "calcific-tendinitis", "crest"):
+        path = next(p for p in DEV_CASES if name in p.name)
+        case = read_case(path, kb)
+        html = unescape(render_html(case, kb, lang="fr", audience="patient"))
+        top = diagnose(case, kb, lang="fr").differential[0].name
+        assert top in html
+        pages[name] = re.sub(r"<[^>]+>", " ", html.split('<div class="leaflet">', 1)[1])
+    assert len(set(pages.values())) == 3
+    css = render_html(read_case(DEV_CASES[0], kb), kb, audience="patient")
+    size = re.search(r"\.leaflet \{ font-size: (\d+)pt", css)
+    assert size is not None and int(size.group(1)) >= 11

@@ -18,6 +18,7 @@ from calcinosis.i18n import decimal, messages, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.manage import manage
 from calcinosis.outputs import write_output
+from calcinosis.reports.leaflet import build_leaflet
 from calcinosis.textsafe import plain
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
             kb=kb,
             categories={k: (v.fr if lang == "fr" else v.en) for k, v in kb.categories.items()},
             references=[(r, kb.references[r].text(lang)) for r in refs],
-            leaflet=[(s.title.get(lang), s.fr if lang == "fr" else s.en) for s in kb.leaflet.sections],
+            leaflet=build_leaflet(report, kb, lang=lang),
         )
     )
 
