@@ -38,7 +38,7 @@ def test_version() -> None:
 
 def test_diagnose_text_report() -> None:
     """The terminal report shows the category, the differential, reasons and the disclaimer."""
-    code, out, _ = run("diagnose", str(DEV_CASES[0]))
+    code, out, _ = run("diagnose", str(DEV_CASES[0]), "--full")
     assert code == 0
     assert "Juvenile dermatomyositis" in out
     assert "Differential diagnosis" in out and "LR" in out
@@ -47,7 +47,7 @@ def test_diagnose_text_report() -> None:
 
 def test_diagnose_french() -> None:
     """--lang fr gives French labels and text."""
-    code, out, _ = run("diagnose", str(DEV_CASES[0]), "--lang", "fr")
+    code, out, _ = run("diagnose", str(DEV_CASES[0]), "--lang", "fr", "--full")
     assert code == 0
     assert "Dermatomyosite juvénile" in out and "Diagnostic différentiel" in out and "clinicien" in out
 

@@ -183,7 +183,7 @@ def cli(*args: str) -> tuple[int, str, str]:
 # ---- terminal ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("case", DEV_CASES, ids=lambda p: p.stem[:7])
 def test_terminal_diagnose_manage_and_staging_are_french(kb: KnowledgeBase, case: Path) -> None:
-    code, out, err = cli("diagnose", str(case), "--lang", "fr")
+    code, out, err = cli("diagnose", str(case), "--lang", "fr", "--full")
     assert code == 0, err
     out = without_references(out, "\nRéférences\n", "\ncalcinosis ")
     assert "Diagnostic différentiel" in out

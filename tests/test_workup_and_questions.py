@@ -85,6 +85,6 @@ def test_a_settled_case_may_get_fewer_than_three_questions(kb: KnowledgeBase) ->
 
 def test_the_terminal_shows_answers_not_bits() -> None:
     path = next(p for p in DEV_CASES if "dracunculiasis" in p.name)  # a case with open questions
-    result = CliRunner().invoke(app, ["diagnose", str(path)], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, ["diagnose", str(path), "--full"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert " bits)" not in result.stdout and "yes:" in result.stdout and "no:" in result.stdout

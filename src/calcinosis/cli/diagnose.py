@@ -15,6 +15,9 @@ __all__ = ["diagnose"]
 def diagnose(
     case_files: list[Path] = typer.Argument(..., help="Case files (YAML or JSON, case format v1).", metavar="CASE..."),
     as_json: bool = typer.Option(False, "--json", help="Print the result object as JSON."),
+    full: bool = typer.Option(
+        False, "--full", help="After the one-screen summary, every reason, the work-up, questions and references."
+    ),
     lang: str = LANG_OPTION,
     kb_path: Path | None = KB_OPTION,
 ) -> None:
@@ -30,7 +33,10 @@ def diagnose(
 
         typer.echo(to_json(reports[0] if len(reports) == 1 else reports))
         return
-    from calcinosis.cli.render import render_report
+    from calcinosis.cli.render import render_report, render_summary
+    from calcinosis.reports.summary import build_summary
 
     for path, report in zip(case_files, reports, strict=True):
-        render_report(report, kb, source=str(path))
+        render_summary(build_summary(report, kb, lang=lang), source=report.case_id or str(path), lang=lang, full=full)
+        if full:
+            render_report(report, kb, source=str(path))

@@ -12,8 +12,9 @@ from calcinosis.engine.diagnose import state_word
 from calcinosis.engine.results import Contribution, DiagnosisReport
 from calcinosis.i18n import colon, message, percent, significant
 from calcinosis.kb.model import KnowledgeBase
+from calcinosis.reports.summary import Summary
 
-__all__ = ["render_report"]
+__all__ = ["render_report", "render_summary"]
 
 
 def _bar(p: float, width: int = 20) -> str:
@@ -99,7 +100,7 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
         )
     con.print(table)
     con.print(f"[dim]{message('cli_reason_legend', lang)}[/dim]")
-    hidden = len(report.differential) - 8 + len(report.excluded)
+    hidden = len(report.differential) - 8  # listed in the differential but cut from the table
     if hidden > 0:
         con.print(f"[dim]{message('cli_excluded', lang, n=hidden)}[/dim]")
 
@@ -132,3 +133,34 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
         f"\n[dim]{message('cli_versions', lang, code=report.metadata.calcinosis_version, kb=report.metadata.kb_version)}[/dim]"
     )
     con.print(Panel(report.metadata.disclaimer, style="italic", expand=False))
+
+
+def render_summary(summary: Summary, *, source: str, lang: str, full: bool, console: Console | None = None) -> None:
+    """The one-screen summary: category, three leading diagnoses with their strongest reasons,
+    must-not-miss diagnoses and warnings up front, the next step."""
+    keep_no_break_spaces()
+    con = console or Console()
+    sep = colon(lang)
+    con.rule(f"[bold]{safe(source)}[/bold] · {message('summary_title', lang)}")
+    con.print(
+        f"[bold]{message('cli_category', lang)}{sep}[/bold] {escape(summary.category)} ({summary.category_probability})"
+    )
+    con.print(f"[dim]{escape(summary.category_explanation)}[/dim]")
+    if summary.must_not_miss:
+        con.print(f"[bold red]{message('summary_must_not_miss', lang)}{sep}[/bold red]")
+        for alert in summary.must_not_miss:
+            con.print(f"  [red]![/red] {escape(alert)}")
+    con.print(f"[bold]{message('summary_leading', lang)}{sep}[/bold]")
+    for rank, d in enumerate(summary.leading, start=1):
+        con.print(f"  {rank}. [bold]{escape(d.name)}[/bold] {d.probability}")
+        for reason in d.reasons:
+            con.print(f"     [dim]{escape(reason)}[/dim]")
+    for warning in summary.warnings:
+        con.print(f"  [yellow]![/yellow] {escape(warning)}")
+    if summary.next_steps:
+        con.print(f"[bold]{message('summary_next', lang)}{sep}[/bold]")
+        for step in summary.next_steps:
+            con.print(f"  → {escape(step)}")
+    if not full:
+        con.print(f"[dim]{message('summary_details', lang)}[/dim]")
+        con.print(Panel(summary.disclaimer, style="italic", expand=False))

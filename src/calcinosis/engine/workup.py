@@ -143,25 +143,33 @@ def missing_workup(
                 )
             )
     seen = {item.id for item in out}
-    answered_sets = {frozenset(s.answers) for s in kb.workup.steps if s.answers and s.id in seen}
+    general_answers = {s.id: set(s.answers) for s in kb.workup.steps if s.answers and s.id in seen}
     for i in np.argsort(-posterior)[:3]:
         if posterior[i] < kb.workup.top_threshold:
             break
         disease = kb.diseases[i]
         for step in disease.workup:
-            if step.id in seen or _answered(step, ev) or (step.answers and frozenset(step.answers) in answered_sets):
+            if step.id in seen or _answered(step, ev):
                 continue
+            answers = set(step.answers)
+            if answers and any(answers <= listed for listed in general_answers.values()):
+                continue  # a listed step already asks all of it
+            # a specific step that asks most of what a general one does replaces it (one antibody panel, not two)
+            replaced = next((gid for gid, listed in general_answers.items() if len(answers & listed) >= 2), None)
             seen.add(step.id)
-            if step.answers:
-                answered_sets.add(frozenset(step.answers))
-            out.append(
-                WorkupItem(
-                    id=step.id,
-                    text=step.fr if lang == "fr" else step.en,
-                    reason=_REASONS[lang]["specific"].format(
-                        name=_inline(disease.name(lang), lang), probability=_percent(float(posterior[i]), lang)
-                    ),
-                    references=list(step.references or disease.references),
-                )
+            item = WorkupItem(
+                id=step.id,
+                text=step.fr if lang == "fr" else step.en,
+                reason=_REASONS[lang]["specific"].format(
+                    name=_inline(disease.name(lang), lang), probability=_percent(float(posterior[i]), lang)
+                ),
+                references=list(step.references or disease.references),
             )
+            if replaced is not None:
+                out[[w.id for w in out].index(replaced)] = item
+                general_answers[step.id] = general_answers.pop(replaced) | answers
+            else:
+                out.append(item)
+                if answers:
+                    general_answers[step.id] = answers
     return out

@@ -43,6 +43,7 @@ from calcinosis.kb.schema import (
     LeafletVariantsFile,
     ManagementFile,
     ManifestFile,
+    MustNotMissFile,
     PriorsFile,
     ReferenceSpec,
     StagingFile,
@@ -75,6 +76,7 @@ REQUIRED_FILES = (
     "leaflet.yaml",
     "category_model.yaml",
     "leaflet_by_condition.yaml",
+    "must_not_miss.yaml",
 )
 # namespace of a feature id -> vocabulary list whose terms it covers
 NAMESPACE_LISTS = {
@@ -322,6 +324,7 @@ def _load_uncached(
     leaflet_variants = _validate(
         LeafletVariantsFile, raw["leaflet_by_condition.yaml"], "leaflet_by_condition.yaml", out
     )
+    must_not_miss = _validate(MustNotMissFile, raw["must_not_miss.yaml"], "must_not_miss.yaml", out)
     categories: dict[str, CategorySpec] = {}
     try:
         categories = TypeAdapter(dict[str, CategorySpec]).validate_python(raw["categories.yaml"])
@@ -383,11 +386,13 @@ def _load_uncached(
         leaflet,
         category_model,
         leaflet_variants,
+        must_not_miss,
     )
     if out.issues or None in parts:
         raise KnowledgeBaseError(f"knowledge base at {root} is invalid", issues=out.issues, path=root)
     assert manifest and constants and features_file and priors and workup and vocabulary
     assert staging and followup and management and leaflet and category_model and leaflet_variants
+    assert must_not_miss
 
     features = _build_features(features_file, vocabulary, out)
     kb = _compile(
@@ -415,6 +420,7 @@ def _load_uncached(
         leaflet=leaflet,
         category_model=category_model,
         leaflet_variants=leaflet_variants,
+        must_not_miss=must_not_miss,
         out=out,
     )
     if out.issues:
@@ -619,6 +625,7 @@ def _compile(
     leaflet: LeafletFile,
     category_model: CategoryModelFile,
     leaflet_variants: LeafletVariantsFile,
+    must_not_miss: MustNotMissFile,
     out: _Collector,
 ) -> KnowledgeBase:
     floor = constants.frequency_floor.value
@@ -706,6 +713,8 @@ def _compile(
         check_known(where, [f"exposure:{k}" for k in rule.window_days], rule.any_of, "windowed exposure")
     check_refs("leaflet.yaml:references", leaflet.references)
     check_refs("leaflet_by_condition.yaml:references", leaflet_variants.references)
+    check_refs("must_not_miss.yaml:references", must_not_miss.references)
+    check_diagnoses("must_not_miss.yaml:diagnoses", must_not_miss.diagnoses)
     section_ids = {sec.id for sec in leaflet.sections}
     for i, variant in enumerate(leaflet_variants.variants):
         where = f"leaflet_by_condition.yaml:variants[{i}]"
@@ -838,6 +847,8 @@ def _compile(
         group_names=group_names,
         category_model=category_model,
         leaflet_variants=leaflet_variants,
+        must_not_miss=dict(must_not_miss.diagnoses),
+        must_not_miss_threshold=must_not_miss.threshold,
         category_names=category_names,
         disease_category=disease_category,
         log_category_prior=np.log(np.array([category_model.priors[c].value for c in category_names])),

@@ -138,6 +138,8 @@ class KnowledgeBase:
     # the category step (engine/category.py)
     category_model: CategoryModelFile
     leaflet_variants: LeafletVariantsFile
+    must_not_miss: Mapping[str, Bilingual]  # diagnosis -> why it must not be missed
+    must_not_miss_threshold: float
     category_names: tuple[str, ...]
     disease_category: npt.NDArray[np.int64]  # D: index into category_names
     log_category_prior: FloatArray  # C

@@ -608,6 +608,14 @@ class LeafletVariantsFile(_Strict):
     variants: list[LeafletVariant]
 
 
+class MustNotMissFile(_Strict):
+    """``must_not_miss.yaml``: diagnoses shown first whenever they reach ``threshold``, and why."""
+
+    threshold: float = Field(gt=0, lt=1)
+    references: list[str]
+    diagnoses: dict[str, Bilingual]
+
+
 class LeafletFile(_Strict):
     """``leaflet.yaml``: the plain-language patient leaflet."""
 

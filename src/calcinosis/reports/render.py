@@ -19,6 +19,7 @@ from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.manage import manage
 from calcinosis.outputs import write_output
 from calcinosis.reports.leaflet import build_leaflet
+from calcinosis.reports.summary import build_summary
 from calcinosis.textsafe import plain
 
 if TYPE_CHECKING:
@@ -57,12 +58,13 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
     report = diagnose(case, kb, lang=lang, analysis=analysis)
     management = manage(case, kb, lang=lang, report=report, analysis=analysis)
     t = {key: text["fr" if lang == "fr" else "en"] for key, text in messages().items()}
+    # the references of what the report shows: the leading diagnoses and the options listed
     refs: list[str] = []
-    for d in report.differential[:5]:
+    for d in report.differential[:3]:
         refs += [r for r in d.references if r not in refs]
     for options in management.options.values():
-        for o in options[:4]:
-            refs += [r for r in o.references if r not in refs]
+        for o in options[:2]:
+            refs += [r for r in [*(e.reference for e in o.evidence[:1]), *o.references[:2]] if r not in refs]
     env = _environment()
     env.filters["vocab"] = lambda term, list_name: kb.vocabulary.label(list_name, term, lang)
     env.filters["percent"] = lambda p: percent(p, lang, 1)  # '98,5 %' in French (Babel)
@@ -79,6 +81,7 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
             categories={k: (v.fr if lang == "fr" else v.en) for k, v in kb.categories.items()},
             references=[(r, kb.references[r].text(lang)) for r in refs],
             leaflet=build_leaflet(report, kb, lang=lang),
+            summary=build_summary(report, kb, lang=lang, management=management),
         )
     )
 

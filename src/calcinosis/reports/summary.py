@@ -1,0 +1,106 @@
+"""The one-page summary that comes first in the terminal, the HTML and the PDF.
+
+A clinician reads the first screen: the category, the three leading diagnoses with their
+probabilities and their two or three strongest reasons, the warnings and the must-not-miss
+diagnoses (calciphylaxis, malignancy) still in play, and the next step. Everything else is
+detail (``--full`` in the terminal, the later pages of the PDF). The summary is built from the
+same result objects as the rest, so it can never disagree with the details.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from calcinosis.engine.diagnose import state_word
+from calcinosis.engine.results import DiagnosisReport
+from calcinosis.i18n import colon, message, percent
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.management.results import ManagementReport
+
+__all__ = ["Summary", "SummaryDiagnosis", "build_summary"]
+
+REASONS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class SummaryDiagnosis:
+    """One of the leading diagnoses, with its strongest reasons."""
+
+    diagnosis: str
+    name: str
+    probability: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The first page."""
+
+    category: str
+    category_probability: str
+    category_explanation: str
+    leading: tuple[SummaryDiagnosis, ...]
+    must_not_miss: tuple[str, ...]
+    warnings: tuple[str, ...]
+    next_steps: tuple[str, ...]
+    disclaimer: str
+
+
+def _reasons(report: DiagnosisReport, kb: KnowledgeBase, index: int, lang: str) -> tuple[str, ...]:
+    d = report.differential[index]
+    strongest = sorted(d.evidence, key=lambda c: -abs(math.log(c.likelihood_ratio)) * c.weight)[:REASONS_SHOWN]
+    out = []
+    for c in strongest:
+        f = kb.features[c.feature]
+        state = state_word(f.namespace, c.state == "present", lang, gender=f.gender, plural=f.plural)
+        out.append(f"{'+' if c.likelihood_ratio > 1 else '−'} {c.label} ({state})")
+    if kb.disease(d.diagnosis).defining is not None and len(out) < REASONS_SHOWN:
+        penalty = next((a for a in d.against if a.startswith(message("defining_prefix", lang))), None)
+        if penalty is not None:
+            out.append("− " + message("defining_prefix", lang))
+    return tuple(out)
+
+
+def build_summary(
+    report: DiagnosisReport,
+    kb: KnowledgeBase,
+    *,
+    lang: str,
+    management: ManagementReport | None = None,
+) -> Summary:
+    """The summary of one case (``management`` adds the first treatment step when given)."""
+    spec = kb.categories[report.category]
+    leading = tuple(
+        SummaryDiagnosis(
+            diagnosis=d.diagnosis,
+            name=d.name,
+            probability=percent(d.probability, lang),
+            reasons=_reasons(report, kb, i, lang),
+        )
+        for i, d in enumerate(report.differential[:3])
+    )
+    shown = {d.diagnosis for d in report.differential[:3]}
+    alerts = []
+    for d in report.differential:
+        reason = kb.must_not_miss.get(d.diagnosis)
+        if reason is None or d.probability < kb.must_not_miss_threshold:
+            continue
+        where = "" if d.diagnosis in shown else f" ({percent(d.probability, lang)})"
+        alerts.append(f"{d.name}{where}{colon(lang)} {reason.get(lang)}")
+    steps = [w.text for w in report.workup_steps[:2]]
+    if management is not None:
+        options = [o for opts in management.options.values() for o in opts]
+        if options:
+            best = max(options, key=lambda o: o.fit)
+            steps.append(message("summary_treatment", lang, name=best.name))
+    return Summary(
+        category=spec.fr if lang == "fr" else spec.en,
+        category_probability=percent(report.category_probabilities[report.category], lang),
+        category_explanation=report.category_explanation,
+        leading=leading,
+        must_not_miss=tuple(alerts),
+        warnings=tuple(report.warnings),
+        next_steps=tuple(steps),
+        disclaimer=report.metadata.disclaimer,
+    )

@@ -1,0 +1,65 @@
+"""A one-page summary first (issue: what the clinician and the patient read, item 4)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from calcinosis import KnowledgeBase, diagnose, read_case
+from calcinosis.cli.main import app
+from calcinosis.reports.summary import build_summary
+
+from .conftest import DEV_CASES
+
+runner = CliRunner()
+
+
+def case(name: str) -> Path:
+    return next(p for p in DEV_CASES if name in p.name)
+
+
+def test_the_terminal_shows_the_summary_first_and_details_on_request() -> None:
+    short = runner.invoke(app, ["diagnose", str(case("crest"))], env={"COLUMNS": "100"})
+    assert short.exit_code == 0
+    assert "Summary" in short.stdout and "Leading diagnoses" in short.stdout and "Next step" in short.stdout
+    assert "Differential diagnosis" not in short.stdout and "--full" in short.stdout
+    assert len(short.stdout.splitlines()) <= 45
+    full = runner.invoke(app, ["diagnose", str(case("crest")), "--full"], env={"COLUMNS": "100"})
+    assert "Summary" in full.stdout and "Differential diagnosis" in full.stdout
+
+
+def test_must_not_miss_diagnoses_come_first(kb: KnowledgeBase) -> None:
+    report = diagnose(read_case(case("calciphylaxis-pd"), kb), kb)
+    summary = build_summary(report, kb, lang="en")
+    assert summary.must_not_miss and summary.must_not_miss[0].startswith(report.differential[0].name)
+    calm = build_summary(diagnose(read_case(case("calcific-tendinitis"), kb), kb), kb, lang="en")
+    assert calm.must_not_miss == ()
+
+
+def test_each_leading_diagnosis_has_its_strongest_reasons(kb: KnowledgeBase) -> None:
+    for path in DEV_CASES:
+        summary = build_summary(diagnose(read_case(path, kb), kb, lang="fr"), kb, lang="fr")
+        assert 1 <= len(summary.leading) <= 3
+        assert all(d.reasons and len(d.reasons) <= 3 for d in summary.leading[:1]), path.name
+
+
+def test_the_hidden_rows_line_only_when_rows_are_hidden() -> None:
+    out = runner.invoke(app, ["diagnose", str(case("calcific-tendinitis")), "--full"], env={"COLUMNS": "120"}).stdout
+    assert "not shown" not in out
+
+
+@pytest.mark.parametrize("name", ["crest", "calcific-tendinitis", "calciphylaxis-pd"])
+def test_the_clinician_pdf_opens_on_the_summary_and_stays_short(tmp_path: Path, name: str) -> None:
+    pdf = tmp_path / "r.pdf"
+    result = runner.invoke(app, ["report", str(case(name)), "--format", "pdf", "--lang", "fr", "-o", str(pdf)])
+    assert result.exit_code == 0, result.stderr
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True, check=True
+    )
+    assert "Synthèse" in first.stdout and "Diagnostics en tête" in first.stdout
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert pages <= 6
