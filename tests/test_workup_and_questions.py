@@ -88,3 +88,17 @@ def test_the_terminal_shows_answers_not_bits() -> None:
     result = CliRunner().invoke(app, ["diagnose", str(path), "--full"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert " bits)" not in result.stdout and "yes:" in result.stdout and "no:" in result.stdout
+
+
+def test_reported_radiographs_are_not_ordered_again_by_a_diagnosis_step(kb: KnowledgeBase) -> None:
+    path = next(p for p in DEV_CASES if "crest" in p.name)  # hand radiographs are in the case
+    ids = {w.id for w in diagnose(read_case(path, kb), kb).workup_steps}
+    assert "ssc_hand_radiographs" not in ids and "radiograph" not in ids
+    bare = run(kb, history=["systemic_sclerosis"], findings=["palpable_nodules"], sites=["fingertips"])
+    assert "ssc_hand_radiographs" in {w.id for w in bare.workup_steps}
+
+
+def test_english_questions_read_naturally(kb: KnowledgeBase) -> None:
+    assert kb.features["finding:palpable_nodules"].question("en") == "Are there palpable nodules?"
+    assert kb.features["finding:pain"].question("en") == "Is there pain?"
+    assert kb.features["antibody:anti_jo1"].question("en") == "Is anti-Jo-1 positive?"

@@ -82,6 +82,12 @@ def percent(p: float, lang: str, digits: int = 0) -> str:
     if digits:
         head, _, tail = pattern.rpartition("0")
         pattern = f"{head}0.{'0' * digits}{tail}"
+    step = 10.0 ** -(digits + 2)
+    # never round a probability to a certainty or to nothing: '> 99 %', '< 1 %'
+    if 1 - step / 2 <= p < 1:
+        return "> " + str(format_percent(1 - step, format=pattern, locale=locale))
+    if 0 < p < step / 2:
+        return "< " + str(format_percent(step, format=pattern, locale=locale))
     return str(format_percent(p, format=pattern, locale=locale))
 
 

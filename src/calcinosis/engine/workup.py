@@ -80,6 +80,8 @@ def _holds(when: Mapping[str, object], case: Case, ev: Evidence, kb: KnowledgeBa
             return False
         if key == "antibodies_missing" and any(a in antibodies for a in items):
             return False
+        if key == "no_modality" and any(img.modality in items for img in case.imaging):
+            return False
         if key == "metabolic" and bool(value) and not _panel_worth_it(kb, posterior):
             return False
         if key == "features_present_any" and not any(
@@ -149,7 +151,7 @@ def missing_workup(
             break
         disease = kb.diseases[i]
         for step in disease.workup:
-            if step.id in seen or _answered(step, ev):
+            if step.id in seen or _answered(step, ev) or not _holds(step.when, case, ev, kb, posterior):
                 continue
             answers = set(step.answers)
             if answers and any(answers <= listed for listed in general_answers.values()):

@@ -428,6 +428,15 @@ def _load_uncached(
     return kb
 
 
+def _english_question(template: str, label: str, plural_fr: bool) -> str:
+    """The namespace's English question for ``label``, with 'Are there' for a plural noun
+    ('Are there palpable nodules?', not 'Is there')."""
+    text = template.format(label=english_inline(label))
+    head = label.split("(")[0].strip().split()[-1].lower() if label.strip() else ""
+    plural = plural_fr or (head.endswith("s") and not head.endswith(("ss", "is", "us")))
+    return text.replace("Is there ", "Are there ", 1) if plural else text
+
+
 def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> dict[str, Feature]:
     features: dict[str, Feature] = {}
     for namespace, list_name in NAMESPACE_LISTS.items():
@@ -447,7 +456,7 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
                 group=group,
                 en=term.en,
                 fr=term.fr,
-                question_en=own.en if own else ns.question.en.format(label=english_inline(term.en)),
+                question_en=own.en if own else _english_question(ns.question.en, term.en, term.plural),
                 question_fr=own.fr if own else ns.question.fr.format(**french_forms(term.fr, term.gender, term.plural)),
                 gender=term.gender,
                 plural=term.plural,
