@@ -42,6 +42,13 @@ def _fmt_lr(lr: float, lang: str = "en") -> str:
     return significant(lr, lang) if lr < 10 else decimal(lr, lang, 0)
 
 
+def _shown(p: float) -> float:
+    """A probability rounded to 4 decimals for the result, never to a certainty or to nothing it is not."""
+    if 0 < p < 1:
+        return min(max(round(p, 4), 0.0001), 0.9999)
+    return p
+
+
 def _fmt_p(p: float, lang: str) -> str:
     """A frequency in a sentence: '75%' in English as before, '75 %' (Babel) in French."""
     return f"{p:.0%}" if lang != "fr" else percent(p, lang)
@@ -303,7 +310,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
                 diagnosis=d.id,
                 name=d.name(lang),
                 category=d.category,
-                probability=round(float(post[i]), 4),
+                probability=_shown(float(post[i])),
                 pretest_probability=round(float(scores.prior[i]), 5),
                 composite_likelihood_ratio=float(f"{math.exp(scores.log_score[i] - kb.log_prior[i]):.4g}"),
                 for_=[c.text for c in shown if c.likelihood_ratio > 1],
@@ -357,7 +364,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     return DiagnosisReport(
         case_id=case.id,
         category=category,
-        category_probabilities={k: round(v, 4) for k, v in cat_probs.items()},
+        category_probabilities={k: _shown(v) for k, v in cat_probs.items()},
         category_explanation=explanation,
         category_basis=factors,
         category_prior={c: kb.category_model.priors[c].value for c in kb.category_names},
