@@ -86,7 +86,7 @@ def manage(
         (Oxford CEBM levels); what to avoid; the principles that apply; CVI staging when venous
         disease is in play; the follow-up plan. The decision remains the clinician's.
     """
-    analysis = analysis or analyse(case, kb)
+    analysis = analysis or analyse(case, kb, lang=lang)
     report = report or diagnose(case, kb, lang=lang, analysis=analysis)
     _, evidence, scores = analysis
     posterior = scores.posterior
