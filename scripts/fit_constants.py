@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from calcinosis import load_kb, read_case
-from calcinosis.engine.category import read_rules, unreported_defining
+from calcinosis.engine.category import RuleState, category_step, read_rules, unreported_defining
 from calcinosis.engine.diagnose import analyse
 from calcinosis.kb.model import KnowledgeBase
 
@@ -51,7 +51,7 @@ class Prepared:
     log_lr: dict[float, np.ndarray]  # damping -> D (weighted contributions, no defining penalty, no unlisted sites)
     unlisted: dict[float, np.ndarray]  # damping -> D (weighted contributions of sites absent by closed world)
     unreported: np.ndarray  # D, raw log unreported probability
-    rules: np.ndarray  # C, raw sum of rule log-likelihoods
+    rules: tuple[RuleState, ...]
 
 
 def _with_damping(kb: KnowledgeBase, rho: float) -> KnowledgeBase:
@@ -88,27 +88,26 @@ def prepare(folder: Path, kb: KnowledgeBase) -> list[Prepared]:
                 log_lr=log_lr,
                 unlisted=unlisted,
                 unreported=unreported_defining(evidence, kb),
-                rules=sum((r.log_likelihood for r in rules), np.zeros(len(kb.category_names))),
+                rules=rules,
             )
         )
     return out
 
 
 def posterior(p: Prepared, kb: KnowledgeBase, c: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Diagnosis and category posteriors under constants ``c`` (same algebra as engine/category.py)."""
+    """Diagnosis and category posteriors under constants ``c``: the engine's own category step,
+    on log LRs recombined as scoring.py does (unlisted sites weighted, defining penalty, temperature)."""
     rho = c["dependency_damping"]
     raw = p.log_lr[rho] + c["unlisted_site_weight"] * p.unlisted[rho] + c["defining_strength"] * p.unreported
-    log_lr = raw / c["temperature"]
-    a = kb.log_prior_within + log_lr
-    n_c = len(kb.category_names)
-    log_m = np.array([np.logaddexp.reduce(a[kb.disease_category == g]) for g in range(n_c)])
-    within = np.exp(a - log_m[kb.disease_category])
-    logits = c["category_prior_strength"] * kb.log_category_prior + c["rule_strength"] * p.rules
-    logits = logits + c["differential_strength"] * log_m
-    cat = np.exp(logits - logits.max())
-    cat /= cat.sum()
-    post = cat[kb.disease_category] * within
-    return post / post.sum(), cat
+    step = category_step(
+        raw / c["temperature"],
+        p.rules,
+        kb,
+        prior_strength=c["category_prior_strength"],
+        rule_strength=c["rule_strength"],
+        differential_strength=c["differential_strength"],
+    )
+    return step.posterior, step.category_posterior
 
 
 def metrics(cases: list[Prepared], kb: KnowledgeBase, c: dict[str, float]) -> dict[str, float]:

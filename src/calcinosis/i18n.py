@@ -72,31 +72,40 @@ def colon(lang: str) -> str:
     return NBSP + ":" if lang == "fr" else ":"
 
 
-def percent(p: float, lang: str, digits: int = 0) -> str:
-    """A probability as a percentage in the language's typography (Babel: '98,5 %' in French)."""
+@cache
+def _number_format(lang: str, kind: str, digits: int) -> tuple[Any, Any]:
+    """The Babel locale and the parsed number pattern for ``lang`` (parsed once: numbers are
+    formatted thousands of times per report)."""
     from babel import Locale
-    from babel.numbers import format_percent
+    from babel.numbers import parse_pattern
 
     locale = Locale.parse("fr_FR" if lang == "fr" else "en_GB")
-    pattern = str(locale.percent_formats[None].pattern)  # '#,##0 %' with a no-break space in French
-    if digits:
-        head, _, tail = pattern.rpartition("0")
-        pattern = f"{head}0.{'0' * digits}{tail}"
+    if kind == "percent":
+        pattern = str(locale.percent_formats[None].pattern)  # '#,##0 %' with a no-break space in French
+        if digits:
+            head, _, tail = pattern.rpartition("0")
+            pattern = f"{head}0.{'0' * digits}{tail}"
+    else:
+        pattern = "#,##0." + "#" * digits if digits > 0 else "#,##0"
+    return locale, parse_pattern(pattern)
+
+
+def percent(p: float, lang: str, digits: int = 0) -> str:
+    """A probability as a percentage in the language's typography (Babel: '98,5 %' in French)."""
+    locale, pattern = _number_format(lang, "percent", digits)
     step = 10.0 ** -(digits + 2)
     # never round a probability to a certainty or to nothing: '> 99 %', '< 1 %'
     if 1 - step / 2 <= p < 1:
-        return "> " + str(format_percent(1 - step, format=pattern, locale=locale))
+        return "> " + str(pattern.apply(1 - step, locale))
     if 0 < p < step / 2:
-        return "< " + str(format_percent(step, format=pattern, locale=locale))
-    return str(format_percent(p, format=pattern, locale=locale))
+        return "< " + str(pattern.apply(step, locale))
+    return str(pattern.apply(p, locale))
 
 
 def decimal(x: float, lang: str, digits: int = 2) -> str:
     """A number with the language's decimal separator (Babel: '4,4' in French), at most ``digits`` decimals."""
-    from babel.numbers import format_decimal
-
-    pattern = "#,##0." + "#" * digits if digits > 0 else "#,##0"
-    return str(format_decimal(round(x, digits), format=pattern, locale="fr_FR" if lang == "fr" else "en_GB"))
+    locale, pattern = _number_format(lang, "decimal", digits)
+    return str(pattern.apply(round(x, digits), locale))
 
 
 def significant(x: float, lang: str, digits: int = 2) -> str:

@@ -124,16 +124,30 @@ def _logsumexp_by(values: FloatArray, groups: npt.NDArray[np.int64], n: int) -> 
     return out
 
 
-def category_step(log_lr: FloatArray, rules: tuple[RuleState, ...], kb: KnowledgeBase) -> CategoryStep:
-    """Category and diagnosis posteriors from the diagnoses' log LRs (defining penalty included) and the rules."""
+def category_step(
+    log_lr: FloatArray,
+    rules: tuple[RuleState, ...],
+    kb: KnowledgeBase,
+    *,
+    prior_strength: float | None = None,
+    rule_strength: float | None = None,
+    differential_strength: float | None = None,
+) -> CategoryStep:
+    """Category and diagnosis posteriors from the diagnoses' log LRs (defining penalty included) and the rules.
+
+    The strengths default to constants.yaml; ``scripts/fit_constants.py`` passes others to fit them.
+    """
     k = kb.constants
+    tau = k.category_prior_strength.value if prior_strength is None else prior_strength
+    alpha = k.rule_strength.value if rule_strength is None else rule_strength
+    beta = k.differential_strength.value if differential_strength is None else differential_strength
     n_c = len(kb.category_names)
     a = kb.log_prior_within + log_lr  # log prior(d | c) + log LR(d)
     log_m = _logsumexp_by(a, kb.disease_category, n_c)
     within = np.exp(a - log_m[kb.disease_category])
-    prior_term = k.category_prior_strength.value * kb.log_category_prior
-    rule_term = k.rule_strength.value * (sum((r.log_likelihood for r in rules), np.zeros(n_c)))
-    diff_term = k.differential_strength.value * log_m
+    prior_term = tau * kb.log_category_prior
+    rule_term = alpha * (sum((r.log_likelihood for r in rules), np.zeros(n_c)))
+    diff_term = beta * log_m
     logits = prior_term + rule_term + diff_term
     cat = np.exp(logits - logits.max())
     cat /= cat.sum()

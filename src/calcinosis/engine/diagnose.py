@@ -22,7 +22,7 @@ from calcinosis.engine.results import (
     Metadata,
 )
 from calcinosis.engine.scoring import Scores, score
-from calcinosis.engine.workup import missing_workup, omitted_workup
+from calcinosis.engine.workup import missing_workup
 from calcinosis.errors import CaseValidationError
 from calcinosis.i18n import agree, decimal, lower_first, message, percent, significant
 from calcinosis.issues import Issue, IssueLevel
@@ -358,8 +358,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
             )
         )
 
-    workup = missing_workup(case, evidence, kb, post, lang=lang)
-    omitted = omitted_workup(case, kb, post, lang=lang)
+    workup, omitted = missing_workup(case, evidence, kb, post, lang=lang)
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, post) else None
     return DiagnosisReport(
         case_id=case.id,

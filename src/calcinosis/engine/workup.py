@@ -10,10 +10,11 @@ import numpy as np
 from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import WorkupItem
+from calcinosis.i18n import lower_first, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import WorkupStep
 
-__all__ = ["metabolic_mass", "missing_workup", "omitted_workup"]
+__all__ = ["metabolic_mass", "missing_workup"]
 
 _REASONS = {
     "en": {
@@ -36,16 +37,8 @@ _REASONS = {
 METABOLIC_CATEGORIES = ("metastatic", "tumoral", "calciphylaxis", "iatrogenic")
 
 
-def _percent(p: float, lang: str) -> str:
-    from calcinosis.i18n import percent
-
-    return percent(p, lang)
-
-
 def _inline(name: str, lang: str) -> str:
     """A diagnosis named inside a French sentence starts with a small letter ('la sclérodermie')."""
-    from calcinosis.i18n import lower_first
-
     return lower_first(name) if lang == "fr" else name
 
 
@@ -82,8 +75,6 @@ def _holds(when: Mapping[str, object], case: Case, ev: Evidence, kb: KnowledgeBa
             return False
         if key == "no_modality" and any(img.modality in items for img in case.imaging):
             return False
-        if key == "metabolic" and bool(value) and not _panel_worth_it(kb, posterior):
-            return False
         if key == "features_present_any" and not any(
             (o := ev.observations.get(str(f))) is not None and o.present for f in items
         ):
@@ -103,47 +94,35 @@ def _answered(step: WorkupStep, ev: Evidence) -> bool:
     return bool(step.answers) and all(a in ev.observations for a in step.answers)
 
 
-def omitted_workup(case: Case, kb: KnowledgeBase, posterior: np.ndarray, *, lang: str) -> list[str]:
-    """What a proportionate work-up leaves out, and why (shown with the work-up)."""
-    metabolic_missing = [
-        s
-        for s in kb.workup.steps
-        if s.when.get("metabolic") and _holds({**s.when, "metabolic": False}, case, Evidence(), kb, posterior)
-    ]
-    if not metabolic_missing or _panel_worth_it(kb, posterior):
-        return []
-    top = int(np.argmax(posterior))
-    return [
-        _REASONS[lang]["omitted"].format(
-            name=_inline(kb.diseases[top].name(lang), lang),
-            probability=_percent(float(posterior[top]), lang),
-            mass=_percent(metabolic_mass(kb, posterior), lang),
-        )
-    ]
-
-
 def missing_workup(
     case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray, *, lang: str
-) -> list[WorkupItem]:
+) -> tuple[list[WorkupItem], list[str]]:
     """Work-up steps the case still lacks, most basic first, each with why it is asked; a step
     whose answers the case (or what it implies: dialysis answers kidney function) already gives
-    is left out, and no step is listed twice."""
+    is left out, and no step is listed twice. Second, what a proportionate work-up leaves out
+    (the calcium-phosphate panel for a confident non-metabolic diagnosis), and why."""
     out: list[WorkupItem] = []
     top = int(np.argmax(posterior))
+    panel_worth_it = _panel_worth_it(kb, posterior)
+    panel_left_out = False
     metabolic_reason = _REASONS[lang]["metabolic"].format(
-        mass=_percent(metabolic_mass(kb, posterior), lang),
-        top=f"{_inline(kb.diseases[top].name(lang), lang)} {_percent(float(posterior[top]), lang)}",
+        mass=percent(metabolic_mass(kb, posterior), lang),
+        top=f"{_inline(kb.diseases[top].name(lang), lang)} {percent(float(posterior[top]), lang)}",
     )
     for step in kb.workup.steps:
-        if _holds(step.when, case, ev, kb, posterior) and not _answered(step, ev):
-            out.append(
-                WorkupItem(
-                    id=step.id,
-                    text=step.fr if lang == "fr" else step.en,
-                    reason=metabolic_reason if step.when.get("metabolic") else _REASONS[lang]["general"],
-                    references=list(step.references),
-                )
+        if not _holds(step.when, case, ev, kb, posterior) or _answered(step, ev):
+            continue
+        if step.when.get("metabolic") and not panel_worth_it:
+            panel_left_out = True
+            continue
+        out.append(
+            WorkupItem(
+                id=step.id,
+                text=step.fr if lang == "fr" else step.en,
+                reason=metabolic_reason if step.when.get("metabolic") else _REASONS[lang]["general"],
+                references=list(step.references),
             )
+        )
     seen = {item.id for item in out}
     general_answers = {s.id: set(s.answers) for s in kb.workup.steps if s.answers and s.id in seen}
     for i in np.argsort(-posterior)[:3]:
@@ -163,7 +142,7 @@ def missing_workup(
                 id=step.id,
                 text=step.fr if lang == "fr" else step.en,
                 reason=_REASONS[lang]["specific"].format(
-                    name=_inline(disease.name(lang), lang), probability=_percent(float(posterior[i]), lang)
+                    name=_inline(disease.name(lang), lang), probability=percent(float(posterior[i]), lang)
                 ),
                 references=list(step.references or disease.references),
             )
@@ -174,4 +153,13 @@ def missing_workup(
                 out.append(item)
                 if answers:
                     general_answers[step.id] = answers
-    return out
+    omitted = []
+    if panel_left_out:
+        omitted.append(
+            _REASONS[lang]["omitted"].format(
+                name=_inline(kb.diseases[top].name(lang), lang),
+                probability=percent(float(posterior[top]), lang),
+                mass=percent(metabolic_mass(kb, posterior), lang),
+            )
+        )
+    return out, omitted
