@@ -300,8 +300,9 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
             continue
         shown = _contributions(scores, evidence, kb, int(i), lang)
         against = [c.text for c in shown if c.likelihood_ratio < 1]
-        if scores.defining_log[i] < 0 and d.defining is not None:
-            against.insert(0, _defining_text(d, kb, lang, float(scores.defining_log[i])))
+        penalty = float(scores.defining_log[i]) if scores.defining_log[i] < 0 and d.defining is not None else None
+        if penalty is not None:
+            against.insert(0, _defining_text(d, kb, lang, penalty))
         refs: list[str] = list(d.references)
         for c in shown:
             refs.extend(r for r in c.references if r not in refs)
@@ -313,6 +314,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
                 probability=_shown(float(post[i])),
                 pretest_probability=round(float(scores.prior[i]), 5),
                 composite_likelihood_ratio=float(f"{math.exp(scores.log_score[i] - kb.log_prior[i]):.4g}"),
+                defining_unreported_lr=None if penalty is None else float(f"{math.exp(penalty):.4g}"),
                 for_=[c.text for c in shown if c.likelihood_ratio > 1],
                 against=against,
                 evidence=shown,

@@ -53,6 +53,9 @@ class DiagnosisResult(BaseModel):
     probability: float
     pretest_probability: float
     composite_likelihood_ratio: float
+    defining_unreported_lr: float | None = Field(
+        default=None, description="LR paid because the case mentions none of its defining features (None: not paid)"
+    )
     for_: list[str] = Field(alias="for")
     against: list[str]
     evidence: list[Contribution] = Field(

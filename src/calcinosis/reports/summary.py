@@ -55,10 +55,8 @@ def _reasons(report: DiagnosisReport, kb: KnowledgeBase, index: int, lang: str) 
         f = kb.features[c.feature]
         state = state_word(f.namespace, c.state == "present", lang, gender=f.gender, plural=f.plural)
         out.append(f"{'+' if c.likelihood_ratio > 1 else '−'} {c.label} ({state})")
-    if kb.disease(d.diagnosis).defining is not None and len(out) < REASONS_SHOWN:
-        penalty = next((a for a in d.against if a.startswith(message("defining_prefix", lang))), None)
-        if penalty is not None:
-            out.append("− " + message("defining_prefix", lang))
+    if d.defining_unreported_lr is not None and len(out) < REASONS_SHOWN:
+        out.append("− " + message("defining_prefix", lang))
     return tuple(out)
 
 
