@@ -96,7 +96,8 @@ def prepare(folder: Path, kb: KnowledgeBase) -> list[Prepared]:
 
 def posterior(p: Prepared, kb: KnowledgeBase, c: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
     """Diagnosis and category posteriors under constants ``c``: the engine's own category step,
-    on log LRs recombined as scoring.py does (unlisted sites weighted, defining penalty, temperature)."""
+    on log LRs recombined as scoring.py does (unlisted sites weighted, defining penalty,
+    temperature) — keep the two in step when that algebra changes."""
     rho = c["dependency_damping"]
     raw = p.log_lr[rho] + c["unlisted_site_weight"] * p.unlisted[rho] + c["defining_strength"] * p.unreported
     step = category_step(
