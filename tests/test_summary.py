@@ -62,4 +62,6 @@ def test_the_clinician_pdf_opens_on_the_summary_and_stays_short(tmp_path: Path, 
     assert "Synthèse" in first.stdout and "Diagnostics en tête" in first.stdout
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
-    assert pages <= 6
+    # 13 pages before the one-page summary (issue 13: 6); 7 since the cohort frequencies of
+    # 2026-12 bring a second scleroderma-spectrum diagnosis and its questions into dev-003's list
+    assert pages <= 7

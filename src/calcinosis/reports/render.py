@@ -25,7 +25,7 @@ from calcinosis.textsafe import plain
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-__all__ = ["ReportError", "render_html", "write_report"]
+__all__ = ["ReportError", "pdf_bytes", "render_html", "short_citation", "write_report"]
 
 Audience = Literal["clinician", "patient"]
 
@@ -50,6 +50,16 @@ def _environment() -> Environment:
 def _finalize(value: object) -> object:
     """Every printed value: strings from a case (its id) lose control characters (NUL and ESC are invalid in HTML)."""
     return plain(value, limit=2000) if isinstance(value, str) else value
+
+
+def short_citation(citation: str, authors_shown: int = 3) -> str:
+    """A citation with its author list cut to the first ``authors_shown`` and "et al." (Vancouver
+    style, as journals print reference lists); the title, journal and identifiers stay whole."""
+    authors, sep, rest = citation.partition(". ")
+    names = [n.strip() for n in authors.replace(";", ",").split(",") if n.strip()]
+    if not sep or len(names) <= authors_shown + 1:
+        return citation
+    return f"{', '.join(names[:authors_shown])}, et al. {rest}"
 
 
 def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Audience = "clinician") -> str:
@@ -79,7 +89,7 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
             management=management,
             kb=kb,
             categories={k: (v.fr if lang == "fr" else v.en) for k, v in kb.categories.items()},
-            references=[(r, kb.references[r].text(lang)) for r in refs],
+            references=[(r, short_citation(kb.references[r].text(lang))) for r in refs],
             leaflet=build_leaflet(report, kb, lang=lang),
             summary=build_summary(report, kb, lang=lang, management=management),
         )
@@ -109,6 +119,17 @@ def write_report(
     if fmt == "html":
         write_output(path, html, inputs=inputs, force=force, lang=lang)
         return
+    write_output(path, pdf_bytes(html), inputs=inputs, force=force, lang=lang)
+
+
+def pdf_bytes(html: str) -> bytes:
+    """The PDF of a rendered report (WeasyPrint), for a file or an HTTP response.
+
+    Raises
+    ------
+    ReportError
+        When WeasyPrint is missing.
+    """
     try:
         from weasyprint import HTML  # type: ignore[import-untyped]
     except ImportError as exc:  # pragma: no cover - depends on the installation
@@ -116,4 +137,5 @@ def write_report(
             "PDF output needs WeasyPrint and its system libraries: run scripts/setup "
             "(or pip install 'calcinosis[reports]')"
         ) from exc
-    write_output(path, HTML(string=html).write_pdf(), inputs=inputs, force=force, lang=lang)
+    data: bytes = HTML(string=html).write_pdf()
+    return data
