@@ -91,12 +91,9 @@ def _measure_volume(
     volume: Volume, *, threshold: float, mask: npt.NDArray[np.bool_] | None = None
 ) -> tuple[ImagingResult, list[DepositMask]]:
     """Measure a study with the method of its modality."""
-    from calcinosis.imaging.ct import measure_ct
-    from calcinosis.imaging.radiograph import measure_radiograph
+    from calcinosis.imaging.measure import measure_volume
 
-    if volume.modality == "radiograph":
-        return measure_radiograph(volume)
-    return measure_ct(volume, threshold=threshold, bone_mask=mask)
+    return measure_volume(volume, threshold=threshold, mask=mask)
 
 
 def _measure(

@@ -18,6 +18,7 @@ from calcinosis.cli import kb as kb_cmd
 from calcinosis.cli import manage as manage_cmd
 from calcinosis.cli import report as report_cmd
 from calcinosis.cli import schema as schema_cmd
+from calcinosis.cli import serve as serve_cmd
 
 __all__ = ["app", "main"]
 
@@ -33,6 +34,7 @@ app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("manage")(manage_cmd.manage)
 app.command("report")(report_cmd.report)
 app.command("schema")(schema_cmd.schema)
+app.command("serve")(serve_cmd.serve)
 app.add_typer(manage_cmd.stage_app, name="stage")
 app.add_typer(kb_cmd.app, name="kb")
 app.add_typer(image_cmd.app, name="image")

@@ -1,0 +1,156 @@
+"""Read-only views of the knowledge base for programs (the REST API), in one language.
+
+Plain pydantic models of what ``calcinosis kb show`` and ``kb terms`` print, so that a client
+can list the diagnoses, read one with every frequency, its basis and its references, and fill
+pickers from the vocabulary. Nothing is computed here beyond likelihood ratios of the stored
+frequencies against the feature's baseline, exactly as ``kb show`` prints them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel
+
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.kb.vocabulary import VOCABULARY_LISTS
+
+__all__ = [
+    "DiagnosisDetail",
+    "DiagnosisSummary",
+    "FrequencyView",
+    "TermView",
+    "diagnosis_detail",
+    "diagnosis_list",
+    "vocabulary_list",
+]
+
+
+class DiagnosisSummary(BaseModel):
+    """One diagnosis in the list."""
+
+    id: str
+    name: str
+    category: str
+    category_label: str
+    group: str
+    synonyms: list[str]
+
+
+class FrequencyView(BaseModel):
+    """P(feature | diagnosis) and what it rests on."""
+
+    feature: str
+    label: str
+    frequency: float
+    baseline: float
+    lr_present: float
+    lr_absent: float
+    basis: str | None
+    n: int | None = None
+    total: int | None = None
+    population: str | None = None
+    references: list[str]
+    estimate: str | None = None
+
+
+class ReferenceView(BaseModel):
+    """A reference as the reports cite it."""
+
+    id: str
+    citation: str
+
+
+class DiagnosisDetail(DiagnosisSummary):
+    """One diagnosis with its definition, codes, prior, frequencies and references."""
+
+    definition: str
+    codes: dict[str, list[str]]
+    prior: float
+    defining_features: list[str]
+    findings: list[FrequencyView]
+    references: list[ReferenceView]
+    last_reviewed: str
+
+
+class TermView(BaseModel):
+    """A vocabulary term with its label in one language and the spellings it is found by."""
+
+    id: str
+    label: str
+    aliases: list[str]
+    parent: str | None = None
+
+
+def _category_label(kb: KnowledgeBase, category: str, lang: str) -> str:
+    spec = kb.categories[category]
+    return spec.fr if lang == "fr" else spec.en
+
+
+def diagnosis_list(kb: KnowledgeBase, lang: str) -> list[DiagnosisSummary]:
+    """Every diagnosis, by category then name."""
+    rows = [
+        DiagnosisSummary(
+            id=d.id,
+            name=d.name(lang),
+            category=d.category,
+            category_label=_category_label(kb, d.category, lang),
+            group=d.group,
+            synonyms=list(d.synonyms),
+        )
+        for d in kb.diseases
+    ]
+    return sorted(rows, key=lambda r: (r.category, r.name.casefold()))
+
+
+def diagnosis_detail(kb: KnowledgeBase, diagnosis_id: str, lang: str) -> DiagnosisDetail:
+    """One diagnosis; raises UnknownEntityError (with close ids) when there is none."""
+    d = kb.disease(diagnosis_id)
+    findings = []
+    for fid, f in sorted(d.findings.items(), key=lambda kv: -kv[1].frequency / kb.features[kv[0]].baseline):
+        base = kb.features[fid].baseline
+        findings.append(
+            FrequencyView(
+                feature=fid,
+                label=kb.features[fid].label(lang),
+                frequency=f.frequency,
+                baseline=base,
+                lr_present=f.frequency / base,
+                lr_absent=(1 - f.frequency) / (1 - base),
+                basis=f.basis,
+                n=f.n,
+                total=f.total,
+                population=f.population,
+                references=list(f.references),
+                estimate=f.estimate,
+            )
+        )
+    refs = list(d.references)
+    for f in d.findings.values():
+        refs.extend(r for r in f.references if r not in refs)
+    return DiagnosisDetail(
+        id=d.id,
+        name=d.name(lang),
+        category=d.category,
+        category_label=_category_label(kb, d.category, lang),
+        group=d.group,
+        synonyms=list(d.synonyms),
+        definition=d.definition.get(lang),
+        codes={k: v for k, v in d.codes.model_dump().items() if v},
+        prior=math.exp(float(kb.log_prior[kb.disease_pos(d.id)])),
+        defining_features=list(d.defining.any_of) if d.defining else [],
+        findings=findings,
+        references=[ReferenceView(id=r, citation=kb.references[r].text(lang)) for r in refs if r in kb.references],
+        last_reviewed=str(d.last_reviewed),
+    )
+
+
+def vocabulary_list(kb: KnowledgeBase, list_name: str, lang: str) -> list[TermView]:
+    """The terms of one vocabulary list; raises KeyError for a list that does not exist."""
+    if list_name not in VOCABULARY_LISTS:
+        raise KeyError(list_name)
+    terms = kb.vocabulary.lists[list_name]
+    return sorted(
+        (TermView(id=t.id, label=t.label(lang), aliases=list(t.aliases), parent=t.parent) for t in terms.values()),
+        key=lambda t: t.label.casefold(),
+    )

@@ -1,0 +1,160 @@
+"""ASGI middleware: body-size limit, security headers, and an access log without case content.
+
+Written as plain ASGI (not ``BaseHTTPMiddleware``) so that a large body is refused while it
+streams in, before it is held in memory, and the per-request cost stays small.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from calcinosis.web.problems import PROBLEM_TYPE, Problem
+
+__all__ = ["SECURITY_HEADERS", "AccessLog", "BodyLimit", "SecurityHeaders"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+access_log = logging.getLogger("calcinosis.web.access")
+
+# No inline script or style anywhere (htmx is told not to inject its indicator style); images
+# may be data: URIs (the imaging overlays); nothing may frame the app.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _send_problem(send: Send, status: int, detail: str, path: str) -> None:
+    title = "Content too large" if status == 413 else "Bad request"
+    body = Problem(title=title, status=status, detail=detail, instance=path).model_dump_json(exclude_none=True).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", PROBLEM_TYPE.encode()), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    """Refuse a request body over its limit with 413: at once from Content-Length, else while it streams.
+
+    ``upload_paths`` (prefixes) get the larger upload limit (imaging studies).
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int, upload_paths: tuple[str, ...]) -> None:
+        self.app, self.max_body, self.max_upload, self.upload_paths = app, max_body, max_upload, upload_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        limit = self.max_upload if path.startswith(self.upload_paths) else self.max_body
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    await _send_problem(send, 400, "Content-Length is not a number", path)
+                    return
+                if declared > limit:
+                    await _send_problem(
+                        send, 413, f"the request body is {declared} bytes; the limit here is {limit}", path
+                    )
+                    return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _send_problem(send, 413, f"the request body is over the limit here ({limit} bytes)", path)
+
+
+class SecurityHeaders:
+    """Add :data:`SECURITY_HEADERS` to every HTTP response (the API's and the pages')."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *((k, v) for k, v in SECURITY_HEADERS if k not in present),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class AccessLog:
+    """One log line per request: method, path, status, duration. Never the query string or the body,
+    which may hold patient data."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                path = "".join(ch if ch.isprintable() else "?" for ch in scope.get("path", ""))[:200]
+                ms = (time.perf_counter() - start) * 1000
+                access_log.info("%s %s %d %.1f ms", scope.get("method", "?"), path, status, ms)

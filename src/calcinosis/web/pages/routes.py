@@ -1,0 +1,231 @@
+"""The pages: the case form with its live result, the imaging page, report downloads.
+
+Server-rendered (Jinja2) and enhanced with htmx: the form posts itself to ``/ui/result`` as it
+changes and the result panel is replaced. Every number shown comes from the result objects of
+:func:`calcinosis.engine.diagnose.diagnose` and :func:`calcinosis.management.manage.manage`,
+the functions the CLI calls; this module only lays them out.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile as StarletteUpload
+
+from calcinosis.case.document import load_document
+from calcinosis.case.reader import parse_case
+from calcinosis.engine.results import DiagnosisReport
+from calcinosis.errors import CalcinosisError, CaseValidationError
+from calcinosis.issues import Issue
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.management.results import ManagementReport
+from calcinosis.web.api.clinical import Audience, ReportFormat, report_document
+from calcinosis.web.lang import request_lang
+from calcinosis.web.pages.form import CaseForm, case_to_form, form_to_case
+from calcinosis.web.pages.view import templates
+from calcinosis.web.state import kb_of
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+Kb = Annotated[KnowledgeBase, Depends(kb_of)]
+Lang = Annotated[str, Depends(request_lang)]
+DEMO = resources.files("calcinosis") / "demo"
+SOURCE = "form"
+
+
+@dataclass
+class Outcome:
+    """What the result panel shows: the result objects, or the located issues that stopped them."""
+
+    report: DiagnosisReport | None = None
+    management: ManagementReport | None = None
+    issues: list[Issue] | None = None
+    error: str = ""
+    empty: bool = False
+
+
+def analyse_form(data: dict[str, Any], kb: KnowledgeBase, lang: str) -> Outcome:
+    """Run the engine on the form's case (the functions the CLI calls)."""
+    from calcinosis.engine.diagnose import analyse, diagnose
+    from calcinosis.management.manage import manage
+
+    has_content = any(k != "patient" for k in data) or any(data.get("patient", {}).values())
+    if not has_content:
+        return Outcome(empty=True)
+    try:
+        case = parse_case(data, kb, source=SOURCE, lang=lang)
+        analysis = analyse(case, kb, lang=lang)
+        report = diagnose(case, kb, lang=lang, analysis=analysis)
+        management = manage(case, kb, lang=lang, report=report, analysis=analysis)
+    except CaseValidationError as exc:
+        return Outcome(issues=exc.issues, error=str(exc).splitlines()[0])
+    return Outcome(report=report, management=management)
+
+
+async def _fields(request: Request) -> list[tuple[str, str]]:
+    form = await request.form()
+    return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+
+
+def _page(request: Request, name: str, lang: str, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, {"lang": lang, **context})
+
+
+def _demo_names() -> list[str]:
+    return sorted(p.name.removesuffix(".yaml") for p in DEMO.iterdir() if p.name.endswith(".yaml"))
+
+
+@router.get("/", response_class=HTMLResponse)
+def case_page(
+    request: Request, kb: Kb, lang: Lang, demo: Annotated[str | None, Query(max_length=100)] = None
+) -> HTMLResponse:
+    """The case form; ``?demo=NAME`` fills it with a bundled demo case."""
+    form, issues = CaseForm(), None
+    if demo is not None:
+        if demo not in _demo_names():
+            issues = [Issue.error("web.demo", f"no demo case {demo[:100]!r}", "demo")]
+        else:
+            data = load_document((DEMO / f"{demo}.yaml").read_bytes(), source=demo, fmt="yaml", lang=lang)
+            form = case_to_form(data)
+    outcome = analyse_form(form_to_case(_form_fields(form)), kb, lang) if issues is None else Outcome(issues=issues)
+    return _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb)
+
+
+def _form_fields(form: CaseForm) -> list[tuple[str, str]]:
+    """The fields the page would post for ``form`` (to run the engine on a freshly loaded case)."""
+    fields: list[tuple[str, str]] = [("id", form.id), ("age", form.age), ("sex", form.sex)]
+    fields.append(("duration_months", form.duration_months))
+    for key, items in form.terms.items():
+        fields += [(key, t) for t in items]
+    for i, lab in enumerate(form.labs):
+        fields += [(f"lab-{i}-{k}", v) for k, v in lab.items()]
+    for i, ab in enumerate(form.antibodies):
+        fields += [(f"ab-{i}-{k}", v) for k, v in ab.items()]
+    for i, img in enumerate(form.imaging):
+        for k, v in img.items():
+            fields += [(f"img-{i}-{k}", t) for t in v] if isinstance(v, list) else [(f"img-{i}-{k}", v)]
+    if form.extra:
+        fields.append(("extra", json.dumps(form.extra)))
+    return fields
+
+
+@router.post("/ui/result", response_class=HTMLResponse)
+async def result_panel(request: Request, kb: Kb, lang: Lang) -> HTMLResponse:
+    """The result panel for the posted form (htmx swaps it in)."""
+    data = form_to_case(await _fields(request))
+    outcome = await anyio.to_thread.run_sync(lambda: analyse_form(data, kb, lang))
+    return _page(request, "_result.html", lang, outcome=outcome, kb=kb)
+
+
+@router.post("/ui/whatif", response_class=HTMLResponse)
+async def what_if(
+    request: Request,
+    kb: Kb,
+    lang: Lang,
+    key: Annotated[str, Query(max_length=40)],
+    term: Annotated[str, Query(max_length=200)],
+) -> HTMLResponse:
+    """The leading diagnoses with an entered item as entered, as absent, and as not reported."""
+    fields = [(k, v) for k, v in await _fields(request) if not (k in (key, "absent") and v == term)]
+    present = form_to_case(await _fields(request))
+    unreported = form_to_case(fields)
+    absent = form_to_case([*fields, ("absent", term)]) if key in ("history", "exposures", "findings") else None
+
+    def run() -> list[tuple[str, Outcome]]:
+        rows = [("as_entered", analyse_form(present, kb, lang)), ("not_reported", analyse_form(unreported, kb, lang))]
+        if absent is not None:
+            rows.append(("absent", analyse_form(absent, kb, lang)))
+        return rows
+
+    outcomes = await anyio.to_thread.run_sync(run)
+    return _page(request, "_whatif.html", lang, outcomes=outcomes, key=key, term=term, kb=kb)
+
+
+@router.post("/ui/load", response_class=HTMLResponse)
+async def load_case(
+    request: Request,
+    kb: Kb,
+    lang: Lang,
+    case_file: Annotated[UploadFile | str | None, File()] = None,
+    case_text: Annotated[str, Form(max_length=1_048_576)] = "",
+) -> HTMLResponse:
+    """Fill the form from an uploaded or pasted case file (YAML or JSON)."""
+    source, raw, fmt = "pasted text", case_text.encode("utf-8"), "yaml"
+    if isinstance(case_file, StarletteUpload) and case_file.filename:
+        source = "".join(ch for ch in case_file.filename if ch.isprintable())[:100]
+        raw = await case_file.read(1_048_577)
+        fmt = "json" if source.lower().endswith(".json") else "yaml"
+    form, outcome = CaseForm(), Outcome(empty=True)
+    try:
+        data = load_document(raw, source=source, fmt=fmt, lang=lang)
+        if not isinstance(data, dict):
+            raise CaseValidationError(f"{source}: a case is a mapping of keys (patient, findings...)")
+        form = case_to_form(data)
+        outcome = await anyio.to_thread.run_sync(lambda: analyse_form(form_to_case(_form_fields(form)), kb, lang))
+    except CalcinosisError as exc:
+        issues = getattr(exc, "issues", []) or [Issue.error("web.load", str(exc).splitlines()[0], source)]
+        outcome = Outcome(issues=issues, error=str(exc).splitlines()[0])
+    return _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb)
+
+
+@router.post("/ui/report")
+async def report_download(
+    request: Request,
+    kb: Kb,
+    lang: Lang,
+    format: Annotated[ReportFormat, Query()] = ReportFormat.pdf,
+    audience: Annotated[Audience, Query()] = Audience.clinician,
+) -> Response:
+    """The clinician report or the patient leaflet of the form's case, for download."""
+    data = form_to_case(await _fields(request))
+    case = parse_case(data, kb, source=SOURCE, lang=lang)
+    content, media = await anyio.to_thread.run_sync(lambda: report_document(case, kb, lang, format, audience))
+    name = f"calcinosis-{audience.value}-{lang}.{format.value}"
+    return Response(content, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/imaging", response_class=HTMLResponse)
+def imaging_page(request: Request, kb: Kb, lang: Lang) -> HTMLResponse:
+    """Upload a study to measure its deposits."""
+    return _page(request, "imaging.html", lang, measured=None, error=None, kb=kb)
+
+
+@router.post("/imaging", response_class=HTMLResponse)
+async def imaging_measure(
+    request: Request,
+    kb: Kb,
+    lang: Lang,
+    study: Annotated[UploadFile, File()],
+    threshold: Annotated[float, Form(ge=-1024, le=32767)] = 130.0,
+    pixel_spacing: Annotated[float | None, Form(gt=0.001, le=1000)] = None,
+) -> HTMLResponse:
+    """Measure the uploaded study and show the overlays, the deposits and the case entry it supports."""
+    from calcinosis.web.api.imaging import quantify_upload
+
+    spool = Path(tempfile.mkdtemp(prefix="calcinosis-spool-"))
+    measured, error = None, None
+    try:
+        data_file = spool / "data"
+        with data_file.open("wb") as out:
+            while chunk := await study.read(1 << 20):
+                out.write(chunk)
+        name = study.filename or ""
+        measured = await anyio.to_thread.run_sync(
+            lambda: quantify_upload(data_file, name, threshold=threshold, pixel_spacing=pixel_spacing)
+        )
+    except CalcinosisError as exc:
+        error = str(exc).splitlines()[0]
+    finally:
+        import shutil
+
+        shutil.rmtree(spool, ignore_errors=True)
+    return _page(request, "imaging.html", lang, measured=measured, error=error, kb=kb)

@@ -1,0 +1,121 @@
+"""The Jinja2 environment of the pages: autoescaped, strict, with the project's French typography.
+
+Filters give the templates what they print: ``ui`` (a UI message in the page's language, from
+``messages.yaml`` like every other text), ``label`` (a vocabulary term's label), ``pct`` (a
+probability with Babel's number format, never 0 % or 100 % for a non-certain value), ``cite``
+(a reference's citation for a tooltip).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from typing import Any
+
+from fastapi.templating import Jinja2Templates
+from jinja2 import StrictUndefined, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from calcinosis.i18n import decimal, message, percent
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.textsafe import plain
+
+__all__ = ["templates"]
+
+templates = Jinja2Templates(directory=str(resources.files("calcinosis") / "web" / "templates"))
+env = templates.env
+env.undefined = StrictUndefined
+env.trim_blocks = True
+env.lstrip_blocks = True
+
+
+def _finalize(value: object) -> object:
+    """Every printed string loses control characters (a case's text is untrusted; its length is
+    already bounded by the case reader's limits); markup built by the templates themselves
+    (macros) is left as it is, and autoescaping does the rest."""
+    if isinstance(value, Markup):
+        return value
+    return plain(value) if isinstance(value, str) else value
+
+
+env.finalize = _finalize
+
+
+@pass_context
+def _ui(ctx: Context, key: str, **values: object) -> str:
+    return message(f"ui_{key}", str(ctx.get("lang", "en")), **values)
+
+
+@pass_context
+def _label(ctx: Context, term: str, list_name: str) -> str:
+    kb: KnowledgeBase = ctx["kb"]
+    try:
+        return kb.vocabulary.label(list_name, term, str(ctx.get("lang", "en")))
+    except (KeyError, ValueError):
+        return term
+
+
+@pass_context
+def _pct(ctx: Context, p: float, digits: int = 0) -> str:
+    return percent(p, str(ctx.get("lang", "en")), digits)  # never 0 % or 100 % for an uncertain value
+
+
+@pass_context
+def _field(ctx: Context, value: object) -> str:
+    """A number as the form shows it: the decimal comma in French ('2,35'); the form reads both."""
+    text = "" if value is None else str(value)
+    if ctx.get("lang") == "fr" and re.fullmatch(r"[+-]?\d+\.\d+", text):
+        return text.replace(".", ",")
+    return text
+
+
+@pass_context
+def _num(ctx: Context, x: float, digits: int = 1) -> str:
+    return decimal(x, str(ctx.get("lang", "en")), digits)
+
+
+@pass_context
+def _cite(ctx: Context, ref: str) -> str:
+    kb: KnowledgeBase = ctx["kb"]
+    spec = kb.references.get(ref)
+    return spec.text(str(ctx.get("lang", "en"))) if spec is not None else ref
+
+
+def _tojson_attr(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+env.filters.update(field=_field, ui=_ui, label=_label, pct=_pct, num=_num, cite=_cite, jsonattr=_tojson_attr)
+env.globals["ui"] = _ui
+
+
+def _units_by_test(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """The units each lab test accepts (the unit list of a lab row follows its test)."""
+    return {test: list(spec["units"]) for test, spec in kb.units["tests"].items()}
+
+
+@pass_context
+def _mechanism_label(ctx: Context, mechanism: str) -> str:
+    from calcinosis.i18n import messages
+
+    key = f"mechanism_{mechanism}"
+    return message(key, str(ctx.get("lang", "en"))) if key in messages() else mechanism.replace("_", " ")
+
+
+env.globals.update(units_by_test=_units_by_test, mechanism_label=_mechanism_label)
+
+
+def _extra_keys(extra: dict[str, Any]) -> list[str]:
+    """The items of a loaded case the form keeps without showing them (``patient.postmenopausal``)."""
+    keys = []
+    for key, value in extra.items():
+        if key == "patient" and isinstance(value, dict):
+            keys += [f"patient.{k}" for k in value]
+        else:
+            keys.append(key)
+    return keys
+
+
+env.globals["extra_keys"] = _extra_keys

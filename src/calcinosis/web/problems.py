@@ -1,0 +1,127 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), never a traceback.
+
+A bad case gets 422 with the same located issues the CLI prints (``location``, ``expected``,
+``suggestions``); an unknown diagnosis 404; a body over the limit 413; a wrong content type 415.
+An unexpected error is logged by its type only (no case content) and answered with a 500 that
+says nothing about the internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from calcinosis.errors import CalcinosisError, CaseValidationError, ImagingError, UnknownEntityError
+from calcinosis.issues import Issue
+from calcinosis.textsafe import plain
+
+__all__ = ["Problem", "ProblemResponse", "install_problem_handlers", "problem"]
+
+log = logging.getLogger("calcinosis.web")
+
+PROBLEM_TYPE = "application/problem+json"
+_TITLES = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "The input cannot be used",
+    500: "Internal error",
+}
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with the located issues of calcinosis."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    issues: list[Issue] = []
+
+
+class ProblemResponse(JSONResponse):
+    """A JSON response with the problem media type."""
+
+    media_type = PROBLEM_TYPE
+
+
+def problem(
+    status: int, detail: str, *, request: Request | None = None, issues: list[Issue] | None = None
+) -> ProblemResponse:
+    """The response for one problem (``detail`` is plain text without control characters)."""
+    body = Problem(
+        title=_TITLES.get(status, "Error"),
+        status=status,
+        detail=plain(detail, limit=4000),
+        instance=request.url.path if request is not None else None,
+        issues=issues or [],
+    )
+    return ProblemResponse(body.model_dump(mode="json", exclude_none=True), status_code=status)
+
+
+def _lang(request: Request) -> str:
+    from calcinosis.web.lang import _from_header
+
+    q = request.query_params.get("lang")
+    return q if q in ("en", "fr") else (_from_header(request.headers.get("accept-language", "")) or "en")
+
+
+def _calcinosis_error(request: Request, exc: Exception) -> ProblemResponse:
+    from calcinosis.web.lang import LanguageError
+
+    lang = _lang(request)
+    if isinstance(exc, UnknownEntityError):
+        return problem(404, exc.text(lang), request=request)
+    if isinstance(exc, CaseValidationError | ImagingError):
+        summary = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return problem(422, summary, request=request, issues=exc.issues)
+    if isinstance(exc, LanguageError):
+        return problem(422, str(exc), request=request)
+    status = getattr(exc, "status", 422)
+    return problem(status if isinstance(status, int) else 422, str(exc), request=request)
+
+
+def _validation_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)
+    issues = []
+    for err in exc.errors()[:50]:
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        issues.append(Issue.error("request.invalid", plain(str(err.get("msg", "")), limit=300), plain(loc, limit=200)))
+    return problem(422, "the request does not match the API", request=request, issues=issues)
+
+
+def _http_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
+    response = problem(exc.status_code, detail, request=request)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
+    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    return problem(
+        500, "an unexpected error stopped this request; it has been logged (without its content)", request=request
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Route every error of ``app`` through :func:`problem`."""
+    handlers: dict[Any, Any] = {
+        CalcinosisError: _calcinosis_error,
+        RequestValidationError: _validation_error,
+        HTTPException: _http_error,
+        Exception: _unexpected,
+    }
+    for exc_type, handler in handlers.items():
+        app.add_exception_handler(exc_type, handler)

@@ -1,0 +1,97 @@
+"""Settings of the web app and API, from environment variables, checked before the server starts.
+
+One typed object, read once (``Settings.from_env()``), so that an unsafe combination is refused
+with a clear message instead of being discovered in production: serving on an address other
+than loopback needs a configured secret, and cross-origin requests are allowed only from the
+origins named in ``CALCINOSIS_CORS_ORIGINS``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from calcinosis.errors import CalcinosisError
+
+__all__ = ["Settings", "SettingsError", "is_loopback"]
+
+_MIB = 1024 * 1024
+
+
+class SettingsError(CalcinosisError):
+    """The environment asks for an unsafe or malformed configuration."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseModel):
+    """What the server needs to know; defaults are the safe ones (loopback, no CORS)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    # A shared secret the deployment sets when it serves beyond loopback (behind its own
+    # authentication proxy); its presence is the operator saying "I have thought about access".
+    secret: str | None = Field(None, min_length=16)
+    cors_origins: tuple[str, ...] = ()
+    # 1 MiB, as for case files on disk (case/document.py LIMITS["file_bytes"])
+    max_body_bytes: int = Field(_MIB, ge=1024, le=64 * _MIB)
+    # an uploaded study: a NIfTI file or a zip of a DICOM series
+    max_upload_bytes: int = Field(256 * _MIB, ge=_MIB, le=4096 * _MIB)
+    kb_path: str | None = None
+
+    @model_validator(mode="after")
+    def _safe(self) -> Settings:
+        if not is_loopback(self.host) and not self.secret:
+            raise ValueError(
+                f"serving on {self.host!r} (not loopback) needs CALCINOSIS_SECRET (16 characters or more): "
+                "the app has no accounts of its own, so put it behind an authenticating proxy and set the secret "
+                "to say so; or serve on 127.0.0.1"
+            )
+        for origin in self.cors_origins:
+            if origin == "*" or not origin.startswith(("http://", "https://")):
+                raise ValueError(
+                    f"CALCINOSIS_CORS_ORIGINS: {origin!r} is not an origin like https://host:port ('*' is refused)"
+                )
+        return self
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read ``CALCINOSIS_*`` variables (``env`` defaults to the process environment); ``overrides``
+        (the CLI's options) win over them."""
+        env = os.environ if env is None else env
+        names = {
+            "host": "CALCINOSIS_HOST",
+            "port": "CALCINOSIS_PORT",
+            "workers": "CALCINOSIS_WORKERS",
+            "secret": "CALCINOSIS_SECRET",
+            "max_body_bytes": "CALCINOSIS_MAX_BODY_BYTES",
+            "max_upload_bytes": "CALCINOSIS_MAX_UPLOAD_BYTES",
+            "kb_path": "CALCINOSIS_KB",
+        }
+        values: dict[str, object] = {key: env[var] for key, var in names.items() if env.get(var)}
+        if env.get("CALCINOSIS_CORS_ORIGINS"):
+            values["cors_origins"] = tuple(o.strip() for o in env["CALCINOSIS_CORS_ORIGINS"].split(",") if o.strip())
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            lines = []
+            for err in exc.errors():
+                where = ".".join(str(p) for p in err["loc"])
+                var = names.get(where, "CALCINOSIS_" + where.upper()) if where else "settings"
+                lines.append(f"  - {var}: {err['msg'].removeprefix('Value error, ')}")
+            raise SettingsError("the server settings are not usable:\n" + "\n".join(lines)) from None

@@ -1,0 +1,31 @@
+"""What every request shares: the settings and the knowledge base, loaded once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.web.settings import Settings
+
+__all__ = ["AppState", "app_state", "kb_of"]
+
+
+@dataclass(frozen=True)
+class AppState:
+    """Read-only state of one app instance (the knowledge base is immutable once compiled)."""
+
+    settings: Settings
+    kb: KnowledgeBase
+
+
+def app_state(request: Request) -> AppState:
+    """FastAPI dependency: the app's state."""
+    state: AppState = request.app.state.calcinosis
+    return state
+
+
+def kb_of(request: Request) -> KnowledgeBase:
+    """FastAPI dependency: the knowledge base."""
+    return app_state(request).kb

@@ -1,0 +1,215 @@
+"""The REST API: every endpoint, every error path, and the CLI's result for every dev case."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import zipfile
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from calcinosis.cli.main import app as cli
+from calcinosis.web.app import create_app
+from calcinosis.web.settings import Settings, SettingsError
+
+from ..conftest import DEV_CASES
+from ..imaging.phantoms import limb_phantom
+
+YAML = {"content-type": "application/yaml"}
+JSON = {"content-type": "application/json"}
+
+
+def _without_time(result: dict) -> dict:
+    result = dict(result)
+    result["metadata"] = {k: v for k, v in result["metadata"].items() if k != "analysis_time"}
+    return result
+
+
+@pytest.mark.parametrize("case", DEV_CASES, ids=lambda p: p.stem)
+def test_diagnose_equals_the_cli_json(client: TestClient, case: Path) -> None:
+    """POST /diagnose returns the object `calcinosis diagnose --json` prints, for every dev case."""
+    response = client.post("/api/v1/diagnose", content=case.read_bytes(), headers=YAML)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    cli_out = CliRunner().invoke(cli, ["diagnose", str(case), "--json"])
+    assert cli_out.exit_code == 0
+    assert _without_time(response.json()) == _without_time(json.loads(cli_out.stdout))
+
+
+def test_diagnose_in_french_by_query_and_by_header(client: TestClient) -> None:
+    """?lang=fr and Accept-Language: fr both give French texts; ?lang wins over the header."""
+    body = DEV_CASES[0].read_bytes()
+    by_query = client.post("/api/v1/diagnose?lang=fr", content=body, headers=YAML).json()
+    by_header = client.post(
+        "/api/v1/diagnose", content=body, headers={**YAML, "accept-language": "fr-CH, en;q=0.5"}
+    ).json()
+    english = client.post("/api/v1/diagnose?lang=en", content=body, headers={**YAML, "accept-language": "fr"}).json()
+    assert by_query["metadata"]["language"] == by_header["metadata"]["language"] == "fr"
+    assert english["metadata"]["language"] == "en"
+    assert (
+        by_query["differential"][0]["name"] != english["differential"][0]["name"]
+        or by_query["metadata"]["disclaimer"] != english["metadata"]["disclaimer"]
+    )
+
+
+def test_manage_stage_and_report(client: TestClient) -> None:
+    """manage (with and without an established diagnosis), CVI staging, PDF and HTML reports."""
+    body = next(p for p in DEV_CASES if "ssc" in p.name or "scleroderma" in p.name).read_bytes()
+    managed = client.post("/api/v1/manage", content=body, headers=YAML)
+    assert managed.status_code == 200 and managed.json()["options"]
+    given = client.post("/api/v1/manage?diagnosis=calciphylaxis", content=body, headers=YAML).json()
+    assert given["diagnosis"] == "calciphylaxis" and given["diagnosis_given"] is True
+    staged = client.post("/api/v1/stage/cvi", content=body, headers=YAML)
+    assert staged.status_code == 200 and {"porter", "ceap", "missing"} <= staged.json().keys()
+    pdf = client.post("/api/v1/report?format=pdf&lang=fr", content=body, headers=YAML)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert pdf.headers["content-type"] == "application/pdf" and "attachment" in pdf.headers["content-disposition"]
+    html = client.post("/api/v1/report?format=html&audience=patient", content=body, headers=YAML)
+    assert html.status_code == 200 and html.text.lstrip().lower().startswith("<!doctype html")
+    assert "script-src" not in html.headers["content-security-policy"]  # no script at all in a report
+
+
+def test_knowledge_vocabulary_health_version(client: TestClient) -> None:
+    """The read-only endpoints."""
+    listed = client.get("/api/v1/knowledge/diagnoses?lang=fr").json()
+    assert len(listed) >= 50 and {"id", "name", "category"} <= listed[0].keys()
+    detail = client.get("/api/v1/knowledge/diagnoses/calciphylaxis").json()
+    assert detail["category"] == "calciphylaxis" and detail["findings"] and detail["references"]
+    assert all(f["basis"] in ("reported", "derived", "judgement") for f in detail["findings"])
+    terms = client.get("/api/v1/vocabulary/findings?lang=fr").json()
+    assert any(t["id"] == "raynaud_phenomenon" for t in terms)
+    assert client.get("/api/v1/health").json() == {"status": "ok"}
+    version = client.get("/api/v1/version").json()
+    assert version["code"] and version["knowledge"] and version["case_format"] == 1
+
+
+def _problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    assert "Traceback" not in response.text
+    return body
+
+
+def test_bad_term_is_422_naming_the_item_and_the_closest_terms(client: TestClient) -> None:
+    body = b'{"patient": {"age": 40, "sex": "female"}, "findings": ["raynaud_phenomenom"]}'
+    problem = _problem(client.post("/api/v1/diagnose", content=body, headers=JSON), 422)
+    issue = problem["issues"][0]
+    assert issue["location"] == "findings[0]" and "raynaud_phenomenon" in issue["suggestions"]
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        (b'{"patient": {"age": 40, "sex": "female", "age": 41}}', "duplicate"),
+        (b'{"patient": {"age": NaN, "sex": "female"}}', "NaN"),
+        (b"[1, 2]", "mapping"),
+        (b'{"patient": ', "syntax"),
+    ],
+)
+def test_malformed_json_is_422(client: TestClient, body: bytes, what: str) -> None:
+    _problem(client.post("/api/v1/diagnose", content=body, headers=JSON), 422)
+
+
+def test_wrong_content_type_is_415_and_oversized_body_413(client: TestClient) -> None:
+    _problem(client.post("/api/v1/diagnose", content=b"patient: {}", headers={"content-type": "text/plain"}), 415)
+    huge = b'{"id": "' + b"x" * (1024 * 1024 + 10) + b'"}'
+    _problem(client.post("/api/v1/diagnose", content=huge, headers=JSON), 413)
+
+
+def test_unknown_ids_are_404_with_close_ids(client: TestClient) -> None:
+    body = _problem(client.get("/api/v1/knowledge/diagnoses/calciphylaxs"), 404)
+    assert "calciphylaxis" in body["detail"]
+    _problem(client.get("/api/v1/vocabulary/findingz"), 404)
+    _problem(client.post("/api/v1/manage?diagnosis=gout2", content=DEV_CASES[0].read_bytes(), headers=YAML), 404)
+
+
+def test_bad_language_and_bad_query_are_422(client: TestClient) -> None:
+    _problem(client.get("/api/v1/knowledge/diagnoses?lang=de"), 422)
+    _problem(client.post("/api/v1/report?format=docx", content=DEV_CASES[0].read_bytes(), headers=YAML), 422)
+
+
+def test_security_headers_and_no_cors_by_default(client: TestClient) -> None:
+    response = client.get("/api/v1/health", headers={"origin": "https://evil.example"})
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_cors_only_for_configured_origins(kb) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(Settings(cors_origins=("https://ehr.example",)), kb=kb)
+    with TestClient(app) as c:
+        ok = c.get("/api/v1/health", headers={"origin": "https://ehr.example"})
+        other = c.get("/api/v1/health", headers={"origin": "https://evil.example"})
+    assert ok.headers["access-control-allow-origin"] == "https://ehr.example"
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_settings_refuse_unsafe_combinations() -> None:
+    """Binding beyond loopback needs a secret; '*' is not an origin; errors name the variable."""
+    with pytest.raises(SettingsError, match="CALCINOSIS_SECRET"):
+        Settings.from_env({"CALCINOSIS_HOST": "0.0.0.0"})
+    assert Settings.from_env({"CALCINOSIS_HOST": "0.0.0.0", "CALCINOSIS_SECRET": "s" * 20}).host == "0.0.0.0"
+    with pytest.raises(SettingsError, match="CALCINOSIS_CORS_ORIGINS"):
+        Settings.from_env({"CALCINOSIS_CORS_ORIGINS": "*"})
+    with pytest.raises(SettingsError, match="CALCINOSIS_PORT"):
+        Settings.from_env({"CALCINOSIS_PORT": "eighty"})
+    assert Settings.from_env({}).host == "127.0.0.1"
+
+
+def test_access_log_holds_no_case_content(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    marker = "PATIENT-NAME-DUPONT"
+    body = json.dumps({"id": marker, "patient": {"age": 50, "sex": "male"}}).encode()
+    with caplog.at_level(logging.INFO, logger="calcinosis.web.access"):
+        client.post(f"/api/v1/diagnose?note={marker}", content=body, headers=JSON)
+    lines = [r.getMessage() for r in caplog.records if r.name == "calcinosis.web.access"]
+    assert lines and all(marker not in line for line in lines)
+    assert any(line.startswith("POST /api/v1/diagnose 200") for line in lines)
+
+
+def _nifti_bytes(tmp_path: Path) -> bytes:
+    volume, _ = limb_phantom(shape=(24, 160, 160), spacing=(1.0, 1.0, 1.0))
+    path = tmp_path / "limb.nii.gz"
+    nib.save(nib.Nifti1Image(np.transpose(volume.array, (2, 1, 0)).astype(np.int16), np.eye(4)), path)
+    return path.read_bytes()
+
+
+def test_image_quantify_upload(client: TestClient, tmp_path: Path) -> None:
+    """A NIfTI upload: deposits, the case entry they support, PNG overlays; no server path leaks."""
+    response = client.post("/api/v1/image/quantify", files={"study": ("limb.nii.gz", _nifti_bytes(tmp_path))})
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["result"]["deposits"] and data["case_imaging"]["modality"] == "ct"
+    assert data["result"]["source"] == "limb.nii.gz"
+    assert data["overlays"] and all(o["data_base64"].startswith("iVBOR") for o in data["overlays"])
+    assert "/tmp" not in response.text
+
+
+def test_image_quantify_errors(client: TestClient) -> None:
+    _problem(client.post("/api/v1/image/quantify", files={"study": ("notes.txt", b"hello")}), 422)
+    body = _problem(client.post("/api/v1/image/quantify", files={"study": ("bad.nii", b"not a nifti file")}), 422)
+    assert "bad.nii" in body["detail"] and "/tmp" not in body["detail"]
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as z:
+        z.writestr("../../etc/evil.dcm", b"x")
+    body = _problem(client.post("/api/v1/image/quantify", files={"study": ("series.zip", evil.getvalue())}), 422)
+    assert "unsafe" in body["detail"]
+    _problem(client.post("/api/v1/image/quantify", files={"study": ("a.nii", b"x")}, data={"threshold": "nan"}), 422)
+
+
+def test_openapi_document_describes_the_case_body(client: TestClient) -> None:
+    doc = client.get("/api/v1/openapi.json").json()
+    body = doc["paths"]["/api/v1/diagnose"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/Case"}
+    assert "patient" in doc["components"]["schemas"]["Case"]["properties"]
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200 and "swagger-ui-bundle.js" in docs.text and "<script>" not in docs.text
