@@ -107,6 +107,20 @@ def _wait_for_first(page: Any, diagnosis: str) -> None:
     )
 
 
+def _settle(page: Any) -> None:
+    """Wait until the result panel has stopped changing (the form posts itself after a short delay)."""
+    page.wait_for_function(
+        """() => {
+            const t = document.querySelector('#result').innerText;
+            const now = performance.now();
+            if (window.__lastText !== t) { window.__lastText = t; window.__since = now; return false; }
+            return !document.querySelector('.htmx-request') && now - window.__since > 1000;
+        }""",
+        polling=100,
+        timeout=20000,
+    )
+
+
 def _pick(page: Any, name: str, label: str) -> None:
     field = page.locator(f"#pick-{name}")
     field.fill(label)
@@ -162,6 +176,7 @@ def test_answer_a_question_whatif_tabs_and_axe(page: Any, server: str, kb: Knowl
     _axe(page, "empty case page")
     _fill(page, case, kb)
     _wait_for_first(page, "systemic_sclerosis")
+    _settle(page)
     before = page.locator("#result").inner_text()
     answer = page.locator("#result button.answer").first
     term = answer.get_attribute("data-term")

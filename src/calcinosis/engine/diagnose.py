@@ -98,7 +98,9 @@ def _contributions(scores: Scores, evidence: Evidence, kb: KnowledgeBase, d: int
             else "",
         ) + (estimate_mark if src.estimate else "")
         out.append(
-            Contribution(
+            # built from validated knowledge and evidence, so not validated again: model_construct
+            # (a diagnosis holds dozens of these, and validation was a tenth of diagnose's time)
+            Contribution.model_construct(
                 feature=fid,
                 label=feature.label(lang),
                 state="present" if present else "absent",

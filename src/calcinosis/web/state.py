@@ -20,12 +20,13 @@ class AppState:
     kb: KnowledgeBase
 
 
-def app_state(request: Request) -> AppState:
-    """FastAPI dependency: the app's state."""
+async def app_state(request: Request) -> AppState:
+    """FastAPI dependency: the app's state (async: a plain function would cost a thread-pool hop)."""
     state: AppState = request.app.state.calcinosis
     return state
 
 
-def kb_of(request: Request) -> KnowledgeBase:
+async def kb_of(request: Request) -> KnowledgeBase:
     """FastAPI dependency: the knowledge base."""
-    return app_state(request).kb
+    state: AppState = request.app.state.calcinosis
+    return state.kb
