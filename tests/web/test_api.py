@@ -213,3 +213,20 @@ def test_openapi_document_describes_the_case_body(client: TestClient) -> None:
     assert "patient" in doc["components"]["schemas"]["Case"]["properties"]
     docs = client.get("/api/docs")
     assert docs.status_code == 200 and "swagger-ui-bundle.js" in docs.text and "<script>" not in docs.text
+
+
+def test_image_quantify_zip_of_a_dicom_series(client: TestClient, tmp_path: Path) -> None:
+    """A zip of a DICOM series (in a sub-folder, as PACS exports are) is unpacked safely and measured."""
+    from ..imaging.test_reading import write_ct_series
+
+    volume, _ = limb_phantom(shape=(20, 160, 160), spacing=(1.0, 1.0, 1.0))
+    write_ct_series(volume.array, tmp_path / "series", px=1.0, dz=1.0)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted((tmp_path / "series").iterdir()):
+            z.write(f, f"export/SERIES1/{f.name}")
+    response = client.post("/api/v1/image/quantify", files={"study": ("ct.zip", archive.getvalue())})
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["result"]["modality"] == "ct" and data["result"]["deposits"]
+    assert data["result"]["source"] == "ct.zip" and len(data["overlays"]) == 2

@@ -104,7 +104,13 @@ def _mechanism_label(ctx: Context, mechanism: str) -> str:
     return message(key, str(ctx.get("lang", "en"))) if key in messages() else mechanism.replace("_", " ")
 
 
-env.globals.update(units_by_test=_units_by_test, mechanism_label=_mechanism_label)
+@pass_context
+def _separator(ctx: Context) -> str:
+    """'; ' in English, ' ; ' with a narrow no-break space in French (messages.yaml list_separator)."""
+    return message("list_separator", str(ctx.get("lang", "en")))
+
+
+env.globals.update(units_by_test=_units_by_test, mechanism_label=_mechanism_label, separator=_separator)
 
 
 def _extra_keys(extra: dict[str, Any]) -> list[str]:

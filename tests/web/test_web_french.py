@@ -1,0 +1,54 @@
+"""The pages in French: no English on the French path, French typography (the checks of test_french)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import html5lib
+import pytest
+from fastapi.testclient import TestClient
+
+from calcinosis import KnowledgeBase
+
+from ..conftest import DEV_CASES
+from ..test_french import problems
+
+
+def visible_text(page: str) -> str:
+    """What a reader sees: text nodes and the labels of options, without scripts and styles."""
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    parts: list[str] = []
+
+    def walk(node) -> None:  # type: ignore[no-untyped-def]
+        if node.tag in ("script", "style", "template", "datalist"):
+            return
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    walk(tree)
+    return "\n".join(p.strip() for p in parts if p.strip())
+
+
+@pytest.mark.parametrize("case", DEV_CASES[::4], ids=lambda p: p.stem)
+def test_case_page_with_its_result_is_french(client: TestClient, kb: KnowledgeBase, case: Path) -> None:
+    page = client.post("/ui/load?lang=fr", data={"case_text": case.read_text(encoding="utf-8")})
+    assert page.status_code == 200
+    text = visible_text(page.text)
+    assert "Diagnostic différentiel" in text
+    found = problems(text, kb)
+    assert not found, "\n".join(found[:10])
+
+
+def test_empty_imaging_and_error_pages_are_french(client: TestClient, kb: KnowledgeBase) -> None:
+    for page in (
+        client.get("/?lang=fr"),
+        client.get("/imaging?lang=fr"),
+        client.post("/ui/load?lang=fr", data={"case_text": "patient: {age: 40, sex: female}\nfindings: [raynod]\n"}),
+    ):
+        assert page.status_code == 200
+        found = problems(visible_text(page.text), kb)
+        assert not found, "\n".join(found[:10])
