@@ -16,6 +16,7 @@ from calcinosis.cli import evaluate as evaluate_cmd
 from calcinosis.cli import image as image_cmd
 from calcinosis.cli import kb as kb_cmd
 from calcinosis.cli import manage as manage_cmd
+from calcinosis.cli import registry as registry_cmd
 from calcinosis.cli import report as report_cmd
 from calcinosis.cli import schema as schema_cmd
 from calcinosis.cli import serve as serve_cmd
@@ -38,6 +39,7 @@ app.command("serve")(serve_cmd.serve)
 app.add_typer(manage_cmd.stage_app, name="stage")
 app.add_typer(kb_cmd.app, name="kb")
 app.add_typer(image_cmd.app, name="image")
+app.add_typer(registry_cmd.app, name="registry")
 
 
 @app.callback(invoke_without_command=True)

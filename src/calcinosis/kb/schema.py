@@ -514,13 +514,24 @@ class StagingFile(_Strict):
 
 
 class FollowupItem(_Strict):
-    """A follow-up check and how often."""
+    """A follow-up check and how often.
+
+    ``interval_days`` is ``every`` for programs (the registry's "who is due"): the check is due
+    after the first number of days since it was last done, and overdue after the second.
+    """
 
     id: str
     every: Bilingual
     en: str
     fr: str
+    interval_days: tuple[int, int] | None = None
     references: list[str] = []
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FollowupItem:
+        if self.interval_days is not None and not 0 < self.interval_days[0] <= self.interval_days[1]:
+            raise ValueError(f"{self.id}: interval_days must be [due, overdue] with 0 < due <= overdue")
+        return self
 
 
 class WarningSign(_Strict):

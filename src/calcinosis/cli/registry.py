@@ -1,0 +1,376 @@
+"""``calcinosis registry ...``: the follow-up registry from the command line.
+
+Every command opens the registry at ``--db`` (default ``CALCINOSIS_DATABASE_URL``, else an SQLite
+file in the user's data folder), works in one transaction (a failure leaves the registry as it
+was), and records who did it (``CALCINOSIS_USER``, else the login name) in the audit log.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from calcinosis.cli._common import KB_OPTION, handles_errors, safe
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Follow-up registry: patients, visits, lesions, treatments, response over time.", no_args_is_help=True
+)
+DB_OPTION = typer.Option(
+    None, "--db", help="Database URL (default: CALCINOSIS_DATABASE_URL, else a file in your data folder)."
+)
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON.")
+
+
+def _actor() -> str:
+    import getpass
+    import os
+
+    return os.environ.get("CALCINOSIS_USER") or getpass.getuser()
+
+
+def _engine(db: str | None, *, ready: bool = True) -> Engine:
+    from calcinosis.registry.db import check_ready, open_engine
+
+    engine = open_engine(db)
+    if ready:
+        check_ready(engine)
+    return engine
+
+
+def _shown_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+@app.command("init")
+@handles_errors
+def init(db: str | None = DB_OPTION) -> None:
+    """Create the registry, or upgrade its schema in place (every row kept)."""
+    from calcinosis.registry.db import migrate, schema_revision
+
+    engine = _engine(db, ready=False)
+    before = schema_revision(engine)
+    migrate(engine)
+    after = schema_revision(engine)
+    what = "created" if before is None else ("upgraded" if before != after else "already up to date")
+    typer.echo(f"registry {what}: {safe(_shown_url(engine), limit=300)} (schema {after})")
+
+
+@app.command("add-patient")
+@handles_errors
+def add_patient(
+    code: str = typer.Argument(..., help="Pseudonymous code (never a name)."),
+    sex: str | None = typer.Option(None, "--sex", help="female, male, other or unknown."),
+    birth_year: int | None = typer.Option(None, "--birth-year"),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Add a patient."""
+    from calcinosis.registry import store
+    from calcinosis.registry.db import session_scope
+
+    with session_scope(_engine(db)) as session:
+        store.add_patient(session, code, actor=_actor(), sex=sex, birth_year=birth_year)
+    typer.echo(f"patient {safe(code)} added")
+
+
+@app.command("add-visit")
+@handles_errors
+def add_visit(
+    code: str = typer.Argument(..., help="Patient code."),
+    case_file: Path = typer.Argument(..., help="The case of that visit (case format v1).", metavar="CASE"),
+    date: str = typer.Option(..., "--date", help="Visit date, YYYY-MM-DD."),
+    note: str | None = typer.Option(None, "--note"),
+    db: str | None = DB_OPTION,
+    kb_path: Path | None = KB_OPTION,
+) -> None:
+    """Record a visit: its case and the diagnosis result of that day (with the versions)."""
+    from calcinosis.case.reader import read_case
+    from calcinosis.cli._common import load
+    from calcinosis.registry import store
+    from calcinosis.registry.db import session_scope
+
+    kb = load(kb_path)
+    case = read_case(case_file, kb)
+    with session_scope(_engine(db)) as session:
+        patient = store.get_patient(session, code)
+        visit = store.add_visit(
+            session, patient, case, kb, date=store.parse_date(date, "--date"), actor=_actor(), note=note
+        )
+        typer.echo(
+            f"visit {visit.date.isoformat()} recorded for {safe(code)}: {visit.category}, leading {visit.leading_diagnosis}"
+        )
+
+
+@app.command("add-lesion")
+@handles_errors
+def add_lesion(
+    code: str = typer.Argument(..., help="Patient code."),
+    date: str = typer.Option(..., "--date", help="Date of the visit it was measured at."),
+    label: str = typer.Option(..., "--label", help="The lesion's name for this patient (e.g. L1, left thumb)."),
+    site: str | None = typer.Option(None, "--site", help="Site (vocabulary: sites); needed the first time."),
+    tissue: str | None = typer.Option(None, "--tissue"),
+    size_mm: float | None = typer.Option(None, "--size-mm", help="Largest dimension in mm."),
+    area_cm2: float | None = typer.Option(None, "--area-cm2"),
+    volume_mm3: float | None = typer.Option(None, "--volume-mm3"),
+    ulcerated: bool | None = typer.Option(None, "--ulcerated/--not-ulcerated"),
+    infected: bool | None = typer.Option(None, "--infected/--not-infected"),
+    vas: float | None = typer.Option(None, "--vas", help="Pain, 0-10."),
+    db: str | None = DB_OPTION,
+    kb_path: Path | None = KB_OPTION,
+) -> None:
+    """Record a lesion's measurement at a visit."""
+    from calcinosis.cli._common import load
+    from calcinosis.registry import store
+    from calcinosis.registry.db import session_scope
+
+    kb = load(kb_path)
+    with session_scope(_engine(db)) as session:
+        patient = store.get_patient(session, code)
+        store.record_lesion(
+            session,
+            patient,
+            kb,
+            date=store.parse_date(date, "--date"),
+            label=label,
+            actor=_actor(),
+            site=site,
+            tissue=tissue,
+            largest_dimension_mm=size_mm,
+            area_cm2=area_cm2,
+            volume_mm3=volume_mm3,
+            ulcerated=ulcerated,
+            infected=infected,
+            pain_vas=vas,
+        )
+    typer.echo(f"lesion {safe(label)} recorded for {safe(code)} on {date}")
+
+
+@app.command("add-treatment")
+@handles_errors
+def add_treatment(
+    code: str = typer.Argument(..., help="Patient code."),
+    treatment: str = typer.Argument(..., help="Treatment id (management knowledge)."),
+    start: str = typer.Option(..., "--start"),
+    stop: str | None = typer.Option(None, "--stop"),
+    dose: str | None = typer.Option(None, "--dose"),
+    reason: str | None = typer.Option(None, "--reason", help="Why it was stopped."),
+    adverse: str | None = typer.Option(None, "--adverse-events"),
+    db: str | None = DB_OPTION,
+    kb_path: Path | None = KB_OPTION,
+) -> None:
+    """Record a treatment period."""
+    from calcinosis.cli._common import load
+    from calcinosis.registry import store
+    from calcinosis.registry.db import session_scope
+
+    kb = load(kb_path)
+    with session_scope(_engine(db)) as session:
+        patient = store.get_patient(session, code)
+        store.add_treatment(
+            session,
+            patient,
+            kb,
+            treatment,
+            start=store.parse_date(start, "--start"),
+            stop=store.parse_date(stop, "--stop") if stop else None,
+            dose=dose,
+            reason_stopped=reason,
+            adverse_events=adverse,
+            actor=_actor(),
+        )
+    typer.echo(f"treatment {safe(treatment)} recorded for {safe(code)}")
+
+
+@app.command("add-imaging")
+@handles_errors
+def add_imaging(
+    code: str = typer.Argument(..., help="Patient code."),
+    result_file: Path = typer.Argument(..., help="result.json of `calcinosis image quantify --out`.", metavar="RESULT"),
+    date: str = typer.Option(..., "--date", help="Date of the visit it belongs to."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Attach an imaging measurement to a visit."""
+    import json
+
+    from calcinosis.registry import store
+    from calcinosis.registry.db import RegistryError, session_scope
+
+    try:
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RegistryError(f"{result_file}: cannot be read as JSON ({exc})") from None
+    with session_scope(_engine(db)) as session:
+        patient = store.get_patient(session, code)
+        store.add_imaging(session, patient, date=store.parse_date(date, "--date"), result=result, actor=_actor())
+    typer.echo(f"imaging attached to {safe(code)}'s visit of {date}")
+
+
+@app.command("import")
+@handles_errors
+def import_visits(
+    manifest: Path = typer.Argument(..., help="CSV with columns patient,date,case (and optional sex,birth_year)."),
+    db: str | None = DB_OPTION,
+    kb_path: Path | None = KB_OPTION,
+) -> None:
+    """Import visits from a CSV manifest of case files, in one transaction (all or nothing)."""
+    from calcinosis.cli._common import load
+    from calcinosis.registry.db import session_scope
+    from calcinosis.registry.transfer import import_manifest
+
+    kb = load(kb_path)
+    with session_scope(_engine(db)) as session:
+        counts = import_manifest(session, manifest, kb, actor=_actor())
+    typer.echo(
+        f"imported {counts['visits']} visits ({counts['patients']} new patients) from {safe(manifest, limit=300)}"
+    )
+
+
+@app.command("export")
+@handles_errors
+def export(
+    output: Path = typer.Option(..., "--output", "-o", help="File to write (.csv or .jsonl)."),
+    force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Export every visit: CSV (one row per visit, pseudonymous) or JSON Lines (with the result objects)."""
+    from calcinosis.outputs import check_output
+    from calcinosis.registry.db import session_scope
+    from calcinosis.registry.transfer import export_visits
+
+    check_output(output, force=force)
+    with session_scope(_engine(db)) as session:
+        n = export_visits(session, output, force=force)
+    typer.echo(f"{n} visits written to {safe(output, limit=300)}")
+
+
+@app.command("response")
+@handles_errors
+def response(
+    code: str = typer.Argument(..., help="Patient code."), as_json: bool = JSON_OPTION, db: str | None = DB_OPTION
+) -> None:
+    """Change of each lesion and of the patient from baseline, with the response class and its basis."""
+    from calcinosis.registry import store
+    from calcinosis.registry.db import session_scope
+    from calcinosis.registry.response import patient_response
+
+    with session_scope(_engine(db)) as session:
+        result = patient_response(session, store.get_patient(session, code))
+    if as_json:
+        from calcinosis.serialise import to_json
+
+        typer.echo(to_json(result))
+        return
+    _print_response(result)
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:+.0%}"
+
+
+def _print_response(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    table = Table(
+        title=f"{safe(result.patient)}: {result.visits} visits, response {result.response} ({_pct(result.total_change_from_baseline)})"
+    )
+    for col in (
+        "lesion",
+        "site",
+        "measure",
+        "baseline",
+        "latest",
+        "change",
+        "VAS",
+        "ulcer",
+        "class",
+        "treatments over the intervals",
+    ):
+        table.add_column(col)
+    for r in result.lesions:
+        treatments = sorted({t for i in r.intervals for t in i.treatments})
+        vas = "—" if r.vas_baseline is None or r.vas_latest is None else f"{r.vas_baseline:g} → {r.vas_latest:g}"
+        table.add_row(
+            safe(r.label),
+            r.site,
+            r.measure or "—",
+            "—" if r.baseline is None else f"{r.baseline:g}",
+            "—" if r.latest is None else f"{r.latest:g}",
+            _pct(r.change_from_baseline),
+            vas,
+            r.ulcer,
+            r.response,
+            ", ".join(treatments) or "—",
+        )
+    con.print(table)
+    con.print(f"[dim]{result.basis} The decision is the clinician's.[/dim]")
+
+
+@app.command("due")
+@handles_errors
+def due(
+    today: str | None = typer.Option(None, "--today", help="Date to count from (default: today)."),
+    everyone: bool = typer.Option(False, "--all", help="Also list checks not yet due."),
+    as_json: bool = JSON_OPTION,
+    db: str | None = DB_OPTION,
+    kb_path: Path | None = KB_OPTION,
+) -> None:
+    """Who is due or overdue for clinical review or imaging (intervals of the follow-up plan)."""
+    import datetime as dt
+
+    from calcinosis.cli._common import load
+    from calcinosis.registry import store
+    from calcinosis.registry.db import session_scope
+    from calcinosis.registry.response import due as run
+
+    kb = load(kb_path)
+    day = store.parse_date(today, "--today") if today else dt.date.today()
+    with session_scope(_engine(db)) as session:
+        rows = [r for r in run(session, kb, day) if everyone or r.status != "not_yet"]
+    if as_json:
+        from calcinosis.serialise import to_json
+
+        typer.echo(to_json(rows))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Due on {day.isoformat()}")
+    for col in ("patient", "check", "every", "last", "due", "status"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(safe(r.patient), r.check, r.every, str(r.last or "—"), str(r.due or "—"), r.status)
+    Console().print(table)
+
+
+@app.command("backup")
+@handles_errors
+def backup(
+    output: Path = typer.Argument(..., help="Backup file to write (SQLite)."), db: str | None = DB_OPTION
+) -> None:
+    """Copy an SQLite registry while it is in use (SQLite's online backup)."""
+    from calcinosis.registry.transfer import backup_sqlite
+
+    backup_sqlite(_engine(db), output)
+    typer.echo(f"backup written to {safe(output, limit=300)}")
+
+
+@app.command("restore")
+@handles_errors
+def restore(
+    backup_file: Path = typer.Argument(..., help="A backup written by `registry backup`."),
+    force: bool = typer.Option(False, "--force", help="Replace the registry's current content."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Replace an SQLite registry's content with a backup (needs --force: it replaces everything)."""
+    from calcinosis.registry.transfer import restore_sqlite
+
+    restore_sqlite(_engine(db, ready=False), backup_file, force=force)
+    typer.echo(f"registry restored from {safe(backup_file, limit=300)}")

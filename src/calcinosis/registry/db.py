@@ -1,0 +1,126 @@
+"""Open a registry: its URL, the engine with safe settings, migrations, sessions.
+
+SQLite by default (a file in the user's data folder, WAL journal, foreign keys enforced, a busy
+timeout so concurrent writers wait instead of failing); PostgreSQL when
+``CALCINOSIS_DATABASE_URL`` (or ``--db``) says ``postgresql+psycopg://...``. The schema is only
+ever created by the Alembic migrations (``migrate``), never by ``create_all``, so a registry made
+by an old version upgrades in place with its data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from calcinosis.errors import CalcinosisError
+
+__all__ = ["RegistryError", "check_ready", "default_url", "migrate", "open_engine", "schema_revision", "session_scope"]
+
+MIGRATIONS = resources.files("calcinosis") / "registry" / "migrations"
+
+
+class RegistryError(CalcinosisError):
+    """The registry cannot be opened, or an operation on it is refused (the message says why)."""
+
+
+def default_url() -> str:
+    """``CALCINOSIS_DATABASE_URL``, else an SQLite file in the user's data folder."""
+    url = os.environ.get("CALCINOSIS_DATABASE_URL")
+    if url:
+        return url
+    from platformdirs import user_data_dir
+
+    folder = Path(user_data_dir("calcinosis", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return f"sqlite:///{folder / 'registry.sqlite3'}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def open_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (default :func:`default_url`); refuses a URL it cannot use, clearly."""
+    url = url or default_url()
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise RegistryError(
+            "the registry URL is not a database URL (expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise RegistryError(f"the registry runs on SQLite or PostgreSQL, not {backend!r}")
+    if backend == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Create or upgrade the registry's schema to ``revision`` (Alembic), keeping every row."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(engine), revision)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The schema's Alembic revision, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def check_ready(engine: Engine) -> None:
+    """Refuse to work on a database that is not an up-to-date registry (the message says what to run)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    current = schema_revision(engine)
+    if current is None:
+        tables = inspect(engine).get_table_names()
+        what = "is empty" if not tables else "holds other tables"
+        raise RegistryError(f"this database {what}: run `calcinosis registry init` first")
+    if current != head:
+        raise RegistryError(
+            f"the registry schema is at {current}, this version needs {head}: run `calcinosis registry init` to upgrade"
+        )
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back entirely on any error."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

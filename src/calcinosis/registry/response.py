@@ -1,0 +1,233 @@
+"""Response over time, per lesion and per patient, and who is due for review or imaging.
+
+The response class follows the Scleroderma Clinical Trials Consortium's radiographic calcinosis
+score work (Valenzuela A, et al. Change in calcinosis over 1 year using the SCTC radiologic
+scoring system for calcinosis of the hands in patients with systemic sclerosis. Semin Arthritis
+Rheum 2022;53:151980, doi:10.1016/j.semarthrit.2022.151980): more than 25 % increase from
+baseline is *progression*, more than 25 % decrease *improvement*, in between *stable*. The
+thresholds were defined on a hand radiograph score over one year; applying them to one lesion's
+measured size (area, else volume, else largest dimension: the same measure at both visits) is
+this module's extrapolation, stated in every result. Each interval between two visits lists the
+treatments whose periods overlap it, so a change can be read against what was given then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.registry.models import ImagingStudy, Lesion, LesionMeasurement, Patient, Treatment, Visit
+
+__all__ = ["DueItem", "LesionResponse", "PatientResponse", "due", "patient_response"]
+
+THRESHOLD = 0.25
+BASIS = (
+    "Response class: more than 25 % change from baseline is progression or improvement, within 25 % stable "
+    "(SCTC radiographic calcinosis score over one year, Valenzuela 2022, doi:10.1016/j.semarthrit.2022.151980; "
+    "applied here to the lesion's measured size, an extrapolation)."
+)
+ResponseClass = Literal["improved", "stable", "progression", "not_measurable"]
+SIZE_FIELDS = ("area_cm2", "volume_mm3", "largest_dimension_mm")
+
+
+class Interval(BaseModel):
+    """From one visit to the next."""
+
+    start: dt.date
+    end: dt.date
+    size_change: float | None
+    vas_change: float | None
+    treatments: list[str]
+
+
+class LesionResponse(BaseModel):
+    """One lesion from its first to its last measurement."""
+
+    label: str
+    site: str
+    measure: str | None
+    baseline: float | None
+    latest: float | None
+    change_from_baseline: float | None
+    change_from_previous: float | None
+    vas_baseline: float | None
+    vas_latest: float | None
+    ulcer: Literal["new", "healed", "persistent", "none", "unknown"]
+    response: ResponseClass
+    intervals: list[Interval]
+
+
+class PatientResponse(BaseModel):
+    """All lesions of a patient, and the patient's class from their summed size."""
+
+    patient: str
+    visits: int
+    lesions: list[LesionResponse]
+    total_change_from_baseline: float | None
+    response: ResponseClass
+    basis: str = BASIS
+
+
+def classify(change: float | None) -> ResponseClass:
+    """The class of a relative change (``None``: not measurable)."""
+    if change is None:
+        return "not_measurable"
+    if change > THRESHOLD:
+        return "progression"
+    if change < -THRESHOLD:
+        return "improved"
+    return "stable"
+
+
+def _relative(before: float | None, after: float | None) -> float | None:
+    if before is None or after is None or before <= 0:
+        return None
+    return (after - before) / before
+
+
+def _measure(points: list[LesionMeasurement]) -> str | None:
+    """The size measure present at the first and the last measurement (area first)."""
+    for name in SIZE_FIELDS:
+        if getattr(points[0], name) is not None and getattr(points[-1], name) is not None:
+            return name
+    return None
+
+
+def _treatments_over(treatments: list[Treatment], start: dt.date, end: dt.date) -> list[str]:
+    return sorted({t.treatment for t in treatments if t.start <= end and (t.stop is None or t.stop >= start)})
+
+
+def _ulcer(first: bool | None, last: bool | None) -> Literal["new", "healed", "persistent", "none", "unknown"]:
+    if first is None or last is None:
+        return "unknown"
+    if first and last:
+        return "persistent"
+    if first:
+        return "healed"
+    return "new" if last else "none"
+
+
+def lesion_response(lesion: Lesion, dates: dict[int, dt.date], treatments: list[Treatment]) -> LesionResponse:
+    """The response of one lesion from its measurements."""
+    points = sorted(lesion.measurements, key=lambda m: dates[m.visit_id])
+    measure = _measure(points) if points else None
+    size = [getattr(p, measure) if measure else None for p in points]
+    intervals = []
+    for i in range(1, len(points)):
+        a, b = dates[points[i - 1].visit_id], dates[points[i].visit_id]
+        before, after = points[i - 1].pain_vas, points[i].pain_vas
+        vas = after - before if before is not None and after is not None else None
+        intervals.append(
+            Interval(
+                start=a,
+                end=b,
+                size_change=_relative(size[i - 1], size[i]),
+                vas_change=vas,
+                treatments=_treatments_over(treatments, a, b),
+            )
+        )
+    change = _relative(size[0], size[-1]) if len(points) > 1 else None
+    return LesionResponse(
+        label=lesion.label,
+        site=lesion.site,
+        measure=measure,
+        baseline=size[0] if size else None,
+        latest=size[-1] if size else None,
+        change_from_baseline=change,
+        change_from_previous=intervals[-1].size_change if intervals else None,
+        vas_baseline=points[0].pain_vas if points else None,
+        vas_latest=points[-1].pain_vas if points else None,
+        ulcer=_ulcer(points[0].ulcerated, points[-1].ulcerated) if len(points) > 1 else "unknown",
+        response=classify(change),
+        intervals=intervals,
+    )
+
+
+def patient_response(session: Session, patient: Patient) -> PatientResponse:
+    """Every lesion's response and the patient's, from the summed size of the lesions measured
+    the same way at their first and last visits."""
+    dates = {v.id: v.date for v in patient.visits}
+    lesions = [
+        lesion_response(lesion, dates, list(patient.treatments))
+        for lesion in sorted(patient.lesions, key=lambda x: x.label)
+    ]
+    by_measure: dict[str, tuple[float, float]] = {}
+    for r in lesions:
+        if r.measure and r.baseline is not None and r.latest is not None and r.change_from_baseline is not None:
+            before, after = by_measure.get(r.measure, (0.0, 0.0))
+            by_measure[r.measure] = (before + r.baseline, after + r.latest)
+    total = None
+    for name in SIZE_FIELDS:  # the measure most lesions share, area first
+        if name in by_measure:
+            total = _relative(*by_measure[name])
+            break
+    return PatientResponse(
+        patient=patient.code,
+        visits=len(patient.visits),
+        lesions=lesions,
+        total_change_from_baseline=total,
+        response=classify(total),
+    )
+
+
+class DueItem(BaseModel):
+    """A check (from the follow-up plan) for one patient: when it was last done and when it is due."""
+
+    patient: str
+    check: str
+    every: str
+    last: dt.date | None
+    due: dt.date | None
+    status: Literal["due", "overdue", "not_yet", "never_done"]
+
+
+def due(session: Session, kb: KnowledgeBase, today: dt.date, *, lang: str = "en") -> list[DueItem]:
+    """Who is due for clinical review or imaging (intervals of followup.yaml), overdue first."""
+    plan = {item.id: item for item in kb.followup.schedule}
+    calciphylaxis = {item.id: item for item in kb.followup.by_category.get("calciphylaxis", [])}
+    last_visit = dict(session.execute(select(Visit.patient_id, func.max(Visit.date)).group_by(Visit.patient_id)).all())
+    last_imaging = dict(
+        session.execute(
+            select(Visit.patient_id, func.max(Visit.date)).join(ImagingStudy).group_by(Visit.patient_id)
+        ).all()
+    )
+    latest_category: dict[int, str | None] = {}  # the category of each patient's latest visit
+    for pid, category in session.execute(select(Visit.patient_id, Visit.category).order_by(Visit.date)).all():
+        latest_category[pid] = category
+    rows: list[DueItem] = []
+    for pid, code in session.execute(select(Patient.id, Patient.code).order_by(Patient.code)).all():
+        checks = [("clinical_review", last_visit.get(pid)), ("imaging", last_imaging.get(pid))]
+        if latest_category.get(pid) == "calciphylaxis" and "wound_review" in calciphylaxis:
+            checks.insert(0, ("wound_review", last_visit.get(pid)))
+        for check, last in checks:
+            item = plan.get(check) or calciphylaxis[check]
+            assert item.interval_days is not None
+            due_after, overdue_after = item.interval_days
+            if last is None:
+                rows.append(
+                    DueItem(
+                        patient=code, check=check, every=item.every.get(lang), last=None, due=None, status="never_done"
+                    )
+                )
+                continue
+            age = (today - last).days
+            status: Literal["due", "overdue", "not_yet"] = (
+                "overdue" if age > overdue_after else "due" if age >= due_after else "not_yet"
+            )
+            rows.append(
+                DueItem(
+                    patient=code,
+                    check=check,
+                    every=item.every.get(lang),
+                    last=last,
+                    due=last + dt.timedelta(days=due_after),
+                    status=status,
+                )
+            )
+    order = {"overdue": 0, "never_done": 1, "due": 2, "not_yet": 3}
+    return sorted(rows, key=lambda r: (order[r.status], r.patient, r.check))

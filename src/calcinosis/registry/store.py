@@ -1,0 +1,313 @@
+"""What a clinic does with the registry, as functions the CLI (and later the API) call.
+
+Every function takes an open session (one transaction, :func:`calcinosis.registry.db.session_scope`)
+and an ``actor`` (who is doing it), checks its input with a clear message naming the item and
+what was expected, writes, and appends the change to the audit log with the old and new values.
+Nothing is overwritten silently: recording a visit on a date that already has one, or a lesion
+label twice, is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from calcinosis import __version__
+from calcinosis.case.model import Case
+from calcinosis.issues import closest
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.registry.db import RegistryError
+from calcinosis.registry.models import (
+    Audit,
+    ImagingStudy,
+    Lesion,
+    LesionMeasurement,
+    Patient,
+    Treatment,
+    Visit,
+)
+
+__all__ = [
+    "CODE_PATTERN",
+    "add_imaging",
+    "add_patient",
+    "add_treatment",
+    "add_visit",
+    "get_patient",
+    "parse_date",
+    "record_lesion",
+]
+
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MAX_SIZE_MM = 2500.0  # 2.5 m: the case format's largest size (250 cm)
+
+
+def audit(session: Session, actor: str, action: str, entity: str, entity_id: int | None, old: Any, new: Any) -> None:
+    """Append one change to the audit log (never updated, never deleted)."""
+    session.add(Audit(actor=actor, action=action, entity=entity, entity_id=entity_id, old=old, new=new))
+
+
+def parse_date(text: str | dt.date, what: str) -> dt.date:
+    """An ISO date (YYYY-MM-DD), not in the future."""
+    if isinstance(text, dt.date):
+        value = text
+    else:
+        try:
+            value = dt.date.fromisoformat(str(text).strip())
+        except ValueError:
+            raise RegistryError(f"{what}: {str(text)[:40]!r} is not a date; expected YYYY-MM-DD") from None
+    if value > dt.date.today():
+        raise RegistryError(f"{what}: {value.isoformat()} is in the future")
+    return value
+
+
+def get_patient(session: Session, code: str) -> Patient:
+    """The patient with this code; refuses an unknown code naming the closest ones."""
+    patient = session.scalar(select(Patient).where(Patient.code == code))
+    if patient is None:
+        import difflib
+
+        known = session.scalars(select(Patient.code).limit(100_000)).all()
+        near = difflib.get_close_matches(code, known, n=3, cutoff=0.6)
+        hint = f"; closest: {', '.join(near)}" if near else ""
+        raise RegistryError(f"no patient {code[:64]!r} in the registry{hint}")
+    return patient
+
+
+def add_patient(
+    session: Session, code: str, *, actor: str, sex: str | None = None, birth_year: int | None = None
+) -> Patient:
+    """A new patient under a pseudonymous code (letters, digits, '.', '_', '-'; at most 64)."""
+    if not CODE_PATTERN.match(code):
+        raise RegistryError(
+            f"patient code {code[:70]!r}: expected 1-64 letters, digits, '.', '_' or '-' (a pseudonym, not a name)"
+        )
+    if session.scalar(select(Patient.id).where(Patient.code == code)) is not None:
+        raise RegistryError(f"patient {code!r} is already in the registry (nothing was changed)")
+    if sex is not None and sex not in ("female", "male", "other", "unknown"):
+        raise RegistryError(f"sex {sex[:20]!r}: expected female, male, other or unknown")
+    if birth_year is not None and not 1880 <= birth_year <= dt.date.today().year:
+        raise RegistryError(f"birth year {birth_year}: expected a year between 1880 and this year")
+    patient = Patient(code=code, sex=sex, birth_year=birth_year)
+    session.add(patient)
+    session.flush()
+    audit(session, actor, "insert", "patient", patient.id, None, {"code": code, "sex": sex, "birth_year": birth_year})
+    return patient
+
+
+def add_visit(
+    session: Session,
+    patient: Patient,
+    case: Case,
+    kb: KnowledgeBase,
+    *,
+    date: dt.date,
+    actor: str,
+    note: str | None = None,
+) -> Visit:
+    """A visit: the case as entered and its diagnosis result, with the versions that computed it."""
+    from calcinosis.engine.diagnose import diagnose
+
+    if session.scalar(select(Visit.id).where(Visit.patient_id == patient.id, Visit.date == date)) is not None:
+        raise RegistryError(f"patient {patient.code!r} already has a visit on {date.isoformat()} (nothing was changed)")
+    report = diagnose(case, kb)
+    result = report.model_dump(mode="json", by_alias=True)
+    lead = report.differential[0] if report.differential else None
+    visit = Visit(
+        patient_id=patient.id,
+        date=date,
+        case=case.model_dump(mode="json", exclude_none=True),
+        result=result,
+        category=report.category,
+        leading_diagnosis=lead.diagnosis if lead else None,
+        leading_probability=lead.probability if lead else None,
+        code_version=__version__,
+        kb_version=kb.version,
+        note=note,
+    )
+    session.add(visit)
+    session.flush()
+    audit(session, actor, "insert", "visit", visit.id, None, {"patient": patient.code, "date": date.isoformat()})
+    return visit
+
+
+def _visit_on(session: Session, patient: Patient, date: dt.date) -> Visit:
+    visit = session.scalar(select(Visit).where(Visit.patient_id == patient.id, Visit.date == date))
+    if visit is None:
+        raise RegistryError(f"patient {patient.code!r} has no visit on {date.isoformat()}: record the visit first")
+    return visit
+
+
+def _number(value: float | None, what: str, low: float, high: float) -> float | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or not low <= value <= high
+    ):
+        raise RegistryError(f"{what}: {value!r} is out of range; expected a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def record_lesion(
+    session: Session,
+    patient: Patient,
+    kb: KnowledgeBase,
+    *,
+    date: dt.date,
+    label: str,
+    actor: str,
+    site: str | None = None,
+    tissue: str | None = None,
+    largest_dimension_mm: float | None = None,
+    area_cm2: float | None = None,
+    volume_mm3: float | None = None,
+    ulcerated: bool | None = None,
+    infected: bool | None = None,
+    pain_vas: float | None = None,
+) -> LesionMeasurement:
+    """A lesion measured at a visit; the lesion is created on its first measurement (its site then required)."""
+    label = label.strip()
+    if not 0 < len(label) <= 100 or not label.isprintable():
+        raise RegistryError("lesion label: expected 1-100 printable characters")
+    values = {
+        "largest_dimension_mm": _number(largest_dimension_mm, "largest dimension (mm)", 0.1, MAX_SIZE_MM),
+        "area_cm2": _number(area_cm2, "area (cm²)", 0.001, 62500.0),
+        "volume_mm3": _number(volume_mm3, "volume (mm³)", 0.001, 1e10),
+        "pain_vas": _number(pain_vas, "pain (VAS)", 0.0, 10.0),
+        "ulcerated": ulcerated,
+        "infected": infected,
+    }
+    visit = _visit_on(session, patient, date)
+    lesion = session.scalar(select(Lesion).where(Lesion.patient_id == patient.id, Lesion.label == label))
+    if lesion is None:
+        if site is None:
+            raise RegistryError(f"lesion {label!r} is new for {patient.code!r}: give its site (vocabulary: sites)")
+        lesion = Lesion(
+            patient_id=patient.id,
+            label=label,
+            site=_term(kb, "sites", site),
+            tissue=_term(kb, "tissues", tissue) if tissue else None,
+        )
+        session.add(lesion)
+        session.flush()
+        audit(
+            session,
+            actor,
+            "insert",
+            "lesion",
+            lesion.id,
+            None,
+            {"patient": patient.code, "label": label, "site": lesion.site},
+        )
+    elif site is not None and _term(kb, "sites", site) != lesion.site:
+        raise RegistryError(
+            f"lesion {label!r} is at {lesion.site}, not {site}: a lesion keeps its site (use another label)"
+        )
+    exists = session.scalar(
+        select(LesionMeasurement.id).where(
+            LesionMeasurement.lesion_id == lesion.id, LesionMeasurement.visit_id == visit.id
+        )
+    )
+    if exists is not None:
+        raise RegistryError(f"lesion {label!r} already has a measurement on {date.isoformat()} (nothing was changed)")
+    measurement = LesionMeasurement(lesion_id=lesion.id, visit_id=visit.id, **values)
+    session.add(measurement)
+    session.flush()
+    audit(
+        session,
+        actor,
+        "insert",
+        "lesion_measurement",
+        measurement.id,
+        None,
+        {"lesion": label, "date": date.isoformat(), **values},
+    )
+    return measurement
+
+
+def add_imaging(
+    session: Session, patient: Patient, *, date: dt.date, result: dict[str, Any], actor: str
+) -> ImagingStudy:
+    """Attach an ``image quantify`` result (its JSON) to the visit of that date."""
+    visit = _visit_on(session, patient, date)
+    try:
+        modality = str(result["modality"])
+        total = float(result["total_volume_mm3"])
+        deposits = len(result["deposits"])
+    except (KeyError, TypeError, ValueError):
+        raise RegistryError(
+            "the imaging result is not an `image quantify` result (modality, total_volume_mm3, deposits)"
+        ) from None
+    study = ImagingStudy(visit_id=visit.id, modality=modality, total_volume_mm3=total, deposits=deposits, result=result)
+    session.add(study)
+    session.flush()
+    audit(
+        session,
+        actor,
+        "insert",
+        "imaging_study",
+        study.id,
+        None,
+        {"date": date.isoformat(), "modality": modality, "deposits": deposits},
+    )
+    return study
+
+
+def add_treatment(
+    session: Session,
+    patient: Patient,
+    kb: KnowledgeBase,
+    treatment: str,
+    *,
+    start: dt.date,
+    actor: str,
+    dose: str | None = None,
+    stop: dt.date | None = None,
+    reason_stopped: str | None = None,
+    adverse_events: str | None = None,
+) -> Treatment:
+    """A treatment period; the treatment is an id of the management knowledge (``calcinosis kb`` lists them)."""
+    if treatment not in kb.treatments:
+        near = closest(treatment, kb.treatments)
+        hint = f"; closest: {', '.join(near)}" if near else ""
+        raise RegistryError(f"unknown treatment {treatment[:60]!r}{hint}")
+    if stop is not None and stop < start:
+        raise RegistryError(f"treatment {treatment}: stop {stop.isoformat()} is before start {start.isoformat()}")
+    row = Treatment(
+        patient_id=patient.id,
+        treatment=treatment,
+        dose=dose,
+        start=start,
+        stop=stop,
+        reason_stopped=reason_stopped,
+        adverse_events=adverse_events,
+    )
+    session.add(row)
+    session.flush()
+    audit(
+        session,
+        actor,
+        "insert",
+        "treatment",
+        row.id,
+        None,
+        {"treatment": treatment, "start": start.isoformat(), "stop": stop.isoformat() if stop else None},
+    )
+    return row
+
+
+def _term(kb: KnowledgeBase, list_name: str, text: str) -> str:
+    term = kb.vocabulary.resolve(list_name, text)
+    if term is None:
+        near = kb.vocabulary.suggest(list_name, text)
+        hint = f"; closest: {', '.join(near)}" if near else ""
+        raise RegistryError(f"{list_name[:-1]} {text[:60]!r} is not in the vocabulary{hint}")
+    return term

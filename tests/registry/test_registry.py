@@ -1,0 +1,315 @@
+"""The registry on SQLite and PostgreSQL: recording, response, due, import atomicity, export,
+audit, concurrency, migrations, backup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
+
+from calcinosis import KnowledgeBase, read_case
+from calcinosis.cli.main import app as cli
+from calcinosis.registry import store
+from calcinosis.registry.db import RegistryError, check_ready, migrate, open_engine, schema_revision, session_scope
+from calcinosis.registry.models import Audit, LesionMeasurement, Patient, Visit
+from calcinosis.registry.response import classify, due, patient_response
+from calcinosis.registry.transfer import export_visits, import_manifest
+
+from ..conftest import SHARED
+
+D = dt.date
+CREST = SHARED / "cases" / "dev-003-crest-fingertips.yaml"
+DATA = Path(__file__).resolve().parents[1] / "data" / "registry"
+
+
+def _count(engine: Engine, model: type) -> int:
+    with session_scope(engine) as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _follow_up(engine: Engine, kb: KnowledgeBase, *, second_area: float) -> None:
+    case = read_case(CREST, kb)
+    with session_scope(engine) as s:
+        p = store.add_patient(s, "P001", actor="dr-a", sex="female", birth_year=1960)
+        store.add_visit(s, p, case, kb, date=D(2025, 1, 10), actor="dr-a")
+        store.add_visit(s, p, case, kb, date=D(2025, 7, 12), actor="dr-a")
+        store.record_lesion(
+            s,
+            p,
+            kb,
+            date=D(2025, 1, 10),
+            label="L1",
+            site="fingertips",
+            area_cm2=2.0,
+            pain_vas=6,
+            ulcerated=True,
+            actor="dr-a",
+        )
+        store.record_lesion(
+            s, p, kb, date=D(2025, 7, 12), label="L1", area_cm2=second_area, pain_vas=3, ulcerated=False, actor="dr-a"
+        )
+        store.record_lesion(
+            s, p, kb, date=D(2025, 1, 10), label="elbow", site="elbow", largest_dimension_mm=10, actor="dr-a"
+        )
+        store.record_lesion(s, p, kb, date=D(2025, 7, 12), label="elbow", largest_dimension_mm=10.5, actor="dr-a")
+        store.add_treatment(s, p, kb, "diltiazem", start=D(2025, 2, 1), dose="60 mg three times a day", actor="dr-a")
+        store.add_treatment(s, p, kb, "colchicine", start=D(2024, 1, 1), stop=D(2024, 6, 1), actor="dr-a")
+
+
+def test_a_followed_patient_and_the_response(engine: Engine, kb: KnowledgeBase) -> None:
+    _follow_up(engine, kb, second_area=1.2)
+    with session_scope(engine) as s:
+        result = patient_response(s, store.get_patient(s, "P001"))
+        visit = s.scalars(select(Visit).order_by(Visit.date)).first()
+    assert visit is not None and visit.result is not None
+    assert visit.result["differential"][0]["diagnosis"] == visit.leading_diagnosis == "systemic_sclerosis"
+    assert visit.kb_version == kb.version and visit.code_version
+    lesions = {r.label: r for r in result.lesions}
+    assert lesions["L1"].measure == "area_cm2" and lesions["L1"].change_from_baseline == pytest.approx(-0.4)
+    assert lesions["L1"].response == "improved" and lesions["L1"].ulcer == "healed"
+    assert (lesions["L1"].vas_baseline, lesions["L1"].vas_latest) == (6, 3)
+    assert lesions["elbow"].measure == "largest_dimension_mm" and lesions["elbow"].response == "stable"
+    # the interval overlaps diltiazem, not colchicine (stopped before it)
+    assert lesions["L1"].intervals[0].treatments == ["diltiazem"]
+    assert result.response == "improved" and "Valenzuela 2022" in result.basis
+    assert _count(engine, Audit) == 1 + 2 + 2 + 4 + 2  # patient, visits, lesions created, measurements, treatments
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [(0.26, "progression"), (0.25, "stable"), (-0.25, "stable"), (-0.26, "improved"), (None, "not_measurable")],
+)
+def test_response_thresholds(change: float | None, expected: str) -> None:
+    assert classify(change) == expected
+
+
+def test_who_is_due(engine: Engine, kb: KnowledgeBase) -> None:
+    _follow_up(engine, kb, second_area=3.0)
+    with session_scope(engine) as s:
+        store.add_patient(s, "P002", actor="dr-a")
+        rows = {(r.patient, r.check): r for r in due(s, kb, D(2026, 2, 1))}
+    assert rows[("P001", "clinical_review")].status == "overdue"  # 204 days > 183
+    assert rows[("P001", "imaging")].status == "never_done"
+    assert rows[("P002", "clinical_review")].status == "never_done"
+    with session_scope(engine) as s:
+        assert {
+            r.status for r in due(s, kb, D(2025, 8, 1)) if r.patient == "P001" and r.check == "clinical_review"
+        } == {"not_yet"}
+
+
+def test_refusals_change_nothing(engine: Engine, kb: KnowledgeBase) -> None:
+    _follow_up(engine, kb, second_area=1.0)
+    before = _count(engine, Audit)
+    case = read_case(CREST, kb)
+    attempts = [
+        (lambda s: store.add_patient(s, "P001", actor="x"), "already in the registry"),
+        (lambda s: store.add_patient(s, "Jean Dupont", actor="x"), "pseudonym"),
+        (lambda s: store.get_patient(s, "P00l"), "closest: P001"),
+        (
+            lambda s: store.add_visit(s, store.get_patient(s, "P001"), case, kb, date=D(2025, 7, 12), actor="x"),
+            "already has a visit",
+        ),
+        (
+            lambda s: store.record_lesion(
+                s, store.get_patient(s, "P001"), kb, date=D(2025, 7, 12), label="L1", pain_vas=11, actor="x"
+            ),
+            "pain",
+        ),
+        (
+            lambda s: store.record_lesion(
+                s, store.get_patient(s, "P001"), kb, date=D(2025, 7, 12), label="L9", site="fingertipz", actor="x"
+            ),
+            "closest: fingertips",
+        ),
+        (
+            lambda s: store.record_lesion(
+                s, store.get_patient(s, "P001"), kb, date=D(2025, 3, 3), label="L1", actor="x"
+            ),
+            "no visit on 2025-03-03",
+        ),
+        (
+            lambda s: store.add_treatment(
+                s, store.get_patient(s, "P001"), kb, "diltiazemm", start=D(2025, 1, 1), actor="x"
+            ),
+            "closest: diltiazem",
+        ),
+        (lambda s: store.parse_date("2999-01-01", "--date"), "future"),
+        (lambda s: store.parse_date("12/01/2025", "--date"), "YYYY-MM-DD"),
+    ]
+    for attempt, message in attempts:
+        with pytest.raises(RegistryError, match=message), session_scope(engine) as s:
+            attempt(s)
+    assert _count(engine, Audit) == before
+
+
+def _manifest(tmp_path: Path, rows: list[str]) -> Path:
+    shutil.copy(CREST, tmp_path / "crest.yaml")
+    (tmp_path / "bad.yaml").write_text("patient: {age: 40, sex: female}\nfindings: [raynod]\n", encoding="utf-8")
+    path = tmp_path / "visits.csv"
+    path.write_text("patient,date,case,sex\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_import_is_all_or_nothing(engine: Engine, kb: KnowledgeBase, tmp_path: Path) -> None:
+    good = _manifest(
+        tmp_path, ["A1,2025-01-01,crest.yaml,female", "A1,2025-06-01,crest.yaml,", "A2,2025-02-01,crest.yaml,male"]
+    )
+    with session_scope(engine) as s:
+        assert import_manifest(s, good, kb, actor="import") == {"visits": 3, "patients": 2}
+    before = (_count(engine, Patient), _count(engine, Visit), _count(engine, Audit))
+    bad = _manifest(
+        tmp_path, ["B1,2025-01-01,crest.yaml,female", "B1,2025-02-01,bad.yaml,", "B2,2025-03-01,crest.yaml,"]
+    )
+    with pytest.raises(RegistryError, match=r"row 3, column case: .*nothing was imported"), session_scope(engine) as s:
+        import_manifest(s, bad, kb, actor="import")
+    assert (_count(engine, Patient), _count(engine, Visit), _count(engine, Audit)) == before
+
+
+def test_an_import_killed_half_way_leaves_the_registry_as_it_was(
+    engine: Engine, kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = _manifest(tmp_path, [f"K{i},2025-01-0{i + 1},crest.yaml," for i in range(5)])
+    calls = {"n": 0}
+    original = store.add_visit
+
+    def dying(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt  # the process is stopped in the middle of the file
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(store, "add_visit", dying)
+    with pytest.raises(KeyboardInterrupt), session_scope(engine) as s:
+        import_manifest(s, manifest, kb, actor="import")
+    assert _count(engine, Patient) == _count(engine, Visit) == _count(engine, Audit) == 0
+
+
+def test_export_csv_and_jsonl(engine: Engine, kb: KnowledgeBase, tmp_path: Path) -> None:
+    _follow_up(engine, kb, second_area=2.0)
+    with session_scope(engine) as s:
+        assert export_visits(s, tmp_path / "v.csv") == 2
+        assert export_visits(s, tmp_path / "v.jsonl") == 2
+    lines = (tmp_path / "v.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("patient,date,category") and lines[1].startswith(
+        "P001,2025-01-10,dystrophic,systemic_sclerosis"
+    )
+    first = json.loads((tmp_path / "v.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert (
+        first["result"]["differential"][0]["diagnosis"] == "systemic_sclerosis"
+        and first["case"]["patient"]["age"] == 65
+    )
+    with pytest.raises(Exception, match="exists"), session_scope(engine) as s:
+        export_visits(s, tmp_path / "v.csv")
+
+
+def test_hostile_text_is_stored_as_text(engine: Engine, kb: KnowledgeBase) -> None:
+    """SQL and script strings in free-text fields are data: stored and read back unchanged."""
+    hostile = "'); DROP TABLE patient; -- <script>alert(1)</script>"
+    _follow_up(engine, kb, second_area=2.0)
+    with session_scope(engine) as s:
+        store.add_treatment(
+            s,
+            store.get_patient(s, "P001"),
+            kb,
+            "diltiazem",
+            start=D(2025, 8, 1),
+            dose=hostile,
+            adverse_events=hostile,
+            actor=hostile,
+        )
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Patient)) == 1
+        assert s.scalar(select(Audit.actor).order_by(Audit.id.desc())) == hostile
+
+
+def test_eight_concurrent_writers_lose_nothing(engine: Engine, kb: KnowledgeBase) -> None:
+    """8 threads add visits and lesion measurements to the same 4 patients at once."""
+    case = read_case(CREST, kb)
+    with session_scope(engine) as s:
+        for i in range(4):
+            store.add_patient(s, f"C{i}", actor="setup")
+    errors: list[BaseException] = []
+
+    def writer(w: int) -> None:
+        try:
+            for k in range(5):
+                day = D(2024, 1, 1) + dt.timedelta(days=w * 10 + k)
+                code = f"C{(w + k) % 4}"
+                with session_scope(engine) as s:
+                    p = store.get_patient(s, code)
+                    store.add_visit(s, p, case, kb, date=day, actor=f"w{w}")
+                    store.record_lesion(s, p, kb, date=day, label=f"W{w}", site="hand", area_cm2=1.0 + k, actor=f"w{w}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert _count(engine, Visit) == 40 and _count(engine, LesionMeasurement) == 40
+    with session_scope(engine) as s:
+        audited = s.scalar(
+            select(func.count()).select_from(Audit).where(Audit.entity.in_(["visit", "lesion_measurement"]))
+        )
+    assert audited == 80
+
+
+def test_schema_check_and_idempotent_migration(registry_url: str) -> None:
+    engine = open_engine(registry_url)
+    with pytest.raises(RegistryError, match="registry init"):
+        check_ready(engine)
+    migrate(engine)
+    migrate(engine)  # again: nothing to do
+    check_ready(engine)
+    assert schema_revision(engine) == "0001"
+    engine.dispose()
+
+
+def test_a_first_version_registry_upgrades_with_its_data(tmp_path: Path) -> None:
+    """The fixture database was made by migration 0001 and holds a patient with two visits."""
+    copy = tmp_path / "old.sqlite3"
+    shutil.copy(DATA / "registry-0001.sqlite3", copy)
+    engine = open_engine(f"sqlite:///{copy}")
+    migrate(engine)
+    check_ready(engine)
+    assert _count(engine, Patient) == 1 and _count(engine, Visit) == 2
+    engine.dispose()
+
+
+def test_cli_session_backup_and_restore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    monkeypatch.setenv("CALCINOSIS_USER", "dr-cli")
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, ["registry", *args, "--db", url])
+        assert result.exit_code == 0, result.stderr
+        return result.stdout
+
+    run("init")
+    run("add-patient", "P9", "--sex", "male")
+    run("add-visit", "P9", str(CREST), "--date", "2025-03-01")
+    run("add-lesion", "P9", "--date", "2025-03-01", "--label", "L1", "--site", "hand", "--size-mm", "12", "--vas", "4")
+    assert "never_done" in run("due", "--today", "2025-05-01")
+    response = json.loads(run("response", "P9", "--json"))
+    assert response["lesions"][0]["response"] == "not_measurable"  # one visit: no change yet
+    run("backup", str(tmp_path / "b.sqlite3"))
+    run("add-patient", "P10")
+    refused = runner.invoke(cli, ["registry", "restore", str(tmp_path / "b.sqlite3"), "--db", url])
+    assert refused.exit_code == 2 and "--force" in refused.stderr
+    run("restore", str(tmp_path / "b.sqlite3"), "--force")
+    with sqlite3.connect(tmp_path / "r.sqlite3") as conn:
+        assert [r[0] for r in conn.execute("SELECT code FROM patient")] == ["P9"]
+        actors = {r[0] for r in conn.execute("SELECT actor FROM audit")}
+    assert actors == {"dr-cli"}
+    bad = runner.invoke(cli, ["registry", "add-patient", "P11", "--db", "mysql://x@y/z"])
+    assert bad.exit_code == 2 and "SQLite or PostgreSQL" in bad.stderr and "Traceback" not in bad.stderr
