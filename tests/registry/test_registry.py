@@ -270,7 +270,7 @@ def test_schema_check_and_idempotent_migration(registry_url: str) -> None:
     migrate(engine)
     migrate(engine)  # again: nothing to do
     check_ready(engine)
-    assert schema_revision(engine) == "0001"
+    assert schema_revision(engine) == "0002"
     engine.dispose()
 
 

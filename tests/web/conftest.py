@@ -14,9 +14,10 @@ from calcinosis.web.settings import Settings
 
 
 @pytest.fixture(scope="session")
-def app(kb: KnowledgeBase) -> FastAPI:
-    """The app on the shipped knowledge base, default (safe) settings."""
-    return create_app(Settings(), kb=kb)
+def app(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    """The app on the shipped knowledge base, default (safe) settings, a registry of its own."""
+    database = f"sqlite:///{tmp_path_factory.mktemp('registry') / 'registry.sqlite3'}"
+    return create_app(Settings(database_url=database), kb=kb)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -28,7 +30,10 @@ CHECKS = [
     negative_data_rejection,
 ]
 
-schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_app(Settings(), kb=load_kb()))
+_REGISTRY = tempfile.mkdtemp(prefix="calcinosis-fuzz-")  # never the user's own registry
+schema = schemathesis.openapi.from_asgi(
+    "/api/v1/openapi.json", create_app(Settings(database_url=f"sqlite:///{_REGISTRY}/registry.sqlite3"), kb=load_kb())
+)
 
 
 @schema.exclude(path="/api/v1/report").parametrize()

@@ -43,14 +43,27 @@ PICKERS = {
 }
 
 
+REGISTRY_PASSWORD = "a long enough password"
+
+
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """uvicorn serving the app on a free loopback port, for this module."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """uvicorn serving the app on a free loopback port, for this module, with a registry of its own
+    (an SQLite file in a temporary folder) holding one clinician."""
+    from calcinosis.registry import store
+    from calcinosis.registry.db import migrate, open_engine, session_scope
+
+    database = f"sqlite:///{tmp_path_factory.mktemp('registry') / 'registry.sqlite3'}"
+    engine = open_engine(database)
+    migrate(engine)
+    with session_scope(engine) as s:
+        store.add_user(s, "doc", REGISTRY_PASSWORD, "clinician", actor="test")
+    engine.dispose()
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    env = {**os.environ, "CALCINOSIS_PORT": str(port)}
+    env = {**os.environ, "CALCINOSIS_PORT": str(port), "CALCINOSIS_DATABASE_URL": database}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "calcinosis.web.asgi:app", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
@@ -292,3 +305,40 @@ def test_imaging_page(page: Any, server: str, tmp_path: Path) -> None:
 
 def test_chromium_is_the_debian_one() -> None:
     assert CHROMIUM is not None and shutil.which("chromium") is not None
+
+
+def test_registry_follow_up_in_the_browser(page: Any, server: str) -> None:
+    """Sign in, add a patient, a visit with a lesion, a second visit; see the chart and the response."""
+    case_text = (SHARED / "cases" / "dev-003-crest-fingertips.yaml").read_text(encoding="utf-8")
+    page.goto(server + "/registry?lang=en")
+    page.wait_for_url("**/login**")
+    _axe(page, "sign-in page")
+    page.fill("#username", "doc")
+    page.fill("#password", REGISTRY_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/registry" in url and "/login" not in url)
+    page.fill("#new-code", "P-001")
+    page.select_option("#new-sex", "female")
+    page.get_by_role("button", name="Add a patient").click()
+    page.wait_for_url("**/registry/patients/P-001**")
+    for date, area, vas in (("2025-01-10", "2", "6"), ("2025-07-12", "1.2", "3")):
+        page.fill("#v-date", date)
+        page.fill("#v-text", case_text)
+        page.get_by_role("button", name="Record a visit").click()
+        page.wait_for_load_state()
+        page.fill("#l-date", date)
+        page.fill("#l-label", "L1")
+        page.fill("#l-site", "fingertips")
+        page.fill("#l-area", area)
+        page.fill("#l-vas", vas)
+        page.get_by_role("button", name="Record a lesion measurement").click()
+        page.wait_for_load_state()
+    assert page.locator(".response-class").inner_text() == "improved"
+    chart = page.locator("figure.chart img")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=chart.element_handle())
+    _axe(page, "patient page")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "registry-patient-desktop-en.png"), full_page=True)
+    page.goto(server + "/registry?lang=fr")
+    assert "Registre de suivi" in page.locator("h1").inner_text()
+    _axe(page, "registry list (French)")

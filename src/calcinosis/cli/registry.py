@@ -374,3 +374,42 @@ def restore(
 
     restore_sqlite(_engine(db, ready=False), backup_file, force=force)
     typer.echo(f"registry restored from {safe(backup_file, limit=300)}")
+
+
+users_app = typer.Typer(help="Users of the registry's pages (clinician, researcher, admin).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+@handles_errors
+def users_add(
+    username: str = typer.Argument(...),
+    role: str = typer.Option(..., "--role", help="clinician, researcher or admin."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """Add a user; the password is asked (or read from CALCINOSIS_NEW_PASSWORD for scripts), never echoed."""
+    import os
+
+    from calcinosis.registry import store
+    from calcinosis.registry.db import session_scope
+
+    password = os.environ.get("CALCINOSIS_NEW_PASSWORD") or typer.prompt(
+        "password", hide_input=True, confirmation_prompt=True
+    )
+    with session_scope(_engine(db)) as session:
+        store.add_user(session, username, password, role, actor=_actor())
+    typer.echo(f"user {safe(username)} added ({role})")
+
+
+@users_app.command("list")
+@handles_errors
+def users_list(db: str | None = DB_OPTION) -> None:
+    """List the users and their roles."""
+    from sqlalchemy import select
+
+    from calcinosis.registry.db import session_scope
+    from calcinosis.registry.models import User
+
+    with session_scope(_engine(db)) as session:
+        for user in session.scalars(select(User).order_by(User.username)):
+            typer.echo(f"{safe(user.username)}\t{user.role}\t{'active' if user.active else 'inactive'}")

@@ -25,6 +25,13 @@ def serve(
         settings = Settings.from_env(host=host, port=port, workers=workers)
     except SettingsError as exc:
         raise fail(exc) from None
+    _first_user(settings)
+    if settings.workers > 1 and not (settings.session_secret or settings.secret):
+        import os
+        import secrets
+
+        # every worker must sign sessions with the same key: one for this run, shared through the environment
+        os.environ["CALCINOSIS_SESSION_SECRET"] = secrets.token_urlsafe(32)
     typer.echo(f"calcinosis: serving on http://{settings.host}:{settings.port}/ (API docs: /api/docs)")
     uvicorn.run(
         "calcinosis.web.asgi:app",
@@ -34,3 +41,37 @@ def serve(
         log_level="info",
         access_log=False,  # the app's own access log leaves out query strings (they may hold case data)
     )
+
+
+def _first_user(settings: object) -> None:
+    """On loopback, a registry without users gets a ``demo`` clinician whose password is printed
+    once here (the registry's pages need an account; nothing is ever created beyond loopback)."""
+    import secrets
+
+    try:
+        from sqlalchemy import func, select
+    except ImportError:  # the registry extra is not installed: the app serves without it
+        return
+
+    from calcinosis.registry import store
+    from calcinosis.registry.db import check_ready, migrate, open_engine, session_scope
+    from calcinosis.registry.models import User
+    from calcinosis.web.settings import Settings, is_loopback
+
+    assert isinstance(settings, Settings)
+    if not is_loopback(settings.host):
+        return
+    engine = open_engine(settings.database_url)
+    try:
+        if engine.dialect.name == "sqlite":
+            migrate(engine)
+        check_ready(engine)
+        with session_scope(engine) as session:
+            if session.scalar(select(func.count()).select_from(User)):
+                return
+            password = secrets.token_urlsafe(12)
+            store.add_user(session, "demo", password, "clinician", actor="calcinosis serve")
+        typer.echo(f"registry: {engine.url.render_as_string(hide_password=True)}")
+        typer.echo(f"registry sign-in (shown once): user demo, password {password}")
+    finally:
+        engine.dispose()

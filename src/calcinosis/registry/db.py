@@ -29,7 +29,14 @@ MIGRATIONS = resources.files("calcinosis") / "registry" / "migrations"
 
 
 class RegistryError(CalcinosisError):
-    """The registry cannot be opened, or an operation on it is refused (the message says why)."""
+    """The registry cannot be opened, or an operation on it is refused (the message says why).
+
+    ``status`` is the HTTP status the API answers with (404 for an unknown patient, else 422).
+    """
+
+    def __init__(self, message: str, *, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def default_url() -> str:

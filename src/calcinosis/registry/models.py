@@ -26,8 +26,11 @@ __all__ = [
     "LesionMeasurement",
     "Patient",
     "Treatment",
+    "User",
     "Visit",
 ]
+
+ROLES = ("clinician", "researcher", "admin")
 
 
 def _now() -> dt.datetime:
@@ -175,3 +178,16 @@ class Audit(Base):
     entity_id: Mapped[int | None] = mapped_column(Integer)
     old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class User(Base):
+    """Someone who signs in to the registry's pages: clinician (read and write), researcher
+    (pseudonymised read-only), admin (users and backups). Passwords are argon2 hashes."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -10,6 +10,7 @@ label twice, is refused.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from typing import Any
@@ -23,12 +24,14 @@ from calcinosis.issues import closest
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.registry.db import RegistryError
 from calcinosis.registry.models import (
+    ROLES,
     Audit,
     ImagingStudy,
     Lesion,
     LesionMeasurement,
     Patient,
     Treatment,
+    User,
     Visit,
 )
 
@@ -37,7 +40,9 @@ __all__ = [
     "add_imaging",
     "add_patient",
     "add_treatment",
+    "add_user",
     "add_visit",
+    "authenticate",
     "get_patient",
     "parse_date",
     "record_lesion",
@@ -75,7 +80,7 @@ def get_patient(session: Session, code: str) -> Patient:
         known = session.scalars(select(Patient.code).limit(100_000)).all()
         near = difflib.get_close_matches(code, known, n=3, cutoff=0.6)
         hint = f"; closest: {', '.join(near)}" if near else ""
-        raise RegistryError(f"no patient {code[:64]!r} in the registry{hint}")
+        raise RegistryError(f"no patient {code[:64]!r} in the registry{hint}", status=404)
     return patient
 
 
@@ -311,3 +316,48 @@ def _term(kb: KnowledgeBase, list_name: str, text: str) -> str:
         hint = f"; closest: {', '.join(near)}" if near else ""
         raise RegistryError(f"{list_name[:-1]} {text[:60]!r} is not in the vocabulary{hint}")
     return term
+
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 12
+
+
+def add_user(session: Session, username: str, password: str, role: str, *, actor: str) -> User:
+    """A user of the registry's pages; the password is stored as an argon2 hash only."""
+    from argon2 import PasswordHasher
+
+    if not USERNAME_PATTERN.match(username):
+        raise RegistryError(f"user name {username[:70]!r}: expected 2-64 lower-case letters, digits, '.', '_' or '-'")
+    if role not in ROLES:
+        raise RegistryError(f"role {role[:20]!r}: expected one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD:
+        raise RegistryError(f"the password must have at least {MIN_PASSWORD} characters")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise RegistryError(f"user {username!r} already exists (nothing was changed)")
+    user = User(username=username, password_hash=PasswordHasher().hash(password), role=role, active=True)
+    session.add(user)
+    session.flush()
+    audit(session, actor, "insert", "app_user", user.id, None, {"username": username, "role": role})
+    return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user name is unknown, so that a wrong name costs the same time
+    as a wrong password (no user enumeration by timing)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher().hash("no such user: a password nobody has")
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, else None (same cost either way)."""
+    from argon2 import PasswordHasher
+    from argon2.exceptions import Argon2Error, InvalidHashError
+
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    try:
+        PasswordHasher().verify(user.password_hash if user else _dummy_hash(), password)
+    except (Argon2Error, InvalidHashError):
+        return None
+    return user

@@ -8,6 +8,9 @@ CLI calls and serialise their result objects.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
@@ -65,13 +68,21 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components.pop("ValidationError", None)
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
-            _document_problems(operation, body=method == "post", path_params="{" in path)
+            _document_problems(
+                operation,
+                body=method == "post",
+                path_params="{" in path,
+                signed_in=path.startswith(f"{API_PREFIX}/registry"),
+            )
     app.openapi_schema = schema
     return schema
 
 
 _PROBLEMS = {
     "400": "The request cannot be parsed (malformed multipart or headers).",
+    "401": "Sign in first (POST /api/v1/registry/session).",
+    "403": "Not allowed: a researcher cannot write, or the CSRF token is missing or wrong.",
+    "429": "Too many failed sign-ins: wait 15 minutes.",
     "404": "No such diagnosis, list or resource; close ids named.",
     "413": "The body is over the size limit.",
     "415": "The body is not in a supported media type.",
@@ -79,9 +90,10 @@ _PROBLEMS = {
 }
 
 
-def _document_problems(operation: dict[str, Any], *, body: bool, path_params: bool) -> None:
+def _document_problems(operation: dict[str, Any], *, body: bool, path_params: bool, signed_in: bool = False) -> None:
     """Every error an operation can answer, as RFC 9457 problem details (application/problem+json)."""
     codes = ["422", "400"] + (["413", "415"] if body else []) + (["404"] if path_params or body else [])
+    codes += ["401", "403", "429"] if signed_in else []
     responses = operation.setdefault("responses", {})
     for code in codes:
         responses[code] = {
@@ -93,21 +105,31 @@ def _document_problems(operation: dict[str, Any], *, body: bool, path_params: bo
 def create_app(settings: Settings | None = None, *, kb: KnowledgeBase | None = None) -> FastAPI:
     """A ready app: ``settings`` default to the environment's, ``kb`` to the bundled knowledge base."""
     from calcinosis.kb.loader import load_kb
-    from calcinosis.web.api import clinical, imaging, knowledge, meta
+    from calcinosis.web.api import clinical, imaging, knowledge, meta, registry
+    from calcinosis.web.pages import registry as registry_pages
     from calcinosis.web.pages import routes as pages
 
     settings = settings or Settings.from_env()
+    state = AppState(settings=settings, kb=kb or load_kb(settings.kb_path))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="calcinosis",
         version=__version__,
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
     )
-    app.state.calcinosis = AppState(settings=settings, kb=kb or load_kb(settings.kb_path))
-    for module in (clinical, knowledge, imaging, meta):
+    app.state.calcinosis = state
+    for module in (clinical, knowledge, imaging, meta, registry):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(pages.router)
+    app.include_router(registry_pages.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/api/docs", include_in_schema=False)
@@ -130,6 +152,16 @@ def create_app(settings: Settings | None = None, *, kb: KnowledgeBase | None = N
         max_body=settings.max_body_bytes,
         max_upload=settings.max_upload_bytes,
         upload_paths=(f"{API_PREFIX}/image/", "/imaging"),
+    )
+    from starlette.middleware.sessions import SessionMiddleware
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.session_secret or settings.secret or secrets.token_urlsafe(32),
+        session_cookie="calcinosis_session",
+        max_age=8 * 3600,  # a working day
+        same_site="strict",
+        https_only=settings.https,
     )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)

@@ -28,7 +28,10 @@ log = logging.getLogger("calcinosis.web")
 PROBLEM_TYPE = "application/problem+json"
 _TITLES = {
     400: "Bad request",
+    401: "Sign in needed",
+    403: "Forbidden",
     404: "Not found",
+    429: "Too many requests",
     405: "Method not allowed",
     413: "Content too large",
     415: "Unsupported media type",
@@ -86,6 +89,7 @@ def _calcinosis_error(request: Request, exc: Exception) -> ProblemResponse:
         return problem(422, summary, request=request, issues=exc.issues)
     if isinstance(exc, LanguageError):
         return problem(422, str(exc), request=request)
+
     status = getattr(exc, "status", 422)
     return problem(status if isinstance(status, int) else 422, str(exc), request=request)
 

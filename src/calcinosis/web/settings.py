@@ -52,6 +52,13 @@ class Settings(BaseModel):
     # an uploaded study: a NIfTI file or a zip of a DICOM series
     max_upload_bytes: int = Field(256 * _MIB, ge=_MIB, le=4096 * _MIB)
     kb_path: str | None = None
+    # the registry (default: the SQLite file in the user's data folder, migrated at start)
+    database_url: str | None = None
+    # signs the session cookies of the registry pages; random per process when not set (sessions
+    # then end when the server stops), which is fine on loopback with one worker
+    session_secret: str | None = Field(None, min_length=16)
+    # served behind HTTPS (a proxy): session cookies are then marked Secure
+    https: bool = False
 
     @model_validator(mode="after")
     def _safe(self) -> Settings:
@@ -81,6 +88,9 @@ class Settings(BaseModel):
             "max_body_bytes": "CALCINOSIS_MAX_BODY_BYTES",
             "max_upload_bytes": "CALCINOSIS_MAX_UPLOAD_BYTES",
             "kb_path": "CALCINOSIS_KB",
+            "database_url": "CALCINOSIS_DATABASE_URL",
+            "session_secret": "CALCINOSIS_SESSION_SECRET",
+            "https": "CALCINOSIS_HTTPS",
         }
         values: dict[str, object] = {key: env[var] for key, var in names.items() if env.get(var)}
         if env.get("CALCINOSIS_CORS_ORIGINS"):

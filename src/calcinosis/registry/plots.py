@@ -1,0 +1,63 @@
+"""Charts of a patient's course (matplotlib, SVG for the pages): each lesion's size relative to its
+first measurement and its pain, over time, with the treatment periods shaded and named."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from calcinosis.registry.models import Patient
+from calcinosis.registry.response import SIZE_FIELDS
+
+__all__ = ["course_svg"]
+
+
+def course_svg(patient: Patient, *, lang: str = "en") -> str:
+    """The SVG of ``patient``'s lesions over time (an empty chart says there is nothing yet)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    words = {
+        "en": ("Size (% of first measurement)", "Pain (VAS 0-10)", "No lesion measured yet"),
+        "fr": ("Taille (% de la première mesure)", "Douleur (EVA 0-10)", "Aucune lésion mesurée"),
+    }["fr" if lang == "fr" else "en"]
+    dates = {v.id: v.date for v in patient.visits}
+    fig, (size_ax, pain_ax) = plt.subplots(2, 1, figsize=(7.5, 4.8), sharex=True, constrained_layout=True)
+    plotted = False
+    for lesion in sorted(patient.lesions, key=lambda x: x.label):
+        points = sorted(lesion.measurements, key=lambda m: dates[m.visit_id])
+        measure = next((f for f in SIZE_FIELDS if points and getattr(points[0], f) is not None), None)
+        if measure:
+            base = getattr(points[0], measure)
+            xs = [dates[p.visit_id] for p in points if getattr(p, measure) is not None]
+            ys = [100 * getattr(p, measure) / base for p in points if getattr(p, measure) is not None]
+            size_ax.plot(xs, ys, marker="o", label=lesion.label)
+            plotted = True
+        vas = [(dates[p.visit_id], p.pain_vas) for p in points if p.pain_vas is not None]
+        if vas:
+            pain_ax.plot([d for d, _ in vas], [v for _, v in vas], marker="s", label=lesion.label)
+            plotted = True
+    for ax in (size_ax, pain_ax):
+        for t in patient.treatments:
+            end = t.stop or max(dates.values(), default=t.start)
+            ax.axvspan(t.start, max(end, t.start), alpha=0.12, color="tab:green")
+    for t in patient.treatments:
+        size_ax.annotate(
+            t.treatment.replace("_", " "), (t.start, 1.0), xycoords=("data", "axes fraction"), fontsize=7, va="top"
+        )
+    size_ax.axhspan(75, 125, color="0.9", zorder=0)  # the stable band (within 25 %)
+    size_ax.set_ylabel(words[0], fontsize=8)
+    pain_ax.set_ylabel(words[1], fontsize=8)
+    pain_ax.set_ylim(-0.5, 10.5)
+    if plotted:
+        size_ax.legend(fontsize=7, loc="upper right")
+    else:
+        size_ax.text(0.5, 0.5, words[2], transform=size_ax.transAxes, ha="center")
+    fig.autofmt_xdate()
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    svg: Any = buffer.getvalue()
+    return str(svg)

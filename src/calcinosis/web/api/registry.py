@@ -1,0 +1,173 @@
+"""``/api/v1/registry/...``: the registry for programs, behind the same sign-in as its pages.
+
+``POST /registry/session`` signs in (user name and password) and answers the CSRF token that
+every write must send back in ``X-CSRF-Token``; the session is the signed cookie. Reads need a
+signed-in user (401 otherwise), writes a clinician or admin (403 for a researcher).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.registry import store
+from calcinosis.registry.db import session_scope
+from calcinosis.registry.models import Patient
+from calcinosis.registry.response import DueItem, PatientResponse, due, patient_response
+from calcinosis.web.auth import AuthError, check_csrf, csrf_token, signed_in
+from calcinosis.web.state import kb_of
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/registry", tags=["registry"])
+Kb = Annotated[KnowledgeBase, Depends(kb_of)]
+
+
+class Credentials(BaseModel):
+    """A sign-in."""
+
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+
+
+class SessionInfo(BaseModel):
+    """The signed-in user and the token writes must carry."""
+
+    username: str
+    role: str
+    csrf_token: str
+
+
+class NewPatient(BaseModel):
+    """A patient to add."""
+
+    code: str = Field(max_length=64)
+    sex: str | None = Field(None, max_length=16)
+    birth_year: int | None = None
+
+
+class PatientRow(BaseModel):
+    """A patient in the list."""
+
+    code: str
+    visits: int
+    last_visit: dt.date | None
+
+
+class NewVisit(BaseModel):
+    """A visit: its date and its case (case format v1, as JSON)."""
+
+    date: dt.date
+    case: dict[str, Any]
+
+
+class VisitRow(BaseModel):
+    """A recorded visit and what the engine said that day."""
+
+    date: dt.date
+    category: str | None
+    leading_diagnosis: str | None
+    leading_probability: float | None
+    kb_version: str
+
+
+@router.post("/session", response_model=SessionInfo)
+async def sign_in(request: Request, credentials: Credentials) -> SessionInfo:
+    state = request.app.state.calcinosis
+    address = request.client.host if request.client else "?"
+    state.limiter().check(credentials.username, address)
+
+    def attempt() -> tuple[int, str, str] | None:
+        with session_scope(state.registry()) as s:
+            user = store.authenticate(s, credentials.username, credentials.password)
+            return (user.id, user.username, user.role) if user else None
+
+    found = await anyio.to_thread.run_sync(attempt)
+    if found is None:
+        state.limiter().failed(credentials.username, address)
+        raise AuthError("wrong user name or password", 401)
+    request.session.clear()
+    request.session["uid"] = found[0]
+    return SessionInfo(username=found[1], role=found[2], csrf_token=csrf_token(request))
+
+
+@router.get("/patients", response_model=list[PatientRow])
+def list_patients(
+    request: Request, q: Annotated[str, Query(max_length=64)] = "", limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[PatientRow]:
+    signed_in(request)
+    with session_scope(request.app.state.calcinosis.registry()) as s:
+        query = select(Patient).order_by(Patient.code).limit(limit)
+        if q:
+            query = query.where(Patient.code.contains(q, autoescape=True))
+        return [
+            PatientRow(code=p.code, visits=len(p.visits), last_visit=p.visits[-1].date if p.visits else None)
+            for p in s.scalars(query)
+        ]
+
+
+@router.post("/patients", response_model=PatientRow, status_code=201)
+def create_patient(request: Request, body: NewPatient) -> PatientRow:
+    user = signed_in(request)
+    check_csrf(request, None)
+    user.require_writer()
+    with session_scope(request.app.state.calcinosis.registry()) as s:
+        p = store.add_patient(s, body.code, actor=user.username, sex=body.sex, birth_year=body.birth_year)
+        return PatientRow(code=p.code, visits=0, last_visit=None)
+
+
+@router.get("/patients/{code}/visits", response_model=list[VisitRow])
+def list_visits(request: Request, code: str) -> list[VisitRow]:
+    signed_in(request)
+    with session_scope(request.app.state.calcinosis.registry()) as s:
+        return [
+            VisitRow(
+                date=v.date,
+                category=v.category,
+                leading_diagnosis=v.leading_diagnosis,
+                leading_probability=v.leading_probability,
+                kb_version=v.kb_version,
+            )
+            for v in store.get_patient(s, code).visits
+        ]
+
+
+@router.post("/patients/{code}/visits", response_model=VisitRow, status_code=201)
+def create_visit(request: Request, kb: Kb, code: str, body: NewVisit) -> VisitRow:
+    from calcinosis.case.reader import parse_case
+
+    user = signed_in(request)
+    check_csrf(request, None)
+    user.require_writer()
+    case = parse_case(body.case, kb, source="case")
+    with session_scope(request.app.state.calcinosis.registry()) as s:
+        v = store.add_visit(
+            s, store.get_patient(s, code), case, kb, date=store.parse_date(body.date, "date"), actor=user.username
+        )
+        return VisitRow(
+            date=v.date,
+            category=v.category,
+            leading_diagnosis=v.leading_diagnosis,
+            leading_probability=v.leading_probability,
+            kb_version=v.kb_version,
+        )
+
+
+@router.get("/patients/{code}/response", response_model=PatientResponse)
+def response(request: Request, code: str) -> PatientResponse:
+    signed_in(request)
+    with session_scope(request.app.state.calcinosis.registry()) as s:
+        return patient_response(s, store.get_patient(s, code))
+
+
+@router.get("/due", response_model=list[DueItem])
+def due_list(request: Request, kb: Kb, today: dt.date | None = None) -> list[DueItem]:
+    signed_in(request)
+    with session_scope(request.app.state.calcinosis.registry()) as s:
+        return due(s, kb, today or dt.date.today())

@@ -1,0 +1,107 @@
+"""Who is signed in to the registry's pages, what they may do, and the protections around it.
+
+Sessions are signed cookies (Starlette's SessionMiddleware: ``HttpOnly``, ``SameSite=strict``,
+``Secure`` when served over HTTPS) holding the user id and a CSRF token; every form carries
+the token and every state-changing request must present it (form field or ``X-CSRF-Token``
+header). Failed sign-ins are limited per user name and address. Roles: a clinician reads and
+writes, a researcher reads pseudonymised data only, an admin manages users.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+
+from fastapi import Request
+from sqlalchemy import select
+
+from calcinosis.errors import CalcinosisError
+from calcinosis.registry.db import session_scope
+from calcinosis.registry.models import User
+
+__all__ = ["AuthError", "LoginLimiter", "SignedIn", "check_csrf", "csrf_token", "signed_in"]
+
+WRITERS = frozenset({"clinician", "admin"})
+
+
+class AuthError(CalcinosisError):
+    """Not signed in (401), not allowed (403), or too many attempts (429)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SignedIn:
+    """The signed-in user, as the pages need it."""
+
+    def __init__(self, user_id: int, username: str, role: str) -> None:
+        self.id, self.username, self.role = user_id, username, role
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in WRITERS
+
+    def require_writer(self) -> None:
+        if not self.can_write:
+            raise AuthError(f"{self.role} accounts read the registry; they cannot change it", 403)
+
+
+def signed_in(request: Request) -> SignedIn:
+    """The user of this session; raises AuthError(401) when nobody (active) is signed in."""
+    user_id = request.session.get("uid")
+    if not isinstance(user_id, int):
+        raise AuthError("sign in to use the registry", 401)
+    engine = request.app.state.calcinosis.registry()
+    with session_scope(engine) as s:
+        user = s.scalar(select(User).where(User.id == user_id, User.active.is_(True)))
+        if user is None:
+            request.session.clear()
+            raise AuthError("sign in to use the registry", 401)
+        return SignedIn(user.id, user.username, user.role)
+
+
+def csrf_token(request: Request) -> str:
+    """This session's CSRF token (made on first use)."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """Refuse a state-changing request whose token is missing or wrong (403)."""
+    expected = request.session.get("csrf")
+    given = submitted or request.headers.get("x-csrf-token")
+    if not isinstance(expected, str) or not isinstance(given, str) or not secrets.compare_digest(expected, given):
+        raise AuthError("the form's security token is missing or out of date: reload the page and submit again", 403)
+
+
+class LoginLimiter:
+    """At most ``attempts`` failed sign-ins per user name and per address in ``window`` seconds."""
+
+    def __init__(self, attempts: int = 5, window: float = 900.0) -> None:
+        self.attempts, self.window = attempts, window
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self._failures[key]
+        while q and now - q[0] > self.window:
+            q.popleft()
+        return q
+
+    def check(self, username: str, address: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if any(len(self._recent(k, now)) >= self.attempts for k in (f"u:{username}", f"a:{address}")):
+                raise AuthError("too many failed sign-ins: wait 15 minutes", 429)
+
+    def failed(self, username: str, address: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in (f"u:{username}", f"a:{address}"):
+                self._recent(key, now).append(now)

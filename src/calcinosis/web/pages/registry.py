@@ -1,0 +1,445 @@
+"""The registry's pages: sign in, patient list with search, patient timeline (visits, lesions,
+response, treatments, chart), forms to record, cohort summary.
+
+They call :mod:`calcinosis.registry.store` and :mod:`calcinosis.registry.response`, the functions
+the ``calcinosis registry`` commands call; refusals are shown on the page with their message.
+Every page needs a signed-in user; every form carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import anyio
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, or_, select
+from starlette.datastructures import UploadFile as StarletteUpload
+
+from calcinosis.errors import CalcinosisError
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.registry import store
+from calcinosis.registry.db import session_scope
+from calcinosis.registry.models import Patient, Visit
+from calcinosis.registry.response import patient_response
+from calcinosis.web.auth import AuthError, SignedIn, check_csrf, csrf_token, signed_in
+from calcinosis.web.lang import request_lang
+from calcinosis.web.pages.view import templates
+from calcinosis.web.state import kb_of
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+Kb = Annotated[KnowledgeBase, Depends(kb_of)]
+Lang = Annotated[str, Depends(request_lang)]
+PAGE_SIZE = 50
+
+
+def _page(request: Request, name: str, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, name, {"lang": lang, "csrf": csrf_token(request), **context}, status_code=status
+    )
+
+
+def _user_or_redirect(request: Request) -> SignedIn | RedirectResponse:
+    try:
+        return signed_in(request)
+    except AuthError:
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of this site (no scheme, no host, no '//'): no open redirect after sign-in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/registry"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, lang: Lang, next: Annotated[str | None, Query(max_length=500)] = None) -> HTMLResponse:
+    return _page(request, "login.html", lang, next=_safe_next(next), error=None)
+
+
+@router.post("/login", response_class=HTMLResponse, response_model=None)
+async def login(
+    request: Request,
+    lang: Lang,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=100)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/registry",
+) -> Response:
+    state = request.app.state.calcinosis
+    address = request.client.host if request.client else "?"
+    try:
+        check_csrf(request, csrf_token_field)
+        state.limiter().check(username, address)
+    except AuthError as exc:
+        return _page(request, "login.html", lang, status=exc.status, next=_safe_next(next), error=str(exc))
+
+    def attempt() -> tuple[int, str] | None:
+        with session_scope(state.registry()) as s:
+            user = store.authenticate(s, username, password)
+            return (user.id, user.username) if user else None
+
+    found = await anyio.to_thread.run_sync(attempt)
+    if found is None:
+        state.limiter().failed(username, address)
+        message = "Nom d'utilisateur ou mot de passe incorrect." if lang == "fr" else "Wrong user name or password."
+        return _page(request, "login.html", lang, status=401, next=_safe_next(next), error=message)
+    request.session.clear()  # a new session on sign-in (no fixation)
+    request.session["uid"] = found[0]
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout", response_model=None)
+async def logout(
+    request: Request, csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=100)] = ""
+) -> Response:
+    check_csrf(request, csrf_token_field)
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+def _summaries(session: Any, patients: list[Patient]) -> list[dict[str, Any]]:
+    rows = []
+    for p in patients:
+        last = p.visits[-1] if p.visits else None
+        rows.append(
+            {
+                "code": p.code,
+                "visits": len(p.visits),
+                "last": last.date if last else None,
+                "category": last.category if last else None,
+                "leading": last.leading_diagnosis if last else None,
+                "response": patient_response(session, p).response,
+            }
+        )
+    return rows
+
+
+@router.get("/registry", response_class=HTMLResponse, response_model=None)
+def registry_home(
+    request: Request,
+    kb: Kb,
+    lang: Lang,
+    q: Annotated[str, Query(max_length=64)] = "",
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+) -> Response:
+    user = _user_or_redirect(request)
+    if isinstance(user, RedirectResponse):
+        return user
+    state = request.app.state.calcinosis
+    with session_scope(state.registry()) as s:
+        query = select(Patient).order_by(Patient.code)
+        if q:
+            like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(
+                or_(
+                    Patient.code.ilike(like, escape="\\"),
+                    Patient.visits.any(Visit.leading_diagnosis.ilike(like, escape="\\")),
+                )
+            )
+        total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+        patients = list(s.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        rows = _summaries(s, patients)
+    return _page(
+        request,
+        "registry.html",
+        lang,
+        user=user,
+        rows=rows,
+        q=q,
+        total=total,
+        page=page,
+        page_size=PAGE_SIZE,
+        kb=kb,
+        error=None,
+    )
+
+
+@router.post("/registry/patients", response_class=HTMLResponse, response_model=None)
+async def create_patient(
+    request: Request,
+    kb: Kb,
+    lang: Lang,
+    code: Annotated[str, Form(max_length=64)],
+    sex: Annotated[str, Form(max_length=16)] = "",
+    birth_year: Annotated[str, Form(max_length=8)] = "",
+    csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=100)] = "",
+) -> Response:
+    user = signed_in(request)
+    check_csrf(request, csrf_token_field)
+    user.require_writer()
+    state = request.app.state.calcinosis
+    try:
+        year = int(birth_year) if birth_year.strip() else None
+    except ValueError:
+        year = -1
+    try:
+        with session_scope(state.registry()) as s:
+            store.add_patient(s, code.strip(), actor=user.username, sex=sex or None, birth_year=year)
+    except CalcinosisError as exc:
+        with session_scope(state.registry()) as s:
+            patients = list(s.scalars(select(Patient).order_by(Patient.code).limit(PAGE_SIZE)))
+            rows = _summaries(s, patients)
+        return _page(
+            request,
+            "registry.html",
+            lang,
+            status=422,
+            user=user,
+            rows=rows,
+            q="",
+            total=len(rows),
+            page=1,
+            page_size=PAGE_SIZE,
+            kb=kb,
+            error=str(exc),
+        )
+    return RedirectResponse(f"/registry/patients/{quote(code.strip())}?lang={lang}", status_code=303)
+
+
+def _timeline(
+    request: Request,
+    kb: KnowledgeBase,
+    lang: str,
+    code: str,
+    user: SignedIn,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    state = request.app.state.calcinosis
+    with session_scope(state.registry()) as s:
+        patient = store.get_patient(s, code)
+        response = patient_response(s, patient)
+        dates = {v.id: v.date for v in patient.visits}
+        lesions = [
+            {
+                "label": lesion.label,
+                "site": lesion.site,
+                "points": [
+                    {
+                        "date": dates[m.visit_id],
+                        "size": m.largest_dimension_mm,
+                        "area": m.area_cm2,
+                        "volume": m.volume_mm3,
+                        "vas": m.pain_vas,
+                        "ulcerated": m.ulcerated,
+                    }
+                    for m in sorted(lesion.measurements, key=lambda m: dates[m.visit_id])
+                ],
+            }
+            for lesion in sorted(patient.lesions, key=lambda x: x.label)
+        ]
+        visits = [
+            {
+                "date": v.date,
+                "category": v.category,
+                "leading": v.leading_diagnosis,
+                "p": v.leading_probability,
+                "kb": v.kb_version,
+            }
+            for v in patient.visits
+        ]
+        treatments = [
+            {"name": t.treatment, "dose": t.dose, "start": t.start, "stop": t.stop, "reason": t.reason_stopped}
+            for t in sorted(patient.treatments, key=lambda t: t.start)
+        ]
+        info = {"code": patient.code, "sex": patient.sex, "birth_year": patient.birth_year}
+    return _page(
+        request,
+        "patient.html",
+        lang,
+        status=status,
+        user=user,
+        patient=info,
+        visits=visits,
+        lesions=lesions,
+        treatments=treatments,
+        response=response,
+        kb=kb,
+        error=error,
+    )
+
+
+@router.get("/registry/patients/{code}", response_class=HTMLResponse, response_model=None)
+def patient_page(request: Request, kb: Kb, lang: Lang, code: str) -> Response:
+    user = _user_or_redirect(request)
+    if isinstance(user, RedirectResponse):
+        return user
+    try:
+        return _timeline(request, kb, lang, code, user)
+    except CalcinosisError as exc:
+        return _page(
+            request,
+            "registry.html",
+            lang,
+            status=404,
+            user=user,
+            rows=[],
+            q="",
+            total=0,
+            page=1,
+            page_size=PAGE_SIZE,
+            kb=kb,
+            error=str(exc),
+        )
+
+
+@router.get("/registry/patients/{code}/chart.svg", response_model=None)
+def patient_chart(request: Request, lang: Lang, code: str) -> Response:
+    signed_in(request)
+    from calcinosis.registry.plots import course_svg
+
+    with session_scope(request.app.state.calcinosis.registry()) as s:
+        svg = course_svg(store.get_patient(s, code), lang=lang)
+    return Response(svg, media_type="image/svg+xml", headers={"cache-control": "no-store"})
+
+
+async def _record(request: Request, kb: KnowledgeBase, lang: str, code: str, csrf: str, work: Any) -> Response:
+    user = signed_in(request)
+    check_csrf(request, csrf)
+    user.require_writer()
+    state = request.app.state.calcinosis
+    try:
+
+        def run() -> None:
+            with session_scope(state.registry()) as s:
+                work(s, store.get_patient(s, code), user.username)
+
+        await anyio.to_thread.run_sync(run)
+    except CalcinosisError as exc:
+        return _timeline(request, kb, lang, code, user, error=str(exc).splitlines()[0], status=422)
+    return RedirectResponse(f"/registry/patients/{quote(code)}?lang={lang}", status_code=303)
+
+
+@router.post("/registry/patients/{code}/visits", response_model=None)
+async def record_visit(
+    request: Request,
+    kb: Kb,
+    lang: Lang,
+    code: str,
+    date: Annotated[str, Form(max_length=20)],
+    case_text: Annotated[str, Form(max_length=1_048_576)] = "",
+    case_file: Annotated[UploadFile | str | None, File()] = None,
+    csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=100)] = "",
+) -> Response:
+    from calcinosis.case.document import load_document
+    from calcinosis.case.reader import parse_case
+
+    raw, source, fmt = case_text.encode("utf-8"), "pasted case", "yaml"
+    if isinstance(case_file, StarletteUpload) and case_file.filename:
+        raw, source = (
+            await case_file.read(1_048_577),
+            "".join(ch for ch in case_file.filename if ch.isprintable())[:100],
+        )
+        fmt = "json" if source.lower().endswith(".json") else "yaml"
+
+    def work(s: Any, patient: Patient, actor: str) -> None:
+        case = parse_case(load_document(raw, source=source, fmt=fmt, lang=lang), kb, source=source, lang=lang)
+        store.add_visit(s, patient, case, kb, date=store.parse_date(date, "date"), actor=actor)
+
+    return await _record(request, kb, lang, code, csrf_token_field, work)
+
+
+def _float(text: str, what: str) -> float | None:
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        from calcinosis.registry.db import RegistryError
+
+        raise RegistryError(f"{what}: {text[:20]!r} is not a number") from None
+
+
+@router.post("/registry/patients/{code}/lesions", response_model=None)
+async def record_lesion(
+    request: Request,
+    kb: Kb,
+    lang: Lang,
+    code: str,
+    date: Annotated[str, Form(max_length=20)],
+    label: Annotated[str, Form(max_length=100)],
+    site: Annotated[str, Form(max_length=64)] = "",
+    size_mm: Annotated[str, Form(max_length=20)] = "",
+    area_cm2: Annotated[str, Form(max_length=20)] = "",
+    vas: Annotated[str, Form(max_length=20)] = "",
+    ulcerated: Annotated[str, Form(max_length=8)] = "",
+    csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=100)] = "",
+) -> Response:
+    def work(s: Any, patient: Patient, actor: str) -> None:
+        store.record_lesion(
+            s,
+            patient,
+            kb,
+            date=store.parse_date(date, "date"),
+            label=label,
+            actor=actor,
+            site=site or None,
+            largest_dimension_mm=_float(size_mm, "size (mm)"),
+            area_cm2=_float(area_cm2, "area (cm²)"),
+            pain_vas=_float(vas, "pain (VAS)"),
+            ulcerated={"yes": True, "no": False}.get(ulcerated),
+        )
+
+    return await _record(request, kb, lang, code, csrf_token_field, work)
+
+
+@router.post("/registry/patients/{code}/treatments", response_model=None)
+async def record_treatment(
+    request: Request,
+    kb: Kb,
+    lang: Lang,
+    code: str,
+    treatment: Annotated[str, Form(max_length=100)],
+    start: Annotated[str, Form(max_length=20)],
+    stop: Annotated[str, Form(max_length=20)] = "",
+    dose: Annotated[str, Form(max_length=200)] = "",
+    csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=100)] = "",
+) -> Response:
+    def work(s: Any, patient: Patient, actor: str) -> None:
+        store.add_treatment(
+            s,
+            patient,
+            kb,
+            treatment,
+            start=store.parse_date(start, "start"),
+            stop=store.parse_date(stop, "stop") if stop.strip() else None,
+            dose=dose or None,
+            actor=actor,
+        )
+
+    return await _record(request, kb, lang, code, csrf_token_field, work)
+
+
+@router.get("/registry/cohort", response_class=HTMLResponse, response_model=None)
+def cohort(request: Request, kb: Kb, lang: Lang) -> Response:
+    """Response classes across the registry, and among the patients who received each treatment."""
+    user = _user_or_redirect(request)
+    if isinstance(user, RedirectResponse):
+        return user
+    classes = ("improved", "stable", "progression", "not_measurable")
+    overall = dict.fromkeys(classes, 0)
+    by_treatment: dict[str, dict[str, int]] = {}
+    with session_scope(request.app.state.calcinosis.registry()) as s:
+        for patient in s.scalars(select(Patient)):
+            result = patient_response(s, patient).response
+            overall[result] += 1
+            for t in {t.treatment for t in patient.treatments}:
+                by_treatment.setdefault(t, dict.fromkeys(classes, 0))[result] += 1
+    return _page(
+        request,
+        "cohort.html",
+        lang,
+        user=user,
+        overall=overall,
+        by_treatment=dict(sorted(by_treatment.items())),
+        classes=classes,
+        kb=kb,
+    )

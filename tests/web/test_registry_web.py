@@ -1,0 +1,150 @@
+"""The registry behind sign-in: pages and API, roles, CSRF, rate limit, hostile text (on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from calcinosis import KnowledgeBase
+from calcinosis.registry import store
+from calcinosis.registry.db import migrate, open_engine, session_scope
+from calcinosis.web.app import create_app
+from calcinosis.web.settings import Settings
+
+from ..conftest import SHARED
+from ..registry.conftest import postgres_url, registry_url  # noqa: F401 - fixtures
+
+PASSWORD = "correct horse battery staple"
+CREST = (SHARED / "cases" / "dev-003-crest-fingertips.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def site(registry_url: str, kb: KnowledgeBase) -> Iterator[TestClient]:  # noqa: F811
+    engine = open_engine(registry_url)
+    migrate(engine)
+    with session_scope(engine) as s:
+        store.add_user(s, "doc", PASSWORD, "clinician", actor="setup")
+        store.add_user(s, "res", PASSWORD, "researcher", actor="setup")
+    engine.dispose()
+    app = create_app(Settings(database_url=registry_url), kb=kb)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def _token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def _login(client: TestClient, username: str = "doc") -> str:
+    token = _token(client.get("/login").text)
+    r = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    return _token(client.get("/registry").text)
+
+
+def test_unauthenticated_requests(site: TestClient) -> None:
+    page = site.get("/registry/patients/P1", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/login?next=%2Fregistry%2Fpatients%2FP1")
+    api = site.get("/api/v1/registry/patients")
+    assert api.status_code == 401 and api.headers["content-type"] == "application/problem+json"
+    assert site.get("/registry/patients/P1/chart.svg").status_code == 401
+
+
+def test_a_clinician_records_and_sees_the_response(site: TestClient) -> None:
+    token = _login(site)
+    assert (
+        site.post(
+            "/registry/patients", data={"code": "P1", "sex": "female", "csrf_token": token}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    for date, area, vas in (("2025-01-10", "2", "6"), ("2025-07-12", "1,2", "3")):
+        r = site.post(
+            "/registry/patients/P1/visits",
+            data={"date": date, "case_text": CREST, "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        data = {"date": date, "label": "L1", "site": "fingertips", "area_cm2": area, "vas": vas, "csrf_token": token}
+        assert site.post("/registry/patients/P1/lesions", data=data, follow_redirects=False).status_code == 303
+    page = site.get("/registry/patients/P1")
+    assert page.status_code == 200 and "improved" in page.text and "-40 %" in page.text
+    svg = site.get("/registry/patients/P1/chart.svg")
+    assert svg.status_code == 200 and svg.text.lstrip().startswith(("<?xml", "<svg"))
+    listed = site.get("/registry?q=P1")
+    assert "Systemic sclerosis" in listed.text
+    api = site.get("/api/v1/registry/patients/P1/response").json()
+    assert api["response"] == "improved" and api["lesions"][0]["change_from_baseline"] == pytest.approx(-0.4)
+    refused = site.post(
+        "/registry/patients/P1/visits", data={"date": "2025-07-12", "case_text": CREST, "csrf_token": token}
+    )
+    assert refused.status_code == 422 and "already has a visit" in refused.text
+
+
+def test_a_researcher_reads_and_cannot_write(site: TestClient) -> None:
+    _login(site, "doc")
+    token = _token(site.get("/registry").text)
+    site.post("/registry/patients", data={"code": "P1", "csrf_token": token})
+    site.cookies.clear()
+    token = _login(site, "res")
+    page = site.get("/registry")
+    assert "P1" in page.text and "Add a patient" not in page.text
+    assert site.post("/registry/patients", data={"code": "P2", "csrf_token": token}).status_code == 403
+    api = site.post("/api/v1/registry/patients", json={"code": "P3"}, headers={"x-csrf-token": token})
+    assert api.status_code == 403
+    assert [p["code"] for p in site.get("/api/v1/registry/patients").json()] == ["P1"]
+
+
+def test_forms_without_their_token_are_refused(site: TestClient) -> None:
+    _login(site)
+    assert site.post("/registry/patients", data={"code": "P1"}).status_code == 403
+    assert site.post("/registry/patients", data={"code": "P1", "csrf_token": "forged"}).status_code == 403
+    assert site.post("/api/v1/registry/patients", json={"code": "P1"}).status_code == 403
+    assert site.get("/api/v1/registry/patients").json() == []
+
+
+def test_sign_in_is_rate_limited_and_redirects_stay_on_site(site: TestClient) -> None:
+    token = _token(site.get("/login").text)
+    for _ in range(5):
+        r = site.post("/login", data={"username": "doc", "password": "wrong password!", "csrf_token": token})
+        assert r.status_code == 401
+    r = site.post("/login", data={"username": "doc", "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 429
+
+
+def test_no_open_redirect_and_cookie_flags(site: TestClient) -> None:
+    token = _token(site.get("/login").text)
+    r = site.post(
+        "/login",
+        data={"username": "doc", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/x"},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/registry"
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+@pytest.mark.parametrize("hostile", ["' OR 1=1 --", "<script>alert(1)</script>", "P1'); DROP TABLE patient; --"])
+def test_hostile_strings_are_harmless(site: TestClient, hostile: str) -> None:
+    token = _login(site)
+    site.post("/registry/patients", data={"code": "P1", "csrf_token": token})
+    site.post("/registry/patients/P1/visits", data={"date": "2025-01-10", "case_text": CREST, "csrf_token": token})
+    search = site.get("/registry", params={"q": hostile})
+    assert search.status_code == 200 and "<script>alert(1)</script>" not in search.text
+    refused = site.post("/registry/patients", data={"code": hostile, "csrf_token": token})
+    assert refused.status_code == 422 and "<script>alert" not in refused.text
+    r = site.post(
+        "/registry/patients/P1/treatments",
+        data={"treatment": "diltiazem", "start": "2025-02-01", "dose": hostile, "csrf_token": token},
+    )
+    assert r.status_code in (200, 303)
+    page = site.get("/registry/patients/P1")
+    assert "<script>alert(1)</script>" not in page.text
+    assert site.get("/api/v1/registry/patients").json()[0]["code"] == "P1"  # the table is still there
