@@ -68,9 +68,9 @@ def test_a_followed_patient_and_the_response(engine: Engine, kb: KnowledgeBase) 
     with session_scope(engine) as s:
         result = patient_response(s, store.get_patient(s, "P001"))
         visit = s.scalars(select(Visit).order_by(Visit.date)).first()
-    assert visit is not None and visit.result is not None
-    assert visit.result["differential"][0]["diagnosis"] == visit.leading_diagnosis == "systemic_sclerosis"
-    assert visit.kb_version == kb.version and visit.code_version
+        assert visit is not None and visit.result is not None  # the stored result object (loaded when read)
+        assert visit.result["differential"][0]["diagnosis"] == visit.leading_diagnosis == "systemic_sclerosis"
+        assert visit.kb_version == kb.version and visit.code_version
     lesions = {r.label: r for r in result.lesions}
     assert lesions["L1"].measure == "area_cm2" and lesions["L1"].change_from_baseline == pytest.approx(-0.4)
     assert lesions["L1"].response == "improved" and lesions["L1"].ulcer == "healed"

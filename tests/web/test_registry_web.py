@@ -148,3 +148,25 @@ def test_hostile_strings_are_harmless(site: TestClient, hostile: str) -> None:
     page = site.get("/registry/patients/P1")
     assert "<script>alert(1)</script>" not in page.text
     assert site.get("/api/v1/registry/patients").json()[0]["code"] == "P1"  # the table is still there
+
+
+def test_identity_is_shown_to_clinicians_only(site: TestClient) -> None:
+    token = _login(site, "doc")
+    site.post("/registry/patients", data={"code": "P1", "name": "Jeanne Dupont", "csrf_token": token})
+    assert "Jeanne Dupont" in site.get("/registry/patients/P1").text
+    site.cookies.clear()
+    _login(site, "res")
+    page = site.get("/registry/patients/P1")
+    assert page.status_code == 200 and "Jeanne Dupont" not in page.text
+    assert "Jeanne" not in site.get("/api/v1/registry/patients/P1/visits").text
+
+
+def test_registry_pages_are_french(site: TestClient, kb: KnowledgeBase) -> None:
+    from .test_web_french import problems, visible_text
+
+    token = _login(site)
+    site.post("/registry/patients", data={"code": "P1", "csrf_token": token})
+    site.post("/registry/patients/P1/visits", data={"date": "2025-01-10", "case_text": CREST, "csrf_token": token})
+    for path in ("/registry?lang=fr", "/registry/patients/P1?lang=fr", "/registry/cohort?lang=fr", "/login?lang=fr"):
+        found = problems(visible_text(site.get(path).text), kb)
+        assert not found, (path, found[:5])

@@ -13,6 +13,8 @@ from calcinosis import KnowledgeBase
 from ..conftest import DEV_CASES
 from ..test_french import problems
 
+__all__ = ["problems", "visible_text"]
+
 
 def visible_text(page: str) -> str:
     """What a reader sees: text nodes and the labels of options, without scripts and styles."""

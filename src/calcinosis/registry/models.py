@@ -93,8 +93,9 @@ class Visit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
     date: Mapped[dt.date] = mapped_column(Date, index=True)
-    case: Mapped[dict[str, Any]] = mapped_column(JSON)
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # the case and the result object are large (tens of kB): loaded only when read
+    case: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     category: Mapped[str | None] = mapped_column(String(32))
     leading_diagnosis: Mapped[str | None] = mapped_column(String(100))
     leading_probability: Mapped[float | None] = mapped_column(Float)
@@ -147,7 +148,7 @@ class ImagingStudy(Base):
     modality: Mapped[str] = mapped_column(String(32))
     total_volume_mm3: Mapped[float] = mapped_column(Float)
     deposits: Mapped[int] = mapped_column(Integer)
-    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     visit: Mapped[Visit] = relationship(back_populates="imaging")
 
 

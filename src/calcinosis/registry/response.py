@@ -14,7 +14,7 @@ treatments whose periods overlap it, so a change can be read against what was gi
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.registry.models import ImagingStudy, Lesion, LesionMeasurement, Patient, Treatment, Visit
 
-__all__ = ["DueItem", "LesionResponse", "PatientResponse", "due", "patient_response"]
+__all__ = ["DueItem", "LesionResponse", "PatientResponse", "cohort_summary", "due", "patient_response", "with_history"]
 
 THRESHOLD = 0.25
 BASIS = (
@@ -231,3 +231,30 @@ def due(session: Session, kb: KnowledgeBase, today: dt.date, *, lang: str = "en"
             )
     order = {"overdue": 0, "never_done": 1, "due": 2, "not_yet": 3}
     return sorted(rows, key=lambda r: (order[r.status], r.patient, r.check))
+
+
+def with_history() -> list[Any]:
+    """Loader options that fetch a patient's visits, lesions with measurements and treatments in a
+    few queries instead of one per patient (the cohort summary and the list pages)."""
+    from sqlalchemy.orm import selectinload
+
+    return [
+        selectinload(Patient.visits),
+        selectinload(Patient.lesions).selectinload(Lesion.measurements),
+        selectinload(Patient.treatments),
+    ]
+
+
+CLASSES: tuple[ResponseClass, ...] = ("improved", "stable", "progression", "not_measurable")
+
+
+def cohort_summary(session: Session) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Patients per response class, overall and among those who received each treatment."""
+    overall: dict[str, int] = dict.fromkeys(CLASSES, 0)
+    by_treatment: dict[str, dict[str, int]] = {}
+    for patient in session.scalars(select(Patient).options(*with_history())):
+        result = patient_response(session, patient).response
+        overall[result] += 1
+        for t in {t.treatment for t in patient.treatments}:
+            by_treatment.setdefault(t, dict.fromkeys(CLASSES, 0))[result] += 1
+    return overall, dict(sorted(by_treatment.items()))

@@ -26,6 +26,7 @@ from calcinosis.registry.db import RegistryError
 from calcinosis.registry.models import (
     ROLES,
     Audit,
+    Identity,
     ImagingStudy,
     Lesion,
     LesionMeasurement,
@@ -44,6 +45,7 @@ __all__ = [
     "add_visit",
     "authenticate",
     "get_patient",
+    "identity_of",
     "parse_date",
     "record_lesion",
 ]
@@ -85,9 +87,19 @@ def get_patient(session: Session, code: str) -> Patient:
 
 
 def add_patient(
-    session: Session, code: str, *, actor: str, sex: str | None = None, birth_year: int | None = None
+    session: Session,
+    code: str,
+    *,
+    actor: str,
+    sex: str | None = None,
+    birth_year: int | None = None,
+    identity: dict[str, Any] | None = None,
 ) -> Patient:
-    """A new patient under a pseudonymous code (letters, digits, '.', '_', '-'; at most 64)."""
+    """A new patient under a pseudonymous code (letters, digits, '.', '_', '-'; at most 64).
+
+    ``identity`` (``name``, ``birth_date``, ``hospital_number``), when given, goes to the identity
+    table, which only clinicians and admins read; the audit log records that it was set, not its values.
+    """
     if not CODE_PATTERN.match(code):
         raise RegistryError(
             f"patient code {code[:70]!r}: expected 1-64 letters, digits, '.', '_' or '-' (a pseudonym, not a name)"
@@ -102,7 +114,34 @@ def add_patient(
     session.add(patient)
     session.flush()
     audit(session, actor, "insert", "patient", patient.id, None, {"code": code, "sex": sex, "birth_year": birth_year})
+    if identity:
+        unknown = set(identity) - {"name", "birth_date", "hospital_number"}
+        if unknown:
+            raise RegistryError(
+                f"identity: unknown items {', '.join(sorted(unknown))}; expected name, birth_date, hospital_number"
+            )
+        birth = identity.get("birth_date")
+        session.add(
+            Identity(
+                patient_id=patient.id,
+                name=(str(identity["name"])[:200] or None) if identity.get("name") else None,
+                birth_date=parse_date(birth, "birth date") if birth else None,
+                hospital_number=(str(identity["hospital_number"])[:64] or None)
+                if identity.get("hospital_number")
+                else None,
+            )
+        )
+        audit(
+            session, actor, "insert", "identity", patient.id, None, {"set": sorted(k for k, v in identity.items() if v)}
+        )
     return patient
+
+
+def identity_of(session: Session, patient: Patient, role: str) -> Identity | None:
+    """The identity of a patient, for a clinician or an admin only (None for anyone else)."""
+    if role not in ("clinician", "admin"):
+        return None
+    return session.get(Identity, patient.id)
 
 
 def add_visit(

@@ -22,7 +22,7 @@ from calcinosis.kb.model import KnowledgeBase
 from calcinosis.registry import store
 from calcinosis.registry.db import session_scope
 from calcinosis.registry.models import Patient, Visit
-from calcinosis.registry.response import patient_response
+from calcinosis.registry.response import CLASSES, cohort_summary, patient_response, with_history
 from calcinosis.web.auth import AuthError, SignedIn, check_csrf, csrf_token, signed_in
 from calcinosis.web.lang import request_lang
 from calcinosis.web.pages.view import templates
@@ -133,7 +133,7 @@ def registry_home(
         return user
     state = request.app.state.calcinosis
     with session_scope(state.registry()) as s:
-        query = select(Patient).order_by(Patient.code)
+        query = select(Patient).order_by(Patient.code).options(*with_history())
         if q:
             like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             query = query.where(
@@ -142,7 +142,7 @@ def registry_home(
                     Patient.visits.any(Visit.leading_diagnosis.ilike(like, escape="\\")),
                 )
             )
-        total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+        total = s.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
         patients = list(s.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
         rows = _summaries(s, patients)
     return _page(
@@ -168,6 +168,7 @@ async def create_patient(
     code: Annotated[str, Form(max_length=64)],
     sex: Annotated[str, Form(max_length=16)] = "",
     birth_year: Annotated[str, Form(max_length=8)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
     csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=100)] = "",
 ) -> Response:
     user = signed_in(request)
@@ -180,7 +181,8 @@ async def create_patient(
         year = -1
     try:
         with session_scope(state.registry()) as s:
-            store.add_patient(s, code.strip(), actor=user.username, sex=sex or None, birth_year=year)
+            identity = {"name": name.strip()} if name.strip() else None
+            store.add_patient(s, code.strip(), actor=user.username, sex=sex or None, birth_year=year, identity=identity)
     except CalcinosisError as exc:
         with session_scope(state.registry()) as s:
             patients = list(s.scalars(select(Patient).order_by(Patient.code).limit(PAGE_SIZE)))
@@ -249,7 +251,14 @@ def _timeline(
             {"name": t.treatment, "dose": t.dose, "start": t.start, "stop": t.stop, "reason": t.reason_stopped}
             for t in sorted(patient.treatments, key=lambda t: t.start)
         ]
-        info = {"code": patient.code, "sex": patient.sex, "birth_year": patient.birth_year}
+        identity = store.identity_of(s, patient, user.role)
+        info = {
+            "code": patient.code,
+            "sex": patient.sex,
+            "birth_year": patient.birth_year,
+            "name": identity.name if identity else None,
+            "hospital_number": identity.hospital_number if identity else None,
+        }
     return _page(
         request,
         "patient.html",
@@ -424,22 +433,8 @@ def cohort(request: Request, kb: Kb, lang: Lang) -> Response:
     user = _user_or_redirect(request)
     if isinstance(user, RedirectResponse):
         return user
-    classes = ("improved", "stable", "progression", "not_measurable")
-    overall = dict.fromkeys(classes, 0)
-    by_treatment: dict[str, dict[str, int]] = {}
     with session_scope(request.app.state.calcinosis.registry()) as s:
-        for patient in s.scalars(select(Patient)):
-            result = patient_response(s, patient).response
-            overall[result] += 1
-            for t in {t.treatment for t in patient.treatments}:
-                by_treatment.setdefault(t, dict.fromkeys(classes, 0))[result] += 1
+        overall, by_treatment = cohort_summary(s)
     return _page(
-        request,
-        "cohort.html",
-        lang,
-        user=user,
-        overall=overall,
-        by_treatment=dict(sorted(by_treatment.items())),
-        classes=classes,
-        kb=kb,
+        request, "cohort.html", lang, user=user, overall=overall, by_treatment=by_treatment, classes=CLASSES, kb=kb
     )

@@ -110,7 +110,15 @@ def _separator(ctx: Context) -> str:
     return message("list_separator", str(ctx.get("lang", "en")))
 
 
-env.globals.update(units_by_test=_units_by_test, mechanism_label=_mechanism_label, separator=_separator)
+@pass_context
+def _colon(ctx: Context) -> str:
+    """':' as the page's language writes it after a word (a no-break space before it in French)."""
+    from calcinosis.i18n import colon
+
+    return colon(str(ctx.get("lang", "en")))
+
+
+env.globals.update(units_by_test=_units_by_test, mechanism_label=_mechanism_label, separator=_separator, colon=_colon)
 
 
 def _extra_keys(extra: dict[str, Any]) -> list[str]:
