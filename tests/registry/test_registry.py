@@ -20,7 +20,7 @@ from calcinosis.registry import store
 from calcinosis.registry.db import RegistryError, check_ready, migrate, open_engine, schema_revision, session_scope
 from calcinosis.registry.models import Audit, LesionMeasurement, Patient, Visit
 from calcinosis.registry.response import classify, due, patient_response
-from calcinosis.registry.transfer import export_visits, import_manifest
+from calcinosis.registry.transfer import REDCAP_HEADER, export_redcap, export_visits, import_manifest
 
 from ..conftest import SHARED
 
@@ -313,3 +313,24 @@ def test_cli_session_backup_and_restore(tmp_path: Path, monkeypatch: pytest.Monk
     assert actors == {"dr-cli"}
     bad = runner.invoke(cli, ["registry", "add-patient", "P11", "--db", "mysql://x@y/z"])
     assert bad.exit_code == 2 and "SQLite or PostgreSQL" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_redcap_export(engine: Engine, kb: KnowledgeBase, tmp_path: Path) -> None:
+    """A data dictionary REDCap reads (its 18 columns; every record column defined) and the records."""
+    import csv
+
+    _follow_up(engine, kb, second_area=1.2)
+    with session_scope(engine) as s:
+        assert export_redcap(s, tmp_path / "redcap") == 1
+    with (tmp_path / "redcap" / "data_dictionary.csv").open(encoding="utf-8", newline="") as f:
+        dictionary = list(csv.reader(f))
+    assert tuple(dictionary[0]) == REDCAP_HEADER and all(len(row) == 18 for row in dictionary)
+    defined = {row[0] for row in dictionary[1:]}
+    with (tmp_path / "redcap" / "records.csv").open(encoding="utf-8", newline="") as f:
+        records = list(csv.DictReader(f))
+    assert set(records[0]) - {"redcap_repeat_instrument", "redcap_repeat_instance"} <= defined
+    visits = [r for r in records if r["redcap_repeat_instrument"] == "visit"]
+    lesions = [r for r in records if r["redcap_repeat_instrument"] == "lesion_measurement"]
+    assert [v["visit_date"] for v in visits] == ["2025-01-10", "2025-07-12"]
+    assert len(lesions) == 4 and {r["lesion_ulcerated"] for r in lesions if r["lesion_label"] == "L1"} == {"1", "0"}
+    assert "Dupont" not in (tmp_path / "redcap" / "records.csv").read_text(encoding="utf-8")

@@ -249,6 +249,22 @@ def export(
     typer.echo(f"{n} visits written to {safe(output, limit=300)}")
 
 
+@app.command("export-redcap")
+@handles_errors
+def export_redcap(
+    folder: Path = typer.Argument(..., help="Folder for data_dictionary.csv and records.csv."),
+    force: bool = typer.Option(False, "--force", help="Replace the files if they exist."),
+    db: str | None = DB_OPTION,
+) -> None:
+    """A REDCap data dictionary and its records (pseudonymous; visits and lesions as repeating instruments)."""
+    from calcinosis.registry.db import session_scope
+    from calcinosis.registry.transfer import export_redcap as run
+
+    with session_scope(_engine(db)) as session:
+        n = run(session, folder, force=force)
+    typer.echo(f"{n} patients written to {safe(folder, limit=300)} (data_dictionary.csv, records.csv)")
+
+
 @app.command("response")
 @handles_errors
 def response(

@@ -22,7 +22,7 @@ from calcinosis.registry import store
 from calcinosis.registry.db import RegistryError
 from calcinosis.registry.models import Patient, Visit
 
-__all__ = ["MANIFEST_COLUMNS", "backup_sqlite", "export_visits", "import_manifest", "restore_sqlite"]
+__all__ = ["MANIFEST_COLUMNS", "backup_sqlite", "export_redcap", "export_visits", "import_manifest", "restore_sqlite"]
 
 MANIFEST_COLUMNS = ("patient", "date", "case")
 OPTIONAL_COLUMNS = ("sex", "birth_year", "note")
@@ -166,3 +166,121 @@ def restore_sqlite(engine: Engine, backup_file: Path, *, force: bool) -> None:
     engine.dispose()
     with sqlite3.connect(backup_file) as source, sqlite3.connect(target_path) as target:
         source.backup(target)
+
+
+REDCAP_HEADER = (
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
+    "Field Annotation",
+)
+# (field, form, type, label, choices, validation, min, max)
+REDCAP_FIELDS: tuple[tuple[str, str, str, str, str, str, str, str], ...] = (
+    ("record_id", "patient", "text", "Patient code (pseudonym)", "", "", "", ""),
+    ("sex", "patient", "radio", "Sex", "female, Female | male, Male | other, Other | unknown, Unknown", "", "", ""),
+    ("birth_year", "patient", "text", "Year of birth", "", "integer", "1880", ""),
+    ("visit_date", "visit", "text", "Visit date", "", "date_ymd", "", ""),
+    ("visit_category", "visit", "text", "Category suggested by calcinosis", "", "", "", ""),
+    ("visit_leading", "visit", "text", "Leading diagnosis suggested by calcinosis", "", "", "", ""),
+    ("visit_leading_p", "visit", "text", "Its probability", "", "number", "0", "1"),
+    ("visit_kb_version", "visit", "text", "Knowledge-base version", "", "", "", ""),
+    ("lesion_label", "lesion_measurement", "text", "Lesion", "", "", "", ""),
+    ("lesion_site", "lesion_measurement", "text", "Site (case-format vocabulary)", "", "", "", ""),
+    ("lesion_date", "lesion_measurement", "text", "Date measured", "", "date_ymd", "", ""),
+    ("lesion_size_mm", "lesion_measurement", "text", "Largest dimension (mm)", "", "number", "0", "2500"),
+    ("lesion_area_cm2", "lesion_measurement", "text", "Area (cm2)", "", "number", "0", ""),
+    ("lesion_volume_mm3", "lesion_measurement", "text", "Volume (mm3)", "", "number", "0", ""),
+    ("lesion_ulcerated", "lesion_measurement", "yesno", "Ulcerated", "", "", "", ""),
+    ("lesion_infected", "lesion_measurement", "yesno", "Infected", "", "", "", ""),
+    ("lesion_vas", "lesion_measurement", "text", "Pain (VAS 0-10)", "", "number", "0", "10"),
+)
+
+
+def _yesno(value: bool | None) -> str:
+    return "" if value is None else ("1" if value else "0")
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def export_redcap(session: Session, folder: Path, *, force: bool = False) -> int:
+    """A REDCap data dictionary and its records (``data_dictionary.csv``, ``records.csv``), pseudonymous.
+
+    ``visit`` and ``lesion_measurement`` are repeating instruments: enable "repeating instruments"
+    for them in the REDCap project before importing the records. Returns the number of patients.
+    """
+    import io
+
+    from calcinosis.registry.response import with_history
+
+    folder.mkdir(parents=True, exist_ok=True)
+    dictionary = io.StringIO()
+    writer = csv.writer(dictionary)
+    writer.writerow(REDCAP_HEADER)
+    for name, form, kind, label, choices, validation, low, high in REDCAP_FIELDS:
+        identifier = "y" if name == "record_id" else ""
+        writer.writerow(
+            [name, form, "", kind, label, choices, "", validation, low, high, identifier, "", "", "", "", "", "", ""]
+        )
+    records = io.StringIO()
+    fields = [f[0] for f in REDCAP_FIELDS]
+    out = csv.DictWriter(
+        records, fieldnames=["record_id", "redcap_repeat_instrument", "redcap_repeat_instance", *fields[1:]]
+    )
+    out.writeheader()
+    patients = list(session.scalars(select(Patient).options(*with_history()).order_by(Patient.code)))
+    for p in patients:
+        out.writerow({"record_id": p.code, "sex": p.sex or "", "birth_year": p.birth_year or ""})
+        dates = {}
+        for i, v in enumerate(p.visits, start=1):
+            dates[v.id] = v.date
+            out.writerow(
+                {
+                    "record_id": p.code,
+                    "redcap_repeat_instrument": "visit",
+                    "redcap_repeat_instance": i,
+                    "visit_date": v.date.isoformat(),
+                    "visit_category": v.category or "",
+                    "visit_leading": v.leading_diagnosis or "",
+                    "visit_leading_p": _num(v.leading_probability),
+                    "visit_kb_version": v.kb_version,
+                }
+            )
+        instance = 0
+        for lesion in sorted(p.lesions, key=lambda x: x.label):
+            for m in sorted(lesion.measurements, key=lambda m: dates[m.visit_id]):
+                instance += 1
+                out.writerow(
+                    {
+                        "record_id": p.code,
+                        "redcap_repeat_instrument": "lesion_measurement",
+                        "redcap_repeat_instance": instance,
+                        "lesion_label": lesion.label,
+                        "lesion_site": lesion.site,
+                        "lesion_date": dates[m.visit_id].isoformat(),
+                        "lesion_size_mm": _num(m.largest_dimension_mm),
+                        "lesion_area_cm2": _num(m.area_cm2),
+                        "lesion_volume_mm3": _num(m.volume_mm3),
+                        "lesion_ulcerated": _yesno(m.ulcerated),
+                        "lesion_infected": _yesno(m.infected),
+                        "lesion_vas": _num(m.pain_vas),
+                    }
+                )
+    write_output(folder / "data_dictionary.csv", dictionary.getvalue(), force=force)
+    write_output(folder / "records.csv", records.getvalue(), force=force)
+    return len(patients)
