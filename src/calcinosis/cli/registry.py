@@ -7,6 +7,8 @@ was), and records who did it (``CALCINOSIS_USER``, else the login name) in the a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +44,18 @@ def _engine(db: str | None, *, ready: bool = True) -> Engine:
     if ready:
         check_ready(engine)
     return engine
+
+
+@contextmanager
+def _patient_transaction(db: str | None, code: str, kb_path: Path | None = None) -> Iterator[tuple[Any, Any, Any]]:
+    """(session, patient, knowledge base) inside one transaction: what every recording command needs."""
+    from calcinosis.cli._common import load
+    from calcinosis.registry import store
+    from calcinosis.registry.db import session_scope
+
+    kb = load(kb_path)
+    with session_scope(_engine(db)) as session:
+        yield session, store.get_patient(session, code), kb
 
 
 def _shown_url(engine: Engine) -> str:
@@ -125,13 +139,9 @@ def add_lesion(
     kb_path: Path | None = KB_OPTION,
 ) -> None:
     """Record a lesion's measurement at a visit."""
-    from calcinosis.cli._common import load
     from calcinosis.registry import store
-    from calcinosis.registry.db import session_scope
 
-    kb = load(kb_path)
-    with session_scope(_engine(db)) as session:
-        patient = store.get_patient(session, code)
+    with _patient_transaction(db, code, kb_path) as (session, patient, kb):
         store.record_lesion(
             session,
             patient,
@@ -165,13 +175,9 @@ def add_treatment(
     kb_path: Path | None = KB_OPTION,
 ) -> None:
     """Record a treatment period."""
-    from calcinosis.cli._common import load
     from calcinosis.registry import store
-    from calcinosis.registry.db import session_scope
 
-    kb = load(kb_path)
-    with session_scope(_engine(db)) as session:
-        patient = store.get_patient(session, code)
+    with _patient_transaction(db, code, kb_path) as (session, patient, kb):
         store.add_treatment(
             session,
             patient,

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors, load, safe
+from calcinosis.reports.kinds import ReportAudience as Audience
+from calcinosis.reports.kinds import ReportFormat as Format
 
 __all__ = ["report"]
-
-
-class Format(StrEnum):
-    """Output formats."""
-
-    html = "html"
-    pdf = "pdf"
-
-
-class Audience(StrEnum):
-    """Who the report is for."""
-
-    clinician = "clinician"
-    patient = "patient"
 
 
 @handles_errors

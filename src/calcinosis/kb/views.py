@@ -9,10 +9,11 @@ frequencies against the feature's baseline, exactly as ``kb show`` prints them.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from pydantic import BaseModel
 
-from calcinosis.kb.model import KnowledgeBase
+from calcinosis.kb.model import Disease, KnowledgeBase
 from calcinosis.kb.vocabulary import VOCABULARY_LISTS
 
 __all__ = [
@@ -87,19 +88,20 @@ def _category_label(kb: KnowledgeBase, category: str, lang: str) -> str:
     return spec.fr if lang == "fr" else spec.en
 
 
+def _summary(kb: KnowledgeBase, d: Disease, lang: str) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "name": d.name(lang),
+        "category": d.category,
+        "category_label": _category_label(kb, d.category, lang),
+        "group": d.group,
+        "synonyms": list(d.synonyms),
+    }
+
+
 def diagnosis_list(kb: KnowledgeBase, lang: str) -> list[DiagnosisSummary]:
     """Every diagnosis, by category then name."""
-    rows = [
-        DiagnosisSummary(
-            id=d.id,
-            name=d.name(lang),
-            category=d.category,
-            category_label=_category_label(kb, d.category, lang),
-            group=d.group,
-            synonyms=list(d.synonyms),
-        )
-        for d in kb.diseases
-    ]
+    rows = [DiagnosisSummary(**_summary(kb, d, lang)) for d in kb.diseases]
     return sorted(rows, key=lambda r: (r.category, r.name.casefold()))
 
 
@@ -129,12 +131,7 @@ def diagnosis_detail(kb: KnowledgeBase, diagnosis_id: str, lang: str) -> Diagnos
     for f in d.findings.values():
         refs.extend(r for r in f.references if r not in refs)
     return DiagnosisDetail(
-        id=d.id,
-        name=d.name(lang),
-        category=d.category,
-        category_label=_category_label(kb, d.category, lang),
-        group=d.group,
-        synonyms=list(d.synonyms),
+        **_summary(kb, d, lang),
         definition=d.definition.get(lang),
         codes={k: v for k, v in d.codes.model_dump().items() if v},
         prior=math.exp(float(kb.log_prior[kb.disease_pos(d.id)])),

@@ -8,7 +8,6 @@ keeps answering while one case is scored.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import anyio
@@ -18,6 +17,8 @@ from calcinosis.case.model import Case
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.results import CviStaging, ManagementReport
+from calcinosis.reports.kinds import ReportAudience as Audience
+from calcinosis.reports.kinds import ReportFormat
 from calcinosis.serialise import to_json
 from calcinosis.web.cases import case_body_schema, read_request_case
 from calcinosis.web.lang import request_lang
@@ -92,20 +93,6 @@ async def stage_cvi(request: Request, kb: Kb, lang: Lang) -> Response:
         return run(evidence, kb, lang=lang)
 
     return json_response(await anyio.to_thread.run_sync(work))
-
-
-class ReportFormat(StrEnum):
-    """Report formats."""
-
-    html = "html"
-    pdf = "pdf"
-
-
-class Audience(StrEnum):
-    """Who the report is for."""
-
-    clinician = "clinician"
-    patient = "patient"
 
 
 # A report is a document to read, not an app: no script at all, its own inline styles only.

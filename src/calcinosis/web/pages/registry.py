@@ -120,6 +120,43 @@ def _summaries(session: Any, patients: list[Patient]) -> list[dict[str, Any]]:
     return rows
 
 
+def _list_page(
+    request: Request,
+    kb: KnowledgeBase,
+    lang: str,
+    user: SignedIn,
+    *,
+    q: str = "",
+    page: int = 1,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The patient list (a page of it, filtered by ``q``), with ``error`` shown above it."""
+    with session_scope(request.app.state.calcinosis.registry()) as s:
+        query = select(Patient).order_by(Patient.code).options(*with_history())
+        if q:
+            like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(
+                or_(
+                    Patient.code.ilike(like, escape="\\"),
+                    Patient.visits.any(Visit.leading_diagnosis.ilike(like, escape="\\")),
+                )
+            )
+        total = s.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        rows = _summaries(s, list(s.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))))
+    context = {
+        "user": user,
+        "rows": rows,
+        "q": q,
+        "total": total,
+        "page": page,
+        "page_size": PAGE_SIZE,
+        "kb": kb,
+        "error": error,
+    }
+    return _page(request, "registry.html", lang, status=status, **context)
+
+
 @router.get("/registry", response_class=HTMLResponse, response_model=None)
 def registry_home(
     request: Request,
@@ -131,33 +168,7 @@ def registry_home(
     user = _user_or_redirect(request)
     if isinstance(user, RedirectResponse):
         return user
-    state = request.app.state.calcinosis
-    with session_scope(state.registry()) as s:
-        query = select(Patient).order_by(Patient.code).options(*with_history())
-        if q:
-            like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            query = query.where(
-                or_(
-                    Patient.code.ilike(like, escape="\\"),
-                    Patient.visits.any(Visit.leading_diagnosis.ilike(like, escape="\\")),
-                )
-            )
-        total = s.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-        patients = list(s.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-        rows = _summaries(s, patients)
-    return _page(
-        request,
-        "registry.html",
-        lang,
-        user=user,
-        rows=rows,
-        q=q,
-        total=total,
-        page=page,
-        page_size=PAGE_SIZE,
-        kb=kb,
-        error=None,
-    )
+    return _list_page(request, kb, lang, user, q=q, page=page)
 
 
 @router.post("/registry/patients", response_class=HTMLResponse, response_model=None)
@@ -184,23 +195,7 @@ async def create_patient(
             identity = {"name": name.strip()} if name.strip() else None
             store.add_patient(s, code.strip(), actor=user.username, sex=sex or None, birth_year=year, identity=identity)
     except CalcinosisError as exc:
-        with session_scope(state.registry()) as s:
-            patients = list(s.scalars(select(Patient).order_by(Patient.code).limit(PAGE_SIZE)))
-            rows = _summaries(s, patients)
-        return _page(
-            request,
-            "registry.html",
-            lang,
-            status=422,
-            user=user,
-            rows=rows,
-            q="",
-            total=len(rows),
-            page=1,
-            page_size=PAGE_SIZE,
-            kb=kb,
-            error=str(exc),
-        )
+        return _list_page(request, kb, lang, user, error=str(exc), status=422)
     return RedirectResponse(f"/registry/patients/{quote(code.strip())}?lang={lang}", status_code=303)
 
 
@@ -283,20 +278,7 @@ def patient_page(request: Request, kb: Kb, lang: Lang, code: str) -> Response:
     try:
         return _timeline(request, kb, lang, code, user)
     except CalcinosisError as exc:
-        return _page(
-            request,
-            "registry.html",
-            lang,
-            status=404,
-            user=user,
-            rows=[],
-            q="",
-            total=0,
-            page=1,
-            page_size=PAGE_SIZE,
-            kb=kb,
-            error=str(exc),
-        )
+        return _list_page(request, kb, lang, user, error=str(exc), status=404)
 
 
 @router.get("/registry/patients/{code}/chart.svg", response_model=None)

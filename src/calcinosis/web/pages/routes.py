@@ -27,7 +27,9 @@ from calcinosis.errors import CalcinosisError, CaseValidationError
 from calcinosis.issues import Issue
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.results import ManagementReport
-from calcinosis.web.api.clinical import Audience, ReportFormat, report_document
+from calcinosis.reports.kinds import ReportAudience as Audience
+from calcinosis.reports.kinds import ReportFormat
+from calcinosis.web.api.clinical import report_document
 from calcinosis.web.lang import request_lang
 from calcinosis.web.pages.form import CaseForm, case_to_form, form_to_case
 from calcinosis.web.pages.view import templates
