@@ -170,3 +170,55 @@ def test_registry_pages_are_french(site: TestClient, kb: KnowledgeBase) -> None:
     for path in ("/registry?lang=fr", "/registry/patients/P1?lang=fr", "/registry/cohort?lang=fr", "/login?lang=fr"):
         found = problems(visible_text(site.get(path).text), kb)
         assert not found, (path, found[:5])
+
+
+def test_eight_api_clients_writing_at_once_lose_nothing(site: TestClient, registry_url: str) -> None:  # noqa: F811
+    """8 signed-in API clients add visits and lesion measurements to the same 4 patients at once;
+    every row is there and the audit log has one entry per row."""
+    import threading
+
+    import yaml
+    from sqlalchemy import func, select
+
+    from calcinosis.registry.models import Audit, LesionMeasurement, Visit
+
+    case = yaml.safe_load(CREST)
+    token = _login(site)
+    for i in range(4):
+        assert (
+            site.post("/api/v1/registry/patients", json={"code": f"C{i}"}, headers={"x-csrf-token": token}).status_code
+            == 201
+        )
+    app = site.app
+    errors: list[str] = []
+
+    def client_thread(w: int) -> None:
+        c = TestClient(app)  # no `with`: the app's lifespan (and its engine) belongs to the fixture's client
+        signed = c.post("/api/v1/registry/session", json={"username": "doc", "password": PASSWORD})
+        headers = {"x-csrf-token": signed.json()["csrf_token"]}
+        for k in range(5):
+            day = f"2024-{1 + w:02d}-{1 + k:02d}"
+            code = f"C{(w + k) % 4}"
+            r1 = c.post(f"/api/v1/registry/patients/{code}/visits", json={"date": day, "case": case}, headers=headers)
+            r2 = c.post(
+                f"/api/v1/registry/patients/{code}/lesions",
+                json={"date": day, "label": f"W{w}", "site": "hand", "area_cm2": 1 + k},
+                headers=headers,
+            )
+            errors.extend(f"{r.status_code} {r.text[:200]}" for r in (r1, r2) if r.status_code != 201)
+
+    threads = [threading.Thread(target=client_thread, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    engine = open_engine(registry_url)
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Visit)) == 40
+        assert s.scalar(select(func.count()).select_from(LesionMeasurement)) == 40
+        audited = s.scalar(
+            select(func.count()).select_from(Audit).where(Audit.entity.in_(["visit", "lesion_measurement"]))
+        )
+        assert audited == 80
+    engine.dispose()

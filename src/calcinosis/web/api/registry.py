@@ -159,6 +159,47 @@ def create_visit(request: Request, kb: Kb, code: str, body: NewVisit) -> VisitRo
         )
 
 
+class NewMeasurement(BaseModel):
+    """A lesion measured at a visit (the lesion is created on its first measurement: give its site)."""
+
+    date: dt.date
+    label: str = Field(max_length=100)
+    site: str | None = Field(None, max_length=64)
+    largest_dimension_mm: float | None = None
+    area_cm2: float | None = None
+    volume_mm3: float | None = None
+    ulcerated: bool | None = None
+    infected: bool | None = None
+    pain_vas: float | None = None
+
+
+class MeasurementRow(BaseModel):
+    """A recorded measurement."""
+
+    date: dt.date
+    label: str
+
+
+@router.post("/patients/{code}/lesions", response_model=MeasurementRow, status_code=201)
+def create_measurement(request: Request, kb: Kb, code: str, body: NewMeasurement) -> MeasurementRow:
+    user = signed_in(request)
+    check_csrf(request, None)
+    user.require_writer()
+    with session_scope(request.app.state.calcinosis.registry()) as s:
+        values = body.model_dump(exclude={"date", "label", "site"})
+        store.record_lesion(
+            s,
+            store.get_patient(s, code),
+            kb,
+            date=store.parse_date(body.date, "date"),
+            label=body.label,
+            site=body.site,
+            actor=user.username,
+            **values,
+        )
+    return MeasurementRow(date=body.date, label=body.label)
+
+
 @router.get("/patients/{code}/response", response_model=PatientResponse)
 def response(request: Request, code: str) -> PatientResponse:
     signed_in(request)
