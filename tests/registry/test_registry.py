@@ -20,7 +20,7 @@ from calcinosis.registry import store
 from calcinosis.registry.db import RegistryError, check_ready, migrate, open_engine, schema_revision, session_scope
 from calcinosis.registry.models import Audit, LesionMeasurement, Patient, Visit
 from calcinosis.registry.response import classify, due, patient_response
-from calcinosis.registry.transfer import REDCAP_HEADER, export_redcap, export_visits, import_manifest
+from calcinosis.registry.transfer import REDCAP_HEADER, export_redcap, export_visits, import_lesions, import_manifest
 
 from ..conftest import SHARED
 
@@ -334,3 +334,29 @@ def test_redcap_export(engine: Engine, kb: KnowledgeBase, tmp_path: Path) -> Non
     assert [v["visit_date"] for v in visits] == ["2025-01-10", "2025-07-12"]
     assert len(lesions) == 4 and {r["lesion_ulcerated"] for r in lesions if r["lesion_label"] == "L1"} == {"1", "0"}
     assert "Dupont" not in (tmp_path / "redcap" / "records.csv").read_text(encoding="utf-8")
+
+
+def test_lesion_import_is_all_or_nothing(engine: Engine, kb: KnowledgeBase, tmp_path: Path) -> None:
+    _follow_up(engine, kb, second_area=1.0)
+    good = tmp_path / "lesions.csv"
+    good.write_text(
+        'patient,date,label,site,area_cm2,ulcerated,vas\nP001,2025-01-10,L7,hand,"1,5",oui,4\nP001,2025-07-12,L7,,2.5,no,2\n',
+        encoding="utf-8",
+    )
+    with session_scope(engine) as s:
+        assert import_lesions(s, good, kb, actor="import") == 2
+    with session_scope(engine) as s:
+        l7 = next(r for r in patient_response(s, store.get_patient(s, "P001")).lesions if r.label == "L7")
+    assert (l7.baseline, l7.latest, l7.ulcer, l7.response) == (1.5, 2.5, "healed", "progression")
+    before = _count(engine, LesionMeasurement)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "patient,date,label,site,vas\nP001,2025-01-10,L8,hand,3\nP001,2025-07-12,L8,,eleven\n", encoding="utf-8"
+    )
+    with pytest.raises(RegistryError, match="row 3, column vas"), session_scope(engine) as s:
+        import_lesions(s, bad, kb, actor="import")
+    assert _count(engine, LesionMeasurement) == before
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("patient,when,label\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match="missing date; unknown 'when'"), session_scope(engine) as s:
+        import_lesions(s, wrong, kb, actor="import")

@@ -237,6 +237,26 @@ def import_visits(
     )
 
 
+@app.command("import-lesions")
+@handles_errors
+def import_lesions(
+    table: Path = typer.Argument(
+        ..., help="CSV: patient,date,label[,site,tissue,size_mm,area_cm2,volume_mm3,ulcerated,infected,vas]."
+    ),
+    db: str | None = DB_OPTION,
+    kb_path: Path | None = KB_OPTION,
+) -> None:
+    """Import lesion measurements at recorded visits, in one transaction (all or nothing)."""
+    from calcinosis.cli._common import load
+    from calcinosis.registry.db import session_scope
+    from calcinosis.registry.transfer import import_lesions as run
+
+    kb = load(kb_path)
+    with session_scope(_engine(db)) as session:
+        n = run(session, table, kb, actor=_actor())
+    typer.echo(f"imported {n} lesion measurements from {safe(table, limit=300)}")
+
+
 @app.command("export")
 @handles_errors
 def export(

@@ -22,7 +22,15 @@ from calcinosis.registry import store
 from calcinosis.registry.db import RegistryError
 from calcinosis.registry.models import Patient, Visit
 
-__all__ = ["MANIFEST_COLUMNS", "backup_sqlite", "export_redcap", "export_visits", "import_manifest", "restore_sqlite"]
+__all__ = [
+    "MANIFEST_COLUMNS",
+    "backup_sqlite",
+    "export_redcap",
+    "export_visits",
+    "import_lesions",
+    "import_manifest",
+    "restore_sqlite",
+]
 
 MANIFEST_COLUMNS = ("patient", "date", "case")
 OPTIONAL_COLUMNS = ("sex", "birth_year", "note")
@@ -43,21 +51,7 @@ def import_manifest(session: Session, manifest: Path, kb: KnowledgeBase, *, acto
     case file path relative to the manifest). Patients are created on first sight."""
     from calcinosis.case.reader import read_case
 
-    try:
-        text = manifest.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RegistryError(f"{manifest}: cannot be read ({exc})") from None
-    reader = csv.DictReader(text.splitlines())
-    columns = reader.fieldnames or []
-    missing = [c for c in MANIFEST_COLUMNS if c not in columns]
-    unknown = [c for c in columns if c not in (*MANIFEST_COLUMNS, *OPTIONAL_COLUMNS)]
-    if missing or unknown:
-        raise RegistryError(
-            f"{manifest}: columns must be {', '.join(MANIFEST_COLUMNS)} (optional: {', '.join(OPTIONAL_COLUMNS)}); "
-            + (f"missing {', '.join(missing)}" if missing else "")
-            + ("; " if missing and unknown else "")
-            + (f"unknown {', '.join(repr(c) for c in unknown)}" if unknown else "")
-        )
+    reader = _csv_rows(manifest, MANIFEST_COLUMNS, OPTIONAL_COLUMNS)
     counts = {"visits": 0, "patients": 0}
     for row_number, row in enumerate(reader, start=2):  # the header is row 1
         if row_number > MAX_ROWS:
@@ -88,6 +82,87 @@ def import_manifest(session: Session, manifest: Path, kb: KnowledgeBase, *, acto
                 f"{manifest}, row {row_number}, column {column}: {first}; nothing was imported"
             ) from None
     return counts
+
+
+LESION_COLUMNS = ("patient", "date", "label")
+LESION_OPTIONAL = ("site", "tissue", "size_mm", "area_cm2", "volume_mm3", "ulcerated", "infected", "vas")
+_YES_NO = {
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "oui": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
+    "non": False,
+}
+
+
+def _csv_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...]) -> csv.DictReader[str]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{path}: cannot be read ({exc})") from None
+    reader = csv.DictReader(text.splitlines())
+    columns = reader.fieldnames or []
+    missing = [c for c in required if c not in columns]
+    unknown = [c for c in columns if c not in (*required, *optional)]
+    if missing or unknown:
+        problems = ([f"missing {', '.join(missing)}"] if missing else []) + (
+            [f"unknown {', '.join(repr(c) for c in unknown)}"] if unknown else []
+        )
+        raise RegistryError(
+            f"{path}: columns must be {', '.join(required)} (optional: {', '.join(optional)}); {'; '.join(problems)}"
+        )
+    return reader
+
+
+def import_lesions(session: Session, path: Path, kb: KnowledgeBase, *, actor: str) -> int:
+    """Lesion measurements from a CSV (``patient,date,label`` + optional ``site,tissue,size_mm,
+    area_cm2,volume_mm3,ulcerated,infected,vas``), each at a visit already recorded; all or nothing."""
+    count = 0
+    for row_number, row in enumerate(_csv_rows(path, LESION_COLUMNS, LESION_OPTIONAL), start=2):
+        column = "patient"
+        try:
+            patient = store.get_patient(session, (row.get("patient") or "").strip())
+            column = "date"
+            date = store.parse_date(row.get("date") or "", "date")
+            numbers: dict[str, float | None] = {}
+            for name in ("size_mm", "area_cm2", "volume_mm3", "vas"):
+                column = name
+                text = (row.get(name) or "").strip().replace(",", ".")
+                numbers[name] = float(text) if text else None
+            flags: dict[str, bool | None] = {}
+            for name in ("ulcerated", "infected"):
+                column = name
+                text = (row.get(name) or "").strip().lower()
+                if text and text not in _YES_NO:
+                    raise RegistryError(f"{text[:20]!r} is not yes or no")
+                flags[name] = _YES_NO[text] if text else None
+            column = "label"
+            store.record_lesion(
+                session,
+                patient,
+                kb,
+                date=date,
+                label=row.get("label") or "",
+                actor=actor,
+                site=(row.get("site") or "").strip() or None,
+                tissue=(row.get("tissue") or "").strip() or None,
+                largest_dimension_mm=numbers["size_mm"],
+                area_cm2=numbers["area_cm2"],
+                volume_mm3=numbers["volume_mm3"],
+                pain_vas=numbers["vas"],
+                ulcerated=flags["ulcerated"],
+                infected=flags["infected"],
+            )
+            count += 1
+        except (CalcinosisError, ValueError) as exc:
+            first = str(exc).splitlines()[0]
+            raise RegistryError(f"{path}, row {row_number}, column {column}: {first}; nothing was imported") from None
+    return count
 
 
 def export_visits(session: Session, output: Path, *, force: bool = False) -> int:
