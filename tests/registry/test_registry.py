@@ -360,3 +360,23 @@ def test_lesion_import_is_all_or_nothing(engine: Engine, kb: KnowledgeBase, tmp_
     wrong.write_text("patient,when,label\n", encoding="utf-8")
     with pytest.raises(RegistryError, match="missing date; unknown 'when'"), session_scope(engine) as s:
         import_lesions(s, wrong, kb, actor="import")
+
+
+def test_patient_summary_pdf(engine: Engine, kb: KnowledgeBase, tmp_path: Path) -> None:
+    """The summary PDF holds the response and the chart, in French without English words."""
+    import subprocess
+
+    from calcinosis.registry.summary import patient_summary_html, patient_summary_pdf
+
+    from ..test_french import problems
+
+    _follow_up(engine, kb, second_area=1.2)
+    with session_scope(engine) as s:
+        patient = store.get_patient(s, "P001")
+        html = patient_summary_html(s, patient, kb, lang="fr")
+        pdf = patient_summary_pdf(s, patient, kb, lang="fr")
+    assert pdf.startswith(b"%PDF-") and "data:image/png;base64," in html
+    (tmp_path / "s.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(tmp_path / "s.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "amélioration" in text and "Sclérodermie systémique" in text and "Diltiazem" in text
+    assert not problems(text, kb, typography=False)

@@ -355,6 +355,29 @@ def _print_response(result: Any) -> None:
     con.print(f"[dim]{result.basis} The decision is the clinician's.[/dim]")
 
 
+@app.command("summary")
+@handles_errors
+def summary(
+    code: str = typer.Argument(..., help="Patient code."),
+    output: Path = typer.Option(..., "--output", "-o", help="PDF file to write."),
+    force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
+    lang: str = typer.Option("en", "--lang", help="en or fr."),
+    db: str | None = DB_OPTION,
+    kb_path: Path | None = KB_OPTION,
+) -> None:
+    """The patient's course as a PDF: response, chart, visits, lesions, treatments."""
+    from calcinosis.cli._common import check_lang
+    from calcinosis.outputs import check_output, write_output
+    from calcinosis.registry.summary import patient_summary_pdf
+
+    lang = check_lang(lang)
+    check_output(output, force=force)
+    with _patient_transaction(db, code, kb_path) as (session, patient, kb):
+        pdf = patient_summary_pdf(session, patient, kb, lang=lang)
+    write_output(output, pdf, force=force)
+    typer.echo(safe(output, limit=300))
+
+
 @app.command("due")
 @handles_errors
 def due(

@@ -4,16 +4,24 @@ first measurement and its pain, over time, with the treatment periods shaded and
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from calcinosis.registry.models import Patient
 from calcinosis.registry.response import SIZE_FIELDS
 
-__all__ = ["course_svg"]
+__all__ = ["course_png", "course_svg"]
 
 
 def course_svg(patient: Patient, *, lang: str = "en") -> str:
     """The SVG of ``patient``'s lesions over time (an empty chart says there is nothing yet)."""
+    return _course(patient, lang=lang, fmt="svg").decode("utf-8")
+
+
+def course_png(patient: Patient, *, lang: str = "en") -> bytes:
+    """The same chart as PNG (for the PDF summary)."""
+    return _course(patient, lang=lang, fmt="png")
+
+
+def _course(patient: Patient, *, lang: str, fmt: str) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -56,8 +64,7 @@ def course_svg(patient: Patient, *, lang: str = "en") -> str:
     else:
         size_ax.text(0.5, 0.5, words[2], transform=size_ax.transAxes, ha="center")
     fig.autofmt_xdate()
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=150, metadata={"Date": None} if fmt == "svg" else {})
     plt.close(fig)
-    svg: Any = buffer.getvalue()
-    return str(svg)
+    return buffer.getvalue()

@@ -25,7 +25,7 @@ from calcinosis.textsafe import plain
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-__all__ = ["ReportError", "pdf_bytes", "render_html", "short_citation", "write_report"]
+__all__ = ["ReportError", "pdf_bytes", "render_html", "render_registry_summary", "short_citation", "write_report"]
 
 Audience = Literal["clinician", "patient"]
 
@@ -94,6 +94,13 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
             summary=build_summary(report, kb, lang=lang, management=management),
         )
     )
+
+
+def render_registry_summary(context: dict[str, object], *, lang: str = "en") -> str:
+    """The registry's patient summary (``templates/registry_patient.html.j2``) from plain data the
+    registry prepares (this layer does not read the registry)."""
+    t = {key: text["fr" if lang == "fr" else "en"] for key, text in messages().items()}
+    return str(_environment().get_template("registry_patient.html.j2").render(t=t, lang=lang, **context))
 
 
 def write_report(

@@ -281,6 +281,19 @@ def patient_page(request: Request, kb: Kb, lang: Lang, code: str) -> Response:
         return _list_page(request, kb, lang, user, error=str(exc), status=404)
 
 
+@router.get("/registry/patients/{code}/summary.pdf", response_model=None)
+def patient_summary(request: Request, kb: Kb, lang: Lang, code: str) -> Response:
+    signed_in(request)
+    from calcinosis.registry.summary import patient_summary_pdf
+
+    with session_scope(request.app.state.calcinosis.registry()) as s:
+        pdf = patient_summary_pdf(s, store.get_patient(s, code), kb, lang=lang)
+    name = f"calcinosis-{code}-{lang}.pdf"
+    return Response(
+        pdf, media_type="application/pdf", headers={"content-disposition": f'attachment; filename="{quote(name)}"'}
+    )
+
+
 @router.get("/registry/patients/{code}/chart.svg", response_model=None)
 def patient_chart(request: Request, lang: Lang, code: str) -> Response:
     signed_in(request)
