@@ -377,6 +377,8 @@ def test_patient_summary_pdf(engine: Engine, kb: KnowledgeBase, tmp_path: Path) 
         pdf = patient_summary_pdf(s, patient, kb, lang="fr")
     assert pdf.startswith(b"%PDF-") and "data:image/png;base64," in html
     (tmp_path / "s.pdf").write_bytes(pdf)
-    text = subprocess.run(["pdftotext", str(tmp_path / "s.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "s.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "amélioration" in text and "Sclérodermie systémique" in text and "Diltiazem" in text
     assert not problems(text, kb, typography=False)
