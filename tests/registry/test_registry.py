@@ -19,7 +19,7 @@ from calcinosis.cli.main import app as cli
 from calcinosis.registry import store
 from calcinosis.registry.db import RegistryError, check_ready, migrate, open_engine, schema_revision, session_scope
 from calcinosis.registry.models import Audit, LesionMeasurement, Patient, Visit
-from calcinosis.registry.response import classify, due, patient_response
+from calcinosis.registry.response import classify, cohort_summary, due, patient_response
 from calcinosis.registry.transfer import REDCAP_HEADER, export_redcap, export_visits, import_lesions, import_manifest
 
 from ..conftest import SHARED
@@ -382,3 +382,22 @@ def test_patient_summary_pdf(engine: Engine, kb: KnowledgeBase, tmp_path: Path) 
     ).stdout
     assert "amélioration" in text and "Sclérodermie systémique" in text and "Diltiazem" in text
     assert not problems(text, kb, typography=False)
+
+
+def test_cohort_summary_agrees_with_each_patients_response(engine: Engine, kb: KnowledgeBase) -> None:
+    _follow_up(engine, kb, second_area=1.2)  # improved, on diltiazem and colchicine
+    case = read_case(CREST, kb)
+    with session_scope(engine) as s:
+        p2 = store.add_patient(s, "P002", actor="t")
+        for day, area in ((D(2025, 1, 1), 1.0), (D(2025, 6, 1), 2.0)):
+            store.add_visit(s, p2, case, kb, date=day, actor="t")
+            store.record_lesion(s, p2, kb, date=day, label="A", site="hand", area_cm2=area, actor="t")
+        store.add_treatment(s, p2, kb, "diltiazem", start=D(2025, 1, 2), actor="t")
+        store.add_patient(s, "P003", actor="t")
+    with session_scope(engine) as s:
+        overall, by_treatment = cohort_summary(s)
+        each = [patient_response(s, p).response for p in s.scalars(select(Patient))]
+    assert overall == {"improved": 1, "stable": 0, "progression": 1, "not_measurable": 1}
+    assert sorted(each) == ["improved", "not_measurable", "progression"]
+    assert by_treatment["diltiazem"] == {"improved": 1, "stable": 0, "progression": 1, "not_measurable": 0}
+    assert by_treatment["colchicine"]["improved"] == 1

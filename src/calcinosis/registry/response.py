@@ -14,6 +14,7 @@ treatments whose periods overlap it, so a change can be read against what was gi
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -90,7 +91,7 @@ def _relative(before: float | None, after: float | None) -> float | None:
     return (after - before) / before
 
 
-def _measure(points: list[LesionMeasurement]) -> str | None:
+def _measure(points: list[Point]) -> str | None:
     """The size measure present at the first and the last measurement (area first)."""
     for name in SIZE_FIELDS:
         if getattr(points[0], name) is not None and getattr(points[-1], name) is not None:
@@ -98,8 +99,23 @@ def _measure(points: list[LesionMeasurement]) -> str | None:
     return None
 
 
-def _treatments_over(treatments: list[Treatment], start: dt.date, end: dt.date) -> list[str]:
-    return sorted({t.treatment for t in treatments if t.start <= end and (t.stop is None or t.stop >= start)})
+@dataclass(frozen=True)
+class Point:
+    """A lesion at one visit, as the response needs it (from ORM objects or from plain rows)."""
+
+    date: dt.date
+    area_cm2: float | None
+    volume_mm3: float | None
+    largest_dimension_mm: float | None
+    pain_vas: float | None
+    ulcerated: bool | None
+
+
+Period = tuple[str, dt.date, dt.date | None]  # treatment, start, stop
+
+
+def _treatments_over(treatments: list[Period], start: dt.date, end: dt.date) -> list[str]:
+    return sorted({name for name, a, b in treatments if a <= end and (b is None or b >= start)})
 
 
 def _ulcer(first: bool | None, last: bool | None) -> Literal["new", "healed", "persistent", "none", "unknown"]:
@@ -112,14 +128,14 @@ def _ulcer(first: bool | None, last: bool | None) -> Literal["new", "healed", "p
     return "new" if last else "none"
 
 
-def lesion_response(lesion: Lesion, dates: dict[int, dt.date], treatments: list[Treatment]) -> LesionResponse:
-    """The response of one lesion from its measurements."""
-    points = sorted(lesion.measurements, key=lambda m: dates[m.visit_id])
+def lesion_from_points(label: str, site: str, points: list[Point], treatments: list[Period]) -> LesionResponse:
+    """The response of one lesion from its measurements (any order)."""
+    points = sorted(points, key=lambda p: p.date)
     measure = _measure(points) if points else None
     size = [getattr(p, measure) if measure else None for p in points]
     intervals = []
     for i in range(1, len(points)):
-        a, b = dates[points[i - 1].visit_id], dates[points[i].visit_id]
+        a, b = points[i - 1].date, points[i].date
         before, after = points[i - 1].pain_vas, points[i].pain_vas
         vas = after - before if before is not None and after is not None else None
         intervals.append(
@@ -133,8 +149,8 @@ def lesion_response(lesion: Lesion, dates: dict[int, dt.date], treatments: list[
         )
     change = _relative(size[0], size[-1]) if len(points) > 1 else None
     return LesionResponse(
-        label=lesion.label,
-        site=lesion.site,
+        label=label,
+        site=site,
         measure=measure,
         baseline=size[0] if size else None,
         latest=size[-1] if size else None,
@@ -148,24 +164,37 @@ def lesion_response(lesion: Lesion, dates: dict[int, dt.date], treatments: list[
     )
 
 
-def patient_response(session: Session, patient: Patient) -> PatientResponse:
-    """Every lesion's response and the patient's, from the summed size of the lesions measured
-    the same way at their first and last visits."""
-    dates = {v.id: v.date for v in patient.visits}
-    lesions = [
-        lesion_response(lesion, dates, list(patient.treatments))
-        for lesion in sorted(patient.lesions, key=lambda x: x.label)
+def lesion_response(lesion: Lesion, dates: dict[int, dt.date], treatments: list[Treatment]) -> LesionResponse:
+    """The response of one lesion from its recorded measurements."""
+    points = [
+        Point(dates[m.visit_id], m.area_cm2, m.volume_mm3, m.largest_dimension_mm, m.pain_vas, m.ulcerated)
+        for m in lesion.measurements
     ]
+    return lesion_from_points(lesion.label, lesion.site, points, [(t.treatment, t.start, t.stop) for t in treatments])
+
+
+def total_change(lesions: list[LesionResponse]) -> float | None:
+    """The patient's change: the summed size of the lesions measured the same way at their first
+    and last visits (the measure most lesions share, area first)."""
     by_measure: dict[str, tuple[float, float]] = {}
     for r in lesions:
         if r.measure and r.baseline is not None and r.latest is not None and r.change_from_baseline is not None:
             before, after = by_measure.get(r.measure, (0.0, 0.0))
             by_measure[r.measure] = (before + r.baseline, after + r.latest)
-    total = None
-    for name in SIZE_FIELDS:  # the measure most lesions share, area first
+    for name in SIZE_FIELDS:
         if name in by_measure:
-            total = _relative(*by_measure[name])
-            break
+            return _relative(*by_measure[name])
+    return None
+
+
+def patient_response(session: Session, patient: Patient) -> PatientResponse:
+    """Every lesion's response and the patient's (:func:`total_change`)."""
+    dates = {v.id: v.date for v in patient.visits}
+    lesions = [
+        lesion_response(lesion, dates, list(patient.treatments))
+        for lesion in sorted(patient.lesions, key=lambda x: x.label)
+    ]
+    total = total_change(lesions)
     return PatientResponse(
         patient=patient.code,
         visits=len(patient.visits),
@@ -249,12 +278,40 @@ CLASSES: tuple[ResponseClass, ...] = ("improved", "stable", "progression", "not_
 
 
 def cohort_summary(session: Session) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-    """Patients per response class, overall and among those who received each treatment."""
+    """Patients per response class, overall and among those who received each treatment.
+
+    Read as plain rows (one query for the measurements, one for the treatments) rather than as
+    ORM objects: the same response functions, without building an object per measurement.
+    """
+    rows = session.execute(
+        select(
+            Lesion.patient_id,
+            Lesion.id,
+            Lesion.label,
+            Lesion.site,
+            Visit.date,
+            LesionMeasurement.area_cm2,
+            LesionMeasurement.volume_mm3,
+            LesionMeasurement.largest_dimension_mm,
+            LesionMeasurement.pain_vas,
+            LesionMeasurement.ulcerated,
+        )
+        .join(LesionMeasurement, LesionMeasurement.lesion_id == Lesion.id)
+        .join(Visit, Visit.id == LesionMeasurement.visit_id)
+    ).all()
+    lesions: dict[int, dict[int, tuple[str, str, list[Point]]]] = {}
+    for pid, lid, label, site, date, area, volume, size, vas, ulcer in rows:
+        entry = lesions.setdefault(pid, {}).setdefault(lid, (label, site, []))
+        entry[2].append(Point(date, area, volume, size, vas, ulcer))
+    treatments: dict[int, set[str]] = {}
+    for pid, name in session.execute(select(Treatment.patient_id, Treatment.treatment)).all():
+        treatments.setdefault(pid, set()).add(name)
     overall: dict[str, int] = dict.fromkeys(CLASSES, 0)
     by_treatment: dict[str, dict[str, int]] = {}
-    for patient in session.scalars(select(Patient).options(*with_history())):
-        result = patient_response(session, patient).response
+    for pid in session.scalars(select(Patient.id)):
+        results = [lesion_from_points(label, site, points, []) for label, site, points in lesions.get(pid, {}).values()]
+        result = classify(total_change(results))
         overall[result] += 1
-        for t in {t.treatment for t in patient.treatments}:
-            by_treatment.setdefault(t, dict.fromkeys(CLASSES, 0))[result] += 1
+        for name in treatments.get(pid, set()):
+            by_treatment.setdefault(name, dict.fromkeys(CLASSES, 0))[result] += 1
     return overall, dict(sorted(by_treatment.items()))
