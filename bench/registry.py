@@ -135,6 +135,7 @@ def measure(url: str, n_patients: int) -> dict[str, float]:
         token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
         assert token
         client.post("/login", data={"username": "bench", "password": PASSWORD, "csrf_token": token.group(1)})
+        assert "/logout" in client.get("/registry").text, "not signed in: the timings would measure the sign-in page"
         rng = random.Random(11)
         codes = [f"B{rng.randrange(n_patients):06d}" for _ in range(200)]
         health = timings(client, "/api/v1/health", 200)

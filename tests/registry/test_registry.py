@@ -270,7 +270,7 @@ def test_schema_check_and_idempotent_migration(registry_url: str) -> None:
     migrate(engine)
     migrate(engine)  # again: nothing to do
     check_ready(engine)
-    assert schema_revision(engine) == "0002"
+    assert schema_revision(engine) == "0003"
     engine.dispose()
 
 
@@ -401,3 +401,16 @@ def test_cohort_summary_agrees_with_each_patients_response(engine: Engine, kb: K
     assert sorted(each) == ["improved", "not_measurable", "progression"]
     assert by_treatment["diltiazem"] == {"improved": 1, "stable": 0, "progression": 1, "not_measurable": 0}
     assert by_treatment["colchicine"]["improved"] == 1
+
+
+def test_teams_share_codes_and_the_cli_asks_which(engine: Engine, kb: KnowledgeBase) -> None:
+    with session_scope(engine) as s:
+        store.add_patient(s, "P1", actor="t", team="a")
+        store.add_patient(s, "P1", actor="t", team="b")
+    with pytest.raises(RegistryError, match="several teams"), session_scope(engine) as s:
+        store.get_patient(s, "P1")
+    with session_scope(engine) as s:
+        assert store.get_patient(s, "P1", "b").team == "b"
+        assert [r.patient for r in due(s, kb, D(2026, 1, 1), team="a")] == ["P1", "P1"]
+    with pytest.raises(RegistryError, match="already in the registry"), session_scope(engine) as s:
+        store.add_patient(s, "P1", actor="t", team="a")

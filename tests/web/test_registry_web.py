@@ -28,6 +28,7 @@ def site(registry_url: str, kb: KnowledgeBase) -> Iterator[TestClient]:  # noqa:
     with session_scope(engine) as s:
         store.add_user(s, "doc", PASSWORD, "clinician", actor="setup")
         store.add_user(s, "res", PASSWORD, "researcher", actor="setup")
+        store.add_user(s, "other", PASSWORD, "clinician", actor="setup", team="team-b")
     engine.dispose()
     app = create_app(Settings(database_url=registry_url), kb=kb)
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -222,3 +223,27 @@ def test_eight_api_clients_writing_at_once_lose_nothing(site: TestClient, regist
         )
         assert audited == 80
     engine.dispose()
+
+
+def test_teams_do_not_see_each_others_patients(site: TestClient) -> None:
+    """Two registries in one database: same codes allowed, nothing visible across."""
+    token = _login(site, "doc")
+    site.post("/registry/patients", data={"code": "P1", "name": "Alice A", "csrf_token": token})
+    site.post("/registry/patients", data={"code": "A-only", "csrf_token": token})
+    site.cookies.clear()
+    token = _login(site, "other")
+    assert (
+        site.post("/registry/patients", data={"code": "P1", "csrf_token": token}, follow_redirects=False).status_code
+        == 303
+    )
+    listed = site.get("/registry")
+    assert "A-only" not in listed.text and "Alice" not in site.get("/registry/patients/P1").text
+    assert site.get("/registry/patients/A-only").status_code == 404
+    assert site.get("/registry/patients/A-only/chart.svg").status_code == 404
+    assert site.get("/api/v1/registry/patients/A-only/visits").status_code == 404
+    assert [p["code"] for p in site.get("/api/v1/registry/patients").json()] == ["P1"]
+    assert site.get("/registry", params={"q": "A-only"}).text.count("A-only") == 1  # the search box only
+    visit = site.post(
+        "/registry/patients/A-only/visits", data={"date": "2025-01-10", "case_text": CREST, "csrf_token": token}
+    )
+    assert visit.status_code == 404 and "no patient" in visit.text

@@ -28,6 +28,7 @@ DB_OPTION = typer.Option(
     None, "--db", help="Database URL (default: CALCINOSIS_DATABASE_URL, else a file in your data folder)."
 )
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON.")
+TEAM_OPTION = typer.Option(None, "--team", help="The patient's team (needed only when teams share a code).")
 
 
 def _actor() -> str:
@@ -47,7 +48,9 @@ def _engine(db: str | None, *, ready: bool = True) -> Engine:
 
 
 @contextmanager
-def _patient_transaction(db: str | None, code: str, kb_path: Path | None = None) -> Iterator[tuple[Any, Any, Any]]:
+def _patient_transaction(
+    db: str | None, code: str, kb_path: Path | None = None, team: str | None = None
+) -> Iterator[tuple[Any, Any, Any]]:
     """(session, patient, knowledge base) inside one transaction: what every recording command needs."""
     from calcinosis.cli._common import load
     from calcinosis.registry import store
@@ -55,7 +58,7 @@ def _patient_transaction(db: str | None, code: str, kb_path: Path | None = None)
 
     kb = load(kb_path)
     with session_scope(_engine(db)) as session:
-        yield session, store.get_patient(session, code), kb
+        yield session, store.get_patient(session, code, team), kb
 
 
 def _shown_url(engine: Engine) -> str:
@@ -82,6 +85,7 @@ def add_patient(
     code: str = typer.Argument(..., help="Pseudonymous code (never a name)."),
     sex: str | None = typer.Option(None, "--sex", help="female, male, other or unknown."),
     birth_year: int | None = typer.Option(None, "--birth-year"),
+    team: str = typer.Option("default", "--team", help="The team whose registry the patient is in."),
     db: str | None = DB_OPTION,
 ) -> None:
     """Add a patient."""
@@ -89,7 +93,7 @@ def add_patient(
     from calcinosis.registry.db import session_scope
 
     with session_scope(_engine(db)) as session:
-        store.add_patient(session, code, actor=_actor(), sex=sex, birth_year=birth_year)
+        store.add_patient(session, code, actor=_actor(), sex=sex, birth_year=birth_year, team=team)
     typer.echo(f"patient {safe(code)} added")
 
 
@@ -100,6 +104,7 @@ def add_visit(
     case_file: Path = typer.Argument(..., help="The case of that visit (case format v1).", metavar="CASE"),
     date: str = typer.Option(..., "--date", help="Visit date, YYYY-MM-DD."),
     note: str | None = typer.Option(None, "--note"),
+    team: str | None = TEAM_OPTION,
     db: str | None = DB_OPTION,
     kb_path: Path | None = KB_OPTION,
 ) -> None:
@@ -112,7 +117,7 @@ def add_visit(
     kb = load(kb_path)
     case = read_case(case_file, kb)
     with session_scope(_engine(db)) as session:
-        patient = store.get_patient(session, code)
+        patient = store.get_patient(session, code, team)
         visit = store.add_visit(
             session, patient, case, kb, date=store.parse_date(date, "--date"), actor=_actor(), note=note
         )
@@ -135,13 +140,14 @@ def add_lesion(
     ulcerated: bool | None = typer.Option(None, "--ulcerated/--not-ulcerated"),
     infected: bool | None = typer.Option(None, "--infected/--not-infected"),
     vas: float | None = typer.Option(None, "--vas", help="Pain, 0-10."),
+    team: str | None = TEAM_OPTION,
     db: str | None = DB_OPTION,
     kb_path: Path | None = KB_OPTION,
 ) -> None:
     """Record a lesion's measurement at a visit."""
     from calcinosis.registry import store
 
-    with _patient_transaction(db, code, kb_path) as (session, patient, kb):
+    with _patient_transaction(db, code, kb_path, team) as (session, patient, kb):
         store.record_lesion(
             session,
             patient,
@@ -171,13 +177,14 @@ def add_treatment(
     dose: str | None = typer.Option(None, "--dose"),
     reason: str | None = typer.Option(None, "--reason", help="Why it was stopped."),
     adverse: str | None = typer.Option(None, "--adverse-events"),
+    team: str | None = TEAM_OPTION,
     db: str | None = DB_OPTION,
     kb_path: Path | None = KB_OPTION,
 ) -> None:
     """Record a treatment period."""
     from calcinosis.registry import store
 
-    with _patient_transaction(db, code, kb_path) as (session, patient, kb):
+    with _patient_transaction(db, code, kb_path, team) as (session, patient, kb):
         store.add_treatment(
             session,
             patient,
@@ -199,6 +206,7 @@ def add_imaging(
     code: str = typer.Argument(..., help="Patient code."),
     result_file: Path = typer.Argument(..., help="result.json of `calcinosis image quantify --out`.", metavar="RESULT"),
     date: str = typer.Option(..., "--date", help="Date of the visit it belongs to."),
+    team: str | None = TEAM_OPTION,
     db: str | None = DB_OPTION,
 ) -> None:
     """Attach an imaging measurement to a visit."""
@@ -212,7 +220,7 @@ def add_imaging(
     except (OSError, ValueError) as exc:
         raise RegistryError(f"{result_file}: cannot be read as JSON ({exc})") from None
     with session_scope(_engine(db)) as session:
-        patient = store.get_patient(session, code)
+        patient = store.get_patient(session, code, team)
         store.add_imaging(session, patient, date=store.parse_date(date, "--date"), result=result, actor=_actor())
     typer.echo(f"imaging attached to {safe(code)}'s visit of {date}")
 
@@ -294,7 +302,10 @@ def export_redcap(
 @app.command("response")
 @handles_errors
 def response(
-    code: str = typer.Argument(..., help="Patient code."), as_json: bool = JSON_OPTION, db: str | None = DB_OPTION
+    code: str = typer.Argument(..., help="Patient code."),
+    as_json: bool = JSON_OPTION,
+    team: str | None = TEAM_OPTION,
+    db: str | None = DB_OPTION,
 ) -> None:
     """Change of each lesion and of the patient from baseline, with the response class and its basis."""
     from calcinosis.registry import store
@@ -302,7 +313,7 @@ def response(
     from calcinosis.registry.response import patient_response
 
     with session_scope(_engine(db)) as session:
-        result = patient_response(session, store.get_patient(session, code))
+        result = patient_response(session, store.get_patient(session, code, team))
     if as_json:
         from calcinosis.serialise import to_json
 
@@ -362,6 +373,7 @@ def summary(
     output: Path = typer.Option(..., "--output", "-o", help="PDF file to write."),
     force: bool = typer.Option(False, "--force", help="Replace the file if it exists."),
     lang: str = typer.Option("en", "--lang", help="en or fr."),
+    team: str | None = TEAM_OPTION,
     db: str | None = DB_OPTION,
     kb_path: Path | None = KB_OPTION,
 ) -> None:
@@ -372,7 +384,7 @@ def summary(
 
     lang = check_lang(lang)
     check_output(output, force=force)
-    with _patient_transaction(db, code, kb_path) as (session, patient, kb):
+    with _patient_transaction(db, code, kb_path, team) as (session, patient, kb):
         pdf = patient_summary_pdf(session, patient, kb, lang=lang)
     write_output(output, pdf, force=force)
     typer.echo(safe(output, limit=300))
@@ -450,6 +462,7 @@ app.add_typer(users_app, name="users")
 def users_add(
     username: str = typer.Argument(...),
     role: str = typer.Option(..., "--role", help="clinician, researcher or admin."),
+    team: str = typer.Option("default", "--team", help="The team whose patients the user sees."),
     db: str | None = DB_OPTION,
 ) -> None:
     """Add a user; the password is asked (or read from CALCINOSIS_NEW_PASSWORD for scripts), never echoed."""
@@ -462,8 +475,8 @@ def users_add(
         "password", hide_input=True, confirmation_prompt=True
     )
     with session_scope(_engine(db)) as session:
-        store.add_user(session, username, password, role, actor=_actor())
-    typer.echo(f"user {safe(username)} added ({role})")
+        store.add_user(session, username, password, role, actor=_actor(), team=team)
+    typer.echo(f"user {safe(username)} added ({role}, team {safe(team)})")
 
 
 @users_app.command("list")
@@ -477,4 +490,6 @@ def users_list(db: str | None = DB_OPTION) -> None:
 
     with session_scope(_engine(db)) as session:
         for user in session.scalars(select(User).order_by(User.username)):
-            typer.echo(f"{safe(user.username)}\t{user.role}\t{'active' if user.active else 'inactive'}")
+            typer.echo(
+                f"{safe(user.username)}\t{user.role}\t{safe(user.team)}\t{'active' if user.active else 'inactive'}"
+            )

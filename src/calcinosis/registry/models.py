@@ -17,6 +17,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "DEFAULT_TEAM",
     "Audit",
     "Base",
     "ClinicalDiagnosis",
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 ROLES = ("clinician", "researcher", "admin")
+DEFAULT_TEAM = "default"
 
 
 def _now() -> dt.datetime:
@@ -44,11 +46,16 @@ class Base(DeclarativeBase):
 
 
 class Patient(Base):
-    """A patient, known to the registry by a pseudonymous code."""
+    """A patient, known to the registry by a pseudonymous code, unique within a team.
+
+    ``team`` separates registries kept in one database: a user sees the patients of their own team only.
+    """
 
     __tablename__ = "patient"
+    __table_args__ = (UniqueConstraint("team", "code", name="uq_patient_team_code"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    team: Mapped[str] = mapped_column(String(64), default=DEFAULT_TEAM, server_default=DEFAULT_TEAM, index=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)
     sex: Mapped[str | None] = mapped_column(String(16))
     birth_year: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
@@ -190,5 +197,6 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
+    team: Mapped[str] = mapped_column(String(64), default=DEFAULT_TEAM, server_default=DEFAULT_TEAM)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)

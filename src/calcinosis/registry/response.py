@@ -215,8 +215,11 @@ class DueItem(BaseModel):
     status: Literal["due", "overdue", "not_yet", "never_done"]
 
 
-def due(session: Session, kb: KnowledgeBase, today: dt.date, *, lang: str = "en") -> list[DueItem]:
-    """Who is due for clinical review or imaging (intervals of followup.yaml), overdue first."""
+def due(
+    session: Session, kb: KnowledgeBase, today: dt.date, *, lang: str = "en", team: str | None = None
+) -> list[DueItem]:
+    """Who is due for clinical review or imaging (intervals of followup.yaml), overdue first
+    (the patients of ``team`` when given)."""
     plan = {item.id: item for item in kb.followup.schedule}
     calciphylaxis = {item.id: item for item in kb.followup.by_category.get("calciphylaxis", [])}
     last_visit = dict(session.execute(select(Visit.patient_id, func.max(Visit.date)).group_by(Visit.patient_id)).all())
@@ -229,7 +232,8 @@ def due(session: Session, kb: KnowledgeBase, today: dt.date, *, lang: str = "en"
     for pid, category in session.execute(select(Visit.patient_id, Visit.category).order_by(Visit.date)).all():
         latest_category[pid] = category
     rows: list[DueItem] = []
-    for pid, code in session.execute(select(Patient.id, Patient.code).order_by(Patient.code)).all():
+    patients = select(Patient.id, Patient.code).order_by(Patient.code)
+    for pid, code in session.execute(patients.where(Patient.team == team) if team is not None else patients).all():
         checks = [("clinical_review", last_visit.get(pid)), ("imaging", last_imaging.get(pid))]
         if latest_category.get(pid) == "calciphylaxis" and "wound_review" in calciphylaxis:
             checks.insert(0, ("wound_review", last_visit.get(pid)))
@@ -277,8 +281,8 @@ def with_history() -> list[Any]:
 CLASSES: tuple[ResponseClass, ...] = ("improved", "stable", "progression", "not_measurable")
 
 
-def cohort_summary(session: Session) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-    """Patients per response class, overall and among those who received each treatment.
+def cohort_summary(session: Session, team: str | None = None) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Patients per response class, overall and among those who received each treatment (of ``team`` when given).
 
     Read as plain rows (one query for the measurements, one for the treatments) rather than as
     ORM objects: the same response functions, without building an object per measurement.
@@ -308,7 +312,8 @@ def cohort_summary(session: Session) -> tuple[dict[str, int], dict[str, dict[str
         treatments.setdefault(pid, set()).add(name)
     overall: dict[str, int] = dict.fromkeys(CLASSES, 0)
     by_treatment: dict[str, dict[str, int]] = {}
-    for pid in session.scalars(select(Patient.id)):
+    ids = select(Patient.id)
+    for pid in session.scalars(ids.where(Patient.team == team) if team is not None else ids):
         results = [lesion_from_points(label, site, points, []) for label, site, points in lesions.get(pid, {}).values()]
         result = classify(total_change(results))
         overall[result] += 1

@@ -24,6 +24,7 @@ from calcinosis.issues import closest
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.registry.db import RegistryError
 from calcinosis.registry.models import (
+    DEFAULT_TEAM,
     ROLES,
     Audit,
     Identity,
@@ -73,17 +74,25 @@ def parse_date(text: str | dt.date, what: str) -> dt.date:
     return value
 
 
-def get_patient(session: Session, code: str) -> Patient:
-    """The patient with this code; refuses an unknown code naming the closest ones."""
-    patient = session.scalar(select(Patient).where(Patient.code == code))
-    if patient is None:
-        import difflib
+def get_patient(session: Session, code: str, team: str | None = None) -> Patient:
+    """The patient with this code (in ``team`` when given: a user sees their own team only);
+    refuses an unknown code naming the closest ones of that team, and a code that several teams
+    use when no team is given."""
+    query = select(Patient).where(Patient.code == code)
+    if team is not None:
+        query = query.where(Patient.team == team)
+    found = list(session.scalars(query.limit(2)))
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise RegistryError(f"patient code {code[:64]!r} is used by several teams: say which (--team)")
+    import difflib
 
-        known = session.scalars(select(Patient.code).limit(100_000)).all()
-        near = difflib.get_close_matches(code, known, n=3, cutoff=0.6)
-        hint = f"; closest: {', '.join(near)}" if near else ""
-        raise RegistryError(f"no patient {code[:64]!r} in the registry{hint}", status=404)
-    return patient
+    codes = select(Patient.code).limit(100_000)
+    known = session.scalars(codes.where(Patient.team == team) if team is not None else codes).all()
+    near = difflib.get_close_matches(code, known, n=3, cutoff=0.6)
+    hint = f"; closest: {', '.join(near)}" if near else ""
+    raise RegistryError(f"no patient {code[:64]!r} in the registry{hint}", status=404)
 
 
 def add_patient(
@@ -94,6 +103,7 @@ def add_patient(
     sex: str | None = None,
     birth_year: int | None = None,
     identity: dict[str, Any] | None = None,
+    team: str = DEFAULT_TEAM,
 ) -> Patient:
     """A new patient under a pseudonymous code (letters, digits, '.', '_', '-'; at most 64).
 
@@ -104,16 +114,26 @@ def add_patient(
         raise RegistryError(
             f"patient code {code[:70]!r}: expected 1-64 letters, digits, '.', '_' or '-' (a pseudonym, not a name)"
         )
-    if session.scalar(select(Patient.id).where(Patient.code == code)) is not None:
+    if not CODE_PATTERN.match(team):
+        raise RegistryError(f"team {team[:70]!r}: expected 1-64 letters, digits, '.', '_' or '-'")
+    if session.scalar(select(Patient.id).where(Patient.code == code, Patient.team == team)) is not None:
         raise RegistryError(f"patient {code!r} is already in the registry (nothing was changed)")
     if sex is not None and sex not in ("female", "male", "other", "unknown"):
         raise RegistryError(f"sex {sex[:20]!r}: expected female, male, other or unknown")
     if birth_year is not None and not 1880 <= birth_year <= dt.date.today().year:
         raise RegistryError(f"birth year {birth_year}: expected a year between 1880 and this year")
-    patient = Patient(code=code, sex=sex, birth_year=birth_year)
+    patient = Patient(code=code, sex=sex, birth_year=birth_year, team=team)
     session.add(patient)
     session.flush()
-    audit(session, actor, "insert", "patient", patient.id, None, {"code": code, "sex": sex, "birth_year": birth_year})
+    audit(
+        session,
+        actor,
+        "insert",
+        "patient",
+        patient.id,
+        None,
+        {"code": code, "team": team, "sex": sex, "birth_year": birth_year},
+    )
     if identity:
         unknown = set(identity) - {"name", "birth_date", "hospital_number"}
         if unknown:
@@ -361,7 +381,9 @@ USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 12
 
 
-def add_user(session: Session, username: str, password: str, role: str, *, actor: str) -> User:
+def add_user(
+    session: Session, username: str, password: str, role: str, *, actor: str, team: str = DEFAULT_TEAM
+) -> User:
     """A user of the registry's pages; the password is stored as an argon2 hash only."""
     from argon2 import PasswordHasher
 
@@ -373,10 +395,12 @@ def add_user(session: Session, username: str, password: str, role: str, *, actor
         raise RegistryError(f"the password must have at least {MIN_PASSWORD} characters")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise RegistryError(f"user {username!r} already exists (nothing was changed)")
-    user = User(username=username, password_hash=PasswordHasher().hash(password), role=role, active=True)
+    if not CODE_PATTERN.match(team):
+        raise RegistryError(f"team {team[:70]!r}: expected 1-64 letters, digits, '.', '_' or '-'")
+    user = User(username=username, password_hash=PasswordHasher().hash(password), role=role, active=True, team=team)
     session.add(user)
     session.flush()
-    audit(session, actor, "insert", "app_user", user.id, None, {"username": username, "role": role})
+    audit(session, actor, "insert", "app_user", user.id, None, {"username": username, "role": role, "team": team})
     return user
 
 

@@ -20,7 +20,7 @@ from calcinosis.kb.model import KnowledgeBase
 from calcinosis.outputs import write_output
 from calcinosis.registry import store
 from calcinosis.registry.db import RegistryError
-from calcinosis.registry.models import Patient, Visit
+from calcinosis.registry.models import DEFAULT_TEAM, Patient, Visit
 
 __all__ = [
     "MANIFEST_COLUMNS",
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 MANIFEST_COLUMNS = ("patient", "date", "case")
-OPTIONAL_COLUMNS = ("sex", "birth_year", "note")
+OPTIONAL_COLUMNS = ("sex", "birth_year", "note", "team")
 MAX_ROWS = 1_000_000
 EXPORT_COLUMNS = (
     "patient",
@@ -59,13 +59,14 @@ def import_manifest(session: Session, manifest: Path, kb: KnowledgeBase, *, acto
         column = "patient"
         try:
             code = (row.get("patient") or "").strip()
-            patient = session.scalar(select(Patient).where(Patient.code == code))
+            team = (row.get("team") or "").strip() or DEFAULT_TEAM
+            patient = session.scalar(select(Patient).where(Patient.code == code, Patient.team == team))
             if patient is None:
                 column = "birth_year"
                 year = int(row["birth_year"]) if (row.get("birth_year") or "").strip() else None
                 column = "patient"
                 patient = store.add_patient(
-                    session, code, actor=actor, sex=(row.get("sex") or "").strip() or None, birth_year=year
+                    session, code, actor=actor, sex=(row.get("sex") or "").strip() or None, birth_year=year, team=team
                 )
                 counts["patients"] += 1
             column = "date"
@@ -85,7 +86,7 @@ def import_manifest(session: Session, manifest: Path, kb: KnowledgeBase, *, acto
 
 
 LESION_COLUMNS = ("patient", "date", "label")
-LESION_OPTIONAL = ("site", "tissue", "size_mm", "area_cm2", "volume_mm3", "ulcerated", "infected", "vas")
+LESION_OPTIONAL = ("site", "tissue", "size_mm", "area_cm2", "volume_mm3", "ulcerated", "infected", "vas", "team")
 _YES_NO = {
     "yes": True,
     "y": True,
@@ -126,7 +127,9 @@ def import_lesions(session: Session, path: Path, kb: KnowledgeBase, *, actor: st
     for row_number, row in enumerate(_csv_rows(path, LESION_COLUMNS, LESION_OPTIONAL), start=2):
         column = "patient"
         try:
-            patient = store.get_patient(session, (row.get("patient") or "").strip())
+            patient = store.get_patient(
+                session, (row.get("patient") or "").strip(), (row.get("team") or "").strip() or None
+            )
             column = "date"
             date = store.parse_date(row.get("date") or "", "date")
             numbers: dict[str, float | None] = {}

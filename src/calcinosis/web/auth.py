@@ -37,8 +37,8 @@ class AuthError(CalcinosisError):
 class SignedIn:
     """The signed-in user, as the pages need it."""
 
-    def __init__(self, user_id: int, username: str, role: str) -> None:
-        self.id, self.username, self.role = user_id, username, role
+    def __init__(self, user_id: int, username: str, role: str, team: str) -> None:
+        self.id, self.username, self.role, self.team = user_id, username, role, team
 
     @property
     def can_write(self) -> bool:
@@ -60,7 +60,7 @@ def signed_in(request: Request) -> SignedIn:
         if user is None:
             request.session.clear()
             raise AuthError("sign in to use the registry", 401)
-        return SignedIn(user.id, user.username, user.role)
+        return SignedIn(user.id, user.username, user.role, user.team)
 
 
 def csrf_token(request: Request) -> str:

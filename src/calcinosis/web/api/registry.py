@@ -101,9 +101,9 @@ async def sign_in(request: Request, credentials: Credentials) -> SessionInfo:
 def list_patients(
     request: Request, q: Annotated[str, Query(max_length=64)] = "", limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[PatientRow]:
-    signed_in(request)
+    user = signed_in(request)
     with session_scope(request.app.state.calcinosis.registry()) as s:
-        query = select(Patient).order_by(Patient.code).limit(limit)
+        query = select(Patient).where(Patient.team == user.team).order_by(Patient.code).limit(limit)
         if q:
             query = query.where(Patient.code.contains(q, autoescape=True))
         return [
@@ -118,13 +118,15 @@ def create_patient(request: Request, body: NewPatient) -> PatientRow:
     check_csrf(request, None)
     user.require_writer()
     with session_scope(request.app.state.calcinosis.registry()) as s:
-        p = store.add_patient(s, body.code, actor=user.username, sex=body.sex, birth_year=body.birth_year)
+        p = store.add_patient(
+            s, body.code, actor=user.username, sex=body.sex, birth_year=body.birth_year, team=user.team
+        )
         return PatientRow(code=p.code, visits=0, last_visit=None)
 
 
 @router.get("/patients/{code}/visits", response_model=list[VisitRow])
 def list_visits(request: Request, code: str) -> list[VisitRow]:
-    signed_in(request)
+    user = signed_in(request)
     with session_scope(request.app.state.calcinosis.registry()) as s:
         return [
             VisitRow(
@@ -134,7 +136,7 @@ def list_visits(request: Request, code: str) -> list[VisitRow]:
                 leading_probability=v.leading_probability,
                 kb_version=v.kb_version,
             )
-            for v in store.get_patient(s, code).visits
+            for v in store.get_patient(s, code, user.team).visits
         ]
 
 
@@ -148,7 +150,12 @@ def create_visit(request: Request, kb: Kb, code: str, body: NewVisit) -> VisitRo
     case = parse_case(body.case, kb, source="case")
     with session_scope(request.app.state.calcinosis.registry()) as s:
         v = store.add_visit(
-            s, store.get_patient(s, code), case, kb, date=store.parse_date(body.date, "date"), actor=user.username
+            s,
+            store.get_patient(s, code, user.team),
+            case,
+            kb,
+            date=store.parse_date(body.date, "date"),
+            actor=user.username,
         )
         return VisitRow(
             date=v.date,
@@ -189,7 +196,7 @@ def create_measurement(request: Request, kb: Kb, code: str, body: NewMeasurement
         values = body.model_dump(exclude={"date", "label", "site"})
         store.record_lesion(
             s,
-            store.get_patient(s, code),
+            store.get_patient(s, code, user.team),
             kb,
             date=store.parse_date(body.date, "date"),
             label=body.label,
@@ -202,13 +209,13 @@ def create_measurement(request: Request, kb: Kb, code: str, body: NewMeasurement
 
 @router.get("/patients/{code}/response", response_model=PatientResponse)
 def response(request: Request, code: str) -> PatientResponse:
-    signed_in(request)
+    user = signed_in(request)
     with session_scope(request.app.state.calcinosis.registry()) as s:
-        return patient_response(s, store.get_patient(s, code))
+        return patient_response(s, store.get_patient(s, code, user.team))
 
 
 @router.get("/due", response_model=list[DueItem])
 def due_list(request: Request, kb: Kb, today: dt.date | None = None) -> list[DueItem]:
-    signed_in(request)
+    user = signed_in(request)
     with session_scope(request.app.state.calcinosis.registry()) as s:
-        return due(s, kb, today or dt.date.today())
+        return due(s, kb, today or dt.date.today(), team=user.team)

@@ -133,7 +133,7 @@ def _list_page(
 ) -> HTMLResponse:
     """The patient list (a page of it, filtered by ``q``), with ``error`` shown above it."""
     with session_scope(request.app.state.calcinosis.registry()) as s:
-        query = select(Patient).order_by(Patient.code).options(*with_history())
+        query = select(Patient).where(Patient.team == user.team).order_by(Patient.code).options(*with_history())
         if q:
             like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             query = query.where(
@@ -193,7 +193,15 @@ async def create_patient(
     try:
         with session_scope(state.registry()) as s:
             identity = {"name": name.strip()} if name.strip() else None
-            store.add_patient(s, code.strip(), actor=user.username, sex=sex or None, birth_year=year, identity=identity)
+            store.add_patient(
+                s,
+                code.strip(),
+                actor=user.username,
+                sex=sex or None,
+                birth_year=year,
+                identity=identity,
+                team=user.team,
+            )
     except CalcinosisError as exc:
         return _list_page(request, kb, lang, user, error=str(exc), status=422)
     return RedirectResponse(f"/registry/patients/{quote(code.strip())}?lang={lang}", status_code=303)
@@ -211,7 +219,7 @@ def _timeline(
 ) -> HTMLResponse:
     state = request.app.state.calcinosis
     with session_scope(state.registry()) as s:
-        patient = store.get_patient(s, code)
+        patient = store.get_patient(s, code, user.team)
         response = patient_response(s, patient)
         dates = {v.id: v.date for v in patient.visits}
         lesions = [
@@ -283,11 +291,11 @@ def patient_page(request: Request, kb: Kb, lang: Lang, code: str) -> Response:
 
 @router.get("/registry/patients/{code}/summary.pdf", response_model=None)
 def patient_summary(request: Request, kb: Kb, lang: Lang, code: str) -> Response:
-    signed_in(request)
+    user = signed_in(request)
     from calcinosis.registry.summary import patient_summary_pdf
 
     with session_scope(request.app.state.calcinosis.registry()) as s:
-        pdf = patient_summary_pdf(s, store.get_patient(s, code), kb, lang=lang)
+        pdf = patient_summary_pdf(s, store.get_patient(s, code, user.team), kb, lang=lang)
     name = f"calcinosis-{code}-{lang}.pdf"
     return Response(
         pdf, media_type="application/pdf", headers={"content-disposition": f'attachment; filename="{quote(name)}"'}
@@ -296,11 +304,11 @@ def patient_summary(request: Request, kb: Kb, lang: Lang, code: str) -> Response
 
 @router.get("/registry/patients/{code}/chart.svg", response_model=None)
 def patient_chart(request: Request, lang: Lang, code: str) -> Response:
-    signed_in(request)
+    user = signed_in(request)
     from calcinosis.registry.plots import course_svg
 
     with session_scope(request.app.state.calcinosis.registry()) as s:
-        svg = course_svg(store.get_patient(s, code), lang=lang)
+        svg = course_svg(store.get_patient(s, code, user.team), lang=lang)
     return Response(svg, media_type="image/svg+xml", headers={"cache-control": "no-store"})
 
 
@@ -313,7 +321,7 @@ async def _record(request: Request, kb: KnowledgeBase, lang: str, code: str, csr
 
         def run() -> None:
             with session_scope(state.registry()) as s:
-                work(s, store.get_patient(s, code), user.username)
+                work(s, store.get_patient(s, code, user.team), user.username)
 
         await anyio.to_thread.run_sync(run)
     except CalcinosisError as exc:
@@ -429,7 +437,7 @@ def cohort(request: Request, kb: Kb, lang: Lang) -> Response:
     if isinstance(user, RedirectResponse):
         return user
     with session_scope(request.app.state.calcinosis.registry()) as s:
-        overall, by_treatment = cohort_summary(s)
+        overall, by_treatment = cohort_summary(s, user.team)
     return _page(
         request, "cohort.html", lang, user=user, overall=overall, by_treatment=by_treatment, classes=CLASSES, kb=kb
     )
