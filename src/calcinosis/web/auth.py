@@ -21,7 +21,7 @@ from calcinosis.errors import CalcinosisError
 from calcinosis.registry.db import session_scope
 from calcinosis.registry.models import User
 
-__all__ = ["AuthError", "LoginLimiter", "SignedIn", "check_csrf", "csrf_token", "signed_in"]
+__all__ = ["AuthError", "LoginLimiter", "SignedIn", "check_csrf", "csrf_token", "sign_in", "signed_in"]
 
 WRITERS = frozenset({"clinician", "admin"})
 
@@ -61,6 +61,31 @@ def signed_in(request: Request) -> SignedIn:
             request.session.clear()
             raise AuthError("sign in to use the registry", 401)
         return SignedIn(user.id, user.username, user.role, user.team)
+
+
+async def sign_in(request: Request, username: str, password: str) -> SignedIn:
+    """Check the password (rate-limited per name and address) and start a new session for the user;
+    raises AuthError 401 (wrong name or password) or 429 (too many failures)."""
+    import anyio
+
+    from calcinosis.registry import store
+
+    state = request.app.state.calcinosis
+    address = request.client.host if request.client else "?"
+    state.limiter().check(username, address)
+
+    def attempt() -> SignedIn | None:
+        with session_scope(state.registry()) as s:
+            user = store.authenticate(s, username, password)
+            return SignedIn(user.id, user.username, user.role, user.team) if user else None
+
+    found = await anyio.to_thread.run_sync(attempt)
+    if found is None:
+        state.limiter().failed(username, address)
+        raise AuthError("wrong user name or password", 401)
+    request.session.clear()  # a new session at sign-in (no fixation)
+    request.session["uid"] = found.id
+    return found
 
 
 def csrf_token(request: Request) -> str:

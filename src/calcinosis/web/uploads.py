@@ -9,17 +9,36 @@ from the archive's directory.
 from __future__ import annotations
 
 import shutil
+import tempfile
 import zipfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path, PurePosixPath
+
+from fastapi import UploadFile
 
 from calcinosis.errors import ImagingError
 
-__all__ = ["MAX_MEMBERS", "MAX_UNPACKED_BYTES", "STUDY_SUFFIXES", "study_path"]
+__all__ = ["MAX_MEMBERS", "MAX_UNPACKED_BYTES", "STUDY_SUFFIXES", "spooled", "study_path"]
 
 STUDY_SUFFIXES = (".nii", ".nii.gz", ".dcm", ".png", ".zip")
 MAX_MEMBERS = 5000
 MAX_UNPACKED_BYTES = 2 * 1024**3
 _CHUNK = 1 << 20
+
+
+@asynccontextmanager
+async def spooled(upload: UploadFile) -> AsyncIterator[Path]:
+    """The uploaded file written to a private temporary folder, deleted when the block ends."""
+    folder = Path(tempfile.mkdtemp(prefix="calcinosis-spool-"))
+    try:
+        data_file = folder / "data"
+        with data_file.open("wb") as out:
+            while chunk := await upload.read(_CHUNK):
+                out.write(chunk)
+        yield data_file
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _suffix(name: str) -> str | None:

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from calcinosis.errors import ImagingError
 from calcinosis.imaging.results import ImagingResult
 from calcinosis.web.api.clinical import json_response
-from calcinosis.web.uploads import study_path
+from calcinosis.web.uploads import spooled, study_path
 
 __all__ = ["Overlay", "QuantifyResponse", "quantify_upload", "router"]
 
@@ -86,15 +86,8 @@ async def quantify(
     pixel_spacing: Annotated[float | None, Form(gt=0.001, le=1000, description="mm per pixel (PNG only).")] = None,
 ) -> Any:
     """Find and measure every calcified deposit (research and follow-up use: check every deposit)."""
-    spool = Path(tempfile.mkdtemp(prefix="calcinosis-spool-"))
-    try:
-        data_file = spool / "data"
-        with data_file.open("wb") as out:
-            while chunk := await study.read(1 << 20):
-                out.write(chunk)
+    async with spooled(study) as data_file:
         response = await anyio.to_thread.run_sync(
             lambda: quantify_upload(data_file, study.filename or "", threshold=threshold, pixel_spacing=pixel_spacing)
         )
-    finally:
-        shutil.rmtree(spool, ignore_errors=True)
     return json_response(response)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -20,7 +19,8 @@ from calcinosis.registry import store
 from calcinosis.registry.db import session_scope
 from calcinosis.registry.models import Patient
 from calcinosis.registry.response import DueItem, PatientResponse, due, patient_response
-from calcinosis.web.auth import AuthError, check_csrf, csrf_token, signed_in
+from calcinosis.web.auth import check_csrf, csrf_token, signed_in
+from calcinosis.web.auth import sign_in as start_session
 from calcinosis.web.state import kb_of
 
 __all__ = ["router"]
@@ -79,22 +79,8 @@ class VisitRow(BaseModel):
 
 @router.post("/session", response_model=SessionInfo)
 async def sign_in(request: Request, credentials: Credentials) -> SessionInfo:
-    state = request.app.state.calcinosis
-    address = request.client.host if request.client else "?"
-    state.limiter().check(credentials.username, address)
-
-    def attempt() -> tuple[int, str, str] | None:
-        with session_scope(state.registry()) as s:
-            user = store.authenticate(s, credentials.username, credentials.password)
-            return (user.id, user.username, user.role) if user else None
-
-    found = await anyio.to_thread.run_sync(attempt)
-    if found is None:
-        state.limiter().failed(credentials.username, address)
-        raise AuthError("wrong user name or password", 401)
-    request.session.clear()
-    request.session["uid"] = found[0]
-    return SessionInfo(username=found[1], role=found[2], csrf_token=csrf_token(request))
+    user = await start_session(request, credentials.username, credentials.password)
+    return SessionInfo(username=user.username, role=user.role, csrf_token=csrf_token(request))
 
 
 @router.get("/patients", response_model=list[PatientRow])

@@ -18,12 +18,13 @@ from sqlalchemy import func, or_, select
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from calcinosis.errors import CalcinosisError
+from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.registry import store
 from calcinosis.registry.db import session_scope
 from calcinosis.registry.models import Patient, Visit
 from calcinosis.registry.response import CLASSES, cohort_summary, patient_response, with_history
-from calcinosis.web.auth import AuthError, SignedIn, check_csrf, csrf_token, signed_in
+from calcinosis.web.auth import AuthError, SignedIn, check_csrf, csrf_token, sign_in, signed_in
 from calcinosis.web.lang import request_lang
 from calcinosis.web.pages.view import templates
 from calcinosis.web.state import kb_of
@@ -71,26 +72,12 @@ async def login(
     csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=100)] = "",
     next: Annotated[str, Form(max_length=500)] = "/registry",
 ) -> Response:
-    state = request.app.state.calcinosis
-    address = request.client.host if request.client else "?"
     try:
         check_csrf(request, csrf_token_field)
-        state.limiter().check(username, address)
+        await sign_in(request, username, password)
     except AuthError as exc:
-        return _page(request, "login.html", lang, status=exc.status, next=_safe_next(next), error=str(exc))
-
-    def attempt() -> tuple[int, str] | None:
-        with session_scope(state.registry()) as s:
-            user = store.authenticate(s, username, password)
-            return (user.id, user.username) if user else None
-
-    found = await anyio.to_thread.run_sync(attempt)
-    if found is None:
-        state.limiter().failed(username, address)
-        message = "Nom d'utilisateur ou mot de passe incorrect." if lang == "fr" else "Wrong user name or password."
-        return _page(request, "login.html", lang, status=401, next=_safe_next(next), error=message)
-    request.session.clear()  # a new session on sign-in (no fixation)
-    request.session["uid"] = found[0]
+        error = message("ui_wrong_credentials", lang) if exc.status == 401 else str(exc)
+        return _page(request, "login.html", lang, status=exc.status, next=_safe_next(next), error=error)
     return RedirectResponse(_safe_next(next), status_code=303)
 
 

@@ -9,10 +9,8 @@ the functions the CLI calls; this module only lays them out.
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
@@ -212,22 +210,15 @@ async def imaging_measure(
 ) -> HTMLResponse:
     """Measure the uploaded study and show the overlays, the deposits and the case entry it supports."""
     from calcinosis.web.api.imaging import quantify_upload
+    from calcinosis.web.uploads import spooled
 
-    spool = Path(tempfile.mkdtemp(prefix="calcinosis-spool-"))
     measured, error = None, None
+    name = study.filename or ""
     try:
-        data_file = spool / "data"
-        with data_file.open("wb") as out:
-            while chunk := await study.read(1 << 20):
-                out.write(chunk)
-        name = study.filename or ""
-        measured = await anyio.to_thread.run_sync(
-            lambda: quantify_upload(data_file, name, threshold=threshold, pixel_spacing=pixel_spacing)
-        )
+        async with spooled(study) as data_file:
+            measured = await anyio.to_thread.run_sync(
+                lambda: quantify_upload(data_file, name, threshold=threshold, pixel_spacing=pixel_spacing)
+            )
     except CalcinosisError as exc:
         error = str(exc).splitlines()[0]
-    finally:
-        import shutil
-
-        shutil.rmtree(spool, ignore_errors=True)
     return _page(request, "imaging.html", lang, measured=measured, error=error, kb=kb)
