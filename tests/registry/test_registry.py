@@ -414,3 +414,26 @@ def test_teams_share_codes_and_the_cli_asks_which(engine: Engine, kb: KnowledgeB
         assert [r.patient for r in due(s, kb, D(2026, 1, 1), team="a")] == ["P1", "P1"]
     with pytest.raises(RegistryError, match="already in the registry"), session_scope(engine) as s:
         store.add_patient(s, "P1", actor="t", team="a")
+
+
+def test_imaging_followed_across_studies(engine: Engine, kb: KnowledgeBase) -> None:
+    """Two CT measurements of the same limb: every deposit matched, no change; the note says how."""
+    from calcinosis.imaging.measure import measure_volume
+    from calcinosis.registry.imaging_course import NOT_ALIGNED, imaging_course
+
+    from ..imaging.phantoms import limb_phantom
+
+    volume, _ = limb_phantom(shape=(24, 160, 160), spacing=(1.0, 1.0, 1.0))
+    result, _ = measure_volume(volume, threshold=130.0)
+    payload = result.model_dump(mode="json")
+    _follow_up(engine, kb, second_area=1.0)
+    with session_scope(engine) as s:
+        p = store.get_patient(s, "P001")
+        store.add_imaging(s, p, date=D(2025, 1, 10), result=payload, actor="t")
+        store.add_imaging(s, p, date=D(2025, 7, 12), result=payload, actor="t")
+    with session_scope(engine) as s:
+        studies, steps = imaging_course(store.get_patient(s, "P001"))
+    assert [r.date for r in studies] == [D(2025, 1, 10), D(2025, 7, 12)] and studies[0].deposits == len(result.deposits)
+    assert len(steps) == 1 and steps[0].total_change_percent == pytest.approx(0.0)
+    assert steps[0].matched == len(result.deposits) and steps[0].new == steps[0].vanished == 0
+    assert steps[0].note == NOT_ALIGNED

@@ -247,3 +247,26 @@ def test_teams_do_not_see_each_others_patients(site: TestClient) -> None:
         "/registry/patients/A-only/visits", data={"date": "2025-01-10", "case_text": CREST, "csrf_token": token}
     )
     assert visit.status_code == 404 and "no patient" in visit.text
+
+
+def test_patient_page_shows_imaging_change(site: TestClient, registry_url: str, kb: KnowledgeBase) -> None:  # noqa: F811
+    import datetime as dt
+
+    from calcinosis.imaging.measure import measure_volume
+
+    from ..imaging.phantoms import limb_phantom
+
+    token = _login(site)
+    site.post("/registry/patients", data={"code": "P1", "csrf_token": token})
+    for date in ("2025-01-10", "2025-07-12"):
+        site.post("/registry/patients/P1/visits", data={"date": date, "case_text": CREST, "csrf_token": token})
+    volume, _ = limb_phantom(shape=(24, 160, 160), spacing=(1.0, 1.0, 1.0))
+    payload = measure_volume(volume, threshold=130.0)[0].model_dump(mode="json")
+    engine = open_engine(registry_url)
+    with session_scope(engine) as s:
+        patient = store.get_patient(s, "P1")
+        for day in (dt.date(2025, 1, 10), dt.date(2025, 7, 12)):
+            store.add_imaging(s, patient, date=day, result=payload, actor="t")
+    engine.dispose()
+    page = site.get("/registry/patients/P1?lang=fr").text
+    assert "dépôts suivis, 0 nouveaux, 0 disparus" in page and "+0 %" in page

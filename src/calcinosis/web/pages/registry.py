@@ -241,6 +241,9 @@ def _timeline(
             {"name": t.treatment, "dose": t.dose, "start": t.start, "stop": t.stop, "reason": t.reason_stopped}
             for t in sorted(patient.treatments, key=lambda t: t.start)
         ]
+        from calcinosis.registry.imaging_course import imaging_course
+
+        studies, imaging_steps = imaging_course(patient)
         identity = store.identity_of(s, patient, user.role)
         info = {
             "code": patient.code,
@@ -259,6 +262,8 @@ def _timeline(
         visits=visits,
         lesions=lesions,
         treatments=treatments,
+        studies=studies,
+        imaging_steps=imaging_steps,
         response=response,
         kb=kb,
         error=error,
