@@ -437,3 +437,21 @@ def test_imaging_followed_across_studies(engine: Engine, kb: KnowledgeBase) -> N
     assert len(steps) == 1 and steps[0].total_change_percent == pytest.approx(0.0)
     assert steps[0].matched == len(result.deposits) and steps[0].new == steps[0].vanished == 0
     assert steps[0].note == NOT_ALIGNED
+
+
+def test_backup_and_restore_round_trip(engine: Engine, kb: KnowledgeBase, tmp_path: Path) -> None:
+    """On both backends: back up, change, restore: the registry is as it was at the backup."""
+    from calcinosis.registry.transfer import backup, restore
+
+    _follow_up(engine, kb, second_area=1.2)
+    backup(engine, tmp_path / "registry.backup")
+    with session_scope(engine) as s:
+        store.add_patient(s, "LATER", actor="t")
+    with pytest.raises(RegistryError, match="--force"):
+        restore(engine, tmp_path / "registry.backup", force=False)
+    restore(engine, tmp_path / "registry.backup", force=True)
+    with session_scope(engine) as s:
+        assert [p.code for p in s.scalars(select(Patient))] == ["P001"]
+        assert patient_response(s, store.get_patient(s, "P001")).response == "improved"
+    with pytest.raises(RegistryError, match="already exists"):
+        backup(engine, tmp_path / "registry.backup")

@@ -429,13 +429,11 @@ def due(
 
 @app.command("backup")
 @handles_errors
-def backup(
-    output: Path = typer.Argument(..., help="Backup file to write (SQLite)."), db: str | None = DB_OPTION
-) -> None:
-    """Copy an SQLite registry while it is in use (SQLite's online backup)."""
-    from calcinosis.registry.transfer import backup_sqlite
+def backup(output: Path = typer.Argument(..., help="Backup file to write."), db: str | None = DB_OPTION) -> None:
+    """A consistent copy of the registry while it is in use (SQLite's online backup, or pg_dump)."""
+    from calcinosis.registry.transfer import backup as run
 
-    backup_sqlite(_engine(db), output)
+    run(_engine(db), output)
     typer.echo(f"backup written to {safe(output, limit=300)}")
 
 
@@ -446,10 +444,10 @@ def restore(
     force: bool = typer.Option(False, "--force", help="Replace the registry's current content."),
     db: str | None = DB_OPTION,
 ) -> None:
-    """Replace an SQLite registry's content with a backup (needs --force: it replaces everything)."""
-    from calcinosis.registry.transfer import restore_sqlite
+    """Replace the registry's content with a backup (needs --force: it replaces everything)."""
+    from calcinosis.registry.transfer import restore as run
 
-    restore_sqlite(_engine(db, ready=False), backup_file, force=force)
+    run(_engine(db, ready=False), backup_file, force=force)
     typer.echo(f"registry restored from {safe(backup_file, limit=300)}")
 
 

@@ -24,11 +24,13 @@ from calcinosis.registry.models import DEFAULT_TEAM, Patient, Visit
 
 __all__ = [
     "MANIFEST_COLUMNS",
+    "backup",
     "backup_sqlite",
     "export_redcap",
     "export_visits",
     "import_lesions",
     "import_manifest",
+    "restore",
     "restore_sqlite",
 ]
 
@@ -214,9 +216,7 @@ def export_visits(session: Session, output: Path, *, force: bool = False) -> int
 
 def _sqlite_path(engine: Engine) -> str:
     if engine.dialect.name != "sqlite" or not engine.url.database:
-        raise RegistryError(
-            "backup and restore here are for an SQLite registry file; for PostgreSQL use pg_dump and pg_restore"
-        )
+        raise RegistryError("this is not an SQLite registry file")
     return engine.url.database
 
 
@@ -362,3 +362,79 @@ def export_redcap(session: Session, folder: Path, *, force: bool = False) -> int
     write_output(folder / "data_dictionary.csv", dictionary.getvalue(), force=force)
     write_output(folder / "records.csv", records.getvalue(), force=force)
     return len(patients)
+
+
+def _pg_tool(name: str) -> str:
+    import glob
+    import shutil as sh
+
+    found = sh.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    if found is None:
+        raise RegistryError(f"{name} is not installed (Debian package postgresql-client)")
+    return found
+
+
+def _libpq(engine: Engine) -> tuple[str, dict[str, str]]:
+    """The libpq URL (without the password) and an environment carrying the password, so that it
+    never appears on a command line."""
+    import os
+
+    url = engine.url
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    return url.set(drivername="postgresql", password=None).render_as_string(hide_password=False), env
+
+
+def backup(engine: Engine, output: Path) -> None:
+    """A consistent copy of the registry: SQLite's online backup, or ``pg_dump --format=custom``."""
+    import subprocess
+
+    if engine.dialect.name == "sqlite":
+        backup_sqlite(engine, output)
+        return
+    if output.exists():
+        raise RegistryError(f"{output}: already exists; choose a new file name")
+    url, env = _libpq(engine)
+    done = subprocess.run(
+        [_pg_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={output}", f"--dbname={url}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        output.unlink(missing_ok=True)
+        raise RegistryError(f"pg_dump failed: {done.stderr.strip()[:300]}")
+
+
+def restore(engine: Engine, backup_file: Path, *, force: bool) -> None:
+    """Replace the registry's content with a backup (``pg_restore --clean`` for PostgreSQL)."""
+    import subprocess
+
+    if engine.dialect.name == "sqlite":
+        restore_sqlite(engine, backup_file, force=force)
+        return
+    if not backup_file.is_file():
+        raise RegistryError(f"{backup_file}: no such backup file")
+    if not force:
+        raise RegistryError("restore replaces everything in the registry: pass --force to do it")
+    engine.dispose()
+    url, env = _libpq(engine)
+    done = subprocess.run(
+        [
+            _pg_tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            f"--dbname={url}",
+            str(backup_file),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RegistryError(f"pg_restore failed (nothing was changed): {done.stderr.strip()[:300]}")
