@@ -270,3 +270,43 @@ def test_patient_page_shows_imaging_change(site: TestClient, registry_url: str, 
     engine.dispose()
     page = site.get("/registry/patients/P1?lang=fr").text
     assert "dépôts suivis, 0 nouveaux, 0 disparus" in page and "+0 %" in page
+
+
+def test_an_admin_manages_users(site: TestClient, registry_url: str) -> None:  # noqa: F811
+    from sqlalchemy import select
+
+    from calcinosis.registry.models import Audit
+
+    engine = open_engine(registry_url)
+    with session_scope(engine) as s:
+        store.add_user(s, "boss", PASSWORD, "admin", actor="setup")
+    engine.dispose()
+    token = _login(site, "doc")
+    assert site.get("/registry/users").status_code == 403  # a clinician does not manage users
+    site.cookies.clear()
+    token = _login(site, "boss")
+    page = site.get("/registry/users")
+    assert page.status_code == 200 and "doc" in page.text
+    data = {"username": "newdoc", "password": PASSWORD, "role": "clinician", "csrf_token": token}
+    assert site.post("/registry/users", data=data, follow_redirects=False).status_code == 303
+    assert site.post("/registry/users", data={**data, "password": "short"}).status_code == 422
+    assert (
+        site.post(
+            "/registry/users/doc/active", data={"active": "no", "csrf_token": token}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    site.cookies.clear()
+    login = _token(site.get("/login").text)
+    refused = site.post("/login", data={"username": "doc", "password": PASSWORD, "csrf_token": login})
+    assert refused.status_code == 401  # switched off
+    _login(site, "newdoc")
+    engine = open_engine(registry_url)
+    with session_scope(engine) as s:
+        change = s.scalar(select(Audit).where(Audit.action == "update"))
+        assert change is not None and (change.old, change.new, change.actor) == (
+            {"active": True},
+            {"active": False},
+            "boss",
+        )
+    engine.dispose()

@@ -49,6 +49,7 @@ __all__ = [
     "identity_of",
     "parse_date",
     "record_lesion",
+    "set_active",
 ]
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -423,4 +424,15 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         PasswordHasher().verify(user.password_hash if user else _dummy_hash(), password)
     except (Argon2Error, InvalidHashError):
         return None
+    return user
+
+
+def set_active(session: Session, username: str, active: bool, *, actor: str) -> User:
+    """Switch a user on or off (an inactive user cannot sign in; nothing is deleted); audited with old and new."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise RegistryError(f"no user {username[:64]!r}", status=404)
+    if user.active != active:
+        audit(session, actor, "update", "app_user", user.id, {"active": user.active}, {"active": active})
+        user.active = active
     return user

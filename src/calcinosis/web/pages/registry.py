@@ -433,3 +433,75 @@ def cohort(request: Request, kb: Kb, lang: Lang) -> Response:
     return _page(
         request, "cohort.html", lang, user=user, overall=overall, by_treatment=by_treatment, classes=CLASSES, kb=kb
     )
+
+
+def _admin(request: Request) -> SignedIn:
+    user = signed_in(request)
+    if user.role != "admin":
+        raise AuthError("only an administrator manages users", 403)
+    return user
+
+
+@router.get("/registry/users", response_class=HTMLResponse, response_model=None)
+def users_page(request: Request, lang: Lang) -> Response:
+    """Users and their roles (administrators only)."""
+    user = _user_or_redirect(request)
+    if isinstance(user, RedirectResponse):
+        return user
+    return _users_view(request, lang, _admin(request))
+
+
+def _users_view(
+    request: Request, lang: str, user: SignedIn, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    from calcinosis.registry.models import ROLES, User
+
+    with session_scope(request.app.state.calcinosis.registry()) as s:
+        users = [
+            {"username": u.username, "role": u.role, "team": u.team, "active": u.active}
+            for u in s.scalars(select(User).order_by(User.username))
+        ]
+    return _page(request, "users.html", lang, status=status, user=user, users=users, roles=ROLES, error=error)
+
+
+@router.post("/registry/users", response_model=None)
+async def create_user(
+    request: Request,
+    lang: Lang,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    role: Annotated[str, Form(max_length=16)],
+    team: Annotated[str, Form(max_length=64)] = "",
+    csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=100)] = "",
+) -> Response:
+    admin = _admin(request)
+    check_csrf(request, csrf_token_field)
+    try:
+
+        def run() -> None:
+            with session_scope(request.app.state.calcinosis.registry()) as s:
+                store.add_user(
+                    s, username.strip(), password, role, actor=admin.username, team=team.strip() or admin.team
+                )
+
+        await anyio.to_thread.run_sync(run)
+    except CalcinosisError as exc:
+        return _users_view(request, lang, admin, error=str(exc), status=422)
+    return RedirectResponse(f"/registry/users?lang={lang}", status_code=303)
+
+
+@router.post("/registry/users/{username}/active", response_model=None)
+async def switch_user(
+    request: Request,
+    lang: Lang,
+    username: str,
+    active: Annotated[str, Form(max_length=8)],
+    csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=100)] = "",
+) -> Response:
+    admin = _admin(request)
+    check_csrf(request, csrf_token_field)
+    if username == admin.username:
+        return _users_view(request, lang, admin, error="you cannot switch off your own account", status=422)
+    with session_scope(request.app.state.calcinosis.registry()) as s:
+        store.set_active(s, username, active == "yes", actor=admin.username)
+    return RedirectResponse(f"/registry/users?lang={lang}", status_code=303)
