@@ -455,3 +455,22 @@ def test_backup_and_restore_round_trip(engine: Engine, kb: KnowledgeBase, tmp_pa
         assert patient_response(s, store.get_patient(s, "P001")).response == "improved"
     with pytest.raises(RegistryError, match="already exists"):
         backup(engine, tmp_path / "registry.backup")
+
+
+def test_the_clinicians_diagnosis_beside_the_engines(engine: Engine, kb: KnowledgeBase) -> None:
+    from calcinosis.registry.models import ClinicalDiagnosis
+
+    _follow_up(engine, kb, second_area=1.0)
+    with session_scope(engine) as s:
+        p = store.get_patient(s, "P001")
+        store.record_diagnosis(s, p, kb, "overlap_syndrome", date=D(2025, 8, 1), actor="dr-a")
+    with session_scope(engine) as s:
+        row = s.scalar(select(ClinicalDiagnosis))
+        assert row is not None and row.diagnosis == "overlap_syndrome"
+        assert (
+            row.engine_suggestion == "systemic_sclerosis"
+            and row.engine_probability is not None
+            and row.kb_version == kb.version
+        )
+    with pytest.raises(RegistryError, match="closest: systemic_sclerosis"), session_scope(engine) as s:
+        store.record_diagnosis(s, store.get_patient(s, "P001"), kb, "systemic_sclerosys", date=D(2025, 8, 1), actor="x")

@@ -75,8 +75,15 @@ def test_a_clinician_records_and_sees_the_response(site: TestClient) -> None:
         assert r.status_code == 303, r.text
         data = {"date": date, "label": "L1", "site": "fingertips", "area_cm2": area, "vas": vas, "csrf_token": token}
         assert site.post("/registry/patients/P1/lesions", data=data, follow_redirects=False).status_code == 303
+    dx = {"diagnosis": "systemic_sclerosis", "date": "2025-07-12", "csrf_token": token}
+    assert site.post("/registry/patients/P1/diagnoses", data=dx, follow_redirects=False).status_code == 303
     page = site.get("/registry/patients/P1")
     assert page.status_code == 200 and "improved" in page.text and "-40 %" in page.text
+    assert page.text.count("Systemic sclerosis") >= 3  # the clinician's, the engine's, the visits'
+    cohort = site.get("/registry/cohort")
+    assert cohort.status_code == 200 and "Diltiazem" not in cohort.text  # no treatment recorded here
+    chart = site.get("/registry/cohort/chart.svg")
+    assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
     svg = site.get("/registry/patients/P1/chart.svg")
     assert svg.status_code == 200 and svg.text.lstrip().startswith(("<?xml", "<svg"))
     listed = site.get("/registry?q=P1")

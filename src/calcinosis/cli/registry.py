@@ -200,6 +200,29 @@ def add_treatment(
     typer.echo(f"treatment {safe(treatment)} recorded for {safe(code)}")
 
 
+@app.command("add-diagnosis")
+@handles_errors
+def add_diagnosis(
+    code: str = typer.Argument(..., help="Patient code."),
+    diagnosis: str = typer.Argument(..., help="The diagnosis the clinician holds (id, e.g. systemic_sclerosis)."),
+    date: str = typer.Option(..., "--date", help="Date of the decision, YYYY-MM-DD."),
+    team: str | None = TEAM_OPTION,
+    db: str | None = DB_OPTION,
+    kb_path: Path | None = KB_OPTION,
+) -> None:
+    """Record the clinician's diagnosis beside the engine's suggestion of the latest visit."""
+    from calcinosis.registry import store
+
+    with _patient_transaction(db, code, kb_path, team) as (session, patient, kb):
+        row = store.record_diagnosis(
+            session, patient, kb, diagnosis, date=store.parse_date(date, "--date"), actor=_actor()
+        )
+        suggested = (
+            f"{row.engine_suggestion} ({row.engine_probability:.0%})" if row.engine_suggestion else "no visit yet"
+        )
+    typer.echo(f"diagnosis {safe(diagnosis)} recorded for {safe(code)}; the engine suggested {suggested}")
+
+
 @app.command("add-imaging")
 @handles_errors
 def add_imaging(

@@ -8,7 +8,7 @@ import io
 from calcinosis.registry.models import Patient
 from calcinosis.registry.response import SIZE_FIELDS
 
-__all__ = ["course_png", "course_svg"]
+__all__ = ["cohort_svg", "course_png", "course_svg"]
 
 
 def course_svg(patient: Patient, *, lang: str = "en") -> str:
@@ -68,3 +68,31 @@ def _course(patient: Patient, *, lang: str, fmt: str) -> bytes:
     fig.savefig(buffer, format=fmt, dpi=150, metadata={"Date": None} if fmt == "svg" else {})
     plt.close(fig)
     return buffer.getvalue()
+
+
+def cohort_svg(overall: dict[str, int], by_treatment: dict[str, dict[str, int]], labels: dict[str, str]) -> str:
+    """Stacked horizontal bars: patients by response class, overall and per treatment received.
+
+    ``labels`` names the classes and the treatments in the page's language.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [(labels.get("all", "All"), overall), *((labels.get(t, t), counts) for t, counts in by_treatment.items())]
+    classes = ("improved", "stable", "progression", "not_measurable")
+    colours = ("tab:green", "0.65", "tab:red", "0.88")
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.2), constrained_layout=True)
+    left = [0] * len(rows)
+    for cls, colour in zip(classes, colours, strict=True):
+        values = [counts.get(cls, 0) for _, counts in rows]
+        ax.barh([name for name, _ in rows], values, left=left, color=colour, label=labels.get(cls, cls))
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.invert_yaxis()
+    ax.set_xlabel(labels.get("patients", "patients"), fontsize=8)
+    ax.legend(fontsize=7, loc="lower right")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return buffer.getvalue().decode("utf-8")

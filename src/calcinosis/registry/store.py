@@ -27,6 +27,7 @@ from calcinosis.registry.models import (
     DEFAULT_TEAM,
     ROLES,
     Audit,
+    ClinicalDiagnosis,
     Identity,
     ImagingStudy,
     Lesion,
@@ -48,6 +49,7 @@ __all__ = [
     "get_patient",
     "identity_of",
     "parse_date",
+    "record_diagnosis",
     "record_lesion",
     "set_active",
 ]
@@ -436,3 +438,38 @@ def set_active(session: Session, username: str, active: bool, *, actor: str) -> 
         audit(session, actor, "update", "app_user", user.id, {"active": user.active}, {"active": active})
         user.active = active
     return user
+
+
+def record_diagnosis(
+    session: Session, patient: Patient, kb: KnowledgeBase, diagnosis: str, *, date: dt.date, actor: str
+) -> ClinicalDiagnosis:
+    """The diagnosis the clinician holds, kept beside what the engine suggested at the latest visit
+    on or before that date (its leading diagnosis, probability and versions)."""
+    if diagnosis not in kb.disease_ids:
+        near = closest(diagnosis, kb.disease_ids)
+        hint = f"; closest: {', '.join(near)}" if near else ""
+        raise RegistryError(f"unknown diagnosis {diagnosis[:60]!r}{hint}")
+    visit = session.scalar(
+        select(Visit).where(Visit.patient_id == patient.id, Visit.date <= date).order_by(Visit.date.desc()).limit(1)
+    )
+    row = ClinicalDiagnosis(
+        patient_id=patient.id,
+        date=date,
+        diagnosis=diagnosis,
+        engine_suggestion=visit.leading_diagnosis if visit else None,
+        engine_probability=visit.leading_probability if visit else None,
+        code_version=visit.code_version if visit else __version__,
+        kb_version=visit.kb_version if visit else kb.version,
+    )
+    session.add(row)
+    session.flush()
+    audit(
+        session,
+        actor,
+        "insert",
+        "clinical_diagnosis",
+        row.id,
+        None,
+        {"diagnosis": diagnosis, "date": date.isoformat(), "engine_suggestion": row.engine_suggestion},
+    )
+    return row

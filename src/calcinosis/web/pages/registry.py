@@ -237,6 +237,16 @@ def _timeline(
             }
             for v in patient.visits
         ]
+        diagnoses = [
+            {
+                "date": d.date,
+                "name": kb.disease(d.diagnosis).name(lang),
+                "engine": kb.disease(d.engine_suggestion).name(lang) if d.engine_suggestion in kb.disease_ids else None,
+                "p": d.engine_probability,
+                "kb": d.kb_version,
+            }
+            for d in sorted(patient.diagnoses, key=lambda d: d.date)
+        ]
         treatments = [
             {"name": t.treatment, "dose": t.dose, "start": t.start, "stop": t.stop, "reason": t.reason_stopped}
             for t in sorted(patient.treatments, key=lambda t: t.start)
@@ -262,6 +272,7 @@ def _timeline(
         visits=visits,
         lesions=lesions,
         treatments=treatments,
+        diagnoses=diagnoses,
         studies=studies,
         imaging_steps=imaging_steps,
         response=response,
@@ -395,6 +406,22 @@ async def record_lesion(
     return await _record(request, kb, lang, code, csrf_token_field, work)
 
 
+@router.post("/registry/patients/{code}/diagnoses", response_model=None)
+async def record_diagnosis(
+    request: Request,
+    kb: Kb,
+    lang: Lang,
+    code: str,
+    diagnosis: Annotated[str, Form(max_length=100)],
+    date: Annotated[str, Form(max_length=20)],
+    csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=100)] = "",
+) -> Response:
+    def work(s: Any, patient: Patient, actor: str) -> None:
+        store.record_diagnosis(s, patient, kb, diagnosis, date=store.parse_date(date, "date"), actor=actor)
+
+    return await _record(request, kb, lang, code, csrf_token_field, work)
+
+
 @router.post("/registry/patients/{code}/treatments", response_model=None)
 async def record_treatment(
     request: Request,
@@ -433,6 +460,21 @@ def cohort(request: Request, kb: Kb, lang: Lang) -> Response:
     return _page(
         request, "cohort.html", lang, user=user, overall=overall, by_treatment=by_treatment, classes=CLASSES, kb=kb
     )
+
+
+@router.get("/registry/cohort/chart.svg", response_model=None)
+def cohort_chart(request: Request, kb: Kb, lang: Lang) -> Response:
+    """The cohort summary as stacked bars (response classes overall and per treatment)."""
+    from calcinosis.registry.plots import cohort_svg
+
+    user = signed_in(request)
+    with session_scope(request.app.state.calcinosis.registry()) as s:
+        overall, by_treatment = cohort_summary(s, user.team)
+    labels: dict[str, str] = {str(c): message(f"ui_class_{c}", lang) for c in CLASSES}
+    labels |= {"all": message("ui_all_patients", lang), "patients": message("ui_patients_axis", lang)}
+    labels |= {t: kb.treatments[t].names.get(lang) for t in by_treatment if t in kb.treatments}
+    svg = cohort_svg(overall, by_treatment, labels)
+    return Response(svg, media_type="image/svg+xml", headers={"cache-control": "no-store"})
 
 
 def _admin(request: Request) -> SignedIn:
