@@ -474,3 +474,16 @@ def test_the_clinicians_diagnosis_beside_the_engines(engine: Engine, kb: Knowled
         )
     with pytest.raises(RegistryError, match="closest: systemic_sclerosis"), session_scope(engine) as s:
         store.record_diagnosis(s, store.get_patient(s, "P001"), kb, "systemic_sclerosys", date=D(2025, 8, 1), actor="x")
+
+
+def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
+    """No traceback: a registry that cannot be reached, or a write that conflicts, is a RegistryError."""
+    engine = open_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(RegistryError, match="busy or unreachable"), session_scope(engine) as s:
+        s.execute(select(Patient.id))
+    engine.dispose()
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["registry", "add-patient", "P1", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"]
+    )
+    assert result.exit_code == 2 and "Traceback" not in result.stderr

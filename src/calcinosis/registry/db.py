@@ -87,18 +87,33 @@ def _alembic_config(engine: Engine) -> Any:
     return config
 
 
+@contextmanager
+def _reachable(engine: Engine) -> Iterator[None]:
+    """A database that cannot be reached is a RegistryError naming it, never a driver traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        yield
+    except OperationalError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise RegistryError(
+            f"the registry database {where} is busy or unreachable ({str(exc.orig).splitlines()[0]})"
+        ) from None
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Create or upgrade the registry's schema to ``revision`` (Alembic), keeping every row."""
     from alembic import command
 
-    command.upgrade(_alembic_config(engine), revision)
+    with _reachable(engine):
+        command.upgrade(_alembic_config(engine), revision)
 
 
 def schema_revision(engine: Engine) -> str | None:
     """The schema's Alembic revision, or None for an empty database."""
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
+    with _reachable(engine), engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
@@ -109,7 +124,8 @@ def check_ready(engine: Engine) -> None:
     head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
     current = schema_revision(engine)
     if current is None:
-        tables = inspect(engine).get_table_names()
+        with _reachable(engine):
+            tables = inspect(engine).get_table_names()
         what = "is empty" if not tables else "holds other tables"
         raise RegistryError(f"this database {what}: run `calcinosis registry init` first")
     if current != head:
@@ -121,11 +137,22 @@ def check_ready(engine: Engine) -> None:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back entirely on any error."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
     factory = sessionmaker(engine, expire_on_commit=False)
     session = factory()
     try:
         yield session
         session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        # two writers recording the same thing at the same moment: the second is refused whole
+        raise RegistryError(
+            f"this change conflicts with one recorded at the same time; nothing was changed ({exc.orig})"
+        ) from None
+    except OperationalError as exc:
+        session.rollback()
+        raise RegistryError(f"the registry database is busy or unreachable; nothing was changed ({exc.orig})") from None
     except BaseException:
         session.rollback()
         raise
