@@ -63,6 +63,13 @@ def audit(session: Session, actor: str, action: str, entity: str, entity_id: int
     session.add(Audit(actor=actor, action=action, entity=entity, entity_id=entity_id, old=old, new=new))
 
 
+def _insert(session: Session, actor: str, row: Any, recorded: dict[str, Any]) -> None:
+    """Add ``row``, give it its id, and audit the insertion with ``recorded`` as the new value."""
+    session.add(row)
+    session.flush()
+    audit(session, actor, "insert", row.__tablename__, row.id, None, recorded)
+
+
 def parse_date(text: str | dt.date, what: str) -> dt.date:
     """An ISO date (YYYY-MM-DD), not in the future."""
     if isinstance(text, dt.date):
@@ -126,17 +133,7 @@ def add_patient(
     if birth_year is not None and not 1880 <= birth_year <= dt.date.today().year:
         raise RegistryError(f"birth year {birth_year}: expected a year between 1880 and this year")
     patient = Patient(code=code, sex=sex, birth_year=birth_year, team=team)
-    session.add(patient)
-    session.flush()
-    audit(
-        session,
-        actor,
-        "insert",
-        "patient",
-        patient.id,
-        None,
-        {"code": code, "team": team, "sex": sex, "birth_year": birth_year},
-    )
+    _insert(session, actor, patient, {"code": code, "team": team, "sex": sex, "birth_year": birth_year})
     if identity:
         unknown = set(identity) - {"name", "birth_date", "hospital_number"}
         if unknown:
@@ -197,9 +194,7 @@ def add_visit(
         kb_version=kb.version,
         note=note,
     )
-    session.add(visit)
-    session.flush()
-    audit(session, actor, "insert", "visit", visit.id, None, {"patient": patient.code, "date": date.isoformat()})
+    _insert(session, actor, visit, {"patient": patient.code, "date": date.isoformat()})
     return visit
 
 
@@ -263,17 +258,7 @@ def record_lesion(
             site=_term(kb, "sites", site),
             tissue=_term(kb, "tissues", tissue) if tissue else None,
         )
-        session.add(lesion)
-        session.flush()
-        audit(
-            session,
-            actor,
-            "insert",
-            "lesion",
-            lesion.id,
-            None,
-            {"patient": patient.code, "label": label, "site": lesion.site},
-        )
+        _insert(session, actor, lesion, {"patient": patient.code, "label": label, "site": lesion.site})
     elif site is not None and _term(kb, "sites", site) != lesion.site:
         raise RegistryError(
             f"lesion {label!r} is at {lesion.site}, not {site}: a lesion keeps its site (use another label)"
@@ -286,17 +271,7 @@ def record_lesion(
     if exists is not None:
         raise RegistryError(f"lesion {label!r} already has a measurement on {date.isoformat()} (nothing was changed)")
     measurement = LesionMeasurement(lesion_id=lesion.id, visit_id=visit.id, **values)
-    session.add(measurement)
-    session.flush()
-    audit(
-        session,
-        actor,
-        "insert",
-        "lesion_measurement",
-        measurement.id,
-        None,
-        {"lesion": label, "date": date.isoformat(), **values},
-    )
+    _insert(session, actor, measurement, {"lesion": label, "date": date.isoformat(), **values})
     return measurement
 
 
@@ -314,17 +289,7 @@ def add_imaging(
             "the imaging result is not an `image quantify` result (modality, total_volume_mm3, deposits)"
         ) from None
     study = ImagingStudy(visit_id=visit.id, modality=modality, total_volume_mm3=total, deposits=deposits, result=result)
-    session.add(study)
-    session.flush()
-    audit(
-        session,
-        actor,
-        "insert",
-        "imaging_study",
-        study.id,
-        None,
-        {"date": date.isoformat(), "modality": modality, "deposits": deposits},
-    )
+    _insert(session, actor, study, {"date": date.isoformat(), "modality": modality, "deposits": deposits})
     return study
 
 
@@ -357,15 +322,10 @@ def add_treatment(
         reason_stopped=reason_stopped,
         adverse_events=adverse_events,
     )
-    session.add(row)
-    session.flush()
-    audit(
+    _insert(
         session,
         actor,
-        "insert",
-        "treatment",
-        row.id,
-        None,
+        row,
         {"treatment": treatment, "start": start.isoformat(), "stop": stop.isoformat() if stop else None},
     )
     return row
@@ -401,9 +361,7 @@ def add_user(
     if not CODE_PATTERN.match(team):
         raise RegistryError(f"team {team[:70]!r}: expected 1-64 letters, digits, '.', '_' or '-'")
     user = User(username=username, password_hash=PasswordHasher().hash(password), role=role, active=True, team=team)
-    session.add(user)
-    session.flush()
-    audit(session, actor, "insert", "app_user", user.id, None, {"username": username, "role": role, "team": team})
+    _insert(session, actor, user, {"username": username, "role": role, "team": team})
     return user
 
 
@@ -461,15 +419,10 @@ def record_diagnosis(
         code_version=visit.code_version if visit else __version__,
         kb_version=visit.kb_version if visit else kb.version,
     )
-    session.add(row)
-    session.flush()
-    audit(
+    _insert(
         session,
         actor,
-        "insert",
-        "clinical_diagnosis",
-        row.id,
-        None,
+        row,
         {"diagnosis": diagnosis, "date": date.isoformat(), "engine_suggestion": row.engine_suggestion},
     )
     return row
