@@ -222,14 +222,24 @@ def due(
     (the patients of ``team`` when given)."""
     plan = {item.id: item for item in kb.followup.schedule}
     calciphylaxis = {item.id: item for item in kb.followup.by_category.get("calciphylaxis", [])}
-    last_visit = dict(session.execute(select(Visit.patient_id, func.max(Visit.date)).group_by(Visit.patient_id)).all())
+
+    def of_team(query: Any) -> Any:  # the visits of the team's patients only
+        return (
+            query.join(Patient, Patient.id == Visit.patient_id).where(Patient.team == team)
+            if team is not None
+            else query
+        )
+
+    last_visit = dict(
+        session.execute(of_team(select(Visit.patient_id, func.max(Visit.date))).group_by(Visit.patient_id)).all()
+    )
     last_imaging = dict(
         session.execute(
-            select(Visit.patient_id, func.max(Visit.date)).join(ImagingStudy).group_by(Visit.patient_id)
+            of_team(select(Visit.patient_id, func.max(Visit.date)).join(ImagingStudy)).group_by(Visit.patient_id)
         ).all()
     )
     latest_category: dict[int, str | None] = {}  # the category of each patient's latest visit
-    for pid, category in session.execute(select(Visit.patient_id, Visit.category).order_by(Visit.date)).all():
+    for pid, category in session.execute(of_team(select(Visit.patient_id, Visit.category)).order_by(Visit.date)).all():
         latest_category[pid] = category
     rows: list[DueItem] = []
     patients = select(Patient.id, Patient.code).order_by(Patient.code)

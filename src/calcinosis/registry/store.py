@@ -49,6 +49,7 @@ __all__ = [
     "get_patient",
     "identity_of",
     "parse_date",
+    "parse_number",
     "record_diagnosis",
     "record_lesion",
     "set_active",
@@ -82,6 +83,17 @@ def parse_date(text: str | dt.date, what: str) -> dt.date:
     if value > dt.date.today():
         raise RegistryError(f"{what}: {value.isoformat()} is in the future")
     return value
+
+
+def parse_number(text: str, what: str) -> float | None:
+    """A number typed by a person (a decimal comma accepted); blank is not reported (None)."""
+    cleaned = text.strip().replace(",", ".")
+    if not cleaned:
+        return None
+    try:
+        return float(cleaned)
+    except ValueError:
+        raise RegistryError(f"{what}: {text.strip()[:20]!r} is not a number") from None
 
 
 def get_patient(session: Session, code: str, team: str | None = None) -> Patient:

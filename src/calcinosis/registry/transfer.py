@@ -137,8 +137,7 @@ def import_lesions(session: Session, path: Path, kb: KnowledgeBase, *, actor: st
             numbers: dict[str, float | None] = {}
             for name in ("size_mm", "area_cm2", "volume_mm3", "vas"):
                 column = name
-                text = (row.get(name) or "").strip().replace(",", ".")
-                numbers[name] = float(text) if text else None
+                numbers[name] = store.parse_number(row.get(name) or "", name)
             flags: dict[str, bool | None] = {}
             for name in ("ulcerated", "infected"):
                 column = name

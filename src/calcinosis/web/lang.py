@@ -6,7 +6,7 @@ from fastapi import Query, Request
 
 from calcinosis.errors import CalcinosisError
 
-__all__ = ["LANGS", "LanguageError", "request_lang"]
+__all__ = ["LANGS", "LanguageError", "lang_of", "request_lang"]
 
 LANGS = ("en", "fr")
 
@@ -36,10 +36,17 @@ def _from_header(header: str) -> str | None:
     return best[1] if best else None
 
 
-def request_lang(
+def lang_of(request: Request) -> str:
+    """The request's language without refusing anything: what an error message is written in."""
+    lang = request.query_params.get("lang")
+    return lang if lang in LANGS else (_from_header(request.headers.get("accept-language", "")) or "en")
+
+
+async def request_lang(
     request: Request, lang: str | None = Query(None, description="en or fr (default: Accept-Language, else en)")
 ) -> str:
-    """FastAPI dependency: the language every text of the response is written in."""
+    """FastAPI dependency: the language every text of the response is written in (async: a plain
+    function would cost a thread-pool hop per request)."""
     if lang is not None:
         if lang not in LANGS:
             raise LanguageError(f"lang must be one of {', '.join(LANGS)}, not {lang[:20]!r}")

@@ -71,17 +71,10 @@ def problem(
     return ProblemResponse(body.model_dump(mode="json", exclude_none=True), status_code=status)
 
 
-def _lang(request: Request) -> str:
-    from calcinosis.web.lang import _from_header
-
-    q = request.query_params.get("lang")
-    return q if q in ("en", "fr") else (_from_header(request.headers.get("accept-language", "")) or "en")
-
-
 def _calcinosis_error(request: Request, exc: Exception) -> ProblemResponse:
-    from calcinosis.web.lang import LanguageError
+    from calcinosis.web.lang import LanguageError, lang_of
 
-    lang = _lang(request)
+    lang = lang_of(request)
     if isinstance(exc, UnknownEntityError):
         return problem(404, exc.text(lang), request=request)
     if isinstance(exc, CaseValidationError | ImagingError):

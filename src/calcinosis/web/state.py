@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from calcinosis.web.auth import LoginLimiter
 
-__all__ = ["AppState", "app_state", "kb_of"]
+__all__ = ["AppState", "kb_of"]
 
 
 @dataclass
@@ -59,12 +59,6 @@ class AppState:
 
                 self._limiter = LoginLimiter()
             return self._limiter
-
-
-async def app_state(request: Request) -> AppState:
-    """FastAPI dependency: the app's state (async: a plain function would cost a thread-pool hop)."""
-    state: AppState = request.app.state.calcinosis
-    return state
 
 
 async def kb_of(request: Request) -> KnowledgeBase:

@@ -361,18 +361,6 @@ async def record_visit(
     return await _record(request, kb, lang, code, csrf_token_field, work)
 
 
-def _float(text: str, what: str) -> float | None:
-    text = text.strip().replace(",", ".")
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        from calcinosis.registry.db import RegistryError
-
-        raise RegistryError(f"{what}: {text[:20]!r} is not a number") from None
-
-
 @router.post("/registry/patients/{code}/lesions", response_model=None)
 async def record_lesion(
     request: Request,
@@ -397,9 +385,9 @@ async def record_lesion(
             label=label,
             actor=actor,
             site=site or None,
-            largest_dimension_mm=_float(size_mm, "size (mm)"),
-            area_cm2=_float(area_cm2, "area (cm²)"),
-            pain_vas=_float(vas, "pain (VAS)"),
+            largest_dimension_mm=store.parse_number(size_mm, "size (mm)"),
+            area_cm2=store.parse_number(area_cm2, "area (cm²)"),
+            pain_vas=store.parse_number(vas, "pain (VAS)"),
             ulcerated={"yes": True, "no": False}.get(ulcerated),
         )
 

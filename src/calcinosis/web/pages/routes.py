@@ -135,8 +135,9 @@ async def what_if(
     term: Annotated[str, Query(max_length=200)],
 ) -> HTMLResponse:
     """The leading diagnoses with an entered item as entered, as absent, and as not reported."""
-    fields = [(k, v) for k, v in await _fields(request) if not (k in (key, "absent") and v == term)]
-    present = form_to_case(await _fields(request))
+    posted = await _fields(request)
+    fields = [(k, v) for k, v in posted if not (k in (key, "absent") and v == term)]
+    present = form_to_case(posted)
     unreported = form_to_case(fields)
     absent = form_to_case([*fields, ("absent", term)]) if key in ("history", "exposures", "findings") else None
 
