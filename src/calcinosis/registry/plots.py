@@ -4,6 +4,7 @@ first measurement and its pain, over time, with the treatment periods shaded and
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from calcinosis.registry.models import Patient
 from calcinosis.registry.response import SIZE_FIELDS
@@ -22,11 +23,7 @@ def course_png(patient: Patient, *, lang: str = "en") -> bytes:
 
 
 def _course(patient: Patient, *, lang: str, fmt: str) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     words = {
         "en": ("Size (% of first measurement)", "Pain (VAS 0-10)", "No lesion measured yet"),
         "fr": ("Taille (% de la première mesure)", "Douleur (EVA 0-10)", "Aucune lésion mesurée"),
@@ -64,10 +61,7 @@ def _course(patient: Patient, *, lang: str, fmt: str) -> bytes:
     else:
         size_ax.text(0.5, 0.5, words[2], transform=size_ax.transAxes, ha="center")
     fig.autofmt_xdate()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=150, metadata={"Date": None} if fmt == "svg" else {})
-    plt.close(fig)
-    return buffer.getvalue()
+    return _save(fig, fmt)
 
 
 def cohort_svg(overall: dict[str, int], by_treatment: dict[str, dict[str, int]], labels: dict[str, str]) -> str:
@@ -75,11 +69,7 @@ def cohort_svg(overall: dict[str, int], by_treatment: dict[str, dict[str, int]],
 
     ``labels`` names the classes and the treatments in the page's language.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     rows = [(labels.get("all", "All"), overall), *((labels.get(t, t), counts) for t, counts in by_treatment.items())]
     classes = ("improved", "stable", "progression", "not_measurable")
     colours = ("tab:green", "0.65", "tab:red", "0.88")
@@ -92,7 +82,24 @@ def cohort_svg(overall: dict[str, int], by_treatment: dict[str, dict[str, int]],
     ax.invert_yaxis()
     ax.set_xlabel(labels.get("patients", "patients"), fontsize=8)
     ax.legend(fontsize=7, loc="lower right")
+    return _save(fig, "svg").decode("utf-8")
+
+
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend (no display), imported on first use (it is slow to import)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, fmt: str) -> bytes:
+    """The figure as SVG (no date inside, so equal charts are equal files) or PNG, then closed."""
+    import matplotlib.pyplot as plt
+
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    fig.savefig(buffer, format=fmt, dpi=150, metadata={"Date": None} if fmt == "svg" else {})
     plt.close(fig)
-    return buffer.getvalue().decode("utf-8")
+    return buffer.getvalue()

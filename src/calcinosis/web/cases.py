@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, UploadFile
+from starlette.datastructures import UploadFile as StarletteUpload
 
-from calcinosis.case.document import load_document
+from calcinosis.case.document import LIMITS, load_document
 from calcinosis.case.model import Case
 from calcinosis.case.reader import parse_case
 from calcinosis.errors import CalcinosisError
 from calcinosis.kb.model import KnowledgeBase
+from calcinosis.textsafe import plain
 
-__all__ = ["CASE_MEDIA_TYPES", "UnsupportedMediaType", "case_body_schema", "read_request_case"]
+__all__ = ["CASE_MEDIA_TYPES", "UnsupportedMediaType", "case_body_schema", "read_posted_document", "read_request_case"]
 
 CASE_MEDIA_TYPES = {
     "application/json": "json",
@@ -52,6 +54,17 @@ async def read_request_case(request: Request, kb: KnowledgeBase, lang: str) -> C
     fmt = body_format(request)
     data = load_document(await request.body(), source=SOURCE, fmt=fmt, lang=lang)
     return parse_case(data, kb, source=SOURCE, lang=lang)
+
+
+async def read_posted_document(case_file: UploadFile | str | None, case_text: str, *, lang: str) -> tuple[Any, str]:
+    """The document of a case file posted from a page (an uploaded file wins over pasted text),
+    read by the strict reader (JSON when the file's name ends in .json, else YAML), and its name."""
+    source, raw, fmt = "pasted text", case_text.encode("utf-8"), "yaml"
+    if isinstance(case_file, StarletteUpload) and case_file.filename:
+        source = plain(case_file.filename, limit=100, newlines=False)
+        raw = await case_file.read(LIMITS["file_bytes"] + 1)
+        fmt = "json" if source.lower().endswith(".json") else "yaml"
+    return load_document(raw, source=source, fmt=fmt, lang=lang), source
 
 
 def case_body_schema() -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""An uploaded study made into something the imaging reader opens: a file, or a folder from a zip.
+"""Uploaded studies: spooled to a private folder, made into something the imaging reader opens (a
+file, or a folder from a zip), and measured with overlays for the API and the imaging page.
 
 A zip of a DICOM series is unpacked with checks a hostile archive cannot pass: no absolute
 path or ``..`` (zip slip), no links, at most :data:`MAX_MEMBERS` files, and at most
@@ -8,18 +9,32 @@ from the archive's directory.
 
 from __future__ import annotations
 
+import base64
 import shutil
 import tempfile
 import zipfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from fastapi import UploadFile
+from pydantic import BaseModel
 
 from calcinosis.errors import ImagingError
+from calcinosis.imaging.results import ImagingResult
+from calcinosis.textsafe import plain
 
-__all__ = ["MAX_MEMBERS", "MAX_UNPACKED_BYTES", "STUDY_SUFFIXES", "spooled", "study_path"]
+__all__ = [
+    "MAX_MEMBERS",
+    "MAX_UNPACKED_BYTES",
+    "STUDY_SUFFIXES",
+    "Overlay",
+    "QuantifyResponse",
+    "quantify_upload",
+    "spooled",
+    "study_path",
+]
 
 STUDY_SUFFIXES = (".nii", ".nii.gz", ".dcm", ".png", ".zip")
 MAX_MEMBERS = 5000
@@ -91,3 +106,50 @@ def study_path(upload: Path, filename: str, workdir: Path) -> Path:
         shutil.rmtree(folder)
         raise ImagingError("the uploaded zip holds no file")
     return folder
+
+
+class Overlay(BaseModel):
+    """A maximum-intensity projection with the deposits coloured and numbered."""
+
+    view: str
+    media_type: str = "image/png"
+    data_base64: str
+
+
+class QuantifyResponse(BaseModel):
+    """The measurement, the imaging entry of a case it supports, and the overlays."""
+
+    result: ImagingResult
+    case_imaging: dict[str, Any]
+    overlays: list[Overlay]
+
+
+def quantify_upload(
+    data_file: Path, filename: str, *, threshold: float = 130.0, pixel_spacing: float | None = None
+) -> QuantifyResponse:
+    """Measure the study in ``data_file`` (uploaded as ``filename``), with overlays; shared with the imaging page."""
+    from calcinosis.imaging.ct import check_threshold
+    from calcinosis.imaging.io import read_study
+    from calcinosis.imaging.measure import measure_volume
+    from calcinosis.imaging.overlay import write_overlays
+
+    check_threshold(threshold)
+    workdir = Path(tempfile.mkdtemp(prefix="calcinosis-upload-"))
+    shown = plain(Path(filename).name, limit=100, newlines=False) or "upload"
+    try:
+        path = study_path(data_file, filename, workdir)
+        volume = read_study(path, pixel_spacing_mm=pixel_spacing)
+        result, masks = measure_volume(volume, threshold=threshold)
+        overlays = []
+        for png in write_overlays(volume, result, masks, workdir / "overlays"):
+            view = png.stem.rsplit("-", 1)[-1]
+            overlays.append(Overlay(view=view, data_base64=base64.b64encode(png.read_bytes()).decode("ascii")))
+        result = result.model_copy(update={"source": shown})
+        return QuantifyResponse(result=result, case_imaging=result.case_imaging(), overlays=overlays)
+    except ImagingError as exc:
+        raise ImagingError(
+            str(exc).replace(str(workdir), shown).replace(str(data_file), shown).splitlines()[0],
+            issues=exc.issues,
+        ) from None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -38,10 +38,6 @@ def json_response(obj: object) -> Response:
     return Response(to_json(obj, indent=None), media_type="application/json")
 
 
-async def _case(request: Request, kb: KnowledgeBase, lang: str) -> Case:
-    return await read_request_case(request, kb, lang)
-
-
 @router.post(
     "/diagnose",
     response_model=DiagnosisReport,
@@ -52,7 +48,7 @@ async def diagnose(request: Request, kb: Kb, lang: Lang) -> Response:
     """The diagnosis result of a case (the object ``calcinosis diagnose --json`` prints)."""
     from calcinosis.engine.diagnose import diagnose as run
 
-    case = await _case(request, kb, lang)
+    case = await read_request_case(request, kb, lang)
     report = await anyio.to_thread.run_sync(lambda: run(case, kb, lang=lang))
     return json_response(report)
 
@@ -70,7 +66,7 @@ async def manage(
     from calcinosis.engine.diagnose import analyse
     from calcinosis.management.manage import manage as run
 
-    case = await _case(request, kb, lang)
+    case = await read_request_case(request, kb, lang)
 
     def work() -> ManagementReport:
         if diagnosis is not None:
@@ -86,7 +82,7 @@ async def stage_cvi(request: Request, kb: Kb, lang: Lang) -> Response:
     from calcinosis.engine.diagnose import analyse
     from calcinosis.management.staging import stage_cvi as run
 
-    case = await _case(request, kb, lang)
+    case = await read_request_case(request, kb, lang)
 
     def work() -> CviStaging:
         _, evidence, _ = analyse(case, kb, lang=lang)
@@ -113,7 +109,7 @@ async def report(
     audience: Annotated[Audience, Query(description="clinician report or patient leaflet")] = Audience.clinician,
 ) -> Response:
     """The clinician report or the patient leaflet of a case, as PDF or HTML, in the request's language."""
-    case = await _case(request, kb, lang)
+    case = await read_request_case(request, kb, lang)
     content, media = await anyio.to_thread.run_sync(lambda: report_document(case, kb, lang, format, audience))
     name = f"calcinosis-{audience.value}-{lang}.{format.value}"
     return Response(

@@ -15,7 +15,6 @@ import anyio
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, or_, select
-from starlette.datastructures import UploadFile as StarletteUpload
 
 from calcinosis.errors import CalcinosisError
 from calcinosis.i18n import message
@@ -343,19 +342,19 @@ async def record_visit(
     case_file: Annotated[UploadFile | str | None, File()] = None,
     csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=100)] = "",
 ) -> Response:
-    from calcinosis.case.document import load_document
     from calcinosis.case.reader import parse_case
+    from calcinosis.web.cases import read_posted_document
 
-    raw, source, fmt = case_text.encode("utf-8"), "pasted case", "yaml"
-    if isinstance(case_file, StarletteUpload) and case_file.filename:
-        raw, source = (
-            await case_file.read(1_048_577),
-            "".join(ch for ch in case_file.filename if ch.isprintable())[:100],
-        )
-        fmt = "json" if source.lower().endswith(".json") else "yaml"
+    unreadable: CalcinosisError | None = None
+    try:
+        data, source = await read_posted_document(case_file, case_text, lang=lang)
+    except CalcinosisError as exc:  # shown on the page by _record, after the sign-in and token checks
+        unreadable, data, source = exc, None, "case"
 
     def work(s: Any, patient: Patient, actor: str) -> None:
-        case = parse_case(load_document(raw, source=source, fmt=fmt, lang=lang), kb, source=source, lang=lang)
+        if unreadable is not None:
+            raise unreadable
+        case = parse_case(data, kb, source=source, lang=lang)
         store.add_visit(s, patient, case, kb, date=store.parse_date(date, "date"), actor=actor)
 
     return await _record(request, kb, lang, code, csrf_token_field, work)

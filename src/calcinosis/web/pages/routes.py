@@ -16,7 +16,6 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import UploadFile as StarletteUpload
 
 from calcinosis.case.document import load_document
 from calcinosis.case.reader import parse_case
@@ -28,6 +27,7 @@ from calcinosis.management.results import ManagementReport
 from calcinosis.reports.kinds import ReportAudience as Audience
 from calcinosis.reports.kinds import ReportFormat
 from calcinosis.web.api.clinical import report_document
+from calcinosis.web.cases import read_posted_document
 from calcinosis.web.lang import request_lang
 from calcinosis.web.pages.form import CaseForm, case_to_form, form_to_case
 from calcinosis.web.pages.view import templates
@@ -160,14 +160,9 @@ async def load_case(
     case_text: Annotated[str, Form(max_length=1_048_576)] = "",
 ) -> HTMLResponse:
     """Fill the form from an uploaded or pasted case file (YAML or JSON)."""
-    source, raw, fmt = "pasted text", case_text.encode("utf-8"), "yaml"
-    if isinstance(case_file, StarletteUpload) and case_file.filename:
-        source = "".join(ch for ch in case_file.filename if ch.isprintable())[:100]
-        raw = await case_file.read(1_048_577)
-        fmt = "json" if source.lower().endswith(".json") else "yaml"
-    form, outcome = CaseForm(), Outcome(empty=True)
+    form, outcome, source = CaseForm(), Outcome(empty=True), "case"
     try:
-        data = load_document(raw, source=source, fmt=fmt, lang=lang)
+        data, source = await read_posted_document(case_file, case_text, lang=lang)
         if not isinstance(data, dict):
             raise CaseValidationError(f"{source}: a case is a mapping of keys (patient, findings...)")
         form = case_to_form(data)
@@ -210,8 +205,7 @@ async def imaging_measure(
     pixel_spacing: Annotated[float | None, Form(gt=0.001, le=1000)] = None,
 ) -> HTMLResponse:
     """Measure the uploaded study and show the overlays, the deposits and the case entry it supports."""
-    from calcinosis.web.api.imaging import quantify_upload
-    from calcinosis.web.uploads import spooled
+    from calcinosis.web.uploads import quantify_upload, spooled
 
     measured, error = None, None
     name = study.filename or ""
