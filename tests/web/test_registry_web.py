@@ -322,7 +322,9 @@ def test_an_admin_manages_users(site: TestClient, registry_url: str) -> None:  #
 def test_an_unreadable_visit_case_is_shown_on_the_page(site: TestClient) -> None:
     token = _login(site)
     site.post("/registry/patients", data={"code": "P1", "csrf_token": token})
-    bad = site.post("/registry/patients/P1/visits", data={"date": "2025-01-10", "case_text": "patient: [", "csrf_token": token})
+    bad = site.post(
+        "/registry/patients/P1/visits", data={"date": "2025-01-10", "case_text": "patient: [", "csrf_token": token}
+    )
     assert bad.status_code == 422 and "pasted text" in bad.text and "<html" in bad.text.lower()
     forged = site.post("/registry/patients/P1/visits", data={"date": "2025-01-10", "case_text": "patient: ["})
     assert forged.status_code == 403  # the token is checked before anything is read
