@@ -252,20 +252,19 @@ def _lab_value_issue(
             message("err_zero", lang, test=name, unit=unit, low=num(low), si=spec["si"]),
             f"{location}.value",
         )
+
+    def as_entered(si: str) -> dict[str, object]:  # what both messages say of the value
+        return {"test": name, "value": num(value), "unit": unit, "si_value": num(float(f"{value_si:.3g}")), "si": si}
+
     if not low <= value_si <= high and not spec.get("assays"):
         fits = [u for u, f in spec["units"].items() if u != canonical and low <= value * float(f) <= high]
         if fits:  # implausible as written, plausible in another unit: a unit slip, never a silent guess
-            si = spec["si"]
             return Issue.error(
                 "case.unit_implausible",
                 message(
                     "err_unit_implausible",
                     lang,
-                    test=name,
-                    value=num(value),
-                    unit=unit,
-                    si_value=num(float(f"{value_si:.3g}")),
-                    si=si,
+                    **as_entered(spec["si"]),
                     low=num(low),
                     high=num(high),
                     fits=message("err_or", lang).join(fits),
@@ -276,17 +275,12 @@ def _lab_value_issue(
             )
     limit = high * float(kb.units.get("refuse_above_plausible", 10))
     if not value_si <= limit:
-        si = canonical if spec.get("assays") else spec["si"]
         return Issue.error(
             "case.range",
             message(
                 "err_beyond",
                 lang,
-                test=name,
-                value=num(value),
-                unit=unit,
-                si_value=num(float(f"{value_si:.3g}")),
-                si=si,
+                **as_entered(canonical if spec.get("assays") else spec["si"]),
                 times=kb.units.get("refuse_above_plausible", 10),
                 high=num(float(plausible[1])),
             ),
