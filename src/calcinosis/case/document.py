@@ -35,7 +35,7 @@ from calcinosis.errors import CaseValidationError
 from calcinosis.i18n import message, os_reason
 from calcinosis.issues import Issue
 
-__all__ = ["LIMITS", "check_shape", "load_document", "read_document_bytes"]
+__all__ = ["LIMITS", "case_yaml", "check_shape", "load_document", "read_document_bytes"]
 
 LIMITS: dict[str, int] = {
     # a case is a few kilobytes; 1 MiB leaves room for long repeated-measurement lists
@@ -345,3 +345,11 @@ def _check_string(value: Any, where: str, source: str, lang: str = "en") -> None
             n=_count(len(value), lang),
             limit=_count(LIMITS["string_chars"], lang),
         )
+
+
+def case_yaml(case: Any) -> str:
+    """A case (the pydantic model) as a case-format YAML document: only what it states, in the
+    format's key order, Unicode kept as written."""
+    data = case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    data.setdefault("patient", {})
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)

@@ -7,27 +7,59 @@ from pathlib import Path
 import typer
 
 from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors, load
+from calcinosis.cli.fhir import DATE_OPTION, analysis_date, read_input, render_mapping
 
 __all__ = ["diagnose"]
 
 
 @handles_errors
 def diagnose(
-    case_files: list[Path] = typer.Argument(..., help="Case files (YAML or JSON, case format v1).", metavar="CASE..."),
+    case_files: list[Path] = typer.Argument(
+        ..., help="Case files (YAML or JSON, case format v1) or FHIR R4 Bundles (JSON).", metavar="CASE..."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result object as JSON."),
+    as_fhir: bool = typer.Option(
+        False,
+        "--fhir",
+        help="Print a FHIR R4 Bundle: the case, a DiagnosticReport, a RiskAssessment, the missing work-up as ServiceRequest proposals and a CarePlan.",
+    ),
     full: bool = typer.Option(
         False, "--full", help="After the one-screen summary, every reason, the work-up, questions and references."
     ),
+    when: str | None = DATE_OPTION,
     lang: str = LANG_OPTION,
     kb_path: Path | None = KB_OPTION,
 ) -> None:
     """Rank the causes of a case's soft-tissue calcification, with the reasons and the missing work-up."""
-    from calcinosis.case.reader import read_case
     from calcinosis.engine.diagnose import diagnose as run
 
     lang = check_lang(lang)
+    date = analysis_date(when, lang)
     kb = load(kb_path)
-    reports = [run(read_case(path, kb, lang=lang), kb, lang=lang) for path in case_files]
+    cases = []
+    for path in case_files:
+        case, imported = read_input(path, kb, when=date, lang=lang)
+        if imported is not None:
+            render_mapping(imported, str(path), lang)
+        cases.append(case)
+    reports = [run(case, kb, lang=lang) for case in cases]
+    if as_fhir:
+        import json
+
+        from calcinosis.interop.fhir.write import case_bundle
+        from calcinosis.kb.codes import load_codes
+        from calcinosis.kb.loader import default_kb_path
+        from calcinosis.management.manage import manage
+
+        codes = load_codes(kb.root or default_kb_path())
+        bundles = [
+            case_bundle(
+                case, kb, codes, report=report, management=manage(case, kb, lang=lang), analysis_date=date, lang=lang
+            )
+            for case, report in zip(cases, reports, strict=True)
+        ]
+        typer.echo(json.dumps(bundles[0] if len(bundles) == 1 else bundles, ensure_ascii=False, indent=2))
+        return
     if as_json:
         from calcinosis.serialise import to_json
 

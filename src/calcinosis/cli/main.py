@@ -13,9 +13,11 @@ import typer
 
 from calcinosis.cli import diagnose as diagnose_cmd
 from calcinosis.cli import evaluate as evaluate_cmd
+from calcinosis.cli import fhir as fhir_cmd
 from calcinosis.cli import image as image_cmd
 from calcinosis.cli import kb as kb_cmd
 from calcinosis.cli import manage as manage_cmd
+from calcinosis.cli import phenopacket as phenopacket_cmd
 from calcinosis.cli import registry as registry_cmd
 from calcinosis.cli import report as report_cmd
 from calcinosis.cli import schema as schema_cmd
@@ -40,6 +42,8 @@ app.add_typer(manage_cmd.stage_app, name="stage")
 app.add_typer(kb_cmd.app, name="kb")
 app.add_typer(image_cmd.app, name="image")
 app.add_typer(registry_cmd.app, name="registry")
+app.add_typer(fhir_cmd.app, name="fhir")
+app.add_typer(phenopacket_cmd.app, name="phenopacket")
 
 
 @app.callback(invoke_without_command=True)

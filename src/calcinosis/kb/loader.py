@@ -826,6 +826,7 @@ def _compile(
     group_names = tuple(sorted({f.group for f in features.values()}))
     gpos = {g: i for i, g in enumerate(group_names)}
     return KnowledgeBase(
+        root=root,
         version=manifest.kb_version,
         manifest=manifest,
         constants=constants,

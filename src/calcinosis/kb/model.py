@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -147,6 +149,7 @@ class KnowledgeBase:
     _feature_pos: Mapping[str, int]
     _disease_pos: Mapping[str, int]
     _sources: Mapping[tuple[int, int], FrequencySource]
+    root: Path | None = None  # the folder it was loaded from (codes.yaml and other side files live there)
 
     # ---- accessors -------------------------------------------------------------------
     @property

@@ -8,7 +8,7 @@ keeps answering while one case is scored.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -44,13 +44,48 @@ def json_response(obj: object) -> Response:
     openapi_extra=case_body_schema(),
     summary="Category, ranked differential with reasons, missing work-up and next questions",
 )
-async def diagnose(request: Request, kb: Kb, lang: Lang) -> Response:
-    """The diagnosis result of a case (the object ``calcinosis diagnose --json`` prints)."""
+async def diagnose(
+    request: Request,
+    kb: Kb,
+    lang: Lang,
+    format: Annotated[
+        Literal["json", "fhir"],
+        Query(
+            description="json: the result object; fhir: a FHIR R4 Bundle with the case, a DiagnosticReport, "
+            "a RiskAssessment, ServiceRequest proposals and a CarePlan (application/fhir+json)."
+        ),
+    ] = "json",
+) -> Response:
+    """The diagnosis result of a case (the object ``calcinosis diagnose --json`` prints), or
+    the FHIR Bundle that ``calcinosis diagnose --fhir`` prints."""
     from calcinosis.engine.diagnose import diagnose as run
 
     case = await read_request_case(request, kb, lang)
+    if format == "fhir":
+        return await anyio.to_thread.run_sync(lambda: _fhir_response(case, kb, lang))
     report = await anyio.to_thread.run_sync(lambda: run(case, kb, lang=lang))
     return json_response(report)
+
+
+def _fhir_response(case: Case, kb: KnowledgeBase, lang: str) -> Response:
+    """The case and its result as a FHIR R4 Bundle (the CLI's ``diagnose --fhir``)."""
+    import json
+
+    from calcinosis.engine.diagnose import diagnose as run
+    from calcinosis.interop.fhir.write import case_bundle
+    from calcinosis.kb.codes import load_codes
+    from calcinosis.kb.loader import default_kb_path
+    from calcinosis.management.manage import manage as plan
+
+    bundle = case_bundle(
+        case,
+        kb,
+        load_codes(kb.root or default_kb_path()),
+        report=run(case, kb, lang=lang),
+        management=plan(case, kb, lang=lang),
+        lang=lang,
+    )
+    return Response(json.dumps(bundle, ensure_ascii=False), media_type="application/fhir+json")
 
 
 @router.post("/manage", response_model=ManagementReport, openapi_extra=case_body_schema())

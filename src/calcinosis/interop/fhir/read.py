@@ -1,0 +1,784 @@
+"""A FHIR R4 Bundle becomes a case, with a report of every element used and not used.
+
+What is read, and how (every rule below is also what :mod:`.write` produces, so a Bundle
+written by calcinosis reads back into the same case):
+
+- **Patient**: sex from ``gender``; age from ``birthDate`` at the analysis date (whole years
+  from 2 years, months below). A Bundle without a Patient and its birth date cannot become a
+  case: age is the one required item.
+- **Observation**: a laboratory test by its LOINC code (or the project's own code), value and
+  UCUM unit, comparator, or only an interpretation (H, N, L); the latest of several results of
+  a test. An antibody by its code with a positive or negative value. A finding by its HPO,
+  SNOMED CT or own code: present, or absent when its value says so (``false``, Absent,
+  Negative). The imaging observations calcinosis writes (own code) become imaging entries.
+- **Condition**: history (ICD-10, SNOMED CT, HPO or own code), or a finding; a refuted
+  condition is an explicit absence; an entered-in-error one is skipped; a provisional or
+  differential one is not a fact and is not used. The presenting calcification (calcinosis
+  cutis L94.2, HPO Calcinosis and its children, own code) gives the sites and the duration.
+- **MedicationStatement, MedicationRequest, MedicationAdministration**: exposures by ATC,
+  RxNorm or own code (also through a referenced or contained Medication); ``not-taken`` is an
+  explicit absence. A drug whose exposure depends on the dose (vitamin D, calcium, phosphate,
+  corticosteroids) is reported, not guessed: its code names the drug, not the high dose.
+- **Procedure**: exposures (radiotherapy) or history (dialysis, parathyroidectomy,
+  transplant); ``not-done`` is an explicit absence.
+- **ImagingStudy**: the modality, when no imaging observation already holds that study.
+- Anything else (Encounter, Practitioner, calcinosis' own results...) is listed as not used.
+
+Nothing is matched by spelling alone except a term's exact label or alias from the
+vocabulary (the same rule as a case file), and the report says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from calcinosis.case.labs import resolve_unit
+from calcinosis.case.reader import parse_case
+from calcinosis.errors import CaseValidationError
+from calcinosis.i18n import message
+from calcinosis.interop.fhir.mapping import FhirImport, MappingEntry
+from calcinosis.interop.fhir.vocab import (
+    ABSENT_VALUES,
+    AGE_CODE,
+    AGE_UNITS,
+    CASE_ID_SYSTEM,
+    DCM_MODALITIES,
+    DOSE_DEPENDENT,
+    IMAGING_CODE,
+    INTERPRETATION_SYSTEM,
+    ONSET_DELAY_URL,
+    POSITIVE_VALUES,
+    POSTMENOPAUSAL_CODE,
+    PRESENTING_CODES,
+    own_system,
+)
+from calcinosis.issues import Issue
+from calcinosis.kb.codes import OWN_SYSTEM_PREFIX, SYSTEMS, CodeTable
+from calcinosis.kb.model import KnowledgeBase
+from calcinosis.textsafe import plain
+
+__all__ = ["age_at", "read_bundle"]
+
+_READ_TYPES = (
+    "Patient",
+    "Observation",
+    "Condition",
+    "MedicationStatement",
+    "MedicationRequest",
+    "MedicationAdministration",
+    "Medication",
+    "Procedure",
+    "ImagingStudy",
+)
+_OWN_OUTPUT = ("DiagnosticReport", "RiskAssessment", "ServiceRequest", "CarePlan")
+
+
+def _short(value: object, limit: int = 120) -> str:
+    return plain(value, limit=limit, newlines=False)
+
+
+def parse_fhir_date(value: object) -> tuple[dt.date, bool] | None:
+    """A FHIR date, dateTime or partial date ('1980', '2023-01') as a date, and whether it was
+    partial (then the middle of the year or month is used, and the report says so)."""
+    if isinstance(value, dt.datetime):
+        return value.date(), False
+    if isinstance(value, dt.date):
+        return value, False
+    if isinstance(value, str):
+        parts = value.split("T")[0].split("-")
+        try:
+            if len(parts) == 1:
+                return dt.date(int(parts[0]), 7, 1), True
+            if len(parts) == 2:
+                return dt.date(int(parts[0]), int(parts[1]), 15), True
+            return dt.date(int(parts[0]), int(parts[1]), int(parts[2])), False
+        except ValueError:
+            return None
+    return None
+
+
+def age_at(birth: dt.date, when: dt.date) -> float:
+    """Age in the case format: whole years from 2 years; months / 12 (2 decimals) below."""
+    months = (when.year - birth.year) * 12 + (when.month - birth.month) - (1 if when.day < birth.day else 0)
+    if months >= 24:
+        return float(months // 12)
+    return round(max(months, 0) / 12, 2)
+
+
+@dataclass
+class _Collected:
+    """The case being assembled, and the report."""
+
+    age: float | None = None
+    stated_age: float | None = None
+    postmenopausal: bool | None = None
+    sex: str | None = None
+    patient_id: str | None = None
+    history: list[str] = field(default_factory=list)
+    exposures: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+    sites: list[str] = field(default_factory=list)
+    duration_months: float | None = None
+    onset: dt.date | None = None
+    exposure_start: dict[str, dt.date] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)
+    labs: dict[str, tuple[dt.date | None, dict[str, Any], int]] = field(default_factory=dict)
+    antibodies: dict[str, tuple[dt.date | None, str, int]] = field(default_factory=dict)
+    genetics: dict[str, str] = field(default_factory=dict)
+    imaging: list[dict[str, Any]] = field(default_factory=list)
+    imaging_studies: set[str] = field(default_factory=set)
+    mapping: list[MappingEntry] = field(default_factory=list)
+
+
+class _Reader:
+    """One pass over the resources of a Bundle."""
+
+    def __init__(self, kb: KnowledgeBase, codes: CodeTable, when: dt.date, lang: str) -> None:
+        self.kb = kb
+        self.codes = codes
+        self.when = when
+        self.lang = lang
+        self.out = _Collected()
+        self.medications: dict[str, Any] = {}
+
+    # -- the report ---------------------------------------------------------------------
+    def used(self, ref: str, element: str, value: object, mapped_to: str, reason: str = "") -> None:
+        self.out.mapping.append(
+            MappingEntry(
+                resource=ref, element=element, value=_short(value), outcome="used", mapped_to=mapped_to, reason=reason
+            )
+        )
+
+    def skipped(self, ref: str, element: str, value: object, key: str, **values: object) -> None:
+        self.out.mapping.append(
+            MappingEntry(
+                resource=ref,
+                element=element,
+                value=_short(value),
+                outcome="not_used",
+                reason=message(key, self.lang, **values),
+            )
+        )
+
+    # -- coded concepts -----------------------------------------------------------------
+    def concept(self, cc: Any, lists: tuple[str, ...]) -> tuple[str, str, str] | None:
+        """(list, term, how) for a CodeableConcept: the first coding that a code table maps, or
+        the text when it is exactly a vocabulary label or alias."""
+        if cc is None:
+            return None
+        coded = tuple(name for name in lists if name in self.codes.lists())
+        for coding in cc.coding or []:
+            if not (coding.system and coding.code):
+                continue
+            if coding.system.startswith(OWN_SYSTEM_PREFIX):
+                list_name = coding.system.removeprefix(OWN_SYSTEM_PREFIX)
+                if list_name in lists and self.kb.vocabulary.resolve(list_name, coding.code) == coding.code:
+                    return list_name, coding.code, f"{coding.system}|{coding.code}"
+                continue
+            found = self.codes.lookup(coding.system, coding.code, coded) if coded else None
+            if found:
+                return found[0], found[1], f"{coding.system}|{coding.code}"
+        for text in [cc.text, *[c.display for c in cc.coding or []]]:
+            if text:
+                for list_name in lists:
+                    term = self.kb.vocabulary.resolve(list_name, text)
+                    if term is not None:
+                        return list_name, term, message("fhir_by_text", self.lang, text=_short(text, 60))
+        return None
+
+    @staticmethod
+    def shown(cc: Any) -> str:
+        if cc is None:
+            return ""
+        parts = [f"{c.system or ''}|{c.code or ''}" + (f" {c.display}" if c.display else "") for c in cc.coding or []]
+        if cc.text:
+            parts.append(repr(cc.text))
+        return "; ".join(parts) or "(empty)"
+
+    def codes_of(self, cc: Any, system_uri: str) -> list[str]:
+        return [c.code for c in (cc.coding or []) if c.system == system_uri and c.code] if cc is not None else []
+
+    # -- helpers for the case -----------------------------------------------------------
+    def add(self, bucket: list[str], term: str) -> None:
+        if term not in bucket:
+            bucket.append(term)
+
+    def add_absent(self, term: str) -> None:
+        self.add(self.out.absent, term)
+
+    def label_of(self, list_name: str, term: str) -> str:
+        """The term's label in the report's language."""
+        return self.kb.vocabulary.label(list_name, term, self.lang)
+
+    def label(self, list_name: str, term: str) -> str:
+        return f"{list_name}: {term}"
+
+    # -- resources ----------------------------------------------------------------------
+    def patient(self, ref: str, r: Any) -> None:
+        out = self.out
+        if out.age is not None:
+            self.skipped(ref, "Patient", ref, "fhir_second_patient")
+            return
+        out.patient_id = next((i.value for i in r.identifier or [] if i.system == CASE_ID_SYSTEM and i.value), r.id)
+        gender = r.gender or "unknown"
+        out.sex = gender if gender in ("female", "male", "other", "unknown") else "unknown"
+        self.used(ref, "gender", r.gender or "(none)", f"patient.sex: {out.sex}")
+        born = parse_fhir_date(r.birthDate)
+        if born is None:
+            self.skipped(ref, "birthDate", r.birthDate or "(none)", "fhir_no_birth_date")
+            return
+        birth, partial = born
+        if birth > self.when:
+            self.skipped(ref, "birthDate", r.birthDate, "fhir_born_after", when=self.when.isoformat())
+            return
+        out.age = age_at(birth, self.when)
+        note = message("fhir_partial_date", self.lang) if partial else ""
+        self.used(ref, "birthDate", r.birthDate, f"patient.age: {out.age:g}", note)
+
+    def observation(self, ref: str, r: Any) -> None:
+        if r.status in ("entered-in-error", "cancelled"):
+            self.skipped(ref, "status", r.status, "fhir_status_skipped", status=r.status)
+            return
+        if any(c.system == IMAGING_CODE[0] and c.code == IMAGING_CODE[1] for c in r.code.coding or []):
+            self.imaging_observation(ref, r)
+            return
+        if self.is_presenting(r.code):
+            self.presenting(ref, r, r.effectiveDateTime)
+            return
+        codings = {(c.system, c.code) for c in r.code.coding or []}
+        if AGE_CODE in codings:
+            self.stated_age(ref, r)
+            return
+        if POSTMENOPAUSAL_CODE in codings and r.valueBoolean is not None:
+            self.out.postmenopausal = bool(r.valueBoolean)
+            self.used(ref, "valueBoolean", r.valueBoolean, f"patient.postmenopausal: {str(r.valueBoolean).lower()}")
+            return
+        if self.is_genetic(r):
+            self.genetic(ref, r)
+            return
+        found = self.concept(r.code, ("labs", "antibodies", "findings"))
+        if found is None:
+            self.skipped(ref, "code", self.shown(r.code), "fhir_code_unknown")
+            return
+        list_name, term, how = found
+        when = parse_fhir_date(r.effectiveDateTime)
+        date = when[0] if when else None
+        if list_name == "labs":
+            self.lab(ref, r, term, how, date)
+        elif list_name == "antibodies":
+            self.antibody(ref, r, term, how, date)
+        else:
+            if self.says_absent(r):
+                self.add_absent(term)
+                self.used(ref, "code + value", self.shown(r.code), f"absent: {term}", how)
+            else:
+                self.add(self.out.findings, term)
+                self.used(ref, "code", self.shown(r.code), self.label("findings", term), how)
+
+    def stated_age(self, ref: str, r: Any) -> None:
+        """An age stated as an observation (LOINC 30525-0): it wins over the birth date."""
+        q = r.valueQuantity
+        factor = AGE_UNITS.get(q.code or q.unit or "") if q is not None and q.value is not None else None
+        if factor is None:
+            self.skipped(ref, "valueQuantity", q.value if q else "(none)", "fhir_age_unit")
+            return
+        self.out.stated_age = round(float(Decimal(q.value)) * factor, 3)
+        self.used(ref, "valueQuantity", f"{q.value} {q.code or q.unit}", f"patient.age: {self.out.stated_age:g}")
+
+    def says_absent(self, r: Any) -> bool:
+        """An observation whose value denies it: false, Absent, Negative, or interpretation NEG."""
+        if r.valueBoolean is False:
+            return True
+        value = r.valueCodeableConcept
+        if value is not None and any((c.system, c.code) in ABSENT_VALUES for c in value.coding or []):
+            return True
+        if isinstance(r.valueString, str) and r.valueString.strip().lower() in (
+            "absent",
+            "no",
+            "non",
+            "negative",
+            "négatif",
+            "negatif",
+        ):
+            return True
+        return any(c.code == "NEG" for i in r.interpretation or [] for c in i.coding or [])
+
+    def lab(self, ref: str, r: Any, test: str, how: str, date: dt.date | None) -> None:
+        entry: dict[str, Any] = {"test": test}
+        q = r.valueQuantity
+        if q is not None and q.value is not None:
+            unit = self.case_unit(test, q)
+            if unit is None:
+                self.skipped(
+                    ref, "valueQuantity", f"{q.value} {q.code or q.unit or ''}", "fhir_unit_unknown", test=test
+                )
+                return
+            entry["value"] = float(Decimal(q.value))
+            entry["unit"] = unit
+            if q.comparator:
+                entry["qualifier"] = q.comparator
+        else:
+            interp = self.interpretation(r)
+            if interp is None:
+                self.skipped(ref, "value", self.shown(r.code), "fhir_lab_no_value", test=self.label_of("labs", test))
+                return
+            entry["interpretation"] = interp
+        previous = self.out.labs.get(test)
+        index = len(self.out.mapping)
+        if previous is not None and (date is None or (previous[0] is not None and previous[0] >= date)):
+            self.skipped(ref, "value", self.describe_lab(entry), "fhir_older_result", test=self.label_of("labs", test))
+            return
+        if previous is not None:
+            old = self.out.mapping[previous[2]]
+            self.out.mapping[previous[2]] = old.model_copy(
+                update={
+                    "outcome": "not_used",
+                    "mapped_to": "",
+                    "reason": message("fhir_older_result", self.lang, test=self.label_of("labs", test)),
+                }
+            )
+        self.out.labs[test] = (date, entry, index)
+        self.used(ref, "code + value", self.shown(r.code), f"labs: {self.describe_lab(entry)}", how)
+
+    @staticmethod
+    def describe_lab(entry: Mapping[str, Any]) -> str:
+        if "value" in entry:
+            return f"{entry['test']} {entry.get('qualifier', '')}{entry['value']:g} {entry['unit']}"
+        return f"{entry['test']} {entry['interpretation']}"
+
+    def case_unit(self, test: str, q: Any) -> str | None:
+        """The case-format unit of a Quantity: its UCUM code through the code table, else its
+        code or text as a unit the test accepts."""
+        reverse = {ucum: unit for unit, ucum in self.codes.ucum.items()}
+        for candidate in (reverse.get(q.code or ""), q.code, q.unit):
+            if candidate:
+                unit = resolve_unit(self.kb, test, candidate)
+                if unit is not None:
+                    return unit
+        return None
+
+    @staticmethod
+    def interpretation(r: Any) -> str | None:
+        for concept in r.interpretation or []:
+            for c in concept.coding or []:
+                if c.system == INTERPRETATION_SYSTEM:
+                    if c.code in ("H", "HH", "HU"):
+                        return "high"
+                    if c.code in ("L", "LL", "LU"):
+                        return "low"
+                    if c.code == "N":
+                        return "normal"
+        return None
+
+    def antibody(self, ref: str, r: Any, name: str, how: str, date: dt.date | None) -> None:
+        result: str | None = None
+        value = r.valueCodeableConcept
+        if r.valueBoolean is not None:
+            result = "positive" if r.valueBoolean else "negative"
+        elif value is not None and any((c.system, c.code) in POSITIVE_VALUES for c in value.coding or []):
+            result = "positive"
+        elif value is not None and any((c.system, c.code) in ABSENT_VALUES for c in value.coding or []):
+            result = "negative"
+        elif isinstance(r.valueString, str) and r.valueString.strip().lower() in ("positive", "positif", "pos", "+"):
+            result = "positive"
+        elif isinstance(r.valueString, str) and r.valueString.strip().lower() in (
+            "negative",
+            "négatif",
+            "negatif",
+            "neg",
+            "-",
+        ):
+            result = "negative"
+        else:
+            for concept in r.interpretation or []:
+                for c in concept.coding or []:
+                    if c.system == INTERPRETATION_SYSTEM and c.code in ("POS", "NEG"):
+                        result = "positive" if c.code == "POS" else "negative"
+        if result is None:
+            self.skipped(ref, "value", self.shown(r.code), "fhir_antibody_no_result", name=self.label_of("antibodies", name))
+            return
+        previous = self.out.antibodies.get(name)
+        if previous is not None and (date is None or (previous[0] is not None and previous[0] >= date)):
+            self.skipped(ref, "value", f"{name} {result}", "fhir_older_result", test=self.label_of("antibodies", name))
+            return
+        if previous is not None:
+            old = self.out.mapping[previous[2]]
+            self.out.mapping[previous[2]] = old.model_copy(
+                update={
+                    "outcome": "not_used",
+                    "mapped_to": "",
+                    "reason": message("fhir_older_result", self.lang, test=self.label_of("antibodies", name)),
+                }
+            )
+        self.out.antibodies[name] = (date, result, len(self.out.mapping))
+        self.used(ref, "code + value", self.shown(r.code), f"antibodies: {name} {result}", how)
+
+    def is_genetic(self, r: Any) -> bool:
+        return any(c.system == SYSTEMS["loinc"] and c.code == "69548-6" for c in r.code.coding or [])
+
+    def genetic(self, ref: str, r: Any) -> None:
+        gene: str | None = None
+        for comp in r.component or []:
+            if any(c.system == SYSTEMS["loinc"] and c.code == "48018-6" for c in comp.code.coding or []):
+                found = self.concept(comp.valueCodeableConcept, ("genetics",))
+                gene = found[1] if found else None
+        value = r.valueCodeableConcept
+        codes = {c.code for c in (value.coding or [])} if value is not None else set()
+        result = "pathogenic_variant" if "LA9633-4" in codes else "not_found" if "LA9634-2" in codes else None
+        if gene is None or result is None:
+            self.skipped(ref, "component", self.shown(r.code), "fhir_genetic_unread")
+            return
+        self.out.genetics[gene] = result
+        self.used(ref, "component + value", gene, f"genetics: {gene} {result}")
+
+    @staticmethod
+    def is_presenting(cc: Any) -> bool:
+        """A code of the calcification itself (vocab.PRESENTING)."""
+        codings = (cc.coding or []) if cc is not None else []
+        return any((c.system, c.code) in PRESENTING_CODES for c in codings)
+
+    def presenting(self, ref: str, r: Any, onset: object) -> None:
+        """The calcification itself: where it is, and since when."""
+        for site_cc in r.bodySite if isinstance(r.bodySite, list) else ([r.bodySite] if r.bodySite else []):
+            found = self.concept(site_cc, ("sites",))
+            if found is None:
+                self.skipped(ref, "bodySite", self.shown(site_cc), "fhir_site_unknown")
+                continue
+            self.add(self.out.sites, found[1])
+            self.used(ref, "bodySite", self.shown(site_cc), f"sites: {found[1]}", found[2])
+        start = parse_fhir_date(onset)
+        if start is not None and start[0] <= self.when:
+            days = (self.when - start[0]).days
+            self.out.onset = start[0]
+            self.out.duration_months = round(days / 30.4375, 1)
+            self.used(ref, "onset", onset, f"duration_months: {self.out.duration_months:g}")
+        else:
+            self.used(ref, "code", self.shown(r.code), message("fhir_presenting", self.lang))
+
+    def condition(self, ref: str, r: Any) -> None:
+        status = self.codes_of(r.verificationStatus, "http://terminology.hl7.org/CodeSystem/condition-ver-status")
+        if "entered-in-error" in status:
+            self.skipped(
+                ref, "verificationStatus", "entered-in-error", "fhir_status_skipped", status="entered-in-error"
+            )
+            return
+        if self.is_presenting(r.code):
+            self.presenting(ref, r, r.onsetDateTime)
+            return
+        found = self.concept(r.code, ("conditions", "findings", "exposures"))
+        if found is None:
+            self.skipped(ref, "code", self.shown(r.code), "fhir_code_unknown")
+            return
+        list_name, term, how = found
+        if "refuted" in status:
+            self.add_absent(term)
+            self.used(ref, "code + verificationStatus", self.shown(r.code), f"absent: {term}", how)
+            return
+        if any(s in status for s in ("provisional", "differential", "unconfirmed")):
+            self.skipped(ref, "verificationStatus", ", ".join(status), "fhir_unconfirmed", term=self.label_of(list_name, term))
+            return
+        bucket = {"conditions": self.out.history, "findings": self.out.findings, "exposures": self.out.exposures}[
+            list_name
+        ]
+        self.add(bucket, term)
+        self.note_start(term, r.onsetDateTime, r)
+        self.used(
+            ref,
+            "code",
+            self.shown(r.code),
+            self.label("history" if list_name == "conditions" else list_name, term),
+            how,
+        )
+
+    def note_start(self, term: str, when: object, resource: Any = None) -> None:
+        """When an exposure or condition began: the delay extension calcinosis writes, else the date."""
+        for ext in getattr(resource, "extension", None) or []:
+            if ext.url == ONSET_DELAY_URL and ext.valueDecimal is not None:
+                self.out.delays[term] = float(Decimal(ext.valueDecimal))
+                return
+        start = parse_fhir_date(when)
+        if start is not None:
+            self.out.exposure_start.setdefault(term, start[0])
+
+    def medication(self, ref: str, r: Any, kind: str) -> None:
+        status = r.status or ""
+        if status in ("entered-in-error", "cancelled", "draft"):
+            self.skipped(ref, "status", status, "fhir_status_skipped", status=status)
+            return
+        cc = getattr(r, "medicationCodeableConcept", None)
+        reference = getattr(r, "medicationReference", None)
+        if cc is None and reference is not None and reference.reference:
+            med = self.medications.get(reference.reference.lstrip("#"))
+            cc = med.code if med is not None else None
+        if cc is None:
+            self.skipped(
+                ref, "medication", reference.reference if reference else "(none)", "fhir_medication_unresolved"
+            )
+            return
+        found = self.concept(cc, ("exposures",))
+        if found is None:
+            self.skipped(ref, "medication", self.shown(cc), "fhir_code_unknown")
+            return
+        _, term, how = found
+        own = any(c.system == own_system("exposures") for c in cc.coding or [])
+        if term in DOSE_DEPENDENT and not own:
+            self.skipped(ref, "medication", self.shown(cc), "fhir_dose_dependent", term=self.label_of("exposures", term))
+            return
+        if kind == "MedicationStatement" and status == "not-taken":
+            self.add_absent(term)
+            self.used(ref, "medication + status", self.shown(cc), f"absent: {term}", how)
+            return
+        self.add(self.out.exposures, term)
+        period = getattr(r, "effectivePeriod", None)
+        started = (
+            getattr(r, "effectiveDateTime", None)
+            or (period.start if period else None)
+            or getattr(r, "authoredOn", None)
+        )
+        self.note_start(term, started, r)
+        self.used(ref, "medication", self.shown(cc), f"exposures: {term}", how)
+
+    def procedure(self, ref: str, r: Any) -> None:
+        if r.status in ("entered-in-error", "preparation"):
+            self.skipped(ref, "status", r.status, "fhir_status_skipped", status=r.status)
+            return
+        found = self.concept(r.code, ("exposures", "conditions"))
+        if found is None:
+            self.skipped(ref, "code", self.shown(r.code), "fhir_code_unknown")
+            return
+        list_name, term, how = found
+        if r.status == "not-done":
+            self.add_absent(term)
+            self.used(ref, "code + status", self.shown(r.code), f"absent: {term}", how)
+            return
+        self.add(self.out.exposures if list_name == "exposures" else self.out.history, term)
+        period = r.performedPeriod
+        self.note_start(term, r.performedDateTime or (period.start if period else None), r)
+        self.used(
+            ref,
+            "code",
+            self.shown(r.code),
+            self.label("history" if list_name == "conditions" else list_name, term),
+            how,
+        )
+
+    def imaging_study(self, ref: str, r: Any) -> None:
+        if r.id and r.id in self.out.imaging_studies:
+            self.used(ref, "ImagingStudy", ref, message("fhir_study_in_observation", self.lang))
+            return
+        modalities = [c.code for c in (r.modality or []) if c.code] + [
+            c.code for s in r.series or [] for c in ([s.modality] if s.modality else []) if c.code
+        ]
+        mapped = [DCM_MODALITIES[m] for m in modalities if m in DCM_MODALITIES]
+        if not mapped:
+            self.skipped(ref, "modality", ", ".join(modalities) or "(none)", "fhir_modality_unknown")
+            return
+        for modality in dict.fromkeys(mapped):
+            self.out.imaging.append({"modality": modality})
+            self.used(ref, "modality", modality, f"imaging: {modality}", message("fhir_modality_only", self.lang))
+
+    def imaging_observation(self, ref: str, r: Any) -> None:
+        """An imaging entry as calcinosis writes it: method = modality, components = the rest."""
+        entry: dict[str, Any] = {}
+        found = self.concept(r.method, ("modalities",))
+        if found is None:
+            self.skipped(ref, "method", self.shown(r.method), "fhir_modality_unknown")
+            return
+        entry["modality"] = found[1]
+        for comp in r.component or []:
+            key = next((c.code for c in comp.code.coding or [] if c.system == own_system("imaging")), None)
+            if key in ("tissues", "patterns", "sites"):
+                term = self.concept(comp.valueCodeableConcept, (key,))
+                if term is None:
+                    self.skipped(ref, f"component[{key}]", self.shown(comp.valueCodeableConcept), "fhir_code_unknown")
+                    continue
+                entry.setdefault(key, []).append(term[1])
+            elif key == "distribution":
+                term = self.concept(comp.valueCodeableConcept, ("distributions",))
+                if term is not None:
+                    entry["distribution"] = term[1]
+            elif (
+                key in ("symmetric", "bone_destruction", "uptake", "along_muscle_fibers")
+                and comp.valueBoolean is not None
+            ):
+                entry[key] = bool(comp.valueBoolean)
+            elif key == "size_cm" and comp.valueQuantity is not None and comp.valueQuantity.value is not None:
+                entry["size_cm"] = float(Decimal(comp.valueQuantity.value))
+            else:
+                self.skipped(ref, "component", self.shown(comp.code), "fhir_code_unknown")
+        for derived in r.derivedFrom or []:
+            if derived.reference and derived.reference.startswith("ImagingStudy/"):
+                self.out.imaging_studies.add(derived.reference.split("/", 1)[1])
+        self.out.imaging.append(entry)
+        self.used(ref, "method + components", entry["modality"], f"imaging: {entry['modality']}")
+
+    # -- the case -----------------------------------------------------------------------
+    def case_dict(self, case_id: str | None) -> dict[str, Any]:
+        out = self.out
+        age = out.stated_age if out.stated_age is not None else out.age
+        data: dict[str, Any] = {"patient": {"age": age, "sex": out.sex or "unknown"}}
+        if out.postmenopausal is not None:
+            data["patient"]["postmenopausal"] = out.postmenopausal
+        if case_id:
+            data["id"] = case_id
+        for key in ("history", "exposures", "findings", "sites", "absent"):
+            values = getattr(out, key)
+            if values:
+                data[key] = list(values)
+        if out.duration_months is not None:
+            data["duration_months"] = out.duration_months
+        delays = dict(out.delays)
+        if out.onset is not None:
+            for term, start in out.exposure_start.items():
+                if term in out.exposures and start <= out.onset:
+                    delays.setdefault(term, float((out.onset - start).days))
+        if delays:
+            data["onset_days_after"] = delays
+        if out.labs:
+            data["labs"] = [entry for _, entry, _ in out.labs.values()]
+        if out.antibodies:
+            data["antibodies"] = [{"name": n, "result": res} for n, (_, res, _) in out.antibodies.items()]
+        if out.genetics:
+            data["genetics"] = [{"gene": g, "result": res} for g, res in out.genetics.items()]
+        if out.imaging:
+            data["imaging"] = out.imaging
+        return data
+
+
+def _resources(data: Any, source: str, lang: str) -> list[tuple[str, dict[str, Any]]]:
+    """(location, resource) pairs of a Bundle, or of a single resource."""
+    if not isinstance(data, dict) or "resourceType" not in data:
+        raise CaseValidationError(message("err_file", lang, source=source, text=message("fhir_not_fhir", lang)))
+    if data["resourceType"] != "Bundle":
+        return [("resource", data)]
+    entries = data.get("entry") or []
+    if not isinstance(entries, list):
+        raise CaseValidationError(message("err_file", lang, source=source, text=message("fhir_entries_not_list", lang)))
+    found: list[tuple[str, dict[str, Any]]] = []
+    for i, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(resource, dict):
+            found.append((f"entry[{i}].resource", resource))
+    return found
+
+
+def _validate(location: str, raw: dict[str, Any]) -> tuple[Any, list[Issue]]:
+    """The R4B model of one resource, or the issues that stop it."""
+    from fhir.resources.R4B import get_fhir_model_class
+
+    kind = raw.get("resourceType")
+    try:
+        model = get_fhir_model_class(str(kind))
+    except (ValueError, KeyError):
+        return None, [Issue.error("fhir.resource_type", f"unknown resource type {_short(kind, 40)!r}", location)]
+    try:
+        return model.model_validate(raw), []
+    except ValidationError as exc:
+        issues = [
+            Issue.error(
+                "fhir.invalid",
+                _short(err["msg"], 200),
+                location + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]),
+            )
+            for err in exc.errors()[:10]
+        ]
+        return None, issues
+
+
+def read_bundle(
+    data: Any,
+    kb: KnowledgeBase,
+    codes: CodeTable,
+    *,
+    analysis_date: dt.date | None = None,
+    source: str = "<bundle>",
+    lang: str = "en",
+    strict: bool = True,
+) -> FhirImport:
+    """Turn a FHIR R4 Bundle (a dict, as parsed from JSON) into a case.
+
+    Parameters
+    ----------
+    data
+        A Bundle (any type: collection, searchset, document, transaction) or one resource.
+    analysis_date
+        The date at which the age and the delays are computed (default: today).
+    strict
+        True: a resource that breaks FHIR R4 stops the import with every problem listed.
+        False (CDS Hooks, where the record is what it is): such a resource is reported as not
+        used, and the rest is read.
+
+    Raises
+    ------
+    CaseValidationError
+        The document is not FHIR, a resource is invalid (strict), there is no Patient birth
+        date, or the case built from the resources breaks the case format.
+    """
+    when = analysis_date or dt.datetime.now(dt.UTC).date()
+    reader = _Reader(kb, codes, when, lang)
+    parsed: list[tuple[str, Any]] = []
+    problems: list[Issue] = []
+    for location, raw in _resources(data, source, lang):
+        kind = str(raw.get("resourceType"))
+        ref = f"{kind}/{raw['id']}" if isinstance(raw.get("id"), str) else f"{kind} ({location})"
+        if kind == "OperationOutcome":
+            reader.skipped(ref, kind, location, "fhir_operation_outcome")
+            continue
+        if kind not in _READ_TYPES:
+            key = "fhir_own_output" if kind in _OWN_OUTPUT else "fhir_type_not_read"
+            reader.skipped(ref, kind, location, key, kind=kind)
+            continue
+        resource, issues = _validate(location, raw)
+        if issues:
+            if strict:
+                problems.extend(issues)
+            else:
+                reader.skipped(ref, kind, issues[0].render(lang), "fhir_invalid_resource")
+            continue
+        for contained in getattr(resource, "contained", None) or []:
+            if contained.get_resource_type() == "Medication" and contained.id:
+                reader.medications[contained.id] = contained
+        if kind == "Medication":
+            reader.medications[f"Medication/{resource.id}"] = resource
+            continue
+        parsed.append((ref, resource))
+    if problems:
+        raise CaseValidationError(
+            message("err_file", lang, source=source, text=message("fhir_invalid", lang)), issues=problems, lang=lang
+        )
+    handlers: dict[str, Callable[[str, Any], None]] = {
+        "Patient": reader.patient,
+        "Observation": reader.observation,
+        "Condition": reader.condition,
+        "MedicationStatement": lambda ref, r: reader.medication(ref, r, "MedicationStatement"),
+        "MedicationRequest": lambda ref, r: reader.medication(ref, r, "MedicationRequest"),
+        "MedicationAdministration": lambda ref, r: reader.medication(ref, r, "MedicationAdministration"),
+        "Procedure": reader.procedure,
+    }
+    studies: list[tuple[str, Any]] = []
+    for ref, resource in _ordered(parsed):
+        kind = resource.get_resource_type()
+        if kind == "ImagingStudy":
+            studies.append((ref, resource))
+            continue
+        handlers[kind](ref, resource)
+    for ref, resource in studies:
+        reader.imaging_study(ref, resource)
+    if reader.out.age is None and reader.out.stated_age is None:
+        raise CaseValidationError(message("err_file", lang, source=source, text=message("fhir_no_age", lang)))
+    case_id = reader.out.patient_id or (data.get("id") if isinstance(data.get("id"), str) else None)
+    case = parse_case(reader.case_dict(case_id), kb, source=source, lang=lang)
+    return FhirImport(case=case, mapping=reader.out.mapping, analysis_date=when.isoformat())
+
+
+def _ordered(parsed: Iterable[tuple[str, Any]]) -> Sequence[tuple[str, Any]]:
+    """Patient first (the age is needed by nothing else, but the report reads best so)."""
+    items = list(parsed)
+    return sorted(items, key=lambda item: item[1].get_resource_type() != "Patient")

@@ -1,0 +1,251 @@
+"""FHIR R4 import and export: a hospital Bundle becomes a case with a report of every element,
+a case and its result become a Bundle that validates and reads back into the same case."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fhir.resources.R4B import get_fhir_model_class
+from fhir.resources.R4B.bundle import Bundle
+from typer.testing import CliRunner
+
+from calcinosis import KnowledgeBase
+from calcinosis.case.reader import parse_case, read_case
+from calcinosis.cli.main import app
+from calcinosis.engine.diagnose import diagnose
+from calcinosis.errors import CaseValidationError
+from calcinosis.interop.fhir.read import age_at, read_bundle
+from calcinosis.interop.fhir.write import case_bundle
+from calcinosis.kb.codes import CodeTable, load_codes
+from calcinosis.kb.loader import default_kb_path
+from calcinosis.management.manage import manage
+from tests.conftest import DEV_CASES, REPO
+
+WHEN = dt.date(2026, 12, 4)
+DATA = REPO / "tests" / "data" / "fhir"
+DEMO = sorted((REPO / "src" / "calcinosis" / "demo").glob("*.yaml"))
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def codes() -> CodeTable:
+    return load_codes(default_kb_path())
+
+
+def hospital_bundle() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA / "dialysis-warfarin-r4.json").read_text(encoding="utf-8"))
+    return data
+
+
+def _by_resource(imported: Any, ref: str) -> list[Any]:
+    return [m for m in imported.mapping if m.resource == ref]
+
+
+@pytest.mark.parametrize("path", DEV_CASES + DEMO, ids=lambda p: p.stem)
+def test_round_trip_gives_the_same_case_and_result(path: Path, kb: KnowledgeBase, codes: CodeTable) -> None:
+    case = read_case(path, kb)
+    report = diagnose(case, kb)
+    bundle = case_bundle(case, kb, codes, report=report, management=manage(case, kb), analysis_date=WHEN)
+    again = read_bundle(json.loads(json.dumps(bundle)), kb, codes, analysis_date=WHEN)
+    assert again.case.model_dump(exclude={"expected"}) == case.model_dump(exclude={"expected"})
+    second = diagnose(again.case, kb)
+    assert [(d.diagnosis, d.probability) for d in second.differential] == [
+        (d.diagnosis, d.probability) for d in report.differential
+    ]
+    assert second.category_probabilities == report.category_probabilities
+    # calcinosis' own results are recognised as outputs, never read as inputs
+    outputs = [m for m in again.mapping if m.outcome == "not_used"]
+    assert {m.element for m in outputs} <= {"DiagnosticReport", "RiskAssessment", "ServiceRequest", "CarePlan"}
+
+
+def test_export_validates_and_holds_the_result(kb: KnowledgeBase, codes: CodeTable) -> None:
+    case = read_case(DEV_CASES[0], kb)
+    report = diagnose(case, kb)
+    plan = manage(case, kb)
+    bundle = case_bundle(case, kb, codes, report=report, management=plan, analysis_date=WHEN)
+    Bundle.model_validate(bundle)
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+        assert entry["fullUrl"].endswith(resource["id"])
+        by_type.setdefault(resource["resourceType"], []).append(resource)
+    risk = by_type["RiskAssessment"][0]
+    diagnoses = [p for p in risk["prediction"] if p["outcome"]["coding"][-1]["system"].endswith(":diagnoses")]
+    assert [p["probabilityDecimal"] for p in diagnoses] == [round(d.probability, 6) for d in report.differential]
+    assert all(p.get("rationale") for p in diagnoses)
+    categories = [p for p in risk["prediction"] if p["outcome"]["coding"][0]["system"].endswith(":categories")]
+    assert sum(p["probabilityDecimal"] for p in categories) == pytest.approx(sum(report.category_probabilities.values()))
+    top = report.differential[0]
+    orpha = [c for c in diagnoses[0]["outcome"]["coding"] if c["system"] == "http://www.orpha.net"]
+    assert [c["code"] for c in orpha] == [f"ORPHA:{o}" for o in kb.disease(top.diagnosis).codes.orpha]
+    assert len(by_type["ServiceRequest"]) == len(report.workup_steps)
+    assert all(s["status"] == "draft" and s["intent"] == "proposal" for s in by_type["ServiceRequest"])
+    assert by_type["DiagnosticReport"][0]["status"] == "preliminary"
+    assert "clinician" in by_type["DiagnosticReport"][0]["conclusion"]
+    activities = by_type["CarePlan"][0]["activity"]
+    assert len(activities) == sum(len(v) for v in plan.options.values()) + len(plan.followup.schedule)
+    # every lab carries LOINC (with the code of its unit's property) and UCUM
+    for obs in by_type["Observation"]:
+        quantity = obs.get("valueQuantity")
+        if quantity and obs["code"]["coding"][0]["system"] == "http://loinc.org":
+            assert quantity["system"] == "http://unitsofmeasure.org"
+
+
+def test_hospital_bundle_is_read_with_a_report_of_every_element(kb: KnowledgeBase, codes: CodeTable) -> None:
+    imported = read_bundle(hospital_bundle(), kb, codes, analysis_date=WHEN)
+    case = imported.case
+    assert case.patient.age == 65 and case.patient.sex == "female"
+    assert case.sites == ["thigh"] and case.duration_months == pytest.approx(2.1)
+    labs = {lab.test: lab for lab in case.labs}
+    assert (labs["calcium"].value, labs["calcium"].unit) == (9.8, "mg/dL")  # the latest of two
+    assert labs["pth"].interpretation == "high" and labs["pth"].value is None
+    assert case.exposures == ["warfarin"]
+    assert case.onset_days_after == {"warfarin": 122.0}  # started 2026-06-01, lesions since 2026-10-01
+    older = _by_resource(imported, "Observation/obs-ca-1")[0]
+    assert older.outcome == "not_used" and "latest" in older.reason
+    assert _by_resource(imported, "Observation/obs-bad")[0].outcome == "not_used"
+    assert "Encounter" in _by_resource(imported, "Encounter/enc-1")[0].reason
+    # every resource of the Bundle is accounted for in the report
+    refs = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in hospital_bundle()["entry"]}
+    assert refs == {m.resource for m in imported.mapping}
+
+
+def test_french_report(kb: KnowledgeBase, codes: CodeTable) -> None:
+    imported = read_bundle(hospital_bundle(), kb, codes, analysis_date=WHEN, lang="fr")
+    older = _by_resource(imported, "Observation/obs-ca-1")[0]
+    assert "plus récent" in older.reason and "Calcémie" in older.reason
+
+
+def test_refuted_and_unconfirmed_conditions(kb: KnowledgeBase, codes: CodeTable) -> None:
+    bundle = hospital_bundle()
+    own = "urn:calcinosis:vocabulary:conditions"
+    status = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+    for i, (term, verification) in enumerate((("diabetes_mellitus", "refuted"), ("sarcoidosis", "provisional"))):
+        bundle["entry"].append(
+            {
+                "resource": {
+                    "resourceType": "Condition",
+                    "id": f"c{i}",
+                    "subject": {"reference": "Patient/pat-1"},
+                    "verificationStatus": {"coding": [{"system": status, "code": verification}]},
+                    "code": {"coding": [{"system": own, "code": term}]},
+                }
+            }
+        )
+    imported = read_bundle(bundle, kb, codes, analysis_date=WHEN)
+    assert "diabetes_mellitus" in imported.case.absent
+    assert "sarcoidosis" not in imported.case.history
+    assert _by_resource(imported, "Condition/c1")[0].outcome == "not_used"
+
+
+def test_a_drug_whose_exposure_depends_on_the_dose_is_reported_not_guessed(kb: KnowledgeBase, codes: CodeTable) -> None:
+    bundle = hospital_bundle()
+    bundle["entry"].append(
+        {
+            "resource": {
+                "resourceType": "MedicationStatement",
+                "id": "vitd",
+                "status": "active",
+                "subject": {"reference": "Patient/pat-1"},
+                "medicationCodeableConcept": {"text": "vitamin_d_high_dose"},
+            }
+        }
+    )
+    imported = read_bundle(bundle, kb, codes, analysis_date=WHEN)
+    assert "vitamin_d_high_dose" not in imported.case.exposures
+    line = _by_resource(imported, "MedicationStatement/vitd")[0]
+    assert line.outcome == "not_used" and "dose" in line.reason
+
+
+def test_operation_outcome_and_invalid_resources(kb: KnowledgeBase, codes: CodeTable) -> None:
+    bundle = hospital_bundle()
+    bundle["entry"].append({"resource": {"resourceType": "OperationOutcome", "id": "oo", "issue": []}})
+    bad = copy.deepcopy(bundle)
+    bad["entry"].append({"resource": {"resourceType": "Observation", "id": "x", "code": {"text": "calcium"}, "foo": 1}})
+    with pytest.raises(CaseValidationError) as caught:
+        read_bundle(bad, kb, codes, analysis_date=WHEN)
+    assert "entry[11].resource.foo" in str(caught.value)
+    lenient = read_bundle(bad, kb, codes, analysis_date=WHEN, strict=False)
+    assert _by_resource(lenient, "Observation/x")[0].outcome == "not_used"
+    assert _by_resource(lenient, "OperationOutcome/oo")[0].outcome == "not_used"
+
+
+@pytest.mark.parametrize(
+    ("document", "fragment"),
+    [
+        ({"resourceType": "Bundle", "type": "collection", "entry": []}, "age"),
+        ({"patient": {"age": 3}}, "resourceType"),
+        ({"resourceType": "Bundle", "type": "collection", "entry": {"a": 1}}, "list"),
+    ],
+)
+def test_documents_that_cannot_become_a_case(kb: KnowledgeBase, codes: CodeTable, document: Any, fragment: str) -> None:
+    with pytest.raises(CaseValidationError, match=fragment):
+        read_bundle(document, kb, codes, analysis_date=WHEN)
+
+
+@pytest.mark.parametrize(
+    ("born", "age"),
+    [("1961-03-14", 65.0), ("1961-12-05", 64.0), ("1961-12-04", 65.0), ("2026-06-04", 0.5), ("2024-12-05", 1.92)],
+)
+def test_age_at(born: str, age: float) -> None:
+    assert age_at(dt.date.fromisoformat(born), WHEN) == age
+
+
+def test_cli_import_writes_a_case_that_reads_back(tmp_path: Path, kb: KnowledgeBase) -> None:
+    out = tmp_path / "case.yaml"
+    result = runner.invoke(
+        app, ["fhir", "import", str(DATA / "dialysis-warfarin-r4.json"), "-o", str(out), "--date", "2026-12-04"]
+    )
+    assert result.exit_code == 0, result.output
+    case = read_case(out, kb)
+    assert case.exposures == ["warfarin"] and case.patient.age == 65
+    again = runner.invoke(app, ["fhir", "import", str(DATA / "dialysis-warfarin-r4.json"), "-o", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output
+    bad_date = runner.invoke(app, ["fhir", "import", str(DATA / "dialysis-warfarin-r4.json"), "--date", "04/12/2026"])
+    assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.output
+
+
+def test_cli_diagnose_reads_a_bundle_and_writes_fhir(kb: KnowledgeBase) -> None:
+    result = runner.invoke(app, ["diagnose", str(DATA / "dialysis-warfarin-r4.json"), "--json", "--date", "2026-12-04"])
+    assert result.exit_code == 0, result.output
+    direct = diagnose(
+        read_bundle(hospital_bundle(), kb, load_codes(default_kb_path()), analysis_date=WHEN).case, kb
+    )
+    payload = json.loads(result.stdout)
+    assert payload["differential"][0]["diagnosis"] == direct.differential[0].diagnosis
+    fhir = runner.invoke(app, ["diagnose", str(DEV_CASES[0]), "--fhir"])
+    assert fhir.exit_code == 0, fhir.output
+    bundle = Bundle.model_validate_json(fhir.stdout)
+    kinds = {e.resource.get_resource_type() for e in bundle.entry or []}
+    assert {"Patient", "DiagnosticReport", "RiskAssessment", "CarePlan"} <= kinds
+
+
+def test_case_parsed_from_import_equals_parse_case(kb: KnowledgeBase, codes: CodeTable) -> None:
+    imported = read_bundle(hospital_bundle(), kb, codes, analysis_date=WHEN)
+    assert parse_case(imported.case.model_dump(mode="json", exclude_none=True), kb) == imported.case
+
+
+def test_api_diagnose_as_fhir(kb: KnowledgeBase) -> None:
+    from fastapi.testclient import TestClient
+
+    from calcinosis.web.app import create_app
+
+    body = (DEMO[0]).read_text(encoding="utf-8")
+    with TestClient(create_app()) as client:
+        response = client.post(
+            "/api/v1/diagnose?format=fhir", content=body, headers={"content-type": "application/yaml"}
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/fhir+json")
+        bundle = Bundle.model_validate_json(response.text)
+        imported = read_bundle(json.loads(response.text), kb, load_codes(default_kb_path()))
+        assert imported.case == read_case(DEMO[0], kb).model_copy(update={"expected": None})
+        assert any(e.resource.get_resource_type() == "RiskAssessment" for e in bundle.entry or [])
+        refused = client.post("/api/v1/diagnose?format=xml", content=body, headers={"content-type": "application/yaml"})
+        assert refused.status_code in (400, 422)
