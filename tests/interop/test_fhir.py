@@ -249,3 +249,23 @@ def test_api_diagnose_as_fhir(kb: KnowledgeBase) -> None:
         assert any(e.resource.get_resource_type() == "RiskAssessment" for e in bundle.entry or [])
         refused = client.post("/api/v1/diagnose?format=xml", content=body, headers={"content-type": "application/yaml"})
         assert refused.status_code in (400, 422)
+
+
+def test_api_and_case_page_accept_a_bundle(kb: KnowledgeBase) -> None:
+    from fastapi.testclient import TestClient
+
+    from calcinosis.web.app import create_app
+
+    body = (DATA / "dialysis-warfarin-r4.json").read_bytes()
+    with TestClient(create_app()) as client:
+        response = client.post("/api/v1/diagnose", content=body, headers={"content-type": "application/fhir+json"})
+        assert response.status_code == 200, response.text
+        assert response.json()["case"]["exposures"] == ["warfarin"]
+        bad = json.loads(body)
+        del bad["entry"][0]
+        problem = client.post("/api/v1/diagnose", json=bad)
+        assert problem.status_code == 422 and "age" in problem.text
+        page = client.post("/ui/load", files={"case_file": ("bundle.json", body, "application/json")})
+        assert page.status_code == 200
+        assert 'name="age" inputmode="decimal" value="65"' in page.text
+        assert "(exposures[0] warfarin)" in page.text  # scored: the result panel shows its reason

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from calcinosis.interop.fhir.mapping import FhirImport
     from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["DATE_OPTION", "analysis_date", "app", "is_fhir", "read_input", "render_mapping"]
+__all__ = ["DATE_OPTION", "analysis_date", "app", "read_input", "render_mapping"]
 
 app = typer.Typer(help="Read FHIR R4 Bundles from hospital systems.", no_args_is_help=True)
 
@@ -32,11 +32,6 @@ def _document(path: Path, lang: str) -> Any:
 
     fmt = "json" if path.suffix.lower() == ".json" else "yaml"
     return load_document(read_document_bytes(path, lang=lang), source=str(path), fmt=fmt, lang=lang)
-
-
-def is_fhir(data: Any) -> bool:
-    """A FHIR document (a Bundle or one resource) rather than a case: it names its resourceType."""
-    return isinstance(data, dict) and "resourceType" in data
 
 
 def analysis_date(text: str | None, lang: str) -> dt.date | None:
@@ -63,13 +58,9 @@ def import_bundle(path: Path, data: Any, kb: KnowledgeBase, *, when: dt.date | N
 
 def read_input(path: Path, kb: KnowledgeBase, *, when: dt.date | None, lang: str) -> tuple[Case, FhirImport | None]:
     """A case file, or a FHIR Bundle turned into a case (then with its mapping report)."""
-    from calcinosis.case.reader import parse_case
+    from calcinosis.interop.fhir.read import read_document_case
 
-    data = _document(path, lang)
-    if is_fhir(data):
-        imported = import_bundle(path, data, kb, when=when, lang=lang)
-        return imported.case, imported
-    return parse_case(data, kb, source=str(path), lang=lang), None
+    return read_document_case(_document(path, lang), kb, source=str(path), lang=lang, analysis_date=when)
 
 
 def render_mapping(imported: FhirImport, source: str, lang: str) -> None:

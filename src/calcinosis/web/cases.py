@@ -15,15 +15,22 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from calcinosis.case.document import LIMITS, load_document
 from calcinosis.case.model import Case
-from calcinosis.case.reader import parse_case
 from calcinosis.errors import CalcinosisError
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.textsafe import plain
 
-__all__ = ["CASE_MEDIA_TYPES", "UnsupportedMediaType", "case_body_schema", "read_posted_document", "read_request_case"]
+__all__ = [
+    "CASE_MEDIA_TYPES",
+    "UnsupportedMediaType",
+    "case_body_schema",
+    "case_data",
+    "read_posted_document",
+    "read_request_case",
+]
 
 CASE_MEDIA_TYPES = {
     "application/json": "json",
+    "application/fhir+json": "json",
     "application/yaml": "yaml",
     "application/x-yaml": "yaml",
     "text/yaml": "yaml",
@@ -50,10 +57,24 @@ def body_format(request: Request) -> str:
 
 
 async def read_request_case(request: Request, kb: KnowledgeBase, lang: str) -> Case:
-    """The validated case in the request body (raises CaseValidationError or UnsupportedMediaType)."""
+    """The validated case in the request body, a case or a FHIR R4 Bundle (raises
+    CaseValidationError or UnsupportedMediaType)."""
+    from calcinosis.interop.fhir.read import read_document_case
+
     fmt = body_format(request)
     data = load_document(await request.body(), source=SOURCE, fmt=fmt, lang=lang)
-    return parse_case(data, kb, source=SOURCE, lang=lang)
+    return read_document_case(data, kb, source=SOURCE, lang=lang)[0]
+
+
+def case_data(data: Any, kb: KnowledgeBase, *, source: str, lang: str) -> Any:
+    """A posted document as case data: a FHIR Bundle becomes its case (the form then shows it);
+    anything else is returned as it is, for the form's own checks."""
+    from calcinosis.interop.fhir.read import is_fhir_document, read_document_case
+
+    if not is_fhir_document(data):
+        return data
+    case = read_document_case(data, kb, source=source, lang=lang)[0]
+    return case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
 
 
 async def read_posted_document(case_file: UploadFile | str | None, case_text: str, *, lang: str) -> tuple[Any, str]:
@@ -73,7 +94,13 @@ def case_body_schema() -> dict[str, Any]:
     return {
         "requestBody": {
             "required": True,
-            "description": "A case in case format v1 (JSON or YAML).",
-            "content": {"application/json": {"schema": schema}, "application/yaml": {"schema": schema}},
+            "description": "A case in case format v1 (JSON or YAML), or a FHIR R4 Bundle (application/fhir+json).",
+            "content": {
+                "application/json": {"schema": schema},
+                "application/yaml": {"schema": schema},
+                "application/fhir+json": {
+                    "schema": {"type": "object", "required": ["resourceType"], "description": "A FHIR R4 Bundle"}
+                },
+            },
         }
     }

@@ -39,6 +39,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from calcinosis.case.labs import resolve_unit
+from calcinosis.case.model import Case
 from calcinosis.case.reader import parse_case
 from calcinosis.errors import CaseValidationError
 from calcinosis.i18n import message
@@ -63,7 +64,7 @@ from calcinosis.kb.codes import OWN_SYSTEM_PREFIX, SYSTEMS, CodeTable
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.textsafe import plain
 
-__all__ = ["age_at", "read_bundle"]
+__all__ = ["age_at", "is_fhir_document", "read_bundle", "read_document_case"]
 
 _READ_TYPES = (
     "Patient",
@@ -402,7 +403,9 @@ class _Reader:
                     if c.system == INTERPRETATION_SYSTEM and c.code in ("POS", "NEG"):
                         result = "positive" if c.code == "POS" else "negative"
         if result is None:
-            self.skipped(ref, "value", self.shown(r.code), "fhir_antibody_no_result", name=self.label_of("antibodies", name))
+            self.skipped(
+                ref, "value", self.shown(r.code), "fhir_antibody_no_result", name=self.label_of("antibodies", name)
+            )
             return
         previous = self.out.antibodies.get(name)
         if previous is not None and (date is None or (previous[0] is not None and previous[0] >= date)):
@@ -482,7 +485,9 @@ class _Reader:
             self.used(ref, "code + verificationStatus", self.shown(r.code), f"absent: {term}", how)
             return
         if any(s in status for s in ("provisional", "differential", "unconfirmed")):
-            self.skipped(ref, "verificationStatus", ", ".join(status), "fhir_unconfirmed", term=self.label_of(list_name, term))
+            self.skipped(
+                ref, "verificationStatus", ", ".join(status), "fhir_unconfirmed", term=self.label_of(list_name, term)
+            )
             return
         bucket = {"conditions": self.out.history, "findings": self.out.findings, "exposures": self.out.exposures}[
             list_name
@@ -529,7 +534,9 @@ class _Reader:
         _, term, how = found
         own = any(c.system == own_system("exposures") for c in cc.coding or [])
         if term in DOSE_DEPENDENT and not own:
-            self.skipped(ref, "medication", self.shown(cc), "fhir_dose_dependent", term=self.label_of("exposures", term))
+            self.skipped(
+                ref, "medication", self.shown(cc), "fhir_dose_dependent", term=self.label_of("exposures", term)
+            )
             return
         if kind == "MedicationStatement" and status == "not-taken":
             self.add_absent(term)
@@ -650,6 +657,29 @@ class _Reader:
         if out.imaging:
             data["imaging"] = out.imaging
         return data
+
+
+def is_fhir_document(data: Any) -> bool:
+    """A FHIR document (a Bundle or one resource) rather than a case: it names its resourceType."""
+    return isinstance(data, dict) and "resourceType" in data
+
+
+def read_document_case(
+    data: Any, kb: KnowledgeBase, *, source: str, lang: str = "en", analysis_date: dt.date | None = None
+) -> tuple[Case, FhirImport | None]:
+    """A parsed document that is either a case or a FHIR Bundle, as a case (and the FHIR report).
+
+    The one entry point of the CLI and the web app for "a case file or a Bundle", so that both
+    accept exactly the same documents."""
+    if is_fhir_document(data):
+        from calcinosis.kb.codes import load_codes
+        from calcinosis.kb.loader import default_kb_path
+
+        imported = read_bundle(
+            data, kb, load_codes(kb.root or default_kb_path()), analysis_date=analysis_date, source=source, lang=lang
+        )
+        return imported.case, imported
+    return parse_case(data, kb, source=source, lang=lang), None
 
 
 def _resources(data: Any, source: str, lang: str) -> list[tuple[str, dict[str, Any]]]:

@@ -342,7 +342,7 @@ async def record_visit(
     case_file: Annotated[UploadFile | str | None, File()] = None,
     csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=100)] = "",
 ) -> Response:
-    from calcinosis.case.reader import parse_case
+    from calcinosis.interop.fhir.read import read_document_case
     from calcinosis.web.cases import read_posted_document
 
     unreadable: CalcinosisError | None = None
@@ -354,7 +354,7 @@ async def record_visit(
     def work(s: Any, patient: Patient, actor: str) -> None:
         if unreadable is not None:
             raise unreadable
-        case = parse_case(data, kb, source=source, lang=lang)
+        case = read_document_case(data, kb, source=source, lang=lang)[0]  # a case file or a FHIR Bundle
         store.add_visit(s, patient, case, kb, date=store.parse_date(date, "date"), actor=actor)
 
     return await _record(request, kb, lang, code, csrf_token_field, work)

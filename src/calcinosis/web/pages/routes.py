@@ -27,7 +27,7 @@ from calcinosis.management.results import ManagementReport
 from calcinosis.reports.kinds import ReportAudience as Audience
 from calcinosis.reports.kinds import ReportFormat
 from calcinosis.web.api.clinical import report_document
-from calcinosis.web.cases import read_posted_document
+from calcinosis.web.cases import case_data, read_posted_document
 from calcinosis.web.lang import request_lang
 from calcinosis.web.pages.form import CaseForm, case_to_form, form_to_case
 from calcinosis.web.pages.view import templates
@@ -163,6 +163,7 @@ async def load_case(
     form, outcome, source = CaseForm(), Outcome(empty=True), "case"
     try:
         data, source = await read_posted_document(case_file, case_text, lang=lang)
+        data = await anyio.to_thread.run_sync(lambda: case_data(data, kb, source=source, lang=lang))
         if not isinstance(data, dict):
             raise CaseValidationError(f"{source}: a case is a mapping of keys (patient, findings...)")
         form = case_to_form(data)
