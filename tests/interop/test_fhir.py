@@ -269,3 +269,47 @@ def test_api_and_case_page_accept_a_bundle(kb: KnowledgeBase) -> None:
         assert page.status_code == 200
         assert 'name="age" inputmode="decimal" value="65"' in page.text
         assert "(exposures[0] warfarin)" in page.text  # scored: the result panel shows its reason
+
+
+def test_a_stated_age_wins_over_the_birth_date_and_the_report_says_so(kb: KnowledgeBase, codes: CodeTable) -> None:
+    bundle = hospital_bundle()
+    bundle["entry"].append(
+        {
+            "resource": {
+                "resourceType": "Observation",
+                "id": "age",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "30525-0"}]},
+                "valueQuantity": {"value": 3, "unit": "wk", "system": "http://unitsofmeasure.org", "code": "wk"},
+            }
+        }
+    )
+    imported = read_bundle(bundle, kb, codes, analysis_date=WHEN)
+    assert imported.case.patient.age == pytest.approx(0.057, abs=1e-3)
+    birth = next(m for m in imported.mapping if m.element == "birthDate")
+    assert birth.outcome == "not_used" and "30525-0" in birth.reason
+
+
+def test_a_hospital_report_gives_its_coded_conclusions_not_its_text(kb: KnowledgeBase, codes: CodeTable) -> None:
+    bundle = hospital_bundle()
+    bundle["entry"].append(
+        {
+            "resource": {
+                "resourceType": "DiagnosticReport",
+                "id": "rad",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "24627-2", "display": "Chest CT"}]},
+                "conclusion": "Calcifications sous-cutanées des cuisses.",
+                "conclusionCode": [
+                    {"coding": [{"system": "http://human-phenotype-ontology.org", "code": "HP:0007618"}]},
+                    {"coding": [{"system": "urn:calcinosis:vocabulary:findings", "code": "livedo"}]},
+                    {"coding": [{"system": "http://snomed.info/sct", "code": "999999999"}]},
+                ],
+            }
+        }
+    )
+    imported = read_bundle(bundle, kb, codes, analysis_date=WHEN)
+    assert "livedo" in imported.case.findings
+    lines = _by_resource(imported, "DiagnosticReport/rad")
+    assert [m.outcome for m in lines] == ["used", "used", "not_used", "not_used"]
+    assert lines[-1].element == "conclusion"

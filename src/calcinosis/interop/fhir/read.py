@@ -31,6 +31,7 @@ vocabulary (the same rule as a case file), and the report says so.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -76,8 +77,16 @@ _READ_TYPES = (
     "Medication",
     "Procedure",
     "ImagingStudy",
+    "DiagnosticReport",
 )
-_OWN_OUTPUT = ("DiagnosticReport", "RiskAssessment", "ServiceRequest", "CarePlan")
+_OWN_MARKS = (own_system("output"), own_system("workup"))
+
+
+def _is_own_output(raw: Mapping[str, Any]) -> bool:
+    """A resource calcinosis wrote as a result (its report, risk assessment, proposals, plan):
+    it carries one of the project's output code systems."""
+    text = json.dumps(raw)
+    return any(f'"{mark}"' in text for mark in _OWN_MARKS)
 
 
 def _short(value: object, limit: int = 120) -> str:
@@ -576,6 +585,31 @@ class _Reader:
             how,
         )
 
+    def diagnostic_report(self, ref: str, r: Any) -> None:
+        """A report from the hospital: its coded conclusions (the calcification, a finding); its
+        free-text conclusion is not read (the clinician reads it)."""
+        for cc in r.conclusionCode or []:
+            if self.is_presenting(cc):
+                self.used(ref, "conclusionCode", self.shown(cc), message("fhir_presenting", self.lang))
+                continue
+            found = self.concept(cc, ("findings", "conditions"))
+            if found is None:
+                self.skipped(ref, "conclusionCode", self.shown(cc), "fhir_code_unknown")
+                continue
+            list_name, term, how = found
+            self.add(self.out.findings if list_name == "findings" else self.out.history, term)
+            self.used(
+                ref,
+                "conclusionCode",
+                self.shown(cc),
+                self.label("history" if list_name == "conditions" else list_name, term),
+                how,
+            )
+        if r.conclusion:
+            self.skipped(ref, "conclusion", r.conclusion, "fhir_free_text")
+        if not r.conclusionCode and not r.conclusion:
+            self.skipped(ref, "DiagnosticReport", self.shown(r.code), "fhir_no_coded_conclusion")
+
     def imaging_study(self, ref: str, r: Any) -> None:
         if r.id and r.id in self.out.imaging_studies:
             self.used(ref, "ImagingStudy", ref, message("fhir_study_in_observation", self.lang))
@@ -761,9 +795,11 @@ def read_bundle(
         if kind == "OperationOutcome":
             reader.skipped(ref, kind, location, "fhir_operation_outcome")
             continue
+        if _is_own_output(raw):
+            reader.skipped(ref, kind, location, "fhir_own_output", kind=kind)
+            continue
         if kind not in _READ_TYPES:
-            key = "fhir_own_output" if kind in _OWN_OUTPUT else "fhir_type_not_read"
-            reader.skipped(ref, kind, location, key, kind=kind)
+            reader.skipped(ref, kind, location, "fhir_type_not_read", kind=kind)
             continue
         resource, issues = _validate(location, raw)
         if issues:
@@ -791,6 +827,7 @@ def read_bundle(
         "MedicationRequest": lambda ref, r: reader.medication(ref, r, "MedicationRequest"),
         "MedicationAdministration": lambda ref, r: reader.medication(ref, r, "MedicationAdministration"),
         "Procedure": reader.procedure,
+        "DiagnosticReport": reader.diagnostic_report,
     }
     studies: list[tuple[str, Any]] = []
     for ref, resource in _ordered(parsed):
@@ -801,6 +838,12 @@ def read_bundle(
         handlers[kind](ref, resource)
     for ref, resource in studies:
         reader.imaging_study(ref, resource)
+    if reader.out.stated_age is not None and reader.out.age is not None:
+        for i, line in enumerate(reader.out.mapping):
+            if line.element == "birthDate" and line.outcome == "used":
+                reader.out.mapping[i] = line.model_copy(
+                    update={"outcome": "not_used", "mapped_to": "", "reason": message("fhir_stated_age_wins", lang)}
+                )
     if reader.out.age is None and reader.out.stated_age is None:
         raise CaseValidationError(message("err_file", lang, source=source, text=message("fhir_no_age", lang)))
     case_id = reader.out.patient_id or (data.get("id") if isinstance(data.get("id"), str) else None)

@@ -506,6 +506,7 @@ def result_resources(
             "id": plan_url.removeprefix("urn:uuid:"),
             "status": "draft",
             "intent": "proposal",
+            "category": [{"coding": [{"system": OUTPUT_CODE[0], "code": "calcinosis_plan"}]}],
             "title": f"Soft-tissue calcification: {management.diagnosis_name}",
             "description": management.disclaimer,
             "subject": subject,
