@@ -119,27 +119,99 @@ def quantify(
         None, "--bone-mask", help="Optional skeleton mask (NIfTI or DICOM, same grid): components inside it are bone."
     ),
     out: Path | None = typer.Option(None, "--out", help="Folder for result.json and the overlay PNGs."),
+    seg: Path | None = typer.Option(
+        None,
+        "--seg",
+        help="Write the deposits as a DICOM Segmentation (one segment per deposit) referencing the DICOM study.",
+    ),
+    labels: Path | None = typer.Option(
+        None,
+        "--labels",
+        help="Write a label map (voxel value = deposit number): NIfTI .nii.gz/.nii, or a 16-bit .png for a radiograph.",
+    ),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
 ) -> None:
-    """Find and measure every calcified deposit; print the JSON result; write overlays with --out."""
+    """Find and measure every calcified deposit; print the JSON result; write overlays with --out,
+    a DICOM SEG with --seg and a label map with --labels."""
     from calcinosis.imaging.ct import check_threshold
+    from calcinosis.imaging.labelmap import check_label_path, write_label_map
     from calcinosis.imaging.overlay import overlay_paths, write_overlays
+    from calcinosis.imaging.seg import check_seg_source, write_seg
     from calcinosis.outputs import prepare_output_dir, write_output
 
     check_threshold(threshold)
     inputs = [study] if bone_mask is None else [study, bone_mask]
+    if labels is not None:
+        check_label_path(labels)
+    files = [p for p in (seg, labels) if p is not None]
+    _check_file_outputs(files, inputs=inputs, force=force)
     if out is not None:
         prepare_output_dir(out, inputs=inputs)
     volume, mask = _read(study, pixel_spacing=pixel_spacing, bone_mask=bone_mask)
+    if seg is not None:
+        check_seg_source(volume)
+    if labels is not None:
+        check_label_path(labels, modality=volume.modality)
     if out is not None:
-        _refuse_existing([out / "result.json", *overlay_paths(volume, out)], force=force)
+        results = [out / "result.json", *overlay_paths(volume, out)]
+        _refuse_existing(results, force=force)
+        _distinct([*results, *files])
     result, masks = _measure_volume(volume, threshold=threshold, mask=mask)
     text = _json(_result_payload(result))
     if out is not None:
         write_output(out / "result.json", text, inputs=inputs, force=force)
         for path in write_overlays(volume, result, masks, out, force=force, inputs=inputs):
             typer.echo(f"overlay: {path}", err=True)
+    if labels is not None:
+        path = write_label_map(volume, result, masks, labels, force=force, inputs=inputs)
+        typer.echo(f"label map: {path} (voxel value = deposit number; {len(result.deposits)} deposits)", err=True)
+    if seg is not None:
+        written = write_seg(volume, result, masks, seg, force=force, inputs=inputs)
+        for note in written.notes:
+            typer.echo(f"note: {note}", err=True)
+        segments = f"{written.segments} segment{'s' if written.segments != 1 else ''}"
+        typer.echo(f"DICOM SEG: {written.path} ({segments}, {written.seconds:.2f} s)", err=True)
     typer.echo(text)
+
+
+def _check_file_outputs(paths: list[Path], *, inputs: list[Path], force: bool) -> None:
+    """Before any work: --seg and --labels are distinct files, not an input, not inside an input folder
+    (a file added to a DICOM series folder would break the series), and not existing without --force."""
+    from calcinosis.errors import OutputError
+    from calcinosis.outputs import check_output
+
+    _distinct(paths)
+    for path in paths:
+        for source in inputs:
+            if source.is_dir() and _is_inside(path, source):
+                raise OutputError(
+                    f"{path}: is inside the input folder {source}; a file written there would become part of the "
+                    "study (choose a path outside it)",
+                    path=path,
+                )
+        check_output(path, inputs=inputs, force=force)
+
+
+def _distinct(paths: list[Path]) -> None:
+    """One path for two outputs would leave only the one written last: refused before any work."""
+    from calcinosis.errors import OutputError
+
+    seen: dict[str, Path] = {}
+    for path in paths:
+        key = os.path.normcase(os.path.abspath(path))
+        if key in seen:
+            raise OutputError(
+                f"{path}: given for two outputs ({seen[key]} and {path}); give each its own file", path=path
+            )
+        seen[key] = path
+
+
+def _is_inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` would be written in ``folder`` or below it (links resolved, as the write would)."""
+    try:
+        return Path(os.path.realpath(path.parent)).is_relative_to(os.path.realpath(folder))
+    except OSError:
+        return False
 
 
 @app.command("compare")

@@ -33,6 +33,7 @@ from calcinosis.errors import ImagingError
 from calcinosis.imaging.volume import (
     MAX_CT_VOXELS,
     MAX_RADIOGRAPH_PIXELS,
+    Geometry,
     Volume,
     check_number,
     check_spacing,
@@ -522,6 +523,8 @@ def _read_dicom_series(folder: Path) -> Volume:
         rescale[f] = _rescale(ds, f)
 
     ordered, dz, origin = _order_slices(folder, headers, notes)
+    by_path = {f: ds for f, ds, _ in headers}
+    affine = _dicom_affine([(f, by_path[f]) for f, _ in ordered], dy, dx, dz, notes)
 
     array = np.empty((len(ordered), rows, columns), dtype=np.int16)
     clipped = 0
@@ -543,7 +546,38 @@ def _read_dicom_series(folder: Path) -> Volume:
         modality="ct",
         source=str(folder),
         assumptions=notes,
+        geometry=Geometry(affine=affine, dicom_files=tuple(str(f) for f, _ in ordered)),
     )
+
+
+def _dicom_affine(
+    datasets: Sequence[tuple[Path, Any]], dy: float, dx: float, dz: float, notes: list[str]
+) -> npt.NDArray[np.float64] | None:
+    """The affine from voxel (x, y, z) to RAS+ mm, from ImageOrientationPatient and ImagePositionPatient
+    (DICOM's LPS, x and y negated); None when the files do not state both (the orientation is then
+    unknown, and overlays say so). The slice step is taken between the first and last positions, so a
+    gantry tilt (slices shifted along the table) is kept."""
+    first_path, first = datasets[0]
+    orientation = _floats(first, "ImageOrientationPatient", 6, first_path)
+    positions = [_floats(ds, "ImagePositionPatient", 3, f) for f, ds in datasets]
+    if orientation is None or positions[0] is None or positions[-1] is None:
+        return None
+    row, col = np.array(orientation[:3]), np.array(orientation[3:])
+    if abs(np.linalg.norm(row) - 1) > 0.05 or abs(np.linalg.norm(col) - 1) > 0.05 or abs(float(row @ col)) > 0.05:
+        notes.append(
+            f"ImageOrientationPatient {_shown(orientation)} is not two perpendicular unit directions: "
+            "the orientation is taken as unknown"
+        )
+        return None
+    row, col = row / np.linalg.norm(row), col / np.linalg.norm(col)
+    p0 = np.array(positions[0], dtype=np.float64)
+    if len(datasets) > 1:
+        step = (np.array(positions[-1], dtype=np.float64) - p0) / (len(datasets) - 1)
+    else:
+        step = np.cross(row, col) * dz
+    lps = np.eye(4)
+    lps[:3, 0], lps[:3, 1], lps[:3, 2], lps[:3, 3] = row * dx, col * dy, step, p0
+    return np.diag([-1.0, -1.0, 1.0, 1.0]) @ lps
 
 
 def _order_slices(
@@ -683,7 +717,20 @@ def _read_dicom_file(path: Path) -> Volume:
         source=str(path),
         spacing_kind=kind,
         assumptions=notes,
+        geometry=Geometry(dicom_files=(str(path),), patient_orientation=_patient_orientation(ds)),
     )
+
+
+def _patient_orientation(ds: Any) -> tuple[str, str] | None:
+    """PatientOrientation of a radiograph (directions of the rows and of the columns, e.g. L and F), when
+    it holds two valid values; anything else is no orientation (overlays then say it is unknown)."""
+    values = _values(ds, "PatientOrientation")
+    if values is None or len(values) != 2:
+        return None
+    row, col = (str(v).strip().upper() for v in values)
+    if not all(text and len(text) <= 3 and set(text) <= set("APLRHF") for text in (row, col)):
+        return None
+    return row, col
 
 
 def _read_ct_file(path: Path, ds: Any, notes: list[str]) -> Volume:
@@ -705,12 +752,15 @@ def _read_ct_file(path: Path, ds: Any, notes: list[str]) -> Volume:
     array = np.empty(raw.shape, dtype=np.int16)
     clipped = sum(_store_hu(array[k], raw[k], slope, intercept) for k in range(raw.shape[0]))
     notes.extend(_clip_note(clipped))
+    # the frames of a multi-frame file have their positions in functional groups, not read here
+    affine = _dicom_affine([(path, ds)], dy, dx, dz, notes) if image.frames == 1 else None
     return Volume(
         array=array,
         spacing=(dz, dy, dx),
         modality="ct",
         source=str(path),
         assumptions=notes,
+        geometry=Geometry(affine=affine, dicom_files=(str(path),)),
     )
 
 
@@ -730,6 +780,8 @@ def _read_nifti(path: Path) -> Volume:
     notes: list[str] = ["NIfTI values taken as Hounsfield units (scaling from the header applied)"]
     with _library_errors(path, "not a readable NIfTI file"), _nibabel_messages(notes):
         img: Any = nib.load(str(path))
+        file_affine = np.array(img.affine, dtype=np.float64)
+        codes = (int(img.header["qform_code"]), int(img.header["sform_code"]))
         # the header as written: nibabel turns a 0 voxel size into 1 mm when it loads a file
         header_class: Any = type(img.header)
         with ImageOpener(str(path)) as fh:
@@ -769,6 +821,7 @@ def _read_nifti(path: Path) -> Volume:
             img = nib.as_closest_canonical(img)  # type: ignore[no-untyped-call]  # RAS: array axes x, y, z
             data = np.asarray(img.dataobj, dtype=np.float32)
             zooms = [float(z) for z in img.header.get_zooms()[:3]]
+            canonical_affine = np.array(img.affine, dtype=np.float64)
     except MemoryError:
         raise
     except Exception as exc:  # nibabel raises many kinds
@@ -800,6 +853,12 @@ def _read_nifti(path: Path) -> Volume:
         modality="ct",
         source=str(path),
         assumptions=notes,
+        geometry=Geometry(
+            # with neither qform nor sform the affine is made from the voxel sizes: not an orientation
+            affine=canonical_affine if any(codes) else None,
+            nifti_affine=file_affine,
+            nifti_codes=codes,
+        ),
     )
 
 

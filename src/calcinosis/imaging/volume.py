@@ -17,6 +17,7 @@ __all__ = [
     "MAX_RADIOGRAPH_PIXELS",
     "MAX_SPACING_MM",
     "MIN_SPACING_MM",
+    "Geometry",
     "Volume",
     "check_number",
     "check_spacing",
@@ -35,12 +36,46 @@ MIN_SPACING_MM = 0.001
 MAX_SPACING_MM = 1000.0
 
 
+@dataclass(frozen=True)
+class Geometry:
+    """Where the voxels of a :class:`Volume` lie in the patient, and the files they came from.
+
+    Label maps, DICOM Segmentations and the orientation letters of the overlays need it; the
+    measurement does not. Anything the study does not state is ``None``, never a default
+    orientation, so that an overlay can say "orientation unknown" rather than guess.
+
+    Attributes
+    ----------
+    affine
+        4 x 4 matrix from the voxel index (x, y, z) of ``array[z, y, x]`` to RAS+ millimetres
+        (NIfTI's convention); None when the study does not state its orientation.
+    nifti_affine
+        NIfTI input: the affine of the file as written (the volume itself is read in the
+        closest RAS orientation), so that a label map can be written back on the input's grid.
+    nifti_codes
+        NIfTI input: the (qform_code, sform_code) of the file, kept on the label map.
+    dicom_files
+        DICOM input: the files of the study, one per slice in the order of ``array`` axis 0
+        (a series), or the one file read (a single or multi-frame file, a radiograph).
+    patient_orientation
+        DICOM radiograph: PatientOrientation, the patient directions of the rows (increasing
+        column) and of the columns (increasing row), e.g. ("L", "F").
+    """
+
+    affine: npt.NDArray[np.float64] | None = None
+    nifti_affine: npt.NDArray[np.float64] | None = None
+    nifti_codes: tuple[int, int] = (0, 0)
+    dicom_files: tuple[str, ...] = ()
+    patient_orientation: tuple[str, str] | None = None
+
+
 @dataclass
 class Volume:
     """A CT volume (z, y, x) in HU (int16), or a radiograph (1, y, x) in raw units (float32).
 
     ``spacing`` is (dz, dy, dx) in mm; for a radiograph dz is 0 and ``spacing_kind`` says
-    whether the in-plane spacing is at the detector or at the patient.
+    whether the in-plane spacing is at the detector or at the patient. ``geometry`` places
+    the voxels in the patient and names the source files (label maps, DICOM SEG, overlays).
     """
 
     array: npt.NDArray[Any]
@@ -50,6 +85,7 @@ class Volume:
     source: str = ""
     spacing_kind: str = "patient"
     assumptions: list[str] = field(default_factory=list)
+    geometry: Geometry = field(default_factory=Geometry)
 
     @property
     def voxel_volume_mm3(self) -> float:
