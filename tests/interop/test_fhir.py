@@ -80,7 +80,9 @@ def test_export_validates_and_holds_the_result(kb: KnowledgeBase, codes: CodeTab
     assert [p["probabilityDecimal"] for p in diagnoses] == [round(d.probability, 6) for d in report.differential]
     assert all(p.get("rationale") for p in diagnoses)
     categories = [p for p in risk["prediction"] if p["outcome"]["coding"][0]["system"].endswith(":categories")]
-    assert sum(p["probabilityDecimal"] for p in categories) == pytest.approx(sum(report.category_probabilities.values()))
+    assert sum(p["probabilityDecimal"] for p in categories) == pytest.approx(
+        sum(report.category_probabilities.values())
+    )
     top = report.differential[0]
     orpha = [c for c in diagnoses[0]["outcome"]["coding"] if c["system"] == "http://www.orpha.net"]
     assert [c["code"] for c in orpha] == [f"ORPHA:{o}" for o in kb.disease(top.diagnosis).codes.orpha]
@@ -214,9 +216,7 @@ def test_cli_import_writes_a_case_that_reads_back(tmp_path: Path, kb: KnowledgeB
 def test_cli_diagnose_reads_a_bundle_and_writes_fhir(kb: KnowledgeBase) -> None:
     result = runner.invoke(app, ["diagnose", str(DATA / "dialysis-warfarin-r4.json"), "--json", "--date", "2026-12-04"])
     assert result.exit_code == 0, result.output
-    direct = diagnose(
-        read_bundle(hospital_bundle(), kb, load_codes(default_kb_path()), analysis_date=WHEN).case, kb
-    )
+    direct = diagnose(read_bundle(hospital_bundle(), kb, load_codes(default_kb_path()), analysis_date=WHEN).case, kb)
     payload = json.loads(result.stdout)
     assert payload["differential"][0]["diagnosis"] == direct.differential[0].diagnosis
     fhir = runner.invoke(app, ["diagnose", str(DEV_CASES[0]), "--fhir"])
