@@ -313,3 +313,12 @@ def test_a_hospital_report_gives_its_coded_conclusions_not_its_text(kb: Knowledg
     lines = _by_resource(imported, "DiagnosticReport/rad")
     assert [m.outcome for m in lines] == ["used", "used", "not_used", "not_used"]
     assert lines[-1].element == "conclusion"
+
+
+def test_a_null_required_element_is_refused_not_crashed_on(kb: KnowledgeBase, codes: CodeTable) -> None:
+    bundle = hospital_bundle()
+    bundle["entry"].append({"resource": {"resourceType": "Observation", "id": "n", "status": "final", "code": None}})
+    with pytest.raises(CaseValidationError, match="code"):
+        read_bundle(bundle, kb, codes, analysis_date=WHEN)
+    lenient = read_bundle(bundle, kb, codes, analysis_date=WHEN, strict=False)
+    assert _by_resource(lenient, "Observation/n")[0].outcome == "not_used"

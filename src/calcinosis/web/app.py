@@ -105,7 +105,7 @@ def _document_problems(operation: dict[str, Any], *, body: bool, path_params: bo
 def create_app(settings: Settings | None = None, *, kb: KnowledgeBase | None = None) -> FastAPI:
     """A ready app: ``settings`` default to the environment's, ``kb`` to the bundled knowledge base."""
     from calcinosis.kb.loader import load_kb
-    from calcinosis.web.api import clinical, imaging, knowledge, meta, registry
+    from calcinosis.web.api import cds_hooks, clinical, imaging, knowledge, meta, registry
     from calcinosis.web.pages import registry as registry_pages
     from calcinosis.web.pages import routes as pages
 
@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None, *, kb: KnowledgeBase | None = N
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(pages.router)
     app.include_router(registry_pages.router)
+    app.include_router(cds_hooks.router)  # CDS Hooks fixes the path: {base}/cds-services
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     @app.get("/api/docs", include_in_schema=False)

@@ -733,9 +733,21 @@ def _resources(data: Any, source: str, lang: str) -> list[tuple[str, dict[str, A
     return found
 
 
+def _without_nulls(node: Any) -> Any:
+    """JSON nulls removed: FHIR forbids them, and the R4B models would take ``"code": null`` for
+    a required element as if it were there; without them, a missing required element is refused."""
+    if isinstance(node, dict):
+        return {k: _without_nulls(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list):
+        return [_without_nulls(v) for v in node if v is not None]
+    return node
+
+
 def _validate(location: str, raw: dict[str, Any]) -> tuple[Any, list[Issue]]:
     """The R4B model of one resource, or the issues that stop it."""
     from fhir.resources.R4B import get_fhir_model_class
+
+    raw = _without_nulls(raw)
 
     kind = raw.get("resourceType")
     try:
@@ -835,7 +847,11 @@ def read_bundle(
         if kind == "ImagingStudy":
             studies.append((ref, resource))
             continue
-        handlers[kind](ref, resource)
+        try:
+            handlers[kind](ref, resource)
+        except (AttributeError, TypeError, ValueError, ArithmeticError, KeyError) as exc:
+            # a valid resource in a shape this reader did not foresee: reported, never a crash
+            reader.skipped(ref, kind, type(exc).__name__, "fhir_unreadable")
     for ref, resource in studies:
         reader.imaging_study(ref, resource)
     if reader.out.stated_age is not None and reader.out.age is not None:
