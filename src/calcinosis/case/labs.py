@@ -118,13 +118,28 @@ def normalise_unit(unit: str) -> str:
 
 def resolve_unit(kb: KnowledgeBase, test: str, unit: str) -> str | None:
     """The canonical spelling of ``unit`` for ``test`` (units.yaml), or None if it does not fit."""
-    spec = kb.units["tests"][test]
-    wanted = normalise_unit(unit)
-    alias = {normalise_unit(k): v for k, v in kb.units.get("unit_aliases", {}).items()}.get(wanted)
-    for canonical in spec["units"]:
-        if normalise_unit(canonical) == wanted or canonical == alias:
-            return str(canonical)
-    return None
+    return _unit_table(kb).get((test, normalise_unit(unit)))
+
+
+_UNIT_TABLES: dict[int, tuple[Any, dict[tuple[str, str], str]]] = {}
+
+
+def _unit_table(kb: KnowledgeBase) -> dict[tuple[str, str], str]:
+    """(test, folded spelling) → canonical unit, built once per knowledge base (a cohort reads
+    hundreds of thousands of lab values: folding every alias again for each was most of the cost)."""
+    held = _UNIT_TABLES.get(id(kb))
+    if held is not None and held[0] is kb.units:
+        return held[1]
+    aliases = {normalise_unit(k): v for k, v in kb.units.get("unit_aliases", {}).items()}
+    table: dict[tuple[str, str], str] = {}
+    for test, spec in kb.units["tests"].items():
+        for canonical in spec["units"]:
+            table[(test, normalise_unit(canonical))] = str(canonical)
+        for folded, canonical in aliases.items():
+            if canonical in spec["units"]:
+                table.setdefault((test, folded), str(canonical))
+    _UNIT_TABLES[id(kb)] = (kb.units, table)
+    return table
 
 
 def _band(kb: KnowledgeBase, test_key: str, age: float, sex: str) -> dict[str, Any] | None:

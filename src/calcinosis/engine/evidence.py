@@ -94,7 +94,8 @@ class Evidence(BaseModel):
         """
         current = self.observations.get(feature)
         if current is None:
-            self.observations[feature] = Observation(
+            # built from validated inputs: not validated again (a case sets dozens of these)
+            self.observations[feature] = Observation.model_construct(
                 feature=feature, present=present, basis=[basis], implied=implied, closed_world=closed_world
             )
         elif current.present == present:

@@ -1,0 +1,380 @@
+"""Many cases at once: the single-case scoring (``scoring.py``, ``category.py``) as array operations.
+
+A cohort is first turned into an evidence matrix, one row per case and one column per feature
+(+1 present, -1 absent, 0 not reported; which observations are implied or closed-world; the
+delay from each exposure to the onset). The scoring is then done for a whole chunk of rows at
+once, with the same arithmetic as the single case:
+
+- features outside any dependency group: two matrix products (present states against the
+  diagnoses' log likelihood ratios when present, absent states against those when absent);
+- features of a dependency group (38 groups, 2-12 features each): the contributions of each
+  (case, diagnosis) ranked by size inside the group and weighted 1, rho, rho^2...; the rank of
+  an element is the number of larger elements plus the number of equal ones before it in
+  feature-id order, which is exactly the stable sort of the single case; only the rows with
+  two or more observed features in the group need it (for the others the weight is 1);
+- the defining-feature penalty, the category rules (with each exposure's window), the
+  category step and the diagnosis posteriors as in ``category.py``.
+
+``score_matrix`` gives the posteriors of :func:`calcinosis.engine.scoring.score` to floating
+point rounding (tested: every dev case and generated cases, max difference below 1e-9). The
+explanations, questions and work-up are the single case's job (``diagnose``), run only for the
+cases a user asks to explain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+
+from calcinosis.case.labs import interpret_labs
+from calcinosis.case.model import Case
+from calcinosis.engine.evidence import Evidence, collect_evidence
+from calcinosis.kb.model import KnowledgeBase
+
+__all__ = ["BatchResult", "BatchScores", "EvidenceMatrix", "evidence_matrix", "score_cases", "score_matrix"]
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+_DERANGED = (
+    "lab:calcium_high",
+    "lab:phosphate_high",
+    "lab:calcium_phosphate_product_high",
+    "condition:hypercalcemia_known",
+    "condition:hyperphosphatemia_known",
+)
+"""The phospho-calcic work-up is deranged when one of these is present (as in ``diagnose``)."""
+
+
+@dataclass(frozen=True)
+class EvidenceMatrix:
+    """The observations of N cases over the knowledge base's F features (its column order)."""
+
+    state: npt.NDArray[np.int8]  # N x F: +1 present, -1 absent, 0 not reported
+    implied: BoolArray  # N x F: implied by a stronger observation (read, not scored)
+    closed: BoolArray  # N x F: a site absent only because others were listed
+    onset_days: FloatArray  # N x F: days from the exposure to the onset (NaN: not stated)
+
+    @property
+    def n(self) -> int:
+        """Number of cases."""
+        return int(self.state.shape[0])
+
+    def rows(self, start: int, stop: int) -> EvidenceMatrix:
+        """Cases ``start`` to ``stop`` (a view, not a copy)."""
+        return EvidenceMatrix(
+            self.state[start:stop], self.implied[start:stop], self.closed[start:stop], self.onset_days[start:stop]
+        )
+
+
+def _fill_row(matrix: EvidenceMatrix, i: int, ev: Evidence, case: Case, kb: KnowledgeBase) -> None:
+    for fid, obs in ev.observations.items():
+        j = kb.feature_pos(fid)
+        matrix.state[i, j] = 1 if obs.present else -1
+        matrix.implied[i, j] = obs.implied
+        matrix.closed[i, j] = obs.closed_world
+    for term, days in case.onset_days_after.items():
+        fid = f"exposure:{term}"
+        if fid in kb.features:
+            matrix.onset_days[i, kb.feature_pos(fid)] = days
+
+
+def evidence_matrix(cases: Sequence[Case], kb: KnowledgeBase) -> EvidenceMatrix:
+    """The evidence matrix of validated cases (each case's evidence is read as ``diagnose`` reads it)."""
+    n, f = len(cases), len(kb.feature_ids)
+    matrix = EvidenceMatrix(
+        state=np.zeros((n, f), dtype=np.int8),
+        implied=np.zeros((n, f), dtype=bool),
+        closed=np.zeros((n, f), dtype=bool),
+        onset_days=np.full((n, f), np.nan),
+    )
+    for i, case in enumerate(cases):
+        _fill_row(matrix, i, collect_evidence(case, interpret_labs(case, kb), kb), case, kb)
+    return matrix
+
+
+class _Compiled:
+    """What the kernel needs from a knowledge base, computed once per knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        k = kb.constants
+        self.rho = k.dependency_damping.value
+        self.unlisted = k.unlisted_site_weight.value
+        self.temperature = k.temperature.value
+        self.kappa = k.defining_strength.value
+        self.tau = k.category_prior_strength.value
+        self.alpha = k.rule_strength.value
+        self.beta = k.differential_strength.value
+        base = kb.baseline
+        self.cp = kb.log_present - np.log(base)[None, :]  # D x F, log LR when present
+        self.ca = kb.log_absent - np.log1p(-base)[None, :]  # D x F, log LR when absent
+        self.stacked = np.ascontiguousarray(np.concatenate([self.cp.T, self.ca.T]))  # 2F x D
+        self.scorable = ~kb.not_scored
+        # feature-id order: the single case sorts the observed ids, so ties rank in that order
+        by_id = np.argsort(np.array(kb.feature_ids, dtype=object), kind="stable")
+        groups: dict[int, list[int]] = {}
+        for j in by_id:
+            groups.setdefault(int(kb.group_index[j]), []).append(int(j))
+        self.groups = [np.array(cols, dtype=np.int64) for cols in groups.values() if len(cols) > 1]
+        n_d = len(kb.diseases)
+        self.defining = np.zeros((len(kb.feature_ids), n_d))  # F x D: defining feature of d
+        self.defining_log = np.zeros(n_d)
+        self.has_defining = np.zeros(n_d, dtype=bool)
+        for d, disease in enumerate(kb.diseases):
+            if disease.defining is not None:
+                self.has_defining[d] = True
+                self.defining_log[d] = np.log(disease.defining.unreported_probability)
+                for fid in disease.defining.any_of:
+                    self.defining[kb.feature_pos(fid), d] = 1.0
+        self.defining_cols = np.flatnonzero(self.defining.any(axis=1))
+        self.defining_sub = self.defining[self.defining_cols].astype(np.float32)
+        # the only features a case can leave out by listing others (closed world)
+        self.site_cols = np.array([j for j, f in enumerate(kb.feature_ids) if f.startswith("site:")], dtype=np.int64)
+        self.rules = kb.category_model.rules
+        self.rule_cols = []
+        names = kb.category_names
+        for rule in self.rules:
+            any_of = np.array([kb.feature_pos(f) for f in rule.any_of], dtype=np.int64)
+            windows = np.array(
+                [
+                    rule.window_days.get(f.partition(":")[2], np.inf) if f.startswith("exposure:") else np.inf
+                    for f in rule.any_of
+                ]
+            )
+            context = np.array([kb.feature_pos(f) for f in rule.with_any_of], dtype=np.int64)
+            measured = np.array([kb.feature_pos(f) for f in rule.normal_when_measured], dtype=np.int64)
+            freq = np.array([rule.frequency[c] for c in names])
+            self.rule_cols.append((any_of, windows, context, measured, np.log(freq), np.log1p(-freq)))
+        self.category_of = kb.disease_category
+        self.n_categories = len(names)
+        self.members = [np.flatnonzero(kb.disease_category == c) for c in range(len(names))]
+        self.log_prior_within = kb.log_prior_within
+        self.prior_term = self.tau * kb.log_category_prior
+        self.deranged = np.array([kb.feature_pos(f) for f in _DERANGED if f in kb.features], dtype=np.int64)
+        self.calcium_high = kb.feature_pos("lab:calcium_high")
+        self.phosphate_high = kb.feature_pos("lab:phosphate_high")
+
+
+_COMPILED: dict[int, tuple[KnowledgeBase, _Compiled]] = {}
+
+
+def _compiled(kb: KnowledgeBase) -> _Compiled:
+    held = _COMPILED.get(id(kb))
+    if held is None or held[0] is not kb:
+        held = (kb, _Compiled(kb))
+        _COMPILED[id(kb)] = held
+    return held[1]
+
+
+@dataclass(frozen=True)
+class BatchScores:
+    """Posteriors of N cases."""
+
+    log_lr: FloatArray  # N x D, composite log LR (damped, defining penalty, temperature)
+    category_posterior: FloatArray  # N x C
+    posterior: FloatArray  # N x D
+    rule_state: npt.NDArray[np.int8]  # N x R: 0 not reported, 1 present, 2 normal
+
+
+def _damped_group(c: FloatArray, wcol: FloatArray, rho: float) -> FloatArray:
+    """Σ_i c_i · rho^rank_i · w_i over the last axis, rank by |c| descending, ties in column order."""
+    key = np.abs(c)
+    m = c.shape[-1]
+    ranks = np.zeros(c.shape, dtype=np.int64)
+    for i in range(m):
+        for j in range(m):
+            if j == i:
+                continue
+            beats = key[..., j] > key[..., i] if j > i else key[..., j] >= key[..., i]
+            ranks[..., i] += beats
+    return np.asarray((c * rho**ranks * wcol[:, None, :]).sum(axis=-1))
+
+
+def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
+    observed = m.state != 0
+    scored = observed & ~m.implied & k.scorable[None, :]
+    signed = np.where(scored, m.state, 0)
+    # every feature counted in full first; a closed-world site then gets its weight, and a group
+    # with two or more observed features in a case its damped sum in place of the full one
+    total = _full_sum(signed, k)
+    if k.unlisted != 1.0 and m.closed.any():
+        sc = k.site_cols
+        closed = m.closed[:, sc] & scored[:, sc]
+        total += (k.unlisted - 1.0) * (
+            (closed & (m.state[:, sc] > 0)).astype(np.float64) @ k.cp[:, sc].T
+            + (closed & (m.state[:, sc] < 0)).astype(np.float64) @ k.ca[:, sc].T
+        )
+    # each feature of a group as one digit: 0 not scored, 1 present, 2 absent, +2 closed-world
+    digit = (signed > 0).view(np.int8) + 2 * (signed < 0).view(np.int8) + 2 * (m.closed & scored).view(np.int8)
+    for cols in k.groups:
+        _add_group_correction(total, digit[:, cols], cols, k)
+    mentioned = observed[:, k.defining_cols].astype(np.float32) @ k.defining_sub
+    unreported = (mentioned == 0) & k.has_defining[None, :]
+    defining = k.kappa * np.where(unreported, k.defining_log[None, :], 0.0)
+    return np.asarray((total + defining) / k.temperature)
+
+
+_DIGITS = 5  # base of a group's pattern code: a digit per feature, 0 to 4
+
+
+def _full_sum(signed: npt.NDArray[np.int8], k: _Compiled) -> FloatArray:
+    """Σ_f log LR of every scored feature, undamped: a sparse product (a case reports a few
+    dozen of the 272 features), each observed (feature, state) picking its row of [cp; ca]."""
+    from scipy.sparse import csr_matrix
+
+    n, f = signed.shape
+    rows, cols = np.nonzero(signed)  # row-major: rows come sorted
+    column = np.where(signed[rows, cols] > 0, cols, cols + f)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    x = csr_matrix((np.ones(len(rows)), column, indptr), shape=(n, 2 * f))
+    return np.asarray(x @ k.stacked)
+
+
+def _add_group_correction(
+    total: FloatArray, digit: npt.NDArray[np.int8], cols: npt.NDArray[np.int64], k: _Compiled
+) -> None:
+    """Add to ``total`` the damped minus the full sum of one dependency group, for the cases
+    with two or more of its features observed (for the others the two are the same).
+
+    The damped sum depends only on which features of the group are observed and how, so it is
+    computed once per distinct pattern of the chunk (a cohort holds few of them) and gathered."""
+    m = digit.shape[1]
+    rows = np.flatnonzero(np.count_nonzero(digit, axis=1) >= 2)
+    if rows.size == 0:
+        return
+    codes = digit[rows].astype(np.int64) @ (_DIGITS ** np.arange(m, dtype=np.int64))
+    patterns, inverse = np.unique(codes, return_inverse=True)
+    digits = (patterns[:, None] // (_DIGITS ** np.arange(m, dtype=np.int64))[None, :]) % _DIGITS
+    is_closed = digits >= 3
+    plain_digit = np.where(is_closed, digits - 2, digits)
+    weight = np.where(is_closed, k.unlisted, 1.0)
+    c = (plain_digit == 1)[:, None, :] * k.cp[None, :, cols] + (plain_digit == 2)[:, None, :] * k.ca[None, :, cols]
+    correction = _damped_group(c, weight, k.rho) - (c * weight[:, None, :]).sum(axis=-1)
+    total[rows] += correction[inverse.reshape(-1)]
+
+
+def _rules(m: EvidenceMatrix, k: _Compiled) -> tuple[FloatArray, npt.NDArray[np.int8]]:
+    n = m.n
+    term = np.zeros((n, k.n_categories))
+    states = np.zeros((n, len(k.rules)), dtype=np.int8)
+    present_all = m.state > 0
+    for r, (rule, (any_of, windows, context, measured, log_f, log_not_f)) in enumerate(
+        zip(k.rules, k.rule_cols, strict=True)
+    ):
+        onset = m.onset_days[:, any_of]
+        in_window = np.isnan(onset) | (onset <= windows[None, :])
+        hits = (present_all[:, any_of] & in_window).any(axis=1)
+        if context.size:
+            hits &= present_all[:, context].any(axis=1)
+        normal = (m.state[:, measured] == -1).all(axis=1) & ~hits if measured.size else np.zeros(n, dtype=bool)
+        states[hits, r] = 1
+        states[normal, r] = 2
+        term[hits] += log_f
+        term[normal] += log_not_f
+        if rule.informative_when_absent:
+            term[~hits & ~normal] += log_not_f
+    return k.alpha * term, states
+
+
+def score_matrix(m: EvidenceMatrix, kb: KnowledgeBase, *, chunk: int = 20_000) -> BatchScores:
+    """Posteriors of every case of ``m`` (in chunks of ``chunk`` rows to bound the memory)."""
+    k = _compiled(kb)
+    parts: list[BatchScores] = []
+    for start in range(0, max(m.n, 1), chunk):
+        rows = m.rows(start, start + chunk)
+        log_lr = _log_lr(rows, k)
+        rule_term, states = _rules(rows, k)
+        a = k.log_prior_within[None, :] + log_lr
+        log_m = np.empty((rows.n, k.n_categories))
+        for c, members in enumerate(k.members):
+            block = a[:, members]
+            top = block.max(axis=1)
+            log_m[:, c] = top + np.log(np.exp(block - top[:, None]).sum(axis=1))
+        within = np.exp(a - log_m[:, k.category_of])
+        logits = k.prior_term[None, :] + rule_term + k.beta * log_m
+        cat = np.exp(logits - logits.max(axis=1, keepdims=True))
+        cat /= cat.sum(axis=1, keepdims=True)
+        posterior = cat[:, k.category_of] * within
+        posterior /= posterior.sum(axis=1, keepdims=True)
+        parts.append(BatchScores(log_lr, cat, posterior, states))
+    return BatchScores(*(np.concatenate([getattr(p, f) for p in parts]) for f in BatchScores.__dataclass_fields__))
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The category and the leading diagnoses of N cases, with what the classification rested on."""
+
+    ids: list[str | None]
+    category_names: tuple[str, ...]
+    disease_ids: tuple[str, ...]
+    rule_ids: tuple[str, ...]
+    scores: BatchScores
+    top_k: int
+    phosphocalcic_codes: npt.NDArray[np.int8]  # 0 unknown, 1 normal, 2 deranged
+
+    @property
+    def category_probabilities(self) -> FloatArray:
+        """N x C."""
+        return self.scores.category_posterior
+
+    @cached_property
+    def category(self) -> list[str]:
+        """The most probable category of each case."""
+        return [self.category_names[i] for i in np.argmax(self.scores.category_posterior, axis=1)]
+
+    @cached_property
+    def _top(self) -> tuple[npt.NDArray[np.int64], FloatArray]:
+        post = self.scores.posterior
+        k = min(self.top_k, post.shape[1])
+        # ties broken by knowledge order, as the single case's stable sort does
+        order = np.argsort(-post, axis=1, kind="stable")[:, :k]
+        return order, np.take_along_axis(post, order, axis=1)
+
+    @property
+    def top_diagnoses(self) -> npt.NDArray[np.str_]:
+        """N x k diagnosis ids, most probable first."""
+        return np.array(self.disease_ids)[self._top[0]]
+
+    @property
+    def top_probabilities(self) -> FloatArray:
+        """N x k posteriors matching :attr:`top_diagnoses`."""
+        return self._top[1]
+
+    @property
+    def phosphocalcic_status(self) -> list[str]:
+        """normal | deranged | unknown, as ``diagnose`` says it."""
+        names = ("unknown", "normal", "deranged")
+        return [names[c] for c in self.phosphocalcic_codes]
+
+    @property
+    def rules_present(self) -> list[list[str]]:
+        """The classification rules present in each case (the basis of its category)."""
+        states = self.scores.rule_state
+        return [[self.rule_ids[r] for r in np.flatnonzero(row == 1)] for row in states]
+
+
+def phosphocalcic_codes(m: EvidenceMatrix, kb: KnowledgeBase) -> npt.NDArray[np.int8]:
+    """0 unknown, 1 normal, 2 deranged for each case (``diagnose``'s phosphocalcic status)."""
+    k = _compiled(kb)
+    deranged = (m.state[:, k.deranged] > 0).any(axis=1)
+    normal = (m.state[:, k.calcium_high] == -1) & (m.state[:, k.phosphate_high] == -1)
+    return np.where(deranged, 2, np.where(normal, 1, 0)).astype(np.int8)
+
+
+def score_cases(cases: Sequence[Case], kb: KnowledgeBase, *, top_k: int = 5, chunk: int = 20_000) -> BatchResult:
+    """Category, category probabilities and the top ``top_k`` diagnoses of validated cases."""
+    matrix = evidence_matrix(cases, kb)
+    return BatchResult(
+        ids=[c.id for c in cases],
+        category_names=tuple(kb.category_names),
+        disease_ids=kb.disease_ids,
+        rule_ids=tuple(r.id for r in kb.category_model.rules),
+        scores=score_matrix(matrix, kb, chunk=chunk),
+        top_k=top_k,
+        phosphocalcic_codes=phosphocalcic_codes(matrix, kb),
+    )
