@@ -340,22 +340,29 @@ class _Reader:
                 self.skipped(ref, "value", self.shown(r.code), "fhir_lab_no_value", test=self.label_of("labs", test))
                 return
             entry["interpretation"] = interp
-        previous = self.out.labs.get(test)
-        index = len(self.out.mapping)
-        if previous is not None and (date is None or (previous[0] is not None and previous[0] >= date)):
-            self.skipped(ref, "value", self.describe_lab(entry), "fhir_older_result", test=self.label_of("labs", test))
+        if not self.latest(self.out.labs, "labs", test, date, ref, self.describe_lab(entry)):
             return
-        if previous is not None:
-            old = self.out.mapping[previous[2]]
-            self.out.mapping[previous[2]] = old.model_copy(
-                update={
-                    "outcome": "not_used",
-                    "mapped_to": "",
-                    "reason": message("fhir_older_result", self.lang, test=self.label_of("labs", test)),
-                }
-            )
-        self.out.labs[test] = (date, entry, index)
+        self.out.labs[test] = (date, entry, len(self.out.mapping))
         self.used(ref, "code + value", self.shown(r.code), f"labs: {self.describe_lab(entry)}", how)
+
+    def latest(
+        self, held: Mapping[str, tuple[Any, ...]], list_name: str, term: str, date: dt.date | None, ref: str, shown: str
+    ) -> bool:
+        """Whether this result of ``term`` is the latest so far: if not, it is reported as not
+        used; if so, the one it replaces is marked as not used in the report."""
+        previous = held.get(term)
+        reason = message("fhir_older_result", self.lang, test=self.label_of(list_name, term))
+        if previous is not None and (date is None or (previous[0] is not None and previous[0] >= date)):
+            self.out.mapping.append(
+                MappingEntry(resource=ref, element="value", value=_short(shown), outcome="not_used", reason=reason)
+            )
+            return False
+        if previous is not None:
+            index = previous[-1]
+            self.out.mapping[index] = self.out.mapping[index].model_copy(
+                update={"outcome": "not_used", "mapped_to": "", "reason": reason}
+            )
+        return True
 
     @staticmethod
     def describe_lab(entry: Mapping[str, Any]) -> str:
@@ -416,19 +423,8 @@ class _Reader:
                 ref, "value", self.shown(r.code), "fhir_antibody_no_result", name=self.label_of("antibodies", name)
             )
             return
-        previous = self.out.antibodies.get(name)
-        if previous is not None and (date is None or (previous[0] is not None and previous[0] >= date)):
-            self.skipped(ref, "value", f"{name} {result}", "fhir_older_result", test=self.label_of("antibodies", name))
+        if not self.latest(self.out.antibodies, "antibodies", name, date, ref, f"{name} {result}"):
             return
-        if previous is not None:
-            old = self.out.mapping[previous[2]]
-            self.out.mapping[previous[2]] = old.model_copy(
-                update={
-                    "outcome": "not_used",
-                    "mapped_to": "",
-                    "reason": message("fhir_older_result", self.lang, test=self.label_of("antibodies", name)),
-                }
-            )
         self.out.antibodies[name] = (date, result, len(self.out.mapping))
         self.used(ref, "code + value", self.shown(r.code), f"antibodies: {name} {result}", how)
 

@@ -171,28 +171,35 @@ class _Writer:
 
     def history(self) -> None:
         for term in self.case.history:
-            resource: dict[str, Any] = {
-                "resourceType": "Condition",
-                "clinicalStatus": _clinical("active"),
-                "verificationStatus": _verification("confirmed"),
-                "code": self.concept("conditions", term),
-                "subject": self.subject,
-            }
-            if extension := self.delay(term):
-                resource["extension"] = extension
-            self.add(self.url("history", term), resource)
+            self.stated(
+                "history",
+                term,
+                {
+                    "resourceType": "Condition",
+                    "clinicalStatus": _clinical("active"),
+                    "verificationStatus": _verification("confirmed"),
+                    "code": self.concept("conditions", term),
+                },
+            )
 
     def exposures(self) -> None:
         for term in self.case.exposures:
-            resource: dict[str, Any] = {
-                "resourceType": "MedicationStatement",
-                "status": "active",
-                "medicationCodeableConcept": self.concept("exposures", term),
-                "subject": self.subject,
-            }
-            if extension := self.delay(term):
-                resource["extension"] = extension
-            self.add(self.url("exposure", term), resource)
+            self.stated(
+                "exposure",
+                term,
+                {
+                    "resourceType": "MedicationStatement",
+                    "status": "active",
+                    "medicationCodeableConcept": self.concept("exposures", term),
+                },
+            )
+
+    def stated(self, kind: str, term: str, resource: dict[str, Any]) -> None:
+        """A condition or an exposure of the case, with its delay to the onset when stated."""
+        resource["subject"] = self.subject
+        if extension := self.delay(term):
+            resource["extension"] = extension
+        self.add(self.url(kind, term), resource)
 
     def findings(self) -> None:
         for term in self.case.findings:
