@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ from typer.testing import CliRunner
 from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
 from calcinosis.cli.main import app
 from calcinosis.errors import CaseValidationError
+from calcinosis.i18n import message, messages
 from calcinosis.interop.phenopacket import (
+    MappingReport,
     MappingStatus,
     PhenopacketError,
     case_text,
@@ -33,6 +36,7 @@ from calcinosis.kb.codes import Code, CodeTable, TermCodes, load_codes
 from calcinosis.kb.loader import default_kb_path
 
 from ..conftest import DEV_CASES, REPO
+from ..test_french import problems
 
 DATA = REPO / "tests" / "data" / "phenopackets"
 PUBLISHED = sorted((REPO / "tests" / "data" / "published" / "cases").glob("*.yaml"))
@@ -348,7 +352,7 @@ _DELETE = object()
             ("measurements", 0, "value", "quantity", "value"),
             "ten",
             "measurements[0].value.quantity.value",
-            "parse float",
+            'value not accepted: "ten" (expected a number)',
         ),
         (("measurements", 0, "value"), _DELETE, "measurements[0].value", "missing: a measurement needs a value"),
         (("phenotypicFeatures", 2, "type", "id"), "", "phenotypicFeatures[2].type.id", "missing"),
@@ -511,3 +515,221 @@ def test_mapping_keeps_the_original(kb: KnowledgeBase, codes: CodeTable) -> None
     before = copy.deepcopy(data)
     import_phenopacket(data, kb, codes=codes)
     assert data == before
+
+
+# ---- French -----------------------------------------------------------------------------------
+# Packet element paths (the packet's own keys) and CURIEs are identifiers, not prose: they are
+# taken out before the French checker of tests/test_french.py reads a text.
+_PACKET_PATH = re.compile(
+    r"\b(?:id|subject|phenotypicFeatures|measurements|diseases|medicalActions|interpretations|biosamples|files"
+    r"|metaData)(?:\[\d+\]|\.\w+|\[\"[^\"]*\"\])*"
+)
+_CURIE = re.compile(r"\b[A-Za-z][A-Za-z0-9_.]*:[^\s,;()]+")
+
+
+def french_problems(text: str, kb: KnowledgeBase) -> list[str]:
+    """English words and French spacing faults in ``text`` (tests/test_french.py's checker); the
+    lists of schema names that an error offers ('au choix procedure, treatment...') are identifiers."""
+    text = re.sub(r"(?<=au choix )[^)]*", " ", text)
+    return problems(_PACKET_PATH.sub(" ", _CURIE.sub(" ", text)), kb)
+
+
+def template(key: str, lang: str = "fr") -> re.Pattern[str]:
+    """The message ``key`` as a pattern: its text exact, each placeholder any text ({closest} may be empty)."""
+    parts = re.split(r"(\{\w+\})", messages()[key][lang])
+    return re.compile(
+        "".join(
+            ".*" if part == "{closest}" else ".+?" if re.fullmatch(r"\{\w+\}", part) else re.escape(part)
+            for part in parts
+        ),
+        re.DOTALL,
+    )
+
+
+def check_french_report(report: MappingReport, kb: KnowledgeBase) -> list[str]:
+    """Every reason is its key's French message; the reasons, targets, warnings and summary read as French."""
+    found = []
+    for entry in report.entries:
+        if entry.reason:
+            if not entry.code.startswith("pp_") or not template(entry.code).fullmatch(entry.reason):
+                found.append(f"{entry.path}: {entry.code!r} {entry.reason!r}")
+            if "{" not in messages()[entry.code]["en"] and entry.reason == message(entry.code, "en"):
+                found.append(f"{entry.path}: English {entry.reason!r}")
+        for text in (entry.reason, entry.to):
+            found += [f"{entry.path}: {p}" for p in french_problems(text, kb)]
+    for text in [report.summary(), *(message("pp_warning", "fr", text=w) for w in report.warnings)]:
+        found += french_problems(text, kb)
+    return found
+
+
+def test_french_import_of_the_hand_written_packet(kb: KnowledgeBase, codes: CodeTable) -> None:
+    """--lang fr: the same case, and a report in French (French labels, no English sentence)."""
+    english = read_phenopacket(DATA / "ga4gh-style-calciphylaxis.json", kb, codes=codes)
+    result = read_phenopacket(DATA / "ga4gh-style-calciphylaxis.json", kb, codes=codes, lang="fr")
+    assert result.case == english.case and result.report.lang == "fr"
+    assert [(e.path, e.status, e.code) for e in result.report.entries] == [
+        (e.path, e.status, e.code) for e in english.report.entries
+    ]
+    by_path = {e.path: e for e in result.report.entries}
+    unknown = by_path["phenotypicFeatures[4]"]
+    assert unknown.code == "pp_no_code"
+    assert unknown.reason.startswith("HP:0001166 ne figure pas parmi les codes des signes de calcinosis")
+    assert "rien n'est deviné\u202f; signes les plus proches" in unknown.reason
+    assert unknown.reason.endswith("\u00a0: sclérodactylie (sclerodactyly)")  # the French label, then the id
+    assert by_path["phenotypicFeatures[1]"].to == "findings[0]\u00a0: nécrose cutanée (skin_necrosis)"
+    assert by_path["measurements[0]"].to == "labs[0]\u00a0: calcémie totale (calcium), 10,9 mg/dL"
+    assert by_path["measurements[1]"].to == "antibodies[0]\u00a0: anti-centromère (anti_centromere), négatif"
+    assert by_path["subject.sex"].to == "patient.sex\u00a0: femme"
+    assert by_path["phenotypicFeatures[1].severity"].reason == "le format de cas ne garde pas la sévérité"
+    assert by_path["biosamples[0]"].reason == message("pp_biosamples", "fr")
+    assert any(w.startswith("diseases[0].term.id\u00a0: le préfixe ICD10") for w in result.report.warnings)
+    assert check_french_report(result.report, kb) == []
+    text = result.report.render()
+    assert text.startswith(str(DATA / "ga4gh-style-calciphylaxis.json") + " (éléments du Phenopacket)\u00a0: 13 repris")
+    assert (
+        "\navertissement\u00a0: " in text
+        and "phenotypicFeatures[4]\u00a0: HP:0001166 Arachnodactyly -> non repris\u00a0: " in text
+    )
+
+
+@pytest.mark.parametrize("path", DEV_CASES, ids=lambda p: p.stem)
+def test_french_report_of_every_dev_case(kb: KnowledgeBase, codes: CodeTable, path: Path) -> None:
+    """Exported then imported in French: the calcinosis record, the engine's suggestion, shared
+    codes, each said in French from its messages.yaml key."""
+    case = read_case(path, kb)
+    data = json.loads(packet_json(export_case(case, kb, codes=codes, with_diagnosis=True, lang="fr")))
+    result = import_phenopacket(data, kb, codes=codes, lang="fr")
+    assert result.case == case
+    assert check_french_report(result.report, kb) == []
+
+
+def test_french_report_of_an_edited_packet(kb: KnowledgeBase, codes: CodeTable) -> None:
+    """The warning and the superseded fields of an edited packet, in French."""
+    data = json.loads(packet_json(export_case(read_case(DEV_CASES[2], kb), kb, codes=codes)))
+    data["phenotypicFeatures"].append({"type": {"id": "HP:0000989", "label": "Pruritus"}})
+    result = import_phenopacket(data, kb, codes=codes, lang="fr")
+    assert any("a été modifié après son export par calcinosis" in w for w in result.report.warnings)
+    assert any(e.code == "pp_superseded" for e in result.report.entries)
+    assert check_french_report(result.report, kb) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        (
+            ("phenotypicFeatures", 1, "typo"),
+            1,
+            "phenotypicFeatures[1]\u00a0: élément inconnu 'typo' (attendu\u00a0: au choix",
+        ),
+        (("subject", "sex"), "WOMAN", "'WOMAN' n'est pas une valeur de Sex"),
+        (
+            ("measurements", 0, "value", "quantity", "value"),
+            "ten",
+            'measurements[0].value.quantity.value\u00a0: valeur refusée\u00a0: "ten" (attendu\u00a0: un nombre)',
+        ),
+        (("metaData", "created"), "hier", "date-heure RFC 3339"),
+        (("measurements", 0, "value"), _DELETE, "measurements[0].value\u00a0: manquant\u00a0: une mesure a besoin"),
+        (("subject", "timeAtLastEncounter"), _DELETE, "le format de cas a besoin de l'âge du patient"),
+        (("subject", "timeAtLastEncounter", "age", "iso8601duration"), "67 ans", "n'est pas une durée ISO 8601"),
+        (
+            ("measurements", 0, "value", "quantity", "value"),
+            1090.0,
+            "measurements[0] (cas labs[0].value)\u00a0: calcémie",
+        ),
+        (("medicalActions", 0), {}, "acte médical vide (attendu\u00a0: au choix procedure, treatment"),
+    ],
+)
+def test_bad_element_is_a_clear_error_in_french(
+    kb: KnowledgeBase, codes: CodeTable, path: tuple[Any, ...], value: Any, fragment: str
+) -> None:
+    """The same errors in French: file, element, what was expected, no English."""
+    with pytest.raises(PhenopacketError) as caught:
+        import_phenopacket(_set(ga4gh(), path, value), kb, codes=codes, source="mauvais.json", lang="fr")
+    text = str(caught.value)
+    assert text.startswith("mauvais.json\u00a0: ") and fragment in text, text
+    assert french_problems(text, kb) == [], text
+
+
+def test_bad_record_is_a_clear_error_in_french(kb: KnowledgeBase, codes: CodeTable) -> None:
+    """A damaged calcinosis record, said in French."""
+    data = json.loads(packet_json(export_case(read_case(DEV_CASES[0], kb), kb, codes=codes)))
+    data["files"][0]["fileAttributes"]["imagin[0]"] = "{}"
+    data["files"][0]["fileAttributes"]["imaging[0]"] = "{pas du json"
+    with pytest.raises(PhenopacketError) as caught:
+        import_phenopacket(data, kb, codes=codes, source="p.json", lang="fr")
+    text = str(caught.value)
+    assert text.startswith("p.json\u00a0: l'annexe calcinosis est illisible")
+    assert (
+        "clé inconnue 'imagin[0]' dans l'annexe calcinosis" in text and "JSON non valide (ligne 1, colonne 2)" in text
+    )
+    assert french_problems(text, kb) == [], text
+
+
+def test_not_a_packet_in_french(kb: KnowledgeBase, codes: CodeTable, tmp_path: Path) -> None:
+    """A list, duplicate keys: refused in French too."""
+    with pytest.raises(PhenopacketError, match=r"un Phenopacket est un objet JSON .*, pas une liste"):
+        import_phenopacket([], kb, codes=codes, lang="fr")
+    bad = tmp_path / "double.json"
+    bad.write_text('{"id": "a", "id": "b"}')
+    with pytest.raises(CaseValidationError, match="deux fois"):
+        read_phenopacket(bad, kb, codes=codes, lang="fr")
+
+
+def test_phenopacket_messages_are_complete() -> None:
+    """Every pp_ key the code names exists with an English and a French text, and every pp_ key of
+    messages.yaml is used (dynamic families: sexes, value terms of mapping.yaml, JSON types)."""
+    import calcinosis.interop.phenopackets as package
+
+    table = messages()
+    sources = [*Path(package.__file__).parent.glob("*.py"), REPO / "src" / "calcinosis" / "cli" / "phenopacket.py"]
+    named = {key for source in sources for key in re.findall(r"[\"'](pp_[a-z_]+)[\"']", source.read_text())}
+    mapping = load_mapping()
+    families = {
+        "pp_sex_": ["female", "male", "other", "unknown"],
+        "pp_value_": [*mapping.lab_interpretations, *mapping.antibody_results],
+        "pp_json_": ["object", "list", "text", "boolean", "number", "null"],
+    }
+    named |= {prefix + name for prefix, names in families.items() for name in names}
+    assert sorted(k for k in named if k not in table) == []
+    assert sorted(k for k in table if k.startswith("pp_") and k not in named) == []
+    for key in named:
+        assert set(table[key]) == {"en", "fr"} and table[key]["en"].strip() and table[key]["fr"].strip(), key
+
+
+def test_cli_import_and_export_in_french(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """--lang fr: the case file's header, the report on stderr and the JSON report in French."""
+    case_file, report = tmp_path / "cas.yaml", tmp_path / "rapport.json"
+    packet = str(DATA / "ga4gh-style-calciphylaxis.json")
+    result = runner.invoke(app, ["phenopacket", "import", packet, "--lang", "fr"])
+    assert result.exit_code == 0, result.output
+    assert "phenotypicFeatures[4]\u00a0: HP:0001166 Arachnodactyly -> non repris\u00a0: " in result.stderr
+    assert "avertissement\u00a0: " in result.stderr and "warning" not in result.stderr
+    result = runner.invoke(
+        app, ["phenopacket", "import", packet, "-o", str(case_file), "--report", str(report), "--lang", "fr"]
+    )
+    assert result.exit_code == 0, result.output
+    assert case_file.read_text().startswith("# Importé de ") and "(éléments du Phenopacket)" in result.stderr
+    data = json.loads(report.read_text())
+    assert data["lang"] == "fr" and {e["code"] for e in data["entries"] if e["reason"]} >= {"pp_no_code"}
+    assert read_case(case_file, kb) == read_phenopacket(packet, kb, codes=load_codes(default_kb_path())).case
+    again = runner.invoke(app, ["phenopacket", "import", packet, "-o", str(case_file), "--lang", "fr"])
+    assert again.exit_code == 2 and "existe déjà" in again.stderr
+    same = runner.invoke(
+        app, ["phenopacket", "import", packet, "-o", str(report), "--report", str(report), "--force", "-l", "fr"]
+    )
+    assert same.exit_code == 2 and "--output et --report doivent être deux fichiers différents" in same.stderr
+    missing = runner.invoke(app, ["phenopacket", "export", str(tmp_path / "absent.yaml"), "--lang", "fr"])
+    assert missing.exit_code == 2 and missing.stderr.startswith("erreur\u00a0: ") and "introuvable" in missing.stderr
+    exported = runner.invoke(app, ["phenopacket", "export", str(DEV_CASES[0]), "--lang", "fr"])
+    assert exported.exit_code == 0 and json.loads(exported.stdout)["id"] == DEV_CASES[0].stem
+    assert runner.invoke(app, ["phenopacket", "import", packet, "--lang", "de"]).exit_code == 2
+
+
+def test_cli_bad_packet_in_french(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """A broken packet with --lang fr: exit 2, one French message naming the file and the element."""
+    bad = tmp_path / "mauvais.json"
+    bad.write_text(json.dumps(_set(ga4gh(), ("measurements", 0, "value"), _DELETE)))
+    result = runner.invoke(app, ["phenopacket", "import", str(bad), "--lang", "fr"])
+    assert result.exit_code == 2 and result.stderr.startswith("erreur\u00a0: ")
+    assert "ne peut être lu comme un cas" in result.stderr and "measurements[0].value\u00a0: manquant" in result.stderr
+    assert french_problems(result.stderr.replace(str(tmp_path), "DOSSIER"), kb) == []

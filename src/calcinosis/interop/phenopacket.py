@@ -5,6 +5,11 @@
 >>> text = packet_json(packet)                                  # doctest: +SKIP
 >>> result = read_phenopacket("packet.json", kb, codes=codes)   # doctest: +SKIP
 >>> result.case == case, result.report.summary()                # doctest: +SKIP
+>>> read_phenopacket("packet.json", kb, codes=codes, lang="fr").report.render()  # doctest: +SKIP
+
+Every function takes ``lang`` ('en', the default, or 'fr'): the language of its errors, of the
+import's warnings and of the mapping report, whose entries keep the ``messages.yaml`` key of
+their reason (``code``) whatever the language. The packet itself is the same in both.
 
 The mapping, element by element, the calcinosis record that keeps a round trip exact, and the
 mapping report are described in docs/interop.md (section Phenopackets) and in the modules of

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from calcinosis.errors import CalcinosisError
+from calcinosis.i18n import message
 
 __all__ = ["PhenopacketsUnavailableError", "json_format", "pb"]
 
@@ -19,20 +20,19 @@ class PhenopacketsUnavailableError(CalcinosisError):
     """The ``phenopackets`` package (the ``interop`` extra) is not installed."""
 
 
-def pb() -> Any:
-    """The ``phenopackets`` module (Phenopacket, PhenotypicFeature, OntologyClass...)."""
+def pb(lang: str = "en") -> Any:
+    """The ``phenopackets`` module (Phenopacket, PhenotypicFeature, OntologyClass...); when it
+    is missing, the error says how to install it, in ``lang``."""
     try:
         import phenopackets  # type: ignore[import-untyped]
     except ImportError:
-        raise PhenopacketsUnavailableError(
-            "GA4GH Phenopackets need the 'interop' extra: run scripts/setup (or pip install 'calcinosis[interop]')"
-        ) from None
+        raise PhenopacketsUnavailableError(message("pp_unavailable", lang)) from None
     return phenopackets
 
 
-def json_format() -> Any:
+def json_format(lang: str = "en") -> Any:
     """``google.protobuf.json_format`` (installed with ``phenopackets``)."""
-    pb()
+    pb(lang)
     from google.protobuf import json_format as module  # type: ignore[import-untyped]
 
     return module

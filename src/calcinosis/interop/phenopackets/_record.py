@@ -26,6 +26,7 @@ import json
 import re
 from typing import Any
 
+from calcinosis.i18n import message
 from calcinosis.interop.phenopackets._pb import json_format
 from calcinosis.issues import Issue
 
@@ -151,8 +152,8 @@ def encode(case_data: dict[str, Any], paths: list[Path]) -> dict[str, str]:
     return out
 
 
-def decode(attributes: dict[str, str], location: str) -> tuple[dict[Path, Any], list[Issue]]:
-    """The fields carried by a record's attributes, and the problems found (located)."""
+def decode(attributes: dict[str, str], location: str, lang: str = "en") -> tuple[dict[Path, Any], list[Issue]]:
+    """The fields carried by a record's attributes, and the problems found (located, in ``lang``)."""
     singles: dict[Path, Any] = {}
     lists: dict[Path, dict[int, Any]] = {}
     expected: dict[str, Any] | None = None
@@ -167,25 +168,33 @@ def decode(attributes: dict[str, str], location: str) -> tuple[dict[Path, Any], 
         path: Path = (field, sub) if sub else (field,)
         valid = match is not None and (path in FIELDS or (field == "expected" and sub in _EXPECTED_KEYS))
         if not valid or (index is not None) != (field in LIST_FIELDS and key != field):
+            fields = ", ".join(".".join(p) for p in FIELDS)
             issues.append(
                 Issue.error(
                     "phenopacket.record_key",
-                    f"unknown key {key!r} in the calcinosis record",
+                    message("pp_err_record_key", lang, key=repr(key)),
                     where,
-                    expected="a case field (" + ", ".join(".".join(p) for p in FIELDS) + "), list items as field[i]",
+                    expected=message("pp_expect_record_key", lang, fields=fields),
                 )
             )
             continue
         try:
             value = json.loads(attributes[key], parse_constant=_refuse)
-        except ValueError as exc:
-            issues.append(Issue.error("phenopacket.record_value", f"not valid JSON ({exc})", where))
+        except json.JSONDecodeError as exc:
+            text = message("pp_err_record_json", lang, detail=str(exc), line=exc.lineno, column=exc.colno)
+            issues.append(Issue.error("phenopacket.record_value", text, where))
+            continue
+        except _NotJsonNumber as exc:
+            text = message("pp_err_record_constant", lang, name=exc.name)
+            issues.append(Issue.error("phenopacket.record_value", text, where))
             continue
         if field == "expected":
             if sub is None:
                 expected_set = True
                 if value is not None and value != {}:
-                    issues.append(Issue.error("phenopacket.record_value", "expected must be null or {}", where))
+                    issues.append(
+                        Issue.error("phenopacket.record_value", message("pp_err_record_expected", lang), where)
+                    )
                 elif value is None:
                     expected = None
                 else:
@@ -197,29 +206,30 @@ def decode(attributes: dict[str, str], location: str) -> tuple[dict[Path, Any], 
             lists.setdefault((field,), {})[int(index)] = value
         elif field in LIST_FIELDS:
             if value != []:
-                issues.append(
-                    Issue.error("phenopacket.record_value", "a whole list is written [] (items as field[i])", where)
-                )
+                issues.append(Issue.error("phenopacket.record_value", message("pp_err_record_list", lang), where))
             lists.setdefault((field,), {})
         else:
             singles[path] = value
     for path, items in lists.items():
         if sorted(items) != list(range(len(items))):
-            issues.append(
-                Issue.error(
-                    "phenopacket.record_key",
-                    f"the items of {path[0]} are not numbered 0 to {len(items) - 1}",
-                    location,
-                )
-            )
+            text = message("pp_err_record_numbering", lang, field=path[0], last=len(items) - 1)
+            issues.append(Issue.error("phenopacket.record_key", text, location))
         singles[path] = [items[i] for i in sorted(items)]
     if expected_set or expected is not None:
         singles[("expected",)] = expected
     return singles, issues
 
 
+class _NotJsonNumber(ValueError):
+    """NaN, Infinity or -Infinity in a record value: Python's JSON reader accepts them, JSON does not."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"{name} is not a number JSON allows")
+
+
 def _refuse(name: str) -> Any:
-    raise ValueError(f"{name} is not a number JSON allows")
+    raise _NotJsonNumber(name)
 
 
 def native_digest(packet: Any) -> str:

@@ -47,6 +47,7 @@ from pydantic import ValidationError
 from calcinosis._version import __version__
 from calcinosis.case.model import Antibody, Case, LabResult
 from calcinosis.errors import CalcinosisError
+from calcinosis.i18n import message
 from calcinosis.interop.phenopackets._coder import Coder, Term, years_to_iso
 from calcinosis.interop.phenopackets._data import load_mapping
 from calcinosis.interop.phenopackets._pb import pb
@@ -80,6 +81,7 @@ def export_case(
     codes: CodeTable,
     with_diagnosis: bool = False,
     created: datetime | None = None,
+    lang: str = "en",
 ) -> Any:
     """The Phenopacket v2 (a ``phenopackets.Phenopacket`` message) of a validated case.
 
@@ -95,6 +97,9 @@ def export_case(
         Add the engine's most probable diagnosis as an interpretation (decision support).
     created
         ``meta_data.created`` (default: now, UTC).
+    lang
+        Language of the error messages ('en' or 'fr'). The packet itself is an exchange file
+        whose ontology labels are English (HPO, LOINC, NCIT): its few free texts stay English too.
 
     Raises
     ------
@@ -104,11 +109,11 @@ def export_case(
     from calcinosis.interop.phenopackets.native import read_native
 
     coder = Coder(kb, codes, load_mapping())
-    packet = _Builder(case, kb, coder).build(with_diagnosis=with_diagnosis)
-    native = read_native(packet, coder)
+    packet = _Builder(case, kb, coder, lang).build(with_diagnosis=with_diagnosis)
+    native = read_native(packet, coder, lang)
     if native.issues:
-        details = "; ".join(issue.render() for issue in native.issues)
-        raise ExportError(f"the exported packet cannot be read back ({details}); this is a bug: please report it")
+        details = message("list_separator", lang).join(issue.render(lang) for issue in native.issues)
+        raise ExportError(message("pp_err_export_unreadable", lang, details=details))
     differing = _differing(case, native.data)
     if differing:
         attributes = encode(case.model_dump(mode="json"), differing)
@@ -118,7 +123,7 @@ def export_case(
         )
         attributes["calcinosis_version"] = __version__
         attributes[DIGEST_KEY] = native_digest(packet)
-        P = pb()
+        P = pb(lang)
         packet.files.append(
             P.File(
                 uri=RECORD_URI,
@@ -126,7 +131,7 @@ def export_case(
                 file_attributes=attributes,
             )
         )
-    packet.meta_data.CopyFrom(_meta_data(case, kb, coder, created))
+    packet.meta_data.CopyFrom(_meta_data(case, kb, coder, created, lang))
     return packet
 
 
@@ -150,21 +155,22 @@ def _differing(case: Case, native: dict[str, Any]) -> list[tuple[str, ...]]:
     return out
 
 
-def _finite(x: float) -> float:
+def _finite(x: float, lang: str = "en") -> float:
     if not math.isfinite(x):
-        raise ExportError(f"a value to export is not a finite number ({x!r}); this is a bug: please report it")
+        raise ExportError(message("pp_err_export_not_finite", lang, value=repr(x)))
     return float(x)
 
 
 class _Builder:
     """Builds the native elements of one case."""
 
-    def __init__(self, case: Case, kb: KnowledgeBase, coder: Coder) -> None:
+    def __init__(self, case: Case, kb: KnowledgeBase, coder: Coder, lang: str = "en") -> None:
         self.case = case
+        self.lang = lang
         self.kb = kb
         self.coder = coder
         self.mapping = coder.mapping
-        self.P = pb()
+        self.P = pb(lang)
 
     def oc(self, term: Term) -> Any:
         return self.P.OntologyClass(id=term.id, label=term.label)
@@ -237,11 +243,13 @@ class _Builder:
         notes = []
         if lab.value is not None and lab.unit is not None:
             unit = self._unit(lab.unit, canonical)
-            quantity = P.Quantity(unit=self.oc(unit), value=_finite(lab.value))
+            quantity = P.Quantity(unit=self.oc(unit), value=_finite(lab.value, self.lang))
             interval = self._reference_range(lab.test, canonical)
             if interval is not None:
                 quantity.reference_range.CopyFrom(
-                    P.ReferenceRange(unit=self.oc(unit), low=_finite(interval[0]), high=_finite(interval[1]))
+                    P.ReferenceRange(
+                        unit=self.oc(unit), low=_finite(interval[0], self.lang), high=_finite(interval[1], self.lang)
+                    )
                 )
             measurement.value.CopyFrom(P.Value(quantity=quantity))
             if lab.qualifier:
@@ -321,7 +329,7 @@ class _Builder:
         top = report.differential[0]
         summary = (
             f"calcinosis {__version__} (knowledge base {self.kb.version}): most probable cause "
-            f"{top.name} ({top.diagnosis}), probability {_finite(top.probability):.3f}, category "
+            f"{top.name} ({top.diagnosis}), probability {_finite(top.probability, self.lang):.3f}, category "
             f"{report.category}. Decision support, not a diagnosis: the decision is the clinician's."
         )
         return P.Interpretation(
@@ -332,8 +340,8 @@ class _Builder:
         )
 
 
-def _meta_data(case: Case, kb: KnowledgeBase, coder: Coder, created: datetime | None) -> Any:
-    P = pb()
+def _meta_data(case: Case, kb: KnowledgeBase, coder: Coder, created: datetime | None, lang: str = "en") -> Any:
+    P = pb(lang)
     from google.protobuf.timestamp_pb2 import Timestamp  # type: ignore[import-untyped]
 
     stamp = Timestamp()
@@ -346,7 +354,7 @@ def _meta_data(case: Case, kb: KnowledgeBase, coder: Coder, created: datetime | 
     for prefix in sorted(coder.used_prefixes):
         spec = coder.mapping.resource(prefix)
         if spec is None:
-            raise ExportError(f"mapping.yaml declares no resource for the prefix {prefix!r} (a bug: please report it)")
+            raise ExportError(message("pp_err_export_prefix", lang, prefix=repr(prefix)))
         meta.resources.append(
             P.Resource(
                 id=spec.id,

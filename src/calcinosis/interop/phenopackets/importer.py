@@ -11,7 +11,9 @@ Reading is strict in three layers, each naming the file and the element:
    reported at the packet element they came from (``measurements[2] (case labs[1].unit)``).
 
 Missing schema fields that a case does not need (a resource, a label) are warnings of the
-report, not errors.
+report, not errors. Errors, warnings and the report are written in ``lang`` ('en' or 'fr',
+``messages.yaml``); protobuf's own (English) parse messages are classified into those texts,
+never passed through.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 from calcinosis.case.model import Case
 from calcinosis.errors import CaseValidationError
+from calcinosis.i18n import message
 from calcinosis.interop.phenopackets._coder import Coder
 from calcinosis.interop.phenopackets._data import load_mapping
 from calcinosis.interop.phenopackets._pb import json_format, pb
@@ -57,36 +60,44 @@ class PhenopacketImport:
     report: MappingReport
 
 
-def read_phenopacket(path: Path | str, kb: KnowledgeBase, *, codes: CodeTable) -> PhenopacketImport:
-    """Read a Phenopacket file (``.json``, or ``.yaml``/``.yml``) into a case."""
+def read_phenopacket(path: Path | str, kb: KnowledgeBase, *, codes: CodeTable, lang: str = "en") -> PhenopacketImport:
+    """Read a Phenopacket file (``.json``, or ``.yaml``/``.yml``) into a case; errors and the
+    mapping report in ``lang``."""
     from calcinosis.case.document import load_document, read_document_bytes
 
     p = Path(path)
     fmt = "yaml" if p.suffix.lower() in (".yaml", ".yml") else "json"
-    data = load_document(read_document_bytes(p), source=str(p), fmt=fmt)
-    return import_phenopacket(data, kb, codes=codes, source=str(p))
+    data = load_document(read_document_bytes(p, lang=lang), source=str(p), fmt=fmt, lang=lang)
+    return import_phenopacket(data, kb, codes=codes, source=str(p), lang=lang)
 
 
-def parse_phenopacket(data: Any, *, source: str = "<phenopacket>") -> Any:
-    """The ``phenopackets.Phenopacket`` message of parsed JSON, or a located error."""
+_JSON_TYPES = {dict: "object", list: "list", str: "text", bool: "boolean", int: "number", float: "number"}
+
+
+def parse_phenopacket(data: Any, *, source: str = "<phenopacket>", lang: str = "en") -> Any:
+    """The ``phenopackets.Phenopacket`` message of parsed JSON, or a located error (in ``lang``)."""
     if not isinstance(data, dict):
-        raise PhenopacketError(
-            f"{source}: a Phenopacket is a JSON object (a mapping of elements), not a {type(data).__name__}",
-            path=source,
-        )
-    module = json_format()
+        kind = message(f"pp_json_{_JSON_TYPES.get(type(data), 'null')}", lang)
+        raise PhenopacketError(message("pp_err_not_object", lang, source=source, type=kind), path=source)
+    module = json_format(lang)
     try:
-        return module.ParseDict(data, pb().Phenopacket())
+        return module.ParseDict(data, pb(lang).Phenopacket())
     except module.ParseError as exc:
         raise PhenopacketError(
-            f"{source}: not a valid GA4GH Phenopacket v2", issues=[_schema_issue(str(exc))], path=source
+            message("pp_err_invalid", lang, source=source),
+            issues=[_schema_issue(str(exc), data, lang)],
+            path=source,
+            lang=lang,
         ) from None
 
 
 def import_phenopacket(
-    data: Any, kb: KnowledgeBase, *, codes: CodeTable, source: str = "<phenopacket>"
+    data: Any, kb: KnowledgeBase, *, codes: CodeTable, source: str = "<phenopacket>", lang: str = "en"
 ) -> PhenopacketImport:
     """A case from a parsed Phenopacket document (a dict from JSON or YAML).
+
+    ``lang`` ('en' or 'fr') is the language of the errors and of the mapping report (terms
+    named in its sentences by their French labels in French).
 
     Raises
     ------
@@ -94,85 +105,69 @@ def import_phenopacket(
         The packet breaks the schema, lacks an element the case needs (the age, a feature's
         type...), or makes an invalid case (an implausible value, a unit that does not fit).
     """
-    packet = parse_phenopacket(data, source=source)
+    packet = parse_phenopacket(data, source=source, lang=lang)
     coder = Coder(kb, codes, load_mapping())
-    report = MappingReport(source=source)
-    report.warnings.extend(issue.render() for issue in check_packet(packet))
-    native = read_native(packet, coder)
+    report = MappingReport(source=source, lang=lang)
+    report.warnings.extend(issue.render(lang) for issue in check_packet(packet, lang=lang))
+    native = read_native(packet, coder, lang)
     if native.issues:
-        raise PhenopacketError(f"{source}: cannot be read as a case", issues=native.issues, path=source)
+        raise PhenopacketError(
+            message("pp_err_unreadable", lang, source=source), issues=native.issues, path=source, lang=lang
+        )
     report.entries.extend(native.entries)
     report.warnings.extend(native.warnings)
     _apply_record(packet, native.data, native.origin, report)
     if packet.HasField("meta_data"):
-        report.entries.append(
-            MappingEntry(
-                path="metaData",
-                value=packet.meta_data.created_by,
-                status=MappingStatus.NOT_MAPPED,
-                reason="describes the packet (creator, ontologies used), not the patient",
-            )
-        )
-    return PhenopacketImport(case=_to_case(native.data, kb, native.origin, source), report=report)
+        report.entries.append(_not_mapped("metaData", packet.meta_data.created_by, "pp_metadata", lang))
+    return PhenopacketImport(case=_to_case(native.data, kb, native.origin, source, lang), report=report)
+
+
+def _not_mapped(path: str, value: str, key: str, lang: str) -> MappingEntry:
+    return MappingEntry(path=path, value=value, status=MappingStatus.NOT_MAPPED, reason=message(key, lang), code=key)
 
 
 def _apply_record(packet: Any, data: dict[str, Any], origin: dict[str, str], report: MappingReport) -> None:
     """Take the fields of the calcinosis record (``files``), and report the other files."""
+    lang = report.lang
     records = []
     for i, file in enumerate(packet.files):
         if file.uri == RECORD_URI:
             records.append(i)
         else:
-            report.entries.append(
-                MappingEntry(
-                    path=f"files[{i}]",
-                    value=file.uri,
-                    status=MappingStatus.NOT_MAPPED,
-                    reason="files have no place in case format 1",
-                )
-            )
+            report.entries.append(_not_mapped(f"files[{i}]", file.uri, "pp_files", lang))
     if len(records) > 1:
         raise PhenopacketError(
-            f"{report.source}: {len(records)} calcinosis records (files with uri {RECORD_URI}); a packet holds one",
-            path=report.source,
+            message("pp_err_records", lang, source=report.source, n=len(records), uri=RECORD_URI), path=report.source
         )
     if not records:
         return
     index = records[0]
     record = packet.files[index]
     location = f"files[{index}].fileAttributes"
-    fields, issues = decode(dict(record.file_attributes), location)
+    fields, issues = decode(dict(record.file_attributes), location, lang)
     if issues:
         raise PhenopacketError(
-            f"{report.source}: the calcinosis record cannot be read", issues=issues, path=report.source
+            message("pp_err_record", lang, source=report.source), issues=issues, path=report.source, lang=lang
         )
     intact = record.file_attributes.get(DIGEST_KEY) == native_digest(packet)
+    state = "pp_record_intact" if intact else "pp_record_edited"
     report.entries.append(
         MappingEntry(
             path=f"files[{index}]",
             value=RECORD_URI,
             status=MappingStatus.CARRIED,
-            to="the calcinosis record",
-            reason=f"{len(fields)} fields; native elements {'unchanged' if intact else 'edited'} since export",
+            to=message("pp_record", lang),
+            reason=message(state, lang, n=len(fields)),
+            code=state,
         )
     )
     if not intact:
-        report.warnings.append(
-            f"files[{index}]: the packet was edited after calcinosis exported it ({DIGEST_KEY} differs): the native "
-            "elements were read instead of the record's copy of them"
-        )
+        report.warnings.append(message("pp_warn_edited", lang, path=f"files[{index}]", key=DIGEST_KEY))
     for path, value in fields.items():
         key = ".".join(path)
         where = f'{location}["{key}"]'
         if path in NATIVE_FIELDS and not intact:
-            report.entries.append(
-                MappingEntry(
-                    path=where,
-                    value=_brief(value),
-                    status=MappingStatus.NOT_MAPPED,
-                    reason="superseded: the native elements, edited after export, were read instead",
-                )
-            )
+            report.entries.append(_not_mapped(where, _brief(value), "pp_superseded", lang))
             continue
         set_path(data, path, value)
         for stale in [k for k in origin if k == key or k.startswith((f"{key}[", f"{key}."))]:
@@ -181,13 +176,16 @@ def _apply_record(packet: Any, data: dict[str, Any], origin: dict[str, str], rep
             origin.update({f"{key}[{k}]": f'{location}["{key}[{k}]"]' for k in range(len(value))})
         else:
             origin[key] = where
-        why = (
-            "the native elements do not say it exactly (a qualifier, an order, a precision, a code shared by several terms)"
-            if path in NATIVE_FIELDS
-            else "no native Phenopacket element holds it"
-        )
+        why = "pp_record_inexact" if path in NATIVE_FIELDS else "pp_record_only"
         report.entries.append(
-            MappingEntry(path=where, value=_brief(value), status=MappingStatus.CARRIED, to=key, reason=why)
+            MappingEntry(
+                path=where,
+                value=_brief(value),
+                status=MappingStatus.CARRIED,
+                to=key,
+                reason=message(why, lang),
+                code=why,
+            )
         )
 
 
@@ -196,65 +194,164 @@ def _brief(value: Any) -> str:
     return text if len(text) <= 100 else text[:99] + "…"
 
 
-def _to_case(data: dict[str, Any], kb: KnowledgeBase, origin: dict[str, str], source: str) -> Case:
+def _to_case(data: dict[str, Any], kb: KnowledgeBase, origin: dict[str, str], source: str, lang: str) -> Case:
     """Validate the case data like a case file; problems located at the packet's elements."""
     from calcinosis.case.reader import parse_case
 
     try:
-        return parse_case(data, kb, source=source)
+        return parse_case(data, kb, source=source, lang=lang)
     except CaseValidationError as exc:
         if not exc.issues:
             raise PhenopacketError(str(exc), path=source) from None
-        issues = [i.model_copy(update={"location": _relocate(i.location, origin)}) for i in exc.issues]
-        raise PhenopacketError(f"{source}: the packet does not make a valid case", issues=issues, path=source) from None
+        issues = [i.model_copy(update={"location": _relocate(i.location, origin, lang)}) for i in exc.issues]
+        raise PhenopacketError(
+            message("pp_err_not_case", lang, source=source), issues=issues, path=source, lang=lang
+        ) from None
 
 
-def _relocate(location: str, origin: dict[str, str]) -> str:
+def _relocate(location: str, origin: dict[str, str], lang: str = "en") -> str:
     """``measurements[2] (case labs[1].unit)``: the packet element a case item came from."""
     best = ""
     for key in origin:
         if (location == key or location.startswith((f"{key}.", f"{key}["))) and len(key) > len(best):
             best = key
-    return f"{origin[best]} (case {location})" if best else f"case {location}"
+    inside = message("pp_case_location", lang, location=location)
+    return f"{origin[best]} ({inside})" if best else inside
 
 
 _LOCATION = re.compile(r' at "?Phenopacket((?:\.\w+|\[\d+\])*)"?')
+_FAILED = re.compile(r"Failed to parse (\w+) field: ")
 
 
-def _schema_issue(text: str) -> Issue:
-    """One located issue from protobuf's ParseError text."""
+def _schema_issue(text: str, data: Any, lang: str = "en") -> Issue:
+    """One located issue, in ``lang``, from protobuf's ParseError text.
+
+    protobuf words its errors in English for programmers ("Couldn't parse float: ten"); they
+    are sorted here into a few situations (unknown element, bad enum value, a value of the wrong
+    kind...) and said from ``messages.yaml``, what was expected read from the schema itself.
+    """
     found = _LOCATION.search(text)
     location = found.group(1).lstrip(".") if found else ""
-    first = re.match(r"Failed to parse (\w+) field", text)
-    if not location and first:
-        location = first.group(1)
+    if not location:  # 'Failed to parse subject field: Failed to parse id field: ...' -> subject.id
+        location = ".".join(_FAILED.findall(text))
     core = text
     while core.startswith("Failed to parse ") and ": " in core:
         core = core.split(": ", 1)[1]
     core = _LOCATION.sub("", core).split("\n")[0].strip().rstrip(".")
-    unknown = re.search(r'has no field named "([^"]+)"', core)
+
+    def issue(key: str, expected: str = "", suggestions: list[str] | None = None, **values: object) -> Issue:
+        text = message(key, lang, **values)
+        return Issue.error("phenopacket.schema", text, location, expected=expected, suggestions=suggestions)
+
     enum = re.search(r"Invalid enum value (\S+) for enum type (\S+)", core)
     if enum is not None:
         names = _enum_names(enum.group(2))
-        return Issue.error(
-            "phenopacket.schema",
-            f"{enum.group(1)!r} is not a value of {enum.group(2).rsplit('.', 1)[-1]}",
-            location,
-            expected=("one of " + ", ".join(names)) if names else "",
-            suggestions=closest(enum.group(1), names),
+        return issue(
+            "pp_schema_enum",
+            message("pp_one_of", lang, items=", ".join(names)) if names else "",
+            closest(enum.group(1), names),
+            value=repr(enum.group(1)),
+            enum=enum.group(2).rsplit(".", 1)[-1],
         )
-    if unknown is None:
-        expected = "an RFC 3339 time, e.g. 2021-05-14T10:35:00Z" if "timestamp" in text else ""
-        return Issue.error("phenopacket.schema", core, location, expected=expected)
-    available = re.search(r"Available Fields\(except extensions\): \"\[(.*)\]\"", text)
-    names = [_camel(n) for n in re.findall(r"'([^']+)'", available.group(1))] if available else []
-    return Issue.error(
-        "phenopacket.schema",
-        f"unknown element {unknown.group(1)!r}",
-        location,
-        expected=("one of " + ", ".join(names)) if names else "",
-        suggestions=closest(unknown.group(1), names),
-    )
+    unknown = re.search(r'has no field named "([^"]+)"', core)
+    if unknown is not None:
+        available = re.search(r"Available Fields\(except extensions\): \"\[(.*)\]\"", text)
+        names = [_camel(n) for n in re.findall(r"'([^']+)'", available.group(1))] if available else []
+        return issue(
+            "pp_schema_unknown",
+            message("pp_one_of", lang, items=", ".join(names)) if names else "",
+            closest(unknown.group(1), names),
+            name=repr(unknown.group(1)),
+        )
+    twice = re.search(r'should not have multiple "(\w+)" (oneof )?fields', core)
+    if twice is not None and twice.group(2):
+        return issue("pp_schema_oneof", items=_oneof_fields(location, twice.group(1)))
+    if twice is not None:
+        return issue("pp_schema_twice", name=twice.group(1))
+    if "null is not allowed" in core:
+        return issue("pp_schema_null")
+    field, indexed = _field_at(location)
+    if field is None:
+        return issue("pp_schema_other", detail=core)
+    given = _value_at(data, location)
+    expected = _expected(field, indexed, given, lang)
+    if given is _MISSING:
+        return issue("pp_schema_invalid", expected)
+    shown = json.dumps(given, ensure_ascii=False)
+    return issue("pp_schema_value", expected, value=shown if len(shown) <= 60 else shown[:59] + "…")
+
+
+_MISSING = object()
+
+
+def _path_parts(location: str) -> list[tuple[str, int | None]]:
+    """``measurements[0].value`` -> [("measurements", 0), ("value", None)]."""
+    return [(name, int(index) if index else None) for name, index in re.findall(r"(\w+)(?:\[(\d+)\])?", location)]
+
+
+def _field_at(location: str) -> tuple[Any, bool]:
+    """The schema field at ``location`` (None if the path leaves the schema), and whether the
+    path ends with an index (an item of a repeated field)."""
+    descriptor = pb().Phenopacket.DESCRIPTOR
+    field: Any = None
+    indexed = False
+    for name, index in _path_parts(location):
+        if descriptor is None:
+            return None, False
+        field = next((f for f in descriptor.fields if name in (f.json_name, f.name)), None)
+        if field is None:
+            return None, False
+        indexed = index is not None
+        descriptor = field.message_type
+    return field, indexed
+
+
+def _oneof_fields(location: str, name: str) -> str:
+    """The elements of the one-of ``name`` of the message at ``location`` (``name`` if unknown)."""
+    field, _ = _field_at(location)
+    descriptor = pb().Phenopacket.DESCRIPTOR if not location else getattr(field, "message_type", None)
+    oneof = descriptor.oneofs_by_name.get(name) if descriptor is not None else None
+    return ", ".join(f.json_name for f in oneof.fields) if oneof is not None else name
+
+
+def _value_at(data: Any, location: str) -> Any:
+    """The value the document gave at ``location`` (``_MISSING`` when the path cannot be followed)."""
+    node = data
+    for name, index in _path_parts(location):
+        if not isinstance(node, dict) or name not in node:
+            return _MISSING
+        node = node[name]
+        if index is not None:
+            if not isinstance(node, list) or index >= len(node):
+                return _MISSING
+            node = node[index]
+    return node
+
+
+def _expected(field: Any, indexed: bool, given: Any, lang: str) -> str:
+    """What the schema takes at ``field`` (an item of it when ``indexed``), said in ``lang``."""
+    from google.protobuf.descriptor import FieldDescriptor  # type: ignore[import-untyped]
+
+    message_type = field.message_type
+    if message_type is not None and message_type.GetOptions().map_entry:
+        return message("pp_expect_texts", lang)
+    if field.is_repeated and not indexed:
+        if not isinstance(given, list):
+            return message("pp_expect_list", lang)
+        return message("pp_expect_list_of", lang, item=_expected(field, True, None, lang))
+    if message_type is not None:
+        if message_type.full_name == "google.protobuf.Timestamp":
+            return message("pp_expect_time", lang)
+        return message("pp_expect_object", lang)
+    kinds = {
+        FieldDescriptor.CPPTYPE_BOOL: "pp_expect_bool",
+        FieldDescriptor.CPPTYPE_STRING: "pp_expect_text",
+        FieldDescriptor.CPPTYPE_DOUBLE: "pp_expect_number",
+        FieldDescriptor.CPPTYPE_FLOAT: "pp_expect_number",
+    }
+    if field.cpp_type == FieldDescriptor.CPPTYPE_ENUM:
+        return message("pp_one_of", lang, items=", ".join(v.name for v in field.enum_type.values))
+    return message(kinds.get(field.cpp_type, "pp_expect_integer"), lang)
 
 
 def _enum_names(full_name: str) -> list[str]:

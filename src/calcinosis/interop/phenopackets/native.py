@@ -1,7 +1,9 @@
 """Read the native elements of a Phenopacket into case data, reporting every element.
 
 The same reader serves the import and the export's own check (does the packet read back as
-the case?), so the two cannot drift apart. It maps codes only through the code tables
+the case?), so the two cannot drift apart. Every reason and error is a ``messages.yaml`` text in
+the reader's language; in French a term is named by its French label, its case-format id
+after it in brackets (what a case file holds). It maps codes only through the code tables
 (:class:`~calcinosis.interop.phenopackets._coder.Coder`): an HPO term that no finding
 carries is reported with the closest vocabulary terms by name, never mapped to one. ``files``
 (the calcinosis record) and ``metaData`` are the importer's.
@@ -11,11 +13,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from calcinosis.case.labs import resolve_unit
+from calcinosis.case.labs import lab_label, resolve_unit
+from calcinosis.i18n import colon, de, decimal, lower_first, message
 from calcinosis.interop.phenopackets._coder import OWN_PREFIX, Coder, iso_to_years
+from calcinosis.interop.phenopackets._data import ValueTerms
 from calcinosis.interop.phenopackets._pb import json_format, pb
 from calcinosis.interop.phenopackets._record import ENGINE_SUFFIX
 from calcinosis.interop.phenopackets.report import MappingEntry, MappingStatus
@@ -23,26 +28,35 @@ from calcinosis.issues import Issue
 
 __all__ = ["NativeRead", "read_native"]
 
-NO_PLACE = "no place in case format 1"
+NO_PLACE = "pp_no_place"
 _SEX = {"FEMALE": "female", "MALE": "male", "OTHER_SEX": "other", "UNKNOWN_SEX": "unknown"}
+# why a schema field is left out: its messages.yaml key (NO_PLACE for any field not listed)
 _REASONS = {
-    "onset": "the case format keeps one duration, that of the calcification (duration_months)",
-    "resolution": "the case format keeps no dates of resolution",
-    "severity": "the case format keeps no severity",
-    "modifiers": "the case format keeps no modifiers",
-    "evidence": "the case format keeps no evidence codes",
-    "description": "free text",
-    "summary": "free text",
-    "time_observed": "the case format keeps no dates",
-    "procedure": "the case format keeps no sampling procedure",
-    "reference_range": "calcinosis reads values against its own age- and sex-specific reference intervals",
-    "route_of_administration": "the case format records the exposure, not its route or dose",
-    "dose_intervals": "the case format records the exposure, not its route or dose",
-    "drug_type": "the case format records the exposure, not its route or dose",
-    "cumulative_dose": "the case format records the exposure, not its route or dose",
-    "genomic_interpretations": "variants have no place in case format 1 (genetics keeps a gene and a result only)",
-    "id": "the case format has no patient identifier (the packet id is the case id)",
-    "date_of_birth": "the age at the last encounter is used",
+    "onset": "pp_left_onset",
+    "resolution": "pp_left_resolution",
+    "severity": "pp_left_severity",
+    "modifiers": "pp_left_modifiers",
+    "evidence": "pp_left_evidence",
+    "description": "pp_left_free_text",
+    "summary": "pp_left_free_text",
+    "time_observed": "pp_left_dates",
+    "procedure": "pp_left_procedure",
+    "reference_range": "pp_left_reference_range",
+    "route_of_administration": "pp_left_dose",
+    "dose_intervals": "pp_left_dose",
+    "drug_type": "pp_left_dose",
+    "cumulative_dose": "pp_left_dose",
+    "genomic_interpretations": "pp_left_variants",
+    "id": "pp_left_id",
+    "date_of_birth": "pp_left_date_of_birth",
+}
+# what a code was looked for among, by the case list it would have gone to (pp_kind_*)
+_KINDS = {
+    ("findings",): "pp_kind_findings",
+    ("labs", "antibodies"): "pp_kind_labs",
+    ("conditions",): "pp_kind_conditions",
+    ("exposures",): "pp_kind_exposures",
+    ("exposures", "conditions"): "pp_kind_exposures_conditions",
 }
 
 
@@ -57,9 +71,10 @@ class NativeRead:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_native(packet: Any, coder: Coder) -> NativeRead:
-    """Read ``packet``'s native elements (all but ``files`` and ``metaData``)."""
-    return _Reader(coder).read(packet)
+def read_native(packet: Any, coder: Coder, lang: str = "en") -> NativeRead:
+    """Read ``packet``'s native elements (all but ``files`` and ``metaData``); the report and
+    the problems in ``lang``."""
+    return _Reader(coder, lang).read(packet)
 
 
 def _show(oc: Any) -> str:
@@ -67,11 +82,12 @@ def _show(oc: Any) -> str:
 
 
 class _Reader:
-    def __init__(self, coder: Coder) -> None:
+    def __init__(self, coder: Coder, lang: str) -> None:
         self.coder = coder
+        self.lang = lang
         self.kb = coder.kb
         self.mapping = coder.mapping
-        self.P = pb()
+        self.P = pb(lang)
         self.out = NativeRead(
             data={
                 "patient": {},
@@ -84,15 +100,75 @@ class _Reader:
             }
         )
 
+    # ---- words ------------------------------------------------------------------------------
+    def say(self, key: str, /, **values: object) -> str:
+        return message(key, self.lang, **values)
+
+    def target(self, where: str, what: str) -> str:
+        """Where an element went: ``findings[0]: skin_necrosis`` (the colon as the language writes it)."""
+        return f"{where}{colon(self.lang)} {what}"
+
+    def number(self, x: float) -> str:
+        return decimal(x, self.lang, 6) if self.lang == "fr" else f"{x:g}"
+
+    def named(self, list_name: str, term: str) -> str:
+        """A term of a case list in a sentence: its id in English, its French label (and id) in French."""
+        if self.lang != "fr":
+            return self.say("pp_term", id=term, label=term)
+        lists = self.kb.vocabulary.lists
+        # the vocabulary list of a case list's term: history holds conditions; absent, any of three
+        candidates = {"history": ("conditions",), "absent": ("findings", "conditions", "exposures")}
+        vocab = next((n for n in candidates.get(list_name, (list_name,)) if term in lists.get(n, {})), None)
+        label = lower_first(self.kb.vocabulary.label(vocab, term, "fr")) if vocab else term
+        return self.say("pp_term", id=term, label=label)
+
+    def diagnosis(self, disease_id: str) -> str:
+        """A diagnosis in a sentence, as :meth:`named` names a term."""
+        return self.say("pp_term", id=disease_id, label=lower_first(self.kb.disease(disease_id).name(self.lang)))
+
+    def item(self, list_name: str, item: Any) -> str:
+        """A case list item as the report shows it (a term, a lab, an antibody)."""
+        if isinstance(item, str):
+            return self.named(list_name, item)
+        if list_name == "antibodies":
+            name, result = item["name"], item["result"]
+            return self.say(
+                "pp_to_antibody",
+                name=name,
+                result=result,
+                label=lower_first(self.kb.vocabulary.label("antibodies", name, self.lang)),
+                result_word=self.say(f"antibody_{result}"),
+            )
+        test = item["test"]
+        label = lab_label(self.kb, test, "fr") if self.lang == "fr" else test
+        if "interpretation" in item:
+            status = item["interpretation"]
+            word = self.say(f"lab_status_{status}")
+            return self.say("pp_to_lab_status", test=test, label=label, status=status, status_word=word)
+        shown = self.number(item["value"]) if self.lang == "fr" else str(item["value"])
+        return self.say("pp_to_lab_value", test=test, label=label, value=shown, unit=item["unit"])
+
+    def ontology_class(self, element: str, example: str) -> str:
+        """What a missing ontology class should hold: ``type.id and type.label (e.g. HP:0003761)``."""
+        return self.say("pp_expect_class", element=element, example=example)
+
     # ---- report helpers -------------------------------------------------------------------
-    def mapped(self, path: str, value: str, to: str, reason: str = "") -> None:
-        self.out.entries.append(MappingEntry(path=path, value=value, status=MappingStatus.MAPPED, to=to, reason=reason))
+    def mapped(self, path: str, value: str, to: str, key: str = "", /, **values: object) -> None:
+        reason = self.say(key, **values) if key else ""
+        self.out.entries.append(
+            MappingEntry(path=path, value=value, status=MappingStatus.MAPPED, to=to, reason=reason, code=key)
+        )
 
-    def not_mapped(self, path: str, value: str, reason: str) -> None:
-        self.out.entries.append(MappingEntry(path=path, value=value, status=MappingStatus.NOT_MAPPED, reason=reason))
+    def not_mapped(self, path: str, value: str, key: str, /, **values: object) -> None:
+        self.out.entries.append(
+            MappingEntry(
+                path=path, value=value, status=MappingStatus.NOT_MAPPED, reason=self.say(key, **values), code=key
+            )
+        )
 
-    def error(self, path: str, message: str, expected: str = "") -> None:
-        self.out.issues.append(Issue.error("phenopacket.element", message, path, expected=expected))
+    def error(self, path: str, key: str, /, *, expected: str = "", **values: object) -> None:
+        text = self.say(key, **values)
+        self.out.issues.append(Issue.error("phenopacket.element", text, path, expected=expected))
 
     def leftovers(self, message: Any, consumed: set[str], path: str) -> None:
         """Report every set field of ``message`` that the mapping did not use."""
@@ -109,36 +185,35 @@ class _Reader:
             self.not_mapped(f"{path}.{descriptor.json_name}", text, _REASONS.get(descriptor.name, NO_PLACE))
 
     def add(self, list_name: str, item: Any, path: str, shown: str, note: str = "") -> None:
-        """Append a term (or lab, antibody) to a case list, once."""
+        """Append a term (or lab, antibody) to a case list, once; ``note``: a messages.yaml key."""
         items = self.out.data[list_name]
         if isinstance(item, str) and item in items:
             first = self.out.origin.get(f"{list_name}[{items.index(item)}]", "")
-            self.mapped(path, shown, f"{list_name}: {item}", f"same term as {first}; kept once")
+            self.mapped(path, shown, self.target(list_name, self.named(list_name, item)), "pp_same_term", first=first)
             return
         self.out.origin[f"{list_name}[{len(items)}]"] = path
         items.append(item)
-        label = item if isinstance(item, str) else ", ".join(f"{k} {v}" for k, v in item.items())
-        self.mapped(path, shown, f"{list_name}[{len(items) - 1}]: {label}", note)
+        self.mapped(path, shown, self.target(f"{list_name}[{len(items) - 1}]", self.item(list_name, item)), note)
 
-    def unknown(self, curie: str, label: str, list_name: str, what: str) -> str:
-        """Why a code was not mapped, with the vocabulary terms closest by name (never applied)."""
+    def unknown(self, path: str, oc: Any, lists: tuple[str, ...]) -> None:
+        """Report a code that was not mapped, with the vocabulary terms closest by name (never applied)."""
+        curie, label, list_name = oc.id, oc.label, lists[0]
+        kind = self.say(_KINDS[lists])
+        close = self.kb.vocabulary.suggest(list_name, label)[:3] if label else []
+        closest = (
+            self.say("pp_closest", kind=kind, terms=", ".join(self.named(list_name, t) for t in close)) if close else ""
+        )
         spec, _ = self.coder.split(curie)
         if spec is None:
             prefixes = ", ".join(r.prefix for r in self.mapping.resources)
-            reason = f"{curie!r} is not a CURIE of a code system calcinosis reads ({prefixes})"
+            self.not_mapped(path, _show(oc), "pp_not_curie", curie=repr(curie), prefixes=prefixes, closest=closest)
+            return
+        broader = self.coder.export_only(curie, list_name)
+        if broader:
+            terms = ", ".join(self.named(list_name, t) for t in broader)
+            self.not_mapped(path, _show(oc), "pp_broader", curie=curie, kind=kind, terms=terms, closest=closest)
         else:
-            broader = self.coder.export_only(curie, list_name)
-            if broader:
-                reason = (
-                    f"{curie} is broader than the {what} {', '.join(broader)} (knowledge/codes.yaml writes it on "
-                    "export only): reading it back as that term would be a guess"
-                )
-            else:
-                reason = f"{curie} is not the code of any calcinosis {what} (knowledge/codes.yaml); nothing is guessed"
-        close = self.kb.vocabulary.suggest(list_name, label) if label else []
-        if close:
-            reason += f"; closest {what} by name: {', '.join(close[:3])} (add one to the case by hand if it fits)"
-        return reason
+            self.not_mapped(path, _show(oc), "pp_no_code", curie=curie, kind=kind, closest=closest)
 
     # ---- the packet -------------------------------------------------------------------------
     def read(self, packet: Any) -> NativeRead:
@@ -158,50 +233,39 @@ class _Reader:
         for i, interpretation in enumerate(packet.interpretations):
             self.interpretation(i, interpretation)
         for i, biosample in enumerate(packet.biosamples):
-            self.not_mapped(f"biosamples[{i}]", biosample.id, "biosamples have no place in case format 1")
+            self.not_mapped(f"biosamples[{i}]", biosample.id, "pp_biosamples")
         return self.out
 
     def subject(self, packet: Any) -> None:
+        where = "subject.timeAtLastEncounter.age.iso8601duration"
         if not packet.HasField("subject"):
-            self.error(
-                "subject",
-                "missing: the case format needs the patient's age",
-                "subject.timeAtLastEncounter.age.iso8601duration (e.g. P24Y)",
-            )
+            self.error("subject", "pp_err_no_subject", expected=self.say("pp_expect_age", where=where))
             return
         subject = packet.subject
         sex = _SEX.get(self.P.Sex.Name(subject.sex), "unknown")
         self.out.data["patient"]["sex"] = sex
-        self.mapped("subject.sex", self.P.Sex.Name(subject.sex), f"patient.sex: {sex}")
-        where = "subject.timeAtLastEncounter.age.iso8601duration"
+        self.mapped("subject.sex", self.P.Sex.Name(subject.sex), self.target("patient.sex", self.say(f"pp_sex_{sex}")))
         element = subject.time_at_last_encounter
         kind = element.WhichOneof("element") if subject.HasField("time_at_last_encounter") else None
         if kind != "age" or not element.age.iso8601duration:
-            got = f"; got {kind}" if kind else ""
-            self.error(
-                where,
-                f"missing: the case format needs the patient's age as one ISO 8601 duration{got}",
-                "P24Y, P6M, P1Y6M",
-            )
+            got = self.say("pp_got", kind=kind) if kind else ""
+            self.error(where, "pp_err_no_age", expected="P24Y, P6M, P1Y6M", got=got)
         else:
             years = iso_to_years(element.age.iso8601duration)
             if years is None:
-                self.error(
-                    where, f"{element.age.iso8601duration!r} is not an ISO 8601 duration", "P24Y, P6M, P1Y6M, P10D"
-                )
+                text = repr(element.age.iso8601duration)
+                self.error(where, "pp_err_not_iso", expected="P24Y, P6M, P1Y6M, P10D", value=text)
             else:
                 self.out.data["patient"]["age"] = years
                 self.out.origin["patient.age"] = where
-                self.mapped(where, element.age.iso8601duration, f"patient.age: {years:g}")
+                self.mapped(where, element.age.iso8601duration, self.target("patient.age", self.number(years)))
         self.leftovers(subject, {"sex", "time_at_last_encounter"}, "subject")
 
     # ---- features ---------------------------------------------------------------------------
     def feature(self, i: int, feature: Any) -> None:
         path = f"phenotypicFeatures[{i}]"
         if not feature.type.id:
-            self.error(
-                f"{path}.type.id", "missing: a feature needs its ontology class", "type: {id: HP:..., label: ...}"
-            )
+            self.error(f"{path}.type.id", "pp_err_no_feature_type", expected=self.ontology_class("type", "HP:0003761"))
             return
         # the term calcinosis writes is always the calcification; the other general terms are,
         # unless codes.yaml makes one of them a finding
@@ -212,19 +276,17 @@ class _Reader:
             self.presenting_problem(path, feature)
             return
         if found is None:
-            self.not_mapped(
-                path, _show(feature.type), self.unknown(feature.type.id, feature.type.label, "findings", "finding")
-            )
+            self.unknown(path, feature.type, ("findings",))
             return
         self.add("absent" if feature.excluded else "findings", found[1], path, _show(feature.type))
         self.leftovers(feature, {"type", "excluded"}, path)
 
     def presenting_problem(self, path: str, feature: Any) -> None:
         if feature.excluded:
-            self.not_mapped(path, _show(feature.type), "the calcification excluded: every calcinosis case has one")
-            self.out.warnings.append(f"{path}: the packet excludes the calcification itself ({_show(feature.type)})")
+            self.not_mapped(path, _show(feature.type), "pp_calcification_excluded")
+            self.out.warnings.append(self.say("pp_warn_calcification_excluded", path=path, term=_show(feature.type)))
             return
-        self.mapped(path, _show(feature.type), "the calcification itself (implied by every case)")
+        self.mapped(path, _show(feature.type), self.say("pp_calcification"))
         consumed = {"type", "excluded"}
         if feature.HasField("onset"):
             onset = feature.onset
@@ -232,19 +294,14 @@ class _Reader:
             age = self.out.data["patient"].get("age")
             where = f"{path}.onset.age.iso8601duration"
             if "duration_months" in self.out.data:
-                self.not_mapped(
-                    f"{path}.onset", str(onset.age.iso8601duration), "duration_months was taken from an earlier feature"
-                )
+                self.not_mapped(f"{path}.onset", str(onset.age.iso8601duration), "pp_duration_taken")
             elif years is not None and age is not None and years <= age:
-                self.out.data["duration_months"] = round((age - years) * 12, 6)
+                months = round((age - years) * 12, 6)
+                self.out.data["duration_months"] = months
                 self.out.origin["duration_months"] = where
-                self.mapped(where, onset.age.iso8601duration, f"duration_months: {self.out.data['duration_months']:g}")
+                self.mapped(where, onset.age.iso8601duration, self.target("duration_months", self.number(months)))
             else:
-                self.not_mapped(
-                    f"{path}.onset",
-                    json_format().MessageToJson(onset, indent=None),
-                    "only an age at onset (ISO 8601), not later than the age at the last encounter, gives duration_months",
-                )
+                self.not_mapped(f"{path}.onset", json_format().MessageToJson(onset, indent=None), "pp_onset_unused")
             consumed.add("onset")
         self.leftovers(feature, consumed, path)
 
@@ -254,29 +311,25 @@ class _Reader:
         assay = measurement.assay
         kind = measurement.WhichOneof("measurement_value")
         if not assay.id:
-            self.error(
-                f"{path}.assay.id", "missing: a measurement needs its assay", "assay: {id: LOINC:..., label: ...}"
-            )
+            self.error(f"{path}.assay.id", "pp_err_no_assay", expected=self.ontology_class("assay", "LOINC:17861-6"))
         if kind is None:
-            self.error(
-                f"{path}.value",
-                "missing: a measurement needs a value",
-                "value: {quantity: ...} or {ontologyClass: ...}",
-            )
+            either = self.say("pp_either", a="value.quantity", b="value.ontologyClass")
+            self.error(f"{path}.value", "pp_err_no_value", expected=either)
         if not assay.id or kind is None:
             return
         found = self.coder.read(assay.id, ("labs", "antibodies"))
         if found is None:
-            self.not_mapped(path, _show(assay), self.unknown(assay.id, assay.label, "labs", "lab test or antibody"))
+            self.unknown(path, assay, ("labs", "antibodies"))
             return
         if kind == "complex_value":
-            self.not_mapped(path, _show(assay), "a complex value (several typed quantities) has no place in a case")
+            self.not_mapped(path, _show(assay), "pp_complex_value")
             return
         list_name, term = found
         value = measurement.value
         vkind = value.WhichOneof("value")
         if vkind is None:
-            self.error(f"{path}.value", "empty: give a quantity or an ontologyClass", "value: {quantity: ...}")
+            either = self.say("pp_either", a="value.quantity", b="value.ontologyClass")
+            self.error(f"{path}.value", "pp_err_empty_value", expected=either)
             return
         item = self.lab(path, term, value) if list_name == "labs" else self.antibody(path, term, value)
         if item is None:
@@ -292,22 +345,24 @@ class _Reader:
             for status, terms in self.mapping.lab_interpretations.items():
                 if wanted in {t.id.upper() for t in terms.all()}:
                     return {"test": test, "interpretation": status}
-            accepted = ", ".join(f"{t.export.label} {t.export.id}" for t in self.mapping.lab_interpretations.values())
-            self.not_mapped(
-                path, _show(value.ontology_class), f"not a value calcinosis reads for a lab test (expected: {accepted})"
-            )
+            accepted = self.values(self.mapping.lab_interpretations)
+            self.not_mapped(path, _show(value.ontology_class), "pp_lab_value_unread", accepted=accepted)
             return None
         quantity = value.quantity
         if not math.isfinite(quantity.value):
-            self.error(f"{path}.value.quantity.value", f"{quantity.value!r} is not a finite number")
+            self.error(f"{path}.value.quantity.value", "pp_err_not_finite", value=repr(quantity.value))
             return None
         unit = self.unit(test, quantity.unit)
         if unit is None:
             units = ", ".join(self.kb.units["tests"][test]["units"])
+            de_test = de(lab_label(self.kb, test, "fr")) if self.lang == "fr" else ""
             self.not_mapped(
                 f"{path}.value.quantity.unit",
                 _show(quantity.unit),
-                f"not a unit of {test} (expected UCUM for one of: {units})",
+                "pp_unit_unread",
+                test=test,
+                de_test=de_test,
+                units=units,
             )
             return None
         return {"test": test, "value": quantity.value, "unit": unit}
@@ -337,28 +392,35 @@ class _Reader:
             for result, terms in self.mapping.antibody_results.items():
                 if wanted in {t.id.upper() for t in terms.all()}:
                     return {"name": name, "result": result}
-        accepted = ", ".join(f"{t.export.label} {t.export.id}" for t in self.mapping.antibody_results.values())
+        accepted = self.values(self.mapping.antibody_results)
         self.not_mapped(
-            path, json_format().MessageToJson(value, indent=None), f"an antibody is read as {accepted} only"
+            path, json_format().MessageToJson(value, indent=None), "pp_antibody_value_unread", accepted=accepted
         )
         return None
+
+    def values(self, terms: Mapping[str, ValueTerms]) -> str:
+        """The value terms read (``Elevated NCIT:C25493``; in French ``élevé (NCIT:C25493)``)."""
+        return ", ".join(
+            self.say("pp_value_term", label=t.export.label, id=t.export.id, word=self.say(f"pp_value_{name}"))
+            for name, t in terms.items()
+        )
 
     # ---- diseases and medical actions -------------------------------------------------------
     def disease(self, i: int, disease: Any) -> None:
         path = f"diseases[{i}]"
         if not disease.term.id:
-            self.error(f"{path}.term.id", "missing: a disease needs its ontology class", "term: {id: ..., label: ...}")
+            self.error(
+                f"{path}.term.id", "pp_err_no_disease_term", expected=self.ontology_class("term", "ORPHA:280062")
+            )
             return
         found = self.coder.read(disease.term.id, ("conditions",))
         note = ""
         if found is None:
             named = self.coder.diagnoses_of(disease.term.id)
             if len(named) == 1 and named[0] in self.kb.vocabulary.lists["conditions"]:
-                found, note = ("conditions", named[0]), "the code of the diagnosis of the same name"
+                found, note = ("conditions", named[0]), "pp_same_name"
         if found is None:
-            self.not_mapped(
-                path, _show(disease.term), self.unknown(disease.term.id, disease.term.label, "conditions", "condition")
-            )
+            self.unknown(path, disease.term, ("conditions",))
             return
         self.add("absent" if disease.excluded else "history", found[1], path, _show(disease.term), note)
         self.leftovers(disease, {"term", "excluded"}, path)
@@ -367,41 +429,44 @@ class _Reader:
         path = f"medicalActions[{i}]"
         kind = action.WhichOneof("action")
         if kind is None:
-            self.error(
-                path, "empty medical action", "one of procedure, treatment, radiationTherapy, therapeuticRegimen"
-            )
+            items = "procedure, treatment, radiationTherapy, therapeuticRegimen"
+            self.error(path, "pp_err_empty_action", expected=self.say("pp_one_of", items=items))
             return
         if kind == "treatment":
             agent = action.treatment.agent
             if not agent.id:
                 self.error(
-                    f"{path}.treatment.agent.id", "missing: a treatment needs its agent", "agent: {id: ..., label: ...}"
+                    f"{path}.treatment.agent.id",
+                    "pp_err_no_agent",
+                    expected=self.ontology_class("agent", "ATC:B01AA03"),
                 )
                 return
-            self.action_term(path, agent, ("exposures",), "exposure")
+            self.action_term(path, agent, ("exposures",))
             self.leftovers(action.treatment, {"agent"}, f"{path}.treatment")
         elif kind == "procedure":
             code = action.procedure.code
             if not code.id:
                 self.error(
-                    f"{path}.procedure.code.id", "missing: a procedure needs its code", "code: {id: ..., label: ...}"
+                    f"{path}.procedure.code.id",
+                    "pp_err_no_procedure_code",
+                    expected=self.ontology_class("code", "SNOMEDCT:367336001"),
                 )
                 return
-            self.action_term(path, code, ("exposures", "conditions"), "exposure or condition")
+            self.action_term(path, code, ("exposures", "conditions"))
             self.leftovers(action.procedure, {"code"}, f"{path}.procedure")
         elif kind == "radiation_therapy":
             term = self.mapping.radiation_therapy_exposure
             if term in self.kb.vocabulary.lists["exposures"]:
-                self.add("exposures", term, f"{path}.radiationTherapy", "radiation therapy")
+                self.add("exposures", term, f"{path}.radiationTherapy", self.say("pp_radiation_therapy"))
             self.leftovers(action.radiation_therapy, set(), f"{path}.radiationTherapy")
         else:
-            self.not_mapped(f"{path}.therapeuticRegimen", "", "a regimen names no agent that case format 1 can hold")
+            self.not_mapped(f"{path}.therapeuticRegimen", "", "pp_regimen")
         self.leftovers(action, {kind}, path)
 
-    def action_term(self, path: str, oc: Any, lists: tuple[str, ...], what: str) -> None:
+    def action_term(self, path: str, oc: Any, lists: tuple[str, ...]) -> None:
         found = self.coder.read(oc.id, lists)
         if found is None:
-            self.not_mapped(path, _show(oc), self.unknown(oc.id, oc.label, lists[0], what))
+            self.unknown(path, oc, lists)
             return
         list_name, term = found
         self.add("exposures" if list_name == "exposures" else "history", term, path, _show(oc))
@@ -411,32 +476,29 @@ class _Reader:
         path = f"interpretations[{i}]"
         shown = interpretation.id
         if interpretation.id.endswith(ENGINE_SUFFIX):
-            self.not_mapped(
-                path, shown, "calcinosis's own suggestion: recomputed by `calcinosis diagnose`, never part of a case"
-            )
+            self.not_mapped(path, shown, "pp_own_suggestion")
             return
         status = self.P.Interpretation.ProgressStatus.Name(interpretation.progress_status)
         disease = interpretation.diagnosis.disease
         if not disease.id:
-            self.not_mapped(path, shown, "no diagnosis.disease to read")
+            self.not_mapped(path, shown, "pp_no_disease")
             return
         if status not in ("SOLVED", "COMPLETED"):
-            self.not_mapped(path, _show(disease), f"progress status {status}: not an established diagnosis")
+            self.not_mapped(path, _show(disease), "pp_not_established", status=status)
             return
         named = self.coder.diagnoses_of(disease.id)
-        if len(named) != 1:
-            why = (
-                f"names several diagnoses ({', '.join(named)})"
-                if named
-                else "is not the code of any calcinosis diagnosis"
-            )
-            self.not_mapped(path, _show(disease), f"{disease.id} {why}; nothing is guessed")
+        if len(named) > 1:
+            names = ", ".join(self.diagnosis(d) for d in named)
+            self.not_mapped(path, _show(disease), "pp_several_diagnoses", code=disease.id, names=names)
+            return
+        if not named:
+            self.not_mapped(path, _show(disease), "pp_no_diagnosis", code=disease.id)
             return
         if "expected" in self.out.data:
-            self.not_mapped(path, _show(disease), "a case records one diagnosis: the first established one was kept")
+            self.not_mapped(path, _show(disease), "pp_one_diagnosis")
             return
         self.out.data["expected"] = {"diagnosis": named[0]}
         self.out.origin["expected.diagnosis"] = path
-        self.mapped(path, _show(disease), f"expected.diagnosis: {named[0]}")
+        self.mapped(path, _show(disease), self.target("expected.diagnosis", self.diagnosis(named[0])))
         self.leftovers(interpretation.diagnosis, {"disease"}, f"{path}.diagnosis")
         self.leftovers(interpretation, {"id", "progress_status", "diagnosis"}, path)

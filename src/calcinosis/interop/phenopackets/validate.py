@@ -7,6 +7,7 @@ phenotypic feature, measurement, quantity, disease, medical action, treatment, p
 interpretation, file): an ERROR each when missing. The export is tested to pass every check.
 The import lists them as warnings of its report: it refuses a packet only when an element it
 needs (the age, a feature's type, a measurement's value...) is missing, and says which.
+The messages are written in ``lang`` ('en' or 'fr'); the location names the missing field.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from calcinosis.i18n import message
 from calcinosis.interop.phenopackets._pb import pb
 from calcinosis.issues import Issue
 
@@ -22,58 +24,70 @@ __all__ = ["check_packet"]
 _CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*:\S+$")
 
 
-def _required(issues: list[Issue], ok: object, location: str, what: str, code: str = "phenopacket.required") -> None:
-    if not ok:
-        issues.append(Issue.error(code, f"missing: {what} is required by the Phenopacket v2 schema", location))
+class _Checker:
+    """Collects the issues of one packet, in one language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.issues: list[Issue] = []
+
+    def required(self, ok: object, location: str, code: str = "phenopacket.required", expected: str = "") -> None:
+        """A REQUIRED field: an error at ``location`` when it is empty."""
+        if not ok:
+            text = message("pp_err_required", self.lang)
+            self.issues.append(Issue.error(code, text, location, expected=expected))
 
 
-def check_packet(packet: Any) -> list[Issue]:
+def check_packet(packet: Any, *, lang: str = "en") -> list[Issue]:
     """Every required field of the schema that ``packet`` lacks, and every CURIE whose prefix
-    ``metaData.resources`` does not declare."""
-    issues: list[Issue] = []
-    _required(issues, packet.id, "id", "the packet id")
+    ``metaData.resources`` does not declare (the messages in ``lang``)."""
+    check = _Checker(lang)
+    required = check.required
+    required(packet.id, "id")
     if packet.HasField("subject"):
-        _required(issues, packet.subject.id, "subject.id", "the subject's id")
+        required(packet.subject.id, "subject.id")
     for i, feature in enumerate(packet.phenotypic_features):
-        _required(issues, feature.type.id, f"phenotypicFeatures[{i}].type", "a feature's type")
+        required(feature.type.id, f"phenotypicFeatures[{i}].type")
     for i, measurement in enumerate(packet.measurements):
         path = f"measurements[{i}]"
-        _required(issues, measurement.assay.id, f"{path}.assay", "a measurement's assay")
+        required(measurement.assay.id, f"{path}.assay")
         kind = measurement.WhichOneof("measurement_value")
-        _required(issues, kind, f"{path}.value", "a measurement's value (or complexValue)")
+        required(kind, f"{path}.value", expected=message("pp_either", lang, a="value", b="complexValue"))
         if kind == "value" and measurement.value.WhichOneof("value") == "quantity":
-            _required(issues, measurement.value.quantity.unit.id, f"{path}.value.quantity.unit", "a quantity's unit")
+            required(measurement.value.quantity.unit.id, f"{path}.value.quantity.unit")
     for i, disease in enumerate(packet.diseases):
-        _required(issues, disease.term.id, f"diseases[{i}].term", "a disease's term")
+        required(disease.term.id, f"diseases[{i}].term")
     for i, action in enumerate(packet.medical_actions):
         path = f"medicalActions[{i}]"
         kind = action.WhichOneof("action")
-        _required(issues, kind, path, "one action (procedure, treatment, radiationTherapy, therapeuticRegimen)")
+        actions = "procedure, treatment, radiationTherapy, therapeuticRegimen"
+        required(kind, path, expected=message("pp_one_of", lang, items=actions))
         if kind == "treatment":
-            _required(issues, action.treatment.agent.id, f"{path}.treatment.agent", "a treatment's agent")
+            required(action.treatment.agent.id, f"{path}.treatment.agent")
         elif kind == "procedure":
-            _required(issues, action.procedure.code.id, f"{path}.procedure.code", "a procedure's code")
+            required(action.procedure.code.id, f"{path}.procedure.code")
     for i, interpretation in enumerate(packet.interpretations):
         path = f"interpretations[{i}]"
-        _required(issues, interpretation.id, f"{path}.id", "an interpretation's id")
+        required(interpretation.id, f"{path}.id")
         if interpretation.HasField("diagnosis"):
-            _required(issues, interpretation.diagnosis.disease.id, f"{path}.diagnosis.disease", "a diagnosis' disease")
+            required(interpretation.diagnosis.disease.id, f"{path}.diagnosis.disease")
     for i, file in enumerate(packet.files):
-        _required(issues, file.uri, f"files[{i}].uri", "a file's uri")
-    _check_metadata(packet, issues)
-    return issues
+        required(file.uri, f"files[{i}].uri")
+    _check_metadata(packet, check)
+    return check.issues
 
 
-def _check_metadata(packet: Any, issues: list[Issue]) -> None:
+def _check_metadata(packet: Any, check: _Checker) -> None:
     code = "phenopacket.metadata"
+    issues, lang, required = check.issues, check.lang, check.required
     if not packet.HasField("meta_data"):
-        _required(issues, False, "metaData", "metaData", code)
+        required(False, "metaData", code)
         return
     meta = packet.meta_data
-    _required(issues, meta.HasField("created"), "metaData.created", "metaData.created", code)
-    _required(issues, meta.created_by, "metaData.createdBy", "metaData.createdBy", code)
-    _required(issues, meta.phenopacket_schema_version, "metaData.phenopacketSchemaVersion", "the schema version", code)
-    _required(issues, len(meta.resources), "metaData.resources", "one resource per ontology used", code)
+    required(meta.HasField("created"), "metaData.created", code)
+    required(meta.created_by, "metaData.createdBy", code)
+    required(meta.phenopacket_schema_version, "metaData.phenopacketSchemaVersion", code)
+    required(len(meta.resources), "metaData.resources", code, expected=message("pp_expect_resources", lang))
     declared = set()
     for i, resource in enumerate(meta.resources):
         for name, json_name in (
@@ -84,35 +98,24 @@ def _check_metadata(packet: Any, issues: list[Issue]) -> None:
             ("version", "version"),
             ("iri_prefix", "iriPrefix"),
         ):
-            _required(
-                issues,
-                getattr(resource, name),
-                f"metaData.resources[{i}].{json_name}",
-                f"a resource's {json_name}",
-                code,
-            )
+            required(getattr(resource, name), f"metaData.resources[{i}].{json_name}", code)
         declared.add(resource.namespace_prefix.upper())
     for location, oc in _ontology_classes(packet, ""):
         if not _CURIE.match(oc.id):
             issues.append(
                 Issue.error(
                     "phenopacket.curie",
-                    f"{oc.id!r} is not a CURIE",
+                    message("pp_err_not_a_curie", lang, id=repr(oc.id)),
                     f"{location}.id",
-                    expected="PREFIX:local, e.g. HP:0003761",
+                    expected=message("pp_expect_curie", lang),
                 )
             )
             continue
-        _required(issues, oc.label, f"{location}.label", "an ontology class' label", "phenopacket.label")
+        required(oc.label, f"{location}.label", "phenopacket.label")
         prefix = oc.id.partition(":")[0]
         if prefix.upper() not in declared:
-            issues.append(
-                Issue.error(
-                    "phenopacket.resource",
-                    f"the prefix {prefix} of {oc.id} has no resource in metaData.resources (the schema requires one per ontology)",
-                    f"{location}.id",
-                )
-            )
+            text = message("pp_err_no_resource", lang, prefix=prefix, id=oc.id)
+            issues.append(Issue.error("phenopacket.resource", text, f"{location}.id"))
 
 
 def _ontology_classes(message: Any, path: str) -> list[tuple[str, Any]]:
