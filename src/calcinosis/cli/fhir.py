@@ -56,11 +56,22 @@ def import_bundle(path: Path, data: Any, kb: KnowledgeBase, *, when: dt.date | N
     )
 
 
+def _names_resource_type(data: Any) -> bool:
+    """The test of :func:`calcinosis.interop.fhir.read.is_fhir_document`, without importing the
+    FHIR reader and its models for a plain case file (a fifth of ``diagnose``'s start)."""
+    return isinstance(data, dict) and "resourceType" in data
+
+
 def read_input(path: Path, kb: KnowledgeBase, *, when: dt.date | None, lang: str) -> tuple[Case, FhirImport | None]:
     """A case file, or a FHIR Bundle turned into a case (then with its mapping report)."""
+    data = _document(path, lang)
+    if not _names_resource_type(data):
+        from calcinosis.case.reader import parse_case
+
+        return parse_case(data, kb, source=str(path), lang=lang), None
     from calcinosis.interop.fhir.read import read_document_case
 
-    return read_document_case(_document(path, lang), kb, source=str(path), lang=lang, analysis_date=when)
+    return read_document_case(data, kb, source=str(path), lang=lang, analysis_date=when)
 
 
 def render_mapping(imported: FhirImport, source: str, lang: str) -> None:

@@ -57,7 +57,8 @@ def _root(
         from calcinosis import __version__
         from calcinosis.kb.loader import default_kb_path
 
-        manifest = yaml.safe_load((default_kb_path() / "MANIFEST.yaml").read_text(encoding="utf-8"))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        manifest = yaml.load((default_kb_path() / "MANIFEST.yaml").read_text(encoding="utf-8"), Loader=loader)
         typer.echo(f"calcinosis {__version__} (knowledge base {manifest['kb_version']})")
         raise typer.Exit(0)
 

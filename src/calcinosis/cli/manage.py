@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors, load
-from calcinosis.serialise import to_json
 
 __all__ = ["manage", "stage_app"]
 
@@ -37,6 +36,8 @@ def manage(
     case = read_case(case_file, kb, lang=lang)
     result = run(case, kb, lang=lang, diagnosis=diagnosis, analysis=analyse(case, kb, lang=lang))
     if as_json:
+        from calcinosis.serialise import to_json
+
         typer.echo(to_json(result))
         return
     from calcinosis.cli.render_management import render_management
@@ -62,6 +63,8 @@ def stage_cvi(
     _, evidence, _ = analyse(read_case(case_file, kb, lang=lang), kb, lang=lang)
     result = run(evidence, kb, lang=lang)
     if as_json:
+        from calcinosis.serialise import to_json
+
         typer.echo(to_json(result))
         return
     from calcinosis.cli.render_management import render_staging

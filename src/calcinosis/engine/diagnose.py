@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -35,8 +36,12 @@ __all__ = ["Analysis", "analyse", "diagnose"]
 _MIN_SHOWN_LOG_LR = math.log(1.1)
 
 
+@lru_cache(maxsize=8192)
 def _fmt_lr(lr: float, lang: str = "en") -> str:
-    """A likelihood ratio as shown: two significant figures below 10, whole above ('RV 4,4' in French)."""
+    """A likelihood ratio as shown: two significant figures below 10, whole above ('RV 4,4' in French).
+
+    Cached: a knowledge base has a few thousand (diagnosis, feature, state) ratios, met again
+    case after case, and the French form goes through Babel (tens of microseconds each)."""
     if lang != "fr":
         return f"{lr:.2g}" if lr < 10 else f"{lr:.0f}"
     return significant(lr, lang) if lr < 10 else decimal(lr, lang, 0)
@@ -49,8 +54,10 @@ def _shown(p: float) -> float:
     return p
 
 
+@lru_cache(maxsize=4096)
 def _fmt_p(p: float, lang: str) -> str:
-    """A frequency in a sentence: '75%' in English as before, '75 %' (Babel) in French."""
+    """A frequency in a sentence: '75%' in English as before, '75 %' (Babel) in French (cached:
+    the frequencies of a knowledge base are a few hundred distinct numbers)."""
     return f"{p:.0%}" if lang != "fr" else percent(p, lang)
 
 
@@ -64,31 +71,44 @@ def state_word(namespace: str, present: bool, lang: str, *, gender: str = "m", p
     return agree(key, lang, gender=gender, plural=plural)
 
 
+_state_word = lru_cache(maxsize=512)(state_word)  # (namespace, state, language, agreement) -> word
+
+
 def _contributions(scores: Scores, evidence: Evidence, kb: KnowledgeBase, d: int, lang: str) -> list[Contribution]:
     """The observed features that moved diagnosis ``d`` (LR beyond 1.1 either way after weighting).
 
     Features the diagnosis says nothing about (its frequency is the baseline, LR 1) are left out.
+    A listed diagnosis holds dozens of these, so what does not depend on the feature (templates,
+    the diagnosis' name) is looked up once, and the ratios and frequencies are formatted through
+    small caches.
     """
+    contribution, weight_row = scores.contribution[d], scores.weight[d]
+    shown = np.flatnonzero(np.abs(contribution * weight_row) >= _MIN_SHOWN_LOG_LR)
+    if not len(shown):
+        return []
     disease_name = kb.diseases[d].name(lang)
     if lang == "fr":  # inside a sentence: 'en cas de sclérodermie systémique'
         disease_name = lower_first(disease_name)
-    weighted = np.abs(scores.contribution[d] * scores.weight[d])
     template = message("explanation", lang)
     estimate_mark = message("estimate_mark", lang)
-    out = []
-    for j in np.flatnonzero(weighted >= _MIN_SHOWN_LOG_LR):
-        fpos = int(scores.feature_pos[j])
+    separator = message("list_separator", lang)
+    feature_pos, present_at = scores.feature_pos.tolist(), scores.present.tolist()
+    log_lrs, weights = contribution.tolist(), weight_row.tolist()  # Python floats, the same numbers
+    keyed: list[tuple[float, Contribution]] = []
+    for j in shown.tolist():
+        fpos = feature_pos[j]
         fid = kb.feature_ids[fpos]
         feature = kb.features[fid]
-        present = bool(scores.present[j])
+        present = present_at[j]
         src = kb.source(d, fpos)
-        lr = math.exp(float(scores.contribution[d, j]))
-        weight = float(scores.weight[d, j])
+        lr = math.exp(log_lrs[j])
+        weight = weights[j]
         basis = evidence.observations[fid].basis
+        label = feature.label(lang)
         text = template.format(
-            label=feature.label(lang),
-            state=state_word(feature.namespace, present, lang, gender=feature.gender, plural=feature.plural),
-            basis=message("list_separator", lang).join(basis),
+            label=label,
+            state=_state_word(feature.namespace, present, lang, gender=feature.gender, plural=feature.plural),
+            basis=separator.join(basis),
             lr=_fmt_lr(lr, lang),
             frequency=_fmt_p(src.frequency if present else 1 - src.frequency, lang),
             name=disease_name,
@@ -97,27 +117,26 @@ def _contributions(scores: Scores, evidence: Evidence, kb: KnowledgeBase, d: int
             if weight < 0.999
             else "",
         ) + (estimate_mark if src.estimate else "")
-        out.append(
-            # built from validated knowledge and evidence, so not validated again: model_construct
-            # (a diagnosis holds dozens of these, and validation was a tenth of diagnose's time)
-            Contribution.model_construct(
-                feature=fid,
-                label=feature.label(lang),
-                state="present" if present else "absent",
-                basis=list(basis),
-                frequency=round(src.frequency, 4),
-                baseline=round(feature.baseline, 4),
-                likelihood_ratio=round(lr, 4),
-                weight=round(weight, 4),
-                origin=src.origin,
-                references=list(src.references),
-                estimate=bool(src.estimate),
-                note=src.note,
-                text=text,
-            )
+        shown_lr, shown_weight = round(lr, 4), round(weight, 4)
+        # validated: with pydantic-core, faster than model_construct (a Python loop over the fields)
+        item = Contribution(
+            feature=fid,
+            label=label,
+            state="present" if present else "absent",
+            basis=list(basis),
+            frequency=round(src.frequency, 4),
+            baseline=round(feature.baseline, 4),
+            likelihood_ratio=shown_lr,
+            weight=shown_weight,
+            origin=src.origin,
+            references=list(src.references),
+            estimate=bool(src.estimate),
+            note=src.note,
+            text=text,
         )
-    out.sort(key=lambda c: -abs(math.log(c.likelihood_ratio)) * c.weight)
-    return out
+        keyed.append((-abs(math.log(shown_lr)) * shown_weight, item))
+    keyed.sort(key=lambda pair: pair[0])  # stable: equal keys keep the order of the features
+    return [item for _, item in keyed]
 
 
 def _category_label(kb: KnowledgeBase, name: str, lang: str) -> str:
@@ -142,7 +161,7 @@ def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> t
     strength = kb.constants.rule_strength.value
     for r in step.rules:
         label = r.rule.fr if lang == "fr" else r.rule.en
-        likelihood = {c: round(float(math.exp(v)), 4) for c, v in zip(names, r.log_likelihood, strict=True)}
+        likelihood = {c: round(math.exp(v), 4) for c, v in zip(names, r.log_likelihood.tolist(), strict=True)}
         basis = f" ({message('list_separator', lang).join(r.basis)})" if r.basis else ""
         state = agree(f"rule_state_{r.state}", lang, gender=r.rule.gender)
         text = message(
@@ -295,12 +314,13 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     order = np.argsort(-post, kind="stable")
     differential: list[DiagnosisResult] = []
     excluded: list[str] = []
-    for i in order:
+    post_at = post.tolist()  # most diagnoses are only compared with the threshold: Python floats
+    for i in order.tolist():
         d = kb.diseases[i]
-        if post[i] < threshold:
+        if post_at[i] < threshold:
             excluded.append(d.id)
             continue
-        shown = _contributions(scores, evidence, kb, int(i), lang)
+        shown = _contributions(scores, evidence, kb, i, lang)
         against = [c.text for c in shown if c.likelihood_ratio < 1]
         penalty = float(scores.defining_log[i]) if scores.defining_log[i] < 0 and d.defining is not None else None
         if penalty is not None:

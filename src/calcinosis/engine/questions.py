@@ -45,29 +45,34 @@ def _effect(favour: list[str], against: list[str], lang: str) -> str:
 def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Collection[str] = ()) -> list[Question]:
     """The most informative unreported items, best first; ``observed`` (every feature the case
     states or implies, scored or not: dialysis implies an eGFR below 15) is never asked."""
-    mask = kb.askable.copy()
-    mask[scores.feature_pos] = False
-    for fid in observed:
-        mask[kb.feature_pos(fid)] = False
-    askable = np.flatnonzero(mask)
+    want = int(kb.constants.next_questions.value)
+    floor = kb.constants.next_question_min_gain_bits.value
     # diagnoses below 1e-6 cannot move the entropy measurably: leave them out of the look-ahead
     live = np.flatnonzero(scores.posterior >= 1e-6)
     p = scores.posterior[live] / scores.posterior[live].sum()
+    prior_entropy = _entropy(p)
+    # no answer can teach more than the current uncertainty (gain = H(p) - E[H(p | answer)], and
+    # the expectation is a sum of non-negative terms, in floating point too): a settled case has
+    # no question above the floor, and the look-ahead below would only confirm it
+    if want <= 0 or prior_entropy < floor:
+        return []
+    mask = kb.askable.copy()
+    mask[scores.feature_pos] = False
+    mask[[kb.feature_pos(fid) for fid in observed]] = False
+    askable = np.flatnonzero(mask)
     f1 = kb.frequency[np.ix_(live, askable)]
     p_yes = p @ f1
     joint_yes = p[:, None] * f1
     joint_no = p[:, None] * (1 - f1)
     post_yes = joint_yes / p_yes
     post_no = joint_no / (1 - p_yes)
-    gain = _entropy(p) - (p_yes * _entropy(post_yes) + (1 - p_yes) * _entropy(post_no))
+    gain = prior_entropy - (p_yes * _entropy(post_yes) + (1 - p_yes) * _entropy(post_no))
     order = np.argsort(-gain, kind="stable")
-    want = int(kb.constants.next_questions.value)
-    floor = kb.constants.next_question_min_gain_bits.value
     out: list[Question] = []
     seen_text: set[str] = set()
     seen_groups: set[str] = set()
     top = np.argsort(-p)[:8]
-    names = [kb.diseases[int(d)].name(lang) for d in live]
+    names = {int(d): kb.diseases[int(live[d])].name(lang) for d in top}  # only the top ones are named
     for j in order:
         if len(out) >= want or gain[j] < floor:
             break

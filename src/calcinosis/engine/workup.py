@@ -42,22 +42,37 @@ def _inline(name: str, lang: str) -> str:
     return lower_first(name) if lang == "fr" else name
 
 
+def _metabolic_rows(kb: KnowledgeBase) -> np.ndarray:
+    """Which diagnoses belong to a metabolic category (a boolean per row of the compiled arrays)."""
+    metabolic = np.zeros(len(kb.category_names), dtype=bool)
+    metabolic[[kb.category_names.index(c) for c in METABOLIC_CATEGORIES]] = True
+    return metabolic[kb.disease_category]  # what np.isin gives, without its sorting
+
+
 def metabolic_mass(kb: KnowledgeBase, posterior: np.ndarray) -> float:
     """P(metastatic, tumoral, calciphylaxis or iatrogenic): what a calcium-phosphate panel would separate."""
-    cats = [kb.category_names.index(c) for c in METABOLIC_CATEGORIES]
-    return float(posterior[np.isin(kb.disease_category, cats)].sum())
+    return float(posterior[_metabolic_rows(kb)].sum())
 
 
-def _panel_worth_it(kb: KnowledgeBase, posterior: np.ndarray) -> bool:
-    return (
-        metabolic_mass(kb, posterior) >= kb.workup.metabolic_threshold
-        or float(posterior.max()) < kb.workup.confident_top
-    )
+class _Context:
+    """What every step's condition reads, gathered once per case rather than once per step."""
+
+    def __init__(self, case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray) -> None:
+        self.case = case
+        self.ev = ev
+        self.kb = kb
+        self.posterior = posterior
+        self.tests = {lab.test for lab in case.labs}
+        self.antibodies = {a.name for a in case.antibodies}
+        self.modalities = {img.modality for img in case.imaging}
+        self.top_probability = float(posterior.max())
+        # the diagnoses at or above the work-up threshold (a handful), for group_in_top
+        self.in_top = np.flatnonzero(posterior >= kb.workup.top_threshold).tolist()
 
 
-def _holds(when: Mapping[str, object], case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray) -> bool:
-    tests = {lab.test for lab in case.labs}
-    antibodies = {a.name for a in case.antibodies}
+def _holds(when: Mapping[str, object], ctx: _Context) -> bool:
+    case, ev, kb, posterior = ctx.case, ctx.ev, ctx.kb, ctx.posterior
+    tests, antibodies = ctx.tests, ctx.antibodies
     threshold = kb.workup.top_threshold
     for key, value in when.items():
         items = list(value) if isinstance(value, list) else []
@@ -73,19 +88,17 @@ def _holds(when: Mapping[str, object], case: Case, ev: Evidence, kb: KnowledgeBa
             return False
         if key == "antibodies_missing" and any(a in antibodies for a in items):
             return False
-        if key == "no_modality" and any(img.modality in items for img in case.imaging):
+        if key == "no_modality" and any(m in items for m in ctx.modalities):
             return False
         if key == "features_present_any" and not any(
             (o := ev.observations.get(str(f))) is not None and o.present for f in items
         ):
             return False
-        if key == "group_in_top" and not any(
-            d.group in items and posterior[i] >= threshold for i, d in enumerate(kb.diseases)
-        ):
+        if key == "group_in_top" and not any(kb.diseases[i].group in items for i in ctx.in_top):
             return False
         if key == "diagnosis_in_top" and not any(posterior[kb.disease_pos(str(d))] >= threshold for d in items):
             return False
-        if key == "top_probability_below" and float(posterior.max()) >= float(str(value)):
+        if key == "top_probability_below" and ctx.top_probability >= float(str(value)):
             return False
     return True
 
@@ -102,19 +115,23 @@ def missing_workup(
     is left out, and no step is listed twice. Second, what a proportionate work-up leaves out
     (the calcium-phosphate panel for a confident non-metabolic diagnosis), and why."""
     out: list[WorkupItem] = []
+    ctx = _Context(case, ev, kb, posterior)
     top = int(np.argmax(posterior))
-    panel_worth_it = _panel_worth_it(kb, posterior)
+    mass = metabolic_mass(kb, posterior)
+    panel_worth_it = mass >= kb.workup.metabolic_threshold or ctx.top_probability < kb.workup.confident_top
     panel_left_out = False
-    metabolic_reason = _REASONS[lang]["metabolic"].format(
-        mass=percent(metabolic_mass(kb, posterior), lang),
-        top=f"{_inline(kb.diseases[top].name(lang), lang)} {percent(float(posterior[top]), lang)}",
-    )
+    metabolic_reason = ""  # written when a metabolic step is listed (percentages go through Babel)
     for step in kb.workup.steps:
-        if not _holds(step.when, case, ev, kb, posterior) or _answered(step, ev):
+        if not _holds(step.when, ctx) or _answered(step, ev):
             continue
         if step.when.get("metabolic") and not panel_worth_it:
             panel_left_out = True
             continue
+        if step.when.get("metabolic") and not metabolic_reason:
+            metabolic_reason = _REASONS[lang]["metabolic"].format(
+                mass=percent(mass, lang),
+                top=f"{_inline(kb.diseases[top].name(lang), lang)} {percent(float(posterior[top]), lang)}",
+            )
         out.append(
             WorkupItem(
                 id=step.id,
@@ -129,8 +146,9 @@ def missing_workup(
         if posterior[i] < kb.workup.top_threshold:
             break
         disease = kb.diseases[i]
+        reason = ""  # the same sentence for every step of this diagnosis, written once when needed
         for step in disease.workup:
-            if step.id in seen or _answered(step, ev) or not _holds(step.when, case, ev, kb, posterior):
+            if step.id in seen or _answered(step, ev) or not _holds(step.when, ctx):
                 continue
             answers = set(step.answers)
             if answers and any(answers <= listed for listed in general_answers.values()):
@@ -138,12 +156,13 @@ def missing_workup(
             # a specific step that asks most of what a general one does replaces it (one antibody panel, not two)
             replaced = next((gid for gid, listed in general_answers.items() if len(answers & listed) >= 2), None)
             seen.add(step.id)
+            reason = reason or _REASONS[lang]["specific"].format(
+                name=_inline(disease.name(lang), lang), probability=percent(float(posterior[i]), lang)
+            )
             item = WorkupItem(
                 id=step.id,
                 text=step.fr if lang == "fr" else step.en,
-                reason=_REASONS[lang]["specific"].format(
-                    name=_inline(disease.name(lang), lang), probability=percent(float(posterior[i]), lang)
-                ),
+                reason=reason,
                 references=list(step.references or disease.references),
             )
             if replaced is not None:
@@ -159,7 +178,7 @@ def missing_workup(
             _REASONS[lang]["omitted"].format(
                 name=_inline(kb.diseases[top].name(lang), lang),
                 probability=percent(float(posterior[top]), lang),
-                mass=percent(metabolic_mass(kb, posterior), lang),
+                mass=percent(mass, lang),
             )
         )
     return out, omitted

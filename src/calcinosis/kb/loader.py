@@ -16,6 +16,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Collection, Mapping
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,7 +28,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.i18n import english_inline, french_forms, french_typography
 from calcinosis.issues import Issue, IssueLevel, closest
-from calcinosis.kb.model import Disease, Feature, FrequencySource, KnowledgeBase
+from calcinosis.kb.model import DeferredParts, Disease, Feature, FrequencySource, KnowledgeBase, LazyParts
 from calcinosis.kb.schema import (
     CATEGORIES as CATEGORY_ORDER,
 )
@@ -58,6 +59,12 @@ __all__ = ["default_kb_path", "load_kb"]
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _M = TypeVar("_M", bound=BaseModel)
 _CACHE_FORMAT = 1
+_CACHE_LAYOUT = 2  # 1: parsed documents, one JSON text; 2: typeset documents, core then deferred (part of the key)
+# the code whose output the cache holds (parsed, typeset documents), relative to the package
+_CACHE_CODE = ("kb/schema.py", "kb/loader.py", "kb/model.py", "kb/vocabulary.py", "i18n.py")
+# knowledge a diagnosis does not read: from the cache, validated when first used (kb.model.LazyParts)
+_DEFERRED_FOLDERS = ("references", "treatments")
+_DEFERRED_FILES = ("management.yaml", "followup.yaml", "leaflet.yaml", "leaflet_by_condition.yaml")
 
 REQUIRED_FILES = (
     "MANIFEST.yaml",
@@ -133,19 +140,59 @@ def _validate(model: type[_M], data: Any, location: str, out: _Collector) -> _M 
     return None
 
 
-def _digest(root: Path) -> str:
-    """Content hash of every knowledge file, of the code that validates and compiles them, and
-    of the versions that shape the cache (so a schema change can never load a stale one)."""
+def _deferred(rel: str) -> bool:
+    """Whether the knowledge file ``rel`` holds knowledge a diagnosis does not read (see LazyParts)."""
+    return rel in _DEFERRED_FILES or rel.split("/", 1)[0] in _DEFERRED_FOLDERS
+
+
+def _knowledge_files(root: Path) -> list[tuple[str, os.stat_result]]:
+    """Every ``*.yaml`` below ``root``: relative POSIX path and ``stat`` (of a link's target), sorted.
+
+    Linked folders are not entered, as ``Path.rglob`` does not enter them.
+    """
+    found: list[tuple[str, os.stat_result]] = []
+    stack = [("", str(root))]
+    while stack:
+        prefix, folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((rel + "/", entry.path))
+                elif entry.name.endswith(".yaml"):
+                    found.append((rel, entry.stat()))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def _cache_key(root: Path) -> str | None:
+    """Key of the cache for the knowledge at ``root``, from file metadata, or None when unreadable.
+
+    It covers the path, size and modification time (ns) of every knowledge file and of the code
+    whose output the cache holds (schemas, loader, vocabulary, French typesetting), the cache
+    layout and the versions that shape the cache: a ``stat`` per file instead of hashing a
+    megabyte on every start, as Python checks its bytecode cache by source size and mtime. An
+    edit changes the modification time, so the edited knowledge is read and validated again.
+    """
     from calcinosis._version import __version__
 
-    h = hashlib.sha256(f"{__version__}|{np.__version__.split('.')[0]}|{sys.version_info[:2]}".encode())
-    code = Path(__file__).parent
-    for module in ("schema.py", "loader.py", "model.py", "vocabulary.py"):
-        h.update((code / module).read_bytes())
-    for p in sorted(root.rglob("*.yaml")):
-        h.update(p.relative_to(root).as_posix().encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()[:32]
+    parts = [
+        f"layout {_CACHE_LAYOUT}",
+        __version__,
+        np.__version__.split(".")[0],
+        ".".join(map(str, sys.version_info[:2])),
+        str(root.resolve()),
+    ]
+    package = Path(__file__).resolve().parents[1]
+    try:
+        for rel in _CACHE_CODE:
+            st = os.stat(package / rel)
+            parts.append(f"code {rel} {st.st_size} {st.st_mtime_ns}")
+        for rel, st in _knowledge_files(root):
+            parts.append(f"{rel} {st.st_size} {st.st_mtime_ns}")
+    except OSError:
+        return None
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 def _cache_dir() -> Path:
@@ -172,28 +219,53 @@ def _typeset_french(node: Any) -> Any:
 
 
 class _Documents:
-    """The parsed knowledge files, read from YAML or from the cache (same keys: relative paths).
+    """The parsed and typeset knowledge files, read from YAML or from the cache (same keys:
+    relative paths).
 
-    Parsing YAML is 90% of the load time, so the cache holds the parsed documents as JSON;
-    validation and compilation always run (about 20 ms), so a cache can never smuggle in
-    an object the schemas would refuse, and JSON cannot execute code as a pickle could.
+    Parsing YAML and typesetting the French are most of the load time, so the cache holds the
+    typeset documents as JSON; the schemas validate every document the engine uses on every
+    load (about 10 ms), so a cache can never smuggle in an object the schemas would refuse,
+    and JSON cannot execute code as a pickle could. The cache holds two JSON texts: the
+    documents a diagnosis reads, then the others (references, treatments, management,
+    follow-up, leaflets), parsed only when first used.
     """
 
-    def __init__(self, root: Path, out: _Collector, cached: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, root: Path, out: _Collector, cached: dict[str, Any] | None = None, deferred: bytes | None = None
+    ) -> None:
         self.root = root
         self.out = out
         self.from_cache = cached is not None
         self.parsed: dict[str, Any] = dict(cached or {})
+        self._deferred_text = deferred
+
+    def deferred_only(self) -> _Documents:
+        """The deferred documents of the cache alone, still unparsed."""
+        return _Documents(self.root, _Collector(), {}, self._deferred_text)
+
+    def _parse_deferred(self) -> None:
+        """Add the deferred documents of the cache (their bytes were checksummed with the rest)."""
+        if self._deferred_text is None:
+            return
+        found = json.loads(self._deferred_text)
+        self._deferred_text = None
+        if not isinstance(found, dict):
+            raise ValueError("the cache's deferred documents are not a mapping")
+        self.parsed.update(found)
 
     def read(self, rel: str) -> Any:
         if self.from_cache:
-            return _typeset_french(self.parsed.get(rel))
-        data = _read_yaml(self.root / rel, self.out)
-        self.parsed[rel] = data
-        return _typeset_french(data)
+            if _deferred(rel):
+                self._parse_deferred()
+            return self.parsed.get(rel)
+        if rel not in self.parsed:
+            self.parsed[rel] = _typeset_french(_read_yaml(self.root / rel, self.out))
+        return self.parsed[rel]
 
     def listing(self, folder: str) -> list[str]:
         if self.from_cache:
+            if _deferred(folder + "/"):
+                self._parse_deferred()
             return sorted(k for k in self.parsed if k.startswith(folder + "/"))
         return [f"{folder}/{p.name}" for p in sorted((self.root / folder).glob("*.yaml"))]
 
@@ -208,22 +280,27 @@ def _private_dir(folder: Path) -> bool:
     return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
-def _read_cache(path: Path) -> dict[str, Any] | None:
-    """The cached documents, or None when absent, foreign, corrupt or of another format."""
+def _read_cache(path: Path, key: str) -> tuple[dict[str, Any], bytes] | None:
+    """The cached core documents and the deferred documents' JSON text, or None when absent,
+    foreign (a link, another owner, writable by others), corrupt, of another format or key."""
     try:
-        st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
-            return None
-        header, _, body = path.read_bytes().partition(b"\n")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+                return None
+            data = fh.read()
+        header, _, body = data.partition(b"\n")
         meta = json.loads(header)
-        if not isinstance(meta, dict) or meta.get("format") != _CACHE_FORMAT:
+        if not isinstance(meta, dict) or meta.get("format") != _CACHE_FORMAT or meta.get("key") != key:
             return None
         if meta.get("sha256") != hashlib.sha256(body).hexdigest():
             return None
-        docs = json.loads(body)
+        core, _, deferred = body.partition(b"\n")
+        docs = json.loads(core)
     except (OSError, ValueError):
         return None
-    return docs if isinstance(docs, dict) else None
+    return (docs, deferred) if isinstance(docs, dict) and deferred else None
 
 
 def _json_default(value: Any) -> str:
@@ -232,12 +309,16 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} cannot be cached")
 
 
-def _write_cache(path: Path, docs: dict[str, Any]) -> None:
-    try:
-        body = json.dumps(docs, default=_json_default, ensure_ascii=False, allow_nan=False).encode("utf-8")
+def _write_cache(path: Path, key: str, docs: dict[str, Any]) -> None:
+    def dump(part: dict[str, Any]) -> bytes:
+        return json.dumps(part, default=_json_default, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+    try:  # JSON escapes every newline inside a text, so the two parts are two lines
+        body = dump({k: v for k, v in docs.items() if not _deferred(k)})
+        body += b"\n" + dump({k: v for k, v in docs.items() if _deferred(k)})
     except (TypeError, ValueError):
         return
-    header = json.dumps({"format": _CACHE_FORMAT, "sha256": hashlib.sha256(body).hexdigest()}).encode()
+    header = json.dumps({"format": _CACHE_FORMAT, "sha256": hashlib.sha256(body).hexdigest(), "key": key}).encode()
     try:
         fd, tmp = tempfile.mkstemp(prefix=".kb-", suffix=".tmp", dir=path.parent)
     except OSError:
@@ -254,11 +335,14 @@ def _write_cache(path: Path, docs: dict[str, Any]) -> None:
 def load_kb(path: Path | str | None = None, *, cache: bool = True) -> KnowledgeBase:
     """Load, validate and compile a knowledge base.
 
-    The parsed knowledge files are cached as JSON (in ``$CALCINOSIS_CACHE_DIR`` or
-    ``~/.cache/calcinosis``, a folder for this user only) under a hash of every knowledge
-    file and of the code that reads them, with a SHA-256 of the cached content checked on
-    every load. A cache that is missing, corrupt, foreign or fails validation is ignored and
-    rebuilt; it never stops a command and cannot run code.
+    The parsed and typeset knowledge files are cached as JSON (in ``$CALCINOSIS_CACHE_DIR`` or
+    ``~/.cache/calcinosis``, a folder for this user only), under a key made of the path, size
+    and modification time of every knowledge file and of the code that reads them, with a
+    SHA-256 of the cached content checked on every load. A cache that is missing, corrupt,
+    foreign or fails validation is ignored and rebuilt; it never stops a command and cannot
+    run code. From the cache, the knowledge a diagnosis does not read (references, treatments,
+    management, follow-up, leaflets) is validated when first used rather than on every start;
+    from the YAML files, everything is validated and cross-checked before this returns.
 
     Parameters
     ----------
@@ -279,28 +363,43 @@ def load_kb(path: Path | str | None = None, *, cache: bool = True) -> KnowledgeB
     """
     root = Path(path) if path is not None else default_kb_path()
     cache_file: Path | None = None
+    key: str | None = None
     if cache and root.is_dir() and _private_dir(_cache_dir()):
-        cache_file = _cache_dir() / f"kb-{_digest(root)}.json"
-        docs = _read_cache(cache_file)
-        if docs is not None:
-            try:
-                return _load_uncached(root, docs)
-            except Exception:
-                pass
+        key = _cache_key(root)
+        if key is not None:
+            cache_file = _cache_dir() / f"kb-{key[:32]}.json"
+            found = _read_cache(cache_file, key)
+            if found is not None:
+                try:
+                    return _load_uncached(root, _Documents(root, _Collector(), *found), cache_file=cache_file)
+                except Exception:
+                    pass
     documents = _Documents(root, _Collector())
-    kb = _load_uncached(root, documents=documents)
-    if cache_file is not None:
-        _write_cache(cache_file, documents.parsed)
+    kb = _load_uncached(root, documents)
+    if cache_file is not None and key is not None:
+        _write_cache(cache_file, key, documents.parsed)
     return kb
 
 
-def _load_uncached(
-    root: Path, cached: dict[str, Any] | None = None, *, documents: _Documents | None = None
-) -> KnowledgeBase:
-    docs = documents if documents is not None else _Documents(root, _Collector(), cached)
+def _categories(data: Any, out: _Collector) -> dict[str, CategorySpec]:
+    try:
+        return _categories_adapter().validate_python(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            out.error("categories.yaml:" + ".".join(map(str, err["loc"])), err["msg"], code="kb.schema")
+    return {}
+
+
+@cache
+def _categories_adapter() -> TypeAdapter[dict[str, CategorySpec]]:
+    """Built once (building a validator takes longer than using it)."""
+    return TypeAdapter(dict[str, CategorySpec])
+
+
+def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = None) -> KnowledgeBase:
     out = docs.out
-    if docs.from_cache:
-        missing = [name for name in REQUIRED_FILES if name not in docs.parsed]
+    if docs.from_cache:  # the deferred documents are looked at when first used
+        missing = [name for name in REQUIRED_FILES if not _deferred(name) and name not in docs.parsed]
     else:
         missing = [name for name in REQUIRED_FILES if not (root / name).is_file()]
     for name in missing:
@@ -310,46 +409,21 @@ def _load_uncached(
     if out.issues:
         raise KnowledgeBaseError(f"knowledge base at {root} is incomplete", issues=out.issues, path=root)
 
-    raw = {name: docs.read(name) for name in REQUIRED_FILES}
+    raw = {name: docs.read(name) for name in REQUIRED_FILES if not (docs.from_cache and _deferred(name))}
     manifest = _validate(ManifestFile, raw["MANIFEST.yaml"], "MANIFEST.yaml", out)
     constants = _validate(ConstantsFile, raw["constants.yaml"], "constants.yaml", out)
     features_file = _validate(FeaturesFile, raw["features.yaml"], "features.yaml", out)
     priors = _validate(PriorsFile, raw["priors.yaml"], "priors.yaml", out)
     workup = _validate(WorkupFile, raw["workup.yaml"], "workup.yaml", out)
     staging = _validate(StagingFile, raw["staging.yaml"], "staging.yaml", out)
-    followup = _validate(FollowupFile, raw["followup.yaml"], "followup.yaml", out)
-    management = _validate(ManagementFile, raw["management.yaml"], "management.yaml", out)
-    leaflet = _validate(LeafletFile, raw["leaflet.yaml"], "leaflet.yaml", out)
     category_model = _validate(CategoryModelFile, raw["category_model.yaml"], "category_model.yaml", out)
-    leaflet_variants = _validate(
-        LeafletVariantsFile, raw["leaflet_by_condition.yaml"], "leaflet_by_condition.yaml", out
-    )
     must_not_miss = _validate(MustNotMissFile, raw["must_not_miss.yaml"], "must_not_miss.yaml", out)
-    categories: dict[str, CategorySpec] = {}
-    try:
-        categories = TypeAdapter(dict[str, CategorySpec]).validate_python(raw["categories.yaml"])
-    except ValidationError as exc:
-        for err in exc.errors():
-            out.error("categories.yaml:" + ".".join(map(str, err["loc"])), err["msg"], code="kb.schema")
+    categories = _categories(raw["categories.yaml"], out)
     vocabulary: Vocabulary | None = None
     try:
         vocabulary = Vocabulary.from_data(raw["vocabulary.yaml"] or {})
     except ValueError as exc:
         out.error("vocabulary.yaml", str(exc), code="kb.schema")
-
-    references: dict[str, ReferenceSpec] = {}
-    for ref_rel in docs.listing("references"):
-        for i, item in enumerate(docs.read(ref_rel) or []):
-            ref = _validate(ReferenceSpec, item, f"{ref_rel}[{i}]", out)
-            if ref is None:
-                continue
-            if ref.id in references:
-                out.error(
-                    ref_rel,
-                    f"reference id {ref.id!r} defined twice",
-                    code="kb.duplicate",
-                )
-            references[ref.id] = ref
 
     disease_files: list[DiseaseFile] = []
     for drel in docs.listing("diseases"):
@@ -364,37 +438,16 @@ def _load_uncached(
             )
         disease_files.append(disease)
 
-    treatments: dict[str, TreatmentFile] = {}
-    for trel in docs.listing("treatments"):
-        treatment = _validate(TreatmentFile, docs.read(trel), trel, out)
-        if treatment is None:
-            continue
-        if treatment.id != Path(trel).stem:
-            out.error(trel, f"id {treatment.id!r} differs from the file name", code="kb.id")
-        treatments[treatment.id] = treatment
-
-    parts = (
-        manifest,
-        constants,
-        features_file,
-        priors,
-        workup,
-        vocabulary,
-        staging,
-        followup,
-        management,
-        leaflet,
-        category_model,
-        leaflet_variants,
-        must_not_miss,
-    )
+    # from the YAML files everything is validated now; from the cache, the rest when first used
+    deferred = None if docs.from_cache else _validate_deferred(docs, out)
+    parts = (manifest, constants, features_file, priors, workup, vocabulary, staging, category_model, must_not_miss)
     if out.issues or None in parts:
         raise KnowledgeBaseError(f"knowledge base at {root} is invalid", issues=out.issues, path=root)
     assert manifest and constants and features_file and priors and workup and vocabulary
-    assert staging and followup and management and leaflet and category_model and leaflet_variants
-    assert must_not_miss
+    assert staging and category_model and must_not_miss
 
     features = _build_features(features_file, vocabulary, out)
+    check = _Checks(out, features, {d.id for d in disease_files}, None if deferred is None else deferred.references)
     kb = _compile(
         root=root,
         manifest=manifest,
@@ -405,7 +458,6 @@ def _load_uncached(
         disease_files=disease_files,
         priors=priors,
         categories=categories,
-        references=references,
         units=raw["units.yaml"] or {},
         ranges=raw["reference_ranges.yaml"] or {},
         workup=workup,
@@ -413,19 +465,164 @@ def _load_uncached(
         non_discriminating=features_file.non_discriminating,
         not_scored=features_file.not_scored,
         implies=features_file.implies,
-        treatments=treatments,
         staging=staging,
-        followup=followup,
-        management=management,
-        leaflet=leaflet,
         category_model=category_model,
-        leaflet_variants=leaflet_variants,
         must_not_miss=must_not_miss,
-        out=out,
+        deferred=_lazy_parts(root, docs, check, deferred, cache_file),
+        check=check,
     )
     if out.issues:
         raise KnowledgeBaseError(f"knowledge base at {root} is inconsistent", issues=out.issues, path=root)
     return kb
+
+
+def _validate_deferred(docs: _Documents, out: _Collector) -> DeferredParts | None:
+    """The references, treatments, management, follow-up and leaflets, validated; None if any fails."""
+    followup = _validate(FollowupFile, docs.read("followup.yaml"), "followup.yaml", out)
+    management = _validate(ManagementFile, docs.read("management.yaml"), "management.yaml", out)
+    leaflet = _validate(LeafletFile, docs.read("leaflet.yaml"), "leaflet.yaml", out)
+    leaflet_variants = _validate(
+        LeafletVariantsFile, docs.read("leaflet_by_condition.yaml"), "leaflet_by_condition.yaml", out
+    )
+    references: dict[str, ReferenceSpec] = {}
+    for ref_rel in docs.listing("references"):
+        for i, item in enumerate(docs.read(ref_rel) or []):
+            ref = _validate(ReferenceSpec, item, f"{ref_rel}[{i}]", out)
+            if ref is None:
+                continue
+            if ref.id in references:
+                out.error(
+                    ref_rel,
+                    f"reference id {ref.id!r} defined twice",
+                    code="kb.duplicate",
+                )
+            references[ref.id] = ref
+
+    treatments: dict[str, TreatmentFile] = {}
+    for trel in docs.listing("treatments"):
+        treatment = _validate(TreatmentFile, docs.read(trel), trel, out)
+        if treatment is None:
+            continue
+        if treatment.id != Path(trel).stem:
+            out.error(trel, f"id {treatment.id!r} differs from the file name", code="kb.id")
+        treatments[treatment.id] = treatment
+    if followup is None or management is None or leaflet is None or leaflet_variants is None:
+        return None
+    return DeferredParts(
+        references=references,
+        treatments=treatments,
+        followup=followup,
+        management=management,
+        leaflet=leaflet,
+        leaflet_variants=leaflet_variants,
+    )
+
+
+def _lazy_parts(
+    root: Path, docs: _Documents, check: _Checks, parts: DeferredParts | None, cache_file: Path | None
+) -> LazyParts:
+    """The deferred knowledge: built already (from YAML: checked with the rest by ``_compile``),
+    or validated and cross-checked on first use (from the cache). Should the cached documents
+    fail (only a cache altered behind its checksum can), the cache is deleted and the YAML
+    files are read instead, so a bad cache is still ignored and rebuilt."""
+    if parts is not None:
+        return LazyParts(parts=parts)
+    pending = docs.deferred_only()  # not the core documents: the knowledge base holds what it needs of them
+
+    def build() -> DeferredParts:
+        out = _Collector()
+        try:
+            found = _validate_deferred(pending, out)
+        except Exception:  # a cache altered behind its checksum: read the YAML files instead
+            found = None
+        if found is not None and not out.issues:
+            _check_deferred(found, _Checks(out, check.features, check.diagnoses, found.references))
+        if found is None or out.issues:
+            if cache_file is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(cache_file)
+            out = _Collector()
+            found = _validate_deferred(_Documents(root, out), out)
+            if found is not None and not out.issues:
+                _check_deferred(found, _Checks(out, check.features, check.diagnoses, found.references))
+        if found is None or out.issues:
+            raise KnowledgeBaseError(f"knowledge base at {root} is invalid", issues=out.issues, path=root)
+        return found
+
+    return LazyParts(build)
+
+
+class _Checks:
+    """Cross-reference checks; the reference checks are skipped when ``references`` is None
+    (knowledge read from the cache, which holds only knowledge that passed them)."""
+
+    def __init__(
+        self,
+        out: _Collector,
+        features: Collection[str],
+        diagnoses: Collection[str],
+        references: Mapping[str, ReferenceSpec] | None,
+    ) -> None:
+        self.out = out
+        self.features = features
+        self.diagnoses = diagnoses
+        self.references = references
+
+    def known(self, location: str, ids: Any, pool: Collection[str], what: str) -> None:
+        for item in ids:
+            if item not in pool:
+                self.out.error(
+                    location,
+                    f"unknown {what} {item!r}",
+                    code=f"kb.unknown_{what}",
+                    suggestions=closest(item, pool),
+                )
+
+    def refs(self, location: str, ids: Any) -> None:
+        if self.references is not None:
+            self.known(location, ids, self.references, "reference")
+
+    def feats(self, location: str, ids: Any) -> None:
+        self.known(location, ids, self.features, "feature")
+
+    def diags(self, location: str, ids: Any) -> None:
+        self.known(location, ids, self.diagnoses, "diagnosis")
+
+
+def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
+    """Cross-references of the treatments, follow-up, leaflets and management statements."""
+    for tid, t in parts.treatments.items():
+        loc = f"treatments/{tid}.yaml"
+        check.refs(f"{loc}:references", t.references)
+        for i, ind in enumerate(t.indications):
+            check.diags(f"{loc}:indications[{i}]", ind.diagnoses)
+            check.feats(f"{loc}:indications[{i}]", ind.features)
+        for i, caution in enumerate(t.cautions):
+            check.feats(f"{loc}:cautions[{i}]", caution.when)
+            check.refs(f"{loc}:cautions[{i}]", caution.references)
+        check.refs(f"{loc}:evidence", [e.reference for e in t.evidence])
+        for i, e in enumerate(t.evidence):
+            check.diags(f"{loc}:evidence[{i}]", e.diagnoses)
+    followup = parts.followup
+    check.refs("followup.yaml:references", followup.references)
+    items: list[FollowupItem | WarningSign] = [*followup.schedule, *followup.warning_signs]
+    items += [i for group in followup.by_category.values() for i in group]
+    for item in items:
+        check.refs(f"followup.yaml:{item.id}", item.references)
+    check.refs("leaflet.yaml:references", parts.leaflet.references)
+    check.refs("leaflet_by_condition.yaml:references", parts.leaflet_variants.references)
+    section_ids = {sec.id for sec in parts.leaflet.sections}
+    for i, variant in enumerate(parts.leaflet_variants.variants):
+        where = f"leaflet_by_condition.yaml:variants[{i}]"
+        check.refs(where, variant.references)
+        check.diags(where, variant.diagnoses)
+        check.known(where, [variant.section], section_ids, "leaflet section")
+    check.refs("management.yaml:references", parts.management.references)
+    for statement in parts.management.statements:
+        where = f"management.yaml:{statement.id}"
+        check.refs(where, statement.references)
+        check.diags(where, statement.when.diagnoses)
+        check.feats(where, statement.when.features)
 
 
 def _english_question(template: str, label: str, plural_fr: bool) -> str:
@@ -619,7 +816,6 @@ def _compile(
     disease_files: list[DiseaseFile],
     priors: PriorsFile,
     categories: Mapping[str, CategorySpec],
-    references: Mapping[str, ReferenceSpec],
     units: Any,
     ranges: Any,
     workup: WorkupFile,
@@ -627,16 +823,13 @@ def _compile(
     non_discriminating: Mapping[str, str],
     not_scored: Mapping[str, str],
     implies: Mapping[str, list[str]],
-    treatments: Mapping[str, TreatmentFile],
     staging: StagingFile,
-    followup: FollowupFile,
-    management: ManagementFile,
-    leaflet: LeafletFile,
     category_model: CategoryModelFile,
-    leaflet_variants: LeafletVariantsFile,
     must_not_miss: MustNotMissFile,
-    out: _Collector,
+    deferred: LazyParts,
+    check: _Checks,
 ) -> KnowledgeBase:
+    out = check.out
     floor = constants.frequency_floor.value
     ceiling = constants.frequency_ceiling.value
     feature_ids = tuple(features)
@@ -649,27 +842,7 @@ def _compile(
     for did in known_diagnoses - {d.id for d in diseases_sorted}:
         out.error("priors.yaml", f"prior for {did!r} but no diseases/{did}.yaml", code="kb.missing")
 
-    known_ids = {d.id for d in diseases_sorted}
-
-    def check_known(location: str, ids: Any, pool: Collection[str], what: str) -> None:
-        for item in ids:
-            if item not in pool:
-                out.error(
-                    location,
-                    f"unknown {what} {item!r}",
-                    code=f"kb.unknown_{what}",
-                    suggestions=closest(item, pool),
-                )
-
-    def check_refs(location: str, ids: Any) -> None:
-        check_known(location, ids, references, "reference")
-
-    def check_features(location: str, ids: Any) -> None:
-        check_known(location, ids, features, "feature")
-
-    def check_diagnoses(location: str, ids: Any) -> None:
-        check_known(location, ids, known_ids, "diagnosis")
-
+    check_refs, check_features, check_diagnoses, check_known = check.refs, check.feats, check.diags, check.known
     check_refs("features.yaml:references", feature_refs)
     check_features("features.yaml:non_discriminating", non_discriminating)
     check_features("features.yaml:not_scored", not_scored)
@@ -685,18 +858,8 @@ def _compile(
         check_refs(f"categories.yaml:{name}.references", cat.references)
         check_features(f"categories.yaml:{name}.defaults", cat.defaults)
 
-    for tid, t in treatments.items():
-        loc = f"treatments/{tid}.yaml"
-        check_refs(f"{loc}:references", t.references)
-        for i, ind in enumerate(t.indications):
-            check_diagnoses(f"{loc}:indications[{i}]", ind.diagnoses)
-            check_features(f"{loc}:indications[{i}]", ind.features)
-        for i, caution in enumerate(t.cautions):
-            check_features(f"{loc}:cautions[{i}]", caution.when)
-            check_refs(f"{loc}:cautions[{i}]", caution.references)
-        check_refs(f"{loc}:evidence", [e.reference for e in t.evidence])
-        for i, e in enumerate(t.evidence):
-            check_diagnoses(f"{loc}:evidence[{i}]", e.diagnoses)
+    if deferred.built:  # read from the YAML files: checked now; from the cache: on first use
+        _check_deferred(deferred.get(), check)
     check_diagnoses("staging.yaml:relevant_when", staging.relevant_when.diagnoses)
     check_features("staging.yaml:relevant_when", staging.relevant_when.features)
     check_refs("staging.yaml:porter", staging.porter.references)
@@ -706,11 +869,6 @@ def _compile(
     for cl in staging.ceap.classes:
         check_features(f"staging.yaml:ceap.{cl.class_}", [c.feature for c in cl.criteria])
     check_features("staging.yaml:ceap.symptomatic_features", staging.ceap.symptomatic_features)
-    check_refs("followup.yaml:references", followup.references)
-    items: list[FollowupItem | WarningSign] = [*followup.schedule, *followup.warning_signs]
-    items += [i for group in followup.by_category.values() for i in group]
-    for item in items:
-        check_refs(f"followup.yaml:{item.id}", item.references)
 
     check_refs("category_model.yaml:references", category_model.references)
     for cname, cprior in category_model.priors.items():
@@ -720,22 +878,8 @@ def _compile(
         check_refs(where, rule.references)
         check_features(where, [*rule.any_of, *rule.with_any_of, *rule.normal_when_measured])
         check_known(where, [f"exposure:{k}" for k in rule.window_days], rule.any_of, "windowed exposure")
-    check_refs("leaflet.yaml:references", leaflet.references)
-    check_refs("leaflet_by_condition.yaml:references", leaflet_variants.references)
     check_refs("must_not_miss.yaml:references", must_not_miss.references)
     check_diagnoses("must_not_miss.yaml:diagnoses", must_not_miss.diagnoses)
-    section_ids = {sec.id for sec in leaflet.sections}
-    for i, variant in enumerate(leaflet_variants.variants):
-        where = f"leaflet_by_condition.yaml:variants[{i}]"
-        check_refs(where, variant.references)
-        check_diagnoses(where, variant.diagnoses)
-        check_known(where, [variant.section], section_ids, "leaflet section")
-    check_refs("management.yaml:references", management.references)
-    for statement in management.statements:
-        where = f"management.yaml:{statement.id}"
-        check_refs(where, statement.references)
-        check_diagnoses(where, statement.when.diagnoses)
-        check_features(where, statement.when.features)
 
     n_d = len(diseases_sorted)
     baseline = np.array([features[fid].baseline for fid in feature_ids], dtype=np.float64)
@@ -835,7 +979,6 @@ def _compile(
         feature_ids=feature_ids,
         diseases=tuple(diseases),
         categories=dict(categories),
-        references=dict(references),
         units=units,
         reference_ranges=ranges,
         workup=workup,
@@ -843,11 +986,7 @@ def _compile(
         non_discriminating=dict(non_discriminating),
         not_scored=np.array([fid in not_scored for fid in feature_ids], dtype=bool),
         implies={k: tuple(v) for k, v in implies.items()},
-        treatments=dict(treatments),
         staging=staging,
-        followup=followup,
-        management=management,
-        leaflet=leaflet,
         frequency=freq,
         log_present=np.log(freq),
         log_absent=np.log1p(-freq),
@@ -856,7 +995,6 @@ def _compile(
         group_index=np.array([gpos[features[fid].group] for fid in feature_ids], dtype=np.int64),
         group_names=group_names,
         category_model=category_model,
-        leaflet_variants=leaflet_variants,
         must_not_miss=dict(must_not_miss.diagnoses),
         must_not_miss_threshold=must_not_miss.threshold,
         category_names=category_names,
@@ -867,4 +1005,5 @@ def _compile(
         _feature_pos=fpos,
         _disease_pos={d.id: i for i, d in enumerate(diseases)},
         _sources=sources,
+        _deferred=deferred,
     )

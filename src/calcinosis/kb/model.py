@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -33,7 +34,7 @@ from calcinosis.kb.schema import (
 )
 from calcinosis.kb.vocabulary import Vocabulary
 
-__all__ = ["Disease", "Feature", "FrequencySource", "KnowledgeBase"]
+__all__ = ["DeferredParts", "Disease", "Feature", "FrequencySource", "KnowledgeBase", "LazyParts"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -100,6 +101,64 @@ class Disease:
 
 
 @dataclass(frozen=True)
+class DeferredParts:
+    """The knowledge a diagnosis does not read: references, treatments, management, follow-up, leaflets.
+
+    Kept apart so that ``calcinosis diagnose`` does not validate (nor build the schemas of)
+    half a megabyte of knowledge it never shows; see :class:`LazyParts`.
+    """
+
+    references: Mapping[str, ReferenceSpec]
+    treatments: Mapping[str, TreatmentFile]
+    followup: FollowupFile
+    management: ManagementFile
+    leaflet: LeafletFile
+    leaflet_variants: LeafletVariantsFile
+
+
+class LazyParts:
+    """:class:`DeferredParts` built by ``build`` on first use, once, under a lock (the web app
+    serves from threads).
+
+    The loader gives an already built one when it read the YAML files (every check then runs
+    at load, as before), and a pending one when it read its checksummed cache: those parts were
+    validated when the cache was written, and are validated again by the schemas the first
+    time they are used. Pickled as the built parts (a worker process gets plain data).
+    """
+
+    def __init__(self, build: Callable[[], DeferredParts] | None = None, *, parts: DeferredParts | None = None) -> None:
+        if build is None and parts is None:
+            raise ValueError("LazyParts needs a build function or the parts")
+        self._build = build
+        self._parts = parts
+        self._lock = threading.Lock()
+
+    @property
+    def built(self) -> bool:
+        """Whether the parts have been built (validated) yet."""
+        return self._parts is not None
+
+    def get(self) -> DeferredParts:
+        """The parts, built on the first call; raises KnowledgeBaseError when they do not validate."""
+        parts = self._parts
+        if parts is not None:
+            return parts
+        with self._lock:
+            if self._parts is None:
+                assert self._build is not None
+                self._parts = self._build()
+                self._build = None
+            return self._parts
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_built_parts, (self.get(),))
+
+
+def _built_parts(parts: DeferredParts) -> LazyParts:
+    return LazyParts(parts=parts)
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """Everything the engine knows, validated and compiled once.
 
@@ -114,7 +173,6 @@ class KnowledgeBase:
     feature_ids: tuple[str, ...]
     diseases: tuple[Disease, ...]
     categories: Mapping[str, CategorySpec]
-    references: Mapping[str, ReferenceSpec]
     units: Mapping[str, Any]
     reference_ranges: Mapping[str, Any]
     workup: WorkupFile
@@ -122,11 +180,7 @@ class KnowledgeBase:
     non_discriminating: Mapping[str, str]
     not_scored: npt.NDArray[np.bool_]  # F: read from cases, never scored (features.yaml not_scored)
     implies: Mapping[str, tuple[str, ...]]  # feature -> features its presence implies (features.yaml)
-    treatments: Mapping[str, TreatmentFile]
     staging: StagingFile
-    followup: FollowupFile
-    management: ManagementFile
-    leaflet: LeafletFile
     # compiled arrays, D diagnoses x F features
     frequency: FloatArray
     log_present: FloatArray
@@ -138,7 +192,6 @@ class KnowledgeBase:
     askable: npt.NDArray[np.bool_]  # features worth asking about (not age, sex, distribution)
     # the category step (engine/category.py)
     category_model: CategoryModelFile
-    leaflet_variants: LeafletVariantsFile
     must_not_miss: Mapping[str, Bilingual]  # diagnosis -> why it must not be missed
     must_not_miss_threshold: float
     category_names: tuple[str, ...]
@@ -148,7 +201,40 @@ class KnowledgeBase:
     _feature_pos: Mapping[str, int]
     _disease_pos: Mapping[str, int]
     _sources: Mapping[tuple[int, int], FrequencySource]
+    # references, treatments, management, follow-up, leaflets: validated on first use (LazyParts)
+    _deferred: LazyParts
     root: Path | None = None  # the folder it was loaded from (codes.yaml and other side files live there)
+
+    # ---- knowledge a diagnosis does not need, validated on first use --------------------
+    @property
+    def references(self) -> Mapping[str, ReferenceSpec]:
+        """Every reference of the knowledge, by id."""
+        return self._deferred.get().references
+
+    @property
+    def treatments(self) -> Mapping[str, TreatmentFile]:
+        """Treatments as data (``treatments/*.yaml``), by id."""
+        return self._deferred.get().treatments
+
+    @property
+    def followup(self) -> FollowupFile:
+        """The follow-up plan and warning signs (``followup.yaml``)."""
+        return self._deferred.get().followup
+
+    @property
+    def management(self) -> ManagementFile:
+        """Principles of management (``management.yaml``)."""
+        return self._deferred.get().management
+
+    @property
+    def leaflet(self) -> LeafletFile:
+        """Sections of the patient leaflet (``leaflet.yaml``)."""
+        return self._deferred.get().leaflet
+
+    @property
+    def leaflet_variants(self) -> LeafletVariantsFile:
+        """Leaflet sections written for a condition (``leaflet_by_condition.yaml``)."""
+        return self._deferred.get().leaflet_variants
 
     # ---- accessors -------------------------------------------------------------------
     @property

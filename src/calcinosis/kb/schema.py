@@ -68,7 +68,9 @@ GROUPS: tuple[str, ...] = get_args(Group)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is built when first used, not at import, so a command
+    # pays only for the knowledge it reads (diagnose never builds the treatment or leaflet models)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Bilingual(_Strict):
@@ -481,7 +483,7 @@ class PorterSpec(_Strict):
 class CeapClass(_Strict):
     """One CEAP 2020 clinical class."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     class_: str = Field(alias="class")
     en: str
