@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from calcinosis.cli import batch as batch_cmd
 from calcinosis.cli import diagnose as diagnose_cmd
 from calcinosis.cli import evaluate as evaluate_cmd
 from calcinosis.cli import fhir as fhir_cmd
@@ -33,6 +34,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("diagnose")(diagnose_cmd.diagnose)
+app.command("batch")(batch_cmd.batch)
 app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("manage")(manage_cmd.manage)
 app.command("report")(report_cmd.report)
