@@ -31,10 +31,17 @@ def random_cases(kb: KnowledgeBase, n: int, seed: int) -> list[Case]:
             return [t for t in terms if rng.random() < rate]
 
         history, exposures, findings = pick("conditions"), pick("exposures"), pick("findings")
-        absent = [t for t in pick("findings") + pick("conditions") + pick("exposures") if t not in history + exposures + findings]
+        absent = [
+            t
+            for t in pick("findings") + pick("conditions") + pick("exposures")
+            if t not in history + exposures + findings
+        ]
         data: dict[str, object] = {
             "id": f"gen-{i}",
-            "patient": {"age": float(rng.choice([0.1, 3, 15, 35, 50, 70, 88])), "sex": str(rng.choice(["female", "male", "unknown"]))},
+            "patient": {
+                "age": float(rng.choice([0.1, 3, 15, 35, 50, 70, 88])),
+                "sex": str(rng.choice(["female", "male", "unknown"])),
+            },
             "history": history,
             "exposures": exposures,
             "findings": findings,
@@ -56,7 +63,9 @@ def random_cases(kb: KnowledgeBase, n: int, seed: int) -> list[Case]:
             value_si = float(rng.uniform(low, high * 0.6)) if high > 0 else 0.0
             labs.append({"test": str(test), "value": round(value_si / spec["units"][unit], 3), "unit": unit})
         data["labs"] = labs
-        data["antibodies"] = [{"name": a, "result": str(rng.choice(["positive", "negative"]))} for a in pick("antibodies", 0.1)]
+        data["antibodies"] = [
+            {"name": a, "result": str(rng.choice(["positive", "negative"]))} for a in pick("antibodies", 0.1)
+        ]
         if rng.random() < 0.6:
             data["imaging"] = [
                 {
@@ -90,7 +99,9 @@ def test_dev_cases_exactly(kb: KnowledgeBase) -> None:
     for i, case in enumerate(cases):
         report = diagnose(case, kb)
         assert result.category[i] == report.category
-        assert list(result.top_diagnoses[i][: len(report.differential[:3])]) == [d.diagnosis for d in report.differential[:3]]
+        assert list(result.top_diagnoses[i][: len(report.differential[:3])]) == [
+            d.diagnosis for d in report.differential[:3]
+        ]
         assert result.phosphocalcic_status[i] == report.phosphocalcic_status
         assert result.rules_present[i] == [f.rule for f in report.category_basis if f.state == "present"]
 
