@@ -8,6 +8,8 @@ are listed in docs/authoring-knowledge.md, "Features".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel
 
 from calcinosis.case.labs import LabPanel, lab_label, number
@@ -65,8 +67,12 @@ for _tests, _state in LAB_FEATURES.values():
 _DISTRIBUTION_ORDER = ("single", "multiple_localized", "regional", "widespread")
 
 
-class Observation(BaseModel):
-    """One feature as the case reports it, and which inputs say so."""
+@dataclass(slots=True)
+class Observation:
+    """One feature as the case reports it, and which inputs say so.
+
+    A plain dataclass, not a pydantic model: a case sets dozens of these and a cohort millions,
+    always from validated inputs (constructing a model was most of the cost of reading a case)."""
 
     feature: str
     present: bool
@@ -94,10 +100,7 @@ class Evidence(BaseModel):
         """
         current = self.observations.get(feature)
         if current is None:
-            # built from validated inputs: not validated again (a case sets dozens of these)
-            self.observations[feature] = Observation.model_construct(
-                feature=feature, present=present, basis=[basis], implied=implied, closed_world=closed_world
-            )
+            self.observations[feature] = Observation(feature, present, [basis], implied, closed_world)
         elif current.present == present:
             if basis not in current.basis:
                 current.basis.append(basis)
