@@ -132,3 +132,24 @@ def test_ties_inside_a_dependency_group_rank_as_the_single_case_does(kb: Knowled
 def test_empty_cohort(kb: KnowledgeBase) -> None:
     result = score_cases([], kb)
     assert result.category == [] and result.scores.posterior.shape == (0, len(kb.diseases))
+
+
+def test_large_groups_rank_ties_like_a_stable_sort() -> None:
+    from calcinosis.engine.batch import _damped_group
+
+    rng = np.random.default_rng(3)
+    c = np.round(rng.normal(size=(200, 4, 9)), 1)  # many ties, opposite signs among them
+    w = rng.choice([0.0, 1.0], size=(200, 9), p=[0.2, 0.8])
+    expected = np.zeros((200, 4))
+    for n in range(200):
+        for d in range(4):
+            order = sorted(range(9), key=lambda i: -abs(c[n, d, i]))  # Python's sort is stable
+            expected[n, d] = sum(c[n, d, i] * 0.7**r * w[n, i] for r, i in enumerate(order))
+    assert np.abs(_damped_group(c, w, 0.7) - expected).max() < 1e-12
+
+
+def test_threads_do_not_change_the_result(kb: KnowledgeBase) -> None:
+    matrix = evidence_matrix(random_cases(kb, 300, 7), kb)
+    one = score_matrix(matrix, kb, chunk=50, threads=1)
+    two = score_matrix(matrix, kb, chunk=50, threads=2)
+    assert np.array_equal(one.posterior, two.posterior)
