@@ -203,6 +203,13 @@ class _Reader:
                         return list_name, term, message("fhir_by_text", self.lang, text=_short(text, 60))
         return None
 
+    def known(self, ref: str, element: str, cc: Any, lists: tuple[str, ...]) -> tuple[str, str, str] | None:
+        """:meth:`concept`, reporting the element as not used when no table knows it."""
+        found = self.concept(cc, lists)
+        if found is None:
+            self.skipped(ref, element, self.shown(cc), "fhir_code_unknown")
+        return found
+
     @staticmethod
     def shown(cc: Any) -> str:
         if cc is None:
@@ -273,9 +280,8 @@ class _Reader:
         if self.is_genetic(r):
             self.genetic(ref, r)
             return
-        found = self.concept(r.code, ("labs", "antibodies", "findings"))
+        found = self.known(ref, "code", r.code, ("labs", "antibodies", "findings"))
         if found is None:
-            self.skipped(ref, "code", self.shown(r.code), "fhir_code_unknown")
             return
         list_name, term, how = found
         when = parse_fhir_date(r.effectiveDateTime)
@@ -480,9 +486,8 @@ class _Reader:
         if self.is_presenting(r.code):
             self.presenting(ref, r, r.onsetDateTime)
             return
-        found = self.concept(r.code, ("conditions", "findings", "exposures"))
+        found = self.known(ref, "code", r.code, ("conditions", "findings", "exposures"))
         if found is None:
-            self.skipped(ref, "code", self.shown(r.code), "fhir_code_unknown")
             return
         list_name, term, how = found
         if "refuted" in status:
@@ -532,9 +537,8 @@ class _Reader:
                 ref, "medication", reference.reference if reference else "(none)", "fhir_medication_unresolved"
             )
             return
-        found = self.concept(cc, ("exposures",))
+        found = self.known(ref, "medication", cc, ("exposures",))
         if found is None:
-            self.skipped(ref, "medication", self.shown(cc), "fhir_code_unknown")
             return
         _, term, how = found
         own = any(c.system == own_system("exposures") for c in cc.coding or [])
@@ -561,9 +565,8 @@ class _Reader:
         if r.status in ("entered-in-error", "preparation"):
             self.skipped(ref, "status", r.status, "fhir_status_skipped", status=r.status)
             return
-        found = self.concept(r.code, ("exposures", "conditions"))
+        found = self.known(ref, "code", r.code, ("exposures", "conditions"))
         if found is None:
-            self.skipped(ref, "code", self.shown(r.code), "fhir_code_unknown")
             return
         list_name, term, how = found
         if r.status == "not-done":
