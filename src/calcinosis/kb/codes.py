@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -29,6 +29,7 @@ __all__ = [
     "TermCodes",
     "load_codes",
     "loinc_check_digit_ok",
+    "read_yaml_model",
     "snomed_check_digit_ok",
     "well_formed",
 ]
@@ -247,17 +248,26 @@ def snomed_check_digit_ok(sctid: str) -> bool:
     return check == 0
 
 
-@lru_cache(maxsize=4)
-def _load(path: Path, stamp: float) -> CodeTable:
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_yaml_model(source: Any, model: type[M]) -> M:
+    """A YAML side file of the knowledge (``source``: a Path or an importlib resource) validated
+    against ``model``; a problem is a KnowledgeBaseError naming the file and the element."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        return CodeTable.model_validate(data)
+        data = yaml.load(source.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return model.model_validate(data)
     except (OSError, yaml.YAMLError) as exc:
-        raise KnowledgeBaseError(f"{path}: cannot be read: {exc}") from None
+        raise KnowledgeBaseError(f"{source}: cannot be read: {exc}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise KnowledgeBaseError(f"{path}: {where}: {first['msg']}") from None
+        raise KnowledgeBaseError(f"{source}: {where}: {first['msg']}") from None
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path, stamp: float) -> CodeTable:
+    return read_yaml_model(path, CodeTable)
 
 
 def load_codes(kb_root: Path) -> CodeTable:

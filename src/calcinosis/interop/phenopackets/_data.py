@@ -9,10 +9,9 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from calcinosis.errors import KnowledgeBaseError
+from calcinosis.kb.codes import read_yaml_model
 
 __all__ = ["Mapping", "OntologyTerm", "ResourceSpec", "load_mapping"]
 
@@ -99,12 +98,4 @@ class Mapping(_Strict):
 def load_mapping() -> Mapping:
     """The bundled ``mapping.yaml``, validated (read once)."""
     source = resources.files("calcinosis.interop.phenopackets").joinpath("mapping.yaml")
-    try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
-        return Mapping.model_validate(data)
-    except (OSError, yaml.YAMLError) as exc:
-        raise KnowledgeBaseError(f"{source}: cannot be read: {exc}") from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise KnowledgeBaseError(f"{source}: {where}: {first['msg']}") from None
+    return read_yaml_model(source, Mapping)
