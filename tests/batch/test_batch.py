@@ -357,3 +357,15 @@ def test_a_partition_scored_in_pieces_is_the_partition(
         assert pieces.table.equals(whole.table) and pieces.rejects == whole.rejects
         assert (pieces.rows_in, pieces.rows_rejected) == (whole.rows_in, whole.rows_rejected)
         assert whole.table.column("row").to_pylist() == list(range(1, len(cases) + 1))
+
+
+def test_local_worker_processes_are_identical_to_one_process(cases: list[dict[str, Any]], tmp_path: Path) -> None:
+    """--workers 2 with small chunks (several in flight per process): the same rows, rejects and counts."""
+    rows = [as_row(c) for c in cases] + [{"id": "bad", "age": "-1", "sex": "male"}]
+    source = write_csv(tmp_path / "c.csv", rows, header(rows))
+    one, two = tmp_path / "one.parquet", tmp_path / "two.parquet"
+    _run_ok(source, "--out", one, "--chunk-rows", "5")
+    _run_ok(source, "--out", two, "--chunk-rows", "5", "--workers", "2")
+    assert pq.read_table(two).equals(pq.read_table(one))
+    assert read_rejects(two.with_name("two.rejects.csv")) == read_rejects(one.with_name("one.rejects.csv"))
+    assert (_summary(two)["rows_in"], _summary(two)["rejected"]) == (41, 1)

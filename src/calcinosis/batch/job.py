@@ -301,10 +301,51 @@ class BatchSummary:
         return json.dumps(self.__dict__, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
-def _local_results(source: Source, kb: KnowledgeBase, options: JobOptions, rows: int) -> Iterator[ChunkResult]:
-    validator = RowValidator(kb, lang=options.lang)
-    for chunk in source.chunks(rows):
-        yield process_chunk(chunk, kb, validator, options)
+def _local_results(
+    source: Source, kb: KnowledgeBase, options: JobOptions, rows: int, *, workers: int = 1, kb_path: Path | None = None
+) -> Iterator[ChunkResult]:
+    """Chunk results in input order: in this process, or on ``workers`` local processes (each loads
+    the knowledge once; at most two chunks per process are in flight, so the input is streamed)."""
+    if workers <= 1:
+        validator = RowValidator(kb, lang=options.lang)
+        for chunk in source.chunks(rows):
+            yield process_chunk(chunk, kb, validator, options)
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")  # no fork of a process that holds threads
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_start, initargs=(kb_path, kb.version)
+    ) as pool:
+        pending: deque[Future[ChunkResult]] = deque()
+        for chunk in source.chunks(rows):
+            pending.append(pool.submit(_worker_chunk, chunk, options))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_start(kb_path: Path | None, version: str) -> None:
+    """Load the knowledge once in a worker process, and refuse a different version from the parent's."""
+    from calcinosis.kb.loader import load_kb
+
+    kb = load_kb(kb_path)
+    if kb.version != version:  # pragma: no cover - the files changed during the run
+        raise RuntimeError(f"knowledge base {kb.version} in a worker, {version} in the run")
+    _WORKER["kb"] = kb
+    _WORKER["validators"] = {}
+
+
+def _worker_chunk(chunk: Chunk, options: JobOptions) -> ChunkResult:
+    kb = _WORKER["kb"]
+    validator = _WORKER["validators"].setdefault(options.lang, RowValidator(kb, lang=options.lang))
+    return process_chunk(chunk, kb, validator, options)
 
 
 def run_batch(
@@ -320,6 +361,7 @@ def run_batch(
     partitions: int | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     progress: bool = True,
+    workers: int = 1,
 ) -> BatchSummary:
     """Score every row of ``input_path`` into ``out`` (see ``docs/batch.md``).
 
@@ -347,7 +389,7 @@ def run_batch(
             dask, source, kb, kb_path=kb_path, options=options, partitions=partitions
         )
     else:
-        results = _local_results(source, kb, options, chunk_rows)
+        results = _local_results(source, kb, options, chunk_rows, workers=workers, kb_path=kb_path)
     rows_in = scored = rejected = reject_lines = 0
     with (
         outputs.open(result_schema(kb, options.top_k)) as writers,

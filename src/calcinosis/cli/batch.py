@@ -37,6 +37,14 @@ def batch(
     ),
     chunk_rows: int = typer.Option(20_000, "--chunk-rows", help="Rows scored at once in a local run.", hidden=True),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar (it shows on a terminal only)."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        "-j",
+        min=1,
+        max=256,
+        help="Local processes scoring chunks in parallel (each loads the knowledge once); same output as 1.",
+    ),
     lang: str = LANG_OPTION,
     kb_path: Path | None = KB_OPTION,
 ) -> None:
@@ -64,6 +72,7 @@ def batch(
         partitions=partitions,
         chunk_rows=chunk_rows,
         progress=not no_progress,
+        workers=workers,
     )
     typer.echo(say("counts", lang, rows_in=summary.rows_in, scored=summary.scored, rejected=summary.rejected))
     typer.echo(say("written", lang, out=summary.output, rejects=summary.rejects, summary=summary.summary))
