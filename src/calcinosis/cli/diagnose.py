@@ -42,24 +42,15 @@ def diagnose(
         if imported is not None:
             render_mapping(imported, str(path), lang)
         cases.append(case)
-    reports = [run(case, kb, lang=lang) for case in cases]
     if as_fhir:
         import json
 
-        from calcinosis.interop.fhir.write import case_bundle
-        from calcinosis.kb.codes import load_codes
-        from calcinosis.kb.loader import default_kb_path
-        from calcinosis.management.manage import manage
+        from calcinosis.interop.fhir.write import result_bundle
 
-        codes = load_codes(kb.root or default_kb_path())
-        bundles = [
-            case_bundle(
-                case, kb, codes, report=report, management=manage(case, kb, lang=lang), analysis_date=date, lang=lang
-            )
-            for case, report in zip(cases, reports, strict=True)
-        ]
+        bundles = [result_bundle(case, kb, analysis_date=date, lang=lang) for case in cases]
         typer.echo(json.dumps(bundles[0] if len(bundles) == 1 else bundles, ensure_ascii=False, indent=2))
         return
+    reports = [run(case, kb, lang=lang) for case in cases]
     if as_json:
         from calcinosis.serialise import to_json
 

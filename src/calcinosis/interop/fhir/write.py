@@ -49,7 +49,7 @@ from calcinosis.kb.codes import SYSTEMS, CodeTable
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.results import ManagementReport
 
-__all__ = ["case_bundle", "case_resources", "result_resources"]
+__all__ = ["case_bundle", "case_resources", "result_bundle", "result_resources"]
 
 _NAMESPACE = uuid.UUID("6f1c2a5e-3b8d-4c1e-9a7f-2d5b8e0c4a91")
 _INTERP = {"high": "H", "normal": "N", "low": "L"}
@@ -557,3 +557,20 @@ def case_bundle(
     }
     Bundle.model_validate(bundle)  # raises on anything R4 would not accept: a bug here, not bad input
     return bundle
+
+
+def result_bundle(
+    case: Case, kb: KnowledgeBase, *, analysis_date: dt.date | None = None, lang: str = "en"
+) -> dict[str, Any]:
+    """Diagnose and plan ``case`` (one scoring for both) and write it all as a Bundle: what
+    ``calcinosis diagnose --fhir`` and ``POST /api/v1/diagnose?format=fhir`` return."""
+    from calcinosis.engine.diagnose import analyse, diagnose
+    from calcinosis.kb.codes import load_codes
+    from calcinosis.kb.loader import default_kb_path
+    from calcinosis.management.manage import manage
+
+    analysis = analyse(case, kb, lang=lang)
+    report = diagnose(case, kb, lang=lang, analysis=analysis)
+    plan = manage(case, kb, lang=lang, report=report, analysis=analysis)
+    codes = load_codes(kb.root or default_kb_path())
+    return case_bundle(case, kb, codes, report=report, management=plan, analysis_date=analysis_date, lang=lang)

@@ -71,20 +71,9 @@ def _fhir_response(case: Case, kb: KnowledgeBase, lang: str) -> Response:
     """The case and its result as a FHIR R4 Bundle (the CLI's ``diagnose --fhir``)."""
     import json
 
-    from calcinosis.engine.diagnose import diagnose as run
-    from calcinosis.interop.fhir.write import case_bundle
-    from calcinosis.kb.codes import load_codes
-    from calcinosis.kb.loader import default_kb_path
-    from calcinosis.management.manage import manage as plan
+    from calcinosis.interop.fhir.write import result_bundle
 
-    bundle = case_bundle(
-        case,
-        kb,
-        load_codes(kb.root or default_kb_path()),
-        report=run(case, kb, lang=lang),
-        management=plan(case, kb, lang=lang),
-        lang=lang,
-    )
+    bundle = result_bundle(case, kb, lang=lang)
     return Response(json.dumps(bundle, ensure_ascii=False), media_type="application/fhir+json")
 
 
