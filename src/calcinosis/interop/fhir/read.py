@@ -234,8 +234,11 @@ class _Reader:
         """The term's label in the report's language."""
         return self.kb.vocabulary.label(list_name, term, self.lang)
 
-    def label(self, list_name: str, term: str) -> str:
-        return f"{list_name}: {term}"
+    def stated(self, ref: str, element: str, shown: str, list_name: str, term: str, how: str) -> None:
+        """A condition, finding or exposure the record states: into the case's list, and reported."""
+        case_list = {"conditions": "history", "findings": "findings", "exposures": "exposures"}[list_name]
+        self.add(getattr(self.out, case_list), term)
+        self.used(ref, element, shown, f"{case_list}: {term}", how)
 
     # -- resources ----------------------------------------------------------------------
     def patient(self, ref: str, r: Any) -> None:
@@ -295,8 +298,7 @@ class _Reader:
                 self.add_absent(term)
                 self.used(ref, "code + value", self.shown(r.code), f"absent: {term}", how)
             else:
-                self.add(self.out.findings, term)
-                self.used(ref, "code", self.shown(r.code), self.label("findings", term), how)
+                self.stated(ref, "code", self.shown(r.code), "findings", term, how)
 
     def stated_age(self, ref: str, r: Any) -> None:
         """An age stated as an observation (LOINC 30525-0): it wins over the birth date."""
@@ -499,18 +501,8 @@ class _Reader:
                 ref, "verificationStatus", ", ".join(status), "fhir_unconfirmed", term=self.label_of(list_name, term)
             )
             return
-        bucket = {"conditions": self.out.history, "findings": self.out.findings, "exposures": self.out.exposures}[
-            list_name
-        ]
-        self.add(bucket, term)
         self.note_start(term, r.onsetDateTime, r)
-        self.used(
-            ref,
-            "code",
-            self.shown(r.code),
-            self.label("history" if list_name == "conditions" else list_name, term),
-            how,
-        )
+        self.stated(ref, "code", self.shown(r.code), list_name, term, how)
 
     def note_start(self, term: str, when: object, resource: Any = None) -> None:
         """When an exposure or condition began: the delay extension calcinosis writes, else the date."""
@@ -551,7 +543,6 @@ class _Reader:
             self.add_absent(term)
             self.used(ref, "medication + status", self.shown(cc), f"absent: {term}", how)
             return
-        self.add(self.out.exposures, term)
         period = getattr(r, "effectivePeriod", None)
         started = (
             getattr(r, "effectiveDateTime", None)
@@ -559,7 +550,7 @@ class _Reader:
             or getattr(r, "authoredOn", None)
         )
         self.note_start(term, started, r)
-        self.used(ref, "medication", self.shown(cc), f"exposures: {term}", how)
+        self.stated(ref, "medication", self.shown(cc), "exposures", term, how)
 
     def procedure(self, ref: str, r: Any) -> None:
         if r.status in ("entered-in-error", "preparation"):
@@ -573,16 +564,9 @@ class _Reader:
             self.add_absent(term)
             self.used(ref, "code + status", self.shown(r.code), f"absent: {term}", how)
             return
-        self.add(self.out.exposures if list_name == "exposures" else self.out.history, term)
         period = r.performedPeriod
         self.note_start(term, r.performedDateTime or (period.start if period else None), r)
-        self.used(
-            ref,
-            "code",
-            self.shown(r.code),
-            self.label("history" if list_name == "conditions" else list_name, term),
-            how,
-        )
+        self.stated(ref, "code", self.shown(r.code), list_name, term, how)
 
     def diagnostic_report(self, ref: str, r: Any) -> None:
         """A report from the hospital: its coded conclusions (the calcification, a finding); its
@@ -591,19 +575,9 @@ class _Reader:
             if self.is_presenting(cc):
                 self.used(ref, "conclusionCode", self.shown(cc), message("fhir_presenting", self.lang))
                 continue
-            found = self.concept(cc, ("findings", "conditions"))
-            if found is None:
-                self.skipped(ref, "conclusionCode", self.shown(cc), "fhir_code_unknown")
-                continue
-            list_name, term, how = found
-            self.add(self.out.findings if list_name == "findings" else self.out.history, term)
-            self.used(
-                ref,
-                "conclusionCode",
-                self.shown(cc),
-                self.label("history" if list_name == "conditions" else list_name, term),
-                how,
-            )
+            found = self.known(ref, "conclusionCode", cc, ("findings", "conditions"))
+            if found is not None:
+                self.stated(ref, "conclusionCode", self.shown(cc), *found)
         if r.conclusion:
             self.skipped(ref, "conclusion", r.conclusion, "fhir_free_text")
         if not r.conclusionCode and not r.conclusion:
