@@ -48,12 +48,9 @@ def analysis_date(text: str | None, lang: str) -> dt.date | None:
 def import_bundle(path: Path, data: Any, kb: KnowledgeBase, *, when: dt.date | None, lang: str) -> FhirImport:
     """The case of a FHIR document, with its mapping report (codes from the KB's codes.yaml)."""
     from calcinosis.interop.fhir.read import read_bundle
-    from calcinosis.kb.codes import load_codes
-    from calcinosis.kb.loader import default_kb_path
+    from calcinosis.kb.codes import codes_of
 
-    return read_bundle(
-        data, kb, load_codes(kb.root or default_kb_path()), analysis_date=when, source=str(path), lang=lang
-    )
+    return read_bundle(data, kb, codes_of(kb), analysis_date=when, source=str(path), lang=lang)
 
 
 def _names_resource_type(data: Any) -> bool:

@@ -42,8 +42,7 @@ def export(
     """Write a case as a GA4GH Phenopacket v2 (JSON); --lang sets the language of the messages."""
     from calcinosis.case.reader import read_case
     from calcinosis.interop.phenopacket import export_case, packet_json
-    from calcinosis.kb.codes import load_codes
-    from calcinosis.kb.loader import default_kb_path
+    from calcinosis.kb.codes import codes_of
     from calcinosis.outputs import check_output, write_output
 
     lang = check_lang(lang)
@@ -51,7 +50,7 @@ def export(
         check_output(output, inputs=[case_file], force=force, lang=lang)  # before any work: fail fast
     _require_phenopackets(lang)
     kb = load(kb_path)
-    codes = load_codes(kb_path or default_kb_path())
+    codes = codes_of(kb)
     case = read_case(case_file, kb, lang=lang)
     packet = export_case(case, kb, codes=codes, with_diagnosis=with_diagnosis, lang=lang)
     text = packet_json(packet)
@@ -80,8 +79,7 @@ def import_(
     from calcinosis import __version__
     from calcinosis.i18n import message
     from calcinosis.interop.phenopacket import case_text, read_phenopacket
-    from calcinosis.kb.codes import load_codes
-    from calcinosis.kb.loader import default_kb_path
+    from calcinosis.kb.codes import codes_of
     from calcinosis.outputs import check_output, write_output
     from calcinosis.serialise import to_json
     from calcinosis.textsafe import plain
@@ -94,7 +92,7 @@ def import_(
         raise fail(message("pp_cli_same_output", lang), lang)
     _require_phenopackets(lang)
     kb = load(kb_path)
-    result = read_phenopacket(packet_file, kb, codes=load_codes(kb_path or default_kb_path()), lang=lang)
+    result = read_phenopacket(packet_file, kb, codes=codes_of(kb), lang=lang)
     source = plain(packet_file, limit=200, newlines=False)
     header = message("pp_cli_header", lang, source=source, version=__version__) + "\n" + result.report.summary()
     fmt = "json" if output is not None and output.suffix.lower() == ".json" else "yaml"

@@ -32,22 +32,13 @@ import numpy.typing as npt
 
 from calcinosis.case.labs import interpret_labs
 from calcinosis.case.model import Case
-from calcinosis.engine.evidence import Evidence, collect_evidence
+from calcinosis.engine.evidence import DERANGED_FEATURES, Evidence, collect_evidence
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["BatchResult", "BatchScores", "EvidenceMatrix", "evidence_matrix", "score_cases", "score_matrix"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-
-_DERANGED = (
-    "lab:calcium_high",
-    "lab:phosphate_high",
-    "lab:calcium_phosphate_product_high",
-    "condition:hypercalcemia_known",
-    "condition:hyperphosphatemia_known",
-)
-"""The phospho-calcic work-up is deranged when one of these is present (as in ``diagnose``)."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +145,7 @@ class _Compiled:
         self.members = [np.flatnonzero(kb.disease_category == c) for c in range(len(names))]
         self.log_prior_within = kb.log_prior_within
         self.prior_term = self.tau * kb.log_category_prior
-        self.deranged = np.array([kb.feature_pos(f) for f in _DERANGED if f in kb.features], dtype=np.int64)
+        self.deranged = np.array([kb.feature_pos(f) for f in DERANGED_FEATURES if f in kb.features], dtype=np.int64)
         self.calcium_high = kb.feature_pos("lab:calcium_high")
         self.phosphate_high = kb.feature_pos("lab:phosphate_high")
 

@@ -12,7 +12,7 @@ from calcinosis._version import __version__
 from calcinosis.case.labs import LabPanel, interpret_labs
 from calcinosis.case.model import Case
 from calcinosis.engine.category import CategoryStep
-from calcinosis.engine.evidence import Evidence, collect_evidence
+from calcinosis.engine.evidence import DERANGED_FEATURES, Evidence, collect_evidence
 from calcinosis.engine.questions import next_questions
 from calcinosis.engine.results import (
     CategoryFactor,
@@ -228,14 +228,7 @@ def _phosphocalcic_status(ev: Evidence) -> str:
         obs = ev.observations.get(fid)
         return None if obs is None else obs.present
 
-    deranged = [
-        "lab:calcium_high",
-        "lab:phosphate_high",
-        "lab:calcium_phosphate_product_high",
-        "condition:hypercalcemia_known",
-        "condition:hyperphosphatemia_known",
-    ]
-    if any(state(f) for f in deranged):
+    if any(state(f) for f in DERANGED_FEATURES):
         return "deranged"
     if state("lab:calcium_high") is False and state("lab:phosphate_high") is False:
         return "normal"

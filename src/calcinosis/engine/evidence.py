@@ -18,7 +18,7 @@ from calcinosis.i18n import lower_first, message
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["Evidence", "Observation", "collect_evidence"]
+__all__ = ["DERANGED_FEATURES", "Evidence", "Observation", "collect_evidence"]
 
 # lab feature -> (tests in order of preference, status that makes it present)
 LAB_FEATURES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -64,6 +64,14 @@ _OPPOSITE = {"high": "low", "low": "high"}
 _PAIRED_TESTS: dict[tuple[str, ...], set[str]] = {}
 for _tests, _state in LAB_FEATURES.values():
     _PAIRED_TESTS.setdefault(_tests, set()).add(_state)
+DERANGED_FEATURES = (
+    "lab:calcium_high",
+    "lab:phosphate_high",
+    "lab:calcium_phosphate_product_high",
+    "condition:hypercalcemia_known",
+    "condition:hyperphosphatemia_known",
+)
+"""The phospho-calcic work-up is deranged when one of these is present (seed 001's rule)."""
 _DISTRIBUTION_ORDER = ("single", "multiple_localized", "regional", "widespread")
 
 

@@ -13,12 +13,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from calcinosis.errors import KnowledgeBaseError
+
+if TYPE_CHECKING:
+    from calcinosis.kb.model import KnowledgeBase
 
 __all__ = [
     "OWN_SYSTEM_PREFIX",
@@ -27,6 +30,7 @@ __all__ = [
     "Code",
     "CodeTable",
     "TermCodes",
+    "codes_of",
     "load_codes",
     "loinc_check_digit_ok",
     "read_yaml_model",
@@ -268,6 +272,13 @@ def read_yaml_model(source: Any, model: type[M]) -> M:
 @lru_cache(maxsize=4)
 def _load(path: Path, stamp: float) -> CodeTable:
     return read_yaml_model(path, CodeTable)
+
+
+def codes_of(kb: KnowledgeBase) -> CodeTable:
+    """``codes.yaml`` of the folder ``kb`` was loaded from (the bundled one when not known)."""
+    from calcinosis.kb.loader import default_kb_path
+
+    return load_codes(kb.root or default_kb_path())
 
 
 def load_codes(kb_root: Path) -> CodeTable:

@@ -61,7 +61,7 @@ from calcinosis.interop.fhir.vocab import (
     own_system,
 )
 from calcinosis.issues import Issue
-from calcinosis.kb.codes import OWN_SYSTEM_PREFIX, SYSTEMS, CodeTable
+from calcinosis.kb.codes import OWN_SYSTEM_PREFIX, SYSTEMS, CodeTable, codes_of
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.textsafe import plain
 
@@ -679,12 +679,7 @@ def read_document_case(
     The one entry point of the CLI and the web app for "a case file or a Bundle", so that both
     accept exactly the same documents."""
     if is_fhir_document(data):
-        from calcinosis.kb.codes import load_codes
-        from calcinosis.kb.loader import default_kb_path
-
-        imported = read_bundle(
-            data, kb, load_codes(kb.root or default_kb_path()), analysis_date=analysis_date, source=source, lang=lang
-        )
+        imported = read_bundle(data, kb, codes_of(kb), analysis_date=analysis_date, source=source, lang=lang)
         return imported.case, imported
     return parse_case(data, kb, source=source, lang=lang), None
 

@@ -45,7 +45,7 @@ from calcinosis.interop.fhir.vocab import (
     PRESENTING,
     own_system,
 )
-from calcinosis.kb.codes import SYSTEMS, CodeTable
+from calcinosis.kb.codes import SYSTEMS, CodeTable, codes_of
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.results import ManagementReport
 
@@ -565,12 +565,10 @@ def result_bundle(
     """Diagnose and plan ``case`` (one scoring for both) and write it all as a Bundle: what
     ``calcinosis diagnose --fhir`` and ``POST /api/v1/diagnose?format=fhir`` return."""
     from calcinosis.engine.diagnose import analyse, diagnose
-    from calcinosis.kb.codes import load_codes
-    from calcinosis.kb.loader import default_kb_path
     from calcinosis.management.manage import manage
 
     analysis = analyse(case, kb, lang=lang)
     report = diagnose(case, kb, lang=lang, analysis=analysis)
     plan = manage(case, kb, lang=lang, report=report, analysis=analysis)
-    codes = load_codes(kb.root or default_kb_path())
+    codes = codes_of(kb)
     return case_bundle(case, kb, codes, report=report, management=plan, analysis_date=analysis_date, lang=lang)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
@@ -39,7 +38,7 @@ from calcinosis.interop.cds_hooks import (
     service_definition,
 )
 from calcinosis.issues import Issue
-from calcinosis.kb.codes import CodeTable, load_codes
+from calcinosis.kb.codes import CodeTable, codes_of
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.textsafe import plain
 from calcinosis.web.lang import request_lang
@@ -91,12 +90,9 @@ def _hook_body() -> dict[str, Any]:
 
 def _codes(request: Request) -> CodeTable:
     """``codes.yaml`` of the knowledge folder the app serves (503 when it is missing)."""
-    from calcinosis.kb.loader import default_kb_path
-
     state: AppState = request.app.state.calcinosis
-    root = Path(state.settings.kb_path) if state.settings.kb_path else default_kb_path()
     try:
-        return load_codes(root)
+        return codes_of(state.kb)
     except KnowledgeBaseError as exc:
         raise CdsHooksError(str(exc).splitlines()[0], status=503) from None
 
