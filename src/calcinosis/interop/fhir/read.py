@@ -219,7 +219,7 @@ class _Reader:
             parts.append(repr(cc.text))
         return "; ".join(parts) or "(empty)"
 
-    def codes_of(self, cc: Any, system_uri: str) -> list[str]:
+    def codes_in(self, cc: Any, system_uri: str) -> list[str]:
         return [c.code for c in (cc.coding or []) if c.system == system_uri and c.code] if cc is not None else []
 
     # -- helpers for the case -----------------------------------------------------------
@@ -479,7 +479,7 @@ class _Reader:
             self.used(ref, "code", self.shown(r.code), message("fhir_presenting", self.lang))
 
     def condition(self, ref: str, r: Any) -> None:
-        status = self.codes_of(r.verificationStatus, "http://terminology.hl7.org/CodeSystem/condition-ver-status")
+        status = self.codes_in(r.verificationStatus, "http://terminology.hl7.org/CodeSystem/condition-ver-status")
         if "entered-in-error" in status:
             self.skipped(
                 ref, "verificationStatus", "entered-in-error", "fhir_status_skipped", status="entered-in-error"
