@@ -326,14 +326,14 @@ def test_a_non_finite_probability_stops_the_run(
     """Output never holds NaN: a kernel that gave one fails the run naming the row, and writes nothing."""
     import calcinosis.engine.batch as kernel
 
-    real = kernel.score_cases
+    real = kernel.score_evidence
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         result = real(*args, **kwargs)
         result.scores.category_posterior[1, 0] = np.nan
         return result
 
-    monkeypatch.setattr(kernel, "score_cases", broken)
+    monkeypatch.setattr(kernel, "score_evidence", broken)
     source = write_jsonl(tmp_path / "c.jsonl", cases[:3])
     code, _, err = run_batch_cli(source, "--out", tmp_path / "o.parquet")
     assert code == 2 and "non-finite probability for row(s) 2" in err

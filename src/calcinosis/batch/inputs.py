@@ -61,6 +61,12 @@ class TableChunk:
     table: Any
     layout: Layout
     source: str
+    row_numbers: tuple[int, ...] | None = None
+    """The rows' own numbers when they are not consecutive (the rows the fast path left)."""
+
+    def row(self, i: int) -> int:
+        """The input row number of the chunk's ``i``-th row."""
+        return self.first_row + i if self.row_numbers is None else self.row_numbers[i]
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from calcinosis.batch.inputs import Chunk, Source, TableChunk, open_input, pyarr
 from calcinosis.batch.outputs import BatchOutputs, result_schema
 from calcinosis.batch.validate import Reject, RowValidator, rejects_from
 from calcinosis.case.model import Case
+from calcinosis.engine.batch import EvidenceMatrix
 from calcinosis.errors import CalcinosisError, CaseValidationError
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.serialise import NonFiniteResultError
@@ -55,6 +56,9 @@ class JobOptions:
     top_k: int = 5
     explain: bool = False
     lang: str = "en"
+    columnar: bool = True
+    """Read flat-table rows column by column where possible (``columnar.py``); False: every row
+    the per-row way (the reference the fast path is tested against)."""
 
 
 @dataclass
@@ -137,7 +141,7 @@ def _table_items(chunk: TableChunk, lang: str) -> Iterator[tuple[int, str, dict[
         cells.append((rows, column.filter(valid).to_pylist()))
     docs, errors = table_docs(chunk.layout, table.num_rows, cells, lang=lang)
     for i, doc in enumerate(docs):
-        row = chunk.first_row + i
+        row = chunk.row(i)
         bad = errors.get(i, [])
         case_id = doc.get("id") if isinstance(doc.get("id"), str) else ""
         rejects = [Reject(row, str(case_id), chunk.source, e.column, "", "batch.cell", e.message) for e in bad]
@@ -206,11 +210,18 @@ def _validate_chunk(chunk: Chunk, validator: RowValidator) -> ValidatedRows:
 
 
 def process_chunk(chunk: Chunk, kb: KnowledgeBase, validator: RowValidator, options: JobOptions) -> ChunkResult:
-    """Validate every row of ``chunk``, score the valid ones with the kernel, and build the output rows."""
+    """Validate every row of ``chunk``, score the valid ones with the kernel, and build the output rows.
+
+    A flat table's rows are read column by column where ``columnar.py`` vouches for them (the
+    same evidence, to the bit, as the per-row path); the other rows, and every row when the
+    results are to be explained, go through the per-row path: validated cases, then evidence.
+    """
     pa = pyarrow_modules(options.lang)[0]
     with _collector_paused():
+        if isinstance(chunk, TableChunk) and not options.explain and options.columnar:
+            return _process_table(pa, chunk, kb, validator, options)
         valid = validate_chunk(chunk, validator)
-        table = _output_table(pa, valid.rows, valid.cases, kb, options)
+        table = _output_table(pa, valid.rows, *_case_evidence(valid.cases, kb), kb, options)
     explain: list[str] = []
     if options.explain and valid.cases:
         from calcinosis.engine.diagnose import diagnose
@@ -220,6 +231,46 @@ def process_chunk(chunk: Chunk, kb: KnowledgeBase, validator: RowValidator, opti
     return ChunkResult(
         rows_in=valid.rows_in, table=table, rejects=valid.rejects, rows_rejected=valid.rows_rejected, explain=explain
     )
+
+
+def _case_evidence(cases: list[Case], kb: KnowledgeBase) -> tuple[list[str | None], EvidenceMatrix]:
+    from calcinosis.engine.batch import evidence_matrix
+
+    return [c.id for c in cases], evidence_matrix(cases, kb)
+
+
+def _process_table(
+    pa: Any, chunk: TableChunk, kb: KnowledgeBase, validator: RowValidator, options: JobOptions
+) -> ChunkResult:
+    from calcinosis.batch.columnar import ColumnarReader
+
+    reader = validator.columnar
+    if not isinstance(reader, ColumnarReader):
+        reader = validator.columnar = ColumnarReader(kb, validator)
+    fast, slow = reader.read(chunk.table, chunk.layout)
+    rows = [chunk.row(i) for i in fast.positions.tolist()]
+    ids, matrix = fast.ids, fast.matrix
+    rejects: list[Reject] = []
+    rejected = 0
+    if slow.any():
+        left = np.flatnonzero(slow)
+        rest = TableChunk(
+            chunk.first_row,
+            chunk.table.take(pa.array(left)),
+            chunk.layout,
+            chunk.source,
+            tuple(chunk.row(i) for i in left.tolist()),
+        )
+        valid = validate_chunk(rest, validator)
+        rejects, rejected = valid.rejects, valid.rows_rejected
+        if valid.cases:
+            slow_ids, slow_matrix = _case_evidence(valid.cases, kb)
+            order = np.argsort(np.array(rows + valid.rows, dtype=np.int64), kind="stable")
+            matrix = EvidenceMatrix.stack([matrix, slow_matrix], order)
+            ids = [(ids + slow_ids)[i] for i in order.tolist()]
+            rows = [(rows + valid.rows)[i] for i in order.tolist()]
+    table = _output_table(pa, rows, ids, matrix, kb, options)
+    return ChunkResult(rows_in=chunk.table.num_rows, table=table, rejects=rejects, rows_rejected=rejected)
 
 
 def merge(parts: list[ChunkResult], kb: KnowledgeBase, options: JobOptions) -> ChunkResult:
@@ -242,23 +293,25 @@ def _locator(layout: Layout | None, doc: dict[str, Any]) -> Callable[[str], str]
     return lambda location: layout.column_at(location, doc)
 
 
-def _output_table(pa: Any, rows: list[int], cases: list[Case], kb: KnowledgeBase, options: JobOptions) -> Any:
+def _output_table(
+    pa: Any, rows: list[int], ids: list[str | None], matrix: EvidenceMatrix, kb: KnowledgeBase, options: JobOptions
+) -> Any:
     schema = result_schema(kb, options.top_k)
-    if not cases:
+    if not rows:
         return schema.empty_table()
-    from calcinosis.engine.batch import score_cases
+    from calcinosis.engine.batch import score_evidence
 
-    result = score_cases(cases, kb, top_k=options.top_k)
+    result = score_evidence(matrix, ids, kb, top_k=options.top_k)
     probs = np.asarray(result.category_probabilities, dtype=np.float64)
     top_p = np.asarray(result.top_probabilities, dtype=np.float64)
     finite = np.isfinite(probs).all(axis=1) & np.isfinite(top_p).all(axis=1)
     if not finite.all():
         bad = [str(rows[i]) for i in np.flatnonzero(~finite)[:10]]
         raise NonFiniteResultError(say("non_finite", options.lang, rows=", ".join(bad)))
-    n = len(cases)
+    n = len(rows)
     columns: dict[str, Any] = {
         "row": pa.array(rows, pa.int64()),
-        "id": pa.array([c.id for c in cases], pa.string()),
+        "id": pa.array(ids, pa.string()),
         "category": pa.array(result.category, pa.string()),
     }
     for j, name in enumerate(result.category_names):

@@ -80,6 +80,7 @@ class RowValidator:
         self._study: dict[tuple[Any, ...], tuple[str, str | None] | None] = {}
         self._onset: dict[tuple[str, Any], str | None] = {}
         self._absent: dict[str, str | None] = {}
+        self.columnar: Any = None  # the flat-table fast path's reader (columnar.py), made on first use
 
     def parse(self, doc: Any, *, source: str) -> Case:
         """``parse_case`` of a case dict (raises :class:`CaseValidationError` with located issues)."""

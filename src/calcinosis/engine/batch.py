@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +36,15 @@ from calcinosis.case.model import Case
 from calcinosis.engine.evidence import DERANGED_FEATURES, Evidence, collect_evidence
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["BatchResult", "BatchScores", "EvidenceMatrix", "evidence_matrix", "score_cases", "score_matrix"]
+__all__ = [
+    "BatchResult",
+    "BatchScores",
+    "EvidenceMatrix",
+    "evidence_matrix",
+    "score_cases",
+    "score_evidence",
+    "score_matrix",
+]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -54,6 +63,16 @@ class EvidenceMatrix:
     def n(self) -> int:
         """Number of cases."""
         return int(self.state.shape[0])
+
+    @staticmethod
+    def stack(parts: Sequence[EvidenceMatrix], order: npt.NDArray[np.int64] | None = None) -> EvidenceMatrix:
+        """The rows of ``parts`` one after the other, then taken in ``order`` if given."""
+
+        def join(name: str) -> npt.NDArray[Any]:
+            whole = np.concatenate([getattr(p, name) for p in parts])
+            return whole if order is None else whole[order]
+
+        return EvidenceMatrix(join("state"), join("implied"), join("closed"), join("onset_days"))
 
     def rows(self, start: int, stop: int) -> EvidenceMatrix:
         """Cases ``start`` to ``stop`` (a view, not a copy)."""
@@ -385,9 +404,15 @@ def phosphocalcic_codes(m: EvidenceMatrix, kb: KnowledgeBase) -> npt.NDArray[np.
 
 def score_cases(cases: Sequence[Case], kb: KnowledgeBase, *, top_k: int = 5, chunk: int = 10_000) -> BatchResult:
     """Category, category probabilities and the top ``top_k`` diagnoses of validated cases."""
-    matrix = evidence_matrix(cases, kb)
+    return score_evidence(evidence_matrix(cases, kb), [c.id for c in cases], kb, top_k=top_k, chunk=chunk)
+
+
+def score_evidence(
+    matrix: EvidenceMatrix, ids: list[str | None], kb: KnowledgeBase, *, top_k: int = 5, chunk: int = 10_000
+) -> BatchResult:
+    """:func:`score_cases` from an evidence matrix already read (one id per row)."""
     return BatchResult(
-        ids=[c.id for c in cases],
+        ids=ids,
         category_names=tuple(kb.category_names),
         disease_ids=kb.disease_ids,
         rule_ids=tuple(r.id for r in kb.category_model.rules),
