@@ -39,12 +39,12 @@ def test_synonym_columns_ask_for_the_canonical_term(kb: KnowledgeBase) -> None:
 def test_header_rules(kb: KnowledgeBase) -> None:
     """Missing age and sex, a duplicate, a value without unit, a wrong fixed unit, a unit without value."""
     found = _issues(
-        ["id", "id", "lab:calcium", "lab:phosphate[mg/L]", "lab:pth:unit", "lab:albumin", "lab:albumin[g/L]"], kb
+        ["id", "id", "lab:calcium", "lab:phosphate[U/L]", "lab:pth:unit", "lab:albumin", "lab:albumin[g/L]"], kb
     )
     assert "age" in found and "sex" in found
     assert "appears 2 times" in found["id"][0]
     assert "has no unit" in found["lab:calcium"][0] and "lab:calcium[mmol/L]" in found["lab:calcium"][0]
-    assert "does not fit test 'phosphate'" in found["lab:phosphate[mg/L]"][0]
+    assert "does not fit test 'phosphate'" in found["lab:phosphate[U/L]"][0]
     assert "needs the value column 'lab:pth'" in found["lab:pth:unit"][0]
     assert "both a unit column and a unit" in found["lab:albumin[g/L]"][0]
 

@@ -109,9 +109,9 @@ def test_unknown_term_suggests_the_closest(kb: KnowledgeBase, tmp_path: Path) ->
 
 def test_loinc_unit_not_accepted_by_units_yaml(kb: KnowledgeBase, tmp_path: Path) -> None:
     """A LOINC code listing a unit units.yaml refuses for that test is an error."""
-    root = broken_copy(tmp_path, lambda d: code_at(d, "labs", "calcium", "loinc", "17861-6").update(units=["mg/L"]))
+    root = broken_copy(tmp_path, lambda d: code_at(d, "labs", "calcium", "loinc", "17861-6").update(units=["U/L"]))
     [issue] = codes_found(kb, root)["kb.codes_unit"]
-    assert "mg/L" in issue.message and "17861-6" in issue.message and "mg/dL" in issue.expected
+    assert "U/L" in issue.message and "17861-6" in issue.message and "mg/dL" in issue.expected
 
 
 def test_lab_loinc_without_units(kb: KnowledgeBase, tmp_path: Path) -> None:

@@ -318,9 +318,10 @@ def _output_table(
         columns[f"p_{name}"] = pa.array(probs[:, j], pa.float64())
     top_dx = np.asarray(result.top_diagnoses)
     for i in range(top_dx.shape[1]):
-        columns[f"dx{i + 1}"] = pa.array(top_dx[:, i].tolist(), pa.string())
+        columns[f"dx{i + 1}"] = pa.array(top_dx[:, i], pa.string())
         columns[f"p{i + 1}"] = pa.array(top_p[:, i], pa.float64())
-    columns["basis"] = pa.array(result.rules_present, pa.list_(pa.string()))
+    offsets, rule_ids = result.rules_present_flat()
+    columns["basis"] = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(rule_ids, pa.string()))
     columns["phosphocalcic_status"] = pa.array(result.phosphocalcic_status, pa.string())
     columns["calcinosis_version"] = pa.array([__version__] * n, pa.string())
     columns["kb_version"] = pa.array([kb.version] * n, pa.string())

@@ -23,6 +23,7 @@ cases a user asks to explain.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -130,6 +131,17 @@ class _Compiled:
         for j in by_id:
             groups.setdefault(int(kb.group_index[j]), []).append(int(j))
         self.groups = [np.array(cols, dtype=np.int64) for cols in groups.values() if len(cols) > 1]
+        if any(len(cols) > 12 for cols in self.groups):
+            raise ValueError("a dependency group of more than 12 features does not fit the batch pattern code")
+        self.n_groups = len(self.groups)
+        self.group_of = np.full(len(kb.feature_ids), -1, dtype=np.int64)  # F: its group (-1: none)
+        self.place = np.zeros(len(kb.feature_ids), dtype=np.int64)  # F: its digit's place value
+        for g, cols in enumerate(self.groups):
+            self.group_of[cols] = g
+            self.place[cols] = _DIGITS ** np.arange(len(cols), dtype=np.int64)
+        self._keys = np.zeros(0, dtype=np.int64)  # the group patterns met so far, sorted
+        self._table = np.zeros((0, len(kb.diseases)))  # their corrections
+        self._lock = threading.Lock()
         n_d = len(kb.diseases)
         self.defining = np.zeros((len(kb.feature_ids), n_d))  # F x D: defining feature of d
         self.defining_log = np.zeros(n_d)
@@ -140,8 +152,7 @@ class _Compiled:
                 self.defining_log[d] = np.log(disease.defining.unreported_probability)
                 for fid in disease.defining.any_of:
                     self.defining[kb.feature_pos(fid), d] = 1.0
-        self.defining_cols = np.flatnonzero(self.defining.any(axis=1))
-        self.defining_sub = self.defining[self.defining_cols].astype(np.float32)
+        self.is_defining: BoolArray = np.asarray(self.defining.any(axis=1))  # F: defining feature of some diagnosis
         # the only features a case can leave out by listing others (closed world)
         self.site_cols = np.array([j for j, f in enumerate(kb.feature_ids) if f.startswith("site:")], dtype=np.int64)
         self.rules = kb.category_model.rules
@@ -161,12 +172,38 @@ class _Compiled:
             self.rule_cols.append((any_of, windows, context, measured, np.log(freq), np.log1p(-freq)))
         self.category_of = kb.disease_category
         self.n_categories = len(names)
-        self.members = [np.flatnonzero(kb.disease_category == c) for c in range(len(names))]
+        self.by_category = np.argsort(kb.disease_category, kind="stable")  # diagnoses grouped by category
+        ends = np.cumsum(np.bincount(kb.disease_category, minlength=len(names)))
+        self.category_spans = list(zip([0, *ends[:-1].tolist()], ends.tolist(), strict=True))
         self.log_prior_within = kb.log_prior_within
         self.prior_term = self.tau * kb.log_category_prior
         self.deranged = np.array([kb.feature_pos(f) for f in DERANGED_FEATURES if f in kb.features], dtype=np.int64)
         self.calcium_high = kb.feature_pos("lab:calcium_high")
         self.phosphate_high = kb.feature_pos("lab:phosphate_high")
+
+    def corrections(self, patterns: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], FloatArray]:
+        """Where each pattern key (``group * _GROUP_STRIDE + code``) sits in the table of group
+        corrections (damped minus full sum, D values per pattern), and that table. A pattern is
+        computed the first time a chunk holds it and kept, sorted by key, for the knowledge base
+        (a cohort holds a few thousand); a chunk only looks its patterns up."""
+        with self._lock:
+            keys, table = self._keys, self._table
+            where = np.searchsorted(keys, patterns)
+            known = where < len(keys)
+            known[known] = keys[where[known]] == patterns[known]
+            if not known.all():
+                new = np.unique(patterns[~known])
+                groups = new // _GROUP_STRIDE
+                rows = np.empty((len(new), table.shape[1]))
+                for g in np.unique(groups).tolist():
+                    sel = groups == g
+                    rows[sel] = _group_correction(new[sel] % _GROUP_STRIDE, self.groups[g], self)
+                keys = np.concatenate([keys, new])
+                order = np.argsort(keys, kind="stable")
+                keys, table = keys[order], np.concatenate([table, rows])[order]
+                self._keys, self._table = keys, table
+                where = np.searchsorted(keys, patterns)
+            return where, table
 
 
 _COMPILED: dict[int, tuple[KnowledgeBase, _Compiled]] = {}
@@ -213,71 +250,72 @@ def _damped_group(c: FloatArray, wcol: FloatArray, rho: float) -> FloatArray:
 
 
 def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
-    observed = m.state != 0
-    scored = observed & ~m.implied & k.scorable[None, :]
-    signed = np.where(scored, m.state, 0)
-    # every feature counted in full first; a closed-world site then gets its weight, and a group
-    # with two or more observed features in a case its damped sum in place of the full one
-    total = _full_sum(signed, k)
-    if k.unlisted != 1.0 and m.closed.any():
-        sc = k.site_cols
-        closed = m.closed[:, sc] & scored[:, sc]
-        total += (k.unlisted - 1.0) * (
-            (closed & (m.state[:, sc] > 0)).astype(np.float64) @ k.cp[:, sc].T
-            + (closed & (m.state[:, sc] < 0)).astype(np.float64) @ k.ca[:, sc].T
-        )
-    # each feature of a group as one digit: 0 not scored, 1 present, 2 absent, +2 closed-world
-    digit = (signed > 0).view(np.int8) + 2 * (signed < 0).view(np.int8) + 2 * (m.closed & scored).view(np.int8)
-    for cols in k.groups:
-        block = digit[:, cols]
-        rows = np.flatnonzero(np.count_nonzero(block, axis=1) >= 2)
-        if rows.size:
-            codes = block[rows].astype(np.int64) @ (_DIGITS ** np.arange(len(cols), dtype=np.int64))
-            _add_group_correction(total, rows, codes, cols, k)
-    mentioned = observed[:, k.defining_cols].astype(np.float32) @ k.defining_sub
+    """Composite log LR of every case and diagnosis, from the observed entries only.
+
+    One pass over the nonzero entries of the evidence (a case reports a few dozen of the 272
+    features) gives everything: the full sum of the scored features as a sparse product (a
+    closed-world site weighted ``unlisted``), each case's pattern in each dependency group as a
+    base-5 code (0 not scored, 1 present, 2 absent, +2 closed world), and the defining features
+    mentioned. Where a case has two or more features of a group, the damped minus the full sum
+    of that group is added; it depends on the pattern only, so it is computed once per distinct
+    pattern and remembered for the knowledge base (a cohort holds few patterns)."""
+    from scipy.sparse import csr_matrix
+
+    n, f = m.state.shape
+    flat = np.flatnonzero(m.state != 0)  # row-major: rows come sorted (a bool scan is 4x faster)
+    rows, cols = np.divmod(flat, f)
+    present = m.state.reshape(-1)[flat] > 0
+    scored = k.scorable[cols] & ~m.implied.reshape(-1)[flat]
+    closed = m.closed.reshape(-1)[flat] & scored
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    # every feature counted in full first, a closed-world site with its weight
+    r, c, p = rows[scored], cols[scored], present[scored]
+    np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
+    weight = np.where(closed[scored], k.unlisted, 1.0)
+    x = csr_matrix((weight, np.where(p, c, c + f), indptr), shape=(n, 2 * f))
+    total = np.asarray(x @ k.stacked)
+    # dependency groups: each case's code per group, from its scored entries in a group
+    in_group = k.group_of[c] >= 0
+    if in_group.any():
+        g = k.group_of[c[in_group]]
+        key = r[in_group] * k.n_groups + g
+        digit = np.where(p[in_group], 1, 2) + 2 * closed[scored][in_group]
+        size = n * k.n_groups
+        count = np.bincount(key, minlength=size)
+        code = np.bincount(key, weights=(digit * k.place[c[in_group]]).astype(np.float64), minlength=size)
+        pairs = np.flatnonzero(count >= 2)  # sorted: by case, then group
+        if pairs.size:
+            pattern = (pairs % k.n_groups) * _GROUP_STRIDE + code[pairs].astype(np.int64)
+            where, corrections = k.corrections(pattern)
+            ptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(pairs // k.n_groups, minlength=n), out=ptr[1:])
+            y = csr_matrix((np.ones(pairs.size), where, ptr), shape=(n, len(corrections)))
+            total += np.asarray(y @ corrections)
+    # the defining-feature penalty: none of a diagnosis' defining features mentioned at all
+    d = k.is_defining[cols]
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[d], minlength=n), out=ptr[1:])
+    mention = csr_matrix((np.ones(int(d.sum())), cols[d], ptr), shape=(n, f))
+    mentioned = np.asarray(mention @ k.defining)
     unreported = (mentioned == 0) & k.has_defining[None, :]
     defining = k.kappa * np.where(unreported, k.defining_log[None, :], 0.0)
     return np.asarray((total + defining) / k.temperature)
 
 
 _DIGITS = 5  # base of a group's pattern code: a digit per feature, 0 to 4
+_GROUP_STRIDE = _DIGITS**13
+"""Separates the groups' codes in one key (the largest group has 12 features)."""
 
 
-def _full_sum(signed: npt.NDArray[np.int8], k: _Compiled) -> FloatArray:
-    """Σ_f log LR of every scored feature, undamped: a sparse product (a case reports a few
-    dozen of the 272 features), each observed (feature, state) picking its row of [cp; ca]."""
-    from scipy.sparse import csr_matrix
-
-    n, f = signed.shape
-    rows, cols = np.nonzero(signed)  # row-major: rows come sorted
-    column = np.where(signed[rows, cols] > 0, cols, cols + f)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    x = csr_matrix((np.ones(len(rows)), column, indptr), shape=(n, 2 * f))
-    return np.asarray(x @ k.stacked)
-
-
-def _add_group_correction(
-    total: FloatArray,
-    rows: npt.NDArray[np.intp],
-    codes: npt.NDArray[np.int64],
-    cols: npt.NDArray[np.int64],
-    k: _Compiled,
-) -> None:
-    """Add to ``total`` the damped minus the full sum of one dependency group, for the cases
-    with two or more of its features observed (for the others the two are the same).
-
-    The damped sum depends only on which features of the group are observed and how, so it is
-    computed once per distinct pattern of the chunk (a cohort holds few of them) and gathered."""
+def _group_correction(codes: npt.NDArray[np.int64], cols: npt.NDArray[np.int64], k: _Compiled) -> FloatArray:
+    """The damped minus the full sum of one dependency group, for each pattern code (P x D)."""
     m = len(cols)
-    patterns, inverse = np.unique(codes, return_inverse=True)
-    digits = (patterns[:, None] // (_DIGITS ** np.arange(m, dtype=np.int64))[None, :]) % _DIGITS
+    digits = (codes[:, None] // (_DIGITS ** np.arange(m, dtype=np.int64))[None, :]) % _DIGITS
     is_closed = digits >= 3
     plain_digit = np.where(is_closed, digits - 2, digits)
     weight = np.where(is_closed, k.unlisted, 1.0)
     c = (plain_digit == 1)[:, None, :] * k.cp[None, :, cols] + (plain_digit == 2)[:, None, :] * k.ca[None, :, cols]
-    correction = _damped_group(c, weight, k.rho) - (c * weight[:, None, :]).sum(axis=-1)
-    total[rows] += correction[inverse.reshape(-1)]
+    return np.asarray(_damped_group(c, weight, k.rho) - (c * weight[:, None, :]).sum(axis=-1))
 
 
 def _rules(m: EvidenceMatrix, k: _Compiled) -> tuple[FloatArray, npt.NDArray[np.int8]]:
@@ -308,8 +346,9 @@ def _score_rows(rows: EvidenceMatrix, k: _Compiled) -> BatchScores:
     rule_term, states = _rules(rows, k)
     a = k.log_prior_within[None, :] + log_lr
     log_m = np.empty((rows.n, k.n_categories))
-    for c, members in enumerate(k.members):
-        block = a[:, members]
+    by_category = a[:, k.by_category]  # one copy, each category's diagnoses side by side
+    for c, (start, stop) in enumerate(k.category_spans):
+        block = by_category[:, start:stop]
         top = block.max(axis=1)
         log_m[:, c] = top + np.log(np.exp(block - top[:, None]).sum(axis=1))
     within = np.exp(a - log_m[:, k.category_of])
@@ -386,6 +425,14 @@ class BatchResult:
         """normal | deranged | unknown, as ``diagnose`` says it."""
         names = ("unknown", "normal", "deranged")
         return [names[c] for c in self.phosphocalcic_codes]
+
+    def rules_present_flat(self) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.str_]]:
+        """:attr:`rules_present` as offsets (N + 1) into one array of rule ids, in case order (the
+        layout of an Arrow list column, built without a Python list per case)."""
+        rows, rules = np.nonzero(self.scores.rule_state == 1)
+        offsets = np.zeros(len(self.scores.rule_state) + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows, minlength=len(self.scores.rule_state)), out=offsets[1:])
+        return offsets, np.array(self.rule_ids, dtype=np.str_)[rules]
 
     @property
     def rules_present(self) -> list[list[str]]:
