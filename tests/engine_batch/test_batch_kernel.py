@@ -153,3 +153,17 @@ def test_threads_do_not_change_the_result(kb: KnowledgeBase) -> None:
     one = score_matrix(matrix, kb, chunk=50, threads=1)
     two = score_matrix(matrix, kb, chunk=50, threads=2)
     assert np.array_equal(one.posterior, two.posterior)
+
+
+def test_top_k_breaks_ties_like_a_stable_sort() -> None:
+    """The top-k differential (partial selection) equals the first k of a stable sort, ties across
+    the k-th place included."""
+    from calcinosis.engine.batch import BatchResult, BatchScores
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        post = rng.integers(0, 6, size=(50, 12)).astype(float) / 7  # many ties
+        scores = BatchScores(post, post, post, np.zeros((50, 1), dtype=np.int8))
+        result = BatchResult([None] * 50, ("a",), tuple(map(str, range(12))), ("r",), scores, 5, np.zeros(50, np.int8))
+        expected = np.argsort(-post, axis=1, kind="stable")[:, :5]
+        assert (np.array(result.top_diagnoses, dtype=int) == expected).all()

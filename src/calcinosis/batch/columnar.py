@@ -134,10 +134,18 @@ class ColumnarReader:
             index = np.asarray(inverse, dtype=np.int64).reshape(-1)
             return self._codes(index, values, valid)
         if pa.types.is_boolean(array.type):
-            valid = array.is_valid().to_numpy(zero_copy_only=False)
-            raw = pc.fill_null(array, False).to_numpy(zero_copy_only=False)
-            values = [convert(False), convert(True)]
-            return self._codes(raw.astype(np.int64), values, valid)
+            valid, raw = _bits(array)
+            kept = [v for v in (convert(False), convert(True)) if v is not _EMPTY and v is not _BAD]
+            code_false, code_true = (_code_of(convert(flag), kept) for flag in (False, True))
+            index = np.where(raw, code_true, code_false)
+            index[~valid] = -1
+            return _Col(index.astype(np.int64), kept)
+        if (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)) and convert is _case_id:
+            # ids: one per row, so no dictionary; stripped as the table reader strips them
+            ids = [None if v is None else v.strip() for v in array.to_pylist()]
+            limit = LIMITS["id_chars"]
+            codes = [-1 if not v else -2 if len(v) > limit else i for i, v in enumerate(ids)]
+            return _Col(np.array(codes, dtype=np.int64), ids)
         if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
             encoded = pc.dictionary_encode(array)
             valid = encoded.is_valid().to_numpy(zero_copy_only=False)
@@ -172,10 +180,11 @@ class ColumnarReader:
         n = table.num_rows
         f = len(kb.feature_ids)
         slow = np.zeros(n, dtype=bool)
-        pres = np.zeros((n, f), dtype=bool)
-        absn = np.zeros((n, f), dtype=bool)
-        implied = np.zeros((n, f), dtype=bool)
-        closed = np.zeros((n, f), dtype=bool)
+        # column-major while filled column by column, row-major for the kernel at the end
+        pres = np.zeros((n, f), dtype=bool, order="F")
+        absn = np.zeros((n, f), dtype=bool, order="F")
+        implied = np.zeros((n, f), dtype=bool, order="F")
+        closed = np.zeros((n, f), dtype=bool, order="F")
         pos = kb.feature_pos
         vocab = kb.vocabulary
 
@@ -329,15 +338,16 @@ class ColumnarReader:
         # a contradiction (a term both present and absent) is reported and set aside by the
         # per-row path, with its warning: those rows go there
         slow |= (pres & absn).any(axis=1)
-        state = np.where(pres, 1, np.where(absn, -1, 0)).astype(np.int8)
+        state = pres.view(np.int8) - absn.view(np.int8)  # +1 present, -1 absent (never both here)
         implied &= pres
         closed &= absn
         fast = np.flatnonzero(~slow)
         matrix = EvidenceMatrix(
-            state=state[fast],
-            implied=implied[fast],
-            closed=closed[fast],
-            onset_days=np.full((len(fast), f), np.nan),
+            state=np.ascontiguousarray(state[fast]),
+            implied=np.ascontiguousarray(implied[fast]),
+            closed=np.ascontiguousarray(closed[fast]),
+            # no onset delay in a row read here: one NaN seen as N x F, no memory
+            onset_days=np.broadcast_to(np.float64(np.nan), (len(fast), f)),
         )
         return FastRows(fast, [ids[i] for i in fast.tolist()], matrix), slow
 
@@ -488,14 +498,20 @@ class _Labs:
             ),
             dims,
         )
-        status = np.zeros(n, dtype=np.int8)
-        value_si = np.full(n, np.nan)
-        numeric = np.full(n, np.nan)
-        assay = np.full(n, None, dtype=object)
-        age, sex = self.age, self.sex
-        for code in np.unique(combo[has]).tolist():
-            vi, ui, qi, ii = (x - 1 for x in np.unravel_index(code, dims))
-            rows = has & (combo == code)
+        # each distinct result once: the reader's check, then its value in SI, qualifier,
+        # interpretation and the range it is read against; every row then takes its result's
+        distinct, inverse = np.unique(combo[has], return_inverse=True)
+        m = len(distinct)
+        ok = np.ones(m, dtype=bool)
+        si = np.full(m, np.nan)  # NaN: a qualitative result
+        rounded = np.full(m, np.nan)
+        qual = np.zeros(m, dtype=np.int8)  # 0 none, 1 "<" or "<=", 2 ">" or ">="
+        interp = np.full(m, -1, dtype=np.int8)
+        key = np.zeros(m, dtype=np.int64)  # index in range_keys
+        range_keys: list[str] = [test]
+        assays: list[str | None] = [None]
+        for d, code in enumerate(distinct.tolist()):
+            vi, ui, qi, ii = (int(x) - 1 for x in np.unravel_index(code, dims))
             item: dict[str, Any] = {"test": test}
             if vi >= 0:
                 item["value"] = v_vals[vi]
@@ -507,32 +523,54 @@ class _Labs:
                 item["qualifier"] = q_vals[qi]
             if ii >= 0:
                 item["interpretation"] = i_vals[ii]
+                interp[d] = _STATUS.get(item["interpretation"], -1)
             if not self.reader.lab_ok(item):
-                self.slow |= rows
+                ok[d] = False
                 continue
-            interp = item.get("interpretation")
             if vi < 0:  # a qualitative result: the status as entered (the reader required one)
-                status[rows] = _STATUS[str(interp)]
                 continue
             unit = resolve_unit(kb, test, item["unit"])
             if unit is None:  # cannot happen for a result the reader accepted; never guess
-                self.slow |= rows
+                ok[d] = False
                 continue
-            si = item["value"] * float(spec["units"][unit])
+            value = item["value"] * float(spec["units"][unit])
+            si[d], rounded[d] = value, round(value, 4)
+            qual[d] = {"<": 1, "<=": 1, ">": 2, ">=": 2}.get(item.get("qualifier") or "", 0)
             test_assay = spec.get("assays", {}).get(unit)
             range_key = f"{test}_{test_assay}" if test_assay else test
-            qualifier = item.get("qualifier")
-            st = _status_from_value(
-                np.full(int(rows.sum()), si), qualifier, *self._band(range_key, age[rows], sex[rows])
-            )
-            if interp is not None:
-                override = np.isin(st, (HIGH, LOW, NORMAL)) & (st != _STATUS[interp])
-                st = np.where(override, _STATUS[interp], st).astype(np.int8)
-            status[rows] = st
-            value_si[rows] = round(si, 4)
-            if qualifier is None:
-                numeric[rows] = round(si, 4)
-            assay[rows] = test_assay
+            if range_key not in range_keys:
+                range_keys.append(range_key)
+                assays.append(test_assay)
+            key[d] = range_keys.index(range_key)
+        rows = np.flatnonzero(has)
+        inverse = inverse.reshape(-1)
+        self.slow[rows[~ok[inverse]]] = True
+        status = np.zeros(n, dtype=np.int8)
+        value_si = np.full(n, np.nan)
+        numeric = np.full(n, np.nan)
+        assay = np.full(n, None, dtype=object)
+        row_si, row_qual, row_interp, row_key = si[inverse], qual[inverse], interp[inverse], key[inverse]
+        measured = ~np.isnan(row_si)
+        st = np.where(measured, UNKNOWN, row_interp).astype(np.int8)
+        for k, range_key in enumerate(range_keys):
+            here = measured & (row_key == k)
+            if not here.any():
+                continue
+            at = rows[here]
+            low, high, found = self._band(range_key, self.age[at], self.sex[at])
+            for q, qualifier in ((0, None), (1, "<"), (2, ">")):
+                sel = row_qual[here] == q
+                if sel.any():
+                    part = _status_from_value(row_si[here][sel], qualifier, low[sel], high[sel], found[sel])
+                    st[np.flatnonzero(here)[sel]] = part
+            assay[at] = assays[k]
+        # an interpretation entered beside a value wins over high/low/normal read from it
+        given = measured & (row_interp >= 0)
+        override = given & np.isin(st, (HIGH, LOW, NORMAL)) & (st != row_interp)
+        st[override] = row_interp[override]
+        status[rows] = st
+        value_si[rows] = rounded[inverse]
+        numeric[rows] = np.where(row_qual == 0, rounded[inverse], np.nan)
         self.has[test], self.status[test], self.value_si[test] = has, status, value_si
         self.numeric[test], self.assay[test] = numeric, assay
 
@@ -687,6 +725,24 @@ def _status_from_value(
 # ---------------------------------------------------------------------- cell conversions
 # Each mirrors what ``columns.table_docs`` puts into a case dict, and says _BAD for anything the
 # per-row path must see (it then accepts the row or says why not).
+
+
+def _code_of(value: Any, kept: list[Any]) -> int:
+    """A converted cell's code: -1 empty, -2 bad, else its place among the kept values."""
+    return -1 if value is _EMPTY else -2 if value is _BAD else kept.index(value)
+
+
+def _bits(array: Any) -> tuple[BoolArray, BoolArray]:
+    """(valid, value) of a boolean Arrow array, unpacked from its two bitmaps."""
+    n, offset = len(array), array.offset
+    validity, data = array.buffers()[:2]
+
+    def unpack(buffer: Any) -> BoolArray:
+        bits = np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little")
+        return bits[offset : offset + n].astype(bool)
+
+    valid = unpack(validity) if validity is not None else np.ones(n, dtype=bool)
+    return valid, unpack(data) & valid
 
 
 def _blank(value: Any) -> bool:

@@ -406,8 +406,18 @@ class BatchResult:
     def _top(self) -> tuple[npt.NDArray[np.int64], FloatArray]:
         post = self.scores.posterior
         k = min(self.top_k, post.shape[1])
-        # ties broken by knowledge order, as the single case's stable sort does
-        order = np.argsort(-post, axis=1, kind="stable")[:, :k]
+        if k == post.shape[1]:
+            order = np.argsort(-post, axis=1, kind="stable")
+            return order, np.take_along_axis(post, order, axis=1)
+        # the k largest of each row, then sorted, ties broken by knowledge order as the single
+        # case's stable sort does; a row with a tie across the k-th place is sorted whole
+        candidates = np.sort(np.argpartition(-post, k - 1, axis=1)[:, :k], axis=1)
+        values = np.take_along_axis(post, candidates, axis=1)
+        within = np.argsort(-values, axis=1, kind="stable")
+        order = np.take_along_axis(candidates, within, axis=1)
+        tied = (post >= values.min(axis=1, keepdims=True)).sum(axis=1) > k
+        if tied.any():
+            order[tied] = np.argsort(-post[tied], axis=1, kind="stable")[:, :k]
         return order, np.take_along_axis(post, order, axis=1)
 
     @property
