@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from calcinosis.errors import LocalisedValueError
 
-__all__ = ["Antibody", "Case", "Expected", "Genetic", "Imaging", "LabResult", "Patient"]
+__all__ = ["Antibody", "Case", "Expected", "Genetic", "Imaging", "LabResult", "Measured", "Patient"]
 
 
 # Numbers are strict (a yes/no value or a text is never read as a number) and finite (NaN
@@ -74,6 +74,16 @@ class Genetic(_Strict):
     result: Literal["pathogenic_variant", "not_found"]
 
 
+class Measured(_Strict):
+    """Where an imaging entry came from when calcinosis measured it on the images (an addition to
+    case format v1: optional, and a case without it reads as before). The diagnosis names it in
+    the basis of every item of the entry, so the clinician sees which study the items rest on."""
+
+    study: str = Field(description="the study measured: file or series, as the measuring command named it")
+    date: str | None = Field(default=None, description="date of the study, ISO 8601, when the images carry it")
+    method: str = Field(description="how: command, version and the rule used (e.g. threshold 130 HU)")
+
+
 class Imaging(_Strict):
     """One imaging study and what it showed."""
 
@@ -87,6 +97,7 @@ class Imaging(_Strict):
     bone_destruction: bool | None = None
     uptake: bool | None = None
     along_muscle_fibers: bool | None = None
+    measured: Measured | None = None
 
 
 class Expected(_Strict):

@@ -257,12 +257,17 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
 
     # sites: reported ones and their ancestors are present; with a reported site list, the
     # sites neither above nor below a reported one are absent
+    # an imaging entry measured by calcinosis names its study in the basis of each of its items
+    measured = [
+        "" if img.measured is None else " " + message("basis_measured", lang, study=img.measured.study)
+        for img in case.imaging
+    ]
     reported: dict[str, str] = {}
     for i, s in enumerate(case.sites):
         reported.setdefault(s, f"sites[{i}] {_term(kb, 'sites', s, lang)}")
     for j, img in enumerate(case.imaging):
         for i, s in enumerate(img.sites):
-            reported.setdefault(s, f"imaging[{j}].sites[{i}] {_term(kb, 'sites', s, lang)}")
+            reported.setdefault(s, f"imaging[{j}].sites[{i}] {_term(kb, 'sites', s, lang)}{measured[j]}")
     if reported:
         for s, basis in reported.items():
             ev.set(f"site:{s}", True, basis)
@@ -279,19 +284,22 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
     widest: tuple[int, str] | None = None
     for j, img in enumerate(case.imaging):
         for i, t in enumerate(img.tissues):
-            ev.set(f"tissue:{t}", True, f"imaging[{j}].tissues[{i}] {_term(kb, 'tissues', t, lang)}")
+            ev.set(f"tissue:{t}", True, f"imaging[{j}].tissues[{i}] {_term(kb, 'tissues', t, lang)}{measured[j]}")
         for i, p in enumerate(img.patterns):
-            ev.set(f"pattern:{p}", True, f"imaging[{j}].patterns[{i}] {_term(kb, 'patterns', p, lang)}")
+            ev.set(f"pattern:{p}", True, f"imaging[{j}].patterns[{i}] {_term(kb, 'patterns', p, lang)}{measured[j]}")
         if img.distribution is not None:
             rank = _DISTRIBUTION_ORDER.index(img.distribution)
             if widest is None or rank > widest[0]:
-                widest = (rank, f"imaging[{j}].distribution {_term(kb, 'distributions', img.distribution, lang)}")
+                widest = (
+                    rank,
+                    f"imaging[{j}].distribution {_term(kb, 'distributions', img.distribution, lang)}{measured[j]}",
+                )
         for flag in ("symmetric", "bone_destruction", "uptake", "along_muscle_fibers"):
             value = getattr(img, flag)
             if value is True:
-                ev.set(f"imaging:{flag}", True, f"imaging[{j}].{flag} {message('value_true', lang)}")
+                ev.set(f"imaging:{flag}", True, f"imaging[{j}].{flag} {message('value_true', lang)}{measured[j]}")
             elif value is False and not any(getattr(o, flag) is True for o in case.imaging):
-                ev.set(f"imaging:{flag}", False, f"imaging[{j}].{flag} {message('value_false', lang)}")
+                ev.set(f"imaging:{flag}", False, f"imaging[{j}].{flag} {message('value_false', lang)}{measured[j]}")
     if widest is not None:
         for rank, name in enumerate(_DISTRIBUTION_ORDER):
             ev.set(f"distribution:{name}", rank == widest[0], widest[1])
@@ -303,8 +311,13 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
             "imaging:large_deposit",
             size >= limit,
             message(
-                "basis_size", lang, where=f"imaging[{j}].size_cm", size=number(size, lang), limit=number(limit, lang)
-            ),
+                "basis_size",
+                lang,
+                where=f"imaging[{j}].size_cm",
+                size=number(size, lang),
+                limit=number(limit, lang),
+            )
+            + measured[j],
         )
 
     for i, ab in enumerate(case.antibodies):
