@@ -16,6 +16,8 @@ from calcinosis.cli import diagnose as diagnose_cmd
 from calcinosis.cli import evaluate as evaluate_cmd
 from calcinosis.cli import fhir as fhir_cmd
 from calcinosis.cli import image as image_cmd
+from calcinosis.cli import intake as intake_cmd
+from calcinosis.cli import intake_eval as intake_eval_cmd
 from calcinosis.cli import kb as kb_cmd
 from calcinosis.cli import manage as manage_cmd
 from calcinosis.cli import phenopacket as phenopacket_cmd
@@ -36,6 +38,8 @@ app = typer.Typer(
 app.command("diagnose")(diagnose_cmd.diagnose)
 app.command("batch")(batch_cmd.batch)
 app.command("evaluate")(evaluate_cmd.evaluate)
+app.command("intake")(intake_cmd.intake)
+app.command("intake-eval")(intake_eval_cmd.intake_eval)
 app.command("manage")(manage_cmd.manage)
 app.command("report")(report_cmd.report)
 app.command("schema")(schema_cmd.schema)

@@ -1,0 +1,268 @@
+"""How well notes become cases: the extracted case of each note against its hand-made gold case.
+
+A note set is a folder of ``<id>.txt`` notes, each with its gold case ``<id>.yaml`` (case format
+v1, coded by hand from the note; ``tests/data/notes/``). Each case is reduced to a set of items
+per field, and precision and recall are counted per field, per language and over all fields:
+
+- ``history``, ``exposures``, ``findings``, ``absent``, ``sites``: one item per term;
+- ``labs``: one item per test, with its value and unit when it has one (a value counts only
+  with the same number and the same unit, spelling aside) or its interpretation;
+- ``antibodies``, ``genetics``: name and result;
+- ``imaging``: one item per modality, and per (modality, site / tissue / pattern /
+  distribution) of each study;
+- ``patient``: age (within 0.1 year) and sex; ``duration_months`` (within 10 %).
+
+Three more figures: **negation accuracy** (of the gold items the extractor found in either
+polarity, present ones in history, exposures or findings and absent ones, the share it placed
+with the right polarity), **lab values with the right unit** (of the gold lab values, the share
+extracted with the same value and unit), and **same top diagnosis** (the engine on the
+extracted case and on the gold case give the same leading diagnosis). When a note states no
+age, the extracted case has none and the gold age is lent to it for the diagnosis only (counted
+and reported): the age is a required field, and the question is what the note's words give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from calcinosis.case.labs import normalise_unit
+from calcinosis.case.model import Case
+from calcinosis.kb.model import KnowledgeBase
+
+__all__ = ["FIELDS", "FieldScore", "IntakeEvaluation", "NoteResult", "evaluate_notes", "items_of", "note_half"]
+
+FIELDS = (
+    "patient",
+    "history",
+    "exposures",
+    "findings",
+    "absent",
+    "sites",
+    "duration_months",
+    "labs",
+    "antibodies",
+    "genetics",
+    "imaging",
+)
+_POLAR = ("history", "exposures", "findings")
+
+
+def _lab_item(lab: Any) -> tuple[Any, ...]:
+    if lab.value is not None:
+        unit = normalise_unit(lab.unit or "")
+        return (lab.test, round(float(lab.value), 6), unit, lab.qualifier or "")
+    return (lab.test, "interpretation", lab.interpretation)
+
+
+def items_of(case: Case) -> dict[str, set[tuple[Any, ...]]]:
+    """The case as sets of comparable items, per field."""
+    out: dict[str, set[tuple[Any, ...]]] = {name: set() for name in FIELDS}
+    out["patient"] = {("age", round(case.patient.age, 1)), ("sex", case.patient.sex)}
+    for name in ("history", "exposures", "findings", "absent", "sites"):
+        out[name] = {(t,) for t in getattr(case, name)}
+    if case.duration_months is not None:
+        out["duration_months"] = {("months", float(case.duration_months))}
+    out["labs"] = {_lab_item(lab) for lab in case.labs}
+    out["antibodies"] = {(a.name, a.result) for a in case.antibodies}
+    out["genetics"] = {(g.gene, g.result) for g in case.genetics}
+    for study in case.imaging:
+        m = study.modality
+        out["imaging"].add((m,))
+        for key in ("sites", "tissues", "patterns"):
+            out["imaging"].update((m, key, t) for t in getattr(study, key))
+        if study.distribution is not None:
+            out["imaging"].add((m, "distribution", study.distribution))
+    return out
+
+
+def _matches(field_name: str, found: tuple[Any, ...], gold: tuple[Any, ...]) -> bool:
+    if field_name == "patient" and found[0] == gold[0] == "age":
+        return bool(abs(found[1] - gold[1]) <= 0.1)
+    if field_name == "duration_months":
+        return bool(abs(found[1] - gold[1]) <= 0.1 * max(gold[1], 1.0))
+    return found == gold
+
+
+def _count(field_name: str, found: set[tuple[Any, ...]], gold: set[tuple[Any, ...]]) -> tuple[int, int, int]:
+    """(true positives, found, gold) with the field's matching rule, one gold item per match."""
+    left = list(gold)
+    tp = 0
+    for item in sorted(found, key=repr):
+        hit = next((g for g in left if _matches(field_name, item, g)), None)
+        if hit is not None:
+            left.remove(hit)
+            tp += 1
+    return tp, len(found), len(gold)
+
+
+@dataclass
+class FieldScore:
+    """Counts of one field (or of all fields): precision and recall from them."""
+
+    tp: int = 0
+    found: int = 0
+    gold: int = 0
+
+    def add(self, tp: int, found: int, gold: int) -> None:
+        self.tp, self.found, self.gold = self.tp + tp, self.found + found, self.gold + gold
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / self.found if self.found else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / self.gold if self.gold else None
+
+
+@dataclass
+class NoteResult:
+    """One note: its language, the items missed and extra, and the diagnosis agreement."""
+
+    id: str
+    lang: str
+    missed: dict[str, list[str]]
+    extra: dict[str, list[str]]
+    same_top: bool | None
+    top_gold: str | None
+    top_extracted: str | None
+    age_lent: bool
+    error: str = ""
+
+
+@dataclass
+class IntakeEvaluation:
+    """The figures of a note set (see the module docstring)."""
+
+    notes: list[NoteResult] = field(default_factory=list)
+    by_field: dict[str, FieldScore] = field(default_factory=dict)
+    by_lang: dict[str, FieldScore] = field(default_factory=dict)
+    overall: FieldScore = field(default_factory=FieldScore)
+    negation_right: int = 0
+    negation_total: int = 0
+    lab_values_right: int = 0
+    lab_values_total: int = 0
+
+    @property
+    def negation_accuracy(self) -> float | None:
+        return self.negation_right / self.negation_total if self.negation_total else None
+
+    @property
+    def lab_unit_accuracy(self) -> float | None:
+        return self.lab_values_right / self.lab_values_total if self.lab_values_total else None
+
+    @property
+    def same_top_rate(self) -> float | None:
+        judged = [n.same_top for n in self.notes if n.same_top is not None]
+        return sum(judged) / len(judged) if judged else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+
+        def score(s: FieldScore) -> dict[str, Any]:
+            return {"tp": s.tp, "found": s.found, "gold": s.gold, "precision": s.precision, "recall": s.recall}
+
+        return {
+            "notes": len(self.notes),
+            "overall": score(self.overall),
+            "by_field": {k: score(v) for k, v in self.by_field.items()},
+            "by_lang": {k: score(v) for k, v in self.by_lang.items()},
+            "negation_accuracy": self.negation_accuracy,
+            "negation": [self.negation_right, self.negation_total],
+            "lab_values_with_unit": [self.lab_values_right, self.lab_values_total],
+            "same_top_diagnosis": self.same_top_rate,
+            "per_note": [n.__dict__ for n in self.notes],
+        }
+
+
+def _show(items: Iterable[tuple[Any, ...]]) -> list[str]:
+    return sorted(":".join(map(str, i)) for i in items)
+
+
+def note_half(stem: str) -> str:
+    """``dev`` or ``held-out``: the note set's split (``<lang>-NN-...``: odd NN dev, even held-out).
+
+    The extractor's general failure modes may be looked for on the dev half only; the held-out
+    half is measured, not read, so that its figures say how the extractor does on unseen notes."""
+    parts = stem.split("-")
+    number = parts[1] if len(parts) > 1 and parts[1].isdigit() else ""
+    return "dev" if number and int(number) % 2 == 1 else "held-out"
+
+
+def evaluate_notes(
+    folder: Path, kb: KnowledgeBase, *, diagnose_cases: bool = True, half: str | None = None
+) -> IntakeEvaluation:
+    """Extract every note of ``folder`` (or of one ``half``: dev, held-out) and compare it with its gold case."""
+    from calcinosis.case.reader import parse_case, read_case
+    from calcinosis.errors import CaseValidationError
+    from calcinosis.intake import IntakeError, extract_case
+
+    result = IntakeEvaluation(by_field={name: FieldScore() for name in FIELDS})
+    for note in sorted(folder.glob("*.txt")):
+        gold_path = note.with_suffix(".yaml")
+        if not gold_path.exists() or (half is not None and note_half(note.stem) != half):
+            continue
+        gold = read_case(gold_path, kb)
+        text = note.read_text(encoding="utf-8")
+        try:
+            extraction = extract_case(text, kb)
+            data = dict(extraction.case)
+            patient = dict(data.get("patient") or {})
+            age_lent = "age" not in patient
+            if age_lent:
+                patient["age"] = gold.patient.age
+            patient.setdefault("sex", "unknown")
+            data["patient"] = patient
+            found = parse_case(data, kb, source=note.name)
+            lang = extraction.lang
+        except (IntakeError, CaseValidationError) as exc:
+            result.notes.append(NoteResult(note.stem, "?", {}, {}, False, None, None, False, str(exc).splitlines()[0]))
+            for name, items in items_of(gold).items():
+                result.by_field[name].add(0, 0, len(items))
+                result.overall.add(0, 0, len(items))
+            continue
+        mine, theirs = items_of(found), items_of(gold)
+        if age_lent:  # the lent age is not an extracted item
+            mine["patient"] = {i for i in mine["patient"] if i[0] != "age"}
+        lang_score = result.by_lang.setdefault(lang, FieldScore())
+        missed: dict[str, list[str]] = {}
+        extra: dict[str, list[str]] = {}
+        for name in FIELDS:
+            counts = _count(name, mine[name], theirs[name])
+            result.by_field[name].add(*counts)
+            result.overall.add(*counts)
+            lang_score.add(*counts)
+            if mine[name] != theirs[name]:
+                missed[name] = _show(theirs[name] - mine[name])
+                extra[name] = _show(mine[name] - theirs[name])
+        _negation(result, mine, theirs)
+        for lab in gold.labs:
+            if lab.value is not None:
+                result.lab_values_total += 1
+                result.lab_values_right += _lab_item(lab) in mine["labs"]
+        top_gold = top_found = None
+        same: bool | None = None
+        if diagnose_cases:
+            from calcinosis.engine.diagnose import diagnose
+
+            top_gold = diagnose(gold, kb).differential[0].diagnosis
+            top_found = diagnose(found, kb).differential[0].diagnosis
+            same = top_gold == top_found
+        result.notes.append(NoteResult(note.stem, lang, missed, extra, same, top_gold, top_found, age_lent))
+    return result
+
+
+def _negation(result: IntakeEvaluation, mine: dict[str, set[Any]], theirs: dict[str, set[Any]]) -> None:
+    """Polarity of the gold items the extractor found in either polarity."""
+    found_present = set().union(*(mine[f] for f in _POLAR))
+    for item in set().union(*(theirs[f] for f in _POLAR)):
+        if item in found_present or item in mine["absent"]:
+            result.negation_total += 1
+            result.negation_right += item in found_present
+    for item in theirs["absent"]:
+        if item in mine["absent"] or item in found_present:
+            result.negation_total += 1
+            result.negation_right += item in mine["absent"]

@@ -1,0 +1,103 @@
+"""What both language engines return: sentences, and the context of each mention.
+
+The engines (``french.py``, ``english.py``) differ in how they judge a mention — negated,
+hypothetical, about a relative, historical — but return the same :class:`Analysis`, so the
+rest of the intake does not depend on the language. When several qualifiers apply, the
+first of family, hypothesis, negation, history wins: what a relative has is not the
+patient's, whether affirmed or denied; "no suspicion of" is rare next to "suspicion of no".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from calcinosis.intake.lexicon import fold
+from calcinosis.intake.result import Cue, Status
+
+__all__ = ["Analysis", "Context", "PhraseCues", "resolve_status"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """The status of one mention and the cue that set it (None: plainly stated)."""
+
+    status: Status = "present"
+    cue: Cue | None = None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Sentences of a chunk (absolute offsets) and the context of each mention, in order."""
+
+    sentences: list[tuple[int, int]]
+    contexts: list[Context]
+
+
+_ORDER: tuple[tuple[str, Status], ...] = (
+    ("family", "family"),
+    ("hypothesis", "hypothetical"),
+    ("negation", "absent"),
+    ("history", "historical"),
+)
+
+
+def resolve_status(cues: dict[str, Cue | None]) -> Context:
+    """One status from the qualifiers that fired (family > hypothesis > negation > history)."""
+    for kind, status in _ORDER:
+        cue = cues.get(kind)
+        if cue is not None:
+            return Context(status, cue)
+    return Context()
+
+
+class PhraseCues:
+    """Cue phrases found on folded text with word boundaries (a small ConText-style matcher).
+
+    ``find`` returns every occurrence in a text as (start, end, phrase), longest phrase first
+    where two start at the same place.
+    """
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        folded = sorted({fold(p).strip() for p in phrases if p.strip()}, key=lambda p: (-len(p), p))
+        if not folded:
+            self._re: re.Pattern[str] | None = None
+            return
+        parts = []
+        for p in folded:
+            body = re.escape(p).replace(r"\ ", r"\s+")
+            left = r"(?<!\w)" if p[0].isalnum() else ""
+            right = r"(?!\w)" if p[-1].isalnum() else ""
+            parts.append(left + body + right)
+        self._re = re.compile("|".join(parts))
+
+    def find(self, folded_text: str) -> list[tuple[int, int, str]]:
+        """Occurrences in ``folded_text`` (already folded with :func:`fold`, same length)."""
+        if self._re is None:
+            return []
+        return [(m.start(), m.end(), m.group()) for m in self._re.finditer(folded_text)]
+
+
+def fold_same_length(text: str) -> str:
+    """``fold`` character by character, so offsets stay those of ``text``."""
+    out = []
+    for ch in text:
+        f = fold(ch)
+        out.append(f[0] if len(f) == 1 else (f[:1] or " "))
+    return "".join(out)
+
+
+def in_scope(span: tuple[int, int], cues: Sequence[tuple[int, int, str]], stops: Sequence[int]) -> bool:
+    """Whether a mention lies in the scope of any cue: nothing but no stop between them."""
+    return any(_between_clear(span, cue, stops) for cue in cues)
+
+
+def _between_clear(span: tuple[int, int], cue: tuple[int, int, str], stops: Sequence[int]) -> bool:
+    if cue[1] <= span[0]:
+        low, high = cue[1], span[0]
+    elif span[1] <= cue[0]:
+        low, high = span[1], cue[0]
+    else:
+        return False
+    return not any(low <= s < high for s in stops)

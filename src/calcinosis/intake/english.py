@@ -1,0 +1,163 @@
+"""English notes: negspacy's NegEx for negation, ConText-style cue rules for the rest.
+
+Decision (measured on 26 English mentions in 19 sentences of our own, listed in docs/intake.md):
+
+- medspaCy's ConText would do negation, hypothesis, family and history in one component, but
+  it cannot be installed beside edsnlp (it needs spaCy < 3.8, edsnlp needs >= 3.8.7).
+- negspacy 1.1 (NegEx, ``en_clinical`` termset) runs on ``spacy.blank("en")`` with no model.
+  With its termset as shipped it judges 18 of the 26 mentions right: it reads "rule out X"
+  and "evaluate for X" as negations (we need hypothetical) and misses "X was absent",
+  "X: none", "X not present", "X was not seen". With the termset adjusted from
+  ``intake.yaml`` (``context.en``: "rule out"/"evaluate for" moved to hypothesis; following
+  cues "absent", "not present", "none", "negative", "not seen", "excluded" added) it judges
+  24 of 26 (misses: "free of pain since surgery" also negates surgery; "without infection,
+  with pain" also negates pain).
+- negspacy does negation only: hypothesis ("rule out", "suspected", "consistent with"),
+  family ("his brother", "her mother") and history ("history of") are found by the cue
+  rules of :class:`~calcinosis.intake.context.PhraseCues`, ConText's algorithm: a cue's scope
+  runs to the end of its clause (a termination word such as "but", "however", "which", or
+  ";") and a following cue ("was suspected") looks back to the clause start.
+- edsnlp's qualifiers with English cue lists were the alternative; their verb handling
+  conjugates French verbs and the French tokenizer splits English contractions wrongly
+  ("doesn't"), so the English rules would have had to be rewritten there anyway.
+
+The pipeline (``spacy.blank("en")`` + sentencizer + negex) is built once per process, lazily.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from calcinosis.intake.context import (
+    Analysis,
+    Context,
+    PhraseCues,
+    fold_same_length,
+    in_scope,
+    resolve_status,
+)
+from calcinosis.intake.lexicon import intake_data
+from calcinosis.intake.result import Cue
+
+__all__ = ["analyse", "pipeline", "termset_patterns"]
+
+
+def termset_patterns(*, adjusted: bool = True) -> dict[str, list[str]]:
+    """negspacy's ``en_clinical`` termset, adjusted from ``intake.yaml`` unless ``adjusted`` is False."""
+    from negspacy.termsets import termset
+
+    patterns: dict[str, list[str]] = {k: list(v) for k, v in termset("en_clinical").get_patterns().items()}  # type: ignore[no-untyped-call]
+    if not adjusted:
+        return patterns
+    ctx = intake_data()["context"]["en"]
+    gone = set(ctx.get("negation_preceding_remove", []))
+    patterns["preceding_negations"] = [p for p in patterns["preceding_negations"] if p not in gone]
+    patterns["following_negations"] = [p for p in patterns["following_negations"] if p not in gone]
+    for key, extra in (
+        ("preceding_negations", ctx.get("negation_preceding_add", [])),
+        ("following_negations", ctx.get("negation_following_add", [])),
+    ):
+        patterns[key].extend(p for p in extra if p not in patterns[key])
+    return patterns
+
+
+@cache
+def pipeline(adjusted: bool = True) -> Any:
+    """spaCy's blank English with a sentencizer and negspacy's Negex, built once per process."""
+    import spacy
+    from negspacy.negation import Negex
+    from spacy.pipeline import Sentencizer
+
+    # the components are made directly: once edsnlp is imported, spaCy's factory registry for
+    # English may not list "sentencizer" (edsnlp's entry points replace the registrations)
+    nlp = spacy.blank("en")
+    return nlp, Sentencizer(), Negex(nlp, "negex", termset_patterns(adjusted=adjusted), chunk_prefix=[])
+
+
+@cache
+def _cues() -> dict[str, PhraseCues]:
+    ctx = intake_data()["context"]["en"]
+    return {
+        "hypothesis_pre": PhraseCues(ctx.get("hypothesis_preceding", [])),
+        "hypothesis_post": PhraseCues(ctx.get("hypothesis_following", [])),
+        "family": PhraseCues(ctx.get("family", [])),
+        "history": PhraseCues(ctx.get("history", [])),
+        "stop": PhraseCues(ctx.get("termination", [])),
+        "negation": PhraseCues(termset_patterns()["preceding_negations"] + termset_patterns()["following_negations"]),
+    }
+
+
+def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adjusted: bool = True) -> Analysis:
+    """Sentences of ``text`` and the context of each span (offsets into ``text`` + ``offset``)."""
+    from spacy.tokens import Span
+    from spacy.util import filter_spans
+
+    nlp, sentencizer, negex = pipeline(adjusted)
+    doc = nlp.make_doc(text)
+    doc = sentencizer(doc)
+    owner: dict[tuple[int, int], Span] = {}
+    for start, end in spans:
+        span = doc.char_span(start - offset, end - offset, label="INTAKE", alignment_mode="expand")
+        if span is not None:
+            owner[(start, end)] = span
+    doc.ents = filter_spans(list(owner.values()))
+    doc = negex(doc)
+    negated = {(e.start, e.end): bool(e._.negex) for e in doc.ents}
+    folded = fold_same_length(text)
+    cues = _cues()
+    sentences = [(s.start_char, s.end_char) for s in doc.sents]
+    found = {name: matcher.find(folded) for name, matcher in cues.items()}
+    stops = [s for s, _, _ in found["stop"]]
+    contexts: list[Context] = []
+    for start, end in spans:
+        span = owner.get((start, end))
+        local = (start - offset, end - offset)
+        sent = next(((a, b) for a, b in sentences if a <= local[0] < b), (0, len(text)))
+        sentence_stops = [*stops, sent[0] - 1, sent[1]]
+
+        def within(hits: list[tuple[int, int, str]], sent: tuple[int, int] = sent) -> list[tuple[int, int, str]]:
+            return [h for h in hits if sent[0] <= h[0] < sent[1]]
+
+        qual: dict[str, Cue | None] = {}
+        pre = [h for h in within(found["hypothesis_pre"]) if h[1] <= local[0]]
+        post = [h for h in within(found["hypothesis_post"]) if h[0] >= local[1]]
+        hit = _first_in_scope(local, pre + post, sentence_stops)
+        if hit is not None:
+            qual["hypothesis"] = _cue("hypothesis", text, hit, offset)
+        hit = _first_in_scope(local, within(found["family"]), sentence_stops)
+        if hit is not None:
+            qual["family"] = _cue("family", text, hit, offset)
+        hist = [h for h in within(found["history"]) if h[1] <= local[0]]
+        hit = _first_in_scope(local, hist, sentence_stops)
+        if hit is not None:
+            qual["history"] = _cue("history", text, hit, offset)
+        if span is not None:
+            ent = next((e for e in doc.ents if e.start <= span.start and span.end <= e.end), None)
+            if ent is not None and negated.get((ent.start, ent.end)):
+                neg = _nearest(local, within(found["negation"]))
+                qual["negation"] = (
+                    _cue("negation", text, neg, offset)
+                    if neg is not None
+                    else Cue(kind="negation", text="", start=start, end=start)
+                )
+        contexts.append(resolve_status(qual))
+    return Analysis([(a + offset, b + offset) for a, b in sentences], contexts)
+
+
+def _first_in_scope(
+    span: tuple[int, int], hits: list[tuple[int, int, str]], stops: list[int]
+) -> tuple[int, int, str] | None:
+    for hit in sorted(hits, key=lambda h: abs(h[0] - span[0])):
+        if in_scope(span, [hit], stops):
+            return hit
+    return None
+
+
+def _nearest(span: tuple[int, int], hits: list[tuple[int, int, str]]) -> tuple[int, int, str] | None:
+    return min(hits, key=lambda h: abs(h[0] - span[0]), default=None)
+
+
+def _cue(kind: str, text: str, hit: tuple[int, int, str], offset: int) -> Cue:
+    return Cue(kind=kind, text=text[hit[0] : hit[1]], start=hit[0] + offset, end=hit[1] + offset)

@@ -1,0 +1,133 @@
+"""French notes: edsnlp's rule-based qualifiers judge each mention.
+
+edsnlp (AP-HP, BSD-3) is made for French clinical text and needs no model: ``eds.sentences``
+cuts sentences, ``eds.normalizer`` folds case and accents, and ``eds.negation``,
+``eds.hypothesis``, ``eds.family`` and ``eds.history`` mark each entity with the cue that
+qualifies it, with the scopes French needs ("pas de fièvre ni de douleur", "absence
+d'ulcération ou d'infection", "ne présente pas de"). The mentions themselves are found by
+the intake lexicon (``lexicon.py``: vocabulary labels and aliases in both languages, plurals)
+and handed to the qualifiers as the document's entities, so the same lexicon serves French
+and English and every span keeps its offsets in the original note.
+
+Cue lists are edsnlp's own, adjusted from ``intake.yaml`` (``context.fr``): "à éliminer",
+"suspicion de", "compatible avec" added to hypothesis; "enfant", "fille", "parent(s)" taken
+out of the family cues (a note about a child says "enfant de 8 ans" of the patient); "discret",
+"selon", "soit", "risque" taken out of the hypothesis cues (they qualify intensity or
+introduce lists more often than doubt in referral letters).
+
+The pipeline costs about 3 s to build (spaCy compiles its French tokenizer exceptions): it is
+built once per process, lazily, on the first French note.
+
+Dates and measurements: lab values, ages and durations are read by ``measure.py`` on the
+original text, in one code path for both languages, because the case format's units (mmol/L,
+µmol/L, pg/mL, mL/min/1.73m2...) and the binding of a value to its lab name matter more than
+the physical dimensions ``eds.quantities`` knows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from calcinosis.intake.context import Analysis, Context, resolve_status
+from calcinosis.intake.lexicon import intake_data
+from calcinosis.intake.result import Cue
+
+__all__ = ["analyse", "pipeline"]
+
+_QUALIFIERS = ("negation", "hypothesis", "family", "history")
+
+
+def _adjusted(defaults: Sequence[str], add: Sequence[str] = (), remove: Sequence[str] = ()) -> list[str]:
+    gone = set(remove)
+    out = [p for p in defaults if p not in gone]
+    out.extend(p for p in add if p not in out)
+    return out
+
+
+@cache
+def pipeline() -> Any:
+    """The edsnlp pipeline, built once per process (about 3 s)."""
+    import edsnlp  # type: ignore[import-untyped]
+    import edsnlp.pipes as eds  # type: ignore[import-untyped]
+    from edsnlp.pipes.qualifiers.family import patterns as family_patterns  # type: ignore[import-untyped]
+    from edsnlp.pipes.qualifiers.history import patterns as history_patterns  # type: ignore[import-untyped]
+    from edsnlp.pipes.qualifiers.hypothesis import patterns as hyp_patterns  # type: ignore[import-untyped]
+
+    ctx = intake_data()["context"]["fr"]
+    nlp = edsnlp.blank("eds")
+    nlp.add_pipe(eds.sentences())
+    nlp.add_pipe(eds.normalizer())
+    nlp.add_pipe(eds.negation(explain=True))
+    nlp.add_pipe(
+        eds.hypothesis(
+            preceding=_adjusted(
+                hyp_patterns.preceding,
+                ctx.get("hypothesis_preceding_add", []),
+                ctx.get("hypothesis_preceding_remove", []),
+            ),
+            following=_adjusted(hyp_patterns.following, ctx.get("hypothesis_following_add", [])),
+            explain=True,
+        )
+    )
+    nlp.add_pipe(
+        eds.family(
+            family=_adjusted(family_patterns.family, ctx.get("family_add", []), ctx.get("family_remove", [])),
+            use_sections=False,
+            explain=True,
+        )
+    )
+    nlp.add_pipe(eds.history(history=_adjusted(history_patterns.history, ctx.get("history_add", [])), explain=True))
+    logging.getLogger("edsnlp").setLevel(logging.ERROR)
+    return nlp
+
+
+def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0) -> Analysis:
+    """Sentences of ``text`` and the context of each span (offsets into ``text`` + ``offset``)."""
+    from spacy.tokens import Span
+    from spacy.util import filter_spans
+
+    nlp = pipeline()
+    doc = nlp.tokenizer(text) if hasattr(nlp, "tokenizer") else nlp.make_doc(text)
+    pipes = dict(nlp.pipeline)
+    doc = pipes["sentences"](doc)
+    doc = pipes["normalizer"](doc)
+    ents: list[Span] = []
+    owner: dict[tuple[int, int], Span] = {}
+    for start, end in spans:
+        span = doc.char_span(start - offset, end - offset, label="INTAKE", alignment_mode="expand")
+        if span is not None:
+            ents.append(span)
+            owner[(start, end)] = span
+    kept = filter_spans(ents)
+    doc.ents = kept
+    for name in _QUALIFIERS:
+        doc = pipes[name](doc)
+    contexts: list[Context] = []
+    kept_by_tokens = {(s.start, s.end): s for s in doc.ents}
+    for start, end in spans:
+        span = owner.get((start, end))
+        ent = None
+        if span is not None:
+            ent = kept_by_tokens.get((span.start, span.end))
+            if ent is None:  # overlapped by a longer mention: take the context of the one that covers it
+                ent = next((e for e in doc.ents if e.start <= span.start and span.end <= e.end), None)
+        contexts.append(_context(ent, offset) if ent is not None else Context())
+    sentences = [(s.start_char + offset, s.end_char + offset) for s in doc.sents]
+    return Analysis(sentences, contexts)
+
+
+def _context(ent: Any, offset: int) -> Context:
+    found: dict[str, Cue | None] = {}
+    for kind in _QUALIFIERS:
+        if getattr(ent._, kind, False):
+            cues = getattr(ent._, f"{kind}_cues", None) or []
+            cue = cues[0] if cues else None
+            found[kind] = (
+                Cue(kind=kind, text=cue.text, start=cue.start_char + offset, end=cue.end_char + offset)
+                if cue is not None
+                else Cue(kind=kind, text="", start=ent.start_char + offset, end=ent.start_char + offset)
+            )
+    return resolve_status(found)

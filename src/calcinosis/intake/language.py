@@ -1,0 +1,110 @@
+"""Which language a note is written in: French, English, or another one (refused).
+
+Deterministic and dependency-free: the share of the note's words that are frequent function
+words of each language (lists in ``intake.yaml``). Function words are the most reliable
+signal on short clinical text, where names of diseases are shared across languages. A note
+that is empty, too short, or closer to another language is refused with a clear message in
+both languages rather than read with the wrong rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from calcinosis.errors import CalcinosisError
+from calcinosis.i18n import french_typography
+from calcinosis.intake.lexicon import fold, intake_data
+
+__all__ = ["IntakeError", "LanguageGuess", "detect_language", "say"]
+
+_WORD = re.compile(r"[^\W\d_]+")
+_SAMPLE_CHARS = 20_000  # the start of a long note says its language as well as the whole
+
+
+@cache
+def _messages() -> dict[str, dict[str, str]]:
+    text = (resources.files("calcinosis.intake") / "messages.yaml").read_text(encoding="utf-8")
+    data: dict[str, dict[str, str]] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    for entry in data.values():
+        entry["fr"] = french_typography(entry["fr"])
+    return data
+
+
+def say(key: str, lang: str, /, **values: object) -> str:
+    """The intake message ``key`` in ``lang`` ('fr' or 'en')."""
+    template = _messages()[key]["fr" if lang == "fr" else "en"]
+    return template.format(**values) if values else template
+
+
+class IntakeError(CalcinosisError):
+    """A note cannot be read: empty, too short, in another language, or unreadable.
+
+    ``str()`` gives the English and the French message; :meth:`text` one of them.
+    """
+
+    def __init__(self, key: str, /, **values: object) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(f"{say(key, 'en', **values)} / {say(key, 'fr', **values)}")
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang``."""
+        return say(self.key, lang, **self.values)
+
+
+class LanguageGuess:
+    """The language chosen for a note, and how (``given`` or the detection's scores)."""
+
+    def __init__(self, lang: str, *, given: bool, scores: Mapping[str, float]) -> None:
+        self.lang = lang
+        self.given = given
+        self.scores = dict(scores)
+
+    def how(self) -> str:
+        """A short account of the decision ("given", or the shares of function words)."""
+        if self.given:
+            return "given"
+        top = sorted(self.scores.items(), key=lambda kv: -kv[1])[:3]
+        return ", ".join(f"{k} {v:.2f}" for k, v in top)
+
+
+def detect_language(text: str, *, given: str | None = None, data: Mapping[str, Any] | None = None) -> LanguageGuess:
+    """The language of ``text``: ``given`` when set (checked), else detected.
+
+    Raises
+    ------
+    IntakeError
+        The note is empty or too short, ``given`` is not fr/en, or the note reads as another
+        language (or as none) — each with a message in English and French.
+    """
+    spec = (data or intake_data())["language"]
+    words = [fold(w) for w in _WORD.findall(text[:_SAMPLE_CHARS])]
+    if not text.strip():
+        raise IntakeError("intake_empty")
+    if given is not None and given not in ("fr", "en"):
+        raise IntakeError("intake_bad_lang", lang=given)
+    minimum = int(spec.get("min_words", 3))
+    if len(words) < minimum:
+        raise IntakeError("intake_too_short", count=len(words), minimum=minimum)
+    counts = Counter(words)
+    total = len(words)
+    scores: dict[str, float] = {}
+    for lang, stop in spec["stopwords"].items():
+        folded = {fold(w) for w in stop}
+        scores[lang] = sum(n for w, n in counts.items() if w in folded) / total
+    if given is not None:
+        return LanguageGuess(given, given=True, scores=scores)
+    best = max(sorted(scores), key=lambda k: scores[k])
+    if scores[best] < float(spec.get("min_share", 0.08)):
+        raise IntakeError("intake_unknown_language")
+    if best not in ("fr", "en"):
+        names = spec.get("names", {}).get(best, {"en": best, "fr": best})
+        raise IntakeError("intake_other_language", name=names["en"], name_fr=names["fr"])
+    return LanguageGuess(best, given=False, scores=scores)

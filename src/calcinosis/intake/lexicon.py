@@ -1,0 +1,273 @@
+"""The intake lexicon: every spelling that names a case term, compiled into one token matcher.
+
+Spellings come from the vocabulary (English and French labels, aliases) and from
+``knowledge/intake.yaml`` (synonyms, abbreviations, lab names, imaging phrases). Both the
+note and the spellings are cut into words the same way and each word is folded to a *key*:
+lower case, no accents, ligatures opened (œ → oe), and French and English plurals and
+feminine endings removed (``digitaux`` → ``digital``, ``sous-cutanées`` → ``sous cutane``), so
+one spelling covers its inflections. Small words (de, du, des, la, le, l', of, the) are
+skipped on both sides, so "douleur de l'épaule" meets "douleur d'épaule". Matching is greedy,
+longest first, left to right, so "ulcères digitaux" wins over "ulcères".
+
+Short abbreviations are case-sensitive: a spelling of at most four letters taken from the
+vocabulary's aliases, or written with two capitals in the lexicon (SSc, DM, LES, IRC, HD),
+matches only a word the note writes with capitals, because "les", "dm" or "us" in lower case
+are ordinary words.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from calcinosis.kb.vocabulary import Vocabulary
+
+__all__ = [
+    "CONCEPT_LISTS",
+    "Lexicon",
+    "Match",
+    "Target",
+    "Token",
+    "fold",
+    "intake_data",
+    "key",
+    "tokens",
+]
+
+# vocabulary lists whose terms are found as concepts (labs are found with their values, measure.py)
+CONCEPT_LISTS = (
+    "conditions",
+    "exposures",
+    "findings",
+    "sites",
+    "tissues",
+    "patterns",
+    "distributions",
+    "modalities",
+    "antibodies",
+    "genetics",
+)
+_WORD = re.compile(r"[^\W_]+")
+_SMALL = frozenset({"de", "d", "du", "des", "la", "le", "l", "les", "of", "the"})
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "µ": "u", "μ": "u"})
+
+
+@cache
+def intake_data() -> dict[str, Any]:
+    """``knowledge/intake.yaml``, read once with the C YAML loader (a read-only table)."""
+    text = (resources.files("calcinosis") / "knowledge" / "intake.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return data
+
+
+def fold(text: str) -> str:
+    """Lower case without accents or ligatures ("Œdème" → "oedeme")."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES).lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def key(word: str) -> str:
+    """The folded word without its plural or feminine ending, so inflections share one key."""
+    k = fold(word)
+    if len(k) > 4 and k.endswith("aux"):
+        k = k[:-3] + "al"
+    elif len(k) > 3 and k[-1] in "sx" and not k.endswith(("ss", "us", "is")):
+        k = k[:-1]
+    if len(k) > 4 and k.endswith("e"):
+        k = k[:-1]
+    if len(k) > 4 and k.endswith("eus"):  # douloureuse -> douloureus -> douloureu (= douloureux)
+        k = k[:-1]
+    return k
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word of a text: offsets into the text, the word as written and its key."""
+
+    start: int
+    end: int
+    raw: str
+    key: str
+
+
+def tokens(text: str, offset: int = 0) -> list[Token]:
+    """The words of ``text`` (letters and digits), with offsets shifted by ``offset``."""
+    return [Token(m.start() + offset, m.end() + offset, m.group(), key(m.group())) for m in _WORD.finditer(text)]
+
+
+def _capitals(word: str) -> int:
+    return sum(1 for ch in word if ch.isupper())
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a spelling means: a vocabulary term (``kind`` "term"), or an intake notion."""
+
+    list_name: str  # vocabulary list, or: negated, topic, lesion, lab, lab_group, derived, imaging
+    term: str
+    kind: str = "term"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A spelling found in the note: its offsets, the words and what they may mean."""
+
+    start: int
+    end: int
+    text: str
+    targets: tuple[Target, ...]
+
+    def first(self, *lists: str) -> Target | None:
+        """The first target in one of ``lists`` (any list when none is given)."""
+        for target in self.targets:
+            if not lists or target.list_name in lists:
+                return target
+        return None
+
+
+@dataclass
+class _Pattern:
+    keys: tuple[str, ...]
+    targets: list[Target] = field(default_factory=list)
+    case_sensitive: bool = False
+    language: str | None = None
+
+
+class Lexicon:
+    """Every spelling of the vocabulary and of ``intake.yaml``, compiled for matching.
+
+    Build it once per knowledge base (:meth:`build`); :meth:`find` is then a dictionary look-up
+    per word of the note.
+    """
+
+    def __init__(self) -> None:
+        self._by_first: dict[str, list[_Pattern]] = {}
+        self._index: dict[tuple[str, ...], _Pattern] = {}
+        self.data: Mapping[str, Any] = {}
+
+    @classmethod
+    def build(cls, vocabulary: Vocabulary, data: Mapping[str, Any] | None = None) -> Lexicon:
+        """The lexicon of ``vocabulary`` and the intake data (``intake.yaml`` by default)."""
+        lex = cls()
+        lex.data = data if data is not None else intake_data()
+        skip = {fold(s) for s in lex.data.get("skip_aliases", [])}
+        only = {fold(w): lang for lang, words in lex.data.get("language_only", {}).items() for w in words}
+        max_letters = int(lex.data.get("abbreviation_max_letters", 4))
+        for list_name in (*CONCEPT_LISTS, "labs"):
+            kind_list = list_name
+            for term in vocabulary.lists[list_name].values():
+                for label in (term.en, term.fr):
+                    lex._add(label, Target(kind_list, term.id), only=only)
+                    bare = re.sub(r"\s*\([^)]*\)", "", label).strip()
+                    if bare != label:
+                        lex._add(bare, Target(kind_list, term.id), only=only)
+                for alias in term.aliases:
+                    if fold(alias) in skip:
+                        continue
+                    spelled = alias.replace("_", " ")
+                    short = " " not in spelled and len(spelled) <= max_letters
+                    lex._add(spelled, Target(kind_list, term.id), only=only, case_sensitive=short)
+        for list_name, entries in lex.data.get("terms", {}).items():
+            for term_id, spellings in entries.items():
+                for spelling in spellings:
+                    lex._add(spelling, Target(list_name, term_id), only=only)
+        for list_name, entries in lex.data.get("negated_forms", {}).items():
+            for term_id, spellings in entries.items():
+                for spelling in spellings:
+                    lex._add(spelling, Target(list_name, term_id, "negated_form"), only=only)
+        for spelling in lex.data.get("topic", []):
+            lex._add(spelling, Target("topic", "calcinosis", "topic"), only=only)
+        for spelling in lex.data.get("lesion_words", []):
+            lex._add(spelling, Target("lesion", "lesion", "lesion"), only=only)
+        for test, spellings in lex.data.get("labs", {}).items():
+            for spelling in spellings:
+                lex._add(spelling, Target("labs", test), only=only)
+        for group, spec in lex.data.get("lab_groups", {}).items():
+            for spelling in spec["spellings"]:
+                lex._add(spelling, Target("lab_group", group, "lab_group"), only=only)
+        for spelling in lex.data.get("derived_labs", []):
+            lex._add(spelling, Target("derived", "calcium_phosphate_product", "derived"), only=only)
+        for flag, spellings in lex.data.get("imaging", {}).items():
+            for spelling in spellings:
+                lex._add(spelling, Target("imaging", flag, "imaging_flag"), only=only)
+        for first in lex._by_first.values():
+            first.sort(key=lambda p: -len(p.keys))
+        return lex
+
+    def _add(
+        self, spelling: str, target: Target, *, only: Mapping[str, str], case_sensitive: bool | None = None
+    ) -> None:
+        words = [w for w in _WORD.findall(spelling) if not (fold(w) in _SMALL and not w.isupper())]
+        if not words:
+            return
+        keys = tuple(key(w) for w in words)
+        if case_sensitive is None:
+            case_sensitive = len(words) == 1 and (
+                _capitals(words[0]) >= 2 or (len(words[0]) == 1 and words[0].isupper())
+            )
+        language = only.get(fold(spelling)) if len(words) == 1 else None
+        index_key = (*keys, "\x00cs" if case_sensitive else "", language or "")
+        pattern = self._index.get(index_key)
+        if pattern is None:
+            pattern = _Pattern(keys, case_sensitive=case_sensitive, language=language)
+            self._index[index_key] = pattern
+            self._by_first.setdefault(keys[0], []).append(pattern)
+        if target not in pattern.targets:
+            pattern.targets.append(target)
+
+    def find(self, text: str, lang: str, *, offset: int = 0) -> Iterator[Match]:
+        """Every spelling in ``text``, longest first, left to right, without overlaps.
+
+        Offsets are into ``text`` plus ``offset`` (the place of a chunk in the whole note).
+        """
+        words = [t for t in tokens(text, offset) if not (t.key in _SMALL and not t.raw.isupper())]
+        i = 0
+        while i < len(words):
+            best: _Pattern | None = None
+            targets: list[Target] = []
+            for pattern in self._by_first.get(words[i].key, ()):
+                n = len(pattern.keys)
+                if best is not None and n < len(best.keys):
+                    break
+                if i + n > len(words) or tuple(w.key for w in words[i : i + n]) != pattern.keys:
+                    continue
+                if pattern.language is not None and pattern.language != lang:
+                    continue
+                if pattern.case_sensitive and not _written_in_capitals(words[i].raw):
+                    continue
+                if n > 1 and not _adjacent(text, words[i : i + n], offset):
+                    continue
+                if best is None:
+                    best = pattern
+                targets.extend(t for t in pattern.targets if t not in targets)
+            if best is None:
+                i += 1
+                continue
+            n = len(best.keys)
+            start, end = words[i].start, words[i + n - 1].end
+            yield Match(start, end, text[start - offset : end - offset], tuple(targets))
+            i += n
+
+
+def _written_in_capitals(word: str) -> bool:
+    return _capitals(word) >= 2 or (len(word) == 1 and word.isupper())
+
+
+# words of one spelling are never matched across a sentence end or a line break
+_GAP = re.compile(r"[;:!?]|\.\s|\n\s*\n")
+
+
+def _adjacent(text: str, words: Sequence[Token], offset: int) -> bool:
+    for a, b in itertools.pairwise(words):
+        gap = text[a.end - offset : b.start - offset]
+        if len(gap) > 12 or _GAP.search(gap):
+            return False
+    return True

@@ -1,0 +1,380 @@
+"""Numbers in a note: lab values with their units, ages, sex, durations.
+
+One code path for French and English, on the original text, so every value keeps its span:
+
+- a lab name (``intake.yaml`` ``labs`` and the vocabulary) followed, in the same clause, by
+  an optional qualifier (<, >, ≤, "inférieure à", "less than"), a number (decimal comma or
+  point; "1 500" with a space in French, "1,500" in English) and a unit spelled as
+  laboratories print it (mmol/l, µmol/L, g/l, UI/l, G/l) mapped to a unit of ``units.yaml``;
+  mg/L and g/L are turned into mg/dL and g/dL when only those fit (exact factors). A test
+  with exactly one unit (CK in U/L, CRP in mg/L) takes it when the note gives none; any
+  other value without a unit is reported, never given a guessed unit;
+- a lab name followed or preceded by an interpretation ("calcémie normale", "normal
+  phosphate", "PTH élevée"), shared along "X, Y et Z normaux";
+- the age ("45 ans", "âgée de 45 ans", "a 45-year-old", "24-day-old"), never an age at an
+  earlier event ("à l'âge de 11 ans", "at the age of 11", "depuis 10 ans");
+- the sex, from nouns, titles and French agreement (Patiente, Mme, âgée, suivie: female);
+- the duration of the lesions ("depuis 6 mois", "for 2 years", "3-month history"), in months.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from calcinosis.intake.lexicon import fold, intake_data
+from calcinosis.kb.model import KnowledgeBase
+
+__all__ = [
+    "AgeFound",
+    "DurationFound",
+    "LabFound",
+    "SexFound",
+    "find_age",
+    "find_duration",
+    "find_sex",
+    "lab_value",
+    "parse_number",
+    "unit_at",
+]
+
+_NUMBER_FR = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|\d+(?:[.,]\d+)?"
+_NUMBER_EN = r"\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:\.\d+)?|\d+,\d+"
+_QUALIFIER = (
+    r"(?P<q><=|>=|≤|≥|<|>|inf[ée]rieure?s?\s+(?:ou\s+[ée]gale?s?\s+)?[àa]|sup[ée]rieure?s?\s+[àa]|"
+    r"less\s+than|lower\s+than|greater\s+than|more\s+than|below|above)?\s*"
+)
+_FILLER = (
+    r"(?:[\s:=)\]]|\([^()\d]{0,30}\)|\b(?:est|[ée]tait|sont|[àa]|de|du|of|was|is|were|are|at|level|levels|taux|s[ée]rique|serum|"
+    r"mesur[ée]+e?s?|measured|value|valeur|concentration|plasmatique|plasma|sanguin[e]?|blood|total[e]?|"
+    r"intact[e]?|normale?s?\s+haute?s?|corrig[ée]+e?)\b)*"
+)
+
+
+@dataclass(frozen=True)
+class LabFound:
+    """A lab value or interpretation bound to its test, with the span of the whole reading."""
+
+    test: str
+    entry: dict[str, Any]
+    start: int
+    end: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class AgeFound:
+    years: float
+    start: int
+    end: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class SexFound:
+    sex: str
+    start: int
+    end: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class DurationFound:
+    months: float
+    start: int
+    end: int
+    reason: str
+
+
+def parse_number(text: str, lang: str) -> float:
+    """A number as the note writes it: "2,35" (FR) = 2.35, "1 500" = 1500, "1,500" (EN) = 1500."""
+    t = text.replace("\u00a0", " ").replace("\u202f", " ")
+    if " " in t:
+        return float(t.replace(" ", ""))
+    if "," in t:
+        head, _, tail = t.partition(",")
+        if lang == "en" and len(tail) == 3 and "." not in t:
+            return float(head + tail)
+        return float(head + "." + tail)
+    return float(t)
+
+
+@cache
+def _unit_patterns() -> list[tuple[re.Pattern[str], str]]:
+    units: Mapping[str, str] = intake_data()["units"]
+    out: list[tuple[re.Pattern[str], str]] = []
+    for spelling in sorted(units, key=lambda s: -len(s)):
+        body = r"\s?".join(re.escape(ch) for ch in spelling)
+        flags = 0 if spelling.startswith("G/") else re.IGNORECASE
+        out.append((re.compile(r"\s*(" + body + r")(?![A-Za-zµμ/])", flags), units[spelling]))
+    # case-sensitive spellings (G/l: 10^9/L) are tried first
+    out.sort(key=lambda p: (p[0].flags & re.IGNORECASE) != 0)
+    return out
+
+
+def unit_at(text: str, pos: int) -> tuple[str, int, int] | None:
+    """The unit written at ``pos`` (after optional spaces): (unit of units.yaml, start, end)."""
+    for pattern, unit in _unit_patterns():
+        m = pattern.match(text, pos)
+        if m is not None:
+            return unit, m.start(1), m.end(1)
+    return None
+
+
+def _qualifier(word: str | None) -> str | None:
+    if not word:
+        return None
+    w = fold(word)
+    if w in ("<", "≤") or w.startswith(("inf", "less", "lower", "below")):
+        return "<=" if w == "≤" or "egal" in w else "<"
+    if w in (">", "≥") or w.startswith(("sup", "greater", "more", "above")):
+        return ">=" if w == "≥" else ">"
+    return w if w in ("<=", ">=") else None
+
+
+def lab_value(
+    kb: KnowledgeBase, test: str, text: str, pos: int, limit: int, lang: str
+) -> tuple[dict[str, Any], int, str] | tuple[None, int, str] | None:
+    """The value written after a lab name: (entry, end, reason), (None, end, why not), or None.
+
+    ``pos`` is the end of the lab name, ``limit`` where the search stops (clause end, next lab).
+    """
+    from calcinosis.case.labs import resolve_unit
+
+    number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
+    pattern = re.compile(_FILLER + _QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE)
+    m = pattern.match(text, pos, limit)
+    if m is None:
+        return None
+    value = parse_number(m.group("n"), lang)
+    qualifier = _qualifier(m.group("q"))
+    found = unit_at(text, m.end())
+    spec = kb.units["tests"][test]
+    accepted = list(spec["units"])
+    if found is None or found[1] > limit:
+        if len(accepted) == 1:
+            entry = {"test": test, "value": value, "unit": accepted[0]}
+            if qualifier:
+                entry["qualifier"] = qualifier
+            return entry, m.end(), f"value; unit not written, {accepted[0]} is the only unit of {test}"
+        return None, m.end(), f"value {m.group('n')} without a unit: not placed (a unit is needed)"
+    unit, _, end = found
+    canonical = resolve_unit(kb, test, unit)
+    reason = f"value and unit ({text[m.start('n') : end]})"
+    if canonical is None:
+        conversion = intake_data().get("unit_conversions", {}).get(unit)
+        if conversion is not None and resolve_unit(kb, test, conversion["to"]) is not None:
+            canonical = resolve_unit(kb, test, conversion["to"])
+            value = round(value * float(conversion["factor"]), 6)
+            reason += f"; {unit} converted to {canonical} (x{conversion['factor']})"
+        else:
+            return None, end, f"unit {unit} does not fit {test} (expected one of {', '.join(accepted)})"
+    entry = {"test": test, "value": value, "unit": canonical}
+    if qualifier:
+        entry["qualifier"] = qualifier
+    return entry, end, reason
+
+
+@cache
+def _interpretation_re() -> list[tuple[re.Pattern[str], str]]:
+    out = []
+    for interp, words in intake_data()["interpretation"].items():
+        for w in sorted(words, key=len, reverse=True):
+            body = re.escape(fold(w)).replace(r"\ ", r"\s+")
+            out.append((re.compile(r"(?<!\w)" + body + r"(?!\w)"), interp))
+    out.sort(key=lambda p: -len(p[0].pattern))
+    return out
+
+
+def interpretation_after(folded: str, pos: int, limit: int) -> tuple[str, int, int] | None:
+    """An interpretation word right after ``pos`` (fillers allowed): (interp, start, end)."""
+    m = re.compile(_FILLER, re.IGNORECASE).match(folded, pos, limit)
+    at = m.end() if m else pos
+    for pattern, interp in _interpretation_re():
+        hit = pattern.match(folded, at, limit)
+        if hit is not None:
+            return interp, hit.start(), hit.end()
+    return None
+
+
+def interpretation_before(folded: str, pos: int, floor: int) -> tuple[str, int, int] | None:
+    """An interpretation word just before ``pos`` ("normal phosphate", "elevated PTH")."""
+    head = folded[max(floor, pos - 30) : pos]
+    for pattern, interp in _interpretation_re():
+        for hit in pattern.finditer(head):
+            if not head[hit.end() :].strip(" ,"):
+                base = pos - len(head)
+                return interp, base + hit.start(), base + hit.end()
+    return None
+
+
+# ---------------------------------------------------------------- patient: age, sex
+_AGE_PATTERNS: dict[str, list[tuple[str, str]]] = {
+    "fr": [
+        (r"(?P<n>\d{1,3}(?:[.,]\d+)?)\s*(?P<u>ans|an|mois|semaines?|jours?)\b", "number and unit"),
+    ],
+    "en": [
+        (r"(?P<n>\d{1,3}(?:\.\d+)?)[\s-]*(?P<u>years?|yrs?|months?|weeks?|days?)[\s-]*old\b", "N-year-old"),
+        (r"\baged?\s+(?P<n>\d{1,3}(?:\.\d+)?)(?:\s*(?P<u>years?|months?|weeks?|days?))?", "aged N"),
+        (r"(?P<n>\d{1,3})\s*(?P<u>y/?o)\b", "N yo"),
+        (r"(?P<n>\d{1,3})[\s-]*(?P<u>year|month|week|day)\s+old\b", "N year old"),
+    ],
+}
+_AGE_EXCLUDE = re.compile(
+    r"(?:[àa]\s+l'[âa]ge\s+de|depuis(?:\s+l'[âa]ge\s+de)?|pendant|durant|il\s+y\s+a|[ée]voluant\s+depuis|"
+    r"d'[ée]volution|apr[èe]s|avant|since|for|at\s+the\s+age\s+of|at\s+age|ago|over|during|after|before|"
+    r"dans\s+les|de\s+plus\s+de|within|every|tous\s+les|toutes\s+les)\s*(?:environ|about|the\s+(?:past|last)|les|plus\s+de)?\s*$",
+    re.IGNORECASE,
+)
+_AGE_UNITS = {"an": 1.0, "ans": 1.0, "year": 1.0, "years": 1.0, "yr": 1.0, "yrs": 1.0, "yo": 1.0, "y/o": 1.0}
+
+
+def _years(n: float, unit: str | None) -> float:
+    u = (unit or "years").lower()
+    if u.startswith(("mois", "month")):
+        return round(n / 12, 3)
+    if u.startswith(("semaine", "week")):
+        return round(n * 7 / 365.25, 3)
+    if u.startswith(("jour", "day")):
+        return round(n / 365.25, 3)
+    return n
+
+
+def find_age(text: str, lang: str, spans: Sequence[tuple[int, int]] = ()) -> AgeFound | None:
+    """The patient's age: the first age phrase not about an earlier event or a duration."""
+    candidates: list[AgeFound] = []
+    for pattern, why in _AGE_PATTERNS[lang]:
+        for m in re.finditer(pattern, text, re.IGNORECASE):
+            before = text[max(0, m.start() - 40) : m.start()]
+            if _AGE_EXCLUDE.search(before):
+                continue
+            if (
+                lang == "fr"
+                and m.group("u").lower() in ("mois", "semaine", "semaines", "jour", "jours")
+                and not re.search(
+                    r"(?:[âa]g[ée]e?s?\s+de|nourrisson|b[ée]b[ée]|enfant|nouveau-n[ée]e?|gar[çc]on|fille|patiente?)\s*(?:de\s*)?$",
+                    before,
+                    re.IGNORECASE,
+                )
+            ):
+                continue
+            at_start = not before.strip() and (m.start() < 40 or "\n" in before)
+            if (
+                lang == "fr"
+                and not at_start
+                and not re.search(r"(?:[âa]g[ée]e?s?\s+de|\bde|,|\()\s*$", before, re.IGNORECASE)
+            ):
+                continue
+            n = float(m.group("n").replace(",", "."))
+            years = _years(n, m.group("u"))
+            if years > 125:
+                continue
+            candidates.append(AgeFound(years, m.start(), m.end(), f"age ({why})"))
+        if candidates:
+            break
+    return min(candidates, key=lambda a: a.start, default=None)
+
+
+@cache
+def _sex_words() -> dict[str, list[tuple[re.Pattern[str], str, int]]]:
+    spec = {
+        "fr": [
+            (r"\bpatiente\b", "female", 3),
+            (r"\b(?:mme|madame|mlle|mademoiselle)\b", "female", 3),
+            (r"\b(?:femme|jeune\s+femme|fillette|jeune\s+fille|nourrissonne)\b", "female", 3),
+            (
+                r"\b(?:[âa]g[ée]e|suivie|hospitalis[ée]e|adress[ée]e|op[ée]r[ée]e|n[ée]e|trait[ée]e|m[ée]nopaus[ée]e)\b",
+                "female",
+                2,
+            ),
+            (r"\belle\b", "female", 1),
+            (r"\b(?:monsieur|m\.)(?=\s)", "male", 3),
+            (r"\b(?:homme|jeune\s+homme|gar[çc]on|gar[çc]onnet)\b", "male", 3),
+            (r"\bpatient\b", "male", 1),
+            (r"\b(?:[âa]g[ée]|suivi|hospitalis[ée]|adress[ée]|op[ée]r[ée]|trait[ée])\b", "male", 1),
+            (r"\bil\b", "male", 1),
+        ],
+        "en": [
+            (r"\b(?:woman|female|girl|lady|mrs|ms|miss)\b", "female", 3),
+            (r"\b(?:she|her|hers|herself)\b", "female", 1),
+            (r"\bpost-?menopausal\b", "female", 3),
+            (r"\b(?:man|male|boy|gentleman|mr)\b", "male", 3),
+            (r"\b(?:he|him|his|himself)\b", "male", 1),
+        ],
+    }
+    return {lang: [(re.compile(p, re.IGNORECASE), s, w) for p, s, w in items] for lang, items in spec.items()}
+
+
+_FAMILY_WORDS = re.compile(
+    r"\b(?:m[èe]re|p[èe]re|fr[èe]re|s(?:oe|œ)ur|fils|cousine?|tante|oncle|mother|father|brother|sister|son|daughter|aunt|uncle|cousin)\b",
+    re.IGNORECASE,
+)
+
+
+def find_sex(text: str, lang: str) -> SexFound | None:
+    """The sex, by weighted votes of nouns, titles, pronouns and (French) agreement; None if tied."""
+    votes = {"female": 0, "male": 0}
+    first: dict[str, tuple[int, int, str]] = {}
+    sample = text[:20_000]
+    for pattern, sex, weight in _sex_words()[lang]:
+        for m in pattern.finditer(sample):
+            line = sample[max(0, m.start() - 30) : m.end() + 30]
+            if weight == 1 and _FAMILY_WORDS.search(line):
+                continue
+            votes[sex] += weight
+            if sex not in first or m.start() < first[sex][0]:
+                first[sex] = (m.start(), m.end(), m.group())
+    if votes["female"] == votes["male"]:
+        return None
+    sex = max(votes, key=lambda s: votes[s])
+    start, end, word = first[sex]
+    return SexFound(
+        sex,
+        start,
+        end,
+        f"sex from the wording (first cue {word!r}; votes female {votes['female']}, male {votes['male']})",
+    )
+
+
+_DURATION = {
+    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d'[ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:environ\s+|plus\s+de\s+|pr[èe]s\s+de\s+|quelques\s+)?(?P<n>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze)\s+(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)",
+    "en": r"(?:(?:for|since|over)\s+(?:the\s+(?:past|last)\s+|about\s+|approximately\s+|more\s+than\s+|almost\s+|nearly\s+)?(?P<n>\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?P<u>days?|weeks?|months?|years?))|(?:(?P<n2>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve)[\s-](?P<u2>day|week|month|year)s?[\s-](?:history|duration))|(?:(?P<n3>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?P<u3>days?|weeks?|months?|years?)\s+(?:ago|earlier|before\s+presentation|prior))",
+}
+_WORD_NUMBERS = {
+    "un": 1, "une": 1, "a": 1, "an": 1, "one": 1, "deux": 2, "two": 2, "trois": 3, "three": 3, "quatre": 4,
+    "four": 4, "cinq": 5, "five": 5, "six": 6, "sept": 7, "seven": 7, "huit": 8, "eight": 8, "neuf": 9,
+    "nine": 9, "dix": 10, "ten": 10, "douze": 12, "twelve": 12,
+}  # fmt: skip
+
+
+def find_durations(text: str, lang: str) -> list[DurationFound]:
+    """Every duration phrase ("depuis 6 mois", "for 2 years"), in months."""
+    out = []
+    for m in re.finditer(_DURATION[lang], text, re.IGNORECASE):
+        groups = m.groupdict()
+        n_text = groups.get("n") or groups.get("n2") or groups.get("n3") or ""
+        unit = (groups.get("u") or groups.get("u2") or groups.get("u3") or "").lower()
+        n = float(_WORD_NUMBERS.get(n_text.lower(), 0)) if n_text.isalpha() else float(n_text.replace(",", "."))
+        if n <= 0:
+            continue
+        if unit.startswith(("jour", "day")):
+            months = n / 30.44
+        elif unit.startswith(("semaine", "week")):
+            months = n * 7 / 30.44
+        elif unit.startswith("mois") or unit.startswith("month"):
+            months = n
+        else:
+            months = n * 12
+        out.append(DurationFound(round(months, 2), m.start(), m.end(), f"duration ({m.group().strip()})"))
+    return out
+
+
+def find_duration(text: str, lang: str, lesion_sentences: Sequence[tuple[int, int]]) -> DurationFound | None:
+    """The first duration inside a sentence about the lesions."""
+    for found in find_durations(text, lang):
+        if any(a <= found.start < b for a, b in lesion_sentences):
+            return found
+    return None
