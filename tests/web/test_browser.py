@@ -342,3 +342,19 @@ def test_registry_follow_up_in_the_browser(page: Any, server: str) -> None:
     page.goto(server + "/registry?lang=fr")
     assert "Registre de suivi" in page.locator("h1").inner_text()
     _axe(page, "registry list (French)")
+
+
+def test_read_a_clinical_note(page: Any, server: str) -> None:
+    """Paste a French note: the form is filled, the note comes back with its phrases marked."""
+    note = (
+        "Patiente de 52 ans suivie pour une sclérodermie systémique. Nodules calciques des pulpes digitales, "
+        "pas d'ulcération. Calcémie 2,35 mmol/L."
+    )
+    page.goto(server + "/?lang=fr")
+    page.get_by_text("Lire une note clinique").click()
+    page.fill("#note-text", note)
+    page.get_by_role("button", name="Lire la note").click()
+    page.wait_for_url("**/ui/note**")
+    assert page.input_value("#f-age") == "52"
+    assert page.locator("mark.st-absent").first.inner_text() == "ulcération"
+    assert page.locator(".note-review").is_visible()

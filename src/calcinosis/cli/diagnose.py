@@ -15,7 +15,9 @@ __all__ = ["diagnose"]
 @handles_errors
 def diagnose(
     case_files: list[Path] = typer.Argument(
-        ..., help="Case files (YAML or JSON, case format v1) or FHIR R4 Bundles (JSON).", metavar="CASE..."
+        ...,
+        help="Case files (YAML or JSON, case format v1), FHIR R4 Bundles (JSON) or clinical notes (.txt, French or English: read by calcinosis intake).",
+        metavar="CASE...",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result object as JSON."),
     as_fhir: bool = typer.Option(
@@ -38,6 +40,14 @@ def diagnose(
     kb = load(kb_path)
     cases = []
     for path in case_files:
+        if path.suffix.lower() in (".txt", ".text"):  # a free-text note: read by the intake, said on stderr
+            from calcinosis.case.model import Case
+            from calcinosis.cli.intake import note_case
+
+            from_note = note_case(path, kb, lang)
+            assert isinstance(from_note, Case)
+            cases.append(from_note)
+            continue
         case, imported = read_input(path, kb, when=date, lang=lang)
         if imported is not None:
             render_mapping(imported, str(path), lang)

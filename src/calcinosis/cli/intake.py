@@ -8,7 +8,10 @@ import typer
 
 from calcinosis.cli._common import KB_OPTION, fail, handles_errors, load, safe
 
-__all__ = ["intake"]
+__all__ = ["NOTE_SUFFIXES", "intake", "note_case"]
+
+NOTE_SUFFIXES = (".txt", ".text")
+"""A file with one of these suffixes is a free-text note: ``diagnose`` reads it through the intake."""
 
 _MAX_BYTES = 5_000_000  # a referral letter is a few kB; 5 MB bounds the work (a 1 MB note takes seconds)
 _STYLES = {
@@ -138,3 +141,38 @@ def _render(text: str, extraction: object, case_text: str, lang: str) -> None:
     from rich.markup import escape
 
     console.print(escape(plain(case_text)))
+
+
+def note_case(path: Path, kb: object, lang: str) -> object:
+    """The case read from the note at ``path`` for ``calcinosis diagnose NOTE.txt``.
+
+    It says on stderr that the case was read from free text, with how many items were placed,
+    set aside and not understood, and how to review it; a note that gives no age stops here
+    (the age is required and is never guessed).
+    """
+    from calcinosis.case.reader import parse_case
+    from calcinosis.i18n import message
+    from calcinosis.intake import IntakeError, extract_case
+    from calcinosis.kb.model import KnowledgeBase
+
+    assert isinstance(kb, KnowledgeBase)
+    text = _read(path, lang)
+    try:
+        extraction = extract_case(text, kb)
+    except IntakeError as exc:
+        raise fail(f"{safe(str(path))}: {exc.text(lang)}", lang) from None
+    if extraction.missing:
+        raise fail(message("note_missing", lang, path=safe(str(path)), fields=", ".join(extraction.missing)), lang)
+    typer.echo(
+        message(
+            "note_read",
+            lang,
+            path=safe(str(path)),
+            note_lang=extraction.lang,
+            items=len(extraction.items),
+            dropped=len(extraction.dropped),
+            unknown=len(extraction.not_understood),
+        ),
+        err=True,
+    )
+    return parse_case(extraction.case, kb, source=f"{path} (intake)", lang=lang)

@@ -105,7 +105,7 @@ def _document_problems(operation: dict[str, Any], *, body: bool, path_params: bo
 def create_app(settings: Settings | None = None, *, kb: KnowledgeBase | None = None) -> FastAPI:
     """A ready app: ``settings`` default to the environment's, ``kb`` to the bundled knowledge base."""
     from calcinosis.kb.loader import load_kb
-    from calcinosis.web.api import cds_hooks, clinical, imaging, knowledge, meta, registry
+    from calcinosis.web.api import cds_hooks, clinical, imaging, intake, knowledge, meta, registry
     from calcinosis.web.pages import registry as registry_pages
     from calcinosis.web.pages import routes as pages
 
@@ -126,7 +126,7 @@ def create_app(settings: Settings | None = None, *, kb: KnowledgeBase | None = N
         redoc_url=None,
     )
     app.state.calcinosis = state
-    for module in (clinical, knowledge, imaging, meta, registry):
+    for module in (clinical, intake, knowledge, imaging, meta, registry):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(pages.router)
     app.include_router(registry_pages.router)

@@ -21,6 +21,7 @@ from calcinosis.case.document import load_document
 from calcinosis.case.reader import parse_case
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.errors import CalcinosisError, CaseValidationError
+from calcinosis.i18n import message
 from calcinosis.issues import Issue
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.results import ManagementReport
@@ -172,6 +173,38 @@ async def load_case(
         issues = getattr(exc, "issues", []) or [Issue.error("web.load", str(exc).splitlines()[0], source)]
         outcome = Outcome(issues=issues, error=str(exc).splitlines()[0])
     return _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb)
+
+
+@router.post("/ui/note", response_class=HTMLResponse)
+async def load_note(
+    request: Request,
+    kb: Kb,
+    lang: Lang,
+    note_text: Annotated[str, Form(max_length=1_000_000)] = "",
+    note_lang: Annotated[str, Form(max_length=2)] = "",
+) -> HTMLResponse:
+    """Fill the form from a pasted clinical note (``calcinosis intake``), with the note shown
+    and every item's words marked, for the clinician to correct before trusting the result."""
+    from calcinosis.intake import IntakeError, extract_case
+    from calcinosis.web.pages.note import note_review
+
+    form, outcome, review = CaseForm(), Outcome(empty=True), None
+    try:
+        given = note_lang if note_lang in ("fr", "en") else None
+        extraction = await anyio.to_thread.run_sync(lambda: extract_case(note_text, kb, lang=given))
+    except IntakeError as exc:
+        outcome = Outcome(issues=[Issue.error("web.note", exc.text(lang), "note")], error=exc.text(lang))
+        return _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb)
+    review = note_review(note_text, extraction)
+    form = case_to_form(extraction.case)
+    if extraction.missing:
+        outcome = Outcome(issues=[Issue.error("web.note_missing", message("ui_note_missing_age", lang), "patient.age")])
+    else:
+        try:
+            outcome = await anyio.to_thread.run_sync(lambda: analyse_form(form_to_case(_form_fields(form)), kb, lang))
+        except CalcinosisError as exc:
+            outcome = Outcome(issues=getattr(exc, "issues", []), error=str(exc).splitlines()[0])
+    return _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb, review=review)
 
 
 @router.post("/ui/report")

@@ -1,0 +1,62 @@
+"""``calcinosis diagnose NOTE.txt`` and ``calcinosis intake-eval``: free text through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from calcinosis.cli.main import app
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_diagnose_a_note_says_it_was_read_from_text(tmp_path: Path) -> None:
+    note = tmp_path / "lettre.txt"
+    note.write_text(
+        "Patient de 63 ans, hémodialysé depuis 8 ans, adressé pour des ulcérations nécrotiques douloureuses "
+        "des cuisses avec livedo. Calcémie 2,6 mmol/l, phosphorémie 2,1 mmol/l.",
+        encoding="utf-8",
+    )
+    code, out, err = run("diagnose", str(note), "--json", "--lang", "fr")
+    assert code == 0, err
+    assert "lu dans une note en texte libre" in err and "calcinosis intake" in err
+    result = json.loads(out)
+    assert result["differential"][0]["diagnosis"] == "calciphylaxis"
+
+
+def test_diagnose_a_note_without_age_stops(tmp_path: Path) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text("Woman with dermatomyositis and calcified nodules of both elbows, no fever.", encoding="utf-8")
+    code, _, err = run("diagnose", str(note))
+    assert code == 2 and "patient.age" in err and "intake" in err
+
+
+def test_intake_eval_on_a_small_set(tmp_path: Path) -> None:
+    (tmp_path / "en-01-a.txt").write_text(
+        "A 45-year-old woman with systemic sclerosis and no ulceration.", encoding="utf-8"
+    )
+    (tmp_path / "en-01-a.yaml").write_text(
+        "id: en-01-a\npatient: {age: 45, sex: female}\nhistory: [systemic_sclerosis]\nabsent: [ulceration]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "en-02-b.txt").write_text("A 30-year-old man with gout and painful tophi.", encoding="utf-8")
+    (tmp_path / "en-02-b.yaml").write_text(
+        "id: en-02-b\npatient: {age: 30, sex: male}\nhistory: [gout]\nfindings: [visible_tophi, pain]\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("intake-eval", str(tmp_path), "--json")
+    assert code == 0, err
+    figures = json.loads(out)
+    assert figures["notes"] == 2 and figures["overall"]["gold"] == 9
+    assert figures["negation"][1] >= 2 and figures["by_field"]["absent"]["recall"] == 1.0
+    code, out, _ = run("intake-eval", str(tmp_path), "--half", "dev", "--json")
+    assert code == 0 and json.loads(out)["notes"] == 1
+    code, _, err = run("intake-eval", str(tmp_path / "nowhere"))
+    assert code == 2
