@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from calcinosis.cli._common import handles_errors
+from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -88,11 +88,15 @@ def _read(
 
 
 def _measure_volume(
-    volume: Volume, *, threshold: float, mask: npt.NDArray[np.bool_] | None = None
+    volume: Volume, *, threshold: float, mask: npt.NDArray[np.bool_] | None = None, hand: bool | None = None
 ) -> tuple[ImagingResult, list[DepositMask]]:
-    """Measure a study with the method of its modality."""
+    """Measure a study with the method of its modality (a radiograph by hand region when it is a
+    PA hand: ``hand`` True requires it, None looks for it, False never)."""
     from calcinosis.imaging.measure import measure_volume
+    from calcinosis.imaging.radiograph import measure_radiograph
 
+    if volume.modality == "radiograph":
+        return measure_radiograph(volume, hand=hand)
     return measure_volume(volume, threshold=threshold, mask=mask)
 
 
@@ -129,22 +133,53 @@ def quantify(
         "--labels",
         help="Write a label map (voxel value = deposit number): NIfTI .nii.gz/.nii, or a 16-bit .png for a radiograph.",
     ),
-    force: bool = typer.Option(False, "--force", help=FORCE_HELP),
+    hand: bool | None = typer.Option(
+        None,
+        "--hand/--no-hand",
+        help="Radiograph: a PA hand, measured by region (default: by region when the hand's bones are recognised).",
+    ),
+    case: Path | None = typer.Option(
+        None, "--case", help="Case file (YAML or JSON) to complete with the imaging entry of this measurement."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the case with the measured imaging entry here (with --case)."
+    ),
+    force: bool = typer.Option(False, "--force", help=FORCE_HELP + " Also replaces an existing -o file."),
+    lang: str = LANG_OPTION,
+    kb_path: Path | None = KB_OPTION,
 ) -> None:
     """Find and measure every calcified deposit; print the JSON result; write overlays with --out,
-    a DICOM SEG with --seg and a label map with --labels."""
+    a DICOM SEG with --seg, a label map with --labels, and the case with its measured imaging
+    entry with --case CASE -o CASE2."""
+    from calcinosis.errors import OutputError
     from calcinosis.imaging.ct import check_threshold
     from calcinosis.imaging.labelmap import check_label_path, write_label_map
     from calcinosis.imaging.overlay import overlay_paths, write_overlays
     from calcinosis.imaging.seg import check_seg_source, write_seg
+    from calcinosis.imaging.to_case import say
     from calcinosis.outputs import prepare_output_dir, write_output
 
+    lang = check_lang(lang)
     check_threshold(threshold)
     inputs = [study] if bone_mask is None else [study, bone_mask]
     if labels is not None:
         check_label_path(labels)
+    if case is not None and output is None:
+        raise OutputError(say("err_case_needs_output", lang))
+    if output is not None and case is None:
+        raise OutputError(say("err_output_needs_case", lang), path=output)
     files = [p for p in (seg, labels) if p is not None]
     _check_file_outputs(files, inputs=inputs, force=force)
+    given_case = None
+    if case is not None and output is not None:
+        from calcinosis.case.reader import read_case
+        from calcinosis.cli._common import load
+        from calcinosis.outputs import check_output
+
+        _distinct([*files, output])
+        check_output(output, inputs=[*inputs, case], force=force, lang=lang)
+        kb = load(kb_path)
+        given_case = read_case(case, kb, lang=lang)  # a bad case is refused before the measurement
     if out is not None:
         prepare_output_dir(out, inputs=inputs)
     volume, mask = _read(study, pixel_spacing=pixel_spacing, bone_mask=bone_mask)
@@ -156,8 +191,10 @@ def quantify(
         results = [out / "result.json", *overlay_paths(volume, out)]
         _refuse_existing(results, force=force)
         _distinct([*results, *files])
-    result, masks = _measure_volume(volume, threshold=threshold, mask=mask)
+    result, masks = _measure_volume(volume, threshold=threshold, mask=mask, hand=hand)
     text = _json(_result_payload(result))
+    if result.hand is not None:
+        _region_table(result, str(study), lang)
     if out is not None:
         write_output(out / "result.json", text, inputs=inputs, force=force)
         for path in write_overlays(volume, result, masks, out, force=force, inputs=inputs):
@@ -171,7 +208,75 @@ def quantify(
             typer.echo(f"note: {note}", err=True)
         segments = f"{written.segments} segment{'s' if written.segments != 1 else ''}"
         typer.echo(f"DICOM SEG: {written.path} ({segments}, {written.seconds:.2f} s)", err=True)
+    if given_case is not None and case is not None and output is not None:
+        _write_case(given_case, result, volume, study=str(study), inputs=[*inputs, case], output=output,
+                    force=force, lang=lang, kb_path=kb_path)  # fmt: skip
     typer.echo(text)
+
+
+def _write_case(
+    given: Any,
+    result: ImagingResult,
+    volume: Volume,
+    *,
+    study: str,
+    inputs: list[Path],
+    output: Path,
+    force: bool,
+    lang: str,
+    kb_path: Path | None,
+) -> None:
+    """Write the case with the measurement's imaging entry (checked as any case is) to ``output``."""
+    from calcinosis.case.document import case_yaml
+    from calcinosis.case.reader import parse_case
+    from calcinosis.cli._common import load
+    from calcinosis.imaging.to_case import case_with_measurement, say, study_date
+    from calcinosis.outputs import write_output
+
+    date, note = study_date(volume, study, lang=lang)
+    if note:
+        typer.echo(note, err=True)
+    updated, index, replaced = case_with_measurement(given, result, study=study, date=date)
+    checked = parse_case(
+        updated.model_dump(mode="json", exclude_none=True), load(kb_path), source=str(output), lang=lang
+    )
+    path = write_output(output, case_yaml(checked), inputs=inputs, force=force, lang=lang)
+    action = say("action_replaced" if replaced else "action_added", lang)
+    typer.echo(say("case_written", lang, path=path, index=index, action=action, study=study), err=True)
+
+
+def _region_table(result: ImagingResult, study: str, lang: str) -> None:
+    """The deposits of a hand radiograph by region, on stderr (stdout keeps the JSON)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from calcinosis.cli._common import keep_no_break_spaces, safe
+    from calcinosis.i18n import decimal
+    from calcinosis.imaging.to_case import region_label, say
+
+    assert result.hand is not None
+    table = Table(title=safe(say("region_table_title", lang, study=study)))
+    for key in ("col_region", "col_deposit_mm2", "col_coverage", "col_density", "col_grade", "col_ids"):
+        table.add_column(say(key, lang), justify="left" if key in ("col_region", "col_ids") else "right")
+
+    def num(x: float | None, digits: int) -> str:
+        return "" if x is None else decimal(x, lang, digits)
+
+    for r in result.hand.regions:
+        if not r.deposits and r.deposit_mm2 == 0:
+            continue
+        table.add_row(
+            region_label(r.region, lang), num(r.deposit_mm2, 1), num(r.coverage_percent, 2),
+            num(r.density_ratio, 2), "" if r.density_grade is None else str(r.density_grade),
+            ", ".join(str(i) for i in r.deposits),
+        )  # fmt: skip
+    if result.hand.outside_deposits:
+        table.add_row(say("outside", lang), num(result.hand.outside_mm2, 1), "", "", "",
+                      ", ".join(str(i) for i in result.hand.outside_deposits))  # fmt: skip
+    keep_no_break_spaces()
+    console = Console(stderr=True)
+    console.print(table)
+    console.print(safe(say("score_note", lang), 400))
 
 
 def _check_file_outputs(paths: list[Path], *, inputs: list[Path], force: bool) -> None:

@@ -14,19 +14,23 @@ axis; otherwise deposits outside the smaller study would all be reported as vani
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from calcinosis.errors import ImagingError
 from calcinosis.imaging.results import ImagingResult
 from calcinosis.imaging.volume import Volume
 
 __all__ = [
+    "CHANGE_CLASSES",
     "MAX_EXTENT_RATIO",
     "MIN_COMPARE_PIXELS",
     "Comparison",
     "DepositChange",
+    "RegionChange",
     "body_centroid_mm",
+    "change_class",
     "check_comparable",
+    "compare_regions",
     "compare_results",
 ]
 
@@ -49,6 +53,44 @@ class DepositChange(BaseModel):
     status: str  # matched | new | vanished
 
 
+CHANGE_CLASSES = ("progression", "stable", "improvement")
+
+
+def change_class(percent: float) -> str:
+    """Progression above +25 %, improvement below -25 %, stable between (both included).
+
+    The cut-offs of the SCTC radiographic score over one year (Valenzuela et al., Semin Arthritis
+    Rheum 2022;53:151980, doi:10.1016/j.semarthrit.2022.151980), read from
+    ``knowledge/imaging_scores.yaml``. Applied by calcinosis to measured deposit areas, an
+    extrapolation that every comparison states.
+
+    .. versionadded:: 0.6.0
+    """
+    from calcinosis.imaging.hand import scores_knowledge
+
+    rule = scores_knowledge()["change_rule"]
+    if percent > float(rule["progression_above_percent"]):
+        return "progression"
+    if percent < float(rule["improvement_below_percent"]):
+        return "improvement"
+    return "stable"
+
+
+class RegionChange(BaseModel):
+    """Deposit area of one hand region at two visits, and its change class.
+
+    .. versionadded:: 0.6.0
+    """
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    region: str
+    before_mm2: float
+    after_mm2: float
+    change_percent: float | None = Field(description="None when the region held no deposit before")
+    change: str | None = Field(description="progression | stable | improvement; None when the region is empty at both")
+
+
 class Comparison(BaseModel):
     """Per-deposit and total change between two studies."""
 
@@ -64,6 +106,10 @@ class Comparison(BaseModel):
     new: int
     vanished: int
     assumptions: list[str]
+    regions: list[RegionChange] = []
+    hand_change_percent: float | None = None
+    hand_change: str | None = None
+    change_rule: str | None = None
 
 
 def body_centroid_mm(volume: Volume) -> tuple[float, float, float]:
@@ -128,6 +174,28 @@ def check_comparable(before: ImagingResult | Volume, after: ImagingResult | Volu
                 f"{ratio:.3g}, at most {MAX_EXTENT_RATIO:g} is compared); compare studies of the same region",
                 path=src_a or None,
             )
+
+
+def compare_regions(before: ImagingResult, after: ImagingResult) -> tuple[list[RegionChange], float | None, str | None]:
+    """Per-region and whole-hand change of deposit area between two hand radiographs, classified
+    by :func:`change_class`; a region empty before and holding deposits after is a progression,
+    one emptied an improvement (-100 %)."""
+    if before.hand is None or after.hand is None:
+        return [], None, None
+    by_after = {r.region: r for r in after.hand.regions}
+    changes = []
+    for rb in before.hand.regions:
+        ra = by_after[rb.region]
+        b, a = rb.deposit_mm2, ra.deposit_mm2
+        percent = round(100 * (a - b) / b, 1) if b > 0 else None
+        if percent is not None:
+            label: str | None = change_class(percent)
+        else:
+            label = "progression" if a > 0 else None
+        changes.append(RegionChange(region=rb.region, before_mm2=b, after_mm2=a, change_percent=percent, change=label))
+    tb, ta = before.hand.total_deposit_mm2, after.hand.total_deposit_mm2
+    total = round(100 * (ta - tb) / tb, 1) if tb > 0 else None
+    return changes, total, (change_class(total) if total is not None else ("progression" if ta > 0 else None))
 
 
 def compare_results(
@@ -197,6 +265,16 @@ def compare_results(
                 )
             )
     tb, ta = before.total_volume_mm3, after.total_volume_mm3
+    regions, hand_percent, hand_change = compare_regions(before, after)
+    rule = None
+    if before.hand is not None and after.hand is not None:
+        rule = (
+            "change class of the SCTC radiographic score over one year: progression above +25 %, improvement "
+            "below -25 %, stable between (Valenzuela et al., Semin Arthritis Rheum 2022;53:151980, "
+            "doi:10.1016/j.semarthrit.2022.151980); applied here to measured deposit areas of the hand and of each "
+            "region, an extrapolation: the score also weighs density and location, and was validated for the "
+            "whole hand over one year"
+        )
     return Comparison(
         before=before.source,
         after=after.source,
@@ -211,4 +289,8 @@ def compare_results(
             "studies aligned by a rigid shift of the body-outline centroids; rotation and deformation not corrected",
             f"deposits matched by nearest centroid within {MATCH_TOLERANCE_MM:g} mm plus half their largest dimension",
         ],
+        regions=regions,
+        hand_change_percent=hand_percent,
+        hand_change=hand_change,
+        change_rule=rule,
     )

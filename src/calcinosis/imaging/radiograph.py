@@ -13,6 +13,10 @@ projection. The method:
    the field, or a deposit cut by it) and is counted in the assumptions;
 5. per deposit: area (mm²), largest dimension, mean and peak intensity, 2D pattern.
 
+On a PA hand radiograph (``hand=True``, or found by itself with ``hand=None``) the bones are
+told by their cortex and chained into the rays of the hand, and the deposits are given by
+region (:mod:`calcinosis.imaging.hand`).
+
 Areas use the pixel spacing at the patient when the file gives it (PixelSpacing, or
 ImagerPixelSpacing divided by the estimated magnification); otherwise the detector spacing,
 which overestimates areas by the magnification squared, and the result says so.
@@ -21,10 +25,12 @@ which overestimates areas by the magnification squared, and the result says so.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 
 from calcinosis.errors import ImagingError
 from calcinosis.imaging.ct import DepositMask
+from calcinosis.imaging.hand import Component, describe, find_hand, hand_regions, is_bone
 from calcinosis.imaging.results import Deposit, ImagingResult
 from calcinosis.imaging.shape import distribution, principal_lengths, rank_deposits
 from calcinosis.imaging.volume import Volume, check_number, check_volume
@@ -50,13 +56,25 @@ def _pattern_2d(area: float, l1: float, l2: float) -> str:
     return "nodular"
 
 
-def quantify_radiograph(volume: Volume, *, noise_units: float = NOISE_UNITS) -> ImagingResult:
+def quantify_radiograph(
+    volume: Volume, *, noise_units: float = NOISE_UNITS, hand: bool | None = False
+) -> ImagingResult:
     """Measure the deposits of one radiograph; see :func:`measure_radiograph`."""
-    return measure_radiograph(volume, noise_units=noise_units)[0]
+    return measure_radiograph(volume, noise_units=noise_units, hand=hand)[0]
 
 
-def measure_radiograph(volume: Volume, *, noise_units: float = NOISE_UNITS) -> tuple[ImagingResult, list[DepositMask]]:
-    """Measure the deposits of one radiograph (``volume.array`` of shape (1, y, x)), with their masks."""
+def measure_radiograph(
+    volume: Volume, *, noise_units: float = NOISE_UNITS, hand: bool | None = False
+) -> tuple[ImagingResult, list[DepositMask]]:
+    """Measure the deposits of one radiograph (``volume.array`` of shape (1, y, x)), with their masks.
+
+    ``hand``: True for a PA hand radiograph (an :class:`ImagingError` says what was found when
+    the hand's bones are not recognised), None to look for a hand and use its regions when one
+    is recognised, False (the default) for the method without regions.
+
+    .. versionchanged:: 0.6.0
+       ``hand``: deposits by region of a PA hand radiograph.
+    """
     check_volume(volume)
     if volume.modality != "radiograph":
         raise ImagingError(
@@ -86,23 +104,38 @@ def measure_radiograph(volume: Volume, *, noise_units: float = NOISE_UNITS) -> t
     bones = 0
     border = 0
     pixel = dy * dx
+    found: list[tuple[int, tuple[slice, slice], npt.NDArray[np.bool_]]] = []
     for index, box in enumerate(ndimage.find_objects(labels), start=1):
         if box is None:
             continue
         part = labels[box] == index
-        count = int(np.count_nonzero(part))
-        if count < MIN_PIXELS:
+        if int(np.count_nonzero(part)) < MIN_PIXELS:
             continue
         if box[0].start == 0 or box[1].start == 0 or box[0].stop == labels.shape[0] or box[1].stop == labels.shape[1]:
             border += (
                 1  # cut by the field edge: anatomy running out of the image, or a deposit that cannot be measured whole
             )
             continue
+        found.append((index, (box[0], box[1]), part))
+    # shape and cortex of every component only when a hand is looked for
+    described: dict[int, Component] = (
+        {i: describe(i, b, p, residual, (dy, dx)) for i, b, p in found} if hand is not False else {}
+    )
+    layout, why = find_hand(list(described.values())) if hand is not False else (None, "")
+    if hand is True and layout is None:
+        raise ImagingError(
+            f"{volume.source}: not recognised as a PA hand radiograph ({why}); measure it without --hand",
+            path=volume.source or None,
+        )
+    for index, box, part in found:
+        count = int(np.count_nonzero(part))
         yy, xx = np.nonzero(part)
         coords = np.column_stack([(yy + box[0].start) * dy, (xx + box[1].start) * dx])
         l1, l2, _ = principal_lengths(coords, min(dy, dx))
         area = count * pixel
-        if area >= BONE_MIN_MM2 and l1 / l2 >= BONE_MIN_ELONGATION:
+        if (area >= BONE_MIN_MM2 and l1 / l2 >= BONE_MIN_ELONGATION) or (
+            layout is not None and (index in layout.bone_indices or is_bone(described[index], shaft=False))
+        ):
             bones += 1
             continue
         values = norm[box][part]
@@ -147,4 +180,19 @@ def measure_radiograph(volume: Volume, *, noise_units: float = NOISE_UNITS) -> t
         distribution=distribution([d.centroid_mm for d in deposits]),
         assumptions=assumptions,
     )
+    if layout is not None:
+        result.hand = hand_regions(layout, result.deposits, masks, residual, (dy, dx))
+        # distribution by anatomical area rather than by span: the hand (fingers and palm) is one
+        # area, the wrist another (case format: multiple_localized = one area, regional = several
+        # areas of one limb)
+        areas = {"wrist" if r.site == "wrist" else "hand" for r in result.hand.regions if r.deposits}
+        if len(result.deposits) > 1 and not result.hand.outside_deposits:
+            result.distribution = "regional" if len(areas) > 1 else "multiple_localized"
+        result.assumptions.append(
+            "PA hand: bones told from deposits by their cortex (rim brighter than core) and chained into "
+            "the rays of the hand; a deposit over a bone in projection, or one shaped as a ring, is missed; "
+            "regions are the parts of the image nearest to each bone's axis, not the outline of the fingers"
+        )
+    elif hand is None:
+        result.assumptions.append(f"not measured by hand region: {why}")
     return result, masks
