@@ -82,14 +82,14 @@ def test_value_without_unit_is_reported(read):
     x = read("Patiente de 50 ans. Calcémie 2,4.", "fr")
     assert "labs" not in x.case
     assert [d.term for d in x.dropped] == ["calcium"]
-    assert "unit" in x.dropped[0].reason
+    assert "sans unité" in x.dropped[0].reason
 
 
 def test_unit_that_does_not_fit(read):
     """A unit the test does not take is reported, not converted."""
     x = read("Patiente de 50 ans. PTH 5 mmol/l.", "fr")
     assert "labs" not in x.case
-    assert "does not fit" in x.dropped[0].reason
+    assert "ne convient pas à pth" in x.dropped[0].reason
 
 
 def test_calcium_phosphate_product_is_not_a_lab(read):

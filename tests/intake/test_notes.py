@@ -46,7 +46,8 @@ def test_imaging_rice_grain_and_fibres(read):
 
 
 def test_imaging_english_and_continuation(read):
-    """An English study, and a following sentence that goes on describing it."""
+    """An English study, and a following sentence that goes on describing it. The region
+    filmed (the hands) is not a site of the deposits, which have their own (the fingertips)."""
     x = read(
         "A 60-year-old man. Plain radiographs of the hands showed calcifications of the fingertips. "
         "The deposits were punctate and subcutaneous.",
@@ -54,7 +55,7 @@ def test_imaging_english_and_continuation(read):
     )
     study = x.case["imaging"][0]
     assert study["modality"] == "radiograph"
-    assert study["sites"] == ["hand", "fingertips"]
+    assert study["sites"] == ["fingertips"]
     assert study["patterns"] == ["punctate"]
     assert study["tissues"] == ["subcutaneous"]
 

@@ -27,7 +27,7 @@ def test_api_reads_a_french_note_with_spans(client: TestClient) -> None:
 
 def test_api_json_body_and_errors(client: TestClient) -> None:
     r = client.post("/api/v1/intake", json={"text": "A 60-year-old man on hemodialysis with no fever.", "lang": "en"})
-    assert r.status_code == 200 and r.json()["case"]["history"] == ["dialysis"]
+    assert r.status_code == 200 and "dialysis" in r.json()["case"]["history"]
     assert r.json()["lang_given"] is True
     german = "Der Patient hat seit drei Wochen Schmerzen in der rechten Hand und Fieber, keine Verletzung."
     r = client.post("/api/v1/intake?lang=fr", json={"text": german})

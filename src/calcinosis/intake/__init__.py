@@ -22,7 +22,7 @@ from calcinosis.intake.result import Cue, ExtractedItem, Extraction, NotUndersto
 __all__ = ["Cue", "ExtractedItem", "Extraction", "IntakeError", "NotUnderstood", "detect_language", "extract_case"]
 
 
-def extract_case(text: str, kb: object, *, lang: str | None = None) -> Extraction:
+def extract_case(text: str, kb: object, *, lang: str | None = None, reasons: str | None = None) -> Extraction:
     """Read a note and return the case with the evidence of every item.
 
     Parameters
@@ -33,6 +33,9 @@ def extract_case(text: str, kb: object, *, lang: str | None = None) -> Extractio
         The knowledge base (:func:`calcinosis.load_kb`): its vocabulary and units.
     lang
         ``"fr"`` or ``"en"``; detected from the text when None.
+    reasons
+        The language of every reason an item carries (``"fr"`` or ``"en"``): the output
+        language, which is the note's when None. French output has no English in it.
 
     Raises
     ------
@@ -44,4 +47,4 @@ def extract_case(text: str, kb: object, *, lang: str | None = None) -> Extractio
 
     if not isinstance(kb, KnowledgeBase):
         raise TypeError("kb must be a KnowledgeBase (calcinosis.load_kb())")
-    return extract(text, kb, lang=lang)
+    return extract(text, kb, lang=lang, reasons=reasons)

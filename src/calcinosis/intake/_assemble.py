@@ -25,7 +25,7 @@ from typing import Any
 from calcinosis.intake import measure
 from calcinosis.intake.context import Analysis, Context
 from calcinosis.intake.imaging import ImagingEntry, size_cm_in
-from calcinosis.intake.language import IntakeError, detect_language
+from calcinosis.intake.language import IntakeError, detect_language, say
 from calcinosis.intake.lexicon import Lexicon, Match, fold, intake_data, key
 from calcinosis.intake.result import Cue, ExtractedItem, Extraction, NotUnderstood
 from calcinosis.kb.model import KnowledgeBase
@@ -89,10 +89,12 @@ def _engine(lang: str) -> Any:
     return engine
 
 
-def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None) -> Extraction:
+def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None, reasons: str | None = None) -> Extraction:
     """See :func:`calcinosis.intake.extract_case`."""
     guess = detect_language(text, given=lang)
     language = guess.lang
+    if reasons is not None and reasons not in ("fr", "en"):
+        raise IntakeError("intake_bad_lang", lang=reasons)
     engine = _engine(language)
     lex = _lexicon(kb)
     mentions: list[_Mention] = []
@@ -103,13 +105,14 @@ def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None) -> Extract
         sentences.extend(analysis.sentences)
         for m, ctx in zip(found, analysis.contexts, strict=True):
             mentions.append(_Mention(m, ctx, _sentence_of(analysis.sentences, m.start)))
-    b = _Builder(text, kb, language, mentions, sentences)
+    b = _Builder(text, kb, language, mentions, sentences, ui=reasons or language)
     b.labs()
     b.antibodies_and_genes()
     b.imaging()
     b.concepts()
+    b.settle_imaging()
     b.patient()
-    b.duration()
+    b.duration()  # after patient(): an age at onset needs the patient's age
     b.not_understood()
     case, missing = b.case()
     return Extraction(
@@ -126,9 +129,16 @@ def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None) -> Extract
 
 
 def _is_lesion(m: _Mention) -> bool:
-    """A mention of the lesions themselves, stated as present."""
-    if m.context.status != "present":
+    """A mention of the lesions themselves, stated as present (or as a history: "a three-month
+    history of patches on the legs" describes the lesions the patient has)."""
+    if m.context.status not in ("present", "historical"):
         return False
+    finding = m.match.first("findings")
+    return m.match.first("topic", "lesion") is not None or (finding is not None and finding.term in _LESION_FINDINGS)
+
+
+def _lesion_kind(m: _Mention) -> bool:
+    """A mention of the lesions themselves (whatever its status): calcinosis, a lesion word, a lesion finding."""
     finding = m.match.first("findings")
     return m.match.first("topic", "lesion") is not None or (finding is not None and finding.term in _LESION_FINDINGS)
 
@@ -140,16 +150,18 @@ def _sentence_of(sentences: list[tuple[int, int]], pos: int) -> tuple[int, int]:
     return pos, pos + 1
 
 
-def _reason(ctx: Context, placed: str) -> str:
-    if ctx.cue is None:
-        return f"stated; {placed}"
-    words = {
-        "absent": "negated",
-        "hypothetical": "hypothetical",
-        "family": "about a relative",
-        "historical": "past history",
-    }
-    return f"{words.get(ctx.status, ctx.status)} (cue {ctx.cue.text!r}); {placed}"
+# what a site may belong to in a sentence (its nearest "head"): the lesions, another finding,
+# or, in an imaging sentence, the study's region
+_HEAD_LISTS = ("findings", "conditions", "exposures", "topic", "lesion", "ignored", "other_head", "function")
+_DEPOSIT_LISTS = ("topic", "lesion", "patterns")
+_CLAUSE = re.compile(r",|;|\bqui\b|\bwhich\b|\bdont\b")
+_LIST_ITEM = re.compile(r"\s*[-•–*]")
+
+
+def _heads(group: list[_Mention]) -> list[_Mention]:
+    return [
+        m for m in group if m.match.first(*_HEAD_LISTS, "modalities") is not None and m.match.first("sites") is None
+    ]
 
 
 class _Builder:
@@ -160,7 +172,10 @@ class _Builder:
         lang: str,
         mentions: list[_Mention],
         sentences: list[tuple[int, int]],
+        *,
+        ui: str = "en",
     ) -> None:
+        self.ui = ui
         self.text = text
         self.folded = "".join(fold(ch)[:1] or " " for ch in text) if len(text) < 2_000_000 else fold(text)
         self.kb = kb
@@ -180,6 +195,30 @@ class _Builder:
         self.by_sentence: dict[tuple[int, int], list[_Mention]] = {}
         for m in mentions:
             self.by_sentence.setdefault(m.sentence, []).append(m)
+        # where the imaging part of a sentence begins (mentions before it are clinical)
+        self.imaging_from: dict[tuple[int, int], int] = {}
+        self.clinical_sites: dict[tuple[int, int], list[tuple[str, _Mention]]] = {}
+        self._item_study: dict[int, str] = {}
+        self._pending_studies: tuple[
+            dict[str, bool], dict[str, list[tuple[str, _Mention]]], dict[str, list[tuple[str, _Mention]]]
+        ] = ({}, {}, {})
+
+    # ---------------------------------------------------------------- reasons
+    def say(self, key: str, /, **values: object) -> str:
+        """A reason in the output language (messages.yaml)."""
+        return say(key, self.ui, **values)
+
+    def said(self, reason: tuple[str, dict[str, object]]) -> str:
+        return say(reason[0], self.ui, **reason[1])
+
+    def _reason(self, ctx: Context, placed: str) -> str:
+        if ctx.cue is None:
+            return self.say("r_stated", placed=placed)
+        return self.say("r_cued", status=self.say(f"r_st_{ctx.status}"), cue=ctx.cue.text, placed=placed)
+
+    def _placed_field(self, list_name: str) -> str:
+        field = _FIELD_OF[list_name]
+        return self.say("r_pl_field", field=self.say(f"r_field_{field}"), list=self.say(f"r_list_{list_name[:-1]}"))
 
     # ---------------------------------------------------------------- helpers
     def _item(
@@ -206,13 +245,19 @@ class _Builder:
     # ---------------------------------------------------------------- labs
     def labs(self) -> None:
         for sentence, group in self.by_sentence.items():
-            labs = [m for m in group if m.match.first("labs", "lab_group", "derived") is not None]
+            labs = [m for m in group if m.match.first("labs", "lab_group", "derived", "lab_state") is not None]
             pending: list[_Mention] = []
+            carried: tuple[str, int, int] | None = None  # a result said before a test, shared along "X and Y"
+            bracket = self._bracketed_results(sentence, labs)
             for i, m in enumerate(labs):
                 nxt = labs[i + 1].match.start if i + 1 < len(labs) else sentence[1]
                 limit = min(nxt, sentence[1], m.match.end + 60)
-                target = m.match.first("labs", "lab_group", "derived")
+                target = m.match.first("labs", "lab_group", "derived", "lab_state")
                 assert target is not None
+                if target.list_name == "lab_state":
+                    self._lab_state(m, target.term, target.kind, limit)
+                    carried = None
+                    continue
                 if target.list_name == "derived":
                     m.used = True
                     self._drop(
@@ -222,7 +267,7 @@ class _Builder:
                             m.match.start,
                             m.match.end,
                             m.context,
-                            "the calcium x phosphate product is computed from calcium and phosphate, not entered",
+                            self.say("r_derived"),
                         )
                     )
                     continue
@@ -242,15 +287,28 @@ class _Builder:
                     entry, end, why = value
                     m.used = True
                     pending = []
-                    item = self._item("labs", tests[0], m.match.start, end, Context(), why, entry)
+                    carried = None
+                    item = self._item("labs", tests[0], m.match.start, end, Context(), self.said(why), entry)
                     if entry is None:
                         self._drop(item)
                     else:
                         self.lab_entries.append((entry, self._keep_ret(item)))
                     continue
                 interp = measure.interpretation_after(self.folded, m.match.end, limit)
+                if interp is None:
+                    interp = bracket.get(id(m))
+                floor = labs[i - 1].match.end if i > 0 else sentence[0]
+                if interp is None:
+                    interp = measure.interpretation_prefix(self.folded, m.match.start, floor)
                 if interp is None and self.lang == "en":
-                    interp = measure.interpretation_before(self.folded, m.match.start, sentence[0])
+                    interp = measure.interpretation_before(self.folded, m.match.start, floor)
+                if interp is None and carried is not None and i > 0:
+                    joined = re.sub(r"\s+", " ", self.folded[labs[i - 1].match.end : m.match.start]).strip()
+                    if joined in {fold(j) for j in intake_data().get("lab_joiners", [])}:
+                        interp = carried
+                carried = None
+                if interp is not None and interp[1] < m.match.start:
+                    carried = interp
                 if interp is not None:
                     kind, a, z = interp
                     m.used = True
@@ -268,7 +326,13 @@ class _Builder:
                             span_end = max(z, p.match.end)
                             start = min(p.match.start, a)
                             item = self._item(
-                                "labs", test, start, span_end, Context(), f"qualitative: {self.text[a:z]!r}", entry
+                                "labs",
+                                test,
+                                start,
+                                span_end,
+                                Context(),
+                                self.say("r_qualitative", words=self.text[a:z]),
+                                entry,
                             )
                             self.lab_entries.append((entry, self._keep_ret(item)))
                     pending = []
@@ -280,14 +344,54 @@ class _Builder:
                 else:
                     pending = []
 
+    def _bracketed_results(self, sentence: tuple[int, int], labs: list[_Mention]) -> dict[int, tuple[str, int, int]]:
+        """Tests listed in brackets that share the result said after them: "La biologie
+        standard (NFS, ionogramme, VS) est normale" gives every test of the brackets."""
+        out: dict[int, tuple[str, int, int]] = {}
+        for hit in re.finditer(r"\(([^()]{0,200})\)", self.folded[sentence[0] : sentence[1]]):
+            a, z = sentence[0] + hit.start(), sentence[0] + hit.end()
+            inside = [m for m in labs if a < m.match.start and m.match.end < z]
+            if not inside:
+                continue
+            interp = measure.interpretation_after(self.folded, z, min(sentence[1], z + 40))
+            if interp is not None:
+                for m in inside:
+                    out[id(m)] = interp
+        return out
+
+    def _lab_state(self, m: _Mention, test: str, interp: str, limit: int) -> None:
+        """A word that names a test and its result ("hyperleucocytose"): its value if usable, else the result."""
+        if m.context.status in ("hypothetical", "family"):
+            return
+        m.used = True
+        value = measure.lab_value(self.kb, test, self.text, m.match.end, limit, self.lang)
+        if value is not None and value[0] is not None:
+            entry, end, why = value
+            self.lab_entries.append(
+                (entry, self._keep_ret(self._item("labs", test, m.match.start, end, Context(), self.said(why), entry)))
+            )
+            return
+        if value is not None:
+            self._drop(self._item("labs", test, m.match.start, value[1], Context(), self.said(value[2])))
+        if m.context.status == "absent":
+            return
+        entry = {"test": test, "interpretation": interp}
+        reason = self.say("r_lab_state", words=m.match.text, interp=self.say(f"r_interp_{interp}"))
+        self.lab_entries.append(
+            (entry, self._keep_ret(self._item("labs", test, m.match.start, m.match.end, Context(), reason, entry)))
+        )
+
     def _keep_ret(self, item: ExtractedItem) -> ExtractedItem:
         self._keep(item)
         return item
 
     # ---------------------------------------------------------------- antibodies, genes
     def _result_word(
-        self, words: dict[str, list[str]], start: int, limit: int, floor: int
+        self, words: dict[str, list[str]], start: int, limit: int, floor: int, *, name_start: int | None = None
     ) -> tuple[str, int, int] | None:
+        adjacent = self._result_just_before(words, start if name_start is None else name_start, floor)
+        if adjacent is not None:
+            return adjacent
         after = self.folded[start:limit]
         best: tuple[int, str, int, int] | None = None
         for result, spellings in words.items():
@@ -317,6 +421,22 @@ class _Builder:
                     return result, start - 1, start
         return None
 
+    def _result_just_before(self, words: dict[str, list[str]], start: int, floor: int) -> tuple[str, int, int] | None:
+        """A result word written right before the name ("positive anti-dsDNA antibodies"):
+        it wins over a word further on, which may belong to the next clause ("..., with normal
+        serum calcium")."""
+        before = self.folded[max(floor, start - 30) : start]
+        for result, spellings in words.items():
+            for w in spellings:
+                fw = fold(w)
+                if not fw[0].isalnum():
+                    continue
+                hit = re.search(r"(?<!\w)" + re.escape(fw).replace(r"\ ", r"\s+") + r"\s+$", before)
+                if hit is not None:
+                    base = start - len(before)
+                    return result, base + hit.start(), base + hit.start() + len(fw)
+        return None
+
     def antibodies_and_genes(self) -> None:
         data = intake_data()
         for sentence, group in self.by_sentence.items():
@@ -336,11 +456,20 @@ class _Builder:
                     assert target is not None
                     m.used = True
                     nxt = found[i + 1].match.start if i + 1 < len(found) else sentence[1]
-                    hit = self._result_word(words, m.match.end, min(nxt, sentence[1]), sentence[0])
+                    hit = self._result_word(
+                        words, m.match.end, min(nxt, sentence[1]), sentence[0], name_start=m.match.start
+                    )
                     ctx = m.context
                     if hit is None and ctx.status in ("hypothetical", "family"):
                         self._drop(
-                            self._item(field, target.term, m.match.start, m.match.end, ctx, _reason(ctx, "not placed"))
+                            self._item(
+                                field,
+                                target.term,
+                                m.match.start,
+                                m.match.end,
+                                ctx,
+                                self._reason(ctx, self.say("r_pl_not_placed")),
+                            )
                         )
                         continue
                     if hit is None and i + 1 < len(found):
@@ -350,13 +479,13 @@ class _Builder:
                             continue
                     if hit is not None:
                         result, a, z = hit
-                        reason = f"result in words ({self.text[a:z]!r})"
+                        reason = self.say("r_result_words", words=self.text[a:z])
                     elif ctx.status == "absent":
                         result = "negative" if kind == "antibodies" else "not_found"
-                        reason = _reason(ctx, "negative result")
+                        reason = self._reason(ctx, self.say("r_pl_negative"))
                     else:
                         result = "positive" if kind == "antibodies" else "pathogenic_variant"
-                        reason = "named without a result word: read as found"
+                        reason = self.say("r_result_none")
                     for p in [*pending, m]:
                         ptarget = p.match.first(kind)
                         assert ptarget is not None
@@ -364,7 +493,7 @@ class _Builder:
                         item = self._item(
                             field,
                             ptarget.term,
-                            p.match.start,
+                            min(p.match.start, hit[1] if hit else p.match.start),
                             max(p.match.end, hit[2] if hit else 0),
                             p.context,
                             reason,
@@ -379,11 +508,17 @@ class _Builder:
     def imaging(self) -> None:
         current: ImagingEntry | None = None
         paragraph_end = -1
+        list_open = False  # the study's sentence ended with ":" and its findings follow as a list
+        evidence: dict[str, bool] = {}
+        region: dict[str, list[tuple[str, _Mention]]] = {}
+        deposits: dict[str, list[tuple[str, _Mention]]] = {}
         for sentence in self.sentences:
             group = self.by_sentence.get(sentence, [])
-            if sentence[0] > paragraph_end:
+            if sentence[0] > paragraph_end and not (list_open and _LIST_ITEM.match(self.text, sentence[0])):
                 current = None
-            para = self.text.find("\n\n", sentence[0])
+                list_open = False
+            # the paragraph's end after the sentence (a heading line may open the sentence)
+            para = self.text.find("\n\n", max(sentence[0], sentence[1] - 2))
             paragraph_end = para if para != -1 else len(self.text)
             modalities = [
                 m for m in group if m.match.first("modalities") and m.context.status in ("present", "historical")
@@ -400,14 +535,20 @@ class _Builder:
                             m.match.start,
                             m.match.end,
                             m.context,
-                            _reason(m.context, "no study placed"),
+                            self._reason(m.context, self.say("r_pl_no_study")),
                         )
                     )
+            start = sentence[0]
+            if modalities:
+                start = self._imaging_start(sentence, modalities[0])
+                self.imaging_from[sentence] = start
+            part = [m for m in group if m.match.start >= start]
             imaging_words = [
                 m
-                for m in group
+                for m in part
                 if not m.used and m.match.first("patterns", "tissues", "imaging", "distributions") is not None
             ]
+            has_deposit = any(m.match.first(*_DEPOSIT_LISTS, "imaging") is not None for m in part)
             if modalities:
                 first = modalities[0].match.first("modalities")
                 assert first is not None
@@ -417,6 +558,7 @@ class _Builder:
                     t = mm.match.first("modalities")
                     assert t is not None
                     self.studies.setdefault(t.term, ImagingEntry(t.term))
+                    evidence.setdefault(t.term, False)
                     self._keep(
                         self._item(
                             "imaging",
@@ -424,13 +566,15 @@ class _Builder:
                             mm.match.start,
                             mm.match.end,
                             mm.context,
-                            "modality named: one study",
+                            self.say("r_modality"),
                             {"modality": t.term},
                         )
                     )
-                self._fill(current, sentence, group, modalities[0].match.first("modalities").term)  # type: ignore[union-attr]
-            elif current is not None and (imaging_words or any(m.match.first("topic") for m in group)):
-                self._fill(current, sentence, group, current.modality, continued=True)
+                evidence[first.term] = evidence[first.term] or has_deposit
+                self._fill(current, sentence, part, first.term, region, deposits)
+            elif current is not None and (imaging_words or has_deposit):
+                evidence[current.modality] = evidence.get(current.modality, False) or has_deposit
+                self._fill(current, sentence, part, current.modality, region, deposits, continued=True)
             else:
                 for m in imaging_words:
                     t = m.match.first("patterns", "tissues", "imaging", "distributions")
@@ -439,15 +583,113 @@ class _Builder:
                         continue
                     m.used = True
                     self._drop(
-                        self._item(
-                            "imaging",
-                            t.term,
-                            m.match.start,
-                            m.match.end,
-                            m.context,
-                            "imaging description with no modality named: no study to place it in",
-                        )
+                        self._item("imaging", t.term, m.match.start, m.match.end, m.context, self.say("r_no_modality"))
                     )
+            if current is not None and re.search(r":\s*(?:\n|$)", self.text[sentence[0] : sentence[1]]):
+                list_open = True
+        self._pending_studies = (evidence, region, deposits)
+
+    def settle_imaging(self) -> None:
+        """Once the clinical sites are known (concepts), the sites of each study."""
+        self._settle_studies(*self._pending_studies)
+
+    def _imaging_start(self, sentence: tuple[int, int], modality: _Mention) -> int:
+        """Where the imaging part of a sentence begins: at the clause of its first modality.
+
+        "Nodules of the elbows, which on radiographs were calcifications": the nodules and
+        their sites are clinical, the study begins at "which"."""
+        start = sentence[0]
+        for hit in _CLAUSE.finditer(self.folded, sentence[0], modality.match.start):
+            start = hit.start()
+        return start
+
+    def _settle_studies(
+        self,
+        evidence: dict[str, bool],
+        region: dict[str, list[tuple[str, _Mention]]],
+        deposits: dict[str, list[tuple[str, _Mention]]],
+    ) -> None:
+        """Sites of each study, and studies that describe no deposit dropped.
+
+        A study's sites are those of its deposits; the region examined ("radiographs of both
+        knees") stands in only when the deposits have no site of their own, and the sites of
+        the lesions the study shows ("nodules of the elbows, calcified on radiographs") when
+        neither is written. A modality named in no sentence that describes a calcification, a
+        deposit or an imaging pattern (a radiograph that ruled out a fracture, a figure
+        callout) is no study of the lesions."""
+        for modality, entry in list(self.studies.items()):
+            if not evidence.get(modality, False):
+                del self.studies[modality]
+                for item in [i for i in self.items if i.field == "imaging" and self._study_of(i) == modality]:
+                    self.items.remove(item)
+                    self._drop(item.model_copy(update={"reason": self.say("r_modality_no_deposit")}))
+                continue
+            chosen = deposits.get(modality) or region.get(modality) or []
+            key = "r_study_site_lesions"
+            if deposits.get(modality):
+                key = ""
+            elif region.get(modality):
+                key = "r_study_site_region"
+            elif not chosen:
+                chosen = [
+                    pair
+                    for sentence, pairs in self.clinical_sites.items()
+                    if self.imaging_from.get(sentence, sentence[0]) > sentence[0]
+                    and any(
+                        i.value == {"modality": modality} and sentence[0] <= i.start < sentence[1] for i in self.items
+                    )
+                    for pair in pairs
+                ]
+            how = self.say("r_in_study", modality=modality)
+            for term, m in chosen:
+                if term in entry.sites:
+                    continue
+                entry.sites.append(term)
+                reason = (
+                    self.say("r_study_item", kind=self.say("r_kind_site"), how=how)
+                    if not key
+                    else self.say(key, how=how)
+                )
+                self._keep(self._item("imaging", term, m.match.start, m.match.end, m.context, reason, {"sites": term}))
+
+    def _study_of(self, item: ExtractedItem) -> str | None:
+        if isinstance(item.value, dict) and "modality" in item.value:
+            return str(item.value["modality"])
+        return self._item_study.get(id(item))
+
+    def _site_head(self, site: _Mention, group: list[_Mention]) -> _Mention | None:
+        """The mention a site belongs to: the nearest head around the run of sites it is in
+        ("shoulders, elbows and knees"), the one before it on a tie."""
+        sites = sorted((m for m in group if m.match.first("sites") is not None), key=lambda m: m.match.start)
+        i = sites.index(site)
+        a, z = i, i
+        joiners = {fold(j) for j in intake_data().get("lab_joiners", [])} | {"", "et", "and", "or", "ou"}
+        while (
+            a > 0
+            and re.sub(r"[\s,]+", " ", self.folded[sites[a - 1].match.end : sites[a].match.start]).strip() in joiners
+        ):
+            a -= 1
+        while (
+            z + 1 < len(sites)
+            and re.sub(r"[\s,]+", " ", self.folded[sites[z].match.end : sites[z + 1].match.start]).strip() in joiners
+        ):
+            z += 1
+        low, high = sites[a].match.start, sites[z].match.end
+        best: tuple[int, int, _Mention] | None = None
+        for h in _heads(group):
+            if h.match.end <= low:
+                gap, side = low - h.match.end, 0
+                between = self.text[h.match.end : low]
+            elif h.match.start >= high:
+                gap, side = h.match.start - high, 1
+                between = self.text[high : h.match.start]
+            else:
+                continue
+            if ";" in between or "\n\n" in between:  # a list item or a clause of its own
+                continue
+            if best is None or (gap, side) < best[:2]:
+                best = (gap, side, h)
+        return best[2] if best is not None else None
 
     def _fill(
         self,
@@ -455,12 +697,12 @@ class _Builder:
         sentence: tuple[int, int],
         group: list[_Mention],
         modality: str,
+        region: dict[str, list[tuple[str, _Mention]]],
+        deposits: dict[str, list[tuple[str, _Mention]]],
         *,
         continued: bool = False,
     ) -> None:
-        how = f"in a sentence about the {modality} study" + (
-            " (continued from the previous sentence)" if continued else ""
-        )
+        how = self.say("r_in_study_continued" if continued else "r_in_study", modality=modality)
         for m in group:
             if m.used:
                 continue
@@ -480,20 +722,29 @@ class _Builder:
                 if ctx.status == "absent":
                     value = not value
                 elif ctx.status in ("hypothetical", "family"):
-                    self._drop(self._item("imaging", name, m.match.start, m.match.end, ctx, _reason(ctx, "not placed")))
+                    self._drop(
+                        self._item(
+                            "imaging",
+                            name,
+                            m.match.start,
+                            m.match.end,
+                            ctx,
+                            self._reason(ctx, self.say("r_pl_not_placed")),
+                        )
+                    )
                     continue
                 entry.flags[name] = value
-                self._keep(
-                    self._item(
-                        "imaging",
-                        name,
-                        m.match.start,
-                        m.match.end,
-                        ctx,
-                        f"{how}; {name}: {str(value).lower()}",
-                        {name: value},
-                    )
+                item = self._item(
+                    "imaging",
+                    name,
+                    m.match.start,
+                    m.match.end,
+                    ctx,
+                    self.say("r_flag", how=how, name=name, value=self.say("r_true" if value else "r_false")),
+                    {name: value},
                 )
+                self._item_study[id(item)] = modality
+                self._keep(item)
                 continue
             if ctx.status not in ("present", "historical"):
                 self._drop(
@@ -503,39 +754,71 @@ class _Builder:
                         m.match.start,
                         m.match.end,
                         ctx,
-                        _reason(ctx, f"not added to the {modality} study"),
+                        self._reason(ctx, self.say("r_pl_not_in_study", modality=modality)),
                     )
                 )
                 continue
+            if t.list_name == "sites":
+                head = self._site_head(m, group)
+                kind = "deposit"
+                if head is not None and head.match.first("modalities") is not None:
+                    kind = "region"
+                elif (
+                    head is not None
+                    and head.match.first(*_DEPOSIT_LISTS) is None
+                    and (head.match.first("findings", "conditions", "exposures", "ignored", "other_head") is not None)
+                ):
+                    kind = "other"
+                if kind == "other" and head is not None:
+                    self._drop(
+                        self._item(
+                            "imaging",
+                            t.term,
+                            m.match.start,
+                            m.match.end,
+                            ctx,
+                            self.say("r_study_site_other", head=head.match.text),
+                        )
+                    )
+                else:
+                    (deposits if kind == "deposit" else region).setdefault(modality, []).append((t.term, m))
+                continue
             entry.add(t.list_name, t.term)
-            self._keep(
-                self._item(
-                    "imaging",
-                    t.term,
-                    m.match.start,
-                    m.match.end,
-                    ctx,
-                    f"{t.list_name[:-1] if t.list_name != 'distributions' else 'distribution'} {how}",
-                    {t.list_name: t.term},
-                )
+            kind_key = {
+                "tissues": "r_kind_tissue",
+                "patterns": "r_kind_pattern",
+                "distributions": "r_kind_distribution",
+            }
+            item = self._item(
+                "imaging",
+                t.term,
+                m.match.start,
+                m.match.end,
+                ctx,
+                self.say("r_study_item", kind=self.say(kind_key[t.list_name]), how=how),
+                {t.list_name: t.term},
             )
-        size = size_cm_in(self.text, sentence[0], sentence[1])
+            self._item_study[id(item)] = modality
+            self._keep(item)
+        size = size_cm_in(self.text, max(sentence[0], group[0].match.start if group else sentence[0]), sentence[1])
         if size is not None and entry.size_cm is None:
             entry.size_cm = size[0]
-            self._keep(
-                self._item(
-                    "imaging", "size_cm", size[1], size[2], Context(), f"largest size {how}", {"size_cm": size[0]}
-                )
+            item = self._item(
+                "imaging", "size_cm", size[1], size[2], Context(), self.say("r_size", how=how), {"size_cm": size[0]}
             )
+            self._item_study[id(item)] = modality
+            self._keep(item)
 
     # ---------------------------------------------------------------- conditions, exposures, findings, sites
     def concepts(self) -> None:
-        for group in self.by_sentence.values():
-            has_modality = any(m.match.first("modalities") for m in group)
-            lesion = any(_is_lesion(m) for m in group)
+        for sentence, group in self.by_sentence.items():
+            imaging_from = self.imaging_from.get(sentence)
+            clinical = [m for m in group if imaging_from is None or m.match.start < imaging_from]
+            has_modality = imaging_from is not None
             for m in group:
                 if m.used:
                     continue
+                in_imaging = has_modality and m not in clinical
                 ctx = m.context
                 topic = m.match.first("topic")
                 if topic is not None and ctx.status == "family":
@@ -544,53 +827,165 @@ class _Builder:
                         "family_history_similar",
                         m,
                         Context(),
-                        f"calcinosis in a relative (cue {ctx.cue.text if ctx.cue else ''!r}): similar lesions in the family",
+                        self.say("r_family_similar", cue=ctx.cue.text if ctx.cue else ""),
                     )
                     continue
                 neg = m.match.first("findings")
                 if neg is not None and neg.kind == "negated_form":
                     if ctx.status in ("present", "historical"):
-                        self._place(
-                            "absent",
-                            neg.term,
-                            m,
-                            Context(
-                                "absent", Cue(kind="wording", text=m.match.text, start=m.match.start, end=m.match.end)
-                            ),
-                            f"said in a negative form ({m.match.text!r}): absent",
+                        cue = Context(
+                            "absent", Cue(kind="wording", text=m.match.text, start=m.match.start, end=m.match.end)
                         )
+                        for t in m.match.targets:
+                            if t.kind == "negated_form":
+                                self._place("absent", t.term, m, cue, self.say("r_negative_form", words=m.match.text))
+                        if neg.term == "pain":
+                            self._painless_swelling(m, sentence)
+                    m.used = True
                     continue
-                t = m.match.first("conditions", "exposures", "findings")
-                if t is not None:
-                    if has_modality and t.term in _NOT_CLINICAL_IN_IMAGING:
+                function = m.match.first("function")
+                if function is not None:
+                    self._function(m, function.term, sentence)
+                    continue
+                concept = m.match.first("conditions", "exposures", "findings")
+                if concept is not None:
+                    t = concept
+                    if in_imaging and t.term in _NOT_CLINICAL_IN_IMAGING:
                         continue
                     self._concept(m, t.list_name, t.term)
+                    site = m.match.first("sites")
+                    if site is not None and ctx.status in ("present", "historical") and t.term in _LESION_FINDINGS:
+                        self._place("sites", site.term, m, ctx, self.say("r_site_lesions"))
                     continue
                 site = m.match.first("sites")
-                if site is not None and not has_modality:
-                    if ctx.status in ("present", "historical") and lesion:
-                        self._place("sites", site.term, m, ctx, "site of the lesions (sentence about the lesions)")
-                    elif ctx.status in ("hypothetical", "family", "absent") and lesion:
+                if site is not None and not in_imaging:
+                    head = self._site_head(m, clinical)
+                    lesion_kind = head is not None and _lesion_kind(head)
+                    lesion = lesion_kind and head is not None and head.context.status in ("present", "historical")
+                    if head is not None and not lesion_kind:
+                        m.used = True
                         self._drop(
-                            self._item("sites", site.term, m.match.start, m.match.end, ctx, _reason(ctx, "not placed"))
+                            self._item(
+                                "sites",
+                                site.term,
+                                m.match.start,
+                                m.match.end,
+                                ctx,
+                                self.say("r_site_other", head=head.match.text),
+                            )
                         )
+                    elif ctx.status in ("present", "historical") and lesion:
+                        self._place("sites", site.term, m, ctx, self.say("r_site_lesions"))
+                        self.clinical_sites.setdefault(sentence, []).append((site.term, m))
+                    elif ctx.status in ("hypothetical", "family", "absent") and head is not None:
+                        self._drop(
+                            self._item(
+                                "sites",
+                                site.term,
+                                m.match.start,
+                                m.match.end,
+                                ctx,
+                                self._reason(ctx, self.say("r_pl_not_placed")),
+                            )
+                        )
+        self._implied()
+
+    def _painless_swelling(self, m: _Mention, sentence: tuple[int, int]) -> None:
+        """ "Tuméfaction scrotale, prurigineuse, indolore": a swelling said to be painless, in the
+        same clause list (the knowledge base's painless_swelling; a painless nodule is not one)."""
+        before = self.folded[max(sentence[0], m.match.start - 60) : m.match.start]
+        if "." in before:
+            before = before.rsplit(".", 1)[1]
+        if re.search(r"(?<!\w)(?:tumefactions?|masses?|gonflements?|swellings?|lumps?)(?!\w)", before):
+            self._place(
+                "findings", "painless_swelling", m, Context(), self.say("r_painless_swelling", words=m.match.text)
+            )
+
+    def _function(self, m: _Mention, finding: str, sentence: tuple[int, int]) -> None:
+        """A function said normal (the finding is absent) or limited (the finding is present)."""
+        spec = intake_data()["functions"]
+        m.used = True
+        if m.context.status in ("hypothetical", "family"):
+            return
+        before = self.folded[max(sentence[0], m.match.start - 30) : m.match.start]
+        nxt = min(
+            [
+                o.match.start
+                for o in self.by_sentence[sentence]
+                if o.match.first("function") and o.match.start > m.match.start
+            ]
+            + [sentence[1], m.match.end + 80]
+        )
+        after = self.folded[m.match.end : nxt]
+        for state, field in (("limited", "findings"), ("normal", "absent")):
+            for w in sorted(spec[state], key=len, reverse=True):
+                body = r"(?<!\w)" + re.escape(fold(w)).replace(r"\ ", r"\s+") + r"(?!\w)"
+                if re.search(body + r"(?:\s+(?:a|an|the|une?|la|le))?\s*$", before) or re.search(body, after):
+                    ctx = (
+                        Context()
+                        if field == "findings"
+                        else Context(
+                            "absent", Cue(kind="wording", text=m.match.text, start=m.match.start, end=m.match.end)
+                        )
+                    )
+                    self._place(
+                        field,
+                        finding,
+                        m,
+                        ctx,
+                        self.say(
+                            "r_function_state", words=m.match.text, state=w, field=self.say(f"status_{ctx.status}")
+                        ),
+                    )
+                    return
+
+    def _implied(self) -> None:
+        """Items that another item implies (intake.yaml ``implies``), with the reason."""
+        for source, spec in intake_data().get("implies", {}).items():
+            fields = [f for f in ("history", "exposures", "findings") if source in self.lists[f]]
+            target = str(spec["term"])
+            if not fields or any(target in self.lists[f] for f in ("history", "exposures", "findings", "absent")):
+                continue
+            item = next(i for i in self.items if i.term == source and i.field == fields[0])
+            field = next(
+                _FIELD_OF[n] for n in ("conditions", "exposures", "findings") if target in self.kb.vocabulary.lists[n]
+            )
+            self.lists[field].append(target)
+            self._keep(
+                item.model_copy(
+                    update={
+                        "field": field,
+                        "term": target,
+                        "reason": self.say(
+                            "r_implied", by=item.text, why=spec["why"]["fr" if self.ui == "fr" else "en"]
+                        ),
+                    }
+                )
+            )
 
     def _concept(self, m: _Mention, list_name: str, term: str) -> None:
         ctx = m.context
         m.used = True
         if ctx.status in ("hypothetical", "family"):
             self._drop(
-                self._item(_FIELD_OF[list_name], term, m.match.start, m.match.end, ctx, _reason(ctx, "not placed"))
+                self._item(
+                    _FIELD_OF[list_name],
+                    term,
+                    m.match.start,
+                    m.match.end,
+                    ctx,
+                    self._reason(ctx, self.say("r_pl_not_placed")),
+                )
             )
         elif ctx.status == "absent":
-            self._place("absent", term, m, ctx, _reason(ctx, "absent"))
+            self._place("absent", term, m, ctx, self._reason(ctx, self.say("r_pl_absent")))
         else:
             self._place(
                 _FIELD_OF[list_name],
                 term,
                 m,
                 ctx,
-                _reason(ctx, f"{_FIELD_OF[list_name]} ({list_name[:-1]} of the vocabulary)"),
+                self._reason(ctx, self._placed_field(list_name)),
             )
 
     def _place(self, field: str, term: str, m: _Mention, ctx: Context, reason: str) -> None:
@@ -604,11 +999,11 @@ class _Builder:
         age = measure.find_age(self.text, self.lang)
         if age is not None:
             self.patient_data["age"] = age.years
-            self._keep(self._item("patient", "age", age.start, age.end, Context(), age.reason, age.years))
+            self._keep(self._item("patient", "age", age.start, age.end, Context(), self.said(age.reason), age.years))
         sex = measure.find_sex(self.text, self.lang)
         if sex is not None:
             self.patient_data["sex"] = sex.sex
-            self._keep(self._item("patient", "sex", sex.start, sex.end, Context(), sex.reason, sex.sex))
+            self._keep(self._item("patient", "sex", sex.start, sex.end, Context(), self.said(sex.reason), sex.sex))
         else:
             self.patient_data["sex"] = "unknown"
         meno = re.search(
@@ -618,11 +1013,27 @@ class _Builder:
             before = self.folded[max(0, meno.start() - 20) : meno.start()]
             if not re.search(r"\b(?:non|pas|not|pre)\b", before):
                 self.patient_data["postmenopausal"] = True
-                self._keep(self._item("patient", "postmenopausal", meno.start(), meno.end(), Context(), "stated", True))
+                self._keep(
+                    self._item(
+                        "patient",
+                        "postmenopausal",
+                        meno.start(),
+                        meno.end(),
+                        Context(),
+                        self.say("r_stated_plain"),
+                        True,
+                    )
+                )
 
     def duration(self) -> None:
         lesion_sentences = sorted({m.sentence for m in self.mentions if _is_lesion(m)})
-        found = measure.find_duration(self.text, self.lang, lesion_sentences)
+        found = measure.find_duration(
+            self.text,
+            self.lang,
+            lesion_sentences,
+            age=self.patient_data.get("age"),
+            owned=self._owned_spans(),
+        )
         if found is not None:
             self.duration_months = found.months
             self._keep(
@@ -632,10 +1043,37 @@ class _Builder:
                     found.start,
                     found.end,
                     Context(),
-                    found.reason + ", in a sentence about the lesions",
+                    self.said(found.reason),
                     found.months,
                 )
             )
+
+    def _owned_spans(self) -> list[tuple[int, int]]:
+        """Where a duration belongs to a condition or a treatment, not to the lesions.
+
+        "receiving hemodialysis for five years" (the nearest mention before the duration, in the
+        same clause, is a condition or an exposure), and "a four-year history of dermatomyositis"
+        (the history is of what is named right after it)."""
+        out: list[tuple[int, int]] = []
+        for found in measure.find_durations(self.text, self.lang):
+            sentence = _sentence_of(self.sentences, found.start)
+            group = [
+                m
+                for m in self.by_sentence.get(sentence, [])
+                if m.match.first("labs", "lab_group", "lab_state", "derived") is None
+            ]
+            before = [m for m in group if m.match.end <= found.start]
+            after = [m for m in group if m.match.start >= found.end]
+            owner = before[-1] if before and "," not in self.folded[before[-1].match.end : found.start] else None
+            if re.match(r"\s*(?:of|de|d['’])\s*", self.folded[found.end : found.end + 5]):
+                owner = after[0] if after and after[0].match.start - found.end < 40 else None
+            if (
+                owner is not None
+                and owner.match.first("conditions", "exposures") is not None
+                and (owner.match.first("findings", "topic", "lesion", "sites") is None)
+            ):
+                out.append((found.start, found.end))
+        return out
 
     # ---------------------------------------------------------------- not understood
     def not_understood(self) -> None:
@@ -664,7 +1102,7 @@ class _Builder:
                     text=w.group(),
                     start=w.start(),
                     end=w.end(),
-                    why="medical-looking word (ending) with no term in the lexicon",
+                    why=self.say("r_unknown_word"),
                 )
             )
             if len(self.unknown) >= 200:
@@ -697,7 +1135,7 @@ class _Builder:
                         text=self.text[a:z],
                         start=a,
                         end=z,
-                        why=f"what the patient presents with (after {trigger!r}), no term found",
+                        why=self.say("r_unknown_after", trigger=trigger),
                     )
                 )
         self.unknown.sort(key=lambda u: u.start)
@@ -758,7 +1196,7 @@ class _Builder:
                 _, item = self.lab_entries.pop(int(hit.group(1)))
                 self.items.remove(item)
                 self._drop(
-                    item.model_copy(update={"reason": f"{item.reason}; refused by the case reader: {issue.message}"})
+                    item.model_copy(update={"reason": self.say("r_refused", reason=item.reason, message=issue.message)})
                 )
                 removed = True
                 break
@@ -768,7 +1206,7 @@ class _Builder:
                     self.items.remove(item)
                     self._drop(
                         item.model_copy(
-                            update={"reason": f"{item.reason}; refused by the case reader: {issue.message}"}
+                            update={"reason": self.say("r_refused", reason=item.reason, message=issue.message)}
                         )
                     )
                 removed = True

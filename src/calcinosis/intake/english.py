@@ -26,6 +26,7 @@ The pipeline (``spacy.blank("en")`` + sentencizer + negex) is built once per pro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -83,6 +84,7 @@ def _cues() -> dict[str, PhraseCues]:
         "hypothesis_pre": PhraseCues(ctx.get("hypothesis_preceding", [])),
         "hypothesis_post": PhraseCues(ctx.get("hypothesis_following", [])),
         "family": PhraseCues(ctx.get("family", [])),
+        "informant": PhraseCues(ctx.get("family_informant_verbs", [])),
         "history": PhraseCues(ctx.get("history", [])),
         "stop": PhraseCues(ctx.get("termination", [])),
         "negation": PhraseCues(termset_patterns()["preceding_negations"] + termset_patterns()["following_negations"]),
@@ -110,6 +112,9 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
     sentences = [(s.start_char, s.end_char) for s in doc.sents]
     found = {name: matcher.find(folded) for name, matcher in cues.items()}
     stops = [s for s, _, _ in found["stop"]]
+    # a relative followed by a verb of telling is the informant ("parents revealed heel pricks")
+    told = {a for a, _, _ in found["informant"]}
+    found["family"] = [h for h in found["family"] if not _told_by(folded, h[1], told)]
     contexts: list[Context] = []
     for start, end in spans:
         span = owner.get((start, end))
@@ -144,6 +149,15 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
                 )
         contexts.append(resolve_status(qual))
     return Analysis([(a + offset, b + offset) for a, b in sentences], contexts)
+
+
+def _told_by(folded: str, end: int, told: set[int]) -> bool:
+    """Whether a verb of telling follows a relative's word, at most one word on ("the mother also said")."""
+    gap = re.match(r"\s+(?:\w+\s+)?", folded[end : end + 30])
+    if gap is None:
+        return False
+    first = end + len(re.match(r"\s+", folded[end:]).group())  # type: ignore[union-attr]
+    return first in told or end + gap.end() in told
 
 
 def _first_in_scope(

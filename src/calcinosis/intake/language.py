@@ -33,7 +33,8 @@ def _messages() -> dict[str, dict[str, str]]:
     text = (resources.files("calcinosis.intake") / "messages.yaml").read_text(encoding="utf-8")
     data: dict[str, dict[str, str]] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     for entry in data.values():
-        entry["fr"] = french_typography(entry["fr"])
+        # French quotes hold their words with no-break spaces: « mot »
+        entry["fr"] = french_typography(entry["fr"]).replace("« ", "«\u00a0").replace(" »", "\u00a0»")
     return data
 
 

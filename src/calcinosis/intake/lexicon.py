@@ -57,6 +57,10 @@ CONCEPT_LISTS = (
 )
 _WORD = re.compile(r"[^\W_]+")
 _SMALL = frozenset({"de", "d", "du", "des", "la", "le", "l", "les", "of", "the"})
+# laterality changes neither the site nor the finding ("neck of the right femur" is a femoral
+# neck, "épaule gauche" a shoulder): skipped like the small words, on both sides
+_SIDE = frozenset({"droit", "droite", "droits", "droites", "gauche", "gauches", "right", "left"})
+_SKIP = _SMALL | _SIDE
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "µ": "u", "μ": "u"})
 
 
@@ -84,6 +88,8 @@ def key(word: str) -> str:
     if len(k) > 4 and k.endswith("e"):
         k = k[:-1]
     if len(k) > 4 and k.endswith("eus"):  # douloureuse -> douloureus -> douloureu (= douloureux)
+        k = k[:-1]
+    if len(k) > 5 and k.endswith(("ienn", "ell")):  # trochantérienne -> trochantérien, artérielle -> artériel
         k = k[:-1]
     return k
 
@@ -193,6 +199,17 @@ class Lexicon:
         for group, spec in lex.data.get("lab_groups", {}).items():
             for spelling in spec["spellings"]:
                 lex._add(spelling, Target("lab_group", group, "lab_group"), only=only)
+        for word in lex.data.get("other_heads", []):
+            lex._add(word, Target("other_head", "other_head", "other_head"), only=only)
+        for phrase in lex.data.get("not_terms", []):
+            lex._add(phrase, Target("ignored", "ignored", "ignored"), only=only)
+        for test, states in lex.data.get("lab_states", {}).items():
+            for interp, spellings in states.items():
+                for spelling in spellings:
+                    lex._add(spelling, Target("lab_state", test, interp), only=only)
+        for finding, spellings in lex.data.get("functions", {}).get("words", {}).items():
+            for spelling in spellings:
+                lex._add(spelling, Target("function", finding, "function"), only=only)
         for spelling in lex.data.get("derived_labs", []):
             lex._add(spelling, Target("derived", "calcium_phosphate_product", "derived"), only=only)
         for flag, spellings in lex.data.get("imaging", {}).items():
@@ -205,7 +222,7 @@ class Lexicon:
     def _add(
         self, spelling: str, target: Target, *, only: Mapping[str, str], case_sensitive: bool | None = None
     ) -> None:
-        words = [w for w in _WORD.findall(spelling) if not (fold(w) in _SMALL and not w.isupper())]
+        words = [w for w in _WORD.findall(spelling) if not (fold(w) in _SKIP and not w.isupper())]
         if not words:
             return
         keys = tuple(key(w) for w in words)
@@ -228,7 +245,9 @@ class Lexicon:
 
         Offsets are into ``text`` plus ``offset`` (the place of a chunk in the whole note).
         """
-        words = [t for t in tokens(text, offset) if not (t.key in _SMALL and not t.raw.isupper())]
+        words = self._repaired(
+            [t for t in tokens(text, offset) if not (fold(t.raw) in _SKIP and not t.raw.isupper())], text, offset
+        )
         i = 0
         while i < len(words):
             best: _Pattern | None = None
@@ -256,6 +275,42 @@ class Lexicon:
             yield Match(start, end, text[start - offset : end - offset], tuple(targets))
             i += n
 
+    def _repaired(self, words: list[Token], text: str, offset: int) -> list[Token]:
+        """Words mended from copy artefacts of published or scanned notes, where the lexicon agrees.
+
+        - a word cut at a line end ("phospha-\ntases alcalines") or split after a lost "fi"/"fl"
+          ligature ("calcifi cations", "fi èvre") is one word again when the joined word begins a
+          spelling and its first piece does not ("sous-\ncutané" stays two words);
+        - "anti" written against the antigen ("antiDNA", "antiJo1") is two words, as "anti-DNA".
+        """
+        out: list[Token] = []
+        i = 0
+        while i < len(words):
+            w = words[i]
+            if i + 1 < len(words):
+                nxt = words[i + 1]
+                gap = text[w.end - offset : nxt.start - offset]
+                cut = _LINE_CUT.fullmatch(gap) is not None or (
+                    gap == " " and fold(w.raw).endswith(("fi", "fl")) and nxt.raw[:1].islower()
+                )
+                joined = key(w.raw + nxt.raw)
+                if cut and nxt.raw[:1].islower() and joined in self._by_first and w.key not in self._by_first:
+                    out.append(Token(w.start, nxt.end, w.raw + nxt.raw, joined))
+                    i += 2
+                    continue
+            glued = _ANTI_GLUED.match(w.raw)
+            if glued is not None:
+                out.append(Token(w.start, w.start + 4, w.raw[:4], "anti"))
+                out.append(Token(w.start + 4, w.end, w.raw[4:], key(w.raw[4:])))
+            else:
+                out.append(w)
+            i += 1
+        return out
+
+
+_LINE_CUT = re.compile(r"-[ \t]*\r?\n[ \t]*")
+_ANTI_GLUED = re.compile(r"[Aa]nti(?=[A-Z0-9])")
+
 
 def _written_in_capitals(word: str) -> bool:
     return _capitals(word) >= 2 or (len(word) == 1 and word.isupper())
@@ -268,6 +323,6 @@ _GAP = re.compile(r"[;:!?]|\.\s|\n\s*\n")
 def _adjacent(text: str, words: Sequence[Token], offset: int) -> bool:
     for a, b in itertools.pairwise(words):
         gap = text[a.end - offset : b.start - offset]
-        if len(gap) > 12 or _GAP.search(gap):
+        if len(gap) > 24 or _GAP.search(gap):  # room for skipped words: 'of the right'
             return False
     return True

@@ -47,11 +47,21 @@ _QUALIFIER = (
     r"(?P<q><=|>=|≤|≥|<|>|inf[ée]rieure?s?\s+(?:ou\s+[ée]gale?s?\s+)?[àa]|sup[ée]rieure?s?\s+[àa]|"
     r"less\s+than|lower\s+than|greater\s+than|more\s+than|below|above)?\s*"
 )
+# words and signs between a test's name and its value; an opening bracket too, for the value
+# written in brackets after the name ("phosphate concentration (1.95 mmol/L)")
 _FILLER = (
-    r"(?:[\s:=)\]]|\([^()\d]{0,30}\)|\b(?:est|[ée]tait|sont|[àa]|de|du|of|was|is|were|are|at|level|levels|taux|s[ée]rique|serum|"
+    r"(?:[\s:=)\]]|[(\[](?=\s*[<>≤≥]?\s*\d)|\([^()\d]{0,30}\)|\b(?:est|[ée]tait|sont|[àa]|de|du|of|was|is|were|are|at|level|levels|taux|s[ée]rique|serum|"
+    r"average|mean|moyenne|concentration|concentrations|about|approximately|environ|"
     r"mesur[ée]+e?s?|measured|value|valeur|concentration|plasmatique|plasma|sanguin[e]?|blood|total[e]?|"
     r"intact[e]?|normale?s?\s+haute?s?|corrig[ée]+e?)\b)*"
 )
+
+
+Reason = tuple[str, dict[str, object]]
+"""A reason as a message key of ``messages.yaml`` and its values, said in the output language."""
+
+# a reference range written between the value and its unit: "1.95 [normal 0.87-1.45] mmol/L"
+_RANGE_BEFORE_UNIT = re.compile(r"\s*[\[(][^\[\]()]{0,40}[\])]")
 
 
 @dataclass(frozen=True)
@@ -62,7 +72,7 @@ class LabFound:
     entry: dict[str, Any]
     start: int
     end: int
-    reason: str
+    reason: Reason
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,7 @@ class AgeFound:
     years: float
     start: int
     end: int
-    reason: str
+    reason: Reason
 
 
 @dataclass(frozen=True)
@@ -78,15 +88,19 @@ class SexFound:
     sex: str
     start: int
     end: int
-    reason: str
+    reason: Reason
 
 
 @dataclass(frozen=True)
 class DurationFound:
+    """A duration in months; ``since_age`` when it is written as an age at onset (months to be
+    counted from the patient's age)."""
+
     months: float
     start: int
     end: int
-    reason: str
+    reason: Reason
+    since_age: float | None = None
 
 
 def parse_number(text: str, lang: str) -> float:
@@ -137,7 +151,7 @@ def _qualifier(word: str | None) -> str | None:
 
 def lab_value(
     kb: KnowledgeBase, test: str, text: str, pos: int, limit: int, lang: str
-) -> tuple[dict[str, Any], int, str] | tuple[None, int, str] | None:
+) -> tuple[dict[str, Any], int, Reason] | tuple[None, int, Reason] | None:
     """The value written after a lab name: (entry, end, reason), (None, end, why not), or None.
 
     ``pos`` is the end of the lab name, ``limit`` where the search stops (clause end, next lab).
@@ -152,6 +166,9 @@ def lab_value(
     value = parse_number(m.group("n"), lang)
     qualifier = _qualifier(m.group("q"))
     found = unit_at(text, m.end())
+    if found is None:
+        bracket = _RANGE_BEFORE_UNIT.match(text, m.end(), limit)
+        found = unit_at(text, bracket.end()) if bracket is not None else None
     spec = kb.units["tests"][test]
     accepted = list(spec["units"])
     if found is None or found[1] > limit:
@@ -159,19 +176,28 @@ def lab_value(
             entry = {"test": test, "value": value, "unit": accepted[0]}
             if qualifier:
                 entry["qualifier"] = qualifier
-            return entry, m.end(), f"value; unit not written, {accepted[0]} is the only unit of {test}"
-        return None, m.end(), f"value {m.group('n')} without a unit: not placed (a unit is needed)"
+            return entry, m.end(), ("r_value_only_unit", {"unit": accepted[0], "test": test})
+        return None, m.end(), ("r_value_no_unit", {"value": m.group("n")})
     unit, _, end = found
     canonical = resolve_unit(kb, test, unit)
-    reason = f"value and unit ({text[m.start('n') : end]})"
+    reason: Reason = ("r_value_unit", {"words": text[m.start("n") : end]})
     if canonical is None:
         conversion = intake_data().get("unit_conversions", {}).get(unit)
         if conversion is not None and resolve_unit(kb, test, conversion["to"]) is not None:
             canonical = resolve_unit(kb, test, conversion["to"])
             value = round(value * float(conversion["factor"]), 6)
-            reason += f"; {unit} converted to {canonical} (x{conversion['factor']})"
+            reason = (
+                "r_value_converted",
+                {
+                    "words": text[m.start("n") : end],
+                    "unit": unit,
+                    "canonical": canonical,
+                    "factor": conversion["factor"],
+                },
+            )
         else:
-            return None, end, f"unit {unit} does not fit {test} (expected one of {', '.join(accepted)})"
+            mismatch: Reason = ("r_unit_mismatch", {"unit": unit, "test": test, "expected": ", ".join(accepted)})
+            return None, end, mismatch
     entry = {"test": test, "value": value, "unit": canonical}
     if qualifier:
         entry["qualifier"] = qualifier
@@ -200,6 +226,29 @@ def interpretation_after(folded: str, pos: int, limit: int) -> tuple[str, int, i
     return None
 
 
+@cache
+def _prefix_re() -> list[tuple[re.Pattern[str], str]]:
+    out = []
+    for interp, phrases in intake_data().get("interpretation_before", {}).items():
+        for w in phrases:
+            body = re.escape(fold(w)).replace(r"\ ", r"\s+").replace("'", "['’]\\s*")
+            tail = r"(?:\s*(?:la|le|les|l['’]|du|des|de|d['’]|the|serum|blood|plasma|taux|levels?\s+of|values?\s+of)\b)*\s*$"
+            out.append((re.compile(r"(?<!\w)" + body + tail), interp))
+    out.sort(key=lambda p: -len(p[0].pattern))
+    return out
+
+
+def interpretation_prefix(folded: str, pos: int, floor: int) -> tuple[str, int, int] | None:
+    """A phrase that states the result before the test's name ("pas d'élévation des", "no elevation of")."""
+    head = folded[max(floor, pos - 60) : pos]
+    base = pos - len(head)
+    for pattern, interp in _prefix_re():
+        hit = pattern.search(head)
+        if hit is not None:
+            return interp, base + hit.start(), pos
+    return None
+
+
 def interpretation_before(folded: str, pos: int, floor: int) -> tuple[str, int, int] | None:
     """An interpretation word just before ``pos`` ("normal phosphate", "elevated PTH")."""
     head = folded[max(floor, pos - 30) : pos]
@@ -214,17 +263,17 @@ def interpretation_before(folded: str, pos: int, floor: int) -> tuple[str, int, 
 # ---------------------------------------------------------------- patient: age, sex
 _AGE_PATTERNS: dict[str, list[tuple[str, str]]] = {
     "fr": [
-        (r"(?P<n>\d{1,3}(?:[.,]\d+)?)\s*(?P<u>ans|an|mois|semaines?|jours?)\b", "number and unit"),
+        (r"(?P<n>\d{1,3}(?:[.,]\d+)?)\s*(?P<u>ans|an|mois|semaines?|jours?)\b", "r_age_number_unit"),
     ],
     "en": [
-        (r"(?P<n>\d{1,3}(?:\.\d+)?)[\s-]*(?P<u>years?|yrs?|months?|weeks?|days?)[\s-]*old\b", "N-year-old"),
-        (r"\baged?\s+(?P<n>\d{1,3}(?:\.\d+)?)(?:\s*(?P<u>years?|months?|weeks?|days?))?", "aged N"),
-        (r"(?P<n>\d{1,3})\s*(?P<u>y/?o)\b", "N yo"),
-        (r"(?P<n>\d{1,3})[\s-]*(?P<u>year|month|week|day)\s+old\b", "N year old"),
+        (r"(?P<n>\d{1,3}(?:\.\d+)?)[\s-]*(?P<u>years?|yrs?|months?|weeks?|days?)[\s-]*old\b", "r_age_n_old"),
+        (r"\baged?\s+(?P<n>\d{1,3}(?:\.\d+)?)(?:\s*(?P<u>years?|months?|weeks?|days?))?", "r_age_aged"),
+        (r"(?P<n>\d{1,3})\s*(?P<u>y/?o)\b", "r_age_yo"),
+        (r"(?P<n>\d{1,3})[\s-]*(?P<u>year|month|week|day)\s+old\b", "r_age_n_old"),
     ],
 }
 _AGE_EXCLUDE = re.compile(
-    r"(?:[àa]\s+l'[âa]ge\s+de|depuis(?:\s+l'[âa]ge\s+de)?|pendant|durant|il\s+y\s+a|[ée]voluant\s+depuis|"
+    r"(?:[àa]\s+l['’][âa]ge\s+de|depuis(?:\s+l['’][âa]ge\s+de)?|pendant|durant|il\s+y\s+a|[ée]voluant\s+depuis|"
     r"d'[ée]volution|apr[èe]s|avant|since|for|at\s+the\s+age\s+of|at\s+age|ago|over|during|after|before|"
     r"dans\s+les|de\s+plus\s+de|within|every|tous\s+les|toutes\s+les)\s*(?:environ|about|the\s+(?:past|last)|les|plus\s+de)?\s*$",
     re.IGNORECASE,
@@ -272,10 +321,38 @@ def find_age(text: str, lang: str, spans: Sequence[tuple[int, int]] = ()) -> Age
             years = _years(n, m.group("u"))
             if years > 125:
                 continue
-            candidates.append(AgeFound(years, m.start(), m.end(), f"age ({why})"))
+            candidates.append(AgeFound(years, m.start(), m.end(), (why, {"words": m.group()})))
         if candidates:
             break
+    if not candidates:
+        for m in re.finditer(_DECADE[lang], text[:20_000], re.IGNORECASE):
+            decade = _decade_years(m)
+            if decade is not None:
+                candidates.append(AgeFound(decade, m.start(), m.end(), ("r_age_decade", {"words": m.group()})))
     return min(candidates, key=lambda a: a.start, default=None)
+
+
+# "a man in his 20s", "in her early forties", "une femme d'une quarantaine d'années": the
+# decade, read as its middle (early / late: the third / eighth year), because the case needs
+# an age and the decade is all the note gives
+_DECADE = {
+    "en": r"\bin\s+(?:his|her|their)\s+(?P<q>early|mid|late)?[\s-]*(?:(?P<d>[1-9])0['’]?s|(?P<w>teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))\b",
+    "fr": r"\b(?:d['’]une|une|la)\s+(?P<w>vingtaine|trentaine|quarantaine|cinquantaine|soixantaine|septantaine|octantaine|nonantaine)\s+d['’]ann[ée]es\b",
+}
+_DECADE_WORDS = {
+    "teens": 1, "twenties": 2, "thirties": 3, "forties": 4, "fifties": 5, "sixties": 6, "seventies": 7,
+    "eighties": 8, "nineties": 9, "vingtaine": 2, "trentaine": 3, "quarantaine": 4, "cinquantaine": 5,
+    "soixantaine": 6, "septantaine": 7, "octantaine": 8, "nonantaine": 9,
+}  # fmt: skip
+
+
+def _decade_years(m: re.Match[str]) -> float | None:
+    groups = m.groupdict()
+    decade = int(groups["d"]) if groups.get("d") else _DECADE_WORDS.get((groups.get("w") or "").lower())
+    if not decade:
+        return None
+    offset = {"early": 3, "late": 8}.get((groups.get("q") or "").lower(), 5)
+    return float(decade * 10 + offset)
 
 
 @cache
@@ -331,16 +408,11 @@ def find_sex(text: str, lang: str) -> SexFound | None:
         return None
     sex = max(votes, key=lambda s: votes[s])
     start, end, word = first[sex]
-    return SexFound(
-        sex,
-        start,
-        end,
-        f"sex from the wording (first cue {word!r}; votes female {votes['female']}, male {votes['male']})",
-    )
+    return SexFound(sex, start, end, ("r_sex", {"cue": word, "female": votes["female"], "male": votes["male"]}))
 
 
 _DURATION = {
-    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d'[ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:environ\s+|plus\s+de\s+|pr[èe]s\s+de\s+|quelques\s+)?(?P<n>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze)\s+(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)",
+    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d['’][ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:environ\s+|plus\s+de\s+|plus\s+d['’]|pr[èe]s\s+de\s+|pr[èe]s\s+d['’]|quelques\s+)?(?P<n>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze)\s+(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)",
     "en": r"(?:(?:for|since|over)\s+(?:the\s+(?:past|last)\s+|about\s+|approximately\s+|more\s+than\s+|almost\s+|nearly\s+)?(?P<n>\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?P<u>days?|weeks?|months?|years?))|(?:(?P<n2>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve)[\s-](?P<u2>day|week|month|year)s?[\s-](?:history|duration))|(?:(?P<n3>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?P<u3>days?|weeks?|months?|years?)\s+(?:ago|earlier|before\s+presentation|prior))",
 }
 _WORD_NUMBERS = {
@@ -350,9 +422,20 @@ _WORD_NUMBERS = {
 }  # fmt: skip
 
 
+# the age at onset: "depuis l'âge de 35 ans", "since the age of 35", "since age 35"
+_SINCE_AGE = {
+    "fr": r"depuis\s+l['’][âa]ge\s+de\s+(?P<n>\d{1,3})\s+ans\b",
+    "en": r"since\s+(?:the\s+)?age\s+(?:of\s+)?(?P<n>\d{1,3})(?:\s+years)?\b",
+}
+
+
 def find_durations(text: str, lang: str) -> list[DurationFound]:
-    """Every duration phrase ("depuis 6 mois", "for 2 years"), in months."""
-    out = []
+    """Every duration phrase ("depuis 6 mois", "for 2 years"), in months; an age at onset
+    ("depuis l'âge de 35 ans") with ``since_age`` set and no months yet."""
+    out = [
+        DurationFound(0.0, m.start(), m.end(), ("r_duration_since_age", {"words": m.group()}), float(m.group("n")))
+        for m in re.finditer(_SINCE_AGE[lang], text, re.IGNORECASE)
+    ]
     for m in re.finditer(_DURATION[lang], text, re.IGNORECASE):
         groups = m.groupdict()
         n_text = groups.get("n") or groups.get("n2") or groups.get("n3") or ""
@@ -368,13 +451,32 @@ def find_durations(text: str, lang: str) -> list[DurationFound]:
             months = n
         else:
             months = n * 12
-        out.append(DurationFound(round(months, 2), m.start(), m.end(), f"duration ({m.group().strip()})"))
-    return out
+        out.append(DurationFound(round(months, 2), m.start(), m.end(), ("r_duration", {"words": m.group().strip()})))
+    return sorted(out, key=lambda d: d.start)
 
 
-def find_duration(text: str, lang: str, lesion_sentences: Sequence[tuple[int, int]]) -> DurationFound | None:
-    """The first duration inside a sentence about the lesions."""
+def find_duration(
+    text: str,
+    lang: str,
+    lesion_sentences: Sequence[tuple[int, int]],
+    *,
+    age: float | None = None,
+    owned: Sequence[tuple[int, int]] = (),
+) -> DurationFound | None:
+    """The first duration inside a sentence about the lesions.
+
+    A duration right after a condition or treatment ("hemodialysis for five years", "traitée
+    depuis 18 mois") is that condition's: ``owned`` spans are skipped. An age at onset counts
+    only when the patient's ``age`` is known (and later).
+    """
     for found in find_durations(text, lang):
-        if any(a <= found.start < b for a, b in lesion_sentences):
-            return found
+        if not any(a <= found.start < b for a, b in lesion_sentences):
+            continue
+        if any(a <= found.start < b for a, b in owned):
+            continue
+        if found.since_age is not None:
+            if age is None or age <= found.since_age:
+                continue
+            found = DurationFound(round((age - found.since_age) * 12, 2), found.start, found.end, found.reason)
+        return found
     return None
