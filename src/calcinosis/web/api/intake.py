@@ -77,7 +77,7 @@ async def intake(
     if len(text) > MAX_NOTE_CHARS:
         return problem(413, f"the note has {len(text)} characters; the limit here is {MAX_NOTE_CHARS}", request=request)
     try:
-        extraction = await anyio.to_thread.run_sync(lambda: extract_case(text, kb, lang=language))
+        extraction = await anyio.to_thread.run_sync(lambda: extract_case(text, kb, lang=language, reasons=lang))
     except IntakeError as exc:
         return problem(422, exc.text(lang), request=request)
     return Response(extraction.model_dump_json(), media_type="application/json")

@@ -250,9 +250,22 @@ def _timeline(
             {"name": t.treatment, "dose": t.dose, "start": t.start, "stop": t.stop, "reason": t.reason_stopped}
             for t in sorted(patient.treatments, key=lambda t: t.start)
         ]
-        from calcinosis.registry.imaging_course import imaging_course
+        from calcinosis.registry.imaging_course import hand_course, hand_rows, imaging_course, region_rule
 
         studies, imaging_steps = imaging_course(patient)
+        course = hand_course(studies, imaging_steps)
+        hand = (
+            None
+            if course is None
+            else {
+                "dates": course.dates,
+                "rows": hand_rows(course, lang),
+                "rule": region_rule(course, lang),
+                "words": {
+                    k: message(f"reg_region_{k}", lang) for k in ("title", "col_region", "col_change", "col_class")
+                },
+            }
+        )
         identity = store.identity_of(s, patient, user.role)
         info = {
             "code": patient.code,
@@ -274,6 +287,10 @@ def _timeline(
         diagnoses=diagnoses,
         studies=studies,
         imaging_steps=imaging_steps,
+        unreadable=[
+            message("reg_region_unreadable", lang, reason=st.unreadable) if st.unreadable else None for st in studies
+        ],
+        hand=hand,
         response=response,
         kb=kb,
         error=error,

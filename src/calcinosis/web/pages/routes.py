@@ -191,7 +191,7 @@ async def load_note(
     form, outcome, review = CaseForm(), Outcome(empty=True), None
     try:
         given = note_lang if note_lang in ("fr", "en") else None
-        extraction = await anyio.to_thread.run_sync(lambda: extract_case(note_text, kb, lang=given))
+        extraction = await anyio.to_thread.run_sync(lambda: extract_case(note_text, kb, lang=given, reasons=lang))
     except IntakeError as exc:
         outcome = Outcome(issues=[Issue.error("web.note", exc.text(lang), "note")], error=exc.text(lang))
         return _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb)
