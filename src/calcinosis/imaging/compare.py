@@ -64,7 +64,7 @@ def change_class(percent: float) -> str:
     ``knowledge/imaging_scores.yaml``. Applied by calcinosis to measured deposit areas, an
     extrapolation that every comparison states.
 
-    .. versionadded:: 0.6.0
+    .. versionadded:: 0.7.0
     """
     from calcinosis.imaging.hand import scores_knowledge
 
@@ -79,7 +79,7 @@ def change_class(percent: float) -> str:
 class RegionChange(BaseModel):
     """Deposit area of one hand region at two visits, and its change class.
 
-    .. versionadded:: 0.6.0
+    .. versionadded:: 0.7.0
     """
 
     model_config = ConfigDict(allow_inf_nan=False)

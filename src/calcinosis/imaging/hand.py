@@ -28,7 +28,7 @@ Method:
    local soft tissue divided by that of the nearest bone's cortex (90th percentile), graded 1-3
    at 0.5 and 1 (calcinosis's own grade, not the SCTC one).
 
-.. versionadded:: 0.6.0
+.. versionadded:: 0.7.0
 """
 
 from __future__ import annotations

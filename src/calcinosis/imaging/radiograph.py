@@ -72,7 +72,7 @@ def measure_radiograph(
     the hand's bones are not recognised), None to look for a hand and use its regions when one
     is recognised, False (the default) for the method without regions.
 
-    .. versionchanged:: 0.6.0
+    .. versionchanged:: 0.7.0
        ``hand``: deposits by region of a PA hand radiograph.
     """
     check_volume(volume)

@@ -40,7 +40,7 @@ class Deposit(BaseModel):
 class HandRegion(BaseModel):
     """One region of a PA hand radiograph and the deposits in it (pixels counted where they lie).
 
-    .. versionadded:: 0.6.0
+    .. versionadded:: 0.7.0
     """
 
     model_config = ConfigDict(allow_inf_nan=False)
@@ -58,7 +58,7 @@ class HandRegion(BaseModel):
 class HandResult(BaseModel):
     """Deposits of a PA hand radiograph by region: the components of a regional score, no score.
 
-    .. versionadded:: 0.6.0
+    .. versionadded:: 0.7.0
     """
 
     model_config = ConfigDict(allow_inf_nan=False)

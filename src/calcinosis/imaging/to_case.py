@@ -10,7 +10,7 @@ written: no method here tells skin, fat, fascia or muscle apart.
 An entry measured on the same study (same ``measured.study``) is replaced, not duplicated; the
 other entries, clinician-entered ones included, are kept as they are.
 
-.. versionadded:: 0.6.0
+.. versionadded:: 0.7.0
 """
 
 from __future__ import annotations
