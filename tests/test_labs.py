@@ -180,3 +180,23 @@ def test_a_value_plausible_only_in_another_unit_is_an_input_error(kb: KnowledgeB
         panel(kb, [{"test": "calcium", "value": 10.2, "unit": "mmol/L"}])
     issue = err.value.issues[0]
     assert issue.code == "case.unit_implausible" and "mg/dL" in issue.suggestions
+
+
+def test_mg_per_litre_and_severe_hypercalcaemia(kb: KnowledgeBase) -> None:
+    """mg/L (the French laboratory unit) reads like mg/dL / 10; 25 mg/dL (a hypercalcaemic crisis)
+    is not taken for a slip for mg/L, while 9.4 mg/L (a mg/dL value under mg/L) is."""
+    from calcinosis.case.labs import interpret_labs
+    from calcinosis.case.reader import parse_case
+    from calcinosis.errors import CaseValidationError
+
+    def case(value: float, unit: str) -> Any:
+        return parse_case(
+            {"patient": {"age": 50.0, "sex": "female"}, "labs": [{"test": "calcium", "value": value, "unit": unit}]}, kb
+        )
+
+    panel = interpret_labs(case(94.0, "mg/L"), kb)
+    assert panel.tests["calcium"].readings[0].value_si == pytest.approx(2.3453) and panel.status("calcium") == "normal"
+    assert interpret_labs(case(25.0, "mg/dL"), kb).status("calcium") == "high"
+    with pytest.raises(CaseValidationError) as err:
+        case(9.4, "mg/L")
+    assert "mg/dL" in str(err.value.issues[0].suggestions)
