@@ -333,16 +333,21 @@ def response(
     """Change of each lesion and of the patient from baseline, with the response class and its basis."""
     from calcinosis.registry import store
     from calcinosis.registry.db import session_scope
+    from calcinosis.registry.imaging_course import hand_course, imaging_course
     from calcinosis.registry.response import patient_response
 
     with session_scope(_engine(db)) as session:
-        result = patient_response(session, store.get_patient(session, code, team))
+        patient = store.get_patient(session, code, team)
+        result = patient_response(session, patient)
+        hand = hand_course(*imaging_course(patient)) if not as_json else None
     if as_json:
         from calcinosis.serialise import to_json
 
         typer.echo(to_json(result))
         return
     _print_response(result)
+    if hand is not None:
+        _print_hand(hand)
 
 
 def _pct(x: float | None) -> str:
@@ -387,6 +392,30 @@ def _print_response(result: Any) -> None:
         )
     con.print(table)
     con.print(f"[dim]{result.basis} The decision is the clinician's.[/dim]")
+
+
+def _print_hand(course: Any) -> None:
+    """The deposit area of each hand region at each hand radiograph, and the last step's class."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from calcinosis.i18n import decimal, message
+    from calcinosis.registry.imaging_course import hand_rows, region_rule
+
+    table = Table(title=message("reg_region_title", "en"))
+    table.add_column(message("reg_region_col_region", "en"))
+    for d in course.dates:
+        table.add_column(d.isoformat(), justify="right")
+    table.add_column(message("reg_region_col_change", "en"), justify="right")
+    table.add_column(message("reg_region_col_class", "en"))
+    for row in hand_rows(course, "en"):
+        areas = ["—" if a is None else decimal(a, "en", 1) for a in row["areas"]]
+        table.add_row(row["label"], *areas, row["change"], row["class"])
+    con = Console()
+    con.print(table)
+    rule = region_rule(course, "en")
+    if rule:
+        con.print(f"[dim]{safe(rule, 1000)}[/dim]")
 
 
 @app.command("summary")

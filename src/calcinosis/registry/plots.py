@@ -1,11 +1,17 @@
 """Charts of a patient's course (matplotlib, SVG for the pages): each lesion's size relative to its
-first measurement and its pain, over time, with the treatment periods shaded and named."""
+first measurement and its pain, over time, with the treatment periods shaded and named; and, when
+the patient has hand radiographs measured by region, the deposit area of each region that ever
+held a deposit (one labelled line per region, ``gid`` ``hand-region-<region>`` in the SVG).
+
+The SVG keeps its text as text (``svg.fonttype`` none): the labels can be read, searched and
+checked, in the page's language."""
 
 from __future__ import annotations
 
 import io
 from typing import Any
 
+from calcinosis.registry.imaging_course import HandCourse, hand_course, imaging_course, region_name
 from calcinosis.registry.models import Patient
 from calcinosis.registry.response import SIZE_FIELDS
 
@@ -29,7 +35,14 @@ def _course(patient: Patient, *, lang: str, fmt: str) -> bytes:
         "fr": ("Taille (% de la première mesure)", "Douleur (EVA 0-10)", "Aucune lésion mesurée"),
     }["fr" if lang == "fr" else "en"]
     dates = {v.id: v.date for v in patient.visits}
-    fig, (size_ax, pain_ax) = plt.subplots(2, 1, figsize=(7.5, 4.8), sharex=True, constrained_layout=True)
+    hand = hand_course(*imaging_course(patient))
+    hand = hand if hand is not None and hand.regions else None
+    fig, axes = plt.subplots(
+        3 if hand else 2, 1, figsize=(7.5, 7.2 if hand else 4.8), sharex=True, constrained_layout=True
+    )
+    size_ax, pain_ax = axes[0], axes[1]
+    if hand is not None:
+        _hand_panel(axes[2], hand, lang)
     plotted = False
     for lesion in sorted(patient.lesions, key=lambda x: x.label):
         points = sorted(lesion.measurements, key=lambda m: dates[m.visit_id])
@@ -44,7 +57,7 @@ def _course(patient: Patient, *, lang: str, fmt: str) -> bytes:
         if vas:
             pain_ax.plot([d for d, _ in vas], [v for _, v in vas], marker="s", label=lesion.label)
             plotted = True
-    for ax in (size_ax, pain_ax):
+    for ax in axes:
         for t in patient.treatments:
             end = t.stop or max(dates.values(), default=t.start)
             ax.axvspan(t.start, max(end, t.start), alpha=0.12, color="tab:green")
@@ -62,6 +75,25 @@ def _course(patient: Patient, *, lang: str, fmt: str) -> bytes:
         size_ax.text(0.5, 0.5, words[2], transform=size_ax.transAxes, ha="center")
     fig.autofmt_xdate()
     return _save(fig, fmt)
+
+
+def _hand_panel(ax: Any, hand: HandCourse, lang: str) -> None:
+    """One line per hand region that ever held a deposit: its area (mm²) at each hand radiograph."""
+    from calcinosis.i18n import message
+
+    for k, r in enumerate(hand.regions):
+        points = [(d, a) for d, a in zip(hand.dates, r.area_mm2, strict=True) if a is not None]
+        ax.plot(
+            [d for d, _ in points],
+            [a for _, a in points],
+            marker="^",
+            linestyle="-" if k < 10 else "--",  # the colour cycle has 10 colours; 15 regions at most
+            label=region_name(r.region, lang),
+            gid=f"hand-region-{r.region}",
+        )
+    ax.set_ylabel(message("reg_region_chart_axis", lang), fontsize=8)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # beside: 15 lines at most
 
 
 def cohort_svg(overall: dict[str, int], by_treatment: dict[str, dict[str, int]], labels: dict[str, str]) -> str:
@@ -100,6 +132,7 @@ def _save(fig: Any, fmt: str) -> bytes:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=150, metadata={"Date": None} if fmt == "svg" else {})
+    with plt.rc_context({"svg.fonttype": "none"}):  # text stays text: readable, searchable, in the page's language
+        fig.savefig(buffer, format=fmt, dpi=150, metadata={"Date": None} if fmt == "svg" else {})
     plt.close(fig)
     return buffer.getvalue()
