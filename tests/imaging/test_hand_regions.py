@@ -163,3 +163,16 @@ def test_cli_region_table_in_french(tmp_path: Path) -> None:
     assert "Dépôts par région de la main" in result.stderr
     assert "phalange" in result.stderr and "pouce" in result.stderr and "poignet" in result.stderr
     assert "Score SCTC non calculé\u00a0:" in result.stderr
+
+
+def test_regions_named_by_one_study_only_are_not_compared() -> None:
+    """Two results divided into different regions (another version of the method): the common
+    regions are compared, the others left out, never a crash."""
+    from calcinosis.imaging.compare import compare_regions
+
+    before, _ = hand_phantom(seed=1)
+    r1 = quantify_radiograph(before, hand=True)
+    assert r1.hand is not None
+    fewer = r1.model_copy(update={"hand": r1.hand.model_copy(update={"regions": r1.hand.regions[:-2]})})
+    changes, _, _ = compare_regions(r1, fewer)
+    assert [c.region for c in changes] == [r.region for r in r1.hand.regions[:-2]]

@@ -179,13 +179,15 @@ def check_comparable(before: ImagingResult | Volume, after: ImagingResult | Volu
 def compare_regions(before: ImagingResult, after: ImagingResult) -> tuple[list[RegionChange], float | None, str | None]:
     """Per-region and whole-hand change of deposit area between two hand radiographs, classified
     by :func:`change_class`; a region empty before and holding deposits after is a progression,
-    one emptied an improvement (-100 %)."""
+    one emptied an improvement (-100 %). Only the regions both studies name are compared."""
     if before.hand is None or after.hand is None:
         return [], None, None
     by_after = {r.region: r for r in after.hand.regions}
     changes = []
     for rb in before.hand.regions:
-        ra = by_after[rb.region]
+        ra = by_after.get(rb.region)
+        if ra is None:  # the two studies were divided differently (another method version): not compared
+            continue
         b, a = rb.deposit_mm2, ra.deposit_mm2
         percent = round(100 * (a - b) / b, 1) if b > 0 else None
         if percent is not None:
