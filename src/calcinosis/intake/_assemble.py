@@ -158,6 +158,15 @@ _CLAUSE = re.compile(r",|;|\bqui\b|\bwhich\b|\bdont\b")
 _LIST_ITEM = re.compile(r"\s*[-•–*]")
 
 
+# articles between two tests joined in a list ("ainsi que les enzymes", "and the serum")
+_ARTICLES = re.compile(r"(?<!\w)(?:les|la|le|l'|l’|des|du|de|d'|d’|the|serum|s[ée]rique)(?!\w)")
+
+
+def _joiner(between: str) -> str:
+    """The words between two tests, without articles: "ainsi que les" -> "ainsi que"."""
+    return re.sub(r"\s+", " ", _ARTICLES.sub(" ", between)).strip()
+
+
 def _heads(group: list[_Mention]) -> list[_Mention]:
     return [
         m for m in group if m.match.first(*_HEAD_LISTS, "modalities") is not None and m.match.first("sites") is None
@@ -245,15 +254,24 @@ class _Builder:
     # ---------------------------------------------------------------- labs
     def labs(self) -> None:
         for sentence, group in self.by_sentence.items():
-            labs = [m for m in group if m.match.first("labs", "lab_group", "derived", "lab_state") is not None]
+            labs = [
+                m
+                for m in group
+                if m.match.first("labs", "lab_group", "derived", "lab_state", "lab_value_word") is not None
+            ]
             pending: list[_Mention] = []
             carried: tuple[str, int, int] | None = None  # a result said before a test, shared along "X and Y"
             bracket = self._bracketed_results(sentence, labs)
             for i, m in enumerate(labs):
                 nxt = labs[i + 1].match.start if i + 1 < len(labs) else sentence[1]
                 limit = min(nxt, sentence[1], m.match.end + 60)
-                target = m.match.first("labs", "lab_group", "derived", "lab_state")
+                target = m.match.first("labs", "lab_group", "derived", "lab_state", "lab_value_word")
                 assert target is not None
+                if target.list_name == "lab_value_word":
+                    self._lab_value_word(m, target.term, limit)
+                    carried = None
+                    pending = []
+                    continue
                 if target.list_name == "lab_state":
                     self._lab_state(m, target.term, target.kind, limit)
                     carried = None
@@ -303,7 +321,7 @@ class _Builder:
                 if interp is None and self.lang == "en":
                     interp = measure.interpretation_before(self.folded, m.match.start, floor)
                 if interp is None and carried is not None and i > 0:
-                    joined = re.sub(r"\s+", " ", self.folded[labs[i - 1].match.end : m.match.start]).strip()
+                    joined = _joiner(self.folded[labs[i - 1].match.end : m.match.start])
                     if joined in {fold(j) for j in intake_data().get("lab_joiners", [])}:
                         interp = carried
                 carried = None
@@ -339,7 +357,7 @@ class _Builder:
                     continue
                 between = self.folded[m.match.end : nxt] if i + 1 < len(labs) else ""
                 joiners = {fold(j) for j in intake_data().get("lab_joiners", [])}
-                if i + 1 < len(labs) and re.sub(r"\s+", " ", between).strip() in joiners | {""}:
+                if i + 1 < len(labs) and _joiner(between) in joiners | {""}:
                     pending.append(m)
                 else:
                     pending = []
@@ -358,6 +376,18 @@ class _Builder:
                 for m in inside:
                     out[id(m)] = interp
         return out
+
+    def _lab_value_word(self, m: _Mention, test: str, limit: int) -> None:
+        """A disorder named with the test's value ("hypercalcémie à 3,1 mmol/l"): the value is the
+        test's when its unit fits; the mention stays free for the condition it names."""
+        if m.context.status not in ("present", "historical"):
+            return
+        value = measure.lab_value(self.kb, test, self.text, m.match.end, limit, self.lang)
+        if value is None or value[0] is None:
+            return
+        entry, end, why = value
+        item = self._item("labs", test, m.match.start, end, Context(), self.said(why), entry)
+        self.lab_entries.append((entry, self._keep_ret(item)))
 
     def _lab_state(self, m: _Mention, test: str, interp: str, limit: int) -> None:
         """A word that names a test and its result ("hyperleucocytose"): its value if usable, else the result."""
@@ -675,7 +705,7 @@ class _Builder:
         ):
             z += 1
         low, high = sites[a].match.start, sites[z].match.end
-        best: tuple[int, int, _Mention] | None = None
+        best: tuple[tuple[int, int, int], _Mention] | None = None
         for h in _heads(group):
             if h.match.end <= low:
                 gap, side = low - h.match.end, 0
@@ -687,9 +717,12 @@ class _Builder:
                 continue
             if ";" in between or "\n\n" in between:  # a list item or a clause of its own
                 continue
-            if best is None or (gap, side) < best[:2]:
-                best = (gap, side, h)
-        return best[2] if best is not None else None
+            # a head in the site's own clause wins over a nearer one across a comma ("douleur
+            # de la hanche, aucun contexte traumatique": the hip is the pain's)
+            rank = (1 if "," in between else 0, gap, side)
+            if best is None or rank < best[0]:
+                best = (rank, h)
+        return best[1] if best is not None else None
 
     def _fill(
         self,
@@ -848,6 +881,9 @@ class _Builder:
                     self._function(m, function.term, sentence)
                     continue
                 concept = m.match.first("conditions", "exposures", "findings")
+                if concept is not None and concept.kind == "absent_only" and ctx.status != "absent":
+                    m.used = True  # a class said present does not say which member (intake.yaml absent_only)
+                    continue
                 if concept is not None:
                     t = concept
                     if in_imaging and t.term in _NOT_CLINICAL_IN_IMAGING:
@@ -860,6 +896,10 @@ class _Builder:
                 site = m.match.first("sites")
                 if site is not None and not in_imaging:
                     head = self._site_head(m, clinical)
+                    if head is not None and ctx.status == "absent" and head.context.status != "absent":
+                        # a site is where its finding is: "tuméfaction non mobilisable de la hanche"
+                        # negates the mobility, not the hip; the site takes its head's status
+                        ctx = head.context
                     lesion_kind = head is not None and _lesion_kind(head)
                     lesion = lesion_kind and head is not None and head.context.status in ("present", "historical")
                     if head is not None and not lesion_kind:
@@ -877,6 +917,8 @@ class _Builder:
                     elif ctx.status in ("present", "historical") and lesion:
                         self._place("sites", site.term, m, ctx, self.say("r_site_lesions"))
                         self.clinical_sites.setdefault(sentence, []).append((site.term, m))
+                        if head is not None:
+                            self._finding_at_site(head, site.term, m)
                     elif ctx.status in ("hypothetical", "family", "absent") and head is not None:
                         self._drop(
                             self._item(
@@ -889,6 +931,33 @@ class _Builder:
                             )
                         )
         self._implied()
+
+    def _finding_at_site(self, head: _Mention, site: str, m: _Mention) -> None:
+        """A finding at a site that has a term of its own (intake.yaml ``site_findings``): pain
+        of the shoulder is shoulder pain, nodules of the scrotum are scrotal nodules."""
+        spec = intake_data().get("site_findings", {})
+        a, z = (
+            sorted((head.match.end, m.match.start))
+            if head.match.end <= m.match.start
+            else (m.match.end, head.match.start)
+        )
+        if z - a > 30 or "," in self.text[a:z]:  # the site said right with its finding, not further on
+            return
+        words = [t.term for t in head.match.targets if t.list_name in ("findings", "lesion")]
+        for word in words:
+            target = spec.get(word, {}).get(site)
+            if target is not None and target not in self.lists["findings"]:
+                self._keep(
+                    self._item(
+                        "findings",
+                        target,
+                        min(head.match.start, m.match.start),
+                        max(head.match.end, m.match.end),
+                        Context(),
+                        self.say("r_site_finding", finding=head.match.text, site=m.match.text),
+                    )
+                )
+                self.lists["findings"].append(target)
 
     def _painless_swelling(self, m: _Mention, sentence: tuple[int, int]) -> None:
         """ "Tuméfaction scrotale, prurigineuse, indolore": a swelling said to be painless, in the
@@ -920,7 +989,9 @@ class _Builder:
         for state, field in (("limited", "findings"), ("normal", "absent")):
             for w in sorted(spec[state], key=len, reverse=True):
                 body = r"(?<!\w)" + re.escape(fold(w)).replace(r"\ ", r"\s+") + r"(?!\w)"
-                if re.search(body + r"(?:\s+(?:a|an|the|une?|la|le))?\s*$", before) or re.search(body, after):
+                if re.search(
+                    body + r"(?:\s+(?:a|an|the|une?|la|le|de|des|du|d'|in|of|on|en))*\s*$", before
+                ) or re.search(body, after):
                     ctx = (
                         Context()
                         if field == "findings"

@@ -27,12 +27,13 @@ the physical dimensions ``eds.quantities`` knows.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from calcinosis.intake.context import Analysis, Context, resolve_status
-from calcinosis.intake.lexicon import intake_data
+from calcinosis.intake.context import Analysis, Context, fold_same_length, resolve_status
+from calcinosis.intake.lexicon import fold, intake_data
 from calcinosis.intake.result import Cue
 
 __all__ = ["analyse", "pipeline"]
@@ -55,12 +56,18 @@ def pipeline() -> Any:
     from edsnlp.pipes.qualifiers.family import patterns as family_patterns  # type: ignore[import-untyped]
     from edsnlp.pipes.qualifiers.history import patterns as history_patterns  # type: ignore[import-untyped]
     from edsnlp.pipes.qualifiers.hypothesis import patterns as hyp_patterns  # type: ignore[import-untyped]
+    from edsnlp.pipes.qualifiers.negation import patterns as neg_patterns  # type: ignore[import-untyped]
 
     ctx = intake_data()["context"]["fr"]
     nlp = edsnlp.blank("eds")
     nlp.add_pipe(eds.sentences())
     nlp.add_pipe(eds.normalizer())
-    nlp.add_pipe(eds.negation(explain=True))
+    nlp.add_pipe(
+        eds.negation(
+            following=_adjusted(neg_patterns.following, remove=ctx.get("negation_following_remove", [])),
+            explain=True,
+        )
+    )
     nlp.add_pipe(
         eds.hypothesis(
             preceding=_adjusted(
@@ -116,7 +123,91 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0) -> 
                 ent = next((e for e in doc.ents if e.start <= span.start and span.end <= e.end), None)
         contexts.append(_context(ent, offset) if ent is not None else Context())
     sentences = [(s.start_char + offset, s.end_char + offset) for s in doc.sents]
+    contexts = _denied_hypotheses(text, spans, contexts, offset)
+    contexts = _negated_lists(text, spans, contexts, [(a - offset, b - offset) for a, b in sentences], offset)
     return Analysis(sentences, contexts)
+
+
+# a verb of doubt after the mention, itself negated: "aucun contexte traumatique n'a été évoqué"
+_DENIED_VERB = re.compile(r"(?:\bn['’]\s*|\bne\s+)(?:\w+\s+){0,2}?(?:pas\s+|jamais\s+)?(?:\w+\s+)?$")
+
+
+def _denied_hypotheses(
+    text: str, spans: Sequence[tuple[int, int]], contexts: list[Context], offset: int
+) -> list[Context]:
+    """A hypothesis cue that follows the mention and is itself negated ("n'a été évoqué",
+    "n'a pas été retrouvé", "ne fut jamais suspecté") denies the mention: it is absent."""
+    folded = fold_same_length(text)
+    out = list(contexts)
+    for i, (_start, end) in enumerate(spans):
+        ctx = out[i]
+        cue = ctx.cue
+        if ctx.status != "hypothetical" or cue is None or cue.start < end:
+            continue
+        before = folded[max(end - offset, cue.start - offset - 30) : cue.start - offset]
+        if _DENIED_VERB.search(before):
+            out[i] = Context("absent", Cue(kind="negation", text=cue.text, start=cue.start, end=cue.end))
+    return out
+
+
+# a list item that goes on with a negation: after a comma, "et", "ou" or "ni", the partitive
+# "de"/"d'" (or another negative word) is the grammar of a negated list in French ("pas de
+# fièvre, d'adénopathies ni de prurit"; "absence de fièvre et d'amaigrissement")
+_LIST_BREAK = re.compile(r",|\bet\b|\bou\b|\bni\b")
+_NEGATED_ITEM = re.compile(
+    r"\s*(?:(?:et|ou|ni)\s+)?(?:ni\s+)?(?:de\s+la\b|de\s+l['’]|de\b|d['’]|du\b|des\b|aucune?s?\b|pas\b|sans\b|ni\b)"
+)
+
+
+@cache
+def _list_stop() -> re.Pattern[str]:
+    words = intake_data()["context"]["fr"].get("negation_list_stops", [])
+    body = "|".join(re.escape(fold(w)).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+    return re.compile(r"[.;:!?()]|(?<!\w)(?:" + body + r")(?!\w)")
+
+
+def _negated_lists(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    contexts: list[Context],
+    sentences: Sequence[tuple[int, int]],
+    offset: int,
+) -> list[Context]:
+    """Negation carried along a list ("pas de fièvre, d'adénopathies ni de prurit").
+
+    edsnlp ends a negation's scope at every comma and at "et", so only the first item of a
+    negated list is read as absent. Here a mention that edsnlp left plainly stated takes the
+    negation of the nearest negated mention before it in the same sentence when nothing stops
+    the list between them (a full stop, "mais", "avec", "qui"...) and every item break ("," "et"
+    "ou" "ni") is followed by the partitive "de"/"d'" or another negative word, as French
+    writes a negated list ("présence de nodules, de fièvre" stays affirmative: its cue is no
+    negation)."""
+    folded = fold_same_length(text)
+    out = list(contexts)
+    last: tuple[int, Context] | None = None
+    for i, (start, end) in enumerate(spans):
+        a, z = start - offset, end - offset
+        ctx = out[i]
+        if ctx.status == "absent":
+            last = (z, ctx)
+            continue
+        if ctx.status != "present" or ctx.cue is not None or last is None:
+            last = None if ctx.status != "present" else last
+            continue
+        gap_from, negation = last
+        sentence = next(((s, e) for s, e in sentences if s <= a < e), None)
+        between = folded[gap_from:a]
+        if (
+            sentence is None
+            or gap_from < sentence[0]
+            or _list_stop().search(between) is not None
+            or not any(_LIST_BREAK.finditer(between))
+            or any(_NEGATED_ITEM.match(between, b.end()) is None for b in _LIST_BREAK.finditer(between))
+        ):
+            continue
+        out[i] = negation
+        last = (z, negation)
+    return out
 
 
 def _context(ent: Any, offset: int) -> Context:

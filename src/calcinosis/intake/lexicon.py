@@ -189,6 +189,10 @@ class Lexicon:
             for term_id, spellings in entries.items():
                 for spelling in spellings:
                     lex._add(spelling, Target(list_name, term_id, "negated_form"), only=only)
+        for list_name, entries in lex.data.get("absent_only", {}).items():
+            for term_id, spellings in entries.items():
+                for spelling in spellings:
+                    lex._add(spelling, Target(list_name, term_id, "absent_only"), only=only)
         for spelling in lex.data.get("topic", []):
             lex._add(spelling, Target("topic", "calcinosis", "topic"), only=only)
         for spelling in lex.data.get("lesion_words", []):
@@ -203,6 +207,9 @@ class Lexicon:
             lex._add(word, Target("other_head", "other_head", "other_head"), only=only)
         for phrase in lex.data.get("not_terms", []):
             lex._add(phrase, Target("ignored", "ignored", "ignored"), only=only)
+        for test, spellings in lex.data.get("lab_value_words", {}).items():
+            for spelling in spellings:
+                lex._add(spelling, Target("lab_value_word", test, "lab_value_word"), only=only)
         for test, states in lex.data.get("lab_states", {}).items():
             for interp, spellings in states.items():
                 for spelling in spellings:

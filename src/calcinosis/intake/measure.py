@@ -50,8 +50,9 @@ _QUALIFIER = (
 # words and signs between a test's name and its value; an opening bracket too, for the value
 # written in brackets after the name ("phosphate concentration (1.95 mmol/L)")
 _FILLER = (
-    r"(?:[\s:=)\]]|[(\[](?=\s*[<>≤≥]?\s*\d)|\([^()\d]{0,30}\)|\b(?:est|[ée]tait|sont|[àa]|de|du|of|was|is|were|are|at|level|levels|taux|s[ée]rique|serum|"
-    r"average|mean|moyenne|concentration|concentrations|about|approximately|environ|"
+    r"(?:[\s:=)\]]|[(\[](?=\s*(?:average|mean|moyenne|environ|about|approximately)?\s*[<>≤≥]?\s*\d)|\([^()\d]{0,30}\)|\b(?:est|[ée]tait|[ée]taient|sont|restait|restaient|[àa]|de|du|of|was|is|were|are|at|level|levels|taux|s[ée]rique|serum|"
+    r"average|mean|moyenne|concentration|concentrations|about|approximately|environ|values|valeurs|"
+    r"complet|compl[èe]te|standard|urinaire|urinary|dos[ée]+e?s?|retrouv[ée]+e?s?|found|reached|atteignant|"
     r"mesur[ée]+e?s?|measured|value|valeur|concentration|plasmatique|plasma|sanguin[e]?|blood|total[e]?|"
     r"intact[e]?|normale?s?\s+haute?s?|corrig[ée]+e?)\b)*"
 )
@@ -59,6 +60,14 @@ _FILLER = (
 
 Reason = tuple[str, dict[str, object]]
 """A reason as a message key of ``messages.yaml`` and its values, said in the output language."""
+
+# the result said in words between the test and its value ("phosphate was elevated 2.53 mmol/L",
+# "calcémie élevée à 2,9 mmol/l", "PTH augmentée (250 pg/ml)"): the value is read, the word
+# only says how it compares with the normal range
+_STATE_BEFORE_VALUE = (
+    r"(?:(?:elevated|high|raised|increased|low|decreased|reduced|normal|[ée]lev[ée]+e?s?|augment[ée]+e?s?|"
+    r"haute?s?|basse?s?|diminu[ée]+e?s?|abaiss[ée]+e?s?|normale?s?|normaux)\b" + _FILLER + r")?"
+)
 
 # a reference range written between the value and its unit: "1.95 [normal 0.87-1.45] mmol/L"
 _RANGE_BEFORE_UNIT = re.compile(r"\s*[\[(][^\[\]()]{0,40}[\])]")
@@ -159,7 +168,7 @@ def lab_value(
     from calcinosis.case.labs import resolve_unit
 
     number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
-    pattern = re.compile(_FILLER + _QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE)
+    pattern = re.compile(_FILLER + _STATE_BEFORE_VALUE + _QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE)
     m = pattern.match(text, pos, limit)
     if m is None:
         return None
@@ -361,7 +370,11 @@ def _sex_words() -> dict[str, list[tuple[re.Pattern[str], str, int]]]:
         "fr": [
             (r"\bpatiente\b", "female", 3),
             (r"\b(?:mme|madame|mlle|mademoiselle)\b", "female", 3),
-            (r"\b(?:femme|jeune\s+femme|fillette|jeune\s+fille|nourrissonne)\b", "female", 3),
+            (
+                r"\b(?:femme|jeune\s+femme|fillette|jeune\s+fille|nourrissonne|adolescente|lyc[ée]enne|coll[ée]gienne|[ée]tudiante|retrait[ée]e|sportive|enceinte)\b",
+                "female",
+                3,
+            ),
             (
                 r"\b(?:[âa]g[ée]e|suivie|hospitalis[ée]e|adress[ée]e|op[ée]r[ée]e|n[ée]e|trait[ée]e|m[ée]nopaus[ée]e)\b",
                 "female",
@@ -369,7 +382,11 @@ def _sex_words() -> dict[str, list[tuple[re.Pattern[str], str, int]]]:
             ),
             (r"\belle\b", "female", 1),
             (r"\b(?:monsieur|m\.)(?=\s)", "male", 3),
-            (r"\b(?:homme|jeune\s+homme|gar[çc]on|gar[çc]onnet)\b", "male", 3),
+            (
+                r"\b(?:homme|jeune\s+homme|gar[çc]on|gar[çc]onnet|adolescent|lyc[ée]en|coll[ée]gien|[ée]tudiant|retrait[ée]|sportif)\b",
+                "male",
+                3,
+            ),
             (r"\bpatient\b", "male", 1),
             (r"\b(?:[âa]g[ée]|suivi|hospitalis[ée]|adress[ée]|op[ée]r[ée]|trait[ée])\b", "male", 1),
             (r"\bil\b", "male", 1),
@@ -412,7 +429,7 @@ def find_sex(text: str, lang: str) -> SexFound | None:
 
 
 _DURATION = {
-    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d['’][ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:environ\s+|plus\s+de\s+|plus\s+d['’]|pr[èe]s\s+de\s+|pr[èe]s\s+d['’]|quelques\s+)?(?P<n>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze)\s+(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)",
+    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d['’][ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:environ\s+|plus\s+de\s+|plus\s+d['’]|pr[èe]s\s+de\s+|pr[èe]s\s+d['’]|quelques\s+)?(?P<n>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze)\s+(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)|(?:(?P<n3>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze)\s+(?P<u3>jours?|semaines?|mois|ans?|ann[ée]es?)\s+(?:avant|auparavant|plus\s+t[ôo]t))",
     "en": r"(?:(?:for|since|over)\s+(?:the\s+(?:past|last)\s+|about\s+|approximately\s+|more\s+than\s+|almost\s+|nearly\s+)?(?P<n>\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?P<u>days?|weeks?|months?|years?))|(?:(?P<n2>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve)[\s-](?P<u2>day|week|month|year)s?[\s-](?:history|duration))|(?:(?P<n3>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?P<u3>days?|weeks?|months?|years?)\s+(?:ago|earlier|before\s+presentation|prior))",
 }
 _WORD_NUMBERS = {
