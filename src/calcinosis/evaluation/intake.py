@@ -30,23 +30,11 @@ from typing import Any
 
 from calcinosis.case.labs import normalise_unit
 from calcinosis.case.model import Case
+from calcinosis.intake.result import FIELDS
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["FIELDS", "FieldScore", "IntakeEvaluation", "NoteResult", "evaluate_notes", "items_of", "note_half"]
 
-FIELDS = (
-    "patient",
-    "history",
-    "exposures",
-    "findings",
-    "absent",
-    "sites",
-    "duration_months",
-    "labs",
-    "antibodies",
-    "genetics",
-    "imaging",
-)
 _POLAR = ("history", "exposures", "findings")
 
 

@@ -245,6 +245,10 @@ class _Builder:
             cue=ctx.cue,
         )
 
+    def _study_item(self, term: str, m: _Mention, ctx: Context, reason: str) -> ExtractedItem:
+        """An imaging item read at mention ``m`` (set aside by the callers, with the reason)."""
+        return self._item("imaging", term, m.match.start, m.match.end, ctx, reason)
+
     def _keep(self, item: ExtractedItem) -> None:
         self.items.append(item)
 
@@ -781,13 +785,8 @@ class _Builder:
                 continue
             if ctx.status not in ("present", "historical"):
                 self._drop(
-                    self._item(
-                        "imaging",
-                        t.term,
-                        m.match.start,
-                        m.match.end,
-                        ctx,
-                        self._reason(ctx, self.say("r_pl_not_in_study", modality=modality)),
+                    self._study_item(
+                        t.term, m, ctx, self._reason(ctx, self.say("r_pl_not_in_study", modality=modality))
                     )
                 )
                 continue
@@ -803,16 +802,7 @@ class _Builder:
                 ):
                     kind = "other"
                 if kind == "other" and head is not None:
-                    self._drop(
-                        self._item(
-                            "imaging",
-                            t.term,
-                            m.match.start,
-                            m.match.end,
-                            ctx,
-                            self.say("r_study_site_other", head=head.match.text),
-                        )
-                    )
+                    self._drop(self._study_item(t.term, m, ctx, self.say("r_study_site_other", head=head.match.text)))
                 else:
                     (deposits if kind == "deposit" else region).setdefault(modality, []).append((t.term, m))
                 continue
