@@ -14,11 +14,20 @@ Method (no deep learning, so that hands, forearms, lower legs and feet work):
    one-voxel-dilated shell; what remains and is large enough is a deposit flagged ``touches_bone``;
 5. per deposit, over its bounding box only: volume, largest dimension (principal axes), mean and
    maximum HU, Agatston-like score, HU-weighted volume, shape -> case-format pattern.
+
+Speed and memory (issue 19): besides the volume, the only large arrays are the boolean mask
+and cc3d's labels of the box that holds candidates (found a slab at a time, the mask freed
+once labelled); the threshold is compared in the volume's own integer type; everything per
+component works on its bounding box; hole filling is one labelling of the background of all
+slices of a box, and the cortex is measured with in-plane distance transforms and array
+operations over all slices, instead of Python loops over slices.
 """
 
 from __future__ import annotations
 
+import math
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -59,7 +68,41 @@ def _label(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.integer[Any]], i
     return labels, int(n)
 
 
-def _body_outline(hu: npt.NDArray[np.int16]) -> npt.NDArray[np.bool_]:
+def _threshold_level(hu: npt.NDArray[Any], threshold: float) -> Any:
+    """The threshold in the volume's own type (``hu >= level`` is ``hu >= threshold``), or None when
+    no value of that type reaches it. For integers it is ceil(threshold): no float copy of the volume."""
+    if hu.dtype.kind in "iu":
+        info = np.iinfo(hu.dtype)
+        level = math.ceil(threshold)
+        return None if level > info.max else hu.dtype.type(max(level, int(info.min)))
+    return hu.dtype.type(threshold)
+
+
+_SLAB_BYTES = 8 << 20  # the volume is scanned a few MB at a time
+
+
+def _candidate_box(hu: npt.NDArray[Any], level: Any) -> tuple[slice, slice, slice] | None:
+    """The bounding box of the voxels at or above ``level`` (None when there is none), found a slab
+    of slices at a time so that no full-volume mask is made: the labels are then only as large as
+    the part of the field of view that holds candidates (a forearm in a 500 mm field is a fraction)."""
+    depth, rows, cols = hu.shape
+    per_slab = max(1, _SLAB_BYTES // max(1, hu[0].nbytes))
+    in_z = np.zeros(depth, dtype=bool)
+    in_y = np.zeros(rows, dtype=bool)
+    in_x = np.zeros(cols, dtype=bool)
+    for start in range(0, depth, per_slab):
+        above = hu[start : start + per_slab] >= level
+        by_row = above.any(axis=2)
+        in_z[start : start + per_slab] = by_row.any(axis=1)
+        in_y |= by_row.any(axis=0)
+        in_x |= above.any(axis=1).any(axis=0)
+    if not in_z.any():
+        return None
+    z, y, x = (np.flatnonzero(a) for a in (in_z, in_y, in_x))
+    return slice(int(z[0]), int(z[-1]) + 1), slice(int(y[0]), int(y[-1]) + 1), slice(int(x[0]), int(x[-1]) + 1)
+
+
+def _body_outline(hu: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
     """Body outline at quarter in-plane resolution (largest component above -300 HU, holes filled).
 
     Kept small on purpose: it is only looked up at each component's voxels, never expanded to
@@ -68,53 +111,106 @@ def _body_outline(hu: npt.NDArray[np.int16]) -> npt.NDArray[np.bool_]:
     small = hu[:, ::4, ::4] > -300
     if not small.any():
         return np.ones_like(small)
-    lab, n = _label(small)
-    if n > 1:
-        counts = np.bincount(lab.ravel())
-        counts[0] = 0
-        small = lab == int(np.argmax(counts))
-    filled = np.stack([ndimage.binary_fill_holes(s) for s in small])
-    return np.asarray(ndimage.binary_dilation(filled, iterations=1), dtype=bool)
+    if sum(n == 1 for n in small.shape) >= 2:  # a line: cc3d cannot label it (see _label)
+        lab, n = _label(small)
+        if n > 1:
+            counts = np.bincount(lab.ravel())
+            counts[0] = 0
+            small = lab == int(np.argmax(counts))
+    else:
+        import cc3d
+
+        # the largest component in one call (labelling and counting in C, no int64 copy for bincount)
+        small = cc3d.largest_k(small, k=1, connectivity=26) > 0
+    return np.asarray(ndimage.binary_dilation(_fill_slices(small), iterations=1), dtype=bool)
 
 
-def _inside_body(body: npt.NDArray[np.bool_], box: tuple[slice, slice, slice], comp: npt.NDArray[np.bool_]) -> bool:
-    zz, yy, xx = np.nonzero(comp)
+Voxels = tuple[npt.NDArray[np.intp], ...]  # np.nonzero of a box: (z, y, x) indices in slice order
+
+
+def _inside_body(body: npt.NDArray[np.bool_], box: tuple[slice, slice, slice], voxels: Voxels) -> bool:
+    """Whether the component's middle voxel (in slice order) lies inside the body outline."""
+    zz, yy, xx = voxels
     k = len(zz) // 2
     return bool(body[box[0].start + zz[k], (box[1].start + yy[k]) // 4, (box[2].start + xx[k]) // 4])
 
 
+# labelling the background of every slice at once: 4-connected within a slice, never across slices
+_IN_SLICE = np.zeros((3, 3, 3), dtype=bool)
+_IN_SLICE[1] = ndimage.generate_binary_structure(2, 1)
+
+
 def _fill_slices(comp: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    return np.stack([ndimage.binary_fill_holes(s) if s.any() else s for s in comp])
+    """Each slice of ``comp`` with its holes filled (as ``binary_fill_holes`` slice by slice).
+
+    One labelling of the background of the whole box (4-connected within each slice, the box
+    framed by one background voxel so that the outside of each slice is one region): the holes
+    are the background regions other than the outside. A few passes over the box in C, instead
+    of a Python loop over its slices.
+    """
+    z, y, x = comp.shape
+    background = np.ones((z, y + 2, x + 2), dtype=bool)
+    background[:, 1:-1, 1:-1] = ~comp
+    regions, _ = ndimage.label(background, structure=_IN_SLICE)
+    inner = regions[:, 1:-1, 1:-1]
+    holes = inner != regions[:, :1, :1]  # the frame's region, one per slice, is the outside
+    holes &= inner > 0
+    return np.asarray(holes | comp, dtype=bool)
 
 
-def _fused_deposits(comp: npt.NDArray[np.bool_], spacing: tuple[float, float, float]) -> npt.NDArray[np.bool_]:
+def _fused_deposits(
+    comp: npt.NDArray[np.bool_], spacing: tuple[float, float, float], filled: npt.NDArray[np.bool_] | None = None
+) -> npt.NDArray[np.bool_]:
     """Voxels of a bone component that stick out of its cortex: deposits fused to the bone.
 
     Per slice, the distance of each voxel from the marrow cavity is measured; the cortical
     thickness is the median, over 36 angular sectors around the cavity, of the largest distance
     in the sector. A deposit on the surface makes a few sectors thicker; what lies more than one
     voxel beyond that thickness is not cortex. Slices without a cavity (bone ends) are left whole.
+
+    The distance transform is done slice by slice (in C, on the box); sector maxima, medians
+    and the voxels beyond them are found for all slices at once as array operations.
     """
     _, dy, dx = spacing
     out = np.zeros_like(comp)
-    for k, sl in enumerate(comp):
-        if not sl.any():
-            continue
-        cavity = ndimage.binary_fill_holes(sl) & ~sl
-        if cavity.sum() < 4:
-            continue
-        dist = ndimage.distance_transform_edt(~cavity, sampling=(dy, dx))
-        yy, xx = np.nonzero(sl)
-        cy, cx = np.argwhere(cavity).mean(axis=0)
-        sector = ((np.arctan2(yy - cy, xx - cx) + np.pi) / (2 * np.pi) * 36).astype(int) % 36
-        d = dist[yy, xx]
-        reach = np.zeros(36)
-        np.maximum.at(reach, sector, d)
-        thickness = float(np.median(reach[reach > 0]))
-        beyond = d > thickness + max(dy, dx)
-        out[k, yy[beyond], xx[beyond]] = True
+    cavity = (_fill_slices(comp) if filled is None else filled) & ~comp
+    per_slice = np.count_nonzero(cavity, axis=(1, 2))
+    used = np.flatnonzero(per_slice >= 4)
+    if len(used) == 0:
+        return out
+    z0, z1 = int(used[0]), int(used[-1]) + 1
+    # in-plane distance transforms, slice by slice: a 3-D transform would also work along z for nothing
+    # (five to fifteen times slower on a long bone); slices without a cavity are not used
+    dist = np.zeros((z1 - z0, *comp.shape[1:]))
+    for k in used:
+        dist[k - z0] = ndimage.distance_transform_edt(~cavity[k], sampling=(dy, dx))
+    cz, cy, cx = np.nonzero(cavity[z0:z1])
+    counts = np.bincount(cz, minlength=z1 - z0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre_y = np.bincount(cz, weights=cy, minlength=z1 - z0) / counts
+        centre_x = np.bincount(cz, weights=cx, minlength=z1 - z0) / counts
+    zz, yy, xx = np.nonzero(comp[z0:z1])
+    keep = per_slice[z0:z1][zz] >= 4
+    zz, yy, xx = zz[keep], yy[keep], xx[keep]
+    angle = np.arctan2(yy - centre_y[zz], xx - centre_x[zz])
+    sector = ((angle + np.pi) / (2 * np.pi) * 36).astype(int) % 36
+    d = dist[zz, yy, xx]
+    flat = np.zeros((z1 - z0) * 36)
+    np.maximum.at(flat, zz * 36 + sector, d)
+    reach = flat.reshape(z1 - z0, 36)
+    reach[reach <= 0] = np.nan
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: slices without a cavity, never used
+        thickness = np.nanmedian(reach, axis=1)
+    beyond = d > thickness[zz] + max(dy, dx)
+    if not beyond.any():
+        return out
+    out[zz[beyond] + z0, yy[beyond], xx[beyond]] = True
     # a deposit extends over whole slices; keep the voxels within one voxel of the flagged ones
-    return np.asarray(ndimage.binary_dilation(out, iterations=1) & comp, dtype=bool)
+    # (dilated over the flagged voxels' box and one voxel around it: the same as over the whole box)
+    box = tuple(slice(max(0, int(c.min()) - 1), int(c.max()) + 2) for c in np.nonzero(out))
+    out[box] = ndimage.binary_dilation(out[box], iterations=1) & comp[box]
+    return out
 
 
 def _pattern(volume_mm3: float, l1: float, l2: float, l3: float) -> str:
@@ -129,11 +225,88 @@ def _pattern(volume_mm3: float, l1: float, l2: float, l3: float) -> str:
     return "nodular"
 
 
-def _agatston_weight(max_hu: float) -> int:
-    return 1 if max_hu < 200 else 2 if max_hu < 300 else 3 if max_hu < 400 else 4
-
-
 DepositMask = tuple[tuple[slice, slice, slice], npt.NDArray[np.bool_]]
+
+SHAPE_SAMPLE_VOXELS = 200_000  # the bone test's shape is measured on at most about this many voxels
+
+
+def _shifted(box: tuple[slice, ...], origin: tuple[int, int, int]) -> tuple[slice, slice, slice]:
+    """A box found inside a crop, in the coordinates of the whole volume."""
+    z, y, x = (slice(o + b.start, o + b.stop) for o, b in zip(origin, box, strict=True))
+    return z, y, x
+
+
+Shape = tuple[npt.NDArray[np.float64], tuple[float, float, float]]  # voxel centres (mm) and principal lengths
+
+
+def _component_shape(
+    voxels: Voxels, box: tuple[slice, slice, slice], spacing: tuple[float, float, float]
+) -> tuple[tuple[float, float, float], Shape | None]:
+    """Principal lengths of a component for the bone test, and its voxel centres with them when they
+    are all measured (kept for the deposit's own measures, which then need no second SVD); on a
+    regular subsample of the voxels when the component is huge (millions), then not kept."""
+    dz, dy, dx = spacing
+    zz, yy, xx = voxels
+    step = max(1, len(zz) // SHAPE_SAMPLE_VOXELS)
+    if step > 1:
+        zz, yy, xx = zz[::step], yy[::step], xx[::step]
+    z0, y0, x0 = box[0].start, box[1].start, box[2].start
+    coords = np.column_stack([(zz + z0) * dz, (yy + y0) * dy, (xx + x0) * dx])
+    lengths = principal_lengths(coords, min(dy, dx))
+    return lengths, ((coords, lengths) if step == 1 else None)
+
+
+def _measure_deposit(
+    hu: npt.NDArray[Any],
+    box: tuple[slice, slice, slice],
+    part: npt.NDArray[np.bool_],
+    touches: bool,
+    spacing: tuple[float, float, float],
+    voxel: float,
+    voxels: Voxels | None = None,
+    shape: Shape | None = None,
+) -> Deposit:
+    """One deposit's measures over its bounding box (numbered later, by :func:`rank_deposits`).
+
+    Agatston-like score: per slice, area x weight of the slice's maximum HU (1 below 200, 2, 3,
+    4 from 400), summed and scaled by slice spacing / 3 mm (Agatston AS et al., J Am Coll Cardiol
+    1990;15:827-32), computed for all slices at once from the voxels in slice order.
+    ``voxels`` (np.nonzero of ``part``) and ``shape`` (voxel centres and principal lengths) are
+    reused when the bone test has already computed them.
+    """
+    dz, dy, dx = spacing
+    zz, yy, xx = np.nonzero(part) if voxels is None else voxels  # in slice order (C order)
+    values = hu[box][part].astype(np.float64)
+    if shape is None:
+        z0, y0, x0 = box[0].start, box[1].start, box[2].start
+        coords = np.column_stack([(zz + z0) * dz, (yy + y0) * dy, (xx + x0) * dx])
+        l1, l2, l3 = principal_lengths(coords, min(dy, dx))
+    else:
+        coords, (l1, l2, l3) = shape
+    count = len(values)
+    vol_mm3 = count * voxel
+    starts = np.flatnonzero(np.diff(zz, prepend=-1))
+    slice_max = np.maximum.reduceat(values, starts)
+    slice_area = np.diff(np.append(starts, count)) * dy * dx
+    weights = 1 + (slice_max >= 200).astype(int) + (slice_max >= 300) + (slice_max >= 400)
+    agatston = float(np.sum(slice_area * weights)) * dz / 3.0
+    centroid = coords.mean(axis=0)
+    return Deposit(
+        id=0,
+        voxels=count,
+        volume_mm3=round(vol_mm3, 2),
+        largest_dimension_mm=round(l1, 2),
+        mean_hu=round(float(values.mean()), 1),
+        max_hu=float(values.max()),
+        agatston_like=round(agatston, 1),
+        mass_score=round(float(values.sum()) * voxel / 1000.0, 3),
+        centroid_mm=(round(float(centroid[0]), 2), round(float(centroid[1]), 2), round(float(centroid[2]), 2)),
+        bbox=(box[0].start, box[0].stop, box[1].start, box[1].stop, box[2].start, box[2].stop),
+        elongation=round(l1 / l2, 2),
+        flatness=round(l2 / l3, 2),
+        pattern=_pattern(vol_mm3, l1, l2, l3),
+        touches_bone=touches,
+    )
 
 
 def quantify_ct(
@@ -171,42 +344,57 @@ def measure_ct(
         )
     t0 = time.perf_counter()
     hu = volume.array
-    dz, dy, dx = volume.spacing
+    spacing = volume.spacing
     voxel = volume.voxel_volume_mm3
     timings: dict[str, float] = {}
     body = _body_outline(hu)
-    mask = hu >= threshold
+    level = _threshold_level(hu, threshold)
+    crop = None if level is None else _candidate_box(hu, level)
+    # only the box holding candidates is thresholded and labelled (contiguous, for cc3d)
+    mask = np.zeros((1, 1, 1), dtype=bool) if crop is None else np.ascontiguousarray(hu[crop] >= level)
     timings["threshold_and_body"] = time.perf_counter() - t0
     t = time.perf_counter()
     labels, _n = _label(mask)
     del mask  # labels take 2-4 bytes a voxel: free what is not needed before measuring
     timings["labelling"] = time.perf_counter() - t
     t = time.perf_counter()
-    boxes = ndimage.find_objects(labels)
-    deposit_parts: list[tuple[tuple[slice, slice, slice], npt.NDArray[np.bool_], bool]] = []
+    origin = (0, 0, 0) if crop is None else (crop[0].start, crop[1].start, crop[2].start)
+    boxes = ndimage.find_objects(labels)  # none when nothing reaches the threshold
+    deposits: list[Deposit] = []
+    parts: list[DepositMask] = []
+    measuring = 0.0
     bone_count = 0
-    for index, box in enumerate(boxes, start=1):
-        if box is None:
+    for index, local in enumerate(boxes, start=1):
+        if local is None:
             continue
-        comp = labels[box] == index
-        count = int(np.count_nonzero(comp))
-        if count < MIN_DEPOSIT_VOXELS or not _inside_body(body, box, comp):
+        comp = labels[local] == index
+        box = _shifted(local, origin)
+        voxels = np.nonzero(comp)
+        count = len(voxels[0])
+        if count < MIN_DEPOSIT_VOXELS or not _inside_body(body, box, voxels):
             continue
-        is_bone = False
+        is_bone, filled, shape = False, None, None
         if bone_mask is not None and np.count_nonzero(bone_mask[box] & comp) > 0.5 * count:
             is_bone = True
         elif count * voxel >= BONE_MIN_MM3:
             # shape first (cheap), cavity second (per-slice hole filling): only tubes or big shells
-            zz, yy, xx = np.nonzero(comp)
-            l1, l2, _ = principal_lengths(np.column_stack([zz * dz, yy * dy, xx * dx]), min(dy, dx))
-            if l1 / l2 >= BONE_MIN_ELONGATION or count * voxel >= BONE_LARGE_MM3:
-                cavity = int(np.count_nonzero(_fill_slices(comp))) - count
+            if count * voxel >= BONE_LARGE_MM3:
+                candidate = True  # large: the shape does not matter, and would cost most on a femur
+            else:
+                (l1, l2, _), shape = _component_shape(voxels, box, spacing)
+                candidate = l1 / l2 >= BONE_MIN_ELONGATION
+            if candidate:
+                filled = _fill_slices(comp)
+                cavity = int(np.count_nonzero(filled)) - count
                 is_bone = cavity >= BONE_CAVITY_FRACTION * count
         if not is_bone:
-            deposit_parts.append((box, comp, False))
+            started = time.perf_counter()
+            deposits.append(_measure_deposit(hu, box, comp, False, spacing, voxel, voxels, shape))
+            parts.append((box, comp))
+            measuring += time.perf_counter() - started
             continue
         bone_count += 1
-        rest = _fused_deposits(comp, (dz, dy, dx))
+        rest = _fused_deposits(comp, spacing, filled)
         if np.count_nonzero(rest) >= MIN_DEPOSIT_VOXELS:
             sub, _m = ndimage.label(rest, structure=np.ones((3, 3, 3), dtype=bool))
             for j, sbox in enumerate(ndimage.find_objects(sub), start=1):
@@ -215,45 +403,17 @@ def measure_ct(
                 part = sub[sbox] == j
                 if np.count_nonzero(part) < MIN_DEPOSIT_VOXELS:
                     continue
-                full = tuple(slice(b.start + s.start, b.start + s.stop) for b, s in zip(box, sbox, strict=True))
-                deposit_parts.append((full, part, True))  # type: ignore[arg-type]
-    timings["bone_separation"] = time.perf_counter() - t
+                full = _shifted(sbox, (box[0].start, box[1].start, box[2].start))
+                started = time.perf_counter()
+                deposits.append(_measure_deposit(hu, full, part, True, spacing, voxel))
+                parts.append((full, part))
+                measuring += time.perf_counter() - started
+    del labels, boxes
+    timings["bone_separation"] = time.perf_counter() - t - measuring
     t = time.perf_counter()
-    deposits: list[Deposit] = []
-    for box, part, touches in deposit_parts:
-        values = hu[box][part].astype(np.float64)
-        zz, yy, xx = np.nonzero(part)
-        z0, y0, x0 = box[0].start, box[1].start, box[2].start
-        coords = np.column_stack([(zz + z0) * dz, (yy + y0) * dy, (xx + x0) * dx])
-        l1, l2, l3 = principal_lengths(coords, min(dy, dx))
-        count = len(values)
-        vol_mm3 = count * voxel
-        agatston = 0.0
-        for z in np.unique(zz):
-            in_slice = zz == z
-            agatston += np.count_nonzero(in_slice) * dy * dx * _agatston_weight(float(values[in_slice].max()))
-        agatston *= dz / 3.0
-        centroid = coords.mean(axis=0)
-        deposits.append(
-            Deposit(
-                id=0,
-                voxels=count,
-                volume_mm3=round(vol_mm3, 2),
-                largest_dimension_mm=round(l1, 2),
-                mean_hu=round(float(values.mean()), 1),
-                max_hu=float(values.max()),
-                agatston_like=round(agatston, 1),
-                mass_score=round(float(values.sum()) * voxel / 1000.0, 3),
-                centroid_mm=(round(float(centroid[0]), 2), round(float(centroid[1]), 2), round(float(centroid[2]), 2)),
-                bbox=(box[0].start, box[0].stop, box[1].start, box[1].stop, box[2].start, box[2].stop),
-                elongation=round(l1 / l2, 2),
-                flatness=round(l2 / l3, 2),
-                pattern=_pattern(vol_mm3, l1, l2, l3),
-                touches_bone=touches,
-            )
-        )
-    deposits, masks, patterns = rank_deposits(deposits, [(box, part) for box, part, _ in deposit_parts])
-    timings["measurement"] = time.perf_counter() - t
+    deposits, masks, patterns = rank_deposits(deposits, parts)
+    measuring += time.perf_counter() - t
+    timings["measurement"] = measuring
     timings["total"] = time.perf_counter() - t0
     result = ImagingResult(
         source=volume.source,

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import re
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +32,11 @@ import numpy.typing as npt
 
 from calcinosis.errors import ImagingError
 from calcinosis.imaging.volume import (
+    AIR_HU,
     MAX_CT_VOXELS,
     MAX_RADIOGRAPH_PIXELS,
     Geometry,
+    HUStore,
     Volume,
     check_number,
     check_spacing,
@@ -42,8 +45,6 @@ from calcinosis.imaging.volume import (
 
 __all__ = ["MAX_CT_VOXELS", "MAX_RADIOGRAPH_PIXELS", "RADIOGRAPH_MODALITIES", "read_study"]
 
-HU_MIN, HU_MAX = -32768, 32767
-AIR_HU = -1024  # what a voxel that holds no number (NaN) becomes: never a deposit
 DICOM_SUFFIXES = (".dcm", ".dicom", ".ima")
 # Projection radiography (and secondary captures of films); anything else that is not CT is refused.
 RADIOGRAPH_MODALITIES = frozenset({"CR", "DX", "RG", "MG", "XA", "RF", "IO", "PX", "DF", "OT"})
@@ -160,30 +161,6 @@ def _nibabel_messages(notes: list[str]) -> Iterator[None]:
 def _names(paths: Sequence[Path]) -> str:
     shown = ", ".join(p.name for p in paths[:_NAMES_SHOWN])
     return shown + (f" and {len(paths) - _NAMES_SHOWN} more" if len(paths) > _NAMES_SHOWN else "")
-
-
-def _store_hu(out: npt.NDArray[np.int16], raw: npt.NDArray[Any], slope: float, intercept: float) -> int:
-    """Write ``raw * slope + intercept`` rounded into ``out``; return how many values were clipped to int16."""
-    hu = raw.astype(np.float32)
-    if slope != 1.0:
-        hu *= np.float32(slope)
-    if intercept != 0.0:
-        hu += np.float32(intercept)
-    return _round_clip_into(out, hu)
-
-
-def _round_clip_into(out: npt.NDArray[np.int16], hu: npt.NDArray[np.float32]) -> int:
-    np.rint(hu, out=hu)
-    clipped = int(np.count_nonzero((hu < HU_MIN) | (hu > HU_MAX)))
-    np.clip(hu, HU_MIN, HU_MAX, out=hu)
-    out[...] = hu
-    return clipped
-
-
-def _clip_note(clipped: int) -> list[str]:
-    if not clipped:
-        return []
-    return [f"{clipped} voxels outside the int16 range were clipped to {HU_MIN}..{HU_MAX} HU"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -526,21 +503,20 @@ def _read_dicom_series(folder: Path) -> Volume:
     by_path = {f: ds for f, ds, _ in headers}
     affine = _dicom_affine([(f, by_path[f]) for f, _ in ordered], dy, dx, dz, notes)
 
-    array = np.empty((len(ordered), rows, columns), dtype=np.int16)
-    clipped = 0
+    store = HUStore((len(ordered), rows, columns))  # int16 unless a value needs more (never clipped)
     missing_rescale = False
     for k, (f, image) in enumerate(ordered):
         ds = _dcmread(f, header=False)
         raw = _decode(ds, f, image)
         slope, intercept, given = rescale[f]
         missing_rescale |= not given
-        clipped += _store_hu(array[k], raw, slope, intercept)
+        store.put(k, raw, slope, intercept)
         del ds, raw
     if missing_rescale:
         notes.append(_RESCALE_NOTE)
-    notes.extend(_clip_note(clipped))
+    notes.extend(store.notes())
     return Volume(
-        array=array,
+        array=store.array,
         spacing=(dz, dy, dx),
         origin=origin,
         modality="ct",
@@ -749,13 +725,14 @@ def _read_ct_file(path: Path, ds: Any, notes: list[str]) -> Volume:
         raw = raw[None]
     if not given:
         notes.append(_RESCALE_NOTE)
-    array = np.empty(raw.shape, dtype=np.int16)
-    clipped = sum(_store_hu(array[k], raw[k], slope, intercept) for k in range(raw.shape[0]))
-    notes.extend(_clip_note(clipped))
+    store = HUStore(raw.shape)
+    for k in range(raw.shape[0]):
+        store.put(k, raw[k], slope, intercept)
+    notes.extend(store.notes())
     # the frames of a multi-frame file have their positions in functional groups, not read here
     affine = _dicom_affine([(path, ds)], dy, dx, dz, notes) if image.frames == 1 else None
     return Volume(
-        array=array,
+        array=store.array,
         spacing=(dz, dy, dx),
         modality="ct",
         source=str(path),
@@ -766,11 +743,6 @@ def _read_ct_file(path: Path, ds: Any, notes: list[str]) -> Volume:
 
 # ---------------------------------------------------------------------------------------------
 # NIfTI
-
-
-def _truncation(exc: BaseException) -> tuple[int, int] | None:
-    match = re.search(r"Expected (\d+) bytes, got (\d+) bytes", str(exc))
-    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def _read_nifti(path: Path) -> Volume:
@@ -816,39 +788,31 @@ def _read_nifti(path: Path) -> Volume:
         found = max(0, path.stat().st_size - offset)
         if found < expected:
             raise ImagingError(f"{path}: truncated image data: expected {expected:,} bytes, found {found:,}", path=path)
+    with _library_errors(path, "not a readable NIfTI file"), _nibabel_messages(notes):
+        target, canonical_shape, zooms, canonical_affine = _canonical_grid(path, img, (shape[0], shape[1], shape[2]))
+        slope, intercept = float(img.dataobj.slope), float(img.dataobj.inter)
+        offset = int(img.dataobj.offset)
+    if not (math.isfinite(slope) and math.isfinite(intercept)) or slope == 0:
+        raise ImagingError(
+            f"{path}: the header's scaling (scl_slope {slope:g}, scl_inter {intercept:g}) is not usable", path=path
+        )
+    store = HUStore(canonical_shape, view=target)
     try:
-        with _nibabel_messages(notes):
-            img = nib.as_closest_canonical(img)  # type: ignore[no-untyped-call]  # RAS: array axes x, y, z
-            data = np.asarray(img.dataobj, dtype=np.float32)
-            zooms = [float(z) for z in img.header.get_zooms()[:3]]
-            canonical_affine = np.array(img.affine, dtype=np.float64)
-    except MemoryError:
+        _read_nifti_slices(path, store, (shape[0], shape[1], shape[2]), dtype, offset, slope, intercept)
+    except (ImagingError, MemoryError):
         raise
-    except Exception as exc:  # nibabel raises many kinds
-        truncated = _truncation(exc)
-        if truncated:
-            raise ImagingError(
-                f"{path}: truncated image data: expected {truncated[0]:,} bytes, found {truncated[1]:,}", path=path
-            ) from None
+    except Exception as exc:  # gzip, zlib and the file system raise many kinds
         raise ImagingError(f"{path}: not a readable NIfTI file: {_cause(exc)}", path=path) from None
-    data = data.reshape(data.shape[:3])
-    bad = ~np.isfinite(data)
-    nonfinite = int(np.count_nonzero(bad))
-    if nonfinite == data.size:
+    if store.nonfinite == count:
         raise ImagingError(f"{path}: no voxel holds a number (all are NaN or infinite)", path=path)
-    if nonfinite:
-        data[bad] = AIR_HU
+    if store.nonfinite:
         notes.append(
-            f"{nonfinite} voxels ({100 * nonfinite / data.size:.3g} %) hold no number (NaN or infinity) "
+            f"{store.nonfinite} voxels ({100 * store.nonfinite / count:.3g} %) hold no number (NaN or infinity) "
             f"and were set to {AIR_HU} HU (air): no deposit is measured there"
         )
-    del bad
-    array = np.empty(data.shape[::-1], dtype=np.int16)
-    clipped = _round_clip_into(array, np.transpose(data, (2, 1, 0)))  # -> z, y, x
-    del data
-    notes.extend(_clip_note(clipped))
+    notes.extend(store.notes())
     return Volume(
-        array=array,
+        array=store.array,
         spacing=(zooms[2], zooms[1], zooms[0]),
         modality="ct",
         source=str(path),
@@ -860,6 +824,92 @@ def _read_nifti(path: Path) -> Volume:
             nifti_codes=codes,
         ),
     )
+
+
+def _canonical_grid(
+    path: Path, img: Any, shape: tuple[int, int, int]
+) -> tuple[Callable[[npt.NDArray[Any]], npt.NDArray[Any]], tuple[int, int, int], list[float], npt.NDArray[np.float64]]:
+    """Where each slice of the file goes in the volume read in the closest RAS orientation.
+
+    Returns the view that places slice k of the file (its (j, i) plane as stored) in a (z, y, x)
+    volume, that volume's shape, its voxel sizes (x, y, z) and its affine. The geometry is
+    nibabel's own ``as_closest_canonical`` applied to an image that holds no voxel (a broadcast
+    zero), so that spacing and affine are exactly those of nibabel while the voxels are read by
+    :func:`_read_nifti_slices` straight into place, without nibabel's float copy of the volume.
+    """
+    import nibabel as nib
+    from nibabel.orientations import io_orientation
+
+    ornt = io_orientation(img.affine)  # type: ignore[no-untyped-call]
+    empty = img.__class__(np.broadcast_to(np.int16(0), img.shape), img.affine, img.header)
+    canonical: Any = nib.as_closest_canonical(empty)  # type: ignore[no-untyped-call]
+    zooms = [float(z) for z in canonical.header.get_zooms()[:3]]
+    affine = np.array(canonical.affine, dtype=np.float64)
+    x, y, z = (int(n) for n in canonical.shape[:3])
+    axes = tuple(int(a) for a in ornt[:, 0])
+    flips = [axis for axis in range(3) if ornt[axis, 1] < 0]
+    if (x, y, z) != tuple(shape[a] for a in np.argsort(axes)):
+        raise ImagingError(f"{path}: the orientation in the header cannot be resolved", path=path)
+
+    def target(volume: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        # volume is (z, y, x) = canonical (x, y, z) reversed; nibabel's canonical array is the file's
+        # array flipped along ``flips`` then transposed by argsort(axes): undo both to index as stored
+        in_file_order = volume.transpose(2, 1, 0).transpose(axes)
+        for axis in flips:
+            in_file_order = np.flip(in_file_order, axis)
+        return in_file_order.transpose(2, 1, 0)  # (k, j, i): slice k of the file, rows j, columns i
+
+    return target, (z, y, x), zooms, affine
+
+
+_SLAB_BYTES = 8 << 20  # read the file in pieces of about 8 MB (whole slices)
+
+
+def _read_nifti_slices(
+    path: Path,
+    store: HUStore,
+    shape: tuple[int, int, int],
+    dtype: np.dtype[Any],
+    offset: int,
+    slope: float,
+    intercept: float,
+) -> None:
+    """Read the voxels slice by slice into ``store`` (uncompressed or gzip), never the whole file at once.
+
+    A file that ends early is an error saying how many bytes were expected and found.
+    """
+    from nibabel.openers import ImageOpener
+
+    ni, nj, nk = shape
+    slice_bytes = ni * nj * dtype.itemsize
+    per_read = max(1, min(nk, _SLAB_BYTES // max(slice_bytes, 1)))
+    buffer = bytearray(per_read * slice_bytes)
+    expected = nk * slice_bytes
+    with ImageOpener(str(path)) as fh:
+        fh.seek(offset)
+        for first in range(0, nk, per_read):
+            count = min(per_read, nk - first)
+            view = memoryview(buffer)[: count * slice_bytes]
+            got = _read_into(fh, view)
+            if got < len(view):
+                found = first * slice_bytes + got
+                raise ImagingError(
+                    f"{path}: truncated image data: expected {expected:,} bytes, found {found:,}", path=path
+                )
+            slab = np.frombuffer(buffer, dtype=dtype, count=count * ni * nj).reshape(count, nj, ni)
+            for k in range(count):
+                store.put(first + k, slab[k], slope, intercept)
+
+
+def _read_into(fh: Any, view: memoryview) -> int:
+    """Fill ``view`` from a file (gzip streams may return less than asked before the end)."""
+    total = 0
+    while total < len(view):
+        got = fh.readinto(view[total:])
+        if not got:
+            break
+        total += got
+    return total
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,9 +22,10 @@ def principal_lengths(coords_mm: npt.NDArray[np.float64], voxel_mm: float) -> tu
     centred = coords_mm - coords_mm.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     proj = centred @ vt.T
-    extents = proj.max(axis=0) - proj.min(axis=0) + voxel_mm
-    lengths = np.sort(np.pad(extents, (0, 3 - len(extents)), constant_values=voxel_mm))[::-1]
-    return float(lengths[0]), float(lengths[1]), float(lengths[2])
+    lengths: list[float] = (proj.max(axis=0) - proj.min(axis=0) + voxel_mm).tolist()
+    lengths += [voxel_mm] * (3 - len(lengths))  # two points: no third axis
+    lengths.sort(reverse=True)  # called for every deposit: plain floats, no small-array overhead
+    return lengths[0], lengths[1], lengths[2]
 
 
 LOCALIZED_SPAN_MM = 150.0  # several deposits within about one limb segment or joint area (estimate)

@@ -4,6 +4,7 @@ checks every study and every parameter pass before anything is measured."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,11 +14,13 @@ import numpy.typing as npt
 from calcinosis.errors import ImagingError
 
 __all__ = [
+    "AIR_HU",
     "MAX_CT_VOXELS",
     "MAX_RADIOGRAPH_PIXELS",
     "MAX_SPACING_MM",
     "MIN_SPACING_MM",
     "Geometry",
+    "HUStore",
     "Volume",
     "check_number",
     "check_spacing",
@@ -25,8 +28,9 @@ __all__ = [
 ]
 
 # Size limits, checked from the file header before any pixel is decoded (docs/imaging.md).
-# CT: 2.5e8 voxels is 512 x 512 x 953 slices, 0.5 GB as int16 HU and about 2 GB at the peak of
-# the measurement (labels take 4 bytes a voxel); a larger study must be cropped or resampled.
+# CT: 2.5e8 voxels is 512 x 512 x 953 slices, 0.5 GB as int16 HU and about 1.8 GB at the peak of
+# the measurement (the threshold mask and cc3d's labels, 4 bytes a voxel, beside the volume); a
+# larger study must be cropped or resampled.
 MAX_CT_VOXELS = 250_000_000
 # Radiographs and PNG: 5e7 pixels (e.g. 7000 x 7000) is above every detector in use (43 x 43 cm
 # at 0.1 mm is 18.5e6 pixels; stitched long-leg views about 3.6e7).
@@ -34,6 +38,7 @@ MAX_RADIOGRAPH_PIXELS = 50_000_000
 # Spacing outside this range is not an image of a patient (and would overflow the volumes).
 MIN_SPACING_MM = 0.001
 MAX_SPACING_MM = 1000.0
+AIR_HU = -1024  # what a voxel that holds no number (NaN) becomes: never a deposit
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,10 @@ class Geometry:
 
 @dataclass
 class Volume:
-    """A CT volume (z, y, x) in HU (int16), or a radiograph (1, y, x) in raw units (float32).
+    """A CT volume (z, y, x) in HU, or a radiograph (1, y, x) in raw units (float32).
+
+    A CT read from a file is int16 when its HU are whole numbers within int16 (nearly every CT),
+    else the smallest type that holds every value exactly (:class:`HUStore`).
 
     ``spacing`` is (dz, dy, dx) in mm; for a radiograph dz is 0 and ``spacing_kind`` says
     whether the in-plane spacing is at the detector or at the patient. ``geometry`` places
@@ -156,3 +164,124 @@ def check_volume(volume: Volume) -> None:
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         bad = int(np.count_nonzero(~np.isfinite(array)))
         raise ImagingError(f"{where}: {bad} values are not finite numbers (NaN or infinity)", path=where)
+
+
+_INTEGER_TYPES = (np.dtype(np.int16), np.dtype(np.int32), np.dtype(np.int64))
+
+
+def _fits(dtype: np.dtype[Any], low: float, high: float) -> bool:
+    info = np.iinfo(dtype)
+    # float(info.max) of int64 rounds up to 2**63, which int64 cannot hold: compare strictly there
+    return bool(info.min <= low and (high < float(info.max) if dtype.itemsize == 8 else high <= info.max))
+
+
+def exact_dtype(values: npt.NDArray[Any]) -> np.dtype[Any]:
+    """The smallest of int16, int32, int64, float32 and float64 that holds every one of ``values`` exactly."""
+    if values.size == 0:
+        return np.dtype(np.int16)
+    low, high = values.min(), values.max()
+    if values.dtype.kind in "iu" or bool(np.array_equal(values, np.trunc(values))):
+        for dtype in _INTEGER_TYPES:
+            if _fits(dtype, float(low), float(high)):
+                return dtype
+    if np.array_equal(values.astype(np.float32), values):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def hu_values(stored: npt.NDArray[Any], slope: float, intercept: float) -> npt.NDArray[Any]:
+    """``stored * slope + intercept`` for one slice, computed exactly (integers when all three are).
+
+    Stored integers with a whole slope and intercept are computed in int32 (int64 when their
+    range needs it), never through a float; anything else in float64. ``stored`` is never
+    modified (it may be a read-only buffer) and is returned as it is when there is nothing to do.
+    """
+    if stored.dtype.kind in "iu" and float(slope).is_integer() and float(intercept).is_integer():
+        if slope == 1 and intercept == 0:
+            return stored
+        info = np.iinfo(stored.dtype)
+        bound = max(-int(info.min), int(info.max)) * abs(int(slope)) + abs(int(intercept))
+        if bound < 2**63:
+            values: npt.NDArray[np.signedinteger[Any]] = stored.astype(np.int32 if bound < 2**31 else np.int64)
+            if slope != 1:
+                values *= int(slope)
+            if intercept != 0:
+                values += int(intercept)
+            return values
+    floats = stored.astype(np.float64)
+    if slope != 1:
+        floats *= slope
+    if intercept != 0:
+        floats += intercept
+    return floats
+
+
+class HUStore:
+    """Fill a CT volume slice by slice with HU = stored value x slope + intercept, exactly and
+    without a float copy of the volume.
+
+    The volume starts as int16, the type of nearly every CT, and is widened (once, to the smallest
+    type holding every value so far: int32, int64, float32 or float64) the first time a slice needs
+    it, so that no value is ever rounded or clipped. Values that are not numbers (NaN, infinity)
+    become ``AIR_HU`` and are counted in ``nonfinite``. Arithmetic is done a slice at a time, so
+    reading costs the volume plus a few slices, not a float32 or float64 copy (issue 19).
+
+    Parameters
+    ----------
+    shape
+        Shape of the volume, (z, y, x).
+    view
+        Where slice ``index`` goes: a function of the volume returning an array indexed by
+        ``index`` first (for a NIfTI file, the volume seen in the order of the slices on disk).
+
+    .. versionadded:: 2026.12
+    """
+
+    def __init__(
+        self, shape: tuple[int, ...], *, view: Callable[[npt.NDArray[Any]], npt.NDArray[Any]] | None = None
+    ) -> None:
+        self.array: npt.NDArray[Any] = np.empty(shape, dtype=np.int16)
+        self._view = view if view is not None else (lambda array: array)
+        self._target = self._view(self.array)
+        self.nonfinite = 0
+        self.widened = False
+
+    def put(self, index: int, stored: npt.NDArray[Any], slope: float = 1.0, intercept: float = 0.0) -> None:
+        """Store slice ``index`` from its stored values and the rescale slope and intercept."""
+        values = hu_values(stored, slope, intercept)
+        if values.dtype.kind == "f":
+            bad = ~np.isfinite(values)
+            count = int(np.count_nonzero(bad))
+            if count:
+                if values is stored:
+                    values = values.copy()
+                values[bad] = AIR_HU
+                self.nonfinite += count
+        if not np.can_cast(values.dtype, self.array.dtype):
+            needed = exact_dtype(values)
+            held = self.array.dtype.kind == "f" and np.array_equal(values.astype(self.array.dtype), values)
+            if not np.can_cast(needed, self.array.dtype) and not held:
+                self.widen(np.promote_types(self.array.dtype, needed))
+        self._target[index] = values
+
+    def widen(self, dtype: np.dtype[Any]) -> None:
+        """Hold the volume in ``dtype`` from now on (values stored so far are kept exactly)."""
+        self.array = self.array.astype(dtype)
+        self._target = self._view(self.array)
+        self.widened = True
+
+    def notes(self) -> list[str]:
+        """What the reader must record when the volume is not int16: why, and what it costs."""
+        if not self.widened:
+            return []
+        dtype = self.array.dtype
+        if dtype.kind in "iu":
+            low, high = int(self.array.min()), int(self.array.max())
+            return [
+                f"HU values from {low} to {high} do not fit in int16: the volume is kept as {dtype} "
+                f"({dtype.itemsize // 2} times the memory) so that no value is clipped"
+            ]
+        return [
+            f"HU values are not all whole numbers (stored values x slope + intercept): the volume is kept as "
+            f"{dtype} ({dtype.itemsize // 2} times the memory) so that no value is rounded"
+        ]
