@@ -323,12 +323,17 @@ def _rules(m: EvidenceMatrix, k: _Compiled) -> tuple[FloatArray, npt.NDArray[np.
     term = np.zeros((n, k.n_categories))
     states = np.zeros((n, len(k.rules)), dtype=np.int8)
     present_all = m.state > 0
+    # rows read column by column carry no delay: their onset array is one NaN seen as N x F
+    delays = m.onset_days.strides != (0, 0)
     for r, (rule, (any_of, windows, context, measured, log_f, log_not_f)) in enumerate(
         zip(k.rules, k.rule_cols, strict=True)
     ):
-        onset = m.onset_days[:, any_of]
-        in_window = np.isnan(onset) | (onset <= windows[None, :])
-        hits = (present_all[:, any_of] & in_window).any(axis=1)
+        if delays:
+            onset = m.onset_days[:, any_of]
+            in_window = np.isnan(onset) | (onset <= windows[None, :])
+            hits = (present_all[:, any_of] & in_window).any(axis=1)
+        else:
+            hits = present_all[:, any_of].any(axis=1)
         if context.size:
             hits &= present_all[:, context].any(axis=1)
         normal = (m.state[:, measured] == -1).all(axis=1) & ~hits if measured.size else np.zeros(n, dtype=bool)
@@ -411,11 +416,12 @@ class BatchResult:
             return order, np.take_along_axis(post, order, axis=1)
         # the k largest of each row, then sorted, ties broken by knowledge order as the single
         # case's stable sort does; a row with a tie across the k-th place is sorted whole
-        candidates = np.sort(np.argpartition(-post, k - 1, axis=1)[:, :k], axis=1)
+        d = post.shape[1]
+        candidates = np.sort(np.argpartition(post, d - k, axis=1)[:, d - k :], axis=1)
         values = np.take_along_axis(post, candidates, axis=1)
         within = np.argsort(-values, axis=1, kind="stable")
         order = np.take_along_axis(candidates, within, axis=1)
-        tied = (post >= values.min(axis=1, keepdims=True)).sum(axis=1) > k
+        tied = np.count_nonzero(post >= values.min(axis=1, keepdims=True), axis=1) > k
         if tied.any():
             order[tied] = np.argsort(-post[tied], axis=1, kind="stable")[:, :k]
         return order, np.take_along_axis(post, order, axis=1)
