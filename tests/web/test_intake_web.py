@@ -61,3 +61,11 @@ def test_case_page_note_without_age_asks_for_it(client: TestClient) -> None:
         data={"note_text": "Woman with dermatomyositis and calcified nodules of the elbows.", "note_lang": "en"},
     )
     assert r.status_code == 200 and "the note gives no age" in r.text
+
+
+def test_marked_phrases_say_where_they_went_in_the_page_language(client: TestClient) -> None:
+    fr = client.post("/ui/note?lang=fr", data={"note_text": NOTE_FR, "note_lang": ""}).text
+    assert 'title="Affections connues\u00a0: Sclérodermie systémique' in fr
+    assert 'title="Patient\u00a0: Âge' in fr or 'title="Patient\u00a0: Age' in fr
+    en = client.post("/ui/note?lang=en", data={"note_text": NOTE_FR, "note_lang": ""}).text
+    assert 'title="Known conditions: Systemic sclerosis' in en

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from calcinosis.i18n import message
 from calcinosis.intake.result import Extraction
+from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["NoteReview", "Run", "note_review"]
 
@@ -39,7 +41,34 @@ class NoteReview:
     cut: bool
 
 
-def note_review(text: str, extraction: Extraction) -> NoteReview:
+# case field -> (form heading key, vocabulary list of its terms)
+_FIELDS = {
+    "patient": ("patient", None),
+    "history": ("history", "conditions"),
+    "exposures": ("exposures", "exposures"),
+    "findings": ("findings", "findings"),
+    "absent": ("absent", None),
+    "sites": ("sites", "sites"),
+    "duration_months": ("duration", None),
+    "labs": ("labs", "labs"),
+    "antibodies": ("antibodies", "antibodies"),
+    "imaging": ("imaging", None),
+}
+
+
+def _title(field: str, term: str, reason: str, kb: KnowledgeBase, lang: str) -> str:
+    """What a marked phrase says on hover, in the page's language: where it went, as what, why."""
+    heading, list_name = _FIELDS.get(field, (None, None))
+    where = message(f"ui_{heading}", lang) if heading else field
+    label = message(f"ui_{term}", lang) if field == "patient" and term in ("age", "sex") else term
+    for name in [list_name] if list_name else ("findings", "conditions", "exposures", "sites", "patterns", "tissues"):
+        if term in kb.vocabulary.lists.get(name, {}):
+            label = kb.vocabulary.label(name, term, lang)
+            break
+    return f"{where}\u00a0: {label} ({reason})" if lang == "fr" else f"{where}: {label} ({reason})"
+
+
+def note_review(text: str, extraction: Extraction, kb: KnowledgeBase, lang: str) -> NoteReview:
     """Runs of ``text`` with each item's span marked (overlapping spans: the first one wins)."""
     shown = text[:SHOWN_CHARS]
     spans = sorted(
@@ -53,7 +82,8 @@ def note_review(text: str, extraction: Extraction) -> NoteReview:
             continue
         if item.start > at:
             runs.append(Run(shown[at : item.start]))
-        runs.append(Run(shown[item.start : item.end], item.status, f"{item.field}: {item.term} ({item.reason})"))
+        title = _title(item.field, item.term, item.reason, kb, lang)
+        runs.append(Run(shown[item.start : item.end], item.status, title))
         at = item.end
     if at < len(shown):
         runs.append(Run(shown[at:]))

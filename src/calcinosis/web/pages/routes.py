@@ -195,7 +195,7 @@ async def load_note(
     except IntakeError as exc:
         outcome = Outcome(issues=[Issue.error("web.note", exc.text(lang), "note")], error=exc.text(lang))
         return _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb)
-    review = note_review(note_text, extraction)
+    review = note_review(note_text, extraction, kb, lang)
     form = case_to_form(extraction.case)
     if extraction.missing:
         outcome = Outcome(issues=[Issue.error("web.note_missing", message("ui_note_missing_age", lang), "patient.age")])
