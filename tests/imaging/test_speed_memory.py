@@ -326,3 +326,93 @@ def test_painted_numbers_blend_as_pillow_pastes() -> None:
     painted = base.copy()
     _paint(painted, outline[..., None].astype(np.uint16), fill[..., None].astype(np.uint16))
     np.testing.assert_array_equal(painted, np.asarray(canvas))
+
+
+# --- round 2 (issue 19): components without find_objects, dilation by shifts, ordinary pages ------
+
+
+def test_components_equal_find_objects_and_nonzero() -> None:
+    """Boxes and voxels (same order) as ndimage.find_objects and np.nonzero(labels[box] == index)."""
+    import cc3d
+    from scipy import ndimage
+
+    from calcinosis.imaging.ct import _components
+
+    rng = np.random.default_rng(23)
+    mask = rng.random((14, 25, 31)) < 0.2
+    mask[2:12, 5:9, 5:9] = True  # one large component among many small ones
+    labels, n = cc3d.connected_components(mask, connectivity=26, return_N=True)
+    got = _components(mask, labels, int(n))
+    expected = [
+        (box, np.nonzero(labels[box] == index))
+        for index, box in enumerate(ndimage.find_objects(labels), start=1)
+        if box is not None
+    ]
+    assert len(got) == len(expected) == n > 10
+    for (box, voxels), (box_ref, voxels_ref) in zip(got, expected, strict=True):
+        assert box == box_ref
+        for axis, axis_ref in zip(voxels, voxels_ref, strict=True):
+            np.testing.assert_array_equal(axis, axis_ref)
+    assert _components(np.zeros((3, 4, 5), dtype=bool), np.zeros((3, 4, 5), dtype=np.uint32), 0) == []
+
+
+def test_dilation_by_shifts_equals_binary_dilation() -> None:
+    from scipy import ndimage
+
+    from calcinosis.imaging.ct import _dilate
+
+    rng = np.random.default_rng(29)
+    for shape in [(9, 17, 13), (1, 5, 6), (4, 1, 1)]:
+        mask = rng.random(shape) < 0.1
+        mask[0, 0, 0] = mask[-1, -1, -1] = True  # the edges: nothing wraps around
+        np.testing.assert_array_equal(_dilate(mask), ndimage.binary_dilation(mask, iterations=1))
+
+
+def test_ordinary_pages_restores_numpy_setting() -> None:
+    """The huge-page switch is off inside (nested too) and back to what it was after, even on error."""
+    from calcinosis.imaging.volume import _madvise_setter, ordinary_pages
+
+    setter = _madvise_setter()
+    if setter is None:
+        pytest.skip("this numpy has no huge-page switch")
+    before = setter(True)
+    try:
+        with ordinary_pages():
+            assert setter(False) is False  # off inside (reading it sets it, to the same value)
+            with ordinary_pages():
+                assert setter(False) is False
+            assert setter(False) is False  # still off after the inner one
+            with pytest.raises(RuntimeError), ordinary_pages():
+                raise RuntimeError("failure while measuring")
+            assert setter(False) is False
+        assert setter(True) is True  # restored
+    finally:
+        setter(before)
+
+
+@pytest.mark.parametrize(
+    "affine",
+    [
+        np.diag([0.8, 0.7, 2.0, 1.0]),  # RAS: as stored
+        np.diag([-0.8, -0.7, 2.0, 1.0]),  # LPS as ITK writes it: two flips
+        np.array([[0, 0.7, 0, 0], [0.8, 0, 0, 0], [0, 0, -2.0, 0], [0, 0, 0, 1.0]]),  # axes swapped: not mapped
+    ],
+)
+def test_mapped_nifti_equals_nibabel_canonical(tmp_path: Path, stored: np.ndarray, affine: np.ndarray) -> None:
+    """An uncompressed int16 file without scaling is mapped (read-only, no copy) when its axes are at
+    most flipped, and holds what nibabel's as_closest_canonical gives, as the slice reader does."""
+    import nibabel as nib
+
+    path = write_scaled_nifti(tmp_path / "ct.nii", stored, affine=affine)
+    volume = read_study(path)
+    expected = np.asarray(nib.as_closest_canonical(nib.load(str(path))).dataobj).transpose(2, 1, 0)
+    np.testing.assert_array_equal(volume.array, expected)
+    assert volume.array.dtype == np.int16
+    mapped = not volume.array.flags.writeable
+    assert mapped == (abs(affine[0, 0]) > 0)  # the swapped axes are read slice by slice into a new array
+    # the same file compressed is read slice by slice: same voxels
+    gz = write_scaled_nifti(tmp_path / "ct.nii.gz", stored, affine=affine)
+    copied = read_study(gz)
+    assert copied.array.flags.writeable
+    np.testing.assert_array_equal(copied.array, volume.array)
+    assert copied.spacing == volume.spacing

@@ -37,7 +37,7 @@ from scipy import ndimage
 from calcinosis.errors import ImagingError
 from calcinosis.imaging.results import Deposit, ImagingResult
 from calcinosis.imaging.shape import distribution, principal_lengths, rank_deposits
-from calcinosis.imaging.volume import Volume, check_number, check_volume
+from calcinosis.imaging.volume import Volume, check_number, check_volume, ordinary_pages
 
 __all__ = ["BONE_CAVITY_FRACTION", "THRESHOLD_RANGE_HU", "DepositMask", "check_threshold", "measure_ct", "quantify_ct"]
 
@@ -122,10 +122,60 @@ def _body_outline(hu: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
 
         # the largest component in one call (labelling and counting in C, no int64 copy for bincount)
         small = cc3d.largest_k(small, k=1, connectivity=26) > 0
-    return np.asarray(ndimage.binary_dilation(_fill_slices(small), iterations=1), dtype=bool)
+    return _dilate(_fill_slices(small))
+
+
+def _dilate(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """``mask`` dilated by one voxel along each axis (6-connected: ``ndimage.binary_dilation`` with its
+    default structure and one iteration, the same voxels), as six shifted ORs: about 10x faster."""
+    out = mask.copy()
+    for axis in range(mask.ndim):
+        n = mask.shape[axis]
+        lower = (slice(None),) * axis + (slice(1, n),)
+        upper = (slice(None),) * axis + (slice(0, n - 1),)
+        out[lower] |= mask[upper]
+        out[upper] |= mask[lower]
+    return out
 
 
 Voxels = tuple[npt.NDArray[np.intp], ...]  # np.nonzero of a box: (z, y, x) indices in slice order
+
+
+def _components(
+    mask: npt.NDArray[np.bool_], labels: npt.NDArray[np.integer[Any]], n: int
+) -> list[tuple[tuple[slice, slice, slice], Voxels]]:
+    """Each labelled component in label order: its bounding box in ``labels`` and its voxels
+    (z, y, x) relative to that box, in slice order (C order).
+
+    The same boxes as ``ndimage.find_objects`` and the same voxels, in the same order, as
+    ``np.nonzero(labels[box] == index)``, without a pass over the whole box per component, nor
+    find_objects' pass over every voxel of the labels: the candidates' voxels (a percent of the
+    box) are taken once, sorted by label (stable, so each component's voxels stay in C order),
+    and cut into runs.
+    """
+    flat = np.flatnonzero(mask)
+    if n == 0 or len(flat) == 0:
+        return []
+    ids = labels.ravel()[flat]
+    order = np.argsort(ids, kind="stable")
+    flat, ids = flat[order], ids[order]
+    del order
+    ends = np.cumsum(np.bincount(ids, minlength=n + 1))
+    zz, yy, xx = np.unravel_index(flat, mask.shape)
+    del flat, ids
+    present = ends[1:] > ends[:-1]  # labels that have voxels (cc3d and ndimage number them 1..n)
+    starts, stops = ends[:-1][present], ends[1:][present]
+    # the runs partition the sorted voxels, so reduceat gives each run's extent; in C order a
+    # run's first voxel has its smallest z and its last the largest
+    lows = (zz[starts], np.minimum.reduceat(yy, starts), np.minimum.reduceat(xx, starts))
+    highs = (zz[stops - 1], np.maximum.reduceat(yy, starts), np.maximum.reduceat(xx, starts))
+    out: list[tuple[tuple[slice, slice, slice], Voxels]] = []
+    for start, stop, z0, y0, x0, z1, y1, x1 in zip(
+        starts.tolist(), stops.tolist(), *(a.tolist() for a in lows), *(a.tolist() for a in highs), strict=True
+    ):
+        box = (slice(z0, z1 + 1), slice(y0, y1 + 1), slice(x0, x1 + 1))
+        out.append((box, (zz[start:stop] - z0, yy[start:stop] - y0, xx[start:stop] - x0)))
+    return out
 
 
 def _inside_body(body: npt.NDArray[np.bool_], box: tuple[slice, slice, slice], voxels: Voxels) -> bool:
@@ -209,7 +259,7 @@ def _fused_deposits(
     # a deposit extends over whole slices; keep the voxels within one voxel of the flagged ones
     # (dilated over the flagged voxels' box and one voxel around it: the same as over the whole box)
     box = tuple(slice(max(0, int(c.min()) - 1), int(c.max()) + 2) for c in np.nonzero(out))
-    out[box] = ndimage.binary_dilation(out[box], iterations=1) & comp[box]
+    out[box] = _dilate(out[box]) & comp[box]
     return out
 
 
@@ -342,6 +392,14 @@ def measure_ct(
             f"{volume.source}: bone mask shape {bone_mask.shape} differs from the study's {volume.array.shape}",
             path=volume.source or None,
         )
+    with ordinary_pages():  # cc3d's labels: see ordinary_pages (up to 4x faster on a shared machine)
+        return _measure_checked(volume, threshold, bone_mask)
+
+
+def _measure_checked(
+    volume: Volume, threshold: float, bone_mask: npt.NDArray[np.bool_] | None
+) -> tuple[ImagingResult, list[DepositMask]]:
+    """:func:`measure_ct` once its arguments are checked."""
     t0 = time.perf_counter()
     hu = volume.array
     spacing = volume.spacing
@@ -354,25 +412,23 @@ def measure_ct(
     mask = np.zeros((1, 1, 1), dtype=bool) if crop is None else np.ascontiguousarray(hu[crop] >= level)
     timings["threshold_and_body"] = time.perf_counter() - t0
     t = time.perf_counter()
-    labels, _n = _label(mask)
-    del mask  # labels take 2-4 bytes a voxel: free what is not needed before measuring
+    labels, n = _label(mask)
     timings["labelling"] = time.perf_counter() - t
     t = time.perf_counter()
     origin = (0, 0, 0) if crop is None else (crop[0].start, crop[1].start, crop[2].start)
-    boxes = ndimage.find_objects(labels)  # none when nothing reaches the threshold
+    components = _components(mask, labels, n)  # none when nothing reaches the threshold
+    del mask, labels  # the box-sized arrays: only the candidates' voxels are kept from here on
     deposits: list[Deposit] = []
     parts: list[DepositMask] = []
     measuring = 0.0
     bone_count = 0
-    for index, local in enumerate(boxes, start=1):
-        if local is None:
-            continue
-        comp = labels[local] == index
+    for local, voxels in components:
         box = _shifted(local, origin)
-        voxels = np.nonzero(comp)
         count = len(voxels[0])
         if count < MIN_DEPOSIT_VOXELS or not _inside_body(body, box, voxels):
             continue
+        comp = np.zeros(tuple(b.stop - b.start for b in local), dtype=bool)
+        comp[voxels] = True
         is_bone, filled, shape = False, None, None
         if bone_mask is not None and np.count_nonzero(bone_mask[box] & comp) > 0.5 * count:
             is_bone = True
@@ -408,7 +464,7 @@ def measure_ct(
                 deposits.append(_measure_deposit(hu, full, part, True, spacing, voxel))
                 parts.append((full, part))
                 measuring += time.perf_counter() - started
-    del labels, boxes
+    del components
     timings["bone_separation"] = time.perf_counter() - t - measuring
     t = time.perf_counter()
     deposits, masks, patterns = rank_deposits(deposits, parts)
