@@ -17,6 +17,7 @@ Placement rules (docs/intake.md):
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +38,43 @@ _MAX_LABS = 1000  # the case reader's list limit (case/document.py LIMITS)
 _LEXICONS: dict[int, tuple[object, Lexicon]] = {}
 _FIELD_OF = {"conditions": "history", "exposures": "exposures", "findings": "findings"}
 _NOT_CLINICAL_IN_IMAGING = {"palpable_nodules", "swelling"}
+# one deposit counted by its article (folded text), and the words that count several (_single_deposit)
+_DEPOSIT_NOUN = (
+    r"(?:calcification|calcified\s+(?:mass|lesion|nodule|focus|body)|ossified\s+mass|calcific\s+(?:deposit|focus|mass)|"
+    r"focus\s+of\s+(?:calcification|calcific\s+\w+|ossification)|"
+    r"calcium\s+deposit|radio-?opacity|masse\s+calcifiee|masse\s+ossifiee|formation\s+calcifiee|depot\s+calci(?:que|fie)|"
+    r"opacite\s+calcique|image\s+calcique|image\s+calcifiee)"
+)
+_SINGLE_DEPOSIT = re.compile(
+    r"(?<!\w)(?:an?|one|single|solitary|une?|une\s+seule|un\s+seul)\s+(?:[\w.-]+,?\s+){0,4}?"
+    + _DEPOSIT_NOUN
+    + r"(?![\w-])"
+)
+_PLURAL_DEPOSITS = re.compile(
+    r"(?<!\w)(?:calcifications|deposits|opacities|opacites|calcified\s+(?:masses|lesions|nodules)|masses\s+calcifiees|"
+    r"multiples?|plusieurs|several|numerous|nombreuses?|multifocal|diffuses?|diffusely|disseminated|diffuse|"
+    r"widespread|bilateral|bilaterales?|both|deux|two|three|trois)(?!\w)"
+)
+# a hypothesis cue that names the sign just described (folded): _names_seen_sign
+_NAMING_CUE = re.compile(
+    r"(?:suggestive\s+of|consistent\s+with|compatible\s+with|typical\s+of|characteristic\s+of|evocative\s+of|"
+    r"evocat(?:eur|rice)s?\s+(?:de|d['’]|des)|compatibles?\s+avec|caracteristiques?\s+(?:de|d['’]|des)|typiques?\s+(?:de|d['’]|des))"
+)
+# the sentence that says why the patient came (folded text): its duration is the problem's
+_PRESENTATION = re.compile(
+    r"(?<!\w)(?:present(?:ed|s)?\s+(?:to\s+[\w\s]{0,40}?)?with|complain(?:ed|s)?\s+of|admitted\s+(?:for|with)|"
+    r"referred\s+(?:for|with)|evaluation\s+of|consult(?:e|ait|ant|a)?\s+pour|(?:se\s+)?present(?:e|ait|ant)\s+pour|"
+    r"adresse(?:e|s)?\s+pour|hospitalise(?:e|s)?\s+pour|admise?\s+pour)(?!\w)"
+)
+# a swelling word (folded), and where a sentence places a swelling at a joint (refine_swellings)
+_SWELLING_WORD = re.compile(r"(?<!\w)(?:tumefactions?|masses?|gonflements?|swellings?|lumps?)(?!\w)")
+_JOINTS = r"(?:shoulder|hip|knee|elbow|wrist|ankle|joint)s?"
+_PERIARTICULAR = re.compile(
+    r"(?<!\w)(?:peri[\s-]*articulaire?s?|peri[\s-]*articular|juxta[\s-]*articul\w*|para[\s-]*articul\w*|"
+    r"around\s+(?:the|his|her|both)?\s*(?:left\s+|right\s+)?" + _JOINTS + r"|"
+    r"autour\s+(?:de\s+l['’ ]?\s*|du\s+|des\s+)(?:epaule|hanche|genou|coude|poignet|cheville|articulation)s?|"
+    r"en\s+regard\s+(?:de\s+l['’ ]?\s*|des\s+)articulations?|cette\s+articulation)(?!\w)"
+)
 # findings that are the lesions themselves: a site in their sentence is a site of the lesions
 _LESION_FINDINGS = {
     "palpable_nodules", "swelling", "painless_swelling", "growing_mass", "ulceration", "chalky_discharge",
@@ -110,6 +148,7 @@ def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None, reasons: s
     b.antibodies_and_genes()
     b.imaging()
     b.concepts()
+    b.refine_swellings()
     b.settle_imaging()
     b.patient()
     b.duration()  # after patient(): an age at onset needs the patient's age
@@ -208,6 +247,7 @@ class _Builder:
         self.imaging_from: dict[tuple[int, int], int] = {}
         self.clinical_sites: dict[tuple[int, int], list[tuple[str, _Mention]]] = {}
         self._item_study: dict[int, str] = {}
+        self._study_parts: dict[str, list[tuple[int, int]]] = {}  # the text each study's sentences give it
         self._pending_studies: tuple[
             dict[str, bool], dict[str, list[tuple[str, _Mention]]], dict[str, list[tuple[str, _Mention]]]
         ] = ({}, {}, {})
@@ -300,8 +340,12 @@ class _Builder:
                 )
                 if m.context.status in ("hypothetical", "family"):
                     continue
+                if re.search(r"\d\s*$", self.folded[max(sentence[0], m.match.start - 3) : m.match.start]) and (
+                    len(m.match.text) <= 3
+                ):
+                    continue  # a short test name right after a number is that number's unit ("300 mg")
                 value = (
-                    measure.lab_value(self.kb, tests[0], self.text, m.match.end, limit, self.lang)
+                    measure.lab_value(self.kb, tests[0], self.text, m.match.end, limit, self.lang, list_end=sentence[1])
                     if len(tests) == 1
                     else None
                 )
@@ -311,10 +355,25 @@ class _Builder:
                     pending = []
                     carried = None
                     item = self._item("labs", tests[0], m.match.start, end, Context(), self.said(why), entry)
-                    if entry is None:
-                        self._drop(item)
-                    else:
+                    if entry is not None:
                         self.lab_entries.append((entry, self._keep_ret(item)))
+                        continue
+                    # a value that cannot be placed (no unit, a unit of another test) does not
+                    # hide the result said in words: "CRP level was elevated (>0.6 mg/dl)"
+                    self._drop(item)
+                    said = measure.interpretation_after(self.folded, m.match.end, limit)
+                    if said is not None and said[1] < end:
+                        kind, a, z = said
+                        entry = {"test": tests[0], "interpretation": kind}
+                        reason = self.say("r_qualitative", words=self.text[a:z])
+                        self.lab_entries.append(
+                            (
+                                entry,
+                                self._keep_ret(
+                                    self._item("labs", tests[0], m.match.start, z, Context(), reason, entry)
+                                ),
+                            )
+                        )
                     continue
                 interp = measure.interpretation_after(self.folded, m.match.end, limit)
                 if interp is None:
@@ -604,10 +663,32 @@ class _Builder:
                             {"modality": t.term},
                         )
                     )
-                evidence[first.term] = evidence[first.term] or has_deposit
-                self._fill(current, sentence, part, first.term, region, deposits)
+                for lead, a, z in self._statements(modalities, start, sentence[1]):
+                    # each statement of the sentence describes its own studies: "the radiograph
+                    # was normal, but CT showed calcifications" gives the radiograph nothing
+                    seg = [m for m in part if a <= m.match.start < z]
+                    seg_deposit = any(m.match.first(*_DEPOSIT_LISTS, "imaging") is not None for m in seg)
+                    lead_term = lead[0].match.first("modalities")
+                    assert lead_term is not None
+                    current = self.studies[lead_term.term]
+                    evidence[lead_term.term] = evidence.get(lead_term.term, False) or seg_deposit
+                    self._study_parts.setdefault(lead_term.term, []).append((a, z))
+                    before_fill = {id(m): m.used for m in seg}
+                    self._fill(current, sentence, seg, lead_term.term, region, deposits)
+                    for other in self._coordinated_modalities(lead):
+                        # "Abdominal X-ray and ultrasonography showed ...", "Radiographie ... et
+                        # coupe scannographique montrant ...": one description, several studies
+                        used_now = {id(m): m.used for m in seg}
+                        for m in seg:
+                            m.used = before_fill[id(m)]
+                        evidence[other] = evidence.get(other, False) or seg_deposit
+                        self._study_parts.setdefault(other, []).append((a, z))
+                        self._fill(self.studies[other], sentence, seg, other, region, deposits)
+                        for m in seg:
+                            m.used = m.used or used_now[id(m)]
             elif current is not None and (imaging_words or has_deposit):
                 evidence[current.modality] = evidence.get(current.modality, False) or has_deposit
+                self._study_parts.setdefault(current.modality, []).append(sentence)
                 self._fill(current, sentence, part, current.modality, region, deposits, continued=True)
             else:
                 for m in imaging_words:
@@ -658,6 +739,7 @@ class _Builder:
                     self.items.remove(item)
                     self._drop(item.model_copy(update={"reason": self.say("r_modality_no_deposit")}))
                 continue
+            self._single_deposit(modality, entry)
             chosen = deposits.get(modality) or region.get(modality) or []
             key = "r_study_site_lesions"
             if deposits.get(modality):
@@ -685,6 +767,99 @@ class _Builder:
                     else self.say(key, how=how)
                 )
                 self._keep(self._item("imaging", term, m.match.start, m.match.end, m.context, reason, {"sites": term}))
+
+    def _qualifies_deposit(self, m: _Mention, group: list[_Mention]) -> bool:
+        """A distribution word counts the deposits only when it is said of them: before a deposit
+        word (calcification, deposit, a pattern, a lesion) of the same clause, 40 characters at
+        most ("extensive soft tissue calcification"), or right after one, a verb at most between
+        ("calcifications diffuses", "deposits were multiple"), or after the deposits' tissue
+        ("calcifications artérielles diffuses"). "diffuse, floating echoes" and
+        "a nodule surrounded by fluid with diffuse echoes" describe the echoes."""
+        for other in group:
+            if other is m or other.match.first(*_DEPOSIT_LISTS, "tissues") is None:
+                continue
+            if other.match.start >= m.match.end and other.match.first(*_DEPOSIT_LISTS) is not None:
+                gap = self.folded[m.match.end : other.match.start]
+                if len(gap) <= 40 and not re.search(r"[.;]", gap):
+                    return True
+            elif other.match.end <= m.match.start:
+                gap = self.folded[other.match.end : m.match.start]
+                if re.fullmatch(r"[\s,]*(?:(?:were|was|are|is|sont|etaient|etait|est|very|tres|plus|more)\s+)*", gap):
+                    return True
+        return False
+
+    def _statements(self, modalities: list[_Mention], start: int, end: int) -> list[tuple[list[_Mention], int, int]]:
+        """The statements of an imaging sentence: (its modalities, start, end). A modality after a
+        contrast ("but", "mais", "whereas", "tandis que", a semicolon) starts a statement of its
+        own, from that word on; modalities joined by "and"/"et" share one."""
+        out: list[tuple[list[_Mention], int, int]] = []
+        current: list[_Mention] = [modalities[0]]
+        seg_start = start
+        for prev, m in itertools.pairwise(modalities):
+            between = self.folded[prev.match.end : m.match.start]
+            cut = None
+            for hit in re.finditer(
+                r";|\b(?:but|mais|whereas|however|cependant|tandis\s+que|alors\s+que|while)\b", between
+            ):
+                cut = prev.match.end + hit.start()
+            if cut is None:
+                current.append(m)
+                continue
+            out.append((current, seg_start, cut))
+            current, seg_start = [m], cut
+        out.append((current, seg_start, end))
+        return out
+
+    def _coordinated_modalities(self, modalities: list[_Mention]) -> list[str]:
+        """The other modalities joined to the first by a coordination ("X-ray and ultrasonography",
+        "radiographie ... et coupe scannographique"), which share the sentence's description.
+        A modality after a comma, "but" or "mais" starts a statement of its own."""
+        out: list[str] = []
+        first = modalities[0].match.first("modalities")
+        assert first is not None
+        for prev, m in itertools.pairwise(modalities):
+            t = m.match.first("modalities")
+            assert t is not None
+            between = self.folded[prev.match.end : m.match.start]
+            if len(between) > 60 or re.search(r"[,;:.]|\b(?:but|mais|whereas|alors|while|tandis)\b", between):
+                break
+            if not re.search(r"(?<!\w)(?:and|et|or|ou|plus)(?!\w)|[/&+]", between):
+                break
+            if t.term != first.term and t.term not in out:
+                out.append(t.term)
+        return out
+
+    def _single_deposit(self, modality: str, entry: ImagingEntry) -> None:
+        """A study that describes one deposit in the singular has a single distribution.
+
+        "a calcification in the biceps femoris", "une masse calcifiée ... péri articulaire",
+        "a solitary ossified mass": the indefinite article (or single, solitary, une seule) on a
+        deposit word in the singular counts the deposits, as a clinician reads it. Any plural
+        deposit or counting word in the study's sentences ("calcifications", "multiple",
+        "plusieurs", "diffuse") leaves the distribution unsaid, and a distribution the note
+        names wins."""
+        if entry.distribution is not None:
+            return
+        parts = [self.folded[a:z] for a, z in self._study_parts.get(modality, [])]
+        if not parts or any(_PLURAL_DEPOSITS.search(p) for p in parts):
+            return
+        for (a, _), part in zip(self._study_parts[modality], parts, strict=True):
+            hit = _SINGLE_DEPOSIT.search(part)
+            if hit is not None:
+                entry.distribution = "single"
+                where = (a + hit.start(), a + hit.end())
+                item = self._item(
+                    "imaging",
+                    "single",
+                    where[0],
+                    where[1],
+                    Context(),
+                    self.say("r_single_deposit", words=self.text[where[0] : where[1]], modality=modality),
+                    {"distributions": "single"},
+                )
+                self._item_study[id(item)] = modality
+                self._keep(item)
+                return
 
     def _study_of(self, item: ExtractedItem) -> str | None:
         if isinstance(item.value, dict) and "modality" in item.value:
@@ -806,6 +981,9 @@ class _Builder:
                 else:
                     (deposits if kind == "deposit" else region).setdefault(modality, []).append((t.term, m))
                 continue
+            if t.list_name == "distributions" and not self._qualifies_deposit(m, group):
+                self._drop(self._study_item(t.term, m, ctx, self.say("r_distribution_not_deposit")))
+                continue
             entry.add(t.list_name, t.term)
             kind_key = {
                 "tissues": "r_kind_tissue",
@@ -878,6 +1056,15 @@ class _Builder:
                     t = concept
                     if in_imaging and t.term in _NOT_CLINICAL_IN_IMAGING:
                         continue
+                    if t.list_name == "findings" and self._names_seen_sign(m, group):
+                        self._place(
+                            "findings",
+                            t.term,
+                            m,
+                            Context(),
+                            self.say("r_sign_named", cue=ctx.cue.text if ctx.cue else "", words=m.match.text),
+                        )
+                        continue
                     self._concept(m, t.list_name, t.term)
                     site = m.match.first("sites")
                     if site is not None and ctx.status in ("present", "historical") and t.term in _LESION_FINDINGS:
@@ -921,6 +1108,86 @@ class _Builder:
                             )
                         )
         self._implied()
+
+    def refine_swellings(self) -> None:
+        """A swelling the note qualifies is the finding its qualifier names (round 3, structural).
+
+        The gold cases code a swelling by what the note says of it, in either word order and
+        language: "a painless, subcutaneous swelling", "painless right pre-auricular lump",
+        "masse ... indolore" are ``painless_swelling``; a swelling placed at a joint
+        ("peri-articular swellings", "masses around the left shoulder", "tuméfaction ... en
+        regard de l'articulation coxo-fémorale", "masse ... péri articulaire") is
+        ``periarticular_mass``. The refined term replaces the generic ``swelling``, which is
+        set aside with the reason (it would count the same swelling twice)."""
+        pain_free = {fold(w) for w in intake_data()["negated_forms"]["findings"]["pain"]}
+        cue = (
+            r"(?<![\w-])(?:"
+            + "|".join(re.escape(w).replace(r"\ ", r"[\s-]+") for w in sorted(pain_free, key=len, reverse=True))
+            + r")(?![\w-])"
+        )
+        for sentence, group in self.by_sentence.items():
+            imaging_from = self.imaging_from.get(sentence)
+            for m in group:
+                finding = m.match.first("findings")
+                if finding is None or finding.term != "swelling" or m.context.status not in ("present", "historical"):
+                    continue
+                if imaging_from is not None and m.match.start >= imaging_from:
+                    continue
+                # the qualifier inside the swelling's own clause: the words before it up to a
+                # full stop or semicolon (adjectives are listed with commas), 90 characters at most
+                before = self.folded[max(sentence[0], m.match.start - 90) : m.match.start]
+                before = re.split(r"[.;:]", before)[-1]
+                said = re.search(cue, before)
+                if said is not None and not _SWELLING_WORD.search(before):
+                    quoted = self.text[m.match.start - len(before) + said.start() : m.match.end]
+                    self._place(
+                        "findings", "painless_swelling", m, Context(), self.say("r_painless_swelling", words=quoted)
+                    )
+                around = self.folded[sentence[0] : sentence[1]]
+                joint = _PERIARTICULAR.search(around)
+                if joint is not None:
+                    self._place(
+                        "findings",
+                        "periarticular_mass",
+                        m,
+                        Context(),
+                        self.say(
+                            "r_periarticular",
+                            words=m.match.text,
+                            cue=self.text[sentence[0] + joint.start() : sentence[0] + joint.end()],
+                        ),
+                    )
+        refined = [t for t in ("painless_swelling", "periarticular_mass") if t in self.lists["findings"]]
+        if refined and "swelling" in self.lists["findings"]:
+            self.lists["findings"].remove("swelling")
+            for item in [i for i in self.items if i.field == "findings" and i.term == "swelling"]:
+                self.items.remove(item)
+                self._drop(item.model_copy(update={"reason": self.say("r_swelling_refined", by=", ".join(refined))}))
+
+    def _names_seen_sign(self, m: _Mention, group: list[_Mention]) -> bool:
+        """A sign named after the lesions it describes is seen, not supposed.
+
+        "shiny erythematous papules on the knuckles suggestive of Gottron's papule", "violaceous
+        rashes on both eyelids consistent with heliotrope rashes", "papules ... évocatrices de
+        papules de Gottron": the hypothesis cue qualifies the naming, the lesions are in front
+        of the examiner. A condition (a diagnosis) after the same cue stays hypothetical."""
+        ctx = m.context
+        if ctx.status != "hypothetical" or ctx.cue is None or ctx.cue.end > m.match.start:
+            return False
+        if not _NAMING_CUE.fullmatch(fold(ctx.cue.text).strip()):
+            return False
+        if (
+            self.folded[ctx.cue.end : m.match.start].strip(" ,'’")
+            and len(self.folded[ctx.cue.end : m.match.start]) > 12
+        ):
+            return False
+        return any(
+            o is not m
+            and o.match.end <= ctx.cue.start
+            and o.match.start >= m.sentence[0]
+            and (o.match.first("lesion", "topic") is not None or _is_lesion(o))
+            for o in group
+        )
 
     def _finding_at_site(self, head: _Mention, site: str, m: _Mention) -> None:
         """A finding at a site that has a term of its own (intake.yaml ``site_findings``): pain
@@ -1087,7 +1354,14 @@ class _Builder:
                 )
 
     def duration(self) -> None:
-        lesion_sentences = sorted({m.sentence for m in self.mentions if _is_lesion(m)})
+        """The duration of the presenting problem: in a sentence about the lesions, or in the
+        sentence that says why the patient came ("presented with ... for last two months",
+        "evaluation of a 3 week history of ... wounds", "consulte pour ... depuis 4 mois"): what
+        a patient presents with is the problem the case is about, whatever words name it."""
+        lesion_sentences = sorted(
+            {m.sentence for m in self.mentions if _is_lesion(m)}
+            | {s for s in self.sentences if _PRESENTATION.search(self.folded[s[0] : s[1]])}
+        )
         found = measure.find_duration(
             self.text,
             self.lang,

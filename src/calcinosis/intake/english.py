@@ -59,6 +59,7 @@ def termset_patterns(*, adjusted: bool = True) -> dict[str, list[str]]:
     for key, extra in (
         ("preceding_negations", ctx.get("negation_preceding_add", [])),
         ("following_negations", ctx.get("negation_following_add", [])),
+        ("termination", ctx.get("negation_termination_add", [])),
     ):
         patterns[key].extend(p for p in extra if p not in patterns[key])
     return patterns
@@ -131,7 +132,11 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
         hit = _first_in_scope(local, pre + post, sentence_stops)
         if hit is not None:
             qual["hypothesis"] = _cue("hypothesis", text, hit, offset)
-        hit = _first_in_scope(local, within(found["family"]), sentence_stops)
+        # a cue that ends in a preposition ("family history of", "in his mother") governs only
+        # what follows it: "no history of pain, ..., trauma or family history of similar
+        # disorder" says nothing of a relative's pain
+        family = [h for h in within(found["family"]) if h[1] <= local[0] or not _PREPOSITION_END.search(h[2])]
+        hit = _first_in_scope(local, family, sentence_stops)
         if hit is not None:
             qual["family"] = _cue("family", text, hit, offset)
         hist = [h for h in within(found["history"]) if h[1] <= local[0]]
@@ -149,6 +154,9 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
                 )
         contexts.append(resolve_status(qual))
     return Analysis([(a + offset, b + offset) for a, b in sentences], contexts)
+
+
+_PREPOSITION_END = re.compile(r"\b(?:of|in|with|for|on|among)\s*$", re.IGNORECASE)
 
 
 def _told_by(folded: str, end: int, told: set[int]) -> bool:

@@ -52,7 +52,7 @@ _QUALIFIER = (
 _FILLER = (
     r"(?:[\s:=)\]]|[(\[](?=\s*(?:average|mean|moyenne|environ|about|approximately)?\s*[<>≤≥]?\s*\d)|\([^()\d]{0,30}\)|\b(?:est|[ée]tait|[ée]taient|sont|restait|restaient|[àa]|de|du|of|was|is|were|are|at|level|levels|taux|s[ée]rique|serum|"
     r"average|mean|moyenne|concentration|concentrations|about|approximately|environ|values|valeurs|"
-    r"complet|compl[èe]te|standard|urinaire|urinary|dos[ée]+e?s?|retrouv[ée]+e?s?|found|reached|atteignant|"
+    r"count|counts|complet|compl[èe]te|standard|urinaire|urinary|dos[ée]+e?s?|retrouv[ée]+e?s?|found|reached|atteignant|"
     r"mesur[ée]+e?s?|measured|value|valeur|concentration|plasmatique|plasma|sanguin[e]?|blood|total[e]?|"
     r"intact[e]?|normale?s?\s+haute?s?|corrig[ée]+e?)\b)*"
 )
@@ -65,7 +65,7 @@ Reason = tuple[str, dict[str, object]]
 # "calcémie élevée à 2,9 mmol/l", "PTH augmentée (250 pg/ml)"): the value is read, the word
 # only says how it compares with the normal range
 _STATE_BEFORE_VALUE = (
-    r"(?:(?:elevated|high|raised|increased|low|decreased|reduced|normal|[ée]lev[ée]+e?s?|augment[ée]+e?s?|"
+    r"(?:(?:elevated|high|raised|increased|low|decreased|reduced|suppressed|normal|effondr[ée]+e?s?|[ée]lev[ée]+e?s?|augment[ée]+e?s?|"
     r"haute?s?|basse?s?|diminu[ée]+e?s?|abaiss[ée]+e?s?|normale?s?|normaux)\b" + _FILLER + r")?"
 )
 
@@ -159,11 +159,13 @@ def _qualifier(word: str | None) -> str | None:
 
 
 def lab_value(
-    kb: KnowledgeBase, test: str, text: str, pos: int, limit: int, lang: str
+    kb: KnowledgeBase, test: str, text: str, pos: int, limit: int, lang: str, *, list_end: int | None = None
 ) -> tuple[dict[str, Any], int, Reason] | tuple[None, int, Reason] | None:
     """The value written after a lab name: (entry, end, reason), (None, end, why not), or None.
 
     ``pos`` is the end of the lab name, ``limit`` where the search stops (clause end, next lab).
+    ``list_end`` (the sentence end) lets a value without a unit take the unit written once
+    after the list it belongs to (:func:`shared_unit`), when that unit fits the test.
     """
     from calcinosis.case.labs import resolve_unit
 
@@ -180,16 +182,36 @@ def lab_value(
         found = unit_at(text, bracket.end()) if bracket is not None else None
     spec = kb.units["tests"][test]
     accepted = list(spec["units"])
-    if found is None or found[1] > limit:
+    per_day = re.compile(r"\s*(mg|mmol)(?![\w/µμ])", re.IGNORECASE).match(text, m.end())
+    if found is None and per_day is not None and accepted and all(u.endswith("/24h") for u in accepted):
+        # a 24-hour collection's amount without "/24h" ("24 hour urinary calcium was 300 mg"):
+        # the test's name gives the period
+        unit = per_day.group(1).lower() + "/24h"
+        if unit in accepted:
+            daily: dict[str, Any] = {"test": test, "value": value, "unit": unit}
+            if qualifier:
+                daily["qualifier"] = qualifier
+            why: Reason = ("r_value_per_day", {"words": text[m.start("n") : per_day.end()]})
+            return daily, per_day.end(), why
+    shared = False
+    if (found is None or found[1] > limit) and len(accepted) > 1 and list_end is not None:
+        found = shared_unit(text, m.end(), list_end, lang)
+        shared = found is not None
+    if found is None or (found[1] > limit and not shared):
         if len(accepted) == 1:
             entry = {"test": test, "value": value, "unit": accepted[0]}
             if qualifier:
                 entry["qualifier"] = qualifier
             return entry, m.end(), ("r_value_only_unit", {"unit": accepted[0], "test": test})
         return None, m.end(), ("r_value_no_unit", {"value": m.group("n")})
-    unit, _, end = found
+    unit, unit_start, end = found
     canonical = resolve_unit(kb, test, unit)
     reason: Reason = ("r_value_unit", {"words": text[m.start("n") : end]})
+    if shared:
+        if canonical is None:  # the list's unit does not fit this test: no unit is lent
+            return None, m.end(), ("r_value_no_unit", {"value": m.group("n")})
+        reason = ("r_value_shared_unit", {"value": m.group("n"), "unit": text[unit_start:end]})
+        end = m.end()
     if canonical is None:
         conversion = intake_data().get("unit_conversions", {}).get(unit)
         if conversion is not None and resolve_unit(kb, test, conversion["to"]) is not None:
@@ -211,6 +233,29 @@ def lab_value(
     if qualifier:
         entry["qualifier"] = qualifier
     return entry, end, reason
+
+
+def shared_unit(text: str, pos: int, limit: int, lang: str) -> tuple[str, int, int] | None:
+    """The unit a list of values shares, written once after the last of them.
+
+    "calcium 2.9, phosphate 2.4 mmol/l and PTH 624 pg/ml", "calcémie à 2,9, phosphorémie à
+    2,4 mmol/l": a value with no unit of its own takes the unit of the next value of the same
+    clause when nothing but test names, joiners and that value stand between (no bracket, no
+    semicolon, 80 characters at most). The caller keeps the unit only if it fits the test, so a
+    unit of another dimension ("... PTH 624 pg/ml") is never lent."""
+    number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
+    stretch = text[pos : min(limit, pos + 80)]
+    cut = re.search(r"[;()\[\]]|\.(?!\d)|\n", stretch)
+    if cut is not None:
+        stretch = stretch[: cut.start()]
+    for m in re.finditer(number, stretch):
+        found = unit_at(text, pos + m.end())
+        if found is not None:
+            return found
+        if unit_at(text, pos + m.end()) is None and re.match(r"\s*(?:[,;]|et\b|and\b|$)", stretch[m.end() :]):
+            continue  # another value without a unit: the list goes on
+        return None
+    return None
 
 
 @cache
@@ -429,35 +474,49 @@ def find_sex(text: str, lang: str) -> SexFound | None:
 
 
 _DURATION = {
-    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d['’][ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:environ\s+|plus\s+de\s+|plus\s+d['’]|pr[èe]s\s+de\s+|pr[èe]s\s+d['’]|quelques\s+)?(?P<n>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze)\s+(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)|(?:(?P<n3>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze)\s+(?P<u3>jours?|semaines?|mois|ans?|ann[ée]es?)\s+(?:avant|auparavant|plus\s+t[ôo]t))",
-    "en": r"(?:(?:for|since|over)\s+(?:the\s+(?:past|last)\s+|about\s+|approximately\s+|more\s+than\s+|almost\s+|nearly\s+)?(?P<n>\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?P<u>days?|weeks?|months?|years?))|(?:(?P<n2>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve)[\s-](?P<u2>day|week|month|year)s?[\s-](?:history|duration))|(?:(?P<n3>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?P<u3>days?|weeks?|months?|years?)\s+(?:ago|earlier|before\s+presentation|prior))",
+    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d['’][ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:environ\s+|plus\s+de\s+|plus\s+d['’]|pr[èe]s\s+de\s+|pr[èe]s\s+d['’]|quelques\s+)?(?P<n>\d+(?:[.,]\d+)?|une\s+(?:dizaine|douzaine|quinzaine|vingtaine|trentaine)|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt)(?:\s+d['’]|\s+de\s+|\s+)(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)|(?:(?P<n3>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt)\s+(?P<u3>jours?|semaines?|mois|ans?|ann[ée]es?)\s+(?:avant|auparavant|plus\s+t[ôo]t))",
+    "en": r"(?:(?:for|since|over)\s+(?:(?:the\s+)?(?:past|last)\s+|about\s+|approximately\s+|more\s+than\s+|almost\s+|nearly\s+)?(?P<n>\d+(?:\.\d+)?|(?:a|one)\s+and\s+(?:a\s+)?half|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(?P<u>days?|weeks?|months?|years?))|(?:(?P<n2>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[\s-](?P<u2>day|week|month|year)s?[\s-](?:history|duration))|(?:(?P<n3>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(?P<u3>days?|weeks?|months?|years?)\s+(?:ago|earlier|prior|before\s+(?:(?:this|the|his|her|their)\s+)?(?:presentation|admission|consultation|visit|referral)))",
 }
 _WORD_NUMBERS = {
     "un": 1, "une": 1, "a": 1, "an": 1, "one": 1, "deux": 2, "two": 2, "trois": 3, "three": 3, "quatre": 4,
     "four": 4, "cinq": 5, "five": 5, "six": 6, "sept": 7, "seven": 7, "huit": 8, "eight": 8, "neuf": 9,
-    "nine": 9, "dix": 10, "ten": 10, "douze": 12, "twelve": 12,
+    "nine": 9, "dix": 10, "ten": 10, "douze": 12, "twelve": 12, "quinze": 15, "fifteen": 15, "vingt": 20,
+    "twenty": 20, "une dizaine": 10, "une douzaine": 12, "une quinzaine": 15, "une vingtaine": 20,
+    "une trentaine": 30, "one and half": 1.5, "one and a half": 1.5, "a and a half": 1.5, "a and half": 1.5,
 }  # fmt: skip
 
 
 # the age at onset: "depuis l'âge de 35 ans", "since the age of 35", "since age 35"
 _SINCE_AGE = {
-    "fr": r"depuis\s+l['’][âa]ge\s+de\s+(?P<n>\d{1,3})\s+ans\b",
-    "en": r"since\s+(?:the\s+)?age\s+(?:of\s+)?(?P<n>\d{1,3})(?:\s+years)?\b",
+    "fr": r"(?:depuis|d[èe]s)\s+l['’][âa]ge\s+de\s+(?P<n>\d{1,3})\s+ans\b",
+    "en": r"(?:since|from|as\s+early\s+as)\s+(?:(?:the\s+)?age\s+(?:of\s+)?(?P<n>\d{1,3})(?:\s+years)?\b|(?P<w>\d{1,3}|[a-z]+)\s+years?\s+(?:of\s+age|old)\b)",
 }
+
+
+def _age_number(m: re.Match[str]) -> float | None:
+    """The age of an onset phrase, in digits or words ("as early as nine years of age")."""
+    groups = m.groupdict()
+    written = groups.get("n") or groups.get("w") or ""
+    if written.isdigit():
+        return float(written)
+    value = _WORD_NUMBERS.get(written.lower())
+    return float(value) if value and written.lower() not in ("a", "an", "un", "une") else None
 
 
 def find_durations(text: str, lang: str) -> list[DurationFound]:
     """Every duration phrase ("depuis 6 mois", "for 2 years"), in months; an age at onset
     ("depuis l'âge de 35 ans") with ``since_age`` set and no months yet."""
     out = [
-        DurationFound(0.0, m.start(), m.end(), ("r_duration_since_age", {"words": m.group()}), float(m.group("n")))
+        DurationFound(0.0, m.start(), m.end(), ("r_duration_since_age", {"words": m.group()}), years)
         for m in re.finditer(_SINCE_AGE[lang], text, re.IGNORECASE)
+        if (years := _age_number(m)) is not None
     ]
     for m in re.finditer(_DURATION[lang], text, re.IGNORECASE):
         groups = m.groupdict()
         n_text = groups.get("n") or groups.get("n2") or groups.get("n3") or ""
         unit = (groups.get("u") or groups.get("u2") or groups.get("u3") or "").lower()
-        n = float(_WORD_NUMBERS.get(n_text.lower(), 0)) if n_text.isalpha() else float(n_text.replace(",", "."))
+        words = " ".join(n_text.lower().split())  # "une dizaine", "one and a half": a number in words
+        n = float(_WORD_NUMBERS.get(words, 0)) if not words[:1].isdigit() else float(n_text.replace(",", "."))
         if n <= 0:
             continue
         if unit.startswith(("jour", "day")):
