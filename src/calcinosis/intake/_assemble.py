@@ -285,9 +285,9 @@ class _Builder:
             cue=ctx.cue,
         )
 
-    def _study_item(self, term: str, m: _Mention, ctx: Context, reason: str) -> ExtractedItem:
-        """An imaging item read at mention ``m`` (set aside by the callers, with the reason)."""
-        return self._item("imaging", term, m.match.start, m.match.end, ctx, reason)
+    def _item_at(self, field: str, term: str, m: _Mention, ctx: Context, reason: str) -> ExtractedItem:
+        """An item read at mention ``m`` (the callers set it aside, with the reason)."""
+        return self._item(field, term, m.match.start, m.match.end, ctx, reason)
 
     def _keep(self, item: ExtractedItem) -> None:
         self.items.append(item)
@@ -959,11 +959,8 @@ class _Builder:
                 self._keep(item)
                 continue
             if ctx.status not in ("present", "historical"):
-                self._drop(
-                    self._study_item(
-                        t.term, m, ctx, self._reason(ctx, self.say("r_pl_not_in_study", modality=modality))
-                    )
-                )
+                reason = self._reason(ctx, self.say("r_pl_not_in_study", modality=modality))
+                self._drop(self._item_at("imaging", t.term, m, ctx, reason))
                 continue
             if t.list_name == "sites":
                 head = self._site_head(m, group)
@@ -977,12 +974,14 @@ class _Builder:
                 ):
                     kind = "other"
                 if kind == "other" and head is not None:
-                    self._drop(self._study_item(t.term, m, ctx, self.say("r_study_site_other", head=head.match.text)))
+                    self._drop(
+                        self._item_at("imaging", t.term, m, ctx, self.say("r_study_site_other", head=head.match.text))
+                    )
                 else:
                     (deposits if kind == "deposit" else region).setdefault(modality, []).append((t.term, m))
                 continue
             if t.list_name == "distributions" and not self._qualifies_deposit(m, group):
-                self._drop(self._study_item(t.term, m, ctx, self.say("r_distribution_not_deposit")))
+                self._drop(self._item_at("imaging", t.term, m, ctx, self.say("r_distribution_not_deposit")))
                 continue
             entry.add(t.list_name, t.term)
             kind_key = {
@@ -1082,14 +1081,7 @@ class _Builder:
                     if head is not None and not lesion_kind:
                         m.used = True
                         self._drop(
-                            self._item(
-                                "sites",
-                                site.term,
-                                m.match.start,
-                                m.match.end,
-                                ctx,
-                                self.say("r_site_other", head=head.match.text),
-                            )
+                            self._item_at("sites", site.term, m, ctx, self.say("r_site_other", head=head.match.text))
                         )
                     elif ctx.status in ("present", "historical") and lesion:
                         self._place("sites", site.term, m, ctx, self.say("r_site_lesions"))
@@ -1097,16 +1089,8 @@ class _Builder:
                         if head is not None:
                             self._finding_at_site(head, site.term, m)
                     elif ctx.status in ("hypothetical", "family", "absent") and head is not None:
-                        self._drop(
-                            self._item(
-                                "sites",
-                                site.term,
-                                m.match.start,
-                                m.match.end,
-                                ctx,
-                                self._reason(ctx, self.say("r_pl_not_placed")),
-                            )
-                        )
+                        reason = self._reason(ctx, self.say("r_pl_not_placed"))
+                        self._drop(self._item_at("sites", site.term, m, ctx, reason))
         self._implied()
 
     def refine_swellings(self) -> None:
