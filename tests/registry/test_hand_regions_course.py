@@ -132,10 +132,10 @@ def test_hand_result_round_trips_and_the_course_classes_each_region(
 
 
 def test_cli_attaches_and_the_response_shows_the_region_table(
-    sqlite_engine: Engine, kb: KnowledgeBase, tmp_path: Path, hands: tuple[dict[str, Any], dict[str, Any]]
+    engine: Engine, kb: KnowledgeBase, tmp_path: Path, hands: tuple[dict[str, Any], dict[str, Any]]
 ) -> None:
-    """``add-imaging`` keeps ``hand``; ``registry response`` prints each region's area per date and class."""
-    engine = sqlite_engine
+    """``add-imaging`` keeps ``hand``; ``registry response`` prints each region's area per date and
+    class; on both backends (the commands close their connections when they end)."""
     _patient(engine, kb)
     _attach_by_cli(engine, tmp_path, hands)
     with session_scope(engine) as s:

@@ -38,13 +38,19 @@ def _actor() -> str:
     return os.environ.get("CALCINOSIS_USER") or getpass.getuser()
 
 
-def _engine(db: str | None, *, ready: bool = True) -> Engine:
+@contextmanager
+def _engine(db: str | None, *, ready: bool = True) -> Iterator[Engine]:
+    """The registry's engine for one command, its connections closed when the command ends
+    (a command run in-process, as the tests run it, must not leave a connection open)."""
     from calcinosis.registry.db import check_ready, open_engine
 
     engine = open_engine(db)
-    if ready:
-        check_ready(engine)
-    return engine
+    try:
+        if ready:
+            check_ready(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -57,7 +63,7 @@ def _patient_transaction(
     from calcinosis.registry.db import session_scope
 
     kb = load(kb_path)
-    with session_scope(_engine(db)) as session:
+    with _engine(db) as engine, session_scope(engine) as session:
         yield session, store.get_patient(session, code, team), kb
 
 
@@ -71,12 +77,13 @@ def init(db: str | None = DB_OPTION) -> None:
     """Create the registry, or upgrade its schema in place (every row kept)."""
     from calcinosis.registry.db import migrate, schema_revision
 
-    engine = _engine(db, ready=False)
-    before = schema_revision(engine)
-    migrate(engine)
-    after = schema_revision(engine)
+    with _engine(db, ready=False) as engine:
+        before = schema_revision(engine)
+        migrate(engine)
+        after = schema_revision(engine)
+        shown = _shown_url(engine)
     what = "created" if before is None else ("upgraded" if before != after else "already up to date")
-    typer.echo(f"registry {what}: {safe(_shown_url(engine), limit=300)} (schema {after})")
+    typer.echo(f"registry {what}: {safe(shown, limit=300)} (schema {after})")
 
 
 @app.command("add-patient")
@@ -92,7 +99,7 @@ def add_patient(
     from calcinosis.registry import store
     from calcinosis.registry.db import session_scope
 
-    with session_scope(_engine(db)) as session:
+    with _engine(db) as engine, session_scope(engine) as session:
         store.add_patient(session, code, actor=_actor(), sex=sex, birth_year=birth_year, team=team)
     typer.echo(f"patient {safe(code)} added")
 
@@ -116,7 +123,7 @@ def add_visit(
 
     kb = load(kb_path)
     case = read_case(case_file, kb)
-    with session_scope(_engine(db)) as session:
+    with _engine(db) as engine, session_scope(engine) as session:
         patient = store.get_patient(session, code, team)
         visit = store.add_visit(
             session, patient, case, kb, date=store.parse_date(date, "--date"), actor=_actor(), note=note
@@ -242,7 +249,7 @@ def add_imaging(
         result = json.loads(result_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise RegistryError(f"{result_file}: cannot be read as JSON ({exc})") from None
-    with session_scope(_engine(db)) as session:
+    with _engine(db) as engine, session_scope(engine) as session:
         patient = store.get_patient(session, code, team)
         store.add_imaging(session, patient, date=store.parse_date(date, "--date"), result=result, actor=_actor())
     typer.echo(f"imaging attached to {safe(code)}'s visit of {date}")
@@ -261,7 +268,7 @@ def import_visits(
     from calcinosis.registry.transfer import import_manifest
 
     kb = load(kb_path)
-    with session_scope(_engine(db)) as session:
+    with _engine(db) as engine, session_scope(engine) as session:
         counts = import_manifest(session, manifest, kb, actor=_actor())
     typer.echo(
         f"imported {counts['visits']} visits ({counts['patients']} new patients) from {safe(manifest, limit=300)}"
@@ -283,7 +290,7 @@ def import_lesions(
     from calcinosis.registry.transfer import import_lesions as run
 
     kb = load(kb_path)
-    with session_scope(_engine(db)) as session:
+    with _engine(db) as engine, session_scope(engine) as session:
         n = run(session, table, kb, actor=_actor())
     typer.echo(f"imported {n} lesion measurements from {safe(table, limit=300)}")
 
@@ -301,7 +308,7 @@ def export(
     from calcinosis.registry.transfer import export_visits
 
     check_output(output, force=force)
-    with session_scope(_engine(db)) as session:
+    with _engine(db) as engine, session_scope(engine) as session:
         n = export_visits(session, output, force=force)
     typer.echo(f"{n} visits written to {safe(output, limit=300)}")
 
@@ -317,7 +324,7 @@ def export_redcap(
     from calcinosis.registry.db import session_scope
     from calcinosis.registry.transfer import export_redcap as run
 
-    with session_scope(_engine(db)) as session:
+    with _engine(db) as engine, session_scope(engine) as session:
         n = run(session, folder, force=force)
     typer.echo(f"{n} patients written to {safe(folder, limit=300)} (data_dictionary.csv, records.csv)")
 
@@ -336,7 +343,7 @@ def response(
     from calcinosis.registry.imaging_course import hand_course, imaging_course
     from calcinosis.registry.response import patient_response
 
-    with session_scope(_engine(db)) as session:
+    with _engine(db) as engine, session_scope(engine) as session:
         patient = store.get_patient(session, code, team)
         result = patient_response(session, patient)
         hand = hand_course(*imaging_course(patient)) if not as_json else None
@@ -461,7 +468,7 @@ def due(
 
     kb = load(kb_path)
     day = store.parse_date(today, "--today") if today else dt.date.today()
-    with session_scope(_engine(db)) as session:
+    with _engine(db) as engine, session_scope(engine) as session:
         rows = [r for r in run(session, kb, day) if everyone or r.status != "not_yet"]
     if as_json:
         from calcinosis.serialise import to_json
@@ -485,7 +492,8 @@ def backup(output: Path = typer.Argument(..., help="Backup file to write."), db:
     """A consistent copy of the registry while it is in use (SQLite's online backup, or pg_dump)."""
     from calcinosis.registry.transfer import backup as run
 
-    run(_engine(db), output)
+    with _engine(db) as engine:
+        run(engine, output)
     typer.echo(f"backup written to {safe(output, limit=300)}")
 
 
@@ -499,7 +507,8 @@ def restore(
     """Replace the registry's content with a backup (needs --force: it replaces everything)."""
     from calcinosis.registry.transfer import restore as run
 
-    run(_engine(db, ready=False), backup_file, force=force)
+    with _engine(db, ready=False) as engine:
+        run(engine, backup_file, force=force)
     typer.echo(f"registry restored from {safe(backup_file, limit=300)}")
 
 
@@ -524,7 +533,7 @@ def users_add(
     password = os.environ.get("CALCINOSIS_NEW_PASSWORD") or typer.prompt(
         "password", hide_input=True, confirmation_prompt=True
     )
-    with session_scope(_engine(db)) as session:
+    with _engine(db) as engine, session_scope(engine) as session:
         store.add_user(session, username, password, role, actor=_actor(), team=team)
     typer.echo(f"user {safe(username)} added ({role}, team {safe(team)})")
 
@@ -538,7 +547,7 @@ def users_list(db: str | None = DB_OPTION) -> None:
     from calcinosis.registry.db import session_scope
     from calcinosis.registry.models import User
 
-    with session_scope(_engine(db)) as session:
+    with _engine(db) as engine, session_scope(engine) as session:
         for user in session.scalars(select(User).order_by(User.username)):
             typer.echo(
                 f"{safe(user.username)}\t{user.role}\t{safe(user.team)}\t{'active' if user.active else 'inactive'}"
