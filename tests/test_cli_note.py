@@ -60,3 +60,26 @@ def test_intake_eval_on_a_small_set(tmp_path: Path) -> None:
     assert code == 0 and json.loads(out)["notes"] == 1
     code, _, err = run("intake-eval", str(tmp_path / "nowhere"))
     assert code == 2
+
+
+def test_intake_eval_against_a_second_reader(tmp_path: Path) -> None:
+    """--reader compares another reader's cases with the gold: agreement, without the extractor."""
+    (tmp_path / "en-01-a.txt").write_text(
+        "A 45-year-old woman with systemic sclerosis and no ulceration.", encoding="utf-8"
+    )
+    (tmp_path / "en-01-a.yaml").write_text(
+        "id: en-01-a\npatient: {age: 45, sex: female}\nhistory: [systemic_sclerosis]\nabsent: [ulceration]\n",
+        encoding="utf-8",
+    )
+    other = tmp_path / "second"
+    other.mkdir()
+    (other / "en-01-a.yaml").write_text(
+        "id: en-01-a\npatient: {age: 45, sex: female}\nhistory: [systemic_sclerosis]\nfindings: [ulceration]\n",
+        encoding="utf-8",
+    )
+    code, out, err = run("intake-eval", str(tmp_path), "--reader", str(other), "--json")
+    assert code == 0, err
+    figures = json.loads(out)
+    assert figures["overall"]["tp"] == 3 and figures["overall"]["gold"] == 4 and figures["negation"] == [1, 2]
+    code, _, _ = run("intake-eval", str(tmp_path), "--reader", str(tmp_path / "nowhere"))
+    assert code == 2

@@ -176,3 +176,23 @@ def test_regions_named_by_one_study_only_are_not_compared() -> None:
     fewer = r1.model_copy(update={"hand": r1.hand.model_copy(update={"regions": r1.hand.regions[:-2]})})
     changes, _, _ = compare_regions(r1, fewer)
     assert [c.region for c in changes] == [r.region for r in r1.hand.regions[:-2]]
+
+
+def test_cli_compare_prints_the_region_changes_in_french(tmp_path: Path) -> None:
+    """image compare of two hand radiographs: the region changes on stderr, French classes and rule."""
+    import json
+
+    from PIL import Image
+
+    before, _ = hand_phantom(seed=1)
+    after, _ = hand_phantom(seed=2, scale={"index_distal": 1.3, "palm": 0.7})
+    for name, volume in (("a.png", before), ("b.png", after)):
+        Image.fromarray(np.clip(volume.array[0], 0, 65535).astype(np.uint16)).save(tmp_path / name)
+    args = ["image", "compare", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--pixel-spacing", str(PX)]
+    result = CliRunner().invoke(app, [*args, "--lang", "fr"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["regions"]
+    err = " ".join(result.stderr.replace("\u00a0", " ").split())  # the table and the rule, unwrapped
+    assert "Radiographies de la main" in err and "progression" in err and "amélioration" in err
+    assert "main entière" in err and "Valenzuela 2022" in err and "extrapolation" in err
+    assert "improvement" not in err  # no English on the French table

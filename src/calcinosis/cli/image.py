@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from calcinosis.imaging.compare import Comparison
     from calcinosis.imaging.ct import DepositMask
     from calcinosis.imaging.results import ImagingResult
     from calcinosis.imaging.volume import Volume
@@ -330,8 +331,10 @@ def compare(
     ),
     out: Path | None = typer.Option(None, "--out", help="Folder for comparison.json."),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
+    lang: str = LANG_OPTION,
 ) -> None:
-    """Match deposits between two studies; per-deposit and total change, new and vanished deposits.
+    """Match deposits between two studies; per-deposit and total change, new and vanished deposits;
+    for two hand radiographs, the change of each region (table on stderr).
 
     Studies that cannot be compared are refused with the reason: different modalities, a
     degenerate study, or fields of view of very different physical extent.
@@ -356,6 +359,57 @@ def compare(
     if out is not None:
         write_output(out / "comparison.json", text, inputs=[before, after], force=force)
     typer.echo(text)
+    if result.regions:
+        _region_change_table(result, check_lang(lang))
+
+
+def _region_change_table(result: Comparison, lang: str) -> None:
+    """Each hand region's deposit area at both visits and its change class, on stderr (stdout keeps
+    the JSON), with the rule the classes follow."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from calcinosis.cli._common import keep_no_break_spaces, safe
+    from calcinosis.i18n import decimal, message
+    from calcinosis.imaging.to_case import region_label
+
+    def num(x: float | None, digits: int, sign: bool = False) -> str:
+        if x is None:
+            return ""
+        shown = decimal(abs(x) if sign else x, lang, digits)
+        return (("+" if x >= 0 else "-") + shown + "\u00a0%") if sign else shown
+
+    def label(change: str | None) -> str:
+        return "" if change is None else message(f"reg_region_class_{change}", lang)
+
+    table = Table(title=message("reg_region_title", lang))
+    table.add_column(message("reg_region_col_region", lang))
+    for head in ("img_col_before_mm2", "img_col_after_mm2", "reg_region_col_change", "reg_region_col_class"):
+        table.add_column(message(head, lang), justify="right")
+    for r in result.regions:
+        if r.before_mm2 == 0 and r.after_mm2 == 0:
+            continue
+        table.add_row(
+            region_label(r.region, lang), num(r.before_mm2, 1), num(r.after_mm2, 1),
+            num(r.change_percent, 1, sign=True), label(r.change),
+        )  # fmt: skip
+    table.add_row(
+        message("reg_region_total", lang),
+        "",
+        "",
+        num(result.hand_change_percent, 1, sign=True),
+        label(result.hand_change),
+    )
+    keep_no_break_spaces()
+    console = Console(stderr=True)
+    console.print(table)
+    if result.change_rule:  # the rule and its source in the output's language
+        from calcinosis.imaging.hand import scores_knowledge
+
+        rule = scores_knowledge()["change_rule"]
+        up = decimal(float(rule["progression_above_percent"]), lang, 1)
+        down = decimal(abs(float(rule["improvement_below_percent"])), lang, 1)
+        console.print(safe(message("reg_region_rule", lang, up=up, down=down), 600))
 
 
 def _output_names(studies: list[Path]) -> dict[Path, str]:

@@ -22,6 +22,12 @@ def intake_eval(
     half: str | None = typer.Option(
         None, "--half", help="Only the dev half (odd note numbers) or the held-out half (even): dev | held-out."
     ),
+    reader: Path | None = typer.Option(
+        None,
+        "--reader",
+        help="A folder of cases another reader coded from the same notes (<id>.yaml): their agreement "
+        "with the gold cases instead of the extraction's (the ceiling an extractor can be held to).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the figures and each note's misses as JSON."),
     notes: bool = typer.Option(False, "--notes", help="Also list each note's missed and extra items."),
     kb_path: Path | None = KB_OPTION,
@@ -38,14 +44,17 @@ def intake_eval(
     if half not in (None, "dev", "held-out"):
         raise fail(f"--half {half!r}: expected dev or held-out")
     kb = load(kb_path)
-    ev = evaluate_notes(folder, kb, half=half)
+    if reader is not None and not reader.is_dir():
+        raise fail(f"{reader} is not a folder of cases")
+    ev = evaluate_notes(folder, kb, half=half, reader=reader)
     if not ev.notes:
         raise fail(f"{folder}: no note with a gold case (<id>.txt beside <id>.yaml)")
     if as_json:
         typer.echo(json.dumps(ev.as_dict(), indent=2, ensure_ascii=False))
         return
     con = Console()
-    title = f"Note extraction on {len(ev.notes)} notes" + (f" ({half} half)" if half else "")
+    what = "Agreement of a second reader" if reader is not None else "Note extraction"
+    title = f"{what} on {len(ev.notes)} notes" + (f" ({half} half)" if half else "")
     t = Table(title=title)
     for name in ("field", "precision", "recall", "found", "gold"):
         t.add_column(name, justify="left" if name == "field" else "right")

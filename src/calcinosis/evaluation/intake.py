@@ -181,9 +181,18 @@ def note_half(stem: str) -> str:
 
 
 def evaluate_notes(
-    folder: Path, kb: KnowledgeBase, *, diagnose_cases: bool = True, half: str | None = None
+    folder: Path,
+    kb: KnowledgeBase,
+    *,
+    diagnose_cases: bool = True,
+    half: str | None = None,
+    reader: Path | None = None,
 ) -> IntakeEvaluation:
-    """Extract every note of ``folder`` (or of one ``half``: dev, held-out) and compare it with its gold case."""
+    """Extract every note of ``folder`` (or of one ``half``: dev, held-out) and compare it with its gold case.
+
+    With ``reader``, a folder of cases another reader coded from the same notes (``<id>.yaml``),
+    those cases are compared with the gold instead of the extraction: the agreement of two
+    readers, the ceiling an extractor can be held to."""
     from calcinosis.case.reader import parse_case, read_case
     from calcinosis.errors import CaseValidationError
     from calcinosis.intake import IntakeError, extract_case
@@ -196,6 +205,13 @@ def evaluate_notes(
         gold = read_case(gold_path, kb)
         text = note.read_text(encoding="utf-8")
         try:
+            if reader is not None:
+                found = read_case(reader / gold_path.name, kb)
+                mine, theirs = items_of(found), items_of(gold)
+                _score_note(
+                    result, note.stem, _language(note.stem), found, gold, mine, theirs, False, diagnose_cases, kb
+                )
+                continue
             extraction = extract_case(text, kb)
             data = dict(extraction.case)
             patient = dict(data.get("patient") or {})
@@ -215,32 +231,53 @@ def evaluate_notes(
         mine, theirs = items_of(found), items_of(gold)
         if age_lent:  # the lent age is not an extracted item
             mine["patient"] = {i for i in mine["patient"] if i[0] != "age"}
-        lang_score = result.by_lang.setdefault(lang, FieldScore())
-        missed: dict[str, list[str]] = {}
-        extra: dict[str, list[str]] = {}
-        for name in FIELDS:
-            counts = _count(name, mine[name], theirs[name])
-            result.by_field[name].add(*counts)
-            result.overall.add(*counts)
-            lang_score.add(*counts)
-            if mine[name] != theirs[name]:
-                missed[name] = _show(theirs[name] - mine[name])
-                extra[name] = _show(mine[name] - theirs[name])
-        _negation(result, mine, theirs)
-        for lab in gold.labs:
-            if lab.value is not None:
-                result.lab_values_total += 1
-                result.lab_values_right += _lab_item(lab) in mine["labs"]
-        top_gold = top_found = None
-        same: bool | None = None
-        if diagnose_cases:
-            from calcinosis.engine.diagnose import diagnose
-
-            top_gold = diagnose(gold, kb).differential[0].diagnosis
-            top_found = diagnose(found, kb).differential[0].diagnosis
-            same = top_gold == top_found
-        result.notes.append(NoteResult(note.stem, lang, missed, extra, same, top_gold, top_found, age_lent))
+        _score_note(result, note.stem, lang, found, gold, mine, theirs, age_lent, diagnose_cases, kb)
     return result
+
+
+def _language(stem: str) -> str:
+    """A note's language from its name (``fr-...``, ``en-...``), for another reader's cases."""
+    return stem.split("-", 1)[0] if stem[:3] in ("fr-", "en-") else "?"
+
+
+def _score_note(
+    result: IntakeEvaluation,
+    note_id: str,
+    lang: str,
+    found: Case,
+    gold: Case,
+    mine: dict[str, set[tuple[Any, ...]]],
+    theirs: dict[str, set[tuple[Any, ...]]],
+    age_lent: bool,
+    diagnose_cases: bool,
+    kb: KnowledgeBase,
+) -> None:
+    """Count one note's items, polarity, lab values and top diagnosis into ``result``."""
+    lang_score = result.by_lang.setdefault(lang, FieldScore())
+    missed: dict[str, list[str]] = {}
+    extra: dict[str, list[str]] = {}
+    for name in FIELDS:
+        counts = _count(name, mine[name], theirs[name])
+        result.by_field[name].add(*counts)
+        result.overall.add(*counts)
+        lang_score.add(*counts)
+        if mine[name] != theirs[name]:
+            missed[name] = _show(theirs[name] - mine[name])
+            extra[name] = _show(mine[name] - theirs[name])
+    _negation(result, mine, theirs)
+    for lab in gold.labs:
+        if lab.value is not None:
+            result.lab_values_total += 1
+            result.lab_values_right += _lab_item(lab) in mine["labs"]
+    top_gold = top_found = None
+    same: bool | None = None
+    if diagnose_cases:
+        from calcinosis.engine.diagnose import diagnose
+
+        top_gold = diagnose(gold, kb).differential[0].diagnosis
+        top_found = diagnose(found, kb).differential[0].diagnosis
+        same = top_gold == top_found
+    result.notes.append(NoteResult(note_id, lang, missed, extra, same, top_gold, top_found, age_lent))
 
 
 def _negation(result: IntakeEvaluation, mine: dict[str, set[Any]], theirs: dict[str, set[Any]]) -> None:
