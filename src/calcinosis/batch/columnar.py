@@ -42,10 +42,17 @@ import numpy.typing as npt
 from calcinosis.batch.columns import Column, Layout, _bool, _number
 from calcinosis.batch.validate import RowValidator
 from calcinosis.case.document import LIMITS
-from calcinosis.case.labs import ckd_epi_2021, resolve_unit
+from calcinosis.case.labs import BAND_FORMULAS, calcium_phosphate_product, ckd_epi_2021, corrected_calcium, resolve_unit
 from calcinosis.case.model import MAX_SIZE_CM
 from calcinosis.engine.batch import EvidenceMatrix
-from calcinosis.engine.evidence import LAB_FEATURES
+from calcinosis.engine.evidence import (
+    ABSENCE_ONLY_FROM_ASSAY,
+    ABSENT_IF,
+    DISTRIBUTION_ORDER,
+    LAB_FEATURES,
+    OPPOSITE,
+    PAIRED_TESTS,
+)
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["ColumnarReader", "FastRows"]
@@ -57,9 +64,10 @@ IntArray = npt.NDArray[np.int64]
 # status codes of a lab reading (labs.Status)
 UNKNOWN, HIGH, NORMAL, LOW, NOT_HIGH, NOT_LOW = range(6)
 _STATUS = {"unknown": UNKNOWN, "high": HIGH, "normal": NORMAL, "low": LOW, "not_high": NOT_HIGH, "not_low": NOT_LOW}
-_ABSENT_IF = {HIGH: (NORMAL, LOW, NOT_HIGH), LOW: (NORMAL, HIGH, NOT_LOW)}
-_OPPOSITE = {HIGH: LOW, LOW: HIGH}
-_DISTRIBUTIONS = ("single", "multiple_localized", "regional", "widespread")
+# the single case's tables (engine/evidence.py), with statuses as codes
+_ABSENT_IF = {_STATUS[k]: tuple(_STATUS[s] for s in v) for k, v in ABSENT_IF.items()}
+_OPPOSITE = {_STATUS[k]: _STATUS[v] for k, v in OPPOSITE.items()}
+_DISTRIBUTIONS = DISTRIBUTION_ORDER
 _ABSENT_LISTS = (("finding", "findings"), ("condition", "conditions"), ("exposure", "exposures"))
 _EMPTY = object()
 """A cell the table reader skips: null or blank text."""
@@ -595,10 +603,8 @@ class _Labs:
             if band.get("low") is not None:
                 low[take] = band["low"]
             formula = band.get("formula")
-            if formula == "esr_male":
-                high[take] = age[take] / 2
-            elif formula == "esr_female":
-                high[take] = (age[take] + 10) / 2
+            if formula is not None:
+                high[take] = BAND_FORMULAS[formula](age[take])
             elif band.get("high") is not None:
                 high[take] = band["high"]
             found |= take
@@ -620,7 +626,7 @@ class _Labs:
         nan = np.full(n, np.nan)
         ca, alb, phos = (self.numeric.get(t, nan) for t in ("calcium", "albumin", "phosphate"))
         both = ~np.isnan(ca) & ~np.isnan(alb)
-        corrected_raw = ca + 0.02 * (40 - alb)
+        corrected_raw = corrected_calcium(ca, alb)
         if both.any():
             corr = np.full(n, np.nan)
             corr[both] = [round(x, 3) for x in corrected_raw[both].tolist()]
@@ -629,7 +635,7 @@ class _Labs:
         with_product = ~np.isnan(ca) & ~np.isnan(phos)
         if with_product.any():
             ca_for = np.where(np.isnan(alb), ca, corrected_raw)
-            raw = (ca_for * 4.008) * (phos * 3.097)
+            raw = calcium_phosphate_product(ca_for, phos)
             product[with_product] = [round(x, 1) for x in raw[with_product].tolist()]
         creat = self.numeric.get("creatinine", nan).copy()
         creat[~(creat > 0)] = np.nan
@@ -655,9 +661,9 @@ class _Labs:
         for feature, (tests, wanted_name) in LAB_FEATURES.items():
             wanted = _STATUS[wanted_name]
             decided = np.zeros(n, dtype=bool)
-            paired = any(_STATUS[w] == _OPPOSITE[wanted] for t, w in LAB_FEATURES.values() if t == tests)
+            paired = OPPOSITE[wanted_name] in PAIRED_TESTS[tests]
             j = pos(feature)
-            only_assay = "c_terminal" if feature == "lab:fgf23_high" else None
+            only_assay = ABSENCE_ONLY_FROM_ASSAY.get(feature)
             for test in tests:
                 if test not in self.has:
                     continue

@@ -16,6 +16,7 @@ normal), and the result says which one it was.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -26,10 +27,13 @@ from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = [
+    "BAND_FORMULAS",
     "DerivedValue",
     "LabPanel",
     "LabReading",
     "LabSummary",
+    "calcium_phosphate_product",
+    "corrected_calcium",
     "interpret_labs",
     "lab_label",
     "normalise_unit",
@@ -142,6 +146,13 @@ def _unit_table(kb: KnowledgeBase) -> dict[tuple[str, str], str]:
     return table
 
 
+BAND_FORMULAS: dict[str, Callable[[Any], Any]] = {
+    "esr_male": lambda age: age / 2,  # upper limit of ESR, Miller 1983 (reference_ranges.yaml)
+    "esr_female": lambda age: (age + 10) / 2,
+}
+"""A band's upper limit computed from the age (a number, or an array of ages for a cohort)."""
+
+
 def _band(kb: KnowledgeBase, test_key: str, age: float, sex: str) -> dict[str, Any] | None:
     spec = kb.reference_ranges["tests"].get(test_key)
     if spec is None:
@@ -153,10 +164,8 @@ def _band(kb: KnowledgeBase, test_key: str, age: float, sex: str) -> dict[str, A
             continue
         out = dict(band)
         formula = band.get("formula")
-        if formula == "esr_male":
-            out["high"] = age / 2
-        elif formula == "esr_female":
-            out["high"] = (age + 10) / 2
+        if formula is not None:
+            out["high"] = BAND_FORMULAS[formula](age)
         return out
     return None
 
@@ -336,9 +345,16 @@ def ckd_epi_2021(creatinine_mg_dl: float, age: float, sex: str) -> float:
     return float(egfr * (1.012 if female else 1.0))
 
 
-def corrected_calcium(calcium_mmol: float, albumin_g_l: float) -> float:
-    """Albumin-corrected calcium in mmol/L: Ca + 0.02 x (40 - albumin g/L) (Payne 1973, common form)."""
+def corrected_calcium(calcium_mmol: Any, albumin_g_l: Any) -> Any:
+    """Albumin-corrected calcium in mmol/L: Ca + 0.02 x (40 - albumin g/L) (Payne 1973, common
+    form); numbers or arrays alike (the batch reader computes a cohort's at once)."""
     return calcium_mmol + 0.02 * (40 - albumin_g_l)
+
+
+def calcium_phosphate_product(calcium_mmol: Any, phosphate_mmol: Any) -> Any:
+    """Ca x P in mg²/dL² from both in mmol/L (molar masses 40.08 and 30.97 g/mol, /10 for dL);
+    numbers or arrays alike."""
+    return (calcium_mmol * 4.008) * (phosphate_mmol * 3.097)
 
 
 def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPanel:
@@ -391,7 +407,7 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
         ]
     if ca is not None and phos is not None:
         ca_for_product = corrected_calcium(ca, alb) if alb is not None else ca
-        product = (ca_for_product * 4.008) * (phos * 3.097)
+        product = calcium_phosphate_product(ca_for_product, phos)
         derived.append(
             DerivedValue(
                 name="calcium_phosphate_product",

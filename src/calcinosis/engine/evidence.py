@@ -18,7 +18,17 @@ from calcinosis.i18n import lower_first, message
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["DERANGED_FEATURES", "Evidence", "Observation", "collect_evidence"]
+__all__ = [
+    "ABSENCE_ONLY_FROM_ASSAY",
+    "ABSENT_IF",
+    "DERANGED_FEATURES",
+    "DISTRIBUTION_ORDER",
+    "OPPOSITE",
+    "PAIRED_TESTS",
+    "Evidence",
+    "Observation",
+    "collect_evidence",
+]
 
 # lab feature -> (tests in order of preference, status that makes it present)
 LAB_FEATURES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -53,17 +63,17 @@ LAB_FEATURES: dict[str, tuple[tuple[str, ...], str]] = {
     "lab:urea_high": (("urea",), "high"),
     "lab:albumin_low": (("albumin",), "low"),
 }
-_ABSENT_IF = {"high": ("normal", "low", "not_high"), "low": ("normal", "high", "not_low")}
+ABSENT_IF = {"high": ("normal", "low", "not_high"), "low": ("normal", "high", "not_low")}
 # A feature whose absence only one assay can establish: in hyperphosphataemic tumoral calcinosis
 # (GALNT3, FGF23 variants) intact FGF23 is low or normal while C-terminal FGF23 is high (Boyce
 # 2020, Front Endocrinol 11:293): a normal intact FGF23 says nothing against raised FGF23 activity.
-_ABSENCE_ONLY_FROM_ASSAY = {"lab:fgf23_high": "c_terminal"}
-_OPPOSITE = {"high": "low", "low": "high"}
+ABSENCE_ONLY_FROM_ASSAY = {"lab:fgf23_high": "c_terminal"}
+OPPOSITE = {"high": "low", "low": "high"}
 # Tests read by both a _high and a _low feature: a low reading sets only the _low feature present;
 # "not high" is implied by it and setting it as well would count one measurement twice.
-_PAIRED_TESTS: dict[tuple[str, ...], set[str]] = {}
+PAIRED_TESTS: dict[tuple[str, ...], set[str]] = {}
 for _tests, _state in LAB_FEATURES.values():
-    _PAIRED_TESTS.setdefault(_tests, set()).add(_state)
+    PAIRED_TESTS.setdefault(_tests, set()).add(_state)
 DERANGED_FEATURES = (
     "lab:calcium_high",
     "lab:phosphate_high",
@@ -72,7 +82,7 @@ DERANGED_FEATURES = (
     "condition:hyperphosphatemia_known",
 )
 """The phospho-calcic work-up is deranged when one of these is present (seed 001's rule)."""
-_DISTRIBUTION_ORDER = ("single", "multiple_localized", "regional", "widespread")
+DISTRIBUTION_ORDER = ("single", "multiple_localized", "regional", "widespread")
 
 
 @dataclass(slots=True)
@@ -156,11 +166,11 @@ def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
                 status=_status(summary.status, lang),
                 reference=driving.reference,
             )
-            paired = _OPPOSITE[wanted] in _PAIRED_TESTS[tests]
+            paired = OPPOSITE[wanted] in PAIRED_TESTS[tests]
             if summary.status == wanted:
                 ev.set(feature, True, basis)
-            elif summary.status in _ABSENT_IF[wanted] and not (paired and summary.status == _OPPOSITE[wanted]):
-                assay = _ABSENCE_ONLY_FROM_ASSAY.get(feature)
+            elif summary.status in ABSENT_IF[wanted] and not (paired and summary.status == OPPOSITE[wanted]):
+                assay = ABSENCE_ONLY_FROM_ASSAY.get(feature)
                 if assay is None or driving.assay == assay:
                     ev.set(feature, False, basis)
             break
@@ -288,7 +298,7 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
         for i, p in enumerate(img.patterns):
             ev.set(f"pattern:{p}", True, f"imaging[{j}].patterns[{i}] {_term(kb, 'patterns', p, lang)}{measured[j]}")
         if img.distribution is not None:
-            rank = _DISTRIBUTION_ORDER.index(img.distribution)
+            rank = DISTRIBUTION_ORDER.index(img.distribution)
             if widest is None or rank > widest[0]:
                 widest = (
                     rank,
@@ -301,7 +311,7 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
             elif value is False and not any(getattr(o, flag) is True for o in case.imaging):
                 ev.set(f"imaging:{flag}", False, f"imaging[{j}].{flag} {message('value_false', lang)}{measured[j]}")
     if widest is not None:
-        for rank, name in enumerate(_DISTRIBUTION_ORDER):
+        for rank, name in enumerate(DISTRIBUTION_ORDER):
             ev.set(f"distribution:{name}", rank == widest[0], widest[1])
     sizes = [(img.size_cm, j) for j, img in enumerate(case.imaging) if img.size_cm is not None]
     if sizes:
