@@ -404,12 +404,9 @@ def _region_change_table(result: Comparison, lang: str) -> None:
     console = Console(stderr=True)
     console.print(table)
     if result.change_rule:  # the rule and its source in the output's language
-        from calcinosis.imaging.hand import scores_knowledge
+        from calcinosis.imaging.compare import region_rule_text
 
-        rule = scores_knowledge()["change_rule"]
-        up = decimal(float(rule["progression_above_percent"]), lang, 1)
-        down = decimal(abs(float(rule["improvement_below_percent"])), lang, 1)
-        console.print(safe(message("reg_region_rule", lang, up=up, down=down), 600))
+        console.print(safe(region_rule_text(lang), 600))
 
 
 def _output_names(studies: list[Path]) -> dict[Path, str]:

@@ -176,6 +176,18 @@ def check_comparable(before: ImagingResult | Volume, after: ImagingResult | Volu
             )
 
 
+def region_rule_text(lang: str) -> str:
+    """The region change rule and its source, in ``lang`` (the thresholds from
+    ``imaging_scores.yaml``): what ``image compare`` and the registry print under a region table."""
+    from calcinosis.i18n import decimal, message
+    from calcinosis.imaging.hand import scores_knowledge
+
+    rule = scores_knowledge()["change_rule"]
+    up = decimal(float(rule["progression_above_percent"]), lang, 1)
+    down = decimal(abs(float(rule["improvement_below_percent"])), lang, 1)
+    return message("reg_region_rule", lang, up=up, down=down)
+
+
 def compare_regions(before: ImagingResult, after: ImagingResult) -> tuple[list[RegionChange], float | None, str | None]:
     """Per-region and whole-hand change of deposit area between two hand radiographs, classified
     by :func:`change_class`; a region empty before and holding deposits after is a progression,

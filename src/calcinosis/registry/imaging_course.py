@@ -310,14 +310,11 @@ def hand_rows(course: HandCourse, lang: str) -> list[dict[str, Any]]:
 def region_rule(course: HandCourse, lang: str) -> str:
     """The change rule and its source in ``lang`` (thresholds from ``imaging_scores.yaml``) when the
     table classes a last step, and why it does not when it could have; empty otherwise."""
-    from calcinosis.i18n import decimal, message
-    from calcinosis.imaging.hand import scores_knowledge
+    from calcinosis.i18n import message
+    from calcinosis.imaging.compare import region_rule_text
 
     if course.note is not None:
         return message("reg_region_same_date" if course.note.startswith("several") else "reg_region_not_compared", lang)
     if course.last_step is None:
         return ""
-    rule = scores_knowledge()["change_rule"]
-    up = decimal(float(rule["progression_above_percent"]), lang, 1)
-    down = decimal(abs(float(rule["improvement_below_percent"])), lang, 1)
-    return message("reg_region_rule", lang, up=up, down=down)
+    return region_rule_text(lang)
