@@ -87,6 +87,8 @@ def test_disorder_word_takes_the_value_that_follows(read):
     assert "hypercalcemia_known" in x.case["history"]
     y = read("A 70-year-old woman had a mild hypercalcemia (mean 2.71 mmol/l).", "en")
     assert {"test": "calcium", "value": 2.71, "unit": "mmol/L"} in y.case["labs"]
+    z = read("Homme de 30 ans. Hyperphosphorémie à 2,4 mmol/l (N<1,4), hypophosphorémie exclue.", "fr")
+    assert {"test": "phosphate", "value": 2.4, "unit": "mmol/L"} in z.case["labs"]
 
 
 def test_lab_list_with_articles_and_plural_verbs(read):
