@@ -10,8 +10,11 @@ Prints, all measured in this run:
   that every command uses (median of 5, in process);
 - ``diagnose()`` per case in process after load, p50/p99 over the dev cases (40 rounds), with
   its two halves: ``analyse`` (labs, evidence, scoring, category step) and the rest (reasons for
-  and against each listed diagnosis, work-up, next questions, the result object); scoring
-  alone against a plain-Python loop computing the same undamped posterior (issue #2);
+  and against each listed diagnosis, work-up, next questions, the result object), the parts of
+  the rest each timed alone (p50), and the p50 when nothing the engine remembers per knowledge
+  base (reason sentences, group damping patterns: ``engine/tables.py``) is kept from one call
+  to the next, the worst case of a process that has just started; scoring alone against a
+  plain-Python loop computing the same undamped posterior (issue #2);
 - the CLI cold start: ``calcinosis diagnose CASE --json`` against the bare import, best of N
   runs interleaved, wall time and CPU time (user + system of the child, numpy's BLAS threads
   included); the ratio is the target. Also the floor of any CLI on this stack (the bare import
@@ -35,15 +38,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from calcinosis import diagnose, load_kb, read_case
 from calcinosis.case.labs import interpret_labs
-from calcinosis.engine.diagnose import analyse
+from calcinosis.case.model import Case
+from calcinosis.engine.diagnose import _category_explanation, analyse
 from calcinosis.engine.evidence import Evidence, collect_evidence
+from calcinosis.engine.questions import next_questions
 from calcinosis.engine.scoring import score
+from calcinosis.engine.workup import missing_workup
 from calcinosis.kb.model import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,6 +111,8 @@ def in_process(cases_dir: Path) -> None:
         f"  of which analyse() (labs, evidence, scoring, category step): p50 {a50:.3f} ms; the rest about {p50 - a50:.3f} ms"
     )
 
+    _rest_in_parts(cases, kb)
+
     scoring, naive = [], []
     evidence = [collect_evidence(c, interpret_labs(c, kb), kb) for c in cases]
     for _ in range(40):
@@ -116,6 +126,56 @@ def in_process(cases_dir: Path) -> None:
     print(
         f"scoring alone: p50 {percentile(scoring, 50) * ms:.3f} ms; plain-Python baseline p50 "
         f"{percentile(naive, 50) * ms:.3f} ms (ratio {percentile(naive, 50) / percentile(scoring, 50):.1f}x)"
+    )
+
+
+def _rest_in_parts(cases: list[Case], kb: KnowledgeBase) -> None:
+    """The parts of diagnose after analyse, each timed alone, and diagnose with nothing remembered.
+
+    Skipped for a version of the code without ``engine/reasons.py`` and ``engine/tables.py``
+    (before issue #17), so that the rest of the benchmark still compares versions."""
+    try:
+        from calcinosis.engine.reasons import reasons
+        from calcinosis.engine.tables import tables
+    except ImportError:
+        print("  (this version of the code has no engine/tables.py: parts not timed)")
+        return
+    ms = 1000
+    analyses = [analyse(c, kb) for c in cases]
+    threshold = kb.constants.differential_min_probability.value
+    listed = [
+        [i for i in np.argsort(-a[2].posterior, kind="stable").tolist() if a[2].posterior[i] >= threshold]
+        for a in analyses
+    ]
+    parts: dict[str, Callable[[int], object]] = {
+        "reasons for and against": lambda k: reasons(analyses[k][2], analyses[k][1], kb, listed[k], "en"),
+        "next questions": lambda k: next_questions(
+            analyses[k][2], kb, lang="en", observed=analyses[k][1].observations.keys()
+        ),
+        "work-up": lambda k: missing_workup(cases[k], analyses[k][1], kb, analyses[k][2].posterior, lang="en"),
+        "category explanation": lambda k: _category_explanation(analyses[k][2].category, kb, "en"),
+    }
+    shares = []
+    for name, part in parts.items():
+        times = []
+        for _ in range(40):
+            for k in range(len(cases)):
+                t = time.perf_counter()
+                part(k)
+                times.append(time.perf_counter() - t)
+        shares.append(f"{name} {percentile(times, 50) * ms:.3f}")
+    print(f"  the rest, each part alone (p50 ms; run inside diagnose each costs more): {', '.join(shares)}")
+    remembered = tables(kb)
+    forgetful: list[float] = []
+    for _ in range(10):
+        for c in cases:
+            remembered.texts.clear()
+            remembered.damped.clear()
+            t = time.perf_counter()
+            diagnose(c, kb)
+            forgetful.append(time.perf_counter() - t)
+    print(
+        f"  with nothing remembered from one call to the next (the worst case): p50 {percentile(forgetful, 50) * ms:.3f} ms"
     )
 
 

@@ -118,6 +118,18 @@ def test_a_defining_feature_reported_absent_is_not_penalised_twice(kb: Knowledge
     assert scores_silent.defining_log[i] < 0
 
 
+def test_a_site_absent_only_by_the_closed_world_is_not_a_mention(kb: KnowledgeBase) -> None:
+    """Listing the hand does not report the scrotum: scrotal calcinosis still pays for silence."""
+    i = kb.disease_pos("idiopathic_scrotal_calcinosis")
+    _, ev, hand = analyse(parse_case({"patient": {"age": 40, "sex": "male"}, "sites": ["hand"]}, kb), kb)
+    assert ev.observations["site:scrotum"].closed_world
+    assert hand.defining_log[i] < 0
+    _, _, scrotum = analyse(parse_case({"patient": {"age": 40, "sex": "male"}, "sites": ["scrotum"]}, kb), kb)
+    assert scrotum.defining_log[i] == 0.0
+    _, _, denied = analyse(parse_case({"patient": {"age": 40, "sex": "male"}, "absent": ["scrotal_nodules"]}, kb), kb)
+    assert denied.defining_log[i] == 0.0  # reported absent: weighed by its frequency instead
+
+
 def test_age_is_one_exclusive_band(kb: KnowledgeBase) -> None:
     for age, band in (
         (0.5, "patient:age_under_1"),

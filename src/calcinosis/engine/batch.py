@@ -291,8 +291,9 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
             np.cumsum(np.bincount(pairs // k.n_groups, minlength=n), out=ptr[1:])
             y = csr_matrix((np.ones(pairs.size), where, ptr), shape=(n, len(corrections)))
             total += np.asarray(y @ corrections)
-    # the defining-feature penalty: none of a diagnosis' defining features mentioned at all
-    d = k.is_defining[cols]
+    # the defining-feature penalty: none of a diagnosis' defining features mentioned at all (a
+    # site absent only by the closed world is not a mention)
+    d = k.is_defining[cols] & ~m.closed.reshape(-1)[flat]
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows[d], minlength=n), out=ptr[1:])
     mention = csr_matrix((np.ones(int(d.sum())), cols[d], ptr), shape=(n, f))

@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence
+from calcinosis.engine.tables import Tables, tables
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CategoryRuleSpec
 
@@ -72,30 +73,37 @@ def _exposure_in_window(case: Case, fid: str, windows: dict[str, float]) -> bool
 
 def read_rules(case: Case, ev: Evidence, kb: KnowledgeBase) -> tuple[RuleState, ...]:
     """The state of each rule of ``category_model.yaml`` in this case."""
-    names = kb.category_names
     out = []
-    for rule in kb.category_model.rules:
-        freq = np.array([rule.frequency[c] for c in names])
-        hits = [
-            fid
-            for fid in rule.any_of
-            if _present(ev, fid)
-            and (not fid.startswith("exposure:") or _exposure_in_window(case, fid, rule.window_days))
-        ]
-        context = [fid for fid in rule.with_any_of if _present(ev, fid)]
+    observations = ev.observations
+    for rule, logs in zip(kb.category_model.rules, tables(kb).rules, strict=True):
+        # a rule lists up to dozens of features and a case mentions a few of them: the
+        # mentioned ones come from one set intersection, then are read in the rule's order
+        mentioned = logs.any_of.intersection(observations)
+        hits = (
+            [
+                fid
+                for fid in rule.any_of
+                if fid in mentioned
+                and _present(ev, fid)
+                and (not fid.startswith("exposure:") or _exposure_in_window(case, fid, rule.window_days))
+            ]
+            if mentioned
+            else []
+        )
+        context = [fid for fid in rule.with_any_of if _present(ev, fid)] if hits else []
         present = bool(hits) and (not rule.with_any_of or bool(context))
-        basis = tuple(b for fid in (*hits, *context) for b in ev.observations[fid].basis) if present else ()
         if present:
-            out.append(RuleState(rule, "present", basis, np.log(freq)))
+            basis = tuple(b for fid in (*hits, *context) for b in observations[fid].basis)
+            out.append(RuleState(rule, "present", basis, logs.log_present))
             continue
-        measured = [ev.observations.get(fid) for fid in rule.normal_when_measured]
+        measured = [observations.get(fid) for fid in rule.normal_when_measured]
         if rule.normal_when_measured and all(o is not None and not o.present for o in measured):
             basis = tuple(b for o in measured if o is not None for b in o.basis)
-            out.append(RuleState(rule, "normal", basis, np.log1p(-freq)))
+            out.append(RuleState(rule, "normal", basis, logs.log_not_present))
         elif rule.informative_when_absent:
-            out.append(RuleState(rule, "not_reported", (), np.log1p(-freq)))
+            out.append(RuleState(rule, "not_reported", (), logs.log_not_present))
         else:
-            out.append(RuleState(rule, "not_reported", (), np.zeros(len(names))))
+            out.append(RuleState(rule, "not_reported", (), logs.silent))
     return tuple(out)
 
 
@@ -105,23 +113,41 @@ def unreported_defining(ev: Evidence, kb: KnowledgeBase) -> FloatArray:
 
     A defining feature reported present lifts the penalty; one reported absent is already
     weighed by its own frequency, so the case is not "silent" and the penalty does not apply
-    twice.
+    twice. A site absent only because the case lists other sites (closed world) was not
+    reported at all, and is not a mention: otherwise listing any site would exempt every
+    diagnosis defined by another site. Read from the observations that are defining features
+    (a few), not diagnosis by diagnosis.
     """
-    out = np.zeros(len(kb.diseases))
-    for i, d in enumerate(kb.diseases):
-        if d.defining is not None and not any(fid in ev.observations for fid in d.defining.any_of):
-            out[i] = np.log(d.defining.unreported_probability)
+    t = tables(kb)
+    out = t.unreported_log.copy()
+    obs = ev.observations
+    mentioned = [
+        d for fid in t.defining_features.intersection(obs) if not obs[fid].closed_world for d in t.defined_by[fid]
+    ]
+    out[mentioned] = 0.0
     return out
 
 
-def _logsumexp_by(values: FloatArray, groups: npt.NDArray[np.int64], n: int) -> FloatArray:
-    out = np.full(n, -np.inf)
-    for g in range(n):
-        members = values[groups == g]
-        if members.size:
-            top = members.max()
-            out[g] = top + np.log(np.exp(members - top).sum())
-    return out
+def _logsumexp_by(values: FloatArray, t: Tables) -> FloatArray:
+    """log Σ exp(values) over the diagnoses of each category.
+
+    The values are put in category order once; each category's maximum comes from one
+    reduction, and each sum from a slice (summed alone, as a category always was: the
+    numbers do not change by a bit).
+    """
+    if not t.category_spans:  # a category without diagnoses: -inf, one at a time
+        out = np.full(len(t.category_members), -np.inf)
+        for g, idx in enumerate(t.category_members):
+            if idx.size:
+                group = values[idx]
+                out[g] = group.max() + np.log(np.exp(group - group.max()).sum())
+        return out
+    ordered = values[t.by_category]
+    tops = np.maximum.reduceat(ordered, t.category_starts)
+    shifted = np.exp(ordered - tops[t.category_sorted])
+    add = np.add.reduce  # what .sum() calls, without its Python wrapper
+    sums = np.array([add(shifted[start:stop]) for start, stop in t.category_spans])
+    return np.asarray(tops + np.log(sums))
 
 
 def category_step(
@@ -143,14 +169,14 @@ def category_step(
     beta = k.differential_strength.value if differential_strength is None else differential_strength
     n_c = len(kb.category_names)
     a = kb.log_prior_within + log_lr  # log prior(d | c) + log LR(d)
-    log_m = _logsumexp_by(a, kb.disease_category, n_c)
+    log_m = _logsumexp_by(a, tables(kb))
     within = np.exp(a - log_m[kb.disease_category])
     prior_term = tau * kb.log_category_prior
     rule_term = alpha * (sum((r.log_likelihood for r in rules), np.zeros(n_c)))
     diff_term = beta * log_m
     logits = prior_term + rule_term + diff_term
-    cat = np.exp(logits - logits.max())
-    cat /= cat.sum()
+    cat = np.exp(logits - np.maximum.reduce(logits))
+    cat /= np.add.reduce(cat)
     posterior = cat[kb.disease_category] * within
     return CategoryStep(
         rules=rules,
@@ -159,5 +185,5 @@ def category_step(
         log_differential_term=diff_term,
         category_posterior=cat,
         within=within,
-        posterior=posterior / posterior.sum(),
+        posterior=posterior / np.add.reduce(posterior),
     )

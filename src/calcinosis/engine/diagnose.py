@@ -1,19 +1,27 @@
-"""``diagnose(case, kb)``: the whole pipeline from a validated case to the result object."""
+"""``diagnose(case, kb)``: the whole pipeline from a validated case to the result object.
+
+The result objects are built from the checked knowledge base and the validated case without
+being validated again (``results.built``: validating dozens of reasons per report cost more
+than writing them; the tests hold every built report equal to its validated copy). Whatever
+depends on the knowledge base only (the sentences of the reasons and of the category rules, a
+diagnosis' codes, the classification rules) is written once per knowledge base (``tables.py``,
+``reasons.py``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from functools import lru_cache
-
-import numpy as np
+from dataclasses import dataclass
+from typing import Any
 
 from calcinosis._version import __version__
 from calcinosis.case.labs import LabPanel, interpret_labs
 from calcinosis.case.model import Case
-from calcinosis.engine.category import CategoryStep
+from calcinosis.engine.category import CategoryStep, RuleState
 from calcinosis.engine.evidence import DERANGED_FEATURES, Evidence, collect_evidence
 from calcinosis.engine.questions import next_questions
+from calcinosis.engine.reasons import fmt_lr, literal, reasons, state_word
 from calcinosis.engine.results import (
     CategoryFactor,
     CategoryRule,
@@ -21,30 +29,21 @@ from calcinosis.engine.results import (
     DiagnosisReport,
     DiagnosisResult,
     Metadata,
+    built,
 )
 from calcinosis.engine.scoring import Scores, score
+from calcinosis.engine.tables import Tables, tables
 from calcinosis.engine.workup import missing_workup
 from calcinosis.errors import CaseValidationError
-from calcinosis.i18n import agree, decimal, lower_first, message, percent, significant
+from calcinosis.i18n import agree, lower_first, message, significant
 from calcinosis.issues import Issue, IssueLevel
-from calcinosis.kb.model import Disease, KnowledgeBase
+from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CATEGORIES
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
-__all__ = ["Analysis", "analyse", "diagnose"]
+__all__ = ["Analysis", "analyse", "diagnose", "state_word"]
 
-_MIN_SHOWN_LOG_LR = math.log(1.1)
-
-
-@lru_cache(maxsize=8192)
-def _fmt_lr(lr: float, lang: str = "en") -> str:
-    """A likelihood ratio as shown: two significant figures below 10, whole above ('RV 4,4' in French).
-
-    Cached: a knowledge base has a few thousand (diagnosis, feature, state) ratios, met again
-    case after case, and the French form goes through Babel (tens of microseconds each)."""
-    if lang != "fr":
-        return f"{lr:.2g}" if lr < 10 else f"{lr:.0f}"
-    return significant(lr, lang) if lr < 10 else decimal(lr, lang, 0)
+_MIN_FACTOR_LOG = math.log(1.1)
 
 
 def _shown(p: float) -> float:
@@ -54,102 +53,57 @@ def _shown(p: float) -> float:
     return p
 
 
-@lru_cache(maxsize=4096)
-def _fmt_p(p: float, lang: str) -> str:
-    """A frequency in a sentence: '75%' in English as before, '75 %' (Babel) in French (cached:
-    the frequencies of a knowledge base are a few hundred distinct numbers)."""
-    return f"{p:.0%}" if lang != "fr" else percent(p, lang)
-
-
-def state_word(namespace: str, present: bool, lang: str, *, gender: str = "m", plural: bool = False) -> str:
-    """'present' / 'absent' agreed with the feature's French label; a site or a tissue is
-    'atteint' / 'non atteint' rather than present ('Fesse non atteinte')."""
-    if namespace in ("site", "tissue"):
-        key = "involved" if present else "not_involved"
-    else:
-        key = "present" if present else "absent"
-    return agree(key, lang, gender=gender, plural=plural)
-
-
-_state_word = lru_cache(maxsize=512)(state_word)  # (namespace, state, language, agreement) -> word
-
-
-def _contributions(scores: Scores, evidence: Evidence, kb: KnowledgeBase, d: int, lang: str) -> list[Contribution]:
-    """The observed features that moved diagnosis ``d`` (LR beyond 1.1 either way after weighting).
-
-    Features the diagnosis says nothing about (its frequency is the baseline, LR 1) are left out.
-    A listed diagnosis holds dozens of these, so what does not depend on the feature (templates,
-    the diagnosis' name) is looked up once, and the ratios and frequencies are formatted through
-    small caches.
-    """
-    contribution, weight_row = scores.contribution[d], scores.weight[d]
-    shown = np.flatnonzero(np.abs(contribution * weight_row) >= _MIN_SHOWN_LOG_LR)
-    if not len(shown):
-        return []
-    disease_name = kb.diseases[d].name(lang)
-    if lang == "fr":  # inside a sentence: 'en cas de sclérodermie systémique'
-        disease_name = lower_first(disease_name)
-    template = message("explanation", lang)
-    estimate_mark = message("estimate_mark", lang)
-    separator = message("list_separator", lang)
-    feature_pos, present_at = scores.feature_pos.tolist(), scores.present.tolist()
-    log_lrs, weights = contribution.tolist(), weight_row.tolist()  # Python floats, the same numbers
-    keyed: list[tuple[float, Contribution]] = []
-    for j in shown.tolist():
-        fpos = feature_pos[j]
-        fid = kb.feature_ids[fpos]
-        feature = kb.features[fid]
-        present = present_at[j]
-        src = kb.source(d, fpos)
-        lr = math.exp(log_lrs[j])
-        weight = weights[j]
-        basis = evidence.observations[fid].basis
-        label = feature.label(lang)
-        text = template.format(
-            label=label,
-            state=_state_word(feature.namespace, present, lang, gender=feature.gender, plural=feature.plural),
-            basis=separator.join(basis),
-            lr=_fmt_lr(lr, lang),
-            frequency=_fmt_p(src.frequency if present else 1 - src.frequency, lang),
-            name=disease_name,
-            baseline=_fmt_p(feature.baseline if present else 1 - feature.baseline, lang),
-            weight=message("damped", lang, weight=f"{weight:.2g}" if lang != "fr" else significant(weight, lang))
-            if weight < 0.999
-            else "",
-        ) + (estimate_mark if src.estimate else "")
-        shown_lr, shown_weight = round(lr, 4), round(weight, 4)
-        # validated: with pydantic-core, faster than model_construct (a Python loop over the fields)
-        item = Contribution(
-            feature=fid,
-            label=label,
-            state="present" if present else "absent",
-            basis=list(basis),
-            frequency=round(src.frequency, 4),
-            baseline=round(feature.baseline, 4),
-            likelihood_ratio=shown_lr,
-            weight=shown_weight,
-            origin=src.origin,
-            references=list(src.references),
-            estimate=bool(src.estimate),
-            note=src.note,
-            text=text,
-        )
-        keyed.append((-abs(math.log(shown_lr)) * shown_weight, item))
-    keyed.sort(key=lambda pair: pair[0])  # stable: equal keys keep the order of the features
-    return [item for _, item in keyed]
-
-
 def _category_label(kb: KnowledgeBase, name: str, lang: str) -> str:
     spec = kb.categories[name]
     return spec.fr if lang == "fr" else spec.en
 
 
+@dataclass(frozen=True, slots=True)
+class _RuleText:
+    """A classification rule in one state, as the explanation of one category against another
+    shows it: all but its basis depends on the knowledge base."""
+
+    label: str
+    state: str
+    likelihood: dict[str, float]
+    references: tuple[str, ...]
+    sentence: str  # with {basis} still to fill
+    gap: float  # its weighted log ratio, top category against the second
+
+
+def _rule_text(kb: KnowledgeBase, t: Tables, r: RuleState, top: int, second: int, lang: str) -> _RuleText:
+    key = ("rule", r.rule.id, r.state, top, second, lang)
+    found: _RuleText | None = t.texts.get(key)
+    if found is not None:
+        return found
+    names = kb.category_names
+    label = r.rule.fr if lang == "fr" else r.rule.en
+    likelihood = {c: round(math.exp(v), 4) for c, v in zip(names, r.log_likelihood.tolist(), strict=True)}
+    state = agree(f"rule_state_{r.state}", lang, gender=r.rule.gender)
+    top_p, second_p = likelihood[names[top]], likelihood[names[second]]
+    sentence = message("rule_text", lang).format(
+        label=literal(label),
+        state=literal(state),
+        basis="{basis}",
+        top_p=literal(f"{top_p:.2g}" if lang != "fr" else significant(top_p, lang)),
+        top=literal(_category_label(kb, names[top], lang)),
+        second_p=literal(f"{second_p:.2g}" if lang != "fr" else significant(second_p, lang)),
+        second=literal(_category_label(kb, names[second], lang)),
+    )
+    gap = kb.constants.rule_strength.value * float(r.log_likelihood[top] - r.log_likelihood[second])
+    found = _RuleText(label, state, likelihood, tuple(r.rule.references or kb.category_model.references), sentence, gap)
+    t.texts[key] = found
+    return found
+
+
 def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> tuple[list[CategoryFactor], str]:
     """The rules as stated by the case, and the sentence naming what put the top category above the next."""
+    t = tables(kb)
     names = kb.category_names
-    order = np.argsort(-step.category_posterior, kind="stable")
+    order = (-step.category_posterior).argsort(kind="stable")
     top, second = int(order[0]), int(order[1])
     top_label, second_label = _category_label(kb, names[top], lang), _category_label(kb, names[second], lang)
+    separator = message("list_separator", lang)
     factors: list[CategoryFactor] = []
     terms: list[tuple[str, float]] = [
         (message("category_prior_label", lang), float(step.log_prior_term[top] - step.log_prior_term[second])),
@@ -158,69 +112,71 @@ def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> t
             float(step.log_differential_term[top] - step.log_differential_term[second]),
         ),
     ]
-    strength = kb.constants.rule_strength.value
     for r in step.rules:
-        label = r.rule.fr if lang == "fr" else r.rule.en
-        likelihood = {c: round(math.exp(v), 4) for c, v in zip(names, r.log_likelihood.tolist(), strict=True)}
-        basis = f" ({message('list_separator', lang).join(r.basis)})" if r.basis else ""
-        state = agree(f"rule_state_{r.state}", lang, gender=r.rule.gender)
-        text = message(
-            "rule_text",
-            lang,
-            label=label,
-            state=state,
-            basis=basis,
-            top_p=f"{likelihood[names[top]]:.2g}" if lang != "fr" else significant(likelihood[names[top]], lang),
-            top=top_label,
-            second_p=f"{likelihood[names[second]]:.2g}"
-            if lang != "fr"
-            else significant(likelihood[names[second]], lang),
-            second=second_label,
-        )
+        rt = _rule_text(kb, t, r, top, second, lang)
         factors.append(
-            CategoryFactor(
-                rule=r.rule.id,
-                label=label,
-                state=r.state,
-                basis=list(r.basis),
-                likelihood=likelihood,
-                references=list(r.rule.references or kb.category_model.references),
-                text=text,
+            built(
+                CategoryFactor,
+                {
+                    "rule": r.rule.id,
+                    "label": rt.label,
+                    "state": r.state,
+                    "basis": list(r.basis),
+                    "likelihood": dict(rt.likelihood),
+                    "references": list(rt.references),
+                    "text": rt.sentence.format(basis=f" ({separator.join(r.basis)})" if r.basis else ""),
+                },
             )
         )
-        gap = strength * float(r.log_likelihood[top] - r.log_likelihood[second])
-        if abs(gap) > 1e-9:
-            terms.append((f"{label} ({state})", gap))
-    terms.sort(key=lambda t: -abs(t[1]))
+        if abs(rt.gap) > 1e-9:
+            terms.append((f"{rt.label} ({rt.state})", rt.gap))
+    terms.sort(key=lambda term: -abs(term[1]))
     shown = [
-        message("category_factor", lang, label=label, ratio=_fmt_lr(math.exp(gap), lang))
+        message("category_factor", lang, label=label, ratio=fmt_lr(math.exp(gap), lang))
         for label, gap in terms[:4]
-        if abs(gap) >= math.log(1.1)
+        if abs(gap) >= _MIN_FACTOR_LOG
     ]
     explanation = message(
         "category_driver",
         lang,
         top=top_label,
         second=second_label,
-        factors=message("list_separator", lang).join(shown) or "—",
+        factors=separator.join(shown) or "—",
     )
     return factors, explanation
 
 
-def _defining_text(d: Disease, kb: KnowledgeBase, lang: str, log_penalty: float) -> str:
-    assert d.defining is not None
-    labels = [kb.features[f].label(lang) for f in d.defining.any_of[:4]]
-    more = "…" if len(d.defining.any_of) > 4 else ""
-    p = d.defining.unreported_probability
-    return message(
+def _defining_text(kb: KnowledgeBase, t: Tables, d: int, lang: str, log_penalty: float) -> str:
+    """Why a diagnosis none of whose defining features is reported pays a penalty (its sentence
+    depends on the knowledge base only, and is written once)."""
+    key = ("defining", d, log_penalty, lang)
+    found: str | None = t.texts.get(key)
+    if found is not None:
+        return found
+    disease = kb.diseases[d]
+    assert disease.defining is not None
+    labels = [kb.features[f].label(lang) for f in disease.defining.any_of[:4]]
+    more = "…" if len(disease.defining.any_of) > 4 else ""
+    p = disease.defining.unreported_probability
+    found = t.texts[key] = message(
         "defining_unreported",
         lang,
         features=", ".join(labels) + more,
-        name=d.name(lang) if lang != "fr" else lower_first(d.name(lang)),
+        name=disease.name(lang) if lang != "fr" else lower_first(disease.name(lang)),
         p=f"{p:.2g}" if lang != "fr" else significant(p, lang),
-        lr=_fmt_lr(math.exp(log_penalty), lang),
-        basis=message(f"basis_{d.defining.basis}", lang),
+        lr=fmt_lr(math.exp(log_penalty), lang),
+        basis=message(f"basis_{disease.defining.basis}", lang),
     )
+    return found
+
+
+def _codes(kb: KnowledgeBase, t: Tables, d: int) -> dict[str, list[str]]:
+    """A diagnosis' codes, the empty systems left out (the result copies it when validated)."""
+    key = ("codes", d)
+    found: dict[str, list[str]] | None = t.texts.get(key)
+    if found is None:
+        found = t.texts[key] = {k: v for k, v in kb.diseases[d].codes.model_dump().items() if v}
+    return found
 
 
 def _phosphocalcic_status(ev: Evidence) -> str:
@@ -297,59 +253,27 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     if analysis is None or analysis[1].lang != lang:
         analysis = analyse(case, kb, lang=lang)
     panel, evidence, scores = analysis
+    t = tables(kb)
     post = scores.posterior
     step = scores.category
-    cat_probs = {c: float(step.category_posterior[i]) for i, c in enumerate(kb.category_names)}
+    cat_probs = {c: float(p) for c, p in zip(kb.category_names, step.category_posterior.tolist(), strict=True)}
     category = max(CATEGORIES, key=lambda c: cat_probs[c])
     factors, explanation = _category_explanation(step, kb, lang)
 
     threshold = kb.constants.differential_min_probability.value
-    order = np.argsort(-post, kind="stable")
-    differential: list[DiagnosisResult] = []
-    excluded: list[str] = []
+    order = (-post).argsort(kind="stable").tolist()
     post_at = post.tolist()  # most diagnoses are only compared with the threshold: Python floats
-    for i in order.tolist():
-        d = kb.diseases[i]
-        if post_at[i] < threshold:
-            excluded.append(d.id)
-            continue
-        shown = _contributions(scores, evidence, kb, i, lang)
-        against = [c.text for c in shown if c.likelihood_ratio < 1]
-        penalty = float(scores.defining_log[i]) if scores.defining_log[i] < 0 and d.defining is not None else None
-        if penalty is not None:
-            against.insert(0, _defining_text(d, kb, lang, penalty))
-        refs: list[str] = list(d.references)
-        for c in shown:
-            refs.extend(r for r in c.references if r not in refs)
-        differential.append(
-            DiagnosisResult(
-                diagnosis=d.id,
-                name=d.name(lang),
-                category=d.category,
-                probability=_shown(float(post[i])),
-                pretest_probability=round(float(scores.prior[i]), 5),
-                composite_likelihood_ratio=float(f"{math.exp(scores.log_score[i] - kb.log_prior[i]):.4g}"),
-                defining_unreported_lr=None if penalty is None else float(f"{math.exp(penalty):.4g}"),
-                for_=[c.text for c in shown if c.likelihood_ratio > 1],
-                against=against,
-                evidence=shown,
-                references=refs,
-                codes={k: v for k, v in d.codes.model_dump().items() if v},
-            )
-        )
+    listed = [i for i in order if post_at[i] >= threshold]
+    excluded = [kb.diseases[i].id for i in order if post_at[i] < threshold]
+    shown_by = reasons(scores, evidence, kb, listed, lang)
+    prior_at, log_score_at, defining_at = scores.prior.tolist(), scores.log_score.tolist(), scores.defining_log.tolist()
+    log_prior_at = kb.log_prior.tolist()
+    differential = [
+        _listed(kb, t, i, shown_by[i], post_at[i], prior_at[i], log_score_at[i] - log_prior_at[i], defining_at[i], lang)
+        for i in listed
+    ]
 
     status = _phosphocalcic_status(evidence)
-    rules = []
-    for name, spec in kb.categories.items():
-        consistent = None if status == "unknown" else (spec.phosphocalcic in ("either", status))
-        rules.append(
-            CategoryRule(
-                category=name,
-                rule=spec.rule.get(lang),
-                phosphocalcic_expected=spec.phosphocalcic,
-                consistent=consistent,
-            )
-        )
     issues: list[Issue] = [*panel.warnings, *evidence.warnings]
     top_rule = kb.categories[category]
     if status != "unknown" and top_rule.phosphocalcic not in ("either", status):
@@ -377,32 +301,98 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
 
     workup, omitted = missing_workup(case, evidence, kb, post, lang=lang)
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, post) else None
-    return DiagnosisReport(
-        case_id=case.id,
-        category=category,
-        category_probabilities={k: _shown(v) for k, v in cat_probs.items()},
-        category_explanation=explanation,
-        category_basis=factors,
-        category_prior={c: kb.category_model.priors[c].value for c in kb.category_names},
-        phosphocalcic_status=status,
-        classification=rules,
-        differential=differential,
-        excluded=excluded,
-        workup=[w.text for w in workup],
-        workup_steps=workup,
-        workup_omitted=omitted,
-        next_questions=next_questions(scores, kb, lang=lang, observed=evidence.observations.keys()),
-        staging=staging,
-        warnings=[i.render(lang) for i in issues],
-        issues=issues,
-        labs=panel,
-        metadata=Metadata(
-            calcinosis_version=__version__,
-            kb_version=kb.version,
-            case_format_version=kb.vocabulary.format_version,
-            analysis_time=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            language=lang,
-            disclaimer=message("disclaimer", lang),
-        ),
-        case=case,
+    return built(
+        DiagnosisReport,
+        {
+            "case_id": case.id,
+            "category": category,
+            "category_probabilities": {k: _shown(v) for k, v in cat_probs.items()},
+            "category_explanation": explanation,
+            "category_basis": factors,
+            "category_prior": {c: kb.category_model.priors[c].value for c in kb.category_names},
+            "phosphocalcic_status": status,
+            "classification": _classification(kb, t, status, lang),
+            "differential": differential,
+            "excluded": excluded,
+            "workup": [w.text for w in workup],
+            "workup_steps": workup,
+            "workup_omitted": omitted,
+            "next_questions": next_questions(scores, kb, lang=lang, observed=evidence.observations.keys()),
+            "staging": staging,
+            "warnings": [i.render(lang) for i in issues],
+            "issues": issues,
+            "labs": panel,
+            "metadata": built(
+                Metadata,
+                {
+                    "calcinosis_version": __version__,
+                    "kb_version": kb.version,
+                    "case_format_version": kb.vocabulary.format_version,
+                    "analysis_time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "language": lang,
+                    "disclaimer": message("disclaimer", lang),
+                },
+            ),
+            "case": case,
+        },
     )
+
+
+def _listed(
+    kb: KnowledgeBase,
+    t: Tables,
+    i: int,
+    shown: list[Contribution],
+    probability: float,
+    prior: float,
+    log_lr: float,
+    defining_log: float,
+    lang: str,
+) -> DiagnosisResult:
+    """One diagnosis of the differential, its reasons given."""
+    d = kb.diseases[i]
+    against = [c.text for c in shown if c.likelihood_ratio < 1]
+    penalty = defining_log if defining_log < 0 and d.defining is not None else None
+    if penalty is not None:
+        against.insert(0, _defining_text(kb, t, i, lang, penalty))
+    refs: list[str] = list(d.references)
+    known = set(refs)
+    for c in shown:
+        for ref in c.references:
+            if ref not in known:
+                known.add(ref)
+                refs.append(ref)
+    return built(
+        DiagnosisResult,
+        {
+            "diagnosis": d.id,
+            "name": d.name(lang),
+            "category": d.category,
+            "probability": _shown(probability),
+            "pretest_probability": round(prior, 5),
+            "composite_likelihood_ratio": float(f"{math.exp(log_lr):.4g}"),
+            "defining_unreported_lr": None if penalty is None else float(f"{math.exp(penalty):.4g}"),
+            "for_": [c.text for c in shown if c.likelihood_ratio > 1],
+            "against": against,
+            "evidence": shown,
+            "references": refs,
+            "codes": {system: list(codes) for system, codes in _codes(kb, t, i).items()},
+        },
+    )
+
+
+def _classification(kb: KnowledgeBase, t: Tables, status: str, lang: str) -> list[CategoryRule]:
+    """The seeds' classification rules and whether the case's calcium-phosphate balance fits each."""
+    key = ("classification", status, lang)
+    found: list[dict[str, Any]] | None = t.texts.get(key)
+    if found is None:
+        found = t.texts[key] = [
+            {
+                "category": name,
+                "rule": spec.rule.get(lang),
+                "phosphocalcic_expected": spec.phosphocalcic,
+                "consistent": None if status == "unknown" else (spec.phosphocalcic in ("either", status)),
+            }
+            for name, spec in kb.categories.items()
+        ]
+    return [built(CategoryRule, dict(fields)) for fields in found]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from calcinosis.case.labs import LabPanel, lab_label, number
 from calcinosis.case.model import Case
+from calcinosis.engine.tables import tables
 from calcinosis.i18n import lower_first, message
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
@@ -102,9 +103,10 @@ class Observation:
 class Evidence(BaseModel):
     """All observed features of a case (unreported ones are simply not here)."""
 
-    observations: dict[str, Observation] = {}
-    warnings: list[Issue] = []
-    conflicts: list[str] = []
+    # factories rather than defaults: a mutable default is deep-copied for every case
+    observations: dict[str, Observation] = Field(default_factory=dict)
+    warnings: list[Issue] = Field(default_factory=list)
+    conflicts: list[str] = Field(default_factory=list)
     lang: str = "en"  # language of the bases and warnings (the observations themselves have none)
 
     def set(
@@ -287,9 +289,13 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
             listed = ", ".join(_term(kb, "sites", r, lang) for r in reported)
             related = set().union(*(vocab.related_sites(r) for r in reported))
             unlisted = message("basis_unlisted_site", lang, listed=listed)
-            for s in vocab.lists["sites"]:
+            observations = ev.observations
+            for s, fid in tables(kb).sites:
                 if s not in related:
-                    ev.set(f"site:{s}", False, unlisted, closed_world=True)
+                    if fid in observations:  # never so far: kept for a future rule that sets sites first
+                        ev.set(fid, False, unlisted, closed_world=True)
+                    else:  # what ev.set does for a new observation, for the dozens a site list leaves out
+                        observations[fid] = Observation(fid, False, [unlisted], False, True)
 
     widest: tuple[int, str] | None = None
     for j, img in enumerate(case.imaging):

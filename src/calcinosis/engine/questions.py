@@ -13,27 +13,30 @@ which diagnoses a yes and a no would favour or argue against; the gain stays in 
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import lru_cache
 
 import numpy as np
-import numpy.typing as npt
 
-from calcinosis.engine.results import Question
+from calcinosis.engine.results import Question, built
 from calcinosis.engine.scoring import Scores
+from calcinosis.engine.tables import tables
 from calcinosis.i18n import lower_first, message
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["next_questions"]
 
+_NAMED = 8  # the diagnoses a question's effect can name: the most probable ones
+_SHIFT = 0.02  # a change of posterior below this is not worth naming
+_NO_GAIN = 1e-9  # far above the rounding of a gain that is 0 (a floor above it lets such features go)
 
-def _entropy(p: npt.NDArray[np.float64], axis: int = 0) -> npt.NDArray[np.float64]:
-    safe = np.where(p > 0, p, 1.0)
-    return np.asarray(-(p * np.log2(safe)).sum(axis=axis))
 
+@lru_cache(maxsize=2048)
+def _effect(favour: tuple[str, ...], against: tuple[str, ...], lang: str) -> str:
+    """'favours A, B; argues against C' in the clinician's words (or that it changes little).
 
-def _effect(favour: list[str], against: list[str], lang: str) -> str:
-    """'favours A, B; argues against C' in the clinician's words (or that it changes little)."""
+    Cached: a function of diagnosis names only, and the same few leading diagnoses come back."""
     if lang == "fr":  # names inside a sentence
-        favour, against = [lower_first(n) for n in favour], [lower_first(n) for n in against]
+        favour, against = tuple(lower_first(n) for n in favour), tuple(lower_first(n) for n in against)
     parts = []
     if favour:
         parts.append(message("question_favours", lang, names=", ".join(favour)))
@@ -44,13 +47,21 @@ def _effect(favour: list[str], against: list[str], lang: str) -> str:
 
 def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Collection[str] = ()) -> list[Question]:
     """The most informative unreported items, best first; ``observed`` (every feature the case
-    states or implies, scored or not: dialysis implies an eGFR below 15) is never asked."""
+    states or implies, scored or not: dialysis implies an eGFR below 15) is never asked.
+
+    The look-ahead is a handful of array operations over (live diagnoses x askable features);
+    the questions themselves are then read from it with Python numbers (indexing numpy
+    arrays one element at a time cost more than the arithmetic).
+    """
     want = int(kb.constants.next_questions.value)
     floor = kb.constants.next_question_min_gain_bits.value
+    t = tables(kb)
     # diagnoses below 1e-6 cannot move the entropy measurably: leave them out of the look-ahead
-    live = np.flatnonzero(scores.posterior >= 1e-6)
-    p = scores.posterior[live] / scores.posterior[live].sum()
-    prior_entropy = _entropy(p)
+    live = (scores.posterior >= 1e-6).nonzero()[0]
+    p_live = scores.posterior[live]
+    p = p_live / np.add.reduce(p_live)
+    # every p is positive (at least 1e-6 before normalising): no guard against log(0) needed
+    prior_entropy = -np.add.reduce(p * np.log2(p))
     # no answer can teach more than the current uncertainty (gain = H(p) - E[H(p | answer)], and
     # the expectation is a sum of non-negative terms, in floating point too): a settled case has
     # no question above the floor, and the look-ahead below would only confirm it
@@ -58,23 +69,75 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Co
         return []
     mask = kb.askable.copy()
     mask[scores.feature_pos] = False
-    mask[[kb.feature_pos(fid) for fid in observed]] = False
-    askable = np.flatnonzero(mask)
-    f1 = kb.frequency[np.ix_(live, askable)]
-    p_yes = p @ f1
-    joint_yes = p[:, None] * f1
-    joint_no = p[:, None] * (1 - f1)
-    post_yes = joint_yes / p_yes
-    post_no = joint_no / (1 - p_yes)
-    gain = prior_entropy - (p_yes * _entropy(post_yes) + (1 - p_yes) * _entropy(post_no))
-    order = np.argsort(-gain, kind="stable")
+    mask[np.fromiter(map(t.position.__getitem__, observed), dtype=np.int64, count=len(observed))] = False
+    askable = mask.nonzero()[0]
+    f1 = kb.frequency.take(live, axis=0).take(askable, axis=1)
+    p_yes = p @ f1  # over every askable feature, as always (the product's last bit does not move)
+    if floor > _NO_GAIN:
+        # a feature as frequent in every live diagnosis leaves the posterior as it is: its gain
+        # is 0 to rounding (1e-16), far below the floor, so it is left out of the look-ahead
+        moving = np.logical_or.reduce(f1 != f1[0], axis=0).nonzero()[0]
+        askable, p_yes = askable[moving], p_yes[moving]
+    p_no = 1 - p_yes
+    n_ask = len(askable)
+    # the yes and the no side side by side (L x 2A), so that each step is one array operation:
+    # P(f | d) then P(not f | d), and the posterior after each answer
+    both = t.frequency_both.take(live, axis=0).take(np.concatenate((askable, askable + t.n_features)), axis=1)
+    post = (p[:, None] * both) / np.concatenate((p_yes, p_no))
+    if not t.frequencies_inside:  # a frequency of 1 leaves a posterior of 0 after a no
+        post_safe = np.where(post > 0, post, 1.0)
+        entropy = -np.add.reduce(post * np.log2(post_safe), axis=0)
+    else:
+        entropy = -np.add.reduce(post * np.log2(post), axis=0)
+    gain = prior_entropy - (p_yes * entropy[:n_ask] + p_no * entropy[n_ask:])
+    # best first (a stable sort: ties in feature order), read until the floor; a NaN gain
+    # would sort last and not stop the reading, as before
+    gains = gain.tolist()
+    chosen = _distinct((-gain).argsort(kind="stable").tolist(), gains, floor, askable.tolist(), kb, lang, want)
+    if not chosen:
+        return []
+    top = (-p).argsort()[:_NAMED]
+    names = [kb.diseases[d].name(lang) for d in live[top].tolist()]  # only the top ones are named
+    shifts = (post.take(top, axis=0).take([*chosen, *(j + n_ask for j in chosen)], axis=1) - p[top][:, None]).T
+    yes_shift, no_shift = shifts[: len(chosen)].tolist(), shifts[len(chosen) :].tolist()
     out: list[Question] = []
+    for k, j in enumerate(chosen):
+        feature = kb.features[kb.feature_ids[int(askable[j])]]
+        yes, no = yes_shift[k], no_shift[k]
+        raise_ = [n for n, v in zip(names, yes, strict=True) if v > _SHIFT][:3]
+        lower = [n for n, v in zip(names, yes, strict=True) if v < -_SHIFT][:3]
+        no_raise = [n for n, v in zip(names, no, strict=True) if v > _SHIFT][:3]
+        no_lower = [n for n, v in zip(names, no, strict=True) if v < -_SHIFT][:3]
+        out.append(
+            built(
+                Question,
+                {
+                    "feature": feature.id,
+                    "question": feature.question(lang),
+                    "expected_information_bits": round(gains[j], 4),
+                    "would_raise": raise_,
+                    "would_lower": lower,
+                    "if_no_raise": no_raise,
+                    "if_no_lower": no_lower,
+                    "if_yes": _effect(tuple(raise_), tuple(lower), lang),
+                    "if_no": _effect(tuple(no_raise), tuple(no_lower), lang),
+                },
+            )
+        )
+    return out
+
+
+def _distinct(
+    ranked: list[int], gains: list[float], floor: float, askable: list[int], kb: KnowledgeBase, lang: str, want: int
+) -> list[int]:
+    """The first ``want`` of ``ranked`` with a gain at the floor or above that ask something new:
+    features sharing a question (the lab states of one test) or a dependency group are asked
+    once, by the best of them."""
+    chosen: list[int] = []
     seen_text: set[str] = set()
     seen_groups: set[str] = set()
-    top = np.argsort(-p)[:8]
-    names = {int(d): kb.diseases[int(live[d])].name(lang) for d in top}  # only the top ones are named
-    for j in order:
-        if len(out) >= want or gain[j] < floor:
+    for j in ranked:
+        if len(chosen) >= want or gains[j] < floor:
             break
         feature = kb.features[kb.feature_ids[askable[j]]]
         text = feature.question(lang)
@@ -82,23 +145,5 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Co
             continue
         seen_text.add(text)
         seen_groups.add(feature.group)
-        yes = post_yes[:, j] - p
-        no = post_no[:, j] - p
-        raise_ = [names[d] for d in top if yes[d] > 0.02][:3]
-        lower = [names[d] for d in top if yes[d] < -0.02][:3]
-        no_raise = [names[d] for d in top if no[d] > 0.02][:3]
-        no_lower = [names[d] for d in top if no[d] < -0.02][:3]
-        out.append(
-            Question(
-                feature=feature.id,
-                question=text,
-                expected_information_bits=round(float(gain[j]), 4),
-                would_raise=raise_,
-                would_lower=lower,
-                if_no_raise=no_raise,
-                if_no_lower=no_lower,
-                if_yes=_effect(raise_, lower, lang),
-                if_no=_effect(no_raise, no_lower, lang),
-            )
-        )
-    return out
+        chosen.append(j)
+    return chosen

@@ -24,6 +24,7 @@ import numpy.typing as npt
 from calcinosis.case.model import Case
 from calcinosis.engine.category import CategoryStep, category_step, read_rules, unreported_defining
 from calcinosis.engine.evidence import Evidence
+from calcinosis.engine.tables import Tables, tables
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["Scores", "score"]
@@ -58,49 +59,102 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     >>> round(float(s.posterior.sum()), 6)
     1.0
     """
+    t = tables(kb)
+    observations = evidence.observations
     # sorted: input order must not matter; not_scored features (nested age bands) and implied
     # states (eGFR < 60 when < 15) stay out: one measurement, one likelihood
-    ids = sorted(f for f, o in evidence.observations.items() if not (o.implied or kb.not_scored[kb.feature_pos(f)]))
-    pos = np.array([kb.feature_pos(f) for f in ids], dtype=np.int64)
-    present = np.array([evidence.observations[f].present for f in ids], dtype=bool)
-    # a site absent only because the case lists others counts with its own weight (constants.yaml)
-    closed = np.array([evidence.observations[f].closed_world for f in ids], dtype=bool)
-    n_d = len(kb.diseases)
-    if len(ids):
-        log_d = np.where(present, kb.log_present[:, pos], kb.log_absent[:, pos])
-        base = kb.baseline[pos]
-        log_b = np.where(present, np.log(base), np.log1p(-base))
-        contribution = log_d - log_b
-    else:
-        contribution = np.zeros((n_d, 0))
-    weight = np.ones_like(contribution)
-    rho = kb.constants.dependency_damping.value
-    groups = kb.group_index[pos] if len(ids) else np.zeros(0, dtype=np.int64)
-    for g in np.unique(groups):
-        cols = np.flatnonzero(groups == g)
-        if len(cols) < 2:
-            continue
-        block = np.abs(contribution[:, cols])
-        order = np.argsort(-block, axis=1, kind="stable")
-        ranks = np.argsort(order, axis=1, kind="stable")
-        weight[:, cols] = rho**ranks
-    if len(ids):
-        weight[:, closed] *= kb.constants.unlisted_site_weight.value
+    scored = sorted((f, o) for f, o in observations.items() if not o.implied and f not in t.not_scored)
+    position, group_of, n_f = t.position, t.group_of, t.n_features
+    pos_list = [position[f] for f, _ in scored]
+    column = [j if o.present else j + n_f for j, (_, o) in zip(pos_list, scored, strict=True)]
+    # a site absent only because the case lists others counts with its own weight
+    # (constants.yaml): its code carries it, past the 2F states
+    code = [c + 2 * n_f if o.closed_world else c for c, (_, o) in zip(column, scored, strict=True)]
+    members: dict[int, list[int]] = {}  # dependency group -> its observed rows
+    for i, j in enumerate(pos_list):
+        members.setdefault(group_of[j], []).append(i)
+    pos = np.array(pos_list, dtype=np.int64)
+    # observed features as rows (m x D): the sum over them below then adds them one after the
+    # other, in feature-id order, as it always has (a sum along rows would pair them up and
+    # change the last bit)
+    contribution = t.log_lr_by_state[np.array(column, dtype=np.int64)]
+    weight = _weights(contribution, list(members.values()), code, t, kb.constants.unlisted_site_weight.value)
     defining = kb.constants.defining_strength.value * unreported_defining(evidence, kb)
-    log_lr = ((contribution * weight).sum(axis=1) + defining) / kb.constants.temperature.value
+    log_lr = ((contribution * weight).sum(axis=0) + defining) / kb.constants.temperature.value
     rules = read_rules(case or _NO_CASE, evidence, kb)
     step = category_step(log_lr, rules, kb)
     return Scores(
         feature_pos=pos,
-        present=present,
-        contribution=contribution,
-        weight=weight,
+        present=_present_of(column, n_f),
+        contribution=contribution.T,
+        weight=weight.T,
         log_score=kb.log_prior + log_lr,
         posterior=step.posterior,
-        prior=np.exp(kb.log_prior),
+        prior=t.prior,
         defining_log=defining,
         category=step,
     )
+
+
+def _present_of(column: list[int], n_features: int) -> npt.NDArray[np.bool_]:
+    """Which observed columns are present (a column past ``n_features`` is the absent state)."""
+    return np.array(column, dtype=np.int64) < n_features
+
+
+def _weights(
+    contribution: FloatArray, groups: list[list[int]], code: list[int], t: Tables, unlisted: float
+) -> FloatArray:
+    """The weight of each (observed feature, diagnosis): rho ** rank inside its dependency group,
+    times ``unlisted`` for a site absent only because the case lists others.
+
+    Inside a group the contributions of a diagnosis are ranked by size, ties in row
+    (feature-id) order: the stable sort of each group; a feature alone in its group keeps rank
+    0. A group's weights depend only on which of its features are observed, in which state and
+    whether closed-world (``code``), so they are kept per such pattern with the knowledge
+    base's tables, as the batch kernel keeps its group corrections: the same patterns come back
+    case after case (a list of sites leaves the same sites of a region absent), and ranking
+    them again cost more than the rest of the scoring.
+    """
+    weight = np.ones(contribution.shape)
+    closed_from = 2 * t.n_features
+    rows: list[int] = []
+    blocks: list[FloatArray] = []
+    alone: list[int] = []  # closed-world sites alone in their group: the weight without a rank
+    for members in groups:
+        if len(members) == 1:
+            if code[members[0]] >= closed_from:
+                alone.append(members[0])
+            continue
+        key = tuple([code[i] for i in members])
+        block = t.damped.get(key)
+        if block is None:
+            closed = [k for k, c in enumerate(key) if c >= closed_from]
+            block = _ranked(contribution[members], t.damping, closed, unlisted)
+            if len(t.damped) < DAMPED_PATTERNS_KEPT:
+                t.damped[key] = block
+        rows.extend(members)
+        blocks.append(block)
+    if blocks:
+        weight[rows] = np.concatenate(blocks)
+    if alone:
+        weight[alone] *= unlisted
+    return weight
+
+
+DAMPED_PATTERNS_KEPT = 4096
+"""At most this many group patterns are kept per knowledge base (about 2 KB each); others are ranked each time."""
+
+
+def _ranked(block: FloatArray, damping: FloatArray, closed: list[int], unlisted: float) -> FloatArray:
+    """The weights of one group's rows (k x D): rho ** rank per diagnosis, ranked by size, then
+    the closed-world rows times ``unlisted`` (in that order, as they always were)."""
+    order = np.argsort(-np.abs(block), axis=0, kind="stable")
+    ranks = np.argsort(order, axis=0, kind="stable")
+    weights = damping[ranks]
+    if closed:
+        weights[closed] *= unlisted
+    weights.flags.writeable = False
+    return weights
 
 
 _NO_CASE = Case.model_validate({"patient": {"age": 40, "sex": "unknown"}})

@@ -3,13 +3,18 @@ diagnoses at the top of the differential, each only when the case does not alrea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
 from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence
-from calcinosis.engine.results import WorkupItem
+from calcinosis.engine.results import WorkupItem, built
+from calcinosis.engine.tables import tables
 from calcinosis.i18n import lower_first, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import WorkupStep
@@ -43,68 +48,191 @@ def _inline(name: str, lang: str) -> str:
 
 
 def _metabolic_rows(kb: KnowledgeBase) -> np.ndarray:
-    """Which diagnoses belong to a metabolic category (a boolean per row of the compiled arrays)."""
-    metabolic = np.zeros(len(kb.category_names), dtype=bool)
-    metabolic[[kb.category_names.index(c) for c in METABOLIC_CATEGORIES]] = True
-    return metabolic[kb.disease_category]  # what np.isin gives, without its sorting
+    """Which diagnoses belong to a metabolic category (a boolean per row of the compiled arrays),
+    worked out once per knowledge base."""
+    t = tables(kb)
+    rows: np.ndarray | None = t.texts.get(("metabolic_rows",))
+    if rows is None:
+        metabolic = np.zeros(len(kb.category_names), dtype=bool)
+        metabolic[[kb.category_names.index(c) for c in METABOLIC_CATEGORIES]] = True
+        rows = metabolic[kb.disease_category]  # what np.isin gives, without its sorting
+        rows.flags.writeable = False
+        t.texts[("metabolic_rows",)] = rows
+    return rows
 
 
 def metabolic_mass(kb: KnowledgeBase, posterior: np.ndarray) -> float:
     """P(metastatic, tumoral, calciphylaxis or iatrogenic): what a calcium-phosphate panel would separate."""
-    return float(posterior[_metabolic_rows(kb)].sum())
+    return float(np.add.reduce(posterior[_metabolic_rows(kb)]))  # what .sum() calls
+
+
+_HALF_STEP = 10.0**-2 / 2  # i18n.percent writes '< 1 %' below it and '> 99 %' from 1 minus it
+_ONE = Decimal(1)
+
+
+def _whole_percent(p: float) -> Decimal:
+    """``p`` as a whole percentage, rounded as Babel rounds: half to even, from the decimal the float prints as."""
+    return Decimal(repr(p)).scaleb(2).quantize(_ONE, rounding=ROUND_HALF_EVEN)
+
+
+def _percent(p: float, lang: str) -> str:
+    """``i18n.percent(p, lang)``, the same text, for a probability in a sentence of the work-up.
+
+    Babel formats a number in about 10 microseconds and a work-up names a few. i18n writes a
+    probability under half a percent as '< 1 %' and one from 99.5 % as '> 99 %', whatever it
+    is; in between, a whole percentage is Babel's rounding between the affixes Babel writes
+    around it. Those texts are read from i18n once per language (and checked); anything else
+    (0, 1) goes to i18n.percent.
+    """
+    texts = _percent_texts(lang)
+    if texts is None:
+        return percent(p, lang)
+    head, tail, below, above = texts
+    if _HALF_STEP <= p < 1 - _HALF_STEP:
+        return f"{head}{_whole_percent(p)}{tail}"
+    if 0 < p < _HALF_STEP:
+        return below
+    if 1 - _HALF_STEP <= p < 1:
+        return above
+    return percent(p, lang)
+
+
+@lru_cache(maxsize=4)
+def _percent_texts(lang: str) -> tuple[str, str, str, str] | None:
+    """What i18n.percent writes before and after a whole percentage in ``lang`` ('' and '%' in
+    English), under half a percent and from 99.5 %; None (use i18n.percent) if these would not
+    give its text exactly."""
+    head, found, tail = percent(0.42, lang).partition("42")
+    if not found:
+        return None
+    below, above = percent(_HALF_STEP / 2, lang), percent(1 - _HALF_STEP / 2, lang)
+    for p in (0.005, 0.0151, 0.125, 0.135, 0.155, 0.5, 0.675, 0.99, 0.994):
+        if f"{head}{_whole_percent(p)}{tail}" != percent(p, lang):
+            return None
+    if percent(1e-9, lang) != below or percent(0.999999, lang) != above:
+        return None
+    return head, tail, below, above
 
 
 class _Context:
     """What every step's condition reads, gathered once per case rather than once per step."""
 
     def __init__(self, case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray) -> None:
-        self.case = case
-        self.ev = ev
         self.kb = kb
-        self.posterior = posterior
+        self.observations = ev.observations
+        self.has_imaging = bool(case.imaging)
         self.tests = {lab.test for lab in case.labs}
         self.antibodies = {a.name for a in case.antibodies}
         self.modalities = {img.modality for img in case.imaging}
-        self.top_probability = float(posterior.max())
-        # the diagnoses at or above the work-up threshold (a handful), for group_in_top
-        self.in_top = np.flatnonzero(posterior >= kb.workup.top_threshold).tolist()
+        self.probabilities: list[float] = posterior.tolist()  # read one at a time: Python numbers
+        self.top_probability = max(self.probabilities)
+        self.threshold = kb.workup.top_threshold
+        # the groups of the diagnoses at or above the work-up threshold (a handful), for group_in_top
+        self.top_groups = [kb.diseases[i].group for i, p in enumerate(self.probabilities) if p >= self.threshold]
 
 
-def _holds(when: Mapping[str, object], ctx: _Context) -> bool:
-    case, ev, kb, posterior = ctx.case, ctx.ev, ctx.kb, ctx.posterior
-    tests, antibodies = ctx.tests, ctx.antibodies
-    threshold = kb.workup.top_threshold
-    for key, value in when.items():
-        items = list(value) if isinstance(value, list) else []
-        if key == "no_imaging" and bool(case.imaging) == bool(value):
-            return False
-        if key == "labs_missing" and any(t in tests for t in items):
-            return False
-        if key == "labs_missing_any" and all(t in tests for t in items):
-            return False
-        if key == "labs_present_any" and not any(t in tests for t in items):
-            return False
-        if key == "antibodies_missing_any" and all(a in antibodies for a in items):
-            return False
-        if key == "antibodies_missing" and any(a in antibodies for a in items):
-            return False
-        if key == "no_modality" and any(m in items for m in ctx.modalities):
-            return False
-        if key == "features_present_any" and not any(
-            (o := ev.observations.get(str(f))) is not None and o.present for f in items
-        ):
-            return False
-        if key == "group_in_top" and not any(kb.diseases[i].group in items for i in ctx.in_top):
-            return False
-        if key == "diagnosis_in_top" and not any(posterior[kb.disease_pos(str(d))] >= threshold for d in items):
-            return False
-        if key == "top_probability_below" and ctx.top_probability >= float(str(value)):
+Check = tuple[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """A work-up step with its conditions read once per knowledge base (``when`` as checks)."""
+
+    step: WorkupStep
+    checks: tuple[Check, ...]
+    answers: frozenset[str]
+    metabolic: bool
+
+
+def _compiled(step: WorkupStep) -> _Step:
+    """The checks of ``step.when``: each list as a set (a list condition given as anything but a
+    list holds nothing, as before), the rest as written; unknown keys are ignored."""
+    checks: list[Check] = []
+    for key, value in step.when.items():
+        items = tuple(str(v) for v in value) if isinstance(value, list) else ()
+        if key == "no_imaging":
+            checks.append((key, bool(value)))
+        elif key in ("features_present_any", "diagnosis_in_top"):
+            checks.append((key, items))
+        elif key == "top_probability_below":
+            checks.append((key, value))
+        elif key in _SET_CHECKS:
+            checks.append((key, frozenset(items)))
+    return _Step(step, tuple(checks), frozenset(step.answers), bool(step.when.get("metabolic")))
+
+
+_SET_CHECKS = frozenset(
+    {
+        "labs_missing",
+        "labs_missing_any",
+        "labs_present_any",
+        "antibodies_missing_any",
+        "antibodies_missing",
+        "no_modality",
+        "group_in_top",
+    }
+)
+
+
+def _steps(kb: KnowledgeBase, disease: int | None) -> tuple[_Step, ...]:
+    """The general steps (``disease`` None) or one diagnosis' steps, compiled once per knowledge base."""
+    t = tables(kb)
+    key = ("workup", disease)
+    found: tuple[_Step, ...] | None = t.texts.get(key)
+    if found is None:
+        source = kb.workup.steps if disease is None else kb.diseases[disease].workup
+        found = t.texts[key] = tuple(_compiled(step) for step in source)
+    return found
+
+
+def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
+    """Whether every condition of a step holds in this case (the first that fails ends it)."""
+    for key, arg in checks:
+        if key == "no_imaging":
+            if ctx.has_imaging == arg:
+                return False
+        elif key == "labs_missing":
+            if not ctx.tests.isdisjoint(arg):
+                return False
+        elif key == "labs_missing_any":
+            if arg <= ctx.tests:
+                return False
+        elif key == "labs_present_any":
+            if ctx.tests.isdisjoint(arg):
+                return False
+        elif key == "antibodies_missing_any":
+            if arg <= ctx.antibodies:
+                return False
+        elif key == "antibodies_missing":
+            if not ctx.antibodies.isdisjoint(arg):
+                return False
+        elif key == "no_modality":
+            if not ctx.modalities.isdisjoint(arg):
+                return False
+        elif key == "features_present_any":
+            observations = ctx.observations
+            if not any((o := observations.get(f)) is not None and o.present for f in arg):
+                return False
+        elif key == "group_in_top":
+            if arg.isdisjoint(ctx.top_groups):
+                return False
+        elif key == "diagnosis_in_top":
+            probabilities, position = ctx.probabilities, ctx.kb.disease_pos
+            if not any(probabilities[position(d)] >= ctx.threshold for d in arg):
+                return False
+        elif key == "top_probability_below" and ctx.top_probability >= float(str(arg)):
             return False
     return True
 
 
-def _answered(step: WorkupStep, ev: Evidence) -> bool:
-    return bool(step.answers) and all(a in ev.observations for a in step.answers)
+def _answered(step: _Step, ev: Evidence) -> bool:
+    """The case (or what it implies) already gives everything the step would find out."""
+    return bool(step.answers) and ev.observations.keys() >= step.answers
+
+
+def _item(step_id: str, text: str, reason: str, references: Sequence[str]) -> WorkupItem:
+    """A work-up item from the knowledge base's own step (built, not validated: see results.built)."""
+    return built(WorkupItem, {"id": step_id, "text": text, "reason": reason, "references": list(references)})
 
 
 def missing_workup(
@@ -116,39 +244,42 @@ def missing_workup(
     (the calcium-phosphate panel for a confident non-metabolic diagnosis), and why."""
     out: list[WorkupItem] = []
     ctx = _Context(case, ev, kb, posterior)
-    top = int(np.argmax(posterior))
+    probabilities = ctx.probabilities
+    top = probabilities.index(ctx.top_probability)  # the first of the largest, as argmax
     mass = metabolic_mass(kb, posterior)
     panel_worth_it = mass >= kb.workup.metabolic_threshold or ctx.top_probability < kb.workup.confident_top
     panel_left_out = False
     metabolic_reason = ""  # written when a metabolic step is listed (percentages go through Babel)
-    for step in kb.workup.steps:
-        if not _holds(step.when, ctx) or _answered(step, ev):
+    for compiled in _steps(kb, None):
+        if not _holds(compiled.checks, ctx) or _answered(compiled, ev):
             continue
-        if step.when.get("metabolic") and not panel_worth_it:
+        step = compiled.step
+        if compiled.metabolic and not panel_worth_it:
             panel_left_out = True
             continue
-        if step.when.get("metabolic") and not metabolic_reason:
+        if compiled.metabolic and not metabolic_reason:
             metabolic_reason = _REASONS[lang]["metabolic"].format(
-                mass=percent(mass, lang),
-                top=f"{_inline(kb.diseases[top].name(lang), lang)} {percent(float(posterior[top]), lang)}",
+                mass=_percent(mass, lang),
+                top=f"{_inline(kb.diseases[top].name(lang), lang)} {_percent(probabilities[top], lang)}",
             )
         out.append(
-            WorkupItem(
-                id=step.id,
-                text=step.fr if lang == "fr" else step.en,
-                reason=metabolic_reason if step.when.get("metabolic") else _REASONS[lang]["general"],
-                references=list(step.references),
+            _item(
+                step.id,
+                step.fr if lang == "fr" else step.en,
+                metabolic_reason if compiled.metabolic else _REASONS[lang]["general"],
+                step.references,
             )
         )
     seen = {item.id for item in out}
     general_answers = {s.id: set(s.answers) for s in kb.workup.steps if s.answers and s.id in seen}
-    for i in np.argsort(-posterior)[:3]:
-        if posterior[i] < kb.workup.top_threshold:
+    for i in (-posterior).argsort()[:3].tolist():
+        if probabilities[i] < kb.workup.top_threshold:
             break
         disease = kb.diseases[i]
         reason = ""  # the same sentence for every step of this diagnosis, written once when needed
-        for step in disease.workup:
-            if step.id in seen or _answered(step, ev) or not _holds(step.when, ctx):
+        for compiled in _steps(kb, i):
+            step = compiled.step
+            if step.id in seen or _answered(compiled, ev) or not _holds(compiled.checks, ctx):
                 continue
             answers = set(step.answers)
             if answers and any(answers <= listed for listed in general_answers.values()):
@@ -157,14 +288,9 @@ def missing_workup(
             replaced = next((gid for gid, listed in general_answers.items() if len(answers & listed) >= 2), None)
             seen.add(step.id)
             reason = reason or _REASONS[lang]["specific"].format(
-                name=_inline(disease.name(lang), lang), probability=percent(float(posterior[i]), lang)
+                name=_inline(disease.name(lang), lang), probability=_percent(probabilities[i], lang)
             )
-            item = WorkupItem(
-                id=step.id,
-                text=step.fr if lang == "fr" else step.en,
-                reason=reason,
-                references=list(step.references or disease.references),
-            )
+            item = _item(step.id, step.fr if lang == "fr" else step.en, reason, step.references or disease.references)
             if replaced is not None:
                 out[[w.id for w in out].index(replaced)] = item
                 general_answers[step.id] = general_answers.pop(replaced) | answers
@@ -177,8 +303,8 @@ def missing_workup(
         omitted.append(
             _REASONS[lang]["omitted"].format(
                 name=_inline(kb.diseases[top].name(lang), lang),
-                probability=percent(float(posterior[top]), lang),
-                mass=percent(mass, lang),
+                probability=_percent(probabilities[top], lang),
+                mass=_percent(mass, lang),
             )
         )
     return out, omitted

@@ -1,0 +1,231 @@
+"""The reasons for and against each listed diagnosis: which observed features moved it, and how.
+
+A reason is one (diagnosis, observed feature, state): its likelihood ratio, the frequencies
+behind it, its references and a sentence. Almost all of it depends on the knowledge base only;
+the case adds which inputs set the feature (the basis) and the dependency weight. So the
+knowledge-base part of each reason, its sentence included (with the basis and the weight left
+as slots), is written the first time a case needs it and kept with the knowledge base's tables
+(``tables.py``); explaining a case then fills two slots per reason. The result is the same
+text, character for character, as formatting the whole sentence each time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+
+from calcinosis.engine.evidence import Evidence
+from calcinosis.engine.results import Contribution, built
+from calcinosis.engine.scoring import Scores
+from calcinosis.engine.tables import TEXTS_KEPT, Tables, tables
+from calcinosis.i18n import agree, decimal, lower_first, message, percent, significant
+from calcinosis.kb.model import KnowledgeBase
+
+__all__ = ["MIN_SHOWN_LOG_LR", "fmt_lr", "literal", "reasons", "state_word"]
+
+MIN_SHOWN_LOG_LR = math.log(1.1)
+"""A feature is listed as a reason when it moves the diagnosis by a likelihood ratio beyond 1.1 either way."""
+
+
+@lru_cache(maxsize=8192)
+def fmt_lr(lr: float, lang: str = "en") -> str:
+    """A likelihood ratio as shown: two significant figures below 10, whole above ('RV 4,4' in French).
+
+    Cached: a knowledge base has a few thousand (diagnosis, feature, state) ratios, met again
+    case after case, and the French form goes through Babel (tens of microseconds each)."""
+    if lang != "fr":
+        return f"{lr:.2g}" if lr < 10 else f"{lr:.0f}"
+    return significant(lr, lang) if lr < 10 else decimal(lr, lang, 0)
+
+
+def _fmt_p(p: float, lang: str) -> str:
+    """A frequency in a sentence: '75%' in English, '75 %' (Babel) in French."""
+    return f"{p:.0%}" if lang != "fr" else percent(p, lang)
+
+
+def state_word(namespace: str, present: bool, lang: str, *, gender: str = "m", plural: bool = False) -> str:
+    """'present' / 'absent' agreed with the feature's French label; a site or a tissue is
+    'atteint' / 'non atteint' rather than present ('Fesse non atteinte')."""
+    if namespace in ("site", "tissue"):
+        key = "involved" if present else "not_involved"
+    else:
+        key = "present" if present else "absent"
+    return agree(key, lang, gender=gender, plural=plural)
+
+
+@lru_cache(maxsize=256)
+def _damped(weight: float, lang: str) -> str:
+    """The damping clause of a reason ('' when counted in full). The weights of a knowledge base
+    are a handful of numbers (powers of the damping constant, times the unlisted-site weight)."""
+    if weight >= 0.999:
+        return ""
+    return message("damped", lang, weight=f"{weight:.2g}" if lang != "fr" else significant(weight, lang))
+
+
+_ROUNDED: dict[float, float] = {}
+
+
+def _rounded(weight: float) -> float:
+    """``round(weight, 4)``, remembered: the weights of a knowledge base are a handful of numbers
+    (powers of the damping constant, times the unlisted-site weight) and rounding is slow."""
+    found = _ROUNDED.get(weight)
+    if found is None:
+        found = round(weight, 4)
+        if len(_ROUNDED) < 1024:
+            _ROUNDED[weight] = found
+    return found
+
+
+def literal(text: str) -> str:
+    """``text`` as a literal inside a format string (a sentence written once, its slots filled later)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+_BASIS, _WEIGHT = "\x00", "\x01"  # where a reason's sentence takes the case's inputs and its weight
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    """A reason's sentence around its two slots: the inputs behind the feature and the damping
+    clause. Filling it joins five strings (formatting a template each time cost more)."""
+
+    parts: tuple[str, str, str]
+    basis_first: bool
+
+    @staticmethod
+    def of(text: str) -> _Sentence:
+        """``text``, written with the slot marks, cut at them."""
+        if text.count(_BASIS) != 1 or text.count(_WEIGHT) != 1:
+            raise ValueError(f"a reason's sentence must hold each slot once: {text!r}")
+        basis_first = text.index(_BASIS) < text.index(_WEIGHT)
+        first, second = (_BASIS, _WEIGHT) if basis_first else (_WEIGHT, _BASIS)
+        head, rest = text.split(first)
+        middle, tail = rest.split(second)
+        return _Sentence((head, middle, tail), basis_first)
+
+    def fill(self, basis: str, weight: str) -> str:
+        """The sentence with the inputs and the damping clause in place."""
+        head, middle, tail = self.parts
+        if self.basis_first:
+            return f"{head}{basis}{middle}{weight}{tail}"
+        return f"{head}{weight}{middle}{basis}{tail}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Reason:
+    """What a reason says that the knowledge base alone decides, in one language."""
+
+    feature: str
+    strength: float  # |log LR| as shown: reasons are listed by strength times weight, strongest first
+    references: tuple[str, ...]
+    sentence: _Sentence
+    fields: dict[str, Any]  # every Contribution field, those of the case as placeholders (never changed)
+
+
+def _reason(kb: KnowledgeBase, t: Tables, d: int, column: int, lang: str) -> _Reason:
+    """The knowledge-base part of diagnosis ``d``'s reason for feature state ``column`` (tables.py)."""
+    key = ("reason", d, column, lang)
+    found: _Reason | None = t.texts.get(key)
+    if found is not None:
+        return found
+    present = column < t.n_features
+    fpos = column if present else column - t.n_features
+    fid = kb.feature_ids[fpos]
+    feature = kb.features[fid]
+    src = kb.source(d, fpos)
+    lr = math.exp(float(t.log_lr_by_state[column, d]))
+    name = kb.diseases[d].name(lang)
+    if lang == "fr":  # inside a sentence: 'en cas de sclérodermie systémique'
+        name = lower_first(name)
+    label = feature.label(lang)
+    state = state_word(feature.namespace, present, lang, gender=feature.gender, plural=feature.plural)
+    sentence = message("explanation", lang).format(
+        label=label,
+        state=state,
+        basis=_BASIS,
+        lr=fmt_lr(lr, lang),
+        frequency=_fmt_p(src.frequency if present else 1 - src.frequency, lang),
+        name=name,
+        baseline=_fmt_p(feature.baseline if present else 1 - feature.baseline, lang),
+        weight=_WEIGHT,
+    ) + (message("estimate_mark", lang) if src.estimate else "")
+    shown_lr = round(lr, 4)
+    state_name = "present" if present else "absent"
+    frequency, baseline = round(src.frequency, 4), round(feature.baseline, 4)
+    found = _Reason(
+        feature=fid,
+        strength=abs(math.log(shown_lr)),
+        references=src.references,
+        sentence=_Sentence.of(sentence),
+        fields={
+            "feature": fid,
+            "label": label,
+            "state": state_name,
+            "basis": None,
+            "frequency": frequency,
+            "baseline": baseline,
+            "likelihood_ratio": shown_lr,
+            "weight": None,
+            "origin": src.origin,
+            "references": None,
+            "estimate": bool(src.estimate),
+            "note": src.note,
+            "text": None,
+        },
+    )
+    if len(t.texts) < TEXTS_KEPT:  # (diagnosis, feature state, language): a few thousand in practice
+        t.texts[key] = found
+    return found
+
+
+def reasons(
+    scores: Scores, evidence: Evidence, kb: KnowledgeBase, listed: list[int], lang: str
+) -> dict[int, list[Contribution]]:
+    """For each listed diagnosis, the observed features that moved it (LR beyond 1.1 either way
+    after weighting), strongest first.
+
+    Features a diagnosis says nothing about (its frequency is the baseline, LR 1) are left out.
+    The listed diagnoses are screened in one array operation; each reason then costs two
+    look-ups and the filling of its sentence.
+    """
+    out: dict[int, list[Contribution]] = {d: [] for d in listed}
+    if not listed or not len(scores.feature_pos):
+        return out
+    t = tables(kb)
+    n_f = t.n_features
+    contribution, weight = scores.contribution[listed], scores.weight[listed]  # L x m
+    rows, cols = (np.abs(contribution * weight) >= MIN_SHOWN_LOG_LR).nonzero()
+    columns = np.where(scores.present, scores.feature_pos, scores.feature_pos + n_f).tolist()
+    weights = weight[rows, cols].tolist()
+    separator = message("list_separator", lang)
+    bases: dict[int, tuple[list[str], str]] = {}  # observed column -> its inputs, and as written
+    keyed: dict[int, list[tuple[float, Contribution]]] = {d: [] for d in listed}
+    cache = t.texts
+    for row, j, w in zip(rows.tolist(), cols.tolist(), weights, strict=True):
+        d = listed[row]
+        r = cache.get(("reason", d, columns[j], lang)) or _reason(kb, t, d, columns[j], lang)
+        basis = bases.get(j)
+        if basis is None:
+            inputs = evidence.observations[r.feature].basis
+            basis = bases[j] = (inputs, separator.join(inputs))
+        shown_weight = _rounded(w)
+        item = built(  # the reason's fields (in the model's order, which the JSON keeps) and the case's
+            Contribution,
+            {
+                **r.fields,
+                "basis": list(basis[0]),
+                "weight": shown_weight,
+                "references": list(r.references),
+                "text": r.sentence.fill(basis[1], _damped(w, lang)),
+            },
+        )
+        keyed[d].append((-r.strength * shown_weight, item))
+    for d, items in keyed.items():
+        items.sort(key=itemgetter(0))  # stable: equal keys keep the order of the features
+        out[d] = [item for _, item in items]
+    return out

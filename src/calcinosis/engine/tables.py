@@ -1,0 +1,142 @@
+"""What the single-case engine derives from a knowledge base, computed once per knowledge base.
+
+Scoring one case used to rebuild the same things every call: the log likelihood ratio of every
+(diagnosis, feature, state) from the frequencies and baselines, each rule's log frequencies,
+each category's diagnoses, which diagnoses a feature defines. None of it depends on the case,
+so it is made here the first time a knowledge base is scored and kept beside it (keyed by the
+object, dropped when the knowledge base is collected) rather than stored in ``kb/``, whose
+compiled form the engine does not own.
+
+The arrays are the same numbers, computed with the same numpy operations as before, so that
+the results do not change by a bit; they are made read-only, since every case shares them.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from calcinosis.kb.model import KnowledgeBase
+
+__all__ = ["TEXTS_KEPT", "RuleTables", "Tables", "tables"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+TEXTS_KEPT = 100_000
+"""At most this many texts are kept per knowledge base (a reason is about 1 KB); others are written each time."""
+
+
+def _frozen(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True)
+class RuleTables:
+    """One classification rule's P(state | category) as logs, for each state it can take."""
+
+    log_present: FloatArray  # C, log P(rule present | c)
+    log_not_present: FloatArray  # C, log P(rule not present | c)
+    silent: FloatArray  # C, zeros: a state that says nothing
+    any_of: frozenset[str]  # the features that make it present (its any_of)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The knowledge base's numbers in the form one case needs (see the module docstring)."""
+
+    n_features: int
+    position: dict[str, int]  # feature id -> column
+    not_scored: frozenset[str]  # features read from a case but never scored
+    sites: tuple[tuple[str, str], ...]  # every site of the vocabulary and its feature id, in vocabulary order
+    # 2F x D: the log LR of each diagnosis for each feature present (first F rows) and absent
+    # (last F); log P(state | d) - log P(state | other causes), as scoring.py defines it
+    log_lr_by_state: FloatArray
+    group_of: list[int]  # F: dependency group of each feature
+    damping: FloatArray  # rho ** rank for every rank a group can hold
+    defined_by: dict[str, tuple[int, ...]]  # defining feature -> the diagnoses it defines
+    defining_features: frozenset[str]  # its keys
+    unreported_log: FloatArray  # D: log unreported probability of a diagnosis' defining features (0: none)
+    prior: FloatArray  # D: exp(log prior)
+    frequency_both: FloatArray  # D x 2F: P(feature | d), then P(not feature | d) (questions.py)
+    frequencies_inside: bool  # every frequency strictly between 0 and 1 (the schema's bounds)
+    rules: tuple[RuleTables, ...]
+    category_members: tuple[IntArray, ...]  # C: the diagnoses of each category, in knowledge order
+    by_category: IntArray  # D: the diagnoses, category after category (knowledge order within one)
+    category_sorted: IntArray  # D: the category of each diagnosis in that order
+    category_starts: IntArray  # C: where each category starts in it
+    category_spans: tuple[tuple[int, int], ...]  # C: (start, stop) in it; () when a category is empty
+    # filled as cases come: a dependency group's damping weights per pattern of observed
+    # feature states (scoring.py), texts that depend on the knowledge base only (reasons.py)
+    damped: dict[tuple[int, ...], FloatArray] = field(default_factory=dict)
+    texts: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+
+def _build(kb: KnowledgeBase) -> Tables:
+    base = kb.baseline
+    present = kb.log_present - np.log(base)[None, :]
+    absent = kb.log_absent - np.log1p(-base)[None, :]
+    rho = kb.constants.dependency_damping.value
+    largest = int(np.bincount(kb.group_index).max()) if len(kb.group_index) else 1
+    defined_by: dict[str, list[int]] = {}
+    unreported = np.zeros(len(kb.diseases))
+    for i, d in enumerate(kb.diseases):
+        if d.defining is not None:
+            unreported[i] = np.log(d.defining.unreported_probability)
+            for fid in d.defining.any_of:
+                defined_by.setdefault(fid, []).append(i)
+    rules = []
+    for rule in kb.category_model.rules:
+        freq = np.array([rule.frequency[c] for c in kb.category_names])
+        rules.append(
+            RuleTables(
+                _frozen(np.log(freq)),
+                _frozen(np.log1p(-freq)),
+                _frozen(np.zeros(len(kb.category_names))),
+                frozenset(rule.any_of),
+            )
+        )
+    members = tuple(_frozen(np.flatnonzero(kb.disease_category == g)) for g in range(len(kb.category_names)))
+    by_category = np.concatenate(members) if members else np.zeros(0, dtype=np.int64)
+    sizes = [len(m) for m in members]
+    stops = np.cumsum(sizes).tolist()
+    spans = tuple(zip([0, *stops[:-1]], stops, strict=True)) if all(sizes) else ()
+    return Tables(
+        n_features=len(kb.feature_ids),
+        position={fid: i for i, fid in enumerate(kb.feature_ids)},
+        sites=tuple((s, f"site:{s}") for s in kb.vocabulary.lists["sites"]),
+        not_scored=frozenset(f for f, skip in zip(kb.feature_ids, kb.not_scored.tolist(), strict=True) if skip),
+        log_lr_by_state=_frozen(np.ascontiguousarray(np.concatenate([present, absent], axis=1).T)),
+        group_of=kb.group_index.tolist(),
+        damping=_frozen(rho ** np.arange(largest + 1)),
+        defined_by={f: tuple(ds) for f, ds in defined_by.items()},
+        defining_features=frozenset(defined_by),
+        unreported_log=_frozen(unreported),
+        prior=_frozen(np.exp(kb.log_prior)),
+        frequency_both=_frozen(np.concatenate([kb.frequency, 1 - kb.frequency], axis=1)),
+        frequencies_inside=bool(((kb.frequency > 0) & (kb.frequency < 1)).all()),
+        rules=tuple(rules),
+        category_members=members,
+        by_category=_frozen(by_category),
+        category_sorted=_frozen(kb.disease_category[by_category]),
+        category_starts=_frozen(np.array([start for start, _ in spans], dtype=np.int64)),
+        category_spans=spans,
+    )
+
+
+_TABLES: dict[int, Tables] = {}
+
+
+def tables(kb: KnowledgeBase) -> Tables:
+    """The tables of ``kb``, built on first use and dropped with it."""
+    found = _TABLES.get(id(kb))
+    if found is None:
+        found = _build(kb)
+        _TABLES[id(kb)] = found
+        weakref.finalize(kb, _TABLES.pop, id(kb), None)
+    return found

@@ -1,0 +1,301 @@
+"""The single-case engine's fast paths give exactly what the straightforward computation gives.
+
+Issue #17 made ``diagnose`` about twice as fast by computing once per knowledge base what does
+not depend on the case (``engine/tables.py``), ranking the dependency groups once per pattern,
+writing each reason's sentence once, and building the result objects without validating them
+again. None of it may change a result: these tests hold each fast path to a plain
+re-implementation of what the engine did before (the numbers to the last bit), and each built
+result object to its validated copy.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import random
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from pydantic import BaseModel
+
+from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case, read_case
+from calcinosis.case.labs import interpret_labs
+from calcinosis.case.model import Case
+from calcinosis.engine import tables as tables_module
+from calcinosis.engine.category import read_rules, unreported_defining
+from calcinosis.engine.diagnose import analyse
+from calcinosis.engine.evidence import Evidence, collect_evidence
+from calcinosis.engine.questions import next_questions
+from calcinosis.engine.reasons import _BASIS, _WEIGHT, _Sentence
+from calcinosis.engine.results import Contribution, DiagnosisReport, built
+from calcinosis.engine.scoring import score
+from calcinosis.engine.tables import tables
+from calcinosis.engine.workup import _percent
+from calcinosis.i18n import percent
+
+from .batch.cohort import cohort
+from .conftest import DEV_CASES, REPO
+
+PUBLISHED = sorted((REPO / "tests" / "data" / "published" / "cases").rglob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def cases(kb: KnowledgeBase) -> list[Case]:
+    """The dev cases, every tenth published case and 120 generated ones."""
+    out = [read_case(p, kb) for p in DEV_CASES + PUBLISHED[::10]]
+    return out + [parse_case(data, kb) for data in cohort(kb, 120, seed=31)]
+
+
+# ---- scoring: the arithmetic as it was, one case at a time --------------------------------
+
+
+def _plain_scores(ev: Evidence, kb: KnowledgeBase) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Contribution, weight and composite log LR of every diagnosis, computed as before #17:
+    the observed features in id order, each dependency group ranked by its own stable sort."""
+    ids = sorted(f for f, o in ev.observations.items() if not (o.implied or kb.not_scored[kb.feature_pos(f)]))
+    pos = np.array([kb.feature_pos(f) for f in ids], dtype=np.int64)
+    present = np.array([ev.observations[f].present for f in ids], dtype=bool)
+    closed = np.array([ev.observations[f].closed_world for f in ids], dtype=bool)
+    if len(ids):
+        log_d = np.where(present, kb.log_present[:, pos], kb.log_absent[:, pos])
+        base = kb.baseline[pos]
+        contribution = log_d - np.where(present, np.log(base), np.log1p(-base))
+    else:
+        contribution = np.zeros((len(kb.diseases), 0))
+    weight = np.ones_like(contribution)
+    rho = kb.constants.dependency_damping.value
+    groups = kb.group_index[pos] if len(ids) else np.zeros(0, dtype=np.int64)
+    for g in np.unique(groups):
+        cols = np.flatnonzero(groups == g)
+        if len(cols) > 1:
+            order = np.argsort(-np.abs(contribution[:, cols]), axis=1, kind="stable")
+            weight[:, cols] = rho ** np.argsort(order, axis=1, kind="stable")
+    if len(ids):
+        weight[:, closed] *= kb.constants.unlisted_site_weight.value
+    defining = np.zeros(len(kb.diseases))
+    for i, d in enumerate(kb.diseases):
+        said = (
+            [f for f in d.defining.any_of if f in ev.observations and not ev.observations[f].closed_world]
+            if d.defining
+            else []
+        )
+        if d.defining is not None and not said:
+            defining[i] = np.log(d.defining.unreported_probability)
+    kappa, temperature = kb.constants.defining_strength.value, kb.constants.temperature.value
+    log_lr = ((contribution * weight).sum(axis=1) + kappa * defining) / temperature
+    return contribution, weight, log_lr
+
+
+def _plain_posterior(log_lr: np.ndarray, case: Case, ev: Evidence, kb: KnowledgeBase) -> np.ndarray:
+    """The category step as before #17: each category's log-sum-exp on its own."""
+    k = kb.constants
+    a = kb.log_prior_within + log_lr
+    log_m = np.full(len(kb.category_names), -np.inf)
+    for g in range(len(kb.category_names)):
+        members = a[kb.disease_category == g]
+        top = members.max()
+        log_m[g] = top + np.log(np.exp(members - top).sum())
+    rules = sum((r.log_likelihood for r in read_rules(case, ev, kb)), np.zeros(len(kb.category_names)))
+    logits = k.category_prior_strength.value * kb.log_category_prior + k.rule_strength.value * rules
+    logits = logits + k.differential_strength.value * log_m
+    cat = np.exp(logits - logits.max())
+    cat /= cat.sum()
+    posterior = cat[kb.disease_category] * np.exp(a - log_m[kb.disease_category])
+    return np.asarray(posterior / posterior.sum())
+
+
+def test_scores_are_the_plain_computation_to_the_last_bit(kb: KnowledgeBase, cases: list[Case]) -> None:
+    """Per-pattern group weights (first met and remembered), the knowledge base's log LRs
+    computed once, the defining penalty by intersection: the same numbers, bit for bit."""
+    tables(kb).damped.clear()
+    for _ in range(2):  # first with the patterns new, then remembered
+        for case in cases:
+            ev = collect_evidence(case, interpret_labs(case, kb), kb)
+            s = score(ev, kb, case)
+            contribution, weight, log_lr = _plain_scores(ev, kb)
+            assert np.array_equal(s.contribution, contribution)
+            assert np.array_equal(s.weight, weight)
+            assert np.array_equal(s.log_score, kb.log_prior + log_lr)
+            assert np.array_equal(s.posterior, _plain_posterior(log_lr, case, ev, kb))
+            assert np.array_equal(unreported_defining(ev, kb) * kb.constants.defining_strength.value, s.defining_log)
+    assert tables(kb).damped, "the group patterns are remembered"
+
+
+def test_shared_tables_cannot_be_changed(kb: KnowledgeBase, cases: list[Case]) -> None:
+    """What every case shares is read-only: a caller that writes into it fails loudly."""
+    t = tables(kb)
+    s = score(collect_evidence(cases[0], interpret_labs(cases[0], kb), kb), kb, cases[0])
+    for shared in (t.log_lr_by_state, t.prior, s.prior, s.category.rules[0].log_likelihood, *t.damped.values()):
+        with pytest.raises(ValueError, match="read-only"):
+            shared[..., 0] = 0.0
+
+
+def test_tables_belong_to_their_knowledge_base(kb: KnowledgeBase) -> None:
+    """One set of tables per knowledge base object, dropped when it goes."""
+    assert tables(kb) is tables(kb)
+    other = load_kb(cache=False)
+    other_tables = tables(other)
+    assert other_tables is not tables(kb)
+    assert np.array_equal(other_tables.log_lr_by_state, tables(kb).log_lr_by_state)
+    key = id(other)
+    del other
+    gc.collect()
+    assert key not in tables_module._TABLES
+
+
+# ---- next questions: the look-ahead over every askable feature, as before --------------------
+
+
+def _plain_questions(kb: KnowledgeBase, posterior: np.ndarray, observed: set[str]) -> list[tuple[str, float]]:
+    """(feature, rounded gain) of the questions, from the full look-ahead as before #17."""
+
+    def entropy(p: np.ndarray) -> np.ndarray:
+        return np.asarray(-(p * np.log2(np.where(p > 0, p, 1.0))).sum(axis=0))
+
+    want, floor = int(kb.constants.next_questions.value), kb.constants.next_question_min_gain_bits.value
+    live = np.flatnonzero(posterior >= 1e-6)
+    p = posterior[live] / posterior[live].sum()
+    prior = entropy(p)
+    if want <= 0 or prior < floor:
+        return []
+    mask = kb.askable.copy()
+    mask[[kb.feature_pos(f) for f in observed]] = False
+    askable = np.flatnonzero(mask)
+    f1 = kb.frequency[np.ix_(live, askable)]
+    p_yes = p @ f1
+    yes, no = p[:, None] * f1 / p_yes, p[:, None] * (1 - f1) / (1 - p_yes)
+    gain = prior - (p_yes * entropy(yes) + (1 - p_yes) * entropy(no))
+    out: list[tuple[str, float]] = []
+    texts: set[str] = set()
+    groups: set[str] = set()
+    for j in np.argsort(-gain, kind="stable"):
+        if len(out) >= want or gain[j] < floor:
+            break
+        feature = kb.features[kb.feature_ids[askable[j]]]
+        if feature.question("en") in texts or feature.group in groups:
+            continue
+        texts.add(feature.question("en"))
+        groups.add(feature.group)
+        out.append((feature.id, round(float(gain[j]), 4)))
+    return out
+
+
+def test_questions_are_the_full_look_ahead(kb: KnowledgeBase, cases: list[Case]) -> None:
+    """Leaving out the features every live diagnosis holds equally, and reading yes and no side
+    by side, asks the same questions with the same gains."""
+    asked = 0
+    for case in cases:
+        _, ev, s = analyse(case, kb)
+        got = [
+            (q.feature, q.expected_information_bits)
+            for q in next_questions(s, kb, lang="en", observed=ev.observations.keys())
+        ]
+        assert got == _plain_questions(kb, s.posterior, set(ev.observations))
+        asked += len(got)
+    assert asked > 50
+
+
+# ---- the result objects: built from checked parts, equal to their validated copies ----------
+
+
+def _same(built_value: Any, validated: Any, where: str) -> None:
+    """Equal values of the very same types, all the way down (a tuple where validation gives a
+    list would serialise differently)."""
+    assert type(built_value) is type(validated), where
+    if isinstance(built_value, BaseModel):
+        if built_value is validated:
+            return
+        assert list(built_value.__dict__) == list(validated.__dict__), where
+        assert built_value.model_fields_set == validated.model_fields_set, where
+        for name, value in built_value.__dict__.items():
+            _same(value, validated.__dict__[name], f"{where}.{name}")
+    elif isinstance(built_value, list):
+        assert len(built_value) == len(validated), where
+        for i, (a, b) in enumerate(zip(built_value, validated, strict=True)):
+            _same(a, b, f"{where}[{i}]")
+    elif isinstance(built_value, dict):
+        assert list(built_value) == list(validated), where
+        for key in built_value:
+            _same(built_value[key], validated[key], f"{where}.{key}")
+    else:
+        assert built_value == validated, where
+
+
+def _validated(model: BaseModel) -> BaseModel:
+    """``model`` validated again from its own fields, every nested result object too."""
+
+    def again(value: Any) -> Any:
+        if isinstance(value, BaseModel) and type(value).__module__ == "calcinosis.engine.results":
+            return _validated(value)
+        if isinstance(value, list):
+            return [again(v) for v in value]
+        return value
+
+    return type(model).model_validate({name: again(value) for name, value in model.__dict__.items()})
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_built_reports_are_their_validated_copies(kb: KnowledgeBase, cases: list[Case], lang: str) -> None:
+    """Every object of a report (reasons, diagnoses, questions, work-up, category basis,
+    metadata) equals what validation makes of its fields, and serialises without a warning."""
+    for case in cases[:60]:
+        report = diagnose(case, kb, lang=lang)
+        _same(report, _validated(report), f"{case.id}/{lang}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            text = report.model_dump_json(by_alias=True)
+        assert DiagnosisReport.model_validate_json(text).model_dump_json(by_alias=True) == text
+
+
+def test_a_built_reason_behaves_as_a_model(kb: KnowledgeBase) -> None:
+    """A reason built without validation can be changed, copied and compared like any model."""
+    fields = {
+        "feature": "finding:pain",
+        "label": "Pain",
+        "state": "present",
+        "basis": ["findings[0] pain"],
+        "frequency": 0.5,
+        "baseline": 0.25,
+        "likelihood_ratio": 2.0,
+        "weight": 1.0,
+        "origin": "diagnosis",
+        "references": ["seed000"],
+        "estimate": False,
+        "note": None,
+        "text": "Pain present (findings[0] pain): LR 2",
+    }
+    reason = built(Contribution, dict(fields))
+    assert reason == Contribution.model_validate(fields)
+    reason.label = "Painful"
+    assert reason.model_copy(update={"weight": 0.5}).weight == 0.5
+    assert reason.model_dump()["label"] == "Painful" and fields["label"] == "Pain"
+
+
+# ---- texts: the same characters -------------------------------------------------------------
+
+
+def test_sentence_slots_fill_as_a_template() -> None:
+    """A reason's sentence cut at its two slots fills to what formatting the template gives."""
+    template = "{label} ({basis}): LR {lr}{weight} {{braces}} kept"
+    for basis, weight in (("findings[0] x", ""), ("labs[1] calcium {odd}", "; counted ×0.5")):
+        sentence = _Sentence.of(template.format(label="A", basis=_BASIS, lr="2", weight=_WEIGHT))
+        assert sentence.fill(basis, weight) == template.format(label="A", basis=basis, lr="2", weight=weight)
+    reversed_slots = _Sentence.of(f"x{_WEIGHT}y{_BASIS}z")
+    assert reversed_slots.fill("B", "W") == "xWyBz"
+    with pytest.raises(ValueError, match="each slot once"):
+        _Sentence.of(f"no weight slot {_BASIS}")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_work_up_percentages_are_i18n_percentages(lang: str) -> None:
+    """The work-up's fast percentages are i18n.percent's text: Babel's half-to-even rounding of
+    the printed decimal, the edges written in words, and exact ties."""
+    rng = random.Random(7)
+    values = [rng.random() for _ in range(5000)] + [i / 1000 for i in range(1001)]
+    values += [x + d for x in (i / 200 for i in range(201)) for d in (0.0, 1e-16, -1e-16)]
+    values += [0.0, 1.0, 1e-300, 0.004999999, 0.005, 0.995, 0.99499999, math.nextafter(1.0, 0)]
+    for p in values:
+        if 0 <= p <= 1:
+            assert _percent(p, lang) == percent(p, lang), p
