@@ -157,7 +157,6 @@ def quantify(
     from calcinosis.imaging.labelmap import check_label_path, write_label_map
     from calcinosis.imaging.overlay import overlay_paths, write_overlays
     from calcinosis.imaging.seg import check_seg_source, write_seg
-    from calcinosis.imaging.to_case import say
     from calcinosis.outputs import prepare_output_dir, write_output
 
     lang = check_lang(lang)
@@ -165,9 +164,11 @@ def quantify(
     inputs = [study] if bone_mask is None else [study, bone_mask]
     if labels is not None:
         check_label_path(labels)
-    if case is not None and output is None:
-        raise OutputError(say("err_case_needs_output", lang))
-    if output is not None and case is None:
+    if (case is None) != (output is None):
+        from calcinosis.imaging.to_case import say  # only here: it imports the case model (issue 19)
+
+        if output is None:
+            raise OutputError(say("err_case_needs_output", lang))
         raise OutputError(say("err_output_needs_case", lang), path=output)
     files = [p for p in (seg, labels) if p is not None]
     _check_file_outputs(files, inputs=inputs, force=force)
