@@ -282,8 +282,11 @@ def test_sentence_slots_fill_as_a_template() -> None:
     for basis, weight in (("findings[0] x", ""), ("labs[1] calcium {odd}", "; counted ×0.5")):
         sentence = _Sentence.of(template.format(label="A", basis=_BASIS, lr="2", weight=_WEIGHT))
         assert sentence.fill(basis, weight) == template.format(label="A", basis=basis, lr="2", weight=weight)
+        before, after = sentence.undamped  # the form of a reason counted in full
+        assert f"{before}{basis}{after}" == template.format(label="A", basis=basis, lr="2", weight="")
     reversed_slots = _Sentence.of(f"x{_WEIGHT}y{_BASIS}z")
     assert reversed_slots.fill("B", "W") == "xWyBz"
+    assert reversed_slots.undamped == ("xy", "z") and reversed_slots.fill("B", "") == "xyBz"
     with pytest.raises(ValueError, match="each slot once"):
         _Sentence.of(f"no weight slot {_BASIS}")
 
@@ -299,3 +302,62 @@ def test_work_up_percentages_are_i18n_percentages(lang: str) -> None:
     for p in values:
         if 0 <= p <= 1:
             assert _percent(p, lang) == percent(p, lang), p
+
+
+# ---- round two: the same answers from fewer steps -------------------------------------------
+
+
+def test_question_effects_are_the_four_filters(kb: KnowledgeBase) -> None:
+    """One pass over the named diagnoses gives the first three raised and the first three
+    lowered, as the four list filters it replaced did (NaN and exact thresholds included)."""
+    from calcinosis.engine.questions import _SHIFT, _moved
+
+    rng = random.Random(11)
+    names = [f"d{i}" for i in range(8)]
+    pool = [0.0, _SHIFT, -_SHIFT, 0.5, -0.5, 0.021, -0.021, math.nan, 1e-9]
+    for _ in range(3000):
+        shifts = [rng.choice(pool) if rng.random() < 0.5 else rng.uniform(-0.2, 0.2) for _ in names]
+        raised = [n for n, v in zip(names, shifts, strict=True) if v > _SHIFT][:3]
+        lowered = [n for n, v in zip(names, shifts, strict=True) if v < -_SHIFT][:3]
+        assert _moved(names, shifts) == (raised, lowered)
+
+
+def test_unreported_rules_are_the_rule_tables(kb: KnowledgeBase, cases: list[Case]) -> None:
+    """A rule the case does not report is the shared state made once: no basis, and P(not
+    present | c) when its absence is informative, else nothing (zeros)."""
+    t = tables(kb)
+    seen = 0
+    for case in cases:
+        ev = collect_evidence(case, interpret_labs(case, kb), kb)
+        for state, rule, logs in zip(read_rules(case, ev, kb), kb.category_model.rules, t.rules, strict=True):
+            assert state.rule is rule
+            if state.state == "not_reported":
+                seen += 1
+                expected = logs.log_not_present if rule.informative_when_absent else np.zeros(len(kb.category_names))
+                assert state.basis == () and np.array_equal(state.log_likelihood, expected)
+    assert seen > 100
+
+
+def test_work_up_conditions_are_the_plain_reading(kb: KnowledgeBase, cases: list[Case]) -> None:
+    """The work-up's 'any of these features present' (now a set intersection) and 'group of a
+    diagnosis at the top' (now from one array comparison) read as the plain loops did."""
+    from calcinosis.engine.workup import _Context, _holds, _steps
+
+    checked = held = 0
+    for case in cases:
+        _, ev, s = analyse(case, kb)
+        ctx = _Context(case, ev, kb, s.posterior)
+        threshold = kb.workup.top_threshold
+        assert ctx.top_groups == [
+            d.group for d, p in zip(kb.diseases, s.posterior.tolist(), strict=True) if p >= threshold
+        ]
+        steps = [step for i in (None, *range(len(kb.diseases))) for step in _steps(kb, i)]
+        for compiled in steps:
+            for key, arg in compiled.checks:
+                if key == "features_present_any":
+                    listed = compiled.step.when[key]
+                    plain = any(f in ev.observations and ev.observations[f].present for f in listed)
+                    assert _holds(((key, arg),), ctx) == plain
+                    checked += 1
+                    held += plain
+    assert checked > 100 and 0 < held < checked

@@ -75,7 +75,9 @@ def read_rules(case: Case, ev: Evidence, kb: KnowledgeBase) -> tuple[RuleState, 
     """The state of each rule of ``category_model.yaml`` in this case."""
     out = []
     observations = ev.observations
-    for rule, logs in zip(kb.category_model.rules, tables(kb).rules, strict=True):
+    t = tables(kb)
+    unreported = _not_reported(kb, t)
+    for rule, logs, not_reported in zip(kb.category_model.rules, t.rules, unreported, strict=True):
         # a rule lists up to dozens of features and a case mentions a few of them: the
         # mentioned ones come from one set intersection, then are read in the rule's order
         mentioned = logs.any_of.intersection(observations)
@@ -100,11 +102,22 @@ def read_rules(case: Case, ev: Evidence, kb: KnowledgeBase) -> tuple[RuleState, 
         if rule.normal_when_measured and all(o is not None and not o.present for o in measured):
             basis = tuple(b for o in measured if o is not None for b in o.basis)
             out.append(RuleState(rule, "normal", basis, logs.log_not_present))
-        elif rule.informative_when_absent:
-            out.append(RuleState(rule, "not_reported", (), logs.log_not_present))
         else:
-            out.append(RuleState(rule, "not_reported", (), logs.silent))
+            out.append(not_reported)
     return tuple(out)
+
+
+def _not_reported(kb: KnowledgeBase, t: Tables) -> tuple[RuleState, ...]:
+    """Each rule's state when the case does not report it: the same for every such case (no
+    basis; P(not present | c) when its absence is informative, else nothing), so made once per
+    knowledge base and shared (a frozen object over read-only arrays)."""
+    found: tuple[RuleState, ...] | None = t.texts.get(("rules_not_reported",))
+    if found is None:
+        found = t.texts[("rules_not_reported",)] = tuple(
+            RuleState(rule, "not_reported", (), logs.log_not_present if rule.informative_when_absent else logs.silent)
+            for rule, logs in zip(kb.category_model.rules, t.rules, strict=True)
+        )
+    return found
 
 
 def unreported_defining(ev: Evidence, kb: KnowledgeBase) -> FloatArray:

@@ -100,17 +100,14 @@ def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> t
     """The rules as stated by the case, and the sentence naming what put the top category above the next."""
     t = tables(kb)
     names = kb.category_names
-    order = (-step.category_posterior).argsort(kind="stable")
-    top, second = int(order[0]), int(order[1])
+    top, second = (-step.category_posterior).argsort(kind="stable")[:2].tolist()
     top_label, second_label = _category_label(kb, names[top], lang), _category_label(kb, names[second], lang)
     separator = message("list_separator", lang)
     factors: list[CategoryFactor] = []
+    prior_term, differential_term = step.log_prior_term.tolist(), step.log_differential_term.tolist()
     terms: list[tuple[str, float]] = [
-        (message("category_prior_label", lang), float(step.log_prior_term[top] - step.log_prior_term[second])),
-        (
-            message("category_differential_label", lang),
-            float(step.log_differential_term[top] - step.log_differential_term[second]),
-        ),
+        (message("category_prior_label", lang), prior_term[top] - prior_term[second]),
+        (message("category_differential_label", lang), differential_term[top] - differential_term[second]),
     ]
     for r in step.rules:
         rt = _rule_text(kb, t, r, top, second, lang)
@@ -170,12 +167,14 @@ def _defining_text(kb: KnowledgeBase, t: Tables, d: int, lang: str, log_penalty:
     return found
 
 
-def _codes(kb: KnowledgeBase, t: Tables, d: int) -> dict[str, list[str]]:
-    """A diagnosis' codes, the empty systems left out (the result copies it when validated)."""
+def _codes(kb: KnowledgeBase, t: Tables, d: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A diagnosis' codes by system, the empty systems left out (each result gets its own lists)."""
     key = ("codes", d)
-    found: dict[str, list[str]] | None = t.texts.get(key)
+    found: tuple[tuple[str, tuple[str, ...]], ...] | None = t.texts.get(key)
     if found is None:
-        found = t.texts[key] = {k: v for k, v in kb.diseases[d].codes.model_dump().items() if v}
+        found = t.texts[key] = tuple(
+            (system, tuple(codes)) for system, codes in kb.diseases[d].codes.model_dump().items() if codes
+        )
     return found
 
 
@@ -264,7 +263,8 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     order = (-post).argsort(kind="stable").tolist()
     post_at = post.tolist()  # most diagnoses are only compared with the threshold: Python floats
     listed = [i for i in order if post_at[i] >= threshold]
-    excluded = [kb.diseases[i].id for i in order if post_at[i] < threshold]
+    ids = t.disease_ids
+    excluded = [ids[i] for i in order if post_at[i] < threshold]
     shown_by = reasons(scores, evidence, kb, listed, lang)
     prior_at, log_score_at, defining_at = scores.prior.tolist(), scores.log_score.tolist(), scores.defining_log.tolist()
     log_prior_at = kb.log_prior.tolist()
@@ -351,7 +351,13 @@ def _listed(
 ) -> DiagnosisResult:
     """One diagnosis of the differential, its reasons given."""
     d = kb.diseases[i]
-    against = [c.text for c in shown if c.likelihood_ratio < 1]
+    for_: list[str] = []
+    against: list[str] = []
+    for c in shown:  # one pass; a ratio of exactly 1 is in neither list
+        if c.likelihood_ratio > 1:
+            for_.append(c.text)
+        elif c.likelihood_ratio < 1:
+            against.append(c.text)
     penalty = defining_log if defining_log < 0 and d.defining is not None else None
     if penalty is not None:
         against.insert(0, _defining_text(kb, t, i, lang, penalty))
@@ -372,11 +378,11 @@ def _listed(
             "pretest_probability": round(prior, 5),
             "composite_likelihood_ratio": float(f"{math.exp(log_lr):.4g}"),
             "defining_unreported_lr": None if penalty is None else float(f"{math.exp(penalty):.4g}"),
-            "for_": [c.text for c in shown if c.likelihood_ratio > 1],
+            "for_": for_,
             "against": against,
             "evidence": shown,
             "references": refs,
-            "codes": {system: list(codes) for system, codes in _codes(kb, t, i).items()},
+            "codes": {system: list(codes) for system, codes in _codes(kb, t, i)},
         },
     )
 

@@ -77,12 +77,12 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Co
         # a feature as frequent in every live diagnosis leaves the posterior as it is: its gain
         # is 0 to rounding (1e-16), far below the floor, so it is left out of the look-ahead
         moving = np.logical_or.reduce(f1 != f1[0], axis=0).nonzero()[0]
-        askable, p_yes = askable[moving], p_yes[moving]
+        askable, p_yes, f1 = askable[moving], p_yes[moving], f1.take(moving, axis=1)
     p_no = 1 - p_yes
     n_ask = len(askable)
     # the yes and the no side side by side (L x 2A), so that each step is one array operation:
     # P(f | d) then P(not f | d), and the posterior after each answer
-    both = t.frequency_both.take(live, axis=0).take(np.concatenate((askable, askable + t.n_features)), axis=1)
+    both = np.concatenate((f1, 1 - f1), axis=1)
     post = (p[:, None] * both) / np.concatenate((p_yes, p_no))
     if not t.frequencies_inside:  # a frequency of 1 leaves a posterior of 0 after a no
         post_safe = np.where(post > 0, post, 1.0)
@@ -97,17 +97,15 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Co
     if not chosen:
         return []
     top = (-p).argsort()[:_NAMED]
-    names = [kb.diseases[d].name(lang) for d in live[top].tolist()]  # only the top ones are named
+    every_name = _names(kb, lang)
+    names = [every_name[d] for d in live[top].tolist()]  # only the top ones are named
     shifts = (post.take(top, axis=0).take([*chosen, *(j + n_ask for j in chosen)], axis=1) - p[top][:, None]).T
     yes_shift, no_shift = shifts[: len(chosen)].tolist(), shifts[len(chosen) :].tolist()
     out: list[Question] = []
     for k, j in enumerate(chosen):
         feature = kb.features[kb.feature_ids[int(askable[j])]]
-        yes, no = yes_shift[k], no_shift[k]
-        raise_ = [n for n, v in zip(names, yes, strict=True) if v > _SHIFT][:3]
-        lower = [n for n, v in zip(names, yes, strict=True) if v < -_SHIFT][:3]
-        no_raise = [n for n, v in zip(names, no, strict=True) if v > _SHIFT][:3]
-        no_lower = [n for n, v in zip(names, no, strict=True) if v < -_SHIFT][:3]
+        raise_, lower = _moved(names, yes_shift[k])
+        no_raise, no_lower = _moved(names, no_shift[k])
         out.append(
             built(
                 Question,
@@ -125,6 +123,30 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Co
             )
         )
     return out
+
+
+def _names(kb: KnowledgeBase, lang: str) -> tuple[str, ...]:
+    """Every diagnosis' name in ``lang``, in compiled order, written once per knowledge base."""
+    t = tables(kb)
+    key = ("names", lang)
+    found: tuple[str, ...] | None = t.texts.get(key)
+    if found is None:
+        found = t.texts[key] = tuple(d.name(lang) for d in kb.diseases)
+    return found
+
+
+def _moved(names: list[str], shifts: list[float]) -> tuple[list[str], list[str]]:
+    """The first three names an answer raises and the first three it lowers by more than
+    ``_SHIFT``, in the order of ``names`` (one pass over them rather than one per list)."""
+    raised: list[str] = []
+    lowered: list[str] = []
+    for name, v in zip(names, shifts, strict=True):
+        if v > _SHIFT:
+            if len(raised) < 3:
+                raised.append(name)
+        elif v < -_SHIFT and len(lowered) < 3:
+            lowered.append(name)
+    return raised, lowered
 
 
 def _distinct(

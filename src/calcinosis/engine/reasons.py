@@ -67,18 +67,13 @@ def _damped(weight: float, lang: str) -> str:
     return message("damped", lang, weight=f"{weight:.2g}" if lang != "fr" else significant(weight, lang))
 
 
-_ROUNDED: dict[float, float] = {}
-
-
-def _rounded(weight: float) -> float:
-    """``round(weight, 4)``, remembered: the weights of a knowledge base are a handful of numbers
-    (powers of the damping constant, times the unlisted-site weight) and rounding is slow."""
-    found = _ROUNDED.get(weight)
-    if found is None:
-        found = round(weight, 4)
-        if len(_ROUNDED) < 1024:
-            _ROUNDED[weight] = found
-    return found
+@lru_cache(maxsize=1024)
+def _weighting(weight: float, lang: str) -> tuple[float, str]:
+    """A damped reason's weight as shown (``round(weight, 4)``) and its damping clause,
+    remembered: the weights of a knowledge base are a handful of numbers (powers of the damping
+    constant, times the unlisted-site weight) and rounding is slow. A weight of 1 (most
+    reasons) does not come here: it shows as 1.0 with no clause."""
+    return round(weight, 4), _damped(weight, lang)
 
 
 def literal(text: str) -> str:
@@ -96,6 +91,7 @@ class _Sentence:
 
     parts: tuple[str, str, str]
     basis_first: bool
+    undamped: tuple[str, str]  # the text before and after the inputs when there is no damping clause (most reasons)
 
     @staticmethod
     def of(text: str) -> _Sentence:
@@ -106,7 +102,8 @@ class _Sentence:
         first, second = (_BASIS, _WEIGHT) if basis_first else (_WEIGHT, _BASIS)
         head, rest = text.split(first)
         middle, tail = rest.split(second)
-        return _Sentence((head, middle, tail), basis_first)
+        undamped = (head, middle + tail) if basis_first else (head + middle, tail)
+        return _Sentence((head, middle, tail), basis_first, undamped)
 
     def fill(self, basis: str, weight: str) -> str:
         """The sentence with the inputs and the damping clause in place."""
@@ -129,8 +126,9 @@ class _Reason:
 
 def _reason(kb: KnowledgeBase, t: Tables, d: int, column: int, lang: str) -> _Reason:
     """The knowledge-base part of diagnosis ``d``'s reason for feature state ``column`` (tables.py)."""
-    key = ("reason", d, column, lang)
-    found: _Reason | None = t.texts.get(key)
+    kept = _kept_reasons(t, lang)
+    key = d * 2 * t.n_features + column
+    found = kept.get(key)
     if found is not None:
         return found
     present = column < t.n_features
@@ -178,9 +176,20 @@ def _reason(kb: KnowledgeBase, t: Tables, d: int, column: int, lang: str) -> _Re
             "text": None,
         },
     )
-    if len(t.texts) < TEXTS_KEPT:  # (diagnosis, feature state, language): a few thousand in practice
-        t.texts[key] = found
+    if len(kept) < TEXTS_KEPT:  # (diagnosis, feature state): a few thousand per language in practice
+        kept[key] = found
     return found
+
+
+def _kept_reasons(t: Tables, lang: str) -> dict[int, _Reason]:
+    """The reasons written so far in ``lang``, by ``diagnosis * 2F + feature state column``: an
+    integer key, as the loop over a case's reasons looks one up for each (a tuple key cost a
+    tuple per look-up). Kept among the knowledge base's texts, so that clearing them clears these."""
+    key = ("reasons", lang)
+    kept: dict[int, _Reason] | None = t.texts.get(key)
+    if kept is None:
+        kept = t.texts[key] = {}
+    return kept
 
 
 def reasons(
@@ -205,26 +214,29 @@ def reasons(
     separator = message("list_separator", lang)
     bases: dict[int, tuple[list[str], str]] = {}  # observed column -> its inputs, and as written
     keyed: dict[int, list[tuple[float, Contribution]]] = {d: [] for d in listed}
-    cache = t.texts
+    kept = _kept_reasons(t, lang)
+    width = 2 * n_f
     for row, j, w in zip(rows.tolist(), cols.tolist(), weights, strict=True):
         d = listed[row]
-        r = cache.get(("reason", d, columns[j], lang)) or _reason(kb, t, d, columns[j], lang)
+        r = kept.get(d * width + columns[j]) or _reason(kb, t, d, columns[j], lang)
         basis = bases.get(j)
         if basis is None:
             inputs = evidence.observations[r.feature].basis
             basis = bases[j] = (inputs, separator.join(inputs))
-        shown_weight = _rounded(w)
-        item = built(  # the reason's fields (in the model's order, which the JSON keeps) and the case's
-            Contribution,
-            {
-                **r.fields,
-                "basis": list(basis[0]),
-                "weight": shown_weight,
-                "references": list(r.references),
-                "text": r.sentence.fill(basis[1], _damped(w, lang)),
-            },
-        )
-        keyed[d].append((-r.strength * shown_weight, item))
+        if w == 1.0:  # counted in full: no damping clause, the sentence is two strings around the inputs
+            shown_weight = 1.0
+            before, after = r.sentence.undamped
+            text = f"{before}{basis[1]}{after}"
+        else:
+            shown_weight, clause = _weighting(w, lang)
+            text = r.sentence.fill(basis[1], clause)
+        # the reason's fields (in the model's order, which the JSON keeps), then the case's
+        fields = r.fields.copy()
+        fields["basis"] = list(basis[0])
+        fields["weight"] = shown_weight
+        fields["references"] = list(r.references)
+        fields["text"] = text
+        keyed[d].append((-r.strength * shown_weight, built(Contribution, fields)))
     for d, items in keyed.items():
         items.sort(key=itemgetter(0))  # stable: equal keys keep the order of the features
         out[d] = [item for _, item in items]

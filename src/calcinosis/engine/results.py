@@ -3,6 +3,7 @@ and the registry, all serialise these models unchanged (``model_dump(by_alias=Tr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +28,19 @@ __all__ = [
 Model = TypeVar("Model", bound=BaseModel)
 
 
+def _slot_setter(name: str) -> Callable[[BaseModel, Any], None]:
+    """The setter of one of BaseModel's own slots, bound once: calling it is about twice as fast
+    as ``object.__setattr__`` (no attribute lookup by name), and ``built`` sets four per object."""
+    setter: Callable[[BaseModel, Any], None] = BaseModel.__dict__[name].__set__
+    return setter
+
+
+_SET_DICT = _slot_setter("__dict__")
+_SET_FIELDS_SET = _slot_setter("__pydantic_fields_set__")
+_SET_EXTRA = _slot_setter("__pydantic_extra__")
+_SET_PRIVATE = _slot_setter("__pydantic_private__")
+
+
 def built(model: type[Model], fields: dict[str, Any]) -> Model:
     """A ``model`` from every one of its fields, by name, in its order, each already of the type
     validation would give: what ``model_construct`` does (no validation), without its loop over
@@ -37,11 +51,11 @@ def built(model: type[Model], fields: dict[str, Any]) -> Model:
     of the explanation. Anything read from outside is validated. The tests hold every built
     report equal to its validated copy (``tests/test_engine_speed_results.py``).
     """
-    obj = model.__new__(model)
-    object.__setattr__(obj, "__dict__", fields)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
+    obj = object.__new__(model)
+    _SET_DICT(obj, fields)
+    _SET_FIELDS_SET(obj, set(fields))
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
     return obj
 
 

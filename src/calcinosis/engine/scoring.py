@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from calcinosis.case.model import Case
 from calcinosis.engine.category import CategoryStep, category_step, read_rules, unreported_defining
-from calcinosis.engine.evidence import Evidence
+from calcinosis.engine.evidence import Evidence, Observation
 from calcinosis.engine.tables import Tables, tables
 from calcinosis.kb.model import KnowledgeBase
 
@@ -53,7 +53,7 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     Examples
     --------
     >>> from calcinosis import load_kb
-    >>> from calcinosis.engine.evidence import Evidence
+    >>> from calcinosis.engine.evidence import Evidence, Observation
     >>> kb = load_kb()
     >>> s = score(Evidence(), kb)
     >>> round(float(s.posterior.sum()), 6)
@@ -63,29 +63,22 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     observations = evidence.observations
     # sorted: input order must not matter; not_scored features (nested age bands) and implied
     # states (eGFR < 60 when < 15) stay out: one measurement, one likelihood
-    scored = sorted((f, o) for f, o in observations.items() if not o.implied and f not in t.not_scored)
-    position, group_of, n_f = t.position, t.group_of, t.n_features
-    pos_list = [position[f] for f, _ in scored]
-    column = [j if o.present else j + n_f for j, (_, o) in zip(pos_list, scored, strict=True)]
-    # a site absent only because the case lists others counts with its own weight
-    # (constants.yaml): its code carries it, past the 2F states
-    code = [c + 2 * n_f if o.closed_world else c for c, (_, o) in zip(column, scored, strict=True)]
-    members: dict[int, list[int]] = {}  # dependency group -> its observed rows
-    for i, j in enumerate(pos_list):
-        members.setdefault(group_of[j], []).append(i)
+    scored = sorted(f for f, o in observations.items() if not o.implied and f not in t.not_scored)
+    pos_list, column, code, members = _columns(scored, observations, t)
     pos = np.array(pos_list, dtype=np.int64)
     # observed features as rows (m x D): the sum over them below then adds them one after the
     # other, in feature-id order, as it always has (a sum along rows would pair them up and
     # change the last bit)
-    contribution = t.log_lr_by_state[np.array(column, dtype=np.int64)]
-    weight = _weights(contribution, list(members.values()), code, t, kb.constants.unlisted_site_weight.value)
+    columns = np.array(column, dtype=np.int64)
+    contribution = t.log_lr_by_state[columns]
+    weight = _weights(contribution, members, code, t, kb.constants.unlisted_site_weight.value)
     defining = kb.constants.defining_strength.value * unreported_defining(evidence, kb)
     log_lr = ((contribution * weight).sum(axis=0) + defining) / kb.constants.temperature.value
     rules = read_rules(case or _NO_CASE, evidence, kb)
     step = category_step(log_lr, rules, kb)
     return Scores(
         feature_pos=pos,
-        present=_present_of(column, n_f),
+        present=columns < t.n_features,  # a column past F is the absent state
         contribution=contribution.T,
         weight=weight.T,
         log_score=kb.log_prior + log_lr,
@@ -96,9 +89,27 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     )
 
 
-def _present_of(column: list[int], n_features: int) -> npt.NDArray[np.bool_]:
-    """Which observed columns are present (a column past ``n_features`` is the absent state)."""
-    return np.array(column, dtype=np.int64) < n_features
+def _columns(
+    scored: list[str], observations: dict[str, Observation], t: Tables
+) -> tuple[list[int], list[int], list[int], list[list[int]]]:
+    """For the scored features (in id order): their positions, their state columns (present
+    in the first F, absent in the next F), their codes (a site absent only because the case
+    lists others counts with its own weight, constants.yaml: its code carries it, past the 2F
+    states) and the rows of each dependency group, in one pass over them."""
+    position, group_of, n_f = t.position, t.group_of, t.n_features
+    pos_list: list[int] = []
+    column: list[int] = []
+    code: list[int] = []
+    members: dict[int, list[int]] = {}  # dependency group -> its observed rows
+    for i, f in enumerate(scored):
+        o = observations[f]
+        j = position[f]
+        c = j if o.present else j + n_f
+        pos_list.append(j)
+        column.append(c)
+        code.append(c + 2 * n_f if o.closed_world else c)
+        members.setdefault(group_of[j], []).append(i)
+    return pos_list, column, code, list(members.values())
 
 
 def _weights(

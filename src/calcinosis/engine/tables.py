@@ -51,6 +51,7 @@ class Tables:
     """The knowledge base's numbers in the form one case needs (see the module docstring)."""
 
     n_features: int
+    disease_ids: tuple[str, ...]  # D: the diagnoses' ids, in compiled order
     position: dict[str, int]  # feature id -> column
     not_scored: frozenset[str]  # features read from a case but never scored
     sites: tuple[tuple[str, str], ...]  # every site of the vocabulary and its feature id, in vocabulary order
@@ -63,7 +64,6 @@ class Tables:
     defining_features: frozenset[str]  # its keys
     unreported_log: FloatArray  # D: log unreported probability of a diagnosis' defining features (0: none)
     prior: FloatArray  # D: exp(log prior)
-    frequency_both: FloatArray  # D x 2F: P(feature | d), then P(not feature | d) (questions.py)
     frequencies_inside: bool  # every frequency strictly between 0 and 1 (the schema's bounds)
     rules: tuple[RuleTables, ...]
     category_members: tuple[IntArray, ...]  # C: the diagnoses of each category, in knowledge order
@@ -108,6 +108,7 @@ def _build(kb: KnowledgeBase) -> Tables:
     spans = tuple(zip([0, *stops[:-1]], stops, strict=True)) if all(sizes) else ()
     return Tables(
         n_features=len(kb.feature_ids),
+        disease_ids=tuple(d.id for d in kb.diseases),
         position={fid: i for i, fid in enumerate(kb.feature_ids)},
         sites=tuple((s, f"site:{s}") for s in kb.vocabulary.lists["sites"]),
         not_scored=frozenset(f for f, skip in zip(kb.feature_ids, kb.not_scored.tolist(), strict=True) if skip),
@@ -118,7 +119,6 @@ def _build(kb: KnowledgeBase) -> Tables:
         defining_features=frozenset(defined_by),
         unreported_log=_frozen(unreported),
         prior=_frozen(np.exp(kb.log_prior)),
-        frequency_both=_frozen(np.concatenate([kb.frequency, 1 - kb.frequency], axis=1)),
         frequencies_inside=bool(((kb.frequency > 0) & (kb.frequency < 1)).all()),
         rules=tuple(rules),
         category_members=members,

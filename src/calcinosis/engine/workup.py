@@ -128,7 +128,17 @@ class _Context:
         self.top_probability = max(self.probabilities)
         self.threshold = kb.workup.top_threshold
         # the groups of the diagnoses at or above the work-up threshold (a handful), for group_in_top
-        self.top_groups = [kb.diseases[i].group for i, p in enumerate(self.probabilities) if p >= self.threshold]
+        groups = _groups(kb)
+        self.top_groups = [groups[i] for i in (posterior >= self.threshold).nonzero()[0].tolist()]
+
+
+def _groups(kb: KnowledgeBase) -> tuple[str, ...]:
+    """Each diagnosis' group, in compiled order, read once per knowledge base."""
+    t = tables(kb)
+    found: tuple[str, ...] | None = t.texts.get(("groups",))
+    if found is None:
+        found = t.texts[("groups",)] = tuple(d.group for d in kb.diseases)
+    return found
 
 
 Check = tuple[str, Any]
@@ -152,8 +162,10 @@ def _compiled(step: WorkupStep) -> _Step:
         items = tuple(str(v) for v in value) if isinstance(value, list) else ()
         if key == "no_imaging":
             checks.append((key, bool(value)))
-        elif key in ("features_present_any", "diagnosis_in_top"):
+        elif key == "diagnosis_in_top":
             checks.append((key, items))
+        elif key == "features_present_any":  # a set: a case mentions a few of a long list
+            checks.append((key, frozenset(items)))
         elif key == "top_probability_below":
             checks.append((key, value))
         elif key in _SET_CHECKS:
@@ -211,7 +223,7 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
                 return False
         elif key == "features_present_any":
             observations = ctx.observations
-            if not any((o := observations.get(f)) is not None and o.present for f in arg):
+            if not any(observations[f].present for f in arg.intersection(observations)):
                 return False
         elif key == "group_in_top":
             if arg.isdisjoint(ctx.top_groups):
