@@ -23,7 +23,6 @@ import dataclasses
 import itertools
 import math
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +134,11 @@ def top_confidence(p: Prepared, kb: KnowledgeBase, c: dict[str, float]) -> tuple
     return float(post.max()), int(np.argmax(post)) == p.truth_d
 
 
+def log_score(p: Prepared, post: np.ndarray, cat: np.ndarray) -> float:
+    """The case's log probability of its expected diagnosis plus that of its category."""
+    return math.log(max(post[p.truth_d], 1e-12)) + math.log(max(cat[p.truth_c], 1e-12))
+
+
 def metrics(cases: list[Prepared], kb: KnowledgeBase, c: dict[str, float]) -> dict[str, float]:
     logp = cat_ok = top1 = top3 = 0.0
     recalls: dict[int, list[bool]] = {}
@@ -142,7 +146,7 @@ def metrics(cases: list[Prepared], kb: KnowledgeBase, c: dict[str, float]) -> di
     for p in cases:
         post, cat = posterior(p, kb, c)
         rank = int((post > post[p.truth_d]).sum()) + 1
-        logp += math.log(max(post[p.truth_d], 1e-12)) + math.log(max(cat[p.truth_c], 1e-12))
+        logp += log_score(p, post, cat)
         ok = int(np.argmax(cat)) == p.truth_c
         cat_ok += ok
         recalls.setdefault(p.truth_c, []).append(ok)
@@ -164,11 +168,7 @@ def metrics(cases: list[Prepared], kb: KnowledgeBase, c: dict[str, float]) -> di
 
 def case_log_scores(cases: list[Prepared], kb: KnowledgeBase, c: dict[str, float]) -> np.ndarray:
     """Each case's log probability of its expected diagnosis plus that of its category."""
-    out = np.empty(len(cases))
-    for i, p in enumerate(cases):
-        post, cat = posterior(p, kb, c)
-        out[i] = math.log(max(post[p.truth_d], 1e-12)) + math.log(max(cat[p.truth_c], 1e-12))
-    return out
+    return np.array([log_score(p, *posterior(p, kb, c)) for p in cases])
 
 
 def choose(
@@ -192,13 +192,11 @@ def choose(
 
 
 def cross_validate(
-    cases: list[Prepared], kb: KnowledgeBase, fold_of: np.ndarray, pick: Callable[[list[Prepared]], dict[str, float]]
+    cases: list[Prepared], kb: KnowledgeBase, fold_of: np.ndarray, per_fold: list[dict[str, float]]
 ) -> dict[str, float]:
-    """Each case scored with the constants ``pick`` fits on the other folds."""
+    """Each case scored with ``per_fold[f]``, the constants fitted without its fold ``f``."""
     held_out: list[tuple[Prepared, dict[str, float]]] = []
-    for f in range(FOLDS):
-        train = [c for c, k in zip(cases, fold_of, strict=True) if k != f]
-        chosen = pick(train)
+    for f, chosen in enumerate(per_fold):
         print(f"  fold {f}: {chosen}")
         held_out += [(c, chosen) for c, k in zip(cases, fold_of, strict=True) if k == f]
     per_case = [metrics([c], kb, chosen) for c, chosen in held_out]
@@ -228,12 +226,16 @@ def main() -> int:
     rng = np.random.default_rng(SEED)
     fold_of = rng.permutation(len(cases)) % FOLDS
     current = {k: float(getattr(kb.constants, k).value) for k in GRID}
+    # one search of the grid per fold serves both readings (best point; one-standard-error rule)
+    fits = [
+        choose(points, [c for c, k in zip(cases, fold_of, strict=True) if k != f], kb, current) for f in range(FOLDS)
+    ]
     print("cross-validated (5 folds), each fold's constants the best point on the other four:")
-    cv = cross_validate(cases, kb, fold_of, lambda train: choose(points, train, kb, current)[1])
+    cv = cross_validate(cases, kb, fold_of, [fit[1] for fit in fits])
     print("  ", {k: round(v, 3) for k, v in cv.items()})
     print("cross-validated (5 folds), one-standard-error rule against the constants in use:")
     print("  (optimistic: the constants in use were fitted on an earlier version of this set)")
-    cv = cross_validate(cases, kb, fold_of, lambda train: choose(points, train, kb, current)[0])
+    cv = cross_validate(cases, kb, fold_of, [fit[0] for fit in fits])
     print("  ", {k: round(v, 3) for k, v in cv.items()})
     print("current constants:", current, {k: round(v, 3) for k, v in metrics(cases, kb, current).items()})
     final, best, gain, se = choose(points, cases, kb, current)
