@@ -192,7 +192,8 @@ def evaluate_cases(paths: list[Path], kb: KnowledgeBase) -> Evaluation:
 
 def _bin_of(confidence: np.ndarray) -> np.ndarray:
     """The reliability bin (0-9) of each probability: tenths, 1.0 in the last bin."""
-    return np.minimum((confidence * 10).astype(int), 9)
+    bins: np.ndarray = np.minimum((confidence * 10).astype(int), 9)
+    return bins
 
 
 def expected_calibration_error(confidence: np.ndarray, right: np.ndarray) -> float:
