@@ -30,6 +30,7 @@ import numpy as np
 from calcinosis import load_kb, read_case
 from calcinosis.engine.category import RuleState, category_step, read_rules, unreported_defining
 from calcinosis.engine.diagnose import analyse
+from calcinosis.evaluation.metrics import calibration_reference, expected_calibration_error
 from calcinosis.kb.model import KnowledgeBase
 
 # The grid of 2026-12-04. A wider grid (damping up to 1, temperature from 0.8, differential
@@ -119,15 +120,6 @@ def posterior(p: Prepared, kb: KnowledgeBase, c: dict[str, float]) -> tuple[np.n
     return step.posterior, step.category_posterior
 
 
-def expected_calibration_error(conf: np.ndarray, correct: np.ndarray) -> float:
-    """ECE of the top-1 probability over ten equal-width bins, as ``calcinosis evaluate`` reports it."""
-    bins = np.minimum((conf * 10).astype(int), 9)
-    n = len(conf)
-    return float(
-        sum(abs(correct[bins == b].mean() - conf[bins == b].mean()) * (bins == b).sum() for b in set(bins)) / n
-    )
-
-
 def top_confidence(p: Prepared, kb: KnowledgeBase, c: dict[str, float]) -> tuple[float, bool]:
     """The top-1 probability and whether the top diagnosis is the expected one."""
     post, _ = posterior(p, kb, c)
@@ -155,7 +147,7 @@ def metrics(cases: list[Prepared], kb: KnowledgeBase, c: dict[str, float]) -> di
         conf.append(float(post.max()))
         correct.append(rank == 1)
     n = len(cases)
-    ece = expected_calibration_error(np.array(conf), np.array(correct))
+    ece = expected_calibration_error(np.array(conf), np.array(correct, dtype=float))
     return {
         "objective": logp / n,
         "category_accuracy": cat_ok / n,
@@ -206,7 +198,10 @@ def cross_validate(
         by_class.setdefault(c.truth_c, []).append(m["category_accuracy"])
     cv["macro_recall"] = float(np.mean([np.mean(v) for v in by_class.values()]))
     pooled = [top_confidence(c, kb, chosen) for c, chosen in held_out]
-    cv["ece"] = expected_calibration_error(np.array([p[0] for p in pooled]), np.array([p[1] for p in pooled]))
+    conf, right = np.array([p[0] for p in pooled]), np.array([p[1] for p in pooled], dtype=float)
+    cv["ece"] = expected_calibration_error(conf, right)
+    # what a calibrated engine would show with these confidences (the ECE's noise level)
+    cv["ece_if_calibrated"] = calibration_reference(conf, right).mean
     return cv
 
 

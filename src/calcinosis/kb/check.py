@@ -173,7 +173,9 @@ def check_kb(
         )
     # disease-level sanity
     for d in kb.diseases:
-        n_est = sum(1 for f in d.findings.values() if f.estimate)
+        # A derived frequency is computed from cited counts: data, not opinion. The warning is
+        # for a diagnosis none of whose numbers rests on a count of patients.
+        n_judged = sum(1 for f in d.findings.values() if f.estimate and f.basis in (None, "judgement"))
         if not d.seed_facts:
             add(
                 IssueLevel.WARNING,
@@ -189,11 +191,11 @@ def check_kb(
                     f"{d.id}: {fid} is an estimate with a one-line reason ({f.estimate!r}); give the reasoning or a source",
                     f"diseases/{d.id}.yaml",
                 )
-        if n_est == len(d.findings) and len(d.findings) > 0:
+        if n_judged == len(d.findings) and len(d.findings) > 0:
             add(
                 IssueLevel.WARNING,
                 "kb.all_estimates",
-                f"{d.id}: all {n_est} frequencies are estimates",
+                f"{d.id}: all {n_judged} frequencies are judgement; none rests on a count of patients",
                 f"diseases/{d.id}.yaml",
             )
         if d.defining is None:
