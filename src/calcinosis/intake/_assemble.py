@@ -20,14 +20,15 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
 from calcinosis.intake import measure
 from calcinosis.intake.context import Analysis, Context
 from calcinosis.intake.imaging import ImagingEntry, size_cm_in
 from calcinosis.intake.language import IntakeError, detect_language, say
-from calcinosis.intake.lexicon import Lexicon, Match, fold, intake_data, key
+from calcinosis.intake.lexicon import Lexicon, Match, Target, fold, intake_data, key
 from calcinosis.intake.result import Cue, ExtractedItem, Extraction, NotUnderstood
 from calcinosis.kb.model import KnowledgeBase
 
@@ -74,6 +75,37 @@ _PERIARTICULAR = re.compile(
     r"around\s+(?:the|his|her|both)?\s*(?:left\s+|right\s+)?" + _JOINTS + r"|"
     r"autour\s+(?:de\s+l['’ ]?\s*|du\s+|des\s+)(?:epaule|hanche|genou|coude|poignet|cheville|articulation)s?|"
     r"en\s+regard\s+(?:de\s+l['’ ]?\s*|des\s+)articulations?|cette\s+articulation)(?!\w)"
+)
+# deposits around a joint (folded text, after the deposit word): periarticular (_around_joint)
+_AROUND_JOINT = re.compile(
+    r"(?<!\w)(?:around\s+(?:the|his|her|both)?\s*(?:left\s+|right\s+)?" + _JOINTS + r"|"
+    r"autour\s+(?:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+)(?:epaule|hanche|genou|coude|poignet|cheville|articulation)s?|"
+    r"en\s+regard\s+(?:de\s+l['’]\s*|des\s+)articulations?|juxta[\s-]*articul\w*|para[\s-]*articul\w*)(?!\w)"
+)
+# the body regions that tell a widespread distribution (_regions_counted)
+_BODY_REGION = {
+    **dict.fromkeys(("fingertips", "hand", "wrist", "forearm", "elbow", "upper_arm", "shoulder", "axilla", "upper_limb"), "upper"),
+    **dict.fromkeys(("pelvis", "buttock", "hip", "groin", "thigh", "knee", "lower_leg", "calf", "ankle", "achilles", "foot", "lower_limb"), "lower"),
+    **dict.fromkeys(("chest_wall", "breast", "abdominal_wall", "back", "spine", "abdomen", "scrotum", "penis", "vulva"), "trunk"),
+    **dict.fromkeys(("head_neck", "face", "eyelid", "oral", "scalp", "ear"), "head"),
+}  # fmt: skip
+# sites that hold others (a coarser site written as the complement of a finer one: _finer_site_before)
+_PART_OF = {
+    "hand": {"fingertips"},
+    "foot": set(),
+    "upper_limb": {"fingertips", "hand", "wrist", "forearm", "elbow", "upper_arm", "shoulder", "axilla"},
+    "lower_limb": {"hip", "buttock", "thigh", "knee", "lower_leg", "calf", "ankle", "achilles", "foot"},
+    "lower_leg": {"calf", "achilles"},
+    "head_neck": {"face", "eyelid", "oral", "scalp", "ear"},
+    "face": {"eyelid", "oral"},
+    "abdomen": {"abdominal_wall"},
+}
+# "of the second and third", "de la", "des deux": the words of a complement (folded)
+_COMPLEMENT = re.compile(
+    r"\s*(?:of|de|du|des|d['’]|on|in)\s+(?:(?:the|his|her|la|le|les|l['’]|both|deux|right|left|droite?|gauche)\s*)*"
+    r"(?:(?:[0-9]+(?:st|nd|rd|th|e|er|eme|ieme)?|first|second|third|fourth|fifth|big|great|little|index|middle|ring|"
+    r"premiere?|deuxieme|second|troisieme|quatrieme|cinquieme|gros|petit|annulaire|majeur)"
+    r"(?:\s*(?:,|and|et|to|a)\s*)?)*\s*"
 )
 # findings that are the lesions themselves: a site in their sentence is a site of the lesions
 _LESION_FINDINGS = {
@@ -193,6 +225,9 @@ def _sentence_of(sentences: list[tuple[int, int]], pos: int) -> tuple[int, int]:
 # or, in an imaging sentence, the study's region
 _HEAD_LISTS = ("findings", "conditions", "exposures", "topic", "lesion", "ignored", "other_head", "function")
 _DEPOSIT_LISTS = ("topic", "lesion", "patterns")
+_IMAGING_LISTS = ("sites", "tissues", "patterns", "distributions", "imaging")
+# "étendues sur environ 8 cm", "extensive over 10 cm": an extent (a size), not a distribution
+_EXTENT = re.compile(r"\s+(?:sur|over|for)\s+(?:environ\s+|about\s+|approximately\s+|around\s+|pres\s+de\s+)?\d")
 _CLAUSE = re.compile(r",|;|\bqui\b|\bwhich\b|\bdont\b")
 _LIST_ITEM = re.compile(r"\s*[-•–*]")
 
@@ -202,14 +237,56 @@ _ARTICLES = re.compile(r"(?<!\w)(?:les|la|le|l'|l’|des|du|de|d'|d’|the|serum
 
 
 def _joiner(between: str) -> str:
-    """The words between two tests, without articles: "ainsi que les" -> "ainsi que"."""
-    return re.sub(r"\s+", " ", _ARTICLES.sub(" ", between)).strip()
+    """The words between two tests, without articles nor panels named by their adjective alone:
+    "ainsi que les" -> "ainsi que"; ", hépatique, rénal, ainsi que les" -> "ainsi que"."""
+    plain = _ARTICLES.sub(" ", between)
+    words = _elided_panels().sub(" ", plain)
+    if words != plain:  # the panels' commas are list commas: one comma at most is left
+        words = re.sub(r"\s+", " ", words.replace(",", " ")).strip() or ","
+    # the serial comma before the last item: ", ainsi que", ", and"
+    return re.sub(r"^,\s*(?=\w)", "", re.sub(r"\s+", " ", words).strip())
+
+
+@cache
+def _elided_panels() -> re.Pattern[str]:
+    words = sorted({fold(w) for w in intake_data().get("lab_elided_panels", [])}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
+
+
+# laterality and the words that set it ("the right elbow, pelvis, and right femur", "both knees")
+_SIDE_WORDS = re.compile(r"(?<!\w)(?:right|left|both|droite?s?|gauches?|les\s+deux|deux|bilateral|bilaterale?s?)(?!\w)")
+
+
+@cache
+def _words_re(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of ``words`` (folded, whole words; spaces and hyphens alike)."""
+    body = "|".join(re.escape(fold(w)).replace(r"\ ", r"[\s-]+") for w in sorted(words, key=len, reverse=True))
+    return re.compile(r"(?<!\w)(?:" + body + r")(?!\w)")
+
+
+def _run_joiner(between: str) -> str:
+    """The words between two sites of a run, without commas and laterality: "and right" -> "and"."""
+    return re.sub(r"[\s,]+", " ", _SIDE_WORDS.sub(" ", _ARTICLES.sub(" ", between))).strip()
 
 
 def _heads(group: list[_Mention]) -> list[_Mention]:
     return [
         m for m in group if m.match.first(*_HEAD_LISTS, "modalities") is not None and m.match.first("sites") is None
     ]
+
+
+def _toe_phalanges(group: list[_Mention]) -> None:
+    """A phalanx is a toe's in a sentence about the foot ("douleur du 2e orteil ... calcifications
+    de la dernière phalange"): "phalanx", "phalange" are read as fingers only where no toe or
+    foot is named."""
+    if not any((t := m.match.first("sites")) is not None and t.term == "foot" for m in group):
+        return
+    for m in group:
+        t = m.match.first("sites")
+        if t is None or t.term not in ("fingertips", "hand") or "phalan" not in fold(m.match.text):
+            continue
+        targets = tuple(Target("sites", "foot") if x == t else x for x in m.match.targets)
+        m.match = replace(m.match, targets=targets)
 
 
 class _Builder:
@@ -243,6 +320,8 @@ class _Builder:
         self.by_sentence: dict[tuple[int, int], list[_Mention]] = {}
         for m in mentions:
             self.by_sentence.setdefault(m.sentence, []).append(m)
+        for group in self.by_sentence.values():
+            _toe_phalanges(group)
         # where the imaging part of a sentence begins (mentions before it are clinical)
         self.imaging_from: dict[tuple[int, int], int] = {}
         self.clinical_sites: dict[tuple[int, int], list[tuple[str, _Mention]]] = {}
@@ -303,6 +382,7 @@ class _Builder:
                 for m in group
                 if m.match.first("labs", "lab_group", "derived", "lab_state", "lab_value_word") is not None
             ]
+            labs = self._with_elided_panels(labs, sentence)
             pending: list[_Mention] = []
             carried: tuple[str, int, int] | None = None  # a result said before a test, shared along "X and Y"
             bracket = self._bracketed_results(sentence, labs)
@@ -424,6 +504,29 @@ class _Builder:
                     pending.append(m)
                 else:
                     pending = []
+
+    def _with_elided_panels(self, labs: list[_Mention], sentence: tuple[int, int]) -> list[_Mention]:
+        """The panels a list names by their adjective alone after a panel ("bilan phosphocalcique,
+        hépatique, rénal"): a panel read through a test of the case (the renal panel: creatinine)
+        becomes a test of the list, where it is written (intake.yaml ``lab_elided_panels``)."""
+        panels = intake_data().get("lab_elided_panels", {})
+        tests = {fold(w): list(t) for w, t in panels.items()}
+        out: list[_Mention] = []
+        for m in labs:
+            out.append(m)
+            if m.match.first("lab_group") is None:
+                continue
+            pos = m.match.end
+            while hit := re.match(r"\s*(?:,|\bet\b|\band\b)\s*(\w+)", self.folded[pos : sentence[1]]):
+                word = hit.group(1)
+                if word not in tests:
+                    break
+                a, z = pos + hit.start(1), pos + hit.end(1)
+                for test in tests[word]:
+                    match = Match(a, z, self.text[a:z], (Target("labs", test),))
+                    out.append(_Mention(match, m.context, sentence))
+                pos = z
+        return out
 
     def _bracketed_results(self, sentence: tuple[int, int], labs: list[_Mention]) -> dict[int, tuple[str, int, int]]:
         """Tests listed in brackets that share the result said after them: "La biologie
@@ -639,7 +742,9 @@ class _Builder:
             imaging_words = [
                 m
                 for m in part
-                if not m.used and m.match.first("patterns", "tissues", "imaging", "distributions") is not None
+                if not m.used
+                and m.match.first("patterns", "tissues", "imaging", "distributions") is not None
+                and m.match.first("sites", "findings", "conditions", "exposures") is None
             ]
             has_deposit = any(m.match.first(*_DEPOSIT_LISTS, "imaging") is not None for m in part)
             if modalities:
@@ -691,6 +796,11 @@ class _Builder:
                 self._study_parts.setdefault(current.modality, []).append(sentence)
                 self._fill(current, sentence, part, current.modality, region, deposits, continued=True)
             else:
+                if group and not (list_open and _LIST_ITEM.match(self.text, sentence[0])):
+                    # a description goes on in the sentences right after the study's: a sentence
+                    # about something else ends it ("Hémodialyse depuis 1987. ... hypertension
+                    # artérielle" is no longer the radiograph's); a bare figure callout does not
+                    current = None
                 for m in imaging_words:
                     t = m.match.first("patterns", "tissues", "imaging", "distributions")
                     assert t is not None
@@ -767,6 +877,54 @@ class _Builder:
                     else self.say(key, how=how)
                 )
                 self._keep(self._item("imaging", term, m.match.start, m.match.end, m.context, reason, {"sites": term}))
+            if key == "r_study_site_lesions" and chosen:
+                self._lesion_tissues(modality, entry, how)
+            self._regions_counted(modality, entry)
+
+    def _lesion_tissues(self, modality: str, entry: ImagingEntry, how: str) -> None:
+        """A study that shows the lesions of its sentence's clinical clause ("nodules sous-cutanés
+        ... qui correspondaient à la radiographie à des calcifications") takes their tissue, as it
+        takes their sites, when it names none of its own."""
+        if entry.tissues:
+            return
+        for sentence, start in self.imaging_from.items():
+            if start <= sentence[0] or not any(
+                i.value == {"modality": modality} and sentence[0] <= i.start < sentence[1] for i in self.items
+            ):
+                continue
+            clinical = [m for m in self.by_sentence.get(sentence, []) if m.match.start < start]
+            for m in clinical:
+                t = m.match.first("tissues")
+                if t is None or m.context.status not in ("present", "historical"):
+                    continue
+                if not any(_lesion_kind(o) for o in clinical) or self._tissue_owner(m, clinical) is not None:
+                    continue
+                entry.add("tissues", t.term)
+                item = self._item(
+                    "imaging", t.term, m.match.start, m.match.end, m.context,
+                    self.say("r_study_tissue_lesions", how=how), {"tissues": t.term},
+                )  # fmt: skip
+                self._item_study[id(item)] = modality
+                self._keep(item)
+
+    def _regions_counted(self, modality: str, entry: ImagingEntry) -> None:
+        """Deposits at three sites or more, in two body regions or more (upper limbs, lower limbs
+        with the pelvic girdle, trunk, head and neck), are widespread, as the case format defines
+        it ("several regions, as in calcinosis universalis"), when the note names no distribution."""
+        if entry.distribution is not None or len(entry.sites) < 3:
+            return
+        regions = {_BODY_REGION.get(site) for site in entry.sites} - {None}
+        if len(regions) < 2:
+            return
+        entry.distribution = "widespread"
+        first = next(i for i in self.items if i.value == {"modality": modality})
+        item = self._item(
+            "imaging", "widespread", first.start, first.end, Context(),
+            self.say("r_regions_counted", sites=", ".join(entry.sites), modality=modality),
+            {"distributions": "widespread"},
+        )  # fmt: skip
+        self._item_study[id(item)] = modality
+        self._keep(item)
 
     def _qualifies_deposit(self, m: _Mention, group: list[_Mention]) -> bool:
         """A distribution word counts the deposits only when it is said of them: before a deposit
@@ -873,15 +1031,9 @@ class _Builder:
         i = sites.index(site)
         a, z = i, i
         joiners = {fold(j) for j in intake_data().get("lab_joiners", [])} | {"", "et", "and", "or", "ou"}
-        while (
-            a > 0
-            and re.sub(r"[\s,]+", " ", self.folded[sites[a - 1].match.end : sites[a].match.start]).strip() in joiners
-        ):
+        while a > 0 and _run_joiner(self.folded[sites[a - 1].match.end : sites[a].match.start]) in joiners:
             a -= 1
-        while (
-            z + 1 < len(sites)
-            and re.sub(r"[\s,]+", " ", self.folded[sites[z].match.end : sites[z + 1].match.start]).strip() in joiners
-        ):
+        while z + 1 < len(sites) and _run_joiner(self.folded[sites[z].match.end : sites[z + 1].match.start]) in joiners:
             z += 1
         low, high = sites[a].match.start, sites[z].match.end
         best: tuple[tuple[int, int, int], _Mention] | None = None
@@ -918,88 +1070,23 @@ class _Builder:
         for m in group:
             if m.used:
                 continue
-            t = m.match.first("sites", "tissues", "patterns", "distributions", "imaging")
-            if t is None:
+            # one mention may name a site and a tissue ("vastus lateralis": the thigh, muscle) or a
+            # tissue and a pattern ("calcific tendinopathy"): each of its imaging meanings counts
+            # ("nodules sous-cutanés": a finding, and the tissue of the lesions); a finding stays the
+            # finding's to place (concepts), and one in a sentence that only goes on is no imaging
+            concept = m.match.first("findings", "conditions", "exposures") is not None
+            if concept and continued:
                 continue
-            if t.list_name == "sites" and m.match.first("findings", "conditions", "exposures") is not None:
-                continue
-            m.used = True
-            ctx = m.context
-            if t.list_name == "imaging":
-                flag, _, polarity = t.term.rpartition("_")
-                value = polarity != "false" if flag else True
-                name = flag if flag else t.term
-                if t.term == "along_muscle_fibers":
-                    name, value = "along_muscle_fibers", True
-                if ctx.status == "absent":
-                    value = not value
-                elif ctx.status in ("hypothetical", "family"):
-                    self._drop(
-                        self._item(
-                            "imaging",
-                            name,
-                            m.match.start,
-                            m.match.end,
-                            ctx,
-                            self._reason(ctx, self.say("r_pl_not_placed")),
-                        )
-                    )
+            done: set[str] = set()
+            for t in m.match.targets:
+                if t.list_name not in _IMAGING_LISTS or t.list_name in done:
                     continue
-                entry.flags[name] = value
-                item = self._item(
-                    "imaging",
-                    name,
-                    m.match.start,
-                    m.match.end,
-                    ctx,
-                    self.say("r_flag", how=how, name=name, value=self.say("r_true" if value else "r_false")),
-                    {name: value},
-                )
-                self._item_study[id(item)] = modality
-                self._keep(item)
-                continue
-            if ctx.status not in ("present", "historical"):
-                reason = self._reason(ctx, self.say("r_pl_not_in_study", modality=modality))
-                self._drop(self._item_at("imaging", t.term, m, ctx, reason))
-                continue
-            if t.list_name == "sites":
-                head = self._site_head(m, group)
-                kind = "deposit"
-                if head is not None and head.match.first("modalities") is not None:
-                    kind = "region"
-                elif (
-                    head is not None
-                    and head.match.first(*_DEPOSIT_LISTS) is None
-                    and (head.match.first("findings", "conditions", "exposures", "ignored", "other_head") is not None)
-                ):
-                    kind = "other"
-                if kind == "other" and head is not None:
-                    self._drop(
-                        self._item_at("imaging", t.term, m, ctx, self.say("r_study_site_other", head=head.match.text))
-                    )
-                else:
-                    (deposits if kind == "deposit" else region).setdefault(modality, []).append((t.term, m))
-                continue
-            if t.list_name == "distributions" and not self._qualifies_deposit(m, group):
-                self._drop(self._item_at("imaging", t.term, m, ctx, self.say("r_distribution_not_deposit")))
-                continue
-            entry.add(t.list_name, t.term)
-            kind_key = {
-                "tissues": "r_kind_tissue",
-                "patterns": "r_kind_pattern",
-                "distributions": "r_kind_distribution",
-            }
-            item = self._item(
-                "imaging",
-                t.term,
-                m.match.start,
-                m.match.end,
-                ctx,
-                self.say("r_study_item", kind=self.say(kind_key[t.list_name]), how=how),
-                {t.list_name: t.term},
-            )
-            self._item_study[id(item)] = modality
-            self._keep(item)
+                done.add(t.list_name)
+                if t.list_name == "sites" and concept:
+                    continue
+                m.used = m.used or not concept
+                self._fill_target(entry, m, t, group, modality, region, deposits, how)
+        self._around_joint(entry, group, modality, how)
         size = size_cm_in(self.text, max(sentence[0], group[0].match.start if group else sentence[0]), sentence[1])
         if size is not None and entry.size_cm is None:
             entry.size_cm = size[0]
@@ -1008,6 +1095,151 @@ class _Builder:
             )
             self._item_study[id(item)] = modality
             self._keep(item)
+
+    def _fill_target(
+        self,
+        entry: ImagingEntry,
+        m: _Mention,
+        t: Target,
+        group: list[_Mention],
+        modality: str,
+        region: dict[str, list[tuple[str, _Mention]]],
+        deposits: dict[str, list[tuple[str, _Mention]]],
+        how: str,
+    ) -> None:
+        """One imaging meaning ``t`` of mention ``m`` into the study ``entry`` (see :meth:`_fill`)."""
+        ctx = m.context
+        if t.list_name == "imaging":
+            flag, _, polarity = t.term.rpartition("_")
+            value = polarity != "false" if flag else True
+            name = flag if flag else t.term
+            if t.term == "along_muscle_fibers":
+                name, value = "along_muscle_fibers", True
+            if ctx.status == "absent":
+                value = not value
+            elif ctx.status in ("hypothetical", "family"):
+                self._drop(
+                    self._item(
+                        "imaging",
+                        name,
+                        m.match.start,
+                        m.match.end,
+                        ctx,
+                        self._reason(ctx, self.say("r_pl_not_placed")),
+                    )
+                )
+                return
+            entry.flags[name] = value
+            item = self._item(
+                "imaging",
+                name,
+                m.match.start,
+                m.match.end,
+                ctx,
+                self.say("r_flag", how=how, name=name, value=self.say("r_true" if value else "r_false")),
+                {name: value},
+            )
+            self._item_study[id(item)] = modality
+            self._keep(item)
+            return
+        if ctx.status not in ("present", "historical"):
+            reason = self._reason(ctx, self.say("r_pl_not_in_study", modality=modality))
+            self._drop(self._item_at("imaging", t.term, m, ctx, reason))
+            return
+        if t.list_name == "sites":
+            head = self._site_head(m, group)
+            kind = "deposit"
+            if head is not None and head.match.first("modalities") is not None:
+                kind = "region"
+            elif (
+                head is not None
+                and head.match.first(*_DEPOSIT_LISTS) is None
+                and (head.match.first("findings", "conditions", "exposures", "ignored", "other_head") is not None)
+            ):
+                kind = "other"
+            if kind == "other" and head is not None:
+                self._drop(
+                    self._item_at("imaging", t.term, m, ctx, self.say("r_study_site_other", head=head.match.text))
+                )
+            else:
+                (deposits if kind == "deposit" else region).setdefault(modality, []).append((t.term, m))
+            return
+        if t.list_name == "distributions" and (
+            not self._qualifies_deposit(m, group) or _EXTENT.match(self.folded, m.match.end) is not None
+        ):
+            self._drop(self._item_at("imaging", t.term, m, ctx, self.say("r_distribution_not_deposit")))
+            return
+        owner = self._tissue_owner(m, group) if t.list_name == "tissues" else None
+        if owner is not None:
+            self._drop(
+                self._item_at("imaging", t.term, m, ctx, self.say("r_study_tissue_other", head=owner.match.text))
+            )
+            return
+        entry.add(t.list_name, t.term)
+        kind_key = {
+            "tissues": "r_kind_tissue",
+            "patterns": "r_kind_pattern",
+            "distributions": "r_kind_distribution",
+        }
+        item = self._item(
+            "imaging",
+            t.term,
+            m.match.start,
+            m.match.end,
+            ctx,
+            self.say("r_study_item", kind=self.say(kind_key[t.list_name]), how=how),
+            {t.list_name: t.term},
+        )
+        self._item_study[id(item)] = modality
+        self._keep(item)
+
+    def _around_joint(self, entry: ImagingEntry, group: list[_Mention], modality: str, how: str) -> None:
+        """Deposits placed around a joint are periarticular: "calcifications around the shoulder",
+        "dépôts autour de la hanche", "calcifications en regard de l'articulation" (the joint
+        named after the deposit word, in its clause, 50 characters at most)."""
+        if "periarticular" in entry.tissues:
+            return
+        for dep in group:
+            if dep.match.first("topic", "patterns") is None or dep.context.status not in ("present", "historical"):
+                continue
+            after = re.split(r"[.;]", self.folded[dep.match.end : dep.match.end + 50])[0]
+            hit = _AROUND_JOINT.search(after)
+            if hit is None:
+                continue
+            entry.add("tissues", "periarticular")
+            a, z = dep.match.end + hit.start(), dep.match.end + hit.end()
+            item = self._item(
+                "imaging",
+                "periarticular",
+                a,
+                z,
+                dep.context,
+                self.say("r_around_joint", words=self.text[a:z], how=how),
+                {"tissues": "periarticular"},
+            )
+            self._item_study[id(item)] = modality
+            self._keep(item)
+            return
+
+    def _tissue_owner(self, m: _Mention, group: list[_Mention]) -> _Mention | None:
+        """The other finding a tissue word qualifies, written right against it: "dissection
+        artérielle", "thrombose veineuse", "arterial occlusion", "ulcération cutanée". Such a
+        tissue is that finding's (French adjectives follow their noun, English ones precede
+        it), not the deposits'; a deposit or lesion word beside it keeps it the deposits'."""
+        for other in group:
+            if other is m or other.match.first(*_DEPOSIT_LISTS, "modalities") is not None:
+                continue
+            if other.match.first("findings", "conditions", "exposures", "other_head", "ignored") is None:
+                continue
+            if other.match.end <= m.match.start:
+                gap = self.folded[other.match.end : m.match.start]
+            elif other.match.start >= m.match.end:
+                gap = self.folded[m.match.end : other.match.start]
+            else:
+                continue
+            if re.fullmatch(r"[\s-]{0,2}", gap):
+                return other
+        return None
 
     # ---------------------------------------------------------------- conditions, exposures, findings, sites
     def concepts(self) -> None:
@@ -1070,6 +1302,11 @@ class _Builder:
                         self._place("sites", site.term, m, ctx, self.say("r_site_lesions"))
                     continue
                 site = m.match.first("sites")
+                finer = self._finer_site_before(m, clinical) if site is not None and not in_imaging else None
+                if site is not None and finer is not None:
+                    m.used = True
+                    self._drop(self._item_at("sites", site.term, m, ctx, self.say("r_site_complement", finer=finer)))
+                    continue
                 if site is not None and not in_imaging:
                     head = self._site_head(m, clinical)
                     if head is not None and ctx.status == "absent" and head.context.status != "absent":
@@ -1091,7 +1328,24 @@ class _Builder:
                     elif ctx.status in ("hypothetical", "family", "absent") and head is not None:
                         reason = self._reason(ctx, self.say("r_pl_not_placed"))
                         self._drop(self._item_at("sites", site.term, m, ctx, reason))
+        self._composed()
         self._implied()
+
+    def _finer_site_before(self, m: _Mention, group: list[_Mention]) -> str | None:
+        """The finer site a coarser one completes: "the distal phalanx of the second and third
+        fingers", "pulpe des doigts de la main droite", "the eyelids of the face" name one place,
+        the finer (the coarser site only says where it is). Returns the finer site's words."""
+        site = m.match.first("sites")
+        assert site is not None
+        parts = _PART_OF.get(site.term, set())
+        for other in group:
+            t = other.match.first("sites")
+            if t is None or other.match.end > m.match.start or (t.term not in parts and t.term != site.term):
+                continue
+            between = self.folded[other.match.end : m.match.start]
+            if _COMPLEMENT.fullmatch(between) and (t.term in parts or self._finer_site_before(other, group)):
+                return other.match.text
+        return None
 
     def refine_swellings(self) -> None:
         """A swelling the note qualifies is the finding its qualifier names (round 3, structural).
@@ -1250,6 +1504,47 @@ class _Builder:
                         ),
                     )
                     return
+
+    def _composed(self) -> None:
+        """A sign described by its parts (intake.yaml ``composed_findings``): a skin lesion stated
+        as present, a colour word within 40 characters of it and a place word within 100, in
+        its sentence ("violaceous patches ... in a periocular distribution": heliotrope rash)."""
+        for finding, spec in intake_data().get("composed_findings", {}).items():
+            if finding in self.lists["findings"] or finding in self.lists["absent"]:
+                continue
+            colours, places = _words_re(tuple(spec["colours"])), _words_re(tuple(spec["places"]))
+            for m in self.mentions:
+                if m.context.status not in ("present", "historical") or not (
+                    m.match.first("lesion") is not None or re.match(r"erythem|eruption|rash", fold(m.match.text))
+                ):
+                    continue
+                a, z = m.sentence
+                colour = colours.search(self.folded, max(a, m.match.start - 40), min(z, m.match.end + 40))
+                place = places.search(self.folded, max(a, m.match.start - 100), min(z, m.match.end + 100))
+                if colour is None or place is None:
+                    continue
+                lo, hi = min(m.match.start, colour.start(), place.start()), max(m.match.end, colour.end(), place.end())
+                words = self.text[lo:hi]
+                self.lists["findings"].append(finding)
+                self._keep(
+                    self._item(
+                        "findings", finding, lo, hi, Context(), self.say("r_composed", words=words, term=finding)
+                    )
+                )
+                if spec.get("own_sites"):
+                    self._sign_sites(finding, (a, z), places)
+                break
+
+    def _sign_sites(self, finding: str, sentence: tuple[int, int], places: re.Pattern[str]) -> None:
+        """The places that define a sign ("periocular", "eyelid" of a heliotrope rash) are the
+        sign's, not sites of the calcinosis: set aside, with the reason."""
+        for item in [i for i in self.items if i.field == "sites" and sentence[0] <= i.start < sentence[1]]:
+            if places.fullmatch(self.folded, item.start, item.end) is None:
+                continue
+            self.items.remove(item)
+            if not any(i.field == "sites" and i.term == item.term for i in self.items):
+                self.lists["sites"].remove(item.term)
+            self._drop(item.model_copy(update={"reason": self.say("r_site_other", head=finding)}))
 
     def _implied(self) -> None:
         """Items that another item implies (intake.yaml ``implies``), with the reason."""

@@ -113,6 +113,10 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
     sentences = [(s.start_char, s.end_char) for s in doc.sents]
     found = {name: matcher.find(folded) for name, matcher in cues.items()}
     stops = [s for s, _, _ in found["stop"]]
+    # "it was possible to see ...", "we were able": a cue followed by an infinitive says what
+    # could be done, not that the mention is doubtful
+    for name in ("hypothesis_pre", "hypothesis_post"):
+        found[name] = [h for h in found[name] if not _INFINITIVE.match(folded, h[1])]
     # a relative followed by a verb of telling is the informant ("parents revealed heel pricks")
     told = {a for a, _, _ in found["informant"]}
     found["family"] = [h for h in found["family"] if not _told_by(folded, h[1], told)]
@@ -156,6 +160,7 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
     return Analysis([(a + offset, b + offset) for a, b in sentences], contexts)
 
 
+_INFINITIVE = re.compile(r"\s+to\s+[a-z]")
 _PREPOSITION_END = re.compile(r"\b(?:of|in|with|for|on|among)\s*$", re.IGNORECASE)
 
 

@@ -42,9 +42,18 @@ _QUALIFIERS = ("negation", "hypothesis", "family", "history")
 
 
 def _adjusted(defaults: Sequence[str], add: Sequence[str] = (), remove: Sequence[str] = ()) -> list[str]:
+    """edsnlp's cue list with ours added and removed, each cue with an apostrophe in both its
+    spellings: published French writes the typographic ’ ("permettaient d’éliminer", "suspicion
+    d’une"), and a cue written with ' would not meet it (the negation cue "éliminer" inside it
+    then won)."""
     gone = set(remove)
     out = [p for p in defaults if p not in gone]
     out.extend(p for p in add if p not in out)
+    for p in list(out):
+        for a, b in (("'", "’"), ("’", "'")):
+            twin = p.replace(a, b)
+            if twin != p and twin not in out and twin not in gone:
+                out.append(twin)
     return out
 
 
@@ -103,7 +112,8 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0) -> 
     doc = pipes["normalizer"](doc)
     ents: list[Span] = []
     owner: dict[tuple[int, int], Span] = {}
-    for start, end in spans:
+    probes = _bracket_probes(text, spans, offset)
+    for start, end in [*spans, *probes]:
         span = doc.char_span(start - offset, end - offset, label="INTAKE", alignment_mode="expand")
         if span is not None:
             ents.append(span)
@@ -114,7 +124,7 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0) -> 
         doc = pipes[name](doc)
     contexts: list[Context] = []
     kept_by_tokens = {(s.start, s.end): s for s in doc.ents}
-    for start, end in spans:
+    for start, end in [*spans, *probes]:
         span = owner.get((start, end))
         ent = None
         if span is not None:
@@ -123,9 +133,63 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0) -> 
                 ent = next((e for e in doc.ents if e.start <= span.start and span.end <= e.end), None)
         contexts.append(_context(ent, offset) if ent is not None else Context())
     sentences = [(s.start_char + offset, s.end_char + offset) for s in doc.sents]
+    contexts = _bracketed(
+        text, spans, contexts[: len(spans)], dict(zip(probes, contexts[len(spans) :], strict=True)), offset
+    )
     contexts = _denied_hypotheses(text, spans, contexts, offset)
     contexts = _negated_lists(text, spans, contexts, [(a - offset, b - offset) for a, b in sentences], offset)
     return Analysis(sentences, contexts)
+
+
+# a bracket that lists what the words before it name: "(fracture, dissection artérielle)"
+_BRACKET = re.compile(r"(\w+)\s*\(([^()]{1,200})\)")
+
+
+def _bracket_probes(text: str, spans: Sequence[tuple[int, int]], offset: int) -> list[tuple[int, int]]:
+    """The word right before each bracket that holds a mention, when it is no mention itself:
+    edsnlp is asked its context too ("les causes traumatiques (fracture, ...)": "traumatiques")."""
+    taken = [(a - offset, b - offset) for a, b in spans]
+    out: list[tuple[int, int]] = []
+    for m in _BRACKET.finditer(text):
+        inside = any(m.start(2) <= a < m.end(2) for a, _ in taken)
+        word = (m.start(1), m.end(1))
+        if inside and not any(a < word[1] and word[0] < b for a, b in taken):
+            out.append((word[0] + offset, word[1] + offset))
+    return out
+
+
+def _bracketed(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    contexts: list[Context],
+    probes: dict[tuple[int, int], Context],
+    offset: int,
+) -> list[Context]:
+    """What a bracket lists shares the status of the words it explains.
+
+    "permettaient d'éliminer les causes traumatiques (fracture, dissection artérielle)", "pas de
+    connectivite (lupus, sclérodermie)": edsnlp ends the cue's scope at the bracket, so the
+    examples in it read as stated. A mention inside a bracket, plainly stated, takes the
+    hypothesis or negation of the mention (or word) right before the bracket."""
+    before: dict[int, Context] = {}  # bracket start -> the context of what precedes it
+    for m in _BRACKET.finditer(text):
+        word = (m.start(1) + offset, m.end(1) + offset)
+        ctx = probes.get(word)
+        if ctx is None:
+            ctx = next((c for (a, b), c in zip(spans, contexts, strict=True) if a < word[1] <= b), None)
+        if ctx is not None and ctx.status in ("hypothetical", "absent"):
+            before[m.start(2)] = ctx
+    if not before:
+        return contexts
+    out = list(contexts)
+    for m in _BRACKET.finditer(text):
+        ctx = before.get(m.start(2))
+        if ctx is None:
+            continue
+        for i, (a, _b) in enumerate(spans):
+            if m.start(2) <= a - offset < m.end(2) and out[i].status == "present" and out[i].cue is None:
+                out[i] = ctx
+    return out
 
 
 # a verb of doubt after the mention, itself negated: "aucun contexte traumatique n'a été évoqué"

@@ -4,8 +4,9 @@ Its sites, tissues, patterns, distribution, symmetry, bone destruction, tracer u
 alignment with muscle fibres and largest size (cm or mm) go to that modality's entry; a
 modality named in several sentences keeps one entry. A sentence without a modality that
 goes on describing calcifications (a pattern, a tissue, "calcifications ...") right after an
-imaging sentence of the same paragraph adds to that study. Anything imaging-like with no
-study to belong to is reported, not guessed into one.
+imaging sentence of the same paragraph adds to that study; a sentence about something else
+ends the description. Anything imaging-like with no study to belong to is reported, not
+guessed into one.
 """
 
 from __future__ import annotations

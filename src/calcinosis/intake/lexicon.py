@@ -185,6 +185,10 @@ class Lexicon:
             for term_id, spellings in entries.items():
                 for spelling in spellings:
                     lex._add(spelling, Target(list_name, term_id), only=only)
+        origin = lex.data.get("endemic_origin", {})
+        for cue in origin.get("cues", []):
+            for place in origin.get("places", []):
+                lex._add(f"{cue} {place}", Target("exposures", "endemic_area"), only=only)
         for list_name, entries in lex.data.get("negated_forms", {}).items():
             for term_id, spellings in entries.items():
                 for spelling in spellings:
@@ -193,8 +197,19 @@ class Lexicon:
             for term_id, spellings in entries.items():
                 for spelling in spellings:
                     lex._add(spelling, Target(list_name, term_id, "absent_only"), only=only)
+        topic_keys: set[str] = set()
         for spelling in lex.data.get("topic", []):
             lex._add(spelling, Target("topic", "calcinosis", "topic"), only=only)
+            if len(_WORD.findall(spelling)) == 1:  # the deposit nouns: calcification, deposit, ossified
+                topic_keys.add(key(spelling))
+        # a pattern or tissue spelling that names the deposit itself ("calcifications floues",
+        # "ossified mass", "calcific tendinopathy") still names the deposit: the longest match
+        # must not hide it (deposit evidence, lesion sentences, heads of sites)
+        for list_name in ("patterns", "tissues"):
+            for spellings in lex.data.get("terms", {}).get(list_name, {}).values():
+                for spelling in spellings:
+                    if any(key(w) in topic_keys for w in _WORD.findall(spelling)) and len(_WORD.findall(spelling)) > 1:
+                        lex._add(spelling, Target("topic", "calcinosis", "topic"), only=only)
         for spelling in lex.data.get("lesion_words", []):
             lex._add(spelling, Target("lesion", "lesion", "lesion"), only=only)
         for test, spellings in lex.data.get("labs", {}).items():
