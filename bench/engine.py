@@ -11,9 +11,10 @@ Prints, all measured in this run:
 - ``diagnose()`` per case in process after load, p50/p99 over the dev cases (40 rounds), with
   its two halves: ``analyse`` (labs, evidence, scoring, category step) and the rest (reasons for
   and against each listed diagnosis, work-up, next questions, the result object), the parts of
-  the rest each timed alone (p50), and the p50 when nothing the engine remembers per knowledge
-  base (reason sentences, group damping patterns: ``engine/tables.py``) is kept from one call
-  to the next, the worst case of a process that has just started; scoring alone against a
+  the rest each timed alone (p50), the parts each timed inside diagnose and what is left of it
+  (p50: with the other parts run in between, a part costs more than alone), and the p50 when
+  nothing the engine remembers per knowledge base (reason sentences, group damping patterns:
+  ``engine/tables.py``) is kept from one call to the next, the worst case of a process that has just started; scoring alone against a
   plain-Python loop computing the same undamped posterior (issue #2);
 - the CLI cold start: ``calcinosis diagnose CASE --json`` against the bare import, best of N
   runs interleaved, wall time and CPU time (user + system of the child, numpy's BLAS threads
@@ -165,6 +166,7 @@ def _rest_in_parts(cases: list[Case], kb: KnowledgeBase) -> None:
                 times.append(time.perf_counter() - t)
         shares.append(f"{name} {percentile(times, 50) * ms:.3f}")
     print(f"  the rest, each part alone (p50 ms; run inside diagnose each costs more): {', '.join(shares)}")
+    _parts_inside(cases, kb)
     remembered = tables(kb)
     forgetful: list[float] = []
     for _ in range(10):
@@ -176,6 +178,60 @@ def _rest_in_parts(cases: list[Case], kb: KnowledgeBase) -> None:
             forgetful.append(time.perf_counter() - t)
     print(
         f"  with nothing remembered from one call to the next (the worst case): p50 {percentile(forgetful, 50) * ms:.3f} ms"
+    )
+
+
+def _parts_inside(cases: list[Case], kb: KnowledgeBase) -> None:
+    """The parts of diagnose as they run inside it, each timed during the call (p50 ms), and
+    what is left: the result objects, the listed diagnoses, the warnings, the call itself.
+
+    Alone, a part runs case after case with its code and data in the processor's caches;
+    inside diagnose the other parts use them in between, and each part costs more (about
+    twice as much on the 2-core machine of issue #17): the parts timed alone do not add up
+    to diagnose, these do."""
+    import calcinosis.engine.diagnose as engine
+
+    labels = {
+        "analyse": "analyse",
+        "reasons": "reasons for and against",
+        "next_questions": "next questions",
+        "missing_workup": "work-up",
+        "_category_explanation": "category explanation",
+    }
+    originals: dict[str, Callable[..., Any]] = {name: getattr(engine, name) for name in labels}
+    spent: dict[str, float] = {}
+
+    def timed(name: str, part: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return part(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - t
+
+        return run
+
+    per_part: dict[str, list[float]] = {name: [] for name in labels}
+    rest: list[float] = []
+    try:
+        for name, part in originals.items():
+            setattr(engine, name, timed(name, part))
+        for _ in range(40):
+            for c in cases:
+                spent.clear()
+                t = time.perf_counter()
+                engine.diagnose(c, kb)
+                total = time.perf_counter() - t
+                for name in labels:
+                    per_part[name].append(spent.get(name, 0.0))
+                rest.append(total - sum(spent.values()))
+    finally:
+        for name, part in originals.items():
+            setattr(engine, name, part)
+    shares = [f"{label} {percentile(per_part[name], 50) * 1000:.3f}" for name, label in labels.items()]
+    print(
+        f"  each part timed inside diagnose (p50 ms): {', '.join(shares)}; what is left (result objects, "
+        f"listed diagnoses, warnings) {percentile(rest, 50) * 1000:.3f}"
     )
 
 

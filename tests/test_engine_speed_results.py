@@ -308,9 +308,10 @@ def test_work_up_percentages_are_i18n_percentages(lang: str) -> None:
 
 
 def test_question_effects_are_the_four_filters(kb: KnowledgeBase) -> None:
-    """One pass over the named diagnoses gives the first three raised and the first three
-    lowered, as the four list filters it replaced did (NaN and exact thresholds included)."""
-    from calcinosis.engine.questions import _SHIFT, _moved
+    """One comparison of every shift with the threshold, then the first three flagged names,
+    gives the first three raised and the first three lowered, as the four list filters it
+    replaced did (NaN and exact thresholds included)."""
+    from calcinosis.engine.questions import _SHIFT, _first_three
 
     rng = random.Random(11)
     names = [f"d{i}" for i in range(8)]
@@ -319,7 +320,9 @@ def test_question_effects_are_the_four_filters(kb: KnowledgeBase) -> None:
         shifts = [rng.choice(pool) if rng.random() < 0.5 else rng.uniform(-0.2, 0.2) for _ in names]
         raised = [n for n, v in zip(names, shifts, strict=True) if v > _SHIFT][:3]
         lowered = [n for n, v in zip(names, shifts, strict=True) if v < -_SHIFT][:3]
-        assert _moved(names, shifts) == (raised, lowered)
+        as_array = np.array(shifts)
+        assert _first_three(names, (as_array > _SHIFT).tolist()) == raised
+        assert _first_three(names, (as_array < -_SHIFT).tolist()) == lowered
 
 
 def test_unreported_rules_are_the_rule_tables(kb: KnowledgeBase, cases: list[Case]) -> None:

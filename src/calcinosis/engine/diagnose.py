@@ -2,10 +2,11 @@
 
 The result objects are built from the checked knowledge base and the validated case without
 being validated again (``results.built``: validating dozens of reasons per report cost more
-than writing them; the tests hold every built report equal to its validated copy). Whatever
-depends on the knowledge base only (the sentences of the reasons and of the category rules, a
-diagnosis' codes, the classification rules) is written once per knowledge base (``tables.py``,
-``reasons.py``).
+than writing them; the tests hold every built report equal to its validated copy), the
+engine's own warnings included. Whatever depends on the knowledge base only (the sentences of
+the reasons and of the category rules, a listed diagnosis' name, references and codes, the
+classification rules, the category priors) is written once per knowledge base (``tables.py``,
+``reasons.py``); each report gets its own copies of the lists and dicts.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ class _RuleText:
     likelihood: dict[str, float]
     references: tuple[str, ...]
     sentence: str  # with {basis} still to fill
+    plain: str  # the sentence without a basis (most rules: not reported)
+    term: str  # how the explanation of the category names it
     gap: float  # its weighted log ratio, top category against the second
 
 
@@ -91,7 +94,10 @@ def _rule_text(kb: KnowledgeBase, t: Tables, r: RuleState, top: int, second: int
         second=literal(_category_label(kb, names[second], lang)),
     )
     gap = kb.constants.rule_strength.value * float(r.log_likelihood[top] - r.log_likelihood[second])
-    found = _RuleText(label, state, likelihood, tuple(r.rule.references or kb.category_model.references), sentence, gap)
+    references = tuple(r.rule.references or kb.category_model.references)
+    found = _RuleText(
+        label, state, likelihood, references, sentence, sentence.format(basis=""), f"{label} ({state})", gap
+    )
     t.texts[key] = found
     return found
 
@@ -121,12 +127,12 @@ def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> t
                     "basis": list(r.basis),
                     "likelihood": dict(rt.likelihood),
                     "references": list(rt.references),
-                    "text": rt.sentence.format(basis=f" ({separator.join(r.basis)})" if r.basis else ""),
+                    "text": rt.sentence.format(basis=f" ({separator.join(r.basis)})") if r.basis else rt.plain,
                 },
             )
         )
         if abs(rt.gap) > 1e-9:
-            terms.append((f"{rt.label} ({rt.state})", rt.gap))
+            terms.append((rt.term, rt.gap))
     terms.sort(key=lambda term: -abs(term[1]))
     shown = [
         message("category_factor", lang, label=label, ratio=fmt_lr(math.exp(gap), lang))
@@ -262,9 +268,12 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     threshold = kb.constants.differential_min_probability.value
     order = (-post).argsort(kind="stable").tolist()
     post_at = post.tolist()  # most diagnoses are only compared with the threshold: Python floats
-    listed = [i for i in order if post_at[i] >= threshold]
+    # ranked by probability, the listed diagnoses are the head of the order and the excluded
+    # ones the rest (a NaN, never expected, would rank last and be excluded, as before)
+    head = next((n for n, i in enumerate(order) if not post_at[i] >= threshold), len(order))
+    listed = order[:head]
     ids = t.disease_ids
-    excluded = [ids[i] for i in order if post_at[i] < threshold]
+    excluded = [ids[i] for i in order[head:]]
     shown_by = reasons(scores, evidence, kb, listed, lang)
     prior_at, log_score_at, defining_at = scores.prior.tolist(), scores.log_score.tolist(), scores.defining_log.tolist()
     log_prior_at = kb.log_prior.tolist()
@@ -278,10 +287,9 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     top_rule = kb.categories[category]
     if status != "unknown" and top_rule.phosphocalcic not in ("either", status):
         issues.append(
-            Issue(
-                level=IssueLevel.WARNING,
-                code="engine.category_rule",
-                message=message(
+            _warning(
+                "engine.category_rule",
+                message(
                     "category_inconsistent",
                     lang,
                     category=top_rule.fr if lang == "fr" else top_rule.en,
@@ -291,13 +299,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
             )
         )
     if status == "unknown" and not any(lab.test in ("calcium", "ionized_calcium", "phosphate") for lab in case.labs):
-        issues.append(
-            Issue(
-                level=IssueLevel.WARNING,
-                code="engine.no_phosphocalcic",
-                message=message("no_phosphocalcic", lang),
-            )
-        )
+        issues.append(_warning("engine.no_phosphocalcic", message("no_phosphocalcic", lang)))
 
     workup, omitted = missing_workup(case, evidence, kb, post, lang=lang)
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, post) else None
@@ -309,7 +311,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
             "category_probabilities": {k: _shown(v) for k, v in cat_probs.items()},
             "category_explanation": explanation,
             "category_basis": factors,
-            "category_prior": {c: kb.category_model.priors[c].value for c in kb.category_names},
+            "category_prior": dict(_category_prior(kb, t)),
             "phosphocalcic_status": status,
             "classification": _classification(kb, t, status, lang),
             "differential": differential,
@@ -338,6 +340,60 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Diagnosis:
+    """What a listed diagnosis shows that the knowledge base alone decides, in one language."""
+
+    id: str
+    name: str
+    category: str
+    references: tuple[str, ...]
+    codes: tuple[tuple[str, tuple[str, ...]], ...]  # by system, the empty systems left out
+    defined: bool  # it has defining features (it may pay for their absence)
+
+
+def _diagnosis(kb: KnowledgeBase, t: Tables, i: int, lang: str) -> _Diagnosis:
+    """Diagnosis ``i``'s fixed part, written once per knowledge base and language."""
+    key = ("diagnosis", i, lang)
+    found: _Diagnosis | None = t.texts.get(key)
+    if found is None:
+        d = kb.diseases[i]
+        found = t.texts[key] = _Diagnosis(
+            d.id,
+            d.name(lang),
+            d.category,
+            tuple(d.references),
+            _codes(kb, t, i),
+            d.defining is not None,
+        )
+    return found
+
+
+_WARNING_GIVEN = frozenset({"level", "code", "message"})
+
+
+def _warning(code: str, text: str) -> Issue:
+    """``Issue(level=WARNING, code=code, message=text)``, built rather than validated (``results.built``):
+    validating it copied its default list of suggestions, and most reports carry one of these."""
+    fields = {
+        "level": IssueLevel.WARNING,
+        "code": code,
+        "message": text,
+        "location": "",
+        "expected": "",
+        "suggestions": [],
+    }
+    return built(Issue, fields, _WARNING_GIVEN)
+
+
+def _category_prior(kb: KnowledgeBase, t: Tables) -> dict[str, float]:
+    """Each category's prior share, read once per knowledge base (each report gets its own copy)."""
+    found: dict[str, float] | None = t.texts.get(("category_prior",))
+    if found is None:
+        found = t.texts[("category_prior",)] = {c: kb.category_model.priors[c].value for c in kb.category_names}
+    return found
+
+
 def _listed(
     kb: KnowledgeBase,
     t: Tables,
@@ -350,29 +406,28 @@ def _listed(
     lang: str,
 ) -> DiagnosisResult:
     """One diagnosis of the differential, its reasons given."""
-    d = kb.diseases[i]
+    d = _diagnosis(kb, t, i, lang)
     for_: list[str] = []
     against: list[str] = []
+    refs: list[str] = list(d.references)
+    known = set(refs)
     for c in shown:  # one pass; a ratio of exactly 1 is in neither list
         if c.likelihood_ratio > 1:
             for_.append(c.text)
         elif c.likelihood_ratio < 1:
             against.append(c.text)
-    penalty = defining_log if defining_log < 0 and d.defining is not None else None
-    if penalty is not None:
-        against.insert(0, _defining_text(kb, t, i, lang, penalty))
-    refs: list[str] = list(d.references)
-    known = set(refs)
-    for c in shown:
         for ref in c.references:
             if ref not in known:
                 known.add(ref)
                 refs.append(ref)
+    penalty = defining_log if defining_log < 0 and d.defined else None
+    if penalty is not None:
+        against.insert(0, _defining_text(kb, t, i, lang, penalty))
     return built(
         DiagnosisResult,
         {
             "diagnosis": d.id,
-            "name": d.name(lang),
+            "name": d.name,
             "category": d.category,
             "probability": _shown(probability),
             "pretest_probability": round(prior, 5),
@@ -382,7 +437,7 @@ def _listed(
             "against": against,
             "evidence": shown,
             "references": refs,
-            "codes": {system: list(codes) for system, codes in _codes(kb, t, i)},
+            "codes": {system: list(codes) for system, codes in d.codes},
         },
     )
 

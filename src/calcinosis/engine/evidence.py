@@ -85,6 +85,14 @@ DERANGED_FEATURES = (
 """The phospho-calcic work-up is deranged when one of these is present (seed 001's rule)."""
 DISTRIBUTION_ORDER = ("single", "multiple_localized", "regional", "widespread")
 
+_LAB_ITEMS = tuple(LAB_FEATURES.items())
+_LAB_ITEMS_BY_TEST: dict[str, tuple[int, ...]] = {}
+"""Test -> the lab features reading it (their places in LAB_FEATURES): a case reports a few of
+the tests, and most cases none, so only the features that can read one of them are gone through."""
+for _k, (_tests, _state) in enumerate(LAB_FEATURES.values()):
+    for _test in _tests:
+        _LAB_ITEMS_BY_TEST[_test] = (*_LAB_ITEMS_BY_TEST.get(_test, ()), _k)
+
 
 @dataclass(slots=True)
 class Observation:
@@ -143,7 +151,11 @@ def _status(status: str, lang: str) -> str:
 
 def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
     lang = ev.lang
-    for feature, (tests, wanted) in LAB_FEATURES.items():
+    # the features that can read one of the panel's tests, in LAB_FEATURES order (the others
+    # would find none of their tests, and set nothing)
+    candidates = sorted({k for test in panel.tests for k in _LAB_ITEMS_BY_TEST.get(test, ())})
+    for k in candidates:
+        feature, (tests, wanted) = _LAB_ITEMS[k]
         for test in tests:
             summary = panel.tests.get(test)
             if summary is None or summary.status == "unknown":

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from functools import lru_cache
+from itertools import compress, islice
 
 import numpy as np
+import numpy.typing as npt
 
 from calcinosis.engine.results import Question, built
 from calcinosis.engine.scoring import Scores
@@ -24,6 +26,8 @@ from calcinosis.i18n import lower_first, message
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["next_questions"]
+
+FloatArray = npt.NDArray[np.float64]
 
 _NAMED = 8  # the diagnoses a question's effect can name: the most probable ones
 _SHIFT = 0.02  # a change of posterior below this is not worth naming
@@ -78,34 +82,28 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Co
         # is 0 to rounding (1e-16), far below the floor, so it is left out of the look-ahead
         moving = np.logical_or.reduce(f1 != f1[0], axis=0).nonzero()[0]
         askable, p_yes, f1 = askable[moving], p_yes[moving], f1.take(moving, axis=1)
-    p_no = 1 - p_yes
     n_ask = len(askable)
-    # the yes and the no side side by side (L x 2A), so that each step is one array operation:
-    # P(f | d) then P(not f | d), and the posterior after each answer
-    both = np.concatenate((f1, 1 - f1), axis=1)
-    post = (p[:, None] * both) / np.concatenate((p_yes, p_no))
-    if not t.frequencies_inside:  # a frequency of 1 leaves a posterior of 0 after a no
-        post_safe = np.where(post > 0, post, 1.0)
-        entropy = -np.add.reduce(post * np.log2(post_safe), axis=0)
-    else:
-        entropy = -np.add.reduce(post * np.log2(post), axis=0)
-    gain = prior_entropy - (p_yes * entropy[:n_ask] + p_no * entropy[n_ask:])
+    post, gain = _look_ahead(p, f1, p_yes, prior_entropy, zeros=not t.frequencies_inside)
     # best first (a stable sort: ties in feature order), read until the floor; a NaN gain
     # would sort last and not stop the reading, as before
-    gains = gain.tolist()
-    chosen = _distinct((-gain).argsort(kind="stable").tolist(), gains, floor, askable.tolist(), kb, lang, want)
+    gains, askable_at = gain.tolist(), askable.tolist()
+    chosen = _distinct((-gain).argsort(kind="stable").tolist(), gains, floor, askable_at, kb, lang, want)
     if not chosen:
         return []
     top = (-p).argsort()[:_NAMED]
     every_name = _names(kb, lang)
     names = [every_name[d] for d in live[top].tolist()]  # only the top ones are named
-    shifts = (post.take(top, axis=0).take([*chosen, *(j + n_ask for j in chosen)], axis=1) - p[top][:, None]).T
-    yes_shift, no_shift = shifts[: len(chosen)].tolist(), shifts[len(chosen) :].tolist()
+    shifts = post.take(top, axis=0).take([*chosen, *(j + n_ask for j in chosen)], axis=1) - p[top][:, None]
+    # which named diagnoses each answer raises and lowers by more than _SHIFT: one comparison
+    # for all of them (a NaN shift is in neither), then the first three of each
+    raised, lowered = (shifts > _SHIFT).T.tolist(), (shifts < -_SHIFT).T.tolist()
+    n_chosen = len(chosen)
     out: list[Question] = []
     for k, j in enumerate(chosen):
-        feature = kb.features[kb.feature_ids[int(askable[j])]]
-        raise_, lower = _moved(names, yes_shift[k])
-        no_raise, no_lower = _moved(names, no_shift[k])
+        feature = kb.features[kb.feature_ids[askable_at[j]]]
+        raise_, lower = _first_three(names, raised[k]), _first_three(names, lowered[k])
+        no_raise = _first_three(names, raised[n_chosen + k])
+        no_lower = _first_three(names, lowered[n_chosen + k])
         out.append(
             built(
                 Question,
@@ -125,6 +123,38 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Co
     return out
 
 
+def _look_ahead(
+    p: FloatArray, f1: FloatArray, p_yes: FloatArray, prior_entropy: float, *, zeros: bool
+) -> tuple[FloatArray, FloatArray]:
+    """The posterior after each answer (L x 2A: every yes, then every no) and each question's gain.
+
+    The yes and the no side side by side, so that each step is one array operation: P(f | d)
+    then P(not f | d), and the posterior after each answer. Each step writes over the last:
+    the same operations on the same numbers as building each intermediate afresh (the tests
+    hold the two equal to the bit), without allocating an L x 2A array per step. ``zeros``: a
+    frequency of 0 or 1 can leave a posterior of 0, whose log is then taken as 0.
+    """
+    n_ask = len(p_yes)
+    answer = np.empty(2 * n_ask)  # P(yes) then P(no)
+    answer[:n_ask] = p_yes
+    np.subtract(1, p_yes, out=answer[n_ask:])
+    post = np.empty((len(p), 2 * n_ask))
+    post[:, :n_ask] = f1
+    np.subtract(1, f1, out=post[:, n_ask:])
+    np.multiply(p[:, None], post, out=post)
+    np.divide(post, answer, out=post)
+    terms = np.log2(np.where(post > 0, post, 1.0)) if zeros else np.log2(post)
+    np.multiply(post, terms, out=terms)
+    entropy = -np.add.reduce(terms, axis=0)
+    gain = prior_entropy - (p_yes * entropy[:n_ask] + answer[n_ask:] * entropy[n_ask:])
+    return post, gain
+
+
+def _first_three(names: list[str], moved: list[bool]) -> list[str]:
+    """The first three of ``names`` whose flag is set, in their order."""
+    return list(islice(compress(names, moved), 3))
+
+
 def _names(kb: KnowledgeBase, lang: str) -> tuple[str, ...]:
     """Every diagnosis' name in ``lang``, in compiled order, written once per knowledge base."""
     t = tables(kb)
@@ -133,20 +163,6 @@ def _names(kb: KnowledgeBase, lang: str) -> tuple[str, ...]:
     if found is None:
         found = t.texts[key] = tuple(d.name(lang) for d in kb.diseases)
     return found
-
-
-def _moved(names: list[str], shifts: list[float]) -> tuple[list[str], list[str]]:
-    """The first three names an answer raises and the first three it lowers by more than
-    ``_SHIFT``, in the order of ``names`` (one pass over them rather than one per list)."""
-    raised: list[str] = []
-    lowered: list[str] = []
-    for name, v in zip(names, shifts, strict=True):
-        if v > _SHIFT:
-            if len(raised) < 3:
-                raised.append(name)
-        elif v < -_SHIFT and len(lowered) < 3:
-            lowered.append(name)
-    return raised, lowered
 
 
 def _distinct(

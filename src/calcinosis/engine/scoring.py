@@ -73,7 +73,8 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     contribution = t.log_lr_by_state[columns]
     weight = _weights(contribution, members, code, t, kb.constants.unlisted_site_weight.value)
     defining = kb.constants.defining_strength.value * unreported_defining(evidence, kb)
-    log_lr = ((contribution * weight).sum(axis=0) + defining) / kb.constants.temperature.value
+    weighted = np.add.reduce(contribution * weight, axis=0)  # what .sum(axis=0) calls, without its wrapper
+    log_lr = (weighted + defining) / kb.constants.temperature.value
     rules = read_rules(case or _NO_CASE, evidence, kb)
     step = category_step(log_lr, rules, kb)
     return Scores(
@@ -96,19 +97,20 @@ def _columns(
     in the first F, absent in the next F), their codes (a site absent only because the case
     lists others counts with its own weight, constants.yaml: its code carries it, past the 2F
     states) and the rows of each dependency group, in one pass over them."""
-    position, group_of, n_f = t.position, t.group_of, t.n_features
+    place, n_f = t.place, t.n_features
+    closed_shift = 2 * n_f
     pos_list: list[int] = []
     column: list[int] = []
     code: list[int] = []
     members: dict[int, list[int]] = {}  # dependency group -> its observed rows
     for i, f in enumerate(scored):
         o = observations[f]
-        j = position[f]
+        j, group = place[f]
         c = j if o.present else j + n_f
         pos_list.append(j)
         column.append(c)
-        code.append(c + 2 * n_f if o.closed_world else c)
-        members.setdefault(group_of[j], []).append(i)
+        code.append(c + closed_shift if o.closed_world else c)
+        members.setdefault(group, []).append(i)
     return pos_list, column, code, list(members.values())
 
 

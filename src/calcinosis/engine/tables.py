@@ -53,6 +53,7 @@ class Tables:
     n_features: int
     disease_ids: tuple[str, ...]  # D: the diagnoses' ids, in compiled order
     position: dict[str, int]  # feature id -> column
+    place: dict[str, tuple[int, int]]  # feature id -> its column and its dependency group
     not_scored: frozenset[str]  # features read from a case but never scored
     sites: tuple[tuple[str, str], ...]  # every site of the vocabulary and its feature id, in vocabulary order
     # 2F x D: the log LR of each diagnosis for each feature present (first F rows) and absent
@@ -110,6 +111,7 @@ def _build(kb: KnowledgeBase) -> Tables:
         n_features=len(kb.feature_ids),
         disease_ids=tuple(d.id for d in kb.diseases),
         position={fid: i for i, fid in enumerate(kb.feature_ids)},
+        place={fid: (i, g) for i, (fid, g) in enumerate(zip(kb.feature_ids, kb.group_index.tolist(), strict=True))},
         sites=tuple((s, f"site:{s}") for s in kb.vocabulary.lists["sites"]),
         not_scored=frozenset(f for f, skip in zip(kb.feature_ids, kb.not_scored.tolist(), strict=True) if skip),
         log_lr_by_state=_frozen(np.ascontiguousarray(np.concatenate([present, absent], axis=1).T)),
