@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 
 def _study(x: Any, modality: str) -> dict[str, Any]:
     studies = [s for s in x.case.get("imaging", []) if s["modality"] == modality]
@@ -209,33 +211,25 @@ def test_possible_to_see_is_no_hypothesis(read):
 
 
 # ---------------------------------------------------------------- sites
-def test_sites_of_the_face_by_their_region(read):
-    x = read("A 30-year-old woman with a painless preauricular nodule.", "en")
-    assert x.case["sites"] == ["face"]
-    y = read("Femme de 30 ans avec un nodule pré-auriculaire indolore.", "fr")
-    assert y.case["sites"] == ["face"]
-
-
-def test_a_coarser_site_that_says_where_the_finer_is(read):
-    """ "the distal phalanx of the fourth finger": one site, the fingertip."""
-    x = read("A 60-year-old woman with a calcified nodule of the distal phalanx of the fourth finger.", "en")
-    assert x.case["sites"] == ["fingertips"]
-    y = read("Femme de 60 ans avec un nodule calcifié de la pulpe du quatrième doigt.", "fr")
-    assert y.case["sites"] == ["fingertips"]
-
-
-def test_a_phalanx_of_a_toe_is_the_foot(read):
-    x = read("Femme de 80 ans. Douleur du gros orteil avec une calcification de la dernière phalange.", "fr")
-    assert x.case["sites"] == ["foot"]
-    y = read("An 80-year-old woman. Pain of the second toe with a calcification of the distal phalanx.", "en")
-    assert y.case["sites"] == ["foot"]
-
-
-def test_the_abdominal_apron_is_the_abdominal_wall(read):
-    x = read("Homme de 50 ans. Nodules douloureux du tablier abdominal.", "fr")
-    assert x.case["sites"] == ["abdominal_wall"]
-    y = read("A 50-year-old man with painful nodules of the abdominal apron.", "en")
-    assert y.case["sites"] == ["abdominal_wall"]
+@pytest.mark.parametrize(
+    ("text", "lang", "site"),
+    [
+        # a region of the face by its name
+        ("A 30-year-old woman with a painless preauricular nodule.", "en", "face"),
+        ("Femme de 30 ans avec un nodule pré-auriculaire indolore.", "fr", "face"),
+        # a coarser site that says where the finer one is: one site, the finer
+        ("A 60-year-old woman with a calcified nodule of the distal phalanx of the fourth finger.", "en", "fingertips"),
+        ("Femme de 60 ans avec un nodule calcifié de la pulpe du quatrième doigt.", "fr", "fingertips"),
+        # a phalanx in a sentence about a toe is the foot's
+        ("Femme de 80 ans. Douleur du gros orteil avec une calcification de la dernière phalange.", "fr", "foot"),
+        ("An 80-year-old woman. Pain of the second toe with a calcification of the distal phalanx.", "en", "foot"),
+        # the abdominal apron is the abdominal wall
+        ("Homme de 50 ans. Nodules douloureux du tablier abdominal.", "fr", "abdominal_wall"),
+        ("A 50-year-old man with painful nodules of the abdominal apron.", "en", "abdominal_wall"),
+    ],
+)
+def test_sites_named_by_a_region_or_a_part(read, text: str, lang: str, site: str):
+    assert read(text, lang).case["sites"] == [site]
 
 
 # ---------------------------------------------------------------- findings, exposures, labs
