@@ -8,13 +8,17 @@ label of the vocabulary and of the derived features carries its ``gender`` and `
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import re
+import stat
 import unicodedata
 from functools import cache
 from importlib import resources
-from typing import Any
-
-import yaml
+from pathlib import Path
+from typing import Any, TypeGuard
 
 __all__ = [
     "LANGUAGES",
@@ -43,14 +47,118 @@ _H_ASPIRE = ("hanche", "haltère", "hernie", "haut", "hauteur")
 
 @cache
 def messages() -> dict[str, dict[str, str]]:
-    """All messages, read once (a read-only table, not mutable state)."""
-    text = (resources.files("calcinosis") / "messages.yaml").read_text(encoding="utf-8")
+    """All messages, read once (a read-only table, not mutable state).
+
+    Parsing the YAML took a tenth of a command's start (PyYAML builds its objects in Python even
+    with libyaml), so the typeset table is cached as JSON beside the compiled knowledge, under a
+    key made of the size and modification time of ``messages.yaml`` and of this module (which
+    typesets it): an edit of either is read again, as Python checks its bytecode cache.
+    """
+    source = resources.files("calcinosis") / "messages.yaml"
+    key = _messages_key(Path(str(source)))
+    folder = cache_dir()
+    cache_file = folder / f"messages-{key[:32]}.json" if key is not None and private_dir(folder) else None
+    body = read_cache_file(cache_file, key) if cache_file is not None and key is not None else None
+    if body is not None:
+        with contextlib.suppress(ValueError):
+            found = json.loads(body)
+            if _is_table(found):
+                return found
+    import yaml
+
+    text = source.read_text(encoding="utf-8")
     # libyaml's loader when PyYAML has it: the pure-Python one took a fifth of a command's start
     data: dict[str, Any] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     for entry in data.values():
         if isinstance(entry, dict) and isinstance(entry.get("fr"), str):
             entry["fr"] = french_typography(entry["fr"])
+    if cache_file is not None and key is not None and _is_table(data):
+        write_cache_file(cache_file, key, json.dumps(data, ensure_ascii=False).encode("utf-8"))
     return data
+
+
+def _messages_key(source: Path) -> str | None:
+    """The cache key of the messages table: code version, and path, size and modification time
+    (ns) of ``messages.yaml`` and of this module; None when either cannot be read."""
+    from calcinosis._version import __version__
+
+    parts: list[object] = ["messages", __version__]
+    try:
+        for path in (source, Path(__file__)):
+            st = os.stat(path)
+            parts += [str(path), st.st_size, st.st_mtime_ns]
+    except OSError:
+        return None
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def _is_table(data: object) -> TypeGuard[dict[str, dict[str, str]]]:
+    """Whether ``data`` maps each message key to its texts (only such a table is cached or used)."""
+    return isinstance(data, dict) and all(
+        isinstance(entry, dict) and all(isinstance(text, str) for text in entry.values()) for entry in data.values()
+    )
+
+
+# ---- the user's cache folder: the messages table here, the compiled knowledge (kb.loader) ----
+_CACHE_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    """``$CALCINOSIS_CACHE_DIR``, else ``$XDG_CACHE_HOME/calcinosis`` or ``~/.cache/calcinosis``."""
+    env = os.environ.get("CALCINOSIS_CACHE_DIR")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "calcinosis"
+
+
+def private_dir(folder: Path) -> bool:
+    """Create the cache folder for this user only; refuse one that others could write."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(folder)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
+def read_cache_file(path: Path, key: str) -> bytes | None:
+    """The body of the cache file ``path``, or None when absent, foreign (a link, another owner,
+    writable by others), of another format or key, or when its body fails its SHA-256."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+                return None
+            data = fh.read()
+        header, _, body = data.partition(b"\n")
+        meta = json.loads(header)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or meta.get("format") != _CACHE_FORMAT or meta.get("key") != key:
+        return None
+    if meta.get("sha256") != hashlib.sha256(body).hexdigest():
+        return None
+    return body
+
+
+def write_cache_file(path: Path, key: str, body: bytes) -> None:
+    """Write ``body`` to ``path`` under a header (format, key, SHA-256 of the body), atomically;
+    a folder that cannot be written only costs speed."""
+    import tempfile
+
+    header = json.dumps({"format": _CACHE_FORMAT, "sha256": hashlib.sha256(body).hexdigest(), "key": key}).encode()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem[:8]}-", suffix=".tmp", dir=path.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(header + b"\n" + body)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def message(key: str, lang: str, /, **values: object) -> str:
@@ -125,16 +233,27 @@ def agree(key: str, lang: str, /, *, gender: str = "m", plural: bool = False, **
 
 
 def _folded(word: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
+    """``word`` lowered and without accents (ASCII has none: only other text is decomposed)."""
+    word = word.lower()
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+_H_ASPIRE_FOLDED = tuple(_folded(h) for h in _H_ASPIRE)
 
 
 def elides(word: str) -> bool:
     """A French word (or acronym) that takes 'd'', 'l'', 'qu'' before it: vowel, or h muet."""
-    folded = _folded(word.lstrip("«( "))
+    head = word.lstrip("«( ")
+    first = head[:1]
+    if first.isascii() and first not in ("h", "H"):  # an ASCII first letter other than h decides alone
+        return first != "" and first.lower() in "aeiouy"
+    folded = _folded(head)
     if not folded:
         return False
     if folded.startswith("h"):
-        return not any(folded.startswith(_folded(h)) for h in _H_ASPIRE)
+        return not folded.startswith(_H_ASPIRE_FOLDED)
     return folded[0] in "aeiouy"
 
 

@@ -67,15 +67,23 @@ class Issue(BaseModel):
         return "".join(parts)
 
 
+# the separators folded to '_' (str.translate: one pass instead of a replace per sign)
+_SEPARATORS = str.maketrans(dict.fromkeys(" -'’/.,()", "_"))
+
+
 def normalise_term(text: str) -> str:
-    """Fold case, accents, spaces and hyphens so that 'Sclérodermie  systémique' matches."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    for ch in " -'’/.,()":
-        stripped = stripped.replace(ch, "_")
-    while "__" in stripped:
-        stripped = stripped.replace("__", "_")
-    return stripped.strip("_")
+    """Fold case, accents, spaces and hyphens so that 'Sclérodermie  systémique' matches.
+
+    ASCII text has no accent to take off (NFKD leaves it as it is), so only other text is
+    decomposed: the knowledge base folds a thousand terms on every start.
+    """
+    folded = text.strip().lower()
+    if not folded.isascii():
+        folded = "".join(ch for ch in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(ch))
+    folded = folded.translate(_SEPARATORS)
+    while "__" in folded:
+        folded = folded.replace("__", "_")
+    return folded.strip("_")
 
 
 def closest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
