@@ -44,3 +44,14 @@ def test_the_evaluation_reports_the_ece_interval_and_reference(kb: KnowledgeBase
     assert ev.intervals["ece"].low <= ev.ece <= ev.intervals["ece"].high
     assert 0 < ev.ece_if_calibrated.low <= ev.ece_if_calibrated.mean <= ev.ece_if_calibrated.high
     assert 0 <= ev.ece_if_calibrated.p_value <= 1
+
+
+def test_the_cli_prints_the_calibration_reference(shared: Path) -> None:
+    from typer.testing import CliRunner
+
+    from calcinosis.cli.main import app
+
+    result = CliRunner().invoke(app, ["evaluate", str(shared / "cases")], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    row = next(line for line in result.stdout.splitlines() if "ece if calibrated" in line)
+    assert "(p = " in row

@@ -43,12 +43,20 @@ def evaluate(
     for key in ("category_accuracy", "macro_category_recall", "top1", "top3", "top5", "mrr", "brier", "ece"):
         value = getattr(ev, key)
         ci = ev.intervals.get(key)
-        t.add_row(
-            key,
-            f"{value:.1%}" if key in percent else f"{value:.3f}",
-            f"{ci.low:.1%}–{ci.high:.1%}" if ci else "",
-        )
+        fmt = "{:.1%}" if key in percent else "{:.3f}"
+        t.add_row(key, fmt.format(value), f"{fmt.format(ci.low)}–{fmt.format(ci.high)}" if ci else "")
+    ref = ev.ece_if_calibrated
+    t.add_row(
+        "ece if calibrated",
+        f"{ref.mean:.3f}",
+        f"{ref.low:.3f}–{ref.high:.3f} (p = {ref.p_value:.2f})",
+    )
     con.print(t)
+    con.print(
+        "ece if calibrated: the ECE a perfectly calibrated engine would show with these top-1 "
+        "probabilities (sampling noise of the bins); p: the share of such draws at least as large "
+        "as the observed ECE."
+    )
     r = Table(title="Reliability of the top-1 probability")
     for col in ("bin", "n", "mean probability", "accuracy"):
         r.add_column(col, justify="right")
