@@ -33,7 +33,20 @@ from calcinosis.case.model import Case
 from calcinosis.intake.result import FIELDS
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["FIELDS", "FieldScore", "IntakeEvaluation", "NoteResult", "evaluate_notes", "items_of", "note_half"]
+__all__ = [
+    "FIELDS",
+    "FieldScore",
+    "IntakeEvaluation",
+    "LabPassageEvaluation",
+    "LabPassageResult",
+    "NoteResult",
+    "evaluate_lab_passages",
+    "evaluate_notes",
+    "items_of",
+    "lab_entry_item",
+    "lab_passages",
+    "note_half",
+]
 
 _POLAR = ("history", "exposures", "findings")
 
@@ -291,3 +304,123 @@ def _negation(result: IntakeEvaluation, mine: dict[str, set[Any]], theirs: dict[
         if item in mine["absent"] or item in found_present:
             result.negation_total += 1
             result.negation_right += item in mine["absent"]
+
+
+# ---------------------------------------------------------------- lab passages (issue 18)
+# A second, narrower measure: published sentences that give lab results (tests/data/lab-sentences/,
+# one YAML file per language, each passage with its gold `labs`), read by the extractor as
+# notes. Only the lab field is scored, so a failure points at how values, units and result
+# words are read, not at the rest of a case.
+
+
+@dataclass
+class LabPassageResult:
+    """One passage: its language, half, and the gold lab items missed and the extra ones found."""
+
+    id: str
+    lang: str
+    half: str
+    missed: list[str]
+    extra: list[str]
+    error: str = ""
+
+
+@dataclass
+class LabPassageEvaluation:
+    """Lab precision, recall and values with the right unit, per group (``en``, ``fr``, ``dev``,
+    ``held-out``, ``en/dev``... and ``all``)."""
+
+    passages: list[LabPassageResult] = field(default_factory=list)
+    scores: dict[str, FieldScore] = field(default_factory=dict)
+    values: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, groups: Iterable[str], tp: int, found: int, gold: int, right: int, total: int) -> None:
+        for g in groups:
+            self.scores.setdefault(g, FieldScore()).add(tp, found, gold)
+            counts = self.values.setdefault(g, [0, 0])
+            counts[0] += right
+            counts[1] += total
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return {
+            "groups": {
+                g: {
+                    "tp": s.tp,
+                    "found": s.found,
+                    "gold": s.gold,
+                    "precision": s.precision,
+                    "recall": s.recall,
+                    "values_with_unit": self.values.get(g, [0, 0]),
+                }
+                for g, s in sorted(self.scores.items())
+            },
+            "per_passage": [p.__dict__ for p in self.passages],
+        }
+
+
+def lab_passages(folder: Path) -> list[dict[str, Any]]:
+    """The passages of every ``*.yaml`` of ``folder`` (``passages:`` lists), in file order."""
+    import yaml
+
+    out: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        out.extend(data.get("passages") or [])
+    return out
+
+
+def lab_entry_item(kb: KnowledgeBase, lab: dict[str, Any]) -> tuple[Any, ...]:
+    """A lab entry (a case's dict) as a comparable item: the unit in the test's canonical spelling,
+    so that "umol/l" and "µmol/L" are one unit, as in :func:`items_of`."""
+    from calcinosis.case.labs import resolve_unit
+
+    test = lab["test"]
+    if lab.get("value") is not None:
+        unit = str(lab.get("unit") or "")
+        canonical = resolve_unit(kb, test, unit) or unit
+        return (test, round(float(lab["value"]), 6), normalise_unit(canonical), lab.get("qualifier") or "")
+    return (test, "interpretation", lab.get("interpretation"))
+
+
+def evaluate_lab_passages(folder: Path, kb: KnowledgeBase, *, half: str | None = None) -> LabPassageEvaluation:
+    """Read every passage of ``folder`` as a note (in its own language) and score its labs.
+
+    A lab item counts when the test, the number, the unit (spelling aside) and the qualifier are
+    the gold's, or the test and the interpretation; a value with the wrong unit is both a miss
+    and an extra. ``half`` (dev, held-out) keeps the passages of one half (odd / even number)."""
+    from calcinosis.intake import IntakeError, extract_case
+
+    result = LabPassageEvaluation()
+    for passage in lab_passages(folder):
+        pid, lang = str(passage["id"]), str(passage["lang"])
+        part = note_half(pid)
+        if half is not None and part != half:
+            continue
+        gold = {lab_entry_item(kb, lab) for lab in passage.get("labs") or []}
+        try:
+            found = {
+                lab_entry_item(kb, lab) for lab in extract_case(passage["text"], kb, lang=lang).case.get("labs", [])
+            }
+        except IntakeError as exc:
+            result.passages.append(LabPassageResult(pid, lang, part, _show(gold), [], str(exc).splitlines()[0]))
+            result.add(
+                ("all", lang, part, f"{lang}/{part}"),
+                0,
+                0,
+                len(gold),
+                0,
+                sum(1 for g in gold if g[1] != "interpretation"),
+            )
+            continue
+        valued = {g for g in gold if g[1] != "interpretation"}
+        result.add(
+            ("all", lang, part, f"{lang}/{part}"),
+            len(found & gold),
+            len(found),
+            len(gold),
+            len(valued & found),
+            len(valued),
+        )
+        result.passages.append(LabPassageResult(pid, lang, part, _show(gold - found), _show(found - gold)))
+    return result

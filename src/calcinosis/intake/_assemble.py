@@ -258,6 +258,12 @@ _SIDE_WORDS = re.compile(r"(?<!\w)(?:right|left|both|droite?s?|gauches?|les\s+de
 
 
 @cache
+def _levels() -> dict[str, str]:
+    """The words that name a test's level (intake.yaml ``lab_levels``), folded, with the level."""
+    return {fold(w): level for level, words in intake_data().get("lab_levels", {}).items() for w in words}
+
+
+@cache
 def _words_re(words: tuple[str, ...]) -> re.Pattern[str]:
     """Any of ``words`` (folded, whole words; spaces and hyphens alike)."""
     body = "|".join(re.escape(fold(w)).replace(r"\ ", r"[\s-]+") for w in sorted(words, key=len, reverse=True))
@@ -386,7 +392,19 @@ class _Builder:
             pending: list[_Mention] = []
             carried: tuple[str, int, int] | None = None  # a result said before a test, shared along "X and Y"
             bracket = self._bracketed_results(sentence, labs)
+            respective = self._respective(sentence, labs)
             for i, m in enumerate(labs):
+                if id(m) in respective:
+                    got, _, z, why = respective[id(m)]
+                    m.used = True
+                    pending, carried = [], None
+                    test = str(m.match.first("labs").term)  # type: ignore[union-attr]
+                    item = self._item("labs", test, m.match.start, z, Context(), self.said(why), got or None)
+                    if got:
+                        self.lab_entries.append((got, self._keep_ret(item)))
+                    else:
+                        self._drop(item)
+                    continue
                 nxt = labs[i + 1].match.start if i + 1 < len(labs) else sentence[1]
                 limit = min(nxt, sentence[1], m.match.end + 60)
                 target = m.match.first("labs", "lab_group", "derived", "lab_state", "lab_value_word")
@@ -504,6 +522,50 @@ class _Builder:
                     pending.append(m)
                 else:
                     pending = []
+        self._values_win()
+
+    def _respective(
+        self, sentence: tuple[int, int], labs: list[_Mention]
+    ) -> dict[int, tuple[dict[str, Any], int, int, measure.Reason]]:
+        """Tests listed before their values in the same order, in a sentence that says
+        "respectively" / "respectivement": each test takes the value of its rank."""
+        if not re.search(r"\brespectiv", self.folded[sentence[0] : sentence[1]]):
+            return {}
+        joiners = {fold(j) for j in intake_data().get("lab_joiners", [])}
+        out: dict[int, tuple[dict[str, Any], int, int, measure.Reason]] = {}
+        i = 0
+        while i < len(labs):
+            run = [labs[i]]
+            while i + len(run) < len(labs):
+                nxt = labs[i + len(run)]
+                if (
+                    nxt.match.first("labs") is None
+                    or _joiner(self.folded[run[-1].match.end : nxt.match.start]) not in joiners
+                ):
+                    break
+                run.append(nxt)
+            if len(run) > 1 and all(m.match.first("labs") is not None for m in run):
+                tests = [str(m.match.first("labs").term) for m in run]  # type: ignore[union-attr]
+                values = measure.respective_values(self.kb, tests, self.text, run[-1].match.end, sentence[1], self.lang)
+                for m, reading in zip(run, values or [], strict=False):
+                    out[id(m)] = reading
+            i += len(run)
+        return out
+
+    def _values_win(self) -> None:
+        """One entry per test, as a clinician codes a case: a test the note gives a value for keeps
+        its value, and the result said in words of it ("high normal serum calcium ... (corrected
+        calcium 10.2 mg/dL)", "hypercalcémie (4,03 mmol/L)") is read but not placed."""
+        valued = {e["test"] for e, _ in self.lab_entries if e.get("value") is not None}
+        kept: list[tuple[dict[str, Any], ExtractedItem]] = []
+        for entry, item in self.lab_entries:
+            if entry.get("value") is None and entry["test"] in valued:
+                if item in self.items:
+                    self.items.remove(item)
+                self._drop(item.model_copy(update={"reason": f"{item.reason}; {self.say('r_pl_not_placed')}"}))
+                continue
+            kept.append((entry, item))
+        self.lab_entries = kept
 
     def _with_elided_panels(self, labs: list[_Mention], sentence: tuple[int, int]) -> list[_Mention]:
         """The panels a list names by their adjective alone after a panel ("bilan phosphocalcique,
@@ -550,6 +612,12 @@ class _Builder:
             return
         value = measure.lab_value(self.kb, test, self.text, m.match.end, limit, self.lang)
         if value is None or value[0] is None:
+            level = _levels().get(fold(m.match.text))
+            if level is not None:  # "hypercalcémie" alone states the result: calcium high
+                entry = {"test": test, "interpretation": level}
+                reason = self.say("r_lab_state", words=m.match.text, interp=self.say(f"r_interp_{level}"))
+                item = self._item("labs", test, m.match.start, m.match.end, Context(), reason, entry)
+                self.lab_entries.append((entry, self._keep_ret(item)))
             return
         entry, end, why = value
         item = self._item("labs", test, m.match.start, end, Context(), self.said(why), entry)

@@ -41,18 +41,30 @@ __all__ = [
     "unit_at",
 ]
 
-_NUMBER_FR = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|\d+(?:[.,]\d+)?"
-_NUMBER_EN = r"\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:\.\d+)?|\d+,\d+"
+# a decimal mark may be the point, the comma or the raised point of British journals ("2·9")
+_NUMBER_FR = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|\d+(?:[.,·]\d+)?"
+_NUMBER_EN = r"\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:[.·]\d+)?|\d+,\d+"
 _QUALIFIER = (
     r"(?P<q><=|>=|≤|≥|<|>|inf[ée]rieure?s?\s+(?:ou\s+[ée]gale?s?\s+)?[àa]|sup[ée]rieure?s?\s+[àa]|"
     r"less\s+than|lower\s+than|greater\s+than|more\s+than|below|above)?\s*"
 )
+# the specimen a urine test was measured in, between the test and its result ("calcium excretion
+# in a 24-hour urine sample was normal", "calcium dans les urines de 24 heures")
+_SPECIMEN = (
+    r"\b(?:in|on|over|from|dans|sur)\s+(?:(?:an?|the|une?|les|la|des)\s+|l['’])?(?:24[\s-]*(?:hours?|hr|h|heures?)\s+)?"
+    r"(?:(?:urine|urinary)\s+)?(?:samples?|specimens?|collections?|recueils?|[ée]chantillons?)\b|"
+    r"\b(?:dans\s+les\s+urines|in\s+(?:the\s+)?urine)(?:\s+(?:de|des|of)\s+24[\s-]*(?:h|heures?|hours?)\b)?|"
+    r"\b(?:de|des|of|over)\s+24[\s-]*(?:h|heures?|hours?)\b"
+)
 # words and signs between a test's name and its value; an opening bracket too, for the value
 # written in brackets after the name ("phosphate concentration (1.95 mmol/L)")
 _FILLER = (
-    r"(?:[\s:=)\]]|[(\[](?=\s*(?:average|mean|moyenne|environ|about|approximately)?\s*[<>≤≥]?\s*\d)|\([^()\d]{0,30}\)|\b(?:est|[ée]tait|[ée]taient|sont|restait|restaient|[àa]|de|du|of|was|is|were|are|at|level|levels|taux|s[ée]rique|serum|"
+    r"(?:[\s:=)\]]|"
+    + _SPECIMEN
+    + r"|[(\[](?=\s*(?:average|mean|moyenne|environ|about|approximately)?\s*[<>≤≥]?\s*\d)|\([^()\d]{0,30}\)|\b(?:est|[ée]tait|[ée]taient|sont|restait|restaient|[àa]|de|du|of|was|is|were|are|at|level|levels|taux|s[ée]rique|serum|"
     r"average|mean|moyenne|concentration|concentrations|about|approximately|environ|values|valeurs|"
     r"count|counts|complet|compl[èe]te|standard|urinaire|urinary|dos[ée]+e?s?|retrouv[ée]+e?s?|found|reached|atteignant|"
+    r"to|be|been|noted|shown|observed|detected|"
     r"mesur[ée]+e?s?|measured|value|valeur|concentration|plasmatique|plasma|sanguin[e]?|blood|total[e]?|"
     r"intact[e]?|normale?s?\s+haute?s?|corrig[ée]+e?)\b)*"
 )
@@ -64,9 +76,42 @@ Reason = tuple[str, dict[str, object]]
 # the result said in words between the test and its value ("phosphate was elevated 2.53 mmol/L",
 # "calcémie élevée à 2,9 mmol/l", "PTH augmentée (250 pg/ml)"): the value is read, the word
 # only says how it compares with the normal range
-_STATE_BEFORE_VALUE = (
-    r"(?:(?:elevated|high|raised|increased|low|decreased|reduced|suppressed|normal|effondr[ée]+e?s?|[ée]lev[ée]+e?s?|augment[ée]+e?s?|"
-    r"haute?s?|basse?s?|diminu[ée]+e?s?|abaiss[ée]+e?s?|normale?s?|normaux)\b" + _FILLER + r")?"
+_STATE_WORDS = (
+    r"elevated|high|raised|increased|low|decreased|reduced|suppressed|normal|effondr[ée]+e?s?|[ée]lev[ée]+e?s?|augment[ée]+e?s?|"
+    r"haute?s?|basse?s?|diminu[ée]+e?s?|abaiss[ée]+e?s?|normale?s?|normaux"
+)
+
+
+def _loose(phrase: str) -> str:
+    """A phrase as a pattern that meets it with or without its accents and with any spacing
+    ("élevée" meets "elevee", the accents a copy lost)."""
+    classes = {"e": "[eéèêë]", "a": "[aàâä]", "i": "[iîï]", "o": "[oôö]", "u": "[uùûü]", "c": "[cç]"}
+    plain = fold(phrase)
+    return r"\s+".join("".join(classes.get(ch, re.escape(ch)) for ch in word) for word in plain.split())
+
+
+@cache
+def _state_before_value() -> str:
+    """The result said in words between a test and its value, a word of degree before it
+    ("was appropriately suppressed (< 6 pg/mL)", "within the normal range (43 pg/mL)",
+    "élevée, à 2,76 mmol/l"): every phrase of ``intake.yaml`` ``interpretation`` and the words
+    above, then a comma or the fillers."""
+    phrases = [p for words in intake_data()["interpretation"].values() for p in words if p[0].isalpha()]
+    degree = "|".join(_loose(w) for w in sorted(intake_data().get("lab_degree_words", []), key=len, reverse=True))
+    states = "|".join([*(_loose(p) for p in sorted(phrases, key=len, reverse=True)), _STATE_WORDS])
+    lead = rf"(?:(?:{degree})\s+)?" if degree else ""
+    return rf"(?:{lead}(?:{states})\b,?" + _FILLER + r")?"
+
+
+# a value written as a multiple of the upper limit of normal ("10N", "5 × N", "3 fois la normale",
+# "2 × LSN", "5 times the upper limit of normal", "3x ULN"): a result (high), never a value in a unit
+_MULTIPLE = (
+    r"\s*(?:[x×]\s*)?(?:N|LSN|ULN)(?![\w/])|\s*(?:[x×]\s*)?(?:(?i:fois)\s+(?i:la)\s+(?i:normale|limite\s+sup[ée]rieure)|"
+    r"(?i:times?)\s+(?i:the\s+)?(?i:upper\s+limit|normal|ULN)|(?i:fold)\s+(?i:the\s+)?(?i:upper\s+limit|normal))"
+)
+_MULTIPLE_OF_NORMAL = re.compile(r"(?:" + _MULTIPLE + r")[^,;.()]{0,30}?(?=[\s,;.)]|$)")
+_BRACKETED_MULTIPLE = re.compile(
+    r"\s*\(\s*(?:(?i:soit|i\.?e\.?|or|ou)\s+)?(?P<n>\d+(?:[.,]\d+)?)(?:" + _MULTIPLE + r")[^()]{0,30}\)"
 )
 
 # a reference range written between the value and its unit: "1.95 [normal 0.87-1.45] mmol/L"
@@ -114,7 +159,7 @@ class DurationFound:
 
 def parse_number(text: str, lang: str) -> float:
     """A number as the note writes it: "2,35" (FR) = 2.35, "1 500" = 1500, "1,500" (EN) = 1500."""
-    t = text.replace("\u00a0", " ").replace("\u202f", " ")
+    t = text.replace("\u00a0", " ").replace("\u202f", " ").replace("·", ".")
     if " " in t:
         return float(t.replace(" ", ""))
     if "," in t:
@@ -170,12 +215,19 @@ def lab_value(
     from calcinosis.case.labs import resolve_unit
 
     number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
-    pattern = re.compile(_FILLER + _STATE_BEFORE_VALUE + _QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE)
+    pattern = re.compile(
+        _FILLER + _severity() + _FILLER + _state_before_value() + _QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE
+    )
     m = pattern.match(text, pos, limit)
     if m is None:
         return None
     value = parse_number(m.group("n"), lang)
     qualifier = _qualifier(m.group("q"))
+    multiple = _MULTIPLE_OF_NORMAL.match(text, m.end(), limit)
+    if multiple is not None and value > 1:  # "CPK à 10N", "5 times the upper limit of normal": no unit, a result
+        high: dict[str, Any] = {"test": test, "interpretation": "high"}
+        said_high: Reason = ("r_qualitative", {"words": text[m.start("n") : multiple.end()]})
+        return high, multiple.end(), said_high
     found = unit_at(text, m.end())
     if found is None:
         bracket = _RANGE_BEFORE_UNIT.match(text, m.end(), limit)
@@ -227,12 +279,70 @@ def lab_value(
                 },
             )
         else:
+            said = _BRACKETED_MULTIPLE.match(text, end, limit)
+            if said is not None and parse_number(said.group("n"), lang) > 1:
+                # the unit is no unit of the test ("PTH 308 ng/mL (soit 5×N)"), the multiple is a result
+                stated: dict[str, Any] = {"test": test, "interpretation": "high"}
+                why_high: Reason = ("r_qualitative", {"words": text[m.start("n") : said.end()]})
+                return stated, said.end(), why_high
             mismatch: Reason = ("r_unit_mismatch", {"unit": unit, "test": test, "expected": ", ".join(accepted)})
             return None, end, mismatch
     entry = {"test": test, "value": value, "unit": canonical}
     if qualifier:
         entry["qualifier"] = qualifier
     return entry, end, reason
+
+
+def respective_values(
+    kb: KnowledgeBase, tests: Sequence[str], text: str, pos: int, limit: int, lang: str
+) -> list[tuple[dict[str, Any], int, int, Reason]] | None:
+    """The values of a list of tests given in the same order ("calcium and phosphorus were 2.9
+    and 1.1 mmol/L, respectively", "calcémie et phosphorémie respectivement à 2,9 et 1,1 mmol/l"):
+    one (entry, start, end, reason) per test, or None unless there are exactly as many values.
+
+    ``pos`` is the end of the last name. A value takes its own unit or the unit written after
+    the last value; a unit that does not fit its test leaves that test without a value."""
+    from calcinosis.case.labs import resolve_unit
+
+    number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
+    lead = re.compile(_FILLER + r"(?:(?:respectivement|respectively)\b[\s,:]*)?" + _FILLER, re.IGNORECASE)
+    one = re.compile(_QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE)
+    joiner = re.compile(r"\s*(?:,|;|/|\bet\b|\band\b)\s*(?:(?:[àa]|at|of)\s+)?", re.IGNORECASE)
+    cursor = lead.match(text, pos, limit)
+    at = cursor.end() if cursor else pos
+    read: list[tuple[float, str | None, int, int, tuple[str, int, int] | None]] = []
+    for i in range(len(tests)):
+        m = one.match(text, at, limit)
+        if m is None:
+            return None
+        found = unit_at(text, m.end())
+        at = found[2] if found is not None and found[1] <= limit else m.end()
+        read.append((parse_number(m.group("n"), lang), _qualifier(m.group("q")), m.start("n"), at, found))
+        if i + 1 < len(tests):
+            j = joiner.match(text, at, limit)
+            if j is None:
+                return None
+            at = j.end()
+    extra = joiner.match(text, at, limit)
+    if extra is not None and one.match(text, extra.end(), limit) is not None:
+        return None  # more values than tests: not this list's
+    last = read[-1][4]
+    out: list[tuple[dict[str, Any], int, int, Reason]] = []
+    for test, (value, qualifier, start, end, found) in zip(tests, read, strict=True):
+        unit = (found or last or (None, 0, 0))[0]
+        canonical = resolve_unit(kb, test, unit) if unit else None
+        conversion = intake_data().get("unit_conversions", {}).get(unit) if unit and canonical is None else None
+        if conversion is not None and resolve_unit(kb, test, conversion["to"]) is not None:
+            canonical = resolve_unit(kb, test, conversion["to"])
+            value = round(value * float(conversion["factor"]), 6)
+        if canonical is None:
+            out.append(({}, start, end, ("r_value_no_unit", {"value": text[start:end]})))
+            continue
+        entry: dict[str, Any] = {"test": test, "value": value, "unit": canonical}
+        if qualifier:
+            entry["qualifier"] = qualifier
+        out.append((entry, start, end, ("r_value_unit", {"words": text[start:end] + ("" if found else f" {unit}")})))
+    return out
 
 
 def shared_unit(text: str, pos: int, limit: int, lang: str) -> tuple[str, int, int] | None:
@@ -271,7 +381,7 @@ def _interpretation_re() -> list[tuple[re.Pattern[str], str]]:
 
 def interpretation_after(folded: str, pos: int, limit: int) -> tuple[str, int, int] | None:
     """An interpretation word right after ``pos`` (fillers allowed): (interp, start, end)."""
-    m = re.compile(_FILLER, re.IGNORECASE).match(folded, pos, limit)
+    m = re.compile(_FILLER + _degree(), re.IGNORECASE).match(folded, pos, limit)
     at = m.end() if m else pos
     for pattern, interp in _interpretation_re():
         hit = pattern.match(folded, at, limit)
@@ -281,12 +391,29 @@ def interpretation_after(folded: str, pos: int, limit: int) -> tuple[str, int, i
 
 
 @cache
+def _severity() -> str:
+    """How severe a disorder is said to be, between its name and its value ("hypercalcémie sévère à
+    3,9 mmol/l", "hyperphosphorémie importante à 2,8 mmol/l"): intake.yaml ``lab_severity_words``."""
+    words = sorted(intake_data().get("lab_severity_words", []), key=len, reverse=True)
+    return r"(?:(?:" + "|".join(_loose(w) for w in words) + r")\b,?)?" if words else ""
+
+
+@cache
+def _degree() -> str:
+    """Words of degree before a result word ("slightly low", "légèrement élevée"), folded."""
+    words = sorted({fold(w) for w in intake_data().get("lab_degree_words", [])}, key=len, reverse=True)
+    return r"(?:(?:" + "|".join(re.escape(w) for w in words) + r")\s+)*" if words else ""
+
+
+@cache
 def _prefix_re() -> list[tuple[re.Pattern[str], str]]:
     out = []
     for interp, phrases in intake_data().get("interpretation_before", {}).items():
         for w in phrases:
             body = re.escape(fold(w)).replace(r"\ ", r"\s+").replace("'", "['’]\\s*")
-            tail = r"(?:\s*(?:la|le|les|l['’]|du|des|de|d['’]|the|serum|blood|plasma|taux|levels?\s+of|values?\s+of)\b)*\s*$"
+            # articles and words of measure between the phrase and the name; an elided article
+            # ("l'ECA") ends right at the name, so it is not held to a word boundary
+            tail = r"(?:\s*(?:(?:la|le|les|du|des|de|the|serum|blood|plasma|taux|levels?\s+of|values?\s+of)\b|[ld]['’]))*\s*$"
             out.append((re.compile(r"(?<!\w)" + body + tail), interp))
     out.sort(key=lambda p: -len(p[0].pattern))
     return out
