@@ -19,7 +19,7 @@ import math
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from calcinosis.case.model import Case, LabResult
 from calcinosis.i18n import de, decimal, lower_first, message
@@ -46,9 +46,15 @@ Status = Literal["high", "normal", "low", "not_high", "not_low", "unknown"]
 
 _STATUS_RANK = {"high": 5, "low": 4, "not_high": 3, "not_low": 2, "normal": 1, "unknown": 0}
 
+# Built when a panel is first interpreted, not at import: a command that reads no labs (``kb``,
+# ``schema``, the web app's start) does not pay for them (issue #17).
+_DEFERRED = ConfigDict(defer_build=True)
+
 
 class LabReading(BaseModel):
     """One entered result, converted and interpreted."""
+
+    model_config = _DEFERRED
 
     index: int
     test: str
@@ -65,6 +71,8 @@ class LabReading(BaseModel):
 class LabSummary(BaseModel):
     """All readings of one test and the one that drives the reasoning."""
 
+    model_config = _DEFERRED
+
     test: str
     status: Status
     driving_index: int | None
@@ -73,6 +81,8 @@ class LabSummary(BaseModel):
 
 class DerivedValue(BaseModel):
     """A value computed from the entered ones."""
+
+    model_config = _DEFERRED
 
     name: str
     value: float
@@ -83,6 +93,8 @@ class DerivedValue(BaseModel):
 
 class LabPanel(BaseModel):
     """The interpreted laboratory part of a case."""
+
+    model_config = _DEFERRED
 
     tests: dict[str, LabSummary] = {}
     derived: list[DerivedValue] = []

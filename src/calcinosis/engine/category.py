@@ -18,10 +18,9 @@ constants ``category_prior_strength``, ``rule_strength``, ``differential_strengt
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence
@@ -31,7 +30,11 @@ from calcinosis.kb.schema import CategoryRuleSpec
 
 __all__ = ["CategoryStep", "RuleState", "category_step", "read_rules", "unreported_defining"]
 
-FloatArray = npt.NDArray[np.float64]
+if TYPE_CHECKING:  # annotations only: numpy.typing is not imported at run time
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
+
 RuleValue = Literal["present", "not_reported", "normal"]
 
 

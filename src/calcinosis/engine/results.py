@@ -63,8 +63,16 @@ def built(model: type[Model], fields: dict[str, Any], given: frozenset[str] | No
     return obj
 
 
+# The validators and serialisers of the result models are built when first used, not at import:
+# the engine assembles results with ``built`` (no validation), so a command builds only the
+# serialisers of what it prints (about 5 ms of every start of the command line, issue #17).
+_DEFERRED = ConfigDict(defer_build=True)
+
+
 class Contribution(BaseModel):
     """How one observed feature moved one diagnosis."""
+
+    model_config = _DEFERRED
 
     feature: str
     label: str
@@ -84,7 +92,7 @@ class Contribution(BaseModel):
 class DiagnosisResult(BaseModel):
     """One diagnosis of the differential, with the reasons for and against it."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     diagnosis: str
     name: str
@@ -107,6 +115,8 @@ class DiagnosisResult(BaseModel):
 class CategoryRule(BaseModel):
     """A classification rule of the seeds and whether the case is consistent with it."""
 
+    model_config = _DEFERRED
+
     category: str
     rule: str
     phosphocalcic_expected: Literal["normal", "deranged", "either"]
@@ -115,6 +125,8 @@ class CategoryRule(BaseModel):
 
 class CategoryFactor(BaseModel):
     """One classification rule of the seeds as the case states it, and how it weighs each category."""
+
+    model_config = _DEFERRED
 
     rule: str
     label: str
@@ -127,6 +139,8 @@ class CategoryFactor(BaseModel):
 
 class Question(BaseModel):
     """An unreported item whose answer would most change the differential."""
+
+    model_config = _DEFERRED
 
     feature: str
     question: str
@@ -142,6 +156,8 @@ class Question(BaseModel):
 class WorkupItem(BaseModel):
     """A step of the work-up still missing."""
 
+    model_config = _DEFERRED
+
     id: str
     text: str
     reason: str
@@ -150,6 +166,8 @@ class WorkupItem(BaseModel):
 
 class Metadata(BaseModel):
     """Versions and settings: a result can always be traced to the knowledge that made it."""
+
+    model_config = _DEFERRED
 
     calcinosis_version: str
     kb_version: str
@@ -162,7 +180,7 @@ class Metadata(BaseModel):
 class DiagnosisReport(BaseModel):
     """The result of ``calcinosis diagnose`` (case-format.md, "Result")."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True, defer_build=True)
 
     case_id: str | None
     category: str

@@ -17,9 +17,9 @@ Am J Hum Genet 2020;107:403-417) with an explicit correction for dependence.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from calcinosis.case.model import Case
 from calcinosis.engine.category import CategoryStep, category_step, read_rules, unreported_defining
@@ -29,7 +29,10 @@ from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["Scores", "score"]
 
-FloatArray = npt.NDArray[np.float64]
+if TYPE_CHECKING:  # annotations only: numpy.typing is not imported at run time
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["TEXTS_KEPT", "RuleTables", "Tables", "tables"]
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+if TYPE_CHECKING:  # annotations only: numpy.typing is not imported at run time
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
+    IntArray = npt.NDArray[np.int64]
+
 
 TEXTS_KEPT = 100_000
 """At most this many texts are kept per knowledge base (a reason is about 1 KB); others are written each time."""

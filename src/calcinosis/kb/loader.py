@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterator, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 import yaml
@@ -45,29 +45,26 @@ from calcinosis.kb.schema import (
     ConstantsFile,
     DiseaseFile,
     FeaturesFile,
-    FollowupFile,
-    FollowupItem,
-    LeafletFile,
-    LeafletVariantsFile,
-    ManagementFile,
     ManifestFile,
     MustNotMissFile,
     PriorsFile,
-    ReferenceSpec,
     StagingFile,
-    TreatmentFile,
-    WarningSign,
     WorkupFile,
 )
 from calcinosis.kb.vocabulary import Vocabulary
+
+if TYPE_CHECKING:  # imported when the deferred knowledge is first validated (_validate_deferred)
+    from calcinosis.kb.deferred_schema import FollowupItem, ReferenceSpec, WarningSign
 
 __all__ = ["default_kb_path", "load_kb"]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _M = TypeVar("_M", bound=BaseModel)
-_CACHE_LAYOUT = 2  # 1: parsed documents, one JSON text; 2: typeset documents, core then deferred (part of the key)
+# part of the key. 1: parsed documents, one JSON text; 2: typeset documents, core then deferred;
+# 3: the names of the core documents, each core document on a line of its own, then the deferred
+_CACHE_LAYOUT = 3
 # the code whose output the cache holds (parsed, typeset documents), relative to the package
-_CACHE_CODE = ("kb/schema.py", "kb/loader.py", "kb/model.py", "kb/vocabulary.py", "i18n.py")
+_CACHE_CODE = ("kb/schema.py", "kb/deferred_schema.py", "kb/loader.py", "kb/model.py", "kb/vocabulary.py", "i18n.py")
 # knowledge a diagnosis does not read: from the cache, validated when first used (kb.model.LazyParts)
 _DEFERRED_FOLDERS = ("references", "treatments")
 _DEFERRED_FILES = ("management.yaml", "followup.yaml", "leaflet.yaml", "leaflet_by_condition.yaml")
@@ -136,8 +133,22 @@ def _read_yaml(path: Path, out: _Collector) -> Any:
     return None
 
 
+class _CachedJson(NamedTuple):
+    """A core document as the cache holds it: its JSON text, validated as it is parsed."""
+
+    text: bytes
+
+
 def _validate(model: type[_M], data: Any, location: str, out: _Collector) -> _M | None:
+    """``data`` validated by ``model``, or None with the errors collected.
+
+    A cached document (:class:`_CachedJson`) goes to pydantic's JSON parser, which builds the
+    models straight from the text: about twice as fast as ``json.loads`` then validating the
+    Python objects, and the same models, since the text is the JSON of those very objects.
+    """
     try:
+        if isinstance(data, _CachedJson):
+            return model.model_validate_json(data.text)
         return model.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
@@ -223,20 +234,25 @@ class _Documents:
 
     Parsing YAML and typesetting the French are most of the load time, so the cache holds the
     typeset documents as JSON; the schemas validate every document the engine uses on every
-    load (about 10 ms), so a cache can never smuggle in an object the schemas would refuse,
-    and JSON cannot execute code as a pickle could. The cache holds two JSON texts: the
-    documents a diagnosis reads, then the others (references, treatments, management,
-    follow-up, leaflets), parsed only when first used.
+    load, so a cache can never smuggle in an object the schemas would refuse, and JSON cannot
+    execute code as a pickle could. The cache holds the JSON text of each document a diagnosis
+    reads, validated straight from it (:meth:`document`), then one text of the others
+    (references, treatments, management, follow-up, leaflets), parsed only when first used.
     """
 
     def __init__(
-        self, root: Path, out: _Collector, cached: dict[str, Any] | None = None, deferred: bytes | None = None
+        self, root: Path, out: _Collector, cached: dict[str, bytes] | None = None, deferred: bytes | None = None
     ) -> None:
         self.root = root
         self.out = out
         self.from_cache = cached is not None
-        self.parsed: dict[str, Any] = dict(cached or {})
+        self.texts: dict[str, bytes] = dict(cached or {})  # from the cache: each core document's JSON
+        self.parsed: dict[str, Any] = {}
         self._deferred_text = deferred
+
+    def has(self, rel: str) -> bool:
+        """Whether the cache holds the core document ``rel``."""
+        return rel in self.texts
 
     def deferred_only(self) -> _Documents:
         """The deferred documents of the cache alone, still unparsed."""
@@ -253,19 +269,27 @@ class _Documents:
         self.parsed.update(found)
 
     def read(self, rel: str) -> Any:
+        """The document ``rel`` as Python data (None when absent)."""
         if self.from_cache:
             if _deferred(rel):
                 self._parse_deferred()
+            elif rel not in self.parsed and rel in self.texts:
+                self.parsed[rel] = json.loads(self.texts[rel])
             return self.parsed.get(rel)
         if rel not in self.parsed:
             self.parsed[rel] = _typeset_french(_read_yaml(self.root / rel, self.out))
         return self.parsed[rel]
 
+    def document(self, rel: str) -> Any:
+        """The document ``rel`` for a schema: its cached JSON text, else its Python data."""
+        text = self.texts.get(rel) if self.from_cache else None
+        return _CachedJson(text) if text is not None else self.read(rel)
+
     def listing(self, folder: str) -> list[str]:
         if self.from_cache:
             if _deferred(folder + "/"):
                 self._parse_deferred()
-            return sorted(k for k in self.parsed if k.startswith(folder + "/"))
+            return sorted(k for k in (*self.texts, *self.parsed) if k.startswith(folder + "/"))
         return [f"{folder}/{p.name}" for p in sorted((self.root / folder).glob("*.yaml"))]
 
 
@@ -274,18 +298,21 @@ _cache_dir = cache_dir
 _private_dir = private_dir
 
 
-def _read_cache(path: Path, key: str) -> tuple[dict[str, Any], bytes] | None:
-    """The cached core documents and the deferred documents' JSON text, or None when absent,
-    foreign (a link, another owner, writable by others), corrupt, of another format or key."""
+def _read_cache(path: Path, key: str) -> tuple[dict[str, bytes], bytes] | None:
+    """The JSON text of each cached core document and that of the deferred documents, or None
+    when absent, foreign (a link, another owner, writable by others), corrupt, of another
+    format or key. The texts are parsed by their schemas, which refuse a corrupt one."""
     body = read_cache_file(path, key)
     if body is None:
         return None
-    core, _, deferred = body.partition(b"\n")
+    lines = body.split(b"\n")
     try:
-        docs = json.loads(core)
+        names = json.loads(lines[0])
     except ValueError:
         return None
-    return (docs, deferred) if isinstance(docs, dict) and deferred else None
+    if not isinstance(names, list) or len(lines) != len(names) + 2 or not all(isinstance(n, str) for n in names):
+        return None
+    return dict(zip(names, lines[1:-1], strict=True)), lines[-1]
 
 
 def _json_default(value: Any) -> str:
@@ -295,15 +322,15 @@ def _json_default(value: Any) -> str:
 
 
 def _write_cache(path: Path, key: str, docs: dict[str, Any]) -> None:
-    def dump(part: dict[str, Any]) -> bytes:
+    def dump(part: Any) -> bytes:
         return json.dumps(part, default=_json_default, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
-    try:  # JSON escapes every newline inside a text, so the two parts are two lines
-        body = dump({k: v for k, v in docs.items() if not _deferred(k)})
-        body += b"\n" + dump({k: v for k, v in docs.items() if _deferred(k)})
+    core = [k for k in docs if not _deferred(k)]
+    try:  # JSON escapes every newline inside a text, so each part is one line
+        lines = [dump(core), *(dump(docs[k]) for k in core), dump({k: v for k, v in docs.items() if _deferred(k)})]
     except (TypeError, ValueError):
         return
-    write_cache_file(path, key, body)
+    write_cache_file(path, key, b"\n".join(lines))
 
 
 def load_kb(path: Path | str | None = None, *, cache: bool = True) -> KnowledgeBase:
@@ -380,6 +407,8 @@ def _load(root: Path, cache: bool) -> KnowledgeBase:
 
 def _categories(data: Any, out: _Collector) -> dict[str, CategorySpec]:
     try:
+        if isinstance(data, _CachedJson):
+            return _categories_adapter().validate_json(data.text)
         return _categories_adapter().validate_python(data)
     except ValidationError as exc:
         for err in exc.errors():
@@ -396,7 +425,7 @@ def _categories_adapter() -> TypeAdapter[dict[str, CategorySpec]]:
 def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = None) -> KnowledgeBase:
     out = docs.out
     if docs.from_cache:  # the deferred documents are looked at when first used
-        missing = [name for name in REQUIRED_FILES if not _deferred(name) and name not in docs.parsed]
+        missing = [name for name in REQUIRED_FILES if not _deferred(name) and not docs.has(name)]
     else:
         missing = [name for name in REQUIRED_FILES if not (root / name).is_file()]
     for name in missing:
@@ -406,25 +435,25 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
     if out.issues:
         raise KnowledgeBaseError(f"knowledge base at {root} is incomplete", issues=out.issues, path=root)
 
-    raw = {name: docs.read(name) for name in REQUIRED_FILES if not (docs.from_cache and _deferred(name))}
-    manifest = _validate(ManifestFile, raw["MANIFEST.yaml"], "MANIFEST.yaml", out)
-    constants = _validate(ConstantsFile, raw["constants.yaml"], "constants.yaml", out)
-    features_file = _validate(FeaturesFile, raw["features.yaml"], "features.yaml", out)
-    priors = _validate(PriorsFile, raw["priors.yaml"], "priors.yaml", out)
-    workup = _validate(WorkupFile, raw["workup.yaml"], "workup.yaml", out)
-    staging = _validate(StagingFile, raw["staging.yaml"], "staging.yaml", out)
-    category_model = _validate(CategoryModelFile, raw["category_model.yaml"], "category_model.yaml", out)
-    must_not_miss = _validate(MustNotMissFile, raw["must_not_miss.yaml"], "must_not_miss.yaml", out)
-    categories = _categories(raw["categories.yaml"], out)
+    doc = docs.document
+    manifest = _validate(ManifestFile, doc("MANIFEST.yaml"), "MANIFEST.yaml", out)
+    constants = _validate(ConstantsFile, doc("constants.yaml"), "constants.yaml", out)
+    features_file = _validate(FeaturesFile, doc("features.yaml"), "features.yaml", out)
+    priors = _validate(PriorsFile, doc("priors.yaml"), "priors.yaml", out)
+    workup = _validate(WorkupFile, doc("workup.yaml"), "workup.yaml", out)
+    staging = _validate(StagingFile, doc("staging.yaml"), "staging.yaml", out)
+    category_model = _validate(CategoryModelFile, doc("category_model.yaml"), "category_model.yaml", out)
+    must_not_miss = _validate(MustNotMissFile, doc("must_not_miss.yaml"), "must_not_miss.yaml", out)
+    categories = _categories(doc("categories.yaml"), out)
     vocabulary: Vocabulary | None = None
     try:
-        vocabulary = Vocabulary.from_data(raw["vocabulary.yaml"] or {})
+        vocabulary = Vocabulary.from_data(docs.read("vocabulary.yaml") or {})
     except ValueError as exc:
         out.error("vocabulary.yaml", str(exc), code="kb.schema")
 
     disease_files: list[DiseaseFile] = []
     for drel in docs.listing("diseases"):
-        disease = _validate(DiseaseFile, docs.read(drel), drel, out)
+        disease = _validate(DiseaseFile, doc(drel), drel, out)
         if disease is None:
             continue
         if disease.id != Path(drel).stem:
@@ -455,10 +484,10 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
         disease_files=disease_files,
         priors=priors,
         categories=categories,
-        units=raw["units.yaml"] or {},
-        ranges=raw["reference_ranges.yaml"] or {},
+        units=docs.read("units.yaml") or {},
+        ranges=docs.read("reference_ranges.yaml") or {},
         workup=workup,
-        seed_fact_notes=raw["seed_facts.yaml"] or {},
+        seed_fact_notes=docs.read("seed_facts.yaml") or {},
         non_discriminating=features_file.non_discriminating,
         not_scored=features_file.not_scored,
         implies=features_file.implies,
@@ -475,6 +504,15 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
 
 def _validate_deferred(docs: _Documents, out: _Collector) -> DeferredParts | None:
     """The references, treatments, management, follow-up and leaflets, validated; None if any fails."""
+    from calcinosis.kb.deferred_schema import (
+        FollowupFile,
+        LeafletFile,
+        LeafletVariantsFile,
+        ManagementFile,
+        ReferenceSpec,
+        TreatmentFile,
+    )
+
     followup = _validate(FollowupFile, docs.read("followup.yaml"), "followup.yaml", out)
     management = _validate(ManagementFile, docs.read("management.yaml"), "management.yaml", out)
     leaflet = _validate(LeafletFile, docs.read("leaflet.yaml"), "leaflet.yaml", out)

@@ -6,10 +6,9 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from calcinosis.errors import UnknownEntityError
 from calcinosis.issues import closest
@@ -21,14 +20,8 @@ from calcinosis.kb.schema import (
     ConstantsFile,
     DefiningFeatures,
     FindingSpec,
-    FollowupFile,
-    LeafletFile,
-    LeafletVariantsFile,
-    ManagementFile,
     ManifestFile,
-    ReferenceSpec,
     StagingFile,
-    TreatmentFile,
     WorkupFile,
     WorkupStep,
 )
@@ -36,7 +29,19 @@ from calcinosis.kb.vocabulary import Vocabulary
 
 __all__ = ["DeferredParts", "Disease", "Feature", "FrequencySource", "KnowledgeBase", "LazyParts"]
 
-FloatArray = npt.NDArray[np.float64]
+if TYPE_CHECKING:  # annotations only: numpy.typing and the deferred knowledge's models are not imported at run time
+    import numpy.typing as npt
+
+    from calcinosis.kb.deferred_schema import (
+        FollowupFile,
+        LeafletFile,
+        LeafletVariantsFile,
+        ManagementFile,
+        ReferenceSpec,
+        TreatmentFile,
+    )
+
+    FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,38 @@
 Every model forbids unknown keys, so a typo in a knowledge file is an error that names the
 key, never a silently ignored field. See ``docs/authoring-knowledge.md`` for the format.
 
+The models of the knowledge a diagnosis does not read (references, treatments, management,
+follow-up, leaflets) live in :mod:`calcinosis.kb.deferred_schema`, defined only when that
+knowledge is first validated; they are still importable from here.
+
 The annotations are evaluated as the classes are defined (no ``from __future__ import
 annotations``): pydantic then reads them as they are instead of evaluating fifty models' worth
 of annotation strings, a quarter of this module's import on every start (issue #17).
 """
 
 import datetime as dt
-from typing import Literal, Self, get_args
+from typing import TYPE_CHECKING, Any, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+if TYPE_CHECKING:
+    from calcinosis.kb.deferred_schema import (
+        FollowupFile,
+        FollowupItem,
+        LeafletFile,
+        LeafletSection,
+        LeafletVariant,
+        LeafletVariantsFile,
+        ManagementFile,
+        ManagementStatement,
+        ReferenceSpec,
+        StatementCondition,
+        TreatmentCaution,
+        TreatmentEvidence,
+        TreatmentFile,
+        TreatmentIndication,
+        WarningSign,
+    )
 
 __all__ = [
     "CATEGORIES",
@@ -32,6 +55,8 @@ __all__ = [
     "Group",
     "LeafletFile",
     "LeafletSection",
+    "LeafletVariant",
+    "LeafletVariantsFile",
     "ManagementFile",
     "ManagementStatement",
     "ManifestFile",
@@ -84,35 +109,6 @@ class Bilingual(_Strict):
     def get(self, lang: str) -> str:
         """The text in ``lang`` ('en' or 'fr')."""
         return self.fr if lang == "fr" else self.en
-
-
-class ReferenceSpec(_Strict):
-    """One bibliographic reference."""
-
-    id: str
-    kind: Literal[
-        "seed",
-        "review",
-        "trial",
-        "cohort",
-        "case_series",
-        "case_report",
-        "guideline",
-        "registry",
-        "textbook",
-        "criteria",
-    ]
-    citation: str
-    citation_fr: str | None = None  # the citation in French output, when ours has English words
-    pmid: str | None = None
-    doi: str | None = None
-    url: str | None = None
-    seed_file: str | None = None
-    note: str | None = None
-
-    def text(self, lang: str) -> str:
-        """The citation as shown in ``lang``."""
-        return self.citation_fr if lang == "fr" and self.citation_fr else self.citation
 
 
 class Codes(_Strict):
@@ -390,72 +386,6 @@ class ManifestFile(_Strict):
     changelog: list[ChangelogEntry]
 
 
-class TreatmentIndication(_Strict):
-    """Where a treatment fits: categories, diagnoses and present features (all optional)."""
-
-    categories: list[Category] = []
-    diagnoses: list[str] = []
-    features: list[str] = []
-    role: Literal["first_line", "option", "adjunct", "last_resort"]
-    note: Bilingual | None = None
-
-
-class TreatmentCaution(_Strict):
-    """A contraindication or caution, triggered by present features (none: always shown).
-
-    ``applies_to`` names the part of the treatment it concerns (NSAIDs within analgesia): a
-    contraindication of one drug of a class never removes the class, it is shown on the
-    option as "avoid <applies_to>".
-    """
-
-    when: list[str] = []
-    severity: Literal["contraindication", "caution"]
-    applies_to: Bilingual | None = None
-    en: str
-    fr: str
-    references: list[str] = []
-
-
-class TreatmentEvidence(_Strict):
-    """One published study of a treatment."""
-
-    reference: str
-    design: Literal[
-        "rct",
-        "systematic_review",
-        "prospective_open",
-        "retrospective_series",
-        "case_series",
-        "case_report",
-        "guideline",
-        "expert_opinion",
-    ]
-    n: int | None = Field(default=None, ge=1)
-    population: Bilingual
-    outcome: Bilingual
-    level: int = Field(ge=1, le=5)
-    diagnoses: list[str] = []  # the diagnoses the study is about; empty: calcinosis in general
-    direction: Literal["benefit", "no_benefit", "harm", "mixed", "uncertain"] = "uncertain"
-
-
-class TreatmentFile(_Strict):
-    """``treatments/<id>.yaml``: one treatment."""
-
-    id: str
-    names: Bilingual
-    synonyms: list[str] = []
-    mechanism: Literal["calcium_metabolism", "inflammation", "mechanical", "cause", "supportive"]
-    kind: Literal["drug", "procedure", "care"]
-    summary: Bilingual
-    dose: Bilingual
-    indications: list[TreatmentIndication] = Field(min_length=1)
-    cautions: list[TreatmentCaution] = []
-    evidence: list[TreatmentEvidence] = []
-    references: list[str] = Field(min_length=1)
-    last_reviewed: dt.date
-    seed_facts: list[str] = []
-
-
 class StagingCriterion(_Strict):
     """A case feature that supports a stage or class."""
 
@@ -517,112 +447,6 @@ class StagingFile(_Strict):
     ceap: CeapSpec
 
 
-class FollowupItem(_Strict):
-    """A follow-up check and how often.
-
-    ``interval_days`` is ``every`` for programs (the registry's "who is due"): the check is due
-    after the first number of days since it was last done, and overdue after the second.
-    """
-
-    id: str
-    every: Bilingual
-    en: str
-    fr: str
-    interval_days: tuple[int, int] | None = None
-    references: list[str] = []
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        if self.interval_days is not None and not 0 < self.interval_days[0] <= self.interval_days[1]:
-            raise ValueError(f"{self.id}: interval_days must be [due, overdue] with 0 < due <= overdue")
-        return self
-
-
-class WarningSign(_Strict):
-    """A sign that needs prompt care."""
-
-    id: str
-    en: str
-    fr: str
-    references: list[str] = []
-
-
-class FollowupFile(_Strict):
-    """``followup.yaml``."""
-
-    references: list[str]
-    seed_facts: list[str] = []
-    schedule: list[FollowupItem]
-    by_category: dict[Category, list[FollowupItem]] = {}
-    warning_signs: list[WarningSign]
-
-
-class StatementCondition(_Strict):
-    """When a management statement applies; every key given must hold (any item within a key)."""
-
-    categories: list[Category] = []
-    groups: list[Group] = []
-    diagnoses: list[str] = []
-    features: list[str] = []
-
-
-class ManagementStatement(_Strict):
-    """A management principle shown when its condition holds."""
-
-    id: str
-    when: StatementCondition = StatementCondition()
-    en: str
-    fr: str
-    references: list[str] = Field(min_length=1)
-    seed_facts: list[str] = []
-
-
-class ManagementFile(_Strict):
-    """``management.yaml``: how options are weighted, and the principles to state."""
-
-    role_weights: dict[Literal["first_line", "option", "adjunct", "last_resort"], float]
-    role_weights_estimate: str
-    min_fit: float = Field(gt=0, lt=1)
-    min_probability: float = Field(gt=0, lt=1)
-    references: list[str]
-    statements: list[ManagementStatement]
-
-
-class LeafletSection(_Strict):
-    """One section of the patient leaflet."""
-
-    id: str
-    title: Bilingual
-    en: str
-    fr: str
-    seed_facts: list[str] = []
-
-
-class LeafletVariant(_Strict):
-    """A leaflet section written for some diagnoses, groups or categories (the most specific wins)."""
-
-    section: str
-    diagnoses: list[str] = []
-    groups: list[Group] = []
-    categories: list[Category] = []
-    references: list[str] = Field(min_length=1)
-    en: str = Field(min_length=1)
-    fr: str = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _targets_something(self) -> Self:
-        if not (self.diagnoses or self.groups or self.categories):
-            raise ValueError("a variant names the diagnoses, groups or categories it is written for")
-        return self
-
-
-class LeafletVariantsFile(_Strict):
-    """``leaflet_by_condition.yaml``: leaflet sections per condition."""
-
-    references: list[str]
-    variants: list[LeafletVariant]
-
-
 class MustNotMissFile(_Strict):
     """``must_not_miss.yaml``: diagnoses shown first whenever they reach ``threshold``, and why."""
 
@@ -631,8 +455,32 @@ class MustNotMissFile(_Strict):
     diagnoses: dict[str, Bilingual]
 
 
-class LeafletFile(_Strict):
-    """``leaflet.yaml``: the plain-language patient leaflet."""
+_DEFERRED_MODELS = frozenset(
+    {
+        "FollowupFile",
+        "FollowupItem",
+        "LeafletFile",
+        "LeafletSection",
+        "LeafletVariant",
+        "LeafletVariantsFile",
+        "ManagementFile",
+        "ManagementStatement",
+        "ReferenceSpec",
+        "StatementCondition",
+        "TreatmentCaution",
+        "TreatmentEvidence",
+        "TreatmentFile",
+        "TreatmentIndication",
+        "WarningSign",
+    }
+)
 
-    references: list[str]
-    sections: list[LeafletSection] = Field(min_length=1)
+
+def __getattr__(name: str) -> Any:
+    """The models of the deferred knowledge, from :mod:`calcinosis.kb.deferred_schema`, imported
+    (and their classes defined) on first request rather than with this module."""
+    if name in _DEFERRED_MODELS:
+        from calcinosis.kb import deferred_schema
+
+        return getattr(deferred_schema, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

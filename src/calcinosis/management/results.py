@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "CeapResult",
@@ -18,9 +18,15 @@ __all__ = [
     "TreatmentOption",
 ]
 
+# Built when first used, not at import: ``calcinosis diagnose`` carries only the staging
+# (``CviStaging``) and never builds the management report's models (issue #17).
+_DEFERRED = ConfigDict(defer_build=True)
+
 
 class PorterResult(BaseModel):
     """Porter 1988 stage: the lowest stage the case supports and the highest it may reach."""
+
+    model_config = _DEFERRED
 
     stage_min: int
     stage_max: int
@@ -30,6 +36,8 @@ class PorterResult(BaseModel):
 
 class CeapResult(BaseModel):
     """CEAP 2020 clinical class (highest class supported), with S/A when symptoms are known."""
+
+    model_config = _DEFERRED
 
     clinical_class: str
     symptomatic: bool | None
@@ -41,6 +49,8 @@ class CeapResult(BaseModel):
 class CviStaging(BaseModel):
     """Staging of chronic venous disease and what is missing to decide."""
 
+    model_config = _DEFERRED
+
     porter: PorterResult
     ceap: CeapResult
     missing: list[str]
@@ -49,6 +59,8 @@ class CviStaging(BaseModel):
 
 class EvidenceItem(BaseModel):
     """One study behind a treatment option."""
+
+    model_config = _DEFERRED
 
     reference: str
     citation: str
@@ -66,6 +78,8 @@ class EvidenceItem(BaseModel):
 
 class TreatmentOption(BaseModel):
     """A treatment that fits the case, why, how, with what cautions and what evidence."""
+
+    model_config = _DEFERRED
 
     treatment: str
     name: str
@@ -88,6 +102,8 @@ class TreatmentOption(BaseModel):
 class Statement(BaseModel):
     """A management principle of the seeds or the literature that applies to this case."""
 
+    model_config = _DEFERRED
+
     id: str
     text: str
     references: list[str]
@@ -95,6 +111,8 @@ class Statement(BaseModel):
 
 class PlanItem(BaseModel):
     """A follow-up check and its interval."""
+
+    model_config = _DEFERRED
 
     id: str
     every: str
@@ -105,6 +123,8 @@ class PlanItem(BaseModel):
 class FollowupPlan(BaseModel):
     """What to check and when, and the signs that need prompt care."""
 
+    model_config = _DEFERRED
+
     schedule: list[PlanItem]
     warning_signs: list[str]
     references: list[str]
@@ -112,6 +132,8 @@ class FollowupPlan(BaseModel):
 
 class ManagementReport(BaseModel):
     """The result of ``calcinosis manage``."""
+
+    model_config = _DEFERRED
 
     case_id: str | None
     category: str
