@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from calcinosis import KnowledgeBase, load_kb
+from calcinosis.kb.loader import default_kb_path
 
 # CI=true loads hypothesis' "ci" profile (deadline=None, derandomize=True). Local runs get the
 # same timing tolerance so a busy 2-core machine never flakes on deadlines.
@@ -33,3 +35,12 @@ def shared() -> Path:
     if not (SHARED / "cases").is_dir():
         pytest.fail(f"shared folder not found at {SHARED}: set CALCINOSIS_SHARED")
     return SHARED
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the shipped knowledge, with a cache folder of its own (cache and loader tests)."""
+    monkeypatch.setenv("CALCINOSIS_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), folder)
+    return folder

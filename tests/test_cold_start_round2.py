@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,11 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 from pydantic import BaseModel
 
 from calcinosis import KnowledgeBase, diagnose, load_kb, read_case
-from calcinosis.kb.loader import default_kb_path
 from calcinosis.kb.model import LazyParts
 
 from .conftest import DEV_CASES
@@ -61,15 +58,6 @@ def _differences(a: Any, b: Any, where: str = "kb") -> Iterator[str]:
             yield from _differences(x, y, f"{where}[{i}]")
     elif a != b:
         yield f"{where}: {a!r} != {b!r}"
-
-
-@pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the shipped knowledge, with a cache folder of its own."""
-    monkeypatch.setenv("CALCINOSIS_CACHE_DIR", str(tmp_path / "cache"))
-    folder = tmp_path / "kb"
-    shutil.copytree(default_kb_path(), folder)
-    return folder
 
 
 def _from_cache(root: Path) -> KnowledgeBase:

@@ -23,20 +23,10 @@ from typer.testing import CliRunner
 from calcinosis import KnowledgeBase, load_kb, read_case
 from calcinosis.cli.main import app
 from calcinosis.kb import loader
-from calcinosis.kb.loader import default_kb_path
 
 from .conftest import DEV_CASES
 
 DEFERRED = ("references", "treatments", "management", "followup", "leaflet", "leaflet_variants")
-
-
-@pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the shipped knowledge, with a cache folder of its own."""
-    monkeypatch.setenv("CALCINOSIS_CACHE_DIR", str(tmp_path / "cache"))
-    folder = tmp_path / "kb"
-    shutil.copytree(default_kb_path(), folder)
-    return folder
 
 
 def _cache_files(root: Path) -> list[Path]:

@@ -455,32 +455,12 @@ class MustNotMissFile(_Strict):
     diagnoses: dict[str, Bilingual]
 
 
-_DEFERRED_MODELS = frozenset(
-    {
-        "FollowupFile",
-        "FollowupItem",
-        "LeafletFile",
-        "LeafletSection",
-        "LeafletVariant",
-        "LeafletVariantsFile",
-        "ManagementFile",
-        "ManagementStatement",
-        "ReferenceSpec",
-        "StatementCondition",
-        "TreatmentCaution",
-        "TreatmentEvidence",
-        "TreatmentFile",
-        "TreatmentIndication",
-        "WarningSign",
-    }
-)
-
-
 def __getattr__(name: str) -> Any:
     """The models of the deferred knowledge, from :mod:`calcinosis.kb.deferred_schema`, imported
     (and their classes defined) on first request rather than with this module."""
-    if name in _DEFERRED_MODELS:
+    if not name.startswith("_"):  # never for dunder probes (pickle, inspect, pytest)
         from calcinosis.kb import deferred_schema
 
-        return getattr(deferred_schema, name)
+        if name in deferred_schema.__all__:
+            return getattr(deferred_schema, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
