@@ -74,7 +74,13 @@ _PERIARTICULAR = re.compile(
     r"(?<!\w)(?:peri[\s-]*articulaire?s?|peri[\s-]*articular|juxta[\s-]*articul\w*|para[\s-]*articul\w*|"
     r"around\s+(?:the|his|her|both)?\s*(?:left\s+|right\s+)?" + _JOINTS + r"|"
     r"autour\s+(?:de\s+l['’ ]?\s*|du\s+|des\s+)(?:epaule|hanche|genou|coude|poignet|cheville|articulation)s?|"
-    r"en\s+regard\s+(?:de\s+l['’ ]?\s*|des\s+)articulations?|cette\s+articulation)(?!\w)"
+    r"en\s+regard\s+(?:de\s+l['’ ]?\s*|des\s+)articulations?|cette\s+articulation|"
+    # the region of a joint is around it: "in the bilateral hip region", "région de la hanche"
+    + _JOINTS
+    + r"(?:\s+joints?)?\s+regions?|regions?\s+of\s+(?:the|his|her|both)?\s*(?:left\s+|right\s+|bilateral\s+)?"
+    + _JOINTS
+    + r"|regions?\s+(?:de\s+la\s+|de\s+l['’ ]?\s*|du\s+|des\s+)(?:deux\s+)?"
+    r"(?:epaule|hanche|genou|coude|poignet|cheville)s?)(?!\w)"
 )
 # deposits around a joint (folded text, after the deposit word): periarticular (_around_joint)
 _AROUND_JOINT = re.compile(
@@ -106,6 +112,13 @@ _COMPLEMENT = re.compile(
     r"(?:(?:[0-9]+(?:st|nd|rd|th|e|er|eme|ieme)?|first|second|third|fourth|fifth|big|great|little|index|middle|ring|"
     r"premiere?|deuxieme|second|troisieme|quatrieme|cinquieme|gros|petit|annulaire|majeur)"
     r"(?:\s*(?:,|and|et|to|a)\s*)?)*\s*"
+)
+# a negative word right before a function's state word, a few small words between them
+# (folded): "did not experience any restrictions", "no limitation", "sans limitation", "not limited"
+_DENIAL = re.compile(
+    r"(?<!\w)(?:no|not|never|without|n't|sans|pas|aucune?|ni|non)"
+    r"(?:\s+(?:any|a|an|the|significant|obvious|apparent|notable|de|d'|d’|des|du|la|le|l'|l’|une?|"
+    r"experience|experienced|have|had|show|showed|present|presented))*\s*$"
 )
 # findings that are the lesions themselves: a site in their sentence is a site of the lesions
 _LESION_FINDINGS = {
@@ -1348,6 +1361,9 @@ class _Builder:
                     self._function(m, function.term, sentence)
                     continue
                 concept = m.match.first("conditions", "exposures", "findings")
+                if concept is not None and concept.kind == "growth" and self._attributive(m, group):
+                    m.used = True  # "progressively increasing pain": the pain grows, not a mass
+                    continue
                 if concept is not None and concept.kind == "absent_only" and ctx.status != "absent":
                     m.used = True  # a class said present does not say which member (intake.yaml absent_only)
                     continue
@@ -1552,14 +1568,20 @@ class _Builder:
         for state, field in (("limited", "findings"), ("normal", "absent")):
             for w in sorted(spec[state], key=len, reverse=True):
                 body = r"(?<!\w)" + re.escape(fold(w)).replace(r"\ ", r"\s+") + r"(?!\w)"
-                if re.search(
-                    body + r"(?:\s+(?:a|an|the|une?|la|le|de|des|du|d'|in|of|on|en))*\s*$", before
-                ) or re.search(body, after):
+                said = re.search(body + r"(?:\s+(?:a|an|the|une?|la|le|de|des|du|d'|in|of|on|en))*\s*$", before)
+                said_at = m.match.start - len(before) + said.start() if said is not None else None
+                if said_at is None and (later := re.search(body, after)) is not None:
+                    said_at = m.match.end + later.start()
+                if said_at is not None:
+                    denial = self._state_denied(m, said_at, sentence)
+                    if denial is not None:  # "no restriction of movement", "not limited": the other field
+                        field = "absent" if field == "findings" else "findings"
                     ctx = (
                         Context()
                         if field == "findings"
                         else Context(
-                            "absent", Cue(kind="wording", text=m.match.text, start=m.match.start, end=m.match.end)
+                            "absent",
+                            denial or Cue(kind="wording", text=m.match.text, start=m.match.start, end=m.match.end),
                         )
                     )
                     self._place(
@@ -1572,6 +1594,63 @@ class _Builder:
                         ),
                     )
                     return
+
+    def _attributive(self, m: _Mention, group: list[_Mention]) -> bool:
+        """Whether a growth verb qualifies another word written right against it, before
+        ("progressively increasing pain", "rapidly increasing creatinine") or after it
+        ("douleur augmentant progressivement"): a finding that is not a lesion, a test, a
+        condition. Against a lesion ("progressively enlarging swelling") or a site ("thigh mass
+        progressively enlarging") it still says the mass grows."""
+        for o in group:
+            if o is m:
+                continue
+            gap = (
+                self.folded[m.match.end : o.match.start]
+                if o.match.start >= m.match.end
+                else self.folded[o.match.end : m.match.start]
+                if o.match.end <= m.match.start
+                else "x"
+            )
+            if not re.fullmatch(r"[\s-]*", gap):
+                continue
+            finding = o.match.first("findings")
+            if finding is not None and finding.term in _LESION_FINDINGS - {"pain"}:
+                continue
+            if o.match.first("lesion", "topic") is None and (
+                finding is not None or o.match.first("labs", "lab_state", "conditions", "exposures") is not None
+            ):
+                return True
+        return False
+
+    def _state_denied(self, m: _Mention, at: int, sentence: tuple[int, int]) -> Cue | None:
+        """The negation of the state word said of a function at ``at``, if any.
+
+        "did not experience any restrictions in the movement", "no limitation of range of
+        motion", "sans limitation de la mobilité", "range of motion was not limited": the
+        negation denies the state, so a limited function is not a finding but an absence. The
+        negative word stands right before the state word (a few words such as "any", "de" between
+        them), or it is the negation cue of the function's own clause ("no swelling or restriction
+        of movement"; no comma, "and" or "with" between: "no fever and limited motion")."""
+        window = re.split(r"[,.;:]", self.folded[max(sentence[0], at - 40) : at])[-1]
+        near = _DENIAL.search(window)
+        if near is not None:
+            a = at - len(window) + near.start()
+            return Cue(
+                kind="negation",
+                text=self.text[a : a + len(near.group().rstrip())],
+                start=a,
+                end=a + len(near.group().rstrip()),
+            )
+        cue = m.context.cue
+        if (
+            m.context.status == "absent"
+            and cue is not None
+            and cue.end <= at
+            and at - cue.end <= 40
+            and not re.search(r"[,.;:]|(?<!\w)(?:and|et|with|avec|but|mais)(?!\w)", self.folded[cue.end : at])
+        ):
+            return cue
+        return None
 
     def _composed(self) -> None:
         """A sign described by its parts (intake.yaml ``composed_findings``): a skin lesion stated

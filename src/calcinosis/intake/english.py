@@ -86,6 +86,7 @@ def _cues() -> dict[str, PhraseCues]:
         "hypothesis_post": PhraseCues(ctx.get("hypothesis_following", [])),
         "family": PhraseCues(ctx.get("family", [])),
         "informant": PhraseCues(ctx.get("family_informant_verbs", [])),
+        "informant_before": PhraseCues(ctx.get("family_informant_before", [])),
         "history": PhraseCues(ctx.get("history", [])),
         "stop": PhraseCues(ctx.get("termination", [])),
         "negation": PhraseCues(termset_patterns()["preceding_negations"] + termset_patterns()["following_negations"]),
@@ -118,8 +119,12 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
     for name in ("hypothesis_pre", "hypothesis_post"):
         found[name] = [h for h in found[name] if not _INFINITIVE.match(folded, h[1])]
     # a relative followed by a verb of telling is the informant ("parents revealed heel pricks")
+    # ... or is named as the source ("according to the parents, the lesions had enlarged")
     told = {a for a, _, _ in found["informant"]}
-    found["family"] = [h for h in found["family"] if not _told_by(folded, h[1], told)]
+    source = {z for _, z, _ in found["informant_before"]}
+    found["family"] = [
+        h for h in found["family"] if not _told_by(folded, h[1], told) and not _source(folded, h[0], source)
+    ]
     contexts: list[Context] = []
     for start, end in spans:
         span = owner.get((start, end))
@@ -171,6 +176,14 @@ def _told_by(folded: str, end: int, told: set[int]) -> bool:
         return False
     first = end + len(re.match(r"\s+", folded[end:]).group())  # type: ignore[union-attr]
     return first in told or end + gap.end() in told
+
+
+def _source(folded: str, start: int, source: set[int]) -> bool:
+    """Whether a relative's word is named as the source of what is told ("according to the
+    mother", "as reported by his parents"): a source cue ends right before it, or one
+    possessive or article between them."""
+    before = re.search(r"(?:\s+(?:the|her|his|their|its|our|a))?\s+$", folded[max(0, start - 12) : start])
+    return before is not None and start - len(before.group()) in source
 
 
 def _first_in_scope(

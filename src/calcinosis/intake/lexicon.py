@@ -189,6 +189,9 @@ class Lexicon:
         for cue in origin.get("cues", []):
             for place in origin.get("places", []):
                 lex._add(f"{cue} {place}", Target("exposures", "endemic_area"), only=only)
+        for finding, spec in lex.data.get("growth_verbs", {}).items():
+            for spelling in _growth_phrases(spec):
+                lex._add(spelling, Target("findings", finding, "growth"), only=only)
         for list_name, entries in lex.data.get("negated_forms", {}).items():
             for term_id, spellings in entries.items():
                 for spelling in spellings:
@@ -328,6 +331,23 @@ class Lexicon:
                 out.append(w)
             i += 1
         return out
+
+
+def _growth_phrases(spec: Mapping[str, Any]) -> Iterator[str]:
+    """A finding said as a verb ("had enlarged", "progressively increasing in size", "augmentant
+    progressivement de taille"): every form of the verbs, with or without a manner adverb (before
+    or after) and a complement of size. A verb that says growth only with an adverb or a
+    complement ("increasing", "augmentant": a level increases too) needs one of them."""
+    adverbs = ["", *spec.get("adverbs", [])]
+    complements = ["", *spec.get("complements", [])]
+    alone = set(spec.get("alone", []))
+    for verb in [*spec.get("verbs", []), *alone]:
+        for adverb, complement in itertools.product(adverbs, complements):
+            if not adverb and not complement and verb not in alone:
+                continue
+            yield " ".join(w for w in (adverb, verb, complement) if w)
+            if adverb:
+                yield " ".join(w for w in (verb, adverb, complement) if w)
 
 
 _LINE_CUT = re.compile(r"-[ \t]*\r?\n[ \t]*")
