@@ -239,3 +239,19 @@ def test_an_unknown_feature_in_a_category_rule_is_refused(tmp_path: Path) -> Non
     )
     with pytest.raises(KnowledgeBaseError, match="periarticular_masss"):
         load_kb(root, cache=False)
+
+
+def test_kb_check_reports_a_reporting_probability_below_the_files_own_frequencies(
+    tmp_path: Path, kb: KnowledgeBase
+) -> None:
+    """Osteosarcoma metastasis: one defining feature at 0.9, so at least 0.1 of patients lack it."""
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "diseases" / "soft_tissue_osteosarcoma_metastasis.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert data["defining"]["any_of"] == ["condition:osteosarcoma"]
+    data["defining"]["unreported_probability"] = 0.05
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    found = [i for i in check_kb(load_kb(root, cache=False)) if i.code == "kb.defining_below_frequencies"]
+    assert [i.message.split(":")[0] for i in found] == ["soft_tissue_osteosarcoma_metastasis"]
+    assert not [i for i in check_kb(kb) if i.code == "kb.defining_below_frequencies"]

@@ -93,6 +93,17 @@ diagnosis that says nothing gets LR 1 and beats one that states a low frequency.
 SILENT_GAP_LEVEL = IssueLevel.ERROR
 
 
+def _unreported_floor(d: Disease) -> float | None:
+    """The least share of a diagnosis' patients with none of its defining features present, from
+    its own frequencies (Fréchet's bound: 1 minus their sum); a referral cannot report fewer of
+    them absent. None when a defining feature has no frequency of its own (the bound is unknown)."""
+    assert d.defining is not None
+    freqs = [d.findings[f].frequency if f in d.findings else None for f in d.defining.any_of]
+    if any(f is None for f in freqs):
+        return None
+    return max(0.0, 1.0 - sum(f for f in freqs if f is not None))
+
+
 def silent_gaps(kb: KnowledgeBase) -> list[tuple[str, str]]:
     """(diagnosis, feature) pairs where the diagnosis is silent on a feature its category mostly states."""
     by_category: dict[str, list[Disease]] = {}
@@ -203,6 +214,14 @@ def check_kb(
                 IssueLevel.ERROR,
                 "kb.defining_missing",
                 f"{d.id} declares no defining features (defining: any_of, unreported_probability, basis, reasoning)",
+                f"diseases/{d.id}.yaml",
+            )
+        elif (floor := _unreported_floor(d)) is not None and d.defining.unreported_probability < floor - 1e-9:
+            add(
+                IssueLevel.WARNING,
+                "kb.defining_below_frequencies",
+                f"{d.id}: unreported_probability {d.defining.unreported_probability} is below {floor:.3g}, the share "
+                "of patients its own frequencies leave with none of the defining features (1 minus their sum)",
                 f"diseases/{d.id}.yaml",
             )
         for fid, f in d.findings.items():
