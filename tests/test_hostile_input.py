@@ -16,9 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 from calcinosis import CaseValidationError, KnowledgeBase, load_kb, read_case
+from calcinosis.cache import private_dir
 from calcinosis.case.document import LIMITS
 from calcinosis.cli.main import app
-from calcinosis.kb import loader
 from calcinosis.serialise import NonFiniteResultError, to_json
 
 from .conftest import DEV_CASES
@@ -225,7 +225,7 @@ def test_a_cache_folder_others_can_write_is_not_used(tmp_path: Path, monkeypatch
     monkeypatch.setenv("CALCINOSIS_CACHE_DIR", str(folder))
     load_kb()
     assert list(folder.iterdir()) == []
-    assert not loader._private_dir(folder)
+    assert not private_dir(folder)
 
 
 # 8. outputs never overwrite data ------------------------------------------------------------------

@@ -24,16 +24,9 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from calcinosis.cache import cache_dir, private_dir, read_cache_file, write_cache_file
 from calcinosis.errors import KnowledgeBaseError
-from calcinosis.i18n import (
-    cache_dir,
-    english_inline,
-    french_forms,
-    french_typography,
-    private_dir,
-    read_cache_file,
-    write_cache_file,
-)
+from calcinosis.i18n import english_inline, french_forms, french_typography
 from calcinosis.issues import Issue, IssueLevel, closest
 from calcinosis.kb.model import DeferredParts, Disease, Feature, FrequencySource, KnowledgeBase, LazyParts
 from calcinosis.kb.schema import (
@@ -293,11 +286,6 @@ class _Documents:
         return [f"{folder}/{p.name}" for p in sorted((self.root / folder).glob("*.yaml"))]
 
 
-# the user's cache folder and its files, shared with the messages table (calcinosis.i18n)
-_cache_dir = cache_dir
-_private_dir = private_dir
-
-
 def _read_cache(path: Path, key: str) -> tuple[dict[str, bytes], bytes] | None:
     """The JSON text of each cached core document and that of the deferred documents, or None
     when absent, foreign (a link, another owner, writable by others), corrupt, of another
@@ -388,10 +376,10 @@ def _collector_paused() -> Iterator[None]:
 def _load(root: Path, cache: bool) -> KnowledgeBase:
     cache_file: Path | None = None
     key: str | None = None
-    if cache and root.is_dir() and _private_dir(_cache_dir()):
+    if cache and root.is_dir() and private_dir(cache_dir()):
         key = _cache_key(root)
         if key is not None:
-            cache_file = _cache_dir() / f"kb-{key[:32]}.json"
+            cache_file = cache_dir() / f"kb-{key[:32]}.json"
             found = _read_cache(cache_file, key)
             if found is not None:
                 try:

@@ -1,0 +1,78 @@
+"""The user's cache folder and its files: the compiled knowledge (kb.loader) and the messages
+table (i18n) are kept there between runs.
+
+Each file is a one-line JSON header (format, key, SHA-256 of the body) and the body. A file that
+is a link, belongs to someone else, is writable by others, has another key or fails its hash is
+ignored: the cache only ever costs speed, never trust (no pickle, nothing executed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+from pathlib import Path
+
+__all__ = ["cache_dir", "private_dir", "read_cache_file", "write_cache_file"]
+
+_CACHE_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    """``$CALCINOSIS_CACHE_DIR``, else ``$XDG_CACHE_HOME/calcinosis`` or ``~/.cache/calcinosis``."""
+    env = os.environ.get("CALCINOSIS_CACHE_DIR")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "calcinosis"
+
+
+def private_dir(folder: Path) -> bool:
+    """Create the cache folder for this user only; refuse one that others could write."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(folder)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
+def read_cache_file(path: Path, key: str) -> bytes | None:
+    """The body of the cache file ``path``, or None when absent, foreign (a link, another owner,
+    writable by others), of another format or key, or when its body fails its SHA-256."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+                return None
+            data = fh.read()
+        header, _, body = data.partition(b"\n")
+        meta = json.loads(header)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or meta.get("format") != _CACHE_FORMAT or meta.get("key") != key:
+        return None
+    if meta.get("sha256") != hashlib.sha256(body).hexdigest():
+        return None
+    return body
+
+
+def write_cache_file(path: Path, key: str, body: bytes) -> None:
+    """Write ``body`` to ``path`` under a header (format, key, SHA-256 of the body), atomically;
+    a folder that cannot be written only costs speed."""
+    import tempfile
+
+    header = json.dumps({"format": _CACHE_FORMAT, "sha256": hashlib.sha256(body).hexdigest(), "key": key}).encode()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem[:8]}-", suffix=".tmp", dir=path.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(header + b"\n" + body)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
