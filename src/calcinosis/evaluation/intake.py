@@ -51,11 +51,16 @@ __all__ = [
 _POLAR = ("history", "exposures", "findings")
 
 
+def _lab_tuple(test: str, value: Any, unit: str, qualifier: str | None, interpretation: Any) -> tuple[Any, ...]:
+    """A lab result as a comparable item: the test with its number, unit (spelling aside) and
+    qualifier, or the test and its interpretation when no number was given."""
+    if value is not None:
+        return (test, round(float(value), 6), normalise_unit(unit), qualifier or "")
+    return (test, "interpretation", interpretation)
+
+
 def _lab_item(lab: Any) -> tuple[Any, ...]:
-    if lab.value is not None:
-        unit = normalise_unit(lab.unit or "")
-        return (lab.test, round(float(lab.value), 6), unit, lab.qualifier or "")
-    return (lab.test, "interpretation", lab.interpretation)
+    return _lab_tuple(lab.test, lab.value, lab.unit or "", lab.qualifier, lab.interpretation)
 
 
 def items_of(case: Case) -> dict[str, set[tuple[Any, ...]]]:
@@ -375,12 +380,9 @@ def lab_entry_item(kb: KnowledgeBase, lab: dict[str, Any]) -> tuple[Any, ...]:
     so that "umol/l" and "µmol/L" are one unit, as in :func:`items_of`."""
     from calcinosis.case.labs import resolve_unit
 
-    test = lab["test"]
-    if lab.get("value") is not None:
-        unit = str(lab.get("unit") or "")
-        canonical = resolve_unit(kb, test, unit) or unit
-        return (test, round(float(lab["value"]), 6), normalise_unit(canonical), lab.get("qualifier") or "")
-    return (test, "interpretation", lab.get("interpretation"))
+    test, unit = lab["test"], str(lab.get("unit") or "")
+    canonical = (resolve_unit(kb, test, unit) or unit) if lab.get("value") is not None else unit
+    return _lab_tuple(test, lab.get("value"), canonical, lab.get("qualifier"), lab.get("interpretation"))
 
 
 def evaluate_lab_passages(folder: Path, kb: KnowledgeBase, *, half: str | None = None) -> LabPassageEvaluation:
@@ -398,21 +400,12 @@ def evaluate_lab_passages(folder: Path, kb: KnowledgeBase, *, half: str | None =
         if half is not None and part != half:
             continue
         gold = {lab_entry_item(kb, lab) for lab in passage.get("labs") or []}
+        error = ""
         try:
-            found = {
-                lab_entry_item(kb, lab) for lab in extract_case(passage["text"], kb, lang=lang).case.get("labs", [])
-            }
-        except IntakeError as exc:
-            result.passages.append(LabPassageResult(pid, lang, part, _show(gold), [], str(exc).splitlines()[0]))
-            result.add(
-                ("all", lang, part, f"{lang}/{part}"),
-                0,
-                0,
-                len(gold),
-                0,
-                sum(1 for g in gold if g[1] != "interpretation"),
-            )
-            continue
+            labs = extract_case(passage["text"], kb, lang=lang).case.get("labs", [])
+        except IntakeError as exc:  # a passage the reader refuses: every gold item is missed
+            labs, error = [], str(exc).splitlines()[0]
+        found = {lab_entry_item(kb, lab) for lab in labs}
         valued = {g for g in gold if g[1] != "interpretation"}
         result.add(
             ("all", lang, part, f"{lang}/{part}"),
@@ -422,5 +415,5 @@ def evaluate_lab_passages(folder: Path, kb: KnowledgeBase, *, half: str | None =
             len(valued & found),
             len(valued),
         )
-        result.passages.append(LabPassageResult(pid, lang, part, _show(gold - found), _show(found - gold)))
+        result.passages.append(LabPassageResult(pid, lang, part, _show(gold - found), _show(found - gold), error))
     return result
