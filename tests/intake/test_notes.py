@@ -201,3 +201,20 @@ def test_one_megabyte_note_in_bounded_time(kb):
     assert elapsed < 60, elapsed
     assert x.case["history"] == ["systemic_sclerosis"]
     assert x.case["absent"] == ["fever", "ulceration"]
+
+
+@pytest.mark.parametrize(
+    ("stem", "half"),
+    [
+        ("fr-01-kyste", "dev"),
+        ("en-02-knee", "held-out"),
+        ("fr-a-03-sclerodermie", "dev"),  # a writer's letter before the number
+        ("en-b-10-calciphylaxis", "held-out"),
+        ("notes-without-number", "held-out"),  # no number: never read as development
+    ],
+)
+def test_note_half_takes_the_first_number_of_the_name(stem: str, half: str) -> None:
+    """The split is the first number in the note's name, whatever comes before it."""
+    from calcinosis.evaluation.intake import note_half
+
+    assert note_half(stem) == half

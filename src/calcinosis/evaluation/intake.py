@@ -189,12 +189,12 @@ def _show(items: Iterable[tuple[Any, ...]]) -> list[str]:
 
 
 def note_half(stem: str) -> str:
-    """``dev`` or ``held-out``: the note set's split (``<lang>-NN-...``: odd NN dev, even held-out).
+    """``dev`` or ``held-out``: the note set's split (``<lang>-NN-...`` or ``<lang>-<writer>-NN-...``:
+    the first number in the name, odd NN dev, even held-out).
 
     The extractor's general failure modes may be looked for on the dev half only; the held-out
     half is measured, not read, so that its figures say how the extractor does on unseen notes."""
-    parts = stem.split("-")
-    number = parts[1] if len(parts) > 1 and parts[1].isdigit() else ""
+    number = next((part for part in stem.split("-")[1:] if part.isdigit()), "")
     return "dev" if number and int(number) % 2 == 1 else "held-out"
 
 
