@@ -21,14 +21,23 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from functools import cache
 from typing import Any
 
 from calcinosis.intake import measure
 from calcinosis.intake.context import Analysis, Context
 from calcinosis.intake.imaging import ImagingEntry, size_cm_in
 from calcinosis.intake.language import IntakeError, detect_language, say
-from calcinosis.intake.lexicon import Lexicon, Match, Target, fold, intake_data, key
+from calcinosis.intake.lexicon import (
+    Lexicon,
+    Match,
+    Target,
+    fold,
+    intake_cached,
+    intake_data,
+    key,
+    on_intake_change,
+    use_intake_of,
+)
 from calcinosis.intake.result import Cue, ExtractedItem, Extraction, NotUnderstood
 from calcinosis.kb.model import KnowledgeBase
 
@@ -37,6 +46,7 @@ __all__ = ["chunks", "extract"]
 CHUNK_CHARS = 20_000
 _MAX_LABS = 1000  # the case reader's list limit (case/document.py LIMITS)
 _LEXICONS: dict[int, tuple[object, Lexicon]] = {}
+on_intake_change(_LEXICONS.clear)
 _FIELD_OF = {"conditions": "history", "exposures": "exposures", "findings": "findings"}
 _NOT_CLINICAL_IN_IMAGING = {"palpable_nodules", "swelling"}
 # one deposit counted by its article (folded text), and the words that count several (_single_deposit)
@@ -174,6 +184,7 @@ def _engine(lang: str) -> Any:
 
 def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None, reasons: str | None = None) -> Extraction:
     """See :func:`calcinosis.intake.extract_case`."""
+    use_intake_of(kb.root)
     guess = detect_language(text, given=lang)
     language = guess.lang
     if reasons is not None and reasons not in ("fr", "en"):
@@ -260,7 +271,7 @@ def _joiner(between: str) -> str:
     return re.sub(r"^,\s*(?=\w)", "", re.sub(r"\s+", " ", words).strip())
 
 
-@cache
+@intake_cached
 def _elided_panels() -> re.Pattern[str]:
     words = sorted({fold(w) for w in intake_data().get("lab_elided_panels", [])}, key=len, reverse=True)
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)")
@@ -270,13 +281,13 @@ def _elided_panels() -> re.Pattern[str]:
 _SIDE_WORDS = re.compile(r"(?<!\w)(?:right|left|both|droite?s?|gauches?|les\s+deux|deux|bilateral|bilaterale?s?)(?!\w)")
 
 
-@cache
+@intake_cached
 def _levels() -> dict[str, str]:
     """The words that name a test's level (intake.yaml ``lab_levels``), folded, with the level."""
     return {fold(w): level for level, words in intake_data().get("lab_levels", {}).items() for w in words}
 
 
-@cache
+@intake_cached
 def _words_re(words: tuple[str, ...]) -> re.Pattern[str]:
     """Any of ``words`` (folded, whole words; spaces and hyphens alike)."""
     body = "|".join(re.escape(fold(w)).replace(r"\ ", r"[\s-]+") for w in sorted(words, key=len, reverse=True))

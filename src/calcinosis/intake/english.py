@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 from calcinosis.intake.context import (
@@ -39,7 +38,7 @@ from calcinosis.intake.context import (
     in_scope,
     resolve_status,
 )
-from calcinosis.intake.lexicon import intake_data
+from calcinosis.intake.lexicon import intake_cached, intake_data
 from calcinosis.intake.result import Cue
 
 __all__ = ["analyse", "pipeline", "termset_patterns"]
@@ -65,7 +64,7 @@ def termset_patterns(*, adjusted: bool = True) -> dict[str, list[str]]:
     return patterns
 
 
-@cache
+@intake_cached
 def pipeline(adjusted: bool = True) -> Any:
     """spaCy's blank English with a sentencizer and negspacy's Negex, built once per process."""
     import spacy
@@ -78,7 +77,7 @@ def pipeline(adjusted: bool = True) -> Any:
     return nlp, Sentencizer(), Negex(nlp, "negex", termset_patterns(adjusted=adjusted), chunk_prefix=[])
 
 
-@cache
+@intake_cached
 def _cues() -> dict[str, PhraseCues]:
     ctx = intake_data()["context"]["en"]
     return {

@@ -29,11 +29,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 from calcinosis.intake.context import Analysis, Context, fold_same_length, resolve_status
-from calcinosis.intake.lexicon import fold, intake_data
+from calcinosis.intake.lexicon import fold, intake_cached, intake_data
 from calcinosis.intake.result import Cue
 
 __all__ = ["analyse", "pipeline"]
@@ -57,7 +56,7 @@ def _adjusted(defaults: Sequence[str], add: Sequence[str] = (), remove: Sequence
     return out
 
 
-@cache
+@intake_cached
 def pipeline() -> Any:
     """The edsnlp pipeline, built once per process (about 3 s)."""
     import edsnlp  # type: ignore[import-untyped]
@@ -223,7 +222,7 @@ _NEGATED_ITEM = re.compile(
 )
 
 
-@cache
+@intake_cached
 def _list_stop() -> re.Pattern[str]:
     words = intake_data()["context"]["fr"].get("negation_list_stops", [])
     body = "|".join(re.escape(fold(w)).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))

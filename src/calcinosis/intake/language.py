@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -20,7 +19,7 @@ import yaml
 
 from calcinosis.errors import CalcinosisError
 from calcinosis.i18n import french_typography
-from calcinosis.intake.lexicon import fold, intake_data
+from calcinosis.intake.lexicon import fold, intake_cached, intake_data
 
 __all__ = ["IntakeError", "LanguageGuess", "detect_language", "say"]
 
@@ -28,7 +27,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 _SAMPLE_CHARS = 20_000  # the start of a long note says its language as well as the whole
 
 
-@cache
+@intake_cached
 def _messages() -> dict[str, dict[str, str]]:
     text = (resources.files("calcinosis.intake") / "messages.yaml").read_text(encoding="utf-8")
     data: dict[str, dict[str, str]] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

@@ -20,11 +20,12 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
 
@@ -37,9 +38,11 @@ __all__ = [
     "Target",
     "Token",
     "fold",
+    "intake_cached",
     "intake_data",
     "key",
     "tokens",
+    "use_intake_of",
 ]
 
 # vocabulary lists whose terms are found as concepts (labs are found with their values, measure.py)
@@ -64,11 +67,58 @@ _SKIP = _SMALL | _SIDE
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "µ": "u", "μ": "u"})
 
 
-@cache
+_F = TypeVar("_F", bound=Callable[..., Any])
+_CLEARS: list[Callable[[], None]] = []  # the caches of every table built from the intake data
+# the intake data in use: its text (None: not read yet) and the file's stamp when it was chosen
+_SOURCE: dict[str, Any] = {"text": None, "stamp": None}
+
+
+def intake_cached(fn: _F) -> _F:
+    """``functools.cache`` for a table built from the intake data: dropped when another
+    knowledge folder's ``intake.yaml`` is put in use (:func:`use_intake_of`)."""
+    held = cache(fn)
+    _CLEARS.append(held.cache_clear)
+    return held  # type: ignore[return-value]
+
+
+def on_intake_change(clear: Callable[[], None]) -> None:
+    """Register another holder of tables built from the intake data (cleared with the caches)."""
+    _CLEARS.append(clear)
+
+
+def _bundled_text() -> str:
+    return (resources.files("calcinosis") / "knowledge" / "intake.yaml").read_text(encoding="utf-8")
+
+
+def use_intake_of(folder: Path | None) -> None:
+    """Read notes with the intake data of the knowledge folder ``folder`` from now on (its
+    ``intake.yaml``; the bundled one when the folder has none or is None).
+
+    Why: ``--kb`` gives a whole knowledge folder, the lexicon included; without this, a copy of
+    the knowledge under review would be measured with the installed lexicon. The file is read
+    again only when its path, size or time changed; when its text differs from the data in use,
+    every table built from it (lexicon, context rules, unit patterns, the NLP pipelines) is
+    dropped and rebuilt on the next note."""
+    path = folder / "intake.yaml" if folder is not None and (folder / "intake.yaml").is_file() else None
+    stamp = ("bundled",) if path is None else (str(path.resolve()), path.stat().st_mtime_ns, path.stat().st_size)
+    if stamp == _SOURCE["stamp"]:
+        return
+    text = _bundled_text() if path is None else path.read_text(encoding="utf-8")
+    _SOURCE["stamp"] = stamp
+    if text == _SOURCE["text"]:
+        return
+    _SOURCE["text"] = text
+    for clear in _CLEARS:
+        clear()
+
+
+@intake_cached
 def intake_data() -> dict[str, Any]:
-    """``knowledge/intake.yaml``, read once with the C YAML loader (a read-only table)."""
-    text = (resources.files("calcinosis") / "knowledge" / "intake.yaml").read_text(encoding="utf-8")
-    data: dict[str, Any] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    """The intake data in use (``knowledge/intake.yaml`` unless :func:`use_intake_of` chose
+    another folder's), read once with the C YAML loader (a read-only table)."""
+    if _SOURCE["text"] is None:
+        _SOURCE["text"] = _bundled_text()
+    data: dict[str, Any] = yaml.load(_SOURCE["text"], Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return data
 
 

@@ -22,10 +22,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from calcinosis.intake.lexicon import fold, intake_data
+from calcinosis.intake.lexicon import fold, intake_cached, intake_data
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = [
@@ -90,7 +89,7 @@ def _loose(phrase: str) -> str:
     return r"\s+".join("".join(classes.get(ch, re.escape(ch)) for ch in word) for word in plain.split())
 
 
-@cache
+@intake_cached
 def _state_before_value() -> str:
     """The result said in words between a test and its value, a word of degree before it
     ("was appropriately suppressed (< 6 pg/mL)", "within the normal range (43 pg/mL)",
@@ -170,7 +169,7 @@ def parse_number(text: str, lang: str) -> float:
     return float(t)
 
 
-@cache
+@intake_cached
 def _unit_patterns() -> list[tuple[re.Pattern[str], str]]:
     units: Mapping[str, str] = intake_data()["units"]
     out: list[tuple[re.Pattern[str], str]] = []
@@ -368,7 +367,7 @@ def shared_unit(text: str, pos: int, limit: int, lang: str) -> tuple[str, int, i
     return None
 
 
-@cache
+@intake_cached
 def _interpretation_re() -> list[tuple[re.Pattern[str], str]]:
     out = []
     for interp, words in intake_data()["interpretation"].items():
@@ -390,7 +389,7 @@ def interpretation_after(folded: str, pos: int, limit: int) -> tuple[str, int, i
     return None
 
 
-@cache
+@intake_cached
 def _severity() -> str:
     """How severe a disorder is said to be, between its name and its value ("hypercalcémie sévère à
     3,9 mmol/l", "hyperphosphorémie importante à 2,8 mmol/l"): intake.yaml ``lab_severity_words``."""
@@ -398,14 +397,14 @@ def _severity() -> str:
     return r"(?:(?:" + "|".join(_loose(w) for w in words) + r")\b,?)?" if words else ""
 
 
-@cache
+@intake_cached
 def _degree() -> str:
     """Words of degree before a result word ("slightly low", "légèrement élevée"), folded."""
     words = sorted({fold(w) for w in intake_data().get("lab_degree_words", [])}, key=len, reverse=True)
     return r"(?:(?:" + "|".join(re.escape(w) for w in words) + r")\s+)*" if words else ""
 
 
-@cache
+@intake_cached
 def _prefix_re() -> list[tuple[re.Pattern[str], str]]:
     out = []
     for interp, phrases in intake_data().get("interpretation_before", {}).items():
@@ -536,7 +535,7 @@ def _decade_years(m: re.Match[str]) -> float | None:
     return float(decade * 10 + offset)
 
 
-@cache
+@intake_cached
 def _sex_words() -> dict[str, list[tuple[re.Pattern[str], str, int]]]:
     spec = {
         "fr": [
