@@ -25,7 +25,14 @@ from typing import Any
 
 from calcinosis.intake import measure
 from calcinosis.intake.context import Analysis, Context
-from calcinosis.intake.imaging import ImagingEntry, size_cm_in
+from calcinosis.intake.imaging import (
+    ImagingEntry,
+    extent_bound,
+    guides_procedure,
+    landmark_site,
+    normal_site,
+    size_cm_in,
+)
 from calcinosis.intake.language import IntakeError, detect_language, say
 from calcinosis.intake.lexicon import (
     Lexicon,
@@ -79,6 +86,11 @@ _PRESENTATION = re.compile(
 )
 # a swelling word (folded), and where a sentence places a swelling at a joint (refine_swellings)
 _SWELLING_WORD = re.compile(r"(?<!\w)(?:tumefactions?|masses?|gonflements?|swellings?|lumps?)(?!\w)")
+# a lump felt hard, firm or under the skin is a nodule (the coding convention of the gold
+# cases: "small, hard lumps", "a hard lump at the ankle", "palpable subcutaneous lumps")
+_HARD_LUMP = re.compile(
+    r"(?<!\w)(?:hard|firm|palpable|subcutaneous|indurated|calcified)(?:[\s,]+(?:and\s+)?[a-z-]+){0,3}[\s,]+lumps?$"
+)
 _JOINTS = r"(?:shoulder|hip|knee|elbow|wrist|ankle|joint)s?"
 _PERIARTICULAR = re.compile(
     r"(?<!\w)(?:peri[\s-]*articulaire?s?|peri[\s-]*articular|juxta[\s-]*articul\w*|para[\s-]*articul\w*|"
@@ -120,8 +132,19 @@ _PART_OF = {
 _COMPLEMENT = re.compile(
     r"\s*(?:of|de|du|des|d['’]|on|in)\s+(?:(?:the|his|her|la|le|les|l['’]|both|deux|right|left|droite?|gauche)\s*)*"
     r"(?:(?:[0-9]+(?:st|nd|rd|th|e|er|eme|ieme)?|first|second|third|fourth|fifth|big|great|little|index|middle|ring|"
-    r"premiere?|deuxieme|second|troisieme|quatrieme|cinquieme|gros|petit|annulaire|majeur)"
+    r"premiere?|deuxieme|second|troisieme|quatrieme|cinquieme|gros|petit|annulaire|majeur|"
+    r"two|three|four|five|several|trois|quatre|cinq|plusieurs)"
     r"(?:\s*(?:,|and|et|to|a)\s*)?)*\s*"
+)
+# the prepositions that bind a site to the head right before it ("nodules of the calves",
+# "nodules sur les mollets"; articles and laterality words are left out first: _run_joiner)
+_BINDING_PREPOSITIONS = {"", "of", "on", "at", "in", "over", "sur", "au", "aux", "a", "dans", "en"}
+# a position noun that names a side of the site after it ("the back and inner side of the right
+# ankle", "le dos des mains"): _aspect_of
+_ASPECT_NOUNS = {"back", "backs", "dos"}
+_ASPECT_OF = re.compile(
+    r"\s*(?:(?:and|et)\s+(?:\w+\s+){0,2}(?:side|aspect|face|border|bord)s?\s+)?(?:of|de|du|des|d['’])\s*"
+    r"(?:(?:the|his|her|both|la|le|les|l['’]|deux|right|left|droite?|gauche)\s*)*"
 )
 # a negative word right before a function's state word, a few small words between them
 # (folded): "did not experience any restrictions", "no limitation", "sans limitation", "not limited"
@@ -230,6 +253,33 @@ def _is_lesion(m: _Mention) -> bool:
         return False
     finding = m.match.first("findings")
     return m.match.first("topic", "lesion") is not None or (finding is not None and finding.term in _LESION_FINDINGS)
+
+
+# pains that are the presenting problem at the lesion's place (calcific tendinitis, crystal
+# arthritis): their sentence gives the duration as a lesion's does
+_PRESENTING_PAINS = {"shoulder_pain", "acute_joint_pain"}
+
+
+def _presenting_pain(m: _Mention) -> bool:
+    """A pain at the lesion's place said present ("douleurs de l'épaule droite évoluant depuis un an")."""
+    finding = m.match.first("findings")
+    return m.context.status in ("present", "historical") and finding is not None and finding.term in _PRESENTING_PAINS
+
+
+def _stated(m: _Mention) -> bool:
+    """Said as present or as a history: what a study can show."""
+    return m.context.status in ("present", "historical")
+
+
+def _shows_deposit(m: _Mention) -> bool:
+    """A mention that tells a study shows deposits, said as present: a deposit word, a pattern,
+    an imaging flag, or a tissue named by its calcification ("néphrocalcinose",
+    "pulmonary calcification")."""
+    if not _stated(m):
+        return False
+    if m.match.first(*_DEPOSIT_LISTS, "imaging") is not None:
+        return True
+    return m.match.first("tissues") is not None and re.search(r"calc|ossif", fold(m.match.text)) is not None
 
 
 def _lesion_kind(m: _Mention) -> bool:
@@ -812,7 +862,9 @@ class _Builder:
                 m for m in group if m.match.first("modalities") and m.context.status in ("present", "historical")
             ]
             for m in group:
-                if m.match.first("modalities") and m.context.status not in ("present", "historical"):
+                if m.match.first("modalities") and m in modalities and self._guides(m):
+                    modalities.remove(m)  # "ultrasound-guided barbotage": a tool, not a study
+                elif m.match.first("modalities") and m.context.status not in ("present", "historical"):
                     target = m.match.first("modalities")
                     assert target is not None
                     m.used = True
@@ -838,7 +890,8 @@ class _Builder:
                 and m.match.first("patterns", "tissues", "imaging", "distributions") is not None
                 and m.match.first("sites", "findings", "conditions", "exposures") is None
             ]
-            has_deposit = any(m.match.first(*_DEPOSIT_LISTS, "imaging") is not None for m in part)
+            # a deposit said absent ("brain CT shows no parenchymal calcification") is no evidence
+            has_deposit = any(_shows_deposit(m) for m in part)
             if modalities:
                 first = modalities[0].match.first("modalities")
                 assert first is not None
@@ -864,7 +917,7 @@ class _Builder:
                     # each statement of the sentence describes its own studies: "the radiograph
                     # was normal, but CT showed calcifications" gives the radiograph nothing
                     seg = [m for m in part if a <= m.match.start < z]
-                    seg_deposit = any(m.match.first(*_DEPOSIT_LISTS, "imaging") is not None for m in seg)
+                    seg_deposit = any(_shows_deposit(m) for m in seg)
                     lead_term = lead[0].match.first("modalities")
                     assert lead_term is not None
                     current = self.studies[lead_term.term]
@@ -905,6 +958,32 @@ class _Builder:
             if current is not None and re.search(r":\s*(?:\n|$)", self.text[sentence[0] : sentence[1]]):
                 list_open = True
         self._pending_studies = (evidence, region, deposits)
+
+    def _guides(self, m: _Mention) -> bool:
+        """A modality that guides a procedure ("ultrasound-guided barbotage", "ponction
+        écho-guidée") is dropped: it is a tool, not a study of the lesions."""
+        if not guides_procedure(self.folded, m.match.start, m.match.end):
+            return False
+        target = m.match.first("modalities")
+        assert target is not None
+        m.used = True
+        reason = f"'{self.text[m.match.start : m.match.end + 8].strip()}…': {self.say('r_pl_no_study')}"
+        self._drop(self._item("imaging", target.term, m.match.start, m.match.end, m.context, reason))
+        return True
+
+    def _landmark(self, site: _Mention, group: list[_Mention]) -> bool:
+        """A site named to situate the deposits ("separate from the pubis and ischium", "au
+        contact de la branche ischio-pubienne"): the relation word stands before it or before
+        the run of sites it ends ("à distance du pubis et de l'ischion")."""
+        sites = sorted((m for m in group if m.match.first("sites") is not None), key=lambda m: m.match.start)
+        i = sites.index(site)
+        joiners = {"", "et", "and", "or", "ou"}
+        while True:
+            if landmark_site(self.folded, sites[i].match.start):
+                return True
+            if i == 0 or _run_joiner(self.folded[sites[i - 1].match.end : sites[i].match.start]) not in joiners:
+                return False
+            i -= 1
 
     def settle_imaging(self) -> None:
         """Once the clinical sites are known (concepts), the sites of each study."""
@@ -1028,6 +1107,9 @@ class _Builder:
         for other in group:
             if other is m or other.match.first(*_DEPOSIT_LISTS, "tissues") is None:
                 continue
+            pattern = other.match.first("patterns")
+            if pattern is not None and pattern.term == "fluid_levels":
+                continue  # "multiple calcium-fluid levels" lie within one mass: they count no deposits
             if other.match.start >= m.match.end and other.match.first(*_DEPOSIT_LISTS) is not None:
                 gap = self.folded[m.match.end : other.match.start]
                 if len(gap) <= 40 and not re.search(r"[.;]", gap):
@@ -1141,8 +1223,16 @@ class _Builder:
             if ";" in between or "\n\n" in between:  # a list item or a clause of its own
                 continue
             # a head in the site's own clause wins over a nearer one across a comma ("douleur
-            # de la hanche, aucun contexte traumatique": the hip is the pain's)
-            rank = (1 if "," in between else 0, gap, side)
+            # de la hanche, aucun contexte traumatique": the hip is the pain's); a head bound to
+            # the site by a preposition wins, whatever is nearer: "nodules of the calves and
+            # ulnar drift", and a study bound by "of"/"de" or as a noun adjunct names the region
+            # examined ("ultrasound of the right heel shows calcific material", "knee radiographs")
+            joiner = _run_joiner(fold(between))
+            if h.match.first("modalities") is not None:
+                bound = joiner in ("", "of")
+            else:
+                bound = side == 0 and joiner in _BINDING_PREPOSITIONS
+            rank = (-1 if bound else 1 if "," in between else 0, gap, side)
             if best is None or rank < best[0]:
                 best = (rank, h)
         return best[1] if best is not None else None
@@ -1239,9 +1329,20 @@ class _Builder:
             self._drop(self._item_at("imaging", t.term, m, ctx, reason))
             return
         if t.list_name == "sites":
+            if self._landmark(m, group) or normal_site(self.folded, m.match.end):
+                self._drop(self._item_at("imaging", t.term, m, ctx, self.say("r_study_site_other", head=m.match.text)))
+                return
+            finer = self._finer_site_before(m, group)
+            if finer is not None:  # "phalanges distales des trois doigts": one place, the finer
+                self._drop(self._item_at("imaging", t.term, m, ctx, self.say("r_site_complement", finer=finer)))
+                return
             head = self._site_head(m, group)
             kind = "deposit"
-            if head is not None and head.match.first("modalities") is not None:
+            if (head is not None and head.match.first("modalities") is not None) or extent_bound(
+                self.folded, m.match.start
+            ):
+                # the bounds of an extent ("from the knee down to the ankle") stand in, as the
+                # region examined does, only for deposits with no site of their own
                 kind = "region"
             elif (
                 head is not None
@@ -1345,6 +1446,19 @@ class _Builder:
                 in_imaging = has_modality and m not in clinical
                 ctx = m.context
                 topic = m.match.first("topic")
+                if topic is not None and ctx.status == "family" and (denial := self._family_denied(m)) is not None:
+                    # "pas d'antécédent familial de lésions semblables", "no family history of
+                    # calcinosis": the family cue wins over the negation, but it is the history
+                    # that is denied (a relative with no lesions is no item; the absence is one)
+                    absent = Context("absent", denial)
+                    self._place(
+                        "absent",
+                        "family_history_similar",
+                        m,
+                        absent,
+                        self._reason(absent, self.say("r_family_similar", cue=ctx.cue.text if ctx.cue else "")),
+                    )
+                    continue
                 if topic is not None and ctx.status == "family":
                     self._place(
                         "findings",
@@ -1378,6 +1492,11 @@ class _Builder:
                 if concept is not None and concept.kind == "absent_only" and ctx.status != "absent":
                     m.used = True  # a class said present does not say which member (intake.yaml absent_only)
                     continue
+                if concept is not None and concept.kind == "absent_only":
+                    # denied, a class denies each of its members ("pas d'hyperparathyroïdie": neither kind)
+                    for t in m.match.targets:
+                        if t.kind == "absent_only" and t.term != concept.term:
+                            self._concept(m, t.list_name, t.term)
                 if concept is not None:
                     t = concept
                     if in_imaging and t.term in _NOT_CLINICAL_IN_IMAGING:
@@ -1426,12 +1545,28 @@ class _Builder:
         self._composed()
         self._implied()
 
+    def _family_denied(self, m: _Mention) -> Cue | None:
+        """The denial written right before the family cue of ``m`` ("pas d'antécédent familial",
+        "no family history of"), in the same sentence: the family history itself is denied."""
+        cue = m.context.cue
+        if cue is None or cue.start >= m.match.start or cue.start < m.sentence[0]:
+            return None
+        floor = max(m.sentence[0], cue.start - 40)
+        denial = _DENIAL.search(self.folded[floor : cue.start])
+        if denial is None:
+            return None
+        start = floor + denial.start()
+        return Cue(kind="negation", text=self.text[start : cue.start].strip(), start=start, end=cue.start)
+
     def _finer_site_before(self, m: _Mention, group: list[_Mention]) -> str | None:
         """The finer site a coarser one completes: "the distal phalanx of the second and third
         fingers", "pulpe des doigts de la main droite", "the eyelids of the face" name one place,
         the finer (the coarser site only says where it is). Returns the finer site's words."""
         site = m.match.first("sites")
         assert site is not None
+        aspect = self._aspect_of(m, group)
+        if aspect is not None:
+            return aspect
         parts = _PART_OF.get(site.term, set())
         for other in group:
             t = other.match.first("sites")
@@ -1440,6 +1575,20 @@ class _Builder:
             between = self.folded[other.match.end : m.match.start]
             if _COMPLEMENT.fullmatch(between) and (t.term in parts or self._finer_site_before(other, group)):
                 return other.match.text
+        return None
+
+    def _aspect_of(self, m: _Mention, group: list[_Mention]) -> str | None:
+        """The site whose side a position noun names: "the backs of both hands", "the back and
+        inner side of the right ankle", "le dos de la main" are a side of the hand or the ankle,
+        not the back. Returns the site's words."""
+        if fold(m.match.text) not in _ASPECT_NOUNS:
+            return None
+        for other in group:
+            if other.match.start < m.match.end or other.match.first("sites") is None:
+                continue
+            if _ASPECT_OF.fullmatch(self.folded[m.match.end : other.match.start]):
+                return other.match.text
+            return None
         return None
 
     def refine_swellings(self) -> None:
@@ -1476,8 +1625,22 @@ class _Builder:
                     self._place(
                         "findings", "painless_swelling", m, Context(), self.say("r_painless_swelling", words=quoted)
                     )
+                elif (denied := self._pain_denied_after(m, group)) is not None:
+                    quoted = self.text[m.match.start : denied.match.end]
+                    self._place(
+                        "findings", "painless_swelling", m, Context(), self.say("r_painless_swelling", words=quoted)
+                    )
                 around = self.folded[sentence[0] : sentence[1]]
                 joint = _PERIARTICULAR.search(around)
+                hard = _HARD_LUMP.search(before + self.folded[m.match.start : m.match.end])
+                if joint is None and said is None and hard is not None and not _SWELLING_WORD.search(before):
+                    self._place(
+                        "findings",
+                        "palpable_nodules",
+                        m,
+                        Context(),
+                        self.say("r_stated", placed=self._placed_field("findings")),
+                    )
                 if joint is not None:
                     self._place(
                         "findings",
@@ -1490,12 +1653,29 @@ class _Builder:
                             cue=self.text[sentence[0] + joint.start() : sentence[0] + joint.end()],
                         ),
                     )
-        refined = [t for t in ("painless_swelling", "periarticular_mass") if t in self.lists["findings"]]
+        refined = [
+            t for t in ("painless_swelling", "periarticular_mass", "palpable_nodules") if t in self.lists["findings"]
+        ]
         if refined and "swelling" in self.lists["findings"]:
             self.lists["findings"].remove("swelling")
             for item in [i for i in self.items if i.field == "findings" and i.term == "swelling"]:
                 self.items.remove(item)
                 self._drop(item.model_copy(update={"reason": self.say("r_swelling_refined", by=", ".join(refined))}))
+
+    def _pain_denied_after(self, m: _Mention, group: list[_Mention]) -> _Mention | None:
+        """A pain denied after the swelling, in its sentence, with no other swelling or lesion
+        between them: "the swelling did not appear painful", "tuméfaction dure ; l'enfant ne
+        semble pas algique". The predicate says what the swelling is: painless."""
+        for other in group:
+            if other.match.start <= m.match.end:
+                continue
+            finding = other.match.first("findings")
+            if other is not m and _lesion_kind(other) and (finding is None or finding.term != "pain"):
+                return None  # another lesion takes over the sentence
+            if finding is not None and finding.term == "pain" and other.context.status == "absent":
+                between = self.folded[m.match.end : other.match.start]
+                return None if _SWELLING_WORD.search(between) else other
+        return None
 
     def _names_seen_sign(self, m: _Mention, group: list[_Mention]) -> bool:
         """A sign named after the lesions it describes is seen, not supposed.
@@ -1796,7 +1976,7 @@ class _Builder:
         "evaluation of a 3 week history of ... wounds", "consulte pour ... depuis 4 mois"): what
         a patient presents with is the problem the case is about, whatever words name it."""
         lesion_sentences = sorted(
-            {m.sentence for m in self.mentions if _is_lesion(m)}
+            {m.sentence for m in self.mentions if _is_lesion(m) or _presenting_pain(m)}
             | {s for s in self.sentences if _PRESENTATION.search(self.folded[s[0] : s[1]])}
         )
         found = measure.find_duration(

@@ -153,8 +153,13 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
             qual["history"] = _cue("history", text, hit, offset)
         if span is not None:
             ent = next((e for e in doc.ents if e.start <= span.start and span.end <= e.end), None)
-            if ent is not None and negated.get((ent.start, ent.end)):
-                neg = _nearest(local, within(found["negation"]))
+            neg = _nearest(local, within(found["negation"])) if ent is not None else None
+            if (
+                ent is not None
+                and negated.get((ent.start, ent.end))
+                and not _aside(text, neg, local)
+                and not _predicate_denied(folded, neg, local)
+            ):
                 qual["negation"] = (
                     _cue("negation", text, neg, offset)
                     if neg is not None
@@ -162,6 +167,35 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
                 )
         contexts.append(resolve_status(qual))
     return Analysis([(a + offset, b + offset) for a, b in sentences], contexts)
+
+
+def _aside(text: str, cue: tuple[int, int, str] | None, span: tuple[int, int]) -> bool:
+    """Whether the negation cue sits in a bracket the mention is outside of: "CKD stage IV (not
+    on dialysis), secondary hyperparathyroidism, type 2 diabetes" denies the dialysis only."""
+    if cue is None:
+        return False
+    opened = text.rfind("(", 0, cue[0])
+    if opened < 0 or text.rfind(")", opened, cue[0]) >= 0:
+        return False
+    closed = text.find(")", cue[1])
+    return closed >= 0 and not opened < span[0] < closed
+
+
+# "the swelling was not painful", "material that was not foul-smelling": a copula's "not"
+# followed by a predicate denies the predicate, not the subject before it ("was not seen" does)
+_COPULA_NOT = re.compile(r"(?:was|were|is|are|has\s+been|have\s+been)\s+not")
+_SAID_OF_SUBJECT = re.compile(
+    r"\s+(?:(?:clinically|radiologically|ever)\s+)?(?:seen|found|present|detected|identified|noted|observed|evident|"
+    r"visible|palpable|appreciated|elicited|demonstrated|shown|reported|recorded|confirmed|documented|[.,;:)]|$)"
+)
+
+
+def _predicate_denied(folded: str, cue: tuple[int, int, str] | None, span: tuple[int, int]) -> bool:
+    """Whether the negation cue after the mention is a copula's "not" that denies the predicate
+    written after it ("the swelling was not painful": the pain is denied, the swelling is not)."""
+    if cue is None or cue[0] < span[1] or not _COPULA_NOT.fullmatch(" ".join(cue[2].split())):
+        return False
+    return _SAID_OF_SUBJECT.match(folded, cue[1]) is None
 
 
 _INFINITIVE = re.compile(r"\s+to\s+[a-z]")

@@ -191,6 +191,9 @@ def _bracketed(
     return out
 
 
+# a verb of doubt before the mention, itself negated: "ne semble pas", "n'évoque pas"
+_NE_BEFORE = re.compile(r"(?:\bn['’]\s*|\bne\s+)$")
+_PAS_AFTER = re.compile(r"\s*(?:pas|jamais|plus|guere)\b")
 # a verb of doubt after the mention, itself negated: "aucun contexte traumatique n'a été évoqué"
 _DENIED_VERB = re.compile(r"(?:\bn['’]\s*|\bne\s+)(?:\w+\s+){0,2}?(?:pas\s+|jamais\s+)?(?:\w+\s+)?$")
 
@@ -199,13 +202,25 @@ def _denied_hypotheses(
     text: str, spans: Sequence[tuple[int, int]], contexts: list[Context], offset: int
 ) -> list[Context]:
     """A hypothesis cue that follows the mention and is itself negated ("n'a été évoqué",
-    "n'a pas été retrouvé", "ne fut jamais suspecté") denies the mention: it is absent."""
+    "n'a pas été retrouvé", "ne fut jamais suspecté") denies the mention: it is absent. So does
+    a negated cue before it ("l'enfant ne semble pas algique", "n'évoque pas une infection"):
+    "ne ... pas" around the cue denies what it would have made doubtful."""
     folded = fold_same_length(text)
     out = list(contexts)
-    for i, (_start, end) in enumerate(spans):
+    for i, (start, end) in enumerate(spans):
         ctx = out[i]
         cue = ctx.cue
-        if ctx.status != "hypothetical" or cue is None or cue.start < end:
+        if ctx.status != "hypothetical" or cue is None:
+            continue
+        if cue.end <= start:
+            around = (
+                folded[max(0, cue.start - offset - 4) : cue.start - offset],
+                folded[cue.end - offset : start - offset],
+            )
+            if _NE_BEFORE.search(around[0]) and _PAS_AFTER.match(around[1]):
+                out[i] = Context("absent", Cue(kind="negation", text=cue.text, start=cue.start, end=cue.end))
+            continue
+        if cue.start < end:
             continue
         before = folded[max(end - offset, cue.start - offset - 30) : cue.start - offset]
         if _DENIED_VERB.search(before):
@@ -273,12 +288,42 @@ def _negated_lists(
     return out
 
 
+@intake_cached
+def _informant() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """What makes a relative the one who came or told, not the one with the finding: a cue
+    right before the relative ("vu avec son père", "accompagnée de sa mère", "selon ses
+    parents") or a verb of telling or noticing right after ("les parents ont remarqué")."""
+    ctx = intake_data()["context"]["fr"]
+
+    def alternatives(key: str) -> str:
+        words = sorted((fold(w) for w in ctx.get(key, [])), key=len, reverse=True)
+        return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words) or "(?!)"
+
+    before = re.compile(
+        r"(?<!\w)(?:" + alternatives("family_informant_before") + r")\s+(?:(?:son|sa|ses|le|la|les|leur|leurs)\s+)?$"
+    )
+    after = re.compile(r"\s+(?:(?:lui|leur)\s+)?(?:aussi\s+)?(?:" + alternatives("family_informant_verbs") + r")(?!\w)")
+    return before, after
+
+
+def _is_informant(ent: Any, cue: Any) -> bool:
+    """Whether the family cue of ``ent`` names the relative who came with the patient or told
+    the story: the finding is the patient's."""
+    text = ent.doc.text
+    before, after = _informant()
+    folded = fold_same_length(text[max(0, cue.start_char - 40) : cue.end_char + 40])
+    cut = cue.start_char - max(0, cue.start_char - 40)
+    return bool(before.search(folded[:cut]) or after.match(folded, cut + cue.end_char - cue.start_char))
+
+
 def _context(ent: Any, offset: int) -> Context:
     found: dict[str, Cue | None] = {}
     for kind in _QUALIFIERS:
         if getattr(ent._, kind, False):
             cues = getattr(ent._, f"{kind}_cues", None) or []
             cue = cues[0] if cues else None
+            if kind == "family" and cue is not None and _is_informant(ent, cue):
+                continue
             found[kind] = (
                 Cue(kind=kind, text=cue.text, start=cue.start_char + offset, end=cue.end_char + offset)
                 if cue is not None

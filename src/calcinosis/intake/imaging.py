@@ -15,11 +15,65 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ImagingEntry", "size_cm_in"]
+__all__ = ["ImagingEntry", "extent_bound", "guides_procedure", "landmark_site", "normal_site", "size_cm_in"]
 
 _SIZE = re.compile(
     r"(?P<dims>\d+(?:[.,]\d+)?(?:\s*(?:x|×|\*|sur|by)\s*\d+(?:[.,]\d+)?){0,2})\s*(?P<u>cm|mm)\b", re.IGNORECASE
 )
+
+# a modality that guides a procedure ("ultrasound-guided barbotage", "ponction écho-guidée",
+# "biopsie guidée par scanner", "sous contrôle échographique") is a tool, not a study (folded text)
+_GUIDED_AFTER = re.compile(r"[\s-]*guid(?:e|ee|es|ees|ed|ance)\b")
+# a study proposed, not done: "compléter par radiographies du bassin", "proposition d'une
+# échographie", "we will request an MRI" (folded text)
+_PLANNED_BEFORE = re.compile(
+    r"(?:\bcompleter\s+par|\bproposition\s+d['’e]|\bproposer|\bdemander|\bprevoir|\ba\s+prevoir|\bplanifier"
+    r"|\bprogrammer|\bwill\s+(?:request|arrange|obtain|order)|\b(?:to\s+)?request|\barrange)"
+    r"(?:\s*(?:l'|d'|(?:la|le|les|une?|des|de|an?|the|par)\b))*\s*$"
+)
+_GUIDED_BEFORE = re.compile(
+    r"(?:\bguid(?:e|ee|es|ees|ed)\s+(?:par|by|under|sous)|\bsous\s+(?:guidage|controle)|\bunder)"
+    r"(?:\s+(?:l'|la|le|une|un|the|an?))?\s*$"
+)
+# a place named only to situate the deposits ("separate from the pubis", "à distance du pubis
+# et de l'ischion", "abuts the pubic ramus", "au contact de la branche ischio-pubienne"): a
+# landmark, not where the deposits are. The relation word stands at most three words before.
+_LANDMARK = re.compile(
+    r"(?:\b(?:separate[ds]?|separated|distinct|away|apart|remote)\s+from|\bat\s+a\s+distance\s+from"
+    r"|\babut(?:s|ting|ted)?|\bin\s+contact\s+with|\badjacent\s+to|\bclose\s+to|\bnext\s+to"
+    r"|\ba\s+distance\s+d|\bau\s+contact\s+d|\ba\s+proximite\s+d|\bproche\s+d"
+    r"|\b(?:separee?s?|independante?s?|distincte?s?|eloignee?s?)\s+d|\bjouxtant|\bcontigue?s?\s+a)"
+    r"[^\w,;.:()]*(?:\w+[^\w,;.:()]+){0,3}$"
+)
+
+# the bounds of an extent ("extending from the level of the knee down to the ankle", "s'étendant
+# du genou jusqu'à la cheville"): where the deposits reach, said of the region they lie in
+_EXTENT_BOUND = re.compile(
+    r"\b(?:extend\w*|s'etend\w*|stretch\w*|spann\w*|running|allant|remontant|descendant)"
+    r"\s+(?:\w+\s+){0,4}?(?:from|du|de|des|d')\b[^,;.:()]*$"
+)
+
+# a place said normal ("right leg normal", "la jambe droite est normale"): no deposit there
+_SAID_NORMAL = re.compile(
+    r"(?:\s+(?:droite?s?|gauches?|right|left))?\s*(?:(?:is|was|are|were|looked|looks|appeared|est|etait|sont|etaient|parait|paraissait)\s+)?"
+    r"(?:normal|normale|normales|normaux|unremarkable|sans\s+particularite|sans\s+anomalie)\b"
+)
+
+
+def guides_procedure(folded: str, start: int, end: int) -> bool:
+    """Whether the modality at ``folded[start:end]`` names the guide of a procedure or a study
+    only proposed, not a study done."""
+    return (
+        _PLANNED_BEFORE.search(folded[max(0, start - 40) : start]) is not None
+        or _GUIDED_AFTER.match(folded, end) is not None
+        or _GUIDED_BEFORE.search(folded[max(0, start - 30) : start]) is not None
+    )
+
+
+def landmark_site(folded: str, start: int) -> bool:
+    """Whether the site at ``folded[start:]`` is named as a landmark the deposits lie near, away
+    from or against, rather than where they are."""
+    return _LANDMARK.search(folded[max(0, start - 60) : start]) is not None
 
 
 @dataclass
@@ -73,3 +127,13 @@ def size_cm_in(text: str, start: int, end: int) -> tuple[float, int, int] | None
         if 0 < largest <= 250 and (best is None or largest > best[0]):
             best = (round(largest, 2), m.start(), m.end())
     return best
+
+
+def extent_bound(folded: str, start: int) -> bool:
+    """Whether the site at ``folded[start:]`` bounds an extent ("from the knee to the ankle")."""
+    return _EXTENT_BOUND.search(folded[max(0, start - 90) : start]) is not None
+
+
+def normal_site(folded: str, end: int) -> bool:
+    """Whether the site ending at ``folded[end]`` is said normal right after it."""
+    return _SAID_NORMAL.match(folded, end) is not None

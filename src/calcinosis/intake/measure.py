@@ -441,15 +441,41 @@ def interpretation_before(folded: str, pos: int, floor: int) -> tuple[str, int, 
 
 
 # ---------------------------------------------------------------- patient: age, sex
+# small ages written in words, as notes about infants write them ("âgée d'un mois", "a two-week-old")
+_AGE_WORDS = {
+    "fr": r"un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze",
+    "en": r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve",
+}
 _AGE_PATTERNS: dict[str, list[tuple[str, str]]] = {
     "fr": [
         (r"(?P<n>\d{1,3}(?:[.,]\d+)?)\s*(?P<u>ans|an|mois|semaines?|jours?)\b", "r_age_number_unit"),
+        (
+            rf"[âa]g[ée]e?s?\s+(?:de\s+|d['’])(?P<n>{_AGE_WORDS['fr']})\s+(?P<u>ans?|mois|semaines?|jours?)\b",
+            "r_age_aged",
+        ),
     ],
     "en": [
         (r"(?P<n>\d{1,3}(?:\.\d+)?)[\s-]*(?P<u>years?|yrs?|months?|weeks?|days?)[\s-]*old\b", "r_age_n_old"),
         (r"\baged?\s+(?P<n>\d{1,3}(?:\.\d+)?)(?:\s*(?P<u>years?|months?|weeks?|days?))?", "r_age_aged"),
         (r"(?P<n>\d{1,3})\s*(?P<u>y/?o)\b", "r_age_yo"),
         (r"(?P<n>\d{1,3})[\s-]*(?P<u>year|month|week|day)\s+old\b", "r_age_n_old"),
+        # the same in words ("a two-month-old girl", "aged one month")
+        (rf"\b(?P<n>{_AGE_WORDS['en']})[\s-]+(?P<u>years?|months?|weeks?|days?)[\s-]+old\b", "r_age_n_old"),
+        (rf"\baged\s+(?P<n>{_AGE_WORDS['en']})\s+(?P<u>years?|months?|weeks?|days?)\b", "r_age_aged"),
+        # a case summary's shorthand: "Patient: 51F", "(72 M)" (capitals only: a sex letter after
+        # the age, opening a line, a bracket or a field; never "T 101 F")
+        (r"(?m:(?:^|(?<=[:(,])|(?<=[:(,]\s))(?P<n>\d{1,3})\s?(?-i:[MF])(?P<u>)(?![\w/°]))", "r_age_n_old"),
+        # "age at presentation 24 days", "age: 3 weeks" (the age at this visit, not at an onset)
+        (
+            r"\bage\s*(?:at\s+(?:(?:this|the)\s+)?(?:review|presentation|admission|consultation|visit|examination)\s*)?"
+            r"[:=]?\s*(?P<n>\d{1,3}(?:\.\d+)?)\s*(?P<u>years?|months?|weeks?|days?)\b",
+            "r_age_aged",
+        ),
+        # a letter's heading: "Re: Daniel K., 19 years"
+        (
+            r"(?im:^\s*(?:re|patient|name)\b[^\n]{0,60}?,\s*(?P<at>(?P<n>\d{1,3})\s*(?P<u>years?|yrs?))\b)",
+            "r_age_n_old",
+        ),
     ],
 }
 _AGE_EXCLUDE = re.compile(
@@ -482,6 +508,7 @@ def find_age(text: str, lang: str, spans: Sequence[tuple[int, int]] = ()) -> Age
                 continue
             if (
                 lang == "fr"
+                and why == "r_age_number_unit"
                 and m.group("u").lower() in ("mois", "semaine", "semaines", "jour", "jours")
                 and not re.search(
                     r"(?:[âa]g[ée]e?s?\s+de|nourrisson|b[ée]b[ée]|enfant|nouveau-n[ée]e?|gar[çc]on|fille|patiente?)\s*(?:de\s*)?$",
@@ -493,15 +520,18 @@ def find_age(text: str, lang: str, spans: Sequence[tuple[int, int]] = ()) -> Age
             at_start = not before.strip() and (m.start() < 40 or "\n" in before)
             if (
                 lang == "fr"
+                and why == "r_age_number_unit"
                 and not at_start
                 and not re.search(r"(?:[âa]g[ée]e?s?\s+de|\bde|,|\()\s*$", before, re.IGNORECASE)
             ):
                 continue
-            n = float(m.group("n").replace(",", "."))
+            written = m.group("n").lower()
+            n = float(_WORD_NUMBERS.get(written, 0) or (0 if written.isalpha() else written.replace(",", ".")))
             years = _years(n, m.group("u"))
             if years > 125:
                 continue
-            candidates.append(AgeFound(years, m.start(), m.end(), (why, {"words": m.group()})))
+            start = m.start("at") if "at" in m.groupdict() else m.start()  # a heading: the age only
+            candidates.append(AgeFound(years, start, m.end(), (why, {"words": text[start : m.end()]})))
         if candidates:
             break
     if not candidates:
@@ -509,7 +539,13 @@ def find_age(text: str, lang: str, spans: Sequence[tuple[int, int]] = ()) -> Age
             decade = _decade_years(m)
             if decade is not None:
                 candidates.append(AgeFound(decade, m.start(), m.end(), ("r_age_decade", {"words": m.group()})))
+    if not candidates and (born := re.search(_NEWBORN, text[:2_000], re.IGNORECASE)) is not None:
+        # "a male newborn", "nouveau-né à terme": a baby in its first days, and no age written
+        candidates.append(AgeFound(0.0, born.start(), born.end(), ("r_age_n_old", {"words": born.group()})))
     return min(candidates, key=lambda a: a.start, default=None)
+
+
+_NEWBORN = r"\b(?:new-?borns?|neonates?|nouveau-n[ée]e?s?|nouveaux-n[ée]e?s)\b"
 
 
 # "a man in his 20s", "in her early forties", "une femme d'une quarantaine d'années": the
@@ -552,6 +588,8 @@ def _sex_words() -> dict[str, list[tuple[re.Pattern[str], str, int]]]:
                 2,
             ),
             (r"\belle\b", "female", 1),
+            # "la petite Jeanne", "le petit Paul": a child named with the article (capitals only)
+            (r"\b(?:la|une)\s+petite\s+(?:fille\b|(?-i:[A-Z]))", "female", 3),
             (r"\b(?:monsieur|m\.)(?=\s)", "male", 3),
             (
                 r"\b(?:homme|jeune\s+homme|gar[çc]on|gar[çc]onnet|adolescent|lyc[ée]en|coll[ée]gien|[ée]tudiant|retrait[ée]|sportif)\b",
@@ -559,7 +597,9 @@ def _sex_words() -> dict[str, list[tuple[re.Pattern[str], str, int]]]:
                 3,
             ),
             (r"\bpatient\b", "male", 1),
-            (r"\b(?:[âa]g[ée]|suivi|hospitalis[ée]|adress[ée]|op[ée]r[ée]|trait[ée])\b", "male", 1),
+            (r"\b(?:le|un)\s+petit\s+(?:gar[çc]on\b|(?-i:[A-Z]))", "male", 3),
+            # a participle, not the verb of the letter ("je vous adresse")
+            (r"\b(?:[âa]g[ée]|suivi|hospitalis[ée]|(?<!vous\s)adress[ée]|op[ée]r[ée]|trait[ée])\b", "male", 1),
             (r"\bil\b", "male", 1),
         ],
         "en": [
@@ -600,14 +640,14 @@ def find_sex(text: str, lang: str) -> SexFound | None:
 
 
 _DURATION = {
-    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d['’][ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:environ\s+|plus\s+de\s+|plus\s+d['’]|pr[èe]s\s+de\s+|pr[èe]s\s+d['’]|quelques\s+)?(?P<n>\d+(?:[.,]\d+)?|une\s+(?:dizaine|douzaine|quinzaine|vingtaine|trentaine)|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt)(?:\s+d['’]|\s+de\s+|\s+)(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)(?P<half>\s+et\s+demie?)?|(?:(?P<n3>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt)\s+(?P<u3>jours?|semaines?|mois|ans?|ann[ée]es?)\s+(?:avant|auparavant|plus\s+t[ôo]t))",
-    "en": r"(?:(?:for|since|over)\s+(?:(?:a|the)\s+period\s+of\s+)?(?:(?:the\s+)?(?:past|last)\s+|about\s+|approximately\s+|more\s+than\s+|almost\s+|nearly\s+)?(?P<n>\d+(?:\.\d+)?|(?:a|one)\s+and\s+(?:a\s+)?half|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(?P<u>days?|weeks?|months?|years?))|(?:(?P<n2>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[\s-](?P<u2>day|week|month|year)s?[\s-](?:history|duration))|(?:(?P<n3>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(?P<u3>days?|weeks?|months?|years?)\s+(?:ago|earlier|prior|before\s+(?:(?:this|the|his|her|their)\s+)?(?:presentation|admission|consultation|visit|referral)))",
+    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d['’][ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:maintenant\s+|d[ée]j[àa]\s+|bient[ôo]t\s+)?(?:environ\s+|plus\s+de\s+|plus\s+d['’]|pr[èe]s\s+de\s+|pr[èe]s\s+d['’]|quelques\s+)?(?P<n>\d+(?:[.,]\d+)?|une\s+(?:dizaine|douzaine|quinzaine|vingtaine|trentaine)|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt)(?:\s+d['’]|\s+de\s+|\s+)(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)(?P<half>\s+et\s+demie?)?|(?:(?P<n3>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt)\s+(?P<u3>jours?|semaines?|mois|ans?|ann[ée]es?)\s+(?:avant|auparavant|plus\s+t[ôo]t))",
+    "en": r"(?:(?:for|since|over)\s+(?:(?:a|the)\s+period\s+of\s+)?(?:(?:the\s+)?(?:past|last)\s+|about\s+|approximately\s+|more\s+than\s+|almost\s+|nearly\s+)?(?P<n>\d+(?:\.\d+)?|(?:a|one)\s+and\s+(?:a\s+)?half|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(?P<u>days?|weeks?|months?|years?))|(?:(?P<n2>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[\s-](?P<u2>day|week|month|year)s?[\s-](?:history|duration|h/o|hx))|(?:(?P<n3>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(?P<u3>days?|weeks?|months?|years?)\s+(?:ago|earlier|prior|before\s+(?:(?:this|the|his|her|their)\s+)?(?:presentation|admission|consultation|visit|referral)))",
 }
 _WORD_NUMBERS = {
     "un": 1, "une": 1, "a": 1, "an": 1, "one": 1, "deux": 2, "two": 2, "trois": 3, "three": 3, "quatre": 4,
     "four": 4, "cinq": 5, "five": 5, "six": 6, "sept": 7, "seven": 7, "huit": 8, "eight": 8, "neuf": 9,
-    "nine": 9, "dix": 10, "ten": 10, "douze": 12, "twelve": 12, "quinze": 15, "fifteen": 15, "vingt": 20,
-    "twenty": 20, "une dizaine": 10, "une douzaine": 12, "une quinzaine": 15, "une vingtaine": 20,
+    "nine": 9, "dix": 10, "ten": 10, "onze": 11, "eleven": 11, "douze": 12, "twelve": 12, "quinze": 15,
+    "fifteen": 15, "vingt": 20, "twenty": 20, "une dizaine": 10, "une douzaine": 12, "une quinzaine": 15, "une vingtaine": 20,
     "une trentaine": 30, "one and half": 1.5, "one and a half": 1.5, "a and a half": 1.5, "a and half": 1.5,
 }  # fmt: skip
 
