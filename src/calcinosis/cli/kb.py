@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from calcinosis.issues import Issue
 
 from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors, keep_no_break_spaces, load
 
@@ -39,6 +43,7 @@ def check(
 
     kb = load(kb_path)
     issues = check_kb(kb, seed_facts=seed_facts or find_seed_facts(), hpo=hpo)
+    issues += _intake_issues(kb.root)
     errors = [i for i in issues if i.level is IssueLevel.ERROR]
     warnings = [i for i in issues if i.level is IssueLevel.WARNING]
     con = Console()
@@ -56,6 +61,23 @@ def check(
     )
     if errors:
         raise typer.Exit(1)
+
+
+def _intake_issues(root: Path | None) -> list[Issue]:
+    """The folder's ``intake.yaml`` (read by the note intake only, so not by the loader): readable,
+    with every key the intake reads. Checked here because the kb layer may not import the intake."""
+    from calcinosis.intake.language import lexicon_error
+    from calcinosis.intake.lexicon import IntakeDataError, check_intake_text
+    from calcinosis.issues import Issue
+
+    path = root / "intake.yaml" if root is not None else None
+    if path is None or not path.is_file():
+        return []
+    try:
+        check_intake_text(path.read_text(encoding="utf-8"), str(path))
+    except IntakeDataError as exc:
+        return [Issue.error("kb.intake_lexicon", lexicon_error(exc).text("en"))]
+    return []
 
 
 @app.command("show")

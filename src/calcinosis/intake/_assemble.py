@@ -33,8 +33,9 @@ from calcinosis.intake.imaging import (
     normal_site,
     size_cm_in,
 )
-from calcinosis.intake.language import IntakeError, detect_language, say
+from calcinosis.intake.language import IntakeError, detect_language, lexicon_error, say
 from calcinosis.intake.lexicon import (
+    IntakeDataError,
     Lexicon,
     Match,
     Target,
@@ -207,7 +208,10 @@ def _engine(lang: str) -> Any:
 
 def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None, reasons: str | None = None) -> Extraction:
     """See :func:`calcinosis.intake.extract_case`."""
-    use_intake_of(kb.root)
+    try:
+        use_intake_of(kb.root)
+    except IntakeDataError as exc:
+        raise lexicon_error(exc) from None
     guess = detect_language(text, given=lang)
     language = guess.lang
     if reasons is not None and reasons not in ("fr", "en"):

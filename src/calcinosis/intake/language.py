@@ -19,7 +19,7 @@ import yaml
 
 from calcinosis.errors import CalcinosisError
 from calcinosis.i18n import french_typography
-from calcinosis.intake.lexicon import fold, intake_cached, intake_data
+from calcinosis.intake.lexicon import IntakeDataError, fold, intake_cached, intake_data
 
 __all__ = ["IntakeError", "LanguageGuess", "detect_language", "say"]
 
@@ -37,10 +37,18 @@ def _messages() -> dict[str, dict[str, str]]:
     return data
 
 
+class Word(str):
+    """A value of a message that is itself a message key: a word said in the message's language."""
+
+    __slots__ = ()
+
+
 def say(key: str, lang: str, /, **values: object) -> str:
     """The intake message ``key`` in ``lang`` ('fr' or 'en')."""
     template = _messages()[key]["fr" if lang == "fr" else "en"]
-    return template.format(**values) if values else template
+    if not values:
+        return template
+    return template.format(**{k: say(v, lang) if isinstance(v, Word) else v for k, v in values.items()})
 
 
 class IntakeError(CalcinosisError):
@@ -108,3 +116,10 @@ def detect_language(text: str, *, given: str | None = None, data: Mapping[str, A
         names = spec.get("names", {}).get(best, {"en": best, "fr": best})
         raise IntakeError("intake_other_language", name=names["en"], name_fr=names["fr"])
     return LanguageGuess(best, given=False, scores=scores)
+
+
+def lexicon_error(exc: IntakeDataError) -> IntakeError:
+    """The error to show for an unusable ``intake.yaml``: the kinds of value it names (a table,
+    a list, a text) said in the reader's language too."""
+    values = {k: Word(f"kind_{v}") if k in ("expected", "found") else v for k, v in exc.values.items()}
+    return IntakeError(exc.key, **values)

@@ -33,10 +33,12 @@ from calcinosis.kb.vocabulary import Vocabulary
 
 __all__ = [
     "CONCEPT_LISTS",
+    "IntakeDataError",
     "Lexicon",
     "Match",
     "Target",
     "Token",
+    "check_intake_text",
     "fold",
     "intake_cached",
     "intake_data",
@@ -90,6 +92,55 @@ def _bundled_text() -> str:
     return (resources.files("calcinosis") / "knowledge" / "intake.yaml").read_text(encoding="utf-8")
 
 
+class IntakeDataError(ValueError):
+    """A knowledge folder's ``intake.yaml`` cannot be read: where, what was found, what was
+    expected. ``key`` and ``values`` name the message of ``intake/messages.yaml`` that says so
+    (shown through ``IntakeError``, in the reader's language)."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(key, values)
+
+
+# the kinds of value a key of intake.yaml holds, as the messages name them
+_KINDS = {dict: "table", list: "list", str: "text", int: "number", float: "number", bool: "yes_no", type(None): "empty"}
+
+
+def _kinds(data: Mapping[str, Any]) -> dict[str, str]:
+    return {k: _KINDS.get(type(v), "other") for k, v in data.items()}
+
+
+def check_intake_text(text: str, source: str) -> dict[str, Any]:
+    """Parse an ``intake.yaml`` and check it has every top-level key of the bundled one with the
+    same kind of value (a table, a list, a number); return it, or raise :class:`IntakeDataError`
+    saying where and what was expected (a YAML error gives its line and column)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        data = yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise IntakeDataError(
+            "intake_lexicon_yaml",
+            file=source,
+            line=mark.line + 1 if mark is not None else "?",
+            column=mark.column + 1 if mark is not None else "?",
+            problem=getattr(exc, "problem", None) or str(exc).splitlines()[0],
+        ) from None
+    if not isinstance(data, dict):
+        raise IntakeDataError(
+            "intake_lexicon_not_table", file=source, found=_KINDS.get(type(data), type(data).__name__)
+        )
+    bundled, found = _kinds(yaml.load(_bundled_text(), Loader=loader)), _kinds(data)
+    missing = [k for k in bundled if k not in found]
+    if missing:
+        raise IntakeDataError("intake_lexicon_missing", file=source, keys=", ".join(missing))
+    for k, kind in bundled.items():
+        if found[k] != kind:
+            raise IntakeDataError("intake_lexicon_kind", file=source, name=k, expected=kind, found=found[k])
+    return data
+
+
 def use_intake_of(folder: Path | None) -> None:
     """Read notes with the intake data of the knowledge folder ``folder`` from now on (its
     ``intake.yaml``; the bundled one when the folder has none or is None).
@@ -98,15 +149,24 @@ def use_intake_of(folder: Path | None) -> None:
     the knowledge under review would be measured with the installed lexicon. The file is read
     again only when its path, size or time changed; when its text differs from the data in use,
     every table built from it (lexicon, context rules, unit patterns, the NLP pipelines) is
-    dropped and rebuilt on the next note."""
+    dropped and rebuilt on the next note.
+
+    Raises
+    ------
+    IntakeDataError
+        The folder's ``intake.yaml`` is not readable YAML or lacks a key the intake reads.
+    """
     path = folder / "intake.yaml" if folder is not None and (folder / "intake.yaml").is_file() else None
     stamp = ("bundled",) if path is None else (str(path.resolve()), path.stat().st_mtime_ns, path.stat().st_size)
     if stamp == _SOURCE["stamp"]:
         return
     text = _bundled_text() if path is None else path.read_text(encoding="utf-8")
-    _SOURCE["stamp"] = stamp
     if text == _SOURCE["text"]:
+        _SOURCE["stamp"] = stamp
         return
+    if path is not None and text != _bundled_text():
+        check_intake_text(text, str(path))  # a bad file leaves the data in use as it was
+    _SOURCE["stamp"] = stamp
     _SOURCE["text"] = text
     for clear in _CLEARS:
         clear()
