@@ -514,7 +514,9 @@ class _Builder:
                     if target.list_name == "lab_group"
                     else [target.term]
                 )
-                if m.context.status in ("hypothetical", "family"):
+                if m.context.status == "family" or (
+                    m.context.status == "hypothetical" and not self._hypothesis_of_other_term(m, group)
+                ):
                     continue
                 if re.search(r"\d\s*$", self.folded[max(sentence[0], m.match.start - 3) : m.match.start]) and (
                     len(m.match.text) <= 3
@@ -530,7 +532,10 @@ class _Builder:
                     m.used = True
                     pending = []
                     carried = None
-                    item = self._item("labs", tests[0], m.match.start, end, Context(), self.said(why), entry)
+                    if entry is not None and (other := self._unit_of_other_name(entry, m)) is not None:
+                        entry, why = None, other
+                    term = str(entry["test"]) if entry is not None else tests[0]  # a daily excretion: the urine test
+                    item = self._item("labs", term, m.match.start, end, Context(), self.said(why), entry)
                     if entry is not None:
                         self.lab_entries.append((entry, self._keep_ret(item)))
                         continue
@@ -601,6 +606,34 @@ class _Builder:
                 else:
                     pending = []
         self._values_win()
+
+    def _unit_of_other_name(self, entry: dict[str, Any], m: _Mention) -> measure.Reason | None:
+        """Why a value is not the test's when its unit belongs to another name of the analyte
+        (intake.yaml ``lab_mass_units``): the case's urea in mg/dL is blood urea nitrogen, so
+        "urea 71 mg/dl" (the mass of urea, 2.14 times the nitrogen) is left out; "BUN 90 mg/dL" is kept."""
+        spec = intake_data().get("lab_mass_units", {}).get(entry["test"])
+        if spec is None or entry.get("unit") != spec["unit"]:
+            return None
+        if fold(m.match.text) in {fold(n) for n in spec["names"]}:
+            return None
+        others = [u for u in self.kb.units["tests"][entry["test"]]["units"] if u != spec["unit"]]
+        return "r_unit_mismatch", {"unit": spec["unit"], "test": m.match.text, "expected": ", ".join(others)}
+
+    @staticmethod
+    def _hypothesis_of_other_term(m: _Mention, group: list[_Mention]) -> bool:
+        """A hypothesis cue written before the test with another term between them is that term's:
+        "en faveur d'une hyperparathyroïdie primaire (PTH 172 ng/L)", "an evaluation for causes of
+        hypercalcemia revealed a low 1,25-dihydroxyvitamin D" suppose the disorder, and the test's
+        result is what was measured. A cue before the test or a list of tests ("à doser : PTH") keeps it."""
+        cue = m.context.cue
+        if cue is None or cue.end > m.match.start:
+            return False
+        return any(
+            cue.end <= other.match.start
+            and other.match.end <= m.match.start
+            and other.match.first("labs", "lab_group") is None  # "à doser : PTH et calcémie": both tests
+            for other in group
+        )
 
     def _respective(
         self, sentence: tuple[int, int], labs: list[_Mention]

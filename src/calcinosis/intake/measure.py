@@ -62,7 +62,7 @@ _FILLER = (
     + _SPECIMEN
     + r"|[(\[](?=\s*(?:average|mean|moyenne|environ|about|approximately)?\s*[<>≤≥]?\s*\d)|\([^()\d]{0,30}\)|\b(?:est|[ée]tait|[ée]taient|sont|restait|restaient|[àa]|de|du|of|was|is|were|are|at|level|levels|taux|s[ée]rique|serum|"
     r"average|mean|moyenne|concentration|concentrations|about|approximately|environ|values|valeurs|"
-    r"count|counts|complet|compl[èe]te|standard|urinaire|urinary|dos[ée]+e?s?|retrouv[ée]+e?s?|found|reached|atteignant|"
+    r"count|counts|complet|compl[èe]te|standard|urinaire|urinary|dos[ée]+e?s?|retrouv[ée]+e?s?|found|reached|atteignant|atteint|atteignait|"
     r"to|be|been|noted|shown|observed|detected|"
     r"mesur[ée]+e?s?|measured|value|valeur|concentration|plasmatique|plasma|sanguin[e]?|blood|total[e]?|"
     r"intact[e]?|normale?s?\s+haute?s?|corrig[ée]+e?)\b)*"
@@ -284,6 +284,18 @@ def lab_value(
                 stated: dict[str, Any] = {"test": test, "interpretation": "high"}
                 why_high: Reason = ("r_qualitative", {"words": text[m.start("n") : said.end()]})
                 return stated, said.end(), why_high
+            excretion = intake_data().get("lab_excretions", {}).get(test)
+            if excretion is not None and unit.endswith("/24h") and resolve_unit(kb, excretion, unit) is not None:
+                # an amount per day after the blood test's name ("urine: Ca 7.8 mg/day"): the unit
+                # says the value is the 24-hour urine test's
+                daily_test: dict[str, Any] = {
+                    "test": excretion,
+                    "value": value,
+                    "unit": resolve_unit(kb, excretion, unit),
+                }
+                if qualifier:
+                    daily_test["qualifier"] = qualifier
+                return daily_test, end, reason
             mismatch: Reason = ("r_unit_mismatch", {"unit": unit, "test": test, "expected": ", ".join(accepted)})
             return None, end, mismatch
     entry = {"test": test, "value": value, "unit": canonical}
@@ -414,6 +426,14 @@ def _prefix_re() -> list[tuple[re.Pattern[str], str]]:
             # ("l'ECA") ends right at the name, so it is not held to a word boundary
             tail = r"(?:\s*(?:(?:la|le|les|du|des|de|the|serum|blood|plasma|taux|levels?\s+of|values?\s+of)\b|[ld]['’]))*\s*$"
             out.append((re.compile(r"(?<!\w)" + body + tail), interp))
+    # French says the result between the word of measure and the test ("des taux sériques normaux
+    # de 25(OH)D", "un taux élevé de PTH", "des valeurs basses de calcium")
+    measure_words = r"(?:taux|valeurs?|concentrations?)\s+(?:(?:seriques?|plasmatiques?|sanguins?|sanguines?)\s+)?"
+    for interp, words in intake_data()["interpretation"].items():
+        for w in words:
+            if " " not in w and w[0].isalpha():
+                body = measure_words + re.escape(fold(w)) + r"\s+(?:de\s+(?:la\s+)?|du\s+|des\s+|d['’]\s*)"
+                out.append((re.compile(r"(?<!\w)" + body + r"$"), interp))
     out.sort(key=lambda p: -len(p[0].pattern))
     return out
 
@@ -429,12 +449,16 @@ def interpretation_prefix(folded: str, pos: int, floor: int) -> tuple[str, int, 
     return None
 
 
+_SPECIMEN_WORDS = re.compile(r"[\s,]*(?:(?:serum|blood|plasma)\s+)?")
+
+
 def interpretation_before(folded: str, pos: int, floor: int) -> tuple[str, int, int] | None:
-    """An interpretation word just before ``pos`` ("normal phosphate", "elevated PTH")."""
+    """An interpretation word just before ``pos`` ("normal phosphate", "elevated PTH"), the specimen
+    between them too ("normal serum 1,25-dihydroxyvitamin D", "low plasma PTH")."""
     head = folded[max(floor, pos - 30) : pos]
     for pattern, interp in _interpretation_re():
         for hit in pattern.finditer(head):
-            if not head[hit.end() :].strip(" ,"):
+            if _SPECIMEN_WORDS.fullmatch(head[hit.end() :]):
                 base = pos - len(head)
                 return interp, base + hit.start(), base + hit.end()
     return None
