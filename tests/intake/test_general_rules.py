@@ -83,8 +83,11 @@ def test_tests_listed_in_brackets_share_the_result(read):
 
 
 def test_word_naming_a_test_and_its_result(read):
-    """ "hyperleucocytose à 16 000/mm3": the unit does not fit the test, so its meaning is placed."""
+    """ "hyperleucocytose à 16 000/mm3": a count per mm3 is the white-cell count in 10^9/L (exact),
+    so the value wins; with a unit that fits nothing, the word's meaning is placed."""
     x = read("Patient de 77 ans. Hyperleucocytose à 16 000/mm3.", "fr")
+    assert x.case["labs"] == [{"test": "wbc", "value": 16.0, "unit": "10^9/L"}]
+    x = read("Patient de 77 ans. Hyperleucocytose à 16 mmol/l.", "fr")  # a unit of no count
     assert x.case["labs"] == [{"test": "wbc", "interpretation": "high"}]
     assert any("nomme l'analyse et son résultat" in i.reason for i in x.items)
 
