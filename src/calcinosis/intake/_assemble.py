@@ -338,7 +338,13 @@ _SIDE_WORDS = re.compile(r"(?<!\w)(?:right|left|both|droite?s?|gauches?|les\s+de
 @intake_cached
 def _levels() -> dict[str, str]:
     """The words that name a test's level (intake.yaml ``lab_levels``), folded, with the level."""
-    return {fold(w): level for level, words in intake_data().get("lab_levels", {}).items() for w in words}
+    return {_level_key(w): level for level, words in intake_data().get("lab_levels", {}).items() for w in words}
+
+
+def _level_key(words: str) -> str:
+    """``words`` folded without spaces or hyphens, so a prefix written apart ("normo phosphatémie",
+    "hypo-calcémie": the lexicon joins them) names the same level as the word written whole."""
+    return re.sub(r"[\s-]+", "", fold(words))
 
 
 @intake_cached
@@ -564,6 +570,8 @@ class _Builder:
                     interp = measure.interpretation_prefix(self.folded, m.match.start, floor)
                 if interp is None and self.lang == "en":
                     interp = measure.interpretation_before(self.folded, m.match.start, floor)
+                if interp is None:
+                    interp = measure.interpretation_likewise(self.folded, m.match.start, sentence[0])
                 if interp is None and carried is not None and i > 0:
                     joined = _joiner(self.folded[labs[i - 1].match.end : m.match.start])
                     if joined in {fold(j) for j in intake_data().get("lab_joiners", [])}:
@@ -723,7 +731,7 @@ class _Builder:
             return
         value = measure.lab_value(self.kb, test, self.text, m.match.end, limit, self.lang)
         if value is None or value[0] is None:
-            level = _levels().get(fold(m.match.text))
+            level = _levels().get(_level_key(m.match.text))
             if level is not None:  # "hypercalcémie" alone states the result: calcium high
                 entry = {"test": test, "interpretation": level}
                 reason = self.say("r_lab_state", words=m.match.text, interp=self.say(f"r_interp_{level}"))

@@ -267,6 +267,7 @@ class Lexicon:
     def __init__(self) -> None:
         self._by_first: dict[str, list[_Pattern]] = {}
         self._index: dict[tuple[str, ...], _Pattern] = {}
+        self._lab_ends: set[str] = set()  # the last word of every lab name, for names glued to a value
         self.data: Mapping[str, Any] = {}
 
     @classmethod
@@ -374,6 +375,8 @@ class Lexicon:
             self._by_first.setdefault(keys[0], []).append(pattern)
         if target not in pattern.targets:
             pattern.targets.append(target)
+        if target.list_name == "labs":
+            self._lab_ends.add(keys[-1])
 
     def find(self, text: str, lang: str, *, offset: int = 0) -> Iterator[Match]:
         """Every spelling in ``text``, longest first, left to right, without overlaps.
@@ -415,8 +418,12 @@ class Lexicon:
 
         - a word cut at a line end ("phospha-\ntases alcalines") or split after a lost "fi"/"fl"
           ligature ("calcifi cations", "fi èvre") is one word again when the joined word begins a
-          spelling and its first piece does not ("sous-\ncutané" stays two words);
-        - "anti" written against the antigen ("antiDNA", "antiJo1") is two words, as "anti-DNA".
+          spelling and its first piece does not ("sous-\ncutané" stays two words); so is a level
+          prefix written apart ("normo phosphatémie", "hypo calcémie", "hyper-calcemia");
+        - "anti" written against the antigen ("antiDNA", "antiJo1") is two words, as "anti-DNA";
+        - a lab name glued to its value, as a table flattened into text writes it ("Creatinine14.03
+          mg/dL", "Uric acid24.9", "WBC5.39"), is the name and the number, when the letters end a
+          lab name and the whole word is no spelling ("FGF23" stays one word).
         """
         out: list[Token] = []
         i = 0
@@ -425,8 +432,10 @@ class Lexicon:
             if i + 1 < len(words):
                 nxt = words[i + 1]
                 gap = text[w.end - offset : nxt.start - offset]
-                cut = _LINE_CUT.fullmatch(gap) is not None or (
-                    gap == " " and fold(w.raw).endswith(("fi", "fl")) and nxt.raw[:1].islower()
+                cut = (
+                    _LINE_CUT.fullmatch(gap) is not None
+                    or (gap == " " and fold(w.raw).endswith(("fi", "fl")) and nxt.raw[:1].islower())
+                    or (gap in (" ", "-") and fold(w.raw) in _LEVEL_PREFIXES)
                 )
                 joined = key(w.raw + nxt.raw)
                 if cut and nxt.raw[:1].islower() and joined in self._by_first and w.key not in self._by_first:
@@ -434,7 +443,17 @@ class Lexicon:
                     i += 2
                     continue
             glued = _ANTI_GLUED.match(w.raw)
-            if glued is not None:
+            valued = _NAME_VALUE.fullmatch(w.raw)
+            if (
+                valued is not None
+                and key(valued.group(1)) in self._lab_ends
+                and w.key not in self._by_first
+                and w.key not in self._lab_ends
+            ):
+                mid = w.start + len(valued.group(1))
+                out.append(Token(w.start, mid, valued.group(1), key(valued.group(1))))
+                out.append(Token(mid, w.end, valued.group(2), key(valued.group(2))))
+            elif glued is not None:
                 out.append(Token(w.start, w.start + 4, w.raw[:4], "anti"))
                 out.append(Token(w.start + 4, w.end, w.raw[4:], key(w.raw[4:])))
             else:
@@ -462,6 +481,8 @@ def _growth_phrases(spec: Mapping[str, Any]) -> Iterator[str]:
 
 _LINE_CUT = re.compile(r"-[ \t]*\r?\n[ \t]*")
 _ANTI_GLUED = re.compile(r"[Aa]nti(?=[A-Z0-9])")
+_LEVEL_PREFIXES = frozenset({"hypo", "hyper", "normo"})
+_NAME_VALUE = re.compile(r"([^\W\d_]{3,})(\d+)")
 
 
 def _written_in_capitals(word: str) -> bool:

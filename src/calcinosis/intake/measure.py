@@ -56,9 +56,12 @@ _SPECIMEN = (
     r"\b(?:de|des|of|over)\s+24[\s-]*(?:h|heures?|hours?)\b"
 )
 # words and signs between a test's name and its value; an opening bracket too, for the value
-# written in brackets after the name ("phosphate concentration (1.95 mmol/L)")
+# written in brackets after the name ("phosphate concentration (1.95 mmol/L)"); "à" glued to the
+# number as flattened or hastily typed text writes it ("hypercalcémie à131 mg/l"); a word cut at a
+# line end by a hyphen, as printed journals wrap them ("créatinine plasma-\ntique est de 72"), is
+# one word: it may be a filler ("plasmatique") as any word written whole
 _FILLER = (
-    r"(?:[\s:=)\]]|"
+    r"(?:[\s:=)\]]|[àa](?=\d)|[^\W\d_]+-[ \t]*\r?\n[ \t]*[^\W\d_]+\b|"
     + _SPECIMEN
     + r"|[(\[](?=\s*(?:average|mean|moyenne|environ|about|approximately)?\s*[<>≤≥]?\s*\d)|\([^()\d]{0,30}\)|\b(?:est|[ée]tait|[ée]taient|sont|restait|restaient|[àa]|de|du|of|was|is|were|are|at|level|levels|taux|s[ée]rique|serum|"
     r"average|mean|moyenne|concentration|concentrations|about|approximately|environ|values|valeurs|"
@@ -462,6 +465,43 @@ def interpretation_before(folded: str, pos: int, floor: int) -> tuple[str, int, 
                 base = pos - len(head)
                 return interp, base + hit.start(), base + hit.end()
     return None
+
+
+@intake_cached
+def _likewise_re() -> re.Pattern[str] | None:
+    """The phrases that give a test the result just said of others (intake.yaml ``lab_likewise``),
+    ending at the test's name, articles and words of measure allowed before it."""
+    words = sorted({fold(w) for w in intake_data().get("lab_likewise", [])}, key=len, reverse=True)
+    if not words:
+        return None
+    body = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+    tail = r"(?:\s+(?:(?:his|her|their|the|les?|la|des|du|de|taux|levels?\s+of)\b|[ld]['’]))*\s*$"
+    return re.compile(r"[\s,;]*(?<!\w)(?:" + body + r")" + tail)
+
+
+def interpretation_likewise(folded: str, pos: int, floor: int) -> tuple[str, int, int] | None:
+    """The result said just before "as was", "de même pour" that ends right before the test:
+    "CK and aldolase were elevated, as was her ESR", "des taux normaux de 25(OH)D, de même pour
+    les taux de PTH". The result word is the last one in the 80 characters before the phrase."""
+    pattern = _likewise_re()
+    head = folded[max(floor, pos - 120) : pos]
+    phrase = pattern.search(head) if pattern is not None else None
+    if phrase is None:
+        return None
+    base = pos - len(head)
+    before = head[max(0, phrase.start() - 80) : phrase.start()]
+    start = base + phrase.start() - len(before)
+    best: tuple[str, int, int] | None = None
+    for result, interp in _interpretation_re():
+        for hit in result.finditer(before):
+            if best is None or hit.end() + start > best[2]:
+                best = interp, start + hit.start(), start + hit.end()
+    if best is not None and _DENIED.search(folded[max(floor, best[1] - 16) : best[1]]):
+        return None  # "was not elevated, as was...": the result is denied, nothing to share
+    return best
+
+
+_DENIED = re.compile(r"(?<!\w)(?:not|no|never|pas|non|ni|jamais)(?:\s+\w+)?\s*$")
 
 
 # ---------------------------------------------------------------- patient: age, sex
