@@ -8,29 +8,25 @@ a qualified swelling is) in words a clinician would use, in both languages where
 
 from __future__ import annotations
 
-from typing import Any
-
-
-def _labs(x: Any) -> dict[str, dict[str, Any]]:
-    return {e["test"]: e for e in x.case.get("labs", [])}
+from ._helpers import labs_by_test
 
 
 # ---------------------------------------------------------------- labs: value, unit, list
 def test_a_unit_written_once_serves_the_values_listed_before_it(read):
     """ "calcium 2.61, phosphate 1.9 mmol/l and PTH 410 pg/ml": calcium takes mmol/l too."""
     x = read("A 58-year-old woman on dialysis. Calcium 2.61, phosphate 1.9 mmol/l and PTH 410 pg/ml.", "en")
-    labs = _labs(x)
+    labs = labs_by_test(x)
     assert labs["calcium"] == {"test": "calcium", "value": 2.61, "unit": "mmol/L"}
     assert labs["phosphate"]["unit"] == "mmol/L"
     assert labs["pth"] == {"test": "pth", "value": 410.0, "unit": "pg/mL"}
     y = read("Femme de 58 ans. Calcémie à 2,48, phosphorémie à 1,72 mmol/l.", "fr")
-    assert _labs(y)["calcium"] == {"test": "calcium", "value": 2.48, "unit": "mmol/L"}
+    assert labs_by_test(y)["calcium"] == {"test": "calcium", "value": 2.48, "unit": "mmol/L"}
 
 
 def test_a_unit_of_another_dimension_is_never_lent(read):
     """ "calcium 2.6, PTH 300 pg/ml": pg/ml does not fit calcium, so calcium gets no unit."""
     x = read("A 61-year-old man. Calcium 2.6, PTH 300 pg/ml.", "en")
-    labs = _labs(x)
+    labs = labs_by_test(x)
     assert "calcium" not in labs
     assert labs["pth"]["value"] == 300.0
     assert any(i.term == "calcium" and i.field == "labs" for i in x.dropped)
@@ -39,26 +35,26 @@ def test_a_unit_of_another_dimension_is_never_lent(read):
 def test_a_short_test_name_right_after_a_number_is_a_unit(read):
     """ "urinary calcium was 250 mg (100-300)": "mg" is the unit, not magnesium."""
     x = read("A 40-year-old man. His 24-hour urinary calcium was 250 mg (100-300).", "en")
-    assert "magnesium" not in _labs(x)
+    assert "magnesium" not in labs_by_test(x)
     assert not any(i.term == "magnesium" for i in [*x.items, *x.dropped])
 
 
 def test_a_result_word_before_the_value_lets_the_value_through(read):
     """ "PTH was suppressed at 9 pg/mL": the value, not only "low"."""
     x = read("A 50-year-old woman with nodules. Parathyroid hormone was suppressed at 9 pg/mL.", "en")
-    assert _labs(x)["pth"] == {"test": "pth", "value": 9.0, "unit": "pg/mL"}
+    assert labs_by_test(x)["pth"] == {"test": "pth", "value": 9.0, "unit": "pg/mL"}
 
 
 def test_a_bracketed_threshold_that_cannot_be_placed_leaves_the_result_word(read):
     """ "CRP was raised (>5 mg/dl)": mg/dl does not fit CRP; the result word "raised" is kept."""
     x = read("A 9-year-old boy with nodules. CRP was raised (>5 mg/dl).", "en")
-    assert _labs(x)["crp"] == {"test": "crp", "interpretation": "high"}
+    assert labs_by_test(x)["crp"] == {"test": "crp", "interpretation": "high"}
 
 
 def test_a_flattened_superscript_unit(read):
     """ "leucocyte count of 12 × 109/l" is 12 × 10⁹/l (the superscript lost in a copy)."""
     x = read("A 30-year-old man with nodules. Total leucocyte count of 12 × 109/l.", "en")
-    assert _labs(x)["wbc"] == {"test": "wbc", "value": 12.0, "unit": "10^9/L"}
+    assert labs_by_test(x)["wbc"] == {"test": "wbc", "value": 12.0, "unit": "10^9/L"}
 
 
 # ---------------------------------------------------------------- durations
@@ -231,6 +227,6 @@ def test_a_24_hour_amount_without_the_period_is_per_24_hours(read):
     """ "24-hour urinary calcium was 250 mg": the test's name gives the period; a plain "mg"
     after a blood test stays without a unit."""
     x = read("A 40-year-old man with nodules. His 24-hour urinary calcium was 250 mg (100-300).", "en")
-    assert _labs(x)["urine_calcium_24h"] == {"test": "urine_calcium_24h", "value": 250.0, "unit": "mg/24h"}
+    assert labs_by_test(x)["urine_calcium_24h"] == {"test": "urine_calcium_24h", "value": 250.0, "unit": "mg/24h"}
     y = read("A 40-year-old man with nodules. Serum calcium was 9 mg.", "en")
-    assert "calcium" not in _labs(y)
+    assert "calcium" not in labs_by_test(y)

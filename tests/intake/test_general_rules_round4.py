@@ -13,15 +13,13 @@ from typing import Any
 
 import pytest
 
+from ._helpers import labs_by_test
+
 
 def _study(x: Any, modality: str) -> dict[str, Any]:
     studies = [s for s in x.case.get("imaging", []) if s["modality"] == modality]
     assert studies, f"no {modality} study in {x.case.get('imaging')}"
     return dict(studies[0])
-
-
-def _labs(x: Any) -> dict[str, dict[str, Any]]:
-    return {e["test"]: e for e in x.case.get("labs", [])}
 
 
 # ---------------------------------------------------------------- imaging vocabulary
@@ -245,18 +243,18 @@ def test_panels_named_by_their_adjective_share_the_result(read):
     """ "bilan phosphocalcique, lipidique et rénal normaux": calcium, phosphate, creatinine.
     French only: English names the function ("renal function"), already a test name."""
     x = read("Homme de 30 ans. Bilan phosphocalcique, lipidique et rénal normaux.", "fr")
-    labs = _labs(x)
+    labs = labs_by_test(x)
     for test in ("calcium", "phosphate", "creatinine"):
         assert labs[test]["interpretation"] == "normal"
     y = read("Homme de 30 ans. Bilan phosphocalcique normal, bilan hépatique perturbé.", "fr")
-    assert "creatinine" not in _labs(y)
+    assert "creatinine" not in labs_by_test(y)
 
 
 def test_prealbumin_is_not_albumin(read):
     x = read("Homme de 60 ans. Pré-albumine à 0,12 g/l.", "fr")
-    assert "albumin" not in _labs(x)
+    assert "albumin" not in labs_by_test(x)
     y = read("A 60-year-old man. Pre-albumin 0.15 g/L.", "en")
-    assert "albumin" not in _labs(y)
+    assert "albumin" not in labs_by_test(y)
 
 
 def test_bariatric_surgery_is_no_surgery_at_the_site(read):

@@ -8,10 +8,7 @@ from typing import Any
 
 import pytest
 
-
-def _labs(x: Any) -> dict[str, dict[str, Any]]:
-    """The case's lab entries by test."""
-    return {entry["test"]: entry for entry in x.case.get("labs", [])}
+from ._helpers import labs_by_test
 
 
 @pytest.mark.parametrize(
@@ -27,12 +24,12 @@ def test_a_word_for_the_level_of_magnesium_or_pth_states_the_result(  # type: ig
     read, text: str, lang: str, test: str, interp: str
 ) -> None:
     """Hypomagnesaemia, hyperparathormonaemia: the level word of the test, as hypercalcaemia is calcium's."""
-    assert _labs(read(text, lang))[test] == {"test": test, "interpretation": interp}
+    assert labs_by_test(read(text, lang))[test] == {"test": test, "interpretation": interp}
 
 
 def test_a_level_word_takes_its_value(read) -> None:  # type: ignore[no-untyped-def]
     x = read("Patient de 60 ans. Le bilan montre une hypomagnésémie à 0,45 mmol/l.", "fr")
-    assert _labs(x)["magnesium"] == {"test": "magnesium", "value": 0.45, "unit": "mmol/L"}
+    assert labs_by_test(x)["magnesium"] == {"test": "magnesium", "value": 0.45, "unit": "mmol/L"}
 
 
 @pytest.mark.parametrize(
@@ -50,7 +47,7 @@ def test_an_amount_per_day_is_the_24_hour_urine_test(  # type: ignore[no-untyped
 ) -> None:
     """A unit per 24 hours (also with the period in words) fits no blood test: after the blood
     test's name it is the 24-hour excretion's value."""
-    labs = _labs(read(text, lang))
+    labs = labs_by_test(read(text, lang))
     assert labs[test] == {"test": test, "value": value, "unit": unit}
     assert "calcium" not in labs and "phosphate" not in labs
 
@@ -83,7 +80,7 @@ def test_a_hypothesis_about_a_disorder_leaves_the_measured_result(  # type: igno
 ) -> None:
     """A hypothesis cue ("en faveur de", "evaluation for") governs the term it introduces; a test
     written after that term gives what was measured."""
-    assert _labs(read(text, lang))[test] == entry
+    assert labs_by_test(read(text, lang))[test] == entry
 
 
 @pytest.mark.parametrize(
@@ -94,7 +91,7 @@ def test_a_hypothesis_about_a_disorder_leaves_the_measured_result(  # type: igno
     ],
 )
 def test_a_hypothesis_about_the_test_itself_is_still_not_a_result(read, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
-    assert "pth" not in _labs(read(text, lang))
+    assert "pth" not in labs_by_test(read(text, lang))
 
 
 @pytest.mark.parametrize(
@@ -106,7 +103,7 @@ def test_a_hypothesis_about_the_test_itself_is_still_not_a_result(read, text: st
 )
 def test_a_result_word_before_the_specimen_and_the_test(read, text: str, test: str, interp: str) -> None:  # type: ignore[no-untyped-def]
     """The specimen between the result word and the test's name ("normal serum X"): the result is still read."""
-    assert _labs(read(text, "en"))[test] == {"test": test, "interpretation": interp}
+    assert labs_by_test(read(text, "en"))[test] == {"test": test, "interpretation": interp}
 
 
 @pytest.mark.parametrize(
@@ -120,13 +117,13 @@ def test_a_result_word_before_the_specimen_and_the_test(read, text: str, test: s
 def test_a_french_result_written_before_the_test(read, text: str, test: str, interp: str) -> None:  # type: ignore[no-untyped-def]
     """French puts the result between the word of measure and the test ("des taux normaux de X",
     "un taux élevé de X"), and "faible" before its noun ("une faible calciurie")."""
-    assert _labs(read(text, "fr"))[test] == {"test": test, "interpretation": interp}
+    assert labs_by_test(read(text, "fr"))[test] == {"test": test, "interpretation": interp}
 
 
 def test_a_value_reached(read) -> None:  # type: ignore[no-untyped-def]
     """The verb of a value reached ("la PTH plasmatique atteint 139 ng/l")."""
     x = read("Le taux de PTH plasmatique atteint 139 ng/l (norme : 10-55).", "fr")
-    assert _labs(x)["pth"] == {"test": "pth", "value": 139.0, "unit": "ng/L"}
+    assert labs_by_test(x)["pth"] == {"test": "pth", "value": 139.0, "unit": "ng/L"}
 
 
 @pytest.mark.parametrize(
@@ -139,7 +136,7 @@ def test_a_value_reached(read) -> None:  # type: ignore[no-untyped-def]
 def test_urea_in_mg_per_dl_is_not_blood_urea_nitrogen(read, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
     """The case's urea in mg/dL is blood urea nitrogen: the mass of urea (2.14 times more) is left
     out, never taken for the nitrogen."""
-    labs = _labs(read(text, lang))
+    labs = labs_by_test(read(text, lang))
     assert "urea" not in labs
     assert "creatinine" in labs
 
@@ -147,4 +144,4 @@ def test_urea_in_mg_per_dl_is_not_blood_urea_nitrogen(read, text: str, lang: str
 @pytest.mark.parametrize("name", ["BUN", "Blood urea nitrogen"])
 def test_blood_urea_nitrogen_keeps_its_mg_per_dl(read, name: str) -> None:  # type: ignore[no-untyped-def]
     x = read(f"Laboratory tests: {name} 90 mg/dL, creatinine 14 mg/dL.", "en")
-    assert _labs(x)["urea"] == {"test": "urea", "value": 90.0, "unit": "mg/dL"}
+    assert labs_by_test(x)["urea"] == {"test": "urea", "value": 90.0, "unit": "mg/dL"}

@@ -8,10 +8,7 @@ from typing import Any
 
 import pytest
 
-
-def _labs(x: Any) -> dict[str, dict[str, Any]]:
-    """The case's lab entries by test."""
-    return {entry["test"]: entry for entry in x.case.get("labs", [])}
+from ._helpers import labs_by_test
 
 
 @pytest.mark.parametrize(
@@ -29,7 +26,7 @@ def test_a_name_glued_to_its_value_in_a_flattened_table(  # type: ignore[no-unty
     read, text: str, lang: str, test: str, value: float, unit: str
 ) -> None:
     """A table copied as text loses the cell border: "Creatinine2.31" is the name and its value."""
-    assert _labs(read(text, lang))[test] == {"test": test, "value": value, "unit": unit}
+    assert labs_by_test(read(text, lang))[test] == {"test": test, "value": value, "unit": unit}
 
 
 @pytest.mark.parametrize(
@@ -41,7 +38,7 @@ def test_a_name_glued_to_its_value_in_a_flattened_table(  # type: ignore[no-unty
 )
 def test_a_glued_to_the_number(read, text: str, test: str, value: float, unit: str) -> None:  # type: ignore[no-untyped-def]
     """French "à" typed against the number ("à3,1") still introduces the value."""
-    assert _labs(read(text, "fr"))[test] == {"test": test, "value": value, "unit": unit}
+    assert labs_by_test(read(text, "fr"))[test] == {"test": test, "value": value, "unit": unit}
 
 
 @pytest.mark.parametrize(
@@ -55,7 +52,7 @@ def test_a_word_cut_at_a_line_end_between_name_and_value(  # type: ignore[no-unt
     read, text: str, lang: str, test: str, value: float, unit: str
 ) -> None:
     """A journal wraps "plasmatique" as "plasma-/tique": the cut word is the filler it is whole."""
-    assert _labs(read(text, lang))[test] == {"test": test, "value": value, "unit": unit}
+    assert labs_by_test(read(text, lang))[test] == {"test": test, "value": value, "unit": unit}
 
 
 @pytest.mark.parametrize(
@@ -72,7 +69,7 @@ def test_a_level_prefix_written_apart(  # type: ignore[no-untyped-def]
     read, text: str, lang: str, test: str, interp: str
 ) -> None:
     """A prefix written apart ("normo phosphatémie", "hypo-phosphatemia") and the test's word are one word."""
-    assert _labs(read(text, lang))[test] == {"test": test, "interpretation": interp}
+    assert labs_by_test(read(text, lang))[test] == {"test": test, "interpretation": interp}
 
 
 @pytest.mark.parametrize(
@@ -90,7 +87,7 @@ def test_names_of_tests_as_reports_write_them(  # type: ignore[no-untyped-def]
 ) -> None:
     """Common misspellings (alkaline phosphate, phosphoros) and written forms of PTHrP and
     calcitriol the lexicon did not know; the calcitriol form is not also read as 25-OH vitamin D."""
-    labs = _labs(read(text, lang))
+    labs = labs_by_test(read(text, lang))
     assert labs[test] == {"test": test, **entry}
     if test == "vitamin_d_1_25":
         assert "vitamin_d_25oh" not in labs
@@ -109,4 +106,4 @@ def test_as_was_shares_the_result_just_said(  # type: ignore[no-untyped-def]
     read, text: str, lang: str, test: str, interp: str
 ) -> None:
     """A test after "as was" ("..., as was her ESR") or "de même pour" takes the result said before."""
-    assert _labs(read(text, lang))[test] == {"test": test, "interpretation": interp}
+    assert labs_by_test(read(text, lang))[test] == {"test": test, "interpretation": interp}

@@ -1,0 +1,10 @@
+"""Small helpers shared by the intake tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def labs_by_test(x: Any) -> dict[str, dict[str, Any]]:
+    """An extraction's lab entries by test (the last one wins when a test is read twice)."""
+    return {entry["test"]: entry for entry in x.case.get("labs", [])}
