@@ -264,15 +264,15 @@ def _is_lesion(m: _Mention) -> bool:
 _PRESENTING_PAINS = {"shoulder_pain", "acute_joint_pain"}
 
 
+def _stated(m: _Mention) -> bool:
+    """Said as present or as a history: what a study can show, what a patient has."""
+    return m.context.status in ("present", "historical")
+
+
 def _presenting_pain(m: _Mention) -> bool:
     """A pain at the lesion's place said present ("douleurs de l'épaule droite évoluant depuis un an")."""
     finding = m.match.first("findings")
-    return m.context.status in ("present", "historical") and finding is not None and finding.term in _PRESENTING_PAINS
-
-
-def _stated(m: _Mention) -> bool:
-    """Said as present or as a history: what a study can show."""
-    return m.context.status in ("present", "historical")
+    return _stated(m) and finding is not None and finding.term in _PRESENTING_PAINS
 
 
 def _shows_deposit(m: _Mention) -> bool:
@@ -903,9 +903,7 @@ class _Builder:
             # the paragraph's end after the sentence (a heading line may open the sentence)
             para = self.text.find("\n\n", max(sentence[0], sentence[1] - 2))
             paragraph_end = para if para != -1 else len(self.text)
-            modalities = [
-                m for m in group if m.match.first("modalities") and m.context.status in ("present", "historical")
-            ]
+            modalities = [m for m in group if m.match.first("modalities") and _stated(m)]
             for m in group:
                 if m.match.first("modalities") and m in modalities and self._guides(m):
                     modalities.remove(m)  # "ultrasound-guided barbotage": a tool, not a study

@@ -72,7 +72,7 @@ _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß"
 _F = TypeVar("_F", bound=Callable[..., Any])
 _CLEARS: list[Callable[[], None]] = []  # the caches of every table built from the intake data
 # the intake data in use: its text (None: not read yet) and the file's stamp when it was chosen
-_SOURCE: dict[str, Any] = {"text": None, "stamp": None}
+_SOURCE: dict[str, Any] = {"text": None, "stamp": None, "data": None}
 
 
 def intake_cached(fn: _F) -> _F:
@@ -164,18 +164,22 @@ def use_intake_of(folder: Path | None) -> None:
     if text == _SOURCE["text"]:
         _SOURCE["stamp"] = stamp
         return
-    if path is not None and text != _bundled_text():
-        check_intake_text(text, str(path))  # a bad file leaves the data in use as it was
+    # a bad file raises here and leaves the data in use as it was; a good one is parsed once
+    checked = check_intake_text(text, str(path)) if path is not None and text != _bundled_text() else None
     _SOURCE["stamp"] = stamp
     _SOURCE["text"] = text
     for clear in _CLEARS:
         clear()
+    _SOURCE["data"] = checked
 
 
 @intake_cached
 def intake_data() -> dict[str, Any]:
     """The intake data in use (``knowledge/intake.yaml`` unless :func:`use_intake_of` chose
     another folder's), read once with the C YAML loader (a read-only table)."""
+    if _SOURCE.get("data") is not None:
+        checked: dict[str, Any] = _SOURCE["data"]  # parsed when another folder's file was checked
+        return checked
     if _SOURCE["text"] is None:
         _SOURCE["text"] = _bundled_text()
     data: dict[str, Any] = yaml.load(_SOURCE["text"], Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

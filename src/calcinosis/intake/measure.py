@@ -288,14 +288,11 @@ def lab_value(
                 why_high: Reason = ("r_qualitative", {"words": text[m.start("n") : said.end()]})
                 return stated, said.end(), why_high
             excretion = intake_data().get("lab_excretions", {}).get(test)
-            if excretion is not None and unit.endswith("/24h") and resolve_unit(kb, excretion, unit) is not None:
+            daily_unit = resolve_unit(kb, excretion, unit) if excretion is not None and unit.endswith("/24h") else None
+            if daily_unit is not None:
                 # an amount per day after the blood test's name ("urine: Ca 7.8 mg/day"): the unit
                 # says the value is the 24-hour urine test's
-                daily_test: dict[str, Any] = {
-                    "test": excretion,
-                    "value": value,
-                    "unit": resolve_unit(kb, excretion, unit),
-                }
+                daily_test: dict[str, Any] = {"test": excretion, "value": value, "unit": daily_unit}
                 if qualifier:
                     daily_test["qualifier"] = qualifier
                 return daily_test, end, reason
