@@ -81,10 +81,13 @@ def test_result_word_between_test_and_value(read):
 
 
 def test_disorder_word_takes_the_value_that_follows(read):
-    """ "hypercalcémie à 3,05 mmol/l": calcium 3.05 mmol/L, and the condition too."""
+    """ "hypercalcémie à 3,05 mmol/l": calcium 3.05 mmol/L. Since round 9 the condition (known
+    hypercalcaemia) only with a word that says it was known before ("chronique", "connue")."""
     x = read("Femme de 70 ans. Hypercalcémie à 3,05 mmol/l.", "fr")
     assert {"test": "calcium", "value": 3.05, "unit": "mmol/L"} in x.case["labs"]
-    assert "hypercalcemia_known" in x.case["history"]
+    assert "hypercalcemia_known" not in x.case.get("history", [])
+    known = read("Femme de 70 ans. Hypercalcémie chronique connue à 3,05 mmol/l.", "fr")
+    assert "hypercalcemia_known" in known.case["history"]
     y = read("A 70-year-old woman had a mild hypercalcemia (mean 2.71 mmol/l).", "en")
     assert {"test": "calcium", "value": 2.71, "unit": "mmol/L"} in y.case["labs"]
     z = read("Homme de 30 ans. Hyperphosphorémie à 2,4 mmol/l (N<1,4), hypophosphorémie exclue.", "fr")

@@ -308,6 +308,42 @@ _IMAGING_LISTS = ("sites", "tissues", "patterns", "distributions", "imaging")
 _EXTENT = re.compile(r"\s+(?:sur|over|for)\s+(?:environ\s+|about\s+|approximately\s+|around\s+|pres\s+de\s+)?\d")
 _CLAUSE = re.compile(r",|;|\bqui\b|\bwhich\b|\bdont\b")
 _LIST_ITEM = re.compile(r"\s*[-•–*]")
+# a heading line: alone on its line, a few words, in capitals or ending with a colon ("TDM:",
+# "RADIOGRAPHIE STANDARD A J0", "CT scan:", "Biologie :")
+_HEADING_WORDS = 5
+
+
+def _clinical_site(term: str, finding: str | None) -> str:
+    """The site a lesion seen or felt at ``term`` is in (intake.yaml ``clinical_sites``): nodules
+    "on the abdomen" are in the abdominal wall; the abdomen itself is what imaging may name, and
+    what a pain or a tenderness of the abdomen is felt in (``finding``, the lesion's finding)."""
+    spec = intake_data().get("clinical_sites", {})
+    if finding in spec.get("not_for", []):
+        return term
+    return str(spec.get("sites", {}).get(term, term))
+
+
+def _heading_line(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a heading: a line of its own (a line break, or the start of
+    the text, before it and a line break after it) of at most five words, written in capitals or
+    ending with a colon. Radiology reports and structured notes name the study once as a heading
+    and describe it in the paragraphs below."""
+    span = text[start:end]
+    line = span.strip()
+    before = text[:start].rstrip(" \t")
+    after = (span[len(span.rstrip()) :] + text[end:]).lstrip(" \t")  # a sentence keeps its line breaks
+    if (
+        not line
+        or "\n" in line
+        or (before and not before.endswith("\n"))
+        or (after and not after.startswith(("\n", "\r")))
+    ):
+        return False
+    words = re.findall(r"[^\W_]+", line)
+    letters = [ch for ch in line if ch.isalpha()]
+    return 0 < len(words) <= _HEADING_WORDS and (
+        line.endswith(":") or (bool(letters) and all(ch.isupper() for ch in letters))
+    )
 
 
 # articles between two tests joined in a list ("ainsi que les enzymes", "and the serum")
@@ -895,10 +931,16 @@ class _Builder:
         evidence: dict[str, bool] = {}
         region: dict[str, list[tuple[str, _Mention]]] = {}
         deposits: dict[str, list[tuple[str, _Mention]]] = {}
+        # the study a heading names ("TDM :", "ECHOGRAPHIE"): it goes on over the paragraphs below
+        # it until another heading, as a radiology report is laid out
+        section: ImagingEntry | None = None
         for sentence in self.sentences:
             group = self.by_sentence.get(sentence, [])
+            heading = _heading_line(self.text, *sentence)
+            if heading:
+                section = None
             if sentence[0] > paragraph_end and not (list_open and _LIST_ITEM.match(self.text, sentence[0])):
-                current = None
+                current = section
                 list_open = False
             # the paragraph's end after the sentence (a heading line may open the sentence)
             para = self.text.find("\n\n", max(sentence[0], sentence[1] - 2))
@@ -939,6 +981,8 @@ class _Builder:
                 first = modalities[0].match.first("modalities")
                 assert first is not None
                 current = self.studies.setdefault(first.term, ImagingEntry(first.term))
+                if heading:
+                    section = current
                 for mm in modalities:
                     mm.used = True
                     t = mm.match.first("modalities")
@@ -987,8 +1031,9 @@ class _Builder:
                 if group and not (list_open and _LIST_ITEM.match(self.text, sentence[0])):
                     # a description goes on in the sentences right after the study's: a sentence
                     # about something else ends it ("Hémodialyse depuis 1987. ... hypertension
-                    # artérielle" is no longer the radiograph's); a bare figure callout does not
-                    current = None
+                    # artérielle" is no longer the radiograph's); a bare figure callout does not;
+                    # under a study's heading, the section goes on
+                    current = section
                 for m in imaging_words:
                     t = m.match.first("patterns", "tissues", "imaging", "distributions")
                     assert t is not None
@@ -1556,7 +1601,7 @@ class _Builder:
                     self._concept(m, t.list_name, t.term)
                     site = m.match.first("sites")
                     if site is not None and ctx.status in ("present", "historical") and t.term in _LESION_FINDINGS:
-                        self._place("sites", site.term, m, ctx, self.say("r_site_lesions"))
+                        self._place("sites", _clinical_site(site.term, t.term), m, ctx, self.say("r_site_lesions"))
                     continue
                 site = m.match.first("sites")
                 finer = self._finer_site_before(m, clinical) if site is not None and not in_imaging else None
@@ -1578,10 +1623,12 @@ class _Builder:
                             self._item_at("sites", site.term, m, ctx, self.say("r_site_other", head=head.match.text))
                         )
                     elif ctx.status in ("present", "historical") and lesion:
-                        self._place("sites", site.term, m, ctx, self.say("r_site_lesions"))
-                        self.clinical_sites.setdefault(sentence, []).append((site.term, m))
+                        head_finding = head.match.first("findings") if head is not None else None
+                        term = _clinical_site(site.term, head_finding.term if head_finding is not None else None)
+                        self._place("sites", term, m, ctx, self.say("r_site_lesions"))
+                        self.clinical_sites.setdefault(sentence, []).append((term, m))
                         if head is not None:
-                            self._finding_at_site(head, site.term, m)
+                            self._finding_at_site(head, term, m)
                     elif ctx.status in ("hypothetical", "family", "absent") and head is not None:
                         reason = self._reason(ctx, self.say("r_pl_not_placed"))
                         self._drop(self._item_at("sites", site.term, m, ctx, reason))
@@ -1967,6 +2014,9 @@ class _Builder:
             )
         elif ctx.status == "absent":
             self._place("absent", term, m, ctx, self._reason(ctx, self.say("r_pl_absent")))
+        elif ctx.status == "present" and not self._known_before(m, term):
+            # "hypercalcaemia (calcium 3.1 mmol/L)" found at this presentation is the lab's level
+            self._drop(self._item_at(_FIELD_OF[list_name], term, m, ctx, self.say("r_found_now")))
         else:
             self._place(
                 _FIELD_OF[list_name],
@@ -1975,6 +2025,18 @@ class _Builder:
                 ctx,
                 self._reason(ctx, self._placed_field(list_name)),
             )
+
+    def _known_before(self, m: _Mention, term: str) -> bool:
+        """Whether a condition that is also a lab finding (intake.yaml ``known_only``: known
+        hypercalcaemia) is said to be known before this presentation: a word of chronicity or
+        of the past in its sentence ("chronic", "persistent for a year", "connue", "previous
+        admissions"). Without one, the word names what the work-up found now."""
+        spec = intake_data().get("known_only", {})
+        if term not in spec.get("terms", []):
+            return True
+        a, b = _sentence_of(self.sentences, m.match.start)
+        clause = self.folded[max(a, m.match.start - 80) : min(b, m.match.end + 80)]
+        return any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", clause) for w in spec.get("cues", []))
 
     def _place(self, field: str, term: str, m: _Mention, ctx: Context, reason: str) -> None:
         m.used = True

@@ -67,6 +67,9 @@ _FILLER = (
     r"average|mean|moyenne|concentration|concentrations|about|approximately|environ|values|valeurs|"
     r"count|counts|complet|compl[èe]te|standard|urinaire|urinary|dos[ée]+e?s?|retrouv[ée]+e?s?|found|reached|atteignant|atteint|atteignait|"
     r"to|be|been|noted|shown|observed|detected|"
+    # a quantifier or a verb of state between the tests and their result ("were all within
+    # normal limits", "étaient tous normaux", "remained normal", "were also normal")
+    r"all|both|tous|toutes|also|aussi|[ée]galement|still|toujours|remained|remains|stayed|showed|showing|"
     r"mesur[ée]+e?s?|measured|value|valeur|concentration|plasmatique|plasma|sanguin[e]?|blood|total[e]?|"
     r"intact[e]?|normale?s?\s+haute?s?|corrig[ée]+e?)\b)*"
 )
@@ -701,8 +704,8 @@ def find_sex(text: str, lang: str) -> SexFound | None:
 
 
 _DURATION = {
-    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d['’][ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:maintenant\s+|d[ée]j[àa]\s+|bient[ôo]t\s+)?(?:environ\s+|plus\s+de\s+|plus\s+d['’]|pr[èe]s\s+de\s+|pr[èe]s\s+d['’]|quelques\s+)?(?P<n>\d+(?:[.,]\d+)?|une\s+(?:dizaine|douzaine|quinzaine|vingtaine|trentaine)|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt)(?:\s+d['’]|\s+de\s+|\s+)(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)(?P<half>\s+et\s+demie?)?|(?:(?P<n3>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt)\s+(?P<u3>jours?|semaines?|mois|ans?|ann[ée]es?)\s+(?:avant|auparavant|plus\s+t[ôo]t))",
-    "en": r"(?:(?:for|since|over)\s+(?:(?:a|the)\s+period\s+of\s+)?(?:(?:the\s+)?(?:past|last)\s+|about\s+|approximately\s+|more\s+than\s+|almost\s+|nearly\s+)?(?P<n>\d+(?:\.\d+)?|(?:a|one)\s+and\s+(?:a\s+)?half|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(?P<u>days?|weeks?|months?|years?))|(?:(?P<n2>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[\s-](?P<u2>day|week|month|year)s?[\s-](?:history|duration|h/o|hx))|(?:(?P<n3>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(?P<u3>days?|weeks?|months?|years?)\s+(?:ago|earlier|prior|before\s+(?:(?:this|the|his|her|their)\s+)?(?:presentation|admission|consultation|visit|referral)))",
+    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d['’][ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:maintenant\s+|d[ée]j[àa]\s+|bient[ôo]t\s+)?(?:environ\s+|plus\s+de\s+|plus\s+d['’]|pr[èe]s\s+de\s+|pr[èe]s\s+d['’]|quelques\s+)?(?P<n>\d+(?:[.,]\d+)?|une\s+(?:dizaine|douzaine|quinzaine|vingtaine|trentaine)|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt)(?:\s+d['’]|\s+de\s+|\s+|(?<=\d))(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)(?P<half>\s+et\s+demie?)?|(?:(?P<n3>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt)\s+(?P<u3>jours?|semaines?|mois|ans?|ann[ée]es?)\s+(?:avant|auparavant|plus\s+t[ôo]t))",
+    "en": r"(?:(?:for|since|over|during)\s+(?:(?:a|the)\s+period\s+of\s+)?(?:(?:the\s+)?(?:past|last)\s+|about\s+|approximately\s+|more\s+than\s+|almost\s+|nearly\s+)?(?P<n>\d+(?:\.\d+)?|(?:a|one)\s+and\s+(?:a\s+)?half|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[\s-]+(?P<u>days?|weeks?|months?|years?|decades?))|(?:(?P<n2>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[\s-](?P<u2>day|week|month|year)s?[\s-](?:history|duration|h/o|hx))|(?:(?P<n3>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(?P<u3>days?|weeks?|months?|years?|decades?)\s+(?:ago|earlier|previously|beforehand|back\b|prior|before\s+(?:(?:this|the|his|her|their)\s+)?(?:presentation|admission|consultation|visit|referral)))|(?:(?:\b(?:an?|one)[\s-]|(?P<n4>\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[\s-])?(?P<u4>day|week|month|year|decade)s?[\s-]long\b)",
 }
 _WORD_NUMBERS = {
     "un": 1, "une": 1, "a": 1, "an": 1, "one": 1, "deux": 2, "two": 2, "trois": 3, "three": 3, "quatre": 4,
@@ -740,8 +743,10 @@ def find_durations(text: str, lang: str) -> list[DurationFound]:
     ]
     for m in re.finditer(_DURATION[lang], text, re.IGNORECASE):
         groups = m.groupdict()
-        n_text = groups.get("n") or groups.get("n2") or groups.get("n3") or ""
-        unit = (groups.get("u") or groups.get("u2") or groups.get("u3") or "").lower()
+        n_text = groups.get("n") or groups.get("n2") or groups.get("n3") or groups.get("n4") or ""
+        unit = (groups.get("u") or groups.get("u2") or groups.get("u3") or groups.get("u4") or "").lower()
+        if groups.get("u4") and not n_text:  # "a year-long history": one unit
+            n_text = "one"
         words = " ".join(n_text.lower().split())  # "une dizaine", "one and a half": a number in words
         n = float(_WORD_NUMBERS.get(words, 0)) if not words[:1].isdigit() else float(n_text.replace(",", "."))
         if n <= 0:
@@ -754,6 +759,8 @@ def find_durations(text: str, lang: str) -> list[DurationFound]:
             months = n * 7 / 30.44
         elif unit.startswith("mois") or unit.startswith("month"):
             months = n
+        elif unit.startswith("decade"):
+            months = n * 120
         else:
             months = n * 12
         out.append(DurationFound(round(months, 2), m.start(), m.end(), ("r_duration", {"words": m.group().strip()})))
