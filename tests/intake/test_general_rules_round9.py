@@ -236,3 +236,62 @@ def test_a_list_after_including_takes_the_result_said_before_it(
 def test_showed_between_a_test_and_its_result(read) -> None:  # type: ignore[no-untyped-def]
     text = "A 40-year-old woman with calcified nodules. Blood chemistry including renal function showed normal ranges."
     assert labs_by_test(read(text, "en"))["creatinine"]["interpretation"] == "normal"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "acute"),
+    [
+        ("A 40-year-old man with a calcific deposit presented with acute on chronic right shoulder pain.", "en", True),
+        ("A 40-year-old man with a calcific deposit complained of acute right-sided wrist pain.", "en", True),
+        ("Homme de 40 ans, calcification, consulte pour une douleur aiguë du genou droit.", "fr", True),
+        ("A 40-year-old man with a calcific deposit had gradually worsening right shoulder pain.", "en", False),
+    ],
+)
+def test_a_joint_pain_said_acute_is_an_acute_joint_pain(read, text: str, lang: str, acute: bool) -> None:  # type: ignore[no-untyped-def]
+    findings = read(text, lang).case.get("findings", [])
+    assert ("acute_joint_pain" in findings) is acute
+    assert "pain" in findings
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "symptoms"),
+    [
+        (
+            "A 70-year-old woman with hypercalcaemia and calcified nodules presented with confusion and lethargy.",
+            "en",
+            True,
+        ),
+        ("Patiente de 70 ans, hypercalcémie, nodules calcifiés, syndrome confusionnel et asthénie.", "fr", True),
+        (
+            "A 70-year-old woman with calcified nodules of the thigh presented with confusion after a stroke.",
+            "en",
+            False,
+        ),
+        ("A 70-year-old woman with hypercalcaemia and calcified nodules had no nausea.", "en", False),
+    ],
+)
+def test_confusion_is_a_symptom_of_hypercalcaemia_in_a_note_about_it(
+    read, text: str, lang: str, symptoms: bool
+) -> None:  # type: ignore[no-untyped-def]
+    case = read(text, lang).case
+    assert ("hypercalcemia_symptoms" in case.get("findings", [])) is symptoms
+    assert "hypercalcemia_symptoms" not in case.get("absent", [])
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "A 40-year-old woman with calcified nodules of the leg. A provisional diagnosis of soft tissue infection was made.",
+            "en",
+        ),
+        ("A 40-year-old woman had calcified nodules; misinterpreted as abscesses, they were incised.", "en"),
+        (
+            "Patiente de 40 ans, nodules calcifiés de la jambe, initialement pris pour une infection des parties molles.",
+            "fr",
+        ),
+    ],
+)
+def test_a_misdiagnosis_is_a_hypothesis(read, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """ "provisional diagnosis of", "misinterpreted as", "pris pour": what was supposed, not found."""
+    assert "local_infection" not in read(text, lang).case.get("findings", [])

@@ -1633,6 +1633,7 @@ class _Builder:
                         reason = self._reason(ctx, self.say("r_pl_not_placed"))
                         self._drop(self._item_at("sites", site.term, m, ctx, reason))
         self._composed()
+        self._acute_shoulder()
         self._implied()
 
     def _family_denied(self, m: _Mention) -> Cue | None:
@@ -1804,8 +1805,14 @@ class _Builder:
         if z - a > 30 or "," in self.text[a:z]:  # the site said right with its finding, not further on
             return
         words = [t.term for t in head.match.targets if t.list_name in ("findings", "lesion")]
-        for word in words:
-            target = spec.get(word, {}).get(site)
+        targets = [spec.get(word, {}).get(site) for word in words]
+        acute = intake_data().get("acute_site_findings", {})
+        if acute.get("finding") in words and site in acute.get("sites", []):
+            lo = max(head.sentence[0], min(head.match.start, m.match.start) - 40)
+            clause = self.folded[lo : min(head.sentence[1], max(head.match.end, m.match.end) + 20)]
+            if any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", clause) for w in acute.get("words", [])):
+                targets.append(acute["result"])
+        for target in targets:
             if target is not None and target not in self.lists["findings"]:
                 self._keep(
                     self._item(
@@ -1974,6 +1981,22 @@ class _Builder:
                 self.lists["sites"].remove(item.term)
             self._drop(item.model_copy(update={"reason": self.say("r_site_other", head=finding)}))
 
+    def _acute_shoulder(self) -> None:
+        """A shoulder pain said to be acute in its clause ("acute on chronic right shoulder pain")
+        is also an acute joint pain (intake.yaml ``acute_site_findings``; a pain and a joint said
+        apart are read in ``_finding_at_site``)."""
+        acute = intake_data().get("acute_site_findings", {})
+        result = acute.get("result")
+        if not result or result in self.lists["findings"]:
+            return
+        for item in [i for i in self.items if i.field == "findings" and i.term == "shoulder_pain"]:
+            a, b = _sentence_of(self.sentences, item.start)
+            clause = self.folded[max(a, item.start - 40) : min(b, item.end + 20)]
+            if any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", clause) for w in acute.get("words", [])):
+                self.lists["findings"].append(result)
+                self._keep(item.model_copy(update={"term": result, "reason": self.say("r_acute_pain", words=item.text)}))
+                return
+
     def _implied(self) -> None:
         """Items that another item implies (intake.yaml ``implies``), with the reason."""
         for source, spec in intake_data().get("implies", {}).items():
@@ -2001,7 +2024,9 @@ class _Builder:
     def _concept(self, m: _Mention, list_name: str, term: str) -> None:
         ctx = m.context
         m.used = True
-        if ctx.status in ("hypothetical", "family"):
+        if not self._in_its_context(m, term):
+            self._drop(self._item_at(_FIELD_OF[list_name], term, m, ctx, self.say("r_out_of_context")))
+        elif ctx.status in ("hypothetical", "family"):
             self._drop(
                 self._item(
                     _FIELD_OF[list_name],
@@ -2025,6 +2050,17 @@ class _Builder:
                 ctx,
                 self._reason(ctx, self._placed_field(list_name)),
             )
+
+    def _in_its_context(self, m: _Mention, term: str) -> bool:
+        """Whether a spelling that names ``term`` only in a note about its cause (intake.yaml
+        ``context_bound``: confusion or nausea as symptoms of hypercalcaemia) is in such a note,
+        and said present: a denied symptom does not deny all of them."""
+        spec = intake_data().get("context_bound", {}).get(term)
+        if spec is None or fold(m.match.text) not in {fold(w) for w in spec.get("spellings", [])}:
+            return True
+        return m.context.status in ("present", "historical") and any(
+            fold(w) in self.folded for w in spec.get("note_has", [])
+        )
 
     def _known_before(self, m: _Mention, term: str) -> bool:
         """Whether a condition that is also a lab finding (intake.yaml ``known_only``: known
