@@ -295,3 +295,37 @@ def test_confusion_is_a_symptom_of_hypercalcaemia_in_a_note_about_it(
 def test_a_misdiagnosis_is_a_hypothesis(read, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
     """ "provisional diagnosis of", "misinterpreted as", "pris pour": what was supposed, not found."""
     assert "local_infection" not in read(text, lang).case.get("findings", [])
+
+
+def test_an_abbreviation_in_the_bracket_before_the_value(read) -> None:  # type: ignore[no-untyped-def]
+    """ "glomerular filtration rate (GFR; 25 ml/min/1.73 m2)": the value after the abbreviation."""
+    text = (
+        "A 40-year-old woman with calcified ulcers. Investigations revealed glomerular filtration rate "
+        "(GFR; 25 ml/min/1.73 m2) and C-reactive protein (CRP; 7 mg/L)."
+    )
+    labs = labs_by_test(read(text, "en"))
+    assert labs["egfr"]["value"] == 25.0
+    assert labs["crp"]["value"] == 7.0
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("A 58-year-old man with knee locking. Knee radiographs revealed multiple intra-articular loose bodies.", "en"),
+        (
+            "Homme de 58 ans, blocages du genou. La radiographie du genou montre de multiples corps libres intra-articulaires.",
+            "fr",
+        ),
+    ],
+)
+def test_loose_bodies_are_deposits_a_study_shows(read, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    studies = read(text, lang).case.get("imaging", [])
+    assert [s["modality"] for s in studies] == ["radiograph"]
+    assert "knee" in studies[0].get("sites", [])
+
+
+def test_the_sites_of_occurrence_are_the_lesions_sites(read) -> None:  # type: ignore[no-untyped-def]
+    text = "An 8-year-old girl had 4 hard nodules. The sites of occurrence were the neck and the right thigh."
+    sites = read(text, "en").case.get("sites", [])
+    assert "head_neck" in sites
+    assert "thigh" in sites

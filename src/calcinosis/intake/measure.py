@@ -63,7 +63,10 @@ _SPECIMEN = (
 _FILLER = (
     r"(?:[\s:=)\]]|[àa](?=\d)|[^\W\d_]+-[ \t]*\r?\n[ \t]*[^\W\d_]+\b|"
     + _SPECIMEN
-    + r"|[(\[](?=\s*(?:average|mean|moyenne|environ|about|approximately)?\s*[<>≤≥]?\s*\d)|\([^()\d]{0,30}\)|\b(?:est|[ée]tait|[ée]taient|sont|restait|restaient|[àa]|de|du|of|was|is|were|are|at|level|levels|taux|s[ée]rique|serum|"
+    + r"|[(\[](?=\s*(?:average|mean|moyenne|environ|about|approximately)?\s*[<>≤≥]?\s*\d)|"
+    # the test's abbreviation in the bracket before its value: "glomerular filtration rate (GFR;
+    # 25 ml/min/1.73 m2)", "C-reactive protein (CRP, 7 mg/L)"
+    r"[(\[]\s*[^\W\d_][\w-]{1,7}\s*[;:,]\s*(?=[<>≤≥]?\s*\d)|;\s*(?=[<>≤≥]?\s*\d)|\([^()\d]{0,30}\)|\b(?:est|[ée]tait|[ée]taient|sont|restait|restaient|[àa]|de|du|of|was|is|were|are|at|level|levels|taux|s[ée]rique|serum|"
     r"average|mean|moyenne|concentration|concentrations|about|approximately|environ|values|valeurs|"
     r"count|counts|complet|compl[èe]te|standard|urinaire|urinary|dos[ée]+e?s?|retrouv[ée]+e?s?|found|reached|atteignant|atteint|atteignait|"
     r"to|be|been|noted|shown|observed|detected|"
