@@ -329,3 +329,70 @@ def test_the_sites_of_occurrence_are_the_lesions_sites(read) -> None:  # type: i
     sites = read(text, "en").case.get("sites", [])
     assert "head_neck" in sites
     assert "thigh" in sites
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "test", "value", "unit"),
+    [
+        (
+            "A 60-year-old woman with calcified nodules. Calcium level at admission was 3.1 mmol/L.",
+            "en",
+            "calcium",
+            3.1,
+            "mmol/L",
+        ),
+        (
+            "A 60-year-old woman with calcified nodules. Her serum calcium on the day of admission was 12.5 mg/dL.",
+            "en",
+            "calcium",
+            12.5,
+            "mg/dL",
+        ),
+        (
+            "Patiente de 60 ans, nodules calcifiés. La calcémie mesurée aux urgences était de 3,1 mmol/l.",
+            "fr",
+            "calcium",
+            3.1,
+            "mmol/L",
+        ),
+    ],
+)
+def test_a_value_a_few_unknown_words_after_its_test(
+    read, text: str, lang: str, test: str, value: float, unit: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Words the fillers do not know between a test and its value: the value is still read, with
+    a unit of that test."""
+    entry = labs_by_test(read(text, lang))[test]
+    assert (entry["value"], entry["unit"]) == (value, unit)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A 60-year-old woman with calcified nodules. Calcium was measured twice in 2019 at 2.6 mmol/L.",
+        "A 60-year-old woman with calcified nodules. Calcium was checked after 3 days of treatment.",
+    ],
+)
+def test_no_value_is_taken_past_another_number(read, text: str) -> None:  # type: ignore[no-untyped-def]
+    """The first number met must be the value, with the test's unit: a year or a count stops it."""
+    assert "value" not in labs_by_test(read(text, "en")).get("calcium", {})
+
+
+@pytest.mark.parametrize(
+    ("text", "interp"),
+    [
+        ("A 60-year-old woman with calcified nodules. Calcium level on admission was elevated.", "high"),
+        (
+            "A 60-year-old woman with calcified nodules. Phosphate at the first visit was within normal limits.",
+            "normal",
+        ),
+    ],
+)
+def test_a_result_word_a_few_unknown_words_after_its_test(read, text: str, interp: str) -> None:  # type: ignore[no-untyped-def]
+    labs = labs_by_test(read(text, "en"))
+    assert next(iter(labs.values()))["interpretation"] == interp
+
+
+def test_a_result_word_after_another_term_is_that_terms(read) -> None:  # type: ignore[no-untyped-def]
+    text = "A 60-year-old woman with calcified nodules. Calcium was checked and her blood pressure was high."
+    assert "calcium" not in labs_by_test(read(text, "en"))

@@ -608,6 +608,11 @@ class _Builder:
                     interp = measure.interpretation_before(self.folded, m.match.start, floor)
                 if interp is None:
                     interp = measure.interpretation_likewise(self.folded, m.match.start, sentence[0])
+                if interp is None:
+                    nearest = min(
+                        [o.match.start for o in group if o.match.start >= m.match.end and o is not m] + [limit]
+                    )
+                    interp = measure.interpretation_further_on(self.folded, m.match.end, nearest)
                 if interp is None and carried is not None and i > 0:
                     joined = _joiner(self.folded[labs[i - 1].match.end : m.match.start])
                     if joined in {fold(j) for j in intake_data().get("lab_joiners", [])}:

@@ -228,7 +228,7 @@ def lab_value(
     )
     m = pattern.match(text, pos, limit)
     if m is None:
-        return None
+        return _value_further_on(kb, test, text, pos, limit, lang)
     value = parse_number(m.group("n"), lang)
     qualifier = _qualifier(m.group("q"))
     multiple = _MULTIPLE_OF_NORMAL.match(text, m.end(), limit)
@@ -308,6 +308,43 @@ def lab_value(
     if qualifier:
         entry["qualifier"] = qualifier
     return entry, end, reason
+
+
+# how far past the test's name a value is looked for when words the fillers do not know stand
+# between them ("calcium level at admission was 3.1 mmol/L"): the same clause, a few words
+_FURTHER_ON = 40
+
+
+def _value_further_on(
+    kb: KnowledgeBase, test: str, text: str, pos: int, limit: int, lang: str
+) -> tuple[dict[str, Any], int, Reason] | None:
+    """A value a few words after the test's name, with a unit of that test and nothing between
+    them that ends the clause or brings another number: read only with a unit the test accepts,
+    so that a date, a count or a dose met on the way is never taken for the result."""
+    from calcinosis.case.labs import resolve_unit
+
+    number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
+    stop = _FURTHER_STOP.search(text, pos, min(limit, pos + _FURTHER_ON))
+    if stop is None or not text[stop.start()].isdigit():
+        return None
+    m = re.compile(r"(?P<n>" + number + r")").match(text, stop.start())
+    found = unit_at(text, m.end()) if m is not None else None
+    if m is None or found is None or found[1] > limit:
+        return None
+    unit, _, unit_end = found
+    canonical = resolve_unit(kb, test, unit)
+    if canonical is None:
+        return None
+    entry: dict[str, Any] = {"test": test, "value": parse_number(m.group("n"), lang), "unit": canonical}
+    sign = re.search(r"(<=|>=|≤|≥|<|>)\s*$", text[pos : stop.start()])
+    if sign is not None:
+        entry["qualifier"] = _qualifier(sign.group(1))
+    return entry, unit_end, ("r_value_unit", {"words": text[m.start("n") : unit_end]})
+
+
+# what ends the search for a value further on: the clause's end, a bracket, a contrast, or the
+# first digit (which must then be the value)
+_FURTHER_STOP = re.compile(r"[.;:!?()\[\]]|\d|\b(?:but|mais|while|whereas|alors|tandis)\b", re.IGNORECASE)
 
 
 def respective_values(
@@ -405,6 +442,24 @@ def interpretation_after(folded: str, pos: int, limit: int) -> tuple[str, int, i
         if hit is not None:
             return interp, hit.start(), hit.end()
     return None
+
+
+def interpretation_further_on(folded: str, pos: int, limit: int) -> tuple[str, int, int] | None:
+    """A result word a few words after the test's name when words the fillers do not know stand
+    between them ("calcium level on admission was elevated"): in the same clause, before any
+    digit, bracket or contrast, within :data:`_FURTHER_ON` characters (the caller stops ``limit``
+    at the next term of any kind, so that the word is not another term's)."""
+    end = min(limit, pos + _FURTHER_ON)
+    stop = _FURTHER_STOP.search(folded, pos, end)
+    end = stop.start() if stop is not None else end
+    best: tuple[str, int, int] | None = None
+    for pattern, interp in _interpretation_re():
+        hit = pattern.search(folded, pos, end)
+        if hit is not None and (best is None or hit.start() < best[1]):
+            best = interp, hit.start(), hit.end()
+    if best is not None and _DENIED.search(folded[max(pos, best[1] - 16) : best[1]]):
+        return None  # "was not elevated": a denial the negation reader handles
+    return best
 
 
 @intake_cached
