@@ -1999,7 +1999,9 @@ class _Builder:
             clause = self.folded[max(a, item.start - 40) : min(b, item.end + 20)]
             if any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", clause) for w in acute.get("words", [])):
                 self.lists["findings"].append(result)
-                self._keep(item.model_copy(update={"term": result, "reason": self.say("r_acute_pain", words=item.text)}))
+                self._keep(
+                    item.model_copy(update={"term": result, "reason": self.say("r_acute_pain", words=item.text)})
+                )
                 return
 
     def _implied(self) -> None:
