@@ -396,3 +396,45 @@ def test_a_result_word_a_few_unknown_words_after_its_test(read, text: str, inter
 def test_a_result_word_after_another_term_is_that_terms(read) -> None:  # type: ignore[no-untyped-def]
     text = "A 60-year-old woman with calcified nodules. Calcium was checked and her blood pressure was high."
     assert "calcium" not in labs_by_test(read(text, "en"))
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "field"),
+    [
+        (
+            "Patiente de 40 ans, nodules calcifiés. Pas de traumatisme, et pas d'antécédent familial similaire.",
+            "fr",
+            "absent",
+        ),
+        ("Patiente de 40 ans, nodules calcifiés. Antécédents familiaux similaires chez sa mère.", "fr", "findings"),
+        (
+            "A 40-year-old woman with calcified nodules. She has two children and her family history is unremarkable.",
+            "en",
+            "absent",
+        ),
+    ],
+)
+def test_the_family_history_term_is_not_hidden_by_its_own_family_word(read, text: str, lang: str, field: str) -> None:  # type: ignore[no-untyped-def]
+    """ "antécédent familial similaire" names the family itself: the family cue is its own word;
+    a denial before it ("pas d'") or after it ("is unremarkable") denies it."""
+    case = read(text, lang).case
+    assert "family_history_similar" in case.get(field, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "A 45-year-old woman with shoulder pain. Ultrasound showed a hyperechoic focus with posterior acoustic shadowing in the tendon.",
+            "en",
+        ),
+        (
+            "Patiente de 45 ans, douleur de l'épaule. L'échographie montrait une image hyperéchogène avec cône d'ombre postérieur dans le tendon.",
+            "fr",
+        ),
+    ],
+)
+def test_an_acoustic_shadow_is_a_deposit_on_ultrasound(read, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    studies = read(text, lang).case.get("imaging", [])
+    assert [s["modality"] for s in studies] == ["ultrasound"]
+    assert "tendon" in studies[0].get("tissues", [])

@@ -149,6 +149,13 @@ _ASPECT_OF = re.compile(
 )
 # a negative word right before a function's state word, a few small words between them
 # (folded): "did not experience any restrictions", "no limitation", "sans limitation", "not limited"
+# a denial written after what it denies ("family history is unremarkable", "antécédents
+# familiaux : néant")
+_DENIED_AFTER = re.compile(
+    r"\s*(?:(?:is|was|were|are|remains|remained|est|[ée]tait|sont)\s+(?:also\s+|all\s+)?|:\s*)"
+    r"(?:unremarkable|negative|noncontributory|non-contributory|absent|none|nil|n[ée]gatifs?|n[ée]gatives?|"
+    r"n[ée]ant|sans\s+particularit[ée]s?|non\s+contributifs?)(?!\w)"
+)
 _DENIAL = re.compile(
     r"(?<!\w)(?:no|not|never|without|n't|sans|pas|aucune?|ni|non)"
     r"(?:\s+(?:any|a|an|the|significant|obvious|apparent|notable|de|d'|d’|des|du|la|le|l'|l’|une?|"
@@ -1561,6 +1568,16 @@ class _Builder:
                         self.say("r_family_similar", cue=ctx.cue.text if ctx.cue else ""),
                     )
                     continue
+                own = m.match.first("findings")
+                if own is not None and own.term == "family_history_similar" and ctx.status == "family":
+                    # the term names the family itself ("pas d'antécédent familial similaire"): the
+                    # family cue is its own word; a denial before it still denies it
+                    denial = self._family_denied(m) or self._denied_before(m) or self._denied_after(m)
+                    status = Context("absent", denial) if denial is not None else Context()
+                    field = "absent" if denial is not None else "findings"
+                    reason = self.say("r_family_similar", cue=ctx.cue.text if ctx.cue else "")
+                    self._place(field, "family_history_similar", m, status, self._reason(status, reason))
+                    continue
                 neg = m.match.first("findings")
                 if neg is not None and neg.kind == "negated_form":
                     if ctx.status in ("present", "historical"):
@@ -1653,6 +1670,24 @@ class _Builder:
             return None
         start = floor + denial.start()
         return Cue(kind="negation", text=self.text[start : cue.start].strip(), start=start, end=cue.start)
+
+    def _denied_before(self, m: _Mention) -> Cue | None:
+        """A denial right before the mention itself, in its sentence ("pas d'antécédent familial
+        similaire", where the family cue is the mention's own words)."""
+        floor = max(m.sentence[0], m.match.start - 40)
+        denial = _DENIAL.search(self.folded[floor : m.match.start])
+        if denial is None:
+            return None
+        start = floor + denial.start()
+        return Cue(kind="negation", text=self.text[start : m.match.start].strip(), start=start, end=m.match.start)
+
+    def _denied_after(self, m: _Mention) -> Cue | None:
+        """A denial right after the mention ("her family history is unremarkable", "antécédents
+        familiaux : néant"), in its sentence."""
+        hit = _DENIED_AFTER.match(self.folded, m.match.end, min(m.sentence[1], m.match.end + 40))
+        if hit is None:
+            return None
+        return Cue(kind="negation", text=self.text[hit.start() : hit.end()].strip(), start=hit.start(), end=hit.end())
 
     def _finer_site_before(self, m: _Mention, group: list[_Mention]) -> str | None:
         """The finer site a coarser one completes: "the distal phalanx of the second and third
