@@ -438,3 +438,17 @@ def test_an_acoustic_shadow_is_a_deposit_on_ultrasound(read, text: str, lang: st
     studies = read(text, lang).case.get("imaging", [])
     assert [s["modality"] for s in studies] == ["ultrasound"]
     assert "tendon" in studies[0].get("tissues", [])
+
+
+@pytest.mark.parametrize(
+    ("text", "site"),
+    [
+        ("A 40-year-old man. Plain films demonstrated soft tissue densities around the knee.", "knee"),
+        ("A 40-year-old man. CT showed a heterotopic bone formation anterior to the hip.", "hip"),
+        ("A 40-year-old woman with neck pain. CT showed a calcific density in the longus colli.", "head_neck"),
+    ],
+)
+def test_more_words_for_what_a_study_shows(read, text: str, site: str) -> None:  # type: ignore[no-untyped-def]
+    studies = read(text, "en").case.get("imaging", [])
+    assert len(studies) == 1
+    assert site in studies[0].get("sites", [])
