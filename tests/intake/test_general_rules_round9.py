@@ -131,7 +131,7 @@ def test_a_heading_section_ends_at_the_next_heading(read) -> None:  # type: igno
 )
 def test_what_counts_as_a_heading(text: str, heading: bool) -> None:
     """A heading is a line of its own, of at most five words, in capitals or ending with a colon."""
-    from calcinosis.intake._assemble import _heading_line
+    from calcinosis.intake._reader import _heading_line
 
     lines = text.split("\n")
     middle = next(line for line in lines[1:] if line)

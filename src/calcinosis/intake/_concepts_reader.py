@@ -1,0 +1,585 @@
+"""Conditions, exposures, findings and clinical sites read from a note, with their context
+(negated, hypothetical, about a relative, past).
+"""
+
+from __future__ import annotations
+
+import re
+
+from calcinosis.intake._reader import (
+    _DENIAL,
+    _DENIED_AFTER,
+    _FIELD_OF,
+    _HARD_LUMP,
+    _LESION_FINDINGS,
+    _NAMING_CUE,
+    _NOT_CLINICAL_IN_IMAGING,
+    _PERIARTICULAR,
+    _SWELLING_WORD,
+    Reader,
+    _clinical_site,
+    _is_lesion,
+    _lesion_kind,
+    _Mention,
+    _sentence_of,
+    _words_re,
+)
+from calcinosis.intake.context import Context
+from calcinosis.intake.lexicon import (
+    fold,
+    intake_data,
+)
+from calcinosis.intake.result import Cue
+
+
+class ConceptReader(Reader):
+    """Places conditions, exposures, findings and the lesions' sites, each with why."""
+
+    # ---------------------------------------------------------------- conditions, exposures, findings, sites
+    def concepts(self) -> None:
+        for sentence, group in self.by_sentence.items():
+            imaging_from = self.imaging_from.get(sentence)
+            clinical = [m for m in group if imaging_from is None or m.match.start < imaging_from]
+            has_modality = imaging_from is not None
+            for m in group:
+                if m.used:
+                    continue
+                in_imaging = has_modality and m not in clinical
+                ctx = m.context
+                topic = m.match.first("topic")
+                if topic is not None and ctx.status == "family" and (denial := self._family_denied(m)) is not None:
+                    # "pas d'antécédent familial de lésions semblables", "no family history of
+                    # calcinosis": the family cue wins over the negation, but it is the history
+                    # that is denied (a relative with no lesions is no item; the absence is one)
+                    absent = Context("absent", denial)
+                    self._place(
+                        "absent",
+                        "family_history_similar",
+                        m,
+                        absent,
+                        self._reason(absent, self.say("r_family_similar", cue=ctx.cue.text if ctx.cue else "")),
+                    )
+                    continue
+                if topic is not None and ctx.status == "family":
+                    self._place(
+                        "findings",
+                        "family_history_similar",
+                        m,
+                        Context(),
+                        self.say("r_family_similar", cue=ctx.cue.text if ctx.cue else ""),
+                    )
+                    continue
+                own = m.match.first("findings")
+                if own is not None and own.term == "family_history_similar" and ctx.status == "family":
+                    # the term names the family itself ("pas d'antécédent familial similaire"): the
+                    # family cue is its own word; a denial before it still denies it
+                    denial = self._family_denied(m) or self._denied_before(m) or self._denied_after(m)
+                    status = Context("absent", denial) if denial is not None else Context()
+                    field = "absent" if denial is not None else "findings"
+                    reason = self.say("r_family_similar", cue=ctx.cue.text if ctx.cue else "")
+                    self._place(field, "family_history_similar", m, status, self._reason(status, reason))
+                    continue
+                neg = m.match.first("findings")
+                if neg is not None and neg.kind == "negated_form":
+                    if ctx.status in ("present", "historical"):
+                        cue = Context(
+                            "absent", Cue(kind="wording", text=m.match.text, start=m.match.start, end=m.match.end)
+                        )
+                        for t in m.match.targets:
+                            if t.kind == "negated_form":
+                                self._place("absent", t.term, m, cue, self.say("r_negative_form", words=m.match.text))
+                        if neg.term == "pain":
+                            self._painless_swelling(m, sentence)
+                    m.used = True
+                    continue
+                function = m.match.first("function")
+                if function is not None:
+                    self._function(m, function.term, sentence)
+                    continue
+                concept = m.match.first("conditions", "exposures", "findings")
+                if concept is not None and concept.kind == "growth" and self._attributive(m, group):
+                    m.used = True  # "progressively increasing pain": the pain grows, not a mass
+                    continue
+                if concept is not None and concept.kind == "absent_only" and ctx.status != "absent":
+                    m.used = True  # a class said present does not say which member (intake.yaml absent_only)
+                    continue
+                if concept is not None and concept.kind == "absent_only":
+                    # denied, a class denies each of its members ("pas d'hyperparathyroïdie": neither kind)
+                    for t in m.match.targets:
+                        if t.kind == "absent_only" and t.term != concept.term:
+                            self._concept(m, t.list_name, t.term)
+                if concept is not None:
+                    t = concept
+                    if in_imaging and t.term in _NOT_CLINICAL_IN_IMAGING:
+                        continue
+                    if t.list_name == "findings" and self._names_seen_sign(m, group):
+                        self._place(
+                            "findings",
+                            t.term,
+                            m,
+                            Context(),
+                            self.say("r_sign_named", cue=ctx.cue.text if ctx.cue else "", words=m.match.text),
+                        )
+                        continue
+                    self._concept(m, t.list_name, t.term)
+                    site = m.match.first("sites")
+                    if site is not None and ctx.status in ("present", "historical") and t.term in _LESION_FINDINGS:
+                        self._place("sites", _clinical_site(site.term, t.term), m, ctx, self.say("r_site_lesions"))
+                    continue
+                site = m.match.first("sites")
+                finer = self._finer_site_before(m, clinical) if site is not None and not in_imaging else None
+                if site is not None and finer is not None:
+                    m.used = True
+                    self._drop(self._item_at("sites", site.term, m, ctx, self.say("r_site_complement", finer=finer)))
+                    continue
+                if site is not None and not in_imaging:
+                    head = self._site_head(m, clinical)
+                    if head is not None and ctx.status == "absent" and head.context.status != "absent":
+                        # a site is where its finding is: "tuméfaction non mobilisable de la hanche"
+                        # negates the mobility, not the hip; the site takes its head's status
+                        ctx = head.context
+                    lesion_kind = head is not None and _lesion_kind(head)
+                    lesion = lesion_kind and head is not None and head.context.status in ("present", "historical")
+                    if head is not None and not lesion_kind:
+                        m.used = True
+                        self._drop(
+                            self._item_at("sites", site.term, m, ctx, self.say("r_site_other", head=head.match.text))
+                        )
+                    elif ctx.status in ("present", "historical") and lesion:
+                        head_finding = head.match.first("findings") if head is not None else None
+                        term = _clinical_site(site.term, head_finding.term if head_finding is not None else None)
+                        self._place("sites", term, m, ctx, self.say("r_site_lesions"))
+                        self.clinical_sites.setdefault(sentence, []).append((term, m))
+                        if head is not None:
+                            self._finding_at_site(head, term, m)
+                    elif ctx.status in ("hypothetical", "family", "absent") and head is not None:
+                        reason = self._reason(ctx, self.say("r_pl_not_placed"))
+                        self._drop(self._item_at("sites", site.term, m, ctx, reason))
+        self._composed()
+        self._acute_shoulder()
+        self._implied()
+
+    def _family_denied(self, m: _Mention) -> Cue | None:
+        """The denial written right before the family cue of ``m`` ("pas d'antécédent familial",
+        "no family history of"), in the same sentence: the family history itself is denied."""
+        cue = m.context.cue
+        if cue is None or cue.start >= m.match.start or cue.start < m.sentence[0]:
+            return None
+        floor = max(m.sentence[0], cue.start - 40)
+        denial = _DENIAL.search(self.folded[floor : cue.start])
+        if denial is None:
+            return None
+        start = floor + denial.start()
+        return Cue(kind="negation", text=self.text[start : cue.start].strip(), start=start, end=cue.start)
+
+    def _denied_before(self, m: _Mention) -> Cue | None:
+        """A denial right before the mention itself, in its sentence ("pas d'antécédent familial
+        similaire", where the family cue is the mention's own words)."""
+        floor = max(m.sentence[0], m.match.start - 40)
+        denial = _DENIAL.search(self.folded[floor : m.match.start])
+        if denial is None:
+            return None
+        start = floor + denial.start()
+        return Cue(kind="negation", text=self.text[start : m.match.start].strip(), start=start, end=m.match.start)
+
+    def _denied_after(self, m: _Mention) -> Cue | None:
+        """A denial right after the mention ("her family history is unremarkable", "antécédents
+        familiaux : néant"), in its sentence."""
+        hit = _DENIED_AFTER.match(self.folded, m.match.end, min(m.sentence[1], m.match.end + 40))
+        if hit is None:
+            return None
+        return Cue(kind="negation", text=self.text[hit.start() : hit.end()].strip(), start=hit.start(), end=hit.end())
+
+    def refine_swellings(self) -> None:
+        """A swelling the note qualifies is the finding its qualifier names (round 3, structural).
+
+        The gold cases code a swelling by what the note says of it, in either word order and
+        language: "a painless, subcutaneous swelling", "painless right pre-auricular lump",
+        "masse ... indolore" are ``painless_swelling``; a swelling placed at a joint
+        ("peri-articular swellings", "masses around the left shoulder", "tuméfaction ... en
+        regard de l'articulation coxo-fémorale", "masse ... péri articulaire") is
+        ``periarticular_mass``. The refined term replaces the generic ``swelling``, which is
+        set aside with the reason (it would count the same swelling twice)."""
+        pain_free = {fold(w) for w in intake_data()["negated_forms"]["findings"]["pain"]}
+        cue = (
+            r"(?<![\w-])(?:"
+            + "|".join(re.escape(w).replace(r"\ ", r"[\s-]+") for w in sorted(pain_free, key=len, reverse=True))
+            + r")(?![\w-])"
+        )
+        for sentence, group in self.by_sentence.items():
+            imaging_from = self.imaging_from.get(sentence)
+            for m in group:
+                finding = m.match.first("findings")
+                if finding is None or finding.term != "swelling" or m.context.status not in ("present", "historical"):
+                    continue
+                if imaging_from is not None and m.match.start >= imaging_from:
+                    continue
+                # the qualifier inside the swelling's own clause: the words before it up to a
+                # full stop or semicolon (adjectives are listed with commas), 90 characters at most
+                before = self.folded[max(sentence[0], m.match.start - 90) : m.match.start]
+                before = re.split(r"[.;:]", before)[-1]
+                said = re.search(cue, before)
+                if said is not None and not _SWELLING_WORD.search(before):
+                    quoted = self.text[m.match.start - len(before) + said.start() : m.match.end]
+                    self._place(
+                        "findings", "painless_swelling", m, Context(), self.say("r_painless_swelling", words=quoted)
+                    )
+                elif (denied := self._pain_denied_after(m, group)) is not None:
+                    quoted = self.text[m.match.start : denied.match.end]
+                    self._place(
+                        "findings", "painless_swelling", m, Context(), self.say("r_painless_swelling", words=quoted)
+                    )
+                around = self.folded[sentence[0] : sentence[1]]
+                joint = _PERIARTICULAR.search(around)
+                hard = _HARD_LUMP.search(before + self.folded[m.match.start : m.match.end])
+                if joint is None and said is None and hard is not None and not _SWELLING_WORD.search(before):
+                    self._place(
+                        "findings",
+                        "palpable_nodules",
+                        m,
+                        Context(),
+                        self.say("r_stated", placed=self._placed_field("findings")),
+                    )
+                if joint is not None:
+                    self._place(
+                        "findings",
+                        "periarticular_mass",
+                        m,
+                        Context(),
+                        self.say(
+                            "r_periarticular",
+                            words=m.match.text,
+                            cue=self.text[sentence[0] + joint.start() : sentence[0] + joint.end()],
+                        ),
+                    )
+        refined = [
+            t for t in ("painless_swelling", "periarticular_mass", "palpable_nodules") if t in self.lists["findings"]
+        ]
+        if refined and "swelling" in self.lists["findings"]:
+            self.lists["findings"].remove("swelling")
+            for item in [i for i in self.items if i.field == "findings" and i.term == "swelling"]:
+                self.items.remove(item)
+                self._drop(item.model_copy(update={"reason": self.say("r_swelling_refined", by=", ".join(refined))}))
+
+    def _pain_denied_after(self, m: _Mention, group: list[_Mention]) -> _Mention | None:
+        """A pain denied after the swelling, in its sentence, with no other swelling or lesion
+        between them: "the swelling did not appear painful", "tuméfaction dure ; l'enfant ne
+        semble pas algique". The predicate says what the swelling is: painless."""
+        for other in group:
+            if other.match.start <= m.match.end:
+                continue
+            finding = other.match.first("findings")
+            if other is not m and _lesion_kind(other) and (finding is None or finding.term != "pain"):
+                return None  # another lesion takes over the sentence
+            if finding is not None and finding.term == "pain" and other.context.status == "absent":
+                between = self.folded[m.match.end : other.match.start]
+                return None if _SWELLING_WORD.search(between) else other
+        return None
+
+    def _names_seen_sign(self, m: _Mention, group: list[_Mention]) -> bool:
+        """A sign named after the lesions it describes is seen, not supposed.
+
+        "shiny erythematous papules on the knuckles suggestive of Gottron's papule", "violaceous
+        rashes on both eyelids consistent with heliotrope rashes", "papules ... évocatrices de
+        papules de Gottron": the hypothesis cue qualifies the naming, the lesions are in front
+        of the examiner. A condition (a diagnosis) after the same cue stays hypothetical."""
+        ctx = m.context
+        if ctx.status != "hypothetical" or ctx.cue is None or ctx.cue.end > m.match.start:
+            return False
+        if not _NAMING_CUE.fullmatch(fold(ctx.cue.text).strip()):
+            return False
+        if (
+            self.folded[ctx.cue.end : m.match.start].strip(" ,'’")
+            and len(self.folded[ctx.cue.end : m.match.start]) > 12
+        ):
+            return False
+        return any(
+            o is not m
+            and o.match.end <= ctx.cue.start
+            and o.match.start >= m.sentence[0]
+            and (o.match.first("lesion", "topic") is not None or _is_lesion(o))
+            for o in group
+        )
+
+    def _finding_at_site(self, head: _Mention, site: str, m: _Mention) -> None:
+        """A finding at a site that has a term of its own (intake.yaml ``site_findings``): pain
+        of the shoulder is shoulder pain, nodules of the scrotum are scrotal nodules."""
+        spec = intake_data().get("site_findings", {})
+        a, z = (
+            sorted((head.match.end, m.match.start))
+            if head.match.end <= m.match.start
+            else (m.match.end, head.match.start)
+        )
+        if z - a > 30 or "," in self.text[a:z]:  # the site said right with its finding, not further on
+            return
+        words = [t.term for t in head.match.targets if t.list_name in ("findings", "lesion")]
+        targets = [spec.get(word, {}).get(site) for word in words]
+        acute = intake_data().get("acute_site_findings", {})
+        if acute.get("finding") in words and site in acute.get("sites", []):
+            lo = max(head.sentence[0], min(head.match.start, m.match.start) - 40)
+            clause = self.folded[lo : min(head.sentence[1], max(head.match.end, m.match.end) + 20)]
+            if any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", clause) for w in acute.get("words", [])):
+                targets.append(acute["result"])
+        for target in targets:
+            if target is not None and target not in self.lists["findings"]:
+                self._keep(
+                    self._item(
+                        "findings",
+                        target,
+                        min(head.match.start, m.match.start),
+                        max(head.match.end, m.match.end),
+                        Context(),
+                        self.say("r_site_finding", finding=head.match.text, site=m.match.text),
+                    )
+                )
+                self.lists["findings"].append(target)
+
+    def _painless_swelling(self, m: _Mention, sentence: tuple[int, int]) -> None:
+        """ "Tuméfaction scrotale, prurigineuse, indolore": a swelling said to be painless, in the
+        same clause list (the knowledge base's painless_swelling; a painless nodule is not one)."""
+        before = self.folded[max(sentence[0], m.match.start - 60) : m.match.start]
+        if "." in before:
+            before = before.rsplit(".", 1)[1]
+        if re.search(r"(?<!\w)(?:tumefactions?|masses?|gonflements?|swellings?|lumps?)(?!\w)", before):
+            self._place(
+                "findings", "painless_swelling", m, Context(), self.say("r_painless_swelling", words=m.match.text)
+            )
+
+    def _function(self, m: _Mention, finding: str, sentence: tuple[int, int]) -> None:
+        """A function said normal (the finding is absent) or limited (the finding is present)."""
+        spec = intake_data()["functions"]
+        m.used = True
+        if m.context.status in ("hypothetical", "family"):
+            return
+        before = self.folded[max(sentence[0], m.match.start - 30) : m.match.start]
+        nxt = min(
+            [
+                o.match.start
+                for o in self.by_sentence[sentence]
+                if o.match.first("function") and o.match.start > m.match.start
+            ]
+            + [sentence[1], m.match.end + 80]
+        )
+        after = self.folded[m.match.end : nxt]
+        for state, field in (("limited", "findings"), ("normal", "absent")):
+            for w in sorted(spec[state], key=len, reverse=True):
+                body = r"(?<!\w)" + re.escape(fold(w)).replace(r"\ ", r"\s+") + r"(?!\w)"
+                said = re.search(body + r"(?:\s+(?:a|an|the|une?|la|le|de|des|du|d'|in|of|on|en))*\s*$", before)
+                said_at = m.match.start - len(before) + said.start() if said is not None else None
+                if said_at is None and (later := re.search(body, after)) is not None:
+                    said_at = m.match.end + later.start()
+                if said_at is not None:
+                    denial = self._state_denied(m, said_at, sentence)
+                    if denial is not None:  # "no restriction of movement", "not limited": the other field
+                        field = "absent" if field == "findings" else "findings"
+                    ctx = (
+                        Context()
+                        if field == "findings"
+                        else Context(
+                            "absent",
+                            denial or Cue(kind="wording", text=m.match.text, start=m.match.start, end=m.match.end),
+                        )
+                    )
+                    self._place(
+                        field,
+                        finding,
+                        m,
+                        ctx,
+                        self.say(
+                            "r_function_state", words=m.match.text, state=w, field=self.say(f"status_{ctx.status}")
+                        ),
+                    )
+                    return
+
+    def _attributive(self, m: _Mention, group: list[_Mention]) -> bool:
+        """Whether a growth verb qualifies another word written right against it, before
+        ("progressively increasing pain", "rapidly increasing creatinine") or after it
+        ("douleur augmentant progressivement"): a finding that is not a lesion, a test, a
+        condition. Against a lesion ("progressively enlarging swelling") or a site ("thigh mass
+        progressively enlarging") it still says the mass grows."""
+        for o in group:
+            if o is m:
+                continue
+            gap = (
+                self.folded[m.match.end : o.match.start]
+                if o.match.start >= m.match.end
+                else self.folded[o.match.end : m.match.start]
+                if o.match.end <= m.match.start
+                else "x"
+            )
+            if not re.fullmatch(r"[\s-]*", gap):
+                continue
+            finding = o.match.first("findings")
+            if finding is not None and finding.term in _LESION_FINDINGS - {"pain"}:
+                continue
+            if o.match.first("lesion", "topic") is None and (
+                finding is not None or o.match.first("labs", "lab_state", "conditions", "exposures") is not None
+            ):
+                return True
+        return False
+
+    def _state_denied(self, m: _Mention, at: int, sentence: tuple[int, int]) -> Cue | None:
+        """The negation of the state word said of a function at ``at``, if any.
+
+        "did not experience any restrictions in the movement", "no limitation of range of
+        motion", "sans limitation de la mobilité", "range of motion was not limited": the
+        negation denies the state, so a limited function is not a finding but an absence. The
+        negative word stands right before the state word (a few words such as "any", "de" between
+        them), or it is the negation cue of the function's own clause ("no swelling or restriction
+        of movement"; no comma, "and" or "with" between: "no fever and limited motion")."""
+        window = re.split(r"[,.;:]", self.folded[max(sentence[0], at - 40) : at])[-1]
+        near = _DENIAL.search(window)
+        if near is not None:
+            a = at - len(window) + near.start()
+            return Cue(
+                kind="negation",
+                text=self.text[a : a + len(near.group().rstrip())],
+                start=a,
+                end=a + len(near.group().rstrip()),
+            )
+        cue = m.context.cue
+        if (
+            m.context.status == "absent"
+            and cue is not None
+            and cue.end <= at
+            and at - cue.end <= 40
+            and not re.search(r"[,.;:]|(?<!\w)(?:and|et|with|avec|but|mais)(?!\w)", self.folded[cue.end : at])
+        ):
+            return cue
+        return None
+
+    def _composed(self) -> None:
+        """A sign described by its parts (intake.yaml ``composed_findings``): a skin lesion stated
+        as present, a colour word within 40 characters of it and a place word within 100, in
+        its sentence ("violaceous patches ... in a periocular distribution": heliotrope rash)."""
+        for finding, spec in intake_data().get("composed_findings", {}).items():
+            if finding in self.lists["findings"] or finding in self.lists["absent"]:
+                continue
+            colours, places = _words_re(tuple(spec["colours"])), _words_re(tuple(spec["places"]))
+            for m in self.mentions:
+                if m.context.status not in ("present", "historical") or not (
+                    m.match.first("lesion") is not None or re.match(r"erythem|eruption|rash", fold(m.match.text))
+                ):
+                    continue
+                a, z = m.sentence
+                colour = colours.search(self.folded, max(a, m.match.start - 40), min(z, m.match.end + 40))
+                place = places.search(self.folded, max(a, m.match.start - 100), min(z, m.match.end + 100))
+                if colour is None or place is None:
+                    continue
+                lo, hi = min(m.match.start, colour.start(), place.start()), max(m.match.end, colour.end(), place.end())
+                words = self.text[lo:hi]
+                self.lists["findings"].append(finding)
+                self._keep(
+                    self._item(
+                        "findings", finding, lo, hi, Context(), self.say("r_composed", words=words, term=finding)
+                    )
+                )
+                if spec.get("own_sites"):
+                    self._sign_sites(finding, (a, z), places)
+                break
+
+    def _sign_sites(self, finding: str, sentence: tuple[int, int], places: re.Pattern[str]) -> None:
+        """The places that define a sign ("periocular", "eyelid" of a heliotrope rash) are the
+        sign's, not sites of the calcinosis: set aside, with the reason."""
+        for item in [i for i in self.items if i.field == "sites" and sentence[0] <= i.start < sentence[1]]:
+            if places.fullmatch(self.folded, item.start, item.end) is None:
+                continue
+            self.items.remove(item)
+            if not any(i.field == "sites" and i.term == item.term for i in self.items):
+                self.lists["sites"].remove(item.term)
+            self._drop(item.model_copy(update={"reason": self.say("r_site_other", head=finding)}))
+
+    def _acute_shoulder(self) -> None:
+        """A shoulder pain said to be acute in its clause ("acute on chronic right shoulder pain")
+        is also an acute joint pain (intake.yaml ``acute_site_findings``; a pain and a joint said
+        apart are read in ``_finding_at_site``)."""
+        acute = intake_data().get("acute_site_findings", {})
+        result = acute.get("result")
+        if not result or result in self.lists["findings"]:
+            return
+        for item in [i for i in self.items if i.field == "findings" and i.term == "shoulder_pain"]:
+            a, b = _sentence_of(self.sentences, item.start)
+            clause = self.folded[max(a, item.start - 40) : min(b, item.end + 20)]
+            if any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", clause) for w in acute.get("words", [])):
+                self.lists["findings"].append(result)
+                self._keep(
+                    item.model_copy(update={"term": result, "reason": self.say("r_acute_pain", words=item.text)})
+                )
+                return
+
+    def _implied(self) -> None:
+        """Items that another item implies (intake.yaml ``implies``), with the reason."""
+        for source, spec in intake_data().get("implies", {}).items():
+            fields = [f for f in ("history", "exposures", "findings") if source in self.lists[f]]
+            target = str(spec["term"])
+            if not fields or any(target in self.lists[f] for f in ("history", "exposures", "findings", "absent")):
+                continue
+            item = next(i for i in self.items if i.term == source and i.field == fields[0])
+            field = next(
+                _FIELD_OF[n] for n in ("conditions", "exposures", "findings") if target in self.kb.vocabulary.lists[n]
+            )
+            self.lists[field].append(target)
+            self._keep(
+                item.model_copy(
+                    update={
+                        "field": field,
+                        "term": target,
+                        "reason": self.say(
+                            "r_implied", by=item.text, why=spec["why"]["fr" if self.ui == "fr" else "en"]
+                        ),
+                    }
+                )
+            )
+
+    def _concept(self, m: _Mention, list_name: str, term: str) -> None:
+        ctx = m.context
+        m.used = True
+        if not self._in_its_context(m, term):
+            self._drop(self._item_at(_FIELD_OF[list_name], term, m, ctx, self.say("r_out_of_context")))
+        elif ctx.status in ("hypothetical", "family"):
+            self._drop(
+                self._item(
+                    _FIELD_OF[list_name],
+                    term,
+                    m.match.start,
+                    m.match.end,
+                    ctx,
+                    self._reason(ctx, self.say("r_pl_not_placed")),
+                )
+            )
+        elif ctx.status == "absent":
+            self._place("absent", term, m, ctx, self._reason(ctx, self.say("r_pl_absent")))
+        elif ctx.status == "present" and not self._known_before(m, term):
+            # "hypercalcaemia (calcium 3.1 mmol/L)" found at this presentation is the lab's level
+            self._drop(self._item_at(_FIELD_OF[list_name], term, m, ctx, self.say("r_found_now")))
+        else:
+            self._place(
+                _FIELD_OF[list_name],
+                term,
+                m,
+                ctx,
+                self._reason(ctx, self._placed_field(list_name)),
+            )
+
+    def _in_its_context(self, m: _Mention, term: str) -> bool:
+        """Whether a spelling that names ``term`` only in a note about its cause (intake.yaml
+        ``context_bound``: confusion or nausea as symptoms of hypercalcaemia) is in such a note,
+        and said present: a denied symptom does not deny all of them."""
+        spec = intake_data().get("context_bound", {}).get(term)
+        if spec is None or fold(m.match.text) not in {fold(w) for w in spec.get("spellings", [])}:
+            return True
+        return m.context.status in ("present", "historical") and any(
+            fold(w) in self.folded for w in spec.get("note_has", [])
+        )
+
+    def _known_before(self, m: _Mention, term: str) -> bool:
+        """Whether a condition that is also a lab finding (intake.yaml ``known_only``: known
+        hypercalcaemia) is said to be known before this presentation: a word of chronicity or
+        of the past in its sentence ("chronic", "persistent for a year", "connue", "previous
+        admissions"). Without one, the word names what the work-up found now."""
+        spec = intake_data().get("known_only", {})
+        if term not in spec.get("terms", []):
+            return True
+        a, b = _sentence_of(self.sentences, m.match.start)
+        clause = self.folded[max(a, m.match.start - 80) : min(b, m.match.end + 80)]
+        return any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", clause) for w in spec.get("cues", []))
