@@ -452,3 +452,33 @@ def test_more_words_for_what_a_study_shows(read, text: str, site: str) -> None: 
     studies = read(text, "en").case.get("imaging", [])
     assert len(studies) == 1
     assert site in studies[0].get("sites", [])
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "sites"),
+    [
+        (
+            "A 40-year-old woman had multiple hard nodules. They were located on the elbows and knees.",
+            "en",
+            {"elbow", "knee"},
+        ),
+        (
+            "A 40-year-old man had several firm lesions. These involved both hands and the left foot.",
+            "en",
+            {"hand", "foot"},
+        ),
+        (
+            "Patiente de 40 ans, nodules durs multiples. Ils siégeaient aux coudes et aux genoux.",
+            "fr",
+            {"elbow", "knee"},
+        ),
+    ],
+)
+def test_a_sentence_that_places_the_lesions_just_described(read, text: str, lang: str, sites: set[str]) -> None:  # type: ignore[no-untyped-def]
+    """No lesion word of its own, but a pronoun or a verb of place: the lesions of the sentence before."""
+    assert set(read(text, lang).case.get("sites", [])) == sites
+
+
+def test_a_place_in_a_sentence_about_something_else_is_not_the_lesions(read) -> None:  # type: ignore[no-untyped-def]
+    text = "A 40-year-old woman had multiple hard nodules. Her mother lives in the south of France."
+    assert read(text, "en").case.get("sites", []) == []

@@ -140,6 +140,8 @@ class ConceptReader(Reader):
                         ctx = head.context
                     lesion_kind = head is not None and _lesion_kind(head)
                     lesion = lesion_kind and head is not None and head.context.status in ("present", "historical")
+                    if head is None and ctx.status in ("present", "historical") and self._refers_back(sentence):
+                        lesion = True  # "They were located on the elbows": the lesions just described
                     if head is not None and not lesion_kind:
                         m.used = True
                         self._drop(
@@ -158,6 +160,21 @@ class ConceptReader(Reader):
         self._composed()
         self._acute_shoulder()
         self._implied()
+
+    def _refers_back(self, sentence: tuple[int, int]) -> bool:
+        """Whether a sentence with no lesion word of its own places the lesions the sentence
+        before it describes: it says so with a pronoun or a verb of place (intake.yaml
+        ``site_carriers``: "They were located on the elbows", "Ils siégeaient aux coudes", "The
+        knees were affected"), and the sentence right before it names lesions."""
+        i = self.sentences.index(sentence)
+        if i == 0:
+            return False
+        words = intake_data().get("site_carriers", [])
+        text = self.folded[sentence[0] : sentence[1]]
+        if not any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", text) for w in words):
+            return False
+        before = self.by_sentence.get(self.sentences[i - 1], [])
+        return any(_is_lesion(o) for o in before)
 
     def _family_denied(self, m: _Mention) -> Cue | None:
         """The denial written right before the family cue of ``m`` ("pas d'antécédent familial",
