@@ -482,3 +482,38 @@ def test_a_sentence_that_places_the_lesions_just_described(read, text: str, lang
 def test_a_place_in_a_sentence_about_something_else_is_not_the_lesions(read) -> None:  # type: ignore[no-untyped-def]
     text = "A 40-year-old woman had multiple hard nodules. Her mother lives in the south of France."
     assert read(text, "en").case.get("sites", []) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "high"),
+    [
+        ("A 60-year-old woman with hypercalcaemia. She took 50,000 IU of vitamin D weekly for a year.", "en", True),
+        ("A 60-year-old man with hypercalcaemia. He took 20,000 IU of vitamin D a day.", "en", True),
+        ("Patiente de 60 ans, hypercalcémie. Elle prenait de la vitamine D 100 000 UI par mois.", "fr", True),
+        ("A 60-year-old man with calcified nodules. He was taking vitamin D3 2000 IU daily.", "en", False),
+    ],
+)
+def test_a_vitamin_d_dose_says_whether_it_is_high(read, text: str, lang: str, high: bool) -> None:  # type: ignore[no-untyped-def]
+    """50,000 IU or more in one dose, or 10,000 IU or more a day (intake.yaml dose_exposures)."""
+    assert ("vitamin_d_high_dose" in read(text, lang).case.get("exposures", [])) is high
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "placed"),
+    [
+        (
+            "A 70-year-old man with hypercalcaemia had been drinking large amounts of milk and taking calcium carbonate antacids.",
+            "en",
+            True,
+        ),
+        (
+            "Homme de 70 ans, hypercalcémie, consommation excessive de lait et antiacides à base de carbonate de calcium.",
+            "fr",
+            True,
+        ),
+        ("A 70-year-old man with hypercalcaemia took antacids for reflux.", "en", False),
+    ],
+)
+def test_milk_and_calcium_antacids_are_a_milk_alkali_intake(read, text: str, lang: str, placed: bool) -> None:  # type: ignore[no-untyped-def]
+    """Antacids alone stay ambiguous (the vocabulary says so); with milk or calcium named, they are the intake."""
+    assert ("milk_alkali_intake" in read(text, lang).case.get("exposures", [])) is placed

@@ -159,6 +159,7 @@ class ConceptReader(Reader):
                         self._drop(self._item_at("sites", site.term, m, ctx, reason))
         self._composed()
         self._acute_shoulder()
+        self._dose_exposures()
         self._implied()
 
     def _refers_back(self, sentence: tuple[int, int]) -> bool:
@@ -523,6 +524,35 @@ class ConceptReader(Reader):
                     item.model_copy(update={"term": result, "reason": self.say("r_acute_pain", words=item.text)})
                 )
                 return
+
+    def _dose_exposures(self) -> None:
+        """An exposure said by its dose (intake.yaml ``dose_exposures``): "50,000 IU of vitamin D
+        weekly", "cholécalciférol 100 000 UI" is high-dose vitamin D when the dose reaches the
+        threshold (a daily dose its own, lower one). The dose and the drug's name in one clause,
+        either order; a dose under the threshold places nothing."""
+        for term, spec in intake_data().get("dose_exposures", {}).items():
+            if term in self.lists["exposures"] or term in self.lists["absent"]:
+                continue
+            names = "|".join(re.escape(fold(n)) for n in sorted(spec["names"], key=len, reverse=True))
+            units = "|".join(re.escape(fold(u)) for u in sorted(spec["units"], key=len, reverse=True))
+            number = r"\d{1,3}(?:[ ,.\u202f\u00a0]\d{3})+|\d+"
+            unit = r"\s*(?:" + units + r")(?!\w)"
+            pattern = re.compile(
+                rf"(?<!\w)(?:{names})(?!\w)[^.;]{{0,40}}?(?P<after>{number}){unit}"
+                rf"|(?P<before>{number}){unit}[^.;]{{0,25}}?(?<!\w)(?:{names})(?!\w)"
+            )
+            daily = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(fold(w)) for w in spec["daily_words"]) + r")(?!\w)")
+            for hit in pattern.finditer(self.folded):
+                amount = int(re.sub(r"\D", "", hit.group("after") or hit.group("before")))
+                said_daily = daily.search(hit.group()) or daily.search(self.folded[hit.end() : hit.end() + 25])
+                threshold = int(spec["at_least_daily"] if said_daily else spec["at_least"])
+                if amount < threshold:
+                    continue
+                words = self.text[hit.start() : hit.end()]
+                reason = self.say("r_dose", words=words, at_least=f"{threshold:,}".replace(",", "\u202f"))
+                self._keep(self._item("exposures", term, hit.start(), hit.end(), Context(), reason))
+                self.lists["exposures"].append(term)
+                break
 
     def _implied(self) -> None:
         """Items that another item implies (intake.yaml ``implies``), with the reason."""
