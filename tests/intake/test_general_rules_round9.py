@@ -517,3 +517,21 @@ def test_a_vitamin_d_dose_says_whether_it_is_high(read, text: str, lang: str, hi
 def test_milk_and_calcium_antacids_are_a_milk_alkali_intake(read, text: str, lang: str, placed: bool) -> None:  # type: ignore[no-untyped-def]
     """Antacids alone stay ambiguous (the vocabulary says so); with milk or calcium named, they are the intake."""
     assert ("milk_alkali_intake" in read(text, lang).case.get("exposures", [])) is placed
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "months"),
+    [
+        ("A 35-year-old woman had calcified nodules. The lesions first appeared at the age of 12.", "en", 276.0),
+        ("Patiente de 35 ans, nodules calcifiés. Les nodules sont apparus à l'âge de 12 ans.", "fr", 276.0),
+        ("A 35-year-old woman had calcified nodules of the elbows for the last eighteen months.", "en", 18.0),
+        ("Patiente de 35 ans, nodules calcifiés des coudes évoluant depuis dix-huit mois.", "fr", 18.0),
+    ],
+)
+def test_an_onset_age_and_numbers_in_words(read, text: str, lang: str, months: float) -> None:  # type: ignore[no-untyped-def]
+    assert read(text, lang).case.get("duration_months") == months
+
+
+def test_an_age_at_a_visit_is_no_onset(read) -> None:  # type: ignore[no-untyped-def]
+    text = "A 35-year-old woman had calcified nodules. She was seen at the age of 30 for them."
+    assert read(text, "en").case.get("duration_months") is None

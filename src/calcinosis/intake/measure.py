@@ -762,8 +762,8 @@ def find_sex(text: str, lang: str) -> SexFound | None:
 
 
 _DURATION = {
-    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d['’][ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:maintenant\s+|d[ée]j[àa]\s+|bient[ôo]t\s+)?(?:environ\s+|plus\s+de\s+|plus\s+d['’]|pr[èe]s\s+de\s+|pr[èe]s\s+d['’]|quelques\s+)?(?P<n>\d+(?:[.,]\d+)?|une\s+(?:dizaine|douzaine|quinzaine|vingtaine|trentaine)|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt)(?:\s+d['’]|\s+de\s+|\s+|(?<=\d))(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)(?P<half>\s+et\s+demie?)?|(?:(?P<n3>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt)\s+(?P<u3>jours?|semaines?|mois|ans?|ann[ée]es?)\s+(?:avant|auparavant|plus\s+t[ôo]t))",
-    "en": r"(?:(?:for|since|over|during)\s+(?:(?:a|the)\s+period\s+of\s+)?(?:(?:the\s+)?(?:past|last)\s+|about\s+|approximately\s+|more\s+than\s+|almost\s+|nearly\s+)?(?P<n>\d+(?:\.\d+)?|(?:a|one)\s+and\s+(?:a\s+)?half|a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[\s-]+(?P<u>days?|weeks?|months?|years?|decades?))|(?:(?P<n2>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[\s-](?P<u2>day|week|month|year)s?[\s-](?:history|duration|h/o|hx))|(?:(?P<n3>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)\s+(?P<u3>days?|weeks?|months?|years?|decades?)\s+(?:ago|earlier|previously|beforehand|back\b|prior|before\s+(?:(?:this|the|his|her|their)\s+)?(?:presentation|admission|consultation|visit|referral)))|(?:(?:\b(?:an?|one)[\s-]|(?P<n4>\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[\s-])?(?P<u4>day|week|month|year|decade)s?[\s-]long\b)",
+    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d['’][ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:maintenant\s+|d[ée]j[àa]\s+|bient[ôo]t\s+)?(?:environ\s+|plus\s+de\s+|plus\s+d['’]|pr[èe]s\s+de\s+|pr[èe]s\s+d['’]|quelques\s+)?(?P<n>\d+(?:[.,]\d+)?|une\s+(?:dizaine|douzaine|quinzaine|vingtaine|trentaine)|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|dix-huit|vingt|trente)(?:\s+d['’]|\s+de\s+|\s+|(?<=\d))(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)(?P<half>\s+et\s+demie?)?|(?:(?P<n3>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|dix-huit|vingt|trente)\s+(?P<u3>jours?|semaines?|mois|ans?|ann[ée]es?)\s+(?:avant|auparavant|plus\s+t[ôo]t))",
+    "en": r"(?:(?:for|since|over|during)\s+(?:(?:a|the)\s+period\s+of\s+)?(?:(?:the\s+)?(?:past|last)\s+|about\s+|approximately\s+|more\s+than\s+|almost\s+|nearly\s+)?(?P<n>\d+(?:\.\d+)?|(?:a|one)\s+and\s+(?:a\s+)?half|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty)[\s-]+(?P<u>days?|weeks?|months?|years?|decades?))|(?:(?P<n2>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty)[\s-](?P<u2>day|week|month|year)s?[\s-](?:history|duration|h/o|hx))|(?:(?P<n3>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty)\s+(?P<u3>days?|weeks?|months?|years?|decades?)\s+(?:ago|earlier|previously|beforehand|back\b|prior|before\s+(?:(?:this|the|his|her|their)\s+)?(?:presentation|admission|consultation|visit|referral)))|(?:(?:\b(?:an?|one)[\s-]|(?P<n4>\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[\s-])?(?P<u4>day|week|month|year|decade)s?[\s-]long\b)",
 }
 _WORD_NUMBERS = {
     "un": 1, "une": 1, "a": 1, "an": 1, "one": 1, "deux": 2, "two": 2, "trois": 3, "three": 3, "quatre": 4,
@@ -771,13 +771,15 @@ _WORD_NUMBERS = {
     "nine": 9, "dix": 10, "ten": 10, "onze": 11, "eleven": 11, "douze": 12, "twelve": 12, "quinze": 15,
     "fifteen": 15, "vingt": 20, "twenty": 20, "une dizaine": 10, "une douzaine": 12, "une quinzaine": 15, "une vingtaine": 20,
     "une trentaine": 30, "one and half": 1.5, "one and a half": 1.5, "a and a half": 1.5, "a and half": 1.5,
+    "thirteen": 13, "fourteen": 14, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "thirty": 30, "forty": 40, "treize": 13, "quatorze": 14, "seize": 16, "dix-huit": 18, "trente": 30,
 }  # fmt: skip
 
 
 # the age at onset: "depuis l'âge de 35 ans", "since the age of 35", "since age 35"
 _SINCE_AGE = {
-    "fr": r"(?:depuis|d[èe]s)\s+l['’][âa]ge\s+de\s+(?P<n>\d{1,3})\s+ans\b",
-    "en": r"(?:since|from|as\s+early\s+as)\s+(?:(?:the\s+)?age\s+(?:of\s+)?(?P<n>\d{1,3})(?:\s+years)?\b|(?P<w>\d{1,3}|[a-z]+)\s+years?\s+(?:of\s+age|old)\b)",
+    "fr": r"(?:(?:depuis|d[èe]s)|(?:apparue?s?|d[ée]but[ée]+e?s?|survenue?s?|remarqu[ée]+e?s?|not[ée]+e?s?)\s+(?:\w+\s+){0,3}?[àa])\s+l['’][âa]ge\s+de\s+(?P<n>\d{1,3})\s+ans\b",
+    "en": r"(?:since|from|as\s+early\s+as|(?:appeared|began|started|developed|noticed|occurred|onset|first\s+seen)\s+(?:\w+\s+){0,3}?at)\s+(?:(?:the\s+)?age\s+(?:of\s+)?(?P<n>\d{1,3})(?:\s+years)?\b|(?P<w>\d{1,3}|[a-z]+)\s+years?\s+(?:of\s+age|old)\b)",
 }
 
 
