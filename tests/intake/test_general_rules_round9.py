@@ -535,3 +535,20 @@ def test_an_onset_age_and_numbers_in_words(read, text: str, lang: str, months: f
 def test_an_age_at_a_visit_is_no_onset(read) -> None:  # type: ignore[no-untyped-def]
     text = "A 35-year-old woman had calcified nodules. She was seen at the age of 30 for them."
     assert read(text, "en").case.get("duration_months") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "result"),
+    [
+        (
+            "A 30-year-old woman with calcified nodules. The NXP-2 antibody was strongly positive.",
+            "anti_nxp2",
+            "positive",
+        ),
+        ("A 30-year-old woman with calcified nodules. Jo-1 antibodies were negative.", "anti_jo1", "negative"),
+        ("A 30-year-old woman with calcified nodules. MDA5 antibody was detected.", "anti_mda5", "positive"),
+    ],
+)
+def test_an_antibody_named_without_its_anti(read, text: str, name: str, result: str) -> None:  # type: ignore[no-untyped-def]
+    """ "NXP-2 antibody", "Jo-1 antibodies": the target's name followed by the word antibody."""
+    assert {"name": name, "result": result} in read(text, "en").case.get("antibodies", [])
