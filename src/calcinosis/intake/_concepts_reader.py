@@ -32,6 +32,16 @@ from calcinosis.intake.lexicon import (
 from calcinosis.intake.result import Cue
 
 
+def _says_any(folded_text: str, words: list[str]) -> bool:
+    """Whether one of ``words`` stands as a whole word (or phrase) in ``folded_text``."""
+    return any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", folded_text) for w in words)
+
+
+def _said_acute(folded_clause: str) -> bool:
+    """Whether a clause says its pain is acute (intake.yaml ``acute_site_findings`` words)."""
+    return _says_any(folded_clause, intake_data().get("acute_site_findings", {}).get("words", []))
+
+
 class ConceptReader(Reader):
     """Places conditions, exposures, findings and the lesions' sites, each with why."""
 
@@ -172,7 +182,7 @@ class ConceptReader(Reader):
             return False
         words = intake_data().get("site_carriers", [])
         text = self.folded[sentence[0] : sentence[1]]
-        if not any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", text) for w in words):
+        if not _says_any(text, words):
             return False
         before = self.by_sentence.get(self.sentences[i - 1], [])
         return any(_is_lesion(o) for o in before)
@@ -183,22 +193,22 @@ class ConceptReader(Reader):
         cue = m.context.cue
         if cue is None or cue.start >= m.match.start or cue.start < m.sentence[0]:
             return None
-        floor = max(m.sentence[0], cue.start - 40)
-        denial = _DENIAL.search(self.folded[floor : cue.start])
-        if denial is None:
-            return None
-        start = floor + denial.start()
-        return Cue(kind="negation", text=self.text[start : cue.start].strip(), start=start, end=cue.start)
+        return self._denial_ending_at(cue.start, m.sentence[0])
 
     def _denied_before(self, m: _Mention) -> Cue | None:
         """A denial right before the mention itself, in its sentence ("pas d'antécédent familial
         similaire", where the family cue is the mention's own words)."""
-        floor = max(m.sentence[0], m.match.start - 40)
-        denial = _DENIAL.search(self.folded[floor : m.match.start])
+        return self._denial_ending_at(m.match.start, m.sentence[0])
+
+    def _denial_ending_at(self, end: int, sentence_start: int) -> Cue | None:
+        """A denial ("no", "pas de", "without any") that ends right at ``end``, within the
+        sentence and the 40 characters before ``end``."""
+        floor = max(sentence_start, end - 40)
+        denial = _DENIAL.search(self.folded[floor:end])
         if denial is None:
             return None
         start = floor + denial.start()
-        return Cue(kind="negation", text=self.text[start : m.match.start].strip(), start=start, end=m.match.start)
+        return Cue(kind="negation", text=self.text[start:end].strip(), start=start, end=end)
 
     def _denied_after(self, m: _Mention) -> Cue | None:
         """A denial right after the mention ("her family history is unremarkable", "antécédents
@@ -336,7 +346,7 @@ class ConceptReader(Reader):
         if acute.get("finding") in words and site in acute.get("sites", []):
             lo = max(head.sentence[0], min(head.match.start, m.match.start) - 40)
             clause = self.folded[lo : min(head.sentence[1], max(head.match.end, m.match.end) + 20)]
-            if any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", clause) for w in acute.get("words", [])):
+            if _said_acute(clause):
                 targets.append(acute["result"])
         for target in targets:
             if target is not None and target not in self.lists["findings"]:
@@ -518,7 +528,7 @@ class ConceptReader(Reader):
         for item in [i for i in self.items if i.field == "findings" and i.term == "shoulder_pain"]:
             a, b = _sentence_of(self.sentences, item.start)
             clause = self.folded[max(a, item.start - 40) : min(b, item.end + 20)]
-            if any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", clause) for w in acute.get("words", [])):
+            if _said_acute(clause):
                 self.lists["findings"].append(result)
                 self._keep(
                     item.model_copy(update={"term": result, "reason": self.say("r_acute_pain", words=item.text)})
@@ -629,4 +639,4 @@ class ConceptReader(Reader):
             return True
         a, b = _sentence_of(self.sentences, m.match.start)
         clause = self.folded[max(a, m.match.start - 80) : min(b, m.match.end + 80)]
-        return any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", clause) for w in spec.get("cues", []))
+        return _says_any(clause, spec.get("cues", []))
