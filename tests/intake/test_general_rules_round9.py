@@ -552,3 +552,29 @@ def test_an_age_at_a_visit_is_no_onset(read) -> None:  # type: ignore[no-untyped
 def test_an_antibody_named_without_its_anti(read, text: str, name: str, result: str) -> None:  # type: ignore[no-untyped-def]
     """ "NXP-2 antibody", "Jo-1 antibodies": the target's name followed by the word antibody."""
     assert {"name": name, "result": result} in read(text, "en").case.get("antibodies", [])
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "term"),
+    [
+        ("A 40-year-old woman with calcified nodules. Tuberculosis was ruled out.", "en", "tuberculosis"),
+        ("A 40-year-old man with a calcified mass. A fracture was excluded on radiographs.", "en", "fracture"),
+        ("Patiente de 40 ans, nodules calcifiés. On a éliminé une tuberculose.", "fr", "tuberculosis"),
+    ],
+)
+def test_what_the_work_up_ruled_out_is_not_placed(read, text: str, lang: str, term: str) -> None:  # type: ignore[no-untyped-def]
+    """The case holds what was known before the work-up: a ruled-out diagnosis is no absence."""
+    x = read(text, lang)
+    assert term not in x.case.get("absent", [])
+    assert any(d.term == term for d in x.dropped)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "term"),
+    [
+        ("A 40-year-old woman with calcified nodules and no history of tuberculosis.", "en", "tuberculosis"),
+        ("Patient de 40 ans, masse calcifiée, pas de fracture.", "fr", "fracture"),
+    ],
+)
+def test_a_plain_denial_is_still_an_absence(read, text: str, lang: str, term: str) -> None:  # type: ignore[no-untyped-def]
+    assert term in read(text, lang).case.get("absent", [])

@@ -37,6 +37,11 @@ def _says_any(folded_text: str, words: list[str]) -> bool:
     return any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", folded_text) for w in words)
 
 
+def _ruled_out_cues() -> list[str]:
+    """The negation cues that say the work-up excluded something (intake.yaml ``ruled_out``)."""
+    return list(intake_data().get("ruled_out", []))
+
+
 def _said_acute(folded_clause: str) -> bool:
     """Whether a clause says its pain is acute (intake.yaml ``acute_site_findings`` words)."""
     return _says_any(folded_clause, intake_data().get("acute_site_findings", {}).get("words", []))
@@ -604,6 +609,10 @@ class ConceptReader(Reader):
                     self._reason(ctx, self.say("r_pl_not_placed")),
                 )
             )
+        elif ctx.status == "absent" and ctx.cue is not None and _says_any(fold(ctx.cue.text), _ruled_out_cues()):
+            # "tuberculosis was ruled out", "on a éliminé une tuberculose": the work-up's answer,
+            # not what the referral knew (the notes' gold convention: a comment, never absent)
+            self._drop(self._item_at(_FIELD_OF[list_name], term, m, ctx, self._reason(ctx, self.say("r_ruled_out"))))
         elif ctx.status == "absent":
             self._place("absent", term, m, ctx, self._reason(ctx, self.say("r_pl_absent")))
         elif ctx.status == "present" and not self._known_before(m, term):
