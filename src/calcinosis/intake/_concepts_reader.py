@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from calcinosis.i18n import decimal
 from calcinosis.intake._reader import (
     _DENIAL,
     _DENIED_AFTER,
@@ -27,6 +28,7 @@ from calcinosis.intake._reader import (
 from calcinosis.intake.context import Context
 from calcinosis.intake.lexicon import (
     fold,
+    intake_cached,
     intake_data,
 )
 from calcinosis.intake.result import Cue
@@ -34,7 +36,23 @@ from calcinosis.intake.result import Cue
 
 def _says_any(folded_text: str, words: list[str]) -> bool:
     """Whether one of ``words`` stands as a whole word (or phrase) in ``folded_text``."""
-    return any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", folded_text) for w in words)
+    return bool(words) and _words_re(tuple(words)).search(folded_text) is not None
+
+
+@intake_cached
+def _dose_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
+    """For each exposure said by its dose (intake.yaml ``dose_exposures``): the drug's name and a
+    dose in its unit in one clause, either order; and the words that make the dose a daily one."""
+    number = r"\d{1,3}(?:[ ,.\u202f\u00a0]\d{3})+|\d+"
+    out = {}
+    for term, spec in intake_data().get("dose_exposures", {}).items():
+        names, units = _words_re(tuple(spec["names"])).pattern, _words_re(tuple(spec["units"])).pattern
+        unit = r"\s*" + units
+        dose = re.compile(
+            rf"{names}[^.;]{{0,40}}?(?P<after>{number}){unit}|(?P<before>{number}){unit}[^.;]{{0,25}}?{names}"
+        )
+        out[term] = (dose, _words_re(tuple(spec["daily_words"])))
+    return out
 
 
 def _ruled_out_cues() -> list[str]:
@@ -545,18 +563,10 @@ class ConceptReader(Reader):
         weekly", "cholécalciférol 100 000 UI" is high-dose vitamin D when the dose reaches the
         threshold (a daily dose its own, lower one). The dose and the drug's name in one clause,
         either order; a dose under the threshold places nothing."""
-        for term, spec in intake_data().get("dose_exposures", {}).items():
+        for term, (pattern, daily) in _dose_patterns().items():
             if term in self.lists["exposures"] or term in self.lists["absent"]:
                 continue
-            names = "|".join(re.escape(fold(n)) for n in sorted(spec["names"], key=len, reverse=True))
-            units = "|".join(re.escape(fold(u)) for u in sorted(spec["units"], key=len, reverse=True))
-            number = r"\d{1,3}(?:[ ,.\u202f\u00a0]\d{3})+|\d+"
-            unit = r"\s*(?:" + units + r")(?!\w)"
-            pattern = re.compile(
-                rf"(?<!\w)(?:{names})(?!\w)[^.;]{{0,40}}?(?P<after>{number}){unit}"
-                rf"|(?P<before>{number}){unit}[^.;]{{0,25}}?(?<!\w)(?:{names})(?!\w)"
-            )
-            daily = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(fold(w)) for w in spec["daily_words"]) + r")(?!\w)")
+            spec = intake_data()["dose_exposures"][term]
             for hit in pattern.finditer(self.folded):
                 amount = int(re.sub(r"\D", "", hit.group("after") or hit.group("before")))
                 said_daily = daily.search(hit.group()) or daily.search(self.folded[hit.end() : hit.end() + 25])
@@ -564,7 +574,7 @@ class ConceptReader(Reader):
                 if amount < threshold:
                     continue
                 words = self.text[hit.start() : hit.end()]
-                reason = self.say("r_dose", words=words, at_least=f"{threshold:,}".replace(",", "\u202f"))
+                reason = self.say("r_dose", words=words, at_least=decimal(threshold, self.ui, 0))
                 self._keep(self._item("exposures", term, hit.start(), hit.end(), Context(), reason))
                 self.lists["exposures"].append(term)
                 break

@@ -7,6 +7,7 @@ Split from ``_assemble`` (one reader per module: ``_labs_reader``, ``_imaging_re
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -280,6 +281,7 @@ def _level_key(words: str) -> str:
 
 
 @intake_cached
+@functools.lru_cache(maxsize=256)
 def _words_re(words: tuple[str, ...]) -> re.Pattern[str]:
     """Any of ``words`` (folded, whole words; spaces and hyphens alike)."""
     body = "|".join(re.escape(fold(w)).replace(r"\ ", r"[\s-]+") for w in sorted(words, key=len, reverse=True))
