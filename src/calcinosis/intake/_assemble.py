@@ -117,6 +117,7 @@ def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None, reasons: s
     b.refine_swellings()
     b.settle_imaging()
     b.patient()
+    b.temperature()  # after concepts(): a fever said in words wins
     b.duration()  # after patient(): an age at onset needs the patient's age
     b.not_understood()
     case, missing = b.case()

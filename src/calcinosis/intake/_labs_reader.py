@@ -42,17 +42,19 @@ class LabReader(Reader):
             bracket = self._bracketed_results(sentence, labs)
             respective = self._respective(sentence, labs)
             for i, m in enumerate(labs):
+                valueless = False  # its value, given "respectively", cannot be placed: its result may be said in words
                 if id(m) in respective:
                     got, _, z, why = respective[id(m)]
                     m.used = True
-                    pending, carried = [], None
                     test = str(m.match.first("labs").term)  # type: ignore[union-attr]
                     item = self._item("labs", test, m.match.start, z, Context(), self.said(why), got or None)
                     if got:
+                        pending, carried = [], None
                         self.lab_entries.append((got, self._keep_ret(item)))
-                    else:
-                        self._drop(item)
-                    continue
+                        continue
+                    # "raised ESR and CRP values of 40 and 42, respectively": no unit, but the list's result word
+                    self._drop(item)
+                    valueless = True
                 nxt = labs[i + 1].match.start if i + 1 < len(labs) else sentence[1]
                 limit = min(nxt, sentence[1], m.match.end + 60)
                 target = m.match.first("labs", "lab_group", "derived", "lab_state", "lab_value_word")
@@ -94,7 +96,7 @@ class LabReader(Reader):
                     continue  # a short test name right after a number is that number's unit ("300 mg")
                 value = (
                     measure.lab_value(self.kb, tests[0], self.text, m.match.end, limit, self.lang, list_end=sentence[1])
-                    if len(tests) == 1
+                    if len(tests) == 1 and not valueless
                     else None
                 )
                 if value is not None:
@@ -113,10 +115,18 @@ class LabReader(Reader):
                     # hide the result said in words: "CRP level was elevated (>0.6 mg/dl)"
                     self._drop(item)
                     said = measure.interpretation_after(self.folded, m.match.end, limit)
+                    reason = self.say("r_qualitative", words=self.text[said[1] : said[2]]) if said else ""
+                    if said is None or said[1] >= end:
+                        ranged = measure.interpretation_from_range(self.text, m.match.end, sentence[1], self.lang)
+                        said = ranged[:3] if ranged is not None else None
+                        if ranged is not None:
+                            reason = self.say(
+                                "r_reference_range", words=ranged[3], interp=self.say(f"r_interp_{ranged[0]}")
+                            )
+                            end = ranged[2]
                     if said is not None and said[1] < end:
                         kind, a, z = said
                         entry = {"test": tests[0], "interpretation": kind}
-                        reason = self.say("r_qualitative", words=self.text[a:z])
                         self.lab_entries.append(
                             (
                                 entry,
@@ -326,9 +336,13 @@ class LabReader(Reader):
         if value is not None:
             self._drop(self._item("labs", test, m.match.start, value[1], Context(), self.said(value[2])))
         if m.context.status == "absent":
-            return
+            # "sans éosinophilie", "no leukocytosis": the level is not raised (or lowered), i.e. normal,
+            # as the note sets' readers code it
+            interp = "normal"
+            reason = self.say("r_lab_state_negated", words=m.match.text)
+        else:
+            reason = self.say("r_lab_state", words=m.match.text, interp=self.say(f"r_interp_{interp}"))
         entry = {"test": test, "interpretation": interp}
-        reason = self.say("r_lab_state", words=m.match.text, interp=self.say(f"r_interp_{interp}"))
         self.lab_entries.append(
             (entry, self._keep_ret(self._item("labs", test, m.match.start, m.match.end, Context(), reason, entry)))
         )

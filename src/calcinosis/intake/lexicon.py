@@ -304,6 +304,8 @@ class Lexicon:
         for cue in origin.get("cues", []):
             for place in origin.get("places", []):
                 lex._add(f"{cue} {place}", Target("exposures", "endemic_area"), only=only)
+        for country in origin.get("countries", []):  # a name that means nothing else: read alone
+            lex._add(country, Target("exposures", "endemic_area"), only=only)
         for finding, spec in lex.data.get("growth_verbs", {}).items():
             for spelling in _growth_phrases(spec):
                 lex._add(spelling, Target("findings", finding, "growth"), only=only)

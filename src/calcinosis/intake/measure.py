@@ -258,6 +258,9 @@ def lab_value(
         found = shared_unit(text, m.end(), list_end, lang)
         shared = found is not None
     if found is None or (found[1] > limit and not shared):
+        written = _UNKNOWN_UNIT.match(text, m.end(), limit)
+        if found is None and written is not None:  # a unit is written but none we know ("1441 UI/ml")
+            return None, written.end(), ("r_unit_unknown", {"unit": written.group(1), "test": test})
         if len(accepted) == 1:
             entry = {"test": test, "value": value, "unit": accepted[0]}
             if qualifier:
@@ -308,6 +311,11 @@ def lab_value(
     if qualifier:
         entry["qualifier"] = qualifier
     return entry, end, reason
+
+
+# a unit-like word written right after a value ("UI/ml", "cp/ml"): letters, a slash and more; when
+# it is no unit of units.yaml, the value is not placed (the test's only unit is never lent over it)
+_UNKNOWN_UNIT = re.compile(r"\s?([^\W\d_][\w.µμ³²]*\s?/\s?[\w.µμ³²]+)")
 
 
 # how far past the test's name a value is looked for when words the fillers do not know stand
@@ -431,6 +439,56 @@ def _interpretation_re() -> list[tuple[re.Pattern[str], str]]:
             out.append((re.compile(r"(?<!\w)" + body + r"(?!\w)"), interp))
     out.sort(key=lambda p: -len(p[0].pattern))
     return out
+
+
+def _reference_pattern(lang: str) -> re.Pattern[str]:
+    number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
+    return re.compile(
+        r"\s*[(\[]\s*(?:(?:reference\s+range|reference\s+interval|normal\s+range|normal\s+values?|reference|ref\.?"
+        r"|range|normal|normale?s?|valeurs?\s+normales?|valeurs?\s+de\s+r[ée]f[ée]rence|VN|N|nl)[\s:,=]*)?"
+        r"(?:(?P<op><=|>=|≤|≥|<|>)\s*(?P<b>"
+        + number
+        + r")|(?P<lo>"
+        + number
+        + r")\s*(?:-|–|—|to|à)\s*(?P<hi>"
+        + number
+        + r"))"
+        r"[^()\[\]\d]{0,20}[)\]]",
+        re.IGNORECASE,
+    )
+
+
+def interpretation_from_range(text: str, pos: int, limit: int, lang: str) -> tuple[str, int, int, str] | None:
+    """A value compared with the reference range the note writes after it, when the value itself
+    cannot be placed ("C-reactive protein 21.3 mg/dL (reference range <0.15)": a unit the test
+    does not take, or none): (interpretation, start, end, the words compared). The range is the
+    laboratory's own, in the value's unit, so the comparison needs no conversion."""
+    number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
+    value_at = re.compile(_FILLER + _QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE).match(text, pos, limit)
+    if value_at is None:
+        value_at = re.compile(r"[^.;:\d()\[\]]{0,40}?" + _QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE).match(
+            text, pos, limit
+        )
+    if value_at is None:
+        return None
+    unit = re.compile(r"\s?[^\s\d()\[\],;]{1,12}").match(text, value_at.end(), limit)
+    ref = _reference_pattern(lang).match(text, unit.end() if unit else value_at.end())
+    if ref is None:
+        return None
+    value = parse_number(value_at.group("n"), lang)
+    sign = _qualifier(value_at.group("q"))
+    if ref.group("op"):
+        bound = parse_number(ref.group("b"), lang)
+        if ref.group("op") in ("<", "≤", "<="):  # an upper limit of normal
+            kind = "high" if value > bound and sign not in ("<", "<=") else "normal" if value <= bound else None
+        else:  # a lower limit of normal
+            kind = "low" if value < bound and sign not in (">", ">=") else "normal" if value >= bound else None
+    else:
+        low, high = parse_number(ref.group("lo"), lang), parse_number(ref.group("hi"), lang)
+        kind = "high" if value > high else "low" if value < low else "normal"
+    if kind is None:
+        return None
+    return kind, value_at.start("n"), ref.end(), text[value_at.start("n") : ref.end()].strip()
 
 
 def interpretation_after(folded: str, pos: int, limit: int) -> tuple[str, int, int] | None:
@@ -741,6 +799,44 @@ _FAMILY_WORDS = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class TemperatureFound:
+    """A body temperature the note measures: fever (``present``) or a temperature said normal."""
+
+    present: bool
+    start: int
+    end: int
+    words: str
+
+
+# "temperature was 38.8 °C", "température à 39,2 °C", "T° 38,5", "temp 101.3 °F"; "temperature
+# was within normal limits", "température normale": a fever is 38.0 °C (100.4 °F) or more
+_TEMPERATURE = re.compile(
+    r"\b(?:(?:body\s+|corporelle\s+)?temp[ée]rature(?:\s+corporelle)?|temp\.?|T°)\s*"
+    r"(?:(?:was|is|of|at|reached|rose\s+to|up\s+to|measured\s+at|[àa]|de|était|est|mesurée\s+[àa]|jusqu['’][àa])\s*|[:=]\s*)*"
+    r"(?P<n>\d{2,3}(?:[.,]\d{1,2})?)\s*°\s*(?P<u>[CF])?(?![\w])",
+    re.IGNORECASE,
+)
+_TEMPERATURE_NORMAL = re.compile(
+    r"\b(?:(?:body\s+)?temperature\s+(?:was\s+|is\s+)?(?:within\s+normal\s+limits|normal)\b|normal\s+(?:body\s+)?temperature"
+    r"|temp[ée]rature\s+(?:corporelle\s+)?(?:était\s+)?normale)",
+    re.IGNORECASE,
+)
+
+
+def find_temperatures(text: str) -> list[TemperatureFound]:
+    """Fever read from a measured temperature (38.0 °C or more, 100.4 °F or more) and a
+    temperature said to be normal; a temperature between the two says neither."""
+    out: list[TemperatureFound] = []
+    for m in _TEMPERATURE.finditer(text):
+        value = float(m.group("n").replace(",", "."))
+        fahrenheit = (m.group("u") or "").upper() == "F" or value > 45
+        if (fahrenheit and value >= 100.4) or (not fahrenheit and 38.0 <= value <= 45):
+            out.append(TemperatureFound(True, m.start(), m.end(), m.group()))
+    out.extend(TemperatureFound(False, m.start(), m.end(), m.group()) for m in _TEMPERATURE_NORMAL.finditer(text))
+    return sorted(out, key=lambda t: t.start)
+
+
 def find_sex(text: str, lang: str) -> SexFound | None:
     """The sex, by weighted votes of nouns, titles, pronouns and (French) agreement; None if tied."""
     votes = {"female": 0, "male": 0}
@@ -762,8 +858,8 @@ def find_sex(text: str, lang: str) -> SexFound | None:
 
 
 _DURATION = {
-    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d['’][ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:maintenant\s+|d[ée]j[àa]\s+|bient[ôo]t\s+)?(?:environ\s+|plus\s+de\s+|plus\s+d['’]|pr[èe]s\s+de\s+|pr[èe]s\s+d['’]|quelques\s+)?(?P<n>\d+(?:[.,]\d+)?|une\s+(?:dizaine|douzaine|quinzaine|vingtaine|trentaine)|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|dix-huit|vingt|trente)(?:\s+d['’]|\s+de\s+|\s+|(?<=\d))(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)(?P<half>\s+et\s+demie?)?|(?:(?P<n3>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|dix-huit|vingt|trente)\s+(?P<u3>jours?|semaines?|mois|ans?|ann[ée]es?)\s+(?:avant|auparavant|plus\s+t[ôo]t))",
-    "en": r"(?:(?:for|since|over|during)\s+(?:(?:a|the)\s+period\s+of\s+)?(?:(?:the\s+)?(?:past|last)\s+|about\s+|approximately\s+|more\s+than\s+|almost\s+|nearly\s+)?(?P<n>\d+(?:\.\d+)?|(?:a|one)\s+and\s+(?:a\s+)?half|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty)[\s-]+(?P<u>days?|weeks?|months?|years?|decades?))|(?:(?P<n2>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty)[\s-](?P<u2>day|week|month|year)s?[\s-](?:history|duration|h/o|hx))|(?:(?P<n3>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty)\s+(?P<u3>days?|weeks?|months?|years?|decades?)\s+(?:ago|earlier|previously|beforehand|back\b|prior|before\s+(?:(?:this|the|his|her|their)\s+)?(?:presentation|admission|consultation|visit|referral)))|(?:(?:\b(?:an?|one)[\s-]|(?P<n4>\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[\s-])?(?P<u4>day|week|month|year|decade)s?[\s-]long\b)",
+    "fr": r"(?:depuis|il\s+y\s+a|[ée]voluant\s+depuis|d['’][ée]volution\s+de|pendant|durant|pr[ée]sente?s?\s+depuis|apparue?s?\s+(?:il\s+y\s+a|depuis))\s+(?:maintenant\s+|d[ée]j[àa]\s+|bient[ôo]t\s+)?(?:environ\s+|plus\s+de\s+|plus\s+d['’]|pr[èe]s\s+de\s+|pr[èe]s\s+d['’]|quelques\s+)?(?:(?P<lo>\d+(?:[.,]\d+)?)\s*(?:–|—|-|à|ou)\s*)?(?P<n>\d+(?:[.,]\d+)?|une\s+(?:dizaine|douzaine|quinzaine|vingtaine|trentaine)|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|dix-huit|vingt|trente)(?:\s+d['’]|\s+de\s+|\s+|(?<=\d))(?P<u>jours?|semaines?|mois|ans?|ann[ée]es?)(?P<half>\s+et\s+demie?)?|(?:(?:(?P<lo3>\d+(?:[.,]\d+)?)\s*(?:–|—|-|à|ou)\s*)?(?P<n3>\d+(?:[.,]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|dix-huit|vingt|trente)\s+(?P<u3>jours?|semaines?|mois|ans?|ann[ée]es?)\s+(?:avant|auparavant|plus\s+t[ôo]t))",
+    "en": r"(?:(?:for|since|over|during)\s+(?:(?:a|the)\s+period\s+of\s+)?(?:(?:the\s+)?(?:past|last)\s+|about\s+|approximately\s+|more\s+than\s+|almost\s+|nearly\s+)?(?:(?P<lo>\d+(?:\.\d+)?)\s*(?:–|—|-|to|or)\s*)?(?P<n>\d+(?:\.\d+)?|(?:a|one)\s+and\s+(?:a\s+)?half|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty)[\s-]+(?P<u>days?|weeks?|months?|years?|decades?))|(?:(?:(?P<lo2>\d+(?:\.\d+)?)\s*(?:–|—|-|to|or)\s*)?(?P<n2>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty)(?:\s*-\s*|\s+)(?P<u2>day|week|month|year)s?[\s-](?:history|duration|h/o|hx))|(?:(?:(?P<lo3>\d+(?:\.\d+)?)\s*(?:–|—|-|to|or)\s*)?(?P<n3>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty)\s+(?P<u3>days?|weeks?|months?|years?|decades?)\s+(?:ago|earlier|previously|beforehand|back\b|prior|before\s+(?:(?:this|the|his|her|their)\s+)?(?:presentation|admission|consultation|visit|referral)))|(?:(?:\b(?:an?|one)[\s-]|(?P<n4>\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[\s-])?(?P<u4>day|week|month|year|decade)s?[\s-]long\b)",
 }
 _WORD_NUMBERS = {
     "un": 1, "une": 1, "a": 1, "an": 1, "one": 1, "deux": 2, "two": 2, "trois": 3, "three": 3, "quatre": 4,
@@ -813,6 +909,9 @@ def find_durations(text: str, lang: str) -> list[DurationFound]:
             continue
         if groups.get("half"):  # "1 an et demi", "6 mois et demi": half a unit more
             n += 0.5
+        low = groups.get("lo") or groups.get("lo2") or groups.get("lo3")
+        if low and 0 < float(low.replace(",", ".")) < n:  # "4–6 weeks", "2 à 3 mois": the middle of the range
+            n = (float(low.replace(",", ".")) + n) / 2
         if unit.startswith(("jour", "day")):
             months = n / 30.44
         elif unit.startswith(("semaine", "week")):

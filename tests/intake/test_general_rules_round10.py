@@ -1,0 +1,187 @@
+"""Round 10 of issue 18: general mechanisms found on ``notes-heldout5``, read as a development set
+from this round on, each tested on sentences of our own (no note's text), in both languages where
+the phenomenon exists. ``notes-heldout6`` measures the round, unread."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.intake._helpers import labs_by_test
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Patient de 60 ans, calcinose. Lipasémie à 900 UI/ml et calcémie normale.", "fr"),
+        ("A 60-year-old man with calcinosis. Lipase was 900 IU/ml and calcium was normal.", "en"),
+    ],
+)
+def test_a_written_unit_the_reader_does_not_know_is_never_replaced_by_the_tests_only_unit(
+    read, text: str, lang: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Lipase takes U/L only; "900 UI/ml" is a thousand times that: the value is not placed, and
+    the dropped item says the unit was not understood (before, U/L was lent silently)."""
+    x = read(text, lang)
+    labs = labs_by_test(x)
+    assert "value" not in labs.get("lipase", {})
+    assert any(d.term == "lipase" and "/ml" in d.reason.lower() for d in x.dropped)
+    assert labs["calcium"]["interpretation"] == "normal"
+
+
+def test_a_value_without_the_unit_stays_read_with_the_only_unit(read) -> None:  # type: ignore[no-untyped-def]
+    """Nothing written after the number: the test's only unit is still lent, as before."""
+    labs = labs_by_test(read("A 60-year-old man with calcinosis. Lipase 900, calcium normal.", "en"))
+    assert labs["lipase"] == {"test": "lipase", "value": 900.0, "unit": "U/L"}
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "test"),
+    [
+        ("Patiente de 50 ans, nodules calcifiés. Pas de leucocytose.", "fr", "wbc"),
+        ("A 50-year-old woman with calcified nodules. Blood tests showed no leukocytosis.", "en", "wbc"),
+        ("Patiente de 50 ans, nodules calcifiés. Hyperleucocytose à 14 G/L sans éosinophilie.", "fr", "eosinophils"),
+        ("A 50-year-old woman with calcified nodules, without eosinophilia.", "en", "eosinophils"),
+    ],
+)
+def test_a_denied_lab_state_is_a_normal_level(read, text: str, lang: str, test: str) -> None:  # type: ignore[no-untyped-def]
+    """ "pas de leucocytose", "without eosinophilia": the level is normal (the note sets' convention)."""
+    assert labs_by_test(read(text, lang))[test]["interpretation"] == "normal"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "value"),
+    [
+        ("Patiente de 50 ans, nodules calcifiés. Hyperéosinophilie à 1 200 él/mm3.", "fr", 1200.0),
+        ("Patiente de 50 ans, nodules calcifiés. Éosinophiles à 800 éléments/mm3.", "fr", 800.0),
+        ("A 50-year-old woman with calcified nodules. Eosinophilia of 900 cells/mm3.", "en", 900.0),
+    ],
+)
+def test_a_count_with_its_counted_things_is_per_microlitre(read, text: str, lang: str, value: float) -> None:  # type: ignore[no-untyped-def]
+    labs = labs_by_test(read(text, lang))
+    assert labs["eosinophils"] == {"test": "eosinophils", "value": value, "unit": "/µL"}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("A 50-year-old man with calcified nodules. CRP was 12.4 mg/dL (reference range <0.3).", "high"),
+        ("A 50-year-old man with calcified nodules. CRP was 0.2 mg/dL (normal < 0.5).", "normal"),
+    ],
+)
+def test_a_value_that_cannot_be_placed_is_read_against_the_notes_reference_range(read, text: str, kind: str) -> None:  # type: ignore[no-untyped-def]
+    """CRP takes mg/L only: a value in mg/dL is not placed, but the laboratory's own range written
+    after it, in the same unit, says whether it is raised."""
+    x = read(text, "en")
+    assert labs_by_test(x)["crp"] == {"test": "crp", "interpretation": kind}
+
+
+def test_a_list_of_valueless_results_said_respectively_keeps_the_result_word(read) -> None:  # type: ignore[no-untyped-def]
+    """ "raised ESR and CRP values of 40 and 42, respectively": no unit, so no value; both raised."""
+    labs = labs_by_test(
+        read(
+            "A 70-year-old man with calcified lumps. He had raised ESR and CRP values of 40 and 42, respectively.", "en"
+        )
+    )
+    assert labs["esr"]["interpretation"] == "high"
+    assert labs["crp"]["interpretation"] == "high"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "test", "value"),
+    [
+        ("A 30-year-old woman with calcinosis. Creatinine kinase levels were 900 U/L.", "en", "ck", 900.0),
+        ("Patiente de 30 ans, calcinose. Créatinine kinase à 900 UI/L.", "fr", "ck", 900.0),
+        ("A 30-year-old man with scrotal nodules and an elevated parathyroid level at 80 pg/mL.", "en", "pth", 80.0),
+    ],
+)
+def test_common_lay_names_of_tests(read, text: str, lang: str, test: str, value: float) -> None:  # type: ignore[no-untyped-def]
+    """ "creatinine kinase" (a frequent misspelling: the longer name wins over creatinine) and
+    "parathyroid level" name their tests."""
+    assert labs_by_test(read(text, lang))[test]["value"] == value
+    assert "creatinine" not in labs_by_test(read(text, lang))
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "months"),
+    [
+        ("A 40-year-old man with a 4–6 week history of calcified lumps.", "en", 1.15),
+        ("A 40-year-old man with calcified lumps noticed 2 to 3 months ago.", "en", 2.5),
+        ("A 40-year-old woman presented with a 2- year history of a calcified nodule.", "en", 24.0),
+        ("Patient de 40 ans, nodules calcifiés évoluant depuis 2 à 4 mois.", "fr", 3.0),
+    ],
+)
+def test_a_range_of_durations_is_read_at_its_middle(read, text: str, lang: str, months: float) -> None:  # type: ignore[no-untyped-def]
+    """The note sets' readers take the middle of a range; "2- year" (a line break's hyphen) is 2 years."""
+    assert read(text, lang).case["duration_months"] == months
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "field"),
+    [
+        ("A 40-year-old man with a painful calcified nodule. His temperature was 38.6 °C.", "en", "findings"),
+        ("A 40-year-old man with a painful calcified nodule. Temperature 101.5 °F.", "en", "findings"),
+        ("Patient de 40 ans, nodule calcifié douloureux. La température était à 39,1 °C.", "fr", "findings"),
+        (
+            "A 40-year-old man with a painful calcified nodule. His body temperature was within normal limits.",
+            "en",
+            "absent",
+        ),
+    ],
+)
+def test_a_measured_temperature_says_fever(read, text: str, lang: str, field: str) -> None:  # type: ignore[no-untyped-def]
+    """Fever from 38.0 °C (100.4 °F); a temperature said normal is no fever."""
+    assert "fever" in read(text, lang).case.get(field, [])
+
+
+def test_a_temperature_below_fever_says_nothing(read) -> None:  # type: ignore[no-untyped-def]
+    case = read("A 40-year-old man with a painful calcified nodule. Temperature 37.4 °C.", "en").case
+    assert "fever" not in case.get("findings", []) + case.get("absent", [])
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "present"),
+    [
+        ("A 35-year-old woman seen at a district clinic in Zomba, Malawi, with calcified nodules.", "en", True),
+        (
+            "Patient de 35 ans hospitalisé au centre hospitalier de Gitega (Burundi) pour des nodules calcifiés.",
+            "fr",
+            True,
+        ),
+        ("A 35-year-old African American woman with calcified nodules.", "en", False),
+        ("A 35-year-old woman with calcified nodules of the index finger.", "en", False),
+    ],
+)
+def test_a_country_where_parasitic_calcifications_are_endemic(read, text: str, lang: str, present: bool) -> None:  # type: ignore[no-untyped-def]
+    """A country name alone says where the patient lives or is treated; a demonym alone does not,
+    and a word that folds like a country's name ("index", "Inde") is not one."""
+    assert ("endemic_area" in read(text, lang).case.get("exposures", [])) is present
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("A 60-year-old man with a calcified leg plaque, treated for a gastric ulcer with esomeprazole.", "en"),
+        ("Patient de 60 ans, plaque calcifiée de jambe, traité pour un ulcère gastroduodénal.", "fr"),
+    ],
+)
+def test_an_ulcer_of_the_stomach_is_no_ulceration_of_the_lesions(read, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    assert "ulceration" not in read(text, lang).case.get("findings", [])
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("A 60-year-old man with a history of intracranial hemorrhage and calcified plaques.", "en"),
+        ("Patient de 60 ans aux antécédents d'hémorragie intracérébrale, plaques calcifiées.", "fr"),
+    ],
+)
+def test_a_brain_haemorrhage_is_a_stroke(read, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    assert "stroke" in read(text, lang).case.get("history", [])
+
+
+def test_a_mineralised_density_is_a_deposit(read) -> None:  # type: ignore[no-untyped-def]
+    """Radiology's "mineralised density" names the deposit: the radiograph and its site are read."""
+    x = read("A 57-year-old man with buttock pain. Plain radiographs of the thigh show a mineralised density.", "en")
+    studies = x.case.get("imaging", [])
+    assert [s["modality"] for s in studies] == ["radiograph"]
+    assert studies[0]["sites"] == ["thigh"]
