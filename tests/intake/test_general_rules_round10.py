@@ -185,3 +185,81 @@ def test_a_mineralised_density_is_a_deposit(read) -> None:  # type: ignore[no-un
     studies = x.case.get("imaging", [])
     assert [s["modality"] for s in studies] == ["radiograph"]
     assert studies[0]["sites"] == ["thigh"]
+
+
+def test_a_value_with_its_unit_is_measured_whatever_the_clause_supposes(read) -> None:  # type: ignore[no-untyped-def]
+    """A hypothesis cue earlier in the sentence ("suggestive of") does not make a measured value
+    a supposition: a number with a unit of the test is a result."""
+    text = "A 3-year-old girl with calcinosis. EMG was suggestive of a myopathy, and creatine kinase was 900 U/L."
+    assert labs_by_test(read(text, "en"))["ck"]["value"] == 900.0
+
+
+def test_a_test_to_be_done_stays_unread(read) -> None:  # type: ignore[no-untyped-def]
+    x = read("A 30-year-old woman with calcified nodules. Suspected hyperparathyroidism; PTH to be measured.", "en")
+    assert "pth" not in labs_by_test(x)
+
+
+def test_an_abbreviation_in_brackets_inside_the_tests_name(read) -> None:  # type: ignore[no-untyped-def]
+    """ "parathyroid (PTH) hormone levels 900 pg/ml": the value after the bracket is the test's."""
+    text = "A 60-year-old man on dialysis with calcified plaques and high parathyroid (PTH) hormone levels 900 pg/ml."
+    assert labs_by_test(read(text, "en"))["pth"]["value"] == 900.0
+
+
+def test_for_the_previous_weeks(read) -> None:  # type: ignore[no-untyped-def]
+    text = "A 60-year-old man with a painful calcified nodule of the thigh for the previous 3 weeks."
+    assert read(text, "en").case["duration_months"] == round(3 * 7 / 30.44, 2)
+
+
+@pytest.mark.parametrize(
+    "said", ["Family history was insignificant.", "Family history non-contributory.", "Family history was nil."]
+)
+def test_an_insignificant_family_history_denies_similar_cases(read, said: str) -> None:  # type: ignore[no-untyped-def]
+    case = read(f"A 30-year-old man with calcified scrotal nodules. {said}", "en").case
+    assert "family_history_similar" in case.get("absent", [])
+    assert "family_history_similar" not in case.get("findings", [])
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("A 30-year-old man with calcified scrotal nodules. He denied penile discharge.", "en"),
+        ("Patient de 30 ans, nodules scrotaux calcifiés, sans écoulement urétral.", "fr"),
+    ],
+)
+def test_a_discharge_from_an_orifice_is_not_the_lesions(read, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    case = read(text, lang).case
+    assert "chalky_discharge" not in case.get("absent", []) + case.get("findings", [])
+
+
+def test_a_stiff_neck_is_a_restriction(read) -> None:  # type: ignore[no-untyped-def]
+    case = read(
+        "A 55-year-old woman with acute neck pain and cervical stiffness; calcification anterior to C2.", "en"
+    ).case
+    assert "joint_restriction" in case["findings"]
+
+
+def test_a_swelling_said_painless_at_the_end_of_a_long_description(read) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "Patiente de 26 ans. Deux tuméfactions sous-cutanées de la taille d'une mandarine roulant sous le doigt, "
+        "dures, indolores, en regard des crêtes iliaques."
+    )
+    assert "painless_swelling" in read(text, "fr").case["findings"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A 41-year-old woman with nodules; ultrasound with a 7-MHz linear probe (DP-30; Mindray) showed cystic lesions.",
+        "A 41-year-old woman with nodules; ultrasound with a linear array transducer showed cystic lesions.",
+    ],
+)
+def test_a_device_is_no_finding(read, text: str) -> None:  # type: ignore[no-untyped-def]
+    """A model number ("DP-30") is no peritoneal dialysis; a linear probe is no linear pattern."""
+    case = read(text, "en").case
+    assert "dialysis" not in case.get("history", [])
+    assert all("linear" not in s.get("patterns", []) for s in case.get("imaging", []))
+
+
+def test_papules_described_by_their_colour_take_their_site(read) -> None:  # type: ignore[no-untyped-def]
+    case = read("A 53-year-old man developed firm yellowish papules on his lower left leg.", "en").case
+    assert case["sites"] == ["lower_leg"]

@@ -388,7 +388,8 @@ class ConceptReader(Reader):
     def _painless_swelling(self, m: _Mention, sentence: tuple[int, int]) -> None:
         """ "Tuméfaction scrotale, prurigineuse, indolore": a swelling said to be painless, in the
         same clause list (the knowledge base's painless_swelling; a painless nodule is not one)."""
-        before = self.folded[max(sentence[0], m.match.start - 60) : m.match.start]
+        before = self.folded[max(sentence[0], m.match.start - 140) : m.match.start]
+        before = re.split(r"[;:]|\b(?:mais|but|whereas|alors que)\b", before)[-1]  # the same clause list
         if "." in before:
             before = before.rsplit(".", 1)[1]
         if re.search(r"(?<!\w)(?:tumefactions?|masses?|gonflements?|swellings?|lumps?)(?!\w)", before):

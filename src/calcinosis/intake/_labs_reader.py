@@ -87,7 +87,9 @@ class LabReader(Reader):
                     else [target.term]
                 )
                 if m.context.status == "family" or (
-                    m.context.status == "hypothetical" and not self._hypothesis_of_other_term(m, group)
+                    m.context.status == "hypothetical"
+                    and not self._hypothesis_of_other_term(m, group)
+                    and not self._measured(tests, m, limit)
                 ):
                     continue
                 if re.search(r"\d\s*$", self.folded[max(sentence[0], m.match.start - 3) : m.match.start]) and (
@@ -205,6 +207,15 @@ class LabReader(Reader):
             return None
         others = [u for u in self.kb.units["tests"][entry["test"]]["units"] if u != spec["unit"]]
         return "r_unit_mismatch", {"unit": spec["unit"], "test": m.match.text, "expected": ", ".join(others)}
+
+    def _measured(self, tests: list[str], m: _Mention, limit: int) -> bool:
+        """A test followed by its value in a unit of the test was measured, whatever hypothesis
+        the clause states ("EMG was suggestive of a myopathy, and creatine kinase levels were
+        846 U/L"): a number with its unit is a result, not a supposition."""
+        if len(tests) != 1:
+            return False
+        value = measure.lab_value(self.kb, tests[0], self.text, m.match.end, limit, self.lang)
+        return value is not None and value[0] is not None and "value" in value[0] and value[2][0] != "r_value_only_unit"
 
     @staticmethod
     def _hypothesis_of_other_term(m: _Mention, group: list[_Mention]) -> bool:

@@ -135,7 +135,7 @@ _DENIAL = re.compile(
 _LESION_FINDINGS = {
     "palpable_nodules", "swelling", "painless_swelling", "growing_mass", "ulceration", "chalky_discharge",
     "skin_necrosis", "periarticular_mass", "scrotal_nodules", "subcutaneous_cysts", "visible_tophi",
-    "digital_ulcers", "pain", "local_infection", "retiform_purpura",
+    "digital_ulcers", "pain", "local_infection", "retiform_purpura", "yellow_papules_flexures",
 }  # fmt: skip
 
 

@@ -406,6 +406,8 @@ class Lexicon:
                     continue
                 if pattern.case_sensitive and not _written_in_capitals(words[i].raw):
                     continue
+                if pattern.case_sensitive and n == 1 and _in_a_code(text, words[i], offset):
+                    continue
                 if n > 1 and not _adjacent(text, words[i : i + n], offset):
                     continue
                 if best is None:
@@ -493,6 +495,14 @@ _NAME_VALUE = re.compile(r"([^\W\d_]{3,})(\d+)")
 
 def _written_in_capitals(word: str) -> bool:
     return _capitals(word) >= 2 or (len(word) == 1 and word.isupper())
+
+
+def _in_a_code(text: str, word: Token, offset: int) -> bool:
+    """A short abbreviation that is part of a model number or a code ("DP-30", "HD-5", "3-PD"):
+    a hyphen and a digit glued to it name a device or an item, not dialysis."""
+    after = text[word.end - offset : word.end - offset + 2]
+    before = text[max(0, word.start - offset - 2) : word.start - offset]
+    return re.fullmatch(r"-\d", after) is not None or re.fullmatch(r"\d-", before) is not None
 
 
 # words of one spelling are never matched across a sentence end or a line break
