@@ -263,3 +263,49 @@ def test_a_device_is_no_finding(read, text: str) -> None:  # type: ignore[no-unt
 def test_papules_described_by_their_colour_take_their_site(read) -> None:  # type: ignore[no-untyped-def]
     case = read("A 53-year-old man developed firm yellowish papules on his lower left leg.", "en").case
     assert case["sites"] == ["lower_leg"]
+
+
+def _studies(x) -> dict[str, dict]:  # type: ignore[no-untyped-def,type-arg]
+    return {s["modality"]: s for s in x.case.get("imaging", [])}
+
+
+def test_a_study_named_after_what_it_found(read) -> None:  # type: ignore[no-untyped-def]
+    """ "calcification of the buttock, the thigh and the calf detected on radiograph": the study
+    named last shows the deposits said before it."""
+    text = "A 30-year-old woman had extensive calcification of the right buttock, the thigh and the calf detected on radiograph."
+    assert "radiograph" in _studies(read(text, "en"))
+
+
+def test_relative_as_an_adjective_is_no_relative(read) -> None:  # type: ignore[no-untyped-def]
+    text = "On PET/CT, calcification of small arteries was noted throughout the body with relative sparing of large vessels."
+    study = _studies(read(text, "en"))["pet_ct"]
+    assert "artery" in study["tissues"]
+
+
+def test_a_title_line_names_the_study_of_the_lines_below(read) -> None:  # type: ignore[no-untyped-def]
+    text = "Tendinopathie du moyen fessier : Échographie\nDouleurs de la hanche.\nPetites images calciques de l'insertion du tendon."
+    assert "ultrasound" in _studies(read(text, "fr"))
+
+
+def test_a_site_within_a_tendon_is_the_deposits(read) -> None:  # type: ignore[no-untyped-def]
+    """ "an ossification within the Achilles tendon without fracture": the tendon is the
+    deposit's place (and tissue), not the absent fracture's."""
+    study = _studies(
+        read(
+            "A radiograph of the foot revealed an ossification within the right Achilles tendon without fracture.", "en"
+        )
+    )
+    assert study["radiograph"]["sites"] == ["achilles"]
+    assert "tendon" in study["radiograph"]["tissues"]
+
+
+def test_a_list_of_studies_shares_the_description(read) -> None:  # type: ignore[no-untyped-def]
+    text = "Lobulated calcifications were present about the right elbow on radiographs, computed tomography images and magnetic resonance images."
+    studies = _studies(read(text, "en"))
+    assert set(studies) == {"radiograph", "ct", "mri"}
+    assert all(s["sites"] == ["elbow"] for s in studies.values())
+
+
+@pytest.mark.parametrize("sequence", ["T2FS", "fat-saturated", "STIR"])
+def test_an_mri_sequence_names_the_mri(read, sequence: str) -> None:  # type: ignore[no-untyped-def]
+    assert "mri" in _studies(read(f"Axial {sequence} images show calcified nodules of the thigh.", "en"))

@@ -37,6 +37,22 @@ from calcinosis.intake.imaging import (
 from calcinosis.intake.lexicon import Target
 from calcinosis.intake.result import ExtractedItem
 
+# the nouns a study's name may carry in a list of studies ("computed tomography images, MR scans")
+_STUDY_NOUNS = re.compile(
+    r"(?<!\w)(?:images?|scans?|imaging|studies|study|examinations?|views?|clich[ée]s?|coupes?)(?!\w)"
+)
+# a study named after what it found ("detected on radiograph", "seen on CT", "visible à la
+# radiographie", "mise en évidence par l'échographie"): folded text, ending at the modality
+_POSTPOSED = re.compile(
+    r"(?<!\w)(?:detected|seen|visible|visualized|visualised|shown|noted|evident|demonstrated|identified|"
+    r"confirmed|observed|found|apparent|depicted|revealed|documented|"
+    r"visibles?|visualisee?s?|retrouvee?s?|objectivee?s?|mise?s?\s+en\s+evidence|detectee?s?|observee?s?|"
+    r"confirmee?s?|decouvertes?|decouverte?s?)\s+"
+    r"(?:on|at|by|in|with|a\s+la|a\s+l'|a\s+l’|au|aux|en|par|sur)\s+"
+    r"(?:(?:the|a|an|la|le|l'|l’|les|une?|des|plain|conventional|simple|standard|repeat|initial|follow-up|"
+    r"subsequent|\w+)\s+){0,2}$"
+)
+
 
 class ImagingReader(Reader):
     """Reads imaging studies: one entry per modality, filled from the sentences that describe it."""
@@ -64,6 +80,8 @@ class ImagingReader(Reader):
             para = self.text.find("\n\n", max(sentence[0], sentence[1] - 2))
             paragraph_end = para if para != -1 else len(self.text)
             modalities = [m for m in group if m.match.first("modalities") and _stated(m)]
+            if not heading and self._titled_study(sentence, modalities):
+                heading, section = True, None
             for m in group:
                 if m.match.first("modalities") and m in modalities and self._guides(m):
                     modalities.remove(m)  # "ultrasound-guided barbotage": a tool, not a study
@@ -123,6 +141,10 @@ class ImagingReader(Reader):
                     # was normal, but CT showed calcifications" gives the radiograph nothing
                     seg = [m for m in part if a <= m.match.start < z]
                     seg_deposit = any(_shows_deposit(m) for m in seg)
+                    if a == start and _POSTPOSED.search(self.folded, max(sentence[0], start - 60), lead[0].match.start):
+                        # "calcification of the thigh detected on radiograph": the study named after
+                        # what it found shows the deposits said before it in the sentence
+                        seg_deposit = seg_deposit or any(_shows_deposit(m) for m in group if m.match.start < start)
                     lead_term = lead[0].match.first("modalities")
                     assert lead_term is not None
                     current = self.studies[lead_term.term]
@@ -164,6 +186,27 @@ class ImagingReader(Reader):
             if current is not None and re.search(r":\s*(?:\n|$)", self.text[sentence[0] : sentence[1]]):
                 list_open = True
         self._pending_studies = (evidence, region, deposits)
+
+    def _titled_study(self, sentence: tuple[int, int], modalities: list[_Mention]) -> bool:
+        """A title line that names its study after a colon ("Tendinopathie du moyen glutéal :
+        Echographie", "Left shoulder: radiograph"): a line of its own of at most eight words, with
+        no sentence end, whose part after the colon (three words at most) names a modality. As a
+        heading, it governs what follows."""
+        for m in modalities:
+            line_start = self.text.rfind("\n", 0, m.match.start) + 1
+            line_end = self.text.find("\n", m.match.start)
+            line = self.text[line_start : line_end if line_end != -1 else len(self.text)].strip()
+            colon = line.rfind(":")
+            if (
+                colon > 0
+                and not line.endswith((".", "!", "?", ";"))
+                and len(re.findall(r"[^\W_]+", line)) <= 8
+                and 0 < len(line[colon + 1 :].split()) <= 3
+                and m.match.start > line_start + self.text[line_start:].find(line) + colon
+                and sentence[0] <= line_start + 1
+            ):
+                return True
+        return False
 
     def _guides(self, m: _Mention) -> bool:
         """A modality that guides a procedure ("ultrasound-guided barbotage", "ponction
@@ -359,6 +402,13 @@ class ImagingReader(Reader):
             t = m.match.first("modalities")
             assert t is not None
             between = self.folded[prev.match.end : m.match.start]
+            # a list of studies ("on conventional radiographs, computed tomography images and
+            # magnetic resonance images"): a bare comma between two of them goes on with the list
+            bare = _STUDY_NOUNS.sub(" ", between).strip()
+            if bare == ",":
+                if t.term != first.term and t.term not in out:
+                    out.append(t.term)
+                continue
             if len(between) > 60 or re.search(r"[,;:.]|\b(?:but|mais|whereas|alors|while|tandis)\b", between):
                 break
             if not re.search(r"(?<!\w)(?:and|et|or|ou|plus)(?!\w)|[/&+]", between):

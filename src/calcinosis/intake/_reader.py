@@ -109,7 +109,12 @@ _COMPLEMENT = re.compile(
 )
 # the prepositions that bind a site to the head right before it ("nodules of the calves",
 # "nodules sur les mollets"; articles and laterality words are left out first: _run_joiner)
-_BINDING_PREPOSITIONS = {"", "of", "on", "at", "in", "over", "sur", "au", "aux", "a", "dans", "en"}
+_BINDING_PREPOSITIONS = {
+    "", "of", "on", "at", "in", "over", "sur", "au", "aux", "a", "dans", "en",
+    # containment and course: "an ossification within the right Achilles tendon", "along the fibres"
+    "within", "inside", "into", "along", "throughout", "beneath", "under", "underneath",
+    "au niveau", "au niveau de", "au niveau du", "au niveau des", "le long", "le long de", "le long du",
+}  # fmt: skip
 # a position noun that names a side of the site after it ("the back and inner side of the right
 # ankle", "le dos des mains"): _aspect_of
 _ASPECT_NOUNS = {"back", "backs", "dos"}
