@@ -309,3 +309,19 @@ def test_a_list_of_studies_shares_the_description(read) -> None:  # type: ignore
 @pytest.mark.parametrize("sequence", ["T2FS", "fat-saturated", "STIR"])
 def test_an_mri_sequence_names_the_mri(read, sequence: str) -> None:  # type: ignore[no-untyped-def]
     assert "mri" in _studies(read(f"Axial {sequence} images show calcified nodules of the thigh.", "en"))
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "months"),
+    [
+        ("A 40-year-old woman with calcified nodules that appeared in the past 2 years.", "en", 24.0),
+        ("A 40-year-old woman with calcified nodules within the last 6 months.", "en", 6.0),
+        ("A 40-year-old woman with calcified nodules of two years' duration.", "en", 24.0),
+        ("Patiente de 40 ans, nodules calcifiés datant de 2 ans.", "fr", 24.0),
+        ("Patiente de 40 ans, nodules calcifiés remontant à 6 mois.", "fr", 6.0),
+        ("Patiente de 40 ans, nodules calcifiés, d'évolution lente sur 3 ans.", "fr", 36.0),
+    ],
+)
+def test_more_ways_of_saying_how_long(read, text: str, lang: str, months: float) -> None:  # type: ignore[no-untyped-def]
+    """From a battery of duration phrasings of our own (none is in a corpus)."""
+    assert read(text, lang).case["duration_months"] == months
