@@ -82,14 +82,14 @@ def read_rules(case: Case, ev: Evidence, kb: KnowledgeBase) -> tuple[RuleState, 
     unreported = _not_reported(kb, t)
     for rule, logs, not_reported in zip(kb.category_model.rules, t.rules, unreported, strict=True):
         # a rule lists up to dozens of features and a case mentions a few of them: the
-        # mentioned ones come from one set intersection, then are read in the rule's order
-        mentioned = logs.any_of.intersection(observations)
+        # mentioned ones come from one set intersection (which looks each of the rule's
+        # features up among the observations), then are read in the rule's order
+        mentioned = observations.keys() & logs.any_of
         hits = (
             [
                 fid
-                for fid in rule.any_of
-                if fid in mentioned
-                and _present(ev, fid)
+                for fid in _in_rule_order(rule.any_of, logs.places, mentioned)
+                if observations[fid].present
                 and (not fid.startswith("exposure:") or _exposure_in_window(case, fid, rule.window_days))
             ]
             if mentioned
@@ -108,6 +108,12 @@ def read_rules(case: Case, ev: Evidence, kb: KnowledgeBase) -> tuple[RuleState, 
         else:
             out.append(not_reported)
     return tuple(out)
+
+
+def _in_rule_order(any_of: list[str], places: dict[str, tuple[int, ...]], mentioned: set[str]) -> list[str]:
+    """The mentioned features in the order the rule lists them (one listed twice comes twice),
+    from their places in its list rather than by reading the whole list."""
+    return [any_of[k] for k in sorted(k for fid in mentioned for k in places[fid])]
 
 
 def _not_reported(kb: KnowledgeBase, t: Tables) -> tuple[RuleState, ...]:
@@ -188,7 +194,10 @@ def category_step(
     log_m = _logsumexp_by(a, tables(kb))
     within = np.exp(a - log_m[kb.disease_category])
     prior_term = tau * kb.log_category_prior
-    rule_term = alpha * (sum((r.log_likelihood for r in rules), np.zeros(n_c)))
+    rule_sum = np.zeros(n_c)
+    for r in rules:  # the additions sum() made from zeros, each into the same array
+        rule_sum += r.log_likelihood
+    rule_term = alpha * rule_sum
     diff_term = beta * log_m
     logits = prior_term + rule_term + diff_term
     cat = np.exp(logits - np.maximum.reduce(logits))

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from calcinosis._version import __version__
@@ -22,11 +24,10 @@ from calcinosis.case.model import Case
 from calcinosis.engine.category import CategoryStep, RuleState
 from calcinosis.engine.evidence import DERANGED_FEATURES, Evidence, collect_evidence
 from calcinosis.engine.questions import next_questions
-from calcinosis.engine.reasons import fmt_lr, literal, reasons, state_word
+from calcinosis.engine.reasons import Shown, fmt_lr, literal, reasons, state_word
 from calcinosis.engine.results import (
     CategoryFactor,
     CategoryRule,
-    Contribution,
     DiagnosisReport,
     DiagnosisResult,
     Metadata,
@@ -50,7 +51,8 @@ _MIN_FACTOR_LOG = math.log(1.1)
 def _shown(p: float) -> float:
     """A probability rounded to 4 decimals for the result, never to a certainty or to nothing it is not."""
     if 0 < p < 1:
-        return min(max(round(p, 4), 0.0001), 0.9999)
+        shown = round(p, 4)
+        return 0.0001 if shown < 0.0001 else 0.9999 if shown > 0.9999 else shown
     return p
 
 
@@ -72,6 +74,7 @@ class _RuleText:
     plain: str  # the sentence without a basis (most rules: not reported)
     term: str  # how the explanation of the category names it
     gap: float  # its weighted log ratio, top category against the second
+    factor: str  # the explanation's words for it (shown when it is among the largest gaps)
 
 
 def _rule_text(kb: KnowledgeBase, t: Tables, r: RuleState, top: int, second: int, lang: str) -> _RuleText:
@@ -95,11 +98,17 @@ def _rule_text(kb: KnowledgeBase, t: Tables, r: RuleState, top: int, second: int
     )
     gap = kb.constants.rule_strength.value * float(r.log_likelihood[top] - r.log_likelihood[second])
     references = tuple(r.rule.references or kb.category_model.references)
+    term = f"{label} ({state})"
     found = _RuleText(
-        label, state, likelihood, references, sentence, sentence.format(basis=""), f"{label} ({state})", gap
+        label, state, likelihood, references, sentence, sentence.format(basis=""), term, gap, _factor(term, gap, lang)
     )
     t.texts[key] = found
     return found
+
+
+def _factor(label: str, gap: float, lang: str) -> str:
+    """A term of the category's explanation in words: its name and its likelihood ratio."""
+    return message("category_factor", lang, label=label, ratio=fmt_lr(math.exp(gap), lang))
 
 
 def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> tuple[list[CategoryFactor], str]:
@@ -111,9 +120,12 @@ def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> t
     separator = message("list_separator", lang)
     factors: list[CategoryFactor] = []
     prior_term, differential_term = step.log_prior_term.tolist(), step.log_differential_term.tolist()
-    terms: list[tuple[str, float]] = [
-        (message("category_prior_label", lang), prior_term[top] - prior_term[second]),
-        (message("category_differential_label", lang), differential_term[top] - differential_term[second]),
+    # each term's gap and its words (a rule's are written once per knowledge base)
+    prior_gap = prior_term[top] - prior_term[second]
+    differential_gap = differential_term[top] - differential_term[second]
+    terms: list[tuple[float, str | None, str]] = [
+        (prior_gap, None, message("category_prior_label", lang)),
+        (differential_gap, None, message("category_differential_label", lang)),
     ]
     for r in step.rules:
         rt = _rule_text(kb, t, r, top, second, lang)
@@ -132,13 +144,9 @@ def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> t
             )
         )
         if abs(rt.gap) > 1e-9:
-            terms.append((rt.term, rt.gap))
-    terms.sort(key=lambda term: -abs(term[1]))
-    shown = [
-        message("category_factor", lang, label=label, ratio=fmt_lr(math.exp(gap), lang))
-        for label, gap in terms[:4]
-        if abs(gap) >= _MIN_FACTOR_LOG
-    ]
+            terms.append((rt.gap, rt.factor, rt.term))
+    terms.sort(key=lambda term: -abs(term[0]))
+    shown = [factor or _factor(label, gap, lang) for gap, factor, label in terms[:4] if abs(gap) >= _MIN_FACTOR_LOG]
     explanation = message(
         "category_driver",
         lang,
@@ -261,8 +269,8 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     t = tables(kb)
     post = scores.posterior
     step = scores.category
-    cat_probs = {c: float(p) for c, p in zip(kb.category_names, step.category_posterior.tolist(), strict=True)}
-    category = max(CATEGORIES, key=lambda c: cat_probs[c])
+    cat_probs = dict(zip(kb.category_names, step.category_posterior.tolist(), strict=True))  # Python floats
+    category = max(CATEGORIES, key=cat_probs.__getitem__)
     factors, explanation = _category_explanation(step, kb, lang)
 
     threshold = kb.constants.differential_min_probability.value
@@ -272,14 +280,12 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     # ones the rest (a NaN, never expected, would rank last and be excluded, as before)
     head = next((n for n, i in enumerate(order) if not post_at[i] >= threshold), len(order))
     listed = order[:head]
-    ids = t.disease_ids
-    excluded = [ids[i] for i in order[head:]]
+    excluded = list(map(t.disease_ids.__getitem__, order[head:]))
     shown_by = reasons(scores, evidence, kb, listed, lang)
-    prior_at, log_score_at, defining_at = scores.prior.tolist(), scores.log_score.tolist(), scores.defining_log.tolist()
-    log_prior_at = kb.log_prior.tolist()
+    prior_at, defining_at = scores.prior.tolist(), scores.defining_log.tolist()
+    log_lr_at = (scores.log_score - kb.log_prior).tolist()  # the same subtraction, element by element
     differential = [
-        _listed(kb, t, i, shown_by[i], post_at[i], prior_at[i], log_score_at[i] - log_prior_at[i], defining_at[i], lang)
-        for i in listed
+        _listed(kb, t, i, shown_by[i], post_at[i], prior_at[i], log_lr_at[i], defining_at[i], lang) for i in listed
     ]
 
     status = _phosphocalcic_status(evidence)
@@ -330,7 +336,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
                     "calcinosis_version": __version__,
                     "kb_version": kb.version,
                     "case_format_version": kb.vocabulary.format_version,
-                    "analysis_time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "analysis_time": _now(),
                     "language": lang,
                     "disclaimer": message("disclaimer", lang),
                 },
@@ -369,6 +375,21 @@ def _diagnosis(kb: KnowledgeBase, t: Tables, i: int, lang: str) -> _Diagnosis:
     return found
 
 
+_CLOCK: list[tuple[int, str]] = [(-1, "")]  # the last second asked for, and its text
+
+
+def _now() -> str:
+    """The time of the analysis to the second, as ISO 8601 in UTC
+    (``datetime.now(UTC).isoformat(timespec="seconds")``): written once per second, since a
+    process diagnosing cases in a row asks for the same second hundreds of times."""
+    second = int(time.time())
+    last, text = _CLOCK[0]
+    if second != last:
+        text = dt.datetime.fromtimestamp(second, dt.UTC).isoformat(timespec="seconds")
+        _CLOCK[0] = (second, text)
+    return text
+
+
 _WARNING_GIVEN = frozenset({"level", "code", "message"})
 
 
@@ -398,28 +419,17 @@ def _listed(
     kb: KnowledgeBase,
     t: Tables,
     i: int,
-    shown: list[Contribution],
+    shown: Shown,
     probability: float,
     prior: float,
     log_lr: float,
     defining_log: float,
     lang: str,
 ) -> DiagnosisResult:
-    """One diagnosis of the differential, its reasons given."""
+    """One diagnosis of the differential, its reasons given: its own references, then those of
+    its reasons in their order, each once."""
     d = _diagnosis(kb, t, i, lang)
-    for_: list[str] = []
-    against: list[str] = []
-    refs: list[str] = list(d.references)
-    known = set(refs)
-    for c in shown:  # one pass; a ratio of exactly 1 is in neither list
-        if c.likelihood_ratio > 1:
-            for_.append(c.text)
-        elif c.likelihood_ratio < 1:
-            against.append(c.text)
-        for ref in c.references:
-            if ref not in known:
-                known.add(ref)
-                refs.append(ref)
+    against = shown.against
     penalty = defining_log if defining_log < 0 and d.defined else None
     if penalty is not None:
         against.insert(0, _defining_text(kb, t, i, lang, penalty))
@@ -433,10 +443,10 @@ def _listed(
             "pretest_probability": round(prior, 5),
             "composite_likelihood_ratio": float(f"{math.exp(log_lr):.4g}"),
             "defining_unreported_lr": None if penalty is None else float(f"{math.exp(penalty):.4g}"),
-            "for_": for_,
+            "for_": shown.for_,
             "against": against,
-            "evidence": shown,
-            "references": refs,
+            "evidence": shown.evidence,
+            "references": list(dict.fromkeys(chain(d.references, *shown.references))),
             "codes": {system: list(codes) for system, codes in d.codes},
         },
     )

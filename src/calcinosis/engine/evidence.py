@@ -245,6 +245,27 @@ def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
         )
 
 
+UNLISTED_KEPT = 4096
+"""At most this many site lists are remembered per knowledge base (a few hundred bytes each)."""
+
+
+def _unlisted_sites(kb: KnowledgeBase, reported: frozenset[str]) -> tuple[str, ...]:
+    """The features of the sites a reported site list leaves out (neither above nor below a
+    reported site), in vocabulary order: the same for every case reporting these sites, so
+    worked out once per knowledge base and site list."""
+    t = tables(kb)
+    kept: dict[frozenset[str], tuple[str, ...]] | None = t.texts.get(("unlisted_sites",))
+    if kept is None:
+        kept = t.texts[("unlisted_sites",)] = {}
+    found = kept.get(reported)
+    if found is None:
+        related = set().union(*(kb.vocabulary.related_sites(r) for r in reported))
+        found = tuple(fid for s, fid in t.sites if s not in related)
+        if len(kept) < UNLISTED_KEPT:
+            kept[reported] = found
+    return found
+
+
 def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: str = "en") -> Evidence:
     """Observed features of ``case``, with the input behind each one and consistency warnings.
 
@@ -301,15 +322,13 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
                 ev.set(f"site:{anc}", True, basis)
         if "generalized" not in reported:
             listed = ", ".join(_term(kb, "sites", r, lang) for r in reported)
-            related = set().union(*(vocab.related_sites(r) for r in reported))
             unlisted = message("basis_unlisted_site", lang, listed=listed)
             observations = ev.observations
-            for s, fid in tables(kb).sites:
-                if s not in related:
-                    if fid in observations:  # never so far: kept for a future rule that sets sites first
-                        ev.set(fid, False, unlisted, closed_world=True)
-                    else:  # what ev.set does for a new observation, for the dozens a site list leaves out
-                        observations[fid] = Observation(fid, False, [unlisted], False, True)
+            for fid in _unlisted_sites(kb, frozenset(reported)):
+                if fid in observations:  # never so far: kept for a future rule that sets sites first
+                    ev.set(fid, False, unlisted, closed_world=True)
+                else:  # what ev.set does for a new observation, for the dozens a site list leaves out
+                    observations[fid] = Observation(fid, False, [unlisted], False, True)
 
     widest: tuple[int, str] | None = None
     for j, img in enumerate(case.imaging):

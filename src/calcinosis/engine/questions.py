@@ -21,13 +21,14 @@ import numpy.typing as npt
 
 from calcinosis.engine.results import Question, built
 from calcinosis.engine.scoring import Scores
-from calcinosis.engine.tables import tables
+from calcinosis.engine.tables import answer_entropy, tables
 from calcinosis.i18n import lower_first, message
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["next_questions"]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 _NAMED = 8  # the diagnoses a question's effect can name: the most probable ones
 _SHIFT = 0.02  # a change of posterior below this is not worth naming
@@ -53,9 +54,10 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Co
     """The most informative unreported items, best first; ``observed`` (every feature the case
     states or implies, scored or not: dialysis implies an eGFR below 15) is never asked.
 
-    The look-ahead is a handful of array operations over (live diagnoses x askable features);
-    the questions themselves are then read from it with Python numbers (indexing numpy
-    arrays one element at a time cost more than the arithmetic).
+    The look-ahead is a handful of array operations over (live diagnoses x the askable
+    features whose gain can reach the floor: ``_within_reach``, a dozen of two hundred in a
+    typical case); the questions themselves are then read from it with Python numbers
+    (indexing numpy arrays one element at a time cost more than the arithmetic).
     """
     want = int(kb.constants.next_questions.value)
     floor = kb.constants.next_question_min_gain_bits.value
@@ -78,10 +80,14 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Co
     f1 = kb.frequency.take(live, axis=0).take(askable, axis=1)
     p_yes = p @ f1  # over every askable feature, as always (the product's last bit does not move)
     if floor > _NO_GAIN:
-        # a feature as frequent in every live diagnosis leaves the posterior as it is: its gain
-        # is 0 to rounding (1e-16), far below the floor, so it is left out of the look-ahead
-        moving = np.logical_or.reduce(f1 != f1[0], axis=0).nonzero()[0]
-        askable, p_yes, f1 = askable[moving], p_yes[moving], f1.take(moving, axis=1)
+        # only the features whose gain can reach the floor are looked ahead (most cannot: a
+        # feature as frequent in every live diagnosis has none at all); each one's gain is the
+        # same whichever others are looked ahead with it
+        entropy = t.frequency_entropy.take(live, axis=0)
+        reach = _within_reach(p, p_yes, entropy, askable, floor, zeros=not t.frequencies_inside)
+        if not len(reach):
+            return []
+        askable, p_yes, f1 = askable[reach], p_yes[reach], f1.take(reach, axis=1)
     n_ask = len(askable)
     post, gain = _look_ahead(p, f1, p_yes, prior_entropy, zeros=not t.frequencies_inside)
     # best first (a stable sort: ties in feature order), read until the floor; a NaN gain
@@ -121,6 +127,29 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Co
             )
         )
     return out
+
+
+def _within_reach(
+    p: FloatArray, p_yes: FloatArray, entropy: FloatArray, askable: IntArray, floor: float, *, zeros: bool
+) -> IntArray:
+    """The places in ``askable`` of the features whose gain can reach ``floor``.
+
+    A question's gain is the information its answer carries about the diagnosis: the entropy of
+    the answer, less its expected entropy once the diagnosis is known, ``h(P(yes)) - sum_d p_d
+    h(P(f | d))``, with ``h`` the entropy of a yes/no answer (``entropy``: ``h`` of every
+    frequency, live diagnoses x every feature, kept with the knowledge base's tables). It is
+    what the look-ahead computes, written otherwise: one product instead of the look-ahead's
+    arrays, equal to it up to rounding (1e-14 at most), far below the margin ``_NO_GAIN``
+    left here. A NaN (a frequency of 0 or 1, only when ``zeros``) keeps the feature, for the
+    look-ahead to decide.
+    """
+    if zeros:  # log2(0): a P(yes) of 0 or 1, kept as NaN
+        with np.errstate(divide="ignore", invalid="ignore"):
+            answer = answer_entropy(p_yes)
+    else:  # every P(yes) strictly between 0 and 1
+        answer = answer_entropy(p_yes)
+    known = (p @ entropy).take(askable)
+    return np.logical_not(answer - known < floor - _NO_GAIN).nonzero()[0]
 
 
 def _look_ahead(

@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 
 from calcinosis.engine.evidence import Evidence
-from calcinosis.engine.results import Contribution, built
+from calcinosis.engine.results import CONTRIBUTION_FIELDS, Contribution, built
 from calcinosis.engine.scoring import Scores
 from calcinosis.engine.tables import TEXTS_KEPT, Tables, tables
 from calcinosis.i18n import agree, decimal, lower_first, message, percent, significant
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["MIN_SHOWN_LOG_LR", "fmt_lr", "literal", "reasons", "state_word"]
+__all__ = ["MIN_SHOWN_LOG_LR", "Shown", "fmt_lr", "literal", "reasons", "state_word"]
 
 MIN_SHOWN_LOG_LR = math.log(1.1)
 """A feature is listed as a reason when it moves the diagnosis by a likelihood ratio beyond 1.1 either way."""
@@ -119,6 +119,8 @@ class _Reason:
 
     feature: str
     strength: float  # |log LR| as shown: reasons are listed by strength times weight, strongest first
+    rank: float  # -strength: its place in that order when counted in full
+    side: int  # 1: a reason for (LR as shown above 1), -1: against (below 1), 0: neither (exactly 1)
     references: tuple[str, ...]
     sentence: _Sentence
     fields: dict[str, Any]  # every Contribution field, those of the case as placeholders (never changed)
@@ -155,9 +157,12 @@ def _reason(kb: KnowledgeBase, t: Tables, d: int, column: int, lang: str) -> _Re
     shown_lr = round(lr, 4)
     state_name = "present" if present else "absent"
     frequency, baseline = round(src.frequency, 4), round(feature.baseline, 4)
+    strength = abs(math.log(shown_lr))
     found = _Reason(
         feature=fid,
-        strength=abs(math.log(shown_lr)),
+        strength=strength,
+        rank=-strength,
+        side=(shown_lr > 1) - (shown_lr < 1),
         references=src.references,
         sentence=_Sentence.of(sentence),
         fields={
@@ -192,9 +197,19 @@ def _kept_reasons(t: Tables, lang: str) -> dict[int, _Reason]:
     return kept
 
 
-def reasons(
-    scores: Scores, evidence: Evidence, kb: KnowledgeBase, listed: list[int], lang: str
-) -> dict[int, list[Contribution]]:
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A listed diagnosis' reasons, strongest first, and what the diagnosis shows of them: the
+    texts of those for it and against it, and their references (read here, once per reason,
+    rather than from the built reasons again)."""
+
+    evidence: list[Contribution]
+    for_: list[str]
+    against: list[str]
+    references: list[tuple[str, ...]]  # each reason's references, in the order of the reasons
+
+
+def reasons(scores: Scores, evidence: Evidence, kb: KnowledgeBase, listed: list[int], lang: str) -> dict[int, Shown]:
     """For each listed diagnosis, the observed features that moved it (LR beyond 1.1 either way
     after weighting), strongest first.
 
@@ -202,18 +217,16 @@ def reasons(
     The listed diagnoses are screened in one array operation; each reason then costs two
     look-ups and the filling of its sentence.
     """
-    out: dict[int, list[Contribution]] = {d: [] for d in listed}
     if not listed or not len(scores.feature_pos):
-        return out
+        return {d: Shown([], [], [], []) for d in listed}
     t = tables(kb)
     n_f = t.n_features
-    contribution, weight = scores.contribution[listed], scores.weight[listed]  # L x m
-    rows, cols = (np.abs(contribution * weight) >= MIN_SHOWN_LOG_LR).nonzero()
-    columns = np.where(scores.present, scores.feature_pos, scores.feature_pos + n_f).tolist()
-    weights = weight[rows, cols].tolist()
+    rows, cols = (np.abs(scores.weighted[listed]) >= MIN_SHOWN_LOG_LR).nonzero()  # listed x m
+    columns = scores.state_columns
+    weights = scores.weight[listed][rows, cols].tolist()
     separator = message("list_separator", lang)
     bases: dict[int, tuple[list[str], str]] = {}  # observed column -> its inputs, and as written
-    keyed: dict[int, list[tuple[float, Contribution]]] = {d: [] for d in listed}
+    keyed: dict[int, list[tuple[float, _Reason, str, Contribution]]] = {d: [] for d in listed}
     kept = _kept_reasons(t, lang)
     width = 2 * n_f
     for row, j, w in zip(rows.tolist(), cols.tolist(), weights, strict=True):
@@ -236,8 +249,21 @@ def reasons(
         fields["weight"] = shown_weight
         fields["references"] = list(r.references)
         fields["text"] = text
-        keyed[d].append((-r.strength * shown_weight, built(Contribution, fields)))
-    for d, items in keyed.items():
-        items.sort(key=itemgetter(0))  # stable: equal keys keep the order of the features
-        out[d] = [item for _, item in items]
+        rank = r.rank if w == 1.0 else -r.strength * shown_weight  # listed by strength times weight
+        keyed[d].append((rank, r, text, built(Contribution, fields, CONTRIBUTION_FIELDS)))
+    return {d: _shown(items) for d, items in keyed.items()}
+
+
+def _shown(items: list[tuple[float, _Reason, str, Contribution]]) -> Shown:
+    """One diagnosis' reasons put in order (stable: equal strengths keep the order of the
+    features) and read into what the diagnosis shows."""
+    items.sort(key=itemgetter(0))
+    out = Shown([], [], [], [])
+    for _, r, text, c in items:
+        out.evidence.append(c)
+        if r.side > 0:
+            out.for_.append(text)
+        elif r.side < 0:
+            out.against.append(text)
+        out.references.append(r.references)
     return out

@@ -14,6 +14,7 @@ from calcinosis.issues import Issue
 from calcinosis.management.results import CviStaging
 
 __all__ = [
+    "CONTRIBUTION_FIELDS",
     "CategoryFactor",
     "CategoryRule",
     "Contribution",
@@ -208,3 +209,8 @@ class DiagnosisReport(BaseModel):
     def to_json_dict(self) -> dict[str, object]:
         """The JSON form (``for`` spelled as in the case format)."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+CONTRIBUTION_FIELDS = frozenset(Contribution.model_fields)
+"""Every field of a reason: the fields set of one built from all of them (``built``'s ``given``;
+copying this set costs less than making one from the fields' names, and a report has dozens)."""

@@ -16,6 +16,7 @@ Am J Hum Genet 2020;107:403-417) with an explicit correction for dependence.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,8 @@ class Scores:
     present: npt.NDArray[np.bool_]  # state of each observed feature (m)
     contribution: FloatArray  # D x m, log LR before damping
     weight: FloatArray  # D x m, damping weight
+    weighted: FloatArray  # D x m, contribution times weight (what the log LR adds up)
+    state_columns: list[int]  # m: each observed feature's state column, present in the first F, absent in the next F
     log_score: FloatArray  # D: log prior + log LR (defining penalty included)
     posterior: FloatArray  # D: from the category step
     prior: FloatArray  # D
@@ -64,10 +67,7 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     """
     t = tables(kb)
     observations = evidence.observations
-    # sorted: input order must not matter; not_scored features (nested age bands) and implied
-    # states (eGFR < 60 when < 15) stay out: one measurement, one likelihood
-    scored = sorted(f for f, o in observations.items() if not o.implied and f not in t.not_scored)
-    pos_list, column, code, members = _columns(scored, observations, t)
+    pos_list, column, code, members = _columns(observations, t)
     pos = np.array(pos_list, dtype=np.int64)
     # observed features as rows (m x D): the sum over them below then adds them one after the
     # other, in feature-id order, as it always has (a sum along rows would pair them up and
@@ -76,8 +76,9 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     contribution = t.log_lr_by_state[columns]
     weight = _weights(contribution, members, code, t, kb.constants.unlisted_site_weight.value)
     defining = kb.constants.defining_strength.value * unreported_defining(evidence, kb)
-    weighted = np.add.reduce(contribution * weight, axis=0)  # what .sum(axis=0) calls, without its wrapper
-    log_lr = (weighted + defining) / kb.constants.temperature.value
+    weighted = contribution * weight
+    summed = np.add.reduce(weighted, axis=0)  # what .sum(axis=0) calls, without its wrapper
+    log_lr = (summed + defining) / kb.constants.temperature.value
     rules = read_rules(case or _NO_CASE, evidence, kb)
     step = category_step(log_lr, rules, kb)
     return Scores(
@@ -85,6 +86,8 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
         present=columns < t.n_features,  # a column past F is the absent state
         contribution=contribution.T,
         weight=weight.T,
+        weighted=weighted.T,
+        state_columns=column,
         log_score=kb.log_prior + log_lr,
         posterior=step.posterior,
         prior=t.prior,
@@ -94,26 +97,30 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
 
 
 def _columns(
-    scored: list[str], observations: dict[str, Observation], t: Tables
+    observations: dict[str, Observation], t: Tables
 ) -> tuple[list[int], list[int], list[int], list[list[int]]]:
-    """For the scored features (in id order): their positions, their state columns (present
-    in the first F, absent in the next F), their codes (a site absent only because the case
-    lists others counts with its own weight, constants.yaml: its code carries it, past the 2F
-    states) and the rows of each dependency group, in one pass over them."""
-    place, n_f = t.place, t.n_features
+    """For the scored features, in id order (input order must not matter): their positions,
+    their state columns (present in the first F, absent in the next F), their codes (a site
+    absent only because the case lists others counts with its own weight, constants.yaml: its
+    code carries it, past the 2F states) and the rows of each dependency group, in one pass
+    over them. Features never scored (nested age bands) and implied states (eGFR < 60 when
+    < 15) stay out: one measurement, one likelihood."""
+    place, n_f, not_scored = t.place, t.n_features, t.not_scored
     closed_shift = 2 * n_f
     pos_list: list[int] = []
     column: list[int] = []
     code: list[int] = []
-    members: dict[int, list[int]] = {}  # dependency group -> its observed rows
-    for i, f in enumerate(scored):
+    members: defaultdict[int, list[int]] = defaultdict(list)  # dependency group -> its observed rows
+    for f in sorted(observations):
         o = observations[f]
+        if o.implied or f in not_scored:
+            continue
         j, group = place[f]
         c = j if o.present else j + n_f
+        members[group].append(len(column))
         pos_list.append(j)
         column.append(c)
         code.append(c + closed_shift if o.closed_world else c)
-        members.setdefault(group, []).append(i)
     return pos_list, column, code, list(members.values())
 
 
@@ -131,7 +138,8 @@ def _weights(
     case after case (a list of sites leaves the same sites of a region absent), and ranking
     them again cost more than the rest of the scoring.
     """
-    weight = np.ones(contribution.shape)
+    weight = np.empty(contribution.shape)
+    weight.fill(1.0)  # np.ones, without its Python wrapper
     closed_from = 2 * t.n_features
     rows: list[int] = []
     blocks: list[FloatArray] = []
@@ -141,7 +149,7 @@ def _weights(
             if code[members[0]] >= closed_from:
                 alone.append(members[0])
             continue
-        key = tuple([code[i] for i in members])
+        key = tuple(map(code.__getitem__, members))
         block = t.damped.get(key)
         if block is None:
             closed = [k for k, c in enumerate(key) if c >= closed_from]

@@ -21,7 +21,7 @@ import numpy as np
 
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["TEXTS_KEPT", "RuleTables", "Tables", "tables"]
+__all__ = ["TEXTS_KEPT", "RuleTables", "Tables", "answer_entropy", "tables"]
 
 if TYPE_CHECKING:  # annotations only: numpy.typing is not imported at run time
     import numpy.typing as npt
@@ -47,6 +47,7 @@ class RuleTables:
     log_not_present: FloatArray  # C, log P(rule not present | c)
     silent: FloatArray  # C, zeros: a state that says nothing
     any_of: frozenset[str]  # the features that make it present (its any_of)
+    places: dict[str, tuple[int, ...]]  # each of them -> where the rule's any_of lists it
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class Tables:
     unreported_log: FloatArray  # D: log unreported probability of a diagnosis' defining features (0: none)
     prior: FloatArray  # D: exp(log prior)
     frequencies_inside: bool  # every frequency strictly between 0 and 1 (the schema's bounds)
+    # D x F: the entropy in bits of a yes/no answer to each feature in each diagnosis, h(P(f | d))
+    # (NaN for a frequency of 0 or 1), for the questions' bound on what an answer can teach
+    frequency_entropy: FloatArray
     rules: tuple[RuleTables, ...]
     category_members: tuple[IntArray, ...]  # C: the diagnoses of each category, in knowledge order
     by_category: IntArray  # D: the diagnoses, category after category (knowledge order within one)
@@ -79,6 +83,14 @@ class Tables:
     # feature states (scoring.py), texts that depend on the knowledge base only (reasons.py)
     damped: dict[tuple[int, ...], FloatArray] = field(default_factory=dict)
     texts: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+
+def _places(items: list[str]) -> dict[str, tuple[int, ...]]:
+    """Each item -> every place it has in ``items``, in order."""
+    out: dict[str, tuple[int, ...]] = {}
+    for k, item in enumerate(items):
+        out[item] = (*out.get(item, ()), k)
+    return out
 
 
 def _build(kb: KnowledgeBase) -> Tables:
@@ -103,6 +115,7 @@ def _build(kb: KnowledgeBase) -> Tables:
                 _frozen(np.log1p(-freq)),
                 _frozen(np.zeros(len(kb.category_names))),
                 frozenset(rule.any_of),
+                _places(rule.any_of),
             )
         )
     members = tuple(_frozen(np.flatnonzero(kb.disease_category == g)) for g in range(len(kb.category_names)))
@@ -125,6 +138,7 @@ def _build(kb: KnowledgeBase) -> Tables:
         unreported_log=_frozen(unreported),
         prior=_frozen(np.exp(kb.log_prior)),
         frequencies_inside=bool(((kb.frequency > 0) & (kb.frequency < 1)).all()),
+        frequency_entropy=_frozen(_frequency_entropy(kb.frequency)),
         rules=tuple(rules),
         category_members=members,
         by_category=_frozen(by_category),
@@ -132,6 +146,18 @@ def _build(kb: KnowledgeBase) -> Tables:
         category_starts=_frozen(np.array([start for start, _ in spans], dtype=np.int64)),
         category_spans=spans,
     )
+
+
+def answer_entropy(p_yes: FloatArray) -> FloatArray:
+    """The entropy in bits of a yes/no answer from the probability of a yes (NaN at 0 and 1,
+    with numpy's warning unless the caller silences it)."""
+    return np.asarray(-(p_yes * np.log2(p_yes) + (1 - p_yes) * np.log2(1 - p_yes)))
+
+
+def _frequency_entropy(frequency: FloatArray) -> FloatArray:
+    """``answer_entropy`` of every frequency (NaN, silently, for a frequency of 0 or 1)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return answer_entropy(frequency)
 
 
 _TABLES: dict[int, Tables] = {}

@@ -164,7 +164,7 @@ def _compiled(step: WorkupStep) -> _Step:
             checks.append((key, bool(value)))
         elif key == "diagnosis_in_top":
             checks.append((key, items))
-        elif key == "features_present_any":  # a set: a case mentions a few of a long list
+        elif key == "features_present_any":
             checks.append((key, frozenset(items)))
         elif key == "top_probability_below":
             checks.append((key, value))
@@ -221,9 +221,9 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
         elif key == "no_modality":
             if not ctx.modalities.isdisjoint(arg):
                 return False
-        elif key == "features_present_any":
+        elif key == "features_present_any":  # a few features: each looked up
             observations = ctx.observations
-            if not any(observations[f].present for f in arg.intersection(observations)):
+            if not any(o.present for o in map(observations.get, arg) if o is not None):
                 return False
         elif key == "group_in_top":
             if arg.isdisjoint(ctx.top_groups):
