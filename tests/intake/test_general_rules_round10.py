@@ -325,3 +325,15 @@ def test_an_mri_sequence_names_the_mri(read, sequence: str) -> None:  # type: ig
 def test_more_ways_of_saying_how_long(read, text: str, lang: str, months: float) -> None:  # type: ignore[no-untyped-def]
     """From a battery of duration phrasings of our own (none is in a corpus)."""
     assert read(text, lang).case["duration_months"] == months
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Patient de 30 ans, petites masses dures du scrotum qui croissent lentement.", "fr"),
+        ("Patiente de 30 ans, tuméfaction calcifiée de la cuisse avec augmentation progressive de volume.", "fr"),
+        ("A 30-year-old woman with a calcified thigh mass whose size has increased.", "en"),
+    ],
+)
+def test_a_mass_said_to_grow_in_other_words(read, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    assert "growing_mass" in read(text, lang).case["findings"]
