@@ -337,3 +337,19 @@ def test_more_ways_of_saying_how_long(read, text: str, lang: str, months: float)
 )
 def test_a_mass_said_to_grow_in_other_words(read, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
     assert "growing_mass" in read(text, lang).case["findings"]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "said"),
+    [
+        ("A 40-year-old man with a 4–6 week history of calcified lumps.", "en", "the middle of the range, 1.15 months"),
+        (
+            "Patient de 40 ans, nodules calcifiés évoluant depuis 2 à 3 mois.",
+            "fr",
+            "le milieu de l'intervalle, 2,5 mois",
+        ),
+    ],
+)
+def test_the_middle_of_a_range_is_said_in_the_notes_language(read, text: str, lang: str, said: str) -> None:  # type: ignore[no-untyped-def]
+    item = next(i for i in read(text, lang).items if i.field == "duration_months")
+    assert said in item.reason

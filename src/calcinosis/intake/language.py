@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from calcinosis.errors import CalcinosisError
-from calcinosis.i18n import french_typography
+from calcinosis.i18n import decimal, french_typography
 from calcinosis.intake.lexicon import IntakeDataError, fold, intake_cached, intake_data
 
 __all__ = ["IntakeError", "LanguageGuess", "detect_language", "say"]
@@ -43,12 +43,27 @@ class Word(str):
     __slots__ = ()
 
 
+class Number(float):
+    """A value of a message that is a number the reader computed: written in the message's
+    language (Babel: "2,5" in French), at most two decimals."""
+
+    __slots__ = ()
+
+
 def say(key: str, lang: str, /, **values: object) -> str:
     """The intake message ``key`` in ``lang`` ('fr' or 'en')."""
     template = _messages()[key]["fr" if lang == "fr" else "en"]
     if not values:
         return template
-    return template.format(**{k: say(v, lang) if isinstance(v, Word) else v for k, v in values.items()})
+    return template.format(**{k: _said(v, lang) for k, v in values.items()})
+
+
+def _said(value: object, lang: str) -> object:
+    if isinstance(value, Word):
+        return say(value, lang)
+    if isinstance(value, Number):
+        return decimal(float(value), lang, 2)
+    return value
 
 
 class IntakeError(CalcinosisError):

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from calcinosis.intake.language import Number
 from calcinosis.intake.lexicon import fold, intake_cached, intake_data
 from calcinosis.kb.model import KnowledgeBase
 
@@ -913,8 +914,9 @@ def find_durations(text: str, lang: str) -> list[DurationFound]:
         if groups.get("half"):  # "1 an et demi", "6 mois et demi": half a unit more
             n += 0.5
         low = groups.get("lo") or groups.get("lo2") or groups.get("lo3")
-        if low and 0 < float(low.replace(",", ".")) < n:  # "4–6 weeks", "2 à 3 mois": the middle of the range
-            n = (float(low.replace(",", ".")) + n) / 2
+        ranged = bool(low) and 0 < float(str(low).replace(",", ".")) < n
+        if ranged:  # "4–6 weeks", "2 à 3 mois": the middle of the range
+            n = (float(str(low).replace(",", ".")) + n) / 2
         if unit.startswith(("jour", "day")):
             months = n / 30.44
         elif unit.startswith(("semaine", "week")):
@@ -925,7 +927,12 @@ def find_durations(text: str, lang: str) -> list[DurationFound]:
             months = n * 120
         else:
             months = n * 12
-        out.append(DurationFound(round(months, 2), m.start(), m.end(), ("r_duration", {"words": m.group().strip()})))
+        said: Reason = (
+            ("r_duration_range", {"words": m.group().strip(), "months": Number(months)})
+            if ranged
+            else ("r_duration", {"words": m.group().strip()})
+        )
+        out.append(DurationFound(round(months, 2), m.start(), m.end(), said))
     return sorted(out, key=lambda d: d.start)
 
 
