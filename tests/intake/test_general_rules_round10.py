@@ -353,3 +353,23 @@ def test_a_mass_said_to_grow_in_other_words(read, text: str, lang: str) -> None:
 def test_the_middle_of_a_range_is_said_in_the_notes_language(read, text: str, lang: str, said: str) -> None:  # type: ignore[no-untyped-def]
     item = next(i for i in read(text, lang).items if i.field == "duration_months")
     assert said in item.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "ckd", "creatinine"),
+    [
+        ("Patient de 60 ans, tophus des mains. Le bilan a objectivé une insuffisance rénale.", "fr", False, "high"),
+        ("A 60-year-old man with tophi. Laboratory tests revealed renal failure.", "en", False, "high"),
+        ("Patient de 60 ans aux antécédents d'insuffisance rénale chronique, tophus des mains.", "fr", True, None),
+        ("A 60-year-old man with end-stage renal failure and tophi.", "en", True, None),
+        ("A 60-year-old man with known renal failure and tophi.", "en", True, None),
+    ],
+)
+def test_a_renal_failure_found_now_is_a_raised_creatinine(  # type: ignore[no-untyped-def]
+    read, text: str, lang: str, ckd: bool, creatinine: str | None
+) -> None:
+    """Without a word of chronicity or of the past, "renal failure" is what this work-up found (a
+    raised creatinine), as "hypercalcaemia" is; "chronic", "end-stage", "known" name the disease."""
+    x = read(text, lang)
+    assert ("chronic_kidney_disease" in x.case.get("history", [])) is ckd
+    assert labs_by_test(x).get("creatinine", {}).get("interpretation") == creatinine

@@ -629,6 +629,8 @@ class ConceptReader(Reader):
         elif ctx.status == "present" and not self._known_before(m, term):
             # "hypercalcaemia (calcium 3.1 mmol/L)" found at this presentation is the lab's level
             self._drop(self._item_at(_FIELD_OF[list_name], term, m, ctx, self.say("r_found_now")))
+            if self._found_now_spelling(m):
+                self._lab_found_now(m)
         else:
             self._place(
                 _FIELD_OF[list_name],
@@ -649,13 +651,33 @@ class ConceptReader(Reader):
             fold(w) in self.folded for w in spec.get("note_has", [])
         )
 
+    @staticmethod
+    def _found_now_spelling(m: _Mention) -> bool:
+        """A spelling of a condition that, without a word of chronicity, is what the work-up
+        found now (intake.yaml ``known_only.spellings``: "insuffisance rénale", "renal failure")."""
+        spellings = intake_data().get("known_only", {}).get("spellings", [])
+        return fold(m.match.text) in {fold(s) for s in spellings}
+
+    def _lab_found_now(self, m: _Mention) -> None:
+        """The lab result a condition found now states ("le bilan a objectivé une insuffisance
+        rénale": creatinine high), unless the note gives that test a reading of its own."""
+        lab = dict(intake_data().get("known_only", {}).get("lab_found_now", {}))
+        if not lab or any(entry.get("test") == lab["test"] for entry, _ in self.lab_entries):
+            return
+        item = self._item(
+            "labs", lab["test"], m.match.start, m.match.end, Context(),
+            self.say("r_lab_found_now", words=m.match.text, interp=self.say(f"r_interp_{lab['interpretation']}")), lab,
+        )  # fmt: skip
+        self.lab_entries.append((lab, item))
+        self._keep(item)
+
     def _known_before(self, m: _Mention, term: str) -> bool:
         """Whether a condition that is also a lab finding (intake.yaml ``known_only``: known
         hypercalcaemia) is said to be known before this presentation: a word of chronicity or
         of the past in its sentence ("chronic", "persistent for a year", "connue", "previous
         admissions"). Without one, the word names what the work-up found now."""
         spec = intake_data().get("known_only", {})
-        if term not in spec.get("terms", []):
+        if term not in spec.get("terms", []) and not self._found_now_spelling(m):
             return True
         a, b = _sentence_of(self.sentences, m.match.start)
         clause = self.folded[max(a, m.match.start - 80) : min(b, m.match.end + 80)]
