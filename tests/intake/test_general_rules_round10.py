@@ -373,3 +373,21 @@ def test_a_renal_failure_found_now_is_a_raised_creatinine(  # type: ignore[no-un
     x = read(text, lang)
     assert ("chronic_kidney_disease" in x.case.get("history", [])) is ckd
     assert labs_by_test(x).get("creatinine", {}).get("interpretation") == creatinine
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "local"),
+    [
+        ("A 70-year-old woman with calcified nodules of the fingers. History of total hip replacement.", "en", False),
+        ("Patiente de 70 ans, nodules calcifiés des doigts, prothèse totale de hanche en 2010.", "fr", False),
+        ("A 70-year-old woman with calcified nodules of the hip after a total hip replacement.", "en", True),
+        ("A 70-year-old woman with calcified nodules after surgery.", "en", True),
+    ],
+)
+def test_a_surgery_is_local_only_at_the_lesions(read, text: str, lang: str, local: bool) -> None:  # type: ignore[no-untyped-def]
+    """A hip replacement is no local surgery for deposits of the fingers (the feature is surgery at
+    the lesions); a surgery placed nowhere stays local, as before."""
+    x = read(text, lang)
+    assert ("surgery_local" in x.case.get("history", [])) is local
+    if not local:
+        assert any(d.term == "surgery_local" for d in x.dropped)

@@ -116,6 +116,7 @@ def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None, reasons: s
     b.concepts()
     b.refine_swellings()
     b.settle_imaging()
+    b.local_only()  # after the lesions' sites are known
     b.patient()
     b.temperature()  # after concepts(): a fever said in words wins
     b.duration()  # after patient(): an age at onset needs the patient's age

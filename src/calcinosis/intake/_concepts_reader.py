@@ -30,8 +30,33 @@ from calcinosis.intake.lexicon import (
     fold,
     intake_cached,
     intake_data,
+    on_intake_change,
 )
 from calcinosis.intake.result import Cue
+from calcinosis.kb.model import KnowledgeBase
+
+_LOCAL_ONLY = ("surgery_local", "trauma_local")
+
+
+_SITE_PATTERNS: dict[int, tuple[object, dict[str, re.Pattern[str]]]] = {}
+on_intake_change(_SITE_PATTERNS.clear)
+
+
+def _site_patterns(kb: KnowledgeBase) -> dict[str, re.Pattern[str]]:
+    """Each site's spellings (the vocabulary's labels and the intake's words), as whole words:
+    a site written inside a surgery's name ("total hip replacement") is found too. Built once
+    per vocabulary."""
+    held = _SITE_PATTERNS.get(id(kb.vocabulary))
+    if held is not None and held[0] is kb.vocabulary:
+        return held[1]
+    spellings: dict[str, list[str]] = {}
+    for term in kb.vocabulary.lists["sites"].values():
+        spellings.setdefault(term.id, []).extend([term.en, term.fr])
+    for site, words in intake_data().get("terms", {}).get("sites", {}).items():
+        spellings.setdefault(site, []).extend(words)
+    patterns = {site: _words_re(tuple(w for w in words if len(w) > 2)) for site, words in spellings.items()}
+    _SITE_PATTERNS[id(kb.vocabulary)] = (kb.vocabulary, patterns)
+    return patterns
 
 
 def _says_any(folded_text: str, words: list[str]) -> bool:
@@ -650,6 +675,34 @@ class ConceptReader(Reader):
         return m.context.status in ("present", "historical") and any(
             fold(w) in self.folded for w in spec.get("note_has", [])
         )
+
+    def local_only(self) -> None:
+        """A surgery or an injury is local (the case's ``surgery_local``, ``trauma_local``) only
+        at the lesions: one the note places at another site ("total hip replacement" for deposits
+        of the fingers, "lumbar laminectomies" for a thigh mass) is taken out and said why. One
+        placed nowhere, or in a case whose lesions have no clinical site, stays."""
+        lesion_sites = set(self.lists["sites"])  # the clinical sites: a study's may be the region filmed
+        if not lesion_sites:
+            return
+        vocab = self.kb.vocabulary
+        near = {r for s in lesion_sites for r in vocab.related_sites(s)}
+        for item in [i for i in self.items if i.field == "history" and i.term in _LOCAL_ONLY]:
+            a, b = _sentence_of(self.sentences, item.start)
+            # the site written in the surgery's name or bound to it, in its own clause: "total hip
+            # replacement", "knee surgery", "prothèse totale de hanche", "laminectomies lombaires"
+            before = re.split(r"[,;:.()]", self.folded[max(a, item.start - 15) : item.start])[-1]
+            after = re.split(r"[,;:.()]", self.folded[item.end : min(b, item.end + 25)])[0]
+            window = before + self.folded[item.start : item.end] + after
+            placed = [site for site, pattern in _site_patterns(self.kb).items() if pattern.search(window)]
+            if not placed or any(site in near for site in placed):
+                continue
+            self.items.remove(item)
+            if item.term in self.lists["history"] and not any(
+                i.field == "history" and i.term == item.term for i in self.items
+            ):
+                self.lists["history"].remove(item.term)
+            sites = ", ".join(vocab.label("sites", s, self.ui) for s in placed)
+            self._drop(item.model_copy(update={"reason": self.say("r_not_local", sites=sites)}))
 
     @staticmethod
     def _found_now_spelling(m: _Mention) -> bool:
