@@ -391,3 +391,20 @@ def test_a_surgery_is_local_only_at_the_lesions(read, text: str, lang: str, loca
     assert ("surgery_local" in x.case.get("history", [])) is local
     if not local:
         assert any(d.term == "surgery_local" for d in x.dropped)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("A 65-year-old man on hemodialysis with a violaceous, painful, ischemic lesion of the glans.", "en"),
+        ("Patient hémodialysé de 65 ans, lésions ischémiques douloureuses des cuisses.", "fr"),
+        ("A 65-year-old woman on dialysis whose thigh plaques turned black.", "en"),
+    ],
+)
+def test_an_ischaemic_or_blackened_lesion_is_necrotic(read, text: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    assert "skin_necrosis" in read(text, lang).case["findings"]
+
+
+def test_an_ischaemic_stroke_is_no_skin_necrosis(read) -> None:  # type: ignore[no-untyped-def]
+    case = read("A 65-year-old man with calcified nodules and a past ischemic stroke.", "en").case
+    assert "skin_necrosis" not in case.get("findings", [])
