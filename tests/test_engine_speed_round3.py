@@ -23,6 +23,7 @@ from calcinosis.engine.questions import _SHIFT, _look_ahead, next_questions
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.issues import Issue, IssueLevel
 
+from ._look_ahead import look_ahead_inputs
 from .batch.cohort import cohort
 from .conftest import DEV_CASES, REPO
 
@@ -145,14 +146,7 @@ def test_look_ahead_in_place_is_the_fresh_arrays_to_the_bit(kb: KnowledgeBase, c
     gains as building each intermediate afresh, for every case and with zero frequencies."""
     compared = 0
     for case in cases:
-        _, ev, s = analyse(case, kb)
-        live = (s.posterior >= 1e-6).nonzero()[0]
-        p = s.posterior[live] / np.add.reduce(s.posterior[live])
-        prior_entropy = -np.add.reduce(p * np.log2(p))
-        mask = kb.askable.copy()
-        mask[[kb.feature_pos(f) for f in ev.observations]] = False
-        f1 = kb.frequency[np.ix_(live, mask.nonzero()[0])]
-        p_yes = p @ f1
+        _, p, prior_entropy, _, f1, p_yes = look_ahead_inputs(case, kb)
         for zeros in (False, True):
             post, gain = _look_ahead(p, f1, p_yes, prior_entropy, zeros=zeros)
             plain_post, plain_gain = _plain_look_ahead(p, f1, p_yes, prior_entropy, zeros)

@@ -21,6 +21,7 @@ from calcinosis.engine.evidence import _unlisted_sites
 from calcinosis.engine.questions import _NO_GAIN, _look_ahead, _within_reach
 from calcinosis.engine.tables import _places, tables
 
+from ._look_ahead import look_ahead_inputs
 from .batch.cohort import cohort
 from .conftest import DEV_CASES, REPO
 
@@ -42,15 +43,7 @@ def test_the_bound_keeps_every_question_that_reaches_the_floor(kb: KnowledgeBase
     t = tables(kb)
     reached = 0
     for case in cases:
-        _, ev, s = analyse(case, kb)
-        live = (s.posterior >= 1e-6).nonzero()[0]
-        p = s.posterior[live] / np.add.reduce(s.posterior[live])
-        prior_entropy = -np.add.reduce(p * np.log2(p))
-        mask = kb.askable.copy()
-        mask[[kb.feature_pos(f) for f in ev.observations]] = False
-        askable = mask.nonzero()[0]
-        f1 = kb.frequency[np.ix_(live, askable)]
-        p_yes = p @ f1
+        live, p, prior_entropy, askable, f1, p_yes = look_ahead_inputs(case, kb)
         _, gain = _look_ahead(p, f1, p_yes, prior_entropy, zeros=False)
         entropy = t.frequency_entropy.take(live, axis=0)
         kept = _within_reach(p, p_yes, entropy, askable, floor, zeros=False)
