@@ -408,3 +408,21 @@ def test_an_ischaemic_or_blackened_lesion_is_necrotic(read, text: str, lang: str
 def test_an_ischaemic_stroke_is_no_skin_necrosis(read) -> None:  # type: ignore[no-untyped-def]
     case = read("A 65-year-old man with calcified nodules and a past ischemic stroke.", "en").case
     assert "skin_necrosis" not in case.get("findings", [])
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "years"),
+    [
+        ("Nouveau-né de sexe féminin référé à 3 semaines de vie pour des indurations sous-cutanées.", "fr", 0.057),
+        ("A girl was referred at 3 weeks of life for firm subcutaneous nodules.", "en", 0.057),
+        ("A boy, 5 years of age, presented with calcified nodules of the elbows.", "en", 5.0),
+    ],
+)
+def test_an_age_counted_in_life(read, text: str, lang: str, years: float) -> None:  # type: ignore[no-untyped-def]
+    """ "à 3 semaines de vie", "5 years of age": the age, before the newborn's 0."""
+    assert read(text, lang).case["patient"]["age"] == years
+
+
+def test_kidney_stones_named_by_their_place(read) -> None:  # type: ignore[no-untyped-def]
+    text = "Nouveau-né de 3 semaines, hypercalcémie. L'échographie montrait des calculs pyélo-caliciels bilatéraux."
+    assert "nephrolithiasis" in read(text, "fr").case["findings"]

@@ -632,6 +632,9 @@ _AGE_WORDS = {
 }
 _AGE_PATTERNS: dict[str, list[tuple[str, str]]] = {
     "fr": [
+        # an infant's age counted in its life ("référé à 3 semaines de vie"): first, before the
+        # plain number and unit (which needs a word of age before it) and the newborn's 0
+        (r"(?P<n>\d{1,3})\s*(?P<u>mois|semaines?|jours?)\s+de\s+vie\b", "r_age_of_life"),
         (r"(?P<n>\d{1,3}(?:[.,]\d+)?)\s*(?P<u>ans|an|mois|semaines?|jours?)\b", "r_age_number_unit"),
         (
             rf"[âa]g[ée]e?s?\s+(?:de\s+|d['’])(?P<n>{_AGE_WORDS['fr']})\s+(?P<u>ans?|mois|semaines?|jours?)\b",
@@ -640,6 +643,8 @@ _AGE_PATTERNS: dict[str, list[tuple[str, str]]] = {
     ],
     "en": [
         (r"(?P<n>\d{1,3}(?:\.\d+)?)[\s-]*(?P<u>years?|yrs?|months?|weeks?|days?)[\s-]*old\b", "r_age_n_old"),
+        # "5 years of age", "at 3 weeks of life"
+        (r"(?P<n>\d{1,3}(?:\.\d+)?)\s*(?P<u>years?|months?|weeks?|days?)\s+of\s+(?:age|life)\b", "r_age_of_life"),
         (r"\baged?\s+(?P<n>\d{1,3}(?:\.\d+)?)(?:\s*(?P<u>years?|months?|weeks?|days?))?", "r_age_aged"),
         (r"(?P<n>\d{1,3})\s*(?P<u>y/?o)\b", "r_age_yo"),
         (r"(?P<n>\d{1,3})[\s-]*(?P<u>year|month|week|day)\s+old\b", "r_age_n_old"),
