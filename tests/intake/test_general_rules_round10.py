@@ -426,3 +426,14 @@ def test_an_age_counted_in_life(read, text: str, lang: str, years: float) -> Non
 def test_kidney_stones_named_by_their_place(read) -> None:  # type: ignore[no-untyped-def]
     text = "Nouveau-né de 3 semaines, hypercalcémie. L'échographie montrait des calculs pyélo-caliciels bilatéraux."
     assert "nephrolithiasis" in read(text, "fr").case["findings"]
+
+
+def test_a_lump_rolling_under_the_finger_is_not_at_the_finger(read) -> None:  # type: ignore[no-untyped-def]
+    text = "Patiente de 26 ans, deux tuméfactions dures roulant sous le doigt, en regard des crêtes iliaques."
+    assert "hand" not in read(text, "fr").case.get("sites", [])
+
+
+def test_a_deposit_at_a_muscles_insertion_is_in_its_tendon(read) -> None:  # type: ignore[no-untyped-def]
+    text = "A 57-year-old man with buttock pain. CT showed a focus of calcification at the insertion of the gluteus maximus on the femur."
+    study = next(s for s in read(text, "en").case["imaging"] if s["modality"] == "ct")
+    assert "tendon" in study["tissues"]
