@@ -437,3 +437,11 @@ def test_a_deposit_at_a_muscles_insertion_is_in_its_tendon(read) -> None:  # typ
     text = "A 57-year-old man with buttock pain. CT showed a focus of calcification at the insertion of the gluteus maximus on the femur."
     study = next(s for s in read(text, "en").case["imaging"] if s["modality"] == "ct")
     assert "tendon" in study["tissues"]
+
+
+def test_a_study_brought_in_by_a_preposition_says_what_follows(read) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "A 40-year-old man. Sagittal MRI through the left elbow demonstrates low signal masses in the posterior soft "
+        "tissue that, on radiographs, correspond with large, confluent calcification."
+    )
+    assert "radiograph" in _studies(read(text, "en"))

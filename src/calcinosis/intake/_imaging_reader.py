@@ -383,6 +383,14 @@ class ImagingReader(Reader):
                 r";|\b(?:but|mais|whereas|however|cependant|tandis\s+que|alors\s+que|while)\b", between
             ):
                 cut = prev.match.end + hit.start()
+            # "... masses in the soft tissue that, on radiographs below, correspond with calcification":
+            # a study brought in by a preposition after a comma says what follows it
+            said_on = re.search(
+                r",\s*(?:(?:and|et)\s+)?(?:on|in|at|sur|[àa]\s+la|au|en)\s+(?:(?:the|la|le|les|l'|a|an|une?)\s+)?$",
+                between,
+            )
+            if cut is None and said_on is not None and len(between) > 20:
+                cut = prev.match.end + said_on.start()
             if cut is None:
                 current.append(m)
                 continue
