@@ -109,7 +109,7 @@ def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None, reasons: s
         sentences.extend(analysis.sentences)
         for m, ctx in zip(found, analysis.contexts, strict=True):
             mentions.append(_Mention(m, ctx, _sentence_of(analysis.sentences, m.start)))
-    b = _Builder(text, kb, language, mentions, sentences, ui=reasons or language)
+    b = _Builder(text, kb, language, mentions, sentences, lexicon=lex, ui=reasons or language)
     b.labs()
     b.antibodies_and_genes()
     b.imaging()

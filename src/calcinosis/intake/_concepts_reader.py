@@ -30,33 +30,16 @@ from calcinosis.intake.lexicon import (
     fold,
     intake_cached,
     intake_data,
-    on_intake_change,
 )
 from calcinosis.intake.result import Cue
-from calcinosis.kb.model import KnowledgeBase
 
 _LOCAL_ONLY = ("surgery_local", "trauma_local")
 
 
-_SITE_PATTERNS: dict[int, tuple[object, dict[str, re.Pattern[str]]]] = {}
-on_intake_change(_SITE_PATTERNS.clear)
-
-
-def _site_patterns(kb: KnowledgeBase) -> dict[str, re.Pattern[str]]:
-    """Each site's spellings (the vocabulary's labels and the intake's words), as whole words:
-    a site written inside a surgery's name ("total hip replacement") is found too. Built once
-    per vocabulary."""
-    held = _SITE_PATTERNS.get(id(kb.vocabulary))
-    if held is not None and held[0] is kb.vocabulary:
-        return held[1]
-    spellings: dict[str, list[str]] = {}
-    for term in kb.vocabulary.lists["sites"].values():
-        spellings.setdefault(term.id, []).extend([term.en, term.fr])
-    for site, words in intake_data().get("terms", {}).get("sites", {}).items():
-        spellings.setdefault(site, []).extend(words)
-    patterns = {site: _words_re(tuple(w for w in words if len(w) > 2)) for site, words in spellings.items()}
-    _SITE_PATTERNS[id(kb.vocabulary)] = (kb.vocabulary, patterns)
-    return patterns
+@intake_cached
+def _found_now_spellings() -> frozenset[str]:
+    """intake.yaml ``known_only.spellings``, folded (looked up for every condition mention)."""
+    return frozenset(fold(s) for s in intake_data().get("known_only", {}).get("spellings", []))
 
 
 def _says_any(folded_text: str, words: list[str]) -> bool:
@@ -690,10 +673,9 @@ class ConceptReader(Reader):
             a, b = _sentence_of(self.sentences, item.start)
             # the site written in the surgery's name or bound to it, in its own clause: "total hip
             # replacement", "knee surgery", "prothèse totale de hanche", "laminectomies lombaires"
-            before = re.split(r"[,;:.()]", self.folded[max(a, item.start - 15) : item.start])[-1]
-            after = re.split(r"[,;:.()]", self.folded[item.end : min(b, item.end + 25)])[0]
-            window = before + self.folded[item.start : item.end] + after
-            placed = [site for site, pattern in _site_patterns(self.kb).items() if pattern.search(window)]
+            before = re.split(r"[,;:.()]", self.text[max(a, item.start - 15) : item.start])[-1]
+            after = re.split(r"[,;:.()]", self.text[item.end : min(b, item.end + 25)])[0]
+            placed = self.lexicon.terms_within(before + item.text + after, self.lang, "sites")
             if not placed or any(site in near for site in placed):
                 continue
             self.items.remove(item)
@@ -708,8 +690,7 @@ class ConceptReader(Reader):
     def _found_now_spelling(m: _Mention) -> bool:
         """A spelling of a condition that, without a word of chronicity, is what the work-up
         found now (intake.yaml ``known_only.spellings``: "insuffisance rénale", "renal failure")."""
-        spellings = intake_data().get("known_only", {}).get("spellings", [])
-        return fold(m.match.text) in {fold(s) for s in spellings}
+        return fold(m.match.text) in _found_now_spellings()
 
     def _lab_found_now(self, m: _Mention) -> None:
         """The lab result a condition found now states ("le bilan a objectivé une insuffisance

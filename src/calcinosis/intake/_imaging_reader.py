@@ -41,6 +41,10 @@ from calcinosis.intake.result import ExtractedItem
 _STUDY_NOUNS = re.compile(
     r"(?<!\w)(?:images?|scans?|imaging|studies|study|examinations?|views?|clich[ée]s?|coupes?)(?!\w)"
 )
+# a study brought in by a preposition after a comma (folded text up to the modality): "..., on radiographs"
+_SAID_ON = re.compile(
+    r",\s*(?:(?:and|et)\s+)?(?:on|in|at|sur|[àa]\s+la|au|en)\s+(?:(?:the|la|le|les|l'|a|an|une?)\s+)?$"
+)
 # a study named after what it found ("detected on radiograph", "seen on CT", "visible à la
 # radiographie", "mise en évidence par l'échographie"): folded text, ending at the modality
 _POSTPOSED = re.compile(
@@ -195,15 +199,16 @@ class ImagingReader(Reader):
         for m in modalities:
             line_start = self.text.rfind("\n", 0, m.match.start) + 1
             line_end = self.text.find("\n", m.match.start)
-            line = self.text[line_start : line_end if line_end != -1 else len(self.text)].strip()
+            line = self.text[line_start : line_end if line_end != -1 else len(self.text)].rstrip()
             colon = line.rfind(":")
             if (
-                colon > 0
+                sentence[0] <= line_start + 1  # the sentence opens with this line
+                and colon >= 0
+                and line_start + colon < m.match.start  # the study is named after the colon
+                and line.strip()[:1] != ":"
                 and not line.endswith((".", "!", "?", ";"))
                 and len(re.findall(r"[^\W_]+", line)) <= 8
                 and 0 < len(line[colon + 1 :].split()) <= 3
-                and m.match.start > line_start + self.text[line_start:].find(line) + colon
-                and sentence[0] <= line_start + 1
             ):
                 return True
         return False
@@ -385,10 +390,7 @@ class ImagingReader(Reader):
                 cut = prev.match.end + hit.start()
             # "... masses in the soft tissue that, on radiographs below, correspond with calcification":
             # a study brought in by a preposition after a comma says what follows it
-            said_on = re.search(
-                r",\s*(?:(?:and|et)\s+)?(?:on|in|at|sur|[àa]\s+la|au|en)\s+(?:(?:the|la|le|les|l'|a|an|une?)\s+)?$",
-                between,
-            )
+            said_on = _SAID_ON.search(between)
             if cut is None and said_on is not None and len(between) > 20:
                 cut = prev.match.end + said_on.start()
             if cut is None:

@@ -25,6 +25,13 @@ from calcinosis.intake.lexicon import (
 from calcinosis.intake.result import ExtractedItem
 
 
+def _measured(value: tuple[dict[str, Any] | None, int, measure.Reason] | None) -> bool:
+    """Whether a test's reading is a number in a unit of the test (not only lent the test's one
+    unit): then it was measured, whatever hypothesis the clause states ("EMG was suggestive of a
+    myopathy, and creatine kinase levels were 846 U/L")."""
+    return value is not None and value[0] is not None and "value" in value[0] and value[2][0] != "r_value_only_unit"
+
+
 class LabReader(Reader):
     """Reads lab values and results, antibodies and genetic results into the case."""
 
@@ -86,21 +93,21 @@ class LabReader(Reader):
                     if target.list_name == "lab_group"
                     else [target.term]
                 )
+                value = (
+                    measure.lab_value(self.kb, tests[0], self.text, m.match.end, limit, self.lang, list_end=sentence[1])
+                    if len(tests) == 1 and not valueless
+                    else None
+                )
                 if m.context.status == "family" or (
                     m.context.status == "hypothetical"
                     and not self._hypothesis_of_other_term(m, group)
-                    and not self._measured(tests, m, limit)
+                    and not _measured(value)
                 ):
                     continue
                 if re.search(r"\d\s*$", self.folded[max(sentence[0], m.match.start - 3) : m.match.start]) and (
                     len(m.match.text) <= 3
                 ):
                     continue  # a short test name right after a number is that number's unit ("300 mg")
-                value = (
-                    measure.lab_value(self.kb, tests[0], self.text, m.match.end, limit, self.lang, list_end=sentence[1])
-                    if len(tests) == 1 and not valueless
-                    else None
-                )
                 if value is not None:
                     entry, end, why = value
                     m.used = True
@@ -113,30 +120,8 @@ class LabReader(Reader):
                     if entry is not None:
                         self.lab_entries.append((entry, self._keep_ret(item)))
                         continue
-                    # a value that cannot be placed (no unit, a unit of another test) does not
-                    # hide the result said in words: "CRP level was elevated (>0.6 mg/dl)"
                     self._drop(item)
-                    said = measure.interpretation_after(self.folded, m.match.end, limit)
-                    reason = self.say("r_qualitative", words=self.text[said[1] : said[2]]) if said else ""
-                    if said is None or said[1] >= end:
-                        ranged = measure.interpretation_from_range(self.text, m.match.end, sentence[1], self.lang)
-                        said = ranged[:3] if ranged is not None else None
-                        if ranged is not None:
-                            reason = self.say(
-                                "r_reference_range", words=ranged[3], interp=self.say(f"r_interp_{ranged[0]}")
-                            )
-                            end = ranged[2]
-                    if said is not None and said[1] < end:
-                        kind, a, z = said
-                        entry = {"test": tests[0], "interpretation": kind}
-                        self.lab_entries.append(
-                            (
-                                entry,
-                                self._keep_ret(
-                                    self._item("labs", tests[0], m.match.start, z, Context(), reason, entry)
-                                ),
-                            )
-                        )
+                    self._result_beside_value(m, tests[0], end, limit, sentence[1])
                     continue
                 interp = measure.interpretation_after(self.folded, m.match.end, limit)
                 if interp is None:
@@ -208,14 +193,24 @@ class LabReader(Reader):
         others = [u for u in self.kb.units["tests"][entry["test"]]["units"] if u != spec["unit"]]
         return "r_unit_mismatch", {"unit": spec["unit"], "test": m.match.text, "expected": ", ".join(others)}
 
-    def _measured(self, tests: list[str], m: _Mention, limit: int) -> bool:
-        """A test followed by its value in a unit of the test was measured, whatever hypothesis
-        the clause states ("EMG was suggestive of a myopathy, and creatine kinase levels were
-        846 U/L"): a number with its unit is a result, not a supposition."""
-        if len(tests) != 1:
-            return False
-        value = measure.lab_value(self.kb, tests[0], self.text, m.match.end, limit, self.lang)
-        return value is not None and value[0] is not None and "value" in value[0] and value[2][0] != "r_value_only_unit"
+    def _result_beside_value(self, m: _Mention, test: str, end: int, limit: int, sentence_end: int) -> None:
+        """A value that cannot be placed (no unit, a unit of another test) does not hide the
+        result said in words ("CRP level was elevated (>0.6 mg/dl)"), nor the result its
+        reference range gives ("CRP 21.3 mg/dL (reference range <0.15)": high)."""
+        said = measure.interpretation_after(self.folded, m.match.end, limit)
+        if said is not None and said[1] < end:
+            kind, _, z = said
+            reason = self.say("r_qualitative", words=self.text[said[1] : said[2]])
+        else:
+            ranged = measure.interpretation_from_range(self.text, m.match.end, sentence_end, self.lang)
+            if ranged is None:
+                return
+            kind, _, z, words = ranged
+            reason = self.say("r_reference_range", words=words, interp=self.say(f"r_interp_{kind}"))
+        entry = {"test": test, "interpretation": kind}
+        self.lab_entries.append(
+            (entry, self._keep_ret(self._item("labs", test, m.match.start, z, Context(), reason, entry)))
+        )
 
     @staticmethod
     def _hypothesis_of_other_term(m: _Mention, group: list[_Mention]) -> bool:

@@ -62,14 +62,15 @@ class PatientReader(Reader):
         temperature said normal. What the note says of fever in words comes first."""
         if "fever" in self.lists["findings"] or "fever" in self.lists["absent"]:
             return
-        for found in measure.find_temperatures(self.text):
-            field = "findings" if found.present else "absent"
-            ctx = Context() if found.present else Context("absent")
-            self._keep(
-                self._item(field, "fever", found.start, found.end, ctx, self.say("r_temperature", words=found.words))
-            )
-            self.lists[field].append("fever")
+        found = next(iter(measure.find_temperatures(self.text)), None)
+        if found is None:
             return
+        field = "findings" if found.present else "absent"
+        ctx = Context() if found.present else Context("absent")
+        self._keep(
+            self._item(field, "fever", found.start, found.end, ctx, self.say("r_temperature", words=found.words))
+        )
+        self.lists[field].append("fever")
 
     def duration(self) -> None:
         """The duration of the presenting problem: in a sentence about the lesions, or in the

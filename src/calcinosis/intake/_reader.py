@@ -16,6 +16,7 @@ from calcinosis.intake.context import Context
 from calcinosis.intake.imaging import ImagingEntry
 from calcinosis.intake.language import say
 from calcinosis.intake.lexicon import (
+    Lexicon,
     Match,
     Target,
     fold,
@@ -331,8 +332,10 @@ class Reader:
         mentions: list[_Mention],
         sentences: list[tuple[int, int]],
         *,
+        lexicon: Lexicon,
         ui: str = "en",
     ) -> None:
+        self.lexicon = lexicon  # the one the note's mentions were found with
         self.ui = ui
         self.text = text
         self.folded = "".join(fold(ch)[:1] or " " for ch in text) if len(text) < 2_000_000 else fold(text)

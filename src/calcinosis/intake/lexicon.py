@@ -389,26 +389,15 @@ class Lexicon:
 
         Offsets are into ``text`` plus ``offset`` (the place of a chunk in the whole note).
         """
-        words = self._repaired(
-            [t for t in tokens(text, offset) if not (fold(t.raw) in _SKIP and not t.raw.isupper())], text, offset
-        )
+        words = self._words(text, offset)
         i = 0
         while i < len(words):
             best: _Pattern | None = None
             targets: list[Target] = []
             for pattern in self._by_first.get(words[i].key, ()):
-                n = len(pattern.keys)
-                if best is not None and n < len(best.keys):
+                if best is not None and len(pattern.keys) < len(best.keys):
                     break
-                if i + n > len(words) or tuple(w.key for w in words[i : i + n]) != pattern.keys:
-                    continue
-                if pattern.language is not None and pattern.language != lang:
-                    continue
-                if pattern.case_sensitive and not _written_in_capitals(words[i].raw):
-                    continue
-                if pattern.case_sensitive and n == 1 and _in_a_code(text, words[i], offset):
-                    continue
-                if n > 1 and not _adjacent(text, words[i : i + n], offset):
+                if not _spelled_at(pattern, words, i, text, offset, lang):
                     continue
                 if best is None:
                     best = pattern
@@ -420,6 +409,25 @@ class Lexicon:
             start, end = words[i].start, words[i + n - 1].end
             yield Match(start, end, text[start - offset : end - offset], tuple(targets))
             i += n
+
+    def terms_within(self, text: str, lang: str, list_name: str) -> list[str]:
+        """Every term of ``list_name`` spelled in ``text``, including those inside a longer
+        spelling that :meth:`find` gives to another term ("total hip replacement" names a
+        surgery, and the hip), in order of appearance, each once."""
+        words = self._words(text, 0)
+        out: list[str] = []
+        for i, word in enumerate(words):
+            for pattern in self._by_first.get(word.key, ()):
+                if not _spelled_at(pattern, words, i, text, 0, lang):
+                    continue
+                out.extend(t.term for t in pattern.targets if t.list_name == list_name and t.term not in out)
+        return out
+
+    def _words(self, text: str, offset: int) -> list[Token]:
+        """The words :meth:`find` matches: skipped words left out, copy artefacts mended."""
+        return self._repaired(
+            [t for t in tokens(text, offset) if not (fold(t.raw) in _SKIP and not t.raw.isupper())], text, offset
+        )
 
     def _repaired(self, words: list[Token], text: str, offset: int) -> list[Token]:
         """Words mended from copy artefacts of published or scanned notes, where the lexicon agrees.
@@ -495,6 +503,22 @@ _NAME_VALUE = re.compile(r"([^\W\d_]{3,})(\d+)")
 
 def _written_in_capitals(word: str) -> bool:
     return _capitals(word) >= 2 or (len(word) == 1 and word.isupper())
+
+
+def _spelled_at(pattern: _Pattern, words: list[Token], i: int, text: str, offset: int, lang: str) -> bool:
+    """Whether ``pattern`` is written at word ``i``: its words in a row (not across a sentence
+    end), in the note's language when it has one, an abbreviation in capitals and not inside a
+    model number."""
+    n = len(pattern.keys)
+    if i + n > len(words) or tuple(w.key for w in words[i : i + n]) != pattern.keys:
+        return False
+    if pattern.language is not None and pattern.language != lang:
+        return False
+    if pattern.case_sensitive and (
+        not _written_in_capitals(words[i].raw) or (n == 1 and _in_a_code(text, words[i], offset))
+    ):
+        return False
+    return n == 1 or _adjacent(text, words[i : i + n], offset)
 
 
 def _in_a_code(text: str, word: Token, offset: int) -> bool:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from calcinosis.intake.language import Number
@@ -319,6 +320,8 @@ def lab_value(
 _UNKNOWN_UNIT = re.compile(r"\s?([^\W\d_][\w.µμ³²]*\s?/\s?[\w.µμ³²]+)")
 
 
+_CLOSING_BRACKET = re.compile(r"\s*[)\]]")
+
 # how far past the test's name a value is looked for when words the fillers do not know stand
 # between them ("calcium level at admission was 3.1 mmol/L"): the same clause, a few words
 _FURTHER_ON = 40
@@ -333,7 +336,7 @@ def _value_further_on(
     from calcinosis.case.labs import resolve_unit
 
     number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
-    closing = re.compile(r"\s*[)\]]").match(text, pos, limit)  # the name was an abbreviation in brackets
+    closing = _CLOSING_BRACKET.match(text, pos, limit)  # the name was an abbreviation in brackets
     if closing is not None:
         pos = closing.end()
     stop = _FURTHER_STOP.search(text, pos, min(limit, pos + _FURTHER_ON))
@@ -445,21 +448,26 @@ def _interpretation_re() -> list[tuple[re.Pattern[str], str]]:
     return out
 
 
-def _reference_pattern(lang: str) -> re.Pattern[str]:
+@cache
+def _range_patterns(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The value right after the test's name, the same a few words on, and the reference range
+    in brackets after its unit ("(reference range <0.15)", "(N < 5)", "(2.3-2.7 mg/dl)")."""
     number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
-    return re.compile(
+    value = _QUALIFIER + r"(?P<n>" + number + r")"
+    reference = (
         r"\s*[(\[]\s*(?:(?:reference\s+range|reference\s+interval|normal\s+range|normal\s+values?|reference|ref\.?"
         r"|range|normal|normale?s?|valeurs?\s+normales?|valeurs?\s+de\s+r[ée]f[ée]rence|VN|N|nl)[\s:,=]*)?"
-        r"(?:(?P<op><=|>=|≤|≥|<|>)\s*(?P<b>"
-        + number
-        + r")|(?P<lo>"
-        + number
-        + r")\s*(?:-|–|—|to|à)\s*(?P<hi>"
-        + number
-        + r"))"
-        r"[^()\[\]\d]{0,20}[)\]]",
-        re.IGNORECASE,
+        rf"(?:(?P<op><=|>=|≤|≥|<|>)\s*(?P<b>{number})|(?P<lo>{number})\s*(?:-|–|—|to|à)\s*(?P<hi>{number}))"
+        r"[^()\[\]\d]{0,20}[)\]]"
     )
+    return (
+        re.compile(_FILLER + value, re.IGNORECASE),
+        re.compile(r"[^.;:\d()\[\]]{0,40}?" + value, re.IGNORECASE),
+        re.compile(reference, re.IGNORECASE),
+    )
+
+
+_UNIT_WORD = re.compile(r"\s?[^\s\d()\[\],;]{1,12}")
 
 
 def interpretation_from_range(text: str, pos: int, limit: int, lang: str) -> tuple[str, int, int, str] | None:
@@ -467,26 +475,23 @@ def interpretation_from_range(text: str, pos: int, limit: int, lang: str) -> tup
     cannot be placed ("C-reactive protein 21.3 mg/dL (reference range <0.15)": a unit the test
     does not take, or none): (interpretation, start, end, the words compared). The range is the
     laboratory's own, in the value's unit, so the comparison needs no conversion."""
-    number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
-    value_at = re.compile(_FILLER + _QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE).match(text, pos, limit)
-    if value_at is None:
-        value_at = re.compile(r"[^.;:\d()\[\]]{0,40}?" + _QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE).match(
-            text, pos, limit
-        )
+    right_after, further_on, reference = _range_patterns(lang)
+    value_at = right_after.match(text, pos, limit) or further_on.match(text, pos, limit)
     if value_at is None:
         return None
-    unit = re.compile(r"\s?[^\s\d()\[\],;]{1,12}").match(text, value_at.end(), limit)
-    ref = _reference_pattern(lang).match(text, unit.end() if unit else value_at.end())
+    unit = _UNIT_WORD.match(text, value_at.end(), limit)
+    ref = reference.match(text, unit.end() if unit else value_at.end())
     if ref is None:
         return None
     value = parse_number(value_at.group("n"), lang)
-    sign = _qualifier(value_at.group("q"))
-    if ref.group("op"):
+    censored = _qualifier(value_at.group("q"))  # "<0.6": below a bound, "> 90": above one
+    kind: str | None
+    if ref.group("op") in ("<", "≤", "<="):  # an upper limit of normal
         bound = parse_number(ref.group("b"), lang)
-        if ref.group("op") in ("<", "≤", "<="):  # an upper limit of normal
-            kind = "high" if value > bound and sign not in ("<", "<=") else "normal" if value <= bound else None
-        else:  # a lower limit of normal
-            kind = "low" if value < bound and sign not in (">", ">=") else "normal" if value >= bound else None
+        kind = "normal" if value <= bound else None if censored in ("<", "<=") else "high"
+    elif ref.group("op"):  # a lower limit of normal
+        bound = parse_number(ref.group("b"), lang)
+        kind = "normal" if value >= bound else None if censored in (">", ">=") else "low"
     else:
         low, high = parse_number(ref.group("lo"), lang), parse_number(ref.group("hi"), lang)
         kind = "high" if value > high else "low" if value < low else "normal"
@@ -918,10 +923,11 @@ def find_durations(text: str, lang: str) -> list[DurationFound]:
             continue
         if groups.get("half"):  # "1 an et demi", "6 mois et demi": half a unit more
             n += 0.5
-        low = groups.get("lo") or groups.get("lo2") or groups.get("lo3")
-        ranged = bool(low) and 0 < float(str(low).replace(",", ".")) < n
+        low_text = groups.get("lo") or groups.get("lo2") or groups.get("lo3")
+        low = float(low_text.replace(",", ".")) if low_text else 0.0
+        ranged = 0 < low < n
         if ranged:  # "4–6 weeks", "2 à 3 mois": the middle of the range
-            n = (float(str(low).replace(",", ".")) + n) / 2
+            n = (low + n) / 2
         if unit.startswith(("jour", "day")):
             months = n / 30.44
         elif unit.startswith(("semaine", "week")):
