@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.intake._helpers import labs_by_test
+from tests.intake._helpers import labs_by_test, studies_by_modality
 
 
 @pytest.mark.parametrize(
@@ -108,10 +108,18 @@ def test_common_lay_names_of_tests(read, text: str, lang: str, test: str, value:
         ("A 40-year-old man with calcified lumps noticed 2 to 3 months ago.", "en", 2.5),
         ("A 40-year-old woman presented with a 2- year history of a calcified nodule.", "en", 24.0),
         ("Patient de 40 ans, nodules calcifiés évoluant depuis 2 à 4 mois.", "fr", 3.0),
+        # from a battery of duration phrasings of our own (none is in a corpus)
+        ("A 40-year-old woman with calcified nodules that appeared in the past 2 years.", "en", 24.0),
+        ("A 40-year-old woman with calcified nodules within the last 6 months.", "en", 6.0),
+        ("A 40-year-old woman with calcified nodules of two years' duration.", "en", 24.0),
+        ("Patiente de 40 ans, nodules calcifiés datant de 2 ans.", "fr", 24.0),
+        ("Patiente de 40 ans, nodules calcifiés remontant à 6 mois.", "fr", 6.0),
+        ("Patiente de 40 ans, nodules calcifiés, d'évolution lente sur 3 ans.", "fr", 36.0),
     ],
 )
-def test_a_range_of_durations_is_read_at_its_middle(read, text: str, lang: str, months: float) -> None:  # type: ignore[no-untyped-def]
-    """The note sets' readers take the middle of a range; "2- year" (a line break's hyphen) is 2 years."""
+def test_a_duration_is_read_in_months(read, text: str, lang: str, months: float) -> None:  # type: ignore[no-untyped-def]
+    """The note sets' readers take the middle of a range; "2- year" (a line break's hyphen) is 2
+    years; "in the past 2 years", "datant de 2 ans", "remontant à 6 mois" say how long too."""
     assert read(text, lang).case["duration_months"] == months
 
 
@@ -265,32 +273,28 @@ def test_papules_described_by_their_colour_take_their_site(read) -> None:  # typ
     assert case["sites"] == ["lower_leg"]
 
 
-def _studies(x) -> dict[str, dict]:  # type: ignore[no-untyped-def,type-arg]
-    return {s["modality"]: s for s in x.case.get("imaging", [])}
-
-
 def test_a_study_named_after_what_it_found(read) -> None:  # type: ignore[no-untyped-def]
     """ "calcification of the buttock, the thigh and the calf detected on radiograph": the study
     named last shows the deposits said before it."""
     text = "A 30-year-old woman had extensive calcification of the right buttock, the thigh and the calf detected on radiograph."
-    assert "radiograph" in _studies(read(text, "en"))
+    assert "radiograph" in studies_by_modality(read(text, "en"))
 
 
 def test_relative_as_an_adjective_is_no_relative(read) -> None:  # type: ignore[no-untyped-def]
     text = "On PET/CT, calcification of small arteries was noted throughout the body with relative sparing of large vessels."
-    study = _studies(read(text, "en"))["pet_ct"]
+    study = studies_by_modality(read(text, "en"))["pet_ct"]
     assert "artery" in study["tissues"]
 
 
 def test_a_title_line_names_the_study_of_the_lines_below(read) -> None:  # type: ignore[no-untyped-def]
     text = "Tendinopathie du moyen fessier : Échographie\nDouleurs de la hanche.\nPetites images calciques de l'insertion du tendon."
-    assert "ultrasound" in _studies(read(text, "fr"))
+    assert "ultrasound" in studies_by_modality(read(text, "fr"))
 
 
 def test_a_site_within_a_tendon_is_the_deposits(read) -> None:  # type: ignore[no-untyped-def]
     """ "an ossification within the Achilles tendon without fracture": the tendon is the
     deposit's place (and tissue), not the absent fracture's."""
-    study = _studies(
+    study = studies_by_modality(
         read(
             "A radiograph of the foot revealed an ossification within the right Achilles tendon without fracture.", "en"
         )
@@ -301,30 +305,14 @@ def test_a_site_within_a_tendon_is_the_deposits(read) -> None:  # type: ignore[n
 
 def test_a_list_of_studies_shares_the_description(read) -> None:  # type: ignore[no-untyped-def]
     text = "Lobulated calcifications were present about the right elbow on radiographs, computed tomography images and magnetic resonance images."
-    studies = _studies(read(text, "en"))
+    studies = studies_by_modality(read(text, "en"))
     assert set(studies) == {"radiograph", "ct", "mri"}
     assert all(s["sites"] == ["elbow"] for s in studies.values())
 
 
 @pytest.mark.parametrize("sequence", ["T2FS", "fat-saturated", "STIR"])
 def test_an_mri_sequence_names_the_mri(read, sequence: str) -> None:  # type: ignore[no-untyped-def]
-    assert "mri" in _studies(read(f"Axial {sequence} images show calcified nodules of the thigh.", "en"))
-
-
-@pytest.mark.parametrize(
-    ("text", "lang", "months"),
-    [
-        ("A 40-year-old woman with calcified nodules that appeared in the past 2 years.", "en", 24.0),
-        ("A 40-year-old woman with calcified nodules within the last 6 months.", "en", 6.0),
-        ("A 40-year-old woman with calcified nodules of two years' duration.", "en", 24.0),
-        ("Patiente de 40 ans, nodules calcifiés datant de 2 ans.", "fr", 24.0),
-        ("Patiente de 40 ans, nodules calcifiés remontant à 6 mois.", "fr", 6.0),
-        ("Patiente de 40 ans, nodules calcifiés, d'évolution lente sur 3 ans.", "fr", 36.0),
-    ],
-)
-def test_more_ways_of_saying_how_long(read, text: str, lang: str, months: float) -> None:  # type: ignore[no-untyped-def]
-    """From a battery of duration phrasings of our own (none is in a corpus)."""
-    assert read(text, lang).case["duration_months"] == months
+    assert "mri" in studies_by_modality(read(f"Axial {sequence} images show calcified nodules of the thigh.", "en"))
 
 
 @pytest.mark.parametrize(
@@ -435,7 +423,7 @@ def test_a_lump_rolling_under_the_finger_is_not_at_the_finger(read) -> None:  # 
 
 def test_a_deposit_at_a_muscles_insertion_is_in_its_tendon(read) -> None:  # type: ignore[no-untyped-def]
     text = "A 57-year-old man with buttock pain. CT showed a focus of calcification at the insertion of the gluteus maximus on the femur."
-    study = next(s for s in read(text, "en").case["imaging"] if s["modality"] == "ct")
+    study = studies_by_modality(read(text, "en"))["ct"]
     assert "tendon" in study["tissues"]
 
 
@@ -444,4 +432,4 @@ def test_a_study_brought_in_by_a_preposition_says_what_follows(read) -> None:  #
         "A 40-year-old man. Sagittal MRI through the left elbow demonstrates low signal masses in the posterior soft "
         "tissue that, on radiographs, correspond with large, confluent calcification."
     )
-    assert "radiograph" in _studies(read(text, "en"))
+    assert "radiograph" in studies_by_modality(read(text, "en"))
