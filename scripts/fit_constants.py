@@ -1,6 +1,9 @@
-"""Fit the engine's few global constants by 5-fold cross-validation on a validation set.
+"""Fit the engine's few global constants by 5-fold cross-validation on published cases.
 
-    .venv/bin/python scripts/fit_constants.py tests/data/published/cases [--dev ../shared/cases]
+    .venv/bin/python scripts/fit_constants.py tests/data/published/cases [MORE_FOLDERS ...] [--dev ../shared/cases]
+
+With several folders (e.g. the validation set and the note sets' gold cases, all published
+patients), the cases are pooled one per publication (``calcinosis.evaluation.pool``).
 
 Only global constants are fitted (constants.yaml): dependency damping ρ, category-prior
 strength τ, rule strength α, differential strength β, defining strength κ, and the temperature
@@ -31,6 +34,7 @@ from calcinosis import load_kb, read_case
 from calcinosis.engine.category import RuleState, category_step, read_rules, unreported_defining
 from calcinosis.engine.diagnose import analyse
 from calcinosis.evaluation.metrics import calibration_reference, expected_calibration_error
+from calcinosis.evaluation.pool import case_files, pool_case_files
 from calcinosis.kb.model import KnowledgeBase
 
 # The grid of 2026-12-04. A wider grid (damping up to 1, temperature from 0.8, differential
@@ -72,12 +76,13 @@ def _with_damping(kb: KnowledgeBase, rho: float) -> KnowledgeBase:
     return dataclasses.replace(kb, constants=const)
 
 
-def prepare(folder: Path, kb: KnowledgeBase) -> list[Prepared]:
+def prepare(paths: list[Path], kb: KnowledgeBase) -> list[Prepared]:
     kbs = {rho: _with_damping(kb, rho) for rho in GRID["dependency_damping"]}
     out = []
-    for path in sorted(folder.glob("*.yaml")):
+    for path in paths:
         case = read_case(path, kb)
-        assert case.expected is not None and case.expected.diagnosis is not None
+        if case.expected is None or case.expected.diagnosis is None:
+            continue  # a gold case whose condition the knowledge base has no entity for
         truth_d = kb.disease_pos(case.expected.diagnosis)
         log_lr, unlisted = {}, {}
         evidence = None
@@ -212,12 +217,16 @@ def grid() -> list[dict[str, float]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folder", type=Path)
+    parser.add_argument("folders", type=Path, nargs="+")
     parser.add_argument("--dev", type=Path, help="also report the dev set under the chosen constants")
     parser.add_argument("--kb", type=Path, help="knowledge-base folder (default: the bundled one)")
     args = parser.parse_args()
     kb = load_kb(args.kb) if args.kb else load_kb()
-    cases = prepare(args.folder, kb)
+    pooled = pool_case_files(args.folders, kb)
+    for dropped, kept in pooled.duplicates:
+        print(f"counted once: {dropped} is the publication of {kept}")
+    cases = prepare(pooled.paths, kb)
+    print(f"{len(cases)} cases with an expected diagnosis")
     points = grid()
     rng = np.random.default_rng(SEED)
     fold_of = rng.permutation(len(cases)) % FOLDS
@@ -239,7 +248,7 @@ def main() -> int:
     print(f"  mean log-score gain over the constants in use {gain:.4f}, standard error {se:.4f}")
     print("kept:", "the best point" if final is best else "the constants in use (gain within one standard error)")
     if args.dev:
-        dev = prepare(args.dev, kb)
+        dev = prepare(case_files(args.dev), kb)
         print("dev set under it:", {k: round(v, 3) for k, v in metrics(dev, kb, final).items()})
     return 0
 

@@ -1,4 +1,4 @@
-"""``calcinosis evaluate DIR``."""
+"""``calcinosis evaluate DIR [DIR ...]``."""
 
 from __future__ import annotations
 
@@ -13,28 +13,40 @@ __all__ = ["evaluate"]
 
 @handles_errors
 def evaluate(
-    folder: Path = typer.Argument(..., help="Folder of case files with an expected block."),
+    folders: list[Path] = typer.Argument(
+        ...,
+        help="Folders of case files with an expected block; with several, a publication an earlier folder gave is counted once.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object."),
     kb_path: Path | None = KB_OPTION,
 ) -> None:
-    """Accuracy, ranking, calibration and the misses of the engine on a folder of cases."""
+    """Accuracy, ranking, calibration and the misses of the engine on folders of cases."""
     from rich.console import Console
     from rich.table import Table
 
-    from calcinosis.evaluation.metrics import evaluate_dir
+    from calcinosis.evaluation.metrics import evaluate_cases
+    from calcinosis.evaluation.pool import pool_case_files
     from calcinosis.serialise import to_json
 
-    if not folder.is_dir():
-        raise fail(f"{folder} is not a folder of case files")
+    for folder in folders:
+        if not folder.is_dir():
+            raise fail(f"{folder} is not a folder of case files")
     kb = load(kb_path)
+    pooled = pool_case_files(folders, kb)
     try:
-        ev = evaluate_dir(folder, kb)
+        ev = evaluate_cases(pooled.paths, kb)
     except ValueError as exc:
-        raise fail(f"{folder}: {exc}") from None
+        raise fail(f"{', '.join(map(str, folders))}: {exc}") from None
     if as_json:
         typer.echo(to_json(ev))
         return
     con = Console()
+    for dropped, kept in pooled.duplicates:
+        con.print(
+            f"counted once: {safe(str(dropped), 120)} is the publication of {safe(str(kept), 120)}",
+            markup=False,
+            highlight=False,
+        )
     t = Table(title=f"Evaluation on {ev.n} cases (knowledge base {ev.kb_version})")
     t.add_column("metric")
     t.add_column("value", justify="right")

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 
 from calcinosis.case.reader import read_case
 from calcinosis.engine.diagnose import diagnose
+from calcinosis.evaluation.pool import case_files
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CATEGORIES
 
@@ -258,5 +259,4 @@ def _bootstrap(outcomes: list[CaseOutcome]) -> dict[str, Interval]:
 
 def evaluate_dir(folder: Path, kb: KnowledgeBase) -> Evaluation:
     """Evaluate every ``*.yaml``, ``*.yml`` and ``*.json`` case in ``folder`` (sorted)."""
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json") and p.is_file())
-    return evaluate_cases(paths, kb)
+    return evaluate_cases(case_files(folder), kb)
