@@ -61,6 +61,7 @@ class Prepared:
 
     truth_d: int
     truth_c: int
+    group: str  # the folder the case came from, for the per-folder cross-validated figures
     log_lr: dict[float, np.ndarray]  # damping -> D (weighted contributions, no defining penalty, no unlisted sites)
     unlisted: dict[float, np.ndarray]  # damping -> D (weighted contributions of sites absent by closed world)
     unreported: np.ndarray  # D, raw log unreported probability
@@ -97,6 +98,7 @@ def prepare(paths: list[Path], kb: KnowledgeBase) -> list[Prepared]:
         rules = read_rules(case, evidence, kb)
         out.append(
             Prepared(
+                group=str(path.parent),
                 truth_d=truth_d,
                 truth_c=int(kb.disease_category[truth_d]),
                 log_lr=log_lr,
@@ -191,11 +193,26 @@ def choose(
 def cross_validate(
     cases: list[Prepared], kb: KnowledgeBase, fold_of: np.ndarray, per_fold: list[dict[str, float]]
 ) -> dict[str, float]:
-    """Each case scored with ``per_fold[f]``, the constants fitted without its fold ``f``."""
+    """Each case scored with ``per_fold[f]``, the constants fitted without its fold ``f``;
+    the figures over all cases, then over each folder's cases when there are several."""
     held_out: list[tuple[Prepared, dict[str, float]]] = []
     for f, chosen in enumerate(per_fold):
         print(f"  fold {f}: {chosen}")
         held_out += [(c, chosen) for c, k in zip(cases, fold_of, strict=True) if k == f]
+    groups = sorted({c.group for c, _ in held_out})
+    if len(groups) > 1:
+        for group in groups:
+            figures = held_out_metrics(kb, [(c, k) for c, k in held_out if c.group == group])
+            print(
+                f"   {group} ({sum(c.group == group for c, _ in held_out)}):",
+                {k: round(v, 3) for k, v in figures.items()},
+            )
+    return held_out_metrics(kb, held_out)
+
+
+def held_out_metrics(kb: KnowledgeBase, held_out: list[tuple[Prepared, dict[str, float]]]) -> dict[str, float]:
+    """Category accuracy, top-1, top-3, macro recall and ECE of cases each scored with the
+    constants fitted without it."""
     per_case = [metrics([c], kb, chosen) for c, chosen in held_out]
     cv = {k: float(np.mean([m[k] for m in per_case])) for k in ("category_accuracy", "top1", "top3")}
     by_class: dict[int, list[float]] = {}

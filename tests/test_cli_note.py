@@ -83,3 +83,33 @@ def test_intake_eval_against_a_second_reader(tmp_path: Path) -> None:
     assert figures["overall"]["tp"] == 3 and figures["overall"]["gold"] == 4 and figures["negation"] == [1, 2]
     code, _, _ = run("intake-eval", str(tmp_path), "--reader", str(tmp_path / "nowhere"))
     assert code == 2
+
+
+def test_intake_eval_counts_the_published_diagnosis_from_the_note_and_from_the_gold(tmp_path: Path) -> None:
+    """Where the gold case gives the published diagnosis, the end-to-end accuracy is counted
+    twice: from the extracted case and from the gold case; a note that cannot be read counts as
+    a miss from the note, and a gold case without a diagnosis is not counted."""
+    (tmp_path / "en-01-a.txt").write_text(
+        "A 30-year-old man with gout and painful tophi of the elbows.", encoding="utf-8"
+    )
+    (tmp_path / "en-01-a.yaml").write_text(
+        "id: en-01-a\npatient: {age: 30, sex: male}\nhistory: [gout]\nfindings: [visible_tophi, pain]\n"
+        "sites: [elbow]\nexpected: {diagnosis: gout}\n",
+        encoding="utf-8",
+    )
+    # the note lost its words: the extraction fails, the gold case still diagnoses gout
+    (tmp_path / "en-02-b.txt").write_text("", encoding="utf-8")
+    (tmp_path / "en-02-b.yaml").write_text(
+        "id: en-02-b\npatient: {age: 30, sex: male}\nhistory: [gout]\nfindings: [visible_tophi]\n"
+        "expected: {diagnosis: gout}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "en-03-c.txt").write_text("A 45-year-old woman with systemic sclerosis.", encoding="utf-8")
+    (tmp_path / "en-03-c.yaml").write_text(
+        "id: en-03-c\npatient: {age: 45, sex: female}\nhistory: [systemic_sclerosis]\n", encoding="utf-8"
+    )
+    code, out, err = run("intake-eval", str(tmp_path), "--json")
+    assert code == 0, err
+    assert json.loads(out)["expected_top"] == {"notes": 2, "from_note": 1, "from_gold": 2}
+    code, out, _ = run("intake-eval", str(tmp_path))
+    assert "published diagnosis first: from the extracted case 50" in " ".join(out.split())

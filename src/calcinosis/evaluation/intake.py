@@ -16,7 +16,11 @@ Three more figures: **negation accuracy** (of the gold items the extractor found
 polarity, present ones in history, exposures or findings and absent ones, the share it placed
 with the right polarity), **lab values with the right unit** (of the gold lab values, the share
 extracted with the same value and unit), and **same top diagnosis** (the engine on the
-extracted case and on the gold case give the same leading diagnosis). When a note states no
+extracted case and on the gold case give the same leading diagnosis), with, where the gold
+case carries the published diagnosis (``expected``), how often each of the two leading
+diagnoses is that diagnosis: the end-to-end accuracy from the note, beside the engine's own
+accuracy on the gold case, so that the cost of the extraction to the diagnosis is read
+directly. When a note states no
 age, the extracted case has none and the gold age is lent to it for the diagnosis only (counted
 and reported): the age is a required field, and the question is what the note's words give.
 """
@@ -137,6 +141,7 @@ class NoteResult:
     top_extracted: str | None
     age_lent: bool
     error: str = ""
+    expected: str | None = None  # the published diagnosis, when the gold case gives it
 
 
 @dataclass
@@ -165,6 +170,16 @@ class IntakeEvaluation:
         judged = [n.same_top for n in self.notes if n.same_top is not None]
         return sum(judged) / len(judged) if judged else None
 
+    def expected_top(self) -> tuple[int, int, int]:
+        """Of the notes whose gold case gives the published diagnosis and were diagnosed: how
+        many there are, how many the extracted case puts first, how many the gold case does."""
+        judged = [n for n in self.notes if n.expected is not None and n.same_top is not None]
+        return (
+            len(judged),
+            sum(n.top_extracted == n.expected for n in judged),
+            sum(n.top_gold == n.expected for n in judged),
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
 
@@ -180,6 +195,7 @@ class IntakeEvaluation:
             "negation": [self.negation_right, self.negation_total],
             "lab_values_with_unit": [self.lab_values_right, self.lab_values_total],
             "same_top_diagnosis": self.same_top_rate,
+            "expected_top": dict(zip(("notes", "from_note", "from_gold"), self.expected_top(), strict=True)),
             "per_note": [n.__dict__ for n in self.notes],
         }
 
@@ -241,7 +257,10 @@ def evaluate_notes(
             found = parse_case(data, kb, source=note.name)
             lang = extraction.lang
         except (IntakeError, CaseValidationError) as exc:
-            result.notes.append(NoteResult(note.stem, "?", {}, {}, False, None, None, False, str(exc).splitlines()[0]))
+            expected = gold.expected.diagnosis if gold.expected else None
+            top_gold = _top_diagnosis(gold, kb) if diagnose_cases else None
+            error = str(exc).splitlines()[0]
+            result.notes.append(NoteResult(note.stem, "?", {}, {}, False, top_gold, None, False, error, expected))
             for name, items in items_of(gold).items():
                 result.by_field[name].add(0, 0, len(items))
                 result.overall.add(0, 0, len(items))
@@ -251,6 +270,13 @@ def evaluate_notes(
             mine["patient"] = {i for i in mine["patient"] if i[0] != "age"}
         _score_note(result, note.stem, lang, found, gold, mine, theirs, age_lent, diagnose_cases, kb)
     return result
+
+
+def _top_diagnosis(case: Case, kb: KnowledgeBase) -> str:
+    """The engine's leading diagnosis for ``case``."""
+    from calcinosis.engine.diagnose import diagnose
+
+    return diagnose(case, kb).differential[0].diagnosis
 
 
 def _language(stem: str) -> str:
@@ -290,12 +316,10 @@ def _score_note(
     top_gold = top_found = None
     same: bool | None = None
     if diagnose_cases:
-        from calcinosis.engine.diagnose import diagnose
-
-        top_gold = diagnose(gold, kb).differential[0].diagnosis
-        top_found = diagnose(found, kb).differential[0].diagnosis
+        top_gold, top_found = _top_diagnosis(gold, kb), _top_diagnosis(found, kb)
         same = top_gold == top_found
-    result.notes.append(NoteResult(note_id, lang, missed, extra, same, top_gold, top_found, age_lent))
+    expected = gold.expected.diagnosis if gold.expected else None
+    result.notes.append(NoteResult(note_id, lang, missed, extra, same, top_gold, top_found, age_lent, "", expected))
 
 
 def _negation(result: IntakeEvaluation, mine: dict[str, set[Any]], theirs: dict[str, set[Any]]) -> None:
