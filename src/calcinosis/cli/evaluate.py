@@ -37,16 +37,12 @@ def evaluate(
         ev = evaluate_cases(pooled.paths, kb)
     except ValueError as exc:
         raise fail(f"{', '.join(map(str, folders))}: {exc}") from None
+    for dropped, kept in pooled.duplicates:  # on stderr, so that --json stays one object
+        typer.echo(f"counted once: {safe(str(dropped), 120)} is the publication of {safe(str(kept), 120)}", err=True)
     if as_json:
         typer.echo(to_json(ev))
         return
     con = Console()
-    for dropped, kept in pooled.duplicates:
-        con.print(
-            f"counted once: {safe(str(dropped), 120)} is the publication of {safe(str(kept), 120)}",
-            markup=False,
-            highlight=False,
-        )
     t = Table(title=f"Evaluation on {ev.n} cases (knowledge base {ev.kb_version})")
     t.add_column("metric")
     t.add_column("value", justify="right")
