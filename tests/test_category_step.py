@@ -230,6 +230,22 @@ def test_silent_gaps_are_found(tmp_path: Path, kb: KnowledgeBase) -> None:
     assert ("gout", "finding:pain") not in silent_gaps(kb)
 
 
+def test_a_feature_nearly_every_diagnosis_states_is_required_of_each(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """Calciphylaxis is alone in its category, so only the rule over all diagnoses catches its
+    silence on pain; declaring the feature irrelevant with a reason answers the rule."""
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "diseases" / "calciphylaxis.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["findings"] = [f for f in data["findings"] if f["feature"] != "finding:pain"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert ("calciphylaxis", "finding:pain") in silent_gaps(load_kb(root, cache=False))
+    data["irrelevant"] = {**(data.get("irrelevant") or {}), "finding:pain": "A reason, for the test."}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert ("calciphylaxis", "finding:pain") not in silent_gaps(load_kb(root, cache=False))
+    assert silent_gaps(kb) == []
+
+
 def test_an_unknown_feature_in_a_category_rule_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "kb"
     shutil.copytree(default_kb_path(), root)

@@ -90,6 +90,13 @@ must be stated by every diagnosis of that category, or declared irrelevant with 
 diagnosis that says nothing gets LR 1 and beats one that states a low frequency."""
 
 
+SILENT_GAP_GLOBAL_SHARE = 0.8
+"""A feature that at least four in five of all diagnoses state (pain, sex, course, a single
+deposit, the subcutis) must be stated by every diagnosis, whatever its category: a category
+that mostly says nothing about pain (the metabolic causes) would otherwise give every one of
+its diagnoses LR 1 where the others state a frequency, and win on the silence."""
+
+
 SILENT_GAP_LEVEL = IssueLevel.ERROR
 
 
@@ -105,22 +112,28 @@ def _unreported_floor(d: Disease) -> float | None:
 
 
 def silent_gaps(kb: KnowledgeBase) -> list[tuple[str, str]]:
-    """(diagnosis, feature) pairs where the diagnosis is silent on a feature its category mostly states."""
+    """(diagnosis, feature) pairs where the diagnosis is silent on a feature its category mostly
+    states (SILENT_GAP_SHARE) or nearly every diagnosis states (SILENT_GAP_GLOBAL_SHARE)."""
     by_category: dict[str, list[Disease]] = {}
     for d in kb.diseases:
         by_category.setdefault(d.category, []).append(d)
-    gaps = []
+    gaps: set[tuple[str, str]] = set()
     for members in by_category.values():
-        if len(members) < 3:
-            continue
-        counts: dict[str, int] = {}
-        for d in members:
-            for fid in d.findings:
-                counts[fid] = counts.get(fid, 0) + 1
-        common = sorted(f for f, n in counts.items() if n / len(members) >= SILENT_GAP_SHARE)
-        for d in members:
-            gaps += [(d.id, f) for f in common if f not in d.findings and f not in (d.irrelevant or {})]
-    return gaps
+        if len(members) >= 3:
+            gaps |= _gaps_among(members, SILENT_GAP_SHARE)
+    gaps |= _gaps_among(list(kb.diseases), SILENT_GAP_GLOBAL_SHARE)
+    return sorted(gaps)
+
+
+def _gaps_among(members: list[Disease], share: float) -> set[tuple[str, str]]:
+    """The diagnoses of ``members`` silent on a feature that at least ``share`` of them state
+    (a feature declared irrelevant, with its reason, is not a silence)."""
+    counts: dict[str, int] = {}
+    for d in members:
+        for fid in d.findings:
+            counts[fid] = counts.get(fid, 0) + 1
+    common = [f for f, n in counts.items() if n / len(members) >= share]
+    return {(d.id, f) for d in members for f in common if f not in d.findings and f not in (d.irrelevant or {})}
 
 
 def basis_counts(kb: KnowledgeBase) -> dict[str, int]:
@@ -236,7 +249,7 @@ def check_kb(
         add(
             SILENT_GAP_LEVEL,
             "kb.silent_gap",
-            f"{did}: most diagnoses of its category state {fid}; state it too, or declare it under irrelevant with the reason",
+            f"{did}: most diagnoses of its category, or nearly all diagnoses, state {fid}; state it too, or declare it under irrelevant with the reason",
             f"diseases/{did}.yaml",
         )
     if seed_facts is not None:
