@@ -90,9 +90,10 @@ must be stated by every diagnosis of that category, or declared irrelevant with 
 diagnosis that says nothing gets LR 1 and beats one that states a low frequency."""
 
 
-SILENT_GAP_GLOBAL_SHARE = 0.8
-"""A feature that at least four in five of all diagnoses state (pain, sex, course, a single
-deposit, the subcutis) must be stated by every diagnosis, whatever its category: a category
+SILENT_GAP_GLOBAL_SHARE = 0.75
+"""A feature that at least three in four of all diagnoses state (pain, sex, course, a single
+deposit, the subcutis, a deposit of 5 cm or more) must be stated by every diagnosis, whatever
+its category: a category
 that mostly says nothing about pain (the metabolic causes) would otherwise give every one of
 its diagnoses LR 1 where the others state a frequency, and win on the silence."""
 
