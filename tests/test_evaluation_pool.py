@@ -86,3 +86,16 @@ def test_the_cli_evaluates_several_folders_and_names_what_it_counted_once(shared
     missing = CliRunner().invoke(app, ["evaluate", str(notes), str(tmp_path / "nowhere")])
     assert missing.exit_code != 0
     assert "nowhere is not a folder of case files" in missing.output
+
+
+def test_a_folder_without_case_files_names_the_subfolder_that_has_them(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from calcinosis.cli.main import app
+
+    result = CliRunner().invoke(app, ["evaluate", str(REPO / "tests" / "data" / "published")], env={"COLUMNS": "300"})
+    assert result.exit_code == 2
+    assert "holds no case file" in result.output
+    assert str(REPO / "tests" / "data" / "published" / "cases") in " ".join(result.output.split())
+    empty = CliRunner().invoke(app, ["evaluate", str(tmp_path)])
+    assert empty.exit_code == 2 and "holds no case file" in empty.output and "case files are in" not in empty.output

@@ -25,12 +25,16 @@ def evaluate(
     from rich.table import Table
 
     from calcinosis.evaluation.metrics import evaluate_cases
-    from calcinosis.evaluation.pool import pool_case_files
+    from calcinosis.evaluation.pool import case_files, pool_case_files
     from calcinosis.serialise import to_json
 
     for folder in folders:
         if not folder.is_dir():
             raise fail(f"{folder} is not a folder of case files")
+        if not case_files(folder):
+            near = sorted(str(sub) for sub in folder.iterdir() if sub.is_dir() and case_files(sub))
+            hint = f"; case files are in {', '.join(near)}" if near else ""
+            raise fail(f"{folder} holds no case file (*.yaml, *.yml, *.json){hint}")
     kb = load(kb_path)
     pooled = pool_case_files(folders, kb)
     try:
