@@ -85,17 +85,12 @@ def seed_fact_coverage(kb: KnowledgeBase, facts_path: Path) -> dict[str, list[st
 
 
 SILENT_GAP_SHARE = 0.5
-"""A feature that at least half the diagnoses of a category state (categories of 3 or more)
-must be stated by every diagnosis of that category, or declared irrelevant with a reason: a
-diagnosis that says nothing gets LR 1 and beats one that states a low frequency."""
-
-
-SILENT_GAP_GLOBAL_SHARE = 0.75
-"""A feature that at least three in four of all diagnoses state (pain, sex, course, a single
-deposit, the subcutis, a deposit of 5 cm or more) must be stated by every diagnosis, whatever
-its category: a category
-that mostly says nothing about pain (the metabolic causes) would otherwise give every one of
-its diagnoses LR 1 where the others state a frequency, and win on the silence."""
+"""A feature that at least half the diagnoses of a category state (categories of 3 or more), or
+half of all diagnoses state (pain, sex, course, a single deposit, the subcutis, a deposit of 5 cm
+or more), must be stated by every diagnosis of that category, or of the knowledge, or declared
+irrelevant with a reason: a diagnosis that says nothing gets LR 1 and beats one that states a
+low frequency, and a category that mostly says nothing (the metabolic causes on pain) would let
+every one of its diagnoses win on the silence."""
 
 
 SILENT_GAP_LEVEL = IssueLevel.ERROR
@@ -114,7 +109,7 @@ def _unreported_floor(d: Disease) -> float | None:
 
 def silent_gaps(kb: KnowledgeBase) -> list[tuple[str, str]]:
     """(diagnosis, feature) pairs where the diagnosis is silent on a feature its category mostly
-    states (SILENT_GAP_SHARE) or nearly every diagnosis states (SILENT_GAP_GLOBAL_SHARE)."""
+    states or most diagnoses of the knowledge state (SILENT_GAP_SHARE)."""
     by_category: dict[str, list[Disease]] = {}
     for d in kb.diseases:
         by_category.setdefault(d.category, []).append(d)
@@ -122,7 +117,7 @@ def silent_gaps(kb: KnowledgeBase) -> list[tuple[str, str]]:
     for members in by_category.values():
         if len(members) >= 3:
             gaps |= _gaps_among(members, SILENT_GAP_SHARE)
-    gaps |= _gaps_among(list(kb.diseases), SILENT_GAP_GLOBAL_SHARE)
+    gaps |= _gaps_among(list(kb.diseases), SILENT_GAP_SHARE)
     return sorted(gaps)
 
 
@@ -250,7 +245,7 @@ def check_kb(
         add(
             SILENT_GAP_LEVEL,
             "kb.silent_gap",
-            f"{did}: most diagnoses of its category, or nearly all diagnoses, state {fid}; state it too, or declare it under irrelevant with the reason",
+            f"{did}: most diagnoses of its category, or of the knowledge, state {fid}; state it too, or declare it under irrelevant with the reason",
             f"diseases/{did}.yaml",
         )
     if seed_facts is not None:
