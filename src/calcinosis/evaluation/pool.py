@@ -2,7 +2,8 @@
 
 The project holds published patients in more than one place: the validation set of issue 11
 (``tests/data/published``) and the gold cases of the note sets of issue 18
-(``tests/data/notes*``), each coded from a published case report with its ``expected``
+(``tests/data/notes``, ``notes-dev2``, ``notes-heldout*``; not ``notes-synth``, which is
+written, not published), each coded from a published case report with its ``expected``
 diagnosis and source. Pooled, they measure the engine on about 300 published patients
 instead of 124, and the global constants can be fitted on all of them by cross-validation.
 
