@@ -110,6 +110,6 @@ def test_intake_eval_counts_the_published_diagnosis_from_the_note_and_from_the_g
     )
     code, out, err = run("intake-eval", str(tmp_path), "--json")
     assert code == 0, err
-    assert json.loads(out)["expected_top"] == {"notes": 2, "from_note": 1, "from_gold": 2}
+    assert json.loads(out)["expected_top"] == {"notes": 2, "from_case": 1, "from_gold": 2}
     code, out, _ = run("intake-eval", str(tmp_path))
     assert "published diagnosis first: from the extracted case 50" in " ".join(out.split())

@@ -73,11 +73,11 @@ def intake_eval(
     con.print(
         f"same top diagnosis as the gold case: {_pct(ev.same_top_rate)} ({same}/{len(judged)}; gold age lent to {lent})"
     )
-    total, from_note, from_gold = ev.expected_top()
+    total, from_case, from_gold = ev.expected_top()
     if total:
         con.print(
             f"published diagnosis first: from the {'second reader' if reader is not None else 'extracted'} case "
-            f"{_pct(from_note / total)} ({from_note}/{total}), "
+            f"{_pct(from_case / total)} ({from_case}/{total}), "
             f"from the gold case {_pct(from_gold / total)} ({from_gold}/{total})"
         )
     for n in ev.notes:

@@ -172,7 +172,8 @@ class IntakeEvaluation:
 
     def expected_top(self) -> tuple[int, int, int]:
         """Of the notes whose gold case gives the published diagnosis and were diagnosed: how
-        many there are, how many the extracted case puts first, how many the gold case does."""
+        many there are, how many the compared case (extracted, or a second reader's) puts first,
+        how many the gold case does."""
         judged = [n for n in self.notes if n.expected is not None and n.same_top is not None]
         return (
             len(judged),
@@ -195,7 +196,8 @@ class IntakeEvaluation:
             "negation": [self.negation_right, self.negation_total],
             "lab_values_with_unit": [self.lab_values_right, self.lab_values_total],
             "same_top_diagnosis": self.same_top_rate,
-            "expected_top": dict(zip(("notes", "from_note", "from_gold"), self.expected_top(), strict=True)),
+            # from_case: the case compared with the gold (the extracted one, or the second reader's)
+            "expected_top": dict(zip(("notes", "from_case", "from_gold"), self.expected_top(), strict=True)),
             "per_note": [n.__dict__ for n in self.notes],
         }
 
