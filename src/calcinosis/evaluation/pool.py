@@ -61,6 +61,8 @@ class PooledCases:
 def pool_case_files(folders: Sequence[Path], kb: KnowledgeBase) -> PooledCases:
     """The case files of ``folders`` in order; a case whose publication an earlier folder
     already gave is dropped (and listed with the case kept)."""
+    if len(folders) == 1:  # nothing to drop: no case is read twice just to find its source
+        return PooledCases(paths=case_files(folders[0]))
     pooled = PooledCases()
     earlier: dict[str, Path] = {}
     for folder in folders:
