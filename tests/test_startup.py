@@ -280,6 +280,7 @@ NOT_ON_THE_PATH = (
     "pydicom",
     "scipy",
     "rich",
+    "babel.dates",  # imported with Babel's whole locale data, which numbers do not need (number_symbols)
     # the other commands: imported and built only when used (calcinosis.cli.main.COMMANDS)
     "calcinosis.cli.batch",
     "calcinosis.cli.evaluate",
