@@ -1,5 +1,5 @@
-"""The user's cache folder and its files: the compiled knowledge (kb.loader) and the messages
-table (i18n) are kept there between runs.
+"""The user's cache folder and its files: the compiled knowledge (kb.loader), the messages
+table (i18n) and the number symbols (number_symbols) are kept there between runs.
 
 Each file is a one-line JSON header (format, key, SHA-256 of the body) and the body. A file that
 is a link, belongs to someone else, is writable by others, has another key or fails its hash is
@@ -13,9 +13,13 @@ import hashlib
 import json
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeGuard, TypeVar
 
-__all__ = ["cache_dir", "private_dir", "read_cache_file", "write_cache_file"]
+__all__ = ["cache_dir", "cached_table", "private_dir", "read_cache_file", "write_cache_file"]
+
+T = TypeVar("T")
 
 _CACHE_FORMAT = 1
 
@@ -76,3 +80,24 @@ def write_cache_file(path: Path, key: str, body: bytes) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def cached_table(name: str, key: str | None, valid: Callable[[object], TypeGuard[T]], build: Callable[[], T]) -> T:
+    """A JSON table kept in the cache folder as ``name-<key>.json``: read from there when it is
+    present, intact and ``valid``, else built, written for the next run (when valid) and returned.
+
+    ``key`` (None: not cached) names what the table is made from, so that a change of it is a
+    new file rather than a stale one.
+    """
+    folder = cache_dir()
+    path = folder / f"{name}-{key[:32]}.json" if key is not None and private_dir(folder) else None
+    body = read_cache_file(path, key) if path is not None and key is not None else None
+    if body is not None:
+        with contextlib.suppress(ValueError):
+            found = json.loads(body)
+            if valid(found):
+                return found
+    table = build()
+    if path is not None and key is not None and valid(table):
+        write_cache_file(path, key, json.dumps(table, ensure_ascii=False).encode("utf-8"))
+    return table

@@ -8,7 +8,6 @@ label of the vocabulary and of the derived features carries its ``gender`` and `
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -19,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from calcinosis.cache import cache_dir, private_dir, read_cache_file, write_cache_file
+from calcinosis.cache import cached_table
 
 __all__ = [
     "LANGUAGES",
@@ -56,25 +55,20 @@ def messages() -> dict[str, dict[str, str]]:
     typesets it): an edit of either is read again, as Python checks its bytecode cache.
     """
     source = resources.files("calcinosis") / "messages.yaml"
-    key = _messages_key(Path(str(source)))
-    folder = cache_dir()
-    cache_file = folder / f"messages-{key[:32]}.json" if key is not None and private_dir(folder) else None
-    body = read_cache_file(cache_file, key) if cache_file is not None and key is not None else None
-    if body is not None:
-        with contextlib.suppress(ValueError):
-            found = json.loads(body)
-            if _is_table(found):
-                return found
+    return cached_table(
+        "messages", _messages_key(Path(str(source))), _is_table, lambda: _typeset(source.read_text(encoding="utf-8"))
+    )
+
+
+def _typeset(text: str) -> dict[str, Any]:
+    """The messages of ``messages.yaml``'s ``text``, their French typeset."""
     import yaml
 
-    text = source.read_text(encoding="utf-8")
     # libyaml's loader when PyYAML has it: the pure-Python one took a fifth of a command's start
     data: dict[str, Any] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     for entry in data.values():
         if isinstance(entry, dict) and isinstance(entry.get("fr"), str):
             entry["fr"] = french_typography(entry["fr"])
-    if cache_file is not None and key is not None and _is_table(data):
-        write_cache_file(cache_file, key, json.dumps(data, ensure_ascii=False).encode("utf-8"))
     return data
 
 

@@ -13,7 +13,6 @@ given a locale that holds those symbols and nothing else.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -25,7 +24,7 @@ import babel
 from babel import Locale
 from babel.localedata import LocaleDataDict
 
-from calcinosis.cache import cache_dir, private_dir, read_cache_file, write_cache_file
+from calcinosis.cache import cached_table
 
 __all__ = ["NumbersOnlyLocale", "number_locale"]
 
@@ -67,19 +66,7 @@ def number_locale(lang: str) -> tuple[NumbersOnlyLocale, str]:
 
 def _symbols() -> dict[str, _Entry]:
     """Each language's number symbols and percent pattern: from the cache, else from Babel."""
-    key = _key()
-    folder = cache_dir()
-    cache_file = folder / f"numbers-{key[:32]}.json" if key is not None and private_dir(folder) else None
-    body = read_cache_file(cache_file, key) if cache_file is not None and key is not None else None
-    if body is not None:
-        with contextlib.suppress(ValueError):
-            found = json.loads(body)
-            if _is_table(found):
-                return found
-    table = _from_babel()
-    if cache_file is not None and key is not None:
-        write_cache_file(cache_file, key, json.dumps(table, ensure_ascii=False).encode("utf-8"))
-    return table
+    return cached_table("numbers", _key(), _is_table, _from_babel)
 
 
 def _from_babel() -> dict[str, _Entry]:
