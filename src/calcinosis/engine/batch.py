@@ -139,8 +139,11 @@ class _Compiled:
         for g, cols in enumerate(self.groups):
             self.group_of[cols] = g
             self.place[cols] = _DIGITS ** np.arange(len(cols), dtype=np.int64)
+        self.place_value = self.place.astype(np.float64)  # the same, as the weights of a bincount
         self._keys = np.zeros(0, dtype=np.int64)  # the group patterns met so far, sorted
-        self._table = np.zeros((0, len(kb.diseases)))  # their corrections
+        self._at = np.zeros(0, dtype=np.int64)  # where each of them sits in the table
+        self._table = np.zeros((64, len(kb.diseases)))  # their corrections, in the order met (room to grow)
+        self._size = 0  # rows of the table in use
         self._lock = threading.Lock()
         n_d = len(kb.diseases)
         self.defining = np.zeros((len(kb.feature_ids), n_d))  # F x D: defining feature of d
@@ -152,6 +155,7 @@ class _Compiled:
                 self.defining_log[d] = np.log(disease.defining.unreported_probability)
                 for fid in disease.defining.any_of:
                     self.defining[kb.feature_pos(fid), d] = 1.0
+        self.defining_penalty = self.kappa * self.defining_log  # D: log LR when none is mentioned
         self.is_defining: BoolArray = np.asarray(self.defining.any(axis=1))  # F: defining feature of some diagnosis
         # the only features a case can leave out by listing others (closed world)
         self.site_cols = np.array([j for j, f in enumerate(kb.feature_ids) if f.startswith("site:")], dtype=np.int64)
@@ -184,26 +188,36 @@ class _Compiled:
     def corrections(self, patterns: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], FloatArray]:
         """Where each pattern key (``group * _GROUP_STRIDE + code``) sits in the table of group
         corrections (damped minus full sum, D values per pattern), and that table. A pattern is
-        computed the first time a chunk holds it and kept, sorted by key, for the knowledge base
-        (a cohort holds a few thousand); a chunk only looks its patterns up."""
+        computed the first time a chunk holds it and kept for the knowledge base (a cohort holds
+        a few thousand); a chunk only looks its patterns up, in one binary search. New rows are
+        appended (the rows a chunk was given never move) and only the sorted index is merged."""
         with self._lock:
-            keys, table = self._keys, self._table
+            keys, at = self._keys, self._at
             where = np.searchsorted(keys, patterns)
             known = where < len(keys)
             known[known] = keys[where[known]] == patterns[known]
-            if not known.all():
-                new = np.unique(patterns[~known])
-                groups = new // _GROUP_STRIDE
-                rows = np.empty((len(new), table.shape[1]))
-                for g in np.unique(groups).tolist():
-                    sel = groups == g
-                    rows[sel] = _group_correction(new[sel] % _GROUP_STRIDE, self.groups[g], self)
-                keys = np.concatenate([keys, new])
-                order = np.argsort(keys, kind="stable")
-                keys, table = keys[order], np.concatenate([table, rows])[order]
-                self._keys, self._table = keys, table
-                where = np.searchsorted(keys, patterns)
-            return where, table
+            if known.all():
+                return at[where], self._table[: self._size]
+            new = np.unique(patterns[~known])
+            groups = new // _GROUP_STRIDE
+            rows = np.empty((len(new), self._table.shape[1]))
+            for g in np.unique(groups).tolist():
+                sel = groups == g
+                rows[sel] = _group_correction(new[sel] % _GROUP_STRIDE, self.groups[g], self)
+            start, stop = self._size, self._size + len(new)
+            if stop > len(self._table):  # doubled: the views handed out keep the old rows
+                grown = np.empty((max(2 * len(self._table), stop), self._table.shape[1]))
+                grown[:start] = self._table[:start]
+                self._table = grown
+            self._table[start:stop] = rows
+            self._size = stop
+            found = np.empty(len(patterns), dtype=np.int64)
+            found[known] = at[where[known]]
+            found[~known] = start + np.searchsorted(new, patterns[~known])
+            merged = np.concatenate([keys, new])
+            order = np.argsort(merged, kind="stable")
+            self._keys, self._at = merged[order], np.concatenate([at, np.arange(start, stop)])[order]
+            return found, self._table[:stop]
 
 
 _COMPILED: dict[int, tuple[KnowledgeBase, _Compiled]] = {}
@@ -271,18 +285,20 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
     # every feature counted in full first, a closed-world site with its weight
     r, c, p = rows[scored], cols[scored], present[scored]
     np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
-    weight = np.where(closed[scored], k.unlisted, 1.0)
+    closed_scored = closed[scored]
+    weight = np.where(closed_scored, k.unlisted, 1.0)
     x = csr_matrix((weight, np.where(p, c, c + f), indptr), shape=(n, 2 * f))
     total = np.asarray(x @ k.stacked)
     # dependency groups: each case's code per group, from its scored entries in a group
     in_group = k.group_of[c] >= 0
     if in_group.any():
-        g = k.group_of[c[in_group]]
-        key = r[in_group] * k.n_groups + g
-        digit = np.where(p[in_group], 1, 2) + 2 * closed[scored][in_group]
+        cg = c[in_group]
+        key = r[in_group] * k.n_groups + k.group_of[cg]
+        digit = 2.0 - p[in_group]  # 1 present, 2 absent (floats: the weights of the bincount below)
+        digit += 2.0 * closed_scored[in_group]
         size = n * k.n_groups
         count = np.bincount(key, minlength=size)
-        code = np.bincount(key, weights=(digit * k.place[c[in_group]]).astype(np.float64), minlength=size)
+        code = np.bincount(key, weights=digit * k.place_value[cg], minlength=size)
         pairs = np.flatnonzero(count >= 2)  # sorted: by case, then group
         if pairs.size:
             pattern = (pairs % k.n_groups) * _GROUP_STRIDE + code[pairs].astype(np.int64)
@@ -299,8 +315,10 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
     mention = csr_matrix((np.ones(int(d.sum())), cols[d], ptr), shape=(n, f))
     mentioned = np.asarray(mention @ k.defining)
     unreported = (mentioned == 0) & k.has_defining[None, :]
-    defining = k.kappa * np.where(unreported, k.defining_log[None, :], 0.0)
-    return np.asarray((total + defining) / k.temperature)
+    total += np.where(unreported, k.defining_penalty[None, :], 0.0)
+    if k.temperature != 1.0:  # dividing by 1 changes nothing: skipped
+        total /= k.temperature
+    return np.asarray(total)
 
 
 _DIGITS = 5  # base of a group's pattern code: a digit per feature, 0 to 4
