@@ -424,26 +424,27 @@ class BatchResult:
     @cached_property
     def category(self) -> list[str]:
         """The most probable category of each case."""
-        return [self.category_names[i] for i in np.argmax(self.scores.category_posterior, axis=1)]
+        names = np.array(self.category_names, dtype=object)  # taken by index in C, then one list
+        return list(names[np.argmax(self.scores.category_posterior, axis=1)].tolist())
 
     @cached_property
     def _top(self) -> tuple[npt.NDArray[np.int64], FloatArray]:
+        """The k largest posteriors of each row and where they are, best first, ties in knowledge
+        order as the single case's stable sort: k rounds of ``argmax`` (which returns the first of
+        equal values), each taking its pick out of the running. Twice as fast as partitioning
+        then sorting the k, for k = 5 of 54."""
         post = self.scores.posterior
         k = min(self.top_k, post.shape[1])
-        if k == post.shape[1]:
-            order = np.argsort(-post, axis=1, kind="stable")
-            return order, np.take_along_axis(post, order, axis=1)
-        # the k largest of each row, then sorted, ties broken by knowledge order as the single
-        # case's stable sort does; a row with a tie across the k-th place is sorted whole
-        d = post.shape[1]
-        candidates = np.sort(np.argpartition(post, d - k, axis=1)[:, d - k :], axis=1)
-        values = np.take_along_axis(post, candidates, axis=1)
-        within = np.argsort(-values, axis=1, kind="stable")
-        order = np.take_along_axis(candidates, within, axis=1)
-        tied = np.count_nonzero(post >= values.min(axis=1, keepdims=True), axis=1) > k
-        if tied.any():
-            order[tied] = np.argsort(-post[tied], axis=1, kind="stable")[:, :k]
-        return order, np.take_along_axis(post, order, axis=1)
+        work = post.copy()
+        rows = np.arange(len(post))
+        order = np.empty((len(post), k), dtype=np.int64)
+        values = np.empty((len(post), k))
+        for i in range(k):
+            best = work.argmax(axis=1)
+            order[:, i] = best
+            values[:, i] = work[rows, best]
+            work[rows, best] = -np.inf
+        return order, values
 
     @property
     def top_diagnoses(self) -> npt.NDArray[np.str_]:
