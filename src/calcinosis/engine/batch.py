@@ -280,7 +280,8 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
     rows, cols = np.divmod(flat, f)
     present = m.state.reshape(-1)[flat] > 0
     scored = k.scorable[cols] & ~m.implied.reshape(-1)[flat]
-    closed = m.closed.reshape(-1)[flat] & scored
+    closed_any = m.closed.reshape(-1)[flat]  # a site absent only because others were listed
+    closed = closed_any & scored
     indptr = np.zeros(n + 1, dtype=np.int64)
     # every feature counted in full first, a closed-world site with its weight
     r, c, p = rows[scored], cols[scored], present[scored]
@@ -309,7 +310,7 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
             total += np.asarray(y @ corrections)
     # the defining-feature penalty: none of a diagnosis' defining features mentioned at all (a
     # site absent only by the closed world is not a mention)
-    d = k.is_defining[cols] & ~m.closed.reshape(-1)[flat]
+    d = k.is_defining[cols] & ~closed_any
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows[d], minlength=n), out=ptr[1:])
     mention = csr_matrix((np.ones(int(d.sum())), cols[d], ptr), shape=(n, f))
@@ -341,7 +342,6 @@ def _rules(m: EvidenceMatrix, k: _Compiled) -> tuple[FloatArray, npt.NDArray[np.
     n = m.n
     term = np.zeros((n, k.n_categories))
     states = np.zeros((n, len(k.rules)), dtype=np.int8)
-    present_all = m.state > 0
     # rows read column by column carry no delay: their onset array is one NaN seen as N x F
     delays = m.onset_days.strides != (0, 0)
     for r, (rule, (any_of, windows, context, measured, log_f, log_not_f)) in enumerate(
@@ -350,11 +350,11 @@ def _rules(m: EvidenceMatrix, k: _Compiled) -> tuple[FloatArray, npt.NDArray[np.
         if delays:
             onset = m.onset_days[:, any_of]
             in_window = np.isnan(onset) | (onset <= windows[None, :])
-            hits = (present_all[:, any_of] & in_window).any(axis=1)
+            hits = ((m.state[:, any_of] > 0) & in_window).any(axis=1)
         else:
-            hits = present_all[:, any_of].any(axis=1)
+            hits = (m.state[:, any_of] > 0).any(axis=1)  # only the rule's columns are read
         if context.size:
-            hits &= present_all[:, context].any(axis=1)
+            hits &= (m.state[:, context] > 0).any(axis=1)
         normal = (m.state[:, measured] == -1).all(axis=1) & ~hits if measured.size else np.zeros(n, dtype=bool)
         states[hits, r] = 1
         states[normal, r] = 2
