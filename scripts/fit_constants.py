@@ -62,15 +62,17 @@ class Prepared:
     truth_d: int
     truth_c: int
     group: str  # the folder the case came from, for the per-folder cross-validated figures
-    log_lr: dict[float, np.ndarray]  # damping -> D (weighted contributions, no defining penalty, no unlisted sites)
-    unlisted: dict[float, np.ndarray]  # damping -> D (weighted contributions of sites absent by closed world)
+    # (damping, unlisted-site weight) -> D: the weighted contributions, no defining penalty. Both
+    # constants are applied by the scoring itself, since the ranks inside a dependency group
+    # depend on the weight of the closed-world sites (ranked by what each feature counts)
+    log_lr: dict[tuple[float, float], np.ndarray]
     unreported: np.ndarray  # D, raw log unreported probability
     rules: tuple[RuleState, ...]
 
 
-def _with_damping(kb: KnowledgeBase, rho: float) -> KnowledgeBase:
-    """The knowledge base with damping ρ and the other constants neutral (unit weights, no temperature)."""
-    values = {"dependency_damping": rho, "temperature": 1.0, "unlisted_site_weight": 1.0}
+def _with_weights(kb: KnowledgeBase, rho: float, unlisted: float) -> KnowledgeBase:
+    """The knowledge base with damping ρ and closed-world site weight ``unlisted``, no temperature."""
+    values = {"dependency_damping": rho, "temperature": 1.0, "unlisted_site_weight": unlisted}
     const = kb.constants.model_copy(
         update={k: getattr(kb.constants, k).model_copy(update={"value": v}) for k, v in values.items()}
     )
@@ -78,22 +80,20 @@ def _with_damping(kb: KnowledgeBase, rho: float) -> KnowledgeBase:
 
 
 def prepare(paths: list[Path], kb: KnowledgeBase) -> list[Prepared]:
-    kbs = {rho: _with_damping(kb, rho) for rho in GRID["dependency_damping"]}
+    kbs = {
+        (rho, w): _with_weights(kb, rho, w) for rho in GRID["dependency_damping"] for w in GRID["unlisted_site_weight"]
+    }
     out = []
     for path in paths:
         case = read_case(path, kb)
         if case.expected is None or case.expected.diagnosis is None:
             continue  # a gold case whose condition the knowledge base has no entity for
         truth_d = kb.disease_pos(case.expected.diagnosis)
-        log_lr, unlisted = {}, {}
+        log_lr = {}
         evidence = None
-        for rho, k in kbs.items():
+        for weights, k in kbs.items():
             _, evidence, scores = analyse(case, k)
-            ids = [k.feature_ids[j] for j in scores.feature_pos]
-            closed = np.array([evidence.observations[f].closed_world for f in ids], dtype=bool)
-            weighted = scores.contribution * scores.weight
-            log_lr[rho] = weighted[:, ~closed].sum(axis=1)
-            unlisted[rho] = weighted[:, closed].sum(axis=1)
+            log_lr[weights] = (scores.contribution * scores.weight).sum(axis=1)
         assert evidence is not None
         rules = read_rules(case, evidence, kb)
         out.append(
@@ -102,7 +102,6 @@ def prepare(paths: list[Path], kb: KnowledgeBase) -> list[Prepared]:
                 truth_d=truth_d,
                 truth_c=int(kb.disease_category[truth_d]),
                 log_lr=log_lr,
-                unlisted=unlisted,
                 unreported=unreported_defining(evidence, kb),
                 rules=rules,
             )
@@ -112,10 +111,8 @@ def prepare(paths: list[Path], kb: KnowledgeBase) -> list[Prepared]:
 
 def posterior(p: Prepared, kb: KnowledgeBase, c: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
     """Diagnosis and category posteriors under constants ``c``: the engine's own category step,
-    on log LRs recombined as scoring.py does (unlisted sites weighted, defining penalty,
-    temperature) — keep the two in step when that algebra changes."""
-    rho = c["dependency_damping"]
-    raw = p.log_lr[rho] + c["unlisted_site_weight"] * p.unlisted[rho] + c["defining_strength"] * p.unreported
+    on log LRs recombined as scoring.py does (defining penalty, temperature) — keep the two in step when that algebra changes."""
+    raw = p.log_lr[(c["dependency_damping"], c["unlisted_site_weight"])] + c["defining_strength"] * p.unreported
     step = category_step(
         raw / c["temperature"],
         p.rules,

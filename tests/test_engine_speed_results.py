@@ -53,8 +53,14 @@ def cases(kb: KnowledgeBase) -> list[Case]:
 
 def _plain_scores(ev: Evidence, kb: KnowledgeBase) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Contribution, weight and composite log LR of every diagnosis, computed as before #17:
-    the observed features in id order, each dependency group ranked by its own stable sort."""
-    ids = sorted(f for f, o in ev.observations.items() if not (o.implied or kb.not_scored[kb.feature_pos(f)]))
+    the observed features in id order, each dependency group ranked by its own stable sort of
+    what each feature counts (a closed-world site at its weight; at weight 0 it is not scored)."""
+    unlisted = kb.constants.unlisted_site_weight.value
+    ids = sorted(
+        f
+        for f, o in ev.observations.items()
+        if not (o.implied or kb.not_scored[kb.feature_pos(f)] or (o.closed_world and unlisted == 0))
+    )
     pos = np.array([kb.feature_pos(f) for f in ids], dtype=np.int64)
     present = np.array([ev.observations[f].present for f in ids], dtype=bool)
     closed = np.array([ev.observations[f].closed_world for f in ids], dtype=bool)
@@ -70,10 +76,11 @@ def _plain_scores(ev: Evidence, kb: KnowledgeBase) -> tuple[np.ndarray, np.ndarr
     for g in np.unique(groups):
         cols = np.flatnonzero(groups == g)
         if len(cols) > 1:
-            order = np.argsort(-np.abs(contribution[:, cols]), axis=1, kind="stable")
+            counted = contribution[:, cols] * np.where(closed[cols], unlisted, 1.0)
+            order = np.argsort(-np.abs(counted), axis=1, kind="stable")
             weight[:, cols] = rho ** np.argsort(order, axis=1, kind="stable")
     if len(ids):
-        weight[:, closed] *= kb.constants.unlisted_site_weight.value
+        weight[:, closed] *= unlisted
     defining = np.zeros(len(kb.diseases))
     for i, d in enumerate(kb.diseases):
         said = (

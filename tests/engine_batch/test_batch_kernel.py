@@ -143,7 +143,7 @@ def test_large_groups_rank_ties_like_a_stable_sort() -> None:
     expected = np.zeros((200, 4))
     for n in range(200):
         for d in range(4):
-            order = sorted(range(9), key=lambda i: -abs(c[n, d, i]))  # Python's sort is stable
+            order = sorted(range(9), key=lambda i: -abs(c[n, d, i] * w[n, i]))  # Python's sort is stable
             expected[n, d] = sum(c[n, d, i] * 0.7**r * w[n, i] for r, i in enumerate(order))
     assert np.abs(_damped_group(c, w, 0.7) - expected).max() < 1e-12
 

@@ -242,12 +242,13 @@ class BatchScores:
 
 
 def _damped_group(c: FloatArray, wcol: FloatArray, rho: float) -> FloatArray:
-    """Σ_i c_i · rho^rank_i · w_i over the last axis, rank by |c| descending, ties in column order.
+    """Σ_i c_i · rho^rank_i · w_i over the last axis, rank by |c_i · w_i| descending (what each
+    counts: a closed-world site at its weight), ties in column order.
 
     The rank of an element is the number of larger ones plus the number of equal ones before it:
     the stable sort of the single case. Counted pairwise for small groups, by a stable argsort
     for the larger ones (faster from about six features)."""
-    key = np.abs(c)
+    key = np.abs(c * wcol[:, None, :])
     m = c.shape[-1]
     if m >= 6:
         order = np.argsort(-key, axis=-1, kind="stable")
@@ -281,6 +282,8 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
     present = m.state.reshape(-1)[flat] > 0
     scored = k.scorable[cols] & ~m.implied.reshape(-1)[flat]
     closed_any = m.closed.reshape(-1)[flat]  # a site absent only because others were listed
+    if k.unlisted == 0:  # such a site counts for nothing and ranks last: not scored (as the single case)
+        scored &= ~closed_any
     closed = closed_any & scored
     indptr = np.zeros(n + 1, dtype=np.int64)
     # every feature counted in full first, a closed-world site with its weight

@@ -67,14 +67,15 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     """
     t = tables(kb)
     observations = evidence.observations
-    pos_list, column, code, members = _columns(observations, t)
+    unlisted = kb.constants.unlisted_site_weight.value
+    pos_list, column, code, members = _columns(observations, t, scored_closed=unlisted != 0)
     pos = np.array(pos_list, dtype=np.int64)
     # observed features as rows (m x D): the sum over them below then adds them one after the
     # other, in feature-id order, as it always has (a sum along rows would pair them up and
     # change the last bit)
     columns = np.array(column, dtype=np.int64)
     contribution = t.log_lr_by_state[columns]
-    weight = _weights(contribution, members, code, t, kb.constants.unlisted_site_weight.value)
+    weight = _weights(contribution, members, code, t, unlisted)
     defining = kb.constants.defining_strength.value * unreported_defining(evidence, kb)
     weighted = contribution * weight
     summed = np.add.reduce(weighted, axis=0)  # what .sum(axis=0) calls, without its wrapper
@@ -97,14 +98,16 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
 
 
 def _columns(
-    observations: dict[str, Observation], t: Tables
+    observations: dict[str, Observation], t: Tables, *, scored_closed: bool
 ) -> tuple[list[int], list[int], list[int], list[list[int]]]:
     """For the scored features, in id order (input order must not matter): their positions,
     their state columns (present in the first F, absent in the next F), their codes (a site
     absent only because the case lists others counts with its own weight, constants.yaml: its
     code carries it, past the 2F states) and the rows of each dependency group, in one pass
     over them. Features never scored (nested age bands) and implied states (eGFR < 60 when
-    < 15) stay out: one measurement, one likelihood."""
+    < 15) stay out: one measurement, one likelihood. So do the closed-world sites when their
+    weight is 0 (``scored_closed`` False): they would count for nothing and, ranked by what
+    they count, come last in their group, so leaving them out changes no number."""
     place, n_f, not_scored = t.place, t.n_features, t.not_scored
     closed_shift = 2 * n_f
     pos_list: list[int] = []
@@ -113,7 +116,7 @@ def _columns(
     members: defaultdict[int, list[int]] = defaultdict(list)  # dependency group -> its observed rows
     for f in sorted(observations):
         o = observations[f]
-        if o.implied or f in not_scored:
+        if o.implied or f in not_scored or (o.closed_world and not scored_closed):
             continue
         j, group = place[f]
         c = j if o.present else j + n_f
@@ -170,9 +173,14 @@ DAMPED_PATTERNS_KEPT = 4096
 
 
 def _ranked(block: FloatArray, damping: FloatArray, closed: list[int], unlisted: float) -> FloatArray:
-    """The weights of one group's rows (k x D): rho ** rank per diagnosis, ranked by size, then
-    the closed-world rows times ``unlisted`` (in that order, as they always were)."""
-    order = np.argsort(-np.abs(block), axis=0, kind="stable")
+    """The weights of one group's rows (k x D): rho ** rank per diagnosis, ranked by the size of
+    what each row counts (a closed-world row at ``unlisted`` times its log LR, so that a site
+    the case merely left out never pushes a reported one down the ranks), then the closed-world
+    rows times ``unlisted``."""
+    size = np.abs(block)
+    if closed:
+        size[closed] *= unlisted
+    order = np.argsort(-size, axis=0, kind="stable")
     ranks = np.argsort(order, axis=0, kind="stable")
     weights = damping[ranks]
     if closed:
