@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from calcinosis.case.labs import LabPanel, lab_label, number
+from calcinosis.case.labs import LabPanel, LabReading, LabSummary, lab_label, number
 from calcinosis.case.model import Case
 from calcinosis.engine.tables import tables
 from calcinosis.i18n import lower_first, message
@@ -151,37 +151,45 @@ def _status(status: str, lang: str) -> str:
     return message(f"lab_status_{status}", lang)
 
 
+def _lab_basis(test: str, summary: LabSummary, kb: KnowledgeBase, lang: str) -> tuple[LabReading, str]:
+    """The reading that drives ``test`` and the basis that names it: where it was entered, its
+    value and unit (an interpretation entered without a value is the status itself), its status
+    and the reference it was read against."""
+    driving = next((r for r in summary.readings if r.index == summary.driving_index), summary.readings[0])
+    shown = f" {number(driving.value, lang)} {driving.unit}" if driving.value is not None else ""
+    where = (
+        f"labs[{driving.index}] {lab_label(kb, test, lang)}"
+        if driving.index >= 0
+        else message(f"lab_derived_{test}", lang)
+    )
+    qual = f" {driving.qualifier}" if driving.qualifier else ""
+    basis = message(
+        "basis_lab",
+        lang,
+        where=where,
+        value=f"{qual}{shown}",
+        status=_status(summary.status, lang),
+        reference=driving.reference,
+    )
+    return driving, basis
+
+
 def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
     lang = ev.lang
     # the features that can read one of the panel's tests, in LAB_FEATURES order (the others
     # would find none of their tests, and set nothing)
     candidates = sorted({k for test in panel.tests for k in _LAB_ITEMS_BY_TEST.get(test, ())})
+    bases: dict[str, tuple[LabReading, str]] = {}  # a test read by two features (high, low) is written once
     for k in candidates:
         feature, (tests, wanted) = _LAB_ITEMS[k]
         for test in tests:
             summary = panel.tests.get(test)
             if summary is None or summary.status == "unknown":
                 continue
-            driving = next(
-                (r for r in summary.readings if r.index == summary.driving_index),
-                summary.readings[0],
-            )
-            # a value with its unit; an interpretation entered without a value is the status itself
-            shown = f" {number(driving.value, lang)} {driving.unit}" if driving.value is not None else ""
-            where = (
-                f"labs[{driving.index}] {lab_label(kb, test, lang)}"
-                if driving.index >= 0
-                else message(f"lab_derived_{test}", lang)
-            )
-            qual = f" {driving.qualifier}" if driving.qualifier else ""
-            basis = message(
-                "basis_lab",
-                lang,
-                where=where,
-                value=f"{qual}{shown}",
-                status=_status(summary.status, lang),
-                reference=driving.reference,
-            )
+            found = bases.get(test)
+            if found is None:
+                found = bases[test] = _lab_basis(test, summary, kb, lang)
+            driving, basis = found
             paired = OPPOSITE[wanted] in PAIRED_TESTS[tests]
             if summary.status == wanted:
                 ev.set(feature, True, basis)
