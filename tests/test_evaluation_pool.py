@@ -6,6 +6,7 @@ patient must count once, or cross-validation puts the same patient on both sides
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -88,14 +89,34 @@ def test_the_cli_evaluates_several_folders_and_names_what_it_counted_once(shared
     assert "nowhere is not a folder of case files" in missing.output
 
 
+def test_a_set_folder_is_read_from_its_cases_folder_and_says_so() -> None:
+    """``tests/data/published`` holds its cases in ``cases/`` and those set aside in ``excluded/``:
+    the set is evaluated from ``cases/`` alone, and stderr says which folder was read."""
+    from typer.testing import CliRunner
+
+    from calcinosis.cli.main import app
+
+    runner = CliRunner()
+    published = REPO / "tests" / "data" / "published"
+    whole = runner.invoke(app, ["evaluate", str(published), "--json"], env={"COLUMNS": "300"})
+    inner = runner.invoke(app, ["evaluate", str(published / "cases"), "--json"], env={"COLUMNS": "300"})
+    assert whole.exit_code == 0 and inner.exit_code == 0
+    assert json.loads(whole.stdout) == json.loads(inner.stdout)
+    assert json.loads(whole.stdout)["n"] == len(list((published / "cases").glob("*.yaml")))
+    assert f"its cases are read from {published / 'cases'}" in " ".join(whole.stderr.split())
+
+
 def test_a_folder_without_case_files_names_the_subfolder_that_has_them(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from calcinosis.cli.main import app
 
-    result = CliRunner().invoke(app, ["evaluate", str(REPO / "tests" / "data" / "published")], env={"COLUMNS": "300"})
+    (tmp_path / "set" / "batch-a").mkdir(parents=True)
+    shutil.copy(next((REPO / "tests" / "data" / "published" / "cases").glob("*.yaml")), tmp_path / "set" / "batch-a")
+    result = CliRunner().invoke(app, ["evaluate", str(tmp_path / "set")], env={"COLUMNS": "300"})
     assert result.exit_code == 2
     assert "holds no case file" in result.output
-    assert str(REPO / "tests" / "data" / "published" / "cases") in " ".join(result.output.split())
-    empty = CliRunner().invoke(app, ["evaluate", str(tmp_path)])
+    assert str(tmp_path / "set" / "batch-a") in " ".join(result.output.split())
+    (tmp_path / "empty").mkdir()
+    empty = CliRunner().invoke(app, ["evaluate", str(tmp_path / "empty")])
     assert empty.exit_code == 2 and "holds no case file" in empty.output and "case files are in" not in empty.output

@@ -11,11 +11,34 @@ from calcinosis.cli._common import KB_OPTION, fail, handles_errors, load, safe
 __all__ = ["evaluate"]
 
 
+def _case_folder(folder: Path) -> Path:
+    """The folder whose case files are evaluated: ``folder`` itself, or, for a set laid out as
+    ``tests/data/published`` is (its cases in ``cases/``, those set aside in ``excluded/``), its
+    ``cases/`` folder, said on stderr. Anything else is an error naming the subfolders that hold
+    case files."""
+    from calcinosis.evaluation.pool import case_files
+
+    if not folder.is_dir():
+        raise fail(f"{folder} is not a folder of case files")
+    if case_files(folder):
+        return folder
+    inner = folder / "cases"
+    if inner.is_dir() and case_files(inner):
+        typer.echo(f"{safe(str(folder), 120)}: its cases are read from {safe(str(inner), 120)}", err=True)
+        return inner
+    near = sorted(str(sub) for sub in folder.iterdir() if sub.is_dir() and case_files(sub))
+    hint = f"; case files are in {', '.join(near)}" if near else ""
+    raise fail(f"{folder} holds no case file (*.yaml, *.yml, *.json){hint}")
+
+
 @handles_errors
 def evaluate(
     folders: list[Path] = typer.Argument(
         ...,
-        help="Folders of case files with an expected block; with several, a publication an earlier folder gave is counted once.",
+        help=(
+            "Folders of case files with an expected block (a set with a cases/ subfolder is read from it); "
+            "with several, a publication an earlier folder gave is counted once."
+        ),
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as one JSON object."),
     kb_path: Path | None = KB_OPTION,
@@ -25,16 +48,10 @@ def evaluate(
     from rich.table import Table
 
     from calcinosis.evaluation.metrics import evaluate_cases
-    from calcinosis.evaluation.pool import case_files, pool_case_files
+    from calcinosis.evaluation.pool import pool_case_files
     from calcinosis.serialise import to_json
 
-    for folder in folders:
-        if not folder.is_dir():
-            raise fail(f"{folder} is not a folder of case files")
-        if not case_files(folder):
-            near = sorted(str(sub) for sub in folder.iterdir() if sub.is_dir() and case_files(sub))
-            hint = f"; case files are in {', '.join(near)}" if near else ""
-            raise fail(f"{folder} holds no case file (*.yaml, *.yml, *.json){hint}")
+    folders = [_case_folder(folder) for folder in folders]
     kb = load(kb_path)
     pooled = pool_case_files(folders, kb)
     try:
