@@ -13,11 +13,11 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeGuard, TypeVar
 
-__all__ = ["cache_dir", "cached_table", "private_dir", "read_cache_file", "write_cache_file"]
+__all__ = ["cache_dir", "cached_table", "files_key", "private_dir", "read_cache_file", "write_cache_file"]
 
 T = TypeVar("T")
 
@@ -80,6 +80,20 @@ def write_cache_file(path: Path, key: str, body: bytes) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def files_key(label: str, versions: Sequence[str], paths: Sequence[Path]) -> str | None:
+    """A cache key from ``label``, the ``versions`` that shape the cached content, and the path,
+    size and modification time (ns) of each of ``paths`` (the sources and the code that turns
+    them into the table), as Python checks its bytecode cache; None when one cannot be read."""
+    parts: list[object] = [label, *versions]
+    try:
+        for path in paths:
+            st = os.stat(path)
+            parts += [str(path), st.st_size, st.st_mtime_ns]
+    except OSError:
+        return None
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 def cached_table(name: str, key: str | None, valid: Callable[[object], TypeGuard[T]], build: Callable[[], T]) -> T:

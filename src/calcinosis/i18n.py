@@ -8,9 +8,6 @@ label of the vocabulary and of the derived features carries its ``gender`` and `
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import re
 import unicodedata
 from functools import cache
@@ -18,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from calcinosis.cache import cached_table
+from calcinosis.cache import cached_table, files_key
 
 __all__ = [
     "LANGUAGES",
@@ -77,14 +74,7 @@ def _messages_key(source: Path) -> str | None:
     (ns) of ``messages.yaml`` and of this module; None when either cannot be read."""
     from calcinosis._version import __version__
 
-    parts: list[object] = ["messages", __version__]
-    try:
-        for path in (source, Path(__file__)):
-            st = os.stat(path)
-            parts += [str(path), st.st_size, st.st_mtime_ns]
-    except OSError:
-        return None
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+    return files_key("messages", [__version__], [source, Path(__file__)])
 
 
 def _is_table(data: object) -> TypeGuard[dict[str, dict[str, str]]]:

@@ -13,9 +13,6 @@ given a locale that holds those symbols and nothing else.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from functools import cache
 from pathlib import Path
 from typing import TypedDict, TypeGuard
@@ -24,7 +21,7 @@ import babel
 from babel import Locale
 from babel.localedata import LocaleDataDict
 
-from calcinosis.cache import cached_table
+from calcinosis.cache import cached_table, files_key
 
 __all__ = ["NumbersOnlyLocale", "number_locale"]
 
@@ -88,12 +85,7 @@ def _from_babel() -> dict[str, _Entry]:
 def _key() -> str | None:
     """The cache key: Babel's version and the path, size and modification time (ns) of this
     module; None when the module cannot be read."""
-    try:
-        st = os.stat(__file__)
-    except OSError:
-        return None
-    parts = ["numbers", babel.__version__, str(Path(__file__)), st.st_size, st.st_mtime_ns]
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+    return files_key("numbers", [babel.__version__], [Path(__file__)])
 
 
 def _is_table(data: object) -> TypeGuard[dict[str, _Entry]]:

@@ -135,11 +135,11 @@ class _Compiled:
             raise ValueError("a dependency group of more than 12 features does not fit the batch pattern code")
         self.n_groups = len(self.groups)
         self.group_of = np.full(len(kb.feature_ids), -1, dtype=np.int64)  # F: its group (-1: none)
-        self.place = np.zeros(len(kb.feature_ids), dtype=np.int64)  # F: its digit's place value
+        # F: its digit's place value, as a float (the weights of a bincount; exact below 2**53)
+        self.place = np.zeros(len(kb.feature_ids))
         for g, cols in enumerate(self.groups):
             self.group_of[cols] = g
             self.place[cols] = _DIGITS ** np.arange(len(cols), dtype=np.int64)
-        self.place_value = self.place.astype(np.float64)  # the same, as the weights of a bincount
         self._keys = np.zeros(0, dtype=np.int64)  # the group patterns met so far, sorted
         self._at = np.zeros(0, dtype=np.int64)  # where each of them sits in the table
         self._table = np.zeros((64, len(kb.diseases)))  # their corrections, in the order met (room to grow)
@@ -302,7 +302,7 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
         digit += 2.0 * closed_scored[in_group]
         size = n * k.n_groups
         count = np.bincount(key, minlength=size)
-        code = np.bincount(key, weights=digit * k.place_value[cg], minlength=size)
+        code = np.bincount(key, weights=digit * k.place[cg], minlength=size)
         pairs = np.flatnonzero(count >= 2)  # sorted: by case, then group
         if pairs.size:
             pattern = (pairs % k.n_groups) * _GROUP_STRIDE + code[pairs].astype(np.int64)
