@@ -182,6 +182,34 @@ def _band(kb: KnowledgeBase, test_key: str, age: float, sex: str) -> dict[str, A
     return None
 
 
+def _laboratory_band(lab: LabResult, factor: float, lang: str) -> dict[str, Any]:
+    """The laboratory's own interval entered with the result, as a band in SI units: it wins
+    over the default band, since assays and laboratories differ (PTH, FGF23, a child's phosphate)."""
+    assert lab.reference_range is not None
+    low, high = lab.reference_range.low, lab.reference_range.high
+    note = message("lab_range_of_laboratory", lang)
+    band: dict[str, Any] = {"note": note, "note_fr": note, "laboratory": True}
+    if low is not None:
+        band["low"] = low * factor
+    if high is not None:
+        band["high"] = high * factor
+    return band
+
+
+def _laboratory_only(found: tuple[float, dict[str, Any] | None] | None) -> dict[str, Any] | None:
+    """The band of a reading when it is its laboratory's own interval (else None: the default)."""
+    band = None if found is None else found[1]
+    return band if band is not None and band.get("laboratory") else None
+
+
+def _laboratory_range_text(lab: LabResult, lang: str) -> str:
+    """The laboratory's interval as it was entered, in the result's own unit."""
+    assert lab.reference_range is not None and lab.unit is not None
+    limits = {k: v for k, v in (("low", lab.reference_range.low), ("high", lab.reference_range.high)) if v is not None}
+    note = message("lab_range_of_laboratory", lang)
+    return _fmt_range({**limits, "note": note, "note_fr": note}, lab.unit, lang)
+
+
 def _note(band: dict[str, Any], lang: str) -> str:
     return str(band.get("note_fr") if lang == "fr" and band.get("note_fr") else band.get("note") or "")
 
@@ -260,7 +288,7 @@ def _read_one(
     assay = spec.get("assays", {}).get(unit)
     range_key = f"{test}_{assay}" if assay else test
     unit_si = unit if assay else str(spec["si"])
-    band = _band(kb, range_key, age, sex)
+    band = _laboratory_band(lab, factor, lang) if lab.reference_range is not None else _band(kb, range_key, age, sex)
     status = _status_from_value(value_si, lab.qualifier, band)
     if lab.interpretation is not None and status in ("high", "low", "normal") and status != lab.interpretation:
         warnings.append(
@@ -308,7 +336,7 @@ def _read_one(
         unit_si=unit_si,
         assay=assay,
         status=status,
-        reference=_fmt_range(band, unit_si, lang),
+        reference=_fmt_range(band, unit_si, lang) if lab.reference_range is None else _laboratory_range_text(lab, lang),
     )
     return reading, band
 
@@ -323,9 +351,12 @@ def _computed(
     sex: str,
     how: str,
     lang: str = "en",
+    laboratory: dict[str, Any] | None = None,
 ) -> tuple[LabReading, dict[str, Any] | None]:
-    """A reading derived from other results (index -1), read against the range of ``range_key``."""
-    band = _band(kb, range_key, age, sex)
+    """A reading derived from other results (index -1), read against the range of ``range_key``,
+    or against the laboratory's own interval of the result it corrects (albumin-corrected
+    calcium is compared with the total-calcium interval of the laboratory that measured it)."""
+    band = laboratory or _band(kb, range_key, age, sex)
     reading = LabReading(
         index=-1,
         test=test,
@@ -385,11 +416,15 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
     panel = LabPanel(warnings=warnings)
     derived = panel.derived
 
-    def numeric(test: str) -> float | None:
-        for reading, _ in by_test.get(test, []):
+    def exact(test: str) -> tuple[float, dict[str, Any] | None] | None:
+        for reading, band in by_test.get(test, []):
             if reading.value_si is not None and reading.qualifier is None:
-                return reading.value_si
+                return reading.value_si, band
         return None
+
+    def numeric(test: str) -> float | None:
+        found = exact(test)
+        return None if found is None else found[0]
 
     # derived values (first exact numeric reading of each input)
     ca, alb, phos = numeric("calcium"), numeric("albumin"), numeric("phosphate")
@@ -415,6 +450,7 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
                 sex,
                 message("lab_albumin_corrected", lang),
                 lang,
+                _laboratory_only(exact("calcium")),
             )
         ]
     if ca is not None and phos is not None:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from calcinosis.errors import LocalisedValueError
 
-__all__ = ["Antibody", "Case", "Expected", "Genetic", "Imaging", "LabResult", "Measured", "Patient"]
+__all__ = ["Antibody", "Case", "Expected", "Genetic", "Imaging", "LabResult", "Measured", "Patient", "ReferenceRange"]
 
 
 # Numbers are strict (a yes/no value or a text is never read as a number) and finite (NaN
@@ -40,6 +40,25 @@ class Patient(_Strict):
     postmenopausal: bool | None = None
 
 
+class ReferenceRange(_Strict):
+    """The reporting laboratory's own reference interval for one result, in the result's unit
+    (an addition to case format v1: optional). PTH, FGF23 and alkaline phosphatase intervals
+    depend on the assay and the laboratory, and a child's phosphate interval on the age; a
+    value is read against the interval its laboratory printed beside it rather than against a
+    default one (``case/labs.py``)."""
+
+    low: Number | None = Field(default=None, ge=0, description="lower limit, in the result's unit")
+    high: Number | None = Field(default=None, ge=0, description="upper limit, in the result's unit")
+
+    @model_validator(mode="after")
+    def _one_ordered_limit(self) -> ReferenceRange:
+        if self.low is None and self.high is None:
+            raise LocalisedValueError("err_range_needs_limit")
+        if self.low is not None and self.high is not None and self.low >= self.high:
+            raise LocalisedValueError("err_range_order")
+        return self
+
+
 class LabResult(_Strict):
     """A laboratory result: a value with its unit (possibly censored), or a qualitative reading."""
 
@@ -48,6 +67,9 @@ class LabResult(_Strict):
     unit: str | None = None
     qualifier: Literal["<", ">", "<=", ">="] | None = None
     interpretation: Literal["high", "normal", "low"] | None = None
+    reference_range: ReferenceRange | None = Field(
+        default=None, description="the laboratory's reference interval, in the result's unit"
+    )
 
     @model_validator(mode="after")
     def _value_or_interpretation(self) -> LabResult:
@@ -57,6 +79,8 @@ class LabResult(_Strict):
             raise LocalisedValueError("err_value_needs_unit")
         if self.qualifier is not None and self.value is None:
             raise LocalisedValueError("err_qualifier_needs_value")
+        if self.reference_range is not None and self.value is None:
+            raise LocalisedValueError("err_range_needs_value")
         return self
 
 

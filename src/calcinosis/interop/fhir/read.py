@@ -342,6 +342,9 @@ class _Reader:
             entry["unit"] = unit
             if q.comparator:
                 entry["qualifier"] = q.comparator
+            limits = self.reference_range(ref, r, test, unit)
+            if limits:
+                entry["reference_range"] = limits
         else:
             interp = self.interpretation(r)
             if interp is None:
@@ -371,6 +374,25 @@ class _Reader:
                 update={"outcome": "not_used", "mapped_to": "", "reason": reason}
             )
         return True
+
+    def reference_range(self, ref: str, r: Any, test: str, unit: str) -> dict[str, float] | None:
+        """The laboratory's interval of an Observation (its first ``referenceRange`` with a low
+        or high limit), when its limits are in the value's unit (or give none, as FHIR allows);
+        a range in another unit, or with its limits in the wrong order, is reported as not used."""
+        for rr in r.referenceRange or []:
+            limits = {k: q for k, q in (("low", rr.low), ("high", rr.high)) if q is not None and q.value is not None}
+            if not limits:
+                continue
+            shown = " - ".join(f"{q.value} {q.code or q.unit or ''}".strip() for q in limits.values())
+            if any((q.code or q.unit) and self.case_unit(test, q) != unit for q in limits.values()):
+                self.skipped(ref, "referenceRange", shown, "fhir_range_unit", unit=unit)
+                return None
+            out = {k: float(Decimal(q.value)) for k, q in limits.items()}
+            if min(out.values()) < 0 or ("low" in out and "high" in out and out["low"] >= out["high"]):
+                self.skipped(ref, "referenceRange", shown, "fhir_range_invalid")
+                return None
+            return out
+        return None
 
     @staticmethod
     def describe_lab(entry: Mapping[str, Any]) -> str:

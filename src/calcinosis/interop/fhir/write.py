@@ -261,6 +261,10 @@ class _Writer:
                 if lab.qualifier:
                     quantity["comparator"] = lab.qualifier
                 resource["valueQuantity"] = quantity
+                if lab.reference_range is not None:  # the laboratory's interval, in the value's unit
+                    unit_only = {k: v for k, v in quantity.items() if k in ("unit", "system", "code")}
+                    limits = (("low", lab.reference_range.low), ("high", lab.reference_range.high))
+                    resource["referenceRange"] = [{k: {"value": v, **unit_only} for k, v in limits if v is not None}]
             if lab.interpretation is not None:
                 code = _INTERP[lab.interpretation]
                 resource["interpretation"] = [

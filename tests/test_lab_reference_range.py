@@ -1,0 +1,144 @@
+"""A laboratory's own reference interval beside a result (``reference_range``): it decides the
+result's status instead of the default range, it is shown as entered, it is checked like any
+input, and it travels through FHIR and Phenopackets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from google.protobuf import json_format
+
+from calcinosis import CaseValidationError, KnowledgeBase, diagnose, parse_case
+from calcinosis.case.labs import interpret_labs
+from calcinosis.interop.fhir.read import read_bundle
+from calcinosis.interop.fhir.write import case_bundle
+from calcinosis.interop.phenopacket import export_case, import_phenopacket
+from calcinosis.kb.codes import CodeTable, load_codes
+from calcinosis.kb.loader import default_kb_path
+
+WHEN = dt.date(2026, 12, 5)
+# PTH 62 ng/L: within the default adult interval (15-65 pg/mL), above the 7-53 ng/L of the
+# laboratory that measured it (a normocalcaemic hyperparathyroidism is read from exactly this)
+PTH_62 = {"test": "pth", "value": 62, "unit": "ng/L"}
+
+
+@pytest.fixture(scope="module")
+def codes() -> CodeTable:
+    return load_codes(default_kb_path())
+
+
+def case_with(kb: KnowledgeBase, labs: list[dict[str, Any]], age: float = 70) -> Any:
+    return parse_case({"id": "rr", "patient": {"age": age, "sex": "female"}, "labs": labs}, kb)
+
+
+def test_the_laboratorys_interval_decides_the_status(kb: KnowledgeBase) -> None:
+    default = interpret_labs(case_with(kb, [PTH_62]), kb)
+    own = interpret_labs(case_with(kb, [{**PTH_62, "reference_range": {"low": 7, "high": 53}}]), kb)
+    assert default.status("pth") == "normal" and own.status("pth") == "high"
+    assert own.tests["pth"].readings[0].reference == "7–53 ng/L, the laboratory's interval"
+    french = interpret_labs(case_with(kb, [{**PTH_62, "reference_range": {"low": 7, "high": 53}}]), kb, lang="fr")
+    assert french.tests["pth"].readings[0].reference == "7–53 ng/L, intervalle du laboratoire"
+    # a higher interval makes a value the default calls high normal again
+    wide = interpret_labs(
+        case_with(kb, [{"test": "pth", "value": 80, "unit": "pg/mL", "reference_range": {"high": 88}}]), kb
+    )
+    assert wide.status("pth") == "normal" and wide.tests["pth"].readings[0].reference.startswith("< 88 pg/mL")
+
+
+def test_one_limit_and_the_corrected_calcium(kb: KnowledgeBase) -> None:
+    """A lower limit alone reads lows; albumin-corrected calcium is read against the interval of
+    the laboratory that measured the calcium."""
+    low = interpret_labs(
+        case_with(kb, [{"test": "phosphate", "value": 0.9, "unit": "mmol/L", "reference_range": {"low": 0.96}}]), kb
+    )
+    assert low.status("phosphate") == "low"
+    labs = [
+        {"test": "calcium", "value": 2.45, "unit": "mmol/L", "reference_range": {"low": 2.1, "high": 2.4}},
+        {"test": "albumin", "value": 38, "unit": "g/L"},
+    ]
+    panel = interpret_labs(case_with(kb, labs), kb)
+    assert panel.status("calcium") == "high"
+    corrected = panel.tests["corrected_calcium"].readings[0]
+    assert corrected.value_si == pytest.approx(2.49) and corrected.status == "high"
+    assert "the laboratory's interval" in corrected.reference
+    # without the laboratory's interval both are normal (adult default 2.2-2.6 mmol/L)
+    plain = interpret_labs(case_with(kb, [{k: v for k, v in labs[0].items() if k != "reference_range"}, labs[1]]), kb)
+    assert plain.status("calcium") == "normal" and plain.status("corrected_calcium") == "normal"
+
+
+def test_the_interval_changes_the_differential(kb: KnowledgeBase) -> None:
+    """The raised PTH it reveals is evidence like any other, named with its input."""
+    labs = [PTH_62, {"test": "calcium", "value": 2.54, "unit": "mmol/L"}]
+    without = diagnose(case_with(kb, labs), kb)
+    with_range = diagnose(case_with(kb, [{**PTH_62, "reference_range": {"low": 7, "high": 53}}, labs[1]]), kb)
+    p = {d.diagnosis: d.probability for d in without.differential}
+    q = {d.diagnosis: d.probability for d in with_range.differential}
+    assert q["primary_hyperparathyroidism"] > 2 * p.get("primary_hyperparathyroidism", 0.0)
+    phpt = next(d for d in with_range.differential if d.diagnosis == "primary_hyperparathyroidism")
+    basis = next(c.basis for c in phpt.evidence if c.feature == "lab:pth_high")
+    assert basis == ["labs[0] pth 62 ng/L: high (7–53 ng/L, the laboratory's interval)"]
+
+
+@pytest.mark.parametrize(
+    ("lab", "path", "fragment"),
+    [
+        ({**PTH_62, "reference_range": {"low": 53, "high": 7}}, "labs[0].reference_range", "low limit must be below"),
+        ({**PTH_62, "reference_range": {}}, "labs[0].reference_range", "needs low, high or both"),
+        ({"test": "pth", "interpretation": "high", "reference_range": {"high": 53}}, "labs[0]", "goes with a value"),
+        ({**PTH_62, "reference_range": {"high": -1}}, "labs[0].reference_range.high", ""),
+        ({**PTH_62, "reference_range": {"high": "53"}}, "labs[0].reference_range.high", ""),
+        ({**PTH_62, "reference_range": {"upper": 53}}, "labs[0].reference_range.upper", ""),
+    ],
+)
+def test_a_bad_interval_is_a_clear_error(kb: KnowledgeBase, lab: dict[str, Any], path: str, fragment: str) -> None:
+    with pytest.raises(CaseValidationError) as err:
+        case_with(kb, [lab])
+    issue = err.value.issues[0]
+    assert issue.location == path and fragment in issue.message
+
+
+def test_fhir_round_trip_and_import(kb: KnowledgeBase, codes: CodeTable) -> None:
+    case = case_with(
+        kb,
+        [
+            {**PTH_62, "reference_range": {"low": 7, "high": 53}},
+            {"test": "phosphate", "value": 1.9, "unit": "mmol/L", "reference_range": {"high": 1.5}},
+        ],
+    )
+    bundle = json.loads(json.dumps(case_bundle(case, kb, codes, analysis_date=WHEN)))
+    observations = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"]
+    pth = next(o for o in observations if o["valueQuantity"]["unit"] == "ng/L")
+    assert pth["referenceRange"] == [
+        {
+            "low": {"value": 7, "unit": "ng/L", "system": "http://unitsofmeasure.org", "code": "ng/L"},
+            "high": {"value": 53, "unit": "ng/L", "system": "http://unitsofmeasure.org", "code": "ng/L"},
+        }
+    ]
+    again = read_bundle(bundle, kb, codes, analysis_date=WHEN)
+    assert again.case.labs == case.labs
+    # a hospital's range in another unit than its value is reported, and the default is used
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        if resource is pth:
+            resource["referenceRange"][0]["high"] = {
+                "value": 5.6,
+                "unit": "pmol/L",
+                "system": "http://unitsofmeasure.org",
+                "code": "pmol/L",
+            }
+    other = read_bundle(bundle, kb, codes, analysis_date=WHEN)
+    read_pth = next(lab for lab in other.case.labs if lab.test == "pth")
+    assert read_pth.reference_range is None and read_pth.value == 62
+    skipped = [m for m in other.mapping if m.element == "referenceRange"]
+    assert len(skipped) == 1 and skipped[0].outcome == "not_used" and "another unit" in skipped[0].reason
+
+
+def test_phenopacket_carries_the_laboratorys_interval(kb: KnowledgeBase, codes: CodeTable) -> None:
+    case = case_with(kb, [{**PTH_62, "reference_range": {"low": 7, "high": 53}}])
+    packet = export_case(case, kb, codes=codes)
+    interval = packet.measurements[0].value.quantity.reference_range
+    assert (interval.low, interval.high) == (7, 53)
+    assert import_phenopacket(json_format.MessageToDict(packet), kb, codes=codes).case == case
