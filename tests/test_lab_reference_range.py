@@ -142,3 +142,52 @@ def test_phenopacket_carries_the_laboratorys_interval(kb: KnowledgeBase, codes: 
     interval = packet.measurements[0].value.quantity.reference_range
     assert (interval.low, interval.high) == (7, 53)
     assert import_phenopacket(json_format.MessageToDict(packet), kb, codes=codes).case == case
+
+
+def test_the_case_page_keeps_and_edits_the_laboratorys_interval(kb: KnowledgeBase) -> None:
+    """A case file with an interval fills the two inputs of its row and reads back the same;
+    an interval typed in the form (a decimal comma accepted) reaches the case; nothing is lost."""
+    from calcinosis.web.pages.form import case_to_form, form_to_case
+    from calcinosis.web.pages.routes import _form_fields
+
+    data = {
+        "patient": {"age": 70, "sex": "female"},
+        "labs": [
+            {**PTH_62, "reference_range": {"low": 7, "high": 53}},
+            {"test": "calcium", "value": 2.54, "unit": "mmol/L"},
+        ],
+    }
+    form = case_to_form(data)
+    assert form.labs[0]["range_low"] == "7" and form.labs[0]["range_high"] == "53"
+    assert form_to_case(_form_fields(form)) == data
+    typed = form_to_case(
+        [
+            ("age", "70"),
+            ("sex", "female"),
+            ("lab-0-test", "pth"),
+            ("lab-0-value", "62"),
+            ("lab-0-unit", "ng/L"),
+            ("lab-0-range_high", "53,5"),
+        ]
+    )
+    assert typed["labs"] == [{**PTH_62, "reference_range": {"high": 53.5}}]
+    # an interval that is not a mapping is not dropped: the case reader refuses it, located
+    odd = form_to_case(_form_fields(case_to_form({**data, "labs": [{**PTH_62, "reference_range": "7-53"}]})))
+    with pytest.raises(CaseValidationError) as err:
+        parse_case(odd, kb)
+    assert err.value.issues[0].location == "labs[0].reference_range"
+
+
+def test_the_case_page_shows_the_interval_inputs(kb: KnowledgeBase, tmp_path: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from calcinosis.web.app import create_app
+    from calcinosis.web.settings import Settings
+
+    text = "patient: {age: 70, sex: female}\nlabs:\n  - {test: pth, value: 62, unit: ng/L, reference_range: {low: 7, high: 53}}\n"
+    with TestClient(create_app(Settings(database_url=f"sqlite:///{tmp_path / 'r.sqlite3'}"), kb=kb)) as client:
+        page = client.post("/ui/load?lang=fr", data={"case_text": text}).text
+    assert 'name="lab-0-range_low" class="num" inputmode="decimal" size="5" value="7"' in page
+    assert 'name="lab-0-range_high" class="num" inputmode="decimal" size="5" value="53"' in page
+    assert "Intervalle du laboratoire (facultatif)" in page
+    assert "7–53 ng/L, intervalle du laboratoire" in page  # the reading's basis in the result

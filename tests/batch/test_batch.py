@@ -369,3 +369,59 @@ def test_local_worker_processes_are_identical_to_one_process(cases: list[dict[st
     assert pq.read_table(two).equals(pq.read_table(one))
     assert read_rejects(two.with_name("two.rejects.csv")) == read_rejects(one.with_name("one.rejects.csv"))
     assert (_summary(two)["rows_in"], _summary(two)["rejected"]) == (41, 1)
+
+
+def test_a_laboratorys_interval_in_a_table(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """``lab:<test>:low`` / ``:high`` become the case's reference_range: the row scores as the
+    case file with the interval does (not as the value alone), and a bad interval is a reject
+    naming its column."""
+    rows = [
+        {
+            "id": "own",
+            "age": "70",
+            "sex": "female",
+            "lab:pth": "62",
+            "lab:pth:unit": "ng/L",
+            "lab:pth:low": "7",
+            "lab:pth:high": "53",
+        },
+        {"id": "default", "age": "70", "sex": "female", "lab:pth": "62", "lab:pth:unit": "ng/L"},
+        {
+            "id": "upside-down",
+            "age": "70",
+            "sex": "female",
+            "lab:pth": "62",
+            "lab:pth:unit": "ng/L",
+            "lab:pth:low": "53",
+            "lab:pth:high": "7",
+        },
+    ]
+    out = tmp_path / "out.parquet"
+    printed = _run_ok(
+        write_csv(
+            tmp_path / "t.csv", rows, ["id", "age", "sex", "lab:pth", "lab:pth:unit", "lab:pth:low", "lab:pth:high"]
+        ),
+        "--out",
+        out,
+        "--top-k",
+        "3",
+    )
+    assert "rows in 3, scored 2, rejected 1" in printed
+    got = {r["id"]: r for r in pq.read_table(out).to_pylist()}
+    base = {"patient": {"age": 70, "sex": "female"}}
+    for row_id, lab in (
+        ("own", {"test": "pth", "value": 62, "unit": "ng/L", "reference_range": {"low": 7, "high": 53}}),
+        ("default", {"test": "pth", "value": 62, "unit": "ng/L"}),
+    ):
+        scores = analyse(parse_case({**base, "labs": [lab]}, kb), kb)[2]
+        order = np.argsort(-scores.posterior, kind="stable")[:3]
+        assert [got[row_id][f"dx{i}"] for i in (1, 2, 3)] == [kb.disease_ids[j] for j in order]
+        assert np.allclose([got[row_id][f"p{i}"] for i in (1, 2, 3)], scores.posterior[order], rtol=0, atol=1e-9)
+    assert got["own"]["p1"] != got["default"]["p1"]
+    (reject,) = read_rejects(out.with_name("out.rejects.csv"))
+    assert (reject["id"], reject["column"], reject["location"]) == (
+        "upside-down",
+        "lab:pth:low",
+        "labs[0].reference_range",
+    )
+    assert "low limit must be below" in reject["message"]

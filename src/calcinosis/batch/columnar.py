@@ -256,6 +256,9 @@ class ColumnarReader:
             ids = [None] * n
         for _, col in cols.get("onset", []):
             slow |= col.index != -1  # onset delays: the per-row path (their warnings and windows)
+        for role in ("lab_low", "lab_high"):  # a laboratory's own interval: the per-row path reads it
+            for _, col in cols.get(role, []):
+                slow |= col.index != -1
 
         # ---- present and absent terms
         lists = vocab.lists

@@ -17,6 +17,8 @@ case file and nothing is guessed:
                                     in the name for the whole column: ``lab:calcium[mmol/L]``
 ``lab:<test>:interpretation``       high / normal / low (without or beside a value)
 ``lab:<test>:qualifier``            ``<`` ``>`` ``<=`` ``>=`` for a censored value
+``lab:<test>:low``, ``:high``       the laboratory's reference interval, in the value's unit
+                                    (a case's ``reference_range``; either or both)
 ``antibody:<name>``                 positive / negative
 ``gene:<gene>``                     pathogenic_variant / not_found
 ``imaging:modality``                one imaging study per row: its modality (required with any
@@ -72,7 +74,7 @@ _IMAGING_FIELDS = {
     "along_muscle_fibers": "imaging_bool",
 }
 _IMAGING_LISTS = {"pattern": ("patterns", "patterns"), "tissue": ("tissues", "tissues"), "site": ("sites", "sites")}
-_LAB_PARTS = ("unit", "interpretation", "qualifier")
+_LAB_PARTS = ("unit", "interpretation", "qualifier", "low", "high")
 _LAB_FIXED_UNIT = re.compile(r"lab:([^:\[\]]+)\[([^\[\]]+)\]")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
@@ -156,6 +158,11 @@ class Layout:
         if key == "labs" and index is not None:
             test = str(doc["labs"][index]["test"])
             part = parts[1] if len(parts) > 1 else ""
+            if part == "reference_range":  # the laboratory's interval: its low or high column
+                limits = [parts[2]] if len(parts) > 2 else ["low", "high"]
+                found = next((where[(f"lab.{k}", test)] for k in limits if (f"lab.{k}", test) in where), "")
+                if found:
+                    return found
             return where.get((f"lab.{part}", test)) or where.get(("lab.value", test)) or where.get(("lab.", test), "")
         if key == "imaging":
             if len(parts) < 2:
@@ -330,7 +337,7 @@ def parse_header(names: Sequence[str], kb: KnowledgeBase, *, source: str, lang: 
                     value.name,
                 )
             )
-        for part in ("lab_unit", "lab_qualifier"):
+        for part in ("lab_unit", "lab_qualifier", "lab_low", "lab_high"):
             if part in parts and value is None:
                 issues.append(
                     Issue.error(
@@ -432,7 +439,10 @@ def table_docs(
             doc = docs[i]
             if role.startswith("lab_"):
                 item = labs[term].setdefault(i, {"test": term})
-                item[role[4:]] = _number(value) if role == "lab_value" else _text(value)
+                if role in ("lab_low", "lab_high"):
+                    item.setdefault("reference_range", {})[role[4:]] = _number(value)
+                else:
+                    item[role[4:]] = _number(value) if role == "lab_value" else _text(value)
             elif role == "antibody":
                 doc.setdefault("antibodies", []).append({"name": term, "result": _text(value)})
             elif role == "gene":

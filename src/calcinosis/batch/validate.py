@@ -229,8 +229,17 @@ _TERM_LISTS = (("history", "conditions"), ("exposures", "exposures"), ("findings
 
 
 def _key(item: Mapping[str, Any]) -> tuple[Any, ...]:
-    """A memo key that tells 2 from 2.0 from True (the reader's strict types do)."""
-    return tuple(sorted((k, type(v).__name__, v) for k, v in item.items()))
+    """A memo key that tells 2 from 2.0 from True (the reader's strict types do); a nested
+    mapping or list (a lab's ``reference_range``, anything a JSON line holds) is keyed the same way."""
+    return tuple(sorted((k, type(v).__name__, _hashable(v)) for k, v in item.items()))
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return _key(value)
+    if isinstance(value, list | tuple):
+        return tuple((type(v).__name__, _hashable(v)) for v in value)
+    return value
 
 
 def _within_limits(doc: Mapping[str, Any]) -> bool:

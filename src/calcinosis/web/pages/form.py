@@ -25,6 +25,7 @@ IMAGING_FLAGS = ("symmetric", "bone_destruction", "uptake", "along_muscle_fibers
 FORM_KEYS = frozenset({"id", "patient", "duration_months", "labs", "antibodies", "imaging", "absent", *TERM_LISTS})
 _PATIENT_KEYS = frozenset({"age", "sex"})
 _ROW = re.compile(r"^(lab|ab|img)-(\d{1,3})-([a-z_]+)$")
+_RANGE_FIELDS = {"range_low": "low", "range_high": "high"}  # form field -> key of a lab's reference_range
 MAX_ROWS = 200  # rows per table (labs, antibodies, imaging): the case reader's own limits are far wider
 
 
@@ -102,6 +103,8 @@ def form_to_case(fields: Iterable[tuple[str, str]]) -> dict[str, Any]:
                 row[name] = value == "true" if value in ("true", "false") else value
             elif name in ("value", "size_cm"):
                 row[name] = _number(value)
+            elif kind == "lab" and name in _RANGE_FIELDS:  # the laboratory's interval, two inputs
+                row.setdefault("reference_range", {})[_RANGE_FIELDS[name]] = _number(value)
             else:
                 row[name] = value
     labs = [r for _, r in sorted(rows["lab"].items()) if r.get("test")]
@@ -138,7 +141,13 @@ def case_to_form(data: Mapping[str, Any]) -> CaseForm:
         form.terms[key] = [str(t) for t in items] if isinstance(items, list) else []
     for lab in data.get("labs") or []:
         if isinstance(lab, Mapping):
-            form.labs.append({k: _shown(v) for k, v in lab.items()})
+            row = {k: _shown(v) for k, v in lab.items() if k != "reference_range"}
+            limits = lab.get("reference_range")
+            if isinstance(limits, Mapping):
+                row |= {name: _shown(limits.get(key)) for name, key in _RANGE_FIELDS.items() if key in limits}
+            elif limits is not None:  # not a mapping: kept as written for the case reader to refuse
+                row["reference_range"] = _shown(limits)
+            form.labs.append(row)
     for ab in data.get("antibodies") or []:
         if isinstance(ab, Mapping):
             form.antibodies.append({k: _shown(v) for k, v in ab.items()})
