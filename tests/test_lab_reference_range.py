@@ -191,3 +191,22 @@ def test_the_case_page_shows_the_interval_inputs(kb: KnowledgeBase, tmp_path: An
     assert 'name="lab-0-range_high" class="num" inputmode="decimal" size="5" value="53"' in page
     assert "Intervalle du laboratoire (facultatif)" in page
     assert "7–53 ng/L, intervalle du laboratoire" in page  # the reading's basis in the result
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("A 70-year-old woman with nephrocalcinosis. PTH 62 ng/L (ref 7-53).", "en", {"low": 7.0, "high": 53.0}),
+        ("Patiente de 70 ans, néphrocalcinose. PTH 62 ng/l (N : 7-53).", "fr", {"low": 7.0, "high": 53.0}),
+        ("A 70-year-old woman with nephrocalcinosis. PTH 62 ng/L (normal < 53).", "en", {"high": 53.0}),
+        ("A 70-year-old woman with nephrocalcinosis. PTH 62 ng/L (1.6-6.9 pmol/L).", "en", None),  # another unit
+        ("A 70-year-old woman with nephrocalcinosis. PTH 62 ng/L (53-7).", "en", None),  # upside down
+    ],
+)
+def test_a_note_gives_the_laboratorys_interval(kb: KnowledgeBase, text: str, lang: str, expected: Any) -> None:
+    """The intake reads the bracketed interval after a value into the lab, in the value's unit only."""
+    from calcinosis.intake import extract_case
+
+    (pth,) = [lab for lab in extract_case(text, kb, lang=lang).case["labs"] if lab["test"] == "pth"]
+    assert (pth["value"], pth["unit"]) == (62.0, "ng/L")
+    assert pth.get("reference_range") == expected

@@ -227,6 +227,11 @@ def test_a_24_hour_amount_without_the_period_is_per_24_hours(read):
     """ "24-hour urinary calcium was 250 mg": the test's name gives the period; a plain "mg"
     after a blood test stays without a unit."""
     x = read("A 40-year-old man with nodules. His 24-hour urinary calcium was 250 mg (100-300).", "en")
-    assert labs_by_test(x)["urine_calcium_24h"] == {"test": "urine_calcium_24h", "value": 250.0, "unit": "mg/24h"}
+    assert labs_by_test(x)["urine_calcium_24h"] == {
+        "test": "urine_calcium_24h",
+        "value": 250.0,
+        "unit": "mg/24h",
+        "reference_range": {"low": 100.0, "high": 300.0},  # the bracket after the value: the laboratory's interval
+    }
     y = read("A 40-year-old man with nodules. Serum calcium was 9 mg.", "en")
     assert "calcium" not in labs_by_test(y)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from calcinosis.case.labs import resolve_unit
 from calcinosis.intake import measure
 from calcinosis.intake._reader import (
     Reader,
@@ -116,6 +117,8 @@ class LabReader(Reader):
                     if entry is not None and (other := self._unit_of_other_name(entry, m)) is not None:
                         entry, why = None, other
                     term = str(entry["test"]) if entry is not None else tests[0]  # a daily excretion: the urine test
+                    if entry is not None:
+                        end = self._laboratory_interval(entry, end)
                     item = self._item("labs", term, m.match.start, end, Context(), self.said(why), entry)
                     if entry is not None:
                         self.lab_entries.append((entry, self._keep_ret(item)))
@@ -180,6 +183,21 @@ class LabReader(Reader):
                 else:
                     pending = []
         self._values_win()
+
+    def _laboratory_interval(self, entry: dict[str, Any], end: int) -> int:
+        """The interval the note gives in brackets after a value ("62 ng/L (ref 7-53)") becomes
+        the lab's ``reference_range`` when it is in the value's unit (none written, or the same
+        one): the case then reads the value as its laboratory did. Returns where the reading ends."""
+        found = measure.reference_range_after(self.text, end, self.lang)
+        if found is None or "unit" not in entry:
+            return end
+        limits, stop, _, unit_words = found
+        if unit_words:
+            unit = resolve_unit(self.kb, str(entry["test"]), unit_words)
+            if unit is None or unit != resolve_unit(self.kb, str(entry["test"]), str(entry["unit"])):
+                return end  # another unit, or words that are not one: the default range is kept
+        entry["reference_range"] = limits
+        return stop
 
     def _unit_of_other_name(self, entry: dict[str, Any], m: _Mention) -> measure.Reason | None:
         """Why a value is not the test's when its unit belongs to another name of the analyte

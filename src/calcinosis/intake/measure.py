@@ -500,6 +500,28 @@ def interpretation_from_range(text: str, pos: int, limit: int, lang: str) -> tup
     return kind, value_at.start("n"), ref.end(), text[value_at.start("n") : ref.end()].strip()
 
 
+def reference_range_after(text: str, pos: int, lang: str) -> tuple[dict[str, float], int, str, str] | None:
+    """The laboratory's interval written in brackets right after a value and its unit
+    ("PTH 62 ng/L (ref 7-53)", "calcémie 2,54 mmol/l (N : 2,20-2,60)", "(N < 5)"): its limits,
+    where it ends, the words read, and what follows the numbers inside the brackets (a unit,
+    for the caller to check against the value's). None when there is none or it is upside down."""
+    reference = _range_patterns(lang)[2]
+    ref = reference.match(text, pos)
+    if ref is None:
+        return None
+    op = ref.group("op")
+    if op in ("<", "≤", "<="):
+        limits = {"high": parse_number(ref.group("b"), lang)}
+    elif op:
+        limits = {"low": parse_number(ref.group("b"), lang)}
+    else:
+        limits = {"low": parse_number(ref.group("lo"), lang), "high": parse_number(ref.group("hi"), lang)}
+        if not limits["low"] < limits["high"]:
+            return None
+    after = ref.group(0)[ref.end("b" if op else "hi") - ref.start() :].strip(" )]")
+    return limits, ref.end(), text[ref.start() : ref.end()].strip(), after.strip()
+
+
 def interpretation_after(folded: str, pos: int, limit: int) -> tuple[str, int, int] | None:
     """An interpretation word right after ``pos`` (fillers allowed): (interp, start, end)."""
     m = re.compile(_FILLER + _degree(), re.IGNORECASE).match(folded, pos, limit)
