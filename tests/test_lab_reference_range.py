@@ -91,6 +91,8 @@ def test_the_interval_changes_the_differential(kb: KnowledgeBase) -> None:
         ({**PTH_62, "reference_range": {"high": -1}}, "labs[0].reference_range.high", ""),
         ({**PTH_62, "reference_range": {"high": "53"}}, "labs[0].reference_range.high", ""),
         ({**PTH_62, "reference_range": {"upper": 53}}, "labs[0].reference_range.upper", ""),
+        # pydantic would say "a valid dictionary or instance of ReferenceRange": a class name of ours
+        ({**PTH_62, "reference_range": [7, 53]}, "labs[0].reference_range", "a mapping of keys expected"),
     ],
 )
 def test_a_bad_interval_is_a_clear_error(kb: KnowledgeBase, lab: dict[str, Any], path: str, fragment: str) -> None:

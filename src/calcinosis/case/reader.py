@@ -83,12 +83,18 @@ _PYDANTIC_FR = {
 }
 
 
+# pydantic says these as "a valid dictionary or instance of Patient": the class name is ours, not
+# the user's, so the message says what the file needs in both languages
+_MAPPING_TYPES = frozenset({"dict_type", "model_type", "model_attributes_type"})
+
+
 def _pydantic_message(err: Any, lang: str) -> str:
-    """pydantic's message for one error: its own words in English, ours in French."""
+    """pydantic's message for one error: its own words in English (but for a mapping expected),
+    ours in French."""
     cause = (err.get("ctx") or {}).get("error")
     if isinstance(cause, LocalisedValueError):
         return cause.text(lang)
-    if lang != "fr":
+    if lang != "fr" and err["type"] not in _MAPPING_TYPES:
         return str(err["msg"]).removeprefix("Value error, ")
     ctx = err.get("ctx") or {}
     key = _PYDANTIC_FR.get(err["type"], "pyd_other")
