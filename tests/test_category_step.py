@@ -18,7 +18,7 @@ from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case
 from calcinosis.cli.main import app
 from calcinosis.engine.diagnose import analyse
 from calcinosis.errors import KnowledgeBaseError
-from calcinosis.kb.check import check_kb, silent_gaps
+from calcinosis.kb.check import check_kb, history_gaps, silent_gaps
 from calcinosis.kb.loader import AGE_BANDS, default_kb_path
 from calcinosis.kb.schema import FindingSpec
 
@@ -244,6 +244,27 @@ def test_a_feature_nearly_every_diagnosis_states_is_required_of_each(tmp_path: P
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     assert ("calciphylaxis", "finding:pain") not in silent_gaps(load_kb(root, cache=False))
     assert silent_gaps(kb) == []
+
+
+def test_a_laboratory_state_without_its_history_is_a_gap(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """Calciphylaxis counts on a raised phosphate (LR 7.5): silent on a known hyperphosphataemia,
+    it would get LR 1 from the history a dialysis referral gives while CKD-MBD gains 40-fold."""
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "diseases" / "calciphylaxis.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["findings"] = [f for f in data["findings"] if f["feature"] != "condition:hyperphosphatemia_known"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    edited = load_kb(root, cache=False)
+    assert history_gaps(edited) == [("calciphylaxis", "condition:hyperphosphatemia_known")]
+    assert "kb.history_gap" in {i.code for i in check_kb(edited)}
+    # a state the diagnosis does not count on (LR under 3) asks for no history
+    data["findings"] = [
+        {**f, "frequency": 0.2} if f["feature"] == "lab:phosphate_high" else f for f in data["findings"]
+    ]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert history_gaps(load_kb(root, cache=False)) == []
+    assert history_gaps(kb) == []
 
 
 def test_an_unknown_feature_in_a_category_rule_is_refused(tmp_path: Path) -> None:

@@ -121,6 +121,35 @@ def silent_gaps(kb: KnowledgeBase) -> list[tuple[str, str]]:
     return sorted(gaps)
 
 
+HISTORY_OF = {
+    "condition:hyperphosphatemia_known": "lab:phosphate_high",
+    "condition:hypercalcemia_known": "lab:calcium_high",
+}
+"""A history item of the case format and the laboratory state it records. A referral states
+"known hyperphosphataemia" as well as, or instead of, a phosphate value: a diagnosis that
+counts on the state but is silent on its history gets LR 1 from the history while another
+that states it gains up to 40-fold (calciphylaxis beside CKD-MBD in a dialysis patient)."""
+HISTORY_GAP_LR = 3.0
+"""A state counts as one the diagnosis relies on from this likelihood ratio up (judgement: the
+conventional threshold of a moderately useful finding)."""
+
+
+def history_gaps(kb: KnowledgeBase) -> list[tuple[str, str]]:
+    """(diagnosis, history feature) pairs where the diagnosis states a laboratory state with a
+    likelihood ratio of HISTORY_GAP_LR or more and is silent on the history of that state
+    (HISTORY_OF), unless it declares the history irrelevant with the reason."""
+    baseline = dict(zip(kb.feature_ids, kb.baseline.tolist(), strict=True))
+    gaps = []
+    for d in kb.diseases:
+        for history, state in HISTORY_OF.items():
+            stated = d.findings.get(state)
+            if stated is None or stated.frequency < HISTORY_GAP_LR * baseline[state]:
+                continue
+            if history not in d.findings and history not in (d.irrelevant or {}):
+                gaps.append((d.id, history))
+    return gaps
+
+
 def _gaps_among(members: list[Disease], share: float) -> set[tuple[str, str]]:
     """The diagnoses of ``members`` silent on a feature that at least ``share`` of them state
     (a feature declared irrelevant, with its reason, is not a silence)."""
@@ -246,6 +275,13 @@ def check_kb(
             SILENT_GAP_LEVEL,
             "kb.silent_gap",
             f"{did}: most diagnoses of its category, or of the knowledge, state {fid}; state it too, or declare it under irrelevant with the reason",
+            f"diseases/{did}.yaml",
+        )
+    for did, fid in history_gaps(kb):
+        add(
+            SILENT_GAP_LEVEL,
+            "kb.history_gap",
+            f"{did}: states {HISTORY_OF[fid]} but not {fid}, the history a referral gives of it; state it too, or declare it under irrelevant with the reason",
             f"diseases/{did}.yaml",
         )
     if seed_facts is not None:
