@@ -183,8 +183,9 @@ def _band(kb: KnowledgeBase, test_key: str, age: float, sex: str) -> dict[str, A
 
 
 def _laboratory_band(lab: LabResult, factor: float, lang: str) -> dict[str, Any]:
-    """The laboratory's own interval entered with the result, as a band in SI units: it wins
-    over the default band, since assays and laboratories differ (PTH, FGF23, a child's phosphate)."""
+    """The laboratory's own interval entered with the result, as a band in the unit ``factor``
+    converts to (SI; 1.0: as entered): it wins over the default band, since assays and
+    laboratories differ (PTH, FGF23, a child's phosphate)."""
     assert lab.reference_range is not None
     low, high = lab.reference_range.low, lab.reference_range.high
     note = message("lab_range_of_laboratory", lang)
@@ -200,14 +201,6 @@ def _laboratory_only(found: tuple[float, dict[str, Any] | None] | None) -> dict[
     """The band of a reading when it is its laboratory's own interval (else None: the default)."""
     band = None if found is None else found[1]
     return band if band is not None and band.get("laboratory") else None
-
-
-def _laboratory_range_text(lab: LabResult, lang: str) -> str:
-    """The laboratory's interval as it was entered, in the result's own unit."""
-    assert lab.reference_range is not None and lab.unit is not None
-    limits = {k: v for k, v in (("low", lab.reference_range.low), ("high", lab.reference_range.high)) if v is not None}
-    note = message("lab_range_of_laboratory", lang)
-    return _fmt_range({**limits, "note": note, "note_fr": note}, lab.unit, lang)
 
 
 def _note(band: dict[str, Any], lang: str) -> str:
@@ -336,7 +329,10 @@ def _read_one(
         unit_si=unit_si,
         assay=assay,
         status=status,
-        reference=_fmt_range(band, unit_si, lang) if lab.reference_range is None else _laboratory_range_text(lab, lang),
+        # the laboratory's interval is shown as entered, in the result's own unit
+        reference=_fmt_range(band, unit_si, lang)
+        if lab.reference_range is None
+        else _fmt_range(_laboratory_band(lab, 1.0, lang), lab.unit, lang),
     )
     return reading, band
 
