@@ -124,6 +124,7 @@ def silent_gaps(kb: KnowledgeBase) -> list[tuple[str, str]]:
 HISTORY_OF = {
     "condition:hyperphosphatemia_known": "lab:phosphate_high",
     "condition:hypercalcemia_known": "lab:calcium_high",
+    "condition:chronic_kidney_disease": "lab:egfr_below_60",  # KDIGO: eGFR below 60 for 3 months
 }
 """A history item of the case format and the laboratory state it records. A referral states
 "known hyperphosphataemia" as well as, or instead of, a phosphate value: a diagnosis that
