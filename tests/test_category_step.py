@@ -217,6 +217,18 @@ def test_kb_check_reports_missing_defining_features_and_basis(tmp_path: Path) ->
     assert {"kb.defining_missing", "kb.basis_missing"} <= codes
 
 
+def _copy_without(tmp_path: Path, disease: str, feature: str) -> tuple[Path, Path, dict[str, Any]]:
+    """A copy of the knowledge base whose ``disease`` no longer states ``feature``: its root,
+    the disease's file and the file's data (to edit further)."""
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "diseases" / f"{disease}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["findings"] = [f for f in data["findings"] if f["feature"] != feature]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return root, path, data
+
+
 def test_silent_gaps_are_found(tmp_path: Path, kb: KnowledgeBase) -> None:
     """Removing a feature most dystrophic diagnoses state from one of them is reported."""
     root = tmp_path / "kb"
@@ -233,12 +245,7 @@ def test_silent_gaps_are_found(tmp_path: Path, kb: KnowledgeBase) -> None:
 def test_a_feature_nearly_every_diagnosis_states_is_required_of_each(tmp_path: Path, kb: KnowledgeBase) -> None:
     """Calciphylaxis is alone in its category, so only the rule over all diagnoses catches its
     silence on pain; declaring the feature irrelevant with a reason answers the rule."""
-    root = tmp_path / "kb"
-    shutil.copytree(default_kb_path(), root)
-    path = root / "diseases" / "calciphylaxis.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["findings"] = [f for f in data["findings"] if f["feature"] != "finding:pain"]
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    root, path, data = _copy_without(tmp_path, "calciphylaxis", "finding:pain")
     assert ("calciphylaxis", "finding:pain") in silent_gaps(load_kb(root, cache=False))
     data["irrelevant"] = {**(data.get("irrelevant") or {}), "finding:pain": "A reason, for the test."}
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -249,12 +256,7 @@ def test_a_feature_nearly_every_diagnosis_states_is_required_of_each(tmp_path: P
 def test_a_laboratory_state_without_its_history_is_a_gap(tmp_path: Path, kb: KnowledgeBase) -> None:
     """Calciphylaxis counts on a raised phosphate (LR 7.5): silent on a known hyperphosphataemia,
     it would get LR 1 from the history a dialysis referral gives while CKD-MBD gains 40-fold."""
-    root = tmp_path / "kb"
-    shutil.copytree(default_kb_path(), root)
-    path = root / "diseases" / "calciphylaxis.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["findings"] = [f for f in data["findings"] if f["feature"] != "condition:hyperphosphatemia_known"]
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    root, path, data = _copy_without(tmp_path, "calciphylaxis", "condition:hyperphosphatemia_known")
     edited = load_kb(root, cache=False)
     assert history_gaps(edited) == [("calciphylaxis", "condition:hyperphosphatemia_known")]
     assert "kb.history_gap" in {i.code for i in check_kb(edited)}
