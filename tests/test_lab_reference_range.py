@@ -209,6 +209,11 @@ def test_a_note_gives_the_laboratorys_interval(kb: KnowledgeBase, text: str, lan
     """The intake reads the bracketed interval after a value into the lab, in the value's unit only."""
     from calcinosis.intake import extract_case
 
-    (pth,) = [lab for lab in extract_case(text, kb, lang=lang).case["labs"] if lab["test"] == "pth"]
+    extraction = extract_case(text, kb, lang=lang)
+    (pth,) = [lab for lab in extraction.case["labs"] if lab["test"] == "pth"]
     assert (pth["value"], pth["unit"]) == (62.0, "ng/L")
     assert pth.get("reference_range") == expected
+    # the reviewer sees the interval read with the value, or not
+    (item,) = [i for i in extraction.items if i.field == "labs" and i.term == "pth"]
+    said = ("intervalle du laboratoire" if lang == "fr" else "laboratory's interval") in item.reason
+    assert said == (expected is not None)

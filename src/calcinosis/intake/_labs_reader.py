@@ -117,9 +117,11 @@ class LabReader(Reader):
                     if entry is not None and (other := self._unit_of_other_name(entry, m)) is not None:
                         entry, why = None, other
                     term = str(entry["test"]) if entry is not None else tests[0]  # a daily excretion: the urine test
-                    if entry is not None:
-                        end = self._laboratory_interval(entry, end)
-                    item = self._item("labs", term, m.match.start, end, Context(), self.said(why), entry)
+                    reason = self.said(why)
+                    if entry is not None and (interval := self._laboratory_interval(entry, end)) is not None:
+                        end, words = interval
+                        reason += self.say("r_laboratory_interval", words=words)
+                    item = self._item("labs", term, m.match.start, end, Context(), reason, entry)
                     if entry is not None:
                         self.lab_entries.append((entry, self._keep_ret(item)))
                         continue
@@ -184,20 +186,21 @@ class LabReader(Reader):
                     pending = []
         self._values_win()
 
-    def _laboratory_interval(self, entry: dict[str, Any], end: int) -> int:
+    def _laboratory_interval(self, entry: dict[str, Any], end: int) -> tuple[int, str] | None:
         """The interval the note gives in brackets after a value ("62 ng/L (ref 7-53)") becomes
         the lab's ``reference_range`` when it is in the value's unit (none written, or the same
-        one): the case then reads the value as its laboratory did. Returns where the reading ends."""
+        one): the case then reads the value as its laboratory did. Returns where the reading
+        now ends and the words read, or None (no interval, or one in another unit)."""
         found = measure.reference_range_after(self.text, end, self.lang)
         if found is None or "unit" not in entry:
-            return end
-        limits, stop, _, unit_words = found
+            return None
+        limits, stop, words, unit_words = found
         if unit_words:
             unit = resolve_unit(self.kb, str(entry["test"]), unit_words)
             if unit is None or unit != resolve_unit(self.kb, str(entry["test"]), str(entry["unit"])):
-                return end  # another unit, or words that are not one: the default range is kept
+                return None  # another unit, or words that are not one: the default range is kept
         entry["reference_range"] = limits
-        return stop
+        return stop, words
 
     def _unit_of_other_name(self, entry: dict[str, Any], m: _Mention) -> measure.Reason | None:
         """Why a value is not the test's when its unit belongs to another name of the analyte
