@@ -217,3 +217,81 @@ def test_a_note_gives_the_laboratorys_interval(kb: KnowledgeBase, text: str, lan
     (item,) = [i for i in extraction.items if i.field == "labs" and i.term == "pth"]
     said = ("intervalle du laboratoire" if lang == "fr" else "laboratory's interval") in item.reason
     assert said == (expected is not None)
+
+
+def test_the_laboratory_table_clinicians_read(kb: KnowledgeBase) -> None:
+    """One row per reading in the case's order, converted values beside non-SI ones, the status
+    and the interval it was read against; repeated results mark the one the reasoning used;
+    derived values after (albumin-corrected calcium, the product, a computed eGFR)."""
+    from calcinosis.reports.lab_table import lab_rows
+
+    labs = [
+        {**PTH_62, "reference_range": {"low": 7, "high": 53}},
+        {"test": "calcium", "value": 9.0, "unit": "mg/dL"},
+        {"test": "calcium", "value": 11.2, "unit": "mg/dL"},
+        {"test": "albumin", "value": 30, "unit": "g/L"},
+        {"test": "phosphate", "value": 1.9, "unit": "mmol/L"},
+        {"test": "creatinine", "value": 150, "unit": "µmol/L"},
+        {"test": "fgf23", "interpretation": "high"},
+    ]
+    panel = interpret_labs(case_with(kb, labs), kb)
+    rows = lab_rows(panel, kb, "en")
+    names = [r.name for r in rows]
+    assert names[:7] == [
+        "Parathyroid hormone (intact)",
+        "Calcium (total)",
+        "Calcium (total)",
+        "Albumin",
+        "Phosphate",
+        "Creatinine",
+        kb.vocabulary.label("labs", "fgf23", "en"),
+    ]
+    pth = rows[0]
+    assert (pth.entered, pth.si, pth.status, pth.reference) == (
+        "62 ng/L",
+        "6.57 pmol/L",
+        "high",
+        "7–53 ng/L, the laboratory's interval",
+    )
+    first, second = rows[1], rows[2]
+    assert second.drives and not first.drives  # the higher calcium drives the reasoning
+    assert rows[6].entered == "high" and rows[6].si == ""  # said in words
+    derived = {r.name: r for r in rows[7:]}
+    assert set(derived) == {"Albumin-corrected calcium", "eGFR", "Calcium × phosphate product"}
+    # corrected from the first exact calcium, as the case reader does: 2.2455 + 0.02 x (40 - 30)
+    assert (derived["Albumin-corrected calcium"].entered, derived["Albumin-corrected calcium"].flag) == (
+        "2.446 mmol/L",
+        "normal",
+    )
+    assert "CKD-EPI" in derived["eGFR"].reference or "computed" in derived["eGFR"].reference
+    french = lab_rows(panel, kb, "fr")
+    assert french[0].entered == "62 ng/L" and french[0].status == "au-dessus de la normale"
+    assert french[1].entered == "9 mg/dL" and french[1].si == "2,25 mmol/L"
+
+
+def test_the_report_terminal_and_page_show_the_laboratory_table(kb: KnowledgeBase, tmp_path: Any) -> None:
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from calcinosis.cli.main import app
+    from calcinosis.reports.render import render_html
+    from calcinosis.web.app import create_app
+    from calcinosis.web.settings import Settings
+
+    case = case_with(kb, [{**PTH_62, "reference_range": {"low": 7, "high": 53}}])
+    html = render_html(case, kb, lang="fr")
+    assert "Résultats biologiques" in html and "7–53 ng/L, intervalle du laboratoire" in html
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "patient: {age: 70, sex: female}\nlabs:\n  - {test: pth, value: 62, unit: ng/L, reference_range: {low: 7, high: 53}}\n",
+        encoding="utf-8",
+    )
+    out = CliRunner().invoke(app, ["diagnose", str(path), "--full"], env={"COLUMNS": "200"})
+    assert (
+        out.exit_code == 0
+        and "Laboratory results" in out.output
+        and "7–53 ng/L, the laboratory's interval" in out.output
+    )
+    with TestClient(create_app(Settings(database_url=f"sqlite:///{tmp_path / 'r.sqlite3'}"), kb=kb)) as client:
+        page = client.post("/ui/load?lang=en", data={"case_text": path.read_text(encoding="utf-8")}).text
+    assert "Laboratory results, as read" in page and '<td class="lab-high">high</td>' in page

@@ -12,6 +12,7 @@ from calcinosis.engine.diagnose import state_word
 from calcinosis.engine.results import Contribution, DiagnosisReport
 from calcinosis.i18n import colon, message, percent, significant
 from calcinosis.kb.model import KnowledgeBase
+from calcinosis.reports.lab_table import lab_rows
 from calcinosis.reports.summary import Summary
 
 __all__ = ["render_report", "render_summary"]
@@ -83,6 +84,21 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
             expand=False,
         )
     )
+
+    rows = lab_rows(report.labs, kb, lang)
+    if rows:
+        labs = Table(title=message("cli_labs", lang))
+        for key in ("report_lab_test", "report_lab_result", "report_lab_status", "report_lab_reference"):
+            labs.add_column(message(key, lang))
+        for row in rows:
+            flag = {"high": "red", "low": "blue"}.get(row.flag)
+            status = f"[{flag}]{escape(row.status)}[/{flag}]" if flag else escape(row.status)
+            result = escape(row.entered) + (f"\n[dim]{escape(row.si)}[/dim]" if row.si else "")
+            name = escape(row.name) + (" *" if row.drives else "")
+            labs.add_row(name, result, status, f"[dim]{escape(row.reference)}[/dim]")
+        con.print(labs)
+        if any(row.drives for row in rows):
+            con.print(f"[dim]* {message('report_lab_drives', lang)}[/dim]")
 
     table = Table(title=message("cli_differential", lang), show_lines=True)
     table.add_column("#", justify="right")

@@ -18,6 +18,7 @@ from calcinosis.i18n import decimal, messages, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.manage import manage
 from calcinosis.outputs import write_output
+from calcinosis.reports.lab_table import lab_rows
 from calcinosis.reports.leaflet import build_leaflet
 from calcinosis.reports.summary import build_summary
 from calcinosis.textsafe import plain
@@ -90,6 +91,7 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
             kb=kb,
             categories={k: (v.fr if lang == "fr" else v.en) for k, v in kb.categories.items()},
             references=[(r, short_citation(kb.references[r].text(lang))) for r in refs],
+            lab_rows=lab_rows(report.labs, kb, lang),
             leaflet=build_leaflet(report, kb, lang=lang),
             summary=build_summary(report, kb, lang=lang, management=management),
         )

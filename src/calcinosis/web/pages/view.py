@@ -118,7 +118,21 @@ def _colon(ctx: Context) -> str:
     return colon(str(ctx.get("lang", "en")))
 
 
-env.globals.update(units_by_test=_units_by_test, mechanism_label=_mechanism_label, separator=_separator, colon=_colon)
+@pass_context
+def _lab_rows(ctx: Context, report: Any) -> list[Any]:
+    """The report's laboratory table, the same rows as the clinician report and the terminal."""
+    from calcinosis.reports.lab_table import lab_rows
+
+    return lab_rows(report.labs, ctx["kb"], str(ctx.get("lang", "en")))
+
+
+env.globals.update(
+    units_by_test=_units_by_test,
+    mechanism_label=_mechanism_label,
+    separator=_separator,
+    colon=_colon,
+    lab_rows=_lab_rows,
+)
 
 
 def _extra_keys(extra: dict[str, Any]) -> list[str]:

@@ -1,0 +1,70 @@
+"""The laboratory results of a report as the rows a clinician reads.
+
+Each result as it was entered, its value in SI units where it was converted, the status read
+from it and the interval it was read against (the laboratory's own when the case gives one,
+else the default for the patient's age and sex), then the values calcinosis derived from them
+(albumin-corrected calcium, the calcium x phosphate product, the CKD-EPI eGFR). The clinician
+report, the terminal and the web page show the same rows, read from the result object only
+(``DiagnosisReport.labs``): the reading itself is ``case/labs.py``'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from calcinosis.case.labs import LabPanel, LabReading, number
+from calcinosis.i18n import message
+from calcinosis.kb.model import KnowledgeBase
+
+__all__ = ["LabRow", "lab_rows"]
+
+
+@dataclass(frozen=True)
+class LabRow:
+    """One line of the laboratory table, every cell already written in the report's language."""
+
+    name: str
+    entered: str  # "62 ng/L", "< 5 pg/mL"; for a result given only in words, its status
+    si: str  # the value in SI units when the result was entered in another unit, else ""
+    status: str  # "high", "au-dessus de la normale"...; "" for a derived value without one
+    reference: str  # the interval the status was read against, or how the value was derived
+    flag: str  # the status as a word of the result object (high, low, normal...), for styling
+    drives: bool  # the reading the reasoning used, when a test was measured more than once
+
+
+def _name(kb: KnowledgeBase, test: str, lang: str) -> str:
+    if test in kb.vocabulary.lists["labs"]:
+        return kb.vocabulary.label("labs", test, lang)
+    return message(f"lab_name_{test}", lang)
+
+
+def _reading_row(kb: KnowledgeBase, r: LabReading, lang: str, drives: bool) -> LabRow:
+    status = message(f"lab_status_{r.status}", lang)
+    if r.value is None:  # a result said in words: what was entered is the status itself
+        entered, si = status, ""
+    else:
+        qualifier = f"{r.qualifier} " if r.qualifier else ""
+        entered = f"{qualifier}{number(r.value, lang)} {r.unit}"
+        converted = r.value_si is not None and r.unit_si and r.unit_si != r.unit
+        si = f"{number(float(f'{r.value_si:.3g}'), lang)} {r.unit_si}" if converted else ""
+    return LabRow(_name(kb, r.test, lang), entered, si, status, r.reference, r.status, drives)
+
+
+def lab_rows(panel: LabPanel, kb: KnowledgeBase, lang: str) -> list[LabRow]:
+    """Every reading of ``panel`` (measured ones in the case's order, derived ones after), then
+    the derived values that are not readings of a test (the calcium x phosphate product)."""
+    measured: list[tuple[int, LabRow]] = []
+    derived: list[LabRow] = []
+    for summary in panel.tests.values():
+        several = len(summary.readings) > 1
+        for r in summary.readings:
+            row = _reading_row(kb, r, lang, several and r.index == summary.driving_index)
+            if r.index < 0:
+                derived.append(row)
+            else:
+                measured.append((r.index, row))
+    for value in panel.derived:
+        if value.name == "calcium_phosphate_product":
+            entered = f"{number(value.value, lang)} {value.unit}"
+            derived.append(LabRow(_name(kb, value.name, lang), entered, "", "", value.formula, "", False))
+    return [row for _, row in sorted(measured, key=lambda pair: pair[0])] + derived
