@@ -189,7 +189,7 @@ def _laboratory_band(lab: LabResult, factor: float, lang: str) -> dict[str, Any]
     assert lab.reference_range is not None
     low, high = lab.reference_range.low, lab.reference_range.high
     note = message("lab_range_of_laboratory", lang)
-    band: dict[str, Any] = {"note": note, "note_fr": note, "laboratory": True}
+    band: dict[str, Any] = {"note": note, "laboratory": True}  # note already in ``lang``
     if low is not None:
         band["low"] = low * factor
     if high is not None:

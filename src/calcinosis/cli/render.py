@@ -88,7 +88,7 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
     rows = lab_rows(report.labs, kb, lang)
     if rows:
         labs = Table(title=message("cli_labs", lang))
-        for key in ("report_lab_test", "report_lab_result", "report_lab_status", "report_lab_reference"):
+        for key in ("ui_lab_test", "ui_lab_result", "ui_lab_reading", "ui_lab_read_against"):
             labs.add_column(message(key, lang))
         for row in rows:
             flag = {"high": "red", "low": "blue"}.get(row.flag)
@@ -98,7 +98,7 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
             labs.add_row(name, result, status, f"[dim]{escape(row.reference)}[/dim]")
         con.print(labs)
         if any(row.drives for row in rows):
-            con.print(f"[dim]* {message('report_lab_drives', lang)}[/dim]")
+            con.print(f"[dim]* {message('ui_lab_drives', lang)}[/dim]")
 
     table = Table(title=message("cli_differential", lang), show_lines=True)
     table.add_column("#", justify="right")

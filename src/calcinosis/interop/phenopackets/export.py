@@ -244,9 +244,10 @@ class _Builder:
         if lab.value is not None and lab.unit is not None:
             unit = self._unit(lab.unit, canonical)
             quantity = P.Quantity(unit=self.oc(unit), value=_finite(lab.value, self.lang))
-            interval = self._reference_range(lab.test, canonical)
-            if lab.reference_range is not None:  # the laboratory's own interval wins (case.labs does the same)
-                limits = lab.reference_range
+            limits = lab.reference_range  # the laboratory's own interval wins (case.labs does the same)
+            if limits is None:
+                interval = self._reference_range(lab.test, canonical)
+            else:
                 interval = (limits.low or 0.0, limits.high) if limits.high is not None else None
             if interval is not None:
                 quantity.reference_range.CopyFrom(
