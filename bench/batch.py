@@ -6,8 +6,8 @@ The cohort is synthetic, drawn from the knowledge base's own numbers, and writte
 first (a flat table, docs/batch.md):
 
 - a diagnosis is drawn from the knowledge's priors (``priors.yaml``, as compiled: exp(log_prior));
-- the age band from the diagnosis' frequencies of ``patient:age_under_1 / 1_to_17 / 18_to_59 /
-  60_plus`` (normalised), the age uniform inside it; the sex female with P(patient:female | d);
+- the age band from the diagnosis' frequencies of the age bands (``kb.age_bands``,
+  normalised), the age uniform inside it (the open band taken to 95); the sex female with P(patient:female | d);
   ``postmenopausal`` for women of 50 or more with P(patient:postmenopausal | d);
 - every other feature of the vocabulary is *reported* with a referral-like probability (below:
   a referral letter mentions a few conditions and findings, nearly always calcium and
@@ -78,8 +78,7 @@ P_LAB = {"calcium": 0.85, "phosphate": 0.75, "egfr": 0.5}
 P_OTHER_LAB = 0.12
 P_DURATION = 0.3
 MODALITIES = (("radiograph", 0.5), ("ct", 0.3), ("ultrasound", 0.1), ("mri", 0.1))
-AGE_BANDS = (("patient:age_under_1", 0.0, 1.0), ("patient:age_1_to_17", 1.0, 18.0))
-AGE_BANDS += (("patient:age_18_to_59", 18.0, 60.0), ("patient:age_60_plus", 60.0, 95.0))
+OLDEST = 95.0  # the open age band's upper limit for drawing ages
 ADULT_RANGE = {"calcium": (2.2, 2.6), "phosphate": (0.8, 1.45)}
 
 
@@ -98,11 +97,11 @@ def synthetic_table(kb: KnowledgeBase, n: int, seed: int) -> pa.Table:
     prior = np.exp(kb.log_prior)
     d = rng.choice(len(kb.diseases), size=n, p=prior / prior.sum())
     cols: dict[str, pa.Array] = {"id": pa.array([f"s{i:07d}" for i in range(n)])}
-    bands = np.stack([_freq(kb, f)[d] for f, _, _ in AGE_BANDS], axis=1)
+    bands = np.stack([_freq(kb, b.feature)[d] for b in kb.age_bands], axis=1)
     bands /= bands.sum(axis=1, keepdims=True)
-    band = (rng.random(n)[:, None] > np.cumsum(bands, axis=1)).sum(axis=1).clip(0, len(AGE_BANDS) - 1)
-    low = np.array([b[1] for b in AGE_BANDS])[band]
-    high = np.array([b[2] for b in AGE_BANDS])[band]
+    band = (rng.random(n)[:, None] > np.cumsum(bands, axis=1)).sum(axis=1).clip(0, len(kb.age_bands) - 1)
+    low = np.array([b.low for b in kb.age_bands])[band]
+    high = np.array([min(b.high, OLDEST) for b in kb.age_bands])[band]
     age = np.round(low + rng.random(n) * (high - low), 1).clip(0, 94.9)
     cols["age"] = pa.array(age)
     female = _draw(rng, _freq(kb, "patient:female")[d])

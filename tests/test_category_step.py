@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import yaml
 from pydantic import ValidationError
@@ -19,7 +18,7 @@ from calcinosis.cli.main import app
 from calcinosis.engine.diagnose import analyse
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.kb.check import check_kb, history_gaps, silent_gaps
-from calcinosis.kb.loader import AGE_BANDS, default_kb_path
+from calcinosis.kb.loader import default_kb_path
 from calcinosis.kb.schema import FindingSpec
 
 from .conftest import DEV_CASES
@@ -128,23 +127,6 @@ def test_a_site_absent_only_by_the_closed_world_is_not_a_mention(kb: KnowledgeBa
     assert scrotum.defining_log[i] == 0.0
     _, _, denied = analyse(parse_case({"patient": {"age": 40, "sex": "male"}, "absent": ["scrotal_nodules"]}, kb), kb)
     assert denied.defining_log[i] == 0.0  # reported absent: weighed by its frequency instead
-
-
-def test_age_is_one_exclusive_band(kb: KnowledgeBase) -> None:
-    for age, band in (
-        (0.5, "patient:age_under_1"),
-        (9, "patient:age_1_to_17"),
-        (40, "patient:age_18_to_59"),
-        (70, "patient:age_60_plus"),
-    ):
-        _, ev, scores = analyse(parse_case({"patient": {"age": age, "sex": "male"}}, kb), kb)
-        scored = {kb.feature_ids[p] for p in scores.feature_pos}
-        assert scored & set(AGE_BANDS) == {band}
-        assert not scored & {"patient:infant", "patient:child", "patient:older"}
-        assert "patient:child" in ev.observations  # still read, for management
-    bands = kb.frequency[:, [kb.feature_pos(b) for b in AGE_BANDS]]
-    assert np.allclose(bands.sum(axis=1), 1.0)
-    assert bands.min() >= kb.constants.presentation_floor.value / 1.5
 
 
 def test_egfr_below_15_is_scored_once_and_still_read(kb: KnowledgeBase) -> None:

@@ -19,12 +19,12 @@ from calcinosis.kb.schema import CATEGORIES
 def test_census(kb: KnowledgeBase) -> None:
     """Counts of the shipped knowledge (update with the changelog when the KB changes).
 
-    54 diagnoses = every diagnosis of case-format.md; 272 features = 9 vocabulary namespaces
-    (222 terms) + 50 derived (5 imaging, 9 patient including the 4 exclusive age bands,
+    54 diagnoses = every diagnosis of case-format.md; 276 features = 9 vocabulary namespaces
+    (222 terms) + 54 derived (5 imaging, 13 patient including the 8 exclusive age bands,
     3 course, 33 lab states).
     """
     assert len(kb.diseases) == 54
-    assert len(kb.features) == 272
+    assert len(kb.features) == 276
     assert {d.category for d in kb.diseases} == set(CATEGORIES)
     assert sum(len(d.findings) for d in kb.diseases) > 1000
     assert len(kb.references) > 200

@@ -225,11 +225,10 @@ class ColumnarReader:
             ("patient:older", age >= older_t),
         ):
             self._set(pres, absn, pos(fid), flag, ~flag)
-        band = np.where(age < infant_t, 0, np.where(age < child_t, 1, np.where(age < older_t, 2, 3)))
-        for b, fid in enumerate(
-            ("patient:age_under_1", "patient:age_1_to_17", "patient:age_18_to_59", "patient:age_60_plus")
-        ):
-            pres[:, pos(fid)] |= band == b
+        bands = kb.age_bands
+        band = np.searchsorted(np.array([b.low for b in bands[1:]]), age, side="right")  # [low, high): as diagnose
+        for b, age_band in enumerate(bands):
+            pres[:, pos(age_band.feature)] |= band == b
         if "postmenopausal" in cols:
             post = cols["postmenopausal"][0][1]
             stated = post.present()

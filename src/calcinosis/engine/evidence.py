@@ -397,15 +397,7 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
     ev.set("patient:infant", pt.age < kb.threshold("infant_age_years"), age_basis)
     ev.set("patient:child", pt.age < kb.threshold("child_age_years"), age_basis)
     ev.set("patient:older", pt.age >= kb.threshold("older_age_years"), age_basis)
-    band = (
-        "patient:age_under_1"
-        if pt.age < kb.threshold("infant_age_years")
-        else "patient:age_1_to_17"
-        if pt.age < kb.threshold("child_age_years")
-        else "patient:age_18_to_59"
-        if pt.age < kb.threshold("older_age_years")
-        else "patient:age_60_plus"
-    )
+    band = next(b.feature for b in kb.age_bands if pt.age < b.high)  # the oldest is open: always found
     ev.set(band, True, age_basis)
     if pt.postmenopausal is not None:
         ev.set(

@@ -30,7 +30,6 @@ from calcinosis.kb.codes import (
     snomed_check_digit_ok,
     well_formed,
 )
-from calcinosis.kb.loader import AGE_BANDS
 from calcinosis.kb.model import Disease, KnowledgeBase
 
 __all__ = ["CODED_LISTS", "check_codes", "check_hpo_codes", "check_kb", "find_seed_facts", "seed_fact_coverage"]
@@ -190,7 +189,7 @@ def check_kb(
         used.update(d.findings)
     for cat in kb.categories.values():
         used.update(cat.defaults)
-    used.update(AGE_BANDS)  # derived for every diagnosis from its age frequencies
+    used.update(b.feature for b in kb.age_bands)  # derived for every diagnosis from its age
     non_disc = kb.non_discriminating
     for fid in kb.feature_ids:
         if fid not in used and fid not in non_disc:

@@ -15,6 +15,7 @@ import math
 import os
 import sys
 from collections.abc import Collection, Iterator, Mapping
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -28,6 +29,7 @@ from calcinosis.cache import cache_dir, private_dir, read_cache_file, write_cach
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.i18n import english_inline, french_forms, french_typography
 from calcinosis.issues import Issue, IssueLevel, closest
+from calcinosis.kb.age import AgeBand, age_band_errors, fill_age_bands
 from calcinosis.kb.model import DeferredParts, Disease, Feature, FrequencySource, KnowledgeBase, LazyParts
 from calcinosis.kb.schema import (
     CATEGORIES as CATEGORY_ORDER,
@@ -482,6 +484,7 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
         staging=staging,
         category_model=category_model,
         must_not_miss=must_not_miss,
+        age_bands=features_file.age_bands,
         deferred=_lazy_parts(root, docs, check, deferred, cache_file),
         check=check,
     )
@@ -684,11 +687,19 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
     for fid, d in spec.derived.items():
         namespace, _, derived_term = fid.partition(":")
         own = spec.questions.get(fid)
+        if (d.baseline is None) != (fid in spec.age_bands):
+            out.error(
+                f"features.yaml:derived.{fid}",
+                "an age band's baseline is derived, never stated"
+                if fid in spec.age_bands
+                else "a baseline frequency is needed (only the age bands have none)",
+                code="kb.schema",
+            )
         features[fid] = Feature(
             id=fid,
             namespace=namespace,
             term=derived_term,
-            baseline=d.baseline,
+            baseline=math.nan if d.baseline is None else d.baseline,  # an age band's: fill_age_bands
             group=fid,
             en=d.en,
             fr=d.fr,
@@ -748,84 +759,36 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
     return features
 
 
+AGE_PREFIX = "patient:age_"
 PRESENTATION_NAMESPACES = ("finding", "site", "tissue", "pattern", "distribution", "imaging", "course", "patient")
-AGE_BANDS = ("patient:age_under_1", "patient:age_1_to_17", "patient:age_18_to_59", "patient:age_60_plus")
 
 
 def apply_presentation_floor(freq: np.ndarray, feature_ids: tuple[str, ...], floor: float) -> np.ndarray:
     """Presentation frequencies kept within [floor, 1 - floor] (constants.yaml presentation_floor)."""
     cols = np.array(
-        [fid.split(":", 1)[0] in PRESENTATION_NAMESPACES and fid not in AGE_BANDS for fid in feature_ids]
-    )  # the age bands are floored and normalised together in _age_bands
+        [fid.split(":", 1)[0] in PRESENTATION_NAMESPACES and not fid.startswith(AGE_PREFIX) for fid in feature_ids]
+    )  # the age bands are floored and normalised together (kb/age.py, fill_age_bands)
     out = freq.copy()
     out[:, cols] = np.clip(out[:, cols], floor, 1 - floor)
     return out
 
 
 def _age_bands(
-    freq: np.ndarray,
-    baseline: np.ndarray,
-    fpos: Mapping[str, int],
-    sources: dict[tuple[int, int], FrequencySource],
-    floor: float,
-) -> None:
-    """Fill the four age-band columns from each diagnosis' infant / child / 60+ frequencies.
-
-    Bands are exclusive (under 1, 1-17, 18-59, 60+), so an age is counted once. What the
-    diagnosis does not state (e.g. a 60+ share for a childhood disease that only states its
-    under-18 share) is shared in the proportions of the baseline bands; each band is at least
-    ``floor`` (atypical ages occur) and the four sum to 1.
-    """
-    inf, child, old = (fpos["patient:infant"], fpos["patient:child"], fpos["patient:older"])
-    cols = [fpos[b] for b in AGE_BANDS]
-    base = np.array(
-        [baseline[inf], baseline[child] - baseline[inf], 1 - baseline[child] - baseline[old], baseline[old]]
-    )
-    baseline[cols] = base
-
-    def split(mass: float, idx: list[int]) -> list[float]:
-        """Share ``mass`` among the bands ``idx`` in the proportions of the baseline bands."""
-        weights = base[idx]
-        return list(mass * weights / weights.sum())
-
-    table = np.tile(base, (freq.shape[0], 1))
-    for d in range(freq.shape[0]):
-        has_i, has_c, has_o = ((d, c) in sources for c in (inf, child, old))
-        p_c = freq[d, child] if has_c else None
-        p_o = freq[d, old] if has_o else None
-        if p_c is None and p_o is None:
-            if has_i:  # only the infant share is stated
-                table[d] = [freq[d, inf], *split(1 - freq[d, inf], [1, 2, 3])]
-            continue
-        if p_c is None:  # 60+ stated: the rest among the younger bands
-            assert p_o is not None
-            under = split(1 - p_o, [0, 1, 2])
-            if has_i:
-                under = [min(freq[d, inf], 1 - p_o), *split(max(1 - p_o - freq[d, inf], 0), [1, 2])]
-            table[d] = [*under, p_o]
-            continue
-        p_i = freq[d, inf] if has_i else split(p_c, [0, 1])[0]
-        if p_o is None:  # under-18 stated: the rest among adults and 60+
-            table[d] = [p_i, p_c - p_i, *split(1 - p_c, [2, 3])]
-        else:
-            table[d] = [p_i, p_c - p_i, 1 - p_c - p_o, p_o]
-    table = np.maximum(table, floor)
-    table /= table.sum(axis=1, keepdims=True)
-    freq[:, cols] = table
-    for d in range(freq.shape[0]):
-        stated = [(d, c) in sources for c in (inf, child, old)]
-        if not any(stated):
-            continue
-        how = (
-            "derived: exclusive age bands (under 1, 1-17, 18-59, 60+) from the age frequencies this diagnosis "
-            "states, the unstated rest shared in the proportions of the other causes, each band at least "
-            f"{floor:g}, normalised to 1"
-        )
-        refs = tuple(r for c in (inf, child, old) if (d, c) in sources for r in sources[(d, c)].references)
-        for j, c in enumerate(cols):
-            sources[(d, c)] = FrequencySource(
-                frequency=float(table[d, j]), origin="diagnosis", references=refs, estimate=how, note=None
+    spec: Mapping[str, tuple[float, float | None]], constants: ConstantsFile, out: _Collector
+) -> tuple[AgeBand, ...]:
+    """The age bands of features.yaml, youngest first, checked (kb.age_bands)."""
+    bands = tuple(AgeBand(fid, low, math.inf if high is None else high) for fid, (low, high) in spec.items())
+    limits = [constants.thresholds[k] for k in ("infant_age_years", "child_age_years", "older_age_years")]
+    for problem in age_band_errors(bands, limits):
+        out.error("features.yaml:age_bands", problem, code="kb.age_bands")
+    for band in bands:
+        if not band.feature.startswith(AGE_PREFIX):
+            out.error(
+                "features.yaml:age_bands",
+                f"{band.feature!r}: an age band is a {AGE_PREFIX}* feature",
+                code="kb.age_bands",
             )
+    return bands
 
 
 def _compile(
@@ -849,10 +812,12 @@ def _compile(
     staging: StagingFile,
     category_model: CategoryModelFile,
     must_not_miss: MustNotMissFile,
+    age_bands: Mapping[str, tuple[float, float | None]],
     deferred: LazyParts,
     check: _Checks,
 ) -> KnowledgeBase:
     out = check.out
+    bands = _age_bands(age_bands, constants, out)
     floor = constants.frequency_floor.value
     ceiling = constants.frequency_ceiling.value
     feature_ids = tuple(features)
@@ -958,6 +923,15 @@ def _compile(
         if d.defining is not None:
             check_features(f"{loc}:defining", d.defining.any_of)
             check_refs(f"{loc}:defining", d.defining.references)
+        if d.age is not None:
+            check_refs(f"{loc}:age", d.age.references)
+            for fid in ("patient:infant", "patient:child", "patient:older"):
+                if fid in findings:
+                    out.error(
+                        f"{loc}:findings",
+                        f"{fid} is stated with an age distribution (age): the distribution gives it, state one or the other",
+                        code="kb.age_twice",
+                    )
         diseases.append(
             Disease(
                 id=d.id,
@@ -975,13 +949,33 @@ def _compile(
                 last_reviewed=d.last_reviewed.isoformat(),
                 defining=d.defining,
                 irrelevant=dict(d.irrelevant),
+                age=d.age,
             )
         )
     freq = np.clip(freq, floor, ceiling)
-    _age_bands(freq, baseline, fpos, sources, constants.presentation_floor.value)
-    freq = apply_presentation_floor(freq, feature_ids, constants.presentation_floor.value)
     prior = np.array([d.prior for d in diseases], dtype=np.float64)
     prior = prior / prior.sum() if prior.sum() > 0 else prior
+    if not out.issues:  # the bands are sound and every age feature exists
+        fill_age_bands(
+            freq,
+            baseline,
+            fpos,
+            sources,
+            bands=bands,
+            ages=[d.age for d in diseases_sorted],
+            prior=prior,
+            coarse_limits=(
+                constants.thresholds["infant_age_years"],
+                constants.thresholds["child_age_years"],
+                constants.thresholds["older_age_years"],
+            ),
+            floor=constants.presentation_floor.value,
+        )
+        features = {  # the age bands' derived baselines, for every text that shows a baseline
+            **features,
+            **{b.feature: replace(features[b.feature], baseline=float(baseline[fpos[b.feature]])) for b in bands},
+        }
+    freq = apply_presentation_floor(freq, feature_ids, constants.presentation_floor.value)
     category_names = tuple(CATEGORY_ORDER)
     cpos = {c: i for i, c in enumerate(category_names)}
     disease_category = np.array([cpos[d.category] for d in diseases], dtype=np.int64)
@@ -1010,6 +1004,7 @@ def _compile(
         not_scored=np.array([fid in not_scored for fid in feature_ids], dtype=bool),
         implies={k: tuple(v) for k, v in implies.items()},
         staging=staging,
+        age_bands=bands,
         frequency=freq,
         log_present=np.log(freq),
         log_absent=np.log1p(-freq),

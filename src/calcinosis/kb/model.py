@@ -13,6 +13,7 @@ import numpy as np
 from calcinosis.errors import UnknownEntityError
 from calcinosis.issues import closest
 from calcinosis.kb.schema import (
+    AgeDistribution,
     Bilingual,
     CategoryModelFile,
     CategorySpec,
@@ -32,6 +33,7 @@ __all__ = ["DeferredParts", "Disease", "Feature", "FrequencySource", "KnowledgeB
 if TYPE_CHECKING:  # annotations only: numpy.typing and the deferred knowledge's models are not imported at run time
     import numpy.typing as npt
 
+    from calcinosis.kb.age import AgeBand
     from calcinosis.kb.deferred_schema import (
         FollowupFile,
         LeafletFile,
@@ -99,6 +101,7 @@ class Disease:
     last_reviewed: str
     defining: DefiningFeatures | None = None
     irrelevant: Mapping[str, str] | None = None
+    age: AgeDistribution | None = None  # the age at presentation, when the knowledge gives it
 
     def name(self, lang: str) -> str:
         """Name in ``lang``."""
@@ -186,6 +189,7 @@ class KnowledgeBase:
     not_scored: npt.NDArray[np.bool_]  # F: read from cases, never scored (features.yaml not_scored)
     implies: Mapping[str, tuple[str, ...]]  # feature -> features its presence implies (features.yaml)
     staging: StagingFile
+    age_bands: tuple[AgeBand, ...]  # youngest first: each band's feature and [low, high) in years
     # compiled arrays, D diagnoses x F features
     frequency: FloatArray
     log_present: FloatArray

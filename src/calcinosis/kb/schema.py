@@ -182,6 +182,83 @@ class DefiningFeatures(_Strict):
     references: list[str] = []
 
 
+class AgeSummary(_Strict):
+    """One summary of an age: ``median`` with ``iqr`` (first and third quartile), ``mean``
+    with ``sd``, or ``median`` with ``range`` (youngest and oldest patient); in ``unit``.
+    ``weight``: its share when it is one part of a mixture (newborns and adults)."""
+
+    median: float | None = Field(default=None, ge=0)
+    iqr: tuple[float, float] | None = None
+    range: tuple[float, float] | None = None
+    mean: float | None = Field(default=None, ge=0)
+    sd: float | None = Field(default=None, gt=0)
+    unit: Literal["years", "months", "days"] = "years"
+    weight: float = Field(default=1.0, gt=0, le=1)
+
+    def _summary_errors(self) -> list[str]:
+        shapes = (
+            self.median is not None and self.iqr is not None,
+            self.median is not None and self.range is not None,
+            self.mean is not None and self.sd is not None,
+        )
+        given = [k for k in ("median", "iqr", "range", "mean", "sd") if getattr(self, k) is not None]
+        if sum(shapes) != 1 or len(given) != 2:
+            return [
+                "give one summary of the age: median with iqr, median with range, or mean with sd "
+                f"(given: {', '.join(given) or 'none'})"
+            ]
+        errors = []
+        for name in ("iqr", "range"):
+            pair = getattr(self, name)
+            if pair is not None:
+                low, high = pair
+                if not (0 <= low <= (self.median or 0) <= high and low < high):
+                    errors.append(f"{name} {low:g}-{high:g} must hold the median {self.median:g}, lower limit first")
+        return errors
+
+
+class AgeDistribution(AgeSummary):
+    """The age of the patients presenting with a diagnosis, as sources summarise it.
+
+    One summary (:class:`AgeSummary`'s fields), or a ``mixture`` of summaries with weights
+    summing to 1 when the patients come in two groups (newborns and adults). It replaces the
+    diagnosis' coarse ``patient:infant``/``child``/``older`` frequencies: the loader turns it
+    into a probability for every age band (:mod:`calcinosis.kb.age`). ``basis`` as for a
+    frequency: ``reported`` needs ``n``, the ``population`` and ``references``; ``derived``
+    the references and the computation (``estimate``); ``judgement`` the reasoning.
+    """
+
+    mixture: list[AgeSummary] = []
+    n: int | None = Field(default=None, gt=0)
+    basis: Literal["reported", "derived", "judgement"]
+    population: str | None = None
+    references: list[str] = []
+    estimate: str = Field(min_length=20)
+
+    @model_validator(mode="after")
+    def _one_summary(self) -> Self:
+        if self.mixture:
+            if any(getattr(self, k) is not None for k in ("median", "iqr", "range", "mean", "sd")):
+                raise ValueError("give either one summary of the age or a mixture, not both")
+            if abs(sum(c.weight for c in self.mixture) - 1) > 1e-6:
+                raise ValueError("the weights of the mixture must sum to 1")
+            errors = [e for c in self.mixture for e in c._summary_errors()]
+        else:
+            errors = self._summary_errors()
+        if errors:
+            raise ValueError("; ".join(errors))
+        if self.basis == "reported" and (self.n is None or not self.population or not self.references):
+            raise ValueError("a reported age needs n, population and references")
+        if self.basis == "derived" and not self.references:
+            raise ValueError("a derived age needs the references it is computed from")
+        return self
+
+    @property
+    def parts(self) -> list[AgeSummary]:
+        """The summaries, each with its weight: the mixture, or this one summary."""
+        return list(self.mixture) or [self]
+
+
 class DiseaseFile(_Strict):
     """``diseases/<id>.yaml``: one diagnosis."""
 
@@ -198,6 +275,9 @@ class DiseaseFile(_Strict):
     workup: list[WorkupStep] = []
     seed_facts: list[str] = []
     defining: DefiningFeatures | None = None
+    age: AgeDistribution | None = Field(
+        default=None, description="the age at presentation; without it, the patient:infant/child/older frequencies"
+    )
     irrelevant: dict[str, str] = Field(
         default={},
         description="features most diagnoses of the category state, declared irrelevant here, each with the reason",
@@ -236,9 +316,11 @@ class NamespaceSpec(_Strict):
 
 
 class DerivedFeatureSpec(_Strict):
-    """A feature outside the vocabulary lists (lab states, imaging flags, patient, course)."""
+    """A feature outside the vocabulary lists (lab states, imaging flags, patient, course).
 
-    baseline: float = Field(gt=0, lt=1)
+    ``baseline`` is required except for the age bands, whose baselines the loader derives."""
+
+    baseline: float | None = Field(default=None, gt=0, lt=1)
     en: str
     fr: str
     gender: Literal["m", "f"] = Field(description="grammatical gender of the French label")
@@ -255,6 +337,9 @@ class FeaturesFile(_Strict):
     namespaces: dict[str, NamespaceSpec]
     questions: dict[str, Bilingual] = {}
     derived: dict[str, DerivedFeatureSpec]
+    age_bands: dict[str, tuple[float, float | None]] = Field(
+        description="the exclusive age bands, [lower, upper) in years (null: open), youngest first"
+    )
     baselines: dict[str, float]
     groups: dict[str, list[str]]
     implies: dict[str, list[str]] = {}

@@ -1,0 +1,218 @@
+"""Age as a likelihood over the patient's age: exclusive bands, each diagnosis' share of them
+from its age distribution (median and quartiles, mean and SD, or median and range, with the
+source) or, without one, from its infant / child / 60+ frequencies (issue 11, item 3)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case
+from calcinosis.engine.diagnose import analyse
+from calcinosis.errors import KnowledgeBaseError
+from calcinosis.kb.age import AgeBand, age_band_errors, band_masses
+from calcinosis.kb.schema import AgeDistribution
+
+JUDGED = "judgement for the test: a plain summary of an imagined series"
+
+
+def _age(**kw: Any) -> AgeDistribution:
+    return AgeDistribution(basis="judgement", estimate=JUDGED, **kw)
+
+
+def _band_features(kb: KnowledgeBase) -> list[str]:
+    return [b.feature for b in kb.age_bands]
+
+
+@pytest.mark.parametrize(
+    ("age", "band"),
+    [
+        (0.5, "patient:age_under_1"),
+        (1, "patient:age_1_to_9"),
+        (9.99, "patient:age_1_to_9"),
+        (10, "patient:age_10_to_17"),
+        (17.9, "patient:age_10_to_17"),
+        (18, "patient:age_18_to_29"),
+        (44, "patient:age_30_to_44"),
+        (59, "patient:age_45_to_59"),
+        (60, "patient:age_60_to_74"),
+        (75, "patient:age_75_plus"),
+        (101, "patient:age_75_plus"),
+    ],
+)
+def test_an_age_is_scored_in_exactly_one_band(kb: KnowledgeBase, age: float, band: str) -> None:
+    _, ev, scores = analyse(parse_case({"patient": {"age": age, "sex": "male"}}, kb), kb)
+    scored = {kb.feature_ids[p] for p in scores.feature_pos}
+    assert scored & set(_band_features(kb)) == {band}
+    assert not scored & {"patient:infant", "patient:child", "patient:older"}
+    assert "patient:child" in ev.observations  # still read, for management
+
+
+def test_every_diagnosis_has_a_distribution_over_the_bands(kb: KnowledgeBase) -> None:
+    cols = [kb.feature_pos(f) for f in _band_features(kb)]
+    bands = kb.frequency[:, cols]
+    assert np.allclose(bands.sum(axis=1), 1.0)
+    sourced = [i for i, d in enumerate(kb.diseases) if d.age is not None]
+    assert (bands > 0).all()  # a band inside a coarse one has the coarse band's floor, shared
+    assert not sourced or bands[sourced].min() >= kb.constants.presentation_floor.value / 1.2
+    assert math.isclose(kb.baseline[cols].sum(), 1.0)
+    assert (kb.baseline[cols] > 0).all()
+
+
+def test_the_bands_keep_the_coarse_baselines(kb: KnowledgeBase) -> None:
+    """The reference population's under-1, under-18 and 60+ shares are those of features.yaml."""
+    base = {f: kb.baseline[kb.feature_pos(f)] for f in _band_features(kb)}
+    infant, child, older = (kb.features[f].baseline for f in ("patient:infant", "patient:child", "patient:older"))
+    assert math.isclose(base["patient:age_under_1"], infant)
+    under_18 = [f for b, f in zip(kb.age_bands, _band_features(kb), strict=True) if b.high <= 18]
+    assert math.isclose(sum(base[f] for f in under_18), child)
+    assert math.isclose(base["patient:age_60_to_74"] + base["patient:age_75_plus"], older)
+
+
+def test_quartiles_are_where_the_source_puts_them() -> None:
+    age = _age(median=40, iqr=[35, 60])  # nothing measurable below 0
+    below_median, above = band_masses(age, [0, 40])
+    assert math.isclose(below_median, 0.5, rel_tol=1e-6) and math.isclose(above, 0.5, rel_tol=1e-6)
+    q1, _, _, q4 = band_masses(age, [0, 35, 40, 60])
+    assert math.isclose(q1, 0.25, abs_tol=1e-6) and math.isclose(q4, 0.25, abs_tol=1e-6)
+
+
+def test_mean_and_sd_is_a_normal_and_the_mass_below_zero_is_removed() -> None:
+    child = _age(mean=5, sd=5)  # 16 % of a plain normal lies below 0
+    masses = band_masses(child, [0, 5, 10])
+    assert math.isclose(sum(masses), 1.0)
+    # each side of the mean within one SD holds 34.1 % of the normal, renormalised by the 84.1 %
+    # kept: what was below 0 is not piled up in the youngest band
+    assert math.isclose(masses[0], 0.34134 / 0.84134, rel_tol=1e-4) and math.isclose(masses[0], masses[1])
+    assert math.isclose(band_masses(_age(mean=50, sd=10), [0, 50])[0], 0.5, rel_tol=1e-6)
+
+
+def test_a_median_with_its_range_and_an_age_in_days() -> None:
+    masses = band_masses(_age(median=10, range=[2, 60]), [0, 10])
+    # the youngest patient two SDs below the median (SD 4), the tail below 0 removed
+    tail = NormalDist().cdf(-10 / 4)
+    assert math.isclose(masses[0], (0.5 - tail) / (1 - tail), rel_tol=1e-9)
+    neonate = _age(median=10, iqr=[5, 20], unit="days")
+    assert band_masses(neonate, [0, 1, 18])[0] > 0.999
+
+
+def test_a_mixture_is_the_weighted_sum_of_its_parts() -> None:
+    newborns = {"median": 10, "iqr": [5, 20], "unit": "days"}
+    adults = {"mean": 60, "sd": 10}
+    mixed = _age(mixture=[{**newborns, "weight": 0.7}, {**adults, "weight": 0.3}])
+    under_1, _, over_18 = band_masses(mixed, [0, 1, 18])
+    assert math.isclose(under_1, 0.7, abs_tol=1e-4) and math.isclose(over_18, 0.3, abs_tol=1e-4)
+    with pytest.raises(ValidationError, match="sum to 1"):
+        _age(mixture=[{**newborns, "weight": 0.7}, {**adults, "weight": 0.4}])
+    with pytest.raises(ValidationError, match="not both"):
+        _age(median=40, iqr=[30, 50], mixture=[{**newborns, "weight": 1}])
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"median": 40}, "one summary"),
+        ({"median": 40, "iqr": [30, 60], "sd": 5}, "one summary"),
+        ({"mean": 40, "iqr": [30, 60]}, "one summary"),
+        ({"median": 40, "iqr": [45, 60]}, "must hold the median"),
+        ({"median": 40, "range": [60, 20]}, "must hold the median"),
+    ],
+)
+def test_a_summary_that_is_not_one_of_the_three_is_refused(fields: dict[str, Any], words: str) -> None:
+    with pytest.raises(ValidationError, match=words):
+        _age(**fields)
+
+
+def test_a_reported_age_needs_its_count_population_and_source() -> None:
+    with pytest.raises(ValidationError, match="needs n, population and references"):
+        AgeDistribution(median=40, iqr=(30, 60), basis="reported", estimate=JUDGED)
+
+
+def test_band_layout_errors_name_what_is_wrong() -> None:
+    inf = math.inf
+    good = [AgeBand("a", 0, 1), AgeBand("b", 1, 18), AgeBand("c", 18, 60), AgeBand("d", 60, inf)]
+    assert age_band_errors(good, [1, 18, 60]) == []
+    gap = [AgeBand("a", 0, 1), AgeBand("b", 2, 60), AgeBand("d", 60, inf)]
+    assert any("a ends at 1 but b starts at 2" in e for e in age_band_errors(gap, [1, 18, 60]))
+    closed = [AgeBand("a", 0, 18), AgeBand("b", 18, 100)]
+    errors = age_band_errors(closed, [1, 18, 60])
+    assert any("must be open" in e for e in errors) and any("1, 60 must be band edges" in e for e in errors)
+
+
+def _edit(root: Path, disease: str, edit: Any) -> None:
+    path = root / "diseases" / f"{disease}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _without_coarse_ages(data: dict[str, Any]) -> None:
+    data["findings"] = [
+        f for f in data["findings"] if f["feature"] not in ("patient:infant", "patient:child", "patient:older")
+    ]
+    data.pop("age", None)
+
+
+def test_a_distribution_decides_the_bands_and_is_explained(root: Path, kb: KnowledgeBase) -> None:
+    """A diagnosis given a narrow adult distribution: its share of each band follows it, the
+    coarse 60+ frequency is the sum of its bands, and the reason names the summary."""
+
+    def young_adults(data: dict[str, Any]) -> None:
+        _without_coarse_ages(data)
+        data["age"] = {"median": 35, "iqr": [30, 40], "basis": "judgement", "estimate": JUDGED}
+
+    _edit(root, "gout", young_adults)
+    edited = load_kb(root, cache=False)
+    d = edited.disease_pos("gout")
+    share = {f: edited.frequency[d, edited.feature_pos(f)] for f in _band_features(edited)}
+    floor = edited.constants.presentation_floor.value
+    spec = edited.diseases[d].age
+    assert spec is not None
+    masses = np.maximum(band_masses(spec, [b.low for b in edited.age_bands]), floor)
+    assert np.allclose(list(share.values()), masses / masses.sum())
+    assert share["patient:age_30_to_44"] > 0.55  # three quarters of the distribution fall in 30-44
+    assert math.isclose(share["patient:age_75_plus"], floor, rel_tol=0.2)
+    older = edited.frequency[d, edited.feature_pos("patient:older")]
+    assert math.isclose(older, share["patient:age_60_to_74"] + share["patient:age_75_plus"])
+    case = parse_case({"patient": {"age": 36, "sex": "male"}, "findings": ["visible_tophi"]}, edited)
+    report = diagnose(case, edited)
+    gout = next(x for x in report.differential if x.diagnosis == "gout")
+    band = next(e for e in gout.evidence if e.feature == "patient:age_30_to_44")
+    base = edited.baseline[edited.feature_pos("patient:age_30_to_44")]
+    assert edited.features["patient:age_30_to_44"].baseline == base
+    assert band.likelihood_ratio == pytest.approx(share["patient:age_30_to_44"] / base, rel=1e-3)
+    assert band.likelihood_ratio > 1
+    assert "nan" not in band.text
+    source = edited.source(d, edited.feature_pos("patient:age_30_to_44"))
+    assert "median age 35 years (IQR 30-40)" in (source.estimate or "")
+
+
+def test_without_a_distribution_the_coarse_likelihood_ratio_is_kept(kb: KnowledgeBase) -> None:
+    """Inside one coarse band (18-59), a diagnosis that states only infant / child / 60+
+    frequencies has the same likelihood ratio in each finer band."""
+    no_age = [i for i, d in enumerate(kb.diseases) if d.age is None]
+    assert no_age, "every diagnosis has a distribution: this test has nothing left to check"
+    adult = [kb.feature_pos(f) for f in ("patient:age_18_to_29", "patient:age_30_to_44", "patient:age_45_to_59")]
+    lr = kb.frequency[np.ix_(no_age, adult)] / kb.baseline[adult]
+    assert np.allclose(lr, lr[:, :1])
+
+
+def test_an_age_stated_twice_is_an_error(root: Path) -> None:
+    def both(data: dict[str, Any]) -> None:
+        data["age"] = {"median": 50, "iqr": [40, 60], "basis": "judgement", "estimate": JUDGED}
+        data["findings"] = [f for f in data["findings"] if f["feature"] != "patient:older"]
+        data["findings"].append(
+            {"feature": "patient:older", "frequency": 0.3, "basis": "judgement", "estimate": JUDGED}
+        )
+
+    _edit(root, "gout", both)
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(root, cache=False)
+    assert any(i.code == "kb.age_twice" and "gout" in i.location for i in err.value.issues)
