@@ -6,8 +6,10 @@ With several folders (e.g. the validation set and the note sets' gold cases, all
 patients), the cases are pooled one per publication (``calcinosis.evaluation.pool``).
 
 Only global constants are fitted (constants.yaml): dependency damping ρ, category-prior
-strength τ, rule strength α, differential strength β, defining strength κ, and the temperature
-T that divides every diagnosis' log likelihood ratio (calibration). No frequency, prior
+strength τ, rule strength α, differential strength β, defining strength κ, the weight of the
+sites a case does not list, the share of patients at atypical ages (age_atypical_share, which
+acts on the compiled age bands: one knowledge base per value), and the temperature T that
+divides every diagnosis' log likelihood ratio (calibration). No frequency, prior
 or rule of any diagnosis is touched. The objective is the mean log probability of the expected
 diagnosis plus that of the expected category (a proper score: it rewards calibration, not only
 rank). The point kept is the constants in use unless the best grid point beats them by more
@@ -25,7 +27,10 @@ import argparse
 import dataclasses
 import itertools
 import math
+import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +40,7 @@ from calcinosis.engine.category import RuleState, category_step, read_rules, unr
 from calcinosis.engine.diagnose import analyse
 from calcinosis.evaluation.metrics import calibration_reference, expected_calibration_error
 from calcinosis.evaluation.pool import case_files, pool_case_files
+from calcinosis.kb.loader import default_kb_path
 from calcinosis.kb.model import KnowledgeBase
 
 # The grid of 2026-12-04. A wider grid (damping up to 1, temperature from 0.8, differential
@@ -50,6 +56,7 @@ GRID = {
     "defining_strength": [0.0, 0.5, 1.0],
     "temperature": [1.0, 1.5, 2.0],
     "unlisted_site_weight": [0.0, 0.5, 1.0],
+    "age_atypical_share": [0.0, 0.1, 0.3],
 }
 FOLDS = 5
 SEED = 20261204
@@ -62,10 +69,11 @@ class Prepared:
     truth_d: int
     truth_c: int
     group: str  # the folder the case came from, for the per-folder cross-validated figures
-    # (damping, unlisted-site weight) -> D: the weighted contributions, no defining penalty. Both
-    # constants are applied by the scoring itself, since the ranks inside a dependency group
-    # depend on the weight of the closed-world sites (ranked by what each feature counts)
-    log_lr: dict[tuple[float, float], np.ndarray]
+    # (damping, unlisted-site weight, age atypical share) -> D: the weighted contributions, no
+    # defining penalty. The first two are applied by the scoring itself, since the ranks inside a
+    # dependency group depend on the weight of the closed-world sites (ranked by what each
+    # feature counts); the third when the knowledge is compiled (the age bands, kb/age.py)
+    log_lr: dict[tuple[float, float, float], np.ndarray]
     unreported: np.ndarray  # D, raw log unreported probability
     rules: tuple[RuleState, ...]
 
@@ -79,9 +87,25 @@ def _with_weights(kb: KnowledgeBase, rho: float, unlisted: float) -> KnowledgeBa
     return dataclasses.replace(kb, constants=const)
 
 
-def prepare(paths: list[Path], kb: KnowledgeBase) -> list[Prepared]:
+def _with_age_share(root: Path, share: float, tmp: Path) -> KnowledgeBase:
+    """The knowledge base compiled with ``age_atypical_share`` = ``share``: it acts when the age
+    bands are compiled (kb/age.py), so a copy of the knowledge folder with that value is loaded."""
+    folder = tmp / f"kb-{share:g}"
+    shutil.copytree(root, folder)
+    path = folder / "constants.yaml"
+    text = re.sub(r"(?m)^(age_atypical_share:\n  value: )\S+", rf"\g<1>{share}", path.read_text(encoding="utf-8"))
+    path.write_text(text, encoding="utf-8")
+    return load_kb(folder, cache=False)
+
+
+def prepare(paths: list[Path], kb: KnowledgeBase, root: Path) -> list[Prepared]:
+    with tempfile.TemporaryDirectory() as tmp:
+        by_share = {share: _with_age_share(root, share, Path(tmp)) for share in GRID["age_atypical_share"]}
     kbs = {
-        (rho, w): _with_weights(kb, rho, w) for rho in GRID["dependency_damping"] for w in GRID["unlisted_site_weight"]
+        (rho, w, share): _with_weights(k, rho, w)
+        for share, k in by_share.items()
+        for rho in GRID["dependency_damping"]
+        for w in GRID["unlisted_site_weight"]
     }
     out = []
     for path in paths:
@@ -112,7 +136,8 @@ def prepare(paths: list[Path], kb: KnowledgeBase) -> list[Prepared]:
 def posterior(p: Prepared, kb: KnowledgeBase, c: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
     """Diagnosis and category posteriors under constants ``c``: the engine's own category step,
     on log LRs recombined as scoring.py does (defining penalty, temperature) — keep the two in step when that algebra changes."""
-    raw = p.log_lr[(c["dependency_damping"], c["unlisted_site_weight"])] + c["defining_strength"] * p.unreported
+    key = (c["dependency_damping"], c["unlisted_site_weight"], c["age_atypical_share"])
+    raw = p.log_lr[key] + c["defining_strength"] * p.unreported
     step = category_step(
         raw / c["temperature"],
         p.rules,
@@ -239,7 +264,7 @@ def main() -> int:
     pooled = pool_case_files(args.folders, kb)
     for dropped, kept in pooled.duplicates:
         print(f"counted once: {dropped} is the publication of {kept}")
-    cases = prepare(pooled.paths, kb)
+    cases = prepare(pooled.paths, kb, args.kb or default_kb_path())
     print(f"{len(cases)} cases with an expected diagnosis")
     points = grid()
     rng = np.random.default_rng(SEED)
@@ -262,7 +287,7 @@ def main() -> int:
     print(f"  mean log-score gain over the constants in use {gain:.4f}, standard error {se:.4f}")
     print("kept:", "the best point" if final is best else "the constants in use (gain within one standard error)")
     if args.dev:
-        dev = prepare(case_files(args.dev), kb)
+        dev = prepare(case_files(args.dev), kb, args.kb or default_kb_path())
         print("dev set under it:", {k: round(v, 3) for k, v in metrics(dev, kb, final).items()})
     return 0
 

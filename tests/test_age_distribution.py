@@ -95,12 +95,22 @@ def test_mean_and_sd_is_a_normal_and_the_mass_below_zero_is_removed() -> None:
 
 
 def test_a_median_with_its_range_and_an_age_in_days() -> None:
-    masses = band_masses(_age(median=10, range=[2, 60]), [0, 10])
-    # the youngest patient two SDs below the median (SD 4), the tail below 0 removed
-    tail = NormalDist().cdf(-10 / 4)
-    assert math.isclose(masses[0], (0.5 - tail) / (1 - tail), rel_tol=1e-9)
+    # the youngest and the oldest patient two standard deviations from the median
+    masses = band_masses(_age(median=10, range=[2, 60]), [0, 2, 10, 60])
+    tail = NormalDist().cdf(-2)
+    assert all(math.isclose(m, x, rel_tol=1e-6) for m, x in zip(masses, [tail, 0.5 - tail, 0.5 - tail, tail]))
     neonate = _age(median=10, iqr=[5, 20], unit="days")
     assert band_masses(neonate, [0, 1, 18])[0] > 0.999
+
+
+def test_a_childhood_summary_keeps_its_median_and_what_it_can_of_its_quartiles() -> None:
+    """Each half holds half the mass even when it stops at birth, so the median is the
+    source's; a quartile is too whenever a half-normal can reach it, and the flattest half,
+    uniform from birth, comes closest when none can."""
+    masses = band_masses(_age(median=10, iqr=[5, 20]), [0, 5, 10, 20])
+    assert all(math.isclose(m, 0.25, rel_tol=1e-6) for m in masses)
+    below_q1, q1_to_median, *_ = band_masses(_age(median=20, iqr=[7, 45]), [0, 7, 20, 45])
+    assert math.isclose(below_q1 + q1_to_median, 0.5) and math.isclose(below_q1, 0.5 * 7 / 20)
 
 
 def test_a_mixture_is_the_weighted_sum_of_its_parts() -> None:
@@ -175,10 +185,13 @@ def test_a_distribution_decides_the_bands_and_is_explained(root: Path, kb: Knowl
     floor = edited.constants.presentation_floor.value
     spec = edited.diseases[d].age
     assert spec is not None
-    masses = np.maximum(band_masses(spec, [b.low for b in edited.age_bands]), floor)
+    atypical = edited.constants.age_atypical_share.value
+    base = edited.baseline[[edited.feature_pos(f) for f in _band_features(edited)]]
+    own = np.array(band_masses(spec, [b.low for b in edited.age_bands]))
+    masses = np.maximum((1 - atypical) * own + atypical * base, floor)
     assert np.allclose(list(share.values()), masses / masses.sum())
-    assert share["patient:age_30_to_44"] > 0.55  # three quarters of the distribution fall in 30-44
-    assert math.isclose(share["patient:age_75_plus"], floor, rel_tol=0.2)
+    assert share["patient:age_30_to_44"] > 0.5  # three quarters of the distribution fall in 30-44
+    assert share["patient:age_75_plus"] < 0.05  # the atypical share and the floor only
     older = edited.frequency[d, edited.feature_pos("patient:older")]
     assert math.isclose(older, share["patient:age_60_to_74"] + share["patient:age_75_plus"])
     case = parse_case({"patient": {"age": 36, "sex": "male"}, "findings": ["visible_tophi"]}, edited)
@@ -194,14 +207,29 @@ def test_a_distribution_decides_the_bands_and_is_explained(root: Path, kb: Knowl
     assert "median age 35 years (IQR 30-40)" in (source.estimate or "")
 
 
-def test_without_a_distribution_the_coarse_likelihood_ratio_is_kept(kb: KnowledgeBase) -> None:
-    """Inside one coarse band (18-59), a diagnosis that states only infant / child / 60+
-    frequencies has the same likelihood ratio in each finer band."""
-    no_age = [i for i, d in enumerate(kb.diseases) if d.age is None]
-    assert no_age, "every diagnosis has a distribution: this test has nothing left to check"
+def test_without_a_distribution_the_coarse_likelihood_ratio_is_kept(root: Path) -> None:
+    """A diagnosis that states only an infant / child / 60+ frequency keeps one likelihood
+    ratio across the finer bands of each coarse band (18-59, 60+), the one the coarse band has."""
+
+    def coarse_only(data: dict[str, Any]) -> None:
+        _without_coarse_ages(data)
+        data["findings"].append(
+            {"feature": "patient:older", "frequency": 0.5, "basis": "judgement", "estimate": JUDGED}
+        )
+
+    _edit(root, "gout", coarse_only)
+    kb = load_kb(root, cache=False)
+    d = kb.disease_pos("gout")
+    assert kb.diseases[d].age is None
     adult = [kb.feature_pos(f) for f in ("patient:age_18_to_29", "patient:age_30_to_44", "patient:age_45_to_59")]
-    lr = kb.frequency[np.ix_(no_age, adult)] / kb.baseline[adult]
-    assert np.allclose(lr, lr[:, :1])
+    older = [kb.feature_pos(f) for f in ("patient:age_60_to_74", "patient:age_75_plus")]
+    for cols in (adult, older):
+        lr = kb.frequency[d, cols] / kb.baseline[cols]
+        assert np.allclose(lr, lr[0])
+    base_older = kb.features["patient:older"].baseline
+    # 0.5 as stated, less a little for the under-1 band raised to the floor (renormalised)
+    assert math.isclose(kb.frequency[d, older].sum(), 0.5, rel_tol=0.01)
+    assert math.isclose(kb.baseline[older].sum(), base_older)
 
 
 def test_an_age_stated_twice_is_an_error(root: Path) -> None:

@@ -39,7 +39,7 @@ def check(
     from rich.console import Console
 
     from calcinosis.issues import IssueLevel
-    from calcinosis.kb.check import basis_counts, check_kb, find_seed_facts
+    from calcinosis.kb.check import age_basis_counts, basis_counts, check_kb, find_seed_facts
 
     kb = load(kb_path)
     issues = check_kb(kb, seed_facts=seed_facts or find_seed_facts(), hpo=hpo)
@@ -54,9 +54,10 @@ def check(
             con.print(f"[yellow]warning[/yellow] {i.render()}", highlight=False)
     n_find = sum(len(d.findings) for d in kb.diseases)
     by_basis = ", ".join(f"{n} {basis}" for basis, n in basis_counts(kb).items() if n)
+    ages = ", ".join(f"{n} {basis}" for basis, n in age_basis_counts(kb).items() if n)
     con.print(
         f"knowledge base {kb.version}: {len(kb.diseases)} diagnoses, {len(kb.features)} features, "
-        f"{n_find} frequencies ({by_basis}), {len(kb.references)} references; "
+        f"{n_find} frequencies ({by_basis}), ages at presentation ({ages}), {len(kb.references)} references; "
         f"{len(errors)} errors, {len(warnings)} warnings"
     )
     if errors:

@@ -2,24 +2,29 @@
 
 Sources summarise the age of a series in one of three ways: a median with its interquartile
 range, a mean with its standard deviation, or a median with the youngest and oldest patient.
-Each becomes a distribution over age in years that matches the summary exactly where it can:
+Each becomes a distribution over age in years (0 to ``OLDEST``) that reproduces it:
 
-- median and quartiles: two half-normals joined at the median, each holding half the mass,
-  with the scale that puts the quartile where the source puts it (sigma = distance / 0.6745).
-  Skewed summaries (median 8, IQR 5-14) keep their skew; the density steps at the median,
-  which integrating over bands does not notice.
-- mean and standard deviation: a normal.
-- median and range: the two half-normals again, the youngest and the oldest patient taken as
-  two standard deviations from the median (Hozo, Djulbegovic and Hozo 2005, BMC Med Res
-  Methodol 5:13, doi:10.1186/1471-2288-5-13: range/4 estimates the standard deviation of a
-  series of about 15 to 70), each side on its own.
+- median and quartiles: two half-normals joined at the median, each holding exactly half the
+  mass, each with the scale that puts its quartile where the source puts it. A half is
+  truncated at age 0 (or at ``OLDEST``) and keeps its half of the mass, so the median is
+  always the source's, and the quartile too whenever a half-normal shape can reach it: for a
+  childhood summary whose lower quartile lies below half the median (median 20, IQR 7-45),
+  none can (the flattest, a uniform density from birth to the median, puts the quartile at
+  10), and the lower half is that uniform density. Skewed summaries keep their skew; the
+  density steps at the median, which integrating over bands does not notice.
+- median and range: the same halves, the youngest and the oldest patient taken as two
+  standard deviations from the median (Hozo, Djulbegovic and Hozo 2005, BMC Med Res Methodol
+  5:13, doi:10.1186/1471-2288-5-13: range/4 estimates the standard deviation of a series of
+  about 15 to 70), each side on its own.
+- mean and standard deviation: a normal, the mass below 0 and above ``OLDEST`` removed and the
+  rest renormalised (it moves the mean only for a childhood series whose SD is close to it).
 
 A diagnosis whose patients come in two groups (newborns and adults) gives a mixture: the
 weighted sum of its summaries' distributions.
 
-The mass below age 0 is removed and the rest renormalised. Normal tails are thin: an age far
-from a diagnosis' series gets almost no mass, and the presentation floor (constants.yaml),
-applied to each band by the loader, is what keeps atypical ages possible.
+Normal tails are thin: an age far from a diagnosis' series gets almost no mass. The loader
+gives a share of every diagnosis' patients the ages of other causes (constants.yaml
+age_atypical_share) and keeps each band at least at the presentation floor.
 
 Pure functions of the summary: no knowledge of any diagnosis lives here.
 """
@@ -28,7 +33,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -39,50 +44,103 @@ from calcinosis.kb.model import FrequencySource
 if TYPE_CHECKING:
     from calcinosis.kb.schema import AgeDistribution, AgeSummary
 
-__all__ = ["IN_YEARS", "AgeBand", "age_band_errors", "age_cdf_parameters", "band_masses", "describe", "fill_age_bands"]
+__all__ = [
+    "IN_YEARS",
+    "OLDEST",
+    "AgeBand",
+    "age_band_errors",
+    "band_masses",
+    "describe",
+    "fill_age_bands",
+    "summary_cdf",
+]
 
 IN_YEARS = {"years": 1.0, "months": 1 / 12, "days": 1 / 365.25}
 _Z_QUARTILE = 0.6744897501960817  # the standard normal's upper quartile
 _Z_RANGE = 2.0  # the youngest and oldest patient as two standard deviations (Hozo 2005)
-_A_DAY = 1 / 365.25  # the narrowest half of a distribution (a quartile or limit at the median)
+OLDEST = 110.0  # no distribution puts patients beyond it (the oldest people recorded lived to 115-122)
+_NARROWEST = 1 / 365.25  # the narrowest half of a distribution: a day
 
 
-def age_cdf_parameters(age: AgeSummary) -> tuple[float, float, float]:
-    """``(centre, left_scale, right_scale)`` in years of one summary's distribution."""
+def _phi(x: float) -> float:
+    """The standard normal distribution function."""
+    return 0.5 * math.erfc(-x / math.sqrt(2))
+
+
+@dataclass(frozen=True, slots=True)
+class _Half:
+    """One side of the median: a half-normal of ``scale`` years from the median towards
+    ``bound`` (0 or ``OLDEST``), truncated there, holding half the mass; a scale of infinity is
+    the uniform density between the median and the bound."""
+
+    median: float
+    bound: float
+    scale: float
+
+    def share(self, x: float) -> float:
+        """The share of this half's mass between the median and ``x`` (``x`` on its side)."""
+        width = abs(self.bound - self.median)
+        if width == 0:
+            return 1.0
+        distance = min(abs(x - self.median), width)
+        if math.isinf(self.scale):
+            return distance / width
+        return (_phi(distance / self.scale) - 0.5) / (_phi(width / self.scale) - 0.5)
+
+
+def _half(median: float, point: float, z: float, bound: float) -> _Half:
+    """The half from ``median`` towards ``bound`` that puts ``point`` at the normal's ``z``
+    standard deviations (its quartile, or the youngest or oldest patient), found by bisection
+    on the scale; the uniform density when even it leaves ``point`` too close to the median."""
+    target = 2 * _phi(z) - 1  # the share of the half between the median and the point
+    distance = abs(point - median)
+    width = abs(bound - median)
+    if width == 0 or distance == 0:
+        return _Half(median, bound, _NARROWEST)
+    if distance / width >= target:  # even the flattest shape, uniform, leaves the point too close
+        return _Half(median, bound, math.inf)
+    low, high = math.log(_NARROWEST), math.log(1e6)
+    for _ in range(100):  # the share at ``point`` falls as the scale grows
+        mid = (low + high) / 2
+        if _Half(median, bound, math.exp(mid)).share(point) > target:
+            low = mid
+        else:
+            high = mid
+    return _Half(median, bound, math.exp((low + high) / 2))
+
+
+def summary_cdf(age: AgeSummary) -> Callable[[float], float]:
+    """P(age < x) of one summary's distribution over [0, ``OLDEST``], x in years."""
     k = IN_YEARS[age.unit]
     if age.mean is not None and age.sd is not None:
-        return age.mean * k, age.sd * k, age.sd * k
+        mean, sd = age.mean * k, age.sd * k
+        below, above = _phi(-mean / sd), _phi((OLDEST - mean) / sd)
+        return lambda x: (_phi((min(max(x, 0.0), OLDEST) - mean) / sd) - below) / (above - below)
     assert age.median is not None  # the schema requires a median otherwise
-    m = age.median * k
-    if age.iqr is not None:
-        q1, q3 = (v * k for v in age.iqr)
-        return m, max(m - q1, _A_DAY) / _Z_QUARTILE, max(q3 - m, _A_DAY) / _Z_QUARTILE
-    assert age.range is not None
-    low, high = (v * k for v in age.range)
-    # a median at the youngest (or oldest) patient: that side is as narrow as a day
-    return m, max(m - low, _A_DAY) / _Z_RANGE, max(high - m, _A_DAY) / _Z_RANGE
+    m = min(age.median * k, OLDEST)
+    pair, z = (age.iqr, _Z_QUARTILE) if age.iqr is not None else (age.range, _Z_RANGE)
+    assert pair is not None
+    lower = _half(m, pair[0] * k, z, 0.0)
+    upper = _half(m, pair[1] * k, z, OLDEST)
 
+    def cdf(x: float) -> float:
+        if x < m:
+            return 0.5 - 0.5 * lower.share(max(x, 0.0))
+        return 0.5 + 0.5 * upper.share(min(x, OLDEST))
 
-def _cdf(x: float, centre: float, left: float, right: float) -> float:
-    """P(age <= x) before the mass below 0 is removed."""
-    scale = left if x < centre else right
-    return 0.5 * math.erfc(-(x - centre) / (scale * math.sqrt(2)))
+    return cdf
 
 
 def _summary_masses(age: AgeSummary, edges: Sequence[float]) -> list[float]:
-    """One summary's share in each band, the mass below 0 removed."""
-    centre, left, right = age_cdf_parameters(age)
-    below_zero = _cdf(0.0, centre, left, right)
-    kept = 1.0 - below_zero
-    cuts = [_cdf(e, centre, left, right) for e in edges[1:]]
-    lows = [below_zero, *cuts]
-    highs = [*cuts, 1.0]
-    return [max(h - lo, 0.0) / kept for lo, h in zip(lows, highs, strict=True)]
+    """One summary's share in each band."""
+    cdf = summary_cdf(age)
+    cuts = [0.0, *(cdf(e) for e in edges[1:]), 1.0]
+    return [max(high - low, 0.0) for low, high in itertools.pairwise(cuts)]
 
 
 def band_masses(age: AgeDistribution, edges: Sequence[float]) -> list[float]:
     """The share of the distribution in each band ``[edges[i], edges[i + 1])``, the last band
-    open (``edges[-1]`` is its lower limit): ``len(edges)`` shares summing to 1, none floored.
+    reaching ``OLDEST`` (``edges[-1]`` is its lower limit): ``len(edges)`` shares summing to 1, none floored.
     A mixture's shares are its parts' shares, weighted."""
     total = [0.0] * len(edges)
     for part in age.parts:
@@ -151,11 +209,14 @@ def fill_age_bands(
     prior: np.ndarray,
     coarse_limits: tuple[float, float, float],
     floor: float,
+    atypical: float,
 ) -> None:
     """Fill the age-band columns of ``freq`` and ``baseline`` (and the sources' texts).
 
-    A diagnosis with an age distribution (``ages[d]``) gets its mass in each band, each band at
-    least ``floor`` (atypical ages occur), normalised to 1; its infant / child / 60+ columns
+    A diagnosis with an age distribution (``ages[d]``) gets its mass in each band, a share
+    ``atypical`` of it spread as the reference population's (the typical patient is what a
+    series summarises; case reports and referrals also bring atypical ages), each band at
+    least ``floor``, normalised to 1; its infant / child / 60+ columns
     become the sums of its bands. A diagnosis without one keeps the coarse shares (under 1,
     1-17, 18-59, 60+) its infant / child / 60+ frequencies give (:func:`_coarse_table`), each
     shared among the finer bands inside it as the reference population shares it. The
@@ -179,13 +240,15 @@ def fill_age_bands(
     for d in sourced:
         age = ages[d]
         assert age is not None
-        masses = np.maximum(np.array(band_masses(age, edges)), floor)
-        fine[d] = masses / masses.sum()
+        fine[d] = band_masses(age, edges)
     # without any distribution to share by: the years in each band, the open one taken as 25
     years = np.array([min(b.high, b.low + 25.0) - b.low for b in bands])
     weight = prior[sourced] @ fine[sourced] if sourced else years
     share = np.array([weight[j] / weight[coarse_of == coarse_of[j]].sum() for j in range(len(bands))])
     baseline[cols] = base_c[coarse_of] * share
+    for d in sourced:  # the atypical share follows the reference population; then the floor
+        masses = np.maximum((1 - atypical) * fine[d] + atypical * baseline[cols], floor)
+        fine[d] = masses / masses.sum()
     for d in range(freq.shape[0]):
         if ages[d] is None:
             fine[d] = table_c[d, coarse_of] * share
@@ -196,7 +259,8 @@ def fill_age_bands(
         refs = tuple(age.references)
         how = (
             f"derived from the age at presentation, {describe(age)} ({age.basis}: {age.estimate}): "
-            f"the share of that distribution in each age band, each band at least {floor:g}, normalised to 1"
+            f"the share of that distribution in each age band, {atypical:.0%} of patients taken at the ages of "
+            f"other causes (constants.yaml age_atypical_share), each band at least {floor:g}, normalised to 1"
         )
         for j, c in enumerate(cols):
             sources[(d, c)] = FrequencySource(

@@ -170,6 +170,14 @@ def basis_counts(kb: KnowledgeBase) -> dict[str, int]:
     return counts
 
 
+def age_basis_counts(kb: KnowledgeBase) -> dict[str, int]:
+    """How many diagnoses' age distributions are reported, derived, judgement, or not given."""
+    counts = {"reported": 0, "derived": 0, "judgement": 0, "none": 0}
+    for d in kb.diseases:
+        counts[d.age.basis if d.age is not None else "none"] += 1
+    return counts
+
+
 def check_kb(
     kb: KnowledgeBase, *, seed_facts: Path | None = None, kb_root: Path | None = None, hpo: bool = False
 ) -> list[Issue]:
@@ -190,6 +198,8 @@ def check_kb(
     for cat in kb.categories.values():
         used.update(cat.defaults)
     used.update(b.feature for b in kb.age_bands)  # derived for every diagnosis from its age
+    if any(d.age is not None for d in kb.diseases):  # so are these, from an age distribution
+        used.update(("patient:infant", "patient:child", "patient:older"))
     non_disc = kb.non_discriminating
     for fid in kb.feature_ids:
         if fid not in used and fid not in non_disc:

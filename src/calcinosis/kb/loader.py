@@ -970,6 +970,7 @@ def _compile(
                 constants.thresholds["older_age_years"],
             ),
             floor=constants.presentation_floor.value,
+            atypical=constants.age_atypical_share.value,
         )
         features = {  # the age bands' derived baselines, for every text that shows a baseline
             **features,

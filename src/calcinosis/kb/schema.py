@@ -375,6 +375,7 @@ class ConstantsFile(_Strict):
     temperature: Constant
     unlisted_site_weight: Constant
     presentation_floor: Constant
+    age_atypical_share: Constant
     frequency_floor: Constant
     frequency_ceiling: Constant
     differential_min_probability: Constant
