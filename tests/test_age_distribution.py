@@ -13,12 +13,15 @@ import numpy as np
 import pytest
 import yaml
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
 from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case
+from calcinosis.cli.main import app
 from calcinosis.engine.diagnose import analyse
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.kb.age import AgeBand, age_band_errors, band_masses
 from calcinosis.kb.schema import AgeDistribution
+from calcinosis.kb.views import diagnosis_detail
 
 JUDGED = "judgement for the test: a plain summary of an imagined series"
 
@@ -98,7 +101,7 @@ def test_a_median_with_its_range_and_an_age_in_days() -> None:
     # the youngest and the oldest patient two standard deviations from the median
     masses = band_masses(_age(median=10, range=[2, 60]), [0, 2, 10, 60])
     tail = NormalDist().cdf(-2)
-    assert all(math.isclose(m, x, rel_tol=1e-6) for m, x in zip(masses, [tail, 0.5 - tail, 0.5 - tail, tail]))
+    assert all(math.isclose(m, x, rel_tol=1e-6) for m, x in zip(masses, [tail, 0.5 - tail, 0.5 - tail, tail], strict=True))
     neonate = _age(median=10, iqr=[5, 20], unit="days")
     assert band_masses(neonate, [0, 1, 18])[0] > 0.999
 
@@ -244,3 +247,32 @@ def test_an_age_stated_twice_is_an_error(root: Path) -> None:
     with pytest.raises(KnowledgeBaseError) as err:
         load_kb(root, cache=False)
     assert any(i.code == "kb.age_twice" and "gout" in i.location for i in err.value.issues)
+
+
+def test_the_knowledge_view_shows_the_age_and_its_bands(kb: KnowledgeBase) -> None:
+    """What kb show and the API give a reader: the summary in their language, the basis, and
+    the share of each band with its likelihood ratio, as the engine scores them."""
+    english = diagnosis_detail(kb, "calciphylaxis", "en").age
+    french = diagnosis_detail(kb, "calciphylaxis", "fr").age
+    assert english is not None and french is not None
+    assert "median 70 years (IQR 61–76)" in english.summary and "1,420 patients" in english.summary
+    assert "médiane 70 ans (écart interquartile 61–76)" in french.summary and "1\u202f420 patients" in french.summary
+    assert math.isclose(sum(b.frequency for b in english.bands), 1.0)
+    d = kb.disease_pos("calciphylaxis")
+    for band in english.bands:
+        j = kb.feature_pos(band.feature)
+        assert band.frequency == kb.frequency[d, j] and math.isclose(band.lr, band.frequency / kb.baseline[j])
+    assert english.basis == "derived" and "brandenburg2017" in english.references
+
+
+def test_kb_show_prints_the_age_in_each_language() -> None:
+    runner = CliRunner()
+    english = runner.invoke(app, ["kb", "show", "gout"])
+    assert english.exit_code == 0, english.output
+    assert "age at presentation: mean 64.1 years (SD 14), 47 patients" in english.output
+    assert "reported; 47 New Zealand people" in english.output and "Age 60 to 74 years" in english.output
+    french = runner.invoke(app, ["kb", "show", "gout", "--lang", "fr"])
+    assert french.exit_code == 0, french.output
+    assert "âge à la présentation\u00a0: moyenne 64,1 ans (écart type 14), 47 patients" in french.output
+    assert "New Zealand" not in french.output  # the population is written in English: not shown
+    assert "Âge de 60 à 74 ans" in french.output

@@ -94,6 +94,7 @@ def show(
     from rich.table import Table
 
     from calcinosis.i18n import colon, message, significant
+    from calcinosis.kb.views import age_view
 
     lang = check_lang(lang)
     kb = load(kb_path)
@@ -131,6 +132,23 @@ def show(
             src,
         )
     con.print(table)
+    age = age_view(kb, d, lang)
+    if age is not None:
+        con.print(escape(message("kb_age", lang, summary=age.summary)), highlight=False)
+        basis = message(f"basis_{age.basis}", lang)
+        # the population is written in English in the knowledge files, like every estimate
+        line = (
+            message("kb_age_basis", lang, basis=basis, population=age.population)
+            if age.population and lang == "en"
+            else basis
+        )
+        con.print(f"[dim]{escape(line)}[/dim]")
+        bands = Table(show_lines=False)
+        for col in ("kb_age_band", "kb_frequency", "kb_baseline", "kb_lr_positive"):
+            bands.add_column(message(col, lang))
+        for band in age.bands:
+            bands.add_row(band.label, num(band.frequency), num(band.baseline), num(band.lr))
+        con.print(bands)
     if d.workup:
         con.print(f"[bold]{message('kb_workup', lang)}[/bold]")
         for step in d.workup:
@@ -139,6 +157,7 @@ def show(
     refs = list(d.references)
     for f in d.findings.values():
         refs.extend(r for r in f.references if r not in refs)
+    refs.extend(r for r in (age.references if age else []) if r not in refs)
     for r in refs:
         con.print(escape(f"  [{r}] {kb.references[r].text(lang)}"), highlight=False)
     if d.seed_facts:

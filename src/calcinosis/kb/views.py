@@ -13,14 +13,20 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from calcinosis.i18n import decimal, message, percent
 from calcinosis.kb.model import Disease, KnowledgeBase
+from calcinosis.kb.schema import AgeDistribution, AgeSummary
 from calcinosis.kb.vocabulary import VOCABULARY_LISTS
 
 __all__ = [
+    "AgeBandView",
+    "AgeView",
     "DiagnosisDetail",
     "DiagnosisSummary",
     "FrequencyView",
     "TermView",
+    "age_summary",
+    "age_view",
     "diagnosis_detail",
     "diagnosis_list",
     "vocabulary_list",
@@ -55,6 +61,28 @@ class FrequencyView(BaseModel):
     estimate: str | None = None
 
 
+class AgeBandView(BaseModel):
+    """A diagnosis' share of one age band, as the engine scores it."""
+
+    feature: str
+    label: str
+    frequency: float
+    baseline: float
+    lr: float
+
+
+class AgeView(BaseModel):
+    """The age at presentation a diagnosis states, in words, and what it gives each band."""
+
+    summary: str
+    basis: str
+    n: int | None = None
+    population: str | None = None
+    references: list[str]
+    estimate: str
+    bands: list[AgeBandView]
+
+
 class ReferenceView(BaseModel):
     """A reference as the reports cite it."""
 
@@ -69,6 +97,7 @@ class DiagnosisDetail(DiagnosisSummary):
     codes: dict[str, list[str]]
     prior: float
     defining_features: list[str]
+    age: AgeView | None = None
     findings: list[FrequencyView]
     references: list[ReferenceView]
     last_reviewed: str
@@ -130,16 +159,78 @@ def diagnosis_detail(kb: KnowledgeBase, diagnosis_id: str, lang: str) -> Diagnos
     refs = list(d.references)
     for f in d.findings.values():
         refs.extend(r for r in f.references if r not in refs)
+    if d.age is not None:
+        refs.extend(r for r in d.age.references if r not in refs)
     return DiagnosisDetail(
         **_summary(kb, d, lang),
         definition=d.definition.get(lang),
         codes={k: v for k, v in d.codes.model_dump().items() if v},
         prior=math.exp(float(kb.log_prior[kb.disease_pos(d.id)])),
         defining_features=list(d.defining.any_of) if d.defining else [],
+        age=age_view(kb, d, lang),
         findings=findings,
         references=[ReferenceView(id=r, citation=kb.references[r].text(lang)) for r in refs if r in kb.references],
         last_reviewed=str(d.last_reviewed),
     )
+
+
+def age_summary(age: AgeDistribution, lang: str) -> str:
+    """The age summary in the reader's words ("median 70 years (IQR 61–76), 253 patients")."""
+
+    def one(part: AgeSummary) -> str:
+        unit = message(f"age_unit_{part.unit}", lang)
+        if part.mean is not None and part.sd is not None:
+            return message("age_mean_sd", lang, mean=_n(part.mean, lang), sd=_n(part.sd, lang), unit=unit)
+        assert part.median is not None
+        if part.iqr is not None:
+            q1, q3 = (_n(v, lang) for v in part.iqr)
+            return message("age_median_iqr", lang, median=_n(part.median, lang), q1=q1, q3=q3, unit=unit)
+        assert part.range is not None
+        low, high = (_n(v, lang) for v in part.range)
+        return message("age_median_range", lang, median=_n(part.median, lang), low=low, high=high, unit=unit)
+
+    if age.mixture:
+        text = message("list_separator", lang).join(
+            message("age_mixture_part", lang, share=percent(part.weight, lang), summary=one(part))
+            for part in age.mixture
+        )
+    else:
+        text = one(age)
+    return message("age_patients", lang, summary=text, n=decimal(age.n, lang, 0)) if age.n else text
+
+
+def age_view(kb: KnowledgeBase, d: Disease, lang: str) -> AgeView | None:
+    """The diagnosis' age at presentation and its share of each age band (None without one)."""
+    if d.age is None:
+        return None
+    di = kb.disease_pos(d.id)
+    bands = []
+    for band in kb.age_bands:
+        j = kb.feature_pos(band.feature)
+        freq, base = float(kb.frequency[di, j]), float(kb.baseline[j])
+        bands.append(
+            AgeBandView(
+                feature=band.feature,
+                label=kb.features[band.feature].label(lang),
+                frequency=freq,
+                baseline=base,
+                lr=freq / base,
+            )
+        )
+    return AgeView(
+        summary=age_summary(d.age, lang),
+        basis=d.age.basis,
+        n=d.age.n,
+        population=d.age.population,
+        references=list(d.age.references),
+        estimate=d.age.estimate,
+        bands=bands,
+    )
+
+
+def _n(x: float, lang: str) -> str:
+    """A summary's number as the reader writes it (decimal comma in French)."""
+    return decimal(x, lang, 2)
 
 
 def vocabulary_list(kb: KnowledgeBase, list_name: str, lang: str) -> list[TermView]:
