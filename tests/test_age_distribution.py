@@ -101,7 +101,9 @@ def test_a_median_with_its_range_and_an_age_in_days() -> None:
     # the youngest and the oldest patient two standard deviations from the median
     masses = band_masses(_age(median=10, range=[2, 60]), [0, 2, 10, 60])
     tail = NormalDist().cdf(-2)
-    assert all(math.isclose(m, x, rel_tol=1e-6) for m, x in zip(masses, [tail, 0.5 - tail, 0.5 - tail, tail], strict=True))
+    assert all(
+        math.isclose(m, x, rel_tol=1e-6) for m, x in zip(masses, [tail, 0.5 - tail, 0.5 - tail, tail], strict=True)
+    )
     neonate = _age(median=10, iqr=[5, 20], unit="days")
     assert band_masses(neonate, [0, 1, 18])[0] > 0.999
 
