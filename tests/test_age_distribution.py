@@ -209,7 +209,7 @@ def test_a_distribution_decides_the_bands_and_is_explained(root: Path, kb: Knowl
     assert band.likelihood_ratio > 1
     assert "nan" not in band.text
     source = edited.source(d, edited.feature_pos("patient:age_30_to_44"))
-    assert "median age 35 years (IQR 30-40)" in (source.estimate or "")
+    assert "median 35 years (IQR 30–40)" in (source.estimate or "")
 
 
 def test_without_a_distribution_the_coarse_likelihood_ratio_is_kept(root: Path) -> None:

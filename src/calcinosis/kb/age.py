@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from calcinosis.i18n import decimal, message, percent
 from calcinosis.kb.model import FrequencySource
 
 if TYPE_CHECKING:
@@ -49,8 +50,8 @@ __all__ = [
     "OLDEST",
     "AgeBand",
     "age_band_errors",
+    "age_summary",
     "band_masses",
-    "describe",
     "fill_age_bands",
     "summary_cdf",
 ]
@@ -149,20 +150,36 @@ def band_masses(age: AgeDistribution, edges: Sequence[float]) -> list[float]:
     return total
 
 
-def _words(age: AgeSummary) -> str:
-    unit = age.unit
-    if age.mean is not None:
-        return f"mean age {age.mean:g} {unit} (SD {age.sd:g})"
-    if age.iqr is not None:
-        return f"median age {age.median:g} {unit} (IQR {age.iqr[0]:g}-{age.iqr[1]:g})"
-    assert age.range is not None
-    return f"median age {age.median:g} {unit} (range {age.range[0]:g}-{age.range[1]:g})"
+def age_summary(age: AgeDistribution, lang: str) -> str:
+    """The summary in the reader's words ("median 70 years (IQR 61–76), 253 patients"; French
+    terms and decimal commas in French)."""
+
+    def one(part: AgeSummary) -> str:
+        unit = message(f"age_unit_{part.unit}", lang)
+        if part.mean is not None and part.sd is not None:
+            return message("age_mean_sd", lang, mean=_number(part.mean, lang), sd=_number(part.sd, lang), unit=unit)
+        assert part.median is not None
+        median = _number(part.median, lang)
+        if part.iqr is not None:
+            q1, q3 = (_number(v, lang) for v in part.iqr)
+            return message("age_median_iqr", lang, median=median, q1=q1, q3=q3, unit=unit)
+        assert part.range is not None
+        low, high = (_number(v, lang) for v in part.range)
+        return message("age_median_range", lang, median=median, low=low, high=high, unit=unit)
+
+    if age.mixture:
+        text = message("list_separator", lang).join(
+            message("age_mixture_part", lang, share=percent(part.weight, lang), summary=one(part))
+            for part in age.mixture
+        )
+    else:
+        text = one(age)
+    return message("age_patients", lang, summary=text, n=decimal(age.n, lang, 0)) if age.n else text
 
 
-def describe(age: AgeDistribution) -> str:
-    """The summary in words, as the explanation of a band's frequency shows it."""
-    text = "; ".join(f"{part.weight:.0%}: {_words(part)}" for part in age.mixture) if age.mixture else _words(age)
-    return f"{text}, {age.n} patients" if age.n else text
+def _number(x: float, lang: str) -> str:
+    """A summary's number as the reader writes it (decimal comma in French)."""
+    return decimal(x, lang, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +275,7 @@ def fill_age_bands(
         assert age is not None
         refs = tuple(age.references)
         how = (
-            f"derived from the age at presentation, {describe(age)} ({age.basis}: {age.estimate}): "
+            f"derived from the age at presentation, {age_summary(age, 'en')} ({age.basis}: {age.estimate}): "
             f"the share of that distribution in each age band, {atypical:.0%} of patients taken at the ages of "
             f"other causes (constants.yaml age_atypical_share), each band at least {floor:g}, normalised to 1"
         )

@@ -13,9 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from calcinosis.i18n import decimal, message, percent
+from calcinosis.kb.age import age_summary
 from calcinosis.kb.model import Disease, KnowledgeBase
-from calcinosis.kb.schema import AgeDistribution, AgeSummary
 from calcinosis.kb.vocabulary import VOCABULARY_LISTS
 
 __all__ = [
@@ -25,7 +24,6 @@ __all__ = [
     "DiagnosisSummary",
     "FrequencyView",
     "TermView",
-    "age_summary",
     "age_view",
     "diagnosis_detail",
     "diagnosis_list",
@@ -174,31 +172,6 @@ def diagnosis_detail(kb: KnowledgeBase, diagnosis_id: str, lang: str) -> Diagnos
     )
 
 
-def age_summary(age: AgeDistribution, lang: str) -> str:
-    """The age summary in the reader's words ("median 70 years (IQR 61–76), 253 patients")."""
-
-    def one(part: AgeSummary) -> str:
-        unit = message(f"age_unit_{part.unit}", lang)
-        if part.mean is not None and part.sd is not None:
-            return message("age_mean_sd", lang, mean=_n(part.mean, lang), sd=_n(part.sd, lang), unit=unit)
-        assert part.median is not None
-        if part.iqr is not None:
-            q1, q3 = (_n(v, lang) for v in part.iqr)
-            return message("age_median_iqr", lang, median=_n(part.median, lang), q1=q1, q3=q3, unit=unit)
-        assert part.range is not None
-        low, high = (_n(v, lang) for v in part.range)
-        return message("age_median_range", lang, median=_n(part.median, lang), low=low, high=high, unit=unit)
-
-    if age.mixture:
-        text = message("list_separator", lang).join(
-            message("age_mixture_part", lang, share=percent(part.weight, lang), summary=one(part))
-            for part in age.mixture
-        )
-    else:
-        text = one(age)
-    return message("age_patients", lang, summary=text, n=decimal(age.n, lang, 0)) if age.n else text
-
-
 def age_view(kb: KnowledgeBase, d: Disease, lang: str) -> AgeView | None:
     """The diagnosis' age at presentation and its share of each age band (None without one)."""
     if d.age is None:
@@ -226,11 +199,6 @@ def age_view(kb: KnowledgeBase, d: Disease, lang: str) -> AgeView | None:
         estimate=d.age.estimate,
         bands=bands,
     )
-
-
-def _n(x: float, lang: str) -> str:
-    """A summary's number as the reader writes it (decimal comma in French)."""
-    return decimal(x, lang, 2)
 
 
 def vocabulary_list(kb: KnowledgeBase, list_name: str, lang: str) -> list[TermView]:
