@@ -33,9 +33,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from statistics import NormalDist
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import numpy as np
