@@ -20,6 +20,7 @@ from calcinosis.cli.main import app
 from calcinosis.engine.diagnose import analyse
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.kb.age import AgeBand, age_band_errors, band_masses
+from calcinosis.kb.check import check_kb
 from calcinosis.kb.schema import AgeDistribution
 from calcinosis.kb.views import diagnosis_detail
 
@@ -278,3 +279,21 @@ def test_kb_show_prints_the_age_in_each_language() -> None:
     assert "âge à la présentation\u00a0: moyenne 64,1 ans (écart type 14), 47 patients" in french.output
     assert "New Zealand" not in french.output  # the population is written in English: not shown
     assert "Âge de 60 à 74 ans" in french.output
+
+
+def test_kb_check_wants_an_age_for_every_diagnosis(root: Path, kb: KnowledgeBase) -> None:
+    """Silent on age, a diagnosis would take the baseline in every band (an error); with only
+    coarse frequencies it is a warning; the shipped knowledge has neither."""
+    assert not [i for i in check_kb(kb) if i.code in ("kb.age_silent", "kb.age_coarse")]
+
+    def coarse_only(data: dict[str, Any]) -> None:
+        _without_coarse_ages(data)
+        data["findings"].append(
+            {"feature": "patient:older", "frequency": 0.5, "basis": "judgement", "estimate": JUDGED}
+        )
+
+    _edit(root, "gout", coarse_only)
+    _edit(root, "cppd", _without_coarse_ages)
+    found = {(i.code, i.level.value, i.location) for i in check_kb(load_kb(root, cache=False))}
+    assert ("kb.age_coarse", "warning", "diseases/gout.yaml") in found
+    assert ("kb.age_silent", "error", "diseases/cppd.yaml") in found

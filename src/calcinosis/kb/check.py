@@ -294,6 +294,18 @@ def check_kb(
             f"{did}: states {HISTORY_OF[fid]} but not {fid}, the history a referral gives of it; state it too, or declare it under irrelevant with the reason",
             f"diseases/{did}.yaml",
         )
+    for d in kb.diseases:
+        if d.age is not None:
+            continue
+        coarse = [f for f in ("patient:infant", "patient:child", "patient:older") if f in d.findings]
+        add(
+            IssueLevel.WARNING if coarse else IssueLevel.ERROR,
+            "kb.age_coarse" if coarse else "kb.age_silent",
+            f"{d.id}: states only {', '.join(coarse)} for the age; state the age at presentation its sources give (age)"
+            if coarse
+            else f"{d.id}: says nothing about the age of its patients (age); every band would take the baseline",
+            f"diseases/{d.id}.yaml",
+        )
     if seed_facts is not None:
         for fid, where in seed_fact_coverage(kb, seed_facts).items():
             if not where:
