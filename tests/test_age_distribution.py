@@ -153,13 +153,16 @@ def test_a_reported_age_needs_its_count_population_and_source() -> None:
 
 def test_band_layout_errors_name_what_is_wrong() -> None:
     inf = math.inf
-    good = [AgeBand("a", 0, 1), AgeBand("b", 1, 18), AgeBand("c", 18, 60), AgeBand("d", 60, inf)]
+    a, b, c, d = (f"patient:age_{x}" for x in "abcd")
+    good = [AgeBand(a, 0, 1), AgeBand(b, 1, 18), AgeBand(c, 18, 60), AgeBand(d, 60, inf)]
     assert age_band_errors(good, [1, 18, 60]) == []
-    gap = [AgeBand("a", 0, 1), AgeBand("b", 2, 60), AgeBand("d", 60, inf)]
-    assert any("a ends at 1 but b starts at 2" in e for e in age_band_errors(gap, [1, 18, 60]))
-    closed = [AgeBand("a", 0, 18), AgeBand("b", 18, 100)]
+    gap = [AgeBand(a, 0, 1), AgeBand(b, 2, 60), AgeBand(d, 60, inf)]
+    assert any(f"{a} ends at 1 but {b} starts at 2" in e for e in age_band_errors(gap, [1, 18, 60]))
+    closed = [AgeBand(a, 0, 18), AgeBand(b, 18, 100)]
     errors = age_band_errors(closed, [1, 18, 60])
     assert any("must be open" in e for e in errors) and any("1, 60 must be band edges" in e for e in errors)
+    wrong_kind = [AgeBand("patient:female", 0, 1), *good[1:]]
+    assert any("an age band is a patient:age_* feature" in e for e in age_band_errors(wrong_kind, [1, 18, 60]))
 
 
 def _edit(root: Path, disease: str, edit: Any) -> None:

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from calcinosis.kb.schema import AgeDistribution, AgeSummary
 
 __all__ = [
+    "AGE_PREFIX",
+    "COARSE_AGE_FEATURES",
     "IN_YEARS",
     "OLDEST",
     "AgeBand",
@@ -66,6 +68,10 @@ _NARROWEST = 1 / 365.25  # the narrowest half of a distribution: a day
 # halvings leave an error of 2e-11 in log(scale), far below anything a band's share shows
 _STEPS = 40
 _STANDARD = NormalDist()
+# the coarse age features (under 1, under 18, 60 and over): read from cases for management and
+# derived from a diagnosis' age; a diagnosis without one may state them instead
+COARSE_AGE_FEATURES = ("patient:infant", "patient:child", "patient:older")
+AGE_PREFIX = "patient:age_"  # every age band's feature
 
 
 def _phi(x: float) -> float:
@@ -213,12 +219,14 @@ class AgeBand:
 
 
 def age_band_errors(bands: Sequence[AgeBand], coarse_limits: Sequence[float]) -> list[str]:
-    """What is wrong with the bands of features.yaml (empty when nothing): they must start at
-    0, follow one another without gap or overlap, end open, and have the case format's coarse
-    limits (1, 18, 60 years) among their edges."""
+    """What is wrong with the bands of features.yaml (empty when nothing): they must be
+    ``patient:age_*`` features, start at 0, follow one another without gap or overlap, end
+    open, and have the case format's coarse limits (1, 18, 60 years) among their edges."""
     if not bands:
         return ["no age band"]
-    errors = []
+    errors = [
+        f"{b.feature!r}: an age band is a {AGE_PREFIX}* feature" for b in bands if not b.feature.startswith(AGE_PREFIX)
+    ]
     if bands[0].low != 0:
         errors.append(f"the first band starts at {bands[0].low:g}, not 0")
     for a, b in itertools.pairwise(bands):
@@ -263,7 +271,7 @@ def fill_age_bands(
     likelihood ratio of a diagnosis without a distribution is the same for every band of one
     coarse band, and equal to the one the coarse bands gave.
     """
-    infant, child, older = (fpos["patient:infant"], fpos["patient:child"], fpos["patient:older"])
+    infant, child, older = (fpos[f] for f in COARSE_AGE_FEATURES)
     cols = [fpos[b.feature] for b in bands]
     coarse_edges = (0.0, *coarse_limits)
     coarse_of = np.array([sum(b.low >= e for e in coarse_edges) - 1 for b in bands])  # band -> coarse band

@@ -21,6 +21,7 @@ from typing import Any
 
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.issues import Issue, IssueLevel, closest
+from calcinosis.kb.age import COARSE_AGE_FEATURES
 from calcinosis.kb.codes import (
     PREFIX_SYSTEMS,
     CodeTable,
@@ -199,7 +200,7 @@ def check_kb(
         used.update(cat.defaults)
     used.update(b.feature for b in kb.age_bands)  # derived for every diagnosis from its age
     if any(d.age is not None for d in kb.diseases):  # so are these, from an age distribution
-        used.update(("patient:infant", "patient:child", "patient:older"))
+        used.update(COARSE_AGE_FEATURES)
     non_disc = kb.non_discriminating
     for fid in kb.feature_ids:
         if fid not in used and fid not in non_disc:
@@ -297,7 +298,7 @@ def check_kb(
     for d in kb.diseases:
         if d.age is not None:
             continue
-        coarse = [f for f in ("patient:infant", "patient:child", "patient:older") if f in d.findings]
+        coarse = [f for f in COARSE_AGE_FEATURES if f in d.findings]
         add(
             IssueLevel.WARNING if coarse else IssueLevel.ERROR,
             "kb.age_coarse" if coarse else "kb.age_silent",

@@ -29,7 +29,7 @@ from calcinosis.cache import cache_dir, private_dir, read_cache_file, write_cach
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.i18n import english_inline, french_forms, french_typography
 from calcinosis.issues import Issue, IssueLevel, closest
-from calcinosis.kb.age import AgeBand, age_band_errors, fill_age_bands
+from calcinosis.kb.age import AGE_PREFIX, COARSE_AGE_FEATURES, AgeBand, age_band_errors, fill_age_bands
 from calcinosis.kb.model import DeferredParts, Disease, Feature, FrequencySource, KnowledgeBase, LazyParts
 from calcinosis.kb.schema import (
     CATEGORIES as CATEGORY_ORDER,
@@ -759,7 +759,6 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
     return features
 
 
-AGE_PREFIX = "patient:age_"
 PRESENTATION_NAMESPACES = ("finding", "site", "tissue", "pattern", "distribution", "imaging", "course", "patient")
 
 
@@ -781,13 +780,6 @@ def _age_bands(
     limits = [constants.thresholds[k] for k in ("infant_age_years", "child_age_years", "older_age_years")]
     for problem in age_band_errors(bands, limits):
         out.error("features.yaml:age_bands", problem, code="kb.age_bands")
-    for band in bands:
-        if not band.feature.startswith(AGE_PREFIX):
-            out.error(
-                "features.yaml:age_bands",
-                f"{band.feature!r}: an age band is a {AGE_PREFIX}* feature",
-                code="kb.age_bands",
-            )
     return bands
 
 
@@ -925,7 +917,7 @@ def _compile(
             check_refs(f"{loc}:defining", d.defining.references)
         if d.age is not None:
             check_refs(f"{loc}:age", d.age.references)
-            for fid in ("patient:infant", "patient:child", "patient:older"):
+            for fid in COARSE_AGE_FEATURES:
                 if fid in findings:
                     out.error(
                         f"{loc}:findings",
