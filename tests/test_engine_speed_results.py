@@ -83,13 +83,10 @@ def _plain_scores(ev: Evidence, kb: KnowledgeBase) -> tuple[np.ndarray, np.ndarr
         weight[:, closed] *= unlisted
     defining = np.zeros(len(kb.diseases))
     for i, d in enumerate(kb.diseases):
-        said = (
-            [f for f in d.defining.any_of if f in ev.observations and not ev.observations[f].closed_world]
-            if d.defining
-            else []
-        )
-        if d.defining is not None and not said:
-            defining[i] = np.log(d.defining.unreported_probability)
+        for block in d.defining_blocks:  # each block none of whose features is said costs its own
+            said = [f for f in block.any_of if f in ev.observations and not ev.observations[f].closed_world]
+            if not said:
+                defining[i] += np.log(block.unreported_probability)
     kappa, temperature = kb.constants.defining_strength.value, kb.constants.temperature.value
     log_lr = ((contribution * weight).sum(axis=1) + kappa * defining) / temperature
     return contribution, weight, log_lr

@@ -35,6 +35,7 @@ import numpy.typing as npt
 from calcinosis.case.labs import interpret_labs
 from calcinosis.case.model import Case
 from calcinosis.engine.evidence import DERANGED_FEATURES, Evidence, collect_evidence
+from calcinosis.engine.tables import tables
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = [
@@ -145,17 +146,15 @@ class _Compiled:
         self._table = np.zeros((64, len(kb.diseases)))  # their corrections, in the order met (room to grow)
         self._size = 0  # rows of the table in use
         self._lock = threading.Lock()
-        n_d = len(kb.diseases)
-        self.defining = np.zeros((len(kb.feature_ids), n_d))  # F x D: defining feature of d
-        self.defining_log = np.zeros(n_d)
-        self.has_defining = np.zeros(n_d, dtype=bool)
-        for d, disease in enumerate(kb.diseases):
-            if disease.defining is not None:
-                self.has_defining[d] = True
-                self.defining_log[d] = np.log(disease.defining.unreported_probability)
-                for fid in disease.defining.any_of:
-                    self.defining[kb.feature_pos(fid), d] = 1.0
-        self.defining_penalty = self.kappa * self.defining_log  # D: log LR when none is mentioned
+        # the blocks of defining features (one or two per diagnosis: tables.py), B in all
+        t = tables(kb)
+        n_b = len(t.block_disease)
+        self.defining = np.zeros((len(kb.feature_ids), n_b))  # F x B: feature of block b
+        for fid, blocks in t.defined_by.items():
+            self.defining[kb.feature_pos(fid), list(blocks)] = 1.0
+        self.block_of = np.zeros((n_b, len(kb.diseases)))  # B x D: the diagnosis of block b
+        self.block_of[np.arange(n_b), t.block_disease] = 1.0
+        self.block_penalty = self.kappa * t.block_log  # B: log LR when none of the block is mentioned
         self.is_defining: BoolArray = np.asarray(self.defining.any(axis=1))  # F: defining feature of some diagnosis
         # the only features a case can leave out by listing others (closed world)
         self.site_cols = np.array([j for j, f in enumerate(kb.feature_ids) if f.startswith("site:")], dtype=np.int64)
@@ -317,9 +316,10 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows[d], minlength=n), out=ptr[1:])
     mention = csr_matrix((np.ones(int(d.sum())), cols[d], ptr), shape=(n, f))
-    mentioned = np.asarray(mention @ k.defining)
-    unreported = (mentioned == 0) & k.has_defining[None, :]
-    total += np.where(unreported, k.defining_penalty[None, :], 0.0)
+    mentioned = np.asarray(mention @ k.defining)  # N x B
+    # each block unmentioned into its diagnosis: one product (a diagnosis' one block is added
+    # to zeros, exactly; its two blocks in either order, within a rounding of the single case)
+    total += np.where(mentioned == 0, k.block_penalty[None, :], 0.0) @ k.block_of
     if k.temperature != 1.0:  # dividing by 1 changes nothing: skipped
         total /= k.temperature
     return np.asarray(total)

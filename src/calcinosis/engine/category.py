@@ -9,8 +9,9 @@ its own (``category_model.yaml``):
     M(c)            = Σ_{d in c} prior(d | c) · LR(d)          (the differential's evidence)
     P(d | case)     = P(category(d) | case) · prior(d | c) · LR(d) / M(c)
 
-with LR(d) the diagnosis' composite likelihood ratio (scoring.py), times its defining
-features' unreported probability^κ when none of them is reported. τ, α, β, κ are the global
+with LR(d) the diagnosis' composite likelihood ratio (scoring.py), times the unreported
+probability^κ of each block of its defining features (the lesion's, the setting's) none of
+whose features is reported. τ, α, β, κ are the global
 constants ``category_prior_strength``, ``rule_strength``, ``differential_strength`` and
 ``defining_strength`` (constants.yaml), fitted by cross-validation, never per case.
 """
@@ -24,11 +25,11 @@ import numpy as np
 
 from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence
-from calcinosis.engine.tables import Tables, tables
+from calcinosis.engine.tables import Tables, blocks_by_disease, tables
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CategoryRuleSpec
 
-__all__ = ["CategoryStep", "RuleState", "category_step", "read_rules", "unreported_defining"]
+__all__ = ["CategoryStep", "RuleState", "category_step", "mentioned_blocks", "read_rules", "unreported_defining"]
 
 if TYPE_CHECKING:  # annotations only: numpy.typing is not imported at run time
     import numpy.typing as npt
@@ -129,25 +130,38 @@ def _not_reported(kb: KnowledgeBase, t: Tables) -> tuple[RuleState, ...]:
     return found
 
 
-def unreported_defining(ev: Evidence, kb: KnowledgeBase) -> FloatArray:
-    """log of the defining features' unreported probability for each diagnosis whose defining
-    features the case does not mention at all (0 otherwise).
+def mentioned_blocks(ev: Evidence, kb: KnowledgeBase) -> set[int]:
+    """The blocks of defining features (``Tables.block_disease``) of which the case mentions a
+    feature, present or absent.
 
-    A defining feature reported present lifts the penalty; one reported absent is already
-    weighed by its own frequency, so the case is not "silent" and the penalty does not apply
-    twice. A site absent only because the case lists other sites (closed world) was not
+    A defining feature reported present lifts its block's penalty; one reported absent is
+    already weighed by its own frequency, so the case is not "silent" and the penalty does not
+    apply twice. A site absent only because the case lists other sites (closed world) was not
     reported at all, and is not a mention: otherwise listing any site would exempt every
     diagnosis defined by another site. Read from the observations that are defining features
     (a few), not diagnosis by diagnosis.
     """
     t = tables(kb)
-    out = t.unreported_log.copy()
     obs = ev.observations
-    mentioned = [
-        d for fid in t.defining_features.intersection(obs) if not obs[fid].closed_world for d in t.defined_by[fid]
-    ]
-    out[mentioned] = 0.0
-    return out
+    return {b for fid in t.defining_features.intersection(obs) if not obs[fid].closed_world for b in t.defined_by[fid]}
+
+
+def unreported_defining(ev: Evidence, kb: KnowledgeBase) -> FloatArray:
+    """log of the unreported probability of each diagnosis' blocks of defining features that the
+    case does not mention at all, summed over its blocks (0 when it mentions every block).
+
+    A diagnosis has one block (what a clinician needs before holding it) or two (the lesion,
+    and the setting it arises in: calciphylaxis' necrosis, and kidney failure or another risk
+    context); each block the case is silent on costs its own probability (see
+    :func:`mentioned_blocks` for what a mention is).
+    """
+    t = tables(kb)
+    mentioned = mentioned_blocks(ev, kb)
+    if not mentioned:
+        return t.unreported_log.copy()
+    kept = t.block_log.copy()
+    kept[list(mentioned)] = 0.0
+    return blocks_by_disease(kept, t.block_disease, len(t.disease_ids))
 
 
 def _logsumexp_by(values: FloatArray, t: Tables) -> FloatArray:

@@ -21,7 +21,7 @@ from typing import Any
 from calcinosis._version import __version__
 from calcinosis.case.labs import LabPanel, interpret_labs
 from calcinosis.case.model import Case
-from calcinosis.engine.category import CategoryStep, RuleState
+from calcinosis.engine.category import CategoryStep, RuleState, mentioned_blocks
 from calcinosis.engine.evidence import DERANGED_FEATURES, Evidence, collect_evidence
 from calcinosis.engine.questions import next_questions
 from calcinosis.engine.reasons import Shown, fmt_lr, literal, reasons, state_word
@@ -157,26 +157,29 @@ def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> t
     return factors, explanation
 
 
-def _defining_text(kb: KnowledgeBase, t: Tables, d: int, lang: str, log_penalty: float) -> str:
-    """Why a diagnosis none of whose defining features is reported pays a penalty (its sentence
-    depends on the knowledge base only, and is written once)."""
-    key = ("defining", d, log_penalty, lang)
+def _block_text(kb: KnowledgeBase, t: Tables, b: int, lang: str) -> str:
+    """Why a diagnosis pays for block ``b`` of its defining features, none of which the case
+    reports: the lesion's (or only) block, or its setting's (the sentence depends on the
+    knowledge base only, and is written once)."""
+    key = ("defining", b, lang)
     found: str | None = t.texts.get(key)
     if found is not None:
         return found
+    d = int(t.block_disease[b])
     disease = kb.diseases[d]
-    assert disease.defining is not None
-    labels = [kb.features[f].label(lang) for f in disease.defining.any_of[:4]]
-    more = "…" if len(disease.defining.any_of) > 4 else ""
-    p = disease.defining.unreported_probability
+    is_setting = t.blocks_of[d].index(b) == 1  # the second block is the setting (Disease.defining_blocks)
+    block = disease.defining_blocks[1 if is_setting else 0]
+    labels = [kb.features[f].label(lang) for f in block.any_of[:4]]
+    more = "…" if len(block.any_of) > 4 else ""
+    p = block.unreported_probability
     found = t.texts[key] = message(
-        "defining_unreported",
+        "setting_unreported" if is_setting else "defining_unreported",
         lang,
         features=", ".join(labels) + more,
         name=disease.name(lang) if lang != "fr" else lower_first(disease.name(lang)),
         p=f"{p:.2g}" if lang != "fr" else significant(p, lang),
-        lr=fmt_lr(math.exp(log_penalty), lang),
-        basis=message(f"basis_{disease.defining.basis}", lang),
+        lr=fmt_lr(math.exp(kb.constants.defining_strength.value * t.block_log[b]), lang),
+        basis=message(f"basis_{block.basis}", lang),
     )
     return found
 
@@ -284,8 +287,11 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     shown_by = reasons(scores, evidence, kb, listed, lang)
     prior_at, defining_at = scores.prior.tolist(), scores.defining_log.tolist()
     log_lr_at = (scores.log_score - kb.log_prior).tolist()  # the same subtraction, element by element
+    # the blocks of defining features the case mentions, read only when a listed diagnosis pays for one
+    mentioned = mentioned_blocks(evidence, kb) if any(defining_at[i] < 0 for i in listed) else set()
     differential = [
-        _listed(kb, t, i, shown_by[i], post_at[i], prior_at[i], log_lr_at[i], defining_at[i], lang) for i in listed
+        _listed(kb, t, i, shown_by[i], post_at[i], prior_at[i], log_lr_at[i], defining_at[i], mentioned, lang)
+        for i in listed
     ]
 
     status = _phosphocalcic_status(evidence)
@@ -375,6 +381,8 @@ def _diagnosis(kb: KnowledgeBase, t: Tables, i: int, lang: str) -> _Diagnosis:
     return found
 
 
+BLOCK_NAMES = ("defining", "setting")  # a diagnosis' blocks of defining features, in Disease.defining_blocks order
+
 _CLOCK: list[tuple[int, str]] = [(-1, "")]  # the last second asked for, and its text
 
 
@@ -424,15 +432,20 @@ def _listed(
     prior: float,
     log_lr: float,
     defining_log: float,
+    mentioned: set[int],
     lang: str,
 ) -> DiagnosisResult:
     """One diagnosis of the differential, its reasons given: its own references, then those of
-    its reasons in their order, each once."""
+    its reasons in their order, each once. ``mentioned``: the blocks of defining features the
+    case mentions (read when this diagnosis pays for a block)."""
     d = _diagnosis(kb, t, i, lang)
     against = shown.against
     penalty = defining_log if defining_log < 0 and d.defined else None
+    unreported: list[str] = []
     if penalty is not None:
-        against.insert(0, _defining_text(kb, t, i, lang, penalty))
+        blocks = [b for b in t.blocks_of[i] if b not in mentioned]
+        against[:0] = [_block_text(kb, t, b, lang) for b in blocks]
+        unreported = [BLOCK_NAMES[t.blocks_of[i].index(b)] for b in blocks]
     return built(
         DiagnosisResult,
         {
@@ -443,6 +456,7 @@ def _listed(
             "pretest_probability": round(prior, 5),
             "composite_likelihood_ratio": float(f"{math.exp(log_lr):.4g}"),
             "defining_unreported_lr": None if penalty is None else float(f"{math.exp(penalty):.4g}"),
+            "unreported_blocks": unreported,
             "for_": shown.for_,
             "against": against,
             "evidence": shown.evidence,

@@ -102,7 +102,14 @@ class DiagnosisResult(BaseModel):
     pretest_probability: float
     composite_likelihood_ratio: float
     defining_unreported_lr: float | None = Field(
-        default=None, description="LR paid because the case mentions none of its defining features (None: not paid)"
+        default=None,
+        description="LR paid because the case mentions none of the features of one or both of its blocks of "
+        "defining features (None: not paid)",
+    )
+    unreported_blocks: list[Literal["defining", "setting"]] = Field(
+        default=[],
+        description="the blocks paid for: 'defining' (the lesion, or the only block) and 'setting' (the context "
+        "the diagnosis arises in), each with its sentence in 'against'",
     )
     for_: list[str] = Field(alias="for")
     against: list[str]

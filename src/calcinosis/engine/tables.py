@@ -21,7 +21,7 @@ import numpy as np
 
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["TEXTS_KEPT", "RuleTables", "Tables", "answer_entropy", "tables"]
+__all__ = ["TEXTS_KEPT", "RuleTables", "Tables", "answer_entropy", "blocks_by_disease", "tables"]
 
 if TYPE_CHECKING:  # annotations only: numpy.typing is not imported at run time
     import numpy.typing as npt
@@ -65,9 +65,13 @@ class Tables:
     log_lr_by_state: FloatArray
     group_of: list[int]  # F: dependency group of each feature
     damping: FloatArray  # rho ** rank for every rank a group can hold
-    defined_by: dict[str, tuple[int, ...]]  # defining feature -> the diagnoses it defines
+    # a diagnosis has one or two blocks of defining features (Disease.defining_blocks), B in all
+    defined_by: dict[str, tuple[int, ...]]  # defining feature -> the blocks it belongs to
     defining_features: frozenset[str]  # its keys
-    unreported_log: FloatArray  # D: log unreported probability of a diagnosis' defining features (0: none)
+    block_disease: IntArray  # B: the diagnosis of each block
+    block_log: FloatArray  # B: log unreported probability of each block
+    blocks_of: tuple[tuple[int, ...], ...]  # D: each diagnosis' blocks, in Disease.defining_blocks order
+    unreported_log: FloatArray  # D: the sum of a diagnosis' blocks' logs, none mentioned (0: no block)
     prior: FloatArray  # D: exp(log prior)
     frequencies_inside: bool  # every frequency strictly between 0 and 1 (the schema's bounds)
     # D x F: the entropy in bits of a yes/no answer to each feature in each diagnosis, h(P(f | d))
@@ -85,6 +89,12 @@ class Tables:
     texts: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
 
+def blocks_by_disease(values: FloatArray, block_disease: IntArray, n_diseases: int) -> FloatArray:
+    """Each diagnosis' sum of ``values`` over its blocks (0 without one). A diagnosis with one
+    block gets its value exactly (0 + x), as when the penalty was one number per diagnosis."""
+    return np.bincount(block_disease, weights=values, minlength=n_diseases).astype(np.float64, copy=False)
+
+
 def _places(items: list[str]) -> dict[str, tuple[int, ...]]:
     """Each item -> every place it has in ``items``, in order."""
     out: dict[str, tuple[int, ...]] = {}
@@ -100,12 +110,19 @@ def _build(kb: KnowledgeBase) -> Tables:
     rho = kb.constants.dependency_damping.value
     largest = int(np.bincount(kb.group_index).max()) if len(kb.group_index) else 1
     defined_by: dict[str, list[int]] = {}
-    unreported = np.zeros(len(kb.diseases))
+    block_disease: list[int] = []
+    block_log: list[float] = []
+    blocks_of: list[tuple[int, ...]] = []
     for i, d in enumerate(kb.diseases):
-        if d.defining is not None:
-            unreported[i] = np.log(d.defining.unreported_probability)
-            for fid in d.defining.any_of:
-                defined_by.setdefault(fid, []).append(i)
+        first = len(block_disease)
+        for block in d.defining_blocks:
+            for fid in dict.fromkeys(block.any_of):  # a feature listed twice in one block is one mention
+                defined_by.setdefault(fid, []).append(len(block_disease))
+            block_disease.append(i)
+            block_log.append(float(np.log(block.unreported_probability)))
+        blocks_of.append(tuple(range(first, len(block_disease))))
+    block_diseases = np.array(block_disease, dtype=np.int64)
+    block_logs = np.array(block_log, dtype=np.float64)
     rules = []
     for rule in kb.category_model.rules:
         freq = np.array([rule.frequency[c] for c in kb.category_names])
@@ -133,9 +150,12 @@ def _build(kb: KnowledgeBase) -> Tables:
         log_lr_by_state=_frozen(np.ascontiguousarray(np.concatenate([present, absent], axis=1).T)),
         group_of=kb.group_index.tolist(),
         damping=_frozen(rho ** np.arange(largest + 1)),
-        defined_by={f: tuple(ds) for f, ds in defined_by.items()},
+        defined_by={f: tuple(bs) for f, bs in defined_by.items()},
         defining_features=frozenset(defined_by),
-        unreported_log=_frozen(unreported),
+        block_disease=_frozen(block_diseases),
+        block_log=_frozen(block_logs),
+        blocks_of=tuple(blocks_of),
+        unreported_log=_frozen(blocks_by_disease(block_logs, block_diseases, len(kb.diseases))),
         prior=_frozen(np.exp(kb.log_prior)),
         frequencies_inside=bool(((kb.frequency > 0) & (kb.frequency < 1)).all()),
         frequency_entropy=_frozen(_frequency_entropy(kb.frequency)),

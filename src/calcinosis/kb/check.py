@@ -32,6 +32,7 @@ from calcinosis.kb.codes import (
     well_formed,
 )
 from calcinosis.kb.model import Disease, KnowledgeBase
+from calcinosis.kb.schema import DefiningFeatures
 
 __all__ = ["CODED_LISTS", "check_codes", "check_hpo_codes", "check_kb", "find_seed_facts", "seed_fact_coverage"]
 
@@ -96,12 +97,11 @@ every one of its diagnoses win on the silence."""
 SILENT_GAP_LEVEL = IssueLevel.ERROR
 
 
-def _unreported_floor(d: Disease) -> float | None:
-    """The least share of a diagnosis' patients with none of its defining features present, from
-    its own frequencies (Fréchet's bound: 1 minus their sum); a referral cannot report fewer of
-    them absent. None when a defining feature has no frequency of its own (the bound is unknown)."""
-    assert d.defining is not None
-    freqs = [d.findings[f].frequency if f in d.findings else None for f in d.defining.any_of]
+def _unreported_floor(d: Disease, block: DefiningFeatures) -> float | None:
+    """The least share of a diagnosis' patients with none of a block's defining features present,
+    from its own frequencies (Fréchet's bound: 1 minus their sum); a referral cannot report fewer
+    of them absent. None when a feature of the block has no frequency of its own (the bound is unknown)."""
+    freqs = [d.findings[f].frequency if f in d.findings else None for f in block.any_of]
     if any(f is None for f in freqs):
         return None
     return max(0.0, 1.0 - sum(f for f in freqs if f is not None))
@@ -265,14 +265,17 @@ def check_kb(
                 f"{d.id} declares no defining features (defining: any_of, unreported_probability, basis, reasoning)",
                 f"diseases/{d.id}.yaml",
             )
-        elif (floor := _unreported_floor(d)) is not None and d.defining.unreported_probability < floor - 1e-9:
-            add(
-                IssueLevel.WARNING,
-                "kb.defining_below_frequencies",
-                f"{d.id}: unreported_probability {d.defining.unreported_probability} is below {floor:.3g}, the share "
-                "of patients its own frequencies leave with none of the defining features (1 minus their sum)",
-                f"diseases/{d.id}.yaml",
-            )
+        for name, block in (("defining", d.defining), ("setting", d.setting)):
+            floor = None if block is None else _unreported_floor(d, block)
+            if block is not None and floor is not None and block.unreported_probability < floor - 1e-9:
+                add(
+                    IssueLevel.WARNING,
+                    "kb.defining_below_frequencies",
+                    f"{d.id}: {name}: unreported_probability {block.unreported_probability} is below "
+                    f"{floor:.3g}, the share of patients its own frequencies leave with none of these "
+                    "features (1 minus their sum)",
+                    f"diseases/{d.id}.yaml",
+                )
         for fid, f in d.findings.items():
             if f.basis is None:
                 add(

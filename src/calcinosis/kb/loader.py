@@ -912,9 +912,10 @@ def _compile(
             check_refs(f"{loc}:workup.{step.id}", step.references)
             check_features(f"{loc}:workup.{step.id}", step.answers)
         check_features(f"{loc}:irrelevant", d.irrelevant)
-        if d.defining is not None:
-            check_features(f"{loc}:defining", d.defining.any_of)
-            check_refs(f"{loc}:defining", d.defining.references)
+        for name, block in (("defining", d.defining), ("setting", d.setting)):
+            if block is not None:
+                check_features(f"{loc}:{name}", block.any_of)
+                check_refs(f"{loc}:{name}", block.references)
         if d.age is not None:
             check_refs(f"{loc}:age", d.age.references)
             for fid in COARSE_AGE_FEATURES:
@@ -942,6 +943,7 @@ def _compile(
                 defining=d.defining,
                 irrelevant=dict(d.irrelevant),
                 age=d.age,
+                setting=d.setting,
             )
         )
     freq = np.clip(freq, floor, ceiling)

@@ -102,6 +102,13 @@ class Disease:
     defining: DefiningFeatures | None = None
     irrelevant: Mapping[str, str] | None = None
     age: AgeDistribution | None = None  # the age at presentation, when the knowledge gives it
+    setting: DefiningFeatures | None = None  # a second defining block: the setting, when `defining` is the lesion
+
+    @property
+    def defining_blocks(self) -> tuple[DefiningFeatures, ...]:
+        """Its blocks of defining features, the lesion's (or only) block first: each one none of
+        whose features a case mentions costs its own unreported probability."""
+        return tuple(b for b in (self.defining, self.setting) if b is not None)
 
     def name(self, lang: str) -> str:
         """Name in ``lang``."""

@@ -275,6 +275,13 @@ class DiseaseFile(_Strict):
     workup: list[WorkupStep] = []
     seed_facts: list[str] = []
     defining: DefiningFeatures | None = None
+    setting: DefiningFeatures | None = Field(
+        default=None,
+        description=(
+            "a second, independent block of defining features: the setting (kidney failure, an exposure, "
+            "a metabolic state) without which the diagnosis is rarely held, when `defining` is the lesion itself"
+        ),
+    )
     age: AgeDistribution | None = Field(
         default=None, description="the age at presentation; without it, the patient:infant/child/older frequencies"
     )

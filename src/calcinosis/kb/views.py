@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from calcinosis.kb.age import age_summary
 from calcinosis.kb.model import Disease, KnowledgeBase
@@ -95,6 +95,9 @@ class DiagnosisDetail(DiagnosisSummary):
     codes: dict[str, list[str]]
     prior: float
     defining_features: list[str]
+    setting_features: list[str] = Field(
+        default=[], description="the second block of defining features: the setting the diagnosis arises in"
+    )
     age: AgeView | None = None
     findings: list[FrequencyView]
     references: list[ReferenceView]
@@ -165,6 +168,7 @@ def diagnosis_detail(kb: KnowledgeBase, diagnosis_id: str, lang: str) -> Diagnos
         codes={k: v for k, v in d.codes.model_dump().items() if v},
         prior=math.exp(float(kb.log_prior[kb.disease_pos(d.id)])),
         defining_features=list(d.defining.any_of) if d.defining else [],
+        setting_features=list(d.setting.any_of) if d.setting else [],
         age=age_view(kb, d, lang),
         findings=findings,
         references=[ReferenceView(id=r, citation=kb.references[r].text(lang)) for r in refs if r in kb.references],

@@ -55,8 +55,9 @@ def _reasons(report: DiagnosisReport, kb: KnowledgeBase, index: int, lang: str) 
         f = kb.features[c.feature]
         state = state_word(f.namespace, c.state == "present", lang, gender=f.gender, plural=f.plural)
         out.append(f"{'+' if c.likelihood_ratio > 1 else '−'} {c.label} ({state})")
-    if d.defining_unreported_lr is not None and len(out) < REASONS_SHOWN:
-        out.append("− " + message("defining_prefix", lang))
+    for block in d.unreported_blocks:  # 'defining', 'setting'
+        if len(out) < REASONS_SHOWN:
+            out.append("− " + message(f"{block}_prefix", lang))
     return tuple(out)
 
 

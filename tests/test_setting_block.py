@@ -1,0 +1,133 @@
+"""A diagnosis' second block of defining features, its setting (calciphylaxis: necrosis is its
+lesion, kidney failure or another risk context its setting): each block the case is silent on
+costs its own unreported probability, says so, and the batch engine pays the same."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case
+from calcinosis.engine.batch import score_cases
+from calcinosis.engine.diagnose import analyse
+from calcinosis.errors import KnowledgeBaseError
+from calcinosis.kb.check import check_kb
+from calcinosis.kb.loader import default_kb_path
+from calcinosis.kb.views import diagnosis_detail
+
+
+def _case(kb: KnowledgeBase, **extra: Any):  # type: ignore[no-untyped-def]
+    return parse_case({"patient": {"age": 62, "sex": "female"}, **extra}, kb)
+
+
+def _calciphylaxis(kb: KnowledgeBase, lang: str = "en", **extra: Any):  # type: ignore[no-untyped-def]
+    report = diagnose(_case(kb, **extra), kb, lang=lang)
+    return next((d for d in report.differential if d.diagnosis == "calciphylaxis"), None)
+
+
+def test_calciphylaxis_declares_its_setting_with_a_sourced_probability(kb: KnowledgeBase) -> None:
+    d = kb.disease("calciphylaxis")
+    assert d.setting is not None and d.defining is not None
+    assert {"condition:dialysis", "exposure:warfarin", "condition:obesity"} <= set(d.setting.any_of)
+    assert not set(d.setting.any_of) & set(d.defining.any_of)  # two independent blocks
+    assert d.setting.basis in ("reported", "derived") and d.setting.references
+    assert 0 < d.setting.unreported_probability < 0.2
+
+
+def test_each_unmentioned_block_costs_its_own_probability(kb: KnowledgeBase) -> None:
+    """Necrosis without any setting pays the setting's probability; a setting without a lesion pays
+    the lesion's; a case silent on both pays both; a case naming one of each pays nothing."""
+    i = kb.disease_pos("calciphylaxis")
+    d = kb.disease("calciphylaxis")
+    assert d.setting is not None and d.defining is not None
+    kappa = kb.constants.defining_strength.value
+
+    def penalty(**extra: Any) -> float:
+        _, _, scores = analyse(_case(kb, **extra), kb)
+        return float(scores.defining_log[i])
+
+    assert penalty(findings=["skin_necrosis"]) == pytest.approx(kappa * math.log(d.setting.unreported_probability))
+    assert penalty(history=["dialysis"]) == pytest.approx(kappa * math.log(d.defining.unreported_probability))
+    both = kappa * math.log(d.setting.unreported_probability * d.defining.unreported_probability)
+    assert penalty(findings=["pain"]) == pytest.approx(both)
+    assert penalty(findings=["skin_necrosis"], history=["dialysis"]) == 0.0
+    # a setting reported absent is a mention: weighed by its own frequency, not paid for twice
+    assert penalty(findings=["skin_necrosis"], absent=["dialysis"]) == 0.0
+
+
+def test_the_setting_moves_the_differential_and_is_explained(kb: KnowledgeBase) -> None:
+    with_setting = _calciphylaxis(kb, findings=["retiform_purpura", "pain"], history=["obesity"])
+    without = _calciphylaxis(kb, findings=["retiform_purpura", "pain"])
+    assert with_setting is not None and without is not None
+    assert with_setting.unreported_blocks == [] and with_setting.defining_unreported_lr is None
+    assert without.unreported_blocks == ["setting"]
+    assert without.defining_unreported_lr == pytest.approx(0.04, rel=1e-3)
+    assert "usual settings" in without.against[0] and "0.04" in without.against[0]
+    assert without.probability < with_setting.probability
+
+
+def test_two_blocks_unreported_give_two_sentences_in_french(kb: KnowledgeBase) -> None:
+    d = _calciphylaxis(kb, "fr", findings=["pain"], sites=["thigh"])
+    assert d is not None
+    assert d.unreported_blocks == ["defining", "setting"]
+    assert "éléments définissants" in d.against[0] and "contextes habituels" in d.against[1]
+    assert "\u00a0:" in d.against[1] or "\u202f:" in d.against[1]  # French typography
+    assert not any("setting" in a or "defining" in a for a in d.against[:2])
+
+
+def test_batch_pays_the_same_blocks_as_the_single_case(kb: KnowledgeBase) -> None:
+    cases = [
+        _case(kb, findings=["skin_necrosis"]),
+        _case(kb, history=["dialysis"]),
+        _case(kb, findings=["pain"], sites=["thigh"]),
+        _case(kb, findings=["skin_necrosis"], history=["obesity"]),
+        _case(kb, findings=["skin_necrosis"], absent=["dialysis"]),
+    ]
+    batch = score_cases(cases, kb)
+    single = np.array([analyse(c, kb)[2].posterior for c in cases])
+    assert np.abs(batch.scores.posterior - single).max() <= 1e-9
+
+
+def test_the_knowledge_view_lists_the_setting(kb: KnowledgeBase) -> None:
+    view = diagnosis_detail(kb, "calciphylaxis", "en")
+    assert "condition:dialysis" in view.setting_features
+    assert "finding:skin_necrosis" in view.defining_features
+    assert diagnosis_detail(kb, "gout", "en").setting_features == []
+
+
+def _edited(tmp_path: Path, edit: Any) -> Path:
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "diseases" / "calciphylaxis.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return root
+
+
+def test_an_unknown_feature_in_the_setting_is_a_located_error(tmp_path: Path) -> None:
+    root = _edited(tmp_path, lambda data: data["setting"]["any_of"].append("condition:dialysys"))
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(root, cache=False)
+    text = str(err.value)
+    assert "calciphylaxis" in text and "setting" in text and "condition:dialysis" in text
+
+
+def test_kb_check_holds_the_setting_to_its_own_frequencies(tmp_path: Path) -> None:
+    """A setting whose features the file states with frequencies summing to 0.5 cannot be left
+    unsaid by fewer than half the patients: kb check warns, naming the block."""
+
+    def edit(data: dict[str, Any]) -> None:
+        data["setting"]["any_of"] = ["exposure:warfarin"]
+        data["setting"]["unreported_probability"] = 0.01
+
+    codes = [
+        i for i in check_kb(load_kb(_edited(tmp_path, edit), cache=False)) if i.code == "kb.defining_below_frequencies"
+    ]
+    assert any("calciphylaxis: setting" in i.message for i in codes)
