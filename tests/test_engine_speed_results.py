@@ -83,7 +83,7 @@ def _plain_scores(ev: Evidence, kb: KnowledgeBase) -> tuple[np.ndarray, np.ndarr
         weight[:, closed] *= unlisted
     defining = np.zeros(len(kb.diseases))
     for i, d in enumerate(kb.diseases):
-        for block in d.defining_blocks:  # each block none of whose features is said costs its own
+        for _, block in d.defining_blocks:  # each block none of whose features is said costs its own
             said = [f for f in block.any_of if f in ev.observations and not ev.observations[f].closed_world]
             if not said:
                 defining[i] += np.log(block.unreported_probability)

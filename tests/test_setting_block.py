@@ -131,3 +131,10 @@ def test_kb_check_holds_the_setting_to_its_own_frequencies(tmp_path: Path) -> No
         i for i in check_kb(load_kb(_edited(tmp_path, edit), cache=False)) if i.code == "kb.defining_below_frequencies"
     ]
     assert any("calciphylaxis: setting" in i.message for i in codes)
+
+
+def test_a_feature_in_both_blocks_is_refused(tmp_path: Path) -> None:
+    root = _edited(tmp_path, lambda data: data["setting"]["any_of"].append("finding:skin_necrosis"))
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(root, cache=False)
+    assert "finding:skin_necrosis is in both defining and setting" in str(err.value)

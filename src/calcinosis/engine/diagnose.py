@@ -16,7 +16,7 @@ import math
 import time
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any
+from typing import Any, Literal
 
 from calcinosis._version import __version__
 from calcinosis.case.labs import LabPanel, interpret_labs
@@ -165,15 +165,14 @@ def _block_text(kb: KnowledgeBase, t: Tables, b: int, lang: str) -> str:
     found: str | None = t.texts.get(key)
     if found is not None:
         return found
-    d = int(t.block_disease[b])
-    disease = kb.diseases[d]
-    is_setting = t.blocks_of[d].index(b) == 1  # the second block is the setting (Disease.defining_blocks)
-    block = disease.defining_blocks[1 if is_setting else 0]
+    disease = kb.diseases[int(t.block_disease[b])]
+    kind = t.block_kind[b]
+    block = dict(disease.defining_blocks)[kind]
     labels = [kb.features[f].label(lang) for f in block.any_of[:4]]
     more = "…" if len(block.any_of) > 4 else ""
     p = block.unreported_probability
     found = t.texts[key] = message(
-        "setting_unreported" if is_setting else "defining_unreported",
+        f"{kind}_unreported",
         lang,
         features=", ".join(labels) + more,
         name=disease.name(lang) if lang != "fr" else lower_first(disease.name(lang)),
@@ -376,12 +375,10 @@ def _diagnosis(kb: KnowledgeBase, t: Tables, i: int, lang: str) -> _Diagnosis:
             d.category,
             tuple(d.references),
             _codes(kb, t, i),
-            d.defining is not None,
+            bool(d.defining_blocks),
         )
     return found
 
-
-BLOCK_NAMES = ("defining", "setting")  # a diagnosis' blocks of defining features, in Disease.defining_blocks order
 
 _CLOCK: list[tuple[int, str]] = [(-1, "")]  # the last second asked for, and its text
 
@@ -441,11 +438,11 @@ def _listed(
     d = _diagnosis(kb, t, i, lang)
     against = shown.against
     penalty = defining_log if defining_log < 0 and d.defined else None
-    unreported: list[str] = []
+    unreported: list[Literal["defining", "setting"]] = []
     if penalty is not None:
         blocks = [b for b in t.blocks_of[i] if b not in mentioned]
         against[:0] = [_block_text(kb, t, b, lang) for b in blocks]
-        unreported = [BLOCK_NAMES[t.blocks_of[i].index(b)] for b in blocks]
+        unreported = [t.block_kind[b] for b in blocks]
     return built(
         DiagnosisResult,
         {

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -71,6 +71,7 @@ class Tables:
     block_disease: IntArray  # B: the diagnosis of each block
     block_log: FloatArray  # B: log unreported probability of each block
     blocks_of: tuple[tuple[int, ...], ...]  # D: each diagnosis' blocks, in Disease.defining_blocks order
+    block_kind: tuple[Literal["defining", "setting"], ...]  # B: which of its diagnosis' blocks it is
     unreported_log: FloatArray  # D: the sum of a diagnosis' blocks' logs, none mentioned (0: no block)
     prior: FloatArray  # D: exp(log prior)
     frequencies_inside: bool  # every frequency strictly between 0 and 1 (the schema's bounds)
@@ -113,9 +114,11 @@ def _build(kb: KnowledgeBase) -> Tables:
     block_disease: list[int] = []
     block_log: list[float] = []
     blocks_of: list[tuple[int, ...]] = []
+    block_kind: list[Literal["defining", "setting"]] = []
     for i, d in enumerate(kb.diseases):
         first = len(block_disease)
-        for block in d.defining_blocks:
+        for kind, block in d.defining_blocks:
+            block_kind.append(kind)
             for fid in dict.fromkeys(block.any_of):  # a feature listed twice in one block is one mention
                 defined_by.setdefault(fid, []).append(len(block_disease))
             block_disease.append(i)
@@ -155,6 +158,7 @@ def _build(kb: KnowledgeBase) -> Tables:
         block_disease=_frozen(block_diseases),
         block_log=_frozen(block_logs),
         blocks_of=tuple(blocks_of),
+        block_kind=tuple(block_kind),
         unreported_log=_frozen(blocks_by_disease(block_logs, block_diseases, len(kb.diseases))),
         prior=_frozen(np.exp(kb.log_prior)),
         frequencies_inside=bool(((kb.frequency > 0) & (kb.frequency < 1)).all()),

@@ -916,6 +916,17 @@ def _compile(
             if block is not None:
                 check_features(f"{loc}:{name}", block.any_of)
                 check_refs(f"{loc}:{name}", block.references)
+        if (
+            d.defining is not None
+            and d.setting is not None
+            and (shared := set(d.defining.any_of) & set(d.setting.any_of))
+        ):
+            out.error(
+                f"{loc}:setting",
+                f"{', '.join(sorted(shared))} is in both defining and setting: the two blocks are independent, "
+                "a feature belongs to one",
+                code="kb.setting_overlap",
+            )
         if d.age is not None:
             check_refs(f"{loc}:age", d.age.references)
             for fid in COARSE_AGE_FEATURES:

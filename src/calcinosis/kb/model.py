@@ -105,10 +105,14 @@ class Disease:
     setting: DefiningFeatures | None = None  # a second defining block: the setting, when `defining` is the lesion
 
     @property
-    def defining_blocks(self) -> tuple[DefiningFeatures, ...]:
-        """Its blocks of defining features, the lesion's (or only) block first: each one none of
-        whose features a case mentions costs its own unreported probability."""
-        return tuple(b for b in (self.defining, self.setting) if b is not None)
+    def defining_blocks(self) -> tuple[tuple[Literal["defining", "setting"], DefiningFeatures], ...]:
+        """Its blocks of defining features by name, ``defining`` (the lesion's, or the only one)
+        first: each one none of whose features a case mentions costs its own unreported probability."""
+        blocks: tuple[tuple[Literal["defining", "setting"], DefiningFeatures | None], ...] = (
+            ("defining", self.defining),
+            ("setting", self.setting),
+        )
+        return tuple((name, b) for name, b in blocks if b is not None)
 
     def name(self, lang: str) -> str:
         """Name in ``lang``."""
