@@ -138,3 +138,15 @@ def test_a_feature_in_both_blocks_is_refused(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeBaseError) as err:
         load_kb(root, cache=False)
     assert "finding:skin_necrosis is in both defining and setting" in str(err.value)
+
+
+def test_a_defining_feature_without_its_own_frequency_is_an_error(tmp_path: Path) -> None:
+    """Silent on one of its own setting's features (dialysis), calciphylaxis would give it LR 1:
+    kb check says which block and which feature."""
+
+    def edit(data: dict[str, Any]) -> None:
+        data["findings"] = [f for f in data["findings"] if f["feature"] != "condition:dialysis"]
+
+    issues = [i for i in check_kb(load_kb(_edited(tmp_path, edit), cache=False)) if i.code == "kb.defining_silent"]
+    assert [i.message.split(" has")[0] for i in issues] == ["calciphylaxis: setting: condition:dialysis"]
+    assert all(i.level.value == "error" for i in issues)

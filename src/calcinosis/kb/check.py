@@ -265,6 +265,15 @@ def check_kb(
                 f"{d.id} declares no defining features (defining: any_of, unreported_probability, basis, reasoning)",
                 f"diseases/{d.id}.yaml",
             )
+        for name, block in d.defining_blocks:
+            for fid in (f for f in dict.fromkeys(block.any_of) if f not in d.findings):
+                add(
+                    IssueLevel.ERROR,
+                    "kb.defining_silent",
+                    f"{d.id}: {name}: {fid} has no frequency here: silent, a defining feature counts as in "
+                    "any other cause (LR 1) and the block's floor cannot be checked",
+                    f"diseases/{d.id}.yaml",
+                )
         for name, block in (("defining", d.defining), ("setting", d.setting)):
             floor = None if block is None else _unreported_floor(d, block)
             if block is not None and floor is not None and block.unreported_probability < floor - 1e-9:
