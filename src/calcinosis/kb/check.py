@@ -274,9 +274,8 @@ def check_kb(
                     "any other cause (LR 1) and the block's floor cannot be checked",
                     f"diseases/{d.id}.yaml",
                 )
-        for name, block in (("defining", d.defining), ("setting", d.setting)):
-            floor = None if block is None else _unreported_floor(d, block)
-            if block is not None and floor is not None and block.unreported_probability < floor - 1e-9:
+            floor = _unreported_floor(d, block)
+            if floor is not None and block.unreported_probability < floor - 1e-9:
                 add(
                     IssueLevel.WARNING,
                     "kb.defining_below_frequencies",
