@@ -9,9 +9,11 @@ feature's baseline) and P(present | other causes) is the feature's baseline. Ins
 dependency group the contributions of each diagnosis are ranked by size and weighted
 1, rho, rho^2, ... (rho = constants.yaml dependency_damping): correlated findings are not
 counted as independent proofs. A diagnosis pays the unreported probability of each block of
-its defining features (one, or two: the lesion and its setting) none of whose features is reported. The posterior then comes from the category step
-(``category.py``): probabilities always sum to 1 and do not depend on the order of the inputs. This is the likelihood-ratio framework of LIRICAL (Robinson et al.,
-Am J Hum Genet 2020;107:403-417) with an explicit correction for dependence.
+its defining features (one, or two: the lesion and its setting) none of whose features is
+reported. The posterior then comes from the category step (``category.py``): probabilities
+always sum to 1 and do not depend on the order of the inputs. This is the likelihood-ratio
+framework of LIRICAL (Robinson et al., Am J Hum Genet 2020;107:403-417) with an explicit
+correction for dependence.
 """
 
 from __future__ import annotations
