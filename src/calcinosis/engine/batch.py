@@ -152,8 +152,13 @@ class _Compiled:
         self.defining = np.zeros((len(kb.feature_ids), n_b))  # F x B: feature of block b
         for fid, blocks in t.defined_by.items():
             self.defining[kb.feature_pos(fid), list(blocks)] = 1.0
-        self.block_of = np.zeros((n_b, len(kb.diseases)))  # B x D: the diagnosis of block b
-        self.block_of[np.arange(n_b), t.block_disease] = 1.0
+        # the blocks by their rank within their diagnosis (its first, its second): within one rank
+        # each diagnosis comes once, so a rank's penalties are added to its columns in one step
+        ranks = max((len(bs) for bs in t.blocks_of), default=0)
+        self.block_ranks = [
+            (np.array(blocks, dtype=np.int64), t.block_disease[blocks])
+            for blocks in ([bs[r] for bs in t.blocks_of if len(bs) > r] for r in range(ranks))
+        ]
         self.block_penalty = self.kappa * t.block_log  # B: log LR when none of the block is mentioned
         self.is_defining: BoolArray = np.asarray(self.defining.any(axis=1))  # F: defining feature of some diagnosis
         # the only features a case can leave out by listing others (closed world)
@@ -317,9 +322,11 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
     np.cumsum(np.bincount(rows[d], minlength=n), out=ptr[1:])
     mention = csr_matrix((np.ones(int(d.sum())), cols[d], ptr), shape=(n, f))
     mentioned = np.asarray(mention @ k.defining)  # N x B
-    # each block unmentioned into its diagnosis: one product (a diagnosis' one block is added
-    # to zeros, exactly; its two blocks in either order, within a rounding of the single case)
-    total += np.where(mentioned == 0, k.block_penalty[None, :], 0.0) @ k.block_of
+    # each unmentioned block into its diagnosis' column, the first blocks of every diagnosis
+    # at once, then the second ones (a diagnosis' two blocks within a rounding of the single case)
+    penalty = np.where(mentioned == 0, k.block_penalty[None, :], 0.0)
+    for blocks, diseases in k.block_ranks:
+        total[:, diseases] += penalty[:, blocks]
     if k.temperature != 1.0:  # dividing by 1 changes nothing: skipped
         total /= k.temperature
     return np.asarray(total)
