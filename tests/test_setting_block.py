@@ -98,6 +98,9 @@ def test_the_knowledge_view_lists_the_setting(kb: KnowledgeBase) -> None:
     view = diagnosis_detail(kb, "calciphylaxis", "en")
     assert "condition:dialysis" in view.setting_features
     assert "finding:skin_necrosis" in view.defining_features
+    # the setting's sources are among the diagnosis' references (kb show lists the same)
+    assert "kalajian2009" in [r.id for r in view.references]
+    assert kb.disease("calciphylaxis").cited_references() == [r.id for r in view.references]
     assert diagnosis_detail(kb, "gout", "en").setting_features == []
 
 

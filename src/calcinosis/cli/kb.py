@@ -154,11 +154,7 @@ def show(
         for step in d.workup:
             con.print(f"  • {step.fr if lang == 'fr' else step.en}")
     con.print(f"[bold]{message('kb_references', lang)}[/bold]")
-    refs = list(d.references)
-    for f in d.findings.values():
-        refs.extend(r for r in f.references if r not in refs)
-    refs.extend(r for r in (age.references if age else []) if r not in refs)
-    for r in refs:
+    for r in d.cited_references():
         con.print(escape(f"  [{r}] {kb.references[r].text(lang)}"), highlight=False)
     if d.seed_facts:
         con.print(f"[dim]{message('kb_seed_facts', lang, ids=', '.join(d.seed_facts))}[/dim]")

@@ -16,7 +16,7 @@ import math
 import time
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any, Literal
+from typing import Any
 
 from calcinosis._version import __version__
 from calcinosis.case.labs import LabPanel, interpret_labs
@@ -40,7 +40,7 @@ from calcinosis.errors import CaseValidationError
 from calcinosis.i18n import agree, lower_first, message, significant
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import CATEGORIES
+from calcinosis.kb.schema import CATEGORIES, BlockName
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
 __all__ = ["Analysis", "analyse", "diagnose", "state_word"]
@@ -438,7 +438,7 @@ def _listed(
     d = _diagnosis(kb, t, i, lang)
     against = shown.against
     penalty = defining_log if defining_log < 0 and d.defined else None
-    unreported: list[Literal["defining", "setting"]] = []
+    unreported: list[BlockName] = []
     if penalty is not None:
         blocks = [b for b in t.blocks_of[i] if b not in mentioned]
         against[:0] = [_block_text(kb, t, b, lang) for b in blocks]

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from calcinosis.kb.model import KnowledgeBase
+from calcinosis.kb.schema import BlockName
 
 __all__ = ["TEXTS_KEPT", "RuleTables", "Tables", "answer_entropy", "blocks_by_disease", "tables"]
 
@@ -71,7 +72,7 @@ class Tables:
     block_disease: IntArray  # B: the diagnosis of each block
     block_log: FloatArray  # B: log unreported probability of each block
     blocks_of: tuple[tuple[int, ...], ...]  # D: each diagnosis' blocks, in Disease.defining_blocks order
-    block_kind: tuple[Literal["defining", "setting"], ...]  # B: which of its diagnosis' blocks it is
+    block_kind: tuple[BlockName, ...]  # B: which of its diagnosis' blocks it is
     unreported_log: FloatArray  # D: the sum of a diagnosis' blocks' logs, none mentioned (0: no block)
     prior: FloatArray  # D: exp(log prior)
     frequencies_inside: bool  # every frequency strictly between 0 and 1 (the schema's bounds)
@@ -114,7 +115,7 @@ def _build(kb: KnowledgeBase) -> Tables:
     block_disease: list[int] = []
     block_log: list[float] = []
     blocks_of: list[tuple[int, ...]] = []
-    block_kind: list[Literal["defining", "setting"]] = []
+    block_kind: list[BlockName] = []
     for i, d in enumerate(kb.diseases):
         first = len(block_disease)
         for kind, block in d.defining_blocks:

@@ -773,12 +773,12 @@ def apply_presentation_floor(freq: np.ndarray, feature_ids: tuple[str, ...], flo
 
 
 def _age_bands(
-    spec: Mapping[str, tuple[float, float | None]], constants: ConstantsFile, out: _Collector
+    spec: Mapping[str, tuple[float, float | None]], limits: tuple[float, float, float], out: _Collector
 ) -> tuple[AgeBand, ...]:
-    """The age bands of features.yaml, youngest first, checked (kb.age_bands)."""
+    """The age bands of features.yaml, youngest first, checked against the case format's
+    infant / child / older limits (kb.age_bands)."""
     bands = tuple(AgeBand(fid, low, math.inf if high is None else high) for fid, (low, high) in spec.items())
-    limits = [constants.thresholds[k] for k in ("infant_age_years", "child_age_years", "older_age_years")]
-    for problem in age_band_errors(bands, limits):
+    for problem in age_band_errors(bands, list(limits)):
         out.error("features.yaml:age_bands", problem, code="kb.age_bands")
     return bands
 
@@ -809,7 +809,12 @@ def _compile(
     check: _Checks,
 ) -> KnowledgeBase:
     out = check.out
-    bands = _age_bands(age_bands, constants, out)
+    coarse_limits = (
+        constants.thresholds["infant_age_years"],
+        constants.thresholds["child_age_years"],
+        constants.thresholds["older_age_years"],
+    )
+    bands = _age_bands(age_bands, coarse_limits, out)
     floor = constants.frequency_floor.value
     ceiling = constants.frequency_ceiling.value
     feature_ids = tuple(features)
@@ -912,10 +917,9 @@ def _compile(
             check_refs(f"{loc}:workup.{step.id}", step.references)
             check_features(f"{loc}:workup.{step.id}", step.answers)
         check_features(f"{loc}:irrelevant", d.irrelevant)
-        for name, block in (("defining", d.defining), ("setting", d.setting)):
-            if block is not None:
-                check_features(f"{loc}:{name}", block.any_of)
-                check_refs(f"{loc}:{name}", block.references)
+        for name, block in d.defining_blocks:
+            check_features(f"{loc}:{name}", block.any_of)
+            check_refs(f"{loc}:{name}", block.references)
         if (
             d.defining is not None
             and d.setting is not None
@@ -969,11 +973,7 @@ def _compile(
             bands=bands,
             ages=[d.age for d in diseases_sorted],
             prior=prior,
-            coarse_limits=(
-                constants.thresholds["infant_age_years"],
-                constants.thresholds["child_age_years"],
-                constants.thresholds["older_age_years"],
-            ),
+            coarse_limits=coarse_limits,
             floor=constants.presentation_floor.value,
             atypical=constants.age_atypical_share.value,
         )

@@ -15,6 +15,7 @@ from calcinosis.issues import closest
 from calcinosis.kb.schema import (
     AgeDistribution,
     Bilingual,
+    BlockName,
     CategoryModelFile,
     CategorySpec,
     Codes,
@@ -25,6 +26,7 @@ from calcinosis.kb.schema import (
     StagingFile,
     WorkupFile,
     WorkupStep,
+    named_blocks,
 )
 from calcinosis.kb.vocabulary import Vocabulary
 
@@ -105,14 +107,21 @@ class Disease:
     setting: DefiningFeatures | None = None  # a second defining block: the setting, when `defining` is the lesion
 
     @property
-    def defining_blocks(self) -> tuple[tuple[Literal["defining", "setting"], DefiningFeatures], ...]:
-        """Its blocks of defining features by name, ``defining`` (the lesion's, or the only one)
-        first: each one none of whose features a case mentions costs its own unreported probability."""
-        blocks: tuple[tuple[Literal["defining", "setting"], DefiningFeatures | None], ...] = (
-            ("defining", self.defining),
-            ("setting", self.setting),
-        )
-        return tuple((name, b) for name, b in blocks if b is not None)
+    def defining_blocks(self) -> tuple[tuple[BlockName, DefiningFeatures], ...]:
+        """Its blocks of defining features by name (:func:`calcinosis.kb.schema.named_blocks`)."""
+        return named_blocks(self.defining, self.setting)
+
+    def cited_references(self) -> list[str]:
+        """Every reference its knowledge cites, each once: its own, then its frequencies', its age's
+        and its defining blocks' (what ``kb show`` and the knowledge API list)."""
+        refs = dict.fromkeys(self.references)
+        for f in self.findings.values():
+            refs.update(dict.fromkeys(f.references))
+        if self.age is not None:
+            refs.update(dict.fromkeys(self.age.references))
+        for _, block in self.defining_blocks:
+            refs.update(dict.fromkeys(block.references))
+        return list(refs)
 
     def name(self, lang: str) -> str:
         """Name in ``lang``."""

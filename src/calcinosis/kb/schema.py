@@ -259,6 +259,19 @@ class AgeDistribution(AgeSummary):
         return list(self.mixture) or [self]
 
 
+BlockName = Literal["defining", "setting"]
+
+
+def named_blocks(
+    defining: DefiningFeatures | None, setting: DefiningFeatures | None
+) -> tuple[tuple[BlockName, DefiningFeatures], ...]:
+    """A diagnosis' blocks of defining features by name, ``defining`` (the lesion's, or the only
+    one) first, the absent ones left out: each one none of whose features a case mentions costs
+    its own unreported probability."""
+    blocks: tuple[tuple[BlockName, DefiningFeatures | None], ...] = (("defining", defining), ("setting", setting))
+    return tuple((name, b) for name, b in blocks if b is not None)
+
+
 class DiseaseFile(_Strict):
     """``diseases/<id>.yaml``: one diagnosis."""
 
@@ -289,6 +302,11 @@ class DiseaseFile(_Strict):
         default={},
         description="features most diagnoses of the category state, declared irrelevant here, each with the reason",
     )
+
+    @property
+    def defining_blocks(self) -> tuple[tuple[BlockName, DefiningFeatures], ...]:
+        """Its blocks of defining features by name (:func:`named_blocks`)."""
+        return named_blocks(self.defining, self.setting)
 
 
 class CategoryDefault(_Strict):

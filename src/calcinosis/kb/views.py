@@ -157,11 +157,7 @@ def diagnosis_detail(kb: KnowledgeBase, diagnosis_id: str, lang: str) -> Diagnos
                 estimate=f.estimate,
             )
         )
-    refs = list(d.references)
-    for f in d.findings.values():
-        refs.extend(r for r in f.references if r not in refs)
-    if d.age is not None:
-        refs.extend(r for r in d.age.references if r not in refs)
+    refs = d.cited_references()
     return DiagnosisDetail(
         **_summary(kb, d, lang),
         definition=d.definition.get(lang),
