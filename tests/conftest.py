@@ -19,7 +19,14 @@ if not os.environ.get("CI"):
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("CALCINOSIS_SHARED", REPO.parent / "shared"))
+# ../shared beside the checkout (CI, development machines), else the copy kept with the tests
+# for a clone on its own (tests/data/shared/README.md); CALCINOSIS_SHARED names another folder
+SHARED = Path(
+    os.environ.get(
+        "CALCINOSIS_SHARED",
+        REPO.parent / "shared" if (REPO.parent / "shared" / "cases").is_dir() else REPO / "tests" / "data" / "shared",
+    )
+)
 DEV_CASES = sorted((SHARED / "cases").glob("dev-*.yaml"))
 
 

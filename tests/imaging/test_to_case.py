@@ -16,11 +16,12 @@ from calcinosis.cli.main import app
 from calcinosis.imaging.radiograph import quantify_radiograph
 from calcinosis.imaging.to_case import case_with_measurement
 
+from ..conftest import SHARED
 from .builders import dicom_dataset, save_dicom
 from .phantoms import limb_phantom
 from .test_hand_phantom import PX, hand_phantom
 
-CASES = Path(__file__).resolve().parents[2].parent / "shared" / "cases"
+CASES = SHARED / "cases"
 CREST = CASES / "dev-003-crest-fingertips.yaml"
 JDM = CASES / "dev-001-jdm-legs.yaml"
 
