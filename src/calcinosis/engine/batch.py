@@ -143,7 +143,7 @@ class _Compiled:
             self.place[cols] = _DIGITS ** np.arange(len(cols), dtype=np.int64)
         self._keys = np.zeros(0, dtype=np.int64)  # the group patterns met so far, sorted
         self._at = np.zeros(0, dtype=np.int64)  # where each of them sits in the table
-        self._table = np.zeros((64, len(kb.diseases)))  # their corrections, in the order met (room to grow)
+        self._table = np.zeros((64, kb.frequency.shape[0]))  # their corrections, in the order met (room to grow)
         self._size = 0  # rows of the table in use
         self._lock = threading.Lock()
         # the blocks of defining features (one or two per diagnosis: tables.py), B in all
@@ -152,13 +152,17 @@ class _Compiled:
         self.defining = np.zeros((len(kb.feature_ids), n_b))  # F x B: feature of block b
         for fid, blocks in t.defined_by.items():
             self.defining[kb.feature_pos(fid), list(blocks)] = 1.0
-        # the blocks by their rank within their diagnosis (its first, its second): within one rank
-        # each diagnosis comes once, so a rank's penalties are added to its columns in one step
+        # the blocks by their rank within their row (its first, its second): within one rank each
+        # row comes once, so a rank's penalties are added to its columns in one step
         ranks = max((len(bs) for bs in t.blocks_of), default=0)
         self.block_ranks = [
-            (np.array(blocks, dtype=np.int64), t.block_disease[blocks])
+            (np.array(blocks, dtype=np.int64), t.block_row[blocks])
             for blocks in ([bs[r] for bs in t.blocks_of if len(bs) > r] for r in range(ranks))
         ]
+        # the diagnoses with forms (a column per row until they are mixed: scoring.mixture)
+        self.n_diseases = len(kb.diseases)
+        self.mixed = t.mixed
+        self.row_log_share = t.row_log_share
         self.block_penalty = self.kappa * t.block_log  # B: log LR when none of the block is mentioned
         self.is_defining: BoolArray = np.asarray(self.defining.any(axis=1))  # F: defining feature of some diagnosis
         # the only features a case can leave out by listing others (closed world)
@@ -325,11 +329,25 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
     # each unmentioned block into its diagnosis' column, the first blocks of every diagnosis
     # at once, then the second ones (a diagnosis' two blocks within a rounding of the single case)
     penalty = np.where(mentioned == 0, k.block_penalty[None, :], 0.0)
-    for blocks, diseases in k.block_ranks:
-        total[:, diseases] += penalty[:, blocks]
+    for blocks, rows_of_blocks in k.block_ranks:
+        total[:, rows_of_blocks] += penalty[:, blocks]
+    if k.mixed:
+        total = _mixed(total, k)
     if k.temperature != 1.0:  # dividing by 1 changes nothing: skipped
         total /= k.temperature
     return np.asarray(total)
+
+
+def _mixed(total: FloatArray, k: _Compiled) -> FloatArray:
+    """Each diagnosis' log LR from its rows' (N x R to N x D): a diagnosis with forms gets the
+    log-sum-exp over its rows of log share + the row's log LR, as the single case does
+    (``scoring.mixture``); the others keep their own column."""
+    out = total[:, : k.n_diseases].copy()
+    for d, rows in k.mixed:
+        parts = total[:, rows] + k.row_log_share[rows][None, :]
+        top = parts.max(axis=1)
+        out[:, d] = top + np.log(np.exp(parts - top[:, None]).sum(axis=1))
+    return out
 
 
 _DIGITS = 5  # base of a group's pattern code: a digit per feature, 0 to 4

@@ -25,7 +25,7 @@ import numpy as np
 
 from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence
-from calcinosis.engine.tables import Tables, blocks_by_disease, tables
+from calcinosis.engine.tables import Tables, blocks_by_row, tables
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CategoryRuleSpec
 
@@ -147,8 +147,9 @@ def mentioned_blocks(ev: Evidence, kb: KnowledgeBase) -> set[int]:
 
 
 def unreported_defining(ev: Evidence, kb: KnowledgeBase) -> FloatArray:
-    """log of the unreported probability of each diagnosis' blocks of defining features that the
-    case does not mention at all, summed over its blocks (0 when it mentions every block).
+    """log of the unreported probability of each row's blocks of defining features that the
+    case does not mention at all, summed over its blocks (0 when it mentions every block); a
+    row is a diagnosis (its main form) or one of its forms (``Tables.n_rows``).
 
     A diagnosis has one block (what a clinician needs before holding it) or two (the lesion,
     and the setting it arises in: calciphylaxis' necrosis, and kidney failure or another risk
@@ -161,7 +162,7 @@ def unreported_defining(ev: Evidence, kb: KnowledgeBase) -> FloatArray:
         return t.unreported_log.copy()
     kept = t.block_log.copy()
     kept[list(mentioned)] = 0.0
-    return blocks_by_disease(kept, t.block_disease, len(t.disease_ids))
+    return blocks_by_row(kept, t.block_row, t.n_rows)
 
 
 def _logsumexp_by(values: FloatArray, t: Tables) -> FloatArray:

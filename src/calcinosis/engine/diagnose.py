@@ -30,14 +30,15 @@ from calcinosis.engine.results import (
     CategoryRule,
     DiagnosisReport,
     DiagnosisResult,
+    FormShown,
     Metadata,
     built,
 )
 from calcinosis.engine.scoring import Scores, score
-from calcinosis.engine.tables import Tables, tables
+from calcinosis.engine.tables import Tables, row_blocks, tables
 from calcinosis.engine.workup import missing_workup
 from calcinosis.errors import CaseValidationError
-from calcinosis.i18n import agree, lower_first, message, significant
+from calcinosis.i18n import agree, lower_first, message, percent, significant
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CATEGORIES, BlockName
@@ -165,9 +166,10 @@ def _block_text(kb: KnowledgeBase, t: Tables, b: int, lang: str) -> str:
     found: str | None = t.texts.get(key)
     if found is not None:
         return found
-    disease = kb.diseases[int(t.block_disease[b])]
+    row = int(t.block_row[b])
     kind = t.block_kind[b]
-    block = dict(disease.defining_blocks)[kind]
+    block = dict(row_blocks(kb, row))[kind]
+    name = kb.row_name(row, lang)
     labels = [kb.features[f].label(lang) for f in block.any_of[:4]]
     more = "…" if len(block.any_of) > 4 else ""
     p = block.unreported_probability
@@ -175,7 +177,7 @@ def _block_text(kb: KnowledgeBase, t: Tables, b: int, lang: str) -> str:
         f"{kind}_unreported",
         lang,
         features=", ".join(labels) + more,
-        name=disease.name(lang) if lang != "fr" else lower_first(disease.name(lang)),
+        name=name if lang != "fr" else lower_first(name),
         p=f"{p:.2g}" if lang != "fr" else significant(p, lang),
         lr=fmt_lr(math.exp(kb.constants.defining_strength.value * t.block_log[b]), lang),
         basis=message(f"basis_{block.basis}", lang),
@@ -288,10 +290,16 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     log_lr_at = (scores.log_score - kb.log_prior).tolist()  # the same subtraction, element by element
     # the blocks of defining features the case mentions, read only when a listed diagnosis pays for one
     mentioned = mentioned_blocks(evidence, kb) if any(defining_at[i] < 0 for i in listed) else set()
+    row_at = scores.row.tolist()  # each diagnosis' row: itself, or the form its reasons are read in
     differential = [
-        _listed(kb, t, i, shown_by[i], post_at[i], prior_at[i], log_lr_at[i], defining_at[i], mentioned, lang)
+        _listed(
+            kb, t, i, row_at[i], shown_by[i], post_at[i], prior_at[i], log_lr_at[i], defining_at[i], mentioned, lang
+        )
         for i in listed
     ]
+    for i, result in zip(listed, differential, strict=True):
+        if kb.diseases[i].forms:  # with forms: say which one its reasons are read in
+            _put_form(kb, result, row_at[i], float(scores.row_share[i]), lang)
 
     status = _phosphocalcic_status(evidence)
     issues: list[Issue] = [*panel.warnings, *evidence.warnings]
@@ -360,7 +368,6 @@ class _Diagnosis:
     category: str
     references: tuple[str, ...]
     codes: tuple[tuple[str, tuple[str, ...]], ...]  # by system, the empty systems left out
-    defined: bool  # it has defining features (it may pay for their absence)
 
 
 def _diagnosis(kb: KnowledgeBase, t: Tables, i: int, lang: str) -> _Diagnosis:
@@ -375,7 +382,6 @@ def _diagnosis(kb: KnowledgeBase, t: Tables, i: int, lang: str) -> _Diagnosis:
             d.category,
             tuple(d.references),
             _codes(kb, t, i),
-            bool(d.defining_blocks),
         )
     return found
 
@@ -424,6 +430,7 @@ def _listed(
     kb: KnowledgeBase,
     t: Tables,
     i: int,
+    row: int,
     shown: Shown,
     probability: float,
     prior: float,
@@ -433,14 +440,15 @@ def _listed(
     lang: str,
 ) -> DiagnosisResult:
     """One diagnosis of the differential, its reasons given: its own references, then those of
-    its reasons in their order, each once. ``mentioned``: the blocks of defining features the
-    case mentions (read when this diagnosis pays for a block)."""
+    its reasons in their order, each once. ``row``: the row its reasons are read in (itself, or
+    one of its forms), whose blocks of defining features it pays for; ``mentioned``: the blocks
+    the case mentions (read when this diagnosis pays for a block)."""
     d = _diagnosis(kb, t, i, lang)
     against = shown.against
-    penalty = defining_log if defining_log < 0 and d.defined else None
+    penalty = defining_log if defining_log < 0 and t.blocks_of[row] else None
     unreported: list[BlockName] = []
     if penalty is not None:
-        blocks = [b for b in t.blocks_of[i] if b not in mentioned]
+        blocks = [b for b in t.blocks_of[row] if b not in mentioned]
         against[:0] = [_block_text(kb, t, b, lang) for b in blocks]
         unreported = [t.block_kind[b] for b in blocks]
     return built(
@@ -459,8 +467,43 @@ def _listed(
             "evidence": shown.evidence,
             "references": list(dict.fromkeys(chain(d.references, *shown.references))),
             "codes": {system: list(codes) for system, codes in d.codes},
+            "form": None,
         },
     )
+
+
+def _put_form(kb: KnowledgeBase, result: DiagnosisResult, row: int, weight: float, lang: str) -> None:
+    """Say which form of a diagnosis with forms its reasons are read in (``row``, carrying
+    ``weight`` of its likelihood for the case): its ``form``, and the sentence first among the
+    reasons against (its reasons and blocks of defining features are already that form's)."""
+    disease = kb.diseases[kb.row_disease(row)]
+    form = kb.row_form(row)
+    share = disease.main_share if form is None else form.share
+    name = form.names.get(lang) if form is not None else disease.main_form.get(lang) if disease.main_form else ""
+    text = message(
+        "form_shown",
+        lang,
+        form=name,
+        share=_fmt_share(share, lang),
+        name=disease.name(lang) if lang != "fr" else lower_first(disease.name(lang)),
+        weight=_fmt_share(weight, lang),
+    )
+    result.against.insert(0, text)
+    result.form = built(
+        FormShown,
+        {
+            "id": "main" if form is None else form.id,
+            "name": name,
+            "share": round(share, 4),
+            "likelihood_share": _shown(weight),
+            "text": text,
+        },
+    )
+
+
+def _fmt_share(p: float, lang: str) -> str:
+    """A share in a sentence: '10%' in English, '10 %' in French (Babel)."""
+    return f"{p:.0%}" if lang != "fr" else percent(p, lang)
 
 
 def _classification(kb: KnowledgeBase, t: Tables, status: str, lang: str) -> list[CategoryRule]:

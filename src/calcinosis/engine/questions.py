@@ -77,13 +77,15 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Co
     mask[scores.feature_pos] = False
     mask[np.fromiter(map(t.position.__getitem__, observed), dtype=np.int64, count=len(observed))] = False
     askable = mask.nonzero()[0]
-    f1 = kb.frequency.take(live, axis=0).take(askable, axis=1)
+    # a diagnosis with forms answers as the form that carries most of its likelihood (Scores.row)
+    rows = scores.row.take(live) if t.mixed else live
+    f1 = kb.frequency.take(rows, axis=0).take(askable, axis=1)
     p_yes = p @ f1  # over every askable feature, as always (the product's last bit does not move)
     if floor > _NO_GAIN:
         # only the features whose gain can reach the floor are looked ahead (most cannot: a
         # feature as frequent in every live diagnosis has none at all); each one's gain is the
         # same whichever others are looked ahead with it
-        entropy = t.frequency_entropy.take(live, axis=0)
+        entropy = t.frequency_entropy.take(rows, axis=0)
         reach = _within_reach(p, p_yes, entropy, askable, floor, zeros=not t.frequencies_inside)
         if not len(reach):
             return []

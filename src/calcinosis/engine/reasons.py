@@ -127,7 +127,8 @@ class _Reason:
 
 
 def _reason(kb: KnowledgeBase, t: Tables, d: int, column: int, lang: str) -> _Reason:
-    """The knowledge-base part of diagnosis ``d``'s reason for feature state ``column`` (tables.py)."""
+    """The knowledge-base part of row ``d``'s reason for feature state ``column`` (tables.py): a
+    diagnosis' own row, or one of its forms' (``KnowledgeBase.forms``)."""
     kept = _kept_reasons(t, lang)
     key = d * 2 * t.n_features + column
     found = kept.get(key)
@@ -139,7 +140,7 @@ def _reason(kb: KnowledgeBase, t: Tables, d: int, column: int, lang: str) -> _Re
     feature = kb.features[fid]
     src = kb.source(d, fpos)
     lr = math.exp(float(t.log_lr_by_state[column, d]))
-    name = kb.diseases[d].name(lang)
+    name = kb.row_name(d, lang)
     if lang == "fr":  # inside a sentence: 'en cas de sclérodermie systémique'
         name = lower_first(name)
     label = feature.label(lang)
@@ -229,9 +230,11 @@ def reasons(scores: Scores, evidence: Evidence, kb: KnowledgeBase, listed: list[
     keyed: dict[int, list[tuple[float, _Reason, str, Contribution]]] = {d: [] for d in listed}
     kept = _kept_reasons(t, lang)
     width = 2 * n_f
+    shown_row = scores.row.tolist()  # each diagnosis' row: itself, or the form its reasons are read in
     for row, j, w in zip(rows.tolist(), cols.tolist(), weights, strict=True):
         d = listed[row]
-        r = kept.get(d * width + columns[j]) or _reason(kb, t, d, columns[j], lang)
+        at = shown_row[d]
+        r = kept.get(at * width + columns[j]) or _reason(kb, t, at, columns[j], lang)
         basis = bases.get(j)
         if basis is None:
             inputs = evidence.observations[r.feature].basis

@@ -20,6 +20,7 @@ __all__ = [
     "Contribution",
     "DiagnosisReport",
     "DiagnosisResult",
+    "FormShown",
     "Metadata",
     "Question",
     "WorkupItem",
@@ -90,6 +91,19 @@ class Contribution(BaseModel):
     text: str
 
 
+class FormShown(BaseModel):
+    """The form of a diagnosis with forms whose reasons are shown: the one that carries most of
+    the diagnosis' likelihood for the case (``kb.schema.DiseaseForm``)."""
+
+    model_config = _DEFERRED
+
+    id: str = Field(description="'main' (the diagnosis' own findings) or the form's id")
+    name: str
+    share: float = Field(description="P(form | diagnosis) among presenting patients, from the knowledge")
+    likelihood_share: float = Field(description="its share of the diagnosis' likelihood for this case")
+    text: str
+
+
 class DiagnosisResult(BaseModel):
     """One diagnosis of the differential, with the reasons for and against it."""
 
@@ -118,6 +132,9 @@ class DiagnosisResult(BaseModel):
     )
     references: list[str]
     codes: dict[str, list[str]]
+    form: FormShown | None = Field(
+        default=None, description="with forms: the one whose reasons are shown (None: a diagnosis without forms)"
+    )
 
 
 class CategoryRule(BaseModel):

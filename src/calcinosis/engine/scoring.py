@@ -30,7 +30,7 @@ from calcinosis.engine.evidence import Evidence, Observation
 from calcinosis.engine.tables import Tables, tables
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["Scores", "score"]
+__all__ = ["Scores", "mixture", "score"]
 
 if TYPE_CHECKING:  # annotations only: numpy.typing is not imported at run time
     import numpy.typing as npt
@@ -53,6 +53,11 @@ class Scores:
     prior: FloatArray  # D
     defining_log: FloatArray  # D: log penalty for unreported defining features (0 = none), strength applied
     category: CategoryStep
+    # D: the row each diagnosis is shown by (itself, or the form that carries most of its
+    # likelihood for this case: the contributions above are that row's), and that row's share of
+    # the diagnosis' likelihood (1 for a diagnosis without forms)
+    row: npt.NDArray[np.int64]
+    row_share: FloatArray
 
 
 def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Scores:
@@ -81,22 +86,50 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     defining = kb.constants.defining_strength.value * unreported_defining(evidence, kb)
     weighted = contribution * weight
     summed = np.add.reduce(weighted, axis=0)  # what .sum(axis=0) calls, without its wrapper
-    log_lr = (summed + defining) / kb.constants.temperature.value
+    row_log = summed + defining
+    contribution, weight, weighted = contribution.T, weight.T, weighted.T  # rows x m
+    if t.mixed:
+        row_log, row, row_share = mixture(row_log, t)
+        contribution, weight, weighted, defining = contribution[row], weight[row], weighted[row], defining[row]
+    else:
+        row, row_share = t.identity_rows, t.whole_shares
+    log_lr = row_log / kb.constants.temperature.value
     rules = read_rules(case or _NO_CASE, evidence, kb)
     step = category_step(log_lr, rules, kb)
     return Scores(
         feature_pos=pos,
         present=columns < t.n_features,  # a column past F is the absent state
-        contribution=contribution.T,
-        weight=weight.T,
-        weighted=weighted.T,
+        contribution=contribution,
+        weight=weight,
+        weighted=weighted,
         state_columns=column,
         log_score=kb.log_prior + log_lr,
         posterior=step.posterior,
         prior=t.prior,
         defining_log=defining,
         category=step,
+        row=row,
+        row_share=row_share,
     )
+
+
+def mixture(row_log: FloatArray, t: Tables) -> tuple[FloatArray, npt.NDArray[np.int64], FloatArray]:
+    """Each diagnosis' log LR from its rows' (R), the row that carries most of it and that row's share.
+
+    A diagnosis with forms is a mixture: P(case | d) = Σ_form P(form | d) P(case | form), so its
+    log LR is the log-sum-exp over its rows of log share + the row's log LR; a diagnosis without
+    forms keeps its own row's value, to the bit.
+    """
+    n_d = len(t.disease_ids)
+    out = row_log[:n_d].copy()
+    row = t.identity_rows.copy()
+    share = t.whole_shares.copy()
+    for d, rows in t.mixed:
+        parts = t.row_log_share[rows] + row_log[rows]
+        top = int(parts.argmax())
+        total = parts[top] + np.log(np.exp(parts - parts[top]).sum())
+        out[d], row[d], share[d] = total, rows[top], np.exp(parts[top] - total)
+    return out, row, share
 
 
 def _columns(

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import BlockName
+from calcinosis.kb.schema import BlockName, DefiningFeatures
 
-__all__ = ["TEXTS_KEPT", "RuleTables", "Tables", "answer_entropy", "blocks_by_disease", "tables"]
+__all__ = ["TEXTS_KEPT", "RuleTables", "Tables", "answer_entropy", "blocks_by_row", "row_blocks", "tables"]
 
 if TYPE_CHECKING:  # annotations only: numpy.typing is not imported at run time
     import numpy.typing as npt
@@ -57,26 +57,35 @@ class Tables:
 
     n_features: int
     disease_ids: tuple[str, ...]  # D: the diagnoses' ids, in compiled order
+    # R rows: the D diagnoses (their main form), then their other forms (kb.forms; R = D
+    # without any). Every per-diagnosis array of the scoring below has a column per row.
+    n_rows: int
+    row_log_share: FloatArray  # R: log P(form | diagnosis) (0 for a diagnosis without forms)
+    mixed: tuple[tuple[int, IntArray], ...]  # each diagnosis with forms, and its rows (main first)
+    identity_rows: IntArray  # D: 0..D-1, each diagnosis shown by its own row (no forms)
+    whole_shares: FloatArray  # D: ones, the share of a diagnosis' likelihood its own row carries (no forms)
     position: dict[str, int]  # feature id -> column
     place: dict[str, tuple[int, int]]  # feature id -> its column and its dependency group
     not_scored: frozenset[str]  # features read from a case but never scored
     sites: tuple[tuple[str, str], ...]  # every site of the vocabulary and its feature id, in vocabulary order
-    # 2F x D: the log LR of each diagnosis for each feature present (first F rows) and absent
+    # 2F x R: the log LR of each row for each feature present (first F rows) and absent
     # (last F); log P(state | d) - log P(state | other causes), as scoring.py defines it
     log_lr_by_state: FloatArray
     group_of: list[int]  # F: dependency group of each feature
     damping: FloatArray  # rho ** rank for every rank a group can hold
-    # a diagnosis has one or two blocks of defining features (Disease.defining_blocks), B in all
+    # a row has none, one or two blocks of defining features (Disease.defining_blocks, a form's
+    # own or its diagnosis'), B in all
     defined_by: dict[str, tuple[int, ...]]  # defining feature -> the blocks it belongs to
     defining_features: frozenset[str]  # its keys
     block_disease: IntArray  # B: the diagnosis of each block
+    block_row: IntArray  # B: the row of each block (its diagnosis' own row, or a form's)
     block_log: FloatArray  # B: log unreported probability of each block
-    blocks_of: tuple[tuple[int, ...], ...]  # D: each diagnosis' blocks, in Disease.defining_blocks order
-    block_kind: tuple[BlockName, ...]  # B: which of its diagnosis' blocks it is
-    unreported_log: FloatArray  # D: the sum of a diagnosis' blocks' logs, none mentioned (0: no block)
+    blocks_of: tuple[tuple[int, ...], ...]  # R: each row's blocks, in Disease.defining_blocks order
+    block_kind: tuple[BlockName, ...]  # B: which of its row's blocks it is
+    unreported_log: FloatArray  # R: the sum of a row's blocks' logs, none mentioned (0: no block)
     prior: FloatArray  # D: exp(log prior)
     frequencies_inside: bool  # every frequency strictly between 0 and 1 (the schema's bounds)
-    # D x F: the entropy in bits of a yes/no answer to each feature in each diagnosis, h(P(f | d))
+    # R x F: the entropy in bits of a yes/no answer to each feature in each row, h(P(f | d))
     # (NaN for a frequency of 0 or 1), for the questions' bound on what an answer can teach
     frequency_entropy: FloatArray
     rules: tuple[RuleTables, ...]
@@ -91,10 +100,25 @@ class Tables:
     texts: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
 
-def blocks_by_disease(values: FloatArray, block_disease: IntArray, n_diseases: int) -> FloatArray:
-    """Each diagnosis' sum of ``values`` over its blocks (0 without one). A diagnosis with one
-    block gets its value exactly (0 + x), as when the penalty was one number per diagnosis."""
-    return np.bincount(block_disease, weights=values, minlength=n_diseases).astype(np.float64, copy=False)
+def blocks_by_row(values: FloatArray, block_row: IntArray, n_rows: int) -> FloatArray:
+    """Each row's sum of ``values`` over its blocks (0 without one). A row with one block gets
+    its value exactly (0 + x), as when the penalty was one number per diagnosis."""
+    return np.bincount(block_row, weights=values, minlength=n_rows).astype(np.float64, copy=False)
+
+
+def row_blocks(kb: KnowledgeBase, row: int) -> tuple[tuple[BlockName, DefiningFeatures], ...]:
+    """The blocks of defining features of a row: its diagnosis' own, or its form's."""
+    disease = kb.diseases[kb.row_disease(row)]
+    form = kb.row_form(row)
+    return disease.defining_blocks if form is None else form.defining_blocks(disease.defining_blocks)
+
+
+def _mixed(kb: KnowledgeBase) -> tuple[tuple[int, IntArray], ...]:
+    """Each diagnosis with forms and its rows, its main row first."""
+    rows: dict[int, list[int]] = {}
+    for r in kb.forms:
+        rows.setdefault(r.disease, [r.disease]).append(r.row)
+    return tuple((d, _frozen(np.array(rs, dtype=np.int64))) for d, rs in sorted(rows.items()))
 
 
 def _places(items: list[str]) -> dict[str, tuple[int, ...]]:
@@ -111,22 +135,26 @@ def _build(kb: KnowledgeBase) -> Tables:
     absent = kb.log_absent - np.log1p(-base)[None, :]
     rho = kb.constants.dependency_damping.value
     largest = int(np.bincount(kb.group_index).max()) if len(kb.group_index) else 1
+    n_rows = kb.frequency.shape[0]
     defined_by: dict[str, list[int]] = {}
     block_disease: list[int] = []
+    block_row: list[int] = []
     block_log: list[float] = []
     blocks_of: list[tuple[int, ...]] = []
     block_kind: list[BlockName] = []
-    for i, d in enumerate(kb.diseases):
-        first = len(block_disease)
-        for kind, block in d.defining_blocks:
+    for r in range(n_rows):
+        first = len(block_row)
+        for kind, block in row_blocks(kb, r):
             block_kind.append(kind)
             for fid in dict.fromkeys(block.any_of):  # a feature listed twice in one block is one mention
-                defined_by.setdefault(fid, []).append(len(block_disease))
-            block_disease.append(i)
+                defined_by.setdefault(fid, []).append(len(block_row))
+            block_disease.append(kb.row_disease(r))
+            block_row.append(r)
             block_log.append(float(np.log(block.unreported_probability)))
-        blocks_of.append(tuple(range(first, len(block_disease))))
-    block_diseases = np.array(block_disease, dtype=np.int64)
+        blocks_of.append(tuple(range(first, len(block_row))))
+    block_rows = np.array(block_row, dtype=np.int64)
     block_logs = np.array(block_log, dtype=np.float64)
+    shares = [d.main_share for d in kb.diseases] + [r.form.share for r in kb.forms]
     rules = []
     for rule in kb.category_model.rules:
         freq = np.array([rule.frequency[c] for c in kb.category_names])
@@ -147,6 +175,11 @@ def _build(kb: KnowledgeBase) -> Tables:
     return Tables(
         n_features=len(kb.feature_ids),
         disease_ids=tuple(d.id for d in kb.diseases),
+        n_rows=n_rows,
+        row_log_share=_frozen(np.log(np.array(shares, dtype=np.float64))),
+        mixed=_mixed(kb),
+        identity_rows=_frozen(np.arange(len(kb.diseases), dtype=np.int64)),
+        whole_shares=_frozen(np.ones(len(kb.diseases))),
         position={fid: i for i, fid in enumerate(kb.feature_ids)},
         place={fid: (i, g) for i, (fid, g) in enumerate(zip(kb.feature_ids, kb.group_index.tolist(), strict=True))},
         sites=tuple((s, f"site:{s}") for s in kb.vocabulary.lists["sites"]),
@@ -156,11 +189,12 @@ def _build(kb: KnowledgeBase) -> Tables:
         damping=_frozen(rho ** np.arange(largest + 1)),
         defined_by={f: tuple(bs) for f, bs in defined_by.items()},
         defining_features=frozenset(defined_by),
-        block_disease=_frozen(block_diseases),
+        block_disease=_frozen(np.array(block_disease, dtype=np.int64)),
+        block_row=_frozen(block_rows),
         block_log=_frozen(block_logs),
         blocks_of=tuple(blocks_of),
         block_kind=tuple(block_kind),
-        unreported_log=_frozen(blocks_by_disease(block_logs, block_diseases, len(kb.diseases))),
+        unreported_log=_frozen(blocks_by_row(block_logs, block_rows, n_rows)),
         prior=_frozen(np.exp(kb.log_prior)),
         frequencies_inside=bool(((kb.frequency > 0) & (kb.frequency < 1)).all()),
         frequency_entropy=_frozen(_frequency_entropy(kb.frequency)),

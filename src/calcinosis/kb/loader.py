@@ -30,21 +30,25 @@ from calcinosis.errors import KnowledgeBaseError
 from calcinosis.i18n import english_inline, french_forms, french_typography
 from calcinosis.issues import Issue, IssueLevel, closest
 from calcinosis.kb.age import AGE_PREFIX, COARSE_AGE_FEATURES, AgeBand, age_band_errors, fill_age_bands
-from calcinosis.kb.model import DeferredParts, Disease, Feature, FrequencySource, KnowledgeBase, LazyParts
+from calcinosis.kb.model import DeferredParts, Disease, Feature, FormRow, FrequencySource, KnowledgeBase, LazyParts
 from calcinosis.kb.schema import (
     CATEGORIES as CATEGORY_ORDER,
 )
 from calcinosis.kb.schema import (
+    AgeDistribution,
     CategoryModelFile,
     CategorySpec,
     ConstantsFile,
+    DefiningFeatures,
     DiseaseFile,
     FeaturesFile,
+    FindingSpec,
     ManifestFile,
     MustNotMissFile,
     PriorsFile,
     StagingFile,
     WorkupFile,
+    named_blocks,
 )
 from calcinosis.kb.vocabulary import Vocabulary
 
@@ -886,60 +890,15 @@ def _compile(
                         estimate=default.estimate,
                         note=None,
                     )
-        findings: dict[str, Any] = {}
-        for i, f in enumerate(d.findings):
-            floc = f"{loc}:findings[{i}]"
-            if f.feature not in fpos:
-                out.error(
-                    floc,
-                    f"unknown feature {f.feature!r}",
-                    code="kb.unknown_feature",
-                    suggestions=closest(f.feature, features),
-                )
-                continue
-            if f.feature in findings:
-                out.error(floc, f"feature {f.feature!r} listed twice", code="kb.duplicate")
-            if not floor <= f.frequency <= ceiling:
-                out.error(floc, f"frequency {f.frequency} outside [{floor}, {ceiling}]", code="kb.range")
-            if not f.references and not f.estimate:
-                out.error(floc, "needs references or an estimate with its reasoning", code="kb.unsourced")
-            check_refs(floc, f.references)
-            findings[f.feature] = f
-            freq[di, fpos[f.feature]] = f.frequency
-            sources[(di, fpos[f.feature])] = FrequencySource(
-                frequency=f.frequency,
-                origin="diagnosis",
-                references=tuple(f.references),
-                estimate=f.estimate,
-                note=f.note,
-            )
+        findings = _put_findings(
+            d.findings, f"{loc}:findings", freq[di], di, sources, fpos, features, check, (floor, ceiling)
+        )
         for step in d.workup:
             check_refs(f"{loc}:workup.{step.id}", step.references)
             check_features(f"{loc}:workup.{step.id}", step.answers)
         check_features(f"{loc}:irrelevant", d.irrelevant)
-        for name, block in d.defining_blocks:
-            check_features(f"{loc}:{name}", block.any_of)
-            check_refs(f"{loc}:{name}", block.references)
-        if (
-            d.defining is not None
-            and d.setting is not None
-            and (shared := set(d.defining.any_of) & set(d.setting.any_of))
-        ):
-            out.error(
-                f"{loc}:setting",
-                f"{', '.join(sorted(shared))} is in both defining and setting: the two blocks are independent, "
-                "a feature belongs to one",
-                code="kb.setting_overlap",
-            )
-        if d.age is not None:
-            check_refs(f"{loc}:age", d.age.references)
-            for fid in COARSE_AGE_FEATURES:
-                if fid in findings:
-                    out.error(
-                        f"{loc}:findings",
-                        f"{fid} is stated with an age distribution (age): the distribution gives it, state one or the other",
-                        code="kb.age_twice",
-                    )
+        _check_blocks(loc, d.defining, d.setting, check)
+        _check_age(loc, d.age, findings, check)
         diseases.append(
             Disease(
                 id=d.id,
@@ -959,11 +918,20 @@ def _compile(
                 irrelevant=dict(d.irrelevant),
                 age=d.age,
                 setting=d.setting,
+                main_form=d.main_form,
+                forms=tuple(d.forms),
             )
         )
+    forms, form_freq = _form_rows(diseases_sorted, freq, sources, fpos, features, check, (floor, ceiling))
+    if forms:
+        freq = np.concatenate([freq, form_freq])
     freq = np.clip(freq, floor, ceiling)
     prior = np.array([d.prior for d in diseases], dtype=np.float64)
     prior = prior / prior.sum() if prior.sum() > 0 else prior
+    # each row's share of its diagnosis' prior (exactly the prior for a diagnosis without forms)
+    row_prior = np.concatenate(
+        [prior * np.array([d.main_share for d in diseases]), [prior[r.disease] * r.form.share for r in forms]]
+    )
     if not out.issues:  # the bands are sound and every age feature exists
         fill_age_bands(
             freq,
@@ -971,8 +939,8 @@ def _compile(
             fpos,
             sources,
             bands=bands,
-            ages=[d.age for d in diseases_sorted],
-            prior=prior,
+            ages=[*(d.age for d in diseases_sorted), *(r.form.age or diseases_sorted[r.disease].age for r in forms)],
+            prior=row_prior,
             coarse_limits=coarse_limits,
             floor=constants.presentation_floor.value,
             atypical=constants.age_atypical_share.value,
@@ -1030,4 +998,110 @@ def _compile(
         _disease_pos={d.id: i for i, d in enumerate(diseases)},
         _sources=sources,
         _deferred=deferred,
+        forms=tuple(forms),
     )
+
+
+def _put_findings(
+    entries: list[FindingSpec],
+    where: str,
+    row: np.ndarray,
+    row_index: int,
+    sources: dict[tuple[int, int], FrequencySource],
+    fpos: Mapping[str, int],
+    features: Mapping[str, Feature],
+    check: _Checks,
+    bounds: tuple[float, float],
+) -> dict[str, FindingSpec]:
+    """Check a diagnosis' (or a form's) findings and put their frequencies into its ``row``."""
+    out = check.out
+    floor, ceiling = bounds
+    findings: dict[str, FindingSpec] = {}
+    for i, f in enumerate(entries):
+        floc = f"{where}[{i}]"
+        if f.feature not in fpos:
+            out.error(
+                floc,
+                f"unknown feature {f.feature!r}",
+                code="kb.unknown_feature",
+                suggestions=closest(f.feature, features),
+            )
+            continue
+        if f.feature in findings:
+            out.error(floc, f"feature {f.feature!r} listed twice", code="kb.duplicate")
+        if not floor <= f.frequency <= ceiling:
+            out.error(floc, f"frequency {f.frequency} outside [{floor}, {ceiling}]", code="kb.range")
+        if not f.references and not f.estimate:
+            out.error(floc, "needs references or an estimate with its reasoning", code="kb.unsourced")
+        check.refs(floc, f.references)
+        findings[f.feature] = f
+        row[fpos[f.feature]] = f.frequency
+        sources[(row_index, fpos[f.feature])] = FrequencySource(
+            frequency=f.frequency,
+            origin="diagnosis",
+            references=tuple(f.references),
+            estimate=f.estimate,
+            note=f.note,
+        )
+    return findings
+
+
+def _check_blocks(
+    loc: str, defining: DefiningFeatures | None, setting: DefiningFeatures | None, check: _Checks
+) -> None:
+    """The features and references of a diagnosis' (or a form's) defining blocks, and that the two are apart."""
+    for name, block in named_blocks(defining, setting):
+        check.feats(f"{loc}:{name}", block.any_of)
+        check.refs(f"{loc}:{name}", block.references)
+    if defining is not None and setting is not None and (shared := set(defining.any_of) & set(setting.any_of)):
+        check.out.error(
+            f"{loc}:setting",
+            f"{', '.join(sorted(shared))} is in both defining and setting: the two blocks are independent, "
+            "a feature belongs to one",
+            code="kb.setting_overlap",
+        )
+
+
+def _check_age(loc: str, age: AgeDistribution | None, findings: Mapping[str, FindingSpec], check: _Checks) -> None:
+    """An age distribution's references, and no coarse age frequency stated beside it."""
+    if age is None:
+        return
+    check.refs(f"{loc}:age", age.references)
+    for fid in COARSE_AGE_FEATURES:
+        if fid in findings:
+            check.out.error(
+                f"{loc}:findings",
+                f"{fid} is stated with an age distribution (age): the distribution gives it, state one or the other",
+                code="kb.age_twice",
+            )
+
+
+def _form_rows(
+    diseases: list[DiseaseFile],
+    freq: np.ndarray,
+    sources: dict[tuple[int, int], FrequencySource],
+    fpos: Mapping[str, int],
+    features: Mapping[str, Feature],
+    check: _Checks,
+    bounds: tuple[float, float],
+) -> tuple[list[FormRow], np.ndarray]:
+    """The rows of the diagnoses' forms, after the D rows of ``freq``: each a copy of its
+    diagnosis' row (and of its frequencies' sources) with the form's findings put in."""
+    forms: list[FormRow] = []
+    rows: list[np.ndarray] = []
+    for di, d in enumerate(diseases):
+        inherited = [(j, src) for (r, j), src in sources.items() if r == di] if d.forms else []
+        for k, form in enumerate(d.forms):
+            loc = f"diseases/{d.id}.yaml:forms[{k}]"
+            row_index = len(diseases) + len(forms)
+            row = freq[di].copy()
+            sources.update({(row_index, j): src for j, src in inherited})
+            check.refs(f"{loc}:references", form.references)
+            findings = _put_findings(
+                form.findings, f"{loc}:findings", row, row_index, sources, fpos, features, check, bounds
+            )
+            _check_blocks(loc, form.defining, form.setting, check)
+            _check_age(loc, form.age, findings, check)
+            forms.append(FormRow(disease=di, form=form, row=row_index))
+            rows.append(row)
+    return forms, np.array(rows).reshape(len(rows), freq.shape[1])

@@ -21,6 +21,7 @@ from calcinosis.kb.schema import (
     Codes,
     ConstantsFile,
     DefiningFeatures,
+    DiseaseForm,
     FindingSpec,
     ManifestFile,
     StagingFile,
@@ -105,6 +106,13 @@ class Disease:
     irrelevant: Mapping[str, str] | None = None
     age: AgeDistribution | None = None  # the age at presentation, when the knowledge gives it
     setting: DefiningFeatures | None = None  # a second defining block: the setting, when `defining` is the lesion
+    main_form: Bilingual | None = None  # with forms: who its own findings describe
+    forms: tuple[DiseaseForm, ...] = ()  # its other forms (kb.schema.DiseaseForm), each a row of its own
+
+    @property
+    def main_share(self) -> float:
+        """The share of its main form (1 without forms)."""
+        return 1.0 - sum(f.share for f in self.forms)
 
     @property
     def defining_blocks(self) -> tuple[tuple[BlockName, DefiningFeatures], ...]:
@@ -121,11 +129,32 @@ class Disease:
             refs.update(dict.fromkeys(self.age.references))
         for _, block in self.defining_blocks:
             refs.update(dict.fromkeys(block.references))
+        for form in self.forms:
+            refs.update(dict.fromkeys(form.references))
+            for f in form.findings:
+                refs.update(dict.fromkeys(f.references))
+            if form.age is not None:
+                refs.update(dict.fromkeys(form.age.references))
+            for _, block in form.defining_blocks(()):
+                refs.update(dict.fromkeys(block.references))
         return list(refs)
 
     def name(self, lang: str) -> str:
         """Name in ``lang``."""
         return self.names.get(lang)
+
+
+@dataclass(frozen=True)
+class FormRow:
+    """A form of a diagnosis as compiled: its own row of the arrays, after the D diagnoses' rows.
+
+    Row ``d`` (below D) is diagnosis ``d``'s main form, its file's own findings; a form's row
+    starts as a copy of it with the form's findings, age and defining blocks put in.
+    """
+
+    disease: int  # the diagnosis (index into KnowledgeBase.diseases)
+    form: DiseaseForm
+    row: int  # its row of frequency, log_present, log_absent (D + its place among the forms)
 
 
 @dataclass(frozen=True)
@@ -210,7 +239,8 @@ class KnowledgeBase:
     implies: Mapping[str, tuple[str, ...]]  # feature -> features its presence implies (features.yaml)
     staging: StagingFile
     age_bands: tuple[AgeBand, ...]  # youngest first: each band's feature and [low, high) in years
-    # compiled arrays, D diagnoses x F features
+    # compiled arrays, R rows x F features: the D diagnoses (their main form), then their
+    # other forms (``forms``; R = D without any)
     frequency: FloatArray
     log_present: FloatArray
     log_absent: FloatArray
@@ -233,6 +263,26 @@ class KnowledgeBase:
     # references, treatments, management, follow-up, leaflets: validated on first use (LazyParts)
     _deferred: LazyParts
     root: Path | None = None  # the folder it was loaded from (codes.yaml and other side files live there)
+    forms: tuple[FormRow, ...] = ()  # the forms' rows, in row order
+
+    def row_disease(self, row: int) -> int:
+        """The diagnosis of a row of the compiled arrays (a diagnosis' main form or one of its forms)."""
+        return row if row < len(self.diseases) else self.forms[row - len(self.diseases)].disease
+
+    def row_form(self, row: int) -> DiseaseForm | None:
+        """The form of a row (None: a diagnosis' main form)."""
+        return None if row < len(self.diseases) else self.forms[row - len(self.diseases)].form
+
+    def row_name(self, row: int, lang: str) -> str:
+        """Who a row's frequencies describe: the diagnosis, its main form ('Fat necrosis (adults)')
+        or one of its forms (the form's name)."""
+        disease = self.diseases[self.row_disease(row)]
+        form = self.row_form(row)
+        if form is not None:
+            return form.names.get(lang)
+        if disease.main_form is not None:
+            return f"{disease.name(lang)} ({disease.main_form.get(lang)})"
+        return disease.name(lang)
 
     # ---- knowledge a diagnosis does not need, validated on first use --------------------
     @property

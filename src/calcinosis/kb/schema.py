@@ -272,6 +272,54 @@ def named_blocks(
     return tuple((name, b) for name, b in blocks if b is not None)
 
 
+class DiseaseForm(_Strict):
+    """A form of a diagnosis: patients who present differently enough to be described apart.
+
+    One diagnosis can gather two populations whose features do not mix: calcified fat
+    necrosis is an adult's breast or buttock after an injury, and a newborn's plaques of the
+    back and cheeks after a difficult birth. One set of frequencies would blend them (a newborn
+    "usually" female with a "45 %" chance of a breast lesion) and fit neither. A form states
+    what differs: its ``share`` of the patients presenting with the diagnosis, its ``age``, the
+    ``findings`` whose frequency differs (the others are the diagnosis' own), and its blocks of
+    defining features when they differ (``defining``/``setting``: the form's blocks are exactly
+    those it gives; ``without_defining``: none, with the reason; none of the three: the
+    diagnosis' own). The diagnosis' likelihood is then the mixture over its main form (the
+    file's own findings, share 1 minus its forms') and its forms.
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    names: Bilingual
+    share: float = Field(gt=0, lt=1, description="P(this form | the diagnosis) among presenting patients")
+    basis: Literal["reported", "derived", "judgement"]
+    reasoning: str = Field(min_length=20)
+    references: list[str] = []
+    age: AgeDistribution | None = None
+    findings: list[FindingSpec] = []
+    defining: DefiningFeatures | None = None
+    setting: DefiningFeatures | None = None
+    without_defining: str | None = Field(
+        default=None,
+        min_length=20,
+        description="why no feature of the case format defines this form (the diagnosis' blocks do not apply)",
+    )
+
+    @model_validator(mode="after")
+    def _blocks(self) -> Self:
+        if self.without_defining is not None and (self.defining is not None or self.setting is not None):
+            raise ValueError("give the form's defining blocks or without_defining, not both")
+        return self
+
+    def defining_blocks(
+        self, inherited: tuple[tuple[BlockName, DefiningFeatures], ...]
+    ) -> tuple[tuple[BlockName, DefiningFeatures], ...]:
+        """Its blocks: those it gives, none (``without_defining``), or else ``inherited``."""
+        if self.without_defining is not None:
+            return ()
+        if self.defining is None and self.setting is None:
+            return inherited
+        return named_blocks(self.defining, self.setting)
+
+
 class DiseaseFile(_Strict):
     """``diseases/<id>.yaml``: one diagnosis."""
 
@@ -302,6 +350,25 @@ class DiseaseFile(_Strict):
         default={},
         description="features most diagnoses of the category state, declared irrelevant here, each with the reason",
     )
+    main_form: Bilingual | None = Field(
+        default=None, description="with forms: who the file's own findings describe (the main form), in a few words"
+    )
+    forms: list[DiseaseForm] = []
+
+    @model_validator(mode="after")
+    def _forms(self) -> Self:
+        if not self.forms:
+            if self.main_form is not None:
+                raise ValueError("main_form names the main form of a diagnosis with forms: give forms or drop it")
+            return self
+        if self.main_form is None:
+            raise ValueError("a diagnosis with forms names its main form (main_form: en, fr)")
+        ids = [f.id for f in self.forms]
+        if len(set(ids)) != len(ids) or "main" in ids:
+            raise ValueError(f"form ids must be distinct and not 'main' (given: {', '.join(ids)})")
+        if sum(f.share for f in self.forms) >= 1:
+            raise ValueError("the forms' shares must leave a share to the main form (sum below 1)")
+        return self
 
     @property
     def defining_blocks(self) -> tuple[tuple[BlockName, DefiningFeatures], ...]:
