@@ -38,6 +38,8 @@ import numpy as np
 from calcinosis import load_kb, read_case
 from calcinosis.engine.category import RuleState, category_step, read_rules, unreported_defining
 from calcinosis.engine.diagnose import analyse
+from calcinosis.engine.scoring import mixture
+from calcinosis.engine.tables import tables
 from calcinosis.evaluation.metrics import calibration_reference, expected_calibration_error
 from calcinosis.evaluation.pool import case_files, pool_case_files
 from calcinosis.kb.loader import default_kb_path
@@ -69,12 +71,13 @@ class Prepared:
     truth_d: int
     truth_c: int
     group: str  # the folder the case came from, for the per-folder cross-validated figures
-    # (damping, unlisted-site weight, age atypical share) -> D: the weighted contributions, no
-    # defining penalty. The first two are applied by the scoring itself, since the ranks inside a
-    # dependency group depend on the weight of the closed-world sites (ranked by what each
-    # feature counts); the third when the knowledge is compiled (the age bands, kb/age.py)
+    # (damping, unlisted-site weight, age atypical share) -> R: the weighted contributions of
+    # each row (the diagnoses, then their forms), no defining penalty. The first two are applied
+    # by the scoring itself, since the ranks inside a dependency group depend on the weight of
+    # the closed-world sites (ranked by what each feature counts); the third when the knowledge
+    # is compiled (the age bands, kb/age.py)
     log_lr: dict[tuple[float, float, float], np.ndarray]
-    unreported: np.ndarray  # D, raw log unreported probability
+    unreported: np.ndarray  # R, raw log unreported probability
     rules: tuple[RuleState, ...]
 
 
@@ -117,7 +120,7 @@ def prepare(paths: list[Path], kb: KnowledgeBase, root: Path) -> list[Prepared]:
         evidence = None
         for weights, k in kbs.items():
             _, evidence, scores = analyse(case, k)
-            log_lr[weights] = (scores.contribution * scores.weight).sum(axis=1)
+            log_lr[weights] = scores.row_evidence
         assert evidence is not None
         rules = read_rules(case, evidence, kb)
         out.append(
@@ -138,6 +141,8 @@ def posterior(p: Prepared, kb: KnowledgeBase, c: dict[str, float]) -> tuple[np.n
     on log LRs recombined as scoring.py does (defining penalty, temperature) — keep the two in step when that algebra changes."""
     key = (c["dependency_damping"], c["unlisted_site_weight"], c["age_atypical_share"])
     raw = p.log_lr[key] + c["defining_strength"] * p.unreported
+    if tables(kb).mixed:  # a diagnosis with forms: the mixture over its rows (scoring.mixture)
+        raw = mixture(raw, tables(kb))[0]
     step = category_step(
         raw / c["temperature"],
         p.rules,

@@ -31,7 +31,7 @@ from calcinosis.engine.questions import next_questions
 from calcinosis.engine.reasons import _BASIS, _WEIGHT, _Sentence
 from calcinosis.engine.results import Contribution, DiagnosisReport, built
 from calcinosis.engine.scoring import score
-from calcinosis.engine.tables import tables
+from calcinosis.engine.tables import row_blocks, tables
 from calcinosis.engine.workup import _percent
 from calcinosis.i18n import percent
 
@@ -69,7 +69,7 @@ def _plain_scores(ev: Evidence, kb: KnowledgeBase) -> tuple[np.ndarray, np.ndarr
         base = kb.baseline[pos]
         contribution = log_d - np.where(present, np.log(base), np.log1p(-base))
     else:
-        contribution = np.zeros((len(kb.diseases), 0))
+        contribution = np.zeros((kb.frequency.shape[0], 0))
     weight = np.ones_like(contribution)
     rho = kb.constants.dependency_damping.value
     groups = kb.group_index[pos] if len(ids) else np.zeros(0, dtype=np.int64)
@@ -81,15 +81,26 @@ def _plain_scores(ev: Evidence, kb: KnowledgeBase) -> tuple[np.ndarray, np.ndarr
             weight[:, cols] = rho ** np.argsort(order, axis=1, kind="stable")
     if len(ids):
         weight[:, closed] *= unlisted
-    defining = np.zeros(len(kb.diseases))
-    for i, d in enumerate(kb.diseases):
-        for _, block in d.defining_blocks:  # each block none of whose features is said costs its own
+    n_rows = kb.frequency.shape[0]  # the diagnoses, then their forms' rows (kb.forms)
+    defining = np.zeros(n_rows)
+    for r in range(n_rows):
+        for _, block in row_blocks(kb, r):  # each block none of whose features is said costs its own
             said = [f for f in block.any_of if f in ev.observations and not ev.observations[f].closed_world]
             if not said:
-                defining[i] += np.log(block.unreported_probability)
+                defining[r] += np.log(block.unreported_probability)
     kappa, temperature = kb.constants.defining_strength.value, kb.constants.temperature.value
-    log_lr = ((contribution * weight).sum(axis=1) + kappa * defining) / temperature
-    return contribution, weight, log_lr
+    row_log = (contribution * weight).sum(axis=1) + kappa * defining
+    # a diagnosis with forms: log Σ share * LR over its rows, shown by the row that carries most
+    n_d = len(kb.diseases)
+    log_lr, shown = row_log[:n_d].copy(), np.arange(n_d)
+    for i, d in enumerate(kb.diseases):
+        if d.forms:
+            rows = [i, *(f.row for f in kb.forms if f.disease == i)]
+            parts = np.log([d.main_share, *(f.share for f in d.forms)]) + row_log[rows]
+            top = int(parts.argmax())
+            log_lr[i] = parts[top] + np.log(np.exp(parts - parts[top]).sum())
+            shown[i] = rows[top]
+    return contribution[shown], weight[shown], log_lr / temperature
 
 
 def _plain_posterior(log_lr: np.ndarray, case: Case, ev: Evidence, kb: KnowledgeBase) -> np.ndarray:
@@ -123,7 +134,8 @@ def test_scores_are_the_plain_computation_to_the_last_bit(kb: KnowledgeBase, cas
             assert np.array_equal(s.weight, weight)
             assert np.array_equal(s.log_score, kb.log_prior + log_lr)
             assert np.array_equal(s.posterior, _plain_posterior(log_lr, case, ev, kb))
-            assert np.array_equal(unreported_defining(ev, kb) * kb.constants.defining_strength.value, s.defining_log)
+            defining = unreported_defining(ev, kb) * kb.constants.defining_strength.value
+            assert np.array_equal(defining[s.row], s.defining_log)
     assert tables(kb).damped, "the group patterns are remembered"
 
 
@@ -152,8 +164,11 @@ def test_tables_belong_to_their_knowledge_base(kb: KnowledgeBase) -> None:
 # ---- next questions: the look-ahead over every askable feature, as before --------------------
 
 
-def _plain_questions(kb: KnowledgeBase, posterior: np.ndarray, observed: set[str]) -> list[tuple[str, float]]:
-    """(feature, rounded gain) of the questions, from the full look-ahead as before #17."""
+def _plain_questions(
+    kb: KnowledgeBase, posterior: np.ndarray, observed: set[str], rows: np.ndarray
+) -> list[tuple[str, float]]:
+    """(feature, rounded gain) of the questions, from the full look-ahead as before #17; a
+    diagnosis answers as its ``rows`` entry (itself, or the form carrying most of it: Scores.row)."""
 
     def entropy(p: np.ndarray) -> np.ndarray:
         return np.asarray(-(p * np.log2(np.where(p > 0, p, 1.0))).sum(axis=0))
@@ -167,7 +182,7 @@ def _plain_questions(kb: KnowledgeBase, posterior: np.ndarray, observed: set[str
     mask = kb.askable.copy()
     mask[[kb.feature_pos(f) for f in observed]] = False
     askable = np.flatnonzero(mask)
-    f1 = kb.frequency[np.ix_(live, askable)]
+    f1 = kb.frequency[np.ix_(rows[live], askable)]
     p_yes = p @ f1
     yes, no = p[:, None] * f1 / p_yes, p[:, None] * (1 - f1) / (1 - p_yes)
     gain = prior - (p_yes * entropy(yes) + (1 - p_yes) * entropy(no))
@@ -196,7 +211,7 @@ def test_questions_are_the_full_look_ahead(kb: KnowledgeBase, cases: list[Case])
             (q.feature, q.expected_information_bits)
             for q in next_questions(s, kb, lang="en", observed=ev.observations.keys())
         ]
-        assert got == _plain_questions(kb, s.posterior, set(ev.observations))
+        assert got == _plain_questions(kb, s.posterior, set(ev.observations), s.row)
         asked += len(got)
     assert asked > 50
 

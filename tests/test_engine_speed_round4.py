@@ -78,7 +78,8 @@ def test_unlisted_sites_are_the_site_tree_read_afresh(kb: KnowledgeBase, cases: 
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_listed_diagnoses_show_their_reasons(kb: KnowledgeBase, cases: list[Case], lang: str) -> None:
     """A listed diagnosis' reasons for and against are the texts of its reasons whose ratio is
-    above and below 1 (after the sentence of each unreported block of defining features), in their order, and
+    above and below 1 (after the sentence of the form read, and of each unreported block of defining
+    features), in their order, and
     its references its own then its reasons', each once."""
     seen = 0
     for case in cases[:80]:
@@ -87,8 +88,11 @@ def test_listed_diagnoses_show_their_reasons(kb: KnowledgeBase, cases: list[Case
             against = [c.text for c in result.evidence if c.likelihood_ratio < 1]
             assert result.for_ == [c.text for c in result.evidence if c.likelihood_ratio > 1]
             assert result.against[len(result.against) - len(against) :] == against
-            # one sentence per block of defining features paid for (none, the lesion's, the setting's)
-            assert len(result.against) - len(against) == len(result.unreported_blocks)
+            # one sentence per block of defining features paid for (none, the lesion's, the setting's),
+            # after the one saying which form is read, for a diagnosis with forms
+            assert (result.form is not None) == bool(d.forms)
+            assert result.form is None or result.against[0] == result.form.text
+            assert len(result.against) - len(against) == len(result.unreported_blocks) + bool(d.forms)
             assert bool(result.unreported_blocks) == (result.defining_unreported_lr is not None)
             refs = list(d.references)
             for ref in (ref for reason in result.evidence for ref in reason.references):

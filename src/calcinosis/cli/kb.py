@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from rich.table import Table
+
     from calcinosis.issues import Issue
+    from calcinosis.kb.schema import FindingSpec
 
 from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors, keep_no_break_spaces, load
 
@@ -39,7 +44,7 @@ def check(
     from rich.console import Console
 
     from calcinosis.issues import IssueLevel
-    from calcinosis.kb.check import age_basis_counts, basis_counts, check_kb, find_seed_facts
+    from calcinosis.kb.check import age_basis_counts, basis_counts, check_kb, find_seed_facts, stated_frequencies
 
     kb = load(kb_path)
     issues = check_kb(kb, seed_facts=seed_facts or find_seed_facts(), hpo=hpo)
@@ -52,7 +57,7 @@ def check(
     if show_warnings:
         for i in warnings:
             con.print(f"[yellow]warning[/yellow] {i.render()}", highlight=False)
-    n_find = sum(len(d.findings) for d in kb.diseases)
+    n_find = len(stated_frequencies(kb))
     by_basis = ", ".join(f"{n} {basis}" for basis, n in basis_counts(kb).items() if n)
     ages = ", ".join(f"{n} {basis}" for basis, n in age_basis_counts(kb).items() if n)
     con.print(
@@ -93,8 +98,8 @@ def show(
     from rich.markup import escape
     from rich.table import Table
 
-    from calcinosis.i18n import colon, message, significant
-    from calcinosis.kb.views import age_view
+    from calcinosis.i18n import colon, message, percent, significant
+    from calcinosis.kb.views import age_view, diagnosis_detail
 
     lang = check_lang(lang)
     kb = load(kb_path)
@@ -116,22 +121,29 @@ def show(
         con.print(f"{message('kb_codes', lang)}{colon(lang)} {joined}")
     prior = math.exp(kb.log_prior[di])
     con.print(message("kb_prior", lang, p=f"{prior:.4f}" if lang != "fr" else significant(prior, lang, 3)))
-    table = Table(show_lines=False)
-    for col in ("kb_feature", "kb_frequency", "kb_baseline", "kb_lr_positive", "kb_lr_negative", "kb_source"):
-        table.add_column(message(col, lang))
     estimate = message("kb_estimate", lang)
-    for fid, f in sorted(d.findings.items(), key=lambda kv: -kv[1].frequency / kb.features[kv[0]].baseline):
-        base = kb.features[fid].baseline
-        src = ", ".join(f.references) + (f" · {estimate}" if f.estimate else "")
-        table.add_row(
-            f"{kb.features[fid].label(lang)}\n[dim]{fid}[/dim]",
-            num(f.frequency),
-            num(base),
-            num(f.frequency / base),
-            num((1 - f.frequency) / (1 - base)),
-            src,
-        )
-    con.print(table)
+
+    def frequencies(entries: Iterable[FindingSpec]) -> Table:
+        table = Table(show_lines=False)
+        for col in ("kb_feature", "kb_frequency", "kb_baseline", "kb_lr_positive", "kb_lr_negative", "kb_source"):
+            table.add_column(message(col, lang))
+        for f in sorted(entries, key=lambda f: -f.frequency / kb.features[f.feature].baseline):
+            base = kb.features[f.feature].baseline
+            src = ", ".join(f.references) + (f" · {estimate}" if f.estimate else "")
+            table.add_row(
+                f"{kb.features[f.feature].label(lang)}\n[dim]{f.feature}[/dim]",
+                num(f.frequency),
+                num(base),
+                num(f.frequency / base),
+                num((1 - f.frequency) / (1 - base)),
+                src,
+            )
+        return table
+
+    if d.main_form is not None:
+        share = percent(d.main_share, lang)
+        con.print(escape(message("kb_main_form", lang, name=d.main_form.get(lang), share=share)), highlight=False)
+    con.print(frequencies(d.findings.values()))
     age = age_view(kb, d, lang)
     if age is not None:
         con.print(escape(message("kb_age", lang, summary=age.summary)), highlight=False)
@@ -149,6 +161,14 @@ def show(
         for band in age.bands:
             bands.add_row(band.label, num(band.frequency), num(band.baseline), num(band.lr))
         con.print(bands)
+    for view in diagnosis_detail(kb, d.id, lang).forms:
+        form = next(f for f in d.forms if f.id == view.id)
+        basis = message(f"basis_{form.basis}", lang)
+        text = message("kb_form", lang, name=view.name, share=percent(form.share, lang), basis=basis)
+        con.print(f"[bold]{escape(text)}[/bold]", highlight=False)
+        con.print(frequencies(form.findings))
+        if view.age is not None:
+            con.print(escape(message("kb_age", lang, summary=view.age.summary)), highlight=False)
     if d.workup:
         con.print(f"[bold]{message('kb_workup', lang)}[/bold]")
         for step in d.workup:

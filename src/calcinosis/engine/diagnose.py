@@ -475,7 +475,8 @@ def _listed(
 def _put_form(kb: KnowledgeBase, result: DiagnosisResult, row: int, weight: float, lang: str) -> None:
     """Say which form of a diagnosis with forms its reasons are read in (``row``, carrying
     ``weight`` of its likelihood for the case): its ``form``, and the sentence first among the
-    reasons against (its reasons and blocks of defining features are already that form's)."""
+    reasons against, with the factor its share puts on the likelihood (its reasons and blocks
+    of defining features are already that form's)."""
     disease = kb.diseases[kb.row_disease(row)]
     form = kb.row_form(row)
     share = disease.main_share if form is None else form.share
@@ -487,6 +488,9 @@ def _put_form(kb: KnowledgeBase, result: DiagnosisResult, row: int, weight: floa
         share=_fmt_share(share, lang),
         name=disease.name(lang) if lang != "fr" else lower_first(disease.name(lang)),
         weight=_fmt_share(weight, lang),
+        # the diagnosis' LR is the form's own times share / weight (its share of the patients,
+        # the other forms adding the rest of the mixture)
+        lr=fmt_lr(share / weight, lang),
     )
     result.against.insert(0, text)
     result.form = built(

@@ -58,6 +58,9 @@ class Scores:
     # the diagnosis' likelihood (1 for a diagnosis without forms)
     row: npt.NDArray[np.int64]
     row_share: FloatArray
+    # R: each row's Σ weight × log LR, before its defining blocks and the mixture (what the
+    # fit of the global constants recombines: scripts/fit_constants.py)
+    row_evidence: FloatArray
 
 
 def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Scores:
@@ -110,6 +113,7 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
         category=step,
         row=row,
         row_share=row_share,
+        row_evidence=summed,
     )
 
 

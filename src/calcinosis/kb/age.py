@@ -243,6 +243,10 @@ def age_band_errors(bands: Sequence[AgeBand], coarse_limits: Sequence[float]) ->
     return errors
 
 
+def _by_definition(age: AgeDistribution | None) -> bool:
+    return age is not None and age.by_definition
+
+
 def fill_age_bands(
     freq: np.ndarray,
     baseline: np.ndarray,
@@ -255,13 +259,15 @@ def fill_age_bands(
     coarse_limits: tuple[float, float, float],
     floor: float,
     atypical: float,
+    hard_floor: float = 0.0,
 ) -> None:
     """Fill the age-band columns of ``freq`` and ``baseline`` (and the sources' texts).
 
     A diagnosis with an age distribution (``ages[d]``) gets its mass in each band, a share
     ``atypical`` of it spread as the reference population's (the typical patient is what a
     series summarises; case reports and referrals also bring atypical ages), each band at
-    least ``floor``, normalised to 1; its infant / child / 60+ columns
+    least ``floor``, normalised to 1 (an age ``by_definition``, a newborn form's: no atypical
+    share, each band at least ``hard_floor``, the knowledge's least frequency); its infant / child / 60+ columns
     become the sums of its bands. A diagnosis without one keeps the coarse shares (under 1,
     1-17, 18-59, 60+) its infant / child / 60+ frequencies give (:func:`_coarse_table`), each
     shared among the finer bands inside it as the reference population shares it. The
@@ -292,7 +298,10 @@ def fill_age_bands(
     share = np.array([weight[j] / weight[coarse_of == coarse_of[j]].sum() for j in range(len(bands))])
     baseline[cols] = base_c[coarse_of] * share
     for d in sourced:  # the atypical share follows the reference population; then the floor
-        masses = np.maximum((1 - atypical) * fine[d] + atypical * baseline[cols], floor)
+        if _by_definition(ages[d]):
+            masses = np.maximum(fine[d], hard_floor)
+        else:
+            masses = np.maximum((1 - atypical) * fine[d] + atypical * baseline[cols], floor)
         fine[d] = masses / masses.sum()
     for d in range(freq.shape[0]):
         if ages[d] is None:
@@ -302,9 +311,11 @@ def fill_age_bands(
         age = ages[d]
         assert age is not None
         refs = tuple(age.references)
-        how = (
-            f"derived from the age at presentation, {age_summary(age, 'en')} ({age.basis}: {age.estimate}): "
-            f"the share of that distribution in each age band, {atypical:.0%} of patients taken at the ages of "
+        how = f"derived from the age at presentation, {age_summary(age, 'en')} ({age.basis}: {age.estimate}): " + (
+            f"the share of that distribution in each age band, an age that defines it (no patient taken at the "
+            f"ages of other causes), each band at least {hard_floor:g} (constants.yaml frequency_floor), normalised to 1"
+            if age.by_definition
+            else f"the share of that distribution in each age band, {atypical:.0%} of patients taken at the ages of "
             f"other causes (constants.yaml age_atypical_share), each band at least {floor:g}, normalised to 1"
         )
         for j, c in enumerate(cols):

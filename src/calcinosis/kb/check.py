@@ -32,7 +32,7 @@ from calcinosis.kb.codes import (
     well_formed,
 )
 from calcinosis.kb.model import Disease, KnowledgeBase
-from calcinosis.kb.schema import DefiningFeatures
+from calcinosis.kb.schema import DefiningFeatures, FindingSpec
 
 __all__ = ["CODED_LISTS", "check_codes", "check_hpo_codes", "check_kb", "find_seed_facts", "seed_fact_coverage"]
 
@@ -162,20 +162,31 @@ def _gaps_among(members: list[Disease], share: float) -> set[tuple[str, str]]:
     return {(d.id, f) for d in members for f in common if f not in d.findings and f not in (d.irrelevant or {})}
 
 
+def stated_frequencies(kb: KnowledgeBase) -> list[tuple[str, str, FindingSpec]]:
+    """Every frequency the knowledge states: (where, feature, entry), a diagnosis' own and its
+    forms' ('fat_necrosis/newborn')."""
+    out = [(d.id, fid, f) for d in kb.diseases for fid, f in d.findings.items()]
+    out += [(f"{d.id}/{form.id}", f.feature, f) for d in kb.diseases for form in d.forms for f in form.findings]
+    return out
+
+
 def basis_counts(kb: KnowledgeBase) -> dict[str, int]:
-    """How many frequencies are reported, derived, judgement (or not yet labelled)."""
+    """How many frequencies are reported, derived, judgement (or not yet labelled), forms' included."""
     counts = {"reported": 0, "derived": 0, "judgement": 0, "none": 0}
-    for d in kb.diseases:
-        for f in d.findings.values():
-            counts[f.basis or "none"] += 1
+    for _, _, f in stated_frequencies(kb):
+        counts[f.basis or "none"] += 1
     return counts
 
 
 def age_basis_counts(kb: KnowledgeBase) -> dict[str, int]:
-    """How many diagnoses' age distributions are reported, derived, judgement, or not given."""
+    """How many age distributions (a diagnosis' and each of its forms') are reported, derived,
+    judgement, or not given (a form without one shares its diagnosis')."""
     counts = {"reported": 0, "derived": 0, "judgement": 0, "none": 0}
     for d in kb.diseases:
         counts[d.age.basis if d.age is not None else "none"] += 1
+        for form in d.forms:
+            if form.age is not None:
+                counts[form.age.basis] += 1
     return counts
 
 
@@ -243,14 +254,6 @@ def check_kb(
                 f"{d.id} lists no seed facts",
                 f"diseases/{d.id}.yaml",
             )
-        for fid, f in d.findings.items():
-            if f.estimate and not f.references and len(f.estimate) < 40:
-                add(
-                    IssueLevel.WARNING,
-                    "kb.thin_estimate",
-                    f"{d.id}: {fid} is an estimate with a one-line reason ({f.estimate!r}); give the reasoning or a source",
-                    f"diseases/{d.id}.yaml",
-                )
         if n_judged == len(d.findings) and len(d.findings) > 0:
             add(
                 IssueLevel.WARNING,
@@ -284,14 +287,34 @@ def check_kb(
                     "features (1 minus their sum)",
                     f"diseases/{d.id}.yaml",
                 )
-        for fid, f in d.findings.items():
-            if f.basis is None:
-                add(
-                    IssueLevel.ERROR,
-                    "kb.basis_missing",
-                    f"{d.id}: the frequency of {fid} has no basis (reported, derived or judgement)",
-                    f"diseases/{d.id}.yaml",
-                )
+        for form in d.forms:  # a form's own blocks (an inherited block is checked above)
+            own = form.defining_blocks(())
+            for name, block in own:
+                stated = {f.feature for f in form.findings} | set(d.findings)
+                for fid in (f for f in dict.fromkeys(block.any_of) if f not in stated):
+                    add(
+                        IssueLevel.ERROR,
+                        "kb.defining_silent",
+                        f"{d.id}/{form.id}: {name}: {fid} has no frequency in the form or its diagnosis: silent, "
+                        "a defining feature counts as in any other cause (LR 1)",
+                        f"diseases/{d.id}.yaml",
+                    )
+    for owner, fid, f in stated_frequencies(kb):
+        did = owner.split("/")[0]
+        if f.estimate and not f.references and len(f.estimate) < 40:
+            add(
+                IssueLevel.WARNING,
+                "kb.thin_estimate",
+                f"{owner}: {fid} is an estimate with a one-line reason ({f.estimate!r}); give the reasoning or a source",
+                f"diseases/{did}.yaml",
+            )
+        if f.basis is None:
+            add(
+                IssueLevel.ERROR,
+                "kb.basis_missing",
+                f"{owner}: the frequency of {fid} has no basis (reported, derived or judgement)",
+                f"diseases/{did}.yaml",
+            )
     for did, fid in silent_gaps(kb):
         add(
             SILENT_GAP_LEVEL,

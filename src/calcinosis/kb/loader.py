@@ -944,6 +944,7 @@ def _compile(
             coarse_limits=coarse_limits,
             floor=constants.presentation_floor.value,
             atypical=constants.age_atypical_share.value,
+            hard_floor=floor,
         )
         features = {  # the age bands' derived baselines, for every text that shows a baseline
             **features,
@@ -1098,7 +1099,7 @@ def _form_rows(
             sources.update({(row_index, j): src for j, src in inherited})
             check.refs(f"{loc}:references", form.references)
             findings = _put_findings(
-                form.findings, f"{loc}:findings", row, row_index, sources, fpos, features, check, bounds
+                form.findings, f"{loc}.findings", row, row_index, sources, fpos, features, check, bounds
             )
             _check_blocks(loc, form.defining, form.setting, check)
             _check_age(loc, form.age, findings, check)

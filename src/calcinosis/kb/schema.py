@@ -229,6 +229,14 @@ class AgeDistribution(AgeSummary):
     """
 
     mixture: list[AgeSummary] = []
+    by_definition: bool = Field(
+        default=False,
+        description=(
+            "the age is part of the definition (a form of newborns): no share of patients is taken at the ages "
+            "of other causes (age_atypical_share), and an age outside it gets the knowledge's least frequency "
+            "(frequency_floor) rather than the presentation floor"
+        ),
+    )
     n: int | None = Field(default=None, gt=0)
     basis: Literal["reported", "derived", "judgement"]
     population: str | None = None

@@ -9,12 +9,14 @@ frequencies against the feature's baseline, exactly as ``kb show`` prints them.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from calcinosis.kb.age import age_summary
 from calcinosis.kb.model import Disease, KnowledgeBase
+from calcinosis.kb.schema import AgeDistribution, FindingSpec
 from calcinosis.kb.vocabulary import VOCABULARY_LISTS
 
 __all__ = [
@@ -88,6 +90,22 @@ class ReferenceView(BaseModel):
     citation: str
 
 
+class FormView(BaseModel):
+    """A form of a diagnosis (``kb.schema.DiseaseForm``): its share, age, own frequencies and
+    defining features (those it does not state are its diagnosis')."""
+
+    id: str
+    name: str
+    share: float
+    basis: str
+    reasoning: str
+    references: list[str]
+    defining_features: list[str] = Field(description="its own blocks' features, or its diagnosis' (inherited)")
+    without_defining: str | None = None
+    age: AgeView | None = None
+    findings: list[FrequencyView]
+
+
 class DiagnosisDetail(DiagnosisSummary):
     """One diagnosis with its definition, codes, prior, frequencies and references."""
 
@@ -102,6 +120,8 @@ class DiagnosisDetail(DiagnosisSummary):
     findings: list[FrequencyView]
     references: list[ReferenceView]
     last_reviewed: str
+    main_form: str | None = Field(default=None, description="with forms: who its own findings describe")
+    forms: list[FormView] = []
 
 
 class TermView(BaseModel):
@@ -138,13 +158,32 @@ def diagnosis_list(kb: KnowledgeBase, lang: str) -> list[DiagnosisSummary]:
 def diagnosis_detail(kb: KnowledgeBase, diagnosis_id: str, lang: str) -> DiagnosisDetail:
     """One diagnosis; raises UnknownEntityError (with close ids) when there is none."""
     d = kb.disease(diagnosis_id)
-    findings = []
-    for fid, f in sorted(d.findings.items(), key=lambda kv: -kv[1].frequency / kb.features[kv[0]].baseline):
-        base = kb.features[fid].baseline
-        findings.append(
+    refs = d.cited_references()
+    return DiagnosisDetail(
+        **_summary(kb, d, lang),
+        definition=d.definition.get(lang),
+        codes={k: v for k, v in d.codes.model_dump().items() if v},
+        prior=math.exp(float(kb.log_prior[kb.disease_pos(d.id)])),
+        defining_features=list(d.defining.any_of) if d.defining else [],
+        setting_features=list(d.setting.any_of) if d.setting else [],
+        age=age_view(kb, d, lang),
+        findings=_frequencies(kb, d.findings.values(), lang),
+        references=[ReferenceView(id=r, citation=kb.references[r].text(lang)) for r in refs if r in kb.references],
+        last_reviewed=str(d.last_reviewed),
+        main_form=d.main_form.get(lang) if d.main_form else None,
+        forms=[_form_view(kb, d, r.row, lang) for r in kb.forms if kb.diseases[r.disease] is d],
+    )
+
+
+def _frequencies(kb: KnowledgeBase, entries: Iterable[FindingSpec], lang: str) -> list[FrequencyView]:
+    """Stated frequencies, the most telling (largest LR when present) first."""
+    out = []
+    for f in sorted(entries, key=lambda f: -f.frequency / kb.features[f.feature].baseline):
+        base = kb.features[f.feature].baseline
+        out.append(
             FrequencyView(
-                feature=fid,
-                label=kb.features[fid].label(lang),
+                feature=f.feature,
+                label=kb.features[f.feature].label(lang),
                 frequency=f.frequency,
                 baseline=base,
                 lr_present=f.frequency / base,
@@ -157,26 +196,36 @@ def diagnosis_detail(kb: KnowledgeBase, diagnosis_id: str, lang: str) -> Diagnos
                 estimate=f.estimate,
             )
         )
-    refs = d.cited_references()
-    return DiagnosisDetail(
-        **_summary(kb, d, lang),
-        definition=d.definition.get(lang),
-        codes={k: v for k, v in d.codes.model_dump().items() if v},
-        prior=math.exp(float(kb.log_prior[kb.disease_pos(d.id)])),
-        defining_features=list(d.defining.any_of) if d.defining else [],
-        setting_features=list(d.setting.any_of) if d.setting else [],
-        age=age_view(kb, d, lang),
-        findings=findings,
-        references=[ReferenceView(id=r, citation=kb.references[r].text(lang)) for r in refs if r in kb.references],
-        last_reviewed=str(d.last_reviewed),
+    return out
+
+
+def _form_view(kb: KnowledgeBase, d: Disease, row: int, lang: str) -> FormView:
+    form = kb.row_form(row)
+    assert form is not None
+    blocks = form.defining_blocks(d.defining_blocks)
+    return FormView(
+        id=form.id,
+        name=form.names.get(lang),
+        share=form.share,
+        basis=form.basis,
+        reasoning=form.reasoning,
+        references=list(form.references),
+        defining_features=[f for _, block in blocks for f in block.any_of],
+        without_defining=form.without_defining,
+        age=_age_view(kb, form.age or d.age, row, lang),
+        findings=_frequencies(kb, form.findings, lang),
     )
 
 
 def age_view(kb: KnowledgeBase, d: Disease, lang: str) -> AgeView | None:
     """The diagnosis' age at presentation and its share of each age band (None without one)."""
-    if d.age is None:
+    return _age_view(kb, d.age, kb.disease_pos(d.id), lang)
+
+
+def _age_view(kb: KnowledgeBase, age: AgeDistribution | None, di: int, lang: str) -> AgeView | None:
+    """An age at presentation and what row ``di`` (a diagnosis or a form) gives each age band."""
+    if age is None:
         return None
-    di = kb.disease_pos(d.id)
     bands = []
     for band in kb.age_bands:
         j = kb.feature_pos(band.feature)
@@ -191,12 +240,12 @@ def age_view(kb: KnowledgeBase, d: Disease, lang: str) -> AgeView | None:
             )
         )
     return AgeView(
-        summary=age_summary(d.age, lang),
-        basis=d.age.basis,
-        n=d.age.n,
-        population=d.age.population,
-        references=list(d.age.references),
-        estimate=d.age.estimate,
+        summary=age_summary(age, lang),
+        basis=age.basis,
+        n=age.n,
+        population=age.population,
+        references=list(age.references),
+        estimate=age.estimate,
         bands=bands,
     )
 
