@@ -146,3 +146,57 @@ def test_compiled_cache_follows_content(tmp_path: Path, monkeypatch: pytest.Monk
     manifest.write_text(manifest.read_text().replace(f'kb_version: "{first.version}"', 'kb_version: "9999.01"'))
     assert load_kb(root).version == "9999.01"
     assert len(list((tmp_path / "cache").glob("kb-*.json"))) == 2
+
+
+def test_a_state_reported_two_ways_has_one_frequency(kb: KnowledgeBase) -> None:
+    """A known condition and its lab (a CKD history, an eGFR below 60) are one state: a diagnosis
+    stating one takes its frequency for the other (features.yaml same_state), and says so; one
+    stating both keeps both; the reasons then move a diagnosis the same whichever way a case
+    reports it."""
+    from calcinosis import diagnose, parse_case
+
+    gout, ckd, egfr = (
+        kb.disease_pos("gout"),
+        kb.feature_pos("condition:chronic_kidney_disease"),
+        kb.feature_pos("lab:egfr_below_60"),
+    )
+    assert "condition:chronic_kidney_disease" not in kb.disease("gout").findings
+    assert (
+        kb.frequency[gout, ckd]
+        == kb.frequency[gout, egfr]
+        == kb.disease("gout").findings["lab:egfr_below_60"].frequency
+    )
+    assert "same state as lab:egfr_below_60" in (kb.source(gout, ckd).estimate or "")
+    both = next(d for d in kb.diseases if {"condition:chronic_kidney_disease", "lab:egfr_below_60"} <= set(d.findings))
+    i = kb.disease_pos(both.id)
+    assert kb.frequency[i, ckd] == both.findings["condition:chronic_kidney_disease"].frequency
+    assert kb.frequency[i, egfr] == both.findings["lab:egfr_below_60"].frequency
+    base = {"patient": {"age": 70, "sex": "male"}, "findings": ["palpable_nodules"], "sites": ["foot"]}
+    history = diagnose(parse_case({**base, "history": ["chronic_kidney_disease"]}, kb), kb)
+    lab = diagnose(parse_case({**base, "labs": [{"test": "egfr", "value": 40, "unit": "mL/min/1.73m2"}]}, kb), kb)
+
+    def gout_lr(report):  # type: ignore[no-untyped-def]
+        d = next(d for d in report.differential if d.diagnosis == "gout")
+        return next(
+            c.likelihood_ratio
+            for c in d.evidence
+            if c.feature in ("condition:chronic_kidney_disease", "lab:egfr_below_60")
+        )
+
+    assert gout_lr(history) == pytest.approx(0.3 / kb.baseline[ckd], rel=1e-3)
+    assert gout_lr(lab) == pytest.approx(0.3 / kb.baseline[egfr], rel=1e-3)
+
+
+def test_same_state_names_known_features(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "features.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "condition:hypercalcemia_known: lab:calcium_high", "condition:hypercalcemia_known: lab:calcium_hihg"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(root, cache=False)
+    assert "features.yaml:same_state" in str(err.value) and "lab:calcium_high" in str(err.value)

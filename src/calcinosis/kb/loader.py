@@ -485,6 +485,7 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
         non_discriminating=features_file.non_discriminating,
         not_scored=features_file.not_scored,
         implies=features_file.implies,
+        same_state=features_file.same_state,
         staging=staging,
         category_model=category_model,
         must_not_miss=must_not_miss,
@@ -805,6 +806,7 @@ def _compile(
     non_discriminating: Mapping[str, str],
     not_scored: Mapping[str, str],
     implies: Mapping[str, list[str]],
+    same_state: Mapping[str, str],
     staging: StagingFile,
     category_model: CategoryModelFile,
     must_not_miss: MustNotMissFile,
@@ -836,6 +838,8 @@ def _compile(
     check_features("features.yaml:non_discriminating", non_discriminating)
     check_features("features.yaml:not_scored", not_scored)
     check_features("features.yaml:implies", [*implies, *(f for fs in implies.values() for f in fs)])
+    check_features("features.yaml:same_state", [*same_state, *same_state.values()])
+    pairs = [(a, b) for a, b in same_state.items() if a in fpos and b in fpos]
     check_refs("constants.yaml:thresholds_reference", constants.thresholds_reference)
     check_refs("priors.yaml:references", priors.references)
     check_refs("workup.yaml:references", workup.references)
@@ -893,6 +897,7 @@ def _compile(
         findings = _put_findings(
             d.findings, f"{loc}:findings", freq[di], di, sources, fpos, features, check, (floor, ceiling)
         )
+        _same_state(findings, pairs, freq[di], di, sources, fpos)
         for step in d.workup:
             check_refs(f"{loc}:workup.{step.id}", step.references)
             check_features(f"{loc}:workup.{step.id}", step.answers)
@@ -922,7 +927,7 @@ def _compile(
                 forms=tuple(d.forms),
             )
         )
-    forms, form_freq = _form_rows(diseases_sorted, freq, sources, fpos, features, check, (floor, ceiling))
+    forms, form_freq = _form_rows(diseases_sorted, freq, sources, fpos, features, check, (floor, ceiling), pairs)
     if forms:
         freq = np.concatenate([freq, form_freq])
     freq = np.clip(freq, floor, ceiling)
@@ -1047,6 +1052,30 @@ def _put_findings(
     return findings
 
 
+def _same_state(
+    findings: Mapping[str, FindingSpec],
+    pairs: list[tuple[str, str]],
+    row: np.ndarray,
+    row_index: int,
+    sources: dict[tuple[int, int], FrequencySource],
+    fpos: Mapping[str, int],
+) -> None:
+    """Where the findings state one of a pair of features that report the same state
+    (features.yaml same_state) and not the other, the other takes its frequency."""
+    for a, b in pairs:
+        for stated, silent in ((a, b), (b, a)):
+            if stated in findings and silent not in findings:
+                f = findings[stated]
+                row[fpos[silent]] = f.frequency
+                sources[(row_index, fpos[silent])] = FrequencySource(
+                    frequency=f.frequency,
+                    origin="diagnosis",
+                    references=tuple(f.references),
+                    estimate=f"the same state as {stated} (features.yaml same_state), whose frequency this states",
+                    note=None,
+                )
+
+
 def _check_blocks(
     loc: str, defining: DefiningFeatures | None, setting: DefiningFeatures | None, check: _Checks
 ) -> None:
@@ -1085,6 +1114,7 @@ def _form_rows(
     features: Mapping[str, Feature],
     check: _Checks,
     bounds: tuple[float, float],
+    pairs: list[tuple[str, str]],
 ) -> tuple[list[FormRow], np.ndarray]:
     """The rows of the diagnoses' forms, after the D rows of ``freq``: each a copy of its
     diagnosis' row (and of its frequencies' sources) with the form's findings put in."""
@@ -1101,6 +1131,7 @@ def _form_rows(
             findings = _put_findings(
                 form.findings, f"{loc}.findings", row, row_index, sources, fpos, features, check, bounds
             )
+            _same_state(findings, pairs, row, row_index, sources, fpos)
             _check_blocks(loc, form.defining, form.setting, check)
             _check_age(loc, form.age, findings, check)
             forms.append(FormRow(disease=di, form=form, row=row_index))

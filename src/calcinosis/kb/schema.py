@@ -443,6 +443,13 @@ class FeaturesFile(_Strict):
     baselines: dict[str, float]
     groups: dict[str, list[str]]
     implies: dict[str, list[str]] = {}
+    same_state: dict[str, str] = Field(
+        default={},
+        description=(
+            "a state a case can report two ways (a known condition, a lab): a diagnosis that states the frequency "
+            "of one and not the other takes it for both"
+        ),
+    )
     not_scored: dict[str, str] = {}
     non_discriminating: dict[str, str] = {}
 
