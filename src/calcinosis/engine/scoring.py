@@ -58,6 +58,9 @@ class Scores:
     # the diagnosis' likelihood (1 for a diagnosis without forms)
     row: npt.NDArray[np.int64]
     row_share: FloatArray
+    # R: every row's share of its diagnosis' likelihood for this case (1 for a diagnosis without
+    # forms): P(form | diagnosis, case), which management reads to follow the form
+    row_weight: FloatArray
     # R: each row's Σ weight × log LR, before its defining blocks and the mixture (what the
     # fit of the global constants recombines: scripts/fit_constants.py)
     row_evidence: FloatArray
@@ -92,10 +95,11 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     row_log = summed + defining
     contribution, weight, weighted = contribution.T, weight.T, weighted.T  # rows x m
     if t.mixed:
-        row_log, row, row_share = mixture(row_log, t)
+        row_log, row, row_weight = mixture(row_log, t)
+        row_share = row_weight[row]
         contribution, weight, weighted, defining = contribution[row], weight[row], weighted[row], defining[row]
     else:
-        row, row_share = t.identity_rows, t.whole_shares
+        row, row_share, row_weight = t.identity_rows, t.whole_shares, t.whole_shares
     log_lr = row_log / kb.constants.temperature.value
     rules = read_rules(case or _NO_CASE, evidence, kb)
     step = category_step(log_lr, rules, kb)
@@ -113,12 +117,14 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
         category=step,
         row=row,
         row_share=row_share,
+        row_weight=row_weight,
         row_evidence=summed,
     )
 
 
 def mixture(row_log: FloatArray, t: Tables) -> tuple[FloatArray, npt.NDArray[np.int64], FloatArray]:
-    """Each diagnosis' log LR from its rows' (R), the row that carries most of it and that row's share.
+    """Each diagnosis' log LR from its rows' (R), the row that carries most of it, and every
+    row's share of its diagnosis' likelihood (R).
 
     A diagnosis with forms is a mixture: P(case | d) = Σ_form P(form | d) P(case | form), so its
     log LR is the log-sum-exp over its rows of log share + the row's log LR; a diagnosis without
@@ -127,13 +133,14 @@ def mixture(row_log: FloatArray, t: Tables) -> tuple[FloatArray, npt.NDArray[np.
     n_d = len(t.disease_ids)
     out = row_log[:n_d].copy()
     row = t.identity_rows.copy()
-    share = t.whole_shares.copy()
+    weight = np.ones(t.n_rows)
     for d, rows in t.mixed:
         parts = t.row_log_share[rows] + row_log[rows]
         top = int(parts.argmax())
         total = parts[top] + np.log(np.exp(parts - parts[top]).sum())
-        out[d], row[d], share[d] = total, rows[top], np.exp(parts[top] - total)
-    return out, row, share
+        out[d], row[d] = total, rows[top]
+        weight[rows] = np.exp(parts - total)
+    return out, row, weight
 
 
 def _columns(

@@ -73,6 +73,7 @@ class TreatmentIndication(_Strict):
 
     categories: list[Category] = []
     diagnoses: list[str] = []
+    forms: list[str] = Field(default=[], description="forms of a diagnosis, 'diagnosis/form' (kb.schema.DiseaseForm)")
     features: list[str] = []
     role: Literal["first_line", "option", "adjunct", "last_resort"]
     note: Bilingual | None = None
@@ -164,6 +165,17 @@ class WarningSign(_Strict):
     references: list[str] = []
 
 
+class FormFollowup(_Strict):
+    """The follow-up of a form of a diagnosis (a newborn's is not an adult's): its checks and
+    warning signs, which replace the general ones when ``replaces_general`` (with the reason)."""
+
+    replaces_general: bool = False
+    reasoning: str = Field(min_length=20)
+    references: list[str] = []
+    schedule: list[FollowupItem] = []
+    warning_signs: list[WarningSign] = []
+
+
 class FollowupFile(_Strict):
     """``followup.yaml``."""
 
@@ -171,6 +183,9 @@ class FollowupFile(_Strict):
     seed_facts: list[str] = []
     schedule: list[FollowupItem]
     by_category: dict[Category, list[FollowupItem]] = {}
+    by_form: dict[str, FormFollowup] = Field(
+        default={}, description="'diagnosis/form' -> its follow-up, when the leading diagnosis is read in that form"
+    )
     warning_signs: list[WarningSign]
 
 
@@ -180,6 +195,10 @@ class StatementCondition(_Strict):
     categories: list[Category] = []
     groups: list[Group] = []
     diagnoses: list[str] = []
+    forms: list[str] = Field(default=[], description="forms of a diagnosis, 'diagnosis/form', one of them likely")
+    unless_forms: list[str] = Field(
+        default=[], description="not when one of these forms is likely (advice that is wrong for it)"
+    )
     features: list[str] = []
 
 

@@ -467,7 +467,13 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
     assert staging and category_model and must_not_miss
 
     features = _build_features(features_file, vocabulary, out)
-    check = _Checks(out, features, {d.id for d in disease_files}, None if deferred is None else deferred.references)
+    check = _Checks(
+        out,
+        features,
+        {d.id for d in disease_files},
+        None if deferred is None else deferred.references,
+        forms={f"{d.id}/{f.id}" for d in disease_files for f in d.forms},
+    )
     kb = _compile(
         root=root,
         manifest=manifest,
@@ -567,7 +573,7 @@ def _lazy_parts(
         except Exception:  # a cache altered behind its checksum: read the YAML files instead
             found = None
         if found is not None and not out.issues:
-            _check_deferred(found, _Checks(out, check.features, check.diagnoses, found.references))
+            _check_deferred(found, _Checks(out, check.features, check.diagnoses, found.references, forms=check.forms))
         if found is None or out.issues:
             if cache_file is not None:
                 with contextlib.suppress(OSError):
@@ -575,7 +581,9 @@ def _lazy_parts(
             out = _Collector()
             found = _validate_deferred(_Documents(root, out), out)
             if found is not None and not out.issues:
-                _check_deferred(found, _Checks(out, check.features, check.diagnoses, found.references))
+                _check_deferred(
+                    found, _Checks(out, check.features, check.diagnoses, found.references, forms=check.forms)
+                )
         if found is None or out.issues:
             raise KnowledgeBaseError(f"knowledge base at {root} is invalid", issues=out.issues, path=root)
         return found
@@ -593,11 +601,14 @@ class _Checks:
         features: Collection[str],
         diagnoses: Collection[str],
         references: Mapping[str, ReferenceSpec] | None,
+        *,
+        forms: Collection[str] = (),
     ) -> None:
         self.out = out
         self.features = features
         self.diagnoses = diagnoses
         self.references = references
+        self.forms = forms  # 'diagnosis/form' for every form of a diagnosis
 
     def known(self, location: str, ids: Any, pool: Collection[str], what: str) -> None:
         for item in ids:
@@ -619,6 +630,9 @@ class _Checks:
     def diags(self, location: str, ids: Any) -> None:
         self.known(location, ids, self.diagnoses, "diagnosis")
 
+    def form_keys(self, location: str, ids: Any) -> None:
+        self.known(location, ids, self.forms, "form")
+
 
 def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     """Cross-references of the treatments, follow-up, leaflets and management statements."""
@@ -627,6 +641,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         check.refs(f"{loc}:references", t.references)
         for i, ind in enumerate(t.indications):
             check.diags(f"{loc}:indications[{i}]", ind.diagnoses)
+            check.form_keys(f"{loc}:indications[{i}]", ind.forms)
             check.feats(f"{loc}:indications[{i}]", ind.features)
         for i, caution in enumerate(t.cautions):
             check.feats(f"{loc}:cautions[{i}]", caution.when)
@@ -638,6 +653,10 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     check.refs("followup.yaml:references", followup.references)
     items: list[FollowupItem | WarningSign] = [*followup.schedule, *followup.warning_signs]
     items += [i for group in followup.by_category.values() for i in group]
+    check.form_keys("followup.yaml:by_form", followup.by_form)
+    for plan in followup.by_form.values():
+        items += [*plan.schedule, *plan.warning_signs]
+        check.refs("followup.yaml:by_form", plan.references)
     for item in items:
         check.refs(f"followup.yaml:{item.id}", item.references)
     check.refs("leaflet.yaml:references", parts.leaflet.references)
@@ -653,6 +672,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         where = f"management.yaml:{statement.id}"
         check.refs(where, statement.references)
         check.diags(where, statement.when.diagnoses)
+        check.form_keys(where, [*statement.when.forms, *statement.when.unless_forms])
         check.feats(where, statement.when.features)
 
 

@@ -16,10 +16,26 @@ from calcinosis.management.options import rank_treatments
 from calcinosis.management.results import FollowupPlan, ManagementReport, PlanItem, Statement
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
-__all__ = ["followup_plan", "manage"]
+__all__ = ["followup_plan", "form_masses", "manage"]
 
 
-def _holds(when: StatementCondition, *, kb: KnowledgeBase, ev: Evidence, posterior: np.ndarray, category: str) -> bool:
+def form_masses(kb: KnowledgeBase, posterior: np.ndarray, row_weight: np.ndarray) -> dict[str, float]:
+    """'diagnosis/form' -> the probability of that form: its diagnosis' posterior times the form's
+    share of the diagnosis' likelihood for the case (``Scores.row_weight``)."""
+    return {
+        f"{kb.diseases[r.disease].id}/{r.form.id}": float(posterior[r.disease] * row_weight[r.row]) for r in kb.forms
+    }
+
+
+def _holds(
+    when: StatementCondition,
+    *,
+    kb: KnowledgeBase,
+    ev: Evidence,
+    posterior: np.ndarray,
+    category: str,
+    forms: dict[str, float],
+) -> bool:
     floor = kb.management.min_probability
     likely = [d for i, d in enumerate(kb.diseases) if posterior[i] >= floor]
     if when.categories and category not in when.categories:
@@ -28,13 +44,26 @@ def _holds(when: StatementCondition, *, kb: KnowledgeBase, ev: Evidence, posteri
         return False
     if when.diagnoses and not any(d.id in when.diagnoses for d in likely):
         return False
+    if when.forms and not any(forms.get(f, 0.0) >= floor for f in when.forms):
+        return False
+    if any(forms.get(f, 0.0) >= floor for f in when.unless_forms):
+        return False
     return not when.features or any((o := ev.observations.get(f)) is not None and o.present for f in when.features)
 
 
-def followup_plan(kb: KnowledgeBase, category: str, *, lang: str) -> FollowupPlan:
-    """The general schedule, the category's additions, and the warning signs."""
+def followup_plan(kb: KnowledgeBase, category: str, *, lang: str, form: str | None = None) -> FollowupPlan:
+    """The general schedule, the category's additions, and the warning signs; for a leading
+    diagnosis read in a form with its own follow-up (``followup.yaml by_form``), that form's
+    checks and signs, instead of the general ones when they do not fit it (a newborn)."""
     spec = kb.followup
     items = [*spec.schedule, *spec.by_category.get(category, [])]  # type: ignore[call-overload]
+    signs = list(spec.warning_signs)
+    refs = list(spec.references)
+    plan = spec.by_form.get(form) if form is not None else None
+    if plan is not None:
+        items = [*([] if plan.replaces_general else items), *plan.schedule]
+        signs = [*([] if plan.replaces_general else signs), *plan.warning_signs]
+        refs = list(dict.fromkeys([*([] if plan.replaces_general else refs), *plan.references]))
     return FollowupPlan(
         schedule=[
             PlanItem(
@@ -42,8 +71,8 @@ def followup_plan(kb: KnowledgeBase, category: str, *, lang: str) -> FollowupPla
             )
             for i in items
         ],
-        warning_signs=[w.fr if lang == "fr" else w.en for w in spec.warning_signs],
-        references=list(spec.references),
+        warning_signs=[w.fr if lang == "fr" else w.en for w in signs],
+        references=refs,
     )
 
 
@@ -101,11 +130,14 @@ def manage(
         category = chosen.category
         categories = {c: float(c == category) for c in categories}
         top_id, top_name, top_p = chosen.id, chosen.name(lang), 1.0
-    options, avoid = rank_treatments(evidence, kb, posterior=posterior, categories=categories, lang=lang)
+    forms = form_masses(kb, posterior, scores.row_weight)
+    top_row = int(scores.row[kb.disease_pos(top_id)])
+    top_form = kb.row_form(top_row)
+    options, avoid = rank_treatments(evidence, kb, posterior=posterior, categories=categories, forms=forms, lang=lang)
     statements = [
         Statement(id=s.id, text=s.fr if lang == "fr" else s.en, references=list(s.references))
         for s in kb.management.statements
-        if _holds(s.when, kb=kb, ev=evidence, posterior=posterior, category=category)
+        if _holds(s.when, kb=kb, ev=evidence, posterior=posterior, category=category, forms=forms)
     ]
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, posterior) else None
     return ManagementReport(
@@ -119,7 +151,7 @@ def manage(
         options=options,
         avoid=avoid,
         staging=staging,
-        followup=followup_plan(kb, category, lang=lang),
+        followup=followup_plan(kb, category, lang=lang, form=None if top_form is None else f"{top_id}/{top_form.id}"),
         warnings=report.warnings,
         kb_version=kb.version,
         calcinosis_version=__version__,

@@ -59,6 +59,7 @@ def _option(
     ev: Evidence,
     posterior: np.ndarray,
     categories: Mapping[str, float],
+    forms: Mapping[str, float],
     lang: str,
 ) -> tuple[TreatmentOption, bool] | None:
     weights = kb.management.role_weights
@@ -66,7 +67,10 @@ def _option(
     for ind in t.indications:
         if not all(_present(ev, f) for f in ind.features):
             continue
-        if ind.diagnoses:
+        if ind.forms:  # a form of a diagnosis: its probability (management.form_masses)
+            mass = float(sum(forms.get(f, 0.0) for f in ind.forms))
+            names = [_form_name(kb, f, lang) for f in ind.forms if forms.get(f, 0.0) >= 0.05]
+        elif ind.diagnoses:
             mass = float(sum(posterior[kb.disease_pos(d)] for d in ind.diagnoses))
             names = [kb.disease(d).name(lang) for d in ind.diagnoses if posterior[kb.disease_pos(d)] >= 0.05]
         elif ind.categories:
@@ -146,6 +150,14 @@ def _option(
     return option, contraindicated
 
 
+def _form_name(kb: KnowledgeBase, key: str, lang: str) -> str:
+    """The name of a form 'diagnosis/form' (its diagnosis' name if the form is unknown)."""
+    did, _, fid = key.partition("/")
+    disease = kb.disease(did)
+    form = next((f for f in disease.forms if f.id == fid), None)
+    return disease.name(lang) if form is None else form.names.get(lang)
+
+
 def rank_treatments(
     ev: Evidence,
     kb: KnowledgeBase,
@@ -153,12 +165,15 @@ def rank_treatments(
     posterior: np.ndarray,
     categories: Mapping[str, float],
     lang: str,
+    forms: Mapping[str, float] | None = None,
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
-    """Options grouped by mechanism (best fit first, then best evidence), and those to avoid."""
+    """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
+    ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
+    indications that name one."""
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
     for t in kb.treatments.values():
-        found = _option(t, kb=kb, ev=ev, posterior=posterior, categories=categories, lang=lang)
+        found = _option(t, kb=kb, ev=ev, posterior=posterior, categories=categories, forms=forms or {}, lang=lang)
         if found is None:
             continue
         option, contraindicated = found
