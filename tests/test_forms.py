@@ -250,3 +250,59 @@ def test_kb_show_prints_each_form_after_the_main_one() -> None:
     french = runner.invoke(app, ["kb", "show", "fat_necrosis", "--lang", "fr"], env={"COLUMNS": "200"})
     assert french.exit_code == 0, french.output
     assert "Forme « Cytostéatonécrose du nouveau-né »\u00a0: 10\u00a0%" in french.output
+
+
+def test_management_follows_the_newborn_form(kb: KnowledgeBase) -> None:
+    """A hypercalcaemic newborn read as subcutaneous fat necrosis of the newborn gets the
+    newborn's management: its principle, the infant hypercalcaemia treatment, calcium watched
+    every 1-2 weeks, parents' warning signs; not the adult advice that is wrong for it (keep
+    dietary calcium, surgery for deposits, yearly imaging)."""
+    from calcinosis.management.manage import manage
+
+    newborn = manage(parse_case(NEWBORN, kb), kb)
+    assert newborn.diagnosis == "fat_necrosis" and newborn.diagnosis_form == "Subcutaneous fat necrosis of the newborn"
+    ids = {s.id for s in newborn.statements}
+    assert "scfn_newborn" in ids and not ids & {"keep_dietary_calcium", "surgery_when", "no_validated_treatment"}
+    cause = [o.treatment for o in newborn.options.get("cause", [])]
+    assert cause and cause[0] == "scfn_hypercalcaemia"
+    assert [i.id for i in newborn.followup.schedule] == ["scfn_calcium", "scfn_kidneys", "scfn_skin"]
+    assert not any(i.id in ("imaging", "clinical_review") for i in newborn.followup.schedule)
+    assert any("vitamin D drops" in w for w in newborn.followup.warning_signs)
+    # without hypercalcaemia: the newborn's follow-up, not its hypercalcaemia treatment
+    calm = manage(parse_case({**NEWBORN, "labs": [{"test": "calcium", "interpretation": "normal"}]}, kb), kb)
+    assert "scfn_hypercalcaemia" not in [o.treatment for opts in calm.options.values() for o in opts]
+    assert calm.followup.schedule[0].id == "scfn_calcium"
+    # the adult keeps the adult management
+    adult = manage(parse_case(ADULT, kb), kb)
+    assert adult.diagnosis_form is None and "scfn_newborn" not in {s.id for s in adult.statements}
+    assert [i.id for i in adult.followup.schedule][:2] == ["clinical_review", "imaging"]
+
+
+def test_management_and_leaflet_of_the_newborn_form_in_french(kb: KnowledgeBase) -> None:
+    from calcinosis.management.manage import manage
+    from calcinosis.reports.leaflet import build_leaflet
+
+    report = manage(parse_case(NEWBORN, kb), kb, lang="fr")
+    assert report.diagnosis_form == "Cytostéatonécrose du nouveau-né"
+    texts = [s.text for s in report.statements] + [i.text for i in report.followup.schedule]
+    texts += report.followup.warning_signs
+    assert not any(w in t for t in texts for w in (" the ", " and ", " every ", "weeks"))
+    leaflet = build_leaflet(diagnose(parse_case(NEWBORN, kb), kb, lang="fr"), kb, lang="fr")
+    assert leaflet.named == "Cytostéatonécrose du nouveau-né"
+    targets = {p.id: p.written_for for p in leaflet.sections}
+    assert targets["what_it_is"] == targets["when_to_consult"] == "fat_necrosis/newborn"
+    english = build_leaflet(diagnose(parse_case(ADULT, kb), kb), kb, lang="en")
+    assert all(p.written_for != "fat_necrosis/newborn" for p in english.sections)
+
+
+def test_an_unknown_form_in_management_knowledge_is_located(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "followup.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("fat_necrosis/newborn:", "fat_necrosis/neonate:"), encoding="utf-8"
+    )
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(root, cache=False)
+    issue = next(i for i in err.value.issues if i.code == "kb.unknown_form")
+    assert issue.location == "followup.yaml:by_form" and "fat_necrosis/newborn" in issue.suggestions

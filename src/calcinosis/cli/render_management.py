@@ -66,6 +66,8 @@ def render_management(
     p = result.diagnosis_probability
     shown = f"{p:.0%}" if lang != "fr" else percent(p, lang)
     con.print(f"{escape(result.diagnosis_name)} ({shown}) · {cat.fr if lang == 'fr' else cat.en}")
+    if result.diagnosis_form is not None:
+        con.print(escape(message("management_form", lang, form=result.diagnosis_form)))
     if result.statements:
         con.print(f"\n[bold]{message('cli_principles', lang)}[/bold]")
         for s in result.statements:

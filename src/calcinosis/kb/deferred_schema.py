@@ -235,9 +235,11 @@ class LeafletSection(_Strict):
 
 
 class LeafletVariant(_Strict):
-    """A leaflet section written for some diagnoses, groups or categories (the most specific wins)."""
+    """A leaflet section written for some forms of a diagnosis, diagnoses, groups or categories
+    (the most specific wins: a form, then a diagnosis, a group, a category)."""
 
     section: str
+    forms: list[str] = Field(default=[], description="forms of a diagnosis, 'diagnosis/form'")
     diagnoses: list[str] = []
     groups: list[Group] = []
     categories: list[Category] = []
@@ -247,8 +249,8 @@ class LeafletVariant(_Strict):
 
     @model_validator(mode="after")
     def _targets_something(self) -> Self:
-        if not (self.diagnoses or self.groups or self.categories):
-            raise ValueError("a variant names the diagnoses, groups or categories it is written for")
+        if not (self.forms or self.diagnoses or self.groups or self.categories):
+            raise ValueError("a variant names the forms, diagnoses, groups or categories it is written for")
         return self
 
 

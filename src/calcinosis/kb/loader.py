@@ -666,6 +666,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         where = f"leaflet_by_condition.yaml:variants[{i}]"
         check.refs(where, variant.references)
         check.diags(where, variant.diagnoses)
+        check.form_keys(where, variant.forms)
         check.known(where, [variant.section], section_ids, "leaflet section")
     check.refs("management.yaml:references", parts.management.references)
     for statement in parts.management.statements:

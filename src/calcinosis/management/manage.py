@@ -147,6 +147,7 @@ def manage(
         diagnosis_name=top_name,
         diagnosis_probability=top_p,
         diagnosis_given=diagnosis is not None,
+        diagnosis_form=None if top_form is None else top_form.names.get(lang),
         statements=statements,
         options=options,
         avoid=avoid,

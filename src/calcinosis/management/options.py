@@ -86,7 +86,8 @@ def _option(
         if best is None or fit > best[0]:
             why = ", ".join(names)
             if ind.features:
-                why = (why + "; " if why else "") + ", ".join(kb.features[f].label(lang) for f in ind.features)
+                semicolon = "\u202f; " if lang == "fr" else "; "  # French: a narrow no-break space before ';'
+                why = (why + semicolon if why else "") + ", ".join(kb.features[f].label(lang) for f in ind.features)
             if ind.note is not None:
                 why = (why + " — " if why else "") + ind.note.get(lang)
             best = (fit, ind.role, why)

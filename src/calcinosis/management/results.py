@@ -141,6 +141,9 @@ class ManagementReport(BaseModel):
     diagnosis_name: str
     diagnosis_probability: float
     diagnosis_given: bool = Field(description="True when the clinician gave the diagnosis (manage --diagnosis)")
+    diagnosis_form: str | None = Field(
+        default=None, description="the form of the diagnosis the case is read in, and management follows (its name)"
+    )
     statements: list[Statement]
     options: dict[str, list[TreatmentOption]] = Field(description="options grouped by mechanism, best first")
     avoid: list[TreatmentOption] = Field(description="treatments that would fit but are contraindicated here")

@@ -34,7 +34,7 @@ class LeafletPart:
     id: str
     title: str
     text: str
-    written_for: str  # "general", or the diagnosis / group / category it was written for
+    written_for: str  # "general", or the form / diagnosis / group / category it was written for
     references: tuple[str, ...]
 
 
@@ -47,7 +47,9 @@ class Leaflet:
     sections: tuple[LeafletPart, ...]
 
 
-def _score(variant: LeafletVariant, diagnosis: str, group: str, category: str) -> int:
+def _score(variant: LeafletVariant, form: str, diagnosis: str, group: str, category: str) -> int:
+    if form and form in variant.forms:
+        return 4
     if diagnosis in variant.diagnoses:
         return 3
     if group in variant.groups:
@@ -62,9 +64,12 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     top = report.differential[0]
     disease = kb.disease(top.diagnosis)
     cat_p = report.category_probabilities[report.category]
+    form = ""
     if top.probability >= CONFIDENT:
         diagnosis, group, category = disease.id, disease.group, disease.category
         named = disease.name(lang)
+        if top.form is not None and top.form.id != "main":  # read in one of its forms: named as it
+            form, named = f"{disease.id}/{top.form.id}", top.form.name
         heading = message("leaflet_named", lang, name=named)
     elif cat_p >= CONFIDENT:
         diagnosis, group, category = "", "", report.category
@@ -82,11 +87,11 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         candidates = [
             (score, v)
             for v in kb.leaflet_variants.variants
-            if v.section == section.id and (score := _score(v, diagnosis, group, category)) > 0
+            if v.section == section.id and (score := _score(v, form, diagnosis, group, category)) > 0
         ]
         if candidates:
             score, variant = max(candidates, key=lambda sv: sv[0])
-            target = {3: diagnosis, 2: group, 1: category}[score]
+            target = {4: form, 3: diagnosis, 2: group, 1: category}[score]
             text = variant.fr if lang == "fr" else variant.en
             refs = tuple(variant.references)
         else:
