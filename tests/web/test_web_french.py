@@ -54,3 +54,21 @@ def test_empty_imaging_and_error_pages_are_french(client: TestClient, kb: Knowle
         assert page.status_code == 200
         found = problems(visible_text(page.text), kb)
         assert not found, "\n".join(found[:10])
+
+
+def test_a_newborn_read_in_its_form_gets_the_newborns_management_page_in_french(
+    client: TestClient, kb: KnowledgeBase
+) -> None:
+    """The page says which form the management follows, in French, and shows the newborn's
+    follow-up rather than the adults' yearly imaging."""
+    case = (
+        "patient: {age: 0.06, sex: male}\nfindings: [palpable_nodules]\nsites: [back, buttock]\n"
+        "labs:\n  - {test: calcium, value: 3.2, unit: mmol/L}\n"
+    )
+    page = client.post("/ui/load?lang=fr", data={"case_text": case})
+    assert page.status_code == 200
+    text = visible_text(page.text)
+    assert "Lu selon sa forme\u00a0: Cytostéatonécrose du nouveau-né" in text
+    assert "Calcémie ionisée, même chez un nourrisson" in text and "Imagerie des zones atteintes" not in text
+    found = problems(text, kb)
+    assert not found, "\n".join(found[:10])
