@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, settings
 
 from calcinosis import KnowledgeBase, load_kb
@@ -51,3 +54,15 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "kb"
     shutil.copytree(default_kb_path(), folder)
     return folder
+
+
+def edited_disease(tmp_path: Path, disease: str, edit: Callable[[dict[str, Any]], Any]) -> Path:
+    """A copy of the shipped knowledge with ``diseases/<disease>.yaml`` changed by ``edit``
+    (given the parsed file), for the tests of what the loader and kb check say about it."""
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "diseases" / f"{disease}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return root

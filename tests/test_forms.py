@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import yaml
 
 from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case
 from calcinosis.engine.batch import score_cases
@@ -22,6 +21,8 @@ from calcinosis.errors import KnowledgeBaseError
 from calcinosis.kb.check import check_kb
 from calcinosis.kb.loader import default_kb_path
 from calcinosis.kb.views import diagnosis_detail
+
+from .conftest import edited_disease
 
 NEWBORN = {
     "patient": {"age": 0.06, "sex": "male"},
@@ -164,13 +165,7 @@ def test_the_knowledge_view_lists_the_forms(kb: KnowledgeBase) -> None:
 
 
 def _edited(tmp_path: Path, edit: Any) -> Path:
-    root = tmp_path / "kb"
-    shutil.copytree(default_kb_path(), root)
-    path = root / "diseases" / "fat_necrosis.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    edit(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return root
+    return edited_disease(tmp_path, "fat_necrosis", edit)
 
 
 @pytest.mark.parametrize(

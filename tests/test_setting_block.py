@@ -5,21 +5,20 @@ costs its own unreported probability, says so, and the batch engine pays the sam
 from __future__ import annotations
 
 import math
-import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import yaml
 
 from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case
 from calcinosis.engine.batch import score_cases
 from calcinosis.engine.diagnose import analyse
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.kb.check import check_kb
-from calcinosis.kb.loader import default_kb_path
 from calcinosis.kb.views import diagnosis_detail
+
+from .conftest import edited_disease
 
 
 def _case(kb: KnowledgeBase, **extra: Any):  # type: ignore[no-untyped-def]
@@ -105,13 +104,7 @@ def test_the_knowledge_view_lists_the_setting(kb: KnowledgeBase) -> None:
 
 
 def _edited(tmp_path: Path, edit: Any) -> Path:
-    root = tmp_path / "kb"
-    shutil.copytree(default_kb_path(), root)
-    path = root / "diseases" / "calciphylaxis.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    edit(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return root
+    return edited_disease(tmp_path, "calciphylaxis", edit)
 
 
 def test_an_unknown_feature_in_the_setting_is_a_located_error(tmp_path: Path) -> None:
