@@ -96,10 +96,11 @@ def _plain_scores(ev: Evidence, kb: KnowledgeBase) -> tuple[np.ndarray, np.ndarr
     for i, d in enumerate(kb.diseases):
         if d.forms:
             rows = [i, *(f.row for f in kb.forms if f.disease == i)]
-            parts = np.log([d.main_share, *(f.share for f in d.forms)]) + row_log[rows]
-            top = int(parts.argmax())
-            log_lr[i] = parts[top] + np.log(np.exp(parts - parts[top]).sum())
-            shown[i] = rows[top]
+            log_shares = np.log(np.array([d.main_share, *(f.share for f in d.forms)])).tolist()
+            parts = [s + float(row_log[r]) for r, s in zip(rows, log_shares, strict=True)]
+            top = max(parts)
+            log_lr[i] = top + math.log(sum(math.exp(p - top) for p in parts))
+            shown[i] = rows[parts.index(top)]
     return contribution[shown], weight[shown], log_lr / temperature
 
 

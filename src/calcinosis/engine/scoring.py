@@ -18,6 +18,7 @@ correction for dependence.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -95,9 +96,12 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     row_log = summed + defining
     contribution, weight, weighted = contribution.T, weight.T, weighted.T  # rows x m
     if t.mixed:
-        row_log, row, row_weight = mixture(row_log, t)
-        row_share = row_weight[row]
-        contribution, weight, weighted, defining = contribution[row], weight[row], weighted[row], defining[row]
+        row_log, row, row_weight, row_share, form_shown = mixture(row_log, t)
+        if form_shown:  # a form is shown: its rows replace its diagnosis'
+            contribution, weight, weighted, defining = contribution[row], weight[row], weighted[row], defining[row]
+        else:  # every diagnosis shown by its own row: the first D rows, without a copy
+            n_d = len(t.disease_ids)
+            contribution, weight, weighted, defining = contribution[:n_d], weight[:n_d], weighted[:n_d], defining[:n_d]
     else:
         row, row_share, row_weight = t.identity_rows, t.whole_shares, t.whole_shares
     log_lr = row_log / kb.constants.temperature.value
@@ -122,25 +126,32 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     )
 
 
-def mixture(row_log: FloatArray, t: Tables) -> tuple[FloatArray, npt.NDArray[np.int64], FloatArray]:
-    """Each diagnosis' log LR from its rows' (R), the row that carries most of it, and every
-    row's share of its diagnosis' likelihood (R).
+def mixture(row_log: FloatArray, t: Tables) -> tuple[FloatArray, npt.NDArray[np.int64], FloatArray, FloatArray, bool]:
+    """Each diagnosis' log LR from its rows' (R); the row that carries most of it; every row's
+    share of its diagnosis' likelihood (R); the shown row's share (D); whether any shown row is
+    a form rather than its diagnosis' own.
 
     A diagnosis with forms is a mixture: P(case | d) = Σ_form P(form | d) P(case | form), so its
     log LR is the log-sum-exp over its rows of log share + the row's log LR; a diagnosis without
-    forms keeps its own row's value, to the bit.
+    forms keeps its own row's value, to the bit. A diagnosis has a handful of rows at most, so
+    the sum is taken on Python floats (numpy's per-call cost was most of it).
     """
-    n_d = len(t.disease_ids)
-    out = row_log[:n_d].copy()
+    out = row_log[: len(t.disease_ids)].copy()
     row = t.identity_rows.copy()
     weight = np.ones(t.n_rows)
-    for d, rows in t.mixed:
-        parts = t.row_log_share[rows] + row_log[rows]
-        top = int(parts.argmax())
-        total = parts[top] + np.log(np.exp(parts - parts[top]).sum())
-        out[d], row[d] = total, rows[top]
-        weight[rows] = np.exp(parts - total)
-    return out, row, weight
+    share = t.whole_shares.copy()
+    form_shown = False
+    for d, rows, log_shares in t.mixed_rows:
+        parts = [s + float(row_log[r]) for r, s in zip(rows, log_shares, strict=True)]
+        top = max(parts)
+        total = top + math.log(sum(math.exp(p - top) for p in parts))
+        k = parts.index(top)
+        out[d], row[d] = total, rows[k]
+        for r, p in zip(rows, parts, strict=True):
+            weight[r] = math.exp(p - total)
+        share[d] = weight[rows[k]]
+        form_shown = form_shown or k > 0
+    return out, row, weight, share, form_shown
 
 
 def _columns(
