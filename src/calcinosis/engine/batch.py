@@ -341,13 +341,13 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
 def _mixed(total: FloatArray, k: _Compiled) -> FloatArray:
     """Each diagnosis' log LR from its rows' (N x R to N x D): a diagnosis with forms gets the
     log-sum-exp over its rows of log share + the row's log LR, as the single case does
-    (``scoring.mixture``); the others keep their own column."""
-    out = total[:, : k.n_diseases].copy()
+    (``scoring.mixture``), written over its own column; the others keep theirs (the first D
+    columns, a view: no copy of the chunk)."""
     for d, rows in k.mixed:
         parts = total[:, rows] + k.row_log_share[rows][None, :]
         top = parts.max(axis=1)
-        out[:, d] = top + np.log(np.exp(parts - top[:, None]).sum(axis=1))
-    return out
+        total[:, d] = top + np.log(np.exp(parts - top[:, None]).sum(axis=1))
+    return total[:, : k.n_diseases]
 
 
 _DIGITS = 5  # base of a group's pattern code: a digit per feature, 0 to 4
