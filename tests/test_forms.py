@@ -105,13 +105,14 @@ def test_the_likelihood_is_the_mixture_of_the_rows(kb: KnowledgeBase) -> None:
         log_lr = float(s.log_score[d] - kb.log_prior[d])
         term = math.log(shares[shown]) + row_log[shown][0] + row_log[shown][1]
         # the shown row's term is its share of the whole: exp(term - log LR)
-        assert math.exp(term - log_lr) == pytest.approx(float(s.row_share[d]), rel=1e-9)
-        assert 0.5 < s.row_share[d] <= 1.0
+        assert math.exp(term - log_lr) == pytest.approx(float(s.row_weight[shown]), rel=1e-9)
+        assert 0.5 < s.row_weight[shown] <= 1.0
+        assert s.row_weight[d] + s.row_weight[form.row] == pytest.approx(1.0)
         assert np.array_equal(s.contribution[d], t.log_lr_by_state[s.state_columns, shown])
     assert seen == {d, form.row}  # the newborn read in its form, the adult in the main one
     # a diagnosis without forms is shown by its own row, with all of its likelihood
     g = kb.disease_pos("gout")
-    assert s.row[g] == g and s.row_share[g] == 1.0
+    assert s.row[g] == g and s.row_weight[g] == 1.0
 
 
 def test_the_mixture_reads_each_case_in_its_own_form(kb: KnowledgeBase) -> None:

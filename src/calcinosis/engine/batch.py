@@ -162,7 +162,6 @@ class _Compiled:
         # the diagnoses with forms (a column per row until they are mixed: scoring.mixture)
         self.n_diseases = len(kb.diseases)
         self.mixed = t.mixed
-        self.row_log_share = t.row_log_share
         self.block_penalty = self.kappa * t.block_log  # B: log LR when none of the block is mentioned
         self.is_defining: BoolArray = np.asarray(self.defining.any(axis=1))  # F: defining feature of some diagnosis
         # the only features a case can leave out by listing others (closed world)
@@ -343,8 +342,8 @@ def _mixed(total: FloatArray, k: _Compiled) -> FloatArray:
     log-sum-exp over its rows of log share + the row's log LR, as the single case does
     (``scoring.mixture``), written over its own column; the others keep theirs (the first D
     columns, a view: no copy of the chunk)."""
-    for d, rows in k.mixed:
-        parts = total[:, rows] + k.row_log_share[rows][None, :]
+    for d, rows, log_shares in k.mixed:
+        parts = total[:, rows] + np.array(log_shares)[None, :]
         top = parts.max(axis=1)
         total[:, d] = top + np.log(np.exp(parts - top[:, None]).sum(axis=1))
     return total[:, : k.n_diseases]

@@ -299,7 +299,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     ]
     for i, result in zip(listed, differential, strict=True):
         if kb.diseases[i].forms:  # with forms: say which one its reasons are read in
-            _put_form(kb, result, row_at[i], float(scores.row_share[i]), lang)
+            _put_form(kb, result, row_at[i], float(scores.row_weight[row_at[i]]), lang)
 
     status = _phosphocalcic_status(evidence)
     issues: list[Issue] = [*panel.warnings, *evidence.warnings]

@@ -57,10 +57,8 @@ class Scores:
     defining_log: FloatArray  # D: log penalty for unreported defining features (0 = none), strength applied
     category: CategoryStep
     # D: the row each diagnosis is shown by (itself, or the form that carries most of its
-    # likelihood for this case: the contributions above are that row's), and that row's share of
-    # the diagnosis' likelihood (1 for a diagnosis without forms)
+    # likelihood for this case: the contributions above are that row's)
     row: npt.NDArray[np.int64]
-    row_share: FloatArray
     # R: every row's share of its diagnosis' likelihood for this case (1 for a diagnosis without
     # forms): P(form | diagnosis, case), which management reads to follow the form
     row_weight: FloatArray
@@ -98,14 +96,14 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     row_log = summed + defining
     contribution, weight, weighted = contribution.T, weight.T, weighted.T  # rows x m
     if t.mixed:
-        row_log, row, row_weight, row_share, form_shown = mixture(row_log, t)
+        row_log, row, row_weight, form_shown = mixture(row_log, t)
         if form_shown:  # a form is shown: its rows replace its diagnosis'
             contribution, weight, weighted, defining = contribution[row], weight[row], weighted[row], defining[row]
         else:  # every diagnosis shown by its own row: the first D rows, without a copy
             n_d = len(t.disease_ids)
             contribution, weight, weighted, defining = contribution[:n_d], weight[:n_d], weighted[:n_d], defining[:n_d]
     else:
-        row, row_share, row_weight = t.identity_rows, t.whole_shares, t.whole_shares
+        row, row_weight = t.identity_rows, t.whole_shares
     log_lr = row_log / kb.constants.temperature.value
     rules = read_rules(case or _NO_CASE, evidence, kb)
     step = category_step(log_lr, rules, kb)
@@ -122,16 +120,15 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
         defining_log=defining,
         category=step,
         row=row,
-        row_share=row_share,
         row_weight=row_weight,
         row_evidence=summed,
     )
 
 
-def mixture(row_log: FloatArray, t: Tables) -> tuple[FloatArray, npt.NDArray[np.int64], FloatArray, FloatArray, bool]:
+def mixture(row_log: FloatArray, t: Tables) -> tuple[FloatArray, npt.NDArray[np.int64], FloatArray, bool]:
     """Each diagnosis' log LR from its rows' (R); the row that carries most of it; every row's
-    share of its diagnosis' likelihood (R); the shown row's share (D); whether any shown row is
-    a form rather than its diagnosis' own.
+    share of its diagnosis' likelihood (R); whether any shown row is a form rather than its
+    diagnosis' own.
 
     A diagnosis with forms is a mixture: P(case | d) = Σ_form P(form | d) P(case | form), so its
     log LR is the log-sum-exp over its rows of log share + the row's log LR; a diagnosis without
@@ -141,9 +138,8 @@ def mixture(row_log: FloatArray, t: Tables) -> tuple[FloatArray, npt.NDArray[np.
     out = row_log[: len(t.disease_ids)].copy()
     row = t.identity_rows.copy()
     weight = np.ones(t.n_rows)
-    share = t.whole_shares.copy()
     form_shown = False
-    for d, rows, log_shares in t.mixed_rows:
+    for d, rows, log_shares in t.mixed:
         parts = [s + float(row_log[r]) for r, s in zip(rows, log_shares, strict=True)]
         top = max(parts)
         total = top + math.log(sum(math.exp(p - top) for p in parts))
@@ -151,9 +147,8 @@ def mixture(row_log: FloatArray, t: Tables) -> tuple[FloatArray, npt.NDArray[np.
         out[d], row[d] = total, rows[k]
         for r, p in zip(rows, parts, strict=True):
             weight[r] = math.exp(p - total)
-        share[d] = weight[rows[k]]
         form_shown = form_shown or k > 0
-    return out, row, weight, share, form_shown
+    return out, row, weight, form_shown
 
 
 def _columns(

@@ -60,9 +60,8 @@ class Tables:
     # R rows: the D diagnoses (their main form), then their other forms (kb.forms; R = D
     # without any). Every per-diagnosis array of the scoring below has a column per row.
     n_rows: int
-    row_log_share: FloatArray  # R: log P(form | diagnosis) (0 for a diagnosis without forms)
-    mixed: tuple[tuple[int, IntArray], ...]  # each diagnosis with forms, and its rows (main first)
-    mixed_rows: tuple[tuple[int, list[int], list[float]], ...]  # the same as Python lists, with each row's log share
+    # each diagnosis with forms, its rows (main first) and their log P(form | diagnosis)
+    mixed: tuple[tuple[int, list[int], list[float]], ...]
     identity_rows: IntArray  # D: 0..D-1, each diagnosis shown by its own row (no forms)
     whole_shares: FloatArray  # D: ones, the share of a diagnosis' likelihood its own row carries (no forms)
     position: dict[str, int]  # feature id -> column
@@ -114,12 +113,12 @@ def row_blocks(kb: KnowledgeBase, row: int) -> tuple[tuple[BlockName, DefiningFe
     return disease.defining_blocks if form is None else form.defining_blocks(disease.defining_blocks)
 
 
-def _mixed(kb: KnowledgeBase) -> tuple[tuple[int, IntArray], ...]:
+def _mixed(kb: KnowledgeBase) -> list[tuple[int, list[int]]]:
     """Each diagnosis with forms and its rows, its main row first."""
     rows: dict[int, list[int]] = {}
     for r in kb.forms:
         rows.setdefault(r.disease, [r.disease]).append(r.row)
-    return tuple((d, _frozen(np.array(rs, dtype=np.int64))) for d, rs in sorted(rows.items()))
+    return sorted(rows.items())
 
 
 def _places(items: list[str]) -> dict[str, tuple[int, ...]]:
@@ -156,8 +155,7 @@ def _build(kb: KnowledgeBase) -> Tables:
     block_rows = np.array(block_row, dtype=np.int64)
     block_logs = np.array(block_log, dtype=np.float64)
     shares = [d.main_share for d in kb.diseases] + [r.form.share for r in kb.forms]
-    row_log_share = _frozen(np.log(np.array(shares, dtype=np.float64)))
-    mixed = _mixed(kb)
+    row_log_share = np.log(np.array(shares, dtype=np.float64))
     rules = []
     for rule in kb.category_model.rules:
         freq = np.array([rule.frequency[c] for c in kb.category_names])
@@ -179,9 +177,7 @@ def _build(kb: KnowledgeBase) -> Tables:
         n_features=len(kb.feature_ids),
         disease_ids=tuple(d.id for d in kb.diseases),
         n_rows=n_rows,
-        row_log_share=row_log_share,
-        mixed=mixed,
-        mixed_rows=tuple((d, rs.tolist(), row_log_share[rs].tolist()) for d, rs in mixed),
+        mixed=tuple((d, rows, row_log_share[rows].tolist()) for d, rows in _mixed(kb)),
         identity_rows=_frozen(np.arange(len(kb.diseases), dtype=np.int64)),
         whole_shares=_frozen(np.ones(len(kb.diseases))),
         position={fid: i for i, fid in enumerate(kb.feature_ids)},
