@@ -104,6 +104,45 @@ def test_who_is_due(engine: Engine, kb: KnowledgeBase) -> None:
         } == {"not_yet"}
 
 
+def test_a_newborn_read_in_its_form_is_due_for_its_calcium(engine: Engine, kb: KnowledgeBase) -> None:
+    """A newborn whose latest visit read fat necrosis in its newborn form is due for the form's
+    calcium checks (every 1-2 weeks: followup.yaml by_form), not the adults' review in 3-6
+    months or yearly imaging; an adult with the same leading diagnosis keeps the general plan."""
+    from calcinosis import parse_case
+
+    newborn = parse_case(
+        {
+            "patient": {"age": 0.06, "sex": "male"},
+            "findings": ["palpable_nodules"],
+            "sites": ["back", "buttock"],
+            "labs": [{"test": "calcium", "interpretation": "high"}],
+        },
+        kb,
+    )
+    adult = parse_case(
+        {
+            "patient": {"age": 58, "sex": "female"},
+            "findings": ["palpable_nodules"],
+            "history": ["trauma_local"],
+            "sites": ["breast"],
+            "imaging": [{"modality": "mammography", "sites": ["breast"], "patterns": ["ring"]}],
+        },
+        kb,
+    )
+    with session_scope(engine) as s:
+        for code, case in (("N001", newborn), ("A001", adult)):
+            p = store.add_patient(s, code, actor="dr-a")
+            store.add_visit(s, p, case, kb, date=D(2026, 1, 5), actor="dr-a")
+        rows = due(s, kb, D(2026, 1, 15))
+    newborn_rows = {r.check: r for r in rows if r.patient == "N001"}
+    assert set(newborn_rows) == {"scfn_calcium"} and newborn_rows["scfn_calcium"].status == "due"  # 10 days
+    assert newborn_rows["scfn_calcium"].due == D(2026, 1, 12)
+    assert {r.check for r in rows if r.patient == "A001"} == {"clinical_review", "imaging"}
+    with session_scope(engine) as s:
+        late = {r.check: r.status for r in due(s, kb, D(2026, 1, 25)) if r.patient == "N001"}
+    assert late == {"scfn_calcium": "overdue"}  # 20 days > 14
+
+
 def test_refusals_change_nothing(engine: Engine, kb: KnowledgeBase) -> None:
     _follow_up(engine, kb, second_area=1.0)
     before = _count(engine, Audit)

@@ -219,9 +219,14 @@ def due(
     session: Session, kb: KnowledgeBase, today: dt.date, *, lang: str = "en", team: str | None = None
 ) -> list[DueItem]:
     """Who is due for clinical review or imaging (intervals of followup.yaml), overdue first
-    (the patients of ``team`` when given)."""
+    (the patients of ``team`` when given). A patient whose latest visit read the leading
+    diagnosis in a form with a follow-up of its own (followup.yaml by_form: a newborn with
+    subcutaneous fat necrosis) is due for that form's checks instead, or as well, each counted
+    from the last visit."""
     plan = {item.id: item for item in kb.followup.schedule}
     calciphylaxis = {item.id: item for item in kb.followup.by_category.get("calciphylaxis", [])}
+    for own_plan in kb.followup.by_form.values():
+        plan.update({item.id: item for item in own_plan.schedule})
 
     def of_team(query: Any) -> Any:  # the visits of the team's patients only
         return (
@@ -239,14 +244,23 @@ def due(
         ).all()
     )
     latest_category: dict[int, str | None] = {}  # the category of each patient's latest visit
-    for pid, category in session.execute(of_team(select(Visit.patient_id, Visit.category)).order_by(Visit.date)).all():
+    latest_visit: dict[int, tuple[int, str | None]] = {}  # and its id and leading diagnosis
+    for pid, category, vid, leading in session.execute(
+        of_team(select(Visit.patient_id, Visit.category, Visit.id, Visit.leading_diagnosis)).order_by(Visit.date)
+    ).all():
         latest_category[pid] = category
+        latest_visit[pid] = (vid, leading)
+    forms = _latest_forms(session, kb, latest_visit)
     rows: list[DueItem] = []
     patients = select(Patient.id, Patient.code).order_by(Patient.code)
     for pid, code in session.execute(patients.where(Patient.team == team) if team is not None else patients).all():
         checks = [("clinical_review", last_visit.get(pid)), ("imaging", last_imaging.get(pid))]
         if latest_category.get(pid) == "calciphylaxis" and "wound_review" in calciphylaxis:
             checks.insert(0, ("wound_review", last_visit.get(pid)))
+        form_plan = kb.followup.by_form.get(forms.get(pid, ""))
+        if form_plan is not None:  # the form's own timed checks, instead of the general ones or with them
+            own = [(item.id, last_visit.get(pid)) for item in form_plan.schedule if item.interval_days is not None]
+            checks = own if form_plan.replaces_general else [*own, *checks]
         for check, last in checks:
             item = plan.get(check) or calciphylaxis[check]
             assert item.interval_days is not None
@@ -274,6 +288,24 @@ def due(
             )
     order = {"overdue": 0, "never_done": 1, "due": 2, "not_yet": 3}
     return sorted(rows, key=lambda r: (order[r.status], r.patient, r.check))
+
+
+def _latest_forms(session: Session, kb: KnowledgeBase, latest: dict[int, tuple[int, str | None]]) -> dict[int, str]:
+    """Patient -> 'diagnosis/form' when the latest visit read its leading diagnosis in a form
+    (DiagnosisResult.form), read from the stored result of those visits only whose leading
+    diagnosis has forms (the result is large and loaded only when read)."""
+    with_forms = {d.id for d in kb.diseases if d.forms}
+    wanted = {vid: (pid, leading) for pid, (vid, leading) in latest.items() if leading in with_forms}
+    if not wanted:
+        return {}
+    out: dict[int, str] = {}
+    for vid, result in session.execute(select(Visit.id, Visit.result).where(Visit.id.in_(wanted))).all():
+        pid, leading = wanted[vid]
+        lead = ((result or {}).get("differential") or [{}])[0]
+        form = lead.get("form") or {}
+        if lead.get("diagnosis") == leading and form.get("id") not in (None, "main"):
+            out[pid] = f"{leading}/{form['id']}"
+    return out
 
 
 def with_history() -> list[Any]:
