@@ -5,7 +5,8 @@ the --dask overhead on a 2-worker LocalCluster stated).
 The cohort is synthetic, drawn from the knowledge base's own numbers, and written to Parquet
 first (a flat table, docs/batch.md):
 
-- a diagnosis is drawn from the knowledge's priors (``priors.yaml``, as compiled: exp(log_prior));
+- a diagnosis is drawn from the knowledge's priors (``priors.yaml``, as compiled: exp(log_prior)),
+  and for a diagnosis with forms one of them by its share (``kb.forms``);
 - the age band from the diagnosis' frequencies of the age bands (``kb.age_bands``,
   normalised), the age uniform inside it (the open band taken to 95); the sex female with P(patient:female | d);
   ``postmenopausal`` for women of 50 or more with P(patient:postmenopausal | d);
@@ -83,7 +84,7 @@ ADULT_RANGE = {"calcium": (2.2, 2.6), "phosphate": (0.8, 1.45)}
 
 
 def _freq(kb: KnowledgeBase, fid: str) -> np.ndarray:
-    """P(feature present | d) for every diagnosis, as compiled for the engine."""
+    """P(feature present | row) for every row (diagnosis or form), as compiled for the engine."""
     return np.exp(kb.log_present[:, kb.feature_pos(fid)])
 
 
@@ -94,8 +95,11 @@ def _draw(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
 def synthetic_table(kb: KnowledgeBase, n: int, seed: int) -> pa.Table:
     """A flat table of ``n`` synthetic cases (see the module docstring)."""
     rng = np.random.default_rng(seed)
-    prior = np.exp(kb.log_prior)
-    d = rng.choice(len(kb.diseases), size=n, p=prior / prior.sum())
+    # a row of the compiled arrays: a diagnosis (its main form) or one of its forms, each with
+    # its share of its diagnosis' prior (kb.forms; every row is a diagnosis without forms)
+    shares = [d.main_share for d in kb.diseases] + [r.form.share for r in kb.forms]
+    prior = np.exp(kb.log_prior)[[kb.row_disease(r) for r in range(len(shares))]] * np.array(shares)
+    d = rng.choice(len(shares), size=n, p=prior / prior.sum())
     cols: dict[str, pa.Array] = {"id": pa.array([f"s{i:07d}" for i in range(n)])}
     bands = np.stack([_freq(kb, b.feature)[d] for b in kb.age_bands], axis=1)
     bands /= bands.sum(axis=1, keepdims=True)
