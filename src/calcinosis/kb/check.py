@@ -32,7 +32,7 @@ from calcinosis.kb.codes import (
     well_formed,
 )
 from calcinosis.kb.model import Disease, KnowledgeBase
-from calcinosis.kb.schema import DefiningFeatures, FindingSpec
+from calcinosis.kb.schema import DefiningFeatures, FindingSpec, form_key
 
 __all__ = ["CODED_LISTS", "check_codes", "check_hpo_codes", "check_kb", "find_seed_facts", "seed_fact_coverage"]
 
@@ -166,7 +166,7 @@ def stated_frequencies(kb: KnowledgeBase) -> list[tuple[str, str, FindingSpec]]:
     """Every frequency the knowledge states: (where, feature, entry), a diagnosis' own and its
     forms' ('fat_necrosis/newborn')."""
     out = [(d.id, fid, f) for d in kb.diseases for fid, f in d.findings.items()]
-    out += [(f"{d.id}/{form.id}", f.feature, f) for d in kb.diseases for form in d.forms for f in form.findings]
+    out += [(form_key(d.id, form.id), f.feature, f) for d in kb.diseases for form in d.forms for f in form.findings]
     return out
 
 
@@ -295,7 +295,7 @@ def check_kb(
                     add(
                         IssueLevel.ERROR,
                         "kb.defining_silent",
-                        f"{d.id}/{form.id}: {name}: {fid} has no frequency in the form or its diagnosis: silent, "
+                        f"{form_key(d.id, form.id)}: {name}: {fid} has no frequency in the form or its diagnosis: silent, "
                         "a defining feature counts as in any other cause (LR 1)",
                         f"diseases/{d.id}.yaml",
                     )

@@ -48,6 +48,7 @@ from calcinosis.kb.schema import (
     PriorsFile,
     StagingFile,
     WorkupFile,
+    form_key,
     named_blocks,
 )
 from calcinosis.kb.vocabulary import Vocabulary
@@ -472,7 +473,7 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
         features,
         {d.id for d in disease_files},
         None if deferred is None else deferred.references,
-        forms={f"{d.id}/{f.id}" for d in disease_files for f in d.forms},
+        forms={form_key(d.id, f.id) for d in disease_files for f in d.forms},
     )
     kb = _compile(
         root=root,
@@ -1155,6 +1156,6 @@ def _form_rows(
             _same_state(findings, pairs, row, row_index, sources, fpos)
             _check_blocks(loc, form.defining, form.setting, check)
             _check_age(loc, form.age, findings, check)
-            forms.append(FormRow(disease=di, form=form, row=row_index))
+            forms.append(FormRow(disease=di, form=form, row=row_index, key=form_key(d.id, form.id)))
             rows.append(row)
     return forms, np.array(rows).reshape(len(rows), freq.shape[1])

@@ -155,6 +155,7 @@ class FormRow:
     disease: int  # the diagnosis (index into KnowledgeBase.diseases)
     form: DiseaseForm
     row: int  # its row of frequency, log_present, log_absent (D + its place among the forms)
+    key: str  # 'diagnosis/form' (kb.schema.form_key), as the management knowledge names it
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,10 @@ class KnowledgeBase:
     def row_form(self, row: int) -> DiseaseForm | None:
         """The form of a row (None: a diagnosis' main form)."""
         return None if row < len(self.diseases) else self.forms[row - len(self.diseases)].form
+
+    def form_row(self, key: str) -> FormRow | None:
+        """The form named 'diagnosis/form' (kb.schema.form_key), None when there is none."""
+        return next((r for r in self.forms if r.key == key), None)
 
     def row_name(self, row: int, lang: str) -> str:
         """Who a row's frequencies describe: the diagnosis, its main form ('Fat necrosis (adults)')

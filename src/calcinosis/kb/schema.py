@@ -270,6 +270,12 @@ class AgeDistribution(AgeSummary):
 BlockName = Literal["defining", "setting"]
 
 
+def form_key(diagnosis: str, form: str) -> str:
+    """How the knowledge names a form of a diagnosis ('fat_necrosis/newborn': management,
+    follow-up and leaflet files, the results' probabilities of each form)."""
+    return f"{diagnosis}/{form}"
+
+
 def named_blocks(
     defining: DefiningFeatures | None, setting: DefiningFeatures | None
 ) -> tuple[tuple[BlockName, DefiningFeatures], ...]:

@@ -22,9 +22,7 @@ __all__ = ["followup_plan", "form_masses", "manage"]
 def form_masses(kb: KnowledgeBase, posterior: np.ndarray, row_weight: np.ndarray) -> dict[str, float]:
     """'diagnosis/form' -> the probability of that form: its diagnosis' posterior times the form's
     share of the diagnosis' likelihood for the case (``Scores.row_weight``)."""
-    return {
-        f"{kb.diseases[r.disease].id}/{r.form.id}": float(posterior[r.disease] * row_weight[r.row]) for r in kb.forms
-    }
+    return {r.key: float(posterior[r.disease] * row_weight[r.row]) for r in kb.forms}
 
 
 def _holds(
@@ -132,7 +130,7 @@ def manage(
         top_id, top_name, top_p = chosen.id, chosen.name(lang), 1.0
     forms = form_masses(kb, posterior, scores.row_weight)
     top_row = int(scores.row[kb.disease_pos(top_id)])
-    top_form = kb.row_form(top_row)
+    top_form = next((r for r in kb.forms if r.row == top_row), None)  # the form the leading diagnosis is read in
     options, avoid = rank_treatments(evidence, kb, posterior=posterior, categories=categories, forms=forms, lang=lang)
     statements = [
         Statement(id=s.id, text=s.fr if lang == "fr" else s.en, references=list(s.references))
@@ -147,12 +145,12 @@ def manage(
         diagnosis_name=top_name,
         diagnosis_probability=top_p,
         diagnosis_given=diagnosis is not None,
-        diagnosis_form=None if top_form is None else top_form.names.get(lang),
+        diagnosis_form=None if top_form is None else top_form.form.names.get(lang),
         statements=statements,
         options=options,
         avoid=avoid,
         staging=staging,
-        followup=followup_plan(kb, category, lang=lang, form=None if top_form is None else f"{top_id}/{top_form.id}"),
+        followup=followup_plan(kb, category, lang=lang, form=None if top_form is None else top_form.key),
         warnings=report.warnings,
         kb_version=kb.version,
         calcinosis_version=__version__,

@@ -152,11 +152,9 @@ def _option(
 
 
 def _form_name(kb: KnowledgeBase, key: str, lang: str) -> str:
-    """The name of a form 'diagnosis/form' (its diagnosis' name if the form is unknown)."""
-    did, _, fid = key.partition("/")
-    disease = kb.disease(did)
-    form = next((f for f in disease.forms if f.id == fid), None)
-    return disease.name(lang) if form is None else form.names.get(lang)
+    """The name of a form 'diagnosis/form' (the loader checked that it exists)."""
+    found = kb.form_row(key)
+    return key if found is None else found.form.names.get(lang)
 
 
 def rank_treatments(

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from calcinosis.kb.model import KnowledgeBase
+from calcinosis.kb.schema import form_key
 from calcinosis.registry.models import ImagingStudy, Lesion, LesionMeasurement, Patient, Treatment, Visit
 
 __all__ = ["DueItem", "LesionResponse", "PatientResponse", "cohort_summary", "due", "patient_response", "with_history"]
@@ -304,7 +305,7 @@ def _latest_forms(session: Session, kb: KnowledgeBase, latest: dict[int, tuple[i
         lead = ((result or {}).get("differential") or [{}])[0]
         form = lead.get("form") or {}
         if lead.get("diagnosis") == leading and form.get("id") not in (None, "main"):
-            out[pid] = f"{leading}/{form['id']}"
+            out[pid] = form_key(leading, form["id"])
     return out
 
 

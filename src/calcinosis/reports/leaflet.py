@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import LeafletVariant
+from calcinosis.kb.schema import LeafletVariant, form_key
 
 __all__ = ["CONFIDENT", "Leaflet", "LeafletPart", "build_leaflet"]
 
@@ -69,7 +69,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         diagnosis, group, category = disease.id, disease.group, disease.category
         named = disease.name(lang)
         if top.form is not None and top.form.id != "main":  # read in one of its forms: named as it
-            form, named = f"{disease.id}/{top.form.id}", top.form.name
+            form, named = form_key(disease.id, top.form.id), top.form.name
         heading = message("leaflet_named", lang, name=named)
     elif cat_p >= CONFIDENT:
         diagnosis, group, category = "", "", report.category
