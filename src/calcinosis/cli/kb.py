@@ -9,12 +9,9 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from rich.table import Table
 
     from calcinosis.issues import Issue
-    from calcinosis.kb.schema import FindingSpec
 
 from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors, keep_no_break_spaces, load
 
@@ -99,7 +96,7 @@ def show(
     from rich.table import Table
 
     from calcinosis.i18n import colon, message, percent, significant
-    from calcinosis.kb.views import age_view, diagnosis_detail
+    from calcinosis.kb.views import FrequencyView, age_view, diagnosis_detail
 
     lang = check_lang(lang)
     kb = load(kb_path)
@@ -123,19 +120,20 @@ def show(
     con.print(message("kb_prior", lang, p=f"{prior:.4f}" if lang != "fr" else significant(prior, lang, 3)))
     estimate = message("kb_estimate", lang)
 
-    def frequencies(entries: Iterable[FindingSpec]) -> Table:
+    detail = diagnosis_detail(kb, d.id, lang)  # the same view as the knowledge API
+
+    def frequencies(entries: list[FrequencyView]) -> Table:
         table = Table(show_lines=False)
         for col in ("kb_feature", "kb_frequency", "kb_baseline", "kb_lr_positive", "kb_lr_negative", "kb_source"):
             table.add_column(message(col, lang))
-        for f in sorted(entries, key=lambda f: -f.frequency / kb.features[f.feature].baseline):
-            base = kb.features[f.feature].baseline
+        for f in entries:  # most telling first (views.diagnosis_detail)
             src = ", ".join(f.references) + (f" · {estimate}" if f.estimate else "")
             table.add_row(
-                f"{kb.features[f.feature].label(lang)}\n[dim]{f.feature}[/dim]",
+                f"{f.label}\n[dim]{f.feature}[/dim]",
                 num(f.frequency),
-                num(base),
-                num(f.frequency / base),
-                num((1 - f.frequency) / (1 - base)),
+                num(f.baseline),
+                num(f.lr_present),
+                num(f.lr_absent),
                 src,
             )
         return table
@@ -143,7 +141,7 @@ def show(
     if d.main_form is not None:
         share = percent(d.main_share, lang)
         con.print(escape(message("kb_main_form", lang, name=d.main_form.get(lang), share=share)), highlight=False)
-    con.print(frequencies(d.findings.values()))
+    con.print(frequencies(detail.findings))
     age = age_view(kb, d, lang)
     if age is not None:
         con.print(escape(message("kb_age", lang, summary=age.summary)), highlight=False)
@@ -161,12 +159,11 @@ def show(
         for band in age.bands:
             bands.add_row(band.label, num(band.frequency), num(band.baseline), num(band.lr))
         con.print(bands)
-    for view in diagnosis_detail(kb, d.id, lang).forms:
-        form = next(f for f in d.forms if f.id == view.id)
-        basis = message(f"basis_{form.basis}", lang)
-        text = message("kb_form", lang, name=view.name, share=percent(form.share, lang), basis=basis)
+    for view in detail.forms:
+        basis = message(f"basis_{view.basis}", lang)
+        text = message("kb_form", lang, name=view.name, share=percent(view.share, lang), basis=basis)
         con.print(f"[bold]{escape(text)}[/bold]", highlight=False)
-        con.print(frequencies(form.findings))
+        con.print(frequencies(view.findings))
         if view.age is not None:
             con.print(escape(message("kb_age", lang, summary=view.age.summary)), highlight=False)
     if d.workup:
