@@ -77,7 +77,7 @@ class Prepared:
     # the closed-world sites (ranked by what each feature counts); the third when the knowledge
     # is compiled (the age bands, kb/age.py)
     log_lr: dict[tuple[float, float, float], np.ndarray]
-    unreported: np.ndarray  # R, raw log unreported probability
+    unreported: dict[float, np.ndarray]  # defining_strength -> R: the rows' defining penalties
     rules: tuple[RuleState, ...]
 
 
@@ -129,7 +129,7 @@ def prepare(paths: list[Path], kb: KnowledgeBase, root: Path) -> list[Prepared]:
                 truth_d=truth_d,
                 truth_c=int(kb.disease_category[truth_d]),
                 log_lr=log_lr,
-                unreported=unreported_defining(evidence, kb),
+                unreported={k: unreported_defining(evidence, kb, k) for k in GRID["defining_strength"]},
                 rules=rules,
             )
         )
@@ -140,7 +140,7 @@ def posterior(p: Prepared, kb: KnowledgeBase, c: dict[str, float]) -> tuple[np.n
     """Diagnosis and category posteriors under constants ``c``: the engine's own category step,
     on log LRs recombined as scoring.py does (defining penalty, temperature) — keep the two in step when that algebra changes."""
     key = (c["dependency_damping"], c["unlisted_site_weight"], c["age_atypical_share"])
-    raw = p.log_lr[key] + c["defining_strength"] * p.unreported
+    raw = p.log_lr[key] + p.unreported[c["defining_strength"]]
     if tables(kb).mixed:  # a diagnosis with forms: the mixture over its rows (scoring.mixture)
         raw = mixture(raw, tables(kb))[0]
     step = category_step(

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case
 from calcinosis.cli.main import app
 from calcinosis.engine.diagnose import analyse
+from calcinosis.engine.tables import tables
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.kb.check import check_kb, history_gaps, silent_gaps
 from calcinosis.kb.loader import default_kb_path
@@ -109,12 +110,61 @@ def test_a_diagnosis_without_its_defining_features_pays_and_says_so(kb: Knowledg
     assert jdm2.probability > jdm.probability
 
 
-def test_a_defining_feature_reported_absent_is_not_penalised_twice(kb: KnowledgeBase) -> None:
-    _, _, scores_abs = analyse(parse_case({"patient": {"age": 50, "sex": "male"}, "absent": ["dialysis"]}, kb), kb)
-    i = kb.disease_pos("ckd_mineral_bone_disorder")
-    assert scores_abs.defining_log[i] == 0.0
-    _, _, scores_silent = analyse(parse_case({"patient": {"age": 50, "sex": "male"}}, kb), kb)
-    assert scores_silent.defining_log[i] < 0
+def _denial_and_block(kb: KnowledgeBase, diagnosis: str, case: dict[str, Any]) -> tuple[float, float, float]:
+    """What the block of ``diagnosis`` and the denials in ``case`` cost together, what its
+    denials alone count, and what silence on the block costs."""
+    i = kb.disease_pos(diagnosis)
+    _, _, s = analyse(parse_case(case, kb), kb)
+    denials = sum(
+        float(s.weighted[i, k])
+        for k, p in enumerate(s.feature_pos.tolist())
+        if kb.feature_ids[p] in tables(kb).defining_features and not s.present[k]
+    )
+    (b,) = tables(kb).blocks_of[i]
+    silent = kb.constants.defining_strength.value * float(tables(kb).block_log[b])
+    return float(s.defining_log[i]) + denials, denials, silent
+
+
+def test_a_denied_defining_feature_costs_as_much_as_silence_never_less(kb: KnowledgeBase) -> None:
+    """ "No dialysis" does not define CKD-MBD: the block and the denial together cost what silence
+    on it costs, unless the denial alone says more; then it is not counted twice."""
+    together, denial, silent = _denial_and_block(
+        kb, "ckd_mineral_bone_disorder", {"patient": {"age": 50, "sex": "male"}, "absent": ["dialysis"]}
+    )
+    assert denial > silent  # no dialysis alone is weaker evidence than silence on the kidneys
+    assert together == pytest.approx(silent, abs=1e-12)
+    _, _, quiet = analyse(parse_case({"patient": {"age": 50, "sex": "male"}}, kb), kb)
+    assert quiet.defining_log[kb.disease_pos("ckd_mineral_bone_disorder")] == pytest.approx(silent)
+    # heterotopic ossification: "no trauma" once made it more likely than saying nothing
+    i = kb.disease_pos("heterotopic_ossification")
+    base = {"patient": {"age": 30, "sex": "male"}, "findings": ["swelling"], "sites": ["thigh"]}
+    _, _, said = analyse(parse_case({**base, "absent": ["trauma_local"]}, kb), kb)
+    _, _, unsaid = analyse(parse_case(base, kb), kb)
+    lr_said = said.log_score[i] - kb.log_prior[i]
+    lr_unsaid = unsaid.log_score[i] - kb.log_prior[i]
+    assert lr_said <= lr_unsaid + 1e-12
+    assert said.posterior[i] <= unsaid.posterior[i]
+
+
+def test_a_denial_stronger_than_silence_is_not_penalised_twice(kb: KnowledgeBase) -> None:
+    together, denial, silent = _denial_and_block(
+        kb, "idiopathic_scrotal_calcinosis", {"patient": {"age": 40, "sex": "male"}, "absent": ["scrotal_nodules"]}
+    )
+    assert together == pytest.approx(min(silent, denial), abs=1e-12)
+
+
+def test_a_denied_block_says_so_in_its_reasons(kb: KnowledgeBase) -> None:
+    case = {
+        "patient": {"age": 30, "sex": "male"},
+        "findings": ["swelling"],
+        "sites": ["thigh"],
+        "absent": ["trauma_local"],
+    }
+    for lang, word in (("en", "reported absent: Local trauma"), ("fr", "rapporté absent\u00a0: ")):
+        report = run(kb, lang, **case)
+        ho = next(d for d in report.differential if d.diagnosis == "heterotopic_ossification")
+        assert ho.defining_unreported_lr is not None and ho.defining_unreported_lr < 1
+        assert any(word.lower() in a.lower() for a in ho.against), ho.against
 
 
 def test_a_site_absent_only_by_the_closed_world_is_not_a_mention(kb: KnowledgeBase) -> None:
@@ -125,8 +175,6 @@ def test_a_site_absent_only_by_the_closed_world_is_not_a_mention(kb: KnowledgeBa
     assert hand.defining_log[i] < 0
     _, _, scrotum = analyse(parse_case({"patient": {"age": 40, "sex": "male"}, "sites": ["scrotum"]}, kb), kb)
     assert scrotum.defining_log[i] == 0.0
-    _, _, denied = analyse(parse_case({"patient": {"age": 40, "sex": "male"}, "absent": ["scrotal_nodules"]}, kb), kb)
-    assert denied.defining_log[i] == 0.0  # reported absent: weighed by its frequency instead
 
 
 def test_egfr_below_15_is_scored_once_and_still_read(kb: KnowledgeBase) -> None:

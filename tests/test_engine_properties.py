@@ -12,8 +12,10 @@ from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case
 from calcinosis.case.labs import interpret_labs
 from calcinosis.engine.evidence import collect_evidence
 from calcinosis.engine.scoring import score
+from calcinosis.engine.tables import tables
 
 KB = load_kb()
+DEFINING = tables(KB).defining_features
 VOC = KB.vocabulary.lists
 
 
@@ -132,11 +134,46 @@ def test_absent_and_unreported_differ(data: dict[str, Any], term: str) -> None:
         "findings": [t for t in data["findings"] if t != term],
         "absent": [t for t in data["absent"] if t != term],
     }
-    unreported = _scores(data).log_score
-    absent = _scores({**data, "absent": [*data["absent"], term]}).log_score
-    # compared on the log scores: the posterior change can be below float tolerance when the
-    # diagnoses that list the finding are already very unlikely
+    unreported = _scores(data).row_evidence
+    absent = _scores({**data, "absent": [*data["absent"], term]}).row_evidence
+    # compared on the evidence before the defining blocks (a denial of a defining feature may
+    # cost exactly what silence on its block costs: the next property) and on the log scores,
+    # since the posterior change can be below float tolerance when the diagnoses that list the
+    # finding are already very unlikely
     assert not np.array_equal(unreported, absent)
+
+
+@given(cases(), st.sampled_from(sorted(f for f in DEFINING if f.startswith("finding:"))))
+def test_a_denied_defining_feature_never_helps_its_diagnosis(data: dict[str, Any], fid: str) -> None:
+    """ "No retiform purpura" does not make calciphylaxis likelier than silence on its lesions:
+    each diagnosis whose blocks the case leaves without a feature reported present scores no
+    higher when one of its defining features is denied. The block weighs a denial at its full
+    LR (the batch engine computes it from the case's features alone); a denial damped in its
+    dependency group counts less than that, so the property holds where it is the group's only
+    observed feature."""
+    term = fid.partition(":")[2]
+    data = {
+        **data,
+        "findings": [t for t in data["findings"] if t != term],
+        "absent": [t for t in data["absent"] if t != term],
+    }
+    silent, denied = _scores(data), _scores({**data, "absent": [*data["absent"], term]})
+    group = KB.group_index[KB.feature_pos(fid)]
+    if sum(KB.group_index[p] == group for p in denied.feature_pos.tolist()) > 1:
+        return  # damped with others of its group: counted at less than its full LR
+    t = tables(KB)
+    present = {
+        KB.feature_ids[p] for p, here in zip(silent.feature_pos.tolist(), silent.present.tolist(), strict=True) if here
+    }
+    for b in t.defined_by[fid]:
+        d = int(t.block_disease[b])
+        if int(t.block_row[b]) != d or any(f in present for blk in t.blocks_of[d] for f in _members(blk)):
+            continue  # a form's block, or a diagnosis another of whose blocks is answered: not this property
+        assert denied.log_score[d] <= silent.log_score[d] + 1e-9
+
+
+def _members(block: int) -> list[str]:
+    return [f for f, bs in tables(KB).defined_by.items() if block in bs]
 
 
 def test_no_information_leaves_the_prior() -> None:

@@ -83,13 +83,21 @@ def _plain_scores(ev: Evidence, kb: KnowledgeBase) -> tuple[np.ndarray, np.ndarr
         weight[:, closed] *= unlisted
     n_rows = kb.frequency.shape[0]  # the diagnoses, then their forms' rows (kb.forms)
     defining = np.zeros(n_rows)
-    for r in range(n_rows):
-        for _, block in row_blocks(kb, r):  # each block none of whose features is said costs its own
-            said = [f for f in block.any_of if f in ev.observations and not ev.observations[f].closed_world]
-            if not said:
-                defining[r] += np.log(block.unreported_probability)
     kappa, temperature = kb.constants.defining_strength.value, kb.constants.temperature.value
-    row_log = (contribution * weight).sum(axis=1) + kappa * defining
+    for r in range(n_rows):
+        for _, block in row_blocks(kb, r):  # each block none of whose features is said present costs its own
+            said = [f for f in block.any_of if f in ev.observations and not ev.observations[f].closed_world]
+            if any(ev.observations[f].present for f in said):
+                continue
+            cost = kappa * float(np.log(block.unreported_probability))
+            if said:  # only denied: the rest of what silence costs, on top of the denials' own LRs
+                denials = 0
+                for f in sorted(set(said)):
+                    j = kb.feature_pos(f)
+                    denials += float(kb.log_absent[r, j] - np.log1p(-kb.baseline[j]))
+                cost = min(0.0, cost - denials)
+            defining[r] += cost
+    row_log = (contribution * weight).sum(axis=1) + defining
     # a diagnosis with forms: log Σ share * LR over its rows, shown by the row that carries most
     n_d = len(kb.diseases)
     log_lr, shown = row_log[:n_d].copy(), np.arange(n_d)
@@ -135,7 +143,7 @@ def test_scores_are_the_plain_computation_to_the_last_bit(kb: KnowledgeBase, cas
             assert np.array_equal(s.weight, weight)
             assert np.array_equal(s.log_score, kb.log_prior + log_lr)
             assert np.array_equal(s.posterior, _plain_posterior(log_lr, case, ev, kb))
-            defining = unreported_defining(ev, kb) * kb.constants.defining_strength.value
+            defining = unreported_defining(ev, kb)
             assert np.array_equal(defining[s.row], s.defining_log)
     assert tables(kb).damped, "the group patterns are remembered"
 

@@ -14,6 +14,7 @@ import pytest
 from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case
 from calcinosis.engine.batch import score_cases
 from calcinosis.engine.diagnose import analyse
+from calcinosis.engine.tables import tables
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.kb.check import check_kb
 from calcinosis.kb.views import diagnosis_detail
@@ -56,8 +57,12 @@ def test_each_unmentioned_block_costs_its_own_probability(kb: KnowledgeBase) -> 
     both = kappa * math.log(d.setting.unreported_probability * d.defining.unreported_probability)
     assert penalty(findings=["pain"]) == pytest.approx(both)
     assert penalty(findings=["skin_necrosis"], history=["dialysis"]) == 0.0
-    # a setting reported absent is a mention: weighed by its own frequency, not paid for twice
-    assert penalty(findings=["skin_necrosis"], absent=["dialysis"]) == 0.0
+    # a setting reported absent is no setting: with its own weight, the block costs what
+    # silence costs (log u), or the denial's alone when that says more (never twice)
+    setting = kappa * math.log(d.setting.unreported_probability)
+    t = tables(kb)
+    no_dialysis = float(t.log_lr_by_state[t.n_features + t.position["condition:dialysis"], i])
+    assert penalty(findings=["skin_necrosis"], absent=["dialysis"]) == pytest.approx(min(0.0, setting - no_dialysis))
 
 
 def test_the_setting_moves_the_differential_and_is_explained(kb: KnowledgeBase) -> None:

@@ -119,6 +119,25 @@ def test_generated_cases_exactly(kb: KnowledgeBase, seed: int) -> None:
     assert np.isfinite(scores.posterior).all() and np.allclose(scores.posterior.sum(axis=1), 1)
 
 
+def test_a_block_only_denied_pays_as_the_single_case_does(kb: KnowledgeBase) -> None:
+    """Denied defining features (no trauma, no dialysis, no necrosis or purpura: alone, several
+    in one block, next to a feature reported present) cost in the batch what they cost alone."""
+    base = {"patient": {"age": 40, "sex": "female"}, "findings": ["pain"], "sites": ["thigh"]}
+    denials = [
+        {"absent": ["trauma_local"]},
+        {"absent": ["dialysis"]},
+        {"absent": ["skin_necrosis", "retiform_purpura", "livedo"]},
+        {"absent": ["skin_necrosis"], "findings": ["pain", "retiform_purpura"]},
+        {"absent": ["scrotal_nodules", "trauma_local", "heliotrope_rash"]},
+    ]
+    cases = [parse_case({**base, **extra, "id": f"denied-{i}"}, kb) for i, extra in enumerate(denials)]
+    scores = score_matrix(evidence_matrix(cases, kb), kb)
+    posterior, _ = _single(cases, kb)
+    defining = np.array([analyse(c, kb)[2].defining_log for c in cases])
+    assert (defining < 0).any()
+    assert np.abs(scores.posterior - posterior).max() <= TOLERANCE
+
+
 def test_ties_inside_a_dependency_group_rank_as_the_single_case_does(kb: KnowledgeBase) -> None:
     # two features of one group with equal |log LR| and opposite signs: the order decides the weights
     from calcinosis.engine.batch import _damped_group

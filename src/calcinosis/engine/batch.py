@@ -162,7 +162,10 @@ class _Compiled:
         # the diagnoses with forms (a column per row until they are mixed: scoring.mixture)
         self.n_diseases = len(kb.diseases)
         self.mixed = t.mixed
-        self.block_penalty = self.kappa * t.block_log  # B: log LR when none of the block is mentioned
+        self.block_penalty = self.kappa * t.block_log  # B: log LR when none of the block is reported present
+        # F x B: the log LR of each defining feature's absence in its block's row (what a denial
+        # already counts: category.block_penalties)
+        self.denial = self.defining * t.log_lr_by_state[len(kb.feature_ids) :, t.block_row]
         self.is_defining: BoolArray = np.asarray(self.defining.any(axis=1))  # F: defining feature of some diagnosis
         # the only features a case can leave out by listing others (closed world)
         self.site_cols = np.array([j for j, f in enumerate(kb.feature_ids) if f.startswith("site:")], dtype=np.int64)
@@ -318,16 +321,22 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
             np.cumsum(np.bincount(pairs // k.n_groups, minlength=n), out=ptr[1:])
             y = csr_matrix((np.ones(pairs.size), where, ptr), shape=(n, len(corrections)))
             total += np.asarray(y @ corrections)
-    # the defining-feature penalty: none of a diagnosis' defining features mentioned at all (a
-    # site absent only by the closed world is not a mention)
+    # the defining-feature penalty: none of a block's features reported present (a site absent
+    # only by the closed world is no report); a block only denied pays what its denials have
+    # not already counted, up to what silence costs (category.block_penalties)
     d = k.is_defining[cols] & ~closed_any
+    said_present = present[d]
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows[d], minlength=n), out=ptr[1:])
-    mention = csr_matrix((np.ones(int(d.sum())), cols[d], ptr), shape=(n, f))
-    mentioned = np.asarray(mention @ k.defining)  # N x B
-    # each unmentioned block into its diagnosis' column, the first blocks of every diagnosis
-    # at once, then the second ones (a diagnosis' two blocks within a rounding of the single case)
-    penalty = np.where(mentioned == 0, k.block_penalty[None, :], 0.0)
+    mention = csr_matrix((said_present.astype(np.float64), cols[d], ptr), shape=(n, f))
+    mentioned = np.asarray(mention @ k.defining)  # N x B: features reported present
+    denial = csr_matrix(((~said_present).astype(np.float64), cols[d], ptr), shape=(n, f))
+    denied = np.asarray(denial @ k.defining)  # N x B: features reported absent
+    said = np.asarray(denial @ k.denial)  # N x B: their absences' log LRs, summed
+    # each block into its row's column, the first blocks of every row at once, then the second
+    # ones (a row's two blocks within a rounding of the single case)
+    penalty = np.where(denied > 0, np.minimum(0.0, k.block_penalty[None, :] - said), k.block_penalty[None, :])
+    penalty[mentioned > 0] = 0.0
     for blocks, rows_of_blocks in k.block_ranks:
         total[:, rows_of_blocks] += penalty[:, blocks]
     if k.mixed:

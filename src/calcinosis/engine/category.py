@@ -11,7 +11,8 @@ its own (``category_model.yaml``):
 
 with LR(d) the diagnosis' composite likelihood ratio (scoring.py), times the unreported
 probability^κ of each block of its defining features (the lesion's, the setting's) none of
-whose features is reported. τ, α, β, κ are the global
+whose features is reported present (a block only denied pays as much, its denials included:
+:func:`unreported_defining`). τ, α, β, κ are the global
 constants ``category_prior_strength``, ``rule_strength``, ``differential_strength`` and
 ``defining_strength`` (constants.yaml), fitted by cross-validation, never per case.
 """
@@ -29,7 +30,16 @@ from calcinosis.engine.tables import Tables, blocks_by_row, tables
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CategoryRuleSpec
 
-__all__ = ["CategoryStep", "RuleState", "category_step", "mentioned_blocks", "read_rules", "unreported_defining"]
+__all__ = [
+    "CategoryStep",
+    "RuleState",
+    "block_penalties",
+    "category_step",
+    "denied_blocks",
+    "mentioned_blocks",
+    "read_rules",
+    "unreported_defining",
+]
 
 if TYPE_CHECKING:  # annotations only: numpy.typing is not imported at run time
     import numpy.typing as npt
@@ -131,38 +141,76 @@ def _not_reported(kb: KnowledgeBase, t: Tables) -> tuple[RuleState, ...]:
 
 
 def mentioned_blocks(ev: Evidence, kb: KnowledgeBase) -> set[int]:
-    """The blocks of defining features (``Tables.block_disease``) of which the case mentions a
-    feature, present or absent.
+    """The blocks of defining features (``Tables.block_disease``) of which the case reports a
+    feature present: the blocks that cost their diagnosis nothing.
 
-    A defining feature reported present lifts its block's penalty; one reported absent is
-    already weighed by its own frequency, so the case is not "silent" and the penalty does not
-    apply twice. A site absent only because the case lists other sites (closed world) was not
-    reported at all, and is not a mention: otherwise listing any site would exempt every
-    diagnosis defined by another site. Read from the observations that are defining features
-    (a few), not diagnosis by diagnosis.
+    A site absent only because the case lists other sites (closed world) was not reported at
+    all. Read from the observations that are defining features (a few), not diagnosis by
+    diagnosis. A block whose features the case only denies is not mentioned here: see
+    :func:`denied_blocks`.
     """
     t = tables(kb)
     obs = ev.observations
-    return {b for fid in t.defining_features.intersection(obs) if not obs[fid].closed_world for b in t.defined_by[fid]}
+    return {b for fid in t.defining_features.intersection(obs) if obs[fid].present for b in t.defined_by[fid]}
 
 
-def unreported_defining(ev: Evidence, kb: KnowledgeBase) -> FloatArray:
-    """log of the unreported probability of each row's blocks of defining features that the
-    case does not mention at all, summed over its blocks (0 when it mentions every block); a
-    row is a diagnosis (its main form) or one of its forms (``Tables.n_rows``).
+def denied_blocks(ev: Evidence, kb: KnowledgeBase) -> dict[int, list[str]]:
+    """The blocks of which the case reports no feature present and some absent (not closed
+    world), each with those denied features, in id order.
 
-    A diagnosis has one block (what a clinician needs before holding it) or two (the lesion,
-    and the setting it arises in: calciphylaxis' necrosis, and kidney failure or another risk
-    context); each block the case is silent on costs its own probability (see
-    :func:`mentioned_blocks` for what a mention is).
+    A denial is not a defining feature: "no history of trauma" leaves heterotopic ossification
+    as undefined as silence does, and once counted as a mention it made the denial worth more
+    to the diagnosis than saying nothing (the trauma's absence costs LR 0.53, silence on every
+    defining feature 0.07). See :func:`block_penalties` for what such a block pays.
     """
     t = tables(kb)
-    mentioned = mentioned_blocks(ev, kb)
-    if not mentioned:
-        return t.unreported_log.copy()
-    kept = t.block_log.copy()
-    kept[list(mentioned)] = 0.0
-    return blocks_by_row(kept, t.block_row, t.n_rows)
+    obs = ev.observations
+    present = mentioned_blocks(ev, kb)
+    denied: dict[int, list[str]] = {}
+    for fid in sorted(t.defining_features.intersection(obs)):
+        o = obs[fid]
+        if o.present or o.closed_world:
+            continue
+        for b in t.defined_by[fid]:
+            if b not in present:
+                denied.setdefault(b, []).append(fid)
+    return denied
+
+
+def block_penalties(ev: Evidence, kb: KnowledgeBase, strength: float | None = None) -> FloatArray:
+    """The log penalty of each block of defining features (B), times ``strength`` κ
+    (``defining_strength`` when None): 0 for a block with a feature reported present.
+
+    A block the case is silent on costs κ·log u, u its unreported probability. A block whose
+    features the case only denies (:func:`denied_blocks`) costs the rest of that: its denials'
+    own log LRs (each the feature's absence, unweighted) already count, so it pays
+    min(0, κ·log u − Σ denials), and the block and its denials together cost
+    min(κ·log u, Σ denials): never less than silence, never the same evidence twice.
+    """
+    t = tables(kb)
+    k = kb.constants.defining_strength.value if strength is None else strength
+    out = k * t.block_log
+    out[list(mentioned_blocks(ev, kb))] = 0.0
+    absent_at = t.n_features
+    for b, fids in denied_blocks(ev, kb).items():
+        r = int(t.block_row[b])
+        said = sum(float(t.log_lr_by_state[absent_at + t.position[f], r]) for f in fids)
+        out[b] = min(0.0, out[b] - said)
+    return out
+
+
+def unreported_defining(ev: Evidence, kb: KnowledgeBase, strength: float | None = None) -> FloatArray:
+    """Each row's sum of its blocks' penalties (:func:`block_penalties`): 0 when the case
+    reports a feature of every block present. A row is a diagnosis (its main form) or one of
+    its forms (``Tables.n_rows``); a diagnosis has one block (what a clinician needs before
+    holding it) or two (the lesion, and the setting it arises in: calciphylaxis' necrosis, and
+    kidney failure or another risk context).
+    """
+    t = tables(kb)
+    if not t.defining_features.intersection(ev.observations):  # silent on every block
+        k = kb.constants.defining_strength.value if strength is None else strength
+        return k * t.unreported_log
+    return blocks_by_row(block_penalties(ev, kb, strength), t.block_row, t.n_rows)
 
 
 def _logsumexp_by(values: FloatArray, t: Tables) -> FloatArray:

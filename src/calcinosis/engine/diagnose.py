@@ -21,7 +21,7 @@ from typing import Any
 from calcinosis._version import __version__
 from calcinosis.case.labs import LabPanel, interpret_labs
 from calcinosis.case.model import Case
-from calcinosis.engine.category import CategoryStep, RuleState, mentioned_blocks
+from calcinosis.engine.category import CategoryStep, RuleState, block_penalties, denied_blocks
 from calcinosis.engine.evidence import DERANGED_FEATURES, Evidence, collect_evidence
 from calcinosis.engine.questions import next_questions
 from calcinosis.engine.reasons import Shown, fmt_lr, literal, reasons, state_word
@@ -38,7 +38,7 @@ from calcinosis.engine.scoring import Scores, score
 from calcinosis.engine.tables import Tables, row_blocks, tables
 from calcinosis.engine.workup import missing_workup
 from calcinosis.errors import CaseValidationError
-from calcinosis.i18n import agree, lower_first, message, percent, significant
+from calcinosis.i18n import agree, de, lower_first, message, percent, significant
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CATEGORIES, BlockName
@@ -177,12 +177,35 @@ def _block_text(kb: KnowledgeBase, t: Tables, b: int, lang: str) -> str:
         f"{kind}_unreported",
         lang,
         features=", ".join(labels) + more,
-        name=name if lang != "fr" else lower_first(name),
+        name=name if lang != "fr" else de(name),
         p=f"{p:.2g}" if lang != "fr" else significant(p, lang),
         lr=fmt_lr(math.exp(kb.constants.defining_strength.value * t.block_log[b]), lang),
         basis=message(f"basis_{block.basis}", lang),
     )
     return found
+
+
+def _denied_text(kb: KnowledgeBase, t: Tables, b: int, denied: list[str], cost: float, lang: str) -> str:
+    """Why a diagnosis pays for block ``b`` although the case reports some of its features
+    absent (``denied``): a denial does not define it, and together with the denials the block
+    costs what silence on it would (``cost``: the rest, on top of the denials' own LRs)."""
+    row = int(t.block_row[b])
+    kind = t.block_kind[b]
+    block = dict(row_blocks(kb, row))[kind]
+    name = kb.row_name(row, lang)
+    others = [kb.features[f].label(lang) for f in block.any_of if f not in denied]
+    p = block.unreported_probability
+    return message(
+        f"{kind}_denied",
+        lang,
+        denied=", ".join(kb.features[f].label(lang) for f in denied),
+        features=", ".join(others[:4]) + ("…" if len(others) > 4 else ""),
+        name=name if lang != "fr" else de(name),
+        p=f"{p:.2g}" if lang != "fr" else significant(p, lang),
+        lr=fmt_lr(math.exp(cost), lang),
+        silent=fmt_lr(math.exp(kb.constants.defining_strength.value * t.block_log[b]), lang),
+        basis=message(f"basis_{block.basis}", lang),
+    )
 
 
 def _codes(kb: KnowledgeBase, t: Tables, d: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -288,13 +311,13 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     shown_by = reasons(scores, evidence, kb, listed, lang)
     prior_at, defining_at = scores.prior.tolist(), scores.defining_log.tolist()
     log_lr_at = (scores.log_score - kb.log_prior).tolist()  # the same subtraction, element by element
-    # the blocks of defining features the case mentions, read only when a listed diagnosis pays for one
-    mentioned = mentioned_blocks(evidence, kb) if any(defining_at[i] < 0 for i in listed) else set()
+    # what each block of defining features costs and which ones the case only denies, read
+    # only when a listed diagnosis pays for one
+    paying = any(defining_at[i] < 0 for i in listed)
+    blocks = (block_penalties(evidence, kb).tolist(), denied_blocks(evidence, kb)) if paying else ([], {})
     row_at = scores.row.tolist()  # each diagnosis' row: itself, or the form its reasons are read in
     differential = [
-        _listed(
-            kb, t, i, row_at[i], shown_by[i], post_at[i], prior_at[i], log_lr_at[i], defining_at[i], mentioned, lang
-        )
+        _listed(kb, t, i, row_at[i], shown_by[i], post_at[i], prior_at[i], log_lr_at[i], defining_at[i], blocks, lang)
         for i in listed
     ]
     for i, result in zip(listed, differential, strict=True):
@@ -436,21 +459,26 @@ def _listed(
     prior: float,
     log_lr: float,
     defining_log: float,
-    mentioned: set[int],
+    blocks: tuple[list[float], dict[int, list[str]]],
     lang: str,
 ) -> DiagnosisResult:
     """One diagnosis of the differential, its reasons given: its own references, then those of
     its reasons in their order, each once. ``row``: the row its reasons are read in (itself, or
-    one of its forms), whose blocks of defining features it pays for; ``mentioned``: the blocks
-    the case mentions (read when this diagnosis pays for a block)."""
+    one of its forms), whose blocks of defining features it pays for; ``blocks``: what each
+    block costs and the blocks the case only denies, with their denied features (read when
+    this diagnosis pays for a block)."""
     d = _diagnosis(kb, t, i, lang)
     against = shown.against
     penalty = defining_log if defining_log < 0 and t.blocks_of[row] else None
     unreported: list[BlockName] = []
     if penalty is not None:
-        blocks = [b for b in t.blocks_of[row] if b not in mentioned]
-        against[:0] = [_block_text(kb, t, b, lang) for b in blocks]
-        unreported = [t.block_kind[b] for b in blocks]
+        cost, denied = blocks
+        paid = [b for b in t.blocks_of[row] if cost[b] < 0]
+        against[:0] = [
+            _denied_text(kb, t, b, denied[b], cost[b], lang) if b in denied else _block_text(kb, t, b, lang)
+            for b in paid
+        ]
+        unreported = [t.block_kind[b] for b in paid]
     return built(
         DiagnosisResult,
         {

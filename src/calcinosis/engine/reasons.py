@@ -23,7 +23,7 @@ from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import CONTRIBUTION_FIELDS, Contribution, built
 from calcinosis.engine.scoring import Scores
 from calcinosis.engine.tables import TEXTS_KEPT, Tables, tables
-from calcinosis.i18n import agree, decimal, lower_first, message, percent, significant
+from calcinosis.i18n import agree, de, decimal, message, percent, significant
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["MIN_SHOWN_LOG_LR", "Shown", "fmt_lr", "literal", "reasons", "state_word"]
@@ -141,8 +141,8 @@ def _reason(kb: KnowledgeBase, t: Tables, d: int, column: int, lang: str) -> _Re
     src = kb.source(d, fpos)
     lr = math.exp(float(t.log_lr_by_state[column, d]))
     name = kb.row_name(d, lang)
-    if lang == "fr":  # inside a sentence: 'en cas de sclérodermie systémique'
-        name = lower_first(name)
+    if lang == "fr":  # inside a sentence: 'en cas de sclérodermie systémique', 'en cas d'ossification'
+        name = de(name)
     label = feature.label(lang)
     state = state_word(feature.namespace, present, lang, gender=feature.gender, plural=feature.plural)
     sentence = message("explanation", lang).format(

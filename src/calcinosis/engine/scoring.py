@@ -10,9 +10,9 @@ dependency group the contributions of each diagnosis are ranked by size and weig
 1, rho, rho^2, ... (rho = constants.yaml dependency_damping): correlated findings are not
 counted as independent proofs. A diagnosis pays the unreported probability of each block of
 its defining features (one, or two: the lesion and its setting) none of whose features is
-reported. A diagnosis with forms (a newborn's and an adult's fat necrosis) is scored form by
-form, each a row of the compiled arrays, and its likelihood is their mixture (:func:`mixture`).
-The posterior then comes from the category step (``category.py``): probabilities
+reported present (denials count, up to what silence would cost). A diagnosis with forms (a
+newborn's and an adult's fat necrosis) is scored form by form, each a row of the compiled
+arrays, and its likelihood is their mixture (:func:`mixture`). The posterior then comes from the category step (``category.py``): probabilities
 always sum to 1 and do not depend on the order of the inputs. This is the likelihood-ratio
 framework of LIRICAL (Robinson et al., Am J Hum Genet 2020;107:403-417) with an explicit
 correction for dependence.
@@ -90,7 +90,7 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     columns = np.array(column, dtype=np.int64)
     contribution = t.log_lr_by_state[columns]
     weight = _weights(contribution, members, code, t, unlisted)
-    defining = kb.constants.defining_strength.value * unreported_defining(evidence, kb)
+    defining = unreported_defining(evidence, kb)
     weighted = contribution * weight
     summed = np.add.reduce(weighted, axis=0)  # what .sum(axis=0) calls, without its wrapper
     row_log = summed + defining
