@@ -142,8 +142,7 @@ def test_a_denied_defining_feature_costs_as_much_as_silence_never_less(kb: Knowl
     _, _, unsaid = analyse(parse_case(base, kb), kb)
     lr_said = said.log_score[i] - kb.log_prior[i]
     lr_unsaid = unsaid.log_score[i] - kb.log_prior[i]
-    assert lr_said <= lr_unsaid + 1e-12
-    assert said.posterior[i] <= unsaid.posterior[i]
+    assert lr_said <= lr_unsaid + 1e-12  # (its posterior may still rise: "no trauma" weighs on others too)
 
 
 def test_a_denial_stronger_than_silence_is_not_penalised_twice(kb: KnowledgeBase) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -14,6 +16,8 @@ from calcinosis.issues import IssueLevel
 from calcinosis.kb.check import check_kb, seed_fact_coverage
 from calcinosis.kb.loader import default_kb_path
 from calcinosis.kb.schema import CATEGORIES
+
+from .conftest import edited_disease
 
 
 def test_census(kb: KnowledgeBase) -> None:
@@ -200,3 +204,41 @@ def test_same_state_names_known_features(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeBaseError) as err:
         load_kb(root, cache=False)
     assert "features.yaml:same_state" in str(err.value) and "lab:calcium_high" in str(err.value)
+
+
+def test_a_feature_implied_is_at_least_as_frequent_as_what_implies_it(kb: KnowledgeBase) -> None:
+    """Every painless swelling is a swelling: pilomatricoma states painless swellings in 0.8 of
+    its patients and nothing of swellings, so it takes 0.8 for them and says why; a case
+    reporting "a swelling" then counts for it (it counted as nothing), and a case reporting a
+    painless swelling is not counted twice (the swelling is implied: read, not scored)."""
+    from calcinosis import parse_case
+    from calcinosis.engine.diagnose import analyse
+
+    pilo, swelling = kb.disease_pos("pilomatricoma"), kb.feature_pos("finding:swelling")
+    stated = kb.disease("pilomatricoma").findings
+    assert "finding:swelling" not in stated
+    assert kb.frequency[pilo, swelling] == stated["finding:painless_swelling"].frequency
+    assert "which implies it" in (kb.source(pilo, swelling).estimate or "")
+    for a, implied in kb.implies.items():  # the knowledge as a whole keeps the order
+        for b in implied:
+            assert (kb.frequency[:, kb.feature_pos(b)] >= kb.frequency[:, kb.feature_pos(a)]).all(), (a, b)
+    base = {"patient": {"age": 8, "sex": "female"}, "sites": ["face"]}
+    _, _, said = analyse(parse_case({**base, "findings": ["swelling"]}, kb), kb)
+    k = said.feature_pos.tolist().index(swelling)
+    assert said.contribution[pilo, k] == pytest.approx(math.log(0.8 / kb.baseline[swelling]))
+    _, ev, painless = analyse(parse_case({**base, "findings": ["painless_swelling"]}, kb), kb)
+    assert ev.observations["finding:swelling"].implied
+    assert swelling not in painless.feature_pos.tolist()
+
+
+def test_a_stated_frequency_below_what_implies_it_is_refused(tmp_path: Path) -> None:
+    def lower(data: dict[str, Any]) -> None:
+        data["findings"].append(
+            {"feature": "finding:swelling", "frequency": 0.3, "basis": "judgement", "estimate": "test"}
+        )
+
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(edited_disease(tmp_path, "pilomatricoma", lower), cache=False)
+    text = str(err.value)
+    assert "diseases/pilomatricoma.yaml:findings" in text
+    assert "finding:swelling" in text and "finding:painless_swelling" in text and "at least 0.8" in text

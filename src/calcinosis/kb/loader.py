@@ -862,6 +862,7 @@ def _compile(
     check_features("features.yaml:implies", [*implies, *(f for fs in implies.values() for f in fs)])
     check_features("features.yaml:same_state", [*same_state, *same_state.values()])
     pairs = [(a, b) for a, b in same_state.items() if a in fpos and b in fpos]
+    implied = [(a, b) for a, bs in implies.items() for b in bs if a in fpos and b in fpos]
     check_refs("constants.yaml:thresholds_reference", constants.thresholds_reference)
     check_refs("priors.yaml:references", priors.references)
     check_refs("workup.yaml:references", workup.references)
@@ -920,6 +921,7 @@ def _compile(
             d.findings, f"{loc}:findings", freq[di], di, sources, fpos, features, check, (floor, ceiling)
         )
         _same_state(findings, pairs, freq[di], di, sources, fpos)
+        _implied_floor(findings, implied, freq[di], di, sources, fpos, f"{loc}:findings", check)
         for step in d.workup:
             check_refs(f"{loc}:workup.{step.id}", step.references)
             check_features(f"{loc}:workup.{step.id}", step.answers)
@@ -949,7 +951,9 @@ def _compile(
                 forms=tuple(d.forms),
             )
         )
-    forms, form_freq = _form_rows(diseases_sorted, freq, sources, fpos, features, check, (floor, ceiling), pairs)
+    forms, form_freq = _form_rows(
+        diseases_sorted, freq, sources, fpos, features, check, (floor, ceiling), pairs, implied
+    )
     if forms:
         freq = np.concatenate([freq, form_freq])
     freq = np.clip(freq, floor, ceiling)
@@ -1098,6 +1102,50 @@ def _same_state(
                 )
 
 
+def _implied_floor(
+    findings: Mapping[str, FindingSpec],
+    implied: list[tuple[str, str]],
+    row: np.ndarray,
+    row_index: int,
+    sources: dict[tuple[int, int], FrequencySource],
+    fpos: Mapping[str, int],
+    loc: str,
+    check: _Checks,
+) -> None:
+    """A feature another implies (features.yaml implies: every painless swelling is a swelling,
+    every patient on dialysis has kidney disease) is at least as frequent as it. Where the
+    findings state one of the two and not the other, the other is brought in line when its
+    default (category or baseline) would break the order: a swelling takes the frequency of the
+    painless swellings stated (0.8 in pilomatricoma, where a swelling counted as nothing), and
+    a painless swelling cannot be commoner than the swellings stated (0.02 in phleboliths,
+    where the baseline 0.1 stood). Two stated frequencies out of order are an error."""
+    for a, b in implied:
+        if a in findings and b in findings:
+            if findings[b].frequency < findings[a].frequency:
+                check.out.error(
+                    loc,
+                    f"{b} has frequency {findings[b].frequency} but {a}, which implies it "
+                    f"(features.yaml implies), has {findings[a].frequency}: expected at least "
+                    f"{findings[a].frequency}",
+                    code="kb.implied_below",
+                )
+            continue
+        if a in findings and row[fpos[b]] < findings[a].frequency:
+            put, stated, why = b, findings[a], f"at least as often as {a}, which implies it"
+        elif b in findings and row[fpos[a]] > findings[b].frequency:
+            put, stated, why = a, findings[b], f"no more often than {b}, which it implies"
+        else:
+            continue
+        row[fpos[put]] = stated.frequency
+        sources[(row_index, fpos[put])] = FrequencySource(
+            frequency=stated.frequency,
+            origin="diagnosis",
+            references=tuple(stated.references),
+            estimate=f"{why} (features.yaml implies), whose frequency this states",
+            note=None,
+        )
+
+
 def _check_blocks(
     loc: str, defining: DefiningFeatures | None, setting: DefiningFeatures | None, check: _Checks
 ) -> None:
@@ -1137,6 +1185,7 @@ def _form_rows(
     check: _Checks,
     bounds: tuple[float, float],
     pairs: list[tuple[str, str]],
+    implied: list[tuple[str, str]],
 ) -> tuple[list[FormRow], np.ndarray]:
     """The rows of the diagnoses' forms, after the D rows of ``freq``: each a copy of its
     diagnosis' row (and of its frequencies' sources) with the form's findings put in."""
@@ -1154,6 +1203,7 @@ def _form_rows(
                 form.findings, f"{loc}.findings", row, row_index, sources, fpos, features, check, bounds
             )
             _same_state(findings, pairs, row, row_index, sources, fpos)
+            _implied_floor(findings, implied, row, row_index, sources, fpos, f"{loc}.findings", check)
             _check_blocks(loc, form.defining, form.setting, check)
             _check_age(loc, form.age, findings, check)
             forms.append(FormRow(disease=di, form=form, row=row_index, key=form_key(d.id, form.id)))
