@@ -920,8 +920,7 @@ def _compile(
         findings = _put_findings(
             d.findings, f"{loc}:findings", freq[di], di, sources, fpos, features, check, (floor, ceiling)
         )
-        _same_state(findings, pairs, freq[di], di, sources, fpos)
-        _implied_floor(findings, implied, freq[di], di, sources, fpos, f"{loc}:findings", check)
+        _related_frequencies(findings, (pairs, implied), freq[di], di, sources, fpos, f"{loc}:findings", check)
         for step in d.workup:
             check_refs(f"{loc}:workup.{step.id}", step.references)
             check_features(f"{loc}:workup.{step.id}", step.answers)
@@ -1078,33 +1077,9 @@ def _put_findings(
     return findings
 
 
-def _same_state(
+def _related_frequencies(
     findings: Mapping[str, FindingSpec],
-    pairs: list[tuple[str, str]],
-    row: np.ndarray,
-    row_index: int,
-    sources: dict[tuple[int, int], FrequencySource],
-    fpos: Mapping[str, int],
-) -> None:
-    """Where the findings state one of a pair of features that report the same state
-    (features.yaml same_state) and not the other, the other takes its frequency."""
-    for a, b in pairs:
-        for stated, silent in ((a, b), (b, a)):
-            if stated in findings and silent not in findings:
-                f = findings[stated]
-                row[fpos[silent]] = f.frequency
-                sources[(row_index, fpos[silent])] = FrequencySource(
-                    frequency=f.frequency,
-                    origin="diagnosis",
-                    references=tuple(f.references),
-                    estimate=f"the same state as {stated} (features.yaml same_state), whose frequency this states",
-                    note=None,
-                )
-
-
-def _implied_floor(
-    findings: Mapping[str, FindingSpec],
-    implied: list[tuple[str, str]],
+    relations: tuple[list[tuple[str, str]], list[tuple[str, str]]],
     row: np.ndarray,
     row_index: int,
     sources: dict[tuple[int, int], FrequencySource],
@@ -1112,14 +1087,36 @@ def _implied_floor(
     loc: str,
     check: _Checks,
 ) -> None:
-    """A feature another implies (features.yaml implies: every painless swelling is a swelling,
-    every patient on dialysis has kidney disease) is at least as frequent as it. Where the
-    findings state one of the two and not the other, the other is brought in line when its
-    default (category or baseline) would break the order: a swelling takes the frequency of the
-    painless swellings stated (0.8 in pilomatricoma, where a swelling counted as nothing), and
-    a painless swelling cannot be commoner than the swellings stated (0.02 in phleboliths,
-    where the baseline 0.1 stood). Two stated frequencies out of order are an error."""
-    for a, b in implied:
+    """The frequencies a diagnosis' (or a form's) findings imply for features they leave out.
+
+    Same state (``relations[0]``, features.yaml same_state: a CKD history and an eGFR below
+    60): where the findings state one of the pair and not the other, the other takes its
+    frequency. Implied (``relations[1]``, features.yaml implies: every painless swelling is a
+    swelling, every patient on dialysis has kidney disease): the implied feature is at least as
+    frequent as the one implying it; where the findings state one of the two and not the other,
+    the other is brought in line when its default (category or baseline) would break the order:
+    a swelling takes the frequency of the painless swellings stated (0.8 in pilomatricoma, where
+    a swelling counted as nothing), and a painless swelling cannot be commoner than the
+    swellings stated (0.02 in phleboliths, where the baseline 0.1 stood). Two stated
+    frequencies out of order are an error.
+    """
+    same, implied = relations
+
+    def take(silent: str, spec: FindingSpec, why: str) -> None:
+        row[fpos[silent]] = spec.frequency
+        sources[(row_index, fpos[silent])] = FrequencySource(
+            frequency=spec.frequency,
+            origin="diagnosis",
+            references=tuple(spec.references),
+            estimate=f"{why}, whose frequency this states",
+            note=None,
+        )
+
+    for a, b in same:
+        for said, silent in ((a, b), (b, a)):
+            if said in findings and silent not in findings:
+                take(silent, findings[said], f"the same state as {said} (features.yaml same_state)")
+    for a, b in implied:  # after the same states: an implied feature may have just taken one
         if a in findings and b in findings:
             if findings[b].frequency < findings[a].frequency:
                 check.out.error(
@@ -1129,21 +1126,10 @@ def _implied_floor(
                     f"{findings[a].frequency}",
                     code="kb.implied_below",
                 )
-            continue
-        if a in findings and row[fpos[b]] < findings[a].frequency:
-            put, stated, why = b, findings[a], f"at least as often as {a}, which implies it"
+        elif a in findings and row[fpos[b]] < findings[a].frequency:
+            take(b, findings[a], f"at least as often as {a}, which implies it (features.yaml implies)")
         elif b in findings and row[fpos[a]] > findings[b].frequency:
-            put, stated, why = a, findings[b], f"no more often than {b}, which it implies"
-        else:
-            continue
-        row[fpos[put]] = stated.frequency
-        sources[(row_index, fpos[put])] = FrequencySource(
-            frequency=stated.frequency,
-            origin="diagnosis",
-            references=tuple(stated.references),
-            estimate=f"{why} (features.yaml implies), whose frequency this states",
-            note=None,
-        )
+            take(a, findings[b], f"no more often than {b}, which it implies (features.yaml implies)")
 
 
 def _check_blocks(
@@ -1202,8 +1188,7 @@ def _form_rows(
             findings = _put_findings(
                 form.findings, f"{loc}.findings", row, row_index, sources, fpos, features, check, bounds
             )
-            _same_state(findings, pairs, row, row_index, sources, fpos)
-            _implied_floor(findings, implied, row, row_index, sources, fpos, f"{loc}.findings", check)
+            _related_frequencies(findings, (pairs, implied), row, row_index, sources, fpos, f"{loc}.findings", check)
             _check_blocks(loc, form.defining, form.setting, check)
             _check_age(loc, form.age, findings, check)
             forms.append(FormRow(disease=di, form=form, row=row_index, key=form_key(d.id, form.id)))
