@@ -149,9 +149,7 @@ def mentioned_blocks(ev: Evidence, kb: KnowledgeBase) -> set[int]:
     diagnosis. A block whose features the case only denies is not mentioned here: see
     :func:`denied_blocks`.
     """
-    t = tables(kb)
-    obs = ev.observations
-    return {b for fid in t.defining_features.intersection(obs) if obs[fid].present for b in t.defined_by[fid]}
+    return _block_mentions(ev, kb)[0]
 
 
 def denied_blocks(ev: Evidence, kb: KnowledgeBase) -> dict[int, list[str]]:
@@ -163,18 +161,28 @@ def denied_blocks(ev: Evidence, kb: KnowledgeBase) -> dict[int, list[str]]:
     to the diagnosis than saying nothing (the trauma's absence costs LR 0.53, silence on every
     defining feature 0.07). See :func:`block_penalties` for what such a block pays.
     """
+    return _block_mentions(ev, kb)[1]
+
+
+def _block_mentions(ev: Evidence, kb: KnowledgeBase) -> tuple[set[int], dict[int, list[str]]]:
+    """:func:`mentioned_blocks` and :func:`denied_blocks` in one pass over the observations
+    that are defining features."""
     t = tables(kb)
     obs = ev.observations
-    present = mentioned_blocks(ev, kb)
-    denied: dict[int, list[str]] = {}
+    present: set[int] = set()
+    denials: list[str] = []
     for fid in sorted(t.defining_features.intersection(obs)):
         o = obs[fid]
-        if o.present or o.closed_world:
-            continue
+        if o.present:
+            present.update(t.defined_by[fid])
+        elif not o.closed_world:
+            denials.append(fid)
+    denied: dict[int, list[str]] = {}
+    for fid in denials:
         for b in t.defined_by[fid]:
             if b not in present:
                 denied.setdefault(b, []).append(fid)
-    return denied
+    return present, denied
 
 
 def block_penalties(ev: Evidence, kb: KnowledgeBase, strength: float | None = None) -> FloatArray:
@@ -190,9 +198,10 @@ def block_penalties(ev: Evidence, kb: KnowledgeBase, strength: float | None = No
     t = tables(kb)
     k = kb.constants.defining_strength.value if strength is None else strength
     out = k * t.block_log
-    out[list(mentioned_blocks(ev, kb))] = 0.0
+    present, denied = _block_mentions(ev, kb)
+    out[list(present)] = 0.0
     absent_at = t.n_features
-    for b, fids in denied_blocks(ev, kb).items():
+    for b, fids in denied.items():
         r = int(t.block_row[b])
         said = sum(float(t.log_lr_by_state[absent_at + t.position[f], r]) for f in fids)
         out[b] = min(0.0, out[b] - said)
