@@ -330,13 +330,14 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
     np.cumsum(np.bincount(rows[d], minlength=n), out=ptr[1:])
     mention = csr_matrix((said_present.astype(np.float64), cols[d], ptr), shape=(n, f))
     mentioned = np.asarray(mention @ k.defining)  # N x B: features reported present
-    denial = csr_matrix(((~said_present).astype(np.float64), cols[d], ptr), shape=(n, f))
-    denied = np.asarray(denial @ k.defining)  # N x B: features reported absent
-    said = np.asarray(denial @ k.denial)  # N x B: their absences' log LRs, summed
+    if said_present.all():  # no denial in the chunk: every unmentioned block pays in full
+        penalty = np.broadcast_to(k.block_penalty, mentioned.shape).copy()
+    else:  # a block's denials' log LRs (0 where none): min(0, penalty - 0) is the penalty itself
+        denial = csr_matrix(((~said_present).astype(np.float64), cols[d], ptr), shape=(n, f))
+        penalty = np.minimum(0.0, k.block_penalty[None, :] - np.asarray(denial @ k.denial))
+    penalty[mentioned > 0] = 0.0
     # each block into its row's column, the first blocks of every row at once, then the second
     # ones (a row's two blocks within a rounding of the single case)
-    penalty = np.where(denied > 0, np.minimum(0.0, k.block_penalty[None, :] - said), k.block_penalty[None, :])
-    penalty[mentioned > 0] = 0.0
     for blocks, rows_of_blocks in k.block_ranks:
         total[:, rows_of_blocks] += penalty[:, blocks]
     if k.mixed:
