@@ -116,8 +116,8 @@ def silent_gaps(kb: KnowledgeBase) -> list[tuple[str, str]]:
     gaps: set[tuple[str, str]] = set()
     for members in by_category.values():
         if len(members) >= 3:
-            gaps |= _gaps_among(members, SILENT_GAP_SHARE)
-    gaps |= _gaps_among(list(kb.diseases), SILENT_GAP_SHARE)
+            gaps |= _gaps_among(kb, members, SILENT_GAP_SHARE)
+    gaps |= _gaps_among(kb, list(kb.diseases), SILENT_GAP_SHARE)
     return sorted(gaps)
 
 
@@ -151,15 +151,23 @@ def history_gaps(kb: KnowledgeBase) -> list[tuple[str, str]]:
     return gaps
 
 
-def _gaps_among(members: list[Disease], share: float) -> set[tuple[str, str]]:
+def _gaps_among(kb: KnowledgeBase, members: list[Disease], share: float) -> set[tuple[str, str]]:
     """The diagnoses of ``members`` silent on a feature that at least ``share`` of them state
-    (a feature declared irrelevant, with its reason, is not a silence)."""
+    (a feature declared irrelevant, with its reason, is not a silence; nor is one the loader
+    gave the diagnosis' own frequency of the same or an implying state, features.yaml
+    same_state and implies: pilomatricoma's swellings are its painless swellings')."""
     counts: dict[str, int] = {}
     for d in members:
         for fid in d.findings:
             counts[fid] = counts.get(fid, 0) + 1
     common = [f for f, n in counts.items() if n / len(members) >= share]
-    return {(d.id, f) for d in members for f in common if f not in d.findings and f not in (d.irrelevant or {})}
+
+    def silent(d: Disease, f: str) -> bool:
+        if f in d.findings or f in (d.irrelevant or {}):
+            return False
+        return kb.source(kb.disease_pos(d.id), kb.feature_pos(f)).origin != "diagnosis"
+
+    return {(d.id, f) for d in members for f in common if silent(d, f)}
 
 
 def stated_frequencies(kb: KnowledgeBase) -> list[tuple[str, str, FindingSpec]]:
