@@ -198,6 +198,8 @@ def _denied_text(kb: KnowledgeBase, t: Tables, b: int, denied: list[str], cost: 
     return message(
         f"{kind}_denied",
         lang,
+        absence=message("denied_many" if len(denied) > 1 else "denied_one", lang),
+        own=message("denied_own_many" if len(denied) > 1 else "denied_own_one", lang),
         denied=", ".join(kb.features[f].label(lang) for f in denied),
         features=", ".join(others[:4]) + ("…" if len(others) > 4 else ""),
         name=name if lang != "fr" else de(name),
