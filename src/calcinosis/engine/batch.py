@@ -164,7 +164,7 @@ class _Compiled:
         self.mixed = t.mixed
         self.block_penalty = self.kappa * t.block_log  # B: log LR when none of the block is reported present
         # F x B: the log LR of each defining feature's absence in its block's row (what a denial
-        # already counts: category.block_penalties)
+        # already counts: category.defining_terms)
         self.denial = self.defining * t.log_lr_by_state[len(kb.feature_ids) :, t.block_row]
         self.is_defining: BoolArray = np.asarray(self.defining.any(axis=1))  # F: defining feature of some diagnosis
         # the only features a case can leave out by listing others (closed world)
@@ -323,7 +323,7 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
             total += np.asarray(y @ corrections)
     # the defining-feature penalty: none of a block's features reported present (a site absent
     # only by the closed world is no report); a block only denied pays what its denials have
-    # not already counted, up to what silence costs (category.block_penalties)
+    # not already counted, up to what silence costs (category.defining_terms)
     d = k.is_defining[cols] & ~closed_any
     said_present = present[d]
     ptr = np.zeros(n + 1, dtype=np.int64)

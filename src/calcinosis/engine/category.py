@@ -33,8 +33,8 @@ from calcinosis.kb.schema import CategoryRuleSpec
 __all__ = [
     "CategoryStep",
     "RuleState",
-    "block_penalties",
     "category_step",
+    "defining_terms",
     "denied_blocks",
     "mentioned_blocks",
     "read_rules",
@@ -159,7 +159,7 @@ def denied_blocks(ev: Evidence, kb: KnowledgeBase) -> dict[int, list[str]]:
     A denial is not a defining feature: "no history of trauma" leaves heterotopic ossification
     as undefined as silence does, and once counted as a mention it made the denial worth more
     to the diagnosis than saying nothing (the trauma's absence costs LR 0.53, silence on every
-    defining feature 0.07). See :func:`block_penalties` for what such a block pays.
+    defining feature 0.07). See :func:`defining_terms` for what such a block pays.
     """
     return _block_mentions(ev, kb)[1]
 
@@ -185,19 +185,24 @@ def _block_mentions(ev: Evidence, kb: KnowledgeBase) -> tuple[set[int], dict[int
     return present, denied
 
 
-def block_penalties(ev: Evidence, kb: KnowledgeBase, strength: float | None = None) -> FloatArray:
+def defining_terms(
+    ev: Evidence, kb: KnowledgeBase, strength: float | None = None
+) -> tuple[FloatArray, dict[int, list[str]]]:
     """The log penalty of each block of defining features (B), times ``strength`` κ
-    (``defining_strength`` when None): 0 for a block with a feature reported present.
+    (``defining_strength`` when None), and the blocks the case only denies with their denied
+    features (:func:`denied_blocks`); a block with a feature reported present costs 0.
 
     A block the case is silent on costs κ·log u, u its unreported probability. A block whose
-    features the case only denies (:func:`denied_blocks`) costs the rest of that: its denials'
-    own log LRs (each the feature's absence, unweighted) already count, so it pays
-    min(0, κ·log u − Σ denials), and the block and its denials together cost
-    min(κ·log u, Σ denials): never less than silence, never the same evidence twice.
+    features the case only denies costs the rest of that: its denials' own log LRs (each the
+    feature's absence, unweighted) already count, so it pays min(0, κ·log u − Σ denials), and
+    the block and its denials together cost min(κ·log u, Σ denials): never less than
+    silence, never the same evidence twice.
     """
     t = tables(kb)
     k = kb.constants.defining_strength.value if strength is None else strength
     out = k * t.block_log
+    if not t.defining_features.intersection(ev.observations):  # silent on every block
+        return out, {}
     present, denied = _block_mentions(ev, kb)
     out[list(present)] = 0.0
     absent_at = t.n_features
@@ -205,21 +210,18 @@ def block_penalties(ev: Evidence, kb: KnowledgeBase, strength: float | None = No
         r = int(t.block_row[b])
         said = sum(float(t.log_lr_by_state[absent_at + t.position[f], r]) for f in fids)
         out[b] = min(0.0, out[b] - said)
-    return out
+    return out, denied
 
 
 def unreported_defining(ev: Evidence, kb: KnowledgeBase, strength: float | None = None) -> FloatArray:
-    """Each row's sum of its blocks' penalties (:func:`block_penalties`): 0 when the case
+    """Each row's sum of its blocks' penalties (:func:`defining_terms`): 0 when the case
     reports a feature of every block present. A row is a diagnosis (its main form) or one of
     its forms (``Tables.n_rows``); a diagnosis has one block (what a clinician needs before
     holding it) or two (the lesion, and the setting it arises in: calciphylaxis' necrosis, and
     kidney failure or another risk context).
     """
     t = tables(kb)
-    if not t.defining_features.intersection(ev.observations):  # silent on every block
-        k = kb.constants.defining_strength.value if strength is None else strength
-        return k * t.unreported_log
-    return blocks_by_row(block_penalties(ev, kb, strength), t.block_row, t.n_rows)
+    return blocks_by_row(defining_terms(ev, kb, strength)[0], t.block_row, t.n_rows)
 
 
 def _logsumexp_by(values: FloatArray, t: Tables) -> FloatArray:

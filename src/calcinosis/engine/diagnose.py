@@ -21,7 +21,7 @@ from typing import Any
 from calcinosis._version import __version__
 from calcinosis.case.labs import LabPanel, interpret_labs
 from calcinosis.case.model import Case
-from calcinosis.engine.category import CategoryStep, RuleState, block_penalties, denied_blocks
+from calcinosis.engine.category import CategoryStep, RuleState
 from calcinosis.engine.evidence import DERANGED_FEATURES, Evidence, collect_evidence
 from calcinosis.engine.questions import next_questions
 from calcinosis.engine.reasons import Shown, fmt_lr, literal, reasons, state_word
@@ -313,10 +313,10 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     shown_by = reasons(scores, evidence, kb, listed, lang)
     prior_at, defining_at = scores.prior.tolist(), scores.defining_log.tolist()
     log_lr_at = (scores.log_score - kb.log_prior).tolist()  # the same subtraction, element by element
-    # what each block of defining features costs and which ones the case only denies, read
-    # only when a listed diagnosis pays for one
+    # what each block of defining features costs and which ones the case only denies (from the
+    # scoring), read when a listed diagnosis pays for one
     paying = any(defining_at[i] < 0 for i in listed)
-    blocks = (block_penalties(evidence, kb).tolist(), denied_blocks(evidence, kb)) if paying else ([], {})
+    blocks = (scores.block_cost.tolist(), scores.denied_blocks) if paying else ([], {})
     row_at = scores.row.tolist()  # each diagnosis' row: itself, or the form its reasons are read in
     differential = [
         _listed(kb, t, i, row_at[i], shown_by[i], post_at[i], prior_at[i], log_lr_at[i], defining_at[i], blocks, lang)

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from calcinosis.case.model import Case
-from calcinosis.engine.category import CategoryStep, category_step, read_rules, unreported_defining
+from calcinosis.engine.category import CategoryStep, category_step, defining_terms, read_rules
 from calcinosis.engine.evidence import Evidence, Observation
-from calcinosis.engine.tables import Tables, tables
+from calcinosis.engine.tables import Tables, blocks_by_row, tables
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["Scores", "mixture", "score"]
@@ -65,6 +65,10 @@ class Scores:
     # R: each row's Σ weight × log LR, before its defining blocks and the mixture (what the
     # fit of the global constants recombines: scripts/fit_constants.py)
     row_evidence: FloatArray
+    # B: what each block of defining features costs this case (category.defining_terms), and
+    # the blocks it only denies with their denied features: what the explanation says
+    block_cost: FloatArray
+    denied_blocks: dict[int, list[str]]
 
 
 def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Scores:
@@ -90,7 +94,8 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
     columns = np.array(column, dtype=np.int64)
     contribution = t.log_lr_by_state[columns]
     weight = _weights(contribution, members, code, t, unlisted)
-    defining = unreported_defining(evidence, kb)
+    block_cost, denied = defining_terms(evidence, kb)
+    defining = blocks_by_row(block_cost, t.block_row, t.n_rows)
     weighted = contribution * weight
     summed = np.add.reduce(weighted, axis=0)  # what .sum(axis=0) calls, without its wrapper
     row_log = summed + defining
@@ -122,6 +127,8 @@ def score(evidence: Evidence, kb: KnowledgeBase, case: Case | None = None) -> Sc
         row=row,
         row_weight=row_weight,
         row_evidence=summed,
+        block_cost=block_cost,
+        denied_blocks=denied,
     )
 
 
