@@ -12,7 +12,7 @@ its own (``category_model.yaml``):
 with LR(d) the diagnosis' composite likelihood ratio (scoring.py), times the unreported
 probability^κ of each block of its defining features (the lesion's, the setting's) none of
 whose features is reported present (a block only denied pays as much, its denials included:
-:func:`unreported_defining`). τ, α, β, κ are the global
+:func:`defining_terms`). τ, α, β, κ are the global
 constants ``category_prior_strength``, ``rule_strength``, ``differential_strength`` and
 ``defining_strength`` (constants.yaml), fitted by cross-validation, never per case.
 """
@@ -35,8 +35,6 @@ __all__ = [
     "RuleState",
     "category_step",
     "defining_terms",
-    "denied_blocks",
-    "mentioned_blocks",
     "read_rules",
     "unreported_defining",
 ]
@@ -140,33 +138,19 @@ def _not_reported(kb: KnowledgeBase, t: Tables) -> tuple[RuleState, ...]:
     return found
 
 
-def mentioned_blocks(ev: Evidence, kb: KnowledgeBase) -> set[int]:
+def _block_mentions(ev: Evidence, kb: KnowledgeBase) -> tuple[set[int], dict[int, list[str]]]:
     """The blocks of defining features (``Tables.block_disease``) of which the case reports a
-    feature present: the blocks that cost their diagnosis nothing.
+    feature present (they cost their diagnosis nothing), and those of which it reports none
+    present and some absent, each with its denied features in id order; in one pass over the
+    observations that are defining features (a few), not diagnosis by diagnosis.
 
     A site absent only because the case lists other sites (closed world) was not reported at
-    all. Read from the observations that are defining features (a few), not diagnosis by
-    diagnosis. A block whose features the case only denies is not mentioned here: see
-    :func:`denied_blocks`.
+    all. A denial is not a defining feature: "no history of trauma" leaves heterotopic
+    ossification as undefined as silence does, and once counted as a mention it made the
+    denial worth more to the diagnosis than saying nothing (the trauma's absence costs LR
+    0.53, silence on every defining feature 0.07). :func:`defining_terms` says what a block
+    only denied pays.
     """
-    return _block_mentions(ev, kb)[0]
-
-
-def denied_blocks(ev: Evidence, kb: KnowledgeBase) -> dict[int, list[str]]:
-    """The blocks of which the case reports no feature present and some absent (not closed
-    world), each with those denied features, in id order.
-
-    A denial is not a defining feature: "no history of trauma" leaves heterotopic ossification
-    as undefined as silence does, and once counted as a mention it made the denial worth more
-    to the diagnosis than saying nothing (the trauma's absence costs LR 0.53, silence on every
-    defining feature 0.07). See :func:`defining_terms` for what such a block pays.
-    """
-    return _block_mentions(ev, kb)[1]
-
-
-def _block_mentions(ev: Evidence, kb: KnowledgeBase) -> tuple[set[int], dict[int, list[str]]]:
-    """:func:`mentioned_blocks` and :func:`denied_blocks` in one pass over the observations
-    that are defining features."""
     t = tables(kb)
     obs = ev.observations
     present: set[int] = set()
@@ -190,7 +174,7 @@ def defining_terms(
 ) -> tuple[FloatArray, dict[int, list[str]]]:
     """The log penalty of each block of defining features (B), times ``strength`` κ
     (``defining_strength`` when None), and the blocks the case only denies with their denied
-    features (:func:`denied_blocks`); a block with a feature reported present costs 0.
+    features; a block with a feature reported present costs 0.
 
     A block the case is silent on costs κ·log u, u its unreported probability. A block whose
     features the case only denies costs the rest of that: its denials' own log LRs (each the

@@ -12,8 +12,9 @@ counted as independent proofs. A diagnosis pays the unreported probability of ea
 its defining features (one, or two: the lesion and its setting) none of whose features is
 reported present (denials count, up to what silence would cost). A diagnosis with forms (a
 newborn's and an adult's fat necrosis) is scored form by form, each a row of the compiled
-arrays, and its likelihood is their mixture (:func:`mixture`). The posterior then comes from the category step (``category.py``): probabilities
-always sum to 1 and do not depend on the order of the inputs. This is the likelihood-ratio
+arrays, and its likelihood is their mixture (:func:`mixture`). The posterior then comes from
+the category step (``category.py``): probabilities always sum to 1 and do not depend on the
+order of the inputs. This is the likelihood-ratio
 framework of LIRICAL (Robinson et al., Am J Hum Genet 2020;107:403-417) with an explicit
 correction for dependence.
 """

@@ -861,8 +861,11 @@ def _compile(
     check_features("features.yaml:not_scored", not_scored)
     check_features("features.yaml:implies", [*implies, *(f for fs in implies.values() for f in fs)])
     check_features("features.yaml:same_state", [*same_state, *same_state.values()])
-    pairs = [(a, b) for a, b in same_state.items() if a in fpos and b in fpos]
-    implied = [(a, b) for a, bs in implies.items() for b in bs if a in fpos and b in fpos]
+    # what a diagnosis' findings say of features they leave out: same states, implied ones
+    relations = (
+        [(a, b) for a, b in same_state.items() if a in fpos and b in fpos],
+        [(a, b) for a, bs in implies.items() for b in bs if a in fpos and b in fpos],
+    )
     check_refs("constants.yaml:thresholds_reference", constants.thresholds_reference)
     check_refs("priors.yaml:references", priors.references)
     check_refs("workup.yaml:references", workup.references)
@@ -920,7 +923,7 @@ def _compile(
         findings = _put_findings(
             d.findings, f"{loc}:findings", freq[di], di, sources, fpos, features, check, (floor, ceiling)
         )
-        _related_frequencies(findings, (pairs, implied), freq[di], di, sources, fpos, f"{loc}:findings", check)
+        _related_frequencies(findings, relations, freq[di], di, sources, fpos, f"{loc}:findings", check)
         for step in d.workup:
             check_refs(f"{loc}:workup.{step.id}", step.references)
             check_features(f"{loc}:workup.{step.id}", step.answers)
@@ -950,9 +953,7 @@ def _compile(
                 forms=tuple(d.forms),
             )
         )
-    forms, form_freq = _form_rows(
-        diseases_sorted, freq, sources, fpos, features, check, (floor, ceiling), pairs, implied
-    )
+    forms, form_freq = _form_rows(diseases_sorted, freq, sources, fpos, features, check, (floor, ceiling), relations)
     if forms:
         freq = np.concatenate([freq, form_freq])
     freq = np.clip(freq, floor, ceiling)
@@ -1170,8 +1171,7 @@ def _form_rows(
     features: Mapping[str, Feature],
     check: _Checks,
     bounds: tuple[float, float],
-    pairs: list[tuple[str, str]],
-    implied: list[tuple[str, str]],
+    relations: tuple[list[tuple[str, str]], list[tuple[str, str]]],
 ) -> tuple[list[FormRow], np.ndarray]:
     """The rows of the diagnoses' forms, after the D rows of ``freq``: each a copy of its
     diagnosis' row (and of its frequencies' sources) with the form's findings put in."""
@@ -1188,7 +1188,7 @@ def _form_rows(
             findings = _put_findings(
                 form.findings, f"{loc}.findings", row, row_index, sources, fpos, features, check, bounds
             )
-            _related_frequencies(findings, (pairs, implied), row, row_index, sources, fpos, f"{loc}.findings", check)
+            _related_frequencies(findings, relations, row, row_index, sources, fpos, f"{loc}.findings", check)
             _check_blocks(loc, form.defining, form.setting, check)
             _check_age(loc, form.age, findings, check)
             forms.append(FormRow(disease=di, form=form, row=row_index, key=form_key(d.id, form.id)))
