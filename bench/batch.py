@@ -217,9 +217,18 @@ def main() -> None:
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--keep", type=Path, default=None, help="folder to keep the cohort and outputs in")
     args = ap.parse_args()
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        run(args, args.keep)
+        print(f"files in {args.keep}")
+    else:  # the cohort and its outputs are about 350 MB for a million cases: never left behind
+        with tempfile.TemporaryDirectory(prefix="calcinosis-bench-") as tmp:
+            run(args, Path(tmp))
+
+
+def run(args: argparse.Namespace, work: Path) -> None:
+    """Every measurement, the cohort and outputs written in ``work``."""
     kb = load_kb()
-    work = args.keep or Path(tempfile.mkdtemp(prefix="calcinosis-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
     cohort = work / "cohort.parquet"
 
     t = time.perf_counter()
@@ -325,7 +334,6 @@ def main() -> None:
             f"peak memory: this process {peak_mb():,.0f} MB; Dask processes (2 nannies, 2 workers) "
             f"{workers.peak_all:,.0f} MB together, the largest {workers.peak_one:,.0f} MB"
         )
-    print(f"files in {work}")
     sys.stdout.flush()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 
 import pytest
@@ -31,6 +33,7 @@ CHECKS = [
 ]
 
 _REGISTRY = tempfile.mkdtemp(prefix="calcinosis-fuzz-")  # never the user's own registry
+atexit.register(shutil.rmtree, _REGISTRY, ignore_errors=True)  # built at import, for the schema: gone at exit
 schema = schemathesis.openapi.from_asgi(
     "/api/v1/openapi.json", create_app(Settings(database_url=f"sqlite:///{_REGISTRY}/registry.sqlite3"), kb=load_kb())
 )
