@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 
@@ -229,6 +230,62 @@ def test_a_feature_implied_is_at_least_as_frequent_as_what_implies_it(kb: Knowle
     _, ev, painless = analyse(parse_case({**base, "findings": ["painless_swelling"]}, kb), kb)
     assert ev.observations["finding:swelling"].implied
     assert swelling not in painless.feature_pos.tolist()
+
+
+def test_an_exclusive_set_adds_up_to_one_and_a_reported_extent_counts_once(kb: KnowledgeBase) -> None:
+    """One and only one extent describes a case: pilomatricoma states a single nodule in 0.93
+    of its patients and nothing of the other extents, which share the 0.07 left in proportion
+    to their baselines (they kept their baselines, 0.65 in all); every row adds up to 1 but for
+    the frequency floor. A case reporting a widespread extent is scored on that alone: "not a
+    single deposit" is read, not counted again."""
+    from calcinosis import parse_case
+    from calcinosis.engine.diagnose import analyse
+
+    members = [
+        "distribution:single",
+        "distribution:multiple_localized",
+        "distribution:regional",
+        "distribution:widespread",
+    ]
+    cols = [kb.feature_pos(f) for f in members]
+    assert set(members) <= kb.exclusive
+    pilo = kb.disease_pos("pilomatricoma")
+    stated = kb.disease("pilomatricoma").findings
+    assert [f for f in members if f in stated] == ["distribution:single"]
+    left = 1 - stated["distribution:single"].frequency
+    others = cols[1:]
+    share = kb.baseline[others] / kb.baseline[others].sum()
+    floor = kb.constants.presentation_floor.value  # a presentation's floor: atypical cases are published
+    assert kb.frequency[pilo, others] == pytest.approx(np.maximum(left * share, floor))
+    assert "features.yaml exclusive" in (kb.source(pilo, others[0]).estimate or "")
+    sums = kb.frequency[:, cols].sum(axis=1)
+    assert (sums >= 1 - 1e-9).all() and (sums <= 1 + len(cols) * floor + 0.02).all()
+
+    base = {"patient": {"age": 40, "sex": "female"}, "sites": ["thigh"]}
+    study = {"modality": "ct", "distribution": "widespread"}
+    _, ev, scores = analyse(parse_case({**base, "imaging": [study]}, kb), kb)
+    assert not ev.observations["distribution:single"].present and ev.observations["distribution:single"].implied
+    scored = [kb.feature_ids[j] for j in scores.feature_pos.tolist()]
+    assert "distribution:widespread" in scored and "distribution:single" not in scored
+    _, _, silent = analyse(parse_case({**base, "imaging": [{"modality": "ct"}]}, kb), kb)
+    wide = kb.feature_pos("distribution:widespread")
+    expected = np.log(kb.frequency[:, wide] / kb.baseline[wide])[: len(kb.diseases)]
+    k = scores.feature_pos.tolist().index(wide)
+    assert scores.contribution[: len(kb.diseases), k] == pytest.approx(expected)
+    assert silent.log_score.shape == scores.log_score.shape
+
+
+def test_an_exclusive_set_stated_above_one_is_refused(tmp_path: Path) -> None:
+    def overfull(data: dict[str, Any]) -> None:
+        data["findings"].append(
+            {"feature": "distribution:widespread", "frequency": 0.2, "basis": "judgement", "estimate": "test"}
+        )
+
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(edited_disease(tmp_path, "pilomatricoma", overfull), cache=False)
+    text = str(err.value)
+    assert "diseases/pilomatricoma.yaml:findings" in text and "features.yaml exclusive" in text
+    assert "add up to 1.13" in text and "expected at most 1" in text
 
 
 def test_a_stated_frequency_below_what_implies_it_is_refused(tmp_path: Path) -> None:

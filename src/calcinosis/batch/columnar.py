@@ -307,9 +307,10 @@ class ColumnarReader:
             dist_name = self._studies_ok(mod_col, dist_col, slow)
             for d, name in enumerate(_DISTRIBUTIONS):
                 has_dist = dist_name >= 0
-                self._set(
-                    pres, absn, pos(f"distribution:{name}"), has_dist & (dist_name == d), has_dist & (dist_name != d)
-                )
+                j = pos(f"distribution:{name}")
+                self._set(pres, absn, j, has_dist & (dist_name == d), has_dist & (dist_name != d))
+                if f"distribution:{name}" in kb.exclusive:  # the others read absent, not scored (evidence.py)
+                    implied[:, j] |= has_dist & (dist_name != d)
             for role, ns in (("imaging_pattern", "pattern"), ("imaging_tissue", "tissue")):
                 for column, col in cols.get(role, []):
                     pres[:, pos(f"{ns}:{column.term}")] |= col.present()
@@ -349,7 +350,7 @@ class ColumnarReader:
         # per-row path, with its warning: those rows go there
         slow |= (pres & absn).any(axis=1)
         state = pres.view(np.int8) - absn.view(np.int8)  # +1 present, -1 absent (never both here)
-        implied &= pres
+        implied &= pres | absn
         closed &= absn
         fast = np.flatnonzero(~slow)
         matrix = EvidenceMatrix(

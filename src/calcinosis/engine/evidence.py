@@ -357,9 +357,10 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
                 ev.set(f"imaging:{flag}", True, f"imaging[{j}].{flag} {message('value_true', lang)}{measured[j]}")
             elif value is False and not any(getattr(o, flag) is True for o in case.imaging):
                 ev.set(f"imaging:{flag}", False, f"imaging[{j}].{flag} {message('value_false', lang)}{measured[j]}")
-    if widest is not None:
+    if widest is not None:  # one extent reported: the others are read absent, scored once if exclusive
         for rank, name in enumerate(DISTRIBUTION_ORDER):
-            ev.set(f"distribution:{name}", rank == widest[0], widest[1])
+            fid = f"distribution:{name}"
+            ev.set(fid, rank == widest[0], widest[1], implied=rank != widest[0] and fid in kb.exclusive)
     sizes = [(img.size_cm, j) for j, img in enumerate(case.imaging) if img.size_cm is not None]
     if sizes:
         size, j = max(sizes)

@@ -67,6 +67,7 @@ _CACHE_LAYOUT = 3
 _CACHE_CODE = ("kb/schema.py", "kb/deferred_schema.py", "kb/loader.py", "kb/model.py", "kb/vocabulary.py", "i18n.py")
 # knowledge a diagnosis does not read: from the cache, validated when first used (kb.model.LazyParts)
 _DEFERRED_FOLDERS = ("references", "treatments")
+_EXCLUSIVE_TOLERANCE = 0.02  # frequencies of an exclusive set add up to 1 within this (rounded estimates)
 _DEFERRED_FILES = ("management.yaml", "followup.yaml", "leaflet.yaml", "leaflet_by_condition.yaml")
 
 REQUIRED_FILES = (
@@ -131,6 +132,14 @@ def _read_yaml(path: Path, out: _Collector) -> Any:
     except OSError as exc:
         out.error(path.name, f"cannot be read: {exc}", code="kb.io")
     return None
+
+
+class _Relations(NamedTuple):
+    """What features.yaml says features are to one another, as the loader fills a diagnosis' row."""
+
+    same: list[tuple[str, str]]  # same_state: one state reported two ways
+    implied: list[tuple[str, str]]  # implies: (a, b), every a is a b
+    exclusive: list[tuple[str, ...]]  # exclusive: one and only one of them describes a case
 
 
 class _CachedJson(NamedTuple):
@@ -493,6 +502,7 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
         not_scored=features_file.not_scored,
         implies=features_file.implies,
         same_state=features_file.same_state,
+        exclusive=features_file.exclusive,
         staging=staging,
         category_model=category_model,
         must_not_miss=must_not_miss,
@@ -829,6 +839,7 @@ def _compile(
     not_scored: Mapping[str, str],
     implies: Mapping[str, list[str]],
     same_state: Mapping[str, str],
+    exclusive: Mapping[str, list[str]],
     staging: StagingFile,
     category_model: CategoryModelFile,
     must_not_miss: MustNotMissFile,
@@ -861,10 +872,21 @@ def _compile(
     check_features("features.yaml:not_scored", not_scored)
     check_features("features.yaml:implies", [*implies, *(f for fs in implies.values() for f in fs)])
     check_features("features.yaml:same_state", [*same_state, *same_state.values()])
-    # what a diagnosis' findings say of features they leave out: same states, implied ones
-    relations = (
+    check_features("features.yaml:exclusive", [f for fs in exclusive.values() for f in fs])
+    for name, members in exclusive.items():
+        total = sum(features[f].baseline for f in members if f in features)
+        if abs(total - 1) > _EXCLUSIVE_TOLERANCE:
+            out.error(
+                f"features.yaml:exclusive.{name}",
+                f"the baselines of {', '.join(members)} add up to {total:.3g}: one and only one of them describes "
+                "a case, so they add up to 1",
+                code="kb.exclusive_sum",
+            )
+    # what a diagnosis' findings say of features they leave out: same states, implied ones, the rest of a set
+    relations = _Relations(
         [(a, b) for a, b in same_state.items() if a in fpos and b in fpos],
         [(a, b) for a, bs in implies.items() for b in bs if a in fpos and b in fpos],
+        [tuple(fs) for fs in exclusive.values() if all(f in fpos for f in fs)],
     )
     check_refs("constants.yaml:thresholds_reference", constants.thresholds_reference)
     check_refs("priors.yaml:references", priors.references)
@@ -1009,6 +1031,7 @@ def _compile(
         non_discriminating=dict(non_discriminating),
         not_scored=np.array([fid in not_scored for fid in feature_ids], dtype=bool),
         implies={k: tuple(v) for k, v in implies.items()},
+        exclusive=frozenset(f for fs in relations.exclusive for f in fs),
         staging=staging,
         age_bands=bands,
         frequency=freq,
@@ -1080,7 +1103,7 @@ def _put_findings(
 
 def _related_frequencies(
     findings: Mapping[str, FindingSpec],
-    relations: tuple[list[tuple[str, str]], list[tuple[str, str]]],
+    relations: _Relations,
     row: np.ndarray,
     row_index: int,
     sources: dict[tuple[int, int], FrequencySource],
@@ -1099,9 +1122,14 @@ def _related_frequencies(
     a swelling takes the frequency of the painless swellings stated (0.8 in pilomatricoma, where
     a swelling counted as nothing), and a painless swelling cannot be commoner than the
     swellings stated (0.02 in phleboliths, where the baseline 0.1 stood). Two stated
-    frequencies out of order are an error.
+    frequencies out of order are an error. Exclusive (``relations.exclusive``, features.yaml
+    exclusive: a single deposit, several, a region, widespread): one and only one describes a
+    case, so a diagnosis' frequencies of them add up to 1; where the findings state some, the
+    others share what those leave, in proportion to their defaults (pilomatricoma, a single
+    nodule in 0.93, left the baselines 0.3, 0.2 and 0.15 to the other three extents: 1.58 in
+    all). Stated frequencies adding up to more than 1, or all stated and not to 1, are an error.
     """
-    same, implied = relations
+    same, implied, exclusive = relations
 
     def take(silent: str, spec: FindingSpec, why: str) -> None:
         row[fpos[silent]] = spec.frequency
@@ -1131,6 +1159,38 @@ def _related_frequencies(
             take(b, findings[a], f"at least as often as {a}, which implies it (features.yaml implies)")
         elif b in findings and row[fpos[a]] > findings[b].frequency:
             take(a, findings[b], f"no more often than {b}, which it implies (features.yaml implies)")
+    for members in exclusive:
+        given = [f for f in members if f in findings]
+        if not given:
+            continue
+        stated = sum(findings[f].frequency for f in given)
+        rest = [f for f in members if f not in findings]
+        if stated > 1 + _EXCLUSIVE_TOLERANCE or (not rest and abs(stated - 1) > _EXCLUSIVE_TOLERANCE):
+            check.out.error(
+                loc,
+                f"{', '.join(f'{f} {findings[f].frequency}' for f in given)} add up to {stated:.3g}: one and only one "
+                f"of {', '.join(members)} describes a case (features.yaml exclusive), expected "
+                + ("at most 1" if rest else "1"),
+                code="kb.exclusive_sum",
+            )
+            continue
+        left = max(0.0, 1 - stated)
+        defaults = {f: float(row[fpos[f]]) for f in rest}
+        share = sum(defaults.values())
+        references = tuple(dict.fromkeys(r for f in given for r in findings[f].references))
+        for silent in rest:
+            value = left * defaults[silent] / share if share > 0 else left / len(rest)
+            row[fpos[silent]] = value
+            sources[(row_index, fpos[silent])] = FrequencySource(
+                frequency=round(value, 4),
+                origin="diagnosis",
+                references=references,
+                estimate=(
+                    f"what {', '.join(given)} leave ({left:.3g}) of a set of which one and only one describes a case "
+                    f"(features.yaml exclusive), shared by the others in proportion to their defaults"
+                ),
+                note=None,
+            )
 
 
 def _check_blocks(
@@ -1171,7 +1231,7 @@ def _form_rows(
     features: Mapping[str, Feature],
     check: _Checks,
     bounds: tuple[float, float],
-    relations: tuple[list[tuple[str, str]], list[tuple[str, str]]],
+    relations: _Relations,
 ) -> tuple[list[FormRow], np.ndarray]:
     """The rows of the diagnoses' forms, after the D rows of ``freq``: each a copy of its
     diagnosis' row (and of its frequencies' sources) with the form's findings put in."""

@@ -456,6 +456,13 @@ class FeaturesFile(_Strict):
             "of one and not the other takes it for both"
         ),
     )
+    exclusive: dict[str, list[str]] = Field(
+        default={},
+        description=(
+            "sets of which one and only one feature describes a case (its extent): a diagnosis' frequencies of "
+            "them add up to 1, and a case reporting one is scored on that one alone"
+        ),
+    )
     not_scored: dict[str, str] = {}
     non_discriminating: dict[str, str] = {}
 
