@@ -24,12 +24,12 @@ from .conftest import edited_disease
 def test_census(kb: KnowledgeBase) -> None:
     """Counts of the shipped knowledge (update with the changelog when the KB changes).
 
-    54 diagnoses = every diagnosis of case-format.md; 276 features = 9 vocabulary namespaces
-    (222 terms) + 54 derived (5 imaging, 13 patient including the 8 exclusive age bands,
-    3 course, 33 lab states).
+    54 diagnoses = every diagnosis of case-format.md; 277 features = 9 vocabulary namespaces
+    (222 terms) + 55 derived (5 imaging, 13 patient including the 8 exclusive age bands,
+    4 course, 33 lab states).
     """
     assert len(kb.diseases) == 54
-    assert len(kb.features) == 276
+    assert len(kb.features) == 277
     assert {d.category for d in kb.diseases} == set(CATEGORIES)
     assert sum(len(d.findings) for d in kb.diseases) > 1000
     assert len(kb.references) > 200
@@ -273,6 +273,29 @@ def test_an_exclusive_set_adds_up_to_one_and_a_reported_extent_counts_once(kb: K
     k = scores.feature_pos.tolist().index(wide)
     assert scores.contribution[: len(kb.diseases), k] == pytest.approx(expected)
     assert silent.log_score.shape == scores.log_score.shape
+
+
+def test_a_duration_is_one_of_three_spans_scored_once(kb: KnowledgeBase) -> None:
+    """Under 3 months, 3 to 12, 12 or more: the files state the two ends and the middle is
+    what they leave; a case's duration is scored on its own span alone."""
+    from calcinosis import parse_case
+    from calcinosis.engine.diagnose import analyse
+
+    spans = ["course:recent_onset", "course:intermediate_duration", "course:long_standing"]
+    cols = [kb.feature_pos(f) for f in spans]
+    assert set(spans) <= kb.exclusive
+    floor = kb.constants.presentation_floor.value
+    ends = kb.frequency[:, [cols[0], cols[2]]].sum(axis=1)
+    assert kb.frequency[:, cols[1]] == pytest.approx(np.maximum(1 - ends, floor))
+    base = {"patient": {"age": 40, "sex": "female"}, "sites": ["thigh"]}
+    for months, held in ((1, 0), (6, 1), (30, 2)):
+        _, ev, scores = analyse(parse_case({**base, "duration_months": months}, kb), kb)
+        scored = scores.feature_pos.tolist()
+        assert [cols[i] in scored for i in range(3)] == [i == held for i in range(3)], months
+        assert [ev.observations[f].present for f in spans] == [i == held for i in range(3)]
+        k = scored.index(cols[held])
+        expected = np.log(kb.frequency[:, cols[held]] / kb.baseline[cols[held]])[: len(kb.diseases)]
+        assert scores.contribution[: len(kb.diseases), k] == pytest.approx(expected)
 
 
 def test_an_exclusive_set_stated_above_one_is_refused(tmp_path: Path) -> None:

@@ -245,8 +245,15 @@ class ColumnarReader:
             slow |= has & ~fits
             long_t, recent_t = kb.threshold("long_standing_months"), kb.threshold("recent_onset_months")
             with np.errstate(invalid="ignore"):
-                self._set(pres, absn, pos("course:long_standing"), has & (dur >= long_t), has & ~(dur >= long_t))
-                self._set(pres, absn, pos("course:recent_onset"), has & (dur < recent_t), has & ~(dur < recent_t))
+                long, recent = dur >= long_t, dur < recent_t
+                for fid, held in (
+                    ("course:long_standing", long),
+                    ("course:intermediate_duration", ~long & ~recent),
+                    ("course:recent_onset", recent),
+                ):  # one span: the others read absent, not scored if exclusive (evidence.py _durations)
+                    self._set(pres, absn, pos(fid), has & held, has & ~held)
+                    if fid in kb.exclusive:
+                        implied[:, pos(fid)] |= has & ~held
         if "id" in cols:
             id_col = cols["id"][0][1]
             ids_table = [*id_col.values, None, None]

@@ -142,6 +142,15 @@ class Evidence:
                 self.conflicts.append(feature)
 
 
+def _durations(long: bool, recent: bool) -> tuple[tuple[str, bool], ...]:
+    """The three spans of duration_months (under 3 months, 3 to 12, 12 or more) and which holds."""
+    return (
+        ("course:long_standing", long),
+        ("course:intermediate_duration", not long and not recent),
+        ("course:recent_onset", recent),
+    )
+
+
 def _term(kb: KnowledgeBase, list_name: str, term: str, lang: str) -> str:
     """A term as an input echo: its id in English, its French label (inside a sentence) in French."""
     return lower_first(kb.vocabulary.label(list_name, term, "fr")) if lang == "fr" else term
@@ -412,8 +421,9 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
     if case.duration_months is not None:
         d = case.duration_months
         basis = f"duration_months {number(d, lang)}"
-        ev.set("course:long_standing", d >= kb.threshold("long_standing_months"), basis)
-        ev.set("course:recent_onset", d < kb.threshold("recent_onset_months"), basis)
+        long, recent = d >= kb.threshold("long_standing_months"), d < kb.threshold("recent_onset_months")
+        for fid, present in _durations(long, recent):  # one span: the others read, scored once if exclusive
+            ev.set(fid, present, basis, implied=not present and fid in kb.exclusive)
     if case.onset_days_after:
         key, days = min(case.onset_days_after.items(), key=lambda kv: kv[1])
         limit = kb.threshold("onset_soon_after_days")

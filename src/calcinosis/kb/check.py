@@ -220,6 +220,11 @@ def check_kb(
     used.update(b.feature for b in kb.age_bands)  # derived for every diagnosis from its age
     if any(d.age is not None for d in kb.diseases):  # so are these, from an age distribution
         used.update(COARSE_AGE_FEATURES)
+    used.update(
+        f
+        for f in kb.exclusive
+        if any(kb.source(r, kb.feature_pos(f)).origin == "diagnosis" for r in range(len(kb.diseases)))
+    )  # filled from the rest of its set
     non_disc = kb.non_discriminating
     for fid in kb.feature_ids:
         if fid not in used and fid not in non_disc:
