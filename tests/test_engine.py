@@ -132,19 +132,22 @@ def test_a_low_reading_counts_once(kb: KnowledgeBase) -> None:
 def test_a_site_left_out_never_pushes_a_reported_one_down_the_ranks(kb: KnowledgeBase) -> None:
     """Sites share a dependency group, ranked by what each counts. The sites a case leaves out
     (absent only by the closed world) count at ``unlisted_site_weight`` (0), so the two it
-    reports (the hand, and the upper limb it implies) keep the weights 1 and rho for every
-    diagnosis, however much the left-out elbow or shoulder would have weighed."""
+    reports (the hand and the elbow) keep the weights 1 and rho for every diagnosis, however
+    much the left-out shoulder would have weighed; the upper limb both imply is read, not
+    scored again."""
     from calcinosis.case.labs import interpret_labs
     from calcinosis.engine.evidence import collect_evidence
     from calcinosis.engine.scoring import score
 
     assert kb.constants.unlisted_site_weight.value == 0
-    case = parse_case({"id": "hand-only", "patient": {"age": 50, "sex": "female"}, "sites": ["hand"]}, kb)
+    case = parse_case({"id": "hand-elbow", "patient": {"age": 50, "sex": "female"}, "sites": ["hand", "elbow"]}, kb)
     ev = collect_evidence(case, interpret_labs(case, kb), kb)
-    assert ev.observations["site:elbow"].closed_world and not ev.observations["site:elbow"].present
+    assert ev.observations["site:shoulder"].closed_world and not ev.observations["site:shoulder"].present
+    assert ev.observations["site:upper_limb"].implied and ev.observations["site:upper_limb"].present
     s = score(ev, kb, case)
     ids = [kb.feature_ids[j] for j in s.feature_pos]
-    reported = [ids.index("site:hand"), ids.index("site:upper_limb")]
+    assert "site:upper_limb" not in ids
+    reported = [ids.index("site:hand"), ids.index("site:elbow")]
     rho = kb.constants.dependency_damping.value
     for d in range(len(kb.diseases)):
         assert sorted(s.weight[d, reported].tolist()) == [rho, 1.0], kb.diseases[d].id

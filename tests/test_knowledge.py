@@ -311,6 +311,33 @@ def test_an_exclusive_set_stated_above_one_is_refused(tmp_path: Path) -> None:
     assert "add up to 1.13" in text and "expected at most 1" in text
 
 
+def test_a_site_is_at_least_as_frequent_as_the_sites_within_it(kb: KnowledgeBase) -> None:
+    """A scrotal lesion is one of the pelvis: idiopathic scrotal calcinosis states the scrotum
+    in 0.97 of its patients and nothing of the pelvis, which takes 0.97 (it counted a pelvic
+    report as nothing); calcific myonecrosis states the upper limb in 0.04 and nothing of the
+    hand, which can no longer be commoner (its baseline was 0.2). A case's reported site is
+    scored once: its ancestors are read, not counted again."""
+    from calcinosis import parse_case
+    from calcinosis.engine.diagnose import analyse
+
+    scrotal, pelvis = kb.disease_pos("idiopathic_scrotal_calcinosis"), kb.feature_pos("site:pelvis")
+    assert "site:pelvis" not in kb.disease("idiopathic_scrotal_calcinosis").findings
+    assert (
+        kb.frequency[scrotal, pelvis] == kb.disease("idiopathic_scrotal_calcinosis").findings["site:scrotum"].frequency
+    )
+    assert "vocabulary.yaml sites" in (kb.source(scrotal, pelvis).estimate or "")
+    myo = kb.disease_pos("calcific_myonecrosis")
+    assert kb.frequency[myo, kb.feature_pos("site:hand")] <= kb.frequency[myo, kb.feature_pos("site:upper_limb")]
+    vocab = kb.vocabulary
+    for site in vocab.lists["sites"]:
+        for above in vocab.site_ancestors(site):
+            below, up = kb.feature_pos(f"site:{site}"), kb.feature_pos(f"site:{above}")
+            assert (kb.frequency[:, below] <= kb.frequency[:, up] + 1e-12).all(), (site, above)
+    _, ev, scores = analyse(parse_case({"patient": {"age": 40, "sex": "male"}, "sites": ["scrotum"]}, kb), kb)
+    assert ev.observations["site:pelvis"].implied
+    assert pelvis not in scores.feature_pos.tolist()
+
+
 def test_a_stated_frequency_below_what_implies_it_is_refused(tmp_path: Path) -> None:
     def lower(data: dict[str, Any]) -> None:
         data["findings"].append(

@@ -296,6 +296,7 @@ class ColumnarReader:
             related = reported.astype(np.float32) @ rel > 0
             site_cols = np.array([pos(f"site:{x}") for x in self._sites])
             pres[:, site_cols] |= above
+            implied[:, site_cols] |= above & ~reported  # an ancestor only: read, not scored (evidence.py)
             listed = reported.any(axis=1) & ~reported[:, index["generalized"]]
             closed_abs = listed[:, None] & ~related
             absn[:, site_cols] |= closed_abs

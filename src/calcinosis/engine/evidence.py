@@ -319,8 +319,10 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
                 ev.set(f"{namespace}:{term}", False, f"absent[{i}] {_term(kb, list_name, term, lang)}")
                 break
 
-    # sites: reported ones and their ancestors are present; with a reported site list, the
-    # sites neither above nor below a reported one are absent
+    # sites: reported ones and their ancestors are present, the ancestors implied (a thigh lesion
+    # is one of the lower limb: read, scored once, as the thigh; the knowledge holds the lower
+    # limb at least as frequent, kb/loader.py); with a reported site list, the sites neither
+    # above nor below a reported one are absent
     # an imaging entry measured by calcinosis names its study in the basis of each of its items
     measured = [
         "" if img.measured is None else " " + message("basis_measured", lang, study=img.measured.study)
@@ -336,7 +338,7 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
         for s, basis in reported.items():
             ev.set(f"site:{s}", True, basis)
             for anc in vocab.site_ancestors(s):
-                ev.set(f"site:{anc}", True, basis)
+                ev.set(f"site:{anc}", True, basis, implied=True)
         if "generalized" not in reported:
             listed = ", ".join(_term(kb, "sites", r, lang) for r in reported)
             unlisted = message("basis_unlisted_site", lang, listed=listed)

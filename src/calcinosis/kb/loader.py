@@ -138,7 +138,7 @@ class _Relations(NamedTuple):
     """What features.yaml says features are to one another, as the loader fills a diagnosis' row."""
 
     same: list[tuple[str, str]]  # same_state: one state reported two ways
-    implied: list[tuple[str, str]]  # implies: (a, b), every a is a b
+    implied: list[tuple[str, str, str]]  # (a, b, why): every a is a b (features.yaml implies, a site within a site)
     exclusive: list[tuple[str, ...]]  # exclusive: one and only one of them describes a case
 
 
@@ -885,7 +885,13 @@ def _compile(
     # what a diagnosis' findings say of features they leave out: same states, implied ones, the rest of a set
     relations = _Relations(
         [(a, b) for a, b in same_state.items() if a in fpos and b in fpos],
-        [(a, b) for a, bs in implies.items() for b in bs if a in fpos and b in fpos],
+        [(a, b, "features.yaml implies") for a, bs in implies.items() for b in bs if a in fpos and b in fpos]
+        + [  # a lesion of the thigh is one of the lower limb: what a case reader sets too (evidence.py)
+            (f"site:{site}", f"site:{above}", "vocabulary.yaml sites")
+            for site in vocabulary.lists["sites"]
+            for above in vocabulary.site_ancestors(site)
+            if f"site:{site}" in fpos and f"site:{above}" in fpos
+        ],
         [tuple(fs) for fs in exclusive.values() if all(f in fpos for f in fs)],
     )
     check_refs("constants.yaml:thresholds_reference", constants.thresholds_reference)
@@ -1145,20 +1151,19 @@ def _related_frequencies(
         for said, silent in ((a, b), (b, a)):
             if said in findings and silent not in findings:
                 take(silent, findings[said], f"the same state as {said} (features.yaml same_state)")
-    for a, b in implied:  # after the same states: an implied feature may have just taken one
+    for a, b, why in implied:  # after the same states: an implied feature may have just taken one
         if a in findings and b in findings:
             if findings[b].frequency < findings[a].frequency:
                 check.out.error(
                     loc,
                     f"{b} has frequency {findings[b].frequency} but {a}, which implies it "
-                    f"(features.yaml implies), has {findings[a].frequency}: expected at least "
-                    f"{findings[a].frequency}",
+                    f"({why}), has {findings[a].frequency}: expected at least {findings[a].frequency}",
                     code="kb.implied_below",
                 )
         elif a in findings and row[fpos[b]] < findings[a].frequency:
-            take(b, findings[a], f"at least as often as {a}, which implies it (features.yaml implies)")
+            take(b, findings[a], f"at least as often as {a}, which implies it ({why})")
         elif b in findings and row[fpos[a]] > findings[b].frequency:
-            take(a, findings[b], f"no more often than {b}, which it implies (features.yaml implies)")
+            take(a, findings[b], f"no more often than {b}, which it implies ({why})")
     for members in exclusive:
         given = [f for f in members if f in findings]
         if not given:
