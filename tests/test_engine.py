@@ -151,3 +151,15 @@ def test_a_site_left_out_never_pushes_a_reported_one_down_the_ranks(kb: Knowledg
     rho = kb.constants.dependency_damping.value
     for d in range(len(kb.diseases)):
         assert sorted(s.weight[d, reported].tolist()) == [rho, 1.0], kb.diseases[d].id
+
+
+def test_a_man_is_not_postmenopausal_by_his_sex_alone(kb: KnowledgeBase) -> None:
+    """A man's sex says he is not postmenopausal: read (management and the questions see it),
+    not scored again beside the sex (P(not postmenopausal | man) is 1 for every diagnosis)."""
+    from calcinosis.engine.diagnose import analyse
+
+    _, ev, scores = analyse(parse_case({"patient": {"age": 60, "sex": "male"}, "sites": ["hand"]}, kb), kb)
+    observed = ev.observations["patient:postmenopausal"]
+    assert not observed.present and observed.implied
+    assert kb.feature_pos("patient:postmenopausal") not in scores.feature_pos.tolist()
+    assert kb.feature_pos("patient:female") in scores.feature_pos.tolist()

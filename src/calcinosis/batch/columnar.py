@@ -234,8 +234,10 @@ class ColumnarReader:
             stated = post.present()
             value = post.take(False, bool)
             self._set(pres, absn, pos("patient:postmenopausal"), stated & value, (stated & ~value) | (~stated & male))
+            implied[:, pos("patient:postmenopausal")] |= ~stated & male  # the sex says it (evidence.py)
         else:
             absn[:, pos("patient:postmenopausal")] |= male
+            implied[:, pos("patient:postmenopausal")] |= male
         if "duration_months" in cols:
             dur_col = cols["duration_months"][0][1]
             dur = dur_col.take(np.nan, np.float64)

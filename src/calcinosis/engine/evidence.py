@@ -417,8 +417,8 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
             pt.postmenopausal,
             f"patient.postmenopausal {message('value_true' if pt.postmenopausal else 'value_false', lang)}",
         )
-    elif pt.sex == "male":
-        ev.set("patient:postmenopausal", False, f"patient.sex {_term(kb, 'sexes', 'male', lang)}")
+    elif pt.sex == "male":  # read, not scored: the sex already says it (a man's LR for it is 1)
+        ev.set("patient:postmenopausal", False, f"patient.sex {_term(kb, 'sexes', 'male', lang)}", implied=True)
 
     if case.duration_months is not None:
         d = case.duration_months
