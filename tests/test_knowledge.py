@@ -315,7 +315,8 @@ def test_a_site_is_at_least_as_frequent_as_the_sites_within_it(kb: KnowledgeBase
     """A scrotal lesion is one of the pelvis: idiopathic scrotal calcinosis states the scrotum
     in 0.97 of its patients and nothing of the pelvis, which takes 0.97 (it counted a pelvic
     report as nothing); calcific myonecrosis states the upper limb in 0.04 and nothing of the
-    hand, which can no longer be commoner (its baseline was 0.2). A case's reported site is
+    hand, which can no longer be commoner (its baseline was 0.2); pilomatricoma states the
+    lower limb and not the thigh, which takes its share of it. A case's reported site is
     scored once: its ancestors are read, not counted again."""
     from calcinosis import parse_case
     from calcinosis.engine.diagnose import analyse
@@ -328,6 +329,15 @@ def test_a_site_is_at_least_as_frequent_as_the_sites_within_it(kb: KnowledgeBase
     assert "vocabulary.yaml sites" in (kb.source(scrotal, pelvis).estimate or "")
     myo = kb.disease_pos("calcific_myonecrosis")
     assert kb.frequency[myo, kb.feature_pos("site:hand")] <= kb.frequency[myo, kb.feature_pos("site:upper_limb")]
+    # a site the file leaves out takes its share of the region the file states
+    pilo = kb.disease_pos("pilomatricoma")
+    stated = kb.disease("pilomatricoma").findings
+    assert "site:thigh" not in stated and "site:lower_limb" in stated
+    thigh, limb = kb.feature_pos("site:thigh"), kb.feature_pos("site:lower_limb")
+    share = kb.baseline[thigh] / kb.baseline[limb]
+    floor = kb.constants.presentation_floor.value
+    assert kb.frequency[pilo, thigh] == pytest.approx(max(floor, stated["site:lower_limb"].frequency * share))
+    assert "its share of site:lower_limb" in (kb.source(pilo, thigh).estimate or "")
     vocab = kb.vocabulary
     for site in vocab.lists["sites"]:
         for above in vocab.site_ancestors(site):

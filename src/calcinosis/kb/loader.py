@@ -140,6 +140,8 @@ class _Relations(NamedTuple):
     same: list[tuple[str, str]]  # same_state: one state reported two ways
     implied: list[tuple[str, str, str]]  # (a, b, why): every a is a b (features.yaml implies, a site within a site)
     exclusive: list[tuple[str, ...]]  # exclusive: one and only one of them describes a case
+    within: list[tuple[str, tuple[str, ...]]]  # a site and the sites directly within it, broadest first
+    baseline: np.ndarray  # F: each feature's baseline, what shares a region among the sites within it
 
 
 class _CachedJson(NamedTuple):
@@ -893,6 +895,8 @@ def _compile(
             if f"site:{site}" in fpos and f"site:{above}" in fpos
         ],
         [tuple(fs) for fs in exclusive.values() if all(f in fpos for f in fs)],
+        _sites_within(vocabulary, fpos),
+        np.array([features[fid].baseline for fid in feature_ids], dtype=np.float64),
     )
     check_refs("constants.yaml:thresholds_reference", constants.thresholds_reference)
     check_refs("priors.yaml:references", priors.references)
@@ -1128,14 +1132,20 @@ def _related_frequencies(
     a swelling takes the frequency of the painless swellings stated (0.8 in pilomatricoma, where
     a swelling counted as nothing), and a painless swelling cannot be commoner than the
     swellings stated (0.02 in phleboliths, where the baseline 0.1 stood). Two stated
-    frequencies out of order are an error. Exclusive (``relations.exclusive``, features.yaml
+    frequencies out of order are an error. A site within another (``relations.implied`` too,
+    vocabulary.yaml parents: the thigh in the lower limb) keeps the same order; and where a
+    region is known for the diagnosis (stated, or raised to a stated site within it) and a site
+    within it is not, the site takes the region's frequency times its share of the region among
+    calcinosis patients at large (``relations.within``, the baselines' ratio): a file stating
+    the lower limb in 0.08 and nothing of the thigh gives it 0.08 × 0.12 / 0.45, so that a thigh
+    lesion, scored alone (its region is implied), counts as the lower limb would. Exclusive (``relations.exclusive``, features.yaml
     exclusive: a single deposit, several, a region, widespread): one and only one describes a
     case, so a diagnosis' frequencies of them add up to 1; where the findings state some, the
     others share what those leave, in proportion to their defaults (pilomatricoma, a single
     nodule in 0.93, left the baselines 0.3, 0.2 and 0.15 to the other three extents: 1.58 in
     all). Stated frequencies adding up to more than 1, or all stated and not to 1, are an error.
     """
-    same, implied, exclusive = relations
+    same, implied, exclusive, within, baseline = relations
 
     def take(silent: str, spec: FindingSpec, why: str) -> None:
         row[fpos[silent]] = spec.frequency
@@ -1164,6 +1174,27 @@ def _related_frequencies(
             take(b, findings[a], f"at least as often as {a}, which implies it ({why})")
         elif b in findings and row[fpos[a]] > findings[b].frequency:
             take(a, findings[b], f"no more often than {b}, which it implies ({why})")
+    for region, inside in within:  # after the implied ones: a region may have just taken a site's frequency
+        known = region in findings or (
+            (found := sources.get((row_index, fpos[region]))) is not None and found.origin == "diagnosis"
+        )
+        left_out = [f for f in inside if f not in findings]
+        if not known or not left_out:
+            continue
+        whole = float(row[fpos[region]])
+        for site in left_out:
+            value = min(whole, whole * float(baseline[fpos[site]]) / float(baseline[fpos[region]]))
+            row[fpos[site]] = value
+            sources[(row_index, fpos[site])] = FrequencySource(
+                frequency=round(value, 4),
+                origin="diagnosis",
+                references=(),
+                estimate=(
+                    f"its share of {region} ({whole:.3g}) as among calcinosis patients at large (the ratio of "
+                    "their baselines; vocabulary.yaml sites)"
+                ),
+                note=None,
+            )
     for members in exclusive:
         given = [f for f in members if f in findings]
         if not given:
@@ -1196,6 +1227,18 @@ def _related_frequencies(
                 ),
                 note=None,
             )
+
+
+def _sites_within(vocabulary: Vocabulary, fpos: Mapping[str, int]) -> list[tuple[str, tuple[str, ...]]]:
+    """Each site with the sites directly within it (the thigh in the lower limb), the broadest
+    first, so that a region filled from its own region passes it on."""
+    sites = vocabulary.lists["sites"]
+    below: dict[str, list[str]] = {}
+    for site, term in sites.items():
+        if term.parent is not None and f"site:{site}" in fpos and f"site:{term.parent}" in fpos:
+            below.setdefault(term.parent, []).append(f"site:{site}")
+    order = sorted(below, key=lambda s: len(vocabulary.site_ancestors(s)))
+    return [(f"site:{site}", tuple(below[site])) for site in order]
 
 
 def _check_blocks(
