@@ -67,8 +67,8 @@ _CACHE_LAYOUT = 3
 _CACHE_CODE = ("kb/schema.py", "kb/deferred_schema.py", "kb/loader.py", "kb/model.py", "kb/vocabulary.py", "i18n.py")
 # knowledge a diagnosis does not read: from the cache, validated when first used (kb.model.LazyParts)
 _DEFERRED_FOLDERS = ("references", "treatments")
-_EXCLUSIVE_TOLERANCE = 0.02  # frequencies of an exclusive set add up to 1 within this (rounded estimates)
 _DEFERRED_FILES = ("management.yaml", "followup.yaml", "leaflet.yaml", "leaflet_by_condition.yaml")
+_EXCLUSIVE_TOLERANCE = 0.02  # frequencies of an exclusive set add up to 1 within this (rounded estimates)
 
 REQUIRED_FILES = (
     "MANIFEST.yaml",
@@ -1132,18 +1132,22 @@ def _related_frequencies(
     a swelling takes the frequency of the painless swellings stated (0.8 in pilomatricoma, where
     a swelling counted as nothing), and a painless swelling cannot be commoner than the
     swellings stated (0.02 in phleboliths, where the baseline 0.1 stood). Two stated
-    frequencies out of order are an error. A site within another (``relations.implied`` too,
-    vocabulary.yaml parents: the thigh in the lower limb) keeps the same order; and where a
-    region is known for the diagnosis (stated, or raised to a stated site within it) and a site
-    within it is not, the site takes the region's frequency times its share of the region among
-    calcinosis patients at large (``relations.within``, the baselines' ratio): a file stating
-    the lower limb in 0.08 and nothing of the thigh gives it 0.08 × 0.12 / 0.45, so that a thigh
-    lesion, scored alone (its region is implied), counts as the lower limb would. Exclusive (``relations.exclusive``, features.yaml
-    exclusive: a single deposit, several, a region, widespread): one and only one describes a
-    case, so a diagnosis' frequencies of them add up to 1; where the findings state some, the
-    others share what those leave, in proportion to their defaults (pilomatricoma, a single
-    nodule in 0.93, left the baselines 0.3, 0.2 and 0.15 to the other three extents: 1.58 in
-    all). Stated frequencies adding up to more than 1, or all stated and not to 1, are an error.
+    frequencies out of order are an error.
+
+    A site within another (``relations.implied`` too, vocabulary.yaml parents: the thigh in the
+    lower limb) keeps the same order. Where a region is known for the diagnosis (stated, or
+    raised to a stated site within it) and a site within it is not, the site takes the region's
+    frequency times its share of the region among calcinosis patients at large
+    (``relations.within``, the baselines' ratio): a file stating the lower limb in 0.08 and
+    nothing of the thigh gives it 0.08 × 0.12 / 0.45, so that a thigh lesion, scored alone (its
+    region is implied), counts as the lower limb would.
+
+    Exclusive (``relations.exclusive``, features.yaml exclusive: the extent of the deposits, the
+    duration): one and only one describes a case, so a diagnosis' frequencies of them add up to
+    1; where the findings state some, the others share what those leave, in proportion to their
+    defaults (pilomatricoma, a single nodule in 0.93, left the baselines 0.3, 0.2 and 0.15 to the
+    other three extents: 1.58 in all). Stated frequencies adding up to more than 1, or all
+    stated and not to 1, are an error.
     """
     same, implied, exclusive, within, baseline = relations
 

@@ -459,8 +459,8 @@ class FeaturesFile(_Strict):
     exclusive: dict[str, list[str]] = Field(
         default={},
         description=(
-            "sets of which one and only one feature describes a case (its extent): a diagnosis' frequencies of "
-            "them add up to 1, and a case reporting one is scored on that one alone"
+            "sets of which one and only one feature describes a case (the extent of the deposits, the duration): a "
+            "diagnosis' frequencies of them add up to 1, and a case reporting one is scored on that one alone"
         ),
     )
     not_scored: dict[str, str] = {}
