@@ -52,6 +52,7 @@ from calcinosis.engine.evidence import (
     LAB_FEATURES,
     OPPOSITE,
     PAIRED_TESTS,
+    duration_spans,
 )
 from calcinosis.kb.model import KnowledgeBase
 
@@ -247,12 +248,8 @@ class ColumnarReader:
             slow |= has & ~fits
             long_t, recent_t = kb.threshold("long_standing_months"), kb.threshold("recent_onset_months")
             with np.errstate(invalid="ignore"):
-                long, recent = dur >= long_t, dur < recent_t
-                for fid, held in (
-                    ("course:long_standing", long),
-                    ("course:intermediate_duration", ~long & ~recent),
-                    ("course:recent_onset", recent),
-                ):  # one span: the others read absent, not scored if exclusive (evidence.py _durations)
+                for fid, held in duration_spans(dur >= long_t, dur < recent_t):
+                    # one span: the others read absent, not scored if exclusive (as evidence.py)
                     self._set(pres, absn, pos(fid), has & held, has & ~held)
                     if fid in kb.exclusive:
                         implied[:, pos(fid)] |= has & ~held

@@ -9,6 +9,9 @@ are listed in docs/authoring-knowledge.md, "Features".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
 
 from calcinosis.case.labs import LabPanel, LabReading, LabSummary, lab_label, number
 from calcinosis.case.model import Case
@@ -27,7 +30,10 @@ __all__ = [
     "Evidence",
     "Observation",
     "collect_evidence",
+    "duration_spans",
 ]
+
+Flag = TypeVar("Flag", bool, np.ndarray)  # one case's flag, or a cohort's column of them
 
 # lab feature -> (tests in order of preference, status that makes it present)
 LAB_FEATURES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -142,11 +148,13 @@ class Evidence:
                 self.conflicts.append(feature)
 
 
-def _durations(long: bool, recent: bool) -> tuple[tuple[str, bool], ...]:
-    """The three spans of duration_months (under 3 months, 3 to 12, 12 or more) and which holds."""
+def duration_spans(long: Flag, recent: Flag) -> tuple[tuple[str, Flag], ...]:
+    """The three spans of duration_months (under 3 months, 3 to 12, 12 or more) and which holds,
+    for one case (bools) or a cohort (boolean arrays, batch/columnar.py). Both ends never hold
+    together, so the middle holds where they are equal (both false)."""
     return (
         ("course:long_standing", long),
-        ("course:intermediate_duration", not long and not recent),
+        ("course:intermediate_duration", long == recent),
         ("course:recent_onset", recent),
     )
 
@@ -424,7 +432,7 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
         d = case.duration_months
         basis = f"duration_months {number(d, lang)}"
         long, recent = d >= kb.threshold("long_standing_months"), d < kb.threshold("recent_onset_months")
-        for fid, present in _durations(long, recent):  # one span: the others read, scored once if exclusive
+        for fid, present in duration_spans(long, recent):  # one span: the others read, scored once if exclusive
             ev.set(fid, present, basis, implied=not present and fid in kb.exclusive)
     if case.onset_days_after:
         key, days = min(case.onset_days_after.items(), key=lambda kv: kv[1])

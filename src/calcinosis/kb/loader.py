@@ -884,6 +884,7 @@ def _compile(
                 "a case, so they add up to 1",
                 code="kb.exclusive_sum",
             )
+    baseline = np.array([features[fid].baseline for fid in feature_ids], dtype=np.float64)
     # what a diagnosis' findings say of features they leave out: same states, implied ones, the rest of a set
     relations = _Relations(
         [(a, b) for a, b in same_state.items() if a in fpos and b in fpos],
@@ -896,7 +897,7 @@ def _compile(
         ],
         [tuple(fs) for fs in exclusive.values() if all(f in fpos for f in fs)],
         _sites_within(vocabulary, fpos),
-        np.array([features[fid].baseline for fid in feature_ids], dtype=np.float64),
+        baseline,
     )
     check_refs("constants.yaml:thresholds_reference", constants.thresholds_reference)
     check_refs("priors.yaml:references", priors.references)
@@ -933,7 +934,6 @@ def _compile(
     check_diagnoses("must_not_miss.yaml:diagnoses", must_not_miss.diagnoses)
 
     n_d = len(diseases_sorted)
-    baseline = np.array([features[fid].baseline for fid in feature_ids], dtype=np.float64)
     freq = np.tile(baseline, (n_d, 1))
     sources: dict[tuple[int, int], FrequencySource] = {}
     diseases: list[Disease] = []
