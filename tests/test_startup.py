@@ -21,7 +21,7 @@ import yaml
 from typer.testing import CliRunner
 
 from calcinosis import KnowledgeBase, load_kb, read_case
-from calcinosis.cli.main import app
+from calcinosis.cli.main import BLAS_THREAD_VARIABLES, _one_blas_thread, app
 from calcinosis.kb import loader
 
 from .conftest import DEV_CASES
@@ -239,7 +239,7 @@ def test_a_link_planted_as_the_cache_is_not_followed(
 
 # ---- the start-up path of diagnose --json ----------------------------------------------------------
 _FOOTPRINT = """
-import contextlib, gc, io, json, sys
+import contextlib, gc, io, json, os, sys
 sys.argv = ["calcinosis", "diagnose", sys.argv[1], "--json"]
 from calcinosis.cli.main import main
 out = io.StringIO()
@@ -255,6 +255,7 @@ print(json.dumps({
     "modules": sorted(sys.modules),
     "built": [m for m in models if getattr(schema, m).__pydantic_complete__],
     "frozen": gc.get_freeze_count(),
+    "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
 }))
 """
 NOT_ON_THE_PATH = (
@@ -303,7 +304,8 @@ def test_diagnose_json_imports_and_builds_only_what_it_uses(tmp_path: Path) -> N
     """A warm ``diagnose --json``: no management, reports, imaging, web, registry, interop or Dask
     module and no other command's module is imported, and no validator of the knowledge
     it does not read is built."""
-    env = {**os.environ, "CALCINOSIS_CACHE_DIR": str(tmp_path / "cache")}
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_THREAD_VARIABLES}
+    env["CALCINOSIS_CACHE_DIR"] = str(tmp_path / "cache")
     case = str(DEV_CASES[0])
     for _ in range(2):  # the first run fills the cache (from YAML, everything is validated)
         run = subprocess.run(
@@ -317,6 +319,28 @@ def test_diagnose_json_imports_and_builds_only_what_it_uses(tmp_path: Path) -> N
     assert found["built"] == []
     # and the objects are left to the system at exit, not walked by the cycle collector once more
     assert found["frozen"] > 10_000
+    assert found["blas_threads"] == "1"  # no BLAS thread pool spinning for 54-row products
+
+
+@pytest.mark.parametrize(
+    ("argv", "before", "after"),
+    [
+        (["diagnose", "case.yaml", "--json"], None, "1"),
+        (["--version"], None, "1"),
+        (["batch", "cohort.parquet", "--out", "r.parquet"], None, None),  # cohort-sized products keep the threads
+        (["diagnose", "case.yaml"], "4", "4"),  # the user's choice stands
+    ],
+)
+def test_one_blas_thread_unless_batch_or_chosen(
+    argv: list[str], before: str | None, after: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in BLAS_THREAD_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    if before is not None:
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", before)
+    _one_blas_thread(argv)
+    assert os.environ.get("OPENBLAS_NUM_THREADS") == after
+    assert os.environ.get("OMP_NUM_THREADS") == (None if argv[0] == "batch" else "1")
 
 
 def test_a_fhir_bundle_still_goes_through_the_fhir_reader(tmp_path: Path) -> None:
