@@ -20,9 +20,10 @@ Prints, all measured in this run:
   runs interleaved, wall time and CPU time (user + system of the child, numpy's BLAS threads
   included); the ratio is the target. The CLI runs with one BLAS thread (``cli/main.py``), the
   bare import with the library's default, a thread per core, as the issue measured it; the
-  ratio against the bare import with one thread too is printed beside it, like for like. Also the floor of any CLI on this stack (the bare import
-  plus Typer and one pydantic model class, whose first definition loads pydantic's schema
-  machinery), so that the ratio can be read against what no change to calcinosis can remove.
+  ratio against the bare import with one thread too is printed beside it, like for like. Also
+  the floor of any CLI on this stack (the bare import plus Typer and one pydantic model class,
+  whose first definition loads pydantic's schema machinery, with one BLAS thread), so that the
+  ratio can be read against what no change to calcinosis can remove.
   The children run with a bytecode cache (``PYTHONPYCACHEPREFIX`` in a temporary folder, filled
   by warm-up runs), as an installed package has, and with a knowledge cache of their own.
 

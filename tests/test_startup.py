@@ -242,6 +242,7 @@ _FOOTPRINT = """
 import contextlib, gc, io, json, os, sys
 sys.argv = ["calcinosis", "diagnose", sys.argv[1], "--json"]
 from calcinosis.cli.main import main
+numpy_before_main = "numpy" in sys.modules  # the BLAS variables must be set before numpy loads
 out = io.StringIO()
 try:
     with contextlib.redirect_stdout(out):
@@ -256,6 +257,7 @@ print(json.dumps({
     "built": [m for m in models if getattr(schema, m).__pydantic_complete__],
     "frozen": gc.get_freeze_count(),
     "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+    "numpy_before_main": numpy_before_main,
 }))
 """
 NOT_ON_THE_PATH = (
@@ -320,6 +322,7 @@ def test_diagnose_json_imports_and_builds_only_what_it_uses(tmp_path: Path) -> N
     # and the objects are left to the system at exit, not walked by the cycle collector once more
     assert found["frozen"] > 10_000
     assert found["blas_threads"] == "1"  # no BLAS thread pool spinning for 54-row products
+    assert found["numpy_before_main"] is False  # ... set before numpy read them
 
 
 @pytest.mark.parametrize(
