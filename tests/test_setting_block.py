@@ -40,6 +40,33 @@ def test_calciphylaxis_declares_its_setting_with_a_sourced_probability(kb: Knowl
     assert 0 < d.setting.unreported_probability < 0.2
 
 
+
+@pytest.mark.parametrize("name", ["tumoral_calcinosis_secondary", "tumoral_calcinosis_hyperphosphatemic"])
+def test_tumoral_calcinosis_is_held_on_its_mass_as_well_as_its_setting(kb: KnowledgeBase, name: str) -> None:
+    """Every form of tumoral calcinosis is named for its lesion, the periarticular mass: a raised
+    calcium and PTH (the secondary form's setting) or a raised phosphate (the familial form's)
+    with a deposit described by none of the mass' features pays the lesion block, and the
+    mass by a joint lifts it; the lesion block is the normophosphataemic form's own."""
+    d = kb.disease(name)
+    assert d.setting is not None and d.defining is not None
+    assert set(d.defining.any_of) <= set(kb.disease("tumoral_calcinosis_normophosphatemic").defining.any_of)  # type: ignore[union-attr]
+    i = kb.disease_pos(name)
+    kappa = kb.constants.defining_strength.value
+    setting = {"labs": [{"test": "phosphate", "interpretation": "high"}, {"test": "pth", "interpretation": "high"}]}
+
+    def penalty(**extra: Any) -> float:
+        _, _, scores = analyse(_case(kb, **setting, **extra), kb)
+        return float(scores.defining_log[i])
+
+    assert penalty(sites=["scalp"], findings=["pruritus"]) == pytest.approx(
+        kappa * math.log(d.defining.unreported_probability)
+    )
+    assert penalty(sites=["hip"], findings=["periarticular_mass"]) == 0.0
+    report = diagnose(_case(kb, **setting, sites=["scalp"], findings=["pruritus"]), kb)
+    shown = next((r for r in report.differential if r.diagnosis == name), None)
+    assert shown is None or "defining" in shown.unreported_blocks
+
+
 def test_each_unmentioned_block_costs_its_own_probability(kb: KnowledgeBase) -> None:
     """Necrosis without any setting pays the setting's probability; a setting without a lesion pays
     the lesion's; a case silent on both pays both; a case naming one of each pays nothing."""
