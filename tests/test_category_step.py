@@ -54,13 +54,12 @@ def test_a_category_does_not_grow_with_the_number_of_its_diagnoses(tmp_path: Pat
     root = tmp_path / "kb"
     shutil.copytree(default_kb_path(), root)
     priors = root / "priors.yaml"
-    text = priors.read_text(encoding="utf-8")
+    data = yaml.safe_load(priors.read_text(encoding="utf-8"))
     for d in (d for d in kb.diseases if d.category == "idiopathic"):
         source = (root / "diseases" / f"{d.id}.yaml").read_text(encoding="utf-8")
         (root / "diseases" / f"{d.id}_copy.yaml").write_text(source.replace(f"id: {d.id}", f"id: {d.id}_copy", 1))
-        line = next(line for line in text.splitlines() if line.startswith(f"  {d.id}:"))
-        text = text.replace(line, f"{line}\n{line.replace(d.id, d.id + '_copy')}")
-    priors.write_text(text, encoding="utf-8")
+        data["priors"][f"{d.id}_copy"] = dict(data["priors"][d.id])
+    priors.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     bigger = load_kb(root, cache=False)
     assert len(bigger.diseases) == len(kb.diseases) + 3
     case = {"patient": {"age": 60, "sex": "male"}, "findings": ["palpable_nodules", "pain"], "labs": NORMAL_LABS}

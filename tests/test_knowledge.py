@@ -78,6 +78,30 @@ def test_every_number_is_sourced_or_an_estimate(kb: KnowledgeBase) -> None:
             assert all(r in kb.references for r in f.references)
 
 
+def test_every_prior_records_its_basis(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """Each diagnosis' prior carries its basis and reasoning (priors.yaml), the knowledge view
+    shows them, and a prior given as a bare number is refused with its location."""
+    for d in kb.diseases:
+        assert d.prior_basis is not None, d.id
+        assert d.prior_basis.basis in ("reported", "derived", "judgement")
+        assert len(d.prior_basis.reasoning) >= 20
+        assert set(d.prior_basis.references) <= set(kb.references)
+    from calcinosis.kb.views import diagnosis_detail
+
+    view = diagnosis_detail(kb, "systemic_sclerosis", "en")
+    assert view.prior_basis == kb.disease("systemic_sclerosis").prior_basis.basis  # type: ignore[union-attr]
+    assert view.prior_reasoning
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "priors.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["priors"]["gout"] = 0.03
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(root, cache=False)
+    assert "priors.yaml" in str(err.value) and "gout" in str(err.value)
+
+
 def test_kb_check_has_no_errors(kb: KnowledgeBase, shared: Path) -> None:
     """Lint: no unused vocabulary, no unplaced seed fact."""
     issues = check_kb(kb, seed_facts=shared / "seed-facts.yaml")

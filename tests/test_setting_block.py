@@ -40,7 +40,6 @@ def test_calciphylaxis_declares_its_setting_with_a_sourced_probability(kb: Knowl
     assert 0 < d.setting.unreported_probability < 0.2
 
 
-
 @pytest.mark.parametrize("name", ["tumoral_calcinosis_secondary", "tumoral_calcinosis_hyperphosphatemic"])
 def test_tumoral_calcinosis_is_held_on_its_mass_as_well_as_its_setting(kb: KnowledgeBase, name: str) -> None:
     """Every form of tumoral calcinosis is named for its lesion, the periarticular mass: a raised

@@ -41,7 +41,14 @@ def check(
     from rich.console import Console
 
     from calcinosis.issues import IssueLevel
-    from calcinosis.kb.check import age_basis_counts, basis_counts, check_kb, find_seed_facts, stated_frequencies
+    from calcinosis.kb.check import (
+        age_basis_counts,
+        basis_counts,
+        check_kb,
+        find_seed_facts,
+        prior_basis_counts,
+        stated_frequencies,
+    )
 
     kb = load(kb_path)
     issues = check_kb(kb, seed_facts=seed_facts or find_seed_facts(), hpo=hpo)
@@ -57,9 +64,11 @@ def check(
     n_find = len(stated_frequencies(kb))
     by_basis = ", ".join(f"{n} {basis}" for basis, n in basis_counts(kb).items() if n)
     ages = ", ".join(f"{n} {basis}" for basis, n in age_basis_counts(kb).items() if n)
+    priors = ", ".join(f"{n} {basis}" for basis, n in prior_basis_counts(kb).items() if n)
     con.print(
         f"knowledge base {kb.version}: {len(kb.diseases)} diagnoses, {len(kb.features)} features, "
-        f"{n_find} frequencies ({by_basis}), ages at presentation ({ages}), {len(kb.references)} references; "
+        f"{n_find} frequencies ({by_basis}), ages at presentation ({ages}), priors ({priors}), "
+        f"{len(kb.references)} references; "
         f"{len(errors)} errors, {len(warnings)} warnings"
     )
     if errors:
@@ -117,7 +126,8 @@ def show(
         joined = message("list_separator", lang).join(f"{k.upper()} {', '.join(v)}" for k, v in codes.items())
         con.print(f"{message('kb_codes', lang)}{colon(lang)} {joined}")
     prior = math.exp(kb.log_prior[di])
-    con.print(message("kb_prior", lang, p=f"{prior:.4f}" if lang != "fr" else significant(prior, lang, 3)))
+    basis = message("basis_" + (d.prior_basis.basis if d.prior_basis else "judgement"), lang)
+    con.print(message("kb_prior", lang, p=f"{prior:.4f}" if lang != "fr" else significant(prior, lang, 3), basis=basis))
     estimate = message("kb_estimate", lang)
 
     detail = diagnosis_detail(kb, d.id, lang)  # the same view as the knowledge API

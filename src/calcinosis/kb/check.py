@@ -198,6 +198,14 @@ def age_basis_counts(kb: KnowledgeBase) -> dict[str, int]:
     return counts
 
 
+def prior_basis_counts(kb: KnowledgeBase) -> dict[str, int]:
+    """How many diagnosis priors are reported, derived or judgement (priors.yaml)."""
+    counts = {"reported": 0, "derived": 0, "judgement": 0}
+    for d in kb.diseases:
+        counts[d.prior_basis.basis if d.prior_basis is not None else "judgement"] += 1
+    return counts
+
+
 def check_kb(
     kb: KnowledgeBase, *, seed_facts: Path | None = None, kb_root: Path | None = None, hpo: bool = False
 ) -> list[Issue]:

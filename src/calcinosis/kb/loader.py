@@ -901,6 +901,8 @@ def _compile(
     )
     check_refs("constants.yaml:thresholds_reference", constants.thresholds_reference)
     check_refs("priors.yaml:references", priors.references)
+    for did, dprior in priors.priors.items():
+        check_refs(f"priors.yaml:priors.{did}", dprior.references)
     check_refs("workup.yaml:references", workup.references)
 
     for step in workup.steps:
@@ -975,7 +977,8 @@ def _compile(
                 findings=findings,
                 workup=tuple(d.workup),
                 seed_facts=tuple(d.seed_facts),
-                prior=float(priors.priors.get(d.id, 1e-4)),
+                prior=priors.priors[d.id].value if d.id in priors.priors else 1e-4,
+                prior_basis=priors.priors.get(d.id),
                 last_reviewed=d.last_reviewed.isoformat(),
                 defining=d.defining,
                 irrelevant=dict(d.irrelevant),

@@ -21,6 +21,7 @@ from calcinosis.kb.schema import (
     Codes,
     ConstantsFile,
     DefiningFeatures,
+    DiagnosisPrior,
     DiseaseForm,
     FindingSpec,
     ManifestFile,
@@ -108,6 +109,7 @@ class Disease:
     setting: DefiningFeatures | None = None  # a second defining block: the setting, when `defining` is the lesion
     main_form: Bilingual | None = None  # with forms: who its own findings describe
     forms: tuple[DiseaseForm, ...] = ()  # its other forms (kb.schema.DiseaseForm), each a row of its own
+    prior_basis: DiagnosisPrior | None = None  # its prior's basis, reasoning and references (priors.yaml)
 
     @property
     def main_share(self) -> float:
@@ -129,6 +131,8 @@ class Disease:
             refs.update(dict.fromkeys(self.age.references))
         for _, block in self.defining_blocks:
             refs.update(dict.fromkeys(block.references))
+        if self.prior_basis is not None:
+            refs.update(dict.fromkeys(self.prior_basis.references))
         for form in self.forms:
             refs.update(dict.fromkeys(form.references))
             for f in form.findings:

@@ -467,14 +467,6 @@ class FeaturesFile(_Strict):
     non_discriminating: dict[str, str] = {}
 
 
-class PriorsFile(_Strict):
-    """``priors.yaml``."""
-
-    last_reviewed: dt.date
-    references: list[str]
-    priors: dict[str, float]
-
-
 class Constant(_Strict):
     """A model constant and why it has its value."""
 
@@ -506,6 +498,26 @@ class ConstantsFile(_Strict):
 
 
 Basis = Literal["reported", "derived", "judgement"]
+
+
+class DiagnosisPrior(_Strict):
+    """How common one diagnosis is among the patients the tool serves, with its basis. The
+    engine reads its share within the diagnosis' category (``category_model.yaml`` holds the
+    categories' own priors), so a derived value usually carries a ratio between diagnoses of
+    one group, scaled to the group's total."""
+
+    value: float = Field(gt=0, lt=1)
+    basis: Basis
+    reasoning: str = Field(min_length=20)
+    references: list[str] = []
+
+
+class PriorsFile(_Strict):
+    """``priors.yaml``."""
+
+    last_reviewed: dt.date
+    references: list[str]
+    priors: dict[str, DiagnosisPrior]
 
 
 class CategoryPrior(_Strict):

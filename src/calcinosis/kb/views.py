@@ -112,6 +112,10 @@ class DiagnosisDetail(DiagnosisSummary):
     definition: str
     codes: dict[str, list[str]]
     prior: float
+    prior_basis: str = Field(default="judgement", description="reported, derived or judgement (priors.yaml)")
+    prior_reasoning: str = Field(
+        default="", description="how the prior was set: the counts and computation, or the reasoning"
+    )
     defining_features: list[str]
     setting_features: list[str] = Field(
         default=[], description="the second block of defining features: the setting the diagnosis arises in"
@@ -164,6 +168,8 @@ def diagnosis_detail(kb: KnowledgeBase, diagnosis_id: str, lang: str) -> Diagnos
         definition=d.definition.get(lang),
         codes={k: v for k, v in d.codes.model_dump().items() if v},
         prior=math.exp(float(kb.log_prior[kb.disease_pos(d.id)])),
+        prior_basis=d.prior_basis.basis if d.prior_basis else "judgement",
+        prior_reasoning=d.prior_basis.reasoning if d.prior_basis else "",
         defining_features=list(d.defining.any_of) if d.defining else [],
         setting_features=list(d.setting.any_of) if d.setting else [],
         age=age_view(kb, d, lang),
