@@ -141,7 +141,7 @@ def test_kb_check_passes() -> None:
     """The shipped knowledge base lints clean."""
     code, out, _ = run("kb", "check")
     assert code == 0, out
-    assert "0 errors" in out
+    assert "0 errors" in " ".join(out.split())  # the census line wraps at the terminal's width
 
 
 def test_kb_show() -> None:
