@@ -82,14 +82,14 @@ def test_every_prior_records_its_basis(kb: KnowledgeBase, tmp_path: Path) -> Non
     """Each diagnosis' prior carries its basis and reasoning (priors.yaml), the knowledge view
     shows them, and a prior given as a bare number is refused with its location."""
     for d in kb.diseases:
-        assert d.prior_basis is not None, d.id
-        assert d.prior_basis.basis in ("reported", "derived", "judgement")
-        assert len(d.prior_basis.reasoning) >= 20
-        assert set(d.prior_basis.references) <= set(kb.references)
+        assert d.prior_spec is not None, d.id
+        assert d.prior_spec.basis in ("reported", "derived", "judgement")
+        assert len(d.prior_spec.reasoning) >= 20
+        assert set(d.prior_spec.references) <= set(kb.references)
     from calcinosis.kb.views import diagnosis_detail
 
     view = diagnosis_detail(kb, "systemic_sclerosis", "en")
-    assert view.prior_basis == kb.disease("systemic_sclerosis").prior_basis.basis  # type: ignore[union-attr]
+    assert view.prior_basis == kb.disease("systemic_sclerosis").prior_spec.basis  # type: ignore[union-attr]
     assert view.prior_reasoning
     root = tmp_path / "kb"
     shutil.copytree(default_kb_path(), root)

@@ -101,7 +101,6 @@ class Disease:
     findings: Mapping[str, FindingSpec]
     workup: tuple[WorkupStep, ...]
     seed_facts: tuple[str, ...]
-    prior: float
     last_reviewed: str
     defining: DefiningFeatures | None = None
     irrelevant: Mapping[str, str] | None = None
@@ -109,7 +108,13 @@ class Disease:
     setting: DefiningFeatures | None = None  # a second defining block: the setting, when `defining` is the lesion
     main_form: Bilingual | None = None  # with forms: who its own findings describe
     forms: tuple[DiseaseForm, ...] = ()  # its other forms (kb.schema.DiseaseForm), each a row of its own
-    prior_basis: DiagnosisPrior | None = None  # its prior's basis, reasoning and references (priors.yaml)
+    prior_spec: DiagnosisPrior | None = None  # its prior: value, basis, reasoning, references (priors.yaml)
+
+    @property
+    def prior(self) -> float:
+        """Its prior as priors.yaml gives it, before normalisation (1e-4 while a knowledge base
+        that gives it none is being checked: the loader then refuses it)."""
+        return self.prior_spec.value if self.prior_spec is not None else 1e-4
 
     @property
     def main_share(self) -> float:
@@ -131,8 +136,8 @@ class Disease:
             refs.update(dict.fromkeys(self.age.references))
         for _, block in self.defining_blocks:
             refs.update(dict.fromkeys(block.references))
-        if self.prior_basis is not None:
-            refs.update(dict.fromkeys(self.prior_basis.references))
+        if self.prior_spec is not None:
+            refs.update(dict.fromkeys(self.prior_spec.references))
         for form in self.forms:
             refs.update(dict.fromkeys(form.references))
             for f in form.findings:
