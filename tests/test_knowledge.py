@@ -17,6 +17,7 @@ from calcinosis.issues import IssueLevel
 from calcinosis.kb.check import check_kb, seed_fact_coverage
 from calcinosis.kb.loader import default_kb_path
 from calcinosis.kb.schema import CATEGORIES
+from calcinosis.kb.views import diagnosis_detail
 
 from .conftest import edited_disease
 
@@ -86,8 +87,6 @@ def test_every_prior_records_its_basis(kb: KnowledgeBase, tmp_path: Path) -> Non
         assert d.prior_spec.basis in ("reported", "derived", "judgement")
         assert len(d.prior_spec.reasoning) >= 20
         assert set(d.prior_spec.references) <= set(kb.references)
-    from calcinosis.kb.views import diagnosis_detail
-
     view = diagnosis_detail(kb, "systemic_sclerosis", "en")
     assert view.prior_basis == kb.disease("systemic_sclerosis").prior_spec.basis  # type: ignore[union-attr]
     assert view.prior_reasoning

@@ -126,7 +126,7 @@ def show(
         joined = message("list_separator", lang).join(f"{k.upper()} {', '.join(v)}" for k, v in codes.items())
         con.print(f"{message('kb_codes', lang)}{colon(lang)} {joined}")
     prior = math.exp(kb.log_prior[di])
-    basis = message("basis_" + (d.prior_spec.basis if d.prior_spec else "judgement"), lang)
+    basis = message("basis_" + d.prior_basis, lang)
     con.print(message("kb_prior", lang, p=f"{prior:.4f}" if lang != "fr" else significant(prior, lang, 3), basis=basis))
     estimate = message("kb_estimate", lang)
 

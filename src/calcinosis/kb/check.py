@@ -202,7 +202,7 @@ def prior_basis_counts(kb: KnowledgeBase) -> dict[str, int]:
     """How many diagnosis priors are reported, derived or judgement (priors.yaml)."""
     counts = {"reported": 0, "derived": 0, "judgement": 0}
     for d in kb.diseases:
-        counts[d.prior_spec.basis if d.prior_spec is not None else "judgement"] += 1
+        counts[d.prior_basis] += 1
     return counts
 
 

@@ -117,6 +117,11 @@ class Disease:
         return self.prior_spec.value if self.prior_spec is not None else 1e-4
 
     @property
+    def prior_basis(self) -> str:
+        """How its prior was set: reported, derived or judgement (judgement when none is given)."""
+        return self.prior_spec.basis if self.prior_spec is not None else "judgement"
+
+    @property
     def main_share(self) -> float:
         """The share of its main form (1 without forms)."""
         return 1.0 - sum(f.share for f in self.forms)

@@ -168,7 +168,7 @@ def diagnosis_detail(kb: KnowledgeBase, diagnosis_id: str, lang: str) -> Diagnos
         definition=d.definition.get(lang),
         codes={k: v for k, v in d.codes.model_dump().items() if v},
         prior=math.exp(float(kb.log_prior[kb.disease_pos(d.id)])),
-        prior_basis=d.prior_spec.basis if d.prior_spec else "judgement",
+        prior_basis=d.prior_basis,
         prior_reasoning=d.prior_spec.reasoning if d.prior_spec else "",
         defining_features=list(d.defining.any_of) if d.defining else [],
         setting_features=list(d.setting.any_of) if d.setting else [],
