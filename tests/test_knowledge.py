@@ -14,7 +14,7 @@ import yaml
 from calcinosis import KnowledgeBase, KnowledgeBaseError, load_kb
 from calcinosis.i18n import messages
 from calcinosis.issues import IssueLevel
-from calcinosis.kb.check import check_kb, seed_fact_coverage
+from calcinosis.kb.check import check_kb, duplicate_references, seed_fact_coverage
 from calcinosis.kb.loader import default_kb_path
 from calcinosis.kb.schema import CATEGORIES
 from calcinosis.kb.views import diagnosis_detail
@@ -376,3 +376,29 @@ def test_a_stated_frequency_out_of_its_relations_is_refused(
     text = str(err.value)
     assert "diseases/pilomatricoma.yaml:findings" in text and feature in text
     assert all(part in text for part in said), text
+
+
+def test_kb_check_finds_one_work_cited_under_two_ids(tmp_path: Path, shared: Path) -> None:
+    """Two references with the same PMID (or DOI) are one work cited twice: kb check names both
+    ids and the identifier; the shipped bibliography has none."""
+    kb = load_kb()
+    assert duplicate_references(kb) == {}
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "references" / "core.yaml"
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    original = next(e for e in entries if e.get("pmid"))
+    entries.append(
+        {
+            "id": "same_work_again",
+            "kind": original["kind"],
+            "citation": "The same paper, seen again.",
+            "pmid": str(original["pmid"]),
+        }
+    )
+    path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    issues = check_kb(load_kb(root, cache=False), seed_facts=shared / "seed-facts.yaml")
+    found = [i for i in issues if i.code == "kb.duplicate_reference"]
+    assert len(found) == 1 and found[0].level is IssueLevel.ERROR
+    assert original["id"] in found[0].message and "same_work_again" in found[0].message
+    assert f"pmid {original['pmid']}" in found[0].message

@@ -206,6 +206,18 @@ def prior_basis_counts(kb: KnowledgeBase) -> dict[str, int]:
     return counts
 
 
+def duplicate_references(kb: KnowledgeBase) -> dict[str, list[str]]:
+    """References that share a DOI or a PMID, by that identifier: one work cited under two ids
+    (entered by two readers who each saw part of its record) is counted twice in a census and
+    splits what is known about it between two notes."""
+    by_identifier: dict[str, list[str]] = {}
+    for rid, ref in kb.references.items():
+        for kind, value in (("doi", ref.doi), ("pmid", ref.pmid)):
+            if value:
+                by_identifier.setdefault(f"{kind} {str(value).strip().lower()}", []).append(rid)
+    return {key: ids for key, ids in by_identifier.items() if len(ids) > 1}
+
+
 def check_kb(
     kb: KnowledgeBase, *, seed_facts: Path | None = None, kb_root: Path | None = None, hpo: bool = False
 ) -> list[Issue]:
@@ -336,6 +348,13 @@ def check_kb(
                 f"{owner}: the frequency of {fid} has no basis (reported, derived or judgement)",
                 f"diseases/{did}.yaml",
             )
+    for key, ids in duplicate_references(kb).items():
+        add(
+            IssueLevel.ERROR,
+            "kb.duplicate_reference",
+            f"{', '.join(ids)} cite one work ({key}): keep one id and cite it everywhere",
+            "references/",
+        )
     for did, fid in silent_gaps(kb):
         add(
             SILENT_GAP_LEVEL,
