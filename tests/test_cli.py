@@ -12,6 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from calcinosis.cli.main import app
+from calcinosis.kb.check import unidentified_references
+from calcinosis.kb.loader import load_kb
 
 from .conftest import DEV_CASES, REPO
 
@@ -141,7 +143,10 @@ def test_kb_check_passes() -> None:
     """The shipped knowledge base lints clean."""
     code, out, _ = run("kb", "check")
     assert code == 0, out
-    assert "0 errors" in " ".join(out.split())  # the census line wraps at the terminal's width
+    census = " ".join(out.split())  # the census line wraps at the terminal's width
+    assert "0 errors" in census
+    kb = load_kb()
+    assert f"{len(kb.references)} references ({len(unidentified_references(kb))} with no DOI, PMID or URL)" in census
 
 
 def test_kb_show() -> None:

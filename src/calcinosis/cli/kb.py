@@ -48,6 +48,7 @@ def check(
         find_seed_facts,
         prior_basis_counts,
         stated_frequencies,
+        unidentified_references,
     )
 
     kb = load(kb_path)
@@ -68,7 +69,7 @@ def check(
     con.print(
         f"knowledge base {kb.version}: {len(kb.diseases)} diagnoses, {len(kb.features)} features, "
         f"{n_find} frequencies ({by_basis}), ages at presentation ({ages}), priors ({priors}), "
-        f"{len(kb.references)} references; "
+        f"{len(kb.references)} references ({len(unidentified_references(kb))} with no DOI, PMID or URL); "
         f"{len(errors)} errors, {len(warnings)} warnings"
     )
     if errors:

@@ -218,6 +218,13 @@ def duplicate_references(kb: KnowledgeBase) -> dict[str, list[str]]:
     return {key: ids for key, ids in by_identifier.items() if len(ids) > 1}
 
 
+def unidentified_references(kb: KnowledgeBase) -> list[str]:
+    """The references a reader cannot look up: no DOI, no PMID and no URL (the seed documents,
+    shipped beside the knowledge, excepted). Counted in the census rather than warned one by
+    one: some have none (a congress poster, a package label), the rest wait for a reader."""
+    return [rid for rid, r in kb.references.items() if r.kind != "seed" and not (r.doi or r.pmid or r.url)]
+
+
 def check_kb(
     kb: KnowledgeBase, *, seed_facts: Path | None = None, kb_root: Path | None = None, hpo: bool = False
 ) -> list[Issue]:
