@@ -14,7 +14,7 @@ import yaml
 from calcinosis import KnowledgeBase, KnowledgeBaseError, load_kb
 from calcinosis.i18n import messages
 from calcinosis.issues import IssueLevel
-from calcinosis.kb.check import check_kb, duplicate_references, seed_fact_coverage
+from calcinosis.kb.check import check_kb, duplicate_references, seed_fact_coverage, unidentified_references
 from calcinosis.kb.loader import default_kb_path
 from calcinosis.kb.schema import CATEGORIES
 from calcinosis.kb.views import diagnosis_detail
@@ -379,26 +379,68 @@ def test_a_stated_frequency_out_of_its_relations_is_refused(
 
 
 def test_kb_check_finds_one_work_cited_under_two_ids(tmp_path: Path, shared: Path) -> None:
-    """Two references with the same PMID (or DOI) are one work cited twice: kb check names both
-    ids and the identifier; the shipped bibliography has none."""
+    """Two references with the same PMID or DOI are one work cited twice: kb check names both
+    ids and what they share, once per pair, the DOI compared without its case, a doi.org prefix
+    or spaces; the shipped bibliography has none."""
     kb = load_kb()
     assert duplicate_references(kb) == {}
     root = tmp_path / "kb"
     shutil.copytree(default_kb_path(), root)
     path = root / "references" / "core.yaml"
     entries = yaml.safe_load(path.read_text(encoding="utf-8"))
-    original = next(e for e in entries if e.get("pmid"))
+    refs = kb.references.values()
+    pmid_only = next(r for r in refs if r.pmid and not r.doi)
+    doi_only = next(r for r in refs if r.doi and not r.pmid)
+    by_pmid = {"id": pmid_only.id, "kind": pmid_only.kind, "pmid": pmid_only.pmid}
+    by_doi = {"id": doi_only.id, "kind": doi_only.kind, "doi": doi_only.doi}
+    entries.append(
+        {"id": "same_pmid_again", "kind": by_pmid["kind"], "citation": "The same paper.", "pmid": str(by_pmid["pmid"])}
+    )
     entries.append(
         {
-            "id": "same_work_again",
-            "kind": original["kind"],
-            "citation": "The same paper, seen again.",
-            "pmid": str(original["pmid"]),
+            "id": "same_doi_again",
+            "kind": by_doi["kind"],
+            "citation": "The same paper, its DOI written otherwise.",
+            "doi": f"  https://doi.org/{str(by_doi['doi']).upper()} ",
         }
     )
     path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
     issues = check_kb(load_kb(root, cache=False), seed_facts=shared / "seed-facts.yaml")
-    found = [i for i in issues if i.code == "kb.duplicate_reference"]
-    assert len(found) == 1 and found[0].level is IssueLevel.ERROR
-    assert original["id"] in found[0].message and "same_work_again" in found[0].message
-    assert f"pmid {original['pmid']}" in found[0].message
+    found = sorted((i for i in issues if i.code == "kb.duplicate_reference"), key=lambda i: i.message)
+    assert len(found) == 2 and all(i.level is IssueLevel.ERROR for i in found)
+    messages = " | ".join(i.message for i in found)
+    assert f"{by_pmid['id']} and same_pmid_again are one work (PMID {by_pmid['pmid']})" in messages
+    assert f"{by_doi['id']} and same_doi_again are one work (DOI {by_doi['doi']})" in messages
+
+
+def test_a_pair_sharing_doi_and_pmid_is_one_issue(tmp_path: Path) -> None:
+    """The likeliest duplicate shares both identifiers: one group, both listed."""
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "references" / "core.yaml"
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entries.append({"id": "twin_a", "kind": "cohort", "citation": "One paper.", "doi": "10.9999/TWIN", "pmid": "0123"})
+    entries.append(
+        {"id": "twin_b", "kind": "cohort", "citation": "One paper.", "doi": "doi:10.9999/twin", "pmid": "123"}
+    )
+    path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert duplicate_references(load_kb(root, cache=False)) == {("twin_a", "twin_b"): ["DOI 10.9999/TWIN", "PMID 0123"]}
+
+
+def test_unidentified_references_counts_those_a_reader_cannot_look_up(tmp_path: Path) -> None:
+    """A reference without DOI, PMID or URL (blank values are none) is counted; a seed
+    document is not, and a URL alone is enough."""
+    before = set(unidentified_references(load_kb()))
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "references" / "core.yaml"
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    stripped = next(e for e in entries if e.get("kind") != "seed" and e.get("doi"))
+    for key in ("doi", "pmid", "url"):
+        stripped.pop(key, None)
+    entries.append({"id": "blank_doi", "kind": "cohort", "citation": "A paper.", "doi": "   "})
+    entries.append({"id": "url_only", "kind": "cohort", "citation": "A paper.", "url": "https://example.org/a"})
+    entries.append({"id": "seed_like", "kind": "seed", "citation": "A seed document."})
+    path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    after = set(unidentified_references(load_kb(root, cache=False)))
+    assert after - before == {stripped["id"], "blank_doi"}

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.issues import Issue, IssueLevel, closest
@@ -33,6 +33,9 @@ from calcinosis.kb.codes import (
 )
 from calcinosis.kb.model import Disease, KnowledgeBase
 from calcinosis.kb.schema import DefiningFeatures, FindingSpec, form_key
+
+if TYPE_CHECKING:  # annotations only: the deferred knowledge's models are not imported at run time
+    from calcinosis.kb.deferred_schema import ReferenceSpec
 
 __all__ = ["CODED_LISTS", "check_codes", "check_hpo_codes", "check_kb", "find_seed_facts", "seed_fact_coverage"]
 
@@ -206,23 +209,49 @@ def prior_basis_counts(kb: KnowledgeBase) -> dict[str, int]:
     return counts
 
 
-def duplicate_references(kb: KnowledgeBase) -> dict[str, list[str]]:
-    """References that share a DOI or a PMID, by that identifier: one work cited under two ids
-    (entered by two readers who each saw part of its record) is counted twice in a census and
-    splits what is known about it between two notes."""
-    by_identifier: dict[str, list[str]] = {}
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+
+
+def _identifiers(ref: ReferenceSpec) -> list[tuple[str, str, str]]:
+    """A reference's DOI and PMID as (label, as written, compared form): a DOI compared without
+    its case or a doi.org or 'doi:' prefix, a PMID without leading zeros; blank values are none."""
+    found: list[tuple[str, str, str]] = []
+    doi = (ref.doi or "").strip()
+    if doi:
+        found.append(("DOI", doi, "doi " + _DOI_PREFIX.sub("", doi).lower()))
+    pmid = (ref.pmid or "").strip()
+    if pmid:
+        found.append(("PMID", pmid, "pmid " + (pmid.lstrip("0") or "0")))
+    return found
+
+
+def duplicate_references(kb: KnowledgeBase) -> dict[tuple[str, ...], list[str]]:
+    """Groups of references that share a DOI or a PMID, each with the identifiers they share
+    (as the first of them writes them): one work cited under two ids (entered by two readers
+    who each saw part of its record) is counted twice in a census and splits what is known
+    about it between two notes."""
+    holders: dict[str, list[str]] = {}
+    shown: dict[str, str] = {}
     for rid, ref in kb.references.items():
-        for kind, value in (("doi", ref.doi), ("pmid", ref.pmid)):
-            if value:
-                by_identifier.setdefault(f"{kind} {str(value).strip().lower()}", []).append(rid)
-    return {key: ids for key, ids in by_identifier.items() if len(ids) > 1}
+        for label, written, key in _identifiers(ref):
+            holders.setdefault(key, []).append(rid)
+            shown.setdefault(key, f"{label} {written}")
+    shared: dict[tuple[str, ...], list[str]] = {}
+    for key, ids in holders.items():
+        if len(ids) > 1:
+            shared.setdefault(tuple(ids), []).append(shown[key])
+    return shared
 
 
 def unidentified_references(kb: KnowledgeBase) -> list[str]:
     """The references a reader cannot look up: no DOI, no PMID and no URL (the seed documents,
     shipped beside the knowledge, excepted). Counted in the census rather than warned one by
     one: some have none (a congress poster, a package label), the rest wait for a reader."""
-    return [rid for rid, r in kb.references.items() if r.kind != "seed" and not (r.doi or r.pmid or r.url)]
+    return [
+        rid
+        for rid, r in kb.references.items()
+        if r.kind != "seed" and not _identifiers(r) and not (r.url or "").strip()
+    ]
 
 
 def check_kb(
@@ -355,11 +384,11 @@ def check_kb(
                 f"{owner}: the frequency of {fid} has no basis (reported, derived or judgement)",
                 f"diseases/{did}.yaml",
             )
-    for key, ids in duplicate_references(kb).items():
+    for ids, shared in duplicate_references(kb).items():
         add(
             IssueLevel.ERROR,
             "kb.duplicate_reference",
-            f"{', '.join(ids)} cite one work ({key}): keep one id and cite it everywhere",
+            f"{' and '.join(ids)} are one work ({', '.join(shared)}): keep one id and cite it everywhere",
             "references/",
         )
     for did, fid in silent_gaps(kb):
