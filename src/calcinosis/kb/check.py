@@ -229,7 +229,7 @@ def duplicate_references(kb: KnowledgeBase) -> dict[tuple[str, ...], list[str]]:
     """Groups of references that share a DOI or a PMID, each with the identifiers they share
     (as the first of them writes them): one work cited under two ids (entered by two readers
     who each saw part of its record) is counted twice in a census and splits what is known
-    about it between two notes."""
+    about it between two notes. An identifier found only inside a `url` is not compared."""
     holders: dict[str, list[str]] = {}
     shown: dict[str, str] = {}
     for rid, ref in kb.references.items():
