@@ -63,9 +63,10 @@ def check(
         for i in warnings:
             con.print(f"[yellow]warning[/yellow] {i.render()}", highlight=False)
     n_find = len(stated_frequencies(kb))
-    by_basis = ", ".join(f"{n} {basis}" for basis, n in basis_counts(kb).items() if n)
-    ages = ", ".join(f"{n} {basis}" for basis, n in age_basis_counts(kb).items() if n)
-    priors = ", ".join(f"{n} {basis}" for basis, n in prior_basis_counts(kb).items() if n)
+    by_basis, ages, priors = (
+        ", ".join(f"{n} {basis}" for basis, n in counts.items() if n)
+        for counts in (basis_counts(kb), age_basis_counts(kb), prior_basis_counts(kb))
+    )
     con.print(
         f"knowledge base {kb.version}: {len(kb.diseases)} diagnoses, {len(kb.features)} features, "
         f"{n_find} frequencies ({by_basis}), ages at presentation ({ages}), priors ({priors}), "

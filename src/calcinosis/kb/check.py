@@ -14,8 +14,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -181,32 +182,30 @@ def stated_frequencies(kb: KnowledgeBase) -> list[tuple[str, str, FindingSpec]]:
     return out
 
 
+def _tally(bases: Iterable[str | None]) -> dict[str, int]:
+    """How many of ``bases`` are reported, derived, judgement or not labelled (None), in that order."""
+    counts = {"reported": 0, "derived": 0, "judgement": 0, "none": 0}
+    for basis in bases:
+        counts[basis or "none"] += 1
+    return counts
+
+
 def basis_counts(kb: KnowledgeBase) -> dict[str, int]:
     """How many frequencies are reported, derived, judgement (or not yet labelled), forms' included."""
-    counts = {"reported": 0, "derived": 0, "judgement": 0, "none": 0}
-    for _, _, f in stated_frequencies(kb):
-        counts[f.basis or "none"] += 1
-    return counts
+    return _tally(f.basis for _, _, f in stated_frequencies(kb))
 
 
 def age_basis_counts(kb: KnowledgeBase) -> dict[str, int]:
     """How many age distributions (a diagnosis' and each of its forms') are reported, derived,
     judgement, or not given (a form without one shares its diagnosis')."""
-    counts = {"reported": 0, "derived": 0, "judgement": 0, "none": 0}
-    for d in kb.diseases:
-        counts[d.age.basis if d.age is not None else "none"] += 1
-        for form in d.forms:
-            if form.age is not None:
-                counts[form.age.basis] += 1
-    return counts
+    diagnoses = (d.age.basis if d.age is not None else None for d in kb.diseases)
+    forms = (form.age.basis for d in kb.diseases for form in d.forms if form.age is not None)
+    return _tally(chain(diagnoses, forms))
 
 
 def prior_basis_counts(kb: KnowledgeBase) -> dict[str, int]:
     """How many diagnosis priors are reported, derived or judgement (priors.yaml)."""
-    counts = {"reported": 0, "derived": 0, "judgement": 0}
-    for d in kb.diseases:
-        counts[d.prior_basis] += 1
-    return counts
+    return _tally(d.prior_basis for d in kb.diseases)
 
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
