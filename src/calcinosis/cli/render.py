@@ -148,6 +148,8 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
     con.print(
         f"\n[dim]{message('cli_versions', lang, code=report.metadata.calcinosis_version, kb=report.metadata.kb_version)}[/dim]"
     )
+    if report.metadata.measured is not None:
+        con.print(f"[dim]{escape(report.metadata.measured.text)}[/dim]")
     con.print(Panel(report.metadata.disclaimer, style="italic", expand=False))
 
 
@@ -179,4 +181,6 @@ def render_summary(summary: Summary, *, source: str, lang: str, full: bool, cons
             con.print(f"  → {escape(step)}")
     if not full:
         con.print(f"[dim]{message('summary_details', lang)}[/dim]")
+        if summary.measured:
+            con.print(f"[dim]{escape(summary.measured)}[/dim]")
         con.print(Panel(summary.disclaimer, style="italic", expand=False))

@@ -23,6 +23,7 @@ from calcinosis.case.labs import LabPanel, interpret_labs
 from calcinosis.case.model import Case
 from calcinosis.engine.category import CategoryStep, RuleState
 from calcinosis.engine.evidence import DERANGED_FEATURES, Evidence, collect_evidence
+from calcinosis.engine.measured import measured_performance
 from calcinosis.engine.questions import next_questions
 from calcinosis.engine.reasons import Shown, fmt_lr, literal, reasons, state_word
 from calcinosis.engine.results import (
@@ -377,6 +378,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
                     "analysis_time": _now(),
                     "language": lang,
                     "disclaimer": message("disclaimer", lang),
+                    "measured": measured_performance(kb, differential[0].probability if differential else None, lang),
                 },
             ),
             "case": case,

@@ -21,6 +21,7 @@ __all__ = [
     "DiagnosisReport",
     "DiagnosisResult",
     "FormShown",
+    "MeasuredPerformance",
     "Metadata",
     "Question",
     "WorkupItem",
@@ -189,6 +190,26 @@ class WorkupItem(BaseModel):
     references: list[str]
 
 
+class MeasuredPerformance(BaseModel):
+    """How often the engine has been right on published patients it was never built or tuned
+    on (``evaluation/unseen.py``), overall and when its first diagnosis had a probability in
+    the same band as this case's: the context a clinician needs to read a probability."""
+
+    model_config = _DEFERRED
+
+    source: str = Field(description="the set of published patients measured")
+    kb_version: str = Field(description="the knowledge version the figures were measured with")
+    n: int
+    top1: float = Field(description="share of patients whose first diagnosis was the published one")
+    top1_interval: list[float] = Field(description="bootstrap 95 % interval of top1")
+    top3: float
+    category: float
+    band: list[float] | None = Field(description="the band of the first diagnosis' probability this case falls in")
+    band_cases: int | None = Field(description="patients of the set whose first diagnosis fell in that band")
+    band_right: int | None = Field(description="of those, how many had the published diagnosis first")
+    text: str
+
+
 class Metadata(BaseModel):
     """Versions and settings: a result can always be traced to the knowledge that made it."""
 
@@ -200,6 +221,9 @@ class Metadata(BaseModel):
     analysis_time: str
     language: str
     disclaimer: str
+    measured: MeasuredPerformance | None = Field(
+        default=None, description="measured performance on unseen published patients (none for another knowledge base)"
+    )
 
 
 class DiagnosisReport(BaseModel):

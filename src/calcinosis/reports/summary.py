@@ -45,6 +45,7 @@ class Summary:
     warnings: tuple[str, ...]
     next_steps: tuple[str, ...]
     disclaimer: str
+    measured: str | None = None  # how often the engine has been right on unseen published patients
 
 
 def _reasons(report: DiagnosisReport, kb: KnowledgeBase, index: int, lang: str) -> tuple[str, ...]:
@@ -102,4 +103,5 @@ def build_summary(
         warnings=tuple(report.warnings),
         next_steps=tuple(steps),
         disclaimer=report.metadata.disclaimer,
+        measured=report.metadata.measured.text if report.metadata.measured else None,
     )
