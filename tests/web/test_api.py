@@ -58,6 +58,17 @@ def test_diagnose_in_french_by_query_and_by_header(client: TestClient) -> None:
     )
 
 
+def test_the_result_page_quotes_the_measured_performance(client: TestClient) -> None:
+    """The page shows the sentence the result object carries (metadata.measured), escaped."""
+    body = DEV_CASES[0].read_text(encoding="utf-8")
+    api = client.post("/api/v1/diagnose", content=body.encode(), headers=YAML).json()
+    sentence = api["metadata"]["measured"]["text"]
+    page = client.post("/ui/load", data={"case_text": body})
+    assert page.status_code == 200
+    assert '<p class="measured">' in page.text
+    assert sentence.split(" (")[0] in page.text  # its opening words, before any character the page escapes
+
+
 def test_manage_stage_and_report(client: TestClient) -> None:
     """manage (with and without an established diagnosis), CVI staging, PDF and HTML reports."""
     body = next(p for p in DEV_CASES if "ssc" in p.name or "scleroderma" in p.name).read_bytes()

@@ -41,6 +41,7 @@ def test_case_page_with_its_result_is_french(client: TestClient, kb: KnowledgeBa
     assert page.status_code == 200
     text = visible_text(page.text)
     assert "Diagnostic différentiel" in text
+    assert "patients publiés qui n'ont servi ni à construire ni à régler ce moteur" in text  # measured performance
     found = problems(text, kb)
     assert not found, "\n".join(found[:10])
 
