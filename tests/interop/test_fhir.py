@@ -90,6 +90,7 @@ def test_export_validates_and_holds_the_result(kb: KnowledgeBase, codes: CodeTab
     assert all(s["status"] == "draft" and s["intent"] == "proposal" for s in by_type["ServiceRequest"])
     assert by_type["DiagnosticReport"][0]["status"] == "preliminary"
     assert "clinician" in by_type["DiagnosticReport"][0]["conclusion"]
+    assert "published patients never used to build or tune this engine" in by_type["DiagnosticReport"][0]["conclusion"]
     activities = by_type["CarePlan"][0]["activity"]
     assert len(activities) == sum(len(v) for v in plan.options.values()) + len(plan.followup.schedule)
     # every lab carries LOINC (with the code of its unit's property) and UCUM

@@ -427,7 +427,8 @@ def result_resources(
     top = report.differential[:3]
     lines = [f"{report.category} ({report.category_probabilities.get(report.category, 0):.0%})"]
     lines += [f"{d.name}: {d.probability:.1%}" for d in top]
-    conclusion = "; ".join(lines) + ". " + meta.disclaimer
+    measured = meta.measured.text + " " if meta.measured is not None else ""  # what such figures have meant
+    conclusion = "; ".join(lines) + ". " + measured + meta.disclaimer
     entries: list[dict[str, Any]] = []
     report_url = url("DiagnosticReport")
     diagnostic: dict[str, Any] = {
