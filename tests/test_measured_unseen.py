@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from calcinosis import diagnose, load_kb, read_case
 from calcinosis.cli.main import app
 from calcinosis.engine import measured
-from calcinosis.engine.measured import MEASURED_FILE
-from calcinosis.evaluation.unseen import BANDS, measure_unseen
+from calcinosis.engine.measured import BANDS, MEASURED_FILE
+from calcinosis.evaluation.unseen import measure_unseen
 from calcinosis.kb.loader import default_kb_path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,9 +19,17 @@ from calcinosis.engine.tables import tables
 from calcinosis.i18n import message, percent
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["MEASURED_FILE", "measured_performance"]
+__all__ = ["BANDS", "MEASURED_FILE", "in_band", "measured_performance"]
 
 MEASURED_FILE = Path(str(resources.files("calcinosis") / "engine" / "measured_unseen.json"))
+
+# Bands of the first diagnosis' probability: wide enough to hold a dozen of the 66 patients each.
+BANDS: tuple[tuple[float, float], ...] = ((0.0, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.0))
+
+
+def in_band(p: float, low: float, high: float) -> bool:
+    """Whether ``p`` lies in [low, high), the last band closed at 1."""
+    return low <= p < high or (high == 1.0 and p == 1.0)
 
 
 @lru_cache(maxsize=1)
@@ -50,7 +58,12 @@ def measured_performance(kb: KnowledgeBase, top_probability: float | None, lang:
     if figures is None:
         return None
     band = next(
-        (i for i, b in enumerate(figures["bands"]) if top_probability is not None and _in(top_probability, b)), None
+        (
+            i
+            for i, b in enumerate(figures["bands"])
+            if top_probability is not None and in_band(top_probability, b["low"], b["high"])
+        ),
+        None,
     )
     texts = tables(kb).texts
     key = ("measured", band, lang)
@@ -58,11 +71,6 @@ def measured_performance(kb: KnowledgeBase, top_probability: float | None, lang:
     if fields is None:
         fields = texts[key] = _fields(figures, band, lang) if _applies(kb, figures) else {}
     return built(MeasuredPerformance, dict(fields)) if fields else None
-
-
-def _in(p: float, band: dict[str, Any]) -> bool:
-    """Whether ``p`` lies in ``band`` ([low, high), the last one closed at 1)."""
-    return bool(band["low"] <= p < band["high"] or (band["high"] == 1.0 and p == 1.0))
 
 
 def _fields(figures: dict[str, Any], band: int | None, lang: str) -> dict[str, Any]:

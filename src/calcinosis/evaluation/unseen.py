@@ -14,19 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from calcinosis.engine.measured import BANDS, in_band
 from calcinosis.evaluation.metrics import evaluate_cases
 from calcinosis.evaluation.pool import case_files
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["BANDS", "measure_unseen"]
-
-# Bands of the first diagnosis' probability: wide enough to hold a dozen of the 66 patients each.
-BANDS: tuple[tuple[float, float], ...] = ((0.0, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.0))
-
-
-def _in_band(p: float, low: float, high: float) -> bool:
-    """Whether ``p`` is in [low, high), the last band closed at 1."""
-    return low <= p < high or (high == 1.0 and p == 1.0)
+__all__ = ["measure_unseen"]
 
 
 def measure_unseen(folder: Path, kb: KnowledgeBase, *, source: str) -> dict[str, Any]:
@@ -38,7 +31,7 @@ def measure_unseen(folder: Path, kb: KnowledgeBase, *, source: str) -> dict[str,
     right = [c.rank == 1 for c in ev.cases]
     bands = []
     for low, high in BANDS:
-        inside = [ok for c, ok in zip(ev.cases, right, strict=True) if _in_band(c.top_probability, low, high)]
+        inside = [ok for c, ok in zip(ev.cases, right, strict=True) if in_band(c.top_probability, low, high)]
         bands.append({"low": low, "high": high, "n": len(inside), "right": sum(inside)})
 
     def share(key: str, k: int) -> dict[str, Any]:
