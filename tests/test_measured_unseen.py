@@ -21,9 +21,11 @@ from calcinosis.engine.measured import BANDS, MEASURED_FILE
 from calcinosis.evaluation.unseen import measure_unseen
 from calcinosis.kb.loader import default_kb_path
 
+from .conftest import DEV_CASES, SHARED
+
 ROOT = Path(__file__).resolve().parents[1]
 FRESH = "tests/data/published-fresh/cases"
-DEV = ROOT.parent / "shared" / "cases"
+DEV_001 = SHARED / "cases" / "dev-001-jdm-legs.yaml"
 
 
 def test_shipped_figures_are_those_of_the_current_knowledge() -> None:
@@ -39,7 +41,7 @@ def test_a_result_quotes_the_band_of_its_first_diagnosis(lang: str) -> None:
     kb = load_kb()
     figures = json.loads(MEASURED_FILE.read_text(encoding="utf-8"))
     seen_bands = set()
-    for path in sorted(DEV.glob("*.yaml")):
+    for path in DEV_CASES:
         report = diagnose(read_case(path, kb), kb, lang=lang)
         m = report.metadata.measured
         assert m is not None and m.n == figures["n"] and m.kb_version == kb.version
@@ -63,7 +65,7 @@ def test_another_knowledge_base_quotes_nothing(tmp_path: Path) -> None:
     copy = tmp_path / "knowledge"
     shutil.copytree(default_kb_path(), copy)
     kb = load_kb(copy, cache=False)
-    report = diagnose(read_case(DEV / "dev-001-jdm-legs.yaml", kb), kb)
+    report = diagnose(read_case(DEV_001, kb), kb)
     assert report.metadata.measured is None
     assert report.to_json_dict()["metadata"]["measured"] is None
 
@@ -73,12 +75,12 @@ def test_a_missing_file_quotes_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path
     measured._figures.cache_clear()
     try:
         kb = load_kb(default_kb_path(), cache=False)  # a knowledge base of its own: its texts are not those kept
-        assert diagnose(read_case(DEV / "dev-001-jdm-legs.yaml", kb), kb).metadata.measured is None
+        assert diagnose(read_case(DEV_001, kb), kb).metadata.measured is None
     finally:
         measured._figures.cache_clear()
 
 
 def test_the_terminal_summary_shows_it() -> None:
-    result = CliRunner().invoke(app, ["diagnose", str(DEV / "dev-001-jdm-legs.yaml")], env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, ["diagnose", str(DEV_001)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "published patients never used to build or tune this engine" in result.output
