@@ -161,6 +161,7 @@ def test_dialysis_warfarin_necrosis_gives_a_calciphylaxis_warning(
     assert "Calciphylaxis" in detail and "Skin necrosis (present)" in detail and "Dialysis (present)" in detail
     assert "The decision is the clinician's." in detail
     assert "No calcification is recorded" in detail  # the card says why it appears without one
+    assert "published patients never used to build or tune this engine" in detail  # what such figures have meant
     assert card["source"]["label"] == f"calcinosis (knowledge {kb.version})"
     # the observation of another patient is left out, and said so
     assert "Observation/o-other" in detail and "another patient" in detail
@@ -276,6 +277,7 @@ def test_the_same_card_in_french(client: TestClient) -> None:
     assert not [w for w in ENGLISH if w in text]
     assert "**Catégorie\u00a0:**" in card["detail"] and "La décision revient au clinicien." in card["detail"]
     assert "pathologies\u00a0: le DPI a répondu par une erreur" in card["detail"]
+    assert "patients publiés qui n'ont servi ni à construire ni à régler ce moteur" in card["detail"]
 
 
 def test_no_calcification_no_card(client: TestClient) -> None:

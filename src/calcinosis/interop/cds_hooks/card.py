@@ -234,6 +234,8 @@ def _detail(
             else t("not_used_all", lang, n=len(not_used))
         )
         blocks.append("\n".join([head, *(f"- {md(x, 200)}" for x in shown)]))
+    if summary.measured:  # what such probabilities have meant on unseen published patients
+        blocks.append(md(summary.measured, 600))
     blocks.append("_" + md(t("footer", lang, version=__version__, kb=report.metadata.kb_version), 400) + "_")
     return "\n\n".join(blocks)
 
