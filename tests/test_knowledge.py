@@ -413,6 +413,48 @@ def test_kb_check_finds_one_work_cited_under_two_ids(tmp_path: Path, shared: Pat
     assert f"{by_doi['id']} and same_doi_again are one work (DOI {by_doi['doi']})" in messages
 
 
+def test_kb_check_finds_one_work_cited_under_two_ids_by_its_address(tmp_path: Path) -> None:
+    """An address is an identifier too: the same page written with another scheme, a 'www.' or
+    a final '/', a doi.org address of a DOI another reference gives, a PubMed address of its
+    PMID. A mirror's page that only contains the PubMed number is an address of its own
+    (2026.12.78: five pairs found this way in the shipped bibliography, merged)."""
+    kb = load_kb()
+    refs = list(kb.references.values())
+    url_only = next(r for r in refs if r.url and r.url.startswith("https://") and not r.doi and not r.pmid)
+    doi_only = next(r for r in refs if r.doi and not r.pmid and not r.url)
+    pmid_only = next(r for r in refs if r.pmid and not r.doi and not r.url)
+    assert url_only.url is not None and doi_only.doi is not None and pmid_only.pmid is not None
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "references" / "core.yaml"
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    host_and_path = url_only.url.removeprefix("https://")
+    bare_doi = str(doi_only.doi).removeprefix("https://doi.org/")
+    entries += [
+        {"id": "same_page", "kind": "cohort", "citation": "Again.", "url": f"http://www.{host_and_path}/"},
+        {"id": "doi_address", "kind": "cohort", "citation": "Again.", "url": f"https://dx.doi.org/{bare_doi}"},
+        {
+            "id": "pubmed_address",
+            "kind": "cohort",
+            "citation": "Again.",
+            "url": f"https://pubmed.ncbi.nlm.nih.gov/{pmid_only.pmid}/?dopt=Abstract",
+        },
+        {
+            "id": "mirror_page",
+            "kind": "cohort",
+            "citation": "Another.",
+            "url": f"https://www.readbyqxmd.com/read/{pmid_only.pmid}/a-title",
+        },
+    ]
+    path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    pairs = {frozenset(ids) for ids in duplicate_references(load_kb(root, cache=False))}
+    assert pairs == {
+        frozenset({url_only.id, "same_page"}),
+        frozenset({doi_only.id, "doi_address"}),
+        frozenset({pmid_only.id, "pubmed_address"}),
+    }
+
+
 def test_a_pair_sharing_doi_and_pmid_is_one_issue(tmp_path: Path) -> None:
     """The likeliest duplicate shares both identifiers: one group, both listed."""
     root = tmp_path / "kb"

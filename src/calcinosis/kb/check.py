@@ -19,6 +19,7 @@ from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.issues import Issue, IssueLevel, closest
@@ -211,9 +212,30 @@ def prior_basis_counts(kb: KnowledgeBase) -> dict[str, int]:
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
 
+_URL = re.compile(r"^(?:https?://)?(?:www\.)?([^/?#]+)(.*)$", re.IGNORECASE)
+_PUBMED_PATH = re.compile(r"^/(?:pubmed/)?(\d+)(?:[/?#]|$)")
+
+
+def _url_key(url: str) -> str:
+    """The compared form of a URL: without its scheme, a 'www.' or a final '/', the host in
+    lower case; a doi.org address compared as its DOI and a PubMed one as its PMID, so that a
+    reference giving the identifier and another giving its address meet."""
+    match = _URL.match(url)
+    if match is None:  # not reached: the pattern accepts any string
+        return "url " + url
+    host, rest = match.group(1).lower(), match.group(2).rstrip("/")
+    if host in ("doi.org", "dx.doi.org"):
+        return "doi " + unquote(rest.lstrip("/")).lower()
+    pubmed = _PUBMED_PATH.match(rest) if host in ("pubmed.ncbi.nlm.nih.gov", "ncbi.nlm.nih.gov") else None
+    if pubmed is not None:
+        return "pmid " + (pubmed.group(1).lstrip("0") or "0")
+    return "url " + host + rest
+
+
 def _identifiers(ref: ReferenceSpec) -> list[tuple[str, str, str]]:
-    """A reference's DOI and PMID as (label, as written, compared form): a DOI compared without
-    its case or a doi.org or 'doi:' prefix, a PMID without leading zeros; blank values are none."""
+    """A reference's DOI, PMID and URL as (label, as written, compared form): a DOI compared
+    without its case or a doi.org or 'doi:' prefix, a PMID without leading zeros, a URL as
+    :func:`_url_key` reads it; blank values are none."""
     found: list[tuple[str, str, str]] = []
     doi = (ref.doi or "").strip()
     if doi:
@@ -221,14 +243,19 @@ def _identifiers(ref: ReferenceSpec) -> list[tuple[str, str, str]]:
     pmid = (ref.pmid or "").strip()
     if pmid:
         found.append(("PMID", pmid, "pmid " + (pmid.lstrip("0") or "0")))
+    url = (ref.url or "").strip()
+    if url and _url_key(url) not in {key for _, _, key in found}:  # not its own DOI or PMID again
+        found.append(("URL", url, _url_key(url)))
     return found
 
 
 def duplicate_references(kb: KnowledgeBase) -> dict[tuple[str, ...], list[str]]:
-    """Groups of references that share a DOI or a PMID, each with the identifiers they share
-    (as the first of them writes them): one work cited under two ids (entered by two readers
-    who each saw part of its record) is counted twice in a census and splits what is known
-    about it between two notes. An identifier found only inside a `url` is not compared."""
+    """Groups of references that share a DOI, a PMID or a URL (a doi.org or PubMed address
+    meeting the DOI or PMID it names), each with the identifiers they share (as the first of
+    them writes them): one work cited under two ids (entered by two readers who each saw part
+    of its record) is counted twice in a census and splits what is known about it between two
+    notes. A page address that only contains a PubMed number (a mirror's) is compared as an
+    address, not as a PMID."""
     holders: dict[str, list[str]] = {}
     shown: dict[str, str] = {}
     for rid, ref in kb.references.items():
