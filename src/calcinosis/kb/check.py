@@ -221,7 +221,7 @@ def _url_key(url: str) -> str:
     lower case; a doi.org address compared as its DOI and a PubMed one as its PMID, so that a
     reference giving the identifier and another giving its address meet."""
     match = _URL.match(url)
-    if match is None:  # not reached: the pattern accepts any string
+    if match is None:  # no host at all (an address starting with "/"): compared as written
         return "url " + url
     host, rest = match.group(1).lower(), match.group(2).rstrip("/")
     if host in ("doi.org", "dx.doi.org"):
