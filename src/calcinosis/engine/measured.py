@@ -17,6 +17,7 @@ from typing import Any
 from calcinosis.engine.results import MeasuredPerformance, built
 from calcinosis.engine.tables import tables
 from calcinosis.i18n import message, percent
+from calcinosis.kb.loader import default_kb_path
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["BANDS", "MEASURED_FILE", "in_band", "measured_performance"]
@@ -45,7 +46,7 @@ def _figures() -> dict[str, Any] | None:
 
 def _applies(kb: KnowledgeBase, figures: dict[str, Any]) -> bool:
     """Whether the figures were measured with ``kb``: the shipped knowledge, at their version."""
-    shipped = Path(str(resources.files("calcinosis") / "knowledge")).resolve()
+    shipped = default_kb_path().resolve()
     return kb.version == figures["kb_version"] and kb.root is not None and Path(kb.root).resolve() == shipped
 
 
