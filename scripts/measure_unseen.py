@@ -16,14 +16,13 @@ from pathlib import Path
 
 from calcinosis import load_kb
 from calcinosis.engine.measured import MEASURED_FILE
-from calcinosis.evaluation.unseen import measure_unseen
+from calcinosis.evaluation.unseen import UNSEEN_SET, measure_unseen
 
 ROOT = Path(__file__).resolve().parents[1]
-FRESH = "tests/data/published-fresh/cases"
 
 
 def main() -> int:
-    figures = measure_unseen(ROOT / FRESH, load_kb(), source=FRESH)
+    figures = measure_unseen(ROOT / UNSEEN_SET, load_kb(), source=UNSEEN_SET)
     MEASURED_FILE.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(
         f"{MEASURED_FILE.relative_to(ROOT)}: {figures['n']} cases, top-1 {figures['top1']['right']}, knowledge {figures['kb_version']}"

@@ -18,19 +18,18 @@ from calcinosis import diagnose, load_kb, read_case
 from calcinosis.cli.main import app
 from calcinosis.engine import measured
 from calcinosis.engine.measured import BANDS, MEASURED_FILE
-from calcinosis.evaluation.unseen import measure_unseen
+from calcinosis.evaluation.unseen import UNSEEN_SET, measure_unseen
 from calcinosis.kb.loader import default_kb_path
 
 from .conftest import DEV_CASES, SHARED
 
 ROOT = Path(__file__).resolve().parents[1]
-FRESH = "tests/data/published-fresh/cases"
 DEV_001 = SHARED / "cases" / "dev-001-jdm-legs.yaml"
 
 
 def test_shipped_figures_are_those_of_the_current_knowledge() -> None:
     shipped = json.loads(MEASURED_FILE.read_text(encoding="utf-8"))
-    now = measure_unseen(ROOT / FRESH, load_kb(), source=FRESH)
+    now = measure_unseen(ROOT / UNSEEN_SET, load_kb(), source=UNSEEN_SET)
     assert shipped == now, "engine/measured_unseen.json is stale: run .venv/bin/python scripts/measure_unseen.py"
     assert now["n"] == sum(b["n"] for b in now["bands"]) >= 60
     assert [(b["low"], b["high"]) for b in now["bands"]] == list(BANDS)

@@ -19,7 +19,9 @@ from calcinosis.evaluation.metrics import evaluate_cases
 from calcinosis.evaluation.pool import case_files
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["measure_unseen"]
+__all__ = ["UNSEEN_SET", "measure_unseen"]
+
+UNSEEN_SET = "tests/data/published-fresh/cases"  # the fresh validation set, from the repository's root
 
 
 def measure_unseen(folder: Path, kb: KnowledgeBase, *, source: str) -> dict[str, Any]:

@@ -216,6 +216,16 @@ _URL = re.compile(r"^(?:https?://)?(?:www\.)?([^/?#]+)(.*)$", re.IGNORECASE)
 _PUBMED_PATH = re.compile(r"^/(?:pubmed/)?(\d+)(?:[/?#]|$)")
 
 
+def _doi_key(doi: str) -> str:
+    """A DOI's compared form: without its case, its escapes, or a doi.org or 'doi:' prefix."""
+    return "doi " + unquote(_DOI_PREFIX.sub("", doi)).lower()
+
+
+def _pmid_key(pmid: str) -> str:
+    """A PMID's compared form: without leading zeros."""
+    return "pmid " + (pmid.lstrip("0") or "0")
+
+
 def _url_key(url: str) -> str:
     """The compared form of a URL: without its scheme, a 'www.' or a final '/', the host in
     lower case; a doi.org address compared as its DOI and a PubMed one as its PMID, so that a
@@ -225,27 +235,29 @@ def _url_key(url: str) -> str:
         return "url " + url
     host, rest = match.group(1).lower(), match.group(2).rstrip("/")
     if host in ("doi.org", "dx.doi.org"):
-        return "doi " + unquote(rest.lstrip("/")).lower()
+        return _doi_key(rest.lstrip("/"))
     pubmed = _PUBMED_PATH.match(rest) if host in ("pubmed.ncbi.nlm.nih.gov", "ncbi.nlm.nih.gov") else None
     if pubmed is not None:
-        return "pmid " + (pubmed.group(1).lstrip("0") or "0")
+        return _pmid_key(pubmed.group(1))
     return "url " + host + rest
 
 
 def _identifiers(ref: ReferenceSpec) -> list[tuple[str, str, str]]:
-    """A reference's DOI, PMID and URL as (label, as written, compared form): a DOI compared
-    without its case or a doi.org or 'doi:' prefix, a PMID without leading zeros, a URL as
-    :func:`_url_key` reads it; blank values are none."""
+    """A reference's DOI, PMID and URL as (label, as written, compared form: :func:`_doi_key`,
+    :func:`_pmid_key`, :func:`_url_key`); blank values are none, and an address that names the
+    reference's own DOI or PMID is not counted again."""
     found: list[tuple[str, str, str]] = []
     doi = (ref.doi or "").strip()
     if doi:
-        found.append(("DOI", doi, "doi " + _DOI_PREFIX.sub("", doi).lower()))
+        found.append(("DOI", doi, _doi_key(doi)))
     pmid = (ref.pmid or "").strip()
     if pmid:
-        found.append(("PMID", pmid, "pmid " + (pmid.lstrip("0") or "0")))
+        found.append(("PMID", pmid, _pmid_key(pmid)))
     url = (ref.url or "").strip()
-    if url and _url_key(url) not in {key for _, _, key in found}:  # not its own DOI or PMID again
-        found.append(("URL", url, _url_key(url)))
+    if url:
+        key = _url_key(url)
+        if key not in {k for _, _, k in found}:
+            found.append(("URL", url, key))
     return found
 
 
