@@ -40,7 +40,7 @@ from calcinosis.engine.category import RuleState, category_step, read_rules, unr
 from calcinosis.engine.diagnose import analyse
 from calcinosis.engine.scoring import mixture
 from calcinosis.engine.tables import tables
-from calcinosis.evaluation.metrics import calibration_reference, expected_calibration_error
+from calcinosis.evaluation.metrics import calibration_reference, expected_calibration_error, log_probability
 from calcinosis.evaluation.pool import case_files, pool_case_files
 from calcinosis.kb.loader import default_kb_path
 from calcinosis.kb.model import KnowledgeBase
@@ -175,7 +175,7 @@ def top_confidence(p: Prepared, kb: KnowledgeBase, c: dict[str, float]) -> tuple
 
 def log_score(p: Prepared, post: np.ndarray, cat: np.ndarray) -> float:
     """The case's log probability of its expected diagnosis plus that of its category."""
-    return math.log(max(post[p.truth_d], 1e-12)) + math.log(max(cat[p.truth_c], 1e-12))
+    return log_probability(float(post[p.truth_d])) + log_probability(float(cat[p.truth_c]))
 
 
 def metrics(cases: list[Prepared], kb: KnowledgeBase, c: dict[str, float]) -> dict[str, float]:

@@ -69,11 +69,23 @@ def evaluate(
     t.add_column("value", justify="right")
     t.add_column("95 % interval (bootstrap)", justify="right")
     percent = ("category_accuracy", "macro_category_recall", "top1", "top3", "top5")
-    for key in ("category_accuracy", "macro_category_recall", "top1", "top3", "top5", "mrr", "brier", "ece"):
+    for key in (
+        "category_accuracy",
+        "macro_category_recall",
+        "top1",
+        "top3",
+        "top5",
+        "mrr",
+        "brier",
+        "log_score",
+        "category_log_score",
+        "ece",
+    ):
         value = getattr(ev, key)
         ci = ev.intervals.get(key)
         fmt = "{:.1%}" if key in percent else "{:.3f}"
-        t.add_row(key, fmt.format(value), f"{fmt.format(ci.low)}–{fmt.format(ci.high)}" if ci else "")
+        dash = " to " if ci and ci.low < 0 else "–"  # "-1.2–-0.1" would read as a typo
+        t.add_row(key, fmt.format(value), f"{fmt.format(ci.low)}{dash}{fmt.format(ci.high)}" if ci else "")
     ref = ev.ece_if_calibrated
     t.add_row(
         "ece if calibrated",
@@ -81,6 +93,10 @@ def evaluate(
         f"{ref.low:.3f}–{ref.high:.3f} (p = {ref.p_value:.2f})",
     )
     con.print(t)
+    con.print(
+        "log_score, category_log_score: the mean natural log of the probability given to the expected "
+        "diagnosis and to its category (0 is certainty of the truth; higher is better)."
+    )
     con.print(
         "ece if calibrated: the ECE a perfectly calibrated engine would show with these top-1 "
         "probabilities (sampling noise of the bins); p: the share of such draws at least as large "

@@ -2,11 +2,21 @@
 
 Metrics: category accuracy; top-1/3/5 diagnosis accuracy; mean reciprocal rank; Brier score
 (multi-class, over all diagnoses: sum of squared differences between the probabilities and
-the one-hot truth, averaged over cases; Brier 1950); expected calibration error of the top-1
-prediction over 10 equal-width bins (Guo et al., ICML 2017), with its reliability table;
-per-category recall, their macro average and the category confusion matrix; percentile
-bootstrap 95 % intervals (2000 resamples of the cases, fixed seed) for category accuracy,
-macro recall, top-1, top-3 and the ECE; and every miss with the rank of the expected diagnosis.
+the one-hot truth, averaged over cases; Brier 1950); the log scores, mean natural log of the
+probability given to the expected diagnosis and to the expected category (the proper scoring
+rule the global constants are fitted on, ``scripts/fit_constants.py``: higher is better, 0 is
+certainty of the truth); expected calibration error of the top-1 prediction over 10
+equal-width bins (Guo et al., ICML 2017), with its reliability table; per-category recall,
+their macro average and the category confusion matrix; percentile bootstrap 95 % intervals
+(2000 resamples of the cases, fixed seed) for category accuracy, macro recall, top-1, top-3,
+the ECE and the two log scores; and every miss with the rank of the expected diagnosis.
+
+The Brier score and the log scores read the engine's posterior itself, every diagnosis
+included, not the rounded probabilities of the report, which leaves out the diagnoses under
+``differential_min_probability``: a case whose expected diagnosis the report excludes still
+gets its true, small probability. A probability below ``LOG_FLOOR`` (never seen: the
+posterior of a diagnosis is a product of bounded likelihood ratios) counts as the floor, so
+that one case cannot make the mean infinite.
 
 The ECE of a finite set is biased upwards: even a perfectly calibrated engine shows one, from
 the sampling noise of each bin's accuracy. So the evaluation also reports the ECE that a
@@ -26,7 +36,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from calcinosis.case.reader import read_case
-from calcinosis.engine.diagnose import diagnose
+from calcinosis.engine.diagnose import analyse, diagnose
 from calcinosis.evaluation.pool import case_files
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CATEGORIES
@@ -41,10 +51,17 @@ __all__ = [
     "evaluate_cases",
     "evaluate_dir",
     "expected_calibration_error",
+    "log_probability",
 ]
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 20261204
+LOG_FLOOR = 1e-12  # the smallest probability a log score counts (ln 1e-12 = -27.6)
+
+
+def log_probability(p: float) -> float:
+    """The natural log of a probability, floored at ``LOG_FLOOR``: the per-case term of the log scores."""
+    return float(np.log(max(p, LOG_FLOOR)))
 
 
 class CaseOutcome(BaseModel):
@@ -57,7 +74,9 @@ class CaseOutcome(BaseModel):
     top_diagnosis: str
     top_probability: float
     rank: int
-    expected_probability: float
+    expected_probability: float  # as the report shows it: 0 when it leaves the diagnosis out
+    expected_log_probability: float  # ln of the engine's own probability (floored at LOG_FLOOR)
+    category_log_probability: float  # ln of the expected category's probability (floored likewise)
 
 
 class ReliabilityBin(BaseModel):
@@ -97,6 +116,8 @@ class Evaluation(BaseModel):
     top5: float
     mrr: float
     brier: float
+    log_score: float  # mean ln P(expected diagnosis)
+    category_log_score: float  # mean ln P(expected category)
     ece: float
     ece_if_calibrated: CalibrationReference
     intervals: dict[str, Interval]
@@ -116,15 +137,18 @@ def evaluate_cases(paths: list[Path], kb: KnowledgeBase) -> Evaluation:
         case = read_case(path, kb)
         if case.expected is None or case.expected.diagnosis is None:
             continue
-        report = diagnose(case, kb)
+        analysis = analyse(case, kb)
+        report = diagnose(case, kb, analysis=analysis)
         ranking = [d.diagnosis for d in report.differential] + report.excluded
         probs = {d.diagnosis: d.probability for d in report.differential}
         expected = case.expected.diagnosis
         exp_cat = case.expected.category or kb.category_of(expected)
         rank = ranking.index(expected) + 1
-        brier_sum += sum((p - (1.0 if did == expected else 0.0)) ** 2 for did, p in probs.items())
-        if expected not in probs:
-            brier_sum += 1.0
+        scores = analysis[2]
+        truth = np.zeros(len(kb.diseases))
+        truth[kb.disease_pos(expected)] = 1.0
+        brier_sum += float(((scores.posterior - truth) ** 2).sum())
+        category_probability = float(scores.category.category_posterior[kb.category_names.index(exp_cat)])
         top = report.differential[0]
         outcomes.append(
             CaseOutcome(
@@ -136,6 +160,8 @@ def evaluate_cases(paths: list[Path], kb: KnowledgeBase) -> Evaluation:
                 top_probability=top.probability,
                 rank=rank,
                 expected_probability=probs.get(expected, 0.0),
+                expected_log_probability=log_probability(float(scores.posterior[kb.disease_pos(expected)])),
+                category_log_probability=log_probability(category_probability),
             )
         )
     n = len(outcomes)
@@ -180,6 +206,8 @@ def evaluate_cases(paths: list[Path], kb: KnowledgeBase) -> Evaluation:
         top5=round(sum(o.rank <= 5 for o in outcomes) / n, 4),
         mrr=round(sum(1 / o.rank for o in outcomes) / n, 4),
         brier=round(brier_sum / n, 4),
+        log_score=round(sum(o.expected_log_probability for o in outcomes) / n, 4),
+        category_log_score=round(sum(o.category_log_probability for o in outcomes) / n, 4),
         ece=round(expected_calibration_error(confidence, right), 4),
         ece_if_calibrated=calibration_reference(confidence, right),
         misses=[o for o in outcomes if o.rank != 1 or o.expected_category != o.predicted_category],
@@ -236,12 +264,16 @@ def _bootstrap(outcomes: list[CaseOutcome]) -> dict[str, Interval]:
     cat_ok = np.array([o.expected_category == o.predicted_category for o in outcomes], dtype=float)
     rank = np.array([o.rank for o in outcomes])
     confidence = np.array([o.top_probability for o in outcomes])
+    log_p = np.array([o.expected_log_probability for o in outcomes])
+    category_log_p = np.array([o.category_log_probability for o in outcomes])
     draws: dict[str, list[float]] = {
         "category_accuracy": [],
         "macro_category_recall": [],
         "top1": [],
         "top3": [],
         "ece": [],
+        "log_score": [],
+        "category_log_score": [],
     }
     n = len(outcomes)
     for _ in range(BOOTSTRAP_RESAMPLES):
@@ -251,6 +283,8 @@ def _bootstrap(outcomes: list[CaseOutcome]) -> dict[str, Interval]:
         draws["top1"].append(float((rank[idx] <= 1).mean()))
         draws["top3"].append(float((rank[idx] <= 3).mean()))
         draws["ece"].append(expected_calibration_error(confidence[idx], (rank[idx] == 1).astype(float)))
+        draws["log_score"].append(float(log_p[idx].mean()))
+        draws["category_log_score"].append(float(category_log_p[idx].mean()))
     return {
         k: Interval(low=round(float(np.percentile(v, 2.5)), 4), high=round(float(np.percentile(v, 97.5)), 4))
         for k, v in draws.items()
