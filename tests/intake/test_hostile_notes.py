@@ -8,6 +8,8 @@ with every item's span inside the note and equal to its text.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -152,7 +154,8 @@ def test_random_notes_give_a_valid_case_or_a_clear_refusal(
     ],
 )
 def test_absurd_values_are_never_placed_silently(kb: KnowledgeBase, text: str) -> None:
-    """Impossible values are set aside (or refused), never put in the case: the case stays valid."""
+    """Impossible values are set aside (or refused), never put in the case: the case stays valid,
+    and every value it holds is written in the note as it was read."""
     try:
         extraction = extract_case(text, kb)
     except IntakeError:
@@ -160,3 +163,53 @@ def test_absurd_values_are_never_placed_silently(kb: KnowledgeBase, text: str) -
     data = dict(extraction.case)
     data["patient"] = {"age": 40.0, "sex": "unknown", **data.get("patient", {})}
     parse_case(data, kb, source="absurd note")
+    for lab in data.get("labs", []):
+        if "value" in lab:
+            written = f"{lab['value']:g}"
+            assert re.search(rf"(?<![\d.,eE+\-−]){re.escape(written)}(?![\d.,]|[eE]\d)", text), (lab, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "set_aside"),
+    [
+        (
+            "Patiente de 45 ans, calcémie 1e308 mmol/l, phosphorémie -3 mmol/l, sclérodermie.",
+            {"calcium": "1e308", "phosphate": "-3"},
+        ),
+        (
+            "Woman aged 50 with calcinosis; calcium 2.5E+3 mg/dL and phosphate −1.2 mmol/L.",
+            {"calcium": "2.5E+3", "phosphate": "−1.2"},
+        ),
+        (
+            "A 200-year-old man with calcinosis of the fingertips and calcium 99999 mg/dL.",
+            {"age": "200", "calcium": "99999"},
+        ),
+    ],
+)
+def test_an_impossible_value_is_set_aside_with_its_words(
+    kb: KnowledgeBase, text: str, set_aside: dict[str, str]
+) -> None:
+    """A power of ten or a sign against the digits is not read as its first digits ("1e308" as
+    1, "-3" as 3), and an age beyond a life is not left out unsaid: each is among the items set
+    aside, with the words it was written in, and the case holds no value for it."""
+    extraction = extract_case(text, kb)
+    dropped = {item.term: item.text for item in extraction.dropped}
+    for term, words in set_aside.items():
+        assert term in dropped and words in dropped[term], (term, dropped)
+    placed = {lab["test"] for lab in extraction.case.get("labs", []) if "value" in lab}
+    assert not placed & set(set_aside)
+    assert "age" not in extraction.case.get("patient", {}) or "age" not in set_aside
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "test", "value"),
+    [
+        ("Calcium 2.4 mmol/L (2.1-2.6), phosphate 1.1 mmol/L.", "en", "calcium", 2.4),
+        ("Calcium 2.4 mmol/L (2.1-2.6), phosphate 1.1 mmol/L.", "en", "phosphate", 1.1),
+        ("Calcémie : 2,45 mmol/l, phosphorémie à 1,1 mmol/l.", "fr", "calcium", 2.45),
+    ],
+)
+def test_a_range_is_not_a_sign(kb: KnowledgeBase, text: str, lang: str, test: str, value: float) -> None:
+    """The hyphen of a reference range and a colon before the value are no minus sign."""
+    labs = {lab["test"]: lab for lab in extract_case(text, kb, lang=lang).case.get("labs", [])}
+    assert labs[test]["value"] == value

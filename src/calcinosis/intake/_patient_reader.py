@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from calcinosis.case.model import MAX_AGE_YEARS
 from calcinosis.intake import measure
 from calcinosis.intake._reader import (
     _PRESENTATION,
@@ -29,7 +30,10 @@ class PatientReader(Reader):
     # ---------------------------------------------------------------- patient, duration
     def patient(self) -> None:
         age = measure.find_age(self.text, self.lang)
-        if age is not None:
+        if age is not None and age.years > MAX_AGE_YEARS:  # set aside, said, never placed
+            why = self.say("r_age_beyond", words=self.text[age.start : age.end], most=f"{MAX_AGE_YEARS:g}")
+            self._drop(self._item("patient", "age", age.start, age.end, Context(), why, age.years))
+        elif age is not None:
             self.patient_data["age"] = age.years
             self._keep(self._item("patient", "age", age.start, age.end, Context(), self.said(age.reason), age.years))
         sex = measure.find_sex(self.text, self.lang)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from calcinosis.case.model import MAX_AGE_YEARS
 from calcinosis.intake.language import Number
 from calcinosis.intake.lexicon import fold, intake_cached, intake_data
 from calcinosis.kb.model import KnowledgeBase
@@ -57,6 +58,35 @@ _SPECIMEN = (
     r"\b(?:dans\s+les\s+urines|in\s+(?:the\s+)?urine)(?:\s+(?:de|des|of)\s+24[\s-]*(?:h|heures?|hours?)\b)?|"
     r"\b(?:de|des|of|over)\s+24[\s-]*(?:h|heures?|hours?)\b"
 )
+# a number that is only the start of a value no lab can take: scientific notation ("1e308",
+# "2E-3") or a sign written against the digits ("-3", "−3", "+2", after a space, a colon or a
+# bracket, not inside a range such as "2.1-2.6"). Such a value is set aside with its words,
+# never read as its first digits ("1") or without its sign ("3").
+_EXPONENT_AFTER = re.compile(r"[eE][+\-−]?\d")
+_SIGN_BEFORE = re.compile(r"(?:^|(?<=[\s:=(\[]))[\-−+]$")
+
+
+def unreadable_value(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Where the value written around the number ``text[start:end]`` begins and ends, when it
+    is one no lab can take (scientific notation, a sign against the digits); None otherwise."""
+    exponent = _EXPONENT_AFTER.match(text, end)
+    signed = start > 0 and _SIGN_BEFORE.search(text[max(0, start - 2) : start]) is not None
+    if exponent is None and not signed:
+        return None
+    stop = end
+    if exponent is not None:
+        stop = exponent.end()
+        while stop < len(text) and text[stop].isdigit():
+            stop += 1
+    return (start - 1 if signed else start), stop
+
+
+def _set_aside(text: str, span: tuple[int, int]) -> tuple[None, int, Reason]:
+    """No value for the test, the reader past the written value, and why (:func:`unreadable_value`)."""
+    why: Reason = ("r_value_unreadable", {"value": text[span[0] : span[1]]})
+    return None, span[1], why
+
+
 # words and signs between a test's name and its value; an opening bracket too, for the value
 # written in brackets after the name ("phosphate concentration (1.95 mmol/L)"); "à" glued to the
 # number as flattened or hastily typed text writes it ("hypercalcémie à131 mg/l"); a word cut at a
@@ -231,6 +261,9 @@ def lab_value(
     m = pattern.match(text, pos, limit)
     if m is None:
         return _value_further_on(kb, test, text, pos, limit, lang)
+    unreadable = unreadable_value(text, m.start("n"), m.end("n"))
+    if unreadable is not None:
+        return _set_aside(text, unreadable)
     value = parse_number(m.group("n"), lang)
     qualifier = _qualifier(m.group("q"))
     multiple = _MULTIPLE_OF_NORMAL.match(text, m.end(), limit)
@@ -329,10 +362,11 @@ _FURTHER_ON = 40
 
 def _value_further_on(
     kb: KnowledgeBase, test: str, text: str, pos: int, limit: int, lang: str
-) -> tuple[dict[str, Any], int, Reason] | None:
+) -> tuple[dict[str, Any], int, Reason] | tuple[None, int, Reason] | None:
     """A value a few words after the test's name, with a unit of that test and nothing between
     them that ends the clause or brings another number: read only with a unit the test accepts,
-    so that a date, a count or a dose met on the way is never taken for the result."""
+    so that a date, a count or a dose met on the way is never taken for the result. A value no
+    result can have (:func:`unreadable_value`) is set aside: (None, its end, why)."""
     from calcinosis.case.labs import resolve_unit
 
     number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
@@ -343,6 +377,9 @@ def _value_further_on(
     if stop is None or not text[stop.start()].isdigit():
         return None
     m = re.compile(r"(?P<n>" + number + r")").match(text, stop.start())
+    unreadable = unreadable_value(text, m.start("n"), m.end("n")) if m is not None else None
+    if unreadable is not None:
+        return _set_aside(text, unreadable)
     found = unit_at(text, m.end()) if m is not None else None
     if m is None or found is None or found[1] > limit:
         return None
@@ -354,7 +391,8 @@ def _value_further_on(
     sign = re.search(r"(<=|>=|≤|≥|<|>)\s*$", text[pos : stop.start()])
     if sign is not None:
         entry["qualifier"] = _qualifier(sign.group(1))
-    return entry, unit_end, ("r_value_unit", {"words": text[m.start("n") : unit_end]})
+    why: Reason = ("r_value_unit", {"words": text[m.start("n") : unit_end]})
+    return entry, unit_end, why
 
 
 # what ends the search for a value further on: the clause's end, a bracket, a contrast, or the
@@ -382,7 +420,7 @@ def respective_values(
     read: list[tuple[float, str | None, int, int, tuple[str, int, int] | None]] = []
     for i in range(len(tests)):
         m = one.match(text, at, limit)
-        if m is None:
+        if m is None or unreadable_value(text, m.start("n"), m.end("n")) is not None:
             return None
         found = unit_at(text, m.end())
         at = found[2] if found is not None and found[1] <= limit else m.end()
@@ -715,8 +753,12 @@ def _years(n: float, unit: str | None) -> float:
 
 
 def find_age(text: str, lang: str, spans: Sequence[tuple[int, int]] = ()) -> AgeFound | None:
-    """The patient's age: the first age phrase not about an earlier event or a duration."""
+    """The patient's age: the first age phrase not about an earlier event or a duration.
+
+    An age beyond ``MAX_AGE_YEARS`` ("a 200-year-old man") is returned only when no other age
+    is written, so that the reader sets it aside and says so rather than leave it out unsaid."""
     candidates: list[AgeFound] = []
+    beyond: AgeFound | None = None
     for pattern, why in _AGE_PATTERNS[lang]:
         for m in re.finditer(pattern, text, re.IGNORECASE):
             before = text[max(0, m.start() - 40) : m.start()]
@@ -744,10 +786,12 @@ def find_age(text: str, lang: str, spans: Sequence[tuple[int, int]] = ()) -> Age
             written = m.group("n").lower()
             n = float(_WORD_NUMBERS.get(written, 0) or (0 if written.isalpha() else written.replace(",", ".")))
             years = _years(n, m.group("u"))
-            if years > 125:
-                continue
             start = m.start("at") if "at" in m.groupdict() else m.start()  # a heading: the age only
-            candidates.append(AgeFound(years, start, m.end(), (why, {"words": text[start : m.end()]})))
+            found = AgeFound(years, start, m.end(), (why, {"words": text[start : m.end()]}))
+            if years > MAX_AGE_YEARS:
+                beyond = beyond or found
+                continue
+            candidates.append(found)
         if candidates:
             break
     if not candidates:
@@ -758,7 +802,7 @@ def find_age(text: str, lang: str, spans: Sequence[tuple[int, int]] = ()) -> Age
     if not candidates and (born := re.search(_NEWBORN, text[:2_000], re.IGNORECASE)) is not None:
         # "a male newborn", "nouveau-né à terme": a baby in its first days, and no age written
         candidates.append(AgeFound(0.0, born.start(), born.end(), ("r_age_n_old", {"words": born.group()})))
-    return min(candidates, key=lambda a: a.start, default=None)
+    return min(candidates, key=lambda a: a.start, default=beyond)
 
 
 _NEWBORN = r"\b(?:new-?borns?|neonates?|nouveau-n[ée]e?s?|nouveaux-n[ée]e?s)\b"
