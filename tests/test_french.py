@@ -24,7 +24,6 @@ from __future__ import annotations
 import html as html_module
 import json
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -274,7 +273,6 @@ def test_html_reports_are_french(kb: KnowledgeBase, case: Path, audience: str) -
     assert problems(text, kb) == []
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is installed by scripts/setup")
 @pytest.mark.parametrize("audience", ["clinician", "patient"])
 def test_pdf_text_is_french(kb: KnowledgeBase, tmp_path: Path, audience: str) -> None:
     """pdftotext turns the no-break space into an ordinary one, so the PDF is checked for words,

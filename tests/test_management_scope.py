@@ -46,12 +46,17 @@ def test_a_first_line_on_expert_opinion_says_so(kb: KnowledgeBase) -> None:
     path = next(p for p in DEV_CASES if "calcific-tendinitis" in p.name)
     nsaids = _options(manage(read_case(path, kb), kb, lang="fr"))["nsaids"]
     assert nsaids.role == "first_line" and "avis d'experts" in nsaids.role_basis
-    ssc = next(p for p in DEV_CASES if "crest" in p.name)
-    for option in _options(manage(read_case(ssc, kb), kb)).values():
-        if option.role == "first_line" and (option.best_level or 5) >= 4:
-            assert option.role_basis, option.treatment
-        if option.best_level is not None and option.best_level < 4:
-            assert not option.role_basis
+    weak = strong = 0  # each rule below must be checked at least once
+    for name in ("crest", "calcific-tendinitis", "phpt"):
+        path = next(p for p in DEV_CASES if name in p.name)
+        for option in _options(manage(read_case(path, kb), kb)).values():
+            if option.role == "first_line" and (option.best_level or 5) >= 4:
+                assert option.role_basis, option.treatment
+                weak += 1
+            if option.best_level is not None and option.best_level < 4:
+                assert not option.role_basis, option.treatment  # trial evidence needs no such note
+                strong += 1
+    assert weak and strong
 
 
 def test_evidence_names_the_disease_it_was_studied_in(kb: KnowledgeBase) -> None:

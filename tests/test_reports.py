@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -64,7 +63,6 @@ def test_html_parses_strictly_and_has_the_sections(kb: KnowledgeBase, audience: 
         assert section in html.replace("&#39;", "'"), section
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is installed by scripts/setup")
 @pytest.mark.parametrize(("audience", "lang"), sorted(SECTIONS))
 def test_pdf_text_and_page_image(tmp_path: Path, audience: str, lang: str) -> None:
     """The PDF's text (pdftotext) has the sections; its first page is rendered to PNG for a person to see.

@@ -46,9 +46,17 @@ def test_each_leading_diagnosis_has_its_strongest_reasons(kb: KnowledgeBase) -> 
         assert all(d.reasons and len(d.reasons) <= 3 for d in summary.leading[:1]), path.name
 
 
-def test_the_hidden_rows_line_only_when_rows_are_hidden() -> None:
-    out = runner.invoke(app, ["diagnose", str(case("calcific-tendinitis")), "--full"], env={"COLUMNS": "120"}).stdout
-    assert "not shown" not in out
+def test_the_hidden_rows_line_only_when_rows_are_hidden(kb: KnowledgeBase) -> None:
+    """The --full table shows 8 diagnoses and says how many more the differential lists."""
+    short = runner.invoke(app, ["diagnose", str(case("calcific-tendinitis")), "--full"], env={"COLUMNS": "120"})
+    assert short.exit_code == 0 and "Calcific tendinitis" in short.stdout
+    assert "not shown" not in short.stdout
+    long_case = case("idiopathic-calcinosis")
+    listed = len(diagnose(read_case(long_case, kb), kb).differential)
+    assert listed > 8  # the case this test needs: a long differential
+    long = runner.invoke(app, ["diagnose", str(long_case), "--full"], env={"COLUMNS": "120"})
+    assert long.exit_code == 0
+    assert f"{listed - 8} less likely diagnoses not shown" in long.stdout
 
 
 @pytest.mark.parametrize("name", ["crest", "calcific-tendinitis", "calciphylaxis-pd"])

