@@ -177,6 +177,33 @@ def test_settings_refuse_unsafe_combinations() -> None:
     assert Settings.from_env({}).host == "127.0.0.1"
 
 
+def test_serve_reads_its_address_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`calcinosis serve` takes CALCINOSIS_HOST/PORT/WORKERS when no option is given (it used to
+    announce 127.0.0.1:8000 whatever they said), and an option wins over the variable; the
+    settings are refused before anything is served or created."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from calcinosis.cli.main import app
+
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: started.append(kw))  # the server itself is not under test
+    runner = CliRunner(env={"CALCINOSIS_DATABASE_URL": f"sqlite:///{tmp_path / 'registry.sqlite'}"})
+    refused = runner.invoke(app, ["serve"], env={"CALCINOSIS_HOST": "0.0.0.0", "CALCINOSIS_SECRET": ""})
+    assert refused.exit_code == 2 and "CALCINOSIS_SECRET" in refused.stderr and not started
+    bad_port = runner.invoke(app, ["serve"], env={"CALCINOSIS_PORT": "eighty"})
+    assert bad_port.exit_code == 2 and "CALCINOSIS_PORT" in bad_port.stderr and not started
+    beyond = {"CALCINOSIS_HOST": "0.0.0.0", "CALCINOSIS_SECRET": "s" * 20, "CALCINOSIS_PORT": "8123"}
+    served = runner.invoke(app, ["serve"], env=beyond)
+    assert served.exit_code == 0, served.output
+    assert started[-1]["host"] == "0.0.0.0" and started[-1]["port"] == 8123
+    assert "http://0.0.0.0:8123/" in served.stdout
+    given = runner.invoke(app, ["serve", "--host", "127.0.0.1", "--port", "8124"], env=beyond)
+    assert given.exit_code == 0, given.output
+    assert started[-1]["host"] == "127.0.0.1" and started[-1]["port"] == 8124
+    assert (tmp_path / "registry.sqlite").is_file()  # the loopback run's demo user went there, nowhere else
+
+
 def test_access_log_holds_no_case_content(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     marker = "PATIENT-NAME-DUPONT"
     body = json.dumps({"id": marker, "patient": {"age": 50, "sex": "male"}}).encode()

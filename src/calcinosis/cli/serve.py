@@ -10,11 +10,20 @@ __all__ = ["serve"]
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (loopback unless told otherwise)."),
-    port: int = typer.Option(8000, "--port", help="TCP port."),
-    workers: int = typer.Option(1, "--workers", help="Worker processes."),
+    host: str | None = typer.Option(
+        None,
+        "--host",
+        help="Address to bind (default: CALCINOSIS_HOST, else 127.0.0.1; loopback unless told otherwise).",
+    ),
+    port: int | None = typer.Option(None, "--port", help="TCP port (default: CALCINOSIS_PORT, else 8000)."),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Worker processes (default: CALCINOSIS_WORKERS, else 1)."
+    ),
 ) -> None:
-    """Serve the web app (case page, imaging page) and the REST API under /api/v1."""
+    """Serve the web app (case page, imaging page) and the REST API under /api/v1.
+
+    An option given wins over its environment variable (docs/web.md), which wins over the
+    default; the settings are checked together before anything is served."""
     try:
         import uvicorn
 
