@@ -136,7 +136,7 @@ def test_the_form_is_said_in_french(kb: KnowledgeBase) -> None:
     newborn = _fat_necrosis(kb, NEWBORN, "fr")
     assert newborn is not None and newborn.form is not None
     text = newborn.form.text
-    assert text.startswith("lu selon sa forme « Cytostéatonécrose du nouveau-né », 10")
+    assert text.startswith("évalué pour sa forme «\u00a0Cytostéatonécrose du nouveau-né\u00a0» (10\u00a0%")
     assert "RV 0,1" in text
     assert "10\u202f%" in text or "10\u00a0%" in text  # Babel's percent, French spacing
     assert "\u00a0: RV" in text  # French typography before the colon
@@ -245,7 +245,7 @@ def test_kb_show_prints_each_form_after_the_main_one() -> None:
     assert "median 21 days" in out and "siegel2023" in out
     french = runner.invoke(app, ["kb", "show", "fat_necrosis", "--lang", "fr"], env={"COLUMNS": "200"})
     assert french.exit_code == 0, french.output
-    assert "Forme « Cytostéatonécrose du nouveau-né »\u00a0: 10\u00a0%" in french.output
+    assert "Forme «\u00a0Cytostéatonécrose du nouveau-né\u00a0»\u00a0: 10\u00a0%" in french.output
 
 
 def test_management_follows_the_newborn_form(kb: KnowledgeBase) -> None:

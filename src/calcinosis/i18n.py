@@ -19,6 +19,7 @@ from calcinosis.cache import cached_table, files_key
 
 __all__ = [
     "LANGUAGES",
+    "age_text",
     "agree",
     "colon",
     "de",
@@ -90,13 +91,54 @@ def message(key: str, lang: str, /, **values: object) -> str:
     return template.format(**values) if values else template
 
 
-def french_typography(text: str) -> str:
-    """French punctuation spacing: a no-break space before ':' and a narrow one before ';', '?', '!'.
+# the other rules of French typography an author types with ordinary characters: each
+# (pattern, replacement), applied in order after the punctuation spacing
+_FR_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # a no-break space before '%' ("2 à 5 %", "5%"), so that a line never starts with it
+    (re.compile(r"(?<=\d)[ \t]?%"), NBSP + "%"),
+    # no-break spaces inside guillemets
+    (re.compile(r"«[ \t]*(?=\S)"), "«" + NBSP),
+    (re.compile(r"(?<=\S)[ \t]*»"), NBSP + "»"),
+    # thousands grouped by a narrow no-break space ("1 500", "12 000"), never broken across lines
+    (re.compile(r"(?<![\d,.])(\d{1,3})[ \t](?=\d{3}(?![\d,]))"), r"\1" + NNBSP),
+    # a minus sign, not a hyphen, before a number standing alone ("IC -1,0 à -0,1", "<= -2,5")
+    (re.compile(r"(?<=[\s(\[])-(?=\d)"), "\u2212"),
+    (re.compile(r"<="), "≤"),
+    (re.compile(r">="), "≥"),
+    # square metres of body surface ("1,73 m2"), and 'n = 226' spaced as the rest of the texts write it
+    (re.compile(r"(?<=\d)[ \t]?m2\b"), NBSP + "m²"),
+    (re.compile(r"\bn=(?=\d)"), "n" + NBSP + "=" + NBSP),
+)
 
-    Ordinary spaces before the sign are replaced, a missing one is added; a sign inside a word
-    or a URL ('http://', '10:30', '(?)') is left alone.
+
+def french_typography(text: str) -> str:
+    """French typography from ordinary typing: a no-break space before ':' and a narrow one
+    before ';', '?', '!'; a no-break space before '%' and inside « »; thousands grouped by a
+    narrow no-break space; a minus sign before a number standing alone; '≤', '≥', 'm²'.
+
+    Ordinary spaces before a sign are replaced, a missing one is added; a sign inside a word
+    or a URL ('http://', '10:30', '(?)') is left alone, and so is a hyphen inside a range
+    ('2,1-2,6') or a word ('T-score').
     """
-    return _FR_PUNCT.sub(lambda m: (NBSP if m.group(1) == ":" else NNBSP) + m.group(1), text)
+    text = _FR_PUNCT.sub(lambda m: (NBSP if m.group(1) == ":" else NNBSP) + m.group(1), text)
+    for pattern, replacement in _FR_RULES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def age_text(years: float, lang: str) -> str:
+    """A patient's age as a clinician writes it: '24 days' in the first month, '3 months' until
+    two years, then whole years ('0.1 years' read oddly for a newborn)."""
+    days = years * 365.25
+    if days < 30.5:
+        n, unit = max(0, round(days)), "day"
+    elif years < 2:
+        n, unit = max(1, round(days / 30.44)), "month"
+    else:
+        n, unit = int(years), "year"
+    if n == 1:
+        return message(f"age_{unit}", lang)
+    return message(f"age_{unit}s", lang, n=decimal(n, lang, 0))
 
 
 def colon(lang: str) -> str:
@@ -183,13 +225,14 @@ def elides(word: str) -> bool:
 
 def lower_first(label: str) -> str:
     """A label as it reads inside a sentence: first letter lowered unless it starts an acronym
-    or a proper name kept capitalised in French ('IRM', 'PTHrP', 'FGF23' stay; 'Sclérodermie'
+    or a proper name kept capitalised in French ('IRM', 'PTHrP', 'FGF23', 'TmP/DFG' stay; 'Sclérodermie'
     becomes 'sclérodermie'; 'phénomène de Raynaud' keeps its eponym)."""
     if not label:
         return label
     head = label.split(" ", 1)[0]
-    if len(head) > 1 and (head[1].isupper() or head[1].isdigit()):
-        return label
+    stem = re.split(r"[-/]", head, maxsplit=1)[0]  # 'Anti-Jo-1' is lowered, 'TmP/DFG' is not
+    if len(head) > 1 and (head[1].isupper() or head[1].isdigit() or any(c.isupper() for c in stem[2:])):
+        return label  # an acronym, or a symbol with capitals inside it ('TmP/DFG', 'CaSR')
     return label[0].lower() + label[1:]
 
 

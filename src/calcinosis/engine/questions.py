@@ -44,9 +44,13 @@ def _effect(favour: tuple[str, ...], against: tuple[str, ...], lang: str) -> str
         favour, against = tuple(lower_first(n) for n in favour), tuple(lower_first(n) for n in against)
     parts = []
     if favour:
-        parts.append(message("question_favours", lang, names=", ".join(favour)))
+        parts.append(
+            message("question_favours_many" if len(favour) > 1 else "question_favours", lang, names=", ".join(favour))
+        )
     if against:
-        parts.append(message("question_against", lang, names=", ".join(against)))
+        parts.append(
+            message("question_against_many" if len(against) > 1 else "question_against", lang, names=", ".join(against))
+        )
     return message("list_separator", lang).join(parts) if parts else message("question_little", lang)
 
 

@@ -24,6 +24,7 @@ from urllib.parse import unquote
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.issues import Issue, IssueLevel, closest
 from calcinosis.kb.age import COARSE_AGE_FEATURES
+from calcinosis.kb.citation_french import untranslated_notes
 from calcinosis.kb.codes import (
     PREFIX_SYSTEMS,
     CodeTable,
@@ -76,6 +77,9 @@ def seed_fact_coverage(kb: KnowledgeBase, facts_path: Path) -> dict[str, list[st
     for section in kb.leaflet.sections:
         for fid in section.seed_facts:
             where.setdefault(fid, []).append(f"leaflet.yaml:{section.id}")
+    for variant in kb.leaflet_variants.variants:
+        for fid in variant.seed_facts:
+            where.setdefault(fid, []).append(f"leaflet_by_condition.yaml:{variant.section}")
     for st in kb.management.statements:
         for fid in st.seed_facts:
             where.setdefault(fid, []).append(f"management.yaml:{st.id}")
@@ -429,6 +433,15 @@ def check_kb(
             f"{' and '.join(ids)} are one work ({', '.join(shared)}): keep one id and cite it everywhere",
             "references/",
         )
+    for rid, ref in kb.references.items():  # the French outputs never show an English note
+        if ref.citation_fr is None and (left := untranslated_notes(ref.citation)):
+            add(
+                IssueLevel.ERROR,
+                "kb.citation_english",
+                f"{rid}: the French citation keeps an English note ({'; '.join(left)}): write it as the "
+                "notes of kb/citation_french.py are written, or give the reference a citation_fr",
+                "references/",
+            )
     for did, fid in silent_gaps(kb):
         add(
             SILENT_GAP_LEVEL,

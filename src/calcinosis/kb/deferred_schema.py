@@ -18,6 +18,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
+from calcinosis.kb.citation_french import french_citation
 from calcinosis.kb.schema import Bilingual, Category, Group, _Strict
 
 __all__ = [
@@ -64,8 +65,11 @@ class ReferenceSpec(_Strict):
     note: str | None = None
 
     def text(self, lang: str) -> str:
-        """The citation as shown in ``lang``."""
-        return self.citation_fr if lang == "fr" and self.citation_fr else self.citation
+        """The citation as shown in ``lang``: in French, its own ``citation_fr``, else the
+        citation with its editorial notes in French (:mod:`calcinosis.kb.citation_french`)."""
+        if lang != "fr":
+            return self.citation
+        return self.citation_fr or french_citation(self.citation)
 
 
 class TreatmentIndication(_Strict):
@@ -244,6 +248,7 @@ class LeafletVariant(_Strict):
     groups: list[Group] = []
     categories: list[Category] = []
     references: list[str] = Field(min_length=1)
+    seed_facts: list[str] = []  # the seed facts its text holds
     en: str = Field(min_length=1)
     fr: str = Field(min_length=1)
 

@@ -223,6 +223,13 @@ def _cache_key(root: Path) -> str | None:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
+def _derived_question_fr(namespace: str) -> str:
+    """The French question of a derived feature without its own: a lab state is asked of the
+    results ("Le bilan montre-t-il un FGF23 élevé ?"; "Existe-t-il un FGF23 élevé ?" read as
+    asking whether such a thing exists), anything else whether it is there."""
+    return "Le bilan montre-t-il {un_label}\u202f?" if namespace == "lab" else "Existe-t-il {un_label}\u202f?"
+
+
 def _typeset_french(node: Any) -> Any:
     """Every French text of a knowledge file (keys ``fr`` and ``*_fr``) with French punctuation
     spacing (:func:`calcinosis.i18n.french_typography`): authors type ordinary spaces, readers
@@ -745,7 +752,7 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
             question_en=own.en if own else d.question_en or f"{d.en}?",
             question_fr=own.fr
             if own
-            else d.question_fr or "Existe-t-il {un_label}\u202f?".format(**french_forms(d.fr, d.gender, d.plural)),
+            else d.question_fr or _derived_question_fr(namespace).format(**french_forms(d.fr, d.gender, d.plural)),
             gender=d.gender,
             plural=d.plural,
         )

@@ -114,7 +114,7 @@ def _option(
         (
             EvidenceItem(
                 reference=e.reference,
-                citation=kb.references[e.reference].citation,
+                citation=kb.references[e.reference].text(lang),
                 design=e.design,
                 n=e.n,
                 population=e.population.get(lang),

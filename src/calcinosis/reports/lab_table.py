@@ -32,6 +32,15 @@ class LabRow:
     drives: bool  # the reading the reasoning used, when a test was measured more than once
 
 
+_BODY_SURFACE = "/1.73m2"  # the eGFR's unit as the case format writes it (units.yaml)
+
+
+def _unit_text(text: str, lang: str) -> str:
+    """A cell holding a unit as a reader writes it: 'mL/min/1.73 m²', 'mL/min/1,73 m²' in French
+    (the case format's ASCII spelling, '1.73m2', is for files)."""
+    return text.replace(_BODY_SURFACE, "/" + number(1.73, lang) + "\u00a0m²") if _BODY_SURFACE in text else text
+
+
 def _name(kb: KnowledgeBase, test: str, lang: str) -> str:
     if test in kb.vocabulary.lists["labs"]:
         return kb.vocabulary.label("labs", test, lang)
@@ -47,7 +56,15 @@ def _reading_row(kb: KnowledgeBase, r: LabReading, lang: str, drives: bool) -> L
         entered = f"{qualifier}{number(r.value, lang)} {r.unit}"
         converted = r.value_si is not None and r.unit_si and r.unit_si != r.unit
         si = f"{number(float(f'{r.value_si:.3g}'), lang)} {r.unit_si}" if converted else ""
-    return LabRow(_name(kb, r.test, lang), entered, si, status, r.reference, r.status, drives)
+    return LabRow(
+        _name(kb, r.test, lang),
+        _unit_text(entered, lang),
+        _unit_text(si, lang),
+        status,
+        _unit_text(r.reference, lang),
+        r.status,
+        drives,
+    )
 
 
 def lab_rows(panel: LabPanel, kb: KnowledgeBase, lang: str) -> list[LabRow]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from calcinosis.case.model import Case
 from calcinosis.engine.diagnose import analyse, diagnose
 from calcinosis.errors import CalcinosisError
-from calcinosis.i18n import decimal, messages, percent
+from calcinosis.i18n import age_text, decimal, messages, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.manage import manage
 from calcinosis.outputs import write_output
@@ -80,6 +80,7 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
     env.filters["vocab"] = lambda term, list_name: kb.vocabulary.label(list_name, term, lang)
     env.filters["percent"] = lambda p: percent(p, lang, 1)  # '98,5 %' in French (Babel)
     env.filters["number"] = lambda x: decimal(x, lang, 1)  # '62' or '1,5'
+    env.filters["age"] = lambda years: age_text(years, lang)  # '45 ans', '3 mois', '24 jours'
     template = env.get_template(f"{audience}.html.j2")
     return str(
         template.render(

@@ -1,0 +1,67 @@
+"""A citation's editorial notes in French: the readers' "[Authors not seen.]" never reaches a
+French report in English, and the French agrees with what was not seen."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from calcinosis import KnowledgeBase, load_kb
+from calcinosis.kb.check import check_kb
+from calcinosis.kb.citation_french import french_citation, untranslated_notes
+from calcinosis.kb.loader import default_kb_path
+
+
+@pytest.mark.parametrize(
+    ("english", "french"),
+    [
+        ("[Authors not seen.] A title. J X 2016;1:2.", "[Auteurs non relevés.] A title. J X 2016;1:2."),
+        ("A title (year not seen).", "A title (année non relevée)."),
+        ("A title (title not seen).", "A title (titre non relevé)."),
+        ("T (journal and year not seen).", "T (revue et année non relevées)."),
+        ("T (Journal, year, volume and pages not verified.)", "T (Revue, année, volume et pages non vérifiés.)"),
+        ("[Authors not displayed on the pages seen.] T.", "[Auteurs non affichés sur les pages consultées.] T."),
+        (
+            "T (John Wiley and Sons; journal read from the DOI prefix; volume and pages not seen).",
+            "T (John Wiley and Sons\u202f; revue déduite du préfixe du DOI\u202f; volume et pages non relevés).",
+        ),
+        ("T (published online 22 January 2018).", "T (publié en ligne le 22 janvier 2018)."),
+        ("T (in French).", "T (en français)."),
+    ],
+)
+def test_notes_are_french_and_agree(english: str, french: str) -> None:
+    assert french_citation(english) == french
+    assert untranslated_notes(english) == []
+
+
+def test_titles_names_and_places_are_kept() -> None:
+    """A bracket that is a title or an affiliation is no note: left as written."""
+    title = "Li X. [The clinicopathologic observation of 64 cases of pilomatrixoma]. Chin J 2010;3:4."
+    assert french_citation(title) == title
+    mixed = "[Authors not seen; Department of Pathology, University Hospital of Kinshasa.] T."
+    assert (
+        french_citation(mixed)
+        == "[Auteurs non relevés\u202f; Department of Pathology, University Hospital of Kinshasa.] T."
+    )
+
+
+def test_a_note_no_rule_knows_is_flagged() -> None:
+    assert untranslated_notes("T (authors seen only in a figure caption).") == ["authors seen only in a figure caption"]
+
+
+def test_every_citation_reads_in_french_and_kb_check_holds_it(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """No reference of the shipped knowledge shows an English note in French; a reference whose
+    note no rule translates, and that has no citation_fr, is an error of kb check."""
+    notes = [rid for rid, r in kb.references.items() if r.citation_fr is None and untranslated_notes(r.citation)]
+    assert notes == []
+    translated = [r for r in kb.references.values() if r.citation_fr is None and r.text("fr") != r.citation]
+    assert len(translated) > 100  # the notes of the knowledge are many: the rules reach them
+    assert not any("not seen" in r.text("fr") or "not verified" in r.text("fr") for r in kb.references.values())
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    with (root / "references" / "core.yaml").open("a", encoding="utf-8") as f:
+        f.write('- id: odd_note\n  kind: case_report\n  citation: "T (authors seen only in a figure caption)."\n')
+    issues = [i for i in check_kb(load_kb(root, cache=False)) if i.code == "kb.citation_english"]
+    assert len(issues) == 1 and "odd_note" in issues[0].message
