@@ -172,7 +172,7 @@ def percent(p: float, lang: str, digits: int = 0) -> str:
     # never round a probability to a certainty or to nothing: '> 99 %', '< 1 %'
     if 1 - step / 2 <= p < 1:
         return "> " + str(pattern.apply(1 - step, locale))
-    if 0 < p < step / 2:
+    if p > 0 and round(p / step) == 0:  # below half a step, or at it (rounded half to even: 0.5 % is '0 %')
         return "< " + str(pattern.apply(step, locale))
     return str(pattern.apply(p, locale))
 

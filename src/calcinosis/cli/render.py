@@ -24,8 +24,9 @@ def _bar(p: float, width: int = 20) -> str:
 
 
 def _pct(p: float, lang: str, digits: int = 0) -> str:
-    """'99.9%' in English as always; '99,9 %' (Babel) in French."""
-    return f"{p:.{digits}%}" if lang != "fr" else percent(p, lang, digits)
+    """'99.9%' in English, '99,9 %' (Babel) in French; never a certainty or nothing for a
+    probability that is neither ('> 99.9%', '< 1%': a frequency of 0.5 % read '0%')."""
+    return percent(p, lang, digits)
 
 
 def _num(x: float, lang: str) -> str:
