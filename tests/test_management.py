@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from calcinosis import KnowledgeBase, UnknownEntityError, diagnose, parse_case
+from calcinosis import KnowledgeBase, UnknownEntityError, diagnose, parse_case, read_case
 from calcinosis.cli.main import app
 from calcinosis.engine.diagnose import analyse
 from calcinosis.management.manage import manage
@@ -78,7 +78,21 @@ def test_follow_up_schedule_of_the_seeds(kb: KnowledgeBase) -> None:
     everies = {i.id: i.every for i in plan.schedule}
     assert everies["clinical_review"] == "every 3 to 6 months" and everies["imaging"] == "yearly"
     assert "labs" in everies
-    assert "wound_review" in {i.id for i in followup_plan(kb, "calciphylaxis", lang="en").schedule}
+    calciphylaxis = {i.id for i in followup_plan(kb, "calciphylaxis", lang="en").schedule}
+    assert "wound_review" in calciphylaxis and "clinical_review" not in calciphylaxis  # weekly replaces 3-6-monthly
+    for category in kb.category_names:  # every check says itself in a patient's words too, in both languages
+        for lang in ("en", "fr"):
+            assert all(i.patient for i in followup_plan(kb, category, lang=lang).schedule), (category, lang)
+
+
+def test_the_leaflet_gives_the_follow_up_in_a_patients_words(kb: KnowledgeBase) -> None:
+    from calcinosis.reports.render import render_html
+
+    case = read_case(next(p for p in DEV_CASES if "calciphylaxis-pd" in p.name), kb)
+    html = render_html(case, kb, audience="patient", lang="fr")
+    assert "une consultation pour surveiller les plaies" in html
+    assert "Taille des plaies, nécrose" not in html  # the team's own wording stays in the clinician report
+    assert "tous les 3 à 6 mois" not in html  # replaced by the weekly review
 
 
 def test_given_diagnosis_overrides_the_differential(kb: KnowledgeBase) -> None:

@@ -150,6 +150,10 @@ class FollowupItem(_Strict):
     every: Bilingual
     en: str
     fr: str
+    # the same check in a patient's words, for the leaflet (a check without one is the team's only)
+    patient: Bilingual | None = None
+    # the general checks this one stands for (a weekly wound review makes the 3-6-monthly one moot)
+    replaces: list[str] = []
     interval_days: tuple[int, int] | None = None
     references: list[str] = []
 

@@ -54,7 +54,9 @@ def followup_plan(kb: KnowledgeBase, category: str, *, lang: str, form: str | No
     diagnosis read in a form with its own follow-up (``followup.yaml by_form``), that form's
     checks and signs, instead of the general ones when they do not fit it (a newborn)."""
     spec = kb.followup
-    items = [*spec.schedule, *spec.by_category.get(category, [])]  # type: ignore[call-overload]
+    added = spec.by_category.get(category, [])  # type: ignore[call-overload]
+    replaced = {r for i in added for r in i.replaces}
+    items = [*(i for i in spec.schedule if i.id not in replaced), *added]
     signs = list(spec.warning_signs)
     refs = list(spec.references)
     plan = spec.by_form.get(form) if form is not None else None
@@ -65,7 +67,11 @@ def followup_plan(kb: KnowledgeBase, category: str, *, lang: str, form: str | No
     return FollowupPlan(
         schedule=[
             PlanItem(
-                id=i.id, every=i.every.get(lang), text=i.fr if lang == "fr" else i.en, references=list(i.references)
+                id=i.id,
+                every=i.every.get(lang),
+                text=i.fr if lang == "fr" else i.en,
+                references=list(i.references),
+                patient=i.patient.get(lang) if i.patient is not None else None,
             )
             for i in items
         ],

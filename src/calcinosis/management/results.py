@@ -118,6 +118,7 @@ class PlanItem(BaseModel):
     every: str
     text: str
     references: list[str]
+    patient: str | None = None  # the check in a patient's words (the leaflet shows these only)
 
 
 class FollowupPlan(BaseModel):
