@@ -248,12 +248,18 @@ INVOLVED = {"présent": "atteint", "absent": "non atteint"}
 
 @pytest.mark.parametrize("case", DEV_CASES, ids=lambda p: p.stem[:7])
 def test_every_reason_agrees_with_its_label(kb: KnowledgeBase, case: Path) -> None:
-    """'Sclérodactylie présente', 'Fesse non atteinte', 'Ménopause absente': never 'Dialyse présent'."""
+    """'Sclérodactylie présente', 'Fesse non atteinte': never 'Dialyse présent'. A case attribute
+    (age, sex, duration) is said by itself, or by its absent wording: 'Âge de 45 à 59 ans',
+    'Évolution depuis moins de 12 mois', never 'Âge de 45 à 59 ans présent'."""
     code, out, err = cli("diagnose", str(case), "--json", "--lang", "fr")
     assert code == 0, err
     for d in json.loads(out)["differential"]:
         for c in d["evidence"]:
             f = kb.features[c["feature"]]
+            if f.namespace in ("patient", "course"):
+                said = c["label"] if c["state"] == "present" else f.absent_label("fr") or ""
+                assert said and c["text"].startswith(f"{said} ("), (c["text"], f.id)
+                continue
             word = AGREED[(c["state"], f.gender, f.plural)]
             if f.namespace in ("site", "tissue"):
                 stem = INVOLVED["présent" if c["state"] == "present" else "absent"]
@@ -386,3 +392,21 @@ def test_questions_read_as_french(kb: KnowledgeBase) -> None:
     assert q["finding:raynaud_phenomenon"] == "Existe-t-il un phénomène de Raynaud\u202f?"
     assert q["condition:obesity"] == "Y a-t-il un antécédent d'obésité\u202f?"
     assert all(not re.search(r"\b(?:gottron|raynaud|ehlers|achille)\b", text) for text in q.values())
+
+
+def test_a_case_attribute_without_its_absent_wording_is_a_kb_error(tmp_path: Path) -> None:
+    """'Évolution depuis 12 mois ou plus absente' is how an attribute without its absent wording would read."""
+    import shutil
+
+    from calcinosis import load_kb
+    from calcinosis.kb.check import check_kb
+    from calcinosis.kb.loader import default_kb_path
+
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    features = root / "features.yaml"
+    text = features.read_text(encoding="utf-8")
+    assert ', absent_fr: "Évolution depuis moins de 12 mois"' in text
+    features.write_text(text.replace(', absent_fr: "Évolution depuis moins de 12 mois"', ""), encoding="utf-8")
+    issues = [i for i in check_kb(load_kb(root, cache=False)) if i.code == "kb.attribute_absent_label"]
+    assert len(issues) == 1 and "course:long_standing" in issues[0].message

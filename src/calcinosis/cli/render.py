@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from calcinosis.cli._common import keep_no_break_spaces, safe
-from calcinosis.engine.diagnose import state_word
+from calcinosis.engine.reasons import ATTRIBUTES, stated
 from calcinosis.engine.results import Contribution, DiagnosisReport
 from calcinosis.i18n import colon, message, percent, significant
 from calcinosis.kb.model import KnowledgeBase
@@ -37,8 +37,8 @@ def _reason(c: Contribution, kb: KnowledgeBase, lang: str) -> str:
     """One compact line of a reason: sign, feature, state, input, LR and the two frequencies."""
     sign = "[green]+[/green]" if c.likelihood_ratio > 1 else "[red]−[/red]"
     feature = kb.features[c.feature]
-    word = state_word(feature.namespace, False, lang, gender=feature.gender, plural=feature.plural)
-    state = "" if c.state == "present" else f" ({word})"
+    shown = c.label if c.state == "present" and feature.namespace not in ATTRIBUTES else None
+    said = shown or stated(feature, c.state == "present", lang, brackets=True)
     freq = c.frequency if c.state == "present" else 1 - c.frequency
     base = c.baseline if c.state == "present" else 1 - c.baseline
     lr = _num(c.likelihood_ratio, lang) if c.likelihood_ratio < 10 else f"{c.likelihood_ratio:.0f}"
@@ -46,7 +46,7 @@ def _reason(c: Contribution, kb: KnowledgeBase, lang: str) -> str:
     est = "*" if c.estimate else ""
     where = c.basis[0].split(" ")[0]
     return (
-        f"{sign} {escape(c.label)}{state} [dim]{escape(where)}[/dim] {'RV' if lang == 'fr' else 'LR'} {lr}{damped} "
+        f"{sign} {escape(said)} [dim]{escape(where)}[/dim] {'RV' if lang == 'fr' else 'LR'} {lr}{damped} "
         f"[dim]({_pct(freq, lang)}/{_pct(base, lang)}){est}[/dim]"
     )
 

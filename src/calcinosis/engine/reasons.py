@@ -24,9 +24,9 @@ from calcinosis.engine.results import CONTRIBUTION_FIELDS, Contribution, built
 from calcinosis.engine.scoring import Scores
 from calcinosis.engine.tables import TEXTS_KEPT, Tables, tables
 from calcinosis.i18n import agree, de, decimal, message, percent, significant
-from calcinosis.kb.model import KnowledgeBase
+from calcinosis.kb.model import Feature, KnowledgeBase
 
-__all__ = ["MIN_SHOWN_LOG_LR", "Shown", "fmt_lr", "literal", "reasons", "state_word"]
+__all__ = ["ATTRIBUTES", "MIN_SHOWN_LOG_LR", "Shown", "fmt_lr", "literal", "reasons", "state_word", "stated"]
 
 MIN_SHOWN_LOG_LR = math.log(1.1)
 """A feature is listed as a reason when it moves the diagnosis by a likelihood ratio beyond 1.1 either way."""
@@ -46,6 +46,26 @@ def fmt_lr(lr: float, lang: str = "en") -> str:
 def _fmt_p(p: float, lang: str) -> str:
     """A frequency in a sentence: '75%' in English, '75 %' (Babel) in French."""
     return f"{p:.0%}" if lang != "fr" else percent(p, lang)
+
+
+# the case's attributes rather than findings: a reader writes "Age 18 to 29 years" and "Present
+# for less than 12 months", not "Age 18 to 29 years present" and "Present for 12 months or more absent"
+ATTRIBUTES = ("patient", "course")
+
+
+def stated(feature: Feature, present: bool, lang: str, *, brackets: bool = False) -> str:
+    """A feature in its state as a reader writes it: a finding with its state ('Hypercalcaemia
+    present', 'Buttock not involved'; in brackets when ``brackets``), a case attribute by itself
+    when present and by its absent wording when it has one ('Sex other than female')."""
+    label = feature.label(lang)
+    if feature.namespace in ATTRIBUTES:
+        if present:
+            return label
+        negated = feature.absent_label(lang)
+        if negated:
+            return negated
+    word = state_word(feature.namespace, present, lang, gender=feature.gender, plural=feature.plural)
+    return f"{label} ({word})" if brackets else f"{label} {word}"
 
 
 def state_word(namespace: str, present: bool, lang: str, *, gender: str = "m", plural: bool = False) -> str:
@@ -144,10 +164,8 @@ def _reason(kb: KnowledgeBase, t: Tables, d: int, column: int, lang: str) -> _Re
     if lang == "fr":  # inside a sentence: 'en cas de sclérodermie systémique', 'en cas d'ossification'
         name = de(name)
     label = feature.label(lang)
-    state = state_word(feature.namespace, present, lang, gender=feature.gender, plural=feature.plural)
     sentence = message("explanation", lang).format(
-        label=label,
-        state=state,
+        stated=stated(feature, present, lang),
         basis=_BASIS,
         lr=fmt_lr(lr, lang),
         frequency=_fmt_p(src.frequency if present else 1 - src.frequency, lang),

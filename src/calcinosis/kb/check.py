@@ -23,7 +23,7 @@ from urllib.parse import unquote
 
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.issues import Issue, IssueLevel, closest
-from calcinosis.kb.age import COARSE_AGE_FEATURES
+from calcinosis.kb.age import AGE_PREFIX, COARSE_AGE_FEATURES
 from calcinosis.kb.citation_french import untranslated_notes
 from calcinosis.kb.codes import (
     PREFIX_SYSTEMS,
@@ -433,6 +433,16 @@ def check_kb(
             f"{' and '.join(ids)} are one work ({', '.join(shared)}): keep one id and cite it everywhere",
             "references/",
         )
+    for fid, feature in kb.features.items():  # a case attribute said absent reads as a reader writes it
+        attribute = feature.namespace in ("patient", "course") and not fid.startswith(AGE_PREFIX)
+        if attribute and not (feature.absent_en and feature.absent_fr):
+            add(
+                IssueLevel.ERROR,
+                "kb.attribute_absent_label",
+                f"{fid}: a case attribute needs absent_en and absent_fr (how it reads when absent: "
+                "'Present for less than 12 months', not 'Present for 12 months or more absent')",
+                "features.yaml",
+            )
     for rid, ref in kb.references.items():  # the French outputs never show an English note
         if ref.citation_fr is None and (left := untranslated_notes(ref.citation)):
             add(

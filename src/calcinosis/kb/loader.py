@@ -755,6 +755,8 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
             else d.question_fr or _derived_question_fr(namespace).format(**french_forms(d.fr, d.gender, d.plural)),
             gender=d.gender,
             plural=d.plural,
+            absent_en=d.absent_en,
+            absent_fr=d.absent_fr,
         )
     for fid in spec.questions:
         if fid not in features:

@@ -65,10 +65,16 @@ class Feature:
     question_fr: str
     gender: str = "m"  # grammatical gender of the French label ("m" or "f")
     plural: bool = False  # the French label is plural
+    absent_en: str | None = None  # a case attribute said absent ("Present for less than 12 months")
+    absent_fr: str | None = None
 
     def label(self, lang: str) -> str:
         """Readable name of the feature."""
         return self.fr if lang == "fr" else self.en
+
+    def absent_label(self, lang: str) -> str | None:
+        """The feature said absent, when it is a case attribute that has such a wording."""
+        return self.absent_fr if lang == "fr" else self.absent_en
 
     def question(self, lang: str) -> str:
         """The question that would settle this feature."""

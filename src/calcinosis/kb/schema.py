@@ -433,6 +433,10 @@ class DerivedFeatureSpec(_Strict):
     plural: bool = Field(default=False, description="the French label is plural")
     question_en: str | None = None
     question_fr: str | None = None
+    # a case attribute (patient, course) said absent, as a reader writes it: 'Present for less
+    # than 12 months' rather than 'Present for 12 months or more absent'
+    absent_en: str | None = None
+    absent_fr: str | None = None
 
 
 class FeaturesFile(_Strict):

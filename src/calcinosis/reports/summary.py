@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from calcinosis.engine.diagnose import state_word
+from calcinosis.engine.reasons import stated
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.i18n import colon, message, percent
 from calcinosis.kb.model import KnowledgeBase
@@ -54,8 +54,7 @@ def _reasons(report: DiagnosisReport, kb: KnowledgeBase, index: int, lang: str) 
     out = []
     for c in strongest:
         f = kb.features[c.feature]
-        state = state_word(f.namespace, c.state == "present", lang, gender=f.gender, plural=f.plural)
-        out.append(f"{'+' if c.likelihood_ratio > 1 else '−'} {c.label} ({state})")
+        out.append(f"{'+' if c.likelihood_ratio > 1 else '−'} {stated(f, c.state == 'present', lang, brackets=True)}")
     for block in d.unreported_blocks:  # 'defining', 'setting'
         if len(out) < REASONS_SHOWN:
             out.append("− " + message(f"{block}_prefix", lang))
