@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from calcinosis import KnowledgeBase, parse_case, read_case
+import pytest
+
+from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
+from calcinosis.engine.diagnose import analyse
 from calcinosis.management.manage import manage
 
 from .conftest import DEV_CASES
@@ -65,3 +68,37 @@ def test_evidence_names_the_disease_it_was_studied_in(kb: KnowledgeBase) -> None
         for e in option.evidence:
             if not e.relevant:
                 assert e.studied_in, (option.treatment, e.reference)
+
+
+def test_a_diagnosis_cared_for_as_another_disease_is_said_first_and_not_treated_as_calcinosis(
+    kb: KnowledgeBase,
+) -> None:
+    """A suspected synovial sarcoma is referred, not injected: its care comes first, the
+    principles written for calcinosis of a whole category are not stated, the category-wide
+    options fit only the probability left to the other diagnoses, and the report's next step
+    says the referral instead of a treatment. A connective tissue disease case is unchanged."""
+    from calcinosis.management.options import treatable_categories
+    from calcinosis.reports.summary import build_summary
+
+    path = next(p for p in DEV_CASES if "synovial-sarcoma" in p.name)
+    case = read_case(path, kb)
+    report = diagnose(case, kb)
+    assert report.differential[0].diagnosis == "synovial_sarcoma"
+    result = manage(case, kb, report=report)
+    assert result.statements[0].id == "managed_as:synovial_sarcoma"
+    assert "sarcoma reference centre" in result.statements[0].text
+    ids = {s.id for s in result.statements}
+    assert not ids & {"no_validated_treatment", "surgery_when", "keep_dietary_calcium"}
+    sarcoma = report.differential[0].probability
+    posterior = analyse(case, kb)[2].posterior
+    treatable = treatable_categories(kb, posterior, report.category_probabilities)
+    elsewhere = sum(posterior[i] for i, d in enumerate(kb.diseases) if d.category == "dystrophic" and d.managed_as)
+    assert elsewhere >= sarcoma - 1e-3
+    assert treatable["dystrophic"] == pytest.approx(report.category_probabilities["dystrophic"] - elsewhere, abs=2e-3)
+    for option in (o for opts in result.options.values() for o in opts):
+        assert option.fit <= 1 - sarcoma + 1e-6  # nothing fits the sarcoma's share
+    summary = build_summary(report, kb, lang="en", management=result)
+    assert any("sarcoma reference centre" in step for step in summary.next_steps)
+    crest = read_case(next(p for p in DEV_CASES if "crest" in p.name), kb)
+    statements = [s.id for s in manage(crest, kb).statements]
+    assert not any(s.startswith("managed_as:") for s in statements) and "no_validated_treatment" in statements

@@ -237,6 +237,31 @@ def test_french_pages(page: Any, server: str) -> None:
     page.screenshot(path=str(SHOTS / "case-desktop-fr.png"), full_page=True)
 
 
+def test_enter_and_update_redraw_in_place_accents_are_read_and_must_not_miss_is_said(page: Any, server: str) -> None:
+    """Enter in a field and "Update the result" redraw the result in the page (they opened the
+    bare result fragment as a page of its own); an accented French term is found whatever the
+    accents typed; a must-not-miss diagnosis is said in words, not only in a tooltip."""
+    page.goto(server + "/?lang=fr")
+    page.fill("#f-age", "62")
+    page.select_option("#f-sex", "female")
+    field = page.locator("#pick-history")
+    field.fill("dialyse")
+    field.press("Enter")
+    page.locator('.picker[data-name="history"] .chips input[value="dialysis"]').wait_for(state="attached")
+    field.fill("Sclerodermie systemique")  # typed without its accents
+    field.press("Enter")
+    page.locator('.picker[data-name="history"] .chips input[value="systemic_sclerosis"]').wait_for(state="attached")
+    _pick(page, "findings", "Nécrose cutanée")
+    page.locator("#result .differential").wait_for(timeout=15000)
+    page.locator("#f-age").press("Enter")
+    page.get_by_role("button", name="Mettre à jour le résultat").click()
+    page.wait_for_timeout(500)
+    assert "/ui/result" not in page.url and page.locator("#case-form").count() == 1
+    alert = page.locator("#result .must-not-miss")
+    alert.wait_for(timeout=15000)
+    assert "Calciphylaxie" in alert.inner_text() and "À ne pas méconnaître" in alert.inner_text()
+
+
 def test_download_the_pdf_report(page: Any, server: str, tmp_path: Path) -> None:
     page.goto(server + "/?lang=fr&demo=demo-dialysis-necrosis")
     with page.expect_download() as download:

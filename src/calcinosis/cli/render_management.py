@@ -64,7 +64,7 @@ def render_management(
     cat = kb.categories[result.category]
     con.rule(f"[bold]{safe(result.case_id or source)}")
     p = result.diagnosis_probability
-    shown = f"{p:.0%}" if lang != "fr" else percent(p, lang)
+    shown = percent(p, lang)  # '> 99%', never '100%' for a probability that is not a certainty
     con.print(f"{escape(result.diagnosis_name)} ({shown}) · {cat.fr if lang == 'fr' else cat.en}")
     if result.diagnosis_form is not None:
         con.print(escape(message("management_form", lang, form=result.diagnosis_form)))

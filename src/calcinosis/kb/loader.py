@@ -994,6 +994,7 @@ def _compile(
                 setting=d.setting,
                 main_form=d.main_form,
                 forms=tuple(d.forms),
+                managed_as=d.managed_as,
             )
         )
     forms, form_freq = _form_rows(diseases_sorted, freq, sources, fpos, features, check, (floor, ceiling), relations)

@@ -24,6 +24,7 @@ from calcinosis.kb.schema import (
     DiagnosisPrior,
     DiseaseForm,
     FindingSpec,
+    ManagedAs,
     ManifestFile,
     StagingFile,
     WorkupFile,
@@ -115,6 +116,7 @@ class Disease:
     main_form: Bilingual | None = None  # with forms: who its own findings describe
     forms: tuple[DiseaseForm, ...] = ()  # its other forms (kb.schema.DiseaseForm), each a row of its own
     prior_spec: DiagnosisPrior | None = None  # its prior: value, basis, reasoning, references (priors.yaml)
+    managed_as: ManagedAs | None = None  # cared for as the disease it is a sign of, not as calcinosis
 
     @property
     def prior(self) -> float:

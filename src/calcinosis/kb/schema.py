@@ -57,6 +57,7 @@ __all__ = [
     "LeafletSection",
     "LeafletVariant",
     "LeafletVariantsFile",
+    "ManagedAs",
     "ManagementFile",
     "ManagementStatement",
     "ManifestFile",
@@ -153,6 +154,17 @@ class FindingSpec(_Strict):
         elif self.basis == "judgement" and not self.estimate:
             raise ValueError("a judgement needs its reasoning (estimate)")
         return self
+
+
+class ManagedAs(_Strict):
+    """How a diagnosis whose calcification is a sign of another disease is cared for: that
+    disease's own care (a sarcoma is referred, not injected; a calcified dead parasite needs
+    nothing), in place of calcinosis treatment. ``calcinosis manage`` states it when the
+    diagnosis is likely and leaves its probability out of the category-wide treatment options."""
+
+    en: str = Field(min_length=20)
+    fr: str = Field(min_length=20)
+    references: list[str] = Field(min_length=1)
 
 
 class WorkupStep(_Strict):
@@ -348,6 +360,7 @@ class DiseaseFile(_Strict):
     references: list[str] = Field(min_length=1)
     findings: list[FindingSpec] = Field(min_length=1)
     workup: list[WorkupStep] = []
+    managed_as: ManagedAs | None = None
     seed_facts: list[str] = []
     defining: DefiningFeatures | None = None
     setting: DefiningFeatures | None = Field(

@@ -49,6 +49,35 @@ def _holds(
     return not when.features or any((o := ev.observations.get(f)) is not None and o.present for f in when.features)
 
 
+def _category_wide(when: StatementCondition) -> bool:
+    """A principle stated for whole categories, with nothing narrower (a group, a diagnosis, a form, a finding)."""
+    return bool(when.categories) and not (when.groups or when.diagnoses or when.forms or when.features)
+
+
+def _managed_as(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> list[Statement]:
+    """First among the statements, for each likely diagnosis whose calcification is a sign of
+    another disease (most likely first): how that disease is cared for, since the calcinosis
+    options do not apply to it (``treatable_categories``)."""
+    floor = kb.management.min_probability
+    likely = sorted(
+        (i for i, d in enumerate(kb.diseases) if d.managed_as is not None and posterior[i] >= floor),
+        key=lambda i: -posterior[i],
+    )
+    out = []
+    for i in likely:
+        d = kb.diseases[i]
+        assert d.managed_as is not None
+        text = d.managed_as.fr if lang == "fr" else d.managed_as.en
+        out.append(
+            Statement(
+                id=f"managed_as:{d.id}",
+                text=message("managed_as", lang, name=d.name(lang), text=text),
+                references=list(d.managed_as.references),
+            )
+        )
+    return out
+
+
 def followup_plan(kb: KnowledgeBase, category: str, *, lang: str, form: str | None = None) -> FollowupPlan:
     """The general schedule, the category's additions, and the warning signs; for a leading
     diagnosis read in a form with its own follow-up (``followup.yaml by_form``), that form's
@@ -138,10 +167,14 @@ def manage(
     top_row = int(scores.row[kb.disease_pos(top_id)])
     top_form = next((r for r in kb.forms if r.row == top_row), None)  # the form the leading diagnosis is read in
     options, avoid = rank_treatments(evidence, kb, posterior=posterior, categories=categories, forms=forms, lang=lang)
-    statements = [
+    # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite): the
+    # principles that hold for a whole category are about treating calcinosis, and do not apply
+    cared_elsewhere = kb.disease(top_id).managed_as is not None and top_p >= 0.5
+    statements = _managed_as(kb, posterior, lang) + [
         Statement(id=s.id, text=s.fr if lang == "fr" else s.en, references=list(s.references))
         for s in kb.management.statements
         if _holds(s.when, kb=kb, ev=evidence, posterior=posterior, category=category, forms=forms)
+        and not (cared_elsewhere and _category_wide(s.when))
     ]
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, posterior) else None
     return ManagementReport(

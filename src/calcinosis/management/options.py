@@ -80,8 +80,8 @@ def _option(
                 for c in ind.categories
                 if categories[c] >= 0.05
             ]
-        else:
-            mass, names = 1.0, []
+        else:  # any case with the features: the probability of the diagnoses calcinosis treatment is for
+            mass, names = float(sum(categories.values())), []
         fit = weights[ind.role] * mass
         if best is None or fit > best[0]:
             why = ", ".join(names)
@@ -104,7 +104,7 @@ def _option(
         if c.severity == "contraindication" and c.applies_to is not None:
             # one drug of a class: the class stays, the drug is named to avoid
             cautions.insert(0, message("avoid_part", lang, part=c.applies_to.get(lang), text=text))
-        elif c.severity == "contraindication" and c.when:
+        elif c.severity == "contraindication":  # for this case (its features), or for any case (when: [])
             contraindicated = True
             cautions.insert(0, text)
         else:
@@ -157,6 +157,18 @@ def _form_name(kb: KnowledgeBase, key: str, lang: str) -> str:
     return key if found is None else found.form.names.get(lang)
 
 
+def treatable_categories(kb: KnowledgeBase, posterior: np.ndarray, categories: Mapping[str, float]) -> dict[str, float]:
+    """Each category's probability less that of its diagnoses cared for as another disease
+    (``managed_as``: a sarcoma, a calcified dead parasite): a category-wide treatment (an
+    injection for a painful dystrophic deposit) fits only the diagnoses calcinosis treatment is
+    for. The diagnoses' probabilities sum to their category's (``P(d) = P(c) P(d | c)``)."""
+    out = dict(categories)
+    for i, d in enumerate(kb.diseases):
+        if d.managed_as is not None and d.category in out:
+            out[d.category] = max(0.0, out[d.category] - float(posterior[i]))
+    return out
+
+
 def rank_treatments(
     ev: Evidence,
     kb: KnowledgeBase,
@@ -171,8 +183,9 @@ def rank_treatments(
     indications that name one."""
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
+    treatable = treatable_categories(kb, posterior, categories)
     for t in kb.treatments.values():
-        found = _option(t, kb=kb, ev=ev, posterior=posterior, categories=categories, forms=forms or {}, lang=lang)
+        found = _option(t, kb=kb, ev=ev, posterior=posterior, categories=treatable, forms=forms or {}, lang=lang)
         if found is None:
             continue
         option, contraindicated = found

@@ -88,7 +88,14 @@ def build_summary(
         where = "" if d.diagnosis in shown else f" ({percent(d.probability, lang)})"
         alerts.append(f"{d.name}{where}{colon(lang)} {reason.get(lang)}")
     steps = [w.text for w in report.workup_steps[:2]]
-    if management is not None:
+    cared = (
+        next((s for s in management.statements if s.id == f"managed_as:{management.diagnosis}"), None)
+        if management
+        else None
+    )
+    if cared is not None:  # the leading diagnosis is cared for as another disease: that comes first
+        steps.append(cared.text)
+    elif management is not None:
         options = [o for opts in management.options.values() for o in opts]
         if options:
             best = max(options, key=lambda o: o.fit)

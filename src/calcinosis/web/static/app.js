@@ -8,13 +8,18 @@
     if (form) form.dispatchEvent(new Event("casechange", { bubbles: true }));
   }
 
+  // a word as the lists compare it: accents, case and spaces aside ("Sclérodermie" = "sclerodermie")
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").trim().toLowerCase();
+  }
+
   function optionFor(listId, text) {
     var list = document.getElementById(listId);
     if (!list) return null;
-    var wanted = text.trim().toLowerCase();
+    var wanted = fold(text);
     for (var i = 0; i < list.options.length; i++) {
       var o = list.options[i];
-      if (o.value.toLowerCase() === wanted || o.dataset.id === wanted) return o;
+      if (fold(o.value) === wanted || o.dataset.id === text.trim()) return o;
     }
     return null;
   }
@@ -169,6 +174,22 @@
     if (e.target.classList && e.target.classList.contains("lab-test")) setUnits(e.target);
   });
 
-  document.addEventListener("htmx:afterSwap", function (e) { initTabs(e.detail.target); });
+  // "Update the result" and Enter in a field redraw the result in place, as every change does
+  // (the browser would otherwise open the result fragment as a page of its own); the report
+  // buttons, which name their own address, download as forms do
+  if (form) form.addEventListener("submit", function (e) {
+    if (e.submitter && e.submitter.hasAttribute("formaction")) return;
+    e.preventDefault(); changed();
+  });
+
+  document.addEventListener("htmx:afterSwap", function (e) {
+    initTabs(e.detail.target);
+    // a what-if answer is drawn below the result: bring it into view, and the reader's focus to it
+    if (e.detail.target.id === "whatif" && e.detail.target.firstElementChild) {
+      e.detail.target.scrollIntoView({ block: "start" });
+      e.detail.target.setAttribute("tabindex", "-1");
+      e.detail.target.focus({ preventScroll: true });
+    }
+  });
   document.addEventListener("DOMContentLoaded", function () { initTabs(document); });
 })();
