@@ -37,8 +37,9 @@ def _reason(c: Contribution, kb: KnowledgeBase, lang: str) -> str:
     """One compact line of a reason: sign, feature, state, input, LR and the two frequencies."""
     sign = "[green]+[/green]" if c.likelihood_ratio > 1 else "[red]−[/red]"
     feature = kb.features[c.feature]
-    shown = c.label if c.state == "present" and feature.namespace not in ATTRIBUTES else None
-    said = shown or stated(feature, c.state == "present", lang, brackets=True)
+    present = c.state == "present"
+    # a finding present is its label alone in this compact line; anything else says its state
+    said = c.label if present and feature.namespace not in ATTRIBUTES else stated(feature, present, lang, brackets=True)
     freq = c.frequency if c.state == "present" else 1 - c.frequency
     base = c.baseline if c.state == "present" else 1 - c.baseline
     lr = _num(c.likelihood_ratio, lang) if c.likelihood_ratio < 10 else f"{c.likelihood_ratio:.0f}"

@@ -49,6 +49,9 @@ def _holds(
     return not when.features or any((o := ev.observations.get(f)) is not None and o.present for f in when.features)
 
 
+LEADS = 0.5  # a diagnosis with half the probability or more leads the case (as the leaflet reads it)
+
+
 def _category_wide(when: StatementCondition) -> bool:
     """A principle stated for whole categories, with nothing narrower (a group, a diagnosis, a form, a finding)."""
     return bool(when.categories) and not (when.groups or when.diagnoses or when.forms or when.features)
@@ -169,7 +172,7 @@ def manage(
     options, avoid = rank_treatments(evidence, kb, posterior=posterior, categories=categories, forms=forms, lang=lang)
     # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite): the
     # principles that hold for a whole category are about treating calcinosis, and do not apply
-    cared_elsewhere = kb.disease(top_id).managed_as is not None and top_p >= 0.5
+    cared_elsewhere = kb.disease(top_id).managed_as is not None and top_p >= LEADS
     statements = _managed_as(kb, posterior, lang) + [
         Statement(id=s.id, text=s.fr if lang == "fr" else s.en, references=list(s.references))
         for s in kb.management.statements
