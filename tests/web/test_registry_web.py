@@ -96,6 +96,32 @@ def test_a_clinician_records_and_sees_the_response(site: TestClient) -> None:
     assert refused.status_code == 422 and "already has a visit" in refused.text
 
 
+def test_a_refused_form_keeps_what_was_typed(site: TestClient) -> None:
+    """A lesion with a size that is no number, a visit whose case cannot be read, a diagnosis
+    with an impossible date: the page says why and every field still holds what the clinician typed."""
+    token = _login(site)
+    site.post("/registry/patients", data={"code": "P1", "csrf_token": token})
+    lesion = {"date": "2025-03-01", "label": "Index pulp", "site": "fingertips", "size_mm": "abc", "vas": "6"}
+    page = site.post("/registry/patients/P1/lesions", data={**lesion, "ulcerated": "yes", "csrf_token": token})
+    assert page.status_code == 422
+    for value in lesion.values():
+        assert f'value="{value}"' in page.text, value
+    assert '<option value="yes" selected>' in page.text
+    typed = "id: x\npatient: {age: 40}\nfindings: [no_such_finding]\n"
+    page = site.post(
+        "/registry/patients/P1/visits", data={"date": "2025-03-02", "case_text": typed, "csrf_token": token}
+    )
+    assert page.status_code == 422 and "no_such_finding" in page.text and 'value="2025-03-02"' in page.text
+    assert ">id: x" in page.text  # the pasted case is back in its text area
+    page = site.post(
+        "/registry/patients/P1/diagnoses", data={"diagnosis": "gout", "date": "2025-13-45", "csrf_token": token}
+    )
+    assert (
+        page.status_code == 422 and '<option value="gout" selected>' in page.text and 'value="2025-13-45"' in page.text
+    )
+    assert '<option value="">—</option>' in page.text  # no diagnosis is chosen for the clinician
+
+
 def test_a_researcher_reads_and_cannot_write(site: TestClient) -> None:
     _login(site, "doc")
     token = _token(site.get("/registry").text)
@@ -123,6 +149,7 @@ def test_sign_in_is_rate_limited_and_redirects_stay_on_site(site: TestClient) ->
     for _ in range(5):
         r = site.post("/login", data={"username": "doc", "password": "wrong password!", "csrf_token": token})
         assert r.status_code == 401
+    assert 'value="doc"' in r.text  # the user name typed is kept beside the refusal
     r = site.post("/login", data={"username": "doc", "password": PASSWORD, "csrf_token": token})
     assert r.status_code == 429
 

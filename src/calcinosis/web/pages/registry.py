@@ -8,6 +8,7 @@ Every page needs a signed-in user; every form carries the session's CSRF token.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -36,6 +37,11 @@ Lang = Annotated[str, Depends(request_lang)]
 PAGE_SIZE = 50
 
 
+def _alphabetical(name: str) -> str:
+    """A name as a list is sorted by a reader: accents and case aside ('Épaule' with the E's)."""
+    return unicodedata.normalize("NFD", name).encode("ascii", "ignore").decode().casefold()
+
+
 def _page(request: Request, name: str, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
     return templates.TemplateResponse(
         request, name, {"lang": lang, "csrf": csrf_token(request), **context}, status_code=status
@@ -59,7 +65,7 @@ def _safe_next(target: str | None) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, lang: Lang, next: Annotated[str | None, Query(max_length=500)] = None) -> HTMLResponse:
-    return _page(request, "login.html", lang, next=_safe_next(next), error=None)
+    return _page(request, "login.html", lang, next=_safe_next(next), error=None, username="")
 
 
 @router.post("/login", response_class=HTMLResponse, response_model=None)
@@ -76,7 +82,9 @@ async def login(
         await sign_in(request, username, password)
     except AuthError as exc:
         error = message("ui_wrong_credentials", lang) if exc.status == 401 else str(exc)
-        return _page(request, "login.html", lang, status=exc.status, next=_safe_next(next), error=error)
+        return _page(
+            request, "login.html", lang, status=exc.status, next=_safe_next(next), error=error, username=username
+        )
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -202,7 +210,10 @@ def _timeline(
     *,
     error: str | None = None,
     status: int = 200,
+    posted: tuple[str, dict[str, str]] | None = None,
 ) -> HTMLResponse:
+    """The patient's page; ``posted``: the form that failed and what was typed in it, put back
+    in its fields beside the error (nothing a user entered is lost)."""
     state = request.app.state.calcinosis
     with session_scope(state.registry()) as s:
         patient = store.get_patient(s, code, user.team)
@@ -294,6 +305,12 @@ def _timeline(
         response=response,
         kb=kb,
         error=error,
+        posted_form=posted[0] if posted else "",
+        posted=posted[1] if posted else {},
+        diagnosis_choices=sorted(((d.name(lang), d.id) for d in kb.diseases), key=lambda c: _alphabetical(c[0])),
+        treatment_choices=sorted(
+            ((t.names.get(lang), tid) for tid, t in kb.treatments.items()), key=lambda c: _alphabetical(c[0])
+        ),
     )
 
 
@@ -331,7 +348,9 @@ def patient_chart(request: Request, lang: Lang, code: str) -> Response:
     return Response(svg, media_type="image/svg+xml", headers={"cache-control": "no-store"})
 
 
-async def _record(request: Request, kb: KnowledgeBase, lang: str, code: str, csrf: str, work: Any) -> Response:
+async def _record(
+    request: Request, kb: KnowledgeBase, lang: str, code: str, csrf: str, work: Any, posted: tuple[str, dict[str, str]]
+) -> Response:
     user = signed_in(request)
     check_csrf(request, csrf)
     user.require_writer()
@@ -344,7 +363,7 @@ async def _record(request: Request, kb: KnowledgeBase, lang: str, code: str, csr
 
         await anyio.to_thread.run_sync(run)
     except CalcinosisError as exc:
-        return _timeline(request, kb, lang, code, user, error=str(exc).splitlines()[0], status=422)
+        return _timeline(request, kb, lang, code, user, error=str(exc).splitlines()[0], status=422, posted=posted)
     return RedirectResponse(f"/registry/patients/{quote(code)}?lang={lang}", status_code=303)
 
 
@@ -374,7 +393,8 @@ async def record_visit(
         case = read_document_case(data, kb, source=source, lang=lang)[0]  # a case file or a FHIR Bundle
         store.add_visit(s, patient, case, kb, date=store.parse_date(date, "date"), actor=actor)
 
-    return await _record(request, kb, lang, code, csrf_token_field, work)
+    typed = {"date": date, "case_text": case_text}
+    return await _record(request, kb, lang, code, csrf_token_field, work, ("visit", typed))
 
 
 @router.post("/registry/patients/{code}/lesions", response_model=None)
@@ -407,7 +427,9 @@ async def record_lesion(
             ulcerated={"yes": True, "no": False}.get(ulcerated),
         )
 
-    return await _record(request, kb, lang, code, csrf_token_field, work)
+    typed = {"date": date, "label": label, "site": site, "size_mm": size_mm, "area_cm2": area_cm2, "vas": vas}
+    typed["ulcerated"] = ulcerated
+    return await _record(request, kb, lang, code, csrf_token_field, work, ("lesion", typed))
 
 
 @router.post("/registry/patients/{code}/diagnoses", response_model=None)
@@ -423,7 +445,8 @@ async def record_diagnosis(
     def work(s: Any, patient: Patient, actor: str) -> None:
         store.record_diagnosis(s, patient, kb, diagnosis, date=store.parse_date(date, "date"), actor=actor)
 
-    return await _record(request, kb, lang, code, csrf_token_field, work)
+    typed = {"diagnosis": diagnosis, "date": date}
+    return await _record(request, kb, lang, code, csrf_token_field, work, ("diagnosis", typed))
 
 
 @router.post("/registry/patients/{code}/treatments", response_model=None)
@@ -450,7 +473,8 @@ async def record_treatment(
             actor=actor,
         )
 
-    return await _record(request, kb, lang, code, csrf_token_field, work)
+    typed = {"treatment": treatment, "start": start, "stop": stop, "dose": dose}
+    return await _record(request, kb, lang, code, csrf_token_field, work, ("treatment", typed))
 
 
 @router.get("/registry/cohort", response_class=HTMLResponse, response_model=None)
