@@ -224,9 +224,14 @@ def test_answer_a_question_whatif_tabs_and_axe(page: Any, server: str, kb: Knowl
 
 def test_french_pages(page: Any, server: str) -> None:
     page.goto(server + "/?lang=en&demo=demo-scleroderma-fingertips")
+    age = page.input_value("#f-age")
+    page.fill("#f-id", "typed before switching")
     page.get_by_role("link", name="Français").click()
     page.wait_for_url("**lang=fr**")
     assert page.locator("html").get_attribute("lang") == "fr"
+    # the case being typed comes along: the switch redraws the page from the form, not empty
+    assert page.input_value("#f-id") == "typed before switching" and page.input_value("#f-age") == age
+    assert page.locator('.picker[data-name="history"] .chips input[type="hidden"]').count() > 0
     assert page.get_by_role("heading", level=1).inner_text().startswith("Patient présentant")
     page.goto(server + "/?lang=fr&demo=demo-scleroderma-fingertips")
     result = page.locator("#result").inner_text()

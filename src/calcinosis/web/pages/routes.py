@@ -119,6 +119,15 @@ def _form_fields(form: CaseForm) -> list[tuple[str, str]]:
     return fields
 
 
+@router.post("/ui/page", response_class=HTMLResponse)
+async def case_page_again(request: Request, kb: Kb, lang: Lang) -> HTMLResponse:
+    """The case page again, in ``lang``, with the posted form in it: the language switch keeps
+    the case being typed (a plain link to ``?lang=`` lost it)."""
+    form = case_to_form(form_to_case(await _fields(request)))
+    outcome = await anyio.to_thread.run_sync(lambda: analyse_form(form_to_case(_form_fields(form)), kb, lang))
+    return _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb)
+
+
 @router.post("/ui/result", response_class=HTMLResponse)
 async def result_panel(request: Request, kb: Kb, lang: Lang) -> HTMLResponse:
     """The result panel for the posted form (htmx swaps it in)."""

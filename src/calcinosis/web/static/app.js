@@ -174,6 +174,17 @@
     if (e.target.classList && e.target.classList.contains("lab-test")) setUnits(e.target);
   });
 
+  // the language switch on the case page carries the case being typed to the other language
+  // (the page is drawn again from the posted form; a plain link lost everything)
+  document.querySelectorAll("nav.lang a[hreflang]").forEach(function (link) {
+    link.addEventListener("click", function (e) {
+      if (!form || link.getAttribute("aria-current")) return;
+      e.preventDefault();
+      form.setAttribute("action", "/ui/page?lang=" + link.getAttribute("hreflang"));
+      form.submit();
+    });
+  });
+
   // "Update the result" and Enter in a field redraw the result in place, as every change does
   // (the browser would otherwise open the result fragment as a page of its own); the report
   // buttons, which name their own address, download as forms do
