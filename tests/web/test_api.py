@@ -69,6 +69,18 @@ def test_the_result_page_quotes_the_measured_performance(client: TestClient) -> 
     assert sentence.split(" (")[0] in page.text  # its opening words, before any character the page escapes
 
 
+def test_a_report_asked_of_an_incomplete_form_gives_the_page_back(client: TestClient) -> None:
+    """The PDF buttons on a form without a sex: the case page again, the form as typed, the
+    problem named (it was a problem document shown raw, the form lost); a complete form downloads."""
+    fields = {"id": "half typed", "age": "52", "findings": "raynaud_phenomenon"}
+    page = client.post("/ui/report?lang=fr&format=pdf&audience=clinician", data=fields)
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert 'value="half typed"' in page.text and 'value="52"' in page.text and "raynaud_phenomenon" in page.text
+    assert "patient.sex" in page.text
+    pdf = client.post("/ui/report?lang=fr&format=pdf&audience=clinician", data={**fields, "sex": "female"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
 def test_manage_stage_and_report(client: TestClient) -> None:
     """manage (with and without an established diagnosis), CVI staging, PDF and HTML reports."""
     body = next(p for p in DEV_CASES if "ssc" in p.name or "scleroderma" in p.name).read_bytes()

@@ -224,9 +224,18 @@ async def report_download(
     format: Annotated[ReportFormat, Query()] = ReportFormat.pdf,
     audience: Annotated[Audience, Query()] = Audience.clinician,
 ) -> Response:
-    """The clinician report or the patient leaflet of the form's case, for download."""
+    """The clinician report or the patient leaflet of the form's case, for download; a case
+    that cannot be read gives the case page back with the form as typed and its problems
+    (a problem document shown raw in the browser lost the form)."""
     data = form_to_case(await _fields(request))
-    case = parse_case(data, kb, source=SOURCE, lang=lang)
+    try:
+        case = parse_case(data, kb, source=SOURCE, lang=lang)
+    except CaseValidationError:
+        form = case_to_form(data)
+        outcome = await anyio.to_thread.run_sync(lambda: analyse_form(data, kb, lang))
+        page = _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb)
+        page.status_code = 422
+        return page
     content, media = await anyio.to_thread.run_sync(lambda: report_document(case, kb, lang, format, audience))
     name = f"calcinosis-{audience.value}-{lang}.{format.value}"
     return Response(content, media_type=media, headers={"content-disposition": f'attachment; filename="{name}"'})
