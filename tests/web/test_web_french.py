@@ -73,3 +73,28 @@ def test_a_newborn_read_in_its_form_gets_the_newborns_management_page_in_french(
     assert "Calcémie ionisée, même chez un nourrisson" in text and "Imagerie des zones atteintes" not in text
     found = problems(text, kb)
     assert not found, "\n".join(found[:10])
+
+
+def test_imaging_numbers_take_the_decimal_comma_and_a_bad_one_is_said_in_french(
+    client: TestClient, kb: KnowledgeBase
+) -> None:
+    """'0,2' mm is a pixel spacing (a problem document in English refused it); 'abc' is said on
+    the French page beside what was typed, never as a raw problem document."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    image = np.full((64, 64), 40, dtype=np.uint8)
+    image[20:30, 20:30] = 250
+    Image.fromarray(image).save(buffer, format="PNG")
+    png = ("radio.png", buffer.getvalue(), "image/png")
+    measured = client.post("/imaging?lang=fr", files={"study": png}, data={"threshold": "130", "pixel_spacing": "0,2"})
+    assert measured.status_code == 200 and "dépôt" in measured.text and 'value="0,2"' in measured.text
+    bad = client.post("/imaging?lang=fr", files={"study": png}, data={"threshold": "abc", "pixel_spacing": "0,2"})
+    assert bad.status_code == 200 and bad.headers["content-type"].startswith("text/html")
+    text = visible_text(bad.text)
+    assert "Seuil calcique (UH)\u00a0: «\u00a0abc\u00a0» n'est pas un nombre" in text and 'value="abc"' in bad.text
+    found = problems(text, kb)
+    assert not found, "\n".join(found[:10])

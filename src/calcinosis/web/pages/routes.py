@@ -9,6 +9,7 @@ the functions the CLI calls; this module only lays them out.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated, Any
@@ -21,7 +22,7 @@ from calcinosis.case.document import load_document
 from calcinosis.case.reader import parse_case
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.errors import CalcinosisError, CaseValidationError
-from calcinosis.i18n import message
+from calcinosis.i18n import decimal, message
 from calcinosis.issues import Issue
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.results import ManagementReport
@@ -244,7 +245,7 @@ async def report_download(
 @router.get("/imaging", response_class=HTMLResponse)
 def imaging_page(request: Request, kb: Kb, lang: Lang) -> HTMLResponse:
     """Upload a study to measure its deposits."""
-    return _page(request, "imaging.html", lang, measured=None, error=None, kb=kb)
+    return _page(request, "imaging.html", lang, measured=None, error=None, kb=kb, typed={})
 
 
 @router.post("/imaging", response_class=HTMLResponse)
@@ -253,19 +254,44 @@ async def imaging_measure(
     kb: Kb,
     lang: Lang,
     study: Annotated[UploadFile, File()],
-    threshold: Annotated[float, Form(ge=-1024, le=32767)] = 130.0,
-    pixel_spacing: Annotated[float | None, Form(gt=0.001, le=1000)] = None,
+    threshold: Annotated[str, Form(max_length=20)] = "130",
+    pixel_spacing: Annotated[str, Form(max_length=20)] = "",
 ) -> HTMLResponse:
-    """Measure the uploaded study and show the overlays, the deposits and the case entry it supports."""
+    """Measure the uploaded study and show the overlays, the deposits and the case entry it
+    supports. The two numbers are read here, the decimal comma included, and a bad one is said
+    on the page beside what was typed (a problem document shown raw lost the page)."""
     from calcinosis.web.uploads import quantify_upload, spooled
 
     measured, error = None, None
+    typed = {"threshold": threshold, "pixel_spacing": pixel_spacing}
+    bounds = {"threshold": (-1024.0, 32767.0), "pixel_spacing": (0.001, 1000.0)}
+    numbers: dict[str, float | None] = {}
+    for key, text in typed.items():
+        value = text.strip().replace(",", ".")
+        try:
+            numbers[key] = float(value) if value else None
+        except ValueError:
+            numbers[key] = math.nan
+        low, high = bounds[key]
+        shown = numbers[key]
+        if shown is not None and not low <= shown <= high:  # NaN fails both comparisons
+            error = message(
+                "ui_imaging_number",
+                lang,
+                name=message(f"ui_{key}", lang),
+                value=text,
+                low=decimal(low, lang, 3),
+                high=decimal(high, lang, 0),
+            )
+            return _page(request, "imaging.html", lang, measured=None, error=error, kb=kb, typed=typed)
     name = study.filename or ""
+    threshold_hu = numbers["threshold"] if numbers["threshold"] is not None else 130.0
+    spacing = numbers["pixel_spacing"]
     try:
         async with spooled(study) as data_file:
             measured = await anyio.to_thread.run_sync(
-                lambda: quantify_upload(data_file, name, threshold=threshold, pixel_spacing=pixel_spacing)
+                lambda: quantify_upload(data_file, name, threshold=threshold_hu, pixel_spacing=spacing)
             )
     except CalcinosisError as exc:
         error = str(exc).splitlines()[0]
-    return _page(request, "imaging.html", lang, measured=measured, error=error, kb=kb)
+    return _page(request, "imaging.html", lang, measured=measured, error=error, kb=kb, typed=typed)
