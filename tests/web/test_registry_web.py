@@ -53,6 +53,9 @@ def _login(client: TestClient, username: str = "doc") -> str:
 def test_unauthenticated_requests(site: TestClient) -> None:
     page = site.get("/registry/patients/P1", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/login?next=%2Fregistry%2Fpatients%2FP1")
+    french = site.get("/registry?lang=fr", follow_redirects=False)
+    assert french.headers["location"].endswith("&lang=fr")  # the sign-in page in the page's language
+    assert '<html lang="fr">' in site.get(french.headers["location"]).text
     api = site.get("/api/v1/registry/patients")
     assert api.status_code == 401 and api.headers["content-type"] == "application/problem+json"
     assert site.get("/registry/patients/P1/chart.svg").status_code == 401

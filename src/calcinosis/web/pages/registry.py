@@ -53,7 +53,9 @@ def _user_or_redirect(request: Request) -> SignedIn | RedirectResponse:
         return signed_in(request)
     except AuthError:
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
-        return RedirectResponse(f"/login?next={target}", status_code=303)
+        lang = request.query_params.get("lang")  # the sign-in page in the language of the page asked for
+        shown = f"&lang={lang}" if lang in ("en", "fr") else ""
+        return RedirectResponse(f"/login?next={target}{shown}", status_code=303)
 
 
 def _safe_next(target: str | None) -> str:
