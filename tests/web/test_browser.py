@@ -267,6 +267,15 @@ def test_enter_and_update_redraw_in_place_accents_are_read_and_must_not_miss_is_
     assert "Calciphylaxie" in alert.inner_text() and "À ne pas méconnaître" in alert.inner_text()
 
 
+def test_the_case_page_fits_a_phone(page: Any, server: str) -> None:
+    """At 390 px (a phone) the case page with a loaded case does not scroll sideways: a fieldset
+    and a grid column shrink to the screen, wide result tables scroll in their own box."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(server + "/?lang=fr&demo=demo-scleroderma-fingertips")
+    page.locator("#result .differential").wait_for(timeout=15000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
 def test_download_the_pdf_report(page: Any, server: str, tmp_path: Path) -> None:
     page.goto(server + "/?lang=fr&demo=demo-dialysis-necrosis")
     with page.expect_download() as download:
