@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 
@@ -123,6 +124,22 @@ def test_a_refused_form_keeps_what_was_typed(site: TestClient) -> None:
         page.status_code == 422 and '<option value="gout" selected>' in page.text and 'value="2025-13-45"' in page.text
     )
     assert '<option value="">—</option>' in page.text  # no diagnosis is chosen for the clinician
+
+
+def test_a_refusal_is_said_in_the_pages_language(site: TestClient) -> None:
+    """The registry's refusals on a French page are French (they were English), the field named
+    as the page names it; the English page keeps the English text."""
+    token = _login(site)
+    site.post("/registry/patients", data={"code": "P1", "csrf_token": token})
+    lesion = {"date": "2025-03-01", "label": "L1", "site": "fingertips", "size_mm": "abc", "csrf_token": token}
+    french = site.post("/registry/patients/P1/lesions?lang=fr", data=lesion)
+    assert french.status_code == 422 and "taille (mm)\u00a0: «\u00a0abc\u00a0» n'est pas un nombre" in html.unescape(
+        french.text
+    )
+    english = site.post("/registry/patients/P1/lesions?lang=en", data=lesion)
+    assert "size (mm): 'abc' is not a number" in html.unescape(english.text)
+    no_visit = site.post("/registry/patients/P1/lesions?lang=fr", data={**lesion, "size_mm": "4"})
+    assert "n'a pas de visite le 2025-03-01" in html.unescape(no_visit.text)
 
 
 def test_a_researcher_reads_and_cannot_write(site: TestClient) -> None:

@@ -37,6 +37,36 @@ class RegistryError(CalcinosisError):
     def __init__(self, message: str, *, status: int = 422) -> None:
         super().__init__(message)
         self.status = status
+        self.key: str | None = None
+        self.values: dict[str, object] = {}
+
+    @classmethod
+    def said(cls, key: str, /, *, status: int = 422, **values: object) -> RegistryError:
+        """An error kept as a ``messages.yaml`` key and its values, so that a page can say it in
+        its reader's language (``text``); ``str()`` is the English text. A value named ``what``
+        is a field: its ``reg_field_*`` label when it has one ('size_mm' -> 'size (mm)',
+        'taille (mm)'), else as given (an option name such as '--date')."""
+        error = cls("", status=status)
+        error.key, error.values = key, values
+        error.args = (error.text("en"),)
+        return error
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (the English text for an error not kept as a key)."""
+        if self.key is None:
+            return str(self)
+        from calcinosis.i18n import message as message_in
+        from calcinosis.i18n import messages
+
+        table = messages()
+        values = dict(self.values)
+        field = f"reg_field_{values.get('what')}"
+        if field in table:
+            values["what"] = message_in(field, lang)
+        if "near" in values:  # the closest known terms, when there are any
+            near = values.pop("near")
+            values["hint"] = message_in("reg_hint_closest", lang, near=near) if near else ""
+        return message_in(self.key, lang, **values)
 
 
 def default_url() -> str:

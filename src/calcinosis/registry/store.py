@@ -79,9 +79,9 @@ def parse_date(text: str | dt.date, what: str) -> dt.date:
         try:
             value = dt.date.fromisoformat(str(text).strip())
         except ValueError:
-            raise RegistryError(f"{what}: {str(text)[:40]!r} is not a date; expected YYYY-MM-DD") from None
+            raise RegistryError.said("reg_err_not_a_date", what=what, value=str(text)[:40]) from None
     if value > dt.date.today():
-        raise RegistryError(f"{what}: {value.isoformat()} is in the future")
+        raise RegistryError.said("reg_err_future", what=what, value=value.isoformat())
     return value
 
 
@@ -93,7 +93,7 @@ def parse_number(text: str, what: str) -> float | None:
     try:
         return float(cleaned)
     except ValueError:
-        raise RegistryError(f"{what}: {text.strip()[:20]!r} is not a number") from None
+        raise RegistryError.said("reg_err_not_a_number", what=what, value=text.strip()[:20]) from None
 
 
 def get_patient(session: Session, code: str, team: str | None = None) -> Patient:
@@ -139,7 +139,7 @@ def add_patient(
     if not CODE_PATTERN.match(team):
         raise RegistryError(f"team {team[:70]!r}: expected 1-64 letters, digits, '.', '_' or '-'")
     if session.scalar(select(Patient.id).where(Patient.code == code, Patient.team == team)) is not None:
-        raise RegistryError(f"patient {code!r} is already in the registry (nothing was changed)")
+        raise RegistryError.said("reg_err_patient_exists", code=code)
     if sex is not None and sex not in ("female", "male", "other", "unknown"):
         raise RegistryError(f"sex {sex[:20]!r}: expected female, male, other or unknown")
     if birth_year is not None and not 1880 <= birth_year <= dt.date.today().year:
@@ -157,7 +157,7 @@ def add_patient(
             Identity(
                 patient_id=patient.id,
                 name=(str(identity["name"])[:200] or None) if identity.get("name") else None,
-                birth_date=parse_date(birth, "birth date") if birth else None,
+                birth_date=parse_date(birth, "birth_date") if birth else None,
                 hospital_number=(str(identity["hospital_number"])[:64] or None)
                 if identity.get("hospital_number")
                 else None,
@@ -190,7 +190,7 @@ def add_visit(
     from calcinosis.engine.diagnose import diagnose
 
     if session.scalar(select(Visit.id).where(Visit.patient_id == patient.id, Visit.date == date)) is not None:
-        raise RegistryError(f"patient {patient.code!r} already has a visit on {date.isoformat()} (nothing was changed)")
+        raise RegistryError.said("reg_err_visit_exists", code=patient.code, date=date.isoformat())
     report = diagnose(case, kb)
     result = report.model_dump(mode="json", by_alias=True)
     lead = report.differential[0] if report.differential else None
@@ -213,7 +213,7 @@ def add_visit(
 def _visit_on(session: Session, patient: Patient, date: dt.date) -> Visit:
     visit = session.scalar(select(Visit).where(Visit.patient_id == patient.id, Visit.date == date))
     if visit is None:
-        raise RegistryError(f"patient {patient.code!r} has no visit on {date.isoformat()}: record the visit first")
+        raise RegistryError.said("reg_err_no_visit", code=patient.code, date=date.isoformat())
     return visit
 
 
@@ -226,7 +226,9 @@ def _number(value: float | None, what: str, low: float, high: float) -> float | 
         or not math.isfinite(value)
         or not low <= value <= high
     ):
-        raise RegistryError(f"{what}: {value!r} is out of range; expected a number from {low:g} to {high:g}")
+        raise RegistryError.said(
+            "reg_err_out_of_range", what=what, value=f"{value!r}", low=f"{low:g}", high=f"{high:g}"
+        )
     return float(value)
 
 
@@ -250,12 +252,12 @@ def record_lesion(
     """A lesion measured at a visit; the lesion is created on its first measurement (its site then required)."""
     label = label.strip()
     if not 0 < len(label) <= 100 or not label.isprintable():
-        raise RegistryError("lesion label: expected 1-100 printable characters")
+        raise RegistryError.said("reg_err_lesion_label")
     values = {
-        "largest_dimension_mm": _number(largest_dimension_mm, "largest dimension (mm)", 0.1, MAX_SIZE_MM),
-        "area_cm2": _number(area_cm2, "area (cm²)", 0.001, 62500.0),
-        "volume_mm3": _number(volume_mm3, "volume (mm³)", 0.001, 1e10),
-        "pain_vas": _number(pain_vas, "pain (VAS)", 0.0, 10.0),
+        "largest_dimension_mm": _number(largest_dimension_mm, "largest_dimension_mm", 0.1, MAX_SIZE_MM),
+        "area_cm2": _number(area_cm2, "area_cm2", 0.001, 62500.0),
+        "volume_mm3": _number(volume_mm3, "volume_mm3", 0.001, 1e10),
+        "pain_vas": _number(pain_vas, "pain_vas", 0.0, 10.0),
         "ulcerated": ulcerated,
         "infected": infected,
     }
@@ -263,7 +265,7 @@ def record_lesion(
     lesion = session.scalar(select(Lesion).where(Lesion.patient_id == patient.id, Lesion.label == label))
     if lesion is None:
         if site is None:
-            raise RegistryError(f"lesion {label!r} is new for {patient.code!r}: give its site (vocabulary: sites)")
+            raise RegistryError.said("reg_err_lesion_site", label=label, code=patient.code)
         lesion = Lesion(
             patient_id=patient.id,
             label=label,
@@ -281,7 +283,7 @@ def record_lesion(
         )
     )
     if exists is not None:
-        raise RegistryError(f"lesion {label!r} already has a measurement on {date.isoformat()} (nothing was changed)")
+        raise RegistryError.said("reg_err_measurement_exists", label=label, date=date.isoformat())
     measurement = LesionMeasurement(lesion_id=lesion.id, visit_id=visit.id, **values)
     _insert(session, actor, measurement, {"lesion": label, "date": date.isoformat(), **values})
     return measurement
@@ -321,10 +323,11 @@ def add_treatment(
     """A treatment period; the treatment is an id of the management knowledge (``calcinosis kb`` lists them)."""
     if treatment not in kb.treatments:
         near = closest(treatment, kb.treatments)
-        hint = f"; closest: {', '.join(near)}" if near else ""
-        raise RegistryError(f"unknown treatment {treatment[:60]!r}{hint}")
+        raise RegistryError.said("reg_err_unknown_treatment", value=treatment[:60], near=", ".join(near))
     if stop is not None and stop < start:
-        raise RegistryError(f"treatment {treatment}: stop {stop.isoformat()} is before start {start.isoformat()}")
+        raise RegistryError.said(
+            "reg_err_stop_before_start", treatment=treatment, stop=stop.isoformat(), start=start.isoformat()
+        )
     row = Treatment(
         patient_id=patient.id,
         treatment=treatment,
@@ -347,8 +350,9 @@ def _term(kb: KnowledgeBase, list_name: str, text: str) -> str:
     term = kb.vocabulary.resolve(list_name, text)
     if term is None:
         near = kb.vocabulary.suggest(list_name, text)
-        hint = f"; closest: {', '.join(near)}" if near else ""
-        raise RegistryError(f"{list_name[:-1]} {text[:60]!r} is not in the vocabulary{hint}")
+        raise RegistryError.said(
+            "reg_err_not_in_vocabulary", what=list_name[:-1], value=text[:60], near=", ".join(near)
+        )
     return term
 
 
@@ -417,8 +421,7 @@ def record_diagnosis(
     on or before that date (its leading diagnosis, probability and versions)."""
     if diagnosis not in kb.disease_ids:
         near = closest(diagnosis, kb.disease_ids)
-        hint = f"; closest: {', '.join(near)}" if near else ""
-        raise RegistryError(f"unknown diagnosis {diagnosis[:60]!r}{hint}")
+        raise RegistryError.said("reg_err_unknown_diagnosis", value=diagnosis[:60], near=", ".join(near))
     visit = session.scalar(
         select(Visit).where(Visit.patient_id == patient.id, Visit.date <= date).order_by(Visit.date.desc()).limit(1)
     )

@@ -84,7 +84,9 @@ def _calcinosis_error(request: Request, exc: Exception) -> ProblemResponse:
         return problem(422, str(exc), request=request)
 
     status = getattr(exc, "status", 422)
-    return problem(status if isinstance(status, int) else 422, str(exc), request=request)
+    said = getattr(exc, "text", None)  # an error kept as a message key says itself in the request's language
+    detail = said(lang) if callable(said) else str(exc)
+    return problem(status if isinstance(status, int) else 422, detail, request=request)
 
 
 def _validation_error(request: Request, exc: Exception) -> ProblemResponse:

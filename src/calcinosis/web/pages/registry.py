@@ -21,7 +21,7 @@ from calcinosis.errors import CalcinosisError
 from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.registry import store
-from calcinosis.registry.db import session_scope
+from calcinosis.registry.db import RegistryError, session_scope
 from calcinosis.registry.models import Patient, Visit
 from calcinosis.registry.response import CLASSES, cohort_summary, patient_response, with_history
 from calcinosis.web.auth import AuthError, SignedIn, check_csrf, csrf_token, sign_in, signed_in
@@ -365,7 +365,8 @@ async def _record(
 
         await anyio.to_thread.run_sync(run)
     except CalcinosisError as exc:
-        return _timeline(request, kb, lang, code, user, error=str(exc).splitlines()[0], status=422, posted=posted)
+        said = exc.text(lang) if isinstance(exc, RegistryError) else str(exc)
+        return _timeline(request, kb, lang, code, user, error=said.splitlines()[0], status=422, posted=posted)
     return RedirectResponse(f"/registry/patients/{quote(code)}?lang={lang}", status_code=303)
 
 
@@ -423,9 +424,9 @@ async def record_lesion(
             label=label,
             actor=actor,
             site=site or None,
-            largest_dimension_mm=store.parse_number(size_mm, "size (mm)"),
-            area_cm2=store.parse_number(area_cm2, "area (cm²)"),
-            pain_vas=store.parse_number(vas, "pain (VAS)"),
+            largest_dimension_mm=store.parse_number(size_mm, "size_mm"),
+            area_cm2=store.parse_number(area_cm2, "area_cm2"),
+            pain_vas=store.parse_number(vas, "vas"),
             ulcerated={"yes": True, "no": False}.get(ulcerated),
         )
 
