@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from calcinosis.cli._common import keep_no_break_spaces, safe
-from calcinosis.engine.reasons import ATTRIBUTES, stated
+from calcinosis.engine.reasons import stated
 from calcinosis.engine.results import Contribution, DiagnosisReport
 from calcinosis.i18n import colon, message, percent, significant
 from calcinosis.kb.model import KnowledgeBase
@@ -23,12 +23,6 @@ def _bar(p: float, width: int = 20) -> str:
     return "█" * filled + "·" * (width - filled)
 
 
-def _pct(p: float, lang: str, digits: int = 0) -> str:
-    """'99.9%' in English, '99,9 %' (Babel) in French; never a certainty or nothing for a
-    probability that is neither ('> 99.9%', '< 1%': a frequency of 0.5 % read '0%')."""
-    return percent(p, lang, digits)
-
-
 def _num(x: float, lang: str) -> str:
     return f"{x:.2g}" if lang != "fr" else significant(x, lang)
 
@@ -39,7 +33,7 @@ def _reason(c: Contribution, kb: KnowledgeBase, lang: str) -> str:
     feature = kb.features[c.feature]
     present = c.state == "present"
     # a finding present is its label alone in this compact line; anything else says its state
-    said = c.label if present and feature.namespace not in ATTRIBUTES else stated(feature, present, lang, brackets=True)
+    said = c.label if present and not feature.attribute else stated(feature, present, lang, brackets=True)
     freq = c.frequency if c.state == "present" else 1 - c.frequency
     base = c.baseline if c.state == "present" else 1 - c.baseline
     lr = _num(c.likelihood_ratio, lang) if c.likelihood_ratio < 10 else f"{c.likelihood_ratio:.0f}"
@@ -48,7 +42,7 @@ def _reason(c: Contribution, kb: KnowledgeBase, lang: str) -> str:
     where = c.basis[0].split(" ")[0]
     return (
         f"{sign} {escape(said)} [dim]{escape(where)}[/dim] {'RV' if lang == 'fr' else 'LR'} {lr}{damped} "
-        f"[dim]({_pct(freq, lang)}/{_pct(base, lang)}){est}[/dim]"
+        f"[dim]({percent(freq, lang)}/{percent(base, lang)}){est}[/dim]"
     )
 
 
@@ -65,7 +59,7 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
     for name, p in sorted(report.category_probabilities.items(), key=lambda kv: -kv[1]):
         spec = kb.categories[name]
         label = spec.fr if lang == "fr" else spec.en
-        cat_table.add_row(f"[bold]{label}[/bold]" if name == report.category else label, _pct(p, lang, 1), _bar(p))
+        cat_table.add_row(f"[bold]{label}[/bold]" if name == report.category else label, percent(p, lang, 1), _bar(p))
     con.print(cat_table)
     con.print(f"[dim]{cat.definition.get(lang)}[/dim]")
 
@@ -113,7 +107,7 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
         table.add_row(
             str(rank),
             f"{d.name}\n[dim]{d.diagnosis} · {kb.categories[d.category].fr if lang == 'fr' else kb.categories[d.category].en}[/dim]",
-            f"{_pct(d.probability, lang, 1)}\n{_bar(d.probability, 10)}",
+            f"{percent(d.probability, lang, 1)}\n{_bar(d.probability, 10)}",
             "\n".join(reasons) or "—",
         )
     con.print(table)

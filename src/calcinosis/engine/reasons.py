@@ -26,7 +26,7 @@ from calcinosis.engine.tables import TEXTS_KEPT, Tables, tables
 from calcinosis.i18n import agree, de, decimal, message, percent, significant
 from calcinosis.kb.model import Feature, KnowledgeBase
 
-__all__ = ["ATTRIBUTES", "MIN_SHOWN_LOG_LR", "Shown", "fmt_lr", "literal", "reasons", "state_word", "stated"]
+__all__ = ["MIN_SHOWN_LOG_LR", "Shown", "fmt_lr", "literal", "reasons", "state_word", "stated"]
 
 MIN_SHOWN_LOG_LR = math.log(1.1)
 """A feature is listed as a reason when it moves the diagnosis by a likelihood ratio beyond 1.1 either way."""
@@ -43,22 +43,12 @@ def fmt_lr(lr: float, lang: str = "en") -> str:
     return significant(lr, lang) if lr < 10 else decimal(lr, lang, 0)
 
 
-def _fmt_p(p: float, lang: str) -> str:
-    """A frequency in a sentence: '75%' in English, '75 %' (Babel) in French."""
-    return f"{p:.0%}" if lang != "fr" else percent(p, lang)
-
-
-# the case's attributes rather than findings: a reader writes "Age 18 to 29 years" and "Present
-# for less than 12 months", not "Age 18 to 29 years present" and "Present for 12 months or more absent"
-ATTRIBUTES = ("patient", "course")
-
-
 def stated(feature: Feature, present: bool, lang: str, *, brackets: bool = False) -> str:
     """A feature in its state as a reader writes it: a finding with its state ('Hypercalcaemia
     present', 'Buttock not involved'; in brackets when ``brackets``), a case attribute by itself
     when present and by its absent wording when it has one ('Sex other than female')."""
     label = feature.label(lang)
-    if feature.namespace in ATTRIBUTES:
+    if feature.attribute:  # "Age 18 to 29 years", "Present for less than 12 months"
         if present:
             return label
         negated = feature.absent_label(lang)
@@ -168,9 +158,9 @@ def _reason(kb: KnowledgeBase, t: Tables, d: int, column: int, lang: str) -> _Re
         stated=stated(feature, present, lang),
         basis=_BASIS,
         lr=fmt_lr(lr, lang),
-        frequency=_fmt_p(src.frequency if present else 1 - src.frequency, lang),
+        frequency=percent(src.frequency if present else 1 - src.frequency, lang),
         name=name,
-        baseline=_fmt_p(feature.baseline if present else 1 - feature.baseline, lang),
+        baseline=percent(feature.baseline if present else 1 - feature.baseline, lang),
         weight=_WEIGHT,
     ) + (message("estimate_mark", lang) if src.estimate else "")
     shown_lr = round(lr, 4)

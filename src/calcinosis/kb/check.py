@@ -434,8 +434,7 @@ def check_kb(
             "references/",
         )
     for fid, feature in kb.features.items():  # a case attribute said absent reads as a reader writes it
-        attribute = feature.namespace in ("patient", "course") and not fid.startswith(AGE_PREFIX)
-        if attribute and not (feature.absent_en and feature.absent_fr):
+        if feature.attribute and not fid.startswith(AGE_PREFIX) and not (feature.absent_en and feature.absent_fr):
             add(
                 IssueLevel.ERROR,
                 "kb.attribute_absent_label",

@@ -14,6 +14,7 @@ English note (``untranslated_notes``).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["french_citation", "untranslated_notes"]
 
@@ -56,15 +57,19 @@ _PLACES = {
     "in the stored excerpt": "dans l'extrait conservé",
 }
 _ITEM = "|".join(sorted((re.escape(k) for k in _ITEMS), key=len, reverse=True))
-_CLAUSE = (
-    rf"(?P<items>(?:{_ITEM})(?:(?:, | and )(?:{_ITEM}))*) (?P<neg>not )?(?P<verb>seen|verified|displayed)"
-    rf"(?: (?P<place>{'|'.join(map(re.escape, _PLACES))}))?"
-)
-_NOTE = re.compile(rf"^{_CLAUSE}(?P<end>\.?)$", re.IGNORECASE)
+
+
+def _clause(negation: str) -> str:
+    """A note's words: its items, 'not' (``negation``: required, or optional with '?'), the verb, a place."""
+    return (
+        rf"(?P<items>(?:{_ITEM})(?:(?:, | and )(?:{_ITEM}))*) (?P<neg>not ){negation}(?P<verb>seen|verified|displayed)"
+        rf"(?: (?P<place>{'|'.join(map(re.escape, _PLACES))}))?"
+    )
+
+
+_NOTE = re.compile(rf"^{_clause('?')}(?P<end>\.?)$", re.IGNORECASE)
 # the same note written as a sentence of the citation ("... 1997;122:1083-9. Authors not seen.")
-_INLINE = re.compile(
-    rf"(?:(?<=^)|(?<=\. )|(?<=; )){_CLAUSE.replace('(?P<neg>not )?', '(?P<neg>not )')}(?=[.;]| \(|$)", re.IGNORECASE
-)
+_INLINE = re.compile(rf"(?:(?<=^)|(?<=\. )|(?<=; )){_clause('')}(?=[.;]| \(|$)", re.IGNORECASE)
 # whole clauses, as written by the readers
 _CLAUSES = {
     "in French": "en français",
@@ -91,39 +96,11 @@ _PREFIXED = (  # a clause that begins with these words, the rest kept as written
     (re.compile(r"^QxMD record ", re.IGNORECASE), "notice QxMD "),
     (re.compile(r"^study period (?=\d)", re.IGNORECASE), "période d'étude "),
 )
-_MONTHS = dict(
-    zip(
-        [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ],
-        [
-            "janvier",
-            "février",
-            "mars",
-            "avril",
-            "mai",
-            "juin",
-            "juillet",
-            "août",
-            "septembre",
-            "octobre",
-            "novembre",
-            "décembre",
-        ],
-        strict=True,
-    )
-)
+_MONTHS = {
+    "January": "janvier", "February": "février", "March": "mars", "April": "avril", "May": "mai", "June": "juin",
+    "July": "juillet", "August": "août", "September": "septembre", "October": "octobre", "November": "novembre",
+    "December": "décembre",
+}  # fmt: skip
 _PUBLISHED = re.compile(rf"^published online (\d{{1,2}}) ({'|'.join(_MONTHS)}) (\d{{4}})$")
 # a bracket or a parenthesis whose content may be a note: checked clause by clause
 _ENCLOSED = re.compile(r"\[([^\[\]]*)\]|\(([^()]*)\)")
@@ -180,8 +157,10 @@ def _enclosed(content: str) -> str:
     return "\u202f; ".join(f or clause for f, clause in zip(french, clauses, strict=True))
 
 
+@lru_cache(maxsize=1024)
 def french_citation(citation: str) -> str:
-    """``citation`` with its editorial notes in French (titles, names and places as written)."""
+    """``citation`` with its editorial notes in French (titles, names and places as written);
+    remembered, as every French report writes the same few dozen citations."""
 
     def one(m: re.Match[str]) -> str:
         if m.group(1) is not None:

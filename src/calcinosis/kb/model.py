@@ -73,6 +73,12 @@ class Feature:
         """Readable name of the feature."""
         return self.fr if lang == "fr" else self.en
 
+    @property
+    def attribute(self) -> bool:
+        """A case attribute (sex, menopause, age, duration, onset) rather than a finding: said by
+        itself when present and by its absent wording when absent."""
+        return self.namespace in ("patient", "course")
+
     def absent_label(self, lang: str) -> str | None:
         """The feature said absent, when it is a case attribute that has such a wording."""
         return self.absent_fr if lang == "fr" else self.absent_en

@@ -13,7 +13,7 @@ from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import StatementCondition
 from calcinosis.management.options import rank_treatments
-from calcinosis.management.results import FollowupPlan, ManagementReport, PlanItem, Statement
+from calcinosis.management.results import FollowupPlan, ManagementReport, PlanItem, Statement, managed_as_id
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
 __all__ = ["followup_plan", "form_masses", "manage"]
@@ -63,22 +63,18 @@ def _managed_as(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> list[Sta
     options do not apply to it (``treatable_categories``)."""
     floor = kb.management.min_probability
     likely = sorted(
-        (i for i, d in enumerate(kb.diseases) if d.managed_as is not None and posterior[i] >= floor),
-        key=lambda i: -posterior[i],
+        ((float(posterior[i]), d, d.managed_as) for i, d in enumerate(kb.diseases) if d.managed_as is not None),
+        key=lambda found: -found[0],
     )
-    out = []
-    for i in likely:
-        d = kb.diseases[i]
-        assert d.managed_as is not None
-        text = d.managed_as.fr if lang == "fr" else d.managed_as.en
-        out.append(
-            Statement(
-                id=f"managed_as:{d.id}",
-                text=message("managed_as", lang, name=d.name(lang), text=text),
-                references=list(d.managed_as.references),
-            )
+    return [
+        Statement(
+            id=managed_as_id(d.id),
+            text=message("managed_as", lang, name=d.name(lang), text=care.fr if lang == "fr" else care.en),
+            references=list(care.references),
         )
-    return out
+        for p, d, care in likely
+        if p >= floor
+    ]
 
 
 def followup_plan(kb: KnowledgeBase, category: str, *, lang: str, form: str | None = None) -> FollowupPlan:

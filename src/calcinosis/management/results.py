@@ -16,6 +16,7 @@ __all__ = [
     "PorterResult",
     "Statement",
     "TreatmentOption",
+    "managed_as_id",
 ]
 
 # Built when first used, not at import: ``calcinosis diagnose`` carries only the staging
@@ -107,6 +108,12 @@ class Statement(BaseModel):
     id: str
     text: str
     references: list[str]
+
+
+def managed_as_id(disease_id: str) -> str:
+    """The id of the statement saying how diagnosis ``disease_id`` is cared for (its
+    ``managed_as``): ``manage`` writes it, the report's summary looks for it."""
+    return f"managed_as:{disease_id}"
 
 
 class PlanItem(BaseModel):

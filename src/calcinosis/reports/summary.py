@@ -16,7 +16,7 @@ from calcinosis.engine.reasons import stated
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.i18n import colon, message, percent
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.management.results import ManagementReport
+from calcinosis.management.results import ManagementReport, managed_as_id
 
 __all__ = ["Summary", "SummaryDiagnosis", "build_summary"]
 
@@ -89,7 +89,7 @@ def build_summary(
         alerts.append(f"{d.name}{where}{colon(lang)} {reason.get(lang)}")
     steps = [w.text for w in report.workup_steps[:2]]
     cared = (
-        next((s for s in management.statements if s.id == f"managed_as:{management.diagnosis}"), None)
+        next((s for s in management.statements if s.id == managed_as_id(management.diagnosis)), None)
         if management
         else None
     )

@@ -9,7 +9,6 @@ the functions the CLI calls; this module only lays them out.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated, Any
@@ -82,6 +81,13 @@ def _page(request: Request, name: str, lang: str, **context: Any) -> HTMLRespons
     return templates.TemplateResponse(request, name, {"lang": lang, **context})
 
 
+def _case_page(
+    request: Request, kb: KnowledgeBase, lang: str, form: CaseForm, outcome: Outcome, **context: Any
+) -> HTMLResponse:
+    """The case page with ``form`` in its fields and ``outcome`` in its result panel."""
+    return _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb, **context)
+
+
 def _demo_names() -> list[str]:
     return sorted(p.name.removesuffix(".yaml") for p in DEMO.iterdir() if p.name.endswith(".yaml"))
 
@@ -99,7 +105,7 @@ def case_page(
             data = load_document((DEMO / f"{demo}.yaml").read_bytes(), source=demo, fmt="yaml", lang=lang)
             form = case_to_form(data)
     outcome = analyse_form(form_to_case(_form_fields(form)), kb, lang) if issues is None else Outcome(issues=issues)
-    return _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb)
+    return _case_page(request, kb, lang, form, outcome)
 
 
 def _form_fields(form: CaseForm) -> list[tuple[str, str]]:
@@ -124,9 +130,9 @@ def _form_fields(form: CaseForm) -> list[tuple[str, str]]:
 async def case_page_again(request: Request, kb: Kb, lang: Lang) -> HTMLResponse:
     """The case page again, in ``lang``, with the posted form in it: the language switch keeps
     the case being typed (a plain link to ``?lang=`` lost it)."""
-    form = case_to_form(form_to_case(await _fields(request)))
-    outcome = await anyio.to_thread.run_sync(lambda: analyse_form(form_to_case(_form_fields(form)), kb, lang))
-    return _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb)
+    data = form_to_case(await _fields(request))
+    outcome = await anyio.to_thread.run_sync(lambda: analyse_form(data, kb, lang))
+    return _case_page(request, kb, lang, case_to_form(data), outcome)
 
 
 @router.post("/ui/result", response_class=HTMLResponse)
@@ -182,7 +188,7 @@ async def load_case(
     except CalcinosisError as exc:
         issues = getattr(exc, "issues", []) or [Issue.error("web.load", str(exc).splitlines()[0], source)]
         outcome = Outcome(issues=issues, error=str(exc).splitlines()[0])
-    return _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb)
+    return _case_page(request, kb, lang, form, outcome)
 
 
 @router.post("/ui/note", response_class=HTMLResponse)
@@ -204,7 +210,7 @@ async def load_note(
         extraction = await anyio.to_thread.run_sync(lambda: extract_case(note_text, kb, lang=given, reasons=lang))
     except IntakeError as exc:
         outcome = Outcome(issues=[Issue.error("web.note", exc.text(lang), "note")], error=exc.text(lang))
-        return _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb)
+        return _case_page(request, kb, lang, form, outcome)
     review = note_review(note_text, extraction, kb, lang)
     form = case_to_form(extraction.case)
     if extraction.missing:
@@ -214,7 +220,7 @@ async def load_note(
             outcome = await anyio.to_thread.run_sync(lambda: analyse_form(form_to_case(_form_fields(form)), kb, lang))
         except CalcinosisError as exc:
             outcome = Outcome(issues=getattr(exc, "issues", []), error=str(exc).splitlines()[0])
-    return _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb, review=review)
+    return _case_page(request, kb, lang, form, outcome, review=review)
 
 
 @router.post("/ui/report")
@@ -232,9 +238,8 @@ async def report_download(
     try:
         case = parse_case(data, kb, source=SOURCE, lang=lang)
     except CaseValidationError:
-        form = case_to_form(data)
         outcome = await anyio.to_thread.run_sync(lambda: analyse_form(data, kb, lang))
-        page = _page(request, "case.html", lang, form=form, outcome=outcome, demos=_demo_names(), kb=kb)
+        page = _case_page(request, kb, lang, case_to_form(data), outcome)
         page.status_code = 422
         return page
     content, media = await anyio.to_thread.run_sync(lambda: report_document(case, kb, lang, format, audience))
@@ -246,6 +251,21 @@ async def report_download(
 def imaging_page(request: Request, kb: Kb, lang: Lang) -> HTMLResponse:
     """Upload a study to measure its deposits."""
     return _page(request, "imaging.html", lang, measured=None, error=None, kb=kb, typed={})
+
+
+_IMAGING_BOUNDS = {"threshold": (-1024.0, 32767.0), "pixel_spacing": (0.001, 1000.0)}
+
+
+def _typed_number(text: str, low: float, high: float) -> float | None:
+    """A number typed on a form, with either decimal mark; None when blank; ValueError when it
+    is no number from ``low`` to ``high`` (a word, NaN, an infinity included)."""
+    value = text.strip().replace(",", ".")
+    if not value:
+        return None
+    number = float(value)
+    if not low <= number <= high:  # NaN fails both comparisons
+        raise ValueError(text)
+    return number
 
 
 @router.post("/imaging", response_class=HTMLResponse)
@@ -264,17 +284,12 @@ async def imaging_measure(
 
     measured, error = None, None
     typed = {"threshold": threshold, "pixel_spacing": pixel_spacing}
-    bounds = {"threshold": (-1024.0, 32767.0), "pixel_spacing": (0.001, 1000.0)}
     numbers: dict[str, float | None] = {}
     for key, text in typed.items():
-        value = text.strip().replace(",", ".")
+        low, high = _IMAGING_BOUNDS[key]
         try:
-            numbers[key] = float(value) if value else None
+            numbers[key] = _typed_number(text, low, high)
         except ValueError:
-            numbers[key] = math.nan
-        low, high = bounds[key]
-        shown = numbers[key]
-        if shown is not None and not low <= shown <= high:  # NaN fails both comparisons
             error = message(
                 "ui_imaging_number",
                 lang,
