@@ -15,9 +15,11 @@ import math
 import random
 import warnings
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import pytest
+from babel.numbers import NumberPattern
 from pydantic import BaseModel
 
 from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case, read_case
@@ -32,8 +34,7 @@ from calcinosis.engine.reasons import _BASIS, _WEIGHT, _Sentence
 from calcinosis.engine.results import Contribution, DiagnosisReport, built
 from calcinosis.engine.scoring import score
 from calcinosis.engine.tables import row_blocks, tables
-from calcinosis.engine.workup import _percent
-from calcinosis.i18n import percent
+from calcinosis.i18n import _babel_percent, percent
 
 from .batch.cohort import cohort
 from .conftest import DEV_CASES, REPO
@@ -320,16 +321,20 @@ def test_sentence_slots_fill_as_a_template() -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
-def test_work_up_percentages_are_i18n_percentages(lang: str) -> None:
-    """The work-up's fast percentages are i18n.percent's text: Babel's half-to-even rounding of
-    the printed decimal, the edges written in words, and exact ties."""
+def test_whole_percentages_are_babels(lang: str) -> None:
+    """i18n.percent's whole percentages, written without Babel, are Babel's text: its
+    half-to-even rounding of the printed decimal, the edges written in words, and exact ties;
+    and they are written without Babel (a fallback to it once hid that the quick path had gone)."""
     rng = random.Random(7)
     values = [rng.random() for _ in range(5000)] + [i / 1000 for i in range(1001)]
     values += [x + d for x in (i / 200 for i in range(201)) for d in (0.0, 1e-16, -1e-16)]
     values += [0.0, 1.0, 1e-300, 0.004999999, 0.005, 0.995, 0.99499999, math.nextafter(1.0, 0)]
     for p in values:
-        if 0 <= p <= 1:
-            assert _percent(p, lang) == percent(p, lang), p
+        assert percent(p, lang) == _babel_percent(p, lang, 0), p
+    forty_two = _babel_percent(0.42, lang, 0)
+    with patch.object(NumberPattern, "apply", side_effect=AssertionError("Babel called")):
+        assert percent(0.425, lang) == forty_two  # half to even
+        assert percent(0.004, lang).startswith("< 1") and percent(0.996, lang).startswith("> 99")
 
 
 # ---- round two: the same answers from fewer steps -------------------------------------------

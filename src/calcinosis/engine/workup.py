@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -64,54 +62,6 @@ def _metabolic_rows(kb: KnowledgeBase) -> np.ndarray:
 def metabolic_mass(kb: KnowledgeBase, posterior: np.ndarray) -> float:
     """P(metastatic, tumoral, calciphylaxis or iatrogenic): what a calcium-phosphate panel would separate."""
     return float(np.add.reduce(posterior[_metabolic_rows(kb)]))  # what .sum() calls
-
-
-_HALF_STEP = 10.0**-2 / 2  # i18n.percent writes '< 1 %' below it and '> 99 %' from 1 minus it
-_ONE = Decimal(1)
-
-
-def _whole_percent(p: float) -> Decimal:
-    """``p`` as a whole percentage, rounded as Babel rounds: half to even, from the decimal the float prints as."""
-    return Decimal(repr(p)).scaleb(2).quantize(_ONE, rounding=ROUND_HALF_EVEN)
-
-
-def _percent(p: float, lang: str) -> str:
-    """``i18n.percent(p, lang)``, the same text, for a probability in a sentence of the work-up.
-
-    Babel formats a number in about 10 microseconds and a work-up names a few. i18n writes a
-    probability under half a percent as '< 1 %' and one from 99.5 % as '> 99 %', whatever it
-    is; in between, a whole percentage is Babel's rounding between the affixes Babel writes
-    around it. Those texts are read from i18n once per language (and checked); anything else
-    (0, 1) goes to i18n.percent.
-    """
-    texts = _percent_texts(lang)
-    if texts is None:
-        return percent(p, lang)
-    head, tail, below, above = texts
-    if _HALF_STEP <= p < 1 - _HALF_STEP:
-        return f"{head}{_whole_percent(p)}{tail}"
-    if 0 < p < _HALF_STEP:
-        return below
-    if 1 - _HALF_STEP <= p < 1:
-        return above
-    return percent(p, lang)
-
-
-@lru_cache(maxsize=4)
-def _percent_texts(lang: str) -> tuple[str, str, str, str] | None:
-    """What i18n.percent writes before and after a whole percentage in ``lang`` ('' and '%' in
-    English), under half a percent and from 99.5 %; None (use i18n.percent) if these would not
-    give its text exactly."""
-    head, found, tail = percent(0.42, lang).partition("42")
-    if not found:
-        return None
-    below, above = percent(_HALF_STEP / 2, lang), percent(1 - _HALF_STEP / 2, lang)
-    for p in (0.005, 0.0151, 0.125, 0.135, 0.155, 0.5, 0.675, 0.99, 0.994):
-        if f"{head}{_whole_percent(p)}{tail}" != percent(p, lang):
-            return None
-    if percent(1e-9, lang) != below or percent(0.999999, lang) != above:
-        return None
-    return head, tail, below, above
 
 
 class _Context:
@@ -271,8 +221,8 @@ def missing_workup(
             continue
         if compiled.metabolic and not metabolic_reason:
             metabolic_reason = _REASONS[lang]["metabolic"].format(
-                mass=_percent(mass, lang),
-                top=f"{_inline(kb.diseases[top].name(lang), lang)} {_percent(probabilities[top], lang)}",
+                mass=percent(mass, lang),
+                top=f"{_inline(kb.diseases[top].name(lang), lang)} {percent(probabilities[top], lang)}",
             )
         out.append(
             _item(
@@ -300,7 +250,7 @@ def missing_workup(
             replaced = next((gid for gid, listed in general_answers.items() if len(answers & listed) >= 2), None)
             seen.add(step.id)
             reason = reason or _REASONS[lang]["specific"].format(
-                name=_inline(disease.name(lang), lang), probability=_percent(probabilities[i], lang)
+                name=_inline(disease.name(lang), lang), probability=percent(probabilities[i], lang)
             )
             item = _item(step.id, step.fr if lang == "fr" else step.en, reason, step.references or disease.references)
             if replaced is not None:
@@ -315,8 +265,8 @@ def missing_workup(
         omitted.append(
             _REASONS[lang]["omitted"].format(
                 name=_inline(kb.diseases[top].name(lang), lang),
-                probability=_percent(probabilities[top], lang),
-                mass=_percent(mass, lang),
+                probability=percent(probabilities[top], lang),
+                mass=percent(mass, lang),
             )
         )
     return out, omitted
