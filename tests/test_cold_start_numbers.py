@@ -25,11 +25,16 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty cache folder of this test's own, and the symbols read afresh before and after."""
     folder = tmp_path / "cache"
     monkeypatch.setenv("CALCINOSIS_CACHE_DIR", str(folder))
-    number_locale.cache_clear()
-    i18n._number_format.cache_clear()
+    _forget_numbers()
     yield folder
+    _forget_numbers()
+
+
+def _forget_numbers() -> None:
+    """Clear every number format i18n keeps: the next number reads the symbols again."""
     number_locale.cache_clear()
     i18n._number_format.cache_clear()
+    i18n._percent_affixes.cache_clear()
 
 
 def _refuse_babel_data(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,8 +67,7 @@ def test_a_warm_start_reads_the_symbols_from_the_cache(cache: Path, monkeypatch:
     first = {lang: i18n.percent(0.1234, lang, 1) + i18n.decimal(-1234.5, lang) for lang in ("en", "fr")}
     (path,) = cache.glob("numbers-*.json")
     assert path.stat().st_mode & 0o077 == 0  # written for this user only
-    number_locale.cache_clear()
-    i18n._number_format.cache_clear()
+    _forget_numbers()
     _refuse_babel_data(monkeypatch)
     assert {lang: i18n.percent(0.1234, lang, 1) + i18n.decimal(-1234.5, lang) for lang in ("en", "fr")} == first
 
@@ -82,8 +86,7 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(cache: Path) -> None:
     table = json.loads(body)
     table["fr"]["symbols"]["decimal"] = "."  # altered behind the checksum
     path.write_bytes(header + b"\n" + json.dumps(table).encode())
-    number_locale.cache_clear()
-    i18n._number_format.cache_clear()
+    _forget_numbers()
     assert i18n.decimal(0.5, "fr") == "0,5" and i18n.percent(0.5, "fr") == expected
     assert json.loads(path.read_bytes().partition(b"\n")[2])["fr"]["symbols"]["decimal"] == ","
 

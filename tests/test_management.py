@@ -85,6 +85,27 @@ def test_follow_up_schedule_of_the_seeds(kb: KnowledgeBase) -> None:
             assert all(i.patient for i in followup_plan(kb, category, lang=lang).schedule), (category, lang)
 
 
+def test_a_deposit_after_a_calcium_infusion_has_its_own_follow_up(kb: KnowledgeBase) -> None:
+    """Calcinosis after intravenous calcium resorbs within months: its follow-up is the infusion
+    site's review and one radiograph if it persists (followup.yaml by_diagnosis), not the
+    3-6-monthly review, yearly imaging and yearly calcium panel of chronic calcinosis, nor the
+    warning sign of calciphylaxis on dialysis; the plan follows the diagnosis the clinician gives."""
+    from calcinosis.management.manage import followup_plan
+
+    newborn = manage(read_case(next(p for p in DEV_CASES if "neonatal-calcium-gluconate" in p.name), kb), kb)
+    assert newborn.diagnosis == "iv_calcium_extravasation"
+    assert [i.id for i in newborn.followup.schedule] == ["extravasation_site_review", "extravasation_radiograph"]
+    assert not any("calciphylaxis" in w for w in newborn.followup.warning_signs)
+    assert any("3 months" in w for w in newborn.followup.warning_signs)
+    general = [i.id for i in followup_plan(kb, "iatrogenic", lang="en").schedule]
+    assert general[:3] == ["clinical_review", "imaging", "labs"]
+    given = manage(parse_case({"patient": {"age": 60, "sex": "female"}}, kb), kb, diagnosis="iv_calcium_extravasation")
+    assert given.followup.schedule[0].id == "extravasation_site_review"
+    french = followup_plan(kb, "iatrogenic", lang="fr", diagnosis="iv_calcium_extravasation")
+    assert french.schedule[0].every.startswith("toutes les 1 à 2 semaines")
+    assert all(i.patient for i in french.schedule)
+
+
 def test_the_leaflet_gives_the_follow_up_in_a_patients_words(kb: KnowledgeBase) -> None:
     from calcinosis.reports.render import render_html
 

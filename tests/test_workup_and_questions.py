@@ -4,14 +4,17 @@ proportionate, and questions say what a yes or a no would change."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
-from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
+from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case, read_case
 from calcinosis.cli.main import app
+from calcinosis.errors import KnowledgeBaseError
 
-from .conftest import DEV_CASES
+from .conftest import DEV_CASES, edited_disease
 
 METABOLIC_STEPS = {"calcium", "phosphate", "pth", "vitamin_d", "renal_function"}
 
@@ -102,3 +105,67 @@ def test_english_questions_read_naturally(kb: KnowledgeBase) -> None:
     assert kb.features["finding:palpable_nodules"].question("en") == "Are there palpable nodules?"
     assert kb.features["finding:pain"].question("en") == "Is there pain?"
     assert kb.features["antibody:anti_jo1"].question("en") == "Is anti-Jo-1 positive?"
+
+
+def test_a_measured_lab_answers_a_step_that_asks_its_other_side(kb: KnowledgeBase) -> None:
+    """A low PTH says the PTH is not raised: a step asking 'calcium, phosphate, Ca x P and PTH'
+    is not proposed again to a case that gives all four, one of them low (the evidence sets
+    only PTH low, one measurement counted once)."""
+    labs = [
+        {"test": "creatinine", "value": 7.5, "unit": "mg/dL"},
+        {"test": "calcium", "value": 11.3, "unit": "mg/dL"},
+        {"test": "albumin", "value": 4, "unit": "g/dL"},
+        {"test": "phosphate", "value": 6.8, "unit": "mg/dL"},
+    ]
+    mass = {
+        "findings": ["periarticular_mass", "growing_mass"],
+        "imaging": [{"modality": "radiograph", "sites": ["hip"]}],
+    }
+    without_pth = run(kb, labs=labs, **mass)
+    assert without_pth.differential[0].diagnosis == "tumoral_calcinosis_secondary"
+    assert "utc_mineral_panel" in {w.id for w in without_pth.workup_steps}  # the step is in play
+    low_pth = run(kb, labs=[*labs, {"test": "pth", "value": 4, "unit": "pg/mL"}], **mass)
+    assert low_pth.differential[0].diagnosis == "tumoral_calcinosis_secondary"
+    assert "utc_mineral_panel" not in {w.id for w in low_pth.workup_steps}
+
+
+def test_a_step_for_normal_kidney_function_is_not_proposed_in_kidney_failure(kb: KnowledgeBase) -> None:
+    """'With normal or mildly reduced kidney function, look for the other causes' holds only
+    where kidney failure is not reported (features_present_none)."""
+    mass = {
+        "findings": ["periarticular_mass", "growing_mass"],
+        "imaging": [{"modality": "radiograph", "sites": ["hip"]}],
+    }
+    high = [{"test": "calcium", "value": 11.3, "unit": "mg/dL"}, {"test": "phosphate", "value": 6.8, "unit": "mg/dL"}]
+    failure = run(kb, labs=[*high, {"test": "egfr", "value": 9, "unit": "mL/min/1.73m2"}], **mass)
+    dialysis = run(kb, history=["dialysis"], labs=high, **mass)
+    for report in (failure, dialysis):
+        assert report.differential[0].diagnosis == "tumoral_calcinosis_secondary"
+        assert "stc_non_renal_cause" not in {w.id for w in report.workup_steps}
+    kidneys_unknown = run(kb, labs=high, **mass)
+    assert kidneys_unknown.differential[0].diagnosis == "tumoral_calcinosis_secondary"
+    assert "stc_non_renal_cause" in {w.id for w in kidneys_unknown.workup_steps}
+
+
+def test_a_misspelt_step_condition_is_refused_with_the_closest_name(tmp_path: Path) -> None:
+    """A condition the engine does not read was silently ignored, so the step held everywhere."""
+
+    def edit(data: dict[str, Any]) -> None:
+        step = next(s for s in data["workup"] if s["id"] == "stc_non_renal_cause")
+        step["when"] = {"features_present_nne": ["lab:egfr_below_15"]}
+
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(edited_disease(tmp_path, "tumoral_calcinosis_secondary", edit), cache=False)
+    text = str(err.value)
+    assert "tumoral_calcinosis_secondary" in text and "features_present_nne" in text
+    assert "did you mean 'features_present_none'" in text
+
+
+def test_a_step_condition_naming_an_unknown_feature_is_refused(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        step = next(s for s in data["workup"] if s["id"] == "stc_non_renal_cause")
+        step["when"] = {"features_present_none": ["lab:egfr_below_51"]}
+
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(edited_disease(tmp_path, "tumoral_calcinosis_secondary", edit), cache=False)
+    assert "stc_non_renal_cause.when" in str(err.value) and "lab:egfr_below_15" in str(err.value)

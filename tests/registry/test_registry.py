@@ -143,6 +143,21 @@ def test_a_newborn_read_in_its_form_is_due_for_its_calcium(engine: Engine, kb: K
     assert late == {"scfn_calcium": "overdue"}  # 20 days > 14
 
 
+def test_a_deposit_after_a_calcium_infusion_is_due_for_its_site_review(
+    engine: Engine, kb: KnowledgeBase, shared: Path
+) -> None:
+    """A patient whose latest visit led with calcinosis after intravenous calcium is due for the
+    infusion site's review every 1-2 weeks (followup.yaml by_diagnosis), not the 3-6-monthly
+    review and yearly imaging of chronic calcinosis."""
+    case = read_case(shared / "cases" / "dev-019-neonatal-calcium-gluconate-leg.yaml", kb)
+    with session_scope(engine) as s:
+        store.add_visit(s, store.add_patient(s, "X001", actor="dr-a"), case, kb, date=D(2026, 1, 5), actor="dr-a")
+        rows = {r.check: r.status for r in due(s, kb, D(2026, 1, 20)) if r.patient == "X001"}
+        late = {r.check: r.status for r in due(s, kb, D(2026, 2, 20)) if r.patient == "X001"}
+    assert rows == {"extravasation_site_review": "due"}  # 15 days
+    assert late == {"extravasation_site_review": "overdue"}  # 46 days > 35
+
+
 def test_refusals_change_nothing(engine: Engine, kb: KnowledgeBase) -> None:
     _follow_up(engine, kb, second_area=1.0)
     before = _count(engine, Audit)

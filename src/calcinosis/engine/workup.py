@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from calcinosis.case.model import Case
-from calcinosis.engine.evidence import Evidence
+from calcinosis.engine.evidence import LAB_FEATURES, Evidence
 from calcinosis.engine.results import WorkupItem, built
 from calcinosis.engine.tables import tables
 from calcinosis.i18n import lower_first, percent
@@ -100,7 +100,7 @@ class _Step:
 
     step: WorkupStep
     checks: tuple[Check, ...]
-    answers: frozenset[str]
+    answers: tuple[frozenset[str], ...]  # each answer with the lab feature read from the same test
     metabolic: bool
 
 
@@ -120,13 +120,28 @@ def _compiled(step: WorkupStep) -> _Step:
             checks.append((key, value))
         elif key in _SET_CHECKS:
             checks.append((key, frozenset(items)))
-    return _Step(step, tuple(checks), frozenset(step.answers), bool(step.when.get("metabolic")))
+    answers = tuple(frozenset({a, *_SAME_TEST.get(a, ())}) for a in dict.fromkeys(step.answers))
+    return _Step(step, tuple(checks), answers, bool(step.when.get("metabolic")))
+
+
+def _same_test() -> dict[str, tuple[str, ...]]:
+    """Each lab feature's partners read from the same tests (PTH high and PTH low): a low PTH
+    says the PTH is not high, so a step that asks whether it is high is answered by it. The
+    evidence sets only the low feature (one measurement, one likelihood), not the high one absent."""
+    by_tests: dict[tuple[str, ...], list[str]] = {}
+    for feature, (tests, _state) in LAB_FEATURES.items():
+        by_tests.setdefault(tests, []).append(feature)
+    return {f: tuple(g for g in group if g != f) for group in by_tests.values() for f in group if len(group) > 1}
+
+
+_SAME_TEST = _same_test()
 
 
 _SET_CHECKS = frozenset(
     {
         "labs_missing",
         "labs_missing_any",
+        "features_present_none",
         "labs_present_any",
         "antibodies_missing_any",
         "antibodies_missing",
@@ -175,6 +190,10 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
             observations = ctx.observations
             if not any(o.present for o in map(observations.get, arg) if o is not None):
                 return False
+        elif key == "features_present_none":
+            observations = ctx.observations
+            if any(o.present for o in map(observations.get, arg) if o is not None):
+                return False
         elif key == "group_in_top":
             if arg.isdisjoint(ctx.top_groups):
                 return False
@@ -188,8 +207,10 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
 
 
 def _answered(step: _Step, ev: Evidence) -> bool:
-    """The case (or what it implies) already gives everything the step would find out."""
-    return bool(step.answers) and ev.observations.keys() >= step.answers
+    """The case (or what it implies) already gives everything the step would find out: each of
+    its answers, or the lab feature read from the same test."""
+    observed = ev.observations.keys()
+    return bool(step.answers) and all(not observed.isdisjoint(group) for group in step.answers)
 
 
 def _item(step_id: str, text: str, reason: str, references: Sequence[str]) -> WorkupItem:

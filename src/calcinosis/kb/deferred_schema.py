@@ -194,7 +194,19 @@ class FollowupFile(_Strict):
     by_form: dict[str, FormFollowup] = Field(
         default={}, description="'diagnosis/form' -> its follow-up, when the leading diagnosis is read in that form"
     )
+    by_diagnosis: dict[str, FormFollowup] = Field(
+        default={},
+        description="diagnosis -> its follow-up, when it leads (a form of it with a follow-up of its own comes first)",
+    )
     warning_signs: list[WarningSign]
+
+    def own(self, form: str | None, diagnosis: str | None) -> FormFollowup | None:
+        """The follow-up of its own that a leading diagnosis has: that of the form it is read in,
+        else its own, else None (the general schedule and the category's additions)."""
+        found = self.by_form.get(form) if form is not None else None
+        if found is None and diagnosis is not None:
+            found = self.by_diagnosis.get(diagnosis)
+        return found
 
 
 class StatementCondition(_Strict):

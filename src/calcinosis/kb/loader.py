@@ -48,6 +48,7 @@ from calcinosis.kb.schema import (
     PriorsFile,
     StagingFile,
     WorkupFile,
+    WorkupStep,
     form_key,
     named_blocks,
 )
@@ -674,9 +675,11 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     items: list[FollowupItem | WarningSign] = [*followup.schedule, *followup.warning_signs]
     items += [i for group in followup.by_category.values() for i in group]
     check.form_keys("followup.yaml:by_form", followup.by_form)
-    for plan in followup.by_form.values():
-        items += [*plan.schedule, *plan.warning_signs]
-        check.refs("followup.yaml:by_form", plan.references)
+    check.diags("followup.yaml:by_diagnosis", followup.by_diagnosis)
+    for where, own in (("by_form", followup.by_form), ("by_diagnosis", followup.by_diagnosis)):
+        for plan in own.values():
+            items += [*plan.schedule, *plan.warning_signs]
+            check.refs(f"followup.yaml:{where}", plan.references)
     for item in items:
         check.refs(f"followup.yaml:{item.id}", item.references)
     check.refs("leaflet.yaml:references", parts.leaflet.references)
@@ -917,6 +920,7 @@ def _compile(
     for step in workup.steps:
         check_refs(f"workup.yaml:{step.id}", step.references)
         check_features(f"workup.yaml:{step.id}", step.answers)
+        check_features(f"workup.yaml:{step.id}.when", _when_features(step))
     for name, cat in categories.items():
         check_refs(f"categories.yaml:{name}.references", cat.references)
         check_features(f"categories.yaml:{name}.defaults", cat.defaults)
@@ -970,6 +974,7 @@ def _compile(
         for step in d.workup:
             check_refs(f"{loc}:workup.{step.id}", step.references)
             check_features(f"{loc}:workup.{step.id}", step.answers)
+            check_features(f"{loc}:workup.{step.id}.when", _when_features(step))
         check_features(f"{loc}:irrelevant", d.irrelevant)
         _check_blocks(loc, d.defining, d.setting, check)
         _check_age(loc, d.age, findings, check)
@@ -1255,6 +1260,16 @@ def _sites_within(vocabulary: Vocabulary, fpos: Mapping[str, int]) -> list[tuple
             below.setdefault(term.parent, []).append(f"site:{site}")
     order = sorted(below, key=lambda s: len(vocabulary.site_ancestors(s)))
     return [(f"site:{site}", tuple(below[site])) for site in order]
+
+
+def _when_features(step: WorkupStep) -> list[str]:
+    """The features a work-up step's conditions name (a list that is not a list names none)."""
+    return [
+        str(f)
+        for key in ("features_present_any", "features_present_none")
+        if isinstance(items := step.when.get(key), list)
+        for f in items
+    ]
 
 
 def _check_blocks(

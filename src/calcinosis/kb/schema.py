@@ -167,6 +167,25 @@ class ManagedAs(_Strict):
     references: list[str] = Field(min_length=1)
 
 
+# The conditions a work-up step can hold (workup.yaml's header says what each means); the
+# engine reads them in engine/workup.py. A key outside this list is refused, not ignored.
+WORKUP_CONDITIONS = (
+    "no_imaging",
+    "metabolic",
+    "labs_missing",
+    "labs_missing_any",
+    "labs_present_any",
+    "antibodies_missing",
+    "antibodies_missing_any",
+    "no_modality",
+    "group_in_top",
+    "diagnosis_in_top",
+    "features_present_any",
+    "features_present_none",
+    "top_probability_below",
+)
+
+
 class WorkupStep(_Strict):
     """A work-up step: what to do, in both languages, and which features it settles."""
 
@@ -176,6 +195,17 @@ class WorkupStep(_Strict):
     answers: list[str] = []
     references: list[str] = []
     when: dict[str, object] = {}
+
+    @model_validator(mode="after")
+    def _known_conditions(self) -> Self:
+        unknown = [k for k in self.when if k not in WORKUP_CONDITIONS]
+        if unknown:
+            from difflib import get_close_matches
+
+            close = {k: get_close_matches(k, WORKUP_CONDITIONS, n=1) for k in unknown}
+            said = ", ".join(f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for k, c in close.items())
+            raise ValueError(f"unknown condition {said}; expected one of {', '.join(WORKUP_CONDITIONS)}")
+        return self
 
 
 class DefiningFeatures(_Strict):

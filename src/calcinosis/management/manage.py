@@ -77,17 +77,20 @@ def _managed_as(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> list[Sta
     ]
 
 
-def followup_plan(kb: KnowledgeBase, category: str, *, lang: str, form: str | None = None) -> FollowupPlan:
+def followup_plan(
+    kb: KnowledgeBase, category: str, *, lang: str, form: str | None = None, diagnosis: str | None = None
+) -> FollowupPlan:
     """The general schedule, the category's additions, and the warning signs; for a leading
-    diagnosis read in a form with its own follow-up (``followup.yaml by_form``), that form's
-    checks and signs, instead of the general ones when they do not fit it (a newborn)."""
+    diagnosis read in a form with its own follow-up (``followup.yaml by_form``), or a leading
+    diagnosis with its own (``by_diagnosis``), its checks and signs, instead of the general ones
+    when they do not fit it (a newborn's fat necrosis, a deposit after a calcium infusion)."""
     spec = kb.followup
     added = spec.by_category.get(category, [])  # type: ignore[call-overload]
     replaced = {r for i in added for r in i.replaces}
     items = [*(i for i in spec.schedule if i.id not in replaced), *added]
     signs = list(spec.warning_signs)
     refs = list(spec.references)
-    plan = spec.by_form.get(form) if form is not None else None
+    plan = spec.own(form, diagnosis)
     if plan is not None:
         items = [*([] if plan.replaces_general else items), *plan.schedule]
         signs = [*([] if plan.replaces_general else signs), *plan.warning_signs]
@@ -188,7 +191,9 @@ def manage(
         options=options,
         avoid=avoid,
         staging=staging,
-        followup=followup_plan(kb, category, lang=lang, form=None if top_form is None else top_form.key),
+        followup=followup_plan(
+            kb, category, lang=lang, form=None if top_form is None else top_form.key, diagnosis=top_id
+        ),
         warnings=report.warnings,
         kb_version=kb.version,
         calcinosis_version=__version__,

@@ -220,13 +220,13 @@ def due(
     session: Session, kb: KnowledgeBase, today: dt.date, *, lang: str = "en", team: str | None = None
 ) -> list[DueItem]:
     """Who is due for clinical review or imaging (intervals of followup.yaml), overdue first
-    (the patients of ``team`` when given). A patient whose latest visit read the leading
-    diagnosis in a form with a follow-up of its own (followup.yaml by_form: a newborn with
-    subcutaneous fat necrosis) is due for that form's checks instead, or as well, each counted
-    from the last visit."""
+    (the patients of ``team`` when given). A patient whose latest visit's leading diagnosis has
+    a follow-up of its own, in the form it was read in (followup.yaml by_form: a newborn with
+    subcutaneous fat necrosis) or as a diagnosis (by_diagnosis: a deposit after a calcium
+    infusion), is due for those checks instead, or as well, each counted from the last visit."""
     plan = {item.id: item for item in kb.followup.schedule}
     calciphylaxis = {item.id: item for item in kb.followup.by_category.get("calciphylaxis", [])}
-    for own_plan in kb.followup.by_form.values():
+    for own_plan in [*kb.followup.by_form.values(), *kb.followup.by_diagnosis.values()]:
         plan.update({item.id: item for item in own_plan.schedule})
 
     def of_team(query: Any) -> Any:  # the visits of the team's patients only
@@ -258,7 +258,7 @@ def due(
         checks = [("clinical_review", last_visit.get(pid)), ("imaging", last_imaging.get(pid))]
         if latest_category.get(pid) == "calciphylaxis" and "wound_review" in calciphylaxis:
             checks.insert(0, ("wound_review", last_visit.get(pid)))
-        form_plan = kb.followup.by_form.get(forms.get(pid, ""))
+        form_plan = kb.followup.own(forms.get(pid), latest_visit.get(pid, (0, None))[1])
         if form_plan is not None:  # the form's own timed checks, instead of the general ones or with them
             own = [(item.id, last_visit.get(pid)) for item in form_plan.schedule if item.interval_days is not None]
             checks = own if form_plan.replaces_general else [*own, *checks]
