@@ -42,6 +42,29 @@ def test_tendinitis_leaflet_is_about_the_tendon_not_scleroderma(kb: KnowledgeBas
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_metastatic_calcinosis_is_said_not_to_be_cancer(kb: KnowledgeBase, lang: str) -> None:
+    """A patient reads 'metastatic' as a spreading cancer: a leaflet naming a metastatic
+    calcification says what the word means here (how the calcium came, which holds for a
+    cancer's hypercalcaemia as well); one naming a sarcoma (whose name says 'sarcoma') or a
+    connective tissue disease says nothing of it."""
+    ckd = leaflet(kb, "ckd-calcinosis", lang)
+    assert ("métastatique" if lang == "fr" else "metastatic") in ckd.heading.lower()
+    assert ckd.word_note and ("cancer" in ckd.word_note)
+    for other in ("synovial-sarcoma", "crest-fingertips"):
+        assert leaflet(kb, other, lang).word_note == ""
+    from calcinosis.reports.render import render_html
+
+    html = render_html(
+        read_case(next(p for p in DEV_CASES if "ckd-calcinosis" in p.name), kb), kb, audience="patient", lang=lang
+    )
+    assert (
+        "word-note" in html and ("les dépôts sont un cancer" if lang == "fr" else "the deposits are a cancer") in html
+    )
+    # true of a cancer's hypercalcaemia too: the word says how the calcium came, not that there is no cancer
+    assert "nothing to do" not in ckd.word_note and "rien à voir" not in ckd.word_note
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
 def test_every_section_says_where_its_text_comes_from(kb: KnowledgeBase, lang: str, shared: Path) -> None:
     lf = leaflet(kb, "crest", lang)
     assert all(s.references for s in lf.sections)

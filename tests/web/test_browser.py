@@ -389,6 +389,11 @@ def test_registry_follow_up_in_the_browser(page: Any, server: str) -> None:
     _axe(page, "patient page")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "registry-patient-desktop-en.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the 720-px chart scaled down, no sideways scroll
+    page.reload()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=chart.element_handle())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert chart.bounding_box()["width"] <= 390
     page.goto(server + "/registry?lang=fr")
     assert "Registre de suivi" in page.locator("h1").inner_text()
     _axe(page, "registry list (French)")

@@ -12,6 +12,7 @@ still being looked for.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from calcinosis.engine.results import DiagnosisReport
@@ -45,6 +46,12 @@ class Leaflet:
     heading: str
     named: str  # the condition named, or "" when the cause is uncertain
     sections: tuple[LeafletPart, ...]
+    word_note: str = ""  # what a frightening word of the heading means here ('metastatic'), or ""
+
+
+# 'Metastatic' in a calcinosis' name means calcium carried by the blood (seed 001's metabolic
+# category), and a patient reads it as a spreading cancer: a heading that uses the word says so.
+_METASTATIC = {"en": re.compile(r"\bmetastatic\b", re.I), "fr": re.compile(r"\bmétastatiques?\b", re.I)}
 
 
 def _score(variant: LeafletVariant, form: str, diagnosis: str, group: str, category: str) -> int:
@@ -97,4 +104,5 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         else:
             target, text, refs = "general", section.fr if lang == "fr" else section.en, tuple(kb.leaflet.references)
         parts.append(LeafletPart(section.id, section.title.get(lang), text, target, refs))
-    return Leaflet(heading=heading, named=named, sections=tuple(parts))
+    note = message("leaflet_metastatic_word", lang) if _METASTATIC[lang].search(heading) else ""
+    return Leaflet(heading=heading, named=named, sections=tuple(parts), word_note=note)
