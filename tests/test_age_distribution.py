@@ -65,7 +65,13 @@ def test_every_diagnosis_has_a_distribution_over_the_bands(kb: KnowledgeBase) ->
     assert np.allclose(bands.sum(axis=1), 1.0)
     sourced = [i for i, d in enumerate(kb.diseases) if d.age is not None]
     assert (bands > 0).all()  # a band inside a coarse one has the coarse band's floor, shared
-    assert not sourced or bands[sourced].min() >= kb.constants.presentation_floor.value / 1.2
+    # each band at least the presentation floor, but those below an age that defines the diagnosis
+    band_list = [b for b in kb.age_bands if b.feature in _band_features(kb)]
+    for i in sourced:
+        age = kb.diseases[i].age
+        assert age is not None
+        kept = [j for j, b in enumerate(band_list) if age.defined_from is None or b.high > age.defined_from]
+        assert bands[i, kept].min() >= kb.constants.presentation_floor.value / 1.2, kb.diseases[i].id
     assert math.isclose(kb.baseline[cols].sum(), 1.0)
     assert (kb.baseline[cols] > 0).all()
 
@@ -300,3 +306,32 @@ def test_kb_check_wants_an_age_for_every_diagnosis(root: Path, kb: KnowledgeBase
     found = {(i.code, i.level.value, i.location) for i in check_kb(load_kb(root, cache=False))}
     assert ("kb.age_coarse", "warning", "diseases/gout.yaml") in found
     assert ("kb.age_silent", "error", "diseases/cppd.yaml") in found
+
+
+def test_an_age_that_defines_the_diagnosis_leaves_the_younger_bands_at_the_floor(root: Path, kb: KnowledgeBase) -> None:
+    """Adult dermatomyositis is defined from 18 (a child's is juvenile dermatomyositis): every
+    band below 18 gets the knowledge's least frequency, not a share of the patients at atypical
+    ages, so a 2-month-old with weakness and nodules reads as juvenile dermatomyositis; an age
+    that is not a band edge is refused."""
+    floor = kb.constants.frequency_floor.value
+    d = kb.disease_pos("dermatomyositis")
+    share = {b.feature: kb.source(d, kb.feature_ids.index(b.feature)).frequency for b in kb.age_bands}
+    young = [b.feature for b in kb.age_bands if b.high <= 18]
+    assert young and all(share[f] <= 1.5 * floor for f in young)  # the floor, then normalised
+    assert all(share[b.feature] > 10 * floor for b in kb.age_bands if b.low >= 30 and b.high <= 60)
+    assert "defined from age 18" in kb.source(d, kb.feature_ids.index(young[0])).estimate
+    infant = parse_case(
+        {"patient": {"age": 0.2, "sex": "female"}, "findings": ["palpable_nodules", "muscle_weakness"]}, kb
+    )
+    report = diagnose(infant, kb)
+    found = {d.diagnosis: d for d in report.differential}
+    adult_dm = found["dermatomyositis"].probability if "dermatomyositis" in found else 0.0
+    assert adult_dm < found["juvenile_dermatomyositis"].probability / 10
+    if "dermatomyositis" in found:  # its age reason says how far below its ages the infant is
+        age = next(e for e in found["dermatomyositis"].evidence if e.feature == "patient:age_under_1")
+        assert age.likelihood_ratio < 0.1 and age.frequency <= 1.5 * floor
+
+    _edit(root, "dermatomyositis", lambda data: data["age"].update(defined_from=17))
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(root, cache=False)
+    assert any(i.code == "kb.age_defined_from" and "dermatomyositis" in i.location for i in err.value.issues)

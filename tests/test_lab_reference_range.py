@@ -295,3 +295,22 @@ def test_the_report_terminal_and_page_show_the_laboratory_table(kb: KnowledgeBas
     with TestClient(create_app(Settings(database_url=f"sqlite:///{tmp_path / 'r.sqlite3'}"), kb=kb)) as client:
         page = client.post("/ui/load?lang=en", data={"case_text": path.read_text(encoding="utf-8")}).text
     assert "Laboratory results, as read" in page and '<td class="lab-high">high</td>' in page
+
+
+def test_a_ratio_without_a_unit_is_written_bare(kb: KnowledgeBase) -> None:
+    """The INR's unit is '1': '4' and '0.8–1.2', not '4 1' (read as 41) and '0.8–1.2 1'; a
+    unit is still written after a value that has one."""
+    from calcinosis.reports.lab_table import lab_rows
+
+    case = parse_case(
+        {
+            "patient": {"age": 70, "sex": "female"},
+            "labs": [{"test": "inr", "value": 4, "unit": "1"}, {"test": "calcium", "value": 2.4, "unit": "mmol/L"}],
+        },
+        kb,
+    )
+    rows = {r.name: r for r in lab_rows(interpret_labs(case, kb), kb, "en")}
+    inr = next(r for name, r in rows.items() if name == "INR")
+    assert inr.entered == "4" and not inr.reference.endswith(" 1")
+    calcium = next(r for name, r in rows.items() if name.startswith("Calcium"))
+    assert calcium.entered == "2.4 mmol/L"

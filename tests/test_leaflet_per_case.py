@@ -107,3 +107,57 @@ def test_the_rendered_leaflets_differ_name_the_condition_and_use_readable_type(k
     css = render_html(read_case(DEV_CASES[0], kb), kb, audience="patient")
     size = re.search(r"\.leaflet \{ font-size: (\d+)pt", css)
     assert size is not None and int(size.group(1)) >= 11
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_childs_leaflet_speaks_to_the_parents_and_keeps_the_babys_vitamin_d(kb: KnowledgeBase, lang: str) -> None:
+    """A newborn's calcinosis after a calcium drip: the leaflet says it speaks to the parents,
+    explains the drip, says the lump goes on its own, and keeps the routine vitamin D of
+    babies (the general text said not to take vitamin D without advice); an adult's leaflet
+    has no note for parents."""
+    baby = leaflet(kb, "neonatal-calcium-gluconate", lang)
+    assert baby.reader_note and ("parents" in baby.reader_note)
+    body = " ".join(s.text for s in baby.sections)
+    assert ("vitamine D habituelle des bébés" if lang == "fr" else "usual vitamin D drops for babies") in body
+    assert {s.written_for for s in baby.sections} >= {"iv_calcium_extravasation"}
+    assert leaflet(kb, "crest-fingertips", lang).reader_note == ""
+
+
+def test_a_dialysis_patients_leaflet_names_the_first_signs_of_calciphylaxis(kb: KnowledgeBase) -> None:
+    """Calcinosis of a dialysis patient read as CKD-MBD, calciphylaxis still possible (a few per
+    cent, above the must-not-miss threshold): the leaflet's 'when to see a doctor' gives its
+    first signs; a leaflet with calciphylaxis out of play does not."""
+    from calcinosis import parse_case
+
+    dialysis = parse_case(
+        {
+            "patient": {"age": 60, "sex": "female"},
+            "history": ["dialysis"],
+            "findings": ["palpable_nodules"],
+            "sites": ["hand"],
+        },
+        kb,
+    )
+    report = diagnose(dialysis, kb)
+    calciphylaxis = next(d.probability for d in report.differential if d.diagnosis == "calciphylaxis")
+    assert (
+        report.differential[0].diagnosis == "ckd_mineral_bone_disorder" and calciphylaxis >= kb.must_not_miss_threshold
+    )
+    consult = next(s.text for s in build_leaflet(report, kb, lang="en").sections if s.id == "when_to_consult")
+    assert "purple and net-like" in consult and "call your team the same day" in consult
+    crest = next(s.text for s in leaflet(kb, "crest-fingertips").sections if s.id == "when_to_consult")
+    assert "net-like" not in crest
+
+
+@pytest.mark.parametrize(
+    ("case", "diagnosis"),
+    [("scrotal-calcinosis", "idiopathic_scrotal_calcinosis"), ("subepidermal-nodule", "subepidermal_calcified_nodule")],
+)
+def test_a_benign_skin_nodules_leaflet_is_about_it(kb: KnowledgeBase, case: str, diagnosis: str) -> None:
+    """A scrotal calcinosis or a child's subepidermal calcified nodule: the leaflet says a
+    harmless skin condition removed by a small operation, not seed 004's calcinosis cutis of
+    connective tissue diseases (scleroderma, diltiazem, deeper organs)."""
+    lf = leaflet(kb, case)
+    body = " ".join(s.text for s in lf.sections).lower()
+    assert {s.written_for for s in lf.sections} >= {diagnosis}
+    assert "harmless" in body and "diltiazem" not in body and "scleroderma" not in body

@@ -139,3 +139,79 @@ def test_cli_manage_and_stage(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "unknown diagnosis" in result.stderr
     result = runner.invoke(app, ["stage", "cvi", str(tmp_path / "none.yaml")])
     assert result.exit_code == 2 and "no such case file" in result.stderr
+
+
+def test_a_possible_sarcoma_is_excluded_before_any_procedure_on_the_mass(kb: KnowledgeBase) -> None:
+    """A growing 5-cm leg mass read as calcific myonecrosis (80 %) with the three sarcomas at a
+    few per cent each: the sarcomas, which must not be missed, are said first, with their care,
+    and every procedure on the mass (shock waves, excision...) waits until they are excluded; a
+    procedure that treats a cause, and a case with no sarcoma in play, are left as they were."""
+    path = (
+        Path(__file__).parent
+        / "data"
+        / "published"
+        / "cases"
+        / "pub-dys-12-leg-slow-growing-densely-calcified-mass.yaml"
+    )
+    report = manage(read_case(path, kb), kb)
+    assert report.diagnosis == "calcific_myonecrosis"
+    first = report.statements[0]
+    assert first.text.startswith("Still to be excluded, not to be missed: Synovial sarcoma (")
+    assert "sarcoma reference centre" in first.text and first.references == ["esmo_sts2018"]
+    procedures = [
+        o for opts in report.options.values() for o in opts if o.kind == "procedure" and o.mechanism != "cause"
+    ]
+    assert procedures and all(o.cautions[0].startswith("Not until Synovial sarcoma (") for o in procedures)
+    french = manage(read_case(path, kb), kb, lang="fr")
+    assert french.statements[0].text.startswith("Reste à écarter, à ne pas méconnaître\u00a0: synovialosarcome")
+    tendon = manage(read_case(next(p for p in DEV_CASES if "calcific-tendinitis" in p.name), kb), kb)
+    assert not any(
+        o.cautions and o.cautions[0].startswith("Not until") for opts in tendon.options.values() for o in opts
+    )
+    assert not any(s.text.startswith("Still to be excluded") for s in tendon.statements)
+
+
+def test_known_kidney_disease_brings_the_kidney_cautions_without_a_creatinine(kb: KnowledgeBase) -> None:
+    """Kidney disease given in the history, with no creatinine entered, brings the same renal
+    cautions (NSAIDs, opioids) as a measured eGFR below 60; a vitamin K antagonist adds the
+    bleeding caution of NSAIDs to analgesia."""
+    case = parse_case(
+        {
+            "patient": {"age": 82, "sex": "female"},
+            "history": ["chronic_kidney_disease"],
+            "exposures": ["warfarin"],
+            "findings": ["skin_necrosis", "pain", "retiform_purpura"],
+            "sites": ["thigh"],
+        },
+        kb,
+    )
+    report = manage(case, kb)
+    analgesia = next(o for opts in report.options.values() for o in opts if o.treatment == "analgesia")
+    assert any(c.startswith("Kidney disease: prolonged NSAID therapy") for c in analgesia.cautions)
+    assert any("vitamin K antagonist, NSAIDs add to the bleeding risk" in c for c in analgesia.cautions)
+
+
+def test_benign_local_deposits_and_phleboliths_are_not_followed_as_chronic_calcinosis(kb: KnowledgeBase) -> None:
+    """A scrotal calcinosis or a subepidermal calcified nodule is excised and reviewed once, then
+    seen again only for new nodules; phleboliths need no follow-up of their own: none of them
+    gets the 3-6-monthly review, yearly imaging and yearly calcium panel (by_diagnosis)."""
+    chronic = {"clinical_review", "imaging", "labs"}
+    for name, first in (
+        ("scrotal-calcinosis", "benign_local_after_excision"),
+        ("subepidermal-nodule", "benign_local_after_excision"),
+        ("pelvic-phleboliths", "phleboliths_none"),
+    ):
+        report = manage(read_case(next(p for p in DEV_CASES if name in p.name), kb), kb)
+        ids = [i.id for i in report.followup.schedule]
+        assert ids[0] == first and not chronic & set(ids), (name, ids)
+        assert all(i.patient for i in report.followup.schedule)
+
+
+def test_a_study_of_another_disease_says_which_in_the_terminal(kb: KnowledgeBase) -> None:
+    """Under a scrotal calcinosis' excision, the Mayo calciphylaxis series is marked as studied
+    in calciphylaxis (it read as evidence for the excision at hand)."""
+    path = next(p for p in DEV_CASES if "scrotal-calcinosis" in p.name)
+    result = CliRunner().invoke(app, ["manage", str(path)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "[weenig2007]" in x)
+    assert "studied in: Calciphylaxis" in line

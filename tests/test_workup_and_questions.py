@@ -64,11 +64,27 @@ def test_typical_calcific_tendinitis_needs_no_calcium_panel(kb: KnowledgeBase) -
 
 
 def test_the_panel_is_asked_with_its_reason_when_a_metabolic_cause_is_in_play(kb: KnowledgeBase) -> None:
-    report = run(kb, findings=["periarticular_mass", "growing_mass"], sites=["hip"])
-    steps = {w.id: w for w in report.workup_steps}
-    assert {"calcium", "phosphate"} <= steps.keys()
-    assert "separates dystrophic from metabolic causes" in steps["phosphate"].reason
-    assert report.workup_omitted == []
+    """A metabolic cause in play: calcium and phosphate are asked, said as what separates
+    dystrophic from metabolic causes; where the leading diagnosis' own panel asks them (the
+    normophosphataemic tumoral calcinosis' phosphate axis), the panel stands for them, with
+    its reason, and a less likely diagnosis' step never takes its place."""
+    vague = run(kb, findings=["palpable_nodules", "pain"], sites=["hip"])
+    steps = {w.id: w for w in vague.workup_steps}
+    assert "phosphate" in steps and "separates dystrophic from metabolic causes" in steps["phosphate"].reason
+    assert vague.workup_omitted == []
+    mass = run(kb, findings=["periarticular_mass", "growing_mass"], sites=["hip"])
+    assert mass.differential[0].diagnosis == "tumoral_calcinosis_normophosphatemic"
+    assert mass.differential[0].probability >= 0.5
+    steps = {w.id: w for w in mass.workup_steps}
+    assert "ntc_phosphate_axis" in steps and not {"calcium", "phosphate", "pth"} & steps.keys()
+    assert (
+        "Normophosphataemic" in steps["ntc_phosphate_axis"].reason
+        or "normophosph" in steps["ntc_phosphate_axis"].reason.lower()
+    )
+    # a less likely diagnosis' panel is listed after it, never in its place
+    ids = [w.id for w in mass.workup_steps]
+    assert "utc_mineral_panel" in ids and ids.index("ntc_phosphate_axis") < ids.index("utc_mineral_panel")
+    assert mass.workup_omitted == []
 
 
 def test_questions_clear_the_floor_and_say_what_each_answer_changes(kb: KnowledgeBase) -> None:
@@ -169,3 +185,67 @@ def test_a_step_condition_naming_an_unknown_feature_is_refused(tmp_path: Path) -
     with pytest.raises(KnowledgeBaseError) as err:
         load_kb(edited_disease(tmp_path, "tumoral_calcinosis_secondary", edit), cache=False)
     assert "stc_non_renal_cause.when" in str(err.value) and "lab:egfr_below_15" in str(err.value)
+
+
+def test_severe_hypercalcaemia_is_said_first(kb: KnowledgeBase) -> None:
+    """Calcium above 3.5 mmol/L (Walsh 2016) is an emergency, said before anything else of the
+    report, in both languages; the albumin-corrected value decides when there is one."""
+    severe = run(kb, labs=[{"test": "calcium", "value": 14.5, "unit": "mg/dL"}], findings=["palpable_nodules"])
+    assert severe.issues[0].code == "engine.severe_hypercalcaemia"
+    assert severe.warnings[0].startswith("Severe hypercalcaemia: calcium 3.62 mmol/L, above 3.5 mmol/L")
+    french = run(kb, "fr", labs=[{"test": "calcium", "value": 3.62, "unit": "mmol/L"}], findings=["palpable_nodules"])
+    assert french.warnings[0].startswith("Hypercalcémie sévère\u00a0: calcémie totale 3,62\u00a0mmol/L")
+    moderate = run(kb, labs=[{"test": "calcium", "value": 3.2, "unit": "mmol/L"}], findings=["palpable_nodules"])
+    assert "engine.severe_hypercalcaemia" not in {i.code for i in moderate.issues}
+    # total 3.6 with albumin 50 g/L: corrected 3.4 mmol/L, below the threshold
+    corrected = run(
+        kb,
+        labs=[{"test": "calcium", "value": 3.6, "unit": "mmol/L"}, {"test": "albumin", "value": 50, "unit": "g/L"}],
+        findings=["palpable_nodules"],
+    )
+    assert "engine.severe_hypercalcaemia" not in {i.code for i in corrected.issues}
+
+
+def test_a_diagnosis_the_history_gives_is_not_worked_up_again(kb: KnowledgeBase) -> None:
+    """Ten years of systemic sclerosis: no antibodies or capillaroscopy 'to confirm' it; a
+    positive anti-Jo-1 settles the myositis-specific panel; dialysis settles kidney function
+    (urea alone no longer keeps the step). Without the history, the same steps are asked."""
+    crest = {"findings": ["palpable_nodules", "raynaud_phenomenon", "sclerodactyly"], "sites": ["fingertips"]}
+    known = {w.id for w in run(kb, history=["systemic_sclerosis"], **crest).workup_steps}
+    unknown = {w.id for w in run(kb, **crest).workup_steps}
+    assert "ssc_antibodies" in unknown and not known & {"ssc_antibodies", "nailfold_capillaroscopy"}
+    myositis = {"findings": ["palpable_nodules", "muscle_weakness", "gottron_papules"], "sites": ["elbow"]}
+    jo1 = run(kb, antibodies=[{"name": "anti_jo1", "result": "positive"}], **myositis)
+    plain = run(kb, **myositis)
+    assert {"myositis_antibodies", "jdm_myositis_antibodies"} & {w.id for w in plain.workup_steps}
+    assert not {"myositis_antibodies", "jdm_myositis_antibodies"} & {w.id for w in jo1.workup_steps}
+    dialysis = run(kb, history=["dialysis"], findings=["palpable_nodules"], sites=["hand"])
+    ckd = run(kb, history=["chronic_kidney_disease"], findings=["palpable_nodules"], sites=["hand"])
+    assert dialysis.differential[0].diagnosis == ckd.differential[0].diagnosis == "ckd_mineral_bone_disorder"
+    assert "ckd_mbd_kidney_function" not in {w.id for w in dialysis.workup_steps}
+    assert "ckd_mbd_kidney_function" in {w.id for w in ckd.workup_steps}
+
+
+def test_a_panel_replaces_the_single_tests_it_asks(kb: KnowledgeBase) -> None:
+    """The CKD-MBD panel (calcium, phosphate, PTH, alkaline phosphatase) stands for the general
+    'serum calcium', 'serum phosphate' and 'intact PTH' steps, where it was listed beside them."""
+    report = run(kb, history=["dialysis"], findings=["palpable_nodules"], sites=["hand"])
+    ids = [w.id for w in report.workup_steps]
+    assert "ckd_mbd_mineral_panel" in ids and not {"calcium", "phosphate", "pth"} & set(ids)
+    assert ids.index("ckd_mbd_mineral_panel") < ids.index("ckd_mbd_vascular_films")
+
+
+def test_a_research_genotype_is_scored_but_never_asked(kb: KnowledgeBase) -> None:
+    """The TNF-alpha -308A allele moves juvenile dermatomyositis when a case reports it, but it
+    is not a test of clinical care: it is never a next question (features.yaml not_asked)."""
+    jdm = {
+        "patient": {"age": 7, "sex": "female"},
+        "findings": ["palpable_nodules", "muscle_weakness", "gottron_papules"],
+    }
+    asked = {q.feature for q in diagnose(parse_case(jdm, kb), kb).next_questions}
+    assert "gene:tnfa_308a" not in asked and not kb.askable[kb.feature_pos("gene:tnfa_308a")]
+    with_allele = diagnose(
+        parse_case({**jdm, "genetics": [{"gene": "tnfa_308a", "result": "pathogenic_variant"}]}, kb), kb
+    )
+    jdm_row = next(d for d in with_allele.differential if d.diagnosis == "juvenile_dermatomyositis")
+    assert any(e.feature == "gene:tnfa_308a" for e in jdm_row.evidence)

@@ -158,6 +158,18 @@ def test_a_deposit_after_a_calcium_infusion_is_due_for_its_site_review(
     assert late == {"extravasation_site_review": "overdue"}  # 46 days > 35
 
 
+def test_a_calciphylaxis_patient_is_due_for_the_weekly_review_alone(
+    engine: Engine, kb: KnowledgeBase, shared: Path
+) -> None:
+    """Calciphylaxis: the weekly wound review (with its blood tests) stands for the 3-6-monthly
+    review and the yearly imaging, which are not listed as due beside it."""
+    case = read_case(shared / "cases" / "dev-024-calciphylaxis-pd-calves.yaml", kb)
+    with session_scope(engine) as s:
+        store.add_visit(s, store.add_patient(s, "C001", actor="dr-a"), case, kb, date=D(2026, 1, 5), actor="dr-a")
+        rows = {r.check: r.status for r in due(s, kb, D(2026, 1, 14)) if r.patient == "C001"}
+    assert rows == {"wound_review": "due"}  # 9 days: due after 7
+
+
 def test_refusals_change_nothing(engine: Engine, kb: KnowledgeBase) -> None:
     _follow_up(engine, kb, second_area=1.0)
     before = _count(engine, Audit)

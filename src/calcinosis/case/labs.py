@@ -39,6 +39,7 @@ __all__ = [
     "normalise_unit",
     "number",
     "resolve_unit",
+    "with_unit",
 ]
 
 Status = Literal["high", "normal", "low", "not_high", "not_low", "unknown"]
@@ -207,6 +208,11 @@ def _note(band: dict[str, Any], lang: str) -> str:
     return str(band.get("note_fr") if lang == "fr" and band.get("note_fr") else band.get("note") or "")
 
 
+def with_unit(text: str, unit: str | None) -> str:
+    """'4.2 mmol/L'; a ratio without a unit (the INR's '1') is written bare: '4', not '4 1'."""
+    return text if not unit or unit == "1" else f"{text} {unit}"
+
+
 def _fmt_range(band: dict[str, Any] | None, unit: str, lang: str = "en") -> str:
     if band is None or ("low" not in band and "high" not in band):
         note = f" ({_note(band, lang)})" if band and band.get("note") else ""
@@ -219,7 +225,7 @@ def _fmt_range(band: dict[str, Any] | None, unit: str, lang: str = "en") -> str:
     else:
         text = f"> {number(low if low is not None else 0.0, lang)}"
     note = f", {_note(band, lang)}" if band.get("note") else ""
-    return f"{text} {unit}{note}"
+    return f"{with_unit(text, unit)}{note}"
 
 
 def _status_from_value(value: float, qualifier: str | None, band: dict[str, Any] | None) -> Status:
@@ -292,7 +298,7 @@ def _read_one(
                     "warn_lab_interpretation",
                     lang,
                     test=lab_label(kb, test, lang),
-                    value=f"{number(lab.value, lang)} {lab.unit}",
+                    value=with_unit(number(lab.value, lang), lab.unit),
                     status=message(f"lab_status_{status}", lang),
                     entered=message(f"lab_status_{lab.interpretation}", lang),
                 ),
@@ -310,7 +316,7 @@ def _read_one(
                     "warn_lab_implausible",
                     lang,
                     test=lab_label(kb, test, lang),
-                    value=f"{number(lab.value, lang)} {lab.unit}",
+                    value=with_unit(number(lab.value, lang), lab.unit),
                     si=f"{number(float(f'{value_si:.3g}'), lang)} {unit_si}",
                     low=number(plausible[0], lang) if lang == "fr" else plausible[0],
                     high=number(plausible[1], lang) if lang == "fr" else plausible[1],

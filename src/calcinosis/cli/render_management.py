@@ -26,8 +26,14 @@ def _option(con: Console, o: TreatmentOption, lang: str) -> None:
     for e in o.evidence[:3]:
         n = f", n = {e.n}" if e.n else ""
         design = message(f"design_{e.design}", lang)
+        # a study of another disease says so (a calciphylaxis series under a scrotal calcinosis' excision)
+        where = (
+            f" — {message('report_studied_in', lang)} {message('list_separator', lang).join(e.studied_in)}"
+            if not e.relevant and e.studied_in
+            else ""
+        )
         con.print(
-            f"    [dim]• {escape(e.outcome)} ({escape(design)}{n}, {message('cli_level', lang)} {e.level}) {escape('[' + e.reference + ']')}[/dim]"
+            f"    [dim]• {escape(e.outcome)} ({escape(design)}{n}, {message('cli_level', lang)} {e.level}) {escape('[' + e.reference + ']')}{escape(where)}[/dim]"
         )
 
 

@@ -19,7 +19,7 @@ from itertools import chain
 from typing import Any
 
 from calcinosis._version import __version__
-from calcinosis.case.labs import LabPanel, interpret_labs
+from calcinosis.case.labs import LabPanel, interpret_labs, lab_label
 from calcinosis.case.model import Case
 from calcinosis.engine.category import CategoryStep, RuleState
 from calcinosis.engine.evidence import DERANGED_FEATURES, Evidence, collect_evidence
@@ -39,7 +39,7 @@ from calcinosis.engine.scoring import Scores, score
 from calcinosis.engine.tables import Tables, row_blocks, tables
 from calcinosis.engine.workup import missing_workup
 from calcinosis.errors import CaseValidationError
-from calcinosis.i18n import agree, de, lower_first, message, percent, significant
+from calcinosis.i18n import agree, de, decimal, lower_first, message, percent, significant
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CATEGORIES, BlockName
@@ -328,7 +328,8 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
             _put_form(kb, result, row_at[i], float(scores.row_weight[row_at[i]]), lang)
 
     status = _phosphocalcic_status(evidence)
-    issues: list[Issue] = [*panel.warnings, *evidence.warnings]
+    severe = _severe_hypercalcaemia(panel, kb, lang)
+    issues: list[Issue] = [*([severe] if severe is not None else []), *panel.warnings, *evidence.warnings]
     top_rule = kb.categories[category]
     if status != "unknown" and top_rule.phosphocalcic not in ("either", status):
         issues.append(
@@ -429,6 +430,32 @@ def _now() -> str:
 
 
 _WARNING_GIVEN = frozenset({"level", "code", "message"})
+
+
+def _severe_hypercalcaemia(panel: LabPanel, kb: KnowledgeBase, lang: str) -> Issue | None:
+    """A warning, first of all, when calcium is above the emergency threshold (constants.yaml
+    ``calcium_severe_mmol_l``, 3.5 mmol/L, Walsh 2016): the albumin-corrected calcium when the
+    panel has it, else the total calcium, its highest reading (a '<' reading says nothing)."""
+    limit = kb.threshold("calcium_severe_mmol_l")
+    for test in ("corrected_calcium", "calcium"):
+        summary = panel.tests.get(test)
+        values = [
+            r.value_si for r in (summary.readings if summary else []) if r.value_si is not None and r.qualifier != "<"
+        ]
+        if not values:
+            continue
+        highest = max(values)
+        if highest <= limit:
+            return None
+        text = message(
+            "severe_hypercalcaemia",
+            lang,
+            test=lower_first(lab_label(kb, test, lang)),
+            value=decimal(highest, lang, 2),
+            limit=decimal(limit, lang, 2),
+        )
+        return _warning("engine.severe_hypercalcaemia", text)
+    return None
 
 
 def _warning(code: str, text: str) -> Issue:

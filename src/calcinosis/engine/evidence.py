@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from calcinosis.case.labs import LabPanel, LabReading, LabSummary, lab_label, number
+from calcinosis.case.labs import LabPanel, LabReading, LabSummary, lab_label, number, with_unit
 from calcinosis.case.model import Case
 from calcinosis.engine.tables import tables
 from calcinosis.i18n import lower_first, message
@@ -173,7 +173,7 @@ def _lab_basis(test: str, summary: LabSummary, kb: KnowledgeBase, lang: str) -> 
     value and unit (an interpretation entered without a value is the status itself), its status
     and the reference it was read against."""
     driving = next((r for r in summary.readings if r.index == summary.driving_index), summary.readings[0])
-    shown = f" {number(driving.value, lang)} {driving.unit}" if driving.value is not None else ""
+    shown = " " + with_unit(number(driving.value, lang), driving.unit) if driving.value is not None else ""
     where = (
         f"labs[{driving.index}] {lab_label(kb, test, lang)}"
         if driving.index >= 0
@@ -249,7 +249,7 @@ def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
             )
     elif creat is not None and creat.status in ("high", "normal", "low", "not_high"):
         r = creat.readings[0]
-        shown = f"{number(r.value, lang)} {r.unit}" if r.value is not None else _status(creat.status, lang)
+        shown = with_unit(number(r.value, lang), r.unit) if r.value is not None else _status(creat.status, lang)
         index = creat.driving_index if creat.driving_index is not None else r.index
         basis = message(
             "basis_lab_status",

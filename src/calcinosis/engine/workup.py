@@ -19,6 +19,10 @@ from calcinosis.kb.schema import WorkupStep
 
 __all__ = ["metabolic_mass", "missing_workup"]
 
+LEADS = 0.5
+"""A diagnosis with half the probability or more leads the case: its own panel then stands for
+the general single tests it asks all of."""
+
 _REASONS = {
     "en": {
         "general": "general work-up of soft-tissue calcification",
@@ -135,6 +139,12 @@ def _same_test() -> dict[str, tuple[str, ...]]:
 
 
 _SAME_TEST = _same_test()
+
+
+def _tests(answers: Sequence[str]) -> set[str]:
+    """A step's answers with each lab feature read as its test (PTH high and PTH low are one
+    question), to compare what two steps ask."""
+    return {min((a, *_SAME_TEST.get(a, ()))) for a in answers}
 
 
 _SET_CHECKS = frozenset(
@@ -254,7 +264,8 @@ def missing_workup(
             )
         )
     seen = {item.id for item in out}
-    general_answers = {s.id: set(s.answers) for s in kb.workup.steps if s.answers and s.id in seen}
+    general_answers = {s.id: _tests(s.answers) for s in kb.workup.steps if s.answers and s.id in seen}
+    general = set(general_answers)  # only these are replaced: a diagnosis' step never stands for another's
     for i in (-posterior).argsort()[:3].tolist():
         if probabilities[i] < kb.workup.top_threshold:
             break
@@ -264,11 +275,18 @@ def missing_workup(
             step = compiled.step
             if step.id in seen or _answered(compiled, ev) or not _holds(compiled.checks, ctx):
                 continue
-            answers = set(step.answers)
+            answers = _tests(step.answers)
             if answers and any(answers <= listed for listed in general_answers.values()):
                 continue  # a listed step already asks all of it
-            # a specific step that asks most of what a general one does replaces it (one antibody panel, not two)
-            replaced = next((gid for gid, listed in general_answers.items() if len(answers & listed) >= 2), None)
+            # a leading diagnosis' step replaces the listed ones it asks all of (the CKD-MBD panel,
+            # not also 'serum phosphate' and 'intact PTH'; a less likely one leaves the basic tests
+            # as they are), and any step one it asks most of (one antibody panel, not two)
+            leads = probabilities[i] >= LEADS
+            replaceable = [(gid, general_answers[gid]) for gid in general_answers if gid in general]
+            covered = [gid for gid, listed in replaceable if leads and answers and listed <= answers]
+            replaced = covered[0] if covered else None
+            if replaced is None:
+                replaced = next((gid for gid, listed in replaceable if len(answers & listed) >= 2), None)
             seen.add(step.id)
             reason = reason or _REASONS[lang]["specific"].format(
                 name=_inline(disease.name(lang), lang), probability=percent(probabilities[i], lang)
@@ -277,6 +295,11 @@ def missing_workup(
             if replaced is not None:
                 out[[w.id for w in out].index(replaced)] = item
                 general_answers[step.id] = general_answers.pop(replaced) | answers
+                general.discard(replaced)
+                for gone in covered[1:]:
+                    del out[[w.id for w in out].index(gone)]
+                    general_answers[step.id] |= general_answers.pop(gone)
+                    general.discard(gone)
             else:
                 out.append(item)
                 if answers:

@@ -298,10 +298,14 @@ def fill_age_bands(
     share = np.array([weight[j] / weight[coarse_of == coarse_of[j]].sum() for j in range(len(bands))])
     baseline[cols] = base_c[coarse_of] * share
     for d in sourced:  # the atypical share follows the reference population; then the floor
-        if _by_definition(ages[d]):
+        age = ages[d]
+        if _by_definition(age):
             masses = np.maximum(fine[d], hard_floor)
         else:
             masses = np.maximum((1 - atypical) * fine[d] + atypical * baseline[cols], floor)
+        if age is not None and age.defined_from is not None:  # below the age that defines it: the least frequency
+            below = np.array([b.high <= age.defined_from for b in bands])
+            masses[below] = hard_floor
         fine[d] = masses / masses.sum()
     for d in range(freq.shape[0]):
         if ages[d] is None:
@@ -311,12 +315,20 @@ def fill_age_bands(
         age = ages[d]
         assert age is not None
         refs = tuple(age.references)
-        how = f"derived from the age at presentation, {age_summary(age, 'en')} ({age.basis}: {age.estimate}): " + (
-            f"the share of that distribution in each age band, an age that defines it (no patient taken at the "
-            f"ages of other causes), each band at least {hard_floor:g} (constants.yaml frequency_floor), normalised to 1"
-            if age.by_definition
-            else f"the share of that distribution in each age band, {atypical:.0%} of patients taken at the ages of "
-            f"other causes (constants.yaml age_atypical_share), each band at least {floor:g}, normalised to 1"
+        how = (
+            f"derived from the age at presentation, {age_summary(age, 'en')} ({age.basis}: {age.estimate}): "
+            + (
+                f"the share of that distribution in each age band, an age that defines it (no patient taken at the "
+                f"ages of other causes), each band at least {hard_floor:g} (constants.yaml frequency_floor), normalised to 1"
+                if age.by_definition
+                else f"the share of that distribution in each age band, {atypical:.0%} of patients taken at the ages of "
+                f"other causes (constants.yaml age_atypical_share), each band at least {floor:g}, normalised to 1"
+            )
+            + (
+                f"; defined from age {age.defined_from:g}: the bands below it at {hard_floor:g}"
+                if age.defined_from is not None
+                else ""
+            )
         )
         for j, c in enumerate(cols):
             sources[(d, c)] = FrequencySource(

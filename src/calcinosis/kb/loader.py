@@ -14,7 +14,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
 from importlib import resources
@@ -510,6 +510,7 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
         seed_fact_notes=docs.read("seed_facts.yaml") or {},
         non_discriminating=features_file.non_discriminating,
         not_scored=features_file.not_scored,
+        not_asked=features_file.not_asked,
         implies=features_file.implies,
         same_state=features_file.same_state,
         exclusive=features_file.exclusive,
@@ -851,6 +852,7 @@ def _compile(
     seed_fact_notes: Any,
     non_discriminating: Mapping[str, str],
     not_scored: Mapping[str, str],
+    not_asked: Mapping[str, str],
     implies: Mapping[str, list[str]],
     same_state: Mapping[str, str],
     exclusive: Mapping[str, list[str]],
@@ -884,6 +886,7 @@ def _compile(
     check_refs("features.yaml:references", feature_refs)
     check_features("features.yaml:non_discriminating", non_discriminating)
     check_features("features.yaml:not_scored", not_scored)
+    check_features("features.yaml:not_asked", not_asked)
     check_features("features.yaml:implies", [*implies, *(f for fs in implies.values() for f in fs)])
     check_features("features.yaml:same_state", [*same_state, *same_state.values()])
     check_features("features.yaml:exclusive", [f for fs in exclusive.values() for f in fs])
@@ -947,6 +950,7 @@ def _compile(
         check_known(where, [f"exposure:{k}" for k in rule.window_days], rule.any_of, "windowed exposure")
     check_refs("must_not_miss.yaml:references", must_not_miss.references)
     check_diagnoses("must_not_miss.yaml:diagnoses", must_not_miss.diagnoses)
+    check_known("must_not_miss.yaml:patient_signs", must_not_miss.patient_signs, must_not_miss.diagnoses, "diagnosis")
 
     n_d = len(diseases_sorted)
     freq = np.tile(baseline, (n_d, 1))
@@ -977,7 +981,7 @@ def _compile(
             check_features(f"{loc}:workup.{step.id}.when", _when_features(step))
         check_features(f"{loc}:irrelevant", d.irrelevant)
         _check_blocks(loc, d.defining, d.setting, check)
-        _check_age(loc, d.age, findings, check)
+        _check_age(loc, d.age, findings, check, [b.low for b in bands])
         diseases.append(
             Disease(
                 id=d.id,
@@ -1002,7 +1006,9 @@ def _compile(
                 managed_as=d.managed_as,
             )
         )
-    forms, form_freq = _form_rows(diseases_sorted, freq, sources, fpos, features, check, (floor, ceiling), relations)
+    forms, form_freq = _form_rows(
+        diseases_sorted, freq, sources, fpos, features, check, (floor, ceiling), relations, [b.low for b in bands]
+    )
     if forms:
         freq = np.concatenate([freq, form_freq])
     freq = np.clip(freq, floor, ceiling)
@@ -1071,11 +1077,15 @@ def _compile(
         category_model=category_model,
         must_not_miss=dict(must_not_miss.diagnoses),
         must_not_miss_threshold=must_not_miss.threshold,
+        must_not_miss_signs=dict(must_not_miss.patient_signs),
         category_names=category_names,
         disease_category=disease_category,
         log_category_prior=np.log(np.array([category_model.priors[c].value for c in category_names])),
         log_prior_within=np.log(np.maximum(within, math.ulp(1.0))),
-        askable=np.array([not fid.startswith(("patient:", "distribution:")) for fid in feature_ids], dtype=bool),
+        askable=np.array(
+            [not fid.startswith(("patient:", "distribution:")) and fid not in not_asked for fid in feature_ids],
+            dtype=bool,
+        ),
         _feature_pos=fpos,
         _disease_pos={d.id: i for i, d in enumerate(diseases)},
         _sources=sources,
@@ -1288,11 +1298,20 @@ def _check_blocks(
         )
 
 
-def _check_age(loc: str, age: AgeDistribution | None, findings: Mapping[str, FindingSpec], check: _Checks) -> None:
-    """An age distribution's references, and no coarse age frequency stated beside it."""
+def _check_age(
+    loc: str, age: AgeDistribution | None, findings: Mapping[str, FindingSpec], check: _Checks, edges: Sequence[float]
+) -> None:
+    """An age distribution's references, an age that defines it at an edge of the bands, and no
+    coarse age frequency stated beside it."""
     if age is None:
         return
     check.refs(f"{loc}:age", age.references)
+    if age.defined_from is not None and age.defined_from not in edges:
+        check.out.error(
+            f"{loc}:age",
+            f"defined_from {age.defined_from:g} is not an edge of the age bands ({', '.join(f'{e:g}' for e in edges)})",
+            code="kb.age_defined_from",
+        )
     for fid in COARSE_AGE_FEATURES:
         if fid in findings:
             check.out.error(
@@ -1311,6 +1330,7 @@ def _form_rows(
     check: _Checks,
     bounds: tuple[float, float],
     relations: _Relations,
+    edges: Sequence[float],
 ) -> tuple[list[FormRow], np.ndarray]:
     """The rows of the diagnoses' forms, after the D rows of ``freq``: each a copy of its
     diagnosis' row (and of its frequencies' sources) with the form's findings put in."""
@@ -1329,7 +1349,7 @@ def _form_rows(
             )
             _related_frequencies(findings, relations, row, row_index, sources, fpos, f"{loc}.findings", check)
             _check_blocks(loc, form.defining, form.setting, check)
-            _check_age(loc, form.age, findings, check)
+            _check_age(loc, form.age, findings, check, edges)
             forms.append(FormRow(disease=di, form=form, row=row_index, key=form_key(d.id, form.id)))
             rows.append(row)
     return forms, np.array(rows).reshape(len(rows), freq.shape[1])

@@ -279,6 +279,15 @@ class AgeDistribution(AgeSummary):
             "(frequency_floor) rather than the presentation floor"
         ),
     )
+    defined_from: float | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "the diagnosis is defined from this age on (adult dermatomyositis from 18; a child's is juvenile "
+            "dermatomyositis): the age bands below it get the knowledge's least frequency (frequency_floor), not "
+            "the atypical share; an edge of the age bands"
+        ),
+    )
     n: int | None = Field(default=None, gt=0)
     basis: Literal["reported", "derived", "judgement"]
     population: str | None = None
@@ -512,6 +521,9 @@ class FeaturesFile(_Strict):
     )
     not_scored: dict[str, str] = {}
     non_discriminating: dict[str, str] = {}
+    not_asked: dict[str, str] = Field(
+        default={}, description="features scored when reported but never asked as a next question, with why"
+    )
 
 
 class Constant(_Strict):
@@ -718,6 +730,10 @@ class MustNotMissFile(_Strict):
     threshold: float = Field(gt=0, lt=1)
     references: list[str]
     diagnoses: dict[str, Bilingual]
+    patient_signs: dict[str, Bilingual] = Field(
+        default={},
+        description="diagnosis -> the signs a patient watches for while it is still possible (the leaflet's 'when to see a doctor')",
+    )
 
 
 def __getattr__(name: str) -> Any:

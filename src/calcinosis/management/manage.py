@@ -12,7 +12,7 @@ from calcinosis.engine.results import DiagnosisReport
 from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import StatementCondition
-from calcinosis.management.options import rank_treatments
+from calcinosis.management.options import named_with_probability, rank_treatments, to_exclude_first
 from calcinosis.management.results import FollowupPlan, ManagementReport, PlanItem, Statement, managed_as_id
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
@@ -66,7 +66,7 @@ def _managed_as(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> list[Sta
         ((float(posterior[i]), d, d.managed_as) for i, d in enumerate(kb.diseases) if d.managed_as is not None),
         key=lambda found: -found[0],
     )
-    return [
+    stated = [
         Statement(
             id=managed_as_id(d.id),
             text=message("managed_as", lang, name=d.name(lang), text=care.fr if lang == "fr" else care.en),
@@ -75,6 +75,30 @@ def _managed_as(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> list[Sta
         for p, d, care in likely
         if p >= floor
     ]
+    # below the floor, those that must not be missed (a sarcoma) are still said, as to be excluded
+    # first, one statement for each way of care (the three sarcomas share theirs)
+    waiting: dict[str, list[tuple[float, int]]] = {}
+    for p, i in to_exclude_first(kb, posterior):
+        care = kb.diseases[i].managed_as
+        if p < floor and care is not None:
+            waiting.setdefault(care.en, []).append((p, i))
+    for group in waiting.values():
+        first = kb.diseases[group[0][1]]
+        care = first.managed_as
+        assert care is not None
+        stated.append(
+            Statement(
+                id=managed_as_id(first.id),
+                text=message(
+                    "managed_as_possible",
+                    lang,
+                    names=named_with_probability(kb, group, lang),
+                    text=care.fr if lang == "fr" else care.en,
+                ),
+                references=list(care.references),
+            )
+        )
+    return stated
 
 
 def followup_plan(

@@ -17,12 +17,12 @@ from typing import Literal
 import numpy as np
 
 from calcinosis.engine.evidence import Evidence
-from calcinosis.i18n import message
+from calcinosis.i18n import lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import TreatmentFile
 from calcinosis.management.results import EvidenceItem, TreatmentOption
 
-__all__ = ["MECHANISMS", "rank_treatments"]
+__all__ = ["MECHANISMS", "named_with_probability", "rank_treatments", "to_exclude_first"]
 
 Role = Literal["first_line", "option", "adjunct", "last_resort"]
 
@@ -67,21 +67,23 @@ def _option(
     for ind in t.indications:
         if not all(_present(ev, f) for f in ind.features):
             continue
+        # what the fit comes from, each with its probability: a first-line drug of a diagnosis at
+        # 5 % says so (it read as the case's first line when the diagnosis went unnamed)
         if ind.forms:  # a form of a diagnosis: its probability (management.form_masses)
             mass = float(sum(forms.get(f, 0.0) for f in ind.forms))
-            names = [_form_name(kb, f, lang) for f in ind.forms if forms.get(f, 0.0) >= 0.05]
+            names = [_named(_form_name(kb, f, lang), forms.get(f, 0.0), lang) for f in ind.forms]
         elif ind.diagnoses:
             mass = float(sum(posterior[kb.disease_pos(d)] for d in ind.diagnoses))
-            names = [kb.disease(d).name(lang) for d in ind.diagnoses if posterior[kb.disease_pos(d)] >= 0.05]
+            names = [_named(kb.disease(d).name(lang), float(posterior[kb.disease_pos(d)]), lang) for d in ind.diagnoses]
         elif ind.categories:
             mass = sum(categories[c] for c in ind.categories)
             names = [
-                kb.categories[c].fr if lang == "fr" else kb.categories[c].en
+                _named(kb.categories[c].fr if lang == "fr" else kb.categories[c].en, categories[c], lang)
                 for c in ind.categories
-                if categories[c] >= 0.05
             ]
         else:  # any case with the features: the probability of the diagnoses calcinosis treatment is for
             mass, names = float(sum(categories.values())), []
+        names = [n for n in names if n]
         fit = weights[ind.role] * mass
         if best is None or fit > best[0]:
             why = ", ".join(names)
@@ -151,6 +153,16 @@ def _option(
     return option, contraindicated
 
 
+NAMED_FROM = 0.01
+"""A diagnosis (form, category) an indication names is shown from this probability: the share
+of the fit it brings is then worth reading."""
+
+
+def _named(name: str, p: float, lang: str) -> str:
+    """'Juvenile dermatomyositis (5%)', or '' below NAMED_FROM."""
+    return f"{name} ({percent(p, lang)})" if p >= NAMED_FROM else ""
+
+
 def _form_name(kb: KnowledgeBase, key: str, lang: str) -> str:
     """The name of a form 'diagnosis/form' (the loader checked that it exists)."""
     found = kb.form_row(key)
@@ -169,6 +181,33 @@ def treatable_categories(kb: KnowledgeBase, posterior: np.ndarray, categories: M
     return out
 
 
+def to_exclude_first(kb: KnowledgeBase, posterior: np.ndarray) -> list[tuple[float, int]]:
+    """The diagnoses that must not be missed and are cared for as another disease (a sarcoma),
+    still possible in this case (``must_not_miss.yaml`` threshold, 2 %), most likely first: a
+    procedure on the mass waits until they are excluded (an unplanned excision of a sarcoma
+    worsens its prognosis, seed 001; ESMO-EURACAN 2018)."""
+    threshold = kb.must_not_miss_threshold
+    found = [
+        (float(posterior[i]), i)
+        for i, d in enumerate(kb.diseases)
+        if d.managed_as is not None and d.id in kb.must_not_miss and posterior[i] >= threshold
+    ]
+    return sorted(found, key=lambda pi: -pi[0])
+
+
+def named_with_probability(kb: KnowledgeBase, found: list[tuple[float, int]], lang: str) -> str:
+    """'Synovial sarcoma (7%), Extraskeletal chondrosarcoma (5%)' (in French inside a sentence:
+    'synovialosarcome (7 %), ...')."""
+    names = [(kb.diseases[i].name(lang), p) for p, i in found]
+    return ", ".join(f"{lower_first(n) if lang == 'fr' else n} ({percent(p, lang)})" for n, p in names)
+
+
+def _on_the_mass(t: TreatmentFile) -> bool:
+    """A procedure on the deposit itself (excision, shock waves, laser, lavage, an injection into
+    it), not one that treats the cause (dialysis, parathyroidectomy, transplantation)."""
+    return t.kind == "procedure" and t.mechanism != "cause"
+
+
 def rank_treatments(
     ev: Evidence,
     kb: KnowledgeBase,
@@ -184,11 +223,15 @@ def rank_treatments(
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
     treatable = treatable_categories(kb, posterior, categories)
+    first = to_exclude_first(kb, posterior)
+    wait = message("exclude_first", lang, names=named_with_probability(kb, first, lang)) if first else ""
     for t in kb.treatments.values():
         found = _option(t, kb=kb, ev=ev, posterior=posterior, categories=treatable, forms=forms or {}, lang=lang)
         if found is None:
             continue
         option, contraindicated = found
+        if wait and _on_the_mass(t):
+            option.cautions.insert(0, wait)
         (avoid if contraindicated else grouped[option.mechanism]).append(option)
     for options in grouped.values():
         options.sort(key=lambda o: (-o.fit, o.best_level or 6, o.treatment))

@@ -257,7 +257,8 @@ def due(
     for pid, code in session.execute(patients.where(Patient.team == team) if team is not None else patients).all():
         checks = [("clinical_review", last_visit.get(pid)), ("imaging", last_imaging.get(pid))]
         if latest_category.get(pid) == "calciphylaxis" and "wound_review" in calciphylaxis:
-            checks.insert(0, ("wound_review", last_visit.get(pid)))
+            replaced = set(calciphylaxis["wound_review"].replaces)  # the weekly review stands for them
+            checks = [("wound_review", last_visit.get(pid)), *(c for c in checks if c[0] not in replaced)]
         form_plan = kb.followup.own(forms.get(pid), latest_visit.get(pid, (0, None))[1])
         if form_plan is not None:  # the form's own timed checks, instead of the general ones or with them
             own = [(item.id, last_visit.get(pid)) for item in form_plan.schedule if item.interval_days is not None]

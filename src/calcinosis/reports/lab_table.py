@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from calcinosis.case.labs import LabPanel, LabReading, number
+from calcinosis.case.labs import LabPanel, LabReading, number, with_unit
 from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 
@@ -53,9 +53,9 @@ def _reading_row(kb: KnowledgeBase, r: LabReading, lang: str, drives: bool) -> L
         entered, si = status, ""
     else:
         qualifier = f"{r.qualifier} " if r.qualifier else ""
-        entered = f"{qualifier}{number(r.value, lang)} {r.unit}"
+        entered = qualifier + with_unit(number(r.value, lang), r.unit)
         converted = r.value_si is not None and r.unit_si and r.unit_si != r.unit
-        si = f"{number(float(f'{r.value_si:.3g}'), lang)} {r.unit_si}" if converted else ""
+        si = with_unit(number(float(f"{r.value_si:.3g}"), lang), r.unit_si) if converted else ""
     return LabRow(
         _name(kb, r.test, lang),
         _unit_text(entered, lang),
@@ -82,6 +82,6 @@ def lab_rows(panel: LabPanel, kb: KnowledgeBase, lang: str) -> list[LabRow]:
                 measured.append((r.index, row))
     for value in panel.derived:
         if value.name == "calcium_phosphate_product":
-            entered = f"{number(value.value, lang)} {value.unit}"
+            entered = with_unit(number(value.value, lang), value.unit)
             derived.append(LabRow(_name(kb, value.name, lang), entered, "", "", value.formula, "", False))
     return [row for _, row in sorted(measured, key=lambda pair: pair[0])] + derived

@@ -47,6 +47,7 @@ class Leaflet:
     named: str  # the condition named, or "" when the cause is uncertain
     sections: tuple[LeafletPart, ...]
     word_note: str = ""  # what a frightening word of the heading means here ('metastatic'), or ""
+    reader_note: str = ""  # for a child: the leaflet speaks to the parents, or ""
 
 
 # 'Metastatic' in a calcinosis' name means calcium carried by the blood (seed 001's metabolic
@@ -64,6 +65,23 @@ def _score(variant: LeafletVariant, form: str, diagnosis: str, group: str, categ
     if category in variant.categories:
         return 1
     return 0
+
+
+def _also_watched(
+    report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str, refs: tuple[str, ...], lang: str
+) -> tuple[str, tuple[str, ...]]:
+    """``when_to_consult`` with the signs to watch for of each diagnosis that must not be missed
+    and is still possible (must_not_miss.yaml threshold and patient_signs) but is not the one
+    the leaflet is written for: a dialysis patient whose leading diagnosis is another calcinosis
+    is told the first signs of calciphylaxis too."""
+    added = [
+        message("leaflet_also_watch", lang, name=d.name, text=kb.must_not_miss_signs[d.diagnosis].get(lang))
+        for d in report.differential
+        if d.diagnosis != named
+        and d.diagnosis in kb.must_not_miss_signs
+        and d.probability >= kb.must_not_miss_threshold
+    ]
+    return " ".join([text, *added]), refs
 
 
 def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> Leaflet:
@@ -103,6 +121,10 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             refs = tuple(variant.references)
         else:
             target, text, refs = "general", section.fr if lang == "fr" else section.en, tuple(kb.leaflet.references)
+        if section.id == "when_to_consult":
+            text, refs = _also_watched(report, kb, diagnosis, text, refs, lang)
         parts.append(LeafletPart(section.id, section.title.get(lang), text, target, refs))
     note = message("leaflet_metastatic_word", lang) if _METASTATIC[lang].search(heading) else ""
-    return Leaflet(heading=heading, named=named, sections=tuple(parts), word_note=note)
+    child = report.case.patient.age < kb.threshold("child_age_years")
+    reader = message("leaflet_for_parents", lang) if child else ""
+    return Leaflet(heading=heading, named=named, sections=tuple(parts), word_note=note, reader_note=reader)
