@@ -314,3 +314,19 @@ def test_a_ratio_without_a_unit_is_written_bare(kb: KnowledgeBase) -> None:
     assert inr.entered == "4" and not inr.reference.endswith(" 1")
     calcium = next(r for name, r in rows.items() if name.startswith("Calcium"))
     assert calcium.entered == "2.4 mmol/L"
+
+
+def test_urea_in_mg_per_dl_is_named_as_urea_nitrogen(kb: KnowledgeBase) -> None:
+    """Urea entered in mg/dL is read as urea nitrogen (BUN: 24 mg/dL is 8.57 mmol/L of urea):
+    the table names it so, rather than 'Urea 24 mg/dL (8.57 mmol/L)', which reads as a wrong
+    conversion; in mmol/L it stays 'Urea'."""
+    from calcinosis.reports.lab_table import lab_rows
+
+    def names(unit: str, value: float) -> list[str]:
+        case = parse_case(
+            {"patient": {"age": 70, "sex": "female"}, "labs": [{"test": "urea", "value": value, "unit": unit}]}, kb
+        )
+        return [r.name for r in lab_rows(interpret_labs(case, kb), kb, "en")]
+
+    assert names("mg/dL", 24) == ["Urea nitrogen (BUN), as urea"]
+    assert names("mmol/L", 8.6) == ["Urea"]

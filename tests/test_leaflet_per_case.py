@@ -161,3 +161,26 @@ def test_a_benign_skin_nodules_leaflet_is_about_it(kb: KnowledgeBase, case: str,
     body = " ".join(s.text for s in lf.sections).lower()
     assert {s.written_for for s in lf.sections} >= {diagnosis}
     assert "harmless" in body and "diltiazem" not in body and "scleroderma" not in body
+
+
+def test_a_category_is_named_once_in_the_leaflet(kb: KnowledgeBase) -> None:
+    """'a tumoral calcinosis', not 'tumoral calcinosis calcinosis' ('une calcinose calcinose
+    tumorale'): each category has its phrase in both languages, and a tumoral case whose cause is
+    not settled reads well."""
+    from calcinosis.i18n import message
+
+    for category in kb.category_names:
+        for lang in ("en", "fr"):
+            what = message(f"leaflet_what_{category}", lang)
+            assert what and "calcinosis calcinosis" not in what and "calcinose calcinose" not in what
+    path = (
+        Path(__file__).parent
+        / "data"
+        / "published"
+        / "cases"
+        / "pub-tumoral-02-adolescent-elbow-short-tooth-roots.yaml"
+    )
+    for lang in ("en", "fr"):
+        report = diagnose(read_case(path, kb), kb, lang=lang)
+        heading = build_leaflet(report, kb, lang=lang).heading
+        assert "calcinosis calcinosis" not in heading and "calcinose calcinose" not in heading

@@ -215,3 +215,30 @@ def test_a_study_of_another_disease_says_which_in_the_terminal(kb: KnowledgeBase
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if "[weenig2007]" in x)
     assert "studied in: Calciphylaxis" in line
+
+
+def test_a_raised_urea_brings_the_kidney_cautions_and_an_infected_ulcer_its_antibiotics(kb: KnowledgeBase) -> None:
+    """Only a raised urea to say the kidneys fail (an anuric infant): the kidney cautions hold;
+    an ulcer or necrosis with a raised white cell count brings the search for infection and its
+    treatment (it was missing beside a CRP of 128 and necrotic ulcers)."""
+    urea = parse_case(
+        {
+            "patient": {"age": 60, "sex": "female"},
+            "findings": ["palpable_nodules", "pain"],
+            "labs": [{"test": "urea", "value": 30, "unit": "mmol/L"}],
+        },
+        kb,
+    )
+    analgesia = next(o for opts in manage(urea, kb).options.values() for o in opts if o.treatment == "analgesia")
+    assert any(c.startswith("Kidney disease: prolonged NSAID therapy") for c in analgesia.cautions)
+    infected = parse_case(
+        {
+            "patient": {"age": 60, "sex": "female"},
+            "history": ["dialysis"],
+            "findings": ["skin_necrosis", "ulceration", "pain", "retiform_purpura"],
+            "labs": [{"test": "wbc", "value": 13.2, "unit": "10^9/L"}],
+        },
+        kb,
+    )
+    treatments = {o.treatment for opts in manage(infected, kb).options.values() for o in opts}
+    assert "antibiotics_superinfection" in treatments

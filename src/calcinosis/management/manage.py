@@ -196,12 +196,22 @@ def manage(
     # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite): the
     # principles that hold for a whole category are about treating calcinosis, and do not apply
     cared_elsewhere = kb.disease(top_id).managed_as is not None and top_p >= LEADS
-    statements = _managed_as(kb, posterior, lang) + [
-        Statement(id=s.id, text=s.fr if lang == "fr" else s.en, references=list(s.references))
-        for s in kb.management.statements
-        if _holds(s.when, kb=kb, ev=evidence, posterior=posterior, category=category, forms=forms)
-        and not (cared_elsewhere and _category_wide(s.when))
+    # an emergency the diagnosis found (calcium above 3.5 mmol/L) is the first thing management says
+    urgent = [
+        Statement(id="severe_hypercalcaemia", text=i.message, references=["walsh2016"])
+        for i in report.issues
+        if i.code == "engine.severe_hypercalcaemia"
     ]
+    statements = (
+        urgent
+        + _managed_as(kb, posterior, lang)
+        + [
+            Statement(id=s.id, text=s.fr if lang == "fr" else s.en, references=list(s.references))
+            for s in kb.management.statements
+            if _holds(s.when, kb=kb, ev=evidence, posterior=posterior, category=category, forms=forms)
+            and not (cared_elsewhere and _category_wide(s.when))
+        ]
+    )
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, posterior) else None
     return ManagementReport(
         case_id=case.id,

@@ -232,6 +232,7 @@ def rank_treatments(
         option, contraindicated = found
         if wait and _on_the_mass(t):
             option.cautions.insert(0, wait)
+            option.wait_for = [kb.diseases[i].id for _, i in first]
         (avoid if contraindicated else grouped[option.mechanism]).append(option)
     for options in grouped.values():
         options.sort(key=lambda o: (-o.fit, o.best_level or 6, o.treatment))

@@ -98,6 +98,10 @@ class TreatmentOption(BaseModel):
     )
     role_basis: str = Field(default="", description="what the role rests on, when it is first line on weak evidence")
     references: list[str]
+    wait_for: list[str] = Field(
+        default=[],
+        description="diagnoses that must not be missed and must be excluded before this procedure on the mass (a sarcoma)",
+    )
 
 
 class Statement(BaseModel):

@@ -56,8 +56,10 @@ def _reading_row(kb: KnowledgeBase, r: LabReading, lang: str, drives: bool) -> L
         entered = qualifier + with_unit(number(r.value, lang), r.unit)
         converted = r.value_si is not None and r.unit_si and r.unit_si != r.unit
         si = with_unit(number(float(f"{r.value_si:.3g}"), lang), r.unit_si) if converted else ""
+    # urea in mg/dL is read as urea nitrogen (units.yaml: 24 mg/dL is 8.6 mmol/L of urea): said so
+    name = message("lab_name_bun", lang) if r.test == "urea" and r.unit == "mg/dL" else _name(kb, r.test, lang)
     return LabRow(
-        _name(kb, r.test, lang),
+        name,
         _unit_text(entered, lang),
         _unit_text(si, lang),
         status,

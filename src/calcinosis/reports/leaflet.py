@@ -101,7 +101,8 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         spec = kb.categories[report.category]
         named = spec.fr if lang == "fr" else spec.en
         options = ", ".join(d.name for d in report.differential[:3])
-        heading = message("leaflet_category", lang, category=named.lower(), options=options)
+        what = message(f"leaflet_what_{report.category}", lang)
+        heading = message("leaflet_category", lang, what=what, options=options)
     else:
         diagnosis = group = category = ""
         named = ""

@@ -61,6 +61,20 @@ def _reasons(report: DiagnosisReport, kb: KnowledgeBase, index: int, lang: str) 
     return tuple(out)
 
 
+def _own_principle(management: ManagementReport, kb: KnowledgeBase) -> str | None:
+    """The principle written for the leading diagnosis itself, when there is one: how it is
+    cared for as another disease (``managed_as``), else a management statement that names it
+    (calciphylaxis' team, a cancer's hypercalcaemia), rather than one option of many."""
+    top = management.diagnosis
+    by_id = {s.id: s for s in management.statements}
+    if managed_as_id(top) in by_id:
+        return by_id[managed_as_id(top)].text
+    for spec in kb.management.statements:
+        if top in spec.when.diagnoses and spec.id in by_id:
+            return by_id[spec.id].text
+    return None
+
+
 def build_summary(
     report: DiagnosisReport,
     kb: KnowledgeBase,
@@ -88,15 +102,15 @@ def build_summary(
         where = "" if d.diagnosis in shown else f" ({percent(d.probability, lang)})"
         alerts.append(f"{d.name}{where}{colon(lang)} {reason.get(lang)}")
     steps = [w.text for w in report.workup_steps[:2]]
-    cared = (
-        next((s for s in management.statements if s.id == managed_as_id(management.diagnosis)), None)
-        if management
-        else None
-    )
-    if cared is not None:  # the leading diagnosis is cared for as another disease: that comes first
-        steps.append(cared.text)
+    urgent = next((i.message for i in report.issues if i.code == "engine.severe_hypercalcaemia"), None)
+    if urgent is not None:  # an emergency comes before any work-up
+        steps.insert(0, urgent)
+    cared = _own_principle(management, kb) if management else None
+    if cared is not None:  # the leading diagnosis' own care (a sarcoma centre, a calciphylaxis team) comes first
+        steps.append(cared)
     elif management is not None:
-        options = [o for opts in management.options.values() for o in opts]
+        # a procedure on a mass that may be a sarcoma waits: it is not "the treatment that fits best"
+        options = [o for opts in management.options.values() for o in opts if not o.wait_for]
         if options:
             best = max(options, key=lambda o: o.fit)
             steps.append(message("summary_treatment", lang, name=best.name))
