@@ -31,6 +31,7 @@ SHARED = Path(
     )
 )
 DEV_CASES = sorted((SHARED / "cases").glob("dev-*.yaml"))
+PUBLISHED_CASES = REPO / "tests" / "data" / "published" / "cases"  # the validation set
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 from calcinosis import KnowledgeBase, diagnose, read_case
 from calcinosis.reports.leaflet import build_leaflet
 
-from .conftest import DEV_CASES
+from .conftest import DEV_CASES, PUBLISHED_CASES
 
 
 def leaflet(kb: KnowledgeBase, name: str, lang: str = "en"):  # type: ignore[no-untyped-def]
@@ -173,13 +173,7 @@ def test_a_category_is_named_once_in_the_leaflet(kb: KnowledgeBase) -> None:
         for lang in ("en", "fr"):
             what = message(f"leaflet_what_{category}", lang)
             assert what and "calcinosis calcinosis" not in what and "calcinose calcinose" not in what
-    path = (
-        Path(__file__).parent
-        / "data"
-        / "published"
-        / "cases"
-        / "pub-tumoral-02-adolescent-elbow-short-tooth-roots.yaml"
-    )
+    path = PUBLISHED_CASES / "pub-tumoral-02-adolescent-elbow-short-tooth-roots.yaml"
     for lang in ("en", "fr"):
         report = diagnose(read_case(path, kb), kb, lang=lang)
         heading = build_leaflet(report, kb, lang=lang).heading

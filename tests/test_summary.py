@@ -12,7 +12,7 @@ from calcinosis import KnowledgeBase, diagnose, read_case
 from calcinosis.cli.main import app
 from calcinosis.reports.summary import build_summary
 
-from .conftest import DEV_CASES
+from .conftest import DEV_CASES, PUBLISHED_CASES
 
 runner = CliRunner()
 
@@ -73,10 +73,10 @@ def test_the_clinician_pdf_opens_on_the_summary_and_stays_short(tmp_path: Path, 
     # 13 pages before the one-page summary (issue 13: 6); 7 since the cohort frequencies of
     # 2026-12 bring a second scleroderma-spectrum diagnosis and its questions into dev-003's list;
     # 8 since the frequencies sourced on 2026-12-05 lengthen the calciphylaxis report's sources
-    # (the same three diagnoses listed); 9 since the report shows every caution of the options
-    # it lists (0.7.19: a kidney or infection caution could be left out of the PDF): the summary
-    # still opens page one
-    assert pages <= 9
+    # (the same three diagnoses listed); 10 (CREST 7, tendinitis 5) since the report shows every caution of the options
+    # it lists and the dialysis patient's kidney and infection cautions and antibiotics (0.7.19: a
+    # kidney or infection caution could be left out of the PDF): the summary still opens page one
+    assert pages <= 10
 
 
 def test_the_summary_puts_an_emergency_first_and_never_a_procedure_on_a_possible_sarcoma(kb: KnowledgeBase) -> None:
@@ -99,13 +99,7 @@ def test_the_summary_puts_an_emergency_first_and_never_a_procedure_on_a_possible
         }
     )
     assert urgent[0].startswith("Severe hypercalcaemia: calcium 3.7 mmol/L")
-    path = (
-        Path(__file__).parent
-        / "data"
-        / "published"
-        / "cases"
-        / "pub-dys-12-leg-slow-growing-densely-calcified-mass.yaml"
-    )
+    path = PUBLISHED_CASES / "pub-dys-12-leg-slow-growing-densely-calcified-mass.yaml"
     c = read_case(path, kb)
     report = diagnose(c, kb)
     mgmt = manage(c, kb, report=report)
