@@ -241,3 +241,20 @@ def test_a_raised_urea_brings_the_kidney_cautions_and_an_infected_ulcer_its_anti
     )
     treatments = {o.treatment for opts in manage(infected, kb).options.values() for o in opts}
     assert "antibiotics_superinfection" in treatments
+
+
+def test_a_childs_options_say_that_the_doses_shown_are_adults(kb: KnowledgeBase) -> None:
+    """A 7-year-old with juvenile dermatomyositis: rituximab, colchicine and NSAIDs, whose doses
+    are adults', each say that a child's dose is set with paediatric specialists; an adult's
+    options do not."""
+    jdm = {"findings": ["palpable_nodules", "muscle_weakness", "gottron_papules", "pain"], "sites": ["elbow"]}
+    child = manage(parse_case({"patient": {"age": 7, "sex": "female"}, **jdm}, kb), kb)
+    adult = manage(parse_case({"patient": {"age": 45, "sex": "female"}, **jdm}, kb), kb)
+
+    def said(report: Any, treatment: str) -> bool:
+        option = next((o for opts in report.options.values() for o in opts if o.treatment == treatment), None)
+        assert option is not None, treatment
+        return any(c.startswith("A child's dose is set by weight") for c in option.cautions)
+
+    assert said(child, "rituximab") and said(child, "colchicine")
+    assert not said(adult, "rituximab") and not said(adult, "colchicine")
