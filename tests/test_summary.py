@@ -98,7 +98,7 @@ def test_the_summary_puts_an_emergency_first_and_never_a_procedure_on_a_possible
             "labs": [{"test": "calcium", "value": 3.7, "unit": "mmol/L"}],
         }
     )
-    assert urgent[0].startswith("Severe hypercalcaemia: calcium 3.7 mmol/L")
+    assert urgent[0].startswith("Severe hypercalcaemia: calcium (total) 3.7 mmol/L")
     path = PUBLISHED_CASES / "pub-dys-12-leg-slow-growing-densely-calcified-mass.yaml"
     c = read_case(path, kb)
     report = diagnose(c, kb)

@@ -194,7 +194,7 @@ def test_severe_hypercalcaemia_is_said_first(kb: KnowledgeBase) -> None:
     report, in both languages; the albumin-corrected value decides when there is one."""
     severe = run(kb, labs=[{"test": "calcium", "value": 14.5, "unit": "mg/dL"}], findings=["palpable_nodules"])
     assert severe.issues[0].code == "engine.severe_hypercalcaemia"
-    assert severe.warnings[0].startswith("Severe hypercalcaemia: calcium 3.62 mmol/L, above 3.5 mmol/L")
+    assert severe.warnings[0].startswith("Severe hypercalcaemia: calcium (total) 3.62 mmol/L, above 3.5 mmol/L")
     french = run(kb, "fr", labs=[{"test": "calcium", "value": 3.62, "unit": "mmol/L"}], findings=["palpable_nodules"])
     assert french.warnings[0].startswith("Hypercalcémie sévère\u00a0: calcémie totale 3,62\u00a0mmol/L")
     moderate = run(kb, labs=[{"test": "calcium", "value": 3.2, "unit": "mmol/L"}], findings=["palpable_nodules"])
@@ -206,6 +206,10 @@ def test_severe_hypercalcaemia_is_said_first(kb: KnowledgeBase) -> None:
         findings=["palpable_nodules"],
     )
     assert "engine.severe_hypercalcaemia" not in {i.code for i in corrected.issues}
+    # the corrected calcium is named in words in both languages (it read 'corrected_calcium' in English)
+    low_albumin = [{"test": "calcium", "value": 3.4, "unit": "mmol/L"}, {"test": "albumin", "value": 25, "unit": "g/L"}]
+    said = run(kb, labs=low_albumin, findings=["palpable_nodules"]).warnings[0]
+    assert said.startswith("Severe hypercalcaemia: albumin-corrected calcium 3.7") and "_" not in said
 
 
 def test_a_diagnosis_the_history_gives_is_not_worked_up_again(kb: KnowledgeBase) -> None:

@@ -98,3 +98,28 @@ def test_imaging_numbers_take_the_decimal_comma_and_a_bad_one_is_said_in_french(
     assert "Seuil calcique (UH)\u00a0: «\u00a0abc\u00a0» n'est pas un nombre" in text and 'value="abc"' in bad.text
     found = problems(text, kb)
     assert not found, "\n".join(found[:10])
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_an_emergency_and_a_sarcoma_to_exclude_are_alerts_on_the_case_page(client: TestClient, lang: str) -> None:
+    """A calcium above 3.5 mmol/L opens the result as an alert (not among the notes); a mass with
+    the sarcomas still possible shows them first among the principles, marked, and each procedure
+    on the mass says first that it waits (it was a plain bullet after the dose)."""
+    case = "patient: {age: 60, sex: female}\nfindings: [palpable_nodules]\nlabs:\n  - {test: calcium, value: 3.7, unit: mmol/L}\n"
+    page = client.post(f"/ui/load?lang={lang}", data={"case_text": case}).text
+    urgent = "Hypercalcémie sévère" if lang == "fr" else "Severe hypercalcaemia"
+    alert = page.index('class="problems urgent" role="alert"')
+    assert page.index(urgent) > alert and page.index(urgent) < page.index('class="summary"')
+    notes = page[page.find('class="warnings" role="note"') :] if 'class="warnings" role="note"' in page else ""
+    assert urgent not in notes.split("</div>")[0]
+    mass = (
+        Path(__file__).parents[1]
+        / "data"
+        / "published"
+        / "cases"
+        / "pub-dys-12-leg-slow-growing-densely-calcified-mass.yaml"
+    )
+    page = client.post(f"/ui/load?lang={lang}", data={"case_text": mass.read_text(encoding="utf-8")}).text
+    assert '<p class="statement urgent">' in page
+    wait = "Pas avant d&#39;avoir écarté" if lang == "fr" else "Not before these are excluded"
+    assert '<strong class="wait">⚠ ' + wait in page

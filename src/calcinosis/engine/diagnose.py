@@ -19,7 +19,7 @@ from itertools import chain
 from typing import Any
 
 from calcinosis._version import __version__
-from calcinosis.case.labs import LabPanel, interpret_labs, lab_label
+from calcinosis.case.labs import LabPanel, interpret_labs
 from calcinosis.case.model import Case
 from calcinosis.engine.category import CategoryStep, RuleState
 from calcinosis.engine.evidence import DERANGED_FEATURES, Evidence, collect_evidence
@@ -450,12 +450,19 @@ def _severe_hypercalcaemia(panel: LabPanel, kb: KnowledgeBase, lang: str) -> Iss
         text = message(
             "severe_hypercalcaemia",
             lang,
-            test=lower_first(lab_label(kb, test, lang)),
+            test=lower_first(_lab_name(kb, test, lang)),
             value=decimal(highest, lang, 2),
             limit=decimal(limit, lang, 2),
         )
         return _warning("engine.severe_hypercalcaemia", text)
     return None
+
+
+def _lab_name(kb: KnowledgeBase, test: str, lang: str) -> str:
+    """A test as a sentence names it in either language ('Albumin-corrected calcium'), not its id."""
+    if test in kb.vocabulary.lists["labs"]:
+        return kb.vocabulary.label("labs", test, lang)
+    return message(f"lab_name_{test}", lang)
 
 
 def _warning(code: str, text: str) -> Issue:

@@ -224,7 +224,8 @@ def rank_treatments(
     avoid: list[TreatmentOption] = []
     treatable = treatable_categories(kb, posterior, categories)
     first = to_exclude_first(kb, posterior)
-    wait = message("exclude_first", lang, names=named_with_probability(kb, first, lang)) if first else ""
+    key = "exclude_first" if len(first) == 1 else "exclude_first_many"
+    wait = message(key, lang, names=named_with_probability(kb, first, lang)) if first else ""
     for t in kb.treatments.values():
         found = _option(t, kb=kb, ev=ev, posterior=posterior, categories=treatable, forms=forms or {}, lang=lang)
         if found is None:

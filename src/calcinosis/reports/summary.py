@@ -120,7 +120,7 @@ def build_summary(
         category_explanation=report.category_explanation,
         leading=leading,
         must_not_miss=tuple(alerts),
-        warnings=tuple(report.warnings),
+        warnings=tuple(w for w in report.warnings if w != urgent),  # the emergency is the first next step
         next_steps=tuple(steps),
         disclaimer=report.metadata.disclaimer,
         measured=report.metadata.measured.text if report.metadata.measured else None,
