@@ -331,6 +331,7 @@ def test_whole_percentages_are_babels(lang: str) -> None:
     values += [0.0, 1.0, 1e-300, 0.004999999, 0.005, 0.995, 0.99499999, math.nextafter(1.0, 0)]
     for p in values:
         assert percent(p, lang) == _babel_percent(p, lang, 0), p
+    assert percent(np.float64(0.425), lang) == percent(0.425, lang)  # a numpy number too (its repr is not a number)
     forty_two = _babel_percent(0.42, lang, 0)
     with patch.object(NumberPattern, "apply", side_effect=AssertionError("Babel called")):
         assert percent(0.425, lang) == forty_two  # half to even

@@ -206,6 +206,18 @@ def test_severe_hypercalcaemia_is_said_first(kb: KnowledgeBase) -> None:
         findings=["palpable_nodules"],
     )
     assert "engine.severe_hypercalcaemia" not in {i.code for i in corrected.issues}
+    # a later reading above the threshold counts though the corrected value stands for the first
+    # (2.4 then 3.9 mmol/L: it was missed); a reading said as 'at most' a value says nothing
+    later = [
+        {"test": "calcium", "value": 2.4, "unit": "mmol/L"},
+        {"test": "calcium", "value": 3.9, "unit": "mmol/L"},
+        {"test": "albumin", "value": 40, "unit": "g/L"},
+    ]
+    assert run(kb, labs=later, findings=["palpable_nodules"]).issues[0].code == "engine.severe_hypercalcaemia"
+    at_most = [{"test": "calcium", "value": 3.9, "unit": "mmol/L", "qualifier": "<="}]
+    assert "engine.severe_hypercalcaemia" not in {
+        i.code for i in run(kb, labs=at_most, findings=["palpable_nodules"]).issues
+    }
     # the corrected calcium is named in words in both languages (it read 'corrected_calcium' in English)
     low_albumin = [{"test": "calcium", "value": 3.4, "unit": "mmol/L"}, {"test": "albumin", "value": 25, "unit": "g/L"}]
     said = run(kb, labs=low_albumin, findings=["palpable_nodules"]).warnings[0]

@@ -187,7 +187,9 @@ def percent(p: float, lang: str, digits: int = 0) -> str:
     than formatted by Babel each time (about 5 microseconds each, and a result writes dozens).
     ``tests/test_i18n.py`` holds the two equal."""
     if digits == 0 and 0.0 <= p <= 1.0:
-        whole = int(Decimal(repr(p)).scaleb(2).quantize(_ONE, rounding=ROUND_HALF_EVEN))
+        whole = int(
+            Decimal(repr(float(p))).scaleb(2).quantize(_ONE, rounding=ROUND_HALF_EVEN)
+        )  # numpy's repr is not a number
         head, tail = _percent_affixes(lang)
         # never round a probability to a certainty or to nothing: '> 99 %', '< 1 %'
         if whole == 0 and p > 0:

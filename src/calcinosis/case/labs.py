@@ -36,6 +36,7 @@ __all__ = [
     "corrected_calcium",
     "interpret_labs",
     "lab_label",
+    "lab_name",
     "normalise_unit",
     "number",
     "resolve_unit",
@@ -117,6 +118,13 @@ class LabPanel(BaseModel):
 def number(x: float, lang: str) -> str:
     """A value as the texts show it: ``{x:g}`` in English, with the decimal comma in French."""
     return f"{x:g}" if lang != "fr" else decimal(x, lang, 6)
+
+
+def lab_name(kb: KnowledgeBase, test: str, lang: str) -> str:
+    """A test as a reader names it, in either language ('Albumin-corrected calcium'), never its id."""
+    if test in kb.vocabulary.lists["labs"]:
+        return kb.vocabulary.label("labs", test, lang)
+    return message(f"lab_name_{test}", lang)
 
 
 def lab_label(kb: KnowledgeBase, test: str, lang: str) -> str:

@@ -19,7 +19,7 @@ from itertools import chain
 from typing import Any
 
 from calcinosis._version import __version__
-from calcinosis.case.labs import LabPanel, interpret_labs
+from calcinosis.case.labs import LabPanel, interpret_labs, lab_name
 from calcinosis.case.model import Case
 from calcinosis.engine.category import CategoryStep, RuleState
 from calcinosis.engine.evidence import DERANGED_FEATURES, Evidence, collect_evidence
@@ -432,37 +432,43 @@ def _now() -> str:
 _WARNING_GIVEN = frozenset({"level", "code", "message"})
 
 
+SEVERE_HYPERCALCAEMIA = "engine.severe_hypercalcaemia"
+"""The issue code of the emergency every view puts first (the summary, manage, the case page)."""
+
+
 def _severe_hypercalcaemia(panel: LabPanel, kb: KnowledgeBase, lang: str) -> Issue | None:
     """A warning, first of all, when calcium is above the emergency threshold (constants.yaml
-    ``calcium_severe_mmol_l``, 3.5 mmol/L, Walsh 2016): the albumin-corrected calcium when the
-    panel has it, else the total calcium, its highest reading (a '<' reading says nothing)."""
+    ``calcium_severe_mmol_l``, 3.5 mmol/L, Walsh 2016): the highest of the albumin-corrected
+    value and of the total readings it does not stand for (it is computed from the first exact
+    one); a reading said as below or at most a value says nothing of how high it is."""
     limit = kb.threshold("calcium_severe_mmol_l")
-    for test in ("corrected_calcium", "calcium"):
-        summary = panel.tests.get(test)
-        values = [
-            r.value_si for r in (summary.readings if summary else []) if r.value_si is not None and r.qualifier != "<"
-        ]
-        if not values:
-            continue
-        highest = max(values)
-        if highest <= limit:
-            return None
-        text = message(
-            "severe_hypercalcaemia",
-            lang,
-            test=lower_first(_lab_name(kb, test, lang)),
-            value=decimal(highest, lang, 2),
-            limit=decimal(limit, lang, 2),
-        )
-        return _warning("engine.severe_hypercalcaemia", text)
-    return None
-
-
-def _lab_name(kb: KnowledgeBase, test: str, lang: str) -> str:
-    """A test as a sentence names it in either language ('Albumin-corrected calcium'), not its id."""
-    if test in kb.vocabulary.lists["labs"]:
-        return kb.vocabulary.label("labs", test, lang)
-    return message(f"lab_name_{test}", lang)
+    candidates: list[tuple[float, str]] = []
+    corrected = panel.tests.get("corrected_calcium")
+    if corrected is not None:
+        candidates += [(r.value_si, "corrected_calcium") for r in corrected.readings if r.value_si is not None]
+    total = panel.tests.get("calcium")
+    readings = total.readings if total is not None else []
+    covered = (
+        next((r for r in readings if r.value_si is not None and r.qualifier is None), None) if candidates else None
+    )
+    candidates += [
+        (r.value_si, "calcium")
+        for r in readings
+        if r.value_si is not None and r.qualifier not in ("<", "<=") and r is not covered
+    ]
+    if not candidates:
+        return None
+    highest, test = max(candidates)
+    if highest <= limit:
+        return None
+    text = message(
+        "severe_hypercalcaemia",
+        lang,
+        test=lower_first(lab_name(kb, test, lang)),
+        value=decimal(highest, lang, 2),
+        limit=decimal(limit, lang, 2),
+    )
+    return _warning(SEVERE_HYPERCALCAEMIA, text)
 
 
 def _warning(code: str, text: str) -> Issue:

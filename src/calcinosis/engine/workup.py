@@ -106,11 +106,12 @@ class _Step:
     checks: tuple[Check, ...]
     answers: tuple[frozenset[str], ...]  # each answer with the lab feature read from the same test
     metabolic: bool
+    tests: frozenset[str]  # what it asks, a lab's high and low readings as one test (to compare steps)
 
 
 def _compiled(step: WorkupStep) -> _Step:
     """The checks of ``step.when``: each list as a set (a list condition given as anything but a
-    list holds nothing, as before), the rest as written; unknown keys are ignored."""
+    list holds nothing, as before), the rest as written (the knowledge schema refuses a key not in WORKUP_CONDITIONS)."""
     checks: list[Check] = []
     for key, value in step.when.items():
         items = tuple(str(v) for v in value) if isinstance(value, list) else ()
@@ -125,7 +126,7 @@ def _compiled(step: WorkupStep) -> _Step:
         elif key in _SET_CHECKS:
             checks.append((key, frozenset(items)))
     answers = tuple(frozenset({a, *_SAME_TEST.get(a, ())}) for a in dict.fromkeys(step.answers))
-    return _Step(step, tuple(checks), answers, bool(step.when.get("metabolic")))
+    return _Step(step, tuple(checks), answers, bool(step.when.get("metabolic")), frozenset(_tests(step.answers)))
 
 
 def _same_test() -> dict[str, tuple[str, ...]]:
@@ -264,7 +265,7 @@ def missing_workup(
             )
         )
     seen = {item.id for item in out}
-    general_answers = {s.id: _tests(s.answers) for s in kb.workup.steps if s.answers and s.id in seen}
+    general_answers = {c.step.id: set(c.tests) for c in _steps(kb, None) if c.tests and c.step.id in seen}
     general = set(general_answers)  # only these are replaced: a diagnosis' step never stands for another's
     for i in (-posterior).argsort()[:3].tolist():
         if probabilities[i] < kb.workup.top_threshold:
@@ -275,7 +276,7 @@ def missing_workup(
             step = compiled.step
             if step.id in seen or _answered(compiled, ev) or not _holds(compiled.checks, ctx):
                 continue
-            answers = _tests(step.answers)
+            answers = set(compiled.tests)
             if answers and any(answers <= listed for listed in general_answers.values()):
                 continue  # a listed step already asks all of it
             # a leading diagnosis' step replaces the listed ones it asks all of (the CKD-MBD panel,
@@ -295,11 +296,9 @@ def missing_workup(
             if replaced is not None:
                 out[[w.id for w in out].index(replaced)] = item
                 general_answers[step.id] = general_answers.pop(replaced) | answers
-                general.discard(replaced)
                 for gone in covered[1:]:
                     del out[[w.id for w in out].index(gone)]
                     general_answers[step.id] |= general_answers.pop(gone)
-                    general.discard(gone)
             else:
                 out.append(item)
                 if answers:

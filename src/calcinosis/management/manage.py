@@ -6,9 +6,10 @@ import numpy as np
 
 from calcinosis._version import __version__
 from calcinosis.case.model import Case
-from calcinosis.engine.diagnose import Analysis, analyse, diagnose
+from calcinosis.engine.diagnose import SEVERE_HYPERCALCAEMIA, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
+from calcinosis.engine.workup import LEADS
 from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import StatementCondition
@@ -49,9 +50,6 @@ def _holds(
     return not when.features or any((o := ev.observations.get(f)) is not None and o.present for f in when.features)
 
 
-LEADS = 0.5  # a diagnosis with half the probability or more leads the case (as the leaflet reads it)
-
-
 def _category_wide(when: StatementCondition) -> bool:
     """A principle stated for whole categories, with nothing narrower (a group, a diagnosis, a form, a finding)."""
     return bool(when.categories) and not (when.groups or when.diagnoses or when.forms or when.features)
@@ -71,6 +69,7 @@ def _managed_as(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> list[Sta
             id=managed_as_id(d.id),
             text=message("managed_as", lang, name=d.name(lang), text=care.fr if lang == "fr" else care.en),
             references=list(care.references),
+            urgent=d.id in kb.must_not_miss,
         )
         for p, d, care in likely
         if p >= floor
@@ -96,6 +95,7 @@ def _managed_as(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> list[Sta
                     text=care.fr if lang == "fr" else care.en,
                 ),
                 references=list(care.references),
+                urgent=True,
             )
         )
     return stated
@@ -198,9 +198,11 @@ def manage(
     cared_elsewhere = kb.disease(top_id).managed_as is not None and top_p >= LEADS
     # an emergency the diagnosis found (calcium above 3.5 mmol/L) is the first thing management says
     urgent = [
-        Statement(id="severe_hypercalcaemia", text=i.message, references=["walsh2016"])
+        Statement(
+            id="severe_hypercalcaemia", text=i.message, references=list(kb.constants.thresholds_reference), urgent=True
+        )
         for i in report.issues
-        if i.code == "engine.severe_hypercalcaemia"
+        if i.code == SEVERE_HYPERCALCAEMIA
     ]
     statements = (
         urgent

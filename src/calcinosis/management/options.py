@@ -231,9 +231,10 @@ def rank_treatments(
         if found is None:
             continue
         option, contraindicated = found
-        if wait and _on_the_mass(t):
+        if wait and _on_the_mass(t) and not contraindicated:  # an avoided option keeps its reason first
             option.cautions.insert(0, wait)
             option.wait_for = [kb.diseases[i].id for _, i in first]
+            option.wait_note = wait
         (avoid if contraindicated else grouped[option.mechanism]).append(option)
     for options in grouped.values():
         options.sort(key=lambda o: (-o.fit, o.best_level or 6, o.treatment))

@@ -102,6 +102,9 @@ class TreatmentOption(BaseModel):
         default=[],
         description="diagnoses that must not be missed and must be excluded before this procedure on the mass (a sarcoma)",
     )
+    wait_note: str = Field(
+        default="", description="what the procedure waits for, in words ('' when it waits for nothing)"
+    )
 
 
 class Statement(BaseModel):
@@ -112,6 +115,10 @@ class Statement(BaseModel):
     id: str
     text: str
     references: list[str]
+    urgent: bool = Field(
+        default=False,
+        description="said before anything is done: an emergency, or a diagnosis that must not be missed to exclude first",
+    )
 
 
 def managed_as_id(disease_id: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from calcinosis.case.labs import LabPanel, LabReading, number, with_unit
+from calcinosis.case.labs import LabPanel, LabReading, lab_name, normalise_unit, number, with_unit
 from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 
@@ -41,12 +41,6 @@ def _unit_text(text: str, lang: str) -> str:
     return text.replace(_BODY_SURFACE, "/" + number(1.73, lang) + "\u00a0m²") if _BODY_SURFACE in text else text
 
 
-def _name(kb: KnowledgeBase, test: str, lang: str) -> str:
-    if test in kb.vocabulary.lists["labs"]:
-        return kb.vocabulary.label("labs", test, lang)
-    return message(f"lab_name_{test}", lang)
-
-
 def _reading_row(kb: KnowledgeBase, r: LabReading, lang: str, drives: bool) -> LabRow:
     status = message(f"lab_status_{r.status}", lang)
     if r.value is None:  # a result said in words: what was entered is the status itself
@@ -57,7 +51,8 @@ def _reading_row(kb: KnowledgeBase, r: LabReading, lang: str, drives: bool) -> L
         converted = r.value_si is not None and r.unit_si and r.unit_si != r.unit
         si = with_unit(number(float(f"{r.value_si:.3g}"), lang), r.unit_si) if converted else ""
     # urea in mg/dL is read as urea nitrogen (units.yaml: 24 mg/dL is 8.6 mmol/L of urea): said so
-    name = message("lab_name_bun", lang) if r.test == "urea" and r.unit == "mg/dL" else _name(kb, r.test, lang)
+    bun = r.test == "urea" and r.unit is not None and normalise_unit(r.unit) == normalise_unit("mg/dL")
+    name = message("lab_name_bun", lang) if bun else lab_name(kb, r.test, lang)
     return LabRow(
         name,
         _unit_text(entered, lang),
@@ -85,5 +80,5 @@ def lab_rows(panel: LabPanel, kb: KnowledgeBase, lang: str) -> list[LabRow]:
     for value in panel.derived:
         if value.name == "calcium_phosphate_product":
             entered = with_unit(number(value.value, lang), value.unit)
-            derived.append(LabRow(_name(kb, value.name, lang), entered, "", "", value.formula, "", False))
+            derived.append(LabRow(lab_name(kb, value.name, lang), entered, "", "", value.formula, "", False))
     return [row for _, row in sorted(measured, key=lambda pair: pair[0])] + derived

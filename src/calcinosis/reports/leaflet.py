@@ -67,9 +67,7 @@ def _score(variant: LeafletVariant, form: str, diagnosis: str, group: str, categ
     return 0
 
 
-def _also_watched(
-    report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str, refs: tuple[str, ...], lang: str
-) -> tuple[str, tuple[str, ...]]:
+def _also_watched(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str, lang: str) -> str:
     """``when_to_consult`` with the signs to watch for of each diagnosis that must not be missed
     and is still possible (must_not_miss.yaml threshold and patient_signs) but is not the one
     the leaflet is written for: a dialysis patient whose leading diagnosis is another calcinosis
@@ -81,7 +79,7 @@ def _also_watched(
         and d.diagnosis in kb.must_not_miss_signs
         and d.probability >= kb.must_not_miss_threshold
     ]
-    return " ".join([text, *added]), refs
+    return " ".join([text, *added])
 
 
 def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> Leaflet:
@@ -123,9 +121,10 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         else:
             target, text, refs = "general", section.fr if lang == "fr" else section.en, tuple(kb.leaflet.references)
         if section.id == "when_to_consult":
-            text, refs = _also_watched(report, kb, diagnosis, text, refs, lang)
+            text = _also_watched(report, kb, diagnosis, text, lang)
         parts.append(LeafletPart(section.id, section.title.get(lang), text, target, refs))
-    note = message("leaflet_metastatic_word", lang) if _METASTATIC[lang].search(heading) else ""
+    word = _METASTATIC.get(lang)
+    note = message("leaflet_metastatic_word", lang) if word is not None and word.search(heading) else ""
     child = report.case.patient.age < kb.threshold("child_age_years")
     reader = message("leaflet_for_parents", lang) if child else ""
     return Leaflet(heading=heading, named=named, sections=tuple(parts), word_note=note, reader_note=reader)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from calcinosis.engine.diagnose import SEVERE_HYPERCALCAEMIA
 from calcinosis.engine.reasons import stated
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.i18n import colon, message, percent
@@ -102,9 +103,9 @@ def build_summary(
         where = "" if d.diagnosis in shown else f" ({percent(d.probability, lang)})"
         alerts.append(f"{d.name}{where}{colon(lang)} {reason.get(lang)}")
     steps = [w.text for w in report.workup_steps[:2]]
-    urgent = next((i.message for i in report.issues if i.code == "engine.severe_hypercalcaemia"), None)
+    urgent = next((i for i in report.issues if i.code == SEVERE_HYPERCALCAEMIA), None)
     if urgent is not None:  # an emergency comes before any work-up
-        steps.insert(0, urgent)
+        steps.insert(0, urgent.message)
     cared = _own_principle(management, kb) if management else None
     if cared is not None:  # the leading diagnosis' own care (a sarcoma centre, a calciphylaxis team) comes first
         steps.append(cared)
@@ -120,7 +121,9 @@ def build_summary(
         category_explanation=report.category_explanation,
         leading=leading,
         must_not_miss=tuple(alerts),
-        warnings=tuple(w for w in report.warnings if w != urgent),  # the emergency is the first next step
+        warnings=tuple(
+            i.render(lang) for i in report.issues if i is not urgent
+        ),  # the emergency is the first next step
         next_steps=tuple(steps),
         disclaimer=report.metadata.disclaimer,
         measured=report.metadata.measured.text if report.metadata.measured else None,
