@@ -256,3 +256,24 @@ def test_a_childs_options_say_that_the_doses_shown_are_adults(kb: KnowledgeBase)
 
     assert said(child, "rituximab") and said(child, "colchicine")
     assert not said(adult, "rituximab") and not said(adult, "colchicine")
+
+
+def test_hypercalcaemia_fluids_are_first_line_with_symptoms_and_an_option_without(kb: KnowledgeBase) -> None:
+    """Walsh 2016: below 3.0 mmol/L a hypercalcaemia is often asymptomatic and needs no urgent
+    correction; with symptoms rehydration comes first."""
+    base = {
+        "patient": {"age": 77, "sex": "female"},
+        "labs": [{"test": "calcium", "value": 2.85, "unit": "mmol/L"}, {"test": "pth", "value": 100, "unit": "ng/L"}],
+    }
+
+    def role(extra: dict[str, Any]) -> str:
+        report = manage(parse_case({**base, **extra}, kb), kb)
+        return next(
+            o.role
+            for opts in report.options.values()
+            for o in opts
+            if o.treatment == "hydration_and_hypercalcaemia_management"
+        )
+
+    assert role({"findings": ["palpable_nodules", "hypercalcemia_symptoms"]}) == "first_line"
+    assert role({"findings": ["palpable_nodules"]}) == "option"
