@@ -55,7 +55,9 @@ def _category_wide(when: StatementCondition) -> bool:
     return bool(when.categories) and not (when.groups or when.diagnoses or when.forms or when.features)
 
 
-def _managed_as(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> list[Statement]:
+def _managed_as(
+    kb: KnowledgeBase, posterior: np.ndarray, to_exclude: list[tuple[float, int]], lang: str
+) -> list[Statement]:
     """First among the statements, for each likely diagnosis whose calcification is a sign of
     another disease (most likely first): how that disease is cared for, since the calcinosis
     options do not apply to it (``treatable_categories``)."""
@@ -77,7 +79,7 @@ def _managed_as(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> list[Sta
     # below the floor, those that must not be missed (a sarcoma) are still said, as to be excluded
     # first, one statement for each way of care (the three sarcomas share theirs)
     waiting: dict[str, list[tuple[float, int]]] = {}
-    for p, i in to_exclude_first(kb, posterior):
+    for p, i in to_exclude:
         care = kb.diseases[i].managed_as
         if p < floor and care is not None:
             waiting.setdefault(care.en, []).append((p, i))
@@ -192,7 +194,10 @@ def manage(
     forms = form_masses(kb, posterior, scores.row_weight)
     top_row = int(scores.row[kb.disease_pos(top_id)])
     top_form = next((r for r in kb.forms if r.row == top_row), None)  # the form the leading diagnosis is read in
-    options, avoid = rank_treatments(evidence, kb, posterior=posterior, categories=categories, forms=forms, lang=lang)
+    first = to_exclude_first(kb, posterior)  # the must-not-miss diagnoses to exclude: said, and waited for
+    options, avoid = rank_treatments(
+        evidence, kb, posterior=posterior, categories=categories, forms=forms, lang=lang, exclude_first=first
+    )
     # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite): the
     # principles that hold for a whole category are about treating calcinosis, and do not apply
     cared_elsewhere = kb.disease(top_id).managed_as is not None and top_p >= LEADS
@@ -206,7 +211,7 @@ def manage(
     ]
     statements = (
         urgent
-        + _managed_as(kb, posterior, lang)
+        + _managed_as(kb, posterior, first, lang)
         + [
             Statement(id=s.id, text=s.fr if lang == "fr" else s.en, references=list(s.references))
             for s in kb.management.statements

@@ -216,14 +216,16 @@ def rank_treatments(
     categories: Mapping[str, float],
     lang: str,
     forms: Mapping[str, float] | None = None,
+    exclude_first: list[tuple[float, int]] | None = None,
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
     """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
     ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
-    indications that name one."""
+    indications that name one; ``exclude_first``: :func:`to_exclude_first`, when the caller
+    already has it (manage states them too)."""
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
     treatable = treatable_categories(kb, posterior, categories)
-    first = to_exclude_first(kb, posterior)
+    first = to_exclude_first(kb, posterior) if exclude_first is None else exclude_first
     key = "exclude_first" if len(first) == 1 else "exclude_first_many"
     wait = message(key, lang, names=named_with_probability(kb, first, lang)) if first else ""
     for t in kb.treatments.values():
