@@ -277,3 +277,26 @@ def test_hypercalcaemia_fluids_are_first_line_with_symptoms_and_an_option_withou
 
     assert role({"findings": ["palpable_nodules", "hypercalcemia_symptoms"]}) == "first_line"
     assert role({"findings": ["palpable_nodules"]}) == "option"
+
+
+def test_transplantation_for_a_patient_with_a_cancer_says_what_the_cancer_weighs(kb: KnowledgeBase) -> None:
+    """A patient on dialysis with a cancer in the history is not offered a transplantation as if
+    the cancer did not count: the option carries the caution (KDIGO 2020 candidate guideline),
+    which a patient without a cancer does not get."""
+
+    def transplant_cautions(history: list[str]) -> list[str]:
+        case = parse_case(
+            {
+                "patient": {"age": 76, "sex": "male"},
+                "history": history,
+                "findings": ["periarticular_mass"],
+                "sites": ["shoulder"],
+                "labs": [{"test": "phosphate", "interpretation": "high"}],
+            },
+            kb,
+        )
+        options = [o for opts in manage(case, kb).options.values() for o in opts]
+        return next(o.cautions for o in options if o.treatment == "kidney_transplantation")
+
+    assert any("A cancer weighs on the suitability" in c for c in transplant_cautions(["dialysis", "other_cancer"]))
+    assert not any("cancer" in c for c in transplant_cautions(["dialysis"]))
