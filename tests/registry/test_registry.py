@@ -215,6 +215,26 @@ def test_refusals_change_nothing(engine: Engine, kb: KnowledgeBase) -> None:
     assert _count(engine, Audit) == before
 
 
+def test_a_refused_patient_is_said_in_french_too(engine: Engine, kb: KnowledgeBase) -> None:
+    """What the web form and the API can send (a code, a team, a sex, a birth year, identity
+    items, an unknown code) is refused in the reader's language, not only in English."""
+    _follow_up(engine, kb, second_area=1.0)
+    attempts = [
+        (lambda s: store.add_patient(s, "Jean Dupont", actor="x"), "pseudonyme"),
+        (lambda s: store.add_patient(s, "P777", actor="x", team="a team"), "équipe"),
+        (lambda s: store.add_patient(s, "P777", actor="x", sex="m"), "sexe « m »"),
+        (lambda s: store.add_patient(s, "P777", actor="x", birth_year=1700), "année de naissance 1700"),
+        (lambda s: store.add_patient(s, "P777", actor="x", identity={"nom": "x"}), "éléments inconnus nom"),
+        (lambda s: store.get_patient(s, "P00l"), "aucun patient « P00l » dans le registre"),
+    ]
+    for attempt, french in attempts:
+        with pytest.raises(RegistryError) as caught, session_scope(engine) as s:
+            attempt(s)
+        text = caught.value.text("fr").replace("\u00a0", " ").replace("\u202f", " ")  # French spacing
+        assert french in text
+        assert "expected" not in text and "closest" not in text
+
+
 def _manifest(tmp_path: Path, rows: list[str]) -> Path:
     shutil.copy(CREST, tmp_path / "crest.yaml")
     (tmp_path / "bad.yaml").write_text("patient: {age: 40, sex: female}\nfindings: [raynod]\n", encoding="utf-8")

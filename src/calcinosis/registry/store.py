@@ -107,14 +107,13 @@ def get_patient(session: Session, code: str, team: str | None = None) -> Patient
     if len(found) == 1:
         return found[0]
     if found:
-        raise RegistryError(f"patient code {code[:64]!r} is used by several teams: say which (--team)")
+        raise RegistryError.said("reg_err_several_teams", code=code[:64])
     import difflib
 
     codes = select(Patient.code).limit(100_000)
     known = session.scalars(codes.where(Patient.team == team) if team is not None else codes).all()
     near = difflib.get_close_matches(code, known, n=3, cutoff=0.6)
-    hint = f"; closest: {', '.join(near)}" if near else ""
-    raise RegistryError(f"no patient {code[:64]!r} in the registry{hint}", status=404)
+    raise RegistryError.said("reg_err_no_patient", status=404, code=code[:64], near=", ".join(near))
 
 
 def add_patient(
@@ -133,25 +132,21 @@ def add_patient(
     table, which only clinicians and admins read; the audit log records that it was set, not its values.
     """
     if not CODE_PATTERN.match(code):
-        raise RegistryError(
-            f"patient code {code[:70]!r}: expected 1-64 letters, digits, '.', '_' or '-' (a pseudonym, not a name)"
-        )
+        raise RegistryError.said("reg_err_code", value=code[:70])
     if not CODE_PATTERN.match(team):
-        raise RegistryError(f"team {team[:70]!r}: expected 1-64 letters, digits, '.', '_' or '-'")
+        raise RegistryError.said("reg_err_team", value=team[:70])
     if session.scalar(select(Patient.id).where(Patient.code == code, Patient.team == team)) is not None:
         raise RegistryError.said("reg_err_patient_exists", code=code)
     if sex is not None and sex not in ("female", "male", "other", "unknown"):
-        raise RegistryError(f"sex {sex[:20]!r}: expected female, male, other or unknown")
+        raise RegistryError.said("reg_err_sex", value=sex[:20])
     if birth_year is not None and not 1880 <= birth_year <= dt.date.today().year:
-        raise RegistryError(f"birth year {birth_year}: expected a year between 1880 and this year")
+        raise RegistryError.said("reg_err_birth_year", value=birth_year)
     patient = Patient(code=code, sex=sex, birth_year=birth_year, team=team)
     _insert(session, actor, patient, {"code": code, "team": team, "sex": sex, "birth_year": birth_year})
     if identity:
         unknown = set(identity) - {"name", "birth_date", "hospital_number"}
         if unknown:
-            raise RegistryError(
-                f"identity: unknown items {', '.join(sorted(unknown))}; expected name, birth_date, hospital_number"
-            )
+            raise RegistryError.said("reg_err_identity_items", items=", ".join(sorted(unknown))[:200])
         birth = identity.get("birth_date")
         session.add(
             Identity(
