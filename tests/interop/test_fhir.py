@@ -323,3 +323,45 @@ def test_a_null_required_element_is_refused_not_crashed_on(kb: KnowledgeBase, co
         read_bundle(bundle, kb, codes, analysis_date=WHEN)
     lenient = read_bundle(bundle, kb, codes, analysis_date=WHEN, strict=False)
     assert _by_resource(lenient, "Observation/n")[0].outcome == "not_used"
+
+
+def test_a_bundle_of_two_patients_is_refused_and_another_patients_resource_is_not_read(
+    kb: KnowledgeBase, codes: CodeTable
+) -> None:
+    """A case is one patient's: a Bundle with two Patients is refused (a calcium of another
+    record read into this one was a silent, dangerous guess), and a resource about another
+    patient than the Bundle's is reported as not used, never read into the case."""
+    two = hospital_bundle()
+    other = copy.deepcopy(two["entry"][0])
+    other["resource"]["id"] = "pat-2"
+    two["entry"].append(other)
+    with pytest.raises(CaseValidationError, match="2 patients"):
+        read_bundle(two, kb, codes, analysis_date=WHEN)
+
+    stray = hospital_bundle()
+    calcium = next(e for e in stray["entry"] if e["resource"].get("id") == "obs-ca-2")
+    calcium["resource"]["subject"] = {"reference": "Patient/someone-else"}
+    imported = read_bundle(stray, kb, codes, analysis_date=WHEN)
+    assert [(m.element, m.outcome) for m in _by_resource(imported, "Observation/obs-ca-2")] == [("subject", "not_used")]
+    kept = read_bundle(hospital_bundle(), kb, codes, analysis_date=WHEN)
+    assert len(imported.case.labs) < len(kept.case.labs) or imported.case.labs != kept.case.labs
+    # an absolute address of the same Patient is the same patient
+    same = hospital_bundle()
+    for e in same["entry"][1:]:
+        if isinstance(e["resource"].get("subject"), dict):
+            e["resource"]["subject"]["reference"] = "https://ehr.example/fhir/Patient/pat-1"
+    assert read_bundle(same, kb, codes, analysis_date=WHEN).case == kept.case
+
+
+def test_the_api_says_what_a_bundle_held_that_is_not_in_the_case(kb: KnowledgeBase) -> None:
+    from fastapi.testclient import TestClient
+
+    from calcinosis.web.app import create_app
+
+    body = (DATA / "dialysis-warfarin-r4.json").read_bytes()
+    with TestClient(create_app()) as client:
+        response = client.post("/api/v1/diagnose", content=body, headers={"content-type": "application/fhir+json"})
+        assert response.status_code == 200, response.text
+        assert any(w.startswith("FHIR Observation/obs-bad") for w in response.json()["warnings"])
+        managed = client.post("/api/v1/manage?lang=fr", content=body, headers={"content-type": "application/fhir+json"})
+        assert any("non utilisé" in w for w in managed.json()["warnings"])

@@ -24,6 +24,7 @@ __all__ = [
     "UnsupportedMediaType",
     "case_body_schema",
     "case_data",
+    "fhir_not_used_warnings",
     "read_posted_document",
     "read_request_case",
 ]
@@ -58,12 +59,27 @@ def body_format(request: Request) -> str:
 
 async def read_request_case(request: Request, kb: KnowledgeBase, lang: str) -> Case:
     """The validated case in the request body, a case or a FHIR R4 Bundle (raises
-    CaseValidationError or UnsupportedMediaType)."""
+    CaseValidationError or UnsupportedMediaType). What a Bundle held that did not make it into
+    the case is kept on the request (``fhir_not_used``), for the response to say it."""
     from calcinosis.interop.fhir.read import read_document_case
 
     fmt = body_format(request)
     data = load_document(await request.body(), source=SOURCE, fmt=fmt, lang=lang)
-    return read_document_case(data, kb, source=SOURCE, lang=lang)[0]
+    case, imported = read_document_case(data, kb, source=SOURCE, lang=lang)
+    request.state.fhir_not_used = imported.not_used if imported is not None else []
+    return case
+
+
+def fhir_not_used_warnings(request: Request, lang: str) -> list[str]:
+    """One line per element of a posted FHIR Bundle that is not in the case (resource, element,
+    value, why), so that an API client is never left to think everything was read."""
+    from calcinosis.i18n import message
+
+    entries = getattr(request.state, "fhir_not_used", None) or []
+    return [
+        message("fhir_not_used_line", lang, resource=e.resource, element=e.element, value=e.value, reason=e.reason)
+        for e in entries
+    ]
 
 
 def case_data(data: Any, kb: KnowledgeBase, *, source: str, lang: str) -> Any:

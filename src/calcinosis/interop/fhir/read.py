@@ -706,21 +706,65 @@ def read_document_case(
     return parse_case(data, kb, source=source, lang=lang), None
 
 
-def _resources(data: Any, source: str, lang: str) -> list[tuple[str, dict[str, Any]]]:
-    """(location, resource) pairs of a Bundle, or of a single resource."""
+def _resources(data: Any, source: str, lang: str) -> list[tuple[str, dict[str, Any], str | None]]:
+    """(location, resource, the entry's fullUrl) of a Bundle's entries, or of a single resource."""
     if not isinstance(data, dict) or "resourceType" not in data:
         raise CaseValidationError(message("err_file", lang, source=source, text=message("fhir_not_fhir", lang)))
     if data["resourceType"] != "Bundle":
-        return [("resource", data)]
+        return [("resource", data, None)]
     entries = data.get("entry") or []
     if not isinstance(entries, list):
         raise CaseValidationError(message("err_file", lang, source=source, text=message("fhir_entries_not_list", lang)))
-    found: list[tuple[str, dict[str, Any]]] = []
+    found: list[tuple[str, dict[str, Any], str | None]] = []
     for i, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(resource, dict):
-            found.append((f"entry[{i}].resource", resource))
+            full_url = entry.get("fullUrl")
+            found.append((f"entry[{i}].resource", resource, full_url if isinstance(full_url, str) else None))
     return found
+
+
+def _one_patient(raws: list[tuple[str, dict[str, Any], str | None]], source: str, lang: str) -> set[str]:
+    """The references that name the Bundle's one patient ('Patient/<id>' and the entry's
+    fullUrl); empty when the Bundle has no Patient. Several patients are refused: a case is one
+    patient's, and an Observation of another patient read into it (a calcium of 14 mg/dL in
+    the wrong record) would be a silent, dangerous guess."""
+    ids: dict[str, set[str]] = {}
+    for _, raw, full_url in raws:
+        if raw.get("resourceType") != "Patient":
+            continue
+        key = raw["id"] if isinstance(raw.get("id"), str) else (full_url or f"#{len(ids)}")
+        refs = ids.setdefault(key, set())
+        refs.add(f"Patient/{key}")
+        if full_url:
+            refs.add(full_url)
+    if len(ids) > 1:
+        shown = ", ".join(f"Patient/{_short(k, 40)}" for k in sorted(ids)[:5])
+        raise CaseValidationError(
+            message(
+                "err_file", lang, source=source, text=message("fhir_several_patients", lang, n=len(ids), patients=shown)
+            )
+        )
+    return next(iter(ids.values()), set())
+
+
+def _names_patient(reference: str, patient_refs: set[str]) -> bool:
+    """Whether ``reference`` names the Bundle's patient: 'Patient/<id>', the entry's fullUrl, or
+    an absolute URL ending in 'Patient/<id>' (a server's address for the same resource)."""
+    if reference in patient_refs:
+        return True
+    tail = "/".join(reference.rstrip("/").split("/")[-2:])
+    return tail.startswith("Patient/") and tail in patient_refs
+
+
+def _subject(resource: Any) -> str | None:
+    """The patient a resource is about (its ``subject`` or ``patient`` reference), when it says."""
+    for name in ("subject", "patient"):
+        ref = getattr(resource, name, None)
+        reference = getattr(ref, "reference", None)
+        if isinstance(reference, str) and reference:
+            return reference
+    return None
 
 
 def _without_nulls(node: Any) -> Any:
@@ -791,7 +835,9 @@ def read_bundle(
     reader = _Reader(kb, codes, when, lang)
     parsed: list[tuple[str, Any]] = []
     problems: list[Issue] = []
-    for location, raw in _resources(data, source, lang):
+    raws = _resources(data, source, lang)
+    patient_refs = _one_patient(raws, source, lang)
+    for location, raw, _ in raws:
         kind = str(raw.get("resourceType"))
         ref = f"{kind}/{raw['id']}" if isinstance(raw.get("id"), str) else f"{kind} ({location})"
         if kind == "OperationOutcome":
@@ -815,6 +861,10 @@ def read_bundle(
                 reader.medications[contained.id] = contained
         if kind == "Medication":
             reader.medications[f"Medication/{resource.id}"] = resource
+            continue
+        about = _subject(resource) if kind != "Patient" else None
+        if about is not None and patient_refs and not _names_patient(about, patient_refs):
+            reader.skipped(ref, "subject", about, "fhir_other_subject")
             continue
         parsed.append((ref, resource))
     if problems:

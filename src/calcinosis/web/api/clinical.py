@@ -20,7 +20,7 @@ from calcinosis.management.results import CviStaging, ManagementReport
 from calcinosis.reports.kinds import ReportAudience as Audience
 from calcinosis.reports.kinds import ReportFormat
 from calcinosis.serialise import to_json
-from calcinosis.web.cases import case_body_schema, read_request_case
+from calcinosis.web.cases import case_body_schema, fhir_not_used_warnings, read_request_case
 from calcinosis.web.lang import request_lang
 from calcinosis.web.state import kb_of
 
@@ -64,6 +64,7 @@ async def diagnose(
     if format == "fhir":
         return await anyio.to_thread.run_sync(lambda: _fhir_response(case, kb, lang))
     report = await anyio.to_thread.run_sync(lambda: run(case, kb, lang=lang))
+    report.warnings.extend(fhir_not_used_warnings(request, lang))
     return json_response(report)
 
 
@@ -97,7 +98,9 @@ async def manage(
             kb.disease(diagnosis)  # unknown id: 404 with close ids, before any work
         return run(case, kb, lang=lang, diagnosis=diagnosis, analysis=analyse(case, kb, lang=lang))
 
-    return json_response(await anyio.to_thread.run_sync(work))
+    result = await anyio.to_thread.run_sync(work)
+    result.warnings.extend(fhir_not_used_warnings(request, lang))
+    return json_response(result)
 
 
 @router.post("/stage/cvi", response_model=CviStaging, openapi_extra=case_body_schema())
