@@ -102,3 +102,65 @@ def test_a_diagnosis_cared_for_as_another_disease_is_said_first_and_not_treated_
     crest = read_case(next(p for p in DEV_CASES if "crest" in p.name), kb)
     statements = [s.id for s in manage(crest, kb).statements]
     assert not any(s.startswith("managed_as:") for s in statements) and "no_validated_treatment" in statements
+
+
+def test_what_a_caution_depends_on_and_the_case_leaves_unsaid_is_asked_first(kb: KnowledgeBase) -> None:
+    """A drug contraindicated in pregnancy, or reduced in kidney failure, no longer reads as safe
+    because nobody said: a woman of 42 with nothing on either is told to check both; a man, or
+    a woman with a measured creatinine, is not asked what does not apply or is known."""
+    base = {"findings": ["palpable_nodules", "raynaud_phenomenon", "sclerodactyly"], "sites": ["elbow", "fingertips"]}
+
+    def checks(patient: dict[str, Any], labs: list[dict[str, Any]]) -> str:
+        options = _options(run(kb, {**base, "patient": patient, "labs": labs}))
+        return " ".join(c for c in options["alendronate"].cautions if c.startswith("Not stated in the case"))
+
+    woman = checks({"age": 42, "sex": "female"}, [])
+    assert "pregnancy" in woman and "kidney function" in woman
+    man = checks({"age": 42, "sex": "male"}, [])
+    assert "pregnancy" not in man and "kidney function" in man
+    measured = checks({"age": 42, "sex": "female"}, [{"test": "creatinine", "interpretation": "normal"}])
+    assert "pregnancy" in measured and "kidney function" not in measured
+    assert checks({"age": 70, "sex": "female"}, [{"test": "creatinine", "interpretation": "normal"}]) == ""
+
+
+def test_phosphate_lowering_and_shoulder_procedures_fit_only_their_ground(kb: KnowledgeBase) -> None:
+    """A girl with periarticular masses and a normal phosphate is not offered binders, a
+    phosphate diet, acetazolamide or dialysis (two reviews: a 13-year-old was); a calcific
+    deposit away from the shoulder gets no subacromial injection or rotator-cuff lavage; an
+    infant is not offered probenecid (contraindicated under 2)."""
+    girl = run(
+        kb,
+        {
+            "patient": {"age": 13, "sex": "female"},
+            "findings": ["periarticular_mass", "chalky_discharge"],
+            "sites": ["elbow", "knee"],
+            "labs": [
+                {"test": "phosphate", "interpretation": "normal"},
+                {"test": "creatinine", "interpretation": "normal"},
+            ],
+        },
+    )
+    offered = set(_options(girl))
+    assert not offered & {
+        "phosphate_binders",
+        "dietary_phosphate_restriction",
+        "acetazolamide",
+        "dialysis_intensification",
+    }
+    jaw = _options(
+        run(
+            kb, {"patient": {"age": 59, "sex": "female"}, "findings": ["pain", "periarticular_mass"], "sites": ["face"]}
+        )
+    )
+    assert "subacromial_corticosteroid_injection" not in jaw and "ultrasound_guided_lavage" not in jaw
+    infant = run(
+        kb,
+        {
+            "patient": {"age": 0.8, "sex": "male"},
+            "findings": ["periarticular_mass"],
+            "sites": ["hip"],
+            "labs": [{"test": "phosphate", "interpretation": "high"}],
+        },
+    )
+    probenecid = [o for o in infant.avoid if o.treatment == "probenecid"]
+    assert not _options(infant).get("probenecid") and (not probenecid or "under 2 years" in probenecid[0].cautions[0])

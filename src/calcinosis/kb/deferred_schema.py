@@ -105,6 +105,7 @@ class TreatmentEvidence(_Strict):
     reference: str
     design: Literal[
         "rct",
+        "observational_in_trial",  # an association read in a trial's data, not what was randomised (EVOLVE's calciphylaxis events)
         "systematic_review",
         "prospective_open",
         "retrospective_series",

@@ -13,7 +13,7 @@ from calcinosis.engine.workup import LEADS
 from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import StatementCondition
-from calcinosis.management.options import named_with_probability, rank_treatments, to_exclude_first
+from calcinosis.management.options import may_be_pregnant, named_with_probability, rank_treatments, to_exclude_first
 from calcinosis.management.results import FollowupPlan, ManagementReport, PlanItem, Statement, managed_as_id
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
@@ -195,8 +195,16 @@ def manage(
     top_row = int(scores.row[kb.disease_pos(top_id)])
     top_form = next((r for r in kb.forms if r.row == top_row), None)  # the form the leading diagnosis is read in
     first = to_exclude_first(kb, posterior)  # the must-not-miss diagnoses to exclude: said, and waited for
+    pt = case.patient
     options, avoid = rank_treatments(
-        evidence, kb, posterior=posterior, categories=categories, forms=forms, lang=lang, exclude_first=first
+        evidence,
+        kb,
+        posterior=posterior,
+        categories=categories,
+        forms=forms,
+        lang=lang,
+        exclude_first=first,
+        pregnancy_possible=may_be_pregnant(pt.sex, pt.age, pt.postmenopausal),
     )
     # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite): the
     # principles that hold for a whole category are about treating calcinosis, and do not apply

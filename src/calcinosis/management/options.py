@@ -34,6 +34,54 @@ def _present(ev: Evidence, feature: str) -> bool:
     return obs is not None and obs.present
 
 
+UNKNOWN_CHECKS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("check_pregnancy", frozenset({"condition:pregnancy"})),
+    (
+        "check_kidney",
+        frozenset(
+            {
+                "lab:egfr_below_60",
+                "lab:egfr_below_15",
+                "condition:chronic_kidney_disease",
+                "condition:dialysis",
+                "lab:urea_high",
+            }
+        ),
+    ),
+)
+"""What a caution depends on that a referral often leaves unsaid: a caution shows only when its
+condition is reported, so a drug contraindicated in pregnancy, or reduced in kidney failure,
+read as safe when nobody had said (two clinicians' reviews: bisphosphonates, minocycline and
+diltiazem for women of 13 to 49 with pregnancy never mentioned; alendronate with no kidney
+function). An option whose cautions name one of these, for a case that states none of its
+features either way, says what to check first (pregnancy only for a woman who may be pregnant)."""
+
+CHILDBEARING_AGES = (12.0, 55.0)
+"""Ages at which pregnancy is asked about before a drug that harms it (judgement: menarche to the
+menopause, with margins on both sides)."""
+
+
+def may_be_pregnant(sex: str, age: float, postmenopausal: bool | None) -> bool:
+    """Whether pregnancy is a question for this patient: a woman, or a patient whose sex is not
+    given, of childbearing age, not stated postmenopausal."""
+    low, high = CHILDBEARING_AGES
+    return sex in ("female", "unknown") and low <= age < high and postmenopausal is not True
+
+
+def _unknown_checks(t: TreatmentFile, ev: Evidence, pregnancy_possible: bool, lang: str) -> str:
+    """'Not known here and checked before use: pregnancy (and contraception); kidney function'
+    for the conditions this treatment's cautions depend on that the case leaves unsaid ('' if none)."""
+    watched = {f for c in t.cautions for f in c.when}
+    items = [
+        message(key, lang)
+        for key, features in UNKNOWN_CHECKS
+        if watched & features
+        and not any(f in ev.observations for f in features)
+        and (key != "check_pregnancy" or pregnancy_possible)
+    ]
+    return message("check_before", lang, items=message("list_separator", lang).join(items)) if items else ""
+
+
 WEAK_LEVEL = 4
 """Oxford CEBM levels 4-5 (case series, expert opinion): a first-line role resting on them says so."""
 
@@ -61,6 +109,7 @@ def _option(
     categories: Mapping[str, float],
     forms: Mapping[str, float],
     lang: str,
+    pregnancy_possible: bool = False,
 ) -> tuple[TreatmentOption, bool] | None:
     weights = kb.management.role_weights
     best: tuple[float, Role, str] | None = None
@@ -98,6 +147,7 @@ def _option(
     fit, role, why = best
     cautions: list[str] = []
     contraindicated = False
+    first = 0  # the contraindications that hold come first, then what to check, then the other cautions
     for c in t.cautions:
         triggered = not c.when or any(_present(ev, f) for f in c.when)
         if not triggered:
@@ -106,11 +156,16 @@ def _option(
         if c.severity == "contraindication" and c.applies_to is not None:
             # one drug of a class: the class stays, the drug is named to avoid
             cautions.insert(0, message("avoid_part", lang, part=c.applies_to.get(lang), text=text))
+            first += 1
         elif c.severity == "contraindication":  # for this case (its features), or for any case (when: [])
             contraindicated = True
             cautions.insert(0, text)
+            first += 1
         else:
             cautions.append(text)
+    check = _unknown_checks(t, ev, pregnancy_possible, lang)
+    if check:
+        cautions.insert(first, check)
     likely = {d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.management.min_probability}
     evidence = sorted(
         (
@@ -217,6 +272,7 @@ def rank_treatments(
     lang: str,
     forms: Mapping[str, float] | None = None,
     exclude_first: list[tuple[float, int]] | None = None,
+    pregnancy_possible: bool = False,
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
     """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
     ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
@@ -229,7 +285,16 @@ def rank_treatments(
     key = "exclude_first" if len(first) == 1 else "exclude_first_many"
     wait = message(key, lang, names=named_with_probability(kb, first, lang)) if first else ""
     for t in kb.treatments.values():
-        found = _option(t, kb=kb, ev=ev, posterior=posterior, categories=treatable, forms=forms or {}, lang=lang)
+        found = _option(
+            t,
+            kb=kb,
+            ev=ev,
+            posterior=posterior,
+            categories=treatable,
+            forms=forms or {},
+            lang=lang,
+            pregnancy_possible=pregnancy_possible,
+        )
         if found is None:
             continue
         option, contraindicated = found
