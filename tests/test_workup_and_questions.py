@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case, read_case
 from calcinosis.cli.main import app
 from calcinosis.errors import KnowledgeBaseError
+from calcinosis.management.manage import manage
 
 from .conftest import DEV_CASES, edited_disease
 
@@ -271,3 +272,27 @@ def test_a_research_genotype_is_scored_but_never_asked(kb: KnowledgeBase) -> Non
     )
     jdm_row = next(d for d in with_allele.differential if d.diagnosis == "juvenile_dermatomyositis")
     assert any(e.feature == "gene:tnfa_308a" for e in jdm_row.evidence)
+
+
+def test_a_symptomatic_hypercalcaemia_and_a_severe_hypocalcaemia_are_said_first(kb: KnowledgeBase) -> None:
+    """Two reviews' emergencies: a toddler with vitamin D intoxication, vomiting and a calcium
+    said high without a value (no word of urgency), and a newborn at 1.55 mmol/L (its work-up
+    came first). A raised calcium with symptoms (Walsh 2016) and a calcium below 1.9 mmol/L
+    (Turner 2016) now open the report, the management and the summary; a raised calcium
+    without symptoms, or a mild hypocalcaemia, does not."""
+    symptomatic = run(
+        kb, labs=[{"test": "calcium", "interpretation": "high"}], findings=["hypercalcemia_symptoms", "nephrolithiasis"]
+    )
+    assert symptomatic.issues[0].code == "engine.severe_hypercalcaemia"
+    assert symptomatic.warnings[0].startswith("Hypercalcaemia with symptoms")
+    quiet = run(kb, labs=[{"test": "calcium", "interpretation": "high"}], findings=["nephrolithiasis"])
+    assert "engine.severe_hypercalcaemia" not in {i.code for i in quiet.issues}
+    newborn = {"patient": {"age": 0.02, "sex": "female"}, "findings": ["palpable_nodules"], "sites": ["back"]}
+    low = parse_case({**newborn, "labs": [{"test": "calcium", "value": 1.55, "unit": "mmol/L"}]}, kb)
+    report = diagnose(low, kb, lang="fr")
+    assert report.issues[0].code == "engine.severe_hypocalcaemia"
+    assert report.warnings[0].startswith("Hypocalcémie sévère\u00a0: calcémie totale 1,55\u00a0mmol/L")
+    managed = manage(low, kb)
+    assert managed.statements[0].urgent and managed.statements[0].id == "severe_hypocalcaemia"
+    mild = parse_case({**newborn, "labs": [{"test": "calcium", "value": 2.0, "unit": "mmol/L"}]}, kb)
+    assert "engine.severe_hypocalcaemia" not in {i.code for i in diagnose(mild, kb).issues}

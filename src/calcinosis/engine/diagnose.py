@@ -328,7 +328,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
             _put_form(kb, result, row_at[i], float(scores.row_weight[row_at[i]]), lang)
 
     status = _phosphocalcic_status(evidence)
-    severe = _severe_hypercalcaemia(panel, kb, lang)
+    severe = _urgent_calcium(panel, evidence, kb, lang)
     issues: list[Issue] = [*([severe] if severe is not None else []), *panel.warnings, *evidence.warnings]
     top_rule = kb.categories[category]
     if status != "unknown" and top_rule.phosphocalcic not in ("either", status):
@@ -433,7 +433,60 @@ _WARNING_GIVEN = frozenset({"level", "code", "message"})
 
 
 SEVERE_HYPERCALCAEMIA = "engine.severe_hypercalcaemia"
-"""The issue code of the emergency every view puts first (the summary, manage, the case page)."""
+"""The issue code of a hypercalcaemia to correct first: above the emergency threshold, or raised
+with symptoms."""
+SEVERE_HYPOCALCAEMIA = "engine.severe_hypocalcaemia"
+"""The issue code of a hypocalcaemia below the emergency threshold (Turner 2016)."""
+URGENT_CODES = (SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA)
+"""The emergencies every view puts first (the summary, manage, the case page), before any work-up."""
+
+
+def _calcium_readings(panel: LabPanel, *, highest: bool) -> list[tuple[float, str]]:
+    """The calcium values that can say how far calcium is from normal: the albumin-corrected ones
+    and the total readings they do not stand for (a corrected value is computed from the first
+    exact total reading), without the readings said as at most (``highest``) or at least a value."""
+    out: list[tuple[float, str]] = []
+    corrected = panel.tests.get("corrected_calcium")
+    if corrected is not None:
+        out += [(r.value_si, "corrected_calcium") for r in corrected.readings if r.value_si is not None]
+    total = panel.tests.get("calcium")
+    readings = total.readings if total is not None else []
+    covered = next((r for r in readings if r.value_si is not None and r.qualifier is None), None) if out else None
+    bounds = ("<", "<=") if highest else (">", ">=")
+    out += [
+        (r.value_si, "calcium")
+        for r in readings
+        if r.value_si is not None and r.qualifier not in bounds and r is not covered
+    ]
+    return out
+
+
+def _urgent_calcium(panel: LabPanel, evidence: Evidence, kb: KnowledgeBase, lang: str) -> Issue | None:
+    """The calcium emergency of the case, if any: a severe hypercalcaemia, a raised calcium with
+    symptoms (vomiting, confusion, polyuria... in the case's findings: a toddler with vitamin D
+    intoxication and vomiting had no word of urgency because no value was entered), or a severe
+    hypocalcaemia (a newborn at 1.55 mmol/L had its work-up and a low-calcium milk first)."""
+    severe = _severe_hypercalcaemia(panel, kb, lang)
+    if severe is not None:
+        return severe
+    obs = evidence.observations
+    raised, symptoms = obs.get("lab:calcium_high"), obs.get("finding:hypercalcemia_symptoms")
+    known = obs.get("condition:hypercalcemia_known")
+    if symptoms is not None and symptoms.present and any(o is not None and o.present for o in (raised, known)):
+        return _warning(SEVERE_HYPERCALCAEMIA, message("symptomatic_hypercalcaemia", lang))
+    low = [(v, t) for v, t in _calcium_readings(panel, highest=False)]
+    limit = kb.threshold("calcium_severe_low_mmol_l")
+    if low and min(low)[0] < limit:
+        value, test = min(low)
+        text = message(
+            "severe_hypocalcaemia",
+            lang,
+            test=lower_first(lab_name(kb, test, lang)),
+            value=decimal(value, lang, 2),
+            limit=decimal(limit, lang, 2),
+        )
+        return _warning(SEVERE_HYPOCALCAEMIA, text)
+    return None
 
 
 def _severe_hypercalcaemia(panel: LabPanel, kb: KnowledgeBase, lang: str) -> Issue | None:
@@ -442,20 +495,7 @@ def _severe_hypercalcaemia(panel: LabPanel, kb: KnowledgeBase, lang: str) -> Iss
     value and of the total readings it does not stand for (it is computed from the first exact
     one); a reading said as below or at most a value says nothing of how high it is."""
     limit = kb.threshold("calcium_severe_mmol_l")
-    candidates: list[tuple[float, str]] = []
-    corrected = panel.tests.get("corrected_calcium")
-    if corrected is not None:
-        candidates += [(r.value_si, "corrected_calcium") for r in corrected.readings if r.value_si is not None]
-    total = panel.tests.get("calcium")
-    readings = total.readings if total is not None else []
-    covered = (
-        next((r for r in readings if r.value_si is not None and r.qualifier is None), None) if candidates else None
-    )
-    candidates += [
-        (r.value_si, "calcium")
-        for r in readings
-        if r.value_si is not None and r.qualifier not in ("<", "<=") and r is not covered
-    ]
+    candidates = _calcium_readings(panel, highest=True)
     if not candidates:
         return None
     highest, test = max(candidates)

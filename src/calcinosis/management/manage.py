@@ -6,7 +6,7 @@ import numpy as np
 
 from calcinosis._version import __version__
 from calcinosis.case.model import Case
-from calcinosis.engine.diagnose import SEVERE_HYPERCALCAEMIA, Analysis, analyse, diagnose
+from calcinosis.engine.diagnose import URGENT_CODES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.engine.workup import LEADS
@@ -209,13 +209,16 @@ def manage(
     # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite): the
     # principles that hold for a whole category are about treating calcinosis, and do not apply
     cared_elsewhere = kb.disease(top_id).managed_as is not None and top_p >= LEADS
-    # an emergency the diagnosis found (calcium above 3.5 mmol/L) is the first thing management says
+    # an emergency the diagnosis found (a calcium to correct first) is the first thing management says
     urgent = [
         Statement(
-            id="severe_hypercalcaemia", text=i.message, references=list(kb.constants.thresholds_reference), urgent=True
+            id=i.code.removeprefix("engine."),
+            text=i.message,
+            references=list(kb.constants.thresholds_reference),
+            urgent=True,
         )
         for i in report.issues
-        if i.code == SEVERE_HYPERCALCAEMIA
+        if i.code in URGENT_CODES
     ]
     statements = (
         urgent

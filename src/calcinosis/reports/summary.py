@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from calcinosis.engine.diagnose import SEVERE_HYPERCALCAEMIA
+from calcinosis.engine.diagnose import URGENT_CODES
 from calcinosis.engine.reasons import stated
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.i18n import colon, message, percent
@@ -103,7 +103,7 @@ def build_summary(
         where = "" if d.diagnosis in shown else f" ({percent(d.probability, lang)})"
         alerts.append(f"{d.name}{where}{colon(lang)} {reason.get(lang)}")
     steps = [w.text for w in report.workup_steps[:2]]
-    urgent = next((i for i in report.issues if i.code == SEVERE_HYPERCALCAEMIA), None)
+    urgent = next((i for i in report.issues if i.code in URGENT_CODES), None)
     if urgent is not None:  # an emergency comes before any work-up
         steps.insert(0, urgent.message)
     cared = _own_principle(management, kb) if management else None

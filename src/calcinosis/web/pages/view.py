@@ -18,7 +18,7 @@ from jinja2 import StrictUndefined, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from calcinosis.engine.diagnose import SEVERE_HYPERCALCAEMIA
+from calcinosis.engine.diagnose import URGENT_CODES
 from calcinosis.i18n import decimal, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.textsafe import plain
@@ -90,7 +90,7 @@ def _tojson_attr(value: Any) -> str:
 
 env.filters.update(field=_field, ui=_ui, label=_label, pct=_pct, num=_num, cite=_cite, jsonattr=_tojson_attr)
 env.globals["ui"] = _ui
-env.globals["severe_code"] = SEVERE_HYPERCALCAEMIA  # the emergency the case page opens on
+env.globals["urgent_codes"] = URGENT_CODES  # the emergencies the case page opens on
 
 
 def _units_by_test(kb: KnowledgeBase) -> dict[str, list[str]]:
