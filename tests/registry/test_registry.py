@@ -245,7 +245,7 @@ def _manifest(tmp_path: Path, rows: list[str]) -> Path:
 
 def test_import_is_all_or_nothing(engine: Engine, kb: KnowledgeBase, tmp_path: Path) -> None:
     good = _manifest(
-        tmp_path, ["A1,2025-01-01,crest.yaml,female", "A1,2025-06-01,crest.yaml,", "A2,2025-02-01,crest.yaml,male"]
+        tmp_path, ["A1,2025-01-01,crest.yaml,female", "A1,2025-06-01,crest.yaml,", "A2,2025-02-01,crest.yaml,female"]
     )
     with session_scope(engine) as s:
         assert import_manifest(s, good, kb, actor="import") == {"visits": 3, "patients": 2}
@@ -382,7 +382,7 @@ def test_cli_session_backup_and_restore(tmp_path: Path, monkeypatch: pytest.Monk
         return result.stdout
 
     run("init")
-    run("add-patient", "P9", "--sex", "male")
+    run("add-patient", "P9", "--sex", "female")
     run("add-visit", "P9", str(CREST), "--date", "2025-03-01")
     run("add-lesion", "P9", "--date", "2025-03-01", "--label", "L1", "--site", "hand", "--size-mm", "12", "--vas", "4")
     assert "never_done" in run("due", "--today", "2025-05-01")

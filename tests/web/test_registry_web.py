@@ -377,3 +377,59 @@ def test_an_unreadable_visit_case_is_shown_on_the_page(site: TestClient) -> None
     assert bad.status_code == 422 and "pasted text" in bad.text and "<html" in bad.text.lower()
     forged = site.post("/registry/patients/P1/visits", data={"date": "2025-01-10", "case_text": "patient: ["})
     assert forged.status_code == 403  # the token is checked before anything is read
+
+
+def test_the_api_refuses_what_it_would_have_lost_or_mixed_up(site: TestClient) -> None:
+    """A hardening review: unknown fields were dropped (a pain score sent as "pain"), a repeated
+    key silently replaced the first, a man of 80 was stored for a woman born in 1960 and a visit
+    dated 1800 was accepted. Each is now refused, saying what and where; nothing is written."""
+    token = _login(site)
+    headers = {"x-csrf-token": token}
+    unknown = site.post("/api/v1/registry/patients", json={"code": "P1", "sexe": "female"}, headers=headers)
+    assert unknown.status_code == 422 and "sexe" in unknown.text
+    repeated = site.post(
+        "/api/v1/registry/patients",
+        content=b'{"code": "P1", "birth_year": 1960, "birth_year": 1970}',
+        headers={**headers, "content-type": "application/json"},
+    )
+    assert repeated.status_code == 422 and "birth_year" in repeated.text
+    assert site.get("/api/v1/registry/patients").json() == []
+    made = site.post(
+        "/api/v1/registry/patients", json={"code": "P1", "sex": "female", "birth_year": 1960}, headers=headers
+    )
+    assert made.status_code == 201, made.text
+    import yaml
+
+    crest = yaml.safe_load(CREST)
+    man = {**crest, "patient": {**crest["patient"], "sex": "male"}}
+    wrong_sex = site.post(
+        "/api/v1/registry/patients/P1/visits", json={"date": "2025-03-01", "case": man}, headers=headers
+    )
+    assert wrong_sex.status_code == 422 and "right patient" in wrong_sex.text
+    aged = {**crest, "patient": {**crest["patient"], "age": 80}}
+    wrong_age = site.post(
+        "/api/v1/registry/patients/P1/visits", json={"date": "2025-03-01", "case": aged}, headers=headers
+    )
+    assert wrong_age.status_code == 422 and "birth year 1960" in wrong_age.text
+    early = site.post(
+        "/api/v1/registry/patients/P1/visits", json={"date": "1800-01-01", "case": crest}, headers=headers
+    )
+    assert early.status_code == 422
+    lesion = site.post(
+        "/api/v1/registry/patients/P1/lesions", json={"date": "2025-03-01", "label": "L1", "pain": 7}, headers=headers
+    )
+    assert lesion.status_code == 422 and "pain" in lesion.text
+    assert site.get("/api/v1/registry/patients/P1/visits").json() == []
+
+
+def test_a_refused_new_patient_keeps_what_was_typed_and_says_why_in_french(site: TestClient) -> None:
+    token = _login(site)
+    page = site.post(
+        "/registry/patients?lang=fr",
+        data={"code": "P7", "sex": "female", "birth_year": "19x0", "name": "Jeanne", "csrf_token": token},
+    )
+    text = html.unescape(page.text)
+    assert page.status_code == 422
+    assert "année de naissance" in text and "« 19x0 » n'est pas un nombre" in text.replace("\u00a0", " ")
+    assert 'value="P7"' in page.text and 'value="19x0"' in page.text and 'value="Jeanne"' in page.text
+    assert '<option value="female" selected>' in page.text

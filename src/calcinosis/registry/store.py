@@ -171,6 +171,28 @@ def identity_of(session: Session, patient: Patient, role: str) -> Identity | Non
     return session.get(Identity, patient.id)
 
 
+AGE_SLACK_YEARS = 1.5
+"""How far a visit's case age may sit from the registry's birth year at the visit date: a birth
+year gives the age within a year, and a case's age may be rounded."""
+
+
+def _check_visit_is_the_patients(patient: Patient, case: Case, date: dt.date) -> None:
+    """A visit whose case cannot be this patient's is refused, saying why: another sex than the
+    registry's, an age the birth year rules out, a date before the birth year (a man of 80 was
+    stored for a woman born in 1960, and a visit dated 1800 was accepted)."""
+    if patient.birth_year is not None and date.year < patient.birth_year:
+        raise RegistryError.said("reg_err_visit_before_birth", date=date.isoformat(), year=patient.birth_year)
+    sexes = ("female", "male")
+    if patient.sex in sexes and case.patient.sex in sexes and patient.sex != case.patient.sex:
+        raise RegistryError.said("reg_err_visit_sex", code=patient.code, registry=patient.sex, case=case.patient.sex)
+    if patient.birth_year is not None:
+        expected = date.year - patient.birth_year
+        if abs(case.patient.age - expected) > AGE_SLACK_YEARS:
+            raise RegistryError.said(
+                "reg_err_visit_age", age=f"{case.patient.age:g}", expected=expected, year=patient.birth_year
+            )
+
+
 def add_visit(
     session: Session,
     patient: Patient,
@@ -186,6 +208,7 @@ def add_visit(
 
     if session.scalar(select(Visit.id).where(Visit.patient_id == patient.id, Visit.date == date)) is not None:
         raise RegistryError.said("reg_err_visit_exists", code=patient.code, date=date.isoformat())
+    _check_visit_is_the_patients(patient, case, date)
     report = diagnose(case, kb)
     result = report.model_dump(mode="json", by_alias=True)
     lead = report.differential[0] if report.differential else None

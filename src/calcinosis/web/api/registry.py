@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from calcinosis.kb.model import KnowledgeBase
@@ -25,12 +25,29 @@ from calcinosis.web.state import kb_of
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/registry", tags=["registry"])
+
+async def _no_duplicate_keys(request: Request) -> None:
+    """A JSON body whose object repeats a key is refused, as a case is (the strict reader): the
+    last value silently won, so a second ``birth_year`` or ``area_cm2`` replaced the first."""
+    from calcinosis.case.document import load_document
+    from calcinosis.web.lang import lang_of
+
+    if request.method == "POST" and request.headers.get("content-type", "").startswith("application/json"):
+        load_document(await request.body(), source="body", fmt="json", lang=lang_of(request))
+
+
+router = APIRouter(prefix="/registry", tags=["registry"], dependencies=[Depends(_no_duplicate_keys)])
+
+_REQUEST = ConfigDict(extra="forbid")
+"""Request bodies refuse fields they do not know, naming them: a lesion sent with ``"pain": 7``
+lost its pain score, a patient sent with ``sexe`` its sex."""
 Kb = Annotated[KnowledgeBase, Depends(kb_of)]
 
 
 class Credentials(BaseModel):
     """A sign-in."""
+
+    model_config = _REQUEST
 
     username: str = Field(max_length=64)
     password: str = Field(max_length=256)
@@ -46,6 +63,8 @@ class SessionInfo(BaseModel):
 
 class NewPatient(BaseModel):
     """A patient to add."""
+
+    model_config = _REQUEST
 
     code: str = Field(max_length=64)
     sex: str | None = Field(None, max_length=16)
@@ -63,8 +82,11 @@ class PatientRow(BaseModel):
 class NewVisit(BaseModel):
     """A visit: its date and its case (case format v1, as JSON)."""
 
+    model_config = _REQUEST
+
     date: dt.date
     case: dict[str, Any]
+    note: str | None = Field(None, max_length=2000, description="a free-text note kept with the visit")
 
 
 class VisitRow(BaseModel):
@@ -142,6 +164,7 @@ def create_visit(request: Request, kb: Kb, code: str, body: NewVisit) -> VisitRo
             kb,
             date=store.parse_date(body.date, "date"),
             actor=user.username,
+            note=body.note,
         )
         return VisitRow(
             date=v.date,
@@ -154,6 +177,8 @@ def create_visit(request: Request, kb: Kb, code: str, body: NewVisit) -> VisitRo
 
 class NewMeasurement(BaseModel):
     """A lesion measured at a visit (the lesion is created on its first measurement: give its site)."""
+
+    model_config = _REQUEST
 
     date: dt.date
     label: str = Field(max_length=100)

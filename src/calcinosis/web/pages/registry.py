@@ -126,8 +126,11 @@ def _list_page(
     page: int = 1,
     error: str | None = None,
     status: int = 200,
+    typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    """The patient list (a page of it, filtered by ``q``), with ``error`` shown above it."""
+    """The patient list (a page of it, filtered by ``q``), with ``error`` shown above it and the
+    new-patient form holding what was ``typed`` (a refused form kept nothing: the code, name,
+    sex and birth year had to be typed again)."""
     with session_scope(request.app.state.calcinosis.registry()) as s:
         query = select(Patient).where(Patient.team == user.team).order_by(Patient.code).options(*with_history())
         if q:
@@ -149,6 +152,7 @@ def _list_page(
         "page_size": PAGE_SIZE,
         "kb": kb,
         "error": error,
+        "typed": typed or {},
     }
     return _page(request, "registry.html", lang, status=status, **context)
 
@@ -167,6 +171,17 @@ def registry_home(
     return _list_page(request, kb, lang, user, q=q, page=page)
 
 
+def _birth_year(text: str) -> int | None:
+    """A birth year as typed (blank: not given); anything but plain digits is refused, saying what
+    was typed ('19x0' read as year -1 before)."""
+    text = text.strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise RegistryError.said("reg_err_not_a_number", what="birth_year", value=text[:20])
+    return int(text)
+
+
 @router.post("/registry/patients", response_class=HTMLResponse, response_model=None)
 async def create_patient(
     request: Request,
@@ -182,11 +197,9 @@ async def create_patient(
     check_csrf(request, csrf_token_field)
     user.require_writer()
     state = request.app.state.calcinosis
+    typed = {"code": code, "sex": sex, "name": name, "birth_year": birth_year}
     try:
-        year = int(birth_year) if birth_year.strip() else None
-    except ValueError:
-        year = -1
-    try:
+        year = _birth_year(birth_year)
         with session_scope(state.registry()) as s:
             identity = {"name": name.strip()} if name.strip() else None
             store.add_patient(
@@ -199,7 +212,8 @@ async def create_patient(
                 team=user.team,
             )
     except CalcinosisError as exc:
-        return _list_page(request, kb, lang, user, error=str(exc), status=422)
+        said = exc.text(lang) if isinstance(exc, RegistryError) else str(exc)
+        return _list_page(request, kb, lang, user, error=said.splitlines()[0], status=422, typed=typed)
     return RedirectResponse(f"/registry/patients/{quote(code.strip())}?lang={lang}", status_code=303)
 
 
