@@ -145,6 +145,17 @@ def test_markup_and_escape_sequences_in_an_id_reach_no_terminal(tmp_path: Path) 
     assert "\x1b" not in result.stdout and "[link=http://example.invalid]" in result.stdout
 
 
+def test_invisible_and_direction_characters_in_an_id_are_escaped_in_json(tmp_path: Path) -> None:
+    """``--json`` printed a right-to-left override, a C1 control and zero-width characters of an
+    id as they were (the text output replaced them): they are now ``\\uXXXX`` escapes, the same
+    JSON value, and the terminal shows them instead of obeying them."""
+    path = write(tmp_path, 'id: "a\\u202eb\\x9bc\\u200bd\\ufeff"\n' + PATIENT)  # YAML escapes
+    result = runner.invoke(app, ["diagnose", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert not any(ch in result.stdout for ch in "\u202e\u009b\u200b\ufeff")
+    assert json.loads(result.stdout)["case_id"] == "a\u202eb\u009bc\u200bd\ufeff"
+
+
 def test_evaluate_survives_a_markup_id(tmp_path: Path) -> None:
     write(tmp_path, HOSTILE_ID + PATIENT + "findings: [pain]\nexpected: {category: idiopathic, diagnosis: gout}\n")
     result = runner.invoke(app, ["evaluate", str(tmp_path)], env={"COLUMNS": "200"})

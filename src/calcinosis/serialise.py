@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from calcinosis.errors import CalcinosisError
+from calcinosis.textsafe import json_safe
 
 __all__ = ["NonFiniteResultError", "to_json"]
 
@@ -24,7 +25,7 @@ def to_json(obj: Any, *, indent: int | None = 2) -> str:
     """Serialise a result (a pydantic model, or plain data of them) as strict JSON text."""
     data = _plain(obj)
     try:
-        return json.dumps(data, ensure_ascii=False, indent=indent, allow_nan=False)
+        return json_safe(json.dumps(data, ensure_ascii=False, indent=indent, allow_nan=False))
     except ValueError as exc:
         raise NonFiniteResultError(
             f"the result holds a non-finite number and cannot be written as JSON ({exc})"

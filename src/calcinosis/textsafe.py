@@ -11,10 +11,22 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["plain"]
+__all__ = ["json_safe", "plain"]
 
-# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional formatting characters
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 controls but tab and newline, DEL, C1 controls, the bidirectional formatting characters, the
+# invisible ones (zero-width space and joiners, word joiner, byte-order mark: two ids that look
+# the same) and the line and paragraph separators (a line break a terminal does not show as one)
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]")
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with the unsafe characters json.dumps leaves raw (DEL, C1 controls, direction
+    overrides, invisible characters) written as ``\\uXXXX`` escapes: the same JSON value, but a
+    terminal or an editor shows the escape instead of obeying the character (``--json`` printed a
+    case id's right-to-left override as is). They can only stand inside JSON strings, where the
+    escape is valid; json.dumps already escapes the C0 controls."""
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def plain(text: object, *, limit: int | None = None, newlines: bool = True) -> str:

@@ -425,3 +425,41 @@ def test_a_laboratorys_interval_in_a_table(kb: KnowledgeBase, tmp_path: Path) ->
         "labs[0].reference_range",
     )
     assert "low limit must be below" in reject["message"]
+
+
+def test_what_a_spreadsheet_or_pandas_writes_is_read_not_crashed_on(tmp_path: Path) -> None:
+    """A hardening review's tracebacks: a header cell with a space (Excel), a pandas Categorical
+    sex column (dictionary-encoded Parquet) and a JSON line nested 100,000 deep each stopped the
+    whole run. The first two are read; the deep line is one reject, the rest scored."""
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text("id, age,sex, finding:pain \nq,30,female,true\n", encoding="utf-8")
+    assert "rows in 1, scored 1, rejected 0" in _run_ok(spaced, "--out", tmp_path / "s.csv")
+    categorical = tmp_path / "cat.parquet"
+    sexes = pa.array(["female", "male"]).dictionary_encode()
+    pq.write_table(pa.table({"id": ["a", "b"], "age": [30, 40], "sex": sexes}), categorical)
+    assert "rows in 2, scored 2, rejected 0" in _run_ok(categorical, "--out", tmp_path / "c.csv")
+    numbers = tmp_path / "int.parquet"
+    pq.write_table(pa.table({"id": ["a", "b"], "age": [30, 40], "sex": [0, 1]}), numbers)
+    assert "rows in 2, scored 0, rejected 2" in _run_ok(numbers, "--out", tmp_path / "i.csv")
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text(
+        '{"id": "d", "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n" + '{"patient": {"age": 30, "sex": "male"}}\n'
+    )
+    assert "rows in 2, scored 1, rejected 1" in _run_ok(deep, "--out", tmp_path / "d.csv")
+
+
+def test_a_cell_a_spreadsheet_would_run_stays_text(tmp_path: Path) -> None:
+    """Ids typed as formulas ('=cmd|...', '+', '-', '@') came back active in the results and
+    rejects a researcher opens in a spreadsheet, and an ESC in an id reached the rejects raw;
+    each is now text (a leading apostrophe) and the unsafe characters are replaced."""
+    source = tmp_path / "f.csv"
+    source.write_text(
+        "id,age,sex,finding:pain\n\"=cmd|' /C calc'!A0\",30,female,true\n-2+3,30,female,true\n@x\x1b[31m,thirty,female,true\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "o.csv"
+    assert "rows in 3, scored 2, rejected 1" in _run_ok(source, "--out", out)
+    ids = read_table(out).column("id").to_pylist()
+    assert ids == ["'=cmd|' /C calc'!A0", "'-2+3"]
+    reject = read_rejects(out.with_name("o.rejects.csv"))[0]
+    assert reject["id"].startswith("'@x") and "\x1b" not in reject["id"]

@@ -213,3 +213,20 @@ def test_a_range_is_not_a_sign(kb: KnowledgeBase, text: str, lang: str, test: st
     """The hyphen of a reference range and a colon before the value are no minus sign."""
     labs = {lab["test"]: lab for lab in extract_case(text, kb, lang=lang).case.get("labs", [])}
     assert labs[test]["value"] == value
+
+
+def test_a_long_run_of_digits_is_read_in_linear_time(kb: KnowledgeBase) -> None:
+    """A hardening review: a note holding 100,000 digits did not finish in 2 minutes (a
+    duration and a dose pattern tried every place and length of the run: quadratic). Possessive
+    numbers that start where no digit precedes read it in about the time of the note."""
+    import time
+
+    from calcinosis.intake import extract_case
+
+    note = (
+        "A 30 year old woman with pain and calcium " + "9" * 100_000 + " mmol/L, for 3 months, 50,000 IU of vitamin D."
+    )
+    started = time.perf_counter()
+    extraction = extract_case(note, kb)
+    assert time.perf_counter() - started < 30  # it was hours at this length
+    assert extraction.case["exposures"] == ["vitamin_d_high_dose"]  # the dose after the run is still read

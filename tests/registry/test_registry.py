@@ -389,6 +389,8 @@ def test_cli_session_backup_and_restore(tmp_path: Path, monkeypatch: pytest.Monk
     response = json.loads(run("response", "P9", "--json"))
     assert response["lesions"][0]["response"] == "not_measurable"  # one visit: no change yet
     run("backup", str(tmp_path / "b.sqlite3"))
+    nowhere = runner.invoke(cli, ["registry", "backup", str(tmp_path / "no" / "b.sqlite3"), "--db", url])
+    assert nowhere.exit_code == 2 and "does not exist" in nowhere.stderr and "Traceback" not in nowhere.output
     run("add-patient", "P10")
     refused = runner.invoke(cli, ["registry", "restore", str(tmp_path / "b.sqlite3"), "--db", url])
     assert refused.exit_code == 2 and "--force" in refused.stderr

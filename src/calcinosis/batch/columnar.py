@@ -213,7 +213,8 @@ class ColumnarReader:
         slow |= ~age_col.present() | ~np.concatenate([ok_age, [False, False]])[age_col.index]
         sexes = [self.validator._canonical_sex(s) for s in sex_col.values]
         sex_code = np.array([{"female": 0, "male": 1}.get(s or "", 2) for s in sexes] + [3, 3])[sex_col.index]
-        slow |= ~sex_col.present() | np.concatenate([[s is None for s in sexes], [True, True]])[sex_col.index]
+        unread = np.array([s is None for s in sexes] + [True, True], dtype=bool)  # bool even with no value read
+        slow |= ~sex_col.present() | unread[sex_col.index]
         canonical_sex = np.array([*(s or "" for s in sexes), "", ""], dtype=object)[sex_col.index]
         female, male = sex_code == 0, sex_code == 1
         self._set(pres, absn, pos("patient:female"), female, male)

@@ -33,6 +33,7 @@ from calcinosis.batch.validate import Reject
 from calcinosis.errors import OutputError
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.outputs import check_output
+from calcinosis.textsafe import plain
 
 if TYPE_CHECKING:
     from calcinosis.batch.job import ChunkResult
@@ -164,6 +165,8 @@ class _Writers:
 
             joined = pc.binary_join(table.column("basis"), ";")
             table = table.set_column(table.schema.get_field_index("basis"), "basis", joined)
+            at = table.schema.get_field_index("id")
+            table = table.set_column(at, "id", _cells(table.column("id")))
         if table.num_rows:
             self.table_writer.write_table(table)
         self.reject_rows.writerows(_reject_row(r) for r in res.rejects)
@@ -187,8 +190,29 @@ class _Writers:
         self.finished = True
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as the start of a formula (OWASP, CSV injection): a case id
+'=cmd|...' typed in a registry or a table came back active in the results a researcher opens."""
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell that a spreadsheet would run, kept as text by a leading apostrophe, and
+    without unsafe characters (an ESC or a right-to-left override in an id); other values as they are."""
+    if not isinstance(value, str):
+        return value
+    text = plain(value, newlines=False)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _cells(column: Any) -> Any:
+    """A string column of the CSV results, each cell :func:`spreadsheet_safe`."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+
+    return pa.array([spreadsheet_safe(v) for v in column.to_pylist()], type=column.type)
+
+
 def _reject_row(r: Reject) -> list[object]:
-    return [r.row, r.id, r.source, r.column, r.location, r.code, r.message]
+    return [spreadsheet_safe(v) for v in (r.row, r.id, r.source, r.column, r.location, r.code, r.message)]
 
 
 def read_rejects(path: Path) -> list[dict[str, str]]:

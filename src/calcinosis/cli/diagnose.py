@@ -58,7 +58,9 @@ def diagnose(
         from calcinosis.interop.fhir.write import result_bundle
 
         bundles = [result_bundle(case, kb, analysis_date=date, lang=lang) for case in cases]
-        typer.echo(json.dumps(bundles[0] if len(bundles) == 1 else bundles, ensure_ascii=False, indent=2))
+        from calcinosis.textsafe import json_safe
+
+        typer.echo(json_safe(json.dumps(bundles[0] if len(bundles) == 1 else bundles, ensure_ascii=False, indent=2)))
         return
     reports = [run(case, kb, lang=lang) for case in cases]
     if as_json:

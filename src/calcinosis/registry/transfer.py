@@ -389,6 +389,8 @@ def backup(engine: Engine, output: Path) -> None:
     """A consistent copy of the registry: SQLite's online backup, or ``pg_dump --format=custom``."""
     import subprocess
 
+    if not output.parent.is_dir():  # sqlite3 said only "unable to open database file", as a traceback
+        raise RegistryError(f"{output}: folder {output.parent} does not exist; create it or choose another")
     if engine.dialect.name == "sqlite":
         backup_sqlite(engine, output)
         return
