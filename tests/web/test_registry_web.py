@@ -433,3 +433,18 @@ def test_a_refused_new_patient_keeps_what_was_typed_and_says_why_in_french(site:
     assert "année de naissance" in text and "« 19x0 » n'est pas un nombre" in text.replace("\u00a0", " ")
     assert 'value="P7"' in page.text and 'value="19x0"' in page.text and 'value="Jeanne"' in page.text
     assert '<option value="female" selected>' in page.text
+
+
+def test_signing_out_ends_the_session_on_the_server(site: TestClient) -> None:
+    """A hardening review: a copied session cookie still signed in after its owner signed out (the
+    cookie is signed, not stored), and registry pages could be kept by a cache. Signing out now
+    ends the session server side, and every page but the static files says no-store."""
+    token = _login(site)
+    cookie = site.cookies.get("calcinosis_session")
+    assert cookie and site.get("/api/v1/registry/patients").status_code == 200
+    page = site.get("/registry")
+    assert page.headers["cache-control"] == "no-store"
+    assert "no-store" not in site.get("/static/app.css").headers.get("cache-control", "")
+    site.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    site.cookies.set("calcinosis_session", cookie)  # the copy kept from before signing out
+    assert site.get("/api/v1/registry/patients").status_code == 401

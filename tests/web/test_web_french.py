@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import html5lib
@@ -123,3 +124,16 @@ def test_an_emergency_and_a_sarcoma_to_exclude_are_alerts_on_the_case_page(clien
     assert '<p class="statement urgent">' in page
     wait = "Pas avant d&#39;avoir écarté" if lang == "fr" else "Not before these are excluded"
     assert '<strong class="wait">⚠ ' + wait in page
+
+
+def test_a_pasted_case_that_cannot_be_read_comes_back_in_its_box(client: TestClient) -> None:
+    """A hardening review: pasted text with a YAML error or a repeated key came back with the box
+    and the form empty (what was typed was lost); it now comes back as typed, the box open, with
+    the reason in the page's language."""
+    pasted = "patient: {age: 40, sex: female}\npatient: {age: 41, sex: female}\nfindings: [<b>pain</b>]\n"
+    page = client.post("/ui/load?lang=fr", data={"case_text": pasted})
+    assert page.status_code == 200
+    assert "patient: {age: 41, sex: female}" in page.text and "&lt;b&gt;pain&lt;/b&gt;" in page.text
+    assert '<details class="load" open>' in page.text
+    refused = client.post("/ui/load?lang=fr", data={"case_text": "- a\n- b\n"})
+    assert "un cas est un ensemble de clés" in html.unescape(refused.text)

@@ -156,11 +156,13 @@ def create_app(settings: Settings | None = None, *, kb: KnowledgeBase | None = N
     )
     from starlette.middleware.sessions import SessionMiddleware
 
+    from calcinosis.web.auth import SESSION_SECONDS
+
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_secret or settings.secret or secrets.token_urlsafe(32),
         session_cookie="calcinosis_session",
-        max_age=8 * 3600,  # a working day
+        max_age=SESSION_SECONDS,  # a working day
         same_site="strict",
         https_only=settings.https,
     )

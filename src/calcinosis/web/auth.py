@@ -21,7 +21,21 @@ from calcinosis.errors import CalcinosisError
 from calcinosis.registry.db import session_scope
 from calcinosis.registry.models import User
 
-__all__ = ["AuthError", "LoginLimiter", "SignedIn", "check_csrf", "csrf_token", "sign_in", "signed_in"]
+__all__ = [
+    "SESSION_SECONDS",
+    "AuthError",
+    "EndedSessions",
+    "LoginLimiter",
+    "SignedIn",
+    "check_csrf",
+    "csrf_token",
+    "end_session",
+    "sign_in",
+    "signed_in",
+]
+
+SESSION_SECONDS = 8 * 3600
+"""How long a session cookie lives (a working day)."""
 
 WRITERS = frozenset({"clinician", "admin"})
 
@@ -51,8 +65,9 @@ class SignedIn:
 
 def signed_in(request: Request) -> SignedIn:
     """The user of this session; raises AuthError(401) when nobody (active) is signed in."""
-    user_id = request.session.get("uid")
-    if not isinstance(user_id, int):
+    user_id, sid = request.session.get("uid"), request.session.get("sid")
+    if not isinstance(user_id, int) or not isinstance(sid, str) or request.app.state.calcinosis.ended().ended(sid):
+        request.session.clear()
         raise AuthError("sign in to use the registry", 401)
     engine = request.app.state.calcinosis.registry()
     with session_scope(engine) as s:
@@ -85,7 +100,39 @@ async def sign_in(request: Request, username: str, password: str) -> SignedIn:
         raise AuthError("wrong user name or password", 401)
     request.session.clear()  # a new session at sign-in (no fixation)
     request.session["uid"] = found.id
+    request.session["sid"] = secrets.token_urlsafe(18)  # what signing out ends, server side
     return found
+
+
+def end_session(request: Request) -> None:
+    """Sign out: the session is ended on the server too, so a copy of its cookie no longer
+    signs anyone in (it did for the rest of its 8 hours: the cookie is signed, not stored)."""
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        request.app.state.calcinosis.ended().end(sid)
+    request.session.clear()
+
+
+class EndedSessions:
+    """The sessions signed out before their cookie expires, kept until it would have (per process:
+    a server restarted with ``CALCINOSIS_SESSION_SECRET`` set forgets them; without it, a restart
+    makes every cookie invalid anyway)."""
+
+    def __init__(self, lifetime: float = SESSION_SECONDS) -> None:
+        self.lifetime = lifetime
+        self._ended: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def end(self, sid: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._ended = {k: t for k, t in self._ended.items() if t > now}
+            self._ended[sid] = now + self.lifetime
+
+    def ended(self, sid: str) -> bool:
+        with self._lock:
+            until = self._ended.get(sid)
+        return until is not None and until > time.monotonic()
 
 
 def csrf_token(request: Request) -> str:

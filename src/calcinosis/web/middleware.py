@@ -39,6 +39,9 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
+NO_STORE: tuple[tuple[bytes, bytes], ...] = ((b"cache-control", b"no-store"),)
+
+
 class _TooLarge(Exception):
     pass
 
@@ -119,12 +122,16 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        # everything but the static files may hold patient data (a result, a report, the
+        # registry): not kept by the browser's or a proxy's cache (it was, for registry pages)
+        extra = () if str(scope.get("path", "")).startswith("/static/") else NO_STORE
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = [
                     *message.get("headers", []),
-                    *((k, v) for k, v in SECURITY_HEADERS if k not in present),
+                    *((k, v) for k, v in (*SECURITY_HEADERS, *extra) if k not in present),
                 ]
             await send(message)
 

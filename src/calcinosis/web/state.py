@@ -15,7 +15,7 @@ from calcinosis.web.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from calcinosis.web.auth import LoginLimiter
+    from calcinosis.web.auth import EndedSessions, LoginLimiter
 
 __all__ = ["AppState", "kb_of"]
 
@@ -29,6 +29,7 @@ class AppState:
     _engine: Engine | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _limiter: LoginLimiter | None = None
+    _ended: EndedSessions | None = None
 
     def registry(self) -> Engine:
         """The registry's engine: an SQLite file is created or upgraded on first use; a PostgreSQL
@@ -50,6 +51,15 @@ class AppState:
             if self._engine is not None:
                 self._engine.dispose()
                 self._engine = None
+
+    def ended(self) -> EndedSessions:
+        """The sessions signed out before their cookie expires, per process."""
+        with self._lock:
+            if self._ended is None:
+                from calcinosis.web.auth import EndedSessions
+
+                self._ended = EndedSessions()
+            return self._ended
 
     def limiter(self) -> LoginLimiter:
         """Failed sign-ins, counted per process."""

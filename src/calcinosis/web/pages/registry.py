@@ -24,7 +24,7 @@ from calcinosis.registry import store
 from calcinosis.registry.db import RegistryError, session_scope
 from calcinosis.registry.models import Patient, Visit
 from calcinosis.registry.response import CLASSES, cohort_summary, patient_response, with_history
-from calcinosis.web.auth import AuthError, SignedIn, check_csrf, csrf_token, sign_in, signed_in
+from calcinosis.web.auth import AuthError, SignedIn, check_csrf, csrf_token, end_session, sign_in, signed_in
 from calcinosis.web.lang import request_lang
 from calcinosis.web.pages.view import templates
 from calcinosis.web.state import kb_of
@@ -95,7 +95,7 @@ async def logout(
     request: Request, csrf_token_field: Annotated[str, Form(alias="csrf_token", max_length=100)] = ""
 ) -> Response:
     check_csrf(request, csrf_token_field)
-    request.session.clear()
+    end_session(request)
     return RedirectResponse("/", status_code=303)
 
 

@@ -27,6 +27,7 @@ from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.results import ManagementReport
 from calcinosis.reports.kinds import ReportAudience as Audience
 from calcinosis.reports.kinds import ReportFormat
+from calcinosis.textsafe import plain
 from calcinosis.web.api.clinical import report_document
 from calcinosis.web.cases import case_data, read_posted_document
 from calcinosis.web.lang import request_lang
@@ -100,7 +101,7 @@ def case_page(
     form, issues = CaseForm(), None
     if demo is not None:
         if demo not in _demo_names():
-            issues = [Issue.error("web.demo", f"no demo case {demo[:100]!r}", "demo")]
+            issues = [Issue.error("web.demo", message("ui_no_demo", lang, name=plain(demo, limit=100)), "demo")]
         else:
             data = load_document((DEMO / f"{demo}.yaml").read_bytes(), source=demo, fmt="yaml", lang=lang)
             form = case_to_form(data)
@@ -176,18 +177,20 @@ async def load_case(
     case_file: Annotated[UploadFile | str | None, File()] = None,
     case_text: Annotated[str, Form(max_length=1_048_576)] = "",
 ) -> HTMLResponse:
-    """Fill the form from an uploaded or pasted case file (YAML or JSON)."""
+    """Fill the form from an uploaded or pasted case file (YAML or JSON); a text that cannot be
+    read comes back in its box with the reason (it was lost: the box and the form came back empty)."""
     form, outcome, source = CaseForm(), Outcome(empty=True), "case"
     try:
         data, source = await read_posted_document(case_file, case_text, lang=lang)
         data = await anyio.to_thread.run_sync(lambda: case_data(data, kb, source=source, lang=lang))
         if not isinstance(data, dict):
-            raise CaseValidationError(f"{source}: a case is a mapping of keys (patient, findings...)")
+            raise CaseValidationError(message("ui_not_a_mapping", lang, source=source))
         form = case_to_form(data)
         outcome = await anyio.to_thread.run_sync(lambda: analyse_form(form_to_case(_form_fields(form)), kb, lang))
     except CalcinosisError as exc:
         issues = getattr(exc, "issues", []) or [Issue.error("web.load", str(exc).splitlines()[0], source)]
         outcome = Outcome(issues=issues, error=str(exc).splitlines()[0])
+        return _case_page(request, kb, lang, form, outcome, pasted=case_text)
     return _case_page(request, kb, lang, form, outcome)
 
 
