@@ -365,3 +365,30 @@ def test_the_api_says_what_a_bundle_held_that_is_not_in_the_case(kb: KnowledgeBa
         assert any(w.startswith("FHIR Observation/obs-bad") for w in response.json()["warnings"])
         managed = client.post("/api/v1/manage?lang=fr", content=body, headers={"content-type": "application/fhir+json"})
         assert any("non utilisé" in w for w in managed.json()["warnings"])
+
+
+def test_what_was_not_known_at_the_analysis_date_or_cannot_be_the_patients_is_not_read(
+    kb: KnowledgeBase, codes: CodeTable
+) -> None:
+    """A hardening review: a calcium dated after the analysis date was read as the latest value, one
+    dated before birth as any other, 'M' became an unknown sex without a word, and a dead
+    patient grew older. Each is now reported as not used (or read as the age at death)."""
+    bundle = hospital_bundle()
+    analysed = read_bundle(bundle, kb, codes, analysis_date=WHEN)
+    calcium = next(e for e in bundle["entry"] if e["resource"].get("id") == "obs-ca-2")["resource"]
+    calcium["effectiveDateTime"] = "2031-01-01"
+    future = read_bundle(bundle, kb, codes, analysis_date=WHEN)
+    assert [(m.element, m.outcome) for m in _by_resource(future, "Observation/obs-ca-2")] == [("date", "not_used")]
+    assert "after the analysis date" in _by_resource(future, "Observation/obs-ca-2")[0].reason
+    calcium["effectiveDateTime"] = "1900-01-01"
+    early = read_bundle(bundle, kb, codes, analysis_date=WHEN)
+    assert "before the birth date" in _by_resource(early, "Observation/obs-ca-2")[0].reason
+    patient = bundle["entry"][0]["resource"]
+    patient["gender"] = "M"
+    odd = read_bundle(bundle, kb, codes, analysis_date=WHEN)
+    assert odd.case.patient.sex == "unknown"
+    assert [m.outcome for m in _by_resource(odd, f"Patient/{patient['id']}") if m.element == "gender"] == ["not_used"]
+    born = dt.date.fromisoformat(patient["birthDate"])
+    patient["deceasedDateTime"] = f"{born.year + 40}-{born.month:02d}-{born.day:02d}"
+    dead = read_bundle(bundle, kb, codes, analysis_date=WHEN)
+    assert dead.case.patient.age == 40 and analysed.case.patient.age > 40

@@ -157,6 +157,7 @@ class _Reader:
         self.lang = lang
         self.out = _Collected()
         self.medications: dict[str, Any] = {}
+        self.born: dt.date | None = None  # the Patient's birth date, once read
 
     # -- the report ---------------------------------------------------------------------
     def used(self, ref: str, element: str, value: object, mapped_to: str, reason: str = "") -> None:
@@ -248,8 +249,12 @@ class _Reader:
             return
         out.patient_id = next((i.value for i in r.identifier or [] if i.system == CASE_ID_SYSTEM and i.value), r.id)
         gender = r.gender or "unknown"
-        out.sex = gender if gender in ("female", "male", "other", "unknown") else "unknown"
-        self.used(ref, "gender", r.gender or "(none)", f"patient.sex: {out.sex}")
+        if gender in ("female", "male", "other", "unknown"):
+            out.sex = gender
+            self.used(ref, "gender", r.gender or "(none)", f"patient.sex: {out.sex}")
+        else:  # 'M', 'F', 'banana': not FHIR's codes, not guessed (it became 'unknown' without a word)
+            out.sex = "unknown"
+            self.skipped(ref, "gender", gender, "fhir_gender_code")
         born = parse_fhir_date(r.birthDate)
         if born is None:
             self.skipped(ref, "birthDate", r.birthDate or "(none)", "fhir_no_birth_date")
@@ -258,8 +263,13 @@ class _Reader:
         if birth > self.when:
             self.skipped(ref, "birthDate", r.birthDate, "fhir_born_after", when=self.when.isoformat())
             return
-        out.age = age_at(birth, self.when)
+        self.born = birth
+        died = parse_fhir_date(getattr(r, "deceasedDateTime", None))
+        at = died[0] if died is not None and birth <= died[0] < self.when else self.when
+        out.age = age_at(birth, at)
         note = message("fhir_partial_date", self.lang) if partial else ""
+        if at != self.when:  # the age the patient had: a dead patient does not grow older
+            note = (note + " " if note else "") + message("fhir_age_at_death", self.lang, date=at.isoformat())
         self.used(ref, "birthDate", r.birthDate, f"patient.age: {out.age:g}", note)
 
     def observation(self, ref: str, r: Any) -> None:
@@ -884,6 +894,13 @@ def read_bundle(
     studies: list[tuple[str, Any]] = []
     for ref, resource in _ordered(parsed):
         kind = resource.get_resource_type()
+        happened = _event_date(resource) if kind != "Patient" else None
+        if happened is not None and happened > when:  # not yet known at the analysis date
+            reader.skipped(ref, "date", happened.isoformat(), "fhir_after_analysis_date", when=when.isoformat())
+            continue
+        if happened is not None and reader.born is not None and happened < reader.born:
+            reader.skipped(ref, "date", happened.isoformat(), "fhir_before_birth", born=reader.born.isoformat())
+            continue
         if kind == "ImagingStudy":
             studies.append((ref, resource))
             continue
@@ -905,6 +922,33 @@ def read_bundle(
     case_id = reader.out.patient_id or (data.get("id") if isinstance(data.get("id"), str) else None)
     case = parse_case(reader.case_dict(case_id), kb, source=source, lang=lang)
     return FhirImport(case=case, mapping=reader.out.mapping, analysis_date=when.isoformat())
+
+
+_EVENT_DATES = (
+    "effectiveDateTime",
+    "onsetDateTime",
+    "performedDateTime",
+    "authoredOn",
+    "started",
+    "issued",
+    "recordedDate",
+)
+"""The elements that date a resource's event, in the order read (its clinical time first)."""
+
+
+def _event_date(resource: Any) -> dt.date | None:
+    """When a resource's event happened (an observation taken, a drug prescribed, a condition
+    begun), or None when it does not say: a calcium dated after the analysis date was read as
+    the latest value, and one dated before birth as any other."""
+    for name in _EVENT_DATES:
+        value = getattr(resource, name, None)
+        for period in ("effectivePeriod", "onsetPeriod", "performedPeriod"):
+            if value is None and name.startswith(period.removesuffix("Period")):
+                value = getattr(getattr(resource, period, None), "start", None)
+        parsed = parse_fhir_date(value) if value is not None else None
+        if parsed is not None:
+            return parsed[0]
+    return None
 
 
 def _ordered(parsed: Iterable[tuple[str, Any]]) -> Sequence[tuple[str, Any]]:
