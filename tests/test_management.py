@@ -300,3 +300,19 @@ def test_transplantation_for_a_patient_with_a_cancer_says_what_the_cancer_weighs
 
     assert any("A cancer weighs on the suitability" in c for c in transplant_cautions(["dialysis", "other_cancer"]))
     assert not any("cancer" in c for c in transplant_cautions(["dialysis"]))
+
+
+def test_a_cancer_dead_parasites_and_a_vitamin_d_intoxication_have_their_own_follow_up(kb: KnowledgeBase) -> None:
+    """Two reviews: a suspected osteosarcoma relapse, calcified guinea worms and a toddler's
+    vitamin D nephrocalcinosis all had the chronic calcinosis schedule (3-6-monthly review,
+    yearly radiographs and calcium panel). Each now has its own (followup.yaml by_diagnosis)."""
+    chronic = {"clinical_review", "imaging", "labs"}
+    for diagnosis, first in (
+        ("soft_tissue_osteosarcoma_metastasis", "oncology_followup"),
+        ("dracunculiasis", "parasite_none"),
+        ("hypervitaminosis_d", "vitamin_d_labs"),
+    ):
+        case = parse_case({"patient": {"age": 30, "sex": "female"}, "findings": ["palpable_nodules"]}, kb)
+        report = manage(case, kb, diagnosis=diagnosis)
+        ids = [i.id for i in report.followup.schedule]
+        assert ids[0] == first and not chronic & set(ids), (diagnosis, ids)
