@@ -23,7 +23,10 @@ def _option(con: Console, o: TreatmentOption, lang: str) -> None:
         con.print(f"    [dim]{message('cli_dose', lang)}{colon(lang)}[/dim] {escape(o.dose)}")
     for c in o.cautions:
         con.print(f"    [yellow]![/yellow] {escape(c)}")
-    for e in o.evidence[:3]:
+    # the studies of this patient's possible diagnoses (or of calcinosis in general); one study of
+    # another disease, marked, only when there is none (a calciphylaxis survival figure stood
+    # under the excision of an infant's nodule beside studies that fitted)
+    for e in [e for e in o.evidence if e.relevant][:3] or o.evidence[:1]:
         n = f", n = {e.n}" if e.n else ""
         design = message(f"design_{e.design}", lang)
         # a study of another disease says so (a calciphylaxis series under a scrotal calcinosis' excision)
