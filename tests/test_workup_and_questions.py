@@ -296,3 +296,30 @@ def test_a_symptomatic_hypercalcaemia_and_a_severe_hypocalcaemia_are_said_first(
     assert managed.statements[0].urgent and managed.statements[0].id == "severe_hypocalcaemia"
     mild = parse_case({**newborn, "labs": [{"test": "calcium", "value": 2.0, "unit": "mmol/L"}]}, kb)
     assert "engine.severe_hypocalcaemia" not in {i.code for i in diagnose(mild, kb).issues}
+
+
+def test_a_dialysis_patient_gets_no_egfr_no_urea_question_and_a_step_says_what_it_already_has(
+    kb: KnowledgeBase,
+) -> None:
+    """A clinician's review: an eGFR was computed for a haemodialysis patient and counted as
+    kidney failure beside the dialysis; 'Raised urea?' was asked of him; and a step asking for
+    six tests read as if none were known when four were given."""
+    case = parse_case(
+        {
+            "patient": {"age": 54, "sex": "female"},
+            "history": ["dialysis"],
+            "findings": ["skin_necrosis", "pain"],
+            "sites": ["breast"],
+            "labs": [
+                {"test": "creatinine", "value": 5.6, "unit": "mg/dL"},
+                {"test": "phosphate", "value": 6.2, "unit": "mg/dL"},
+                {"test": "pth", "value": 340, "unit": "pg/mL"},
+            ],
+        },
+        kb,
+    )
+    report = diagnose(case, kb)
+    assert "egfr" not in report.labs.tests and any("on dialysis" in w for w in report.warnings)
+    assert "lab:urea_high" not in {q.feature for q in report.next_questions}
+    labs = next(w for w in report.workup_steps if w.id == "cua_labs")
+    assert "(already in the case: Hyperphosphataemia (present)" in labs.text and "Raised PTH (present)" in labs.text

@@ -478,7 +478,18 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
     creat = numeric("creatinine")
     if creat is not None and creat <= 0:
         creat = None  # refused by the reader; a case built by hand must not divide by zero here
-    if creat is not None and age >= kb.threshold("child_age_years") and sex in ("female", "male"):
+    if creat is not None and "dialysis" in case.history:
+        # a creatinine between dialysis sessions says nothing of a kidney function the dialysis
+        # replaces: no eGFR (it was computed and counted as kidney failure beside the dialysis)
+        warnings.append(
+            Issue(
+                level=IssueLevel.WARNING,
+                code="lab.egfr_not_computed",
+                message=message("warn_egfr_dialysis", lang),
+                location="labs",
+            )
+        )
+    elif creat is not None and age >= kb.threshold("child_age_years") and sex in ("female", "male"):
         egfr = ckd_epi_2021(creat / 88.42, age, sex)
         derived.append(
             DerivedValue(

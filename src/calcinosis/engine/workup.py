@@ -13,7 +13,7 @@ from calcinosis.case.model import Case
 from calcinosis.engine.evidence import LAB_FEATURES, Evidence
 from calcinosis.engine.results import WorkupItem, built
 from calcinosis.engine.tables import tables
-from calcinosis.i18n import lower_first, percent
+from calcinosis.i18n import lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import WorkupStep
 
@@ -224,6 +224,25 @@ def _answered(step: _Step, ev: Evidence) -> bool:
     return bool(step.answers) and all(not observed.isdisjoint(group) for group in step.answers)
 
 
+def _known_part(step: _Step, ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
+    """' (already in the case: Raised phosphate, Raised PTH)' for a step the case answers in part,
+    '' otherwise: a step asking for calcium, phosphate, PTH, albumin, INR and kidney function
+    read as if none were known when four were given (a clinician's review)."""
+    from calcinosis.engine.reasons import stated
+
+    observations = ev.observations
+    known = []
+    for group in step.answers:
+        found = next((f for f in sorted(group) if f in observations), None)
+        if found is not None:
+            said = stated(kb.features[found], observations[found].present, lang, brackets=True)
+            if said not in known:
+                known.append(said)
+    if not known:
+        return ""
+    return " (" + message("workup_already", lang, items=message("list_separator", lang).join(known)) + ")"
+
+
 def _item(step_id: str, text: str, reason: str, references: Sequence[str]) -> WorkupItem:
     """A work-up item from the knowledge base's own step (built, not validated: see results.built)."""
     return built(WorkupItem, {"id": step_id, "text": text, "reason": reason, "references": list(references)})
@@ -259,7 +278,7 @@ def missing_workup(
         out.append(
             _item(
                 step.id,
-                step.fr if lang == "fr" else step.en,
+                (step.fr if lang == "fr" else step.en) + _known_part(compiled, ev, kb, lang),
                 metabolic_reason if compiled.metabolic else _REASONS[lang]["general"],
                 step.references,
             )
@@ -292,7 +311,8 @@ def missing_workup(
             reason = reason or _REASONS[lang]["specific"].format(
                 name=_inline(disease.name(lang), lang), probability=percent(probabilities[i], lang)
             )
-            item = _item(step.id, step.fr if lang == "fr" else step.en, reason, step.references or disease.references)
+            text = (step.fr if lang == "fr" else step.en) + _known_part(compiled, ev, kb, lang)
+            item = _item(step.id, text, reason, step.references or disease.references)
             if replaced is not None:
                 out[[w.id for w in out].index(replaced)] = item
                 general_answers[step.id] = general_answers.pop(replaced) | answers
