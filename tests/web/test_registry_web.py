@@ -448,3 +448,22 @@ def test_signing_out_ends_the_session_on_the_server(site: TestClient) -> None:
     site.post("/logout", data={"csrf_token": token}, follow_redirects=False)
     site.cookies.set("calcinosis_session", cookie)  # the copy kept from before signing out
     assert site.get("/api/v1/registry/patients").status_code == 401
+
+
+def test_a_browser_refused_on_a_french_page_reads_a_french_page_not_json(site: TestClient) -> None:
+    """A hardening review: an out-of-date form token answered every registry form with the API's
+    raw English JSON, and the sign-in errors were English on the French sign-in page."""
+    _login(site)
+    browser = {"accept": "text/html,application/xhtml+xml"}
+    stale = site.post("/registry/patients?lang=fr", data={"code": "P1", "csrf_token": "old"}, headers=browser)
+    assert stale.status_code == 403 and stale.headers["content-type"].startswith("text/html")
+    assert "jeton de sécurité du formulaire" in html.unescape(stale.text) and '<html lang="fr">' in stale.text
+    site.cookies.clear()
+    ended = site.post("/registry/patients?lang=fr", data={"code": "P1"}, headers=browser, follow_redirects=False)
+    assert (
+        ended.status_code == 303
+        and ended.headers["location"].startswith("/login?next=")
+        and "lang=fr" in ended.headers["location"]
+    )
+    api = site.post("/api/v1/registry/patients?lang=fr", json={"code": "P1"})
+    assert api.status_code == 401 and "connectez-vous" in api.json()["detail"]

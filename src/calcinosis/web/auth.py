@@ -41,11 +41,20 @@ WRITERS = frozenset({"clinician", "admin"})
 
 
 class AuthError(CalcinosisError):
-    """Not signed in (401), not allowed (403), or too many attempts (429)."""
+    """Not signed in (401), not allowed (403), or too many attempts (429); ``key`` is its
+    ``messages.yaml`` text, said in the reader's language (``text``): the French sign-in page
+    and the registry's refusals were English."""
 
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
+    def __init__(self, key: str, status: int, **values: object) -> None:
+        from calcinosis.i18n import message
+
+        super().__init__(message(key, "en", **values))
+        self.status, self.key, self.values = status, key, values
+
+    def text(self, lang: str) -> str:
+        from calcinosis.i18n import message
+
+        return message(self.key, lang, **self.values)
 
 
 class SignedIn:
@@ -60,7 +69,7 @@ class SignedIn:
 
     def require_writer(self) -> None:
         if not self.can_write:
-            raise AuthError(f"{self.role} accounts read the registry; they cannot change it", 403)
+            raise AuthError("auth_reader_only", 403, role=self.role)
 
 
 def signed_in(request: Request) -> SignedIn:
@@ -68,13 +77,13 @@ def signed_in(request: Request) -> SignedIn:
     user_id, sid = request.session.get("uid"), request.session.get("sid")
     if not isinstance(user_id, int) or not isinstance(sid, str) or request.app.state.calcinosis.ended().ended(sid):
         request.session.clear()
-        raise AuthError("sign in to use the registry", 401)
+        raise AuthError("auth_sign_in", 401)
     engine = request.app.state.calcinosis.registry()
     with session_scope(engine) as s:
         user = s.scalar(select(User).where(User.id == user_id, User.active.is_(True)))
         if user is None:
             request.session.clear()
-            raise AuthError("sign in to use the registry", 401)
+            raise AuthError("auth_sign_in", 401)
         return SignedIn(user.id, user.username, user.role, user.team)
 
 
@@ -97,7 +106,7 @@ async def sign_in(request: Request, username: str, password: str) -> SignedIn:
     found = await anyio.to_thread.run_sync(attempt)
     if found is None:
         state.limiter().failed(username, address)
-        raise AuthError("wrong user name or password", 401)
+        raise AuthError("auth_wrong_credentials", 401)
     request.session.clear()  # a new session at sign-in (no fixation)
     request.session["uid"] = found.id
     request.session["sid"] = secrets.token_urlsafe(18)  # what signing out ends, server side
@@ -149,7 +158,7 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     expected = request.session.get("csrf")
     given = submitted or request.headers.get("x-csrf-token")
     if not isinstance(expected, str) or not isinstance(given, str) or not secrets.compare_digest(expected, given):
-        raise AuthError("the form's security token is missing or out of date: reload the page and submit again", 403)
+        raise AuthError("auth_stale_form", 403)
 
 
 class LoginLimiter:
@@ -170,7 +179,7 @@ class LoginLimiter:
         now = time.monotonic()
         with self._lock:
             if any(len(self._recent(k, now)) >= self.attempts for k in (f"u:{username}", f"a:{address}")):
-                raise AuthError("too many failed sign-ins: wait 15 minutes", 429)
+                raise AuthError("auth_too_many", 429)
 
     def failed(self, username: str, address: str) -> None:
         now = time.monotonic()

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -71,7 +71,7 @@ def problem(
     return ProblemResponse(body.model_dump(mode="json", exclude_none=True), status_code=status)
 
 
-def _calcinosis_error(request: Request, exc: Exception) -> ProblemResponse:
+def _calcinosis_error(request: Request, exc: Exception) -> Response:
     from calcinosis.web.lang import LanguageError, lang_of
 
     lang = lang_of(request)
@@ -86,7 +86,30 @@ def _calcinosis_error(request: Request, exc: Exception) -> ProblemResponse:
     status = getattr(exc, "status", 422)
     said = getattr(exc, "text", None)  # an error kept as a message key says itself in the request's language
     detail = said(lang) if callable(said) else str(exc)
+    wants_page = "text/html" in request.headers.get("accept", "")  # a browser's navigation or form post
+    if status in (401, 403, 429) and wants_page and not request.url.path.startswith("/api/"):
+        return _refused_page(request, lang, status, detail)
     return problem(status if isinstance(status, int) else 422, detail, request=request)
+
+
+def _refused_page(request: Request, lang: str, status: int, detail: str) -> Response:
+    """A page a browser shows for a refusal on the registry's pages (an ended session, an old
+    form): it was the API's JSON, in English, on a French page. Not signed in: the sign-in page,
+    back to where the reader was."""
+    from urllib.parse import quote
+
+    from fastapi.responses import RedirectResponse
+
+    from calcinosis.web.pages.view import templates
+
+    if status == 401:
+        target = quote(request.url.path if request.method == "GET" else "/registry", safe="")
+        return RedirectResponse(f"/login?next={target}&lang={lang}", status_code=303)
+    referer = request.headers.get("referer", "")
+    back = referer if referer.startswith(str(request.base_url)) else f"/registry?lang={lang}"
+    return templates.TemplateResponse(
+        request, "refused.html", {"lang": lang, "error": detail, "back": back, "csrf": ""}, status_code=status
+    )
 
 
 def _validation_error(request: Request, exc: Exception) -> ProblemResponse:

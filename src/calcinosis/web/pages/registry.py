@@ -83,7 +83,7 @@ async def login(
         check_csrf(request, csrf_token_field)
         await sign_in(request, username, password)
     except AuthError as exc:
-        error = message("ui_wrong_credentials", lang) if exc.status == 401 else str(exc)
+        error = message("ui_wrong_credentials", lang) if exc.status == 401 else exc.text(lang)
         return _page(
             request, "login.html", lang, status=exc.status, next=_safe_next(next), error=error, username=username
         )
@@ -525,7 +525,7 @@ def cohort_chart(request: Request, kb: Kb, lang: Lang) -> Response:
 def _admin(request: Request) -> SignedIn:
     user = signed_in(request)
     if user.role != "admin":
-        raise AuthError("only an administrator manages users", 403)
+        raise AuthError("auth_admin_only", 403)
     return user
 
 
