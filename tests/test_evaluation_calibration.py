@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from calcinosis.evaluation.metrics import calibration_reference, evaluate_cases, expected_calibration_error
 from calcinosis.kb.model import KnowledgeBase
@@ -55,3 +56,19 @@ def test_the_cli_prints_the_calibration_reference(shared: Path) -> None:
     assert result.exit_code == 0
     row = next(line for line in result.stdout.splitlines() if "ece if calibrated" in line)
     assert "(p = " in row
+
+
+def test_a_set_with_two_cases_of_one_id_is_refused(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """A hardening review: evaluate counted a case twice when two files held the same id."""
+    import shutil
+
+    from calcinosis.errors import CalcinosisError
+    from calcinosis.evaluation.metrics import evaluate_dir
+
+    from .conftest import PUBLISHED_CASES
+
+    source = sorted(PUBLISHED_CASES.glob("*.yaml"))[0]
+    shutil.copy(source, tmp_path / "a.yaml")
+    shutil.copy(source, tmp_path / "b.yaml")
+    with pytest.raises(CalcinosisError, match="is also that of"):
+        evaluate_dir(tmp_path, kb)

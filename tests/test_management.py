@@ -316,3 +316,16 @@ def test_a_cancer_dead_parasites_and_a_vitamin_d_intoxication_have_their_own_fol
         report = manage(case, kb, diagnosis=diagnosis)
         ids = [i.id for i in report.followup.schedule]
         assert ids[0] == first and not chronic & set(ids), (diagnosis, ids)
+
+
+def test_a_case_without_any_venous_sign_is_not_staged_as_if_it_had_been_examined(kb: KnowledgeBase) -> None:
+    """A hardening review: a case with no venous information got 'Porter 1 / CEAP C0' with an
+    empty basis, missing read as absent; the staging now says that nothing venous is reported."""
+    from calcinosis.engine.diagnose import analyse
+    from calcinosis.management.staging import stage_cvi
+
+    _, evidence, _ = analyse(parse_case({"patient": {"age": 50, "sex": "female"}, "findings": ["pain"]}, kb), kb)
+    staging = stage_cvi(evidence, kb, lang="en")
+    assert staging.ceap.notes[0].startswith("no sign of venous disease is reported")
+    _, venous, _ = analyse(parse_case({"patient": {"age": 50, "sex": "female"}, "history": ["varicose_veins"]}, kb), kb)
+    assert not any(n.startswith("no sign of venous") for n in stage_cvi(venous, kb, lang="en").ceap.notes)

@@ -37,9 +37,11 @@ from pydantic import BaseModel
 
 from calcinosis.case.reader import read_case
 from calcinosis.engine.diagnose import analyse, diagnose
+from calcinosis.errors import CalcinosisError
 from calcinosis.evaluation.pool import case_files
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CATEGORIES
+from calcinosis.textsafe import plain
 
 __all__ = [
     "CalibrationReference",
@@ -133,10 +135,18 @@ def evaluate_cases(paths: list[Path], kb: KnowledgeBase) -> Evaluation:
     """Diagnose each case file and score the answers against their ``expected`` block."""
     outcomes: list[CaseOutcome] = []
     brier_sum = 0.0
+    seen: dict[str, Path] = {}
     for path in paths:
         case = read_case(path, kb)
         if case.expected is None or case.expected.diagnosis is None:
             continue
+        if case.id is not None:  # a set with two cases of one id counted one patient twice
+            first = seen.setdefault(case.id, path)
+            if first != path:
+                raise CalcinosisError(
+                    f"{plain(path)}: case id {plain(case.id, limit=80)!r} is also that of {plain(first)}: "
+                    "each case of a set has its own id (the same patient would be counted twice)"
+                )
         analysis = analyse(case, kb)
         report = diagnose(case, kb, analysis=analysis)
         ranking = [d.diagnosis for d in report.differential] + report.excluded

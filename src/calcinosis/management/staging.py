@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from calcinosis.engine.evidence import Evidence
+from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.results import CeapResult, CviStaging, PorterResult
 
@@ -59,6 +60,8 @@ def stage_cvi(ev: Evidence, kb: KnowledgeBase, *, lang: str) -> CviStaging:
                 ceap_basis.append(f"{kb.features[crit.feature].label(lang)} → {cl.class_}")
                 if crit.note is not None:
                     notes.append(crit.note.get(lang))
+    if not basis and not ceap_basis:  # nothing venous reported: a limb without signs, not a measured stage
+        notes.insert(0, message("staging_nothing_reported", lang))
     symptoms = [f for f in spec.ceap.symptomatic_features if f in ev.observations]
     symptomatic = any(_present(ev, f) for f in symptoms) if symptoms else None
     suffix = "" if symptomatic is None else ("s" if symptomatic else "a")
