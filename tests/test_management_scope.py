@@ -164,3 +164,22 @@ def test_phosphate_lowering_and_shoulder_procedures_fit_only_their_ground(kb: Kn
     )
     probenecid = [o for o in infant.avoid if o.treatment == "probenecid"]
     assert not _options(infant).get("probenecid") and (not probenecid or "under 2 years" in probenecid[0].cautions[0])
+
+
+def test_tophaceous_gout_is_offered_its_own_treatment(kb: KnowledgeBase) -> None:
+    """A clinician's review: gout led (the published diagnosis) and only colchicine, at the dose of
+    calcinosis reports, was offered; urate-lowering therapy is the first indication of the ACR
+    2020 guideline for tophaceous gout, with its kidney caution."""
+    result = run(
+        kb,
+        {
+            "patient": {"age": 80, "sex": "male"},
+            "history": ["chronic_kidney_disease"],
+            "findings": ["palpable_nodules", "chalky_discharge"],
+            "sites": ["hand", "foot"],
+            "labs": [{"test": "uric_acid", "interpretation": "high"}],
+        },
+    )
+    ult = _options(result)["urate_lowering_therapy"]
+    assert ult.role == "first_line" and ult.mechanism == "cause"
+    assert any("Chronic kidney disease: allopurinol remains the first-line agent" in c for c in ult.cautions)
