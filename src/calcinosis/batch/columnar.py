@@ -240,6 +240,8 @@ class ColumnarReader:
         else:
             absn[:, pos("patient:postmenopausal")] |= male
             implied[:, pos("patient:postmenopausal")] |= male
+        long_t, recent_t = kb.threshold("long_standing_months"), kb.threshold("recent_onset_months")
+        has = np.zeros(n, dtype=bool)
         if "duration_months" in cols:
             dur_col = cols["duration_months"][0][1]
             dur = dur_col.take(np.nan, np.float64)
@@ -247,13 +249,18 @@ class ColumnarReader:
             with np.errstate(invalid="ignore"):
                 fits = np.isfinite(dur) & (dur >= 0) & (dur <= (age + 1) * 12)
             slow |= has & ~fits
-            long_t, recent_t = kb.threshold("long_standing_months"), kb.threshold("recent_onset_months")
             with np.errstate(invalid="ignore"):
                 for fid, held in duration_spans(dur >= long_t, dur < recent_t):
                     # one span: the others read absent, not scored if exclusive (as evidence.py)
                     self._set(pres, absn, pos(fid), has & held, has & ~held)
                     if fid in kb.exclusive:
                         implied[:, pos(fid)] |= has & ~held
+        # no duration and younger than the recent-onset span: recent, read, not scored (evidence.py)
+        with np.errstate(invalid="ignore"):
+            baby = ~has & (age * 12 < recent_t)
+        for fid, held in duration_spans(False, True):
+            self._set(pres, absn, pos(fid), baby & held, baby & (not held))
+            implied[:, pos(fid)] |= baby
         if "id" in cols:
             id_col = cols["id"][0][1]
             ids_table = [*id_col.values, None, None]
@@ -652,7 +659,9 @@ class _Labs:
         creat[~(creat > 0)] = np.nan
         adult = self.age >= kb.threshold("child_age_years")
         female_or_male = (self.sex == "female") | (self.sex == "male")
-        computed = ~np.isnan(creat) & adult & female_or_male
+        # no eGFR from a dialysis patient's creatinine (case/labs.py): the history is read before the labs
+        on_dialysis = pres[:, pos("condition:dialysis")]
+        computed = ~np.isnan(creat) & adult & female_or_male & ~on_dialysis
         egfr_computed = np.full(n, np.nan)
         for i in np.flatnonzero(computed).tolist():
             egfr_computed[i] = round(ckd_epi_2021(float(creat[i]) / 88.42, float(self.age[i]), str(self.sex[i])), 1)

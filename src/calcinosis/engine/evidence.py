@@ -434,6 +434,11 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
         long, recent = d >= kb.threshold("long_standing_months"), d < kb.threshold("recent_onset_months")
         for fid, present in duration_spans(long, recent):  # one span: the others read, scored once if exclusive
             ev.set(fid, present, basis, implied=not present and fid in kb.exclusive)
+    elif pt.age * 12 < kb.threshold("recent_onset_months"):
+        # a baby younger than the recent-onset span has had its lesions for less: read, not scored
+        # (a 7-day-old was asked whether its lesions were under 3 months old)
+        for fid, present in duration_spans(False, True):
+            ev.set(fid, present, age_basis, implied=True)
     if case.onset_days_after:
         key, days = min(case.onset_days_after.items(), key=lambda kv: kv[1])
         limit = kb.threshold("onset_soon_after_days")

@@ -110,7 +110,12 @@ def _option(
     forms: Mapping[str, float],
     lang: str,
     pregnancy_possible: bool = False,
+    full: Mapping[str, float] | None = None,
 ) -> tuple[TreatmentOption, bool] | None:
+    """``categories``: each category's share of the diagnoses calcinosis treatment is for
+    (:func:`treatable_categories`); ``full``: the categories' probabilities, to say when a share
+    leaves diagnoses out."""
+    full = full or categories
     weights = kb.management.role_weights
     best: tuple[float, Role, str] | None = None
     for ind in t.indications:
@@ -126,8 +131,15 @@ def _option(
             names = [_named(kb.disease(d).name(lang), float(posterior[kb.disease_pos(d)]), lang) for d in ind.diagnoses]
         elif ind.categories:
             mass = sum(categories[c] for c in ind.categories)
+            # a category's share here leaves out its diagnoses cared for elsewhere: said so, as it
+            # differs from the category's probability the diagnosis shows (98 % there, 35 % here)
             names = [
-                _named(kb.categories[c].fr if lang == "fr" else kb.categories[c].en, categories[c], lang)
+                _named(
+                    (kb.categories[c].fr if lang == "fr" else kb.categories[c].en)
+                    + (message("category_treatable", lang) if categories[c] < full.get(c, 0.0) - 0.005 else ""),
+                    categories[c],
+                    lang,
+                )
                 for c in ind.categories
             ]
         else:  # any case with the features: the probability of the diagnoses calcinosis treatment is for
@@ -294,6 +306,7 @@ def rank_treatments(
             forms=forms or {},
             lang=lang,
             pregnancy_possible=pregnancy_possible,
+            full=categories,
         )
         if found is None:
             continue
