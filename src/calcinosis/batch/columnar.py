@@ -258,8 +258,8 @@ class ColumnarReader:
         # no duration and younger than the recent-onset span: recent, read, not scored (evidence.py)
         with np.errstate(invalid="ignore"):
             baby = ~has & (age * 12 < recent_t)
-        for fid, held in duration_spans(False, True):
-            self._set(pres, absn, pos(fid), baby & held, baby & (not held))
+        for fid, recent in duration_spans(False, True):
+            self._set(pres, absn, pos(fid), baby & bool(recent), baby & (not recent))
             implied[:, pos(fid)] |= baby
         if "id" in cols:
             id_col = cols["id"][0][1]
