@@ -467,3 +467,22 @@ def test_a_browser_refused_on_a_french_page_reads_a_french_page_not_json(site: T
     )
     api = site.post("/api/v1/registry/patients?lang=fr", json={"code": "P1"})
     assert api.status_code == 401 and "connectez-vous" in api.json()["detail"]
+
+
+def test_a_form_value_that_is_not_one_of_its_choices_is_refused_not_guessed(site: TestClient) -> None:
+    """A hardening review: 'ulcerated=oui' was stored as not reported, and a case file sent with
+    pasted text had the text dropped without a word; each is now refused, saying why."""
+    token = _login(site)
+    site.post("/registry/patients", data={"code": "P1", "sex": "female", "csrf_token": token})
+    visit = site.post(
+        "/registry/patients/P1/visits?lang=fr",
+        data={"date": "2025-03-01", "case_text": CREST, "csrf_token": token},
+        files={"case_file": ("crest.yaml", CREST.encode(), "application/yaml")},
+    )
+    assert visit.status_code == 422 and "n'en donner qu'un" in html.unescape(visit.text)
+    lesion = {"date": "2025-03-01", "label": "L1", "site": "hand", "ulcerated": "oui", "csrf_token": token}
+    site.post("/registry/patients/P1/visits", data={"date": "2025-03-01", "case_text": CREST, "csrf_token": token})
+    refused = site.post("/registry/patients/P1/lesions?lang=fr", data=lesion)
+    assert refused.status_code == 422 and "« oui » n'est ni yes, ni no, ni vide" in html.unescape(refused.text).replace(
+        "\u00a0", " "
+    )

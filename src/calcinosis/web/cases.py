@@ -97,6 +97,12 @@ async def read_posted_document(case_file: UploadFile | str | None, case_text: st
     """The document of a case file posted from a page (an uploaded file wins over pasted text),
     read by the strict reader (JSON when the file's name ends in .json, else YAML), and its name."""
     source, raw, fmt = "pasted text", case_text.encode("utf-8"), "yaml"
+    if isinstance(case_file, StarletteUpload) and case_file.filename and case_text.strip():
+        # which one was meant? the file won and the text was dropped without a word
+        from calcinosis.errors import CaseValidationError
+        from calcinosis.i18n import message
+
+        raise CaseValidationError(message("ui_file_and_text", lang))
     if isinstance(case_file, StarletteUpload) and case_file.filename:
         source = plain(case_file.filename, limit=100, newlines=False)
         raw = await case_file.read(LIMITS["file_bytes"] + 1)

@@ -171,6 +171,14 @@ def registry_home(
     return _list_page(request, kb, lang, user, q=q, page=page)
 
 
+def _yes_no(text: str, what: str) -> bool | None:
+    """A select's yes, no or blank (not reported); anything else is refused, not read as
+    blank ('oui' was stored as not reported)."""
+    if text in ("", "yes", "no"):
+        return {"yes": True, "no": False}.get(text)
+    raise RegistryError.said("reg_err_yes_no", what=what, value=text[:8])
+
+
 def _birth_year(text: str) -> int | None:
     """A birth year as typed (blank: not given); anything but plain digits is refused, saying what
     was typed ('19x0' read as year -1 before)."""
@@ -441,7 +449,7 @@ async def record_lesion(
             largest_dimension_mm=store.parse_number(size_mm, "size_mm"),
             area_cm2=store.parse_number(area_cm2, "area_cm2"),
             pain_vas=store.parse_number(vas, "vas"),
-            ulcerated={"yes": True, "no": False}.get(ulcerated),
+            ulcerated=_yes_no(ulcerated, "ulcerated"),
         )
 
     typed = {"date": date, "label": label, "site": site, "size_mm": size_mm, "area_cm2": area_cm2, "vas": vas}
@@ -589,6 +597,14 @@ async def switch_user(
     check_csrf(request, csrf_token_field)
     if username == admin.username:
         return _users_view(request, lang, admin, error="you cannot switch off your own account", status=422)
+    if active not in ("yes", "no"):  # anything but 'yes' switched the account off
+        return _users_view(
+            request,
+            lang,
+            admin,
+            error=RegistryError.said("reg_err_yes_no", what="active", value=active[:8]).text(lang),
+            status=422,
+        )
     with session_scope(request.app.state.calcinosis.registry()) as s:
         store.set_active(s, username, active == "yes", actor=admin.username)
     return RedirectResponse(f"/registry/users?lang={lang}", status_code=303)
