@@ -410,6 +410,11 @@ def calcium_phosphate_product(calcium_mmol: Any, phosphate_mmol: Any) -> Any:
     return (calcium_mmol * 4.008) * (phosphate_mmol * 3.097)
 
 
+def _no_egfr(text: str) -> Issue:
+    """The warning that says why no eGFR was computed from the creatinine entered."""
+    return Issue(level=IssueLevel.WARNING, code="lab.egfr_not_computed", message=text, location="labs")
+
+
 def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPanel:
     """Convert, interpret and summarise the laboratory results of ``case`` (texts in ``lang``).
 
@@ -481,14 +486,7 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
     if creat is not None and "dialysis" in case.history:
         # a creatinine between dialysis sessions says nothing of a kidney function the dialysis
         # replaces: no eGFR (it was computed and counted as kidney failure beside the dialysis)
-        warnings.append(
-            Issue(
-                level=IssueLevel.WARNING,
-                code="lab.egfr_not_computed",
-                message=message("warn_egfr_dialysis", lang),
-                location="labs",
-            )
-        )
+        warnings.append(_no_egfr(message("warn_egfr_dialysis", lang)))
     elif creat is not None and age >= kb.threshold("child_age_years") and sex in ("female", "male"):
         egfr = ckd_epi_2021(creat / 88.42, age, sex)
         derived.append(
@@ -507,23 +505,9 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
                 )
             ]
     elif creat is not None and age < kb.threshold("child_age_years"):
-        warnings.append(
-            Issue(
-                level=IssueLevel.WARNING,
-                code="lab.egfr_not_computed",
-                message=message("warn_egfr_child", lang),
-                location="labs",
-            )
-        )
+        warnings.append(_no_egfr(message("warn_egfr_child", lang)))
     elif creat is not None:
-        warnings.append(
-            Issue(
-                level=IssueLevel.WARNING,
-                code="lab.egfr_not_computed",
-                message=message("warn_egfr_sex", lang, sex=repr(sex)),
-                location="labs",
-            )
-        )
+        warnings.append(_no_egfr(message("warn_egfr_sex", lang, sex=repr(sex))))
 
     for test, items in by_test.items():
         # ties are broken on the reading itself, never on its position, so order cannot matter

@@ -474,19 +474,27 @@ def _urgent_calcium(panel: LabPanel, evidence: Evidence, kb: KnowledgeBase, lang
     known = obs.get("condition:hypercalcemia_known")
     if symptoms is not None and symptoms.present and any(o is not None and o.present for o in (raised, known)):
         return _warning(SEVERE_HYPERCALCAEMIA, message("symptomatic_hypercalcaemia", lang))
-    low = [(v, t) for v, t in _calcium_readings(panel, highest=False)]
+    low = _calcium_readings(panel, highest=False)
     limit = kb.threshold("calcium_severe_low_mmol_l")
     if low and min(low)[0] < limit:
-        value, test = min(low)
-        text = message(
-            "severe_hypocalcaemia",
-            lang,
-            test=lower_first(lab_name(kb, test, lang)),
-            value=decimal(value, lang, 2),
-            limit=decimal(limit, lang, 2),
-        )
-        return _warning(SEVERE_HYPOCALCAEMIA, text)
+        return _calcium_warning(SEVERE_HYPOCALCAEMIA, "severe_hypocalcaemia", min(low), limit, kb, lang)
     return None
+
+
+def _calcium_warning(
+    code: str, key: str, reading: tuple[float, str], limit: float, kb: KnowledgeBase, lang: str
+) -> Issue:
+    """The warning of a calcium beyond an emergency threshold: the test named in words, its value
+    and the limit in the reader's number format."""
+    value, test = reading
+    text = message(
+        key,
+        lang,
+        test=lower_first(lab_name(kb, test, lang)),
+        value=decimal(value, lang, 2),
+        limit=decimal(limit, lang, 2),
+    )
+    return _warning(code, text)
 
 
 def _severe_hypercalcaemia(panel: LabPanel, kb: KnowledgeBase, lang: str) -> Issue | None:
@@ -498,17 +506,9 @@ def _severe_hypercalcaemia(panel: LabPanel, kb: KnowledgeBase, lang: str) -> Iss
     candidates = _calcium_readings(panel, highest=True)
     if not candidates:
         return None
-    highest, test = max(candidates)
-    if highest <= limit:
+    if max(candidates)[0] <= limit:
         return None
-    text = message(
-        "severe_hypercalcaemia",
-        lang,
-        test=lower_first(lab_name(kb, test, lang)),
-        value=decimal(highest, lang, 2),
-        limit=decimal(limit, lang, 2),
-    )
-    return _warning(SEVERE_HYPERCALCAEMIA, text)
+    return _calcium_warning(SEVERE_HYPERCALCAEMIA, "severe_hypercalcaemia", max(candidates), limit, kb, lang)
 
 
 def _warning(code: str, text: str) -> Issue:
