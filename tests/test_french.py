@@ -410,3 +410,19 @@ def test_a_case_attribute_without_its_absent_wording_is_a_kb_error(tmp_path: Pat
     features.write_text(text.replace(', absent_fr: "Évolution depuis moins de 12 mois"', ""), encoding="utf-8")
     issues = [i for i in check_kb(load_kb(root, cache=False)) if i.code == "kb.attribute_absent_label"]
     assert len(issues) == 1 and "course:long_standing" in issues[0].message
+
+
+def test_the_terminal_shows_what_a_ranking_starts_from_and_a_defining_penalty(tmp_path: Path) -> None:
+    """A clinician's review: an overlap syndrome ranked above the patient's own polymyositis on a
+    prior the terminal did not show, and its strongest reason against (none of its defining
+    features reported, LR 0.2) appeared only in the clinician report."""
+    from typer.testing import CliRunner
+
+    from calcinosis.cli.main import app
+
+    from .conftest import PUBLISHED_CASES
+
+    case = next(PUBLISHED_CASES.glob("pub-rare-01-*.yaml"))
+    out = CliRunner().invoke(app, ["diagnose", str(case), "--full"], env={"COLUMNS": "200"}).stdout
+    assert "before the case's evidence 2.4%" in out
+    assert "none of its defining features reported LR 0.2" in out

@@ -102,7 +102,14 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
     table.add_column(message("cli_probability", lang), justify="right")
     table.add_column(message("cli_for", lang) + " / " + message("cli_against", lang))
     for rank, d in enumerate(report.differential[:8], start=1):
-        reasons = [_reason(c, kb, lang) for c in d.evidence if c.likelihood_ratio > 1][:4]
+        # what the ranking starts from, and what a diagnosis pays when none of its defining
+        # features is reported: both decided an order the reasons alone did not explain (a
+        # clinician's review: the overlap syndrome above the patient's own polymyositis)
+        reasons = [f"[dim]{message('cli_pretest', lang, p=percent(d.pretest_probability, lang, 1))}[/dim]"]
+        reasons += [_reason(c, kb, lang) for c in d.evidence if c.likelihood_ratio > 1][:4]
+        if d.defining_unreported_lr is not None:
+            lr = _num(d.defining_unreported_lr, lang)
+            reasons.append(f"[red]−[/red] {message('cli_defining_unreported', lang, lr=lr)}")
         reasons += [_reason(c, kb, lang) for c in d.evidence if c.likelihood_ratio < 1][:3]
         table.add_row(
             str(rank),
