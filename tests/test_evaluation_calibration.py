@@ -72,3 +72,5 @@ def test_a_set_with_two_cases_of_one_id_is_refused(kb: KnowledgeBase, tmp_path: 
     shutil.copy(source, tmp_path / "b.yaml")
     with pytest.raises(CalcinosisError, match="is also that of"):
         evaluate_dir(tmp_path, kb)
+    with pytest.raises(CalcinosisError, match="is also that of"):  # one file given twice
+        evaluate_cases([source, source], kb)

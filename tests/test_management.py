@@ -329,3 +329,13 @@ def test_a_case_without_any_venous_sign_is_not_staged_as_if_it_had_been_examined
     assert staging.ceap.notes[0].startswith("no sign of venous disease is reported")
     _, venous, _ = analyse(parse_case({"patient": {"age": 50, "sex": "female"}, "history": ["varicose_veins"]}, kb), kb)
     assert not any(n.startswith("no sign of venous") for n in stage_cvi(venous, kb, lang="en").ceap.notes)
+
+
+def test_venous_signs_reported_absent_are_staged_without_the_nothing_reported_note(kb: KnowledgeBase) -> None:
+    """A code review: a case reporting every venous sign absent was told that nothing was reported."""
+    from calcinosis.engine.diagnose import analyse
+    from calcinosis.management.staging import stage_cvi
+
+    denied = {"patient": {"age": 50, "sex": "female"}, "findings": ["pain"], "absent": ["varicose_veins", "leg_edema"]}
+    _, evidence, _ = analyse(parse_case(denied, kb), kb)
+    assert not any(n.startswith("no sign of venous") for n in stage_cvi(evidence, kb, lang="en").ceap.notes)

@@ -183,3 +183,16 @@ def test_tophaceous_gout_is_offered_its_own_treatment(kb: KnowledgeBase) -> None
     ult = _options(result)["urate_lowering_therapy"]
     assert ult.role == "first_line" and ult.mechanism == "cause"
     assert any("Chronic kidney disease: allopurinol remains the first-line agent" in c for c in ult.cautions)
+
+
+def test_the_kidney_check_counts_a_creatinine_and_not_a_urea(kb: KnowledgeBase) -> None:
+    """A code review: a child whose creatinine was given was told it was not stated (no eGFR is
+    computed for a child), and a normal urea alone silenced the kidney check."""
+    base = {"findings": ["palpable_nodules", "raynaud_phenomenon", "sclerodactyly"], "sites": ["elbow", "fingertips"]}
+
+    def kidney_check(patient: dict[str, Any], labs: list[dict[str, Any]]) -> bool:
+        options = _options(run(kb, {**base, "patient": patient, "labs": labs}))
+        return any("kidney function" in c for c in options["alendronate"].cautions if c.startswith("Not stated"))
+
+    assert not kidney_check({"age": 12, "sex": "male"}, [{"test": "creatinine", "value": 50, "unit": "umol/L"}])
+    assert kidney_check({"age": 50, "sex": "male"}, [{"test": "urea", "interpretation": "normal"}])

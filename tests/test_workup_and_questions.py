@@ -323,3 +323,15 @@ def test_a_dialysis_patient_gets_no_egfr_no_urea_question_and_a_step_says_what_i
     assert "lab:urea_high" not in {q.feature for q in report.next_questions}
     labs = next(w for w in report.workup_steps if w.id == "cua_labs")
     assert "(already in the case: Hyperphosphataemia (present)" in labs.text and "Raised PTH (present)" in labs.text
+
+
+def test_a_known_hypercalcaemia_is_not_said_urgent_against_the_calcium_measured(kb: KnowledgeBase) -> None:
+    """A code review: a history of hypercalcaemia with symptoms was told to correct a high calcium
+    when the calcium measured was 1.6 mmol/L (and the severe hypocalcaemia went unsaid) or normal."""
+    history = {"history": ["hypercalcemia_known"], "findings": ["hypercalcemia_symptoms", "palpable_nodules"]}
+    low = run(kb, labs=[{"test": "calcium", "value": 1.6, "unit": "mmol/L"}], **history)
+    assert low.issues[0].code == "engine.severe_hypocalcaemia"
+    normal = run(kb, labs=[{"test": "calcium", "value": 2.3, "unit": "mmol/L"}], **history)
+    assert not {"engine.severe_hypercalcaemia", "engine.severe_hypocalcaemia"} & {i.code for i in normal.issues}
+    unmeasured = run(kb, **history)
+    assert unmeasured.issues[0].code == "engine.severe_hypercalcaemia"

@@ -392,3 +392,26 @@ def test_what_was_not_known_at_the_analysis_date_or_cannot_be_the_patients_is_no
     patient["deceasedDateTime"] = f"{born.year + 40}-{born.month:02d}-{born.day:02d}"
     dead = read_bundle(bundle, kb, codes, analysis_date=WHEN)
     assert dead.case.patient.age == 40 and analysed.case.patient.age > 40
+
+
+def test_a_partial_date_and_a_versioned_reference_are_read_as_what_they_may_be(
+    kb: KnowledgeBase, codes: CodeTable
+) -> None:
+    """A code review: a calcium dated '2026-12' was set aside as after an analysis date of
+    2026-12-04 (read as the 15th), and 'Patient/pat-1/_history/3' was another patient."""
+    bundle = hospital_bundle()
+    calcium = next(e for e in bundle["entry"] if e["resource"].get("id") == "obs-ca-2")["resource"]
+    calcium["effectiveDateTime"] = "2026-12"
+    assert not [
+        m
+        for m in _by_resource(read_bundle(bundle, kb, codes, analysis_date=WHEN), "Observation/obs-ca-2")
+        if m.element == "date"
+    ]
+    versioned = hospital_bundle()
+    for e in versioned["entry"][1:]:
+        if isinstance(e["resource"].get("subject"), dict):
+            e["resource"]["subject"]["reference"] = "Patient/pat-1/_history/3"
+    assert (
+        read_bundle(versioned, kb, codes, analysis_date=WHEN).case
+        == read_bundle(hospital_bundle(), kb, codes, analysis_date=WHEN).case
+    )

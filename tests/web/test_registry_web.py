@@ -486,3 +486,19 @@ def test_a_form_value_that_is_not_one_of_its_choices_is_refused_not_guessed(site
     assert refused.status_code == 422 and "« oui » n'est ni yes, ni no, ni vide" in html.unescape(refused.text).replace(
         "\u00a0", " "
     )
+
+
+def test_a_json_media_type_with_a_suffix_is_checked_for_repeated_keys_and_roles_are_french(site: TestClient) -> None:
+    """A code review: 'application/vnd.api+json' skipped the repeated-key check, and a
+    researcher's refusal on a French page read 'les comptes researcher'."""
+    token = _login(site)
+    repeated = site.post(
+        "/api/v1/registry/patients",
+        content=b'{"code": "P1", "code": "P2"}',
+        headers={"x-csrf-token": token, "content-type": "application/vnd.api+json"},
+    )
+    assert repeated.status_code == 422
+    site.cookies.clear()
+    token = _login(site, "res")
+    refused = site.post("/api/v1/registry/patients?lang=fr", json={"code": "P3"}, headers={"x-csrf-token": token})
+    assert refused.status_code == 403 and "les comptes chercheur" in refused.json()["detail"]

@@ -261,7 +261,11 @@ def parse_header(names: Sequence[str], kb: KnowledgeBase, *, source: str, lang: 
         seen[name] = seen.get(name, 0) + 1
         if seen[name] == 2:
             issues.append(
-                Issue.error("batch.column_twice", say("column_twice", lang, name=name, n=names.count(raw)), name)
+                Issue.error(
+                    "batch.column_twice",
+                    say("column_twice", lang, name=name, n=sum(str(n).strip() == name for n in names)),
+                    name,
+                )
             )
         if seen[name] > 1:
             continue

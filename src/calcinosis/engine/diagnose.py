@@ -469,15 +469,18 @@ def _urgent_calcium(panel: LabPanel, evidence: Evidence, kb: KnowledgeBase, lang
     severe = _severe_hypercalcaemia(panel, kb, lang)
     if severe is not None:
         return severe
-    obs = evidence.observations
-    raised, symptoms = obs.get("lab:calcium_high"), obs.get("finding:hypercalcemia_symptoms")
-    known = obs.get("condition:hypercalcemia_known")
-    if symptoms is not None and symptoms.present and any(o is not None and o.present for o in (raised, known)):
-        return _warning(SEVERE_HYPERCALCAEMIA, message("symptomatic_hypercalcaemia", lang))
     low = _calcium_readings(panel, highest=False)
     limit = kb.threshold("calcium_severe_low_mmol_l")
     if low and min(low)[0] < limit:
         return _calcium_warning(SEVERE_HYPOCALCAEMIA, "severe_hypocalcaemia", min(low), limit, kb, lang)
+    obs = evidence.observations
+    raised, symptoms = obs.get("lab:calcium_high"), obs.get("finding:hypercalcemia_symptoms")
+    known = obs.get("condition:hypercalcemia_known")
+    # the calcium measured decides; a known hypercalcaemia stands for it only when none was
+    # (a history of it with a calcium of 1.6 mmol/L was told to correct a high calcium)
+    high = raised.present if raised is not None else known is not None and known.present
+    if symptoms is not None and symptoms.present and high:
+        return _warning(SEVERE_HYPERCALCAEMIA, message("symptomatic_hypercalcaemia", lang))
     return None
 
 

@@ -233,7 +233,9 @@ def _known_part(step: _Step, ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
     observations = ev.observations
     known = []
     for group in step.answers:
-        found = next((f for f in sorted(group) if f in observations), None)
+        # what the case says, not what it implies (dialysis implies a kidney failure that no
+        # test in the case shows, beside 'eGFR not computed')
+        found = next((f for f in sorted(group) if f in observations and not observations[f].implied), None)
         if found is not None:
             said = stated(kb.features[found], observations[found].present, lang, brackets=True)
             if said not in known:

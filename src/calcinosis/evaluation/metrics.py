@@ -140,9 +140,10 @@ def evaluate_cases(paths: list[Path], kb: KnowledgeBase) -> Evaluation:
         case = read_case(path, kb)
         if case.expected is None or case.expected.diagnosis is None:
             continue
-        if case.id is not None:  # a set with two cases of one id counted one patient twice
-            first = seen.setdefault(case.id, path)
-            if first != path:
+        if case.id is not None:  # a set with two cases of one id (or one file twice) counted a patient twice
+            first = seen.get(case.id)
+            seen.setdefault(case.id, path)
+            if first is not None:
                 raise CalcinosisError(
                     f"{plain(path)}: case id {plain(case.id, limit=80)!r} is also that of {plain(first)}: "
                     "each case of a set has its own id (the same patient would be counted twice)"

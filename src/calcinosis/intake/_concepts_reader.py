@@ -53,7 +53,7 @@ def _dose_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
     dose in its unit in one clause, either order; and the words that make the dose a daily one."""
     # a number starts where no digit precedes and takes its digits without giving any back: a
     # run of 100,000 digits was tried from each of its places and each length (minutes of work)
-    number = r"(?<![\d,.])(?:\d{1,3}(?:[ ,.\u202f\u00a0]\d{3})++(?!\d)|\d++)"
+    number = r"(?<!\d)(?<!\d[,.])(?:\d{1,3}(?:[ ,.\u202f\u00a0]\d{3})++(?!\d)|\d++)"
     out = {}
     for term, spec in intake_data().get("dose_exposures", {}).items():
         names, units = _words_re(tuple(spec["names"])).pattern, _words_re(tuple(spec["units"])).pattern

@@ -205,6 +205,7 @@ def manage(
         lang=lang,
         exclude_first=first,
         pregnancy_possible=may_be_pregnant(pt.sex, pt.age, pt.postmenopausal),
+        tests=frozenset(lab.test for lab in case.labs),
     )
     # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite): the
     # principles that hold for a whole category are about treating calcinosis, and do not apply

@@ -34,19 +34,12 @@ def _present(ev: Evidence, feature: str) -> bool:
     return obs is not None and obs.present
 
 
-UNKNOWN_CHECKS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("check_pregnancy", frozenset({"condition:pregnancy"})),
+UNKNOWN_CHECKS: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = (
+    ("check_pregnancy", frozenset({"condition:pregnancy"}), frozenset()),
     (
         "check_kidney",
-        frozenset(
-            {
-                "lab:egfr_below_60",
-                "lab:egfr_below_15",
-                "condition:chronic_kidney_disease",
-                "condition:dialysis",
-                "lab:urea_high",
-            }
-        ),
+        frozenset({"lab:egfr_below_60", "lab:egfr_below_15", "condition:chronic_kidney_disease", "condition:dialysis"}),
+        frozenset({"creatinine", "egfr"}),  # a child's creatinine gives no eGFR but is measured
     ),
 )
 """What a caution depends on that a referral often leaves unsaid: a caution shows only when its
@@ -54,7 +47,9 @@ condition is reported, so a drug contraindicated in pregnancy, or reduced in kid
 read as safe when nobody had said (two clinicians' reviews: bisphosphonates, minocycline and
 diltiazem for women of 13 to 49 with pregnancy never mentioned; alendronate with no kidney
 function). An option whose cautions name one of these, for a case that states none of its
-features either way, says what to check first (pregnancy only for a woman who may be pregnant)."""
+features either way, says what to check first (pregnancy only for a woman who may be pregnant).
+Each check: its message, the features that answer it, and the tests that answer it when entered
+(a urea alone does not: a normal urea silenced the kidney check of a bisphosphonate)."""
 
 CHILDBEARING_AGES = (12.0, 55.0)
 """Ages at which pregnancy is asked about before a drug that harms it (judgement: menarche to the
@@ -68,15 +63,17 @@ def may_be_pregnant(sex: str, age: float, postmenopausal: bool | None) -> bool:
     return sex in ("female", "unknown") and low <= age < high and postmenopausal is not True
 
 
-def _unknown_checks(t: TreatmentFile, ev: Evidence, pregnancy_possible: bool, lang: str) -> str:
+def _unknown_checks(t: TreatmentFile, ev: Evidence, pregnancy_possible: bool, tests: frozenset[str], lang: str) -> str:
     """'Not known here and checked before use: pregnancy (and contraception); kidney function'
-    for the conditions this treatment's cautions depend on that the case leaves unsaid ('' if none)."""
+    for the conditions this treatment's cautions depend on that the case leaves unsaid ('' if
+    none); ``tests``: the tests the case gives."""
     watched = {f for c in t.cautions for f in c.when}
     items = [
         message(key, lang)
-        for key, features in UNKNOWN_CHECKS
+        for key, features, answering in UNKNOWN_CHECKS
         if watched & features
-        and not any(f in ev.observations for f in features)
+        and not any(f in ev.observations and not ev.observations[f].implied for f in features)
+        and not tests & answering
         and (key != "check_pregnancy" or pregnancy_possible)
     ]
     return message("check_before", lang, items=message("list_separator", lang).join(items)) if items else ""
@@ -111,6 +108,7 @@ def _option(
     lang: str,
     pregnancy_possible: bool = False,
     full: Mapping[str, float] | None = None,
+    tests: frozenset[str] = frozenset(),
 ) -> tuple[TreatmentOption, bool] | None:
     """``categories``: each category's share of the diagnoses calcinosis treatment is for
     (:func:`treatable_categories`); ``full``: the categories' probabilities, to say when a share
@@ -175,7 +173,7 @@ def _option(
             first += 1
         else:
             cautions.append(text)
-    check = _unknown_checks(t, ev, pregnancy_possible, lang)
+    check = _unknown_checks(t, ev, pregnancy_possible, tests, lang)
     if check:
         cautions.insert(first, check)
     likely = {d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.management.min_probability}
@@ -285,6 +283,7 @@ def rank_treatments(
     forms: Mapping[str, float] | None = None,
     exclude_first: list[tuple[float, int]] | None = None,
     pregnancy_possible: bool = False,
+    tests: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
     """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
     ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
@@ -307,6 +306,7 @@ def rank_treatments(
             lang=lang,
             pregnancy_possible=pregnancy_possible,
             full=categories,
+            tests=tests,
         )
         if found is None:
             continue

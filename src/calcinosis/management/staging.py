@@ -60,7 +60,9 @@ def stage_cvi(ev: Evidence, kb: KnowledgeBase, *, lang: str) -> CviStaging:
                 ceap_basis.append(f"{kb.features[crit.feature].label(lang)} → {cl.class_}")
                 if crit.note is not None:
                     notes.append(crit.note.get(lang))
-    if not basis and not ceap_basis:  # nothing venous reported: a limb without signs, not a measured stage
+    criteria = [c.feature for s in spec.porter.stages for c in s.criteria]
+    criteria += [c.feature for cl in spec.ceap.classes for c in cl.criteria]
+    if not any(f in ev.observations for f in criteria):  # nothing venous said, present or absent
         notes.insert(0, message("staging_nothing_reported", lang))
     symptoms = [f for f in spec.ceap.symptomatic_features if f in ev.observations]
     symptomatic = any(_present(ev, f) for f in symptoms) if symptoms else None

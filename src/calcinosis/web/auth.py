@@ -54,7 +54,10 @@ class AuthError(CalcinosisError):
     def text(self, lang: str) -> str:
         from calcinosis.i18n import message
 
-        return message(self.key, lang, **self.values)
+        values = dict(self.values)
+        if "role" in values:  # the role in the reader's words ('researcher' read on a French page)
+            values["role"] = message(f"ui_role_{values['role']}", lang)
+        return message(self.key, lang, **values)
 
 
 class SignedIn:

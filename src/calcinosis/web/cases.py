@@ -93,11 +93,15 @@ def case_data(data: Any, kb: KnowledgeBase, *, source: str, lang: str) -> Any:
     return case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
 
 
-async def read_posted_document(case_file: UploadFile | str | None, case_text: str, *, lang: str) -> tuple[Any, str]:
-    """The document of a case file posted from a page (an uploaded file wins over pasted text),
-    read by the strict reader (JSON when the file's name ends in .json, else YAML), and its name."""
+async def read_posted_document(
+    case_file: UploadFile | str | None, case_text: str, *, lang: str, file_wins: bool = False
+) -> tuple[Any, str]:
+    """The document of a case file posted from a page, read by the strict reader (JSON when the
+    file's name ends in .json, else YAML), and its name. A file and pasted text together are
+    refused (the text was dropped without a word), unless ``file_wins``: the case page, which
+    gives a refused text back in its box, so that a file chosen next is what is meant."""
     source, raw, fmt = "pasted text", case_text.encode("utf-8"), "yaml"
-    if isinstance(case_file, StarletteUpload) and case_file.filename and case_text.strip():
+    if isinstance(case_file, StarletteUpload) and case_file.filename and case_text.strip() and not file_wins:
         # which one was meant? the file won and the text was dropped without a word
         from calcinosis.errors import CaseValidationError
         from calcinosis.i18n import message

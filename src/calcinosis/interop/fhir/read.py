@@ -263,13 +263,14 @@ class _Reader:
         if birth > self.when:
             self.skipped(ref, "birthDate", r.birthDate, "fhir_born_after", when=self.when.isoformat())
             return
-        self.born = birth
+        self.born = date_span(birth, partial)[0]  # the earliest day the birth date allows
         died = parse_fhir_date(getattr(r, "deceasedDateTime", None))
         at = died[0] if died is not None and birth <= died[0] < self.when else self.when
         out.age = age_at(birth, at)
         note = message("fhir_partial_date", self.lang) if partial else ""
         if at != self.when:  # the age the patient had: a dead patient does not grow older
-            note = (note + " " if note else "") + message("fhir_age_at_death", self.lang, date=at.isoformat())
+            died_note = message("fhir_age_at_death", self.lang, date=at.isoformat())
+            note = message("list_separator", self.lang).join(n for n in (note, died_note) if n)
         self.used(ref, "birthDate", r.birthDate, f"patient.age: {out.age:g}", note)
 
     def observation(self, ref: str, r: Any) -> None:
@@ -760,7 +761,9 @@ def _one_patient(raws: list[tuple[str, dict[str, Any], str | None]], source: str
 
 def _names_patient(reference: str, patient_refs: set[str]) -> bool:
     """Whether ``reference`` names the Bundle's patient: 'Patient/<id>', the entry's fullUrl, or
-    an absolute URL ending in 'Patient/<id>' (a server's address for the same resource)."""
+    an absolute URL ending in 'Patient/<id>' (a server's address for the same resource); a
+    version ('Patient/<id>/_history/3') is the same patient."""
+    reference = reference.split("/_history/")[0]
     if reference in patient_refs:
         return True
     tail = "/".join(reference.rstrip("/").split("/")[-2:])
@@ -894,12 +897,12 @@ def read_bundle(
     studies: list[tuple[str, Any]] = []
     for ref, resource in _ordered(parsed):
         kind = resource.get_resource_type()
-        happened = _event_date(resource) if kind != "Patient" else None
-        if happened is not None and happened > when:  # not yet known at the analysis date
-            reader.skipped(ref, "date", happened.isoformat(), "fhir_after_analysis_date", when=when.isoformat())
+        happened = _event_dates(resource) if kind != "Patient" else None
+        if happened is not None and happened[0] > when:  # not yet known at the analysis date
+            reader.skipped(ref, "date", happened[0].isoformat(), "fhir_after_analysis_date", when=when.isoformat())
             continue
-        if happened is not None and reader.born is not None and happened < reader.born:
-            reader.skipped(ref, "date", happened.isoformat(), "fhir_before_birth", born=reader.born.isoformat())
+        if happened is not None and reader.born is not None and happened[1] < reader.born:
+            reader.skipped(ref, "date", happened[1].isoformat(), "fhir_before_birth", born=reader.born.isoformat())
             continue
         if kind == "ImagingStudy":
             studies.append((ref, resource))
@@ -936,10 +939,11 @@ _EVENT_DATES = (
 """The elements that date a resource's event, in the order read (its clinical time first)."""
 
 
-def _event_date(resource: Any) -> dt.date | None:
+def _event_dates(resource: Any) -> tuple[dt.date, dt.date] | None:
     """When a resource's event happened (an observation taken, a drug prescribed, a condition
-    begun), or None when it does not say: a calcium dated after the analysis date was read as
-    the latest value, and one dated before birth as any other."""
+    begun), as the earliest and latest day its date allows (a date known to the month or the
+    year is a span), or None when it does not say: a calcium dated after the analysis date was
+    read as the latest value, and one dated before birth as any other."""
     for name in _EVENT_DATES:
         value = getattr(resource, name, None)
         for period in ("effectivePeriod", "onsetPeriod", "performedPeriod"):
@@ -947,8 +951,19 @@ def _event_date(resource: Any) -> dt.date | None:
                 value = getattr(getattr(resource, period, None), "start", None)
         parsed = parse_fhir_date(value) if value is not None else None
         if parsed is not None:
-            return parsed[0]
+            return date_span(*parsed)
     return None
+
+
+def date_span(day: dt.date, partial: bool) -> tuple[dt.date, dt.date]:
+    """The first and last day a date read by :func:`parse_fhir_date` stands for: itself, or its
+    month (read as the 15th) or its year (read as 1 July)."""
+    if not partial:
+        return day, day
+    if day.day == 15:  # a month
+        following = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return day.replace(day=1), following - dt.timedelta(days=1)
+    return dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
 
 
 def _ordered(parsed: Iterable[tuple[str, Any]]) -> Sequence[tuple[str, Any]]:

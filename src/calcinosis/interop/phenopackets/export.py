@@ -38,7 +38,6 @@ import copy
 import hashlib
 import json
 import math
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,6 +63,7 @@ from calcinosis.interop.phenopackets._record import (
 )
 from calcinosis.kb.codes import CodeTable
 from calcinosis.kb.model import KnowledgeBase
+from calcinosis.textsafe import json_safe
 
 __all__ = ["ExportError", "escape_unsafe", "export_case", "packet_json"]
 
@@ -382,12 +382,6 @@ def packet_json(packet: Any) -> str:
     return escape_unsafe(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)) + "\n"
 
 
-_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-"""DEL, C1 controls and bidirectional formatting characters (textsafe's set, C0 apart: JSON
-escapes those itself): a terminal or an editor would act on them."""
-
-
-def escape_unsafe(text: str) -> str:
-    """JSON text with the characters of :data:`_UNSAFE` written as ``\\uXXXX`` escapes
-    (they can only occur inside JSON strings, where the escape means the same character)."""
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+escape_unsafe = json_safe
+"""The unsafe characters of a JSON text written as escapes (:func:`calcinosis.textsafe.json_safe`,
+one character set for every JSON the project writes)."""

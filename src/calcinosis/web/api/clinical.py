@@ -73,9 +73,10 @@ def _fhir_response(case: Case, kb: KnowledgeBase, lang: str) -> Response:
     import json
 
     from calcinosis.interop.fhir.write import result_bundle
+    from calcinosis.textsafe import json_safe
 
     bundle = result_bundle(case, kb, lang=lang)
-    return Response(json.dumps(bundle, ensure_ascii=False), media_type="application/fhir+json")
+    return Response(json_safe(json.dumps(bundle, ensure_ascii=False)), media_type="application/fhir+json")
 
 
 @router.post("/manage", response_model=ManagementReport, openapi_extra=case_body_schema())

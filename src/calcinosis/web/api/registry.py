@@ -32,7 +32,8 @@ async def _no_duplicate_keys(request: Request) -> None:
     from calcinosis.case.document import load_document
     from calcinosis.web.lang import lang_of
 
-    if request.method == "POST" and request.headers.get("content-type", "").startswith("application/json"):
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if request.method == "POST" and (media == "application/json" or media.endswith("+json")):
         load_document(await request.body(), source="body", fmt="json", lang=lang_of(request))
 
 

@@ -346,7 +346,8 @@ def patient_page(request: Request, kb: Kb, lang: Lang, code: str) -> Response:
     try:
         return _timeline(request, kb, lang, code, user)
     except CalcinosisError as exc:
-        return _list_page(request, kb, lang, user, error=str(exc), status=404)
+        said = exc.text(lang) if isinstance(exc, RegistryError) else str(exc)
+        return _list_page(request, kb, lang, user, error=said.splitlines()[0], status=404)
 
 
 @router.get("/registry/patients/{code}/summary.pdf", response_model=None)
@@ -581,7 +582,8 @@ async def create_user(
 
         await anyio.to_thread.run_sync(run)
     except CalcinosisError as exc:
-        return _users_view(request, lang, admin, error=str(exc), status=422)
+        said = exc.text(lang) if isinstance(exc, RegistryError) else str(exc)
+        return _users_view(request, lang, admin, error=said.splitlines()[0], status=422)
     return RedirectResponse(f"/registry/users?lang={lang}", status_code=303)
 
 
@@ -596,7 +598,7 @@ async def switch_user(
     admin = _admin(request)
     check_csrf(request, csrf_token_field)
     if username == admin.username:
-        return _users_view(request, lang, admin, error="you cannot switch off your own account", status=422)
+        return _users_view(request, lang, admin, error=message("ui_own_account", lang), status=422)
     if active not in ("yes", "no"):  # anything but 'yes' switched the account off
         return _users_view(
             request,

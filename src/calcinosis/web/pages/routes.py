@@ -181,7 +181,8 @@ async def load_case(
     read comes back in its box with the reason (it was lost: the box and the form came back empty)."""
     form, outcome, source = CaseForm(), Outcome(empty=True), "case"
     try:
-        data, source = await read_posted_document(case_file, case_text, lang=lang)
+        # the case page keeps a refused text in its box: a file chosen next is what is meant
+        data, source = await read_posted_document(case_file, case_text, lang=lang, file_wins=True)
         data = await anyio.to_thread.run_sync(lambda: case_data(data, kb, source=source, lang=lang))
         if not isinstance(data, dict):
             raise CaseValidationError(message("ui_not_a_mapping", lang, source=source))
