@@ -178,3 +178,21 @@ def test_a_category_is_named_once_in_the_leaflet(kb: KnowledgeBase) -> None:
         report = diagnose(read_case(path, kb), kb, lang=lang)
         heading = build_leaflet(report, kb, lang=lang).heading
         assert "calcinosis calcinosis" not in heading and "calcinose calcinose" not in heading
+
+
+def test_a_calcium_emergency_opens_the_leaflet_and_phosphate_advice_is_conditional(kb: KnowledgeBase) -> None:
+    """A clinical re-review: the parents of a newborn at 1.55 mmol/L read only of 'too much
+    calcium', to be seen the same day; the parents of a girl with a normal phosphate were told to
+    follow a phosphate diet and take binders."""
+    from calcinosis import parse_case
+
+    newborn = {"patient": {"age": 0.02, "sex": "female"}, "findings": ["palpable_nodules"], "sites": ["back"]}
+    low = parse_case({**newborn, "labs": [{"test": "calcium", "value": 1.55, "unit": "mmol/L"}]}, kb)
+    leaflet = build_leaflet(diagnose(low, kb, lang="fr"), kb, lang="fr")
+    assert leaflet.urgent_note.startswith("Le calcium du sang est trop bas") and "appelez le 15" in leaflet.urgent_note
+    calm = parse_case({**newborn, "labs": [{"test": "calcium", "value": 2.4, "unit": "mmol/L"}]}, kb)
+    assert build_leaflet(diagnose(calm, kb), kb, lang="en").urgent_note == ""
+    tumoral = next(PUBLISHED_CASES.glob("pub-tumoral-06-*.yaml"))
+    parts = build_leaflet(diagnose(read_case(tumoral, kb), kb), kb, lang="en").sections
+    text = " ".join(p.text for p in parts)
+    assert "If your team has prescribed a phosphate diet" in text and "Follow the phosphate diet" not in text

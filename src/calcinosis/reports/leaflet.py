@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from calcinosis.engine.diagnose import URGENT_CODES
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
@@ -48,6 +49,7 @@ class Leaflet:
     sections: tuple[LeafletPart, ...]
     word_note: str = ""  # what a frightening word of the heading means here ('metastatic'), or ""
     reader_note: str = ""  # for a child: the leaflet speaks to the parents, or ""
+    urgent_note: str = ""  # a calcium to correct now, in the patient's words, or ""
 
 
 # 'Metastatic' in a calcinosis' name means calcium carried by the blood (seed 001's metabolic
@@ -127,4 +129,10 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     note = message("leaflet_metastatic_word", lang) if word is not None and word.search(heading) else ""
     child = report.case.patient.age < kb.threshold("child_age_years")
     reader = message("leaflet_for_parents", lang) if child else ""
-    return Leaflet(heading=heading, named=named, sections=tuple(parts), word_note=note, reader_note=reader)
+    # the emergency the report opens on comes first for the patient too: the parents of a newborn
+    # whose calcium was 1.55 mmol/L read only of 'too much calcium', to be seen the same day
+    urgent = next((i.code for i in report.issues if i.code in URGENT_CODES), None)
+    said = message(f"leaflet_urgent_{urgent.removeprefix('engine.')}", lang) if urgent else ""
+    return Leaflet(
+        heading=heading, named=named, sections=tuple(parts), word_note=note, reader_note=reader, urgent_note=said
+    )
