@@ -70,7 +70,7 @@ def test_a_newborn_read_in_its_form_gets_the_newborns_management_page_in_french(
     page = client.post("/ui/load?lang=fr", data={"case_text": case})
     assert page.status_code == 200
     text = visible_text(page.text)
-    assert "Lu selon sa forme\u00a0: Cytostéatonécrose du nouveau-né" in text
+    assert "Forme retenue\u00a0: Cytostéatonécrose du nouveau-né" in text
     assert "Calcémie ionisée, même chez un nourrisson" in text and "Imagerie des zones atteintes" not in text
     found = problems(text, kb)
     assert not found, "\n".join(found[:10])

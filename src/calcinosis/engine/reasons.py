@@ -46,7 +46,7 @@ def fmt_lr(lr: float, lang: str = "en") -> str:
 def stated(feature: Feature, present: bool, lang: str, *, brackets: bool = False) -> str:
     """A feature in its state as a reader writes it: a finding with its state ('Hypercalcaemia
     present', 'Buttock not involved'; in brackets when ``brackets``), a case attribute by itself
-    when present and by its absent wording when it has one ('Sex other than female')."""
+    when present and by its absent wording when it has one ('Male or other sex')."""
     label = feature.label(lang)
     if feature.attribute:  # "Age 18 to 29 years", "Present for less than 12 months"
         if present:
