@@ -335,3 +335,13 @@ def test_a_known_hypercalcaemia_is_not_said_urgent_against_the_calcium_measured(
     assert not {"engine.severe_hypercalcaemia", "engine.severe_hypocalcaemia"} & {i.code for i in normal.issues}
     unmeasured = run(kb, **history)
     assert unmeasured.issues[0].code == "engine.severe_hypercalcaemia"
+
+
+def test_a_classification_rule_read_from_the_history_says_so(kb: KnowledgeBase) -> None:
+    """A clinician's review: 'Deranged calcium-phosphate metabolism (present)' read as a measured
+    result when nothing was measured; the category's explanation names what made it present."""
+    from .conftest import REPO
+
+    case = next((REPO / "tests" / "data" / "notes-heldout3").glob("en-02-*.yaml"))
+    report = diagnose(read_case(case, kb), kb)
+    assert "Deranged calcium-phosphate metabolism (present: dialysis)" in report.category_explanation

@@ -39,7 +39,7 @@ from calcinosis.engine.scoring import Scores, score
 from calcinosis.engine.tables import Tables, row_blocks, tables
 from calcinosis.engine.workup import missing_workup
 from calcinosis.errors import CaseValidationError
-from calcinosis.i18n import agree, de, decimal, lower_first, message, percent, significant
+from calcinosis.i18n import agree, colon, de, decimal, lower_first, message, percent, significant
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CATEGORIES, BlockName
@@ -146,7 +146,11 @@ def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> t
             )
         )
         if abs(rt.gap) > 1e-9:
-            terms.append((rt.gap, rt.factor, rt.term))
+            factor = rt.factor
+            if r.state == "present" and r.basis:  # what made it present ('dialysis': nothing was measured)
+                said = r.basis[0].split(" ", 1)[-1].replace("_", " ")
+                factor = _factor(f"{rt.label} ({rt.state}{colon(lang)} {said})", rt.gap, lang)
+            terms.append((rt.gap, factor, rt.term))
     terms.sort(key=lambda term: -abs(term[0]))
     shown = [factor or _factor(label, gap, lang) for gap, factor, label in terms[:4] if abs(gap) >= _MIN_FACTOR_LOG]
     explanation = message(
