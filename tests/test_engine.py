@@ -93,6 +93,21 @@ def test_workup_starts_with_radiographs_and_the_phosphocalcic_panel(kb: Knowledg
     }
 
 
+def test_radiographs_of_the_affected_areas_need_an_area_and_wait_in_calciphylaxis(kb: KnowledgeBase) -> None:
+    """A clinical re-review: a hypercalcaemia with no deposit was asked for 'plain radiographs of
+    the affected areas first', and a calciphylaxis on dialysis had them before its calcium, PTH
+    and INR. No lesion, no such step; calciphylaxis leading, its own laboratory panel first (its
+    soft-tissue imaging step, mammography technique or CT, stays)."""
+    systemic = run(kb, findings=["hypercalcemia_symptoms", "weight_loss"])
+    assert "radiograph" not in [w.id for w in systemic.workup_steps]
+    placed = run(kb, findings=["hypercalcemia_symptoms", "weight_loss"], sites=["hand"])
+    assert placed.workup_steps[0].id == "radiograph"
+    dialysis = run(kb, history=["dialysis"], findings=["retiform_purpura", "skin_necrosis", "pain"], sites=["thigh"])
+    assert dialysis.differential[0].diagnosis == "calciphylaxis"
+    ids = [w.id for w in dialysis.workup_steps]
+    assert "radiograph" not in ids and ids[0] != "radiograph" and len(ids) > 1
+
+
 def test_questions_are_about_unreported_items(kb: KnowledgeBase) -> None:
     """Next best questions never ask about what the case already says."""
     report = run(kb, history=["chronic_kidney_disease"], findings=["skin_necrosis", "pain"])

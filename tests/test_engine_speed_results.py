@@ -196,18 +196,23 @@ def _plain_questions(
     p_yes = p @ f1
     yes, no = p[:, None] * f1 / p_yes, p[:, None] * (1 - f1) / (1 - p_yes)
     gain = prior - (p_yes * entropy(yes) + (1 - p_yes) * entropy(no))
+    named = np.argsort(-p)[:8]  # the diagnoses a question's effect can name
     out: list[tuple[str, float]] = []
     texts: set[str] = set()
     groups: set[str] = set()
+    distinct = 0
     for j in np.argsort(-gain, kind="stable"):
-        if len(out) >= want or gain[j] < floor:
+        if len(out) >= want or distinct >= 2 * want or gain[j] < floor:
             break
         feature = kb.features[kb.feature_ids[askable[j]]]
         if feature.question("en") in texts or feature.group in groups:
             continue
         texts.add(feature.question("en"))
         groups.add(feature.group)
-        out.append((feature.id, round(float(gain[j]), 4)))
+        distinct += 1
+        moved = np.abs(np.concatenate([yes[named, j], no[named, j]]) - np.concatenate([p[named], p[named]]))
+        if (moved > 0.02).any():  # a question that moves none of them is not asked
+            out.append((feature.id, round(float(gain[j]), 4)))
     return out
 
 

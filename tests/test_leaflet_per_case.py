@@ -196,3 +196,32 @@ def test_a_calcium_emergency_opens_the_leaflet_and_phosphate_advice_is_condition
     parts = build_leaflet(diagnose(read_case(tumoral, kb), kb), kb, lang="en").sections
     text = " ".join(p.text for p in parts)
     assert "If your team has prescribed a phosphate diet" in text and "Follow the phosphate diet" not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_lump_held_for_a_possible_sarcoma_is_held_in_the_leaflet_too(kb: KnowledgeBase, lang: str) -> None:
+    """A clinical re-review: manage said 'no procedure on the mass until then' for an 80-year-old's
+    finger mass with the sarcomas still possible, while the leaflet said the lump 'can sometimes be
+    removed by surgery'. The leaflet holds it whenever manage does, and a leaflet written for a
+    sarcoma (its own text) or with no sarcoma in play does not add it."""
+    from calcinosis.i18n import message
+    from calcinosis.management.options import to_exclude_first
+
+    hold = message("leaflet_exclude_first", lang)
+    finger = next(PUBLISHED_CASES.glob("pub-dys-04-*.yaml"))
+    report = diagnose(read_case(finger, kb), kb, lang=lang)
+    held = [kb.diseases[i].id for _, i in to_exclude_first(kb, report_posterior(report, kb))]
+    assert held and report.differential[0].diagnosis not in held
+    treatment = next(s.text for s in build_leaflet(report, kb, lang=lang).sections if s.id == "treatment")
+    assert treatment.endswith(hold) and treatment.count(hold) == 1
+    crest = next(s.text for s in leaflet(kb, "crest-fingertips", lang).sections if s.id == "treatment")
+    assert hold not in crest
+
+
+def report_posterior(report, kb: KnowledgeBase):  # type: ignore[no-untyped-def]
+    """The posterior over every diagnosis as manage reads it, from the report's differential
+    (the excluded ones at 0)."""
+    import numpy as np
+
+    at = {d.diagnosis: d.probability for d in report.differential}
+    return np.array([at.get(d.id, 0.0) for d in kb.diseases])

@@ -173,13 +173,15 @@ def test_a_step_for_normal_kidney_function_is_not_proposed_in_kidney_failure(kb:
             ["features_present_nne", "did you mean 'features_present_none'"],
         ),
         ({"features_present_none": ["lab:egfr_below_51"]}, ["stc_non_renal_cause.when", "lab:egfr_below_15"]),
+        # a misspelt diagnosis would make 'leading_none' hold everywhere
+        ({"leading_none": ["calciphylaxsis"]}, ["stc_non_renal_cause.when", "calciphylaxis"]),
     ],
 )
 def test_a_step_condition_the_engine_cannot_read_is_refused(
     tmp_path: Path, when: dict[str, list[str]], said: list[str]
 ) -> None:
     """A misspelt condition is refused with the closest name; a condition naming an unknown
-    feature, with the closest feature."""
+    feature or diagnosis, with the closest one."""
 
     def edit(data: dict[str, Any]) -> None:
         next(s for s in data["workup"] if s["id"] == "stc_non_renal_cause")["when"] = when
@@ -345,3 +347,36 @@ def test_a_classification_rule_read_from_the_history_says_so(kb: KnowledgeBase) 
     case = next((REPO / "tests" / "data" / "notes-heldout3").glob("en-02-*.yaml"))
     report = diagnose(read_case(case, kb), kb)
     assert "Deranged calcium-phosphate metabolism (present: dialysis)" in report.category_explanation
+
+
+def test_no_pth_or_fgf23_question_on_dialysis_and_no_question_that_moves_nothing(kb: KnowledgeBase) -> None:
+    """A clinical re-review: a haemodialysis patient with calciphylaxis was asked 'Raised PTH? no:
+    argues against Calciphylaxis' (a PTH above range is the rule on dialysis, and a low one a risk
+    factor), and a calciphylaxis at 98 % 'Is the patient on dialysis? yes: changes little · no:
+    changes little'. On dialysis neither PTH nor FGF23 is asked (features.yaml not_asked_with);
+    without dialysis they still can be; no question is shown whose answers move no named
+    diagnosis."""
+    ulcers = {"findings": ["ulceration", "pain"], "sites": ["lower_leg"], "history": ["chronic_venous_insufficiency"]}
+    pth = {"lab:pth_high", "lab:pth_low", "lab:fgf23_high"}
+    on_dialysis = run(kb, **{**ulcers, "history": [*ulcers["history"], "dialysis"]})
+    asked = {q.feature for q in on_dialysis.next_questions}
+    assert len(on_dialysis.next_questions) >= 2 and not asked & pth
+    # the same look-ahead without the rule asks it: the rule, not the gain, leaves it out
+    from calcinosis.engine.diagnose import analyse
+    from calcinosis.engine.questions import next_questions
+
+    _, evidence, scores = analyse(
+        parse_case(
+            {"patient": {"age": 45, "sex": "female"}, **ulcers, "history": [*ulcers["history"], "dialysis"]}, kb
+        ),
+        kb,
+    )
+    assert {q.feature for q in next_questions(scores, kb, lang="en", observed=evidence.observations.keys())} & pth
+    for name, rule in kb.not_asked_with.items():
+        assert name in kb.features and all(w in kb.features for w in rule)
+    little = 0
+    for path in DEV_CASES:
+        for question in diagnose(read_case(path, kb), kb).next_questions:
+            moves = question.would_raise or question.would_lower or question.if_no_raise or question.if_no_lower
+            little += not moves
+    assert little == 0

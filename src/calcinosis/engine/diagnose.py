@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -226,6 +227,19 @@ def _codes(kb: KnowledgeBase, t: Tables, d: int) -> tuple[tuple[str, tuple[str, 
     return found
 
 
+def _not_to_ask(evidence: Evidence, kb: KnowledgeBase) -> Collection[str]:
+    """What the questions leave out: every feature the case states or implies, and those whose
+    answer what it states makes uninformative (features.yaml not_asked_with: a PTH of a dialysis
+    patient, raised in most of them, read as evidence against calciphylaxis when normal)."""
+    observations = evidence.observations
+    silenced = [
+        feature
+        for feature, when in kb.not_asked_with.items()
+        if feature not in observations and any(o is not None and o.present for o in map(observations.get, when))
+    ]
+    return [*observations, *silenced] if silenced else observations.keys()
+
+
 def _phosphocalcic_status(ev: Evidence) -> str:
     def state(fid: str) -> bool | None:
         obs = ev.observations.get(fid)
@@ -369,7 +383,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
             "workup": [w.text for w in workup],
             "workup_steps": workup,
             "workup_omitted": omitted,
-            "next_questions": next_questions(scores, kb, lang=lang, observed=evidence.observations.keys()),
+            "next_questions": next_questions(scores, kb, lang=lang, observed=_not_to_ask(evidence, kb)),
             "staging": staging,
             "warnings": [i.render(lang) for i in issues],
             "issues": issues,

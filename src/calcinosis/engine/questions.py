@@ -7,7 +7,8 @@ probability). Features sharing one question (the lab states of one test) or one 
 group (dialysis, CKD, eGFR) are merged: only the most informative of them is asked. A question
 whose expected gain is below ``next_question_min_gain_bits`` is not shown, so a settled case
 may get fewer than three (or none); at most ``next_questions``. Each question says, in words,
-which diagnoses a yes and a no would favour or argue against; the gain stays in the JSON.
+which diagnoses a yes and a no would favour or argue against (a question whose answers move
+none of the named diagnoses by ``_SHIFT`` is left out); the gain stays in the JSON.
 """
 
 from __future__ import annotations
@@ -99,7 +100,9 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Co
     # best first (a stable sort: ties in feature order), read until the floor; a NaN gain
     # would sort last and not stop the reading, as before
     gains, askable_at = gain.tolist(), askable.tolist()
-    chosen = _distinct((-gain).argsort(kind="stable").tolist(), gains, floor, askable_at, kb, lang, want)
+    # twice as many as wanted: a question whose answers move none of the named diagnoses is
+    # then left for the next (below)
+    chosen = _distinct((-gain).argsort(kind="stable").tolist(), gains, floor, askable_at, kb, lang, 2 * want)
     if not chosen:
         return []
     top = (-p).argsort()[:_NAMED]
@@ -112,10 +115,17 @@ def next_questions(scores: Scores, kb: KnowledgeBase, *, lang: str, observed: Co
     n_chosen = len(chosen)
     out: list[Question] = []
     for k, j in enumerate(chosen):
+        if len(out) >= want:
+            break
         feature = kb.features[kb.feature_ids[askable_at[j]]]
         raise_, lower = _first_three(names, raised[k]), _first_three(names, lowered[k])
         no_raise = _first_three(names, raised[n_chosen + k])
         no_lower = _first_three(names, lowered[n_chosen + k])
+        if not (raise_ or lower or no_raise or no_lower):
+            # 'yes: changes little · no: changes little' (a clinical re-review: "Is the patient
+            # on dialysis?" for a calciphylaxis at 98 %): its gain is spread over diagnoses too
+            # unlikely to name, and the clinician learns nothing from the question
+            continue
         out.append(
             built(
                 Question,

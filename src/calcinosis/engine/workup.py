@@ -80,6 +80,11 @@ class _Context:
         self.modalities = {img.modality for img in case.imaging}
         self.probabilities: list[float] = posterior.tolist()  # read one at a time: Python numbers
         self.top_probability = max(self.probabilities)
+        self.leading = kb.diseases[int(posterior.argmax())].id
+        observations = ev.observations
+        self.has_lesion = bool(case.sites) or any(
+            o is not None and o.present for o in map(observations.get, kb.workup.lesion_features)
+        )
         self.threshold = kb.workup.top_threshold
         # the groups of the diagnoses at or above the work-up threshold (a handful), for group_in_top
         groups = _groups(kb)
@@ -115,9 +120,9 @@ def _compiled(step: WorkupStep) -> _Step:
     checks: list[Check] = []
     for key, value in step.when.items():
         items = tuple(str(v) for v in value) if isinstance(value, list) else ()
-        if key == "no_imaging":
+        if key in ("no_imaging", "lesion_reported"):
             checks.append((key, bool(value)))
-        elif key == "diagnosis_in_top":
+        elif key in ("diagnosis_in_top", "leading_none"):
             checks.append((key, items))
         elif key == "features_present_any":
             checks.append((key, frozenset(items)))
@@ -212,7 +217,11 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
             probabilities, position = ctx.probabilities, ctx.kb.disease_pos
             if not any(probabilities[position(d)] >= ctx.threshold for d in arg):
                 return False
-        elif key == "top_probability_below" and ctx.top_probability >= float(str(arg)):
+        elif (
+            (key == "top_probability_below" and ctx.top_probability >= float(str(arg)))
+            or (key == "lesion_reported" and ctx.has_lesion != arg)
+            or (key == "leading_none" and ctx.leading in arg)
+        ):
             return False
     return True
 

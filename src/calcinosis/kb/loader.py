@@ -511,6 +511,7 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
         non_discriminating=features_file.non_discriminating,
         not_scored=features_file.not_scored,
         not_asked=features_file.not_asked,
+        not_asked_with={f: tuple(rule.when_any) for f, rule in features_file.not_asked_with.items()},
         implies=features_file.implies,
         same_state=features_file.same_state,
         exclusive=features_file.exclusive,
@@ -853,6 +854,7 @@ def _compile(
     non_discriminating: Mapping[str, str],
     not_scored: Mapping[str, str],
     not_asked: Mapping[str, str],
+    not_asked_with: Mapping[str, tuple[str, ...]],
     implies: Mapping[str, list[str]],
     same_state: Mapping[str, str],
     exclusive: Mapping[str, list[str]],
@@ -887,6 +889,9 @@ def _compile(
     check_features("features.yaml:non_discriminating", non_discriminating)
     check_features("features.yaml:not_scored", not_scored)
     check_features("features.yaml:not_asked", not_asked)
+    check_features(
+        "features.yaml:not_asked_with", [*not_asked_with, *(f for fs in not_asked_with.values() for f in fs)]
+    )
     check_features("features.yaml:implies", [*implies, *(f for fs in implies.values() for f in fs)])
     check_features("features.yaml:same_state", [*same_state, *same_state.values()])
     check_features("features.yaml:exclusive", [f for fs in exclusive.values() for f in fs])
@@ -920,10 +925,12 @@ def _compile(
         check_refs(f"priors.yaml:priors.{did}", dprior.references)
     check_refs("workup.yaml:references", workup.references)
 
+    check_features("workup.yaml:lesion_features", workup.lesion_features)
     for step in workup.steps:
         check_refs(f"workup.yaml:{step.id}", step.references)
         check_features(f"workup.yaml:{step.id}", step.answers)
         check_features(f"workup.yaml:{step.id}.when", _when_features(step))
+        check_diagnoses(f"workup.yaml:{step.id}.when", _when_diagnoses(step))
     for name, cat in categories.items():
         check_refs(f"categories.yaml:{name}.references", cat.references)
         check_features(f"categories.yaml:{name}.defaults", cat.defaults)
@@ -979,6 +986,7 @@ def _compile(
             check_refs(f"{loc}:workup.{step.id}", step.references)
             check_features(f"{loc}:workup.{step.id}", step.answers)
             check_features(f"{loc}:workup.{step.id}.when", _when_features(step))
+            check_diagnoses(f"{loc}:workup.{step.id}.when", _when_diagnoses(step))
         check_features(f"{loc}:irrelevant", d.irrelevant)
         _check_blocks(loc, d.defining, d.setting, check)
         _check_age(loc, d.age, findings, check, [b.low for b in bands])
@@ -1064,6 +1072,7 @@ def _compile(
         non_discriminating=dict(non_discriminating),
         not_scored=np.array([fid in not_scored for fid in feature_ids], dtype=bool),
         implies={k: tuple(v) for k, v in implies.items()},
+        not_asked_with=not_asked_with,
         exclusive=frozenset(f for fs in relations.exclusive for f in fs),
         staging=staging,
         age_bands=bands,
@@ -1270,6 +1279,16 @@ def _sites_within(vocabulary: Vocabulary, fpos: Mapping[str, int]) -> list[tuple
             below.setdefault(term.parent, []).append(f"site:{site}")
     order = sorted(below, key=lambda s: len(vocabulary.site_ancestors(s)))
     return [(f"site:{site}", tuple(below[site])) for site in order]
+
+
+def _when_diagnoses(step: WorkupStep) -> list[str]:
+    """The diagnoses a work-up step's conditions name (a misspelt one would hold nothing, or everything)."""
+    return [
+        str(d)
+        for key in ("diagnosis_in_top", "leading_none")
+        if isinstance(items := step.when.get(key), list)
+        for d in items
+    ]
 
 
 def _when_features(step: WorkupStep) -> list[str]:

@@ -183,7 +183,17 @@ WORKUP_CONDITIONS = (
     "features_present_any",
     "features_present_none",
     "top_probability_below",
+    "lesion_reported",
+    "leading_none",
 )
+
+
+class NotAskedWith(_Strict):
+    """A feature not asked when the case already says something that makes its answer
+    uninformative (a PTH of a dialysis patient), and why."""
+
+    when_any: list[str] = Field(min_length=1)
+    why: str
 
 
 class WorkupStep(_Strict):
@@ -524,6 +534,10 @@ class FeaturesFile(_Strict):
     not_asked: dict[str, str] = Field(
         default={}, description="features scored when reported but never asked as a next question, with why"
     )
+    not_asked_with: dict[str, NotAskedWith] = Field(
+        default={},
+        description="features not asked as a next question when the case reports one of these present, with why",
+    )
 
 
 class Constant(_Strict):
@@ -643,6 +657,7 @@ class WorkupFile(_Strict):
     metabolic_threshold: float = Field(gt=0, lt=1)
     confident_top: float = Field(gt=0, lt=1)
     references: list[str]
+    lesion_features: list[str] = []  # what makes an affected area when no site is named
     steps: list[WorkupStep]
 
 

@@ -84,6 +84,24 @@ def _also_watched(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: 
     return " ".join([text, *added])
 
 
+def _held_for(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str, lang: str) -> str:
+    """``treatment`` with the hold that manage puts on every procedure on the mass while a
+    must-not-miss diagnosis cared for elsewhere (a sarcoma) is still possible
+    (``to_exclude_first``: same threshold, same diagnoses): a patient whose leaflet says a lump
+    'can sometimes be removed by surgery' may accept the unplanned excision that worsens a
+    sarcoma's prognosis (ESMO-EURACAN 2018). Said once; not when the leaflet is written for that
+    diagnosis, whose own text already says it."""
+    held = [
+        d
+        for d in report.differential
+        if d.diagnosis != named
+        and d.diagnosis in kb.must_not_miss
+        and kb.disease(d.diagnosis).managed_as is not None
+        and d.probability >= kb.must_not_miss_threshold
+    ]
+    return " ".join([text, message("leaflet_exclude_first", lang)]) if held else text
+
+
 def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> Leaflet:
     """The leaflet of ``report``'s case in ``lang``."""
     top = report.differential[0]
@@ -124,6 +142,8 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             target, text, refs = "general", section.fr if lang == "fr" else section.en, tuple(kb.leaflet.references)
         if section.id == "when_to_consult":
             text = _also_watched(report, kb, diagnosis, text, lang)
+        elif section.id == "treatment":
+            text = _held_for(report, kb, diagnosis, text, lang)
         parts.append(LeafletPart(section.id, section.title.get(lang), text, target, refs))
     word = _METASTATIC.get(lang)
     note = message("leaflet_metastatic_word", lang) if word is not None and word.search(heading) else ""
