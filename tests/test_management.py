@@ -326,9 +326,10 @@ def test_a_case_without_any_venous_sign_is_not_staged_as_if_it_had_been_examined
 
     _, evidence, _ = analyse(parse_case({"patient": {"age": 50, "sex": "female"}, "findings": ["pain"]}, kb), kb)
     staging = stage_cvi(evidence, kb, lang="en")
-    assert staging.ceap.notes[0].startswith("no sign of venous disease is reported")
+    assert staging.ceap.notes[0].startswith("Not staged: no sign of venous disease is reported") and not staging.staged
     _, venous, _ = analyse(parse_case({"patient": {"age": 50, "sex": "female"}, "history": ["varicose_veins"]}, kb), kb)
-    assert not any(n.startswith("no sign of venous") for n in stage_cvi(venous, kb, lang="en").ceap.notes)
+    staged = stage_cvi(venous, kb, lang="en")
+    assert staged.staged and not any(n.startswith("Not staged") for n in staged.ceap.notes)
 
 
 def test_venous_signs_reported_absent_are_staged_without_the_nothing_reported_note(kb: KnowledgeBase) -> None:
@@ -338,4 +339,18 @@ def test_venous_signs_reported_absent_are_staged_without_the_nothing_reported_no
 
     denied = {"patient": {"age": 50, "sex": "female"}, "findings": ["pain"], "absent": ["varicose_veins", "leg_edema"]}
     _, evidence, _ = analyse(parse_case(denied, kb), kb)
-    assert not any(n.startswith("no sign of venous") for n in stage_cvi(evidence, kb, lang="en").ceap.notes)
+    assert not any(n.startswith("Not staged") for n in stage_cvi(evidence, kb, lang="en").ceap.notes)
+
+
+def test_an_unstaged_limb_shows_no_stage_in_the_report(kb: KnowledgeBase) -> None:
+    """A clinical re-review: a calciphylaxis on dialysis with venous insufficiency in its history
+    and no venous sign recorded had 'Porter 1 / C0: no visible or palpable signs' in bold, beside
+    its leg ulcers. The clinician report shows that it is not staged, not the stage of a limb
+    without signs; a limb with varicose veins is staged."""
+    from calcinosis.reports.render import render_html
+
+    history = {"patient": {"age": 60, "sex": "female"}, "findings": ["ulceration"], "sites": ["lower_leg"]}
+    unstaged = render_html(parse_case({**history, "history": ["chronic_venous_insufficiency"]}, kb), kb)
+    assert "Not staged: no sign of venous disease is reported" in unstaged and "CEAP 2020: C0" not in unstaged
+    staged = render_html(parse_case({**history, "history": ["varicose_veins"]}, kb), kb)
+    assert "CEAP 2020: C2" in staged and "Not staged" not in staged

@@ -12,7 +12,7 @@ from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
 from calcinosis.engine.diagnose import analyse
 from calcinosis.management.manage import manage
 
-from .conftest import DEV_CASES
+from .conftest import DEV_CASES, PUBLISHED_CASES
 
 
 def run(kb: KnowledgeBase, data: dict[str, Any], lang: str = "en"):  # type: ignore[no-untyped-def]
@@ -87,6 +87,7 @@ def test_a_diagnosis_cared_for_as_another_disease_is_said_first_and_not_treated_
     result = manage(case, kb, report=report)
     assert result.statements[0].id == "managed_as:synovial_sarcoma"
     assert "sarcoma reference centre" in result.statements[0].text
+    assert "do not apply to this diagnosis" in result.statements[0].text  # the leading one: said as such
     ids = {s.id for s in result.statements}
     assert not ids & {"no_validated_treatment", "surgery_when", "keep_dietary_calcium"}
     sarcoma = report.differential[0].probability
@@ -196,3 +197,21 @@ def test_the_kidney_check_counts_a_creatinine_and_not_a_urea(kb: KnowledgeBase) 
 
     assert not kidney_check({"age": 12, "sex": "male"}, [{"test": "creatinine", "value": 50, "unit": "umol/L"}])
     assert kidney_check({"age": 50, "sex": "male"}, [{"test": "urea", "interpretation": "normal"}])
+
+
+def test_a_diagnosis_cared_for_elsewhere_that_does_not_lead_is_said_on_condition(kb: KnowledgeBase) -> None:
+    """A clinical re-review: an 80-year-old's finger mass read as gout (41 %) opened its
+    management on tuberculosis (15 %), "the calcinosis treatments below do not apply to this
+    diagnosis", read as the gout of the header. A diagnosis that does not lead is named with
+    its probability and said on condition of its confirmation, in both languages."""
+    path = next(PUBLISHED_CASES.glob("pub-dys-04-*.yaml"))
+    case = read_case(path, kb)
+    report = diagnose(case, kb)
+    top = report.differential[0]
+    for lang, said in (("en", "if it is confirmed:"), ("fr", "si le diagnostic est confirmé\u00a0:")):
+        result = manage(case, kb, lang=lang)
+        # those likely enough to be said as cared for elsewhere (a sarcoma below it is 'to be excluded')
+        likely = [d.diagnosis for d in report.differential[1:] if kb.disease(d.diagnosis).managed_as is not None]
+        cared = [s for s in result.statements if s.id.removeprefix("managed_as:") in likely and said in s.text]
+        assert cared and all("%" in s.text.split(said)[0] for s in cared)
+        assert not any(s.id == f"managed_as:{top.diagnosis}" for s in result.statements)

@@ -46,12 +46,15 @@ def render_staging(staging: CviStaging, *, lang: str, console: Console | None = 
     con = console or Console()
     p = staging.porter
     rng = f"{p.stage_min}" if p.stage_min == p.stage_max else f"{p.stage_min}–{p.stage_max}"
-    lines = [f"Porter 1988{colon(lang)} {rng} — {p.description}", *[f"  {b}" for b in p.basis]]
-    lines += [
-        f"CEAP 2020{colon(lang)} {staging.ceap.clinical_class} — {staging.ceap.description}",
-        *[f"  {b}" for b in staging.ceap.basis],
-    ]
-    lines += [f"  ({n})" for n in staging.ceap.notes]
+    if staging.staged:
+        lines = [f"Porter 1988{colon(lang)} {rng} — {p.description}", *[f"  {b}" for b in p.basis]]
+        lines += [
+            f"CEAP 2020{colon(lang)} {staging.ceap.clinical_class} — {staging.ceap.description}",
+            *[f"  {b}" for b in staging.ceap.basis],
+        ]
+        lines += [f"  ({n})" for n in staging.ceap.notes]
+    else:  # the stage of a limb without signs is not the patient's: the note says so, alone
+        lines = list(staging.ceap.notes)
     con.print(Panel(escape("\n".join(lines)), title=message("cli_staging", lang), expand=False))
     for m in staging.missing:
         con.print(f"  ? {escape(m)}")

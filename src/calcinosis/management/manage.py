@@ -10,7 +10,7 @@ from calcinosis.engine.diagnose import URGENT_CODES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.engine.workup import LEADS
-from calcinosis.i18n import message
+from calcinosis.i18n import message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import StatementCondition
 from calcinosis.management.options import may_be_pregnant, named_with_probability, rank_treatments, to_exclude_first
@@ -55,6 +55,14 @@ def _category_wide(when: StatementCondition) -> bool:
     return bool(when.categories) and not (when.groups or when.diagnoses or when.forms or when.features)
 
 
+def _cared_as(name: str, p: float, text: str, *, leads: bool, lang: str) -> str:
+    """How a diagnosis cared for as another disease is treated: as it is for the leading one,
+    on condition of its confirmation for any other."""
+    if leads:
+        return message("managed_as", lang, name=name, text=text)
+    return message("managed_as_if", lang, name=name, p=percent(p, lang), text=text)
+
+
 def _managed_as(
     kb: KnowledgeBase, posterior: np.ndarray, to_exclude: list[tuple[float, int]], lang: str
 ) -> list[Statement]:
@@ -66,10 +74,11 @@ def _managed_as(
         ((float(posterior[i]), d, d.managed_as) for i, d in enumerate(kb.diseases) if d.managed_as is not None),
         key=lambda found: -found[0],
     )
+    leading = kb.diseases[int(posterior.argmax())].id
     stated = [
         Statement(
             id=managed_as_id(d.id),
-            text=message("managed_as", lang, name=d.name(lang), text=care.fr if lang == "fr" else care.en),
+            text=_cared_as(d.name(lang), p, care.fr if lang == "fr" else care.en, leads=d.id == leading, lang=lang),
             references=list(care.references),
             urgent=d.id in kb.must_not_miss,
         )

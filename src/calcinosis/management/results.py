@@ -56,6 +56,13 @@ class CviStaging(BaseModel):
     ceap: CeapResult
     missing: list[str]
     references: list[str]
+    staged: bool = Field(
+        default=True,
+        description=(
+            "False when the case reports no venous sign, present or absent: porter and ceap are then "
+            "the stage of a limb without any, not the patient's, and are not shown as a stage"
+        ),
+    )
 
 
 class EvidenceItem(BaseModel):

@@ -62,7 +62,8 @@ def stage_cvi(ev: Evidence, kb: KnowledgeBase, *, lang: str) -> CviStaging:
                     notes.append(crit.note.get(lang))
     criteria = [c.feature for s in spec.porter.stages for c in s.criteria]
     criteria += [c.feature for cl in spec.ceap.classes for c in cl.criteria]
-    if not any(f in ev.observations for f in criteria):  # nothing venous said, present or absent
+    staged = any(f in ev.observations for f in criteria)
+    if not staged:  # nothing venous said, present or absent: no stage to show (a clinical re-review)
         notes.insert(0, message("staging_nothing_reported", lang))
     symptoms = [f for f in spec.ceap.symptomatic_features if f in ev.observations]
     symptomatic = any(_present(ev, f) for f in symptoms) if symptoms else None
@@ -76,5 +77,9 @@ def stage_cvi(ev: Evidence, kb: KnowledgeBase, *, lang: str) -> CviStaging:
     )
     missing = [spec.porter.decide.get(lang), spec.ceap.decide.get(lang)]
     return CviStaging(
-        porter=porter, ceap=ceap, missing=missing, references=[*spec.porter.references, *spec.ceap.references]
+        porter=porter,
+        ceap=ceap,
+        missing=missing,
+        references=[*spec.porter.references, *spec.ceap.references],
+        staged=staged,
     )
