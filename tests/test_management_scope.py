@@ -215,3 +215,35 @@ def test_a_diagnosis_cared_for_elsewhere_that_does_not_lead_is_said_on_condition
         cared = [s for s in result.statements if s.id.removeprefix("managed_as:") in likely and said in s.text]
         assert cared and all("%" in s.text.split(said)[0] for s in cared)
         assert not any(s.id == f"managed_as:{top.diagnosis}" for s in result.statements)
+
+
+def test_an_option_for_an_unconfirmed_diagnosis_waits_for_its_work_up(kb: KnowledgeBase) -> None:
+    """A clinical re-review: a 13-year-old girl's juvenile dermatomyositis at 37 %, with no
+    weakness, rash, CK or antibody reported, drew rituximab, IVIG, anakinra and tofacitinib as
+    if it were known. An option for diagnoses none of whose defining features is reported (and
+    rarely referred so) says first that it waits for their confirmation; a known systemic
+    sclerosis, or a diagnosis the clinician gives, does not."""
+    path = next(PUBLISHED_CASES.glob("pub-tumoral-06-*.yaml"))
+    case = read_case(path, kb)
+    said = "Not before Juvenile dermatomyositis is confirmed"
+    rituximab = _options(manage(case, kb))["rituximab"]
+    assert rituximab.cautions[0].startswith(said)
+    given = _options(manage(case, kb, diagnosis="juvenile_dermatomyositis"))["rituximab"]
+    assert not any(c.startswith("Not before") for c in given.cautions)
+    crest = read_case(next(p for p in DEV_CASES if "crest" in p.name), kb)
+    assert not any("is confirmed: none of" in c for o in _options(manage(crest, kb)).values() for c in o.cautions)
+    french = _options(manage(case, kb, lang="fr"))["rituximab"]
+    assert french.cautions[0].startswith("Pas avant la confirmation du diagnostic (Dermatomyosite juvénile)\u00a0:")
+
+
+def test_bringing_calcium_and_phosphate_back_to_normal_is_not_said_when_both_are_normal(kb: KnowledgeBase) -> None:
+    """A clinical re-review: the parents of a girl with a normophosphataemic tumoral calcinosis,
+    calcium and phosphate measured normal, read 'Treat the cause first: bring calcium and
+    phosphate back to normal (phosphate binders and diet...)'. Said while either is high or
+    unmeasured; not when both are measured normal."""
+    path = next(PUBLISHED_CASES.glob("pub-tumoral-06-*.yaml"))
+    case = read_case(path, kb)
+    assert manage(case, kb).category == "tumoral"
+    assert "treat_the_cause" not in {s.id for s in manage(case, kb).statements}
+    unmeasured = case.model_copy(update={"labs": [lab for lab in case.labs if lab.test != "phosphate"]})
+    assert "treat_the_cause" in {s.id for s in manage(unmeasured, kb).statements}

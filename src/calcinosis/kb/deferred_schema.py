@@ -221,6 +221,10 @@ class StatementCondition(_Strict):
         default=[], description="not when one of these forms is likely (advice that is wrong for it)"
     )
     features: list[str] = []
+    unless_absent: list[str] = Field(
+        default=[],
+        description="not when every one of these is reported absent (a measured normal calcium and phosphate)",
+    )
 
 
 class ManagementStatement(_Strict):

@@ -699,7 +699,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         check.refs(where, statement.references)
         check.diags(where, statement.when.diagnoses)
         check.form_keys(where, [*statement.when.forms, *statement.when.unless_forms])
-        check.feats(where, statement.when.features)
+        check.feats(where, [*statement.when.features, *statement.when.unless_absent])
 
 
 def _english_question(template: str, label: str, plural_fr: bool) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from calcinosis._version import __version__
@@ -18,6 +20,15 @@ from calcinosis.management.results import FollowupPlan, ManagementReport, PlanIt
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
 __all__ = ["followup_plan", "form_masses", "manage"]
+
+
+UNCONFIRMED_BELOW = math.log(0.5)
+"""A diagnosis none of whose defining features the case reports is unconfirmed for management
+when a referral would leave them all unsaid less often than not (its defining block's
+unreported probability below 0.5: juvenile dermatomyositis 0.08, an overlap syndrome 0.2): an
+option for it alone says 'not before it is confirmed'. Judgement: above it (idiopathic
+calcinosis cutis 0.94, defined by absences) the unreported features say little, and the
+caution would stand on every option of a diagnosis that is rarely confirmed by a feature."""
 
 
 def form_masses(kb: KnowledgeBase, posterior: np.ndarray, row_weight: np.ndarray) -> dict[str, float]:
@@ -47,7 +58,10 @@ def _holds(
         return False
     if any(forms.get(f, 0.0) >= floor for f in when.unless_forms):
         return False
-    return not when.features or any((o := ev.observations.get(f)) is not None and o.present for f in when.features)
+    observations = ev.observations
+    if when.unless_absent and all((o := observations.get(f)) is not None and not o.present for f in when.unless_absent):
+        return False
+    return not when.features or any((o := observations.get(f)) is not None and o.present for f in when.features)
 
 
 def _category_wide(when: StatementCondition) -> bool:
@@ -215,6 +229,12 @@ def manage(
         exclude_first=first,
         pregnancy_possible=may_be_pregnant(pt.sex, pt.age, pt.postmenopausal),
         tests=frozenset(lab.test for lab in case.labs),
+        # the diagnoses that paid the defining penalty (none of their defining features reported)
+        # and are rarely referred so: their own options wait for their work-up; a diagnosis the
+        # clinician gives is confirmed
+        unconfirmed=frozenset()
+        if diagnosis is not None
+        else frozenset(kb.diseases[i].id for i in np.flatnonzero(scores.defining_log < UNCONFIRMED_BELOW).tolist()),
     )
     # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite): the
     # principles that hold for a whole category are about treating calcinosis, and do not apply

@@ -109,13 +109,16 @@ def _option(
     pregnancy_possible: bool = False,
     full: Mapping[str, float] | None = None,
     tests: frozenset[str] = frozenset(),
+    unconfirmed: frozenset[str] = frozenset(),
 ) -> tuple[TreatmentOption, bool] | None:
     """``categories``: each category's share of the diagnoses calcinosis treatment is for
     (:func:`treatable_categories`); ``full``: the categories' probabilities, to say when a share
-    leaves diagnoses out."""
+    leaves diagnoses out; ``unconfirmed``: the diagnoses none of whose defining features the case
+    reports (they paid the defining penalty): an option for them alone waits for their work-up."""
     full = full or categories
     weights = kb.management.role_weights
     best: tuple[float, Role, str] | None = None
+    best_for: list[str] = []  # the diagnoses the best indication names ([] for a category or any case)
     for ind in t.indications:
         if not all(_present(ev, f) for f in ind.features):
             continue
@@ -152,6 +155,7 @@ def _option(
             if ind.note is not None:
                 why = (why + " — " if why else "") + ind.note.get(lang)
             best = (fit, ind.role, why)
+            best_for = [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
     if best is None or best[0] < kb.management.min_fit:
         return None
     fit, role, why = best
@@ -176,6 +180,15 @@ def _option(
     check = _unknown_checks(t, ev, pregnancy_possible, tests, lang)
     if check:
         cautions.insert(first, check)
+    if best_for and not contraindicated and set(best_for) <= unconfirmed:
+        # a clinical re-review: a 13-year-old's juvenile dermatomyositis at 37 %, with no weakness,
+        # rash, CK or antibody reported, drew rituximab, IVIG and anakinra as if it were known
+        # named as the indication names them (from NAMED_FROM), the likeliest at least
+        ranked = sorted(dict.fromkeys(best_for), key=lambda d: -float(posterior[kb.disease_pos(d)]))
+        shown = [d for d in ranked if posterior[kb.disease_pos(d)] >= NAMED_FROM] or ranked[:1]
+        named = [kb.disease(d).name(lang) for d in shown]
+        key = "unconfirmed_first" if len(named) == 1 else "unconfirmed_first_many"
+        cautions.insert(first, message(key, lang, names=", ".join(named)))
     likely = {d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.management.min_probability}
     evidence = sorted(
         (
@@ -284,11 +297,12 @@ def rank_treatments(
     exclude_first: list[tuple[float, int]] | None = None,
     pregnancy_possible: bool = False,
     tests: frozenset[str] = frozenset(),
+    unconfirmed: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
     """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
     ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
     indications that name one; ``exclude_first``: :func:`to_exclude_first`, when the caller
-    already has it (manage states them too)."""
+    already has it (manage states them too); ``unconfirmed``: see :func:`_option`."""
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
     treatable = treatable_categories(kb, posterior, categories)
@@ -307,6 +321,7 @@ def rank_treatments(
             pregnancy_possible=pregnancy_possible,
             full=categories,
             tests=tests,
+            unconfirmed=unconfirmed,
         )
         if found is None:
             continue
