@@ -247,3 +247,16 @@ def test_bringing_calcium_and_phosphate_back_to_normal_is_not_said_when_both_are
     assert "treat_the_cause" not in {s.id for s in manage(case, kb).statements}
     unmeasured = case.model_copy(update={"labs": [lab for lab in case.labs if lab.test != "phosphate"]})
     assert "treat_the_cause" in {s.id for s in manage(unmeasured, kb).statements}
+
+
+def test_rituximab_asks_about_pregnancy_and_an_option_not_to_use_asks_nothing(kb: KnowledgeBase) -> None:
+    """A clinical re-review: rituximab had no pregnancy line for a 13-year-old girl (women are
+    counselled to avoid pregnancy up to 12 months after it, Chakravarty 2011), and warfarin,
+    'fits, but contraindicated here', asked for a pregnancy test and the kidney function."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-tumoral-06-*.yaml")), kb)
+    result = manage(case, kb)
+    rituximab = _options(result)["rituximab"]
+    assert any(c.startswith("Not stated in the case, to check before use: a pregnancy") for c in rituximab.cautions)
+    avoided = {o.treatment: o for o in result.avoid}
+    assert "warfarin" in avoided
+    assert not any("to check before use" in c for c in avoided["warfarin"].cautions)

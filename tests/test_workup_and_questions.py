@@ -380,3 +380,16 @@ def test_no_pth_or_fgf23_question_on_dialysis_and_no_question_that_moves_nothing
             moves = question.would_raise or question.would_lower or question.if_no_raise or question.if_no_lower
             little += not moves
     assert little == 0
+
+
+def test_weight_loss_without_a_known_cancer_asks_for_one_to_be_looked_for(kb: KnowledgeBase) -> None:
+    """A clinical re-review: a 75-year-old woman with calciphylaxis and 32 kg of weight loss had
+    no cancer search (a cancer raises calcium and is a common setting of non-uraemic
+    calciphylaxis). Asked with weight loss and no known cancer; not without weight loss, nor
+    for a known cancer."""
+    skin = {"findings": ["retiform_purpura", "skin_necrosis", "weight_loss"], "sites": ["thigh"]}
+    assert "weight_loss_cancer_search" in {w.id for w in run(kb, **skin).workup_steps}
+    known = run(kb, **skin, history=["other_cancer"])
+    assert "weight_loss_cancer_search" not in {w.id for w in known.workup_steps}
+    without = run(kb, **{**skin, "findings": ["retiform_purpura", "skin_necrosis"]})
+    assert "weight_loss_cancer_search" not in {w.id for w in without.workup_steps}

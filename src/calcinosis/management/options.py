@@ -177,7 +177,9 @@ def _option(
             first += 1
         else:
             cautions.append(text)
-    check = _unknown_checks(t, ev, pregnancy_possible, tests, lang)
+    # what to check before use is not asked of an option not to use (warfarin 'fits, but
+    # contraindicated here' asked for a pregnancy test: a clinical re-review)
+    check = "" if contraindicated else _unknown_checks(t, ev, pregnancy_possible, tests, lang)
     if check:
         cautions.insert(first, check)
     if best_for and not contraindicated and set(best_for) <= unconfirmed:
