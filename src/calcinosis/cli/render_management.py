@@ -23,10 +23,16 @@ def _option(con: Console, o: TreatmentOption, lang: str) -> None:
         con.print(f"    [dim]{message('cli_dose', lang)}{colon(lang)}[/dim] {escape(o.dose)}")
     for c in o.cautions:
         con.print(f"    [yellow]![/yellow] {escape(c)}")
-    # the studies of this patient's possible diagnoses (or of calcinosis in general); one study of
-    # another disease, marked, only when there is none (a calciphylaxis survival figure stood
-    # under the excision of an infant's nodule beside studies that fitted)
-    for e in [e for e in o.evidence if e.relevant][:3] or o.evidence[:1]:
+    # the studies of this patient's possible diagnoses (or of calcinosis in general); when there
+    # is none, what the studies are of, not one of their figures (a calciphylaxis survival figure
+    # stood under the excision of an infant's nodule)
+    relevant = [e for e in o.evidence if e.relevant][:3]
+    if not relevant and o.evidence:
+        studied = list(dict.fromkeys(d for e in o.evidence for d in e.studied_in))
+        shown = message("list_separator", lang).join(studied[:4]) + (" …" if len(studied) > 4 else "")
+        said = message("report_no_study_here", lang) + " " + shown
+        con.print(f"    [dim]• {escape(said)}[/dim]")
+    for e in relevant:
         n = f", n = {e.n}" if e.n else ""
         design = message(f"design_{e.design}", lang)
         # a study of another disease says so (a calciphylaxis series under a scrotal calcinosis' excision)
