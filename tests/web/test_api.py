@@ -181,7 +181,19 @@ def test_settings_refuse_unsafe_combinations() -> None:
     """Binding beyond loopback needs a secret; '*' is not an origin; errors name the variable."""
     with pytest.raises(SettingsError, match="CALCINOSIS_SECRET"):
         Settings.from_env({"CALCINOSIS_HOST": "0.0.0.0"})
-    assert Settings.from_env({"CALCINOSIS_HOST": "0.0.0.0", "CALCINOSIS_SECRET": "s" * 20}).host == "0.0.0.0"
+    # beyond loopback, the links the app sends out need the address clients reach it at
+    with pytest.raises(SettingsError, match="CALCINOSIS_PUBLIC_URL"):
+        Settings.from_env({"CALCINOSIS_HOST": "0.0.0.0", "CALCINOSIS_SECRET": "s" * 20})
+    beyond = {"CALCINOSIS_HOST": "0.0.0.0", "CALCINOSIS_SECRET": "s" * 20, "CALCINOSIS_PUBLIC_URL": "https://c.example"}
+    assert Settings.from_env(beyond).host == "0.0.0.0"
+    with pytest.raises(SettingsError, match="CALCINOSIS_PUBLIC_URL"):
+        Settings.from_env({"CALCINOSIS_PUBLIC_URL": "c.example/x?y"})
+    with pytest.raises(SettingsError, match="CALCINOSIS_TRUSTED_PROXIES"):
+        Settings.from_env({"CALCINOSIS_TRUSTED_PROXIES": "10.0.0.1, proxy.example"})
+    assert Settings.from_env({"CALCINOSIS_TRUSTED_PROXIES": "10.0.0.1, 10.1.0.0/16"}).trusted_proxies == (
+        "10.0.0.1",
+        "10.1.0.0/16",
+    )
     with pytest.raises(SettingsError, match="CALCINOSIS_CORS_ORIGINS"):
         Settings.from_env({"CALCINOSIS_CORS_ORIGINS": "*"})
     with pytest.raises(SettingsError, match="CALCINOSIS_PORT"):
@@ -205,10 +217,20 @@ def test_serve_reads_its_address_from_the_environment(monkeypatch: pytest.Monkey
     assert refused.exit_code == 2 and "CALCINOSIS_SECRET" in refused.stderr and not started
     bad_port = runner.invoke(app, ["serve"], env={"CALCINOSIS_PORT": "eighty"})
     assert bad_port.exit_code == 2 and "CALCINOSIS_PORT" in bad_port.stderr and not started
-    beyond = {"CALCINOSIS_HOST": "0.0.0.0", "CALCINOSIS_SECRET": "s" * 20, "CALCINOSIS_PORT": "8123"}
+    beyond = {
+        "CALCINOSIS_HOST": "0.0.0.0",
+        "CALCINOSIS_SECRET": "s" * 20,
+        "CALCINOSIS_PORT": "8123",
+        "CALCINOSIS_PUBLIC_URL": "https://calcinosis.example",
+    }
     served = runner.invoke(app, ["serve"], env=beyond)
     assert served.exit_code == 0, served.output
     assert started[-1]["host"] == "0.0.0.0" and started[-1]["port"] == 8123
+    # X-Forwarded-For is believed from no one unless proxies are named (uvicorn believed 127.0.0.1)
+    assert started[-1]["proxy_headers"] is False
+    proxied = runner.invoke(app, ["serve"], env={**beyond, "CALCINOSIS_TRUSTED_PROXIES": "10.0.0.5"})
+    assert proxied.exit_code == 0, proxied.output
+    assert started[-1]["proxy_headers"] is True and started[-1]["forwarded_allow_ips"] == "10.0.0.5"
     assert "http://0.0.0.0:8123/" in served.stdout
     given = runner.invoke(app, ["serve", "--host", "127.0.0.1", "--port", "8124"], env=beyond)
     assert given.exit_code == 0, given.output

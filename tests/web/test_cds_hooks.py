@@ -197,6 +197,19 @@ def test_full_report_link_opens_the_clinician_report(client: TestClient) -> None
     assert "Calciphylaxie" in page.text and 'lang="fr"' in page.text
 
 
+def test_a_cards_link_is_built_from_the_public_address_not_the_host_header(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """A hostile review: the card's link took the request's Host header, which whoever calls the
+    service chooses (a link to another site in the clinician's EHR). With the public address
+    configured (required beyond loopback), the link starts with it whatever the Host says."""
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'r.sqlite3'}", public_url="https://calcinosis.example/app/"
+    )
+    with TestClient(create_app(settings, kb=kb)) as hosted:
+        answer = hosted.post(SERVICE, json=sample("dialysis-necrosis-full"), headers={"host": "evil.example"})
+        (link,) = one_card(answer)["links"]
+        assert link["url"].startswith("https://calcinosis.example/app/cds-services/") and "evil" not in link["url"]
+
+
 def test_a_tampered_or_expired_link_is_refused(kb: KnowledgeBase, tmp_path: Path) -> None:
     """A link the server did not sign is 403; one older than 8 hours is 410."""
     secret = "s" * 32

@@ -47,6 +47,10 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        # X-Forwarded-For believed only from the proxies named (uvicorn's default believes
+        # 127.0.0.1, which let a local process escape the sign-in limit per address)
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         log_level="info",
         access_log=False,  # the app's own access log leaves out query strings (they may hold case data)
     )

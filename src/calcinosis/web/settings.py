@@ -59,6 +59,15 @@ class Settings(BaseModel):
     session_secret: str | None = Field(None, min_length=16)
     # served behind HTTPS (a proxy): session cookies are then marked Secure
     https: bool = False
+    # the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (uvicorn's
+    # forwarded_allow_ips). None by default: uvicorn believed them from 127.0.0.1, so any local
+    # process could rotate X-Forwarded-For and escape the per-address sign-in limit (a hostile
+    # review)
+    trusted_proxies: tuple[str, ...] = ()
+    # the address clients reach the app at (https://calcinosis.hospital.example), for the links
+    # the app sends out (CDS Hooks cards): without it they are built from the request's Host
+    # header, which whoever sends the request chooses; required beyond loopback
+    public_url: str | None = None
 
     @model_validator(mode="after")
     def _safe(self) -> Settings:
@@ -67,6 +76,24 @@ class Settings(BaseModel):
                 f"serving on {self.host!r} (not loopback) needs CALCINOSIS_SECRET (16 characters or more): "
                 "the app has no accounts of its own, so put it behind an authenticating proxy and set the secret "
                 "to say so; or serve on 127.0.0.1"
+            )
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"CALCINOSIS_TRUSTED_PROXIES: {proxy!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                ) from None
+        if self.public_url is not None and (
+            not self.public_url.startswith(("http://", "https://")) or any(c in self.public_url for c in "?#\n\r ")
+        ):
+            raise ValueError(
+                f"CALCINOSIS_PUBLIC_URL: {self.public_url!r} is not a base URL like https://host[:port][/path]"
+            )
+        if not is_loopback(self.host) and self.public_url is None:
+            raise ValueError(
+                f"serving on {self.host!r} (not loopback) needs CALCINOSIS_PUBLIC_URL, the address clients reach "
+                "the app at: the links it sends out are not built from a Host header a client chooses"
             )
         for origin in self.cors_origins:
             if origin == "*" or not origin.startswith(("http://", "https://")):
@@ -91,10 +118,15 @@ class Settings(BaseModel):
             "database_url": "CALCINOSIS_DATABASE_URL",
             "session_secret": "CALCINOSIS_SESSION_SECRET",
             "https": "CALCINOSIS_HTTPS",
+            "public_url": "CALCINOSIS_PUBLIC_URL",
         }
         values: dict[str, object] = {key: env[var] for key, var in names.items() if env.get(var)}
-        if env.get("CALCINOSIS_CORS_ORIGINS"):
-            values["cors_origins"] = tuple(o.strip() for o in env["CALCINOSIS_CORS_ORIGINS"].split(",") if o.strip())
+        for key, var in (
+            ("cors_origins", "CALCINOSIS_CORS_ORIGINS"),
+            ("trusted_proxies", "CALCINOSIS_TRUSTED_PROXIES"),
+        ):
+            if env.get(var):
+                values[key] = tuple(o.strip() for o in env[var].split(",") if o.strip())
         values.update({k: v for k, v in overrides.items() if v is not None})
         try:
             return cls.model_validate(values)
@@ -102,6 +134,8 @@ class Settings(BaseModel):
             lines = []
             for err in exc.errors():
                 where = ".".join(str(p) for p in err["loc"])
-                var = names.get(where, "CALCINOSIS_" + where.upper()) if where else "settings"
+                var = (
+                    names.get(where.split(".")[0], "CALCINOSIS_" + where.split(".")[0].upper()) if where else "settings"
+                )
                 lines.append(f"  - {var}: {err['msg'].removeprefix('Value error, ')}")
             raise SettingsError("the server settings are not usable:\n" + "\n".join(lines)) from None

@@ -136,7 +136,13 @@ def report_link(request: Request, case: Case, lang: str) -> str:
     """The absolute URL of the full report of ``case`` (its id and evaluation fields left out)."""
     data = case.model_dump(mode="json", exclude_none=True, exclude={"id", "expected"})
     token = _signer(request).dumps({"case": data, "lang": lang})
-    return str(request.url_for("cds_report").include_query_params(t=token))
+    link = request.url_for("cds_report").include_query_params(t=token)
+    public: str | None = request.app.state.calcinosis.settings.public_url
+    if public is None:  # loopback: the Host header is the local client's own
+        return str(link)
+    # beyond loopback, the configured address, never the request's Host (whoever sends the
+    # request chooses it: a card's link could point anywhere)
+    return public.rstrip("/") + link.path + "?" + link.query
 
 
 @router.get(
