@@ -225,3 +225,35 @@ def report_posterior(report, kb: KnowledgeBase):  # type: ignore[no-untyped-def]
 
     at = {d.diagnosis: d.probability for d in report.differential}
     return np.array([at.get(d.id, 0.0) for d in kb.diseases])
+
+
+def test_fever_in_calciphylaxis_or_in_a_baby_under_3_months_is_an_emergency(kb: KnowledgeBase) -> None:
+    """Clinical reviews: a man on dialysis with penile calciphylaxis read "call your team the same
+    day if you have a fever" (manage said the emergency department now; sepsis is the main cause
+    of death), and the parents of a 27-day-old read "fever: see a doctor promptly" (NICE NG143:
+    38 °C or more under 3 months is a red feature). A newborn's fat necrosis text, which says it
+    already, is not doubled; a child of 2 gets no such line."""
+    from calcinosis import parse_case
+    from calcinosis.i18n import message
+
+    calciphylaxis = next(PUBLISHED_CASES.glob("pub-calci-01-*.yaml"))
+    consult = next(
+        s.text
+        for s in build_leaflet(diagnose(read_case(calciphylaxis, kb), kb), kb, lang="en").sections
+        if s.id == "when_to_consult"
+    )
+    assert consult.startswith("Go to the emergency department now") and "fever or chills" in consult.split(".")[0]
+    infant = next(PUBLISHED_CASES.glob("pub-iatro-03-*.yaml"))
+    for lang in ("en", "fr"):
+        note = message("leaflet_young_infant", lang)
+        parts = build_leaflet(diagnose(read_case(infant, kb), kb, lang=lang), kb, lang=lang).sections
+        assert next(s.text for s in parts if s.id == "when_to_consult").startswith(note)
+    older = parse_case({"patient": {"age": 2, "sex": "male"}, "findings": ["palpable_nodules"], "sites": ["foot"]}, kb)
+    parts = build_leaflet(diagnose(older, kb), kb, lang="en").sections
+    assert message("leaflet_young_infant", "en") not in next(s.text for s in parts if s.id == "when_to_consult")
+    newborn = parse_case(
+        {"patient": {"age": 0.02, "sex": "female"}, "findings": ["palpable_nodules"], "sites": ["back"]}, kb
+    )
+    parts = build_leaflet(diagnose(newborn, kb), kb, lang="en").sections
+    consult = next(s for s in parts if s.id == "when_to_consult")
+    assert consult.written_for == "fat_necrosis/newborn" and message("leaflet_young_infant", "en") not in consult.text

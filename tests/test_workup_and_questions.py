@@ -393,3 +393,19 @@ def test_weight_loss_without_a_known_cancer_asks_for_one_to_be_looked_for(kb: Kn
     assert "weight_loss_cancer_search" not in {w.id for w in known.workup_steps}
     without = run(kb, **{**skin, "findings": ["retiform_purpura", "skin_necrosis"]})
     assert "weight_loss_cancer_search" not in {w.id for w in without.workup_steps}
+
+
+def test_a_history_of_lung_disease_or_immunosuppressants_does_not_argue_against_scleroderma(kb: KnowledgeBase) -> None:
+    """A clinical review: a woman with CREST and calcinosis was asked "Is there a history of
+    interstitial lung disease? yes: argues against Systemic sclerosis" (the file stated nothing,
+    so the feature took the 0.01 baseline; ILD is common in SSc). The file states both now."""
+    from .conftest import PUBLISHED_CASES
+
+    ssc = kb.diseases[kb.disease_pos("systemic_sclerosis")]
+    for feature in ("condition:interstitial_lung_disease", "exposure:immunosuppressants"):
+        assert kb.frequency[kb.disease_pos(ssc.id), kb.feature_pos(feature)] >= 0.2
+    report = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-ctd-03-*.yaml")), kb), kb)
+    assert report.differential[0].diagnosis == "systemic_sclerosis"
+    for q in report.next_questions:
+        if q.feature in ("condition:interstitial_lung_disease", "exposure:immunosuppressants"):
+            assert "Systemic sclerosis" not in q.would_lower

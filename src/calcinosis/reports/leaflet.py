@@ -21,12 +21,17 @@ from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, form_key
 
-__all__ = ["CONFIDENT", "Leaflet", "LeafletPart", "build_leaflet"]
+__all__ = ["CONFIDENT", "YOUNG_INFANT_YEARS", "Leaflet", "LeafletPart", "build_leaflet"]
 
 CONFIDENT = 0.5
 """Probability at which the leaflet names a diagnosis (or a category) as the likely one and
 uses its texts: below it, the leaflet names the possibilities and stays general (judgement:
 a patient text should not describe a disease the doctors consider less likely than not)."""
+
+
+YOUNG_INFANT_YEARS = 0.25
+"""Under 3 months, a temperature of 38 °C or more is a high-risk ('red') feature of NICE NG143,
+whatever else the child has: the leaflet sends such a baby to the emergency department."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,11 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             target, text, refs = "general", section.fr if lang == "fr" else section.en, tuple(kb.leaflet.references)
         if section.id == "when_to_consult":
             text = _also_watched(report, kb, diagnosis, text, lang)
+            # a fever under 3 months is an emergency whatever the calcinosis (NICE NG143): the
+            # parents of a 27-day-old read "fever: see a doctor promptly" (a clinical review);
+            # the newborn's own text (subcutaneous fat necrosis) already says it
+            if report.case.patient.age < YOUNG_INFANT_YEARS and not target.endswith("/newborn"):
+                text = " ".join([message("leaflet_young_infant", lang), text])
         elif section.id == "treatment":
             text = _held_for(report, kb, diagnosis, text, lang)
         parts.append(LeafletPart(section.id, section.title.get(lang), text, target, refs))
