@@ -121,7 +121,9 @@ def test_what_a_caution_depends_on_and_the_case_leaves_unsaid_is_asked_first(kb:
     assert "pregnancy" not in man and "kidney function" in man
     measured = checks({"age": 42, "sex": "female"}, [{"test": "creatinine", "interpretation": "normal"}])
     assert "pregnancy" in measured and "kidney function" not in measured
-    assert checks({"age": 70, "sex": "female"}, [{"test": "creatinine", "interpretation": "normal"}]) == ""
+    known = [{"test": "creatinine", "interpretation": "normal"}, {"test": "calcium", "interpretation": "normal"}]
+    assert "the calcium" in checks({"age": 70, "sex": "female"}, known[:1])  # a bisphosphonate on a low calcium
+    assert checks({"age": 70, "sex": "female"}, known) == ""
 
 
 def test_phosphate_lowering_and_shoulder_procedures_fit_only_their_ground(kb: KnowledgeBase) -> None:
@@ -260,3 +262,56 @@ def test_rituximab_asks_about_pregnancy_and_an_option_not_to_use_asks_nothing(kb
     avoided = {o.treatment: o for o in result.avoid}
     assert "warfarin" in avoided
     assert not any("to check before use" in c for c in avoided["warfarin"].cautions)
+
+
+def test_a_procedure_on_the_mass_waits_for_an_infection_to_be_excluded(kb: KnowledgeBase) -> None:
+    """Clinical reviews: a woman with lupus, night fever and a swollen hip was offered excision as
+    first line and a steroid injection with no word of infection (BSR 2006: a hot swollen joint is
+    aspirated and cultured first). With a fever, a raised white cell count or CRP, or an acutely
+    painful joint, every procedure on the mass waits for an infection to be excluded, and none is
+    headlined as the treatment that fits best; without them, none waits for it."""
+    from calcinosis.reports.summary import build_summary
+
+    case = read_case(next(PUBLISHED_CASES.glob("pub-ctd-15-*.yaml")), kb)
+    result = manage(case, kb)
+    procedures = [
+        o for opts in result.options.values() for o in opts if o.kind == "procedure" and o.mechanism != "cause"
+    ]
+    assert procedures and all(
+        o.cautions[0].startswith("Not before an infection is excluded (Fever") for o in procedures
+    )
+    summary = build_summary(diagnose(case, kb), kb, lang="en", management=result)
+    assert not any(o.name in step for o in procedures for step in summary.next_steps)
+    crest = read_case(next(p for p in DEV_CASES if "crest" in p.name), kb)
+    calm = [c for opts in manage(crest, kb).options.values() for o in opts for c in o.cautions]
+    assert not any(c.startswith("Not before an infection") for c in calm)
+
+
+def test_checks_before_use_cover_pregnancy_for_nsaids_and_the_calcium_for_calcimimetics(kb: KnowledgeBase) -> None:
+    """Clinical reviews: a woman of 35 had NSAIDs as first line with no word of pregnancy (avoided
+    from 20 weeks, FDA 2020), and a dialysis patient with no calcium entered was offered
+    cinacalcet with no word of it. Both say what to check first; a short NSAID course does not
+    wait for an unconfirmed diagnosis, as a treatment of that disease does."""
+    finger = read_case(next(PUBLISHED_CASES.glob("pub-tumoral-10-*.yaml")), kb)
+    nsaids = _options(manage(finger, kb))["nsaids"]
+    assert any(c.startswith("Not stated in the case, to check before use: a pregnancy") for c in nsaids.cautions)
+    assert not any(c.startswith("Not before") and "is confirmed" in c for c in nsaids.cautions)
+    hip = read_case(next(PUBLISHED_CASES.glob("pub-tumoral-15-*.yaml")), kb)
+    cinacalcet = _options(manage(hip, kb))["calcimimetics"]
+    assert any("to check before use" in c and "the calcium" in c for c in cinacalcet.cautions)
+    measured = hip.model_copy(
+        update={
+            "labs": [
+                *hip.labs,
+                *parse_case(
+                    {
+                        "patient": {"age": 50, "sex": "female"},
+                        "labs": [{"test": "calcium", "value": 2.3, "unit": "mmol/L"}],
+                    },
+                    kb,
+                ).labs,
+            ]
+        }
+    )
+    again = _options(manage(measured, kb)).get("calcimimetics")
+    assert again is None or not any("the calcium" in c for c in again.cautions if "to check before use" in c)

@@ -409,3 +409,36 @@ def test_a_history_of_lung_disease_or_immunosuppressants_does_not_argue_against_
     for q in report.next_questions:
         if q.feature in ("condition:interstitial_lung_disease", "exposure:immunosuppressants"):
             assert "Systemic sclerosis" not in q.would_lower
+
+
+def test_a_needle_into_the_lesion_waits_for_the_sarcoma_centre_and_fever_asks_for_infection(kb: KnowledgeBase) -> None:
+    """Clinical reviews: an aspiration and a lesion biopsy were proposed for a plantar mass with a
+    synovial sarcoma in the differential (manage held every procedure; an unplanned needle seeds
+    the tract), and a lupus patient with night fever and a swollen hip had no infection work-up.
+    A step into the lesion says it waits for the sarcoma centre while a sarcoma is possible, and
+    not otherwise; a fever asks for an infection to be looked for first."""
+    from .conftest import PUBLISHED_CASES
+
+    plantar = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-dys-14-*.yaml")), kb), kb)
+    sarcoma = next(d.probability for d in plantar.differential if d.diagnosis == "synovial_sarcoma")
+    assert sarcoma >= kb.must_not_miss_threshold
+    held = [w for w in plantar.workup_steps if "Not while a sarcoma is possible" in w.text]
+    assert {w.id for w in held} >= {"biopsy_uncertain"}
+    assert all(w.id != "biopsy_mass" for w in held)  # the sarcoma centre's own biopsy is the way
+    crest = diagnose(read_case(next(p for p in DEV_CASES if "crest" in p.name), kb), kb)
+    assert not any("Not while a sarcoma" in w.text for w in crest.workup_steps)
+    lupus = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-ctd-15-*.yaml")), kb), kb)
+    assert "infection_search" in {w.id for w in lupus.workup_steps}
+    assert "infection_search" not in {w.id for w in crest.workup_steps}
+
+
+def test_antibodies_a_case_already_answers_are_not_asked(kb: KnowledgeBase) -> None:
+    """Clinical reviews: a case with anti-PM/Scl positive was asked "Are antinuclear antibodies
+    positive?" (an antibody to a nuclear antigen is one), and a known lupus "Is anti-Sm positive?
+    no: argues against SLE"."""
+    pm_scl = run(
+        kb, antibodies=[{"name": "anti_pm_scl", "result": "positive"}], findings=["palpable_nodules"], sites=["hand"]
+    )
+    assert "antibody:ana" not in {q.feature for q in pm_scl.next_questions}
+    lupus = run(kb, history=["systemic_lupus_erythematosus"], findings=["palpable_nodules", "pain"], sites=["thigh"])
+    assert not {"antibody:anti_sm", "antibody:anti_dsdna", "antibody:ana"} & {q.feature for q in lupus.next_questions}

@@ -254,6 +254,31 @@ def _known_part(step: _Step, ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
     return " (" + message("workup_already", lang, items=message("list_separator", lang).join(known)) + ")"
 
 
+def _tumour_hold(kb: KnowledgeBase, probabilities: list[float], lang: str) -> str:
+    """' Not before ... : only in the sarcoma centre, after the MRI' while a tumour that must not
+    be missed and is cared for as a cancer is possible (the must-not-miss threshold, as manage's
+    procedures wait for it), '' otherwise: a clinical review found an aspiration and a lesion
+    biopsy proposed for a plantar mass with a synovial sarcoma in the differential."""
+    threshold = kb.must_not_miss_threshold
+    found = [
+        (p, d)
+        for p, d in zip(probabilities, kb.diseases, strict=True)
+        if p >= threshold and d.managed_as is not None and d.id in kb.must_not_miss and d.group == "tumour"
+    ]
+    if not found:
+        return ""
+    found.sort(key=lambda pd: -pd[0])
+    names = ", ".join(f"{_inline(d.name(lang), lang)} {percent(p, lang)}" for p, d in found)
+    return " " + message("workup_tumour_hold", lang, names=names)
+
+
+def _held(step: WorkupStep, text: str, hold: str) -> str:
+    """``text`` with the tumour hold after it for a step into the lesion (a sentence of its own)."""
+    if not (hold and step.on_the_mass):
+        return text
+    return text + ("" if text.endswith(".") else ".") + hold
+
+
 def _item(step_id: str, text: str, reason: str, references: Sequence[str]) -> WorkupItem:
     """A work-up item from the knowledge base's own step (built, not validated: see results.built)."""
     return built(WorkupItem, {"id": step_id, "text": text, "reason": reason, "references": list(references)})
@@ -269,6 +294,7 @@ def missing_workup(
     out: list[WorkupItem] = []
     ctx = _Context(case, ev, kb, posterior)
     probabilities = ctx.probabilities
+    hold = _tumour_hold(kb, probabilities, lang)
     top = probabilities.index(ctx.top_probability)  # the first of the largest, as argmax
     mass = metabolic_mass(kb, posterior)
     panel_worth_it = mass >= kb.workup.metabolic_threshold or ctx.top_probability < kb.workup.confident_top
@@ -289,7 +315,7 @@ def missing_workup(
         out.append(
             _item(
                 step.id,
-                (step.fr if lang == "fr" else step.en) + _known_part(compiled, ev, kb, lang),
+                _held(step, (step.fr if lang == "fr" else step.en) + _known_part(compiled, ev, kb, lang), hold),
                 metabolic_reason if compiled.metabolic else _REASONS[lang]["general"],
                 step.references,
             )
@@ -322,7 +348,7 @@ def missing_workup(
             reason = reason or _REASONS[lang]["specific"].format(
                 name=_inline(disease.name(lang), lang), probability=percent(probabilities[i], lang)
             )
-            text = (step.fr if lang == "fr" else step.en) + _known_part(compiled, ev, kb, lang)
+            text = _held(step, (step.fr if lang == "fr" else step.en) + _known_part(compiled, ev, kb, lang), hold)
             item = _item(step.id, text, reason, step.references or disease.references)
             if replaced is not None:
                 out[[w.id for w in out].index(replaced)] = item

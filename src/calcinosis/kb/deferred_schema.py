@@ -130,6 +130,9 @@ class TreatmentFile(_Strict):
     synonyms: list[str] = []
     mechanism: Literal["calcium_metabolism", "inflammation", "mechanical", "cause", "supportive"]
     kind: Literal["drug", "procedure", "care"]
+    # relieves symptoms whatever the diagnosis (a short NSAID course): it does not wait for an
+    # unconfirmed diagnosis to be confirmed, as a treatment of that disease does
+    symptomatic: bool = False
     summary: Bilingual
     dose: Bilingual
     indications: list[TreatmentIndication] = Field(min_length=1)

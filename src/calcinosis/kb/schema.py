@@ -203,6 +203,9 @@ class WorkupStep(_Strict):
     en: str
     fr: str
     answers: list[str] = []
+    # a needle or a knife into the lesion (an aspiration, a biopsy): while a sarcoma is possible it
+    # is done only in the sarcoma centre, after the MRI (an unplanned biopsy seeds the tract)
+    on_the_mass: bool = False
     references: list[str] = []
     when: dict[str, object] = {}
 

@@ -41,6 +41,13 @@ UNKNOWN_CHECKS: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = (
         frozenset({"lab:egfr_below_60", "lab:egfr_below_15", "condition:chronic_kidney_disease", "condition:dialysis"}),
         frozenset({"creatinine", "egfr"}),  # a child's creatinine gives no eGFR but is measured
     ),
+    # a calcimimetic is not started below the lower limit, a bisphosphonate not on a low calcium:
+    # a dialysis patient with no calcium entered was offered cinacalcet with no word of it
+    (
+        "check_calcium",
+        frozenset({"lab:calcium_low", "lab:calcium_high", "condition:hypercalcemia_known"}),
+        frozenset({"calcium", "ionized_calcium"}),
+    ),
 )
 """What a caution depends on that a referral often leaves unsaid: a caution shows only when its
 condition is reported, so a drug contraindicated in pregnancy, or reduced in kidney failure,
@@ -182,7 +189,8 @@ def _option(
     check = "" if contraindicated else _unknown_checks(t, ev, pregnancy_possible, tests, lang)
     if check:
         cautions.insert(first, check)
-    if best_for and not contraindicated and set(best_for) <= unconfirmed:
+    waits_for_confirmation = not (t.symptomatic or t.mechanism == "supportive")
+    if best_for and waits_for_confirmation and not contraindicated and set(best_for) <= unconfirmed:
         # a clinical re-review: a 13-year-old's juvenile dermatomyositis at 37 %, with no weakness,
         # rash, CK or antibody reported, drew rituximab, IVIG and anakinra as if it were known
         # named as the indication names them (from NAMED_FROM), the likeliest at least
@@ -282,6 +290,28 @@ def named_with_probability(kb: KnowledgeBase, found: list[tuple[float, int]], la
     return ", ".join(f"{lower_first(n) if lang == 'fr' else n} ({percent(p, lang)})" for n, p in names)
 
 
+INFECTION_SIGNS = (
+    "finding:fever",
+    "lab:wbc_high",
+    "lab:crp_high",
+    "finding:local_infection",
+    "finding:acute_joint_pain",
+)
+"""What makes an infection to exclude before any procedure on the mass: a fever, a raised white
+cell count or CRP, a local infection, an acutely painful joint (BSR 2006: the hot swollen joint
+is aspirated, Gram-stained and cultured before anything else). Clinical reviews: a woman with
+lupus, night fever and a swollen hip was offered excision as first line and a steroid
+injection, an acute red swollen leg and an acutely swollen finger joint an injection."""
+
+
+def _infection_first(ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
+    """'Fever, Raised CRP: an infection ... is excluded first' for the signs the case reports ('' if none)."""
+    signs = [kb.features[f].label(lang) for f in INFECTION_SIGNS if _present(ev, f)]
+    if not signs:
+        return ""
+    return message("infection_first", lang, signs=message("list_separator", lang).join(signs))
+
+
 def _on_the_mass(t: TreatmentFile) -> bool:
     """A procedure on the deposit itself (excision, shock waves, laser, lavage, an injection into
     it), not one that treats the cause (dialysis, parathyroidectomy, transplantation)."""
@@ -311,6 +341,7 @@ def rank_treatments(
     first = to_exclude_first(kb, posterior) if exclude_first is None else exclude_first
     key = "exclude_first" if len(first) == 1 else "exclude_first_many"
     wait = message(key, lang, names=named_with_probability(kb, first, lang)) if first else ""
+    infection = _infection_first(ev, kb, lang)
     for t in kb.treatments.values():
         found = _option(
             t,
@@ -328,6 +359,9 @@ def rank_treatments(
         if found is None:
             continue
         option, contraindicated = found
+        if infection and _on_the_mass(t) and not contraindicated:
+            option.cautions.insert(0, infection)
+            option.wait_note = infection
         if wait and _on_the_mass(t) and not contraindicated:  # an avoided option keeps its reason first
             option.cautions.insert(0, wait)
             option.wait_for = [kb.diseases[i].id for _, i in first]

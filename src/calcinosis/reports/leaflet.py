@@ -102,6 +102,7 @@ def _held_for(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str,
         if d.diagnosis != named
         and d.diagnosis in kb.must_not_miss
         and kb.disease(d.diagnosis).managed_as is not None
+        and kb.disease(d.diagnosis).group == "tumour"  # what the sentence says: a tumour
         and d.probability >= kb.must_not_miss_threshold
     ]
     return " ".join([text, message("leaflet_exclude_first", lang)]) if held else text

@@ -110,8 +110,9 @@ def build_summary(
     if cared is not None:  # the leading diagnosis' own care (a sarcoma centre, a calciphylaxis team) comes first
         steps.append(cared)
     elif management is not None:
-        # a procedure on a mass that may be a sarcoma waits: it is not "the treatment that fits best"
-        options = [o for opts in management.options.values() for o in opts if not o.wait_for]
+        # a procedure on a mass that waits (for a sarcoma or an infection to be excluded) is not
+        # "the treatment that fits best"
+        options = [o for opts in management.options.values() for o in opts if not (o.wait_for or o.wait_note)]
         if options:
             best = max(options, key=lambda o: o.fit)
             steps.append(message("summary_treatment", lang, name=best.name))
