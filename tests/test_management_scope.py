@@ -315,3 +315,26 @@ def test_checks_before_use_cover_pregnancy_for_nsaids_and_the_calcium_for_calcim
     )
     again = _options(manage(measured, kb)).get("calcimimetics")
     assert again is None or not any("the calcium" in c for c in again.cautions if "to check before use" in c)
+
+
+def test_necrosis_with_raised_inflammation_is_treated_as_an_infection(kb: KnowledgeBase) -> None:
+    """A clinical review: a haemodialysis patient with calciphylaxis, necrotic ulcers, white cells
+    13.2 and CRP 128 had antibiotics last, as an adjunct held back by "inflamed deposits are far
+    more common than infected ones (2 % of SSc patients)". Necrosis with a raised white cell
+    count, CRP or a fever makes them first line, without that caution; an ulcer without any sign
+    of infection keeps it."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-mix4-04-*.yaml")), kb)
+    antibiotics = _options(manage(case, kb))["antibiotics_superinfection"]
+    assert antibiotics.role == "first_line"
+    assert not any(c.startswith("Inflamed deposits are far more common") for c in antibiotics.cautions)
+    quiet = run(
+        kb,
+        {
+            "patient": {"age": 50, "sex": "female"},
+            "history": ["systemic_sclerosis"],
+            "findings": ["ulceration", "palpable_nodules"],
+            "sites": ["fingertips"],
+        },
+    )
+    calm = _options(quiet).get("antibiotics_superinfection")
+    assert calm is not None and any(c.startswith("Inflamed deposits are far more common") for c in calm.cautions)

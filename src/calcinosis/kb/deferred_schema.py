@@ -92,6 +92,9 @@ class TreatmentCaution(_Strict):
     """
 
     when: list[str] = []
+    # not shown when one of these is present: "inflamed deposits are far more common than infected
+    # ones" is not said beside a necrosis with a CRP of 128 (a clinical review)
+    unless: list[str] = []
     severity: Literal["contraindication", "caution"]
     applies_to: Bilingual | None = None
     en: str

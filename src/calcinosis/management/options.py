@@ -170,7 +170,7 @@ def _option(
     contraindicated = False
     first = 0  # the contraindications that hold come first, then what to check, then the other cautions
     for c in t.cautions:
-        triggered = not c.when or any(_present(ev, f) for f in c.when)
+        triggered = (not c.when or any(_present(ev, f) for f in c.when)) and not any(_present(ev, f) for f in c.unless)
         if not triggered:
             continue
         text = c.fr if lang == "fr" else c.en
