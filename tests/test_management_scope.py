@@ -338,3 +338,45 @@ def test_necrosis_with_raised_inflammation_is_treated_as_an_infection(kb: Knowle
     )
     calm = _options(quiet).get("antibiotics_superinfection")
     assert calm is not None and any(c.startswith("Inflamed deposits are far more common") for c in calm.cautions)
+
+
+def test_dermatomyositis_with_a_known_cancer_is_said_and_a_jak_inhibitor_is_restricted(kb: KnowledgeBase) -> None:
+    """A clinical review: a woman of 71 with a stage IV ovarian cancer and dermatomyositis had no
+    word of the cancer's link (IMACS 2023) and tofacitinib with none of the EMA's restriction at 65
+    or with a cancer (PRAC 2022). The work-up names the cancer for the oncology team; without a
+    known cancer, an adult's dermatomyositis asks for cancer screening instead."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-ctd-09-*.yaml")), kb)
+    report = diagnose(case, kb)
+    ids = {w.id for w in report.workup_steps}
+    assert "dm_known_cancer" in ids and "dm_cancer_screening" not in ids
+    tofacitinib = _options(manage(case, kb, report=report)).get("tofacitinib")
+    assert tofacitinib is not None and any(
+        c.startswith("A cancer, or an age of 65 or over") for c in tofacitinib.cautions
+    )
+    younger = run(
+        kb,
+        {
+            "patient": {"age": 45, "sex": "female"},
+            "history": ["dermatomyositis"],
+            "findings": ["palpable_nodules", "heliotrope_rash"],
+            "sites": ["elbow"],
+        },
+    )
+    steps = {
+        w.id
+        for w in diagnose(
+            parse_case(
+                {
+                    "patient": {"age": 45, "sex": "female"},
+                    "history": ["dermatomyositis"],
+                    "findings": ["palpable_nodules", "heliotrope_rash"],
+                    "sites": ["elbow"],
+                },
+                kb,
+            ),
+            kb,
+        ).workup_steps
+    }
+    assert "dm_cancer_screening" in steps and "dm_known_cancer" not in steps
+    tofa = _options(younger).get("tofacitinib")
+    assert tofa is None or not any(c.startswith("A cancer, or an age of 65") for c in tofa.cautions)
