@@ -257,3 +257,18 @@ def test_fever_in_calciphylaxis_or_in_a_baby_under_3_months_is_an_emergency(kb: 
     parts = build_leaflet(diagnose(newborn, kb), kb, lang="en").sections
     consult = next(s for s in parts if s.id == "when_to_consult")
     assert consult.written_for == "fat_necrosis/newborn" and message("leaflet_young_infant", "en") not in consult.text
+
+
+def test_an_adults_leaflet_speaks_to_the_adult_not_to_the_parents_of_a_baby(kb: KnowledgeBase) -> None:
+    """A clinical review: a man of 41 with calcinosis after intravenous calcium (a liver
+    transplant) read that it most often comes to a newborn, that the parents did nothing, and of
+    babies' vitamin D. The baby's texts are for under 2; an adult gets his own."""
+    adult = next(PUBLISHED_CASES.glob("pub-iatro-12-*.yaml"))
+    for lang, words in (("en", ("newborn", "parents", "babies")), ("fr", ("nouveau-né", "parents", "bébés"))):
+        leaflet = build_leaflet(diagnose(read_case(adult, kb), kb, lang=lang), kb, lang=lang)
+        body = " ".join(s.text for s in leaflet.sections)
+        assert "iv_calcium_extravasation" in {s.written_for for s in leaflet.sections}
+        assert not any(w in body for w in words)
+    baby = next(PUBLISHED_CASES.glob("pub-iatro-03-*.yaml"))
+    body = " ".join(s.text for s in build_leaflet(diagnose(read_case(baby, kb), kb), kb, lang="en").sections)
+    assert "newborn" in body and "vitamin D drops for babies" in body

@@ -380,3 +380,27 @@ def test_dermatomyositis_with_a_known_cancer_is_said_and_a_jak_inhibitor_is_rest
     assert "dm_cancer_screening" in steps and "dm_known_cancer" not in steps
     tofa = _options(younger).get("tofacitinib")
     assert tofa is None or not any(c.startswith("A cancer, or an age of 65") for c in tofa.cautions)
+
+
+def test_hypercalcaemia_of_malignancy_is_said_only_with_a_raised_calcium(kb: KnowledgeBase) -> None:
+    """A clinical review: a scleroderma patient with a past lymphoma and no calcium measured read
+    the treatment of a hypercalcaemia of malignancy (fluids, denosumab). Said with a raised
+    calcium, not without one."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-ctd-04-*.yaml")), kb)
+    assert "malignancy_hypercalcaemia" not in {s.id for s in manage(case, kb).statements}
+    high = case.model_copy(
+        update={
+            "labs": [
+                *case.labs,
+                *parse_case(
+                    {
+                        "patient": {"age": 60, "sex": "female"},
+                        "labs": [{"test": "calcium", "value": 3.2, "unit": "mmol/L"}],
+                    },
+                    kb,
+                ).labs,
+            ]
+        }
+    )
+    said = {s.id for s in manage(high, kb).statements}
+    assert "malignancy_hypercalcaemia" in said

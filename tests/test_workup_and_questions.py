@@ -372,8 +372,8 @@ def test_no_pth_or_fgf23_question_on_dialysis_and_no_question_that_moves_nothing
         kb,
     )
     assert {q.feature for q in next_questions(scores, kb, lang="en", observed=evidence.observations.keys())} & pth
-    for name, rule in kb.not_asked_with.items():
-        assert name in kb.features and all(w in kb.features for w in rule)
+    for name, (present, absent) in kb.not_asked_with.items():
+        assert name in kb.features and all(w in kb.features for w in (*present, *absent))
     little = 0
     for path in DEV_CASES:
         for question in diagnose(read_case(path, kb), kb).next_questions:
@@ -442,3 +442,14 @@ def test_antibodies_a_case_already_answers_are_not_asked(kb: KnowledgeBase) -> N
     assert "antibody:ana" not in {q.feature for q in pm_scl.next_questions}
     lupus = run(kb, history=["systemic_lupus_erythematosus"], findings=["palpable_nodules", "pain"], sites=["thigh"])
     assert not {"antibody:anti_sm", "antibody:anti_dsdna", "antibody:ana"} & {q.feature for q in lupus.next_questions}
+
+
+def test_dialysis_is_not_asked_of_a_patient_with_a_normal_kidney_function(kb: KnowledgeBase) -> None:
+    """A clinical review: a woman with nephrocalcinosis and an eGFR of 69 was asked "Is the patient
+    on dialysis?". A kidney function measured normal (or chronic kidney disease denied) leaves the
+    question out; with nothing said of the kidneys it can still be asked."""
+    from .conftest import PUBLISHED_CASES
+
+    normal = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-meta2-02-*.yaml")), kb), kb)
+    assert "condition:dialysis" not in {q.feature for q in normal.next_questions}
+    assert kb.not_asked_with["condition:dialysis"][1]  # said by an absence, not a presence

@@ -234,8 +234,12 @@ def _not_to_ask(evidence: Evidence, kb: KnowledgeBase) -> Collection[str]:
     observations = evidence.observations
     silenced = [
         feature
-        for feature, when in kb.not_asked_with.items()
-        if feature not in observations and any(o is not None and o.present for o in map(observations.get, when))
+        for feature, (present, absent) in kb.not_asked_with.items()
+        if feature not in observations
+        and (
+            any(o is not None and o.present for o in map(observations.get, present))
+            or any(o is not None and not o.present for o in map(observations.get, absent))
+        )
     ]
     return [*observations, *silenced] if silenced else observations.keys()
 

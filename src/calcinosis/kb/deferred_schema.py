@@ -274,6 +274,10 @@ class LeafletVariant(_Strict):
     diagnoses: list[str] = []
     groups: list[Group] = []
     categories: list[Category] = []
+    # the ages it is written for, in years ([min_age, max_age)); a text for the parents of a baby
+    # is not given to an adult of 41 (a clinical review)
+    min_age: float | None = Field(default=None, ge=0)
+    max_age: float | None = Field(default=None, gt=0)
     references: list[str] = Field(min_length=1)
     seed_facts: list[str] = []  # the seed facts its text holds
     en: str = Field(min_length=1)

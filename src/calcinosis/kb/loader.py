@@ -511,7 +511,9 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
         non_discriminating=features_file.non_discriminating,
         not_scored=features_file.not_scored,
         not_asked=features_file.not_asked,
-        not_asked_with={f: tuple(rule.when_any) for f, rule in features_file.not_asked_with.items()},
+        not_asked_with={
+            f: (tuple(rule.when_any), tuple(rule.when_absent)) for f, rule in features_file.not_asked_with.items()
+        },
         implies=features_file.implies,
         same_state=features_file.same_state,
         exclusive=features_file.exclusive,
@@ -854,7 +856,7 @@ def _compile(
     non_discriminating: Mapping[str, str],
     not_scored: Mapping[str, str],
     not_asked: Mapping[str, str],
-    not_asked_with: Mapping[str, tuple[str, ...]],
+    not_asked_with: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]],
     implies: Mapping[str, list[str]],
     same_state: Mapping[str, str],
     exclusive: Mapping[str, list[str]],
@@ -890,7 +892,8 @@ def _compile(
     check_features("features.yaml:not_scored", not_scored)
     check_features("features.yaml:not_asked", not_asked)
     check_features(
-        "features.yaml:not_asked_with", [*not_asked_with, *(f for fs in not_asked_with.values() for f in fs)]
+        "features.yaml:not_asked_with",
+        [*not_asked_with, *(f for present, absent in not_asked_with.values() for f in (*present, *absent))],
     )
     check_features("features.yaml:implies", [*implies, *(f for fs in implies.values() for f in fs)])
     check_features("features.yaml:same_state", [*same_state, *same_state.values()])

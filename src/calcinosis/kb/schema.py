@@ -192,8 +192,15 @@ class NotAskedWith(_Strict):
     """A feature not asked when the case already says something that makes its answer
     uninformative (a PTH of a dialysis patient), and why."""
 
-    when_any: list[str] = Field(min_length=1)
+    when_any: list[str] = []  # not asked when one of these is reported present
+    when_absent: list[str] = []  # ... or when one of these is reported absent (an eGFR of 69: not on dialysis)
     why: str
+
+    @model_validator(mode="after")
+    def _says_when(self) -> Self:
+        if not (self.when_any or self.when_absent):
+            raise ValueError("give when_any or when_absent (or both)")
+        return self
 
 
 class WorkupStep(_Strict):

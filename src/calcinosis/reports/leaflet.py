@@ -74,6 +74,11 @@ def _score(variant: LeafletVariant, form: str, diagnosis: str, group: str, categ
     return 0
 
 
+def _for_age(variant: LeafletVariant, age: float) -> bool:
+    """Whether ``variant`` is written for a patient of ``age`` (years)."""
+    return (variant.min_age is None or age >= variant.min_age) and (variant.max_age is None or age < variant.max_age)
+
+
 def _also_watched(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str, lang: str) -> str:
     """``when_to_consult`` with the signs to watch for of each diagnosis that must not be missed
     and is still possible (must_not_miss.yaml threshold and patient_signs) but is not the one
@@ -133,11 +138,14 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         options = ", ".join(d.name for d in report.differential[:3])
         heading = message("leaflet_uncertain", lang, options=options)
     parts = []
+    age = report.case.patient.age
     for section in kb.leaflet.sections:
         candidates = [
             (score, v)
             for v in kb.leaflet_variants.variants
-            if v.section == section.id and (score := _score(v, form, diagnosis, group, category)) > 0
+            if v.section == section.id
+            and _for_age(v, age)
+            and (score := _score(v, form, diagnosis, group, category)) > 0
         ]
         if candidates:
             score, variant = max(candidates, key=lambda sv: sv[0])
