@@ -404,3 +404,20 @@ def test_hypercalcaemia_of_malignancy_is_said_only_with_a_raised_calcium(kb: Kno
     )
     said = {s.id for s in manage(high, kb).statements}
     assert "malignancy_hypercalcaemia" in said
+
+
+def test_a_raised_phosphate_alone_brings_the_phosphate_lowering_of_a_hyperphosphataemic_tumoral_calcinosis(
+    kb: KnowledgeBase,
+) -> None:
+    """A clinical review: a 15-year-old with a hyperphosphataemic familial tumoral calcinosis
+    (phosphate 2.53 mmol/L) had sevelamer only for a CKD-MBD she did not have, no acetazolamide,
+    and aluminium hydroxide: the indications asked for a raised phosphate AND a known
+    hyperphosphataemia (the features of one indication must all be present). Either brings them."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-tumoral-02-*.yaml")), kb)
+    options = _options(manage(case, kb))
+    binders = options["phosphate_binders"]
+    assert binders.role == "first_line" and "Hyperphosphataemic familial tumoral calcinosis" in binders.why[0]
+    assert {"acetazolamide", "dietary_phosphate_restriction"} <= set(options)
+    for name in ("acetazolamide", "dialysis_intensification", "dietary_phosphate_restriction", "phosphate_binders"):
+        for ind in kb.treatments[name].indications:
+            assert not {"lab:phosphate_high", "condition:hyperphosphatemia_known"} <= set(ind.features)
