@@ -357,3 +357,17 @@ def test_an_unstaged_limb_shows_no_stage_in_the_report(kb: KnowledgeBase) -> Non
     assert "Not staged: no sign of venous disease is reported" in unstaged and "CEAP 2020: C0" not in unstaged
     staged = render_html(parse_case({**history, "history": ["varicose_veins"]}, kb), kb)
     assert "CEAP 2020: C2" in staged and "Not staged" not in staged
+
+
+def test_a_possible_calciphylaxis_is_followed_weekly_until_it_is_excluded(kb: KnowledgeBase) -> None:
+    """A clinical review: a woman of 56 with exquisitely tender thighs, a raised calcium and PTH,
+    read as primary hyperparathyroidism with calciphylaxis at 22 %, was to be seen every 3 to 6
+    months. A must-not-miss diagnosis cared for here and still possible brings its own first
+    check, first, until it is excluded; a case without it does not."""
+    from .conftest import PUBLISHED_CASES
+
+    thighs = manage(read_case(next(PUBLISHED_CASES.glob("pub-calci-13-*.yaml")), kb), kb)
+    first = thighs.followup.schedule[0]
+    assert first.id == "until_excluded:wound_review" and first.every.startswith("until Calciphylaxis")
+    crest = manage(read_case(next(p for p in DEV_CASES if "crest" in p.name), kb), kb)
+    assert not any(i.id.startswith("until_excluded:") for i in crest.followup.schedule)

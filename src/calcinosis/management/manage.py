@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from calcinosis.engine.diagnose import URGENT_CODES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.engine.workup import LEADS
-from calcinosis.i18n import message, percent
+from calcinosis.i18n import lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import StatementCondition
 from calcinosis.management.options import may_be_pregnant, named_with_probability, rank_treatments, to_exclude_first
@@ -127,12 +128,21 @@ def _managed_as(
 
 
 def followup_plan(
-    kb: KnowledgeBase, category: str, *, lang: str, form: str | None = None, diagnosis: str | None = None
+    kb: KnowledgeBase,
+    category: str,
+    *,
+    lang: str,
+    form: str | None = None,
+    diagnosis: str | None = None,
+    watch: Sequence[tuple[str, float]] = (),
 ) -> FollowupPlan:
     """The general schedule, the category's additions, and the warning signs; for a leading
     diagnosis read in a form with its own follow-up (``followup.yaml by_form``), or a leading
     diagnosis with its own (``by_diagnosis``), its checks and signs, instead of the general ones
-    when they do not fit it (a newborn's fat necrosis, a deposit after a calcium infusion)."""
+    when they do not fit it (a newborn's fat necrosis, a deposit after a calcium infusion).
+    ``watch``: diagnoses that must not be missed and are still possible (id, probability): their
+    own first check comes first, until they are excluded (a woman whose tender thighs could be
+    calciphylaxis was to be seen every 3 to 6 months: a clinical review)."""
     spec = kb.followup
     added = spec.by_category.get(category, [])  # type: ignore[call-overload]
     replaced = {r for i in added for r in i.replaces}
@@ -144,16 +154,40 @@ def followup_plan(
         items = [*([] if plan.replaces_general else items), *plan.schedule]
         signs = [*([] if plan.replaces_general else signs), *plan.warning_signs]
         refs = list(dict.fromkeys([*([] if plan.replaces_general else refs), *plan.references]))
+    watched = []
+    for did, p in watch:
+        own = spec.own(None, did)
+        # its own follow-up, else its category's (calciphylaxis: the weekly wound review)
+        theirs = own.schedule if own is not None else spec.by_category.get(kb.disease(did).category, [])  # type: ignore[call-overload]
+        if not theirs:
+            continue
+        first = theirs[0]
+        name = kb.disease(did).name(lang)
+        name = lower_first(name) if lang == "fr" else name  # inside a French sentence
+        watched.append(
+            PlanItem(
+                id=f"until_excluded:{first.id}",
+                every=message(
+                    "followup_until_excluded", lang, name=name, p=percent(p, lang), every=first.every.get(lang)
+                ),
+                text=first.fr if lang == "fr" else first.en,
+                references=list(first.references),
+                patient=first.patient.get(lang) if first.patient is not None else None,
+            )
+        )
     return FollowupPlan(
         schedule=[
-            PlanItem(
-                id=i.id,
-                every=i.every.get(lang),
-                text=i.fr if lang == "fr" else i.en,
-                references=list(i.references),
-                patient=i.patient.get(lang) if i.patient is not None else None,
-            )
-            for i in items
+            *watched,
+            *(
+                PlanItem(
+                    id=i.id,
+                    every=i.every.get(lang),
+                    text=i.fr if lang == "fr" else i.en,
+                    references=list(i.references),
+                    patient=i.patient.get(lang) if i.patient is not None else None,
+                )
+                for i in items
+            ),
         ],
         warning_signs=[w.fr if lang == "fr" else w.en for w in signs],
         references=refs,
@@ -274,7 +308,22 @@ def manage(
         avoid=avoid,
         staging=staging,
         followup=followup_plan(
-            kb, category, lang=lang, form=None if top_form is None else top_form.key, diagnosis=top_id
+            kb,
+            category,
+            lang=lang,
+            form=None if top_form is None else top_form.key,
+            diagnosis=top_id,
+            watch=[
+                (d.id, float(posterior[i]))
+                for i, d in enumerate(kb.diseases)
+                # the must-not-miss diagnoses cared for here (not a sarcoma's oncology team: its
+                # procedures already wait for it to be excluded)
+                if d.id != top_id
+                and d.id in kb.must_not_miss
+                and d.managed_as is None
+                and d.category != category
+                and posterior[i] >= kb.must_not_miss_threshold
+            ],
         ),
         warnings=report.warnings,
         kb_version=kb.version,
