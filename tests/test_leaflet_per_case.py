@@ -272,3 +272,28 @@ def test_an_adults_leaflet_speaks_to_the_adult_not_to_the_parents_of_a_baby(kb: 
     baby = next(PUBLISHED_CASES.glob("pub-iatro-03-*.yaml"))
     body = " ".join(s.text for s in build_leaflet(diagnose(read_case(baby, kb), kb), kb, lang="en").sections)
     assert "newborn" in body and "vitamin D drops for babies" in body
+
+
+def test_a_raised_calcium_not_urgent_today_gives_the_patient_its_signs(kb: KnowledgeBase) -> None:
+    """A clinical review: a woman of 77 with a calcium of 2.85 mmol/L read of lumps and of
+    calciphylaxis, nothing of what a raised calcium does. Her leaflet names its signs; an urgent
+    calcium says them in the urgent note instead; a normal calcium gets neither."""
+    from calcinosis import parse_case
+    from calcinosis.i18n import message
+
+    for lang in ("en", "fr"):
+        signs = message("leaflet_hypercalcaemia_signs", lang)
+        raised = read_case(next(PUBLISHED_CASES.glob("pub-meta-05-*.yaml")), kb)
+        leaflet = build_leaflet(diagnose(raised, kb, lang=lang), kb, lang=lang)
+        assert leaflet.urgent_note == "" and signs in next(
+            s.text for s in leaflet.sections if s.id == "when_to_consult"
+        )
+    base = {"patient": {"age": 60, "sex": "female"}, "findings": ["palpable_nodules"], "sites": ["hand"]}
+    urgent = parse_case({**base, "labs": [{"test": "calcium", "value": 3.7, "unit": "mmol/L"}]}, kb)
+    leaflet = build_leaflet(diagnose(urgent, kb), kb, lang="en")
+    assert leaflet.urgent_note and message("leaflet_hypercalcaemia_signs", "en") not in " ".join(
+        s.text for s in leaflet.sections
+    )
+    normal = parse_case({**base, "labs": [{"test": "calcium", "value": 2.3, "unit": "mmol/L"}]}, kb)
+    body = " ".join(s.text for s in build_leaflet(diagnose(normal, kb), kb, lang="en").sections)
+    assert message("leaflet_hypercalcaemia_signs", "en") not in body

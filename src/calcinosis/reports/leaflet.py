@@ -74,6 +74,11 @@ def _score(variant: LeafletVariant, form: str, diagnosis: str, group: str, categ
     return 0
 
 
+def _calcium_raised(report: DiagnosisReport) -> bool:
+    """Whether a calcium measured in the case is raised (total, albumin-corrected or ionised)."""
+    return any(report.labs.status(test) == "high" for test in ("calcium", "ionized_calcium"))
+
+
 def _for_age(variant: LeafletVariant, age: float) -> bool:
     """Whether ``variant`` is written for a patient of ``age`` (years)."""
     return (variant.min_age is None or age >= variant.min_age) and (variant.max_age is None or age < variant.max_age)
@@ -137,6 +142,9 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         named = ""
         options = ", ".join(d.name for d in report.differential[:3])
         heading = message("leaflet_uncertain", lang, options=options)
+    # the emergency the report opens on comes first for the patient too: the parents of a newborn
+    # whose calcium was 1.55 mmol/L read only of 'too much calcium', to be seen the same day
+    urgent = next((i.code for i in report.issues if i.code in URGENT_CODES), None)
     parts = []
     age = report.case.patient.age
     for section in kb.leaflet.sections:
@@ -161,6 +169,11 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # the newborn's own text (subcutaneous fat necrosis) already says it
             if report.case.patient.age < YOUNG_INFANT_YEARS and not target.endswith("/newborn"):
                 text = " ".join([message("leaflet_young_infant", lang), text])
+            # a raised calcium not urgent today: its signs, for the patient to come back (a woman
+            # of 77 at 2.85 mmol/L read of lumps and calciphylaxis only: a clinical review); the
+            # urgent note says them when it is urgent
+            if _calcium_raised(report) and not urgent:
+                text = " ".join([text, message("leaflet_hypercalcaemia_signs", lang)])
         elif section.id == "treatment":
             text = _held_for(report, kb, diagnosis, text, lang)
         parts.append(LeafletPart(section.id, section.title.get(lang), text, target, refs))
@@ -168,9 +181,6 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     note = message("leaflet_metastatic_word", lang) if word is not None and word.search(heading) else ""
     child = report.case.patient.age < kb.threshold("child_age_years")
     reader = message("leaflet_for_parents", lang) if child else ""
-    # the emergency the report opens on comes first for the patient too: the parents of a newborn
-    # whose calcium was 1.55 mmol/L read only of 'too much calcium', to be seen the same day
-    urgent = next((i.code for i in report.issues if i.code in URGENT_CODES), None)
     said = message(f"leaflet_urgent_{urgent.removeprefix('engine.')}", lang) if urgent else ""
     return Leaflet(
         heading=heading, named=named, sections=tuple(parts), word_note=note, reader_note=reader, urgent_note=said
