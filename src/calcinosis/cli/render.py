@@ -121,7 +121,8 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
     con.print(f"[dim]{message('cli_reason_legend', lang)}[/dim]")
     hidden = len(report.differential) - 8  # listed in the differential but cut from the table
     if hidden > 0:
-        con.print(f"[dim]{message('cli_excluded', lang, n=hidden)}[/dim]")
+        said = message("cli_excluded_one", lang) if hidden == 1 else message("cli_excluded", lang, n=hidden)
+        con.print(f"[dim]{said}[/dim]")
 
     if report.workup_steps:
         con.print(f"\n[bold]{message('cli_workup', lang)}[/bold]")
