@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from calcinosis.issues import Issue
 
@@ -102,7 +103,38 @@ class CaseValidationError(_IssueCarrier):
 
 
 class ImagingError(_IssueCarrier):
-    """An image study cannot be read or measured (missing slices, mixed series, no spacing...)."""
+    """An image study cannot be read or measured (missing slices, mixed series, no spacing...).
+
+    The message is kept as a key of ``calcinosis/imaging/messages.yaml`` (``err_*``) and its
+    values, so that it is said in the reader's language (:meth:`text`); ``str()`` is the English
+    text. ``path``, when given, is also the value of the message's ``{path}``. A message that is
+    no key of that table is shown as it is, in every language.
+    """
+
+    def __init__(
+        self, key: str, /, *, issues: Sequence[Issue] = (), path: Path | str | None = None, **values: object
+    ) -> None:
+        self.key = key
+        self.values: dict[str, object] = ({"path": path} if path is not None else {}) | values
+        super().__init__(self._summary("en"), issues=issues, path=path)
+
+    def _summary(self, lang: str) -> str:
+        from calcinosis.imaging.texts import is_key, render
+
+        return render(self.key, lang, self.values) if is_key(self.key) else self.key
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (en or fr), with its issues: numbers with the language's decimal
+        mark, file names and tags as they are."""
+        lines = [self._summary(lang)]
+        lines.extend(f"  - {issue.render(lang)}" for issue in self.issues)
+        return "\n".join(lines)
+
+    def with_values(self, values: dict[str, object]) -> ImagingError:
+        """The same error said with other ``values`` (a private folder's name hidden...), its issues kept."""
+        given: dict[str, Any] = dict(values)
+        path = given.pop("path", None)
+        return type(self)(self.key, issues=self.issues, path=path, **given)
 
 
 class OutputError(_IssueCarrier):

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors
+from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, fail, handles_errors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,6 +38,27 @@ app = typer.Typer(
 FORCE_HELP = "Replace result files that already exist in --out."
 STUDY_SUFFIXES = (".nii", ".nii.gz", ".dcm")
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def says_imaging_errors(func: F) -> F:
+    """Print an :class:`~calcinosis.errors.ImagingError` in the command's ``--lang`` (under
+    ``handles_errors``, which prints the English ``str()`` of every other error)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from calcinosis.errors import ImagingError
+
+        lang = "fr" if kwargs.get("lang") == "fr" else "en"
+        try:
+            return func(*args, **kwargs)
+        except ImagingError as exc:
+            if lang == "en":
+                raise
+            raise fail(exc.text(lang), lang) from None
+
+    return wrapper  # type: ignore[return-value]
+
 
 def _json(payload: Any) -> str:
     """The one serialisation of imaging results: strict JSON, never NaN or Infinity."""
@@ -45,10 +67,7 @@ def _json(payload: Any) -> str:
     try:
         return json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False)
     except ValueError as exc:
-        raise ImagingError(
-            f"the result holds a number that is not finite (NaN or infinity), so it was not written ({exc}); "
-            "this is a bug: please report it with the study"
-        ) from None
+        raise ImagingError("err_result_not_finite", cause=str(exc)) from None
 
 
 def _result_payload(result: ImagingResult) -> dict[str, Any]:
@@ -82,35 +101,46 @@ def _read(
     mask = read_study(bone_mask).array > 0
     if mask.shape != volume.array.shape:
         raise ImagingError(
-            f"{bone_mask}: bone mask shape {mask.shape} differs from the study's {volume.array.shape}",
-            path=bone_mask,
+            "err_mask_shape", path=bone_mask, source=bone_mask, mask=mask.shape, shape=volume.array.shape
         )
     return volume, mask
 
 
 def _measure_volume(
-    volume: Volume, *, threshold: float, mask: npt.NDArray[np.bool_] | None = None, hand: bool | None = None
+    volume: Volume,
+    *,
+    threshold: float,
+    mask: npt.NDArray[np.bool_] | None = None,
+    hand: bool | None = None,
+    lang: str = "en",
 ) -> tuple[ImagingResult, list[DepositMask]]:
     """Measure a study with the method of its modality (a radiograph by hand region when it is a
-    PA hand: ``hand`` True requires it, None looks for it, False never)."""
+    PA hand: ``hand`` True requires it, None looks for it, False never); the assumptions and the
+    disclaimer in ``lang``."""
     from calcinosis.imaging.measure import measure_volume
     from calcinosis.imaging.radiograph import measure_radiograph
 
     if volume.modality == "radiograph":
-        return measure_radiograph(volume, hand=hand)
-    return measure_volume(volume, threshold=threshold, mask=mask)
+        return measure_radiograph(volume, hand=hand, lang=lang)
+    return measure_volume(volume, threshold=threshold, mask=mask, lang=lang)
 
 
 def _measure(
-    study: Path, *, threshold: float, pixel_spacing: float | None = None, bone_mask: Path | None = None
+    study: Path,
+    *,
+    threshold: float,
+    pixel_spacing: float | None = None,
+    bone_mask: Path | None = None,
+    lang: str = "en",
 ) -> tuple[Volume, ImagingResult, list[DepositMask]]:
     """Read a study and measure it with the method of its modality."""
     volume, mask = _read(study, pixel_spacing=pixel_spacing, bone_mask=bone_mask)
-    return (volume, *_measure_volume(volume, threshold=threshold, mask=mask))
+    return (volume, *_measure_volume(volume, threshold=threshold, mask=mask, lang=lang))
 
 
 @app.command("quantify")
 @handles_errors
+@says_imaging_errors
 def quantify(
     study: Path = typer.Argument(
         ...,
@@ -157,6 +187,7 @@ def quantify(
     from calcinosis.imaging.labelmap import check_label_path, write_label_map
     from calcinosis.imaging.overlay import overlay_paths, write_overlays
     from calcinosis.imaging.seg import check_seg_source, write_seg
+    from calcinosis.imaging.texts import said, say
     from calcinosis.outputs import prepare_output_dir, write_output
 
     lang = check_lang(lang)
@@ -165,8 +196,6 @@ def quantify(
     if labels is not None:
         check_label_path(labels)
     if (case is None) != (output is None):
-        from calcinosis.imaging.to_case import say  # only here: it imports the case model (issue 19)
-
         if output is None:
             raise OutputError(say("err_case_needs_output", lang))
         raise OutputError(say("err_output_needs_case", lang), path=output)
@@ -193,23 +222,23 @@ def quantify(
         results = [out / "result.json", *overlay_paths(volume, out)]
         _refuse_existing(results, force=force)
         _distinct([*results, *files])
-    result, masks = _measure_volume(volume, threshold=threshold, mask=mask, hand=hand)
+    result, masks = _measure_volume(volume, threshold=threshold, mask=mask, hand=hand, lang=lang)
     text = _json(_result_payload(result))
     if result.hand is not None:
         _region_table(result, str(study), lang)
     if out is not None:
         write_output(out / "result.json", text, inputs=inputs, force=force)
         for path in write_overlays(volume, result, masks, out, force=force, inputs=inputs):
-            typer.echo(f"overlay: {path}", err=True)
+            typer.echo(say("out_overlay", lang, path=path), err=True)
     if labels is not None:
         path = write_label_map(volume, result, masks, labels, force=force, inputs=inputs)
-        typer.echo(f"label map: {path} (voxel value = deposit number; {len(result.deposits)} deposits)", err=True)
+        typer.echo(say("out_label_map", lang, path=path, count=len(result.deposits)), err=True)
     if seg is not None:
         written = write_seg(volume, result, masks, seg, force=force, inputs=inputs)
         for note in written.notes:
-            typer.echo(f"note: {note}", err=True)
-        segments = f"{written.segments} segment{'s' if written.segments != 1 else ''}"
-        typer.echo(f"DICOM SEG: {written.path} ({segments}, {written.seconds:.2f} s)", err=True)
+            typer.echo(say("out_note", lang, text=said(note, lang)), err=True)
+        key = "out_seg_one" if written.segments == 1 else "out_seg"
+        typer.echo(say(key, lang, path=written.path, count=written.segments, seconds=written.seconds), err=True)
     if given_case is not None and case is not None and output is not None:
         _write_case(given_case, result, volume, study=str(study), inputs=[*inputs, case], output=output,
                     force=force, lang=lang, kb_path=kb_path)  # fmt: skip
@@ -323,6 +352,7 @@ def _is_inside(path: Path, folder: Path) -> bool:
 
 @app.command("compare")
 @handles_errors
+@says_imaging_errors
 def compare(
     before: Path = typer.Argument(..., help="Earlier study (DICOM folder, NIfTI, or radiograph)."),
     after: Path = typer.Argument(..., help="Later study of the same patient, same kind and view."),
@@ -344,6 +374,7 @@ def compare(
     from calcinosis.imaging.ct import check_threshold
     from calcinosis.outputs import prepare_output_dir, write_output
 
+    lang = check_lang(lang)
     check_threshold(threshold)
     if out is not None:
         prepare_output_dir(out, inputs=[before, after])
@@ -352,16 +383,16 @@ def compare(
     v2, _ = _read(after, pixel_spacing=pixel_spacing)
     check_comparable(v1, v2)  # before the (long) measurement
     c1, c2 = body_centroid_mm(v1), body_centroid_mm(v2)
-    r1, _ = _measure_volume(v1, threshold=threshold)
-    r2, _ = _measure_volume(v2, threshold=threshold)
+    r1, _ = _measure_volume(v1, threshold=threshold, lang=lang)
+    r2, _ = _measure_volume(v2, threshold=threshold, lang=lang)
     shift = (c2[0] - c1[0], c2[1] - c1[1], c2[2] - c1[2])
-    result = compare_results(r1, r2, shift_mm=shift)
+    result = compare_results(r1, r2, shift_mm=shift, lang=lang)
     text = _json(result.model_dump(mode="json"))
     if out is not None:
         write_output(out / "comparison.json", text, inputs=[before, after], force=force)
     typer.echo(text)
     if result.regions:
-        _region_change_table(result, check_lang(lang))
+        _region_change_table(result, lang)
 
 
 def _region_change_table(result: Comparison, lang: str) -> None:
@@ -436,6 +467,7 @@ def _is_same(a: Path, b: Path) -> bool:
 
 @app.command("batch")
 @handles_errors
+@says_imaging_errors
 def batch(
     folder: Path = typer.Argument(
         ..., help="Folder of studies: DICOM series sub-folders, NIfTI files, DICOM radiographs."
@@ -443,6 +475,7 @@ def batch(
     out: Path = typer.Option(..., "--out", help="Folder for one JSON per study and summary.csv."),
     threshold: float = typer.Option(130.0, "--threshold", help="Calcium threshold in HU (CT)."),
     force: bool = typer.Option(False, "--force", help=FORCE_HELP),
+    lang: str = LANG_OPTION,
 ) -> None:
     """Quantify every study of a folder, with a progress bar; a study that fails is reported and skipped.
 
@@ -457,11 +490,13 @@ def batch(
 
     from calcinosis.errors import CalcinosisError, ImagingError
     from calcinosis.imaging.ct import check_threshold
+    from calcinosis.imaging.texts import say
     from calcinosis.outputs import prepare_output_dir, write_output
 
+    lang = check_lang(lang)
     check_threshold(threshold)
     if not folder.is_dir():
-        raise ImagingError(f"{folder}: not a folder of studies", path=folder)
+        raise ImagingError("err_not_study_folder", path=folder)
     prepare_output_dir(out, inputs=[folder])
     studies = sorted(
         p
@@ -474,11 +509,11 @@ def batch(
     _refuse_existing([out / "summary.csv", *(out / n for n in names.values())], force=force)
     rows: list[dict[str, object]] = []
     with Progress(transient=True) as progress:
-        task = progress.add_task("quantifying", total=len(studies))
+        task = progress.add_task(say("out_progress", lang), total=len(studies))
         for study in studies:
             target = out / names[study]
             try:
-                _, result, _ = _measure(study, threshold=threshold)
+                _, result, _ = _measure(study, threshold=threshold, lang=lang)
                 write_output(target, _json(_result_payload(result)), inputs=[study], force=force)
                 row: dict[str, object] = {
                     "study": study.name,
@@ -489,7 +524,7 @@ def batch(
                     "error": "",
                 }
             except Exception as exc:  # one bad study never stops the batch; KeyboardInterrupt still does
-                text = str(exc).strip()
+                text = (exc.text(lang) if isinstance(exc, ImagingError) else str(exc)).strip()
                 if not isinstance(exc, CalcinosisError):
                     text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
                 row = {
@@ -508,4 +543,4 @@ def batch(
     writer.writerows(rows)
     summary = write_output(out / "summary.csv", buffer.getvalue(), inputs=[folder], force=force)
     failed = sum(r["status"] == "error" for r in rows)
-    typer.echo(f"{len(rows) - failed} studies measured, {failed} failed: {summary}")
+    typer.echo(say("out_batch_done", lang, measured=len(rows) - failed, failed=failed, path=summary))

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from calcinosis.errors import ImagingError
 from calcinosis.imaging.results import ImagingResult
+from calcinosis.imaging.texts import Numbers, Text, say
 from calcinosis.imaging.volume import Volume
 
 __all__ = [
@@ -122,15 +123,9 @@ def body_centroid_mm(volume: Volume) -> tuple[float, float, float]:
         small = volume.array[:, ::4, ::4] > -300
     zz, yy, xx = np.nonzero(small)
     if not len(zz):
-        what = (
-            "no pixel brighter than the image's mid-grey"
-            if volume.modality == "radiograph"
-            else "no voxel above -300 HU"
-        )
-        raise ImagingError(
-            f"{volume.source}: no body found ({what}): the study cannot be aligned with another one",
-            path=volume.source or None,
-        )
+        if volume.modality == "radiograph":
+            raise ImagingError("err_no_body_radiograph", path=volume.source or None, source=volume.source)
+        raise ImagingError("err_no_body_ct", path=volume.source or None, source=volume.source)
     dz, dy, dx = volume.spacing
     return (float(zz.mean() * dz), float(yy.mean() * 4 * dy), float(xx.mean() * 4 * dx))
 
@@ -154,26 +149,43 @@ def check_comparable(before: ImagingResult | Volume, after: ImagingResult | Volu
     mod_b, src_b, shape_b, spacing_b = _geometry(before)
     mod_a, src_a, shape_a, spacing_a = _geometry(after)
     if mod_b != mod_a:
-        raise ImagingError(f"{src_a}: a {mod_a} cannot be compared with a {mod_b} ({src_b})", path=src_a or None)
+        raise ImagingError(
+            "err_modalities_differ",
+            path=src_a or None,
+            source=src_a,
+            after=_modality(mod_a),
+            before=_modality(mod_b),
+            other=src_b,
+        )
     for source, shape in ((src_b, shape_b), (src_a, shape_a)):
         if len(shape) != 3 or min(shape[1:]) < MIN_COMPARE_PIXELS:
             raise ImagingError(
-                f"{source}: a degenerate study ({' x '.join(str(n) for n in shape)} pixels); at least "
-                f"{MIN_COMPARE_PIXELS} x {MIN_COMPARE_PIXELS} pixels a slice are needed to compare studies",
+                "err_degenerate_study",
                 path=source or None,
+                source=source,
+                shape=" x ".join(str(n) for n in shape),
+                least=MIN_COMPARE_PIXELS,
             )
     extents_b, extents_a = _extent_mm(mod_b, shape_b, spacing_b), _extent_mm(mod_a, shape_a, spacing_a)
     for (axis, b), (_, a) in zip(extents_b, extents_a, strict=True):
         ratio = max(a, b) / min(a, b) if min(a, b) > 0 else float("inf")
         if ratio > MAX_EXTENT_RATIO:
-            shown_b = " x ".join(f"{v:.1f}" for _, v in extents_b)
-            shown_a = " x ".join(f"{v:.1f}" for _, v in extents_a)
             raise ImagingError(
-                f"{src_a}: cannot be compared with {src_b}: the fields of view differ too much "
-                f"({shown_b} mm before, {shown_a} mm after; the extent across the {axis} differs by a factor "
-                f"{ratio:.3g}, at most {MAX_EXTENT_RATIO:g} is compared); compare studies of the same region",
+                "err_fields_differ",
                 path=src_a or None,
+                source=src_a,
+                other=src_b,
+                before=Numbers(tuple(v for _, v in extents_b), spec=".1f", sep=" x "),
+                after=Numbers(tuple(v for _, v in extents_a), spec=".1f", sep=" x "),
+                axis=Text(f"axis_{axis}"),
+                ratio=ratio,
+                most=MAX_EXTENT_RATIO,
             )
+
+
+def _modality(modality: str) -> str:
+    """A modality as a message says it ('radiograph'; 'une radiographie' in French), any other as it is."""
+    return Text(f"modality_{modality}") if modality in ("ct", "radiograph") else modality
 
 
 def region_rule_text(lang: str) -> str:
@@ -217,8 +229,10 @@ def compare_results(
     after: ImagingResult,
     *,
     shift_mm: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    lang: str = "en",
 ) -> Comparison:
-    """Match the deposits of ``after`` (moved back by ``shift_mm``) to those of ``before``.
+    """Match the deposits of ``after`` (moved back by ``shift_mm``) to those of ``before``; the
+    assumptions and the change rule in ``lang`` (en or fr).
 
     Raises :class:`ImagingError` when the two studies cannot be compared (:func:`check_comparable`)
     or the shift is not finite.
@@ -226,7 +240,7 @@ def compare_results(
     check_comparable(before, after)
     shift = np.array(shift_mm, dtype=float)
     if shift.shape != (3,) or not np.isfinite(shift).all():
-        raise ImagingError(f"shift between the studies must be three finite numbers of mm, not {shift_mm!r}")
+        raise ImagingError("err_shift", shift=shift_mm)
     pairs = []
     for b in before.deposits:
         for a in after.deposits:
@@ -282,13 +296,7 @@ def compare_results(
     regions, hand_percent, hand_change = compare_regions(before, after)
     rule = None
     if before.hand is not None and after.hand is not None:
-        rule = (
-            "change class of the SCTC radiographic score over one year: progression above +25 %, improvement "
-            "below -25 %, stable between (Valenzuela et al., Semin Arthritis Rheum 2022;53:151980, "
-            "doi:10.1016/j.semarthrit.2022.151980); applied here to measured deposit areas of the hand and of each "
-            "region, an extrapolation: the score also weighs density and location, and was validated for the "
-            "whole hand over one year"
-        )
+        rule = say("note_change_rule", lang)
     return Comparison(
         before=before.source,
         after=after.source,
@@ -299,10 +307,7 @@ def compare_results(
         total_change_percent=round(100 * (ta - tb) / tb, 1) if tb else None,
         new=sum(c.status == "new" for c in changes),
         vanished=sum(c.status == "vanished" for c in changes),
-        assumptions=[
-            "studies aligned by a rigid shift of the body-outline centroids; rotation and deformation not corrected",
-            f"deposits matched by nearest centroid within {MATCH_TOLERANCE_MM:g} mm plus half their largest dimension",
-        ],
+        assumptions=[say("note_rigid_shift", lang), say("note_matching", lang, tolerance=MATCH_TOLERANCE_MM)],
         regions=regions,
         hand_change_percent=hand_percent,
         hand_change=hand_change,

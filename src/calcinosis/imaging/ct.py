@@ -43,6 +43,7 @@ from calcinosis.imaging._bone import fused_deposits as _fused_deposits
 from calcinosis.imaging._deposits import Runs, join, measure_runs, principal_shapes
 from calcinosis.imaging.results import Deposit, ImagingResult
 from calcinosis.imaging.shape import distribution, principal_lengths, rank_deposits
+from calcinosis.imaging.texts import Text, said, say
 from calcinosis.imaging.volume import Volume, check_number, check_volume, in_memory_order, ordinary_pages
 
 __all__ = ["BONE_CAVITY_FRACTION", "THRESHOLD_RANGE_HU", "DepositMask", "check_threshold", "measure_ct", "quantify_ct"]
@@ -62,7 +63,7 @@ Voxels = tuple[npt.NDArray[np.intp], ...]  # np.nonzero of a box: (z, y, x) indi
 def check_threshold(threshold: float) -> float:
     """The calcium threshold as a finite number of HU within ``THRESHOLD_RANGE_HU``, or an ImagingError."""
     low, high = THRESHOLD_RANGE_HU
-    return check_number("--threshold (HU)", threshold, low=low, high=high)
+    return check_number(Text("name_threshold"), threshold, low=low, high=high)
 
 
 def _label(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.integer[Any]], int]:
@@ -310,14 +311,18 @@ def _masks(runs: Runs) -> list[DepositMask]:
 
 
 def quantify_ct(
-    volume: Volume, *, threshold: float = 130.0, bone_mask: npt.NDArray[np.bool_] | None = None
+    volume: Volume, *, threshold: float = 130.0, bone_mask: npt.NDArray[np.bool_] | None = None, lang: str = "en"
 ) -> ImagingResult:
     """Measure every calcified deposit of a CT volume; see :func:`measure_ct`."""
-    return measure_ct(volume, threshold=threshold, bone_mask=bone_mask)[0]
+    return measure_ct(volume, threshold=threshold, bone_mask=bone_mask, lang=lang)[0]
 
 
 def measure_ct(
-    volume: Volume, *, threshold: float = 130.0, bone_mask: npt.NDArray[np.bool_] | None = None
+    volume: Volume,
+    *,
+    threshold: float = 130.0,
+    bone_mask: npt.NDArray[np.bool_] | None = None,
+    lang: str = "en",
 ) -> tuple[ImagingResult, list[DepositMask]]:
     """Measure every calcified deposit of a CT volume (see the module docstring for the method),
     and return each deposit's voxel mask (bounding box and crop) for overlays.
@@ -330,20 +335,28 @@ def measure_ct(
         Calcium threshold in HU (130 by default, Agatston 1990).
     bone_mask
         Optional boolean mask of the skeleton, same shape: components mostly inside it are bone.
+    lang
+        Language of the result's assumptions and disclaimer (en or fr).
     """
     check_volume(volume)
     if volume.modality != "ct":
         raise ImagingError(
-            f"{volume.source}: a {volume.modality} cannot be measured as a CT", path=volume.source or None
+            "err_not_ct",
+            path=volume.source or None,
+            source=volume.source,
+            modality=Text(f"modality_{volume.modality}"),
         )
     threshold = check_threshold(threshold)
     if bone_mask is not None and bone_mask.shape != volume.array.shape:
         raise ImagingError(
-            f"{volume.source}: bone mask shape {bone_mask.shape} differs from the study's {volume.array.shape}",
+            "err_mask_shape",
             path=volume.source or None,
+            source=volume.source,
+            mask=bone_mask.shape,
+            shape=volume.array.shape,
         )
     with ordinary_pages():  # cc3d's labels: see ordinary_pages (up to 4x faster on a shared machine)
-        return _measure_checked(volume, threshold, bone_mask)
+        return _measure_checked(volume, threshold, bone_mask, lang)
 
 
 def _candidates(volume: Volume, threshold: float, timings: dict[str, float]) -> tuple[Runs, npt.NDArray[np.bool_]]:
@@ -370,7 +383,7 @@ def _candidates(volume: Volume, threshold: float, timings: dict[str, float]) -> 
 
 
 def _measure_checked(
-    volume: Volume, threshold: float, bone_mask: npt.NDArray[np.bool_] | None
+    volume: Volume, threshold: float, bone_mask: npt.NDArray[np.bool_] | None, lang: str
 ) -> tuple[ImagingResult, list[DepositMask]]:
     """:func:`measure_ct` once its arguments are checked."""
     t0 = time.perf_counter()
@@ -409,8 +422,9 @@ def _measure_checked(
         bone_components=len(fused),
         patterns=patterns,
         distribution=distribution([d.centroid_mm for d in ranked]),
-        assumptions=list(volume.assumptions),
+        assumptions=[said(note, lang) for note in volume.assumptions],
         timings_s={k: round(v, 3) for k, v in timings.items()},
+        disclaimer=say("disclaimer", lang),
     )
     return result, ranked_masks
 

@@ -43,6 +43,7 @@ import numpy.typing as npt
 import yaml
 
 from calcinosis.imaging.results import Deposit, HandRegion, HandResult
+from calcinosis.imaging.texts import Text, say
 
 __all__ = [
     "BONE_MIN_MM2",
@@ -239,16 +240,18 @@ def _rays(bones: list[Component]) -> list[list[Component]]:
 
 
 def find_hand(components: list[Component]) -> tuple[HandLayout | None, str]:
-    """The hand's bones and regions, or None and what was found instead (said, never guessed)."""
+    """The hand's bones and regions, or None and what was found instead (said, never guessed: a
+    :class:`~calcinosis.imaging.texts.Text`, English as a string, said in any language)."""
     bones = [c for c in components if is_bone(c)]
     rays = _rays(bones)
     if len(rays) != 5:
         sizes = sorted((len(r) for r in rays), reverse=True)
-        return None, (
-            f"{len(bones)} bone shafts found, chained into {len(rays)} rays"
-            + (f" of {', '.join(str(n) for n in sizes)} bones" if sizes else "")
-            + f"; expected a {LAYOUT}"
-        )
+        if sizes:
+            shown = ", ".join(str(n) for n in sizes)
+            return None, Text(
+                "why_rays_sizes", bones=len(bones), rays=len(rays), sizes=shown, layout=Text("hand_layout")
+            )
+        return None, Text("why_rays", bones=len(bones), rays=len(rays), layout=Text("hand_layout"))
     ordered: list[tuple[list[Component], npt.NDArray[np.float64]]] = []
     for ray in rays:
         signed = np.array([(np.sign(float(b.axis @ ray[0].axis)) or 1.0) * b.axis for b in ray])
@@ -269,7 +272,8 @@ def find_hand(components: list[Component]) -> tuple[HandLayout | None, str]:
     elif counts[-1] == 3 and counts[:-1] == [4, 4, 4, 4]:
         thumb, fingers = ordered[-1], ordered[:-1][::-1]
     else:
-        return None, (f"5 rays of {', '.join(str(n) for n in counts)} bones across the hand; expected a {LAYOUT}")
+        shown = ", ".join(str(n) for n in counts)
+        return None, Text("why_ray_counts", counts=shown, layout=Text("hand_layout"))
     layout_bones: list[_Bone] = []
 
     def add(comp: Component, region: str, direction: npt.NDArray[np.float64]) -> None:
@@ -309,8 +313,11 @@ def hand_regions(
     masks: list[tuple[tuple[slice, slice, slice], npt.NDArray[np.bool_]]],
     residual: npt.NDArray[np.float32],
     spacing: tuple[float, float],
+    *,
+    lang: str = "en",
 ) -> HandResult:
-    """Per-region deposit area, coverage and density; sets each deposit's region and density ratio."""
+    """Per-region deposit area, coverage and density; sets each deposit's region and density ratio
+    (the note on the SCTC score in ``lang``, en or fr)."""
     dy, dx = spacing
     ny, nx = residual.shape
     stride = max(1, round(1.0 / min(dy, dx)))  # region areas on a grid of about 1 mm
@@ -373,10 +380,7 @@ def hand_regions(
         outside_deposits=outside,
         total_deposit_mm2=round(float(deposit_mm2.sum()) + outside_mm2, 2),
         score=None,
-        score_note=(
-            "SCTC radiographic score not computed: its regions, grades and weights (Chung 2015 and its "
-            "supplement) could not be verified; the components measured here are reported under their own names"
-        ),
+        score_note=say("note_sctc_score", lang),
         references=["chung2015", "valenzuela2022"],
     )
 

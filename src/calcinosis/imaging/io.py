@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from calcinosis.errors import ImagingError
+from calcinosis.imaging.texts import Listed, Numbers, Text
 from calcinosis.imaging.volume import (
     AIR_HU,
     MAX_CT_VOXELS,
@@ -52,7 +53,6 @@ RADIOGRAPH_MODALITIES = frozenset({"CR", "DX", "RG", "MG", "XA", "RF", "IO", "PX
 _DEFER_BYTES = 4096  # header pass: larger values (the pixel data) are left on disk
 _MAX_NOTES = 5
 _NAMES_SHOWN = 5
-_WHAT = "a DICOM series folder, a NIfTI file (.nii, .nii.gz), a DICOM file, or a PNG radiograph"
 
 
 def read_study(path: Path | str, *, pixel_spacing_mm: float | None = None) -> Volume:
@@ -65,7 +65,7 @@ def read_study(path: Path | str, *, pixel_spacing_mm: float | None = None) -> Vo
     if pixel_spacing_mm is not None:
         pixel_spacing_mm = check_spacing("--pixel-spacing", pixel_spacing_mm)
     if not p.exists():
-        raise ImagingError(f"{p}: no such file or folder", path=p)
+        raise ImagingError("err_no_such_file", path=p)
     notes: list[str] = []
     try:
         with _reader_warnings(notes), ordinary_pages():
@@ -73,9 +73,9 @@ def read_study(path: Path | str, *, pixel_spacing_mm: float | None = None) -> Vo
     except ImagingError:
         raise
     except MemoryError:
-        raise ImagingError(f"{p}: not enough memory to read this study", path=p) from None
+        raise ImagingError("err_no_memory", path=p) from None
     except Exception as exc:  # a reader library failed in a way not foreseen: still one clear error
-        raise ImagingError(f"{p}: cannot be read ({type(exc).__name__}: {_cause(exc)})", path=p) from None
+        raise ImagingError("err_cannot_read_kind", path=p, kind=type(exc).__name__, cause=_cause(exc)) from None
     volume.assumptions.extend(notes)
     check_volume(volume)
     return volume
@@ -85,9 +85,9 @@ def _read(p: Path, pixel_spacing_mm: float | None) -> Volume:
     if p.is_dir():
         return _read_dicom_series(p)
     if not p.is_file():
-        raise ImagingError(f"{p}: not a regular file; expected {_WHAT}", path=p)
+        raise ImagingError("err_not_regular_file", path=p, expected=Text("study_kinds"))
     if p.stat().st_size == 0:
-        raise ImagingError(f"{p}: empty file (0 bytes); expected {_WHAT}", path=p)
+        raise ImagingError("err_empty_file", path=p, expected=Text("study_kinds"))
     name = p.name.lower()
     if name.endswith((".nii", ".nii.gz")):
         return _read_nifti(p)
@@ -107,7 +107,7 @@ def _cause(exc: BaseException) -> str:
 
 
 @contextmanager
-def _library_errors(path: Path, what: str) -> Iterator[None]:
+def _library_errors(path: Path, what: Text) -> Iterator[None]:
     """Turn a reader library's failure into one ImagingError: '<path>: <what>: <cause>'.
 
     Our own ImagingError and MemoryError pass through (the caller words memory errors once).
@@ -117,7 +117,7 @@ def _library_errors(path: Path, what: str) -> Iterator[None]:
     except (ImagingError, MemoryError):
         raise
     except Exception as exc:  # pydicom, nibabel and Pillow raise many kinds
-        raise ImagingError(f"{path}: {what}: {_cause(exc)}", path=path) from None
+        raise ImagingError("err_library", path=path, what=what, cause=_cause(exc)) from None
 
 
 @contextmanager
@@ -131,9 +131,9 @@ def _reader_warnings(notes: list[str]) -> Iterator[None]:
         text = " ".join(str(w.message).split())
         if text and text not in seen:
             seen.append(text)
-    notes.extend(f"reader warning: {text[:300]}" for text in seen[:_MAX_NOTES])
+    notes.extend(Text("note_reader_warning", text=text[:300]) for text in seen[:_MAX_NOTES])
     if len(seen) > _MAX_NOTES:
-        notes.append(f"and {len(seen) - _MAX_NOTES} more reader warnings")
+        notes.append(Text("note_more_warnings", count=len(seen) - _MAX_NOTES))
 
 
 @contextmanager
@@ -156,12 +156,12 @@ def _nibabel_messages(notes: list[str]) -> Iterator[None]:
         yield
     finally:
         logger.handlers, logger.propagate = saved
-    notes.extend(f"NIfTI reader: {text[:300]}" for text in seen[:_MAX_NOTES])
+    notes.extend(Text("note_nifti_reader", text=text[:300]) for text in seen[:_MAX_NOTES])
 
 
 def _names(paths: Sequence[Path]) -> str:
     shown = ", ".join(p.name for p in paths[:_NAMES_SHOWN])
-    return shown + (f" and {len(paths) - _NAMES_SHOWN} more" if len(paths) > _NAMES_SHOWN else "")
+    return Text("names_more", names=shown, count=len(paths) - _NAMES_SHOWN) if len(paths) > _NAMES_SHOWN else shown
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ def _has_dicm_marker(path: Path) -> bool:
         with path.open("rb") as fh:
             head = fh.read(132)
     except OSError as exc:
-        raise ImagingError(f"{path}: cannot be read ({exc.strerror or _cause(exc)})", path=path) from None
+        raise ImagingError("err_cannot_read", path=path, cause=exc.strerror or _cause(exc)) from None
     return len(head) == 132 and head[128:132] == b"DICM"
 
 
@@ -182,13 +182,10 @@ def _dcmread(path: Path, *, header: bool) -> Any:
     import pydicom
 
     if path.stat().st_size == 0:
-        raise ImagingError(f"{path}: empty file (0 bytes); expected a DICOM file", path=path)
+        raise ImagingError("err_empty_dicom", path=path)
     if not _has_dicm_marker(path):
-        raise ImagingError(
-            f"{path}: not a DICOM file (no 'DICM' marker at byte 128); expected {_WHAT}",
-            path=path,
-        )
-    with _library_errors(path, "not a readable DICOM file"):
+        raise ImagingError("err_not_dicom", path=path, expected=Text("study_kinds"))
+    with _library_errors(path, Text("what_unreadable_dicom")):
         return pydicom.dcmread(path, defer_size=_DEFER_BYTES if header else None)
 
 
@@ -216,7 +213,7 @@ def _one_number(ds: Any, keyword: str, path: Path) -> float | None:
     if values is None:
         return None
     if len(values) != 1:
-        raise ImagingError(f"{path}: {keyword} must be one number, found {_shown(values)!r}", path=path)
+        raise ImagingError("err_tag_one_number", path=path, tag=keyword, found=_shown(values))
     return check_number(keyword, values[0], where=str(path))
 
 
@@ -224,16 +221,16 @@ def _int_tag(ds: Any, keyword: str, path: Path, *, default: int | None = None, l
     values = _values(ds, keyword)
     if values is None:
         if default is None:
-            raise ImagingError(f"{path}: no {keyword} in the DICOM header; it is needed to read the image", path=path)
+            raise ImagingError("err_tag_missing", path=path, tag=keyword)
         return default
     try:
         if len(values) != 1:
             raise ValueError
         number = int(values[0])
     except (TypeError, ValueError):
-        raise ImagingError(f"{path}: {keyword} must be one whole number, found {_shown(values)!r}", path=path) from None
+        raise ImagingError("err_tag_one_integer", path=path, tag=keyword, found=_shown(values)) from None
     if number < low:
-        raise ImagingError(f"{path}: {keyword} must be at least {low}, found {number}", path=path)
+        raise ImagingError("err_tag_at_least", path=path, tag=keyword, low=low, found=number)
     return number
 
 
@@ -242,7 +239,7 @@ def _floats(ds: Any, keyword: str, count: int, path: Path) -> list[float] | None
     if values is None:
         return None
     if len(values) != count:
-        raise ImagingError(f"{path}: {keyword} must hold {count} numbers, found {_shown(values)!r}", path=path)
+        raise ImagingError("err_tag_count", path=path, tag=keyword, count=count, found=_shown(values))
     return [check_number(keyword, v, where=str(path)) for v in values]
 
 
@@ -252,30 +249,24 @@ def _pixel_spacing(ds: Any, keyword: str, path: Path) -> tuple[float, float] | N
     if values is None:
         return None
     if len(values) != 2:
-        raise ImagingError(
-            f"{path}: {keyword} must be two numbers of mm (between rows, between columns), found {_shown(values)!r}",
-            path=path,
-        )
+        raise ImagingError("err_tag_two_spacings", path=path, tag=keyword, found=_shown(values))
     dy = check_spacing(keyword, values[0], where=str(path))
     dx = check_spacing(keyword, values[1], where=str(path))
     return dy, dx
 
 
-def _slice_spacing_from_header(ds: Any, path: Path, reason: str, notes: list[str]) -> float:
+def _slice_spacing_from_header(ds: Any, path: Path, reason: Text, notes: list[str]) -> float:
     """SpacingBetweenSlices, else SliceThickness, recorded as an assumption; an error when neither is given."""
     for keyword in ("SpacingBetweenSlices", "SliceThickness"):
         values = _values(ds, keyword)
         if values is None:
             continue
         if len(values) != 1:
-            raise ImagingError(f"{path}: {keyword} must be one number, found {_shown(values)!r}", path=path)
+            raise ImagingError("err_tag_one_number", path=path, tag=keyword, found=_shown(values))
         dz = check_spacing(keyword, values[0], where=str(path))
-        notes.append(f"{reason}: slice spacing {dz:g} mm taken from {keyword}")
+        notes.append(Text("note_slice_spacing_from", reason=reason, dz=dz, tag=keyword))
         return dz
-    raise ImagingError(
-        f"{path}: {reason}, and neither SpacingBetweenSlices nor SliceThickness is given: the slice spacing is unknown",
-        path=path,
-    )
+    raise ImagingError("err_slice_spacing_unknown", path=path, reason=reason)
 
 
 @dataclass
@@ -297,45 +288,36 @@ class _Image:
         return self.pixels * self.bits_allocated // 8
 
 
-def _image_header(ds: Any, path: Path, *, limit: int, what: str) -> _Image:
+def _image_header(ds: Any, path: Path, *, limit: int, what: Text) -> _Image:
     """Check the image description of a header, and its size against ``limit``, before any pixel is read."""
     rows = _int_tag(ds, "Rows", path)
     columns = _int_tag(ds, "Columns", path)
     frames = _int_tag(ds, "NumberOfFrames", path, default=1)
     samples = _int_tag(ds, "SamplesPerPixel", path)
     if samples != 1:
-        raise ImagingError(
-            f"{path}: a colour image (SamplesPerPixel {samples}); expected a greyscale {what}", path=path
-        )
+        raise ImagingError("err_colour_image", path=path, samples=samples, what=what)
     if _values(ds, "PhotometricInterpretation") is None:
-        raise ImagingError(
-            f"{path}: no PhotometricInterpretation in the DICOM header; it is needed to read the image", path=path
-        )
+        raise ImagingError("err_tag_missing", path=path, tag="PhotometricInterpretation")
     photometric = str(ds.get("PhotometricInterpretation")).strip().upper()
     if photometric not in ("MONOCHROME1", "MONOCHROME2"):
-        raise ImagingError(
-            f"{path}: PhotometricInterpretation {photometric}; expected a greyscale {what} (MONOCHROME1 or MONOCHROME2)",
-            path=path,
-        )
+        raise ImagingError("err_photometric", path=path, value=photometric, what=what)
     bits = _int_tag(ds, "BitsAllocated", path)
     if bits not in (8, 16, 32):
-        raise ImagingError(f"{path}: BitsAllocated {bits}; expected 8, 16 or 32 bits a pixel", path=path)
+        raise ImagingError("err_bits_allocated", path=path, bits=bits)
     stored = _int_tag(ds, "BitsStored", path)
     if stored > bits:
-        raise ImagingError(f"{path}: BitsStored {stored} is more than BitsAllocated {bits}", path=path)
+        raise ImagingError("err_bits_stored", path=path, stored=stored, bits=bits)
     representation = _int_tag(ds, "PixelRepresentation", path, low=0)
     if representation not in (0, 1):
-        raise ImagingError(
-            f"{path}: PixelRepresentation {representation}; expected 0 (unsigned) or 1 (signed)", path=path
-        )
+        raise ImagingError("err_pixel_representation", path=path, value=representation)
     image = _Image(rows, columns, frames, bits, photometric)
     if image.pixels > limit:
-        size = f"{rows} x {columns}" + (f" x {frames} frames" if frames > 1 else "")
-        raise ImagingError(
-            f"{path}: {size} = {image.pixels:,} pixels is more than the limit of {limit:,} for a {what} "
-            "(checked from the header, before reading the pixels)",
-            path=path,
+        size = (
+            Text("size_frames", rows=rows, columns=columns, frames=frames)
+            if frames > 1
+            else Text("size_2d", rows=rows, columns=columns)
         )
+        raise ImagingError("err_too_many_pixels", path=path, size=size, pixels=image.pixels, limit=limit, what=what)
     return image
 
 
@@ -350,12 +332,10 @@ def _check_pixel_bytes(ds: Any, path: Path, image: _Image) -> None:
 
     element = ds.get_item(0x7FE00010, keep_deferred=True)
     if element is None:
-        raise ImagingError(f"{path}: the DICOM file holds no pixel data", path=path)
+        raise ImagingError("err_no_pixel_data", path=path)
     syntax = _transfer_syntax(ds)
     if syntax is None:
-        raise ImagingError(
-            f"{path}: no TransferSyntaxUID in the file meta header: the pixels cannot be read", path=path
-        )
+        raise ImagingError("err_no_transfer_syntax", path=path)
     uid = UID(str(syntax))
     if uid.is_compressed or uid == DeflatedExplicitVRLittleEndian:
         return  # the size is known only once decoded; _decode checks the shape
@@ -364,25 +344,21 @@ def _check_pixel_bytes(ds: Any, path: Path, image: _Image) -> None:
     else:
         found = len(element.value)
     if found < image.native_bytes:
-        raise ImagingError(
-            f"{path}: truncated pixel data: expected {image.native_bytes:,} bytes, found {found:,}", path=path
-        )
+        raise ImagingError("err_truncated_pixels", path=path, expected=image.native_bytes, found=found)
 
 
 def _decode(ds: Any, path: Path, image: _Image) -> npt.NDArray[Any]:
     from pydicom.uid import UID
 
     syntax = _transfer_syntax(ds)
-    name = UID(str(syntax)).name if syntax is not None else "no transfer syntax"
-    with _library_errors(path, f"cannot decode the pixel data ({name})"):
+    name = UID(str(syntax)).name if syntax is not None else Text("no_transfer_syntax")
+    with _library_errors(path, Text("what_cannot_decode", syntax=name)):
         array = np.asarray(ds.pixel_array)
     expected = (image.frames, image.rows, image.columns) if image.frames > 1 else (image.rows, image.columns)
     if array.shape != expected:
-        raise ImagingError(
-            f"{path}: the decoded pixel data has shape {array.shape}, the header says {expected}", path=path
-        )
+        raise ImagingError("err_decoded_shape", path=path, shape=array.shape, expected=expected)
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise ImagingError(f"{path}: pixel values of type {array.dtype} are not an image", path=path)
+        raise ImagingError("err_pixel_type", path=path, dtype=array.dtype)
     return array
 
 
@@ -391,7 +367,7 @@ def _rescale(ds: Any, path: Path) -> tuple[float, float, bool]:
     slope = _one_number(ds, "RescaleSlope", path)
     intercept = _one_number(ds, "RescaleIntercept", path)
     if slope == 0:
-        raise ImagingError(f"{path}: RescaleSlope is 0: every voxel would have the same value", path=path)
+        raise ImagingError("err_slope_zero", path=path)
     return (
         (1.0 if slope is None else slope),
         (0.0 if intercept is None else intercept),
@@ -399,7 +375,7 @@ def _rescale(ds: Any, path: Path) -> tuple[float, float, bool]:
     )
 
 
-_RESCALE_NOTE = "no RescaleSlope/RescaleIntercept in the header: stored values taken as HU (slope 1, intercept 0)"
+_RESCALE_NOTE = "note_no_rescale"  # no RescaleSlope/RescaleIntercept: stored values taken as HU
 
 
 def _is_image(ds: Any) -> bool:
@@ -416,84 +392,74 @@ def _read_dicom_series(folder: Path) -> Volume:
     for f in files:
         if f.stat().st_size == 0 or not _has_dicm_marker(f):
             if f.suffix.lower() in DICOM_SUFFIXES:  # named as DICOM: a damaged slice, not a stray file
-                what = (
-                    "empty file (0 bytes)"
-                    if f.stat().st_size == 0
-                    else "not a DICOM file (no 'DICM' marker at byte 128)"
-                )
-                raise ImagingError(f"{f}: {what}; expected a slice of the series in {folder}", path=f)
+                if f.stat().st_size == 0:
+                    raise ImagingError("err_series_empty_slice", path=f, folder=folder)
+                raise ImagingError("err_series_not_dicom_slice", path=f, folder=folder)
             not_dicom.append(f)
             continue
         ds = _dcmread(f, header=True)
         (images if _is_image(ds) else without_image).append((f, ds))
     if not images:
         folders = [e for e in entries if e.is_dir()]
-        hint = f" (it holds folders: {_names(folders)}; give one series folder)" if folders else ""
-        raise ImagingError(f"{folder}: no DICOM image found in this folder{hint}", path=folder)
+        if folders:
+            raise ImagingError("err_no_dicom_image_folders", path=folder, names=_names(folders))
+        raise ImagingError("err_no_dicom_image", path=folder)
 
     series = Counter(str(ds.get("SeriesInstanceUID", "")) for _, ds in images)
     if len(series) > 1:
-        raise ImagingError(
-            f"{folder}: {len(series)} series are mixed in this folder ({', '.join(f'{n} slices' for n in series.values())}); "
-            "put one series per folder",
-            path=folder,
-        )
+        counts = Listed(tuple(Text("n_slice" if n == 1 else "n_slices", count=n) for n in series.values()))
+        raise ImagingError("err_mixed_series", path=folder, count=len(series), counts=counts)
     series_uid = next(iter(series))
     image_classes = {str(ds.get("SOPClassUID", "")) for _, ds in images} - {""}
     ignored: list[Path] = list(not_dicom)
     for f, ds in without_image:
         sop_class = str(ds.get("SOPClassUID", "") or getattr(ds, "file_meta", {}).get("MediaStorageSOPClassUID", ""))
         if sop_class in image_classes or (series_uid and str(ds.get("SeriesInstanceUID", "")) == series_uid):
-            raise ImagingError(f"{f}: a slice of this series that holds no image (truncated or damaged file?)", path=f)
+            raise ImagingError("err_slice_without_image", path=f)
         ignored.append(f)
     if ignored:
-        notes.append(
-            f"{len(ignored)} file(s) of the folder are not DICOM images and were ignored ({_names(ignored)}); "
-            "if one was a slice, the series is incomplete"
-        )
+        notes.append(Text("note_ignored_files", count=len(ignored), names=_names(ignored)))
 
     modalities = {str(ds.get("Modality", "") or "").strip().upper() for _, ds in images}
     others = sorted(modalities - {"CT", ""})
     if others:
-        raise ImagingError(
-            f"{folder}: a {'/'.join(others)} series; only CT series are measured (give a radiograph as one file)",
-            path=folder,
-        )
+        raise ImagingError("err_not_ct_series", path=folder, modality="/".join(others))
     if "" in modalities:
-        notes.append("no Modality in the header: the series is taken as CT")
+        notes.append(Text("note_no_modality_series"))
 
-    headers = [(f, ds, _image_header(ds, f, limit=MAX_CT_VOXELS, what="CT slice")) for f, ds in images]
+    slice_kind = Text("image_ct_slice")
+    headers = [(f, ds, _image_header(ds, f, limit=MAX_CT_VOXELS, what=slice_kind)) for f, ds in images]
     sizes = Counter((im.rows, im.columns) for _, _, im in headers)
     (rows, columns), _ = sizes.most_common(1)[0]
     for f, _ds, im in headers:
         if im.frames > 1:
-            raise ImagingError(
-                f"{f}: a multi-frame file ({im.frames} frames) in a series folder; give the file itself", path=f
-            )
+            raise ImagingError("err_multiframe_in_series", path=f, frames=im.frames)
         if (im.rows, im.columns) != (rows, columns):
             raise ImagingError(
-                f"{f}: an image of {im.rows} x {im.columns} pixels, but the other slices of the series are "
-                f"{rows} x {columns}; one series has one image size",
-                path=f,
+                "err_slice_size", path=f, rows=im.rows, columns=im.columns, series_rows=rows, series_columns=columns
             )
     total = rows * columns * len(headers)
     if total > MAX_CT_VOXELS:
         raise ImagingError(
-            f"{folder}: {len(headers)} slices of {rows} x {columns} = {total:,} voxels is more than the limit of "
-            f"{MAX_CT_VOXELS:,} (checked from the headers, before reading the pixels); crop or resample the series",
+            "err_series_too_large",
             path=folder,
+            slices=len(headers),
+            rows=rows,
+            columns=columns,
+            total=total,
+            limit=MAX_CT_VOXELS,
         )
 
     first_path, first, _ = headers[0]
     spacing = _pixel_spacing(first, "PixelSpacing", first_path)
     if spacing is None:
-        raise ImagingError(f"{folder}: no PixelSpacing in the DICOM header; the volume cannot be measured", path=folder)
+        raise ImagingError("err_no_pixel_spacing_series", path=folder)
     for f, ds, _ in headers[1:]:
         other = _pixel_spacing(ds, "PixelSpacing", f)
         if other is None:
-            raise ImagingError(f"{f}: no PixelSpacing, while the other slices have {_shown(spacing)}", path=f)
+            raise ImagingError("err_slice_no_pixel_spacing", path=f, spacing=_shown(spacing))
         if not np.allclose(other, spacing, rtol=1e-3, atol=1e-6):
-            raise ImagingError(f"{f}: PixelSpacing {_shown(other)} differs from the series' {_shown(spacing)}", path=f)
+            raise ImagingError("err_pixel_spacing_differs", path=f, value=_shown(other), spacing=_shown(spacing))
     dy, dx = spacing
     rescale: dict[Path, tuple[float, float, bool]] = {}
     for f, ds, image in headers:  # a truncated slice or a NaN slope is found before any slice is decoded
@@ -514,7 +480,7 @@ def _read_dicom_series(folder: Path) -> Volume:
         store.put(k, raw, slope, intercept)
         del ds, raw
     if missing_rescale:
-        notes.append(_RESCALE_NOTE)
+        notes.append(Text(_RESCALE_NOTE))
     notes.extend(store.notes())
     return Volume(
         array=store.array,
@@ -541,10 +507,7 @@ def _dicom_affine(
         return None
     row, col = np.array(orientation[:3]), np.array(orientation[3:])
     if abs(np.linalg.norm(row) - 1) > 0.05 or abs(np.linalg.norm(col) - 1) > 0.05 or abs(float(row @ col)) > 0.05:
-        notes.append(
-            f"ImageOrientationPatient {_shown(orientation)} is not two perpendicular unit directions: "
-            "the orientation is taken as unknown"
-        )
+        notes.append(Text("note_orientation_unknown", value=_shown(orientation)))
         return None
     row, col = row / np.linalg.norm(row), col / np.linalg.norm(col)
     p0 = np.array(positions[0], dtype=np.float64)
@@ -568,19 +531,14 @@ def _order_slices(
         orientation = _floats(first, "ImageOrientationPatient", 6, first_path)
         if orientation is None:
             orientation = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
-            notes.append("no ImageOrientationPatient: axial slices assumed")
+            notes.append(Text("note_axial_assumed"))
         row, col = np.array(orientation[:3]), np.array(orientation[3:])
         if abs(np.linalg.norm(row) - 1) > 0.05 or abs(np.linalg.norm(col) - 1) > 0.05 or abs(float(row @ col)) > 0.05:
-            raise ImagingError(
-                f"{first_path}: ImageOrientationPatient {_shown(orientation)} is not two perpendicular unit directions",
-                path=first_path,
-            )
+            raise ImagingError("err_orientation", path=first_path, value=_shown(orientation))
         for f, ds, _ in headers[1:]:
             other = _floats(ds, "ImageOrientationPatient", 6, f) or [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
             if not np.allclose(other, orientation, atol=1e-3):
-                raise ImagingError(
-                    f"{f}: ImageOrientationPatient differs from the other slices' (a tilted or mixed series)", path=f
-                )
+                raise ImagingError("err_orientation_differs", path=f)
         normal = np.cross(row, col)
         normal /= np.linalg.norm(normal)
         keyed = []
@@ -594,46 +552,46 @@ def _order_slices(
         p0 = keyed[0][3]
         origin = (float(p0[0]), float(p0[1]), float(p0[2]))
         if len(positions) == 1:
-            return ordered, _slice_spacing_from_header(first, first_path, "a single slice", notes), origin
+            return ordered, _slice_spacing_from_header(first, first_path, Text("reason_single_slice"), notes), origin
         steps = np.diff(positions)
         dz = float(np.median(steps))
         if dz <= 0 or steps.min() <= 0.05 * dz:
             k = int(np.argmin(steps))
             raise ImagingError(
-                f"{folder}: several slices share one position (duplicates?): {keyed[k][1].name} and "
-                f"{keyed[k + 1][1].name} at {positions[k]:.2f} mm",
+                "err_duplicate_position",
                 path=folder,
+                first=keyed[k][1].name,
+                second=keyed[k + 1][1].name,
+                position=float(positions[k]),
             )
         gaps = np.flatnonzero(steps > 1.5 * dz)
         if len(gaps):
             raise ImagingError(
-                f"{folder}: missing slices between positions {positions[gaps[0]]:.1f} and {positions[gaps[0] + 1]:.1f} mm "
-                f"(step {dz:.2f} mm elsewhere)",
+                "err_missing_slices",
                 path=folder,
+                start=float(positions[gaps[0]]),
+                end=float(positions[gaps[0] + 1]),
+                step=dz,
             )
         if float(np.max(np.abs(steps - dz))) > 0.1 * dz:
-            notes.append(
-                f"slice spacing varies from {steps.min():.3g} to {steps.max():.3g} mm; the median {dz:.3g} mm is used"
-            )
-        return ordered, check_spacing("slice spacing", dz, where=str(folder)), origin
+            notes.append(Text("note_spacing_varies", low=float(steps.min()), high=float(steps.max()), median=dz))
+        return ordered, check_spacing(Text("name_slice_spacing"), dz, where=str(folder)), origin
     if any(with_position):
         f = next(f for (f, _, _), has in zip(headers, with_position, strict=True) if not has)
-        raise ImagingError(f"{f}: no ImagePositionPatient, while other slices of the series have one", path=f)
+        raise ImagingError("err_slice_no_position", path=f)
     numbered = []
     for f, ds, image in headers:
         if _values(ds, "InstanceNumber") is None:
-            raise ImagingError(
-                f"{f}: neither ImagePositionPatient nor InstanceNumber: the order of the slices is unknown", path=f
-            )
+            raise ImagingError("err_no_slice_order", path=f)
         numbered.append((_int_tag(ds, "InstanceNumber", f, low=-(2**31)), f, image))
     numbered.sort(key=lambda t: t[0])
     numbers = [n for n, _, _ in numbered]
     for a, b in itertools.pairwise(numbers):
         if a == b:
-            raise ImagingError(f"{folder}: two slices have InstanceNumber {a} (duplicates?)", path=folder)
+            raise ImagingError("err_duplicate_instance", path=folder, number=a)
         if b != a + 1:
-            raise ImagingError(f"{folder}: missing slices: InstanceNumber jumps from {a} to {b}", path=folder)
-    reason = "no ImagePositionPatient: slices ordered by InstanceNumber" if len(headers) > 1 else "a single slice"
+            raise ImagingError("err_instance_gap", path=folder, start=a, end=b)
+    reason = Text("reason_by_instance") if len(headers) > 1 else Text("reason_single_slice")
     dz = _slice_spacing_from_header(first, first_path, reason, notes)
     return [(f, image) for _, f, image in numbered], dz, (0.0, 0.0, 0.0)
 
@@ -642,43 +600,41 @@ def _read_dicom_file(path: Path) -> Volume:
     notes: list[str] = []
     ds = _dcmread(path, header=True)
     if not _is_image(ds):
-        raise ImagingError(f"{path}: the DICOM file holds no image", path=path)
+        raise ImagingError("err_dicom_no_image", path=path)
     modality = str(ds.get("Modality", "") or "").strip().upper()
     if modality == "CT":
         return _read_ct_file(path, ds, notes)
     if modality and modality not in RADIOGRAPH_MODALITIES:
         raise ImagingError(
-            f"{path}: a {modality} image; expected CT or a radiograph ({', '.join(sorted(RADIOGRAPH_MODALITIES))})",
-            path=path,
+            "err_modality", path=path, modality=modality, modalities=", ".join(sorted(RADIOGRAPH_MODALITIES))
         )
     if not modality:
-        notes.append("no Modality in the header: read as a radiograph")
-    image = _image_header(ds, path, limit=MAX_RADIOGRAPH_PIXELS, what="radiograph")
+        notes.append(Text("note_no_modality_radiograph"))
+    image = _image_header(ds, path, limit=MAX_RADIOGRAPH_PIXELS, what=Text("image_radiograph"))
     if image.frames != 1:
-        raise ImagingError(f"{path}: expected a single 2D radiograph, got {image.frames} frames", path=path)
+        raise ImagingError("err_radiograph_frames", path=path, frames=image.frames)
     spacing = _pixel_spacing(ds, "PixelSpacing", path)
     if spacing is not None:
         dy, dx = spacing
         kind = "patient"
-        notes.append("PixelSpacing used: spacing at the patient as stated by the modality")
+        notes.append(Text("note_pixel_spacing_patient"))
     else:
         spacing = _pixel_spacing(ds, "ImagerPixelSpacing", path)
         if spacing is None:
-            raise ImagingError(f"{path}: no PixelSpacing or ImagerPixelSpacing; give --pixel-spacing", path=path)
+            raise ImagingError("err_no_radiograph_spacing", path=path)
         dy, dx = spacing
         magnification = _one_number(ds, "EstimatedRadiographicMagnificationFactor", path)
         if magnification is not None and magnification > 0:
-            dy = check_spacing("ImagerPixelSpacing / magnification", dy / magnification, where=str(path))
-            dx = check_spacing("ImagerPixelSpacing / magnification", dx / magnification, where=str(path))
+            name = Text("name_imager_magnification")
+            dy = check_spacing(name, dy / magnification, where=str(path))
+            dx = check_spacing(name, dx / magnification, where=str(path))
             kind = "patient"
-            notes.append(f"ImagerPixelSpacing divided by the estimated magnification factor {magnification:g}")
+            notes.append(Text("note_magnification", factor=magnification))
         else:
             if magnification is not None:
-                notes.append(f"EstimatedRadiographicMagnificationFactor {magnification:g} is not positive: ignored")
+                notes.append(Text("note_magnification_ignored", factor=magnification))
             kind = "detector"
-            notes.append(
-                "ImagerPixelSpacing (at the detector) used without magnification correction: areas are overestimated by the magnification squared (typically 1.1-1.2 for extremities)"
-            )
+            notes.append(Text("note_detector_spacing"))
     _check_pixel_bytes(ds, path, image)
     full = _dcmread(path, header=False)
     # stored values as they are (bit depth and sign from BitsStored and PixelRepresentation): float32 holds
@@ -686,7 +642,7 @@ def _read_dicom_file(path: Path) -> Volume:
     array = _decode(full, path, image).astype(np.float32)
     if image.photometric == "MONOCHROME1":
         array = array.max() - array
-        notes.append("MONOCHROME1 inverted so that dense is bright")
+        notes.append(Text("note_monochrome1"))
     return Volume(
         array=array[None],
         spacing=(0.0, dy, dx),
@@ -711,12 +667,12 @@ def _patient_orientation(ds: Any) -> tuple[str, str] | None:
 
 
 def _read_ct_file(path: Path, ds: Any, notes: list[str]) -> Volume:
-    image = _image_header(ds, path, limit=MAX_CT_VOXELS, what="CT")
+    image = _image_header(ds, path, limit=MAX_CT_VOXELS, what=Text("image_ct"))
     spacing = _pixel_spacing(ds, "PixelSpacing", path)
     if spacing is None:
-        raise ImagingError(f"{path}: no PixelSpacing in the DICOM header", path=path)
+        raise ImagingError("err_no_pixel_spacing", path=path)
     dy, dx = spacing
-    reason = "a single CT file" if image.frames == 1 else f"a multi-frame CT file ({image.frames} frames)"
+    reason = Text("reason_single_ct_file") if image.frames == 1 else Text("reason_multiframe_ct", frames=image.frames)
     dz = _slice_spacing_from_header(ds, path, reason, notes)
     _check_pixel_bytes(ds, path, image)
     slope, intercept, given = _rescale(ds, path)
@@ -725,7 +681,7 @@ def _read_ct_file(path: Path, ds: Any, notes: list[str]) -> Volume:
     if raw.ndim == 2:
         raw = raw[None]
     if not given:
-        notes.append(_RESCALE_NOTE)
+        notes.append(Text(_RESCALE_NOTE))
     store = HUStore(raw.shape)
     for k in range(raw.shape[0]):
         store.put(k, raw[k], slope, intercept)
@@ -750,8 +706,9 @@ def _read_nifti(path: Path) -> Volume:
     import nibabel as nib
     from nibabel.openers import ImageOpener
 
-    notes: list[str] = ["NIfTI values taken as Hounsfield units (scaling from the header applied)"]
-    with _library_errors(path, "not a readable NIfTI file"), _nibabel_messages(notes):
+    notes: list[str] = [Text("note_nifti_hu")]
+    unreadable = Text("what_unreadable_nifti")
+    with _library_errors(path, unreadable), _nibabel_messages(notes):
         img: Any = nib.load(str(path))
         file_affine = np.array(img.affine, dtype=np.float64)
         codes = (int(img.header["qform_code"]), int(img.header["sform_code"]))
@@ -761,43 +718,41 @@ def _read_nifti(path: Path) -> Volume:
             raw_header = header_class.from_fileobj(fh, check=False)
     shape = tuple(int(s) for s in img.shape)
     if len(shape) < 3 or any(s != 1 for s in shape[3:]):
-        raise ImagingError(f"{path}: expected a 3D volume, got shape {shape}", path=path)
+        raise ImagingError("err_not_3d", path=path, shape=shape)
     if 0 in shape:
-        raise ImagingError(
-            f"{path}: the header declares a dimension of size 0 (shape {shape}): no voxel to read", path=path
-        )
+        raise ImagingError("err_zero_dimension", path=path, shape=shape)
     count = shape[0] * shape[1] * shape[2]
     if count > MAX_CT_VOXELS:
         raise ImagingError(
-            f"{path}: {shape[0]} x {shape[1]} x {shape[2]} = {count:,} voxels is more than the limit of "
-            f"{MAX_CT_VOXELS:,} (checked from the header, before reading the voxels); crop or resample the volume",
+            "err_volume_over_limit",
             path=path,
+            nx=shape[0],
+            ny=shape[1],
+            nz=shape[2],
+            count=count,
+            limit=MAX_CT_VOXELS,
         )
     pixdim = [float(v) for v in raw_header["pixdim"][1:4]]
     for axis, size in zip("ijk", pixdim, strict=True):
-        check_spacing(f"voxel size along axis {axis} (pixdim)", abs(size), where=str(path))
+        check_spacing(Text("name_voxel_size", axis=axis), abs(size), where=str(path))
     if any(size < 0 for size in pixdim):
-        notes.append(
-            f"negative voxel sizes in the header ({', '.join(f'{s:g}' for s in pixdim)}) read as their magnitude"
-        )
+        notes.append(Text("note_negative_voxel_sizes", sizes=Numbers(tuple(pixdim))))
     dtype = np.dtype(img.header.get_data_dtype())
     if dtype.fields is not None or dtype.kind not in "iuf":
-        raise ImagingError(f"{path}: voxel values of type {dtype} cannot be read as HU", path=path)
+        raise ImagingError("err_voxel_type", path=path, dtype=dtype)
     if not path.name.lower().endswith(".gz"):
         offset = int(getattr(img.dataobj, "offset", 0))
         expected = count * dtype.itemsize
         found = max(0, path.stat().st_size - offset)
         if found < expected:
-            raise ImagingError(f"{path}: truncated image data: expected {expected:,} bytes, found {found:,}", path=path)
-    with _library_errors(path, "not a readable NIfTI file"), _nibabel_messages(notes):
+            raise ImagingError("err_truncated_image", path=path, expected=expected, found=found)
+    with _library_errors(path, unreadable), _nibabel_messages(notes):
         grid = _canonical_grid(path, img, (shape[0], shape[1], shape[2]))
         target, from_file, identity_axes, canonical_shape, zooms, canonical_affine = grid
         slope, intercept = float(img.dataobj.slope), float(img.dataobj.inter)
         offset = int(img.dataobj.offset)
     if not (math.isfinite(slope) and math.isfinite(intercept)) or slope == 0:
-        raise ImagingError(
-            f"{path}: the header's scaling (scl_slope {slope:g}, scl_inter {intercept:g}) is not usable", path=path
-        )
+        raise ImagingError("err_scaling", path=path, slope=slope, intercept=intercept)
     mapped = None
     if identity_axes and slope == 1 and intercept == 0 and not path.name.lower().endswith(".gz"):
         mapped = _mapped_int16(path, (shape[0], shape[1], shape[2]), dtype, offset)
@@ -818,14 +773,11 @@ def _read_nifti(path: Path) -> Volume:
     except (ImagingError, MemoryError):
         raise
     except Exception as exc:  # gzip, zlib and the file system raise many kinds
-        raise ImagingError(f"{path}: not a readable NIfTI file: {_cause(exc)}", path=path) from None
+        raise ImagingError("err_library", path=path, what=unreadable, cause=_cause(exc)) from None
     if store.nonfinite == count:
-        raise ImagingError(f"{path}: no voxel holds a number (all are NaN or infinite)", path=path)
+        raise ImagingError("err_all_nonfinite", path=path)
     if store.nonfinite:
-        notes.append(
-            f"{store.nonfinite} voxels ({100 * store.nonfinite / count:.3g} %) hold no number (NaN or infinity) "
-            f"and were set to {AIR_HU} HU (air): no deposit is measured there"
-        )
+        notes.append(Text("note_nonfinite", count=store.nonfinite, percent=100 * store.nonfinite / count, air=AIR_HU))
     notes.extend(store.notes())
     return Volume(
         array=store.array,
@@ -870,7 +822,7 @@ def _canonical_grid(
     axes = tuple(int(a) for a in ornt[:, 0])
     flips = [axis for axis in range(3) if ornt[axis, 1] < 0]
     if (x, y, z) != tuple(shape[a] for a in np.argsort(axes)):
-        raise ImagingError(f"{path}: the orientation in the header cannot be resolved", path=path)
+        raise ImagingError("err_orientation_unresolved", path=path)
 
     def target(volume: npt.NDArray[Any]) -> npt.NDArray[Any]:
         # volume is (z, y, x) = canonical (x, y, z) reversed; nibabel's canonical array is the file's
@@ -948,9 +900,7 @@ def _read_nifti_slices(
             got = _read_into(fh, view)
             if got < len(view):
                 found = first * slice_bytes + got
-                raise ImagingError(
-                    f"{path}: truncated image data: expected {expected:,} bytes, found {found:,}", path=path
-                )
+                raise ImagingError("err_truncated_image", path=path, expected=expected, found=found)
             slab = np.frombuffer(buffer, dtype=dtype, count=count * ni * nj).reshape(count, nj, ni)
             for k in range(count):
                 store.put(first + k, slab[k], slope, intercept)
@@ -975,40 +925,39 @@ def _read_png(path: Path, pixel_spacing_mm: float | None) -> Volume:
     from PIL import Image, UnidentifiedImageError
 
     if pixel_spacing_mm is None:
-        raise ImagingError(
-            f"{path}: a PNG has no pixel spacing; give --pixel-spacing in mm (at the patient)", path=path
-        )
-    limit = f"the limit of {MAX_RADIOGRAPH_PIXELS:,} pixels"
+        raise ImagingError("err_png_no_spacing", path=path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(path)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         match = re.search(r"\((\d+) pixels\)", str(exc))
-        size = f"{int(match.group(1)):,} pixels" if match else "the image"
-        raise ImagingError(
-            f"{path}: {size} is more than {limit} for a radiograph (refused from the header as a possible "
-            "decompression bomb)",
-            path=path,
-        ) from None
+        if match:
+            raise ImagingError(
+                "err_png_bomb_pixels", path=path, pixels=int(match.group(1)), limit=MAX_RADIOGRAPH_PIXELS
+            ) from None
+        raise ImagingError("err_png_bomb", path=path, limit=MAX_RADIOGRAPH_PIXELS) from None
     except UnidentifiedImageError:
-        raise ImagingError(f"{path}: not a readable PNG (not an image file Pillow knows)", path=path) from None
+        raise ImagingError("err_png_unidentified", path=path) from None
     except OSError as exc:
-        raise ImagingError(f"{path}: not a readable PNG: {_cause(exc)}", path=path) from None
-    notes = [f"pixel spacing {pixel_spacing_mm:g} mm given by the user, taken as spacing at the patient"]
+        raise ImagingError("err_png_unreadable", path=path, cause=_cause(exc)) from None
+    notes: list[str] = [Text("note_png_spacing", spacing=pixel_spacing_mm)]
     with im:
         if im.format != "PNG":
-            raise ImagingError(f"{path}: a {im.format} image; expected a PNG", path=path)
+            raise ImagingError("err_not_png", path=path, format=im.format)
         width, height = im.size
         if width * height == 0:
-            raise ImagingError(f"{path}: the image has no pixel ({width} x {height})", path=path)
+            raise ImagingError("err_no_pixel", path=path, width=width, height=height)
         if width * height > MAX_RADIOGRAPH_PIXELS:
             raise ImagingError(
-                f"{path}: {width} x {height} = {width * height:,} pixels is more than {limit} for a radiograph "
-                "(checked from the header, before decoding)",
+                "err_png_too_large",
                 path=path,
+                width=width,
+                height=height,
+                pixels=width * height,
+                limit=MAX_RADIOGRAPH_PIXELS,
             )
-        with _library_errors(path, "cannot decode the PNG image data"):
+        with _library_errors(path, Text("what_cannot_decode_png")):
             im.load()
             array = _png_values(im, path, notes)
     return Volume(
@@ -1027,15 +976,15 @@ def _png_values(im: Any, path: Path, notes: list[str]) -> npt.NDArray[np.float32
     if mode in ("1", "L", "I", "I;16", "I;16B", "I;16L", "I;16N"):
         return np.asarray(im).astype(np.float32)
     if "transparency" in im.info or mode in ("LA", "La", "PA", "RGBA", "RGBa"):
-        notes.append(f"transparency of the PNG ({mode}) ignored")
+        notes.append(Text("note_png_transparency", mode=mode))
     if mode in ("LA", "La"):
         return np.asarray(im.getchannel("L")).astype(np.float32)
     if mode in ("P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "HSV", "LAB"):
         rgb = np.asarray(im.convert("RGB"))
         if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all():
             if mode in ("P", "PA"):
-                notes.append("palette PNG: grey levels of the palette used")
+                notes.append(Text("note_png_palette"))
             return rgb[..., 0].astype(np.float32)
-        notes.append(f"colour PNG ({mode}) converted to grey (luma); a radiograph is expected to be greyscale")
+        notes.append(Text("note_png_colour", mode=mode))
         return np.asarray(im.convert("RGB").convert("L")).astype(np.float32)
-    raise ImagingError(f"{path}: PNG pixel mode {mode} is not a greyscale image", path=path)
+    raise ImagingError("err_png_mode", path=path, mode=mode)

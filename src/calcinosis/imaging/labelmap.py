@@ -38,15 +38,10 @@ def check_label_path(path: Path, *, modality: str | None = None) -> str:
     """
     name = path.name.lower()
     if not name.endswith(LABEL_SUFFIXES):
-        raise ImagingError(
-            f"{path}: --labels must end with .nii.gz or .nii (NIfTI label map), or .png (radiographs only)",
-            path=path,
-        )
+        raise ImagingError("err_label_suffix", path=path)
     kind = "png" if name.endswith(".png") else "nifti"
     if kind == "png" and modality is not None and modality != "radiograph":
-        raise ImagingError(
-            f"{path}: a CT label map is 3-D and a PNG holds one image; give a NIfTI path (.nii.gz)", path=path
-        )
+        raise ImagingError("err_label_png_ct", path=path)
     return kind
 
 
@@ -69,12 +64,14 @@ def label_volume(shape: tuple[int, ...], result: ImagingResult, masks: Sequence[
     """
     if len(result.deposits) > MAX_LABEL:
         raise ImagingError(
-            f"{result.source}: {len(result.deposits):,} deposits is more than a 16-bit label map can number "
-            f"({MAX_LABEL:,}); raise --threshold, or crop the study",
+            "err_too_many_labels",
             path=result.source or None,
+            source=result.source,
+            count=len(result.deposits),
+            most=MAX_LABEL,
         )
     if len(masks) != len(result.deposits):
-        raise ImagingError(f"{len(masks)} masks for {len(result.deposits)} deposits: this is a bug, please report it")
+        raise ImagingError("err_masks_bug", masks=len(masks), deposits=len(result.deposits))
     labels = np.zeros(shape, dtype=np.uint16)
     for deposit, (box, part) in zip(result.deposits, masks, strict=True):
         labels[box][part] = deposit.id

@@ -16,12 +16,13 @@ __all__ = ["measure_volume"]
 
 
 def measure_volume(
-    volume: Volume, *, threshold: float, mask: npt.NDArray[np.bool_] | None = None
+    volume: Volume, *, threshold: float, mask: npt.NDArray[np.bool_] | None = None, lang: str = "en"
 ) -> tuple[ImagingResult, list[DepositMask]]:
-    """Deposits of a radiograph (2-D method) or a CT volume (HU threshold, bone removed)."""
+    """Deposits of a radiograph (2-D method) or a CT volume (HU threshold, bone removed); the
+    result's assumptions and disclaimer in ``lang`` (en or fr), the caller's language."""
     from calcinosis.imaging.ct import measure_ct
     from calcinosis.imaging.radiograph import measure_radiograph
 
     if volume.modality == "radiograph":
-        return measure_radiograph(volume)
-    return measure_ct(volume, threshold=threshold, bone_mask=mask)
+        return measure_radiograph(volume, lang=lang)
+    return measure_ct(volume, threshold=threshold, bone_mask=mask, lang=lang)

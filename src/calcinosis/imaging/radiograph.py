@@ -32,6 +32,7 @@ from calcinosis.imaging.ct import DepositMask
 from calcinosis.imaging.hand import Component, describe, find_hand, hand_regions, is_bone
 from calcinosis.imaging.results import Deposit, ImagingResult
 from calcinosis.imaging.shape import distribution, principal_lengths, rank_deposits
+from calcinosis.imaging.texts import Text, said, say
 from calcinosis.imaging.volume import Volume, check_number, check_volume
 
 __all__ = ["measure_radiograph", "quantify_radiograph"]
@@ -56,20 +57,21 @@ def _pattern_2d(area: float, l1: float, l2: float) -> str:
 
 
 def quantify_radiograph(
-    volume: Volume, *, noise_units: float = NOISE_UNITS, hand: bool | None = False
+    volume: Volume, *, noise_units: float = NOISE_UNITS, hand: bool | None = False, lang: str = "en"
 ) -> ImagingResult:
     """Measure the deposits of one radiograph; see :func:`measure_radiograph`."""
-    return measure_radiograph(volume, noise_units=noise_units, hand=hand)[0]
+    return measure_radiograph(volume, noise_units=noise_units, hand=hand, lang=lang)[0]
 
 
 def measure_radiograph(
-    volume: Volume, *, noise_units: float = NOISE_UNITS, hand: bool | None = False
+    volume: Volume, *, noise_units: float = NOISE_UNITS, hand: bool | None = False, lang: str = "en"
 ) -> tuple[ImagingResult, list[DepositMask]]:
     """Measure the deposits of one radiograph (``volume.array`` of shape (1, y, x)), with their masks.
 
     ``hand``: True for a PA hand radiograph (an :class:`ImagingError` says what was found when
     the hand's bones are not recognised), None to look for a hand and use its regions when one
-    is recognised, False (the default) for the method without regions.
+    is recognised, False (the default) for the method without regions. ``lang``: the language of
+    the result's assumptions and disclaimer (en or fr).
 
     .. versionchanged:: 0.7.0
        ``hand``: deposits by region of a PA hand radiograph.
@@ -77,9 +79,12 @@ def measure_radiograph(
     check_volume(volume)
     if volume.modality != "radiograph":
         raise ImagingError(
-            f"{volume.source}: a {volume.modality} cannot be measured as a radiograph", path=volume.source or None
+            "err_not_radiograph",
+            path=volume.source or None,
+            source=volume.source,
+            modality=Text(f"modality_{volume.modality}"),
         )
-    noise_units = check_number("noise units", noise_units, low=0.5, high=100.0)
+    noise_units = check_number(Text("name_noise_units"), noise_units, low=0.5, high=100.0)
     from scipy import ndimage  # here, not at import: the CT path never needs scipy (0.2-0.3 s to import)
 
     image = volume.array[0].astype(np.float32)
@@ -124,10 +129,7 @@ def measure_radiograph(
     )
     layout, why = find_hand(list(described.values())) if hand is not False else (None, "")
     if hand is True and layout is None:
-        raise ImagingError(
-            f"{volume.source}: not recognised as a PA hand radiograph ({why}); measure it without --hand",
-            path=volume.source or None,
-        )
+        raise ImagingError("err_not_hand", path=volume.source or None, source=volume.source, why=why)
     for index, box, part in found:
         count = int(np.count_nonzero(part))
         yy, xx = np.nonzero(part)
@@ -162,10 +164,10 @@ def measure_radiograph(
         masks.append(((slice(0, 1), box[0], box[1]), part[None]))
     deposits, masks, patterns = rank_deposits(deposits, masks)
     assumptions = [
-        *volume.assumptions,
-        "radiograph: a projection — deposits that overlap each other or bone are merged or missed, and areas depend on the projection; follow-up areas are comparable only between radiographs of the same view and technique",
-        "areas in mm² are given in the volume_mm3 field; intensities (mean_hu, max_hu) are normalised image values, not HU",
-        f"{border} dense regions touching the image border were not measured (anatomy leaving the field, or deposits cut by it)",
+        *(said(note, lang) for note in volume.assumptions),
+        say("note_projection", lang),
+        say("note_areas_field", lang),
+        say("note_border", lang, count=border),
     ]
     result = ImagingResult(
         source=volume.source,
@@ -180,20 +182,17 @@ def measure_radiograph(
         patterns=patterns,
         distribution=distribution([d.centroid_mm for d in deposits]),
         assumptions=assumptions,
+        disclaimer=say("disclaimer", lang),
     )
     if layout is not None:
-        result.hand = hand_regions(layout, result.deposits, masks, residual, (dy, dx))
+        result.hand = hand_regions(layout, result.deposits, masks, residual, (dy, dx), lang=lang)
         # distribution by anatomical area rather than by span: the hand (fingers and palm) is one
         # area, the wrist another (case format: multiple_localized = one area, regional = several
         # areas of one limb)
         areas = {"wrist" if r.site == "wrist" else "hand" for r in result.hand.regions if r.deposits}
         if len(result.deposits) > 1 and not result.hand.outside_deposits:
             result.distribution = "regional" if len(areas) > 1 else "multiple_localized"
-        result.assumptions.append(
-            "PA hand: bones told from deposits by their cortex (rim brighter than core) and chained into "
-            "the rays of the hand; a deposit over a bone in projection, or one shaped as a ring, is missed; "
-            "regions are the parts of the image nearest to each bone's axis, not the outline of the fingers"
-        )
+        result.assumptions.append(say("note_pa_hand", lang))
     elif hand is None:
-        result.assumptions.append(f"not measured by hand region: {why}")
+        result.assumptions.append(say("note_no_hand_regions", lang, why=why))
     return result, masks

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["Deposit", "HandRegion", "HandResult", "ImagingResult"]
 
+# the English text of ``disclaimer`` in imaging/messages.yaml (a measurement says it in the caller's language)
 DISCLAIMER = (
     "Measurements for research and follow-up, made by an automatic method: a clinician must check "
     "every deposit on the overlays before using them."

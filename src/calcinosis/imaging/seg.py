@@ -43,6 +43,7 @@ from calcinosis.errors import ImagingError
 from calcinosis.imaging.ct import DepositMask
 from calcinosis.imaging.labelmap import label_volume
 from calcinosis.imaging.results import ImagingResult
+from calcinosis.imaging.texts import Text
 from calcinosis.imaging.volume import Volume
 from calcinosis.outputs import write_output
 
@@ -83,11 +84,9 @@ def check_seg_source(volume: Volume) -> None:
     if volume.geometry.dicom_files:
         return
     name = volume.source.lower()
-    kind = "a NIfTI file" if name.endswith((".nii", ".nii.gz")) else "a PNG" if name.endswith(".png") else "this study"
+    kind = "nifti" if name.endswith((".nii", ".nii.gz")) else "png" if name.endswith(".png") else "study"
     raise ImagingError(
-        f"{volume.source}: --seg needs a DICOM study: a DICOM SEG references the DICOM images it segments, and "
-        f"{kind} has none; write a label map instead with --labels deposits.nii.gz",
-        path=volume.source or None,
+        "err_seg_needs_dicom", path=volume.source or None, source=volume.source, kind=Text(f"kind_{kind}")
     )
 
 
@@ -100,20 +99,22 @@ def _source_datasets(volume: Volume) -> tuple[list[Any], list[str]]:
         try:
             datasets.append(pydicom.dcmread(name, stop_before_pixels=True))
         except Exception as exc:  # the file changed or went away since it was measured
-            raise ImagingError(f"{name}: cannot be read again to reference it in the SEG ({exc})", path=name) from None
+            raise ImagingError("err_seg_reread", path=name, cause=str(exc)) from None
     frames = len(datasets) if len(datasets) > 1 else int(datasets[0].get("NumberOfFrames", 1) or 1)
     if frames != volume.array.shape[0]:
         raise ImagingError(
-            f"{volume.source}: {frames} source frames for {volume.array.shape[0]} measured slices: this is a bug, "
-            "please report it",
+            "err_seg_frames",
             path=volume.source or None,
+            source=volume.source,
+            frames=frames,
+            slices=volume.array.shape[0],
         )
     missing = sorted({k for ds in datasets[:1] for k in _TYPE2_COPIED if k not in ds})
     for ds in datasets:
         for keyword in _TYPE2_COPIED:
             if keyword not in ds:
                 setattr(ds, keyword, "")
-    notes = [f"the source images lack {', '.join(missing)} (DICOM type 2): left empty in the SEG"] if missing else []
+    notes: list[str] = [Text("note_seg_type2", tags=", ".join(missing))] if missing else []
     return datasets, notes
 
 
@@ -126,7 +127,7 @@ def _logged(notes: list[str]) -> Iterator[None]:
     class _Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             if record.levelno >= logging.WARNING:
-                notes.append(f"SEG writer: {' '.join(record.getMessage().split())[:300]}")
+                notes.append(Text("note_seg_writer", text=" ".join(record.getMessage().split())[:300]))
 
     logger.handlers, logger.propagate = [_Collect()], False
     try:
@@ -209,10 +210,7 @@ def build_segmentation(volume: Volume, result: ImagingResult, masks: Sequence[De
             text = f"no deposit found (threshold {threshold})"
         else:
             text = f"all {count} deposits in one segment (over {MAX_SEG_SEGMENTS}); --labels numbers them"
-            notes.append(
-                f"{count} deposits is more than {MAX_SEG_SEGMENTS} segments: the SEG holds them as one segment "
-                f"'{SEGMENT_LABEL_ALL}' (the label map of --labels numbers each one)"
-            )
+            notes.append(Text("note_seg_one_segment", count=count, most=MAX_SEG_SEGMENTS, label=SEGMENT_LABEL_ALL))
         descriptions = [segment(1, SEGMENT_LABEL_ALL, text[:64], deposit_colour(1))]
         pixels = (labels > 0).astype(np.uint8)
     try:
@@ -237,11 +235,8 @@ def build_segmentation(volume: Volume, result: ImagingResult, masks: Sequence[De
             )
     except Exception as exc:  # highdicom raises many kinds for images it cannot reference
         cause = " ".join(str(exc).split()) or type(exc).__name__
-        raise ImagingError(
-            f"{volume.source}: cannot write a DICOM SEG for these images ({cause}); --labels writes a NIfTI label map",
-            path=volume.source or None,
-        ) from None
-    notes.extend(f"SEG writer warning: {' '.join(str(w.message).split())[:300]}" for w in caught)
+        raise ImagingError("err_seg_write", path=volume.source or None, source=volume.source, cause=cause) from None
+    notes.extend(Text("note_seg_warning", text=" ".join(str(w.message).split())[:300]) for w in caught)
     return seg, notes
 
 

@@ -16,35 +16,15 @@ other entries, clinician-entered ones included, are kept as they are.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
-from importlib import resources
 from typing import Any
-
-import yaml
 
 from calcinosis._version import __version__
 from calcinosis.case.model import Case
 from calcinosis.imaging.results import ImagingResult
+from calcinosis.imaging.texts import say
 from calcinosis.imaging.volume import Volume
 
 __all__ = ["case_with_measurement", "imaging_entry", "method_text", "region_label", "say", "study_date"]
-
-
-@cache
-def _messages() -> dict[str, dict[str, str]]:
-    from calcinosis.i18n import french_typography
-
-    text = (resources.files("calcinosis.imaging") / "messages.yaml").read_text(encoding="utf-8")
-    data: dict[str, dict[str, str]] = yaml.safe_load(text)
-    for entry in data.values():
-        entry["fr"] = french_typography(entry["fr"])
-    return data
-
-
-def say(key: str, lang: str, /, **values: object) -> str:
-    """A message of the imaging commands in ``lang`` (en or fr)."""
-    template = _messages()[key]["fr" if lang == "fr" else "en"]
-    return template.format(**values) if values else template
 
 
 def region_label(region: str, lang: str) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from calcinosis.errors import ImagingError
+from calcinosis.imaging.texts import Text
 
 __all__ = [
     "AIR_HU",
@@ -110,34 +111,47 @@ class Volume:
 def check_number(
     name: str, value: float, *, low: float | None = None, high: float | None = None, where: str = ""
 ) -> float:
-    """``value`` as a finite float within [low, high], or an :class:`ImagingError` saying why not."""
-    prefix = f"{where}: " if where else ""
+    """``value`` as a finite float within [low, high], or an :class:`ImagingError` saying why not.
+
+    ``name`` is a tag or an option as it is written, or a :class:`~calcinosis.imaging.texts.Text`
+    said in the reader's language."""
+    at = _at(where)
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ImagingError(f"{prefix}{name} must be a number, not {value!r}", path=where or None) from None
+        raise ImagingError("err_not_a_number", path=where or None, at=at, name=name, value=value) from None
     if not math.isfinite(number):
-        raise ImagingError(f"{prefix}{name} must be a finite number, not {number!r}", path=where or None)
+        raise ImagingError("err_not_finite", path=where or None, at=at, name=name, value=number)
     if low is not None and number < low:
-        raise ImagingError(f"{prefix}{name} must be at least {low:g}, not {number:g}", path=where or None)
+        raise ImagingError("err_below", path=where or None, at=at, name=name, low=low, value=number)
     if high is not None and number > high:
-        raise ImagingError(f"{prefix}{name} must be at most {high:g}, not {number:g}", path=where or None)
+        raise ImagingError("err_above", path=where or None, at=at, name=name, high=high, value=number)
     return number
+
+
+def _at(where: str) -> str:
+    """What a message about a number starts with: the file and ': ' in the reader's language, or nothing."""
+    return Text("at", where=where) if where else ""
 
 
 def check_spacing(name: str, value: Any, *, where: str = "") -> float:
     """A spacing in mm: finite, positive, within [MIN_SPACING_MM, MAX_SPACING_MM]."""
-    prefix = f"{where}: " if where else ""
+    at = _at(where)
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ImagingError(f"{prefix}{name} must be a number of mm, not {value!r}", path=where or None) from None
+        raise ImagingError("err_spacing_not_number", path=where or None, at=at, name=name, value=value) from None
     if not math.isfinite(number) or number <= 0:
-        raise ImagingError(f"{prefix}{name} must be a positive number of mm, not {number!r}", path=where or None)
+        raise ImagingError("err_spacing_not_positive", path=where or None, at=at, name=name, value=number)
     if not MIN_SPACING_MM <= number <= MAX_SPACING_MM:
         raise ImagingError(
-            f"{prefix}{name} {number:g} mm is outside the plausible range {MIN_SPACING_MM:g}-{MAX_SPACING_MM:g} mm",
+            "err_spacing_range",
             path=where or None,
+            at=at,
+            name=name,
+            value=number,
+            low=MIN_SPACING_MM,
+            high=MAX_SPACING_MM,
         )
     return number
 
@@ -147,28 +161,28 @@ def check_volume(volume: Volume) -> None:
     where = volume.source or "volume"
     array = volume.array
     if array.ndim != 3 or 0 in array.shape:
-        raise ImagingError(f"{where}: expected a non-empty (z, y, x) image, got shape {array.shape}", path=where)
+        raise ImagingError("err_volume_shape", path=where, shape=array.shape)
     if array.dtype == np.bool_ or not (
         np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
     ):
-        raise ImagingError(f"{where}: values of type {array.dtype} are not an image", path=where)
+        raise ImagingError("err_volume_type", path=where, dtype=array.dtype)
     if volume.modality not in ("ct", "radiograph"):
-        raise ImagingError(f"{where}: unknown modality {volume.modality!r}; expected ct or radiograph", path=where)
+        raise ImagingError("err_volume_modality", path=where, modality=volume.modality)
     if volume.modality == "radiograph" and array.shape[0] != 1:
-        raise ImagingError(f"{where}: a radiograph has one image, got {array.shape[0]}", path=where)
+        raise ImagingError("err_radiograph_images", path=where, count=array.shape[0])
     if len(volume.spacing) != 3:
-        raise ImagingError(f"{where}: spacing must be (dz, dy, dx) in mm, got {volume.spacing!r}", path=where)
+        raise ImagingError("err_volume_spacing", path=where, spacing=volume.spacing)
     dz, dy, dx = volume.spacing
-    check_spacing("row spacing", dy, where=where)
-    check_spacing("column spacing", dx, where=where)
+    check_spacing(Text("name_row_spacing"), dy, where=where)
+    check_spacing(Text("name_column_spacing"), dx, where=where)
     if volume.modality == "ct":
-        check_spacing("slice spacing", dz, where=where)
+        check_spacing(Text("name_slice_spacing"), dz, where=where)
     limit = MAX_RADIOGRAPH_PIXELS if volume.modality == "radiograph" else MAX_CT_VOXELS
     if array.size > limit:
-        raise ImagingError(f"{where}: {array.size:,} voxels is more than the limit of {limit:,}", path=where)
+        raise ImagingError("err_volume_too_large", path=where, size=array.size, limit=limit)
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         bad = int(np.count_nonzero(~np.isfinite(array)))
-        raise ImagingError(f"{where}: {bad} values are not finite numbers (NaN or infinity)", path=where)
+        raise ImagingError("err_volume_nonfinite", path=where, count=bad)
 
 
 _INTEGER_TYPES = (np.dtype(np.int16), np.dtype(np.int32), np.dtype(np.int64))
@@ -282,14 +296,8 @@ class HUStore:
         dtype = self.array.dtype
         if dtype.kind in "iu":
             low, high = int(self.array.min()), int(self.array.max())
-            return [
-                f"HU values from {low} to {high} do not fit in int16: the volume is kept as {dtype} "
-                f"({dtype.itemsize // 2} times the memory) so that no value is clipped"
-            ]
-        return [
-            f"HU values are not all whole numbers (stored values x slope + intercept): the volume is kept as "
-            f"{dtype} ({dtype.itemsize // 2} times the memory) so that no value is rounded"
-        ]
+            return [Text("note_widened_int", low=low, high=high, dtype=str(dtype), factor=dtype.itemsize // 2)]
+        return [Text("note_widened_float", dtype=str(dtype), factor=dtype.itemsize // 2)]
 
 
 def in_memory_order(array: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], tuple[int, ...]]:

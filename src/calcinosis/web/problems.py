@@ -77,7 +77,10 @@ def _calcinosis_error(request: Request, exc: Exception) -> Response:
     lang = lang_of(request)
     if isinstance(exc, UnknownEntityError):
         return problem(404, exc.text(lang), request=request)
-    if isinstance(exc, CaseValidationError | ImagingError):
+    if isinstance(exc, ImagingError):  # said in the request's language, its issues kept
+        text = exc.text(lang)
+        return problem(422, text.splitlines()[0] if text else type(exc).__name__, request=request, issues=exc.issues)
+    if isinstance(exc, CaseValidationError):
         summary = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return problem(422, summary, request=request, issues=exc.issues)
     if isinstance(exc, LanguageError):

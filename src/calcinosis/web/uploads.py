@@ -68,10 +68,7 @@ def study_path(upload: Path, filename: str, workdir: Path) -> Path:
     """
     suffix = _suffix(filename)
     if suffix is None:
-        raise ImagingError(
-            f"the uploaded file's name must end in one of {', '.join(STUDY_SUFFIXES)} "
-            "(a NIfTI or DICOM file, a PNG radiograph, or a zip of a DICOM series)"
-        )
+        raise ImagingError("err_upload_suffix", suffixes=", ".join(STUDY_SUFFIXES))
     if suffix != ".zip":
         target = workdir / f"study{suffix}"
         upload.rename(target)
@@ -81,11 +78,11 @@ def study_path(upload: Path, filename: str, workdir: Path) -> Path:
     try:
         archive = zipfile.ZipFile(upload)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ImagingError(f"the uploaded zip cannot be opened ({exc})") from None
+        raise ImagingError("err_zip_unreadable", cause=str(exc)) from None
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         if len(members) > MAX_MEMBERS:
-            raise ImagingError(f"the zip holds {len(members)} files; at most {MAX_MEMBERS} are read")
+            raise ImagingError("err_zip_members", count=len(members), most=MAX_MEMBERS)
         written = 0
         for i, member in enumerate(members):
             parts = PurePosixPath(member.filename.replace("\\", "/")).parts
@@ -94,18 +91,33 @@ def study_path(upload: Path, filename: str, workdir: Path) -> Path:
                 or ".." in parts
                 or (member.external_attr >> 16) & 0o170000 == 0o120000
             ):
-                raise ImagingError(f"the zip holds an unsafe entry ({member.filename[:80]!r}): refused")
+                raise ImagingError("err_zip_unsafe", entry=member.filename[:80])
             name = Path(parts[-1]).name if parts else f"file{i}"
             with archive.open(member) as src, (folder / f"{i:05d}-{name}"[:200]).open("wb") as dst:
                 while chunk := src.read(_CHUNK):
                     written += len(chunk)
                     if written > MAX_UNPACKED_BYTES:
-                        raise ImagingError(f"the zip unpacks to more than {MAX_UNPACKED_BYTES} bytes: refused")
+                        raise ImagingError("err_zip_too_large", most=MAX_UNPACKED_BYTES)
                     dst.write(chunk)
     if not any(folder.iterdir()):
         shutil.rmtree(folder)
-        raise ImagingError("the uploaded zip holds no file")
+        raise ImagingError("err_zip_empty")
     return folder
+
+
+def _hidden(value: object, names: dict[str, str]) -> object:
+    """``value`` (a message's value: a path, a text said in any language...) with each of ``names``
+    replaced (the private temporary folders an uploaded study is read from)."""
+    from calcinosis.imaging.texts import Text
+
+    if isinstance(value, Text):
+        return Text(value.key, **{k: _hidden(v, names) for k, v in value.values.items()})
+    if isinstance(value, str | Path):
+        text = str(value)
+        for name, shown in names.items():
+            text = text.replace(name, shown)
+        return text
+    return value
 
 
 class Overlay(BaseModel):
@@ -125,9 +137,16 @@ class QuantifyResponse(BaseModel):
 
 
 def quantify_upload(
-    data_file: Path, filename: str, *, threshold: float = 130.0, pixel_spacing: float | None = None
+    data_file: Path,
+    filename: str,
+    *,
+    threshold: float = 130.0,
+    pixel_spacing: float | None = None,
+    lang: str = "en",
 ) -> QuantifyResponse:
-    """Measure the study in ``data_file`` (uploaded as ``filename``), with overlays; shared with the imaging page."""
+    """Measure the study in ``data_file`` (uploaded as ``filename``), with overlays; shared with the
+    imaging page. The result's assumptions and disclaimer are in ``lang`` (en or fr), and so is an
+    error when it is said (:meth:`ImagingError.text`)."""
     from calcinosis.imaging.ct import check_threshold
     from calcinosis.imaging.io import read_study
     from calcinosis.imaging.measure import measure_volume
@@ -139,17 +158,16 @@ def quantify_upload(
     try:
         path = study_path(data_file, filename, workdir)
         volume = read_study(path, pixel_spacing_mm=pixel_spacing)
-        result, masks = measure_volume(volume, threshold=threshold)
+        result, masks = measure_volume(volume, threshold=threshold, lang=lang)
         overlays = []
         for png in write_overlays(volume, result, masks, workdir / "overlays"):
             view = png.stem.rsplit("-", 1)[-1]
             overlays.append(Overlay(view=view, data_base64=base64.b64encode(png.read_bytes()).decode("ascii")))
         result = result.model_copy(update={"source": shown})
         return QuantifyResponse(result=result, case_imaging=result.case_imaging(), overlays=overlays)
-    except ImagingError as exc:
-        raise ImagingError(
-            str(exc).replace(str(workdir), shown).replace(str(data_file), shown).splitlines()[0],
-            issues=exc.issues,
+    except ImagingError as exc:  # the private folders' names replaced by the uploaded file's
+        raise exc.with_values(
+            {k: _hidden(v, {str(workdir): shown, str(data_file): shown}) for k, v in exc.values.items()}
         ) from None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

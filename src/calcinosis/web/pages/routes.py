@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from calcinosis.case.document import load_document
 from calcinosis.case.reader import parse_case
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.errors import CalcinosisError, CaseValidationError
+from calcinosis.errors import CalcinosisError, CaseValidationError, ImagingError
 from calcinosis.i18n import decimal, message
 from calcinosis.issues import Issue
 from calcinosis.kb.model import KnowledgeBase
@@ -309,8 +309,10 @@ async def imaging_measure(
     try:
         async with spooled(study) as data_file:
             measured = await anyio.to_thread.run_sync(
-                lambda: quantify_upload(data_file, name, threshold=threshold_hu, pixel_spacing=spacing)
+                lambda: quantify_upload(data_file, name, threshold=threshold_hu, pixel_spacing=spacing, lang=lang)
             )
+    except ImagingError as exc:  # said in the page's language
+        error = exc.text(lang).splitlines()[0]
     except CalcinosisError as exc:
         error = str(exc).splitlines()[0]
     return _page(request, "imaging.html", lang, measured=measured, error=error, kb=kb, typed=typed)
