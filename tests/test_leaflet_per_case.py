@@ -297,3 +297,11 @@ def test_a_raised_calcium_not_urgent_today_gives_the_patient_its_signs(kb: Knowl
     normal = parse_case({**base, "labs": [{"test": "calcium", "value": 2.3, "unit": "mmol/L"}]}, kb)
     body = " ".join(s.text for s in build_leaflet(diagnose(normal, kb), kb, lang="en").sections)
     assert message("leaflet_hypercalcaemia_signs", "en") not in body
+    # the albumin-corrected calcium decides, as in the diagnosis (a code review)
+    for total, albumin, said in ((2.50, 25, True), (2.70, 48, False)):
+        labs = [
+            {"test": "calcium", "value": total, "unit": "mmol/L"},
+            {"test": "albumin", "value": albumin, "unit": "g/L"},
+        ]
+        parts = build_leaflet(diagnose(parse_case({**base, "labs": labs}, kb), kb), kb, lang="en").sections
+        assert (message("leaflet_hypercalcaemia_signs", "en") in " ".join(s.text for s in parts)) is said

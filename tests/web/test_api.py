@@ -186,8 +186,9 @@ def test_settings_refuse_unsafe_combinations() -> None:
         Settings.from_env({"CALCINOSIS_HOST": "0.0.0.0", "CALCINOSIS_SECRET": "s" * 20})
     beyond = {"CALCINOSIS_HOST": "0.0.0.0", "CALCINOSIS_SECRET": "s" * 20, "CALCINOSIS_PUBLIC_URL": "https://c.example"}
     assert Settings.from_env(beyond).host == "0.0.0.0"
-    with pytest.raises(SettingsError, match="CALCINOSIS_PUBLIC_URL"):
-        Settings.from_env({"CALCINOSIS_PUBLIC_URL": "c.example/x?y"})
+    for bad in ("c.example/x?y", "https://", "https://user@c.example", "https://c.example/a b", "https://c\\x"):
+        with pytest.raises(SettingsError, match="CALCINOSIS_PUBLIC_URL"):
+            Settings.from_env({"CALCINOSIS_PUBLIC_URL": bad})
     with pytest.raises(SettingsError, match="CALCINOSIS_TRUSTED_PROXIES"):
         Settings.from_env({"CALCINOSIS_TRUSTED_PROXIES": "10.0.0.1, proxy.example"})
     assert Settings.from_env({"CALCINOSIS_TRUSTED_PROXIES": "10.0.0.1, 10.1.0.0/16"}).trusted_proxies == (
@@ -231,6 +232,9 @@ def test_serve_reads_its_address_from_the_environment(monkeypatch: pytest.Monkey
     proxied = runner.invoke(app, ["serve"], env={**beyond, "CALCINOSIS_TRUSTED_PROXIES": "10.0.0.5"})
     assert proxied.exit_code == 0, proxied.output
     assert started[-1]["proxy_headers"] is True and started[-1]["forwarded_allow_ips"] == "10.0.0.5"
+    # behind an HTTPS proxy with no proxy named, every client has the proxy's address: said
+    unnamed = runner.invoke(app, ["serve"], env={**beyond, "CALCINOSIS_HTTPS": "1"})
+    assert unnamed.exit_code == 0 and "CALCINOSIS_TRUSTED_PROXIES" in unnamed.stderr
     assert "http://0.0.0.0:8123/" in served.stdout
     given = runner.invoke(app, ["serve", "--host", "127.0.0.1", "--port", "8124"], env=beyond)
     assert given.exit_code == 0, given.output

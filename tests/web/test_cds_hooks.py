@@ -56,7 +56,8 @@ def sample(name: str) -> dict[str, Any]:
 
 
 def call(client: TestClient, body: object, lang: str = "en") -> Any:
-    return client.post(SERVICE, json=body, headers={"accept-language": lang})
+    # called on this machine (the app served on loopback builds its links from such a Host)
+    return client.post(SERVICE, json=body, headers={"accept-language": lang, "host": "localhost"})
 
 
 def no_empty(value: object, where: str = "$") -> None:
@@ -188,7 +189,7 @@ def test_full_report_link_opens_the_clinician_report(client: TestClient) -> None
     card = one_card(call(client, sample("dialysis-necrosis-full"), lang="fr"))
     (link,) = card["links"]
     assert link["label"] == "Compte rendu complet" and link["type"] == "absolute"
-    assert link["url"].startswith("http://testserver/cds-services/")
+    assert link["url"].startswith("http://localhost/cds-services/")
     assert "pat-cua" not in link["url"]  # the case travels without the patient's id
     page = client.get(link["url"])
     assert page.status_code == 200
@@ -208,6 +209,13 @@ def test_a_cards_link_is_built_from_the_public_address_not_the_host_header(kb: K
         answer = hosted.post(SERVICE, json=sample("dialysis-necrosis-full"), headers={"host": "evil.example"})
         (link,) = one_card(answer)["links"]
         assert link["url"].startswith("https://calcinosis.example/app/cds-services/") and "evil" not in link["url"]
+        assert "/app/app/" not in link["url"]
+    # without a public address, a Host that is not this machine (a proxy on the same machine
+    # forwards the client's) gives a card with no link rather than a link to it (a code review)
+    plain_settings = Settings(database_url=f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    with TestClient(create_app(plain_settings, kb=kb)) as local:
+        answer = local.post(SERVICE, json=sample("dialysis-necrosis-full"), headers={"host": "evil.example"})
+        assert "links" not in one_card(answer)
 
 
 def test_a_tampered_or_expired_link_is_refused(kb: KnowledgeBase, tmp_path: Path) -> None:

@@ -41,6 +41,15 @@ def serve(
 
         # every worker must sign sessions with the same key: one for this run, shared through the environment
         os.environ["CALCINOSIS_SESSION_SECRET"] = secrets.token_urlsafe(32)
+    if settings.https and not settings.trusted_proxies:
+        # behind a proxy, every client then has the proxy's address: the sign-in limit per
+        # address would lock everyone out after a few failures (a code review)
+        typer.echo(
+            "calcinosis: warning: CALCINOSIS_HTTPS is set (behind a proxy) but CALCINOSIS_TRUSTED_PROXIES "
+            "is not: every client will have the proxy's address; name the proxy so that its "
+            "X-Forwarded-For is believed",
+            err=True,
+        )
     typer.echo(f"calcinosis: serving on http://{settings.host}:{settings.port}/ (API docs: /api/docs)")
     uvicorn.run(
         "calcinosis.web.asgi:app",

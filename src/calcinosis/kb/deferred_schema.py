@@ -136,6 +136,9 @@ class TreatmentFile(_Strict):
     # relieves symptoms whatever the diagnosis (a short NSAID course): it does not wait for an
     # unconfirmed diagnosis to be confirmed, as a treatment of that disease does
     symptomatic: bool = False
+    # removes dead or infected tissue (a debridement): part of treating an infection of a necrosis,
+    # so it does not wait for the infection to be excluded (a code review)
+    debrides: bool = False
     summary: Bilingual
     dose: Bilingual
     indications: list[TreatmentIndication] = Field(min_length=1)

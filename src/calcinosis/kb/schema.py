@@ -188,6 +188,25 @@ WORKUP_CONDITIONS = (
 )
 
 
+# the conditions of WORKUP_CONDITIONS that take a list (the others a true/false, and
+# top_probability_below a number)
+WORKUP_LIST_CONDITIONS = frozenset(
+    {
+        "labs_missing",
+        "labs_missing_any",
+        "labs_present_any",
+        "antibodies_missing",
+        "antibodies_missing_any",
+        "no_modality",
+        "group_in_top",
+        "diagnosis_in_top",
+        "features_present_any",
+        "features_present_none",
+        "leading_none",
+    }
+)
+
+
 class NotAskedWith(_Strict):
     """A feature not asked when the case already says something that makes its answer
     uninformative (a PTH of a dialysis patient), and why."""
@@ -225,6 +244,20 @@ class WorkupStep(_Strict):
             close = {k: get_close_matches(k, WORKUP_CONDITIONS, n=1) for k in unknown}
             said = ", ".join(f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for k, c in close.items())
             raise ValueError(f"unknown condition {said}; expected one of {', '.join(WORKUP_CONDITIONS)}")
+        # a list condition given as one value held nothing, silently (leading_none: calciphylaxis
+        # turned the exclusion off: a code review)
+        not_lists = [k for k in self.when if k in WORKUP_LIST_CONDITIONS and not isinstance(self.when[k], list)]
+        if not_lists:
+            raise ValueError(
+                f"condition {', '.join(map(repr, not_lists))} takes a list, e.g. [{self.when[not_lists[0]]}]"
+            )
+        flags = [
+            k
+            for k in self.when
+            if k not in WORKUP_LIST_CONDITIONS and k != "top_probability_below" and not isinstance(self.when[k], bool)
+        ]
+        if flags:
+            raise ValueError(f"condition {', '.join(map(repr, flags))} takes true or false")
         return self
 
 
@@ -546,7 +579,10 @@ class FeaturesFile(_Strict):
     )
     not_asked_with: dict[str, NotAskedWith] = Field(
         default={},
-        description="features not asked as a next question when the case reports one of these present, with why",
+        description=(
+            "features not asked as a next question when the case reports one of when_any present or one of "
+            "when_absent absent, with why"
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from calcinosis.case.model import Case
 from calcinosis.engine.diagnose import URGENT_CODES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
+from calcinosis.engine.tables import tables
 from calcinosis.engine.workup import LEADS
 from calcinosis.i18n import lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
@@ -25,11 +26,26 @@ __all__ = ["followup_plan", "form_masses", "manage"]
 
 UNCONFIRMED_BELOW = math.log(0.5)
 """A diagnosis none of whose defining features the case reports is unconfirmed for management
-when a referral would leave them all unsaid less often than not (its defining block's
-unreported probability below 0.5: juvenile dermatomyositis 0.08, an overlap syndrome 0.2): an
+when a referral would leave them all unsaid less often than not (its defining block's cost,
+the defining strength applied, below log 0.5: juvenile dermatomyositis 0.08, an overlap syndrome
+0.2; the setting block, a kidney failure for calciphylaxis, does not count): an
 option for it alone says 'not before it is confirmed'. Judgement: above it (idiopathic
 calcinosis cutis 0.94, defined by absences) the unreported features say little, and the
 caution would stand on every option of a diagnosis that is rarely confirmed by a feature."""
+
+
+def _unconfirmed(kb: KnowledgeBase, block_cost: np.ndarray) -> frozenset[str]:
+    """The diagnoses whose own block of defining features (the lesion, the disease, the exposure:
+    not the setting, a kidney failure for calciphylaxis) the case leaves unreported and pays for
+    below ``UNCONFIRMED_BELOW`` (a code review: a calciphylaxis at 89 % with retiform purpura and
+    necrosis but no kidney setting was called 'none of its defining features reported')."""
+    t = tables(kb)
+    n = len(kb.diseases)  # a diagnosis' own row; a form's rows come after
+    return frozenset(
+        kb.diseases[r].id
+        for b, (r, kind) in enumerate(zip(t.block_row.tolist(), t.block_kind, strict=True))
+        if r < n and kind == "defining" and block_cost[b] < UNCONFIRMED_BELOW
+    )
 
 
 def form_masses(kb: KnowledgeBase, posterior: np.ndarray, row_weight: np.ndarray) -> dict[str, float]:
@@ -266,9 +282,7 @@ def manage(
         # the diagnoses that paid the defining penalty (none of their defining features reported)
         # and are rarely referred so: their own options wait for their work-up; a diagnosis the
         # clinician gives is confirmed
-        unconfirmed=frozenset()
-        if diagnosis is not None
-        else frozenset(kb.diseases[i].id for i in np.flatnonzero(scores.defining_log < UNCONFIRMED_BELOW).tolist()),
+        unconfirmed=frozenset() if diagnosis is not None else _unconfirmed(kb, scores.block_cost),
     )
     # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite): the
     # principles that hold for a whole category are about treating calcinosis, and do not apply

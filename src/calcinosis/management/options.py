@@ -359,7 +359,8 @@ def rank_treatments(
         if found is None:
             continue
         option, contraindicated = found
-        if infection and _on_the_mass(t) and not contraindicated:
+        necrosis = t.debrides and _present(ev, "finding:skin_necrosis")  # debriding it treats the infection
+        if infection and _on_the_mass(t) and not contraindicated and not necrosis:
             option.cautions.insert(0, infection)
             option.wait_note = infection
         if wait and _on_the_mass(t) and not contraindicated:  # an avoided option keeps its reason first

@@ -75,8 +75,14 @@ def _score(variant: LeafletVariant, form: str, diagnosis: str, group: str, categ
 
 
 def _calcium_raised(report: DiagnosisReport) -> bool:
-    """Whether a calcium measured in the case is raised (total, albumin-corrected or ionised)."""
-    return any(report.labs.status(test) == "high" for test in ("calcium", "ionized_calcium"))
+    """Whether the case's calcium is raised, read as the best measure it has: ionised, else
+    albumin-corrected, else total (a total of 2.50 mmol/L with an albumin of 25 g/L is a corrected
+    2.80, raised; a total of 2.70 with an albumin of 48, a corrected 2.54, is not: a code review)."""
+    for test in ("ionized_calcium", "corrected_calcium", "calcium"):
+        status = report.labs.status(test)
+        if status != "unknown":
+            return status == "high"
+    return False
 
 
 def _for_age(variant: LeafletVariant, age: float) -> bool:

@@ -35,6 +35,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _base_url(url: str) -> bool:
+    """Whether ``url`` is an http(s) address with a host and nothing a link could be bent with: no
+    user part, query, fragment, backslash, space or control character."""
+    from urllib.parse import urlsplit
+
+    if any(c in url for c in "\\ ") or any(ord(c) < 32 or ord(c) == 127 for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and not parts.query
+        and not parts.fragment
+    )
+
+
 class Settings(BaseModel):
     """What the server needs to know; defaults are the safe ones (loopback, no CORS)."""
 
@@ -84,9 +105,7 @@ class Settings(BaseModel):
                 raise ValueError(
                     f"CALCINOSIS_TRUSTED_PROXIES: {proxy!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
                 ) from None
-        if self.public_url is not None and (
-            not self.public_url.startswith(("http://", "https://")) or any(c in self.public_url for c in "?#\n\r ")
-        ):
+        if self.public_url is not None and not _base_url(self.public_url):
             raise ValueError(
                 f"CALCINOSIS_PUBLIC_URL: {self.public_url!r} is not a base URL like https://host[:port][/path]"
             )

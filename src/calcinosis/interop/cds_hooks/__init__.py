@@ -95,7 +95,7 @@ def advise(
     *,
     lang: str = "en",
     analysis_date: dt.date | None = None,
-    report_url: Callable[[Case], str] | None = None,
+    report_url: Callable[[Case], str | None] | None = None,
 ) -> Advice:
     """The cards for one ``patient-view`` call: the record read, the engine run, the trigger applied.
 

@@ -15,9 +15,11 @@ log never records query strings. Nothing is stored on the server.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -43,7 +45,10 @@ from calcinosis.kb.model import KnowledgeBase
 from calcinosis.textsafe import plain
 from calcinosis.web.lang import request_lang
 from calcinosis.web.problems import PROBLEM_TYPE, Problem, ProblemResponse
+from calcinosis.web.settings import is_loopback
 from calcinosis.web.state import AppState, kb_of
+
+_log = logging.getLogger("calcinosis.web")
 
 __all__ = ["LINK_MAX_AGE_S", "router"]
 
@@ -132,17 +137,24 @@ def _signer(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=_SALT)
 
 
-def report_link(request: Request, case: Case, lang: str) -> str:
-    """The absolute URL of the full report of ``case`` (its id and evaluation fields left out)."""
+def report_link(request: Request, case: Case, lang: str) -> str | None:
+    """The absolute URL of the full report of ``case`` (its id and evaluation fields left out),
+    or None when the app cannot say its own address safely.
+
+    With ``CALCINOSIS_PUBLIC_URL`` the link starts with it, never with the request's Host, which
+    whoever sends the request chooses (a card's link could point anywhere). Without it the Host
+    is used only when it names this machine (the app served and called on loopback); a proxy on
+    the same machine forwards the client's Host, so any other gives no link (a code review)."""
     data = case.model_dump(mode="json", exclude_none=True, exclude={"id", "expected"})
     token = _signer(request).dumps({"case": data, "lang": lang})
-    link = request.url_for("cds_report").include_query_params(t=token)
     public: str | None = request.app.state.calcinosis.settings.public_url
-    if public is None:  # loopback: the Host header is the local client's own
-        return str(link)
-    # beyond loopback, the configured address, never the request's Host (whoever sends the
-    # request chooses it: a card's link could point anywhere)
-    return public.rstrip("/") + link.path + "?" + link.query
+    if public is not None:  # the route's own path: the public address already holds any prefix
+        path = request.app.url_path_for("cds_report")
+        return public.rstrip("/") + str(path) + "?" + urlencode({"t": token})
+    if not is_loopback(request.url.hostname or ""):
+        _log.warning("CDS Hooks: no report link (set CALCINOSIS_PUBLIC_URL): the request's Host is not this machine")
+        return None
+    return str(request.url_for("cds_report").include_query_params(t=token))
 
 
 @router.get(
