@@ -23,6 +23,14 @@ def _options(result) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return {o.treatment: o for opts in result.options.values() for o in opts}
 
 
+def _with_calcium(case, kb: KnowledgeBase, mmol_l: float):  # type: ignore[no-untyped-def]
+    """``case`` with a total calcium of ``mmol_l`` added to its labs."""
+    added = parse_case(
+        {"patient": {"age": 50, "sex": "female"}, "labs": [{"test": "calcium", "value": mmol_l, "unit": "mmol/L"}]}, kb
+    )
+    return case.model_copy(update={"labs": [*case.labs, *added.labs]})
+
+
 def test_analgesia_stays_indicated_in_calciphylaxis_on_dialysis(kb: KnowledgeBase) -> None:
     result = run(
         kb,
@@ -303,20 +311,7 @@ def test_checks_before_use_cover_pregnancy_for_nsaids_and_the_calcium_for_calcim
     hip = read_case(next(PUBLISHED_CASES.glob("pub-tumoral-15-*.yaml")), kb)
     cinacalcet = _options(manage(hip, kb))["calcimimetics"]
     assert any("to check before use" in c and "the calcium" in c for c in cinacalcet.cautions)
-    measured = hip.model_copy(
-        update={
-            "labs": [
-                *hip.labs,
-                *parse_case(
-                    {
-                        "patient": {"age": 50, "sex": "female"},
-                        "labs": [{"test": "calcium", "value": 2.3, "unit": "mmol/L"}],
-                    },
-                    kb,
-                ).labs,
-            ]
-        }
-    )
+    measured = _with_calcium(hip, kb, 2.3)
     again = _options(manage(measured, kb)).get("calcimimetics")
     assert again is not None and not any("the calcium" in c for c in again.cautions if "to check before use" in c)
 
@@ -390,20 +385,7 @@ def test_hypercalcaemia_of_malignancy_is_said_only_with_a_raised_calcium(kb: Kno
     calcium, not without one."""
     case = read_case(next(PUBLISHED_CASES.glob("pub-ctd-04-*.yaml")), kb)
     assert "malignancy_hypercalcaemia" not in {s.id for s in manage(case, kb).statements}
-    high = case.model_copy(
-        update={
-            "labs": [
-                *case.labs,
-                *parse_case(
-                    {
-                        "patient": {"age": 60, "sex": "female"},
-                        "labs": [{"test": "calcium", "value": 3.2, "unit": "mmol/L"}],
-                    },
-                    kb,
-                ).labs,
-            ]
-        }
-    )
+    high = _with_calcium(case, kb, 3.2)
     said = {s.id for s in manage(high, kb).statements}
     assert "malignancy_hypercalcaemia" in said
 

@@ -62,12 +62,12 @@ def handles_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from calcinosis.errors import CalcinosisError, UnknownEntityError
+        from calcinosis.errors import CalcinosisError, ImagingError, UnknownEntityError
 
         lang = "fr" if kwargs.get("lang") == "fr" else "en"
         try:
             return func(*args, **kwargs)
-        except UnknownEntityError as exc:
+        except (UnknownEntityError, ImagingError) as exc:  # said in the command's language
             raise fail(exc.text(lang), lang) from None
         except CalcinosisError as exc:
             raise fail(exc, lang) from None

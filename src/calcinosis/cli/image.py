@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable
-from functools import wraps
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, fail, handles_errors
+from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_errors
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,27 +36,6 @@ app = typer.Typer(
 
 FORCE_HELP = "Replace result files that already exist in --out."
 STUDY_SUFFIXES = (".nii", ".nii.gz", ".dcm")
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def says_imaging_errors(func: F) -> F:
-    """Print an :class:`~calcinosis.errors.ImagingError` in the command's ``--lang`` (under
-    ``handles_errors``, which prints the English ``str()`` of every other error)."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from calcinosis.errors import ImagingError
-
-        lang = "fr" if kwargs.get("lang") == "fr" else "en"
-        try:
-            return func(*args, **kwargs)
-        except ImagingError as exc:
-            if lang == "en":
-                raise
-            raise fail(exc.text(lang), lang) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _json(payload: Any) -> str:
@@ -140,7 +118,6 @@ def _measure(
 
 @app.command("quantify")
 @handles_errors
-@says_imaging_errors
 def quantify(
     study: Path = typer.Argument(
         ...,
@@ -352,7 +329,6 @@ def _is_inside(path: Path, folder: Path) -> bool:
 
 @app.command("compare")
 @handles_errors
-@says_imaging_errors
 def compare(
     before: Path = typer.Argument(..., help="Earlier study (DICOM folder, NIfTI, or radiograph)."),
     after: Path = typer.Argument(..., help="Later study of the same patient, same kind and view."),
@@ -467,7 +443,6 @@ def _is_same(a: Path, b: Path) -> bool:
 
 @app.command("batch")
 @handles_errors
-@says_imaging_errors
 def batch(
     folder: Path = typer.Argument(
         ..., help="Folder of studies: DICOM series sub-folders, NIfTI files, DICOM radiographs."

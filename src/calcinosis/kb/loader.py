@@ -1284,24 +1284,19 @@ def _sites_within(vocabulary: Vocabulary, fpos: Mapping[str, int]) -> list[tuple
     return [(f"site:{site}", tuple(below[site])) for site in order]
 
 
+def _when_items(step: WorkupStep, *keys: str) -> list[str]:
+    """The items a work-up step's conditions ``keys`` name (a list that is not a list names none)."""
+    return [str(item) for key in keys if isinstance(items := step.when.get(key), list) for item in items]
+
+
 def _when_diagnoses(step: WorkupStep) -> list[str]:
     """The diagnoses a work-up step's conditions name (a misspelt one would hold nothing, or everything)."""
-    return [
-        str(d)
-        for key in ("diagnosis_in_top", "leading_none")
-        if isinstance(items := step.when.get(key), list)
-        for d in items
-    ]
+    return _when_items(step, "diagnosis_in_top", "leading_none")
 
 
 def _when_features(step: WorkupStep) -> list[str]:
-    """The features a work-up step's conditions name (a list that is not a list names none)."""
-    return [
-        str(f)
-        for key in ("features_present_any", "features_present_none")
-        if isinstance(items := step.when.get(key), list)
-        for f in items
-    ]
+    """The features a work-up step's conditions name."""
+    return _when_items(step, "features_present_any", "features_present_none")
 
 
 def _check_blocks(

@@ -190,21 +190,12 @@ WORKUP_CONDITIONS = (
 
 # the conditions of WORKUP_CONDITIONS that take a list (the others a true/false, and
 # top_probability_below a number)
-WORKUP_LIST_CONDITIONS = frozenset(
-    {
-        "labs_missing",
-        "labs_missing_any",
-        "labs_present_any",
-        "antibodies_missing",
-        "antibodies_missing_any",
-        "no_modality",
-        "group_in_top",
-        "diagnosis_in_top",
-        "features_present_any",
-        "features_present_none",
-        "leading_none",
-    }
-)
+WORKUP_LIST_CONDITIONS = frozenset(WORKUP_CONDITIONS) - {
+    "no_imaging",
+    "metabolic",
+    "top_probability_below",
+    "lesion_reported",
+}
 
 
 class NotAskedWith(_Strict):
