@@ -305,3 +305,18 @@ def test_a_raised_calcium_not_urgent_today_gives_the_patient_its_signs(kb: Knowl
         ]
         parts = build_leaflet(diagnose(parse_case({**base, "labs": labs}, kb), kb), kb, lang="en").sections
         assert (message("leaflet_hypercalcaemia_signs", "en") in " ".join(s.text for s in parts)) is said
+
+
+def test_the_leaflet_holds_a_lump_for_an_infection_as_manage_does(kb: KnowledgeBase) -> None:
+    """A re-review: manage held injections and surgery for a lupus patient with night fever and a
+    swollen hip until an infection was excluded, while her leaflet spoke of surgery only. The
+    leaflet says it too; not for an open wound or necrosis, whose cleaning is part of its care."""
+    from calcinosis.i18n import message
+
+    said = message("leaflet_infection_first", "en")
+    fever = next(PUBLISHED_CASES.glob("pub-ctd-15-*.yaml"))
+    parts = build_leaflet(diagnose(read_case(fever, kb), kb), kb, lang="en").sections
+    assert said in next(s.text for s in parts if s.id == "treatment")
+    necrosis = next(PUBLISHED_CASES.glob("pub-mix4-04-*.yaml"))
+    parts = build_leaflet(diagnose(read_case(necrosis, kb), kb), kb, lang="en").sections
+    assert said not in " ".join(s.text for s in parts)

@@ -960,6 +960,7 @@ def _compile(
         check_known(where, [f"exposure:{k}" for k in rule.window_days], rule.any_of, "windowed exposure")
     check_refs("must_not_miss.yaml:references", must_not_miss.references)
     check_diagnoses("must_not_miss.yaml:diagnoses", must_not_miss.diagnoses)
+    check_diagnoses("must_not_miss.yaml:followed_until_excluded", must_not_miss.followed_until_excluded)
     check_known("must_not_miss.yaml:patient_signs", must_not_miss.patient_signs, must_not_miss.diagnoses, "diagnosis")
 
     n_d = len(diseases_sorted)
@@ -1090,6 +1091,7 @@ def _compile(
         must_not_miss=dict(must_not_miss.diagnoses),
         must_not_miss_threshold=must_not_miss.threshold,
         must_not_miss_signs=dict(must_not_miss.patient_signs),
+        followed_until_excluded=frozenset(must_not_miss.followed_until_excluded),
         category_names=category_names,
         disease_category=disease_category,
         log_category_prior=np.log(np.array([category_model.priors[c].value for c in category_names])),

@@ -286,6 +286,7 @@ class KnowledgeBase:
     must_not_miss: Mapping[str, Bilingual]  # diagnosis -> why it must not be missed
     must_not_miss_threshold: float
     must_not_miss_signs: Mapping[str, Bilingual]  # diagnosis -> what a patient watches for while it is possible
+    followed_until_excluded: frozenset[str]  # must_not_miss.yaml: followed on their own schedule while possible
     category_names: tuple[str, ...]
     disease_category: npt.NDArray[np.int64]  # D: index into category_names
     log_category_prior: FloatArray  # C

@@ -786,6 +786,13 @@ class MustNotMissFile(_Strict):
         default={},
         description="diagnosis -> the signs a patient watches for while it is still possible (the leaflet's 'when to see a doctor')",
     )
+    followed_until_excluded: list[str] = Field(
+        default=[],
+        description=(
+            "diagnoses whose own first follow-up check comes first while they are possible, with a defining "
+            "feature in the case, and not leading (calciphylaxis: its weekly review)"
+        ),
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -48,6 +48,18 @@ def _unconfirmed(kb: KnowledgeBase, block_cost: np.ndarray) -> frozenset[str]:
     )
 
 
+def _shown_by_a_defining_feature(kb: KnowledgeBase, block_cost: np.ndarray) -> frozenset[str]:
+    """The diagnoses whose own block of defining features the case satisfies (a feature of it
+    reported present: the block costs nothing)."""
+    t = tables(kb)
+    n = len(kb.diseases)
+    return frozenset(
+        kb.diseases[r].id
+        for b, (r, kind) in enumerate(zip(t.block_row.tolist(), t.block_kind, strict=True))
+        if r < n and kind == "defining" and block_cost[b] == 0.0 and t.block_log[b] < 0.0
+    )
+
+
 def form_masses(kb: KnowledgeBase, posterior: np.ndarray, row_weight: np.ndarray) -> dict[str, float]:
     """'diagnosis/form' -> the probability of that form: its diagnosis' posterior times the form's
     share of the diagnosis' likelihood for the case (``Scores.row_weight``)."""
@@ -309,6 +321,7 @@ def manage(
         ]
     )
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, posterior) else None
+    shown = _shown_by_a_defining_feature(kb, scores.block_cost)
     return ManagementReport(
         case_id=case.id,
         category=category,
@@ -330,13 +343,14 @@ def manage(
             watch=[
                 (d.id, float(posterior[i]))
                 for i, d in enumerate(kb.diseases)
-                # the must-not-miss diagnoses cared for here (not a sarcoma's oncology team: its
-                # procedures already wait for it to be excluded)
+                # the diagnoses must_not_miss.yaml follows on their own schedule until excluded,
+                # with a defining feature in the case (weekly wound visits were set for a
+                # calciphylaxis at 2 % with no skin sign: a re-review)
                 if d.id != top_id
-                and d.id in kb.must_not_miss
-                and d.managed_as is None
+                and d.id in kb.followed_until_excluded
                 and d.category != category
                 and posterior[i] >= kb.must_not_miss_threshold
+                and d.id in shown
             ],
         ),
         warnings=report.warnings,

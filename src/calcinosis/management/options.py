@@ -162,7 +162,9 @@ def _option(
             if ind.note is not None:
                 why = (why + " — " if why else "") + ind.note.get(lang)
             best = (fit, ind.role, why)
-            best_for = [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
+            # an indication grounded on a state the case reports (binders for a raised phosphate)
+            # does not wait for the diagnosis to be confirmed (a re-review)
+            best_for = [] if ind.features else [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
     if best is None or best[0] < kb.management.min_fit:
         return None
     fit, role, why = best
@@ -290,18 +292,17 @@ def named_with_probability(kb: KnowledgeBase, found: list[tuple[float, int]], la
     return ", ".join(f"{lower_first(n) if lang == 'fr' else n} ({percent(p, lang)})" for n, p in names)
 
 
-INFECTION_SIGNS = (
-    "finding:fever",
-    "lab:wbc_high",
-    "lab:crp_high",
-    "finding:local_infection",
-    "finding:acute_joint_pain",
-)
+INFECTION_SIGNS = ("finding:fever", "lab:wbc_high", "finding:local_infection")
 """What makes an infection to exclude before any procedure on the mass: a fever, a raised white
-cell count or CRP, a local infection, an acutely painful joint (BSR 2006: the hot swollen joint
-is aspirated, Gram-stained and cultured before anything else). Clinical reviews: a woman with
-lupus, night fever and a swollen hip was offered excision as first line and a steroid
-injection, an acute red swollen leg and an acutely swollen finger joint an injection."""
+cell count, a local infection (BSR 2006: a hot swollen joint is aspirated, Gram-stained and
+cultured before anything else). A clinical review: a woman with lupus, night fever and a
+swollen hip was offered excision as first line and a steroid injection. A raised CRP alone or an
+acute joint pain is not enough: the inflammation of a deposit raises it (a re-review: a CRP of
+19 mg/L in a well woman with an acute calcific tendinitis asked for blood cultures)."""
+
+
+DEBRIDED = ("finding:skin_necrosis", "finding:local_infection", "finding:ulceration")
+"""What a debridement treats: its infection does not wait to be excluded (a code review)."""
 
 
 def _infection_first(ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
@@ -359,8 +360,9 @@ def rank_treatments(
         if found is None:
             continue
         option, contraindicated = found
-        necrosis = t.debrides and _present(ev, "finding:skin_necrosis")  # debriding it treats the infection
-        if infection and _on_the_mass(t) and not contraindicated and not necrosis:
+        # debriding a necrosis, an infected ulcer or wound treats the infection: it does not wait for it
+        debriding = t.debrides and any(_present(ev, f) for f in DEBRIDED)
+        if infection and _on_the_mass(t) and not contraindicated and not debriding:
             option.cautions.insert(0, infection)
             option.wait_note = infection
         if wait and _on_the_mass(t) and not contraindicated:  # an avoided option keeps its reason first

@@ -85,6 +85,18 @@ def _calcium_raised(report: DiagnosisReport) -> bool:
     return False
 
 
+def _infection_signs(report: DiagnosisReport) -> bool:
+    """Whether the case reports what makes manage hold procedures on the mass for an infection
+    (``management.options.INFECTION_SIGNS``: a fever, a local infection, a raised white count)."""
+    from calcinosis.management.options import DEBRIDED, INFECTION_SIGNS
+
+    findings = {f"finding:{term}" for term in report.case.findings}
+    labs = {f"lab:{test}_high" for test in report.labs.tests if report.labs.status(test) == "high"}
+    # a wound, a necrosis or an infection already there is cleaned as part of its care: the
+    # sentence is for a closed lump
+    return not (findings | labs).isdisjoint(INFECTION_SIGNS) and findings.isdisjoint(DEBRIDED)
+
+
 def _for_age(variant: LeafletVariant, age: float) -> bool:
     """Whether ``variant`` is written for a patient of ``age`` (years)."""
     return (variant.min_age is None or age >= variant.min_age) and (variant.max_age is None or age < variant.max_age)
@@ -174,7 +186,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # parents of a 27-day-old read "fever: see a doctor promptly" (a clinical review);
             # the newborn's own text (subcutaneous fat necrosis) already says it
             if report.case.patient.age < YOUNG_INFANT_YEARS and not target.endswith("/newborn"):
-                text = " ".join([message("leaflet_young_infant", lang), text])
+                text = " ".join([message("leaflet_young_infant", lang), text])  # before the general signs
             # a raised calcium not urgent today: its signs, for the patient to come back (a woman
             # of 77 at 2.85 mmol/L read of lumps and calciphylaxis only: a clinical review); the
             # urgent note says them when it is urgent
@@ -182,6 +194,8 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 text = " ".join([text, message("leaflet_hypercalcaemia_signs", lang)])
         elif section.id == "treatment":
             text = _held_for(report, kb, diagnosis, text, lang)
+            if _infection_signs(report):  # as manage holds procedures on the mass (a re-review)
+                text = " ".join([text, message("leaflet_infection_first", lang)])
         parts.append(LeafletPart(section.id, section.title.get(lang), text, target, refs))
     word = _METASTATIC.get(lang)
     note = message("leaflet_metastatic_word", lang) if word is not None and word.search(heading) else ""
