@@ -405,3 +405,13 @@ def test_a_raised_phosphate_alone_brings_the_phosphate_lowering_of_a_hyperphosph
     for name in ("acetazolamide", "dialysis_intensification", "dietary_phosphate_restriction", "phosphate_binders"):
         for ind in kb.treatments[name].indications:
             assert not {"lab:phosphate_high", "condition:hyperphosphatemia_known"} <= set(ind.features)
+
+
+def test_a_possible_tuberculosis_holds_injections_and_excision(kb: KnowledgeBase) -> None:
+    """A clinical review: a prevertebral C1-C2 deposit with tuberculosis at 20 % was offered a
+    steroid injection with no hold (a steroid into a tuberculous abscess harms). Tuberculosis is
+    a diagnosis not to miss: procedures on the mass wait for it to be excluded."""
+    assert "tuberculosis" in kb.must_not_miss
+    case = read_case(next(PUBLISHED_CASES.glob("pub-dys-02-*.yaml")), kb)
+    injection = _options(manage(case, kb))["intralesional_corticosteroids"]
+    assert "tuberculosis" in injection.wait_for
