@@ -326,7 +326,10 @@ def test_a_dialysis_patient_gets_no_egfr_no_urea_question_and_a_step_says_what_i
     assert "egfr" not in report.labs.tests and any("on dialysis" in w for w in report.warnings)
     assert "lab:urea_high" not in {q.feature for q in report.next_questions}
     labs = next(w for w in report.workup_steps if w.id == "cua_labs")
-    assert "(still asked for the rest; already in the case: Hyperphosphataemia (present)" in labs.text and "Raised PTH (present)" in labs.text
+    assert (
+        "(still asked for the rest; already in the case: Hyperphosphataemia (present)" in labs.text
+        and "Raised PTH (present)" in labs.text
+    )
 
 
 def test_a_known_hypercalcaemia_is_not_said_urgent_against_the_calcium_measured(kb: KnowledgeBase) -> None:
