@@ -254,6 +254,10 @@ class ManagementFile(_Strict):
     role_weights_estimate: str
     min_fit: float = Field(gt=0, lt=1)
     min_probability: float = Field(gt=0, lt=1)
+    # what holds every procedure on the mass until an infection is excluded, and what a
+    # debridement treats (so it does not wait): management.yaml says why
+    infection_signs: list[str] = []
+    debrided: list[str] = []
     references: list[str]
     statements: list[ManagementStatement]
 

@@ -696,6 +696,8 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         check.form_keys(where, variant.forms)
         check.known(where, [variant.section], section_ids, "leaflet section")
     check.refs("management.yaml:references", parts.management.references)
+    check.feats("management.yaml:infection_signs", parts.management.infection_signs)
+    check.feats("management.yaml:debrided", parts.management.debrided)
     for statement in parts.management.statements:
         where = f"management.yaml:{statement.id}"
         check.refs(where, statement.references)

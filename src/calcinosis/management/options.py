@@ -292,22 +292,9 @@ def named_with_probability(kb: KnowledgeBase, found: list[tuple[float, int]], la
     return ", ".join(f"{lower_first(n) if lang == 'fr' else n} ({percent(p, lang)})" for n, p in names)
 
 
-INFECTION_SIGNS = ("finding:fever", "lab:wbc_high", "finding:local_infection")
-"""What makes an infection to exclude before any procedure on the mass: a fever, a raised white
-cell count, a local infection (BSR 2006: a hot swollen joint is aspirated, Gram-stained and
-cultured before anything else). A clinical review: a woman with lupus, night fever and a
-swollen hip was offered excision as first line and a steroid injection. A raised CRP alone or an
-acute joint pain is not enough: the inflammation of a deposit raises it (a re-review: a CRP of
-19 mg/L in a well woman with an acute calcific tendinitis asked for blood cultures)."""
-
-
-DEBRIDED = ("finding:skin_necrosis", "finding:local_infection", "finding:ulceration")
-"""What a debridement treats: its infection does not wait to be excluded (a code review)."""
-
-
 def _infection_first(ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
     """'Fever, Raised CRP: an infection ... is excluded first' for the signs the case reports ('' if none)."""
-    signs = [kb.features[f].label(lang) for f in INFECTION_SIGNS if _present(ev, f)]
+    signs = [kb.features[f].label(lang) for f in kb.management.infection_signs if _present(ev, f)]
     if not signs:
         return ""
     return message("infection_first", lang, signs=message("list_separator", lang).join(signs))
@@ -361,7 +348,7 @@ def rank_treatments(
             continue
         option, contraindicated = found
         # debriding a necrosis, an infected ulcer or wound treats the infection: it does not wait for it
-        debriding = t.debrides and any(_present(ev, f) for f in DEBRIDED)
+        debriding = t.debrides and any(_present(ev, f) for f in kb.management.debrided)
         if infection and _on_the_mass(t) and not contraindicated and not debriding:
             option.cautions.insert(0, infection)
             option.wait_note = infection

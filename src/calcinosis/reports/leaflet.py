@@ -85,16 +85,15 @@ def _calcium_raised(report: DiagnosisReport) -> bool:
     return False
 
 
-def _infection_signs(report: DiagnosisReport) -> bool:
+def _infection_signs(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
     """Whether the case reports what makes manage hold procedures on the mass for an infection
-    (``management.options.INFECTION_SIGNS``: a fever, a local infection, a raised white count)."""
-    from calcinosis.management.options import DEBRIDED, INFECTION_SIGNS
-
+    (``management.yaml infection_signs``: a fever, a local infection, a raised white count)."""
     findings = {f"finding:{term}" for term in report.case.findings}
     labs = {f"lab:{test}_high" for test in report.labs.tests if report.labs.status(test) == "high"}
     # a wound, a necrosis or an infection already there is cleaned as part of its care: the
     # sentence is for a closed lump
-    return not (findings | labs).isdisjoint(INFECTION_SIGNS) and findings.isdisjoint(DEBRIDED)
+    signs, debrided = kb.management.infection_signs, kb.management.debrided
+    return not (findings | labs).isdisjoint(signs) and findings.isdisjoint(debrided)
 
 
 def _for_age(variant: LeafletVariant, age: float) -> bool:
@@ -194,7 +193,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 text = " ".join([text, message("leaflet_hypercalcaemia_signs", lang)])
         elif section.id == "treatment":
             text = _held_for(report, kb, diagnosis, text, lang)
-            if _infection_signs(report):  # as manage holds procedures on the mass (a re-review)
+            if _infection_signs(report, kb):  # as manage holds procedures on the mass (a re-review)
                 text = " ".join([text, message("leaflet_infection_first", lang)])
         parts.append(LeafletPart(section.id, section.title.get(lang), text, target, refs))
     word = _METASTATIC.get(lang)
