@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from calcinosis import KnowledgeBase, diagnose, read_case
+from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
 from calcinosis.reports.leaflet import build_leaflet
 
 from .conftest import DEV_CASES, PUBLISHED_CASES
@@ -320,3 +320,54 @@ def test_the_leaflet_holds_a_lump_for_an_infection_as_manage_does(kb: KnowledgeB
     necrosis = next(PUBLISHED_CASES.glob("pub-mix4-04-*.yaml"))
     parts = build_leaflet(diagnose(read_case(necrosis, kb), kb), kb, lang="en").sections
     assert said not in " ".join(s.text for s in parts)
+
+
+@pytest.mark.parametrize(
+    ("case", "lang", "title"),
+    [
+        ("calciphylaxis-pd", "en", "What is calciphylaxis?"),
+        ("calciphylaxis-pd", "fr", "Qu'est-ce que la calciphylaxie\u202f?"),
+        ("calcific-tendinitis", "en", "What is calcific tendinitis?"),
+        ("scrotal-calcinosis", "fr", "Que sont ces petites boules\u202f?"),
+        ("jdm-legs", "en", "What is calcinosis?"),
+    ],
+)
+def test_the_first_section_asks_what_the_condition_is(kb: KnowledgeBase, case: str, lang: str, title: str) -> None:
+    """A leaflet about calciphylaxis was headed 'What is calcinosis?' (a clinical review): a text
+    written for a diagnosis carries its own title; a calcinosis keeps the general one."""
+    first = leaflet(kb, case, lang).sections[0]
+    assert first.id == "what_it_is" and first.title == title
+
+
+def test_a_what_it_is_text_for_a_diagnosis_without_a_title_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from calcinosis.kb.deferred_schema import LeafletVariant
+
+    given = {"section": "what_it_is", "diagnoses": ["calciphylaxis"], "references": ["seed000"], "en": "x", "fr": "x"}
+    with pytest.raises(ValidationError, match="its own title"):
+        LeafletVariant.model_validate(given)
+    assert LeafletVariant.model_validate({**given, "diagnoses": [], "categories": ["tumoral"]}).title is None
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_disease_the_history_gives_is_not_said_to_be_confirmed_later(kb: KnowledgeBase, lang: str) -> None:
+    """A woman with a lupus known for years read that her doctor would tell her when it is
+    confirmed (a clinical review): the heading says she already knows it; what is still to be
+    confirmed is that the calcinosis comes from it. The same lupus read from its antibodies,
+    with no history, keeps the usual heading."""
+    base = {"patient": {"age": 34, "sex": "F"}, "sites": ["knee"], "findings": ["palpable_nodules"]}
+    already = "already know" if lang == "en" else "savez déjà"
+    known = diagnose(parse_case({**base, "history": ["systemic_lupus_erythematosus"]}, kb), kb, lang=lang)
+    found = diagnose(
+        parse_case(
+            {**base, "antibodies": [{"name": n, "result": "positive"} for n in ("ana", "anti_dsdna", "anti_sm")]}, kb
+        ),
+        kb,
+        lang=lang,
+    )
+    for report in (known, found):
+        assert report.differential[0].diagnosis == "systemic_lupus_erythematosus"
+        assert report.differential[0].probability >= 0.5
+    assert already in build_leaflet(known, kb, lang=lang).heading
+    assert already not in build_leaflet(found, kb, lang=lang).heading

@@ -287,6 +287,9 @@ class LeafletVariant(_Strict):
     max_age: float | None = Field(default=None, gt=0)
     references: list[str] = Field(min_length=1)
     seed_facts: list[str] = []  # the seed facts its text holds
+    # its own title where the section's would be wrong: a calciphylaxis leaflet was headed "What
+    # is calcinosis?" (a clinical review)
+    title: Bilingual | None = None
     en: str = Field(min_length=1)
     fr: str = Field(min_length=1)
 
@@ -294,6 +297,11 @@ class LeafletVariant(_Strict):
     def _targets_something(self) -> Self:
         if not (self.forms or self.diagnoses or self.groups or self.categories):
             raise ValueError("a variant names the forms, diagnoses, groups or categories it is written for")
+        if self.section == "what_it_is" and (self.forms or self.diagnoses) and self.title is None:
+            raise ValueError(
+                "a 'what_it_is' variant written for a diagnosis or a form has its own title "
+                "(the general one asks 'What is calcinosis?')"
+            )
         return self
 
 

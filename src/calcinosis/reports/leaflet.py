@@ -146,7 +146,10 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         named = disease.name(lang)
         if top.form is not None and top.form.id != "main":  # read in one of its forms: named as it
             form, named = form_key(disease.id, top.form.id), top.form.name
-        heading = message("leaflet_named", lang, name=named)
+        # a disease the history already gives is not 'to be confirmed': a woman with a lupus
+        # known for years read that her doctor would tell her when it is (a clinical review)
+        known = not form and disease.id in report.case.history
+        heading = message("leaflet_named_known" if known else "leaflet_named", lang, name=named)
     elif cat_p >= CONFIDENT:
         diagnosis, group, category = "", "", report.category
         spec = kb.categories[report.category]
@@ -177,8 +180,10 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             target = {4: form, 3: diagnosis, 2: group, 1: category}[score]
             text = variant.fr if lang == "fr" else variant.en
             refs = tuple(variant.references)
+            title = (variant.title or section.title).get(lang)
         else:
             target, text, refs = "general", section.fr if lang == "fr" else section.en, tuple(kb.leaflet.references)
+            title = section.title.get(lang)
         if section.id == "when_to_consult":
             text = _also_watched(report, kb, diagnosis, text, lang)
             # a fever under 3 months is an emergency whatever the calcinosis (NICE NG143): the
@@ -195,7 +200,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             text = _held_for(report, kb, diagnosis, text, lang)
             if _infection_signs(report, kb):  # as manage holds procedures on the mass (a re-review)
                 text = " ".join([text, message("leaflet_infection_first", lang)])
-        parts.append(LeafletPart(section.id, section.title.get(lang), text, target, refs))
+        parts.append(LeafletPart(section.id, title, text, target, refs))
     word = _METASTATIC.get(lang)
     note = message("leaflet_metastatic_word", lang) if word is not None and word.search(heading) else ""
     child = report.case.patient.age < kb.threshold("child_age_years")
