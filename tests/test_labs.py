@@ -200,3 +200,18 @@ def test_mg_per_litre_and_severe_hypercalcaemia(kb: KnowledgeBase) -> None:
     with pytest.raises(CaseValidationError) as err:
         case(9.4, "mg/L")
     assert "mg/dL" in str(err.value.issues[0].suggestions)
+
+
+def test_a_low_total_calcium_without_albumin_is_said_unconfirmed(kb: KnowledgeBase) -> None:
+    """A low albumin lowers the total calcium without a true hypocalcaemia (a dialysis patient
+    with total proteins of 44 g/L, total calcium 2.12 mmol/L, was read as hypocalcaemic): a low
+    total calcium alone is flagged; an albumin, an ionised calcium or a normal calcium is not."""
+
+    def flagged(labs: list[dict[str, Any]]) -> list[str]:
+        return [w.location or "" for w in panel(kb, labs).warnings if w.code == "lab.calcium_uncorrected"]
+
+    low = {"test": "calcium", "value": 8.5, "unit": "mg/dL"}
+    assert flagged([{"test": "phosphate", "value": 4.3, "unit": "mg/dL"}, low]) == ["labs[1]"]
+    assert flagged([low, {"test": "albumin", "value": 4.0, "unit": "g/dL"}]) == []
+    assert flagged([low, {"test": "ionized_calcium", "value": 1.0, "unit": "mmol/L"}]) == []
+    assert flagged([{"test": "calcium", "value": 9.5, "unit": "mg/dL"}]) == []

@@ -415,3 +415,25 @@ def test_a_possible_tuberculosis_holds_injections_and_excision(kb: KnowledgeBase
     case = read_case(next(PUBLISHED_CASES.glob("pub-dys-02-*.yaml")), kb)
     injection = _options(manage(case, kb))["intralesional_corticosteroids"]
     assert "tuberculosis" in injection.wait_for
+
+
+def test_a_caution_held_by_a_low_total_calcium_alone_says_it_is_unconfirmed(kb: KnowledgeBase) -> None:
+    """The calcimimetic's 'not below the lower limit' and the calcitriol's 'do not simply stop'
+    held for a total calcium of 2.12 mmol/L with no albumin (a clinical review): they say that the
+    hypocalcaemia is to be confirmed; with an albumin of 40 g/L the same calcium is a true
+    hypocalcaemia and they say nothing more."""
+    import yaml
+
+    path = PUBLISHED_CASES / "pub-calci-01-penile-necrosis-hd-post-ptx.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    note = "read from a total calcium with no albumin or ionised calcium"
+
+    def noted(case: dict[str, Any]) -> dict[str, list[str]]:
+        result = run(kb, case)
+        every = [*_options(result).values(), *result.avoid]  # the calcimimetic is in 'avoid'
+        return {o.treatment: [c for c in o.cautions if note in c] for o in every if any(note in c for c in o.cautions)}
+
+    alone = noted(data)
+    assert {"calcimimetics", "stop_vitamin_d_and_calcium"} <= alone.keys()
+    assert all(len(c) == 1 and "ypocalcaemia" in c[0] for c in alone.values())
+    assert noted({**data, "labs": [*data["labs"], {"test": "albumin", "value": 40, "unit": "g/L"}]}) == {}

@@ -522,5 +522,24 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
             driving_index=best[0].index if best[0].index >= 0 else None,
             readings=readings,
         )
+    calcium = panel.tests.get("calcium")
+    if (
+        calcium is not None
+        and calcium.status == "low"
+        and alb is None
+        and not {"ionized_calcium", "corrected_calcium"} & by_test.keys()
+    ):
+        # a low albumin lowers the total calcium without a true hypocalcaemia: a dialysis patient
+        # with total proteins of 44 g/L and a total calcium of 2.12 mmol/L was read as
+        # hypocalcaemic, and that held a calcimimetic and kept calcitriol (a clinical review)
+        where = "labs" if calcium.driving_index is None else f"labs[{calcium.driving_index}]"
+        warnings.append(
+            Issue(
+                level=IssueLevel.WARNING,
+                code="lab.calcium_uncorrected",
+                message=message("warn_calcium_uncorrected", lang),
+                location=where,
+            )
+        )
     panel.warnings = warnings
     return panel

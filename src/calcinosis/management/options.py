@@ -58,6 +58,10 @@ features either way, says what to check first (pregnancy only for a woman who ma
 Each check: its message, the features that answer it, and the tests that answer it when entered
 (a urea alone does not: a normal urea silenced the kidney check of a bisphosphonate)."""
 
+CALCIUM_CORRECTED_BY = frozenset({"albumin", "ionized_calcium", "corrected_calcium"})
+"""The tests that tell a true hypocalcaemia from a total calcium lowered by a low albumin: a
+caution that holds only for a low total calcium without them says so (``lab.calcium_uncorrected``)."""
+
 CHILDBEARING_AGES = (12.0, 55.0)
 """Ages at which pregnancy is asked about before a drug that harms it (judgement: menarche to the
 menopause, with margins on both sides)."""
@@ -170,12 +174,19 @@ def _option(
     fit, role, why = best
     cautions: list[str] = []
     contraindicated = False
+    uncorrected = _present(ev, "lab:calcium_low") and "calcium" in tests and not tests & CALCIUM_CORRECTED_BY
     first = 0  # the contraindications that hold come first, then what to check, then the other cautions
     for c in t.cautions:
         triggered = (not c.when or any(_present(ev, f) for f in c.when)) and not any(_present(ev, f) for f in c.unless)
         if not triggered:
             continue
         text = c.fr if lang == "fr" else c.en
+        if (
+            uncorrected
+            and "lab:calcium_low" in c.when
+            and not any(_present(ev, f) for f in c.when if f != "lab:calcium_low")
+        ):
+            text = " ".join([text, message("calcium_uncorrected_note", lang)])
         if c.severity == "contraindication" and c.applies_to is not None:
             # one drug of a class: the class stays, the drug is named to avoid
             cautions.insert(0, message("avoid_part", lang, part=c.applies_to.get(lang), text=text))
