@@ -218,6 +218,11 @@ def test_fast_rows_have_the_per_row_evidence(kb: KnowledgeBase, text: bool) -> N
         column = state[:, kb.feature_pos(fid)]
         assert (column == 1).any() and (column == -1).any(), fid
     assert fast.matrix.implied.any() and fast.matrix.closed.any()
+    # a transplant's immunosuppressants: read, not scored (features.yaml explained_by)
+    j = kb.feature_pos("exposure:immunosuppressants")
+    assert (fast.matrix.implied[:, j] & (state[:, j] == 1)).any() and (
+        ~fast.matrix.implied[:, j] & (state[:, j] == 1)
+    ).any()
 
 
 def test_batch_output_is_the_same_with_and_without_the_fast_path(kb: KnowledgeBase, tmp_path: Path) -> None:

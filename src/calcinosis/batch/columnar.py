@@ -364,6 +364,13 @@ class ColumnarReader:
         # a contradiction (a term both present and absent) is reported and set aside by the
         # per-row path, with its warning: those rows go there
         slow |= (pres & absn).any(axis=1)
+        # a treatment its stated indication explains: read, not scored (evidence.py)
+        for treated, explainers in kb.explained_by.items():
+            t = pos(treated)
+            explained = np.zeros(n, dtype=bool)
+            for explainer in explainers:
+                explained |= pres[:, pos(explainer)]
+            implied[:, t] |= pres[:, t] & explained
         state = pres.view(np.int8) - absn.view(np.int8)  # +1 present, -1 absent (never both here)
         implied &= pres | absn
         closed &= absn

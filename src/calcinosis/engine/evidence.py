@@ -476,6 +476,25 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
                 location=obs.basis[0].split(" ")[0],
             )
         )
+    # a treatment given for an indication the case states (a transplant's immunosuppressants):
+    # read, not scored for the other diseases it is given for (features.yaml explained_by)
+    for fid, explainers in kb.explained_by.items():
+        obs = ev.observations.get(fid)
+        if obs is None or not obs.present or obs.implied:
+            continue
+        why = next(
+            (ev.observations[b] for b in explainers if b in ev.observations and ev.observations[b].present), None
+        )
+        if why is not None:
+            obs.implied = True
+            obs.basis.append(message("basis_explained", lang, basis=why.basis[0]))
+            ev.warnings.append(
+                Issue.warning(
+                    "case.not_scored",
+                    message("warn_explained", lang, feature=kb.features[fid].label(lang), basis=why.basis[0]),
+                    obs.basis[0].split(" ")[0],
+                )
+            )
     if "pregnancy" in case.history and (pt.sex == "male" or not 9 <= pt.age <= 60):
         ev.warnings.append(
             Issue.warning(

@@ -515,6 +515,7 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
             f: (tuple(rule.when_any), tuple(rule.when_absent)) for f, rule in features_file.not_asked_with.items()
         },
         implies=features_file.implies,
+        explained_by={f: tuple(rule.by) for f, rule in features_file.explained_by.items()},
         same_state=features_file.same_state,
         exclusive=features_file.exclusive,
         staging=staging,
@@ -860,6 +861,7 @@ def _compile(
     not_asked: Mapping[str, str],
     not_asked_with: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]],
     implies: Mapping[str, list[str]],
+    explained_by: Mapping[str, tuple[str, ...]],
     same_state: Mapping[str, str],
     exclusive: Mapping[str, list[str]],
     staging: StagingFile,
@@ -898,6 +900,7 @@ def _compile(
         [*not_asked_with, *(f for present, absent in not_asked_with.values() for f in (*present, *absent))],
     )
     check_features("features.yaml:implies", [*implies, *(f for fs in implies.values() for f in fs)])
+    check_features("features.yaml:explained_by", [*explained_by, *(f for fs in explained_by.values() for f in fs)])
     check_features("features.yaml:same_state", [*same_state, *same_state.values()])
     check_features("features.yaml:exclusive", [f for fs in exclusive.values() for f in fs])
     for name, members in exclusive.items():
@@ -1078,6 +1081,7 @@ def _compile(
         non_discriminating=dict(non_discriminating),
         not_scored=np.array([fid in not_scored for fid in feature_ids], dtype=bool),
         implies={k: tuple(v) for k, v in implies.items()},
+        explained_by=dict(explained_by),
         not_asked_with=not_asked_with,
         exclusive=frozenset(f for fs in relations.exclusive for f in fs),
         staging=staging,

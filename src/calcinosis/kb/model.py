@@ -266,6 +266,8 @@ class KnowledgeBase:
     non_discriminating: Mapping[str, str]
     not_scored: npt.NDArray[np.bool_]  # F: read from cases, never scored (features.yaml not_scored)
     implies: Mapping[str, tuple[str, ...]]  # feature -> features its presence implies (features.yaml)
+    # feature -> features whose presence explains it: read, not scored (features.yaml explained_by)
+    explained_by: Mapping[str, tuple[str, ...]]
     # feature -> (features whose presence, features whose absence leaves it unasked)
     not_asked_with: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]
     exclusive: frozenset[str]  # members of sets of which one and only one describes a case (features.yaml exclusive)

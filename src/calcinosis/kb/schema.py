@@ -198,6 +198,14 @@ WORKUP_LIST_CONDITIONS = frozenset(WORKUP_CONDITIONS) - {
 }
 
 
+class ExplainedBy(_Strict):
+    """A treatment the case reports with an indication of its own: given for that indication, it
+    says nothing of the other diseases it is also given for, and is read, not scored."""
+
+    by: list[str] = Field(min_length=1)  # present, one of these explains it
+    why: str
+
+
 class NotAskedWith(_Strict):
     """A feature not asked when the case already says something that makes its answer
     uninformative (a PTH of a dialysis patient), and why."""
@@ -567,6 +575,13 @@ class FeaturesFile(_Strict):
     non_discriminating: dict[str, str] = {}
     not_asked: dict[str, str] = Field(
         default={}, description="features scored when reported but never asked as a next question, with why"
+    )
+    explained_by: dict[str, ExplainedBy] = Field(
+        default={},
+        description=(
+            "features read but not scored when one of by is reported present (a transplant's immunosuppressants "
+            "say nothing of a dermatomyositis), with why"
+        ),
     )
     not_asked_with: dict[str, NotAskedWith] = Field(
         default={},
