@@ -437,3 +437,42 @@ def test_a_caution_held_by_a_low_total_calcium_alone_says_it_is_unconfirmed(kb: 
     assert {"calcimimetics", "stop_vitamin_d_and_calcium"} <= alone.keys()
     assert all(len(c) == 1 and "ypocalcaemia" in c[0] for c in alone.values())
     assert noted({**data, "labs": [*data["labs"], {"test": "albumin", "value": 40, "unit": "g/L"}]}) == {}
+
+
+LOCAL = {
+    "surgical_excision",
+    "intralesional_corticosteroids",
+    "eswl",
+    "co2_laser",
+    "ultrasound_guided_lavage",
+    "high_speed_burr",
+    "sodium_thiosulfate_intralesional",
+    "subacromial_corticosteroid_injection",
+    "sodium_thiosulfate_topical",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_deposit_only_in_an_organ_gets_no_local_treatment(kb: KnowledgeBase, lang: str) -> None:
+    """A woman of 70 with a bilateral nephrocalcinosis and loin pain was offered a steroid
+    injection and an excision (a clinical review): a deposit seen only in an organ gets no local
+    treatment, and manage says why. The same case with a lump on the thigh, or a case that
+    locates nothing (it says nothing either way), keeps them."""
+    kidney: dict[str, Any] = {
+        "patient": {"age": 70, "sex": "female"},
+        "findings": ["pain", "palpable_nodules"],
+        "sites": ["thigh"],
+        "imaging": [{"modality": "ultrasound", "tissues": ["visceral"]}],
+    }
+
+    def local(case: dict[str, Any]) -> tuple[set[str], set[str]]:
+        result = run(kb, case, lang)
+        listed = {*_options(result), *(o.treatment for o in result.avoid)}
+        return listed & LOCAL, {s.id for s in result.statements}
+
+    organ_only = {**kidney, "findings": ["pain"], "sites": []}
+    treatments, statements = local(organ_only)
+    assert treatments == set() and "out_of_reach" in statements and "surgery_when" not in statements
+    for reachable in (kidney, {**organ_only, "imaging": []}):
+        treatments, statements = local(reachable)
+        assert treatments and "out_of_reach" not in statements

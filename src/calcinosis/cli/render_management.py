@@ -89,7 +89,8 @@ def render_management(
     if result.statements:
         con.print(f"\n[bold]{message('cli_principles', lang)}[/bold]")
         for s in result.statements:
-            con.print(f"  • {escape(s.text)} [dim]{escape('[' + ', '.join(s.references) + ']')}[/dim]")
+            refs = f" [dim]{escape('[' + ', '.join(s.references) + ']')}[/dim]" if s.references else ""
+            con.print(f"  • {escape(s.text)}{refs}")
     for mechanism, options in result.options.items():
         con.print(f"\n[bold]{message('mechanism_' + mechanism, lang)}[/bold]")
         for o in options[:6]:

@@ -139,6 +139,9 @@ class TreatmentFile(_Strict):
     # removes dead or infected tissue (a debridement): part of treating an infection of a necrosis,
     # so it does not wait for the infection to be excluded (a code review)
     debrides: bool = False
+    # applied to the deposit itself (a topical): like a procedure on the mass, it needs a deposit
+    # within reach (management.yaml in_reach_findings)
+    local: bool = False
     summary: Bilingual
     dose: Bilingual
     indications: list[TreatmentIndication] = Field(min_length=1)
@@ -241,6 +244,8 @@ class ManagementStatement(_Strict):
 
     id: str
     when: StatementCondition = StatementCondition()
+    # about treating the deposit itself (surgery): not said of a deposit out of reach, in an organ
+    local: bool = False
     en: str
     fr: str
     references: list[str] = Field(min_length=1)
@@ -258,6 +263,10 @@ class ManagementFile(_Strict):
     # debridement treats (so it does not wait): management.yaml says why
     infection_signs: list[str] = []
     debrided: list[str] = []
+    # what puts a deposit within reach of a local treatment, and the imaging tissues out of it
+    # (an organ): a deposit seen only in an organ gets none (management.yaml says why)
+    in_reach_findings: list[str] = []
+    out_of_reach_tissues: list[str] = []
     references: list[str]
     statements: list[ManagementStatement]
 

@@ -699,6 +699,8 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     check.refs("management.yaml:references", parts.management.references)
     check.feats("management.yaml:infection_signs", parts.management.infection_signs)
     check.feats("management.yaml:debrided", parts.management.debrided)
+    check.feats("management.yaml:in_reach_findings", parts.management.in_reach_findings)
+    check.feats("management.yaml:out_of_reach_tissues", [f"tissue:{t}" for t in parts.management.out_of_reach_tissues])
     for statement in parts.management.statements:
         where = f"management.yaml:{statement.id}"
         check.refs(where, statement.references)

@@ -17,7 +17,13 @@ from calcinosis.engine.workup import LEADS
 from calcinosis.i18n import lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import StatementCondition
-from calcinosis.management.options import may_be_pregnant, named_with_probability, rank_treatments, to_exclude_first
+from calcinosis.management.options import (
+    may_be_pregnant,
+    named_with_probability,
+    out_of_reach,
+    rank_treatments,
+    to_exclude_first,
+)
 from calcinosis.management.results import FollowupPlan, ManagementReport, PlanItem, Statement, managed_as_id
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
@@ -281,6 +287,7 @@ def manage(
     top_form = next((r for r in kb.forms if r.row == top_row), None)  # the form the leading diagnosis is read in
     first = to_exclude_first(kb, posterior)  # the must-not-miss diagnoses to exclude: said, and waited for
     pt = case.patient
+    no_local = out_of_reach(case, evidence, kb)
     options, avoid = rank_treatments(
         evidence,
         kb,
@@ -295,6 +302,7 @@ def manage(
         # and are rarely referred so: their own options wait for their work-up; a diagnosis the
         # clinician gives is confirmed
         unconfirmed=frozenset() if diagnosis is not None else _unconfirmed(kb, scores.block_cost),
+        no_local=no_local,
     )
     # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite): the
     # principles that hold for a whole category are about treating calcinosis, and do not apply
@@ -310,14 +318,18 @@ def manage(
         for i in report.issues
         if i.code in URGENT_CODES
     ]
+    # a deposit seen only in an organ: why no excision, injection or shock waves is listed
+    reach = [Statement(id="out_of_reach", text=message("out_of_reach", lang), references=[])] if no_local else []
     statements = (
         urgent
         + _managed_as(kb, posterior, first, lang)
+        + reach
         + [
             Statement(id=s.id, text=s.fr if lang == "fr" else s.en, references=list(s.references))
             for s in kb.management.statements
             if _holds(s.when, kb=kb, ev=evidence, posterior=posterior, category=category, forms=forms)
             and not (cared_elsewhere and _category_wide(s.when))
+            and not (no_local and s.local)
         ]
     )
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, posterior) else None

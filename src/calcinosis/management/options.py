@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence
 from calcinosis.i18n import lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
@@ -317,6 +318,26 @@ def _on_the_mass(t: TreatmentFile) -> bool:
     return t.kind == "procedure" and t.mechanism != "cause"
 
 
+def out_of_reach(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
+    """Whether the only deposit the case reports lies in an organ (imaging tissues all out of
+    reach, no site, no lesion felt or seen: management.yaml), where no local treatment goes. A
+    case that locates no deposit says nothing either way: not out of reach."""
+    spec = kb.management
+    tissues = {t for img in case.imaging for t in img.tissues}
+    return (
+        bool(tissues)
+        and tissues <= set(spec.out_of_reach_tissues)
+        and not case.sites
+        and not any(img.sites for img in case.imaging)
+        and not any(_present(ev, f) for f in spec.in_reach_findings)
+    )
+
+
+def is_local(t: TreatmentFile) -> bool:
+    """A treatment applied to the deposit itself: a procedure on the mass, or a topical."""
+    return _on_the_mass(t) or t.local
+
+
 def rank_treatments(
     ev: Evidence,
     kb: KnowledgeBase,
@@ -329,11 +350,13 @@ def rank_treatments(
     pregnancy_possible: bool = False,
     tests: frozenset[str] = frozenset(),
     unconfirmed: frozenset[str] = frozenset(),
+    no_local: bool = False,
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
     """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
     ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
     indications that name one; ``exclude_first``: :func:`to_exclude_first`, when the caller
-    already has it (manage states them too); ``unconfirmed``: see :func:`_option`."""
+    already has it (manage states them too); ``unconfirmed``: see :func:`_option`;
+    ``no_local``: the deposit is out of reach (:func:`out_of_reach`), no local treatment is listed."""
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
     treatable = treatable_categories(kb, posterior, categories)
@@ -342,6 +365,8 @@ def rank_treatments(
     wait = message(key, lang, names=named_with_probability(kb, first, lang)) if first else ""
     infection = _infection_first(ev, kb, lang)
     for t in kb.treatments.values():
+        if no_local and is_local(t):
+            continue
         found = _option(
             t,
             kb=kb,
