@@ -305,7 +305,9 @@ def test_transplantation_for_a_patient_with_a_cancer_says_what_the_cancer_weighs
     assert not any("cancer" in c for c in transplant_cautions(["dialysis"]))
 
 
-def test_a_cancer_dead_parasites_and_a_vitamin_d_intoxication_have_their_own_follow_up(kb: KnowledgeBase) -> None:
+def test_a_cancer_dead_parasites_a_vitamin_d_intoxication_and_a_phpt_have_their_own_follow_up(
+    kb: KnowledgeBase,
+) -> None:
     """Two reviews: a suspected osteosarcoma relapse, calcified guinea worms and a toddler's
     vitamin D nephrocalcinosis all had the chronic calcinosis schedule (3-6-monthly review,
     yearly radiographs and calcium panel). Each now has its own (followup.yaml by_diagnosis)."""
@@ -314,6 +316,7 @@ def test_a_cancer_dead_parasites_and_a_vitamin_d_intoxication_have_their_own_fol
         ("soft_tissue_osteosarcoma_metastasis", "oncology_followup"),
         ("dracunculiasis", "parasite_none"),
         ("hypervitaminosis_d", "vitamin_d_labs"),
+        ("primary_hyperparathyroidism", "phpt_labs"),  # a nephrocalcinosis had yearly radiographs
     ):
         case = parse_case({"patient": {"age": 30, "sex": "female"}, "findings": ["palpable_nodules"]}, kb)
         report = manage(case, kb, diagnosis=diagnosis)
