@@ -476,3 +476,17 @@ def test_a_deposit_only_in_an_organ_gets_no_local_treatment(kb: KnowledgeBase, l
     for reachable in (kidney, {**organ_only, "imaging": []}):
         treatments, statements = local(reachable)
         assert treatments and "out_of_reach" not in statements
+
+
+def test_a_penile_calciphylaxis_brings_urology_and_fournier_gangrene_first(kb: KnowledgeBase) -> None:
+    """A penile necrosis on haemodialysis had a team without urology and no word of Fournier's
+    gangrene (a clinical review); a calciphylaxis of the thighs is not told of them."""
+    import yaml
+
+    path = PUBLISHED_CASES / "pub-calci-01-penile-necrosis-hd-post-ptx.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    penile = {s.id: s for s in run(kb, data).statements}
+    assert "calciphylaxis_penile" in penile and "Fournier" in penile["calciphylaxis_penile"].text
+    assert "wipattanakitcharoen2023" in penile["calciphylaxis_penile"].references
+    thigh = {s.id for s in run(kb, {**data, "sites": ["thigh"], "imaging": []}).statements}
+    assert "calciphylaxis_team" in thigh and "calciphylaxis_penile" not in thigh
