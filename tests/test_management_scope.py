@@ -490,3 +490,21 @@ def test_a_penile_calciphylaxis_brings_urology_and_fournier_gangrene_first(kb: K
     assert "wipattanakitcharoen2023" in penile["calciphylaxis_penile"].references
     thigh = {s.id for s in run(kb, {**data, "sites": ["thigh"], "imaging": []}).statements}
     assert "calciphylaxis_team" in thigh and "calciphylaxis_penile" not in thigh
+
+
+def test_a_prevertebral_calcific_tendinitis_gets_no_procedure_and_its_abscess_excluded(kb: KnowledgeBase) -> None:
+    """A C1-C2 prevertebral deposit got a steroid injection and shock waves, radiographs 'with
+    rotation views for a shoulder' and no word of a retropharyngeal abscess (a clinical review).
+    The procedures are contraindicated at the spine, the principle and the neck imaging say
+    what to exclude; a shoulder's tendinitis keeps them and its radiographs."""
+    neck = read_case(PUBLISHED_CASES / "pub-dys-02-neck-pain-prevertebral-c1-c2.yaml", kb)
+    result = manage(neck, kb)
+    assert "prevertebral_tendinitis" in {s.id for s in result.statements}
+    assert {"eswl", "intralesional_corticosteroids"} <= {o.treatment for o in result.avoid}
+    assert "nsaids" in _options(result)
+    steps = {w.id for w in diagnose(neck, kb).workup_steps}
+    assert "tendinitis_neck_imaging" in steps and "tendinitis_radiograph_ultrasound" not in steps
+    shoulder = read_case(next(p for p in DEV_CASES if "calcific-tendinitis-shoulder" in p.name), kb)
+    kept = manage(shoulder, kb)
+    assert "eswl" in _options(kept) and "prevertebral_tendinitis" not in {s.id for s in kept.statements}
+    assert "tendinitis_neck_imaging" not in {w.id for w in diagnose(shoulder, kb).workup_steps}
