@@ -533,13 +533,6 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
         # with total proteins of 44 g/L and a total calcium of 2.12 mmol/L was read as
         # hypocalcaemic, and that held a calcimimetic and kept calcitriol (a clinical review)
         where = "labs" if calcium.driving_index is None else f"labs[{calcium.driving_index}]"
-        warnings.append(
-            Issue(
-                level=IssueLevel.WARNING,
-                code="lab.calcium_uncorrected",
-                message=message("warn_calcium_uncorrected", lang),
-                location=where,
-            )
-        )
+        warnings.append(Issue.warning("lab.calcium_uncorrected", message("warn_calcium_uncorrected", lang), where))
     panel.warnings = warnings
     return panel
