@@ -357,7 +357,7 @@ def test_a_disease_the_history_gives_is_not_said_to_be_confirmed_later(kb: Knowl
     confirmed is that the calcinosis comes from it. The same lupus read from its antibodies,
     with no history, keeps the usual heading."""
     base = {"patient": {"age": 34, "sex": "F"}, "sites": ["knee"], "findings": ["palpable_nodules"]}
-    already = "already know" if lang == "en" else "savez déjà"
+    already = "already know" if lang == "en" else "déjà connue"
     known = diagnose(parse_case({**base, "history": ["systemic_lupus_erythematosus"]}, kb), kb, lang=lang)
     found = diagnose(
         parse_case(

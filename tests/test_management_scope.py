@@ -410,10 +410,22 @@ def test_a_raised_phosphate_alone_brings_the_phosphate_lowering_of_a_hyperphosph
 def test_a_possible_tuberculosis_holds_injections_and_excision(kb: KnowledgeBase) -> None:
     """A clinical review: a prevertebral C1-C2 deposit with tuberculosis at 20 % was offered a
     steroid injection with no hold (a steroid into a tuberculous abscess harms). Tuberculosis is
-    a diagnosis not to miss: procedures on the mass wait for it to be excluded."""
+    a diagnosis not to miss: procedures on the mass wait for it to be excluded. (At the spine the
+    injection is now contraindicated outright; a thigh nodule in an endemic area keeps it, held.)"""
+    import yaml
+
     assert "tuberculosis" in kb.must_not_miss
-    case = read_case(next(PUBLISHED_CASES.glob("pub-dys-02-*.yaml")), kb)
-    injection = _options(manage(case, kb))["intralesional_corticosteroids"]
+    data = yaml.safe_load(next(PUBLISHED_CASES.glob("pub-dys-02-*.yaml")).read_text(encoding="utf-8"))
+    at_the_spine = manage(parse_case(data, kb), kb)
+    assert "intralesional_corticosteroids" in {o.treatment for o in at_the_spine.avoid}
+    endemic = {
+        "patient": {"age": 40, "sex": "male"},
+        "history": ["hiv"],
+        "exposures": ["endemic_area"],
+        "findings": ["palpable_nodules", "weight_loss", "pain"],
+        "sites": ["thigh"],
+    }
+    injection = _options(manage(parse_case(endemic, kb), kb))["intralesional_corticosteroids"]
     assert "tuberculosis" in injection.wait_for
 
 
@@ -426,7 +438,7 @@ def test_a_caution_held_by_a_low_total_calcium_alone_says_it_is_unconfirmed(kb: 
 
     path = PUBLISHED_CASES / "pub-calci-01-penile-necrosis-hd-post-ptx.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    note = "read from a total calcium with no albumin or ionised calcium"
+    note = "rests on a total calcium alone, with no albumin or ionised calcium"
 
     def noted(case: dict[str, Any]) -> dict[str, list[str]]:
         result = run(kb, case)
