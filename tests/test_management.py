@@ -317,6 +317,8 @@ def test_a_cancer_dead_parasites_a_vitamin_d_intoxication_and_a_phpt_have_their_
         ("dracunculiasis", "parasite_none"),
         ("hypervitaminosis_d", "vitamin_d_labs"),
         ("primary_hyperparathyroidism", "phpt_labs"),  # a nephrocalcinosis had yearly radiographs
+        ("pilomatricoma", "pilomatricoma_after_excision"),  # a toddler had yearly neck radiographs
+        ("tumoral_calcinosis_normophosphatemic", "nftc_review"),  # a normal phosphate tested monthly
     ):
         case = parse_case({"patient": {"age": 30, "sex": "female"}, "findings": ["palpable_nodules"]}, kb)
         report = manage(case, kb, diagnosis=diagnosis)

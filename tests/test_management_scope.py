@@ -520,3 +520,40 @@ def test_a_prevertebral_calcific_tendinitis_gets_no_procedure_and_its_abscess_ex
     kept = manage(shoulder, kb)
     assert "eswl" in _options(kept) and "prevertebral_tendinitis" not in {s.id for s in kept.statements}
     assert "tendinitis_neck_imaging" not in {w.id for w in diagnose(shoulder, kb).workup_steps}
+
+
+FRESH = PUBLISHED_CASES.parent.parent / "published-fresh" / "cases"
+
+
+def test_calciphylaxis_holds_every_procedure_on_the_deposit_but_debridement(kb: KnowledgeBase) -> None:
+    """Shock waves were 'first line' and steroid injections an option for the ulcers of a
+    calciphylaxis at 88 % (a clinical review): trauma to its skin starts new necrosis. They are
+    contraindicated, with the reason; the debridement of necrosis stays, with the arterial check."""
+    result = manage(read_case(FRESH / "fa-14-ckd-heart-failure-painful-crural-ulcers-weight-loss.yaml", kb), kb)
+    avoided = {o.treatment: o for o in result.avoid}
+    for procedure in ("eswl", "intralesional_corticosteroids"):
+        assert avoided[procedure].cautions[0].startswith("Not while Calciphylaxis"), procedure
+    debridement = _options(result)["surgical_excision"]
+    assert any("toe-brachial index" in c for c in debridement.cautions)
+
+
+def test_a_dialysis_patients_raised_calcium_is_not_told_to_drink(kb: KnowledgeBase) -> None:
+    """A peritoneal dialysis patient with a raised calcium read 'drink enough water' and 'pass a
+    lot of urine' (a clinical review): on dialysis the leaflet keeps to the fluid allowance."""
+    from calcinosis.reports.leaflet import build_leaflet
+
+    path = FRESH / "fg-02-peritoneal-dialysis-diabetic-woman-painful-necrotic-leg-ulcers.yaml"
+    text = " ".join(s.text for s in build_leaflet(diagnose(read_case(path, kb), kb), kb, lang="en").sections)
+    assert "keep to your fluid allowance" in text and "drink enough water" not in text
+
+
+def test_a_known_systemic_sclerosis_is_not_asked_its_own_signs_and_its_oesophagus_is_minded(
+    kb: KnowledgeBase,
+) -> None:
+    """A known CREST was asked 'Is there Raynaud's phenomenon? no: argues against systemic
+    sclerosis', and offered oral alendronate with no word of its oesophagus (a clinical review)."""
+    case = read_case(FRESH / "fa-01-crest-painful-masses-nearly-all-joints.yaml", kb)
+    asked = {q.feature for q in diagnose(case, kb).next_questions}
+    assert not asked & {"finding:raynaud_phenomenon", "finding:sclerodactyly", "finding:telangiectasia", "antibody:ana"}
+    alendronate = _options(manage(case, kb))["alendronate"]
+    assert any("oesophag" in c for c in alendronate.cautions)

@@ -122,6 +122,11 @@ def test_english_questions_read_naturally(kb: KnowledgeBase) -> None:
     assert kb.features["finding:palpable_nodules"].question("en") == "Are there palpable nodules?"
     assert kb.features["finding:pain"].question("en") == "Is there pain?"
     assert kb.features["antibody:anti_jo1"].question("en") == "Is anti-Jo-1 positive?"
+    # a history's template is singular whatever the label (it read "Are there a history of burns?"),
+    # and an English singular whose French label is plural stays singular
+    assert kb.features["condition:burns"].question("en") == "Is there a history of burns?"
+    assert kb.features["finding:lymphadenopathy"].question("en") == "Is there lymphadenopathy?"
+    assert kb.features["finding:visible_tophi"].question("en") == "Are there visible tophi?"
 
 
 def test_a_measured_lab_answers_a_step_that_asks_its_other_side(kb: KnowledgeBase) -> None:

@@ -252,6 +252,18 @@ class ManagementStatement(_Strict):
     seed_facts: list[str] = []
 
 
+class ProceduresAvoided(_Strict):
+    """A diagnosis in which procedures on the deposit harm (calciphylaxis: trauma starts new
+    necrosis): while it holds ``management.min_probability``, they are contraindicated, except
+    the debridement of necrotic tissue (a treatment's ``debrides``)."""
+
+    diagnosis: str
+    reasoning: str = Field(min_length=20)
+    en: str
+    fr: str
+    references: list[str] = Field(min_length=1)
+
+
 class ManagementFile(_Strict):
     """``management.yaml``: how options are weighted, and the principles to state."""
 
@@ -267,6 +279,7 @@ class ManagementFile(_Strict):
     # (an organ): a deposit seen only in an organ gets none (management.yaml says why)
     in_reach_findings: list[str] = []
     out_of_reach_tissues: list[str] = []
+    no_procedures_in: list[ProceduresAvoided] = []
     references: list[str]
     statements: list[ManagementStatement]
 

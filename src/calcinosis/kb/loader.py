@@ -700,6 +700,9 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     check.feats("management.yaml:infection_signs", parts.management.infection_signs)
     check.feats("management.yaml:debrided", parts.management.debrided)
     check.feats("management.yaml:in_reach_findings", parts.management.in_reach_findings)
+    for rule in parts.management.no_procedures_in:
+        check.diags("management.yaml:no_procedures_in", [rule.diagnosis])
+        check.refs(f"management.yaml:no_procedures_in.{rule.diagnosis}", rule.references)
     check.feats("management.yaml:out_of_reach_tissues", [f"tissue:{t}" for t in parts.management.out_of_reach_tissues])
     for statement in parts.management.statements:
         where = f"management.yaml:{statement.id}"
@@ -713,6 +716,8 @@ def _english_question(template: str, label: str, plural_fr: bool) -> str:
     """The namespace's English question for ``label``, with 'Are there' for a plural noun
     ('Are there palpable nodules?', not 'Is there')."""
     text = template.format(label=english_inline(label))
+    if not template.startswith("Is there {label}"):  # 'Is there a history of burns?' stays singular
+        return text
     head = label.split("(")[0].strip().split()[-1].lower() if label.strip() else ""
     plural = plural_fr or (head.endswith("s") and not head.endswith(("ss", "is", "us")))
     return text.replace("Is there ", "Are there ", 1) if plural else text

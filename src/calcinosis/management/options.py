@@ -312,6 +312,20 @@ def _infection_first(ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
     return message("infection_first", lang, signs=message("list_separator", lang).join(signs))
 
 
+def _procedures_harm(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> str:
+    """'Not while Calciphylaxis (88%) is possible: ...' for the diagnoses in which a procedure on
+    the deposit harms (management.yaml no_procedures_in) at the management floor or above, ''
+    if none: shock waves were first line for the ulcers of a calciphylaxis at 88 % (a clinical
+    review)."""
+    said = []
+    for rule in kb.management.no_procedures_in:
+        p = float(posterior[kb.disease_pos(rule.diagnosis)])
+        if p >= kb.management.min_probability:
+            name = f"{kb.disease(rule.diagnosis).name(lang)} ({percent(p, lang)})"
+            said.append(message("procedures_harm", lang, name=name, text=rule.fr if lang == "fr" else rule.en))
+    return " ".join(said)
+
+
 def _on_the_mass(t: TreatmentFile) -> bool:
     """A procedure on the deposit itself (excision, shock waves, laser, lavage, an injection into
     it), not one that treats the cause (dialysis, parathyroidectomy, transplantation)."""
@@ -364,6 +378,7 @@ def rank_treatments(
     key = "exclude_first" if len(first) == 1 else "exclude_first_many"
     wait = message(key, lang, names=named_with_probability(kb, first, lang)) if first else ""
     infection = _infection_first(ev, kb, lang)
+    harmed = _procedures_harm(kb, posterior, lang)
     for t in kb.treatments.values():
         if no_local and is_local(t):
             continue
@@ -383,6 +398,9 @@ def rank_treatments(
         if found is None:
             continue
         option, contraindicated = found
+        if harmed and _on_the_mass(t) and not t.debrides:  # trauma to calciphylaxis skin: new necrosis
+            option.cautions.insert(0, harmed)
+            contraindicated = True
         # debriding a necrosis, an infected ulcer or wound treats the infection: it does not wait for it
         debriding = t.debrides and any(_present(ev, f) for f in kb.management.debrided)
         if infection and _on_the_mass(t) and not contraindicated and not debriding:

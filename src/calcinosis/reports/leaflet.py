@@ -195,7 +195,11 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # of 77 at 2.85 mmol/L read of lumps and calciphylaxis only: a clinical review); the
             # urgent note says them when it is urgent
             if _calcium_raised(report) and not urgent:
-                text = " ".join([text, message("leaflet_hypercalcaemia_signs", lang)])
+                # on dialysis: no 'drink enough water' nor 'a lot of urine' (a fluid allowance,
+                # little or no urine: a clinical review)
+                dialysis = "dialysis" in report.case.history
+                key = "leaflet_hypercalcaemia_signs_dialysis" if dialysis else "leaflet_hypercalcaemia_signs"
+                text = " ".join([text, message(key, lang)])
         elif section.id == "treatment":
             text = _held_for(report, kb, diagnosis, text, lang)
             if _infection_signs(report, kb):  # as manage holds procedures on the mass (a re-review)
