@@ -385,3 +385,15 @@ def test_a_possible_calciphylaxis_is_followed_weekly_until_it_is_excluded(kb: Kn
     assert not any(i.id.startswith("until_excluded:") for i in plain.followup.schedule)
     crest = manage(read_case(next(p for p in DEV_CASES if "crest" in p.name), kb), kb)
     assert not any(i.id.startswith("until_excluded:") for i in crest.followup.schedule)
+
+
+def test_ckd_mbd_follows_the_kdigo_intervals_not_a_yearly_panel(kb: KnowledgeBase) -> None:
+    """Two dialysis patients had calcium, phosphate and PTH 'at least yearly' (a clinical review):
+    CKD-MBD's own check (KDIGO intervals by stage) stands for the general panel and for the
+    metastatic category's, and the review of the deposits stays."""
+    case = parse_case(
+        {"patient": {"age": 40, "sex": "female"}, "history": ["dialysis"], "findings": ["palpable_nodules"]}, kb
+    )
+    ids = [i.id for i in manage(case, kb, diagnosis="ckd_mineral_bone_disorder").followup.schedule]
+    assert "ckd_mbd_labs" in ids and "clinical_review" in ids
+    assert not {"labs", "metabolic_labs"} & set(ids)

@@ -185,7 +185,10 @@ def followup_plan(
     refs = list(spec.references)
     plan = spec.own(form, diagnosis)
     if plan is not None:
-        items = [*([] if plan.replaces_general else items), *plan.schedule]
+        # a diagnosis' own check stands for the general ones it names (CKD-MBD's KDIGO intervals
+        # for the yearly calcium panel)
+        gone = {r for i in plan.schedule for r in i.replaces}
+        items = [*([] if plan.replaces_general else (i for i in items if i.id not in gone)), *plan.schedule]
         signs = [*([] if plan.replaces_general else signs), *plan.warning_signs]
         refs = list(dict.fromkeys([*([] if plan.replaces_general else refs), *plan.references]))
     watched = []
