@@ -463,3 +463,13 @@ def test_dialysis_is_not_asked_of_a_patient_with_a_normal_kidney_function(kb: Kn
     normal = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-meta2-02-*.yaml")), kb), kb)
     assert "condition:dialysis" not in {q.feature for q in normal.next_questions}
     assert kb.not_asked_with["condition:dialysis"][1]  # said by an absence, not a presence
+
+
+def test_a_panel_a_diagnosis_asks_is_not_also_said_to_be_left_out(kb: KnowledgeBase) -> None:
+    """A scrotal calcinosis' work-up asked 'serum calcium, phosphate, PTH and kidney function
+    (expected normal)' and then said 'Calcium-phosphate panel not proposed' (a clinical review);
+    a calcific tendinitis, whose own steps ask no panel, still says it is left out."""
+    scrotal = run(kb, patient={"age": 50, "sex": "male"}, findings=["scrotal_nodules"], sites=["scrotum"])
+    assert "isc_metabolic" in {w.id for w in scrotal.workup_steps} and scrotal.workup_omitted == []
+    shoulder = diagnose(read_case(next(p for p in DEV_CASES if "calcific-tendinitis" in p.name), kb), kb)
+    assert shoulder.workup_omitted

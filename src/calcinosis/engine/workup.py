@@ -153,6 +153,9 @@ def _tests(answers: Sequence[str]) -> set[str]:
     return {min((a, *_SAME_TEST.get(a, ()))) for a in answers}
 
 
+_PANEL = frozenset(_tests(["lab:calcium_high", "lab:phosphate_high"]))
+"""Calcium and phosphate, as a step's tests: a step asking both is the calcium-phosphate panel."""
+
 _SET_CHECKS = frozenset(
     {
         "labs_missing",
@@ -299,6 +302,7 @@ def missing_workup(
     mass = metabolic_mass(kb, posterior)
     panel_worth_it = mass >= kb.workup.metabolic_threshold or ctx.top_probability < kb.workup.confident_top
     panel_left_out = False
+    panel_asked = False  # a diagnosis' own step asks calcium and phosphate
     metabolic_reason = ""  # written when a metabolic step is listed (percentages go through Babel)
     for compiled in _steps(kb, None):
         if not _holds(compiled.checks, ctx) or _answered(compiled, ev):
@@ -345,6 +349,7 @@ def missing_workup(
             if replaced is None:
                 replaced = next((gid for gid, listed in replaceable if len(answers & listed) >= 2), None)
             seen.add(step.id)
+            panel_asked = panel_asked or _PANEL <= answers
             reason = reason or _REASONS[lang]["specific"].format(
                 name=_inline(disease.name(lang), lang), probability=percent(probabilities[i], lang)
             )
@@ -361,7 +366,7 @@ def missing_workup(
                 if answers:
                     general_answers[step.id] = answers
     omitted = []
-    if panel_left_out:
+    if panel_left_out and not panel_asked:  # a diagnosis' own step asks it ('expected normal'): not left out
         omitted.append(
             _REASONS[lang]["omitted"].format(
                 name=_inline(kb.diseases[top].name(lang), lang),
