@@ -349,7 +349,7 @@ def missing_workup(
             if replaced is None:
                 replaced = next((gid for gid, listed in replaceable if len(answers & listed) >= 2), None)
             seen.add(step.id)
-            panel_asked = panel_asked or _PANEL <= answers
+            panel_asked = panel_asked or answers >= _PANEL
             reason = reason or _REASONS[lang]["specific"].format(
                 name=_inline(disease.name(lang), lang), probability=percent(probabilities[i], lang)
             )
