@@ -557,3 +557,17 @@ def test_a_known_systemic_sclerosis_is_not_asked_its_own_signs_and_its_oesophagu
     assert not asked & {"finding:raynaud_phenomenon", "finding:sclerodactyly", "finding:telangiectasia", "antibody:ana"}
     alendronate = _options(manage(case, kb))["alendronate"]
     assert any("oesophag" in c for c in alendronate.cautions)
+
+
+def test_a_calciphylaxis_with_no_skin_sign_is_watched_for_not_referred_now(kb: KnowledgeBase) -> None:
+    """A dialysis patient with hand nodules and no skin lesion read 'calciphylaxis ...
+    needs a specialised team now' (a clinical review): the alert stays, saying what to look
+    for; with necrosis it says that the team is needed now."""
+    from calcinosis.reports.summary import build_summary
+
+    def alert(findings: list[str]) -> str:
+        case = parse_case({"patient": {"age": 40, "sex": "female"}, "history": ["dialysis"], "findings": findings}, kb)
+        return next(a for a in build_summary(diagnose(case, kb), kb, lang="en").must_not_miss if "Calciphylaxis" in a)
+
+    assert "no skin lesion of it is reported" in alert(["palpable_nodules"])
+    assert "needs a specialised team now" in alert(["skin_necrosis", "pain"])

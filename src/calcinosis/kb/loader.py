@@ -974,6 +974,7 @@ def _compile(
     check_diagnoses("must_not_miss.yaml:diagnoses", must_not_miss.diagnoses)
     check_diagnoses("must_not_miss.yaml:followed_until_excluded", must_not_miss.followed_until_excluded)
     check_known("must_not_miss.yaml:patient_signs", must_not_miss.patient_signs, must_not_miss.diagnoses, "diagnosis")
+    check_known("must_not_miss.yaml:while_unshown", must_not_miss.while_unshown, must_not_miss.diagnoses, "diagnosis")
 
     n_d = len(diseases_sorted)
     freq = np.tile(baseline, (n_d, 1))
@@ -1105,6 +1106,7 @@ def _compile(
         must_not_miss_threshold=must_not_miss.threshold,
         must_not_miss_signs=dict(must_not_miss.patient_signs),
         followed_until_excluded=frozenset(must_not_miss.followed_until_excluded),
+        must_not_miss_unshown=dict(must_not_miss.while_unshown),
         category_names=category_names,
         disease_category=disease_category,
         log_category_prior=np.log(np.array([category_model.priors[c].value for c in category_names])),

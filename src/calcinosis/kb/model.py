@@ -289,6 +289,7 @@ class KnowledgeBase:
     must_not_miss_threshold: float
     must_not_miss_signs: Mapping[str, Bilingual]  # diagnosis -> what a patient watches for while it is possible
     followed_until_excluded: frozenset[str]  # must_not_miss.yaml: followed on their own schedule while possible
+    must_not_miss_unshown: Mapping[str, Bilingual]  # diagnosis -> its alert while no defining feature is reported
     category_names: tuple[str, ...]
     disease_category: npt.NDArray[np.int64]  # D: index into category_names
     log_category_prior: FloatArray  # C
@@ -300,6 +301,12 @@ class KnowledgeBase:
     _deferred: LazyParts
     root: Path | None = None  # the folder it was loaded from (codes.yaml and other side files live there)
     forms: tuple[FormRow, ...] = ()  # the forms' rows, in row order
+
+    def must_not_miss_reason(self, diagnosis: str, shown: bool) -> Bilingual:
+        """Why ``diagnosis`` must not be missed (must_not_miss.yaml), or, when none of its defining
+        features is reported (``shown`` False) and the file says it, what to watch for instead."""
+        unshown = None if shown else self.must_not_miss_unshown.get(diagnosis)
+        return unshown or self.must_not_miss[diagnosis]
 
     def row_disease(self, row: int) -> int:
         """The diagnosis of a row of the compiled arrays (a diagnosis' main form or one of its forms)."""

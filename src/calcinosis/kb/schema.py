@@ -808,6 +808,13 @@ class MustNotMissFile(_Strict):
             "feature in the case, and not leading (calciphylaxis: its weekly review)"
         ),
     )
+    while_unshown: dict[str, Bilingual] = Field(
+        default={},
+        description=(
+            "diagnosis -> what the alert says instead while none of its defining features is reported (a "
+            "calciphylaxis at 3 % with no skin lesion: what to watch for, not 'a specialised team now')"
+        ),
+    )
 
 
 def __getattr__(name: str) -> Any:
