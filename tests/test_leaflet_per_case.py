@@ -371,3 +371,13 @@ def test_a_disease_the_history_gives_is_not_said_to_be_confirmed_later(kb: Knowl
         assert report.differential[0].probability >= 0.5
     assert already in build_leaflet(known, kb, lang=lang).heading
     assert already not in build_leaflet(found, kb, lang=lang).heading
+
+
+def test_scrotal_nodules_are_not_all_a_small_operation(kb: KnowledgeBase) -> None:
+    """A whole-scrotum calcinosis read 'a small operation removes it (under local
+    anaesthesia)' (a clinical review): its own text speaks of the nodules in the plural and of
+    the larger operation; the eyelid nodule keeps the small one."""
+    scrotal = next(s.text for s in leaflet(kb, "scrotal-calcinosis").sections if s.id == "treatment")
+    assert "cover much of the scrotum" in scrotal and "removes them" in scrotal
+    eyelid = next(s.text for s in leaflet(kb, "subepidermal-nodule").sections if s.id == "treatment")
+    assert "a small operation removes it" in eyelid
