@@ -347,7 +347,7 @@ def out_of_reach(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
     )
 
 
-def is_local(t: TreatmentFile) -> bool:
+def _is_local(t: TreatmentFile) -> bool:
     """A treatment applied to the deposit itself: a procedure on the mass, or a topical."""
     return _on_the_mass(t) or t.local
 
@@ -380,7 +380,7 @@ def rank_treatments(
     infection = _infection_first(ev, kb, lang)
     harmed = _procedures_harm(kb, posterior, lang)
     for t in kb.treatments.values():
-        if no_local and is_local(t):
+        if no_local and _is_local(t):
             continue
         found = _option(
             t,
