@@ -571,3 +571,29 @@ def test_a_calciphylaxis_with_no_skin_sign_is_watched_for_not_referred_now(kb: K
 
     assert "no skin lesion of it is reported" in alert(["palpable_nodules"])
     assert "needs a specialised team now" in alert(["skin_necrosis", "pain"])
+
+
+def test_procedures_are_held_from_the_management_floor_not_below(kb: KnowledgeBase) -> None:
+    """The hold follows calciphylaxis' probability: the ulcerated fingertip nodules of a
+    systemic sclerosis (calciphylaxis under the 10 % floor) keep their procedures; painful ulcerated thigh nodules on
+    dialysis and warfarin hold every one of them but the debridement."""
+    base = {"patient": {"age": 60, "sex": "female"}, "history": ["dialysis"]}
+
+    procedures = LOCAL - {"sodium_thiosulfate_topical", "surgical_excision"}  # debridement is not held
+
+    def held(extra: dict[str, Any]) -> tuple[float, bool, set[str]]:
+        case = parse_case({**base, **extra}, kb)
+        result = manage(case, kb)
+        every = [*_options(result).values(), *result.avoid]
+        p = next((d.probability for d in diagnose(case, kb).differential if d.diagnosis == "calciphylaxis"), 0.0)
+        hold = any(c.startswith("Not while Calciphylaxis") for o in every for c in o.cautions)
+        return p, hold, set(_options(result)) & procedures
+
+    p, hold, offered = held(
+        {"history": ["systemic_sclerosis"], "findings": ["palpable_nodules", "ulceration"], "sites": ["fingertips"]}
+    )
+    assert p < kb.management.min_probability and not hold and offered
+    p, hold, offered = held(
+        {"exposures": ["warfarin"], "findings": ["palpable_nodules", "pain", "ulceration"], "sites": ["thigh"]}
+    )
+    assert p >= kb.management.min_probability and not offered  # held, or not fitting at all

@@ -316,7 +316,8 @@ def _procedures_harm(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> str
     """'Not while Calciphylaxis (88%) is possible: ...' for the diagnoses in which a procedure on
     the deposit harms (management.yaml no_procedures_in) at the management floor or above, ''
     if none: shock waves were first line for the ulcers of a calciphylaxis at 88 % (a clinical
-    review)."""
+    review). The probability decides, not a skin lesion: painful thigh nodules on warfarin and
+    dialysis are read as calciphylaxis at 74 % before any necrosis."""
     said = []
     for rule in kb.management.no_procedures_in:
         p = float(posterior[kb.disease_pos(rule.diagnosis)])
