@@ -597,3 +597,31 @@ def test_procedures_are_held_from_the_management_floor_not_below(kb: KnowledgeBa
         {"exposures": ["warfarin"], "findings": ["palpable_nodules", "pain", "ulceration"], "sites": ["thigh"]}
     )
     assert p >= kb.management.min_probability and not offered  # held, or not fitting at all
+
+
+def test_a_hypercalcaemic_infant_stops_vitamin_d_at_once_and_gets_no_adult_follow_up(kb: KnowledgeBase) -> None:
+    """A 35-day-old with a raised calcium: stopping vitamin D waited for 'the confirmation of the
+    diagnosis', the follow-up was an adult's primary hyperparathyroidism (bone density every 1-2
+    years), and the leaflet told the parents to 'drink enough water' (a French clinical review)."""
+    from calcinosis.reports.leaflet import build_leaflet
+
+    case = read_case(FRESH / "fb-15-infant-hypercalcaemia-nephrocalcinosis-subcutaneous-lesions.yaml", kb)
+    result = manage(case, kb)
+    stop = {**_options(result), **{o.treatment: o for o in result.avoid}}["stop_vitamin_d_and_calcium"]
+    assert not any(c.startswith("Not before") for c in stop.cautions)
+    assert not {"phpt_labs", "phpt_bone_kidney"} & {i.id for i in result.followup.schedule}
+    adult = parse_case({"patient": {"age": 60, "sex": "female"}, "findings": ["palpable_nodules"]}, kb)
+    assert "phpt_labs" in {i.id for i in manage(adult, kb, diagnosis="primary_hyperparathyroidism").followup.schedule}
+    text = " ".join(s.text for s in build_leaflet(diagnose(case, kb), kb, lang="en").sections)
+    assert "no vitamin D drops" in text and "drink enough water" not in text
+
+
+def test_a_transplant_recipients_anticoagulant_switch_and_a_childs_shock_waves_are_cautioned(kb: KnowledgeBase) -> None:
+    """A transplant recipient on tacrolimus was offered dabigatran or rivaroxaban with no word of
+    their interactions; a 6-year-old had shock waves as 'first line' (a French clinical review)."""
+    result = manage(read_case(FRESH / "fd-08-liver-kidney-transplant-woman-painful-inner-thigh-necrosis.yaml", kb), kb)
+    switch = {**_options(result), **{o.treatment: o for o in result.avoid}}["stop_vitamin_k_antagonist"]
+    assert any("transplant team" in c for c in switch.cautions)
+    child = manage(read_case(FRESH / "fb-02-girl-ulcerating-nodules-hip-arms-knees.yaml", kb), kb)
+    shock = {**_options(child), **{o.treatment: o for o in child.avoid}}["eswl"]
+    assert any(c.startswith("A child: shock waves") for c in shock.cautions)

@@ -106,7 +106,7 @@ def test_two_blocks_unreported_give_two_sentences_in_french(kb: KnowledgeBase) -
     d = _calciphylaxis(kb, "fr", findings=["pain"], sites=["thigh"])
     assert d is not None
     assert d.unreported_blocks == ["defining", "setting"]
-    assert "éléments définissants" in d.against[0] and "contextes habituels" in d.against[1]
+    assert "éléments caractéristiques" in d.against[0] and "contextes habituels" in d.against[1]
     assert "\u00a0:" in d.against[1] or "\u202f:" in d.against[1]  # French typography
     assert not any("setting" in a or "defining" in a for a in d.against[:2])
 

@@ -482,19 +482,15 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
         obs = ev.observations.get(fid)
         if obs is None or not obs.present or obs.implied:
             continue
-        why = next(
-            (ev.observations[b] for b in explainers if b in ev.observations and ev.observations[b].present), None
-        )
+        why = next((b for b in explainers if b in ev.observations and ev.observations[b].present), None)
         if why is not None:
             obs.implied = True
-            obs.basis.append(message("basis_explained", lang, basis=why.basis[0]))
-            ev.warnings.append(
-                Issue.warning(
-                    "case.not_scored",
-                    message("warn_explained", lang, feature=kb.features[fid].label(lang), basis=why.basis[0]),
-                    obs.basis[0].split(" ")[0],
-                )
-            )
+            obs.basis.append(message("basis_explained", lang, basis=ev.observations[why].basis[0]))
+            # the indication by its name, not its path in the case file ('history[0] greffe rénale')
+            indication = kb.features[why].label(lang)
+            indication = lower_first(indication) if lang == "fr" else indication  # inside a French sentence
+            said = message("warn_explained", lang, feature=kb.features[fid].label(lang), basis=indication)
+            ev.warnings.append(Issue.warning("case.not_scored", said, obs.basis[0].split(" ")[0]))
     if "pregnancy" in case.history and (pt.sex == "male" or not 9 <= pt.age <= 60):
         ev.warnings.append(
             Issue.warning(

@@ -142,6 +142,10 @@ class TreatmentFile(_Strict):
     # applied to the deposit itself (a topical): like a procedure on the mass, it needs a deposit
     # within reach (management.yaml in_reach_findings)
     local: bool = False
+    # harmless while the diagnosis it treats is still to be confirmed (stopping a vitamin D
+    # supplement): it does not wait for that diagnosis' work-up (a hypercalcaemic infant's vitamin
+    # D waited for 'the confirmation of the diagnosis': a clinical review)
+    safe_unconfirmed: bool = False
     summary: Bilingual
     dose: Bilingual
     indications: list[TreatmentIndication] = Field(min_length=1)
@@ -191,6 +195,9 @@ class FormFollowup(_Strict):
     warning signs, which replace the general ones when ``replaces_general`` (with the reason)."""
 
     replaces_general: bool = False
+    # the age it is written from, in years: the adult monitoring of a primary hyperparathyroidism
+    # (bone density every 1-2 years) was given to a 35-day-old (a clinical review)
+    min_age: float | None = Field(default=None, ge=0)
     reasoning: str = Field(min_length=20)
     references: list[str] = []
     schedule: list[FollowupItem] = []
@@ -213,12 +220,15 @@ class FollowupFile(_Strict):
     )
     warning_signs: list[WarningSign]
 
-    def own(self, form: str | None, diagnosis: str | None) -> FormFollowup | None:
+    def own(self, form: str | None, diagnosis: str | None, age: float | None = None) -> FormFollowup | None:
         """The follow-up of its own that a leading diagnosis has: that of the form it is read in,
-        else its own, else None (the general schedule and the category's additions)."""
+        else its own, else None (the general schedule and the category's additions); a plan
+        written from an age (``min_age``) is not given to a younger patient."""
         found = self.by_form.get(form) if form is not None else None
         if found is None and diagnosis is not None:
             found = self.by_diagnosis.get(diagnosis)
+        if found is not None and found.min_age is not None and age is not None and age < found.min_age:
+            return None
         return found
 
 

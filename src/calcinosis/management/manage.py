@@ -169,11 +169,13 @@ def followup_plan(
     form: str | None = None,
     diagnosis: str | None = None,
     watch: Sequence[tuple[str, float]] = (),
+    age: float | None = None,
 ) -> FollowupPlan:
     """The general schedule, the category's additions, and the warning signs; for a leading
     diagnosis read in a form with its own follow-up (``followup.yaml by_form``), or a leading
     diagnosis with its own (``by_diagnosis``), its checks and signs, instead of the general ones
     when they do not fit it (a newborn's fat necrosis, a deposit after a calcium infusion).
+    ``age``: the patient's, for a plan written from an age (``min_age``).
     ``watch``: diagnoses that must not be missed and are still possible (id, probability): their
     own first check comes first, until they are excluded (a woman whose tender thighs could be
     calciphylaxis was to be seen every 3 to 6 months: a clinical review)."""
@@ -183,7 +185,7 @@ def followup_plan(
     items = [*(i for i in spec.schedule if i.id not in replaced), *added]
     signs = list(spec.warning_signs)
     refs = list(spec.references)
-    plan = spec.own(form, diagnosis)
+    plan = spec.own(form, diagnosis, age)
     if plan is not None:
         # a diagnosis' own check stands for the general ones it names (CKD-MBD's KDIGO intervals
         # for the yearly calcium panel)
@@ -355,6 +357,7 @@ def manage(
             lang=lang,
             form=None if top_form is None else top_form.key,
             diagnosis=top_id,
+            age=pt.age,
             watch=[
                 (d.id, float(posterior[i]))
                 for i, d in enumerate(kb.diseases)

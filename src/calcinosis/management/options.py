@@ -203,7 +203,7 @@ def _option(
     check = "" if contraindicated else _unknown_checks(t, ev, pregnancy_possible, tests, lang)
     if check:
         cautions.insert(first, check)
-    waits_for_confirmation = not (t.symptomatic or t.mechanism == "supportive")
+    waits_for_confirmation = not (t.symptomatic or t.safe_unconfirmed or t.mechanism == "supportive")
     if best_for and waits_for_confirmation and not contraindicated and set(best_for) <= unconfirmed:
         # a clinical re-review: a 13-year-old's juvenile dermatomyositis at 37 %, with no weakness,
         # rash, CK or antibody reported, drew rituximab, IVIG and anakinra as if it were known

@@ -199,6 +199,10 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 # little or no urine: a clinical review)
                 dialysis = "dialysis" in report.case.history
                 key = "leaflet_hypercalcaemia_signs_dialysis" if dialysis else "leaflet_hypercalcaemia_signs"
+                # a baby: no thirst to tell, no extra water, no vitamin D drops (a clinical review:
+                # the parents of a 35-day-old were told to 'drink enough water')
+                if report.case.patient.age < 1:
+                    key = "leaflet_hypercalcaemia_signs_infant"
                 text = " ".join([text, message(key, lang)])
         elif section.id == "treatment":
             text = _held_for(report, kb, diagnosis, text, lang)
