@@ -625,3 +625,14 @@ def test_a_transplant_recipients_anticoagulant_switch_and_a_childs_shock_waves_a
     child = manage(read_case(FRESH / "fb-02-girl-ulcerating-nodules-hip-arms-knees.yaml", kb), kb)
     shock = {**_options(child), **{o.treatment: o for o in child.avoid}}["eswl"]
     assert any(c.startswith("A child: shock waves") for c in shock.cautions)
+
+
+def test_first_line_for_an_unlikely_diagnosis_is_shown_as_an_option(kb: KnowledgeBase) -> None:
+    """Excision read 'first line' for an overlap syndrome at 1 % in a crowned dens (two clinical
+    reviews): a role is the case's only while its diagnoses hold the management floor; a CREST
+    patient's diltiazem keeps its first line."""
+    dens = manage(read_case(FRESH / "fc-06-elderly-woman-recurrent-neck-pain-headache-high-crp.yaml", kb), kb)
+    excision = _options(dens)["surgical_excision"]
+    assert excision.role == "option" and "(1%)" in excision.why[0]
+    crest = manage(read_case(next(p for p in DEV_CASES if "crest" in p.name), kb), kb)
+    assert _options(crest)["diltiazem"].role == "first_line"

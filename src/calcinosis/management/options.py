@@ -166,7 +166,11 @@ def _option(
                 why = (why + semicolon if why else "") + ", ".join(kb.features[f].label(lang) for f in ind.features)
             if ind.note is not None:
                 why = (why + " — " if why else "") + ind.note.get(lang)
-            best = (fit, ind.role, why)
+            # first line for a diagnosis is not the case's first line while that diagnosis holds
+            # less than the management floor: excision read 'first line' for an overlap syndrome
+            # at 1 % (two clinical reviews); it is shown as an option, ranked by the same fit
+            low = ind.role == "first_line" and mass < kb.management.min_probability
+            best = (fit, "option" if low else ind.role, why)
             # an indication grounded on a state the case reports (binders for a raised phosphate)
             # does not wait for the diagnosis to be confirmed (a re-review)
             best_for = [] if ind.features else [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
