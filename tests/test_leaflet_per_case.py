@@ -381,3 +381,20 @@ def test_scrotal_nodules_are_not_all_a_small_operation(kb: KnowledgeBase) -> Non
     assert "cover much of the scrotum" in scrotal and "removes them" in scrotal
     eyelid = next(s.text for s in leaflet(kb, "subepidermal-nodule").sections if s.id == "treatment")
     assert "a small operation removes it" in eyelid
+
+
+def test_a_childs_everyday_life_speaks_of_school_not_of_work(kb: KnowledgeBase) -> None:
+    """The parents of a girl of 6 read 'ask for adjustments at work' (a French clinical review):
+    a child's text speaks of the school; an adult's keeps the workplace."""
+    path = (
+        PUBLISHED_CASES.parent.parent
+        / "published-fresh"
+        / "cases"
+        / "fb-02-girl-ulcerating-nodules-hip-arms-knees.yaml"
+    )
+    child = next(
+        s.text for s in build_leaflet(diagnose(read_case(path, kb), kb), kb, lang="en").sections if s.id == "daily_life"
+    )
+    adult = next(s.text for s in leaflet(kb, "crest-fingertips").sections if s.id == "daily_life")
+    assert "tell the school" in child and "at work" not in child
+    assert "adjustments at work" in adult
