@@ -535,6 +535,10 @@ def test_calciphylaxis_holds_every_procedure_on_the_deposit_but_debridement(kb: 
         assert avoided[procedure].cautions[0].startswith("Not while Calciphylaxis"), procedure
     debridement = _options(result)["surgical_excision"]
     assert any("toe-brachial index" in c for c in debridement.cautions)
+    # a breast ulcer is not told to check the arteries of the leg (a caution's and_any)
+    breast = manage(read_case(FRESH / "fd-02-haemodialysis-diabetic-woman-tender-black-breast-ulcer.yaml", kb), kb)
+    every = [*_options(breast).values(), *breast.avoid]
+    assert not any("toe-brachial index" in c for o in every for c in o.cautions)
 
 
 def test_a_dialysis_patients_raised_calcium_is_not_told_to_drink(kb: KnowledgeBase) -> None:

@@ -95,6 +95,9 @@ class TreatmentCaution(_Strict):
     # not shown when one of these is present: "inflamed deposits are far more common than infected
     # ones" is not said beside a necrosis with a CRP of 128 (a clinical review)
     unless: list[str] = []
+    # and one of these present as well (a second condition): 'before debriding an ulcer of the
+    # leg' was said of a breast ulcer (a clinical review)
+    and_any: list[str] = []
     severity: Literal["contraindication", "caution"]
     applies_to: Bilingual | None = None
     en: str

@@ -182,7 +182,11 @@ def _option(
     uncorrected = _present(ev, "lab:calcium_low") and "calcium" in tests and not tests & CALCIUM_CORRECTED_BY
     first = 0  # the contraindications that hold come first, then what to check, then the other cautions
     for c in t.cautions:
-        triggered = (not c.when or any(_present(ev, f) for f in c.when)) and not any(_present(ev, f) for f in c.unless)
+        triggered = (
+            (not c.when or any(_present(ev, f) for f in c.when))
+            and (not c.and_any or any(_present(ev, f) for f in c.and_any))
+            and not any(_present(ev, f) for f in c.unless)
+        )
         if not triggered:
             continue
         text = c.fr if lang == "fr" else c.en
