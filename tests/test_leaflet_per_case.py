@@ -398,3 +398,14 @@ def test_a_childs_everyday_life_speaks_of_school_not_of_work(kb: KnowledgeBase) 
     adult = next(s.text for s in leaflet(kb, "crest-fingertips").sections if s.id == "daily_life")
     assert "tell the school" in child and "at work" not in child
     assert "adjustments at work" in adult
+
+
+def test_a_lump_still_examined_is_followed_by_the_specialised_team_not_one_treating_a_tumour(kb: KnowledgeBase) -> None:
+    """A suspected sarcoma's leaflet said 'check-ups with the team that treats the tumour' (a
+    French clinical review): the follow-up is with the specialised team, cancer found or not."""
+    from calcinosis.management.manage import manage
+
+    case = read_case(next(p for p in DEV_CASES if "synovial-sarcoma" in p.name), kb)
+    plan = manage(case, kb, lang="fr").followup
+    patient = " ".join(i.patient or "" for i in plan.schedule)
+    assert "l'équipe spécialisée" in patient and "tumeur" not in patient
