@@ -15,7 +15,7 @@ from calcinosis.cli.main import app
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.management.manage import manage
 
-from .conftest import DEV_CASES, edited_disease
+from .conftest import DEV_CASES, REPO, edited_disease
 
 METABOLIC_STEPS = {"calcium", "phosphate", "pth", "vitamin_d", "renal_function"}
 
@@ -473,3 +473,19 @@ def test_a_panel_a_diagnosis_asks_is_not_also_said_to_be_left_out(kb: KnowledgeB
     assert "isc_metabolic" in {w.id for w in scrotal.workup_steps} and scrotal.workup_omitted == []
     shoulder = diagnose(read_case(next(p for p in DEV_CASES if "calcific-tendinitis" in p.name), kb), kb)
     assert shoulder.workup_omitted
+
+
+def test_a_site_the_case_leaves_out_is_not_said_to_be_in_the_case(kb: KnowledgeBase) -> None:
+    """A crowned dens' CPPD radiographs read 'already in the case: Knee (not involved); Wrist (not
+    involved)' (a French clinical review): a site absent only because the sites listed leave it
+    out is inferred, not stated."""
+    path = (
+        REPO
+        / "tests"
+        / "data"
+        / "published-fresh"
+        / "cases"
+        / "fc-06-elderly-woman-recurrent-neck-pain-headache-high-crp.yaml"
+    )
+    step = next(w for w in diagnose(read_case(path, kb), kb).workup_steps if w.id == "cppd_radiographs")
+    assert "not involved" not in step.text and "already in the case" not in step.text

@@ -246,8 +246,16 @@ def _known_part(step: _Step, ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
     known = []
     for group in step.answers:
         # what the case says, not what it implies (dialysis implies a kidney failure that no
-        # test in the case shows, beside 'eGFR not computed')
-        found = next((f for f in sorted(group) if f in observations and not observations[f].implied), None)
+        # test in the case shows, beside 'eGFR not computed'), nor a site absent only because the
+        # sites listed leave it out ('Knee (not involved)' for a neck case: a clinical review)
+        found = next(
+            (
+                f
+                for f in sorted(group)
+                if f in observations and not (observations[f].implied or observations[f].closed_world)
+            ),
+            None,
+        )
         if found is not None:
             said = stated(kb.features[found], observations[found].present, lang, brackets=True)
             if said not in known:
