@@ -201,7 +201,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 key = "leaflet_hypercalcaemia_signs_dialysis" if dialysis else "leaflet_hypercalcaemia_signs"
                 # a baby: no thirst to tell, no extra water, no vitamin D drops (a clinical review:
                 # the parents of a 35-day-old were told to 'drink enough water')
-                if report.case.patient.age < 1:
+                if report.case.patient.age < kb.threshold("infant_age_years"):
                     key = "leaflet_hypercalcaemia_signs_infant"
                 text = " ".join([text, message(key, lang)])
         elif section.id == "treatment":
