@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from calcinosis.engine.tables import tables
 from calcinosis.engine.workup import LEADS
 from calcinosis.i18n import lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import StatementCondition
+from calcinosis.kb.schema import FollowupItem, StatementCondition
 from calcinosis.management.options import (
     may_be_pregnant,
     named_with_probability,
@@ -40,30 +40,28 @@ calcinosis cutis 0.94, defined by absences) the unreported features say little, 
 caution would stand on every option of a diagnosis that is rarely confirmed by a feature."""
 
 
+def _own_defining_blocks(kb: KnowledgeBase, block_cost: np.ndarray) -> Iterator[tuple[str, float, float]]:
+    """Each diagnosis' own block of defining features (a diagnosis' row, not a form's; not the
+    setting block): (diagnosis, what the case pays for it, its log reporting probability)."""
+    t = tables(kb)
+    n = len(kb.diseases)  # a diagnosis' own row; a form's rows come after
+    for b, (r, kind) in enumerate(zip(t.block_row.tolist(), t.block_kind, strict=True)):
+        if r < n and kind == "defining":
+            yield kb.diseases[r].id, float(block_cost[b]), float(t.block_log[b])
+
+
 def _unconfirmed(kb: KnowledgeBase, block_cost: np.ndarray) -> frozenset[str]:
     """The diagnoses whose own block of defining features (the lesion, the disease, the exposure:
     not the setting, a kidney failure for calciphylaxis) the case leaves unreported and pays for
     below ``UNCONFIRMED_BELOW`` (a code review: a calciphylaxis at 89 % with retiform purpura and
     necrosis but no kidney setting was called 'none of its defining features reported')."""
-    t = tables(kb)
-    n = len(kb.diseases)  # a diagnosis' own row; a form's rows come after
-    return frozenset(
-        kb.diseases[r].id
-        for b, (r, kind) in enumerate(zip(t.block_row.tolist(), t.block_kind, strict=True))
-        if r < n and kind == "defining" and block_cost[b] < UNCONFIRMED_BELOW
-    )
+    return frozenset(d for d, cost, _ in _own_defining_blocks(kb, block_cost) if cost < UNCONFIRMED_BELOW)
 
 
 def _shown_by_a_defining_feature(kb: KnowledgeBase, block_cost: np.ndarray) -> frozenset[str]:
     """The diagnoses whose own block of defining features the case satisfies (a feature of it
     reported present: the block costs nothing)."""
-    t = tables(kb)
-    n = len(kb.diseases)
-    return frozenset(
-        kb.diseases[r].id
-        for b, (r, kind) in enumerate(zip(t.block_row.tolist(), t.block_kind, strict=True))
-        if r < n and kind == "defining" and block_cost[b] == 0.0 and t.block_log[b] < 0.0
-    )
+    return frozenset(d for d, cost, log in _own_defining_blocks(kb, block_cost) if cost == 0.0 and log < 0.0)
 
 
 def form_masses(kb: KnowledgeBase, posterior: np.ndarray, row_weight: np.ndarray) -> dict[str, float]:
@@ -161,6 +159,18 @@ def _managed_as(
     return stated
 
 
+def _plan_item(item: FollowupItem, lang: str, *, id: str | None = None, every: str | None = None) -> PlanItem:
+    """A follow-up check as the plan shows it, in ``lang`` (``id`` and ``every`` when a watched
+    diagnosis' check says what it watches for)."""
+    return PlanItem(
+        id=item.id if id is None else id,
+        every=item.every.get(lang) if every is None else every,
+        text=item.fr if lang == "fr" else item.en,
+        references=list(item.references),
+        patient=item.patient.get(lang) if item.patient is not None else None,
+    )
+
+
 def followup_plan(
     kb: KnowledgeBase,
     category: str,
@@ -203,31 +213,10 @@ def followup_plan(
         first = theirs[0]
         name = kb.disease(did).name(lang)
         name = lower_first(name) if lang == "fr" else name  # inside a French sentence
-        watched.append(
-            PlanItem(
-                id=f"until_excluded:{first.id}",
-                every=message(
-                    "followup_until_excluded", lang, name=name, p=percent(p, lang), every=first.every.get(lang)
-                ),
-                text=first.fr if lang == "fr" else first.en,
-                references=list(first.references),
-                patient=first.patient.get(lang) if first.patient is not None else None,
-            )
-        )
+        every = message("followup_until_excluded", lang, name=name, p=percent(p, lang), every=first.every.get(lang))
+        watched.append(_plan_item(first, lang, id=f"until_excluded:{first.id}", every=every))
     return FollowupPlan(
-        schedule=[
-            *watched,
-            *(
-                PlanItem(
-                    id=i.id,
-                    every=i.every.get(lang),
-                    text=i.fr if lang == "fr" else i.en,
-                    references=list(i.references),
-                    patient=i.patient.get(lang) if i.patient is not None else None,
-                )
-                for i in items
-            ),
-        ],
+        schedule=[*watched, *(_plan_item(i, lang) for i in items)],
         warning_signs=[w.fr if lang == "fr" else w.en for w in signs],
         references=refs,
     )

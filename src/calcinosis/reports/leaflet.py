@@ -189,7 +189,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # a fever under 3 months is an emergency whatever the calcinosis (NICE NG143): the
             # parents of a 27-day-old read "fever: see a doctor promptly" (a clinical review);
             # the newborn's own text (subcutaneous fat necrosis) already says it
-            if report.case.patient.age < YOUNG_INFANT_YEARS and not target.endswith("/newborn"):
+            if age < YOUNG_INFANT_YEARS and not target.endswith("/newborn"):
                 text = " ".join([message("leaflet_young_infant", lang), text])  # before the general signs
             # a raised calcium not urgent today: its signs, for the patient to come back (a woman
             # of 77 at 2.85 mmol/L read of lumps and calciphylaxis only: a clinical review); the
@@ -201,7 +201,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 key = "leaflet_hypercalcaemia_signs_dialysis" if dialysis else "leaflet_hypercalcaemia_signs"
                 # a baby: no thirst to tell, no extra water, no vitamin D drops (a clinical review:
                 # the parents of a 35-day-old were told to 'drink enough water')
-                if report.case.patient.age < kb.threshold("infant_age_years"):
+                if age < kb.threshold("infant_age_years"):
                     key = "leaflet_hypercalcaemia_signs_infant"
                 text = " ".join([text, message(key, lang)])
         elif section.id == "treatment":
@@ -211,7 +211,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         parts.append(LeafletPart(section.id, title, text, target, refs))
     word = _METASTATIC.get(lang)
     note = message("leaflet_metastatic_word", lang) if word is not None and word.search(heading) else ""
-    child = report.case.patient.age < kb.threshold("child_age_years")
+    child = age < kb.threshold("child_age_years")
     reader = message("leaflet_for_parents", lang) if child else ""
     said = message(f"leaflet_urgent_{urgent.removeprefix('engine.')}", lang) if urgent else ""
     return Leaflet(
