@@ -409,3 +409,15 @@ def test_a_lump_still_examined_is_followed_by_the_specialised_team_not_one_treat
     plan = manage(case, kb, lang="fr").followup
     patient = " ".join(i.patient or "" for i in plan.schedule)
     assert "l'équipe spécialisée" in patient and "tumeur" not in patient
+
+
+def test_the_leaflet_of_a_deep_mass_of_unestablished_cause_says_it_is_seen_by_a_sarcoma_team(kb: KnowledgeBase) -> None:
+    """The work-up refers the mass to a sarcoma centre and manage holds every procedure on it:
+    the leaflet that says surgery can remove a deposit says so too (EN and FR)."""
+    from .test_management_scope import DEEP_MASS
+
+    case = read_case(DEEP_MASS, kb)
+    for lang, words in (("en", "specialises in tumours of the soft tissues"), ("fr", "spécialisée dans les tumeurs")):
+        lf = build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang)
+        treatment = next(p for p in lf.sections if p.id == "treatment")
+        assert words in treatment.text

@@ -640,3 +640,50 @@ def test_first_line_for_an_unlikely_diagnosis_is_shown_as_an_option(kb: Knowledg
     assert excision.role == "option" and "(1%)" in excision.why[0]
     crest = manage(read_case(next(p for p in DEV_CASES if "crest" in p.name), kb), kb)
     assert _options(crest)["diltiazem"].role == "first_line"
+
+
+# ---- a deep mass of unestablished cause is referred to a sarcoma centre before any procedure
+DEEP_MASS = FRESH / "fb-09-girl-huge-buttock-lump-skin-necrosis-milky-sinus.yaml"
+"""A girl of 11 with a 15 cm calcified mass in the gluteus maximus, read as a juvenile
+dermatomyositis with no weakness, rash or antibody reported (a French clinical review: an
+excision, an injection and shock waves were offered with no sarcoma step)."""
+
+
+def _deep_mass_case(kb: KnowledgeBase, **update: Any):  # type: ignore[no-untyped-def]
+    return read_case(DEEP_MASS, kb).model_copy(update=update)
+
+
+def test_a_deep_mass_of_unestablished_cause_is_referred_to_a_sarcoma_centre(kb: KnowledgeBase) -> None:
+    case = _deep_mass_case(kb)
+    report = diagnose(case, kb)
+    assert report.differential[0].diagnosis == "juvenile_dermatomyositis"
+    assert "defining" in report.differential[0].unreported_blocks  # the leading diagnosis is unconfirmed
+    step = next(w for w in report.workup_steps if w.id == "biopsy_deep_mass")
+    assert "sarcoma reference centre" in step.text and step.references == ["esmo_sts2018"]
+    result = manage(case, kb)
+    said = next(s for s in result.statements if s.id == "deep_mass_unexplained")
+    assert said.urgent and "Juvenile dermatomyositis (66%)" in said.text
+    procedures = [o for o in _options(result).values() if o.kind == "procedure" and o.mechanism != "cause"]
+    assert {o.treatment for o in procedures} >= {"surgical_excision"}
+    for o in procedures:  # each procedure on the mass waits, and the summary does not offer it
+        assert o.cautions[0].startswith("Not before a sarcoma reference centre") and o.wait_note == o.cautions[0]
+    french = manage(case, kb, lang="fr")
+    said_fr = next(s for s in french.statements if s.id == "deep_mass_unexplained")
+    assert "dermatomyosite juvénile (66\u00a0%)" in said_fr.text and "centre de référence des sarcomes" in said_fr.text
+
+
+def test_a_deep_mass_is_not_referred_when_its_cause_is_established(kb: KnowledgeBase) -> None:
+    """A known juvenile dermatomyositis explains its deposit in muscle; a subcutaneous one is not
+    deep; a diagnosis the clinician gives is established: no referral, no hold."""
+    known = _deep_mass_case(kb, history=["juvenile_dermatomyositis"])
+    shallow = _deep_mass_case(
+        kb, imaging=[img.model_copy(update={"tissues": ["subcutaneous"]}) for img in read_case(DEEP_MASS, kb).imaging]
+    )
+    for case in (known, shallow):
+        assert all(w.id != "biopsy_deep_mass" for w in diagnose(case, kb).workup_steps)
+        result = manage(case, kb)
+        assert all(s.id != "deep_mass_unexplained" for s in result.statements)
+        assert not any("sarcoma reference centre" in c for o in _options(result).values() for c in o.cautions)
+    given = manage(_deep_mass_case(kb), kb, diagnosis="tumoral_calcinosis_normophosphatemic")
+    assert all(s.id != "deep_mass_unexplained" for s in given.statements)
+    assert not any("sarcoma reference centre" in c for o in _options(given).values() for c in o.cautions)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from calcinosis.case.model import Case
+from calcinosis.engine.defining import unconfirmed
 from calcinosis.engine.evidence import LAB_FEATURES, Evidence
 from calcinosis.engine.results import WorkupItem, built
 from calcinosis.engine.tables import tables
@@ -17,7 +18,11 @@ from calcinosis.i18n import lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import WorkupStep
 
-__all__ = ["metabolic_mass", "missing_workup"]
+__all__ = ["DEEP_MASS_STEP", "metabolic_mass", "missing_workup"]
+
+DEEP_MASS_STEP = "biopsy_deep_mass"
+"""The work-up step (workup.yaml) that refers a deep mass of unestablished cause to a sarcoma
+centre: management holds procedures on the mass while it is listed."""
 
 LEADS = 0.5
 """A diagnosis with half the probability or more leads the case: its own panel then stands for
@@ -71,8 +76,11 @@ def metabolic_mass(kb: KnowledgeBase, posterior: np.ndarray) -> float:
 class _Context:
     """What every step's condition reads, gathered once per case rather than once per step."""
 
-    def __init__(self, case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray) -> None:
+    def __init__(
+        self, case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray, block_cost: np.ndarray | None
+    ) -> None:
         self.kb = kb
+        self.block_cost = block_cost  # what the case pays for each block of defining features (scoring)
         self.observations = ev.observations
         self.has_imaging = bool(case.imaging)
         self.tests = {lab.test for lab in case.labs}
@@ -120,7 +128,7 @@ def _compiled(step: WorkupStep) -> _Step:
     checks: list[Check] = []
     for key, value in step.when.items():
         items = tuple(str(v) for v in value) if isinstance(value, list) else ()
-        if key in ("no_imaging", "lesion_reported"):
+        if key in ("no_imaging", "lesion_reported", "leading_unconfirmed"):
             checks.append((key, bool(value)))
         elif key in ("diagnosis_in_top", "leading_none"):
             checks.append((key, items))
@@ -166,6 +174,8 @@ _SET_CHECKS = frozenset(
         "antibodies_missing",
         "no_modality",
         "group_in_top",
+        "group_in_top_none",
+        "in_tissues_any",
     }
 )
 
@@ -216,6 +226,16 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
         elif key == "group_in_top":
             if arg.isdisjoint(ctx.top_groups):
                 return False
+        elif key == "group_in_top_none":
+            if not arg.isdisjoint(ctx.top_groups):
+                return False
+        elif key == "in_tissues_any":  # the deposit lies in one of these tissues (imaging)
+            observations = ctx.observations
+            if not any(o.present for o in map(observations.get, arg) if o is not None):
+                return False
+        elif key == "leading_unconfirmed":  # read only when the step's other conditions hold
+            if _leading_unconfirmed(ctx) != arg:
+                return False
         elif key == "diagnosis_in_top":
             probabilities, position = ctx.probabilities, ctx.kb.disease_pos
             if not any(probabilities[position(d)] >= ctx.threshold for d in arg):
@@ -227,6 +247,15 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
         ):
             return False
     return True
+
+
+def _leading_unconfirmed(ctx: _Context) -> bool:
+    """Whether the leading diagnosis rests on none of its own defining features (and a referral
+    of it would rarely leave them all unsaid: :func:`calcinosis.engine.defining.unconfirmed`);
+    false when the caller gave no scoring to read it from."""
+    if ctx.block_cost is None:
+        return False
+    return ctx.leading in unconfirmed(ctx.kb, ctx.block_cost)
 
 
 def _answered(step: _Step, ev: Evidence) -> bool:
@@ -296,14 +325,20 @@ def _item(step_id: str, text: str, reason: str, references: Sequence[str]) -> Wo
 
 
 def missing_workup(
-    case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray, *, lang: str
+    case: Case,
+    ev: Evidence,
+    kb: KnowledgeBase,
+    posterior: np.ndarray,
+    *,
+    lang: str,
+    block_cost: np.ndarray | None = None,
 ) -> tuple[list[WorkupItem], list[str]]:
     """Work-up steps the case still lacks, most basic first, each with why it is asked; a step
     whose answers the case (or what it implies: dialysis answers kidney function) already gives
     is left out, and no step is listed twice. Second, what a proportionate work-up leaves out
     (the calcium-phosphate panel for a confident non-metabolic diagnosis), and why."""
     out: list[WorkupItem] = []
-    ctx = _Context(case, ev, kb, posterior)
+    ctx = _Context(case, ev, kb, posterior, block_cost)
     probabilities = ctx.probabilities
     hold = _tumour_hold(kb, probabilities, lang)
     top = probabilities.index(ctx.top_probability)  # the first of the largest, as argmax

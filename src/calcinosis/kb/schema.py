@@ -179,12 +179,15 @@ WORKUP_CONDITIONS = (
     "antibodies_missing_any",
     "no_modality",
     "group_in_top",
+    "group_in_top_none",
     "diagnosis_in_top",
     "features_present_any",
     "features_present_none",
     "top_probability_below",
     "lesion_reported",
     "leading_none",
+    "in_tissues_any",
+    "leading_unconfirmed",
 )
 
 
@@ -195,6 +198,7 @@ WORKUP_LIST_CONDITIONS = frozenset(WORKUP_CONDITIONS) - {
     "metabolic",
     "top_probability_below",
     "lesion_reported",
+    "leading_unconfirmed",
 }
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from calcinosis._version import __version__
 from calcinosis.case.model import Case
+from calcinosis.engine.defining import shown_by_a_defining_feature, unconfirmed
 from calcinosis.engine.diagnose import URGENT_CODES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.engine.tables import tables
-from calcinosis.engine.workup import LEADS
+from calcinosis.engine.workup import DEEP_MASS_STEP, LEADS
 from calcinosis.i18n import lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import FollowupItem, StatementCondition
@@ -28,40 +27,6 @@ from calcinosis.management.results import FollowupPlan, ManagementReport, PlanIt
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
 __all__ = ["followup_plan", "form_masses", "manage"]
-
-
-UNCONFIRMED_BELOW = math.log(0.5)
-"""A diagnosis none of whose defining features the case reports is unconfirmed for management
-when a referral would leave them all unsaid less often than not (its defining block's cost,
-the defining strength applied, below log 0.5: juvenile dermatomyositis 0.08, an overlap syndrome
-0.2; the setting block, a kidney failure for calciphylaxis, does not count): an
-option for it alone says 'not before it is confirmed'. Judgement: above it (idiopathic
-calcinosis cutis 0.94, defined by absences) the unreported features say little, and the
-caution would stand on every option of a diagnosis that is rarely confirmed by a feature."""
-
-
-def _own_defining_blocks(kb: KnowledgeBase, block_cost: np.ndarray) -> Iterator[tuple[str, float, float]]:
-    """Each diagnosis' own block of defining features (a diagnosis' row, not a form's; not the
-    setting block): (diagnosis, what the case pays for it, its log reporting probability)."""
-    t = tables(kb)
-    n = len(kb.diseases)  # a diagnosis' own row; a form's rows come after
-    for b, (r, kind) in enumerate(zip(t.block_row.tolist(), t.block_kind, strict=True)):
-        if r < n and kind == "defining":
-            yield kb.diseases[r].id, float(block_cost[b]), float(t.block_log[b])
-
-
-def _unconfirmed(kb: KnowledgeBase, block_cost: np.ndarray) -> frozenset[str]:
-    """The diagnoses whose own block of defining features (the lesion, the disease, the exposure:
-    not the setting, a kidney failure for calciphylaxis) the case leaves unreported and pays for
-    below ``UNCONFIRMED_BELOW`` (a code review: a calciphylaxis at 89 % with retiform purpura and
-    necrosis but no kidney setting was called 'none of its defining features reported')."""
-    return frozenset(d for d, cost, _ in _own_defining_blocks(kb, block_cost) if cost < UNCONFIRMED_BELOW)
-
-
-def _shown_by_a_defining_feature(kb: KnowledgeBase, block_cost: np.ndarray) -> frozenset[str]:
-    """The diagnoses whose own block of defining features the case satisfies (a feature of it
-    reported present: the block costs nothing)."""
-    return frozenset(d for d, cost, log in _own_defining_blocks(kb, block_cost) if cost == 0.0 and log < 0.0)
 
 
 def form_masses(kb: KnowledgeBase, posterior: np.ndarray, row_weight: np.ndarray) -> dict[str, float]:
@@ -280,6 +245,10 @@ def manage(
     top_row = int(scores.row[kb.disease_pos(top_id)])
     top_form = next((r for r in kb.forms if r.row == top_row), None)  # the form the leading diagnosis is read in
     first = to_exclude_first(kb, posterior)  # the must-not-miss diagnoses to exclude: said, and waited for
+    # a deep mass whose leading diagnosis rests on none of its defining features: the work-up
+    # refers it to a sarcoma centre, and procedures on it wait, as for a sarcoma in the
+    # differential (which, when there is one, says it instead); a diagnosis given is established
+    deep_mass = diagnosis is None and not first and any(w.id == DEEP_MASS_STEP for w in report.workup_steps)
     pt = case.patient
     no_local = out_of_reach(case, evidence, kb)
     options, avoid = rank_treatments(
@@ -295,8 +264,9 @@ def manage(
         # the diagnoses that paid the defining penalty (none of their defining features reported)
         # and are rarely referred so: their own options wait for their work-up; a diagnosis the
         # clinician gives is confirmed
-        unconfirmed=frozenset() if diagnosis is not None else _unconfirmed(kb, scores.block_cost),
+        unconfirmed=frozenset() if diagnosis is not None else unconfirmed(kb, scores.block_cost),
         no_local=no_local,
+        hold=message("deep_mass_hold", lang) if deep_mass else "",
     )
     # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite): the
     # principles that hold for a whole category are about treating calcinosis, and do not apply
@@ -314,6 +284,11 @@ def manage(
     ]
     # a deposit seen only in an organ: why no excision, injection or shock waves is listed
     reach = [Statement(id="out_of_reach", text=message("out_of_reach", lang), references=[])] if no_local else []
+    if deep_mass:
+        leading = f"{top_name} ({percent(top_p, lang)})"
+        name = lower_first(leading) if lang == "fr" else leading
+        text = message("deep_mass_unexplained", lang, name=name)
+        reach.insert(0, Statement(id="deep_mass_unexplained", text=text, references=["esmo_sts2018"], urgent=True))
     statements = (
         urgent
         + _managed_as(kb, posterior, first, lang)
@@ -327,7 +302,7 @@ def manage(
         ]
     )
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, posterior) else None
-    shown = _shown_by_a_defining_feature(kb, scores.block_cost)
+    shown = shown_by_a_defining_feature(kb, scores.block_cost)
     return ManagementReport(
         case_id=case.id,
         category=category,

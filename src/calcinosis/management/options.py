@@ -374,18 +374,21 @@ def rank_treatments(
     tests: frozenset[str] = frozenset(),
     unconfirmed: frozenset[str] = frozenset(),
     no_local: bool = False,
+    hold: str = "",
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
     """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
     ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
     indications that name one; ``exclude_first``: :func:`to_exclude_first`, when the caller
     already has it (manage states them too); ``unconfirmed``: see :func:`_option`;
-    ``no_local``: the deposit is out of reach (:func:`out_of_reach`), no local treatment is listed."""
+    ``no_local``: the deposit is out of reach (:func:`out_of_reach`), no local treatment is listed;
+    ``hold``: why a procedure on the mass waits when no diagnosis to exclude first says it (a deep
+    mass of unestablished cause, referred to a sarcoma centre)."""
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
     treatable = treatable_categories(kb, posterior, categories)
     first = to_exclude_first(kb, posterior) if exclude_first is None else exclude_first
     key = "exclude_first" if len(first) == 1 else "exclude_first_many"
-    wait = message(key, lang, names=named_with_probability(kb, first, lang)) if first else ""
+    wait = message(key, lang, names=named_with_probability(kb, first, lang)) if first else hold
     infection = _infection_first(ev, kb, lang)
     harmed = _procedures_harm(kb, posterior, lang)
     for t in kb.treatments.values():

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from calcinosis.engine.diagnose import URGENT_CODES
 from calcinosis.engine.results import DiagnosisReport
+from calcinosis.engine.workup import DEEP_MASS_STEP
 from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, form_key
@@ -122,7 +123,10 @@ def _held_for(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str,
     (``to_exclude_first``: same threshold, same diagnoses): a patient whose leaflet says a lump
     'can sometimes be removed by surgery' may accept the unplanned excision that worsens a
     sarcoma's prognosis (ESMO-EURACAN 2018). Said once; not when the leaflet is written for that
-    diagnosis, whose own text already says it."""
+    diagnosis, whose own text already says it. Said too when the work-up refers a deep mass of
+    unestablished cause to a sarcoma centre (``DEEP_MASS_STEP``), on which manage holds them too."""
+    if any(w.id == DEEP_MASS_STEP for w in report.workup_steps):
+        return " ".join([text, message("leaflet_exclude_first", lang)])
     held = [
         d
         for d in report.differential
