@@ -687,3 +687,25 @@ def test_a_deep_mass_is_not_referred_when_its_cause_is_established(kb: Knowledge
     given = manage(_deep_mass_case(kb), kb, diagnosis="tumoral_calcinosis_normophosphatemic")
     assert all(s.id != "deep_mass_unexplained" for s in given.statements)
     assert not any("sarcoma reference centre" in c for o in _options(given).values() for c in o.cautions)
+
+
+def test_minocycline_is_avoided_in_a_known_lupus(kb: KnowledgeBase) -> None:
+    """A clinical review: minocycline read as an option fitting a lupus known for years, when its
+    best-known autoimmune effect is a drug-induced lupus that cannot be told from a flare."""
+    lupus = manage(read_case(FRESH / "fc-01-lupus-woman-ulcerated-leg-plaques-chalky-discharge.yaml", kb), kb)
+    assert all(o.treatment != "minocycline" for opts in lupus.options.values() for o in opts)
+    avoided = next(o for o in lupus.avoid if o.treatment == "minocycline")
+    assert avoided.cautions[0].startswith("Avoid in a known systemic lupus") and "schlienger2000" in avoided.references
+    assert all("Systemic lupus" not in w for w in avoided.why)  # not fitted to the lupus any more
+
+
+def test_dialysis_intensification_keeps_the_dialysate_calcium_when_calcium_is_low(kb: KnowledgeBase) -> None:
+    """A clinical review: a lower dialysate calcium was offered to a hypocalcaemic dialysis
+    patient whose calcimimetic the same output held back for the low calcium."""
+    case = read_case(FRESH / "fb-10-haemodialysis-20-years-painful-shoulder-mass.yaml", kb)
+    option = _options(manage(case, kb))["dialysis_intensification"]
+    assert any(c.startswith("Calcium below the range: intensify phosphate removal") for c in option.cautions)
+    high = _with_calcium(case.model_copy(update={"labs": [lab for lab in case.labs if lab.test != "calcium"]}), kb, 2.8)
+    assert not any(
+        "do not lower the dialysate" in c for c in _options(manage(high, kb))["dialysis_intensification"].cautions
+    )
