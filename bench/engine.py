@@ -158,7 +158,7 @@ def _rest_in_parts(cases: list[Case], kb: KnowledgeBase) -> None:
             analyses[k][2], kb, lang="en", observed=analyses[k][1].observations.keys()
         ),
         "work-up": lambda k: missing_workup(
-            cases[k], analyses[k][1], kb, analyses[k][2].posterior, lang="en", block_cost=analyses[k][2].block_cost
+            cases[k], analyses[k][1], kb, analyses[k][2].posterior, lang="en", scores=analyses[k][2]
         ),
         "category explanation": lambda k: _category_explanation(analyses[k][2].category, kb, "en"),
     }

@@ -388,7 +388,7 @@ def test_work_up_conditions_are_the_plain_reading(kb: KnowledgeBase, cases: list
     checked = held = 0
     for case in cases:
         _, ev, s = analyse(case, kb)
-        ctx = _Context(case, ev, kb, s.posterior, s.block_cost)
+        ctx = _Context(case, ev, kb, s.posterior, s)
         threshold = kb.workup.top_threshold
         assert ctx.top_groups == [
             d.group for d, p in zip(kb.diseases, s.posterior.tolist(), strict=True) if p >= threshold

@@ -709,3 +709,28 @@ def test_dialysis_intensification_keeps_the_dialysate_calcium_when_calcium_is_lo
     assert not any(
         "do not lower the dialysate" in c for c in _options(manage(high, kb))["dialysis_intensification"].cautions
     )
+
+
+def test_a_high_phosphate_confirms_a_familial_tumoral_calcinosis_for_its_options(kb: KnowledgeBase) -> None:
+    """A French clinical review: a girl with a recurrent gluteal mass, a high phosphate and an
+    affected brother read 'none of its defining features is reported yet' on the excision and the
+    topical thiosulfate of the familial tumoral calcinosis that led. Its setting, the
+    hyperphosphataemia, defines the disease (``setting.confirms``); without it the hold returns."""
+    case = read_case(FRESH / "fd-09-teenage-girl-recurrent-gluteal-mass-sibling-affected.yaml", kb)
+    name = kb.disease("tumoral_calcinosis_hyperphosphatemic").name("en")
+
+    def held(c) -> set[str]:  # type: ignore[no-untyped-def]
+        return {
+            o.treatment for o in _options(manage(c, kb)).values() if any(f"Not before {name}" in x for x in o.cautions)
+        }
+
+    from calcinosis.engine.defining import unconfirmed
+
+    assert manage(case, kb).diagnosis == "tumoral_calcinosis_hyperphosphatemic"
+    assert not held(case)
+    assert "tumoral_calcinosis_hyperphosphatemic" not in unconfirmed(kb, analyse(case, kb)[2])
+    normal = [
+        lab.model_copy(update={"interpretation": "normal"}) if lab.test == "phosphate" else lab for lab in case.labs
+    ]
+    without = analyse(case.model_copy(update={"labs": normal}), kb)[2]
+    assert "tumoral_calcinosis_hyperphosphatemic" in unconfirmed(kb, without)

@@ -1,6 +1,8 @@
 """Which diagnoses a case confirms, or leaves unconfirmed, by their own defining features.
 
-Read from what scoring already paid for each block of defining features (``Scores.block_cost``):
+Read from what scoring already paid for each block of defining features (``Scores.block_cost``;
+a block costs nothing when a feature of it is reported present, and may cost nothing when the
+case only denies its features, whose absences already counted: ``Scores.denied_blocks``):
 the work-up (a deep mass whose leading diagnosis rests on none of its defining features is
 biopsied as a possible sarcoma) and management (an option for an unconfirmed diagnosis alone
 waits for its work-up) ask the same question, so it is answered here, once.
@@ -11,8 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-import numpy as np
-
+from calcinosis.engine.scoring import Scores
 from calcinosis.engine.tables import tables
 from calcinosis.kb.model import KnowledgeBase
 
@@ -28,25 +29,45 @@ calcinosis cutis 0.94, defined by absences) the unreported features say little, 
 caution would stand on every option of a diagnosis that is rarely confirmed by a feature."""
 
 
-def own_defining_blocks(kb: KnowledgeBase, block_cost: np.ndarray) -> Iterator[tuple[str, float, float]]:
+def own_defining_blocks(kb: KnowledgeBase, scores: Scores) -> Iterator[tuple[str, float, bool]]:
     """Each diagnosis' own block of defining features (a diagnosis' row, not a form's; not the
-    setting block): (diagnosis, what the case pays for it, its log reporting probability)."""
+    setting block): (diagnosis, what the case pays for it, whether a feature of it is reported present)."""
+    yield from _own_blocks(kb, scores, "defining")
+
+
+def _own_blocks(kb: KnowledgeBase, scores: Scores, kind: str) -> Iterator[tuple[str, float, bool]]:
+    """Each diagnosis' own block of ``kind``: (diagnosis, its cost, whether it is satisfied)."""
     t = tables(kb)
     n = len(kb.diseases)  # a diagnosis' own row; a form's rows come after
-    for b, (r, kind) in enumerate(zip(t.block_row.tolist(), t.block_kind, strict=True)):
-        if r < n and kind == "defining":
-            yield kb.diseases[r].id, float(block_cost[b]), float(t.block_log[b])
+    cost = scores.block_cost
+    for b, (r, k) in enumerate(zip(t.block_row.tolist(), t.block_kind, strict=True)):
+        if r < n and k == kind:
+            paid = float(cost[b])
+            yield kb.diseases[r].id, paid, paid == 0.0 and float(t.block_log[b]) < 0.0 and b not in scores.denied_blocks
 
 
-def unconfirmed(kb: KnowledgeBase, block_cost: np.ndarray) -> frozenset[str]:
+def _confirmed_by_setting(kb: KnowledgeBase, scores: Scores) -> frozenset[str]:
+    """The diagnoses whose setting block confirms them (``confirms``) and is satisfied by a
+    feature the case reports present."""
+    confirming = {d.id for d in kb.diseases if d.setting is not None and d.setting.confirms}
+    return frozenset(d for d, _, satisfied in _own_blocks(kb, scores, "setting") if satisfied and d in confirming)
+
+
+def unconfirmed(kb: KnowledgeBase, scores: Scores) -> frozenset[str]:
     """The diagnoses whose own block of defining features (the lesion, the disease, the exposure:
     not the setting, a kidney failure for calciphylaxis) the case leaves unreported and pays for
     below ``UNCONFIRMED_BELOW`` (a code review: a calciphylaxis at 89 % with retiform purpura and
-    necrosis but no kidney setting was called 'none of its defining features reported')."""
-    return frozenset(d for d, cost, _ in own_defining_blocks(kb, block_cost) if cost < UNCONFIRMED_BELOW)
+    necrosis but no kidney setting was called 'none of its defining features reported'), unless
+    a setting that confirms the diagnosis is reported (a French clinical review: a familial
+    tumoral calcinosis with a high phosphate and an affected brother was called so, its lesion
+    being a gluteal mass rather than a periarticular one)."""
+    by_setting = _confirmed_by_setting(kb, scores)
+    return frozenset(
+        d for d, cost, _ in own_defining_blocks(kb, scores) if cost < UNCONFIRMED_BELOW and d not in by_setting
+    )
 
 
-def shown_by_a_defining_feature(kb: KnowledgeBase, block_cost: np.ndarray) -> frozenset[str]:
+def shown_by_a_defining_feature(kb: KnowledgeBase, scores: Scores) -> frozenset[str]:
     """The diagnoses whose own block of defining features the case satisfies (a feature of it
-    reported present: the block costs nothing)."""
-    return frozenset(d for d, cost, log in own_defining_blocks(kb, block_cost) if cost == 0.0 and log < 0.0)
+    reported present; a block the case only denies may cost nothing too, and is not shown)."""
+    return frozenset(d for d, _, satisfied in own_defining_blocks(kb, scores) if satisfied)

@@ -369,7 +369,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     if status == "unknown" and not any(lab.test in ("calcium", "ionized_calcium", "phosphate") for lab in case.labs):
         issues.append(_warning("engine.no_phosphocalcic", message("no_phosphocalcic", lang)))
 
-    workup, omitted = missing_workup(case, evidence, kb, post, lang=lang, block_cost=scores.block_cost)
+    workup, omitted = missing_workup(case, evidence, kb, post, lang=lang, scores=scores)
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, post) else None
     return built(
         DiagnosisReport,

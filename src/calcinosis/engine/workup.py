@@ -13,6 +13,7 @@ from calcinosis.case.model import Case
 from calcinosis.engine.defining import unconfirmed
 from calcinosis.engine.evidence import LAB_FEATURES, Evidence
 from calcinosis.engine.results import WorkupItem, built
+from calcinosis.engine.scoring import Scores
 from calcinosis.engine.tables import tables
 from calcinosis.i18n import lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
@@ -77,10 +78,10 @@ class _Context:
     """What every step's condition reads, gathered once per case rather than once per step."""
 
     def __init__(
-        self, case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray, block_cost: np.ndarray | None
+        self, case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray, scores: Scores | None
     ) -> None:
         self.kb = kb
-        self.block_cost = block_cost  # what the case pays for each block of defining features (scoring)
+        self.scores = scores  # what the case pays for each block of defining features
         self.observations = ev.observations
         self.has_imaging = bool(case.imaging)
         self.tests = {lab.test for lab in case.labs}
@@ -253,9 +254,9 @@ def _leading_unconfirmed(ctx: _Context) -> bool:
     """Whether the leading diagnosis rests on none of its own defining features (and a referral
     of it would rarely leave them all unsaid: :func:`calcinosis.engine.defining.unconfirmed`);
     false when the caller gave no scoring to read it from."""
-    if ctx.block_cost is None:
+    if ctx.scores is None:
         return False
-    return ctx.leading in unconfirmed(ctx.kb, ctx.block_cost)
+    return ctx.leading in unconfirmed(ctx.kb, ctx.scores)
 
 
 def _answered(step: _Step, ev: Evidence) -> bool:
@@ -331,14 +332,14 @@ def missing_workup(
     posterior: np.ndarray,
     *,
     lang: str,
-    block_cost: np.ndarray | None = None,
+    scores: Scores | None = None,
 ) -> tuple[list[WorkupItem], list[str]]:
     """Work-up steps the case still lacks, most basic first, each with why it is asked; a step
     whose answers the case (or what it implies: dialysis answers kidney function) already gives
     is left out, and no step is listed twice. Second, what a proportionate work-up leaves out
     (the calcium-phosphate panel for a confident non-metabolic diagnosis), and why."""
     out: list[WorkupItem] = []
-    ctx = _Context(case, ev, kb, posterior, block_cost)
+    ctx = _Context(case, ev, kb, posterior, scores)
     probabilities = ctx.probabilities
     hold = _tumour_hold(kb, probabilities, lang)
     top = probabilities.index(ctx.top_probability)  # the first of the largest, as argmax

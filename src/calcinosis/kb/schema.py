@@ -278,6 +278,14 @@ class DefiningFeatures(_Strict):
     basis: Literal["reported", "derived", "judgement"]
     reasoning: str = Field(min_length=20)
     references: list[str] = []
+    confirms: bool = Field(
+        default=False,
+        description=(
+            "a setting block only: a feature of it reported present confirms the diagnosis for management "
+            "as a defining feature does (the hyperphosphataemia that defines a familial tumoral calcinosis), "
+            "not when it is a common background (a kidney failure for calciphylaxis)"
+        ),
+    )
 
 
 class AgeSummary(_Strict):

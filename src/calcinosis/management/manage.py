@@ -264,7 +264,7 @@ def manage(
         # the diagnoses that paid the defining penalty (none of their defining features reported)
         # and are rarely referred so: their own options wait for their work-up; a diagnosis the
         # clinician gives is confirmed
-        unconfirmed=frozenset() if diagnosis is not None else unconfirmed(kb, scores.block_cost),
+        unconfirmed=frozenset() if diagnosis is not None else unconfirmed(kb, scores),
         no_local=no_local,
         hold=message("deep_mass_hold", lang) if deep_mass else "",
     )
@@ -302,7 +302,7 @@ def manage(
         ]
     )
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, posterior) else None
-    shown = shown_by_a_defining_feature(kb, scores.block_cost)
+    shown = shown_by_a_defining_feature(kb, scores)
     return ManagementReport(
         case_id=case.id,
         category=category,
