@@ -734,3 +734,14 @@ def test_a_high_phosphate_confirms_a_familial_tumoral_calcinosis_for_its_options
     ]
     without = analyse(case.model_copy(update={"labs": normal}), kb)[2]
     assert "tumoral_calcinosis_hyperphosphatemic" in unconfirmed(kb, without)
+
+
+def test_a_site_naming_a_body_cavity_does_not_put_an_organ_deposit_in_reach(kb: KnowledgeBase) -> None:
+    """A French clinical review: peritoneal deposits (imaged in an organ, site 'abdomen', a pain
+    and no lesion felt) drew an intralesional steroid. The abdominal wall is a place on the body."""
+    case = read_case(FRESH / "fb-12-african-woman-decade-abdominal-pain-comma-calcifications.yaml", kb)
+    result = manage(case, kb)
+    assert any(s.id == "out_of_reach" for s in result.statements)
+    assert "intralesional_corticosteroids" not in _options(result)
+    wall = case.model_copy(update={"sites": ["abdominal_wall"]})
+    assert all(s.id != "out_of_reach" for s in manage(wall, kb).statements)

@@ -292,6 +292,7 @@ class ManagementFile(_Strict):
     # (an organ): a deposit seen only in an organ gets none (management.yaml says why)
     in_reach_findings: list[str] = []
     out_of_reach_tissues: list[str] = []
+    cavity_sites: list[str] = []  # sites naming a body cavity: they do not put an organ's deposit in reach
     no_procedures_in: list[ProceduresAvoided] = []
     references: list[str]
     statements: list[ManagementStatement]

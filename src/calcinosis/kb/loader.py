@@ -704,6 +704,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         check.diags("management.yaml:no_procedures_in", [rule.diagnosis])
         check.refs(f"management.yaml:no_procedures_in.{rule.diagnosis}", rule.references)
     check.feats("management.yaml:out_of_reach_tissues", [f"tissue:{t}" for t in parts.management.out_of_reach_tissues])
+    check.feats("management.yaml:cavity_sites", [f"site:{t}" for t in parts.management.cavity_sites])
     for statement in parts.management.statements:
         where = f"management.yaml:{statement.id}"
         check.refs(where, statement.references)

@@ -343,15 +343,15 @@ def _on_the_mass(t: TreatmentFile) -> bool:
 
 def out_of_reach(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
     """Whether the only deposit the case reports lies in an organ (imaging tissues all out of
-    reach, no site, no lesion felt or seen: management.yaml), where no local treatment goes. A
-    case that locates no deposit says nothing either way: not out of reach."""
+    reach, no site but a body cavity's, no lesion felt or seen: management.yaml), where no local
+    treatment goes. A case that locates no deposit says nothing either way: not out of reach."""
     spec = kb.management
     tissues = {t for img in case.imaging for t in img.tissues}
+    sites = {*case.sites, *(s for img in case.imaging for s in img.sites)}
     return (
         bool(tissues)
         and tissues <= set(spec.out_of_reach_tissues)
-        and not case.sites
-        and not any(img.sites for img in case.imaging)
+        and sites <= set(spec.cavity_sites)
         and not any(_present(ev, f) for f in spec.in_reach_findings)
     )
 
