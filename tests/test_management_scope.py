@@ -745,3 +745,27 @@ def test_a_site_naming_a_body_cavity_does_not_put_an_organ_deposit_in_reach(kb: 
     assert "intralesional_corticosteroids" not in _options(result)
     wall = case.model_copy(update={"sites": ["abdominal_wall"]})
     assert all(s.id != "out_of_reach" for s in manage(wall, kb).statements)
+
+
+def test_a_calcinosis_found_without_symptoms_gets_no_treatment_of_its_deposits(kb: KnowledgeBase) -> None:
+    """A clinical review: a woman of 74 whose periarticular calcinosis was found on a chest
+    radiograph, with no symptom, was offered diltiazem, four bisphosphonates, rituximab,
+    anakinra, infliximab, shock waves and surgery. The cause's care stays; with a pain, or a
+    lesion she shows, the deposits' options return."""
+    case = read_case(
+        FRESH / "fi-02-elderly-woman-known-limited-scleroderma-breathless-periarticular-calcification.yaml", kb
+    )
+    result = manage(case, kb)
+    assert result.statements[0].id == "without_symptoms" and "balin2012" in result.statements[0].references
+    assert {s.id for s in result.statements}.isdisjoint({"first_line_ctd", "surgery_when"})
+    options = _options(result)
+    assert "treat_underlying_ctd" in options
+    assert options.keys().isdisjoint(
+        {"diltiazem", "colchicine", "rituximab", "eswl", "surgical_excision", "alendronate"}
+    )
+    painful = case.model_copy(update={"absent": [], "findings": ["pain"]})
+    shown = case.model_copy(update={"sites": ["shoulder"]})
+    for c in (painful, shown):
+        assert "diltiazem" in _options(manage(c, kb)) and all(
+            s.id != "without_symptoms" for s in manage(c, kb).statements
+        )

@@ -259,6 +259,9 @@ class ManagementStatement(_Strict):
     when: StatementCondition = StatementCondition()
     # about treating the deposit itself (surgery): not said of a deposit out of reach, in an organ
     local: bool = False
+    # about treating the deposits (a first-line drug): not said of a calcinosis found without
+    # symptoms, whose deposits get no treatment (a local statement is not said either)
+    deposits: bool = False
     en: str
     fr: str
     references: list[str] = Field(min_length=1)
@@ -292,6 +295,8 @@ class ManagementFile(_Strict):
     # (an organ): a deposit seen only in an organ gets none (management.yaml says why)
     in_reach_findings: list[str] = []
     out_of_reach_tissues: list[str] = []
+    symptoms: list[str] = []  # with pain reported absent and none of these, the calcinosis is found without symptoms
+    symptoms_references: list[str] = []
     cavity_sites: list[str] = []  # sites naming a body cavity: they do not put an organ's deposit in reach
     no_procedures_in: list[ProceduresAvoided] = []
     references: list[str]

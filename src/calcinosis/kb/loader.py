@@ -705,6 +705,8 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         check.refs(f"management.yaml:no_procedures_in.{rule.diagnosis}", rule.references)
     check.feats("management.yaml:out_of_reach_tissues", [f"tissue:{t}" for t in parts.management.out_of_reach_tissues])
     check.feats("management.yaml:cavity_sites", [f"site:{t}" for t in parts.management.cavity_sites])
+    check.feats("management.yaml:symptoms", parts.management.symptoms)
+    check.refs("management.yaml:symptoms_references", parts.management.symptoms_references)
     for statement in parts.management.statements:
         where = f"management.yaml:{statement.id}"
         check.refs(where, statement.references)

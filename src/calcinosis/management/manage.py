@@ -22,6 +22,7 @@ from calcinosis.management.options import (
     out_of_reach,
     rank_treatments,
     to_exclude_first,
+    without_symptoms,
 )
 from calcinosis.management.results import FollowupPlan, ManagementReport, PlanItem, Statement, managed_as_id
 from calcinosis.management.staging import stage_cvi, staging_relevant
@@ -251,6 +252,7 @@ def manage(
     deep_mass = diagnosis is None and not first and any(w.id == DEEP_MASS_STEP for w in report.workup_steps)
     pt = case.patient
     no_local = out_of_reach(case, evidence, kb)
+    quiet = without_symptoms(case, evidence, kb)  # found without symptoms: no treatment of the deposits
     options, avoid = rank_treatments(
         evidence,
         kb,
@@ -267,6 +269,7 @@ def manage(
         unconfirmed=frozenset() if diagnosis is not None else unconfirmed(kb, scores),
         no_local=no_local,
         hold=message("deep_mass_hold", lang) if deep_mass else "",
+        no_deposit_treatment=quiet,
     )
     # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite): the
     # principles that hold for a whole category are about treating calcinosis, and do not apply
@@ -284,6 +287,9 @@ def manage(
     ]
     # a deposit seen only in an organ: why no excision, injection or shock waves is listed
     reach = [Statement(id="out_of_reach", text=message("out_of_reach", lang), references=[])] if no_local else []
+    if quiet:
+        refs = list(kb.management.symptoms_references)
+        reach.append(Statement(id="without_symptoms", text=message("without_symptoms", lang), references=refs))
     if deep_mass:
         leading = f"{top_name} ({percent(top_p, lang)})"
         name = lower_first(leading) if lang == "fr" else leading
@@ -299,6 +305,7 @@ def manage(
             if _holds(s.when, kb=kb, ev=evidence, posterior=posterior, category=category, forms=forms)
             and not (cared_elsewhere and _category_wide(s.when))
             and not (no_local and s.local)
+            and not (quiet and (s.local or s.deposits))
         ]
     )
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, posterior) else None

@@ -356,6 +356,28 @@ def out_of_reach(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
     )
 
 
+def without_symptoms(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
+    """Whether the calcinosis was found without symptoms: pain reported absent, no lesion felt or
+    seen, none of management.yaml's symptoms present, and no site named but on imaging (a skin
+    lesion the patient shows is not an incidental finding); its deposits then get no treatment."""
+    spec = kb.management
+    pain = ev.observations.get("finding:pain")
+    return (
+        not case.sites
+        and pain is not None
+        and not pain.present
+        and not any(_present(ev, f) for f in (*spec.symptoms, *spec.in_reach_findings))
+    )
+
+
+def _for_the_deposits(t: TreatmentFile, ev: Evidence) -> bool:
+    """A treatment of the deposits themselves (not of the cause, not supportive), not grounded on
+    a state the case reports (binders for a raised phosphate)."""
+    if t.mechanism in ("cause", "supportive"):
+        return False
+    return not any(ind.features and all(_present(ev, f) for f in ind.features) for ind in t.indications)
+
+
 def _is_local(t: TreatmentFile) -> bool:
     """A treatment applied to the deposit itself: a procedure on the mass, or a topical."""
     return _on_the_mass(t) or t.local
@@ -375,6 +397,7 @@ def rank_treatments(
     unconfirmed: frozenset[str] = frozenset(),
     no_local: bool = False,
     hold: str = "",
+    no_deposit_treatment: bool = False,
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
     """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
     ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
@@ -382,7 +405,8 @@ def rank_treatments(
     already has it (manage states them too); ``unconfirmed``: see :func:`_option`;
     ``no_local``: the deposit is out of reach (:func:`out_of_reach`), no local treatment is listed;
     ``hold``: why a procedure on the mass waits when no diagnosis to exclude first says it (a deep
-    mass of unestablished cause, referred to a sarcoma centre)."""
+    mass of unestablished cause, referred to a sarcoma centre); ``no_deposit_treatment``: the
+    calcinosis was found without symptoms (:func:`without_symptoms`), no treatment of the deposits is listed."""
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
     treatable = treatable_categories(kb, posterior, categories)
@@ -392,7 +416,7 @@ def rank_treatments(
     infection = _infection_first(ev, kb, lang)
     harmed = _procedures_harm(kb, posterior, lang)
     for t in kb.treatments.values():
-        if no_local and _is_local(t):
+        if (no_local and _is_local(t)) or (no_deposit_treatment and _for_the_deposits(t, ev)):
             continue
         found = _option(
             t,
