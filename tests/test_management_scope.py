@@ -769,3 +769,19 @@ def test_a_calcinosis_found_without_symptoms_gets_no_treatment_of_its_deposits(k
         assert "diltiazem" in _options(manage(c, kb)) and all(
             s.id != "without_symptoms" for s in manage(c, kb).statements
         )
+
+
+def test_a_raised_calcium_on_dialysis_is_cared_for_and_its_pth_read_against_the_dialysis_target(
+    kb: KnowledgeBase,
+) -> None:
+    """A clinical review: a confused haemodialysis patient with a calcium of 3.4 mmol/L and a PTH
+    of 102 pg/mL got calcimimetics and a parathyroidectomy 'fitting' a raised PTH and nothing for
+    the calcium itself. Off dialysis (a primary hyperparathyroidism) the dialysis target is not said."""
+    case = read_case(FRESH / "fa-11-obese-haemodialysis-confusion-buttock-finger-necrosis.yaml", kb)
+    options = _options(manage(case, kb))
+    assert options["stop_vitamin_d_and_calcium"].role == "first_line"
+    for t in ("calcimimetics", "parathyroidectomy"):
+        assert any("KDIGO 2017's target, about 2 to 9 times" in c for c in options[t].cautions)
+    off = case.model_copy(update={"history": ["primary_hyperparathyroidism"]})
+    for o in _options(manage(off, kb)).values():
+        assert not any("KDIGO 2017's target" in c for c in o.cautions)
