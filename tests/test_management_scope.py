@@ -785,3 +785,18 @@ def test_a_raised_calcium_on_dialysis_is_cared_for_and_its_pth_read_against_the_
     off = case.model_copy(update={"history": ["primary_hyperparathyroidism"]})
     for o in _options(manage(off, kb)).values():
         assert not any("KDIGO 2017's target" in c for c in o.cautions)
+
+
+def test_a_joint_ankylosed_by_heterotopic_ossification_is_offered_its_excision(kb: KnowledgeBase) -> None:
+    """A clinical review: a man bedbound with both hips ankylosed by neurogenic heterotopic
+    ossification was offered gentle physiotherapy alone; excision restores motion (Genêt 2011).
+    Without a stiff joint the excision is not first line for it."""
+    case = read_case(FRESH / "fc-08-young-man-after-coma-bilateral-hip-ankylosis-bedbound.yaml", kb)
+    result = manage(case, kb)
+    assert result.diagnosis == "heterotopic_ossification"
+    excision = _options(result)["surgical_excision"]
+    assert excision.role == "first_line" and "genet2011" in excision.references
+    assert any(e.reference == "genet2011" and e.n == 539 for e in excision.evidence)
+    supple = case.model_copy(update={"findings": [f for f in case.findings if f != "joint_restriction"]})
+    found = _options(manage(supple, kb)).get("surgical_excision")
+    assert found is None or found.role != "first_line"
