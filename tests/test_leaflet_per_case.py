@@ -421,3 +421,20 @@ def test_the_leaflet_of_a_deep_mass_of_unestablished_cause_says_it_is_seen_by_a_
         lf = build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang)
         treatment = next(p for p in lf.sections if p.id == "treatment")
         assert words in treatment.text
+
+
+def test_a_benign_condition_s_leaflet_does_not_state_an_unmeasured_calcium_as_the_patient_s(kb: KnowledgeBase) -> None:
+    """A clinical review: a man with scrotal nodules and no blood test read 'The blood calcium is
+    normal ... They are not a cancer' as facts about him; it is what the condition is, checked by
+    a blood test and the examination of a removed bump."""
+    from .test_management_scope import FRESH
+
+    case = read_case(FRESH / "fb-04-older-man-scrotal-yellow-white-nodules-20-years.yaml", kb)
+    assert not case.labs
+    for lang, said in (
+        ("en", "In this condition the blood calcium is normal"),
+        ("fr", "Dans cette maladie, le calcium du sang"),
+    ):
+        lf = build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang)
+        text = next(p for p in lf.sections if p.id == "what_it_is").text
+        assert said in text and ("blood test checks it" in text or "prise de sang le vérifie" in text)
