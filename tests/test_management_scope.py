@@ -800,3 +800,22 @@ def test_a_joint_ankylosed_by_heterotopic_ossification_is_offered_its_excision(k
     supple = case.model_copy(update={"findings": [f for f in case.findings if f != "joint_restriction"]})
     found = _options(manage(supple, kb)).get("surgical_excision")
     assert found is None or found.role != "first_line"
+
+
+def test_options_for_unconfirmed_diagnoses_are_not_first_line_and_come_after_what_can_start(kb: KnowledgeBase) -> None:
+    """A French clinical review: for an extensive truncal necrosis read as a calciphylaxis first,
+    diltiazem and colchicine led their groups as 'first line' for connective tissue diseases none
+    of which was shown, and intravenous thiosulfate came after them. An option that waits for its
+    diagnosis' confirmation is an option, listed after what can start now."""
+    case = read_case(FRESH / "fa-12-young-woman-extensive-truncal-necrosis-no-renal-disease.yaml", kb)
+    result = manage(case, kb)
+    assert result.diagnosis == "calciphylaxis"
+    options = _options(result)
+    for t in ("diltiazem", "colchicine"):
+        assert options[t].role == "option" and options[t].wait_note.startswith("Not before")
+    assert result.options["calcium_metabolism"][0].treatment == "sodium_thiosulfate_iv"
+    for group in result.options.values():  # what waits comes last in each group
+        waits = [bool(o.wait_note) for o in group]
+        assert waits == sorted(waits)
+    known = manage(case.model_copy(update={"history": ["dermatomyositis"]}), kb)
+    assert _options(known)["diltiazem"].role == "first_line" and not _options(known)["diltiazem"].wait_note

@@ -212,6 +212,7 @@ def _option(
     if check:
         cautions.insert(first, check)
     waits_for_confirmation = not (t.symptomatic or t.safe_unconfirmed or t.mechanism == "supportive")
+    unconfirmed_note = ""
     if best_for and waits_for_confirmation and not contraindicated and set(best_for) <= unconfirmed:
         # a clinical re-review: a 13-year-old's juvenile dermatomyositis at 37 %, with no weakness,
         # rash, CK or antibody reported, drew rituximab, IVIG and anakinra as if it were known
@@ -220,7 +221,13 @@ def _option(
         shown = [d for d in ranked if posterior[kb.disease_pos(d)] >= NAMED_FROM] or ranked[:1]
         named = [kb.disease(d).name(lang) for d in shown]
         key = "unconfirmed_first" if len(named) == 1 else "unconfirmed_first_many"
-        cautions.insert(first, message(key, lang, names=", ".join(named)))
+        unconfirmed_note = message(key, lang, names=", ".join(named))
+        cautions.insert(first, unconfirmed_note)
+        # nor is it the case's first line (a French clinical review: diltiazem and colchicine led
+        # as 'first line' for connective tissue diseases none of which was shown, while a
+        # calciphylaxis led the differential); it waits, as a procedure waits for a sarcoma
+        if role == "first_line":
+            role = "option"
     likely = {d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.management.min_probability}
     evidence = sorted(
         (
@@ -259,6 +266,7 @@ def _option(
         best_level=best_level,
         role_basis=_role_basis(role, best_level, evidence, lang),
         references=refs,
+        wait_note=unconfirmed_note,
     )
     return option, contraindicated
 
@@ -448,6 +456,8 @@ def rank_treatments(
             option.wait_note = wait
         (avoid if contraindicated else grouped[option.mechanism]).append(option)
     for options in grouped.values():
-        options.sort(key=lambda o: (-o.fit, o.best_level or 6, o.treatment))
+        # what can start now before what waits (for a diagnosis' confirmation, a sarcoma or an
+        # infection to be excluded), then by fit and evidence
+        options.sort(key=lambda o: (bool(o.wait_note), -o.fit, o.best_level or 6, o.treatment))
     avoid.sort(key=lambda o: -o.fit)
     return {m: o for m, o in grouped.items() if o}, avoid
