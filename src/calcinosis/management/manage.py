@@ -96,14 +96,18 @@ def _managed_as(
             urgent=d.id in kb.must_not_miss,
         )
         for p, d, care in likely
-        if p >= floor
+        # one that must not be missed and does not lead is to be excluded first, with the others
+        # below (a French clinical review: 'Extraskeletal chondrosarcoma (28%), if it is
+        # confirmed: ... referred to a sarcoma centre before any biopsy' asked for a
+        # confirmation that only the referral gives)
+        if p >= floor and (d.id == leading or d.id not in kb.must_not_miss)
     ]
-    # below the floor, those that must not be missed (a sarcoma) are still said, as to be excluded
-    # first, one statement for each way of care (the three sarcomas share theirs)
+    # those that must not be missed (a sarcoma) and do not lead, below the floor too, are said as
+    # to be excluded first, one statement for each way of care (the three sarcomas share theirs)
     waiting: dict[str, list[tuple[float, int]]] = {}
     for p, i in to_exclude:
         care = kb.diseases[i].managed_as
-        if p < floor and care is not None:
+        if kb.diseases[i].id != leading and care is not None:
             waiting.setdefault(care.en, []).append((p, i))
     for group in waiting.values():
         first = kb.diseases[group[0][1]]
