@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
+from calcinosis.i18n import lower_first
 from calcinosis.reports.leaflet import build_leaflet
 
 from .conftest import DEV_CASES, PUBLISHED_CASES
@@ -101,7 +102,7 @@ def test_the_rendered_leaflets_differ_name_the_condition_and_use_readable_type(k
         case = read_case(path, kb)
         html = unescape(render_html(case, kb, lang="fr", audience="patient"))
         top = diagnose(case, kb, lang="fr").differential[0].name
-        assert top in html
+        assert lower_first(top) in html  # inside the French heading's sentence, after a colon
         pages[name] = re.sub(r"<[^>]+>", " ", html.split('<div class="leaflet">', 1)[1])
     assert len(set(pages.values())) == 3
     css = render_html(read_case(DEV_CASES[0], kb), kb, audience="patient")
@@ -438,3 +439,15 @@ def test_a_benign_condition_s_leaflet_does_not_state_an_unmeasured_calcium_as_th
         lf = build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang)
         text = next(p for p in lf.sections if p.id == "what_it_is").text
         assert said in text and ("blood test checks it" in text or "prise de sang le vérifie" in text)
+
+
+def test_the_french_heading_reads_as_a_sentence_and_does_not_promise_a_confirmation(kb: KnowledgeBase) -> None:
+    """A French review: 'est la suivante : Ossification hétérotopique' (a capital after a colon)
+    and 'Votre médecin vous dira quand elle sera confirmée' (as if it would be)."""
+    from .test_management_scope import DEEP_MASS
+
+    case = read_case(DEEP_MASS, kb)
+    french = build_leaflet(diagnose(case, kb, lang="fr"), kb, lang="fr").heading
+    assert "la suivante\u00a0: dermatomyosite juvénile" in french and "si elle est confirmée" in french
+    english = build_leaflet(diagnose(case, kb), kb, lang="en").heading
+    assert "is: Juvenile dermatomyositis" in english and "whether it is confirmed" in english

@@ -335,6 +335,11 @@ def test_a_dialysis_patient_gets_no_egfr_no_urea_question_and_a_step_says_what_i
         "(still asked for the rest; already in the case: Hyperphosphataemia (present)" in labs.text
         and "Raised PTH (present)" in labs.text
     )
+    # in French, natural and agreeing whatever the step asks, each item lowered after the colon
+    # (a French review: 'et phosphatémie (demandé pour le reste ; déjà dans le dossier : Hypocalcémie')
+    french = next(w for w in diagnose(case, kb, lang="fr").workup_steps if w.id == "cua_labs")
+    assert "(à compléter\u00a0; déjà connu\u00a0: hyperphosphatémie (présente)" in french.text
+    assert "PTH élevée (présente)" in french.text
 
 
 def test_a_known_hypercalcaemia_is_not_said_urgent_against_the_calcium_measured(kb: KnowledgeBase) -> None:

@@ -288,6 +288,8 @@ def _known_part(step: _Step, ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
         )
         if found is not None:
             said = stated(kb.features[found], observations[found].present, lang, brackets=True)
+            if lang == "fr":  # inside the sentence, after a colon: 'déjà connu : hypocalcémie (présente)'
+                said = lower_first(said)
             if said not in known:
                 known.append(said)
     if not known:
