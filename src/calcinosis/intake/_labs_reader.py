@@ -105,6 +105,16 @@ class LabReader(Reader):
                     and not _measured(value)
                 ):
                     continue
+                if _DIALYSATE_BEFORE.search(self.folded[max(sentence[0], m.match.start - 25) : m.match.start]) or (
+                    _DIALYSATE_AFTER.match(self.folded, m.match.end)
+                ):
+                    # the dialysis bath's concentration, not the patient's blood (an intake review:
+                    # 'dialysate calcium 1.25 mmol/L' raised a severe hypocalcaemia emergency)
+                    m.used = True
+                    pending, carried = [], None
+                    end = value[1] if value is not None else m.match.end
+                    self._drop(self._item("labs", tests[0], m.match.start, end, m.context, self.say("r_dialysate")))
+                    continue
                 if re.search(r"\d\s*$", self.folded[max(sentence[0], m.match.start - 3) : m.match.start]) and (
                     len(m.match.text) <= 3
                 ):
@@ -496,3 +506,11 @@ class LabReader(Reader):
                             store[ptarget.term] = (entry, item)
                             self._keep(item)
                     pending = []
+
+
+# the dialysis bath's concentration written before or after the test's name ("dialysate calcium
+# 1.75 mmol/L", "bain de dialyse à 1,5", "calcium du dialysat 1,25"): folded text, no accents
+_DIALYSATE_BEFORE = re.compile(
+    r"\b(?:dialysate|dialysat|dialysis\s+(?:bath|fluid)|bath|bain(?:\s+de\s+dialyse)?|liquide\s+de\s+dialyse)\s*(?:[:=]\s*)?$"
+)
+_DIALYSATE_AFTER = re.compile(r"\s*(?:du\s+|de\s+|of\s+the\s+|in\s+the\s+|dans\s+le\s+)?(?:dialysate|dialysat|bain)\b")

@@ -55,6 +55,8 @@ def termset_patterns(*, adjusted: bool = True) -> dict[str, list[str]]:
     gone = set(ctx.get("negation_preceding_remove", []))
     patterns["preceding_negations"] = [p for p in patterns["preceding_negations"] if p not in gone]
     patterns["following_negations"] = [p for p in patterns["following_negations"] if p not in gone]
+    ended = set(ctx.get("negation_termination_remove", []))
+    patterns["termination"] = [p for p in patterns["termination"] if p not in ended]
     for key, extra in (
         ("preceding_negations", ctx.get("negation_preceding_add", [])),
         ("following_negations", ctx.get("negation_following_add", [])),

@@ -243,7 +243,47 @@ def _qualifier(word: str | None) -> str | None:
     return w if w in ("<=", ">=") else None
 
 
+_TIME_PHRASE = re.compile(
+    r"[\s,]*(?:(?:il\s+y\s+a|voici|since|depuis|from)\s+)?\d+(?:[.,]\d+)?\s*"
+    r"(?:months?|mois|weeks?|wks?|semaines?|days?|jours?|years?|yrs?|ans?|ann[ée]es?)\b"
+    r"(?:\s+(?:ago|earlier|before|previously|auparavant|plus\s+t[ôo]t|avant))?"
+    r"(?:\s*(?:was|were|:|=|,|at|[àa]|de|of))?",
+    re.IGNORECASE,
+)
+"""A time written between a test's name and its value (see :func:`lab_value`)."""
+
+
 def lab_value(
+    kb: KnowledgeBase, test: str, text: str, pos: int, limit: int, lang: str, *, list_end: int | None = None
+) -> tuple[dict[str, Any], int, Reason] | tuple[None, int, Reason] | None:
+    """The value written after a lab name (:func:`_lab_value_at`); of a trend written with its
+    times ("phosphate 6 months ago was 1.2 mmol/L; today 2.3 mmol/L"), today's value, the
+    earlier one said in the reason (an intake review: the earlier value drove the reasoning)."""
+    found = _lab_value_at(kb, test, text, pos, limit, lang, list_end=list_end)
+    if found is None or found[0] is None or _TIME_PHRASE.match(text, pos, limit) is None:
+        return found
+    earlier, end, _ = found
+    now = _NOW.match(text, end)
+    if now is None:
+        return found
+    current = _lab_value_at(kb, test, text, now.end(), max(limit, now.end() + 40), lang, list_end=list_end)
+    if current is None or current[0] is None:
+        return found
+    entry, current_end, _ = current
+    said = f"{earlier.get('value')} {earlier.get('unit', '')}".strip()
+    why: Reason = ("r_value_current", {"words": text[now.start() : current_end].strip(" ;,"), "earlier": said})
+    return entry, current_end, why
+
+
+_NOW = re.compile(
+    r"\s*[;,]?\s*(?:and\s+|et\s+)?(?:today|now|currently|at\s+present|this\s+(?:week|month)|ce\s+jour|aujourd['’]hui|actuellement|"
+    r"[àa]\s+ce\s+jour|ce\s+(?:mois|jour)-ci|cette\s+semaine)\b\s*(?:it\s+)?(?:was|is|:|=|,|de|[àa])?",
+    re.IGNORECASE,
+)
+"""The word that gives a trend's current value, after its earlier one."""
+
+
+def _lab_value_at(
     kb: KnowledgeBase, test: str, text: str, pos: int, limit: int, lang: str, *, list_end: int | None = None
 ) -> tuple[dict[str, Any], int, Reason] | tuple[None, int, Reason] | None:
     """The value written after a lab name: (entry, end, reason), (None, end, why not), or None.
@@ -258,6 +298,12 @@ def lab_value(
     pattern = re.compile(
         _FILLER + _severity() + _FILLER + _state_before_value() + _QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE
     )
+    # when the value was measured, written between the test and its value ("phosphate 6 months
+    # ago was 1.2 mmol/L", "phosphorémie il y a 6 mois 1,2 mmol/L"): its number is a time, not the
+    # value (an intake review read a phosphate of 6.0 mmol/L)
+    when = _TIME_PHRASE.match(text, pos, limit)
+    if when is not None:
+        pos = when.end()
     m = pattern.match(text, pos, limit)
     if m is None:
         return _value_further_on(kb, test, text, pos, limit, lang)
@@ -860,7 +906,8 @@ def _sex_words() -> dict[str, list[tuple[re.Pattern[str], str, int]]]:
             (r"\b(?:le|un)\s+petit\s+(?:gar[çc]on\b|(?-i:[A-Z]))", "male", 3),
             # a participle, not the verb of the letter ("je vous adresse")
             (r"\b(?:[âa]g[ée]|suivi|hospitalis[ée]|(?<!vous\s)adress[ée]|op[ée]r[ée]|trait[ée])\b", "male", 1),
-            (r"\bil\b", "male", 1),
+            # not the impersonal "il" ("il y a 6 mois", "il s'agit", "il existe": an intake review)
+            (r"\bil\b(?!\s+(?:y\b|n['’]y\b|existe|s['’]agit|faut|semble|convient|reste|para[iî]t))", "male", 1),
         ],
         "en": [
             (r"\b(?:woman|female|girl|lady|mrs|ms|miss)\b", "female", 3),

@@ -1,0 +1,132 @@
+"""Round 11: what a review of the intake (twelve new notes written as letters and ward notes,
+French and English) found read wrongly. Each probe is one sentence that isolates the rule; the
+expected reading is what the note says, not what the engine would prefer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from calcinosis.intake import Extraction
+
+
+def _labs(x: Extraction) -> list[tuple[str, float | None, str | None]]:
+    return [(lab["test"], lab.get("value"), lab.get("unit")) for lab in x.case.get("labs", [])]
+
+
+@pytest.mark.parametrize(
+    ("note", "lang"),
+    [
+        ("ATCD : DM type 2 insulinotraité, HTA. Nodules douloureux des doigts.", "fr"),
+        ("PMH: DM type 2, HTN. Painful finger nodules.", "en"),
+        ("ATCD : DM2 sous metformine. Nodules calcifiés des doigts.", "fr"),
+    ],
+)
+def test_dm_with_its_type_is_a_diabetes_not_a_dermatomyositis(
+    read: Callable[..., Extraction], note: str, lang: str
+) -> None:
+    x = read(note, lang=lang)
+    assert "diabetes_mellitus" in x.case["history"] and "dermatomyositis" not in x.case.get("history", [])
+
+
+def test_a_bare_dm_in_this_field_stays_a_dermatomyositis(read: Callable[..., Extraction]) -> None:
+    assert "dermatomyositis" in read("Dermatomyosite (DM) connue. Calcinose des coudes.", lang="fr").case["history"]
+
+
+def test_a_reflux_is_not_an_oesophageal_dysmotility(read: Callable[..., Extraction]) -> None:
+    """'ATCD : RGO sous IPP' moved a systemic sclerosis from 0.49 to 0.99; a dysphagia still counts."""
+    assert "esophageal_dysmotility" not in read(
+        "ATCD : RGO sous IPP. Nodules calcifiés des doigts.", lang="fr"
+    ).case.get("findings", [])
+    assert (
+        "esophageal_dysmotility"
+        in read("Dysphagie aux solides. Nodules calcifiés des doigts.", lang="fr").case["findings"]
+    )
+
+
+@pytest.mark.parametrize("who", ["Wife", "Her husband", "His spouse"])
+def test_a_spouse_s_disease_is_not_the_patient_s(read: Callable[..., Extraction], who: str) -> None:
+    x = read(f"{who} has sarcoidosis. The patient has painful periarticular calcifications.", lang="en")
+    assert "sarcoidosis" not in x.case.get("history", [])
+
+
+@pytest.mark.parametrize(
+    ("note", "lang"),
+    [
+        ("Anti-Scl-70 antibodies requested. Finger calcinosis.", "en"),
+        ("Anti-centromere antibody pending. Finger calcinosis.", "en"),
+        ("Anti-Scl70 demandés. Calcinose des doigts.", "fr"),
+    ],
+)
+def test_an_antibody_ordered_is_not_a_result(read: Callable[..., Extraction], note: str, lang: str) -> None:
+    assert not read(note, lang=lang).case.get("antibodies")
+
+
+def test_a_sequencing_ordered_is_not_a_variant(read: Callable[..., Extraction]) -> None:
+    """'Séquençage GALNT3 / FGF23 demandé' flipped a normophosphataemic mass to the hyperphosphataemic form at 0.998."""
+    assert not read("Séquençage GALNT3 demandé. Masse calcifiée de hanche.", lang="fr").case.get("genetics")
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "72-year-old man with CKD stage 4, not on dialysis, seen with a 2-month history of painful nodules on both shins.",
+        "72-year-old woman, not yet on dialysis, with painful nodules of both shins.",
+    ],
+)
+def test_a_negation_ends_at_the_clause_that_brings_the_complaint(read: Callable[..., Extraction], note: str) -> None:
+    case = read(note, lang="en").case
+    assert "dialysis" in case["absent"] and "dialysis" not in case.get("history", [])
+    assert {"pain", "palpable_nodules"} <= set(case["findings"]) and case["sites"] == ["lower_leg"]
+
+
+def test_not_yet_and_pre_dialysis_are_not_dialysis(read: Callable[..., Extraction]) -> None:
+    assert "dialysis" in read("Not yet on dialysis. Painful nodules.", lang="en").case["absent"]
+    pre = read("Pre-dialysis CKD. Painful nodules.", lang="en").case
+    assert "dialysis" not in pre.get("history", []) and "chronic_kidney_disease" in pre["history"]
+
+
+@pytest.mark.parametrize(
+    ("note", "lang"),
+    [
+        ("68-year-old man on haemodialysis (dialysate calcium 1.25 mmol/L since March). Calcium 2.38 mmol/L.", "en"),
+        ("Homme de 68 ans en hémodialyse. Dialysat calcium 1,25 mmol/L. Calcémie 2,38 mmol/L.", "fr"),
+        ("Calcium du dialysat à 1,25 mmol/L ; calcémie 2,38 mmol/L.", "fr"),
+    ],
+)
+def test_a_dialysate_concentration_is_not_the_patient_s_calcium(
+    read: Callable[..., Extraction], note: str, lang: str
+) -> None:
+    """The bath's 1.25 mmol/L raised a severe hypocalcaemia emergency for a calcium of 2.38."""
+    x = read(note, lang=lang)
+    assert _labs(x) == [("calcium", 2.38, "mmol/L")]
+    assert any(
+        d.term == "calcium" and ("dialysis bath" in d.reason or "bain de dialyse" in d.reason) for d in x.dropped
+    )
+
+
+@pytest.mark.parametrize(
+    ("note", "lang", "expected"),
+    [
+        (
+            "Labs: phosphate 6 months ago was 1.2 mmol/L; today 2.3 mmol/L. Creatinine 2 weeks ago 3.1 mg/dL.",
+            "en",
+            [("phosphate", 2.3, "mmol/L"), ("creatinine", 3.1, "mg/dL")],
+        ),
+        ("Phosphorémie il y a 6 mois 1,2 mmol/L, ce jour 2,3 mmol/L.", "fr", [("phosphate", 2.3, "mmol/L")]),
+        ("Creatinine 2 weeks ago 3.1 mg/dL.", "en", [("creatinine", 3.1, "mg/dL")]),
+    ],
+)
+def test_a_time_is_not_a_value_and_a_trend_gives_today_s(
+    read: Callable[..., Extraction], note: str, lang: str, expected: list[tuple[str, float, str]]
+) -> None:
+    """'phosphate 6 months ago was 1.2 mmol/L' read a phosphate of 6.0 mmol/L."""
+    assert _labs(read(note, lang=lang)) == expected
+
+
+def test_the_impersonal_il_says_no_sex(read: Callable[..., Extraction]) -> None:
+    assert (
+        read("Il y a 6 mois, phosphorémie 1,2 mmol/L. Il existe une calcinose.", lang="fr").case["patient"]["sex"]
+        == "unknown"
+    )
