@@ -130,3 +130,53 @@ def test_the_impersonal_il_says_no_sex(read: Callable[..., Extraction]) -> None:
         read("Il y a 6 mois, phosphorémie 1,2 mmol/L. Il existe une calcinose.", lang="fr").case["patient"]["sex"]
         == "unknown"
     )
+
+
+@pytest.mark.parametrize(
+    ("note", "lang", "not_placed"),
+    [
+        (
+            "Differential includes sarcoidosis and myeloma. Periarticular calcification.",
+            "en",
+            {"sarcoidosis", "multiple_myeloma"},
+        ),
+        ("Sarcoidosis and malignancy considered less likely. Hypercalcaemia.", "en", {"sarcoidosis", "other_cancer"}),
+        ("Consider parathyroidectomy if PTH remains above 9x ULN. On haemodialysis.", "en", {"parathyroidectomy"}),
+    ],
+)
+def test_a_differential_or_a_plan_is_not_the_patient_s_history(
+    read: Callable[..., Extraction], note: str, lang: str, not_placed: set[str]
+) -> None:
+    """'Sarcoidosis considered less likely' made sarcoidosis the top diagnosis at 0.95."""
+    assert not_placed.isdisjoint(read(note, lang=lang).case.get("history", []))
+
+
+@pytest.mark.parametrize(
+    ("note", "lang"),
+    [
+        ("Plan: start IVIG next month. JDM with calcinosis.", "en"),
+        ("Will discuss escalation (IVIG vs. bisphosphonate). JDM with calcinosis.", "en"),
+        ("Projet : IgIV mensuelles. DMJ avec calcinose.", "fr"),
+    ],
+)
+def test_a_treatment_planned_or_discussed_is_not_given(read: Callable[..., Extraction], note: str, lang: str) -> None:
+    """'Will discuss escalation (IVIG vs. bisphosphonate)' counted IVIG for the JDM (LR 20)."""
+    assert "ivig" not in read(note, lang=lang).case.get("exposures", [])
+
+
+def test_a_refused_operation_was_not_done(read: Callable[..., Extraction]) -> None:
+    case = read("Parathyroïdectomie subtotale refusée en 2022. Hémodialyse.", lang="fr").case
+    assert "parathyroidectomy" in case["absent"] and "parathyroidectomy" not in case.get("history", [])
+
+
+def test_femoral_arteries_are_no_muscle(read: Callable[..., Extraction]) -> None:
+    """The rectus femoris' French name, its laterality word skipped, read 'femoral' as a muscle:
+    the femoral arteries of a calciphylaxis counted against it (LR 0.27)."""
+    for note, lang in (
+        ("X-ray: vascular calcification of the femoral arteries. Necrotic thigh ulcer.", "en"),
+        ("Radiographie : calcifications vasculaires en rail des artères fémorales. Ulcère nécrotique de cuisse.", "fr"),
+    ):
+        (study,) = read(note, lang=lang).case["imaging"]
+        assert study["tissues"] == ["artery"]
+    (mri,) = read("Calcifications du muscle droit fémoral à l'IRM.", lang="fr").case["imaging"]
+    assert mri["tissues"] == ["muscle"]

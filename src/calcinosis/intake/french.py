@@ -72,7 +72,11 @@ def pipeline() -> Any:
     nlp.add_pipe(eds.normalizer())
     nlp.add_pipe(
         eds.negation(
-            following=_adjusted(neg_patterns.following, remove=ctx.get("negation_following_remove", [])),
+            following=_adjusted(
+                neg_patterns.following,
+                ctx.get("negation_following_add", []),
+                remove=ctx.get("negation_following_remove", []),
+            ),
             explain=True,
         )
     )
