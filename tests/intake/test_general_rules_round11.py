@@ -180,3 +180,45 @@ def test_femoral_arteries_are_no_muscle(read: Callable[..., Extraction]) -> None
         assert study["tissues"] == ["artery"]
     (mri,) = read("Calcifications du muscle droit fémoral à l'IRM.", lang="fr").case["imaging"]
     assert mri["tissues"] == ["muscle"]
+
+
+@pytest.mark.parametrize(
+    ("note", "lang"),
+    [
+        ("41-year-old man on haemodialysis. No trauma. Pas de fièvre.", "en"),
+        ("Homme de 41 ans en hémodialyse. Pas de fièvre. No fever, no trauma.", "fr"),
+    ],
+)
+def test_a_note_mixing_the_languages_keeps_both_s_denials(
+    read: Callable[..., Extraction], note: str, lang: str
+) -> None:
+    """'No fever, no trauma' in a French note read a fever and a local trauma."""
+    case = read(note, lang=lang).case
+    assert "fever" in case["absent"] and "fever" not in case.get("findings", [])
+    assert "trauma_local" not in case.get("history", []) + case.get("findings", [])
+
+
+def test_a_two_letter_name_needs_its_result_beside_it(read: Callable[..., Extraction]) -> None:
+    """'(EN/FR)' in a title read a rheumatoid factor, with the '-' of '41-year-old' as its result."""
+    assert not read("Renal clinic liaison note (EN/FR).\n\n41-year-old man on haemodialysis.", lang="en").case.get(
+        "antibodies"
+    )
+    assert read("RF negative, ANA positive. Finger calcinosis.", lang="en").case["antibodies"][0] == {
+        "name": "rheumatoid_factor",
+        "result": "negative",
+    }
+
+
+def test_a_past_finding_denied_today_is_absent_and_a_live_conflict_is_said(read: Callable[..., Extraction]) -> None:
+    """Today's 'no weakness' lost, silently, to a weakness at the diagnosis years before."""
+    past = read(
+        "JDM diagnosed in January 2021 with proximal weakness. Today muscle strength is normal, no weakness.", lang="en"
+    )
+    assert "muscle_weakness" in past.case["absent"] and "muscle_weakness" not in past.case.get("findings", [])
+    healed = read(
+        "ATCD d'ulcères digitaux en 2016, cicatrisés ; pas d'ulcère digital actif ce jour. ScS limitée.", lang="fr"
+    )
+    assert "digital_ulcers" in healed.case["absent"]
+    both = read("No pain at rest. Painful nodules of the fingers.", lang="en")
+    assert "pain" in both.case["findings"] and "pain" not in both.case.get("absent", [])
+    assert any(d.term == "pain" and "check which is current" in d.reason for d in both.dropped)

@@ -120,6 +120,7 @@ def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None, reasons: s
     b.patient()
     b.temperature()  # after concepts(): a fever said in words wins
     b.duration()  # after patient(): an age at onset needs the patient's age
+    b.settle_conflicts()  # after every reader: a term said both present and absent
     b.not_understood()
     case, missing = b.case()
     return Extraction(
@@ -137,6 +138,33 @@ def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None, reasons: s
 
 class _Builder(LabReader, ImagingReader, ConceptReader, PatientReader):
     """One note's readers together, and the case they build."""
+
+    # ---------------------------------------------------------------- contradictions
+    def settle_conflicts(self) -> None:
+        """A term the note says both present and absent (an intake review: "pas de faiblesse
+        musculaire" today lost, silently, to a weakness at the diagnosis years before). Said
+        only in the past ("ATCD d'ulcères digitaux, cicatrisés"), today's denial wins; otherwise
+        the mention present is kept, and the denial is set aside with the reason, to check."""
+        for field in ("findings", "history", "exposures"):
+            for term in [t for t in self.lists[field] if t in self.lists["absent"]]:
+                said = [i for i in self.items if i.field == field and i.term == term]
+                denied = [i for i in self.items if i.field == "absent" and i.term == term]
+                if said and all(i.status == "historical" for i in said):
+                    self.lists[field].remove(term)
+                    for i in said:
+                        self.items.remove(i)
+                        self._drop(i.model_copy(update={"reason": i.reason + self.say("r_conflict_past")}))
+                    continue
+                self.lists["absent"].remove(term)
+                for i in denied:
+                    self.items.remove(i)
+                    self._drop(
+                        i.model_copy(
+                            update={
+                                "reason": i.reason + self.say("r_conflict_kept", words=said[0].text if said else term)
+                            }
+                        )
+                    )
 
     # ---------------------------------------------------------------- the case
     def case(self) -> tuple[dict[str, Any], list[str]]:

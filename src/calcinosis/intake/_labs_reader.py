@@ -463,6 +463,16 @@ class LabReader(Reader):
                         words, m.match.end, min(nxt, sentence[1]), sentence[0], name_start=m.match.start
                     )
                     ctx = m.context
+                    if len(m.match.text.strip()) <= 2 and kind == "antibodies" and ctx.status != "absent":
+                        # a two-letter name ("RF", "FR") is a result only with its result beside it:
+                        # "(EN/FR)" in a title read a rheumatoid factor, the "-" of "41-year-old"
+                        # three lines down as its result (an intake review)
+                        if hit is not None and (hit[1] - m.match.end > 12 or "\n" in self.text[m.match.end : hit[1]]):
+                            hit = None
+                        if hit is None:
+                            reason = self.say("r_abbreviation_no_result")
+                            self._drop(self._item(field, target.term, m.match.start, m.match.end, ctx, reason))
+                            continue
                     if hit is None and ctx.status in ("hypothetical", "family"):
                         self._drop(
                             self._item(

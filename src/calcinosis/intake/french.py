@@ -72,6 +72,7 @@ def pipeline() -> Any:
     nlp.add_pipe(eds.normalizer())
     nlp.add_pipe(
         eds.negation(
+            preceding=_adjusted(neg_patterns.preceding, ctx.get("negation_preceding_add", [])),
             following=_adjusted(
                 neg_patterns.following,
                 ctx.get("negation_following_add", []),
