@@ -222,3 +222,15 @@ def test_a_past_finding_denied_today_is_absent_and_a_live_conflict_is_said(read:
     both = read("No pain at rest. Painful nodules of the fingers.", lang="en")
     assert "pain" in both.case["findings"] and "pain" not in both.case.get("absent", [])
     assert any(d.term == "pain" and "check which is current" in d.reason for d in both.dropped)
+
+
+def test_ward_shorthand_is_read(read: Callable[..., Extraction]) -> None:
+    """'62M', 'Phos', 'Alb' and 'XR' were lost without a trace; the French 'Rx' is a radiograph,
+    the English one a prescription."""
+    x = read("62M on HD. Phos 7.2 mg/dL, Alb 2.9 g/dL. XR: calcified masses at the hips.", lang="en")
+    assert x.case["patient"] == {"age": 62.0, "sex": "male"}
+    assert _labs(x) == [("phosphate", 7.2, "mg/dL"), ("albumin", 2.9, "g/dL")]
+    assert x.case["imaging"][0]["modality"] == "radiograph"
+    assert read("45F with finger nodules.", lang="en").case["patient"]["sex"] == "female"
+    assert read("Rx : calcifications des hanches.", lang="fr").case["imaging"][0]["modality"] == "radiograph"
+    assert "imaging" not in read("Rx: colchicine 0.5 mg. 50-year-old man with finger nodules.", lang="en").case

@@ -910,6 +910,9 @@ def _sex_words() -> dict[str, list[tuple[re.Pattern[str], str, int]]]:
             (r"\bil\b(?!\s+(?:y\b|n['’]y\b|existe|s['’]agit|faut|semble|convient|reste|para[iî]t))", "male", 1),
         ],
         "en": [
+            # ward shorthand for age and sex: "62M", "45 F" (capitals only; an intake review)
+            (r"\b\d{1,3}\s?(?-i:M)\b(?![/.])", "male", 3),
+            (r"\b\d{1,3}\s?(?-i:F)\b(?![/.])", "female", 3),
             (r"\b(?:woman|female|girl|lady|mrs|ms|miss)\b", "female", 3),
             (r"\b(?:she|her|hers|herself)\b", "female", 1),
             (r"\bpost-?menopausal\b", "female", 3),
