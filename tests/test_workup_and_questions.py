@@ -494,3 +494,16 @@ def test_a_site_the_case_leaves_out_is_not_said_to_be_in_the_case(kb: KnowledgeB
     )
     step = next(w for w in diagnose(read_case(path, kb), kb).workup_steps if w.id == "cppd_radiographs")
     assert "not involved" not in step.text and "already in the case" not in step.text
+
+
+def test_a_benign_tumour_does_not_send_a_small_superficial_nodule_to_a_sarcoma_centre(kb: KnowledgeBase) -> None:
+    """A French review: a pilomatricoma at 93 % on the nasal dorsum drew 'Biopsy in a sarcoma
+    centre (after MRI)', as pilomatricoma is in the tumour group. A sarcoma (or a chondroma,
+    which a chondrosarcoma mimics) in the differential asks for it."""
+    from .test_management_scope import FRESH
+
+    nose = diagnose(read_case(FRESH / "ff-06-young-woman-slow-firm-nasal-dorsum-mass.yaml", kb), kb)
+    assert nose.differential[0].diagnosis == "pilomatricoma"
+    assert all(w.id != "biopsy_mass" for w in nose.workup_steps)
+    thigh = diagnose(read_case(FRESH / "fa-03-young-woman-slow-thigh-mass-rapid-growth.yaml", kb), kb)
+    assert any(w.id == "biopsy_mass" for w in thigh.workup_steps)

@@ -131,7 +131,7 @@ def _compiled(step: WorkupStep) -> _Step:
         items = tuple(str(v) for v in value) if isinstance(value, list) else ()
         if key in ("no_imaging", "lesion_reported", "leading_unconfirmed"):
             checks.append((key, bool(value)))
-        elif key in ("diagnosis_in_top", "leading_none"):
+        elif key in ("diagnosis_in_top", "diagnosis_in_top_none", "leading_none"):
             checks.append((key, items))
         elif key == "features_present_any":
             checks.append((key, frozenset(items)))
@@ -175,7 +175,6 @@ _SET_CHECKS = frozenset(
         "antibodies_missing",
         "no_modality",
         "group_in_top",
-        "group_in_top_none",
         "in_tissues_any",
     }
 )
@@ -227,8 +226,9 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
         elif key == "group_in_top":
             if arg.isdisjoint(ctx.top_groups):
                 return False
-        elif key == "group_in_top_none":
-            if not arg.isdisjoint(ctx.top_groups):
+        elif key == "diagnosis_in_top_none":
+            probabilities, position = ctx.probabilities, ctx.kb.disease_pos
+            if any(probabilities[position(d)] >= ctx.threshold for d in arg):
                 return False
         elif key == "in_tissues_any":  # the deposit lies in one of these tissues (imaging)
             observations = ctx.observations

@@ -179,7 +179,7 @@ WORKUP_CONDITIONS = (
     "antibodies_missing_any",
     "no_modality",
     "group_in_top",
-    "group_in_top_none",
+    "diagnosis_in_top_none",
     "diagnosis_in_top",
     "features_present_any",
     "features_present_none",
