@@ -830,3 +830,24 @@ def test_options_for_unconfirmed_diagnoses_are_not_first_line_and_come_after_wha
         assert waits == sorted(waits)
     known = manage(case.model_copy(update={"history": ["dermatomyositis"]}), kb)
     assert _options(known)["diltiazem"].role == "first_line" and not _options(known)["diltiazem"].wait_note
+
+
+def test_a_procedure_on_one_deposit_is_not_first_line_when_the_deposits_are_spread(kb: KnowledgeBase) -> None:
+    """Two clinical reviews: shock waves, CO2 laser and excision were each 'first line' for a
+    calcinosis universalis, and the laser for deposits from the shoulders to the hands. A
+    procedure aimed at what one deposit does to a joint stays first line (an ankylosed hip)."""
+    universalis = _options(
+        manage(read_case(FRESH / "fc-01-lupus-woman-ulcerated-leg-plaques-chalky-discharge.yaml", kb), kb)
+    )
+    for t in ("eswl", "co2_laser", "surgical_excision"):
+        assert universalis[t].role == "option"
+    assert universalis["diltiazem"].role == "first_line"  # a drug is not a procedure on one deposit
+    hips = _options(
+        manage(read_case(FRESH / "fc-08-young-man-after-coma-bilateral-hip-ankylosis-bedbound.yaml", kb), kb)
+    )
+    assert hips["surgical_excision"].role == "first_line"
+    one = read_case(FRESH / "fc-01-lupus-woman-ulcerated-leg-plaques-chalky-discharge.yaml", kb)
+    single = one.model_copy(update={"imaging": [i.model_copy(update={"distribution": "single"}) for i in one.imaging]})
+    assert "first_line" in {
+        o.role for t, o in _options(manage(single, kb)).items() if t in ("eswl", "co2_laser", "surgical_excision")
+    }

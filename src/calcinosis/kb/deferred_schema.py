@@ -297,6 +297,8 @@ class ManagementFile(_Strict):
     out_of_reach_tissues: list[str] = []
     symptoms: list[str] = []  # with pain reported absent and none of these, the calcinosis is found without symptoms
     symptoms_references: list[str] = []
+    widespread: list[str] = []  # deposits this spread: a procedure on a deposit is an option, not first line
+    one_lesion_targets: list[str] = []  # ... unless its indication names what one deposit does here
     cavity_sites: list[str] = []  # sites naming a body cavity: they do not put an organ's deposit in reach
     no_procedures_in: list[ProceduresAvoided] = []
     references: list[str]

@@ -706,6 +706,8 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     check.feats("management.yaml:out_of_reach_tissues", [f"tissue:{t}" for t in parts.management.out_of_reach_tissues])
     check.feats("management.yaml:cavity_sites", [f"site:{t}" for t in parts.management.cavity_sites])
     check.feats("management.yaml:symptoms", parts.management.symptoms)
+    check.feats("management.yaml:widespread", parts.management.widespread)
+    check.feats("management.yaml:one_lesion_targets", parts.management.one_lesion_targets)
     check.refs("management.yaml:symptoms_references", parts.management.symptoms_references)
     for statement in parts.management.statements:
         where = f"management.yaml:{statement.id}"

@@ -170,7 +170,14 @@ def _option(
             # less than the management floor: excision read 'first line' for an overlap syndrome
             # at 1 % (two clinical reviews); it is shown as an option, ranked by the same fit
             low = ind.role == "first_line" and mass < kb.management.min_probability
-            best = (fit, "option" if low else ind.role, why)
+            # nor is a procedure on one deposit the first line of deposits spread over a region
+            spread = (
+                ind.role == "first_line"
+                and (_on_the_mass(t) or t.local)
+                and any(_present(ev, f) for f in kb.management.widespread)
+                and not set(ind.features) & set(kb.management.one_lesion_targets)
+            )
+            best = (fit, "option" if low or spread else ind.role, why)
             # an indication grounded on a state the case reports (binders for a raised phosphate)
             # does not wait for the diagnosis to be confirmed (a re-review)
             best_for = [] if ind.features else [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
