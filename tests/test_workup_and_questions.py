@@ -507,3 +507,25 @@ def test_a_benign_tumour_does_not_send_a_small_superficial_nodule_to_a_sarcoma_c
     assert all(w.id != "biopsy_mass" for w in nose.workup_steps)
     thigh = diagnose(read_case(FRESH / "fa-03-young-woman-slow-thigh-mass-rapid-growth.yaml", kb), kb)
     assert any(w.id == "biopsy_mass" for w in thigh.workup_steps)
+
+
+def test_fat_necrosis_is_imaged_with_mammography_only_in_the_breast(kb: KnowledgeBase) -> None:
+    """A French review: 'Mammographie et échographie (sein), ou ...' was proposed for a thigh and
+    a 16-year-old's buttock."""
+    for site, expected, other in (
+        ("thigh", "fat_necrosis_imaging", "fat_necrosis_imaging_breast"),
+        ("breast", "fat_necrosis_imaging_breast", "fat_necrosis_imaging"),
+    ):
+        case = parse_case(
+            {
+                "patient": {"age": 55, "sex": "female"},
+                "history": ["trauma_local"],
+                "findings": ["palpable_nodules"],
+                "sites": [site],
+                "imaging": [{"modality": "ultrasound", "sites": [site], "tissues": ["subcutaneous"]}],
+            },
+            kb,
+        )
+        steps = {w.id: w.text for w in diagnose(case, kb).workup_steps}
+        assert expected in steps and other not in steps, steps  # fat necrosis leads after a local trauma
+        assert ("Mammography" in steps[expected]) == (site == "breast")
