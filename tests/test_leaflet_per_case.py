@@ -451,3 +451,20 @@ def test_the_french_heading_reads_as_a_sentence_and_does_not_promise_a_confirmat
     assert "la suivante\u00a0: dermatomyosite juvénile" in french and "si elle est confirmée" in french
     english = build_leaflet(diagnose(case, kb), kb, lang="en").heading
     assert "is: Juvenile dermatomyositis" in english and "whether it is confirmed" in english
+
+
+def test_a_lupus_leaflet_speaks_of_lupus_and_its_associations(kb: KnowledgeBase) -> None:
+    """A clinical review: two women with a lupus known for years read that the cause was
+    scleroderma or dermatomyositis and were sent to their associations."""
+    from .test_management_scope import FRESH
+
+    for name in (
+        "fa-05-lupus-woman-calcinosis-around-both-knees",
+        "fc-01-lupus-woman-ulcerated-leg-plaques-chalky-discharge",
+    ):
+        case = read_case(FRESH / f"{name}.yaml", kb)
+        for lang in ("en", "fr"):
+            sections = {p.id: p for p in build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang).sections}
+            what, support = sections["what_it_is"].text, sections["support"].text
+            assert "lupus" in what and "sclérodermie" not in what and "scleroderma" not in what
+            assert "AFL+" in support and "Sclérodermiques" not in support
