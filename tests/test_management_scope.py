@@ -851,3 +851,13 @@ def test_a_procedure_on_one_deposit_is_not_first_line_when_the_deposits_are_spre
     assert "first_line" in {
         o.role for t, o in _options(manage(single, kb)).items() if t in ("eswl", "co2_laser", "surgical_excision")
     }
+
+
+def test_phosphate_binders_are_not_level_1_for_calcinosis(kb: KnowledgeBase) -> None:
+    """A clinical review: binders read 'level 1' from a meta-analysis comparing calcium-based and
+    non-calcium binders on mortality, which says nothing of the deposits."""
+    option = _options(
+        manage(read_case(FRESH / "fd-04-haemodialysis-woman-yellowish-hand-nodules-high-phosphate.yaml", kb), kb)
+    )["phosphate_binders"]
+    assert option.best_level != 1
+    assert any(e.reference == "jamal2013" and e.level == 1 and e.direction == "uncertain" for e in option.evidence)
