@@ -468,3 +468,22 @@ def test_a_lupus_leaflet_speaks_of_lupus_and_its_associations(kb: KnowledgeBase)
             what, support = sections["what_it_is"].text, sections["support"].text
             assert "lupus" in what and "sclérodermie" not in what and "scleroderma" not in what
             assert "AFL+" in support and "Sclérodermiques" not in support
+
+
+def test_an_adult_s_calcium_drip_calcinosis_is_not_promised_a_baby_s_course(kb: KnowledgeBase) -> None:
+    """A French clinical review: a man of 56 in intensive care read 'the outlook is good, the lump
+    goes away within months' (a series of 16 babies) and that his treatments go on as planned
+    while the calcium drip that caused it might still run."""
+    from .test_management_scope import FRESH
+
+    case = read_case(FRESH / "fe-04-crohn-man-parenteral-nutrition-itchy-white-forearm-papules.yaml", kb)
+    report = diagnose(case, kb)
+    assert report.differential[0].diagnosis == "iv_calcium_extravasation"
+    sections = {p.id: p.text for p in build_leaflet(report, kb, lang="en").sections}
+    assert "less certain than in babies" in sections["outlook"] and "outlook is good" not in sections["outlook"]
+    assert "checks how it is given" in sections["daily_life"]
+    baby = read_case(FRESH / "fe-05-near-term-neonate-tender-hard-nodules-over-cannulation-sites.yaml", kb)
+    assert (
+        "outlook is good"
+        in {p.id: p.text for p in build_leaflet(diagnose(baby, kb), kb, lang="en").sections}["outlook"]
+    )
