@@ -529,3 +529,40 @@ def test_fat_necrosis_is_imaged_with_mammography_only_in_the_breast(kb: Knowledg
         steps = {w.id: w.text for w in diagnose(case, kb).workup_steps}
         assert expected in steps and other not in steps, steps  # fat necrosis leads after a local trauma
         assert ("Mammography" in steps[expected]) == (site == "breast")
+
+
+def test_a_low_calcium_asks_for_magnesium_unless_it_is_known(kb: KnowledgeBase) -> None:
+    """A clinical review: a newborn's hypocalcaemia after a calcium drip had no magnesium asked
+    (a deficiency causes a hypocalcaemia and is corrected with it; Society for Endocrinology 2016)."""
+    from .test_management_scope import FRESH
+
+    case = read_case(FRESH / "fe-05-near-term-neonate-tender-hard-nodules-over-cannulation-sites.yaml", kb)
+    assert any(lab.test == "calcium" for lab in case.labs)
+    step = next(w for w in diagnose(case, kb).workup_steps if w.id == "magnesium_with_low_calcium")
+    assert step.references == ["turner2016"]
+    known = case.model_copy(
+        update={
+            "labs": [
+                *case.labs,
+                *parse_case(
+                    {
+                        "patient": {"age": 0.1, "sex": "male"},
+                        "labs": [{"test": "magnesium", "interpretation": "normal"}],
+                    },
+                    kb,
+                ).labs,
+            ]
+        }
+    )
+    assert all(w.id != "magnesium_with_low_calcium" for w in diagnose(known, kb).workup_steps)
+    normal = case.model_copy(
+        update={
+            "labs": [
+                lab.model_copy(update={"interpretation": "normal", "value": None, "unit": None})
+                if lab.test == "calcium"
+                else lab
+                for lab in case.labs
+            ]
+        }
+    )
+    assert all(w.id != "magnesium_with_low_calcium" for w in diagnose(normal, kb).workup_steps)
