@@ -487,3 +487,14 @@ def test_an_adult_s_calcium_drip_calcinosis_is_not_promised_a_baby_s_course(kb: 
         "outlook is good"
         in {p.id: p.text for p in build_leaflet(diagnose(baby, kb), kb, lang="en").sections}["outlook"]
     )
+
+
+def test_swimming_is_advised_only_while_no_lesion_is_open(kb: KnowledgeBase) -> None:
+    """A clinical review: a woman with open, discharging ulcers and recurrent cellulitis was told
+    that swimming in warm water is well tolerated."""
+    from .test_management_scope import FRESH
+
+    case = read_case(FRESH / "fc-01-lupus-woman-ulcerated-leg-plaques-chalky-discharge.yaml", kb)
+    for lang, said in (("en", "(not while a lesion is open)"), ("fr", "(pas tant qu'une lésion est ouverte)")):
+        text = {p.id: p.text for p in build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang).sections}["daily_life"]
+        assert said in text
