@@ -496,5 +496,7 @@ def test_swimming_is_advised_only_while_no_lesion_is_open(kb: KnowledgeBase) -> 
 
     case = read_case(FRESH / "fc-01-lupus-woman-ulcerated-leg-plaques-chalky-discharge.yaml", kb)
     for lang, said in (("en", "(not while a lesion is open)"), ("fr", "(pas tant qu'une lésion est ouverte)")):
-        text = {p.id: p.text for p in build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang).sections}["daily_life"]
+        text = {p.id: p.text for p in build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang).sections}[
+            "daily_life"
+        ]
         assert said in text

@@ -861,3 +861,16 @@ def test_phosphate_binders_are_not_level_1_for_calcinosis(kb: KnowledgeBase) -> 
     )["phosphate_binders"]
     assert option.best_level != 1
     assert any(e.reference == "jamal2013" and e.level == 1 and e.direction == "uncertain" for e in option.evidence)
+
+
+def test_a_deposit_in_an_organ_is_followed_by_imaging_that_organ(kb: KnowledgeBase) -> None:
+    """A French clinical review: the kidney calcifications of a milk-alkali syndrome were followed
+    with the skin-nodule plan (yearly films of 'the affected areas', protecting pressure areas)."""
+    organ = manage(
+        read_case(FRESH / "fh-01-man-ulcer-history-hypercalcaemia-renal-failure-punctate-renal-calcification.yaml", kb),
+        kb,
+    )
+    ids = [i.id for i in organ.followup.schedule]
+    assert "organ_imaging" in ids and "imaging" not in ids and "education" not in ids
+    skin = manage(read_case(FRESH / "fa-05-lupus-woman-calcinosis-around-both-knees.yaml", kb), kb)
+    assert "organ_imaging" not in [i.id for i in skin.followup.schedule]

@@ -222,6 +222,9 @@ class FollowupFile(_Strict):
         description="diagnosis -> its follow-up, when it leads (a form of it with a follow-up of its own comes first)",
     )
     warning_signs: list[WarningSign]
+    # a deposit seen only in an organ (management.yaml out_of_reach): its checks stand for those of
+    # deposits under the skin (yearly films of "the affected areas", protecting pressure areas)
+    in_an_organ: FormFollowup | None = None
 
     def own(self, form: str | None, diagnosis: str | None, age: float | None = None) -> FormFollowup | None:
         """The follow-up of its own that a leading diagnosis has: that of the form it is read in,

@@ -150,12 +150,15 @@ def followup_plan(
     diagnosis: str | None = None,
     watch: Sequence[tuple[str, float]] = (),
     age: float | None = None,
+    in_an_organ: bool = False,
 ) -> FollowupPlan:
     """The general schedule, the category's additions, and the warning signs; for a leading
     diagnosis read in a form with its own follow-up (``followup.yaml by_form``), or a leading
     diagnosis with its own (``by_diagnosis``), its checks and signs, instead of the general ones
     when they do not fit it (a newborn's fat necrosis, a deposit after a calcium infusion).
-    ``age``: the patient's, for a plan written from an age (``min_age``).
+    ``age``: the patient's, for a plan written from an age (``min_age``). ``in_an_organ``: the
+    only deposit lies in an organ (``out_of_reach``): followup.yaml ``in_an_organ`` stands for
+    the checks of deposits under the skin.
     ``watch``: diagnoses that must not be missed and are still possible (id, probability): their
     own first check comes first, until they are excluded (a woman whose tender thighs could be
     calciphylaxis was to be seen every 3 to 6 months: a clinical review)."""
@@ -165,6 +168,11 @@ def followup_plan(
     items = [*(i for i in spec.schedule if i.id not in replaced), *added]
     signs = list(spec.warning_signs)
     refs = list(spec.references)
+    organ = spec.in_an_organ if in_an_organ else None
+    if organ is not None:
+        gone = {r for i in organ.schedule for r in i.replaces}
+        items = [*(i for i in items if i.id not in gone), *organ.schedule]
+        refs = list(dict.fromkeys([*refs, *organ.references]))
     plan = spec.own(form, diagnosis, age)
     if plan is not None:
         # a diagnosis' own check stands for the general ones it names (CKD-MBD's KDIGO intervals
@@ -333,6 +341,7 @@ def manage(
             form=None if top_form is None else top_form.key,
             diagnosis=top_id,
             age=pt.age,
+            in_an_organ=no_local,
             watch=[
                 (d.id, float(posterior[i]))
                 for i, d in enumerate(kb.diseases)
