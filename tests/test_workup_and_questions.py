@@ -566,3 +566,21 @@ def test_a_low_calcium_asks_for_magnesium_unless_it_is_known(kb: KnowledgeBase) 
         }
     )
     assert all(w.id != "magnesium_with_low_calcium" for w in diagnose(normal, kb).workup_steps)
+
+
+def test_a_known_disease_s_steps_are_not_to_confirm_or_exclude_it(kb: KnowledgeBase) -> None:
+    """A French review: myositis antibodies and muscle enzymes 'to confirm or exclude' a
+    biopsy-proven dermatomyositis in remission."""
+    from .test_management_scope import FRESH
+
+    case = read_case(FRESH / "fc-03-dermatomyositis-remission-elbow-contracture-skin-thickening.yaml", kb)
+    assert "dermatomyositis" in case.history
+    for lang, known, unknown in (
+        ("en", "already known: its course", "to confirm or exclude"),
+        ("fr", "maladie déjà connue", "pour confirmer ou écarter"),
+    ):
+        steps = [w for w in diagnose(case, kb, lang=lang).workup_steps if w.id == "myositis_antibodies"]
+        assert steps and known in steps[0].reason and unknown not in steps[0].reason
+    unknown_case = case.model_copy(update={"history": [h for h in case.history if h != "dermatomyositis"]})
+    reasons = [w.reason for w in diagnose(unknown_case, kb).workup_steps if w.id == "myositis_antibodies"]
+    assert all("to confirm or exclude" in r for r in reasons)

@@ -35,6 +35,7 @@ _REASONS = {
         "metabolic": "to classify: the calcium-phosphate balance separates dystrophic from metabolic causes "
         "(metastatic, tumoral, calciphylaxis, iatrogenic: {mass} together; leading diagnosis {top})",
         "specific": "to confirm or exclude {name} ({probability})",
+        "known": "for {name}, already known: its course and what it involves",
         "omitted": "Calcium-phosphate panel not proposed: {name} leads at {probability} and the metabolic causes "
         "hold {mass} together; order it if anything points elsewhere.",
     },
@@ -43,6 +44,7 @@ _REASONS = {
         "metabolic": "pour classer\u00a0: le bilan phosphocalcique sépare les causes dystrophiques des causes "
         "métaboliques (métastatique, tumorale, calciphylaxie, iatrogène\u00a0: {mass} ensemble\u202f; diagnostic en tête\u00a0: {top})",
         "specific": "pour confirmer ou écarter\u00a0: {name} ({probability})",
+        "known": "pour {name}, maladie déjà connue\u00a0: son évolution et ses atteintes",
         "omitted": "Bilan phosphocalcique non proposé\u00a0: diagnostic en tête {name} ({probability}), causes "
         "métaboliques {mass} au total\u202f; à demander si un élément oriente ailleurs.",
     },
@@ -396,7 +398,10 @@ def missing_workup(
                 replaced = next((gid for gid, listed in replaceable if len(answers & listed) >= 2), None)
             seen.add(step.id)
             panel_asked = panel_asked or answers >= _PANEL
-            reason = reason or _REASONS[lang]["specific"].format(
+            # a disease the history gives is not to be confirmed or excluded (a French review:
+            # myositis antibodies 'to confirm or exclude' a biopsy-proven dermatomyositis)
+            known = ev.observations.get(f"condition:{disease.id}")
+            reason = reason or _REASONS[lang]["known" if known is not None and known.present else "specific"].format(
                 name=_inline(disease.name(lang), lang), probability=percent(probabilities[i], lang)
             )
             text = _held(step, (step.fr if lang == "fr" else step.en) + _known_part(compiled, ev, kb, lang), hold)
