@@ -874,3 +874,14 @@ def test_a_deposit_in_an_organ_is_followed_by_imaging_that_organ(kb: KnowledgeBa
     assert "organ_imaging" in ids and "imaging" not in ids and "education" not in ids
     skin = manage(read_case(FRESH / "fa-05-lupus-woman-calcinosis-around-both-knees.yaml", kb), kb)
     assert "organ_imaging" not in [i.id for i in skin.followup.schedule]
+
+
+def test_colchicine_is_not_contraindicated_by_an_interaction_alone(kb: KnowledgeBase) -> None:
+    """A French review: colchicine stood under 'fits, but contraindicated here' for a cirrhosis,
+    on its interaction with P-glycoprotein and CYP3A4 inhibitors alone: the combination is what
+    to avoid."""
+    result = manage(
+        read_case(FRESH / "fd-07-cirrhosis-woman-recurrent-painful-violaceous-leg-rash-normal-labs.yaml", kb), kb
+    )
+    assert all(o.treatment != "colchicine" for o in result.avoid)
+    assert _options(result)["colchicine"].cautions[0].startswith("Avoid its combination with P-glycoprotein")
