@@ -172,7 +172,9 @@ class ManagementReport(BaseModel):
     )
     statements: list[Statement]
     options: dict[str, list[TreatmentOption]] = Field(description="options grouped by mechanism, best first")
-    avoid: list[TreatmentOption] = Field(description="treatments that would fit but are contraindicated here")
+    avoid: list[TreatmentOption] = Field(
+        description="treatments that would fit but are to avoid here: contraindicated in this case, or advised against"
+    )
     staging: CviStaging | None
     followup: FollowupPlan
     warnings: list[str]
