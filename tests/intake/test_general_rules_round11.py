@@ -234,3 +234,16 @@ def test_ward_shorthand_is_read(read: Callable[..., Extraction]) -> None:
     assert read("45F with finger nodules.", lang="en").case["patient"]["sex"] == "female"
     assert read("Rx : calcifications des hanches.", lang="fr").case["imaging"][0]["modality"] == "radiograph"
     assert "imaging" not in read("Rx: colchicine 0.5 mg. 50-year-old man with finger nodules.", lang="en").case
+
+
+def test_an_ongoing_treatment_is_not_a_hypothesis(read: Callable[..., Extraction]) -> None:
+    """A second reader: with 'en cours' among the cues of a test not yet back, 'Hémodialyse en
+    cours' and 'Corticothérapie en cours' were dropped, and the kidney disease with them; 'DM1'
+    is also the myotonic dystrophy of neurology ('maladie de Steinert')."""
+    case = read(
+        "Hémodialyse en cours depuis 2019. Corticothérapie en cours. Nodules douloureux des cuisses.", lang="fr"
+    ).case
+    assert "dialysis" in case["history"] and "long_term_corticosteroids" in case["exposures"]
+    assert "diabetes_mellitus" not in read("ATCD : DM1 (maladie de Steinert). Calcifications.", lang="fr").case.get(
+        "history", []
+    )
