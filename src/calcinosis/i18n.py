@@ -26,6 +26,7 @@ __all__ = [
     "de",
     "decimal",
     "french_typography",
+    "inline",
     "lower_first",
     "message",
     "messages",
@@ -255,6 +256,12 @@ def elides(word: str) -> bool:
     if folded.startswith("h"):
         return not folded.startswith(_H_ASPIRE_FOLDED)
     return folded[0] in "aeiouy"
+
+
+def inline(name: str, lang: str) -> str:
+    """A name as it reads inside a sentence: lowered in French (:func:`lower_first`: 'la
+    sclérodermie', a diagnosis after a colon), as written in English."""
+    return lower_first(name) if lang == "fr" else name
 
 
 def lower_first(label: str) -> str:

@@ -247,3 +247,54 @@ def test_an_ongoing_treatment_is_not_a_hypothesis(read: Callable[..., Extraction
     assert "diabetes_mellitus" not in read("ATCD : DM1 (maladie de Steinert). Calcifications.", lang="fr").case.get(
         "history", []
     )
+
+
+# ---- a code review of this round found these read wrongly by its first version
+def test_a_trend_s_today_value_is_never_the_next_test_s(read: Callable[..., Extraction]) -> None:
+    x = read("Phosphate 6 months ago was 1.2 mmol/L, today calcium 2.3 mmol/L. Finger nodules.", lang="en")
+    assert _labs(x) == [("phosphate", 1.2, "mmol/L"), ("calcium", 2.3, "mmol/L")]
+    phosphate = next(i for i in x.items if i.field == "labs" and i.term == "phosphate")
+    assert "check it is current" in phosphate.reason  # dated, no later value: said
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["Painful nodules of the fingers, biopsy ordered. Age 50.", "Elbow calcinosis with chalky discharge, PTH pending."],
+)
+def test_a_following_cue_governs_its_own_clause(read: Callable[..., Extraction], note: str) -> None:
+    case = read(note, lang="en").case
+    assert case.get("findings") and case.get("sites")
+
+
+@pytest.mark.parametrize(
+    ("note", "lang", "term"),
+    [
+        ("ATCD de tuberculose pulmonaire traitée en 1990. Pas de tuberculose active.", "fr", "tuberculosis"),
+        ("Past history of sarcoidosis. No active sarcoidosis now.", "en", "sarcoidosis"),
+    ],
+)
+def test_a_past_disease_denied_active_today_stays_history(
+    read: Callable[..., Extraction], note: str, lang: str, term: str
+) -> None:
+    assert term in read(note, lang=lang).case.get("history", [])
+
+
+def test_a_spouse_named_is_no_family_cue_and_numero_is_no_denial(read: Callable[..., Extraction]) -> None:
+    assert {"pain", "palpable_nodules"} <= set(
+        read("Painful finger nodules, lives with his wife.", lang="en").case["findings"]
+    )
+    assert "pain" in read("Observation no 2 : calcinose douloureuse des doigts.", lang="fr").case["findings"]
+
+
+def test_age_and_sex_shorthand_is_not_a_temperature_or_months(read: Callable[..., Extraction]) -> None:
+    assert read("Temperature 100.4 F. Child with finger nodules.", lang="en").case["patient"]["sex"] == "unknown"
+    assert read("62M. Finger nodules.", lang="en").case["patient"]["sex"] == "male"
+
+
+def test_a_dialysate_heading_sets_aside_its_list_and_a_bath_is_not_a_dialysate(read: Callable[..., Extraction]) -> None:
+    x = read("Haemodialysis. Dialysate: K 2 mmol/L, Ca 1.25 mmol/L. Serum calcium 2.38 mmol/L.", lang="en")
+    assert _labs(x) == [("calcium", 2.38, "mmol/L")]
+    assert _labs(read("The patient had a warm bath: calcium 2.4 mmol/L.", lang="en")) == [("calcium", 2.4, "mmol/L")]
+    assert read("RF is strongly positive. Finger calcinosis.", lang="en").case["antibodies"] == [
+        {"name": "rheumatoid_factor", "result": "positive"}
+    ]

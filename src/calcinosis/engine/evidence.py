@@ -16,7 +16,7 @@ import numpy as np
 from calcinosis.case.labs import LabPanel, LabReading, LabSummary, lab_label, number, with_unit
 from calcinosis.case.model import Case
 from calcinosis.engine.tables import tables
-from calcinosis.i18n import lower_first, message
+from calcinosis.i18n import inline, lower_first, message
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 
@@ -488,7 +488,7 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
             obs.basis.append(message("basis_explained", lang, basis=ev.observations[why].basis[0]))
             # the indication by its name, not its path in the case file ('history[0] greffe rénale')
             indication = kb.features[why].label(lang)
-            indication = lower_first(indication) if lang == "fr" else indication  # inside a French sentence
+            indication = inline(indication, lang)  # inside a French sentence
             said = message("warn_explained", lang, feature=kb.features[fid].label(lang), basis=indication)
             ev.warnings.append(Issue.warning("case.not_scored", said, obs.basis[0].split(" ")[0]))
     if "pregnancy" in case.history and (pt.sex == "male" or not 9 <= pt.age <= 60):

@@ -15,7 +15,7 @@ from calcinosis.engine.evidence import LAB_FEATURES, Evidence
 from calcinosis.engine.results import WorkupItem, built
 from calcinosis.engine.scoring import Scores
 from calcinosis.engine.tables import tables
-from calcinosis.i18n import lower_first, message, percent
+from calcinosis.i18n import inline, lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import WorkupStep
 
@@ -52,11 +52,6 @@ _REASONS = {
 METABOLIC_CATEGORIES = ("metastatic", "tumoral", "calciphylaxis", "iatrogenic")
 
 
-def _inline(name: str, lang: str) -> str:
-    """A diagnosis named inside a French sentence starts with a small letter ('la sclérodermie')."""
-    return lower_first(name) if lang == "fr" else name
-
-
 def _metabolic_rows(kb: KnowledgeBase) -> np.ndarray:
     """Which diagnoses belong to a metabolic category (a boolean per row of the compiled arrays),
     worked out once per knowledge base."""
@@ -79,9 +74,7 @@ def metabolic_mass(kb: KnowledgeBase, posterior: np.ndarray) -> float:
 class _Context:
     """What every step's condition reads, gathered once per case rather than once per step."""
 
-    def __init__(
-        self, case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray, scores: Scores | None
-    ) -> None:
+    def __init__(self, case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray, scores: Scores) -> None:
         self.kb = kb
         self.scores = scores  # what the case pays for each block of defining features
         self.observations = ev.observations
@@ -135,12 +128,14 @@ def _compiled(step: WorkupStep) -> _Step:
             checks.append((key, bool(value)))
         elif key in ("diagnosis_in_top", "diagnosis_in_top_none", "leading_none"):
             checks.append((key, items))
-        elif key == "features_present_any":
+        elif key in ("features_present_any", "in_tissues_any"):
             checks.append((key, frozenset(items)))
         elif key == "top_probability_below":
             checks.append((key, value))
         elif key in _SET_CHECKS:
             checks.append((key, frozenset(items)))
+    # the costly check last, whatever the order it is written in: it is read only when the others hold
+    checks.sort(key=lambda c: c[0] == "leading_unconfirmed")
     answers = tuple(frozenset({a, *_SAME_TEST.get(a, ())}) for a in dict.fromkeys(step.answers))
     return _Step(step, tuple(checks), answers, bool(step.when.get("metabolic")), frozenset(_tests(step.answers)))
 
@@ -177,7 +172,6 @@ _SET_CHECKS = frozenset(
         "antibodies_missing",
         "no_modality",
         "group_in_top",
-        "in_tissues_any",
     }
 )
 
@@ -217,7 +211,7 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
         elif key == "no_modality":
             if not ctx.modalities.isdisjoint(arg):
                 return False
-        elif key == "features_present_any":  # a few features: each looked up
+        elif key in ("features_present_any", "in_tissues_any"):  # a few features: each looked up
             observations = ctx.observations
             if not any(o.present for o in map(observations.get, arg) if o is not None):
                 return False
@@ -232,11 +226,7 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
             probabilities, position = ctx.probabilities, ctx.kb.disease_pos
             if any(probabilities[position(d)] >= ctx.threshold for d in arg):
                 return False
-        elif key == "in_tissues_any":  # the deposit lies in one of these tissues (imaging)
-            observations = ctx.observations
-            if not any(o.present for o in map(observations.get, arg) if o is not None):
-                return False
-        elif key == "leading_unconfirmed":  # read only when the step's other conditions hold
+        elif key == "leading_unconfirmed":  # last among a step's checks (_compiled): read only when the others hold
             if _leading_unconfirmed(ctx) != arg:
                 return False
         elif key == "diagnosis_in_top":
@@ -254,10 +244,7 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
 
 def _leading_unconfirmed(ctx: _Context) -> bool:
     """Whether the leading diagnosis rests on none of its own defining features (and a referral
-    of it would rarely leave them all unsaid: :func:`calcinosis.engine.defining.unconfirmed`);
-    false when the caller gave no scoring to read it from."""
-    if ctx.scores is None:
-        return False
+    of it would rarely leave them all unsaid: :func:`calcinosis.engine.defining.unconfirmed`)."""
     return ctx.leading in unconfirmed(ctx.kb, ctx.scores)
 
 
@@ -313,7 +300,7 @@ def _tumour_hold(kb: KnowledgeBase, probabilities: list[float], lang: str) -> st
     if not found:
         return ""
     found.sort(key=lambda pd: -pd[0])
-    names = ", ".join(f"{_inline(d.name(lang), lang)} {percent(p, lang)}" for p, d in found)
+    names = ", ".join(f"{inline(d.name(lang), lang)} {percent(p, lang)}" for p, d in found)
     return " " + message("workup_tumour_hold", lang, names=names)
 
 
@@ -336,7 +323,7 @@ def missing_workup(
     posterior: np.ndarray,
     *,
     lang: str,
-    scores: Scores | None = None,
+    scores: Scores,
 ) -> tuple[list[WorkupItem], list[str]]:
     """Work-up steps the case still lacks, most basic first, each with why it is asked; a step
     whose answers the case (or what it implies: dialysis answers kidney function) already gives
@@ -362,7 +349,7 @@ def missing_workup(
         if compiled.metabolic and not metabolic_reason:
             metabolic_reason = _REASONS[lang]["metabolic"].format(
                 mass=percent(mass, lang),
-                top=f"{_inline(kb.diseases[top].name(lang), lang)} {percent(probabilities[top], lang)}",
+                top=f"{inline(kb.diseases[top].name(lang), lang)} {percent(probabilities[top], lang)}",
             )
         out.append(
             _item(
@@ -402,7 +389,7 @@ def missing_workup(
             # myositis antibodies 'to confirm or exclude' a biopsy-proven dermatomyositis)
             known = ev.observations.get(f"condition:{disease.id}")
             reason = reason or _REASONS[lang]["known" if known is not None and known.present else "specific"].format(
-                name=_inline(disease.name(lang), lang), probability=percent(probabilities[i], lang)
+                name=inline(disease.name(lang), lang), probability=percent(probabilities[i], lang)
             )
             text = _held(step, (step.fr if lang == "fr" else step.en) + _known_part(compiled, ev, kb, lang), hold)
             item = _item(step.id, text, reason, step.references or disease.references)
@@ -420,7 +407,7 @@ def missing_workup(
     if panel_left_out and not panel_asked:  # a diagnosis' own step asks it ('expected normal'): not left out
         omitted.append(
             _REASONS[lang]["omitted"].format(
-                name=_inline(kb.diseases[top].name(lang), lang),
+                name=inline(kb.diseases[top].name(lang), lang),
                 probability=percent(probabilities[top], lang),
                 mass=percent(mass, lang),
             )

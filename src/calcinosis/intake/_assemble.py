@@ -143,13 +143,26 @@ class _Builder(LabReader, ImagingReader, ConceptReader, PatientReader):
     def settle_conflicts(self) -> None:
         """A term the note says both present and absent (an intake review: "pas de faiblesse
         musculaire" today lost, silently, to a weakness at the diagnosis years before). Said
-        only in the past ("ATCD d'ulcères digitaux, cicatrisés"), today's denial wins; otherwise
-        the mention present is kept, and the denial is set aside with the reason, to check."""
+        only in the past ("ATCD d'ulcères digitaux, cicatrisés") and denied after, today's denial
+        wins; otherwise the mention present is kept, and the denial is set aside with the
+        reason, to check."""
         for field in ("findings", "history", "exposures"):
             for term in [t for t in self.lists[field] if t in self.lists["absent"]]:
                 said = [i for i in self.items if i.field == field and i.term == term]
                 denied = [i for i in self.items if i.field == "absent" and i.term == term]
-                if said and all(i.status == "historical" for i in said):
+                # today's denial comes after every past mention ("ATCD d'ulcères ... ; pas d'ulcère
+                # actif ce jour"); a denial before them is not today's ("without any obvious cause,
+                # as multiple nodules ... In the past 5 years, the nodules grew")
+                # only a finding: a past disease or exposure stays history when today's note
+                # denies it is active ("ATCD de tuberculose ... Pas de tuberculose active": a code
+                # review)
+                if (
+                    field == "findings"
+                    and said
+                    and denied
+                    and all(i.status == "historical" for i in said)
+                    and min(d.start for d in denied) > max(i.start for i in said)
+                ):
                     self.lists[field].remove(term)
                     for i in said:
                         self.items.remove(i)

@@ -105,8 +105,10 @@ class LabReader(Reader):
                     and not _measured(value)
                 ):
                     continue
-                if _DIALYSATE_BEFORE.search(self.folded[max(sentence[0], m.match.start - 25) : m.match.start]) or (
-                    _DIALYSATE_AFTER.match(self.folded, m.match.end)
+                if (
+                    _DIALYSATE_BEFORE.search(self.folded[max(sentence[0], m.match.start - 25) : m.match.start])
+                    or _DIALYSATE_HEADING.search(self.folded[sentence[0] : m.match.start])
+                    or _DIALYSATE_AFTER.match(self.folded, m.match.end)
                 ):
                     # the dialysis bath's concentration, not the patient's blood (an intake review:
                     # 'dialysate calcium 1.25 mmol/L' raised a severe hypocalcaemia emergency)
@@ -467,7 +469,7 @@ class LabReader(Reader):
                         # a two-letter name ("RF", "FR") is a result only with its result beside it:
                         # "(EN/FR)" in a title read a rheumatoid factor, the "-" of "41-year-old"
                         # three lines down as its result (an intake review)
-                        if hit is not None and (hit[1] - m.match.end > 12 or "\n" in self.text[m.match.end : hit[1]]):
+                        if hit is not None and (hit[1] - m.match.end > 25 or "\n" in self.text[m.match.end : hit[1]]):
                             hit = None
                         if hit is None:
                             reason = self.say("r_abbreviation_no_result")
@@ -521,6 +523,10 @@ class LabReader(Reader):
 # the dialysis bath's concentration written before or after the test's name ("dialysate calcium
 # 1.75 mmol/L", "bain de dialyse à 1,5", "calcium du dialysat 1,25"): folded text, no accents
 _DIALYSATE_BEFORE = re.compile(
-    r"\b(?:dialysate|dialysat|dialysis\s+(?:bath|fluid)|bath|bain(?:\s+de\s+dialyse)?|liquide\s+de\s+dialyse)\s*(?:[:=]\s*)?$"
+    r"\b(?:dialysate|dialysat|dialysis\s+(?:bath|fluid)|bain(?:\s+de\s+dialyse)?|liquide\s+de\s+dialyse)\s*(?:[:=]\s*)?$"
+)
+# ... or as the heading of a list of its concentrations ("Dialysate: K 2 mmol/L, Ca 1.25 mmol/L")
+_DIALYSATE_HEADING = re.compile(
+    r"\b(?:dialysate|dialysat|dialysis\s+(?:bath|fluid)|bain(?:\s+de\s+dialyse)?|liquide\s+de\s+dialyse)\s*:[^.;\n]*$"
 )
 _DIALYSATE_AFTER = re.compile(r"\s*(?:du\s+|de\s+|of\s+the\s+|in\s+the\s+|dans\s+le\s+)?(?:dialysate|dialysat|bain)\b")

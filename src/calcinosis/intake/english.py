@@ -138,7 +138,9 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
 
         qual: dict[str, Cue | None] = {}
         pre = [h for h in within(found["hypothesis_pre"]) if h[1] <= local[0]]
-        post = [h for h in within(found["hypothesis_post"]) if h[0] >= local[1]]
+        # a following cue governs its own clause: "Painful nodules of the fingers, biopsy ordered"
+        # says nothing doubtful of the nodules (a code review)
+        post = [h for h in within(found["hypothesis_post"]) if h[0] >= local[1] and "," not in text[local[1] : h[0]]]
         hit = _first_in_scope(local, pre + post, sentence_stops)
         if hit is not None:
             qual["hypothesis"] = _cue("hypothesis", text, hit, offset)

@@ -110,6 +110,9 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0) -> 
     from spacy.util import filter_spans
 
     nlp = pipeline()
+    # "no" before a number is numéro, not the English denial a mixed note may use ("Observation
+    # no 2": a code review); rewritten as "n°", of the same length, so that offsets hold
+    text = _NUMERO.sub("n°", text)
     doc = nlp.tokenizer(text) if hasattr(nlp, "tokenizer") else nlp.make_doc(text)
     pipes = dict(nlp.pipeline)
     doc = pipes["sentences"](doc)
@@ -335,3 +338,7 @@ def _context(ent: Any, offset: int) -> Context:
                 else Cue(kind=kind, text="", start=ent.start_char + offset, end=ent.start_char + offset)
             )
     return resolve_status(found)
+
+
+_NUMERO = re.compile(r"\b[Nn]o(?=\.?\s*\d)")
+"""'no' (or 'No') before a number: numéro."""

@@ -26,6 +26,7 @@ from functools import cache
 from typing import Any
 
 from calcinosis.case.model import MAX_AGE_YEARS
+from calcinosis.i18n import decimal
 from calcinosis.intake.language import Number
 from calcinosis.intake.lexicon import fold, intake_cached, intake_data
 from calcinosis.kb.model import KnowledgeBase
@@ -259,18 +260,21 @@ def lab_value(
     """The value written after a lab name (:func:`_lab_value_at`); of a trend written with its
     times ("phosphate 6 months ago was 1.2 mmol/L; today 2.3 mmol/L"), today's value, the
     earlier one said in the reason (an intake review: the earlier value drove the reasoning)."""
-    found = _lab_value_at(kb, test, text, pos, limit, lang, list_end=list_end)
-    if found is None or found[0] is None or _TIME_PHRASE.match(text, pos, limit) is None:
+    when = _TIME_PHRASE.match(text, pos, limit)
+    found = _lab_value_at(kb, test, text, pos, limit, lang, list_end=list_end, when=when)
+    if found is None or found[0] is None or when is None:
         return found
     earlier, end, _ = found
-    now = _NOW.match(text, end)
-    if now is None:
-        return found
-    current = _lab_value_at(kb, test, text, now.end(), max(limit, now.end() + 40), lang, list_end=list_end)
-    if current is None or current[0] is None:
-        return found
+    now = _NOW.match(text, end, limit)
+    # today's value only within this test's own words (the caller's limit stops at the next
+    # test's name: "..., today calcium 2.3 mmol/L" is the calcium's, a code review)
+    current = _lab_value_at(kb, test, text, now.end(), limit, lang, list_end=list_end) if now is not None else None
+    if now is None or current is None or current[0] is None:
+        # a value the note dates, with no later one: kept, and said to be dated
+        dated: Reason = ("r_value_dated", {"words": text[when.start() : when.end()].strip(" ,:")})
+        return earlier, end, dated
     entry, current_end, _ = current
-    said = f"{earlier.get('value')} {earlier.get('unit', '')}".strip()
+    said = f"{decimal(float(earlier['value']), lang)} {earlier.get('unit', '')}".strip()
     why: Reason = ("r_value_current", {"words": text[now.start() : current_end].strip(" ;,"), "earlier": said})
     return entry, current_end, why
 
@@ -284,7 +288,15 @@ _NOW = re.compile(
 
 
 def _lab_value_at(
-    kb: KnowledgeBase, test: str, text: str, pos: int, limit: int, lang: str, *, list_end: int | None = None
+    kb: KnowledgeBase,
+    test: str,
+    text: str,
+    pos: int,
+    limit: int,
+    lang: str,
+    *,
+    list_end: int | None = None,
+    when: re.Match[str] | None = None,
 ) -> tuple[dict[str, Any], int, Reason] | tuple[None, int, Reason] | None:
     """The value written after a lab name: (entry, end, reason), (None, end, why not), or None.
 
@@ -300,8 +312,7 @@ def _lab_value_at(
     )
     # when the value was measured, written between the test and its value ("phosphate 6 months
     # ago was 1.2 mmol/L", "phosphorémie il y a 6 mois 1,2 mmol/L"): its number is a time, not the
-    # value (an intake review read a phosphate of 6.0 mmol/L)
-    when = _TIME_PHRASE.match(text, pos, limit)
+    # value (an intake review read a phosphate of 6.0 mmol/L); matched once by lab_value
     if when is not None:
         pos = when.end()
     m = pattern.match(text, pos, limit)
@@ -898,7 +909,7 @@ def _sex_words() -> dict[str, list[tuple[re.Pattern[str], str, int]]]:
             (r"\b(?:la|une)\s+petite\s+(?:fille\b|(?-i:[A-Z]))", "female", 3),
             (r"\b(?:monsieur|m\.)(?=\s)", "male", 3),
             (
-                r"\b(?:homme|jeune\s+homme|gar[çc]on|gar[çc]onnet|adolescent|lyc[ée]en|coll[ée]gien|[ée]tudiant|retrait[ée]|sportif)\b",
+                r"\b(?:homme|jeune\s+homme|jeune\s+patient|gar[çc]on|gar[çc]onnet|adolescent|lyc[ée]en|coll[ée]gien|[ée]tudiant|retrait[ée]|sportif)\b",
                 "male",
                 3,
             ),
@@ -911,8 +922,9 @@ def _sex_words() -> dict[str, list[tuple[re.Pattern[str], str, int]]]:
         ],
         "en": [
             # ward shorthand for age and sex: "62M", "45 F" (capitals only; an intake review)
-            (r"\b\d{1,3}\s?(?-i:M)\b(?![/.])", "male", 3),
-            (r"\b\d{1,3}\s?(?-i:F)\b(?![/.])", "female", 3),
+            # an adult's age only (16 to 119: "18M" is also 18 months), not a decimal ("100.4 F")
+            (r"(?<![\d.,])\b(?:1[6-9]|[2-9]\d|1[01]\d)\s?(?-i:M)\b(?![/]|\.\d)", "male", 3),
+            (r"(?<![\d.,])\b(?:1[6-9]|[2-9]\d|1[01]\d)\s?(?-i:F)\b(?![/]|\.\d)", "female", 3),
             (r"\b(?:woman|female|girl|lady|mrs|ms|miss)\b", "female", 3),
             (r"\b(?:she|her|hers|herself)\b", "female", 1),
             (r"\bpost-?menopausal\b", "female", 3),

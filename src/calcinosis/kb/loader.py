@@ -1313,12 +1313,12 @@ def _when_items(step: WorkupStep, *keys: str) -> list[str]:
 
 def _when_diagnoses(step: WorkupStep) -> list[str]:
     """The diagnoses a work-up step's conditions name (a misspelt one would hold nothing, or everything)."""
-    return _when_items(step, "diagnosis_in_top", "leading_none")
+    return _when_items(step, "diagnosis_in_top", "diagnosis_in_top_none", "leading_none")
 
 
 def _when_features(step: WorkupStep) -> list[str]:
     """The features a work-up step's conditions name."""
-    return _when_items(step, "features_present_any", "features_present_none")
+    return _when_items(step, "features_present_any", "features_present_none", "in_tissues_any")
 
 
 def _check_blocks(
@@ -1334,6 +1334,12 @@ def _check_blocks(
             f"{', '.join(sorted(shared))} is in both defining and setting: the two blocks are independent, "
             "a feature belongs to one",
             code="kb.setting_overlap",
+        )
+    if defining is not None and defining.confirms:
+        check.out.error(
+            f"{loc}:defining",
+            "confirms is for a setting block: a defining feature reported already confirms its diagnosis",
+            code="kb.confirms_on_defining",
         )
 
 

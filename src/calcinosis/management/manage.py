@@ -13,7 +13,7 @@ from calcinosis.engine.diagnose import URGENT_CODES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.engine.workup import DEEP_MASS_STEP, LEADS
-from calcinosis.i18n import lower_first, message, percent
+from calcinosis.i18n import inline, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import FollowupItem, StatementCondition
 from calcinosis.management.options import (
@@ -190,7 +190,7 @@ def followup_plan(
             continue
         first = theirs[0]
         name = kb.disease(did).name(lang)
-        name = lower_first(name) if lang == "fr" else name  # inside a French sentence
+        name = inline(name, lang)  # inside a French sentence
         every = message("followup_until_excluded", lang, name=name, p=percent(p, lang), every=first.every.get(lang))
         watched.append(_plan_item(first, lang, id=f"until_excluded:{first.id}", every=every))
     return FollowupPlan(
@@ -304,7 +304,7 @@ def manage(
         reach.append(Statement(id="without_symptoms", text=message("without_symptoms", lang), references=refs))
     if deep_mass:
         leading = f"{top_name} ({percent(top_p, lang)})"
-        name = lower_first(leading) if lang == "fr" else leading
+        name = inline(leading, lang)
         text = message("deep_mass_unexplained", lang, name=name)
         reach.insert(0, Statement(id="deep_mass_unexplained", text=text, references=["esmo_sts2018"], urgent=True))
     statements = (

@@ -173,7 +173,7 @@ def _option(
             # nor is a procedure on one deposit the first line of deposits spread over a region
             spread = (
                 ind.role == "first_line"
-                and (_on_the_mass(t) or t.local)
+                and _is_local(t)
                 and any(_present(ev, f) for f in kb.management.widespread)
                 and not set(ind.features) & set(kb.management.one_lesion_targets)
             )

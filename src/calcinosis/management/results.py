@@ -110,7 +110,11 @@ class TreatmentOption(BaseModel):
         description="diagnoses that must not be missed and must be excluded before this procedure on the mass (a sarcoma)",
     )
     wait_note: str = Field(
-        default="", description="what the procedure waits for, in words ('' when it waits for nothing)"
+        default="",
+        description=(
+            "what the option waits for, in words: a sarcoma or an infection to exclude for a procedure, "
+            "a diagnosis' confirmation for a treatment of it ('' when it waits for nothing)"
+        ),
     )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from calcinosis.engine.diagnose import URGENT_CODES
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.engine.workup import DEEP_MASS_STEP
-from calcinosis.i18n import lower_first, message
+from calcinosis.i18n import inline, message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, form_key
 
@@ -139,12 +139,6 @@ def _held_for(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str,
     return " ".join([text, message("leaflet_exclude_first", lang)]) if held else text
 
 
-def _inside(name: str, lang: str) -> str:
-    """A diagnosis' name as it reads after a colon inside a French sentence ('la suivante :
-    dermatomyosite juvénile'; a French review found capitals there); English keeps it."""
-    return lower_first(name) if lang == "fr" else name
-
-
 def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> Leaflet:
     """The leaflet of ``report``'s case in ``lang``."""
     top = report.differential[0]
@@ -159,18 +153,18 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         # a disease the history already gives is not 'to be confirmed': a woman with a lupus
         # known for years read that her doctor would tell her when it is (a clinical review)
         known = not form and disease.id in report.case.history
-        heading = message("leaflet_named_known" if known else "leaflet_named", lang, name=_inside(named, lang))
+        heading = message("leaflet_named_known" if known else "leaflet_named", lang, name=inline(named, lang))
     elif cat_p >= CONFIDENT:
         diagnosis, group, category = "", "", report.category
         spec = kb.categories[report.category]
         named = spec.fr if lang == "fr" else spec.en
-        options = ", ".join(_inside(d.name, lang) for d in report.differential[:3])
+        options = ", ".join(inline(d.name, lang) for d in report.differential[:3])
         what = message(f"leaflet_what_{report.category}", lang)
         heading = message("leaflet_category", lang, what=what, options=options)
     else:
         diagnosis = group = category = ""
         named = ""
-        options = ", ".join(_inside(d.name, lang) for d in report.differential[:3])
+        options = ", ".join(inline(d.name, lang) for d in report.differential[:3])
         heading = message("leaflet_uncertain", lang, options=options)
     # the emergency the report opens on comes first for the patient too: the parents of a newborn
     # whose calcium was 1.55 mmol/L read only of 'too much calcium', to be seen the same day
