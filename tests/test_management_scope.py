@@ -846,6 +846,13 @@ def test_a_procedure_on_one_deposit_is_not_first_line_when_the_deposits_are_spre
         manage(read_case(FRESH / "fc-08-young-man-after-coma-bilateral-hip-ankylosis-bedbound.yaml", kb), kb)
     )
     assert hips["surgical_excision"].role == "first_line"
+    # a deposit on a nerve: the excision that frees it stays first line, however spread the
+    # others (it wins over the pain indication it loses first line for: a code review)
+    base = read_case(FRESH / "fc-01-lupus-woman-ulcerated-leg-plaques-chalky-discharge.yaml", kb)
+    nerve = base.model_copy(
+        update={"imaging": [i.model_copy(update={"tissues": [*i.tissues, "nerve"]}) for i in base.imaging]}
+    )
+    assert _options(manage(nerve, kb))["surgical_excision"].role == "first_line"
     one = read_case(FRESH / "fc-01-lupus-woman-ulcerated-leg-plaques-chalky-discharge.yaml", kb)
     single = one.model_copy(update={"imaging": [i.model_copy(update={"distribution": "single"}) for i in one.imaging]})
     assert "first_line" in {

@@ -158,7 +158,16 @@ def _option(
         else:  # any case with the features: the probability of the diagnoses calcinosis treatment is for
             mass, names = float(sum(categories.values())), []
         names = [n for n in names if n]
-        fit = weights[ind.role] * mass
+        # a procedure on one deposit is not the first line of deposits spread over a region; it
+        # is weighed as the option it is, so that an indication it stays first line for (freeing
+        # a nerve) wins over one it loses it for (a code review)
+        spread = (
+            ind.role == "first_line"
+            and _is_local(t)
+            and any(_present(ev, f) for f in kb.management.widespread)
+            and not set(ind.features) & set(kb.management.one_lesion_targets)
+        )
+        fit = weights["option" if spread else ind.role] * mass
         if best is None or fit > best[0]:
             why = ", ".join(names)
             if ind.features:
@@ -170,13 +179,6 @@ def _option(
             # less than the management floor: excision read 'first line' for an overlap syndrome
             # at 1 % (two clinical reviews); it is shown as an option, ranked by the same fit
             low = ind.role == "first_line" and mass < kb.management.min_probability
-            # nor is a procedure on one deposit the first line of deposits spread over a region
-            spread = (
-                ind.role == "first_line"
-                and _is_local(t)
-                and any(_present(ev, f) for f in kb.management.widespread)
-                and not set(ind.features) & set(kb.management.one_lesion_targets)
-            )
             best = (fit, "option" if low or spread else ind.role, why)
             # an indication grounded on a state the case reports (binders for a raised phosphate)
             # does not wait for the diagnosis to be confirmed (a re-review)
