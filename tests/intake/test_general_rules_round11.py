@@ -298,3 +298,9 @@ def test_a_dialysate_heading_sets_aside_its_list_and_a_bath_is_not_a_dialysate(r
     assert read("RF is strongly positive. Finger calcinosis.", lang="en").case["antibodies"] == [
         {"name": "rheumatoid_factor", "result": "positive"}
     ]
+
+
+def test_yet_alone_still_ends_a_denial(read: Callable[..., Extraction]) -> None:
+    """'Not yet on dialysis' is a denial, and 'yet' alone still ends one (a code review)."""
+    case = read("No fever yet painful nodules of the fingers.", lang="en").case
+    assert {"pain", "palpable_nodules"} <= set(case["findings"]) and case["absent"] == ["fever"]

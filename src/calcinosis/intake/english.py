@@ -55,8 +55,6 @@ def termset_patterns(*, adjusted: bool = True) -> dict[str, list[str]]:
     gone = set(ctx.get("negation_preceding_remove", []))
     patterns["preceding_negations"] = [p for p in patterns["preceding_negations"] if p not in gone]
     patterns["following_negations"] = [p for p in patterns["following_negations"] if p not in gone]
-    ended = set(ctx.get("negation_termination_remove", []))
-    patterns["termination"] = [p for p in patterns["termination"] if p not in ended]
     for key, extra in (
         ("preceding_negations", ctx.get("negation_preceding_add", [])),
         ("following_negations", ctx.get("negation_following_add", [])),
@@ -100,6 +98,9 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
     from spacy.util import filter_spans
 
     nlp, sentencizer, negex = pipeline(adjusted)
+    # "not yet on dialysis" is a denial, and "yet" alone ends one ("no fever yet painful
+    # nodules"): the "yet" of "not yet" is blanked, same length, so that offsets hold
+    text = _NOT_YET.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)
     doc = nlp.make_doc(text)
     doc = sentencizer(doc)
     owner: dict[tuple[int, int], Span] = {}
@@ -238,3 +239,7 @@ def _nearest(span: tuple[int, int], hits: list[tuple[int, int, str]]) -> tuple[i
 
 def _cue(kind: str, text: str, hit: tuple[int, int, str], offset: int) -> Cue:
     return Cue(kind=kind, text=text[hit[0] : hit[1]], start=hit[0] + offset, end=hit[1] + offset)
+
+
+_NOT_YET = re.compile(r"\b(not\s+)(yet)\b", re.IGNORECASE)
+"""The "yet" of "not yet", which negex would read as the end of the denial it belongs to."""
