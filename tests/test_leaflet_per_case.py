@@ -500,3 +500,22 @@ def test_swimming_is_advised_only_while_no_lesion_is_open(kb: KnowledgeBase) -> 
             "daily_life"
         ]
         assert said in text
+
+
+def test_the_newborn_fat_necrosis_texts_do_not_stop_an_older_infant_s_vitamin_d_by_habit(kb: KnowledgeBase) -> None:
+    """A French review: the parents of a 5-month-old were told 'Do not give vitamin D drops' and a
+    calcium every 1-2 weeks 'until 3 months of age'; the drops are the doctor's decision from the
+    calcium, and an infant already older is checked at diagnosis."""
+    from .test_management_scope import FRESH
+
+    case = read_case(FRESH / "fc-05-infant-girl-solitary-white-hard-finger-papule.yaml", kb)
+    for lang, banned, said in (
+        ("en", "Do not give vitamin D drops", "only as your doctor decides"),
+        ("fr", "Ne donnez pas de gouttes de vitamine D", "seulement comme votre médecin le décide"),
+    ):
+        body = " ".join(p.text for p in build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang).sections)
+        assert banned not in body and said in body
+    from calcinosis.management.manage import manage
+
+    every = " ".join(i.every for i in manage(case, kb).followup.schedule)
+    assert "an infant already older: at diagnosis" in every

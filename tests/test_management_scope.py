@@ -892,3 +892,20 @@ def test_colchicine_is_not_contraindicated_by_an_interaction_alone(kb: Knowledge
     )
     assert all(o.treatment != "colchicine" for o in result.avoid)
     assert _options(result)["colchicine"].cautions[0].startswith("Avoid its combination with P-glycoprotein")
+
+
+def test_no_steroid_into_a_tendon_and_no_procedure_on_a_fresh_myositis_ossificans(kb: KnowledgeBase) -> None:
+    """Clinical reviews: triamcinolone 'injected into the lesion' for a deposit in a tendon
+    (an injection inside a tendon damages it, Fredberg 1997), and excision 'first line' with an
+    injection for a myositis ossificans three weeks after a thigh contusion (treated
+    conservatively, excised only once mature, Devilbiss 2018)."""
+    wrist = manage(read_case(FRESH / "fa-04-volar-wrist-pain-chills-redness.yaml", kb), kb)
+    injection = next(o for o in wrist.avoid if o.treatment == "intralesional_corticosteroids")
+    assert injection.cautions[0].startswith("Not into a tendon") and "fredberg1997" in injection.references
+    thigh = manage(read_case(FRESH / "fc-07-young-rugby-player-thigh-contusion-cloudy-calcification.yaml", kb), kb)
+    assert {"surgical_excision", "intralesional_corticosteroids"} <= {o.treatment for o in thigh.avoid}
+    # a mature ossification (months later) is no longer held back on this ground
+    later = read_case(FRESH / "fc-07-young-rugby-player-thigh-contusion-cloudy-calcification.yaml", kb).model_copy(
+        update={"duration_months": 14, "onset_days_after": {}}
+    )
+    assert "surgical_excision" not in {o.treatment for o in manage(later, kb).avoid}
