@@ -519,3 +519,16 @@ def test_the_newborn_fat_necrosis_texts_do_not_stop_an_older_infant_s_vitamin_d_
 
     every = " ".join(i.every for i in manage(case, kb).followup.schedule)
     assert "an infant already older: at diagnosis" in every
+
+
+def test_a_calcific_tendinitis_leaflet_is_not_only_about_the_shoulder(kb: KnowledgeBase) -> None:
+    """A French review: a man with a wrist tendon deposit read only of his shoulder ('échographie de
+    l'épaule', 'lever le bras', an infection warning at the shoulder)."""
+    from .test_management_scope import FRESH
+
+    case = read_case(FRESH / "fa-04-volar-wrist-pain-chills-redness.yaml", kb)
+    for lang, banned in (("en", "ultrasound of the shoulder"), ("fr", "échographie de l'épaule")):
+        sections = {p.id: p.text for p in build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang).sections}
+        assert banned not in sections["tests"] and (
+            "painful area" in sections["tests"] or "zone douloureuse" in sections["tests"]
+        )

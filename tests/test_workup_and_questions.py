@@ -584,3 +584,29 @@ def test_a_known_disease_s_steps_are_not_to_confirm_or_exclude_it(kb: KnowledgeB
     unknown_case = case.model_copy(update={"history": [h for h in case.history if h != "dermatomyositis"]})
     reasons = [w.reason for w in diagnose(unknown_case, kb).workup_steps if w.id == "myositis_antibodies"]
     assert all("to confirm or exclude" in r for r in reasons)
+
+
+def test_a_pregnancy_opens_the_work_up_with_the_imaging_of_choice(kb: KnowledgeBase) -> None:
+    """A clinical review: a pregnant woman's work-up asked for serial radiographs, CT and a bone
+    scan with no word of the pregnancy (ACOG Committee Opinion 723: ultrasound and MRI first)."""
+    from .test_management_scope import FRESH
+
+    case = read_case(FRESH / "fa-02-pregnant-back-pain-paravertebral-rim-calcification.yaml", kb)
+    steps = diagnose(case, kb).workup_steps
+    assert steps[0].id == "pregnancy_imaging" and steps[0].references == ["acog723"]
+    not_pregnant = case.model_copy(update={"history": []})
+    assert all(w.id != "pregnancy_imaging" for w in diagnose(not_pregnant, kb).workup_steps)
+    analgesia = next(o for opts in manage(case, kb).options.values() for o in opts if o.treatment == "analgesia")
+    assert any(c.startswith("Pregnancy: NSAIDs are avoided from 20 weeks") for c in analgesia.cautions)
+
+
+def test_a_penile_necrosis_asks_to_exclude_fournier_s_gangrene_first(kb: KnowledgeBase) -> None:
+    """A clinical review: a penile necrosis on haemodialysis had no word of Fournier's gangrene in
+    its work-up (the published patient died of septic shock)."""
+    from .test_management_scope import FRESH
+
+    case = read_case(FRESH / "fd-03-diabetic-haemodialysis-man-painful-penile-necrosis.yaml", kb)
+    step = next(w for w in diagnose(case, kb).workup_steps if w.id == "cua_penile_fournier")
+    assert "Fournier" in step.text and step.references == ["yang2018penile"]
+    elsewhere = case.model_copy(update={"sites": ["thigh"]})
+    assert all(w.id != "cua_penile_fournier" for w in diagnose(elsewhere, kb).workup_steps)
