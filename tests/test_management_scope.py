@@ -909,3 +909,14 @@ def test_no_steroid_into_a_tendon_and_no_procedure_on_a_fresh_myositis_ossifican
         update={"duration_months": 14, "onset_days_after": {}}
     )
     assert "surgical_excision" not in {o.treatment for o in manage(later, kb).avoid}
+
+
+def test_the_excision_s_recurrence_caution_names_the_calcinosis_it_was_measured_in(kb: KnowledgeBase) -> None:
+    """A French review: 'Les récidives sont fréquentes' after the excision of benign eyelid nodules,
+    from a series of connective tissue disease calcinosis."""
+    result = manage(read_case(FRESH / "fb-03-young-man-symmetric-upper-eyelid-nodules.yaml", kb), kb, lang="fr")
+    excision = _options(result).get("surgical_excision") or next(
+        o for o in result.avoid if o.treatment == "surgical_excision"
+    )
+    said = [c for c in excision.cautions if "récidives" in c]
+    assert said and all(c.startswith("Dans la calcinose des connectivites") for c in said)
