@@ -920,3 +920,14 @@ def test_the_excision_s_recurrence_caution_names_the_calcinosis_it_was_measured_
     )
     said = [c for c in excision.cautions if "récidives" in c]
     assert said and all(c.startswith("Dans la calcinose des connectivites") for c in said)
+
+
+def test_anakinra_is_for_an_acute_hyperalgesic_flare_not_any_pain(kb: KnowledgeBase) -> None:
+    """A clinical review: anakinra was an option for mild knee pain stable for years, read as a
+    calcific tendinitis; its study treated acute, hyperalgesic flares."""
+    knee = read_case(FRESH / "ff-10-man-years-of-mild-knee-pain-calcified-infrapatellar-mass.yaml", kb)
+    assert "anakinra" not in _options(manage(knee, kb))
+    shoulder = next(p for p in DEV_CASES if "calcific-tendinitis" in p.name)
+    acute = read_case(shoulder, kb)
+    acute = acute.model_copy(update={"findings": [*acute.findings, "acute_joint_pain"]})
+    assert "anakinra" in _options(manage(acute, kb))
