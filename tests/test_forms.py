@@ -263,7 +263,7 @@ def test_management_follows_the_newborn_form(kb: KnowledgeBase) -> None:
     assert cause and cause[0] == "scfn_hypercalcaemia"
     assert [i.id for i in newborn.followup.schedule] == ["scfn_calcium", "scfn_kidneys", "scfn_skin"]
     assert not any(i.id in ("imaging", "clinical_review") for i in newborn.followup.schedule)
-    assert any("vitamin D drops" in w for w in newborn.followup.warning_signs)
+    assert any("vitamin d drops" in w.lower() for w in newborn.followup.warning_signs)
     # without hypercalcaemia: the newborn's follow-up, not its hypercalcaemia treatment
     calm = manage(parse_case({**NEWBORN, "labs": [{"test": "calcium", "interpretation": "normal"}]}, kb), kb)
     assert "scfn_hypercalcaemia" not in [o.treatment for opts in calm.options.values() for o in opts]
