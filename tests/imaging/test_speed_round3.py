@@ -358,3 +358,19 @@ def test_deposits_coloured_at_once_as_one_by_one() -> None:
             expected_at.append((deposit.id, keep[0].start + rows.mean(), keep[1].start + cols.mean()))
         np.testing.assert_array_equal(rgb, expected_rgb)
         assert at == expected_at
+
+
+def test_labelling_a_small_plane_cc3d_cannot_number_matches_scipy() -> None:
+    """CI's property test found a volume cc3d's union-find overflows on ('maximum length
+    exception'): a 3x3x1 plane with four isolated corners. The labelling falls back to scipy's,
+    26-connected, with the same numbering; a traceback before."""
+    import numpy as np
+    from scipy import ndimage
+
+    from calcinosis.imaging.ct import _label
+
+    mask = np.zeros((3, 3, 1), dtype=bool)
+    mask[0, 0, 0] = mask[0, 2, 0] = mask[2, 0, 0] = mask[2, 2, 0] = True
+    labels, n = _label(mask)
+    expected, m = ndimage.label(mask, structure=np.ones((3, 3, 3), dtype=bool))
+    assert n == m == 4 and (labels == expected).all()
