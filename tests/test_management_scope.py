@@ -931,3 +931,15 @@ def test_anakinra_is_for_an_acute_hyperalgesic_flare_not_any_pain(kb: KnowledgeB
     acute = read_case(shoulder, kb)
     acute = acute.model_copy(update={"findings": [*acute.findings, "acute_joint_pain"]})
     assert "anakinra" in _options(manage(acute, kb))
+
+
+def test_shock_waves_wait_too_for_a_fresh_myositis_ossificans(kb: KnowledgeBase) -> None:
+    """A clinical review: shock waves were listed first for a boy's myositis ossificans six weeks
+    after a football blow."""
+    boy = manage(
+        read_case(
+            FRESH / "fg-07-boy-thigh-pain-swelling-weeks-after-football-blow-intramuscular-calcification.yaml", kb
+        ),
+        kb,
+    )
+    assert "eswl" in {o.treatment for o in boy.avoid}

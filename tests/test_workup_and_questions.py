@@ -610,3 +610,21 @@ def test_a_penile_necrosis_asks_to_exclude_fournier_s_gangrene_first(kb: Knowled
     assert "Fournier" in step.text and step.references == ["yang2018penile"]
     elsewhere = case.model_copy(update={"sites": ["thigh"]})
     assert all(w.id != "cua_penile_fournier" for w in diagnose(elsewhere, kb).workup_steps)
+
+
+def test_myositis_ossificans_imaging_has_its_sarcoma_safety_net_and_genitals_are_not_x_rayed(kb: KnowledgeBase) -> None:
+    """Clinical reviews: a boy's 7 cm thigh mass read as myositis ossificans had 'avoid early
+    biopsy' with no word of what should send him to a sarcoma centre; scrotal nodules drew plain
+    radiographs first (the testes irradiated for nothing)."""
+    from .test_management_scope import FRESH
+
+    boy = diagnose(
+        read_case(
+            FRESH / "fg-07-boy-thigh-pain-swelling-weeks-after-football-blow-intramuscular-calcification.yaml", kb
+        ),
+        kb,
+    )
+    step = next(w for w in boy.workup_steps if w.id == "ho_serial_imaging")
+    assert "refer to a sarcoma reference centre" in step.text and "esmo_sts2018" in step.references
+    scrotum = diagnose(read_case(FRESH / "ff-05-young-man-multiple-white-painless-scrotal-masses.yaml", kb), kb)
+    assert all(w.id != "radiograph" for w in scrotum.workup_steps)
