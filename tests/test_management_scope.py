@@ -943,3 +943,15 @@ def test_shock_waves_wait_too_for_a_fresh_myositis_ossificans(kb: KnowledgeBase)
         kb,
     )
     assert "eswl" in {o.treatment for o in boy.avoid}
+
+
+def test_an_oedema_is_staged_venous_once_a_dvt_is_excluded(kb: KnowledgeBase) -> None:
+    """A clinical review: a woman of 94 with a leg swollen after an injury was staged CEAP C3 with
+    no word of a deep vein thrombosis (one was confirmed; NICE NG158)."""
+    result = manage(
+        read_case(PUBLISHED_CASES.parent / "cases" / "pub-rare-02-elderly-leg-trauma-incidental-cigar-shaped.yaml", kb),
+        kb,
+    )
+    assert result.staging is not None and result.staging.ceap.clinical_class.startswith("C3")
+    assert any("deep vein thrombosis is excluded" in n for n in result.staging.ceap.notes)
+    assert "nice_ng158" in result.staging.references

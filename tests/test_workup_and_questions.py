@@ -628,3 +628,19 @@ def test_myositis_ossificans_imaging_has_its_sarcoma_safety_net_and_genitals_are
     assert "refer to a sarcoma reference centre" in step.text and "esmo_sts2018" in step.references
     scrotum = diagnose(read_case(FRESH / "ff-05-young-man-multiple-white-painless-scrotal-masses.yaml", kb), kb)
     assert all(w.id != "radiograph" for w in scrotum.workup_steps)
+
+
+def test_a_venous_leg_with_oedema_asks_to_exclude_a_dvt_first(kb: KnowledgeBase) -> None:
+    """A swollen leg is read as venous insufficiency once a deep vein thrombosis is excluded
+    (NICE NG158; a clinical review found a post-traumatic oedema staged C3 without it)."""
+    data: dict[str, Any] = {
+        "patient": {"age": 68, "sex": "female"},
+        "history": ["varicose_veins"],
+        "findings": ["leg_edema", "ochre_dermatitis", "heavy_legs"],
+        "sites": ["lower_leg"],
+        "imaging": [{"modality": "radiograph", "sites": ["lower_leg"], "tissues": ["subcutaneous"]}],
+    }
+    steps = [w.id for w in diagnose(parse_case(data, kb), kb).workup_steps]
+    assert steps[:2] == ["cvi_exclude_dvt", "cvi_duplex"]
+    dry = {**data, "findings": ["ochre_dermatitis", "heavy_legs"]}
+    assert "cvi_exclude_dvt" not in [w.id for w in diagnose(parse_case(dry, kb), kb).workup_steps]
