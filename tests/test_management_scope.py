@@ -955,3 +955,14 @@ def test_an_oedema_is_staged_venous_once_a_dvt_is_excluded(kb: KnowledgeBase) ->
     assert result.staging is not None and result.staging.ceap.clinical_class.startswith("C3")
     assert any("deep vein thrombosis is excluded" in n for n in result.staging.ceap.notes)
     assert "nice_ng158" in result.staging.references
+
+
+def test_calcified_cysticerci_get_no_calcinosis_follow_up(kb: KnowledgeBase) -> None:
+    """A clinical review: a woman of 94 with calcified cysticerci, which 'need no treatment', was
+    given visits every 3-6 months, yearly films and yearly blood tests."""
+    result = manage(
+        read_case(PUBLISHED_CASES.parent / "cases" / "pub-rare-02-elderly-leg-trauma-incidental-cigar-shaped.yaml", kb),
+        kb,
+    )
+    assert result.diagnosis == "cysticercosis"
+    assert [i.id for i in result.followup.schedule] == ["cysticercosis_none"]
