@@ -487,3 +487,20 @@ def test_unidentified_references_counts_those_a_reader_cannot_look_up(tmp_path: 
     path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
     after = set(unidentified_references(load_kb(root, cache=False)))
     assert after - before == {stripped["id"], "blank_doi"}
+
+
+def test_a_key_written_twice_in_a_knowledge_file_is_refused_with_its_lines(tmp_path: Path) -> None:
+    """YAML keeps the last of two equal keys silently: a second follow-up written for five
+    parasites replaced the first without a word. The loader refuses it, naming the key and both
+    lines."""
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "followup.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("\nwarning_signs:\n", "\nreferences: [seed000]\nwarning_signs:\n", 1), encoding="utf-8"
+    )
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_kb(root)
+    said = str(info.value)
+    assert "followup.yaml" in said and "duplicate key 'references'" in said and "first on line" in said

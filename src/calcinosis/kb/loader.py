@@ -59,7 +59,29 @@ if TYPE_CHECKING:  # imported when the deferred knowledge is first validated (_v
 
 __all__ = ["default_kb_path", "load_kb"]
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """The safe loader, refusing a key written twice in one mapping: YAML keeps the last one
+    silently, so a knowledge author's second entry for a diagnosis replaced the first without a
+    word (a follow-up written again for five parasites). A merge key (``<<: *anchor``) and the
+    keys that override what it brings are not duplicates."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 _M = TypeVar("_M", bound=BaseModel)
 # part of the key. 1: parsed documents, one JSON text; 2: typeset documents, core then deferred;
 # 3: the names of the core documents, each core document on a line of its own, then the deferred
