@@ -644,3 +644,16 @@ def test_a_venous_leg_with_oedema_asks_to_exclude_a_dvt_first(kb: KnowledgeBase)
     assert steps[:2] == ["cvi_exclude_dvt", "cvi_duplex"]
     dry = {**data, "findings": ["ochre_dermatitis", "heavy_legs"]}
     assert "cvi_exclude_dvt" not in [w.id for w in diagnose(parse_case(dry, kb), kb).workup_steps]
+
+
+def test_a_knee_case_is_not_asked_about_shoulder_pain(kb: KnowledgeBase) -> None:
+    """A clinical review: a knee mass read as a calcific tendinitis was asked 'Is there shoulder
+    pain?'. A case that places its lesions elsewhere is not; a case with no site still is."""
+    from .test_management_scope import FRESH
+
+    knee = read_case(FRESH / "ff-10-man-years-of-mild-knee-pain-calcified-infrapatellar-mass.yaml", kb)
+    assert "finding:shoulder_pain" not in [q.feature for q in diagnose(knee, kb).next_questions]
+    nowhere = knee.model_copy(
+        update={"sites": [], "imaging": [i.model_copy(update={"sites": []}) for i in knee.imaging]}
+    )
+    assert "finding:shoulder_pain" in [q.feature for q in diagnose(nowhere, kb).next_questions]
