@@ -68,6 +68,23 @@ def test_fgf23_assays_are_never_converted(kb: KnowledgeBase) -> None:
     assert child.status == "normal"  # children's C-terminal limit is 230 RU/mL
 
 
+def test_intact_fgf23_drives_when_both_assays_are_given(kb: KnowledgeBase) -> None:
+    """An intact FGF23 low-normal with a C-terminal one high (the familial tumoral calcinosis
+    pattern) reads as normal, in either order: the C-terminal fragment does not make it raised
+    (the intact range has no lower limit, so 10 pg/mL is normal, not low)."""
+    intact_low = {"test": "fgf23", "value": 10, "unit": "pg/mL"}
+    c_term_high = {"test": "fgf23", "value": 900, "unit": "RU/mL"}
+    for labs in ([intact_low, c_term_high], [c_term_high, intact_low]):
+        summary = panel(kb, labs).tests["fgf23"]
+        assert summary.status == "normal"
+        assert {r.assay for r in summary.readings} == {"intact", "c_terminal"}
+    # the C-terminal reading alone still drives
+    assert panel(kb, [c_term_high]).status("fgf23") == "high"
+    # an interpretation entered with its unit names its assay
+    qualitative = panel(kb, [{"test": "fgf23", "interpretation": "normal", "unit": "RU/mL"}]).tests["fgf23"]
+    assert qualitative.readings[0].assay == "c_terminal"
+
+
 def test_phosphate_range_depends_on_age(kb: KnowledgeBase) -> None:
     """1.7 mmol/L is normal at 8 years and raised in an adult (phosphate is higher in children)."""
     lab = [{"test": "phosphate", "value": 1.7, "unit": "mmol/L"}]

@@ -541,8 +541,8 @@ class _Labs:
         qual = np.zeros(m, dtype=np.int8)  # 0 none, 1 "<" or "<=", 2 ">" or ">="
         interp = np.full(m, -1, dtype=np.int8)
         key = np.zeros(m, dtype=np.int64)  # index in range_keys
+        result_assay = np.full(m, None, dtype=object)
         range_keys: list[str] = [test]
-        assays: list[str | None] = [None]
         for d, code in enumerate(distinct.tolist()):
             vi, ui, qi, ii = (int(x) - 1 for x in np.unravel_index(code, dims))
             item: dict[str, Any] = {"test": test}
@@ -560,20 +560,21 @@ class _Labs:
             if not self.reader.lab_ok(item):
                 ok[d] = False
                 continue
+            unit = resolve_unit(kb, test, item["unit"]) if "unit" in item else None
+            # an interpretation with its unit still says which assay it is (case/labs.py)
+            result_assay[d] = spec.get("assays", {}).get(unit) if unit is not None else None
             if vi < 0:  # a qualitative result: the status as entered (the reader required one)
                 continue
-            unit = resolve_unit(kb, test, item["unit"])
             if unit is None:  # cannot happen for a result the reader accepted; never guess
                 ok[d] = False
                 continue
             value = item["value"] * float(spec["units"][unit])
             si[d], rounded[d] = value, round(value, 4)
             qual[d] = {"<": 1, "<=": 1, ">": 2, ">=": 2}.get(item.get("qualifier") or "", 0)
-            test_assay = spec.get("assays", {}).get(unit)
+            test_assay = result_assay[d]
             range_key = f"{test}_{test_assay}" if test_assay else test
             if range_key not in range_keys:
                 range_keys.append(range_key)
-                assays.append(test_assay)
             key[d] = range_keys.index(range_key)
         rows = np.flatnonzero(has)
         inverse = inverse.reshape(-1)
@@ -596,7 +597,7 @@ class _Labs:
                 if sel.any():
                     part = _status_from_value(row_si[here][sel], qualifier, low[sel], high[sel], found[sel])
                     st[np.flatnonzero(here)[sel]] = part
-            assay[at] = assays[k]
+        assay[rows] = result_assay[inverse]
         # an interpretation entered beside a value wins over high/low/normal read from it
         given = measured & (row_interp >= 0)
         override = given & np.isin(st, (HIGH, LOW, NORMAL)) & (st != row_interp)

@@ -277,8 +277,11 @@ def _read_one(
     test = lab.test
     if lab.value is None:
         assert lab.interpretation is not None
+        # an interpretation with its unit still says which assay it is (an intact FGF23 in pg/mL)
+        unit = resolve_unit(kb, test, lab.unit) if lab.unit is not None else None
+        assay = kb.units["tests"][test].get("assays", {}).get(unit) if unit is not None else None
         return LabReading(
-            index=index, test=test, status=lab.interpretation, reference=message("lab_as_entered", lang)
+            index=index, test=test, status=lab.interpretation, assay=assay, reference=message("lab_as_entered", lang)
         ), None
     assert lab.unit is not None
     spec = kb.units["tests"][test]
@@ -510,9 +513,13 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
         warnings.append(_no_egfr(message("warn_egfr_sex", lang, sex=repr(sex))))
 
     for test, items in by_test.items():
+        # a test whose assays read different things drives from the one that reads the hormone,
+        # when it is given (units.yaml driving_assay: the intact FGF23, not the C-terminal one)
+        driving = kb.units["tests"].get(test, {}).get("driving_assay")
+        candidates = [rb for rb in items if rb[0].assay == driving] if driving else []
         # ties are broken on the reading itself, never on its position, so order cannot matter
         best = max(
-            items,
+            candidates or items,
             key=lambda rb: (_deviation(rb[0], rb[1]), _STATUS_RANK[rb[0].status], rb[0].value_si or 0.0),
         )
         readings = [r for r, _ in items]
