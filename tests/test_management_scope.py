@@ -574,6 +574,24 @@ def test_a_known_systemic_sclerosis_is_not_asked_its_own_signs_and_its_oesophagu
     assert any("oesophag" in c for c in alendronate.cautions)
 
 
+def test_an_oesophagus_that_empties_late_contraindicates_the_oral_bisphosphonates(kb: KnowledgeBase) -> None:
+    """A dermatomyositis with dysphagia was offered oral alendronate and risedronate as options
+    with no word of the oesophagus (a clinical review): the label contraindicates them with an
+    oesophageal disorder that delays emptying; a systemic sclerosis alone asks first."""
+    base = {"patient": {"age": 60, "sex": "female"}, "history": ["systemic_sclerosis"], "sites": ["fingers"]}
+    base["findings"] = ["palpable_nodules", "pain"]
+    asks = manage(parse_case(base, kb), kb)
+    for drug in ("alendronate", "risedronate"):
+        caution = next(c for c in _options(asks)[drug].cautions if "oesophag" in c)
+        assert caution.startswith("Before oral") and drug not in {o.treatment for o in asks.avoid}
+    dysmotile = manage(parse_case({**base, "findings": [*base["findings"], "esophageal_dysmotility"]}, kb), kb)
+    avoided = {o.treatment: o for o in dysmotile.avoid}
+    for drug in ("alendronate", "risedronate"):
+        assert avoided[drug].cautions[0].startswith("An oesophageal disorder that delays emptying")
+        assert not any(c.startswith("Before oral") for c in avoided[drug].cautions)
+    assert "pamidronate" in _options(dysmotile)  # the intravenous alternative stays
+
+
 def test_a_calciphylaxis_with_no_skin_sign_is_watched_for_not_referred_now(kb: KnowledgeBase) -> None:
     """A dialysis patient with hand nodules and no skin lesion read 'calciphylaxis ...
     needs a specialised team now' (a clinical review): the alert stays, saying what to look
