@@ -257,6 +257,22 @@ def test_an_option_for_an_unconfirmed_diagnosis_waits_for_its_work_up(kb: Knowle
     assert french.cautions[0].startswith("Pas avant la confirmation du diagnostic (Dermatomyosite juvénile)\u00a0:")
 
 
+def test_a_diagnosis_whose_defining_features_are_denied_is_not_confirmed_by_the_denials(kb: KnowledgeBase) -> None:
+    """A French clinical review: a 7-year-old whose Gottron papules, heliotrope rash and weakness
+    were all reported absent had no 'not before it is confirmed' on pulses of methylprednisolone
+    for a juvenile dermatomyositis, while the same child with them unreported had it: a block the
+    case only denies costs nothing in scoring, and read as if a feature of it were shown."""
+    path = next(PUBLISHED_CASES.glob("pub-idio-14-*.yaml"))
+    case = read_case(path, kb)
+    assert {"gottron_papules", "heliotrope_rash", "muscle_weakness"} <= set(case.absent)
+    said = "Not before Juvenile dermatomyositis is confirmed: none of its defining features is reported present"
+    control = _options(manage(case, kb))["treat_underlying_ctd"]
+    assert said in control.cautions[0] and control.role != "first_line"
+    # shown by a defining feature, it is confirmed as before
+    shown = case.model_copy(update={"absent": ["trauma_local"], "findings": [*case.findings, "gottron_papules"]})
+    assert not any(c.startswith("Not before") for c in _options(manage(shown, kb))["treat_underlying_ctd"].cautions)
+
+
 def test_bringing_calcium_and_phosphate_back_to_normal_is_not_said_when_both_are_normal(kb: KnowledgeBase) -> None:
     """A clinical re-review: the parents of a girl with a normophosphataemic tumoral calcinosis,
     calcium and phosphate measured normal, read 'Treat the cause first: bring calcium and

@@ -1,8 +1,8 @@
 """Which diagnoses a case confirms, or leaves unconfirmed, by their own defining features.
 
 Read from what scoring already paid for each block of defining features (``Scores.block_cost``;
-a block costs nothing when a feature of it is reported present, and may cost nothing when the
-case only denies its features, whose absences already counted: ``Scores.denied_blocks``):
+a block costs nothing when a feature of it is reported present; one the case only denies,
+``Scores.denied_blocks``, is read at the cost of silence, not confirmed by its denials):
 the work-up (a deep mass whose leading diagnosis rests on none of its defining features is
 biopsied as a possible sarcoma) and management (an option for an unconfirmed diagnosis alone
 waits for its work-up) ask the same question, so it is answered here, once.
@@ -31,7 +31,15 @@ caution would stand on every option of a diagnosis that is rarely confirmed by a
 
 def own_defining_blocks(kb: KnowledgeBase, scores: Scores) -> Iterator[tuple[str, float, bool]]:
     """Each diagnosis' own block of defining features (a diagnosis' row, not a form's; not the
-    setting block): (diagnosis, what the case pays for it, whether a feature of it is reported present)."""
+    setting block): (diagnosis, what leaving it unshown costs, whether a feature of it is
+    reported present).
+
+    A block the case only denies costs nothing in scoring (its denials already counted), but it
+    is no nearer confirmation than one left unsaid: its cost here is the silence's (a French
+    clinical review: a child whose Gottron papules, heliotrope rash and weakness were all
+    reported absent lost the 'not before it is confirmed' caution that the same child with
+    them unreported had, on pulses of methylprednisolone for a juvenile dermatomyositis).
+    """
     yield from _own_blocks(kb, scores, "defining")
 
 
@@ -40,10 +48,12 @@ def _own_blocks(kb: KnowledgeBase, scores: Scores, kind: str) -> Iterator[tuple[
     t = tables(kb)
     n = len(kb.diseases)  # a diagnosis' own row; a form's rows come after
     cost = scores.block_cost
+    strength = kb.constants.defining_strength.value
     for b, (r, k) in enumerate(zip(t.block_row.tolist(), t.block_kind, strict=True)):
         if r < n and k == kind:
-            paid = float(cost[b])
-            yield kb.diseases[r].id, paid, paid == 0.0 and float(t.block_log[b]) < 0.0 and b not in scores.denied_blocks
+            denied = b in scores.denied_blocks
+            paid = strength * float(t.block_log[b]) if denied else float(cost[b])
+            yield kb.diseases[r].id, paid, paid == 0.0 and float(t.block_log[b]) < 0.0 and not denied
 
 
 def _confirmed_by_setting(kb: KnowledgeBase, scores: Scores) -> frozenset[str]:
