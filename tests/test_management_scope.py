@@ -608,6 +608,27 @@ def test_an_oesophagus_that_empties_late_contraindicates_the_oral_bisphosphonate
     assert "pamidronate" in _options(dysmotile)  # the intravenous alternative stays
 
 
+def test_a_heart_failure_is_minded_by_diltiazem_infliximab_and_ivig(kb: KnowledgeBase) -> None:
+    """Two elderly patients admitted with heart failure were offered diltiazem first line, and
+    infliximab and IVIG, with no word of it (a clinical review): the case format could not say
+    it. A heart failure in the history brings each one's caution; without it, none is said."""
+    base = {"patient": {"age": 87, "sex": "female"}, "history": ["mixed_connective_tissue_disease"]}
+    base |= {"findings": ["palpable_nodules", "pain"], "sites": ["elbow", "knee"]}
+    failing = manage(parse_case({**base, "history": [*base["history"], "heart_failure"]}, kb), kb)
+    every = {o.treatment: o for o in [*_options(failing).values(), *failing.avoid]}
+    said = {
+        drug: [c for c in every[drug].cautions if c.startswith("Heart failure:")]
+        for drug in ("diltiazem", "infliximab", "ivig")
+    }
+    assert "not recommended with a reduced ejection fraction" in said["diltiazem"][0]
+    assert "above 5 mg/kg are contraindicated" in said["infliximab"][0]
+    assert "fluid balance" in said["ivig"][0]
+    calm = manage(parse_case(base, kb), kb)
+    assert not any(c.startswith("Heart failure:") for o in _options(calm).values() for c in o.cautions)
+    french = manage(parse_case({**base, "history": [*base["history"], "heart_failure"]}, kb), kb, lang="fr")
+    assert any(c.startswith("Insuffisance cardiaque\u00a0: connaître") for c in _options(french)["diltiazem"].cautions)
+
+
 def test_a_calciphylaxis_with_no_skin_sign_is_watched_for_not_referred_now(kb: KnowledgeBase) -> None:
     """A dialysis patient with hand nodules and no skin lesion read 'calciphylaxis ...
     needs a specialised team now' (a clinical review): the alert stays, saying what to look

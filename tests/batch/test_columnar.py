@@ -174,6 +174,11 @@ def random_table(kb: KnowledgeBase, n: int, seed: int, *, text: bool) -> pa.Tabl
             cols[f"{prefix}:{term}"] = _draw(rng, [True, True, False], p, n)
     for term in sorted(lists["sites"]):
         cols[f"site:{term}"] = _draw(rng, [True] * 30 + [False], 0.05, n)
+    # a transplant recipient's immunosuppressants (features.yaml explained_by) in every 50th row:
+    # drawn at random alone they would meet about once in 3,000 rows
+    for i in range(3, n, 50):
+        cols["history:kidney_transplant"][i] = True
+        cols["exposure:immunosuppressants"][i] = True
     cols["onset_days_after:warfarin"] = _draw(rng, [10.0, 400.0], 0.02, n)
     for name in sorted(lists["antibodies"])[:6]:
         cols[f"antibody:{name}"] = _draw(rng, ["positive", "negative", "Positive"], 0.05, n)
