@@ -629,6 +629,18 @@ def test_a_heart_failure_is_minded_by_diltiazem_infliximab_and_ivig(kb: Knowledg
     assert any(c.startswith("Insuffisance cardiaque\u00a0: connaître") for c in _options(french)["diltiazem"].cautions)
 
 
+def test_a_reported_calcium_source_is_removed_first_line_whatever_the_category(kb: KnowledgeBase) -> None:
+    """Calcium heparin reported at the lesions' sites of a man whose antibodies suggested a
+    lupus: its switch came as an option under the iatrogenic category's 4 %, below diltiazem and
+    colchicine 'first line' (a clinical review). A calcium source the case reports is removed
+    first line; without it the option is not offered."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-iatro-10-*.yaml")), kb)
+    switch = _options(manage(case, kb))["stop_calcium_containing_heparin"]
+    assert switch.role == "first_line" and any("without needed anticoagulation" in c for c in switch.cautions)
+    without = case.model_copy(update={"exposures": []})
+    assert "stop_calcium_containing_heparin" not in _options(manage(without, kb))
+
+
 def test_a_calciphylaxis_with_no_skin_sign_is_watched_for_not_referred_now(kb: KnowledgeBase) -> None:
     """A dialysis patient with hand nodules and no skin lesion read 'calciphylaxis ...
     needs a specialised team now' (a clinical review): the alert stays, saying what to look
