@@ -4,6 +4,7 @@ proportionate, and questions say what a yes or a no would change."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case, read_case
 from calcinosis.cli.main import app
 from calcinosis.errors import KnowledgeBaseError
+from calcinosis.kb.loader import default_kb_path
 from calcinosis.management.manage import manage
 
 from .conftest import DEV_CASES, REPO, edited_disease
@@ -657,3 +659,31 @@ def test_a_knee_case_is_not_asked_about_shoulder_pain(kb: KnowledgeBase) -> None
         update={"sites": [], "imaging": [i.model_copy(update={"sites": []}) for i in knee.imaging]}
     )
     assert "finding:shoulder_pain" in [q.feature for q in diagnose(nowhere, kb).next_questions]
+
+
+def test_a_must_not_miss_below_the_leading_three_has_its_own_steps(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """A French clinical review: a hypercalcaemia with a kidney failure and a year of bone pain
+    named myeloma to look for, and no protein electrophoresis was asked. A must-not-miss whose
+    alert shows has the steps must_not_miss.yaml names for it, each said to exclude it; a
+    calciphylaxis alert brings no skin biopsy of a patient with no skin lesion."""
+    path = next((REPO / "tests" / "data" / "published" / "cases").glob("pub-meta-16-*.yaml"))
+    result = diagnose(read_case(path, kb), kb)
+    cancer = next(d for d in result.differential if d.diagnosis == "malignant_bone_destruction")
+    assert kb.must_not_miss_threshold <= cancer.probability and cancer.diagnosis not in {
+        d.diagnosis for d in result.differential[:3]
+    }
+    steps = {w.id: w for w in result.workup_steps}
+    assert "mbd_myeloma_screen" in steps and "must not be missed" in steps["mbd_myeloma_screen"].reason
+    assert "mbd_skeletal_imaging" not in steps  # only the steps named for the alert
+    calciphylaxis = next(d for d in result.differential if d.diagnosis == "calciphylaxis")
+    assert calciphylaxis.probability >= kb.must_not_miss_threshold
+    assert not any(w.id.startswith("calciphylaxis") and "biopsy" in w.text.lower() for w in result.workup_steps)
+    french = diagnose(read_case(path, kb), kb, lang="fr")
+    assert any(w.reason.endswith("à ne pas méconnaître") for w in french.workup_steps)
+    # a step named for a must-not-miss must be one of its own
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    mnm = root / "must_not_miss.yaml"
+    mnm.write_text(mnm.read_text(encoding="utf-8").replace("mbd_child_blood_film]", "eso_imaging]"), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="eso_imaging"):
+        load_kb(root, cache=False)

@@ -36,6 +36,7 @@ _REASONS = {
         "(metastatic, tumoral, calciphylaxis, iatrogenic: {mass} together; leading diagnosis {top})",
         "specific": "to confirm or exclude {name} ({probability})",
         "known": "for {name}, already known: its course and what it involves",
+        "exclude": "to exclude {name} ({probability}), which must not be missed",
         "omitted": "Calcium-phosphate panel not proposed: {name} leads at {probability} and the metabolic causes "
         "hold {mass} together; order it if anything points elsewhere.",
     },
@@ -45,6 +46,7 @@ _REASONS = {
         "métaboliques (métastatique, tumorale, calciphylaxie, iatrogène\u00a0: {mass} ensemble\u202f; diagnostic en tête\u00a0: {top})",
         "specific": "pour confirmer ou écarter\u00a0: {name} ({probability})",
         "known": "pour {name}, maladie déjà connue\u00a0: son évolution et ses atteintes",
+        "exclude": "pour écarter\u00a0: {name} ({probability}), à ne pas méconnaître",
         "omitted": "Bilan phosphocalcique non proposé\u00a0: diagnostic en tête {name} ({probability}), causes "
         "métaboliques {mass} au total\u202f; à demander si un élément oriente ailleurs.",
     },
@@ -316,6 +318,29 @@ def _item(step_id: str, text: str, reason: str, references: Sequence[str]) -> Wo
     return built(WorkupItem, {"id": step_id, "text": text, "reason": reason, "references": list(references)})
 
 
+def _leading_three(kb: KnowledgeBase, posterior: np.ndarray, probabilities: list[float]) -> list[int]:
+    """The leading three diagnoses at or above ``workup.top_threshold``, most likely first."""
+    out = []
+    for i in (-posterior).argsort()[:3].tolist():
+        if probabilities[i] < kb.workup.top_threshold:
+            break
+        out.append(i)
+    return out
+
+
+def _asked_for(kb: KnowledgeBase, posterior: np.ndarray, probabilities: list[float]) -> list[int]:
+    """The diagnoses whose own steps are asked: the leading three, then each must-not-miss whose
+    alert shows (``must_not_miss.yaml`` threshold) and that names steps to ask then
+    (``must_not_miss.yaml`` workup), most likely first."""
+    leading = _leading_three(kb, posterior, probabilities)
+    alerts = [
+        i
+        for i in (-posterior).argsort().tolist()
+        if probabilities[i] >= kb.must_not_miss_threshold and kb.diseases[i].id in kb.must_not_miss_workup
+    ]
+    return leading + [i for i in alerts if i not in leading]
+
+
 def missing_workup(
     case: Case,
     ev: Evidence,
@@ -362,14 +387,19 @@ def missing_workup(
     seen = {item.id for item in out}
     general_answers = {c.step.id: set(c.tests) for c in _steps(kb, None) if c.tests and c.step.id in seen}
     general = set(general_answers)  # only these are replaced: a diagnosis' step never stands for another's
-    for i in (-posterior).argsort()[:3].tolist():
-        if probabilities[i] < kb.workup.top_threshold:
-            break
+    ctx_top = set(_leading_three(kb, posterior, probabilities))
+    for i in _asked_for(kb, posterior, probabilities):
         disease = kb.diseases[i]
+        # a must-not-miss below the leading three has its own steps, to exclude it (a French
+        # clinical review: myeloma was named to look for beside a hypercalcaemia with a kidney
+        # failure and bone pain, and no protein electrophoresis was asked)
+        excluding = i not in ctx_top
         reason = ""  # the same sentence for every step of this diagnosis, written once when needed
         for compiled in _steps(kb, i):
             step = compiled.step
             if step.id in seen or _answered(compiled, ev) or not _holds(compiled.checks, ctx):
+                continue
+            if excluding and step.id not in kb.must_not_miss_workup[disease.id]:
                 continue
             answers = set(compiled.tests)
             if answers and any(answers <= listed for listed in general_answers.values()):
@@ -388,7 +418,8 @@ def missing_workup(
             # a disease the history gives is not to be confirmed or excluded (a French review:
             # myositis antibodies 'to confirm or exclude' a biopsy-proven dermatomyositis)
             known = ev.observations.get(f"condition:{disease.id}")
-            reason = reason or _REASONS[lang]["known" if known is not None and known.present else "specific"].format(
+            kind = "known" if known is not None and known.present else "exclude" if excluding else "specific"
+            reason = reason or _REASONS[lang][kind].format(
                 name=inline(disease.name(lang), lang), probability=percent(probabilities[i], lang)
             )
             text = _held(step, (step.fr if lang == "fr" else step.en) + _known_part(compiled, ev, kb, lang), hold)

@@ -1002,6 +1002,12 @@ def _compile(
     check_diagnoses("must_not_miss.yaml:followed_until_excluded", must_not_miss.followed_until_excluded)
     check_known("must_not_miss.yaml:patient_signs", must_not_miss.patient_signs, must_not_miss.diagnoses, "diagnosis")
     check_known("must_not_miss.yaml:while_unshown", must_not_miss.while_unshown, must_not_miss.diagnoses, "diagnosis")
+    check_known("must_not_miss.yaml:workup", must_not_miss.workup, must_not_miss.diagnoses, "diagnosis")
+    files_by_id = {d.id: d for d in diseases_sorted}
+    for did, step_ids in must_not_miss.workup.items():
+        if did in files_by_id:  # its own steps only: a step of another diagnosis is asked for that one
+            own_steps = [w.id for w in files_by_id[did].workup]
+            check_known(f"must_not_miss.yaml:workup.{did}", step_ids, own_steps, "workup_step")
 
     n_d = len(diseases_sorted)
     freq = np.tile(baseline, (n_d, 1))
@@ -1131,6 +1137,7 @@ def _compile(
         category_model=category_model,
         must_not_miss=dict(must_not_miss.diagnoses),
         must_not_miss_threshold=must_not_miss.threshold,
+        must_not_miss_workup={d: tuple(ids) for d, ids in must_not_miss.workup.items()},
         must_not_miss_signs=dict(must_not_miss.patient_signs),
         followed_until_excluded=frozenset(must_not_miss.followed_until_excluded),
         must_not_miss_unshown=dict(must_not_miss.while_unshown),

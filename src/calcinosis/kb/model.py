@@ -287,6 +287,7 @@ class KnowledgeBase:
     category_model: CategoryModelFile
     must_not_miss: Mapping[str, Bilingual]  # diagnosis -> why it must not be missed
     must_not_miss_threshold: float
+    must_not_miss_workup: Mapping[str, tuple[str, ...]]  # diagnosis -> its steps asked whenever its alert shows
     must_not_miss_signs: Mapping[str, Bilingual]  # diagnosis -> what a patient watches for while it is possible
     followed_until_excluded: frozenset[str]  # must_not_miss.yaml: followed on their own schedule while possible
     must_not_miss_unshown: Mapping[str, Bilingual]  # diagnosis -> its alert while no defining feature is reported

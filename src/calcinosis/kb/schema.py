@@ -827,6 +827,13 @@ class MustNotMissFile(_Strict):
             "calciphylaxis at 3 % with no skin lesion: what to watch for, not 'a specialised team now')"
         ),
     )
+    workup: dict[str, list[str]] = Field(
+        default={},
+        description=(
+            "diagnosis -> the ids of its own work-up steps asked whenever its alert shows and it is not among "
+            "the leading three (a myeloma named to look for, and no protein electrophoresis asked)"
+        ),
+    )
 
 
 def __getattr__(name: str) -> Any:
