@@ -641,6 +641,17 @@ def test_a_reported_calcium_source_is_removed_first_line_whatever_the_category(k
     assert "stop_calcium_containing_heparin" not in _options(manage(without, kb))
 
 
+def test_a_childs_urate_lowering_option_says_gout_is_exceptional_and_the_doses_adults(kb: KnowledgeBase) -> None:
+    """A 2-year-old whose differential held gout at 2.5 % was given the adult allopurinol and
+    febuxostat regimen with no word of the age (a clinical review)."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-idio-12-*.yaml")), kb)
+    child = _options(manage(case, kb))["urate_lowering_therapy"]
+    assert any(c.startswith("Gout is exceptional in a child") for c in child.cautions)
+    adult = manage(case.model_copy(update={"patient": case.patient.model_copy(update={"age": 50})}), kb)
+    option = _options(adult).get("urate_lowering_therapy")
+    assert option is None or not any("exceptional in a child" in c for c in option.cautions)
+
+
 def test_a_calciphylaxis_with_no_skin_sign_is_watched_for_not_referred_now(kb: KnowledgeBase) -> None:
     """A dialysis patient with hand nodules and no skin lesion read 'calciphylaxis ...
     needs a specialised team now' (a clinical review): the alert stays, saying what to look
