@@ -687,3 +687,20 @@ def test_a_must_not_miss_below_the_leading_three_has_its_own_steps(kb: Knowledge
     mnm.write_text(mnm.read_text(encoding="utf-8").replace("mbd_child_blood_film]", "eso_imaging]"), encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match="eso_imaging"):
         load_kb(root, cache=False)
+
+
+def test_a_known_mixed_connective_tissue_disease_is_not_asked_about_an_overlap_syndrome(kb: KnowledgeBase) -> None:
+    """A known MCTD was asked 'Is there a history of overlap syndrome?' (a clinical review): the
+    overlap diagnosis names it, so the history answers the question (read, not scored twice)."""
+    case = parse_case(
+        {
+            "patient": {"age": 87, "sex": "female"},
+            "history": ["mixed_connective_tissue_disease"],
+            "findings": ["palpable_nodules"],
+            "sites": ["elbow", "knee"],
+        },
+        kb,
+    )
+    result = diagnose(case, kb)
+    assert "condition:overlap_syndrome" not in {q.feature for q in result.next_questions}
+    assert result.differential[0].diagnosis == "overlap_syndrome"
