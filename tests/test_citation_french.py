@@ -65,3 +65,16 @@ def test_every_citation_reads_in_french_and_kb_check_holds_it(kb: KnowledgeBase,
         f.write('- id: odd_note\n  kind: case_report\n  citation: "T (authors seen only in a figure caption)."\n')
     issues = [i for i in check_kb(load_kb(root, cache=False)) if i.code == "kb.citation_english"]
     assert len(issues) == 1 and "odd_note" in issues[0].message
+
+
+def test_notes_said_shown_and_abstracts_are_put_in_french() -> None:
+    """A French clinical review found '(title, authors and journal not shown on the record read)'
+    and '(conference abstract)' left in English in a French bibliography."""
+    assert french_citation("T. J 2020. (authors not shown on the page read)") == (
+        "T. J 2020. (auteurs non affichés sur la page lue)"
+    )
+    assert french_citation("T. (title, authors and journal not shown on the record read)") == (
+        "T. (titre, auteurs et revue non affichés sur la notice lue)"
+    )
+    assert french_citation("T. (conference abstract)") == "T. (résumé de congrès)"
+    assert untranslated_notes("T. (an abstract of a talk)") == ["an abstract of a talk"]

@@ -431,3 +431,30 @@ def test_the_terminal_shows_what_a_ranking_starts_from_and_a_defining_penalty(tm
     out = CliRunner().invoke(app, ["diagnose", str(case), "--full"], env={"COLUMNS": "200"}).stdout
     assert "before the case's evidence 2.4%" in out
     assert "none of its defining features reported LR 0.2" in out
+
+
+def test_no_french_knowledge_text_uses_a_hyphen_as_a_dash() -> None:
+    """A French clinical review: 'augmentent la colchicinémie - y compris le diltiazem ... - et
+    les statines' (a hyphen between spaces reads as typed, not written): an incise takes the
+    dash (—). Between numbers a hyphen stays (a range)."""
+    found = []
+
+    def walk(data: Any, where: str) -> None:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if key == "fr" and isinstance(value, str):
+                    found.extend(
+                        f"{where}: …{m.string[max(0, m.start() - 30) : m.end() + 30]}…" for m in DASH.finditer(value)
+                    )
+                else:
+                    walk(value, where)
+        elif isinstance(data, list):
+            for value in data:
+                walk(value, where)
+
+    for path in sorted(default_kb_path().rglob("*.yaml")):
+        walk(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)
+    assert found == []
+
+
+DASH = re.compile(r"(?<![0-9]) - (?![0-9])")

@@ -317,6 +317,9 @@ def test_a_procedure_on_the_mass_waits_for_an_infection_to_be_excluded(kb: Knowl
     )
     summary = build_summary(diagnose(case, kb), kb, lang="en", management=result)
     assert not any(o.name in step for o in procedures for step in summary.next_steps)
+    # in French the signs read inside the sentence: '(fièvre', not '(Fièvre' (a French review)
+    french = [o for opts in manage(case, kb, lang="fr").options.values() for o in opts if o.kind == "procedure"]
+    assert any(o.cautions[0].startswith("Pas avant d'avoir écarté une infection (fièvre") for o in french)
     crest = read_case(next(p for p in DEV_CASES if "crest" in p.name), kb)
     calm = [c for opts in manage(crest, kb).options.values() for o in opts for c in o.cautions]
     assert not any(c.startswith("Not before an infection") for c in calm)

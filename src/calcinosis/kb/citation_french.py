@@ -45,7 +45,7 @@ _ITEMS: dict[str, tuple[str, str]] = {
     "abstract": ("résumé", "m"),
 }
 # the participle and where the item was looked for
-_VERBS = {"seen": "relevé", "verified": "vérifié", "displayed": "affiché"}
+_VERBS = {"seen": "relevé", "verified": "vérifié", "displayed": "affiché", "shown": "affiché"}
 _PLACES = {
     "on the stored record": "sur la notice conservée",
     "in the stored text": "dans le texte conservé",
@@ -53,6 +53,8 @@ _PLACES = {
     "on the page seen": "sur la page consultée",
     "on the pages seen": "sur les pages consultées",
     "on the record": "sur la notice",
+    "on the record read": "sur la notice lue",
+    "on the page read": "sur la page lue",
     "on the copy read": "sur la copie lue",
     "in the stored excerpt": "dans l'extrait conservé",
 }
@@ -62,7 +64,7 @@ _ITEM = "|".join(sorted((re.escape(k) for k in _ITEMS), key=len, reverse=True))
 def _clause(negation: str) -> str:
     """A note's words: its items, 'not' (``negation``: required, or optional with '?'), the verb, a place."""
     return (
-        rf"(?P<items>(?:{_ITEM})(?:(?:, | and )(?:{_ITEM}))*) (?P<neg>not ){negation}(?P<verb>seen|verified|displayed)"
+        rf"(?P<items>(?:{_ITEM})(?:(?:, | and )(?:{_ITEM}))*) (?P<neg>not ){negation}(?P<verb>seen|verified|displayed|shown)"
         rf"(?: (?P<place>{'|'.join(map(re.escape, _PLACES))}))?"
     )
 
@@ -73,6 +75,11 @@ _INLINE = re.compile(rf"(?:(?<=^)|(?<=\. )|(?<=; )){_clause('')}(?=[.;]| \(|$)",
 # whole clauses, as written by the readers
 _CLAUSES = {
     "in French": "en français",
+    "abstract": "résumé",
+    "conference abstract": "résumé de congrès",
+    "meeting abstract": "résumé de congrès",
+    "EULAR congress abstract": "résumé du congrès de l'EULAR",
+    "in Korean, English abstract": "en coréen, résumé en anglais",
     "review": "revue de la littérature",
     "case report": "observation",
     "case summary": "résumé de cas",
@@ -105,7 +112,9 @@ _PUBLISHED = re.compile(rf"^published online (\d{{1,2}}) ({'|'.join(_MONTHS)}) (
 # a bracket or a parenthesis whose content may be a note: checked clause by clause
 _ENCLOSED = re.compile(r"\[([^\[\]]*)\]|\(([^()]*)\)")
 # words that say a clause is still an English note
-_ENGLISH = re.compile(r"\b(?:not (?:seen|verified|displayed)|seen|verified|usually cited|read from|consulted in)\b")
+_ENGLISH = re.compile(
+    r"\b(?:not (?:seen|verified|displayed|shown)|seen|verified|usually cited|read from|consulted in|abstract)\b"
+)
 
 
 def _agreement(genders: list[str]) -> str:
@@ -180,5 +189,5 @@ def untranslated_notes(citation: str) -> list[str]:
             if _ENGLISH.search(clause):
                 out.append(clause)
     outside = _ENCLOSED.sub("", french)
-    out += [m.group() for m in re.finditer(r"[^.;]*\bnot (?:seen|verified|displayed)\b[^.;]*", outside)]
+    out += [m.group() for m in re.finditer(r"[^.;]*\bnot (?:seen|verified|displayed|shown)\b[^.;]*", outside)]
     return out

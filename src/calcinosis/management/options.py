@@ -18,7 +18,7 @@ import numpy as np
 
 from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence
-from calcinosis.i18n import lower_first, message, percent
+from calcinosis.i18n import inline, lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import TreatmentFile
 from calcinosis.management.results import EvidenceItem, TreatmentOption
@@ -331,7 +331,7 @@ def named_with_probability(kb: KnowledgeBase, found: list[tuple[float, int]], la
 
 def _infection_first(ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
     """'Fever, Raised CRP: an infection ... is excluded first' for the signs the case reports ('' if none)."""
-    signs = [kb.features[f].label(lang) for f in kb.management.infection_signs if _present(ev, f)]
+    signs = [inline(kb.features[f].label(lang), lang) for f in kb.management.infection_signs if _present(ev, f)]
     if not signs:
         return ""
     return message("infection_first", lang, signs=message("list_separator", lang).join(signs))

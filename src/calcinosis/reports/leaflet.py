@@ -108,7 +108,9 @@ def _also_watched(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: 
     the leaflet is written for: a dialysis patient whose leading diagnosis is another calcinosis
     is told the first signs of calciphylaxis too."""
     added = [
-        message("leaflet_also_watch", lang, name=d.name, text=kb.must_not_miss_signs[d.diagnosis].get(lang))
+        message(
+            "leaflet_also_watch", lang, name=inline(d.name, lang), text=kb.must_not_miss_signs[d.diagnosis].get(lang)
+        )
         for d in report.differential
         if d.diagnosis != named
         and d.diagnosis in kb.must_not_miss_signs
