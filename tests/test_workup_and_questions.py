@@ -704,3 +704,18 @@ def test_a_known_mixed_connective_tissue_disease_is_not_asked_about_an_overlap_s
     result = diagnose(case, kb)
     assert "condition:overlap_syndrome" not in {q.feature for q in result.next_questions}
     assert result.differential[0].diagnosis == "overlap_syndrome"
+
+
+def test_a_question_of_another_age_or_site_is_not_asked(kb: KnowledgeBase) -> None:
+    """A French clinical review: a man of 41 was asked about neonatal heel pricks, and a breast
+    mass about a compartment syndrome (features.yaml not_asked_with); a newborn and a leg are not
+    among the cases that leave them out."""
+    published = REPO / "tests" / "data" / "published" / "cases"
+    adult = diagnose(read_case(next(published.glob("pub-iatro-12-*.yaml")), kb), kb)
+    assert "exposure:skin_puncture" not in {q.feature for q in adult.next_questions}
+    breast = diagnose(read_case(next(published.glob("pub-dys-21-*.yaml")), kb), kb)
+    assert "condition:compartment_syndrome" not in {q.feature for q in breast.next_questions}
+    punctures, _ = kb.not_asked_with["exposure:skin_puncture"]
+    assert "patient:age_under_1" not in punctures and "patient:age_1_to_9" not in punctures
+    compartments, _ = kb.not_asked_with["condition:compartment_syndrome"]
+    assert not {"site:lower_leg", "site:calf", "site:thigh", "site:forearm"} & set(compartments)
