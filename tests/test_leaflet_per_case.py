@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
-from calcinosis.i18n import lower_first
 from calcinosis.reports.leaflet import build_leaflet
 
 from .conftest import DEV_CASES, PUBLISHED_CASES
@@ -23,8 +22,9 @@ def test_leaflets_name_the_condition_and_differ_by_category(kb: KnowledgeBase) -
     for path in DEV_CASES:
         report = diagnose(read_case(path, kb), kb)
         lf = build_leaflet(report, kb, lang="en")
-        if report.differential[0].probability >= 0.5:
-            assert report.differential[0].name in lf.heading
+        if report.differential[0].probability >= 0.5:  # named in plain words (leaflet.yaml plain_names)
+            top = report.differential[0]
+            assert kb.leaflet.plain_names[top.diagnosis].en in lf.heading and top.name not in lf.heading
         texts.setdefault(report.category, " ".join(s.text for s in lf.sections))
     assert len(set(texts.values())) == len(texts) >= 5  # one distinct leaflet per category seen
 
@@ -48,21 +48,27 @@ def test_a_metastatic_calcinosis_is_said_not_to_be_cancer(kb: KnowledgeBase, lan
     calcification says what the word means here (how the calcium came, which holds for a
     cancer's hypercalcaemia as well); one naming a sarcoma (whose name says 'sarcoma') or a
     connective tissue disease says nothing of it."""
+    word = "métastatique" if lang == "fr" else "metastatic"
+    # named in plain words, a metastatic calcification of kidney disease needs no note
     ckd = leaflet(kb, "ckd-calcinosis", lang)
-    assert ("métastatique" if lang == "fr" else "metastatic") in ckd.heading.lower()
-    assert ckd.word_note and ("cancer" in ckd.word_note)
+    assert word not in ckd.heading.lower() and ckd.word_note == ""
+    # a leaflet named from the category says the word
+    from .test_management_scope import FRESH
+
+    path = FRESH / "fh-01-man-ulcer-history-hypercalcaemia-renal-failure-punctate-renal-calcification.yaml"
+    by_category = build_leaflet(diagnose(read_case(path, kb), kb, lang=lang), kb, lang=lang)
+    assert word in by_category.heading.lower()
+    assert by_category.word_note and ("cancer" in by_category.word_note)
     for other in ("synovial-sarcoma", "crest-fingertips"):
         assert leaflet(kb, other, lang).word_note == ""
     from calcinosis.reports.render import render_html
 
-    html = render_html(
-        read_case(next(p for p in DEV_CASES if "ckd-calcinosis" in p.name), kb), kb, audience="patient", lang=lang
-    )
+    html = render_html(read_case(path, kb), kb, audience="patient", lang=lang)
     assert (
         "word-note" in html and ("les dépôts sont un cancer" if lang == "fr" else "the deposits are a cancer") in html
     )
     # true of a cancer's hypercalcaemia too: the word says how the calcium came, not that there is no cancer
-    assert "nothing to do" not in ckd.word_note and "rien à voir" not in ckd.word_note
+    assert "nothing to do" not in by_category.word_note and "rien à voir" not in by_category.word_note
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
@@ -101,8 +107,8 @@ def test_the_rendered_leaflets_differ_name_the_condition_and_use_readable_type(k
         path = next(p for p in DEV_CASES if name in p.name)
         case = read_case(path, kb)
         html = unescape(render_html(case, kb, lang="fr", audience="patient"))
-        top = diagnose(case, kb, lang="fr").differential[0].name
-        assert lower_first(top) in html  # inside the French heading's sentence, after a colon
+        top = diagnose(case, kb, lang="fr").differential[0].diagnosis
+        assert kb.leaflet.plain_names[top].fr in html  # in plain words, inside the heading's sentence
         pages[name] = re.sub(r"<[^>]+>", " ", html.split('<div class="leaflet">', 1)[1])
     assert len(set(pages.values())) == 3
     css = render_html(read_case(DEV_CASES[0], kb), kb, audience="patient")
@@ -448,9 +454,9 @@ def test_the_french_heading_reads_as_a_sentence_and_does_not_promise_a_confirmat
 
     case = read_case(DEEP_MASS, kb)
     french = build_leaflet(diagnose(case, kb, lang="fr"), kb, lang="fr").heading
-    assert "la suivante\u00a0: dermatomyosite juvénile" in french and "si elle est confirmée" in french
+    assert "la suivante\u00a0: dermatomyosite juvénile, une maladie" in french and "si elle est confirmée" in french
     english = build_leaflet(diagnose(case, kb), kb, lang="en").heading
-    assert "is: Juvenile dermatomyositis" in english and "whether it is confirmed" in english
+    assert "is: juvenile dermatomyositis, an inflammatory" in english and "whether it is confirmed" in english
 
 
 def test_a_lupus_leaflet_speaks_of_lupus_and_its_associations(kb: KnowledgeBase) -> None:
@@ -532,3 +538,33 @@ def test_a_calcific_tendinitis_leaflet_is_not_only_about_the_shoulder(kb: Knowle
         assert banned not in sections["tests"] and (
             "painful area" in sections["tests"] or "zone douloureuse" in sections["tests"]
         )
+
+
+def test_every_diagnosis_has_a_plain_name_and_the_loader_says_when_one_is_missing(kb: KnowledgeBase, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A French clinical review: the leaflet opened on 'calciphylaxie (artériolopathie
+    calcifiante, urémique ou non)'. Every diagnosis has a plain name in both languages, with no
+    parenthesis or colon (read inside the heading's sentence); one left out is an error."""
+    import shutil
+
+    import pytest
+
+    from calcinosis.errors import KnowledgeBaseError
+    from calcinosis.kb.loader import default_kb_path
+
+    names = kb.leaflet.plain_names
+    assert set(names) == {d.id for d in kb.diseases}
+    for name in names.values():
+        for text in (name.en, name.fr):
+            assert text and "(" not in text and ":" not in text
+            assert text[0].islower() or text.startswith("Ehlers"), text
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    leaflet_file = root / "leaflet.yaml"
+    text = leaflet_file.read_text(encoding="utf-8")
+    leaflet_file.write_text(
+        "\n".join(line for line in text.splitlines() if not line.startswith("  calciphylaxis: {en:")), encoding="utf-8"
+    )
+    from calcinosis import load_kb
+
+    with pytest.raises(KnowledgeBaseError, match="calciphylaxis"):
+        assert load_kb(root, cache=False).leaflet is None

@@ -362,4 +362,7 @@ class LeafletFile(_Strict):
     """``leaflet.yaml``: the plain-language patient leaflet."""
 
     references: list[str]
+    # diagnosis -> its plain name for patients ('calciphylaxis, a rare disease of the small
+    # blood vessels of the skin'): every diagnosis has one (kb/loader.py checks)
+    plain_names: dict[str, Bilingual] = {}
     sections: list[LeafletSection] = Field(min_length=1)

@@ -710,6 +710,13 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     for item in items:
         check.refs(f"followup.yaml:{item.id}", item.references)
     check.refs("leaflet.yaml:references", parts.leaflet.references)
+    check.diags("leaflet.yaml:plain_names", parts.leaflet.plain_names)
+    for missing in sorted(set(check.diagnoses) - set(parts.leaflet.plain_names)):
+        check.out.error(
+            "leaflet.yaml:plain_names",
+            f"diagnosis {missing!r} has no plain name: a leaflet would open on its clinician label",
+            code="kb.missing_plain_name",
+        )
     check.refs("leaflet_by_condition.yaml:references", parts.leaflet_variants.references)
     section_ids = {sec.id for sec in parts.leaflet.sections}
     for i, variant in enumerate(parts.leaflet_variants.variants):

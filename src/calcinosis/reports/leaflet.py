@@ -109,7 +109,10 @@ def _also_watched(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: 
     is told the first signs of calciphylaxis too."""
     added = [
         message(
-            "leaflet_also_watch", lang, name=inline(d.name, lang), text=kb.must_not_miss_signs[d.diagnosis].get(lang)
+            "leaflet_also_watch",
+            lang,
+            name=_plain_name(kb, d.diagnosis, lang),
+            text=kb.must_not_miss_signs[d.diagnosis].get(lang),
         )
         for d in report.differential
         if d.diagnosis != named
@@ -141,6 +144,17 @@ def _held_for(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str,
     return " ".join([text, message("leaflet_exclude_first", lang)]) if held else text
 
 
+def _plain_name(kb: KnowledgeBase, diagnosis: str, lang: str, *, short: bool = False) -> str:
+    """A diagnosis as the patient reads it (leaflet.yaml plain_names: 'calciphylaxis, a rare
+    disease of the small blood vessels of the skin'), or its name alone (``short``: in a list of
+    possibilities); the clinician label, lowered, for a knowledge base without one."""
+    plain = kb.leaflet.plain_names.get(diagnosis)
+    if plain is None:
+        return inline(kb.disease(diagnosis).name(lang), lang)
+    text = plain.get(lang)
+    return text.split(", ", 1)[0] if short else text
+
+
 def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> Leaflet:
     """The leaflet of ``report``'s case in ``lang``."""
     top = report.differential[0]
@@ -149,24 +163,24 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     form = ""
     if top.probability >= CONFIDENT:
         diagnosis, group, category = disease.id, disease.group, disease.category
-        named = disease.name(lang)
+        named = _plain_name(kb, disease.id, lang)
         if top.form is not None and top.form.id != "main":  # read in one of its forms: named as it
             form, named = form_key(disease.id, top.form.id), top.form.name
         # a disease the history already gives is not 'to be confirmed': a woman with a lupus
         # known for years read that her doctor would tell her when it is (a clinical review)
         known = not form and disease.id in report.case.history
-        heading = message("leaflet_named_known" if known else "leaflet_named", lang, name=inline(named, lang))
+        heading = message("leaflet_named_known" if known else "leaflet_named", lang, name=named)
     elif cat_p >= CONFIDENT:
         diagnosis, group, category = "", "", report.category
         spec = kb.categories[report.category]
         named = spec.fr if lang == "fr" else spec.en
-        options = ", ".join(inline(d.name, lang) for d in report.differential[:3])
+        options = ", ".join(_plain_name(kb, d.diagnosis, lang, short=True) for d in report.differential[:3])
         what = message(f"leaflet_what_{report.category}", lang)
         heading = message("leaflet_category", lang, what=what, options=options)
     else:
         diagnosis = group = category = ""
         named = ""
-        options = ", ".join(inline(d.name, lang) for d in report.differential[:3])
+        options = ", ".join(_plain_name(kb, d.diagnosis, lang, short=True) for d in report.differential[:3])
         heading = message("leaflet_uncertain", lang, options=options)
     # the emergency the report opens on comes first for the patient too: the parents of a newborn
     # whose calcium was 1.55 mmol/L read only of 'too much calcium', to be seen the same day
