@@ -568,3 +568,19 @@ def test_every_diagnosis_has_a_plain_name_and_the_loader_says_when_one_is_missin
 
     with pytest.raises(KnowledgeBaseError, match="calciphylaxis"):
         assert load_kb(root, cache=False).leaflet is None
+
+
+def test_an_adults_calcium_drip_leaflet_does_not_say_the_calcium_leaked(kb: KnowledgeBase) -> None:
+    """A French clinical review: a man whose lesions arose where no calcium had been given,
+    extravasation excluded, read that the calcium had leaked around the drip."""
+    path = next(PUBLISHED_CASES.glob("pub-iatro-12-*.yaml"))
+    case = read_case(path, kb)
+    assert "calcium_extravasation" in case.absent
+    for lang, said, not_said in (
+        ("en", "most often around the drip", "leaked"),
+        ("fr", "le plus souvent autour", "est passé"),
+    ):
+        what = next(
+            s for s in build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang).sections if s.id == "what_it_is"
+        )
+        assert said in what.text and not_said not in what.text
