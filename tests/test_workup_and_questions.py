@@ -719,3 +719,18 @@ def test_a_question_of_another_age_or_site_is_not_asked(kb: KnowledgeBase) -> No
     assert "patient:age_under_1" not in punctures and "patient:age_1_to_9" not in punctures
     compartments, _ = kb.not_asked_with["condition:compartment_syndrome"]
     assert not {"site:lower_leg", "site:calf", "site:thigh", "site:forearm"} & set(compartments)
+
+
+def test_the_panel_is_not_left_out_for_a_leading_diagnosis_none_of_whose_features_is_reported(
+    kb: KnowledgeBase,
+) -> None:
+    """A French clinical review: calcium and phosphate were 'not proposed' for a child with
+    extensive periarticular deposits because a juvenile dermatomyositis led at 95 %, its Gottron
+    papules, heliotrope rash and weakness all reported absent; a confident diagnosis shown by its
+    own features (a CREST's) still leaves the panel out."""
+    published = REPO / "tests" / "data" / "published" / "cases"
+    child = diagnose(read_case(next(published.glob("pub-idio-14-*.yaml")), kb), kb)
+    assert child.differential[0].probability >= kb.workup.confident_top
+    assert {"calcium", "phosphate"} <= {w.id for w in child.workup_steps} and child.workup_omitted == []
+    crest = diagnose(read_case(next(p for p in DEV_CASES if "crest" in p.name), kb), kb)
+    assert crest.workup_omitted and "calcium" not in {w.id for w in crest.workup_steps}

@@ -360,7 +360,14 @@ def missing_workup(
     hold = _tumour_hold(kb, probabilities, lang)
     top = probabilities.index(ctx.top_probability)  # the first of the largest, as argmax
     mass = metabolic_mass(kb, posterior)
-    panel_worth_it = mass >= kb.workup.metabolic_threshold or ctx.top_probability < kb.workup.confident_top
+    # a leading diagnosis none of whose defining features is reported is not a confident one,
+    # whatever its probability (a French clinical review: the panel was left out for a child with
+    # extensive periarticular deposits, juvenile dermatomyositis at 95 % with its signs absent)
+    panel_worth_it = (
+        mass >= kb.workup.metabolic_threshold
+        or ctx.top_probability < kb.workup.confident_top
+        or _leading_unconfirmed(ctx)
+    )
     panel_left_out = False
     panel_asked = False  # a diagnosis' own step asks calcium and phosphate
     metabolic_reason = ""  # written when a metabolic step is listed (percentages go through Babel)
