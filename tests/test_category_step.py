@@ -67,6 +67,11 @@ def test_a_category_does_not_grow_with_the_number_of_its_diagnoses(tmp_path: Pat
         (root / "diseases" / f"{d.id}_copy.yaml").write_text(source.replace(f"id: {d.id}", f"id: {d.id}_copy", 1))
         data["priors"][f"{d.id}_copy"] = dict(data["priors"][d.id])
     priors.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    leaflet = root / "leaflet.yaml"  # every diagnosis has a plain name for the leaflet
+    copies = "".join(
+        f'  {d.id}_copy: {{en: "a copy", fr: "une copie"}}\n' for d in kb.diseases if d.category == "idiopathic"
+    )
+    leaflet.write_text(leaflet.read_text(encoding="utf-8").replace("plain_names:\n", "plain_names:\n" + copies, 1))
     bigger = load_kb(root, cache=False)
     assert len(bigger.diseases) == len(kb.diseases) + 3
     case = {"patient": {"age": 60, "sex": "male"}, "findings": ["palpable_nodules", "pain"], "labs": NORMAL_LABS}
