@@ -624,12 +624,19 @@ def test_a_heart_failure_is_minded_by_diltiazem_infliximab_and_ivig(kb: Knowledg
         for drug in ("diltiazem", "infliximab", "ivig")
     }
     assert "not recommended with a reduced ejection fraction" in said["diltiazem"][0]
-    assert "above 5 mg/kg are contraindicated" in said["infliximab"][0]
+    assert "contraindicated in moderate to severe heart failure" in said["infliximab"][0]
     assert "fluid balance" in said["ivig"][0]
+    # the contraindications set them aside, with the NSAIDs (a second reader); IVIG stays with its caution
+    avoided = {o.treatment for o in failing.avoid}
+    assert {"diltiazem", "infliximab"} <= avoided and "ivig" not in avoided
+    assert "nsaids" not in _options(failing) or "nsaids" in avoided
     calm = manage(parse_case(base, kb), kb)
     assert not any(c.startswith("Heart failure:") for o in _options(calm).values() for c in o.cautions)
     french = manage(parse_case({**base, "history": [*base["history"], "heart_failure"]}, kb), kb, lang="fr")
-    assert any(c.startswith("Insuffisance cardiaque\u00a0: connaître") for c in _options(french)["diltiazem"].cautions)
+    french_avoided = {o.treatment: o for o in french.avoid}
+    assert any(
+        c.startswith("Insuffisance cardiaque\u00a0: contre-indiqué") for c in french_avoided["diltiazem"].cautions
+    )
 
 
 def test_a_reported_calcium_source_is_removed_first_line_whatever_the_category(kb: KnowledgeBase) -> None:

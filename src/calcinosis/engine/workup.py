@@ -36,7 +36,7 @@ _REASONS = {
         "(metastatic, tumoral, calciphylaxis, iatrogenic: {mass} together; leading diagnosis {top})",
         "specific": "to confirm or exclude {name} ({probability})",
         "known": "for {name}, already known: its course and what it involves",
-        "exclude": "to exclude {name} ({probability}), which must not be missed",
+        "exclude": "to look for {name} ({probability}), which must not be missed",
         "omitted": "Calcium-phosphate panel not proposed: {name} leads at {probability} and the metabolic causes "
         "hold {mass} together; order it if anything points elsewhere.",
     },
@@ -46,7 +46,7 @@ _REASONS = {
         "métaboliques (métastatique, tumorale, calciphylaxie, iatrogène\u00a0: {mass} ensemble\u202f; diagnostic en tête\u00a0: {top})",
         "specific": "pour confirmer ou écarter\u00a0: {name} ({probability})",
         "known": "pour {name}, maladie déjà connue\u00a0: son évolution et ses atteintes",
-        "exclude": "pour écarter\u00a0: {name} ({probability}), à ne pas méconnaître",
+        "exclude": "pour rechercher\u00a0: {name} ({probability}), à ne pas méconnaître",
         "omitted": "Bilan phosphocalcique non proposé\u00a0: diagnostic en tête {name} ({probability}), causes "
         "métaboliques {mass} au total\u202f; à demander si un élément oriente ailleurs.",
     },
