@@ -734,3 +734,13 @@ def test_the_panel_is_not_left_out_for_a_leading_diagnosis_none_of_whose_feature
     assert {"calcium", "phosphate"} <= {w.id for w in child.workup_steps} and child.workup_omitted == []
     crest = diagnose(read_case(next(p for p in DEV_CASES if "crest" in p.name), kb), kb)
     assert crest.workup_omitted and "calcium" not in {w.id for w in crest.workup_steps}
+
+
+def test_an_imaging_step_the_cases_own_imaging_has_done_is_not_asked_again(kb: KnowledgeBase) -> None:
+    """A clinical review: a child's nodule seen on ultrasound had 'High-frequency ultrasound' as
+    its next step (workup when: no_modality); without the ultrasound it is asked."""
+    path = next((REPO / "tests" / "data" / "published" / "cases").glob("pub-dys-18-*.yaml"))
+    case = read_case(path, kb)
+    assert "pilomatricoma_ultrasound" not in {w.id for w in diagnose(case, kb).workup_steps}
+    unseen = case.model_copy(update={"imaging": []})
+    assert "pilomatricoma_ultrasound" in {w.id for w in diagnose(unseen, kb).workup_steps}
