@@ -42,7 +42,14 @@ import numpy.typing as npt
 from calcinosis.batch.columns import Column, Layout, _bool, _number
 from calcinosis.batch.validate import RowValidator
 from calcinosis.case.document import LIMITS
-from calcinosis.case.labs import BAND_FORMULAS, calcium_phosphate_product, ckd_epi_2021, corrected_calcium, resolve_unit
+from calcinosis.case.labs import (
+    BAND_FORMULAS,
+    assay_of,
+    calcium_phosphate_product,
+    ckd_epi_2021,
+    corrected_calcium,
+    resolve_unit,
+)
 from calcinosis.case.model import MAX_SIZE_CM
 from calcinosis.engine.batch import EvidenceMatrix
 from calcinosis.engine.evidence import (
@@ -562,7 +569,7 @@ class _Labs:
                 continue
             unit = resolve_unit(kb, test, item["unit"]) if "unit" in item else None
             # an interpretation with its unit still says which assay it is (case/labs.py)
-            result_assay[d] = spec.get("assays", {}).get(unit) if unit is not None else None
+            result_assay[d] = assay_of(kb, test, unit)
             if vi < 0:  # a qualitative result: the status as entered (the reader required one)
                 continue
             if unit is None:  # cannot happen for a result the reader accepted; never guess

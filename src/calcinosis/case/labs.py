@@ -32,6 +32,7 @@ __all__ = [
     "LabPanel",
     "LabReading",
     "LabSummary",
+    "assay_of",
     "calcium_phosphate_product",
     "corrected_calcium",
     "interpret_labs",
@@ -139,6 +140,12 @@ def lab_label(kb: KnowledgeBase, test: str, lang: str) -> str:
 def normalise_unit(unit: str) -> str:
     """Fold spelling variants of a unit ('umol/l', 'μmol/L') to one key."""
     return unit.strip().replace("μ", "µ").replace(" ", "").lower()
+
+
+def assay_of(kb: KnowledgeBase, test: str, unit: str | None) -> str | None:
+    """The assay a canonical ``unit`` names for ``test`` (units.yaml ``assays``: RU/mL is the
+    C-terminal FGF23, pg/mL the intact one), or None for a test with one assay or no unit."""
+    return kb.units["tests"][test].get("assays", {}).get(unit) if unit is not None else None
 
 
 def resolve_unit(kb: KnowledgeBase, test: str, unit: str) -> str | None:
@@ -278,8 +285,7 @@ def _read_one(
     if lab.value is None:
         assert lab.interpretation is not None
         # an interpretation with its unit still says which assay it is (an intact FGF23 in pg/mL)
-        unit = resolve_unit(kb, test, lab.unit) if lab.unit is not None else None
-        assay = kb.units["tests"][test].get("assays", {}).get(unit) if unit is not None else None
+        assay = assay_of(kb, test, resolve_unit(kb, test, lab.unit) if lab.unit is not None else None)
         return LabReading(
             index=index, test=test, status=lab.interpretation, assay=assay, reference=message("lab_as_entered", lang)
         ), None
@@ -295,7 +301,7 @@ def _read_one(
         )
     factor = float(spec["units"][unit])
     value_si = lab.value * factor
-    assay = spec.get("assays", {}).get(unit)
+    assay = assay_of(kb, test, unit)
     range_key = f"{test}_{assay}" if assay else test
     unit_si = unit if assay else str(spec["si"])
     band = _laboratory_band(lab, factor, lang) if lab.reference_range is not None else _band(kb, range_key, age, sex)

@@ -79,6 +79,7 @@ class _Context:
     def __init__(self, case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray, scores: Scores) -> None:
         self.kb = kb
         self.scores = scores  # what the case pays for each block of defining features
+        self.leading_unconfirmed: bool | None = None  # _leading_unconfirmed's answer, once asked
         self.observations = ev.observations
         self.has_imaging = bool(case.imaging)
         self.tests = {lab.test for lab in case.labs}
@@ -246,8 +247,11 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
 
 def _leading_unconfirmed(ctx: _Context) -> bool:
     """Whether the leading diagnosis rests on none of its own defining features (and a referral
-    of it would rarely leave them all unsaid: :func:`calcinosis.engine.defining.unconfirmed`)."""
-    return ctx.leading in unconfirmed(ctx.kb, ctx.scores)
+    of it would rarely leave them all unsaid: :func:`calcinosis.engine.defining.unconfirmed`);
+    worked out once per case, as the panel and a step's condition both ask it."""
+    if ctx.leading_unconfirmed is None:
+        ctx.leading_unconfirmed = ctx.leading in unconfirmed(ctx.kb, ctx.scores)
+    return ctx.leading_unconfirmed
 
 
 def _answered(step: _Step, ev: Evidence) -> bool:
@@ -328,11 +332,10 @@ def _leading_three(kb: KnowledgeBase, posterior: np.ndarray, probabilities: list
     return out
 
 
-def _asked_for(kb: KnowledgeBase, posterior: np.ndarray, probabilities: list[float]) -> list[int]:
-    """The diagnoses whose own steps are asked: the leading three, then each must-not-miss whose
-    alert shows (``must_not_miss.yaml`` threshold) and that names steps to ask then
+def _asked_for(kb: KnowledgeBase, posterior: np.ndarray, probabilities: list[float], leading: list[int]) -> list[int]:
+    """The diagnoses whose own steps are asked: the ``leading`` three, then each must-not-miss
+    whose alert shows (``must_not_miss.yaml`` threshold) and that names steps to ask then
     (``must_not_miss.yaml`` workup), most likely first."""
-    leading = _leading_three(kb, posterior, probabilities)
     alerts = [
         i
         for i in (-posterior).argsort().tolist()
@@ -394,13 +397,13 @@ def missing_workup(
     seen = {item.id for item in out}
     general_answers = {c.step.id: set(c.tests) for c in _steps(kb, None) if c.tests and c.step.id in seen}
     general = set(general_answers)  # only these are replaced: a diagnosis' step never stands for another's
-    ctx_top = set(_leading_three(kb, posterior, probabilities))
-    for i in _asked_for(kb, posterior, probabilities):
+    leading = _leading_three(kb, posterior, probabilities)
+    for i in _asked_for(kb, posterior, probabilities, leading):
         disease = kb.diseases[i]
-        # a must-not-miss below the leading three has its own steps, to exclude it (a French
-        # clinical review: myeloma was named to look for beside a hypercalcaemia with a kidney
-        # failure and bone pain, and no protein electrophoresis was asked)
-        excluding = i not in ctx_top
+        # a must-not-miss below the leading three has the steps named for it, to look for it (a
+        # French clinical review: myeloma was named to look for beside a hypercalcaemia with a
+        # kidney failure and bone pain, and no protein electrophoresis was asked)
+        excluding = i not in leading
         reason = ""  # the same sentence for every step of this diagnosis, written once when needed
         for compiled in _steps(kb, i):
             step = compiled.step

@@ -145,13 +145,10 @@ def _held_for(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str,
 
 
 def _plain_name(kb: KnowledgeBase, diagnosis: str, lang: str, *, short: bool = False) -> str:
-    """A diagnosis as the patient reads it (leaflet.yaml plain_names: 'calciphylaxis, a rare
-    disease of the small blood vessels of the skin'), or its name alone (``short``: in a list of
-    possibilities); the clinician label, lowered, for a knowledge base without one."""
-    plain = kb.leaflet.plain_names.get(diagnosis)
-    if plain is None:
-        return inline(kb.disease(diagnosis).name(lang), lang)
-    text = plain.get(lang)
+    """A diagnosis as the patient reads it (leaflet.yaml plain_names, one per diagnosis: the
+    loader refuses a knowledge base without it), or its name alone (``short``: in a list of
+    possibilities)."""
+    text = kb.leaflet.plain_names[diagnosis].get(lang)
     return text.split(", ", 1)[0] if short else text
 
 
@@ -165,7 +162,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         diagnosis, group, category = disease.id, disease.group, disease.category
         named = _plain_name(kb, disease.id, lang)
         if top.form is not None and top.form.id != "main":  # read in one of its forms: named as it
-            form, named = form_key(disease.id, top.form.id), top.form.name
+            form, named = form_key(disease.id, top.form.id), inline(top.form.name, lang)  # inside the sentence
         # a disease the history already gives is not 'to be confirmed': a woman with a lupus
         # known for years read that her doctor would tell her when it is (a clinical review)
         known = not form and disease.id in report.case.history
