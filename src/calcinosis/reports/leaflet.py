@@ -162,11 +162,11 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         diagnosis, group, category = disease.id, disease.group, disease.category
         named = _plain_name(kb, disease.id, lang)
         if top.form is not None and top.form.id != "main":  # read in one of its forms: named as it
-            form, named = form_key(disease.id, top.form.id), inline(top.form.name, lang)  # inside the sentence
+            form, named = form_key(disease.id, top.form.id), top.form.name
         # a disease the history already gives is not 'to be confirmed': a woman with a lupus
         # known for years read that her doctor would tell her when it is (a clinical review)
         known = not form and disease.id in report.case.history
-        heading = message("leaflet_named_known" if known else "leaflet_named", lang, name=named)
+        heading = message("leaflet_named_known" if known else "leaflet_named", lang, name=inline(named, lang))
     elif cat_p >= CONFIDENT:
         diagnosis, group, category = "", "", report.category
         spec = kb.categories[report.category]
