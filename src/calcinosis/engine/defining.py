@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+import numpy as np
+
 from calcinosis.engine.scoring import Scores
 from calcinosis.engine.tables import tables
 from calcinosis.kb.model import KnowledgeBase
@@ -45,15 +47,35 @@ def own_defining_blocks(kb: KnowledgeBase, scores: Scores) -> Iterator[tuple[str
 
 def _own_blocks(kb: KnowledgeBase, scores: Scores, kind: str) -> Iterator[tuple[str, float, bool]]:
     """Each diagnosis' own block of ``kind``: (diagnosis, its cost, whether it is satisfied)."""
-    t = tables(kb)
-    n = len(kb.diseases)  # a diagnosis' own row; a form's rows come after
-    cost = scores.block_cost
+    blocks, ids, logs = _block_index(kb, kind)
+    paid = scores.block_cost[blocks]  # a copy: the denied ones are read at the silence's cost
     strength = kb.constants.defining_strength.value
-    for b, (r, k) in enumerate(zip(t.block_row.tolist(), t.block_kind, strict=True)):
-        if r < n and k == kind:
-            denied = b in scores.denied_blocks
-            paid = strength * float(t.block_log[b]) if denied else float(cost[b])
-            yield kb.diseases[r].id, paid, paid == 0.0 and float(t.block_log[b]) < 0.0 and not denied
+    denied = [n for n, b in enumerate(blocks.tolist()) if b in scores.denied_blocks] if scores.denied_blocks else []
+    if denied:
+        paid[denied] = strength * logs[denied]
+    satisfied = (paid == 0.0) & (logs < 0.0)
+    if denied:
+        satisfied[denied] = False
+    yield from zip(ids, paid.tolist(), satisfied.tolist(), strict=True)
+
+
+def _block_index(kb: KnowledgeBase, kind: str) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
+    """The blocks of ``kind`` that belong to a diagnosis' own row (a form's rows come after),
+    their diagnoses and their log unreported probabilities, gathered once per knowledge base:
+    the work-up and management read them for every case (a loop over every block cost more
+    than the rest of the question)."""
+    t = tables(kb)
+    key = ("own_blocks", kind)
+    found: tuple[np.ndarray, tuple[str, ...], np.ndarray] | None = t.texts.get(key)
+    if found is None:
+        n = len(kb.diseases)
+        blocks = [
+            b for b, (r, k) in enumerate(zip(t.block_row.tolist(), t.block_kind, strict=True)) if r < n and k == kind
+        ]
+        index = np.array(blocks, dtype=np.int64)
+        ids = tuple(kb.diseases[r].id for r in t.block_row[index].tolist())
+        found = t.texts[key] = (index, ids, t.block_log[index].astype(np.float64))
+    return found
 
 
 def _confirmed_by_setting(kb: KnowledgeBase, scores: Scores) -> frozenset[str]:
