@@ -37,7 +37,8 @@ def test_census(kb: KnowledgeBase) -> None:
     # the 33 of the issue #3 checklist + 11 of the cause and care + NSAIDs and subacromial injection
     # + the hypercalcaemia of subcutaneous fat necrosis of the newborn (0.7.11)
     # + urate-lowering therapy, the treatment of tophaceous gout (0.7.20)
-    assert len(kb.treatments) == 48
+    # + a palliative and supportive care team for a calciphylaxis held (0.7.24)
+    assert len(kb.treatments) == 49
 
 
 def test_every_diagnosis_of_the_case_format_is_present(kb: KnowledgeBase, shared: Path) -> None:

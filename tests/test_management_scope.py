@@ -1054,3 +1054,25 @@ def test_calcified_cysticerci_get_no_calcinosis_follow_up(kb: KnowledgeBase) -> 
     )
     assert result.diagnosis == "cysticercosis"
     assert [i.id for i in result.followup.schedule] == ["cysticercosis_none"]
+
+
+def test_a_palliative_care_team_is_offered_for_a_calciphylaxis_held_not_for_one_possible(kb: KnowledgeBase) -> None:
+    """A review's left item: calciphylaxis (survival generally under a year) had no palliative
+    care, though fewer than half the patients of a large series saw a palliative or pain team
+    (Gaster 2022). It is offered when calciphylaxis is more likely than not, not for one still to
+    be excluded, which an adjunct's weight alone would let through from 5 %."""
+    held = read_case(PUBLISHED_CASES / "pub-calci-05-leg-ulcers-hd-normal-calcium.yaml", kb)
+    options = _options(manage(held, kb))
+    assert options["palliative_care"].role == "adjunct"
+    possible = parse_case(
+        {
+            "patient": {"age": 60, "sex": "female"},
+            "history": ["dialysis"],
+            "findings": ["palpable_nodules", "periarticular_mass", "livedo"],
+            "sites": ["shoulder", "hip"],
+        },
+        kb,
+    )
+    p = next(d.probability for d in diagnose(possible, kb).differential if d.diagnosis == "calciphylaxis")
+    assert 0.05 < p < 0.5  # where the adjunct's weight alone would have offered it
+    assert "palliative_care" not in _options(manage(possible, kb))

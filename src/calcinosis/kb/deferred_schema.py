@@ -80,6 +80,10 @@ class TreatmentIndication(_Strict):
     forms: list[str] = Field(default=[], description="forms of a diagnosis, 'diagnosis/form' (kb.schema.DiseaseForm)")
     features: list[str] = []
     role: Literal["first_line", "option", "adjunct", "last_resort"]
+    # the least probability of what the indication names for it to fit at all: a referral that
+    # is right for a diagnosis held (a palliative care team for a calciphylaxis) is not offered
+    # for one merely possible, however its role weighs it (management.yaml min_fit)
+    min_probability: float | None = Field(default=None, gt=0.0, le=1.0)
     note: Bilingual | None = None
 
 

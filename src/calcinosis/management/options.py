@@ -157,6 +157,8 @@ def _option(
             ]
         else:  # any case with the features: the probability of the diagnoses calcinosis treatment is for
             mass, names = float(sum(categories.values())), []
+        if ind.min_probability is not None and mass < ind.min_probability:
+            continue
         names = [n for n in names if n]
         # a procedure on one deposit is not the first line of deposits spread over a region; it
         # is weighed as the option it is, so that an indication it stays first line for (freeing
