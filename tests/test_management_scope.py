@@ -581,6 +581,28 @@ def test_a_dialysis_patients_raised_calcium_is_not_told_to_drink(kb: KnowledgeBa
     assert "keep to your fluid allowance" in text and "drink enough water" not in text
 
 
+def test_a_kidney_failure_not_yet_on_dialysis_is_not_told_to_drink_either(kb: KnowledgeBase) -> None:
+    """A woman with an eGFR of 12, admitted to start dialysis, read 'pass a lot of urine' and
+    'drink enough water' (a clinical review): a kidney failure drinks what its team advises, in
+    French too; a raised calcium with normal kidneys keeps the general advice."""
+    from calcinosis.reports.leaflet import build_leaflet
+
+    case = read_case(PUBLISHED_CASES / "pub-calci-04-thigh-eschars-ckd5-radiograph.yaml", kb)
+    for lang, kept, general in (
+        ("en", "kidney team advises", "drink enough water"),
+        ("fr", "vous conseille", "buvez suffisamment"),
+    ):
+        text = " ".join(s.text for s in build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang).sections)
+        assert kept in text and general not in text, lang
+    kidneys = {**{k: v for k, v in case.model_dump(exclude_none=True).items() if k != "expected"}}
+    kidneys["labs"] = [lab for lab in kidneys["labs"] if lab["test"] != "egfr"] + [
+        {"test": "egfr", "value": 80, "unit": "mL/min/1.73m2"}
+    ]
+    normal = parse_case(kidneys, kb)
+    text = " ".join(s.text for s in build_leaflet(diagnose(normal, kb), kb, lang="en").sections)
+    assert "drink enough water" in text
+
+
 def test_a_known_systemic_sclerosis_is_not_asked_its_own_signs_and_its_oesophagus_is_minded(
     kb: KnowledgeBase,
 ) -> None:
@@ -1076,3 +1098,19 @@ def test_a_palliative_care_team_is_offered_for_a_calciphylaxis_held_not_for_one_
     p = next(d.probability for d in diagnose(possible, kb).differential if d.diagnosis == "calciphylaxis")
     assert 0.05 < p < 0.5  # where the adjunct's weight alone would have offered it
     assert "palliative_care" not in _options(manage(possible, kb))
+
+
+def test_calcified_cysticerci_after_a_seizure_have_a_leaflet_that_speaks_of_seizures(kb: KnowledgeBase) -> None:
+    """A clinical review: a man seen after a seizure, read as cysticercosis, had a leaflet about
+    lumps and calcium supplements with no word of seizures, and the clinician's alert called a
+    seizure 'a living infection of the brain' (calcified cysticerci are seizure foci too)."""
+    from calcinosis.reports.leaflet import build_leaflet
+
+    case = read_case(PUBLISHED_CASES / "pub-dys-06-seizure-shoulder-pain-soft-tissue-calcifications.yaml", kb)
+    for lang, seizure, driving in (("en", "seizure", "do not drive"), ("fr", "crise convulsive", "ne conduisez pas")):
+        leaflet = build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang)
+        assert leaflet.named.startswith(("cysticercosis", "cysticercose"))
+        consult = next(s.text for s in leaflet.sections if s.id == "when_to_consult")
+        assert seizure in consult and driving in consult, lang
+    signs = manage(case, kb).followup.warning_signs
+    assert any("living or calcified" in s for s in signs) and not any("a living infection" in s for s in signs)

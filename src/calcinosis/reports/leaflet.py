@@ -86,6 +86,14 @@ def _calcium_raised(report: DiagnosisReport) -> bool:
     return False
 
 
+def _kidney_failure(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
+    """Whether the case's eGFR (entered or computed) is below the kidney-failure threshold, as
+    the evidence reads it (``lab:egfr_below_15``: the lowest reading)."""
+    egfr = report.labs.tests.get("egfr")
+    values = [r.value_si for r in egfr.readings if r.value_si is not None] if egfr is not None else []
+    return bool(values) and min(values) < kb.threshold("egfr_failure")
+
+
 def _infection_signs(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
     """Whether the case reports what makes manage hold procedures on the mass for an infection
     (``management.yaml infection_signs``: a fever, a local infection, a raised white count)."""
@@ -216,6 +224,11 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 # little or no urine: a clinical review)
                 dialysis = "dialysis" in report.case.history
                 key = "leaflet_hypercalcaemia_signs_dialysis" if dialysis else "leaflet_hypercalcaemia_signs"
+                # a kidney failure not (yet) on dialysis: little urine too, and fluids set by the
+                # kidney team (a clinical review: a woman with an eGFR of 12, admitted to start
+                # dialysis, was told to 'pass a lot of urine' and 'drink enough water')
+                if not dialysis and _kidney_failure(report, kb):
+                    key = "leaflet_hypercalcaemia_signs_kidney"
                 # a baby: no thirst to tell, no extra water, no vitamin D drops (a clinical review:
                 # the parents of a 35-day-old were told to 'drink enough water')
                 if age < kb.threshold("infant_age_years"):
