@@ -1114,3 +1114,30 @@ def test_calcified_cysticerci_after_a_seizure_have_a_leaflet_that_speaks_of_seiz
         assert seizure in consult and driving in consult, lang
     signs = manage(case, kb).followup.warning_signs
     assert any("living or calcified" in s for s in signs) and not any("a living infection" in s for s in signs)
+
+
+def test_scrotal_nodules_are_placed_in_the_skin_first_and_not_called_benign_before_it(kb: KnowledgeBase) -> None:
+    """A clinical review: hard scrotal nodules were not asked whether they lie in the skin (a
+    mass inside the scrotum is testicular until shown otherwise), and the leaflet said 'They are
+    not a cancer' and 'The outlook is excellent' before any examination of a removed nodule."""
+    from calcinosis.reports.leaflet import build_leaflet
+
+    case = read_case(PUBLISHED_CASES / "pub-idio-05-scrotal-hard-nodules-older-man.yaml", kb)
+    report = diagnose(case, kb)
+    assert report.workup_steps[0].id == "isc_skin_or_scrotal_content"
+    text = " ".join(s.text for s in build_leaflet(report, kb, lang="en").sections)
+    assert "If this is what they are, they are not a cancer" in text
+    assert "The outlook is excellent" not in text and "Once the examination has confirmed it" in text
+
+
+def test_a_calcium_heparin_on_dialysis_is_not_replaced_at_the_usual_dose(kb: KnowledgeBase) -> None:
+    """A French clinical review: a haemodialysed woman with calcium heparin nodules was told to
+    switch to 'a calcium-free heparin at the usual dose': the sodium salts are named, and with a
+    kidney failure the replacement and its dose are chosen with the nephrologist."""
+    case = read_case(PUBLISHED_CASES / "pub-iatro-11-dialysis-abdomen-thigh-nodules.yaml", kb)
+    switch = _options(manage(case, kb))["stop_calcium_containing_heparin"]
+    assert "enoxaparin, tinzaparin or dalteparin sodium" in switch.dose
+    assert any(c.startswith("Kidney failure or dialysis: low-molecular-weight heparins") for c in switch.cautions)
+    normal = case.model_copy(update={"history": [h for h in case.history if h != "dialysis"], "labs": []})
+    kept = _options(manage(normal, kb)).get("stop_calcium_containing_heparin")
+    assert kept is not None and not any("low-molecular-weight heparins are cleared" in c for c in kept.cautions)
