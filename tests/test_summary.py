@@ -111,3 +111,20 @@ def test_the_summary_puts_an_emergency_first_and_never_a_procedure_on_a_possible
     report = diagnose(calciphylaxis, kb)
     steps = build_summary(report, kb, lang="en", management=manage(calciphylaxis, kb, report=report)).next_steps
     assert any(step.startswith("Calciphylaxis is life-threatening") for step in steps)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_best_treatment_names_the_part_to_avoid_here(kb: KnowledgeBase, lang: str) -> None:
+    """A French clinical review: 'Treatment that fits best: Phosphate binders (sevelamer,
+    lanthanum, calcium-based binders)' for a dialysis patient with metastatic calcification, the
+    caution to avoid the calcium-based ones only in the management section below."""
+    from calcinosis.management.manage import manage
+
+    case = read_case(PUBLISHED_CASES / "pub-meta2-01-dialysis-young-man-elbows-lung-uptake.yaml", kb)
+    report = diagnose(case, kb, lang=lang)
+    management = manage(case, kb, lang=lang, report=report)
+    binders = next(o for opts in management.options.values() for o in opts if o.treatment == "phosphate_binders")
+    assert binders.avoid_parts and "calci" in binders.avoid_parts[0]
+    steps = build_summary(report, kb, lang=lang, management=management).next_steps
+    best = next(s for s in steps if s.startswith(("Treatment that fits best", "Traitement le plus adapté")))
+    assert binders.name in best and binders.avoid_parts[0] in best

@@ -23,6 +23,7 @@ from calcinosis._version import __version__
 from calcinosis.case.labs import LabPanel, interpret_labs, lab_name
 from calcinosis.case.model import Case
 from calcinosis.engine.category import CategoryStep, RuleState
+from calcinosis.engine.defining import unconfirmed
 from calcinosis.engine.evidence import DERANGED_FEATURES, Evidence, collect_evidence
 from calcinosis.engine.measured import measured_performance
 from calcinosis.engine.questions import next_questions
@@ -341,10 +342,14 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     paying = any(defining_at[i] < 0 for i in listed)
     blocks = (scores.block_cost.tolist(), scores.denied_blocks) if paying else ([], {})
     row_at = scores.row.tolist()  # each diagnosis' row: itself, or the form its reasons are read in
+    held_unconfirmed = unconfirmed(kb, scores)  # asked by the work-up and the leaflet too: worked out once
     differential = [
         _listed(kb, t, i, row_at[i], shown_by[i], post_at[i], prior_at[i], log_lr_at[i], defining_at[i], blocks, lang)
         for i in listed
     ]
+    for result in differential:
+        if result.diagnosis in held_unconfirmed:
+            result.unconfirmed = True
     for i, result in zip(listed, differential, strict=True):
         if kb.diseases[i].forms:  # with forms: say which one its reasons are read in
             _put_form(kb, result, row_at[i], float(scores.row_weight[row_at[i]]), lang)
@@ -369,7 +374,9 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     if status == "unknown" and not any(lab.test in ("calcium", "ionized_calcium", "phosphate") for lab in case.labs):
         issues.append(_warning("engine.no_phosphocalcic", message("no_phosphocalcic", lang)))
 
-    workup, omitted = missing_workup(case, evidence, kb, post, lang=lang, scores=scores)
+    workup, omitted = missing_workup(
+        case, evidence, kb, post, lang=lang, scores=scores, unconfirmed_ids=held_unconfirmed
+    )
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, post) else None
     return built(
         DiagnosisReport,
@@ -598,6 +605,7 @@ def _listed(
             "pretest_probability": round(prior, 5),
             "composite_likelihood_ratio": float(f"{math.exp(log_lr):.4g}"),
             "defining_unreported_lr": None if penalty is None else float(f"{math.exp(penalty):.4g}"),
+            "unconfirmed": False,
             "unreported_blocks": unreported,
             "for_": shown.for_,
             "against": against,

@@ -121,6 +121,12 @@ class DiagnosisResult(BaseModel):
         description="LR paid because the case mentions none of the features of one or both of its blocks of "
         "defining features (None: not paid)",
     )
+    unconfirmed: bool = Field(
+        default=False,
+        description="none of its own defining features is reported present and a referral would rarely leave "
+        "them all unsaid (engine/defining.py): held only on the case's presentation; the leaflet does not name it "
+        "and its own treatments wait for its work-up",
+    )
     unreported_blocks: list[Literal["defining", "setting"]] = Field(
         default=[],
         description="the blocks paid for: 'defining' (the lesion, or the only block) and 'setting' (the context "

@@ -76,9 +76,18 @@ def metabolic_mass(kb: KnowledgeBase, posterior: np.ndarray) -> float:
 class _Context:
     """What every step's condition reads, gathered once per case rather than once per step."""
 
-    def __init__(self, case: Case, ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray, scores: Scores) -> None:
+    def __init__(
+        self,
+        case: Case,
+        ev: Evidence,
+        kb: KnowledgeBase,
+        posterior: np.ndarray,
+        scores: Scores,
+        unconfirmed_ids: frozenset[str] | None = None,
+    ) -> None:
         self.kb = kb
         self.scores = scores  # what the case pays for each block of defining features
+        self.unconfirmed_ids = unconfirmed_ids  # defining.unconfirmed, when the caller has it
         self.leading_unconfirmed: bool | None = None  # _leading_unconfirmed's answer, once asked
         self.observations = ev.observations
         self.has_imaging = bool(case.imaging)
@@ -250,7 +259,8 @@ def _leading_unconfirmed(ctx: _Context) -> bool:
     of it would rarely leave them all unsaid: :func:`calcinosis.engine.defining.unconfirmed`);
     worked out once per case, as the panel and a step's condition both ask it."""
     if ctx.leading_unconfirmed is None:
-        ctx.leading_unconfirmed = ctx.leading in unconfirmed(ctx.kb, ctx.scores)
+        held = ctx.unconfirmed_ids if ctx.unconfirmed_ids is not None else unconfirmed(ctx.kb, ctx.scores)
+        ctx.leading_unconfirmed = ctx.leading in held
     return ctx.leading_unconfirmed
 
 
@@ -352,13 +362,15 @@ def missing_workup(
     *,
     lang: str,
     scores: Scores,
+    unconfirmed_ids: frozenset[str] | None = None,
 ) -> tuple[list[WorkupItem], list[str]]:
     """Work-up steps the case still lacks, most basic first, each with why it is asked; a step
     whose answers the case (or what it implies: dialysis answers kidney function) already gives
     is left out, and no step is listed twice. Second, what a proportionate work-up leaves out
-    (the calcium-phosphate panel for a confident non-metabolic diagnosis), and why."""
+    (the calcium-phosphate panel for a confident non-metabolic diagnosis), and why.
+    ``unconfirmed_ids``: :func:`calcinosis.engine.defining.unconfirmed`, when the caller has it."""
     out: list[WorkupItem] = []
-    ctx = _Context(case, ev, kb, posterior, scores)
+    ctx = _Context(case, ev, kb, posterior, scores, unconfirmed_ids)
     probabilities = ctx.probabilities
     hold = _tumour_hold(kb, probabilities, lang)
     top = probabilities.index(ctx.top_probability)  # the first of the largest, as argmax

@@ -189,6 +189,7 @@ def _option(
         return None
     fit, role, why = best
     cautions: list[str] = []
+    avoid_parts: list[str] = []  # the parts contraindicated here, named with the option wherever it is named
     contraindicated = False
     uncorrected = _present(ev, "lab:calcium_low") and "calcium" in tests and not tests & CALCIUM_CORRECTED_BY
     first = 0  # the contraindications that hold come first, then what to check, then the other cautions
@@ -210,6 +211,7 @@ def _option(
         if c.severity == "contraindication" and c.applies_to is not None:
             # one drug of a class: the class stays, the drug is named to avoid
             cautions.insert(0, message("avoid_part", lang, part=c.applies_to.get(lang), text=text))
+            avoid_parts.append(c.applies_to.get(lang))
             first += 1
         elif c.severity == "contraindication":  # for this case (its features), or for any case (when: [])
             contraindicated = True
@@ -277,6 +279,7 @@ def _option(
         best_level=best_level,
         role_basis=_role_basis(role, best_level, evidence, lang),
         references=refs,
+        avoid_parts=list(dict.fromkeys(avoid_parts)),
         wait_note=unconfirmed_note,
     )
     return option, contraindicated

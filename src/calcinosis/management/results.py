@@ -105,6 +105,11 @@ class TreatmentOption(BaseModel):
     )
     role_basis: str = Field(default="", description="what the role rests on, when it is first line on weak evidence")
     references: list[str]
+    avoid_parts: list[str] = Field(
+        default=[],
+        description="the parts of the treatment contraindicated in this case (calcium-based binders among the "
+        "phosphate binders), in words: whoever names the option names them with it",
+    )
     wait_for: list[str] = Field(
         default=[],
         description="diagnoses that must not be missed and must be excluded before this procedure on the mass (a sarcoma)",

@@ -25,6 +25,9 @@ from calcinosis.kb.schema import LeafletVariant, form_key
 __all__ = ["CONFIDENT", "YOUNG_INFANT_YEARS", "Leaflet", "LeafletPart", "build_leaflet"]
 
 CONFIDENT = 0.5
+UNNAMED_UNCONFIRMED_GROUPS = frozenset({"connective_tissue"})
+"""The groups of diagnoses (systemic diseases of their own) that the leaflet does not name while
+none of their defining features is reported (``DiagnosisResult.unconfirmed``)."""
 """Probability at which the leaflet names a diagnosis (or a category) as the likely one and
 uses its texts: below it, the leaflet names the possibilities and stays general (judgement:
 a patient text should not describe a disease the doctors consider less likely than not)."""
@@ -138,6 +141,9 @@ def _held_for(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str,
     sarcoma's prognosis (ESMO-EURACAN 2018). Said once; not when the leaflet is written for that
     diagnosis, whose own text already says it. Said too when the work-up refers a deep mass of
     unestablished cause to a sarcoma centre (``DEEP_MASS_STEP``), on which manage holds them too."""
+    own = kb.disease(named) if named else None
+    if own is not None and own.id in kb.must_not_miss and own.managed_as is not None:
+        return text  # the leaflet of that diagnosis: its own text says it (a French review found it twice)
     if any(w.id == DEEP_MASS_STEP for w in report.workup_steps):
         return " ".join([text, message("leaflet_exclude_first", lang)])
     held = [
@@ -166,7 +172,23 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     disease = kb.disease(top.diagnosis)
     cat_p = report.category_probabilities[report.category]
     form = ""
-    if top.probability >= CONFIDENT:
+    # a cancer the work-up has still to confirm is not named to the patient (a French clinical
+    # review: 'the most likely cause being considered is: soft-tissue osteosarcoma, a rare
+    # malignant tumour', before any biopsy); the lump is to be examined by a specialised team
+    cancer = disease.id in kb.must_not_miss and disease.managed_as is not None and disease.group == "tumour"
+    systemic = disease.group in UNNAMED_UNCONFIRMED_GROUPS and disease.id not in kb.must_not_miss
+    if cancer and top.probability >= CONFIDENT and disease.id not in report.case.history:
+        diagnosis, group, category = disease.id, disease.group, disease.category  # its sections: the specialised team
+        named = ""
+        heading = message("leaflet_lump_to_examine", lang)
+    # nor a systemic disease held on the presentation alone, none of its own signs reported (a
+    # clinical review: the parents of a girl of 6 with no weakness, rash or raised enzyme read
+    # that juvenile dermatomyositis was the likeliest cause): the cause is still being looked
+    # for. Judgement: only a disease of its own (a connective tissue disease) is not named; a
+    # diagnosis that is the lump itself (a newborn's fat necrosis) or that must not be missed (a
+    # calciphylaxis, whose fever or black skin send to the emergency department) keeps its
+    # sections, whose signs to act on matter more than the doubt
+    elif top.probability >= CONFIDENT and not (top.unconfirmed and systemic):
         diagnosis, group, category = disease.id, disease.group, disease.category
         named = _plain_name(kb, disease.id, lang)
         if top.form is not None and top.form.id != "main":  # read in one of its forms: named as it

@@ -117,7 +117,13 @@ def build_summary(
         options = [o for opts in management.options.values() for o in opts if not (o.wait_for or o.wait_note)]
         if options:
             best = max(options, key=lambda o: o.fit)
-            steps.append(message("summary_treatment", lang, name=best.name))
+            # a part of it contraindicated here is said with it (a French clinical review: 'phosphate
+            # binders (sevelamer, lanthanum, calcium-based binders)' read as the best treatment, the
+            # caution to avoid the calcium-based ones only in the management section)
+            name = best.name
+            if best.avoid_parts:
+                name += message("summary_avoid_parts", lang, parts=", ".join(best.avoid_parts))
+            steps.append(message("summary_treatment", lang, name=name))
     return Summary(
         category=spec.fr if lang == "fr" else spec.en,
         category_probability=percent(report.category_probabilities[report.category], lang),
