@@ -1141,3 +1141,46 @@ def test_a_calcium_heparin_on_dialysis_is_not_replaced_at_the_usual_dose(kb: Kno
     normal = case.model_copy(update={"history": [h for h in case.history if h != "dialysis"], "labs": []})
     kept = _options(manage(normal, kb)).get("stop_calcium_containing_heparin")
     assert kept is not None and not any("low-molecular-weight heparins are cleared" in c for c in kept.cautions)
+
+
+def test_calcification_in_the_organs_has_its_work_up_and_its_signs(kb: KnowledgeBase) -> None:
+    """A French clinical review: a dialysis patient whose bone scan showed diffuse lung uptake had
+    no word of his lungs in the work-up, the follow-up, the alerts or the leaflet. Deposits in an
+    organ ask for a chest CT when none was done, lung function, the heart and the kidneys, and
+    the signs of breathing and the heart are said to the clinician and the patient."""
+    from calcinosis.reports.leaflet import build_leaflet
+
+    scan = read_case(PUBLISHED_CASES / "pub-meta2-01-dialysis-young-man-elbows-lung-uptake.yaml", kb)
+    ct = read_case(PUBLISHED_CASES / "pub-meta-06-normocalcaemic-lung-calcification-cough.yaml", kb)
+    steps = {w.id for w in diagnose(scan, kb).workup_steps}
+    assert {"visceral_organs", "visceral_function"} <= steps
+    steps = {w.id for w in diagnose(ct, kb).workup_steps}
+    assert "visceral_function" in steps and "visceral_organs" not in steps  # a CT already done
+    signs = manage(scan, kb).followup.warning_signs
+    assert any(s.startswith("Breathlessness that worsens") for s in signs)
+    consult = next(
+        s.text for s in build_leaflet(diagnose(scan, kb), kb, lang="en").sections if s.id == "when_to_consult"
+    )
+    assert "more breathless" in consult
+    skin = read_case(DEV_CASES[2], kb)  # fingertip deposits: no organ
+    assert not any(s.startswith("Breathlessness") for s in manage(skin, kb).followup.warning_signs)
+
+
+def test_a_raised_calcium_with_a_kidney_failure_asks_for_the_paraprotein(kb: KnowledgeBase) -> None:
+    """A French clinical review: a woman of 83 with a raised calcium, whose kidney failure had
+    just brought her to dialysis, had no protein electrophoresis asked (a raised PTH is the rule
+    on dialysis). From 45, both together ask for it (IMWG 2014: two CRAB events); not a child,
+    not normal kidneys."""
+    from calcinosis import parse_case
+
+    case = read_case(PUBLISHED_CASES / "pub-iatro-11-dialysis-abdomen-thigh-nodules.yaml", kb)
+    assert "myeloma_screen_calcium_kidney" in {w.id for w in diagnose(case, kb).workup_steps}
+    base = {"patient": {"age": 70, "sex": "female"}, "findings": ["palpable_nodules"], "sites": ["thigh"]}
+    high = [{"test": "calcium", "value": 2.9, "unit": "mmol/L"}]
+    for extra, expected in (
+        ({"history": ["chronic_kidney_disease"], "labs": high}, True),
+        ({"labs": high}, False),  # kidneys not said to fail
+        ({"history": ["chronic_kidney_disease"], "labs": high, "patient": {"age": 12, "sex": "female"}}, False),
+    ):
+        report = diagnose(parse_case({**base, **extra}, kb), kb)
+        assert ("myeloma_screen_calcium_kidney" in {w.id for w in report.workup_steps}) is expected, extra

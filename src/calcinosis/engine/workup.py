@@ -140,7 +140,7 @@ def _compiled(step: WorkupStep) -> _Step:
             checks.append((key, bool(value)))
         elif key in ("diagnosis_in_top", "diagnosis_in_top_none", "leading_none"):
             checks.append((key, items))
-        elif key in ("features_present_any", "in_tissues_any"):
+        elif key in ("features_present_any", "and_features_present_any", "in_tissues_any"):
             checks.append((key, frozenset(items)))
         elif key == "top_probability_below":
             checks.append((key, value))
@@ -223,7 +223,7 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
         elif key == "no_modality":
             if not ctx.modalities.isdisjoint(arg):
                 return False
-        elif key in ("features_present_any", "in_tissues_any"):  # a few features: each looked up
+        elif key in ("features_present_any", "and_features_present_any", "in_tissues_any"):  # each looked up
             observations = ctx.observations
             if not any(o.present for o in map(observations.get, arg) if o is not None):
                 return False
@@ -424,7 +424,14 @@ def missing_workup(
             if excluding and step.id not in kb.must_not_miss_workup[disease.id]:
                 continue
             answers = set(compiled.tests)
-            if answers and any(answers <= listed for listed in general_answers.values()):
+            # a general step asking exactly what a must-not-miss' own step asks gives way to it:
+            # the same test, said 'to look for' that diagnosis (a paraprotein for a myeloma)
+            same = (
+                next((gid for gid in general if general_answers.get(gid) == answers), None)
+                if excluding and answers
+                else None
+            )
+            if same is None and answers and any(answers <= listed for listed in general_answers.values()):
                 continue  # a listed step already asks all of it
             # a leading diagnosis' step replaces the listed ones it asks all of (the CKD-MBD panel,
             # not also 'serum phosphate' and 'intact PTH'; a less likely one leaves the basic tests
@@ -432,7 +439,7 @@ def missing_workup(
             leads = probabilities[i] >= LEADS
             replaceable = [(gid, general_answers[gid]) for gid in general_answers if gid in general]
             covered = [gid for gid, listed in replaceable if leads and answers and listed <= answers]
-            replaced = covered[0] if covered else None
+            replaced = same if same is not None else covered[0] if covered else None
             if replaced is None:
                 replaced = next((gid for gid, listed in replaceable if len(answers & listed) >= 2), None)
             seen.add(step.id)

@@ -194,6 +194,8 @@ class WarningSign(_Strict):
     id: str
     en: str
     fr: str
+    # the same sign in a patient's words, for the leaflet (a sign without one is the team's only)
+    patient: Bilingual | None = None
     references: list[str] = []
 
 
@@ -229,6 +231,10 @@ class FollowupFile(_Strict):
     # a deposit seen only in an organ (management.yaml out_of_reach): its checks stand for those of
     # deposits under the skin (yearly films of "the affected areas", protecting pressure areas)
     in_an_organ: FormFollowup | None = None
+    # deposits imaged in an organ (a lung, the heart), whatever else the case has: the signs of
+    # that organ's involvement, added to the others (a French clinical review: a dialysis patient
+    # with lung calcification had no word of breathlessness in the alerts or the leaflet)
+    in_the_organs: FormFollowup | None = None
 
     def own(self, form: str | None, diagnosis: str | None, age: float | None = None) -> FormFollowup | None:
         """The follow-up of its own that a leading diagnosis has: that of the form it is read in,

@@ -182,6 +182,7 @@ WORKUP_CONDITIONS = (
     "diagnosis_in_top_none",
     "diagnosis_in_top",
     "features_present_any",
+    "and_features_present_any",
     "features_present_none",
     "top_probability_below",
     "lesion_reported",

@@ -141,6 +141,13 @@ def _plan_item(item: FollowupItem, lang: str, *, id: str | None = None, every: s
     )
 
 
+def in_the_organs(case: Case, kb: KnowledgeBase) -> bool:
+    """Whether imaging puts a deposit in an organ (management.yaml ``out_of_reach_tissues``: the
+    tissues no local treatment reaches), whatever else the case has."""
+    organ = set(kb.management.out_of_reach_tissues)
+    return any(t in organ for img in case.imaging for t in img.tissues)
+
+
 def followup_plan(
     kb: KnowledgeBase,
     category: str,
@@ -151,6 +158,7 @@ def followup_plan(
     watch: Sequence[tuple[str, float]] = (),
     age: float | None = None,
     in_an_organ: bool = False,
+    in_the_organs: bool = False,
 ) -> FollowupPlan:
     """The general schedule, the category's additions, and the warning signs; for a leading
     diagnosis read in a form with its own follow-up (``followup.yaml by_form``), or a leading
@@ -158,7 +166,9 @@ def followup_plan(
     when they do not fit it (a newborn's fat necrosis, a deposit after a calcium infusion).
     ``age``: the patient's, for a plan written from an age (``min_age``). ``in_an_organ``: the
     only deposit lies in an organ (``out_of_reach``): followup.yaml ``in_an_organ`` stands for
-    the checks of deposits under the skin.
+    the checks of deposits under the skin. ``in_the_organs``: a deposit is imaged in an organ,
+    whatever else the case has: followup.yaml ``in_the_organs`` adds the signs of that organ's
+    involvement.
     ``watch``: diagnoses that must not be missed and are still possible (id, probability): their
     own first check comes first, until they are excluded (a woman whose tender thighs could be
     calciphylaxis was to be seen every 3 to 6 months: a clinical review)."""
@@ -181,6 +191,10 @@ def followup_plan(
         items = [*([] if plan.replaces_general else (i for i in items if i.id not in gone)), *plan.schedule]
         signs = [*([] if plan.replaces_general else signs), *plan.warning_signs]
         refs = list(dict.fromkeys([*([] if plan.replaces_general else refs), *plan.references]))
+    organs = spec.in_the_organs if in_the_organs else None
+    if organs is not None:
+        signs = [*signs, *organs.warning_signs]
+        refs = list(dict.fromkeys([*refs, *organs.references]))
     watched = []
     for did, p in watch:
         own = spec.own(None, did)
@@ -342,6 +356,7 @@ def manage(
             diagnosis=top_id,
             age=pt.age,
             in_an_organ=no_local,
+            in_the_organs=in_the_organs(case, kb),
             watch=[
                 (d.id, float(posterior[i]))
                 for i, d in enumerate(kb.diseases)

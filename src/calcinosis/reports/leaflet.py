@@ -21,6 +21,7 @@ from calcinosis.engine.workup import DEEP_MASS_STEP
 from calcinosis.i18n import inline, message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, form_key
+from calcinosis.management.manage import in_the_organs
 
 __all__ = ["CONFIDENT", "YOUNG_INFANT_YEARS", "Leaflet", "LeafletPart", "build_leaflet"]
 
@@ -233,6 +234,11 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             title = section.title.get(lang)
         if section.id == "when_to_consult":
             text = _also_watched(report, kb, diagnosis, text, lang)
+            # deposits in an organ: the signs of that organ, as manage's follow-up adds them (a
+            # French clinical review: lung calcification, and no word of breathing)
+            organs = kb.followup.in_the_organs
+            if organs is not None and in_the_organs(report.case, kb):
+                text = " ".join([text, *(w.patient.get(lang) for w in organs.warning_signs if w.patient is not None)])
             # a fever under 3 months is an emergency whatever the calcinosis (NICE NG143): the
             # parents of a 27-day-old read "fever: see a doctor promptly" (a clinical review);
             # the newborn's own text (subcutaneous fat necrosis) already says it
