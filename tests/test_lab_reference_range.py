@@ -257,7 +257,15 @@ def test_the_laboratory_table_clinicians_read(kb: KnowledgeBase) -> None:
     assert second.drives and not first.drives  # the higher calcium drives the reasoning
     assert rows[6].entered == "high" and rows[6].si == ""  # said in words
     derived = {r.name: r for r in rows[7:]}
-    assert set(derived) == {"Albumin-corrected calcium", "eGFR", "Calcium × phosphate product"}
+    assert set(derived) == {
+        "Albumin-corrected calcium",
+        "eGFR",
+        "Calcium × phosphate product",
+        "PTH, times the upper limit",
+    }
+    # 62 ng/L against the laboratory's upper limit of 53 (a clinical review read a PTH 26 times
+    # the limit as merely 'above normal')
+    assert derived["PTH, times the upper limit"].entered == "1.2\u00a0×"
     # corrected from the first exact calcium, as the case reader does: 2.2455 + 0.02 x (40 - 30)
     assert (derived["Albumin-corrected calcium"].entered, derived["Albumin-corrected calcium"].flag) == (
         "2.446 mmol/L",

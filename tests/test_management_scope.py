@@ -1184,3 +1184,39 @@ def test_a_raised_calcium_with_a_kidney_failure_asks_for_the_paraprotein(kb: Kno
     ):
         report = diagnose(parse_case({**base, **extra}, kb), kb)
         assert ("myeloma_screen_calcium_kidney" in {w.id for w in report.workup_steps}) is expected, extra
+
+
+def test_the_pth_is_read_against_its_upper_limit(kb: KnowledgeBase) -> None:
+    """Two clinical reviews: a PTH 26 times the upper limit on dialysis read 'above normal' beside
+    'a PTH within that range (2 to 9 times, KDIGO) is no indication', and a PTH 17 times the limit
+    with lung calcification raised no parathyroid carcinoma. The multiple is derived (the
+    laboratory's interval when given), said in the dialysis caution, and from 3 times outside
+    dialysis it brings the carcinoma caution."""
+    from calcinosis import parse_case
+    from calcinosis.engine.diagnose import analyse
+
+    dialysis = read_case(PUBLISHED_CASES / "pub-meta2-01-dialysis-young-man-elbows-lung-uptake.yaml", kb)
+    panel, _, _ = analyse(dialysis, kb)
+    multiple = next(d.value for d in panel.derived if d.name == "pth_upper_limit_multiple")
+    assert 20 < multiple < 30
+    surgery = _options(manage(dialysis, kb))["parathyroidectomy"]
+    assert any(f"Here the PTH is {multiple:.1f} times" in c for c in surgery.cautions)
+    assert not any("parathyroid carcinoma" in c for c in surgery.cautions)  # on dialysis: secondary
+
+    def carcinoma(pth: float) -> bool:
+        case = parse_case(
+            {
+                "patient": {"age": 55, "sex": "female"},
+                "history": ["primary_hyperparathyroidism"],
+                "findings": ["palpable_nodules"],
+                "labs": [
+                    {"test": "calcium", "value": 3.0, "unit": "mmol/L"},
+                    {"test": "pth", "value": pth, "unit": "pmol/L", "reference_range": {"low": 1.6, "high": 6.9}},
+                ],
+            },
+            kb,
+        )
+        option = _options(manage(case, kb))["parathyroidectomy"]
+        return any("parathyroid carcinoma" in c for c in option.cautions)
+
+    assert carcinoma(6.9 * 5) and not carcinoma(6.9 * 2)

@@ -489,6 +489,21 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
                 references=["reiter2011"],
             )
         )
+    # the PTH as a multiple of its interval's upper limit: how KDIGO sets the dialysis target (2 to
+    # 9 times) and how a parathyroid carcinoma is suspected; a clinical review read 'above normal'
+    # for a PTH 26 times the limit, beside 'a PTH within that range is no indication'
+    pth = exact("pth")
+    if pth is not None and pth[1] is not None and float(pth[1].get("high") or 0) > 0:
+        upper = float(pth[1]["high"])
+        derived.append(
+            DerivedValue(
+                name="pth_upper_limit_multiple",
+                value=round(pth[0] / upper, 1),
+                unit="×",
+                formula=message("formula_pth_multiple", lang),
+                references=["kdigo2017"],
+            )
+        )
     creat = numeric("creatinine")
     if creat is not None and creat <= 0:
         creat = None  # refused by the reader; a case built by hand must not divide by zero here

@@ -87,6 +87,17 @@ class TreatmentIndication(_Strict):
     note: Bilingual | None = None
 
 
+class MeasuredNote(_Strict):
+    """A caution's sentence about a value derived from the case's labs (``LabPanel.derived``):
+    the PTH as a multiple of its upper limit beside the KDIGO range. ``at_least``: the caution
+    holds only from that value (and not when the value is unknown)."""
+
+    value: str
+    at_least: float | None = None
+    en: str = Field(pattern=r"\{value\}")
+    fr: str = Field(pattern=r"\{value\}")
+
+
 class TreatmentCaution(_Strict):
     """A contraindication or caution, triggered by present features (none: always shown).
 
@@ -106,6 +117,7 @@ class TreatmentCaution(_Strict):
     applies_to: Bilingual | None = None
     en: str
     fr: str
+    measured: MeasuredNote | None = None
     references: list[str] = []
 
 

@@ -255,7 +255,7 @@ def manage(
     """
     analysis = analysis or analyse(case, kb, lang=lang)
     report = report or diagnose(case, kb, lang=lang, analysis=analysis)
-    _, evidence, scores = analysis
+    panel, evidence, scores = analysis
     posterior = scores.posterior
     categories = dict(report.category_probabilities)
     category = report.category
@@ -296,6 +296,7 @@ def manage(
         no_local=no_local,
         hold=message("deep_mass_hold", lang) if deep_mass else "",
         no_deposit_treatment=quiet,
+        measured={d.name: d.value for d in panel.derived},
     )
     # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite): the
     # principles that hold for a whole category are about treating calcinosis, and do not apply

@@ -18,7 +18,7 @@ import numpy as np
 
 from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence
-from calcinosis.i18n import inline, lower_first, message, percent
+from calcinosis.i18n import decimal, inline, lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import TreatmentFile
 from calcinosis.management.results import EvidenceItem, TreatmentOption
@@ -122,12 +122,14 @@ def _option(
     full: Mapping[str, float] | None = None,
     tests: frozenset[str] = frozenset(),
     unconfirmed: frozenset[str] = frozenset(),
+    measured: Mapping[str, float] | None = None,
 ) -> tuple[TreatmentOption, bool] | None:
     """``categories``: each category's share of the diagnoses calcinosis treatment is for
     (:func:`treatable_categories`); ``full``: the categories' probabilities, to say when a share
     leaves diagnoses out; ``unconfirmed``: the diagnoses none of whose defining features the case
     reports (they paid the defining penalty): an option for them alone waits for their work-up."""
     full = full or categories
+    measured = measured or {}  # values derived from the labs (LabPanel.derived), by name
     weights = kb.management.role_weights
     best: tuple[float, Role, str] | None = None
     best_for: list[str] = []  # the diagnoses the best indication names ([] for a category or any case)
@@ -199,9 +201,15 @@ def _option(
             and (not c.and_any or any(_present(ev, f) for f in c.and_any))
             and not any(_present(ev, f) for f in c.unless)
         )
+        value = measured.get(c.measured.value) if c.measured is not None else None
+        if c.measured is not None and c.measured.at_least is not None:
+            triggered = triggered and value is not None and value >= c.measured.at_least
         if not triggered:
             continue
         text = c.fr if lang == "fr" else c.en
+        if c.measured is not None and value is not None:  # the case's own value, said with it
+            note = c.measured.fr if lang == "fr" else c.measured.en
+            text = " ".join([text, note.format(value=decimal(value, lang, 1))])
         if (
             uncorrected
             and "lab:calcium_low" in c.when
@@ -420,6 +428,7 @@ def rank_treatments(
     no_local: bool = False,
     hold: str = "",
     no_deposit_treatment: bool = False,
+    measured: Mapping[str, float] | None = None,
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
     """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
     ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
@@ -428,7 +437,8 @@ def rank_treatments(
     ``no_local``: the deposit is out of reach (:func:`out_of_reach`), no local treatment is listed;
     ``hold``: why a procedure on the mass waits when no diagnosis to exclude first says it (a deep
     mass of unestablished cause, referred to a sarcoma centre); ``no_deposit_treatment``: the
-    calcinosis was found without symptoms (:func:`without_symptoms`), no treatment of the deposits is listed."""
+    calcinosis was found without symptoms (:func:`without_symptoms`), no treatment of the deposits is listed;
+    ``measured``: the values derived from the case's labs, by name, that cautions may say."""
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
     treatable = treatable_categories(kb, posterior, categories)
@@ -452,6 +462,7 @@ def rank_treatments(
             full=categories,
             tests=tests,
             unconfirmed=unconfirmed,
+            measured=measured,
         )
         if found is None:
             continue

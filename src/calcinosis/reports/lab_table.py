@@ -64,6 +64,10 @@ def _reading_row(kb: KnowledgeBase, r: LabReading, lang: str, drives: bool) -> L
     )
 
 
+SHOWN_DERIVED = ("calcium_phosphate_product", "pth_upper_limit_multiple")
+"""The derived values that are not readings of a test, shown after the readings."""
+
+
 def lab_rows(panel: LabPanel, kb: KnowledgeBase, lang: str) -> list[LabRow]:
     """Every reading of ``panel`` (measured ones in the case's order, derived ones after), then
     the derived values that are not readings of a test (the calcium x phosphate product)."""
@@ -78,7 +82,11 @@ def lab_rows(panel: LabPanel, kb: KnowledgeBase, lang: str) -> list[LabRow]:
             else:
                 measured.append((r.index, row))
     for value in panel.derived:
-        if value.name == "calcium_phosphate_product":
-            entered = with_unit(number(value.value, lang), value.unit)
+        if value.name in SHOWN_DERIVED:
+            entered = (
+                f"{number(value.value, lang)}\u00a0{value.unit}"
+                if value.unit == "×"
+                else with_unit(number(value.value, lang), value.unit)
+            )
             derived.append(LabRow(lab_name(kb, value.name, lang), entered, "", "", value.formula, "", False))
     return [row for _, row in sorted(measured, key=lambda pair: pair[0])] + derived
