@@ -744,3 +744,40 @@ def test_an_imaging_step_the_cases_own_imaging_has_done_is_not_asked_again(kb: K
     assert "pilomatricoma_ultrasound" not in {w.id for w in diagnose(case, kb).workup_steps}
     unseen = case.model_copy(update={"imaging": []})
     assert "pilomatricoma_ultrasound" in {w.id for w in diagnose(unseen, kb).workup_steps}
+
+
+def test_a_known_dermatomyositis_is_not_asked_which_form_and_nodules_are_not_asked_twice(kb: KnowledgeBase) -> None:
+    """Clinical reviews: a dermatomyositis known for 32 years was asked 'Is there a history of
+    juvenile dermatomyositis?', a juvenile one 'a history of dermatomyositis?', and a man with
+    hard scrotal nodules 'Are there palpable nodules?'."""
+    published = REPO / "tests" / "data" / "published" / "cases"
+    adult = read_case(next(published.glob("pub-ctd-05-*.yaml")), kb)
+    assert "condition:juvenile_dermatomyositis" not in {q.feature for q in diagnose(adult, kb).next_questions}
+    juvenile = read_case(next(published.glob("pub-ctd-12-*.yaml")), kb)
+    assert "condition:dermatomyositis" not in {q.feature for q in diagnose(juvenile, kb).next_questions}
+    scrotal = read_case(next(published.glob("pub-idio-05-*.yaml")), kb)
+    assert "finding:palpable_nodules" not in {q.feature for q in diagnose(scrotal, kb).next_questions}
+
+
+def test_after_a_seizure_the_brain_imaging_of_cysticercosis_comes_first(kb: KnowledgeBase) -> None:
+    """An English clinical review: after a seizure, the serology came before the brain imaging,
+    which read 'even without neurological symptoms'."""
+    published = REPO / "tests" / "data" / "published" / "cases"
+    case = read_case(next(published.glob("pub-dys-06-*.yaml")), kb)
+    steps = [w.id for w in diagnose(case, kb).workup_steps]
+    assert steps.index("cysticercosis_brain_imaging_seizure") < steps.index("cysticercosis_serology")
+    assert "cysticercosis_brain_imaging" not in steps
+    quiet = case.model_copy(update={"findings": [f for f in case.findings if f != "seizures"]})
+    steps = [w.id for w in diagnose(quiet, kb).workup_steps]
+    assert "cysticercosis_brain_imaging_seizure" not in steps
+
+
+def test_a_calciphylaxis_without_kidney_failure_looks_for_its_mimics(kb: KnowledgeBase) -> None:
+    """A French clinical review: a necrotic ulcer with alcoholic liver disease and no known kidney
+    failure, held as calciphylaxis at 99 %, had no word of its mimics (antiphospholipid
+    syndrome, cryoglobulinaemia, vasculitis). On dialysis the step is not asked."""
+    published = REPO / "tests" / "data" / "published" / "cases"
+    liver = read_case(next(published.glob("pub-calci-09-*.yaml")), kb)
+    assert "cua_nonuraemic_mimics" in {w.id for w in diagnose(liver, kb).workup_steps}
+    dialysis = read_case(next(published.glob("pub-calci-05-*.yaml")), kb)
+    assert "cua_nonuraemic_mimics" not in {w.id for w in diagnose(dialysis, kb).workup_steps}
