@@ -1220,3 +1220,31 @@ def test_the_pth_is_read_against_its_upper_limit(kb: KnowledgeBase) -> None:
         return any("parathyroid carcinoma" in c for c in option.cautions)
 
     assert carcinoma(6.9 * 5) and not carcinoma(6.9 * 2)
+
+
+def test_painless_stable_deposits_may_be_watched_and_waiting_options_are_named_not_detailed(
+    kb: KnowledgeBase,
+) -> None:
+    """Two clinical reviews: a healthy girl of 7 with painless nodules stable for two years had
+    some 500 lines of drugs and doses for a juvenile dermatomyositis none of whose signs she had,
+    and no word that watching is an option. Painless deposits with no complication may be
+    watched (a principle); the options that wait for a work-up are named in the terminal with
+    what they wait for, not printed in full; a painful deposit is not told to be watched."""
+    from typer.testing import CliRunner
+
+    from calcinosis.cli.main import app
+
+    path = PUBLISHED_CASES / "pub-idio-11-unilateral-limb-nodules-girl.yaml"
+    result = manage(read_case(path, kb), kb)
+    assert result.statements[0].id == "painless_watchful_waiting"
+    waiting = [o for opts in result.options.values() for o in opts if o.wait_note]
+    assert waiting
+    out = CliRunner().invoke(app, ["manage", str(path)]).output
+    assert "Not now: each waits for its work-up" in out
+    flat = " ".join(out.split())  # the terminal wraps lines at spaces
+    after = flat.index("Not now: each waits for its work-up")
+    for o in waiting:  # named only there, once, with what it waits for: not above, with its doses
+        assert o.name in flat[after:], o.name
+        assert not o.dose or " ".join(o.dose.split())[:60] not in flat
+    painful = read_case(path, kb).model_copy(update={"findings": ["palpable_nodules", "pain"], "absent": []})
+    assert "painless_watchful_waiting" not in {s.id for s in manage(painful, kb).statements}

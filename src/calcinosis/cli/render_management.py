@@ -91,10 +91,26 @@ def render_management(
         for s in result.statements:
             refs = f" [dim]{escape('[' + ', '.join(s.references) + ']')}[/dim]" if s.references else ""
             con.print(f"  • {escape(s.text)}{refs}")
+    # an option that waits (for a diagnosis to be confirmed, a sarcoma or an infection to be
+    # excluded) is named with what it waits for, after the others, not printed in full: a girl of
+    # 7 with painless nodules had 500 lines of doses of drugs for a diagnosis none of whose signs
+    # she had (two clinical reviews); the JSON keeps every field
+    waiting = [o for options in result.options.values() for o in options if o.wait_note]
     for mechanism, options in result.options.items():
+        now = [o for o in options if not o.wait_note]
+        if not now:
+            continue
         con.print(f"\n[bold]{message('mechanism_' + mechanism, lang)}[/bold]")
-        for o in options[:6]:
+        for o in now[:6]:
             _option(con, o, lang)
+    if waiting:
+        con.print(f"\n[bold]{message('cli_waiting', lang)}[/bold]")
+        by_note: dict[str, list[str]] = {}  # what they wait for, said once, then the options that wait for it
+        for o in waiting:
+            by_note.setdefault(o.wait_note, []).append(o.name)
+        for note, names in by_note.items():
+            con.print(f"  [yellow]![/yellow] {escape(note)}")
+            con.print(f"    {escape(message('list_separator', lang).join(names))}")
     if result.avoid:
         con.print(f"\n[bold red]{message('cli_avoid', lang)}[/bold red]")
         for o in result.avoid:

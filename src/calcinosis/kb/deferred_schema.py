@@ -275,6 +275,10 @@ class StatementCondition(_Strict):
         default=[],
         description="not when every one of these is reported absent (a measured normal calcium and phosphate)",
     )
+    absent: list[str] = Field(
+        default=[], description="every one of these reported absent (pain, for painless deposits)"
+    )
+    none_present: list[str] = Field(default=[], description="none of these reported present")
 
 
 class ManagementStatement(_Strict):

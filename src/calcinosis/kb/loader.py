@@ -743,7 +743,15 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         check.refs(where, statement.references)
         check.diags(where, statement.when.diagnoses)
         check.form_keys(where, [*statement.when.forms, *statement.when.unless_forms])
-        check.feats(where, [*statement.when.features, *statement.when.unless_absent])
+        check.feats(
+            where,
+            [
+                *statement.when.features,
+                *statement.when.unless_absent,
+                *statement.when.absent,
+                *statement.when.none_present,
+            ],
+        )
 
 
 def _english_question(template: str, label: str, plural_fr: bool) -> str:

@@ -60,6 +60,10 @@ def _holds(
     observations = ev.observations
     if when.unless_absent and all((o := observations.get(f)) is not None and not o.present for f in when.unless_absent):
         return False
+    if not all((o := observations.get(f)) is not None and not o.present for f in when.absent):
+        return False
+    if any((o := observations.get(f)) is not None and o.present for f in when.none_present):
+        return False
     return not when.features or any((o := observations.get(f)) is not None and o.present for f in when.features)
 
 
