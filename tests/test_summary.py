@@ -128,3 +128,26 @@ def test_the_best_treatment_names_the_part_to_avoid_here(kb: KnowledgeBase, lang
     steps = build_summary(report, kb, lang=lang, management=management).next_steps
     best = next(s for s in steps if s.startswith(("Treatment that fits best", "Traitement le plus adapté")))
     assert binders.name in best and binders.avoid_parts[0] in best
+
+
+def test_the_best_treatment_is_neither_a_supportive_measure_nor_a_last_resort(kb: KnowledgeBase) -> None:
+    """Two clinical reviews: 'Treatment that fits best: Physiotherapy' for a uraemic tumoral
+    calcinosis whose binders waited for a phosphate (then an excision, a last resort), and
+    'wound care' for a hyperphosphataemic one. The summary names neither; without a treatment
+    of the cause to name, the work-up is the next step."""
+    from calcinosis.management.manage import manage
+
+    for name in ("pub-mix4-03-", "pub-tumoral-03-", "pub-idio-11-", "pub-calci-05-"):
+        case = read_case(next(PUBLISHED_CASES.glob(f"{name}*.yaml")), kb)
+        report = diagnose(case, kb)
+        management = manage(case, kb, report=report)
+        steps = build_summary(report, kb, lang="en", management=management).next_steps
+        named = {o.name: o for opts in management.options.values() for o in opts}
+        for step in steps:
+            if step.startswith("Treatment that fits best: "):
+                best = next(o for n, o in named.items() if step.startswith(f"Treatment that fits best: {n}"))
+                assert best.mechanism != "supportive" and best.role != "last_resort", (name, best.name)
+    mix = read_case(next(PUBLISHED_CASES.glob("pub-mix4-03-*.yaml")), kb)
+    report = diagnose(mix, kb)
+    steps = build_summary(report, kb, lang="en", management=manage(mix, kb, report=report)).next_steps
+    assert not any(s.startswith("Treatment that fits best") for s in steps)

@@ -114,7 +114,16 @@ def build_summary(
     elif management is not None:
         # a procedure on a mass that waits (for a sarcoma or an infection to be excluded) is not
         # "the treatment that fits best"
-        options = [o for opts in management.options.values() for o in opts if not (o.wait_for or o.wait_note)]
+        # nor is a supportive measure (physiotherapy, wound care, pain relief) or a last resort
+        # (an excision of a uraemic tumoral calcinosis): two clinical reviews
+        # read "Treatment that fits best: Physiotherapy" for a uraemic tumoral calcinosis whose
+        # binders waited for a phosphate, and "wound care" for a hyperphosphataemic one
+        options = [
+            o
+            for opts in management.options.values()
+            for o in opts
+            if not (o.wait_for or o.wait_note) and o.mechanism != "supportive" and o.role != "last_resort"
+        ]
         if options:
             best = max(options, key=lambda o: o.fit)
             # a part of it contraindicated here is said with it (a French clinical review: 'phosphate
