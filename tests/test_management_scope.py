@@ -1248,3 +1248,22 @@ def test_painless_stable_deposits_may_be_watched_and_waiting_options_are_named_n
         assert not o.dose or " ".join(o.dose.split())[:60] not in flat
     painful = read_case(path, kb).model_copy(update={"findings": ["palpable_nodules", "pain"], "absent": []})
     assert "painless_watchful_waiting" not in {s.id for s in manage(painful, kb).statements}
+
+
+def test_a_child_with_hard_swellings_has_the_big_toes_looked_at_before_any_procedure(kb: KnowledgeBase) -> None:
+    """An English clinical review: a girl of 6 with hard gluteal and elbow swellings and a limited
+    elbow was asked for a skin biopsy and the histology of an excised mass, with no word of
+    fibrodysplasia ossificans progressiva (a biopsy or an injection triggers new bone). The
+    work-up asks to look at the big toes first and management holds procedures on the mass; an
+    adult, or a child's calcium extravasation, is not asked."""
+    child = read_case(PUBLISHED_CASES / "pub-tumoral-08-child-gluteal-elbow-normal-labs.yaml", kb)
+    steps = [w.id for w in diagnose(child, kb).workup_steps]
+    assert "fop_great_toes_child" in steps
+    biopsies = [i for i, s in enumerate(steps) if "biopsy" in s or "histology" in s]
+    assert all(steps.index("fop_great_toes_child") < i for i in biopsies)
+    excision = _options(manage(child, kb))["surgical_excision"]
+    assert excision.wait_note.startswith("Not before the big toes have been looked at")
+    adult = child.model_copy(update={"patient": child.patient.model_copy(update={"age": 40})})
+    assert "fop_great_toes_child" not in {w.id for w in diagnose(adult, kb).workup_steps}
+    drip = read_case(PUBLISHED_CASES / "pub-iatro-07-infant-warm-tender-hand-swelling.yaml", kb)
+    assert "fop_great_toes_child" not in {w.id for w in diagnose(drip, kb).workup_steps}

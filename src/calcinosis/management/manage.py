@@ -145,6 +145,11 @@ def _plan_item(item: FollowupItem, lang: str, *, id: str | None = None, every: s
     )
 
 
+FOP_STEP = "fop_great_toes_child"
+"""The work-up step (workup.yaml) that asks to look at a child's big toes before any procedure:
+management holds procedures on the mass while it is listed, as for a deep mass."""
+
+
 def in_the_organs(case: Case, kb: KnowledgeBase) -> bool:
     """Whether imaging puts a deposit in an organ (management.yaml ``out_of_reach_tissues``: the
     tissues no local treatment reaches), whatever else the case has."""
@@ -280,6 +285,9 @@ def manage(
     # refers it to a sarcoma centre, and procedures on it wait, as for a sarcoma in the
     # differential (which, when there is one, says it instead); a diagnosis given is established
     deep_mass = diagnosis is None and not first and any(w.id == DEEP_MASS_STEP for w in report.workup_steps)
+    # a child whose big toes are to be looked at first (work-up fop_great_toes_child): in
+    # fibrodysplasia ossificans progressiva a biopsy, an excision or an injection triggers new bone
+    toes_first = diagnosis is None and not first and any(w.id == FOP_STEP for w in report.workup_steps)
     pt = case.patient
     no_local = out_of_reach(case, evidence, kb)
     quiet = without_symptoms(case, evidence, kb)  # found without symptoms: no treatment of the deposits
@@ -298,7 +306,7 @@ def manage(
         # clinician gives is confirmed
         unconfirmed=frozenset() if diagnosis is not None else unconfirmed(kb, scores),
         no_local=no_local,
-        hold=message("deep_mass_hold", lang) if deep_mass else "",
+        hold=message("deep_mass_hold", lang) if deep_mass else message("fop_hold", lang) if toes_first else "",
         no_deposit_treatment=quiet,
         measured={d.name: d.value for d in panel.derived},
     )
