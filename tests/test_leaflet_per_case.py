@@ -626,3 +626,12 @@ def test_a_suspected_sarcoma_is_not_named_to_the_patient_before_the_biopsy(kb: K
     treatment = next(s.text for s in lf.sections if s.id == "treatment")
     outlook = next(s.text for s in lf.sections if s.id == "outlook")
     assert treatment.count("biops") == 1 and ("sample" in outlook or "prélèvement" in outlook)
+
+
+def test_the_support_section_says_which_disease_each_association_serves(kb: KnowledgeBase) -> None:
+    """An English clinical review: a dermatomyositis patient was pointed to the scleroderma
+    association, and English readers to French associations only: the reader's own country
+    first, and each association named with the disease it serves."""
+    lf = leaflet(kb, "crest-fingertips")
+    support = next(s.text for s in lf.sections if s.id == "support")
+    assert "where you live" in support and "(ASF) for scleroderma" in support and "for myositis" in support
