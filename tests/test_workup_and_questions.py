@@ -781,3 +781,21 @@ def test_a_calciphylaxis_without_kidney_failure_looks_for_its_mimics(kb: Knowled
     assert "cua_nonuraemic_mimics" in {w.id for w in diagnose(liver, kb).workup_steps}
     dialysis = read_case(next(published.glob("pub-calci-05-*.yaml")), kb)
     assert "cua_nonuraemic_mimics" not in {w.id for w in diagnose(dialysis, kb).workup_steps}
+
+
+def test_a_leading_calciphylaxis_opens_on_its_drugs_and_its_laboratory_panel(kb: KnowledgeBase) -> None:
+    """An English clinical review: a classic calciphylaxis at 99.9 % opened its next steps on a
+    vitamin D level, and nothing asked the drugs its care stops first. Its steps marked first
+    (the drug review, its panel) come before the general ones when it leads; when the drugs are
+    all reported, the review is answered."""
+    published = REPO / "tests" / "data" / "published" / "cases"
+    case = read_case(next(published.glob("pub-calci-04-*.yaml")), kb)
+    steps = [w.id for w in diagnose(case, kb).workup_steps]
+    assert steps[:2] == ["cua_drug_review", "cua_labs"]
+    told = case.model_copy(
+        update={
+            "exposures": ["warfarin"],
+            "absent": [*case.absent, "calcium_supplements_high_dose", "active_vitamin_d", "long_term_corticosteroids"],
+        }
+    )
+    assert "cua_drug_review" not in {w.id for w in diagnose(told, kb).workup_steps}

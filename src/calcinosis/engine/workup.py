@@ -463,6 +463,12 @@ def missing_workup(
                 out.append(item)
                 if answers:
                     general_answers[step.id] = answers
+    # the leading diagnosis' steps marked first come before the general ones (what changes its
+    # care now); the others keep their place
+    top_steps = [c.step.id for c in _steps(kb, top) if c.step.first] if leading and leading[0] == top else []
+    if top_steps:  # in the order the diagnosis' file gives them
+        first = sorted((w for w in out if w.id in top_steps), key=lambda w: top_steps.index(w.id))
+        out = first + [w for w in out if w.id not in top_steps]
     omitted = []
     if panel_left_out and not panel_asked:  # a diagnosis' own step asks it ('expected normal'): not left out
         omitted.append(

@@ -236,6 +236,10 @@ class WorkupStep(_Strict):
     # a needle or a knife into the lesion (an aspiration, a biopsy): while a sarcoma is possible it
     # is done only in the sarcoma centre, after the MRI (an unplanned biopsy seeds the tract)
     on_the_mass: bool = False
+    # a diagnosis' step that comes before the general ones when that diagnosis leads the case:
+    # what changes its care now (a calciphylaxis' drugs to stop, a Fournier's gangrene to exclude)
+    # before a vitamin D level (an English clinical review)
+    first: bool = False
     references: list[str] = []
     when: dict[str, object] = {}
 
