@@ -1267,3 +1267,13 @@ def test_a_child_with_hard_swellings_has_the_big_toes_looked_at_before_any_proce
     assert "fop_great_toes_child" not in {w.id for w in diagnose(adult, kb).workup_steps}
     drip = read_case(PUBLISHED_CASES / "pub-iatro-07-infant-warm-tender-hand-swelling.yaml", kb)
     assert "fop_great_toes_child" not in {w.id for w in diagnose(drip, kb).workup_steps}
+
+
+def test_the_calciphylaxis_warning_sign_is_for_patients_in_whom_it_is_possible(kb: KnowledgeBase) -> None:
+    """Two clinical reviews: 'very painful purple net-like patches or black skin (possible
+    calciphylaxis, especially on dialysis)' was among the warning signs of a healthy girl of 7.
+    A warning sign of one diagnosis is said while that diagnosis is still possible."""
+    girl = manage(read_case(PUBLISHED_CASES / "pub-idio-11-unilateral-limb-nodules-girl.yaml", kb), kb)
+    assert not any("calciphylaxis" in s for s in girl.followup.warning_signs)
+    dialysis = manage(read_case(PUBLISHED_CASES / "pub-calci-05-leg-ulcers-hd-normal-calcium.yaml", kb), kb)
+    assert any("purple net-like" in s for s in dialysis.followup.warning_signs)

@@ -208,6 +208,10 @@ class WarningSign(_Strict):
     fr: str
     # the same sign in a patient's words, for the leaflet (a sign without one is the team's only)
     patient: Bilingual | None = None
+    # the sign of one diagnosis: said only while it is still possible (must_not_miss.yaml
+    # threshold); two clinical reviews read 'possible calciphylaxis, especially on dialysis' in
+    # the plan of a healthy girl of 7
+    diagnosis: str | None = None
     references: list[str] = []
 
 

@@ -707,8 +707,15 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         for plan in own.values():
             items += [*plan.schedule, *plan.warning_signs]
             check.refs(f"followup.yaml:{where}", plan.references)
+    for where, single in (("in_an_organ", followup.in_an_organ), ("in_the_organs", followup.in_the_organs)):
+        if single is not None:
+            items += [*single.schedule, *single.warning_signs]
+            check.refs(f"followup.yaml:{where}", single.references)
     for item in items:
         check.refs(f"followup.yaml:{item.id}", item.references)
+        diagnosis = getattr(item, "diagnosis", None)  # a warning sign of one diagnosis
+        if diagnosis is not None:
+            check.diags(f"followup.yaml:{item.id}", [diagnosis])
     check.refs("leaflet.yaml:references", parts.leaflet.references)
     check.diags("leaflet.yaml:plain_names", parts.leaflet.plain_names)
     for missing in sorted(set(check.diagnoses) - set(parts.leaflet.plain_names)):

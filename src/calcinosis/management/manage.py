@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -168,6 +168,7 @@ def followup_plan(
     age: float | None = None,
     in_an_organ: bool = False,
     in_the_organs: bool = False,
+    possible: Collection[str] | None = None,
 ) -> FollowupPlan:
     """The general schedule, the category's additions, and the warning signs; for a leading
     diagnosis read in a form with its own follow-up (``followup.yaml by_form``), or a leading
@@ -177,7 +178,8 @@ def followup_plan(
     only deposit lies in an organ (``out_of_reach``): followup.yaml ``in_an_organ`` stands for
     the checks of deposits under the skin. ``in_the_organs``: a deposit is imaged in an organ,
     whatever else the case has: followup.yaml ``in_the_organs`` adds the signs of that organ's
-    involvement.
+    involvement. ``possible``: the diagnoses still possible (must-not-miss threshold); a warning
+    sign of one diagnosis is said only while it is (None: every sign).
     ``watch``: diagnoses that must not be missed and are still possible (id, probability): their
     own first check comes first, until they are excluded (a woman whose tender thighs could be
     calciphylaxis was to be seen every 3 to 6 months: a clinical review)."""
@@ -204,6 +206,8 @@ def followup_plan(
     if organs is not None:
         signs = [*signs, *organs.warning_signs]
         refs = list(dict.fromkeys([*refs, *organs.references]))
+    if possible is not None:
+        signs = [w for w in signs if w.diagnosis is None or w.diagnosis in possible]
     watched = []
     for did, p in watch:
         own = spec.own(None, did)
@@ -370,6 +374,7 @@ def manage(
             age=pt.age,
             in_an_organ=no_local,
             in_the_organs=in_the_organs(case, kb),
+            possible={d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.must_not_miss_threshold},
             watch=[
                 (d.id, float(posterior[i]))
                 for i, d in enumerate(kb.diseases)
