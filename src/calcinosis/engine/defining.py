@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -47,42 +48,56 @@ def own_defining_blocks(kb: KnowledgeBase, scores: Scores) -> Iterator[tuple[str
 
 def _own_blocks(kb: KnowledgeBase, scores: Scores, kind: str) -> Iterator[tuple[str, float, bool]]:
     """Each diagnosis' own block of ``kind``: (diagnosis, its cost, whether it is satisfied)."""
-    blocks, ids, logs = _block_index(kb, kind)
-    paid = scores.block_cost[blocks]  # a copy: the denied ones are read at the silence's cost
-    strength = kb.constants.defining_strength.value
-    denied = [n for n, b in enumerate(blocks.tolist()) if b in scores.denied_blocks] if scores.denied_blocks else []
+    index, paid, satisfied = _block_state(kb, scores, kind)
+    yield from zip(index.ids, paid.tolist(), satisfied.tolist(), strict=True)
+
+
+def _block_state(kb: KnowledgeBase, scores: Scores, kind: str) -> tuple[_BlockIndex, np.ndarray, np.ndarray]:
+    """The blocks of ``kind`` of the diagnoses' own rows, what the case pays for each (a block it
+    only denies at the silence's cost) and whether a feature of it is reported present."""
+    index = _block_index(kb, kind)
+    paid = scores.block_cost[index.blocks]  # a copy: the denied ones are read at the silence's cost
+    denied = (
+        [n for n, b in enumerate(index.blocks.tolist()) if b in scores.denied_blocks] if scores.denied_blocks else []
+    )
     if denied:
-        paid[denied] = strength * logs[denied]
-    satisfied = (paid == 0.0) & (logs < 0.0)
+        paid[denied] = kb.constants.defining_strength.value * index.logs[denied]
+    satisfied = (paid == 0.0) & (index.logs < 0.0)
     if denied:
         satisfied[denied] = False
-    yield from zip(ids, paid.tolist(), satisfied.tolist(), strict=True)
+    return index, paid, satisfied
 
 
-def _block_index(kb: KnowledgeBase, kind: str) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
-    """The blocks of ``kind`` that belong to a diagnosis' own row (a form's rows come after),
-    their diagnoses and their log unreported probabilities, gathered once per knowledge base:
-    the work-up and management read them for every case (a loop over every block cost more
-    than the rest of the question)."""
+@dataclass(frozen=True, slots=True)
+class _BlockIndex:
+    """The blocks of one kind that belong to a diagnosis' own row (a form's rows come after)."""
+
+    blocks: np.ndarray  # their positions among all blocks
+    ids: tuple[str, ...]  # their diagnoses
+    rows: np.ndarray  # their diagnoses' positions
+    logs: np.ndarray  # their log unreported probabilities
+    confirms: np.ndarray  # a setting block that confirms its diagnosis (DiseaseSetting.confirms)
+
+
+def _block_index(kb: KnowledgeBase, kind: str) -> _BlockIndex:
+    """The blocks of ``kind`` of the diagnoses' own rows, gathered once per knowledge base: the
+    work-up, the result and management read them for every case (a loop over every block cost
+    more than the rest of the question)."""
     t = tables(kb)
     key = ("own_blocks", kind)
-    found: tuple[np.ndarray, tuple[str, ...], np.ndarray] | None = t.texts.get(key)
+    found: _BlockIndex | None = t.texts.get(key)
     if found is None:
         n = len(kb.diseases)
         blocks = [
             b for b, (r, k) in enumerate(zip(t.block_row.tolist(), t.block_kind, strict=True)) if r < n and k == kind
         ]
         index = np.array(blocks, dtype=np.int64)
-        ids = tuple(kb.diseases[r].id for r in t.block_row[index].tolist())
-        found = t.texts[key] = (index, ids, t.block_log[index].astype(np.float64))
+        rows = t.block_row[index].astype(np.int64)
+        diseases = [kb.diseases[r] for r in rows.tolist()]
+        confirms = np.array([d.setting is not None and d.setting.confirms for d in diseases], dtype=bool)
+        found = _BlockIndex(index, tuple(d.id for d in diseases), rows, t.block_log[index].astype(np.float64), confirms)
+        t.texts[key] = found
     return found
-
-
-def _confirmed_by_setting(kb: KnowledgeBase, scores: Scores) -> frozenset[str]:
-    """The diagnoses whose setting block confirms them (``confirms``) and is satisfied by a
-    feature the case reports present."""
-    confirming = {d.id for d in kb.diseases if d.setting is not None and d.setting.confirms}
-    return frozenset(d for d, _, satisfied in _own_blocks(kb, scores, "setting") if satisfied and d in confirming)
 
 
 def unconfirmed(kb: KnowledgeBase, scores: Scores) -> frozenset[str]:
@@ -92,11 +107,16 @@ def unconfirmed(kb: KnowledgeBase, scores: Scores) -> frozenset[str]:
     necrosis but no kidney setting was called 'none of its defining features reported'), unless
     a setting that confirms the diagnosis is reported (a French clinical review: a familial
     tumoral calcinosis with a high phosphate and an affected brother was called so, its lesion
-    being a gluteal mass rather than a periarticular one)."""
-    by_setting = _confirmed_by_setting(kb, scores)
-    return frozenset(
-        d for d, cost, _ in own_defining_blocks(kb, scores) if cost < UNCONFIRMED_BELOW and d not in by_setting
-    )
+    being a gluteal mass rather than a periarticular one). One array operation per case."""
+    defining, paid, _ = _block_state(kb, scores, "defining")
+    held = paid < UNCONFIRMED_BELOW
+    if not held.any():
+        return frozenset()
+    setting, _, satisfied = _block_state(kb, scores, "setting")
+    by_setting = np.zeros(len(kb.diseases), dtype=bool)
+    by_setting[setting.rows[satisfied & setting.confirms]] = True
+    held &= ~by_setting[defining.rows]
+    return frozenset(defining.ids[i] for i in np.flatnonzero(held).tolist())
 
 
 def shown_by_a_defining_feature(kb: KnowledgeBase, scores: Scores) -> frozenset[str]:
