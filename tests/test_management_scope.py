@@ -1277,3 +1277,19 @@ def test_the_calciphylaxis_warning_sign_is_for_patients_in_whom_it_is_possible(k
     assert not any("calciphylaxis" in s for s in girl.followup.warning_signs)
     dialysis = manage(read_case(PUBLISHED_CASES / "pub-calci-05-leg-ulcers-hd-normal-calcium.yaml", kb), kb)
     assert any("purple net-like" in s for s in dialysis.followup.warning_signs)
+
+
+def test_a_calcium_heparin_switch_asks_about_pregnancy_and_the_platelets(kb: KnowledgeBase) -> None:
+    """An English clinical review: heparin injection-site nodules in a 33-year-old of unstated sex
+    were offered 'another anticoagulant' with no pregnancy check and no platelet count, the
+    option was named 'Stopping ...' against its own 'switch rather than stop', and the leaflet's
+    'the cause is stopped' could read as 'stop your injections'."""
+    from calcinosis.reports.leaflet import build_leaflet
+
+    case = read_case(PUBLISHED_CASES / "pub-iatro-09-injection-site-nodules-normal-labs.yaml", kb)
+    switch = _options(manage(case, kb))["stop_calcium_containing_heparin"]
+    assert switch.name.startswith("Switching from a calcium heparin")
+    assert any("a pregnancy" in c for c in switch.cautions)  # asked: not stated, and possible
+    assert any("platelet count" in c for c in switch.cautions)
+    treatment = next(s.text for s in build_leaflet(diagnose(case, kb), kb, lang="en").sections if s.id == "treatment")
+    assert "never stop an injection or a treatment yourself" in treatment

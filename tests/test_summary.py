@@ -151,3 +151,26 @@ def test_the_best_treatment_is_neither_a_supportive_measure_nor_a_last_resort(kb
     report = diagnose(mix, kb)
     steps = build_summary(report, kb, lang="en", management=manage(mix, kb, report=report)).next_steps
     assert not any(s.startswith("Treatment that fits best") for s in steps)
+
+
+def test_the_best_treatment_is_not_a_symptomatic_drug_a_watched_deposit_s_or_a_long_shot(kb: KnowledgeBase) -> None:
+    """An English clinical review: an NSAID course was 'the treatment that fits best' for a lung
+    calcification whose calcium and kidneys were unknown (then stopping supplements, first line
+    for a milk-alkali syndrome at 5 %), and diltiazem for a painless 1 cm fingertip nodule whose
+    principles said it may be watched."""
+    from calcinosis.management.manage import manage
+    from calcinosis.reports.summary import BEST_MIN_FIT, DEPOSIT_MECHANISMS
+
+    def best(name: str) -> str | None:
+        case = read_case(next(PUBLISHED_CASES.glob(f"{name}*.yaml")), kb)
+        report = diagnose(case, kb)
+        steps = build_summary(report, kb, lang="en", management=manage(case, kb, report=report)).next_steps
+        return next((s for s in steps if s.startswith("Treatment that fits best")), None)
+
+    assert best("pub-meta-07-") is None
+    nodule = best("pub-ctd-07-")
+    case = read_case(next(PUBLISHED_CASES.glob("pub-ctd-07-*.yaml")), kb)
+    options = {o.name: o for opts in manage(case, kb).options.values() for o in opts}
+    if nodule is not None:
+        named = next(o for n, o in options.items() if nodule.startswith(f"Treatment that fits best: {n}"))
+        assert named.mechanism not in DEPOSIT_MECHANISMS and named.fit >= BEST_MIN_FIT

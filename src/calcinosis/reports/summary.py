@@ -76,6 +76,17 @@ def _own_principle(management: ManagementReport, kb: KnowledgeBase) -> str | Non
     return None
 
 
+WATCHFUL = "painless_watchful_waiting"
+"""The management principle (management.yaml) that painless, uncomplicated deposits may be watched."""
+DEPOSIT_MECHANISMS = ("calcium_metabolism", "inflammation", "mechanical")
+BEST_MIN_FIT = 0.2
+"""The least fit (role weight times the probability of what it is indicated for) of the option the
+summary names 'the treatment that fits best'. Judgement: stopping supplements, first line for a
+milk-alkali syndrome at 5 %, was named for a lung calcification of unknown cause (a clinical
+review); below a fifth of the case, the work-up is the next step, not a treatment."""
+"""The mechanisms of the treatments aimed at the deposits themselves, not at their cause or care."""
+
+
 def build_summary(
     report: DiagnosisReport,
     kb: KnowledgeBase,
@@ -118,14 +129,23 @@ def build_summary(
         # (an excision of a uraemic tumoral calcinosis): two clinical reviews
         # read "Treatment that fits best: Physiotherapy" for a uraemic tumoral calcinosis whose
         # binders waited for a phosphate, and "wound care" for a hyperphosphataemic one
+        # nor a symptomatic drug (an NSAID course was 'the treatment that fits best' for a lung
+        # calcification whose calcium and kidneys were unknown), nor a treatment of the deposits
+        # where painless deposits may be watched (diltiazem for a painless 1 cm nodule): two
+        # clinical reviews
+        watched = any(st.id == WATCHFUL for st in management.statements)
         options = [
             o
             for opts in management.options.values()
             for o in opts
-            if not (o.wait_for or o.wait_note) and o.mechanism != "supportive" and o.role != "last_resort"
+            if not (o.wait_for or o.wait_note)
+            and o.mechanism != "supportive"
+            and o.role != "last_resort"
+            and not kb.treatments[o.treatment].symptomatic
+            and not (watched and o.mechanism in DEPOSIT_MECHANISMS)
         ]
-        if options:
-            best = max(options, key=lambda o: o.fit)
+        best = max(options, key=lambda o: o.fit) if options else None
+        if best is not None and best.fit >= BEST_MIN_FIT:
             # a part of it contraindicated here is said with it (a French clinical review: 'phosphate
             # binders (sevelamer, lanthanum, calcium-based binders)' read as the best treatment, the
             # caution to avoid the calcium-based ones only in the management section)
