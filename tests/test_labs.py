@@ -232,3 +232,29 @@ def test_a_low_total_calcium_without_albumin_is_said_unconfirmed(kb: KnowledgeBa
     assert flagged([low, {"test": "albumin", "value": 4.0, "unit": "g/dL"}]) == []
     assert flagged([low, {"test": "ionized_calcium", "value": 1.0, "unit": "mmol/L"}]) == []
     assert flagged([{"test": "calcium", "value": 9.5, "unit": "mg/dL"}]) == []
+
+
+def test_every_derived_value_has_the_name_a_caution_may_give(kb: KnowledgeBase) -> None:
+    """A caution names a derived value (``MeasuredNote.value``): the names the labs derive and the
+    names a caution may give are the same list (a misspelt one was never shown, silently: a
+    code review)."""
+    from typing import get_args
+
+    from calcinosis import parse_case
+    from calcinosis.case.labs import interpret_labs
+    from calcinosis.kb.deferred_schema import DerivedName
+
+    case = parse_case(
+        {
+            "patient": {"age": 50, "sex": "female"},
+            "labs": [
+                {"test": "calcium", "value": 2.4, "unit": "mmol/L"},
+                {"test": "albumin", "value": 35, "unit": "g/L"},
+                {"test": "phosphate", "value": 1.2, "unit": "mmol/L"},
+                {"test": "pth", "value": 10, "unit": "pmol/L"},
+                {"test": "creatinine", "value": 80, "unit": "µmol/L"},
+            ],
+        },
+        kb,
+    )
+    assert {d.name for d in interpret_labs(case, kb).derived} == set(get_args(DerivedName))

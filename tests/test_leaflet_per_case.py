@@ -635,3 +635,38 @@ def test_the_support_section_says_which_disease_each_association_serves(kb: Know
     lf = leaflet(kb, "crest-fingertips")
     support = next(s.text for s in lf.sections if s.id == "support")
     assert "where you live" in support and "(ASF) for scleroderma" in support and "for myositis" in support
+
+
+def test_the_parents_read_that_the_big_toes_come_before_any_procedure(kb: KnowledgeBase) -> None:
+    """A code review: management held procedures for a girl of 6 until her big toes were looked at
+    (fibrodysplasia ossificans progressiva), but her leaflet said the lump can be removed by
+    surgery, with no word of waiting."""
+    from .conftest import PUBLISHED_CASES
+
+    case = read_case(PUBLISHED_CASES / "pub-tumoral-08-child-gluteal-elbow-normal-labs.yaml", kb)
+    for lang, said in (("en", "look at the big toes"), ("fr", "regardent ses gros orteils")):
+        lf = build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang)
+        assert said in next(s.text for s in lf.sections if s.id == "treatment"), lang
+
+
+def test_a_tuberculosis_leaflet_keeps_the_hold_of_a_possible_sarcoma(kb: KnowledgeBase) -> None:
+    """A code review: the early return meant for a sarcoma's own leaflet also caught tuberculosis
+    (cared for as another disease too), whose leaflet lost the hold of a sarcoma still possible."""
+    from calcinosis import parse_case
+
+    case = parse_case(
+        {
+            "patient": {"age": 40, "sex": "male"},
+            "history": ["tuberculosis"],
+            "findings": ["growing_mass"],
+            "sites": ["thigh"],
+            "imaging": [{"modality": "ct", "sites": ["thigh"], "tissues": ["muscle"]}],
+        },
+        kb,
+    )
+    report = diagnose(case, kb)
+    sarcomas = [d for d in report.differential if kb.cancer_to_exclude(d.diagnosis)]
+    assert report.differential[0].diagnosis == "tuberculosis"
+    assert any(d.probability >= kb.must_not_miss_threshold for d in sarcomas)
+    treatment = next(s.text for s in build_leaflet(report, kb, lang="en").sections if s.id == "treatment")
+    assert "must be examined by a team that specialises in tumours" in treatment

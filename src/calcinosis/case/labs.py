@@ -489,21 +489,6 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
                 references=["reiter2011"],
             )
         )
-    # the PTH as a multiple of its interval's upper limit: how KDIGO sets the dialysis target (2 to
-    # 9 times) and how a parathyroid carcinoma is suspected; a clinical review read 'above normal'
-    # for a PTH 26 times the limit, beside 'a PTH within that range is no indication'
-    pth = exact("pth")
-    if pth is not None and pth[1] is not None and float(pth[1].get("high") or 0) > 0:
-        upper = float(pth[1]["high"])
-        derived.append(
-            DerivedValue(
-                name="pth_upper_limit_multiple",
-                value=round(pth[0] / upper, 1),
-                unit="×",
-                formula=message("formula_pth_multiple", lang),
-                references=["kdigo2017"],
-            )
-        )
     creat = numeric("creatinine")
     if creat is not None and creat <= 0:
         creat = None  # refused by the reader; a case built by hand must not divide by zero here
@@ -550,6 +535,25 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
             driving_index=best[0].index if best[0].index >= 0 else None,
             readings=readings,
         )
+    # the PTH as a multiple of its interval's upper limit: how KDIGO sets the dialysis target (2 to
+    # 9 times) and how a parathyroid carcinoma is suspected; a clinical review read 'above normal'
+    # for a PTH 26 times the limit, beside 'a PTH within that range is no indication'. Read from the
+    # reading that drives the reasoning (a code review: readings of 5 then 60 pmol/L gave 0.7),
+    # kept to two decimals so that a threshold is not crossed by rounding
+    pth = panel.tests.get("pth")
+    driving = next((rb for rb in by_test["pth"] if rb[0].index == pth.driving_index), None) if pth is not None else None
+    if driving is not None and driving[0].value_si is not None and driving[0].qualifier is None:
+        upper = float((driving[1] or {}).get("high") or 0)
+        if upper > 0:
+            derived.append(
+                DerivedValue(
+                    name="pth_upper_limit_multiple",
+                    value=round(driving[0].value_si / upper, 2),
+                    unit="×",
+                    formula=message("formula_pth_multiple", lang),
+                    references=["kdigo2017"],
+                )
+            )
     calcium = panel.tests.get("calcium")
     if (
         calcium is not None

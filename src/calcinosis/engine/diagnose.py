@@ -344,12 +344,19 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     row_at = scores.row.tolist()  # each diagnosis' row: itself, or the form its reasons are read in
     held_unconfirmed = unconfirmed(kb, scores)  # asked by the work-up and the leaflet too: worked out once
     differential = [
-        _listed(kb, t, i, row_at[i], shown_by[i], post_at[i], prior_at[i], log_lr_at[i], defining_at[i], blocks, lang)
+        _listed(
+            kb,
+            t,
+            i,
+            row_at[i],
+            shown_by[i],
+            (post_at[i], prior_at[i], log_lr_at[i], defining_at[i]),
+            blocks,
+            kb.diseases[i].id in held_unconfirmed,
+            lang,
+        )
         for i in listed
     ]
-    for result in differential:
-        if result.diagnosis in held_unconfirmed:
-            result.unconfirmed = True
     for i, result in zip(listed, differential, strict=True):
         if kb.diseases[i].forms:  # with forms: say which one its reasons are read in
             _put_form(kb, result, row_at[i], float(scores.row_weight[row_at[i]]), lang)
@@ -571,18 +578,18 @@ def _listed(
     i: int,
     row: int,
     shown: Shown,
-    probability: float,
-    prior: float,
-    log_lr: float,
-    defining_log: float,
+    numbers: tuple[float, float, float, float],
     blocks: tuple[list[float], dict[int, list[str]]],
+    held_unconfirmed: bool,
     lang: str,
 ) -> DiagnosisResult:
     """One diagnosis of the differential, its reasons given: its own references, then those of
     its reasons in their order, each once. ``row``: the row its reasons are read in (itself, or
     one of its forms), whose blocks of defining features it pays for; ``blocks``: what each
     block costs and the blocks the case only denies, with their denied features (read when
-    this diagnosis pays for a block)."""
+    this diagnosis pays for a block); ``numbers``: its probability, prior, log likelihood ratio
+    and log defining cost; ``held_unconfirmed``: :func:`calcinosis.engine.defining.unconfirmed`."""
+    probability, prior, log_lr, defining_log = numbers
     d = _diagnosis(kb, t, i, lang)
     against = shown.against
     penalty = defining_log if defining_log < 0 and t.blocks_of[row] else None
@@ -605,7 +612,7 @@ def _listed(
             "pretest_probability": round(prior, 5),
             "composite_likelihood_ratio": float(f"{math.exp(log_lr):.4g}"),
             "defining_unreported_lr": None if penalty is None else float(f"{math.exp(penalty):.4g}"),
-            "unconfirmed": False,
+            "unconfirmed": held_unconfirmed,
             "unreported_blocks": unreported,
             "for_": shown.for_,
             "against": against,

@@ -124,8 +124,7 @@ class DiagnosisResult(BaseModel):
     unconfirmed: bool = Field(
         default=False,
         description="none of its own defining features is reported present and a referral would rarely leave "
-        "them all unsaid (engine/defining.py): held only on the case's presentation; the leaflet does not name it "
-        "and its own treatments wait for its work-up",
+        "them all unsaid (engine/defining.py): held only on the case's presentation",
     )
     unreported_blocks: list[Literal["defining", "setting"]] = Field(
         default=[],

@@ -17,13 +17,28 @@ from calcinosis.engine.scoring import Scores
 from calcinosis.engine.tables import tables
 from calcinosis.i18n import inline, lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import WorkupStep
+from calcinosis.kb.schema import WORKUP_FEATURE_CONDITIONS, WorkupStep
 
-__all__ = ["DEEP_MASS_STEP", "metabolic_mass", "missing_workup"]
+__all__ = ["DEEP_MASS_STEP", "FOP_STEP", "in_the_organs", "metabolic_mass", "missing_workup"]
 
 DEEP_MASS_STEP = "biopsy_deep_mass"
 """The work-up step (workup.yaml) that refers a deep mass of unestablished cause to a sarcoma
 centre: management holds procedures on the mass while it is listed."""
+
+FOP_STEP = "fop_great_toes_child"
+"""The work-up step (workup.yaml) that asks to look at a child's big toes before any procedure:
+management holds procedures on the mass while it is listed, and the leaflet says so."""
+
+ORGAN_TISSUE = "visceral"
+"""The imaging tissue of a deposit in an organ (case format v1 does not say which organ)."""
+
+
+def in_the_organs(case: Case) -> bool:
+    """Whether imaging puts a deposit in an organ, whatever else the case has: the work-up's
+    visceral_organs step (tissue:visceral), the follow-up's organ signs and the leaflet's read
+    this one test (a code review found two definitions)."""
+    return any(ORGAN_TISSUE in img.tissues for img in case.imaging)
+
 
 LEADS = 0.5
 """A diagnosis with half the probability or more leads the case: its own panel then stands for
@@ -140,7 +155,7 @@ def _compiled(step: WorkupStep) -> _Step:
             checks.append((key, bool(value)))
         elif key in ("diagnosis_in_top", "diagnosis_in_top_none", "leading_none"):
             checks.append((key, items))
-        elif key in ("features_present_any", "and_features_present_any", "in_tissues_any"):
+        elif key in WORKUP_FEATURE_CONDITIONS:
             checks.append((key, frozenset(items)))
         elif key == "top_probability_below":
             checks.append((key, value))
@@ -173,6 +188,9 @@ def _tests(answers: Sequence[str]) -> set[str]:
 
 _PANEL = frozenset(_tests(["lab:calcium_high", "lab:phosphate_high"]))
 """Calcium and phosphate, as a step's tests: a step asking both is the calcium-phosphate panel."""
+
+_ANY_PRESENT = frozenset(WORKUP_FEATURE_CONDITIONS) - {"features_present_none"}
+"""The feature conditions that hold when one of their features is reported present."""
 
 _SET_CHECKS = frozenset(
     {
@@ -223,7 +241,7 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
         elif key == "no_modality":
             if not ctx.modalities.isdisjoint(arg):
                 return False
-        elif key in ("features_present_any", "and_features_present_any", "in_tissues_any"):  # each looked up
+        elif key in _ANY_PRESENT:  # a few features: each looked up
             observations = ctx.observations
             if not any(o.present for o in map(observations.get, arg) if o is not None):
                 return False
@@ -309,9 +327,7 @@ def _tumour_hold(kb: KnowledgeBase, probabilities: list[float], lang: str) -> st
     biopsy proposed for a plantar mass with a synovial sarcoma in the differential."""
     threshold = kb.must_not_miss_threshold
     found = [
-        (p, d)
-        for p, d in zip(probabilities, kb.diseases, strict=True)
-        if p >= threshold and d.managed_as is not None and d.id in kb.must_not_miss and d.group == "tumour"
+        (p, d) for p, d in zip(probabilities, kb.diseases, strict=True) if p >= threshold and kb.cancer_to_exclude(d.id)
     ]
     if not found:
         return ""
@@ -426,8 +442,8 @@ def missing_workup(
             answers = set(compiled.tests)
             # a general step asking exactly what a must-not-miss' own step asks gives way to it:
             # the same test, said 'to look for' that diagnosis (a paraprotein for a myeloma)
-            same = (
-                next((gid for gid in general if general_answers.get(gid) == answers), None)
+            same = (  # in the order the steps were listed (a set's order would change with the hash seed)
+                next((gid for gid in general_answers if gid in general and general_answers[gid] == answers), None)
                 if excluding and answers
                 else None
             )
@@ -465,7 +481,12 @@ def missing_workup(
                     general_answers[step.id] = answers
     # the leading diagnosis' steps marked first come before the general ones (what changes its
     # care now); the others keep their place
-    top_steps = [c.step.id for c in _steps(kb, top) if c.step.first] if leading and leading[0] == top else []
+    # (never a step into the mass: it waits for what holds it, a sarcoma or a child's big toes)
+    top_steps = (
+        [c.step.id for c in _steps(kb, top) if c.step.first and not c.step.on_the_mass]
+        if leading and leading[0] == top
+        else []
+    )
     if top_steps:  # in the order the diagnosis' file gives them
         first = sorted((w for w in out if w.id in top_steps), key=lambda w: top_steps.index(w.id))
         out = first + [w for w in out if w.id not in top_steps]

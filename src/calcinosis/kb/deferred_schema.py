@@ -87,15 +87,31 @@ class TreatmentIndication(_Strict):
     note: Bilingual | None = None
 
 
+DerivedName = Literal["corrected_calcium", "calcium_phosphate_product", "pth_upper_limit_multiple", "egfr_ckd_epi_2021"]
+"""The values case/labs.py derives from the entered ones (``LabPanel.derived``), by name: a
+caution names one of them, and a misspelt name is refused rather than never shown (a code
+review; tests/test_labs.py holds the two lists equal)."""
+
+
 class MeasuredNote(_Strict):
     """A caution's sentence about a value derived from the case's labs (``LabPanel.derived``):
     the PTH as a multiple of its upper limit beside the KDIGO range. ``at_least``: the caution
     holds only from that value (and not when the value is unknown)."""
 
-    value: str
+    value: DerivedName
     at_least: float | None = None
     en: str = Field(pattern=r"\{value\}")
     fr: str = Field(pattern=r"\{value\}")
+
+    @model_validator(mode="after")
+    def _formats(self) -> Self:
+        # a stray placeholder would raise inside manage, for one patient (a code review)
+        for text in (self.en, self.fr):
+            try:
+                text.format(value="1")
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(f"{text!r}: only {{value}} may be filled in ({exc})") from None
+        return self
 
 
 class TreatmentCaution(_Strict):

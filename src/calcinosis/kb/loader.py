@@ -35,6 +35,7 @@ from calcinosis.kb.schema import (
     CATEGORIES as CATEGORY_ORDER,
 )
 from calcinosis.kb.schema import (
+    WORKUP_FEATURE_CONDITIONS,
     AgeDistribution,
     CategoryModelFile,
     CategorySpec,
@@ -995,6 +996,12 @@ def _compile(
         check_features(f"workup.yaml:{step.id}", step.answers)
         check_features(f"workup.yaml:{step.id}.when", _when_features(step))
         check_diagnoses(f"workup.yaml:{step.id}.when", _when_diagnoses(step))
+        if step.first:  # read only for a diagnosis' own steps, when it leads (a code review)
+            out.error(
+                f"workup.yaml:{step.id}.first",
+                "first is for a diagnosis' own steps; the general steps keep their order",
+                code="kb.first_on_general_step",
+            )
     for name, cat in categories.items():
         check_refs(f"categories.yaml:{name}.references", cat.references)
         check_features(f"categories.yaml:{name}.defaults", cat.defaults)
@@ -1369,7 +1376,7 @@ def _when_diagnoses(step: WorkupStep) -> list[str]:
 
 def _when_features(step: WorkupStep) -> list[str]:
     """The features a work-up step's conditions name."""
-    return _when_items(step, "features_present_any", "features_present_none", "in_tissues_any")
+    return _when_items(step, *WORKUP_FEATURE_CONDITIONS)
 
 
 def _check_blocks(

@@ -309,6 +309,13 @@ class KnowledgeBase:
         unshown = None if shown else self.must_not_miss_unshown.get(diagnosis)
         return unshown or self.must_not_miss[diagnosis]
 
+    def cancer_to_exclude(self, diagnosis: str) -> bool:
+        """Whether ``diagnosis`` is a cancer that must not be missed and is cared for as a cancer
+        (a sarcoma): while possible, procedures on the mass wait and the leaflet does not name it
+        (one definition for the work-up, management and the leaflet: a code review found five)."""
+        d = self.disease(diagnosis)
+        return diagnosis in self.must_not_miss and d.managed_as is not None and d.group == "tumour"
+
     def row_disease(self, row: int) -> int:
         """The diagnosis of a row of the compiled arrays (a diagnosis' main form or one of its forms)."""
         return row if row < len(self.diseases) else self.forms[row - len(self.diseases)].disease

@@ -192,6 +192,16 @@ WORKUP_CONDITIONS = (
 )
 
 
+# the conditions of WORKUP_CONDITIONS that name features: the loader checks their ids and the
+# work-up reads them as sets of features (one table, so that a new key is checked too: a code
+# review found and_features_present_any read but never checked)
+WORKUP_FEATURE_CONDITIONS = (
+    "features_present_any",
+    "and_features_present_any",
+    "features_present_none",
+    "in_tissues_any",
+)
+
 # the conditions of WORKUP_CONDITIONS that take a list (the others a true/false, and
 # top_probability_below a number)
 WORKUP_LIST_CONDITIONS = frozenset(WORKUP_CONDITIONS) - {

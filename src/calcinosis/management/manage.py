@@ -12,7 +12,7 @@ from calcinosis.engine.defining import shown_by_a_defining_feature, unconfirmed
 from calcinosis.engine.diagnose import URGENT_CODES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.engine.workup import DEEP_MASS_STEP, LEADS
+from calcinosis.engine.workup import DEEP_MASS_STEP, FOP_STEP, LEADS, in_the_organs
 from calcinosis.i18n import inline, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import FollowupItem, StatementCondition
@@ -145,18 +145,6 @@ def _plan_item(item: FollowupItem, lang: str, *, id: str | None = None, every: s
     )
 
 
-FOP_STEP = "fop_great_toes_child"
-"""The work-up step (workup.yaml) that asks to look at a child's big toes before any procedure:
-management holds procedures on the mass while it is listed, as for a deep mass."""
-
-
-def in_the_organs(case: Case, kb: KnowledgeBase) -> bool:
-    """Whether imaging puts a deposit in an organ (management.yaml ``out_of_reach_tissues``: the
-    tissues no local treatment reaches), whatever else the case has."""
-    organ = set(kb.management.out_of_reach_tissues)
-    return any(t in organ for img in case.imaging for t in img.tissues)
-
-
 def followup_plan(
     kb: KnowledgeBase,
     category: str,
@@ -167,7 +155,7 @@ def followup_plan(
     watch: Sequence[tuple[str, float]] = (),
     age: float | None = None,
     in_an_organ: bool = False,
-    in_the_organs: bool = False,
+    organ_deposits: bool = False,
     possible: Collection[str] | None = None,
 ) -> FollowupPlan:
     """The general schedule, the category's additions, and the warning signs; for a leading
@@ -176,7 +164,7 @@ def followup_plan(
     when they do not fit it (a newborn's fat necrosis, a deposit after a calcium infusion).
     ``age``: the patient's, for a plan written from an age (``min_age``). ``in_an_organ``: the
     only deposit lies in an organ (``out_of_reach``): followup.yaml ``in_an_organ`` stands for
-    the checks of deposits under the skin. ``in_the_organs``: a deposit is imaged in an organ,
+    the checks of deposits under the skin. ``organ_deposits``: a deposit is imaged in an organ,
     whatever else the case has: followup.yaml ``in_the_organs`` adds the signs of that organ's
     involvement. ``possible``: the diagnoses still possible (must-not-miss threshold); a warning
     sign of one diagnosis is said only while it is (None: every sign).
@@ -202,7 +190,7 @@ def followup_plan(
         items = [*([] if plan.replaces_general else (i for i in items if i.id not in gone)), *plan.schedule]
         signs = [*([] if plan.replaces_general else signs), *plan.warning_signs]
         refs = list(dict.fromkeys([*([] if plan.replaces_general else refs), *plan.references]))
-    organs = spec.in_the_organs if in_the_organs else None
+    organs = spec.in_the_organs if organ_deposits else None
     if organs is not None:
         signs = [*signs, *organs.warning_signs]
         refs = list(dict.fromkeys([*refs, *organs.references]))
@@ -373,7 +361,7 @@ def manage(
             diagnosis=top_id,
             age=pt.age,
             in_an_organ=no_local,
-            in_the_organs=in_the_organs(case, kb),
+            organ_deposits=in_the_organs(case),
             possible={d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.must_not_miss_threshold},
             watch=[
                 (d.id, float(posterior[i]))

@@ -13,10 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from calcinosis.case.labs import LabPanel, LabReading, lab_name, normalise_unit, number, with_unit
-from calcinosis.i18n import message
+from calcinosis.i18n import decimal, message
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["LabRow", "lab_rows"]
+
+SHOWN_DERIVED = ("calcium_phosphate_product", "pth_upper_limit_multiple")
+"""The derived values that are not readings of a test, shown after the readings."""
 
 
 @dataclass(frozen=True)
@@ -64,13 +67,10 @@ def _reading_row(kb: KnowledgeBase, r: LabReading, lang: str, drives: bool) -> L
     )
 
 
-SHOWN_DERIVED = ("calcium_phosphate_product", "pth_upper_limit_multiple")
-"""The derived values that are not readings of a test, shown after the readings."""
-
-
 def lab_rows(panel: LabPanel, kb: KnowledgeBase, lang: str) -> list[LabRow]:
     """Every reading of ``panel`` (measured ones in the case's order, derived ones after), then
-    the derived values that are not readings of a test (the calcium x phosphate product)."""
+    the derived values that are not readings of a test (``SHOWN_DERIVED``: the calcium x phosphate
+    product, the PTH as a multiple of its upper limit)."""
     measured: list[tuple[int, LabRow]] = []
     derived: list[LabRow] = []
     for summary in panel.tests.values():
@@ -84,7 +84,7 @@ def lab_rows(panel: LabPanel, kb: KnowledgeBase, lang: str) -> list[LabRow]:
     for value in panel.derived:
         if value.name in SHOWN_DERIVED:
             entered = (
-                f"{number(value.value, lang)}\u00a0{value.unit}"
+                f"{decimal(value.value, lang, 1)}\u00a0{value.unit}"  # a multiple: one decimal is enough to read
                 if value.unit == "×"
                 else with_unit(number(value.value, lang), value.unit)
             )

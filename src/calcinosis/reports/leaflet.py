@@ -17,21 +17,21 @@ from dataclasses import dataclass
 
 from calcinosis.engine.diagnose import URGENT_CODES
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.engine.workup import DEEP_MASS_STEP
+from calcinosis.engine.workup import DEEP_MASS_STEP, FOP_STEP, in_the_organs
 from calcinosis.i18n import inline, message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, form_key
-from calcinosis.management.manage import in_the_organs
 
 __all__ = ["CONFIDENT", "YOUNG_INFANT_YEARS", "Leaflet", "LeafletPart", "build_leaflet"]
 
 CONFIDENT = 0.5
-UNNAMED_UNCONFIRMED_GROUPS = frozenset({"connective_tissue"})
-"""The groups of diagnoses (systemic diseases of their own) that the leaflet does not name while
-none of their defining features is reported (``DiagnosisResult.unconfirmed``)."""
 """Probability at which the leaflet names a diagnosis (or a category) as the likely one and
 uses its texts: below it, the leaflet names the possibilities and stays general (judgement:
 a patient text should not describe a disease the doctors consider less likely than not)."""
+
+UNNAMED_UNCONFIRMED_GROUPS = frozenset({"connective_tissue"})
+"""The groups of diagnoses (systemic diseases of their own) that the leaflet does not name while
+none of their defining features is reported (``DiagnosisResult.unconfirmed``)."""
 
 
 YOUNG_INFANT_YEARS = 0.25
@@ -142,19 +142,17 @@ def _held_for(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str,
     sarcoma's prognosis (ESMO-EURACAN 2018). Said once; not when the leaflet is written for that
     diagnosis, whose own text already says it. Said too when the work-up refers a deep mass of
     unestablished cause to a sarcoma centre (``DEEP_MASS_STEP``), on which manage holds them too."""
-    own = kb.disease(named) if named else None
-    if own is not None and own.id in kb.must_not_miss and own.managed_as is not None:
-        return text  # the leaflet of that diagnosis: its own text says it (a French review found it twice)
-    if any(w.id == DEEP_MASS_STEP for w in report.workup_steps):
+    if named and kb.cancer_to_exclude(named):
+        return text  # the leaflet of a sarcoma: its own text says it (a French review found it twice)
+    steps = {w.id for w in report.workup_steps}
+    if FOP_STEP in steps:  # as manage holds them: a biopsy or an injection in FOP is harm for life
+        text = " ".join([text, message("leaflet_fop_first", lang)])
+    if DEEP_MASS_STEP in steps:
         return " ".join([text, message("leaflet_exclude_first", lang)])
     held = [
         d
         for d in report.differential
-        if d.diagnosis != named
-        and d.diagnosis in kb.must_not_miss
-        and kb.disease(d.diagnosis).managed_as is not None
-        and kb.disease(d.diagnosis).group == "tumour"  # what the sentence says: a tumour
-        and d.probability >= kb.must_not_miss_threshold
+        if d.diagnosis != named and kb.cancer_to_exclude(d.diagnosis) and d.probability >= kb.must_not_miss_threshold
     ]
     return " ".join([text, message("leaflet_exclude_first", lang)]) if held else text
 
@@ -176,7 +174,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     # a cancer the work-up has still to confirm is not named to the patient (a French clinical
     # review: 'the most likely cause being considered is: soft-tissue osteosarcoma, a rare
     # malignant tumour', before any biopsy); the lump is to be examined by a specialised team
-    cancer = disease.id in kb.must_not_miss and disease.managed_as is not None and disease.group == "tumour"
+    cancer = kb.cancer_to_exclude(disease.id)
     systemic = disease.group in UNNAMED_UNCONFIRMED_GROUPS and disease.id not in kb.must_not_miss
     if cancer and top.probability >= CONFIDENT and disease.id not in report.case.history:
         diagnosis, group, category = disease.id, disease.group, disease.category  # its sections: the specialised team
@@ -237,7 +235,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # deposits in an organ: the signs of that organ, as manage's follow-up adds them (a
             # French clinical review: lung calcification, and no word of breathing)
             organs = kb.followup.in_the_organs
-            if organs is not None and in_the_organs(report.case, kb):
+            if organs is not None and in_the_organs(report.case):
                 text = " ".join([text, *(w.patient.get(lang) for w in organs.warning_signs if w.patient is not None)])
             # a fever under 3 months is an emergency whatever the calcinosis (NICE NG143): the
             # parents of a 27-day-old read "fever: see a doctor promptly" (a clinical review);

@@ -79,12 +79,12 @@ def _own_principle(management: ManagementReport, kb: KnowledgeBase) -> str | Non
 WATCHFUL = "painless_watchful_waiting"
 """The management principle (management.yaml) that painless, uncomplicated deposits may be watched."""
 DEPOSIT_MECHANISMS = ("calcium_metabolism", "inflammation", "mechanical")
+"""The mechanisms of the treatments aimed at the deposits themselves, not at their cause or care."""
 BEST_MIN_FIT = 0.2
 """The least fit (role weight times the probability of what it is indicated for) of the option the
 summary names 'the treatment that fits best'. Judgement: stopping supplements, first line for a
 milk-alkali syndrome at 5 %, was named for a lung calcification of unknown cause (a clinical
 review); below a fifth of the case, the work-up is the next step, not a treatment."""
-"""The mechanisms of the treatments aimed at the deposits themselves, not at their cause or care."""
 
 
 def build_summary(
@@ -151,7 +151,9 @@ def build_summary(
             # caution to avoid the calcium-based ones only in the management section)
             name = best.name
             if best.avoid_parts:
-                name += message("summary_avoid_parts", lang, parts=", ".join(best.avoid_parts))
+                name += message(
+                    "summary_avoid_parts", lang, parts=message("list_separator", lang).join(best.avoid_parts)
+                )
             steps.append(message("summary_treatment", lang, name=name))
     return Summary(
         category=spec.fr if lang == "fr" else spec.en,
