@@ -25,7 +25,7 @@ def test_leaflets_name_the_condition_and_differ_by_category(kb: KnowledgeBase) -
         top = report.differential[0]
         cancer = top.diagnosis in kb.must_not_miss and kb.disease(top.diagnosis).group == "tumour"
         if cancer:  # not named before the biopsy: the lump goes to a specialised team
-            assert lf.heading.startswith("Your lump needs to be examined") and lf.named == ""
+            assert lf.heading.startswith("The cause of your lump is not known yet") and lf.named == ""
         elif top.probability >= 0.5 and not (
             top.unconfirmed and kb.disease(top.diagnosis).group == "connective_tissue"
         ):  # named in plain words (leaflet.yaml plain_names)

@@ -1137,8 +1137,8 @@ def test_a_calcium_heparin_on_dialysis_is_not_replaced_at_the_usual_dose(kb: Kno
     case = read_case(PUBLISHED_CASES / "pub-iatro-11-dialysis-abdomen-thigh-nodules.yaml", kb)
     switch = _options(manage(case, kb))["stop_calcium_containing_heparin"]
     assert "enoxaparin, tinzaparin or dalteparin sodium" in switch.dose
-    assert any(c.startswith("Kidney failure or dialysis: low-molecular-weight heparins") for c in switch.cautions)
-    normal = case.model_copy(update={"history": [h for h in case.history if h != "dialysis"], "labs": []})
+    assert any(c.startswith("Reduced kidney function: low-molecular-weight heparins") for c in switch.cautions)
+    normal = case.model_copy(update={"history": [], "labs": []})  # kidneys not said to be reduced
     kept = _options(manage(normal, kb)).get("stop_calcium_containing_heparin")
     assert kept is not None and not any("low-molecular-weight heparins are cleared" in c for c in kept.cautions)
 
@@ -1153,15 +1153,15 @@ def test_calcification_in_the_organs_has_its_work_up_and_its_signs(kb: Knowledge
 
     scan = read_case(PUBLISHED_CASES / "pub-meta2-01-dialysis-young-man-elbows-lung-uptake.yaml", kb)
     step = next(w for w in diagnose(scan, kb).workup_steps if w.id == "visceral_organs")
-    assert "for the lungs" in step.text and "for the kidneys" in step.text
+    assert "Lungs (" in step.text and "Kidneys: an ultrasound if not yet done" in step.text
     signs = manage(scan, kb).followup.warning_signs
-    assert any(s.startswith("Signs from the organ concerned") for s in signs)
+    assert any(s.startswith("Chest pain, a loss of consciousness") for s in signs)
     consult = next(
         s.text for s in build_leaflet(diagnose(scan, kb), kb, lang="en").sections if s.id == "when_to_consult"
     )
     assert "more breathless" in consult and "blood in the urine" in consult
     skin = read_case(DEV_CASES[2], kb)  # fingertip deposits: no organ
-    assert not any(s.startswith("Signs from the organ") for s in manage(skin, kb).followup.warning_signs)
+    assert not any(s.startswith("Chest pain, a loss") for s in manage(skin, kb).followup.warning_signs)
     assert "visceral_organs" not in {w.id for w in diagnose(skin, kb).workup_steps}
 
 
@@ -1292,3 +1292,26 @@ def test_a_calcium_heparin_switch_asks_about_pregnancy_and_the_platelets(kb: Kno
     assert any("platelet count" in c for c in switch.cautions)
     treatment = next(s.text for s in build_leaflet(diagnose(case, kb), kb, lang="en").sections if s.id == "treatment")
     assert "never stop an injection or a treatment yourself" in treatment
+
+
+def test_the_carcinoma_caution_is_for_a_primary_hyperparathyroidism_not_a_kidney_disease(kb: KnowledgeBase) -> None:
+    """A second reader: a CKD at eGFR 20 with a PTH 4.6 times the limit was told it 'raises a
+    parathyroid carcinoma'; the thresholds come from primary hyperparathyroidism."""
+    from calcinosis import parse_case
+
+    case = parse_case(
+        {
+            "patient": {"age": 60, "sex": "male"},
+            "history": ["chronic_kidney_disease"],
+            "findings": ["palpable_nodules"],
+            "sites": ["shoulder"],
+            "labs": [
+                {"test": "egfr", "value": 20, "unit": "mL/min/1.73m2"},
+                {"test": "pth", "value": 300, "unit": "pg/mL", "reference_range": {"low": 15, "high": 65}},
+                {"test": "phosphate", "value": 2.2, "unit": "mmol/L"},
+            ],
+        },
+        kb,
+    )
+    every = [*_options(manage(case, kb)).values(), *manage(case, kb).avoid]
+    assert not any("parathyroid carcinoma" in c for o in every for c in o.cautions)
