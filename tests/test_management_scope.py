@@ -1315,3 +1315,19 @@ def test_the_carcinoma_caution_is_for_a_primary_hyperparathyroidism_not_a_kidney
     )
     every = [*_options(manage(case, kb)).values(), *manage(case, kb).avoid]
     assert not any("parathyroid carcinoma" in c for o in every for c in o.cautions)
+
+
+def test_a_symptom_does_not_lift_the_wait_of_a_diagnosis_to_confirm(kb: KnowledgeBase) -> None:
+    """A French clinical review: thalidomide, minocycline and an excision went ahead 'for pain' or
+    'for an ulcer' in a woman whose dermatomyositis was unconfirmed, while diltiazem waited for
+    it. An indication grounded on a symptom still waits; one grounded on a measured state (a
+    raised phosphate for the binders) does not."""
+    case = read_case(PUBLISHED_CASES / "pub-calci-14-painful-leg-ulcers-normal-calcium-pth.yaml", kb)
+    options = _options(manage(case, kb))
+    for name in ("thalidomide", "surgical_excision"):
+        if name in options and any("dermatomyositis" in w.lower() for w in options[name].why):
+            assert options[name].wait_note, name
+    binders = _options(
+        manage(read_case(PUBLISHED_CASES / "pub-meta2-01-dialysis-young-man-elbows-lung-uptake.yaml", kb), kb)
+    )
+    assert not binders["phosphate_binders"].wait_note

@@ -91,6 +91,10 @@ def _unknown_checks(t: TreatmentFile, ev: Evidence, pregnancy_possible: bool, te
     return message("check_before", lang, items=message("list_separator", lang).join(items)) if items else ""
 
 
+SYMPTOM_PREFIX = "finding:"
+"""A finding (pain, an ulcer) is a symptom, not a measured state: an indication it names still
+waits for its diagnoses to be confirmed."""
+
 WEAK_LEVEL = 4
 """Oxford CEBM levels 4-5 (case series, expert opinion): a first-line role resting on them says so."""
 
@@ -185,8 +189,11 @@ def _option(
             low = ind.role == "first_line" and mass < kb.management.min_probability
             best = (fit, "option" if low or spread else ind.role, why)
             # an indication grounded on a state the case reports (binders for a raised phosphate)
-            # does not wait for the diagnosis to be confirmed (a re-review)
-            best_for = [] if ind.features else [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
+            # does not wait for the diagnosis to be confirmed (a re-review); a symptom does not
+            # ground it (a French clinical review: thalidomide and an excision 'for pain' went
+            # ahead for an unconfirmed dermatomyositis while diltiazem waited)
+            grounded = bool(ind.features) and not any(f.startswith(SYMPTOM_PREFIX) for f in ind.features)
+            best_for = [] if grounded else [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
     if best is None or best[0] < kb.management.min_fit:
         return None
     fit, role, why = best
