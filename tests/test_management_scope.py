@@ -404,7 +404,7 @@ def test_dermatomyositis_with_a_known_cancer_is_said_and_a_jak_inhibitor_is_rest
             kb,
         ).workup_steps
     }
-    assert "dm_cancer_screening" in steps and "dm_known_cancer" not in steps
+    assert "dm_cancer_screening_known" in steps and "dm_known_cancer" not in steps
     tofa = _options(younger).get("tofacitinib")
     assert tofa is not None and not any(c.startswith("A cancer, or an older patient") for c in tofa.cautions)
 
@@ -1331,3 +1331,39 @@ def test_a_symptom_does_not_lift_the_wait_of_a_diagnosis_to_confirm(kb: Knowledg
         manage(read_case(PUBLISHED_CASES / "pub-meta2-01-dialysis-young-man-elbows-lung-uptake.yaml", kb), kb)
     )
     assert not binders["phosphate_binders"].wait_note
+
+
+def test_a_new_dermatomyositis_opens_on_its_cancer_screening_and_a_spine_excision_is_spinal_surgery(
+    kb: KnowledgeBase,
+) -> None:
+    """An English clinical review: a probable new adult dermatomyositis had its cancer screening
+    fourth, after radiographs (its source found two cancers); a known one begun 32 years ago was
+    screened as if new; an excision of a deposit at C3 was 'first line' with no spine caution."""
+    new = read_case(PUBLISHED_CASES / "pub-ctd-07-fingertip-nodule-periocular-rash.yaml", kb)
+    assert diagnose(new, kb).workup_steps[0].id == "dm_cancer_screening"
+    old = read_case(PUBLISHED_CASES / "pub-ctd-05-dm-buttocks-thighs-elderly.yaml", kb)
+    steps = [w.id for w in diagnose(old, kb).workup_steps]
+    assert "dm_cancer_screening_known" in steps and "dm_cancer_screening" not in steps
+    neck = read_case(PUBLISHED_CASES / "pub-mix4-05-limited-ssc-elderly-painful-neck-mass.yaml", kb)
+    excision = _options(manage(neck, kb))["surgical_excision"]
+    assert any(c.startswith("A deposit at the spine: its excision is spinal surgery") for c in excision.cautions)
+
+
+def test_a_breast_lump_goes_to_a_breast_clinic_before_any_treatment_of_it(kb: KnowledgeBase) -> None:
+    """An English clinical review: a woman of 78 with a breast lump and enlarged calcified axillary
+    nodes was offered calcium tests first and a CO2 laser as 'the treatment that fits best', with
+    no word of breast cancer (NICE NG12: an unexplained breast lump from 30 goes on a suspected
+    cancer pathway). The referral comes first, procedures wait, the leaflet says it."""
+    from calcinosis.reports.leaflet import build_leaflet
+    from calcinosis.reports.summary import build_summary
+
+    case = read_case(PUBLISHED_CASES / "pub-dys-10-breast-lump-calcified-axillary-nodes.yaml", kb)
+    report = diagnose(case, kb)
+    assert report.workup_steps[0].id == "breast_lump_cancer_pathway"
+    result = manage(case, kb, report=report)
+    laser = _options(result).get("co2_laser")
+    assert laser is None or laser.wait_note.startswith("Not before the breast clinic")
+    steps = build_summary(report, kb, lang="en", management=result).next_steps
+    assert not any("laser" in s.lower() for s in steps)
+    treatment = next(s.text for s in build_leaflet(report, kb, lang="en").sections if s.id == "treatment")
+    assert "breast clinic" in treatment

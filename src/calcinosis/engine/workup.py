@@ -19,7 +19,15 @@ from calcinosis.i18n import inline, lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import WORKUP_FEATURE_CONDITIONS, WorkupStep
 
-__all__ = ["DEEP_MASS_STEP", "FOP_STEP", "in_the_organs", "metabolic_mass", "missing_workup"]
+__all__ = [
+    "BREAST_STEP",
+    "DEEP_MASS_STEP",
+    "FOP_STEP",
+    "HOLDING_STEPS",
+    "in_the_organs",
+    "metabolic_mass",
+    "missing_workup",
+]
 
 DEEP_MASS_STEP = "biopsy_deep_mass"
 """The work-up step (workup.yaml) that refers a deep mass of unestablished cause to a sarcoma
@@ -28,6 +36,14 @@ centre: management holds procedures on the mass while it is listed."""
 FOP_STEP = "fop_great_toes_child"
 """The work-up step (workup.yaml) that asks to look at a child's big toes before any procedure:
 management holds procedures on the mass while it is listed, and the leaflet says so."""
+
+BREAST_STEP = "breast_lump_cancer_pathway"
+"""The work-up step (workup.yaml) that refers an unexplained breast or axillary lump from 30 years
+to a breast clinic first (NICE NG12)."""
+
+HOLDING_STEPS = {FOP_STEP: "fop_hold", BREAST_STEP: "breast_hold"}
+"""The work-up steps (besides the deep mass' sarcoma referral) before which management holds every
+procedure on the mass, each with the message that says why (messages.yaml)."""
 
 ORGAN_TISSUE = "visceral"
 """The imaging tissue of a deposit in an organ (case format v1 does not say which organ)."""

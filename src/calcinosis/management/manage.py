@@ -12,7 +12,7 @@ from calcinosis.engine.defining import shown_by_a_defining_feature, unconfirmed
 from calcinosis.engine.diagnose import URGENT_CODES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.engine.workup import DEEP_MASS_STEP, FOP_STEP, LEADS, in_the_organs
+from calcinosis.engine.workup import DEEP_MASS_STEP, HOLDING_STEPS, LEADS, in_the_organs
 from calcinosis.i18n import inline, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import FollowupItem, StatementCondition
@@ -276,10 +276,12 @@ def manage(
     # a deep mass whose leading diagnosis rests on none of its defining features: the work-up
     # refers it to a sarcoma centre, and procedures on it wait, as for a sarcoma in the
     # differential (which, when there is one, says it instead); a diagnosis given is established
-    deep_mass = diagnosis is None and not first and any(w.id == DEEP_MASS_STEP for w in report.workup_steps)
-    # a child whose big toes are to be looked at first (work-up fop_great_toes_child): in
-    # fibrodysplasia ossificans progressiva a biopsy, an excision or an injection triggers new bone
-    toes_first = diagnosis is None and not first and any(w.id == FOP_STEP for w in report.workup_steps)
+    listed = {w.id for w in report.workup_steps}
+    deep_mass = diagnosis is None and not first and DEEP_MASS_STEP in listed
+    # the other work-up steps that come before any procedure on the mass (a child's big toes, a
+    # breast lump's cancer referral: engine.workup.HOLDING_STEPS), said as the procedures' hold
+    held_by = next((key for step, key in HOLDING_STEPS.items() if step in listed), None)
+    hold_key = "deep_mass_hold" if deep_mass else held_by if diagnosis is None and not first else None
     pt = case.patient
     no_local = out_of_reach(case, evidence, kb)
     quiet = without_symptoms(case, evidence, kb)  # found without symptoms: no treatment of the deposits
@@ -298,7 +300,7 @@ def manage(
         # clinician gives is confirmed
         unconfirmed=frozenset() if diagnosis is not None else unconfirmed(kb, scores),
         no_local=no_local,
-        hold=message("deep_mass_hold", lang) if deep_mass else message("fop_hold", lang) if toes_first else "",
+        hold=message(hold_key, lang) if hold_key else "",
         no_deposit_treatment=quiet,
         measured={d.name: d.value for d in panel.derived},
     )
