@@ -1367,3 +1367,37 @@ def test_a_breast_lump_goes_to_a_breast_clinic_before_any_treatment_of_it(kb: Kn
     assert not any("laser" in s.lower() for s in steps)
     treatment = next(s.text for s in build_leaflet(report, kb, lang="en").sections if s.id == "treatment")
     assert "breast clinic" in treatment
+
+
+def test_a_growing_mass_that_destroys_bone_goes_to_a_sarcoma_centre_whatever_leads(kb: KnowledgeBase) -> None:
+    """A French clinical review: a growing leg mass with cortical erosion of the tibia, read as a
+    calcific myonecrosis at 99.9 %, had no sarcoma alert and no reference centre. The referral
+    comes first whatever the leading diagnosis, procedures wait and the leaflet says so."""
+    from calcinosis.reports.leaflet import build_leaflet
+
+    case = read_case(PUBLISHED_CASES / "pub-dys-20-leg-mass-decades-after-snakebite.yaml", kb)
+    report = diagnose(case, kb)
+    assert "growing_mass_bone_destruction" in {w.id for w in report.workup_steps}
+    held = [o for opts in manage(case, kb, report=report).options.values() for o in opts if o.wait_note]
+    assert all(o.wait_note.startswith("Not before a sarcoma reference centre") for o in held if o.kind == "procedure")
+    treatment = next(s.text for s in build_leaflet(report, kb, lang="en").sections if s.id == "treatment")
+    assert "specialises in tumours of the soft tissues" in treatment
+    still = case.model_copy(update={"findings": []})  # not growing: the leading diagnosis' own steps
+    assert "growing_mass_bone_destruction" not in {w.id for w in diagnose(still, kb).workup_steps}
+
+
+def test_a_possible_tumour_lysis_syndrome_is_said_first(kb: KnowledgeBase) -> None:
+    """A French clinical review: a girl of 19 a week after the relapse of her leukaemia, with a
+    raised calcium, phosphate and uric acid and a kidney injury, had radiographs as her first next
+    step, a visit every 3 to 6 months and no word of a tumour lysis syndrome. It is said first, to
+    the clinician (with its reference), in management and in the leaflet; not without a cancer."""
+    from calcinosis.reports.leaflet import build_leaflet
+
+    case = read_case(PUBLISHED_CASES / "pub-meta3-01-relapsed-leukaemia-flexural-plaques.yaml", kb)
+    report = diagnose(case, kb)
+    assert report.issues[0].code == "engine.tumour_lysis"
+    first = manage(case, kb, report=report).statements[0]
+    assert first.id == "tumour_lysis" and first.urgent and first.references == ["cairo_bishop2004"]
+    assert build_leaflet(report, kb, lang="fr").urgent_note.startswith("Vos prises de sang montrent")
+    no_cancer = case.model_copy(update={"history": []})
+    assert not any(i.code == "engine.tumour_lysis" for i in diagnose(no_cancer, kb).issues)

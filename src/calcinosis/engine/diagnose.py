@@ -363,7 +363,9 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
 
     status = _phosphocalcic_status(evidence)
     severe = _urgent_calcium(panel, evidence, kb, lang)
-    issues: list[Issue] = [*([severe] if severe is not None else []), *panel.warnings, *evidence.warnings]
+    lysis = _tumour_lysis(panel, evidence, lang)
+    urgent = [i for i in (lysis, severe) if i is not None]
+    issues: list[Issue] = [*urgent, *panel.warnings, *evidence.warnings]
     top_rule = kb.categories[category]
     if status != "unknown" and top_rule.phosphocalcic not in ("either", status):
         issues.append(
@@ -473,7 +475,12 @@ SEVERE_HYPERCALCAEMIA = "engine.severe_hypercalcaemia"
 with symptoms."""
 SEVERE_HYPOCALCAEMIA = "engine.severe_hypocalcaemia"
 """The issue code of a hypocalcaemia below the emergency threshold (Turner 2016)."""
-URGENT_CODES = (SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA)
+TUMOUR_LYSIS = "engine.tumour_lysis"
+"""The issue code of a possible tumour lysis syndrome: a raised phosphate and uric acid with a
+kidney injury in a blood cancer or under chemotherapy (Cairo-Bishop 2004)."""
+URGENT_REFERENCES = {TUMOUR_LYSIS: ("cairo_bishop2004",)}
+"""The references of an emergency other than a calcium threshold (constants.yaml's)."""
+URGENT_CODES = (SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA, TUMOUR_LYSIS)
 """The emergencies every view puts first (the summary, manage, the case page), before any work-up."""
 
 
@@ -517,6 +524,28 @@ def _urgent_calcium(panel: LabPanel, evidence: Evidence, kb: KnowledgeBase, lang
     high = raised.present if raised is not None else known is not None and known.present
     if symptoms is not None and symptoms.present and high:
         return _warning(SEVERE_HYPERCALCAEMIA, message("symptomatic_hypercalcaemia", lang))
+    return None
+
+
+def _tumour_lysis(panel: LabPanel, evidence: Evidence, lang: str) -> Issue | None:
+    """A possible tumour lysis syndrome, said first: a raised phosphate and uric acid with a kidney
+    injury (a raised creatinine, a reduced eGFR, an acute kidney injury) in a leukaemia, a
+    lymphoma or under chemotherapy. A French clinical review: a girl of 19 a week after the
+    relapse of her leukaemia, with those four and a raised calcium, had radiographs as her first
+    next step and a visit every 3 to 6 months (Cairo-Bishop 2004: the syndrome leads to kidney
+    failure and can be life-threatening; ALL is among its highest-risk settings)."""
+    obs = evidence.observations
+
+    def present(feature: str) -> bool:
+        o = obs.get(feature)
+        return o is not None and o.present
+
+    kidney = (
+        present("condition:acute_kidney_injury") or present("lab:egfr_below_60") or panel.status("creatinine") == "high"
+    )
+    cancer = any(present(f) for f in ("condition:leukemia", "condition:lymphoma", "exposure:chemotherapy"))
+    if present("lab:phosphate_high") and present("lab:uric_acid_high") and kidney and cancer:
+        return _warning(TUMOUR_LYSIS, message("tumour_lysis", lang))
     return None
 
 

@@ -41,7 +41,11 @@ BREAST_STEP = "breast_lump_cancer_pathway"
 """The work-up step (workup.yaml) that refers an unexplained breast or axillary lump from 30 years
 to a breast clinic first (NICE NG12)."""
 
-HOLDING_STEPS = {FOP_STEP: "fop_hold", BREAST_STEP: "breast_hold"}
+GROWTH_STEP = "growing_mass_bone_destruction"
+"""The work-up step (workup.yaml) that refers a growing mass destroying bone to a sarcoma centre,
+whatever the leading diagnosis."""
+
+HOLDING_STEPS = {GROWTH_STEP: "growth_hold", FOP_STEP: "fop_hold", BREAST_STEP: "breast_hold"}
 """The work-up steps (besides the deep mass' sarcoma referral) before which management holds every
 procedure on the mass, each with the message that says why (messages.yaml)."""
 

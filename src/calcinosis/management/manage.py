@@ -9,7 +9,7 @@ import numpy as np
 from calcinosis._version import __version__
 from calcinosis.case.model import Case
 from calcinosis.engine.defining import shown_by_a_defining_feature, unconfirmed
-from calcinosis.engine.diagnose import URGENT_CODES, Analysis, analyse, diagnose
+from calcinosis.engine.diagnose import URGENT_CODES, URGENT_REFERENCES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.engine.workup import DEEP_MASS_STEP, HOLDING_STEPS, LEADS, in_the_organs
@@ -312,7 +312,7 @@ def manage(
         Statement(
             id=i.code.removeprefix("engine."),
             text=i.message,
-            references=list(kb.constants.thresholds_reference),
+            references=list(URGENT_REFERENCES.get(i.code, kb.constants.thresholds_reference)),
             urgent=True,
         )
         for i in report.issues

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from calcinosis.engine.diagnose import URGENT_CODES
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.engine.workup import BREAST_STEP, DEEP_MASS_STEP, FOP_STEP, in_the_organs
+from calcinosis.engine.workup import BREAST_STEP, DEEP_MASS_STEP, FOP_STEP, GROWTH_STEP, in_the_organs
 from calcinosis.i18n import inline, message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, form_key
@@ -151,7 +151,7 @@ def _held_for(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str,
     # as manage holds them (engine.workup.HOLDING_STEPS): a biopsy or an injection in FOP is harm
     # for life; a breast lump goes to the breast clinic first
     text = " ".join([text, *(message(key, lang) for step, key in LEAFLET_HOLDS.items() if step in steps)])
-    if DEEP_MASS_STEP in steps:
+    if DEEP_MASS_STEP in steps or GROWTH_STEP in steps:
         return " ".join([text, message("leaflet_exclude_first", lang)])
     held = [
         d
