@@ -112,3 +112,19 @@ def test_unwritable_output_file(tmp_path: Path) -> None:
     """A path that cannot be written (a folder) is a clear error, exit 2."""
     result = runner.invoke(app, ["report", str(DEV_CASES[0]), "-o", str(tmp_path)])
     assert result.exit_code == 2 and "is a folder" in result.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_clinician_report_writes_the_case_paths_of_its_reasons_in_words(kb: KnowledgeBase, lang: str) -> None:
+    """Four clinical reviews read 'findings[0] skin_necrosis', 'labs[0] egfr 12', 'patient.age 73'
+    and 'imaging[0].tissues[0] artery' in the clinician report as internal jargon: the page
+    writes them in words; the JSON result keeps the paths."""
+    from calcinosis import diagnose
+
+    from .conftest import PUBLISHED_CASES
+
+    case = read_case(PUBLISHED_CASES / "pub-calci-04-thigh-eschars-ckd5-radiograph.yaml", kb)
+    html = render_html(case, kb, lang=lang)
+    for path in ("findings[", "labs[", "patient.age", "imaging[", "history["):
+        assert path not in html, path
+    assert any("labs[" in b for d in diagnose(case, kb).differential for c in d.evidence for b in c.basis)

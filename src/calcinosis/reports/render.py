@@ -20,6 +20,7 @@ from calcinosis.management.manage import manage
 from calcinosis.outputs import write_output
 from calcinosis.reports.lab_table import lab_rows
 from calcinosis.reports.leaflet import build_leaflet
+from calcinosis.reports.plain_basis import plain_basis
 from calcinosis.reports.summary import build_summary
 from calcinosis.textsafe import plain
 
@@ -81,6 +82,7 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
     env.filters["percent"] = lambda p: percent(p, lang, 1)  # '98,5 %' in French (Babel)
     env.filters["number"] = lambda x: decimal(x, lang, 1)  # '62' or '1,5'
     env.filters["age"] = lambda years: age_text(years, lang)  # '45 ans', '3 mois', '24 jours'
+    env.filters["plain"] = lambda text: plain_basis(text, kb, lang)  # a reason's case paths in words
     template = env.get_template(f"{audience}.html.j2")
     return str(
         template.render(

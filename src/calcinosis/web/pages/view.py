@@ -21,6 +21,7 @@ from markupsafe import Markup
 from calcinosis.engine.diagnose import URGENT_CODES
 from calcinosis.i18n import decimal, message, percent
 from calcinosis.kb.model import KnowledgeBase
+from calcinosis.reports.plain_basis import plain_basis
 from calcinosis.textsafe import plain
 
 __all__ = ["templates"]
@@ -84,11 +85,19 @@ def _cite(ctx: Context, ref: str) -> str:
     return spec.text(str(ctx.get("lang", "en"))) if spec is not None else ref
 
 
+@pass_context
+def _plain(ctx: Context, text: str) -> str:
+    kb: KnowledgeBase = ctx["kb"]
+    return plain_basis(text, kb, str(ctx.get("lang", "en")))  # a reason's case paths in words
+
+
 def _tojson_attr(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-env.filters.update(field=_field, ui=_ui, label=_label, pct=_pct, num=_num, cite=_cite, jsonattr=_tojson_attr)
+env.filters.update(
+    field=_field, ui=_ui, label=_label, pct=_pct, num=_num, cite=_cite, plain=_plain, jsonattr=_tojson_attr
+)
 env.globals["ui"] = _ui
 env.globals["urgent_codes"] = URGENT_CODES  # the emergencies the case page opens on
 
