@@ -1401,3 +1401,13 @@ def test_a_possible_tumour_lysis_syndrome_is_said_first(kb: KnowledgeBase) -> No
     assert build_leaflet(report, kb, lang="fr").urgent_note.startswith("Vos prises de sang montrent")
     no_cancer = case.model_copy(update={"history": []})
     assert not any(i.code == "engine.tumour_lysis" for i in diagnose(no_cancer, kb).issues)
+
+
+def test_a_calcium_heparin_calcinosis_has_a_short_follow_up_of_its_own(kb: KnowledgeBase) -> None:
+    """An English clinical review: heparin injection-site nodules of a woman of 33 were followed
+    like a connective tissue disease's calcinosis (every 3-6 months, yearly imaging and panel)
+    though no treatment of the deposits is usually needed."""
+    case = read_case(PUBLISHED_CASES / "pub-iatro-09-injection-site-nodules-normal-labs.yaml", kb)
+    plan = manage(case, kb).followup
+    ids = [i.id for i in plan.schedule]
+    assert "heparin_sites_review" in ids and "clinical_review" not in ids and "imaging" not in ids

@@ -71,12 +71,15 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
     management = manage(case, kb, lang=lang, report=report, analysis=analysis)
     t = {key: text["fr" if lang == "fr" else "en"] for key, text in messages().items()}
     # the references of what the report shows: the leading diagnoses and the options listed
-    refs: list[str] = []
+    # (each once: a comprehension that checks the list it extends let a reference named twice in
+    # one option through twice, a review found gaster2022 listed twice)
+    shown: dict[str, None] = {}
     for d in report.differential[:3]:
-        refs += [r for r in d.references if r not in refs]
+        shown.update(dict.fromkeys(d.references))
     for options in management.options.values():
         for o in options[:2]:
-            refs += [r for r in [*(e.reference for e in o.evidence[:1]), *o.references[:2]] if r not in refs]
+            shown.update(dict.fromkeys([*(e.reference for e in o.evidence[:1]), *o.references[:2]]))
+    refs = list(shown)
     env = _environment()
     env.filters["vocab"] = lambda term, list_name: kb.vocabulary.label(list_name, term, lang)
     env.filters["percent"] = lambda p: percent(p, lang, 1)  # '98,5 %' in French (Babel)
