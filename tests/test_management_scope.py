@@ -1411,3 +1411,11 @@ def test_a_calcium_heparin_calcinosis_has_a_short_follow_up_of_its_own(kb: Knowl
     plan = manage(case, kb).followup
     ids = [i.id for i in plan.schedule]
     assert "heparin_sites_review" in ids and "clinical_review" not in ids and "imaging" not in ids
+
+
+def test_a_dialysis_patient_reads_the_nsaid_kidney_caution_once(kb: KnowledgeBase) -> None:
+    """An English clinical review: on peritoneal dialysis, 'Avoid NSAIDs here. End-stage kidney
+    disease...' stood beside 'Kidney disease: prolonged NSAID therapy is not recommended...'."""
+    case = read_case(PUBLISHED_CASES / "pub-calci-06-medial-calf-redness-pd-scintigraphy.yaml", kb)
+    cautions = _options(manage(case, kb))["analgesia"].cautions
+    assert sum("NSAID" in c and "idney" in c for c in cautions) == 1
