@@ -799,3 +799,12 @@ def test_a_leading_calciphylaxis_opens_on_its_drugs_and_its_laboratory_panel(kb:
         }
     )
     assert "cua_drug_review" not in {w.id for w in diagnose(told, kb).workup_steps}
+
+
+def test_an_eyelid_nodule_is_not_radiographed_first(kb: KnowledgeBase) -> None:
+    """An English clinical review: a girl of 7's eyelid nodule was to be radiographed first (the
+    orbit irradiated, the reason taken from connective tissue disease)."""
+    published = REPO / "tests" / "data" / "published" / "cases"
+    case = read_case(next(published.glob("pub-idio-07-*.yaml")), kb)
+    steps = [w.id for w in diagnose(case, kb).workup_steps]
+    assert steps[0] == "eyelid_nodule" and "radiograph" not in steps
