@@ -808,3 +808,22 @@ def test_an_eyelid_nodule_is_not_radiographed_first(kb: KnowledgeBase) -> None:
     case = read_case(next(published.glob("pub-idio-07-*.yaml")), kb)
     steps = [w.id for w in diagnose(case, kb).workup_steps]
     assert steps[0] == "eyelid_nodule" and "radiograph" not in steps
+
+
+def test_the_kidney_function_step_gives_the_formula_of_the_patient_s_age(kb: KnowledgeBase) -> None:
+    """A French clinical review read the children's Schwartz equation in the work-up of a woman
+    of 73, and a myeloma screen at 18 and 19."""
+    from calcinosis import parse_case
+
+    def steps(age: float) -> dict[str, str]:
+        case = parse_case(
+            {"patient": {"age": age, "sex": "female"}, "findings": ["palpable_nodules"], "sites": ["thigh"]}, kb
+        )
+        return {w.id: w.text for w in diagnose(case, kb).workup_steps}
+
+    adult, child = steps(73), steps(8)
+    assert "renal_function" in adult and "Schwartz" not in " ".join(adult.values())
+    assert "renal_function_child" in child and "Schwartz" in child["renal_function_child"]
+    published = REPO / "tests" / "data" / "published" / "cases"
+    young = read_case(next(published.glob("pub-meta3-01-*.yaml")), kb)
+    assert "mbd_myeloma_screen" not in {w.id for w in diagnose(young, kb).workup_steps}
