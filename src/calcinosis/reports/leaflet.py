@@ -204,7 +204,11 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         diagnosis, group, category = "", "", report.category
         spec = kb.categories[report.category]
         named = spec.fr if lang == "fr" else spec.en
-        options = ", ".join(_plain_name(kb, d.diagnosis, lang, short=True) for d in report.differential[:3])
+        # the possibilities of that category (a French clinical review read 'probably a
+        # dystrophic calcinosis (possibilities: calciphylaxis, ...)'; a must-not-miss of another
+        # category is said with its signs to watch for)
+        within = [d for d in report.differential if d.category == report.category][:3] or report.differential[:3]
+        options = ", ".join(_plain_name(kb, d.diagnosis, lang, short=True) for d in within)
         what = message(f"leaflet_what_{report.category}", lang)
         heading = message("leaflet_category", lang, what=what, options=options)
     else:
