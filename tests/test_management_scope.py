@@ -565,6 +565,9 @@ def test_calciphylaxis_holds_every_procedure_on_the_deposit_but_debridement(kb: 
         assert avoided[procedure].cautions[0].startswith("Not while Calciphylaxis"), procedure
     debridement = _options(result)["surgical_excision"]
     assert any("toe-brachial index" in c for c in debridement.cautions)
+    # the debridement keeps the reason as a caution: it removes the necrotic tissue only (a clinical
+    # review read its excision of 'a localised deposit' without the word that held the laser)
+    assert debridement.cautions[0] == avoided["eswl"].cautions[0]
     # a breast ulcer is not told to check the arteries of the leg (a caution's and_any)
     breast = manage(read_case(FRESH / "fd-02-haemodialysis-diabetic-woman-tender-black-breast-ulcer.yaml", kb), kb)
     every = [*_options(breast).values(), *breast.avoid]

@@ -128,3 +128,29 @@ def test_the_clinician_report_writes_the_case_paths_of_its_reasons_in_words(kb: 
     for path in ("findings[", "labs[", "patient.age", "imaging[", "history["):
         assert path not in html, path
     assert any("labs[" in b for d in diagnose(case, kb).differential for c in d.evidence for b in c.basis)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_an_option_that_waits_for_its_work_up_is_named_under_not_now_without_doses(
+    kb: KnowledgeBase, lang: str
+) -> None:
+    """A clinical review read adult doses of treatments the terminal held back in a child's report:
+    the page names each waiting option once, under its wait note, and prints none of its doses."""
+    from calcinosis.i18n import message
+    from calcinosis.management.manage import manage
+
+    case = read_case(
+        next(p for p in DEV_CASES if "dev-017" in p.name), kb
+    )  # a child's tumoral calcinosis: excision waits for the big toes
+    result = manage(case, kb, lang=lang)
+    waiting = [o for options in result.options.values() for o in options if o.wait_note]
+    assert waiting, "the case was chosen because an option waits"
+    html = render_html(case, kb, lang=lang)
+    heading = message("ui_waiting", lang)
+    assert heading in html
+    after = html.split(heading, 1)[1]
+    for option in waiting:
+        assert option.name in after
+        assert html.count(f"<b>{option.name}</b>") == 0, option.name  # not shown as an active option
+        if option.dose:
+            assert option.dose not in html, option.dose

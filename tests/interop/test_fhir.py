@@ -269,7 +269,7 @@ def test_api_and_case_page_accept_a_bundle(kb: KnowledgeBase) -> None:
         page = client.post("/ui/load", files={"case_file": ("bundle.json", body, "application/json")})
         assert page.status_code == 200
         assert 'name="age" inputmode="decimal" value="65"' in page.text
-        assert "(exposures[0] warfarin)" in page.text  # scored: the result panel shows its reason
+        assert "Warfarin or other vitamin K antagonist present: LR" in page.text  # scored: the panel says why
 
 
 def test_a_stated_age_wins_over_the_birth_date_and_the_report_says_so(kb: KnowledgeBase, codes: CodeTable) -> None:

@@ -477,6 +477,10 @@ def rank_treatments(
         if harmed and _on_the_mass(t) and not t.debrides:  # trauma to calciphylaxis skin: new necrosis
             option.cautions.insert(0, harmed)
             contraindicated = True
+        elif harmed and _on_the_mass(t):  # a debridement stays, for the necrotic tissue only (a
+            # clinical review: its excision of 'a localised deposit' read without the caution that
+            # held the laser and the injections)
+            option.cautions.insert(0, harmed)
         # debriding a necrosis, an infected ulcer or wound treats the infection: it does not wait for it
         debriding = t.debrides and any(_present(ev, f) for f in kb.management.debrided)
         if infection and _on_the_mass(t) and not contraindicated and not debriding:
