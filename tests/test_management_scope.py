@@ -1402,8 +1402,30 @@ def test_a_possible_tumour_lysis_syndrome_is_said_first(kb: KnowledgeBase) -> No
     first = manage(case, kb, report=report).statements[0]
     assert first.id == "tumour_lysis" and first.urgent and first.references == ["cairo_bishop2004"]
     assert build_leaflet(report, kb, lang="fr").urgent_note.startswith("Vos prises de sang montrent")
+    # the raised calcium's own signs stay: the emergency is not the calcium's (a code review)
+    english = build_leaflet(report, kb, lang="en")
+    assert "Your calcium is raised" in next(s.text for s in english.sections if s.id == "when_to_consult")
     no_cancer = case.model_copy(update={"history": []})
     assert not any(i.code == "engine.tumour_lysis" for i in diagnose(no_cancer, kb).issues)
+    # the engine cites its emergencies' references by id: each is in the references (a code review
+    # renamed one in the knowledge and kb check still passed)
+    from calcinosis.engine.diagnose import URGENT_REFERENCES
+
+    assert {r for refs in URGENT_REFERENCES.values() for r in refs} <= set(kb.references)
+    # with a severe low calcium as well, both emergencies are said, to the clinician and the patient
+    low = read_case(PUBLISHED_CASES / "pub-meta3-01-relapsed-leukaemia-flexural-plaques.yaml", kb)
+    low.labs[0] = low.labs[0].model_copy(update={"value": 1.5, "unit": "mmol/L", "interpretation": None})
+    both = diagnose(low, kb)
+    assert [i.code for i in both.issues[:2]] == ["engine.tumour_lysis", "engine.severe_hypocalcaemia"]
+    note = build_leaflet(both, kb, lang="en").urgent_note
+    assert "haematology team" in note and "seizure" in note
+    # on dialysis a raised creatinine, phosphate and uric acid are the baseline: a question to the
+    # clinician, not an emergency (a code review: an old lymphoma on dialysis was sent to the ED)
+    dialysis = read_case(PUBLISHED_CASES / "pub-meta3-01-relapsed-leukaemia-flexural-plaques.yaml", kb)
+    dialysis.history.append(type(dialysis.history[0])("dialysis"))
+    codes = [i.code for i in diagnose(dialysis, kb).issues]
+    assert "engine.tumour_lysis" not in codes and "engine.tumour_lysis_to_consider" in codes
+    assert not build_leaflet(diagnose(dialysis, kb), kb, lang="en").urgent_note.startswith("Your blood tests")
 
 
 def test_a_calcium_heparin_calcinosis_has_a_short_follow_up_of_its_own(kb: KnowledgeBase) -> None:

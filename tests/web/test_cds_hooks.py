@@ -511,3 +511,25 @@ def test_every_dev_case_gives_one_card_in_both_languages(
     expected = load_document(case_path.read_bytes(), source=case_path.name, fmt="yaml").get("expected", {})
     if expected.get("diagnosis") == "calciphylaxis":
         assert english["indicator"] == "warning"
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_an_emergency_opens_the_card_and_makes_it_critical(
+    client: TestClient, kb: KnowledgeBase, codes: CodeTable, lang: str
+) -> None:
+    """A code review: a tumour lysis syndrome and a symptomatic hypercalcaemia were in no part of
+    the card (the summary moves them to the next steps, which the card does not show). The card
+    opens on them, and is critical."""
+    from calcinosis import diagnose, read_case
+    from calcinosis.engine.diagnose import URGENT_CODES
+
+    from ..conftest import PUBLISHED_CASES
+
+    path = PUBLISHED_CASES / "pub-meta3-01-relapsed-leukaemia-flexural-plaques.yaml"
+    body = hook_request(path, kb, codes, 900)
+    card = one_card(call(client, body, lang=lang))
+    report = diagnose(read_case(path, kb), kb, lang=lang)
+    urgent = [i.message for i in report.issues if i.code in URGENT_CODES]
+    assert urgent and card["indicator"] == "critical"
+    opening = card["detail"].split("\n\n")[0] if "\n\n" in card["detail"] else card["detail"]
+    assert all(md(u, 600) in opening for u in urgent), opening[:300]

@@ -478,8 +478,14 @@ SEVERE_HYPOCALCAEMIA = "engine.severe_hypocalcaemia"
 TUMOUR_LYSIS = "engine.tumour_lysis"
 """The issue code of a possible tumour lysis syndrome: a raised phosphate and uric acid with a
 kidney injury in a blood cancer or under chemotherapy (Cairo-Bishop 2004)."""
+TUMOUR_LYSIS_TO_CONSIDER = "engine.tumour_lysis_to_consider"
+"""The issue code of the same findings in a chronic kidney disease, where they are the baseline:
+not an emergency, a question (has the kidney function changed since the cancer's treatment?)."""
+CHRONIC_KIDNEY_FEATURES = ("condition:chronic_kidney_disease", "condition:dialysis", "condition:kidney_transplant")
+"""What explains a raised creatinine, phosphate and uric acid without an acute injury."""
 URGENT_REFERENCES = {TUMOUR_LYSIS: ("cairo_bishop2004",)}
-"""The references of an emergency other than a calcium threshold (constants.yaml's)."""
+"""The references of an emergency other than a calcium threshold (checked against the references
+by a test: the engine cites them by id)."""
 URGENT_CODES = (SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA, TUMOUR_LYSIS)
 """The emergencies every view puts first (the summary, manage, the case page), before any work-up."""
 
@@ -528,24 +534,30 @@ def _urgent_calcium(panel: LabPanel, evidence: Evidence, kb: KnowledgeBase, lang
 
 
 def _tumour_lysis(panel: LabPanel, evidence: Evidence, lang: str) -> Issue | None:
-    """A possible tumour lysis syndrome, said first: a raised phosphate and uric acid with a kidney
-    injury (a raised creatinine, a reduced eGFR, an acute kidney injury) in a leukaemia, a
-    lymphoma or under chemotherapy. A French clinical review: a girl of 19 a week after the
-    relapse of her leukaemia, with those four and a raised calcium, had radiographs as her first
-    next step and a visit every 3 to 6 months (Cairo-Bishop 2004: the syndrome leads to kidney
-    failure and can be life-threatening; ALL is among its highest-risk settings)."""
+    """A possible tumour lysis syndrome, said first: a raised phosphate and uric acid with an acute
+    kidney injury (or a raised creatinine, a reduced eGFR, with no chronic kidney disease to
+    explain them) in a leukaemia, a lymphoma or under chemotherapy. A French clinical review: a
+    girl of 19 a week after the relapse of her leukaemia, with those four and a raised calcium, had
+    radiographs as her first next step and a visit every 3 to 6 months (Cairo-Bishop 2004: the
+    syndrome leads to kidney failure and can be life-threatening; ALL is among its highest-risk
+    settings). In a chronic kidney disease, on dialysis or after a transplant a raised phosphate and
+    uric acid are the baseline (a code review: a dialysis patient with an old lymphoma was sent to
+    the emergency department): the syndrome is then a question for the clinician, not an emergency."""
     obs = evidence.observations
 
     def present(feature: str) -> bool:
         o = obs.get(feature)
         return o is not None and o.present
 
-    kidney = (
-        present("condition:acute_kidney_injury") or present("lab:egfr_below_60") or panel.status("creatinine") == "high"
-    )
     cancer = any(present(f) for f in ("condition:leukemia", "condition:lymphoma", "exposure:chemotherapy"))
-    if present("lab:phosphate_high") and present("lab:uric_acid_high") and kidney and cancer:
+    if not (present("lab:phosphate_high") and present("lab:uric_acid_high") and cancer):
+        return None
+    chronic = any(present(f) for f in CHRONIC_KIDNEY_FEATURES)
+    reduced = present("lab:egfr_below_60") or panel.status("creatinine") == "high"
+    if present("condition:acute_kidney_injury") or (reduced and not chronic):
         return _warning(TUMOUR_LYSIS, message("tumour_lysis", lang))
+    if chronic:
+        return _warning(TUMOUR_LYSIS_TO_CONSIDER, message("tumour_lysis_to_consider", lang))
     return None
 
 

@@ -15,12 +15,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from calcinosis.engine.diagnose import URGENT_CODES
+from calcinosis.engine.diagnose import SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA, URGENT_CODES
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.engine.workup import BREAST_STEP, DEEP_MASS_STEP, FOP_STEP, GROWTH_STEP, in_the_organs
 from calcinosis.i18n import inline, message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, form_key
+
+CALCIUM_EMERGENCIES = frozenset({SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA})
+"""The emergencies whose urgent note says the calcium's own signs."""
 
 __all__ = ["CONFIDENT", "YOUNG_INFANT_YEARS", "Leaflet", "LeafletPart", "build_leaflet"]
 
@@ -218,7 +221,9 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         heading = message("leaflet_uncertain", lang, options=options)
     # the emergency the report opens on comes first for the patient too: the parents of a newborn
     # whose calcium was 1.55 mmol/L read only of 'too much calcium', to be seen the same day
-    urgent = next((i.code for i in report.issues if i.code in URGENT_CODES), None)
+    # every emergency, in the report's order (a code review: a tumour lysis with a severe low
+    # calcium said only the haematology note, and the seizure signs went nowhere)
+    urgent = [i.code for i in report.issues if i.code in URGENT_CODES]
     parts = []
     age = report.case.patient.age
     for section in kb.leaflet.sections:
@@ -252,8 +257,8 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 text = " ".join([message("leaflet_young_infant", lang), text])  # before the general signs
             # a raised calcium not urgent today: its signs, for the patient to come back (a woman
             # of 77 at 2.85 mmol/L read of lumps and calciphylaxis only: a clinical review); the
-            # urgent note says them when it is urgent
-            if _calcium_raised(report) and not urgent:
+            # urgent note says them when the calcium is the emergency
+            if _calcium_raised(report) and not CALCIUM_EMERGENCIES & set(urgent):
                 # on dialysis: no 'drink enough water' nor 'a lot of urine' (a fluid allowance,
                 # little or no urine: a clinical review)
                 dialysis = "dialysis" in report.case.history
@@ -277,7 +282,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     note = message("leaflet_metastatic_word", lang) if word is not None and word.search(heading) else ""
     child = age < kb.threshold("child_age_years")
     reader = message("leaflet_for_parents", lang) if child else ""
-    said = message(f"leaflet_urgent_{urgent.removeprefix('engine.')}", lang) if urgent else ""
+    said = " ".join(message(f"leaflet_urgent_{code.removeprefix('engine.')}", lang) for code in urgent)
     return Leaflet(
         heading=heading, named=named, sections=tuple(parts), word_note=note, reader_note=reader, urgent_note=said
     )

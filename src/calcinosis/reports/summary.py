@@ -47,6 +47,8 @@ class Summary:
     next_steps: tuple[str, ...]
     disclaimer: str
     measured: str | None = None  # how often the engine has been right on unseen published patients
+    urgent: tuple[str, ...] = ()
+    """The emergencies, also the first next steps: for a view that shows no next steps (the CDS card)."""
 
 
 def _reasons(report: DiagnosisReport, kb: KnowledgeBase, index: int, lang: str) -> tuple[str, ...]:
@@ -116,9 +118,10 @@ def build_summary(
         said = kb.must_not_miss_reason(d.diagnosis, shown="defining" not in d.unreported_blocks)
         alerts.append(f"{d.name}{where}{colon(lang)} {said.get(lang)}")
     steps = [w.text for w in report.workup_steps[:2]]
-    urgent = next((i for i in report.issues if i.code in URGENT_CODES), None)
-    if urgent is not None:  # an emergency comes before any work-up
-        steps.insert(0, urgent.message)
+    # every emergency comes before any work-up, in the report's order (a code review: the second
+    # of a tumour lysis and a severe low calcium was left among the warnings)
+    urgent = [i for i in report.issues if i.code in URGENT_CODES]
+    steps[:0] = [i.message for i in urgent]
     cared = _own_principle(management, kb) if management else None
     if cared is not None:  # the leading diagnosis' own care (a sarcoma centre, a calciphylaxis team) comes first
         steps.append(cared)
@@ -161,10 +164,9 @@ def build_summary(
         category_explanation=report.category_explanation,
         leading=leading,
         must_not_miss=tuple(alerts),
-        warnings=tuple(
-            i.render(lang) for i in report.issues if i is not urgent
-        ),  # the emergency is the first next step
+        warnings=tuple(i.render(lang) for i in report.issues if i not in urgent),  # said as next steps
         next_steps=tuple(steps),
+        urgent=tuple(i.message for i in urgent),
         disclaimer=report.metadata.disclaimer,
         measured=report.metadata.measured.text if report.metadata.measured else None,
     )

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from calcinosis import __version__
 from calcinosis.case.model import Case
+from calcinosis.engine.diagnose import URGENT_CODES
 from calcinosis.engine.evidence import LAB_FEATURES, Evidence
 from calcinosis.engine.results import DiagnosisReport, WorkupItem
 from calcinosis.i18n import english_inline, lower_first, percent
@@ -188,6 +189,10 @@ def _detail(
 
     summary = build_summary(report, kb, lang=lang)
     blocks: list[str] = []
+    # an emergency opens the card (a code review: a tumour lysis and a symptomatic hypercalcaemia
+    # were in no part of it, the summary having moved them to the next steps the card does not show)
+    if summary.urgent:
+        blocks.append("\n".join([t("urgent", lang), *(f"- {md(u, 600)}" for u in summary.urgent)]))
     if trigger.reason == "must_not_miss" and trigger.diagnosis is not None:
         d = next(x for x in report.differential if x.diagnosis == trigger.diagnosis)
         features = ", ".join(_inline(kb.features[f].label(lang), lang) for f in trigger.features)
@@ -361,7 +366,7 @@ def build_card(
         uuid=str(uuid.uuid4()),
         summary=_summary(report, kb, trigger, lang),
         detail=_detail(report, kb, trigger, record, imported, lang),
-        indicator="warning" if alerts else "info",
+        indicator="critical" if any(i.code in URGENT_CODES for i in report.issues) else "warning" if alerts else "info",
         source=Source(
             label=t("source", lang, kb=report.metadata.kb_version),
             topic=Coding(display=t("topic", lang), **TOPIC),
