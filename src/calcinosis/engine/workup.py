@@ -23,6 +23,7 @@ __all__ = [
     "BREAST_STEP",
     "DEEP_MASS_STEP",
     "FOP_STEP",
+    "GROWTH_STEP",
     "HOLDING_STEPS",
     "in_the_organs",
     "metabolic_mass",
@@ -45,9 +46,10 @@ GROWTH_STEP = "growing_mass_bone_destruction"
 """The work-up step (workup.yaml) that refers a growing mass destroying bone to a sarcoma centre,
 whatever the leading diagnosis."""
 
-HOLDING_STEPS = {GROWTH_STEP: "growth_hold", FOP_STEP: "fop_hold", BREAST_STEP: "breast_hold"}
+HOLDING_STEPS = {FOP_STEP: "fop_hold", GROWTH_STEP: "growth_hold", BREAST_STEP: "breast_hold"}
 """The work-up steps (besides the deep mass' sarcoma referral) before which management holds every
-procedure on the mass, each with the message that says why (messages.yaml)."""
+procedure on the mass, each with the message that says why (messages.yaml); in the order they are
+said (the big toes first: a sarcoma centre's own biopsy waits for them)."""
 
 ORGAN_TISSUE = "visceral"
 """The imaging tissue of a deposit in an organ (case format v1 does not say which organ)."""

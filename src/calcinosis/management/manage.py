@@ -12,7 +12,7 @@ from calcinosis.engine.defining import shown_by_a_defining_feature, unconfirmed
 from calcinosis.engine.diagnose import URGENT_CODES, URGENT_REFERENCES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.engine.workup import DEEP_MASS_STEP, HOLDING_STEPS, LEADS, in_the_organs
+from calcinosis.engine.workup import DEEP_MASS_STEP, GROWTH_STEP, HOLDING_STEPS, LEADS, in_the_organs
 from calcinosis.i18n import inline, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import FollowupItem, StatementCondition
@@ -28,6 +28,18 @@ from calcinosis.management.results import FollowupPlan, ManagementReport, PlanIt
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
 __all__ = ["followup_plan", "form_masses", "manage"]
+
+
+HOLD_REFERENCES = {
+    "fop_hold": ("genereviews_fop",),
+    "growth_hold": ("esmo_sts2018",),
+    "breast_hold": ("nice_ng12",),
+    "deep_mass_hold": ("esmo_sts2018",),
+}
+"""What each hold of the procedures on the mass rests on (checked against the references by a test)."""
+HELD_STATEMENTS = frozenset({"surgery_when"})
+"""Principles not said while the procedures on the mass wait ('surgery is for large deposits' read
+beside a growing mass to refer to a sarcoma centre: a code review)."""
 
 
 def form_masses(kb: KnowledgeBase, posterior: np.ndarray, row_weight: np.ndarray) -> dict[str, float]:
@@ -280,8 +292,16 @@ def manage(
     deep_mass = diagnosis is None and not first and DEEP_MASS_STEP in listed
     # the other work-up steps that come before any procedure on the mass (a child's big toes, a
     # breast lump's cancer referral: engine.workup.HOLDING_STEPS), said as the procedures' hold
-    held_by = next((key for step, key in HOLDING_STEPS.items() if step in listed), None)
-    hold_key = "deep_mass_hold" if deep_mass else held_by if diagnosis is None and not first else None
+    # every one is said (a code review: a girl's deep mass said the sarcoma centre and not her big
+    # toes); a growing mass' sarcoma centre is said by the sarcoma to exclude when there is one
+    hold_keys = [
+        key
+        for step, key in HOLDING_STEPS.items()
+        if step in listed and diagnosis is None and not (first and step == GROWTH_STEP)
+    ]
+    if deep_mass and "growth_hold" not in hold_keys:
+        hold_keys.append("deep_mass_hold")
+    hold = " ".join(message(key, lang) for key in hold_keys)
     pt = case.patient
     no_local = out_of_reach(case, evidence, kb)
     quiet = without_symptoms(case, evidence, kb)  # found without symptoms: no treatment of the deposits
@@ -300,7 +320,7 @@ def manage(
         # clinician gives is confirmed
         unconfirmed=frozenset() if diagnosis is not None else unconfirmed(kb, scores),
         no_local=no_local,
-        hold=message(hold_key, lang) if hold_key else "",
+        hold=hold,
         no_deposit_treatment=quiet,
         measured={d.name: d.value for d in panel.derived},
     )
@@ -328,6 +348,14 @@ def manage(
         name = inline(leading, lang)
         text = message("deep_mass_unexplained", lang, name=name)
         reach.insert(0, Statement(id="deep_mass_unexplained", text=text, references=["esmo_sts2018"], urgent=True))
+    # the holds said once as a principle, whether or not an option is listed to carry them (a code
+    # review: a growing mass destroying bone had no option, and management never said to wait);
+    # the deep mass' own statement says its hold
+    said_holds = [k for k in hold_keys if k != "deep_mass_hold"]
+    if said_holds:
+        text = message("procedures_held", lang, hold=" ".join(message(k, lang) for k in said_holds))
+        refs = [r for k in said_holds for r in HOLD_REFERENCES[k]]
+        reach.insert(0, Statement(id="procedures_held", text=text, references=refs, urgent=GROWTH_STEP in listed))
     statements = (
         urgent
         + _managed_as(kb, posterior, first, lang)
@@ -339,6 +367,7 @@ def manage(
             and not (cared_elsewhere and _category_wide(s.when))
             and not (no_local and s.local)
             and not (quiet and (s.local or s.deposits))
+            and not (hold and s.id in HELD_STATEMENTS)
         ]
     )
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, posterior) else None
