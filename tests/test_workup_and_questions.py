@@ -827,3 +827,25 @@ def test_the_kidney_function_step_gives_the_formula_of_the_patient_s_age(kb: Kno
     published = REPO / "tests" / "data" / "published" / "cases"
     young = read_case(next(published.glob("pub-meta3-01-*.yaml")), kb)
     assert "mbd_myeloma_screen" not in {w.id for w in diagnose(young, kb).workup_steps}
+
+
+@pytest.mark.parametrize(
+    ("name", "hold"),
+    [
+        ("pub-dys-10-*.yaml", "Not before the breast clinic has assessed the lump"),
+        ("pub-tumoral-08-*.yaml", "Not before the big toes have been looked at"),
+    ],
+)
+def test_the_work_ups_own_steps_into_the_mass_wait_for_the_step_that_holds_them(
+    kb: KnowledgeBase, name: str, hold: str
+) -> None:
+    """A code review: management held every procedure on a breast lump while the work-up, read as
+    the to-do list, listed three skin biopsies beside the breast clinic's referral."""
+    from .conftest import PUBLISHED_CASES
+
+    report = diagnose(read_case(next(PUBLISHED_CASES.glob(name)), kb), kb)
+    into = {s.id for s in [*kb.workup.steps, *(s for d in kb.diseases for s in d.workup)] if s.on_the_mass}
+    biopsies = [w for w in report.workup_steps if w.id in into]
+    assert biopsies
+    for step in biopsies:
+        assert hold in step.text, step.id

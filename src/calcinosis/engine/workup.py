@@ -360,8 +360,47 @@ def _tumour_hold(kb: KnowledgeBase, probabilities: list[float], lang: str) -> st
 
 def _held(step: WorkupStep, text: str, hold: str) -> str:
     """``text`` with the tumour hold after it for a step into the lesion (a sentence of its own)."""
-    if not (hold and step.on_the_mass):
-        return text
+    return _held_text(text, hold) if hold and step.on_the_mass else text
+
+
+WORKUP_HOLDS = {FOP_STEP: "workup_fop_hold", GROWTH_STEP: "workup_growth_hold", BREAST_STEP: "workup_breast_hold"}
+"""What a step into the mass waits for when a holding step is listed (HOLDING_STEPS' work-up words;
+the deep mass' sarcoma centre says it as the growing mass')."""
+
+
+def _held_by_steps(out: list[WorkupItem], kb: KnowledgeBase, tumour_held: bool, lang: str) -> list[WorkupItem]:
+    """The steps into the mass (a biopsy, an excision) held by the listed steps that come first: a
+    child's big toes, a breast clinic, a sarcoma centre for a growing or deep mass (a code review:
+    management held every procedure while the work-up, read as the to-do list, listed three skin
+    biopsies beside the breast clinic's referral). A sarcoma in the differential says its own hold."""
+    listed = {w.id for w in out}
+    keys = [key for step, key in WORKUP_HOLDS.items() if step in listed]
+    if DEEP_MASS_STEP in listed and "workup_growth_hold" not in keys:
+        keys.append("workup_growth_hold")
+    if tumour_held:  # the sarcoma's hold already sends the procedure to the sarcoma centre
+        keys = [k for k in keys if k != "workup_growth_hold"]
+    if not keys:
+        return out
+    hold = " " + " ".join(message(k, lang) for k in keys)
+    into = _into_the_mass(kb)
+    holders = {DEEP_MASS_STEP, *WORKUP_HOLDS}
+    return [
+        w.model_copy(update={"text": _held_text(w.text, hold)}) if w.id in into and w.id not in holders else w
+        for w in out
+    ]
+
+
+def _into_the_mass(kb: KnowledgeBase) -> frozenset[str]:
+    """The ids of every step into the mass (``on_the_mass``), general or a diagnosis' own."""
+    t = tables(kb)
+    found: frozenset[str] | None = t.texts.get(("workup", "on_the_mass"))
+    if found is None:
+        steps = [*kb.workup.steps, *(s for d in kb.diseases for s in d.workup)]
+        found = t.texts[("workup", "on_the_mass")] = frozenset(s.id for s in steps if s.on_the_mass)
+    return found
+
+
+def _held_text(text: str, hold: str) -> str:
     return text + ("" if text.endswith(".") else ".") + hold
 
 
@@ -501,6 +540,7 @@ def missing_workup(
                 out.append(item)
                 if answers:
                     general_answers[step.id] = answers
+    out = _held_by_steps(out, kb, bool(hold), lang)
     # the leading diagnosis' steps marked first come before the general ones (what changes its
     # care now); the others keep their place
     # (never a step into the mass: it waits for what holds it, a sarcoma or a child's big toes)
