@@ -1454,3 +1454,15 @@ def test_a_dialysis_patient_reads_the_nsaid_kidney_caution_once(kb: KnowledgeBas
     case = read_case(PUBLISHED_CASES / "pub-calci-06-medial-calf-redness-pd-scintigraphy.yaml", kb)
     cautions = _options(manage(case, kb))["analgesia"].cautions
     assert sum("NSAID" in c and "idney" in c for c in cautions) == 1
+
+
+def test_a_site_does_not_ground_an_indication_for_an_unconfirmed_disease(kb: KnowledgeBase) -> None:
+    """A code review: an infant with a solitary finger papule was offered a high-speed burr 'for
+    fingertips' for a systemic sclerosis at 2 %, with no wait: a site describes the deposit, as pain
+    does, and grounds nothing; a measured state still does (binders for a raised phosphate)."""
+    from calcinosis.management.options import GROUNDING
+
+    case = read_case(FRESH / "fc-05-infant-girl-solitary-white-hard-finger-papule.yaml", kb)
+    burr = _options(manage(case, kb))["high_speed_burr"]
+    assert burr.wait_note.startswith("Not before one of these is confirmed")
+    assert "site:" not in GROUNDING and "lab:" in GROUNDING

@@ -20,7 +20,7 @@ from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence
 from calcinosis.i18n import decimal, inline, lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import TreatmentFile
+from calcinosis.kb.schema import TreatmentFile, TreatmentIndication
 from calcinosis.management.results import EvidenceItem, TreatmentOption
 
 __all__ = ["MECHANISMS", "named_with_probability", "rank_treatments", "to_exclude_first"]
@@ -91,9 +91,19 @@ def _unknown_checks(t: TreatmentFile, ev: Evidence, pregnancy_possible: bool, te
     return message("check_before", lang, items=message("list_separator", lang).join(items)) if items else ""
 
 
-SYMPTOM_PREFIX = "finding:"
-"""A finding (pain, an ulcer) is a symptom, not a measured state: an indication it names still
-waits for its diagnoses to be confirmed."""
+GROUNDING = ("lab:", "condition:", "exposure:")
+"""What grounds an indication on the case itself, without its diagnosis confirmed: a measured state
+(a raised phosphate), a known condition (dialysis) or an exposure (warfarin). A finding (pain, an
+ulcer), a site (the fingertips), a tissue or an imaging pattern describes the deposits: an
+indication that names only those waits for its diagnoses to be confirmed (a French clinical review:
+thalidomide and an excision 'for pain' went ahead for an unconfirmed dermatomyositis; a code review:
+a high-speed burr 'for fingertips' for an infant's papule read as a systemic sclerosis at 2 %)."""
+
+
+def _grounded(ind: TreatmentIndication) -> bool:
+    """Whether an indication names a state of the case that grounds it (see GROUNDING)."""
+    return any(f.startswith(GROUNDING) for f in ind.features)
+
 
 WEAK_LEVEL = 4
 """Oxford CEBM levels 4-5 (case series, expert opinion): a first-line role resting on them says so."""
@@ -192,8 +202,7 @@ def _option(
             # does not wait for the diagnosis to be confirmed (a re-review); a symptom does not
             # ground it (a French clinical review: thalidomide and an excision 'for pain' went
             # ahead for an unconfirmed dermatomyositis while diltiazem waited)
-            grounded = bool(ind.features) and not any(f.startswith(SYMPTOM_PREFIX) for f in ind.features)
-            best_for = [] if grounded else [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
+            best_for = [] if _grounded(ind) else [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
     if best is None or best[0] < kb.management.min_fit:
         return None
     fit, role, why = best
@@ -412,7 +421,7 @@ def _for_the_deposits(t: TreatmentFile, ev: Evidence) -> bool:
     a state the case reports (binders for a raised phosphate)."""
     if t.mechanism in ("cause", "supportive"):
         return False
-    return not any(ind.features and all(_present(ev, f) for f in ind.features) for ind in t.indications)
+    return not any(_grounded(ind) and all(_present(ev, f) for f in ind.features) for ind in t.indications)
 
 
 def _is_local(t: TreatmentFile) -> bool:
