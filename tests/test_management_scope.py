@@ -1466,3 +1466,18 @@ def test_a_site_does_not_ground_an_indication_for_an_unconfirmed_disease(kb: Kno
     burr = _options(manage(case, kb))["high_speed_burr"]
     assert burr.wait_note.startswith("Not before one of these is confirmed")
     assert "site:" not in GROUNDING and "lab:" in GROUNDING
+
+
+def test_a_documented_infection_is_treated_not_excluded(kb: KnowledgeBase) -> None:
+    """A French clinical review: a lupus patient's thigh ulcer growing S. aureus was told to
+    'exclude an infection', with a septic-arthritis joint aspiration. A reported local infection
+    is treated first, by the culture, with a search for deeper spread; a fever alone is still
+    looked into."""
+    case = read_case(PUBLISHED_CASES / "pub-ctd-13-sle-buttock-thigh-plaques-ulcer.yaml", kb)
+    steps = [w.id for w in diagnose(case, kb).workup_steps]
+    assert "infection_treat" in steps and "infection_search" not in steps
+    notes = {o.wait_note for o in _options(manage(case, kb)).values() if o.wait_note}
+    assert notes and all(n.startswith("Not before the infection is treated") for n in notes)
+    fever = read_case(PUBLISHED_CASES / "pub-ctd-13-sle-buttock-thigh-plaques-ulcer.yaml", kb)
+    fever.findings[2] = type(fever.findings[2])("fever")
+    assert "infection_search" in [w.id for w in diagnose(fever, kb).workup_steps]

@@ -358,12 +358,20 @@ def named_with_probability(kb: KnowledgeBase, found: list[tuple[float, int]], la
     return ", ".join(f"{lower_first(n) if lang == 'fr' else n} ({percent(p, lang)})" for n, p in names)
 
 
+DOCUMENTED_INFECTION = "finding:local_infection"
+"""The finding of an infection the case reports (a culture, pus): treated first, not looked for."""
+
+
 def _infection_first(ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
-    """'Fever, Raised CRP: an infection ... is excluded first' for the signs the case reports ('' if none)."""
+    """'Not before an infection is excluded (fever, raised CRP) ...' for the signs the case reports, or
+    'Not before the infection is treated' for a documented one ('' if none)."""
     signs = [inline(kb.features[f].label(lang), lang) for f in kb.management.infection_signs if _present(ev, f)]
     if not signs:
         return ""
-    return message("infection_first", lang, signs=message("list_separator", lang).join(signs))
+    # a documented infection is treated, not excluded (a French clinical review: 'not before an
+    # infection is excluded' and joint aspiration for a thigh ulcer growing S. aureus)
+    key = "infection_treat_first" if _present(ev, DOCUMENTED_INFECTION) else "infection_first"
+    return message(key, lang, signs=message("list_separator", lang).join(signs))
 
 
 def _procedures_harm(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> str:
