@@ -1481,3 +1481,15 @@ def test_a_documented_infection_is_treated_not_excluded(kb: KnowledgeBase) -> No
     fever = read_case(PUBLISHED_CASES / "pub-ctd-13-sle-buttock-thigh-plaques-ulcer.yaml", kb)
     fever.findings[2] = type(fever.findings[2])("fever")
     assert "infection_search" in [w.id for w in diagnose(fever, kb).workup_steps]
+
+
+def test_the_control_of_a_connective_tissue_disease_is_dosed_for_the_disease_it_is_read_for(kb: KnowledgeBase) -> None:
+    """A French clinical review: a woman of 36 with lupus read the children's methylprednisolone
+    pulses of a juvenile dermatomyositis series and no word of hydroxychloroquine. The dose text
+    is that of the likeliest diagnosis the option is read for, with its reference."""
+    lupus = _options(manage(read_case(PUBLISHED_CASES / "pub-ctd-13-sle-buttock-thigh-plaques-ulcer.yaml", kb), kb))
+    control = lupus["treat_underlying_ctd"]
+    assert "Hydroxychloroquine" in control.dose and "methylprednisolone" not in control.dose
+    assert "fanouriakis2024" in control.references
+    child = _options(manage(read_case(next(PUBLISHED_CASES.glob("pub-ctd-11-*.yaml")), kb), kb))
+    assert "methylprednisolone" in child["treat_underlying_ctd"].dose

@@ -33,6 +33,7 @@ __all__ = [
     "ReferenceSpec",
     "StatementCondition",
     "TreatmentCaution",
+    "TreatmentDoseFor",
     "TreatmentEvidence",
     "TreatmentFile",
     "TreatmentIndication",
@@ -70,6 +71,16 @@ class ReferenceSpec(_Strict):
         if lang != "fr":
             return self.citation
         return self.citation_fr or french_citation(self.citation)
+
+
+class TreatmentDoseFor(_Strict):
+    """The dose text of a treatment for some of its diagnoses: the control of a connective tissue
+    disease is hydroxychloroquine for a lupus, not the juvenile dermatomyositis regimen (a French
+    clinical review read the children's pulses of methylprednisolone for a woman with lupus)."""
+
+    diagnoses: list[str] = Field(min_length=1)
+    dose: Bilingual
+    references: list[str] = []
 
 
 class TreatmentIndication(_Strict):
@@ -183,6 +194,9 @@ class TreatmentFile(_Strict):
     safe_unconfirmed: bool = False
     summary: Bilingual
     dose: Bilingual
+    # the dose text for the diagnosis the option is read for (the most probable of its best
+    # indication's diagnoses), in place of ``dose`` when one names it
+    dose_for: list[TreatmentDoseFor] = []
     indications: list[TreatmentIndication] = Field(min_length=1)
     cautions: list[TreatmentCaution] = []
     evidence: list[TreatmentEvidence] = []

@@ -688,6 +688,9 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     for tid, t in parts.treatments.items():
         loc = f"treatments/{tid}.yaml"
         check.refs(f"{loc}:references", t.references)
+        for i, dose in enumerate(t.dose_for):
+            check.diags(f"{loc}:dose_for[{i}]", dose.diagnoses)
+            check.refs(f"{loc}:dose_for[{i}]", dose.references)
         for i, ind in enumerate(t.indications):
             check.diags(f"{loc}:indications[{i}]", ind.diagnoses)
             check.form_keys(f"{loc}:indications[{i}]", ind.forms)

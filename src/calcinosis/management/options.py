@@ -20,7 +20,7 @@ from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence
 from calcinosis.i18n import decimal, inline, lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import TreatmentFile, TreatmentIndication
+from calcinosis.kb.schema import TreatmentDoseFor, TreatmentFile, TreatmentIndication
 from calcinosis.management.results import EvidenceItem, TreatmentOption
 
 __all__ = ["MECHANISMS", "named_with_probability", "rank_treatments", "to_exclude_first"]
@@ -100,6 +100,16 @@ thalidomide and an excision 'for pain' went ahead for an unconfirmed dermatomyos
 a high-speed burr 'for fingertips' for an infant's papule read as a systemic sclerosis at 2 %)."""
 
 
+def _dose_for(
+    t: TreatmentFile, diagnoses: list[str], posterior: np.ndarray, kb: KnowledgeBase
+) -> TreatmentDoseFor | None:
+    """The dose text written for the likeliest of the diagnoses the option is read for, if any."""
+    if not t.dose_for or not diagnoses:
+        return None
+    likeliest = max(diagnoses, key=lambda d: float(posterior[kb.disease_pos(d)]))
+    return next((d for d in t.dose_for if likeliest in d.diagnoses), None)
+
+
 def _grounded(ind: TreatmentIndication) -> bool:
     """Whether an indication names a state of the case that grounds it (see GROUNDING)."""
     return any(f.startswith(GROUNDING) for f in ind.features)
@@ -147,6 +157,7 @@ def _option(
     weights = kb.management.role_weights
     best: tuple[float, Role, str] | None = None
     best_for: list[str] = []  # the diagnoses the best indication names ([] for a category or any case)
+    read_for: list[str] = []  # the same, grounded or not: the dose text is that of the likeliest
     for ind in t.indications:
         if not all(_present(ev, f) for f in ind.features):
             continue
@@ -202,7 +213,8 @@ def _option(
             # does not wait for the diagnosis to be confirmed (a re-review); a symptom does not
             # ground it (a French clinical review: thalidomide and an excision 'for pain' went
             # ahead for an unconfirmed dermatomyositis while diltiazem waited)
-            best_for = [] if _grounded(ind) else [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
+            read_for = [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
+            best_for = [] if _grounded(ind) else read_for
     if best is None or best[0] < kb.management.min_fit:
         return None
     fit, role, why = best
@@ -287,6 +299,9 @@ def _option(
     supportive = [e.level for e in evidence if e.relevant and e.direction in ("benefit", "mixed")]
     best_level = min(supportive, default=None)
     refs = list(t.references)
+    dose = _dose_for(t, read_for, posterior, kb)
+    if dose is not None:
+        refs.extend(r for r in dose.references if r not in refs)
     refs += [e.reference for e in evidence if e.reference not in refs]
     option = TreatmentOption(
         treatment=t.id,
@@ -297,7 +312,7 @@ def _option(
         fit=round(fit, 4),
         why=[why] if why else [],
         summary=t.summary.get(lang),
-        dose=t.dose.get(lang),
+        dose=(dose.dose if dose is not None else t.dose).get(lang),
         cautions=cautions,
         evidence=evidence,
         best_level=best_level,
