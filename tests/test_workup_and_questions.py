@@ -849,3 +849,15 @@ def test_the_work_ups_own_steps_into_the_mass_wait_for_the_step_that_holds_them(
     assert biopsies
     for step in biopsies:
         assert hold in step.text, step.id
+
+
+def test_a_sarcoma_to_exclude_has_its_own_steps_first_and_no_surgery_principle(kb: KnowledgeBase) -> None:
+    """A French clinical review: a 7 cm hip mass read as an extraskeletal osteosarcoma at 31 % had
+    'calcium with albumin' as its next step and 'surgery is for large deposits' among its
+    principles. The sarcoma's MRI and centre biopsy come first; the surgery principle is not said."""
+    from .conftest import PUBLISHED_CASES
+
+    case = read_case(next(PUBLISHED_CASES.glob("pub-dys-16-*.yaml")), kb)
+    steps = [w.id for w in diagnose(case, kb).workup_steps]
+    assert steps[:2] == ["eso_imaging", "eso_biopsy"] and steps.index("calcium") > 1
+    assert "surgery_when" not in {s.id for s in manage(case, kb).statements}

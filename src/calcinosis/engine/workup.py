@@ -16,7 +16,7 @@ from calcinosis.engine.results import WorkupItem, built
 from calcinosis.engine.scoring import Scores
 from calcinosis.engine.tables import tables
 from calcinosis.i18n import inline, lower_first, message, percent
-from calcinosis.kb.model import KnowledgeBase
+from calcinosis.kb.model import Disease, KnowledgeBase
 from calcinosis.kb.schema import WORKUP_FEATURE_CONDITIONS, WorkupStep
 
 __all__ = [
@@ -342,18 +342,24 @@ def _known_part(step: _Step, ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
     return " (" + message("workup_already", lang, items=message("list_separator", lang).join(known)) + ")"
 
 
+def _tumours_to_exclude(kb: KnowledgeBase, probabilities: list[float]) -> list[tuple[float, Disease]]:
+    """The tumours that must not be missed and are cared for as a cancer, at the must-not-miss
+    threshold or above, likeliest first."""
+    threshold = kb.must_not_miss_threshold
+    found = [
+        (p, d) for p, d in zip(probabilities, kb.diseases, strict=True) if p >= threshold and kb.cancer_to_exclude(d.id)
+    ]
+    return sorted(found, key=lambda pd: -pd[0])
+
+
 def _tumour_hold(kb: KnowledgeBase, probabilities: list[float], lang: str) -> str:
     """' Not before ... : only in the sarcoma centre, after the MRI' while a tumour that must not
     be missed and is cared for as a cancer is possible (the must-not-miss threshold, as manage's
     procedures wait for it), '' otherwise: a clinical review found an aspiration and a lesion
     biopsy proposed for a plantar mass with a synovial sarcoma in the differential."""
-    threshold = kb.must_not_miss_threshold
-    found = [
-        (p, d) for p, d in zip(probabilities, kb.diseases, strict=True) if p >= threshold and kb.cancer_to_exclude(d.id)
-    ]
+    found = _tumours_to_exclude(kb, probabilities)
     if not found:
         return ""
-    found.sort(key=lambda pd: -pd[0])
     names = ", ".join(f"{inline(d.name(lang), lang)} {percent(p, lang)}" for p, d in found)
     return " " + message("workup_tumour_hold", lang, names=names)
 
@@ -552,6 +558,15 @@ def missing_workup(
     if top_steps:  # in the order the diagnosis' file gives them
         first = sorted((w for w in out if w.id in top_steps), key=lambda w: top_steps.index(w.id))
         out = first + [w for w in out if w.id not in top_steps]
+    # a sarcoma to exclude: its own steps (the MRI, the sarcoma centre's biopsy) come before the
+    # calcium work-up, which changes nothing to the referral (a French clinical review: a 7 cm
+    # hip mass read as an osteosarcoma at 31 % had 'calcium with albumin' as its next step)
+    tumour_steps = [s.id for _, d in _tumours_to_exclude(kb, probabilities) for s in d.workup]
+    if tumour_steps:
+        first = sorted((w for w in out if w.id in tumour_steps), key=lambda w: tumour_steps.index(w.id))
+        out = first + [w for w in out if w.id not in tumour_steps]
+        # a child's big toes before all of them: the sarcoma centre's biopsy waits for them
+        out = [w for w in out if w.id == FOP_STEP] + [w for w in out if w.id != FOP_STEP]
     omitted = []
     if panel_left_out and not panel_asked:  # a diagnosis' own step asks it ('expected normal'): not left out
         omitted.append(

@@ -38,8 +38,9 @@ HOLD_REFERENCES = {
 }
 """What each hold of the procedures on the mass rests on (checked against the references by a test)."""
 HELD_STATEMENTS = frozenset({"surgery_when"})
-"""Principles not said while the procedures on the mass wait ('surgery is for large deposits' read
-beside a growing mass to refer to a sarcoma centre: a code review)."""
+"""Principles not said while the procedures on the mass wait, for a step or a diagnosis to exclude
+('surgery is for large deposits' read beside a growing mass, or a suspected osteosarcoma, to refer
+to a sarcoma centre: a code review, a French clinical review)."""
 
 
 def form_masses(kb: KnowledgeBase, posterior: np.ndarray, row_weight: np.ndarray) -> dict[str, float]:
@@ -367,7 +368,7 @@ def manage(
             and not (cared_elsewhere and _category_wide(s.when))
             and not (no_local and s.local)
             and not (quiet and (s.local or s.deposits))
-            and not (hold and s.id in HELD_STATEMENTS)
+            and not ((hold or first) and s.id in HELD_STATEMENTS)
         ]
     )
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, posterior) else None
