@@ -1493,3 +1493,14 @@ def test_the_control_of_a_connective_tissue_disease_is_dosed_for_the_disease_it_
     assert "fanouriakis2024" in control.references
     child = _options(manage(read_case(next(PUBLISHED_CASES.glob("pub-ctd-11-*.yaml")), kb), kb))
     assert "methylprednisolone" in child["treat_underlying_ctd"].dose
+
+
+def test_a_synovial_chondromatosis_is_treated_by_surgery_not_by_calcinosis_injections(kb: KnowledgeBase) -> None:
+    """A French clinical review: a knee synovial osteochondromatosis at 99 % had an intralesional
+    steroid injection as its treatment that fits best, and the removal of the loose bodies only
+    as a diagnostic step. Its care is said first, and no calcinosis treatment is offered for it."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-dys-24-*.yaml")), kb)
+    result = manage(case, kb)
+    assert result.statements[0].id == "managed_as:synovial_osteochondromatosis"
+    assert "removal of the loose bodies" in result.statements[0].text
+    assert "intralesional_corticosteroids" not in _options(result)
