@@ -1504,3 +1504,12 @@ def test_a_synovial_chondromatosis_is_treated_by_surgery_not_by_calcinosis_injec
     assert result.statements[0].id == "managed_as:synovial_osteochondromatosis"
     assert "removal of the loose bodies" in result.statements[0].text
     assert "intralesional_corticosteroids" not in _options(result)
+
+
+def test_dracunculiasis_is_not_promised_an_antiparasitic_drug(kb: KnowledgeBase) -> None:
+    """A French clinical review: calcified guinea worms were told to 'the antiparasitic treatment
+    an infectious-diseases specialist decides'; no medicine treats dracunculiasis (WHO)."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-rare-04-*.yaml")), kb)
+    said = next(s for s in manage(case, kb).statements if s.id == "managed_as:dracunculiasis")
+    assert "antiparasitic" not in said.text and "No medicine" in said.text
+    assert "who_dracunculiasis" in said.references
