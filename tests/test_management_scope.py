@@ -1513,3 +1513,17 @@ def test_dracunculiasis_is_not_promised_an_antiparasitic_drug(kb: KnowledgeBase)
     said = next(s for s in manage(case, kb).statements if s.id == "managed_as:dracunculiasis")
     assert "antiparasitic" not in said.text and "No medicine" in said.text
     assert "who_dracunculiasis" in said.references
+
+
+def test_a_dialysis_pth_far_above_its_range_is_said_and_the_labs_are_not_yearly(kb: KnowledgeBase) -> None:
+    """A French clinical review: a man of 21 on haemodialysis with a phosphate of 4.51 mmol/L and
+    a PTH 26 times its limit had no word of the severity, and a follow-up that asked his labs 'at
+    least yearly' beside 'every 1 to 3 months'. The PTH above the KDIGO dialysis range is a
+    warning; the faster follow-up replaces the yearly panel."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-meta2-01-*.yaml")), kb)
+    report = diagnose(case, kb)
+    assert any(i.code == "lab.pth_above_dialysis_range" and "26 times" in i.message for i in report.issues)
+    ids = [i.id for i in manage(case, kb, report=report).followup.schedule]
+    assert "labs" not in ids
+    normal = case.model_copy(update={"history": [h for h in case.history if h != "dialysis"]})
+    assert not any(i.code == "lab.pth_above_dialysis_range" for i in diagnose(normal, kb).issues)

@@ -116,6 +116,11 @@ class LabPanel(BaseModel):
         return None
 
 
+PTH_DIALYSIS_MAX_MULTIPLE = 9.0
+"""KDIGO 2017 (kdigo2017): on dialysis the intact PTH is kept at about 2 to 9 times the upper
+limit of the assay; above it, a severe secondary hyperparathyroidism to treat."""
+
+
 def number(x: float, lang: str) -> str:
     """A value as the texts show it: ``{x:g}`` in English, with the decimal comma in French."""
     return f"{x:g}" if lang != "fr" else decimal(x, lang, 6)
@@ -545,15 +550,22 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
     if driving is not None and driving[0].value_si is not None and driving[0].qualifier is None:
         upper = float((driving[1] or {}).get("high") or 0)
         if upper > 0:
+            multiple = round(driving[0].value_si / upper, 2)
             derived.append(
                 DerivedValue(
                     name="pth_upper_limit_multiple",
-                    value=round(driving[0].value_si / upper, 2),
+                    value=multiple,
                     unit="×",
                     formula=message("formula_pth_multiple", lang),
                     references=["kdigo2017"],
                 )
             )
+            # above the dialysis range, said as a warning (a French clinical review: a PTH 26 times
+            # the limit with a phosphate of 4.51 mmol/L on dialysis had no word of its severity)
+            if "dialysis" in case.history and multiple > PTH_DIALYSIS_MAX_MULTIPLE:
+                where = f"labs[{driving[0].index}]"
+                text = message("warn_pth_above_dialysis_range", lang, multiple=decimal(multiple, lang, 0))
+                warnings.append(Issue.warning("lab.pth_above_dialysis_range", text, where))
     calcium = panel.tests.get("calcium")
     if (
         calcium is not None
