@@ -1527,3 +1527,13 @@ def test_a_dialysis_pth_far_above_its_range_is_said_and_the_labs_are_not_yearly(
     assert "labs" not in ids
     normal = case.model_copy(update={"history": [h for h in case.history if h != "dialysis"]})
     assert not any(i.code == "lab.pth_above_dialysis_range" for i in diagnose(normal, kb).issues)
+
+
+def test_a_symptomatic_drug_is_for_the_symptom(kb: KnowledgeBase) -> None:
+    """A French clinical review: a short NSAID course was first line for a calcific tendinitis at
+    15 % in a woman of 72 who reported no pain."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-idio-15-*.yaml")), kb)
+    assert "pain" not in case.findings
+    assert "nsaids" not in _options(manage(case, kb))
+    painful = case.model_copy(update={"findings": [*case.findings, "pain"]})
+    assert "nsaids" in _options(manage(painful, kb))
