@@ -1537,3 +1537,17 @@ def test_a_symptomatic_drug_is_for_the_symptom(kb: KnowledgeBase) -> None:
     assert "nsaids" not in _options(manage(case, kb))
     painful = case.model_copy(update={"findings": [*case.findings, "pain"]})
     assert "nsaids" in _options(manage(painful, kb))
+
+
+def test_a_calciphylaxis_not_excluded_puts_its_trauma_caution_on_every_procedure(kb: KnowledgeBase) -> None:
+    """An English clinical review: a young man on dialysis whose calciphylaxis was a must-not-miss
+    was offered an excision and a laser with no word of it, while a leading calciphylaxis holds
+    them. Below the management floor the same reason is said as a caution, first."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-meta-01-*.yaml")), kb)
+    report = diagnose(case, kb)
+    calci = next(d for d in report.differential if d.diagnosis == "calciphylaxis")
+    assert kb.must_not_miss_threshold <= calci.probability < kb.management.min_probability
+    procedures = [o for o in _options(manage(case, kb, report=report)).values() if o.kind == "procedure"]
+    assert procedures
+    for o in procedures:
+        assert o.cautions[0].startswith("Calciphylaxis") and "is not excluded" in o.cautions[0], o.treatment

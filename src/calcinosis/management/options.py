@@ -389,19 +389,26 @@ def _infection_first(ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
     return message(key, lang, signs=message("list_separator", lang).join(signs))
 
 
-def _procedures_harm(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> str:
+def _procedures_harm(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> tuple[str, str]:
     """'Not while Calciphylaxis (88%) is possible: ...' for the diagnoses in which a procedure on
-    the deposit harms (management.yaml no_procedures_in) at the management floor or above, ''
-    if none: shock waves were first line for the ulcers of a calciphylaxis at 88 % (a clinical
-    review). The probability decides, not a skin lesion: painful thigh nodules on warfarin and
-    dialysis are read as calciphylaxis at 74 % before any necrosis."""
-    said = []
+    the deposit harms (management.yaml no_procedures_in) at the management floor or above, first;
+    second, the same said as a caution for those between the must-not-miss threshold and that
+    floor ('' if none). Shock waves were first line for the ulcers of a calciphylaxis at 88 % (a
+    clinical review); an excision and a laser were offered with no word of it to a young man on
+    dialysis whose calciphylaxis was a must-not-miss at 4 % (another). The probability decides,
+    not a skin lesion: painful thigh nodules on warfarin and dialysis are read as calciphylaxis
+    at 74 % before any necrosis."""
+    said: list[str] = []
+    possible: list[str] = []
     for rule in kb.management.no_procedures_in:
         p = float(posterior[kb.disease_pos(rule.diagnosis)])
+        name = f"{kb.disease(rule.diagnosis).name(lang)} ({percent(p, lang)})"
+        text = rule.fr if lang == "fr" else rule.en
         if p >= kb.management.min_probability:
-            name = f"{kb.disease(rule.diagnosis).name(lang)} ({percent(p, lang)})"
-            said.append(message("procedures_harm", lang, name=name, text=rule.fr if lang == "fr" else rule.en))
-    return " ".join(said)
+            said.append(message("procedures_harm", lang, name=name, text=text))
+        elif p >= kb.must_not_miss_threshold and rule.diagnosis in kb.must_not_miss:
+            possible.append(message("procedures_harm_possible", lang, name=name, text=text))
+    return " ".join(said), " ".join(possible)
 
 
 def _on_the_mass(t: TreatmentFile) -> bool:
@@ -488,7 +495,7 @@ def rank_treatments(
     # sarcoma to exclude hid the big toes to look at, which its biopsy must wait for)
     wait = " ".join(w for w in (hold, excluded) if w)
     infection = _infection_first(ev, kb, lang)
-    harmed = _procedures_harm(kb, posterior, lang)
+    harmed, harm_possible = _procedures_harm(kb, posterior, lang)
     for t in kb.treatments.values():
         if (no_local and _is_local(t)) or (no_deposit_treatment and _for_the_deposits(t, ev)):
             continue
@@ -516,6 +523,8 @@ def rank_treatments(
             # clinical review: its excision of 'a localised deposit' read without the caution that
             # held the laser and the injections)
             option.cautions.insert(0, harmed)
+        elif harm_possible and _on_the_mass(t):  # a must-not-miss below the floor: a caution
+            option.cautions.insert(0, harm_possible)
         # debriding a necrosis, an infected ulcer or wound treats the infection: it does not wait for it
         debriding = t.debrides and any(_present(ev, f) for f in kb.management.debrided)
         if infection and _on_the_mass(t) and not contraindicated and not debriding:
