@@ -670,3 +670,22 @@ def test_a_tuberculosis_leaflet_keeps_the_hold_of_a_possible_sarcoma(kb: Knowled
     assert any(d.probability >= kb.must_not_miss_threshold for d in sarcomas)
     treatment = next(s.text for s in build_leaflet(report, kb, lang="en").sections if s.id == "treatment")
     assert "must be examined by a team that specialises in tumours" in treatment
+
+
+def test_an_idiopathic_calcinosis_cutis_reads_of_no_underlying_disease(kb: KnowledgeBase) -> None:
+    """An English clinical review: a healthy woman of 35 with painless vulvar nodules read of an
+    'underlying disease', fingers, elbows, physiotherapy and diltiazem. Its own sections say what
+    it is: a skin condition, removed when it bothers."""
+    from calcinosis import diagnose, read_case
+    from calcinosis.reports.leaflet import build_leaflet
+
+    from .conftest import PUBLISHED_CASES
+
+    report = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-mix4-02-*.yaml")), kb), kb)
+    assert report.differential[0].diagnosis == "idiopathic_calcinosis_cutis"
+    for lang in ("en", "fr"):
+        leaflet = build_leaflet(report, kb, lang=lang)
+        own = {s.id for s in leaflet.sections if s.written_for == "idiopathic_calcinosis_cutis"}
+        assert {"treatment", "outlook", "daily_life"} <= own
+    text = " ".join(s.text for s in build_leaflet(report, kb, lang="en").sections)
+    assert "underlying disease" not in text and "physiotherapy" not in text and "fingers" not in text
