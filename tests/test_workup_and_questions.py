@@ -861,3 +861,14 @@ def test_a_sarcoma_to_exclude_has_its_own_steps_first_and_no_surgery_principle(k
     steps = [w.id for w in diagnose(case, kb).workup_steps]
     assert steps[:2] == ["eso_imaging", "eso_biopsy"] and steps.index("calcium") > 1
     assert "surgery_when" not in {s.id for s in manage(case, kb).statements}
+
+
+def test_a_prevertebral_calcific_tendinitis_has_its_neck_imaging_first(kb: KnowledgeBase) -> None:
+    """An English clinical review: a dysphagic neck with a prevertebral C1-C2 deposit had calcium
+    and phosphate as its next steps, and the CT that tells it from a retropharyngeal abscess
+    seventh. The leading diagnosis' first step leads."""
+    from .conftest import PUBLISHED_CASES
+
+    report = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-dys-02-*.yaml")), kb), kb)
+    assert report.differential[0].diagnosis == "calcific_tendinitis"
+    assert report.workup_steps[0].id == "tendinitis_neck_imaging"
