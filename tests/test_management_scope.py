@@ -1551,3 +1551,13 @@ def test_a_calciphylaxis_not_excluded_puts_its_trauma_caution_on_every_procedure
     assert procedures
     for o in procedures:
         assert o.cautions[0].startswith("Calciphylaxis") and "is not excluded" in o.cautions[0], o.treatment
+
+
+def test_a_venous_thrombosis_alone_is_not_staged_as_venous_disease(kb: KnowledgeBase) -> None:
+    """A French clinical review: a calciphylaxis on dialysis with a recent deep vein thrombosis
+    read 'Porter 1, C0', a staging of no sign. A sign of chronic venous disease still stages."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-calci-08-*.yaml")), kb)
+    assert "venous_thrombosis" in case.history
+    assert manage(case, kb).staging is None
+    edema = case.model_copy(update={"findings": [*case.findings, "leg_edema"]})
+    assert manage(edema, kb).staging is not None
