@@ -872,3 +872,15 @@ def test_a_prevertebral_calcific_tendinitis_has_its_neck_imaging_first(kb: Knowl
     report = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-dys-02-*.yaml")), kb), kb)
     assert report.differential[0].diagnosis == "calcific_tendinitis"
     assert report.workup_steps[0].id == "tendinitis_neck_imaging"
+
+
+def test_a_breast_lump_explained_by_a_confident_diagnosis_is_not_referred_as_unexplained(kb: KnowledgeBase) -> None:
+    """A code review: a pseudoxanthoma elasticum at 100 % opened its work-up with the breast
+    clinic's referral of an 'unexplained' lump. An unexplained lump still is referred first."""
+    from .conftest import PUBLISHED_CASES
+
+    explained = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-ctd-19-*.yaml")), kb), kb)
+    assert explained.differential[0].probability >= 0.9
+    assert "breast_lump_cancer_pathway" not in {w.id for w in explained.workup_steps}
+    unexplained = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-dys-10-*.yaml")), kb), kb)
+    assert "breast_lump_cancer_pathway" in {w.id for w in unexplained.workup_steps}
