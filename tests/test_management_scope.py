@@ -1446,6 +1446,10 @@ def test_a_calcium_heparin_calcinosis_has_a_short_follow_up_of_its_own(kb: Knowl
     plan = manage(case, kb).followup
     ids = [i.id for i in plan.schedule]
     assert "heparin_sites_review" in ids and "clinical_review" not in ids and "imaging" not in ids
+    # the kidney panel is for a kidney disease, in the conditions, not only in the words (a code review)
+    assert "heparin_kidney_panel" not in ids
+    kidney = case.model_copy(update={"history": [*case.history, "chronic_kidney_disease"]})
+    assert "heparin_kidney_panel" in [i.id for i in manage(kidney, kb).followup.schedule]
 
 
 def test_a_dialysis_patient_reads_the_nsaid_kidney_caution_once(kb: KnowledgeBase) -> None:

@@ -220,6 +220,10 @@ class FollowupItem(_Strict):
     patient: Bilingual | None = None
     # the general checks this one stands for (a weekly wound review makes the 3-6-monthly one moot)
     replaces: list[str] = []
+    # features, one of which the case must report for the check to be listed ([]: always); a
+    # kidney panel 'when there is a kidney disease' was listed for a woman of 33 with normal labs
+    # (a code review)
+    when: list[str] = []
     interval_days: tuple[int, int] | None = None
     references: list[str] = []
 

@@ -717,6 +717,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
             check.refs(f"followup.yaml:{where}", single.references)
     for item in items:
         check.refs(f"followup.yaml:{item.id}", item.references)
+        check.feats(f"followup.yaml:{item.id}", getattr(item, "when", []))
         diagnosis = getattr(item, "diagnosis", None)  # a warning sign of one diagnosis
         if diagnosis is not None:
             check.diags(f"followup.yaml:{item.id}", [diagnosis])

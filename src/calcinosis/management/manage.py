@@ -170,6 +170,7 @@ def followup_plan(
     in_an_organ: bool = False,
     organ_deposits: bool = False,
     possible: Collection[str] | None = None,
+    present: Collection[str] | None = None,
 ) -> FollowupPlan:
     """The general schedule, the category's additions, and the warning signs; for a leading
     diagnosis read in a form with its own follow-up (``followup.yaml by_form``), or a leading
@@ -180,7 +181,8 @@ def followup_plan(
     the checks of deposits under the skin. ``organ_deposits``: a deposit is imaged in an organ,
     whatever else the case has: followup.yaml ``in_the_organs`` adds the signs of that organ's
     involvement. ``possible``: the diagnoses still possible (must-not-miss threshold); a warning
-    sign of one diagnosis is said only while it is (None: every sign).
+    sign of one diagnosis is said only while it is (None: every sign). ``present``: the features
+    the case reports; a check with a ``when`` is listed only when one of them is (None: every check).
     ``watch``: diagnoses that must not be missed and are still possible (id, probability): their
     own first check comes first, until they are excluded (a woman whose tender thighs could be
     calciphylaxis was to be seen every 3 to 6 months: a clinical review)."""
@@ -209,6 +211,8 @@ def followup_plan(
         refs = list(dict.fromkeys([*refs, *organs.references]))
     if possible is not None:
         signs = [w for w in signs if w.diagnosis is None or w.diagnosis in possible]
+    if present is not None:
+        items = [i for i in items if not i.when or not set(i.when).isdisjoint(present)]
     watched = []
     for did, p in watch:
         own = spec.own(None, did)
@@ -395,6 +399,7 @@ def manage(
             in_an_organ=no_local,
             organ_deposits=in_the_organs(case),
             possible={d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.must_not_miss_threshold},
+            present={f for f, o in evidence.observations.items() if o.present},
             watch=[
                 (d.id, float(posterior[i]))
                 for i, d in enumerate(kb.diseases)
