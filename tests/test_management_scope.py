@@ -1565,3 +1565,12 @@ def test_a_venous_thrombosis_alone_is_not_staged_as_venous_disease(kb: Knowledge
     assert manage(case, kb).staging is None
     edema = case.model_copy(update={"findings": [*case.findings, "leg_edema"]})
     assert manage(edema, kb).staging is not None
+
+
+def test_a_calcific_tendinitis_is_followed_by_its_symptoms(kb: KnowledgeBase) -> None:
+    """An English clinical review: a longus colli tendinitis, which settles in about 2 weeks, had
+    yearly neck imaging and a yearly calcium panel. Its own review stands for them."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-dys-02-*.yaml")), kb)
+    ids = [i.id for i in manage(case, kb).followup.schedule]
+    assert "tendinitis_review" in ids
+    assert not {"imaging", "labs", "clinical_review"} & set(ids)
