@@ -1574,3 +1574,18 @@ def test_a_calcific_tendinitis_is_followed_by_its_symptoms(kb: KnowledgeBase) ->
     ids = [i.id for i in manage(case, kb).followup.schedule]
     assert "tendinitis_review" in ids
     assert not {"imaging", "labs", "clinical_review"} & set(ids)
+
+
+def test_a_neck_deposit_says_its_airway_signs_to_the_team_and_the_patient(kb: KnowledgeBase) -> None:
+    """An English clinical review: a dysphagic neck read only the general warning signs, though
+    the principle said the airway ones. They are said where the deposit is in the neck, not for a
+    shoulder."""
+    from calcinosis.reports.leaflet import build_leaflet
+
+    neck = read_case(next(PUBLISHED_CASES.glob("pub-dys-02-*.yaml")), kb)
+    assert any("difficulty swallowing" in w for w in manage(neck, kb).followup.warning_signs)
+    for lang, words in (("en", "harder and harder to swallow"), ("fr", "difficile d'avaler")):
+        sections = build_leaflet(diagnose(neck, kb), kb, lang=lang).sections
+        assert words in next(s.text for s in sections if s.id == "when_to_consult")
+    shoulder = read_case(next(p for p in DEV_CASES if "calcific-tendinitis" in p.name), kb)
+    assert not any("difficulty swallowing" in w for w in manage(shoulder, kb).followup.warning_signs)

@@ -246,6 +246,9 @@ class WarningSign(_Strict):
     # threshold); two clinical reviews read 'possible calciphylaxis, especially on dialysis' in
     # the plan of a healthy girl of 7
     diagnosis: str | None = None
+    # features, one of which the case must report for the sign to be said ([]: always): the
+    # airway signs of a calcific tendinitis in the neck, not of one in the shoulder
+    when: list[str] = []
     references: list[str] = []
 
 

@@ -182,7 +182,8 @@ def followup_plan(
     whatever else the case has: followup.yaml ``in_the_organs`` adds the signs of that organ's
     involvement. ``possible``: the diagnoses still possible (must-not-miss threshold); a warning
     sign of one diagnosis is said only while it is (None: every sign). ``present``: the features
-    the case reports; a check with a ``when`` is listed only when one of them is (None: every check).
+    the case reports; a check or a sign with a ``when`` is listed only when one of them is (None:
+    every one).
     ``watch``: diagnoses that must not be missed and are still possible (id, probability): their
     own first check comes first, until they are excluded (a woman whose tender thighs could be
     calciphylaxis was to be seen every 3 to 6 months: a clinical review)."""
@@ -213,6 +214,7 @@ def followup_plan(
         signs = [w for w in signs if w.diagnosis is None or w.diagnosis in possible]
     if present is not None:
         items = [i for i in items if not i.when or not set(i.when).isdisjoint(present)]
+        signs = [w for w in signs if not w.when or not set(w.when).isdisjoint(present)]
     watched = []
     for did, p in watch:
         own = spec.own(None, did)

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from calcinosis.engine.diagnose import SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA, URGENT_CODES
+from calcinosis.engine.evidence import collect_evidence
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.engine.workup import BREAST_STEP, DEEP_MASS_STEP, FOP_STEP, GROWTH_STEP, in_the_organs
 from calcinosis.i18n import inline, message
@@ -113,6 +114,23 @@ def _infection_signs(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
     # sentence is for a closed lump
     signs, debrided = kb.management.infection_signs, kb.management.debrided
     return not (findings | labs).isdisjoint(signs) and findings.isdisjoint(debrided)
+
+
+def _site_signs(report: DiagnosisReport, kb: KnowledgeBase, form: str, diagnosis: str, lang: str) -> list[str]:
+    """The patient's words of the leading diagnosis' warning signs that hold for some cases only
+    (followup.yaml ``when``), where this case reports one of their features."""
+    # the leading diagnosis, named or not: a sign of danger is said while it leads (manage's plan
+    # is the leading diagnosis' too)
+    leading = diagnosis or (report.differential[0].diagnosis if report.differential else "")
+    plan = kb.followup.own(form or None, leading or None, report.case.patient.age)
+    if plan is None or not any(w.when for w in plan.warning_signs):
+        return []
+    present = {f for f, o in collect_evidence(report.case, report.labs, kb).observations.items() if o.present}
+    return [
+        w.patient.get(lang)
+        for w in plan.warning_signs
+        if w.when and w.patient is not None and not present.isdisjoint(w.when)
+    ]
 
 
 def _for_age(variant: LeafletVariant, age: float) -> bool:
@@ -250,6 +268,9 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             organs = kb.followup.in_the_organs
             if organs is not None and in_the_organs(report.case):
                 text = " ".join([text, *(w.patient.get(lang) for w in organs.warning_signs if w.patient is not None)])
+            # the leading diagnosis' signs of one site (an English clinical review: a dysphagic
+            # neck read no word of swallowing or breathing)
+            text = " ".join([text, *_site_signs(report, kb, form, diagnosis, lang)])
             # a fever under 3 months is an emergency whatever the calcinosis (NICE NG143): the
             # parents of a 27-day-old read "fever: see a doctor promptly" (a clinical review);
             # the newborn's own text (subcutaneous fat necrosis) already says it
