@@ -1589,3 +1589,19 @@ def test_a_neck_deposit_says_its_airway_signs_to_the_team_and_the_patient(kb: Kn
         assert words in next(s.text for s in sections if s.id == "when_to_consult")
     shoulder = read_case(next(p for p in DEV_CASES if "calcific-tendinitis" in p.name), kb)
     assert not any("difficulty swallowing" in w for w in manage(shoulder, kb).followup.warning_signs)
+
+
+def test_a_toddlers_physiotherapy_is_not_the_scleroderma_hands(kb: KnowledgeBase) -> None:
+    """An English clinical review: a toddler read 'daily self-stretching of each finger in
+    scleroderma hands', with no word of the big toes' disease. The dose text is the disease's,
+    and a child's caution comes with it; a systemic sclerosis keeps its finger stretching."""
+    toddler = _options(manage(read_case(next(PUBLISHED_CASES.glob("pub-tumoral-07-*.yaml")), kb), kb))
+    physio = toddler["physiotherapy"]
+    assert "scleroderma" not in physio.dose
+    assert any(c.startswith("A child: play-based") for c in physio.cautions)
+    ssc = [
+        o
+        for p in sorted(PUBLISHED_CASES.glob("pub-ctd-*.yaml"))
+        if (o := _options(manage(read_case(p, kb), kb)).get("physiotherapy")) is not None and "Mugii" in o.dose
+    ]
+    assert ssc, "a systemic sclerosis keeps its finger stretching"
