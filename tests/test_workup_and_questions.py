@@ -64,6 +64,9 @@ def test_typical_calcific_tendinitis_needs_no_calcium_panel(kb: KnowledgeBase) -
     assert report.differential[0].diagnosis == "calcific_tendinitis"
     assert not {w.id for w in report.workup_steps} & METABOLIC_STEPS
     assert report.workup_omitted and "Calcium-phosphate panel not proposed" in report.workup_omitted[0]
+    # a drug still has its baseline (an English clinical review: 'not proposed' beside treatments
+    # that asked for the kidney function and the calcium before use)
+    assert "baseline (kidney function, calcium" in report.workup_omitted[0]
 
 
 def test_the_panel_is_asked_with_its_reason_when_a_metabolic_cause_is_in_play(kb: KnowledgeBase) -> None:

@@ -75,7 +75,8 @@ _REASONS = {
         "known": "for {name}, already known: its course and what it involves",
         "exclude": "to look for {name} ({probability}), which must not be missed",
         "omitted": "Calcium-phosphate panel not proposed: {name} leads at {probability} and the metabolic causes "
-        "hold {mass} together; order it if anything points elsewhere.",
+        "hold {mass} together; order it if anything points elsewhere. A drug treatment still needs its own "
+        "baseline (kidney function, calcium: see each option's checks before use).",
     },
     "fr": {
         "general": "bilan général d'une calcification des tissus mous",
@@ -85,7 +86,9 @@ _REASONS = {
         "known": "pour {name}, maladie déjà connue\u00a0: son évolution et ses atteintes",
         "exclude": "pour rechercher\u00a0: {name} ({probability}), à ne pas méconnaître",
         "omitted": "Bilan phosphocalcique non proposé\u00a0: diagnostic en tête {name} ({probability}), causes "
-        "métaboliques {mass} au total\u202f; à demander si un élément oriente ailleurs.",
+        "métaboliques {mass} au total\u202f; à demander si un élément oriente ailleurs. Un traitement "
+        "médicamenteux garde son propre bilan préalable (fonction rénale, calcémie\u00a0: voir les vérifications "
+        "avant emploi de chaque option).",
     },
 }
 METABOLIC_CATEGORIES = ("metastatic", "tumoral", "calciphylaxis", "iatrogenic")
