@@ -294,9 +294,11 @@ def test_rituximab_asks_about_pregnancy_and_an_option_not_to_use_asks_nothing(kb
     result = manage(case, kb)
     rituximab = _options(result)["rituximab"]
     assert any(c.startswith("Not stated in the case, to check before use: a pregnancy") for c in rituximab.cautions)
-    avoided = {o.treatment: o for o in result.avoid}
-    assert "warfarin" in avoided
-    assert not any("to check before use" in c for c in avoided["warfarin"].cautions)
+    # an option to avoid asks nothing before use (warfarin, advised against for everyone, is no
+    # longer listed at all: its principle says it)
+    assert "warfarin" not in {o.treatment for o in result.avoid}
+    for avoided in result.avoid:
+        assert not any("to check before use" in c for c in avoided.cautions), avoided.treatment
 
 
 def test_a_procedure_on_the_mass_waits_for_an_infection_to_be_excluded(kb: KnowledgeBase) -> None:
@@ -1605,3 +1607,15 @@ def test_a_toddlers_physiotherapy_is_not_the_scleroderma_hands(kb: KnowledgeBase
         if (o := _options(manage(read_case(p, kb), kb)).get("physiotherapy")) is not None and "Mugii" in o.dose
     ]
     assert ssc, "a systemic sclerosis keeps its finger stretching"
+
+
+def test_a_treatment_advised_against_for_everyone_is_said_by_its_principle_not_listed(kb: KnowledgeBase) -> None:
+    """An English clinical review: 'Fits, but to avoid here: Warfarin (low dose)' padded every
+    connective tissue disease's plan, a toddler's and a calciphylaxis' included. Its principle
+    says it; the option is not listed."""
+    for name in ("pub-tumoral-07-*.yaml", "pub-ctd-02-*.yaml", "pub-calci-15-*.yaml"):
+        result = manage(read_case(next(PUBLISHED_CASES.glob(name)), kb), kb)
+        listed = {o.treatment for o in (*_options(result).values(), *result.avoid)}
+        assert "warfarin" not in listed, name
+    ctd = manage(read_case(next(PUBLISHED_CASES.glob("pub-ctd-02-*.yaml")), kb), kb)
+    assert "avoid_low_dose_warfarin" in {s.id for s in ctd.statements}

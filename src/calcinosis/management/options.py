@@ -516,6 +516,11 @@ def rank_treatments(
         if found is None:
             continue
         option, contraindicated = found
+        # a treatment advised against for every case (low-dose warfarin: 'should not be used')
+        # is said by its principle, not listed as 'fits, but to avoid here' in every connective
+        # tissue disease's plan, a toddler's and a calciphylaxis' included (an English clinical review)
+        if any(c.severity == "contraindication" and not c.when and c.applies_to is None for c in t.cautions):
+            continue
         if harmed and _on_the_mass(t) and not t.debrides:  # trauma to calciphylaxis skin: new necrosis
             option.cautions.insert(0, harmed)
             contraindicated = True
