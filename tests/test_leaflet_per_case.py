@@ -689,3 +689,17 @@ def test_an_idiopathic_calcinosis_cutis_reads_of_no_underlying_disease(kb: Knowl
         assert {"treatment", "outlook", "daily_life"} <= own
     text = " ".join(s.text for s in build_leaflet(report, kb, lang="en").sections)
     assert "underlying disease" not in text and "physiotherapy" not in text and "fingers" not in text
+
+
+def test_a_young_childs_usual_vitamin_d_is_kept(kb: KnowledgeBase) -> None:
+    """An English clinical review: a toddler's parents read 'no calcium or vitamin D supplements
+    without medical advice', where young children are given vitamin D every day (NHS)."""
+    from calcinosis import diagnose, read_case
+    from calcinosis.reports.leaflet import build_leaflet
+
+    from .conftest import PUBLISHED_CASES
+
+    report = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-tumoral-07-*.yaml")), kb), kb)
+    daily = next(s.text for s in build_leaflet(report, kb, lang="en").sections if s.id == "daily_life")
+    assert "usual daily vitamin D of young children is kept" in daily
+    assert "calcium or vitamin D supplements" not in daily
