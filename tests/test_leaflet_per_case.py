@@ -703,3 +703,19 @@ def test_a_young_childs_usual_vitamin_d_is_kept(kb: KnowledgeBase) -> None:
     daily = next(s.text for s in build_leaflet(report, kb, lang="en").sections if s.id == "daily_life")
     assert "usual daily vitamin D of young children is kept" in daily
     assert "calcium or vitamin D supplements" not in daily
+
+
+def test_a_leading_must_not_miss_diagnosis_comes_first_in_the_signs(kb: KnowledgeBase) -> None:
+    """An English clinical review: a leading calciphylaxis with ulcers, not named because not
+    confident, read as a remote possibility 'above all on dialysis' after the general signs, for a
+    woman not on dialysis. It comes first, as the likeliest; no dialysis qualifier."""
+    from calcinosis import diagnose, read_case
+    from calcinosis.reports.leaflet import build_leaflet
+
+    from .conftest import PUBLISHED_CASES
+
+    report = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-calci-15-*.yaml")), kb), kb)
+    assert report.differential[0].diagnosis == "calciphylaxis"
+    signs = next(s.text for s in build_leaflet(report, kb, lang="en").sections if s.id == "when_to_consult")
+    assert signs.startswith("The most likely possibility, still to be confirmed: calciphylaxis")
+    assert "dialysis" not in signs

@@ -143,19 +143,34 @@ def _also_watched(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: 
     and is still possible (must_not_miss.yaml threshold and patient_signs) but is not the one
     the leaflet is written for: a dialysis patient whose leading diagnosis is another calcinosis
     is told the first signs of calciphylaxis too."""
-    added = [
-        message(
-            "leaflet_also_watch",
-            lang,
-            name=_plain_name(kb, d.diagnosis, lang),
-            text=kb.must_not_miss_signs[d.diagnosis].get(lang),
-        )
+    watched = [
+        d
         for d in report.differential
         if d.diagnosis != named
         and d.diagnosis in kb.must_not_miss_signs
         and d.probability >= kb.must_not_miss_threshold
     ]
-    return " ".join([text, *added])
+    # the leading diagnosis, not named because not confident, comes first and is said as the
+    # likeliest (an English clinical review: a leading calciphylaxis with ulcers read as a remote
+    # possibility at the end of the general signs)
+    leading = report.differential[0].diagnosis if report.differential else ""
+    first = [
+        message(
+            "leaflet_leading_watch", lang, name=_plain_name(kb, d.diagnosis, lang), text=_signs(kb, d.diagnosis, lang)
+        )
+        for d in watched
+        if d.diagnosis == leading
+    ]
+    added = [
+        message("leaflet_also_watch", lang, name=_plain_name(kb, d.diagnosis, lang), text=_signs(kb, d.diagnosis, lang))
+        for d in watched
+        if d.diagnosis != leading
+    ]
+    return " ".join([*first, text, *added])
+
+
+def _signs(kb: KnowledgeBase, diagnosis: str, lang: str) -> str:
+    return kb.must_not_miss_signs[diagnosis].get(lang)
 
 
 def _held_for(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str, lang: str) -> str:
