@@ -719,3 +719,19 @@ def test_a_leading_must_not_miss_diagnosis_comes_first_in_the_signs(kb: Knowledg
     signs = next(s.text for s in build_leaflet(report, kb, lang="en").sections if s.id == "when_to_consult")
     assert signs.startswith("The most likely possibility, still to be confirmed: calciphylaxis")
     assert "dialysis" not in signs
+
+
+def test_a_synovial_chondromatosis_leaflet_speaks_of_a_joint_not_a_skin_lump(kb: KnowledgeBase) -> None:
+    """A French clinical review: a knee synovial chondromatosis's leaflet spoke of 'a hard lump
+    under the skin' that 'can open' and of a skin biopsy, with no word of locking or arthroscopy."""
+    from calcinosis import diagnose, read_case
+    from calcinosis.reports.leaflet import build_leaflet
+
+    from .conftest import PUBLISHED_CASES
+
+    report = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-dys-24-*.yaml")), kb), kb)
+    for lang, words in (("en", "arthroscopy"), ("fr", "arthroscopie")):
+        sections = build_leaflet(report, kb, lang=lang).sections
+        own = {s.id for s in sections if s.written_for == "synovial_osteochondromatosis"}
+        assert {"what_it_is", "what_you_notice", "tests", "treatment", "outlook"} <= own
+        assert words in next(s.text for s in sections if s.id == "treatment")
