@@ -449,7 +449,8 @@ def test_a_possible_tuberculosis_holds_injections_and_excision(kb: KnowledgeBase
     assert "tuberculosis" in kb.must_not_miss
     data = yaml.safe_load(next(PUBLISHED_CASES.glob("pub-dys-02-*.yaml")).read_text(encoding="utf-8"))
     at_the_spine = manage(parse_case(data, kb), kb)
-    assert "intralesional_corticosteroids" in {o.treatment for o in at_the_spine.avoid}
+    # a deep deposit with no lesion to inject is not offered the injection at all
+    assert "intralesional_corticosteroids" not in _options(at_the_spine)
     endemic = {
         "patient": {"age": 40, "sex": "male"},
         "history": ["hiv"],
@@ -544,7 +545,8 @@ def test_a_prevertebral_calcific_tendinitis_gets_no_procedure_and_its_abscess_ex
     neck = read_case(PUBLISHED_CASES / "pub-dys-02-neck-pain-prevertebral-c1-c2.yaml", kb)
     result = manage(neck, kb)
     assert "prevertebral_tendinitis" in {s.id for s in result.statements}
-    assert {"eswl", "intralesional_corticosteroids"} <= {o.treatment for o in result.avoid}
+    assert "eswl" in {o.treatment for o in result.avoid}
+    assert "intralesional_corticosteroids" not in _options(result)  # no lesion to inject at all
     assert "nsaids" in _options(result)
     steps = {w.id for w in diagnose(neck, kb).workup_steps}
     assert "tendinitis_neck_imaging" in steps and "tendinitis_radiograph_ultrasound" not in steps
@@ -563,8 +565,9 @@ def test_calciphylaxis_holds_every_procedure_on_the_deposit_but_debridement(kb: 
     contraindicated, with the reason; the debridement of necrosis stays, with the arterial check."""
     result = manage(read_case(FRESH / "fa-14-ckd-heart-failure-painful-crural-ulcers-weight-loss.yaml", kb), kb)
     avoided = {o.treatment: o for o in result.avoid}
-    for procedure in ("eswl", "intralesional_corticosteroids"):
-        assert avoided[procedure].cautions[0].startswith("Not while Calciphylaxis"), procedure
+    assert avoided["eswl"].cautions[0].startswith("Not while Calciphylaxis")
+    # an ulcer is no nodule to inject: the injection is not offered at all
+    assert "intralesional_corticosteroids" not in _options(result)
     debridement = _options(result)["surgical_excision"]
     assert any("toe-brachial index" in c for c in debridement.cautions)
     # the debridement keeps the reason as a caution: it removes the necrotic tissue only (a clinical
@@ -1016,10 +1019,17 @@ def test_no_steroid_into_a_tendon_and_no_procedure_on_a_fresh_myositis_ossifican
     (an injection inside a tendon damages it, Fredberg 1997), and excision 'first line' with an
     injection for a myositis ossificans three weeks after a thigh contusion (treated
     conservatively, excised only once mature, Devilbiss 2018)."""
-    wrist = manage(read_case(FRESH / "fa-04-volar-wrist-pain-chills-redness.yaml", kb), kb)
+
+    def palpable(name: str):  # type: ignore[no-untyped-def]
+        # the injection is offered only for a lesion to inject (a palpable nodule): these rules
+        # are read on the same cases with one
+        case = read_case(FRESH / name, kb)
+        return case.model_copy(update={"findings": [*case.findings, "palpable_nodules"]})
+
+    wrist = manage(palpable("fa-04-volar-wrist-pain-chills-redness.yaml"), kb)
     injection = next(o for o in wrist.avoid if o.treatment == "intralesional_corticosteroids")
     assert injection.cautions[0].startswith("Not into a tendon") and "fredberg1997" in injection.references
-    thigh = manage(read_case(FRESH / "fc-07-young-rugby-player-thigh-contusion-cloudy-calcification.yaml", kb), kb)
+    thigh = manage(palpable("fc-07-young-rugby-player-thigh-contusion-cloudy-calcification.yaml"), kb)
     assert {"surgical_excision", "intralesional_corticosteroids"} <= {o.treatment for o in thigh.avoid}
     # a mature ossification (months later) is no longer held back on this ground
     later = read_case(FRESH / "fc-07-young-rugby-player-thigh-contusion-cloudy-calcification.yaml", kb).model_copy(
@@ -1619,3 +1629,14 @@ def test_a_treatment_advised_against_for_everyone_is_said_by_its_principle_not_l
         assert "warfarin" not in listed, name
     ctd = manage(read_case(next(PUBLISHED_CASES.glob("pub-ctd-02-*.yaml")), kb), kb)
     assert "avoid_low_dose_warfarin" in {s.id for s in ctd.statements}
+
+
+def test_an_injection_needs_a_lesion_to_inject(kb: KnowledgeBase) -> None:
+    """A French clinical review: triamcinolone into a face whose examination was normal, the
+    deposits seen only on CT, was 'the treatment that fits best'. The injection is for a palpable
+    nodule."""
+    face = read_case(next(PUBLISHED_CASES.glob("pub-iatro2-01-*.yaml")), kb)
+    assert "palpable_nodules" not in face.findings
+    assert "intralesional_corticosteroids" not in _options(manage(face, kb))
+    nodule = face.model_copy(update={"findings": [*face.findings, "palpable_nodules"]})
+    assert "intralesional_corticosteroids" in _options(manage(nodule, kb))
