@@ -1640,3 +1640,12 @@ def test_an_injection_needs_a_lesion_to_inject(kb: KnowledgeBase) -> None:
     assert "intralesional_corticosteroids" not in _options(manage(face, kb))
     nodule = face.model_copy(update={"findings": [*face.findings, "palpable_nodules"]})
     assert "intralesional_corticosteroids" in _options(manage(nodule, kb))
+
+
+def test_the_iatrogenic_cause_is_dosed_for_its_own_exposure(kb: KnowledgeBase) -> None:
+    """An English clinical review: an adult's calcium infusion read mostly of changing heparin
+    salts. Each exposure reads its own branch."""
+    infusion = _options(manage(read_case(next(PUBLISHED_CASES.glob("pub-iatro-02-*.yaml")), kb), kb))
+    heparin = _options(manage(read_case(next(PUBLISHED_CASES.glob("pub-iatro-09-*.yaml")), kb), kb))
+    assert "heparin" not in infusion["stop_calcium_containing_heparin"].dose
+    assert "extravasation" not in heparin["stop_calcium_containing_heparin"].dose

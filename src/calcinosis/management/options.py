@@ -103,9 +103,17 @@ a high-speed burr 'for fingertips' for an infant's papule read as a systemic scl
 def _dose_for(
     t: TreatmentFile, diagnoses: list[str], posterior: np.ndarray, kb: KnowledgeBase
 ) -> TreatmentDoseFor | None:
-    """The dose text written for the likeliest of the diagnoses the option is read for, if any."""
-    if not t.dose_for or not diagnoses:
+    """The dose text written for the likeliest of the diagnoses the option is read for, if any;
+    for an option read for a feature alone (a calcium heparin reported), that of the likeliest
+    diagnosis the treatment has a text for, when it holds the management floor (an adult on a
+    calcium heparin read the infusion's branch too: an English clinical review)."""
+    if not t.dose_for:
         return None
+    if not diagnoses:
+        floor = kb.management.min_probability
+        diagnoses = [d for dose in t.dose_for for d in dose.diagnoses if posterior[kb.disease_pos(d)] >= floor]
+        if not diagnoses:
+            return None
     likeliest = max(diagnoses, key=lambda d: float(posterior[kb.disease_pos(d)]))
     return next((d for d in t.dose_for if likeliest in d.diagnoses), None)
 
