@@ -887,3 +887,15 @@ def test_a_breast_lump_explained_by_a_confident_diagnosis_is_not_referred_as_une
     assert "breast_lump_cancer_pathway" not in {w.id for w in explained.workup_steps}
     unexplained = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-dys-10-*.yaml")), kb), kb)
     assert "breast_lump_cancer_pathway" in {w.id for w in unexplained.workup_steps}
+
+
+def test_fgf23_is_scored_but_never_a_bedside_question(kb: KnowledgeBase) -> None:
+    """An English clinical review read 'Raised FGF23?' above 'Raised PTH?' and the dialysis,
+    warfarin and Raynaud questions in three cases: a specialist assay is the work-up's
+    (hftc_fgf23), not a next question."""
+    from .conftest import PUBLISHED_CASES
+
+    assert not kb.askable[kb.feature_pos("lab:fgf23_high")]
+    for name in ("pub-calci-15-*.yaml", "pub-ctd-02-*.yaml", "pub-meta-01-*.yaml"):
+        report = diagnose(read_case(next(PUBLISHED_CASES.glob(name)), kb), kb)
+        assert "lab:fgf23_high" not in {q.feature for q in report.next_questions}, name
