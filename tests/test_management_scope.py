@@ -1430,10 +1430,15 @@ def test_a_possible_tumour_lysis_syndrome_is_said_first(kb: KnowledgeBase) -> No
     # the engine cites its emergencies' references by id: each is in the references (a code review
     # renamed one in the knowledge and kb check still passed)
     from calcinosis.engine.diagnose import URGENT_REFERENCES
-    from calcinosis.management.manage import HOLD_REFERENCES
+    from calcinosis.engine.workup import HOLDS
+    from calcinosis.i18n import messages
 
-    cited = {r for table in (URGENT_REFERENCES, HOLD_REFERENCES) for refs in table.values() for r in refs}
+    cited = {r for refs in URGENT_REFERENCES.values() for r in refs} | {r for h in HOLDS.values() for r in h.references}
     assert cited <= set(kb.references)
+    # the holds' words, one table for every reader, in both languages
+    for hold in HOLDS.values():
+        for key in (hold.manage, hold.workup, hold.leaflet):
+            assert set(messages()[key]) >= {"en", "fr"}, key
     # with a severe low calcium as well, both emergencies are said, to the clinician and the patient
     low = read_case(PUBLISHED_CASES / "pub-meta3-01-relapsed-leukaemia-flexural-plaques.yaml", kb)
     low.labs[0] = low.labs[0].model_copy(update={"value": 1.5, "unit": "mmol/L", "interpretation": None})

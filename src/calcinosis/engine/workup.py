@@ -24,7 +24,8 @@ __all__ = [
     "DEEP_MASS_STEP",
     "FOP_STEP",
     "GROWTH_STEP",
-    "HOLDING_STEPS",
+    "HOLDS",
+    "Hold",
     "in_the_organs",
     "metabolic_mass",
     "missing_workup",
@@ -46,10 +47,28 @@ GROWTH_STEP = "growing_mass_bone_destruction"
 """The work-up step (workup.yaml) that refers a growing mass destroying bone to a sarcoma centre,
 whatever the leading diagnosis."""
 
-HOLDING_STEPS = {FOP_STEP: "fop_hold", GROWTH_STEP: "growth_hold", BREAST_STEP: "breast_hold"}
-"""The work-up steps (besides the deep mass' sarcoma referral) before which management holds every
-procedure on the mass, each with the message that says why (messages.yaml); in the order they are
-said (the big toes first: a sarcoma centre's own biopsy waits for them)."""
+
+@dataclass(frozen=True)
+class Hold:
+    """What a listed work-up step holds, as each reader says it (messages.yaml keys): every
+    procedure on the mass waits for it. One table for management, the work-up and the leaflet (a
+    code review found them in three, and a step added to one never reached the others)."""
+
+    manage: str  # the options' wait note and the principle
+    workup: str  # appended to the work-up's own steps into the mass
+    leaflet: str  # the leaflet's treatment section
+    references: tuple[str, ...]
+
+
+HOLDS = {
+    FOP_STEP: Hold("fop_hold", "workup_fop_hold", "leaflet_fop_first", ("genereviews_fop",)),
+    GROWTH_STEP: Hold("growth_hold", "workup_growth_hold", "leaflet_exclude_first", ("esmo_sts2018",)),
+    BREAST_STEP: Hold("breast_hold", "workup_breast_hold", "leaflet_breast_first", ("nice_ng12",)),
+    DEEP_MASS_STEP: Hold("deep_mass_hold", "workup_growth_hold", "leaflet_exclude_first", ("esmo_sts2018",)),
+}
+"""The work-up steps before which every procedure on the mass waits, in the order they are said
+(the big toes first: a sarcoma centre's own biopsy waits for them); a test checks every key in
+both languages and every reference."""
 
 ORGAN_TISSUE = "visceral"
 """The imaging tissue of a deposit in an organ (case format v1 does not say which organ)."""
@@ -372,27 +391,20 @@ def _held(step: WorkupStep, text: str, hold: str) -> str:
     return _held_text(text, hold) if hold and step.on_the_mass else text
 
 
-WORKUP_HOLDS = {FOP_STEP: "workup_fop_hold", GROWTH_STEP: "workup_growth_hold", BREAST_STEP: "workup_breast_hold"}
-"""What a step into the mass waits for when a holding step is listed (HOLDING_STEPS' work-up words;
-the deep mass' sarcoma centre says it as the growing mass')."""
-
-
 def _held_by_steps(out: list[WorkupItem], kb: KnowledgeBase, tumour_held: bool, lang: str) -> list[WorkupItem]:
     """The steps into the mass (a biopsy, an excision) held by the listed steps that come first: a
     child's big toes, a breast clinic, a sarcoma centre for a growing or deep mass (a code review:
     management held every procedure while the work-up, read as the to-do list, listed three skin
     biopsies beside the breast clinic's referral). A sarcoma in the differential says its own hold."""
     listed = {w.id for w in out}
-    keys = [key for step, key in WORKUP_HOLDS.items() if step in listed]
-    if DEEP_MASS_STEP in listed and "workup_growth_hold" not in keys:
-        keys.append("workup_growth_hold")
+    keys = list(dict.fromkeys(h.workup for step, h in HOLDS.items() if step in listed))
     if tumour_held:  # the sarcoma's hold already sends the procedure to the sarcoma centre
-        keys = [k for k in keys if k != "workup_growth_hold"]
+        keys = [k for k in keys if k != HOLDS[GROWTH_STEP].workup]
     if not keys:
         return out
     hold = " " + " ".join(message(k, lang) for k in keys)
     into = _into_the_mass(kb)
-    holders = {DEEP_MASS_STEP, *WORKUP_HOLDS}
+    holders = set(HOLDS)
     return [
         w.model_copy(update={"text": _held_text(w.text, hold)}) if w.id in into and w.id not in holders else w
         for w in out

@@ -12,7 +12,7 @@ from calcinosis.engine.defining import shown_by_a_defining_feature, unconfirmed
 from calcinosis.engine.diagnose import URGENT_CODES, URGENT_REFERENCES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.engine.workup import DEEP_MASS_STEP, GROWTH_STEP, HOLDING_STEPS, LEADS, in_the_organs
+from calcinosis.engine.workup import DEEP_MASS_STEP, GROWTH_STEP, HOLDS, LEADS, Hold, in_the_organs
 from calcinosis.i18n import inline, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import FollowupItem, StatementCondition
@@ -30,13 +30,6 @@ from calcinosis.management.staging import stage_cvi, staging_relevant
 __all__ = ["followup_plan", "form_masses", "manage"]
 
 
-HOLD_REFERENCES = {
-    "fop_hold": ("genereviews_fop",),
-    "growth_hold": ("esmo_sts2018",),
-    "breast_hold": ("nice_ng12",),
-    "deep_mass_hold": ("esmo_sts2018",),
-}
-"""What each hold of the procedures on the mass rests on (checked against the references by a test)."""
 HELD_STATEMENTS = frozenset({"surgery_when"})
 """Principles not said while the procedures on the mass wait, for a step or a diagnosis to exclude
 ('surgery is for large deposits' read beside a growing mass, or a suspected osteosarcoma, to refer
@@ -298,17 +291,18 @@ def manage(
     listed = {w.id for w in report.workup_steps}
     deep_mass = diagnosis is None and not first and DEEP_MASS_STEP in listed
     # the other work-up steps that come before any procedure on the mass (a child's big toes, a
-    # breast lump's cancer referral: engine.workup.HOLDING_STEPS), said as the procedures' hold
+    # breast lump's cancer referral: engine.workup.HOLDS), said as the procedures' hold
     # every one is said (a code review: a girl's deep mass said the sarcoma centre and not her big
     # toes); a growing mass' sarcoma centre is said by the sarcoma to exclude when there is one
-    hold_keys = [
-        key
-        for step, key in HOLDING_STEPS.items()
-        if step in listed and diagnosis is None and not (first and step == GROWTH_STEP)
+    holds: list[Hold] = [
+        h
+        for step, h in HOLDS.items()
+        if step in listed
+        and diagnosis is None
+        and not (first and step == GROWTH_STEP)
+        and (step != DEEP_MASS_STEP or (deep_mass and GROWTH_STEP not in listed))
     ]
-    if deep_mass and "growth_hold" not in hold_keys:
-        hold_keys.append("deep_mass_hold")
-    hold = " ".join(message(key, lang) for key in hold_keys)
+    hold = " ".join(message(h.manage, lang) for h in holds)
     pt = case.patient
     no_local = out_of_reach(case, evidence, kb)
     quiet = without_symptoms(case, evidence, kb)  # found without symptoms: no treatment of the deposits
@@ -358,10 +352,10 @@ def manage(
     # the holds said once as a principle, whether or not an option is listed to carry them (a code
     # review: a growing mass destroying bone had no option, and management never said to wait);
     # the deep mass' own statement says its hold
-    said_holds = [k for k in hold_keys if k != "deep_mass_hold"]
+    said_holds = [h for h in holds if h is not HOLDS[DEEP_MASS_STEP]]
     if said_holds:
-        text = message("procedures_held", lang, hold=" ".join(message(k, lang) for k in said_holds))
-        refs = [r for k in said_holds for r in HOLD_REFERENCES[k]]
+        text = message("procedures_held", lang, hold=" ".join(message(h.manage, lang) for h in said_holds))
+        refs = list(dict.fromkeys(r for h in said_holds for r in h.references))
         reach.insert(0, Statement(id="procedures_held", text=text, references=refs, urgent=GROWTH_STEP in listed))
     statements = (
         urgent

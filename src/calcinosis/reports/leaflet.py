@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from calcinosis.engine.diagnose import SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA, URGENT_CODES
 from calcinosis.engine.evidence import collect_evidence
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.engine.workup import BREAST_STEP, DEEP_MASS_STEP, FOP_STEP, GROWTH_STEP, in_the_organs
+from calcinosis.engine.workup import HOLDS, in_the_organs
 from calcinosis.i18n import inline, message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, form_key
@@ -37,9 +37,6 @@ UNNAMED_UNCONFIRMED_GROUPS = frozenset({"connective_tissue"})
 """The groups of diagnoses (systemic diseases of their own) that the leaflet does not name while
 none of their defining features is reported (``DiagnosisResult.unconfirmed``)."""
 
-
-LEAFLET_HOLDS = {FOP_STEP: "leaflet_fop_first", BREAST_STEP: "leaflet_breast_first"}
-"""The work-up steps that hold every procedure on the lump, and what the leaflet says of each."""
 
 YOUNG_INFANT_YEARS = 0.25
 """Under 3 months, a temperature of 38 °C or more is a high-risk ('red') feature of NICE NG143,
@@ -184,11 +181,12 @@ def _held_for(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str,
     if named and kb.cancer_to_exclude(named):
         return text  # the leaflet of a sarcoma: its own text says it (a French review found it twice)
     steps = {w.id for w in report.workup_steps}
-    # as manage holds them (engine.workup.HOLDING_STEPS): a biopsy or an injection in FOP is harm
-    # for life; a breast lump goes to the breast clinic first
-    text = " ".join([text, *(message(key, lang) for step, key in LEAFLET_HOLDS.items() if step in steps)])
-    if DEEP_MASS_STEP in steps or GROWTH_STEP in steps:
-        return " ".join([text, message("leaflet_exclude_first", lang)])
+    # as manage holds them (engine.workup.HOLDS): a biopsy or an injection in FOP is harm for
+    # life; a breast lump goes to the breast clinic first; a deep or growing mass to a sarcoma centre
+    keys = list(dict.fromkeys(h.leaflet for step, h in HOLDS.items() if step in steps))
+    text = " ".join([text, *(message(key, lang) for key in keys)])
+    if "leaflet_exclude_first" in keys:
+        return text
     held = [
         d
         for d in report.differential
