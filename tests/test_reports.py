@@ -157,3 +157,21 @@ def test_an_option_that_waits_for_its_work_up_is_named_under_not_now_without_dos
         assert html.count(f"<b>{name}</b>") == 0, option.name  # not shown as an active option
         if option.dose:
             assert str(escape(option.dose)) not in html, option.dose
+
+
+def test_a_long_list_of_waiting_options_is_cut_with_its_count(kb: KnowledgeBase) -> None:
+    """A French clinical review: 19 drugs stood under 'Not now' for a suspected sarcoma's other
+    diagnoses, and the noise drowned the sarcoma. The page names six per wait note and says how
+    many more; the JSON result keeps them all."""
+    from calcinosis.management.manage import manage
+
+    from .conftest import PUBLISHED_CASES
+
+    case = read_case(next(PUBLISHED_CASES.glob("pub-dys-16-*.yaml")), kb)
+    waiting = [o for options in manage(case, kb).options.values() for o in options if o.wait_note]
+    by_note: dict[str, int] = {}
+    for o in waiting:
+        by_note[o.wait_note] = by_note.get(o.wait_note, 0) + 1
+    longest = max(by_note.values())
+    assert longest > 6
+    assert f"and {longest - 6} more" in render_html(case, kb, lang="en")

@@ -14,6 +14,11 @@ from calcinosis.management.results import CviStaging, ManagementReport, Treatmen
 __all__ = ["render_management", "render_staging"]
 
 
+WAITING_SHOWN = 6
+"""How many waiting options each wait note names on the terminal and the clinician's page; the
+JSON result and the web page keep them all."""
+
+
 def _option(con: Console, o: TreatmentOption, lang: str) -> None:
     level = f" · {message('cli_level', lang)} {o.best_level}" if o.best_level else ""
     con.print(f"  [bold]{escape(o.name)}[/bold] [dim]({message('role_' + o.role, lang)}{level})[/dim]")
@@ -110,7 +115,13 @@ def render_management(
             by_note.setdefault(o.wait_note, []).append(o.name)
         for note, names in by_note.items():
             con.print(f"  [yellow]![/yellow] {escape(note)}")
-            con.print(f"    {escape(message('list_separator', lang).join(names))}")
+            # a few names, and how many more: 19 drugs waited for a suspected sarcoma's other
+            # diagnoses (a French clinical review: the noise drowned the sarcoma)
+            shown = message("list_separator", lang).join(names[:WAITING_SHOWN])
+            more = len(names) - WAITING_SHOWN
+            if more > 0:
+                shown = f"{shown} {message('waiting_more', lang, n=more)}"
+            con.print(f"    {escape(shown)}")
     if result.avoid:
         con.print(f"\n[bold red]{message('cli_avoid', lang)}[/bold red]")
         for o in result.avoid:
