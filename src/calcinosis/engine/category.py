@@ -70,11 +70,6 @@ class CategoryStep:
     posterior: FloatArray  # D
 
 
-def _present(ev: Evidence, fid: str) -> bool:
-    obs = ev.observations.get(fid)
-    return obs is not None and obs.present
-
-
 def _exposure_in_window(case: Case, fid: str, windows: dict[str, float]) -> bool:
     """An exposure counts unless its stated onset falls outside the rule's window for it."""
     term = fid.partition(":")[2]
@@ -104,7 +99,7 @@ def read_rules(case: Case, ev: Evidence, kb: KnowledgeBase) -> tuple[RuleState, 
             if mentioned
             else []
         )
-        context = [fid for fid in rule.with_any_of if _present(ev, fid)] if hits else []
+        context = [fid for fid in rule.with_any_of if ev.present(fid)] if hits else []
         present = bool(hits) and (not rule.with_any_of or bool(context))
         if present:
             basis = tuple(b for fid in (*hits, *context) for b in observations[fid].basis)

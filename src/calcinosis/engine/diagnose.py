@@ -543,12 +543,7 @@ def _tumour_lysis(panel: LabPanel, evidence: Evidence, lang: str) -> Issue | Non
     settings). In a chronic kidney disease, on dialysis or after a transplant a raised phosphate and
     uric acid are the baseline (a code review: a dialysis patient with an old lymphoma was sent to
     the emergency department): the syndrome is then a question for the clinician, not an emergency."""
-    obs = evidence.observations
-
-    def present(feature: str) -> bool:
-        o = obs.get(feature)
-        return o is not None and o.present
-
+    present = evidence.present
     cancer = any(present(f) for f in ("condition:leukemia", "condition:lymphoma", "exposure:chemotherapy"))
     if not (present("lab:phosphate_high") and present("lab:uric_acid_high") and cancer):
         return None

@@ -125,6 +125,16 @@ class Evidence:
     conflicts: list[str] = field(default_factory=list)
     lang: str = "en"  # language of the bases and warnings (the observations themselves have none)
 
+    def present(self, feature: str) -> bool:
+        """Whether ``feature`` is reported present (an unreported or denied one is not): the one
+        reading that management, staging, the category step and the emergencies share."""
+        obs = self.observations.get(feature)
+        return obs is not None and obs.present
+
+    def present_features(self) -> frozenset[str]:
+        """Every feature reported present (a follow-up check's or a warning sign's ``when``)."""
+        return frozenset(f for f, o in self.observations.items() if o.present)
+
     def set(
         self, feature: str, present: bool, basis: str, *, implied: bool = False, closed_world: bool = False
     ) -> None:

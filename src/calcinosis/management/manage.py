@@ -395,7 +395,7 @@ def manage(
             in_an_organ=no_local,
             organ_deposits=in_the_organs(case),
             possible={d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.must_not_miss_threshold},
-            present={f for f, o in evidence.observations.items() if o.present},
+            present=evidence.present_features(),
             watch=[
                 (d.id, float(posterior[i]))
                 for i, d in enumerate(kb.diseases)

@@ -30,11 +30,6 @@ Role = Literal["first_line", "option", "adjunct", "last_resort"]
 MECHANISMS = ("cause", "calcium_metabolism", "inflammation", "mechanical", "supportive")
 
 
-def _present(ev: Evidence, feature: str) -> bool:
-    obs = ev.observations.get(feature)
-    return obs is not None and obs.present
-
-
 UNKNOWN_CHECKS: tuple[tuple[str, frozenset[str], frozenset[str]], ...] = (
     ("check_pregnancy", frozenset({"condition:pregnancy"}), frozenset()),
     (
@@ -167,7 +162,7 @@ def _option(
     best_for: list[str] = []  # the diagnoses the best indication names ([] for a category or any case)
     read_for: list[str] = []  # the same, grounded or not: the dose text is that of the likeliest
     for ind in t.indications:
-        if not all(_present(ev, f) for f in ind.features):
+        if not all(ev.present(f) for f in ind.features):
             continue
         # what the fit comes from, each with its probability: a first-line drug of a diagnosis at
         # 5 % says so (it read as the case's first line when the diagnosis went unnamed)
@@ -201,7 +196,7 @@ def _option(
         spread = (
             ind.role == "first_line"
             and _is_local(t)
-            and any(_present(ev, f) for f in kb.management.widespread)
+            and any(ev.present(f) for f in kb.management.widespread)
             and not set(ind.features) & set(kb.management.one_lesion_targets)
         )
         fit = weights["option" if spread else ind.role] * mass
@@ -229,13 +224,13 @@ def _option(
     cautions: list[str] = []
     avoid_parts: list[str] = []  # the parts contraindicated here, named with the option wherever it is named
     contraindicated = False
-    uncorrected = _present(ev, "lab:calcium_low") and "calcium" in tests and not tests & CALCIUM_CORRECTED_BY
+    uncorrected = ev.present("lab:calcium_low") and "calcium" in tests and not tests & CALCIUM_CORRECTED_BY
     first = 0  # the contraindications that hold come first, then what to check, then the other cautions
     for c in t.cautions:
         triggered = (
-            (not c.when or any(_present(ev, f) for f in c.when))
-            and (not c.and_any or any(_present(ev, f) for f in c.and_any))
-            and not any(_present(ev, f) for f in c.unless)
+            (not c.when or any(ev.present(f) for f in c.when))
+            and (not c.and_any or any(ev.present(f) for f in c.and_any))
+            and not any(ev.present(f) for f in c.unless)
         )
         value = measured.get(c.measured.value) if c.measured is not None else None
         if c.measured is not None and c.measured.at_least is not None:
@@ -249,7 +244,7 @@ def _option(
         if (
             uncorrected
             and "lab:calcium_low" in c.when
-            and not any(_present(ev, f) for f in c.when if f != "lab:calcium_low")
+            and not any(ev.present(f) for f in c.when if f != "lab:calcium_low")
         ):
             text = " ".join([text, message("calcium_uncorrected_note", lang)])
         if c.severity == "contraindication" and c.applies_to is not None:
@@ -388,12 +383,12 @@ DOCUMENTED_INFECTION = "finding:local_infection"
 def _infection_first(ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
     """'Not before an infection is excluded (fever, raised CRP) ...' for the signs the case reports, or
     'Not before the infection is treated' for a documented one ('' if none)."""
-    signs = [inline(kb.features[f].label(lang), lang) for f in kb.management.infection_signs if _present(ev, f)]
+    signs = [inline(kb.features[f].label(lang), lang) for f in kb.management.infection_signs if ev.present(f)]
     if not signs:
         return ""
     # a documented infection is treated, not excluded (a French clinical review: 'not before an
     # infection is excluded' and joint aspiration for a thigh ulcer growing S. aureus)
-    key = "infection_treat_first" if _present(ev, DOCUMENTED_INFECTION) else "infection_first"
+    key = "infection_treat_first" if ev.present(DOCUMENTED_INFECTION) else "infection_first"
     return message(key, lang, signs=message("list_separator", lang).join(signs))
 
 
@@ -436,7 +431,7 @@ def out_of_reach(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
         bool(tissues)
         and tissues <= set(spec.out_of_reach_tissues)
         and sites <= set(spec.cavity_sites)
-        and not any(_present(ev, f) for f in spec.in_reach_findings)
+        and not any(ev.present(f) for f in spec.in_reach_findings)
     )
 
 
@@ -450,7 +445,7 @@ def without_symptoms(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
         not case.sites
         and pain is not None
         and not pain.present
-        and not any(_present(ev, f) for f in (*spec.symptoms, *spec.in_reach_findings))
+        and not any(ev.present(f) for f in (*spec.symptoms, *spec.in_reach_findings))
     )
 
 
@@ -459,7 +454,7 @@ def _for_the_deposits(t: TreatmentFile, ev: Evidence) -> bool:
     a state the case reports (binders for a raised phosphate)."""
     if t.mechanism in ("cause", "supportive"):
         return False
-    return not any(_grounded(ind) and all(_present(ev, f) for f in ind.features) for ind in t.indications)
+    return not any(_grounded(ind) and all(ev.present(f) for f in ind.features) for ind in t.indications)
 
 
 def _is_local(t: TreatmentFile) -> bool:
@@ -539,7 +534,7 @@ def rank_treatments(
         elif harm_possible and _on_the_mass(t):  # a must-not-miss below the floor: a caution
             option.cautions.insert(0, harm_possible)
         # debriding a necrosis, an infected ulcer or wound treats the infection: it does not wait for it
-        debriding = t.debrides and any(_present(ev, f) for f in kb.management.debrided)
+        debriding = t.debrides and any(ev.present(f) for f in kb.management.debrided)
         if infection and _on_the_mass(t) and not contraindicated and not debriding:
             option.cautions.insert(0, infection)
             option.wait_note = infection

@@ -17,15 +17,10 @@ from calcinosis.management.results import CeapResult, CviStaging, PorterResult
 __all__ = ["stage_cvi", "staging_relevant"]
 
 
-def _present(ev: Evidence, feature: str) -> bool:
-    obs = ev.observations.get(feature)
-    return obs is not None and obs.present
-
-
 def staging_relevant(ev: Evidence, kb: KnowledgeBase, posterior: np.ndarray | None = None) -> bool:
     """Venous disease is in play: a venous feature is present, or a venous diagnosis is likely (>= 10 %)."""
     rel = kb.staging.relevant_when
-    if any(_present(ev, f) for f in rel.features):
+    if any(ev.present(f) for f in rel.features):
         return True
     if posterior is not None:
         return any(posterior[kb.disease_pos(d)] >= 0.10 for d in rel.diagnoses)
@@ -38,7 +33,7 @@ def stage_cvi(ev: Evidence, kb: KnowledgeBase, *, lang: str) -> CviStaging:
     stage_min, stage_max, basis = 1, 1, []
     for stage in spec.porter.stages:
         for crit in stage.criteria:
-            if _present(ev, crit.feature):
+            if ev.present(crit.feature):
                 basis.append(f"{kb.features[crit.feature].label(lang)} → {stage.stage}")
                 stage_min = max(stage_min, stage.stage)
                 stage_max = max(stage_max, crit.ambiguous_with or stage.stage)
@@ -55,7 +50,7 @@ def stage_cvi(ev: Evidence, kb: KnowledgeBase, *, lang: str) -> CviStaging:
     notes: list[str] = []
     for cl in spec.ceap.classes:
         for crit in cl.criteria:
-            if _present(ev, crit.feature):
+            if ev.present(crit.feature):
                 chosen = cl
                 ceap_basis.append(f"{kb.features[crit.feature].label(lang)} → {cl.class_}")
                 if crit.note is not None:
@@ -66,7 +61,7 @@ def stage_cvi(ev: Evidence, kb: KnowledgeBase, *, lang: str) -> CviStaging:
     if not staged:  # nothing venous said, present or absent: no stage to show (a clinical re-review)
         notes.insert(0, message("staging_nothing_reported", lang))
     symptoms = [f for f in spec.ceap.symptomatic_features if f in ev.observations]
-    symptomatic = any(_present(ev, f) for f in symptoms) if symptoms else None
+    symptomatic = any(ev.present(f) for f in symptoms) if symptoms else None
     suffix = "" if symptomatic is None else ("s" if symptomatic else "a")
     ceap = CeapResult(
         clinical_class=f"{chosen.class_}{suffix}",

@@ -122,7 +122,7 @@ def _site_signs(report: DiagnosisReport, kb: KnowledgeBase, form: str, diagnosis
     plan = kb.followup.own(form or None, leading or None, report.case.patient.age)
     if plan is None or not any(w.when for w in plan.warning_signs):
         return []
-    present = {f for f, o in collect_evidence(report.case, report.labs, kb).observations.items() if o.present}
+    present = collect_evidence(report.case, report.labs, kb).present_features()
     return [
         w.patient.get(lang)
         for w in plan.warning_signs
