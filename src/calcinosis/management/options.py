@@ -457,6 +457,13 @@ def _for_the_deposits(t: TreatmentFile, ev: Evidence) -> bool:
     return not any(_grounded(ind) and all(ev.present(f) for f in ind.features) for ind in t.indications)
 
 
+def _never_listed(t: TreatmentFile) -> bool:
+    """A treatment advised against for every case (low-dose warfarin: 'should not be used'): its
+    principle says it, it is not listed as 'fits, but to avoid here' in every connective tissue
+    disease's plan, a toddler's and a calciphylaxis' included (an English clinical review)."""
+    return any(c.severity == "contraindication" and not c.when and c.applies_to is None for c in t.cautions)
+
+
 def _is_local(t: TreatmentFile) -> bool:
     """A treatment applied to the deposit itself: a procedure on the mass, or a topical."""
     return _on_the_mass(t) or t.local
@@ -500,7 +507,7 @@ def rank_treatments(
     infection = _infection_first(ev, kb, lang)
     harmed, harm_possible = _procedures_harm(kb, posterior, lang)
     for t in kb.treatments.values():
-        if (no_local and _is_local(t)) or (no_deposit_treatment and _for_the_deposits(t, ev)):
+        if (no_local and _is_local(t)) or (no_deposit_treatment and _for_the_deposits(t, ev)) or _never_listed(t):
             continue
         found = _option(
             t,
@@ -519,26 +526,19 @@ def rank_treatments(
         if found is None:
             continue
         option, contraindicated = found
-        # a treatment advised against for every case (low-dose warfarin: 'should not be used')
-        # is said by its principle, not listed as 'fits, but to avoid here' in every connective
-        # tissue disease's plan, a toddler's and a calciphylaxis' included (an English clinical review)
-        if any(c.severity == "contraindication" and not c.when and c.applies_to is None for c in t.cautions):
-            continue
-        if harmed and _on_the_mass(t) and not t.debrides:  # trauma to calciphylaxis skin: new necrosis
-            option.cautions.insert(0, harmed)
-            contraindicated = True
-        elif harmed and _on_the_mass(t):  # a debridement stays, for the necrotic tissue only (a
-            # clinical review: its excision of 'a localised deposit' read without the caution that
-            # held the laser and the injections)
-            option.cautions.insert(0, harmed)
-        elif harm_possible and _on_the_mass(t):  # a must-not-miss below the floor: a caution
-            option.cautions.insert(0, harm_possible)
+        on_the_mass = _on_the_mass(t)
+        if on_the_mass and (harmed or harm_possible):  # trauma to calciphylaxis skin: new necrosis
+            option.cautions.insert(0, harmed or harm_possible)
+            # contraindicated at the floor, except a debridement, for the necrotic tissue only (a
+            # clinical review: its excision of 'a localised deposit' read without the caution
+            # that held the laser and the injections); below it, a caution
+            contraindicated = contraindicated or bool(harmed and not t.debrides)
         # debriding a necrosis, an infected ulcer or wound treats the infection: it does not wait for it
         debriding = t.debrides and any(ev.present(f) for f in kb.management.debrided)
-        if infection and _on_the_mass(t) and not contraindicated and not debriding:
+        if infection and on_the_mass and not contraindicated and not debriding:
             option.cautions.insert(0, infection)
             option.wait_note = infection
-        if wait and _on_the_mass(t) and not contraindicated:  # an avoided option keeps its reason first
+        if wait and on_the_mass and not contraindicated:  # an avoided option keeps its reason first
             option.cautions.insert(0, wait)
             option.wait_for = [kb.diseases[i].id for _, i in first]
             option.wait_note = wait
