@@ -374,12 +374,12 @@ def _tumours_to_exclude(kb: KnowledgeBase, probabilities: list[float]) -> list[t
     return sorted(found, key=lambda pd: -pd[0])
 
 
-def _tumour_hold(kb: KnowledgeBase, probabilities: list[float], lang: str) -> str:
+def _tumour_hold(found: list[tuple[float, Disease]], lang: str) -> str:
     """' Not before ... : only in the sarcoma centre, after the MRI' while a tumour that must not
-    be missed and is cared for as a cancer is possible (the must-not-miss threshold, as manage's
-    procedures wait for it), '' otherwise: a clinical review found an aspiration and a lesion
-    biopsy proposed for a plantar mass with a synovial sarcoma in the differential."""
-    found = _tumours_to_exclude(kb, probabilities)
+    be missed and is cared for as a cancer is possible (``found``: :func:`_tumours_to_exclude`,
+    at the must-not-miss threshold, as manage's procedures wait for it), '' otherwise: a clinical
+    review found an aspiration and a lesion biopsy proposed for a plantar mass with a synovial
+    sarcoma in the differential."""
     if not found:
         return ""
     names = ", ".join(f"{inline(d.name(lang), lang)} {percent(p, lang)}" for p, d in found)
@@ -419,6 +419,15 @@ def _into_the_mass(kb: KnowledgeBase) -> frozenset[str]:
         steps = [*kb.workup.steps, *(s for d in kb.diseases for s in d.workup)]
         found = t.texts[("workup", "on_the_mass")] = frozenset(s.id for s in steps if s.on_the_mass)
     return found
+
+
+def _first(out: list[WorkupItem], ids: list[str]) -> list[WorkupItem]:
+    """``out`` with the steps of ``ids`` first, in the order of ``ids``; the others keep theirs."""
+    if not ids:
+        return out
+    order = {step: n for n, step in enumerate(ids)}
+    moved = sorted((w for w in out if w.id in order), key=lambda w: order[w.id])
+    return moved + [w for w in out if w.id not in order]
 
 
 def _held_text(text: str, hold: str) -> str:
@@ -470,7 +479,8 @@ def missing_workup(
     out: list[WorkupItem] = []
     ctx = _Context(case, ev, kb, posterior, scores, unconfirmed_ids)
     probabilities = ctx.probabilities
-    hold = _tumour_hold(kb, probabilities, lang)
+    tumours = _tumours_to_exclude(kb, probabilities)
+    hold = _tumour_hold(tumours, lang)
     top = probabilities.index(ctx.top_probability)  # the first of the largest, as argmax
     mass = metabolic_mass(kb, posterior)
     # a leading diagnosis none of whose defining features is reported is not a confident one,
@@ -570,18 +580,14 @@ def missing_workup(
         if leading and leading[0] == top
         else []
     )
-    if top_steps:  # in the order the diagnosis' file gives them
-        first = sorted((w for w in out if w.id in top_steps), key=lambda w: top_steps.index(w.id))
-        out = first + [w for w in out if w.id not in top_steps]
+    out = _first(out, top_steps)  # in the order the diagnosis' file gives them
     # a sarcoma to exclude: its own steps (the MRI, the sarcoma centre's biopsy) come before the
     # calcium work-up, which changes nothing to the referral (a French clinical review: a 7 cm
     # hip mass read as an osteosarcoma at 31 % had 'calcium with albumin' as its next step)
-    tumour_steps = [s.id for _, d in _tumours_to_exclude(kb, probabilities) for s in d.workup]
+    tumour_steps = [s.id for _, d in tumours for s in d.workup]
     if tumour_steps:
-        first = sorted((w for w in out if w.id in tumour_steps), key=lambda w: tumour_steps.index(w.id))
-        out = first + [w for w in out if w.id not in tumour_steps]
         # a child's big toes before all of them: the sarcoma centre's biopsy waits for them
-        out = [w for w in out if w.id == FOP_STEP] + [w for w in out if w.id != FOP_STEP]
+        out = _first(_first(out, tumour_steps), [FOP_STEP])
     omitted = []
     if panel_left_out and not panel_asked:  # a diagnosis' own step asks it ('expected normal'): not left out
         omitted.append(
