@@ -1259,7 +1259,7 @@ def test_painless_stable_deposits_may_be_watched_and_waiting_options_are_named_n
     assert "Not now: each waits for its work-up" in out
     flat = " ".join(out.split())  # the terminal wraps lines at spaces
     after = flat.index("Not now: each waits for its work-up")
-    from calcinosis.cli.render_management import WAITING_SHOWN
+    from calcinosis.management.results import WAITING_SHOWN
 
     by_note: dict[str, list[str]] = {}
     for o in waiting:  # named only there, with what it waits for: not above, with its doses

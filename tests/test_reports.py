@@ -164,6 +164,7 @@ def test_a_long_list_of_waiting_options_is_cut_with_its_count(kb: KnowledgeBase)
     diagnoses, and the noise drowned the sarcoma. The page names six per wait note and says how
     many more; the JSON result keeps them all."""
     from calcinosis.management.manage import manage
+    from calcinosis.management.results import WAITING_SHOWN
 
     from .conftest import PUBLISHED_CASES
 
@@ -173,5 +174,5 @@ def test_a_long_list_of_waiting_options_is_cut_with_its_count(kb: KnowledgeBase)
     for o in waiting:
         by_note[o.wait_note] = by_note.get(o.wait_note, 0) + 1
     longest = max(by_note.values())
-    assert longest > 6
-    assert f"and {longest - 6} more" in render_html(case, kb, lang="en")
+    assert longest > WAITING_SHOWN
+    assert f"and {longest - WAITING_SHOWN} more" in render_html(case, kb, lang="en")

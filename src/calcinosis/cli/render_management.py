@@ -9,14 +9,9 @@ from rich.panel import Panel
 from calcinosis.cli._common import keep_no_break_spaces, safe
 from calcinosis.i18n import colon, message, percent
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.management.results import CviStaging, ManagementReport, TreatmentOption
+from calcinosis.management.results import WAITING_SHOWN, CviStaging, ManagementReport, TreatmentOption
 
 __all__ = ["render_management", "render_staging"]
-
-
-WAITING_SHOWN = 6
-"""How many waiting options each wait note names on the terminal and the clinician's page; the
-JSON result and the web page keep them all."""
 
 
 def _option(con: Console, o: TreatmentOption, lang: str) -> None:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "WAITING_SHOWN",
     "CeapResult",
     "CviStaging",
     "EvidenceItem",
@@ -18,6 +19,11 @@ __all__ = [
     "TreatmentOption",
     "managed_as_id",
 ]
+
+WAITING_SHOWN = 6
+"""How many waiting options each wait note names on the terminal and the clinician's page, with
+how many more (19 drugs stood under 'Not now' beside a suspected sarcoma: a French clinical
+review); the JSON result and the web page keep them all."""
 
 # Built when first used, not at import: ``calcinosis diagnose`` carries only the staging
 # (``CviStaging``) and never builds the management report's models (issue #17).

@@ -151,23 +151,18 @@ def _also_watched(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: 
     # likeliest (an English clinical review: a leading calciphylaxis with ulcers read as a remote
     # possibility at the end of the general signs)
     leading = report.differential[0].diagnosis if report.differential else ""
-    first = [
-        message(
-            "leaflet_leading_watch", lang, name=_plain_name(kb, d.diagnosis, lang), text=_signs(kb, d.diagnosis, lang)
+    first: list[str] = []
+    added: list[str] = []
+    for d in watched:
+        leads = d.diagnosis == leading
+        said = message(
+            "leaflet_leading_watch" if leads else "leaflet_also_watch",
+            lang,
+            name=_plain_name(kb, d.diagnosis, lang),
+            text=kb.must_not_miss_signs[d.diagnosis].get(lang),
         )
-        for d in watched
-        if d.diagnosis == leading
-    ]
-    added = [
-        message("leaflet_also_watch", lang, name=_plain_name(kb, d.diagnosis, lang), text=_signs(kb, d.diagnosis, lang))
-        for d in watched
-        if d.diagnosis != leading
-    ]
+        (first if leads else added).append(said)
     return " ".join([*first, text, *added])
-
-
-def _signs(kb: KnowledgeBase, diagnosis: str, lang: str) -> str:
-    return kb.must_not_miss_signs[diagnosis].get(lang)
 
 
 def _held_for(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str, lang: str) -> str:

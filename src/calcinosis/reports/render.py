@@ -17,6 +17,7 @@ from calcinosis.errors import CalcinosisError
 from calcinosis.i18n import age_text, decimal, messages, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.manage import manage
+from calcinosis.management.results import WAITING_SHOWN
 from calcinosis.outputs import write_output
 from calcinosis.reports.lab_table import lab_rows
 from calcinosis.reports.leaflet import build_leaflet
@@ -91,6 +92,7 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
         template.render(
             t=t,
             lang=lang,
+            waiting_shown=WAITING_SHOWN,
             case=case,
             report=report,
             management=management,
