@@ -65,9 +65,9 @@ def test_manage_runs_on_every_dev_case(kb: KnowledgeBase, path: Path) -> None:
         assert result.followup.schedule and result.followup.warning_signs
         assert result.kb_version == kb.version
         assert ("clinicien" if lang == "fr" else "clinician") in result.disclaimer
-        for options in result.options.values():
-            fits = [o.fit for o in options]
-            assert fits == sorted(fits, reverse=True)
+        for options in result.options.values():  # what can start now first, then what waits; each by fit
+            order = [(bool(o.wait_note), -o.fit) for o in options]
+            assert order == sorted(order)
 
 
 def test_follow_up_schedule_of_the_seeds(kb: KnowledgeBase) -> None:

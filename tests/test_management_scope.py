@@ -25,10 +25,7 @@ def _options(result) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 def _with_calcium(case, kb: KnowledgeBase, mmol_l: float):  # type: ignore[no-untyped-def]
     """``case`` with a total calcium of ``mmol_l`` added to its labs."""
-    added = parse_case(
-        {"patient": {"age": 50, "sex": "female"}, "labs": [{"test": "calcium", "value": mmol_l, "unit": "mmol/L"}]}, kb
-    )
-    return case.model_copy(update={"labs": [*case.labs, *added.labs]})
+    return _with_labs(case, kb, [{"test": "calcium", "value": mmol_l, "unit": "mmol/L"}])
 
 
 def test_analgesia_stays_indicated_in_calciphylaxis_on_dialysis(kb: KnowledgeBase) -> None:
@@ -1576,7 +1573,12 @@ def test_a_calciphylaxis_not_excluded_puts_its_trauma_caution_on_every_procedure
     report = diagnose(case, kb)
     calci = next(d for d in report.differential if d.diagnosis == "calciphylaxis")
     assert kb.must_not_miss_threshold <= calci.probability < kb.management.min_probability
-    procedures = [o for o in _options(manage(case, kb, report=report)).values() if o.kind == "procedure"]
+    # the procedures on the deposits (a transplant, which treats the cause, waits for the eGFR here)
+    procedures = [
+        o
+        for o in _options(manage(case, kb, report=report)).values()
+        if o.kind == "procedure" and o.mechanism != "cause"
+    ]
     assert procedures
     for o in procedures:
         assert o.cautions[0].startswith("Calciphylaxis") and "is not excluded" in o.cautions[0], o.treatment
@@ -1662,3 +1664,26 @@ def test_the_iatrogenic_cause_is_dosed_for_its_own_exposure(kb: KnowledgeBase) -
     heparin = _options(manage(read_case(next(PUBLISHED_CASES.glob("pub-iatro-09-*.yaml")), kb), kb))
     assert "heparin" not in infusion["stop_calcium_containing_heparin"].dose
     assert "extravasation" not in heparin["stop_calcium_containing_heparin"].dose
+
+
+def test_a_cause_treatment_waiting_for_its_test_is_named_as_waiting(kb: KnowledgeBase) -> None:
+    """A clinical review: a dialysis patient with uraemic tumoral calcinosis whose phosphate was not
+    given read a plan of a kidney transplant and an excision, never the phosphate binders that are
+    its mainstay. An option whose indication waits only for a test not yet reported is named as
+    waiting for it; a raised result makes it an option, a normal one leaves it out."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-tumoral-15-*.yaml")), kb)
+    assert not any(lab.test == "phosphate" for lab in case.labs)
+    for lang, state in (("en", "hyperphosphataemia"), ("fr", "hyperphosphatémie")):
+        binders = _options(manage(case, kb, lang=lang))["phosphate_binders"]
+        assert binders.wait_note and state in binders.wait_note
+        assert binders.wait_note in binders.cautions
+    raised = _with_labs(case, kb, [{"test": "phosphate", "interpretation": "high"}])
+    assert not _options(manage(raised, kb))["phosphate_binders"].wait_note
+    normal = _with_labs(case, kb, [{"test": "phosphate", "interpretation": "normal"}])
+    assert "phosphate_binders" not in _options(manage(normal, kb))
+
+
+def _with_labs(case: Any, kb: KnowledgeBase, labs: list[dict[str, Any]]) -> Any:
+    """``case`` with ``labs`` (case-format entries) added to its own."""
+    added = parse_case({"patient": {"age": 50, "sex": "female"}, "labs": labs}, kb)
+    return case.model_copy(update={"labs": [*case.labs, *added.labs]})

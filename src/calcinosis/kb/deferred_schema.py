@@ -369,6 +369,7 @@ class ManagementFile(_Strict):
     symptoms_references: list[str] = []
     widespread: list[str] = []  # deposits this spread: a procedure on a deposit is an option, not first line
     one_lesion_targets: list[str] = []  # ... unless its indication names what one deposit does here
+    tested_first: list[str] = []  # states whose test, not yet reported, a treatment of the cause waits for
     cavity_sites: list[str] = []  # sites naming a body cavity: they do not put an organ's deposit in reach
     no_procedures_in: list[ProceduresAvoided] = []
     references: list[str]

@@ -749,6 +749,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     check.feats("management.yaml:symptoms", parts.management.symptoms)
     check.feats("management.yaml:widespread", parts.management.widespread)
     check.feats("management.yaml:one_lesion_targets", parts.management.one_lesion_targets)
+    check.feats("management.yaml:tested_first", parts.management.tested_first)
     check.refs("management.yaml:symptoms_references", parts.management.symptoms_references)
     for statement in parts.management.statements:
         where = f"management.yaml:{statement.id}"

@@ -136,6 +136,71 @@ def _role_basis(role: Role, best_level: int | None, evidence: list[EvidenceItem]
     return message("role_basis_weak", lang, level=level, size=size)
 
 
+def _indication_fit(
+    t: TreatmentFile,
+    ind: TreatmentIndication,
+    *,
+    kb: KnowledgeBase,
+    ev: Evidence,
+    posterior: np.ndarray,
+    categories: Mapping[str, float],
+    full: Mapping[str, float],
+    forms: Mapping[str, float],
+    lang: str,
+) -> tuple[tuple[float, Role, str], float] | None:
+    """How well one indication fits the case (its role's weight times the probability of what it
+    is for), the role it gives and why, in words, and that probability; None below the
+    indication's own probability floor."""
+    weights = kb.management.role_weights
+    # what the fit comes from, each with its probability: a first-line drug of a diagnosis at
+    # 5 % says so (it read as the case's first line when the diagnosis went unnamed)
+    if ind.forms:  # a form of a diagnosis: its probability (management.form_masses)
+        mass = float(sum(forms.get(f, 0.0) for f in ind.forms))
+        names = [_named(_form_name(kb, f, lang), forms.get(f, 0.0), lang) for f in ind.forms]
+    elif ind.diagnoses:
+        mass = float(sum(posterior[kb.disease_pos(d)] for d in ind.diagnoses))
+        names = [_named(kb.disease(d).name(lang), float(posterior[kb.disease_pos(d)]), lang) for d in ind.diagnoses]
+    elif ind.categories:
+        mass = sum(categories[c] for c in ind.categories)
+        # a category's share here leaves out its diagnoses cared for elsewhere: said so, as it
+        # differs from the category's probability the diagnosis shows (98 % there, 35 % here)
+        names = [
+            _named(
+                (kb.categories[c].fr if lang == "fr" else kb.categories[c].en)
+                + (message("category_treatable", lang) if categories[c] < full.get(c, 0.0) - 0.005 else ""),
+                categories[c],
+                lang,
+            )
+            for c in ind.categories
+        ]
+    else:  # any case with the features: the probability of the diagnoses calcinosis treatment is for
+        mass, names = float(sum(categories.values())), []
+    if ind.min_probability is not None and mass < ind.min_probability:
+        return None
+    names = [n for n in names if n]
+    # a procedure on one deposit is not the first line of deposits spread over a region; it
+    # is weighed as the option it is, so that an indication it stays first line for (freeing
+    # a nerve) wins over one it loses it for (a code review)
+    spread = (
+        ind.role == "first_line"
+        and _is_local(t)
+        and any(ev.present(f) for f in kb.management.widespread)
+        and not set(ind.features) & set(kb.management.one_lesion_targets)
+    )
+    fit = weights["option" if spread else ind.role] * mass
+    why = ", ".join(names)
+    if ind.features:
+        semicolon = "\u202f; " if lang == "fr" else "; "  # French: a narrow no-break space before ';'
+        why = (why + semicolon if why else "") + ", ".join(kb.features[f].label(lang) for f in ind.features)
+    if ind.note is not None:
+        why = (why + " — " if why else "") + ind.note.get(lang)
+    # first line for a diagnosis is not the case's first line while that diagnosis holds
+    # less than the management floor: excision read 'first line' for an overlap syndrome
+    # at 1 % (two clinical reviews); it is shown as an option, ranked by the same fit
+    low = ind.role == "first_line" and mass < kb.management.min_probability
+    return (fit, "option" if low or spread else ind.role, why), mass
+
+
 def _option(
     t: TreatmentFile,
     *,
@@ -157,61 +222,36 @@ def _option(
     reports (they paid the defining penalty): an option for them alone waits for their work-up."""
     full = full or categories
     measured = measured or {}  # values derived from the labs (LabPanel.derived), by name
-    weights = kb.management.role_weights
     best: tuple[float, Role, str] | None = None
     best_for: list[str] = []  # the diagnoses the best indication names ([] for a category or any case)
     read_for: list[str] = []  # the same, grounded or not: the dose text is that of the likeliest
+    untested: list[str] = []  # the laboratory states the chosen indication waits for (not measured yet)
+    pending: tuple[float, Role, str] | None = None  # the best indication waiting only for a test
+    pending_for: list[str] = []
+    pending_untested: list[str] = []
+    tested_first = kb.management.tested_first
     for ind in t.indications:
-        if not all(ev.present(f) for f in ind.features):
-            continue
-        # what the fit comes from, each with its probability: a first-line drug of a diagnosis at
-        # 5 % says so (it read as the case's first line when the diagnosis went unnamed)
-        if ind.forms:  # a form of a diagnosis: its probability (management.form_masses)
-            mass = float(sum(forms.get(f, 0.0) for f in ind.forms))
-            names = [_named(_form_name(kb, f, lang), forms.get(f, 0.0), lang) for f in ind.forms]
-        elif ind.diagnoses:
-            mass = float(sum(posterior[kb.disease_pos(d)] for d in ind.diagnoses))
-            names = [_named(kb.disease(d).name(lang), float(posterior[kb.disease_pos(d)]), lang) for d in ind.diagnoses]
-        elif ind.categories:
-            mass = sum(categories[c] for c in ind.categories)
-            # a category's share here leaves out its diagnoses cared for elsewhere: said so, as it
-            # differs from the category's probability the diagnosis shows (98 % there, 35 % here)
-            names = [
-                _named(
-                    (kb.categories[c].fr if lang == "fr" else kb.categories[c].en)
-                    + (message("category_treatable", lang) if categories[c] < full.get(c, 0.0) - 0.005 else ""),
-                    categories[c],
-                    lang,
-                )
-                for c in ind.categories
-            ]
-        else:  # any case with the features: the probability of the diagnoses calcinosis treatment is for
-            mass, names = float(sum(categories.values())), []
-        if ind.min_probability is not None and mass < ind.min_probability:
-            continue
-        names = [n for n in names if n]
-        # a procedure on one deposit is not the first line of deposits spread over a region; it
-        # is weighed as the option it is, so that an indication it stays first line for (freeing
-        # a nerve) wins over one it loses it for (a code review)
-        spread = (
-            ind.role == "first_line"
-            and _is_local(t)
-            and any(ev.present(f) for f in kb.management.widespread)
-            and not set(ind.features) & set(kb.management.one_lesion_targets)
+        missing = [f for f in ind.features if not ev.present(f)]
+        if missing and not all(f in tested_first and f not in ev.observations for f in missing):
+            continue  # a feature the case denies, or one that is not a test still to do
+        fitted = _indication_fit(
+            t, ind, kb=kb, ev=ev, posterior=posterior, categories=categories, full=full, forms=forms, lang=lang
         )
-        fit = weights["option" if spread else ind.role] * mass
-        if best is None or fit > best[0]:
-            why = ", ".join(names)
-            if ind.features:
-                semicolon = "\u202f; " if lang == "fr" else "; "  # French: a narrow no-break space before ';'
-                why = (why + semicolon if why else "") + ", ".join(kb.features[f].label(lang) for f in ind.features)
-            if ind.note is not None:
-                why = (why + " — " if why else "") + ind.note.get(lang)
-            # first line for a diagnosis is not the case's first line while that diagnosis holds
-            # less than the management floor: excision read 'first line' for an overlap syndrome
-            # at 1 % (two clinical reviews); it is shown as an option, ranked by the same fit
-            low = ind.role == "first_line" and mass < kb.management.min_probability
-            best = (fit, "option" if low or spread else ind.role, why)
+        if fitted is None:
+            continue
+        found, mass = fitted
+        if missing:  # binders for a raised phosphate, when the phosphate is not measured
+            if not (ind.diagnoses or ind.forms) or mass < kb.management.min_probability:
+                continue  # named for a diagnosis that holds the management floor, not for any case
+            if pending is None or found[0] > pending[0]:
+                pending, pending_for, pending_untested = (
+                    found,
+                    [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)],
+                    missing,
+                )
+            continue
+        if best is None or found[0] > best[0]:
+            best = found
             # an indication grounded on a state the case reports (binders for a raised phosphate)
             # does not wait for the diagnosis to be confirmed (a re-review); a symptom does not
             # ground it (a French clinical review: thalidomide and an excision 'for pain' went
@@ -219,7 +259,14 @@ def _option(
             read_for = [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
             best_for = [] if _grounded(ind) else read_for
     if best is None or best[0] < kb.management.min_fit:
-        return None
+        # an option whose every fitting indication waits for a test the case has not reported
+        # (binders for a raised phosphate, a calcimimetic for a raised PTH, in a dialysis patient
+        # whose calcium, phosphate and PTH are not given) is named as waiting for that test: a
+        # clinical review read a uraemic calcinosis plan that led with a kidney transplant and
+        # never named the phosphate and PTH treatments that are its mainstay
+        if pending is None or pending[0] < kb.management.min_fit:
+            return None
+        best, read_for, best_for, untested = pending, pending_for, [], pending_untested
     fit, role, why = best
     cautions: list[str] = []
     avoid_parts: list[str] = []  # the parts contraindicated here, named with the option wherever it is named
@@ -260,9 +307,16 @@ def _option(
             cautions.append(text)
     # what to check before use is not asked of an option not to use (warfarin 'fits, but
     # contraindicated here' asked for a pregnancy test: a clinical re-review)
+    if untested and contraindicated:  # not indicated yet, and not for this patient: not listed
+        return None
     check = "" if contraindicated else _unknown_checks(t, ev, pregnancy_possible, tests, lang)
     if check:
         cautions.insert(first, check)
+    untested_note = ""
+    if untested:
+        labels = message("list_separator", lang).join(lower_first(kb.features[f].label(lang)) for f in untested)
+        untested_note = message("untested_first", lang, states=labels)
+        cautions.insert(first, untested_note)
     waits_for_confirmation = not (t.symptomatic or t.safe_unconfirmed or t.mechanism == "supportive")
     unconfirmed_note = ""
     if best_for and waits_for_confirmation and not contraindicated and set(best_for) <= unconfirmed:
@@ -322,7 +376,7 @@ def _option(
         role_basis=_role_basis(role, best_level, evidence, lang),
         references=refs,
         avoid_parts=list(dict.fromkeys(avoid_parts)),
-        wait_note=unconfirmed_note,
+        wait_note=untested_note or unconfirmed_note,
     )
     return option, contraindicated
 

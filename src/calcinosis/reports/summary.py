@@ -135,7 +135,9 @@ def build_summary(
         # nor a symptomatic drug (an NSAID course was 'the treatment that fits best' for a lung
         # calcification whose calcium and kidneys were unknown), nor a treatment of the deposits
         # where painless deposits may be watched (diltiazem for a painless 1 cm nodule): two
-        # clinical reviews
+        # clinical reviews; nor an adjunct, added to a treatment, never the one to start with (a
+        # French clinical review: 'the treatment that fits best: kidney transplantation' for a
+        # dialysis patient whose phosphate and PTH treatments waited for their tests)
         watched = any(st.id == WATCHFUL for st in management.statements)
         options = [
             o
@@ -143,7 +145,7 @@ def build_summary(
             for o in opts
             if not (o.wait_for or o.wait_note)
             and o.mechanism != "supportive"
-            and o.role != "last_resort"
+            and o.role not in ("last_resort", "adjunct")
             and not kb.treatments[o.treatment].symptomatic
             and not (watched and o.mechanism in DEPOSIT_MECHANISMS)
         ]
