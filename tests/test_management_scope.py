@@ -1687,3 +1687,15 @@ def _with_labs(case: Any, kb: KnowledgeBase, labs: list[dict[str, Any]]) -> Any:
     """``case`` with ``labs`` (case-format entries) added to its own."""
     added = parse_case({"patient": {"age": 50, "sex": "female"}, "labs": labs}, kb)
     return case.model_copy(update={"labs": [*case.labs, *added.labs]})
+
+
+def test_no_dose_is_given_for_the_binders_the_option_avoids(kb: KnowledgeBase) -> None:
+    """Two clinical reviews (English, French): the binders' dose gave 'calcium acetate 667 mg: 2
+    with each meal' under 'avoid calcium-based binders here', for a dialysis patient with
+    calcinosis. Every case here has soft-tissue calcification: no calcium-based dose is given."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-meta2-01-*.yaml")), kb)
+    for lang, avoided, dosed in (("en", "calcium-based binders", "acetate"), ("fr", "chélateurs calciques", "acétate")):
+        binders = _options(manage(case, kb, lang=lang))["phosphate_binders"]
+        assert any(avoided in part for part in binders.avoid_parts)
+        assert "sevelamer" in binders.dose.lower() or "sévélamer" in binders.dose.lower()
+        assert dosed not in binders.dose.lower()
