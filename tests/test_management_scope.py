@@ -1699,3 +1699,22 @@ def test_no_dose_is_given_for_the_binders_the_option_avoids(kb: KnowledgeBase) -
         assert any(avoided in part for part in binders.avoid_parts)
         assert "sevelamer" in binders.dose.lower() or "sévélamer" in binders.dose.lower()
         assert dosed not in binders.dose.lower()
+
+
+def test_a_leading_diagnosis_cared_for_as_another_disease_holds_the_calcinosis_treatments(kb: KnowledgeBase) -> None:
+    """A French and an English clinical review: a child's likely pilomatricoma, whose excision gives
+    the histology, was offered a CO2 laser (which destroys it), diltiazem and sodium thiosulfate right
+    under 'the calcinosis treatments below do not apply to this diagnosis'. They wait for it to be
+    excluded; its own care (the excision) is its statement's, not a calcinosis option."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-dys-18-*.yaml")), kb)
+    for lang, name in (("en", "Pilomatricoma"), ("fr", "Pilomatricome")):
+        result = manage(case, kb, lang=lang)
+        assert result.diagnosis == "pilomatricoma"
+        assert result.statements[0].id == "managed_as:pilomatricoma"  # its own care, said first
+        options = _options(result)
+        assert "surgical_excision" not in options
+        for tid in ("co2_laser", "diltiazem"):
+            assert name in options[tid].wait_note, tid
+        for o in options.values():
+            t = kb.treatments[o.treatment]
+            assert o.wait_note or t.symptomatic or t.safe_unconfirmed or t.mechanism == "supportive", o.treatment

@@ -451,6 +451,16 @@ def check_kb(
                 "notes of kb/citation_french.py are written, or give the reference a citation_fr",
                 "references/",
             )
+    for d in kb.diseases:  # a disease's own care names treatments of this knowledge
+        for tid in d.managed_as.own_care if d.managed_as is not None else []:
+            if tid not in kb.treatments:
+                add(
+                    IssueLevel.ERROR,
+                    "kb.unknown_own_care",
+                    f"{d.id}: managed_as.own_care names {tid!r}, which is not a treatment; closest: "
+                    f"{', '.join(closest(tid, kb.treatments)) or 'none'}",
+                    f"diseases/{d.id}.yaml",
+                )
     for did, fid in silent_gaps(kb):
         add(
             SILENT_GAP_LEVEL,

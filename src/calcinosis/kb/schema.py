@@ -167,6 +167,10 @@ class ManagedAs(_Strict):
     en: str = Field(min_length=20)
     fr: str = Field(min_length=20)
     references: list[str] = Field(min_length=1)
+    # the treatments of this knowledge that are that disease's own care (a pilomatricoma's
+    # excision): while it leads, they are not listed as calcinosis treatments waiting for it to be
+    # excluded, which would contradict the care this states
+    own_care: list[str] = []
 
 
 # The conditions a work-up step can hold (workup.yaml's header says what each means); the

@@ -304,6 +304,13 @@ def manage(
     ]
     hold = " ".join(message(h.manage, lang) for h in holds)
     pt = case.patient
+    # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite, a pilomatricoma)
+    cared_elsewhere = kb.disease(top_id).managed_as is not None and top_p >= LEADS
+    cared_first = (
+        message("cared_elsewhere_first", lang, name=f"{top_name} ({percent(top_p, lang)})")
+        if cared_elsewhere and diagnosis is None
+        else ""
+    )
     no_local = out_of_reach(case, evidence, kb)
     quiet = without_symptoms(case, evidence, kb)  # found without symptoms: no treatment of the deposits
     options, avoid = rank_treatments(
@@ -324,10 +331,11 @@ def manage(
         hold=hold,
         no_deposit_treatment=quiet,
         measured={d.name: d.value for d in panel.derived},
+        cared_first=cared_first,
+        own_care=frozenset(care.own_care) if (care := kb.disease(top_id).managed_as) is not None else frozenset(),
     )
-    # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite): the
-    # principles that hold for a whole category are about treating calcinosis, and do not apply
-    cared_elsewhere = kb.disease(top_id).managed_as is not None and top_p >= LEADS
+    # the principles that hold for a whole category are about treating calcinosis, and do not
+    # apply to a leading diagnosis cared for as another disease
     # an emergency the diagnosis found (a calcium to correct first) is the first thing management says
     urgent = [
         Statement(

@@ -539,6 +539,8 @@ def rank_treatments(
     hold: str = "",
     no_deposit_treatment: bool = False,
     measured: Mapping[str, float] | None = None,
+    cared_first: str = "",
+    own_care: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
     """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
     ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
@@ -548,7 +550,10 @@ def rank_treatments(
     ``hold``: why a procedure on the mass waits besides a diagnosis to exclude first (a deep
     mass of unestablished cause, referred to a sarcoma centre; a child's big toes to look at); ``no_deposit_treatment``: the
     calcinosis was found without symptoms (:func:`without_symptoms`), no treatment of the deposits is listed;
-    ``measured``: the values derived from the case's labs, by name, that cautions may say."""
+    ``measured``: the values derived from the case's labs, by name, that cautions may say;
+    ``cared_first``: why every treatment of calcinosis waits when the leading diagnosis is cared for
+    as another disease (a pilomatricoma's excision), '' otherwise; ``own_care``: that disease's own
+    treatments (``ManagedAs.own_care``), which its statement says and which are then not listed."""
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
     treatable = treatable_categories(kb, posterior, categories)
@@ -562,6 +567,8 @@ def rank_treatments(
     harmed, harm_possible = _procedures_harm(kb, posterior, lang)
     for t in kb.treatments.values():
         if (no_local and _is_local(t)) or (no_deposit_treatment and _for_the_deposits(t, ev)) or _never_listed(t):
+            continue
+        if cared_first and t.id in own_care:  # said by the leading diagnosis' own statement
             continue
         found = _option(
             t,
@@ -596,6 +603,15 @@ def rank_treatments(
             option.cautions.insert(0, wait)
             option.wait_for = [kb.diseases[i].id for _, i in first]
             option.wait_note = wait
+        # a leading diagnosis cared for as another disease: the calcinosis treatments are for the
+        # others, once it is excluded (a French and an English clinical review: a child's likely
+        # pilomatricoma, whose excision gives the histology, was offered a CO2 laser that destroys
+        # it, diltiazem and sodium thiosulfate right under 'the calcinosis treatments below do
+        # not apply to this diagnosis'); relief of symptoms and supportive care do not wait
+        waits = not (t.symptomatic or t.safe_unconfirmed or t.mechanism == "supportive")
+        if cared_first and waits and not contraindicated and not option.wait_note:
+            option.cautions.insert(0, cared_first)
+            option.wait_note = cared_first
         (avoid if contraindicated else grouped[option.mechanism]).append(option)
     for options in grouped.values():
         # what can start now before what waits (for a diagnosis' confirmation, a sarcoma or an
