@@ -1718,3 +1718,19 @@ def test_a_leading_diagnosis_cared_for_as_another_disease_holds_the_calcinosis_t
         for o in options.values():
             t = kb.treatments[o.treatment]
             assert o.wait_note or t.symptomatic or t.safe_unconfirmed or t.mechanism == "supportive", o.treatment
+
+
+def test_a_pregnant_woman_reads_the_french_nsaid_contraindication_from_24_weeks(kb: KnowledgeBase) -> None:
+    """A French clinical review: 'avoided from 20 weeks, not used from 30 weeks (FDA 2020)' let an
+    NSAID seem possible between 24 and 30 weeks, where the ANSM contraindicates every NSAID, by any
+    route, even once. Both figures are said, with their sources."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-tumoral-10-*.yaml")), kb)
+    pregnant = case.model_copy(update={"history": [*case.history, "pregnancy"]})
+    for lang, words in (
+        ("en", ("24 weeks", "20 weeks", "ANSM 2017")),
+        ("fr", ("24 semaines d'aménorrhée", "ANSM 2017")),
+    ):
+        nsaids = _options(manage(pregnant, kb, lang=lang))["nsaids"]
+        caution = next(c for c in nsaids.cautions if c.startswith(("Pregnancy", "Grossesse")))
+        assert all(w in caution for w in words), caution
+        assert "ansm2017ains" in nsaids.references

@@ -899,3 +899,24 @@ def test_fgf23_is_scored_but_never_a_bedside_question(kb: KnowledgeBase) -> None
     for name in ("pub-calci-15-*.yaml", "pub-ctd-02-*.yaml", "pub-meta-01-*.yaml"):
         report = diagnose(read_case(next(PUBLISHED_CASES.glob(name)), kb), kb)
         assert "lab:fgf23_high" not in {q.feature for q in report.next_questions}, name
+
+
+def test_a_pregnant_woman_s_ossification_is_followed_by_ultrasound_not_ct_or_a_bone_scan(kb: KnowledgeBase) -> None:
+    """A French clinical review: a pregnant woman with a paravertebral myositis ossificans read the
+    pregnancy step (ultrasound and MRI first, ACOG 723) followed by 'serial radiographs and CT' and a
+    bone scan with an alkaline phosphatase, which the placenta raises. The same lesion out of
+    pregnancy keeps the serial radiographs and CT."""
+    data = {
+        "patient": {"age": 25, "sex": "female"},
+        "findings": ["pain"],
+        "sites": ["back"],
+        "absent": ["fever"],
+        "imaging": [{"modality": "ultrasound", "sites": ["back"], "tissues": ["muscle"], "distribution": "single"}],
+    }
+    pregnant = diagnose(parse_case({**data, "history": ["pregnancy"]}, kb), kb)
+    assert pregnant.differential[0].diagnosis == "heterotopic_ossification"
+    ids = [w.id for w in pregnant.workup_steps]
+    assert "ho_serial_ultrasound_pregnancy" in ids
+    assert "ho_serial_imaging" not in ids and "ho_bone_scan_alp" not in ids
+    usual = [w.id for w in diagnose(parse_case(data, kb), kb).workup_steps]
+    assert "ho_serial_imaging" in usual and "ho_serial_ultrasound_pregnancy" not in usual
