@@ -1734,3 +1734,29 @@ def test_a_pregnant_woman_reads_the_french_nsaid_contraindication_from_24_weeks(
         caution = next(c for c in nsaids.cautions if c.startswith(("Pregnancy", "Grossesse")))
         assert all(w in caution for w in words), caution
         assert "ansm2017ains" in nsaids.references
+
+
+def test_a_sarcoma_to_exclude_puts_the_specialised_team_first_in_the_follow_up(kb: KnowledgeBase) -> None:
+    """An English clinical review: a growing deep thigh mass, referred to a sarcoma centre before any
+    procedure, had the routine 3-6-monthly calcinosis review and yearly radiographs. The team's
+    follow-up comes first and the rest after its assessment; the leaflet, which reads the same
+    plan, names no cancer."""
+    data = {
+        "patient": {"age": 18, "sex": "male"},
+        "findings": ["pain", "growing_mass"],
+        "sites": ["thigh"],
+        "imaging": [{"modality": "ct", "sites": ["thigh"], "tissues": ["muscle"], "distribution": "single"}],
+    }
+    case = parse_case(data, kb)
+    report = diagnose(case, kb)
+    assert any(
+        kb.cancer_to_exclude(d.diagnosis) and d.probability >= kb.must_not_miss_threshold for d in report.differential
+    )
+    for lang, after in (
+        ("en", "after the specialised team's assessment"),
+        ("fr", "après l'avis de l'équipe spécialisée"),
+    ):
+        plan = manage(case, kb, lang=lang, report=report).followup
+        assert plan.schedule[0].id == "until_excluded:oncology_followup"
+        assert all(i.every.startswith(after) for i in plan.schedule[1:])
+        assert not any("sarcom" in i.every.lower() for i in plan.schedule)

@@ -164,6 +164,7 @@ def followup_plan(
     organ_deposits: bool = False,
     possible: Collection[str] | None = None,
     present: Collection[str] | None = None,
+    cancer_first: str | None = None,
 ) -> FollowupPlan:
     """The general schedule, the category's additions, and the warning signs; for a leading
     diagnosis read in a form with its own follow-up (``followup.yaml by_form``), or a leading
@@ -176,7 +177,12 @@ def followup_plan(
     involvement. ``possible``: the diagnoses still possible (must-not-miss threshold); a warning
     sign of one diagnosis is said only while it is (None: every sign). ``present``: the features
     the case reports; a check or a sign with a ``when`` is listed only when one of them is (None:
-    every one).
+    every one). ``cancer_first``: a cancer to exclude before anything is done to the mass (a
+    sarcoma, :func:`to_exclude_first`), when it does not lead: the specialised team's follow-up
+    comes first, its signs are said, and the rest of the plan starts after its assessment (an
+    English clinical review: a growing deep thigh mass, sarcoma centre first, had the routine
+    3-6-monthly calcinosis review and yearly radiographs); no cancer is named, as the leaflet
+    reads the same plan.
     ``watch``: diagnoses that must not be missed and are still possible (id, probability): their
     own first check comes first, until they are excluded (a woman whose tender thighs could be
     calciphylaxis was to be seen every 3 to 6 months: a clinical review)."""
@@ -209,6 +215,15 @@ def followup_plan(
         items = [i for i in items if not i.when or not set(i.when).isdisjoint(present)]
         signs = [w for w in signs if not w.when or not set(w.when).isdisjoint(present)]
     watched = []
+    cancer = spec.own(None, cancer_first) if cancer_first is not None and cancer_first != diagnosis else None
+    if cancer is not None and not cancer.schedule:
+        cancer = None
+    if cancer is not None:
+        first_check = cancer.schedule[0]
+        every = message("followup_until_team", lang)  # the leaflet reads it: no cancer named
+        watched.append(_plan_item(first_check, lang, id=f"until_excluded:{first_check.id}", every=every))
+        signs = [*cancer.warning_signs, *signs]
+        refs = list(dict.fromkeys([*refs, *cancer.references]))
     for did, p in watch:
         own = spec.own(None, did)
         # its own follow-up, else its category's (calciphylaxis: the weekly wound review)
@@ -221,7 +236,15 @@ def followup_plan(
         every = message("followup_until_excluded", lang, name=name, p=percent(p, lang), every=first.every.get(lang))
         watched.append(_plan_item(first, lang, id=f"until_excluded:{first.id}", every=every))
     return FollowupPlan(
-        schedule=[*watched, *(_plan_item(i, lang) for i in items)],
+        schedule=[
+            *watched,
+            *(
+                _plan_item(
+                    i, lang, every=message("followup_after_team", lang, every=i.every.get(lang)) if cancer else None
+                )
+                for i in items
+            ),
+        ],
         warning_signs=[w.fr if lang == "fr" else w.en for w in signs],
         references=refs,
     )
@@ -404,6 +427,9 @@ def manage(
             organ_deposits=in_the_organs(case),
             possible={d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.must_not_miss_threshold},
             present=evidence.present_features(),
+            cancer_first=next((kb.diseases[i].id for _, i in first if kb.cancer_to_exclude(kb.diseases[i].id)), None)
+            if diagnosis is None
+            else None,
             watch=[
                 (d.id, float(posterior[i]))
                 for i, d in enumerate(kb.diseases)
