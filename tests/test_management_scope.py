@@ -1760,3 +1760,24 @@ def test_a_sarcoma_to_exclude_puts_the_specialised_team_first_in_the_follow_up(k
         assert plan.schedule[0].id == "until_excluded:oncology_followup"
         assert all(i.every.startswith(after) for i in plan.schedule[1:])
         assert not any("sarcom" in i.every.lower() for i in plan.schedule)
+
+
+def test_a_panel_the_work_up_leaves_out_is_not_asked_every_year_by_the_plan(kb: KnowledgeBase) -> None:
+    """Two clinical reviews: a myositis ossificans read 'calcium-phosphate panel not proposed' in its
+    work-up and 'regularly: calcium, phosphate, PTH, 25-OH vitamin D' in its follow-up. A case whose
+    work-up asks the panel keeps it in the plan."""
+    data = {
+        "patient": {"age": 25, "sex": "male"},
+        "history": ["trauma_local"],
+        "findings": ["pain"],
+        "sites": ["thigh"],
+        "imaging": [{"modality": "radiograph", "sites": ["thigh"], "tissues": ["muscle"], "patterns": ["zonal"]}],
+    }
+    case = parse_case(data, kb)
+    report = diagnose(case, kb)
+    assert report.workup_omitted
+    assert "labs" not in [i.id for i in manage(case, kb, report=report).followup.schedule]
+    asked = parse_case({**data, "history": [], "imaging": [], "findings": ["palpable_nodules"], "sites": ["hand"]}, kb)
+    asked_report = diagnose(asked, kb)
+    assert not asked_report.workup_omitted
+    assert "labs" in [i.id for i in manage(asked, kb, report=asked_report).followup.schedule]

@@ -151,6 +151,10 @@ def _plan_item(item: FollowupItem, lang: str, *, id: str | None = None, every: s
     )
 
 
+GENERAL_LABS = "labs"
+"""The general plan's yearly calcium-phosphate panel (followup.yaml ``schedule``)."""
+
+
 def followup_plan(
     kb: KnowledgeBase,
     category: str,
@@ -165,6 +169,7 @@ def followup_plan(
     possible: Collection[str] | None = None,
     present: Collection[str] | None = None,
     cancer_first: str | None = None,
+    panel_left_out: bool = False,
 ) -> FollowupPlan:
     """The general schedule, the category's additions, and the warning signs; for a leading
     diagnosis read in a form with its own follow-up (``followup.yaml by_form``), or a leading
@@ -182,7 +187,10 @@ def followup_plan(
     comes first, its signs are said, and the rest of the plan starts after its assessment (an
     English clinical review: a growing deep thigh mass, sarcoma centre first, had the routine
     3-6-monthly calcinosis review and yearly radiographs); no cancer is named, as the leaflet
-    reads the same plan.
+    reads the same plan. ``panel_left_out``: the work-up left the calcium-phosphate panel out (a
+    leading diagnosis that no metabolic cause rivals): the plan does not ask for it every year
+    either (two clinical reviews: a myositis ossificans and a neurogenic heterotopic ossification
+    read 'panel not proposed' in the work-up and a yearly calcium, PTH and vitamin D in the plan).
     ``watch``: diagnoses that must not be missed and are still possible (id, probability): their
     own first check comes first, until they are excluded (a woman whose tender thighs could be
     calciphylaxis was to be seen every 3 to 6 months: a clinical review)."""
@@ -211,6 +219,8 @@ def followup_plan(
         refs = list(dict.fromkeys([*refs, *organs.references]))
     if possible is not None:
         signs = [w for w in signs if w.diagnosis is None or w.diagnosis in possible]
+    if panel_left_out:
+        items = [i for i in items if i.id != GENERAL_LABS]
     if present is not None:
         items = [i for i in items if not i.when or not set(i.when).isdisjoint(present)]
         signs = [w for w in signs if not w.when or not set(w.when).isdisjoint(present)]
@@ -427,6 +437,7 @@ def manage(
             organ_deposits=in_the_organs(case),
             possible={d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.must_not_miss_threshold},
             present=evidence.present_features(),
+            panel_left_out=bool(report.workup_omitted),  # the panel is the work-up's only omission
             cancer_first=next((kb.diseases[i].id for _, i in first if kb.cancer_to_exclude(kb.diseases[i].id)), None)
             if diagnosis is None
             else None,
