@@ -701,8 +701,14 @@ def test_a_young_childs_usual_vitamin_d_is_kept(kb: KnowledgeBase) -> None:
 
     report = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-tumoral-07-*.yaml")), kb), kb)
     daily = next(s.text for s in build_leaflet(report, kb, lang="en").sections if s.id == "daily_life")
-    assert "usual daily vitamin D of young children is kept" in daily
+    assert "usual daily vitamin D of children is kept" in daily
     assert "calcium or vitamin D supplements" not in daily
+    # an adult does not read it (two clinical reviews: six adults of 39 to 74 did)
+    adult = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-tumoral-09-*.yaml")), kb), kb)
+    assert adult.case.patient.age >= 18
+    for lang in ("en", "fr"):
+        text = " ".join(s.text for s in build_leaflet(adult, kb, lang=lang).sections)
+        assert "children" not in text and "enfants" not in text, lang
 
 
 def test_a_leading_must_not_miss_diagnosis_comes_first_in_the_signs(kb: KnowledgeBase) -> None:

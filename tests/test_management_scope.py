@@ -1781,3 +1781,21 @@ def test_a_panel_the_work_up_leaves_out_is_not_asked_every_year_by_the_plan(kb: 
     asked_report = diagnose(asked, kb)
     assert not asked_report.workup_omitted
     assert "labs" in [i.id for i in manage(asked, kb, report=asked_report).followup.schedule]
+
+
+def test_a_part_to_avoid_is_not_followed_by_how_to_use_it(kb: KnowledgeBase) -> None:
+    """A French clinical review: a dialysis patient of 60 read 'avoid NSAIDs here' and then 'from 60
+    or on long-term corticosteroids: the shortest course of NSAIDs, with gastroprotection'. A
+    caution on a part of a treatment is dropped where that part is avoided; it stays elsewhere."""
+    data = {
+        "patient": {"age": 70, "sex": "male"},
+        "history": ["dialysis", "chronic_kidney_disease"],
+        "findings": ["pain", "skin_necrosis", "retiform_purpura"],
+        "sites": ["thigh"],
+    }
+    analgesia = _options(run(kb, data))["analgesia"]
+    assert any(part == "NSAIDs" for part in analgesia.avoid_parts)
+    assert not any(c.startswith("Aged 60 or over") for c in analgesia.cautions)
+    kidneys_fine = {**data, "history": [], "findings": ["pain", "palpable_nodules"], "sites": ["hand"]}
+    fine = _options(run(kb, kidneys_fine)).get("analgesia") or _options(run(kb, kidneys_fine))["nsaids"]
+    assert any(c.startswith("Aged 60 or over") for c in fine.cautions)

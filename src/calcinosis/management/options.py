@@ -273,6 +273,7 @@ def _option(
     contraindicated = False
     uncorrected = ev.present("lab:calcium_low") and "calcium" in tests and not tests & CALCIUM_CORRECTED_BY
     first = 0  # the contraindications that hold come first, then what to check, then the other cautions
+    part_cautions: list[tuple[str, str]] = []  # cautions on one part of the treatment (NSAIDs within analgesia)
     for c in t.cautions:
         triggered = (
             (not c.when or any(ev.present(f) for f in c.when))
@@ -305,10 +306,19 @@ def _option(
             first += 1
         else:
             cautions.append(text)
+            if c.applies_to is not None:
+                part_cautions.append((text, c.applies_to.get(lang)))
     # what to check before use is not asked of an option not to use (warfarin 'fits, but
     # contraindicated here' asked for a pregnancy test: a clinical re-review)
     if untested and contraindicated:  # not indicated yet, and not for this patient: not listed
         return None
+    # an option or a part of it to avoid says why, not how to use it (a French clinical review:
+    # 'avoid NSAIDs here: kidney failure' was followed by 'from 60: the shortest course of NSAIDs,
+    # with a gastric protection')
+    if contraindicated:
+        cautions = cautions[:first]
+    avoided_use = {text for text, part in part_cautions if part in avoid_parts}
+    cautions = [c for c in cautions if c not in avoided_use]
     check = "" if contraindicated else _unknown_checks(t, ev, pregnancy_possible, tests, lang)
     if check:
         cautions.insert(first, check)

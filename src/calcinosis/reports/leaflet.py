@@ -302,6 +302,10 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 if age < kb.threshold("infant_age_years"):
                     key = "leaflet_hypercalcaemia_signs_infant"
                 text = " ".join([text, message(key, lang)])
+        elif section.id == "daily_life" and target == "general" and age < kb.threshold("child_age_years"):
+            # a child's vitamin D drops are kept; said to a child's parents only (two clinical
+            # reviews: six adults of 39 to 74 read of 'the usual daily vitamin D of young children')
+            text = " ".join([text, message("leaflet_child_vitamin_d", lang)])
         elif section.id == "treatment":
             text = _held_for(report, kb, diagnosis, text, lang)
             if _infection_signs(report, kb):  # as manage holds procedures on the mass (a re-review)
