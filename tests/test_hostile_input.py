@@ -340,3 +340,35 @@ def test_a_zero_where_zero_is_no_measurement_is_refused(tmp_path: Path) -> None:
     assert "is not a measurement" in refused(
         tmp_path, PATIENT + "labs: [{test: creatinine, value: 0.0, unit: mg/dL}]\n"
     )
+
+
+# 11. a hostile-input audit: what a case cannot be ----------------------------------------------------
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        ("patient: {age: 0.1, sex: female}\nduration_months: 5\n", "duration_months 5 is longer"),
+        (
+            "patient: {age: 0.1, sex: female}\nexposures: [warfarin]\nonset_days_after: {warfarin: 400}\n",
+            "onset_days_after.warfarin 400 days is longer",
+        ),
+        ("patient: {age: 1, sex: female}\nduration_months: 25\n", "duration_months 25 is longer"),
+        ("patient: {age: 0.5, sex: female}\nduration_months: 8\n", "duration_months 8 is longer"),
+    ],
+)
+def test_a_time_longer_than_a_fractional_age_is_refused(tmp_path: Path, text: str, said: str) -> None:
+    """(age + 1) years were allowed whatever the age: five months of calcinosis at 0.1 years."""
+    assert said in refused(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "patient: {age: 1, sex: female}\nduration_months: 23\n",  # a 1-year-old may be 23 months old
+        "patient: {age: 0, sex: female}\nduration_months: 11\n",
+        "patient: {age: 0.5, sex: female}\nduration_months: 7\n",  # 0.5 written for 7 months
+        "patient: {age: 0.9, sex: female}\nduration_months: 11\n",
+        "patient: {age: 0.1, sex: female}\nexposures: [iv_calcium]\nonset_days_after: {iv_calcium: 60}\n",
+    ],
+)
+def test_a_time_within_a_rounded_age_is_read(tmp_path: Path, text: str) -> None:
+    accepted(tmp_path, text)
