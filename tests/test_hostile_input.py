@@ -372,3 +372,26 @@ def test_a_time_longer_than_a_fractional_age_is_refused(tmp_path: Path, text: st
 )
 def test_a_time_within_a_rounded_age_is_read(tmp_path: Path, text: str) -> None:
     accepted(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    "text, name, said",
+    [
+        (
+            PATIENT + "duration_months: 1" + "0" * 5000 + "\n",
+            "case.yaml",
+            "line 2: duration_months is a number of 5,001",
+        ),
+        (PATIENT + "labs: [{test: calcium, value: 9" + "9" * 400 + ", unit: mmol/L}]\n", "case.yaml", "labs[0].value"),
+        ('{"patient": {"age": 4' + "0" * 5000 + ', "sex": "male"}}', "case.json", "patient.age is a number of 5,001"),
+    ],
+    ids=["yaml", "yaml-list-item", "json"],
+)
+def test_a_number_of_thousands_of_digits_is_out_of_range_at_its_item(
+    tmp_path: Path, text: str, name: str, said: str
+) -> None:
+    """A hostile-input audit: 5,001 digits got Python's own 'Exceeds the limit (4300 digits) ...
+    use sys.set_int_max_str_digits()', with no item named."""
+    err = refused(tmp_path, text, name)
+    assert said in err and "out of range" in err
+    assert "sys.set_int_max_str_digits" not in err
