@@ -395,3 +395,41 @@ def test_a_number_of_thousands_of_digits_is_out_of_range_at_its_item(
     err = refused(tmp_path, text, name)
     assert said in err and "out of range" in err
     assert "sys.set_int_max_str_digits" not in err
+
+
+@pytest.mark.parametrize(
+    "imaging, said",
+    [
+        ("{modality: radiograph, uptake: true}", "imaging[0].uptake: uptake is read on bone scintigraphy or PET"),
+        ("{modality: x_ray, uptake: false}", "not on a radiograph"),
+        ("{modality: ct, uptake: true}", "not on a CT scan"),
+        ("{modality: ct, distribution: single, symmetric: true}", "imaging[0].symmetric: a single deposit"),
+    ],
+)
+def test_what_an_imaging_study_cannot_show_is_refused_at_its_item(tmp_path: Path, imaging: str, said: str) -> None:
+    """A hostile-input audit: uptake on a radiograph and a symmetric single deposit were read as
+    evidence (tracer uptake exists on scintigraphy and PET only; one deposit has no mirror image)."""
+    assert said in refused(tmp_path, PATIENT + f"imaging: [{imaging}]\n")
+
+
+@pytest.mark.parametrize(
+    "imaging",
+    [
+        "{modality: bone_scintigraphy, uptake: true}",
+        "{modality: pet, uptake: false}",
+        "{modality: ct, distribution: single, symmetric: false}",
+        "{modality: ct, distribution: widespread, symmetric: true}",
+    ],
+)
+def test_what_an_imaging_study_can_show_is_read(tmp_path: Path, imaging: str) -> None:
+    accepted(tmp_path, PATIENT + f"imaging: [{imaging}]\n")
+
+
+def test_the_french_reader_names_the_modality_uptake_is_not_read_on(tmp_path: Path, kb: KnowledgeBase) -> None:
+    with pytest.raises(CaseValidationError) as caught:
+        read_case(write(tmp_path, PATIENT + "imaging: [{modality: ultrasound, uptake: true}]\n"), kb, lang="fr")
+    assert caught.value.issues[0].location == "imaging[0].uptake"
+    assert (
+        caught.value.issues[0].message
+        == "la fixation se lit en scintigraphie osseuse ou en TEP, pas sur une échographie"
+    )

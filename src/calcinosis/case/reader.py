@@ -18,7 +18,7 @@ from calcinosis.case.document import check_shape, load_document, read_document_b
 from calcinosis.case.labs import normalise_unit, resolve_unit
 from calcinosis.case.model import Case
 from calcinosis.errors import CaseValidationError, LocalisedValueError
-from calcinosis.i18n import de, decimal, message
+from calcinosis.i18n import de, decimal, message, messages
 from calcinosis.issues import Issue, IssueLevel, closest
 from calcinosis.kb.model import KnowledgeBase
 
@@ -295,6 +295,38 @@ def _lab_value_issue(
     return None
 
 
+TRACER_MODALITIES = frozenset({"bone_scintigraphy", "pet_ct"})
+"""The modalities of the case format that image a tracer: uptake is read on them alone."""
+
+
+def _imaging_issues(entry: dict[str, Any], location: str, kb: KnowledgeBase, lang: str = "en") -> list[Issue]:
+    """What one imaging study cannot have shown, read on its resolved terms.
+
+    A hostile-input audit: tracer uptake on a radiograph and a symmetric single deposit were
+    accepted and scored as evidence. Uptake, seen or not, is read on bone scintigraphy or PET
+    only; a single deposit has no mirror image (``symmetric: false`` says nothing wrong). An
+    unknown modality is reported as such, not again here."""
+    issues = []
+    modality = entry.get("modality")
+    known = modality in kb.vocabulary.lists["modalities"]
+    if entry.get("uptake") is not None and known and modality not in TRACER_MODALITIES:
+        key = f"on_modality_{modality}"
+        on = message(key, lang) if key in messages() else kb.vocabulary.label("modalities", str(modality), lang)
+        issues.append(
+            Issue.error(
+                "case.imaging_impossible",
+                message("err_uptake_modality", lang, on=on),
+                f"{location}.uptake",
+                expected=message("err_uptake_expected", lang),
+            )
+        )
+    if entry.get("distribution") == "single" and entry.get("symmetric") is True:
+        issues.append(
+            Issue.error("case.imaging_impossible", message("err_single_symmetric", lang), f"{location}.symmetric")
+        )
+    return issues
+
+
 def _resolve(case: Case, kb: KnowledgeBase, lang: str = "en") -> tuple[Case, list[Issue]]:
     r = _Resolver(kb, lang)
     data = case.model_dump()
@@ -353,6 +385,7 @@ def _resolve(case: Case, kb: KnowledgeBase, lang: str = "en") -> tuple[Case, lis
             entry["distribution"] = r.term(
                 "distributions", img.distribution, f"{loc}.distribution", what="distribution"
             )
+        r.issues.extend(_imaging_issues(entry, loc, kb, lang))
     if case.expected is not None:
         r.known(case.expected.category, kb.categories, "expected.category", what="category")
         r.known(case.expected.diagnosis, kb.disease_ids, "expected.diagnosis", what="diagnosis")
