@@ -433,3 +433,36 @@ def test_the_french_reader_names_the_modality_uptake_is_not_read_on(tmp_path: Pa
         caught.value.issues[0].message
         == "la fixation se lit en scintigraphie osseuse ou en TEP, pas sur une échographie"
     )
+
+
+def test_a_term_given_twice_is_kept_once_and_said(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """A hostile-input audit: [dialysis, dialysis], [pain, pain] and imaging patterns [linear,
+    linear] were merged without a word."""
+    text = (
+        PATIENT
+        + "history: [dialysis, dialyse]\nfindings: [pain, pain]\nabsent: [fever, fever]\n"
+        + "imaging: [{modality: ct, patterns: [linear, sheet, linear]}]\n"
+    )
+    case = read_case(write(tmp_path, text), kb)
+    assert (case.history, case.findings, case.absent) == (["dialysis"], ["pain"], ["fever"])
+    assert case.imaging[0].patterns == ["linear", "sheet"]
+    warnings = accepted(tmp_path, text)["warnings"]
+    assert isinstance(warnings, list)
+    for said in (
+        "history[1]: dialysis repeats history[0]; the case keeps it once",
+        "findings[1]: pain repeats findings[0]",
+        "absent[1]: fever repeats absent[0]",
+        "imaging[0].patterns[2]: linear repeats imaging[0].patterns[0]",
+    ):
+        assert any(w.startswith(said) for w in warnings), said
+
+
+def test_a_term_given_twice_is_said_in_french(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["diagnose", str(write(tmp_path, PATIENT + "findings: [pain, pain]\n")), "--json", "--lang", "fr"]
+    )
+    assert result.exit_code == 0
+    assert (
+        "findings[1]\xa0: douleur répète findings[0]\u202f; le cas ne le garde qu'une fois"
+        in json.loads(result.stdout)["warnings"]
+    )

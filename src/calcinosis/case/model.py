@@ -8,9 +8,9 @@ French labels into canonical terms. Unknown keys are errors everywhere.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from calcinosis.errors import LocalisedValueError
 
@@ -24,6 +24,7 @@ __all__ = [
     "Measured",
     "Patient",
     "ReferenceRange",
+    "Repeat",
     "life_months",
 ]
 
@@ -144,6 +145,16 @@ class Expected(_Strict):
     source: str | None = None
 
 
+class Repeat(NamedTuple):
+    """A term given twice in one list, kept once by the reader: where it was given again, where
+    first, its vocabulary list and the term."""
+
+    location: str
+    first: str
+    list_name: str
+    term: str
+
+
 class Case(_Strict):
     """One patient's presentation of soft-tissue calcification (case format version 1).
 
@@ -165,6 +176,14 @@ class Case(_Strict):
     genetics: list[Genetic] = []
     imaging: list[Imaging] = []
     expected: Expected | None = None
+    _repeats: list[Repeat] = PrivateAttr(default_factory=list)
+
+    @property
+    def repeats(self) -> list[Repeat]:
+        """The terms the reader found twice in one list and kept once (not part of the case:
+        the engine says them as warnings, a hostile-input audit having found them merged
+        without a word)."""
+        return self._repeats
 
     @model_validator(mode="after")
     def _within_a_life(self) -> Case:
