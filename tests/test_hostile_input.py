@@ -340,3 +340,129 @@ def test_a_zero_where_zero_is_no_measurement_is_refused(tmp_path: Path) -> None:
     assert "is not a measurement" in refused(
         tmp_path, PATIENT + "labs: [{test: creatinine, value: 0.0, unit: mg/dL}]\n"
     )
+
+
+# 11. a hostile-input audit: what a case cannot be ----------------------------------------------------
+@pytest.mark.parametrize(
+    "text, said",
+    [
+        ("patient: {age: 0.1, sex: female}\nduration_months: 5\n", "duration_months 5 is longer"),
+        (
+            "patient: {age: 0.1, sex: female}\nexposures: [warfarin]\nonset_days_after: {warfarin: 400}\n",
+            "onset_days_after.warfarin 400 days is longer",
+        ),
+        ("patient: {age: 1, sex: female}\nduration_months: 25\n", "duration_months 25 is longer"),
+        ("patient: {age: 0.5, sex: female}\nduration_months: 8\n", "duration_months 8 is longer"),
+    ],
+)
+def test_a_time_longer_than_a_fractional_age_is_refused(tmp_path: Path, text: str, said: str) -> None:
+    """(age + 1) years were allowed whatever the age: five months of calcinosis at 0.1 years."""
+    assert said in refused(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "patient: {age: 1, sex: female}\nduration_months: 23\n",  # a 1-year-old may be 23 months old
+        "patient: {age: 0, sex: female}\nduration_months: 11\n",
+        "patient: {age: 0.5, sex: female}\nduration_months: 7\n",  # 0.5 written for 7 months
+        "patient: {age: 0.9, sex: female}\nduration_months: 11\n",
+        "patient: {age: 0.1, sex: female}\nexposures: [iv_calcium]\nonset_days_after: {iv_calcium: 60}\n",
+    ],
+)
+def test_a_time_within_a_rounded_age_is_read(tmp_path: Path, text: str) -> None:
+    accepted(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    "text, name, said",
+    [
+        (
+            PATIENT + "duration_months: 1" + "0" * 5000 + "\n",
+            "case.yaml",
+            "line 2: duration_months is a number of 5,001",
+        ),
+        (PATIENT + "labs: [{test: calcium, value: 9" + "9" * 400 + ", unit: mmol/L}]\n", "case.yaml", "labs[0].value"),
+        ('{"patient": {"age": 4' + "0" * 5000 + ', "sex": "male"}}', "case.json", "patient.age is a number of 5,001"),
+    ],
+    ids=["yaml", "yaml-list-item", "json"],
+)
+def test_a_number_of_thousands_of_digits_is_out_of_range_at_its_item(
+    tmp_path: Path, text: str, name: str, said: str
+) -> None:
+    """A hostile-input audit: 5,001 digits got Python's own 'Exceeds the limit (4300 digits) ...
+    use sys.set_int_max_str_digits()', with no item named."""
+    err = refused(tmp_path, text, name)
+    assert said in err and "out of range" in err
+    assert "sys.set_int_max_str_digits" not in err
+
+
+@pytest.mark.parametrize(
+    "imaging, said",
+    [
+        ("{modality: radiograph, uptake: true}", "imaging[0].uptake: uptake is read on bone scintigraphy or PET"),
+        ("{modality: x_ray, uptake: false}", "not on a radiograph"),
+        ("{modality: ct, uptake: true}", "not on a CT scan"),
+        ("{modality: ct, distribution: single, symmetric: true}", "imaging[0].symmetric: a single deposit"),
+    ],
+)
+def test_what_an_imaging_study_cannot_show_is_refused_at_its_item(tmp_path: Path, imaging: str, said: str) -> None:
+    """A hostile-input audit: uptake on a radiograph and a symmetric single deposit were read as
+    evidence (tracer uptake exists on scintigraphy and PET only; one deposit has no mirror image)."""
+    assert said in refused(tmp_path, PATIENT + f"imaging: [{imaging}]\n")
+
+
+@pytest.mark.parametrize(
+    "imaging",
+    [
+        "{modality: bone_scintigraphy, uptake: true}",
+        "{modality: pet, uptake: false}",
+        "{modality: ct, distribution: single, symmetric: false}",
+        "{modality: ct, distribution: widespread, symmetric: true}",
+    ],
+)
+def test_what_an_imaging_study_can_show_is_read(tmp_path: Path, imaging: str) -> None:
+    accepted(tmp_path, PATIENT + f"imaging: [{imaging}]\n")
+
+
+def test_the_french_reader_names_the_modality_uptake_is_not_read_on(tmp_path: Path, kb: KnowledgeBase) -> None:
+    with pytest.raises(CaseValidationError) as caught:
+        read_case(write(tmp_path, PATIENT + "imaging: [{modality: ultrasound, uptake: true}]\n"), kb, lang="fr")
+    assert caught.value.issues[0].location == "imaging[0].uptake"
+    assert (
+        caught.value.issues[0].message
+        == "la fixation se lit en scintigraphie osseuse ou en TEP, pas sur une échographie"
+    )
+
+
+def test_a_term_given_twice_is_kept_once_and_said(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """A hostile-input audit: [dialysis, dialysis], [pain, pain] and imaging patterns [linear,
+    linear] were merged without a word."""
+    text = (
+        PATIENT
+        + "history: [dialysis, dialyse]\nfindings: [pain, pain]\nabsent: [fever, fever]\n"
+        + "imaging: [{modality: ct, patterns: [linear, sheet, linear]}]\n"
+    )
+    case = read_case(write(tmp_path, text), kb)
+    assert (case.history, case.findings, case.absent) == (["dialysis"], ["pain"], ["fever"])
+    assert case.imaging[0].patterns == ["linear", "sheet"]
+    warnings = accepted(tmp_path, text)["warnings"]
+    assert isinstance(warnings, list)
+    for said in (
+        "history[1]: dialysis repeats history[0]; the case keeps it once",
+        "findings[1]: pain repeats findings[0]",
+        "absent[1]: fever repeats absent[0]",
+        "imaging[0].patterns[2]: linear repeats imaging[0].patterns[0]",
+    ):
+        assert any(w.startswith(said) for w in warnings), said
+
+
+def test_a_term_given_twice_is_said_in_french(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["diagnose", str(write(tmp_path, PATIENT + "findings: [pain, pain]\n")), "--json", "--lang", "fr"]
+    )
+    assert result.exit_code == 0
+    assert (
+        "findings[1]\xa0: douleur répète findings[0]\u202f; le cas ne le garde qu'une fois"
+        in json.loads(result.stdout)["warnings"]
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import sqlite3
 import threading
@@ -233,6 +234,32 @@ def test_a_refused_patient_is_said_in_french_too(engine: Engine, kb: KnowledgeBa
         text = caught.value.text("fr").replace("\u00a0", " ").replace("\u202f", " ")  # French spacing
         assert french in text
         assert "expected" not in text and "closest" not in text
+
+
+def test_an_age_that_does_not_follow_from_another_visit_is_refused(engine: Engine, kb: KnowledgeBase) -> None:
+    """A hostile-input audit: for a patient without a birth year, ages 24 on 2024-01-01, 60 a
+    month later and 24 five years before were all recorded. Ages that a whole-year rounding
+    explains (24, then 25 eleven months later) are recorded."""
+    case = read_case(CREST, kb)
+    aged = {
+        age: case.model_copy(update={"patient": case.patient.model_copy(update={"age": age})}) for age in (24, 25, 60)
+    }
+    with session_scope(engine) as s:
+        p = store.add_patient(s, "Q1", actor="dr-a", sex="female")
+        store.add_visit(s, p, aged[24], kb, date=D(2024, 1, 1), actor="dr-a")
+    for age, date, said in (
+        (60, D(2024, 2, 1), "age (60) does not fit the visit of 2024-01-01 (age 24 then, so about 24.1 at this visit)"),
+        (24, D(2019, 1, 1), "age (24) does not fit the visit of 2024-01-01 (age 24 then, so about 19 at this visit)"),
+    ):
+        with pytest.raises(RegistryError, match=re.escape(said)), session_scope(engine) as s:
+            store.add_visit(s, store.get_patient(s, "Q1"), aged[age], kb, date=date, actor="dr-a")
+    with session_scope(engine) as s:
+        store.add_visit(s, store.get_patient(s, "Q1"), aged[25], kb, date=D(2024, 12, 1), actor="dr-a")
+        store.add_visit(s, store.get_patient(s, "Q1"), aged[24], kb, date=D(2023, 2, 1), actor="dr-a")
+    with pytest.raises(RegistryError) as caught, session_scope(engine) as s:
+        store.add_visit(s, store.get_patient(s, "Q1"), aged[60], kb, date=D(2024, 3, 1), actor="dr-a")
+    assert "ne correspond pas à la visite du 2023-02-01" in caught.value.text("fr")
+    assert _count(engine, Visit) == 3
 
 
 def _manifest(tmp_path: Path, rows: list[str]) -> Path:

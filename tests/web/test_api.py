@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import urllib.parse
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import nibabel as nib
 import numpy as np
@@ -79,6 +81,79 @@ def test_a_report_asked_of_an_incomplete_form_gives_the_page_back(client: TestCl
     assert "patient.sex" in page.text
     pdf = client.post("/ui/report?lang=fr&format=pdf&audience=clinician", data={**fields, "sex": "female"})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+FORM_BASE = [("age", "40"), ("sex", "female"), ("findings", "palpable_nodules")]
+
+
+def _post_form(client: TestClient, url: str, fields: list[tuple[str, str]]) -> Any:
+    body = urllib.parse.urlencode(fields).encode()
+    return client.post(url, content=body, headers={"content-type": "application/x-www-form-urlencoded"})
+
+
+@pytest.mark.parametrize(
+    "fields, location, said",
+    [
+        ([("histroy", "dialysis")], "histroy", "the form has no field &#39;histroy&#39; (histroy=dialysis was sent)"),
+        ([("lab-0-value", "3.5"), ("lab-0-unit", "mmol/L")], "lab-0-test", "value=3.5, unit=mmol/L but no test"),
+        ([("ab-0-result", "positive")], "ab-0-name", "result=positive but no antibody"),
+        (
+            [("lab-250-test", "calcium"), ("lab-250-value", "3.5"), ("lab-250-unit", "mmol/L")],
+            "lab-250-*",
+            "row index 250 is beyond the 200 rows",
+        ),
+        ([("extra", "{not json")], "extra", "is not valid JSON (from character 2)"),
+        ([("extra", "[1, 2]")], "extra", "must hold a JSON object"),
+        ([("extra", '{"history": ["gout"]}')], "extra.history", "holds history, which the form edits itself"),
+    ],
+    ids=[
+        "misspelt-field",
+        "lab-without-test",
+        "antibody-without-name",
+        "row-250",
+        "extra-not-json",
+        "extra-list",
+        "extra-form-key",
+    ],
+)
+def test_a_form_field_that_cannot_be_read_is_said_not_dropped(
+    client: TestClient, fields: list[tuple[str, str]], location: str, said: str
+) -> None:
+    """A hostile-input audit: each of these gave the result of the case without it, word for
+    word the base case's, and no message. The result panel now lists it (422, which htmx swaps
+    in) and runs nothing."""
+    base = _post_form(client, "/ui/result", FORM_BASE)
+    assert base.status_code == 200 and 'class="differential"' in base.text
+    panel = _post_form(client, "/ui/result", FORM_BASE + fields)
+    assert panel.status_code == 422 and 'class="differential"' not in panel.text
+    assert f"<code>{location}</code>" in panel.text and said in panel.text
+
+
+def test_a_form_field_that_cannot_be_read_gives_the_form_back_as_typed(client: TestClient) -> None:
+    """The language switch and the report buttons give the page back, 422, with every row typed
+    kept (the row beyond the limit, the row without its test) and a refused extra sent back as it came."""
+    fields = [
+        *FORM_BASE,
+        ("lab-250-test", "calcium"),
+        ("lab-250-value", "3.5"),
+        ("lab-250-unit", "mmol/L"),
+        ("lab-3-value", "7.25"),
+        ("extra", "{not json"),
+    ]
+    for url in ("/ui/page?lang=en", "/ui/report?format=pdf&audience=clinician"):
+        page = _post_form(client, url, fields)
+        assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+        assert 'value="calcium" selected' in page.text and 'value="3.5"' in page.text and 'value="7.25"' in page.text
+        assert "value='{not json'" in page.text
+        assert "<code>lab-250-*</code>" in page.text and "<code>lab-3-test</code>" in page.text
+    french = _post_form(client, "/ui/result?lang=fr", [*FORM_BASE, ("histroy", "dialysis")])
+    assert "le formulaire n&#39;a pas de champ « histroy »" in french.text.replace("\xa0", " ")
+
+
+def test_htmx_swaps_a_422_panel_in(client: TestClient) -> None:
+    """htmx leaves a 4xx response out of the page by default: the form's problems would not show."""
+    page = client.get("/")
+    assert '{"code": "422", "swap": true}' in page.text
 
 
 def test_manage_stage_and_report(client: TestClient) -> None:

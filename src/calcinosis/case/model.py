@@ -7,13 +7,26 @@ French labels into canonical terms. Unknown keys are errors everywhere.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from decimal import Decimal
+from typing import Annotated, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from calcinosis.errors import LocalisedValueError
 
-__all__ = ["Antibody", "Case", "Expected", "Genetic", "Imaging", "LabResult", "Measured", "Patient", "ReferenceRange"]
+__all__ = [
+    "Antibody",
+    "Case",
+    "Expected",
+    "Genetic",
+    "Imaging",
+    "LabResult",
+    "Measured",
+    "Patient",
+    "ReferenceRange",
+    "Repeat",
+    "life_months",
+]
 
 
 # Numbers are strict (a yes/no value or a text is never read as a number) and finite (NaN
@@ -132,6 +145,16 @@ class Expected(_Strict):
     source: str | None = None
 
 
+class Repeat(NamedTuple):
+    """A term given twice in one list, kept once by the reader: where it was given again, where
+    first, its vocabulary list and the term."""
+
+    location: str
+    first: str
+    list_name: str
+    term: str
+
+
 class Case(_Strict):
     """One patient's presentation of soft-tissue calcification (case format version 1).
 
@@ -153,18 +176,53 @@ class Case(_Strict):
     genetics: list[Genetic] = []
     imaging: list[Imaging] = []
     expected: Expected | None = None
+    _repeats: list[Repeat] = PrivateAttr(default_factory=list)
+
+    @property
+    def repeats(self) -> list[Repeat]:
+        """The terms the reader found twice in one list and kept once (not part of the case:
+        the engine says them as warnings, a hostile-input audit having found them merged
+        without a word)."""
+        return self._repeats
 
     @model_validator(mode="after")
     def _within_a_life(self) -> Case:
-        """A duration or an onset delay longer than the patient's life is a typing error."""
-        life_months = (self.patient.age + 1) * 12
-        if self.duration_months is not None and self.duration_months > life_months:
+        """A duration or an onset delay longer than the patient's life is a typing error.
+
+        The life is the age itself plus the rounding the age may carry (:func:`life_months`):
+        the check allowed (age + 1) years whatever the age, so a 0.1-year-old (five weeks) could
+        have had calcinosis for 5 months or a warfarin onset 400 days after the first dose (a
+        hostile-input audit)."""
+        life = life_months(self.patient.age)
+        if self.duration_months is not None and self.duration_months > life:
             raise LocalisedValueError(
                 "err_duration_beyond_life", value=float(self.duration_months), age=float(self.patient.age)
             )
         for key, days in self.onset_days_after.items():
-            if days > life_months * 30.44:
+            if days > life * DAYS_PER_MONTH:
                 raise LocalisedValueError(
                     "err_onset_beyond_life", key=key, days=float(days), age=float(self.patient.age)
                 )
         return self
+
+
+DAYS_PER_MONTH = 30.44
+"""The mean month of the Gregorian calendar (365.25 / 12), to compare days with months."""
+
+
+def life_months(age: float) -> float:
+    """The longest life, in months, that a stated age can stand for.
+
+    An age in whole years is given in completed years, as clinicians and forms give it: a
+    "1-year-old" may be 23 months old, so a whole age ``n`` stands for up to ``n + 1`` years (a
+    newborn's ``0`` for up to a year). A fractional age was worked out from months or days, so
+    it is read to its last written digit (0.5 for up to 0.6 years, 0.25 for up to 0.26), and
+    never to less than a month, since months are what an age in decimals is usually made from
+    (11 months written 0.9). This refuses the impossible (5 months of calcinosis at 0.1 years,
+    about five weeks) without refusing a rounded age.
+    """
+    if float(age).is_integer():
+        return (age + 1) * 12
+    exponent = Decimal(repr(float(age))).as_tuple().exponent
+    digit = 10.0**exponent if isinstance(exponent, int) else 0.0
+    return (age + max(digit, 1 / 12)) * 12

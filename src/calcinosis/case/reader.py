@@ -16,9 +16,9 @@ from pydantic import BaseModel, ValidationError
 
 from calcinosis.case.document import check_shape, load_document, read_document_bytes
 from calcinosis.case.labs import normalise_unit, resolve_unit
-from calcinosis.case.model import Case
+from calcinosis.case.model import Case, Repeat
 from calcinosis.errors import CaseValidationError, LocalisedValueError
-from calcinosis.i18n import de, decimal, message
+from calcinosis.i18n import de, decimal, message, messages
 from calcinosis.issues import Issue, IssueLevel, closest
 from calcinosis.kb.model import KnowledgeBase
 
@@ -150,6 +150,7 @@ class _Resolver:
         self.vocab = kb.vocabulary
         self.lang = lang
         self.issues: list[Issue] = []
+        self.repeats: list[Repeat] = []
 
     def unknown(self, what: str, text: str, location: str, *, expected: str = "", suggestions: list[str]) -> None:
         """Record an unknown-term error."""
@@ -167,12 +168,19 @@ class _Resolver:
         return self.any_of((list_name,), text, location, what=what)
 
     def terms(self, list_name: str, items: list[str], location: str, *, what: str) -> list[str]:
-        out: list[str] = []
+        first: dict[str, str] = {}
         for i, text in enumerate(items):
             found = self.term(list_name, text, f"{location}[{i}]", what=what)
-            if found is not None and found not in out:
-                out.append(found)
-        return out
+            if found is not None:
+                self.keep_once(first, found, f"{location}[{i}]", list_name)
+        return list(first)
+
+    def keep_once(self, first: dict[str, str], term: str, location: str, list_name: str) -> None:
+        """Add ``term`` to ``first`` (term -> where it was first given), or record it as repeated."""
+        if term in first:
+            self.repeats.append(Repeat(location, first[term], list_name, term))
+        else:
+            first[term] = location
 
     def known(self, value: str | None, known: Collection[str], location: str, *, what: str) -> None:
         """Report ``value`` unless it is None or one of ``known`` (ids outside the vocabulary lists)."""
@@ -295,6 +303,38 @@ def _lab_value_issue(
     return None
 
 
+TRACER_MODALITIES = frozenset({"bone_scintigraphy", "pet_ct"})
+"""The modalities of the case format that image a tracer: uptake is read on them alone."""
+
+
+def _imaging_issues(entry: dict[str, Any], location: str, kb: KnowledgeBase, lang: str = "en") -> list[Issue]:
+    """What one imaging study cannot have shown, read on its resolved terms.
+
+    A hostile-input audit: tracer uptake on a radiograph and a symmetric single deposit were
+    accepted and scored as evidence. Uptake, seen or not, is read on bone scintigraphy or PET
+    only; a single deposit has no mirror image (``symmetric: false`` says nothing wrong). An
+    unknown modality is reported as such, not again here."""
+    issues = []
+    modality = entry.get("modality")
+    known = modality in kb.vocabulary.lists["modalities"]
+    if entry.get("uptake") is not None and known and modality not in TRACER_MODALITIES:
+        key = f"on_modality_{modality}"
+        on = message(key, lang) if key in messages() else kb.vocabulary.label("modalities", str(modality), lang)
+        issues.append(
+            Issue.error(
+                "case.imaging_impossible",
+                message("err_uptake_modality", lang, on=on),
+                f"{location}.uptake",
+                expected=message("err_uptake_expected", lang),
+            )
+        )
+    if entry.get("distribution") == "single" and entry.get("symmetric") is True:
+        issues.append(
+            Issue.error("case.imaging_impossible", message("err_single_symmetric", lang), f"{location}.symmetric")
+        )
+    return issues
+
+
 def _resolve(case: Case, kb: KnowledgeBase, lang: str = "en") -> tuple[Case, list[Issue]]:
     r = _Resolver(kb, lang)
     data = case.model_dump()
@@ -304,12 +344,14 @@ def _resolve(case: Case, kb: KnowledgeBase, lang: str = "en") -> tuple[Case, lis
     data["exposures"] = r.terms("exposures", case.exposures, "exposures", what="exposure")
     data["findings"] = r.terms("findings", case.findings, "findings", what="finding")
     data["sites"] = r.terms("sites", case.sites, "sites", what="site")
-    absent = []
+    absent: dict[str, str] = {}
     for i, text in enumerate(case.absent):
-        found = r.any_of(("findings", "conditions", "exposures"), text, f"absent[{i}]", what="absent item")
-        if found is not None and found not in absent:
-            absent.append(found)
-    data["absent"] = absent
+        lists = ("findings", "conditions", "exposures")
+        found = r.any_of(lists, text, f"absent[{i}]", what="absent item")
+        if found is not None:
+            list_name = next(n for n in lists if found in kb.vocabulary.lists[n])
+            r.keep_once(absent, found, f"absent[{i}]", list_name)
+    data["absent"] = list(absent)
     onset = {}
     for key, days in case.onset_days_after.items():
         found = r.any_of(
@@ -353,10 +395,13 @@ def _resolve(case: Case, kb: KnowledgeBase, lang: str = "en") -> tuple[Case, lis
             entry["distribution"] = r.term(
                 "distributions", img.distribution, f"{loc}.distribution", what="distribution"
             )
+        r.issues.extend(_imaging_issues(entry, loc, kb, lang))
     if case.expected is not None:
         r.known(case.expected.category, kb.categories, "expected.category", what="category")
         r.known(case.expected.diagnosis, kb.disease_ids, "expected.diagnosis", what="diagnosis")
-    return Case.model_validate(data), r.issues
+    resolved = Case.model_validate(data)
+    resolved.repeats.extend(r.repeats)
+    return resolved, r.issues
 
 
 def parse_case(data: Any, kb: KnowledgeBase, *, source: str = "<case>", lang: str = "en") -> Case:

@@ -309,6 +309,10 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
     """
     ev = Evidence(lang=lang)
     vocab = kb.vocabulary
+    for repeat in case.repeats:  # merged by the reader, said here (a hostile-input audit)
+        term = _term(kb, repeat.list_name, repeat.term, lang)
+        said = message("warn_repeated", lang, term=term, first=repeat.first)
+        ev.warnings.append(Issue.warning("case.repeated", said, repeat.location))
     for i, term in enumerate(case.history):
         ev.set(f"condition:{term}", True, f"history[{i}] {_term(kb, 'conditions', term, lang)}")
     for i, term in enumerate(case.exposures):

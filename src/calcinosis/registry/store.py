@@ -193,6 +193,32 @@ def _check_visit_is_the_patients(patient: Patient, case: Case, date: dt.date) ->
             )
 
 
+VISIT_AGE_SLACK_YEARS = 1.0 + 2 / 365.25
+"""How far the ages of two visits may sit from the time between their dates: each age may be
+given in completed years (a 24-year-old is 24 to 25), so two ages differ from the time between
+them by less than a year; the two days allow for leap years in the count of days."""
+
+
+def _check_age_across_visits(session: Session, patient: Patient, case: Case, date: dt.date) -> None:
+    """A visit whose age does not follow from another visit's age and the time between them is
+    refused, saying which visit: a hostile-input audit recorded, for a patient without a birth
+    year, ages 24 on 2024-01-01, 60 a month later and 24 five years before."""
+    rows = session.execute(select(Visit.date, Visit.case).where(Visit.patient_id == patient.id).order_by(Visit.date))
+    for other_date, other_case in rows:
+        other_age = (other_case.get("patient") or {}).get("age") if isinstance(other_case, dict) else None
+        if not isinstance(other_age, int | float) or isinstance(other_age, bool):
+            continue
+        expected = other_age + (date - other_date).days / 365.25
+        if abs(case.patient.age - expected) > VISIT_AGE_SLACK_YEARS:
+            raise RegistryError.said(
+                "reg_err_visit_age_visit",
+                age=f"{case.patient.age:g}",
+                other=f"{other_age:g}",
+                date=other_date.isoformat(),
+                expected=f"{max(expected, 0):.1f}".removesuffix(".0"),
+            )
+
+
 def add_visit(
     session: Session,
     patient: Patient,
@@ -209,6 +235,7 @@ def add_visit(
     if session.scalar(select(Visit.id).where(Visit.patient_id == patient.id, Visit.date == date)) is not None:
         raise RegistryError.said("reg_err_visit_exists", code=patient.code, date=date.isoformat())
     _check_visit_is_the_patients(patient, case, date)
+    _check_age_across_visits(session, patient, case, date)
     report = diagnose(case, kb)
     result = report.model_dump(mode="json", by_alias=True)
     lead = report.differential[0] if report.differential else None

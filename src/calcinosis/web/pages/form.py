@@ -5,6 +5,11 @@ turns them into the same dict a case file holds, which then goes through the one
 :func:`case_to_form` is the reverse, to fill the form from an uploaded case file. Keys of a
 case that the form does not edit (genetics, onset_days_after, expected...) travel unchanged in
 a hidden ``extra`` field, so nothing a user loaded is lost.
+
+A posted field the form cannot turn into a case item is a :class:`FormProblem`, never dropped:
+a hostile-input audit found a misspelt field (``histroy=dialysis``), a lab row with a value but
+no test, a row index beyond :data:`MAX_ROWS` and a malformed ``extra`` each giving the result of
+the case without them, and no word. :func:`read_form` returns them beside the case.
 """
 
 from __future__ import annotations
@@ -15,7 +20,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FORM_KEYS", "TERM_LISTS", "CaseForm", "case_to_form", "form_to_case"]
+from calcinosis.i18n import message
+from calcinosis.issues import Issue, closest
+
+__all__ = [
+    "FORM_KEYS",
+    "TERM_LISTS",
+    "CaseForm",
+    "FormProblem",
+    "PostedForm",
+    "case_to_form",
+    "form_to_case",
+    "read_form",
+]
 
 # case key -> vocabulary list of its terms
 TERM_LISTS = {"history": "conditions", "exposures": "exposures", "findings": "findings", "sites": "sites"}
@@ -24,7 +41,11 @@ IMAGING_FLAGS = ("symmetric", "bone_destruction", "uptake", "along_muscle_fibers
 # keys of a case the form edits; every other key travels in `extra`
 FORM_KEYS = frozenset({"id", "patient", "duration_months", "labs", "antibodies", "imaging", "absent", *TERM_LISTS})
 _PATIENT_KEYS = frozenset({"age", "sex"})
-_ROW = re.compile(r"^(lab|ab|img)-(\d{1,3})-([a-z_]+)$")
+_ROW = re.compile(r"^(lab|ab|img)-(\d{1,9})-([a-z_]+)$")
+# the fields of the form outside its tables (a posted name that is none of these nor a row's is refused)
+FIELDS = ("id", "age", "sex", "duration_months", *TERM_LISTS, "absent", "extra")
+# the field a lab or antibody row is about: a row with other items and not this one cannot be read
+_ROW_SUBJECT = {"lab": "test", "ab": "name"}
 _RANGE_FIELDS = {"range_low": "low", "range_high": "high"}  # form field -> key of a lab's reference_range
 MAX_ROWS = 200  # rows per table (labs, antibodies, imaging): the case reader's own limits are far wider
 
@@ -42,6 +63,33 @@ class CaseForm:
     antibodies: list[dict[str, str]] = field(default_factory=list)
     imaging: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    extra_refused: str = ""  # an `extra` the form could not read, sent back as it came
+
+
+@dataclass(frozen=True)
+class FormProblem:
+    """A posted field the form cannot read, kept as a ``messages.yaml`` key and its values so
+    that the page says it in its own language."""
+
+    where: str  # the posted field's name ('histroy', 'lab-0-test', 'extra.history')
+    key: str
+    values: dict[str, object] = field(default_factory=dict)
+    near: tuple[str, ...] = ()
+
+    def issue(self, lang: str) -> Issue:
+        """The problem as the result panel lists the case reader's issues."""
+        return Issue.error(
+            "web.form_field", message(self.key, lang, **self.values), self.where, suggestions=list(self.near)
+        )
+
+
+@dataclass
+class PostedForm:
+    """A posted form read: the case it holds, what could not be read, and a refused ``extra``."""
+
+    data: dict[str, Any]
+    problems: list[FormProblem] = field(default_factory=list)
+    extra_text: str = ""
 
 
 def _number(text: str) -> float | int | str:
@@ -64,7 +112,71 @@ def _shown(value: object) -> str:
 
 
 def form_to_case(fields: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """A case dict from the posted fields (blank fields are not reported, never zero or absent)."""
+    """The case dict of the posted fields (see :func:`read_form`, which also says what it could
+    not read): for the form's own fields, built by the page from a case already read."""
+    return read_form(fields).data
+
+
+def _shortened(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _read_extra(value: str, posted: PostedForm) -> dict[str, Any]:
+    """The items of a loaded case that the form keeps (the hidden ``extra`` field), or nothing
+    with the problem said: it is written by the page, so a bad one was altered or cut."""
+    try:
+        loaded = json.loads(value)
+    except ValueError as exc:
+        posted.extra_text = value
+        position = getattr(exc, "pos", 0) + 1
+        posted.problems.append(FormProblem("extra", "ui_form_extra_json", {"position": position}))
+        return {}
+    if not isinstance(loaded, dict):
+        posted.extra_text = value
+        posted.problems.append(FormProblem("extra", "ui_form_extra_not_object", {"where": "extra"}))
+        return {}
+    for key in loaded:
+        if key in FORM_KEYS and key != "patient":
+            posted.problems.append(FormProblem(f"extra.{key}", "ui_form_extra_form_key", {"key": key}))
+    if "patient" in loaded and not isinstance(loaded["patient"], dict):
+        posted.problems.append(FormProblem("extra.patient", "ui_form_extra_not_object", {"where": "extra.patient"}))
+    if any(p.where.startswith("extra") for p in posted.problems):
+        posted.extra_text = value
+    return {k: v for k, v in loaded.items() if k not in FORM_KEYS or k == "patient"}
+
+
+def _check_rows(rows: dict[str, dict[int, dict[str, Any]]], posted: PostedForm) -> None:
+    """A lab row without its test, or an antibody row without its name, that holds anything
+    else; and a row beyond the form's :data:`MAX_ROWS`."""
+    for kind, subject in _ROW_SUBJECT.items():
+        for index, row in sorted(rows[kind].items()):
+            if subject not in row:
+                given = ", ".join(f"{name}={_shown_posted(v)}" for name, v in row.items())
+                posted.problems.append(
+                    FormProblem(f"{kind}-{index}-{subject}", f"ui_form_{kind}_without", {"given": given})
+                )
+    for kind, by_index in rows.items():
+        for index in sorted(i for i in by_index if i >= MAX_ROWS):
+            posted.problems.append(
+                FormProblem(f"{kind}-{index}-*", "ui_form_row_beyond", {"index": index, "limit": MAX_ROWS})
+            )
+
+
+def _shown_posted(value: object) -> str:
+    if isinstance(value, dict):
+        return "/".join(str(v) for v in value.values())
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return _shortened(str(value))
+
+
+def read_form(fields: Iterable[tuple[str, str]]) -> PostedForm:
+    """The case dict from the posted fields (blank fields are not reported, never zero or
+    absent), and every field it could not read: a name the form has not, a row without its
+    test or antibody, a row index beyond :data:`MAX_ROWS`, an ``extra`` that is no JSON object.
+    What such a field holds stays in the case dict wherever the form can show it again (a row
+    is kept, renumbered by the page), so nothing typed is lost."""
+    posted = PostedForm(data={})
     case: dict[str, Any] = {}
     patient: dict[str, Any] = {}
     rows: dict[str, dict[int, dict[str, Any]]] = {"lab": {}, "ab": {}, "img": {}}
@@ -74,12 +186,7 @@ def form_to_case(fields: Iterable[tuple[str, str]]) -> dict[str, Any]:
         if not value:
             continue
         if key == "extra":
-            try:
-                loaded = json.loads(value)
-            except ValueError:
-                loaded = None
-            if isinstance(loaded, dict):
-                extra = {k: v for k, v in loaded.items() if k not in FORM_KEYS or k == "patient"}
+            extra = _read_extra(value, posted)
         elif key == "id":
             case["id"] = value
         elif key in ("age", "sex"):
@@ -92,26 +199,18 @@ def form_to_case(fields: Iterable[tuple[str, str]]) -> dict[str, Any]:
                 items.append(value)
         elif m := _ROW.match(key):
             kind, index, name = m.group(1), int(m.group(2)), m.group(3)
-            if index >= MAX_ROWS:
-                continue
-            row = rows[kind].setdefault(index, {})
-            if kind == "img" and name in IMAGING_TERM_LISTS:
-                row.setdefault(name, [])
-                if value not in row[name]:
-                    row[name].append(value)
-            elif kind == "img" and name in IMAGING_FLAGS:
-                row[name] = value == "true" if value in ("true", "false") else value
-            elif name in ("value", "size_cm"):
-                row[name] = _number(value)
-            elif kind == "lab" and name in _RANGE_FIELDS:  # the laboratory's interval, two inputs
-                row.setdefault("reference_range", {})[_RANGE_FIELDS[name]] = _number(value)
-            else:
-                row[name] = value
-    labs = [r for _, r in sorted(rows["lab"].items()) if r.get("test")]
+            _put_in_row(rows[kind].setdefault(index, {}), kind, name, value)
+        else:
+            shown: dict[str, object] = {"field": _shortened(key, 40), "value": _shortened(value)}
+            posted.problems.append(
+                FormProblem(_shortened(key, 40), "ui_form_unknown_field", shown, tuple(closest(key, FIELDS)))
+            )
+    _check_rows(rows, posted)
+    labs = [r for _, r in sorted(rows["lab"].items())]
     for r in labs:
         if "value" in r:  # a measured value wins over an interpretation left in the row
             r.pop("interpretation", None)
-    antibodies = [r for _, r in sorted(rows["ab"].items()) if r.get("name")]
+    antibodies = [r for _, r in sorted(rows["ab"].items())]
     imaging = [r for _, r in sorted(rows["img"].items()) if r]
     kept_patient = extra.pop("patient", {})
     result: dict[str, Any] = {
@@ -125,7 +224,24 @@ def form_to_case(fields: Iterable[tuple[str, str]]) -> dict[str, Any]:
         result["antibodies"] = antibodies
     if imaging:
         result["imaging"] = imaging
-    return result
+    posted.data = result
+    return posted
+
+
+def _put_in_row(row: dict[str, Any], kind: str, name: str, value: str) -> None:
+    """One posted item of a table row, in the row's case-format shape."""
+    if kind == "img" and name in IMAGING_TERM_LISTS:
+        row.setdefault(name, [])
+        if value not in row[name]:
+            row[name].append(value)
+    elif kind == "img" and name in IMAGING_FLAGS:
+        row[name] = value == "true" if value in ("true", "false") else value
+    elif name in ("value", "size_cm"):
+        row[name] = _number(value)
+    elif kind == "lab" and name in _RANGE_FIELDS:  # the laboratory's interval, two inputs
+        row.setdefault("reference_range", {})[_RANGE_FIELDS[name]] = _number(value)
+    else:
+        row[name] = value
 
 
 def case_to_form(data: Mapping[str, Any]) -> CaseForm:

@@ -31,7 +31,7 @@ from calcinosis.textsafe import plain
 from calcinosis.web.api.clinical import report_document
 from calcinosis.web.cases import case_data, read_posted_document
 from calcinosis.web.lang import request_lang
-from calcinosis.web.pages.form import CaseForm, case_to_form, form_to_case
+from calcinosis.web.pages.form import CaseForm, PostedForm, case_to_form, form_to_case, read_form
 from calcinosis.web.pages.view import templates
 from calcinosis.web.state import kb_of
 
@@ -71,6 +71,21 @@ def analyse_form(data: dict[str, Any], kb: KnowledgeBase, lang: str) -> Outcome:
     except CaseValidationError as exc:
         return Outcome(issues=exc.issues, error=str(exc).splitlines()[0])
     return Outcome(report=report, management=management)
+
+
+def analyse_posted(posted: PostedForm, kb: KnowledgeBase, lang: str) -> Outcome:
+    """The outcome of a posted form: the fields it could not read, else the engine's result (a
+    result computed without them was the case without them, and no word: a hostile-input audit)."""
+    if posted.problems:
+        return Outcome(issues=[p.issue(lang) for p in posted.problems], error=message("ui_form_problems", lang))
+    return analyse_form(posted.data, kb, lang)
+
+
+def _form_as_posted(posted: PostedForm) -> CaseForm:
+    """The form as it was posted, a refused ``extra`` included (sent back as it came)."""
+    form = case_to_form(posted.data)
+    form.extra_refused = posted.extra_text
+    return form
 
 
 async def _fields(request: Request) -> list[tuple[str, str]]:
@@ -130,18 +145,24 @@ def _form_fields(form: CaseForm) -> list[tuple[str, str]]:
 @router.post("/ui/page", response_class=HTMLResponse)
 async def case_page_again(request: Request, kb: Kb, lang: Lang) -> HTMLResponse:
     """The case page again, in ``lang``, with the posted form in it: the language switch keeps
-    the case being typed (a plain link to ``?lang=`` lost it)."""
-    data = form_to_case(await _fields(request))
-    outcome = await anyio.to_thread.run_sync(lambda: analyse_form(data, kb, lang))
-    return _case_page(request, kb, lang, case_to_form(data), outcome)
+    the case being typed (a plain link to ``?lang=`` lost it); a field it cannot read is said
+    with a 422."""
+    posted = read_form(await _fields(request))
+    outcome = await anyio.to_thread.run_sync(lambda: analyse_posted(posted, kb, lang))
+    page = _case_page(request, kb, lang, _form_as_posted(posted), outcome)
+    page.status_code = 422 if posted.problems else 200
+    return page
 
 
 @router.post("/ui/result", response_class=HTMLResponse)
 async def result_panel(request: Request, kb: Kb, lang: Lang) -> HTMLResponse:
-    """The result panel for the posted form (htmx swaps it in)."""
-    data = form_to_case(await _fields(request))
-    outcome = await anyio.to_thread.run_sync(lambda: analyse_form(data, kb, lang))
-    return _page(request, "_result.html", lang, outcome=outcome, kb=kb)
+    """The result panel for the posted form (htmx swaps it in); the fields it cannot read are
+    listed in it with a 422 (base.html lets htmx swap a 422 in: the form itself stays as typed)."""
+    posted = read_form(await _fields(request))
+    outcome = await anyio.to_thread.run_sync(lambda: analyse_posted(posted, kb, lang))
+    panel = _page(request, "_result.html", lang, outcome=outcome, kb=kb)
+    panel.status_code = 422 if posted.problems else 200
+    return panel
 
 
 @router.post("/ui/whatif", response_class=HTMLResponse)
@@ -154,6 +175,19 @@ async def what_if(
 ) -> HTMLResponse:
     """The leading diagnoses with an entered item as entered, as absent, and as not reported."""
     posted = await _fields(request)
+    checked = read_form(posted)
+    if checked.problems:  # each variant would be the case without what could not be read
+        refused = _page(
+            request,
+            "_whatif.html",
+            lang,
+            outcomes=[("as_entered", analyse_posted(checked, kb, lang))],
+            key=key,
+            term=term,
+            kb=kb,
+        )
+        refused.status_code = 422
+        return refused
     fields = [(k, v) for k, v in posted if not (k in (key, "absent") and v == term)]
     present = form_to_case(posted)
     unreported = form_to_case(fields)
@@ -237,13 +271,16 @@ async def report_download(
 ) -> Response:
     """The clinician report or the patient leaflet of the form's case, for download; a case
     that cannot be read gives the case page back with the form as typed and its problems
-    (a problem document shown raw in the browser lost the form)."""
-    data = form_to_case(await _fields(request))
+    (a problem document shown raw in the browser lost the form), or a field it cannot read."""
+    posted = read_form(await _fields(request))
+    data = posted.data
     try:
+        if posted.problems:
+            raise CaseValidationError(message("ui_form_problems", lang))
         case = parse_case(data, kb, source=SOURCE, lang=lang)
     except CaseValidationError:
-        outcome = await anyio.to_thread.run_sync(lambda: analyse_form(data, kb, lang))
-        page = _case_page(request, kb, lang, case_to_form(data), outcome)
+        outcome = await anyio.to_thread.run_sync(lambda: analyse_posted(posted, kb, lang))
+        page = _case_page(request, kb, lang, _form_as_posted(posted), outcome)
         page.status_code = 422
         return page
     content, media = await anyio.to_thread.run_sync(lambda: report_document(case, kb, lang, format, audience))
