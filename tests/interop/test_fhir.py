@@ -415,3 +415,50 @@ def test_a_partial_date_and_a_versioned_reference_are_read_as_what_they_may_be(
         read_bundle(versioned, kb, codes, analysis_date=WHEN).case
         == read_bundle(hospital_bundle(), kb, codes, analysis_date=WHEN).case
     )
+
+
+def _calcium_bundle(*observations: dict[str, Any]) -> dict[str, Any]:
+    """A Patient and calcium Observations (LOINC 17861-6), as a hostile-input audit wrote them."""
+    patient = {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1980-05-01"}
+    entries = [{"resource": patient}]
+    for i, extra in enumerate(observations):
+        observation = {
+            "resourceType": "Observation",
+            "id": f"o{i + 1}",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+            "subject": {"reference": "Patient/p1"},
+            "effectiveDateTime": "2024-01-01",
+        }
+        entries.append({"resource": observation | extra})
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def _quantity(value: float, unit: str, code: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": code}
+
+
+def test_a_unit_that_its_ucum_code_contradicts_is_not_used(kb: KnowledgeBase, codes: CodeTable) -> None:
+    """A hostile-input audit: a calcium of 2.4 with unit 'mmol/L' and UCUM code 'mg/dL' was read
+    as 2.4 mg/dL without a word, and the diagnosis warned of a severe hypocalcaemia. Which one the
+    laboratory meant cannot be told: the value is reported as not used, naming both."""
+    when = dt.date(2024, 6, 1)
+    clash = read_bundle(
+        _calcium_bundle({"valueQuantity": _quantity(2.4, "mmol/L", "mg/dL")}), kb, codes, analysis_date=when
+    )
+    assert clash.case.labs == []
+    [line] = _by_resource(clash, "Observation/o1")
+    assert line.outcome == "not_used" and "mmol/L" in line.reason and "mg/dL" in line.reason
+    agreed = read_bundle(
+        _calcium_bundle({"valueQuantity": _quantity(2.4, "mmol/l", "mmol/L")}), kb, codes, analysis_date=when
+    )
+    assert [(lab.value, lab.unit) for lab in agreed.case.labs] == [(2.4, "mmol/L")]
+    ranged = _calcium_bundle(
+        {
+            "valueQuantity": _quantity(2.4, "mmol/L", "mmol/L"),
+            "referenceRange": [{"low": _quantity(2.2, "mmol/L", "mmol/L"), "high": _quantity(2.6, "mmol/L", "mg/dL")}],
+        }
+    )
+    imported = read_bundle(ranged, kb, codes, analysis_date=when)
+    assert [(lab.value, lab.reference_range) for lab in imported.case.labs] == [(2.4, None)]
+    assert any(m.element == "referenceRange" and "mg/dL" in m.reason for m in _by_resource(imported, "Observation/o1"))

@@ -343,6 +343,9 @@ class _Reader:
         entry: dict[str, Any] = {"test": test}
         q = r.valueQuantity
         if q is not None and q.value is not None:
+            if self.unit_conflict(test, q):
+                self.skipped_conflict(ref, test, q)
+                return
             unit = self.case_unit(test, q)
             if unit is None:
                 self.skipped(
@@ -395,6 +398,11 @@ class _Reader:
             if not limits:
                 continue
             shown = " - ".join(f"{q.value} {q.code or q.unit or ''}".strip() for q in limits.values())
+            clash = next((q for q in limits.values() if self.unit_conflict(test, q)), None)
+            if clash is not None:
+                unit, code = _short(clash.unit, 40), _short(clash.code, 40)
+                self.skipped(ref, "referenceRange", shown, "fhir_range_unit_conflict", unit=unit, code=code)
+                return None
             if any((q.code or q.unit) and self.case_unit(test, q) != unit for q in limits.values()):
                 self.skipped(ref, "referenceRange", shown, "fhir_range_unit", unit=unit)
                 return None
@@ -414,13 +422,31 @@ class _Reader:
     def case_unit(self, test: str, q: Any) -> str | None:
         """The case-format unit of a Quantity: its UCUM code through the code table, else its
         code or text as a unit the test accepts."""
+        return self.code_unit(test, q.code) or self.resolved(test, q.unit)
+
+    def code_unit(self, test: str, code: str | None) -> str | None:
+        """The case-format unit of a UCUM code for ``test``: through the code table, else as written."""
         reverse = {ucum: unit for unit, ucum in self.codes.ucum.items()}
-        for candidate in (reverse.get(q.code or ""), q.code, q.unit):
-            if candidate:
-                unit = resolve_unit(self.kb, test, candidate)
-                if unit is not None:
-                    return unit
-        return None
+        return self.resolved(test, reverse.get(code or "")) or self.resolved(test, code)
+
+    def resolved(self, test: str, text: str | None) -> str | None:
+        """``text`` as a unit ``test`` accepts, or None."""
+        return resolve_unit(self.kb, test, text) if text else None
+
+    def skipped_conflict(self, ref: str, test: str, q: Any) -> None:
+        """A value whose unit and UCUM code disagree (see :meth:`unit_conflict`), reported as not used."""
+        shown = f"{q.value} unit={q.unit} code={q.code}"
+        label, unit, code = self.label_of("labs", test), _short(q.unit, 40), _short(q.code, 40)
+        self.skipped(ref, "valueQuantity", shown, "fhir_unit_conflict", test=label, unit=unit, code=code)
+
+    def unit_conflict(self, test: str, q: Any) -> bool:
+        """Whether a Quantity's unit text and its UCUM code name two different units of ``test``.
+
+        A hostile-input audit: ``{"value": 2.4, "unit": "mmol/L", "code": "mg/dL"}`` was read as
+        calcium 2.4 mg/dL without a word, and the diagnosis warned of a severe hypocalcaemia.
+        Which of the two the laboratory meant cannot be told, so such a value is never used."""
+        by_code, by_text = self.code_unit(test, q.code), self.resolved(test, q.unit)
+        return by_code is not None and by_text is not None and by_code != by_text
 
     @staticmethod
     def interpretation(r: Any) -> str | None:
