@@ -462,3 +462,42 @@ def test_a_unit_that_its_ucum_code_contradicts_is_not_used(kb: KnowledgeBase, co
     imported = read_bundle(ranged, kb, codes, analysis_date=when)
     assert [(lab.value, lab.reference_range) for lab in imported.case.labs] == [(2.4, None)]
     assert any(m.element == "referenceRange" and "mg/dL" in m.reason for m in _by_resource(imported, "Observation/o1"))
+
+
+def test_two_results_of_one_date_are_both_kept_never_picked_by_their_order(kb: KnowledgeBase, codes: CodeTable) -> None:
+    """A hostile-input audit: of two calcium results of the same date, the second in the file was
+    set aside as 'an earlier result ... the latest one is used', which was untrue. The file does
+    not say which came later: both are kept as repeated readings (the case format allows them),
+    whatever their order, and the report says so; a later result still replaces both."""
+    when = dt.date(2024, 6, 1)
+    high = {"id": "a", "valueQuantity": _quantity(3.5, "mmol/L", "mmol/L")}
+    low = {"id": "b", "valueQuantity": _quantity(2.4, "mmol/L", "mmol/L")}
+    for first, second in ((high, low), (low, high)):
+        imported = read_bundle(_calcium_bundle(first, second), kb, codes, analysis_date=when)
+        assert sorted(lab.value for lab in imported.case.labs) == [2.4, 3.5]
+        [line] = _by_resource(imported, f"Observation/{second['id']}")
+        assert line.outcome == "used" and f"same date as Observation/{first['id']}" in line.reason
+        assert "earlier" not in " ".join(m.reason for m in imported.mapping)
+    later = {"id": "c", "effectiveDateTime": "2024-02-01", "valueQuantity": _quantity(2.3, "mmol/L", "mmol/L")}
+    replaced = read_bundle(_calcium_bundle(high, low, later), kb, codes, analysis_date=when)
+    assert [lab.value for lab in replaced.case.labs] == [2.3]
+    assert [m.outcome for m in replaced.mapping if m.resource in ("Observation/a", "Observation/b")] == ["not_used"] * 2
+
+
+def test_repeated_readings_of_a_case_survive_the_round_trip(kb: KnowledgeBase, codes: CodeTable) -> None:
+    """The export writes a case's repeated readings of one test without a date: the import kept
+    only the first of them (the second was 'an earlier result'); each is now read back."""
+    case = parse_case(
+        {
+            "patient": {"age": 50, "sex": "male"},
+            "labs": [
+                {"test": "calcium", "value": 3.5, "unit": "mmol/L"},
+                {"test": "calcium", "value": 2.4, "unit": "mmol/L"},
+            ],
+        },
+        kb,
+    )
+    again = read_bundle(
+        json.loads(json.dumps(case_bundle(case, kb, codes, analysis_date=WHEN))), kb, codes, analysis_date=WHEN
+    )
+    assert [(lab.test, lab.value) for lab in again.case.labs] == [("calcium", 3.5), ("calcium", 2.4)]

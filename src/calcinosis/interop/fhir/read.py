@@ -139,8 +139,9 @@ class _Collected:
     onset: dt.date | None = None
     exposure_start: dict[str, dt.date] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
-    labs: dict[str, tuple[dt.date | None, dict[str, Any], int]] = field(default_factory=dict)
-    antibodies: dict[str, tuple[dt.date | None, str, int]] = field(default_factory=dict)
+    # the results kept of each test, all of one date: (date, entry or result, index of its report line)
+    labs: dict[str, list[tuple[dt.date | None, dict[str, Any], int]]] = field(default_factory=dict)
+    antibodies: dict[str, list[tuple[dt.date | None, str, int]]] = field(default_factory=dict)
     genetics: dict[str, str] = field(default_factory=dict)
     imaging: list[dict[str, Any]] = field(default_factory=list)
     imaging_studies: set[str] = field(default_factory=set)
@@ -365,29 +366,56 @@ class _Reader:
                 self.skipped(ref, "value", self.shown(r.code), "fhir_lab_no_value", test=self.label_of("labs", test))
                 return
             entry["interpretation"] = interp
-        if not self.latest(self.out.labs, "labs", test, date, ref, self.describe_lab(entry)):
+        note = self.latest(self.out.labs, "labs", test, date, ref, self.describe_lab(entry))
+        if note is None:
             return
-        self.out.labs[test] = (date, entry, len(self.out.mapping))
-        self.used(ref, "code + value", self.shown(r.code), f"labs: {self.describe_lab(entry)}", how)
+        self.out.labs.setdefault(test, []).append((date, entry, len(self.out.mapping)))
+        self.used(ref, "code + value", self.shown(r.code), f"labs: {self.describe_lab(entry)}", self.joined(how, note))
+
+    def joined(self, *notes: str) -> str:
+        """The notes of a report line that are not empty, as one text."""
+        return message("list_separator", self.lang).join(n for n in notes if n)
 
     def latest(
-        self, held: Mapping[str, tuple[Any, ...]], list_name: str, term: str, date: dt.date | None, ref: str, shown: str
-    ) -> bool:
-        """Whether this result of ``term`` is the latest so far: if not, it is reported as not
-        used; if so, the one it replaces is marked as not used in the report."""
-        previous = held.get(term)
-        reason = message("fhir_older_result", self.lang, test=self.label_of(list_name, term))
-        if previous is not None and (date is None or (previous[0] is not None and previous[0] >= date)):
+        self,
+        held: Mapping[str, list[tuple[Any, ...]]],
+        list_name: str,
+        term: str,
+        date: dt.date | None,
+        ref: str,
+        shown: str,
+    ) -> str | None:
+        """Whether this result of ``term`` is kept, and the note of its report line: None for an
+        earlier result than those kept (reported as not used); "" for the latest so far (those it
+        replaces are marked as not used); a note for a result of the same date as those kept (or
+        undated, as they are), kept beside them.
+
+        Of two results of one date, the file's order does not say which came later: a
+        hostile-input audit saw the second of two same-day calcium results set aside as 'an
+        earlier result', picked by its place in the file. The case format keeps repeated
+        readings of a test (each is kept; the result says which drove the reasoning), so both
+        are kept and the report says why."""
+        previous = held.get(term, [])
+        if not previous:
+            return ""
+        before, label = previous[0][0], self.label_of(list_name, term)
+        if before == date:
+            others = ", ".join(self.out.mapping[kept[-1]].resource for kept in previous)
+            key = "fhir_same_date_result" if date is not None else "fhir_same_undated_result"
+            return message(key, self.lang, others=others)
+        reason = message("fhir_older_result", self.lang, test=label)
+        if date is None or (before is not None and before > date):
             self.out.mapping.append(
                 MappingEntry(resource=ref, element="value", value=_short(shown), outcome="not_used", reason=reason)
             )
-            return False
-        if previous is not None:
-            index = previous[-1]
+            return None
+        for kept in previous:
+            index = kept[-1]
             self.out.mapping[index] = self.out.mapping[index].model_copy(
                 update={"outcome": "not_used", "mapped_to": "", "reason": reason}
             )
-        return True
+        previous.clear()
+        return ""
 
     def reference_range(self, ref: str, r: Any, test: str, unit: str) -> dict[str, float] | None:
         """The laboratory's interval of an Observation (its first ``referenceRange`` with a low
@@ -490,10 +518,11 @@ class _Reader:
                 ref, "value", self.shown(r.code), "fhir_antibody_no_result", name=self.label_of("antibodies", name)
             )
             return
-        if not self.latest(self.out.antibodies, "antibodies", name, date, ref, f"{name} {result}"):
+        note = self.latest(self.out.antibodies, "antibodies", name, date, ref, f"{name} {result}")
+        if note is None:
             return
-        self.out.antibodies[name] = (date, result, len(self.out.mapping))
-        self.used(ref, "code + value", self.shown(r.code), f"antibodies: {name} {result}", how)
+        self.out.antibodies.setdefault(name, []).append((date, result, len(self.out.mapping)))
+        self.used(ref, "code + value", self.shown(r.code), f"antibodies: {name} {result}", self.joined(how, note))
 
     def is_genetic(self, r: Any) -> bool:
         return any(c.system == SYSTEMS["loinc"] and c.code == "69548-6" for c in r.code.coding or [])
@@ -715,9 +744,11 @@ class _Reader:
         if delays:
             data["onset_days_after"] = delays
         if out.labs:
-            data["labs"] = [entry for _, entry, _ in out.labs.values()]
+            data["labs"] = [entry for kept in out.labs.values() for _, entry, _ in kept]
         if out.antibodies:
-            data["antibodies"] = [{"name": n, "result": res} for n, (_, res, _) in out.antibodies.items()]
+            data["antibodies"] = [
+                {"name": n, "result": res} for n, kept in out.antibodies.items() for _, res, _ in kept
+            ]
         if out.genetics:
             data["genetics"] = [{"gene": g, "result": res} for g, res in out.genetics.items()]
         if out.imaging:
