@@ -501,3 +501,38 @@ def test_repeated_readings_of_a_case_survive_the_round_trip(kb: KnowledgeBase, c
         json.loads(json.dumps(case_bundle(case, kb, codes, analysis_date=WHEN))), kb, codes, analysis_date=WHEN
     )
     assert [(lab.test, lab.value) for lab in again.case.labs] == [("calcium", 3.5), ("calcium", 2.4)]
+
+
+def test_a_bundle_with_one_id_twice_is_refused_naming_both_entries(kb: KnowledgeBase, codes: CodeTable) -> None:
+    """A hostile-input audit (dup_ids.json): two Observation/o1 with different calcium values were
+    both read, one set aside by its place in the file. Which one the record means cannot be told."""
+    twice = _calcium_bundle(
+        {"id": "o1", "valueQuantity": _quantity(2.4, "mmol/L", "mmol/L")},
+        {"id": "o1", "valueQuantity": _quantity(3.5, "mmol/L", "mmol/L")},
+    )
+    with pytest.raises(CaseValidationError) as caught:
+        read_bundle(twice, kb, codes, analysis_date=dt.date(2024, 6, 1), source="dup.json")
+    assert str(caught.value).startswith(
+        "dup.json: Observation/o1 appears twice (entry[1].resource and entry[2].resource)"
+    )
+    with pytest.raises(CaseValidationError, match="apparaît deux fois"):
+        read_bundle(twice, kb, codes, analysis_date=dt.date(2024, 6, 1), lang="fr")
+    twice["entry"][2]["resource"]["id"] = "o2"  # the same values under two ids are two results
+    assert len(read_bundle(twice, kb, codes, analysis_date=dt.date(2024, 6, 1)).case.labs) == 2
+
+
+def test_a_birth_date_in_the_future_is_named_as_such(kb: KnowledgeBase, codes: CodeTable) -> None:
+    """A hostile-input audit (future_birth.json): a birthDate of 2090 was refused as 'no Patient
+    with a birth date'. The error says the date is in the future, or after the analysis date."""
+    today = dt.datetime.now(dt.UTC).date()
+    bundle = _calcium_bundle()
+    bundle["entry"][0]["resource"]["birthDate"] = (today + dt.timedelta(days=400)).isoformat()
+    with pytest.raises(CaseValidationError) as caught:
+        read_bundle(bundle, kb, codes, analysis_date=dt.date(2024, 6, 1))
+    assert "Patient/p1 has a birth date in the future" in str(caught.value) and today.isoformat() in str(caught.value)
+    assert "no Patient with a birth date" not in str(caught.value)
+    bundle["entry"][0]["resource"]["birthDate"] = "2025-01-01"
+    with pytest.raises(
+        CaseValidationError, match=r"birth date after the analysis date \(2025-01-01, analysis on 2024-06-01\)"
+    ):
+        read_bundle(bundle, kb, codes, analysis_date=dt.date(2024, 6, 1))

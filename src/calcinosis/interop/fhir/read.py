@@ -159,6 +159,7 @@ class _Reader:
         self.out = _Collected()
         self.medications: dict[str, Any] = {}
         self.born: dt.date | None = None  # the Patient's birth date, once read
+        self.no_age = ""  # why the Patient gave no age, when the reason is more than 'no birth date'
 
     # -- the report ---------------------------------------------------------------------
     def used(self, ref: str, element: str, value: object, mapped_to: str, reason: str = "") -> None:
@@ -263,6 +264,7 @@ class _Reader:
         birth, partial = born
         if birth > self.when:
             self.skipped(ref, "birthDate", r.birthDate, "fhir_born_after", when=self.when.isoformat())
+            self.no_age = self.born_after(ref, birth)
             return
         self.born = date_span(birth, partial)[0]  # the earliest day the birth date allows
         died = parse_fhir_date(getattr(r, "deceasedDateTime", None))
@@ -273,6 +275,17 @@ class _Reader:
             died_note = message("fhir_age_at_death", self.lang, date=at.isoformat())
             note = message("list_separator", self.lang).join(n for n in (note, died_note) if n)
         self.used(ref, "birthDate", r.birthDate, f"patient.age: {out.age:g}", note)
+
+    def born_after(self, ref: str, birth: dt.date) -> str:
+        """Why a birth date after the analysis date gives no age: in the future, or after the
+        analysis date asked. A hostile-input audit: a birthDate of 2090 was refused as 'no
+        Patient with a birth date', which sent the user looking for a missing element."""
+        today = dt.datetime.now(dt.UTC).date()
+        if birth > today:
+            return message("fhir_birth_in_future", self.lang, ref=ref, born=birth.isoformat(), today=today.isoformat())
+        return message(
+            "fhir_birth_after_analysis", self.lang, ref=ref, born=birth.isoformat(), when=self.when.isoformat()
+        )
 
     def observation(self, ref: str, r: Any) -> None:
         if r.status in ("entered-in-error", "cancelled"):
@@ -792,6 +805,24 @@ def _resources(data: Any, source: str, lang: str) -> list[tuple[str, dict[str, A
     return found
 
 
+def _unique_ids(raws: list[tuple[str, dict[str, Any], str | None]], source: str, lang: str) -> None:
+    """Refuse a Bundle in which two entries are the same resource (type and id).
+
+    A hostile-input audit (dup_ids.json): two Observation/o1 with different calcium values were
+    both read, one set aside as 'an earlier result' by its place in the file, and the report
+    named one reference for two values. An id names one resource of a Bundle; which of two
+    the record means cannot be told, so the Bundle is refused, naming both entries."""
+    seen: dict[str, str] = {}
+    for location, raw, _ in raws:
+        if not isinstance(raw.get("id"), str):
+            continue
+        ref = _short(f"{raw.get('resourceType')}/{raw['id']}", 80)
+        if ref in seen:
+            text = message("fhir_duplicate_id", lang, ref=ref, first=seen[ref], second=location)
+            raise CaseValidationError(message("err_file", lang, source=source, text=text))
+        seen[ref] = location
+
+
 def _one_patient(raws: list[tuple[str, dict[str, Any], str | None]], source: str, lang: str) -> set[str]:
     """The references that name the Bundle's one patient ('Patient/<id>' and the entry's
     fullUrl); empty when the Bundle has no Patient. Several patients are refused: a case is one
@@ -906,6 +937,7 @@ def read_bundle(
     parsed: list[tuple[str, Any]] = []
     problems: list[Issue] = []
     raws = _resources(data, source, lang)
+    _unique_ids(raws, source, lang)
     patient_refs = _one_patient(raws, source, lang)
     for location, raw, _ in raws:
         kind = str(raw.get("resourceType"))
@@ -978,7 +1010,8 @@ def read_bundle(
                     update={"outcome": "not_used", "mapped_to": "", "reason": message("fhir_stated_age_wins", lang)}
                 )
     if reader.out.age is None and reader.out.stated_age is None:
-        raise CaseValidationError(message("err_file", lang, source=source, text=message("fhir_no_age", lang)))
+        text = reader.no_age or message("fhir_no_age", lang)
+        raise CaseValidationError(message("err_file", lang, source=source, text=text))
     case_id = reader.out.patient_id or (data.get("id") if isinstance(data.get("id"), str) else None)
     case = parse_case(reader.case_dict(case_id), kb, source=source, lang=lang)
     return FhirImport(case=case, mapping=reader.out.mapping, analysis_date=when.isoformat())
