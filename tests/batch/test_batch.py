@@ -284,6 +284,22 @@ def test_bad_lines_and_files_are_rejects(tmp_path: Path) -> None:
     assert read_rejects(out.with_name("f.rejects.csv"))[0]["source"] == "b.yaml"
 
 
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_json_lines_reject_names_the_files_own_line(tmp_path: Path, lang: str) -> None:
+    """A hostile-input audit: the object with a duplicate key on line 7 of a JSON Lines file was
+    rejected as row 7 with a message that said 'line 1' (each line is parsed on its own)."""
+    source = tmp_path / "c.jsonl"
+    good = '{"patient": {"age": 40, "sex": "female"}}'
+    lines = [good, good, "not json", "", good, good, '{"patient": {"age": 40, "sex": "female", "sex": "male"}}']
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    _run_ok(source, "--out", out, "--lang", lang)
+    rejects = {r["row"]: r["message"] for r in read_rejects(out.with_name("o.rejects.csv"))}
+    line, lines_word = ("line", "lines 7 and 7") if lang == "en" else ("ligne", "lignes 7 et 7")
+    assert f"c.jsonl, {line} 7" in rejects["7"] and lines_word in rejects["7"]
+    assert f"{line} 3" in rejects["3"] and f"{line} 1" not in rejects["3"]
+
+
 def test_dask_local_cluster_is_identical_to_the_local_run(cases: list[dict[str, Any]], tmp_path: Path) -> None:
     """A 2-worker LocalCluster on 127.0.0.1, 3 partitions: the same rows, rejects and counts as locally."""
     rows = [as_row(c) for c in cases] + [{"id": "bad", "age": "-1", "sex": "male"}]

@@ -85,7 +85,8 @@ def _items(chunk: Chunk, validator: RowValidator) -> Iterator[tuple[int, str, di
             yield row, source, None, [Reject(row, "", source, "", "", "case.unreadable", payload)]
             continue
         try:
-            doc = load_document(payload, source=source, fmt=fmt, lang=lang)
+            line = row if chunk.kind != "files" else 1  # a JSON line's row is its line in the file
+            doc = load_document(payload, source=source, fmt=fmt, lang=lang, first_line=line)
         except CaseValidationError as exc:
             yield (
                 row,
