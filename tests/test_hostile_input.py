@@ -268,6 +268,40 @@ def test_report_never_follows_a_symlink(tmp_path: Path) -> None:
     assert target.read_text() == "precious"
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", "{case}", "-o", "{out}.html"],
+        [
+            "fhir",
+            "import",
+            str(Path(__file__).parent / "data" / "fhir" / "dialysis-warfarin-r4.json"),
+            "-o",
+            "{out}.yaml",
+        ],
+        ["batch", "{cases}", "--out", "{out}.csv"],
+    ],
+    ids=["report", "fhir-import", "batch"],
+)
+def test_force_never_replaces_a_named_pipe(tmp_path: Path, command: list[str]) -> None:
+    """A hostile-input audit: ``report -o fifo --force`` exited 0 and the FIFO became a regular
+    file (as root it replaced /dev/full). Only a regular file is ever replaced, by every command."""
+    cases, out = tmp_path / "cases", tmp_path / "out"
+    cases.mkdir()
+    out.mkdir()
+    case = write(cases, PATIENT)
+    args = [part.format(case=case, cases=cases, out=out / "result") for part in command]
+    fifo = Path(next(a for a in args if a.startswith(str(out))))
+    os.mkfifo(fifo)
+    for extra in ([], ["--force"]):
+        result = runner.invoke(app, [*args, *extra])
+        assert result.exit_code == 2, result.output
+        assert f"{fifo}: is not a regular file" in result.stderr and "Traceback" not in result.output
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert [p.name for p in out.iterdir()] == [fifo.name]  # nothing else written, no temporary left
+
+
 # 9. size limits -------------------------------------------------------------------------------------
 def test_a_long_id_is_refused_and_a_long_allowed_one_renders_fast(tmp_path: Path) -> None:
     assert "more than the limit" in refused(tmp_path, f'id: "{"x" * 40_000}"\n' + PATIENT)

@@ -108,6 +108,27 @@ def test_report_bad_input_exits_2(args: list[str], fragment: str) -> None:
     assert fragment in result.stderr
 
 
+def test_the_file_is_in_the_format_its_name_says(tmp_path: Path) -> None:
+    """A hostile-input audit: ``-o r.pdf`` wrote HTML and ``-o r.html -f pdf`` a PDF. Without
+    --format the suffix says the format; a --format the suffix contradicts is refused."""
+    pdf = tmp_path / "r.pdf"
+    result = runner.invoke(app, ["report", str(DEV_CASES[0]), "-o", str(pdf)])
+    assert result.exit_code == 0, result.stderr
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    for name, fmt, named in (("r.html", "pdf", "HTML"), ("r.HTM", "pdf", "HTML"), ("s.pdf", "html", "PDF")):
+        out = tmp_path / name
+        refused = runner.invoke(app, ["report", str(DEV_CASES[0]), "-o", str(out), "-f", fmt])
+        assert refused.exit_code == 2 and not out.exists()
+        assert f"{out}: the suffix {out.suffix} names the {named} format, but --format {fmt}" in refused.stderr
+    french = runner.invoke(
+        app, ["report", str(DEV_CASES[0]), "-o", str(tmp_path / "r.html"), "-f", "pdf", "--lang", "fr"]
+    )
+    assert french.exit_code == 2 and "le suffixe .html désigne le format HTML" in french.stderr
+    other = tmp_path / "r.txt"  # a suffix that names no format: the default, HTML
+    assert runner.invoke(app, ["report", str(DEV_CASES[0]), "-o", str(other)]).exit_code == 0
+    assert other.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
 def test_unwritable_output_file(tmp_path: Path) -> None:
     """A path that cannot be written (a folder) is a clear error, exit 2."""
     result = runner.invoke(app, ["report", str(DEV_CASES[0]), "-o", str(tmp_path)])

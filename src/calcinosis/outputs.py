@@ -7,6 +7,9 @@ this module, which holds the rules in one place:
 - an existing output is refused unless the user passed ``--force``;
 - a symbolic link is never followed: an output path that is a link is refused, and the
   final rename replaces a directory entry, never the file a link points to;
+- only a regular file is ever replaced, even with ``--force``: a named pipe, a device or a
+  socket at the output path is refused (a hostile-input audit: ``report -o fifo --force``
+  turned a FIFO into a regular file, and as root replaced ``/dev/full``);
 - the content is written to a temporary file in the same folder and renamed into place, so
   an interrupted write never leaves half a file where a good one was.
 
@@ -64,6 +67,8 @@ def _check_target(path: Path, *, inputs: Iterable[Path], force: bool, lang: str 
         raise _refused(path, "out_is_link", lang)
     if stat.S_ISDIR(st.st_mode):
         raise _refused(path, "out_is_folder", lang)
+    if not stat.S_ISREG(st.st_mode):  # a FIFO, a device, a socket: --force replaces files, not these
+        raise _refused(path, "out_not_regular", lang)
     if not force:
         raise _refused(path, "out_exists", lang)
 

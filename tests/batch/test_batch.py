@@ -284,6 +284,55 @@ def test_bad_lines_and_files_are_rejects(tmp_path: Path) -> None:
     assert read_rejects(out.with_name("f.rejects.csv"))[0]["source"] == "b.yaml"
 
 
+@pytest.mark.parametrize("kind", ["folder", "jsonl", "csv"])
+def test_a_repeated_case_id_is_a_rejected_row(cases: list[dict[str, Any]], tmp_path: Path, kind: str) -> None:
+    """A hostile-input audit: a folder with two files of ``id: same`` and a JSON Lines file with one
+    id twice were scored without a word (``calcinosis evaluate`` refuses them). The later row is
+    a reject naming the first, across chunks too; --strict stops at it and writes nothing."""
+    cohort = [dict(c) for c in cases[:5]]
+    cohort[3]["id"] = cohort[1]["id"]
+    repeated = cohort[1]["id"]
+    if kind == "folder":  # files named by their order: write_folder names them by id
+        source = tmp_path / "cases"
+        source.mkdir()
+        for i, case in enumerate(cohort):
+            (source / f"case{i}.json").write_text(json.dumps(case), encoding="utf-8")
+    else:
+        source = write_jsonl(tmp_path / "c.jsonl", cohort) if kind == "jsonl" else tmp_path / "c.csv"
+        if kind == "csv":
+            write_csv(source, [as_row(c) for c in cohort])
+    out = tmp_path / "o.csv"
+    assert "rows in 5, scored 4, rejected 1" in _run_ok(source, "--out", out, "--chunk-rows", "2")
+    [reject] = read_rejects(out.with_name("o.rejects.csv"))
+    assert (reject["row"], reject["id"], reject["code"]) == ("4", repeated, "batch.duplicate_id")
+    assert f"case id {repeated!r} is also that of row 2" in reject["message"]
+    assert reject["source"] == ("case3.json" if kind == "folder" else source.name)
+    assert ("(case1.json)" if kind == "folder" else f"({source.name})") in reject["message"]
+    assert read_table(out).column("row").to_pylist() == [1, 2, 3, 5]
+    explained = tmp_path / "e.csv"
+    _run_ok(source, "--out", explained, "--explain", "--chunk-rows", "2")
+    assert len(explained.with_name("e.explain.jsonl").read_text(encoding="utf-8").splitlines()) == 4
+    code, _, err = run_batch_cli(source, "--out", tmp_path / "s.csv", "--strict")
+    assert code == 2 and "row 4" in err and "is also that of row 2" in err
+    assert not (tmp_path / "s.csv").exists()
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_json_lines_reject_names_the_files_own_line(tmp_path: Path, lang: str) -> None:
+    """A hostile-input audit: the object with a duplicate key on line 7 of a JSON Lines file was
+    rejected as row 7 with a message that said 'line 1' (each line is parsed on its own)."""
+    source = tmp_path / "c.jsonl"
+    good = '{"patient": {"age": 40, "sex": "female"}}'
+    lines = [good, good, "not json", "", good, good, '{"patient": {"age": 40, "sex": "female", "sex": "male"}}']
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    _run_ok(source, "--out", out, "--lang", lang)
+    rejects = {r["row"]: r["message"] for r in read_rejects(out.with_name("o.rejects.csv"))}
+    line, lines_word = ("line", "lines 7 and 7") if lang == "en" else ("ligne", "lignes 7 et 7")
+    assert f"c.jsonl, {line} 7" in rejects["7"] and lines_word in rejects["7"]
+    assert f"{line} 3" in rejects["3"] and f"{line} 1" not in rejects["3"]
+
+
 def test_dask_local_cluster_is_identical_to_the_local_run(cases: list[dict[str, Any]], tmp_path: Path) -> None:
     """A 2-worker LocalCluster on 127.0.0.1, 3 partitions: the same rows, rejects and counts as locally."""
     rows = [as_row(c) for c in cases] + [{"id": "bad", "age": "-1", "sex": "male"}]

@@ -415,3 +415,124 @@ def test_a_partial_date_and_a_versioned_reference_are_read_as_what_they_may_be(
         read_bundle(versioned, kb, codes, analysis_date=WHEN).case
         == read_bundle(hospital_bundle(), kb, codes, analysis_date=WHEN).case
     )
+
+
+def _calcium_bundle(*observations: dict[str, Any]) -> dict[str, Any]:
+    """A Patient and calcium Observations (LOINC 17861-6), as a hostile-input audit wrote them."""
+    patient = {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "1980-05-01"}
+    entries = [{"resource": patient}]
+    for i, extra in enumerate(observations):
+        observation = {
+            "resourceType": "Observation",
+            "id": f"o{i + 1}",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "17861-6"}]},
+            "subject": {"reference": "Patient/p1"},
+            "effectiveDateTime": "2024-01-01",
+        }
+        entries.append({"resource": observation | extra})
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def _quantity(value: float, unit: str, code: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": code}
+
+
+def test_a_unit_that_its_ucum_code_contradicts_is_not_used(kb: KnowledgeBase, codes: CodeTable) -> None:
+    """A hostile-input audit: a calcium of 2.4 with unit 'mmol/L' and UCUM code 'mg/dL' was read
+    as 2.4 mg/dL without a word, and the diagnosis warned of a severe hypocalcaemia. Which one the
+    laboratory meant cannot be told: the value is reported as not used, naming both."""
+    when = dt.date(2024, 6, 1)
+    clash = read_bundle(
+        _calcium_bundle({"valueQuantity": _quantity(2.4, "mmol/L", "mg/dL")}), kb, codes, analysis_date=when
+    )
+    assert clash.case.labs == []
+    [line] = _by_resource(clash, "Observation/o1")
+    assert line.outcome == "not_used" and "mmol/L" in line.reason and "mg/dL" in line.reason
+    agreed = read_bundle(
+        _calcium_bundle({"valueQuantity": _quantity(2.4, "mmol/l", "mmol/L")}), kb, codes, analysis_date=when
+    )
+    assert [(lab.value, lab.unit) for lab in agreed.case.labs] == [(2.4, "mmol/L")]
+    ranged = _calcium_bundle(
+        {
+            "valueQuantity": _quantity(2.4, "mmol/L", "mmol/L"),
+            "referenceRange": [{"low": _quantity(2.2, "mmol/L", "mmol/L"), "high": _quantity(2.6, "mmol/L", "mg/dL")}],
+        }
+    )
+    imported = read_bundle(ranged, kb, codes, analysis_date=when)
+    assert [(lab.value, lab.reference_range) for lab in imported.case.labs] == [(2.4, None)]
+    assert any(m.element == "referenceRange" and "mg/dL" in m.reason for m in _by_resource(imported, "Observation/o1"))
+
+
+def test_two_results_of_one_date_are_both_kept_never_picked_by_their_order(kb: KnowledgeBase, codes: CodeTable) -> None:
+    """A hostile-input audit: of two calcium results of the same date, the second in the file was
+    set aside as 'an earlier result ... the latest one is used', which was untrue. The file does
+    not say which came later: both are kept as repeated readings (the case format allows them),
+    whatever their order, and the report says so; a later result still replaces both."""
+    when = dt.date(2024, 6, 1)
+    high = {"id": "a", "valueQuantity": _quantity(3.5, "mmol/L", "mmol/L")}
+    low = {"id": "b", "valueQuantity": _quantity(2.4, "mmol/L", "mmol/L")}
+    for first, second in ((high, low), (low, high)):
+        imported = read_bundle(_calcium_bundle(first, second), kb, codes, analysis_date=when)
+        assert sorted(lab.value for lab in imported.case.labs) == [2.4, 3.5]
+        [line] = _by_resource(imported, f"Observation/{second['id']}")
+        assert line.outcome == "used" and f"same date as Observation/{first['id']}" in line.reason
+        assert "earlier" not in " ".join(m.reason for m in imported.mapping)
+    later = {"id": "c", "effectiveDateTime": "2024-02-01", "valueQuantity": _quantity(2.3, "mmol/L", "mmol/L")}
+    replaced = read_bundle(_calcium_bundle(high, low, later), kb, codes, analysis_date=when)
+    assert [lab.value for lab in replaced.case.labs] == [2.3]
+    assert [m.outcome for m in replaced.mapping if m.resource in ("Observation/a", "Observation/b")] == ["not_used"] * 2
+
+
+def test_repeated_readings_of_a_case_survive_the_round_trip(kb: KnowledgeBase, codes: CodeTable) -> None:
+    """The export writes a case's repeated readings of one test without a date: the import kept
+    only the first of them (the second was 'an earlier result'); each is now read back."""
+    case = parse_case(
+        {
+            "patient": {"age": 50, "sex": "male"},
+            "labs": [
+                {"test": "calcium", "value": 3.5, "unit": "mmol/L"},
+                {"test": "calcium", "value": 2.4, "unit": "mmol/L"},
+            ],
+        },
+        kb,
+    )
+    again = read_bundle(
+        json.loads(json.dumps(case_bundle(case, kb, codes, analysis_date=WHEN))), kb, codes, analysis_date=WHEN
+    )
+    assert [(lab.test, lab.value) for lab in again.case.labs] == [("calcium", 3.5), ("calcium", 2.4)]
+
+
+def test_a_bundle_with_one_id_twice_is_refused_naming_both_entries(kb: KnowledgeBase, codes: CodeTable) -> None:
+    """A hostile-input audit (dup_ids.json): two Observation/o1 with different calcium values were
+    both read, one set aside by its place in the file. Which one the record means cannot be told."""
+    twice = _calcium_bundle(
+        {"id": "o1", "valueQuantity": _quantity(2.4, "mmol/L", "mmol/L")},
+        {"id": "o1", "valueQuantity": _quantity(3.5, "mmol/L", "mmol/L")},
+    )
+    with pytest.raises(CaseValidationError) as caught:
+        read_bundle(twice, kb, codes, analysis_date=dt.date(2024, 6, 1), source="dup.json")
+    assert str(caught.value).startswith(
+        "dup.json: Observation/o1 appears twice (entry[1].resource and entry[2].resource)"
+    )
+    with pytest.raises(CaseValidationError, match="apparaît deux fois"):
+        read_bundle(twice, kb, codes, analysis_date=dt.date(2024, 6, 1), lang="fr")
+    twice["entry"][2]["resource"]["id"] = "o2"  # the same values under two ids are two results
+    assert len(read_bundle(twice, kb, codes, analysis_date=dt.date(2024, 6, 1)).case.labs) == 2
+
+
+def test_a_birth_date_in_the_future_is_named_as_such(kb: KnowledgeBase, codes: CodeTable) -> None:
+    """A hostile-input audit (future_birth.json): a birthDate of 2090 was refused as 'no Patient
+    with a birth date'. The error says the date is in the future, or after the analysis date."""
+    today = dt.datetime.now(dt.UTC).date()
+    bundle = _calcium_bundle()
+    bundle["entry"][0]["resource"]["birthDate"] = (today + dt.timedelta(days=400)).isoformat()
+    with pytest.raises(CaseValidationError) as caught:
+        read_bundle(bundle, kb, codes, analysis_date=dt.date(2024, 6, 1))
+    assert "Patient/p1 has a birth date in the future" in str(caught.value) and today.isoformat() in str(caught.value)
+    assert "no Patient with a birth date" not in str(caught.value)
+    bundle["entry"][0]["resource"]["birthDate"] = "2025-01-01"
+    with pytest.raises(
+        CaseValidationError, match=r"birth date after the analysis date \(2025-01-01, analysis on 2024-06-01\)"
+    ):
+        read_bundle(bundle, kb, codes, analysis_date=dt.date(2024, 6, 1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -428,6 +429,29 @@ def test_cli_session_backup_and_restore(tmp_path: Path, monkeypatch: pytest.Monk
     assert actors == {"dr-cli"}
     bad = runner.invoke(cli, ["registry", "add-patient", "P11", "--db", "mysql://x@y/z"])
     assert bad.exit_code == 2 and "SQLite or PostgreSQL" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_backup_never_follows_a_link_nor_replaces_a_pipe(tmp_path: Path) -> None:
+    """A hostile-input audit: 'registry backup o/link.db' wrote the copy through a (dangling)
+    symbolic link, where every other output refuses one. The backup follows the same rules."""
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["registry", "init", "--db", url]).exit_code == 0
+    out = tmp_path / "o"
+    out.mkdir()
+    dangling, to_file = out / "link.db", out / "to-file.db"
+    dangling.symlink_to("made_through_link.db")
+    (out / "kept.db").write_text("precious")
+    to_file.symlink_to("kept.db")
+    for link in (dangling, to_file):
+        refused = runner.invoke(cli, ["registry", "backup", str(link), "--db", url])
+        assert refused.exit_code == 2 and f"{link}: is a symbolic link" in refused.stderr, refused.output
+    assert sorted(p.name for p in out.iterdir()) == ["kept.db", "link.db", "to-file.db"]
+    assert (out / "kept.db").read_text() == "precious"
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(out / "fifo")
+        refused = runner.invoke(cli, ["registry", "backup", str(out / "fifo"), "--db", url])
+        assert refused.exit_code == 2 and "not a regular file" in refused.stderr
 
 
 def test_redcap_export(engine: Engine, kb: KnowledgeBase, tmp_path: Path) -> None:

@@ -98,6 +98,12 @@ _TEXT: dict[str, tuple[str, str]] = {
         "{source}, ligne {row}{column} : {text} (--strict : arrêt à la première ligne fautive ; rien n'a été écrit)",
     ),
     "column_part": (", column {column}", ", colonne {column}"),
+    "duplicate_id": (
+        "case id {id} is also that of row {first} ({source}): give each case its own id "
+        "(two results under one id cannot be told apart)",
+        "l'identifiant de cas {id} est aussi celui de la ligne {first} ({source}) : donner à chaque cas son propre "
+        "identifiant (deux résultats sous un même identifiant ne se distinguent pas)",
+    ),
     "counts": (
         "rows in {rows_in}, scored {scored}, rejected {rejected}",
         "lignes lues {rows_in}, évaluées {scored}, refusées {rejected}",

@@ -114,6 +114,10 @@ class Source:
         """Chunks of ``rows`` rows (the last one shorter)."""
         raise NotImplementedError
 
+    def row_source(self, row: int) -> str:
+        """The source a reject of row ``row`` names: the input's file name."""
+        return self.path.name
+
 
 class _Folder(Source):
     def __init__(self, path: Path, lang: str) -> None:
@@ -122,6 +126,10 @@ class _Folder(Source):
         self.files = [p for p in entries if p.is_file() and p.suffix.lower() in CASE_SUFFIXES]
         self.ignored = len(entries) - len(self.files)
         self.n_rows = len(self.files)
+
+    def row_source(self, row: int) -> str:
+        """A folder's row is a case file: its name."""
+        return self.files[row - 1].name
 
     def chunks(self, rows: int) -> Iterator[DocChunk]:
         for start in range(0, len(self.files), rows):

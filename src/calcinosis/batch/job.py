@@ -32,6 +32,7 @@ from calcinosis.engine.batch import EvidenceMatrix
 from calcinosis.errors import CalcinosisError, CaseValidationError
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.serialise import NonFiniteResultError
+from calcinosis.textsafe import plain
 
 __all__ = [
     "BatchSummary",
@@ -85,7 +86,8 @@ def _items(chunk: Chunk, validator: RowValidator) -> Iterator[tuple[int, str, di
             yield row, source, None, [Reject(row, "", source, "", "", "case.unreadable", payload)]
             continue
         try:
-            doc = load_document(payload, source=source, fmt=fmt, lang=lang)
+            line = row if chunk.kind != "files" else 1  # a JSON line's row is its line in the file
+            doc = load_document(payload, source=source, fmt=fmt, lang=lang, first_line=line)
         except CaseValidationError as exc:
             yield (
                 row,
@@ -273,6 +275,41 @@ def _process_table(
     return ChunkResult(rows_in=chunk.table.num_rows, table=table, rejects=rejects, rows_rejected=rejected)
 
 
+def without_repeated_ids(res: ChunkResult, first: dict[str, int], source: Source, lang: str) -> ChunkResult:
+    """``res`` without the scored rows whose case id a row scored before already has, each
+    rejected instead (``first``: the row of each id seen so far, filled in here).
+
+    A hostile-input audit: a folder with two files of ``id: same`` and a JSON Lines file with
+    one id twice were scored without a word, where ``calcinosis evaluate`` refuses them; two
+    results under one id cannot be told apart by whoever joins them back to the cohort. The
+    repeat is a reject with its row (and --strict stops at it), like every other bad row.
+    A registry export is left as it is: its lines are visits, and one case recorded at several
+    visits of a patient keeps its id at each (the registry tells them apart by their dates)."""
+    if source.kind == "registry":
+        return res
+    keep: list[bool] = []
+    found: list[Reject] = []
+    columns = res.table.select(["row", "id"]).to_pydict()
+    for row, case_id in zip(columns["row"], columns["id"], strict=True):
+        earlier = first.setdefault(case_id, row) if case_id is not None else row
+        keep.append(earlier == row)
+        if earlier != row:
+            shown = repr(plain(case_id, limit=80, newlines=False))
+            text = say("duplicate_id", lang, id=shown, first=earlier, source=source.row_source(earlier))
+            column = "id" if source.kind in ("csv", "parquet") else ""
+            found.append(Reject(row, case_id, source.row_source(row), column, "id", "batch.duplicate_id", text))
+    if not found:
+        return res
+    pa = pyarrow_modules(lang)[0]
+    return ChunkResult(
+        rows_in=res.rows_in,
+        table=res.table.filter(pa.array(keep)),
+        rejects=sorted([*res.rejects, *found], key=lambda r: r.row),
+        rows_rejected=res.rows_rejected + len(found),
+        explain=[line for line, kept in zip(res.explain, keep, strict=True) if kept] if res.explain else [],
+    )
+
+
 def merge(parts: list[ChunkResult], kb: KnowledgeBase, options: JobOptions) -> ChunkResult:
     """Consecutive chunk results as one, in order."""
     pa = pyarrow_modules(options.lang)[0]
@@ -445,11 +482,13 @@ def run_batch(
     else:
         results = _local_results(source, kb, options, chunk_rows, workers=workers, kb_path=kb_path)
     rows_in = scored = rejected = reject_lines = 0
+    first_rows: dict[str, int] = {}
     with (
         outputs.open(result_schema(kb, options.top_k)) as writers,
         batch_progress(source.n_rows, lang, progress) as bar,
     ):
-        for res in results:
+        for scored_chunk in results:
+            res = without_repeated_ids(scored_chunk, first_rows, source, lang)
             if strict and res.rejects:
                 first = min(res.rejects, key=lambda r: r.row)
                 column = say("column_part", lang, column=first.column) if first.column else ""

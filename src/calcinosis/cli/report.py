@@ -10,13 +10,47 @@ from calcinosis.cli._common import KB_OPTION, LANG_OPTION, check_lang, handles_e
 from calcinosis.reports.kinds import ReportAudience as Audience
 from calcinosis.reports.kinds import ReportFormat as Format
 
-__all__ = ["report"]
+__all__ = ["report", "report_format"]
+
+_SUFFIX_FORMATS = {".html": Format.html, ".htm": Format.html, ".pdf": Format.pdf}
+
+
+def report_format(output: Path, fmt: Format | None, lang: str = "en") -> Format:
+    """The format ``output`` is written in: the one asked, else the one its suffix names.
+
+    A hostile-input audit: ``-o r.pdf`` wrote HTML and ``-o r.html -f pdf`` a PDF, files that
+    open as garbage or not at all under the names they were given. The decision: without
+    ``--format`` the suffix says (.pdf: PDF; .html, .htm or any other: HTML, the default as
+    before); with ``--format``, a suffix that names the other format is refused, never written
+    under a name that lies about its content.
+
+    Raises
+    ------
+    OutputError
+        When ``--format`` and the suffix name different formats.
+    """
+    named = _SUFFIX_FORMATS.get(output.suffix.lower())
+    if fmt is None:
+        return named or Format.html
+    if named is not None and named != fmt:
+        from calcinosis.errors import OutputError
+        from calcinosis.i18n import message
+
+        text = message("report_suffix_format", lang, suffix=output.suffix, named=named.value.upper(), fmt=fmt.value)
+        raise OutputError(message("err_file", lang, source=output, text=text), path=output)
+    return fmt
 
 
 @handles_errors
 def report(
     case_file: Path = typer.Argument(..., help="Case file (YAML or JSON, case format v1).", metavar="CASE"),
-    fmt: Format = typer.Option(Format.html, "--format", "-f", help="html or pdf."),
+    fmt: Format | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="html or pdf. Default: the output's suffix says (.pdf: pdf, else html); "
+        "a suffix that names the other format is refused.",
+    ),
     audience: Audience = typer.Option(
         Audience.clinician, "--audience", "-a", help="clinician (full report) or patient (plain-language leaflet)."
     ),
@@ -27,14 +61,16 @@ def report(
     lang: str = LANG_OPTION,
     kb_path: Path | None = KB_OPTION,
 ) -> None:
-    """Write the clinician report or the patient leaflet of a case, in HTML or PDF."""
+    """Write the clinician report or the patient leaflet of a case, in HTML or PDF (the format
+    asked, else the one the output's suffix names: see :func:`report_format`)."""
     from calcinosis.case.reader import read_case
     from calcinosis.outputs import check_output
     from calcinosis.reports.render import render_html, write_report
 
     lang = check_lang(lang)
+    chosen = report_format(output, fmt, lang)
     check_output(output, inputs=[case_file], force=force, lang=lang)  # before any work: fail fast
     kb = load(kb_path)
     html = render_html(read_case(case_file, kb, lang=lang), kb, lang=lang, audience=audience.value)
-    write_report(html, output, fmt=fmt.value, inputs=[case_file], force=force, lang=lang)
+    write_report(html, output, fmt=chosen.value, inputs=[case_file], force=force, lang=lang)
     typer.echo(safe(output, limit=4000))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from calcinosis.errors import CalcinosisError
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.outputs import write_output
+from calcinosis.outputs import check_output, write_output
 from calcinosis.registry import store
 from calcinosis.registry.db import RegistryError
 from calcinosis.registry.models import DEFAULT_TEAM, Patient, Visit
@@ -389,6 +389,10 @@ def backup(engine: Engine, output: Path) -> None:
     """A consistent copy of the registry: SQLite's online backup, or ``pg_dump --format=custom``."""
     import subprocess
 
+    # the rules every other output follows (calcinosis.outputs): a hostile-input audit saw
+    # 'registry backup o/link.db' write through a dangling symbolic link; a link, a folder, a
+    # pipe or a device is refused here; an existing file is refused below (there is no --force)
+    check_output(output, force=True)
     if not output.parent.is_dir():  # sqlite3 said only "unable to open database file", as a traceback
         raise RegistryError(f"{output}: folder {output.parent} does not exist; create it or choose another")
     if engine.dialect.name == "sqlite":

@@ -139,8 +139,9 @@ class _Collected:
     onset: dt.date | None = None
     exposure_start: dict[str, dt.date] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
-    labs: dict[str, tuple[dt.date | None, dict[str, Any], int]] = field(default_factory=dict)
-    antibodies: dict[str, tuple[dt.date | None, str, int]] = field(default_factory=dict)
+    # the results kept of each test, all of one date: (date, entry or result, index of its report line)
+    labs: dict[str, list[tuple[dt.date | None, dict[str, Any], int]]] = field(default_factory=dict)
+    antibodies: dict[str, list[tuple[dt.date | None, str, int]]] = field(default_factory=dict)
     genetics: dict[str, str] = field(default_factory=dict)
     imaging: list[dict[str, Any]] = field(default_factory=list)
     imaging_studies: set[str] = field(default_factory=set)
@@ -158,6 +159,7 @@ class _Reader:
         self.out = _Collected()
         self.medications: dict[str, Any] = {}
         self.born: dt.date | None = None  # the Patient's birth date, once read
+        self.no_age = ""  # why the Patient gave no age, when the reason is more than 'no birth date'
 
     # -- the report ---------------------------------------------------------------------
     def used(self, ref: str, element: str, value: object, mapped_to: str, reason: str = "") -> None:
@@ -262,6 +264,7 @@ class _Reader:
         birth, partial = born
         if birth > self.when:
             self.skipped(ref, "birthDate", r.birthDate, "fhir_born_after", when=self.when.isoformat())
+            self.no_age = self.born_after(ref, birth)
             return
         self.born = date_span(birth, partial)[0]  # the earliest day the birth date allows
         died = parse_fhir_date(getattr(r, "deceasedDateTime", None))
@@ -272,6 +275,17 @@ class _Reader:
             died_note = message("fhir_age_at_death", self.lang, date=at.isoformat())
             note = message("list_separator", self.lang).join(n for n in (note, died_note) if n)
         self.used(ref, "birthDate", r.birthDate, f"patient.age: {out.age:g}", note)
+
+    def born_after(self, ref: str, birth: dt.date) -> str:
+        """Why a birth date after the analysis date gives no age: in the future, or after the
+        analysis date asked. A hostile-input audit: a birthDate of 2090 was refused as 'no
+        Patient with a birth date', which sent the user looking for a missing element."""
+        today = dt.datetime.now(dt.UTC).date()
+        if birth > today:
+            return message("fhir_birth_in_future", self.lang, ref=ref, born=birth.isoformat(), today=today.isoformat())
+        return message(
+            "fhir_birth_after_analysis", self.lang, ref=ref, born=birth.isoformat(), when=self.when.isoformat()
+        )
 
     def observation(self, ref: str, r: Any) -> None:
         if r.status in ("entered-in-error", "cancelled"):
@@ -343,6 +357,9 @@ class _Reader:
         entry: dict[str, Any] = {"test": test}
         q = r.valueQuantity
         if q is not None and q.value is not None:
+            if self.unit_conflict(test, q):
+                self.skipped_conflict(ref, test, q)
+                return
             unit = self.case_unit(test, q)
             if unit is None:
                 self.skipped(
@@ -362,29 +379,56 @@ class _Reader:
                 self.skipped(ref, "value", self.shown(r.code), "fhir_lab_no_value", test=self.label_of("labs", test))
                 return
             entry["interpretation"] = interp
-        if not self.latest(self.out.labs, "labs", test, date, ref, self.describe_lab(entry)):
+        note = self.latest(self.out.labs, "labs", test, date, ref, self.describe_lab(entry))
+        if note is None:
             return
-        self.out.labs[test] = (date, entry, len(self.out.mapping))
-        self.used(ref, "code + value", self.shown(r.code), f"labs: {self.describe_lab(entry)}", how)
+        self.out.labs.setdefault(test, []).append((date, entry, len(self.out.mapping)))
+        self.used(ref, "code + value", self.shown(r.code), f"labs: {self.describe_lab(entry)}", self.joined(how, note))
+
+    def joined(self, *notes: str) -> str:
+        """The notes of a report line that are not empty, as one text."""
+        return message("list_separator", self.lang).join(n for n in notes if n)
 
     def latest(
-        self, held: Mapping[str, tuple[Any, ...]], list_name: str, term: str, date: dt.date | None, ref: str, shown: str
-    ) -> bool:
-        """Whether this result of ``term`` is the latest so far: if not, it is reported as not
-        used; if so, the one it replaces is marked as not used in the report."""
-        previous = held.get(term)
-        reason = message("fhir_older_result", self.lang, test=self.label_of(list_name, term))
-        if previous is not None and (date is None or (previous[0] is not None and previous[0] >= date)):
+        self,
+        held: Mapping[str, list[tuple[Any, ...]]],
+        list_name: str,
+        term: str,
+        date: dt.date | None,
+        ref: str,
+        shown: str,
+    ) -> str | None:
+        """Whether this result of ``term`` is kept, and the note of its report line: None for an
+        earlier result than those kept (reported as not used); "" for the latest so far (those it
+        replaces are marked as not used); a note for a result of the same date as those kept (or
+        undated, as they are), kept beside them.
+
+        Of two results of one date, the file's order does not say which came later: a
+        hostile-input audit saw the second of two same-day calcium results set aside as 'an
+        earlier result', picked by its place in the file. The case format keeps repeated
+        readings of a test (each is kept; the result says which drove the reasoning), so both
+        are kept and the report says why."""
+        previous = held.get(term, [])
+        if not previous:
+            return ""
+        before, label = previous[0][0], self.label_of(list_name, term)
+        if before == date:
+            others = ", ".join(self.out.mapping[kept[-1]].resource for kept in previous)
+            key = "fhir_same_date_result" if date is not None else "fhir_same_undated_result"
+            return message(key, self.lang, others=others)
+        reason = message("fhir_older_result", self.lang, test=label)
+        if date is None or (before is not None and before > date):
             self.out.mapping.append(
                 MappingEntry(resource=ref, element="value", value=_short(shown), outcome="not_used", reason=reason)
             )
-            return False
-        if previous is not None:
-            index = previous[-1]
+            return None
+        for kept in previous:
+            index = kept[-1]
             self.out.mapping[index] = self.out.mapping[index].model_copy(
                 update={"outcome": "not_used", "mapped_to": "", "reason": reason}
             )
-        return True
+        previous.clear()
+        return ""
 
     def reference_range(self, ref: str, r: Any, test: str, unit: str) -> dict[str, float] | None:
         """The laboratory's interval of an Observation (its first ``referenceRange`` with a low
@@ -395,6 +439,11 @@ class _Reader:
             if not limits:
                 continue
             shown = " - ".join(f"{q.value} {q.code or q.unit or ''}".strip() for q in limits.values())
+            clash = next((q for q in limits.values() if self.unit_conflict(test, q)), None)
+            if clash is not None:
+                unit, code = _short(clash.unit, 40), _short(clash.code, 40)
+                self.skipped(ref, "referenceRange", shown, "fhir_range_unit_conflict", unit=unit, code=code)
+                return None
             if any((q.code or q.unit) and self.case_unit(test, q) != unit for q in limits.values()):
                 self.skipped(ref, "referenceRange", shown, "fhir_range_unit", unit=unit)
                 return None
@@ -414,13 +463,31 @@ class _Reader:
     def case_unit(self, test: str, q: Any) -> str | None:
         """The case-format unit of a Quantity: its UCUM code through the code table, else its
         code or text as a unit the test accepts."""
+        return self.code_unit(test, q.code) or self.resolved(test, q.unit)
+
+    def code_unit(self, test: str, code: str | None) -> str | None:
+        """The case-format unit of a UCUM code for ``test``: through the code table, else as written."""
         reverse = {ucum: unit for unit, ucum in self.codes.ucum.items()}
-        for candidate in (reverse.get(q.code or ""), q.code, q.unit):
-            if candidate:
-                unit = resolve_unit(self.kb, test, candidate)
-                if unit is not None:
-                    return unit
-        return None
+        return self.resolved(test, reverse.get(code or "")) or self.resolved(test, code)
+
+    def resolved(self, test: str, text: str | None) -> str | None:
+        """``text`` as a unit ``test`` accepts, or None."""
+        return resolve_unit(self.kb, test, text) if text else None
+
+    def skipped_conflict(self, ref: str, test: str, q: Any) -> None:
+        """A value whose unit and UCUM code disagree (see :meth:`unit_conflict`), reported as not used."""
+        shown = f"{q.value} unit={q.unit} code={q.code}"
+        label, unit, code = self.label_of("labs", test), _short(q.unit, 40), _short(q.code, 40)
+        self.skipped(ref, "valueQuantity", shown, "fhir_unit_conflict", test=label, unit=unit, code=code)
+
+    def unit_conflict(self, test: str, q: Any) -> bool:
+        """Whether a Quantity's unit text and its UCUM code name two different units of ``test``.
+
+        A hostile-input audit: ``{"value": 2.4, "unit": "mmol/L", "code": "mg/dL"}`` was read as
+        calcium 2.4 mg/dL without a word, and the diagnosis warned of a severe hypocalcaemia.
+        Which of the two the laboratory meant cannot be told, so such a value is never used."""
+        by_code, by_text = self.code_unit(test, q.code), self.resolved(test, q.unit)
+        return by_code is not None and by_text is not None and by_code != by_text
 
     @staticmethod
     def interpretation(r: Any) -> str | None:
@@ -464,10 +531,11 @@ class _Reader:
                 ref, "value", self.shown(r.code), "fhir_antibody_no_result", name=self.label_of("antibodies", name)
             )
             return
-        if not self.latest(self.out.antibodies, "antibodies", name, date, ref, f"{name} {result}"):
+        note = self.latest(self.out.antibodies, "antibodies", name, date, ref, f"{name} {result}")
+        if note is None:
             return
-        self.out.antibodies[name] = (date, result, len(self.out.mapping))
-        self.used(ref, "code + value", self.shown(r.code), f"antibodies: {name} {result}", how)
+        self.out.antibodies.setdefault(name, []).append((date, result, len(self.out.mapping)))
+        self.used(ref, "code + value", self.shown(r.code), f"antibodies: {name} {result}", self.joined(how, note))
 
     def is_genetic(self, r: Any) -> bool:
         return any(c.system == SYSTEMS["loinc"] and c.code == "69548-6" for c in r.code.coding or [])
@@ -689,9 +757,11 @@ class _Reader:
         if delays:
             data["onset_days_after"] = delays
         if out.labs:
-            data["labs"] = [entry for _, entry, _ in out.labs.values()]
+            data["labs"] = [entry for kept in out.labs.values() for _, entry, _ in kept]
         if out.antibodies:
-            data["antibodies"] = [{"name": n, "result": res} for n, (_, res, _) in out.antibodies.items()]
+            data["antibodies"] = [
+                {"name": n, "result": res} for n, kept in out.antibodies.items() for _, res, _ in kept
+            ]
         if out.genetics:
             data["genetics"] = [{"gene": g, "result": res} for g, res in out.genetics.items()]
         if out.imaging:
@@ -733,6 +803,24 @@ def _resources(data: Any, source: str, lang: str) -> list[tuple[str, dict[str, A
             full_url = entry.get("fullUrl")
             found.append((f"entry[{i}].resource", resource, full_url if isinstance(full_url, str) else None))
     return found
+
+
+def _unique_ids(raws: list[tuple[str, dict[str, Any], str | None]], source: str, lang: str) -> None:
+    """Refuse a Bundle in which two entries are the same resource (type and id).
+
+    A hostile-input audit (dup_ids.json): two Observation/o1 with different calcium values were
+    both read, one set aside as 'an earlier result' by its place in the file, and the report
+    named one reference for two values. An id names one resource of a Bundle; which of two
+    the record means cannot be told, so the Bundle is refused, naming both entries."""
+    seen: dict[str, str] = {}
+    for location, raw, _ in raws:
+        if not isinstance(raw.get("id"), str):
+            continue
+        ref = _short(f"{raw.get('resourceType')}/{raw['id']}", 80)
+        if ref in seen:
+            text = message("fhir_duplicate_id", lang, ref=ref, first=seen[ref], second=location)
+            raise CaseValidationError(message("err_file", lang, source=source, text=text))
+        seen[ref] = location
 
 
 def _one_patient(raws: list[tuple[str, dict[str, Any], str | None]], source: str, lang: str) -> set[str]:
@@ -849,6 +937,7 @@ def read_bundle(
     parsed: list[tuple[str, Any]] = []
     problems: list[Issue] = []
     raws = _resources(data, source, lang)
+    _unique_ids(raws, source, lang)
     patient_refs = _one_patient(raws, source, lang)
     for location, raw, _ in raws:
         kind = str(raw.get("resourceType"))
@@ -921,7 +1010,8 @@ def read_bundle(
                     update={"outcome": "not_used", "mapped_to": "", "reason": message("fhir_stated_age_wins", lang)}
                 )
     if reader.out.age is None and reader.out.stated_age is None:
-        raise CaseValidationError(message("err_file", lang, source=source, text=message("fhir_no_age", lang)))
+        text = reader.no_age or message("fhir_no_age", lang)
+        raise CaseValidationError(message("err_file", lang, source=source, text=text))
     case_id = reader.out.patient_id or (data.get("id") if isinstance(data.get("id"), str) else None)
     case = parse_case(reader.case_dict(case_id), kb, source=source, lang=lang)
     return FhirImport(case=case, mapping=reader.out.mapping, analysis_date=when.isoformat())
