@@ -55,11 +55,15 @@ class Issue(BaseModel):
         """A warning issue."""
         return cls(level=IssueLevel.WARNING, code=code, message=message, location=location)
 
-    def render(self, lang: str = "en") -> str:
-        """One line for people: location, message, what was expected, what is close (in ``lang``)."""
+    def render(self, lang: str = "en", *, located: bool = True) -> str:
+        """One line for people: location, message, what was expected, what is close (in ``lang``).
+        ``located=False`` leaves the case-file location out, for a page a clinician reads: the
+        message names the test or the term, and 'labs[0]:' or 'exposures[1]:' read as internal
+        jargon (two clinical reviews); the terminal and the JSON keep it, to edit the file."""
         from calcinosis.i18n import message
 
-        parts = [message("issue_location", lang, location=self.location) if self.location else "", self.message]
+        where = message("issue_location", lang, location=self.location) if self.location and located else ""
+        parts = [where, self.message]
         if self.expected:
             parts.append(message("issue_expected", lang, expected=self.expected))
         if self.suggestions:

@@ -281,12 +281,13 @@ def test_a_stated_age_wins_over_the_birth_date_and_the_report_says_so(kb: Knowle
                 "id": "age",
                 "status": "final",
                 "code": {"coding": [{"system": "http://loinc.org", "code": "30525-0"}]},
-                "valueQuantity": {"value": 3, "unit": "wk", "system": "http://unitsofmeasure.org", "code": "wk"},
+                # 30 weeks: the bundle's deposits have been there 2.1 months (a younger age is refused)
+                "valueQuantity": {"value": 30, "unit": "wk", "system": "http://unitsofmeasure.org", "code": "wk"},
             }
         }
     )
     imported = read_bundle(bundle, kb, codes, analysis_date=WHEN)
-    assert imported.case.patient.age == pytest.approx(0.057, abs=1e-3)
+    assert imported.case.patient.age == pytest.approx(0.575, abs=1e-3)
     birth = next(m for m in imported.mapping if m.element == "birthDate")
     assert birth.outcome == "not_used" and "30525-0" in birth.reason
 

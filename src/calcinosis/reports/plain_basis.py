@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from calcinosis.case.labs import lab_name
-from calcinosis.i18n import age_text, message
+from calcinosis.i18n import age_text, lower_first, message
 from calcinosis.kb.model import KnowledgeBase
 
 __all__ = ["plain_basis"]
@@ -28,6 +28,10 @@ _LAB = re.compile(r"labs\[\d+\] ([a-z0-9_]+)(?=\s+[<>≤≥]?[-\d]|\s*[:;)]|$)")
 """A test quoted by its id (English), never the first word of a French label ('calcium ionisé')."""
 _LAB_PATH = re.compile(r"labs\[\d+\] ")
 _IMAGING_FLAG = re.compile(r"imaging\[\d+\]\.[a-z_]+ (?:true|oui)\b")
+_IMAGING_TERM = re.compile(r"imaging\[\d+\]\.(sites|tissues|patterns|distribution)(?:\[\d+\])? ([a-z][a-z_]*)\b")
+"""An imaging term the English echo quotes by its id ('imaging[0].patterns[0] tendon_deposit'): its
+label is written (two clinical reviews read '(imaging: tendon_deposit)')."""
+_VOCABULARY_LIST = {"sites": "sites", "tissues": "tissues", "patterns": "patterns", "distribution": "distributions"}
 _IMAGING = re.compile(r"imaging\[\d+\](?:\.[a-z_]+(?:\[\d+\])?)? ?")
 _AGE = re.compile(r"patient\.age ([0-9.,]+)")
 _DURATION = re.compile(r"duration_months ([0-9.,]+)")
@@ -46,6 +50,7 @@ def plain_basis(text: str, kb: KnowledgeBase, lang: str) -> str:
     text = _LAB.sub(lambda m: _lab(kb, m.group(1), lang), text)
     text = _LAB_PATH.sub("", text)  # a French label is already in words
     text = _IMAGING_FLAG.sub(message("plain_basis_imaging_seen", lang), text)
+    text = _IMAGING_TERM.sub(lambda m: _imaging_term(kb, m, lang), text)
     text = _IMAGING.sub(message("plain_basis_imaging", lang), text)
     text = _AGE.sub(lambda m: message("plain_basis_age", lang, age=age_text(_number(m.group(1)), lang)), text)
     text = _DURATION.sub(lambda m: message("plain_basis_duration", lang, months=m.group(1)), text)
@@ -64,6 +69,14 @@ def _listed(match: re.Match[str], text: str, lang: str) -> str:
         if item.startswith("sites[") and term.lower() not in said:
             kept.append(term)
     return f" ({message('list_separator', lang).join(dict.fromkeys(kept))})" if kept else ""
+
+
+def _imaging_term(kb: KnowledgeBase, match: re.Match[str], lang: str) -> str:
+    """An imaging term quoted by its id, as 'imaging: <its label>' (a French echo is already a label)."""
+    terms = kb.vocabulary.lists[_VOCABULARY_LIST[match.group(1)]]
+    term = match.group(2)
+    said = lower_first(terms[term].label(lang)) if term in terms else term
+    return message("plain_basis_imaging", lang) + said
 
 
 def _number(text: str) -> float:

@@ -102,6 +102,7 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
             lab_rows=lab_rows(report.labs, kb, lang),
             leaflet=build_leaflet(report, kb, lang=lang),
             summary=build_summary(report, kb, lang=lang, management=management),
+            warnings=[i.render(lang, located=False) for i in report.issues],
         )
     )
 

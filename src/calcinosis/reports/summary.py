@@ -166,7 +166,7 @@ def build_summary(
         category_explanation=report.category_explanation,
         leading=leading,
         must_not_miss=tuple(alerts),
-        warnings=tuple(i.render(lang) for i in report.issues if i not in urgent),  # said as next steps
+        warnings=tuple(i.render(lang, located=False) for i in report.issues if i not in urgent),  # said as next steps
         next_steps=tuple(steps),
         urgent=tuple(i.message for i in urgent),
         disclaimer=report.metadata.disclaimer,
