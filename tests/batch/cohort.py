@@ -77,8 +77,8 @@ def random_case(rng: random.Random, kb: KnowledgeBase, i: int) -> dict[str, Any]
             study["sites"] = pick("sites", 1)
         if rng.random() < 0.5:
             study["distribution"] = rng.choice(sorted(lists["distributions"]))
-        if rng.random() < 0.3:
-            study["symmetric"] = rng.random() < 0.5
+        if rng.random() < 0.3:  # a single deposit is never symmetric (the case reader refuses it)
+            study["symmetric"] = rng.random() < 0.5 and study.get("distribution") != "single"
         if rng.random() < 0.3:
             study["size_cm"] = round(rng.uniform(0.2, 8), 1)
         case["imaging"] = [study]
