@@ -50,7 +50,8 @@ from calcinosis.case.labs import (
     corrected_calcium,
     resolve_unit,
 )
-from calcinosis.case.model import MAX_SIZE_CM
+from calcinosis.case.model import MAX_SIZE_CM, life_months
+from calcinosis.case.reader import TRACER_MODALITIES
 from calcinosis.engine.batch import EvidenceMatrix
 from calcinosis.engine.evidence import (
     ABSENCE_ONLY_FROM_ASSAY,
@@ -254,7 +255,7 @@ class ColumnarReader:
             dur = dur_col.take(np.nan, np.float64)
             has = dur_col.present()
             with np.errstate(invalid="ignore"):
-                fits = np.isfinite(dur) & (dur >= 0) & (dur <= (age + 1) * 12)
+                fits = np.isfinite(dur) & (dur >= 0) & (dur <= _life_months(age))
             slow |= has & ~fits
             with np.errstate(invalid="ignore"):
                 for fid, held in duration_spans(dur >= long_t, dur < recent_t):
@@ -336,8 +337,15 @@ class ColumnarReader:
             for role, ns in (("imaging_pattern", "pattern"), ("imaging_tissue", "tissue")):
                 for column, col in cols.get(role, []):
                     pres[:, pos(f"{ns}:{column.term}")] |= col.present()
+            # what the reader refuses (case/reader.py _imaging_issues): uptake off a tracer study,
+            # a symmetric single deposit; the per-row path says it
+            tracer = np.array([v in TRACER_MODALITIES for v in mod_col.values] + [False, False])[mod_col.index]
             for column, col in cols.get("imaging_bool", []):
                 value = col.take(False, bool)
+                if column.term == "uptake":
+                    slow |= col.present() & ~tracer
+                elif column.term == "symmetric":
+                    slow |= col.present() & value & (dist_name == _DISTRIBUTIONS.index("single"))
                 self._set(pres, absn, pos(f"imaging:{column.term}"), col.present() & value, col.present() & ~value)
             for _, col in cols.get("imaging_size_cm", []):
                 size = col.take(np.nan, np.float64)
@@ -766,6 +774,14 @@ def _status_from_value(
 # ---------------------------------------------------------------------- cell conversions
 # Each mirrors what ``columns.table_docs`` puts into a case dict, and says _BAD for anything the
 # per-row path must see (it then accepts the row or says why not).
+
+
+def _life_months(age: FloatArray) -> FloatArray:
+    """:func:`~calcinosis.case.model.life_months` of each row's age (NaN where there is none),
+    computed once per distinct age: the longest duration the reader accepts."""
+    distinct, inverse = np.unique(age, return_inverse=True)
+    months = np.array([life_months(float(a)) if math.isfinite(a) else math.nan for a in distinct.tolist()])
+    return months[inverse] if len(months) else np.full(len(age), math.nan)
 
 
 def _code_of(value: Any, kept: list[Any]) -> int:
