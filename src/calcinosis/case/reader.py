@@ -8,6 +8,7 @@ French label is resolved to its canonical term and reported in ``Case`` as canon
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,10 @@ from calcinosis.i18n import de, decimal, message
 from calcinosis.issues import Issue, IssueLevel, closest
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["parse_case", "read_case"]
+__all__ = ["comma_readings", "parse_case", "read_case"]
+
+# a comma before exactly three digits, after a whole part that is not 0: '1,200', '-12,500'
+_AMBIGUOUS_COMMA = re.compile(r"[+-]?[1-9]\d*,\d{3}")
 
 
 def _loc_to_path(loc: Sequence[int | str]) -> str:
@@ -56,6 +60,35 @@ def _allowed_keys(loc: Sequence[int | str]) -> list[str]:
 
 def _shorten(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def comma_readings(text: str) -> tuple[str, str] | None:
+    """The two numbers a text such as '1,200' may be ('1200', '1.2'), or None for any other text.
+
+    A comma before exactly three digits separates thousands in English and marks the decimals in
+    French: a hostile-input audit saw the web form read alkaline phosphatase '1,200' U/L as 1.2
+    (low), without a word. Such a text is never read as either number; the reader says both.
+    '0,850' is not ambiguous (no thousands group follows a 0) and is not matched."""
+    folded = text.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    if not _AMBIGUOUS_COMMA.fullmatch(folded):
+        return None
+    return folded.replace(",", ""), folded.replace(",", ".").rstrip("0").rstrip(".")
+
+
+def _comma_issue(given: object, path: str, lang: str) -> Issue | None:
+    """The error for a number written '1,200' (see :func:`comma_readings`), or None."""
+    readings = comma_readings(given) if isinstance(given, str) else None
+    if readings is None:
+        return None
+    whole, fraction = readings
+    if lang == "fr":  # French writes its decimals after a comma (the form reads '1,2')
+        fraction = fraction.replace(".", ",")
+    return Issue.error(
+        "case.ambiguous_number",
+        message("err_ambiguous_comma", lang, value=repr(given), whole=whole, fraction=fraction),
+        path,
+        expected=message("err_ambiguous_comma_expected", lang),
+    )
 
 
 # pydantic error types -> the messages.yaml key that says them in French (pyd_*)
@@ -134,6 +167,8 @@ def _structure_issues(exc: ValidationError, lang: str = "en") -> list[Issue]:
                     location=path,
                 )
             )
+        elif (comma := _comma_issue(err.get("input"), path, lang)) is not None:
+            issues.append(comma)
         else:
             text = _pydantic_message(err, lang)
             given = err.get("input")
