@@ -500,3 +500,33 @@ def test_a_term_given_twice_is_said_in_french(tmp_path: Path) -> None:
         "findings[1]\xa0: douleur répète findings[0]\u202f; le cas ne le garde qu'une fois"
         in json.loads(result.stdout)["warnings"]
     )
+
+
+@pytest.mark.parametrize(
+    ("lab", "said"),
+    [
+        (
+            "{test: creatinine, value: 1e-300, unit: umol/L}",
+            "labs[0].value: creatinine 1e-300 umol/L is below any measurable value (1e-300 µmol/L, more than 10x"
+            " below the smallest plausible value 10 µmol/L)",
+        ),
+        (
+            "{test: calcium, value: 0.01, unit: mg/dL}",
+            "labs[0].value: calcium 0.01 mg/dL is below any measurable value (0.0025 mmol/L, more than 10x below"
+            " the smallest plausible value 0.5 mmol/L)",
+        ),
+    ],
+)
+def test_a_value_below_any_measurable_one_is_refused(tmp_path: Path, lab: str, said: str) -> None:
+    """A hostile-input audit: 0 was refused but 1e-300 was read and used (creatinine 1e-300 umol/L
+    gave an eGFR). Below a tenth of the smallest plausible value, as above ten times the largest,
+    a value is refused, located and said in the unit written and in SI."""
+    assert said in refused(tmp_path, PATIENT + f"labs: [{lab}]\n").replace("\n   ", "").replace("\n  ", " ")
+
+
+def test_a_low_but_measurable_value_is_warned_not_refused(tmp_path: Path) -> None:
+    """Between a tenth of the smallest plausible value and that value the reading is kept, with
+    its warning (units.yaml: plausible bounds warn, never correct): calcium 0.3 mmol/L."""
+    out = accepted(tmp_path, PATIENT + "labs: [{test: calcium, value: 0.3, unit: mmol/L}]\n")
+    assert out["labs"]["tests"]["calcium"]["readings"][0]["value_si"] == 0.3  # type: ignore[index]
+    assert any("physiologically plausible range" in w for w in out["warnings"])  # type: ignore[attr-defined]

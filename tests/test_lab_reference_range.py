@@ -102,6 +102,67 @@ def test_a_bad_interval_is_a_clear_error(kb: KnowledgeBase, lab: dict[str, Any],
     assert issue.location == path and fragment in issue.message
 
 
+PHOSPHATE_19 = {"test": "phosphate", "value": 1.9, "unit": "mmol/L"}  # high in an adult (0.81-1.45 mmol/L)
+
+
+@pytest.mark.parametrize(
+    ("lab", "path", "fragments", "fits"),
+    [
+        # a mg/dL interval beside a mmol/L value: phosphate 1.9 read as low turned the diagnosis
+        (
+            {**PHOSPHATE_19, "reference_range": {"low": 2.5, "high": 4.5}},
+            "labs[0].reference_range",
+            [
+                "phosphate: the laboratory's interval 2.5–4.5 mmol/L has nothing in common with the usual interval"
+                " (0.81–1.45 mmol/L, adults), but fits in mg/dL"
+            ],
+            ["mg/dL"],
+        ),
+        (
+            {"test": "calcium", "value": 2.4, "unit": "mmol/L", "reference_range": {"low": 1e-300, "high": 2e-300}},
+            "labs[0].reference_range",
+            ["1e-300–2e-300 mmol/L lies outside the plausible range 0.5–7.5 mmol/L"],
+            [],
+        ),
+        (
+            {"test": "creatinine", "value": 70, "unit": "umol/L", "reference_range": {"high": 1.0}},
+            "labs[0].reference_range.high",
+            ["< 1 umol/L lies outside the plausible range 10–3000 µmol/L, but fits in mg/dL"],
+            ["mg/dL"],
+        ),
+        (
+            {"test": "pth", "value": 5, "unit": "pmol/L", "reference_range": {"low": 15, "high": 65}},
+            "labs[0].reference_range",
+            ["but fits in pg/mL or ng/L"],
+            ["pg/mL", "ng/L"],
+        ),
+    ],
+)
+def test_an_interval_implausible_in_its_unit_is_refused(
+    kb: KnowledgeBase, lab: dict[str, Any], path: str, fragments: list[str], fits: list[str]
+) -> None:
+    """A hostile-input audit: an interval is never checked against its unit. The limits get the
+    value's check: outside the plausible range, or meeting the usual interval only in another
+    unit, the interval is refused, naming the item, its limits and the unit that would fit."""
+    with pytest.raises(CaseValidationError) as err:
+        case_with(kb, [lab], age=30)
+    (issue,) = err.value.issues
+    assert (issue.location, issue.code, issue.suggestions) == (path, "case.range_unit", fits)
+    assert all(f in issue.message for f in fragments), issue.message
+    assert "in the result's unit" in issue.expected
+
+
+def test_an_interval_of_its_own_laboratory_is_kept(kb: KnowledgeBase) -> None:
+    """An interval that meets the usual one in its unit is read; one that meets it in no unit
+    (an assay of its own) is kept too: refusing it would be a guess; a lower limit of 0 is no limit."""
+    ok = interpret_labs(case_with(kb, [{**PHOSPHATE_19, "reference_range": {"low": 0.8, "high": 1.5}}], age=30), kb)
+    assert ok.status("phosphate") == "high"
+    own = {"test": "pth", "value": 150, "unit": "pg/mL", "reference_range": {"low": 100, "high": 200}}
+    assert interpret_labs(case_with(kb, [own]), kb).status("pth") == "normal"
+    zero = {"test": "calcium", "value": 2.7, "unit": "mmol/L", "reference_range": {"low": 0, "high": 2.6}}
+    assert interpret_labs(case_with(kb, [zero]), kb).status("calcium") == "high"
+
+
 def test_fhir_round_trip_and_import(kb: KnowledgeBase, codes: CodeTable) -> None:
     case = case_with(
         kb,

@@ -258,3 +258,16 @@ def test_every_derived_value_has_the_name_a_caution_may_give(kb: KnowledgeBase) 
         kb,
     )
     assert {d.name for d in interpret_labs(case, kb).derived} == set(get_args(DerivedName))
+
+
+def test_a_tiny_value_is_never_shown_as_zero_in_french() -> None:
+    """A hostile-input audit's 1e-300: six decimals wrote it '0' in French, a value the reader
+    refuses as no measurement; it keeps its power of ten."""
+    from calcinosis.case.labs import number
+
+    assert (number(1e-300, "fr"), number(2.5e-7, "fr"), number(0.0, "fr"), number(0.25, "fr")) == (
+        "1e-300",
+        "2,5e-07",
+        "0",
+        "0,25",
+    )

@@ -476,6 +476,29 @@ def test_a_laboratorys_interval_in_a_table(kb: KnowledgeBase, tmp_path: Path) ->
     assert "low limit must be below" in reject["message"]
 
 
+def test_an_interval_or_a_value_implausible_in_its_unit_is_a_reject_naming_its_column(tmp_path: Path) -> None:
+    """A hostile-input audit: ``lab:<test>:low`` / ``:high`` were never checked against the unit
+    (a mg/dL interval beside a mmol/L phosphate read it as low), and a value of 1e-300 was read.
+    Each is a reject with its row and column, as in a case file; the good row is scored."""
+    columns = ["id", "age", "sex", "lab:phosphate", "lab:phosphate:unit", "lab:phosphate:low", "lab:phosphate:high"]
+    base = {"age": "30", "sex": "female", "lab:phosphate": "1.9", "lab:phosphate:unit": "mmol/L"}
+    rows = [
+        {**base, "id": "ok", "lab:phosphate:low": "0.8", "lab:phosphate:high": "1.45"},
+        {**base, "id": "mg", "lab:phosphate:low": "2.5", "lab:phosphate:high": "4.5"},
+        {**base, "id": "tiny-high", "lab:phosphate:high": "1e-300"},
+        {**base, "id": "tiny-value", "lab:phosphate": "1e-300"},
+    ]
+    out = tmp_path / "out.csv"
+    assert "rows in 4, scored 1, rejected 3" in _run_ok(write_csv(tmp_path / "t.csv", rows, columns), "--out", out)
+    rejects = read_rejects(out.with_name("out.rejects.csv"))
+    assert [(r["row"], r["id"], r["column"], r["code"]) for r in rejects] == [
+        ("2", "mg", "lab:phosphate:low", "case.range_unit"),
+        ("3", "tiny-high", "lab:phosphate:high", "case.range_unit"),
+        ("4", "tiny-value", "lab:phosphate", "case.range"),
+    ]
+    assert "but fits in mg/dL" in rejects[0]["message"] and "below any measurable value" in rejects[2]["message"]
+
+
 def test_what_a_spreadsheet_or_pandas_writes_is_read_not_crashed_on(tmp_path: Path) -> None:
     """A hardening review's tracebacks: a header cell with a space (Excel), a pandas Categorical
     sex column (dictionary-encoded Parquet) and a JSON line nested 100,000 deep each stopped the

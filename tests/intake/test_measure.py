@@ -9,7 +9,16 @@ from calcinosis.intake.measure import parse_number
 
 @pytest.mark.parametrize(
     ("text", "lang", "value"),
-    [("2,35", "fr", 2.35), ("1 500", "fr", 1500.0), ("1,500", "en", 1500.0), ("2.35", "en", 2.35), ("0,9", "en", 0.9)],
+    [
+        ("2,35", "fr", 2.35),
+        ("1 500", "fr", 1500.0),
+        ("1,500", "en", 1500.0),
+        ("2.35", "en", 2.35),
+        ("0,9", "en", 0.9),
+        ("0,850", "en", 0.85),  # no thousands group after a 0
+        ("1,200,000", "en", 1200000.0),  # raised ValueError
+        ("1,200.5", "en", 1200.5),
+    ],
 )
 def test_numbers(text, lang, value):
     """Decimal commas, French and English thousands."""
@@ -75,6 +84,55 @@ def test_mg_per_litre(read, kb):
         assert x.case["labs"] == [{"test": "calcium", "value": 98.0, "unit": "mg/L"}]
     else:
         assert x.case["labs"] == [{"test": "calcium", "value": 9.8, "unit": "mg/dL"}]
+
+
+@pytest.mark.parametrize(
+    ("note", "labs"),
+    [
+        ("Calcium 2,4 mmol/L.", [{"test": "calcium", "value": 2.4, "unit": "mmol/L"}]),
+        (
+            "Calcium 2,4 mmol/L, phosphate 1,1 mmol/L.",
+            [
+                {"test": "calcium", "value": 2.4, "unit": "mmol/L"},
+                {"test": "phosphate", "value": 1.1, "unit": "mmol/L"},
+            ],
+        ),
+        (
+            "Calcium 2,4, phosphate 1,1 mmol/L.",
+            [
+                {"test": "calcium", "value": 2.4, "unit": "mmol/L"},
+                {"test": "phosphate", "value": 1.1, "unit": "mmol/L"},
+            ],
+        ),
+        ("Alkaline phosphatase 1,250 U/L.", [{"test": "alkaline_phosphatase", "value": 1250.0, "unit": "U/L"}]),
+    ],
+)
+def test_an_english_note_reads_a_decimal_comma(read, note, labs):
+    """A hostile-input audit: "Calcium 2,4 mmol/L" in an English note was read as 2 mmol/L (the
+    4 lost) and "phosphate 1,1" as 1. A comma before anything but three digits cannot separate
+    thousands: it is a decimal comma; "1,250" is still 1250 in English."""
+    x = read("A 45-year-old woman with calcinosis of the fingers. " + note, "en")
+    assert x.case["labs"] == labs
+    assert not x.dropped
+
+
+@pytest.mark.parametrize(
+    ("note", "lang", "words"),
+    [
+        ("A 45-year-old woman. Calcium 2, 2.4 mmol/L.", "en", "2, 2.4 mmol/L"),
+        ("A 45-year-old woman. CK 200, 300 U/L.", "en", "200, 300 U/L"),
+        ("Patiente de 45 ans. Calcémie 2, 2,4 mmol/l.", "fr", "2, 2,4 mmol/l"),
+    ],
+)
+def test_two_values_of_one_test_are_dropped_with_both(read, note, lang, words):
+    """A hostile-input audit: "Calcium 2, 2.4 mmol/L" was read as 2 mmol/L (the unit of the
+    second value lent to the first) and 2.4 was lost without a word. Nothing says which is the
+    result: neither is placed, and the dropped item holds both, with the reason."""
+    x = read(note, lang)
+    assert "labs" not in x.case
+    (dropped,) = x.dropped
+    assert dropped.field == "labs" and dropped.text.endswith(words)
+    assert words in dropped.reason and ("not placed" in dropped.reason or "non retenues" in dropped.reason)
 
 
 def test_value_without_unit_is_reported(read):

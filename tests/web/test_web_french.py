@@ -137,3 +137,32 @@ def test_a_pasted_case_that_cannot_be_read_comes_back_in_its_box(client: TestCli
     assert '<details class="load" open>' in page.text
     refused = client.post("/ui/load?lang=fr", data={"case_text": "- a\n- b\n"})
     assert "un cas est un ensemble de clés" in html.unescape(refused.text)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_comma_before_three_digits_is_refused_on_the_form_and_a_decimal_comma_is_read(
+    client: TestClient, kb: KnowledgeBase, lang: str
+) -> None:
+    """A hostile-input audit: alkaline phosphatase '1,200' U/L was read as 1.2 and shown as low,
+    without a word. A comma before three digits (a thousands separator in English, a decimal
+    comma in French) is refused, naming the field and both ways to write it, and the text typed
+    comes back in its field; '2,4' and '0,850' are still read as decimals."""
+    base = {"age": "40", "sex": "female", "findings": "palpable_nodules", "lab-0-test": "alkaline_phosphatase"}
+    refused = client.post(f"/ui/page?lang={lang}", data={**base, "lab-0-value": "1,200", "lab-0-unit": "U/L"})
+    assert refused.status_code == 200
+    text = visible_text(refused.text)
+    assert "labs[0].value" in text and "Alkaline phosphatase 1.2" not in text and "1,2 U/L" not in text
+    said = {
+        "en": "'1,200' cannot be read: a comma before three digits separates thousands in English and marks the"
+        " decimals in French; write 1200 or 1.2",
+        "fr": "'1,200' ne peut pas être lu\u00a0: une virgule suivie de trois chiffres sépare les milliers en anglais"
+        " et marque les décimales en français\u202f; écrire 1200 ou 1,2",
+    }[lang]
+    assert said in text and 'value="1,200"' in refused.text
+    if lang == "fr":
+        found = problems(text, kb)
+        assert not found, "\n".join(found[:10])
+    from calcinosis.web.pages.form import form_to_case
+
+    for typed, read in (("2,4", 2.4), ("0,850", 0.85), ("12,5", 12.5), ("1 200", 1200)):
+        assert form_to_case([("lab-0-test", "calcium"), ("lab-0-value", typed)])["labs"][0]["value"] == read

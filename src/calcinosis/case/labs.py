@@ -122,8 +122,12 @@ limit of the assay; above it, a severe secondary hyperparathyroidism to treat.""
 
 
 def number(x: float, lang: str) -> str:
-    """A value as the texts show it: ``{x:g}`` in English, with the decimal comma in French."""
-    return f"{x:g}" if lang != "fr" else decimal(x, lang, 6)
+    """A value as the texts show it: ``{x:g}`` in English, with the decimal comma in French; a
+    value too small for six decimals keeps its power of ten ('1e-300'), never shown as 0."""
+    if lang != "fr":
+        return f"{x:g}"
+    shown = decimal(x, lang, 6)
+    return shown if x == 0 or any(c in "123456789" for c in shown) else f"{x:g}".replace(".", ",")
 
 
 def lab_name(kb: KnowledgeBase, test: str, lang: str) -> str:

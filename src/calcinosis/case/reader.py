@@ -8,6 +8,8 @@ French label is resolved to its canonical term and reported in ``Case`` as canon
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,10 @@ from calcinosis.i18n import de, decimal, message, messages
 from calcinosis.issues import Issue, IssueLevel, closest
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["parse_case", "read_case"]
+__all__ = ["comma_readings", "parse_case", "read_case"]
+
+# a comma before exactly three digits, after a whole part that is not 0: '1,200', '-12,500'
+_AMBIGUOUS_COMMA = re.compile(r"[+-]?[1-9]\d*,\d{3}")
 
 
 def _loc_to_path(loc: Sequence[int | str]) -> str:
@@ -56,6 +61,35 @@ def _allowed_keys(loc: Sequence[int | str]) -> list[str]:
 
 def _shorten(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def comma_readings(text: str) -> tuple[str, str] | None:
+    """The two numbers a text such as '1,200' may be ('1200', '1.2'), or None for any other text.
+
+    A comma before exactly three digits separates thousands in English and marks the decimals in
+    French: a hostile-input audit saw the web form read alkaline phosphatase '1,200' U/L as 1.2
+    (low), without a word. Such a text is never read as either number; the reader says both.
+    '0,850' is not ambiguous (no thousands group follows a 0) and is not matched."""
+    folded = text.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    if not _AMBIGUOUS_COMMA.fullmatch(folded):
+        return None
+    return folded.replace(",", ""), folded.replace(",", ".").rstrip("0").rstrip(".")
+
+
+def _comma_issue(given: object, path: str, lang: str) -> Issue | None:
+    """The error for a number written '1,200' (see :func:`comma_readings`), or None."""
+    readings = comma_readings(given) if isinstance(given, str) else None
+    if readings is None:
+        return None
+    whole, fraction = readings
+    if lang == "fr":  # French writes its decimals after a comma (the form reads '1,2')
+        fraction = fraction.replace(".", ",")
+    return Issue.error(
+        "case.ambiguous_number",
+        message("err_ambiguous_comma", lang, value=repr(given), whole=whole, fraction=fraction),
+        path,
+        expected=message("err_ambiguous_comma_expected", lang),
+    )
 
 
 # pydantic error types -> the messages.yaml key that says them in French (pyd_*)
@@ -134,6 +168,8 @@ def _structure_issues(exc: ValidationError, lang: str = "en") -> list[Issue]:
                     location=path,
                 )
             )
+        elif (comma := _comma_issue(err.get("input"), path, lang)) is not None:
+            issues.append(comma)
         else:
             text = _pydantic_message(err, lang)
             given = err.get("input")
@@ -270,6 +306,17 @@ def _lab_value_issue(
     def as_entered(si: str) -> dict[str, object]:  # what both messages say of the value
         return {"test": name, "value": num(value), "unit": unit, "si_value": num(float(f"{value_si:.3g}")), "si": si}
 
+    times = kb.units.get("refuse_above_plausible", 10)
+    if 0 < value_si < low / float(times):
+        # a hostile-input audit: 0 was refused but 1e-300 was read (creatinine 1e-300 umol/L gave
+        # an eGFR); below a tenth of the smallest plausible value, as above ten times the largest,
+        # a value is no measurement (between the two, it is warned of: labs.py)
+        return Issue.error(
+            "case.range",
+            message("err_below", lang, **as_entered(spec["si"]), times=times, low=num(low)),
+            f"{location}.value",
+        )
+
     if not low <= value_si <= high and not spec.get("assays"):
         fits = [u for u, f in spec["units"].items() if u != canonical and low <= value * float(f) <= high]
         if fits:  # implausible as written, plausible in another unit: a unit slip, never a silent guess
@@ -287,7 +334,7 @@ def _lab_value_issue(
                 expected=message("err_unit_plausible_in", lang, value=num(value)),
                 suggestions=fits,
             )
-    limit = high * float(kb.units.get("refuse_above_plausible", 10))
+    limit = high * float(times)
     if not value_si <= limit:
         return Issue.error(
             "case.range",
@@ -295,7 +342,7 @@ def _lab_value_issue(
                 "err_beyond",
                 lang,
                 **as_entered(canonical if spec.get("assays") else spec["si"]),
-                times=kb.units.get("refuse_above_plausible", 10),
+                times=times,
                 high=num(float(plausible[1])),
             ),
             f"{location}.value",
@@ -333,6 +380,92 @@ def _imaging_issues(entry: dict[str, Any], location: str, kb: KnowledgeBase, lan
             Issue.error("case.imaging_impossible", message("err_single_symmetric", lang), f"{location}.symmetric")
         )
     return issues
+
+
+def _limits_fit(
+    kb: KnowledgeBase, test: str, limits: dict[str, float], factor: float, band: dict[str, Any] | None
+) -> tuple[list[str], bool]:
+    """Which of a laboratory interval's ``limits`` (in a unit converted to SI by ``factor``) lie
+    outside the test's plausible range, and whether the interval misses the default ``band``
+    (no value in common: the default is the patient's, by age and sex; a limit of 0 is no limit)."""
+    plausible = kb.units["tests"][test].get("plausible") or [0, math.inf]
+    low, high = float(plausible[0]), float(plausible[1])
+    outside = [k for k, v in limits.items() if v > 0 and not low <= v * factor <= high]
+    if band is None or ("low" not in band and "high" not in band):
+        return outside, False
+    ours_low, ours_high = limits.get("low", 0.0) * factor, limits.get("high", math.inf) * factor
+    theirs_low, theirs_high = band.get("low") or 0.0, band.get("high", math.inf)
+    return outside, ours_high < theirs_low or theirs_high < ours_low
+
+
+def _range_issue(
+    kb: KnowledgeBase, test: str, lab: Any, age: float, sex: str, location: str, lang: str = "en"
+) -> Issue | None:
+    """A laboratory interval implausible in the result's unit, or plausible only in another unit.
+
+    A hostile-input audit: phosphate 1.9 mmol/L with the interval 2.5-4.5 (a mg/dL interval
+    copied beside a mmol/L value) read as low and turned the diagnosis, without a word; an
+    interval of 1e-300 to 2e-300 mmol/L read calcium 2.4 as high. The limits get the check the
+    value gets (``_lab_value_issue``): outside the plausible range, the interval is refused; not
+    meeting the default interval for the patient's age and sex while another unit of the test
+    would, it is refused naming that unit. An interval that misses the default in every unit is
+    kept (assays and laboratories differ: PTH, FGF23, a child's alkaline phosphatase)."""
+    from calcinosis.case.labs import _band, _fmt_range, assay_of, lab_label
+
+    if lab.reference_range is None or lab.unit is None:
+        return None
+    spec = kb.units["tests"][test]
+    canonical = resolve_unit(kb, test, lab.unit)
+    if canonical is None:  # the value's unit is refused already
+        return None
+    limits = {
+        k: float(v) for k, v in (("low", lab.reference_range.low), ("high", lab.reference_range.high)) if v is not None
+    }
+    assay = assay_of(kb, test, canonical)
+    band = _band(kb, f"{test}_{assay}" if assay else test, age, sex)
+    outside, missed = _limits_fit(kb, test, limits, float(spec["units"][canonical]), band)
+    if not outside and not missed:
+        return None
+    others = {} if assay else {u: float(f) for u, f in spec["units"].items() if u != canonical}
+    fits = [u for u, f in others.items() if _limits_fit(kb, test, limits, f, band) == ([], False)]
+    if not outside and not fits:
+        return None
+    unit_si = canonical if assay else str(spec["si"])
+    factor = float(spec["units"][canonical])
+    said = {
+        "test": lab_label(kb, test, lang),
+        "limits": _fmt_range(limits, lab.unit, lang),
+        "in_si": ""
+        if canonical == unit_si
+        else f" ({_fmt_range({k: float(f'{v * factor:.3g}') for k, v in limits.items()}, unit_si, lang)})",
+        "unit": lab.unit,
+        "fits": message("err_range_fits", lang, units=message("err_or", lang).join(fits)) if fits else "",
+    }
+    if outside:
+        plausible = spec["plausible"]
+        text = message(
+            "err_range_implausible",
+            lang,
+            **said,
+            plausible=_fmt_range({"low": plausible[0], "high": plausible[1]}, unit_si, lang),
+        )
+    else:
+        assert band is not None
+        text = message(
+            "err_range_missed",
+            lang,
+            **said,
+            usual=_fmt_range(band, unit_si, lang),
+        )
+    culprits = outside or list(limits)
+    where = f"{location}.reference_range" + (f".{culprits[0]}" if len(culprits) == 1 else "")
+    return Issue.error(
+        "case.range_unit",
+        text,
+        where,
+        expected=message("err_range_expected", lang, unit=lab.unit),
+        suggestions=fits,
+    )
 
 
 def _resolve(case: Case, kb: KnowledgeBase, lang: str = "en") -> tuple[Case, list[Issue]]:
@@ -376,6 +509,9 @@ def _resolve(case: Case, kb: KnowledgeBase, lang: str = "en") -> tuple[Case, lis
         data["labs"][i]["test"] = found or lab.test
         if found is not None and lab.unit is not None:
             issue = _lab_value_issue(kb, found, lab.value, lab.unit, f"labs[{i}]", lang)
+            if issue is not None:
+                r.issues.append(issue)
+            issue = _range_issue(kb, found, lab, case.patient.age, sex or case.patient.sex, f"labs[{i}]", lang)
             if issue is not None:
                 r.issues.append(issue)
     for i, ab in enumerate(case.antibodies):

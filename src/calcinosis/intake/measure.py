@@ -44,9 +44,13 @@ __all__ = [
     "unit_at",
 ]
 
-# a decimal mark may be the point, the comma or the raised point of British journals ("2·9")
+# a decimal mark may be the point, the comma or the raised point of British journals ("2·9").
+# In English a comma before three digits after a whole part that is not 0 separates thousands
+# ("1,500"); any other comma between digits is a decimal comma ("2,4", "0,850"), tried before
+# the bare whole part: a hostile-input audit read "Calcium 2,4 mmol/L" as 2 (the "4" lost)
 _NUMBER_FR = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|\d+(?:[.,·]\d+)?"
-_NUMBER_EN = r"\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:[.·]\d+)?|\d+,\d+"
+_THOUSANDS_EN = r"[1-9]\d{0,2}(?:,\d{3})+(?:[.·]\d+)?"
+_NUMBER_EN = _THOUSANDS_EN + r"(?![\d.]|,\d)|\d+,\d+(?![\d.]|,\d)|\d+(?:[.·]\d+)?"
 _QUALIFIER = (
     r"(?P<q><=|>=|≤|≥|<|>|inf[ée]rieure?s?\s+(?:ou\s+[ée]gale?s?\s+)?[àa]|sup[ée]rieure?s?\s+[àa]|"
     r"less\s+than|lower\s+than|greater\s+than|more\s+than|below|above)?\s*"
@@ -199,14 +203,15 @@ class DurationFound:
 
 
 def parse_number(text: str, lang: str) -> float:
-    """A number as the note writes it: "2,35" (FR) = 2.35, "1 500" = 1500, "1,500" (EN) = 1500."""
+    """A number as the note writes it: "2,35" (FR) = 2.35, "1 500" = 1500, "1,500" (EN) = 1500,
+    "2,4" (EN) = 2.4 (no thousands group: a decimal comma)."""
     t = text.replace("\u00a0", " ").replace("\u202f", " ").replace("·", ".")
     if " " in t:
         return float(t.replace(" ", ""))
     if "," in t:
+        if lang == "en" and re.fullmatch(_THOUSANDS_EN, t):  # "1,500", "1,200.5"; not "0,850"
+            return float(t.replace(",", ""))
         head, _, tail = t.partition(",")
-        if lang == "en" and len(tail) == 3 and "." not in t:
-            return float(head + tail)
         return float(head + "." + tail)
     return float(t)
 
@@ -345,6 +350,11 @@ def _lab_value_at(
                 daily["qualifier"] = qualifier
             why: Reason = ("r_value_per_day", {"words": text[m.start("n") : per_day.end()]})
             return daily, per_day.end(), why
+    if found is None or found[1] > limit:
+        series = _series_end(text, m.end(), limit, number)
+        if series is not None:
+            both: Reason = ("r_value_series", {"words": text[m.start("n") : series]})
+            return None, series, both
     shared = False
     if (found is None or found[1] > limit) and len(accepted) > 1 and list_end is not None:
         found = shared_unit(text, m.end(), list_end, lang)
@@ -403,6 +413,26 @@ def _lab_value_at(
     if qualifier:
         entry["qualifier"] = qualifier
     return entry, end, reason
+
+
+# a joiner and another number right after a value without a unit: "Calcium 2, 2.4 mmol/L"
+_NEXT_VALUE = r"\s*(?:[,;/]|\b(?:and|or|et|ou)\b)\s*[<>≤≥]?\s*(?P<n>{number})"
+_SERIES_GOES_ON = re.compile(r"\s*(?:[,;)]|\.(?!\d)|\b(?:and|or|et|ou)\b|$)", re.IGNORECASE)
+
+
+def _series_end(text: str, pos: int, limit: int, number: str) -> int | None:
+    """Where a series of values for one test ends ("2, 2.4 mmol/L": after its unit), when the
+    value ending at ``pos`` has no unit and the next words are only a joiner and another value;
+    else None. A hostile-input audit: "Calcium 2, 2.4 mmol/L" was read as 2 mmol/L (the unit
+    lent by the second value) and 2.4 was lost; which of them is the result is not said, so
+    neither is placed, and the dropped item says both."""
+    m = re.compile(_NEXT_VALUE.format(number=number), re.IGNORECASE).match(text, pos, limit)
+    if m is None or unreadable_value(text, m.start("n"), m.end("n")) is not None:
+        return None
+    found = unit_at(text, m.end())
+    if found is not None and found[1] <= limit:
+        return found[2]
+    return m.end() if _SERIES_GOES_ON.match(text, m.end(), limit) else None
 
 
 # a unit-like word written right after a value ("UI/ml", "cp/ml"): letters, a slash and more; when

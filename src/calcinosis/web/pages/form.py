@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from calcinosis.case.reader import comma_readings
 from calcinosis.i18n import message
 from calcinosis.issues import Issue, closest
 
@@ -94,8 +95,15 @@ class PostedForm:
 
 def _number(text: str) -> float | int | str:
     """A number typed in the form (a decimal comma accepted); anything else stays text for the
-    case reader to refuse with its located message."""
+    case reader to refuse with its located message.
+
+    A comma before exactly three digits after a non-zero whole part (1,200; 12,500) stays text
+    too: it separates thousands in English and marks the decimals in French, and a hostile-input
+    audit saw alkaline phosphatase '1,200' U/L read as 1.2 and shown as low, without a word. The
+    reader names the field and both ways to write it (``err_ambiguous_comma``)."""
     t = text.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    if comma_readings(t) is not None:
+        return text
     if re.fullmatch(r"[+-]?\d+", t):
         return int(t)
     if re.fullmatch(r"[+-]?(\d+[.,]\d*|[.,]\d+)", t):
