@@ -920,3 +920,23 @@ def test_a_pregnant_woman_s_ossification_is_followed_by_ultrasound_not_ct_or_a_b
     assert "ho_serial_imaging" not in ids and "ho_bone_scan_alp" not in ids
     usual = [w.id for w in diagnose(parse_case(data, kb), kb).workup_steps]
     assert "ho_serial_imaging" in usual and "ho_serial_ultrasound_pregnancy" not in usual
+
+
+def test_an_inflamed_crowned_dens_is_told_from_giant_cell_arteritis_and_meningitis_first(kb: KnowledgeBase) -> None:
+    """An English clinical review: a woman of 71 with neck pain, headache and a raised ESR and CRP
+    (a crowned dens syndrome) read no word of giant cell arteritis or meningitis, its classic
+    mimics (Tang 2020). The step comes first; without a sign of inflammation it is not said."""
+    data = {
+        "patient": {"age": 71, "sex": "female"},
+        "findings": ["pain"],
+        "sites": ["head_neck", "spine"],
+        "labs": [{"test": "crp", "interpretation": "high"}, {"test": "esr", "interpretation": "high"}],
+        "imaging": [{"modality": "ct", "sites": ["spine"], "patterns": ["chondrocalcinosis"]}],
+    }
+    report = diagnose(parse_case(data, kb), kb)
+    assert report.differential[0].diagnosis == "cppd"
+    first = report.workup_steps[0]
+    assert first.id == "cppd_crowned_dens_mimics"
+    assert "giant cell arteritis" in first.text and "meningitis" in first.text
+    calm = diagnose(parse_case({**data, "labs": []}, kb), kb)
+    assert "cppd_crowned_dens_mimics" not in [w.id for w in calm.workup_steps]
