@@ -90,8 +90,9 @@ def test_idiopathic_is_representable(kb: KnowledgeBase) -> None:
 
 
 def test_a_causal_exposure_decides_iatrogenic(kb: KnowledgeBase) -> None:
-    """IV calcium a week before: iatrogenic; the same exposure outside its window does not count."""
-    base = {"patient": {"age": 0.1, "sex": "male"}, "exposures": ["iv_calcium"], "findings": ["palpable_nodules"]}
+    """IV calcium a week before: iatrogenic; the same exposure outside its window does not count (a child of 1:
+    five months of onset delay at 0.1 years is refused as longer than the life, a hostile-input fix)."""
+    base = {"patient": {"age": 1, "sex": "male"}, "exposures": ["iv_calcium"], "findings": ["palpable_nodules"]}
     soon = diagnose(parse_case({**base, "onset_days_after": {"iv_calcium": 7}}, kb), kb)
     late = diagnose(parse_case({**base, "onset_days_after": {"iv_calcium": 2000 / 12}}, kb), kb)
     assert soon.category == "iatrogenic"
