@@ -1657,12 +1657,18 @@ def test_an_injection_needs_a_lesion_to_inject(kb: KnowledgeBase) -> None:
     assert "intralesional_corticosteroids" in _options(manage(nodule, kb))
 
 
-def test_the_iatrogenic_cause_is_dosed_for_its_own_exposure(kb: KnowledgeBase) -> None:
+def test_the_iatrogenic_cause_is_removed_as_its_own_exposure(kb: KnowledgeBase) -> None:
     """An English clinical review: an adult's calcium infusion read mostly of changing heparin
-    salts. Each exposure reads its own branch."""
+    salts; two more (English, French): a newborn's extravasation read 'switching from a calcium
+    heparin, or stopping the calcium infusion' with a kidney check before use. Each exposure has
+    its own option, named, dosed and cautioned for it."""
     infusion = _options(manage(read_case(next(PUBLISHED_CASES.glob("pub-iatro-02-*.yaml")), kb), kb))
     heparin = _options(manage(read_case(next(PUBLISHED_CASES.glob("pub-iatro-09-*.yaml")), kb), kb))
-    assert "heparin" not in infusion["stop_calcium_containing_heparin"].dose
+    assert "stop_calcium_containing_heparin" not in infusion
+    stop = infusion["stop_calcium_infusion"]
+    assert stop.role == "first_line" and "heparin" not in (stop.name + stop.dose).lower()
+    assert not any("kidney" in c.lower() for c in stop.cautions)
+    assert "stop_calcium_infusion" not in heparin
     assert "extravasation" not in heparin["stop_calcium_containing_heparin"].dose
 
 
@@ -1799,3 +1805,24 @@ def test_a_part_to_avoid_is_not_followed_by_how_to_use_it(kb: KnowledgeBase) -> 
     kidneys_fine = {**data, "history": [], "findings": ["pain", "palpable_nodules"], "sites": ["hand"]}
     fine = _options(run(kb, kidneys_fine)).get("analgesia") or _options(run(kb, kidneys_fine))["nsaids"]
     assert any(c.startswith("Aged 60 or over") for c in fine.cautions)
+
+
+def test_an_infant_s_calcium_extravasation_is_not_told_of_surgery_nor_of_heparin(kb: KnowledgeBase) -> None:
+    """Two clinical reviews (English, French): a preterm's calcium extravasation read 'switching
+    from a calcium heparin, or stopping the calcium infusion', a kidney check before stopping an
+    infusion, and 'surgery is for large deposits' as its only principle, where the deposits
+    resolve on their own within months."""
+    data = {
+        "patient": {"age": 0.05, "sex": "female"},
+        "exposures": ["iv_calcium", "calcium_extravasation"],
+        "findings": ["palpable_nodules"],
+        "sites": ["forearm"],
+    }
+    infant = run(kb, data)
+    assert "surgery_when" not in [st.id for st in infant.statements]
+    options = _options(infant)
+    assert "stop_calcium_containing_heparin" not in options
+    stop = options["stop_calcium_infusion"]
+    assert not any("kidney" in c.lower() for c in stop.cautions)
+    adult = run(kb, {**data, "patient": {"age": 45, "sex": "female"}})
+    assert "surgery_when" in [st.id for st in adult.statements]
