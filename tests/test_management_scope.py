@@ -1826,3 +1826,24 @@ def test_an_infant_s_calcium_extravasation_is_not_told_of_surgery_nor_of_heparin
     assert not any("kidney" in c.lower() for c in stop.cautions)
     adult = run(kb, {**data, "patient": {"age": 45, "sex": "female"}})
     assert "surgery_when" in [st.id for st in adult.statements]
+
+
+def test_a_treatment_of_a_whole_category_needs_the_category_at_the_management_floor(kb: KnowledgeBase) -> None:
+    """A French clinical review: colchicine 'for inflamed or ulcerated deposits of any dystrophic
+    cause' was an option now at 7 % dystrophic beside a calciphylaxis at 88 %, while diltiazem
+    waited for a connective tissue disease. A category's treatment is for a category the case may
+    well be in: colchicine now waits with diltiazem; with the category likely it is offered."""
+    data = {
+        "patient": {"age": 53, "sex": "female"},
+        "history": ["chronic_kidney_disease"],
+        "findings": ["pain", "ulceration", "weight_loss"],
+        "sites": ["lower_leg"],
+        "absent": ["dialysis"],
+    }
+    report = diagnose(parse_case(data, kb), kb)
+    assert report.differential[0].diagnosis == "calciphylaxis"
+    assert 0.03 < report.category_probabilities["dystrophic"] < kb.management.min_probability
+    colchicine = _options(run(kb, data))["colchicine"]
+    assert colchicine.wait_note and "Dystrophic" not in colchicine.why[0]
+    ulcers = run(kb, {"patient": {"age": 50, "sex": "female"}, "findings": ["ulceration", "palpable_nodules"], "sites": ["elbow"]})
+    assert "colchicine" in _options(ulcers)

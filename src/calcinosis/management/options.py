@@ -162,6 +162,11 @@ def _indication_fit(
         names = [_named(kb.disease(d).name(lang), float(posterior[kb.disease_pos(d)]), lang) for d in ind.diagnoses]
     elif ind.categories:
         mass = sum(categories[c] for c in ind.categories)
+        if sum(full.get(c, 0.0) for c in ind.categories) < kb.management.min_probability:
+            # a treatment of a whole category is for a category the case may well be in (a French
+            # clinical review: colchicine 'for any dystrophic cause with an ulcer' at 7 % beside a
+            # calciphylaxis at 88 %); a diagnosis it names is weighed as such, from any probability
+            return None
         # a category's share here leaves out its diagnoses cared for elsewhere: said so, as it
         # differs from the category's probability the diagnosis shows (98 % there, 35 % here)
         names = [
