@@ -174,3 +174,22 @@ def test_the_best_treatment_is_not_a_symptomatic_drug_a_watched_deposit_s_or_a_l
     if nodule is not None:
         named = next(o for n, o in options.items() if nodule.startswith(f"Treatment that fits best: {n}"))
         assert named.mechanism not in DEPOSIT_MECHANISMS and named.fit >= BEST_MIN_FIT
+
+
+def test_an_option_does_not_fit_best_beside_a_symptomatic_first_line_that_fits_better(kb: KnowledgeBase) -> None:
+    """An English clinical review: shock waves were 'the treatment that fits best' of a two-week
+    calcific tendinitis of the wrist, whose first line is an NSAID and whose own evidence says
+    shock waves do no better than placebo. A first-line treatment of the cause is still named."""
+    from calcinosis.management.manage import manage
+
+    case = read_case(next(PUBLISHED_CASES.glob("pub-dys-01-*.yaml")), kb)
+    report = diagnose(case, kb)
+    management = manage(case, kb, report=report)
+    options = {o.treatment: o for opts in management.options.values() for o in opts}
+    assert options["nsaids"].role == "first_line" and options["eswl"].role == "option"
+    steps = build_summary(report, kb, lang="en", management=management).next_steps
+    assert not any(s.startswith("Treatment that fits best") for s in steps)
+    heparin = read_case(next(PUBLISHED_CASES.glob("pub-iatro-09-*.yaml")), kb)
+    heparin_report = diagnose(heparin, kb)
+    named = build_summary(heparin_report, kb, lang="en", management=manage(heparin, kb, report=heparin_report))
+    assert any(s.startswith("Treatment that fits best: Switching from a calcium heparin") for s in named.next_steps)

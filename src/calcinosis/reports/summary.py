@@ -150,6 +150,18 @@ def build_summary(
             and not (watched and o.mechanism in DEPOSIT_MECHANISMS)
         ]
         best = max(options, key=lambda o: o.fit) if options else None
+        # an option is not 'the treatment that fits best' beside a symptomatic first line that fits
+        # better (an English clinical review: shock waves 'fit best' a two-week calcific tendinitis
+        # of the wrist, whose first line is an NSAID and whose own evidence says shock waves do no
+        # better than placebo); the management section lists both
+        relief = [
+            o
+            for opts in management.options.values()
+            for o in opts
+            if not o.wait_note and o.role == "first_line" and kb.treatments[o.treatment].symptomatic
+        ]
+        if best is not None and best.role != "first_line" and any(o.fit > best.fit for o in relief):
+            best = None
         if best is not None and best.fit >= BEST_MIN_FIT:
             # a part of it contraindicated here is said with it (a French clinical review: 'phosphate
             # binders (sevelamer, lanthanum, calcium-based binders)' read as the best treatment, the
