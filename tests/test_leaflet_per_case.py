@@ -741,3 +741,26 @@ def test_a_synovial_chondromatosis_leaflet_speaks_of_a_joint_not_a_skin_lump(kb:
         own = {s.id for s in sections if s.written_for == "synovial_osteochondromatosis"}
         assert {"what_it_is", "what_you_notice", "tests", "treatment", "outlook"} <= own
         assert words in next(s.text for s in sections if s.id == "treatment")
+
+
+def test_the_calciphylaxis_leaflet_speaks_of_dialysis_if_any_and_of_french_anticoagulants(kb: KnowledgeBase) -> None:
+    """A French clinical review: a non-dialysed and a transplanted patient read 'the dialysis may be
+    adjusted', and an acenocoumarol user 'warfarin', seldom prescribed in France."""
+    from calcinosis import diagnose, parse_case
+    from calcinosis.reports.leaflet import build_leaflet
+
+    case = parse_case(
+        {
+            "patient": {"age": 60, "sex": "female"},
+            "history": ["chronic_kidney_disease"],
+            "findings": ["skin_necrosis", "retiform_purpura", "pain"],
+            "sites": ["thigh"],
+        },
+        kb,
+    )
+    report = diagnose(case, kb)
+    assert report.differential[0].diagnosis == "calciphylaxis"
+    fr = next(s.text for s in build_leaflet(report, kb, lang="fr").sections if s.id == "treatment")
+    assert "en cas de dialyse" in fr and "Sintrom" in fr and "la warfarine" not in fr
+    en = next(s.text for s in build_leaflet(report, kb, lang="en").sections if s.id == "treatment")
+    assert "if you are on dialysis" in en
