@@ -764,3 +764,28 @@ def test_the_calciphylaxis_leaflet_speaks_of_dialysis_if_any_and_of_french_antic
     assert "en cas de dialyse" in fr and "Sintrom" in fr and "la warfarine" not in fr
     en = next(s.text for s in build_leaflet(report, kb, lang="en").sections if s.id == "treatment")
     assert "if you are on dialysis" in en
+
+
+def test_a_baby_s_calcium_extravasation_leaflet_is_written_for_a_baby(kb: KnowledgeBase) -> None:
+    """Two clinical reviews (English, French): a preterm's leaflet read of a joint or tendon,
+    'sometimes antibodies', a CT scan, a skin biopsy and 'more difficulty moving'."""
+    from calcinosis import diagnose, parse_case
+    from calcinosis.reports.leaflet import build_leaflet
+
+    case = parse_case(
+        {
+            "patient": {"age": 0.05, "sex": "female"},
+            "exposures": ["iv_calcium", "calcium_extravasation"],
+            "findings": ["palpable_nodules"],
+            "sites": ["forearm"],
+        },
+        kb,
+    )
+    report = diagnose(case, kb)
+    assert report.differential[0].diagnosis == "iv_calcium_extravasation"
+    for lang, words in (
+        ("en", ("antibodies", "biopsy", "CT scan", "tendon", "difficulty moving")),
+        ("fr", ("anticorps", "biopsie", "scanner", "tendon", "difficulté")),
+    ):
+        text = " ".join(s.text for s in build_leaflet(report, kb, lang=lang).sections)
+        assert not any(w in text for w in words), [w for w in words if w in text]
