@@ -1845,5 +1845,8 @@ def test_a_treatment_of_a_whole_category_needs_the_category_at_the_management_fl
     assert 0.03 < report.category_probabilities["dystrophic"] < kb.management.min_probability
     colchicine = _options(run(kb, data))["colchicine"]
     assert colchicine.wait_note and "Dystrophic" not in colchicine.why[0]
-    ulcers = run(kb, {"patient": {"age": 50, "sex": "female"}, "findings": ["ulceration", "palpable_nodules"], "sites": ["elbow"]})
+    ulcers = run(
+        kb,
+        {"patient": {"age": 50, "sex": "female"}, "findings": ["ulceration", "palpable_nodules"], "sites": ["elbow"]},
+    )
     assert "colchicine" in _options(ulcers)

@@ -197,3 +197,17 @@ def test_a_long_list_of_waiting_options_is_cut_with_its_count(kb: KnowledgeBase)
     longest = max(by_note.values())
     assert longest > WAITING_SHOWN
     assert f"and {longest - WAITING_SHOWN} more" in render_html(case, kb, lang="en")
+
+
+def test_every_reference_the_clinician_page_cites_is_listed(kb: KnowledgeBase) -> None:
+    """A French clinical review: [balin2012] and [seed004] were cited by the principles and absent
+    from the page's list of references."""
+    import re
+
+    for path in DEV_CASES:
+        html = render_html(read_case(path, kb), kb, audience="clinician", lang="en")
+        listed = set(re.findall(r"<li>\[([a-z0-9_]+)\]", html))
+        cited = {
+            r for group in re.findall(r"\[([a-z0-9_, ]+)\]", html) for r in group.split(", ") if r in kb.references
+        }
+        assert cited <= listed, (path.name, sorted(cited - listed))

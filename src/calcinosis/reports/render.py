@@ -77,9 +77,15 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
     shown: dict[str, None] = {}
     for d in report.differential[:3]:
         shown.update(dict.fromkeys(d.references))
+    # every reference the page cites in brackets is listed: the principles' (a French clinical
+    # review found [balin2012] and [seed004] cited and not listed) and the study each option shows,
+    # the first relevant one of the first two options not waiting, as the template picks them
+    for st in management.statements:
+        shown.update(dict.fromkeys(st.references))
     for options in management.options.values():
-        for o in options[:2]:
-            shown.update(dict.fromkeys([*(e.reference for e in o.evidence[:1]), *o.references[:2]]))
+        for o in [o for o in options if not o.wait_note][:2]:
+            cited = [e.reference for e in o.evidence if e.relevant][:1]
+            shown.update(dict.fromkeys([*cited, *o.references[:2]]))
     refs = list(shown)
     env = _environment()
     env.filters["vocab"] = lambda term, list_name: kb.vocabulary.label(list_name, term, lang)
