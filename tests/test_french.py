@@ -458,3 +458,14 @@ def test_no_french_knowledge_text_uses_a_hyphen_as_a_dash() -> None:
 
 
 DASH = re.compile(r"(?<![0-9]) - (?![0-9])")
+
+
+def test_the_category_explanation_elides_que_before_a_vowel(kb: KnowledgeBase) -> None:
+    """A French clinical review read 'plutôt que « Idiopathique »'."""
+    from calcinosis import diagnose, read_case
+
+    from .conftest import PUBLISHED_CASES
+
+    report = diagnose(read_case(next(PUBLISHED_CASES.glob("pub-ctd-01-*.yaml")), kb), kb, lang="fr")
+    assert "plutôt qu'«\u00a0Idiopathique\u00a0»" in report.category_explanation
+    assert "que «\u00a0I" not in report.category_explanation

@@ -213,7 +213,9 @@ def test_a_study_of_another_disease_says_which_in_the_terminal(kb: KnowledgeBase
     result = CliRunner().invoke(app, ["manage", str(path)], env={"COLUMNS": "400"})
     assert result.exit_code == 0, result.output
     assert "[weenig2007]" not in result.output
-    line = next(x for x in result.output.splitlines() if "No study of this patient's possible diagnoses" in x)
+    line = next(
+        x for x in result.output.splitlines() if "No study of this treatment in the diagnoses considered here" in x
+    )
     assert (
         "the studies are of: " in line
         and "Calciphylaxis (calcific arteriolopathy" in line.split("the studies are of: ")[1]

@@ -1850,3 +1850,17 @@ def test_a_treatment_of_a_whole_category_needs_the_category_at_the_management_fl
         {"patient": {"age": 50, "sex": "female"}, "findings": ["ulceration", "palpable_nodules"], "sites": ["elbow"]},
     )
     assert "colchicine" in _options(ulcers)
+
+
+def test_binders_are_first_line_for_a_ckd_mbd_with_a_raised_phosphate(kb: KnowledgeBase) -> None:
+    """An English clinical review read phosphate binders as 'an option' for a haemodialysis patient
+    with metastatic calcinosis and a raised phosphate (KDIGO 2017 4.1.2: lower it toward normal)."""
+    data = {
+        "patient": {"age": 60, "sex": "male"},
+        "history": ["dialysis", "chronic_kidney_disease"],
+        "labs": [{"test": "phosphate", "value": 2.3, "unit": "mmol/L"}],
+        "imaging": [{"modality": "ct", "tissues": ["artery", "visceral"]}],
+    }
+    result = run(kb, data)
+    assert result.diagnosis == "ckd_mineral_bone_disorder"
+    assert _options(result)["phosphate_binders"].role == "first_line"

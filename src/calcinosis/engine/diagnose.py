@@ -41,7 +41,7 @@ from calcinosis.engine.scoring import Scores, score
 from calcinosis.engine.tables import Tables, row_blocks, tables
 from calcinosis.engine.workup import missing_workup
 from calcinosis.errors import CaseValidationError
-from calcinosis.i18n import agree, colon, de, decimal, lower_first, message, percent, significant
+from calcinosis.i18n import agree, colon, de, decimal, elides, lower_first, message, percent, significant
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CATEGORIES, BlockName
@@ -160,6 +160,8 @@ def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> t
         lang,
         top=top_label,
         second=second_label,
+        # 'plutôt qu'« Idiopathique »' (a French clinical review read 'plutôt que « Idiopathique »')
+        rather="plutôt qu'" if elides(second_label) else "plutôt que ",
         factors=separator.join(shown) or "—",
     )
     return factors, explanation
