@@ -789,3 +789,25 @@ def test_a_baby_s_calcium_extravasation_leaflet_is_written_for_a_baby(kb: Knowle
     ):
         text = " ".join(s.text for s in build_leaflet(report, kb, lang=lang).sections)
         assert not any(w in text for w in words), [w for w in words if w in text]
+
+
+def test_a_dialysis_patient_reads_the_follow_up_intervals_in_words(kb: KnowledgeBase) -> None:
+    """An English and a French clinical review: a dialysis patient's leaflet read 'every 1 to 3 months
+    on dialysis or at G5 (every 3 to 6 months at G4, 6 to 12 at G3)'; the clinician's keeps it."""
+    from calcinosis import diagnose, parse_case
+    from calcinosis.management.manage import manage
+    from calcinosis.reports.render import render_html
+
+    data = {
+        "patient": {"age": 60, "sex": "male"},
+        "history": ["dialysis", "chronic_kidney_disease"],
+        "labs": [{"test": "phosphate", "value": 2.3, "unit": "mmol/L"}],
+        "imaging": [{"modality": "ct", "tissues": ["artery", "visceral"]}],
+    }
+    case = parse_case(data, kb)
+    item = next(i for i in manage(case, kb, report=diagnose(case, kb)).followup.schedule if i.id == "ckd_mbd_labs")
+    assert "G4" in item.every and item.patient_every == "regularly"
+    for lang in ("en", "fr"):
+        leaflet = render_html(case, kb, lang=lang, audience="patient")
+        assert "G4" not in leaflet and "G5" not in leaflet, lang
+        assert "G4" in render_html(case, kb, lang=lang, audience="clinician")

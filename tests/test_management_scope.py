@@ -1864,3 +1864,19 @@ def test_binders_are_first_line_for_a_ckd_mbd_with_a_raised_phosphate(kb: Knowle
     result = run(kb, data)
     assert result.diagnosis == "ckd_mineral_bone_disorder"
     assert _options(result)["phosphate_binders"].role == "first_line"
+
+
+def test_a_baby_s_sign_is_said_for_a_baby_only(kb: KnowledgeBase) -> None:
+    """An English clinical review: a man of 56 after a calcium infusion read '(in a baby, also poor
+    feeding)' among his warning signs."""
+    data = {
+        "patient": {"age": 56, "sex": "male"},
+        "exposures": ["iv_calcium", "calcium_extravasation"],
+        "findings": ["palpable_nodules"],
+        "sites": ["forearm"],
+    }
+    adult = run(kb, data)
+    assert adult.diagnosis == "iv_calcium_extravasation"
+    assert not any("baby" in s for s in adult.followup.warning_signs)
+    infant = run(kb, {**data, "patient": {"age": 0.05, "sex": "male"}})
+    assert any(s.startswith("In a baby") for s in infant.followup.warning_signs)

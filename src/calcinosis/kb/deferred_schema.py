@@ -218,6 +218,9 @@ class FollowupItem(_Strict):
     fr: str
     # the same check in a patient's words, for the leaflet (a check without one is the team's only)
     patient: Bilingual | None = None
+    # its interval in a patient's words, where ``every`` speaks the team's (a dialysis patient read
+    # 'every 1 to 3 months at G5, 3 to 6 at G4, 6 to 12 at G3': a clinical review)
+    patient_every: Bilingual | None = None
     # the general checks this one stands for (a weekly wound review makes the 3-6-monthly one moot)
     replaces: list[str] = []
     # features, one of which the case must report for the check to be listed ([]: always); a

@@ -148,6 +148,7 @@ def _plan_item(item: FollowupItem, lang: str, *, id: str | None = None, every: s
         text=item.fr if lang == "fr" else item.en,
         references=list(item.references),
         patient=item.patient.get(lang) if item.patient is not None else None,
+        patient_every=item.patient_every.get(lang) if item.patient_every is not None and every is None else None,
     )
 
 

@@ -159,6 +159,7 @@ class PlanItem(BaseModel):
     text: str
     references: list[str]
     patient: str | None = None  # the check in a patient's words (the leaflet shows these only)
+    patient_every: str | None = None  # its interval in a patient's words, where ``every`` speaks the team's
 
 
 class FollowupPlan(BaseModel):
