@@ -940,3 +940,19 @@ def test_an_inflamed_crowned_dens_is_told_from_giant_cell_arteritis_and_meningit
     assert "giant cell arteritis" in first.text and "meningitis" in first.text
     calm = diagnose(parse_case({**data, "labs": []}, kb), kb)
     assert "cppd_crowned_dens_mimics" not in [w.id for w in calm.workup_steps]
+
+
+def test_a_known_systemic_sclerosis_is_reminded_of_its_organ_screening(kb: KnowledgeBase) -> None:
+    """An English clinical review: a woman of 74 with a limited systemic sclerosis untreated for 10
+    years read no word of the heart or the lungs (2022 ESC/ERS: a yearly PAH risk assessment). A
+    systemic sclerosis not yet known gets its antibodies and capillaroscopy instead."""
+    data = {
+        "patient": {"age": 74, "sex": "female"},
+        "history": ["limited_systemic_sclerosis"],
+        "findings": ["palpable_nodules"],
+        "sites": ["fingertips"],
+    }
+    known = [w.id for w in diagnose(parse_case(data, kb), kb).workup_steps]
+    assert "ssc_organ_screening" in known and "ssc_antibodies" not in known
+    suspected = {**data, "history": [], "findings": ["palpable_nodules", "raynaud_phenomenon", "sclerodactyly"]}
+    assert "ssc_organ_screening" not in [w.id for w in diagnose(parse_case(suspected, kb), kb).workup_steps]
