@@ -1880,3 +1880,20 @@ def test_a_baby_s_sign_is_said_for_a_baby_only(kb: KnowledgeBase) -> None:
     assert not any("baby" in s for s in adult.followup.warning_signs)
     infant = run(kb, {**data, "patient": {"age": 0.05, "sex": "male"}})
     assert any(s.startswith("In a baby") for s in infant.followup.warning_signs)
+
+
+def test_nsaids_are_avoided_after_an_acute_kidney_injury(kb: KnowledgeBase) -> None:
+    """An English clinical review: a calciphylaxis four days after an acute kidney injury read NSAIDs
+    in its multimodal pain treatment, cautioned only below an eGFR of 60 (KDIGO 2012 AKI)."""
+    data = {
+        "patient": {"age": 60, "sex": "female"},
+        "history": ["acute_kidney_injury"],
+        "findings": ["skin_necrosis", "retiform_purpura", "pain"],
+        "sites": ["thigh"],
+    }
+    options = _options(run(kb, data))
+    analgesia = options["analgesia"]
+    assert any(part == "NSAIDs" for part in analgesia.avoid_parts)
+    assert any("Acute kidney injury" in c for c in analgesia.cautions)
+    without = _options(run(kb, {**data, "history": []}))["analgesia"]
+    assert not any("Acute kidney injury" in c for c in without.cautions)
