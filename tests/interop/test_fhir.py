@@ -439,6 +439,15 @@ def _quantity(value: float, unit: str, code: str) -> dict[str, Any]:
     return {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": code}
 
 
+def test_two_names_of_one_unit_do_not_conflict(kb: KnowledgeBase, codes: CodeTable) -> None:
+    """A code review: a PTH of 450 with unit 'pg/mL' and UCUM code 'ng/L' (two names of one unit)
+    was thrown away as a conflict, and the PTH treatments then waited for a test already done."""
+    bundle = _calcium_bundle({"valueQuantity": _quantity(450, "pg/mL", "ng/L")})
+    bundle["entry"][1]["resource"]["code"] = {"coding": [{"system": "http://loinc.org", "code": "2731-8"}]}
+    imported = read_bundle(bundle, kb, codes, analysis_date=dt.date(2024, 6, 1))
+    assert [(lab.test, lab.value) for lab in imported.case.labs] == [("pth", 450)]
+
+
 def test_a_unit_that_its_ucum_code_contradicts_is_not_used(kb: KnowledgeBase, codes: CodeTable) -> None:
     """A hostile-input audit: a calcium of 2.4 with unit 'mmol/L' and UCUM code 'mg/dL' was read
     as 2.4 mg/dL without a word, and the diagnosis warned of a severe hypocalcaemia. Which one the

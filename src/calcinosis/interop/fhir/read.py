@@ -39,7 +39,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from calcinosis.case.labs import resolve_unit
+from calcinosis.case.labs import assay_of, resolve_unit
 from calcinosis.case.model import Case
 from calcinosis.case.reader import parse_case
 from calcinosis.errors import CaseValidationError
@@ -487,7 +487,15 @@ class _Reader:
         calcium 2.4 mg/dL without a word, and the diagnosis warned of a severe hypocalcaemia.
         Which of the two the laboratory meant cannot be told, so such a value is never used."""
         by_code, by_text = self.code_unit(test, q.code), self.resolved(test, q.unit)
-        return by_code is not None and by_text is not None and by_code != by_text
+        if by_code is None or by_text is None or by_code == by_text:
+            return False
+        # two names of one unit (PTH pg/mL and ng/L, ferritin µg/L and ng/mL) agree: the same
+        # factor to SI and the same assay (a code review: a PTH 'pg/mL' coded ng/L was thrown away)
+        factors = self.kb.units["tests"][test]["units"]
+        same = factors[by_code] == factors[by_text] and assay_of(self.kb, test, by_code) == assay_of(
+            self.kb, test, by_text
+        )
+        return not same
 
     @staticmethod
     def interpretation(r: Any) -> str | None:
