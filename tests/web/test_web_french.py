@@ -166,3 +166,13 @@ def test_a_comma_before_three_digits_is_refused_on_the_form_and_a_decimal_comma_
 
     for typed, read in (("2,4", 2.4), ("0,850", 0.85), ("12,5", 12.5), ("1 200", 1200)):
         assert form_to_case([("lab-0-test", "calcium"), ("lab-0-value", typed)])["labs"][0]["value"] == read
+
+
+def test_a_number_of_thousands_of_digits_is_refused_at_its_field_not_a_500(client: TestClient) -> None:
+    """A code review: an age of 5,000 nines posted to the form answered 500 (Python refused to
+    read it); it is refused at its field, as the case file is."""
+    base = {"sex": "female", "findings": "palpable_nodules"}
+    for field, extra in (("age", {}), ("lab-0-value", {"age": "40", "lab-0-test": "calcium", "lab-0-unit": "mmol/L"})):
+        response = client.post("/ui/result", data={**base, **extra, field: "9" * 5000})
+        assert response.status_code < 500, field
+        assert "Traceback" not in response.text and "int_max_str_digits" not in response.text

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from calcinosis.case.document import LIMITS
 from calcinosis.case.reader import comma_readings
 from calcinosis.i18n import message
 from calcinosis.issues import Issue, closest
@@ -102,7 +103,9 @@ def _number(text: str) -> float | int | str:
     audit saw alkaline phosphatase '1,200' U/L read as 1.2 and shown as low, without a word. The
     reader names the field and both ways to write it (``err_ambiguous_comma``)."""
     t = text.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
-    if comma_readings(t) is not None:
+    if comma_readings(t) is not None or len(t) > LIMITS["number_digits"] + 2:
+        # a number of thousands of digits stays text for the reader to refuse at its field (a
+        # code review: int() refused it in Python's words, and the page answered 500)
         return text
     if re.fullmatch(r"[+-]?\d+", t):
         return int(t)
