@@ -811,3 +811,27 @@ def test_a_dialysis_patient_reads_the_follow_up_intervals_in_words(kb: Knowledge
         leaflet = render_html(case, kb, lang=lang, audience="patient")
         assert "G4" not in leaflet and "G5" not in leaflet, lang
         assert "G4" in render_html(case, kb, lang=lang, audience="clinician")
+
+
+def test_a_child_s_vitamin_d_drops_are_kept_only_when_vitamin_d_is_not_in_play(kb: KnowledgeBase) -> None:
+    """A code review and a French clinical review: a toddler poisoned by vitamin D (calcium 4.99
+    mmol/L) was told to keep his usual vitamin D, beside 'give no vitamin D drops until the doctor
+    says so'. With a raised calcium, a vitamin D exposure or a vitamin D intoxication leading, the
+    parents read that none is given, once."""
+    from calcinosis import diagnose, parse_case
+    from calcinosis.reports.leaflet import build_leaflet
+
+    base = {"patient": {"age": 1.5, "sex": "male"}, "findings": ["palpable_nodules"], "sites": ["thigh"]}
+    poisoned = {
+        **base,
+        "exposures": ["vitamin_d_high_dose"],
+        "labs": [{"test": "calcium", "value": 4.99, "unit": "mmol/L"}],
+    }
+    for lang, keep, none in (
+        ("en", "usual daily vitamin D of children is kept", "Give no vitamin D"),
+        ("fr", "vitamine D quotidienne habituelle des enfants est gardée", "Ne donnez aucune vitamine D"),
+    ):
+        text = " ".join(s.text for s in build_leaflet(diagnose(parse_case(poisoned, kb), kb), kb, lang=lang).sections)
+        assert keep not in text and text.count(none) == 1, lang
+        calm = " ".join(s.text for s in build_leaflet(diagnose(parse_case(base, kb), kb), kb, lang=lang).sections)
+        assert none not in calm, lang  # (the drops kept: test_a_young_childs_usual_vitamin_d_is_kept)

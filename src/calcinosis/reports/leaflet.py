@@ -83,6 +83,17 @@ def _score(variant: LeafletVariant, form: str, diagnosis: str, group: str, categ
     return 0
 
 
+VITAMIN_D_EXPOSURES = frozenset({"vitamin_d_high_dose", "active_vitamin_d"})
+"""Exposures of the case format that give vitamin D (a child's drops are then not said to be kept)."""
+
+
+def _vitamin_d_in_play(report: DiagnosisReport, diagnosis: str) -> bool:
+    """Whether vitamin D may be part of the problem: a raised calcium, a vitamin D exposure, or a
+    vitamin D intoxication as the leading diagnosis."""
+    taken = VITAMIN_D_EXPOSURES & set(report.case.exposures)
+    return _calcium_raised(report) or bool(taken) or diagnosis == "hypervitaminosis_d"
+
+
 def _calcium_raised(report: DiagnosisReport) -> bool:
     """Whether the case's calcium is raised, read as the best measure it has: ionised, else
     albumin-corrected, else total (a total of 2.50 mmol/L with an albumin of 25 g/L is a corrected
@@ -304,8 +315,14 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 text = " ".join([text, message(key, lang)])
         elif section.id == "daily_life" and target == "general" and age < kb.threshold("child_age_years"):
             # a child's vitamin D drops are kept; said to a child's parents only (two clinical
-            # reviews: six adults of 39 to 74 read of 'the usual daily vitamin D of young children')
-            text = " ".join([text, message("leaflet_child_vitamin_d", lang)])
+            # reviews: six adults of 39 to 74 read of 'the usual daily vitamin D of young children'),
+            # and never where vitamin D or a raised calcium is in play (a code review and a French
+            # clinical review: a toddler poisoned by vitamin D was told to keep his drops, beside
+            # 'give no vitamin D drops until the doctor says so'): then none is given, said once
+            if not _vitamin_d_in_play(report, diagnosis):
+                text = " ".join([text, message("leaflet_child_vitamin_d", lang)])
+            elif not (_calcium_raised(report) and age < kb.threshold("infant_age_years")):  # a baby's signs say it
+                text = " ".join([text, message("leaflet_child_no_vitamin_d", lang)])
         elif section.id == "treatment":
             text = _held_for(report, kb, diagnosis, text, lang)
             if _infection_signs(report, kb):  # as manage holds procedures on the mass (a re-review)
