@@ -530,3 +530,10 @@ def test_a_low_but_measurable_value_is_warned_not_refused(tmp_path: Path) -> Non
     out = accepted(tmp_path, PATIENT + "labs: [{test: calcium, value: 0.3, unit: mmol/L}]\n")
     assert out["labs"]["tests"]["calcium"]["readings"][0]["value_si"] == 0.3  # type: ignore[index]
     assert any("physiologically plausible range" in w for w in out["warnings"])  # type: ignore[attr-defined]
+
+
+def test_a_unit_slip_below_the_measurable_still_names_the_unit_that_fits(tmp_path: Path) -> None:
+    """A code review: creatinine 0.9 entered under µmol/L (the commonest slip, mg/dL meant) lost
+    its 'plausible in mg/dL' once values below any measurable one were refused first."""
+    out = refused(tmp_path, PATIENT + "labs: [{test: creatinine, value: 0.9, unit: µmol/L}]\n")
+    assert "labs[0].unit" in out and "plausible in mg/dL" in out

@@ -307,16 +307,6 @@ def _lab_value_issue(
         return {"test": name, "value": num(value), "unit": unit, "si_value": num(float(f"{value_si:.3g}")), "si": si}
 
     times = kb.units.get("refuse_above_plausible", 10)
-    if 0 < value_si < low / float(times):
-        # a hostile-input audit: 0 was refused but 1e-300 was read (creatinine 1e-300 umol/L gave
-        # an eGFR); below a tenth of the smallest plausible value, as above ten times the largest,
-        # a value is no measurement (between the two, it is warned of: labs.py)
-        return Issue.error(
-            "case.range",
-            message("err_below", lang, **as_entered(spec["si"]), times=times, low=num(low)),
-            f"{location}.value",
-        )
-
     if not low <= value_si <= high and not spec.get("assays"):
         fits = [u for u, f in spec["units"].items() if u != canonical and low <= value * float(f) <= high]
         if fits:  # implausible as written, plausible in another unit: a unit slip, never a silent guess
@@ -334,6 +324,17 @@ def _lab_value_issue(
                 expected=message("err_unit_plausible_in", lang, value=num(value)),
                 suggestions=fits,
             )
+    if 0 < value_si < low / float(times):
+        # a hostile-input audit: 0 was refused but 1e-300 was read (creatinine 1e-300 umol/L gave
+        # an eGFR); below a tenth of the smallest plausible value, as above ten times the largest,
+        # a value is no measurement (between the two, it is warned of: labs.py). After the unit
+        # slip, which names the unit that fits (a code review: creatinine 0.9 'umol/L' lost its
+        # 'plausible in mg/dL')
+        return Issue.error(
+            "case.range",
+            message("err_below", lang, **as_entered(spec["si"]), times=times, low=num(low)),
+            f"{location}.value",
+        )
     limit = high * float(times)
     if not value_si <= limit:
         return Issue.error(
