@@ -399,3 +399,18 @@ def test_urea_in_mg_per_dl_is_named_as_urea_nitrogen(kb: KnowledgeBase) -> None:
 
     assert names("mg/dL", 24) == ["Urea nitrogen (BUN), as urea"]
     assert names("mmol/L", 8.6) == ["Urea"]
+
+
+def test_a_child_s_result_with_the_adult_interval_of_its_laboratory_is_kept(kb: KnowledgeBase) -> None:
+    """A code review: a newborn's phosphate of 6.0 mg/dL with the laboratory's adult interval
+    2.5-4.5 mg/dL was refused as 'fits in mmol/L' (the newborn band, 1.5-2.6 mmol/L, is higher);
+    many laboratories print the adult interval whatever the age. The adult's slip is still refused."""
+    from calcinosis import parse_case
+    from calcinosis.errors import CaseValidationError
+
+    lab = {"test": "phosphate", "value": 6.0, "unit": "mg/dL", "reference_range": {"low": 2.5, "high": 4.5}}
+    case = parse_case({"patient": {"age": 0.008, "sex": "male"}, "labs": [lab]}, kb)
+    assert case.labs[0].reference_range is not None
+    slip = {"test": "phosphate", "value": 1.9, "unit": "mmol/L", "reference_range": {"low": 2.5, "high": 4.5}}
+    with pytest.raises(CaseValidationError):
+        parse_case({"patient": {"age": 50, "sex": "male"}, "labs": [slip]}, kb)
