@@ -1713,7 +1713,8 @@ def test_a_leading_diagnosis_cared_for_as_another_disease_holds_the_calcinosis_t
     under 'the calcinosis treatments below do not apply to this diagnosis'. They wait for it to be
     excluded; its own care (the excision) is its statement's, not a calcinosis option."""
     case = read_case(next(PUBLISHED_CASES.glob("pub-dys-18-*.yaml")), kb)
-    for lang, name in (("en", "Pilomatricoma"), ("fr", "Pilomatricome")):
+    # in French the name is inside the sentence, lower case, without nested brackets (a code review)
+    for lang, name in (("en", "Pilomatricoma ("), ("fr", "en tête, pilomatricome (")):
         result = manage(case, kb, lang=lang)
         assert result.diagnosis == "pilomatricoma"
         assert result.statements[0].id == "managed_as:pilomatricoma"  # its own care, said first

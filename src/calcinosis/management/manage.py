@@ -341,7 +341,7 @@ def manage(
     # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite, a pilomatricoma)
     cared_elsewhere = kb.disease(top_id).managed_as is not None and top_p >= LEADS
     cared_first = (
-        message("cared_elsewhere_first", lang, name=f"{top_name} ({percent(top_p, lang)})")
+        message("cared_elsewhere_first", lang, name=named_with_probability(kb, [(top_p, kb.disease_pos(top_id))], lang))
         if cared_elsewhere and diagnosis is None
         else ""
     )
