@@ -62,7 +62,7 @@ def report(
     kb_path: Path | None = KB_OPTION,
 ) -> None:
     """Write the clinician report or the patient leaflet of a case, in HTML or PDF (the format
-    asked, else the one the output's suffix names: see :func:`report_format`)."""
+    asked, else the one the output's suffix names)."""
     from calcinosis.case.reader import read_case
     from calcinosis.outputs import check_output
     from calcinosis.reports.render import render_html, write_report

@@ -59,7 +59,9 @@ class RegistryError(CalcinosisError):
         from calcinosis.i18n import messages
 
         table = messages()
-        values = dict(self.values)
+        # a number is written in the reader's language, an age in years as an age ('7 mois': a code
+        # review read '0.6 ans' in French)
+        values = {k: _said(k, v, lang) for k, v in self.values.items()}
         field = f"reg_field_{values.get('what')}"
         if field in table:
             values["what"] = message_in(field, lang)
@@ -188,3 +190,16 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def _said(name: str, value: object, lang: str) -> object:
+    """A value as the message says it: a float named ``*_years`` as an age ('7 months', '24 ans'),
+    another float to one decimal at most with the decimal comma in French ('2,5'), the rest as given."""
+    if not isinstance(value, float):
+        return value
+    from calcinosis.i18n import age_text
+
+    if name.endswith("_years"):
+        return age_text(value, lang)
+    text = f"{value:.1f}".removesuffix(".0")
+    return text.replace(".", ",") if lang == "fr" else text

@@ -212,10 +212,10 @@ def _check_age_across_visits(session: Session, patient: Patient, case: Case, dat
         if abs(case.patient.age - expected) > VISIT_AGE_SLACK_YEARS:
             raise RegistryError.said(
                 "reg_err_visit_age_visit",
-                age=f"{case.patient.age:g}",
-                other=f"{other_age:g}",
+                age=float(case.patient.age),
+                other_years=float(other_age),
                 date=other_date.isoformat(),
-                expected=f"{max(expected, 0):.1f}".removesuffix(".0"),
+                expected_years=max(expected, 0.0),
             )
 
 
