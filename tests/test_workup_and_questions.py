@@ -305,7 +305,14 @@ def test_a_symptomatic_hypercalcaemia_and_a_severe_hypocalcaemia_are_said_first(
     low = parse_case({**newborn, "labs": [{"test": "calcium", "value": 1.55, "unit": "mmol/L"}]}, kb)
     report = diagnose(low, kb, lang="fr")
     assert report.issues[0].code == "engine.severe_hypocalcaemia"
-    assert report.warnings[0].startswith("Hypocalcémie sévère\u00a0: calcémie totale 1,55\u00a0mmol/L")
+    # a total calcium alone: the ionised or corrected one is measured now, the infusion given if it
+    # confirms or with symptoms (a French clinical review: 'IV calcium first' beside 'a low albumin
+    # lowers the total calcium'); with an albumin, the corrected calcium is the emergency's
+    assert report.warnings[0].startswith("Hypocalcémie peut-être sévère\u00a0: calcémie totale 1,55\u00a0mmol/L")
+    assert "Doser maintenant le calcium ionisé" in report.warnings[0]
+    albumin = {"test": "albumin", "value": 35, "unit": "g/L"}
+    corrected = parse_case({**newborn, "labs": [{"test": "calcium", "value": 1.55, "unit": "mmol/L"}, albumin]}, kb)
+    assert diagnose(corrected, kb, lang="fr").warnings[0].startswith("Hypocalcémie sévère\u00a0: calcémie corrigée")
     managed = manage(low, kb)
     assert managed.statements[0].urgent and managed.statements[0].id == "severe_hypocalcaemia"
     mild = parse_case({**newborn, "labs": [{"test": "calcium", "value": 2.0, "unit": "mmol/L"}]}, kb)

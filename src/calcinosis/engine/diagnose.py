@@ -523,7 +523,13 @@ def _urgent_calcium(panel: LabPanel, evidence: Evidence, kb: KnowledgeBase, lang
     low = _calcium_readings(panel, highest=False)
     limit = kb.threshold("calcium_severe_low_mmol_l")
     if low and min(low)[0] < limit:
-        return _calcium_warning(SEVERE_HYPOCALCAEMIA, "severe_hypocalcaemia", min(low), limit, kb, lang)
+        # a total calcium alone may be a low albumin's: the ionised or corrected calcium is
+        # measured now, and the infusion given if it confirms or with symptoms (Turner 2016 reads
+        # the albumin-adjusted calcium; a French clinical review: calcium IV 'first' for a total of
+        # 1.65 mmol/L whose albumin was not known, beside 'a low albumin lowers the total calcium')
+        uncorrected = not any(panel.tests.get(t) is not None for t in ("corrected_calcium", "ionized_calcium"))
+        key = "severe_hypocalcaemia_total" if uncorrected else "severe_hypocalcaemia"
+        return _calcium_warning(SEVERE_HYPOCALCAEMIA, key, min(low), limit, kb, lang)
     obs = evidence.observations
     raised, symptoms = obs.get("lab:calcium_high"), obs.get("finding:hypercalcemia_symptoms")
     known = obs.get("condition:hypercalcemia_known")
