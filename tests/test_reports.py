@@ -211,3 +211,20 @@ def test_every_reference_the_clinician_page_cites_is_listed(kb: KnowledgeBase) -
             r for group in re.findall(r"\[([a-z0-9_, ]+)\]", html) for r in group.split(", ") if r in kb.references
         }
         assert cited <= listed, (path.name, sorted(cited - listed))
+
+
+def test_the_clinician_page_says_what_each_option_is_for(kb: KnowledgeBase) -> None:
+    """A second clinical review: the page dropped the condition the terminal prints with a
+    parathyroidectomy for a calciphylaxis ('only with uncontrolled hyperparathyroidism'): each
+    option shown says what it fits, with its indication's note, as the terminal does."""
+    from markupsafe import escape
+
+    from calcinosis.management.manage import manage
+
+    case = read_case(DEV_CASES[0], kb)
+    html = render_html(case, kb, audience="clinician", lang="en")
+    shown = [o for opts in manage(case, kb).options.values() for o in [x for x in opts if not x.wait_note][:2]]
+    assert shown
+    for o in shown:
+        for why in o.why:
+            assert str(escape(why.split(" — ")[0]))[:60] in html, o.treatment
