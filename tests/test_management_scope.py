@@ -1898,3 +1898,20 @@ def test_nsaids_are_avoided_after_an_acute_kidney_injury(kb: KnowledgeBase) -> N
     assert any("Acute kidney injury" in c for c in analgesia.cautions)
     without = _options(run(kb, {**data, "history": []}))["analgesia"]
     assert not any("Acute kidney injury" in c for c in without.cautions)
+
+
+def test_an_acute_kidney_injury_on_dialysis_is_not_offered_a_kidney_transplant(kb: KnowledgeBase) -> None:
+    """A second clinical review: a woman dialysed for an acute kidney injury after a liver
+    transplant read a kidney transplant for 'end-stage kidney disease'. A chronic kidney failure
+    on dialysis keeps it."""
+    data = {
+        "patient": {"age": 46, "sex": "female"},
+        "history": ["dialysis", "acute_kidney_injury"],
+        "labs": [{"test": "phosphate", "value": 2.3, "unit": "mmol/L"}],
+        "imaging": [{"modality": "ct", "tissues": ["artery", "visceral"]}],
+    }
+    acute = run(kb, data)
+    assert "kidney_transplantation" not in _options(acute)
+    assert any(o.treatment == "kidney_transplantation" for o in acute.avoid)
+    chronic = run(kb, {**data, "history": ["dialysis", "chronic_kidney_disease"]})
+    assert "kidney_transplantation" in _options(chronic)
