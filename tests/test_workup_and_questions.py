@@ -963,3 +963,18 @@ def test_a_known_systemic_sclerosis_is_reminded_of_its_organ_screening(kb: Knowl
     assert "ssc_organ_screening" in known and "ssc_antibodies" not in known
     suspected = {**data, "history": [], "findings": ["palpable_nodules", "raynaud_phenomenon", "sclerodactyly"]}
     assert "ssc_organ_screening" not in [w.id for w in diagnose(parse_case(suspected, kb), kb).workup_steps]
+
+
+def test_a_panel_left_out_is_not_asked_for_by_the_warnings_either(kb: KnowledgeBase) -> None:
+    """A second clinical review: one report read 'calcium-phosphate panel not proposed' in its
+    work-up and 'calcium and phosphate are not reported ... until they are measured' in its
+    warnings. A case whose work-up asks the panel keeps the warning that asks for it."""
+    tendinitis = read_case(next(p for p in DEV_CASES if p.name.startswith("dev-005")), kb)
+    report = diagnose(tendinitis, kb)
+    assert report.workup_omitted
+    assert not any("until they are measured" in w for w in report.warnings)
+    nodules = diagnose(
+        parse_case({"patient": {"age": 50, "sex": "female"}, "findings": ["palpable_nodules"], "sites": ["hand"]}, kb),
+        kb,
+    )
+    assert not nodules.workup_omitted and any("until they are measured" in w for w in nodules.warnings)

@@ -261,7 +261,9 @@ def test_an_age_that_does_not_follow_from_another_visit_is_refused(engine: Engin
         store.add_visit(s, store.get_patient(s, "Q1"), aged[60], kb, date=D(2024, 3, 1), actor="dr-a")
     assert "ne correspond pas à la visite du 2023-02-01 (24 ans alors, donc environ 25 ans" in caught.value.text("fr")
     # a fraction in French, with its comma, and an infant's age in months (a code review read '0.6 ans')
-    said = RegistryError.said("reg_err_visit_age_visit", age=2.5, other_years=0.5, date="2024-01-01", expected_years=0.6)
+    said = RegistryError.said(
+        "reg_err_visit_age_visit", age=2.5, other_years=0.5, date="2024-01-01", expected_years=0.6
+    )
     assert "(2,5)" in said.text("fr") and "(6 mois alors, donc environ 7 mois" in said.text("fr")
     assert _count(engine, Visit) == 3
 
