@@ -1915,3 +1915,13 @@ def test_an_acute_kidney_injury_on_dialysis_is_not_offered_a_kidney_transplant(k
     assert any(o.treatment == "kidney_transplantation" for o in acute.avoid)
     chronic = run(kb, {**data, "history": ["dialysis", "chronic_kidney_disease"]})
     assert "kidney_transplantation" in _options(chronic)
+
+
+def test_a_juvenile_dermatomyositis_says_the_signs_of_severe_disease(kb: KnowledgeBase) -> None:
+    """A second clinical review: a girl of 13 with juvenile dermatomyositis read no word of
+    swallowing, voice, breathing or abdominal pain (SHARE 2017); a calcific tendinitis does not."""
+    case = read_case(next(p for p in DEV_CASES if p.name.startswith("dev-001")), kb)
+    signs = manage(case, kb).followup.warning_signs
+    assert any(s.startswith("Trouble swallowing") and "abdominal pain" in s for s in signs)
+    shoulder = read_case(next(p for p in DEV_CASES if p.name.startswith("dev-005")), kb)
+    assert not any(s.startswith("Trouble swallowing") for s in manage(shoulder, kb).followup.warning_signs)
