@@ -1925,3 +1925,18 @@ def test_a_juvenile_dermatomyositis_says_the_signs_of_severe_disease(kb: Knowled
     assert any(s.startswith("Trouble swallowing") and "abdominal pain" in s for s in signs)
     shoulder = read_case(next(p for p in DEV_CASES if p.name.startswith("dev-005")), kb)
     assert not any(s.startswith("Trouble swallowing") for s in manage(shoulder, kb).followup.warning_signs)
+
+
+def test_a_confused_or_floppy_child_with_too_much_calcium_goes_to_the_emergency_department(kb: KnowledgeBase) -> None:
+    """A second French clinical review: a toddler poisoned by vitamin D (calcium 4.99 mmol/L) read
+    'very sleepy or floppy: to be seen the same day', where the leaflet said emergency."""
+    data = {
+        "patient": {"age": 1.5, "sex": "male"},
+        "exposures": ["vitamin_d_high_dose"],
+        "findings": ["nephrolithiasis"],
+        "labs": [{"test": "calcium", "value": 3.4, "unit": "mmol/L"}],
+    }
+    result = run(kb, data, lang="fr")
+    assert result.diagnosis == "hypervitaminosis_d"
+    sign = next(s for s in result.followup.warning_signs if s.startswith("Vomissements"))
+    assert "enfant très endormi ou mou\u00a0: aux urgences tout de suite" in sign
