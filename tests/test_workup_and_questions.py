@@ -17,7 +17,7 @@ from calcinosis.errors import KnowledgeBaseError
 from calcinosis.kb.loader import default_kb_path
 from calcinosis.management.manage import manage
 
-from .conftest import DEV_CASES, REPO, edited_disease
+from .conftest import DEV_CASES, PUBLISHED_CASES, REPO, edited_disease
 
 METABOLIC_STEPS = {"calcium", "phosphate", "pth", "vitamin_d", "renal_function"}
 
@@ -978,3 +978,15 @@ def test_a_panel_left_out_is_not_asked_for_by_the_warnings_either(kb: KnowledgeB
         kb,
     )
     assert not nodules.workup_omitted and any("until they are measured" in w for w in nodules.warnings)
+
+
+def test_a_known_haemochromatosis_is_not_asked_for_its_genotype(kb: KnowledgeBase) -> None:
+    """A second clinical review: a man with a known haemochromatosis and painful hands was asked for
+    HFE genotyping; its iron control is asked instead. Unknown, the screen and the genotype stay."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-dys-05-*.yaml")), kb)
+    assert "hemochromatosis" in case.history
+    ids = [w.id for w in diagnose(case, kb).workup_steps]
+    assert "hh_iron_control" in ids and "hh_iron_studies" not in ids
+    unknown = case.model_copy(update={"history": [h for h in case.history if h != "hemochromatosis"]})
+    steps = {w.id: w.text for w in diagnose(unknown, kb).workup_steps}
+    assert "hh_iron_control" not in steps
