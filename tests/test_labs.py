@@ -271,3 +271,15 @@ def test_a_tiny_value_is_never_shown_as_zero_in_french() -> None:
         "0",
         "0,25",
     )
+
+
+def test_an_implausible_value_keeps_its_qualifier_and_is_not_said_twice(kb: KnowledgeBase) -> None:
+    """A second French clinical review read '25-hydroxyvitamine D 3 500 nmol/L (3 500 nmol/L)', the
+    '>' of the result lost."""
+    from calcinosis import diagnose, parse_case
+
+    lab = {"test": "vitamin_d_25oh", "value": 3500, "unit": "nmol/L", "qualifier": ">"}
+    report = diagnose(parse_case({"patient": {"age": 2, "sex": "male"}, "labs": [lab]}, kb), kb, lang="fr")
+    warning = next(w for w in report.warnings if "plausible" in w)
+    assert ">3\u202f500\u00a0nmol/L" in warning or ">3 500" in warning.replace("\u202f", " ").replace("\u00a0", " ")
+    assert "(3" not in warning

@@ -342,8 +342,10 @@ def _read_one(
                     "warn_lab_implausible",
                     lang,
                     test=lab_label(kb, test, lang),
-                    value=with_unit(number(lab.value, lang), lab.unit),
-                    si=f"{number(float(f'{value_si:.3g}'), lang)} {unit_si}",
+                    # the qualifier kept ('> 3 500'), and the SI value said only in another unit (a
+                    # second French review read '3 500 nmol/L (3 500 nmol/L)', the '>' lost)
+                    value=with_unit((lab.qualifier or "") + number(lab.value, lang), lab.unit),
+                    si="" if lab.unit == unit_si else f" ({number(float(f'{value_si:.3g}'), lang)} {unit_si})",
                     low=number(plausible[0], lang) if lang == "fr" else plausible[0],
                     high=number(plausible[1], lang) if lang == "fr" else plausible[1],
                     unit=unit_si,
