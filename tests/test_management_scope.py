@@ -1940,3 +1940,18 @@ def test_a_confused_or_floppy_child_with_too_much_calcium_goes_to_the_emergency_
     assert result.diagnosis == "hypervitaminosis_d"
     sign = next(s for s in result.followup.warning_signs if s.startswith("Vomissements"))
     assert "enfant très endormi ou mou\u00a0: aux urgences tout de suite" in sign
+
+
+def test_the_calciphylaxis_pain_survey_is_read_for_a_calciphylaxis_only(kb: KnowledgeBase) -> None:
+    """An English clinical review: a two-week calcific tendinitis of the wrist read 'in
+    calciphylaxis, opioids were the preferred first drug' under its pain relief."""
+    shoulder = read_case(next(p for p in DEV_CASES if p.name.startswith("dev-005")), kb)
+    analgesia = _options(manage(shoulder, kb)).get("analgesia")
+    assert analgesia is not None and "calciphylaxis" not in analgesia.dose.lower()
+    calciphylaxis = {
+        "patient": {"age": 60, "sex": "female"},
+        "history": ["dialysis"],
+        "findings": ["skin_necrosis", "retiform_purpura", "pain"],
+        "sites": ["thigh"],
+    }
+    assert "Chinnadurai 2020" in _options(run(kb, calciphylaxis))["analgesia"].dose
