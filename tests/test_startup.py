@@ -21,7 +21,7 @@ import yaml
 from typer.testing import CliRunner
 
 from calcinosis import KnowledgeBase, load_kb, read_case
-from calcinosis.cli.main import BLAS_THREAD_VARIABLES, _one_blas_thread, app
+from calcinosis.cli.main import BLAS_THREAD_VARIABLES, _no_pydantic_plugins, _one_blas_thread, app
 from calcinosis.kb import loader
 
 from .conftest import DEV_CASES
@@ -345,6 +345,19 @@ def test_one_blas_thread_unless_batch_or_chosen(
     _one_blas_thread(argv)
     assert os.environ.get("OPENBLAS_NUM_THREADS") == after
     assert os.environ.get("OMP_NUM_THREADS") == (None if argv[0] == "batch" else "1")
+
+
+@pytest.mark.parametrize(("before", "after"), [(None, "__all__"), ("logfire", "logfire")])
+def test_no_pydantic_plugin_search_unless_the_user_set_one(
+    before: str | None, after: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #17: the CLI skips pydantic's scan of every installed distribution for plugins it
+    never uses; a user's own setting stands."""
+    monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    if before is not None:
+        monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", before)
+    _no_pydantic_plugins()
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == after
 
 
 def test_a_fhir_bundle_still_goes_through_the_fhir_reader(tmp_path: Path) -> None:
