@@ -1955,3 +1955,23 @@ def test_the_calciphylaxis_pain_survey_is_read_for_a_calciphylaxis_only(kb: Know
         "sites": ["thigh"],
     }
     assert "Chinnadurai 2020" in _options(run(kb, calciphylaxis))["analgesia"].dose
+
+
+def test_a_dialysis_patient_is_not_asked_for_his_kidney_function_every_year(kb: KnowledgeBase) -> None:
+    """A second clinical review: a haemodialysis patient with tumoral calcinosis was asked for his
+    'renal function at least yearly'; the panel stays, with the dialysis unit's checks."""
+    data = {
+        "patient": {"age": 60, "sex": "female"},
+        "history": ["dialysis", "systemic_sclerosis"],
+        "findings": ["palpable_nodules"],
+        "sites": ["fingertips"],
+    }
+    schedule = {i.id: i for i in run(kb, data).followup.schedule}
+    assert "labs" not in schedule and "renal function" not in schedule["labs_dialysis"].text
+    nodules = {"patient": {"age": 50, "sex": "female"}, "findings": ["palpable_nodules"], "sites": ["hand"]}
+    off = {i.id for i in run(kb, nodules).followup.schedule}
+    assert "labs" in off and "labs_dialysis" not in off
+    # the tumoral plan's own panel says the kidney function off dialysis only
+    tumoral = read_case(next(PUBLISHED_CASES.glob("pub-tumoral-11-*.yaml")), kb)
+    control = next(i for i in manage(tumoral, kb).followup.schedule if i.id == "phosphate_control")
+    assert "kidney function when not on dialysis" in control.text

@@ -227,6 +227,9 @@ class FollowupItem(_Strict):
     # kidney panel 'when there is a kidney disease' was listed for a woman of 33 with normal labs
     # (a code review)
     when: list[str] = []
+    # features none of which the case may report for the check to be listed: a haemodialysis
+    # patient was asked for his 'renal function at least yearly' (a second clinical review)
+    unless: list[str] = []
     interval_days: tuple[int, int] | None = None
     references: list[str] = []
 

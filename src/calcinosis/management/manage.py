@@ -152,8 +152,8 @@ def _plan_item(item: FollowupItem, lang: str, *, id: str | None = None, every: s
     )
 
 
-GENERAL_LABS = "labs"
-"""The general plan's yearly calcium-phosphate panel (followup.yaml ``schedule``)."""
+GENERAL_LABS = frozenset({"labs", "labs_dialysis"})
+"""The general plan's yearly calcium-phosphate panel, and its form on dialysis (followup.yaml ``schedule``)."""
 
 
 def followup_plan(
@@ -221,9 +221,13 @@ def followup_plan(
     if possible is not None:
         signs = [w for w in signs if w.diagnosis is None or w.diagnosis in possible]
     if panel_left_out:
-        items = [i for i in items if i.id != GENERAL_LABS]
+        items = [i for i in items if i.id not in GENERAL_LABS]
     if present is not None:
-        items = [i for i in items if not i.when or not set(i.when).isdisjoint(present)]
+        items = [
+            i
+            for i in items
+            if (not i.when or not set(i.when).isdisjoint(present)) and set(i.unless).isdisjoint(present)
+        ]
         signs = [w for w in signs if not w.when or not set(w.when).isdisjoint(present)]
     watched = []
     cancer = spec.own(None, cancer_first) if cancer_first is not None and cancer_first != diagnosis else None
