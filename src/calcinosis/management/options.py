@@ -136,6 +136,17 @@ def _role_basis(role: Role, best_level: int | None, evidence: list[EvidenceItem]
     return message("role_basis_weak", lang, level=level, size=size)
 
 
+def _diagnoses_of(ind: TreatmentIndication) -> list[str]:
+    """The diagnoses an indication names, its forms' ('fat_necrosis/newborn') as their diagnosis."""
+    return [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
+
+
+def _waits_for_diagnosis(t: TreatmentFile) -> bool:
+    """Whether a treatment waits for the diagnosis it treats: relief of symptoms, a treatment safe
+    while a diagnosis is unconfirmed and supportive care do not."""
+    return not (t.symptomatic or t.safe_unconfirmed or t.mechanism == "supportive")
+
+
 def _indication_fit(
     t: TreatmentFile,
     ind: TreatmentIndication,
@@ -231,9 +242,8 @@ def _option(
     best_for: list[str] = []  # the diagnoses the best indication names ([] for a category or any case)
     read_for: list[str] = []  # the same, grounded or not: the dose text is that of the likeliest
     untested: list[str] = []  # the laboratory states the chosen indication waits for (not measured yet)
-    pending: tuple[float, Role, str] | None = None  # the best indication waiting only for a test
-    pending_for: list[str] = []
-    pending_untested: list[str] = []
+    # the best indication waiting only for a test: its fit, the diagnoses it names, the tests
+    pending: tuple[tuple[float, Role, str], list[str], list[str]] | None = None
     tested_first = kb.management.tested_first
     for ind in t.indications:
         missing = [f for f in ind.features if not ev.present(f)]
@@ -248,12 +258,8 @@ def _option(
         if missing:  # binders for a raised phosphate, when the phosphate is not measured
             if not (ind.diagnoses or ind.forms) or mass < kb.management.min_probability:
                 continue  # named for a diagnosis that holds the management floor, not for any case
-            if pending is None or found[0] > pending[0]:
-                pending, pending_for, pending_untested = (
-                    found,
-                    [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)],
-                    missing,
-                )
+            if pending is None or found[0] > pending[0][0]:
+                pending = (found, _diagnoses_of(ind), missing)
             continue
         if best is None or found[0] > best[0]:
             best = found
@@ -261,7 +267,7 @@ def _option(
             # does not wait for the diagnosis to be confirmed (a re-review); a symptom does not
             # ground it (a French clinical review: thalidomide and an excision 'for pain' went
             # ahead for an unconfirmed dermatomyositis while diltiazem waited)
-            read_for = [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
+            read_for = _diagnoses_of(ind)
             best_for = [] if _grounded(ind) else read_for
     if best is None or best[0] < kb.management.min_fit:
         # an option whose every fitting indication waits for a test the case has not reported
@@ -269,9 +275,9 @@ def _option(
         # whose calcium, phosphate and PTH are not given) is named as waiting for that test: a
         # clinical review read a uraemic calcinosis plan that led with a kidney transplant and
         # never named the phosphate and PTH treatments that are its mainstay
-        if pending is None or pending[0] < kb.management.min_fit:
+        if pending is None or pending[0][0] < kb.management.min_fit:
             return None
-        best, read_for, best_for, untested = pending, pending_for, [], pending_untested
+        (best, read_for, untested), best_for = pending, []
     fit, role, why = best
     cautions: list[str] = []
     avoid_parts: list[str] = []  # the parts contraindicated here, named with the option wherever it is named
@@ -332,7 +338,7 @@ def _option(
         labels = message("list_separator", lang).join(lower_first(kb.features[f].label(lang)) for f in untested)
         untested_note = message("untested_first", lang, states=labels)
         cautions.insert(first, untested_note)
-    waits_for_confirmation = not (t.symptomatic or t.safe_unconfirmed or t.mechanism == "supportive")
+    waits_for_confirmation = _waits_for_diagnosis(t)
     unconfirmed_note = ""
     if best_for and waits_for_confirmation and not contraindicated and set(best_for) <= unconfirmed:
         # a clinical re-review: a 13-year-old's juvenile dermatomyositis at 37 %, with no weakness,
@@ -623,8 +629,7 @@ def rank_treatments(
         # pilomatricoma, whose excision gives the histology, was offered a CO2 laser that destroys
         # it, diltiazem and sodium thiosulfate right under 'the calcinosis treatments below do
         # not apply to this diagnosis'); relief of symptoms and supportive care do not wait
-        waits = not (t.symptomatic or t.safe_unconfirmed or t.mechanism == "supportive")
-        if cared_first and waits and not contraindicated and not option.wait_note:
+        if cared_first and _waits_for_diagnosis(t) and not contraindicated and not option.wait_note:
             option.cautions.insert(0, cared_first)
             option.wait_note = cared_first
         (avoid if contraindicated else grouped[option.mechanism]).append(option)
