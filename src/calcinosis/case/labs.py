@@ -28,6 +28,7 @@ from calcinosis.kb.model import KnowledgeBase
 
 __all__ = [
     "BAND_FORMULAS",
+    "CALCIUM_UNCORRECTED",
     "DerivedValue",
     "LabPanel",
     "LabReading",
@@ -115,6 +116,10 @@ class LabPanel(BaseModel):
                 return d.value
         return None
 
+
+CALCIUM_UNCORRECTED = "lab.calcium_uncorrected"
+"""The panel's warning of a low total calcium with no albumin, ionised or corrected calcium: the one
+place that decides it, read by the emergency it may soften (engine/diagnose.py)."""
 
 PTH_DIALYSIS_MAX_MULTIPLE = 9.0
 """KDIGO 2017 (kdigo2017): on dialysis the intact PTH is kept at about 2 to 9 times the upper
@@ -583,6 +588,6 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
         # with total proteins of 44 g/L and a total calcium of 2.12 mmol/L was read as
         # hypocalcaemic, and that held a calcimimetic and kept calcitriol (a clinical review)
         where = "labs" if calcium.driving_index is None else f"labs[{calcium.driving_index}]"
-        warnings.append(Issue.warning("lab.calcium_uncorrected", message("warn_calcium_uncorrected", lang), where))
+        warnings.append(Issue.warning(CALCIUM_UNCORRECTED, message("warn_calcium_uncorrected", lang), where))
     panel.warnings = warnings
     return panel

@@ -20,7 +20,7 @@ from itertools import chain
 from typing import Any
 
 from calcinosis._version import __version__
-from calcinosis.case.labs import LabPanel, interpret_labs, lab_name
+from calcinosis.case.labs import CALCIUM_UNCORRECTED, LabPanel, interpret_labs, lab_name
 from calcinosis.case.model import Case
 from calcinosis.engine.category import CategoryStep, RuleState
 from calcinosis.engine.defining import unconfirmed
@@ -531,7 +531,7 @@ def _urgent_calcium(panel: LabPanel, evidence: Evidence, kb: KnowledgeBase, lang
         # measured now, and the infusion given if it confirms or with symptoms (Turner 2016 reads
         # the albumin-adjusted calcium; a French clinical review: calcium IV 'first' for a total of
         # 1.65 mmol/L whose albumin was not known, beside 'a low albumin lowers the total calcium')
-        uncorrected = not any(panel.tests.get(t) is not None for t in ("corrected_calcium", "ionized_calcium"))
+        uncorrected = any(w.code == CALCIUM_UNCORRECTED for w in panel.warnings)
         key = "severe_hypocalcaemia_total" if uncorrected else "severe_hypocalcaemia"
         return _calcium_warning(SEVERE_HYPOCALCAEMIA, key, min(low), limit, kb, lang)
     obs = evidence.observations
