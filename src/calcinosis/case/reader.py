@@ -427,14 +427,14 @@ def _range_issue(
         k: float(v) for k, v in (("low", lab.reference_range.low), ("high", lab.reference_range.high)) if v is not None
     }
     assay = assay_of(kb, test, canonical)
-    band = _band(kb, f"{test}_{assay}" if assay else test, age, sex)
-    outside, missed = _limits_fit(kb, test, limits, float(spec["units"][canonical]), band)
+    band_key, factor = f"{test}_{assay}" if assay else test, float(spec["units"][canonical])
+    band = _band(kb, band_key, age, sex)
+    outside, missed = _limits_fit(kb, test, limits, factor, band)
     if missed and age < ADULT_AGE:
         # many laboratories print the adult interval whatever the age: one that meets the adult
         # band is kept for a child (a code review: a newborn's phosphate in mg/dL with the adult
         # 2.5-4.5 was refused as 'fits in mmol/L', the newborn band being higher)
-        adult = _band(kb, f"{test}_{assay}" if assay else test, ADULT_AGE, sex)
-        missed = _limits_fit(kb, test, limits, float(spec["units"][canonical]), adult)[1]
+        missed = _limits_fit(kb, test, limits, factor, _band(kb, band_key, ADULT_AGE, sex))[1]
     if not outside and not missed:
         return None
     others = {} if assay else {u: float(f) for u, f in spec["units"].items() if u != canonical}
@@ -442,7 +442,6 @@ def _range_issue(
     if not outside and not fits:
         return None
     unit_si = canonical if assay else str(spec["si"])
-    factor = float(spec["units"][canonical])
     said = {
         "test": lab_label(kb, test, lang),
         "limits": _fmt_range(limits, lab.unit, lang),
