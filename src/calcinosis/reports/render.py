@@ -17,7 +17,7 @@ from calcinosis.errors import CalcinosisError
 from calcinosis.i18n import age_text, decimal, messages, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.manage import manage
-from calcinosis.management.results import WAITING_SHOWN
+from calcinosis.management.results import WAITING_SHOWN, EvidenceItem, ManagementReport, TreatmentOption
 from calcinosis.outputs import write_output
 from calcinosis.reports.lab_table import lab_rows
 from calcinosis.reports.leaflet import build_leaflet
@@ -65,6 +65,22 @@ def short_citation(citation: str, authors_shown: int = 3) -> str:
     return f"{', '.join(names[:authors_shown])}, et al. {rest}"
 
 
+OPTIONS_SHOWN = 2
+"""How many options of each mechanism the clinician's page describes in full (the others are named)."""
+
+
+def now_options(management: ManagementReport) -> dict[str, list[TreatmentOption]]:
+    """The options of each mechanism that can start now (an option that waits is only named, with
+    what it waits for), the mechanisms that have one: what the clinician's page shows."""
+    now = {m: [o for o in options if not o.wait_note] for m, options in management.options.items()}
+    return {m: options for m, options in now.items() if options}
+
+
+def shown_study(option: TreatmentOption) -> EvidenceItem | None:
+    """The study the page shows under an option: its first of this patient's possible diagnoses."""
+    return next((e for e in option.evidence if e.relevant), None)
+
+
 def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Audience = "clinician") -> str:
     """The report of ``case`` as a complete HTML document (``lang`` 'en' or 'fr')."""
     analysis = analyse(case, kb, lang=lang)
@@ -78,14 +94,15 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
     for d in report.differential[:3]:
         shown.update(dict.fromkeys(d.references))
     # every reference the page cites in brackets is listed: the principles' (a French clinical
-    # review found [balin2012] and [seed004] cited and not listed) and the study each option shows,
-    # the first relevant one of the first two options not waiting, as the template picks them
+    # review found [balin2012] and [seed004] cited and not listed) and the study each option
+    # shows, read from the options and studies the template itself shows (one definition of each)
     for st in management.statements:
         shown.update(dict.fromkeys(st.references))
-    for options in management.options.values():
-        for o in [o for o in options if not o.wait_note][:2]:
-            cited = [e.reference for e in o.evidence if e.relevant][:1]
-            shown.update(dict.fromkeys([*cited, *o.references[:2]]))
+    now = now_options(management)
+    for options in now.values():
+        for o in options[:OPTIONS_SHOWN]:
+            study = shown_study(o)
+            shown.update(dict.fromkeys([*([study.reference] if study else []), *o.references[:2]]))
     refs = list(shown)
     env = _environment()
     env.filters["vocab"] = lambda term, list_name: kb.vocabulary.label(list_name, term, lang)
@@ -99,6 +116,9 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
             t=t,
             lang=lang,
             waiting_shown=WAITING_SHOWN,
+            now_options=now,
+            options_shown=OPTIONS_SHOWN,
+            shown_study=shown_study,
             case=case,
             report=report,
             management=management,
