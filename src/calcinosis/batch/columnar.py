@@ -339,7 +339,10 @@ class ColumnarReader:
                     pres[:, pos(f"{ns}:{column.term}")] |= col.present()
             # what the reader refuses (case/reader.py _imaging_issues): uptake off a tracer study,
             # a symmetric single deposit; the per-row path says it
-            tracer = np.array([v in TRACER_MODALITIES for v in mod_col.values] + [False, False])[mod_col.index]
+            # read on the modality as resolved, not as typed: 'bone scan' or 'PET' stay on the fast
+            # path (a code review: each alias sent its rows to the slow one)
+            modalities = [vocab.resolve("modalities", str(v)) for v in mod_col.values]
+            tracer = np.array([m in TRACER_MODALITIES for m in modalities] + [False, False])[mod_col.index]
             for column, col in cols.get("imaging_bool", []):
                 value = col.take(False, bool)
                 if column.term == "uptake":
