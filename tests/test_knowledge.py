@@ -506,3 +506,32 @@ def test_a_key_written_twice_in_a_knowledge_file_is_refused_with_its_lines(tmp_p
         load_kb(root)
     said = str(info.value)
     assert "followup.yaml" in said and "duplicate key 'references'" in said and "first on line" in said
+
+
+def test_the_presentation_floor_never_makes_a_rare_site_evidence_for_a_silent_file(kb: KnowledgeBase) -> None:
+    """A site rarer than the presentation floor among all causes (the penis: baseline 0.003) was
+    raised to the floor (0.02) in every diagnosis silent on it: a likelihood ratio of 6.7 for
+    each, shown as "(< 1%/< 1%)" and clinically absurd (pilomatricoma favoured by a penile
+    lesion). A silent file now gives likelihood ratio 1; a stated frequency above the baseline
+    keeps its value; common features keep the floor."""
+    from calcinosis import parse_case
+    from calcinosis.engine.diagnose import analyse
+
+    floor = kb.constants.presentation_floor.value
+    penis = kb.feature_pos("site:penis")
+    base = float(kb.baseline[penis])
+    assert base < floor  # the situation the rule is for
+    silent = [i for i in range(len(kb.diseases)) if kb.source(i, penis).origin == "baseline"]
+    assert len(silent) > 10
+    assert kb.frequency[silent, penis] == pytest.approx(base)
+    stated = kb.disease_pos("idiopathic_calcinosis_cutis")  # "a rare localised form; 0.03"
+    assert kb.source(stated, penis).origin == "diagnosis"
+    assert kb.frequency[stated, penis] > floor
+    common = kb.feature_pos("site:thigh")
+    assert kb.baseline[common] > floor and kb.frequency[:, common].min() >= floor - 1e-12
+
+    case = {"patient": {"age": 60, "sex": "male"}, "sites": ["penis"]}
+    _, _, scores = analyse(parse_case(case, kb), kb)
+    k = scores.feature_pos.tolist().index(penis)
+    assert scores.contribution[silent, k] == pytest.approx(0.0)
+    assert scores.contribution[stated, k] > 0

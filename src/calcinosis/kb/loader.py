@@ -882,13 +882,28 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
 PRESENTATION_NAMESPACES = ("finding", "site", "tissue", "pattern", "distribution", "imaging", "course", "patient")
 
 
-def apply_presentation_floor(freq: np.ndarray, feature_ids: tuple[str, ...], floor: float) -> np.ndarray:
-    """Presentation frequencies kept within [floor, 1 - floor] (constants.yaml presentation_floor)."""
+def apply_presentation_floor(
+    freq: np.ndarray, feature_ids: tuple[str, ...], floor: float, baseline: np.ndarray
+) -> np.ndarray:
+    """Presentation frequencies kept within [floor, 1 - floor] (constants.yaml presentation_floor),
+    but never moved past the feature's baseline.
+
+    The floor keeps an atypical presentation from ruling a diagnosis out; it must not turn a
+    rare feature into evidence for every diagnosis. A site rarer than the floor among all causes
+    (the penis and the vulva 0.003, an eyelid 0.005, the ear and the axilla 0.01) raised to
+    the floor gave each diagnosis whose file is silent on it (its frequency is the baseline) a
+    likelihood ratio of 0.02/0.003 = 6.7, and a diagnosis stating the site rare the same: a
+    silent file won (issue #11, fault 3). Here each column's floor is the lower of the floor
+    and the baseline (and its ceiling the higher of 1 - floor and the baseline), so a silent
+    file gives likelihood ratio 1 and a frequency stated above the baseline keeps its own.
+    """
     cols = np.array(
         [fid.split(":", 1)[0] in PRESENTATION_NAMESPACES and not fid.startswith(AGE_PREFIX) for fid in feature_ids]
     )  # the age bands are floored and normalised together (kb/age.py, fill_age_bands)
     out = freq.copy()
-    out[:, cols] = np.clip(out[:, cols], floor, 1 - floor)
+    low = np.minimum(floor, baseline[cols])
+    high = np.maximum(1 - floor, baseline[cols])
+    out[:, cols] = np.clip(out[:, cols], low[None, :], high[None, :])
     return out
 
 
@@ -1128,7 +1143,7 @@ def _compile(
             **features,
             **{b.feature: replace(features[b.feature], baseline=float(baseline[fpos[b.feature]])) for b in bands},
         }
-    freq = apply_presentation_floor(freq, feature_ids, constants.presentation_floor.value)
+    freq = apply_presentation_floor(freq, feature_ids, constants.presentation_floor.value, baseline)
     category_names = tuple(CATEGORY_ORDER)
     cpos = {c: i for i, c in enumerate(category_names)}
     disease_category = np.array([cpos[d.category] for d in diseases], dtype=np.int64)
