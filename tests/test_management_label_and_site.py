@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from calcinosis import KnowledgeBase
+from calcinosis import KnowledgeBase, read_case
+from calcinosis.management.manage import manage
 
+from .conftest import PUBLISHED_CASES
 from .test_management_scope import _options, run
 
 DERMATOMYOSITIS_WITH_ILD: dict[str, Any] = {
@@ -32,3 +34,34 @@ def test_infliximab_says_what_its_label_says_of_interstitial_lung_disease(
     assert "infliximab_smpc" in infliximab.references
     assert "infliximab" not in {o.treatment for o in run(kb, DERMATOMYOSITIS_WITH_ILD, lang).avoid}
     assert kb.references["infliximab_smpc"].url
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_breast_calcification_is_not_injected(kb: KnowledgeBase, lang: str) -> None:
+    """A clinical review: a lupus mastitis seen on mammography (its calcifications coarse, the
+    breast assessed in BI-RADS) was offered intralesional sodium thiosulfate. A deposit of the
+    breast alone: the injection is to avoid, with the breast imaging work-up as the reason; with
+    deposits elsewhere too (a lupus with ulcerated limbs and breast), it stays for them, not for
+    the breast."""
+    breast_only = run(
+        kb,
+        {
+            "patient": {"age": 47, "sex": "female", "postmenopausal": True},
+            "history": ["systemic_lupus_erythematosus"],
+            "findings": ["pain", "palpable_nodules"],
+            "sites": ["breast"],
+        },
+        lang,
+    )
+    avoided = {o.treatment: o for o in breast_only.avoid}
+    assert "sodium_thiosulfate_intralesional" not in _options(breast_only)
+    assert any("BI-RADS" in c for c in avoided["sodium_thiosulfate_intralesional"].cautions)
+    assert "acr_birads2013" in avoided["sodium_thiosulfate_intralesional"].references
+    ulcerated = read_case(PUBLISHED_CASES / "pub-ctd-14-sle-ulcerated-lesions-limbs-breast.yaml", kb)
+    elsewhere_too = manage(ulcerated, kb, lang=lang)
+    injection = _options(elsewhere_too)["sodium_thiosulfate_intralesional"]
+    start = "Not into a deposit of the breast" if lang == "en" else "Pas dans un dépôt du sein"
+    assert any(c.startswith(start) for c in injection.cautions)
+    assert not any(
+        c.startswith(start) for o in _options(elsewhere_too).values() for c in o.cautions if o.kind != "procedure"
+    )
