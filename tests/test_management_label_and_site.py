@@ -65,3 +65,30 @@ def test_a_breast_calcification_is_not_injected(kb: KnowledgeBase, lang: str) ->
     assert not any(
         c.startswith(start) for o in _options(elsewhere_too).values() for c in o.cautions if o.kind != "procedure"
     )
+
+
+TODDLER_VITAMIN_D: dict[str, Any] = {
+    "patient": {"age": 2, "sex": "female"},
+    "exposures": ["vitamin_d_high_dose"],
+    "findings": ["hypercalcemia_symptoms"],
+    "labs": [{"test": "calcium", "value": 3.6, "unit": "mmol/L"}, {"test": "pth", "interpretation": "low"}],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_toddler_s_hypercalcaemia_shows_no_adult_volume_or_dose(kb: KnowledgeBase, lang: str) -> None:
+    """A clinical review: a toddler with a vitamin D intoxication read 4-6 L of saline,
+    zoledronic acid 4 mg and pamidronate 60-90 mg, beside a caution that adult doses did not
+    apply. A child's plan shows the paediatric dosing instead, and no adult number anywhere in
+    the option; an adult's keeps the adult doses."""
+    result = run(kb, TODDLER_VITAMIN_D, lang)
+    assert result.diagnosis == "hypervitaminosis_d"
+    hydration = _options(result)["hydration_and_hypercalcaemia_management"]
+    assert hydration.dose.startswith("Paediatric dosing" if lang == "en" else "Posologie pédiatrique")
+    said = " ".join([hydration.dose, *hydration.cautions, *(e.outcome for e in hydration.evidence)])
+    for adult in ("4-6 L", "4 à 6 L", "4 mg", "60-90", "60 à 90", "100 units", "100 unités"):
+        assert adult not in said, adult
+    colchicine = run(kb, {"patient": {"age": 9, "sex": "male"}, "history": ["juvenile_dermatomyositis"]}, lang)
+    assert "mg" not in _options(colchicine)["colchicine"].dose
+    adult = run(kb, {**TODDLER_VITAMIN_D, "patient": {"age": 60, "sex": "female"}}, lang)
+    assert "4" in _options(adult)["hydration_and_hypercalcaemia_management"].dose
