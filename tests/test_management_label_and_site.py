@@ -92,3 +92,24 @@ def test_a_toddler_s_hypercalcaemia_shows_no_adult_volume_or_dose(kb: KnowledgeB
     assert "mg" not in _options(colchicine)["colchicine"].dose
     adult = run(kb, {**TODDLER_VITAMIN_D, "patient": {"age": 60, "sex": "female"}}, lang)
     assert "4" in _options(adult)["hydration_and_hypercalcaemia_management"].dose
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_haemochromatosis_arthropathy_has_its_iron_and_its_joints_cared_for(kb: KnowledgeBase, lang: str) -> None:
+    """A clinical review: a man with a known haemochromatosis and painful hands with
+    chondrocalcinosis was offered colchicine for a CPPD at 9 % and nothing else. Venesection for
+    the iron (EASL 2022), said not to reverse the arthropathy, and the CPPD symptomatic options
+    (EULAR 2011) are listed for the haemochromatosis itself, with its own principle."""
+    case = read_case(PUBLISHED_CASES / "pub-dys-05-known-haemochromatosis-painful-hands.yaml", kb)
+    result = manage(case, kb, lang=lang)
+    assert result.diagnosis == "hemochromatosis_arthropathy"
+    options = _options(result)
+    venesection = options["venesection"]
+    assert venesection.role == "first_line" and not venesection.wait_note
+    assert "easl2022hh" in venesection.references
+    not_reversed = "does not reverse" if lang == "en" else "ne fait pas régresser"
+    assert any(not_reversed in c for c in venesection.cautions)
+    assert {"nsaids", "colchicine"} <= options.keys()
+    assert all("zhang2011cppd" in options[t].references for t in ("nsaids", "colchicine"))
+    care = next(s for s in result.statements if s.id == "hemochromatosis_arthropathy_care")
+    assert {"easl2022hh", "zhang2011cppd"} <= set(care.references)
