@@ -113,3 +113,36 @@ def test_a_haemochromatosis_arthropathy_has_its_iron_and_its_joints_cared_for(kb
     assert all("zhang2011cppd" in options[t].references for t in ("nsaids", "colchicine"))
     care = next(s for s in result.statements if s.id == "hemochromatosis_arthropathy_care")
     assert {"easl2022hh", "zhang2011cppd"} <= set(care.references)
+
+
+def _fits_best(kb: KnowledgeBase, path: Any, lang: str = "en") -> str | None:
+    """The summary's 'treatment that fits best' line of a case file, if any."""
+    from calcinosis import diagnose
+    from calcinosis.reports.summary import build_summary
+
+    case = read_case(path, kb)
+    report = diagnose(case, kb, lang=lang)
+    steps = build_summary(report, kb, lang=lang, management=manage(case, kb, lang=lang, report=report)).next_steps
+    return next((s for s in steps if s.startswith(("Treatment that fits best", "Traitement le plus adapté"))), None)
+
+
+@pytest.mark.parametrize("name", ["pub-ctd-10-", "pub-ctd-11-"])
+def test_a_child_s_dermatomyositis_is_treated_before_its_deposits(kb: KnowledgeBase, name: str) -> None:
+    """A clinical review: a child's juvenile dermatomyositis read diltiazem (first line by expert
+    opinion, level 4) or shock waves as the treatment that fits best, above the control of its
+    disease activity, which the SHARE recommendations put first (Bellutti Enders 2017). A
+    treatment of the deposits resting on evidence no better than the disease's own treatment is
+    not named above it; where it is better supported (a systemic sclerosis, whose disease
+    control has only expert opinion for calcinosis), it still is."""
+    from calcinosis.i18n import message
+
+    from .conftest import DEV_CASES
+
+    path = next(PUBLISHED_CASES.glob(f"{name}*.yaml"))
+    own = message("summary_treatment", "en", name=kb.treatments["treat_underlying_ctd"].names.en)
+    assert _fits_best(kb, path) == own
+    assert _fits_best(kb, path, "fr") == message(
+        "summary_treatment", "fr", name=kb.treatments["treat_underlying_ctd"].names.fr
+    )
+    crest = next(p for p in DEV_CASES if "crest" in p.name)
+    assert _fits_best(kb, crest) == message("summary_treatment", "en", name=kb.treatments["diltiazem"].names.en)
