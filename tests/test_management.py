@@ -251,9 +251,9 @@ def test_a_raised_urea_brings_the_kidney_cautions_and_an_infected_ulcer_its_anti
 
 
 def test_a_childs_options_say_that_the_doses_shown_are_adults(kb: KnowledgeBase) -> None:
-    """A 7-year-old with juvenile dermatomyositis: rituximab, colchicine and NSAIDs, whose doses
-    are adults', each say that a child's dose is set with paediatric specialists; an adult's
-    options do not."""
+    """A 7-year-old with juvenile dermatomyositis: rituximab says that a child's dose is set with
+    paediatric specialists, and colchicine, whose doses are adults' fixed ones, shows its
+    paediatric dosing instead of them; an adult's options do neither."""
     jdm = {"findings": ["palpable_nodules", "muscle_weakness", "gottron_papules", "pain"], "sites": ["elbow"]}
     child = manage(parse_case({"patient": {"age": 7, "sex": "female"}, **jdm}, kb), kb)
     adult = manage(parse_case({"patient": {"age": 45, "sex": "female"}, **jdm}, kb), kb)
@@ -263,8 +263,15 @@ def test_a_childs_options_say_that_the_doses_shown_are_adults(kb: KnowledgeBase)
         assert option is not None, treatment
         return any(c.startswith("A child's dose is set by weight") for c in option.cautions)
 
-    assert said(child, "rituximab") and said(child, "colchicine")
-    assert not said(adult, "rituximab") and not said(adult, "colchicine")
+    assert said(child, "rituximab") and not said(adult, "rituximab")
+
+    # colchicine's doses are adults' fixed ones: a child's plan shows its paediatric dosing in
+    # their place (dose_child), not the adult's beside a caution (a clinical review)
+    def colchicine_dose(report: Any) -> str:
+        return next(o.dose for opts in report.options.values() for o in opts if o.treatment == "colchicine")
+
+    assert colchicine_dose(child).startswith("Paediatric dosing") and "mg" not in colchicine_dose(child)
+    assert "mg" in colchicine_dose(adult)
 
 
 def test_hypercalcaemia_fluids_are_first_line_with_symptoms_and_an_option_without(kb: KnowledgeBase) -> None:

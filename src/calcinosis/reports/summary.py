@@ -17,7 +17,7 @@ from calcinosis.engine.reasons import stated
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.i18n import colon, message, percent
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.management.results import ManagementReport, managed_as_id
+from calcinosis.management.results import ManagementReport, TreatmentOption, managed_as_id
 
 __all__ = ["Summary", "SummaryDiagnosis", "build_summary"]
 
@@ -87,6 +87,35 @@ BEST_MIN_FIT = 0.2
 summary names 'the treatment that fits best'. Judgement: stopping supplements, first line for a
 milk-alkali syndrome at 5 %, was named for a lung calcification of unknown cause (a clinical
 review); below a fifth of the case, the work-up is the next step, not a treatment."""
+
+
+def _disease_treatment(management: ManagementReport, kb: KnowledgeBase) -> TreatmentOption | None:
+    """The leading diagnosis' own treatment among the options that can start now: a treatment of
+    the cause, not a last resort, whose indication names that diagnosis and needs no feature (the
+    control of a juvenile dermatomyositis; not a kidney transplant read for a raised phosphate),
+    fitting at least BEST_MIN_FIT; None if there is none."""
+    top = management.diagnosis
+    found = [
+        o
+        for opts in management.options.values()
+        for o in opts
+        if o.mechanism == "cause"
+        and not o.wait_note
+        and o.role != "last_resort"
+        and o.fit >= BEST_MIN_FIT
+        and any(top in ind.diagnoses and not ind.features for ind in kb.treatments[o.treatment].indications)
+    ]
+    return max(found, key=lambda o: o.fit) if found else None
+
+
+def _deposits_no_better(best: TreatmentOption, own: TreatmentOption) -> bool:
+    """Whether a treatment of the deposits rests on evidence no better than the disease's own
+    treatment (Oxford levels, none counting as 6): the disease is then treated first. A child's
+    juvenile dermatomyositis read diltiazem, first line by expert opinion and level 4, as the
+    treatment that fits best, above the control of its disease activity (level 4, Fisler 2002),
+    which the SHARE recommendations put first (a clinical review); a systemic sclerosis, whose
+    disease control has no better than expert opinion for its calcinosis, keeps diltiazem."""
+    return best.mechanism in DEPOSIT_MECHANISMS and (best.best_level or 6) >= (own.best_level or 6)
 
 
 def build_summary(
@@ -162,6 +191,9 @@ def build_summary(
         ]
         if best is not None and best.role != "first_line" and any(o.fit > best.fit for o in relief):
             best = None
+        own = _disease_treatment(management, kb)
+        if best is not None and own is not None and _deposits_no_better(best, own):
+            best = own
         if best is not None and best.fit >= BEST_MIN_FIT:
             # a part of it contraindicated here is said with it (a French clinical review: 'phosphate
             # binders (sevelamer, lanthanum, calcium-based binders)' read as the best treatment, the
