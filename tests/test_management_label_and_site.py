@@ -146,3 +146,25 @@ def test_a_child_s_dermatomyositis_is_treated_before_its_deposits(kb: KnowledgeB
     )
     crest = next(p for p in DEV_CASES if "crest" in p.name)
     assert _fits_best(kb, crest) == message("summary_treatment", "en", name=kb.treatments["diltiazem"].names.en)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_child_reads_no_adult_cinacalcet_dose(kb: KnowledgeBase, lang: str) -> None:
+    """A clinical review: a 35-day-old with a raised calcium read 'Cinacalcet 30 mg by mouth once
+    daily … up to 90 mg three or four times daily' among her options. The label seen
+    establishes no paediatric safety: a child's plan says so, with no milligram dose; an adult
+    keeps the label's doses."""
+    child = {
+        "patient": {"age": 12, "sex": "female"},
+        "labs": [
+            {"test": "calcium", "value": 3.1, "unit": "mmol/L"},
+            {"test": "pth", "value": 180, "unit": "pg/mL"},
+        ],
+    }
+    options = _options(run(kb, child, lang))
+    assert "calcimimetics" in options
+    dose = options["calcimimetics"].dose
+    assert dose.startswith("Paediatric dosing" if lang == "en" else "Posologie pédiatrique")
+    assert "mg" not in dose
+    adult = _options(run(kb, {**child, "patient": {"age": 55, "sex": "female"}}, lang))
+    assert "30 mg" in adult["calcimimetics"].dose
