@@ -168,3 +168,17 @@ def test_a_child_reads_no_adult_cinacalcet_dose(kb: KnowledgeBase, lang: str) ->
     assert "mg" not in dose
     adult = _options(run(kb, {**child, "patient": {"age": 55, "sex": "female"}}, lang))
     assert "30 mg" in adult["calcimimetics"].dose
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_child_is_not_told_the_adult_milk_alkali_and_dialysis_sentences(kb: KnowledgeBase, lang: str) -> None:
+    """A clinical review: the parents of a 35-day-old with a raised calcium read, under stopping
+    vitamin D, 'cutting elemental calcium to 1200-1500 mg/day' and 'in dialysis patients…'. A
+    child's text says to stop the drops and supplements and that an infant's milk is changed
+    only by the paediatric team; an adult keeps the milk-alkali sentence."""
+    child = _options(run(kb, TODDLER_VITAMIN_D, lang))["stop_vitamin_d_and_calcium"].dose
+    for adult in ("1200-1500", "1 200-1 500", "dialys"):
+        assert adult not in child, adult
+    assert ("paediatric team" if lang == "en" else "équipe pédiatrique") in child
+    grown = {**TODDLER_VITAMIN_D, "patient": {"age": 60, "sex": "female"}}
+    assert "1" in _options(run(kb, grown, lang))["stop_vitamin_d_and_calcium"].dose
