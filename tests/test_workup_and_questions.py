@@ -990,3 +990,43 @@ def test_a_known_haemochromatosis_is_not_asked_for_its_genotype(kb: KnowledgeBas
     unknown = case.model_copy(update={"history": [h for h in case.history if h != "hemochromatosis"]})
     steps = {w.id: w.text for w in diagnose(unknown, kb).workup_steps}
     assert "hh_iron_control" not in steps
+
+
+def test_the_panel_left_out_is_a_structured_part_of_the_result(kb: KnowledgeBase) -> None:
+    """Structural: which part of the work-up is left out, its steps and why are a field of the
+    result (``workup_left_out``), decided where the work-up is, in the JSON and its schema; the
+    note of ``workup_omitted`` stays for the readers that show it."""
+    import jsonschema
+
+    from calcinosis.case.schema import result_json_schema
+
+    path = next(p for p in DEV_CASES if "calcific-tendinitis" in p.name)
+    report = diagnose(read_case(path, kb), kb)
+    (part,) = report.workup_left_out
+    assert part.id == "calcium_phosphate_panel" and part.reason == "confident_non_metabolic"
+    assert {"calcium", "phosphate"} <= set(part.steps) and not set(part.steps) & {w.id for w in report.workup_steps}
+    assert part.leading == "calcific_tendinitis" and part.leading_probability >= 0.8
+    assert part.metabolic_probability < 0.05 and report.workup_omitted == [part.text]
+    data = report.to_json_dict()
+    jsonschema.validate(data, result_json_schema())
+    assert data["workup_left_out"][0]["steps"] == part.steps and data["workup_omitted"] == [part.text]
+    vague = run(kb, findings=["palpable_nodules", "pain"], sites=["hip"])
+    assert vague.workup_left_out == [] and vague.to_json_dict()["workup_left_out"] == []
+
+
+def test_the_plan_reads_which_part_was_left_out_not_that_a_note_was_written(kb: KnowledgeBase) -> None:
+    """The follow-up drops the yearly panel when the work-up left the panel out (the structured
+    field), not whenever the work-up wrote some note: a note of another kind keeps the panel."""
+    data = {
+        "patient": {"age": 25, "sex": "male"},
+        "history": ["trauma_local"],
+        "findings": ["pain"],
+        "sites": ["thigh"],
+        "imaging": [{"modality": "radiograph", "sites": ["thigh"], "tissues": ["muscle"], "patterns": ["zonal"]}],
+    }
+    case = parse_case(data, kb)
+    report = diagnose(case, kb)
+    assert report.workup_left_out
+    assert "labs" not in [i.id for i in manage(case, kb, report=report).followup.schedule]
+    other_note = report.model_copy(update={"workup_omitted": ["another note"], "workup_left_out": []})
+    assert "labs" in [i.id for i in manage(case, kb, report=other_note).followup.schedule]

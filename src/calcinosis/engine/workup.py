@@ -12,7 +12,7 @@ import numpy as np
 from calcinosis.case.model import Case
 from calcinosis.engine.defining import unconfirmed
 from calcinosis.engine.evidence import LAB_FEATURES, Evidence
-from calcinosis.engine.results import WorkupItem, built
+from calcinosis.engine.results import WorkupItem, WorkupLeftOut, built
 from calcinosis.engine.scoring import Scores
 from calcinosis.engine.tables import tables
 from calcinosis.i18n import inline, lower_first, message, percent
@@ -25,6 +25,7 @@ __all__ = [
     "FOP_STEP",
     "GROWTH_STEP",
     "HOLDS",
+    "PANEL_LEFT_OUT",
     "Hold",
     "in_the_organs",
     "metabolic_mass",
@@ -80,6 +81,10 @@ def in_the_organs(case: Case) -> bool:
     this one test (a code review found two definitions)."""
     return any(ORGAN_TISSUE in img.tissues for img in case.imaging)
 
+
+PANEL_LEFT_OUT = "calcium_phosphate_panel"
+"""The part of the work-up a proportionate work-up may leave out (``WorkupLeftOut.id``): the
+calcium-phosphate panel, the steps marked ``metabolic`` in workup.yaml."""
 
 LEADS = 0.5
 """A diagnosis with half the probability or more leads the case: its own panel then stands for
@@ -461,6 +466,28 @@ def _asked_for(kb: KnowledgeBase, posterior: np.ndarray, probabilities: list[flo
     return leading + [i for i in alerts if i not in leading]
 
 
+def _panel_left_out(
+    kb: KnowledgeBase, steps: list[str], top: int, top_probability: float, mass: float, lang: str
+) -> WorkupLeftOut:
+    """The calcium-phosphate panel left out for a confident leading diagnosis (row ``top``) that
+    no metabolic cause rivals (``mass``), with the steps it would have listed and the note."""
+    text = _REASONS[lang]["omitted"].format(
+        name=inline(kb.diseases[top].name(lang), lang),
+        probability=percent(top_probability, lang),
+        mass=percent(mass, lang),
+    )
+    fields = {
+        "id": PANEL_LEFT_OUT,
+        "steps": steps,
+        "reason": "confident_non_metabolic",
+        "leading": kb.diseases[top].id,
+        "leading_probability": round(top_probability, 4),
+        "metabolic_probability": round(mass, 4),
+        "text": text,
+    }
+    return built(WorkupLeftOut, fields)
+
+
 def missing_workup(
     case: Case,
     ev: Evidence,
@@ -470,11 +497,12 @@ def missing_workup(
     lang: str,
     scores: Scores,
     unconfirmed_ids: frozenset[str] | None = None,
-) -> tuple[list[WorkupItem], list[str]]:
+) -> tuple[list[WorkupItem], list[WorkupLeftOut]]:
     """Work-up steps the case still lacks, most basic first, each with why it is asked; a step
     whose answers the case (or what it implies: dialysis answers kidney function) already gives
     is left out, and no step is listed twice. Second, what a proportionate work-up leaves out
-    (the calcium-phosphate panel for a confident non-metabolic diagnosis), and why.
+    (the calcium-phosphate panel for a confident non-metabolic diagnosis): which steps, and why,
+    for the report and for what reads it (the follow-up, the warnings).
     ``unconfirmed_ids``: :func:`calcinosis.engine.defining.unconfirmed`, when the caller has it."""
     out: list[WorkupItem] = []
     ctx = _Context(case, ev, kb, posterior, scores, unconfirmed_ids)
@@ -491,7 +519,7 @@ def missing_workup(
         or ctx.top_probability < kb.workup.confident_top
         or _leading_unconfirmed(ctx)
     )
-    panel_left_out = False
+    panel_left_out: list[str] = []  # the metabolic steps a proportionate work-up leaves out
     panel_asked = False  # a diagnosis' own step asks calcium and phosphate
     metabolic_reason = ""  # written when a metabolic step is listed (percentages go through Babel)
     for compiled in _steps(kb, None):
@@ -499,7 +527,7 @@ def missing_workup(
             continue
         step = compiled.step
         if compiled.metabolic and not panel_worth_it:
-            panel_left_out = True
+            panel_left_out.append(step.id)
             continue
         if compiled.metabolic and not metabolic_reason:
             metabolic_reason = _REASONS[lang]["metabolic"].format(
@@ -590,11 +618,5 @@ def missing_workup(
         out = _first(_first(out, tumour_steps), [FOP_STEP])
     omitted = []
     if panel_left_out and not panel_asked:  # a diagnosis' own step asks it ('expected normal'): not left out
-        omitted.append(
-            _REASONS[lang]["omitted"].format(
-                name=inline(kb.diseases[top].name(lang), lang),
-                probability=percent(probabilities[top], lang),
-                mass=percent(mass, lang),
-            )
-        )
+        omitted.append(_panel_left_out(kb, panel_left_out, top, probabilities[top], mass, lang))
     return out, omitted
