@@ -835,3 +835,65 @@ def test_a_child_s_vitamin_d_drops_are_kept_only_when_vitamin_d_is_not_in_play(k
         assert keep not in text and text.count(none) == 1, lang
         calm = " ".join(s.text for s in build_leaflet(diagnose(parse_case(base, kb), kb), kb, lang=lang).sections)
         assert none not in calm, lang  # (the drops kept: test_a_young_childs_usual_vitamin_d_is_kept)
+
+
+SARCOID_CHILD = {
+    "patient": {"age": 12, "sex": "female"},
+    "history": ["sarcoidosis", "interstitial_lung_disease"],
+    "findings": ["lymphadenopathy", "nephrolithiasis"],
+    "imaging": [{"modality": "ultrasound", "tissues": ["visceral"], "symmetric": True}],
+    "labs": [{"test": "ace", "value": 120, "unit": "U/L"}, {"test": "calcium", "value": 2.4, "unit": "mmol/L"}],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_child_whose_calcium_vitamin_d_drives_is_not_told_to_keep_the_drops(kb: KnowledgeBase, lang: str) -> None:
+    """A girl of 12 with a sarcoidosis (its granulomas make calcitriol; supplements feed it), her
+    calcium normal and no vitamin D reported: the leaflet read 'the usual daily vitamin D of
+    children is kept', as only a vitamin D intoxication, by its id, was guarded against. The
+    knowledge now says which diagnoses vitamin D drives (``vitamin_d``)."""
+    from calcinosis.i18n import message
+
+    report = diagnose(parse_case(SARCOID_CHILD, kb), kb, lang=lang)
+    assert report.differential[0].diagnosis == "sarcoidosis" and kb.disease("sarcoidosis").vitamin_d is not None
+    daily = next(s.text for s in build_leaflet(report, kb, lang=lang).sections if s.id == "daily_life")
+    assert message("leaflet_child_vitamin_d", lang) not in daily
+    assert message("leaflet_child_no_vitamin_d", lang) in daily
+
+
+def test_which_diagnoses_vitamin_d_drives_is_data_not_an_id_in_the_code(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """Structural: the leaflet reads the diagnosis' ``vitamin_d`` (a diagnosis given one in an
+    edited knowledge base is guarded too), and kb check refuses one without a known source."""
+    from calcinosis import load_kb
+    from calcinosis.errors import KnowledgeBaseError
+    from calcinosis.i18n import message
+
+    from .conftest import edited_disease
+
+    # a general 'everyday life' section, its cause uncertain (the leading diagnosis, not named, counts)
+    child = {
+        "patient": {"age": 10, "sex": "female"},
+        "history": ["tuberculosis"],
+        "findings": ["palpable_nodules"],
+        "sites": ["forearm"],
+    }
+    leading = diagnose(parse_case(child, kb), kb).differential[0].diagnosis
+    assert kb.disease(leading).vitamin_d is None
+
+    def daily(base: KnowledgeBase) -> str:
+        report = diagnose(parse_case(child, base), base)
+        return next(s.text for s in build_leaflet(report, base, lang="en").sections if s.id == "daily_life")
+
+    assert message("leaflet_child_vitamin_d", "en") in daily(kb)
+    why = {"basis": "judgement", "reasoning": "a test: vitamin D drives this one", "references": ["tebben2016"]}
+    edited = load_kb(edited_disease(tmp_path / "a", leading, lambda d: d.update(vitamin_d=why)), cache=False)
+    assert message("leaflet_child_vitamin_d", "en") not in daily(edited)
+    unknown = {**why, "references": ["no_such_reference"]}
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(edited_disease(tmp_path / "b", leading, lambda d: d.update(vitamin_d=unknown)), cache=False)
+    assert f"diseases/{leading}.yaml:vitamin_d" in str(err.value) and "no_such_reference" in str(err.value)
+    with pytest.raises(KnowledgeBaseError):
+        load_kb(
+            edited_disease(tmp_path / "c", leading, lambda d: d.update(vitamin_d={**why, "references": []})),
+            cache=False,
+        )

@@ -1073,6 +1073,8 @@ def _compile(
             check_diagnoses(f"{loc}:workup.{step.id}.when", _when_diagnoses(step))
         check_features(f"{loc}:irrelevant", d.irrelevant)
         _check_blocks(loc, d.defining, d.setting, check)
+        if d.vitamin_d is not None:
+            check_refs(f"{loc}:vitamin_d", d.vitamin_d.references)
         _check_age(loc, d.age, findings, check, [b.low for b in bands])
         diseases.append(
             Disease(
@@ -1096,6 +1098,7 @@ def _compile(
                 main_form=d.main_form,
                 forms=tuple(d.forms),
                 managed_as=d.managed_as,
+                vitamin_d=d.vitamin_d,
             )
         )
     forms, form_freq = _form_rows(

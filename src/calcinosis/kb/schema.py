@@ -173,6 +173,17 @@ class ManagedAs(_Strict):
     own_care: list[str] = []
 
 
+class VitaminDDriven(_Strict):
+    """Why vitamin D drives this diagnosis' calcium: vitamin D taken (an intoxication) or made in
+    excess by the body (granulomas' 1-alpha-hydroxylase, an impaired breakdown). While such a
+    diagnosis leads, the patient leaflet does not tell a child's parents to keep the usual
+    vitamin D drops, and tells them to give none until the doctor says so."""
+
+    basis: Literal["reported", "derived", "judgement"]
+    reasoning: str = Field(min_length=20)
+    references: list[str] = Field(min_length=1)
+
+
 # The conditions a work-up step can hold (workup.yaml's header says what each means); the
 # engine reads them in engine/workup.py. A key outside this list is refused, not ignored.
 WORKUP_CONDITIONS = (
@@ -485,6 +496,9 @@ class DiseaseFile(_Strict):
     findings: list[FindingSpec] = Field(min_length=1)
     workup: list[WorkupStep] = []
     managed_as: ManagedAs | None = None
+    vitamin_d: VitaminDDriven | None = Field(
+        default=None, description="vitamin D (taken or made by the body) drives its calcium, and why"
+    )
     seed_facts: list[str] = []
     defining: DefiningFeatures | None = None
     setting: DefiningFeatures | None = Field(

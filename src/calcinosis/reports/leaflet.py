@@ -87,11 +87,13 @@ VITAMIN_D_EXPOSURES = frozenset({"vitamin_d_high_dose", "active_vitamin_d"})
 """Exposures of the case format that give vitamin D (a child's drops are then not said to be kept)."""
 
 
-def _vitamin_d_in_play(report: DiagnosisReport, diagnosis: str) -> bool:
+def _vitamin_d_in_play(report: DiagnosisReport, kb: KnowledgeBase, diagnosis: str) -> bool:
     """Whether vitamin D may be part of the problem: a raised calcium, a vitamin D exposure, or a
-    vitamin D intoxication as the leading diagnosis."""
+    leading diagnosis whose calcium vitamin D drives (the diagnosis' ``vitamin_d`` in the
+    knowledge: an intoxication, a sarcoidosis' granulomas), named or not."""
     taken = VITAMIN_D_EXPOSURES & set(report.case.exposures)
-    return _calcium_raised(report) or bool(taken) or diagnosis == "hypervitaminosis_d"
+    leading = {diagnosis, report.differential[0].diagnosis if report.differential else ""} - {""}
+    return _calcium_raised(report) or bool(taken) or any(kb.disease(d).vitamin_d is not None for d in leading)
 
 
 def _calcium_raised(report: DiagnosisReport) -> bool:
@@ -319,7 +321,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # and never where vitamin D or a raised calcium is in play (a code review and a French
             # clinical review: a toddler poisoned by vitamin D was told to keep his drops, beside
             # 'give no vitamin D drops until the doctor says so'): then none is given, said once
-            if not _vitamin_d_in_play(report, diagnosis):
+            if not _vitamin_d_in_play(report, kb, diagnosis):
                 text = " ".join([text, message("leaflet_child_vitamin_d", lang)])
             elif not (_calcium_raised(report) and age < kb.threshold("infant_age_years")):  # a baby's signs say it
                 text = " ".join([text, message("leaflet_child_no_vitamin_d", lang)])
