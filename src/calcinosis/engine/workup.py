@@ -168,7 +168,12 @@ class _Context:
         self.threshold = kb.workup.top_threshold
         # the groups of the diagnoses at or above the work-up threshold (a handful), for group_in_top
         groups = _groups(kb)
-        self.top_groups = [groups[i] for i in (posterior >= self.threshold).nonzero()[0].tolist()]
+        top_rows = (posterior >= self.threshold).nonzero()[0].tolist()
+        self.top_groups = [groups[i] for i in top_rows]
+        # who motivates the work-up, for the steps' why_for sentences (ids, groups, categories)
+        self.motivating = frozenset(
+            name for i in top_rows for name in (kb.diseases[i].id, groups[i], kb.diseases[i].category)
+        )
 
 
 def _groups(kb: KnowledgeBase) -> tuple[str, ...]:
@@ -439,6 +444,30 @@ def _held_text(text: str, hold: str) -> str:
     return text + ("" if text.endswith(".") else ".") + hold
 
 
+def _why(step: WorkupStep, ctx: _Context, lang: str) -> tuple[str, list[str]]:
+    """The sentences of ``step.why_for`` said for the diagnoses that motivate this case's work-up
+    (by id, group or category, at ``top_threshold`` or above), each after the step's text, and
+    their references: a reason written for one kind of cause is not given for another."""
+    said = [
+        w
+        for w in step.why_for
+        if not ctx.motivating.isdisjoint(w.diagnoses)
+        or not ctx.motivating.isdisjoint(w.groups)
+        or not ctx.motivating.isdisjoint(w.categories)
+    ]
+    return "".join(" " + (w.fr if lang == "fr" else w.en) for w in said), [r for w in said for r in w.references]
+
+
+def _text(
+    compiled: _Step, ctx: _Context, ev: Evidence, kb: KnowledgeBase, hold: str, lang: str
+) -> tuple[str, list[str]]:
+    """A step's text as listed (its own, the sentences of why it is asked here, what the case
+    already gives, a hold) and the references of the sentences said."""
+    step = compiled.step
+    why, refs = _why(step, ctx, lang)
+    return _held(step, (step.fr if lang == "fr" else step.en) + why + _known_part(compiled, ev, kb, lang), hold), refs
+
+
 def _item(step_id: str, text: str, reason: str, references: Sequence[str]) -> WorkupItem:
     """A work-up item from the knowledge base's own step (built, not validated: see results.built)."""
     return built(WorkupItem, {"id": step_id, "text": text, "reason": reason, "references": list(references)})
@@ -534,14 +563,9 @@ def missing_workup(
                 mass=percent(mass, lang),
                 top=f"{inline(kb.diseases[top].name(lang), lang)} {percent(probabilities[top], lang)}",
             )
-        out.append(
-            _item(
-                step.id,
-                _held(step, (step.fr if lang == "fr" else step.en) + _known_part(compiled, ev, kb, lang), hold),
-                metabolic_reason if compiled.metabolic else _REASONS[lang]["general"],
-                step.references,
-            )
-        )
+        text, why_refs = _text(compiled, ctx, ev, kb, hold, lang)
+        reason = metabolic_reason if compiled.metabolic else _REASONS[lang]["general"]
+        out.append(_item(step.id, text, reason, list(dict.fromkeys([*step.references, *why_refs]))))
     seen = {item.id for item in out}
     general_answers = {c.step.id: set(c.tests) for c in _steps(kb, None) if c.tests and c.step.id in seen}
     general = set(general_answers)  # only these are replaced: a diagnosis' step never stands for another's
@@ -587,8 +611,9 @@ def missing_workup(
             reason = reason or _REASONS[lang][kind].format(
                 name=inline(disease.name(lang), lang), probability=percent(probabilities[i], lang)
             )
-            text = _held(step, (step.fr if lang == "fr" else step.en) + _known_part(compiled, ev, kb, lang), hold)
-            item = _item(step.id, text, reason, step.references or disease.references)
+            text, why_refs = _text(compiled, ctx, ev, kb, hold, lang)
+            refs = list(dict.fromkeys([*(step.references or disease.references), *why_refs]))
+            item = _item(step.id, text, reason, refs)
             if replaced is not None:
                 out[[w.id for w in out].index(replaced)] = item
                 general_answers[step.id] = general_answers.pop(replaced) | answers

@@ -683,6 +683,13 @@ class _Checks:
         self.known(location, ids, self.forms, "form")
 
 
+def _check_why(loc: str, step: WorkupStep, check: _Checks) -> None:
+    """The diagnoses and references of a work-up step's ``why_for`` sentences."""
+    for i, why in enumerate(step.why_for):
+        check.diags(f"{loc}.why_for[{i}]", why.diagnoses)
+        check.refs(f"{loc}.why_for[{i}]", why.references)
+
+
 def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     """Cross-references of the treatments, follow-up, leaflets and management statements."""
     for tid, t in parts.treatments.items():
@@ -998,6 +1005,7 @@ def _compile(
     check_features("workup.yaml:lesion_features", workup.lesion_features)
     for step in workup.steps:
         check_refs(f"workup.yaml:{step.id}", step.references)
+        _check_why(f"workup.yaml:{step.id}", step, check)
         check_features(f"workup.yaml:{step.id}", step.answers)
         check_features(f"workup.yaml:{step.id}.when", _when_features(step))
         check_diagnoses(f"workup.yaml:{step.id}.when", _when_diagnoses(step))
@@ -1068,6 +1076,7 @@ def _compile(
         _related_frequencies(findings, relations, freq[di], di, sources, fpos, f"{loc}:findings", check)
         for step in d.workup:
             check_refs(f"{loc}:workup.{step.id}", step.references)
+            _check_why(f"{loc}:workup.{step.id}", step, check)
             check_features(f"{loc}:workup.{step.id}", step.answers)
             check_features(f"{loc}:workup.{step.id}.when", _when_features(step))
             check_diagnoses(f"{loc}:workup.{step.id}.when", _when_diagnoses(step))

@@ -253,6 +253,27 @@ class NotAskedWith(_Strict):
         return self
 
 
+class WorkupWhy(_Strict):
+    """A sentence of a work-up step that says why it is asked for some diagnoses only: said when
+    one of the diagnoses it names (by id, group or category) is among those that motivate the
+    work-up of the case (``workup.top_threshold`` or above). Plain radiographs detected the
+    calcinosis of connective tissue disease in nearly all patients (Shahi 2014): a reason for a
+    scleroderma, not for a dialysis patient's tumoral calcinosis (a clinical review)."""
+
+    diagnoses: list[str] = []
+    groups: list[Group] = []
+    categories: list[Category] = []
+    en: str = Field(min_length=10)
+    fr: str = Field(min_length=10)
+    references: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_whom(self) -> Self:
+        if not (self.diagnoses or self.groups or self.categories):
+            raise ValueError("a why_for sentence names the diagnoses, groups or categories it is said for")
+        return self
+
+
 class WorkupStep(_Strict):
     """A work-up step: what to do, in both languages, and which features it settles."""
 
@@ -269,6 +290,8 @@ class WorkupStep(_Strict):
     first: bool = False
     references: list[str] = []
     when: dict[str, object] = {}
+    # why it is asked, for some diagnoses only (WorkupWhy), after the step's own text
+    why_for: list[WorkupWhy] = []
 
     @model_validator(mode="after")
     def _known_conditions(self) -> Self:
