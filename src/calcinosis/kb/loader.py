@@ -697,6 +697,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         check.refs(f"{loc}:references", t.references)
         for i, dose in enumerate(t.dose_for):
             check.diags(f"{loc}:dose_for[{i}]", dose.diagnoses)
+            check.feats(f"{loc}:dose_for[{i}]", dose.features)
             check.refs(f"{loc}:dose_for[{i}]", dose.references)
         for i, ind in enumerate(t.indications):
             check.diags(f"{loc}:indications[{i}]", ind.diagnoses)
@@ -743,6 +744,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         check.refs(where, variant.references)
         check.diags(where, variant.diagnoses)
         check.form_keys(where, variant.forms)
+        check.feats(where, [*variant.when, *variant.unless])
         check.known(where, [variant.section], section_ids, "leaflet section")
     check.refs("management.yaml:references", parts.management.references)
     check.feats("management.yaml:infection_signs", parts.management.infection_signs)

@@ -148,6 +148,12 @@ def _for_age(variant: LeafletVariant, age: float) -> bool:
     return (variant.min_age is None or age >= variant.min_age) and (variant.max_age is None or age < variant.max_age)
 
 
+def _for_context(variant: LeafletVariant, present: frozenset[str]) -> bool:
+    """Whether ``variant`` is written for the patient's context as the case states it (``present``:
+    the features reported present): one of its ``when`` (if any), none of its ``unless``."""
+    return (not variant.when or not present.isdisjoint(variant.when)) and present.isdisjoint(variant.unless)
+
+
 def _also_watched(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str, lang: str) -> str:
     """``when_to_consult`` with the signs to watch for of each diagnosis that must not be missed
     and is still possible (must_not_miss.yaml threshold and patient_signs) but is not the one
@@ -265,16 +271,19 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     urgent = [i.code for i in report.issues if i.code in URGENT_CODES]
     parts = []
     age = report.case.patient.age
+    present = collect_evidence(report.case, report.labs, kb).present_features()
     for section in kb.leaflet.sections:
         candidates = [
             (score, v)
             for v in kb.leaflet_variants.variants
             if v.section == section.id
             and _for_age(v, age)
+            and _for_context(v, present)
             and (score := _score(v, form, diagnosis, group, category)) > 0
         ]
         if candidates:
-            score, variant = max(candidates, key=lambda sv: sv[0])
+            # the most specific: its level first, then one written for the patient's context
+            score, variant = max(candidates, key=lambda sv: (sv[0], bool(sv[1].when)))
             target = {4: form, 3: diagnosis, 2: group, 1: category}[score]
             text = variant.fr if lang == "fr" else variant.en
             refs = tuple(variant.references)
