@@ -835,3 +835,152 @@ def test_a_child_s_vitamin_d_drops_are_kept_only_when_vitamin_d_is_not_in_play(k
         assert keep not in text and text.count(none) == 1, lang
         calm = " ".join(s.text for s in build_leaflet(diagnose(parse_case(base, kb), kb), kb, lang=lang).sections)
         assert none not in calm, lang  # (the drops kept: test_a_young_childs_usual_vitamin_d_is_kept)
+
+
+SARCOID_CHILD = {
+    "patient": {"age": 12, "sex": "female"},
+    "history": ["sarcoidosis", "interstitial_lung_disease"],
+    "findings": ["lymphadenopathy", "nephrolithiasis"],
+    "imaging": [{"modality": "ultrasound", "tissues": ["visceral"], "symmetric": True}],
+    "labs": [{"test": "ace", "value": 120, "unit": "U/L"}, {"test": "calcium", "value": 2.4, "unit": "mmol/L"}],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_child_whose_calcium_vitamin_d_drives_is_not_told_to_keep_the_drops(kb: KnowledgeBase, lang: str) -> None:
+    """A girl of 12 with a sarcoidosis (its granulomas make calcitriol; supplements feed it), her
+    calcium normal and no vitamin D reported: the leaflet read 'the usual daily vitamin D of
+    children is kept', as only a vitamin D intoxication, by its id, was guarded against. The
+    knowledge now says which diagnoses vitamin D drives (``vitamin_d``)."""
+    from calcinosis.i18n import message
+
+    report = diagnose(parse_case(SARCOID_CHILD, kb), kb, lang=lang)
+    assert report.differential[0].diagnosis == "sarcoidosis" and kb.disease("sarcoidosis").vitamin_d is not None
+    daily = next(s.text for s in build_leaflet(report, kb, lang=lang).sections if s.id == "daily_life")
+    assert message("leaflet_child_vitamin_d", lang) not in daily
+    assert message("leaflet_child_no_vitamin_d", lang) in daily
+
+
+def test_which_diagnoses_vitamin_d_drives_is_data_not_an_id_in_the_code(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """Structural: the leaflet reads the diagnosis' ``vitamin_d`` (a diagnosis given one in an
+    edited knowledge base is guarded too), and kb check refuses one without a known source."""
+    from calcinosis import load_kb
+    from calcinosis.errors import KnowledgeBaseError
+    from calcinosis.i18n import message
+
+    from .conftest import edited_disease
+
+    # a general 'everyday life' section, its cause uncertain (the leading diagnosis, not named, counts)
+    child = {
+        "patient": {"age": 10, "sex": "female"},
+        "history": ["tuberculosis"],
+        "findings": ["palpable_nodules"],
+        "sites": ["forearm"],
+    }
+    leading = diagnose(parse_case(child, kb), kb).differential[0].diagnosis
+    assert kb.disease(leading).vitamin_d is None
+
+    def daily(base: KnowledgeBase) -> str:
+        report = diagnose(parse_case(child, base), base)
+        return next(s.text for s in build_leaflet(report, base, lang="en").sections if s.id == "daily_life")
+
+    assert message("leaflet_child_vitamin_d", "en") in daily(kb)
+    why = {"basis": "judgement", "reasoning": "a test: vitamin D drives this one", "references": ["tebben2016"]}
+    edited = load_kb(edited_disease(tmp_path / "a", leading, lambda d: d.update(vitamin_d=why)), cache=False)
+    assert message("leaflet_child_vitamin_d", "en") not in daily(edited)
+    unknown = {**why, "references": ["no_such_reference"]}
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(edited_disease(tmp_path / "b", leading, lambda d: d.update(vitamin_d=unknown)), cache=False)
+    assert f"diseases/{leading}.yaml:vitamin_d" in str(err.value) and "no_such_reference" in str(err.value)
+    with pytest.raises(KnowledgeBaseError):
+        load_kb(
+            edited_disease(tmp_path / "c", leading, lambda d: d.update(vitamin_d={**why, "references": []})),
+            cache=False,
+        )
+
+
+FRESH_CASES = PUBLISHED_CASES.parent.parent / "published-fresh" / "cases"
+
+
+def _section(kb: KnowledgeBase, path: Path, section: str, lang: str):  # type: ignore[no-untyped-def]
+    report = diagnose(read_case(path, kb), kb, lang=lang)
+    return next(s for s in build_leaflet(report, kb, lang=lang).sections if s.id == section)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_tests_section_names_the_tests_of_the_diagnosis_and_the_patients_context(
+    kb: KnowledgeBase, lang: str
+) -> None:
+    """A clinical review: a chondrocalcinosis and a heterotopic ossification read the general
+    work-up ('sometimes antibodies', 'a small skin sample'), and a heterotopic ossification must
+    not have an early biopsy. The section names what each plan asks, by the patient's context:
+    a crowned dens' CT of the neck, a pregnant woman's ultrasound, a bedbound man's radiographs
+    with CT only before an operation."""
+    fr = lang == "fr"
+    neck = _section(kb, FRESH_CASES / "fc-06-elderly-woman-recurrent-neck-pain-headache-high-crp.yaml", "tests", lang)
+    assert neck.written_for == "cppd"
+    assert ("poignets" if fr else "wrists") in neck.text and (
+        "scanner du haut du cou" if fr else "CT scan of the top"
+    ) in neck.text
+    assert ("anticorps" if fr else "antibodies") not in neck.text
+    footballer = _section(kb, next(p for p in DEV_CASES if "myositis-ossificans" in p.name), "tests", lang)
+    assert footballer.written_for == "heterotopic_ossification"
+    assert (
+        "Aucun prélèvement (biopsie) n'est fait tôt" if fr else "No sample (biopsy) is taken early"
+    ) in footballer.text
+    pregnant = _section(
+        kb, FRESH_CASES / "fa-02-pregnant-back-pain-paravertebral-rim-calcification.yaml", "tests", lang
+    )
+    assert ("échographies" if fr else "ultrasound scans") in pregnant.text
+    assert ("Une scintigraphie osseuse et" if fr else "A bone scan and") not in pregnant.text
+    bedbound = _section(
+        kb, FRESH_CASES / "fc-08-young-man-after-coma-bilateral-hip-ankylosis-bedbound.yaml", "tests", lang
+    )
+    assert (
+        "Un scanner n'est fait que si une opération" if fr else "A CT scan is done only if an operation"
+    ) in bedbound.text
+    assert ("biopsie" if fr else "biopsy") not in bedbound.text
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_bedbound_patient_after_a_brain_injury_is_not_advised_to_swim(kb: KnowledgeBase, lang: str) -> None:
+    """A clinical review: a man bedbound 17 months after a coma, both hips ankylosed by
+    heterotopic ossification, read 'adapted activity such as swimming in warm water' and was
+    asked for serial CT over 4-8 weeks. The physiotherapy and the work-up follow the context the
+    case states (a neurological injury, a long immobilisation), with their sources."""
+    from calcinosis.management.manage import manage
+
+    case = read_case(FRESH_CASES / "fc-08-young-man-after-coma-bilateral-hip-ankylosis-bedbound.yaml", kb)
+    report = diagnose(case, kb, lang=lang)
+    options = manage(case, kb, lang=lang, report=report).options
+    physio = next(o for group in options.values() for o in group if o.treatment == "physiotherapy")
+    assert ("natation" if lang == "fr" else "swimming") not in physio.dose
+    assert ("mobilisation passive" if lang == "fr" else "passive and active-assisted") in physio.dose
+    assert "aapmr_ho" in physio.references
+    steps = {w.id: w for w in report.workup_steps}
+    assert "ho_neurogenic_imaging" in steps and "ho_serial_imaging" not in steps
+    assert "scire_ho" in steps["ho_neurogenic_imaging"].references
+    # the footballer's myositis ossificans keeps the maturation step and the swimming
+    footballer = read_case(next(p for p in DEV_CASES if "myositis-ossificans" in p.name), kb)
+    assert "ho_serial_imaging" in {w.id for w in diagnose(footballer, kb).workup_steps}
+
+
+def test_kb_check_refuses_a_context_of_unknown_features(tmp_path: Path) -> None:
+    """A leaflet variant's when/unless and a dose text's features are checked like any feature."""
+    import shutil
+
+    import yaml
+
+    from calcinosis import load_kb
+    from calcinosis.errors import KnowledgeBaseError
+    from calcinosis.kb.loader import default_kb_path
+
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "leaflet_by_condition.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["variants"][0]["when"] = ["condition:no_such_thing"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(root, cache=False)
+    assert "leaflet_by_condition.yaml:variants[0]" in str(err.value) and "condition:no_such_thing" in str(err.value)

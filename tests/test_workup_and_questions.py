@@ -990,3 +990,93 @@ def test_a_known_haemochromatosis_is_not_asked_for_its_genotype(kb: KnowledgeBas
     unknown = case.model_copy(update={"history": [h for h in case.history if h != "hemochromatosis"]})
     steps = {w.id: w.text for w in diagnose(unknown, kb).workup_steps}
     assert "hh_iron_control" not in steps
+
+
+def test_the_panel_left_out_is_a_structured_part_of_the_result(kb: KnowledgeBase) -> None:
+    """Structural: which part of the work-up is left out, its steps and why are a field of the
+    result (``workup_left_out``), decided where the work-up is, in the JSON and its schema; the
+    note of ``workup_omitted`` stays for the readers that show it."""
+    import jsonschema
+
+    from calcinosis.case.schema import result_json_schema
+
+    path = next(p for p in DEV_CASES if "calcific-tendinitis" in p.name)
+    report = diagnose(read_case(path, kb), kb)
+    (part,) = report.workup_left_out
+    assert part.id == "calcium_phosphate_panel" and part.reason == "confident_non_metabolic"
+    assert {"calcium", "phosphate"} <= set(part.steps) and not set(part.steps) & {w.id for w in report.workup_steps}
+    assert part.leading == "calcific_tendinitis" and part.leading_probability >= 0.8
+    assert part.metabolic_probability < 0.05 and report.workup_omitted == [part.text]
+    data = report.to_json_dict()
+    jsonschema.validate(data, result_json_schema())
+    assert data["workup_left_out"][0]["steps"] == part.steps and data["workup_omitted"] == [part.text]
+    vague = run(kb, findings=["palpable_nodules", "pain"], sites=["hip"])
+    assert vague.workup_left_out == [] and vague.to_json_dict()["workup_left_out"] == []
+
+
+def test_the_plan_reads_which_part_was_left_out_not_that_a_note_was_written(kb: KnowledgeBase) -> None:
+    """The follow-up drops the yearly panel when the work-up left the panel out (the structured
+    field), not whenever the work-up wrote some note: a note of another kind keeps the panel."""
+    data = {
+        "patient": {"age": 25, "sex": "male"},
+        "history": ["trauma_local"],
+        "findings": ["pain"],
+        "sites": ["thigh"],
+        "imaging": [{"modality": "radiograph", "sites": ["thigh"], "tissues": ["muscle"], "patterns": ["zonal"]}],
+    }
+    case = parse_case(data, kb)
+    report = diagnose(case, kb)
+    assert report.workup_left_out
+    assert "labs" not in [i.id for i in manage(case, kb, report=report).followup.schedule]
+    other_note = report.model_copy(update={"workup_omitted": ["another note"], "workup_left_out": []})
+    assert "labs" in [i.id for i in manage(case, kb, report=other_note).followup.schedule]
+
+
+def _radiograph(kb: KnowledgeBase, name: str, lang: str):  # type: ignore[no-untyped-def]
+    fresh = PUBLISHED_CASES.parent.parent / "published-fresh" / "cases"
+    report = diagnose(read_case(fresh / name, kb), kb, lang=lang)
+    return report, next(w for w in report.workup_steps if w.id == "radiograph")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_radiographs_say_why_for_the_causes_of_this_case(kb: KnowledgeBase, lang: str) -> None:
+    """A clinical review: the plain radiographs of a haemodialysis patient's shoulder mass
+    (CKD-MBD and a secondary tumoral calcinosis leading) were justified by the calcinosis of
+    connective tissue disease (Shahi 2014). The reason follows the diagnoses that motivate the
+    work-up: a connective tissue disease's for a scleroderma, the tumoral calcinosis' lobulated
+    masses for the dialysis patient, the maturing bone for a heterotopic ossification."""
+    ctd = "connective tissue disease" if lang == "en" else "connectivites"
+    report, step = _radiograph(kb, "fb-10-haemodialysis-20-years-painful-shoulder-mass.yaml", lang)
+    assert report.differential[0].diagnosis == "ckd_mineral_bone_disorder"
+    assert ctd not in step.text and "Shahi" not in step.text and "shahi2014" not in step.references
+    assert "Olsen 2006" in step.text and "olsen2006" in step.references
+    report, step = _radiograph(kb, "fa-01-crest-painful-masses-nearly-all-joints.yaml", lang)
+    assert report.differential[0].diagnosis == "systemic_sclerosis"
+    assert ctd in step.text and "shahi2014" in step.references
+    report, step = _radiograph(kb, "fd-07-cirrhosis-woman-recurrent-painful-violaceous-leg-rash-normal-labs.yaml", lang)
+    assert report.differential[0].diagnosis == "heterotopic_ossification"
+    assert ctd not in step.text and "Walczak 2015" in step.text
+    if lang == "fr":
+        assert "premier\u00a0: elles" in step.text
+
+
+def test_kb_check_refuses_a_why_for_of_an_unknown_diagnosis_or_for_nobody(tmp_path: Path) -> None:
+    """A why_for sentence names known diagnoses and sources, and says whom it is for."""
+    import yaml
+
+    def edited(name: str, why: dict[str, Any]) -> Path:
+        root = tmp_path / name
+        shutil.copytree(default_kb_path(), root)
+        path = root / "workup.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        next(s for s in data["steps"] if s["id"] == "radiograph")["why_for"] = [why]
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        return root
+
+    why = {"en": "A sentence for a test.", "fr": "Une phrase pour un test.", "references": ["shahi2014"]}
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(edited("a", {**why, "diagnoses": ["no_such_diagnosis"]}), cache=False)
+    assert "workup.yaml:radiograph.why_for[0]" in str(err.value) and "no_such_diagnosis" in str(err.value)
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(edited("b", why), cache=False)
+    assert "names the diagnoses, groups or categories" in str(err.value)

@@ -39,7 +39,7 @@ from calcinosis.engine.results import (
 )
 from calcinosis.engine.scoring import Scores, score
 from calcinosis.engine.tables import Tables, row_blocks, tables
-from calcinosis.engine.workup import missing_workup
+from calcinosis.engine.workup import PANEL_LEFT_OUT, missing_workup
 from calcinosis.errors import CaseValidationError
 from calcinosis.i18n import agree, colon, de, decimal, elides, lower_first, message, percent, significant
 from calcinosis.issues import Issue, IssueLevel
@@ -382,14 +382,15 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
                 ),
             )
         )
-    workup, omitted = missing_workup(
+    workup, left_out = missing_workup(
         case, evidence, kb, post, lang=lang, scores=scores, unconfirmed_ids=held_unconfirmed
     )
     if status == "unknown" and not any(lab.test in ("calcium", "ionized_calcium", "phosphate") for lab in case.labs):
         # the work-up may leave the panel out (a leading diagnosis no metabolic cause rivals): the
         # warning then does not ask for it (a second clinical review read 'panel not proposed'
         # and 'until they are measured' in one report)
-        key = "no_phosphocalcic_not_asked" if omitted else "no_phosphocalcic"
+        panel_left_out = any(part.id == PANEL_LEFT_OUT for part in left_out)
+        key = "no_phosphocalcic_not_asked" if panel_left_out else "no_phosphocalcic"
         issues.append(_warning("engine.no_phosphocalcic", message(key, lang)))
 
     staging = stage_cvi(evidence, kb, lang=lang) if staging_relevant(evidence, kb, post) else None
@@ -408,7 +409,8 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
             "excluded": excluded,
             "workup": [w.text for w in workup],
             "workup_steps": workup,
-            "workup_omitted": omitted,
+            "workup_omitted": [part.text for part in left_out],
+            "workup_left_out": left_out,
             "next_questions": next_questions(scores, kb, lang=lang, observed=_not_to_ask(evidence, kb)),
             "staging": staging,
             "warnings": [i.render(lang) for i in issues],

@@ -25,6 +25,7 @@ __all__ = [
     "Metadata",
     "Question",
     "WorkupItem",
+    "WorkupLeftOut",
     "built",
 ]
 
@@ -195,6 +196,26 @@ class WorkupItem(BaseModel):
     references: list[str]
 
 
+class WorkupLeftOut(BaseModel):
+    """A part of the work-up that a proportionate work-up leaves out: which one, its steps, and why.
+
+    Decided where the work-up is (``engine/workup.py``) and read by what follows from it (the
+    follow-up drops the yearly panel the work-up did not ask; the warnings do not ask for it
+    either), so that nothing downstream infers it from the bare presence of a note."""
+
+    model_config = _DEFERRED
+
+    id: Literal["calcium_phosphate_panel"] = Field(description="the part left out")
+    steps: list[str] = Field(description="the work-up steps (workup.yaml ids) it would have listed")
+    reason: Literal["confident_non_metabolic"] = Field(
+        description="why: a confident leading diagnosis that no metabolic cause rivals"
+    )
+    leading: str = Field(description="the leading diagnosis")
+    leading_probability: float
+    metabolic_probability: float = Field(description="P(metastatic, tumoral, calciphylaxis or iatrogenic)")
+    text: str = Field(description="what is left out and why, in words (the note of workup_omitted)")
+
+
 class MeasuredPerformance(BaseModel):
     """How often the engine has been right on published patients it was never built or tuned
     on (``evaluation/unseen.py``), overall and when its first diagnosis had a probability in
@@ -249,6 +270,9 @@ class DiagnosisReport(BaseModel):
     workup: list[str]
     workup_steps: list[WorkupItem]
     workup_omitted: list[str] = Field(default=[], description="what a proportionate work-up leaves out, and why")
+    workup_left_out: list[WorkupLeftOut] = Field(
+        default=[], description="the same, structured: which part, its steps, and why (one note of workup_omitted each)"
+    )
     next_questions: list[Question]
     staging: CviStaging | None = Field(
         default=None, description="Porter and CEAP staging, when venous disease is in play"

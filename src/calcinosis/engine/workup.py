@@ -12,7 +12,7 @@ import numpy as np
 from calcinosis.case.model import Case
 from calcinosis.engine.defining import unconfirmed
 from calcinosis.engine.evidence import LAB_FEATURES, Evidence
-from calcinosis.engine.results import WorkupItem, built
+from calcinosis.engine.results import WorkupItem, WorkupLeftOut, built
 from calcinosis.engine.scoring import Scores
 from calcinosis.engine.tables import tables
 from calcinosis.i18n import inline, lower_first, message, percent
@@ -25,6 +25,7 @@ __all__ = [
     "FOP_STEP",
     "GROWTH_STEP",
     "HOLDS",
+    "PANEL_LEFT_OUT",
     "Hold",
     "in_the_organs",
     "metabolic_mass",
@@ -80,6 +81,10 @@ def in_the_organs(case: Case) -> bool:
     this one test (a code review found two definitions)."""
     return any(ORGAN_TISSUE in img.tissues for img in case.imaging)
 
+
+PANEL_LEFT_OUT = "calcium_phosphate_panel"
+"""The part of the work-up a proportionate work-up may leave out (``WorkupLeftOut.id``): the
+calcium-phosphate panel, the steps marked ``metabolic`` in workup.yaml."""
 
 LEADS = 0.5
 """A diagnosis with half the probability or more leads the case: its own panel then stands for
@@ -163,7 +168,12 @@ class _Context:
         self.threshold = kb.workup.top_threshold
         # the groups of the diagnoses at or above the work-up threshold (a handful), for group_in_top
         groups = _groups(kb)
-        self.top_groups = [groups[i] for i in (posterior >= self.threshold).nonzero()[0].tolist()]
+        top_rows = (posterior >= self.threshold).nonzero()[0].tolist()
+        self.top_groups = [groups[i] for i in top_rows]
+        # who motivates the work-up, for the steps' why_for sentences (ids, groups, categories)
+        self.motivating = frozenset(
+            name for i in top_rows for name in (kb.diseases[i].id, groups[i], kb.diseases[i].category)
+        )
 
 
 def _groups(kb: KnowledgeBase) -> tuple[str, ...]:
@@ -434,6 +444,30 @@ def _held_text(text: str, hold: str) -> str:
     return text + ("" if text.endswith(".") else ".") + hold
 
 
+def _why(step: WorkupStep, ctx: _Context, lang: str) -> tuple[str, list[str]]:
+    """The sentences of ``step.why_for`` said for the diagnoses that motivate this case's work-up
+    (by id, group or category, at ``top_threshold`` or above), each after the step's text, and
+    their references: a reason written for one kind of cause is not given for another."""
+    said = [
+        w
+        for w in step.why_for
+        if not ctx.motivating.isdisjoint(w.diagnoses)
+        or not ctx.motivating.isdisjoint(w.groups)
+        or not ctx.motivating.isdisjoint(w.categories)
+    ]
+    return "".join(" " + (w.fr if lang == "fr" else w.en) for w in said), [r for w in said for r in w.references]
+
+
+def _text(
+    compiled: _Step, ctx: _Context, ev: Evidence, kb: KnowledgeBase, hold: str, lang: str
+) -> tuple[str, list[str]]:
+    """A step's text as listed (its own, the sentences of why it is asked here, what the case
+    already gives, a hold) and the references of the sentences said."""
+    step = compiled.step
+    why, refs = _why(step, ctx, lang)
+    return _held(step, (step.fr if lang == "fr" else step.en) + why + _known_part(compiled, ev, kb, lang), hold), refs
+
+
 def _item(step_id: str, text: str, reason: str, references: Sequence[str]) -> WorkupItem:
     """A work-up item from the knowledge base's own step (built, not validated: see results.built)."""
     return built(WorkupItem, {"id": step_id, "text": text, "reason": reason, "references": list(references)})
@@ -461,6 +495,28 @@ def _asked_for(kb: KnowledgeBase, posterior: np.ndarray, probabilities: list[flo
     return leading + [i for i in alerts if i not in leading]
 
 
+def _panel_left_out(
+    kb: KnowledgeBase, steps: list[str], top: int, top_probability: float, mass: float, lang: str
+) -> WorkupLeftOut:
+    """The calcium-phosphate panel left out for a confident leading diagnosis (row ``top``) that
+    no metabolic cause rivals (``mass``), with the steps it would have listed and the note."""
+    text = _REASONS[lang]["omitted"].format(
+        name=inline(kb.diseases[top].name(lang), lang),
+        probability=percent(top_probability, lang),
+        mass=percent(mass, lang),
+    )
+    fields = {
+        "id": PANEL_LEFT_OUT,
+        "steps": steps,
+        "reason": "confident_non_metabolic",
+        "leading": kb.diseases[top].id,
+        "leading_probability": round(top_probability, 4),
+        "metabolic_probability": round(mass, 4),
+        "text": text,
+    }
+    return built(WorkupLeftOut, fields)
+
+
 def missing_workup(
     case: Case,
     ev: Evidence,
@@ -470,11 +526,12 @@ def missing_workup(
     lang: str,
     scores: Scores,
     unconfirmed_ids: frozenset[str] | None = None,
-) -> tuple[list[WorkupItem], list[str]]:
+) -> tuple[list[WorkupItem], list[WorkupLeftOut]]:
     """Work-up steps the case still lacks, most basic first, each with why it is asked; a step
     whose answers the case (or what it implies: dialysis answers kidney function) already gives
     is left out, and no step is listed twice. Second, what a proportionate work-up leaves out
-    (the calcium-phosphate panel for a confident non-metabolic diagnosis), and why.
+    (the calcium-phosphate panel for a confident non-metabolic diagnosis): which steps, and why,
+    for the report and for what reads it (the follow-up, the warnings).
     ``unconfirmed_ids``: :func:`calcinosis.engine.defining.unconfirmed`, when the caller has it."""
     out: list[WorkupItem] = []
     ctx = _Context(case, ev, kb, posterior, scores, unconfirmed_ids)
@@ -491,7 +548,7 @@ def missing_workup(
         or ctx.top_probability < kb.workup.confident_top
         or _leading_unconfirmed(ctx)
     )
-    panel_left_out = False
+    panel_left_out: list[str] = []  # the metabolic steps a proportionate work-up leaves out
     panel_asked = False  # a diagnosis' own step asks calcium and phosphate
     metabolic_reason = ""  # written when a metabolic step is listed (percentages go through Babel)
     for compiled in _steps(kb, None):
@@ -499,21 +556,16 @@ def missing_workup(
             continue
         step = compiled.step
         if compiled.metabolic and not panel_worth_it:
-            panel_left_out = True
+            panel_left_out.append(step.id)
             continue
         if compiled.metabolic and not metabolic_reason:
             metabolic_reason = _REASONS[lang]["metabolic"].format(
                 mass=percent(mass, lang),
                 top=f"{inline(kb.diseases[top].name(lang), lang)} {percent(probabilities[top], lang)}",
             )
-        out.append(
-            _item(
-                step.id,
-                _held(step, (step.fr if lang == "fr" else step.en) + _known_part(compiled, ev, kb, lang), hold),
-                metabolic_reason if compiled.metabolic else _REASONS[lang]["general"],
-                step.references,
-            )
-        )
+        text, why_refs = _text(compiled, ctx, ev, kb, hold, lang)
+        reason = metabolic_reason if compiled.metabolic else _REASONS[lang]["general"]
+        out.append(_item(step.id, text, reason, list(dict.fromkeys([*step.references, *why_refs]))))
     seen = {item.id for item in out}
     general_answers = {c.step.id: set(c.tests) for c in _steps(kb, None) if c.tests and c.step.id in seen}
     general = set(general_answers)  # only these are replaced: a diagnosis' step never stands for another's
@@ -559,8 +611,9 @@ def missing_workup(
             reason = reason or _REASONS[lang][kind].format(
                 name=inline(disease.name(lang), lang), probability=percent(probabilities[i], lang)
             )
-            text = _held(step, (step.fr if lang == "fr" else step.en) + _known_part(compiled, ev, kb, lang), hold)
-            item = _item(step.id, text, reason, step.references or disease.references)
+            text, why_refs = _text(compiled, ctx, ev, kb, hold, lang)
+            refs = list(dict.fromkeys([*(step.references or disease.references), *why_refs]))
+            item = _item(step.id, text, reason, refs)
             if replaced is not None:
                 out[[w.id for w in out].index(replaced)] = item
                 general_answers[step.id] = general_answers.pop(replaced) | answers
@@ -590,11 +643,5 @@ def missing_workup(
         out = _first(_first(out, tumour_steps), [FOP_STEP])
     omitted = []
     if panel_left_out and not panel_asked:  # a diagnosis' own step asks it ('expected normal'): not left out
-        omitted.append(
-            _REASONS[lang]["omitted"].format(
-                name=inline(kb.diseases[top].name(lang), lang),
-                probability=percent(probabilities[top], lang),
-                mass=percent(mass, lang),
-            )
-        )
+        omitted.append(_panel_left_out(kb, panel_left_out, top, probabilities[top], mass, lang))
     return out, omitted

@@ -78,9 +78,19 @@ class TreatmentDoseFor(_Strict):
     disease is hydroxychloroquine for a lupus, not the juvenile dermatomyositis regimen (a French
     clinical review read the children's pulses of methylprednisolone for a woman with lupus)."""
 
-    diagnoses: list[str] = Field(min_length=1)
+    diagnoses: list[str] = []
+    # or the patient's context it is written for, one of these reported present (a neurological
+    # injury, a long immobilisation): it comes before a text for the diagnosis (a man bedbound
+    # after a coma read 'swimming in warm water': a clinical review)
+    features: list[str] = []
     dose: Bilingual
     references: list[str] = []
+
+    @model_validator(mode="after")
+    def _written_for_someone(self) -> Self:
+        if not (self.diagnoses or self.features):
+            raise ValueError("a dose_for text names the diagnoses or the features it is written for")
+        return self
 
 
 class TreatmentIndication(_Strict):
@@ -410,6 +420,12 @@ class LeafletVariant(_Strict):
     # is not given to an adult of 41 (a clinical review)
     min_age: float | None = Field(default=None, ge=0)
     max_age: float | None = Field(default=None, gt=0)
+    # the patient's context it is written for: one of ``when`` reported present (a neurological
+    # injury, a pregnancy), none of ``unless``; a variant with a ``when`` that holds wins over one
+    # without at the same level (a bedbound man's heterotopic ossification was told the tests of
+    # a footballer's myositis ossificans: a clinical review)
+    when: list[str] = []
+    unless: list[str] = []
     references: list[str] = Field(min_length=1)
     seed_facts: list[str] = []  # the seed facts its text holds
     # its own title where the section's would be wrong: a calciphylaxis leaflet was headed "What

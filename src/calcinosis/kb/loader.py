@@ -683,6 +683,13 @@ class _Checks:
         self.known(location, ids, self.forms, "form")
 
 
+def _check_why(loc: str, step: WorkupStep, check: _Checks) -> None:
+    """The diagnoses and references of a work-up step's ``why_for`` sentences."""
+    for i, why in enumerate(step.why_for):
+        check.diags(f"{loc}.why_for[{i}]", why.diagnoses)
+        check.refs(f"{loc}.why_for[{i}]", why.references)
+
+
 def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     """Cross-references of the treatments, follow-up, leaflets and management statements."""
     for tid, t in parts.treatments.items():
@@ -690,6 +697,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         check.refs(f"{loc}:references", t.references)
         for i, dose in enumerate(t.dose_for):
             check.diags(f"{loc}:dose_for[{i}]", dose.diagnoses)
+            check.feats(f"{loc}:dose_for[{i}]", dose.features)
             check.refs(f"{loc}:dose_for[{i}]", dose.references)
         for i, ind in enumerate(t.indications):
             check.diags(f"{loc}:indications[{i}]", ind.diagnoses)
@@ -736,6 +744,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         check.refs(where, variant.references)
         check.diags(where, variant.diagnoses)
         check.form_keys(where, variant.forms)
+        check.feats(where, [*variant.when, *variant.unless])
         check.known(where, [variant.section], section_ids, "leaflet section")
     check.refs("management.yaml:references", parts.management.references)
     check.feats("management.yaml:infection_signs", parts.management.infection_signs)
@@ -1013,6 +1022,7 @@ def _compile(
     check_features("workup.yaml:lesion_features", workup.lesion_features)
     for step in workup.steps:
         check_refs(f"workup.yaml:{step.id}", step.references)
+        _check_why(f"workup.yaml:{step.id}", step, check)
         check_features(f"workup.yaml:{step.id}", step.answers)
         check_features(f"workup.yaml:{step.id}.when", _when_features(step))
         check_diagnoses(f"workup.yaml:{step.id}.when", _when_diagnoses(step))
@@ -1083,11 +1093,14 @@ def _compile(
         _related_frequencies(findings, relations, freq[di], di, sources, fpos, f"{loc}:findings", check)
         for step in d.workup:
             check_refs(f"{loc}:workup.{step.id}", step.references)
+            _check_why(f"{loc}:workup.{step.id}", step, check)
             check_features(f"{loc}:workup.{step.id}", step.answers)
             check_features(f"{loc}:workup.{step.id}.when", _when_features(step))
             check_diagnoses(f"{loc}:workup.{step.id}.when", _when_diagnoses(step))
         check_features(f"{loc}:irrelevant", d.irrelevant)
         _check_blocks(loc, d.defining, d.setting, check)
+        if d.vitamin_d is not None:
+            check_refs(f"{loc}:vitamin_d", d.vitamin_d.references)
         _check_age(loc, d.age, findings, check, [b.low for b in bands])
         diseases.append(
             Disease(
@@ -1111,6 +1124,7 @@ def _compile(
                 main_form=d.main_form,
                 forms=tuple(d.forms),
                 managed_as=d.managed_as,
+                vitamin_d=d.vitamin_d,
             )
         )
     forms, form_freq = _form_rows(

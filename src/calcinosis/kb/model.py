@@ -27,6 +27,7 @@ from calcinosis.kb.schema import (
     ManagedAs,
     ManifestFile,
     StagingFile,
+    VitaminDDriven,
     WorkupFile,
     WorkupStep,
     named_blocks,
@@ -123,6 +124,7 @@ class Disease:
     forms: tuple[DiseaseForm, ...] = ()  # its other forms (kb.schema.DiseaseForm), each a row of its own
     prior_spec: DiagnosisPrior | None = None  # its prior: value, basis, reasoning, references (priors.yaml)
     managed_as: ManagedAs | None = None  # cared for as the disease it is a sign of, not as calcinosis
+    vitamin_d: VitaminDDriven | None = None  # vitamin D drives its calcium (kb.schema.VitaminDDriven)
 
     @property
     def prior(self) -> float:

@@ -173,6 +173,17 @@ class ManagedAs(_Strict):
     own_care: list[str] = []
 
 
+class VitaminDDriven(_Strict):
+    """Why vitamin D drives this diagnosis' calcium: vitamin D taken (an intoxication) or made in
+    excess by the body (granulomas' 1-alpha-hydroxylase, an impaired breakdown). While such a
+    diagnosis leads, the patient leaflet does not tell a child's parents to keep the usual
+    vitamin D drops, and tells them to give none until the doctor says so."""
+
+    basis: Literal["reported", "derived", "judgement"]
+    reasoning: str = Field(min_length=20)
+    references: list[str] = Field(min_length=1)
+
+
 # The conditions a work-up step can hold (workup.yaml's header says what each means); the
 # engine reads them in engine/workup.py. A key outside this list is refused, not ignored.
 WORKUP_CONDITIONS = (
@@ -242,6 +253,27 @@ class NotAskedWith(_Strict):
         return self
 
 
+class WorkupWhy(_Strict):
+    """A sentence of a work-up step that says why it is asked for some diagnoses only: said when
+    one of the diagnoses it names (by id, group or category) is among those that motivate the
+    work-up of the case (``workup.top_threshold`` or above). Plain radiographs detected the
+    calcinosis of connective tissue disease in nearly all patients (Shahi 2014): a reason for a
+    scleroderma, not for a dialysis patient's tumoral calcinosis (a clinical review)."""
+
+    diagnoses: list[str] = []
+    groups: list[Group] = []
+    categories: list[Category] = []
+    en: str = Field(min_length=10)
+    fr: str = Field(min_length=10)
+    references: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_whom(self) -> Self:
+        if not (self.diagnoses or self.groups or self.categories):
+            raise ValueError("a why_for sentence names the diagnoses, groups or categories it is said for")
+        return self
+
+
 class WorkupStep(_Strict):
     """A work-up step: what to do, in both languages, and which features it settles."""
 
@@ -258,6 +290,8 @@ class WorkupStep(_Strict):
     first: bool = False
     references: list[str] = []
     when: dict[str, object] = {}
+    # why it is asked, for some diagnoses only (WorkupWhy), after the step's own text
+    why_for: list[WorkupWhy] = []
 
     @model_validator(mode="after")
     def _known_conditions(self) -> Self:
@@ -485,6 +519,9 @@ class DiseaseFile(_Strict):
     findings: list[FindingSpec] = Field(min_length=1)
     workup: list[WorkupStep] = []
     managed_as: ManagedAs | None = None
+    vitamin_d: VitaminDDriven | None = Field(
+        default=None, description="vitamin D (taken or made by the body) drives its calcium, and why"
+    )
     seed_facts: list[str] = []
     defining: DefiningFeatures | None = None
     setting: DefiningFeatures | None = Field(

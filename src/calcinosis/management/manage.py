@@ -12,7 +12,7 @@ from calcinosis.engine.defining import shown_by_a_defining_feature, unconfirmed
 from calcinosis.engine.diagnose import URGENT_CODES, URGENT_REFERENCES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.engine.workup import DEEP_MASS_STEP, GROWTH_STEP, HOLDS, LEADS, Hold, in_the_organs
+from calcinosis.engine.workup import DEEP_MASS_STEP, GROWTH_STEP, HOLDS, LEADS, PANEL_LEFT_OUT, Hold, in_the_organs
 from calcinosis.i18n import inline, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import FollowupItem, StatementCondition
@@ -442,7 +442,7 @@ def manage(
             organ_deposits=in_the_organs(case),
             possible={d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.must_not_miss_threshold},
             present=evidence.present_features(),
-            panel_left_out=bool(report.workup_omitted),  # the panel is the work-up's only omission
+            panel_left_out=any(part.id == PANEL_LEFT_OUT for part in report.workup_left_out),
             cancer_first=next((kb.diseases[i].id for _, i in first if kb.cancer_to_exclude(kb.diseases[i].id)), None)
             if diagnosis is None
             else None,

@@ -96,14 +96,18 @@ a high-speed burr 'for fingertips' for an infant's papule read as a systemic scl
 
 
 def _dose_for(
-    t: TreatmentFile, diagnoses: list[str], posterior: np.ndarray, kb: KnowledgeBase
+    t: TreatmentFile, diagnoses: list[str], posterior: np.ndarray, kb: KnowledgeBase, ev: Evidence
 ) -> TreatmentDoseFor | None:
-    """The dose text written for the likeliest of the diagnoses the option is read for, if any;
-    for an option read for a feature alone (a calcium heparin reported), that of the likeliest
-    diagnosis the treatment has a text for, when it holds the management floor (an adult on a
-    calcium heparin read the infusion's branch too: an English clinical review)."""
+    """The dose text written for the patient's context (one of its ``features`` reported present:
+    a neurological injury), else for the likeliest of the diagnoses the option is read for, if
+    any; for an option read for a feature alone (a calcium heparin reported), that of the
+    likeliest diagnosis the treatment has a text for, when it holds the management floor (an
+    adult on a calcium heparin read the infusion's branch too: an English clinical review)."""
     if not t.dose_for:
         return None
+    context = next((d for d in t.dose_for if any(ev.present(f) for f in d.features)), None)
+    if context is not None:
+        return context
     if not diagnoses:
         floor = kb.management.min_probability
         diagnoses = [d for dose in t.dose_for for d in dose.diagnoses if posterior[kb.disease_pos(d)] >= floor]
@@ -389,7 +393,7 @@ def _option(
     supportive = [e.level for e in evidence if e.relevant and e.direction in ("benefit", "mixed")]
     best_level = min(supportive, default=None)
     refs = list(t.references)
-    dose = _dose_for(t, read_for, posterior, kb)
+    dose = _dose_for(t, read_for, posterior, kb, ev)
     child_dose = t.dose_child if ev.present(CHILD) else None
     if dose is not None and child_dose is None:
         refs.extend(r for r in dose.references if r not in refs)

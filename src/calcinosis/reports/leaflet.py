@@ -87,11 +87,13 @@ VITAMIN_D_EXPOSURES = frozenset({"vitamin_d_high_dose", "active_vitamin_d"})
 """Exposures of the case format that give vitamin D (a child's drops are then not said to be kept)."""
 
 
-def _vitamin_d_in_play(report: DiagnosisReport, diagnosis: str) -> bool:
+def _vitamin_d_in_play(report: DiagnosisReport, kb: KnowledgeBase, diagnosis: str) -> bool:
     """Whether vitamin D may be part of the problem: a raised calcium, a vitamin D exposure, or a
-    vitamin D intoxication as the leading diagnosis."""
+    leading diagnosis whose calcium vitamin D drives (the diagnosis' ``vitamin_d`` in the
+    knowledge: an intoxication, a sarcoidosis' granulomas), named or not."""
     taken = VITAMIN_D_EXPOSURES & set(report.case.exposures)
-    return _calcium_raised(report) or bool(taken) or diagnosis == "hypervitaminosis_d"
+    leading = {diagnosis, report.differential[0].diagnosis if report.differential else ""} - {""}
+    return _calcium_raised(report) or bool(taken) or any(kb.disease(d).vitamin_d is not None for d in leading)
 
 
 def _calcium_raised(report: DiagnosisReport) -> bool:
@@ -144,6 +146,12 @@ def _site_signs(report: DiagnosisReport, kb: KnowledgeBase, form: str, diagnosis
 def _for_age(variant: LeafletVariant, age: float) -> bool:
     """Whether ``variant`` is written for a patient of ``age`` (years)."""
     return (variant.min_age is None or age >= variant.min_age) and (variant.max_age is None or age < variant.max_age)
+
+
+def _for_context(variant: LeafletVariant, present: frozenset[str]) -> bool:
+    """Whether ``variant`` is written for the patient's context as the case states it (``present``:
+    the features reported present): one of its ``when`` (if any), none of its ``unless``."""
+    return (not variant.when or not present.isdisjoint(variant.when)) and present.isdisjoint(variant.unless)
 
 
 def _also_watched(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str, lang: str) -> str:
@@ -263,16 +271,19 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     urgent = [i.code for i in report.issues if i.code in URGENT_CODES]
     parts = []
     age = report.case.patient.age
+    present = collect_evidence(report.case, report.labs, kb).present_features()
     for section in kb.leaflet.sections:
         candidates = [
             (score, v)
             for v in kb.leaflet_variants.variants
             if v.section == section.id
             and _for_age(v, age)
+            and _for_context(v, present)
             and (score := _score(v, form, diagnosis, group, category)) > 0
         ]
         if candidates:
-            score, variant = max(candidates, key=lambda sv: sv[0])
+            # the most specific: its level first, then one written for the patient's context
+            score, variant = max(candidates, key=lambda sv: (sv[0], bool(sv[1].when)))
             target = {4: form, 3: diagnosis, 2: group, 1: category}[score]
             text = variant.fr if lang == "fr" else variant.en
             refs = tuple(variant.references)
@@ -319,7 +330,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # and never where vitamin D or a raised calcium is in play (a code review and a French
             # clinical review: a toddler poisoned by vitamin D was told to keep his drops, beside
             # 'give no vitamin D drops until the doctor says so'): then none is given, said once
-            if not _vitamin_d_in_play(report, diagnosis):
+            if not _vitamin_d_in_play(report, kb, diagnosis):
                 text = " ".join([text, message("leaflet_child_vitamin_d", lang)])
             elif not (_calcium_raised(report) and age < kb.threshold("infant_age_years")):  # a baby's signs say it
                 text = " ".join([text, message("leaflet_child_no_vitamin_d", lang)])
