@@ -65,3 +65,76 @@ def test_a_pregnancy_defers_the_imaging_of_follow_up_to_after_the_delivery(kb: K
         "sites": ["thigh"],
     }
     assert not {"imaging", "imaging_pregnancy"} & _followup(parse_case(skin, kb), kb)
+
+
+def test_a_single_deposit_imaged_in_one_layer_is_not_asked_about_the_other(kb: KnowledgeBase) -> None:
+    """A single intramuscular mass (ultrasound and MRI: muscle) was asked « En imagerie, les
+    dépôts siègent-ils dans le tissu sous-cutané ? » (features.yaml not_asked_with, and_any): a
+    single deposit in one layer answers the other layer's question; several deposits do not."""
+    pregnant = read_case(PREGNANT_BACK, kb)
+    assert pregnant.imaging[0].tissues == ["muscle"] and pregnant.imaging[0].distribution == "single"
+    assert "tissue:subcutaneous" not in _asked(pregnant, kb, "fr")
+    rule = kb.not_asked_with["tissue:subcutaneous"]
+    assert "tissue:muscle" in rule.when_any and rule.and_any == ("distribution:single",)
+    # the other way: a single subcutaneous deposit is not asked whether it lies in a muscle,
+    # while several deposits, which can lie in both layers, still may be
+    imaging = {"modality": "ultrasound", "sites": ["thigh"], "tissues": ["subcutaneous"], "distribution": "single"}
+    thigh: dict[str, Any] = {
+        "patient": {"age": 52, "sex": "female"},
+        "findings": ["palpable_nodules"],
+        "sites": ["thigh"],
+        "imaging": [imaging],
+    }
+    assert "tissue:muscle" not in _asked(parse_case(thigh, kb), kb)
+    from calcinosis.engine.diagnose import _not_to_ask, analyse
+
+    several = parse_case({**thigh, "imaging": [{**imaging, "distribution": "regional"}]}, kb)
+    _, evidence, _ = analyse(several, kb)
+    assert "tissue:muscle" not in _not_to_ask(evidence, kb)
+
+
+def test_a_swelling_at_a_joint_answers_is_there_a_periarticular_mass(kb: KnowledgeBase) -> None:
+    """A haemodialysis patient with a swollen painful mass over the shoulder was asked "Is there a
+    periarticular mass?": a swelling the case places at a large joint answers it (not scored as
+    one: imaging's 'are the deposits periarticular?' stays); a swelling away from a joint does not."""
+    shoulder = read_case(FRESH / "fb-10-haemodialysis-20-years-painful-shoulder-mass.yaml", kb)
+    assert "swelling" in shoulder.findings and shoulder.sites == ["shoulder"]
+    asked = _asked(shoulder, kb)
+    assert "finding:periarticular_mass" not in asked and "tissue:periarticular" in asked
+    from calcinosis.engine.diagnose import _not_to_ask, analyse
+
+    def silenced(case: Case) -> bool:
+        return "finding:periarticular_mass" in _not_to_ask(analyse(case, kb)[1], kb)
+
+    hip: dict[str, Any] = {
+        "patient": {"age": 61, "sex": "female"},
+        "history": ["dialysis"],
+        "findings": ["painless_swelling"],
+        "sites": ["hip"],
+    }
+    assert silenced(parse_case(hip, kb))
+    assert not silenced(parse_case({**hip, "sites": ["thigh"]}, kb))  # not at a joint
+    assert not silenced(parse_case({**hip, "findings": ["pain"]}, kb))  # a joint, no swelling
+
+
+def test_a_cancer_the_case_states_is_not_to_be_looked_for(kb: KnowledgeBase) -> None:
+    """A woman with a known breast cancer and hypercalcaemia read "Metastatic calcification of
+    malignancy: an underlying cancer (myeloma, bone metastases...): look for it"
+    (must_not_miss.yaml while_known): the alert names the known cancer instead; an infant whose
+    history states none is still told to look for one."""
+    from calcinosis.reports.summary import build_summary
+
+    def alert(case: Case, lang: str = "en") -> str:
+        report = diagnose(case, kb, lang=lang)
+        found = [a for a in build_summary(report, kb, lang=lang).must_not_miss if "alignan" in a or "cancers" in a]
+        assert len(found) == 1
+        return found[0]
+
+    breast = read_case(PUBLISHED_CASES / "pub-meta-15-breast-cancer-lung-uptake.yaml", kb)
+    said = alert(breast)
+    assert "already known (history: other cancer)" in said and "look for it" not in said
+    assert "déjà connu (antécédents\u00a0: autre cancer)" in alert(breast, "fr")
+    leukaemia = read_case(PUBLISHED_CASES / "pub-meta3-01-relapsed-leukaemia-flexural-plaques.yaml", kb)
+    assert "(history: leukaemia)" in alert(leukaemia)
+    infant = read_case(FRESH / "fb-15-infant-hypercalcaemia-nephrocalcinosis-subcutaneous-lesions.yaml", kb)
+    assert alert(infant).endswith("look for it")

@@ -235,14 +235,16 @@ def _not_to_ask(evidence: Evidence, kb: KnowledgeBase) -> Collection[str]:
     answer what it states makes uninformative (features.yaml not_asked_with: a PTH of a dialysis
     patient, raised in most of them, read as evidence against calciphylaxis when normal)."""
     observations = evidence.observations
+
+    def said(features: tuple[str, ...], present: bool) -> bool:
+        return any(o is not None and o.present == present for o in map(observations.get, features))
+
     silenced = [
         feature
-        for feature, (present, absent) in kb.not_asked_with.items()
+        for feature, rule in kb.not_asked_with.items()
         if feature not in observations
-        and (
-            any(o is not None and o.present for o in map(observations.get, present))
-            or any(o is not None and not o.present for o in map(observations.get, absent))
-        )
+        and (said(rule.when_any, True) or said(rule.when_absent, False))
+        and (not rule.and_any or said(rule.and_any, True))
     ]
     return [*observations, *silenced] if silenced else observations.keys()
 
