@@ -138,3 +138,66 @@ def test_a_cancer_the_case_states_is_not_to_be_looked_for(kb: KnowledgeBase) -> 
     assert "(history: leukaemia)" in alert(leukaemia)
     infant = read_case(FRESH / "fb-15-infant-hypercalcaemia-nephrocalcinosis-subcutaneous-lesions.yaml", kb)
     assert alert(infant).endswith("look for it")
+
+
+INFANT = FRESH / "fb-15-infant-hypercalcaemia-nephrocalcinosis-subcutaneous-lesions.yaml"
+
+
+def _steps(case: Case, kb: KnowledgeBase) -> dict[str, str]:
+    return {w.id: w.text for w in diagnose(case, kb).workup_steps}
+
+
+def test_an_infant_gets_a_spot_urine_and_no_renal_imaging_its_ultrasound_has_done(kb: KnowledgeBase) -> None:
+    """A 35-day-old was asked for a '24-hour urinary calcium ... and renal imaging for
+    nephrocalcinosis' that her ultrasound already showed: a young child gets the spot urine
+    calcium/creatinine ratio (Matos 1997), an adult the 24-hour urine, and an organ deposit on
+    imaging answers the renal imaging."""
+    infant = read_case(INFANT, kb)
+    steps = _steps(infant, kb)
+    assert "phpt_urine_calcium_child" in steps and "phpt_urine_calcium" not in steps
+    assert "24-hour urinary calcium" not in " ".join(steps.values())
+    assert "phpt_renal_imaging" not in steps  # tissue:visceral on the case's ultrasound
+    # an adult with the same biochemistry and no organ imaged: the 24-hour urine and the kidneys
+    adult = parse_case(
+        {
+            "patient": {"age": 58, "sex": "female"},
+            "labs": [{"test": "calcium", "interpretation": "high"}, {"test": "pth", "interpretation": "high"}],
+            "findings": ["palpable_nodules"],
+            "sites": ["hand"],
+        },
+        kb,
+    )
+    steps = _steps(adult, kb)
+    assert {"phpt_urine_calcium", "phpt_renal_imaging"} <= set(steps) and "phpt_urine_calcium_child" not in steps
+
+
+def test_parathyroid_localisation_waits_for_a_raised_pth(kb: KnowledgeBase) -> None:
+    """The same infant, with no PTH measured, was asked for a neck ultrasound, a sestamibi scan
+    or a choline PET: localisation plans the surgery once the biochemistry has made the diagnosis
+    (AAES 2016), at any age; with a raised PTH it is asked."""
+    infant = read_case(INFANT, kb)
+    assert "phpt_localisation" not in _steps(infant, kb)
+    pth = parse_case(
+        {"patient": {"age": 0.1, "sex": "female"}, "labs": [{"test": "pth", "interpretation": "high"}]}, kb
+    )
+    labs = [*infant.labs, *pth.labs]
+    assert "phpt_localisation" in _steps(infant.model_copy(update={"labs": labs}), kb)
+    adult: dict[str, Any] = {
+        "patient": {"age": 58, "sex": "female"},
+        "labs": [{"test": "calcium", "interpretation": "high"}],
+        "findings": ["palpable_nodules"],
+        "sites": ["hand"],
+    }
+    assert "phpt_localisation" not in _steps(parse_case(adult, kb), kb)
+    raised = {**adult, "labs": [*adult["labs"], {"test": "pth", "interpretation": "high"}]}
+    assert "phpt_localisation" in _steps(parse_case(raised, kb), kb)
+
+
+def test_a_question_only_the_patient_can_answer_is_not_asked_of_an_infant(kb: KnowledgeBase) -> None:
+    """The 35-day-old was asked « Existe-t-il des douleurs osseuses ? » (features.yaml
+    self_reported: not below 2 years); a child of 6 with the same case is."""
+    infant = read_case(INFANT, kb)
+    assert "finding:bone_pain" in kb.self_reported and kb.self_report_min_age == 2
+    assert "finding:bone_pain" not in _asked(infant, kb, "fr")
+    older = infant.model_copy(update={"patient": infant.patient.model_copy(update={"age": 6.0})})
+    assert "finding:bone_pain" in _asked(older, kb)

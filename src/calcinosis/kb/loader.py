@@ -56,6 +56,7 @@ from calcinosis.kb.schema import (
     ManifestFile,
     MustNotMissFile,
     PriorsFile,
+    SelfReported,
     StagingFile,
     WorkupFile,
     WorkupStep,
@@ -543,6 +544,7 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
         non_discriminating=features_file.non_discriminating,
         not_scored=features_file.not_scored,
         not_asked=features_file.not_asked,
+        self_reported=features_file.self_reported,
         not_asked_with={
             f: NotAsked(tuple(rule.when_any), tuple(rule.when_absent), tuple(rule.and_any))
             for f, rule in features_file.not_asked_with.items()
@@ -933,6 +935,7 @@ def _compile(
     non_discriminating: Mapping[str, str],
     not_scored: Mapping[str, str],
     not_asked: Mapping[str, str],
+    self_reported: SelfReported | None,
     not_asked_with: Mapping[str, NotAsked],
     implies: Mapping[str, list[str]],
     explained_by: Mapping[str, tuple[str, ...]],
@@ -969,6 +972,7 @@ def _compile(
     check_features("features.yaml:non_discriminating", non_discriminating)
     check_features("features.yaml:not_scored", not_scored)
     check_features("features.yaml:not_asked", not_asked)
+    check_features("features.yaml:self_reported", self_reported.features if self_reported else [])
     check_features(
         "features.yaml:not_asked_with",
         [
@@ -1184,6 +1188,8 @@ def _compile(
         implies={k: tuple(v) for k, v in implies.items()},
         explained_by=dict(explained_by),
         not_asked_with=not_asked_with,
+        self_reported=frozenset(self_reported.features) if self_reported else frozenset(),
+        self_report_min_age=self_reported.min_age_years if self_reported else 0.0,
         exclusive=frozenset(f for fs in relations.exclusive for f in fs),
         staging=staging,
         age_bands=bands,

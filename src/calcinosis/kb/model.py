@@ -283,6 +283,9 @@ class KnowledgeBase:
     explained_by: Mapping[str, tuple[str, ...]]
     # feature -> the features whose presence or absence leaves it unasked (features.yaml)
     not_asked_with: Mapping[str, NotAsked]
+    # features whose question needs the patient's own words, not asked below an age (features.yaml self_reported)
+    self_reported: frozenset[str]
+    self_report_min_age: float
     exclusive: frozenset[str]  # members of sets of which one and only one describes a case (features.yaml exclusive)
     staging: StagingFile
     age_bands: tuple[AgeBand, ...]  # youngest first: each band's feature and [low, high) in years

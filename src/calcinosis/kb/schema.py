@@ -579,6 +579,15 @@ class DerivedFeatureSpec(_Strict):
     absent_fr: str | None = None
 
 
+class SelfReported(_Strict):
+    """Questions only the patient can answer (a bone pain, heavy legs): not asked below an age at
+    which a child cannot say them (a neonate was asked « Existe-t-il des douleurs osseuses ? »)."""
+
+    min_age_years: float = Field(gt=0)
+    features: list[str] = Field(min_length=1)
+    why: str = Field(min_length=20)
+
+
 class FeaturesFile(_Strict):
     """``features.yaml``."""
 
@@ -618,6 +627,9 @@ class FeaturesFile(_Strict):
             "features read but not scored when one of by is reported present (a transplant's immunosuppressants "
             "say nothing of a dermatomyositis), with why"
         ),
+    )
+    self_reported: SelfReported | None = Field(
+        default=None, description="features whose question needs the patient's own words, and from what age"
     )
     not_asked_with: dict[str, NotAskedWith] = Field(
         default={},
