@@ -201,3 +201,24 @@ def test_a_question_only_the_patient_can_answer_is_not_asked_of_an_infant(kb: Kn
     assert "finding:bone_pain" not in _asked(infant, kb, "fr")
     older = infant.model_copy(update={"patient": infant.patient.model_copy(update={"age": 6.0})})
     assert "finding:bone_pain" in _asked(older, kb)
+
+
+def test_the_calciphylaxis_rule_names_liver_disease_among_its_high_risk_contexts(kb: KnowledgeBase) -> None:
+    """A woman with alcoholic cirrhosis read 'Calciphylaxis: ... high-risk context (dialysis,
+    warfarin, obesity, diabetes)' with no word of the liver, which the category step reads among
+    the contexts (alcoholic liver disease, a common non-uraemic setting: Nigwekar 2008)."""
+    cirrhosis = read_case(FRESH / "fd-07-cirrhosis-woman-recurrent-painful-violaceous-leg-rash-normal-labs.yaml", kb)
+    for lang, liver in (("en", "liver disease"), ("fr", "maladie du foie")):
+        rule = next(r for r in diagnose(cirrhosis, kb, lang=lang).classification if r.category == "calciphylaxis")
+        assert liver in rule.rule, lang
+    context = next(r for r in kb.category_model.rules if r.id == "necrosis_high_risk").with_any_of
+    assert "condition:liver_disease" in context and "nigwekar2008" in kb.categories["calciphylaxis"].references
+    # the context is read: necrosis with a liver disease and nothing renal states the rule
+    necrosis: dict[str, Any] = {
+        "patient": {"age": 50, "sex": "male"},
+        "history": ["liver_disease"],
+        "findings": ["retiform_purpura", "skin_necrosis", "pain"],
+        "sites": ["thigh"],
+    }
+    basis = diagnose(parse_case(necrosis, kb), kb).category_basis
+    assert next(f for f in basis if f.rule == "necrosis_high_risk").state == "present"
