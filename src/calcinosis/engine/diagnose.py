@@ -230,20 +230,27 @@ def _codes(kb: KnowledgeBase, t: Tables, d: int) -> tuple[tuple[str, tuple[str, 
     return found
 
 
-def _not_to_ask(evidence: Evidence, kb: KnowledgeBase) -> Collection[str]:
-    """What the questions leave out: every feature the case states or implies, and those whose
+def _not_to_ask(evidence: Evidence, kb: KnowledgeBase, age: float | None = None) -> Collection[str]:
+    """What the questions leave out: every feature the case states or implies, those whose
     answer what it states makes uninformative (features.yaml not_asked_with: a PTH of a dialysis
-    patient, raised in most of them, read as evidence against calciphylaxis when normal)."""
+    patient, raised in most of them, read as evidence against calciphylaxis when normal), and,
+    below ``self_report_min_age`` (``age`` in years), those only the patient can say (a bone
+    pain asked of a neonate: features.yaml self_reported)."""
     observations = evidence.observations
+    too_young = age is not None and age < kb.self_report_min_age
+
+    def said(features: tuple[str, ...], present: bool) -> bool:
+        return any(o is not None and o.present == present for o in map(observations.get, features))
+
     silenced = [
         feature
-        for feature, (present, absent) in kb.not_asked_with.items()
+        for feature, rule in kb.not_asked_with.items()
         if feature not in observations
-        and (
-            any(o is not None and o.present for o in map(observations.get, present))
-            or any(o is not None and not o.present for o in map(observations.get, absent))
-        )
+        and (said(rule.when_any, True) or said(rule.when_absent, False))
+        and (not rule.and_any or said(rule.and_any, True))
     ]
+    if too_young:
+        silenced.extend(f for f in sorted(kb.self_reported) if f not in observations)
     return [*observations, *silenced] if silenced else observations.keys()
 
 
@@ -411,7 +418,9 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
             "workup_steps": workup,
             "workup_omitted": [part.text for part in left_out],
             "workup_left_out": left_out,
-            "next_questions": next_questions(scores, kb, lang=lang, observed=_not_to_ask(evidence, kb)),
+            "next_questions": next_questions(
+                scores, kb, lang=lang, observed=_not_to_ask(evidence, kb, case.patient.age)
+            ),
             "staging": staging,
             "warnings": [i.render(lang) for i in issues],
             "issues": issues,

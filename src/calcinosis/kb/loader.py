@@ -30,7 +30,16 @@ from calcinosis.errors import KnowledgeBaseError
 from calcinosis.i18n import english_inline, french_forms, french_typography
 from calcinosis.issues import Issue, IssueLevel, closest
 from calcinosis.kb.age import AGE_PREFIX, COARSE_AGE_FEATURES, AgeBand, age_band_errors, fill_age_bands
-from calcinosis.kb.model import DeferredParts, Disease, Feature, FormRow, FrequencySource, KnowledgeBase, LazyParts
+from calcinosis.kb.model import (
+    DeferredParts,
+    Disease,
+    Feature,
+    FormRow,
+    FrequencySource,
+    KnowledgeBase,
+    LazyParts,
+    NotAsked,
+)
 from calcinosis.kb.schema import (
     CATEGORIES as CATEGORY_ORDER,
 )
@@ -47,6 +56,7 @@ from calcinosis.kb.schema import (
     ManifestFile,
     MustNotMissFile,
     PriorsFile,
+    SelfReported,
     StagingFile,
     WorkupFile,
     WorkupStep,
@@ -534,8 +544,10 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
         non_discriminating=features_file.non_discriminating,
         not_scored=features_file.not_scored,
         not_asked=features_file.not_asked,
+        self_reported=features_file.self_reported,
         not_asked_with={
-            f: (tuple(rule.when_any), tuple(rule.when_absent)) for f, rule in features_file.not_asked_with.items()
+            f: NotAsked(tuple(rule.when_any), tuple(rule.when_absent), tuple(rule.and_any))
+            for f, rule in features_file.not_asked_with.items()
         },
         implies=features_file.implies,
         explained_by={f: tuple(rule.by) for f, rule in features_file.explained_by.items()},
@@ -888,6 +900,8 @@ def _build_features(spec: FeaturesFile, vocab: Vocabulary, out: _Collector) -> d
     return features
 
 
+STATED_NAMESPACES = ("condition:", "exposure:", "finding:")
+"""What a case states in its lists (history, exposures, findings): what can make a must-not-miss known."""
 PRESENTATION_NAMESPACES = ("finding", "site", "tissue", "pattern", "distribution", "imaging", "course", "patient")
 
 
@@ -945,7 +959,8 @@ def _compile(
     non_discriminating: Mapping[str, str],
     not_scored: Mapping[str, str],
     not_asked: Mapping[str, str],
-    not_asked_with: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]],
+    self_reported: SelfReported | None,
+    not_asked_with: Mapping[str, NotAsked],
     implies: Mapping[str, list[str]],
     explained_by: Mapping[str, tuple[str, ...]],
     same_state: Mapping[str, str],
@@ -981,9 +996,13 @@ def _compile(
     check_features("features.yaml:non_discriminating", non_discriminating)
     check_features("features.yaml:not_scored", not_scored)
     check_features("features.yaml:not_asked", not_asked)
+    check_features("features.yaml:self_reported", self_reported.features if self_reported else [])
     check_features(
         "features.yaml:not_asked_with",
-        [*not_asked_with, *(f for present, absent in not_asked_with.values() for f in (*present, *absent))],
+        [
+            *not_asked_with,
+            *(f for rule in not_asked_with.values() for f in (*rule.when_any, *rule.when_absent, *rule.and_any)),
+        ],
     )
     check_features("features.yaml:implies", [*implies, *(f for fs in implies.values() for f in fs)])
     check_features("features.yaml:explained_by", [*explained_by, *(f for fs in explained_by.values() for f in fs)])
@@ -1062,6 +1081,17 @@ def _compile(
     check_known("must_not_miss.yaml:patient_signs", must_not_miss.patient_signs, must_not_miss.diagnoses, "diagnosis")
     check_known("must_not_miss.yaml:while_unshown", must_not_miss.while_unshown, must_not_miss.diagnoses, "diagnosis")
     check_known("must_not_miss.yaml:workup", must_not_miss.workup, must_not_miss.diagnoses, "diagnosis")
+    check_known("must_not_miss.yaml:while_known", must_not_miss.while_known, must_not_miss.diagnoses, "diagnosis")
+    for did, known in must_not_miss.while_known.items():
+        check_features(f"must_not_miss.yaml:while_known.{did}", known.features)
+        if not all(f.startswith(STATED_NAMESPACES) for f in known.features):
+            out.error(
+                f"must_not_miss.yaml:while_known.{did}",
+                f"only what a case states in its lists can make a diagnosis known ({', '.join(STATED_NAMESPACES)})",
+                code="kb.while_known",
+            )
+        if not all("{known}" in known.get(lang) for lang in ("en", "fr")):
+            out.error(f"must_not_miss.yaml:while_known.{did}", "each text says {known}", code="kb.while_known")
     files_by_id = {d.id: d for d in diseases_sorted}
     for did, step_ids in must_not_miss.workup.items():
         if did in files_by_id:  # its own steps only: a step of another diagnosis is asked for that one
@@ -1187,6 +1217,8 @@ def _compile(
         implies={k: tuple(v) for k, v in implies.items()},
         explained_by=dict(explained_by),
         not_asked_with=not_asked_with,
+        self_reported=frozenset(self_reported.features) if self_reported else frozenset(),
+        self_report_min_age=self_reported.min_age_years if self_reported else 0.0,
         exclusive=frozenset(f for fs in relations.exclusive for f in fs),
         staging=staging,
         age_bands=bands,
@@ -1204,6 +1236,7 @@ def _compile(
         must_not_miss_signs=dict(must_not_miss.patient_signs),
         followed_until_excluded=frozenset(must_not_miss.followed_until_excluded),
         must_not_miss_unshown=dict(must_not_miss.while_unshown),
+        must_not_miss_known=dict(must_not_miss.while_known),
         category_names=category_names,
         disease_category=disease_category,
         log_category_prior=np.log(np.array([category_model.priors[c].value for c in category_names])),

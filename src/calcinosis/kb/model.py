@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 
 from calcinosis.errors import UnknownEntityError
+from calcinosis.i18n import english_inline, lower_first
 from calcinosis.issues import closest
 from calcinosis.kb.schema import (
     AgeDistribution,
@@ -24,6 +25,7 @@ from calcinosis.kb.schema import (
     DiagnosisPrior,
     DiseaseForm,
     FindingSpec,
+    KnownAlert,
     ManagedAs,
     ManifestFile,
     StagingFile,
@@ -34,7 +36,7 @@ from calcinosis.kb.schema import (
 )
 from calcinosis.kb.vocabulary import Vocabulary
 
-__all__ = ["DeferredParts", "Disease", "Feature", "FrequencySource", "KnowledgeBase", "LazyParts"]
+__all__ = ["DeferredParts", "Disease", "Feature", "FrequencySource", "KnowledgeBase", "LazyParts", "NotAsked"]
 
 if TYPE_CHECKING:  # annotations only: numpy.typing and the deferred knowledge's models are not imported at run time
     import numpy.typing as npt
@@ -50,6 +52,17 @@ if TYPE_CHECKING:  # annotations only: numpy.typing and the deferred knowledge's
     )
 
     FloatArray = npt.NDArray[np.float64]
+
+
+class NotAsked(NamedTuple):
+    """When a feature is not asked as a next question (features.yaml ``not_asked_with``): one of
+    ``when_any`` reported present or one of ``when_absent`` reported absent, and, when
+    ``and_any`` is given, one of those reported present too (a swelling *at a joint* answers
+    'is there a periarticular mass?'; a swelling alone, or a joint site alone, does not)."""
+
+    when_any: tuple[str, ...]
+    when_absent: tuple[str, ...]
+    and_any: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -270,8 +283,11 @@ class KnowledgeBase:
     implies: Mapping[str, tuple[str, ...]]  # feature -> features its presence implies (features.yaml)
     # feature -> features whose presence explains it: read, not scored (features.yaml explained_by)
     explained_by: Mapping[str, tuple[str, ...]]
-    # feature -> (features whose presence, features whose absence leaves it unasked)
-    not_asked_with: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]
+    # feature -> the features whose presence or absence leaves it unasked (features.yaml)
+    not_asked_with: Mapping[str, NotAsked]
+    # features whose question needs the patient's own words, not asked below an age (features.yaml self_reported)
+    self_reported: frozenset[str]
+    self_report_min_age: float
     exclusive: frozenset[str]  # members of sets of which one and only one describes a case (features.yaml exclusive)
     staging: StagingFile
     age_bands: tuple[AgeBand, ...]  # youngest first: each band's feature and [low, high) in years
@@ -293,6 +309,7 @@ class KnowledgeBase:
     must_not_miss_signs: Mapping[str, Bilingual]  # diagnosis -> what a patient watches for while it is possible
     followed_until_excluded: frozenset[str]  # must_not_miss.yaml: followed on their own schedule while possible
     must_not_miss_unshown: Mapping[str, Bilingual]  # diagnosis -> its alert while no defining feature is reported
+    must_not_miss_known: Mapping[str, KnownAlert]  # diagnosis -> its alert when the case states what it looks for
     category_names: tuple[str, ...]
     disease_category: npt.NDArray[np.int64]  # D: index into category_names
     log_category_prior: FloatArray  # C
@@ -310,6 +327,21 @@ class KnowledgeBase:
         features is reported (``shown`` False) and the file says it, what to watch for instead."""
         unshown = None if shown else self.must_not_miss_unshown.get(diagnosis)
         return unshown or self.must_not_miss[diagnosis]
+
+    def must_not_miss_known_reason(self, diagnosis: str, stated: Collection[str], lang: str) -> str | None:
+        """What the alert of ``diagnosis`` says when ``stated`` (the case's history, exposures and
+        findings as feature ids) holds what it asks to look for (must_not_miss.yaml while_known: a
+        known breast cancer read 'an underlying cancer ...: look for it', a clinical review), the
+        stated features named in the case's order; None when it holds none of them."""
+        alert = self.must_not_miss_known.get(diagnosis)
+        if alert is None:
+            return None
+        named = [f for f in stated if f in alert.features]
+        if not named:
+            return None
+        labels = [self.features[f].label(lang) for f in dict.fromkeys(named)]
+        inside = [lower_first(x) if lang == "fr" else english_inline(x) for x in labels]
+        return alert.get(lang).replace("{known}", ", ".join(inside))
 
     def cancer_to_exclude(self, diagnosis: str) -> bool:
         """Whether ``diagnosis`` is a cancer that must not be missed and is cared for as a cancer

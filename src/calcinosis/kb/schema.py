@@ -244,6 +244,9 @@ class NotAskedWith(_Strict):
 
     when_any: list[str] = []  # not asked when one of these is reported present
     when_absent: list[str] = []  # ... or when one of these is reported absent (an eGFR of 69: not on dialysis)
+    # ... and, when given, one of these is reported present too: two findings that together answer
+    # the question, neither alone (a swelling at a joint: 'is there a periarticular mass?')
+    and_any: list[str] = []
     why: str
 
     @model_validator(mode="after")
@@ -613,6 +616,15 @@ class DerivedFeatureSpec(_Strict):
     absent_fr: str | None = None
 
 
+class SelfReported(_Strict):
+    """Questions only the patient can answer (a bone pain, heavy legs): not asked below an age at
+    which a child cannot say them (a neonate was asked « Existe-t-il des douleurs osseuses ? »)."""
+
+    min_age_years: float = Field(gt=0)
+    features: list[str] = Field(min_length=1)
+    why: str = Field(min_length=20)
+
+
 class FeaturesFile(_Strict):
     """``features.yaml``."""
 
@@ -652,6 +664,9 @@ class FeaturesFile(_Strict):
             "features read but not scored when one of by is reported present (a transplant's immunosuppressants "
             "say nothing of a dermatomyositis), with why"
         ),
+    )
+    self_reported: SelfReported | None = Field(
+        default=None, description="features whose question needs the patient's own words, and from what age"
     )
     not_asked_with: dict[str, NotAskedWith] = Field(
         default={},
@@ -861,6 +876,13 @@ class StagingFile(_Strict):
     ceap: CeapSpec
 
 
+class KnownAlert(Bilingual):
+    """What a must-not-miss alert says when the case already states what it asks to look for (a
+    known cancer: not 'look for it'): ``{known}`` in the texts is replaced by what the case states."""
+
+    features: list[str] = Field(min_length=1, description="the history, exposures or findings that make it known")
+
+
 class MustNotMissFile(_Strict):
     """``must_not_miss.yaml``: diagnoses shown first whenever they reach ``threshold``, and why."""
 
@@ -883,6 +905,13 @@ class MustNotMissFile(_Strict):
         description=(
             "diagnosis -> what the alert says instead while none of its defining features is reported (a "
             "calciphylaxis at 3 % with no skin lesion: what to watch for, not 'a specialised team now')"
+        ),
+    )
+    while_known: dict[str, KnownAlert] = Field(
+        default={},
+        description=(
+            "diagnosis -> what the alert says instead when the case states one of its features (a known breast "
+            "cancer: 'known: ...', not 'an underlying cancer: look for it')"
         ),
     )
     workup: dict[str, list[str]] = Field(

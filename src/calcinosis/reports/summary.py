@@ -137,6 +137,12 @@ def build_summary(
         for i, d in enumerate(report.differential[:3])
     )
     shown = {d.diagnosis for d in report.differential[:3]}
+    case = report.case
+    stated = [
+        *(f"condition:{t}" for t in case.history),
+        *(f"exposure:{t}" for t in case.exposures),
+        *(f"finding:{t}" for t in case.findings),
+    ]
     alerts = []
     for d in report.differential:
         if d.diagnosis not in kb.must_not_miss or d.probability < kb.must_not_miss_threshold:
@@ -144,8 +150,11 @@ def build_summary(
         where = "" if d.diagnosis in shown else f" ({percent(d.probability, lang)})"
         # none of its defining features reported (a calciphylaxis at 3 % with no skin lesion read
         # 'needs a specialised team now': a clinical review): what to watch for instead
-        said = kb.must_not_miss_reason(d.diagnosis, shown="defining" not in d.unreported_blocks)
-        alerts.append(f"{d.name}{where}{colon(lang)} {said.get(lang)}")
+        # what it asks to look for, the case may already state (a known breast cancer read 'an
+        # underlying cancer: look for it': a clinical review)
+        known = kb.must_not_miss_known_reason(d.diagnosis, stated, lang)
+        said = known or kb.must_not_miss_reason(d.diagnosis, shown="defining" not in d.unreported_blocks).get(lang)
+        alerts.append(f"{d.name}{where}{colon(lang)} {said}")
     steps = [w.text for w in report.workup_steps[:2]]
     # every emergency comes before any work-up, in the report's order (a code review: the second
     # of a tumour lysis and a severe low calcium was left among the warnings)
