@@ -186,19 +186,36 @@ def _held_for(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str,
     unestablished cause to a sarcoma centre (``DEEP_MASS_STEP``), on which manage holds them too."""
     if named and kb.cancer_to_exclude(named):
         return text  # the leaflet of a sarcoma: its own text says it (a French review found it twice)
-    steps = {w.id for w in report.workup_steps}
-    # as manage holds them (engine.workup.HOLDS): a biopsy or an injection in FOP is harm for
-    # life; a breast lump goes to the breast clinic first; a deep or growing mass to a sarcoma centre
-    keys = list(dict.fromkeys(h.leaflet for step, h in HOLDS.items() if step in steps))
+    keys = _holds(report)
     text = " ".join([text, *(message(key, lang) for key in keys)])
     if "leaflet_exclude_first" in keys:
         return text
-    held = [
-        d
+    return " ".join([text, message("leaflet_exclude_first", lang)]) if _cancer_held(report, kb, named) else text
+
+
+def _holds(report: DiagnosisReport) -> list[str]:
+    """The leaflet keys of the holds manage puts on procedures for this case's work-up steps
+    (engine.workup.HOLDS): a biopsy or an injection in FOP is harm for life; a breast lump goes to
+    the breast clinic first; a deep or growing mass to a sarcoma centre."""
+    steps = {w.id for w in report.workup_steps}
+    return list(dict.fromkeys(h.leaflet for step, h in HOLDS.items() if step in steps))
+
+
+def _cancer_held(report: DiagnosisReport, kb: KnowledgeBase, named: str) -> bool:
+    """Whether a cancer cared for elsewhere (a sarcoma), other than ``named``, is still possible
+    (manage's ``to_exclude_first``: same threshold, same diagnoses)."""
+    return any(
+        d.diagnosis != named and kb.cancer_to_exclude(d.diagnosis) and d.probability >= kb.must_not_miss_threshold
         for d in report.differential
-        if d.diagnosis != named and kb.cancer_to_exclude(d.diagnosis) and d.probability >= kb.must_not_miss_threshold
-    ]
-    return " ".join([text, message("leaflet_exclude_first", lang)]) if held else text
+    )
+
+
+def _lump_to_examine(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
+    """Whether the lump is to be examined by a specialised team before any procedure (a sarcoma
+    still possible, or a deep mass referred to a sarcoma centre): the leaflet then does not open
+    on a list of tumour names nor on 'probably calcium in damaged tissue' (a French clinical
+    review: 'probably calcium deposited in damaged tissue (possibilities: synovial sarcoma, ...)')."""
+    return _cancer_held(report, kb, "") or "leaflet_exclude_first" in _holds(report)
 
 
 def _plain_name(kb: KnowledgeBase, diagnosis: str, lang: str, *, short: bool = False) -> str:
@@ -240,6 +257,10 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         # known for years read that her doctor would tell her when it is (a clinical review)
         known = not form and disease.id in report.case.history
         heading = message("leaflet_named_known" if known else "leaflet_named", lang, name=inline(named, lang))
+    elif _lump_to_examine(report, kb):  # a sarcoma to exclude: no tumour names, no 'probably'
+        diagnosis, group, category = "", "", report.category if cat_p >= CONFIDENT else ""
+        named = ""
+        heading = message("leaflet_lump_to_examine", lang)
     elif cat_p >= CONFIDENT:
         diagnosis, group, category = "", "", report.category
         spec = kb.categories[report.category]

@@ -1,0 +1,48 @@
+"""The leaflet says what fits the patient and the diagnoses in play (a clinical review of the
+leaflets: another disease's treatments, an adult's signs for a baby, a missing NSAID warning,
+tumour names before the biopsy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from calcinosis import KnowledgeBase, diagnose, read_case
+from calcinosis.reports.leaflet import Leaflet, build_leaflet
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def case_path(name: str) -> Path:
+    """The case file of the test sets whose name starts with ``name``."""
+    return next(p for p in sorted(DATA.glob("*/cases/*.yaml")) if p.name.startswith(name))
+
+
+def leaflet(kb: KnowledgeBase, name: str, lang: str) -> Leaflet:
+    return build_leaflet(diagnose(read_case(case_path(name), kb), kb, lang=lang), kb, lang=lang)
+
+
+def body(lf: Leaflet) -> str:
+    return " ".join([lf.heading, *(s.text for s in lf.sections)])
+
+
+@pytest.mark.parametrize("name", ["pub-tumoral-09-", "pub-dys-14-"])
+def test_a_lump_with_a_sarcoma_to_exclude_opens_on_the_specialised_team_not_tumour_names(
+    kb: KnowledgeBase, name: str
+) -> None:
+    """'Probably calcium deposited in damaged tissue (possibilities: synovial sarcoma, soft-tissue
+    chondroma, chondrosarcoma)' reassured and named tumours in jargon before any biopsy."""
+    fr = leaflet(kb, name, "fr")
+    assert fr.heading.startswith("La cause de votre grosseur n'est pas encore connue")
+    assert "sarcome" not in fr.heading and "probablement" not in fr.heading and fr.named == ""
+    assert "sarcoma" not in leaflet(kb, name, "en").heading
+
+
+def test_the_follow_up_of_a_lump_to_examine_names_no_sarcoma_team(kb: KnowledgeBase) -> None:
+    from calcinosis.management.manage import manage
+
+    for lang, team in (("fr", "l'équipe spécialisée"), ("en", "the specialised team")):
+        plan = manage(read_case(case_path("pub-tumoral-09-"), kb), kb, lang=lang).followup
+        said = " ".join(f"{i.patient_every or i.every} {i.patient}" for i in plan.schedule if i.patient)
+        assert team in said and "sarcom" not in said
