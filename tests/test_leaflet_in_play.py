@@ -46,3 +46,31 @@ def test_the_follow_up_of_a_lump_to_examine_names_no_sarcoma_team(kb: KnowledgeB
         plan = manage(read_case(case_path("pub-tumoral-09-"), kb), kb, lang=lang).followup
         said = " ".join(f"{i.patient_every or i.every} {i.patient}" for i in plan.schedule if i.patient)
         assert team in said and "sarcom" not in said
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("fb-10-", "vos reins fonctionnent très peu"),  # on dialysis
+        ("pub-meta-01-", "reins qui fonctionnent déjà moins bien"),  # chronic kidney disease
+        ("fd-07-", "maladie du foie"),  # cirrhosis
+        ("fa-02-", "pendant la grossesse"),
+    ],
+)
+def test_the_leaflet_says_no_anti_inflammatory_where_manage_avoids_them(
+    kb: KnowledgeBase, name: str, reason: str
+) -> None:
+    """manage avoided NSAIDs for these patients, and their leaflet had no word of the ibuprofen
+    they can buy without prescription."""
+    daily = next(s for s in leaflet(kb, name, "fr").sections if s.id == "daily_life").text
+    assert "Ne prenez pas d'anti-inflammatoires (ibuprofène, kétoprofène…) sans avis médical\u00a0:" in daily
+    assert reason in daily
+    # a dialysis patient reads the contraindication alone, as manage shows it
+    assert name != "fb-10-" or "moins bien" not in daily
+    en = next(s for s in leaflet(kb, name, "en").sections if s.id == "daily_life").text
+    assert "Do not take anti-inflammatory painkillers (ibuprofen, naproxen…) without medical advice:" in en
+
+
+@pytest.mark.parametrize("name", ["pub-tumoral-09-", "fb-15-"])
+def test_no_anti_inflammatory_warning_where_manage_has_no_reason(kb: KnowledgeBase, name: str) -> None:
+    assert "anti-inflammatory" not in body(leaflet(kb, name, "en"))

@@ -146,6 +146,10 @@ class TreatmentCaution(_Strict):
     fr: str
     measured: MeasuredNote | None = None
     references: list[str] = []
+    # why, in the patient's words, a drug sold without prescription is not taken without advice
+    # here: the leaflet says it where the caution holds (a clinical review: a dialysis patient's
+    # leaflet had no word of the ibuprofen that manage avoided)
+    patient: Bilingual | None = None
 
 
 class TreatmentEvidence(_Strict):

@@ -22,6 +22,7 @@ from calcinosis.engine.workup import HOLDS, in_the_organs
 from calcinosis.i18n import inline, message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, form_key
+from calcinosis.management.options import caution_holds
 
 CALCIUM_EMERGENCIES = frozenset({SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA})
 """The emergencies whose urgent note says the calcium's own signs."""
@@ -139,6 +140,29 @@ def _site_signs(report: DiagnosisReport, kb: KnowledgeBase, form: str, diagnosis
         for w in plan.warning_signs
         if w.when and w.patient is not None and not present.isdisjoint(w.when)
     ]
+
+
+NSAIDS = "nsaids"
+"""The treatment file whose cautions say, in the patient's words, why the anti-inflammatories
+sold without prescription are not taken without advice (its cautions' ``patient``)."""
+
+
+def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> str:
+    """'Do not take anti-inflammatories without medical advice', with the reasons of the NSAID
+    cautions that hold for the case, as manage reads them (``caution_holds``), or ''."""
+    nsaids = kb.treatments.get(NSAIDS)
+    if nsaids is None:
+        return ""
+    ev = collect_evidence(report.case, report.labs, kb)
+    held = [c for c in nsaids.cautions if c.patient is not None and caution_holds(c, ev)]
+    if not held:
+        return ""
+    # a contraindication that holds is said alone, as manage shows it (a dialysis patient read
+    # 'kidneys that work less well' beside 'kidneys that work very little')
+    if any(c.severity == "contraindication" for c in held):
+        held = [c for c in held if c.severity == "contraindication"]
+    reasons = [c.patient.get(lang) for c in held if c.patient is not None]
+    return message("leaflet_no_nsaids", lang, reasons=" ; ".join(dict.fromkeys(reasons)))
 
 
 def _for_age(variant: LeafletVariant, age: float) -> bool:
@@ -344,6 +368,10 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 text = " ".join([text, message("leaflet_child_vitamin_d", lang)])
             elif not (_calcium_raised(report) and age < kb.threshold("infant_age_years")):  # a baby's signs say it
                 text = " ".join([text, message("leaflet_child_no_vitamin_d", lang)])
+        if section.id == "daily_life":
+            # over-the-counter anti-inflammatories, where manage avoids them (a clinical review: a
+            # dialysis patient, a woman with cirrhosis and a pregnant woman read no word of them)
+            text = " ".join(t for t in (text, _no_nsaids(report, kb, lang)) if t)
         elif section.id == "treatment":
             text = _held_for(report, kb, diagnosis, text, lang)
             if _infection_signs(report, kb):  # as manage holds procedures on the mass (a re-review)
