@@ -74,3 +74,33 @@ def test_the_leaflet_says_no_anti_inflammatory_where_manage_avoids_them(
 @pytest.mark.parametrize("name", ["pub-tumoral-09-", "fb-15-"])
 def test_no_anti_inflammatory_warning_where_manage_has_no_reason(kb: KnowledgeBase, name: str) -> None:
     assert "anti-inflammatory" not in body(leaflet(kb, name, "en"))
+
+
+def _text(kb: KnowledgeBase, name: str, lang: str, audience: str) -> str:
+    """A report's text without its markup."""
+    import html
+    import re
+
+    from calcinosis.reports.render import render_html
+
+    page = render_html(read_case(case_path(name), kb), kb, lang=lang, audience=audience)  # type: ignore[arg-type]
+    return html.unescape(re.sub(r"<[^>]+>", " ", page.split("<body>", 1)[1]))
+
+
+def test_the_french_reports_speak_plainly(kb: KnowledgeBase) -> None:
+    """A French clinical review: « d'abord : » as an interval, « hebdomadaire », « Antécédents :
+    Grossesse » for a current pregnancy, « 1 mois · Femme » for a baby girl, « la boule » in a
+    clinician's sign, « chélateurs » for a patient."""
+    dys14 = " ".join(_text(kb, "pub-dys-14-", "fr", "patient").split())
+    assert "en premier, avant le reste du suivi" in dys14 and "d'abord :" not in dys14
+    fa11 = _text(kb, "fa-11-", "fr", "patient")
+    assert "chaque semaine" in fa11 and "hebdomadaire" not in fa11
+    assert "Grossesse en cours" in _text(kb, "fa-02-", "fr", "clinician")
+    baby = _text(kb, "fb-15-", "fr", "clinician")
+    assert "Nourrisson de sexe féminin, 1\u00a0mois" in baby or "Nourrisson de sexe féminin, 1 mois" in baby
+    assert "· Femme" not in baby
+    assert "· Femme" in _text(kb, "fa-02-", "fr", "clinician")  # an adult keeps the short line
+    assert "au-delà du nodule" in _text(kb, "fe-04-", "fr", "clinician")
+    for name in ("fb-10-", "pub-tumoral-09-", "fb-15-"):  # tumoral, metastatic
+        assert "chélateurs" not in _text(kb, name, "fr", "patient")
+    assert "Female infant, 1 month" in _text(kb, "fb-15-", "en", "clinician")
