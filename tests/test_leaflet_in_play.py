@@ -104,3 +104,36 @@ def test_the_french_reports_speak_plainly(kb: KnowledgeBase) -> None:
     for name in ("fb-10-", "pub-tumoral-09-", "fb-15-"):  # tumoral, metastatic
         assert "chélateurs" not in _text(kb, name, "fr", "patient")
     assert "Female infant, 1 month" in _text(kb, "fb-15-", "en", "clinician")
+
+
+@pytest.mark.parametrize("name", ["fb-15-", "pub-meta-15-"])
+def test_a_metastatic_leaflet_s_causes_and_treatments_are_those_of_the_diagnoses_in_play(
+    kb: KnowledgeBase, name: str
+) -> None:
+    """A baby with a newborn's fat necrosis and a cancer patient read 'kidney care and dialysis, a
+    phosphate diet and binders' and 'a large intake of milk' (which may lead parents to cut the
+    baby's milk): the category's generic list."""
+    for lang in ("fr", "en"):
+        lf = leaflet(kb, name, lang)
+        text = " ".join(s.text for s in lf.sections if s.id in ("what_it_is", "treatment"))
+        for other in (
+            "dialyse",
+            "dialysis",
+            "phosphate diet",
+            "régime pauvre en phosphate",
+            "lait et de comprimés",
+            "milk and calcium tablets",
+        ):
+            assert other not in text
+    fr = " ".join(s.text for s in leaflet(kb, name, "fr").sections)
+    if name == "fb-15-":
+        assert "cytostéatonécrose du nouveau-né" in fr and "parathyroïde" in fr
+    else:
+        assert "traitement du cancer" in fr
+
+
+def test_a_kidney_patient_s_metastatic_leaflet_keeps_dialysis(kb: KnowledgeBase) -> None:
+    """The same texts for a dialysis patient whose calcinosis comes from the kidneys."""
+    treatment = next(s for s in leaflet(kb, "fb-10-", "fr").sections if s.id == "treatment").text
+    assert "dialyse" in treatment and "médicaments qui fixent le phosphore" in treatment
+    assert "parathyroïde" not in treatment

@@ -165,6 +165,38 @@ def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> str:
     return message("leaflet_no_nsaids", lang, reasons=" ; ".join(dict.fromkeys(reasons)))
 
 
+IN_PLAY = 0.1
+"""Probability from which a diagnosis of the differential is in play for the leaflet's causes and
+treatments (judgement: one chance in ten; a diagnosis below it is not described to the patient
+as what their doctors are looking at). At most ``IN_PLAY_MAX`` of them, the likeliest first."""
+
+IN_PLAY_MAX = 3
+
+
+def _in_play(report: DiagnosisReport, kb: KnowledgeBase, variant: LeafletVariant, lang: str) -> str:
+    """``variant``'s ``in_play`` text filled with the words of the diagnoses in play that have
+    their own (leaflet.yaml in_play, a form's first), else its own text: the category's list of
+    every cause and treatment is for a leaflet whose diagnoses have none."""
+    text = variant.fr if lang == "fr" else variant.en
+    if variant.in_play is None:
+        return text
+    words = []
+    for d in report.differential[:IN_PLAY_MAX]:
+        if d.probability < IN_PLAY:
+            break
+        key = form_key(d.diagnosis, d.form.id) if d.form is not None else ""
+        own = kb.leaflet.in_play.get(key) or kb.leaflet.in_play.get(d.diagnosis)
+        if own is not None:
+            words.append(own)
+    if not words:
+        return text
+    causes = [w.cause.get(lang) for w in words]
+    said = (
+        causes[0] if len(causes) == 1 else f" {message('leaflet_or', lang)} ".join([", ".join(causes[:-1]), causes[-1]])
+    )
+    return variant.in_play.get(lang).format(causes=said, care=" ; ".join(w.care.get(lang) for w in words))
+
+
 def _for_age(variant: LeafletVariant, age: float) -> bool:
     """Whether ``variant`` is written for a patient of ``age`` (years)."""
     return (variant.min_age is None or age >= variant.min_age) and (variant.max_age is None or age < variant.max_age)
@@ -319,7 +351,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         if candidates:
             score, variant = max(candidates, key=lambda sv: sv[0])
             target = {4: form, 3: diagnosis, 2: group, 1: category}[score]
-            text = variant.fr if lang == "fr" else variant.en
+            text = _in_play(report, kb, variant, lang)
             refs = tuple(variant.references)
             title = (variant.title or section.title).get(lang)
         else:
