@@ -156,6 +156,10 @@ class TreatmentCaution(_Strict):
     fr: str
     measured: MeasuredNote | None = None
     references: list[str] = []
+    # why, in the patient's words, a drug sold without prescription is not taken without advice
+    # here: the leaflet says it where the caution holds (a clinical review: a dialysis patient's
+    # leaflet had no word of the ibuprofen that manage avoided)
+    patient: Bilingual | None = None
 
 
 class TreatmentEvidence(_Strict):
@@ -433,9 +437,15 @@ class LeafletVariant(_Strict):
     title: Bilingual | None = None
     en: str = Field(min_length=1)
     fr: str = Field(min_length=1)
+    # the text used instead when diagnoses in play have their own words (leaflet.yaml in_play):
+    # '{causes}' or '{care}' is filled with them, so a category's text does not list the causes
+    # and treatments of diseases the patient is not thought to have (a clinical review: a baby and
+    # a cancer patient read 'kidney care and dialysis, a phosphate diet and binders')
+    in_play: Bilingual | None = None
 
     @model_validator(mode="after")
     def _targets_something(self) -> Self:
+
         if not (self.forms or self.diagnoses or self.groups or self.categories):
             raise ValueError("a variant names the forms, diagnoses, groups or categories it is written for")
         if self.section == "what_it_is" and (self.forms or self.diagnoses) and self.title is None:
@@ -453,6 +463,15 @@ class LeafletVariantsFile(_Strict):
     variants: list[LeafletVariant]
 
 
+class InPlayWords(_Strict):
+    """A diagnosis' cause and care in a few plain words, said in a category's text while it is
+    in play (``LeafletVariant.in_play``)."""
+
+    cause: Bilingual
+    care: Bilingual
+    references: list[str] = Field(min_length=1)
+
+
 class LeafletFile(_Strict):
     """``leaflet.yaml``: the plain-language patient leaflet."""
 
@@ -460,4 +479,6 @@ class LeafletFile(_Strict):
     # diagnosis -> its plain name for patients ('calciphylaxis, a rare disease of the small
     # blood vessels of the skin'): every diagnosis has one (kb/loader.py checks)
     plain_names: dict[str, Bilingual] = {}
+    # a diagnosis (or a form, 'diagnosis/form') -> its cause and care in plain words
+    in_play: dict[str, InPlayWords] = {}
     sections: list[LeafletSection] = Field(min_length=1)

@@ -749,6 +749,13 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
             f"diagnosis {missing!r} has no plain name: a leaflet would open on its clinician label",
             code="kb.missing_plain_name",
         )
+    for key, words in parts.leaflet.in_play.items():
+        where = f"leaflet.yaml:in_play.{key}"
+        check.refs(where, words.references)
+        if "/" in key:
+            check.form_keys(where, [key])
+        else:
+            check.diags(where, [key])
     check.refs("leaflet_by_condition.yaml:references", parts.leaflet_variants.references)
     section_ids = {sec.id for sec in parts.leaflet.sections}
     for i, variant in enumerate(parts.leaflet_variants.variants):

@@ -20,7 +20,7 @@ from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence
 from calcinosis.i18n import decimal, inline, lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import Bilingual, TreatmentDoseFor, TreatmentFile, TreatmentIndication
+from calcinosis.kb.schema import Bilingual, TreatmentCaution, TreatmentDoseFor, TreatmentFile, TreatmentIndication
 from calcinosis.management.results import EvidenceItem, TreatmentOption
 
 __all__ = ["MECHANISMS", "named_with_probability", "rank_treatments", "to_exclude_first"]
@@ -68,6 +68,17 @@ def may_be_pregnant(sex: str, age: float, postmenopausal: bool | None) -> bool:
     given, of childbearing age, not stated postmenopausal."""
     low, high = CHILDBEARING_AGES
     return sex in ("female", "unknown") and low <= age < high and postmenopausal is not True
+
+
+def caution_holds(c: TreatmentCaution, ev: Evidence) -> bool:
+    """Whether caution ``c`` holds for the case by its features (``when``, ``and_any``,
+    ``unless``; a measured value, where it names one, is checked by the option): one rule for the
+    option's cautions and the leaflet's 'do not take' (reports.leaflet)."""
+    return (
+        (not c.when or any(ev.present(f) for f in c.when))
+        and (not c.and_any or any(ev.present(f) for f in c.and_any))
+        and not any(ev.present(f) for f in c.unless)
+    )
 
 
 def _unknown_checks(t: TreatmentFile, ev: Evidence, pregnancy_possible: bool, tests: frozenset[str], lang: str) -> str:
@@ -302,11 +313,7 @@ def _option(
     first = 0  # the contraindications that hold come first, then what to check, then the other cautions
     part_cautions: list[tuple[str, str]] = []  # cautions on one part of the treatment (NSAIDs within analgesia)
     for c in t.cautions:
-        triggered = (
-            (not c.when or any(ev.present(f) for f in c.when))
-            and (not c.and_any or any(ev.present(f) for f in c.and_any))
-            and not any(ev.present(f) for f in c.unless)
-        )
+        triggered = caution_holds(c, ev)
         value = measured.get(c.measured.value) if c.measured is not None else None
         if c.measured is not None and c.measured.at_least is not None:
             triggered = triggered and value is not None and value >= c.measured.at_least

@@ -22,6 +22,7 @@ from calcinosis.engine.workup import HOLDS, in_the_organs
 from calcinosis.i18n import inline, message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, form_key
+from calcinosis.management.options import caution_holds
 
 CALCIUM_EMERGENCIES = frozenset({SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA})
 """The emergencies whose urgent note says the calcium's own signs."""
@@ -143,6 +144,61 @@ def _site_signs(report: DiagnosisReport, kb: KnowledgeBase, form: str, diagnosis
     ]
 
 
+NSAIDS = "nsaids"
+"""The treatment file whose cautions say, in the patient's words, why the anti-inflammatories
+sold without prescription are not taken without advice (its cautions' ``patient``)."""
+
+
+def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> str:
+    """'Do not take anti-inflammatories without medical advice', with the reasons of the NSAID
+    cautions that hold for the case, as manage reads them (``caution_holds``), or ''."""
+    nsaids = kb.treatments.get(NSAIDS)
+    if nsaids is None:
+        return ""
+    ev = collect_evidence(report.case, report.labs, kb)
+    held = [c for c in nsaids.cautions if c.patient is not None and caution_holds(c, ev)]
+    if not held:
+        return ""
+    # a contraindication that holds is said alone, as manage shows it (a dialysis patient read
+    # 'kidneys that work less well' beside 'kidneys that work very little')
+    if any(c.severity == "contraindication" for c in held):
+        held = [c for c in held if c.severity == "contraindication"]
+    reasons = [c.patient.get(lang) for c in held if c.patient is not None]
+    return message("leaflet_no_nsaids", lang, reasons=" ; ".join(dict.fromkeys(reasons)))
+
+
+IN_PLAY = 0.1
+"""Probability from which a diagnosis of the differential is in play for the leaflet's causes and
+treatments (judgement: one chance in ten; a diagnosis below it is not described to the patient
+as what their doctors are looking at). At most ``IN_PLAY_MAX`` of them, the likeliest first."""
+
+IN_PLAY_MAX = 3
+
+
+def _in_play(report: DiagnosisReport, kb: KnowledgeBase, variant: LeafletVariant, lang: str) -> str:
+    """``variant``'s ``in_play`` text filled with the words of the diagnoses in play that have
+    their own (leaflet.yaml in_play, a form's first), else its own text: the category's list of
+    every cause and treatment is for a leaflet whose diagnoses have none."""
+    text = variant.fr if lang == "fr" else variant.en
+    if variant.in_play is None:
+        return text
+    words = []
+    for d in report.differential[:IN_PLAY_MAX]:
+        if d.probability < IN_PLAY:
+            break
+        key = form_key(d.diagnosis, d.form.id) if d.form is not None else ""
+        own = kb.leaflet.in_play.get(key) or kb.leaflet.in_play.get(d.diagnosis)
+        if own is not None:
+            words.append(own)
+    if not words:
+        return text
+    causes = [w.cause.get(lang) for w in words]
+    said = (
+        causes[0] if len(causes) == 1 else f" {message('leaflet_or', lang)} ".join([", ".join(causes[:-1]), causes[-1]])
+    )
+    return variant.in_play.get(lang).format(causes=said, care=" ; ".join(w.care.get(lang) for w in words))
+
+
 def _for_age(variant: LeafletVariant, age: float) -> bool:
     """Whether ``variant`` is written for a patient of ``age`` (years)."""
     return (variant.min_age is None or age >= variant.min_age) and (variant.max_age is None or age < variant.max_age)
@@ -194,19 +250,36 @@ def _held_for(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str,
     unestablished cause to a sarcoma centre (``DEEP_MASS_STEP``), on which manage holds them too."""
     if named and kb.cancer_to_exclude(named):
         return text  # the leaflet of a sarcoma: its own text says it (a French review found it twice)
-    steps = {w.id for w in report.workup_steps}
-    # as manage holds them (engine.workup.HOLDS): a biopsy or an injection in FOP is harm for
-    # life; a breast lump goes to the breast clinic first; a deep or growing mass to a sarcoma centre
-    keys = list(dict.fromkeys(h.leaflet for step, h in HOLDS.items() if step in steps))
+    keys = _holds(report)
     text = " ".join([text, *(message(key, lang) for key in keys)])
     if "leaflet_exclude_first" in keys:
         return text
-    held = [
-        d
+    return " ".join([text, message("leaflet_exclude_first", lang)]) if _cancer_held(report, kb, named) else text
+
+
+def _holds(report: DiagnosisReport) -> list[str]:
+    """The leaflet keys of the holds manage puts on procedures for this case's work-up steps
+    (engine.workup.HOLDS): a biopsy or an injection in FOP is harm for life; a breast lump goes to
+    the breast clinic first; a deep or growing mass to a sarcoma centre."""
+    steps = {w.id for w in report.workup_steps}
+    return list(dict.fromkeys(h.leaflet for step, h in HOLDS.items() if step in steps))
+
+
+def _cancer_held(report: DiagnosisReport, kb: KnowledgeBase, named: str) -> bool:
+    """Whether a cancer cared for elsewhere (a sarcoma), other than ``named``, is still possible
+    (manage's ``to_exclude_first``: same threshold, same diagnoses)."""
+    return any(
+        d.diagnosis != named and kb.cancer_to_exclude(d.diagnosis) and d.probability >= kb.must_not_miss_threshold
         for d in report.differential
-        if d.diagnosis != named and kb.cancer_to_exclude(d.diagnosis) and d.probability >= kb.must_not_miss_threshold
-    ]
-    return " ".join([text, message("leaflet_exclude_first", lang)]) if held else text
+    )
+
+
+def _lump_to_examine(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
+    """Whether the lump is to be examined by a specialised team before any procedure (a sarcoma
+    still possible, or a deep mass referred to a sarcoma centre): the leaflet then does not open
+    on a list of tumour names nor on 'probably calcium in damaged tissue' (a French clinical
+    review: 'probably calcium deposited in damaged tissue (possibilities: synovial sarcoma, ...)')."""
+    return _cancer_held(report, kb, "") or "leaflet_exclude_first" in _holds(report)
 
 
 def _plain_name(kb: KnowledgeBase, diagnosis: str, lang: str, *, short: bool = False) -> str:
@@ -248,6 +321,10 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         # known for years read that her doctor would tell her when it is (a clinical review)
         known = not form and disease.id in report.case.history
         heading = message("leaflet_named_known" if known else "leaflet_named", lang, name=inline(named, lang))
+    elif _lump_to_examine(report, kb):  # a sarcoma to exclude: no tumour names, no 'probably'
+        diagnosis, group, category = "", "", report.category if cat_p >= CONFIDENT else ""
+        named = ""
+        heading = message("leaflet_lump_to_examine", lang)
     elif cat_p >= CONFIDENT:
         diagnosis, group, category = "", "", report.category
         spec = kb.categories[report.category]
@@ -285,7 +362,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # the most specific: its level first, then one written for the patient's context
             score, variant = max(candidates, key=lambda sv: (sv[0], bool(sv[1].when)))
             target = {4: form, 3: diagnosis, 2: group, 1: category}[score]
-            text = variant.fr if lang == "fr" else variant.en
+            text = _in_play(report, kb, variant, lang)
             refs = tuple(variant.references)
             title = (variant.title or section.title).get(lang)
         else:
@@ -334,6 +411,10 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 text = " ".join([text, message("leaflet_child_vitamin_d", lang)])
             elif not (_calcium_raised(report) and age < kb.threshold("infant_age_years")):  # a baby's signs say it
                 text = " ".join([text, message("leaflet_child_no_vitamin_d", lang)])
+        if section.id == "daily_life":
+            # over-the-counter anti-inflammatories, where manage avoids them (a clinical review: a
+            # dialysis patient, a woman with cirrhosis and a pregnant woman read no word of them)
+            text = " ".join(t for t in (text, _no_nsaids(report, kb, lang)) if t)
         elif section.id == "treatment":
             text = _held_for(report, kb, diagnosis, text, lang)
             if _infection_signs(report, kb):  # as manage holds procedures on the mass (a re-review)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from calcinosis.case.model import Case
 from calcinosis.engine.diagnose import analyse, diagnose
 from calcinosis.errors import CalcinosisError
-from calcinosis.i18n import age_text, decimal, messages, percent
+from calcinosis.i18n import age_text, decimal, message, messages, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.manage import manage
 from calcinosis.management.results import WAITING_SHOWN, EvidenceItem, ManagementReport, TreatmentOption
@@ -81,6 +81,16 @@ def shown_study(option: TreatmentOption) -> EvidenceItem | None:
     return next((e for e in option.evidence if e.relevant), None)
 
 
+def patient_line(case: Case, kb: KnowledgeBase, lang: str) -> str:
+    """The patient's age and sex as the report's case section opens: '45 ans · Femme', but an
+    infant in words ('Nourrisson de sexe féminin, 1 mois': « 1 mois · Femme » read as a woman)."""
+    age = age_text(case.patient.age, lang)
+    infant = case.patient.age < kb.threshold("infant_age_years") and case.patient.sex in ("female", "male")
+    if infant:
+        return message(f"report_infant_{case.patient.sex}", lang, age=age)
+    return f"{age} · {kb.vocabulary.label('sexes', case.patient.sex, lang)}"
+
+
 def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Audience = "clinician") -> str:
     """The report of ``case`` as a complete HTML document (``lang`` 'en' or 'fr')."""
     analysis = analyse(case, kb, lang=lang)
@@ -129,6 +139,7 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
             leaflet=build_leaflet(report, kb, lang=lang),
             summary=build_summary(report, kb, lang=lang, management=management),
             warnings=[i.render(lang, located=False) for i in report.issues],
+            patient_line=patient_line(case, kb, lang),
         )
     )
 
