@@ -1036,6 +1036,14 @@ def _compile(
     check_diagnoses("must_not_miss.yaml:followed_until_excluded", must_not_miss.followed_until_excluded)
     check_known("must_not_miss.yaml:patient_signs", must_not_miss.patient_signs, must_not_miss.diagnoses, "diagnosis")
     check_known("must_not_miss.yaml:while_unshown", must_not_miss.while_unshown, must_not_miss.diagnoses, "diagnosis")
+    check_known(
+        "must_not_miss.yaml:while_unshown_with",
+        must_not_miss.while_unshown_with,
+        must_not_miss.while_unshown,
+        "diagnosis",
+    )
+    for did, alert in must_not_miss.while_unshown_with.items():
+        check_features(f"must_not_miss.yaml:while_unshown_with.{did}", alert.when)
     check_known("must_not_miss.yaml:workup", must_not_miss.workup, must_not_miss.diagnoses, "diagnosis")
     files_by_id = {d.id: d for d in diseases_sorted}
     for did, step_ids in must_not_miss.workup.items():
@@ -1175,6 +1183,7 @@ def _compile(
         must_not_miss_signs=dict(must_not_miss.patient_signs),
         followed_until_excluded=frozenset(must_not_miss.followed_until_excluded),
         must_not_miss_unshown=dict(must_not_miss.while_unshown),
+        must_not_miss_unshown_with=dict(must_not_miss.while_unshown_with),
         category_names=category_names,
         disease_category=disease_category,
         log_category_prior=np.log(np.array([category_model.priors[c].value for c in category_names])),

@@ -824,6 +824,15 @@ class StagingFile(_Strict):
     ceap: CeapSpec
 
 
+class UnshownWithFindings(Bilingual):
+    """The alert of a must-not-miss diagnosis none of whose defining features is reported, while
+    a finding that may be its early lesion is (``when``, one of them present): the lesion is there
+    to examine now, not a sign to wait for (a clinical review: a woman with exquisitely tender
+    thigh lesions read 'though no skin lesion of it is reported ... refer at once if they appear')."""
+
+    when: list[str] = Field(min_length=1)
+
+
 class MustNotMissFile(_Strict):
     """``must_not_miss.yaml``: diagnoses shown first whenever they reach ``threshold``, and why."""
 
@@ -846,6 +855,13 @@ class MustNotMissFile(_Strict):
         description=(
             "diagnosis -> what the alert says instead while none of its defining features is reported (a "
             "calciphylaxis at 3 % with no skin lesion: what to watch for, not 'a specialised team now')"
+        ),
+    )
+    while_unshown_with: dict[str, UnshownWithFindings] = Field(
+        default={},
+        description=(
+            "diagnosis -> what the alert says instead of while_unshown when one of the findings of ``when`` is "
+            "reported (tender lesions with no purpura, livedo, ulcer or necrosis: examine them now)"
         ),
     )
     workup: dict[str, list[str]] = Field(

@@ -109,13 +109,15 @@ def build_summary(
     )
     shown = {d.diagnosis for d in report.differential[:3]}
     alerts = []
+    findings = frozenset(f"finding:{f}" for f in report.case.findings)
     for d in report.differential:
         if d.diagnosis not in kb.must_not_miss or d.probability < kb.must_not_miss_threshold:
             continue
         where = "" if d.diagnosis in shown else f" ({percent(d.probability, lang)})"
         # none of its defining features reported (a calciphylaxis at 3 % with no skin lesion read
         # 'needs a specialised team now': a clinical review): what to watch for instead
-        said = kb.must_not_miss_reason(d.diagnosis, shown="defining" not in d.unreported_blocks)
+        # and a painful lesion reported is examined now, not waited for (a clinical review)
+        said = kb.must_not_miss_reason(d.diagnosis, shown="defining" not in d.unreported_blocks, present=findings)
         alerts.append(f"{d.name}{where}{colon(lang)} {said.get(lang)}")
     steps = [w.text for w in report.workup_steps[:2]]
     # every emergency comes before any work-up, in the report's order (a code review: the second
