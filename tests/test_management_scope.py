@@ -1975,3 +1975,30 @@ def test_a_dialysis_patient_is_not_asked_for_his_kidney_function_every_year(kb: 
     tumoral = read_case(next(PUBLISHED_CASES.glob("pub-tumoral-11-*.yaml")), kb)
     control = next(i for i in manage(tumoral, kb).followup.schedule if i.id == "phosphate_control")
     assert "kidney function when not on dialysis" in control.text
+
+
+FA_11 = "fa-11-obese-haemodialysis-confusion-buttock-finger-necrosis.yaml"
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_dialysis_pth_under_twice_its_limit_does_not_fit_a_pth_lowering_treatment(
+    kb: KnowledgeBase, lang: str
+) -> None:
+    """A clinical review: a haemodialysis patient with calciphylaxis, a calcium of 3.39 mmol/L and a
+    PTH of 102 pg/mL (1.6 times the upper limit) had calcimimetics and a parathyroidectomy listed
+    as fitting her 'Raised PTH', beside 'below twice the upper limit, lowering it further favours
+    adynamic bone'. Under twice the limit the PTH is below KDIGO 2017's target for CKD G5D (about
+    2 to 9 times): both are to avoid here, with the reason; from twice the limit they fit again."""
+    target = "cible des KDIGO 2017" if lang == "fr" else "below KDIGO 2017's target"
+    case = read_case(FRESH / FA_11, kb)
+    result = manage(case, kb, lang=lang)
+    avoided = {o.treatment: o for o in result.avoid}
+    for treatment in ("calcimimetics", "parathyroidectomy"):
+        assert treatment not in _options(result), treatment
+        assert any(target in c for c in avoided[treatment].cautions), avoided[treatment].cautions
+    # the same patient with a PTH 4 times the upper limit (260 pg/mL): within the target, the
+    # calcimimetic fits again
+    labs = [lab.model_dump(exclude_none=True) for lab in case.labs if lab.test != "pth"]
+    labs.append({"test": "pth", "value": 260, "unit": "pg/mL"})
+    within = manage(parse_case({**case.model_dump(exclude_none=True, exclude={"labs"}), "labs": labs}, kb), kb)
+    assert "calcimimetics" in _options(within) and "calcimimetics" not in {o.treatment for o in within.avoid}

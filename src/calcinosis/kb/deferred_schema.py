@@ -107,10 +107,13 @@ review; tests/test_labs.py holds the two lists equal)."""
 class MeasuredNote(_Strict):
     """A caution's sentence about a value derived from the case's labs (``LabPanel.derived``):
     the PTH as a multiple of its upper limit beside the KDIGO range. ``at_least``: the caution
-    holds only from that value (and not when the value is unknown)."""
+    holds only from that value; ``below``: only under it (neither holds when the value is
+    unknown): a dialysis patient's PTH under twice its upper limit is below KDIGO 2017's target,
+    no indication to lower it (a clinical review: 1.6 times the limit 'fitted' a calcimimetic)."""
 
     value: DerivedName
     at_least: float | None = None
+    below: float | None = None
     en: str = Field(pattern=r"\{value\}")
     fr: str = Field(pattern=r"\{value\}")
 

@@ -113,6 +113,17 @@ def _dose_for(
     return next((d for d in t.dose_for if likeliest in d.diagnoses), None)
 
 
+def _within(value: float | None, at_least: float | None, below: float | None) -> bool:
+    """Whether a derived value holds a caution's bounds: any value (even unknown) when it sets
+    none; a known value from ``at_least`` and under ``below`` otherwise (an unknown value says
+    nothing of where it stands)."""
+    if at_least is None and below is None:
+        return True
+    if value is None:
+        return False
+    return (at_least is None or value >= at_least) and (below is None or value < below)
+
+
 def _grounded(ind: TreatmentIndication) -> bool:
     """Whether an indication names a state of the case that grounds it (see GROUNDING)."""
     return any(f.startswith(GROUNDING) for f in ind.features)
@@ -292,8 +303,8 @@ def _option(
             and not any(ev.present(f) for f in c.unless)
         )
         value = measured.get(c.measured.value) if c.measured is not None else None
-        if c.measured is not None and c.measured.at_least is not None:
-            triggered = triggered and value is not None and value >= c.measured.at_least
+        if c.measured is not None:
+            triggered = triggered and _within(value, c.measured.at_least, c.measured.below)
         if not triggered:
             continue
         text = c.fr if lang == "fr" else c.en
