@@ -2006,3 +2006,49 @@ def test_a_dialysis_pth_under_twice_its_limit_does_not_fit_a_pth_lowering_treatm
     labs.append({"test": "pth", "value": 260, "unit": "pg/mL"})
     within = manage(parse_case({**case.model_dump(exclude_none=True, exclude={"labs"}), "labs": labs}, kb), kb)
     assert "calcimimetics" in _options(within) and "calcimimetics" not in {o.treatment for o in within.avoid}
+
+
+def test_the_emergencies_an_indication_names_are_the_engine_s() -> None:
+    """A treatment or a follow-up check names an emergency by the engine's issue code: a misspelt
+    one would never be found (kb.deferred_schema.Emergency against URGENT_CODES)."""
+    from typing import get_args
+
+    from calcinosis.engine.diagnose import URGENT_CODES
+    from calcinosis.kb.deferred_schema import Emergency
+
+    assert set(get_args(Emergency)) == {c.removeprefix("engine.") for c in URGENT_CODES}
+
+
+def test_a_calcium_to_correct_first_gets_its_acute_treatment_whatever_the_deposits_cause(kb: KnowledgeBase) -> None:
+    """A clinical review: a confused haemodialysis patient with a calciphylaxis and a calcium of
+    13.6 mg/dL (3.39 mmol/L) had no acute plan: the acute treatment was indicated for a metastatic
+    calcinosis only, 3.0 to 3.5 mmol/L raised no emergency (Walsh 2016: prompt treatment usually
+    indicated), and her calcium was followed 'at least yearly'. From 3.0 mmol/L (or raised with
+    symptoms) the calcium comes first; on dialysis its treatment is a dialysis session against a
+    low-calcium dialysate, the 4 to 6 L of saline to avoid; it is rechecked within 24 to 48 hours."""
+    case = read_case(FRESH / FA_11, kb)
+    result = manage(case, kb)
+    options = _options(result)
+    assert result.statements[0].id == "severe_hypercalcaemia" and result.statements[0].urgent
+    assert options["urgent_dialysis_hypercalcaemia"].role == "first_line"
+    assert "hydration_and_hypercalcaemia_management" in {o.treatment for o in result.avoid}
+    assert result.followup.schedule[0].id == "calcium_recheck"
+    assert "24 to 48 hours" in result.followup.schedule[0].every
+    # another cause, not on dialysis: a dystrophic calcinosis of a systemic sclerosis at 3.2 mmol/L
+    base = {
+        "patient": {"age": 50, "sex": "female"},
+        "history": ["systemic_sclerosis"],
+        "findings": ["palpable_nodules"],
+        "sites": ["fingertips"],
+    }
+    marked = run(kb, {**base, "labs": [{"test": "calcium", "value": 3.2, "unit": "mmol/L"}]})
+    acute = _options(marked)["hydration_and_hypercalcaemia_management"]
+    assert acute.role == "first_line" and "urgent_dialysis_hypercalcaemia" not in _options(marked)
+    assert marked.followup.schedule[0].id == "calcium_recheck"
+    # raised with symptoms below 3.0 mmol/L: the same; mildly raised without symptoms: no emergency
+    symptoms = {**base, "findings": ["palpable_nodules", "hypercalcemia_symptoms"]}
+    said = run(kb, {**symptoms, "labs": [{"test": "calcium", "value": 2.8, "unit": "mmol/L"}]}, lang="fr")
+    assert _options(said)["hydration_and_hypercalcaemia_management"].role == "first_line"
+    mild = run(kb, {**base, "labs": [{"test": "calcium", "value": 2.8, "unit": "mmol/L"}]})
+    assert "hydration_and_hypercalcaemia_management" not in _options(mild)
+    assert all(i.id != "calcium_recheck" for i in mild.followup.schedule)

@@ -705,6 +705,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     check.refs("followup.yaml:references", followup.references)
     items: list[FollowupItem | WarningSign] = [*followup.schedule, *followup.warning_signs]
     items += [i for group in followup.by_category.values() for i in group]
+    items += [i for group in followup.by_emergency.values() for i in group]
     check.form_keys("followup.yaml:by_form", followup.by_form)
     check.diags("followup.yaml:by_diagnosis", followup.by_diagnosis)
     for where, own in (("by_form", followup.by_form), ("by_diagnosis", followup.by_diagnosis)):

@@ -242,11 +242,13 @@ def _option(
     tests: frozenset[str] = frozenset(),
     unconfirmed: frozenset[str] = frozenset(),
     measured: Mapping[str, float] | None = None,
+    emergencies: frozenset[str] = frozenset(),
 ) -> tuple[TreatmentOption, bool] | None:
     """``categories``: each category's share of the diagnoses calcinosis treatment is for
     (:func:`treatable_categories`); ``full``: the categories' probabilities, to say when a share
     leaves diagnoses out; ``unconfirmed``: the diagnoses none of whose defining features the case
-    reports (they paid the defining penalty): an option for them alone waits for their work-up."""
+    reports (they paid the defining penalty): an option for them alone waits for their work-up;
+    ``emergencies``: those the diagnosis found (``Emergency``), which some indications need."""
     full = full or categories
     measured = measured or {}  # values derived from the labs (LabPanel.derived), by name
     best: tuple[float, Role, str] | None = None
@@ -257,6 +259,8 @@ def _option(
     pending: tuple[tuple[float, Role, str], list[str], list[str]] | None = None
     tested_first = kb.management.tested_first
     for ind in t.indications:
+        if ind.emergencies and emergencies.isdisjoint(ind.emergencies):
+            continue  # the acute treatment of an emergency the case does not have
         missing = [f for f in ind.features if not ev.present(f)]
         if missing and not all(f in tested_first and f not in ev.observations for f in missing):
             continue  # a feature the case denies, or one that is not a test still to do
@@ -573,6 +577,7 @@ def rank_treatments(
     measured: Mapping[str, float] | None = None,
     cared_first: str = "",
     own_care: frozenset[str] = frozenset(),
+    emergencies: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
     """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
     ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
@@ -585,7 +590,9 @@ def rank_treatments(
     ``measured``: the values derived from the case's labs, by name, that cautions may say;
     ``cared_first``: why every treatment of calcinosis waits when the leading diagnosis is cared for
     as another disease (a pilomatricoma's excision), '' otherwise; ``own_care``: that disease's own
-    treatments (``ManagedAs.own_care``), which its statement says and which are then not listed."""
+    treatments (``ManagedAs.own_care``), which its statement says and which are then not listed;
+    ``emergencies``: the emergencies the diagnosis found (a calcium to correct first), without
+    'engine.': the indications that name one hold for any case that has it."""
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
     treatable = treatable_categories(kb, posterior, categories)
@@ -615,6 +622,7 @@ def rank_treatments(
             tests=tests,
             unconfirmed=unconfirmed,
             measured=measured,
+            emergencies=emergencies,
         )
         if found is None:
             continue
