@@ -39,7 +39,8 @@ def test_census(kb: KnowledgeBase) -> None:
     # + urate-lowering therapy, the treatment of tophaceous gout (0.7.20)
     # + a palliative and supportive care team for a calciphylaxis held (0.7.24)
     # + stopping the calcium infusion, apart from the calcium heparin's switch (0.7.25)
-    assert len(kb.treatments) == 50
+    # + urgent dialysis against a low-calcium dialysate, the acute hypercalcaemia of a dialysis patient
+    assert len(kb.treatments) == 51
 
 
 def test_every_diagnosis_of_the_case_format_is_present(kb: KnowledgeBase, shared: Path) -> None:
