@@ -40,7 +40,8 @@ def test_census(kb: KnowledgeBase) -> None:
     # + a palliative and supportive care team for a calciphylaxis held (0.7.24)
     # + stopping the calcium infusion, apart from the calcium heparin's switch (0.7.25)
     # + venesection, the iron removal of a haemochromatosis arthropathy (a clinical review)
-    assert len(kb.treatments) == 51
+    # + urgent dialysis against a low-calcium dialysate, the acute hypercalcaemia of a dialysis patient
+    assert len(kb.treatments) == 52
 
 
 def test_every_diagnosis_of_the_case_format_is_present(kb: KnowledgeBase, shared: Path) -> None:

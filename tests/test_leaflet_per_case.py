@@ -984,3 +984,42 @@ def test_kb_check_refuses_a_context_of_unknown_features(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeBaseError) as err:
         load_kb(root, cache=False)
     assert "leaflet_by_condition.yaml:variants[0]" in str(err.value) and "condition:no_such_thing" in str(err.value)
+
+
+def _confusion_clauses(text: str) -> list[str]:
+    """The clauses (split at '.', ';' and ':') of a leaflet text that speak of confusion."""
+    import re
+
+    return [c for c in re.split(r"[.;:]", text) if "confus" in c]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_confusion_with_a_raised_calcium_sends_the_patient_to_the_emergency_services(
+    kb: KnowledgeBase, lang: str
+) -> None:
+    """A clinical review: a dialysis patient with a raised calcium read 'contact your dialysis team
+    the same day ... confusion' two sentences after 'go to the emergency department now ...
+    confusion', and a woman with breast cancer 'see a doctor the same day ... confusion'; her
+    plan (a primary hyperparathyroidism) says 'confusion or unusual drowsiness: emergency'.
+    Confusion or drowsiness with a raised calcium goes to the emergency services in every leaflet."""
+    emergency = "appelez le 15" if lang == "fr" else "call the emergency services"
+    same_day = "jour même" if lang == "fr" else "same day"
+    breast = read_case(next(PUBLISHED_CASES.glob("pub-meta-15-*.yaml")), kb)
+    dialysis = parse_case(
+        {
+            "patient": {"age": 62, "sex": "female"},
+            "history": ["chronic_kidney_disease", "dialysis"],
+            "findings": ["palpable_nodules"],
+            "sites": ["hand"],
+            "labs": [{"test": "calcium", "value": 2.8, "unit": "mmol/L"}],
+        },
+        kb,
+    )
+    for case in (breast, dialysis):
+        parts = build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang).sections
+        consult = next(s.text for s in parts if s.id == "when_to_consult")
+        said = [c for c in _confusion_clauses(consult) if "calcium" in consult]
+        assert said, consult
+        for clause in said:
+            assert same_day not in clause, clause
+        assert any(emergency in c or "urgences" in c or "emergency" in c for c in said), consult

@@ -906,10 +906,14 @@ def test_a_raised_calcium_on_dialysis_is_cared_for_and_its_pth_read_against_the_
     of 102 pg/mL got calcimimetics and a parathyroidectomy 'fitting' a raised PTH and nothing for
     the calcium itself. Off dialysis (a primary hyperparathyroidism) the dialysis target is not said."""
     case = read_case(FRESH / "fa-11-obese-haemodialysis-confusion-buttock-finger-necrosis.yaml", kb)
-    options = _options(manage(case, kb))
+    result = manage(case, kb)
+    options = _options(result)
     assert options["stop_vitamin_d_and_calcium"].role == "first_line"
-    assert any("KDIGO 2017's target, about 2 to 9 times" in c for c in options["calcimimetics"].cautions)
-    assert any("about 2 to 9 times the assay's upper limit" in c for c in options["parathyroidectomy"].cautions)
+    # her PTH under twice its limit is below the target: both are to avoid, with the reason (a
+    # second review of the same case; test_a_dialysis_pth_under_twice_its_limit_...)
+    avoided = {o.treatment: o for o in result.avoid}
+    assert any("KDIGO 2017's target (about 2 to 9 times)" in c for c in avoided["calcimimetics"].cautions)
+    assert any("KDIGO 2017's target (about 2 to 9 times)" in c for c in avoided["parathyroidectomy"].cautions)
     off = case.model_copy(update={"history": ["primary_hyperparathyroidism"]})
     for o in _options(manage(off, kb)).values():
         assert not any("KDIGO 2017's target" in c for c in o.cautions)
@@ -1975,3 +1979,76 @@ def test_a_dialysis_patient_is_not_asked_for_his_kidney_function_every_year(kb: 
     tumoral = read_case(next(PUBLISHED_CASES.glob("pub-tumoral-11-*.yaml")), kb)
     control = next(i for i in manage(tumoral, kb).followup.schedule if i.id == "phosphate_control")
     assert "kidney function when not on dialysis" in control.text
+
+
+FA_11 = "fa-11-obese-haemodialysis-confusion-buttock-finger-necrosis.yaml"
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_dialysis_pth_under_twice_its_limit_does_not_fit_a_pth_lowering_treatment(
+    kb: KnowledgeBase, lang: str
+) -> None:
+    """A clinical review: a haemodialysis patient with calciphylaxis, a calcium of 3.39 mmol/L and a
+    PTH of 102 pg/mL (1.6 times the upper limit) had calcimimetics and a parathyroidectomy listed
+    as fitting her 'Raised PTH', beside 'below twice the upper limit, lowering it further favours
+    adynamic bone'. Under twice the limit the PTH is below KDIGO 2017's target for CKD G5D (about
+    2 to 9 times): both are to avoid here, with the reason; from twice the limit they fit again."""
+    target = "cible des KDIGO 2017" if lang == "fr" else "below KDIGO 2017's target"
+    case = read_case(FRESH / FA_11, kb)
+    result = manage(case, kb, lang=lang)
+    avoided = {o.treatment: o for o in result.avoid}
+    for treatment in ("calcimimetics", "parathyroidectomy"):
+        assert treatment not in _options(result), treatment
+        assert any(target in c for c in avoided[treatment].cautions), avoided[treatment].cautions
+    # the same patient with a PTH 4 times the upper limit (260 pg/mL): within the target, the
+    # calcimimetic fits again
+    labs = [lab.model_dump(exclude_none=True) for lab in case.labs if lab.test != "pth"]
+    labs.append({"test": "pth", "value": 260, "unit": "pg/mL"})
+    within = manage(parse_case({**case.model_dump(exclude_none=True, exclude={"labs"}), "labs": labs}, kb), kb)
+    assert "calcimimetics" in _options(within) and "calcimimetics" not in {o.treatment for o in within.avoid}
+
+
+def test_the_emergencies_an_indication_names_are_the_engine_s() -> None:
+    """A treatment or a follow-up check names an emergency by the engine's issue code: a misspelt
+    one would never be found (kb.deferred_schema.Emergency against URGENT_CODES)."""
+    from typing import get_args
+
+    from calcinosis.engine.diagnose import URGENT_CODES
+    from calcinosis.kb.deferred_schema import Emergency
+
+    assert set(get_args(Emergency)) == {c.removeprefix("engine.") for c in URGENT_CODES}
+
+
+def test_a_calcium_to_correct_first_gets_its_acute_treatment_whatever_the_deposits_cause(kb: KnowledgeBase) -> None:
+    """A clinical review: a confused haemodialysis patient with a calciphylaxis and a calcium of
+    13.6 mg/dL (3.39 mmol/L) had no acute plan: the acute treatment was indicated for a metastatic
+    calcinosis only, 3.0 to 3.5 mmol/L raised no emergency (Walsh 2016: prompt treatment usually
+    indicated), and her calcium was followed 'at least yearly'. From 3.0 mmol/L (or raised with
+    symptoms) the calcium comes first; on dialysis its treatment is a dialysis session against a
+    low-calcium dialysate, the 4 to 6 L of saline to avoid; it is rechecked within 24 to 48 hours."""
+    case = read_case(FRESH / FA_11, kb)
+    result = manage(case, kb)
+    options = _options(result)
+    assert result.statements[0].id == "severe_hypercalcaemia" and result.statements[0].urgent
+    assert options["urgent_dialysis_hypercalcaemia"].role == "first_line"
+    assert "hydration_and_hypercalcaemia_management" in {o.treatment for o in result.avoid}
+    assert result.followup.schedule[0].id == "calcium_recheck"
+    assert "24 to 48 hours" in result.followup.schedule[0].every
+    # another cause, not on dialysis: a dystrophic calcinosis of a systemic sclerosis at 3.2 mmol/L
+    base = {
+        "patient": {"age": 50, "sex": "female"},
+        "history": ["systemic_sclerosis"],
+        "findings": ["palpable_nodules"],
+        "sites": ["fingertips"],
+    }
+    marked = run(kb, {**base, "labs": [{"test": "calcium", "value": 3.2, "unit": "mmol/L"}]})
+    acute = _options(marked)["hydration_and_hypercalcaemia_management"]
+    assert acute.role == "first_line" and "urgent_dialysis_hypercalcaemia" not in _options(marked)
+    assert marked.followup.schedule[0].id == "calcium_recheck"
+    # raised with symptoms below 3.0 mmol/L: the same; mildly raised without symptoms: no emergency
+    symptoms = {**base, "findings": ["palpable_nodules", "hypercalcemia_symptoms"]}
+    said = run(kb, {**symptoms, "labs": [{"test": "calcium", "value": 2.8, "unit": "mmol/L"}]}, lang="fr")
+    assert _options(said)["hydration_and_hypercalcaemia_management"].role == "first_line"
+    mild = run(kb, {**base, "labs": [{"test": "calcium", "value": 2.8, "unit": "mmol/L"}]})
+    assert "hydration_and_hypercalcaemia_management" not in _options(mild)
+    assert all(i.id != "calcium_recheck" for i in mild.followup.schedule)

@@ -193,3 +193,37 @@ def test_an_option_does_not_fit_best_beside_a_symptomatic_first_line_that_fits_b
     heparin_report = diagnose(heparin, kb)
     named = build_summary(heparin_report, kb, lang="en", management=manage(heparin, kb, report=heparin_report))
     assert any(s.startswith("Treatment that fits best: Switching from a calcium heparin") for s in named.next_steps)
+
+
+@pytest.mark.parametrize(
+    ("lang", "present", "waited"),
+    [("en", "examine them now", "if they appear"), ("fr", "examiner dès maintenant", "si elles apparaissent")],
+)
+def test_a_painful_lesion_is_examined_now_not_waited_for(
+    kb: KnowledgeBase, lang: str, present: str, waited: str
+) -> None:
+    """A clinical review: a woman with bilateral exquisitely tender thigh lesions, a raised calcium
+    and PTH, read for calciphylaxis 'though no skin lesion of it is reported ... refer at once if
+    they appear'. A painful lesion reported is examined now for the disease's signs (and a deep
+    biopsy taken if it is suspected); without one, the alert still says what to watch for."""
+    from calcinosis import parse_case
+
+    tender = read_case(next(PUBLISHED_CASES.glob("pub-calci-13-*.yaml")), kb)
+    # a constructed variant: a dialysis patient with painful nodules of the thighs, none of the
+    # defining lesions (purpura, livedo, ulcer, necrosis)
+    base = {
+        "patient": {"age": 60, "sex": "male"},
+        "history": ["chronic_kidney_disease", "dialysis"],
+        "sites": ["thigh"],
+    }
+    painful = parse_case({**base, "findings": ["palpable_nodules", "pain"]}, kb)
+    painless = parse_case({**base, "findings": ["palpable_nodules"]}, kb)  # pain not reported
+
+    def alert(c):  # type: ignore[no-untyped-def]
+        said = build_summary(diagnose(c, kb, lang=lang), kb, lang=lang).must_not_miss
+        return next(a for a in said if a.startswith(("Calciphylaxis", "Calciphylaxie")))
+
+    for c in (tender, painful):
+        assert present in alert(c) and waited not in alert(c)
+        assert "biops" in alert(c)
+    assert waited in alert(painless) and present not in alert(painless)

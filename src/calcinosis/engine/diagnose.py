@@ -488,8 +488,8 @@ _WARNING_GIVEN = frozenset({"level", "code", "message"})
 
 
 SEVERE_HYPERCALCAEMIA = "engine.severe_hypercalcaemia"
-"""The issue code of a hypercalcaemia to correct first: above the emergency threshold, or raised
-with symptoms."""
+"""The issue code of a hypercalcaemia to correct first: above the emergency threshold, from the
+prompt-treatment one (3.0 mmol/L), or raised with symptoms."""
 SEVERE_HYPOCALCAEMIA = "engine.severe_hypocalcaemia"
 """The issue code of a hypocalcaemia below the emergency threshold (Turner 2016)."""
 TUMOUR_LYSIS = "engine.tumour_lysis"
@@ -553,7 +553,20 @@ def _urgent_calcium(panel: LabPanel, evidence: Evidence, kb: KnowledgeBase, lang
     high = raised.present if raised is not None else known is not None and known.present
     if symptoms is not None and symptoms.present and high:
         return _warning(SEVERE_HYPERCALCAEMIA, message("symptomatic_hypercalcaemia", lang))
-    return None
+    return _marked_hypercalcaemia(panel, kb, lang)
+
+
+def _marked_hypercalcaemia(panel: LabPanel, kb: KnowledgeBase, lang: str) -> Issue | None:
+    """A calcium from the prompt-treatment threshold (constants.yaml ``calcium_prompt_mmol_l``,
+    3.0 mmol/L, Walsh 2016: '3.0-3.5 mmol/L ... prompt treatment is usually indicated') up to
+    the emergency one, said as a calcium to treat first: a confused haemodialysis patient at
+    3.39 mmol/L (her confusion not entered) had no acute plan, her calcium followed 'at least
+    yearly' (a clinical review). Read as :func:`_severe_hypercalcaemia` reads its threshold."""
+    limit = kb.threshold("calcium_prompt_mmol_l")
+    candidates = _calcium_readings(panel, highest=True)
+    if not candidates or max(candidates)[0] < limit:
+        return None
+    return _calcium_warning(SEVERE_HYPERCALCAEMIA, "marked_hypercalcaemia", max(candidates), limit, kb, lang)
 
 
 def _tumour_lysis(panel: LabPanel, evidence: Evidence, lang: str) -> Issue | None:

@@ -93,13 +93,21 @@ class TreatmentDoseFor(_Strict):
         return self
 
 
+Emergency = Literal["severe_hypercalcaemia", "severe_hypocalcaemia", "tumour_lysis"]
+"""The emergencies the diagnosis says first (engine.diagnose.URGENT_CODES, without 'engine.'; a
+test holds the two lists equal): an indication or a follow-up that names one holds when it is found."""
+
+
 class TreatmentIndication(_Strict):
-    """Where a treatment fits: categories, diagnoses and present features (all optional)."""
+    """Where a treatment fits: categories, diagnoses and present features (all optional); an
+    indication naming ``emergencies`` holds only when the diagnosis found one of them (a calcium
+    to correct first: the acute treatment of a hypercalcaemia, whatever the deposits' cause)."""
 
     categories: list[Category] = []
     diagnoses: list[str] = []
     forms: list[str] = Field(default=[], description="forms of a diagnosis, 'diagnosis/form' (kb.schema.DiseaseForm)")
     features: list[str] = []
+    emergencies: list[Emergency] = []
     role: Literal["first_line", "option", "adjunct", "last_resort"]
     # the least probability of what the indication names for it to fit at all: a referral that
     # is right for a diagnosis held (a palliative care team for a calciphylaxis) is not offered
@@ -117,10 +125,13 @@ review; tests/test_labs.py holds the two lists equal)."""
 class MeasuredNote(_Strict):
     """A caution's sentence about a value derived from the case's labs (``LabPanel.derived``):
     the PTH as a multiple of its upper limit beside the KDIGO range. ``at_least``: the caution
-    holds only from that value (and not when the value is unknown)."""
+    holds only from that value; ``below``: only under it (neither holds when the value is
+    unknown): a dialysis patient's PTH under twice its upper limit is below KDIGO 2017's target,
+    no indication to lower it (a clinical review: 1.6 times the limit 'fitted' a calcimimetic)."""
 
     value: DerivedName
     at_least: float | None = None
+    below: float | None = None
     en: str = Field(pattern=r"\{value\}")
     fr: str = Field(pattern=r"\{value\}")
 
@@ -313,6 +324,10 @@ class FollowupFile(_Strict):
     # that organ's involvement, added to the others (a French clinical review: a dialysis patient
     # with lung calcification had no word of breathlessness in the alerts or the leaflet)
     in_the_organs: FormFollowup | None = None
+    # an emergency the diagnosis found (a calcium to correct first): its checks come first, before
+    # the regular plan (a clinical review: a haemodialysis patient at 3.39 mmol/L had her calcium
+    # followed 'at least yearly')
+    by_emergency: dict[Emergency, list[FollowupItem]] = {}
 
     def own(self, form: str | None, diagnosis: str | None, age: float | None = None) -> FormFollowup | None:
         """The follow-up of its own that a leading diagnosis has: that of the form it is read in,

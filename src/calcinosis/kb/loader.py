@@ -725,6 +725,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     check.refs("followup.yaml:references", followup.references)
     items: list[FollowupItem | WarningSign] = [*followup.schedule, *followup.warning_signs]
     items += [i for group in followup.by_category.values() for i in group]
+    items += [i for group in followup.by_emergency.values() for i in group]
     check.form_keys("followup.yaml:by_form", followup.by_form)
     check.diags("followup.yaml:by_diagnosis", followup.by_diagnosis)
     for where, own in (("by_form", followup.by_form), ("by_diagnosis", followup.by_diagnosis)):
@@ -1087,6 +1088,14 @@ def _compile(
     check_diagnoses("must_not_miss.yaml:followed_until_excluded", must_not_miss.followed_until_excluded)
     check_known("must_not_miss.yaml:patient_signs", must_not_miss.patient_signs, must_not_miss.diagnoses, "diagnosis")
     check_known("must_not_miss.yaml:while_unshown", must_not_miss.while_unshown, must_not_miss.diagnoses, "diagnosis")
+    check_known(
+        "must_not_miss.yaml:while_unshown_with",
+        must_not_miss.while_unshown_with,
+        must_not_miss.while_unshown,
+        "diagnosis",
+    )
+    for did, alert in must_not_miss.while_unshown_with.items():
+        check_features(f"must_not_miss.yaml:while_unshown_with.{did}", alert.when)
     check_known("must_not_miss.yaml:workup", must_not_miss.workup, must_not_miss.diagnoses, "diagnosis")
     check_known("must_not_miss.yaml:while_known", must_not_miss.while_known, must_not_miss.diagnoses, "diagnosis")
     for did, known in must_not_miss.while_known.items():
@@ -1244,6 +1253,7 @@ def _compile(
         followed_until_excluded=frozenset(must_not_miss.followed_until_excluded),
         must_not_miss_unshown=dict(must_not_miss.while_unshown),
         must_not_miss_known=dict(must_not_miss.while_known),
+        must_not_miss_unshown_with=dict(must_not_miss.while_unshown_with),
         category_names=category_names,
         disease_category=disease_category,
         log_category_prior=np.log(np.array([category_model.priors[c].value for c in category_names])),

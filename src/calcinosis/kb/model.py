@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -29,6 +29,7 @@ from calcinosis.kb.schema import (
     ManagedAs,
     ManifestFile,
     StagingFile,
+    UnshownWithFindings,
     VitaminDDriven,
     WorkupFile,
     WorkupStep,
@@ -321,12 +322,21 @@ class KnowledgeBase:
     _deferred: LazyParts
     root: Path | None = None  # the folder it was loaded from (codes.yaml and other side files live there)
     forms: tuple[FormRow, ...] = ()  # the forms' rows, in row order
+    # diagnosis -> its alert while no defining feature is reported but a finding that may be its
+    # early lesion is (must_not_miss.yaml while_unshown_with)
+    must_not_miss_unshown_with: Mapping[str, UnshownWithFindings] = field(default_factory=dict)
 
-    def must_not_miss_reason(self, diagnosis: str, shown: bool) -> Bilingual:
+    def must_not_miss_reason(self, diagnosis: str, shown: bool, present: frozenset[str] = frozenset()) -> Bilingual:
         """Why ``diagnosis`` must not be missed (must_not_miss.yaml), or, when none of its defining
-        features is reported (``shown`` False) and the file says it, what to watch for instead."""
-        unshown = None if shown else self.must_not_miss_unshown.get(diagnosis)
-        return unshown or self.must_not_miss[diagnosis]
+        features is reported (``shown`` False) and the file says it, what to watch for instead:
+        what to examine now when a finding that may be its early lesion is among ``present`` (the
+        features the case reports present), what to watch for otherwise."""
+        if shown:
+            return self.must_not_miss[diagnosis]
+        lesion = self.must_not_miss_unshown_with.get(diagnosis)
+        if lesion is not None and present & set(lesion.when):
+            return lesion
+        return self.must_not_miss_unshown.get(diagnosis) or self.must_not_miss[diagnosis]
 
     def must_not_miss_known_reason(self, diagnosis: str, stated: Collection[str], lang: str) -> str | None:
         """What the alert of ``diagnosis`` says when ``stated`` (the case's history, exposures and

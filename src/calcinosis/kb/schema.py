@@ -883,6 +883,15 @@ class KnownAlert(Bilingual):
     features: list[str] = Field(min_length=1, description="the history, exposures or findings that make it known")
 
 
+class UnshownWithFindings(Bilingual):
+    """The alert of a must-not-miss diagnosis none of whose defining features is reported, while
+    a finding that may be its early lesion is (``when``, one of them present): the lesion is there
+    to examine now, not a sign to wait for (a clinical review: a woman with exquisitely tender
+    thigh lesions read 'though no skin lesion of it is reported ... refer at once if they appear')."""
+
+    when: list[str] = Field(min_length=1)
+
+
 class MustNotMissFile(_Strict):
     """``must_not_miss.yaml``: diagnoses shown first whenever they reach ``threshold``, and why."""
 
@@ -912,6 +921,13 @@ class MustNotMissFile(_Strict):
         description=(
             "diagnosis -> what the alert says instead when the case states one of its features (a known breast "
             "cancer: 'known: ...', not 'an underlying cancer: look for it')"
+        ),
+    )
+    while_unshown_with: dict[str, UnshownWithFindings] = Field(
+        default={},
+        description=(
+            "diagnosis -> what the alert says instead of while_unshown when one of the findings of ``when`` is "
+            "reported (tender lesions with no purpura, livedo, ulcer or necrosis: examine them now)"
         ),
     )
     workup: dict[str, list[str]] = Field(

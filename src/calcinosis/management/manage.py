@@ -171,6 +171,7 @@ def followup_plan(
     present: Collection[str] | None = None,
     cancer_first: str | None = None,
     panel_left_out: bool = False,
+    emergencies: Collection[str] = (),
 ) -> FollowupPlan:
     """The general schedule, the category's additions, and the warning signs; for a leading
     diagnosis read in a form with its own follow-up (``followup.yaml by_form``), or a leading
@@ -194,7 +195,9 @@ def followup_plan(
     read 'panel not proposed' in the work-up and a yearly calcium, PTH and vitamin D in the plan).
     ``watch``: diagnoses that must not be missed and are still possible (id, probability): their
     own first check comes first, until they are excluded (a woman whose tender thighs could be
-    calciphylaxis was to be seen every 3 to 6 months: a clinical review)."""
+    calciphylaxis was to be seen every 3 to 6 months: a clinical review). ``emergencies``: those
+    the diagnosis found (``Emergency``): their own checks come first (followup.yaml ``by_emergency``:
+    a calcium to correct first is rechecked within 24 to 48 hours, not only yearly)."""
     spec = kb.followup
     added = spec.by_category.get(category, [])  # type: ignore[call-overload]
     replaced = {r for i in added for r in i.replaces}
@@ -250,8 +253,10 @@ def followup_plan(
         name = inline(name, lang)  # inside a French sentence
         every = message("followup_until_excluded", lang, name=name, p=percent(p, lang), every=first.every.get(lang))
         watched.append(_plan_item(first, lang, id=f"until_excluded:{first.id}", every=every))
+    urgent = [i for e in emergencies for i in spec.by_emergency.get(e, [])]  # type: ignore[call-overload]
     return FollowupPlan(
         schedule=[
+            *(_plan_item(i, lang) for i in urgent),
             *watched,
             *(
                 _plan_item(
@@ -349,6 +354,10 @@ def manage(
         if cared_elsewhere and diagnosis is None
         else ""
     )
+    # the emergencies the diagnosis found: the acute treatment of a calcium to correct first is
+    # listed whatever the deposits' cause (a clinical review: a confused haemodialysis patient at
+    # 3.39 mmol/L with a calciphylaxis had none)
+    emergencies = frozenset(i.code.removeprefix("engine.") for i in report.issues if i.code in URGENT_CODES)
     no_local = out_of_reach(case, evidence, kb)
     quiet = without_symptoms(case, evidence, kb)  # found without symptoms: no treatment of the deposits
     options, avoid = rank_treatments(
@@ -371,6 +380,7 @@ def manage(
         measured={d.name: d.value for d in panel.derived},
         cared_first=cared_first,
         own_care=frozenset(care.own_care) if (care := kb.disease(top_id).managed_as) is not None else frozenset(),
+        emergencies=emergencies,
     )
     # the principles that hold for a whole category are about treating calcinosis, and do not
     # apply to a leading diagnosis cared for as another disease
@@ -443,6 +453,7 @@ def manage(
             possible={d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.must_not_miss_threshold},
             present=evidence.present_features(),
             panel_left_out=any(part.id == PANEL_LEFT_OUT for part in report.workup_left_out),
+            emergencies=sorted(emergencies),
             cancer_first=next((kb.diseases[i].id for _, i in first if kb.cancer_to_exclude(kb.diseases[i].id)), None)
             if diagnosis is None
             else None,

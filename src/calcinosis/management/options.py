@@ -140,6 +140,17 @@ def _dose_text(t: TreatmentFile, dose: TreatmentDoseFor | None, child: Bilingual
     return (dose.dose if dose is not None else t.dose).get(lang)
 
 
+def _within(value: float | None, at_least: float | None, below: float | None) -> bool:
+    """Whether a derived value holds a caution's bounds: any value (even unknown) when it sets
+    none; a known value from ``at_least`` and under ``below`` otherwise (an unknown value says
+    nothing of where it stands)."""
+    if at_least is None and below is None:
+        return True
+    if value is None:
+        return False
+    return (at_least is None or value >= at_least) and (below is None or value < below)
+
+
 def _grounded(ind: TreatmentIndication) -> bool:
     """Whether an indication names a state of the case that grounds it (see GROUNDING)."""
     return any(f.startswith(GROUNDING) for f in ind.features)
@@ -258,11 +269,13 @@ def _option(
     tests: frozenset[str] = frozenset(),
     unconfirmed: frozenset[str] = frozenset(),
     measured: Mapping[str, float] | None = None,
+    emergencies: frozenset[str] = frozenset(),
 ) -> tuple[TreatmentOption, bool] | None:
     """``categories``: each category's share of the diagnoses calcinosis treatment is for
     (:func:`treatable_categories`); ``full``: the categories' probabilities, to say when a share
     leaves diagnoses out; ``unconfirmed``: the diagnoses none of whose defining features the case
-    reports (they paid the defining penalty): an option for them alone waits for their work-up."""
+    reports (they paid the defining penalty): an option for them alone waits for their work-up;
+    ``emergencies``: those the diagnosis found (``Emergency``), which some indications need."""
     full = full or categories
     measured = measured or {}  # values derived from the labs (LabPanel.derived), by name
     best: tuple[float, Role, str] | None = None
@@ -273,6 +286,8 @@ def _option(
     pending: tuple[tuple[float, Role, str], list[str], list[str]] | None = None
     tested_first = kb.management.tested_first
     for ind in t.indications:
+        if ind.emergencies and emergencies.isdisjoint(ind.emergencies):
+            continue  # the acute treatment of an emergency the case does not have
         missing = [f for f in ind.features if not ev.present(f)]
         if missing and not all(f in tested_first and f not in ev.observations for f in missing):
             continue  # a feature the case denies, or one that is not a test still to do
@@ -315,8 +330,8 @@ def _option(
     for c in t.cautions:
         triggered = caution_holds(c, ev)
         value = measured.get(c.measured.value) if c.measured is not None else None
-        if c.measured is not None and c.measured.at_least is not None:
-            triggered = triggered and value is not None and value >= c.measured.at_least
+        if c.measured is not None:
+            triggered = triggered and _within(value, c.measured.at_least, c.measured.below)
         if not triggered:
             continue
         text = c.fr if lang == "fr" else c.en
@@ -586,6 +601,7 @@ def rank_treatments(
     measured: Mapping[str, float] | None = None,
     cared_first: str = "",
     own_care: frozenset[str] = frozenset(),
+    emergencies: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
     """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
     ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
@@ -598,7 +614,9 @@ def rank_treatments(
     ``measured``: the values derived from the case's labs, by name, that cautions may say;
     ``cared_first``: why every treatment of calcinosis waits when the leading diagnosis is cared for
     as another disease (a pilomatricoma's excision), '' otherwise; ``own_care``: that disease's own
-    treatments (``ManagedAs.own_care``), which its statement says and which are then not listed."""
+    treatments (``ManagedAs.own_care``), which its statement says and which are then not listed;
+    ``emergencies``: the emergencies the diagnosis found (a calcium to correct first), without
+    'engine.': the indications that name one hold for any case that has it."""
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
     treatable = treatable_categories(kb, posterior, categories)
@@ -628,6 +646,7 @@ def rank_treatments(
             tests=tests,
             unconfirmed=unconfirmed,
             measured=measured,
+            emergencies=emergencies,
         )
         if found is None:
             continue

@@ -144,6 +144,7 @@ def build_summary(
         *(f"finding:{t}" for t in case.findings),
     ]
     alerts = []
+    findings = frozenset(f for f in stated if f.startswith("finding:"))
     for d in report.differential:
         if d.diagnosis not in kb.must_not_miss or d.probability < kb.must_not_miss_threshold:
             continue
@@ -151,9 +152,11 @@ def build_summary(
         # none of its defining features reported (a calciphylaxis at 3 % with no skin lesion read
         # 'needs a specialised team now': a clinical review): what to watch for instead
         # what it asks to look for, the case may already state (a known breast cancer read 'an
-        # underlying cancer: look for it': a clinical review)
+        # underlying cancer: look for it': a clinical review), and a painful lesion reported is
+        # examined now, not waited for (a clinical review)
         known = kb.must_not_miss_known_reason(d.diagnosis, stated, lang)
-        said = known or kb.must_not_miss_reason(d.diagnosis, shown="defining" not in d.unreported_blocks).get(lang)
+        lesion_shown = "defining" not in d.unreported_blocks
+        said = known or kb.must_not_miss_reason(d.diagnosis, shown=lesion_shown, present=findings).get(lang)
         alerts.append(f"{d.name}{where}{colon(lang)} {said}")
     steps = [w.text for w in report.workup_steps[:2]]
     # every emergency comes before any work-up, in the report's order (a code review: the second
