@@ -532,6 +532,13 @@ def _for_the_deposits(t: TreatmentFile, ev: Evidence) -> bool:
     return not any(_grounded(ind) and all(ev.present(f) for f in ind.features) for ind in t.indications)
 
 
+def _aimed_at_the_deposit(t: TreatmentFile, ev: Evidence) -> bool:
+    """A drug, a topical or a care aimed at the deposit itself, which would wait for its
+    diagnosis: not the cause's treatment, nor relief of symptoms, supportive care or a treatment
+    safe while the diagnosis is unconfirmed (pain relief does not wait for a sarcoma's referral)."""
+    return _for_the_deposits(t, ev) and _waits_for_diagnosis(t)
+
+
 def _never_listed(t: TreatmentFile) -> bool:
     """A treatment advised against for every case (low-dose warfarin: 'should not be used'): its
     principle says it, it is not listed as 'fits, but to avoid here' in every connective tissue
@@ -609,21 +616,26 @@ def rank_treatments(
             continue
         option, contraindicated = found
         on_the_mass = _on_the_mass(t)
+        # debriding a necrosis, an infected ulcer or wound treats the infection: it does not wait for it
+        debriding = t.debrides and any(ev.present(f) for f in kb.management.debrided)
         if on_the_mass and (harmed or harm_possible):  # trauma to calciphylaxis skin: new necrosis
             option.cautions.insert(0, harmed or harm_possible)
             # contraindicated at the floor, except a debridement, for the necrotic tissue only (a
             # clinical review: its excision of 'a localised deposit' read without the caution
             # that held the laser and the injections); below it, a caution
             contraindicated = contraindicated or bool(harmed and not t.debrides)
-        # debriding a necrosis, an infected ulcer or wound treats the infection: it does not wait for it
-        debriding = t.debrides and any(ev.present(f) for f in kb.management.debrided)
         if infection and on_the_mass and not contraindicated and not debriding:
             option.cautions.insert(0, infection)
             option.wait_note = infection
-        if wait and on_the_mass and not contraindicated:  # an avoided option keeps its reason first
-            option.cautions.insert(0, wait)
+        # a procedure on the mass waits for a sarcoma to be excluded, and so does any treatment
+        # of the deposit: months of diltiazem or of a topical on what may be a sarcoma delay its
+        # referral (a clinical review: both were offered for an idiopathic calcinosis at 4 %
+        # under 'the calcinosis treatments below do not apply', a synovial sarcoma leading)
+        held = wait if on_the_mass else excluded if _aimed_at_the_deposit(t, ev) and not cared_first else ""
+        if held and not contraindicated:  # an avoided option keeps its reason first
+            option.cautions.insert(0, held)
             option.wait_for = [kb.diseases[i].id for _, i in first]
-            option.wait_note = wait
+            option.wait_note = held
         # a leading diagnosis cared for as another disease: the calcinosis treatments are for the
         # others, once it is excluded (a French and an English clinical review: a child's likely
         # pilomatricoma, whose excision gives the histology, was offered a CO2 laser that destroys
