@@ -1,5 +1,6 @@
 """Options that wait, or are avoided, for this patient (a clinical review): a treatment of the
-deposit while a sarcoma is to be excluded."""
+deposit while a sarcoma is to be excluded, a procedure on the skin while a calciphylaxis is not
+excluded."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from calcinosis import KnowledgeBase, diagnose, read_case
+from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
 from calcinosis.management.manage import manage
 from calcinosis.reports.summary import build_summary
 
@@ -55,3 +56,26 @@ def test_without_a_sarcoma_the_same_drugs_start_now(kb: KnowledgeBase) -> None:
     options = _options(manage(case, kb))
     for treatment in DEPOSIT_DRUGS:
         assert not options[treatment].wait_note and not options[treatment].wait_for
+
+
+def test_a_calciphylaxis_not_excluded_holds_the_procedures_on_the_skin(kb: KnowledgeBase) -> None:
+    """A cachectic man with kidney disease, calciphylaxis 'not excluded' among the must-not-miss
+    diagnoses, was offered a triamcinolone injection and a CO2 laser on his skin; trauma to that
+    skin starts new necrosis, as a biopsy can (Nigwekar 2018). The procedures wait ('Not now')
+    until it is excluded, its reason said; a debridement of a necrosis the case reports does not."""
+    case = read_case(next(PUBLISHED_CASES.glob("pub-meta-01-*.yaml")), kb)
+    report = diagnose(case, kb)
+    calci = next(d for d in report.differential if d.diagnosis == "calciphylaxis")
+    assert kb.must_not_miss_threshold <= calci.probability < kb.management.min_probability
+    options = _options(manage(case, kb, report=report))
+    for treatment in ("intralesional_corticosteroids", "co2_laser", "surgical_excision"):
+        note = options[treatment].wait_note
+        assert note.startswith("Not before Calciphylaxis") and "is excluded" in note, (treatment, note)
+        assert options[treatment].cautions[0] == note
+    french = _options(manage(case, kb, lang="fr"))
+    assert french["co2_laser"].wait_note.startswith("Pas avant d'avoir écarté ce diagnostic\u00a0: Calciphylaxie")
+    # a variant: the same man with a necrosis to debride; the excision (a debridement) goes ahead
+    necrotic = parse_case({**_data(next(PUBLISHED_CASES.glob("pub-meta-01-*.yaml"))), "id": "variant"}, kb)
+    necrotic = necrotic.model_copy(update={"findings": [*necrotic.findings, "skin_necrosis"]})
+    excision = _options(manage(necrotic, kb))["surgical_excision"]
+    assert "Calciphylaxis" in excision.cautions[0] and not excision.wait_note.startswith("Not before Calciphylaxis")

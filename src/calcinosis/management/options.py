@@ -622,8 +622,12 @@ def rank_treatments(
             option.cautions.insert(0, harmed or harm_possible)
             # contraindicated at the floor, except a debridement, for the necrotic tissue only (a
             # clinical review: its excision of 'a localised deposit' read without the caution
-            # that held the laser and the injections); below it, a caution
+            # that held the laser and the injections); below it, it waits for the calciphylaxis
+            # to be excluded (a clinical review: a cachectic man with kidney disease, calciphylaxis
+            # 'not excluded', was offered a triamcinolone injection and a laser on his skin)
             contraindicated = contraindicated or bool(harmed and not t.debrides)
+            if not harmed and not contraindicated and not debriding:
+                option.wait_note = harm_possible
         if infection and on_the_mass and not contraindicated and not debriding:
             option.cautions.insert(0, infection)
             option.wait_note = infection
