@@ -1,6 +1,6 @@
 """Options that wait, or are avoided, for this patient (a clinical review): a treatment of the
 deposit while a sarcoma is to be excluded, a procedure on the skin while a calciphylaxis is not
-excluded."""
+excluded, and an NSAID where the knowledge says it is avoided for a condition the patient has."""
 
 from __future__ import annotations
 
@@ -79,3 +79,23 @@ def test_a_calciphylaxis_not_excluded_holds_the_procedures_on_the_skin(kb: Knowl
     necrotic = necrotic.model_copy(update={"findings": [*necrotic.findings, "skin_necrosis"]})
     excision = _options(manage(necrotic, kb))["surgical_excision"]
     assert "Calciphylaxis" in excision.cautions[0] and not excision.wait_note.startswith("Not before Calciphylaxis")
+
+
+def test_nsaids_are_avoided_for_a_condition_the_knowledge_avoids_them_in(kb: KnowledgeBase) -> None:
+    """A woman with cirrhosis read NSAIDs as an option with 'NSAIDs are avoided in cirrhosis'
+    under it. They go under 'Fits, but to avoid here' with that reason (EASL 2018), as they do on
+    dialysis, and analgesia names them as the part to avoid; the same woman without the liver
+    disease keeps them."""
+    path = next(FRESH_CASES.glob("fd-07-*.yaml"))
+    result = manage(read_case(path, kb), kb)
+    avoided = {o.treatment: o for o in result.avoid}
+    assert "nsaids" in avoided and "nsaids" not in _options(result)
+    assert avoided["nsaids"].cautions[0].startswith("Liver disease: NSAIDs are avoided in cirrhosis")
+    assert _options(result)["analgesia"].cautions[0].startswith("Avoid NSAIDs here. Liver disease")
+    healthy = _data(path)
+    healthy["history"] = [h for h in healthy["history"] if h != "liver_disease"]
+    assert "nsaids" in _options(manage(parse_case(healthy, kb), kb))
+    # the other conditions the NSAIDs' cautions say they are avoided in go the same way
+    for history in (["dialysis"], ["heart_failure"], ["acute_kidney_injury"]):
+        variant = {**healthy, "history": [*healthy["history"], *history]}
+        assert "nsaids" in {o.treatment for o in manage(parse_case(variant, kb), kb).avoid}, history
