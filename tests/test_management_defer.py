@@ -99,3 +99,45 @@ def test_nsaids_are_avoided_for_a_condition_the_knowledge_avoids_them_in(kb: Kno
     for history in (["dialysis"], ["heart_failure"], ["acute_kidney_injury"]):
         variant = {**healthy, "history": [*healthy["history"], *history]}
         assert "nsaids" in {o.treatment for o in manage(parse_case(variant, kb), kb).avoid}, history
+
+
+def _header(path: Path, kb: KnowledgeBase, lang: str) -> str:
+    """The first line of ``calcinosis manage`` under the case's rule, unwrapped."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from calcinosis.cli.render_management import render_management
+
+    out = StringIO()
+    result = manage(read_case(path, kb), kb, lang=lang)
+    render_management(result, kb, source=path.name, console=Console(file=out, width=400), lang=lang)
+    return out.getvalue().splitlines()[1]
+
+
+def test_the_header_says_the_leading_diagnosis_category_beside_the_differential_one(kb: KnowledgeBase) -> None:
+    """'Metastatic calcification of chronic kidney disease (32%) · Dystrophic' read as a
+    contradiction (a clinical review): the category shown was the whole differential's, the
+    diagnosis of another. When they differ both are said, each with its own probability; when
+    they agree the header is as it was."""
+    for name in ("fa-12-*.yaml", "pub-meta2-02-*.yaml"):
+        path = next(iter((*FRESH_CASES.glob(name), *PUBLISHED_CASES.glob(name))))
+        report = diagnose(read_case(path, kb), kb)
+        own = kb.disease(report.differential[0].diagnosis).category
+        assert own != report.category
+        english = _header(path, kb, "en")
+        assert english.startswith("Leading diagnosis: ") and f"its category: {own_name(kb, own, 'en')})" in english
+        assert f"Category of the whole differential: {own_name(kb, report.category, 'en')} (" in english
+        french = _header(path, kb, "fr")
+        assert french.startswith("Diagnostic en tête\u00a0: ") and "Catégorie de l'ensemble du diagnostic" in french
+        assert f"sa catégorie\u00a0: {own_name(kb, own, 'fr')})" in french
+    agreeing = next(PUBLISHED_CASES.glob("pub-meta-01-*.yaml"))
+    assert _header(agreeing, kb, "en").endswith(" · Metastatic")
+
+
+def own_name(kb: KnowledgeBase, category: str, lang: str) -> str:
+    """A category's name inside a sentence."""
+    from calcinosis.i18n import lower_first
+
+    c = kb.categories[category]
+    return lower_first(c.fr if lang == "fr" else c.en)
