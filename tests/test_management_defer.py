@@ -141,3 +141,19 @@ def own_name(kb: KnowledgeBase, category: str, lang: str) -> str:
 
     c = kb.categories[category]
     return lower_first(c.fr if lang == "fr" else c.en)
+
+
+def test_a_category_less_its_own_care_diagnoses_is_said_in_plain_words(kb: KnowledgeBase) -> None:
+    """'indication : Dystrophique, hors diagnostics pris en charge comme leur propre maladie' read
+    as opaque (a French review): the share of a category that leaves out the causes with a
+    treatment of their own (a sarcoma, a parasite) is said as such, in French and in English."""
+    for name in ("pub-meta-01-*.yaml", "pub-ctd-10-*.yaml"):
+        case = read_case(next(PUBLISHED_CASES.glob(name)), kb)
+        said = {
+            lang: [w for o in _options(manage(case, kb, lang=lang)).values() for w in o.why] for lang in ("en", "fr")
+        }
+        assert any("Catégorie dystrophique, hors causes relevant d'un traitement propre (" in w for w in said["fr"])
+        assert not any("pris en charge comme leur propre maladie" in w for w in said["fr"])
+        assert any(
+            "Dystrophic category, apart from the causes that have a treatment of their own (" in w for w in said["en"]
+        )

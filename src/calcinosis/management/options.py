@@ -147,6 +147,17 @@ def _waits_for_diagnosis(t: TreatmentFile) -> bool:
     return not (t.symptomatic or t.safe_unconfirmed or t.mechanism == "supportive")
 
 
+def _category_named(kb: KnowledgeBase, category: str, less_own_care: bool, lang: str) -> str:
+    """A category an indication names ('Dystrophic'), or, when its share here leaves out the
+    diagnoses treated as a disease of their own (``less_own_care``), said as such in plain words:
+    'Catégorie dystrophique, hors causes relevant d'un traitement propre' (a French review read
+    'Dystrophique, hors diagnostics pris en charge comme leur propre maladie' as opaque)."""
+    name = kb.categories[category].fr if lang == "fr" else kb.categories[category].en
+    if not less_own_care:
+        return name
+    return message("category_treatable", lang, category=lower_first(name) if lang == "fr" else name)
+
+
 def _indication_fit(
     t: TreatmentFile,
     ind: TreatmentIndication,
@@ -181,12 +192,7 @@ def _indication_fit(
         # a category's share here leaves out its diagnoses cared for elsewhere: said so, as it
         # differs from the category's probability the diagnosis shows (98 % there, 35 % here)
         names = [
-            _named(
-                (kb.categories[c].fr if lang == "fr" else kb.categories[c].en)
-                + (message("category_treatable", lang) if categories[c] < full.get(c, 0.0) - 0.005 else ""),
-                categories[c],
-                lang,
-            )
+            _named(_category_named(kb, c, categories[c] < full.get(c, 0.0) - 0.005, lang), categories[c], lang)
             for c in ind.categories
         ]
     else:  # any case with the features: the probability of the diagnoses calcinosis treatment is for
