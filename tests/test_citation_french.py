@@ -78,3 +78,18 @@ def test_notes_said_shown_and_abstracts_are_put_in_french() -> None:
     )
     assert french_citation("T. (conference abstract)") == "T. (résumé de congrès)"
     assert untranslated_notes("T. (an abstract of a talk)") == ["an abstract of a talk"]
+
+
+def test_a_french_title_keeps_its_no_break_spaces(kb: KnowledgeBase) -> None:
+    """A French clinician report read 'Tildiem 60 mg, comprimé (chlorhydrate de diltiazem) :
+    résumé des caractéristiques du produit' with a plain space before the colon, which a line
+    can break at. A space typed before ': ; ? !' becomes the no-break one French reads; an
+    English title, typed without it, and the numbers of a reference ('2018;378:1704') stay."""
+    tildiem = kb.references["diltiazem_smpc_fr"].text("fr")
+    assert "(chlorhydrate de diltiazem)\u00a0: résumé" in tildiem
+    assert " : " not in tildiem
+    assert french_citation("ANSM. AINS et grossesse : rappel ; point d'information ?") == (
+        "ANSM. AINS et grossesse\u00a0: rappel\u202f; point d'information\u202f?"
+    )
+    english = "Nigwekar SU. Calciphylaxis: a review. N Engl J Med 2018;378:1704-1714."
+    assert french_citation(english) == english

@@ -1572,7 +1572,7 @@ def test_a_symptomatic_drug_is_for_the_symptom(kb: KnowledgeBase) -> None:
 def test_a_calciphylaxis_not_excluded_puts_its_trauma_caution_on_every_procedure(kb: KnowledgeBase) -> None:
     """An English clinical review: a young man on dialysis whose calciphylaxis was a must-not-miss
     was offered an excision and a laser with no word of it, while a leading calciphylaxis holds
-    them. Below the management floor the same reason is said as a caution, first."""
+    them. Below the management floor the same reason is said first, as what they wait for."""
     case = read_case(next(PUBLISHED_CASES.glob("pub-meta-01-*.yaml")), kb)
     report = diagnose(case, kb)
     calci = next(d for d in report.differential if d.diagnosis == "calciphylaxis")
@@ -1585,7 +1585,7 @@ def test_a_calciphylaxis_not_excluded_puts_its_trauma_caution_on_every_procedure
     ]
     assert procedures
     for o in procedures:
-        assert o.cautions[0].startswith("Calciphylaxis") and "is not excluded" in o.cautions[0], o.treatment
+        assert o.cautions[0].startswith("Not before Calciphylaxis") and "is excluded" in o.cautions[0], o.treatment
 
 
 def test_a_venous_thrombosis_alone_is_not_staged_as_venous_disease(kb: KnowledgeBase) -> None:

@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from calcinosis.cli._common import keep_no_break_spaces, safe
-from calcinosis.i18n import colon, message, percent
+from calcinosis.i18n import colon, lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.results import WAITING_SHOWN, CviStaging, ManagementReport, TreatmentOption
 
@@ -46,6 +46,30 @@ def _option(con: Console, o: TreatmentOption, lang: str) -> None:
         )
 
 
+def _header(result: ManagementReport, kb: KnowledgeBase, lang: str) -> str:
+    """'Calciphylaxis (88%) · Calciphylaxis', or, when the leading diagnosis belongs to another
+    category than the one the whole differential weighs most, both said with their own
+    probability: the engine's category beside a diagnosis of another read as a contradiction
+    ('Metastatic calcification of chronic kidney disease (32%) · Dystrophic', a clinical review)."""
+    shown = percent(
+        result.diagnosis_probability, lang
+    )  # '> 99%', never '100%' for a probability that is not a certainty
+    cat = kb.categories[result.category]
+    name = cat.fr if lang == "fr" else cat.en
+    own = kb.categories[kb.disease(result.diagnosis).category]
+    if own is cat or result.category_probability is None:
+        return f"{result.diagnosis_name} ({shown}) · {name}"
+    return message(
+        "management_header_split",
+        lang,
+        name=result.diagnosis_name,
+        p=shown,
+        own=lower_first(own.fr if lang == "fr" else own.en),
+        category=lower_first(name),
+        cp=percent(result.category_probability, lang),
+    )
+
+
 def render_staging(staging: CviStaging, *, lang: str, console: Console | None = None) -> None:
     """Porter stage (or range), CEAP class, and what would decide."""
     keep_no_break_spaces()
@@ -79,11 +103,8 @@ def render_management(
     con = console or Console()
     if lang is None:  # the result's language, read from its disclaimer
         lang = "fr" if result.disclaimer == message("disclaimer", "fr") else "en"
-    cat = kb.categories[result.category]
     con.rule(f"[bold]{safe(result.case_id or source)}")
-    p = result.diagnosis_probability
-    shown = percent(p, lang)  # '> 99%', never '100%' for a probability that is not a certainty
-    con.print(f"{escape(result.diagnosis_name)} ({shown}) · {cat.fr if lang == 'fr' else cat.en}")
+    con.print(escape(_header(result, kb, lang)))
     if result.diagnosis_form is not None:
         con.print(escape(message("management_form", lang, form=result.diagnosis_form)))
     if result.statements:

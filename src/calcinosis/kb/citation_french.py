@@ -166,17 +166,31 @@ def _enclosed(content: str) -> str:
     return "\u202f; ".join(f or clause for f, clause in zip(french, clauses, strict=True))
 
 
+# a space typed before ':', ';', '?' or '!' that ends a word: a French title written as French
+# writes it ('comprimé (chlorhydrate de diltiazem) : résumé'), whose space must not break
+_SPACED_SIGN = re.compile(r"(?<=\S)[ \t]+([:;?!])(?=[\s)\]»]|$)")
+
+
+def _no_break_spaces(text: str) -> str:
+    """The spaces already typed before ': ; ? !' made the no-break ones French reads (a no-break
+    space before ':', a narrow one before the others); a sign typed without a space, as an
+    English title is, stays as written (a French clinician report read '(chlorhydrate de
+    diltiazem) : résumé' with a plain space, where every other text of the report had its own)."""
+    return _SPACED_SIGN.sub(lambda m: ("\u00a0" if m.group(1) == ":" else "\u202f") + m.group(1), text)
+
+
 @lru_cache(maxsize=1024)
 def french_citation(citation: str) -> str:
-    """``citation`` with its editorial notes in French (titles, names and places as written);
-    remembered, as every French report writes the same few dozen citations."""
+    """``citation`` with its editorial notes in French (titles, names and places as written,
+    a French title's spaces before ': ; ? !' made no-break); remembered, as every French report
+    writes the same few dozen citations."""
 
     def one(m: re.Match[str]) -> str:
         if m.group(1) is not None:
             return f"[{_enclosed(m.group(1))}]"
         return f"({_enclosed(m.group(2))})"
 
-    return _INLINE.sub(lambda m: _said(m, True), _ENCLOSED.sub(one, citation))
+    return _no_break_spaces(_INLINE.sub(lambda m: _said(m, True), _ENCLOSED.sub(one, citation)))
 
 
 def untranslated_notes(citation: str) -> list[str]:

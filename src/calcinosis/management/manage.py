@@ -436,6 +436,7 @@ def manage(
         diagnosis_name=top_name,
         diagnosis_probability=top_p,
         diagnosis_given=diagnosis is not None,
+        category_probability=float(categories.get(category, 0.0)),
         diagnosis_form=None if top_form is None else top_form.form.names.get(lang),
         statements=statements,
         options=options,

@@ -185,6 +185,17 @@ def _waits_for_diagnosis(t: TreatmentFile) -> bool:
     return not (t.symptomatic or t.safe_unconfirmed or t.mechanism == "supportive")
 
 
+def _category_named(kb: KnowledgeBase, category: str, less_own_care: bool, lang: str) -> str:
+    """A category an indication names ('Dystrophic'), or, when its share here leaves out the
+    diagnoses treated as a disease of their own (``less_own_care``), said as such in plain words:
+    'Catégorie dystrophique, hors causes relevant d'un traitement propre' (a French review read
+    'Dystrophique, hors diagnostics pris en charge comme leur propre maladie' as opaque)."""
+    name = kb.categories[category].fr if lang == "fr" else kb.categories[category].en
+    if not less_own_care:
+        return name
+    return message("category_treatable", lang, category=lower_first(name) if lang == "fr" else name)
+
+
 def _indication_fit(
     t: TreatmentFile,
     ind: TreatmentIndication,
@@ -219,12 +230,7 @@ def _indication_fit(
         # a category's share here leaves out its diagnoses cared for elsewhere: said so, as it
         # differs from the category's probability the diagnosis shows (98 % there, 35 % here)
         names = [
-            _named(
-                (kb.categories[c].fr if lang == "fr" else kb.categories[c].en)
-                + (message("category_treatable", lang) if categories[c] < full.get(c, 0.0) - 0.005 else ""),
-                categories[c],
-                lang,
-            )
+            _named(_category_named(kb, c, categories[c] < full.get(c, 0.0) - 0.005, lang), categories[c], lang)
             for c in ind.categories
         ]
     else:  # any case with the features: the probability of the diagnoses calcinosis treatment is for
@@ -571,6 +577,13 @@ def _for_the_deposits(t: TreatmentFile, ev: Evidence) -> bool:
     return not any(_grounded(ind) and all(ev.present(f) for f in ind.features) for ind in t.indications)
 
 
+def _aimed_at_the_deposit(t: TreatmentFile, ev: Evidence) -> bool:
+    """A drug, a topical or a care aimed at the deposit itself, which would wait for its
+    diagnosis: not the cause's treatment, nor relief of symptoms, supportive care or a treatment
+    safe while the diagnosis is unconfirmed (pain relief does not wait for a sarcoma's referral)."""
+    return _for_the_deposits(t, ev) and _waits_for_diagnosis(t)
+
+
 def _never_listed(t: TreatmentFile) -> bool:
     """A treatment advised against for every case (low-dose warfarin: 'should not be used'): its
     principle says it, it is not listed as 'fits, but to avoid here' in every connective tissue
@@ -652,21 +665,30 @@ def rank_treatments(
             continue
         option, contraindicated = found
         on_the_mass = _on_the_mass(t)
+        # debriding a necrosis, an infected ulcer or wound treats the infection: it does not wait for it
+        debriding = t.debrides and any(ev.present(f) for f in kb.management.debrided)
         if on_the_mass and (harmed or harm_possible):  # trauma to calciphylaxis skin: new necrosis
             option.cautions.insert(0, harmed or harm_possible)
             # contraindicated at the floor, except a debridement, for the necrotic tissue only (a
             # clinical review: its excision of 'a localised deposit' read without the caution
-            # that held the laser and the injections); below it, a caution
+            # that held the laser and the injections); below it, it waits for the calciphylaxis
+            # to be excluded (a clinical review: a cachectic man with kidney disease, calciphylaxis
+            # 'not excluded', was offered a triamcinolone injection and a laser on his skin)
             contraindicated = contraindicated or bool(harmed and not t.debrides)
-        # debriding a necrosis, an infected ulcer or wound treats the infection: it does not wait for it
-        debriding = t.debrides and any(ev.present(f) for f in kb.management.debrided)
+            if not harmed and not contraindicated and not debriding:
+                option.wait_note = harm_possible
         if infection and on_the_mass and not contraindicated and not debriding:
             option.cautions.insert(0, infection)
             option.wait_note = infection
-        if wait and on_the_mass and not contraindicated:  # an avoided option keeps its reason first
-            option.cautions.insert(0, wait)
+        # a procedure on the mass waits for a sarcoma to be excluded, and so does any treatment
+        # of the deposit: months of diltiazem or of a topical on what may be a sarcoma delay its
+        # referral (a clinical review: both were offered for an idiopathic calcinosis at 4 %
+        # under 'the calcinosis treatments below do not apply', a synovial sarcoma leading)
+        held = wait if on_the_mass else excluded if _aimed_at_the_deposit(t, ev) and not cared_first else ""
+        if held and not contraindicated:  # an avoided option keeps its reason first
+            option.cautions.insert(0, held)
             option.wait_for = [kb.diseases[i].id for _, i in first]
-            option.wait_note = wait
+            option.wait_note = held
         # a leading diagnosis cared for as another disease: the calcinosis treatments are for the
         # others, once it is excluded (a French and an English clinical review: a child's likely
         # pilomatricoma, whose excision gives the histology, was offered a CO2 laser that destroys

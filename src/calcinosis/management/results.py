@@ -183,6 +183,10 @@ class ManagementReport(BaseModel):
     diagnosis_name: str
     diagnosis_probability: float
     diagnosis_given: bool = Field(description="True when the clinician gave the diagnosis (manage --diagnosis)")
+    category_probability: float | None = Field(
+        default=None,
+        description="the probability of ``category`` over the whole differential (1 when the clinician gave the diagnosis)",
+    )
     diagnosis_form: str | None = Field(
         default=None, description="the form of the diagnosis the case is read in, and management follows (its name)"
     )
