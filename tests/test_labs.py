@@ -283,3 +283,22 @@ def test_an_implausible_value_keeps_its_qualifier_and_is_not_said_twice(kb: Know
     warning = next(w for w in report.warnings if "plausible" in w)
     assert ">3\u202f500\u00a0nmol/L" in warning or ">3 500" in warning.replace("\u202f", " ").replace("\u00a0", " ")
     assert "(3" not in warning
+
+
+def test_no_egfr_from_the_creatinine_of_an_acute_kidney_injury(kb: KnowledgeBase) -> None:
+    """A clinical review: a creatinine raised in sepsis under acute haemodialysis gave an eGFR
+    below 60, read as a chronic kidney function and a reason for a CKD-mineral and bone disorder.
+    The estimating equations need a creatinine in steady state (KDIGO 2012): with an acute kidney
+    injury reported no eGFR is computed, the injury is the case's own feature, and the warning
+    says why; the same creatinine without it keeps its eGFR."""
+    from calcinosis.engine.evidence import collect_evidence
+
+    base = {"patient": {"age": 70, "sex": "male"}, "labs": [{"test": "creatinine", "value": 2.0, "unit": "mg/dL"}]}
+    acute = parse_case({**base, "history": ["acute_kidney_injury"]}, kb)
+    p = interpret_labs(acute, kb)
+    assert p.derived_value("egfr_ckd_epi_2021") is None
+    assert any(w.code == "lab.egfr_not_computed" and "KDIGO 2012" in w.message for w in p.warnings)
+    ev = collect_evidence(acute, p, kb)
+    assert not ev.present("lab:egfr_below_60") and ev.present("condition:acute_kidney_injury")
+    steady = parse_case(base, kb)
+    assert collect_evidence(steady, interpret_labs(steady, kb), kb).present("lab:egfr_below_60")

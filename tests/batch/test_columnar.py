@@ -192,6 +192,11 @@ def random_table(kb: KnowledgeBase, n: int, seed: int, *, text: bool) -> pa.Tabl
         for term in sorted(lists[list_name])[:8]:
             cols[f"imaging:{key}:{term}"] = _draw(rng, [True], 0.1, n)
     cols |= _lab_cells(rng, n)
+    # an acute kidney injury with a raised creatinine in every 50th row: no eGFR from it
+    # (case/labs.py), the branch the fast path must mirror
+    for i in range(7, n, 50):
+        cols["history:acute_kidney_injury"][i] = True
+        cols["lab:creatinine"][i], cols["lab:creatinine:unit"][i] = 450.0, "µmol/L"
     if text:
         return pa.table(
             {
@@ -233,6 +238,13 @@ def test_fast_rows_have_the_per_row_evidence(kb: KnowledgeBase, text: bool) -> N
         column = state[:, kb.feature_pos(fid)]
         assert (column == 1).any() and (column == -1).any(), fid
     assert fast.matrix.implied.any() and fast.matrix.closed.any()
+    # an acute kidney injury's raised creatinine is not a chronic eGFR below 60
+    aki = state[:, kb.feature_pos("condition:acute_kidney_injury")] == 1
+    creat = table.column("lab:creatinine").to_pylist()
+    egfr = [table.column(c).to_pylist() for c in ("lab:egfr", "lab:egfr:qualifier", "lab:egfr:interpretation")]
+    raised = np.array([str(creat[p]) in ("450.0", "450") and all(e[p] is None for e in egfr) for p in positions])
+    assert (aki & raised).any()
+    assert (state[aki & raised, kb.feature_pos("lab:egfr_below_60")] == 0).all()
     # a transplant's immunosuppressants: read, not scored (features.yaml explained_by)
     j = kb.feature_pos("exposure:immunosuppressants")
     assert (fast.matrix.implied[:, j] & (state[:, j] == 1)).any() and (

@@ -687,7 +687,9 @@ class _Labs:
         female_or_male = (self.sex == "female") | (self.sex == "male")
         # no eGFR from a dialysis patient's creatinine (case/labs.py): the history is read before the labs
         on_dialysis = pres[:, pos("condition:dialysis")]
-        computed = ~np.isnan(creat) & adult & female_or_male & ~on_dialysis
+        # nor from the creatinine of an acute kidney injury (not in steady state; case/labs.py)
+        acute = pres[:, pos("condition:acute_kidney_injury")]
+        computed = ~np.isnan(creat) & adult & female_or_male & ~on_dialysis & ~acute
         egfr_computed = np.full(n, np.nan)
         for i in np.flatnonzero(computed).tolist():
             egfr_computed[i] = round(ckd_epi_2021(float(creat[i]) / 88.42, float(self.age[i]), str(self.sex[i])), 1)
@@ -741,6 +743,7 @@ class _Labs:
         creat_has = self.has.get("creatinine", nothing)
         creat_status = self.status.get("creatinine", np.zeros(n, dtype=np.int8))
         branch3 = ~branch1 & ~branch2 & creat_has & np.isin(creat_status, (HIGH, NORMAL, LOW, NOT_HIGH))
+        branch3 &= ~(acute & (creat_status == HIGH))  # an acute rise is not a chronic eGFR (engine/evidence.py)
         self._both(pres, absn, b60, branch3, creat_status == HIGH)
         absn[:, b15] |= branch3 & (creat_status != HIGH)
         has_product = ~np.isnan(product)

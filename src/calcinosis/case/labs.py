@@ -512,6 +512,12 @@ def interpret_labs(case: Case, kb: KnowledgeBase, *, lang: str = "en") -> LabPan
         # a creatinine between dialysis sessions says nothing of a kidney function the dialysis
         # replaces: no eGFR (it was computed and counted as kidney failure beside the dialysis)
         warnings.append(_no_egfr(message("warn_egfr_dialysis", lang)))
+    elif creat is not None and "acute_kidney_injury" in case.history:
+        # the estimating equations assume a creatinine in steady state, which an acute injury is
+        # not: its eGFR was read as a chronic kidney function below 60 (a clinical review: a
+        # creatinine raised in sepsis under acute haemodialysis counted for a CKD-mineral and bone
+        # disorder); the injury is the case's own feature, and a CKD before it is said as such
+        warnings.append(_no_egfr(message("warn_egfr_acute", lang)))
     elif creat is not None and age >= kb.threshold("child_age_years") and sex in ("female", "male"):
         egfr = ckd_epi_2021(creat / 88.42, age, sex)
         derived.append(

@@ -201,6 +201,14 @@ def _lab_basis(test: str, summary: LabSummary, kb: KnowledgeBase, lang: str) -> 
     return driving, basis
 
 
+def _acute_rise(ev: Evidence, creat: LabSummary) -> bool:
+    """Whether a raised creatinine is that of an acute kidney injury the case reports: not a
+    chronic kidney function below 60 (the estimating equations need a steady state, KDIGO 2012;
+    a creatinine raised in sepsis counted for a CKD-mineral and bone disorder: a clinical
+    review). The injury is the case's own feature; ``case/labs.py`` computes no eGFR from it."""
+    return creat.status == "high" and ev.present("condition:acute_kidney_injury")
+
+
 def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
     lang = ev.lang
     # the features that can read one of the panel's tests, in LAB_FEATURES order (the others
@@ -257,7 +265,7 @@ def _lab_observations(ev: Evidence, panel: LabPanel, kb: KnowledgeBase) -> None:
                     "basis_lab_status", lang, where=where, status="normal" if lang == "en" else _status("normal", lang)
                 ),
             )
-    elif creat is not None and creat.status in ("high", "normal", "low", "not_high"):
+    elif creat is not None and creat.status in ("high", "normal", "low", "not_high") and not _acute_rise(ev, creat):
         r = creat.readings[0]
         shown = with_unit(number(r.value, lang), r.unit) if r.value is not None else _status(creat.status, lang)
         index = creat.driving_index if creat.driving_index is not None else r.index
