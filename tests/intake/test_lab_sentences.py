@@ -185,6 +185,68 @@ def test_respectively_gives_each_test_the_value_of_its_rank(read, text, lang, ex
     assert got == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # the panel's own spelling ("serum calcium and phosphate") names its tests one by one
+        ("A 54-year-old woman. Serum calcium and phosphate were 2.9 and 1.1 mmol/L, respectively.", "en"),
+        ("A 54-year-old woman. Serum calcium and phosphate levels of 2.9 and 1.1 mmol/L, respectively.", "en"),
+        ("A 54-year-old woman. Calcium and phosphate at 2.9 and 1.1 mmol/L respectively.", "en"),
+        ("A 54-year-old woman. Calcium and phosphate were 2.9 mmol/L and 1.1 mmol/L, respectively.", "en"),
+        # without "respectively": as many values as tests, right after them
+        ("A 54-year-old woman. Serum calcium and phosphorus were 2.9 and 1.1 mmol/L.", "en"),
+        ("A 54-year-old woman. Calcium and phosphate levels were 2.9 and 1.1 mmol/L", "en"),
+        ("Femme de 54 ans. Calcémie et phosphorémie à 2,9 et 1,1 mmol/l.", "fr"),
+        ("Femme de 54 ans. La calcémie et la phosphorémie étaient de 2,9 et 1,1 mmol/l.", "fr"),
+    ],
+)
+def test_a_list_of_tests_and_its_values_in_the_same_order(read, text, lang):
+    """"Serum calcium and phosphate were 2.9 and 1.1 mmol/L, respectively" was read as the
+    calcium-phosphate panel, which takes no value: both values vanished, with nothing under "Not
+    understood". Each test now takes the value of its rank, said in the reason when the note
+    does not say "respectively"."""
+    x = read(text, lang)
+    got = {e["test"]: (e["value"], e["unit"]) for e in _labs(x)}
+    assert got == {"calcium": (2.9, "mmol/L"), "phosphate": (1.1, "mmol/L")}
+    reasons = [i.reason for i in x.items if i.field == "labs"]
+    in_order = "dans l'ordre des examens" if lang == "fr" else "in the order of the tests"
+    assert all((in_order in r) == ("respectiv" not in text) for r in reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "words"),
+    [
+        (
+            "A 54-year-old woman. Serum calcium and phosphate were 2.9, 1.1 and 3.1 mmol/L, respectively.",
+            "en",
+            "Serum calcium and phosphate were 2.9, 1.1 and 3.1 mmol/L",
+        ),
+        (
+            "A 54-year-old woman. Calcium, phosphate and PTH were 2.9, 1.1, 1.2 and 4, respectively.",
+            "en",
+            "Calcium, phosphate and PTH were 2.9, 1.1, 1.2 and 4",
+        ),
+        (
+            "Femme de 54 ans. Calcémie, phosphorémie : 2,9 ; 1,1 ; 3 mmol/l.",
+            "fr",
+            "Calcémie, phosphorémie : 2,9 ; 1,1 ; 3 mmol/l",
+        ),
+    ],
+)
+def test_values_no_reading_can_share_out_are_not_understood(read, text, lang, words):
+    """More values than tests: nothing is placed, and the list is under "Not understood" with its
+    values (it used to vanish without a word)."""
+    x = read(text, lang)
+    assert [e for e in _labs(x) if "value" in e] == []
+    assert words in [u.text for u in x.not_understood]
+
+
+def test_a_time_after_a_test_is_no_unread_value(read):
+    """ "Contrôle du bilan phosphocalcique à 15 jours" says when, not a result."""
+    x = read("Femme de 54 ans, calcinose. Contrôle du bilan phosphocalcique à 15 jours.", "fr")
+    assert x.not_understood == []
+
+
 def test_respectively_without_as_many_values_reads_nothing_wrong(read):
     """A value without a unit before the unit of another dimension is not placed."""
     x = read("A 50-year-old woman. Calcium and PTH were 9.1 mg/dL and 50, respectively.", "en")

@@ -121,6 +121,7 @@ def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None, reasons: s
     b.temperature()  # after concepts(): a fever said in words wins
     b.duration()  # after patient(): an age at onset needs the patient's age
     b.settle_conflicts()  # after every reader: a term said both present and absent
+    b.unread_values()  # after every reader: a number another reader placed is not listed
     b.not_understood()
     case, missing = b.case()
     return Extraction(

@@ -487,6 +487,18 @@ def _value_further_on(
 _FURTHER_STOP = re.compile(r"[.;:!?()\[\]]|\d|\b(?:but|mais|while|whereas|alors|tandis)\b", re.IGNORECASE)
 
 
+@cache
+def _list_patterns(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The words between a list of tests and its values ("were", "respectively,"), one value
+    with its qualifier, and the joiner between two values (", ", " and ", " et à ")."""
+    number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
+    return (
+        re.compile(_FILLER + r"(?:(?:respectivement|respectively)\b[\s,:]*)?" + _FILLER, re.IGNORECASE),
+        re.compile(_QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE),
+        re.compile(r"\s*(?:,|;|/|\bet\b|\band\b)\s*(?:(?:[àa]|at|of)\s+)?", re.IGNORECASE),
+    )
+
+
 def respective_values(
     kb: KnowledgeBase, tests: Sequence[str], text: str, pos: int, limit: int, lang: str
 ) -> list[tuple[dict[str, Any], int, int, Reason]] | None:
@@ -498,10 +510,7 @@ def respective_values(
     the last value; a unit that does not fit its test leaves that test without a value."""
     from calcinosis.case.labs import resolve_unit
 
-    number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
-    lead = re.compile(_FILLER + r"(?:(?:respectivement|respectively)\b[\s,:]*)?" + _FILLER, re.IGNORECASE)
-    one = re.compile(_QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE)
-    joiner = re.compile(r"\s*(?:,|;|/|\bet\b|\band\b)\s*(?:(?:[àa]|at|of)\s+)?", re.IGNORECASE)
+    lead, one, joiner = _list_patterns(lang)
     cursor = lead.match(text, pos, limit)
     at = cursor.end() if cursor else pos
     read: list[tuple[float, str | None, int, int, tuple[str, int, int] | None]] = []
@@ -537,6 +546,34 @@ def respective_values(
             entry["qualifier"] = qualifier
         out.append((entry, start, end, ("r_value_unit", {"words": text[start:end] + ("" if found else f" {unit}")})))
     return out
+
+
+_A_TIME = re.compile(
+    r"\s*(?:days?|jours?|weeks?|semaines?|months?|mois|years?|ans?|ann[ée]es?|hours?|heures?|h|min(?:utes?)?)\b",
+    re.IGNORECASE,
+)
+
+
+def values_after(text: str, pos: int, limit: int, lang: str) -> int | None:
+    """Where the values written right after a test's name end ("were 2.9, 1.1 and 3.1 mmol/L,
+    respectively"): the same lead words and list joiners as :func:`respective_values`, each
+    number with its unit if it has one; None when no number stands in the value's place.
+
+    The labs reader lists such values under "Not understood" when no reading took them (more
+    values than tests, a list it could not share out): a value in the note is never dropped
+    without a word."""
+    lead, one, joiner = _list_patterns(lang)
+    cursor = lead.match(text, pos, limit)
+    m = one.match(text, cursor.end() if cursor else pos, limit)
+    end = None
+    while m is not None:
+        found = unit_at(text, m.end())
+        if found is None and _A_TIME.match(text, m.end()):
+            break  # "contrôle du bilan phosphocalcique à 15 jours": when, not a value
+        end = found[2] if found is not None and found[2] <= limit else m.end()
+        j = joiner.match(text, end, limit)
+        m = one.match(text, j.end(), limit) if j is not None else None
+    return end
 
 
 def shared_unit(text: str, pos: int, limit: int, lang: str) -> tuple[str, int, int] | None:
