@@ -32,6 +32,45 @@ def test_a_raised_decimal_point_is_a_decimal_point(read):
     assert _of(x, "phosphate") == [{"test": "phosphate", "value": 0.6, "unit": "mmol/L"}]
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "test", "value"),
+    [
+        # a French note: the dot separates thousands (its decimals, if any, are commas)
+        ("Femme de 54 ans, calcinose. PTH 1.200 pg/ml, calcémie 2,45 mmol/l.", "fr", "pth", 1200.0),
+        ("Femme de 54 ans, calcinose. CK 1.200 UI/l.", "fr", "ck", 1200.0),
+        # an English note: the dot is the decimal point
+        ("A 54-year-old woman with calcinosis. PTH 1.200 pg/mL, calcium 2.45 mmol/L.", "en", "pth", 1.2),
+        # what the test can measure settles it, whatever the language
+        ("Femme de 54 ans, calcinose. Calcémie 2.500 mmol/l.", "fr", "calcium", 2.5),
+        ("A 54-year-old woman with calcinosis. Creatinine 1.200 µmol/L.", "en", "creatinine", 1200.0),
+        ("A 54-year-old woman with calcinosis. Ionised calcium 1.125 mmol/L.", "en", "ionized_calcium", 1.125),
+        # dots that can only separate thousands, and the sentence cut at "1." joined again
+        ("Femme de 54 ans, calcinose. CK 1.200,5 UI/l.", "fr", "ck", 1200.5),
+        ("A 54-year-old woman with calcinosis. CK 1.200,5 U/L.", "en", "ck", 1200.5),
+        ("Femme de 54 ans, calcinose. CK 1.200.000 UI/l, PTH 80 pg/ml.", "fr", "ck", 1200000.0),
+    ],
+)
+def test_a_dot_before_three_digits(read, text, lang, test, value):
+    """ "CK 1.200 UI/l" in a French note is 1200, not 1.2 (it was read 1.2 in any note); "CK
+    1.200,5 UI/l" was read 1 U/L. The note's decimal mark, its language and what the test can
+    measure decide, and the reason says which reading was taken when the other was possible."""
+    x = read(text, lang)
+    assert [e["value"] for e in _of(x, test)] == [value]
+
+
+def test_a_dot_before_three_digits_nothing_settles_is_not_placed(read):
+    """An English note that writes decimal commas too ("calcium 2,45"): "CK 1.200 U/L" may be
+    1200 or 1.2 and both are CK values; the value is set aside with both readings."""
+    x = read("A 54-year-old woman with calcinosis. CK 1.200 U/L, calcium 2,45 mmol/L, phosphate 1.15 mmol/L.", "en")
+    assert _of(x, "ck") == []
+    (dropped,) = [i for i in x.dropped if i.term == "ck"]
+    assert "1200" in dropped.reason and "1.2 " in dropped.reason and "not placed" in dropped.reason
+    y = read("Femme de 54 ans, calcinose. CK 1.200 UI/l.", "fr")
+    (item,) = [i for i in y.items if i.term == "ck"]
+    assert "(1.200 UI/l)\u202f; «\u00a01.200\u00a0» lu 1200\u00a0:" in item.reason
+    assert item.reason.endswith("\u202f; 1,2 si c'était un point décimal")
+
+
 def test_a_clearance_in_ml_per_minute_is_no_egfr(read):
     """mL/min is a unit written, not a missing one: the eGFR's only unit is not lent to the number,
     and a creatinine clearance is not the creatinine."""
@@ -201,7 +240,7 @@ def test_respectively_gives_each_test_the_value_of_its_rank(read, text, lang, ex
     ],
 )
 def test_a_list_of_tests_and_its_values_in_the_same_order(read, text, lang):
-    """"Serum calcium and phosphate were 2.9 and 1.1 mmol/L, respectively" was read as the
+    """ "Serum calcium and phosphate were 2.9 and 1.1 mmol/L, respectively" was read as the
     calcium-phosphate panel, which takes no value: both values vanished, with nothing under "Not
     understood". Each test now takes the value of its rank, said in the reason when the note
     does not say "respectively"."""

@@ -25,6 +25,9 @@ from calcinosis.intake.lexicon import (
 )
 from calcinosis.intake.result import ExtractedItem, NotUnderstood
 
+# one dot before exactly three digits after a whole part of one to three digits, not 0, standing alone
+_ONE_DOTTED_GROUP = re.compile(r"(?<![\d.,])[1-9]\d{0,2}\.\d{3}(?!\d|[.,]\d)")
+
 
 def _measured(value: tuple[dict[str, Any] | None, int, measure.Reason] | None) -> bool:
     """Whether a test's reading is a number in a unit of the test (not only lent the test's one
@@ -49,7 +52,9 @@ class LabReader(Reader):
             carried: tuple[str, int, int] | None = None  # a result said before a test, shared along "X and Y"
             bracket = self._bracketed_results(sentence, labs)
             respective = self._respective(sentence, labs)
-            in_order = "" if re.search(r"\brespectiv", self.folded[sentence[0] : sentence[1]]) else self.say("r_in_order")
+            in_order = (
+                "" if re.search(r"\brespectiv", self.folded[sentence[0] : sentence[1]]) else self.say("r_in_order")
+            )
             for i, m in enumerate(labs):
                 valueless = False  # its value, given "respectively", cannot be placed: its result may be said in words
                 if id(m) in respective:
@@ -197,6 +202,7 @@ class LabReader(Reader):
                     pending.append(m)
                 else:
                     pending = []
+        self._settle_dotted()
         self._values_win()
 
     def _laboratory_interval(self, entry: dict[str, Any], end: int) -> tuple[int, str] | None:
@@ -291,6 +297,51 @@ class LabReader(Reader):
             i += len(run)
         return out
 
+    def _settle_dotted(self) -> None:
+        """A value written with one dot before three digits ("PTH 1.200 pg/ml") is 1200 or 1.2:
+        :func:`measure.dot_reading` settles it from the note's decimal mark, its language and
+        what the test can measure, and says so in the reason; when nothing settles it the value
+        is set aside with both readings (it used to be read 1.2 whatever the note). A converted
+        value (mg/L to mg/dL) is left as read."""
+        marks = measure.decimal_marks(self.text)
+        kept: list[tuple[dict[str, Any], ExtractedItem]] = []
+        for entry, item in self.lab_entries:
+            written = self._dotted_in(entry, item)
+            if written is None:
+                kept.append((entry, item))
+                continue
+            readings = measure.dotted_readings(written)
+            assert readings is not None
+            value, why = measure.dot_reading(self.kb, entry, readings, marks, self.lang)
+            thousands, point = readings
+            words = {
+                "written": written,
+                "thousands": f"{thousands:.0f}",
+                "point": f"{point:g}".replace(".", "," if self.ui == "fr" else "."),
+                "unit": entry["unit"],
+                "test": entry["test"],
+            }
+            self.items.remove(item)
+            if value is None:
+                self._drop(item.model_copy(update={"value": None, "reason": self.say(str(why), **words)}))
+                continue
+            entry["value"] = value
+            reason = item.reason + (self.say(why, **words) if why is not None else "")
+            new = item.model_copy(update={"value": entry, "reason": reason})
+            self._keep(new)
+            kept.append((entry, new))
+        self.lab_entries = kept
+
+    def _dotted_in(self, entry: dict[str, Any], item: ExtractedItem) -> str | None:
+        """The value's own words when they are one dot before three digits ("1.200"), read as
+        the decimal ``entry`` holds; else None."""
+        if not isinstance(entry.get("value"), float) or "unit" not in entry:
+            return None
+        for found in _ONE_DOTTED_GROUP.finditer(item.text):
+            if float(found.group()) == entry["value"]:
+                return found.group()
+        return None
+
     def unread_values(self) -> None:
         """Values written in a test's value place that no reading took ("calcium and phosphate
         were 2.9, 1.1 and 3.1 mmol/L, respectively": three values for two tests) are listed under
@@ -310,12 +361,16 @@ class LabReader(Reader):
                 ):
                     continue  # no value, or each was read (placed, or set aside with its reason)
                 first = i
-                while first > 0 and _joiner(self.folded[labs[first - 1].match.end : labs[first].match.start]) in joiners:
+                while (
+                    first > 0 and _joiner(self.folded[labs[first - 1].match.end : labs[first].match.start]) in joiners
+                ):
                     first -= 1
                 a = labs[first].match.start
                 if any(u.start == a and u.end == end for u in self.unknown):
                     continue
-                self.unknown.append(NotUnderstood(text=self.text[a:end], start=a, end=end, why=self.say("r_unread_values")))
+                self.unknown.append(
+                    NotUnderstood(text=self.text[a:end], start=a, end=end, why=self.say("r_unread_values"))
+                )
 
     def _values_win(self) -> None:
         """One entry per test, as a clinician codes a case: a test the note gives a value for keeps
@@ -344,7 +399,9 @@ class LabReader(Reader):
             if group is None or m.match.first("labs") is not None:
                 out.append(m)
                 continue
-            names = self.lexicon.lab_names_within(self.text[m.match.start : m.match.end], self.lang, offset=m.match.start)
+            names = self.lexicon.lab_names_within(
+                self.text[m.match.start : m.match.end], self.lang, offset=m.match.start
+            )
             tests = [test for _, _, test in names]
             panel = list(intake_data()["lab_groups"][group.term]["tests"])
             if (

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calcinosis.case.document import LIMITS
-from calcinosis.case.reader import comma_readings
+from calcinosis.case.reader import separator_readings
 from calcinosis.i18n import message
 from calcinosis.issues import Issue, closest
 
@@ -100,10 +100,12 @@ def _number(text: str) -> float | int | str:
 
     A comma before exactly three digits after a non-zero whole part (1,200; 12,500) stays text
     too: it separates thousands in English and marks the decimals in French, and a hostile-input
-    audit saw alkaline phosphatase '1,200' U/L read as 1.2 and shown as low, without a word. The
-    reader names the field and both ways to write it (``err_ambiguous_comma``)."""
+    audit saw alkaline phosphatase '1,200' U/L read as 1.2 and shown as low, without a word. So
+    does a dot there (1.200): the decimal point in English, thousands in French ('CK 1.200' was
+    read 1.2). The reader names the field and both ways to write it (``err_ambiguous_comma``,
+    ``err_ambiguous_dot``)."""
     t = text.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
-    if comma_readings(t) is not None or len(t) > LIMITS["number_digits"] + 2:
+    if separator_readings(t) is not None or len(t) > LIMITS["number_digits"] + 2:
         # a number of thousands of digits stays text for the reader to refuse at its field (a
         # code review: int() refused it in Python's words, and the page answered 500)
         return text
@@ -115,11 +117,18 @@ def _number(text: str) -> float | int | str:
 
 
 def _shown(value: object) -> str:
+    """A value of a loaded case as the form shows it, so that posting it back reads the same
+    value: a number with three decimals after a whole part of one to three digits ('1.125')
+    is shown with a fourth ('1.1250'), since '1.125' typed is refused as ambiguous (1125 in
+    French writing) and the case would be refused on save."""
     if isinstance(value, bool) or value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    shown = str(value)
+    if isinstance(value, float) and separator_readings(shown) is not None:
+        return shown + "0"
+    return shown
 
 
 def form_to_case(fields: Iterable[tuple[str, str]]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from calcinosis.case.document import load_document
-from calcinosis.case.reader import parse_case
+from calcinosis.case.reader import parse_case, separator_readings
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.errors import CalcinosisError, CaseValidationError, ImagingError
 from calcinosis.i18n import decimal, message
@@ -303,6 +303,8 @@ def _typed_number(text: str, low: float, high: float) -> float | None:
     value = text.strip().replace(",", ".")
     if not value:
         return None
+    if separator_readings(text) is not None:  # '1,200', '1.200': a thousand or a decimal (the case form's rule)
+        raise ValueError(text)
     number = float(value)
     if not low <= number <= high:  # NaN fails both comparisons
         raise ValueError(text)
@@ -339,6 +341,12 @@ async def imaging_measure(
                 low=decimal(low, lang, 3),
                 high=decimal(high, lang, 0),
             )
+            if (readings := separator_readings(text)) is not None:
+                whole, fraction = readings
+                key_ = "err_ambiguous_comma" if "," in text else "err_ambiguous_dot"
+                fraction = fraction.replace(".", ",") if lang == "fr" else fraction
+                said = message(key_, lang, value=repr(text.strip()), whole=whole, fraction=fraction)
+                error = message("ui_imaging_ambiguous", lang, name=message(f"ui_{key}", lang), said=said)
             return _page(request, "imaging.html", lang, measured=None, error=error, kb=kb, typed=typed)
     name = study.filename or ""
     threshold_hu = numbers["threshold"] if numbers["threshold"] is not None else 130.0
