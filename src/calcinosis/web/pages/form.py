@@ -27,6 +27,7 @@ from calcinosis.issues import Issue, closest
 
 __all__ = [
     "FORM_KEYS",
+    "MAX_FIELDS",
     "TERM_LISTS",
     "CaseForm",
     "FormProblem",
@@ -34,6 +35,7 @@ __all__ = [
     "case_to_form",
     "form_to_case",
     "read_form",
+    "rows_beyond",
 ]
 
 # case key -> vocabulary list of its terms
@@ -50,6 +52,13 @@ FIELDS = ("id", "age", "sex", "duration_months", *TERM_LISTS, "absent", "extra")
 _ROW_SUBJECT = {"lab": "test", "ab": "name"}
 _RANGE_FIELDS = {"range_low": "low", "range_high": "high"}  # form field -> key of a lab's reference_range
 MAX_ROWS = 200  # rows per table (labs, antibodies, imaging): the case reader's own limits are far wider
+# the case keys of the form's tables, and the kind of their rows' fields ('lab-0-test')
+_TABLES = {"labs": "lab", "antibodies": "ab", "imaging": "img"}
+MAX_FIELDS = LIMITS["items"]
+"""How many fields one post of the form may hold. Starlette's default (1,000) refused a case
+the page had loaded (199 labs with a date and an interval are 1,200 fields) with a bare 400:
+the page and what was typed in it were gone. The form's own bounds (:data:`MAX_ROWS` rows of a
+few fields, the vocabulary's terms) stay far below the case reader's item limit used here."""
 
 
 @dataclass
@@ -180,6 +189,20 @@ def _check_rows(rows: dict[str, dict[int, dict[str, Any]]], posted: PostedForm) 
             posted.problems.append(
                 FormProblem(f"{kind}-{index}-*", "ui_form_row_beyond", {"index": index, "limit": MAX_ROWS})
             )
+
+
+def rows_beyond(data: Mapping[str, Any]) -> list[FormProblem]:
+    """The tables of a case that hold more rows than the form has (:data:`MAX_ROWS`): such a case
+    loaded into the form, but posting the form back was refused (each row from the 201st is
+    beyond the form), so the user could never save what the page showed. The page refuses to
+    load it instead, with the same limit said, before anything is typed."""
+    out: list[FormProblem] = []
+    for key, kind in _TABLES.items():
+        items = data.get(key)
+        if isinstance(items, list) and len(items) > MAX_ROWS:
+            values = {"table": key, "count": len(items), "limit": MAX_ROWS, "reader_limit": LIMITS["list_length"]}
+            out.append(FormProblem(f"{kind}-{MAX_ROWS}-*", "ui_form_too_many_rows", values))
+    return out
 
 
 def _shown_posted(value: object) -> str:

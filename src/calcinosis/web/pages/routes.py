@@ -31,7 +31,16 @@ from calcinosis.textsafe import plain
 from calcinosis.web.api.clinical import report_document
 from calcinosis.web.cases import case_data, read_posted_document
 from calcinosis.web.lang import request_lang
-from calcinosis.web.pages.form import CaseForm, PostedForm, case_to_form, form_to_case, read_form
+from calcinosis.web.pages.form import (
+    MAX_FIELDS,
+    CaseForm,
+    FormProblem,
+    PostedForm,
+    case_to_form,
+    form_to_case,
+    read_form,
+    rows_beyond,
+)
 from calcinosis.web.pages.view import templates
 from calcinosis.web.state import kb_of
 
@@ -89,7 +98,7 @@ def _form_as_posted(posted: PostedForm) -> CaseForm:
 
 
 async def _fields(request: Request) -> list[tuple[str, str]]:
-    form = await request.form()
+    form = await request.form(max_fields=MAX_FIELDS)
     return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
 
 
@@ -203,6 +212,14 @@ async def what_if(
     return _page(request, "_whatif.html", lang, outcomes=outcomes, key=key, term=term, kb=kb)
 
 
+def _too_many_rows(problems: list[FormProblem], source: str, lang: str) -> CaseValidationError:
+    """The load refused: a table longer than the form's, which the form could show but never save."""
+    issues = [p.issue(lang) for p in problems]
+    return CaseValidationError(
+        message("err_file", lang, source=source, text=issues[0].message), issues=issues, lang=lang
+    )
+
+
 @router.post("/ui/load", response_class=HTMLResponse)
 async def load_case(
     request: Request,
@@ -220,6 +237,8 @@ async def load_case(
         data = await anyio.to_thread.run_sync(lambda: case_data(data, kb, source=source, lang=lang))
         if not isinstance(data, dict):
             raise CaseValidationError(message("ui_not_a_mapping", lang, source=source))
+        if too_many := rows_beyond(data):
+            raise _too_many_rows(too_many, source, lang)
         form = case_to_form(data)
         outcome = await anyio.to_thread.run_sync(lambda: analyse_form(form_to_case(_form_fields(form)), kb, lang))
     except CalcinosisError as exc:
@@ -250,6 +269,9 @@ async def load_note(
         outcome = Outcome(issues=[Issue.error("web.note", exc.text(lang), "note")], error=exc.text(lang))
         return _case_page(request, kb, lang, form, outcome)
     review = note_review(note_text, extraction, kb, lang)
+    if too_many := rows_beyond(extraction.case):
+        issues = [p.issue(lang) for p in too_many]
+        return _case_page(request, kb, lang, form, Outcome(issues=issues, error=issues[0].message), review=review)
     form = case_to_form(extraction.case)
     if extraction.missing:
         outcome = Outcome(issues=[Issue.error("web.note_missing", message("ui_note_missing_age", lang), "patient.age")])
