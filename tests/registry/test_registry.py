@@ -631,3 +631,24 @@ def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
         cli, ["registry", "add-patient", "P1", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"]
     )
     assert result.exit_code == 2 and "Traceback" not in result.stderr
+
+
+def test_a_csv_an_import_cannot_read_is_said_not_a_traceback(engine: Engine, kb: KnowledgeBase, tmp_path: Path) -> None:
+    """A 10 MB cell ended `registry import` with a traceback (the csv module's field limit); an
+    area out of range was said to be the label's column."""
+    _follow_up(engine, kb, second_area=1.0)
+    huge = tmp_path / "visits.csv"
+    huge.write_text("patient,date,case\nP001,2025-09-01," + "a" * 200_000 + "\n", encoding="utf-8")
+    with (
+        pytest.raises(RegistryError, match=r"visits.csv, row 2: field larger than field limit"),
+        session_scope(engine) as s,
+    ):
+        import_manifest(s, huge, kb, actor="import")
+    header = tmp_path / "header.csv"
+    header.write_text("patient,date," + "a" * 200_000 + "\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"header.csv, row 1: field larger"), session_scope(engine) as s:
+        import_lesions(s, header, kb, actor="import")
+    area = tmp_path / "area.csv"
+    area.write_text("patient,date,label,site,area_cm2\nP001,2025-01-10,L9,hand,NaN\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match="row 2, column area_cm2: area"), session_scope(engine) as s:
+        import_lesions(s, area, kb, actor="import")
