@@ -633,6 +633,34 @@ def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "Traceback" not in result.stderr
 
 
+def test_an_imaging_result_that_is_not_one_is_refused(
+    engine: Engine, kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A volume of -5 with deposits "abc" was stored as 3 deposits; a volume of NaN was refused as
+    'conflicts with one recorded at the same time'; /dev/zero was read whole until the command
+    was killed. Each is now said for what it is."""
+    from calcinosis.cli import registry as registry_cli
+
+    _follow_up(engine, kb, second_area=1.0)
+    for result in (
+        {"modality": "ct", "total_volume_mm3": -5, "deposits": "abc"},
+        {"modality": "ct\x1b[31m", "total_volume_mm3": 5, "deposits": []},
+        {"modality": "ct", "total_volume_mm3": float("nan"), "deposits": []},
+        {"modality": "ct", "total_volume_mm3": True, "deposits": []},
+    ):
+        with pytest.raises(RegistryError, match="not an `image quantify` result"), session_scope(engine) as s:
+            store.add_imaging(s, store.get_patient(s, "P001"), date=D(2025, 1, 10), result=result, actor="t")
+    nan = tmp_path / "nan.json"
+    nan.write_text('{"modality": "ct", "total_volume_mm3": NaN, "deposits": []}', encoding="utf-8")
+    with pytest.raises(RegistryError, match="NaN is not a number JSON allows"):
+        registry_cli._imaging_result(nan)
+    monkeypatch.setattr(registry_cli, "IMAGING_RESULT_BYTES", 100)
+    big = tmp_path / "big.json"
+    big.write_text('{"deposits": [' + "0, " * 100 + "0]}", encoding="utf-8")
+    with pytest.raises(RegistryError, match="larger than"):
+        registry_cli._imaging_result(big)
+
+
 def test_a_csv_an_import_cannot_read_is_said_not_a_traceback(engine: Engine, kb: KnowledgeBase, tmp_path: Path) -> None:
     """A 10 MB cell ended `registry import` with a traceback (the csv module's field limit); an
     area out of range was said to be the label's column."""

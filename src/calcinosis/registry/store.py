@@ -334,20 +334,34 @@ def record_lesion(
     return measurement
 
 
+IMAGING_MODALITIES = ("ct", "radiograph")
+"""The modalities ``calcinosis image quantify`` measures (``ImagingResult.modality``)."""
+
+
 def add_imaging(
     session: Session, patient: Patient, *, date: dt.date, result: dict[str, Any], actor: str
 ) -> ImagingStudy:
     """Attach an ``image quantify`` result (its JSON) to the visit of that date."""
     visit = _visit_on(session, patient, date)
-    try:
-        modality = str(result["modality"])
-        total = float(result["total_volume_mm3"])
-        deposits = len(result["deposits"])
-    except (KeyError, TypeError, ValueError):
+    modality, total, deposits = result.get("modality"), result.get("total_volume_mm3"), result.get("deposits")
+    if (
+        modality not in IMAGING_MODALITIES
+        or not isinstance(total, int | float)
+        or isinstance(total, bool)
+        or not math.isfinite(total)
+        or total < 0
+        or not isinstance(deposits, list)
+    ):
+        # a hostile-input audit: a volume of -5 with deposits "abc" was stored (3 deposits), and
+        # a volume of NaN was refused as 'conflicts with one recorded at the same time'
         raise RegistryError(
-            "the imaging result is not an `image quantify` result (modality, total_volume_mm3, deposits)"
-        ) from None
-    study = ImagingStudy(visit_id=visit.id, modality=modality, total_volume_mm3=total, deposits=deposits, result=result)
+            "the imaging result is not an `image quantify` result: expected modality "
+            f"({' or '.join(IMAGING_MODALITIES)}), total_volume_mm3 (a number, 0 or more) and deposits (a list)"
+        )
+    total, deposits = float(total), len(deposits)
+    study = ImagingStudy(
+        visit_id=visit.id, modality=str(modality), total_volume_mm3=total, deposits=deposits, result=result
+    )
     _insert(session, actor, study, {"date": date.isoformat(), "modality": modality, "deposits": deposits})
     return study
 
