@@ -633,6 +633,39 @@ def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "Traceback" not in result.stderr
 
 
+def test_free_text_and_dates_of_a_course_are_checked(engine: Engine, kb: KnowledgeBase) -> None:
+    """A hostile-input audit: a dose holding an ANSI escape and a dose of 100,000 characters (a
+    column of 200: SQLite kept it, PostgreSQL refused it) were recorded, and so were a treatment
+    started and a diagnosis held in 1900 for a patient born in 1960. Each is refused, naming the
+    field, and changes nothing; a list of adverse events may keep its line breaks."""
+    _follow_up(engine, kb, second_area=1.0)
+    before = _count(engine, Audit)
+    attempts = [
+        ({"dose": "60 mg\x1b[31m"}, "dose: expected at most 200 printable characters"),
+        ({"dose": "a" * 201}, "dose: expected at most 200 printable characters"),
+        ({"reason_stopped": "bad\x07"}, "reason stopped: expected at most 200"),
+        ({"start": D(1900, 2, 1)}, "start: 1900-02-01 is before the patient's birth year 1960"),
+    ]
+    for changes, said in attempts:
+        values = {"start": D(2025, 8, 1), **changes}
+        with pytest.raises(RegistryError, match=re.escape(said)), session_scope(engine) as s:
+            store.add_treatment(s, store.get_patient(s, "P001"), kb, "diltiazem", actor="x", **values)
+    with pytest.raises(RegistryError, match="date: 1900-08-01 is before"), session_scope(engine) as s:
+        store.record_diagnosis(s, store.get_patient(s, "P001"), kb, "systemic_sclerosis", date=D(1900, 8, 1), actor="x")
+    assert _count(engine, Audit) == before
+    with session_scope(engine) as s:
+        row = store.add_treatment(
+            s,
+            store.get_patient(s, "P001"),
+            kb,
+            "diltiazem",
+            start=D(2025, 8, 1),
+            adverse_events="nausea\nheadache",
+            actor="x",
+        )
+        assert row.adverse_events == "nausea\nheadache"
+
+
 def test_an_imaging_result_that_is_not_one_is_refused(
     engine: Engine, kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
