@@ -158,6 +158,9 @@ def _structure_issues(exc: ValidationError, lang: str = "en") -> list[Issue]:
     for err in exc.errors():
         loc = err["loc"]
         path = _loc_to_path(loc)
+        cause = (err.get("ctx") or {}).get("error")
+        if not path and isinstance(cause, LocalisedValueError):
+            path = cause.at  # a check of the whole case that knows what it is about
         if err["type"] == "extra_forbidden":
             allowed = _allowed_keys(loc)
             issues.append(
