@@ -374,3 +374,13 @@ def test_results_named_by_a_condition_or_a_panel(read, text, lang, expected):
     """A deficiency names a low level; the renal panel is read through creatinine; the upper limit
     of the normal range is still normal."""
     assert {e["test"]: e.get("interpretation") for e in _labs(read(text, lang))} == expected
+
+
+def test_a_value_the_case_reader_refuses_is_said_in_the_notes_language(read):
+    """A French note's value beyond any measurement was set aside with the case reader's message
+    in English inside a French reason ("refusé par le lecteur de cas : ... is beyond any
+    measurable value"); the case reader now speaks the reasons' language."""
+    x = read("Femme de 54 ans, calcinose. PAL 1.200.000 UI/l.", "fr")
+    (dropped,) = [i for i in x.dropped if i.term == "alkaline_phosphatase"]
+    assert "refusé par le lecteur de cas" in dropped.reason and "dépasse toute valeur mesurable" in dropped.reason
+    assert "beyond" not in dropped.reason

@@ -190,7 +190,7 @@ class _Builder(LabReader, ImagingReader, ConceptReader, PatientReader):
             missing = [] if "age" in self.patient_data else ["patient.age"]
             probe = {**doc, "patient": {**doc["patient"], "age": doc["patient"].get("age", 125.0)}}
             try:
-                parse_case(probe, self.kb, source="<note>")
+                parse_case(probe, self.kb, source="<note>", lang=self.ui)
                 return doc, missing
             except CaseValidationError as exc:
                 if not self._remove_refused(exc):
