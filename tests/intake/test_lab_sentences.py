@@ -384,3 +384,18 @@ def test_a_value_the_case_reader_refuses_is_said_in_the_notes_language(read):
     (dropped,) = [i for i in x.dropped if i.term == "alkaline_phosphatase"]
     assert "refusé par le lecteur de cas" in dropped.reason and "dépasse toute valeur mesurable" in dropped.reason
     assert "beyond" not in dropped.reason
+
+
+def test_a_flag_the_study_cannot_carry_is_set_aside_not_the_whole_note(read):
+    """A radiograph "superposable aux zones d'hyperfixation scintigraphique" was given the tracer
+    uptake, which the case reader refuses on a radiograph: the whole note was refused ("the case
+    cannot be read as written"), nothing of it read. The flag is set aside with the reader's
+    message and the rest of the note is read."""
+    x = read(
+        "Femme de 44 ans, lupus. Radiographies des membres : calcifications étendues des parties molles, "
+        "superposables aux zones d'hyperfixation scintigraphique.",
+        "fr",
+    )
+    assert [s["modality"] for s in x.case["imaging"]] == ["radiograph"] and "uptake" not in x.case["imaging"][0]
+    (dropped,) = [i for i in x.dropped if i.term == "uptake"]
+    assert "refusé par le lecteur de cas" in dropped.reason and "radiographie" in dropped.reason

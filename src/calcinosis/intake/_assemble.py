@@ -251,6 +251,19 @@ class _Builder(LabReader, ImagingReader, ConceptReader, PatientReader):
                     )
                 removed = True
                 break
+            hit = re.match(r"imaging\[(\d+)\]\.(symmetric|bone_destruction|uptake|along_muscle_fibers)$", loc)
+            if hit and int(hit.group(1)) < len(self.studies):
+                # a flag the study cannot carry (uptake said of a radiograph because the sentence
+                # compares it with a scintigraphy): set aside with the reader's message; the whole
+                # note used to be refused, nothing of it read
+                key, study = list(self.studies.items())[int(hit.group(1))]
+                study.flags.pop(hit.group(2), None)
+                for item in [i for i in self.items if i.term == hit.group(2) and self._item_study.get(id(i)) == key]:
+                    self.items.remove(item)
+                    reason = self.say("r_refused", reason=item.reason, message=issue.message)
+                    self._drop(item.model_copy(update={"reason": reason}))
+                removed = True
+                break
             hit = re.match(r"imaging\[(\d+)\]\.size_cm", loc)
             if hit:
                 study = list(self.studies.values())[int(hit.group(1))]
