@@ -41,9 +41,13 @@ class LocalisedValueError(ValueError):
     """A validation message kept as a ``messages.yaml`` key and its values, so that the reader
     of a case can say it in the user's language; ``str()`` is the English text."""
 
-    def __init__(self, key: str, /, **values: object) -> None:
+    def __init__(self, key: str, /, *, at: str = "", **values: object) -> None:
         self.key = key
         self.values = values
+        # the case path the message is about, for a check of the whole case (pydantic gives a
+        # model validator's error no location: a batch reject of a duration longer than the
+        # patient's life named no column)
+        self.at = at
         super().__init__(self.text("en"))
 
     def text(self, lang: str) -> str:

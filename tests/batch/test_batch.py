@@ -535,3 +535,21 @@ def test_a_cell_a_spreadsheet_would_run_stays_text(tmp_path: Path) -> None:
     assert ids == ["'=cmd|' /C calc'!A0", "'-2+3"]
     reject = read_rejects(out.with_name("o.rejects.csv"))[0]
     assert reject["id"].startswith("'@x") and "\x1b" not in reject["id"]
+
+
+def test_an_age_beyond_any_life_is_a_reject_without_a_numpy_warning(tmp_path: Path) -> None:
+    """A hostile-input audit: an age of 1e308 was rejected, but numpy's 'overflow encountered in
+    multiply' (the age in months) was printed on the user's terminal first (an error under the
+    test suite's warnings filter). The row is a reject naming its column, and nothing else is said."""
+    source = tmp_path / "t.csv"
+    source.write_text(
+        "id,age,sex,duration_months\nok,50,female,\nhuge,1e308,female,\nlong,50,female,1e308\n", encoding="utf-8"
+    )
+    out = tmp_path / "out.csv"
+    code, printed, err = run_batch_cli(source, "--out", out, "--no-progress")
+    assert code == 0 and "Warning" not in err + printed
+    assert "rows in 3, scored 1, rejected 2" in printed
+    assert {r["id"]: r["column"] for r in read_rejects(out.with_name("out.rejects.csv"))} == {
+        "huge": "age",
+        "long": "duration_months",
+    }

@@ -32,6 +32,45 @@ def test_a_raised_decimal_point_is_a_decimal_point(read):
     assert _of(x, "phosphate") == [{"test": "phosphate", "value": 0.6, "unit": "mmol/L"}]
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "test", "value"),
+    [
+        # a French note: the dot separates thousands (its decimals, if any, are commas)
+        ("Femme de 54 ans, calcinose. PTH 1.200 pg/ml, calcémie 2,45 mmol/l.", "fr", "pth", 1200.0),
+        ("Femme de 54 ans, calcinose. CK 1.200 UI/l.", "fr", "ck", 1200.0),
+        # an English note: the dot is the decimal point
+        ("A 54-year-old woman with calcinosis. PTH 1.200 pg/mL, calcium 2.45 mmol/L.", "en", "pth", 1.2),
+        # what the test can measure settles it, whatever the language
+        ("Femme de 54 ans, calcinose. Calcémie 2.500 mmol/l.", "fr", "calcium", 2.5),
+        ("A 54-year-old woman with calcinosis. Creatinine 1.200 µmol/L.", "en", "creatinine", 1200.0),
+        ("A 54-year-old woman with calcinosis. Ionised calcium 1.125 mmol/L.", "en", "ionized_calcium", 1.125),
+        # dots that can only separate thousands, and the sentence cut at "1." joined again
+        ("Femme de 54 ans, calcinose. CK 1.200,5 UI/l.", "fr", "ck", 1200.5),
+        ("A 54-year-old woman with calcinosis. CK 1.200,5 U/L.", "en", "ck", 1200.5),
+        ("Femme de 54 ans, calcinose. CK 1.200.000 UI/l, PTH 80 pg/ml.", "fr", "ck", 1200000.0),
+    ],
+)
+def test_a_dot_before_three_digits(read, text, lang, test, value):
+    """ "CK 1.200 UI/l" in a French note is 1200, not 1.2 (it was read 1.2 in any note); "CK
+    1.200,5 UI/l" was read 1 U/L. The note's decimal mark, its language and what the test can
+    measure decide, and the reason says which reading was taken when the other was possible."""
+    x = read(text, lang)
+    assert [e["value"] for e in _of(x, test)] == [value]
+
+
+def test_a_dot_before_three_digits_nothing_settles_is_not_placed(read):
+    """An English note that writes decimal commas too ("calcium 2,45"): "CK 1.200 U/L" may be
+    1200 or 1.2 and both are CK values; the value is set aside with both readings."""
+    x = read("A 54-year-old woman with calcinosis. CK 1.200 U/L, calcium 2,45 mmol/L, phosphate 1.15 mmol/L.", "en")
+    assert _of(x, "ck") == []
+    (dropped,) = [i for i in x.dropped if i.term == "ck"]
+    assert "1200" in dropped.reason and "1.2 " in dropped.reason and "not placed" in dropped.reason
+    y = read("Femme de 54 ans, calcinose. CK 1.200 UI/l.", "fr")
+    (item,) = [i for i in y.items if i.term == "ck"]
+    assert "(1.200 UI/l)\u202f; «\u00a01.200\u00a0» lu 1200\u00a0:" in item.reason
+    assert item.reason.endswith("\u202f; 1,2 si c'était un point décimal")
+
+
 def test_a_clearance_in_ml_per_minute_is_no_egfr(read):
     """mL/min is a unit written, not a missing one: the eGFR's only unit is not lent to the number,
     and a creatinine clearance is not the creatinine."""
@@ -185,6 +224,68 @@ def test_respectively_gives_each_test_the_value_of_its_rank(read, text, lang, ex
     assert got == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        # the panel's own spelling ("serum calcium and phosphate") names its tests one by one
+        ("A 54-year-old woman. Serum calcium and phosphate were 2.9 and 1.1 mmol/L, respectively.", "en"),
+        ("A 54-year-old woman. Serum calcium and phosphate levels of 2.9 and 1.1 mmol/L, respectively.", "en"),
+        ("A 54-year-old woman. Calcium and phosphate at 2.9 and 1.1 mmol/L respectively.", "en"),
+        ("A 54-year-old woman. Calcium and phosphate were 2.9 mmol/L and 1.1 mmol/L, respectively.", "en"),
+        # without "respectively": as many values as tests, right after them
+        ("A 54-year-old woman. Serum calcium and phosphorus were 2.9 and 1.1 mmol/L.", "en"),
+        ("A 54-year-old woman. Calcium and phosphate levels were 2.9 and 1.1 mmol/L", "en"),
+        ("Femme de 54 ans. Calcémie et phosphorémie à 2,9 et 1,1 mmol/l.", "fr"),
+        ("Femme de 54 ans. La calcémie et la phosphorémie étaient de 2,9 et 1,1 mmol/l.", "fr"),
+    ],
+)
+def test_a_list_of_tests_and_its_values_in_the_same_order(read, text, lang):
+    """ "Serum calcium and phosphate were 2.9 and 1.1 mmol/L, respectively" was read as the
+    calcium-phosphate panel, which takes no value: both values vanished, with nothing under "Not
+    understood". Each test now takes the value of its rank, said in the reason when the note
+    does not say "respectively"."""
+    x = read(text, lang)
+    got = {e["test"]: (e["value"], e["unit"]) for e in _labs(x)}
+    assert got == {"calcium": (2.9, "mmol/L"), "phosphate": (1.1, "mmol/L")}
+    reasons = [i.reason for i in x.items if i.field == "labs"]
+    in_order = "dans l'ordre des examens" if lang == "fr" else "in the order of the tests"
+    assert all((in_order in r) == ("respectiv" not in text) for r in reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "words"),
+    [
+        (
+            "A 54-year-old woman. Serum calcium and phosphate were 2.9, 1.1 and 3.1 mmol/L, respectively.",
+            "en",
+            "Serum calcium and phosphate were 2.9, 1.1 and 3.1 mmol/L",
+        ),
+        (
+            "A 54-year-old woman. Calcium, phosphate and PTH were 2.9, 1.1, 1.2 and 4, respectively.",
+            "en",
+            "Calcium, phosphate and PTH were 2.9, 1.1, 1.2 and 4",
+        ),
+        (
+            "Femme de 54 ans. Calcémie, phosphorémie : 2,9 ; 1,1 ; 3 mmol/l.",
+            "fr",
+            "Calcémie, phosphorémie : 2,9 ; 1,1 ; 3 mmol/l",
+        ),
+    ],
+)
+def test_values_no_reading_can_share_out_are_not_understood(read, text, lang, words):
+    """More values than tests: nothing is placed, and the list is under "Not understood" with its
+    values (it used to vanish without a word)."""
+    x = read(text, lang)
+    assert [e for e in _labs(x) if "value" in e] == []
+    assert words in [u.text for u in x.not_understood]
+
+
+def test_a_time_after_a_test_is_no_unread_value(read):
+    """ "Contrôle du bilan phosphocalcique à 15 jours" says when, not a result."""
+    x = read("Femme de 54 ans, calcinose. Contrôle du bilan phosphocalcique à 15 jours.", "fr")
+    assert x.not_understood == []
+
+
 def test_respectively_without_as_many_values_reads_nothing_wrong(read):
     """A value without a unit before the unit of another dimension is not placed."""
     x = read("A 50-year-old woman. Calcium and PTH were 9.1 mg/dL and 50, respectively.", "en")
@@ -273,3 +374,28 @@ def test_results_named_by_a_condition_or_a_panel(read, text, lang, expected):
     """A deficiency names a low level; the renal panel is read through creatinine; the upper limit
     of the normal range is still normal."""
     assert {e["test"]: e.get("interpretation") for e in _labs(read(text, lang))} == expected
+
+
+def test_a_value_the_case_reader_refuses_is_said_in_the_notes_language(read):
+    """A French note's value beyond any measurement was set aside with the case reader's message
+    in English inside a French reason ("refusé par le lecteur de cas : ... is beyond any
+    measurable value"); the case reader now speaks the reasons' language."""
+    x = read("Femme de 54 ans, calcinose. PAL 1.200.000 UI/l.", "fr")
+    (dropped,) = [i for i in x.dropped if i.term == "alkaline_phosphatase"]
+    assert "refusé par le lecteur de cas" in dropped.reason and "dépasse toute valeur mesurable" in dropped.reason
+    assert "beyond" not in dropped.reason
+
+
+def test_a_flag_the_study_cannot_carry_is_set_aside_not_the_whole_note(read):
+    """A radiograph "superposable aux zones d'hyperfixation scintigraphique" was given the tracer
+    uptake, which the case reader refuses on a radiograph: the whole note was refused ("the case
+    cannot be read as written"), nothing of it read. The flag is set aside with the reader's
+    message and the rest of the note is read."""
+    x = read(
+        "Femme de 44 ans, lupus. Radiographies des membres : calcifications étendues des parties molles, "
+        "superposables aux zones d'hyperfixation scintigraphique.",
+        "fr",
+    )
+    assert [s["modality"] for s in x.case["imaging"]] == ["radiograph"] and "uptake" not in x.case["imaging"][0]
+    (dropped,) = [i for i in x.dropped if i.term == "uptake"]
+    assert "refusé par le lecteur de cas" in dropped.reason and "radiographie" in dropped.reason

@@ -292,6 +292,35 @@ def test_a_stated_age_wins_over_the_birth_date_and_the_report_says_so(kb: Knowle
     assert birth.outcome == "not_used" and "30525-0" in birth.reason
 
 
+@pytest.mark.parametrize("age", [54, 54.5, 1.5, 0.0833, 0.01])
+def test_the_export_asserts_no_birth_date_and_the_age_reads_back(
+    kb: KnowledgeBase, codes: CodeTable, age: float
+) -> None:
+    """A case with an age only was exported with a full birthDate made from it (54 at 2026-12-04
+    gave 1972-12-04), which a receiving system takes as known. The Patient now marks its birth
+    date unknown (data-absent-reason) and the age is an Observation LOINC 30525-0 at the analysis
+    date; the import reads the same age back, and its report says the birth date is not used."""
+    case = parse_case({"patient": {"age": age, "sex": "female"}, "findings": ["palpable_nodules"]}, kb)
+    bundle = case_bundle(case, kb, codes, analysis_date=WHEN)
+    Bundle.model_validate(bundle)
+    patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    assert "birthDate" not in patient
+    assert patient["_birthDate"]["extension"] == [
+        {"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}
+    ]
+    (stated,) = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Observation" and e["resource"]["code"]["coding"][0]["code"] == "30525-0"
+    ]
+    assert stated["valueQuantity"]["value"] == age and stated["valueQuantity"]["code"] == "a"
+    assert stated["effectiveDateTime"] == WHEN.isoformat()
+    again = read_bundle(json.loads(json.dumps(bundle)), kb, codes, analysis_date=WHEN)
+    assert again.case.patient.age == age
+    birth = next(m for m in again.mapping if m.element == "birthDate")
+    assert birth.outcome == "not_used" and "30525-0" in birth.reason
+
+
 def test_a_hospital_report_gives_its_coded_conclusions_not_its_text(kb: KnowledgeBase, codes: CodeTable) -> None:
     bundle = hospital_bundle()
     bundle["entry"].append(

@@ -631,3 +631,85 @@ def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
         cli, ["registry", "add-patient", "P1", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none"]
     )
     assert result.exit_code == 2 and "Traceback" not in result.stderr
+
+
+def test_free_text_and_dates_of_a_course_are_checked(engine: Engine, kb: KnowledgeBase) -> None:
+    """A hostile-input audit: a dose holding an ANSI escape and a dose of 100,000 characters (a
+    column of 200: SQLite kept it, PostgreSQL refused it) were recorded, and so were a treatment
+    started and a diagnosis held in 1900 for a patient born in 1960. Each is refused, naming the
+    field, and changes nothing; a list of adverse events may keep its line breaks."""
+    _follow_up(engine, kb, second_area=1.0)
+    before = _count(engine, Audit)
+    attempts = [
+        ({"dose": "60 mg\x1b[31m"}, "dose: expected at most 200 printable characters"),
+        ({"dose": "a" * 201}, "dose: expected at most 200 printable characters"),
+        ({"reason_stopped": "bad\x07"}, "reason stopped: expected at most 200"),
+        ({"start": D(1900, 2, 1)}, "start: 1900-02-01 is before the patient's birth year 1960"),
+    ]
+    for changes, said in attempts:
+        values = {"start": D(2025, 8, 1), **changes}
+        with pytest.raises(RegistryError, match=re.escape(said)), session_scope(engine) as s:
+            store.add_treatment(s, store.get_patient(s, "P001"), kb, "diltiazem", actor="x", **values)
+    with pytest.raises(RegistryError, match="date: 1900-08-01 is before"), session_scope(engine) as s:
+        store.record_diagnosis(s, store.get_patient(s, "P001"), kb, "systemic_sclerosis", date=D(1900, 8, 1), actor="x")
+    assert _count(engine, Audit) == before
+    with session_scope(engine) as s:
+        row = store.add_treatment(
+            s,
+            store.get_patient(s, "P001"),
+            kb,
+            "diltiazem",
+            start=D(2025, 8, 1),
+            adverse_events="nausea\nheadache",
+            actor="x",
+        )
+        assert row.adverse_events == "nausea\nheadache"
+
+
+def test_an_imaging_result_that_is_not_one_is_refused(
+    engine: Engine, kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A volume of -5 with deposits "abc" was stored as 3 deposits; a volume of NaN was refused as
+    'conflicts with one recorded at the same time'; /dev/zero was read whole until the command
+    was killed. Each is now said for what it is."""
+    from calcinosis.cli import registry as registry_cli
+
+    _follow_up(engine, kb, second_area=1.0)
+    for result in (
+        {"modality": "ct", "total_volume_mm3": -5, "deposits": "abc"},
+        {"modality": "ct\x1b[31m", "total_volume_mm3": 5, "deposits": []},
+        {"modality": "ct", "total_volume_mm3": float("nan"), "deposits": []},
+        {"modality": "ct", "total_volume_mm3": True, "deposits": []},
+    ):
+        with pytest.raises(RegistryError, match="not an `image quantify` result"), session_scope(engine) as s:
+            store.add_imaging(s, store.get_patient(s, "P001"), date=D(2025, 1, 10), result=result, actor="t")
+    nan = tmp_path / "nan.json"
+    nan.write_text('{"modality": "ct", "total_volume_mm3": NaN, "deposits": []}', encoding="utf-8")
+    with pytest.raises(RegistryError, match="NaN is not a number JSON allows"):
+        registry_cli._imaging_result(nan)
+    monkeypatch.setattr(registry_cli, "IMAGING_RESULT_BYTES", 100)
+    big = tmp_path / "big.json"
+    big.write_text('{"deposits": [' + "0, " * 100 + "0]}", encoding="utf-8")
+    with pytest.raises(RegistryError, match="larger than"):
+        registry_cli._imaging_result(big)
+
+
+def test_a_csv_an_import_cannot_read_is_said_not_a_traceback(engine: Engine, kb: KnowledgeBase, tmp_path: Path) -> None:
+    """A 10 MB cell ended `registry import` with a traceback (the csv module's field limit); an
+    area out of range was said to be the label's column."""
+    _follow_up(engine, kb, second_area=1.0)
+    huge = tmp_path / "visits.csv"
+    huge.write_text("patient,date,case\nP001,2025-09-01," + "a" * 200_000 + "\n", encoding="utf-8")
+    with (
+        pytest.raises(RegistryError, match=r"visits.csv, row 2: field larger than field limit"),
+        session_scope(engine) as s,
+    ):
+        import_manifest(s, huge, kb, actor="import")
+    header = tmp_path / "header.csv"
+    header.write_text("patient,date," + "a" * 200_000 + "\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match=r"header.csv, row 1: field larger"), session_scope(engine) as s:
+        import_lesions(s, header, kb, actor="import")
+    area = tmp_path / "area.csv"
+    area.write_text("patient,date,label,site,area_cm2\nP001,2025-01-10,L9,hand,NaN\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match="row 2, column area_cm2: area"), session_scope(engine) as s:
+        import_lesions(s, area, kb, actor="import")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import logging
@@ -148,6 +149,53 @@ def test_a_form_field_that_cannot_be_read_gives_the_form_back_as_typed(client: T
         assert "<code>lab-250-*</code>" in page.text and "<code>lab-3-test</code>" in page.text
     french = _post_form(client, "/ui/result?lang=fr", [*FORM_BASE, ("histroy", "dialysis")])
     assert "le formulaire n&#39;a pas de champ « histroy »" in french.text.replace("\xa0", " ")
+
+
+def _long_series(rows: int) -> dict[str, Any]:
+    """A case with ``rows`` calcium results, each with its laboratory's interval (five fields a row)."""
+    labs = [
+        {"test": "calcium", "value": 2.4, "unit": "mmol/L", "reference_range": {"low": 2.2, "high": 2.6}}
+        for _ in range(rows)
+    ]
+    return {"patient": {"age": 60, "sex": "female"}, "findings": ["palpable_nodules"], "labs": labs}
+
+
+def test_a_case_the_form_loads_is_saved_by_the_form(client: TestClient) -> None:
+    """A case with 200 labs and their intervals loaded into the form, but posting the same
+    form back was refused with a bare 400 problem document ('Too many fields', Starlette's 1,000):
+    the page, and all that was typed in it, was gone. The form posts what it loaded."""
+    from calcinosis.web.pages.form import MAX_ROWS, case_to_form
+    from calcinosis.web.pages.routes import _form_fields
+
+    case = _long_series(MAX_ROWS)
+    loaded = client.post("/ui/load", data={"case_text": json.dumps(case)})
+    assert loaded.status_code == 200 and 'class="differential"' in loaded.text
+    fields = _form_fields(case_to_form(case))
+    assert len(fields) > 1000
+    for url in ("/ui/page?lang=en", "/ui/result"):
+        saved = _post_form(client, url, fields)
+        assert saved.status_code == 200 and saved.headers["content-type"].startswith("text/html")
+        assert 'class="differential"' in saved.text
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_case_longer_than_the_form_is_refused_at_load_not_at_save(client: TestClient, lang: str) -> None:
+    """201 labs loaded into the form, and every save answered 422 (the 201st row is beyond the
+    form's 200): what the page showed could never be saved. The load now says the limit, with the
+    text pasted kept in its box; the command line and the API still read the case."""
+    from calcinosis.web.pages.form import MAX_ROWS
+
+    case = json.dumps(_long_series(MAX_ROWS + 1))
+    page = client.post(f"/ui/load?lang={lang}", data={"case_text": case})
+    said = {
+        "en": "the case has 201 rows in labs, and the form holds at most 200 per table",
+        "fr": "le cas a 201 lignes dans labs, et le formulaire en tient au plus 200 par tableau\u00a0: il",
+    }[lang]
+    assert said in html.unescape(page.text)
+    assert 'class="differential"' not in page.text and 'value="calcium" selected' not in page.text
+    assert case[:200] in html.unescape(page.text)  # the pasted text is still in its box
+    api = client.post("/api/v1/diagnose", content=case.encode(), headers={"content-type": "application/json"})
+    assert api.status_code == 200
 
 
 def test_htmx_swaps_a_422_panel_in(client: TestClient) -> None:

@@ -168,6 +168,78 @@ def test_a_comma_before_three_digits_is_refused_on_the_form_and_a_decimal_comma_
         assert form_to_case([("lab-0-test", "calcium"), ("lab-0-value", typed)])["labs"][0]["value"] == read
 
 
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_dot_before_three_digits_is_refused_on_the_form_as_the_comma_is(
+    client: TestClient, kb: KnowledgeBase, lang: str
+) -> None:
+    """'CK 1.200' typed in the form was read 1.2 U/L: a dot before three digits is the decimal
+    point in English and separates thousands in French, so it is refused as '1,200' is, naming
+    the field and both ways to write it; the text typed comes back in its field."""
+    base = {"age": "40", "sex": "female", "findings": "palpable_nodules", "lab-0-test": "ck"}
+    refused = client.post(f"/ui/page?lang={lang}", data={**base, "lab-0-value": "1.200", "lab-0-unit": "U/L"})
+    assert refused.status_code == 200
+    text = visible_text(refused.text)
+    said = {
+        "en": "'1.200' cannot be read: a dot before three digits is the decimal point in English and separates"
+        " thousands in French; write 1200 or 1.2",
+        "fr": "'1.200' ne peut pas être lu\u00a0: un point suivi de trois chiffres est la marque décimale en anglais"
+        " et sépare les milliers en français\u202f; écrire 1200 ou 1,2",
+    }[lang]
+    assert "labs[0].value" in text and said in text and 'value="1.200"' in refused.text
+    if lang == "fr":  # the text quoted as typed is the user's, not the page's French
+        found = problems(text.replace("'1.200'", "''"), kb)
+        assert not found, "\n".join(found[:10])
+    from calcinosis.web.pages.form import form_to_case
+
+    for typed, read in (("1.2", 1.2), ("0.850", 0.85), ("12.50", 12.5), ("1200.500", 1200.5)):
+        assert form_to_case([("lab-0-test", "ck"), ("lab-0-value", typed)])["labs"][0]["value"] == read
+
+
+@pytest.mark.parametrize(("lang", "shown"), [("en", "1.1250"), ("fr", "1,1250")])
+def test_a_loaded_value_with_three_decimals_is_saved_unchanged(client: TestClient, lang: str, shown: str) -> None:
+    """An ionised calcium of 1.125 mmol/L loaded from a file was shown '1,125' on the French page,
+    which the form then refused on save as ambiguous (1125?); it is shown with a fourth decimal,
+    so that saving the form reads 1.125 again."""
+    case = (
+        "patient: {age: 60, sex: female}\nfindings: [palpable_nodules]\n"
+        "labs:\n  - {test: ionized_calcium, value: 1.125, unit: mmol/L}\n"
+    )
+    page = client.post(f"/ui/load?lang={lang}", data={"case_text": case})
+    assert page.status_code == 200 and f'value="{shown}"' in page.text
+    saved = client.post(
+        f"/ui/page?lang={lang}",
+        data={
+            "age": "60",
+            "sex": "female",
+            "findings": "palpable_nodules",
+            "lab-0-test": "ionized_calcium",
+            "lab-0-value": shown,
+            "lab-0-unit": "mmol/L",
+        },
+    )
+    text = visible_text(saved.text)
+    assert saved.status_code == 200 and "labs[0].value" not in text and f'value="{shown}"' in saved.text
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_an_imaging_threshold_written_with_a_separator_before_three_digits_is_refused(
+    client: TestClient, lang: str
+) -> None:
+    """The imaging page read a threshold of '1,200' HU as 1.2 HU; it names both readings now."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((64, 64), 40, dtype=np.uint8)).save(buffer, format="PNG")
+    png = ("radio.png", buffer.getvalue(), "image/png")
+    for typed in ("1,200", "1.200"):
+        bad = client.post(f"/imaging?lang={lang}", files={"study": png}, data={"threshold": typed})
+        text = visible_text(bad.text)
+        assert bad.status_code == 200 and ("write 1200 or 1.2" in text or "écrire 1200 ou 1,2" in text), text[-600:]
+
+
 def test_a_number_of_thousands_of_digits_is_refused_at_its_field_not_a_500(client: TestClient) -> None:
     """A code review: an age of 5,000 nines posted to the form answered 500 (Python refused to
     read it); it is refused at its field, as the case file is."""

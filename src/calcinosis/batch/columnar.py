@@ -263,8 +263,10 @@ class ColumnarReader:
                     self._set(pres, absn, pos(fid), has & held, has & ~held)
                     if fid in kb.exclusive:
                         implied[:, pos(fid)] |= has & ~held
-        # no duration and younger than the recent-onset span: recent, read, not scored (evidence.py)
-        with np.errstate(invalid="ignore"):
+        # no duration and younger than the recent-onset span: recent, read, not scored (evidence.py);
+        # an age beyond any life (1e308) overflows in months: its row is the reader's reject, and
+        # numpy's warning reached the user's terminal (a hostile-input audit)
+        with np.errstate(invalid="ignore", over="ignore"):
             baby = ~has & (age * 12 < recent_t)
         for fid, recent in duration_spans(False, True):
             self._set(pres, absn, pos(fid), baby & bool(recent), baby & (not recent))

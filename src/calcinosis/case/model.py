@@ -196,12 +196,19 @@ class Case(_Strict):
         life = life_months(self.patient.age)
         if self.duration_months is not None and self.duration_months > life:
             raise LocalisedValueError(
-                "err_duration_beyond_life", value=float(self.duration_months), age=float(self.patient.age)
+                "err_duration_beyond_life",
+                at="duration_months",
+                value=float(self.duration_months),
+                age=float(self.patient.age),
             )
         for key, days in self.onset_days_after.items():
             if days > life * DAYS_PER_MONTH:
                 raise LocalisedValueError(
-                    "err_onset_beyond_life", key=key, days=float(days), age=float(self.patient.age)
+                    "err_onset_beyond_life",
+                    at=f"onset_days_after.{key}",
+                    key=key,
+                    days=float(days),
+                    age=float(self.patient.age),
                 )
         return self
 

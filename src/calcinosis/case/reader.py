@@ -24,10 +24,11 @@ from calcinosis.i18n import de, decimal, message, messages
 from calcinosis.issues import Issue, IssueLevel, closest
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["comma_readings", "parse_case", "read_case"]
+__all__ = ["parse_case", "read_case", "separator_readings"]
 
-# a comma before exactly three digits, after a whole part that is not 0: '1,200', '-12,500'
-_AMBIGUOUS_COMMA = re.compile(r"[+-]?[1-9]\d*,\d{3}")
+# a comma or a dot before exactly three digits, after a whole part that is not 0: '1,200',
+# '-12,500', '1.200' (a dot only after at most three digits: '1200.500' has no thousands group)
+_AMBIGUOUS_SEPARATOR = re.compile(r"[+-]?[1-9]\d*,\d{3}|[+-]?[1-9]\d{0,2}\.\d{3}")
 
 
 def _loc_to_path(loc: Sequence[int | str]) -> str:
@@ -63,30 +64,40 @@ def _shorten(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def comma_readings(text: str) -> tuple[str, str] | None:
-    """The two numbers a text such as '1,200' may be ('1200', '1.2'), or None for any other text.
+def separator_readings(text: str) -> tuple[str, str] | None:
+    """The two numbers a text such as '1,200' or '1.200' may be ('1200', '1.2'), or None for
+    any other text.
 
     A comma before exactly three digits separates thousands in English and marks the decimals in
     French: a hostile-input audit saw the web form read alkaline phosphatase '1,200' U/L as 1.2
-    (low), without a word. Such a text is never read as either number; the reader says both.
-    '0,850' is not ambiguous (no thousands group follows a 0) and is not matched."""
+    (low), without a word. A dot there is the decimal point in English and separates thousands
+    in French (and much of Europe): 'CK 1.200' typed in the French form meant 1200 and was read
+    1.2. Such a text is never read as either number; the reader says both. '0,850' and '0.850'
+    are not ambiguous (no thousands group follows a 0) and are not matched."""
     folded = text.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
-    if not _AMBIGUOUS_COMMA.fullmatch(folded):
+    if not _AMBIGUOUS_SEPARATOR.fullmatch(folded):
         return None
-    return folded.replace(",", ""), folded.replace(",", ".").rstrip("0").rstrip(".")
+    whole = folded.replace(",", "").replace(".", "")
+    fraction = folded.replace(",", ".")
+    if _AMBIGUOUS_SEPARATOR.fullmatch(fraction.rstrip("0").rstrip(".")):
+        fraction += "0"  # '1.125' is itself the question: a fourth decimal says it is one
+    else:
+        fraction = fraction.rstrip("0").rstrip(".")
+    return whole, fraction
 
 
-def _comma_issue(given: object, path: str, lang: str) -> Issue | None:
-    """The error for a number written '1,200' (see :func:`comma_readings`), or None."""
-    readings = comma_readings(given) if isinstance(given, str) else None
+def _separator_issue(given: object, path: str, lang: str) -> Issue | None:
+    """The error for a number written '1,200' or '1.200' (see :func:`separator_readings`), or None."""
+    readings = separator_readings(given) if isinstance(given, str) else None
     if readings is None:
         return None
     whole, fraction = readings
     if lang == "fr":  # French writes its decimals after a comma (the form reads '1,2')
         fraction = fraction.replace(".", ",")
+    key = "err_ambiguous_comma" if "," in str(given) else "err_ambiguous_dot"
     return Issue.error(
         "case.ambiguous_number",
-        message("err_ambiguous_comma", lang, value=repr(given), whole=whole, fraction=fraction),
+        message(key, lang, value=repr(given), whole=whole, fraction=fraction),
         path,
         expected=message("err_ambiguous_comma_expected", lang),
     )
@@ -147,6 +158,9 @@ def _structure_issues(exc: ValidationError, lang: str = "en") -> list[Issue]:
     for err in exc.errors():
         loc = err["loc"]
         path = _loc_to_path(loc)
+        cause = (err.get("ctx") or {}).get("error")
+        if not path and isinstance(cause, LocalisedValueError):
+            path = cause.at  # a check of the whole case that knows what it is about
         if err["type"] == "extra_forbidden":
             allowed = _allowed_keys(loc)
             issues.append(
@@ -168,8 +182,8 @@ def _structure_issues(exc: ValidationError, lang: str = "en") -> list[Issue]:
                     location=path,
                 )
             )
-        elif (comma := _comma_issue(err.get("input"), path, lang)) is not None:
-            issues.append(comma)
+        elif (ambiguous := _separator_issue(err.get("input"), path, lang)) is not None:
+            issues.append(ambiguous)
         else:
             text = _pydantic_message(err, lang)
             given = err.get("input")

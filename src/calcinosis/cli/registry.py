@@ -230,6 +230,35 @@ def add_diagnosis(
     typer.echo(f"diagnosis {safe(diagnosis)} recorded for {safe(code)}; the engine suggested {suggested}")
 
 
+IMAGING_RESULT_BYTES = 64 * 1024 * 1024
+"""The largest ``image quantify`` result read: a CT study's result with thousands of deposits is a
+few megabytes; ``/dev/zero`` or a wrong file of gigabytes was read whole and the command killed."""
+
+
+def _imaging_result(path: Path) -> dict[str, Any]:
+    """The JSON object of an ``image quantify`` result, read at most one byte past the limit;
+    NaN and infinity tokens are refused (no JSON writer of ours makes them)."""
+    import json
+
+    from calcinosis.registry.db import RegistryError
+    from calcinosis.textsafe import plain
+
+    def no_constant(token: str) -> None:
+        raise ValueError(f"{token} is not a number JSON allows")
+
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(IMAGING_RESULT_BYTES + 1)
+        if len(data) > IMAGING_RESULT_BYTES:
+            raise ValueError(f"larger than {IMAGING_RESULT_BYTES // (1024 * 1024)} MiB")
+        result = json.loads(data.decode("utf-8"), parse_constant=no_constant)
+    except (OSError, ValueError) as exc:
+        raise RegistryError(f"{plain(path, limit=300)}: cannot be read as JSON ({plain(exc, limit=200)})") from None
+    if not isinstance(result, dict):
+        raise RegistryError(f"{plain(path, limit=300)}: not an `image quantify` result (a JSON object)")
+    return result
+
+
 @app.command("add-imaging")
 @handles_errors
 def add_imaging(
@@ -240,15 +269,11 @@ def add_imaging(
     db: str | None = DB_OPTION,
 ) -> None:
     """Attach an imaging measurement to a visit."""
-    import json
 
     from calcinosis.registry import store
-    from calcinosis.registry.db import RegistryError, session_scope
+    from calcinosis.registry.db import session_scope
 
-    try:
-        result = json.loads(result_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RegistryError(f"{result_file}: cannot be read as JSON ({exc})") from None
+    result = _imaging_result(result_file)
     with _engine(db) as engine, session_scope(engine) as session:
         patient = store.get_patient(session, code, team)
         store.add_imaging(session, patient, date=store.parse_date(date, "--date"), result=result, actor=_actor())

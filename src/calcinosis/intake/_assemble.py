@@ -121,6 +121,7 @@ def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None, reasons: s
     b.temperature()  # after concepts(): a fever said in words wins
     b.duration()  # after patient(): an age at onset needs the patient's age
     b.settle_conflicts()  # after every reader: a term said both present and absent
+    b.unread_values()  # after every reader: a number another reader placed is not listed
     b.not_understood()
     case, missing = b.case()
     return Extraction(
@@ -189,7 +190,7 @@ class _Builder(LabReader, ImagingReader, ConceptReader, PatientReader):
             missing = [] if "age" in self.patient_data else ["patient.age"]
             probe = {**doc, "patient": {**doc["patient"], "age": doc["patient"].get("age", 125.0)}}
             try:
-                parse_case(probe, self.kb, source="<note>")
+                parse_case(probe, self.kb, source="<note>", lang=self.ui)
                 return doc, missing
             except CaseValidationError as exc:
                 if not self._remove_refused(exc):
@@ -248,6 +249,19 @@ class _Builder(LabReader, ImagingReader, ConceptReader, PatientReader):
                             update={"reason": self.say("r_refused", reason=item.reason, message=issue.message)}
                         )
                     )
+                removed = True
+                break
+            hit = re.match(r"imaging\[(\d+)\]\.(symmetric|bone_destruction|uptake|along_muscle_fibers)$", loc)
+            if hit and int(hit.group(1)) < len(self.studies):
+                # a flag the study cannot carry (uptake said of a radiograph because the sentence
+                # compares it with a scintigraphy): set aside with the reader's message; the whole
+                # note used to be refused, nothing of it read
+                key, study = list(self.studies.items())[int(hit.group(1))]
+                study.flags.pop(hit.group(2), None)
+                for item in [i for i in self.items if i.term == hit.group(2) and self._item_study.get(id(i)) == key]:
+                    self.items.remove(item)
+                    reason = self.say("r_refused", reason=item.reason, message=issue.message)
+                    self._drop(item.model_copy(update={"reason": reason}))
                 removed = True
                 break
             hit = re.match(r"imaging\[(\d+)\]\.size_cm", loc)

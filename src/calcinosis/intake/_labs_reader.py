@@ -23,7 +23,10 @@ from calcinosis.intake.lexicon import (
     fold,
     intake_data,
 )
-from calcinosis.intake.result import ExtractedItem
+from calcinosis.intake.result import ExtractedItem, NotUnderstood
+
+# one dot before exactly three digits after a whole part of one to three digits, not 0, standing alone
+_ONE_DOTTED_GROUP = re.compile(r"(?<![\d.,])[1-9]\d{0,2}\.\d{3}(?!\d|[.,]\d)")
 
 
 def _measured(value: tuple[dict[str, Any] | None, int, measure.Reason] | None) -> bool:
@@ -44,18 +47,21 @@ class LabReader(Reader):
                 for m in group
                 if m.match.first("labs", "lab_group", "derived", "lab_state", "lab_value_word") is not None
             ]
-            labs = self._with_elided_panels(labs, sentence)
+            labs = self._with_listed_tests(self._with_elided_panels(labs, sentence), sentence)
             pending: list[_Mention] = []
             carried: tuple[str, int, int] | None = None  # a result said before a test, shared along "X and Y"
             bracket = self._bracketed_results(sentence, labs)
             respective = self._respective(sentence, labs)
+            in_order = (
+                "" if re.search(r"\brespectiv", self.folded[sentence[0] : sentence[1]]) else self.say("r_in_order")
+            )
             for i, m in enumerate(labs):
                 valueless = False  # its value, given "respectively", cannot be placed: its result may be said in words
                 if id(m) in respective:
                     got, _, z, why = respective[id(m)]
                     m.used = True
                     test = str(m.match.first("labs").term)  # type: ignore[union-attr]
-                    item = self._item("labs", test, m.match.start, z, Context(), self.said(why), got or None)
+                    item = self._item("labs", test, m.match.start, z, Context(), self.said(why) + in_order, got or None)
                     if got:
                         pending, carried = [], None
                         self.lab_entries.append((got, self._keep_ret(item)))
@@ -196,6 +202,7 @@ class LabReader(Reader):
                     pending.append(m)
                 else:
                     pending = []
+        self._settle_dotted()
         self._values_win()
 
     def _laboratory_interval(self, entry: dict[str, Any], end: int) -> tuple[int, str] | None:
@@ -265,9 +272,10 @@ class LabReader(Reader):
         self, sentence: tuple[int, int], labs: list[_Mention]
     ) -> dict[int, tuple[dict[str, Any], int, int, measure.Reason]]:
         """Tests listed before their values in the same order, in a sentence that says
-        "respectively" / "respectivement": each test takes the value of its rank."""
-        if not re.search(r"\brespectiv", self.folded[sentence[0] : sentence[1]]):
-            return {}
+        "respectively" / "respectivement", or as many values as tests right after the list
+        ("calcium and phosphate were 2.9 and 1.1 mmol/L"): each test takes the value of its rank.
+        Without the word, the values must follow the last name at once and be exactly as many
+        (:func:`measure.respective_values`), which is how such a list is read."""
         joiners = {fold(j) for j in intake_data().get("lab_joiners", [])}
         out: dict[int, tuple[dict[str, Any], int, int, measure.Reason]] = {}
         i = 0
@@ -289,6 +297,81 @@ class LabReader(Reader):
             i += len(run)
         return out
 
+    def _settle_dotted(self) -> None:
+        """A value written with one dot before three digits ("PTH 1.200 pg/ml") is 1200 or 1.2:
+        :func:`measure.dot_reading` settles it from the note's decimal mark, its language and
+        what the test can measure, and says so in the reason; when nothing settles it the value
+        is set aside with both readings (it used to be read 1.2 whatever the note). A converted
+        value (mg/L to mg/dL) is left as read."""
+        marks = measure.decimal_marks(self.text)
+        kept: list[tuple[dict[str, Any], ExtractedItem]] = []
+        for entry, item in self.lab_entries:
+            written = self._dotted_in(entry, item)
+            if written is None:
+                kept.append((entry, item))
+                continue
+            readings = measure.dotted_readings(written)
+            assert readings is not None
+            value, why = measure.dot_reading(self.kb, entry, readings, marks, self.lang)
+            thousands, point = readings
+            words = {
+                "written": written,
+                "thousands": f"{thousands:.0f}",
+                "point": f"{point:g}".replace(".", "," if self.ui == "fr" else "."),
+                "unit": entry["unit"],
+                "test": entry["test"],
+            }
+            self.items.remove(item)
+            if value is None:
+                self._drop(item.model_copy(update={"value": None, "reason": self.say(str(why), **words)}))
+                continue
+            entry["value"] = value
+            reason = item.reason + (self.say(why, **words) if why is not None else "")
+            new = item.model_copy(update={"value": entry, "reason": reason})
+            self._keep(new)
+            kept.append((entry, new))
+        self.lab_entries = kept
+
+    def _dotted_in(self, entry: dict[str, Any], item: ExtractedItem) -> str | None:
+        """The value's own words when they are one dot before three digits ("1.200"), read as
+        the decimal ``entry`` holds; else None."""
+        if not isinstance(entry.get("value"), float) or "unit" not in entry:
+            return None
+        for found in _ONE_DOTTED_GROUP.finditer(item.text):
+            if float(found.group()) == entry["value"]:
+                return found.group()
+        return None
+
+    def unread_values(self) -> None:
+        """Values written in a test's value place that no reading took ("calcium and phosphate
+        were 2.9, 1.1 and 3.1 mmol/L, respectively": three values for two tests) are listed under
+        "Not understood", from the first name of their list to the last value: the clinician
+        sees them, where they used to vanish. Run after every reader, so that a number another
+        reader placed (an age, a size) is not listed."""
+        read = [(i.start, i.end) for i in [*self.items, *self.dropped]]
+        joiners = {fold(j) for j in intake_data().get("lab_joiners", [])}
+        for sentence, group in self.by_sentence.items():
+            labs = [m for m in group if m.match.first("labs", "lab_group") is not None]
+            for i, m in enumerate(labs):
+                nxt = labs[i + 1].match.start if i + 1 < len(labs) else sentence[1]
+                end = measure.values_after(self.text, m.match.end, min(nxt, sentence[1]), self.lang)
+                if end is None or all(
+                    any(a <= m.match.end + n.start() and m.match.end + n.end() <= z for a, z in read)
+                    for n in re.finditer(r"\d+(?:[.,·]\d+)*", self.text[m.match.end : end])
+                ):
+                    continue  # no value, or each was read (placed, or set aside with its reason)
+                first = i
+                while (
+                    first > 0 and _joiner(self.folded[labs[first - 1].match.end : labs[first].match.start]) in joiners
+                ):
+                    first -= 1
+                a = labs[first].match.start
+                if any(u.start == a and u.end == end for u in self.unknown):
+                    continue
+                self.unknown.append(
+                    NotUnderstood(text=self.text[a:end], start=a, end=end, why=self.say("r_unread_values"))
+                )
+
     def _values_win(self) -> None:
         """One entry per test, as a clinician codes a case: a test the note gives a value for keeps
         its value, and the result said in words of it ("high normal serum calcium ... (corrected
@@ -303,6 +386,35 @@ class LabReader(Reader):
                 continue
             kept.append((entry, item))
         self.lab_entries = kept
+
+    def _with_listed_tests(self, labs: list[_Mention], sentence: tuple[int, int]) -> list[_Mention]:
+        """A panel spelled by naming its tests one by one ("serum calcium and phosphate") and
+        followed by as many values ("were 2.9 and 1.1 mmol/L, respectively") is the list of those
+        tests, each at its own words: the values are theirs in the order written. Read as the
+        panel, the values had no test to go to and vanished (a French note said the same with
+        "calcémie et phosphorémie", two tests, and was read)."""
+        out: list[_Mention] = []
+        for m in labs:
+            group = m.match.first("lab_group")
+            if group is None or m.match.first("labs") is not None:
+                out.append(m)
+                continue
+            names = self.lexicon.lab_names_within(
+                self.text[m.match.start : m.match.end], self.lang, offset=m.match.start
+            )
+            tests = [test for _, _, test in names]
+            panel = list(intake_data()["lab_groups"][group.term]["tests"])
+            if (
+                len(tests) < 2
+                or sorted(tests) != sorted(panel)
+                or measure.respective_values(self.kb, tests, self.text, m.match.end, sentence[1], self.lang) is None
+            ):
+                out.append(m)
+                continue
+            m.used = True
+            for a, z, test in names:
+                out.append(_Mention(Match(a, z, self.text[a:z], (Target("labs", test),)), m.context, sentence))
+        return out
 
     def _with_elided_panels(self, labs: list[_Mention], sentence: tuple[int, int]) -> list[_Mention]:
         """The panels a list names by their adjective alone after a panel ("bilan phosphocalcique,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from calcinosis.intake.lexicon import fold
 from calcinosis.intake.result import Cue, Status
 
-__all__ = ["Analysis", "Context", "PhraseCues", "resolve_status"]
+__all__ = ["Analysis", "Context", "PhraseCues", "joined_numbers", "resolve_status"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,28 @@ class Analysis:
 
     sentences: list[tuple[int, int]]
     contexts: list[Context]
+
+
+def joined_numbers(text: str, sentences: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The sentences with those cut inside a number joined again: edsnlp ends a sentence at the
+    dot of "CK 1.200,5 UI/l" ("CK 1." and "200,5 UI/l."), and the value then lost its digits
+    after the dot (read 1 U/L). A cut right after a digit and a dot, with the next sentence
+    starting on a digit without a space, is inside a number. Offsets are into ``text``."""
+    out: list[tuple[int, int]] = []
+    for a, b in sentences:
+        if (
+            out
+            and out[-1][1] == a
+            and a >= 2
+            and text[a - 1] == "."
+            and text[a - 2].isdigit()
+            and a < len(text)
+            and text[a].isdigit()
+        ):
+            out[-1] = (out[-1][0], b)
+            continue
+        out.append((a, b))
+    return out
 
 
 _ORDER: tuple[tuple[str, Status], ...] = (

@@ -36,6 +36,7 @@ from calcinosis.intake.context import (
     PhraseCues,
     fold_same_length,
     in_scope,
+    joined_numbers,
     resolve_status,
 )
 from calcinosis.intake.lexicon import intake_cached, intake_data
@@ -113,7 +114,7 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
     negated = {(e.start, e.end): bool(e._.negex) for e in doc.ents}
     folded = fold_same_length(text)
     cues = _cues()
-    sentences = [(s.start_char, s.end_char) for s in doc.sents]
+    sentences = joined_numbers(text, [(s.start_char, s.end_char) for s in doc.sents])
     found = {name: matcher.find(folded) for name, matcher in cues.items()}
     stops = [s for s, _, _ in found["stop"]]
     # "it was possible to see ...", "we were able": a cue followed by an infinitive says what

@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from calcinosis.intake.context import Analysis, Context, fold_same_length, resolve_status
+from calcinosis.intake.context import Analysis, Context, fold_same_length, joined_numbers, resolve_status
 from calcinosis.intake.lexicon import fold, intake_cached, intake_data
 from calcinosis.intake.result import Cue
 
@@ -139,7 +139,9 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0) -> 
             if ent is None:  # overlapped by a longer mention: take the context of the one that covers it
                 ent = next((e for e in doc.ents if e.start <= span.start and span.end <= e.end), None)
         contexts.append(_context(ent, offset) if ent is not None else Context())
-    sentences = [(s.start_char + offset, s.end_char + offset) for s in doc.sents]
+    sentences = [
+        (a + offset, b + offset) for a, b in joined_numbers(text, [(s.start_char, s.end_char) for s in doc.sents])
+    ]
     contexts = _bracketed(
         text, spans, contexts[: len(spans)], dict(zip(probes, contexts[len(spans) :], strict=True)), offset
     )

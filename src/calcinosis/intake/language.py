@@ -34,6 +34,10 @@ def _messages() -> dict[str, dict[str, str]]:
     for entry in data.values():
         # French quotes hold their words with no-break spaces: « mot »
         entry["fr"] = french_typography(entry["fr"]).replace("« ", "«\u00a0").replace(" »", "\u00a0»")
+        # a reason that goes on another (" ; intervalle du laboratoire ...") begins with its sign:
+        # no word before it for french_typography to see, so its space is set here
+        if entry["fr"].startswith((" ;", " :")):
+            entry["fr"] = ("\u202f;" if entry["fr"][1] == ";" else "\u00a0:") + entry["fr"][2:]
     return data
 
 

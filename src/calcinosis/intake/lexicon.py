@@ -423,6 +423,26 @@ class Lexicon:
                 out.extend(t.term for t in pattern.targets if t.list_name == list_name and t.term not in out)
         return out
 
+    def lab_names_within(self, text: str, lang: str, *, offset: int = 0) -> list[tuple[int, int, str]]:
+        """The single tests a longer spelling names one by one, longest first, left to right,
+        without overlaps: (start, end, test). "serum calcium and phosphate" is the calcium and
+        phosphate panel for :meth:`find`; a list of values after it ("were 2.9 and 1.1 mmol/L")
+        is that of each test it names, in the order written."""
+        words = self._words(text, offset)
+        out: list[tuple[int, int, str]] = []
+        i = 0
+        while i < len(words):
+            for pattern in self._by_first.get(words[i].key, ()):
+                test = next((t.term for t in pattern.targets if t.list_name == "labs"), None)
+                if test is not None and _spelled_at(pattern, words, i, text, offset, lang):
+                    n = len(pattern.keys)
+                    out.append((words[i].start, words[i + n - 1].end, test))
+                    i += n
+                    break
+            else:
+                i += 1
+        return out
+
     def _words(self, text: str, offset: int) -> list[Token]:
         """The words :meth:`find` matches: skipped words left out, copy artefacts mended."""
         return self._repaired(

@@ -36,11 +36,15 @@ __all__ = [
     "DurationFound",
     "LabFound",
     "SexFound",
+    "decimal_marks",
+    "dot_reading",
+    "dotted_readings",
     "find_age",
     "find_duration",
     "find_sex",
     "lab_value",
     "parse_number",
+    "plausible",
     "unit_at",
 ]
 
@@ -48,9 +52,16 @@ __all__ = [
 # In English a comma before three digits after a whole part that is not 0 separates thousands
 # ("1,500"); any other comma between digits is a decimal comma ("2,4", "0,850"), tried before
 # the bare whole part: a hostile-input audit read "Calcium 2,4 mmol/L" as 2 (the "4" lost)
-_NUMBER_FR = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|\d+(?:[.,·]\d+)?"
+# Dots between groups of three digits that can only separate thousands, in either language:
+# several groups ("1.200.000") or one before a decimal comma ("1.200,5"); a hostile-input audit
+# read "CK 1.200,5 UI/l" as 1.0 and "PAL 1.200.000 UI/l" as 1.2. One group alone ("1.200") is a
+# decimal point in English and a thousands separator in French: see ``dotted_readings``.
+_THOUSANDS_DOT = r"[1-9]\d{0,2}(?:(?:\.\d{3}){2,}(?:,\d+)?|\.\d{3},\d+)(?!\d|[.,]\d)"
+_NUMBER_FR = _THOUSANDS_DOT + r"|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|\d+(?:[.,·]\d+)?"
 _THOUSANDS_EN = r"[1-9]\d{0,2}(?:,\d{3})+(?:[.·]\d+)?"
-_NUMBER_EN = _THOUSANDS_EN + r"(?![\d.]|,\d)|\d+,\d+(?![\d.]|,\d)|\d+(?:[.·]\d+)?"
+_NUMBER_EN = _THOUSANDS_DOT + "|" + _THOUSANDS_EN + r"(?![\d.]|,\d)|\d+,\d+(?![\d.]|,\d)|\d+(?:[.·]\d+)?"
+# one dot before exactly three digits after a whole part of one to three digits, not 0
+_ONE_DOTTED_GROUP = re.compile(r"[1-9]\d{0,2}\.\d{3}")
 _QUALIFIER = (
     r"(?P<q><=|>=|≤|≥|<|>|inf[ée]rieure?s?\s+(?:ou\s+[ée]gale?s?\s+)?[àa]|sup[ée]rieure?s?\s+[àa]|"
     r"less\s+than|lower\s+than|greater\s+than|more\s+than|below|above)?\s*"
@@ -208,12 +219,76 @@ def parse_number(text: str, lang: str) -> float:
     t = text.replace("\u00a0", " ").replace("\u202f", " ").replace("·", ".")
     if " " in t:
         return float(t.replace(" ", ""))
+    if re.fullmatch(_THOUSANDS_DOT, t):  # "1.200.000", "1.200,5"
+        return float(t.replace(".", "").replace(",", "."))
     if "," in t:
         if lang == "en" and re.fullmatch(_THOUSANDS_EN, t):  # "1,500", "1,200.5"; not "0,850"
             return float(t.replace(",", ""))
         head, _, tail = t.partition(",")
         return float(head + "." + tail)
     return float(t)
+
+
+def dotted_readings(text: str) -> tuple[float, float] | None:
+    """The two numbers a value written "1.200" may be, (thousands, decimal) = (1200.0, 1.2), or
+    None for any other writing. A dot before exactly three digits separates thousands in French
+    (and in much of Europe) and is the decimal point in English; the labs reader settles which
+    from the note's own decimal mark and what the test can measure (docs/intake.md)."""
+    t = text.strip()
+    if not _ONE_DOTTED_GROUP.fullmatch(t):
+        return None
+    return float(t.replace(".", "")), float(t)
+
+
+def decimal_marks(text: str) -> set[str]:
+    """The decimal marks a note writes elsewhere: "," for "2,45" or "0,850", "." for "2.45" or
+    "0.850". A separator before exactly three digits after a non-zero whole part ("1.200",
+    "1,200") says nothing (it is the question), nor does "1,25-dihydroxyvitamin D"."""
+    return {m.group("zero") or m.group("mark") for m in _DECIMAL_WRITTEN.finditer(text)}
+
+
+_DECIMAL_WRITTEN = re.compile(
+    r"(?<![\d.,])(?:0(?P<zero>[.,])\d+|[1-9]\d*(?P<mark>[.,])(?:\d{1,2}|\d{4,}))(?![\d(-]|[.,]\d)"
+)
+
+
+def dot_reading(
+    kb: KnowledgeBase, entry: Mapping[str, Any], readings: tuple[float, float], marks: set[str], lang: str
+) -> tuple[float | None, str | None]:
+    """Which of the two numbers "1.200" may be (``readings``: thousands, decimal) a lab entry
+    holds: (value, why) where why (a messages.yaml key, said with both readings) is None when
+    nothing needs saying, or (None, why) when nothing settles it (the value is not placed).
+
+    The note's own decimal mark decides first: only commas elsewhere, the dot separates
+    thousands; only dots, it is the decimal point; neither, the note's language (French:
+    thousands, English: decimal point); both, nothing. The reading so chosen is kept when the
+    test can measure it; else the other one, when it can (a calcium of "2.500" mmol/L is 2.5
+    in any note); else the value is not placed."""
+    thousands, point = readings
+    if marks == {","} or (not marks and lang == "fr"):
+        chosen: float | None = thousands
+    elif marks == {"."} or (not marks and lang != "fr"):
+        chosen = point
+    else:
+        chosen = None
+    fits = [v for v in (thousands, point) if plausible(kb, str(entry["test"]), v, str(entry["unit"]))]
+    if chosen is not None and chosen in fits:
+        if len(fits) == 1:
+            return chosen, None  # the other reading is no result of the test: nothing to weigh
+        return chosen, "r_dot_thousands" if chosen == thousands else "r_dot_point"
+    if len(fits) == 1:
+        return fits[0], "r_dot_plausible_thousands" if fits[0] == thousands else "r_dot_plausible_point"
+    return None, "r_dot_ambiguous"
+
+
+def plausible(kb: KnowledgeBase, test: str, value: float, unit: str) -> bool:
+    """Whether ``value`` in ``unit`` is within the test's plausible range (units.yaml)."""
+    spec = kb.units["tests"].get(test, {})
+    factor = spec.get("units", {}).get(unit)
+    bounds = spec.get("plausible")
+    if factor is None or not bounds:
+        return True
+    return float(bounds[0]) <= value * float(factor) <= float(bounds[1])
 
 
 @intake_cached
@@ -487,6 +562,18 @@ def _value_further_on(
 _FURTHER_STOP = re.compile(r"[.;:!?()\[\]]|\d|\b(?:but|mais|while|whereas|alors|tandis)\b", re.IGNORECASE)
 
 
+@cache
+def _list_patterns(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The words between a list of tests and its values ("were", "respectively,"), one value
+    with its qualifier, and the joiner between two values (", ", " and ", " et à ")."""
+    number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
+    return (
+        re.compile(_FILLER + r"(?:(?:respectivement|respectively)\b[\s,:]*)?" + _FILLER, re.IGNORECASE),
+        re.compile(_QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE),
+        re.compile(r"\s*(?:,|;|/|\bet\b|\band\b)\s*(?:(?:[àa]|at|of)\s+)?", re.IGNORECASE),
+    )
+
+
 def respective_values(
     kb: KnowledgeBase, tests: Sequence[str], text: str, pos: int, limit: int, lang: str
 ) -> list[tuple[dict[str, Any], int, int, Reason]] | None:
@@ -498,10 +585,7 @@ def respective_values(
     the last value; a unit that does not fit its test leaves that test without a value."""
     from calcinosis.case.labs import resolve_unit
 
-    number = _NUMBER_FR if lang == "fr" else _NUMBER_EN
-    lead = re.compile(_FILLER + r"(?:(?:respectivement|respectively)\b[\s,:]*)?" + _FILLER, re.IGNORECASE)
-    one = re.compile(_QUALIFIER + r"(?P<n>" + number + r")", re.IGNORECASE)
-    joiner = re.compile(r"\s*(?:,|;|/|\bet\b|\band\b)\s*(?:(?:[àa]|at|of)\s+)?", re.IGNORECASE)
+    lead, one, joiner = _list_patterns(lang)
     cursor = lead.match(text, pos, limit)
     at = cursor.end() if cursor else pos
     read: list[tuple[float, str | None, int, int, tuple[str, int, int] | None]] = []
@@ -537,6 +621,34 @@ def respective_values(
             entry["qualifier"] = qualifier
         out.append((entry, start, end, ("r_value_unit", {"words": text[start:end] + ("" if found else f" {unit}")})))
     return out
+
+
+_A_TIME = re.compile(
+    r"\s*(?:days?|jours?|weeks?|semaines?|months?|mois|years?|ans?|ann[ée]es?|hours?|heures?|h|min(?:utes?)?)\b",
+    re.IGNORECASE,
+)
+
+
+def values_after(text: str, pos: int, limit: int, lang: str) -> int | None:
+    """Where the values written right after a test's name end ("were 2.9, 1.1 and 3.1 mmol/L,
+    respectively"): the same lead words and list joiners as :func:`respective_values`, each
+    number with its unit if it has one; None when no number stands in the value's place.
+
+    The labs reader lists such values under "Not understood" when no reading took them (more
+    values than tests, a list it could not share out): a value in the note is never dropped
+    without a word."""
+    lead, one, joiner = _list_patterns(lang)
+    cursor = lead.match(text, pos, limit)
+    m = one.match(text, cursor.end() if cursor else pos, limit)
+    end = None
+    while m is not None:
+        found = unit_at(text, m.end())
+        if found is None and _A_TIME.match(text, m.end()):
+            break  # "contrôle du bilan phosphocalcique à 15 jours": when, not a value
+        end = found[2] if found is not None and found[2] <= limit else m.end()
+        j = joiner.match(text, end, limit)
+        m = one.match(text, j.end(), limit) if j is not None else None
+    return end
 
 
 def shared_unit(text: str, pos: int, limit: int, lang: str) -> tuple[str, int, int] | None:

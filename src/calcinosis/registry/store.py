@@ -334,20 +334,34 @@ def record_lesion(
     return measurement
 
 
+IMAGING_MODALITIES = ("ct", "radiograph")
+"""The modalities ``calcinosis image quantify`` measures (``ImagingResult.modality``)."""
+
+
 def add_imaging(
     session: Session, patient: Patient, *, date: dt.date, result: dict[str, Any], actor: str
 ) -> ImagingStudy:
     """Attach an ``image quantify`` result (its JSON) to the visit of that date."""
     visit = _visit_on(session, patient, date)
-    try:
-        modality = str(result["modality"])
-        total = float(result["total_volume_mm3"])
-        deposits = len(result["deposits"])
-    except (KeyError, TypeError, ValueError):
+    modality, total, deposits = result.get("modality"), result.get("total_volume_mm3"), result.get("deposits")
+    if (
+        modality not in IMAGING_MODALITIES
+        or not isinstance(total, int | float)
+        or isinstance(total, bool)
+        or not math.isfinite(total)
+        or total < 0
+        or not isinstance(deposits, list)
+    ):
+        # a hostile-input audit: a volume of -5 with deposits "abc" was stored (3 deposits), and
+        # a volume of NaN was refused as 'conflicts with one recorded at the same time'
         raise RegistryError(
-            "the imaging result is not an `image quantify` result (modality, total_volume_mm3, deposits)"
-        ) from None
-    study = ImagingStudy(visit_id=visit.id, modality=modality, total_volume_mm3=total, deposits=deposits, result=result)
+            "the imaging result is not an `image quantify` result: expected modality "
+            f"({' or '.join(IMAGING_MODALITIES)}), total_volume_mm3 (a number, 0 or more) and deposits (a list)"
+        )
+    total, deposits = float(total), len(deposits)
+    study = ImagingStudy(
+        visit_id=visit.id, modality=str(modality), total_volume_mm3=total, deposits=deposits, result=result
+    )
     _insert(session, actor, study, {"date": date.isoformat(), "modality": modality, "deposits": deposits})
     return study
 
@@ -373,6 +387,10 @@ def add_treatment(
         raise RegistryError.said(
             "reg_err_stop_before_start", treatment=treatment, stop=stop.isoformat(), start=start.isoformat()
         )
+    _not_before_birth(patient, start, "start")
+    dose = _free_text(dose, "dose", 200)
+    reason_stopped = _free_text(reason_stopped, "reason_stopped", 200)
+    adverse_events = _free_text(adverse_events, "adverse_events", 4000, lines=True)
     row = Treatment(
         patient_id=patient.id,
         treatment=treatment,
@@ -389,6 +407,30 @@ def add_treatment(
         {"treatment": treatment, "start": start.isoformat(), "stop": stop.isoformat() if stop else None},
     )
     return row
+
+
+def _not_before_birth(patient: Patient, date: dt.date, what: str) -> None:
+    """A date of the patient's course before their birth year is refused, as a visit's is (a
+    hostile-input audit: a treatment started in 1900 and a diagnosis held in 1900 were recorded
+    for a patient born in 1960)."""
+    if patient.birth_year is not None and date.year < patient.birth_year:
+        raise RegistryError.said("reg_err_date_before_birth", what=what, date=date.isoformat(), year=patient.birth_year)
+
+
+def _free_text(value: str | None, what: str, limit: int, *, lines: bool = False) -> str | None:
+    """A free text of the registry (a dose, a reason, adverse events): at most ``limit``
+    characters, no control character (line breaks allowed where ``lines``), blank as none.
+
+    A hostile-input audit stored a dose holding an ANSI escape, which every later terminal,
+    export and report would carry, and a dose of 100,000 characters in a column of 200, which
+    SQLite keeps and PostgreSQL refuses: the same command gave two registries two answers."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    printable = text.replace("\n", "").replace("\t", " ") if lines else text
+    if len(text) > limit or not printable.isprintable():
+        raise RegistryError.said("reg_err_free_text", what=what, limit=limit)
+    return text
 
 
 def _term(kb: KnowledgeBase, list_name: str, text: str) -> str:
@@ -467,6 +509,7 @@ def record_diagnosis(
     if diagnosis not in kb.disease_ids:
         near = closest(diagnosis, kb.disease_ids)
         raise RegistryError.said("reg_err_unknown_diagnosis", value=diagnosis[:60], near=", ".join(near))
+    _not_before_birth(patient, date, "date")
     visit = session.scalar(
         select(Visit).where(Visit.patient_id == patient.id, Visit.date <= date).order_by(Visit.date.desc()).limit(1)
     )

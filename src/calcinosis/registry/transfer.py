@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -55,7 +56,7 @@ def import_manifest(session: Session, manifest: Path, kb: KnowledgeBase, *, acto
 
     reader = _csv_rows(manifest, MANIFEST_COLUMNS, OPTIONAL_COLUMNS)
     counts = {"visits": 0, "patients": 0}
-    for row_number, row in enumerate(reader, start=2):  # the header is row 1
+    for row_number, row in _rows(manifest, reader):
         if row_number > MAX_ROWS:
             raise RegistryError(f"{manifest}: more than {MAX_ROWS} rows")
         column = "patient"
@@ -109,7 +110,10 @@ def _csv_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...]) 
     except (OSError, UnicodeDecodeError) as exc:
         raise RegistryError(f"{path}: cannot be read ({exc})") from None
     reader = csv.DictReader(text.splitlines())
-    columns = reader.fieldnames or []
+    try:
+        columns = reader.fieldnames or []
+    except csv.Error as exc:
+        raise RegistryError(f"{path}, row 1: {exc}") from None
     missing = [c for c in required if c not in columns]
     unknown = [c for c in columns if c not in (*required, *optional)]
     if missing or unknown:
@@ -122,11 +126,32 @@ def _csv_rows(path: Path, required: tuple[str, ...], optional: tuple[str, ...]) 
     return reader
 
 
+def _rows(path: Path, reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of ``reader`` numbered as a spreadsheet shows them (the header is row 1). A row
+    the csv module cannot read (a cell over its 131,072 characters, a NUL) is said with its file
+    and row, never a traceback (a hostile-input audit: a 10 MB cell ended the import with one)."""
+    row_number = 1
+    try:
+        for row_number, row in enumerate(reader, start=2):
+            yield row_number, row
+    except csv.Error as exc:
+        raise RegistryError(f"{path}, row {row_number + 1}: {exc}; nothing was imported") from None
+
+
+# the registry's name of a measurement -> the lesion table's column that holds it
+_LESION_COLUMN_OF = {
+    "largest_dimension_mm": "size_mm",
+    "pain_vas": "vas",
+    "area_cm2": "area_cm2",
+    "volume_mm3": "volume_mm3",
+}
+
+
 def import_lesions(session: Session, path: Path, kb: KnowledgeBase, *, actor: str) -> int:
     """Lesion measurements from a CSV (``patient,date,label`` + optional ``site,tissue,size_mm,
     area_cm2,volume_mm3,ulcerated,infected,vas``), each at a visit already recorded; all or nothing."""
     count = 0
-    for row_number, row in enumerate(_csv_rows(path, LESION_COLUMNS, LESION_OPTIONAL), start=2):
+    for row_number, row in _rows(path, _csv_rows(path, LESION_COLUMNS, LESION_OPTIONAL)):
         column = "patient"
         try:
             patient = store.get_patient(
@@ -165,6 +190,8 @@ def import_lesions(session: Session, path: Path, kb: KnowledgeBase, *, actor: st
             count += 1
         except (CalcinosisError, ValueError) as exc:
             first = str(exc).splitlines()[0]
+            # a measurement out of range is refused by record_lesion: its column, not the label's
+            column = _LESION_COLUMN_OF.get(str(getattr(exc, "values", {}).get("what", "")), column)
             raise RegistryError(f"{path}, row {row_number}, column {column}: {first}; nothing was imported") from None
     return count
 

@@ -332,7 +332,10 @@ class _Reader:
         if factor is None:
             self.skipped(ref, "valueQuantity", q.value if q else "(none)", "fhir_age_unit")
             return
-        self.out.stated_age = round(float(Decimal(q.value)) * factor, 3)
+        # in years as written, exactly (calcinosis writes the case's age so: a round trip gives
+        # it back); another unit is converted and rounded to the thousandth of a year
+        years = float(Decimal(q.value)) * factor
+        self.out.stated_age = years if factor == 1.0 else round(years, 3)
         self.used(ref, "valueQuantity", f"{q.value} {q.code or q.unit}", f"patient.age: {self.out.stated_age:g}")
 
     def says_absent(self, r: Any) -> bool:
@@ -1011,9 +1014,11 @@ def read_bundle(
             reader.skipped(ref, kind, type(exc).__name__, "fhir_unreadable")
     for ref, resource in studies:
         reader.imaging_study(ref, resource)
-    if reader.out.stated_age is not None and reader.out.age is not None:
+    if reader.out.stated_age is not None:
+        # the stated age is the one used: a birth date beside it is not, and a birth date the
+        # record does not give (calcinosis' own export marks it unknown) is no problem then
         for i, line in enumerate(reader.out.mapping):
-            if line.element == "birthDate" and line.outcome == "used":
+            if line.element == "birthDate" and (line.outcome == "used" or reader.out.age is None):
                 reader.out.mapping[i] = line.model_copy(
                     update={"outcome": "not_used", "mapped_to": "", "reason": message("fhir_stated_age_wins", lang)}
                 )

@@ -12,6 +12,7 @@ __all__ = [
     "AGE_CODE",
     "AGE_UNITS",
     "CASE_ID_SYSTEM",
+    "DATA_ABSENT_REASON_URL",
     "DCM_MODALITIES",
     "DCM_SYSTEM",
     "DOSE_DEPENDENT",
@@ -48,7 +49,10 @@ NEGATIVE: dict[str, str] = {"system": SNOMED, "code": "260385009", "display": "N
 
 AGE_CODE = (SYSTEMS["loinc"], "30525-0")
 """LOINC 30525-0 |Age|: an age stated directly (valueQuantity in a, mo, wk or d). calcinosis writes
-it beside the birth date when the age has a fraction that a birth date cannot carry exactly."""
+the case's age so: a case knows an age, not a birth date."""
+DATA_ABSENT_REASON_URL = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+"""The core extension that says why an element has no value (here ``unknown``: the Patient's
+birth date, which a case does not hold)."""
 AGE_UNITS = {"a": 1.0, "mo": 1 / 12, "wk": 7 / 365.25, "d": 1 / 365.25}
 POSTMENOPAUSAL_CODE = (own_system("patient"), "postmenopausal")
 

@@ -1,7 +1,8 @@
 """A case and its result as FHIR R4 resources, in one collection Bundle.
 
 The inputs are written the way :mod:`.read` reads them, so the Bundle re-imports into the same
-case (age through the birth date: whole years from 2 years, months below). Each term carries its
+case (the age as an Observation LOINC 30525-0; the birth date, which a case does not know,
+marked unknown). Each term carries its
 standard codes from ``knowledge/codes.yaml`` and always the project's own code
 (``urn:calcinosis:vocabulary:<list>``), so nothing depends on a code system covering it.
 
@@ -29,10 +30,10 @@ from typing import Any
 
 from calcinosis.case.model import Case, Imaging
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.interop.fhir.read import age_at
 from calcinosis.interop.fhir.vocab import (
     AGE_CODE,
     CASE_ID_SYSTEM,
+    DATA_ABSENT_REASON_URL,
     DCM_SYSTEM,
     IMAGING_CODE,
     INTERPRETATION_SYSTEM,
@@ -54,14 +55,6 @@ __all__ = ["case_bundle", "case_resources", "result_bundle", "result_resources"]
 _NAMESPACE = uuid.UUID("6f1c2a5e-3b8d-4c1e-9a7f-2d5b8e0c4a91")
 _INTERP = {"high": "H", "normal": "N", "low": "L"}
 _INTERP_DISPLAY = {"H": "High", "N": "Normal", "L": "Low"}
-
-
-def _birth_date(age: float, when: dt.date) -> dt.date:
-    """A birth date giving ``age`` back through :func:`.read.age_at` at ``when``."""
-    months = round(age * 12) if age < 2 else int(age) * 12
-    year, month = divmod(when.year * 12 + (when.month - 1) - months, 12)
-    day = min(when.day, 28) if when.day > 28 else when.day
-    return dt.date(year, month + 1, day)
 
 
 class _Writer:
@@ -101,26 +94,33 @@ class _Writer:
 
     # -- inputs -------------------------------------------------------------------------
     def patient(self) -> None:
+        """The Patient without a birth date, and the case's age as an observation of its own.
+
+        A case knows an age, not a birth date: a birthDate made from the age (it used to be
+        written as if known: 54 at 2026-12-07 gave 1972-12-07) asserts a day, and even a year,
+        the record never said. The birth date is marked unknown (the data-absent-reason
+        extension, which R4 allows on any element) and the age is an Observation LOINC 30525-0
+        |Age| at the analysis date, which :mod:`.read` reads back as the same age."""
         p = self.case.patient
         patient: dict[str, Any] = {
             "resourceType": "Patient",
             "gender": p.sex,
-            "birthDate": _birth_date(p.age, self.when).isoformat(),
+            "_birthDate": {"extension": [{"url": DATA_ABSENT_REASON_URL, "valueCode": "unknown"}]},
         }
         if self.case.id:
             patient["identifier"] = [{"system": CASE_ID_SYSTEM, "value": self.case.id}]
         self.add(self.patient_ref, patient)
-        if p.age != age_at(_birth_date(p.age, self.when), self.when):
-            self.add(
-                self.url("age"),
-                {
-                    "resourceType": "Observation",
-                    "status": "final",
-                    "code": {"coding": [{"system": AGE_CODE[0], "code": AGE_CODE[1], "display": "Age"}]},
-                    "subject": self.subject,
-                    "valueQuantity": {"value": p.age, "unit": "a", "system": SYSTEMS["ucum"], "code": "a"},
-                },
-            )
+        self.add(
+            self.url("age"),
+            {
+                "resourceType": "Observation",
+                "status": "final",
+                "code": {"coding": [{"system": AGE_CODE[0], "code": AGE_CODE[1], "display": "Age"}]},
+                "subject": self.subject,
+                "effectiveDateTime": self.when.isoformat(),
+                "valueQuantity": {"value": p.age, "unit": "a", "system": SYSTEMS["ucum"], "code": "a"},
+            },
+        )
         if p.postmenopausal is not None:
             self.add(
                 self.url("postmenopausal"),

@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calcinosis.case.document import LIMITS
-from calcinosis.case.reader import comma_readings
+from calcinosis.case.reader import separator_readings
 from calcinosis.i18n import message
 from calcinosis.issues import Issue, closest
 
 __all__ = [
     "FORM_KEYS",
+    "MAX_FIELDS",
     "TERM_LISTS",
     "CaseForm",
     "FormProblem",
@@ -34,6 +35,7 @@ __all__ = [
     "case_to_form",
     "form_to_case",
     "read_form",
+    "rows_beyond",
 ]
 
 # case key -> vocabulary list of its terms
@@ -50,6 +52,13 @@ FIELDS = ("id", "age", "sex", "duration_months", *TERM_LISTS, "absent", "extra")
 _ROW_SUBJECT = {"lab": "test", "ab": "name"}
 _RANGE_FIELDS = {"range_low": "low", "range_high": "high"}  # form field -> key of a lab's reference_range
 MAX_ROWS = 200  # rows per table (labs, antibodies, imaging): the case reader's own limits are far wider
+# the case keys of the form's tables, and the kind of their rows' fields ('lab-0-test')
+_TABLES = {"labs": "lab", "antibodies": "ab", "imaging": "img"}
+MAX_FIELDS = LIMITS["items"]
+"""How many fields one post of the form may hold. Starlette's default (1,000) refused a case
+the page had loaded (199 labs with a date and an interval are 1,200 fields) with a bare 400:
+the page and what was typed in it were gone. The form's own bounds (:data:`MAX_ROWS` rows of a
+few fields, the vocabulary's terms) stay far below the case reader's item limit used here."""
 
 
 @dataclass
@@ -100,10 +109,12 @@ def _number(text: str) -> float | int | str:
 
     A comma before exactly three digits after a non-zero whole part (1,200; 12,500) stays text
     too: it separates thousands in English and marks the decimals in French, and a hostile-input
-    audit saw alkaline phosphatase '1,200' U/L read as 1.2 and shown as low, without a word. The
-    reader names the field and both ways to write it (``err_ambiguous_comma``)."""
+    audit saw alkaline phosphatase '1,200' U/L read as 1.2 and shown as low, without a word. So
+    does a dot there (1.200): the decimal point in English, thousands in French ('CK 1.200' was
+    read 1.2). The reader names the field and both ways to write it (``err_ambiguous_comma``,
+    ``err_ambiguous_dot``)."""
     t = text.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
-    if comma_readings(t) is not None or len(t) > LIMITS["number_digits"] + 2:
+    if separator_readings(t) is not None or len(t) > LIMITS["number_digits"] + 2:
         # a number of thousands of digits stays text for the reader to refuse at its field (a
         # code review: int() refused it in Python's words, and the page answered 500)
         return text
@@ -115,11 +126,18 @@ def _number(text: str) -> float | int | str:
 
 
 def _shown(value: object) -> str:
+    """A value of a loaded case as the form shows it, so that posting it back reads the same
+    value: a number with three decimals after a whole part of one to three digits ('1.125')
+    is shown with a fourth ('1.1250'), since '1.125' typed is refused as ambiguous (1125 in
+    French writing) and the case would be refused on save."""
     if isinstance(value, bool) or value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    shown = str(value)
+    if isinstance(value, float) and separator_readings(shown) is not None:
+        return shown + "0"
+    return shown
 
 
 def form_to_case(fields: Iterable[tuple[str, str]]) -> dict[str, Any]:
@@ -171,6 +189,20 @@ def _check_rows(rows: dict[str, dict[int, dict[str, Any]]], posted: PostedForm) 
             posted.problems.append(
                 FormProblem(f"{kind}-{index}-*", "ui_form_row_beyond", {"index": index, "limit": MAX_ROWS})
             )
+
+
+def rows_beyond(data: Mapping[str, Any]) -> list[FormProblem]:
+    """The tables of a case that hold more rows than the form has (:data:`MAX_ROWS`): such a case
+    loaded into the form, but posting the form back was refused (each row from the 201st is
+    beyond the form), so the user could never save what the page showed. The page refuses to
+    load it instead, with the same limit said, before anything is typed."""
+    out: list[FormProblem] = []
+    for key, kind in _TABLES.items():
+        items = data.get(key)
+        if isinstance(items, list) and len(items) > MAX_ROWS:
+            values = {"table": key, "count": len(items), "limit": MAX_ROWS, "reader_limit": LIMITS["list_length"]}
+            out.append(FormProblem(f"{kind}-{MAX_ROWS}-*", "ui_form_too_many_rows", values))
+    return out
 
 
 def _shown_posted(value: object) -> str:

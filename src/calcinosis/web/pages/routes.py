@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from calcinosis.case.document import load_document
-from calcinosis.case.reader import parse_case
+from calcinosis.case.reader import parse_case, separator_readings
 from calcinosis.engine.results import DiagnosisReport
 from calcinosis.errors import CalcinosisError, CaseValidationError, ImagingError
 from calcinosis.i18n import decimal, message
@@ -31,7 +31,16 @@ from calcinosis.textsafe import plain
 from calcinosis.web.api.clinical import report_document
 from calcinosis.web.cases import case_data, read_posted_document
 from calcinosis.web.lang import request_lang
-from calcinosis.web.pages.form import CaseForm, PostedForm, case_to_form, form_to_case, read_form
+from calcinosis.web.pages.form import (
+    MAX_FIELDS,
+    CaseForm,
+    FormProblem,
+    PostedForm,
+    case_to_form,
+    form_to_case,
+    read_form,
+    rows_beyond,
+)
 from calcinosis.web.pages.view import templates
 from calcinosis.web.state import kb_of
 
@@ -89,7 +98,7 @@ def _form_as_posted(posted: PostedForm) -> CaseForm:
 
 
 async def _fields(request: Request) -> list[tuple[str, str]]:
-    form = await request.form()
+    form = await request.form(max_fields=MAX_FIELDS)
     return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
 
 
@@ -203,6 +212,14 @@ async def what_if(
     return _page(request, "_whatif.html", lang, outcomes=outcomes, key=key, term=term, kb=kb)
 
 
+def _too_many_rows(problems: list[FormProblem], source: str, lang: str) -> CaseValidationError:
+    """The load refused: a table longer than the form's, which the form could show but never save."""
+    issues = [p.issue(lang) for p in problems]
+    return CaseValidationError(
+        message("err_file", lang, source=source, text=issues[0].message), issues=issues, lang=lang
+    )
+
+
 @router.post("/ui/load", response_class=HTMLResponse)
 async def load_case(
     request: Request,
@@ -220,6 +237,8 @@ async def load_case(
         data = await anyio.to_thread.run_sync(lambda: case_data(data, kb, source=source, lang=lang))
         if not isinstance(data, dict):
             raise CaseValidationError(message("ui_not_a_mapping", lang, source=source))
+        if too_many := rows_beyond(data):
+            raise _too_many_rows(too_many, source, lang)
         form = case_to_form(data)
         outcome = await anyio.to_thread.run_sync(lambda: analyse_form(form_to_case(_form_fields(form)), kb, lang))
     except CalcinosisError as exc:
@@ -250,6 +269,9 @@ async def load_note(
         outcome = Outcome(issues=[Issue.error("web.note", exc.text(lang), "note")], error=exc.text(lang))
         return _case_page(request, kb, lang, form, outcome)
     review = note_review(note_text, extraction, kb, lang)
+    if too_many := rows_beyond(extraction.case):
+        issues = [p.issue(lang) for p in too_many]
+        return _case_page(request, kb, lang, form, Outcome(issues=issues, error=issues[0].message), review=review)
     form = case_to_form(extraction.case)
     if extraction.missing:
         outcome = Outcome(issues=[Issue.error("web.note_missing", message("ui_note_missing_age", lang), "patient.age")])
@@ -303,6 +325,8 @@ def _typed_number(text: str, low: float, high: float) -> float | None:
     value = text.strip().replace(",", ".")
     if not value:
         return None
+    if separator_readings(text) is not None:  # '1,200', '1.200': a thousand or a decimal (the case form's rule)
+        raise ValueError(text)
     number = float(value)
     if not low <= number <= high:  # NaN fails both comparisons
         raise ValueError(text)
@@ -339,6 +363,12 @@ async def imaging_measure(
                 low=decimal(low, lang, 3),
                 high=decimal(high, lang, 0),
             )
+            if (readings := separator_readings(text)) is not None:
+                whole, fraction = readings
+                key_ = "err_ambiguous_comma" if "," in text else "err_ambiguous_dot"
+                fraction = fraction.replace(".", ",") if lang == "fr" else fraction
+                said = message(key_, lang, value=repr(text.strip()), whole=whole, fraction=fraction)
+                error = message("ui_imaging_ambiguous", lang, name=message(f"ui_{key}", lang), said=said)
             return _page(request, "imaging.html", lang, measured=None, error=error, kb=kb, typed=typed)
     name = study.filename or ""
     threshold_hu = numbers["threshold"] if numbers["threshold"] is not None else 130.0

@@ -18,6 +18,7 @@ from jinja2 import StrictUndefined, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from calcinosis.case.reader import separator_readings
 from calcinosis.engine.diagnose import URGENT_CODES
 from calcinosis.i18n import decimal, message, percent
 from calcinosis.kb.model import KnowledgeBase
@@ -66,9 +67,11 @@ def _pct(ctx: Context, p: float, digits: int = 0) -> str:
 
 @pass_context
 def _field(ctx: Context, value: object) -> str:
-    """A number as the form shows it: the decimal comma in French ('2,35'); the form reads both."""
+    """A number as the form shows it: the decimal comma in French ('2,35'); the form reads both.
+    A text typed with a dot before three digits ('1.200', refused as ambiguous) comes back as
+    typed: turned into '1,200' it would no longer be what the message beside it quotes."""
     text = "" if value is None else str(value)
-    if ctx.get("lang") == "fr" and re.fullmatch(r"[+-]?\d+\.\d+", text):
+    if ctx.get("lang") == "fr" and re.fullmatch(r"[+-]?\d+\.\d+", text) and separator_readings(text) is None:
         return text.replace(".", ",")
     return text
 
