@@ -133,3 +133,35 @@ def test_a_chronic_shoulder_tendinitis_keeps_shock_waves_now(kb: KnowledgeBase) 
         kb,
     )
     assert _options(manage(acute, kb))["eswl"].wait_note.startswith("Not in the acute phase")
+
+
+# 3. An antiresorptive in a severe hypercalcaemia with an eGFR below 30 and an unknown cause
+
+
+def test_antiresorptives_say_the_kidney_and_milk_alkali_cautions(kb: KnowledgeBase) -> None:
+    case = _read(HYPERCALCAEMIA_KIDNEY, kb)
+    acute = _options(manage(case, kb))["hydration_and_hypercalcaemia_management"]
+    said = " ".join(acute.cautions)
+    assert "eGFR below 30" in said and "Denosumab" in said and "hypercalcaemia of malignancy" in said
+    assert "low-calcium dialysate" in said and "A milk-alkali syndrome is in the differential" in said
+    fr = " ".join(_options(manage(case, kb, lang="fr"))["hydration_and_hypercalcaemia_management"].cautions)
+    assert "DFGe inférieur à 30" in fr and "dénosumab" in fr
+
+
+def test_an_egfr_above_30_reads_no_advanced_kidney_caution(kb: KnowledgeBase) -> None:
+    case = parse_case(
+        {
+            "patient": {"age": 54, "sex": "male"},
+            "findings": ["hypercalcemia_symptoms"],
+            "labs": [
+                {"test": "calcium", "value": 3.9, "unit": "mmol/L"},
+                {"test": "pth", "interpretation": "low"},
+                {"test": "creatinine", "value": 1.5, "unit": "mg/dL"},
+            ],
+            "imaging": [{"modality": "ct", "tissues": ["visceral"], "patterns": ["punctate"]}],
+        },
+        kb,
+    )
+    said = " ".join(_options(manage(case, kb))["hydration_and_hypercalcaemia_management"].cautions)
+    assert "eGFR below 30" not in said
+
