@@ -165,3 +165,19 @@ def test_an_egfr_above_30_reads_no_advanced_kidney_caution(kb: KnowledgeBase) ->
     said = " ".join(_options(manage(case, kb))["hydration_and_hypercalcaemia_management"].cautions)
     assert "eGFR below 30" not in said
 
+
+# 4. A fever on chemotherapy is an emergency, in manage and in the leaflet
+
+
+def test_a_febrile_child_on_chemotherapy_calls_now(kb: KnowledgeBase) -> None:
+    from calcinosis.reports.leaflet import build_leaflet
+
+    case = _read(CHILD_LEUKAEMIA, kb)
+    assert any("neutropenic sepsis" in s for s in manage(case, kb).followup.warning_signs)
+    report = diagnose(case, kb, lang="fr")
+    text = " ".join(s.text for s in build_leaflet(report, kb, lang="fr").sections)
+    assert "Pendant une chimiothérapie, une température de 38 °C" in text
+    without = parse_case(
+        {"patient": {"age": 4, "sex": "female"}, "sites": ["upper_arm"], "exposures": ["iv_calcium"]}, kb
+    )
+    assert not any("neutropenic" in s for s in manage(without, kb).followup.warning_signs)
