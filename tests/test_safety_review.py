@@ -181,3 +181,20 @@ def test_a_febrile_child_on_chemotherapy_calls_now(kb: KnowledgeBase) -> None:
         {"patient": {"age": 4, "sex": "female"}, "sites": ["upper_arm"], "exposures": ["iv_calcium"]}, kb
     )
     assert not any("neutropenic" in s for s in manage(without, kb).followup.warning_signs)
+
+
+# 5. No PTHrP step presuming a raised calcium beside a low one
+
+
+def test_a_low_calcium_asks_no_pthrp_for_a_raised_calcium(kb: KnowledgeBase) -> None:
+    assert "mbd_pth_pthrp" not in _steps(kb, _read(CHILD_LEUKAEMIA, kb))
+    base: dict[str, Any] = {
+        "patient": {"age": 66, "sex": "male"},
+        "history": ["multiple_myeloma"],
+        "findings": ["bone_pain"],
+        "imaging": [{"modality": "ct", "tissues": ["visceral"], "patterns": ["punctate"]}],
+    }
+    high = parse_case({**base, "labs": [{"test": "ionized_calcium", "value": 1.6, "unit": "mmol/L"}]}, kb)
+    low = parse_case({**base, "labs": [{"test": "ionized_calcium", "value": 0.9, "unit": "mmol/L"}]}, kb)
+    assert "mbd_pth_pthrp" in _steps(kb, high)
+    assert "mbd_pth_pthrp" not in _steps(kb, low)
