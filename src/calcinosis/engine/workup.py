@@ -20,6 +20,7 @@ from calcinosis.kb.model import Disease, KnowledgeBase
 from calcinosis.kb.schema import WORKUP_FEATURE_CONDITIONS, WorkupStep
 
 __all__ = [
+    "BREAST_SKIN_STEP",
     "BREAST_STEP",
     "DEEP_MASS_STEP",
     "FOP_STEP",
@@ -44,6 +45,11 @@ BREAST_STEP = "breast_lump_cancer_pathway"
 """The work-up step (workup.yaml) that refers an unexplained breast or axillary lump from 30 years
 to a breast clinic first (NICE NG12)."""
 
+BREAST_SKIN_STEP = "breast_skin_change_cancer"
+"""The work-up step (workup.yaml) that excludes a breast carcinoma by imaging and biopsy before any
+excision or debridement of a breast lesion with skin change, whatever leads (a calciphylaxis of the
+breast mimics an inflammatory carcinoma)."""
+
 GROWTH_STEP = "growing_mass_bone_destruction"
 """The work-up step (workup.yaml) that refers a growing mass destroying bone to a sarcoma centre,
 whatever the leading diagnosis."""
@@ -65,6 +71,12 @@ HOLDS = {
     FOP_STEP: Hold("fop_hold", "workup_fop_hold", "leaflet_fop_first", ("genereviews_fop",)),
     GROWTH_STEP: Hold("growth_hold", "workup_growth_hold", "leaflet_exclude_first", ("esmo_sts2018",)),
     BREAST_STEP: Hold("breast_hold", "workup_breast_hold", "leaflet_breast_first", ("nice_ng12",)),
+    BREAST_SKIN_STEP: Hold(
+        "breast_skin_hold",
+        "workup_breast_skin_hold",
+        "leaflet_breast_skin_first",
+        ("casereppathol2017_breast_calciphylaxis", "george2014breast"),
+    ),
     DEEP_MASS_STEP: Hold("deep_mass_hold", "workup_growth_hold", "leaflet_exclude_first", ("esmo_sts2018",)),
 }
 """The work-up steps before which every procedure on the mass waits, in the order they are said

@@ -161,6 +161,14 @@ class TreatmentCaution(_Strict):
     # and one of these present as well (a second condition): 'before debriding an ulcer of the
     # leg' was said of a breast ulcer (a clinical review)
     and_any: list[str] = []
+    # and one of these diagnoses at the management floor or above (management.yaml min_probability):
+    # a bisphosphonate's rebound low calcium is said when a milk-alkali syndrome is in play, which no
+    # feature of the case states (a clinical review)
+    diagnoses: list[str] = []
+    # the option waits, with this text as its reason, while the caution holds ('Not now'): shock
+    # waves and surgery in the acute phase of a calcific periarthritis, which settles in days and
+    # in which they were not studied (a clinical review)
+    not_now: bool = False
     severity: Literal["contraindication", "caution"]
     applies_to: Bilingual | None = None
     en: str

@@ -333,8 +333,9 @@ def _option(
     uncorrected = ev.present("lab:calcium_low") and "calcium" in tests and not tests & CALCIUM_CORRECTED_BY
     first = 0  # the contraindications that hold come first, then what to check, then the other cautions
     part_cautions: list[tuple[str, str]] = []  # cautions on one part of the treatment (NSAIDs within analgesia)
+    not_now_note = ""  # a caution that holds the option for now ('Not now'), the first that holds
     for c in t.cautions:
-        triggered = caution_holds(c, ev)
+        triggered = caution_holds(c, ev) and _diagnoses_in_play(c, kb, posterior)
         value = measured.get(c.measured.value) if c.measured is not None else None
         if c.measured is not None:
             triggered = triggered and _within(value, c.measured.at_least, c.measured.below)
@@ -359,6 +360,9 @@ def _option(
             contraindicated = True
             cautions.insert(0, text)
             first += 1
+        elif c.not_now:  # said first after the contraindications, and the option waits for it
+            cautions.insert(first, text)
+            not_now_note = not_now_note or text
         else:
             cautions.append(text)
             if c.applies_to is not None:
@@ -442,9 +446,17 @@ def _option(
         role_basis=_role_basis(role, best_level, evidence, lang),
         references=refs,
         avoid_parts=list(dict.fromkeys(avoid_parts)),
-        wait_note=untested_note or unconfirmed_note,
+        wait_note=untested_note or unconfirmed_note or ("" if contraindicated else not_now_note),
     )
     return option, contraindicated
+
+
+def _diagnoses_in_play(c: TreatmentCaution, kb: KnowledgeBase, posterior: np.ndarray) -> bool:
+    """Whether a caution that names diagnoses has one at the management floor or above (any case,
+    for a caution that names none): what it warns of belongs to those diagnoses, which no feature
+    of the case states (a milk-alkali syndrome's rebound low calcium after a bisphosphonate)."""
+    floor = kb.management.min_probability
+    return not c.diagnoses or any(float(posterior[kb.disease_pos(d)]) >= floor for d in c.diagnoses)
 
 
 NAMED_FROM = 0.01

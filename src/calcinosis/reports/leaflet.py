@@ -144,6 +144,17 @@ def _site_signs(report: DiagnosisReport, kb: KnowledgeBase, form: str, diagnosis
     ]
 
 
+def _context_signs(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> list[str]:
+    """The patient's words of the general warning signs that hold for some patients only
+    (followup.yaml ``when``: a fever on chemotherapy), where this case reports one of their
+    features; manage lists the same signs by the same rule."""
+    signs = [w for w in kb.followup.warning_signs if w.when and w.patient is not None]
+    if not signs:
+        return []
+    present = collect_evidence(report.case, report.labs, kb).present_features()
+    return [w.patient.get(lang) for w in signs if w.patient is not None and not present.isdisjoint(w.when)]
+
+
 NSAIDS = "nsaids"
 """The treatment file whose cautions say, in the patient's words, why the anti-inflammatories
 sold without prescription are not taken without advice (its cautions' ``patient``)."""
@@ -378,6 +389,9 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # the leading diagnosis' signs of one site (an English clinical review: a dysphagic
             # neck read no word of swallowing or breathing)
             text = " ".join([text, *_site_signs(report, kb, form, diagnosis, lang)])
+            # the general signs written for some patients only (followup.yaml ``when``), first: a
+            # febrile child on chemotherapy read 'fever: see a doctor promptly' (a clinical review)
+            text = " ".join([*_context_signs(report, kb, lang), text])
             # a fever under 3 months is an emergency whatever the calcinosis (NICE NG143): the
             # parents of a 27-day-old read "fever: see a doctor promptly" (a clinical review);
             # the newborn's own text (subcutaneous fat necrosis) already says it

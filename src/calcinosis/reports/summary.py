@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from calcinosis.engine.diagnose import URGENT_CODES
 from calcinosis.engine.reasons import stated
 from calcinosis.engine.results import DiagnosisReport
+from calcinosis.engine.workup import HOLDS
 from calcinosis.i18n import colon, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.results import ManagementReport, TreatmentOption, managed_as_id
@@ -158,7 +159,10 @@ def build_summary(
         lesion_shown = "defining" not in d.unreported_blocks
         said = known or kb.must_not_miss_reason(d.diagnosis, shown=lesion_shown, present=findings).get(lang)
         alerts.append(f"{d.name}{where}{colon(lang)} {said}")
-    steps = [w.text for w in report.workup_steps[:2]]
+    # a step every procedure on the lesion waits for (engine.workup.HOLDS: a breast carcinoma to
+    # exclude, a sarcoma centre) is a next step wherever the work-up lists it (a clinical review:
+    # a breast eschar's carcinoma to exclude came after calciphylaxis' own steps, unread)
+    steps = [w.text for i, w in enumerate(report.workup_steps) if i < 2 or w.id in HOLDS]
     # every emergency comes before any work-up, in the report's order (a code review: the second
     # of a tumour lysis and a severe low calcium was left among the warnings)
     urgent = [i for i in report.issues if i.code in URGENT_CODES]
