@@ -144,6 +144,30 @@ def _site_signs(report: DiagnosisReport, kb: KnowledgeBase, form: str, diagnosis
     ]
 
 
+def _calcium_reader(report: DiagnosisReport, kb: KnowledgeBase) -> str:
+    """The suffix of the messages that say a raised calcium's signs to this patient: '_infant',
+    '_dialysis', '_kidney' or ''. Thirst and 'a lot of urine' are for a patient who can feel and
+    pass them: a dialysis patient has a fluid allowance and little or no urine (a clinical
+    review), a kidney failure not (yet) on dialysis little urine too, its fluids set by the
+    kidney team (a woman with an eGFR of 12 was told to 'pass a lot of urine'); a baby has no
+    thirst to tell, no extra water and no vitamin D drops (the parents of a 35-day-old were told
+    to 'drink enough water'). A baby's words come first."""
+    if report.case.patient.age < kb.threshold("infant_age_years"):
+        return "_infant"
+    if "dialysis" in report.case.history:
+        return "_dialysis"
+    return "_kidney" if _kidney_failure(report, kb) else ""
+
+
+def _urgent_key(code: str, report: DiagnosisReport, kb: KnowledgeBase) -> str:
+    """The message of the urgent note of one emergency: a calcium too high says its signs in the
+    words this patient can use (:func:`_calcium_reader`), as the signs of a raised calcium not
+    urgent today do (a clinical review: a haemodialysis patient at 3.39 mmol/L read 'great
+    thirst, passing a lot of urine')."""
+    key = f"leaflet_urgent_{code.removeprefix('engine.')}"
+    return key + _calcium_reader(report, kb) if code == SEVERE_HYPERCALCAEMIA else key
+
+
 NSAIDS = "nsaids"
 """The treatment file whose cautions say, in the patient's words, why the anti-inflammatories
 sold without prescription are not taken without advice (its cautions' ``patient``)."""
@@ -387,20 +411,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # of 77 at 2.85 mmol/L read of lumps and calciphylaxis only: a clinical review); the
             # urgent note says them when the calcium is the emergency
             if _calcium_raised(report) and not CALCIUM_EMERGENCIES & set(urgent):
-                # on dialysis: no 'drink enough water' nor 'a lot of urine' (a fluid allowance,
-                # little or no urine: a clinical review)
-                dialysis = "dialysis" in report.case.history
-                key = "leaflet_hypercalcaemia_signs_dialysis" if dialysis else "leaflet_hypercalcaemia_signs"
-                # a kidney failure not (yet) on dialysis: little urine too, and fluids set by the
-                # kidney team (a clinical review: a woman with an eGFR of 12, admitted to start
-                # dialysis, was told to 'pass a lot of urine' and 'drink enough water')
-                if not dialysis and _kidney_failure(report, kb):
-                    key = "leaflet_hypercalcaemia_signs_kidney"
-                # a baby: no thirst to tell, no extra water, no vitamin D drops (a clinical review:
-                # the parents of a 35-day-old were told to 'drink enough water')
-                if age < kb.threshold("infant_age_years"):
-                    key = "leaflet_hypercalcaemia_signs_infant"
-                text = " ".join([text, message(key, lang)])
+                text = " ".join([text, message(f"leaflet_hypercalcaemia_signs{_calcium_reader(report, kb)}", lang)])
         elif section.id == "daily_life" and target == "general" and age < kb.threshold("child_age_years"):
             # a child's vitamin D drops are kept; said to a child's parents only (two clinical
             # reviews: six adults of 39 to 74 read of 'the usual daily vitamin D of young children'),
@@ -424,7 +435,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     note = message("leaflet_metastatic_word", lang) if word is not None and word.search(heading) else ""
     child = age < kb.threshold("child_age_years")
     reader = message("leaflet_for_parents", lang) if child else ""
-    said = " ".join(message(f"leaflet_urgent_{code.removeprefix('engine.')}", lang) for code in urgent)
+    said = " ".join(message(_urgent_key(code, report, kb), lang) for code in urgent)
     return Leaflet(
         heading=heading, named=named, sections=tuple(parts), word_note=note, reader_note=reader, urgent_note=said
     )
