@@ -37,3 +37,19 @@ def test_a_dialysis_patient_s_calcium_emergency_names_signs_they_can_feel(kb: Kn
     )
     note = build_leaflet(diagnose(baby, kb, lang="fr"), kb, lang="fr").urgent_note
     assert "soif" not in note and "couches" in note
+
+
+def test_a_child_s_caution_on_a_per_kg_dose_says_where_the_dose_comes_from(kb: KnowledgeBase) -> None:
+    """IVIG (2 g/kg), rituximab (375 mg/m²) and thalidomide (1.3 mg/kg/day, a girl of 14) read
+    'the doses above are adults'' for a child, which is not what their dose texts say (a clinical
+    review): the caution names the population each dose comes from, in both languages."""
+    for treatment, source in (
+        ("ivig", "Aggarwal 2022"),
+        ("rituximab", "Daoussis 2012"),
+        ("thalidomide", "Miyamae 2010"),
+    ):
+        caution = next(c for c in kb.treatments[treatment].cautions if "patient:child" in c.when)
+        assert "adults'" not in caution.en and "celles de l'adulte" not in caution.fr
+        assert source in caution.en and source in caution.fr
+    thalidomide = next(c for c in kb.treatments["thalidomide"].cautions if "patient:child" in c.when)
+    assert "girl of 14" in thalidomide.en and "fille de 14 ans" in thalidomide.fr
