@@ -53,3 +53,77 @@ def test_a_child_s_caution_on_a_per_kg_dose_says_where_the_dose_comes_from(kb: K
         assert source in caution.en and source in caution.fr
     thalidomide = next(c for c in kb.treatments["thalidomide"].cautions if "patient:child" in c.when)
     assert "girl of 14" in thalidomide.en and "fille de 14 ans" in thalidomide.fr
+
+
+def plan_text(kb: KnowledgeBase, case: object, lang: str = "en") -> tuple[str, str, str]:
+    """The plan's checks, its warning signs and the checks in the patient's words, each joined."""
+    from calcinosis.management.manage import manage
+
+    plan = manage(case, kb, lang=lang).followup  # type: ignore[arg-type]
+    return (
+        " ".join(i.text for i in plan.schedule),
+        " ".join(plan.warning_signs),
+        " ".join(i.patient or "" for i in plan.schedule),
+    )
+
+
+def test_the_general_follow_up_says_what_fits_the_diagnoses_in_play(kb: KnowledgeBase) -> None:
+    """A clinical review of four cases (an infant, a cancer patient with lung uptake, a pregnant
+    woman with a myositis ossificans, a man with heterotopic ossification after a coma): the
+    plan read 'joint range of motion', 'New hard nodules', 'especially on dialysis' and
+    'rheumatologist and dermatologist' for all. Each is now said where it belongs."""
+    pregnant = read_case(case_path("fa-02"), kb)
+    checks, signs, patient = plan_text(kb, pregnant)
+    assert "rheumatolog" not in checks and "obstetric team during the pregnancy" in checks
+    assert "rehabilitation medicine and orthopaedics" in checks  # a myositis ossificans
+    assert "joint range of motion" in checks  # a heterotopic ossification in play
+    assert "dialysis" not in signs and "New hard nodules" not in signs  # in a muscle, no lump
+    assert "the areas concerned" in patient and "the lumps" not in patient
+    coma = read_case(case_path("fc-08"), kb)
+    checks, _, _ = plan_text(kb, coma, "fr")
+    assert "médecine physique et de réadaptation" in checks and "rhumatologie" not in checks
+    cancer = read_case(case_path("pub-meta-15"), kb)
+    checks, signs, patient = plan_text(kb, cancer, "fr")
+    assert "mobilité articulaire" not in checks and "vos articulations" not in patient
+    assert "oncologie pour un cancer" in checks and "néphrologie" not in checks
+    assert "dialyse" not in signs and "nodules durs" not in signs
+    baby = read_case(case_path("fb-15"), kb)
+    checks, signs, _ = plan_text(kb, baby)
+    assert "paediatrics for a child" in checks and "joint range" not in checks
+    assert "dialysis" not in signs
+    # the other side: a scleroderma's nodules at the elbow keep the rheumatology-dermatology
+    # pathway and the new nodules; around a joint, its range; on dialysis, the dialysis words
+    ssc = parse_case(
+        {
+            "patient": {"age": 50, "sex": "female"},
+            "history": ["systemic_sclerosis"],
+            "findings": ["palpable_nodules", "raynaud_phenomenon", "sclerodactyly"],
+            "sites": ["fingertips"],
+        },
+        kb,
+    )
+    checks, signs, patient = plan_text(kb, ssc)
+    assert "rheumatology and dermatology" in checks and "New hard nodules" in signs
+    assert "joint range" not in checks and "the lumps" in patient
+    joints = parse_case(
+        {
+            "patient": {"age": 50, "sex": "female"},
+            "history": ["systemic_sclerosis", "dialysis"],
+            "findings": ["palpable_nodules", "raynaud_phenomenon", "sclerodactyly"],
+            "imaging": [{"modality": "radiograph", "sites": ["elbow"], "tissues": ["periarticular"]}],
+        },
+        kb,
+    )
+    checks, signs, patient = plan_text(kb, joints)
+    assert "joint range of motion" in checks and "your joints" in patient
+    assert "with an open wound, on dialysis" in signs
+
+
+def test_a_weekly_calciphylaxis_review_stands_for_the_dialysis_panel(kb: KnowledgeBase) -> None:
+    """fa-11: a haemodialysis patient with calciphylaxis read the weekly wound review (calcium,
+    phosphate and PTH) beside 'at least yearly' calcium, phosphate and PTH on dialysis: the
+    weekly review stands for the dialysis panel as it did for the general one."""
+    from calcinosis.management.manage import manage
+
+    ids = [i.id for i in manage(read_case(case_path("fa-11"), kb), kb).followup.schedule]
+    assert "wound_review" in ids and "labs_dialysis" not in ids

@@ -22,6 +22,7 @@ from calcinosis.engine.workup import HOLDS, in_the_organs
 from calcinosis.i18n import inline, message
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, form_key
+from calcinosis.management.manage import IN_PLAY
 from calcinosis.management.options import caution_holds
 
 CALCIUM_EMERGENCIES = frozenset({SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA})
@@ -191,12 +192,10 @@ def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> str:
     return message("leaflet_no_nsaids", lang, reasons=" ; ".join(dict.fromkeys(reasons)))
 
 
-IN_PLAY = 0.1
-"""Probability from which a diagnosis of the differential is in play for the leaflet's causes and
-treatments (judgement: one chance in ten; a diagnosis below it is not described to the patient
-as what their doctors are looking at). At most ``IN_PLAY_MAX`` of them, the likeliest first."""
-
 IN_PLAY_MAX = 3
+"""At most this many diagnoses in play (``IN_PLAY``, management's) have their words in the
+leaflet's causes and treatments, the likeliest first: a diagnosis below it is not described to
+the patient as what their doctors are looking at."""
 
 
 def _in_play(report: DiagnosisReport, kb: KnowledgeBase, variant: LeafletVariant, lang: str) -> str:
