@@ -127,3 +127,34 @@ def test_a_weekly_calciphylaxis_review_stands_for_the_dialysis_panel(kb: Knowled
 
     ids = [i.id for i in manage(read_case(case_path("fa-11"), kb), kb).followup.schedule]
     assert "wound_review" in ids and "labs_dialysis" not in ids
+
+
+def test_the_calcium_of_a_baby_s_fat_necrosis_or_a_cancer_is_checked_within_weeks(kb: KnowledgeBase) -> None:
+    """fb-15, a baby of 35 days with a newborn's fat necrosis in play, and pub-meta-15, a
+    cancer's raised calcium, read calcium 'every 1 to 3 months' (a clinical review): the newborn
+    form's own 1 to 2 weeks (Siegel 2023), and for a cancer within a week of each treatment
+    (judgement). A kidney disease keeps the metabolic category's interval."""
+    from calcinosis.management.manage import manage
+
+    def labs(case: object, lang: str = "en") -> tuple[str, str]:
+        item = next(i for i in manage(case, kb, lang=lang).followup.schedule if i.id == "metabolic_labs")  # type: ignore[arg-type]
+        return item.every, item.patient_every or ""
+
+    every, patient = labs(read_case(case_path("fb-15"), kb))
+    assert every.startswith("every 1 to 2 weeks until at least 3 months") and "1 to 2 weeks" in patient
+    every, _ = labs(read_case(case_path("pub-meta-15"), kb), "fr")
+    assert every.startswith("dans la semaine qui suit chaque traitement") and "1 à 3 mois" not in every
+    ckd = parse_case(
+        {
+            "patient": {"age": 60, "sex": "male"},
+            "history": ["chronic_kidney_disease"],
+            "findings": ["palpable_nodules"],
+            "labs": [
+                {"test": "phosphate", "value": 2.4, "unit": "mmol/L"},
+                {"test": "egfr", "value": 20, "unit": "mL/min/1.73m2"},
+            ],
+        },
+        kb,
+    )
+    plan = manage(ckd, kb).followup.schedule
+    assert not any(i.every.startswith(("every 1 to 2 weeks", "within a week")) for i in plan)

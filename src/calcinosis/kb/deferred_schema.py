@@ -22,6 +22,7 @@ from calcinosis.kb.citation_french import french_citation
 from calcinosis.kb.schema import Bilingual, Category, Group, _Strict
 
 __all__ = [
+    "FollowupEveryFor",
     "FollowupFile",
     "FollowupItem",
     "FollowupSlot",
@@ -286,6 +287,19 @@ class FollowupSlot(_Strict):
         return text.replace("{" + name + "}", sep.join(w for w in map(words, said) if w))
 
 
+class FollowupEveryFor(_Strict):
+    """How often a check is done while one of some diagnoses is in play, where the general
+    interval is too loose for it (a baby with a newborn's fat necrosis, a cancer's raised calcium:
+    'every 1 to 3 months', a clinical review)."""
+
+    in_play: list[str] = Field(min_length=1)  # diagnoses or 'diagnosis/form'
+    every: Bilingual
+    patient_every: Bilingual | None = None
+    interval_days: tuple[int, int]
+    reasoning: str = Field(min_length=20)
+    references: list[str] = []
+
+
 class FollowupItem(_Strict):
     """A follow-up check and how often.
 
@@ -317,6 +331,8 @@ class FollowupItem(_Strict):
     in_play: list[str] = []
     # words said in some contexts only, each in the place of ``{name}`` in en, fr and patient
     slots: dict[str, FollowupSlot] = {}
+    # its interval while one of some diagnoses is in play (the most frequent of those that are)
+    every_for: list[FollowupEveryFor] = []
     interval_days: tuple[int, int] | None = None
     references: list[str] = []
 

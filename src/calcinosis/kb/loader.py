@@ -746,6 +746,9 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         check.refs(f"followup.yaml:{item.id}", item.references)
         check.feats(f"followup.yaml:{item.id}", [*item.when, *item.unless])
         _check_in_play(f"followup.yaml:{item.id}", item.in_play, check)
+        for i, every in enumerate(getattr(item, "every_for", [])):
+            _check_in_play(f"followup.yaml:{item.id}.every_for[{i}]", every.in_play, check)
+            check.refs(f"followup.yaml:{item.id}.every_for[{i}]", every.references)
         for name, slot in getattr(item, "slots", {}).items():
             for option in [*slot.options, *([slot.otherwise] if slot.otherwise is not None else [])]:
                 check.feats(f"followup.yaml:{item.id}.slots.{name}", [*option.when, *option.unless])

@@ -15,7 +15,7 @@ from calcinosis.engine.results import DiagnosisReport
 from calcinosis.engine.workup import DEEP_MASS_STEP, GROWTH_STEP, HOLDS, LEADS, PANEL_LEFT_OUT, Hold, in_the_organs
 from calcinosis.i18n import inline, message, percent
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import FollowupItem, StatementCondition, WarningSign
+from calcinosis.kb.schema import FollowupEveryFor, FollowupItem, StatementCondition, WarningSign
 from calcinosis.management.options import (
     may_be_pregnant,
     named_with_probability,
@@ -171,14 +171,24 @@ def _plan_item(
             text = slot.fill(text, name, lang, patient=patient, present=present, in_play=playing)
         return text
 
+    own = _every_for(item, playing)
+    general = (own.every, own.patient_every) if own is not None else (item.every, item.patient_every)
     return PlanItem(
         id=item.id if id is None else id,
-        every=item.every.get(lang) if every is None else every,
+        every=general[0].get(lang) if every is None else every,
         text=filled(item.fr if lang == "fr" else item.en, False),
-        references=list(item.references),
+        references=list(dict.fromkeys([*item.references, *(own.references if own is not None else [])])),
         patient=filled(item.patient.get(lang), True) if item.patient is not None else None,
-        patient_every=item.patient_every.get(lang) if item.patient_every is not None and every is None else None,
+        patient_every=general[1].get(lang) if general[1] is not None and every is None else None,
     )
+
+
+def _every_for(item: FollowupItem, playing: frozenset[str]) -> FollowupEveryFor | None:
+    """The interval of a check written for a diagnosis in play (``every_for``), the most
+    frequent when several are: a baby's fat necrosis needs its calcium every 1 to 2 weeks, not
+    the 1 to 3 months of the metabolic category (a clinical review)."""
+    fits = [e for e in item.every_for if not playing.isdisjoint(e.in_play)]
+    return min(fits, key=lambda e: e.interval_days, default=None)
 
 
 def _listed(item: FollowupItem | WarningSign, present: frozenset[str], playing: frozenset[str]) -> bool:
