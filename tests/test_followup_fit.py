@@ -158,3 +158,28 @@ def test_the_calcium_of_a_baby_s_fat_necrosis_or_a_cancer_is_checked_within_week
     )
     plan = manage(ckd, kb).followup.schedule
     assert not any(i.every.startswith(("every 1 to 2 weeks", "within a week")) for i in plan)
+
+
+def test_a_baby_s_parents_read_signs_they_can_see(kb: KnowledgeBase) -> None:
+    """fb-15: the parents of a 35-day-old read 'if you become more breathless' (the signs of
+    calcium in an organ) and 'more difficulty moving, or pain that stops you doing things' (a
+    clinical review). A baby's leaflet says what the parents can see, beside the under-3-months
+    paragraph (kept); an adult with deposits in the lungs keeps the adult's words."""
+    baby = read_case(case_path("fb-15"), kb)
+    for lang, adult_words, baby_words, kept in (
+        ("en", ("more breathless", "More difficulty moving"), "struggles to breathe", "38 °C"),
+        ("fr", ("plus essoufflé", "gêne croissante pour bouger"), "a du mal à respirer", "38\u00a0°C"),
+    ):
+        text = next(
+            s.text
+            for s in build_leaflet(diagnose(baby, kb, lang=lang), kb, lang=lang).sections
+            if s.id == "when_to_consult"
+        )
+        assert not any(w in text for w in adult_words) and baby_words in text and kept in text
+    from calcinosis.management.manage import manage
+
+    signs = " ".join(manage(baby, kb).followup.warning_signs)
+    assert "grunting" in signs and "breathlessness that worsens" not in signs
+    adult = read_case(case_path("pub-meta-15"), kb)
+    text = next(s.text for s in build_leaflet(diagnose(adult, kb), kb, lang="en").sections if s.id == "when_to_consult")
+    assert "more breathless" in text and "struggles to breathe" not in text

@@ -21,7 +21,7 @@ from calcinosis.engine.results import DiagnosisReport
 from calcinosis.engine.workup import HOLDS, in_the_organs
 from calcinosis.i18n import inline, message
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import LeafletVariant, form_key
+from calcinosis.kb.schema import LeafletVariant, WarningSign, form_key
 from calcinosis.management.manage import IN_PLAY
 from calcinosis.management.options import caution_holds
 
@@ -227,7 +227,7 @@ def _for_age(variant: LeafletVariant, age: float) -> bool:
     return (variant.min_age is None or age >= variant.min_age) and (variant.max_age is None or age < variant.max_age)
 
 
-def _for_context(variant: LeafletVariant, present: frozenset[str]) -> bool:
+def _for_context(variant: LeafletVariant | WarningSign, present: frozenset[str]) -> bool:
     """Whether ``variant`` is written for the patient's context as the case states it (``present``:
     the features reported present): one of its ``when`` (if any), none of its ``unless``."""
     return (not variant.when or not present.isdisjoint(variant.when)) and present.isdisjoint(variant.unless)
@@ -391,13 +391,20 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         else:
             target, text, refs = "general", section.fr if lang == "fr" else section.en, tuple(kb.leaflet.references)
             title = section.title.get(lang)
+            # a baby's parents: no 'more difficulty moving, or pain that stops you doing things'
+            # to tell (a clinical review, a 35-day-old), what they can see instead
+            if section.id == "when_to_consult" and age < kb.threshold("infant_age_years"):
+                text = message("leaflet_when_to_consult_infant", lang)
         if section.id == "when_to_consult":
             text = _also_watched(report, kb, diagnosis, text, lang)
             # deposits in an organ: the signs of that organ, as manage's follow-up adds them (a
             # French clinical review: lung calcification, and no word of breathing)
             organs = kb.followup.in_the_organs
             if organs is not None and in_the_organs(report.case):
-                text = " ".join([text, *(w.patient.get(lang) for w in organs.warning_signs if w.patient is not None)])
+                # in the words of the patient's age (a baby's parents read 'if you become more
+                # breathless': a clinical review)
+                fits = [w for w in organs.warning_signs if _for_context(w, present)]
+                text = " ".join([text, *(w.patient.get(lang) for w in fits if w.patient is not None)])
             # the leading diagnosis' signs of one site (an English clinical review: a dysphagic
             # neck read no word of swallowing or breathing)
             text = " ".join([text, *_site_signs(report, kb, form, diagnosis, lang)])
