@@ -22,8 +22,10 @@ from calcinosis.kb.citation_french import french_citation
 from calcinosis.kb.schema import Bilingual, Category, Group, _Strict
 
 __all__ = [
+    "FollowupEveryFor",
     "FollowupFile",
     "FollowupItem",
+    "FollowupSlot",
     "LeafletFile",
     "LeafletSection",
     "LeafletVariant",
@@ -31,6 +33,7 @@ __all__ = [
     "ManagementFile",
     "ManagementStatement",
     "ReferenceSpec",
+    "SlotOption",
     "StatementCondition",
     "TreatmentCaution",
     "TreatmentDoseFor",
@@ -243,6 +246,68 @@ class TreatmentFile(_Strict):
     seed_facts: list[str] = []
 
 
+class SlotOption(_Strict):
+    """Words of a follow-up text said only in some contexts: when the case reports one of the
+    features of ``when`` or has one of the diagnoses (or 'diagnosis/form') of ``in_play`` in
+    play (either, when both are given; always when neither is), and none of ``unless``."""
+
+    en: str
+    fr: str
+    patient: Bilingual | None = None  # the same words for the leaflet ('' there when None)
+    when: list[str] = []
+    in_play: list[str] = []
+    unless: list[str] = []
+
+    def holds(self, present: frozenset[str], in_play: frozenset[str]) -> bool:
+        """Whether these words are said for a case reporting ``present`` with ``in_play`` in play."""
+        if not present.isdisjoint(self.unless):
+            return False
+        if not (self.when or self.in_play):
+            return True
+        return not present.isdisjoint(self.when) or not in_play.isdisjoint(self.in_play)
+
+
+class FollowupSlot(_Strict):
+    """What stands for ``{name}`` in a follow-up check's texts: the words of the options that hold
+    for the case, joined, else ``otherwise`` (the care pathway's specialists, from the diagnoses
+    in play: a pregnant woman with a myositis ossificans read 'rheumatologist and dermatologist',
+    the pathway of a connective tissue disease's calcinosis cutis, a clinical review)."""
+
+    options: list[SlotOption] = Field(min_length=1)
+    join: Bilingual | None = None  # between the options said (None: each brings its own punctuation)
+    otherwise: SlotOption | None = None  # when none holds (None: nothing)
+
+    def fill(
+        self, text: str, name: str, lang: str, *, patient: bool, present: frozenset[str], in_play: frozenset[str]
+    ) -> str:
+        """``text`` with ``{name}`` replaced by the words of the options that hold, in ``lang``
+        (the patient's words when ``patient``; an option without them says nothing there)."""
+        said = [o for o in self.options if o.holds(present, in_play)]
+        if not said and self.otherwise is not None:
+            said = [self.otherwise]
+
+        def words(o: SlotOption) -> str:
+            if patient:
+                return o.patient.get(lang) if o.patient is not None else ""
+            return o.fr if lang == "fr" else o.en
+
+        sep = self.join.get(lang) if self.join is not None else ""
+        return text.replace("{" + name + "}", sep.join(w for w in map(words, said) if w))
+
+
+class FollowupEveryFor(_Strict):
+    """How often a check is done while one of some diagnoses is in play, where the general
+    interval is too loose for it (a baby with a newborn's fat necrosis, a cancer's raised calcium:
+    'every 1 to 3 months', a clinical review)."""
+
+    in_play: list[str] = Field(min_length=1)  # diagnoses or 'diagnosis/form'
+    every: Bilingual
+    patient_every: Bilingual | None = None
+    interval_days: tuple[int, int]
+    reasoning: str = Field(min_length=20)
+    references: list[str] = []
+
+
 class FollowupItem(_Strict):
     """A follow-up check and how often.
 
@@ -268,6 +333,14 @@ class FollowupItem(_Strict):
     # features none of which the case may report for the check to be listed: a haemodialysis
     # patient was asked for his 'renal function at least yearly' (a second clinical review)
     unless: list[str] = []
+    # diagnoses (or 'diagnosis/form'), one of which must be in play for the check to be listed
+    # ([]: always); with ``when``, either will do (the joints of a heterotopic ossification, or of
+    # deposits imaged around a joint)
+    in_play: list[str] = []
+    # words said in some contexts only, each in the place of ``{name}`` in en, fr and patient
+    slots: dict[str, FollowupSlot] = {}
+    # its interval while one of some diagnoses is in play (the most frequent of those that are)
+    every_for: list[FollowupEveryFor] = []
     interval_days: tuple[int, int] | None = None
     references: list[str] = []
 
@@ -275,6 +348,11 @@ class FollowupItem(_Strict):
     def _ordered(self) -> Self:
         if self.interval_days is not None and not 0 < self.interval_days[0] <= self.interval_days[1]:
             raise ValueError(f"{self.id}: interval_days must be [due, overdue] with 0 < due <= overdue")
+        for name in self.slots:
+            mark = "{" + name + "}"
+            texts = [(self.en, self.fr), *([(self.patient.en, self.patient.fr)] if self.patient is not None else [])]
+            if not any(mark in en and mark in fr for en, fr in texts):
+                raise ValueError(f"{self.id}: slot {name!r} is in neither its en and fr nor its patient texts")
         return self
 
 
@@ -293,6 +371,11 @@ class WarningSign(_Strict):
     # features, one of which the case must report for the sign to be said ([]: always): the
     # airway signs of a calcific tendinitis in the neck, not of one in the shoulder
     when: list[str] = []
+    # diagnoses in play, as FollowupItem.in_play (either it or ``when`` will do)
+    in_play: list[str] = []
+    # features none of which the case may report for the sign to be said: 'especially on
+    # dialysis' was read by patients not on dialysis (a clinical review)
+    unless: list[str] = []
     references: list[str] = []
 
 

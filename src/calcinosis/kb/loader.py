@@ -695,6 +695,12 @@ class _Checks:
         self.known(location, ids, self.forms, "form")
 
 
+def _check_in_play(loc: str, ids: list[str], check: _Checks) -> None:
+    """Diagnoses, or forms of one ('diagnosis/form'), that a follow-up text is written for."""
+    check.form_keys(loc, [i for i in ids if "/" in i])
+    check.diags(loc, [i for i in ids if "/" not in i])
+
+
 def _check_why(loc: str, step: WorkupStep, check: _Checks) -> None:
     """The diagnoses and references of a work-up step's ``why_for`` sentences."""
     for i, why in enumerate(step.why_for):
@@ -739,7 +745,15 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
             check.refs(f"followup.yaml:{where}", single.references)
     for item in items:
         check.refs(f"followup.yaml:{item.id}", item.references)
-        check.feats(f"followup.yaml:{item.id}", getattr(item, "when", []))
+        check.feats(f"followup.yaml:{item.id}", [*item.when, *item.unless])
+        _check_in_play(f"followup.yaml:{item.id}", item.in_play, check)
+        for i, every in enumerate(getattr(item, "every_for", [])):
+            _check_in_play(f"followup.yaml:{item.id}.every_for[{i}]", every.in_play, check)
+            check.refs(f"followup.yaml:{item.id}.every_for[{i}]", every.references)
+        for name, slot in getattr(item, "slots", {}).items():
+            for option in [*slot.options, *([slot.otherwise] if slot.otherwise is not None else [])]:
+                check.feats(f"followup.yaml:{item.id}.slots.{name}", [*option.when, *option.unless])
+                _check_in_play(f"followup.yaml:{item.id}.slots.{name}", option.in_play, check)
         diagnosis = getattr(item, "diagnosis", None)  # a warning sign of one diagnosis
         if diagnosis is not None:
             check.diags(f"followup.yaml:{item.id}", [diagnosis])

@@ -15,7 +15,7 @@ from calcinosis.engine.results import DiagnosisReport
 from calcinosis.engine.workup import DEEP_MASS_STEP, GROWTH_STEP, HOLDS, LEADS, PANEL_LEFT_OUT, Hold, in_the_organs
 from calcinosis.i18n import inline, message, percent
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import FollowupItem, StatementCondition
+from calcinosis.kb.schema import FollowupEveryFor, FollowupItem, StatementCondition, WarningSign
 from calcinosis.management.options import (
     may_be_pregnant,
     named_with_probability,
@@ -27,7 +27,7 @@ from calcinosis.management.options import (
 from calcinosis.management.results import FollowupPlan, ManagementReport, PlanItem, Statement, managed_as_id
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
-__all__ = ["followup_plan", "form_masses", "manage"]
+__all__ = ["IN_PLAY", "followup_plan", "form_masses", "in_play", "manage"]
 
 
 HELD_STATEMENTS = frozenset({"surgery_when"})
@@ -139,17 +139,67 @@ def _managed_as(
     return stated
 
 
-def _plan_item(item: FollowupItem, lang: str, *, id: str | None = None, every: str | None = None) -> PlanItem:
+IN_PLAY = 0.1
+"""Probability from which a diagnosis of the differential is in play: the leaflet's causes and
+treatments, the follow-up's checks and words written for some diagnoses (followup.yaml
+``in_play``). Judgement: one chance in ten; a diagnosis below it is not what the plan or the
+leaflet is written for."""
+
+
+def in_play(kb: KnowledgeBase, posterior: np.ndarray, forms: dict[str, float], leading: str) -> frozenset[str]:
+    """The diagnoses in play (``IN_PLAY``, the leading one always) and the forms in play
+    ('diagnosis/form', :func:`form_masses`)."""
+    diagnoses = {d.id for i, d in enumerate(kb.diseases) if posterior[i] >= IN_PLAY}
+    return frozenset({leading, *diagnoses, *(key for key, p in forms.items() if p >= IN_PLAY)})
+
+
+def _plan_item(
+    item: FollowupItem,
+    lang: str,
+    *,
+    id: str | None = None,
+    every: str | None = None,
+    present: frozenset[str] = frozenset(),
+    playing: frozenset[str] = frozenset(),
+) -> PlanItem:
     """A follow-up check as the plan shows it, in ``lang`` (``id`` and ``every`` when a watched
-    diagnosis' check says what it watches for)."""
+    diagnosis' check says what it watches for), its words of some contexts filled from the
+    features ``present`` and the diagnoses in play (``playing``)."""
+
+    def filled(text: str, patient: bool) -> str:
+        for name, slot in item.slots.items():
+            text = slot.fill(text, name, lang, patient=patient, present=present, in_play=playing)
+        return text
+
+    own = _every_for(item, playing)
+    general = (own.every, own.patient_every) if own is not None else (item.every, item.patient_every)
     return PlanItem(
         id=item.id if id is None else id,
-        every=item.every.get(lang) if every is None else every,
-        text=item.fr if lang == "fr" else item.en,
-        references=list(item.references),
-        patient=item.patient.get(lang) if item.patient is not None else None,
-        patient_every=item.patient_every.get(lang) if item.patient_every is not None and every is None else None,
+        every=general[0].get(lang) if every is None else every,
+        text=filled(item.fr if lang == "fr" else item.en, False),
+        references=list(dict.fromkeys([*item.references, *(own.references if own is not None else [])])),
+        patient=filled(item.patient.get(lang), True) if item.patient is not None else None,
+        patient_every=general[1].get(lang) if general[1] is not None and every is None else None,
     )
+
+
+def _every_for(item: FollowupItem, playing: frozenset[str]) -> FollowupEveryFor | None:
+    """The interval of a check written for a diagnosis in play (``every_for``), the most
+    frequent when several are: a baby's fat necrosis needs its calcium every 1 to 2 weeks, not
+    the 1 to 3 months of the metabolic category (a clinical review)."""
+    fits = [e for e in item.every_for if not playing.isdisjoint(e.in_play)]
+    return min(fits, key=lambda e: e.interval_days, default=None)
+
+
+def _listed(item: FollowupItem | WarningSign, present: frozenset[str], playing: frozenset[str]) -> bool:
+    """Whether a check or a sign is for this case: one of its ``when`` features reported or one
+    of its ``in_play`` diagnoses in play (either; always when it has neither), none of its
+    ``unless`` features reported."""
+    if not present.isdisjoint(item.unless):
+        return False
+    if not (item.when or item.in_play):
+        return True
+    return not present.isdisjoint(item.when) or not playing.isdisjoint(item.in_play)
 
 
 GENERAL_LABS = frozenset({"labs", "labs_dialysis"})
@@ -172,6 +222,7 @@ def followup_plan(
     cancer_first: str | None = None,
     panel_left_out: bool = False,
     emergencies: Collection[str] = (),
+    playing: Collection[str] = (),
 ) -> FollowupPlan:
     """The general schedule, the category's additions, and the warning signs; for a leading
     diagnosis read in a form with its own follow-up (``followup.yaml by_form``), or a leading
@@ -197,7 +248,10 @@ def followup_plan(
     own first check comes first, until they are excluded (a woman whose tender thighs could be
     calciphylaxis was to be seen every 3 to 6 months: a clinical review). ``emergencies``: those
     the diagnosis found (``Emergency``): their own checks come first (followup.yaml ``by_emergency``:
-    a calcium to correct first is rechecked within 24 to 48 hours, not only yearly)."""
+    a calcium to correct first is rechecked within 24 to 48 hours, not only yearly). ``playing``:
+    the diagnoses and forms in play (:func:`in_play`); a check or a sign with an ``in_play`` is
+    listed when one of them is, or one of its ``when`` features is reported; a check listed stands
+    for those it ``replaces``; the words of a check's ``slots`` are chosen from them too."""
     spec = kb.followup
     added = spec.by_category.get(category, [])  # type: ignore[call-overload]
     replaced = {r for i in added for r in i.replaces}
@@ -225,13 +279,15 @@ def followup_plan(
         signs = [w for w in signs if w.diagnosis is None or w.diagnosis in possible]
     if panel_left_out:
         items = [i for i in items if i.id not in GENERAL_LABS]
+    seen = frozenset(present or ())
+    played = frozenset(playing)
     if present is not None:
-        items = [
-            i
-            for i in items
-            if (not i.when or not set(i.when).isdisjoint(present)) and set(i.unless).isdisjoint(present)
-        ]
-        signs = [w for w in signs if not w.when or not set(w.when).isdisjoint(present)]
+        items = [i for i in items if _listed(i, seen, played)]
+        signs = [w for w in signs if _listed(w, seen, played)]
+        # a check listed for its context stands for the general one it names (the joints of a
+        # heterotopic ossification's review)
+        gone = {r for i in items for r in i.replaces}
+        items = [i for i in items if i.id not in gone]
     watched = []
     cancer = spec.own(None, cancer_first) if cancer_first is not None and cancer_first != diagnosis else None
     if cancer is not None and not cancer.schedule:
@@ -256,11 +312,15 @@ def followup_plan(
     urgent = [i for e in emergencies for i in spec.by_emergency.get(e, [])]  # type: ignore[call-overload]
     return FollowupPlan(
         schedule=[
-            *(_plan_item(i, lang) for i in urgent),
+            *(_plan_item(i, lang, present=seen, playing=played) for i in urgent),
             *watched,
             *(
                 _plan_item(
-                    i, lang, every=message("followup_after_team", lang, every=i.every.get(lang)) if cancer else None
+                    i,
+                    lang,
+                    every=message("followup_after_team", lang, every=i.every.get(lang)) if cancer else None,
+                    present=seen,
+                    playing=played,
                 )
                 for i in items
             ),
@@ -455,6 +515,7 @@ def manage(
             present=evidence.present_features(),
             panel_left_out=any(part.id == PANEL_LEFT_OUT for part in report.workup_left_out),
             emergencies=sorted(emergencies),
+            playing=in_play(kb, posterior, forms, top_id),
             cancer_first=next((kb.diseases[i].id for _, i in first if kb.cancer_to_exclude(kb.diseases[i].id)), None)
             if diagnosis is None
             else None,

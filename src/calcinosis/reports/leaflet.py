@@ -21,7 +21,8 @@ from calcinosis.engine.results import DiagnosisReport
 from calcinosis.engine.workup import HOLDS, in_the_organs
 from calcinosis.i18n import inline, message
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import LeafletVariant, form_key
+from calcinosis.kb.schema import LeafletVariant, WarningSign, form_key
+from calcinosis.management.manage import IN_PLAY
 from calcinosis.management.options import caution_holds
 
 CALCIUM_EMERGENCIES = frozenset({SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA})
@@ -155,6 +156,30 @@ def _context_signs(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> lis
     return [w.patient.get(lang) for w in signs if w.patient is not None and not present.isdisjoint(w.when)]
 
 
+def _calcium_reader(report: DiagnosisReport, kb: KnowledgeBase) -> str:
+    """The suffix of the messages that say a raised calcium's signs to this patient: '_infant',
+    '_dialysis', '_kidney' or ''. Thirst and 'a lot of urine' are for a patient who can feel and
+    pass them: a dialysis patient has a fluid allowance and little or no urine (a clinical
+    review), a kidney failure not (yet) on dialysis little urine too, its fluids set by the
+    kidney team (a woman with an eGFR of 12 was told to 'pass a lot of urine'); a baby has no
+    thirst to tell, no extra water and no vitamin D drops (the parents of a 35-day-old were told
+    to 'drink enough water'). A baby's words come first."""
+    if report.case.patient.age < kb.threshold("infant_age_years"):
+        return "_infant"
+    if "dialysis" in report.case.history:
+        return "_dialysis"
+    return "_kidney" if _kidney_failure(report, kb) else ""
+
+
+def _urgent_key(code: str, report: DiagnosisReport, kb: KnowledgeBase) -> str:
+    """The message of the urgent note of one emergency: a calcium too high says its signs in the
+    words this patient can use (:func:`_calcium_reader`), as the signs of a raised calcium not
+    urgent today do (a clinical review: a haemodialysis patient at 3.39 mmol/L read 'great
+    thirst, passing a lot of urine')."""
+    key = f"leaflet_urgent_{code.removeprefix('engine.')}"
+    return key + _calcium_reader(report, kb) if code == SEVERE_HYPERCALCAEMIA else key
+
+
 NSAIDS = "nsaids"
 """The treatment file whose cautions say, in the patient's words, why the anti-inflammatories
 sold without prescription are not taken without advice (its cautions' ``patient``)."""
@@ -178,12 +203,10 @@ def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> str:
     return message("leaflet_no_nsaids", lang, reasons=" ; ".join(dict.fromkeys(reasons)))
 
 
-IN_PLAY = 0.1
-"""Probability from which a diagnosis of the differential is in play for the leaflet's causes and
-treatments (judgement: one chance in ten; a diagnosis below it is not described to the patient
-as what their doctors are looking at). At most ``IN_PLAY_MAX`` of them, the likeliest first."""
-
 IN_PLAY_MAX = 3
+"""At most this many diagnoses in play (``IN_PLAY``, management's) have their words in the
+leaflet's causes and treatments, the likeliest first: a diagnosis below it is not described to
+the patient as what their doctors are looking at."""
 
 
 def _in_play(report: DiagnosisReport, kb: KnowledgeBase, variant: LeafletVariant, lang: str) -> str:
@@ -215,7 +238,7 @@ def _for_age(variant: LeafletVariant, age: float) -> bool:
     return (variant.min_age is None or age >= variant.min_age) and (variant.max_age is None or age < variant.max_age)
 
 
-def _for_context(variant: LeafletVariant, present: frozenset[str]) -> bool:
+def _for_context(variant: LeafletVariant | WarningSign, present: frozenset[str]) -> bool:
     """Whether ``variant`` is written for the patient's context as the case states it (``present``:
     the features reported present): one of its ``when`` (if any), none of its ``unless``."""
     return (not variant.when or not present.isdisjoint(variant.when)) and present.isdisjoint(variant.unless)
@@ -379,13 +402,20 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         else:
             target, text, refs = "general", section.fr if lang == "fr" else section.en, tuple(kb.leaflet.references)
             title = section.title.get(lang)
+            # a baby's parents: no 'more difficulty moving, or pain that stops you doing things'
+            # to tell (a clinical review, a 35-day-old), what they can see instead
+            if section.id == "when_to_consult" and age < kb.threshold("infant_age_years"):
+                text = message("leaflet_when_to_consult_infant", lang)
         if section.id == "when_to_consult":
             text = _also_watched(report, kb, diagnosis, text, lang)
             # deposits in an organ: the signs of that organ, as manage's follow-up adds them (a
             # French clinical review: lung calcification, and no word of breathing)
             organs = kb.followup.in_the_organs
             if organs is not None and in_the_organs(report.case):
-                text = " ".join([text, *(w.patient.get(lang) for w in organs.warning_signs if w.patient is not None)])
+                # in the words of the patient's age (a baby's parents read 'if you become more
+                # breathless': a clinical review)
+                fits = [w for w in organs.warning_signs if _for_context(w, present)]
+                text = " ".join([text, *(w.patient.get(lang) for w in fits if w.patient is not None)])
             # the leading diagnosis' signs of one site (an English clinical review: a dysphagic
             # neck read no word of swallowing or breathing)
             text = " ".join([text, *_site_signs(report, kb, form, diagnosis, lang)])
@@ -401,20 +431,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # of 77 at 2.85 mmol/L read of lumps and calciphylaxis only: a clinical review); the
             # urgent note says them when the calcium is the emergency
             if _calcium_raised(report) and not CALCIUM_EMERGENCIES & set(urgent):
-                # on dialysis: no 'drink enough water' nor 'a lot of urine' (a fluid allowance,
-                # little or no urine: a clinical review)
-                dialysis = "dialysis" in report.case.history
-                key = "leaflet_hypercalcaemia_signs_dialysis" if dialysis else "leaflet_hypercalcaemia_signs"
-                # a kidney failure not (yet) on dialysis: little urine too, and fluids set by the
-                # kidney team (a clinical review: a woman with an eGFR of 12, admitted to start
-                # dialysis, was told to 'pass a lot of urine' and 'drink enough water')
-                if not dialysis and _kidney_failure(report, kb):
-                    key = "leaflet_hypercalcaemia_signs_kidney"
-                # a baby: no thirst to tell, no extra water, no vitamin D drops (a clinical review:
-                # the parents of a 35-day-old were told to 'drink enough water')
-                if age < kb.threshold("infant_age_years"):
-                    key = "leaflet_hypercalcaemia_signs_infant"
-                text = " ".join([text, message(key, lang)])
+                text = " ".join([text, message(f"leaflet_hypercalcaemia_signs{_calcium_reader(report, kb)}", lang)])
         elif section.id == "daily_life" and target == "general" and age < kb.threshold("child_age_years"):
             # a child's vitamin D drops are kept; said to a child's parents only (two clinical
             # reviews: six adults of 39 to 74 read of 'the usual daily vitamin D of young children'),
@@ -438,7 +455,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     note = message("leaflet_metastatic_word", lang) if word is not None and word.search(heading) else ""
     child = age < kb.threshold("child_age_years")
     reader = message("leaflet_for_parents", lang) if child else ""
-    said = " ".join(message(f"leaflet_urgent_{code.removeprefix('engine.')}", lang) for code in urgent)
+    said = " ".join(message(_urgent_key(code, report, kb), lang) for code in urgent)
     return Leaflet(
         heading=heading, named=named, sections=tuple(parts), word_note=note, reader_note=reader, urgent_note=said
     )

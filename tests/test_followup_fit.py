@@ -1,0 +1,185 @@
+"""The follow-up plan and the leaflet's signs fit the patient: an infant, a pregnancy, a dialysis,
+a cancer, a heterotopic ossification (a clinical review of the follow-up and leaflet texts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
+from calcinosis.reports.leaflet import build_leaflet
+
+from .conftest import PUBLISHED_CASES, REPO
+
+FRESH_CASES = REPO / "tests" / "data" / "published-fresh" / "cases"
+
+
+def case_path(name: str) -> Path:
+    """The published case whose file name starts with ``name``."""
+    return next(p for folder in (PUBLISHED_CASES, FRESH_CASES) for p in folder.glob(f"{name}-*.yaml"))
+
+
+def test_a_dialysis_patient_s_calcium_emergency_names_signs_they_can_feel(kb: KnowledgeBase) -> None:
+    """fa-11: a haemodialysis patient at 3.39 mmol/L read 'great thirst, passing a lot of urine'
+    in the urgent note, which an anuric patient cannot use; the dialysis words (as the raised
+    calcium's signs on dialysis say them), in both languages. A patient not on dialysis keeps
+    the thirst and the urine; a baby's parents read a baby's signs."""
+    dialysis = read_case(case_path("fa-11"), kb)
+    for lang, thirst, team in (("en", "thirst", "dialysis team"), ("fr", "soif", "équipe de dialyse")):
+        note = build_leaflet(diagnose(dialysis, kb, lang=lang), kb, lang=lang).urgent_note
+        assert note and thirst not in note and team in note
+        assert "urine" not in note
+    base = {"patient": {"age": 60, "sex": "female"}, "findings": ["palpable_nodules"], "sites": ["hand"]}
+    kidneys_working = parse_case({**base, "labs": [{"test": "calcium", "value": 3.7, "unit": "mmol/L"}]}, kb)
+    assert "great thirst" in build_leaflet(diagnose(kidneys_working, kb), kb, lang="en").urgent_note
+    baby = parse_case(
+        {**base, "patient": {"age": 0.2, "sex": "male"}, "labs": [{"test": "calcium", "value": 3.7, "unit": "mmol/L"}]},
+        kb,
+    )
+    note = build_leaflet(diagnose(baby, kb, lang="fr"), kb, lang="fr").urgent_note
+    assert "soif" not in note and "couches" in note
+
+
+def test_a_child_s_caution_on_a_per_kg_dose_says_where_the_dose_comes_from(kb: KnowledgeBase) -> None:
+    """IVIG (2 g/kg), rituximab (375 mg/m²) and thalidomide (1.3 mg/kg/day, a girl of 14) read
+    'the doses above are adults'' for a child, which is not what their dose texts say (a clinical
+    review): the caution names the population each dose comes from, in both languages."""
+    for treatment, source in (
+        ("ivig", "Aggarwal 2022"),
+        ("rituximab", "Daoussis 2012"),
+        ("thalidomide", "Miyamae 2010"),
+    ):
+        caution = next(c for c in kb.treatments[treatment].cautions if "patient:child" in c.when)
+        assert "adults'" not in caution.en and "celles de l'adulte" not in caution.fr
+        assert source in caution.en and source in caution.fr
+    thalidomide = next(c for c in kb.treatments["thalidomide"].cautions if "patient:child" in c.when)
+    assert "girl of 14" in thalidomide.en and "fille de 14 ans" in thalidomide.fr
+
+
+def plan_text(kb: KnowledgeBase, case: object, lang: str = "en") -> tuple[str, str, str]:
+    """The plan's checks, its warning signs and the checks in the patient's words, each joined."""
+    from calcinosis.management.manage import manage
+
+    plan = manage(case, kb, lang=lang).followup  # type: ignore[arg-type]
+    return (
+        " ".join(i.text for i in plan.schedule),
+        " ".join(plan.warning_signs),
+        " ".join(i.patient or "" for i in plan.schedule),
+    )
+
+
+def test_the_general_follow_up_says_what_fits_the_diagnoses_in_play(kb: KnowledgeBase) -> None:
+    """A clinical review of four cases (an infant, a cancer patient with lung uptake, a pregnant
+    woman with a myositis ossificans, a man with heterotopic ossification after a coma): the
+    plan read 'joint range of motion', 'New hard nodules', 'especially on dialysis' and
+    'rheumatologist and dermatologist' for all. Each is now said where it belongs."""
+    pregnant = read_case(case_path("fa-02"), kb)
+    checks, signs, patient = plan_text(kb, pregnant)
+    assert "rheumatolog" not in checks and "obstetric team during the pregnancy" in checks
+    assert "rehabilitation medicine and orthopaedics" in checks  # a myositis ossificans
+    assert "joint range of motion" in checks  # a heterotopic ossification in play
+    assert "dialysis" not in signs and "New hard nodules" not in signs  # in a muscle, no lump
+    assert "the areas concerned" in patient and "the lumps" not in patient
+    coma = read_case(case_path("fc-08"), kb)
+    checks, _, _ = plan_text(kb, coma, "fr")
+    assert "médecine physique et de réadaptation" in checks and "rhumatologie" not in checks
+    cancer = read_case(case_path("pub-meta-15"), kb)
+    checks, signs, patient = plan_text(kb, cancer, "fr")
+    assert "mobilité articulaire" not in checks and "vos articulations" not in patient
+    assert "oncologie pour un cancer" in checks and "néphrologie" not in checks
+    assert "dialyse" not in signs and "nodules durs" not in signs
+    baby = read_case(case_path("fb-15"), kb)
+    checks, signs, _ = plan_text(kb, baby)
+    assert "paediatrics for a child" in checks and "joint range" not in checks
+    assert "dialysis" not in signs
+    # the other side: a scleroderma's nodules at the elbow keep the rheumatology-dermatology
+    # pathway and the new nodules; around a joint, its range; on dialysis, the dialysis words
+    ssc = parse_case(
+        {
+            "patient": {"age": 50, "sex": "female"},
+            "history": ["systemic_sclerosis"],
+            "findings": ["palpable_nodules", "raynaud_phenomenon", "sclerodactyly"],
+            "sites": ["fingertips"],
+        },
+        kb,
+    )
+    checks, signs, patient = plan_text(kb, ssc)
+    assert "rheumatology and dermatology" in checks and "New hard nodules" in signs
+    assert "joint range" not in checks and "the lumps" in patient
+    joints = parse_case(
+        {
+            "patient": {"age": 50, "sex": "female"},
+            "history": ["systemic_sclerosis", "dialysis"],
+            "findings": ["palpable_nodules", "raynaud_phenomenon", "sclerodactyly"],
+            "imaging": [{"modality": "radiograph", "sites": ["elbow"], "tissues": ["periarticular"]}],
+        },
+        kb,
+    )
+    checks, signs, patient = plan_text(kb, joints)
+    assert "joint range of motion" in checks and "your joints" in patient
+    assert "with an open wound, on dialysis" in signs
+
+
+def test_a_weekly_calciphylaxis_review_stands_for_the_dialysis_panel(kb: KnowledgeBase) -> None:
+    """fa-11: a haemodialysis patient with calciphylaxis read the weekly wound review (calcium,
+    phosphate and PTH) beside 'at least yearly' calcium, phosphate and PTH on dialysis: the
+    weekly review stands for the dialysis panel as it did for the general one."""
+    from calcinosis.management.manage import manage
+
+    ids = [i.id for i in manage(read_case(case_path("fa-11"), kb), kb).followup.schedule]
+    assert "wound_review" in ids and "labs_dialysis" not in ids
+
+
+def test_the_calcium_of_a_baby_s_fat_necrosis_or_a_cancer_is_checked_within_weeks(kb: KnowledgeBase) -> None:
+    """fb-15, a baby of 35 days with a newborn's fat necrosis in play, and pub-meta-15, a
+    cancer's raised calcium, read calcium 'every 1 to 3 months' (a clinical review): the newborn
+    form's own 1 to 2 weeks (Siegel 2023), and for a cancer within a week of each treatment
+    (judgement). A kidney disease keeps the metabolic category's interval."""
+    from calcinosis.management.manage import manage
+
+    def labs(case: object, lang: str = "en") -> tuple[str, str]:
+        item = next(i for i in manage(case, kb, lang=lang).followup.schedule if i.id == "metabolic_labs")  # type: ignore[arg-type]
+        return item.every, item.patient_every or ""
+
+    every, patient = labs(read_case(case_path("fb-15"), kb))
+    assert every.startswith("every 1 to 2 weeks until at least 3 months") and "1 to 2 weeks" in patient
+    every, _ = labs(read_case(case_path("pub-meta-15"), kb), "fr")
+    assert every.startswith("dans la semaine qui suit chaque traitement") and "1 à 3 mois" not in every
+    ckd = parse_case(
+        {
+            "patient": {"age": 60, "sex": "male"},
+            "history": ["chronic_kidney_disease"],
+            "findings": ["palpable_nodules"],
+            "labs": [
+                {"test": "phosphate", "value": 2.4, "unit": "mmol/L"},
+                {"test": "egfr", "value": 20, "unit": "mL/min/1.73m2"},
+            ],
+        },
+        kb,
+    )
+    plan = manage(ckd, kb).followup.schedule
+    assert not any(i.every.startswith(("every 1 to 2 weeks", "within a week")) for i in plan)
+
+
+def test_a_baby_s_parents_read_signs_they_can_see(kb: KnowledgeBase) -> None:
+    """fb-15: the parents of a 35-day-old read 'if you become more breathless' (the signs of
+    calcium in an organ) and 'more difficulty moving, or pain that stops you doing things' (a
+    clinical review). A baby's leaflet says what the parents can see, beside the under-3-months
+    paragraph (kept); an adult with deposits in the lungs keeps the adult's words."""
+    baby = read_case(case_path("fb-15"), kb)
+    for lang, adult_words, baby_words, kept in (
+        ("en", ("more breathless", "More difficulty moving"), "struggles to breathe", "38 °C"),
+        ("fr", ("plus essoufflé", "gêne croissante pour bouger"), "a du mal à respirer", "38\u00a0°C"),
+    ):
+        text = next(
+            s.text
+            for s in build_leaflet(diagnose(baby, kb, lang=lang), kb, lang=lang).sections
+            if s.id == "when_to_consult"
+        )
+        assert not any(w in text for w in adult_words) and baby_words in text and kept in text
+    from calcinosis.management.manage import manage
+
+    signs = " ".join(manage(baby, kb).followup.warning_signs)
+    assert "grunting" in signs and "breathlessness that worsens" not in signs
+    adult = read_case(case_path("pub-meta-15"), kb)
+    text = next(s.text for s in build_leaflet(diagnose(adult, kb), kb, lang="en").sections if s.id == "when_to_consult")
+    assert "more breathless" in text and "struggles to breathe" not in text
