@@ -360,6 +360,14 @@ class StatementCondition(_Strict):
         default=[], description="every one of these reported absent (pain, for painless deposits)"
     )
     none_present: list[str] = Field(default=[], description="none of these reported present")
+    confirmed: bool = Field(
+        default=False,
+        description=(
+            "the groups and diagnoses named count only when not waiting for their work-up (none of"
+            " their defining features reported): a principle on treating their calcinosis is not"
+            " said while the options it names wait"
+        ),
+    )
 
 
 class ManagementStatement(_Strict):
@@ -390,6 +398,21 @@ class ProceduresAvoided(_Strict):
     references: list[str] = Field(min_length=1)
 
 
+class HistologyFirst(_Strict):
+    """Lesions whose diagnosis and treatment are one excision (its histology): while they hold
+    ``management.min_probability`` together and every diagnosis in play is one of them or of
+    the ``categories`` that have no systemic cause to treat (an idiopathic calcinosis), the
+    treatments of the deposits wait for the histology of an excised lesion (``by``); a healthy
+    young man's hand nodules, a pilomatricoma and a subepidermal calcified nodule among them,
+    were offered diltiazem, sodium thiosulfate and a laser before any (a clinical review)."""
+
+    diagnoses: list[str] = Field(min_length=1)
+    categories: list[Category] = []
+    by: str
+    reasoning: str = Field(min_length=20)
+    references: list[str] = Field(min_length=1)
+
+
 class ManagementFile(_Strict):
     """``management.yaml``: how options are weighted, and the principles to state."""
 
@@ -412,6 +435,7 @@ class ManagementFile(_Strict):
     tested_first: list[str] = []  # states whose test, not yet reported, a treatment of the cause waits for
     cavity_sites: list[str] = []  # sites naming a body cavity: they do not put an organ's deposit in reach
     no_procedures_in: list[ProceduresAvoided] = []
+    histology_first: HistologyFirst | None = None
     references: list[str]
     statements: list[ManagementStatement]
 

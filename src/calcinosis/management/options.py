@@ -23,7 +23,7 @@ from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import Bilingual, TreatmentCaution, TreatmentDoseFor, TreatmentFile, TreatmentIndication
 from calcinosis.management.results import EvidenceItem, TreatmentOption
 
-__all__ = ["MECHANISMS", "named_with_probability", "rank_treatments", "to_exclude_first"]
+__all__ = ["MECHANISMS", "histology_first", "named_with_probability", "rank_treatments", "to_exclude_first"]
 
 Role = Literal["first_line", "option", "adjunct", "last_resort"]
 
@@ -591,6 +591,44 @@ def _never_listed(t: TreatmentFile) -> bool:
     return any(c.severity == "contraindication" and not c.when and c.applies_to is None for c in t.cautions)
 
 
+def _for_a_finding(t: TreatmentFile, ev: Evidence) -> bool:
+    """Whether one of the treatment's indications rests on features the case reports (wound care
+    for an ulcer), not on a diagnosis alone."""
+    return any(ind.features and all(ev.present(f) for f in ind.features) for ind in t.indications)
+
+
+def _held_for_a_cancer(t: TreatmentFile, ev: Evidence) -> bool:
+    """A treatment that waits while a cancer is to be excluded, besides the procedures on the
+    mass: a treatment of the deposit, and supportive care read for a diagnosis rather than for
+    what the case shows (a clinical review: physiotherapy with 'swimming in warm water' and wound
+    care with 'warm baths' over a growing 7 cm hip mass to refer as a sarcoma, for a
+    dermatomyositis at 17 %); relief of symptoms, and care of an ulcer the case reports, do not."""
+    if _aimed_at_the_deposit(t, ev):
+        return True
+    return t.mechanism == "supportive" and not t.symptomatic and not _for_a_finding(t, ev)
+
+
+def histology_first(kb: KnowledgeBase, posterior: np.ndarray, lang: str, key: str = "histology_first") -> str:
+    """'Not before the histology of an excised lesion: ...' (message ``key``) when lesions diagnosed and treated
+    by their excision (management.yaml ``histology_first``) hold the management floor together
+    and every diagnosis that holds it is one of them or of its categories (no systemic cause in
+    play); '' otherwise."""
+    spec = kb.management.histology_first
+    if spec is None:
+        return ""
+    floor = kb.management.min_probability
+    found = sorted(((float(posterior[kb.disease_pos(d)]), kb.disease_pos(d)) for d in spec.diagnoses), reverse=True)
+    if sum(p for p, _ in found) < floor:
+        return ""
+    if any(
+        posterior[i] >= floor and d.id not in spec.diagnoses and d.category not in spec.categories
+        for i, d in enumerate(kb.diseases)
+    ):
+        return ""
+    named = named_with_probability(kb, [(p, i) for p, i in found if p >= NAMED_FROM], lang)
+    return message(key, lang, names=named)
+
+
 def _is_local(t: TreatmentFile) -> bool:
     """A treatment applied to the deposit itself: a procedure on the mass, or a topical."""
     return _on_the_mass(t) or t.local
@@ -641,6 +679,8 @@ def rank_treatments(
     wait = " ".join(w for w in (hold, excluded) if w)
     infection = _infection_first(ev, kb, lang)
     harmed, harm_possible = _procedures_harm(kb, posterior, lang)
+    histology = histology_first(kb, posterior, lang)
+    by_excision = kb.management.histology_first.by if kb.management.histology_first is not None else ""
     for t in kb.treatments.values():
         if (no_local and _is_local(t)) or (no_deposit_treatment and _for_the_deposits(t, ev)) or _never_listed(t):
             continue
@@ -684,7 +724,7 @@ def rank_treatments(
         # of the deposit: months of diltiazem or of a topical on what may be a sarcoma delay its
         # referral (a clinical review: both were offered for an idiopathic calcinosis at 4 %
         # under 'the calcinosis treatments below do not apply', a synovial sarcoma leading)
-        held = wait if on_the_mass else excluded if _aimed_at_the_deposit(t, ev) and not cared_first else ""
+        held = wait if on_the_mass else excluded if _held_for_a_cancer(t, ev) and not cared_first else ""
         if held and not contraindicated:  # an avoided option keeps its reason first
             option.cautions.insert(0, held)
             option.wait_for = [kb.diseases[i].id for _, i in first]
@@ -697,6 +737,18 @@ def rank_treatments(
         if cared_first and _waits_for_diagnosis(t) and not contraindicated and not option.wait_note:
             option.cautions.insert(0, cared_first)
             option.wait_note = cared_first
+        # lesions diagnosed and treated by their excision, no systemic cause in play: what treats
+        # the deposits waits for the histology of an excised one (a clinical review: a healthy
+        # young man's hand nodules were offered diltiazem, sodium thiosulfate and a laser first)
+        if (
+            histology
+            and t.id != by_excision
+            and _waits_for_diagnosis(t)
+            and not contraindicated
+            and not option.wait_note
+        ):
+            option.cautions.insert(0, histology)
+            option.wait_note = histology
         (avoid if contraindicated else grouped[option.mechanism]).append(option)
     for options in grouped.values():
         # what can start now before what waits (for a diagnosis' confirmation, a sarcoma or an

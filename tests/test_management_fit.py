@@ -1,0 +1,98 @@
+"""Management options and principles that do not fit the patient (a clinical review): each rule is
+tested on the reviewed published case and on another case or a constructed variant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from calcinosis import KnowledgeBase, read_case
+from calcinosis.management.manage import manage
+
+from .conftest import PUBLISHED_CASES, REPO
+from .test_management_scope import _options, run
+
+FRESH_CASES = REPO / "tests" / "data" / "published-fresh" / "cases"
+CTD_PRINCIPLES = {"treat_the_ctd", "first_line_ctd", "avoid_low_dose_warfarin"}
+
+
+def _published(kb: KnowledgeBase, name: str, lang: str = "en"):  # type: ignore[no-untyped-def]
+    return manage(read_case(PUBLISHED_CASES / f"{name}.yaml", kb), kb, lang=lang)
+
+
+def _fresh(kb: KnowledgeBase, name: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((FRESH_CASES / f"{name}.yaml").read_text(encoding="utf-8"))
+    data.pop("expected", None)
+    return data
+
+
+def _waiting(result) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {o.treatment: o.wait_note for o in _options(result).values() if o.wait_note}
+
+
+# --- 1. lesions diagnosed and treated by their excision ------------------------------------
+
+
+def test_hand_nodules_with_excisable_mimics_start_with_an_excision(kb: KnowledgeBase) -> None:
+    """A healthy man of 22 with hand nodules (idiopathic 55 %, pilomatricoma 9 %, subepidermal
+    calcified nodule 6 %): diltiazem, the sodium thiosulfates and the laser wait for the
+    histology; the excision does not, and the plan says so first."""
+    result = _published(kb, "pub-idio-10-multiple-hand-nodules-young-man")
+    waiting = _waiting(result)
+    for held in ("diltiazem", "sodium_thiosulfate_topical", "sodium_thiosulfate_intralesional", "co2_laser"):
+        assert waiting.get(held, "").startswith("Not before the histology of an excised lesion"), held
+    assert "surgical_excision" not in waiting
+    assert result.statements[0].id == "histology_first"
+    fr = _published(kb, "pub-idio-10-multiple-hand-nodules-young-man", lang="fr")
+    assert fr.statements[0].text.startswith("Exérèse d'une lésion d'abord\u00a0:")
+
+
+def test_a_connective_tissue_disease_in_play_keeps_its_drugs(kb: KnowledgeBase) -> None:
+    """The same nodules in a woman with a known systemic sclerosis: a systemic cause is in play,
+    diltiazem is not held for a histology, and no excision-first principle is said."""
+    data = {
+        "patient": {"age": 45, "sex": "female"},
+        "history": ["systemic_sclerosis"],
+        "findings": ["palpable_nodules"],
+        "sites": ["hand"],
+    }
+    result = run(kb, data)
+    assert "histology" not in _waiting(result).get("diltiazem", "")
+    assert "diltiazem" in _options(result)
+    assert "histology_first" not in {s.id for s in result.statements}
+
+
+# --- 2. connective tissue principles, a sarcoma to exclude, aluminium, FOP ------------------
+
+
+def test_ctd_principles_wait_with_the_ctd_options(kb: KnowledgeBase) -> None:
+    """A suspected hip sarcoma (dermatomyositis 17 %, none of its features) and a girl's familial
+    tumoral calcinosis (juvenile dermatomyositis 29 % on her age alone) no longer open on the
+    connective tissue disease principles; a known CREST keeps them."""
+    for name in (
+        "pub-dys-16-hip-subcutaneous-mass-central-mineralisation",
+        "pub-tumoral-03-bilateral-trochanteric-discharging-nodules",
+    ):
+        ids = {s.id for s in _published(kb, name).statements}
+        assert not ids & CTD_PRINCIPLES, name
+    crest = run(kb, _fresh(kb, "fa-01-crest-painful-masses-nearly-all-joints"))
+    assert {s.id for s in crest.statements} >= CTD_PRINCIPLES
+
+
+def test_supportive_care_read_for_a_diagnosis_waits_for_a_sarcoma(kb: KnowledgeBase) -> None:
+    """Over a growing hip mass to refer as a sarcoma, physiotherapy ('swimming in warm water') and
+    wound care ('warm baths') wait with the rest; pain relief does not, and wound care for an
+    ulcer the case reports is not held."""
+    result = _published(kb, "pub-dys-16-hip-subcutaneous-mass-central-mineralisation")
+    waiting = _waiting(result)
+    assert waiting["physiotherapy"].startswith("Not before these are excluded")
+    assert waiting["wound_care"].startswith("Not before these are excluded")
+    assert "analgesia" in _options(result) and "analgesia" not in waiting
+    data = yaml.safe_load(
+        (PUBLISHED_CASES / "pub-dys-16-hip-subcutaneous-mass-central-mineralisation.yaml").read_text()
+    )
+    data.pop("expected")
+    ulcerated = run(kb, {**data, "findings": [*data["findings"], "ulceration"]})
+    assert _waiting(ulcerated)["diltiazem"].startswith("Not before this")  # a sarcoma still to exclude
+    assert "wound_care" in _options(ulcerated) and "wound_care" not in _waiting(ulcerated)
