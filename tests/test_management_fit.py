@@ -96,3 +96,40 @@ def test_supportive_care_read_for_a_diagnosis_waits_for_a_sarcoma(kb: KnowledgeB
     ulcerated = run(kb, {**data, "findings": [*data["findings"], "ulceration"]})
     assert _waiting(ulcerated)["diltiazem"].startswith("Not before this")  # a sarcoma still to exclude
     assert "wound_care" in _options(ulcerated) and "wound_care" not in _waiting(ulcerated)
+
+
+def test_aluminium_in_a_child_names_its_toxicity_and_the_binder_without_it(kb: KnowledgeBase) -> None:
+    """A girl of 16 with hyperphosphataemic tumoral calcinosis: aluminium hydroxide says its
+    toxicity in children (AAP 1996) and that sevelamer comes first; an adult's plan does not."""
+    result = _published(kb, "pub-tumoral-03-bilateral-trochanteric-discharging-nodules")
+    cautions = " ".join(_options(result)["aluminium_hydroxide"].cautions)
+    assert "AAP 1996" in cautions and "sevelamer" in cautions
+    adult = run(
+        kb,
+        {
+            "patient": {"age": 30, "sex": "female"},
+            "findings": ["palpable_nodules", "chalky_discharge"],
+            "sites": ["hip"],
+            "labs": [
+                {"test": "phosphate", "interpretation": "high"},
+                {"test": "creatinine", "interpretation": "normal"},
+            ],
+        },
+    )
+    option = _options(adult).get("aluminium_hydroxide")
+    assert option is None or "AAP 1996" not in " ".join(option.cautions)
+
+
+def test_fop_is_named_only_for_what_it_presents_with(kb: KnowledgeBase) -> None:
+    """Chalky trochanteric sinuses in a girl of 16 read no fibrodysplasia ossificans progressiva
+    warning under physiotherapy; the same girl with a hard swelling still does."""
+    tumoral = _published(kb, "pub-tumoral-03-bilateral-trochanteric-discharging-nodules")
+    physio = _options(tumoral)["physiotherapy"].cautions
+    assert not any("fibrodysplasia" in c for c in physio)
+    assert any(c.startswith("A child: play-based") for c in physio)
+    data = yaml.safe_load(
+        (PUBLISHED_CASES / "pub-tumoral-03-bilateral-trochanteric-discharging-nodules.yaml").read_text()
+    )
+    data.pop("expected")
+    swollen = run(kb, {**data, "findings": [*data["findings"], "swelling"]})
+    assert any("fibrodysplasia" in c for c in _options(swollen)["physiotherapy"].cautions)
