@@ -133,3 +133,29 @@ def test_fop_is_named_only_for_what_it_presents_with(kb: KnowledgeBase) -> None:
     data.pop("expected")
     swollen = run(kb, {**data, "findings": [*data["findings"], "swelling"]})
     assert any("fibrodysplasia" in c for c in _options(swollen)["physiotherapy"].cautions)
+
+
+# --- 3. calciphylaxis: a debridement, and its own wound care --------------------------------
+
+
+def test_a_calciphylaxis_debridement_reads_as_such(kb: KnowledgeBase) -> None:
+    """A breast eschar on haemodialysis: the excision reads as the debridement of necrotic tissue,
+    without the tumoral and connective tissue texts, and its caution does not say 'not while';
+    wound care has no warm baths."""
+    result = _published(kb, "pub-calci-02-breast-eschar-hd-mammogram")
+    excision = _options(result)["surgical_excision"]
+    text = " ".join([excision.dose, *excision.cautions])
+    assert "debridement of the necrotic tissue only" in excision.dose
+    assert "tumoral calcinosis" not in text and "connective tissue disease" not in text
+    assert not any(c.startswith("Not while") for c in excision.cautions)
+    assert excision.cautions[0].startswith("While Calciphylaxis")
+    assert "warm baths" not in _options(result)["wound_care"].dose
+    fr = _published(kb, "pub-calci-02-breast-eschar-hd-mammogram", lang="fr")
+    assert "bains" not in _options(fr)["wound_care"].dose
+    assert "parage seulement\u00a0:" in _options(fr)["surgical_excision"].cautions[0]
+
+
+def test_a_ctd_excision_keeps_its_recurrence_note(kb: KnowledgeBase) -> None:
+    """The connective tissue recurrence note stays where the excision is read for one (a CREST)."""
+    crest = run(kb, _fresh(kb, "fa-01-crest-painful-masses-nearly-all-joints"))
+    assert any("recurrence after removal is frequent" in c for c in _options(crest)["surgical_excision"].cautions)

@@ -171,6 +171,11 @@ class TreatmentCaution(_Strict):
     # here: the leaflet says it where the caution holds (a clinical review: a dialysis patient's
     # leaflet had no word of the ibuprofen that manage avoided)
     patient: Bilingual | None = None
+    # said of these diagnoses' series: shown only when the option is read for one of them (or,
+    # read for none, when one holds the management floor). A calciphylaxis debridement read 'in
+    # the calcinosis of connective tissue disease, recurrence after removal is frequent' and the
+    # tumoral calcinosis' recurrence with a raised phosphate (a clinical review)
+    diagnoses: list[str] = []
 
 
 class TreatmentEvidence(_Strict):

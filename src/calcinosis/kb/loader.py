@@ -718,6 +718,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         for i, caution in enumerate(t.cautions):
             check.feats(f"{loc}:cautions[{i}]", [*caution.when, *caution.unless, *caution.and_any])
             check.refs(f"{loc}:cautions[{i}]", caution.references)
+            check.diags(f"{loc}:cautions[{i}]", caution.diagnoses)
         check.refs(f"{loc}:evidence", [e.reference for e in t.evidence])
         for i, e in enumerate(t.evidence):
             check.diags(f"{loc}:evidence[{i}]", e.diagnoses)

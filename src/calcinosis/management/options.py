@@ -140,6 +140,19 @@ def _dose_text(t: TreatmentFile, dose: TreatmentDoseFor | None, child: Bilingual
     return (dose.dose if dose is not None else t.dose).get(lang)
 
 
+def _said_of(c: TreatmentCaution, read_for: list[str], posterior: np.ndarray, kb: KnowledgeBase) -> bool:
+    """Whether a caution said of some diagnoses' series (``diagnoses``) concerns this option: read
+    for one of them, or, read for none (a category, a feature), one of them holds the management
+    floor. A debridement read for a calciphylaxis is not told of the recurrences of connective
+    tissue disease or tumoral calcinosis (a clinical review)."""
+    if not c.diagnoses:
+        return True
+    if read_for:
+        return bool(set(read_for) & set(c.diagnoses))
+    floor = kb.management.min_probability
+    return any(posterior[kb.disease_pos(d)] >= floor for d in c.diagnoses)
+
+
 def _within(value: float | None, at_least: float | None, below: float | None) -> bool:
     """Whether a derived value holds a caution's bounds: any value (even unknown) when it sets
     none; a known value from ``at_least`` and under ``below`` otherwise (an unknown value says
@@ -334,7 +347,7 @@ def _option(
     first = 0  # the contraindications that hold come first, then what to check, then the other cautions
     part_cautions: list[tuple[str, str]] = []  # cautions on one part of the treatment (NSAIDs within analgesia)
     for c in t.cautions:
-        triggered = caution_holds(c, ev)
+        triggered = caution_holds(c, ev) and _said_of(c, read_for, posterior, kb)
         value = measured.get(c.measured.value) if c.measured is not None else None
         if c.measured is not None:
             triggered = triggered and _within(value, c.measured.at_least, c.measured.below)
@@ -512,7 +525,9 @@ def _infection_first(ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
     return message(key, lang, signs=message("list_separator", lang).join(signs))
 
 
-def _procedures_harm(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> tuple[str, str]:
+def _procedures_harm(
+    kb: KnowledgeBase, posterior: np.ndarray, lang: str, said_key: str = "procedures_harm"
+) -> tuple[str, str]:
     """'Not while Calciphylaxis (88%) is possible: ...' for the diagnoses in which a procedure on
     the deposit harms (management.yaml no_procedures_in) at the management floor or above, first;
     second, the same said as a caution for those between the must-not-miss threshold and that
@@ -520,7 +535,8 @@ def _procedures_harm(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> tup
     clinical review); an excision and a laser were offered with no word of it to a young man on
     dialysis whose calciphylaxis was a must-not-miss at 4 % (another). The probability decides,
     not a skin lesion: painful thigh nodules on warfarin and dialysis are read as calciphylaxis
-    at 74 % before any necrosis."""
+    at 74 % before any necrosis. ``said_key``: the message of the first ('procedures_harm_debridement'
+    for a debridement, which is what may be done)."""
     said: list[str] = []
     possible: list[str] = []
     for rule in kb.management.no_procedures_in:
@@ -528,7 +544,7 @@ def _procedures_harm(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> tup
         name = f"{kb.disease(rule.diagnosis).name(lang)} ({percent(p, lang)})"
         text = rule.fr if lang == "fr" else rule.en
         if p >= kb.management.min_probability:
-            said.append(message("procedures_harm", lang, name=name, text=text))
+            said.append(message(said_key, lang, name=name, text=text))
         elif p >= kb.must_not_miss_threshold and rule.diagnosis in kb.must_not_miss:
             possible.append(message("procedures_harm_possible", lang, name=name, text=text))
     return " ".join(said), " ".join(possible)
@@ -679,6 +695,7 @@ def rank_treatments(
     wait = " ".join(w for w in (hold, excluded) if w)
     infection = _infection_first(ev, kb, lang)
     harmed, harm_possible = _procedures_harm(kb, posterior, lang)
+    harmed_debridement, _ = _procedures_harm(kb, posterior, lang, "procedures_harm_debridement")
     histology = histology_first(kb, posterior, lang)
     by_excision = kb.management.histology_first.by if kb.management.histology_first is not None else ""
     for t in kb.treatments.values():
@@ -708,7 +725,7 @@ def rank_treatments(
         # debriding a necrosis, an infected ulcer or wound treats the infection: it does not wait for it
         debriding = t.debrides and any(ev.present(f) for f in kb.management.debrided)
         if on_the_mass and (harmed or harm_possible):  # trauma to calciphylaxis skin: new necrosis
-            option.cautions.insert(0, harmed or harm_possible)
+            option.cautions.insert(0, (harmed_debridement if t.debrides else harmed) or harm_possible)
             # contraindicated at the floor, except a debridement, for the necrotic tissue only (a
             # clinical review: its excision of 'a localised deposit' read without the caution
             # that held the laser and the injections); below it, it waits for the calciphylaxis
