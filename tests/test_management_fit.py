@@ -159,3 +159,25 @@ def test_a_ctd_excision_keeps_its_recurrence_note(kb: KnowledgeBase) -> None:
     """The connective tissue recurrence note stays where the excision is read for one (a CREST)."""
     crest = run(kb, _fresh(kb, "fa-01-crest-painful-masses-nearly-all-joints"))
     assert any("recurrence after removal is frequent" in c for c in _options(crest)["surgical_excision"].cautions)
+
+
+# --- 4. generalised deposits ----------------------------------------------------------------
+
+
+def test_generalised_deposits_make_excision_an_option_and_no_topical(kb: KnowledgeBase) -> None:
+    """The CREST patient with painful masses at nearly all joints, her lesions said generalised:
+    the excision is an option for one disabling mass, not first line, and the topical sodium
+    thiosulfate of localised deposits does not fit. As the case is coded (one site, the back,
+    its extent not encodable) the excision stays first line."""
+    data = _fresh(kb, "fa-01-crest-painful-masses-nearly-all-joints")
+    assert _options(run(kb, data))["surgical_excision"].role == "first_line"
+    spread = run(kb, {**data, "sites": ["back", "generalized"]})
+    options = _options(spread)
+    assert options["surgical_excision"].role == "option"
+    assert any("one disabling or threatening mass" in c for c in options["surgical_excision"].cautions)
+    assert "sodium_thiosulfate_topical" not in options
+    widespread = run(
+        kb,
+        {**data, "imaging": [{"modality": "radiograph", "sites": ["back"], "distribution": "widespread"}]},
+    )
+    assert "sodium_thiosulfate_topical" not in _options(widespread)

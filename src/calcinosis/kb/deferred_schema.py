@@ -108,6 +108,10 @@ class TreatmentIndication(_Strict):
     forms: list[str] = Field(default=[], description="forms of a diagnosis, 'diagnosis/form' (kb.schema.DiseaseForm)")
     features: list[str] = []
     emergencies: list[Emergency] = []
+    # not when one of these is present: a topical for localised deposits does not fit deposits
+    # over the whole body (a clinical review: topical sodium thiosulfate, for 'localised,
+    # superficial calcinosis', offered for painful masses at nearly all joints)
+    unless: list[str] = []
     role: Literal["first_line", "option", "adjunct", "last_resort"]
     # the least probability of what the indication names for it to fit at all: a referral that
     # is right for a diagnosis held (a palliative care team for a calciphylaxis) is not offered

@@ -307,6 +307,8 @@ def _option(
     for ind in t.indications:
         if ind.emergencies and emergencies.isdisjoint(ind.emergencies):
             continue  # the acute treatment of an emergency the case does not have
+        if any(ev.present(f) for f in ind.unless):
+            continue  # a topical for localised deposits, in deposits over the whole body
         missing = [f for f in ind.features if not ev.present(f)]
         if missing and not all(f in tested_first and f not in ev.observations for f in missing):
             continue  # a feature the case denies, or one that is not a test still to do
