@@ -3,11 +3,12 @@ tested on the reviewed published case and on another case or a constructed varia
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
 
-from calcinosis import KnowledgeBase, read_case
+from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
 from calcinosis.management.manage import manage
 
 from .conftest import PUBLISHED_CASES, REPO
@@ -181,3 +182,33 @@ def test_generalised_deposits_make_excision_an_option_and_no_topical(kb: Knowled
         {**data, "imaging": [{"modality": "radiograph", "sites": ["back"], "distribution": "widespread"}]},
     )
     assert "sodium_thiosulfate_topical" not in _options(widespread)
+
+
+# --- 5. a child's myositis ossificans -------------------------------------------------------
+
+
+def test_a_childs_myositis_ossificans_gets_the_conservative_plan_and_no_ct_or_alp(kb: KnowledgeBase) -> None:
+    """A boy of 12 six weeks after a football blow: physiotherapy's conservative plan (rest, ice,
+    compression, graded return) is the first line; the work-up asks for radiographs with
+    ultrasound, not serial CT, a bone scan or the alkaline phosphatase. The same lesion in a man
+    of 30 keeps the adult steps."""
+    data = _fresh(kb, "fg-07-boy-thigh-pain-swelling-weeks-after-football-blow-intramuscular-calcification")
+    result = run(kb, data)
+    physio = _options(result)["physiotherapy"]
+    assert physio.role == "first_line"
+    assert "rest, ice, compression" in physio.dose
+    steps = {w.id for w in diagnose(parse_case(data, kb), kb).workup_steps}
+    assert "ho_serial_imaging_child" in steps
+    assert not steps & {"ho_serial_imaging", "ho_bone_scan_alp"}
+    adult = {w.id for w in diagnose(parse_case({**data, "patient": {"age": 30, "sex": "male"}}, kb), kb).workup_steps}
+    assert "ho_serial_imaging" in adult and "ho_serial_imaging_child" not in adult
+
+
+def test_the_doses_above_are_said_only_where_a_dose_is_shown(kb: KnowledgeBase) -> None:
+    """'the doses above are adults'' is said only by a treatment whose dose text gives one."""
+    for t in kb.treatments.values():
+        if any("doses above" in c.en for c in t.cautions):
+            texts = [t.dose.en, *(d.dose.en for d in t.dose_for)]
+            assert any(re.search(r"\d+(\.\d+)? ?(mg|g|µg|mL)\b", x) for x in texts), t.id
+    boy = run(kb, _fresh(kb, "fg-07-boy-thigh-pain-swelling-weeks-after-football-blow-intramuscular-calcification"))
+    assert not any("doses above" in c for c in _options(boy)["analgesia"].cautions)
