@@ -111,6 +111,10 @@ class TreatmentIndication(_Strict):
     forms: list[str] = Field(default=[], description="forms of a diagnosis, 'diagnosis/form' (kb.schema.DiseaseForm)")
     features: list[str] = []
     emergencies: list[Emergency] = []
+    # not when one of these is present: a topical for localised deposits does not fit deposits
+    # over the whole body (a clinical review: topical sodium thiosulfate, for 'localised,
+    # superficial calcinosis', offered for painful masses at nearly all joints)
+    unless: list[str] = []
     role: Literal["first_line", "option", "adjunct", "last_resort"]
     # the least probability of what the indication names for it to fit at all: a referral that
     # is right for a diagnosis held (a palliative care team for a calciphylaxis) is not offered
@@ -167,7 +171,7 @@ class TreatmentCaution(_Strict):
     # and one of these diagnoses at the management floor or above (management.yaml min_probability):
     # a bisphosphonate's rebound low calcium is said when a milk-alkali syndrome is in play, which no
     # feature of the case states (a clinical review)
-    diagnoses: list[str] = []
+    in_play: list[str] = []
     # the option waits, with this text as its reason, while the caution holds ('Not now'): shock
     # waves and surgery in the acute phase of a calcific periarthritis, which settles in days and
     # in which they were not studied (a clinical review)
@@ -182,6 +186,11 @@ class TreatmentCaution(_Strict):
     # here: the leaflet says it where the caution holds (a clinical review: a dialysis patient's
     # leaflet had no word of the ibuprofen that manage avoided)
     patient: Bilingual | None = None
+    # said of these diagnoses' series: shown only when the option is read for one of them (or,
+    # read for none, when one holds the management floor). A calciphylaxis debridement read 'in
+    # the calcinosis of connective tissue disease, recurrence after removal is frequent' and the
+    # tumoral calcinosis' recurrence with a raised phosphate (a clinical review)
+    diagnoses: list[str] = []
 
 
 class TreatmentEvidence(_Strict):
@@ -451,6 +460,14 @@ class StatementCondition(_Strict):
         default=[], description="every one of these reported absent (pain, for painless deposits)"
     )
     none_present: list[str] = Field(default=[], description="none of these reported present")
+    confirmed: bool = Field(
+        default=False,
+        description=(
+            "the groups and diagnoses named count only when not waiting for their work-up (none of"
+            " their defining features reported): a principle on treating their calcinosis is not"
+            " said while the options it names wait"
+        ),
+    )
 
 
 class ManagementStatement(_Strict):
@@ -481,6 +498,21 @@ class ProceduresAvoided(_Strict):
     references: list[str] = Field(min_length=1)
 
 
+class HistologyFirst(_Strict):
+    """Lesions whose diagnosis and treatment are one excision (its histology): while they hold
+    ``management.min_probability`` together and every diagnosis in play is one of them or of
+    the ``categories`` that have no systemic cause to treat (an idiopathic calcinosis), the
+    treatments of the deposits wait for the histology of an excised lesion (``by``); a healthy
+    young man's hand nodules, a pilomatricoma and a subepidermal calcified nodule among them,
+    were offered diltiazem, sodium thiosulfate and a laser before any (a clinical review)."""
+
+    diagnoses: list[str] = Field(min_length=1)
+    categories: list[Category] = []
+    by: str
+    reasoning: str = Field(min_length=20)
+    references: list[str] = Field(min_length=1)
+
+
 class ManagementFile(_Strict):
     """``management.yaml``: how options are weighted, and the principles to state."""
 
@@ -503,6 +535,7 @@ class ManagementFile(_Strict):
     tested_first: list[str] = []  # states whose test, not yet reported, a treatment of the cause waits for
     cavity_sites: list[str] = []  # sites naming a body cavity: they do not put an organ's deposit in reach
     no_procedures_in: list[ProceduresAvoided] = []
+    histology_first: HistologyFirst | None = None
     references: list[str]
     statements: list[ManagementStatement]
 

@@ -720,10 +720,10 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         for i, ind in enumerate(t.indications):
             check.diags(f"{loc}:indications[{i}]", ind.diagnoses)
             check.form_keys(f"{loc}:indications[{i}]", ind.forms)
-            check.feats(f"{loc}:indications[{i}]", ind.features)
+            check.feats(f"{loc}:indications[{i}]", [*ind.features, *ind.unless])
         for i, caution in enumerate(t.cautions):
             check.feats(f"{loc}:cautions[{i}]", [*caution.when, *caution.unless, *caution.and_any])
-            check.diags(f"{loc}:cautions[{i}]", caution.diagnoses)
+            check.diags(f"{loc}:cautions[{i}]", [*caution.diagnoses, *caution.in_play])
             check.refs(f"{loc}:cautions[{i}]", caution.references)
         check.refs(f"{loc}:evidence", [e.reference for e in t.evidence])
         for i, e in enumerate(t.evidence):
@@ -792,6 +792,11 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     check.feats("management.yaml:cavity_sites", [f"site:{t}" for t in parts.management.cavity_sites])
     check.feats("management.yaml:symptoms", parts.management.symptoms)
     check.feats("management.yaml:widespread", parts.management.widespread)
+    first = parts.management.histology_first
+    if first is not None:
+        check.diags("management.yaml:histology_first", first.diagnoses)
+        check.refs("management.yaml:histology_first", first.references)
+        check.known("management.yaml:histology_first.by", [first.by], set(parts.treatments), "treatment")
     check.feats("management.yaml:one_lesion_targets", parts.management.one_lesion_targets)
     check.feats("management.yaml:tested_first", parts.management.tested_first)
     check.refs("management.yaml:symptoms_references", parts.management.symptoms_references)

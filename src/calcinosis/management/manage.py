@@ -17,6 +17,7 @@ from calcinosis.i18n import inline, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import FollowupEveryFor, FollowupItem, StatementCondition, WarningSign
 from calcinosis.management.options import (
+    histology_first,
     may_be_pregnant,
     named_with_probability,
     out_of_reach,
@@ -50,9 +51,15 @@ def _holds(
     posterior: np.ndarray,
     category: str,
     forms: dict[str, float],
+    waiting: frozenset[str] = frozenset(),
 ) -> bool:
+    """Whether a principle's condition holds; ``waiting``: the diagnoses whose options wait for
+    their work-up (:func:`~calcinosis.engine.defining.unconfirmed`), which a condition marked
+    ``confirmed`` does not count."""
     floor = kb.management.min_probability
-    likely = [d for i, d in enumerate(kb.diseases) if posterior[i] >= floor]
+    likely = [
+        d for i, d in enumerate(kb.diseases) if posterior[i] >= floor and not (when.confirmed and d.id in waiting)
+    ]
     if when.categories and category not in when.categories:
         return False
     if when.groups and not any(d.group in when.groups for d in likely):
@@ -418,6 +425,10 @@ def manage(
     # listed whatever the deposits' cause (a clinical review: a confused haemodialysis patient at
     # 3.39 mmol/L with a calciphylaxis had none)
     emergencies = frozenset(i.code.removeprefix("engine.") for i in report.issues if i.code in URGENT_CODES)
+    # the diagnoses that paid the defining penalty (none of their defining features reported)
+    # and are rarely referred so: their own options wait for their work-up, and the principles
+    # on treating their calcinosis are not said; a diagnosis the clinician gives is confirmed
+    waiting = frozenset() if diagnosis is not None else unconfirmed(kb, scores)
     no_local = out_of_reach(case, evidence, kb)
     quiet = without_symptoms(case, evidence, kb)  # found without symptoms: no treatment of the deposits
     options, avoid = rank_treatments(
@@ -430,10 +441,7 @@ def manage(
         exclude_first=first,
         pregnancy_possible=may_be_pregnant(pt.sex, pt.age, pt.postmenopausal),
         tests=frozenset(lab.test for lab in case.labs),
-        # the diagnoses that paid the defining penalty (none of their defining features reported)
-        # and are rarely referred so: their own options wait for their work-up; a diagnosis the
-        # clinician gives is confirmed
-        unconfirmed=frozenset() if diagnosis is not None else unconfirmed(kb, scores),
+        unconfirmed=waiting,
         no_local=no_local,
         hold=hold,
         no_deposit_treatment=quiet,
@@ -468,6 +476,14 @@ def manage(
     # the holds said once as a principle, whether or not an option is listed to carry them (a code
     # review: a growing mass destroying bone had no option, and management never said to wait);
     # the deep mass' own statement says its hold
+    # lesions whose excision gives the diagnosis and the cure, no systemic cause in play: the
+    # plan starts with it, and says so (the deposits' treatments wait for its histology)
+    excision_first = (
+        "" if diagnosis is not None or first or hold else histology_first(kb, posterior, lang, "histology_first_plan")
+    )
+    spec = kb.management.histology_first
+    if excision_first and spec is not None:
+        reach.insert(0, Statement(id="histology_first", text=excision_first, references=list(spec.references)))
     said_holds = [h for h in holds if h is not HOLDS[DEEP_MASS_STEP]]
     if said_holds:
         text = message("procedures_held", lang, hold=" ".join(message(h.manage, lang) for h in said_holds))
@@ -480,7 +496,7 @@ def manage(
         + [
             Statement(id=s.id, text=s.fr if lang == "fr" else s.en, references=list(s.references))
             for s in kb.management.statements
-            if _holds(s.when, kb=kb, ev=evidence, posterior=posterior, category=category, forms=forms)
+            if _holds(s.when, kb=kb, ev=evidence, posterior=posterior, category=category, forms=forms, waiting=waiting)
             and not (cared_elsewhere and _category_wide(s.when))
             and not (no_local and s.local)
             and not (quiet and (s.local or s.deposits))

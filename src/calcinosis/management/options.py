@@ -23,7 +23,7 @@ from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import Bilingual, TreatmentCaution, TreatmentDoseFor, TreatmentFile, TreatmentIndication
 from calcinosis.management.results import EvidenceItem, TreatmentOption
 
-__all__ = ["MECHANISMS", "named_with_probability", "rank_treatments", "to_exclude_first"]
+__all__ = ["MECHANISMS", "histology_first", "named_with_probability", "rank_treatments", "to_exclude_first"]
 
 Role = Literal["first_line", "option", "adjunct", "last_resort"]
 
@@ -138,6 +138,19 @@ def _dose_text(t: TreatmentFile, dose: TreatmentDoseFor | None, child: Bilingual
     if child is not None:
         return child.get(lang)
     return (dose.dose if dose is not None else t.dose).get(lang)
+
+
+def _said_of(c: TreatmentCaution, read_for: list[str], posterior: np.ndarray, kb: KnowledgeBase) -> bool:
+    """Whether a caution said of some diagnoses' series (``diagnoses``) concerns this option: read
+    for one of them, or, read for none (a category, a feature), one of them holds the management
+    floor. A debridement read for a calciphylaxis is not told of the recurrences of connective
+    tissue disease or tumoral calcinosis (a clinical review)."""
+    if not c.diagnoses:
+        return True
+    if read_for:
+        return bool(set(read_for) & set(c.diagnoses))
+    floor = kb.management.min_probability
+    return any(posterior[kb.disease_pos(d)] >= floor for d in c.diagnoses)
 
 
 def _within(value: float | None, at_least: float | None, below: float | None) -> bool:
@@ -294,6 +307,8 @@ def _option(
     for ind in t.indications:
         if ind.emergencies and emergencies.isdisjoint(ind.emergencies):
             continue  # the acute treatment of an emergency the case does not have
+        if any(ev.present(f) for f in ind.unless):
+            continue  # a topical for localised deposits, in deposits over the whole body
         missing = [f for f in ind.features if not ev.present(f)]
         if missing and not all(f in tested_first and f not in ev.observations for f in missing):
             continue  # a feature the case denies, or one that is not a test still to do
@@ -335,7 +350,7 @@ def _option(
     part_cautions: list[tuple[str, str]] = []  # cautions on one part of the treatment (NSAIDs within analgesia)
     not_now_note = ""  # a caution that holds the option for now ('Not now'), the first that holds
     for c in t.cautions:
-        triggered = caution_holds(c, ev) and _diagnoses_in_play(c, kb, posterior)
+        triggered = caution_holds(c, ev) and _said_of(c, read_for, posterior, kb) and _in_play(c, kb, posterior)
         value = measured.get(c.measured.value) if c.measured is not None else None
         if c.measured is not None:
             triggered = triggered and _within(value, c.measured.at_least, c.measured.below)
@@ -451,12 +466,13 @@ def _option(
     return option, contraindicated
 
 
-def _diagnoses_in_play(c: TreatmentCaution, kb: KnowledgeBase, posterior: np.ndarray) -> bool:
-    """Whether a caution that names diagnoses has one at the management floor or above (any case,
-    for a caution that names none): what it warns of belongs to those diagnoses, which no feature
-    of the case states (a milk-alkali syndrome's rebound low calcium after a bisphosphonate)."""
+def _in_play(c: TreatmentCaution, kb: KnowledgeBase, posterior: np.ndarray) -> bool:
+    """Whether a caution that names diagnoses in play (``in_play``) has one at the management
+    floor or above (any case, for a caution that names none): what it warns of belongs to those
+    diagnoses, which no feature of the case states (a milk-alkali syndrome's rebound low calcium
+    after a bisphosphonate), whatever the option is read for."""
     floor = kb.management.min_probability
-    return not c.diagnoses or any(float(posterior[kb.disease_pos(d)]) >= floor for d in c.diagnoses)
+    return not c.in_play or any(float(posterior[kb.disease_pos(d)]) >= floor for d in c.in_play)
 
 
 NAMED_FROM = 0.01
@@ -524,7 +540,9 @@ def _infection_first(ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
     return message(key, lang, signs=message("list_separator", lang).join(signs))
 
 
-def _procedures_harm(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> tuple[str, str]:
+def _procedures_harm(
+    kb: KnowledgeBase, posterior: np.ndarray, lang: str, said_key: str = "procedures_harm"
+) -> tuple[str, str]:
     """'Not while Calciphylaxis (88%) is possible: ...' for the diagnoses in which a procedure on
     the deposit harms (management.yaml no_procedures_in) at the management floor or above, first;
     second, the same said as a caution for those between the must-not-miss threshold and that
@@ -532,7 +550,8 @@ def _procedures_harm(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> tup
     clinical review); an excision and a laser were offered with no word of it to a young man on
     dialysis whose calciphylaxis was a must-not-miss at 4 % (another). The probability decides,
     not a skin lesion: painful thigh nodules on warfarin and dialysis are read as calciphylaxis
-    at 74 % before any necrosis."""
+    at 74 % before any necrosis. ``said_key``: the message of the first ('procedures_harm_debridement'
+    for a debridement, which is what may be done)."""
     said: list[str] = []
     possible: list[str] = []
     for rule in kb.management.no_procedures_in:
@@ -540,7 +559,7 @@ def _procedures_harm(kb: KnowledgeBase, posterior: np.ndarray, lang: str) -> tup
         name = f"{kb.disease(rule.diagnosis).name(lang)} ({percent(p, lang)})"
         text = rule.fr if lang == "fr" else rule.en
         if p >= kb.management.min_probability:
-            said.append(message("procedures_harm", lang, name=name, text=text))
+            said.append(message(said_key, lang, name=name, text=text))
         elif p >= kb.must_not_miss_threshold and rule.diagnosis in kb.must_not_miss:
             possible.append(message("procedures_harm_possible", lang, name=name, text=text))
     return " ".join(said), " ".join(possible)
@@ -603,6 +622,44 @@ def _never_listed(t: TreatmentFile) -> bool:
     return any(c.severity == "contraindication" and not c.when and c.applies_to is None for c in t.cautions)
 
 
+def _for_a_finding(t: TreatmentFile, ev: Evidence) -> bool:
+    """Whether one of the treatment's indications rests on features the case reports (wound care
+    for an ulcer), not on a diagnosis alone."""
+    return any(ind.features and all(ev.present(f) for f in ind.features) for ind in t.indications)
+
+
+def _held_for_a_cancer(t: TreatmentFile, ev: Evidence) -> bool:
+    """A treatment that waits while a cancer is to be excluded, besides the procedures on the
+    mass: a treatment of the deposit, and supportive care read for a diagnosis rather than for
+    what the case shows (a clinical review: physiotherapy with 'swimming in warm water' and wound
+    care with 'warm baths' over a growing 7 cm hip mass to refer as a sarcoma, for a
+    dermatomyositis at 17 %); relief of symptoms, and care of an ulcer the case reports, do not."""
+    if _aimed_at_the_deposit(t, ev):
+        return True
+    return t.mechanism == "supportive" and not t.symptomatic and not _for_a_finding(t, ev)
+
+
+def histology_first(kb: KnowledgeBase, posterior: np.ndarray, lang: str, key: str = "histology_first") -> str:
+    """'Not before the histology of an excised lesion: ...' (message ``key``) when lesions diagnosed and treated
+    by their excision (management.yaml ``histology_first``) hold the management floor together
+    and every diagnosis that holds it is one of them or of its categories (no systemic cause in
+    play); '' otherwise."""
+    spec = kb.management.histology_first
+    if spec is None:
+        return ""
+    floor = kb.management.min_probability
+    found = sorted(((float(posterior[kb.disease_pos(d)]), kb.disease_pos(d)) for d in spec.diagnoses), reverse=True)
+    if sum(p for p, _ in found) < floor:
+        return ""
+    if any(
+        posterior[i] >= floor and d.id not in spec.diagnoses and d.category not in spec.categories
+        for i, d in enumerate(kb.diseases)
+    ):
+        return ""
+    named = named_with_probability(kb, [(p, i) for p, i in found if p >= NAMED_FROM], lang)
+    return message(key, lang, names=named)
+
+
 def _is_local(t: TreatmentFile) -> bool:
     """A treatment applied to the deposit itself: a procedure on the mass, or a topical."""
     return _on_the_mass(t) or t.local
@@ -653,6 +710,9 @@ def rank_treatments(
     wait = " ".join(w for w in (hold, excluded) if w)
     infection = _infection_first(ev, kb, lang)
     harmed, harm_possible = _procedures_harm(kb, posterior, lang)
+    harmed_debridement, _ = _procedures_harm(kb, posterior, lang, "procedures_harm_debridement")
+    histology = histology_first(kb, posterior, lang)
+    by_excision = kb.management.histology_first.by if kb.management.histology_first is not None else ""
     for t in kb.treatments.values():
         if (no_local and _is_local(t)) or (no_deposit_treatment and _for_the_deposits(t, ev)) or _never_listed(t):
             continue
@@ -680,7 +740,7 @@ def rank_treatments(
         # debriding a necrosis, an infected ulcer or wound treats the infection: it does not wait for it
         debriding = t.debrides and any(ev.present(f) for f in kb.management.debrided)
         if on_the_mass and (harmed or harm_possible):  # trauma to calciphylaxis skin: new necrosis
-            option.cautions.insert(0, harmed or harm_possible)
+            option.cautions.insert(0, (harmed_debridement if t.debrides else harmed) or harm_possible)
             # contraindicated at the floor, except a debridement, for the necrotic tissue only (a
             # clinical review: its excision of 'a localised deposit' read without the caution
             # that held the laser and the injections); below it, it waits for the calciphylaxis
@@ -696,7 +756,7 @@ def rank_treatments(
         # of the deposit: months of diltiazem or of a topical on what may be a sarcoma delay its
         # referral (a clinical review: both were offered for an idiopathic calcinosis at 4 %
         # under 'the calcinosis treatments below do not apply', a synovial sarcoma leading)
-        held = wait if on_the_mass else excluded if _aimed_at_the_deposit(t, ev) and not cared_first else ""
+        held = wait if on_the_mass else excluded if _held_for_a_cancer(t, ev) and not cared_first else ""
         if held and not contraindicated:  # an avoided option keeps its reason first
             option.cautions.insert(0, held)
             option.wait_for = [kb.diseases[i].id for _, i in first]
@@ -709,6 +769,18 @@ def rank_treatments(
         if cared_first and _waits_for_diagnosis(t) and not contraindicated and not option.wait_note:
             option.cautions.insert(0, cared_first)
             option.wait_note = cared_first
+        # lesions diagnosed and treated by their excision, no systemic cause in play: what treats
+        # the deposits waits for the histology of an excised one (a clinical review: a healthy
+        # young man's hand nodules were offered diltiazem, sodium thiosulfate and a laser first)
+        if (
+            histology
+            and t.id != by_excision
+            and _waits_for_diagnosis(t)
+            and not contraindicated
+            and not option.wait_note
+        ):
+            option.cautions.insert(0, histology)
+            option.wait_note = histology
         (avoid if contraindicated else grouped[option.mechanism]).append(option)
     for options in grouped.values():
         # what can start now before what waits (for a diagnosis' confirmation, a sarcoma or an
