@@ -1,0 +1,62 @@
+"""A clinical reviewer's findings of texts that contradict the case or each other: the work-up
+asking for what the case already has, a question the case answers, a leaflet that says another
+plan, site or setting than the clinician's. Each rule is tested on the case that showed it and
+on another case or a constructed variant."""
+
+from __future__ import annotations
+
+from calcinosis import KnowledgeBase, diagnose, read_case
+from calcinosis.case.model import Case, Imaging
+
+from .conftest import PUBLISHED_CASES, REPO
+
+FRESH = REPO / "tests" / "data" / "published-fresh" / "cases"
+DIALYSIS_LUNGS = FRESH / "fa-10-polycystic-kidneys-starting-haemodialysis-lung-nodules.yaml"
+KIDNEY_DEPOSITS = FRESH / "fh-01-man-ulcer-history-hypercalcaemia-renal-failure-punctate-renal-calcification.yaml"
+HIP_MASS = PUBLISHED_CASES / "pub-dys-16-hip-subcutaneous-mass-central-mineralisation.yaml"
+
+
+def _steps(case: Case, kb: KnowledgeBase, lang: str = "en") -> dict[str, str]:
+    return {w.id: w.text for w in diagnose(case, kb, lang=lang).workup_steps}
+
+
+def _with(case: Case, **update: object) -> Case:
+    return case.model_copy(update=update)
+
+
+def test_the_organ_work_up_leaves_out_what_the_case_has(kb: KnowledgeBase) -> None:
+    """A woman of 45 on dialysis whose lung deposits were seen on CT was asked for 'a
+    high-resolution chest CT', lung function 'from school age' and 'the kidney function'; a
+    child, a case without the CT and one off dialysis still are."""
+    case = read_case(DIALYSIS_LUNGS, kb)
+    text = _steps(case, kb)["visceral_organs"]
+    assert "school age" not in text and "kidney function" not in text
+    assert "only if the CT in the case did not cover the chest" in text
+    fr = _steps(case, kb, "fr")["visceral_organs"]
+    assert "âge scolaire" not in fr and "fonction rénale" not in fr.lower()
+    # the same deposits on an ultrasound, in a child off dialysis: each part is asked
+    child = _with(
+        case,
+        patient=case.patient.model_copy(update={"age": 9}),
+        history=["chronic_kidney_disease"],
+        imaging=[Imaging(modality="ultrasound", tissues=["visceral"])],
+    )
+    text = _steps(child, kb)["visceral_organs"]
+    assert "a high-resolution chest CT (diffuse" in text and "from school age" in text
+    assert "The kidney function." in text and "Kidneys: an ultrasound" not in text
+    # a man of 54 whose kidney deposits were on CT: no 'from school age' either
+    assert "school age" not in _steps(read_case(KIDNEY_DEPOSITS, kb), kb)["visceral_organs"]
+
+
+def test_a_diagnosis_imaging_step_leaves_out_the_imaging_reported(kb: KnowledgeBase) -> None:
+    """A hip mass with radiograph, CT, MRI and bone scan in the case was asked for 'CT ... and
+    MRI of the mass' and 'Radiographs, then CT or MRI'; with the radiograph alone both are."""
+    case = read_case(HIP_MASS, kb)
+    steps = _steps(case, kb)
+    assert steps["eso_imaging"].startswith("Chest CT for staging.") and "MRI of the mass" not in steps["eso_imaging"]
+    assert "ntc_imaging" not in steps
+    films = _with(case, imaging=[img for img in case.imaging if img.modality == "radiograph"])
+    steps = _steps(films, kb)
+    assert "CT of the mass" in steps["eso_imaging"] and "MRI of the mass" in steps["eso_imaging"]
+    assert steps["ntc_imaging"].startswith("CT or MRI of the mass")
+
