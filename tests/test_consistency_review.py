@@ -60,3 +60,11 @@ def test_a_diagnosis_imaging_step_leaves_out_the_imaging_reported(kb: KnowledgeB
     assert "CT of the mass" in steps["eso_imaging"] and "MRI of the mass" in steps["eso_imaging"]
     assert steps["ntc_imaging"].startswith("CT or MRI of the mass")
 
+
+def test_no_lesion_biopsy_when_every_deposit_is_in_an_organ(kb: KnowledgeBase) -> None:
+    """A man whose only deposits were punctate kidney calcifications was offered a 'skin or
+    lesion biopsy'; the same case with a subcutaneous deposit imaged is."""
+    case = read_case(KIDNEY_DEPOSITS, kb)
+    assert "biopsy_uncertain" not in _steps(case, kb)
+    skin = _with(case, imaging=[*case.imaging, Imaging(modality="radiograph", tissues=["subcutaneous"])])
+    assert "biopsy_uncertain" in _steps(skin, kb)
