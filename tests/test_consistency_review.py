@@ -68,3 +68,20 @@ def test_no_lesion_biopsy_when_every_deposit_is_in_an_organ(kb: KnowledgeBase) -
     assert "biopsy_uncertain" not in _steps(case, kb)
     skin = _with(case, imaging=[*case.imaging, Imaging(modality="radiograph", tissues=["subcutaneous"])])
     assert "biopsy_uncertain" in _steps(skin, kb)
+
+
+WRIST = FRESH / "fa-04-volar-wrist-pain-chills-redness.yaml"
+
+
+def _asked(case: Case, kb: KnowledgeBase) -> set[str]:
+    return {q.feature for q in diagnose(case, kb).next_questions}
+
+
+def test_a_painful_swelling_is_not_asked_whether_it_is_painless(kb: KnowledgeBase) -> None:
+    """A painful swollen wrist (pain and a swelling coded) was asked 'Is there painless
+    swelling?'; the same wrist without the pain still is, and a painful knee swelling is not."""
+    case = read_case(WRIST, kb)
+    assert "finding:painless_swelling" not in _asked(case, kb)
+    assert "finding:painless_swelling" in _asked(_with(case, findings=["swelling"]), kb)
+    knee = _with(case, sites=["knee"], findings=["pain", "growing_mass"], imaging=[])
+    assert "finding:painless_swelling" not in _asked(knee, kb)
