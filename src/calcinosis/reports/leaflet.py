@@ -200,7 +200,7 @@ def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> str:
     if any(c.severity == "contraindication" for c in held):
         held = [c for c in held if c.severity == "contraindication"]
     reasons = [c.patient.get(lang) for c in held if c.patient is not None]
-    return message("leaflet_no_nsaids", lang, reasons=" ; ".join(dict.fromkeys(reasons)))
+    return message("leaflet_no_nsaids", lang, reasons=message("list_separator", lang).join(dict.fromkeys(reasons)))
 
 
 IN_PLAY_MAX = 3
@@ -230,7 +230,7 @@ def _in_play(report: DiagnosisReport, kb: KnowledgeBase, variant: LeafletVariant
     said = (
         causes[0] if len(causes) == 1 else f" {message('leaflet_or', lang)} ".join([", ".join(causes[:-1]), causes[-1]])
     )
-    return variant.in_play.get(lang).format(causes=said, care=" ; ".join(w.care.get(lang) for w in words))
+    return variant.in_play.get(lang).format(causes=said, care=message("list_separator", lang).join(w.care.get(lang) for w in words))
 
 
 def _for_age(variant: LeafletVariant, age: float) -> bool:
