@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from calcinosis import KnowledgeBase, diagnose, read_case
 from calcinosis.case.model import Case, Imaging
+from calcinosis.reports.leaflet import Leaflet, build_leaflet
 
 from .conftest import PUBLISHED_CASES, REPO
 
@@ -14,6 +15,8 @@ FRESH = REPO / "tests" / "data" / "published-fresh" / "cases"
 DIALYSIS_LUNGS = FRESH / "fa-10-polycystic-kidneys-starting-haemodialysis-lung-nodules.yaml"
 KIDNEY_DEPOSITS = FRESH / "fh-01-man-ulcer-history-hypercalcaemia-renal-failure-punctate-renal-calcification.yaml"
 HIP_MASS = PUBLISHED_CASES / "pub-dys-16-hip-subcutaneous-mass-central-mineralisation.yaml"
+BOY_THIGH = FRESH / "fg-07-boy-thigh-pain-swelling-weeks-after-football-blow-intramuscular-calcification.yaml"
+CYSTICERCOSIS = PUBLISHED_CASES / "pub-dys-06-seizure-shoulder-pain-soft-tissue-calcifications.yaml"
 
 
 def _steps(case: Case, kb: KnowledgeBase, lang: str = "en") -> dict[str, str]:
@@ -85,3 +88,51 @@ def test_a_painful_swelling_is_not_asked_whether_it_is_painless(kb: KnowledgeBas
     assert "finding:painless_swelling" in _asked(_with(case, findings=["swelling"]), kb)
     knee = _with(case, sites=["knee"], findings=["pain", "growing_mass"], imaging=[])
     assert "finding:painless_swelling" not in _asked(knee, kb)
+
+
+def _leaflet(case: Case, kb: KnowledgeBase, lang: str) -> Leaflet:
+    return build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang)
+
+
+def _section(lf: Leaflet, section: str) -> str:
+    return next(s.text for s in lf.sections if s.id == section)
+
+
+def _all(lf: Leaflet) -> str:
+    return " ".join([lf.heading, lf.reader_note, lf.word_note, lf.urgent_note, *(s.text for s in lf.sections)])
+
+
+def test_the_french_leaflet_says_phosphore_and_urinez_tres_peu(kb: KnowledgeBase) -> None:
+    """« ramener le calcium et le phosphate à la normale … médicaments qui fixent le phosphore »
+    mixed two words for one thing, and « urines très rares » is not how a patient says it."""
+    kidneys = _leaflet(read_case(DIALYSIS_LUNGS, kb), kb, "fr")
+    assert "phosphate" not in _section(kidneys, "treatment") and "phosphore" in _section(kidneys, "treatment")
+    organs = _section(_leaflet(read_case(KIDNEY_DEPOSITS, kb), kb, "fr"), "when_to_consult")
+    assert "urines très rares" not in organs and "si vous urinez très peu" in organs
+
+
+def test_a_child_s_leaflet_keeps_one_form_of_address(kb: KnowledgeBase) -> None:
+    """« "vous" désigne votre enfant », then « les médecins de votre enfant regardent ses gros
+    orteils » (a boy of 13 with a thigh swelling; a girl's hip mass, as the rule reads any child)."""
+    boy = read_case(BOY_THIGH, kb)
+    girl = _with(read_case(HIP_MASS, kb), patient=boy.patient)
+    for case in (boy, girl):
+        for lang, said in (("fr", "gros orteils"), ("en", "big toes")):
+            lf = _leaflet(case, kb, lang)
+            text = _all(lf)
+            assert lf.reader_note and said in text
+            assert "de votre enfant regardent" not in text and "your child's doctors" not in text
+
+
+def test_cysticercosis_is_not_caught_from_another_person_s_nodules(kb: KnowledgeBase) -> None:
+    """« au contact des boules d'une autre personne »: the leaflet's word is « nodules »."""
+    text = _all(_leaflet(read_case(CYSTICERCOSIS, kb), kb, "fr"))
+    assert "boules d'une autre personne" not in text and "nodules d'une autre personne" in text
+
+
+def test_no_french_space_before_a_semicolon_in_english(kb: KnowledgeBase) -> None:
+    """'medicines that lower it ; stopping the calcium tablets': the causes' care were joined
+    with a French separator in English too; the French keeps its space."""
+    case = read_case(KIDNEY_DEPOSITS, kb)
+    assert " ;" not in _all(_leaflet(case, kb, "en"))
+    assert "\u202f; " in _section(_leaflet(case, kb, "fr"), "treatment")
