@@ -136,3 +136,96 @@ def test_no_french_space_before_a_semicolon_in_english(kb: KnowledgeBase) -> Non
     case = read_case(KIDNEY_DEPOSITS, kb)
     assert " ;" not in _all(_leaflet(case, kb, "en"))
     assert "\u202f; " in _section(_leaflet(case, kb, "fr"), "treatment")
+
+
+SCLERODERMA_FOUND = FRESH / "fi-02-elderly-woman-known-limited-scleroderma-breathless-periarticular-calcification.yaml"
+TUMORAL_TEEN = PUBLISHED_CASES / "pub-tumoral-03-bilateral-trochanteric-discharging-nodules.yaml"
+
+
+def test_the_leaflet_follows_the_plan_for_deposits_found_without_symptoms(kb: KnowledgeBase) -> None:
+    """manage listed no treatment of the deposits (found without symptoms) and left out the
+    calcium-phosphate panel, but the leaflet said « plusieurs peuvent aider : des médicaments
+    (par exemple le diltiazem ou la colchicine) … la chirurgie » and « Une prise de sang
+    (calcium, phosphore, parathormone…) recherche une cause ». With a pain reported, and for a
+    case whose work-up asks the panel, the leaflet says them again."""
+    case = read_case(SCLERODERMA_FOUND, kb)
+    lf = _leaflet(case, kb, "fr")
+    treatment, tests = _section(lf, "treatment"), _section(lf, "tests")
+    assert "diltiazem" not in treatment and "chirurgie" not in treatment
+    assert "pas besoin de traitement propre" in treatment
+    assert "parathormone" not in tests and "pas besoin d'une prise de sang" in tests
+    painful = _with(case, absent=[], findings=["pain"], sites=["shoulder"])
+    assert "pas besoin de traitement propre" not in _section(_leaflet(painful, kb, "fr"), "treatment")
+    asked = _section(_leaflet(read_case(KIDNEY_DEPOSITS, kb), kb, "fr"), "tests")
+    assert "parathormone" in asked and "pas besoin d'une prise de sang" not in asked
+
+
+def test_a_dialysis_patient_s_leaflet_does_not_offer_dialysis_nor_watch_her_urine(kb: KnowledgeBase) -> None:
+    """A woman on haemodialysis read 'kidney care and, if needed, dialysis' and 'see a doctor
+    ... very little urine: calcium in an organ can cause these'; the same woman before dialysis
+    still reads both."""
+    case = read_case(DIALYSIS_LUNGS, kb)
+    lf = _leaflet(case, kb, "en")
+    assert "if needed, dialysis" not in _section(lf, "treatment") and "dialysis" in _section(lf, "treatment")
+    assert "little urine" not in _section(lf, "when_to_consult") and "palpitations" in _section(lf, "when_to_consult")
+    before = _leaflet(_with(case, history=["chronic_kidney_disease"]), kb, "en")
+    assert "if needed, dialysis" in _section(before, "treatment")
+    assert "very little urine" in _section(before, "when_to_consult")
+    # the clinician's follow-up reads the same organ signs (followup.yaml organ_signs_dialysis)
+    from calcinosis.management.manage import manage
+
+    signs = " ".join(manage(case, kb).followup.warning_signs)
+    assert "little urine" not in signs and "blood in the urine or pain in the side (kidneys)" in signs
+    assert "little urine" in " ".join(
+        manage(_with(case, history=["chronic_kidney_disease"]), kb).followup.warning_signs
+    )
+
+
+def test_organ_deposits_and_possible_causes_are_said_as_such(kb: KnowledgeBase) -> None:
+    """A man whose only deposits were in the kidneys read of « une boule dure sous la peau …
+    matière blanche et crayeuse », and « le traitement du cancer » as if a cancer were
+    established while sarcoidosis led (41 %) and was named first in the heading but not in
+    the causes. With a subcutaneous deposit he reads of lumps; with a known cancer, of its
+    treatment."""
+    case = read_case(KIDNEY_DEPOSITS, kb)
+    lf = _leaflet(case, kb, "fr")
+    assert "crayeuse" not in _section(lf, "what_you_notice") and "organe" in _section(lf, "what_you_notice")
+    assert "sarcoïdose" in _section(lf, "what_it_is")
+    treatment = _section(lf, "treatment")
+    assert "le traitement du cancer" not in treatment and "si un cancer est trouvé" in treatment
+    assert "si une sarcoïdose est confirmée" in treatment
+    skin = _with(case, imaging=[*case.imaging, Imaging(modality="radiograph", tissues=["subcutaneous"])])
+    assert "crayeuse" in _section(_leaflet(skin, kb, "fr"), "what_you_notice")
+    known = _with(case, history=["other_cancer"])
+    assert "le traitement du cancer" in _section(_leaflet(known, kb, "fr"), "treatment")
+
+
+def test_a_calcific_tendinitis_leaflet_speaks_of_its_own_site(kb: KnowledgeBase) -> None:
+    """A calcific tendinitis of the wrist read 'Pain in the shoulder ... lifting the arm', 'for a
+    shoulder, lift your arm', 'appear in the other shoulder' and of rare-disease centres; the
+    same deposit at the shoulder reads the shoulder's texts, and a rare disease its centres."""
+    case = read_case(WRIST, kb)
+    said = ("what_you_notice", "daily_life", "when_to_consult", "outlook")
+    lf = _leaflet(case, kb, "en")
+    assert not any("shoulder" in _section(lf, s) or "arm" in _section(lf, s).split() for s in said)
+    assert "rare diseases" not in _section(lf, "support")
+    shoulder = _with(
+        case, sites=["shoulder"], imaging=[img.model_copy(update={"sites": ["shoulder"]}) for img in case.imaging]
+    )
+    lf = _leaflet(shoulder, kb, "en")
+    assert all("shoulder" in _section(lf, s) for s in said)
+    assert "rare diseases have reference centres" in _section(
+        _leaflet(read_case(TUMORAL_TEEN, kb), kb, "en"), "support"
+    )
+
+
+def test_tumoral_is_explained_wherever_it_is_named(kb: KnowledgeBase) -> None:
+    """A boy of 16 read « calcinose tumorale familiale » with no word that it is not a cancer;
+    a leaflet that never names it says nothing of it."""
+    for lang, said in (
+        ("fr", "«\u00a0en forme de masse\u00a0»\u00a0: ce n'est pas un cancer"),
+        ("en", "it is not a cancer"),
+    ):
+        lf = _leaflet(read_case(TUMORAL_TEEN, kb), kb, lang)
+        assert "tumora" in lf.heading and said in lf.word_note
+        assert "tumora" not in _leaflet(read_case(WRIST, kb), kb, lang).word_note

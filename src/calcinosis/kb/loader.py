@@ -768,6 +768,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     for key, words in parts.leaflet.in_play.items():
         where = f"leaflet.yaml:in_play.{key}"
         check.refs(where, words.references)
+        check.feats(f"{where}.known_by", words.known_by)
         if "/" in key:
             check.form_keys(where, [key])
         else:
