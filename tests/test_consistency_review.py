@@ -229,3 +229,29 @@ def test_tumoral_is_explained_wherever_it_is_named(kb: KnowledgeBase) -> None:
         lf = _leaflet(read_case(TUMORAL_TEEN, kb), kb, lang)
         assert "tumora" in lf.heading and said in lf.word_note
         assert "tumora" not in _leaflet(read_case(WRIST, kb), kb, lang).word_note
+
+
+def test_the_french_table_reads_the_case_s_fields_in_french(kb: KnowledgeBase) -> None:
+    """The French differential printed raw field paths and the id before the category
+    (« findings[1] RV 25 », « imaging[0].tissues[0] », « duration_months », « sarcoidosis ·
+    Métastatique »): a French clinician reads the place in the case in French words, counted
+    from 1; the English table keeps the case format's path; both say the id as an id."""
+    import io
+
+    from rich.console import Console
+
+    from calcinosis.cli.render import render_report
+
+    def printed(case: Case, lang: str) -> str:
+        out = io.StringIO()
+        render_report(diagnose(case, kb, lang=lang), kb, source="x", console=Console(file=out, width=200))
+        return out.getvalue()
+
+    case = read_case(DIALYSIS_LUNGS, kb)
+    fr = printed(case, "fr")
+    assert "(imagerie 1, tissu 1) RV" in fr and "(antécédent 2) RV" in fr and "imaging[0]" not in fr
+    assert "Métastatique · identifiant ckd_mineral_bone_disorder" in fr
+    en = printed(case, "en")
+    assert "(imaging[0].tissues[0]) LR" in en and "Metastatic · id ckd_mineral_bone_disorder" in en
+    wrist = printed(read_case(WRIST, kb), "fr")
+    assert "(durée) RV" in wrist and "duration_months" not in wrist
