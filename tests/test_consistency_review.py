@@ -255,3 +255,18 @@ def test_the_french_table_reads_the_case_s_fields_in_french(kb: KnowledgeBase) -
     assert "(imaging[0].tissues[0]) LR" in en and "Metastatic · id ckd_mineral_bone_disorder" in en
     wrist = printed(read_case(WRIST, kb), "fr")
     assert "(durée) RV" in wrist and "duration_months" not in wrist
+
+
+def test_the_follow_up_says_wound_care_only_with_a_wound(kb: KnowledgeBase) -> None:
+    """A calcific tendinitis of the wrist, with no wound, read 'your team shows you how to ...
+    care for a wound'; the same wrist with an ulcer does."""
+    from calcinosis.management.manage import manage
+
+    def education(case: Case) -> str:
+        item = next(i for i in manage(case, kb).followup.schedule if i.id == "education")
+        return f"{item.text} {item.patient}"
+
+    case = read_case(WRIST, kb)
+    assert "wound" not in education(case) and "ulcers" not in education(case)
+    ulcer = education(_with(case, findings=[*case.findings, "ulceration"]))
+    assert "care for a wound" in ulcer and "local care of ulcers" in ulcer
