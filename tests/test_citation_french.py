@@ -29,6 +29,13 @@ from calcinosis.kb.loader import default_kb_path
         ),
         ("T (published online 22 January 2018).", "T (publié en ligne le 22 janvier 2018)."),
         ("T (in French).", "T (en français)."),
+        # a French clinical review read these in English (fa-04, fa-10, pub-tumoral-03)
+        (
+            "T. Clin Anat 2024 (published online December 2024).",
+            "T. Clin Anat 2024 (publié en ligne en décembre 2024).",
+        ),
+        ("DOPPS Annual Report (archived 2009 edition): T.", "DOPPS Annual Report (édition 2009 archivée): T."),
+        ("T (oral presentation 8.4). J 2008.", "T (communication orale 8.4). J 2008."),
     ],
 )
 def test_notes_are_french_and_agree(english: str, french: str) -> None:
@@ -93,3 +100,13 @@ def test_a_french_title_keeps_its_no_break_spaces(kb: KnowledgeBase) -> None:
     )
     english = "Nigwekar SU. Calciphylaxis: a review. N Engl J Med 2018;378:1704-1714."
     assert french_citation(english) == english
+
+
+def test_a_reader_s_dates_and_chapters_outside_brackets_are_flagged(kb: KnowledgeBase) -> None:
+    """'Springer; accepted 10 September 2020' and 'Chapters on cysticercosis (ch. 7) ... consulted
+    in the online edition' reached a French report in English: kb check flags such a sentence, and
+    the two references carry their French citation."""
+    assert untranslated_notes("T. Springer; accepted 10 September 2020.") == [" accepted 10 September 2020"]
+    for rid in ("nepal2020", "palmer2001"):
+        french = kb.references[rid].text("fr")
+        assert "accepted" not in french and "consulted" not in french and "Chapters" not in french

@@ -65,7 +65,9 @@ def test_every_text_is_bilingual(kb: KnowledgeBase) -> None:
     for d in kb.diseases:
         assert d.names.en and d.names.fr and d.definition.en and d.definition.fr
         for step in d.workup:
-            assert step.en and step.fr
+            # a step says its own text, or parts each said when they hold (schema.WorkupPart)
+            assert bool(step.en) == bool(step.fr) and (step.en or step.parts)
+            assert all(part.en and part.fr for part in step.parts)
     for terms in kb.vocabulary.lists.values():
         for term in terms.values():
             assert term.en and term.fr

@@ -120,7 +120,7 @@ def test_a_metastatic_leaflet_s_causes_and_treatments_are_those_of_the_diagnoses
             "dialyse",
             "dialysis",
             "phosphate diet",
-            "régime pauvre en phosphate",
+            "régime pauvre en phosphore",
             "lait et de comprimés",
             "milk and calcium tablets",
         ):

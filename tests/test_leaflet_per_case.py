@@ -644,7 +644,7 @@ def test_the_parents_read_that_the_big_toes_come_before_any_procedure(kb: Knowle
     from .conftest import PUBLISHED_CASES
 
     case = read_case(PUBLISHED_CASES / "pub-tumoral-08-child-gluteal-elbow-normal-labs.yaml", kb)
-    for lang, said in (("en", "look at the big toes"), ("fr", "regardent ses gros orteils")):
+    for lang, said in (("en", "look at the big toes"), ("fr", "regardent d'abord les gros orteils")):
         lf = build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang)
         assert said in next(s.text for s in lf.sections if s.id == "treatment"), lang
 

@@ -181,7 +181,9 @@ def show(
     if d.workup:
         con.print(f"[bold]{message('kb_workup', lang)}[/bold]")
         for step in d.workup:
-            con.print(f"  • {step.fr if lang == 'fr' else step.en}")
+            # with every part, each said in a case only when it holds
+            said = [step.fr if lang == "fr" else step.en, *(p.fr if lang == "fr" else p.en for p in step.parts)]
+            con.print(f"  • {' '.join(t for t in said if t)}")
     con.print(f"[bold]{message('kb_references', lang)}[/bold]")
     for r in d.cited_references():
         con.print(escape(f"  [{r}] {kb.references[r].text(lang)}"), highlight=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
@@ -10,7 +12,7 @@ from rich.table import Table
 from calcinosis.cli._common import keep_no_break_spaces, safe
 from calcinosis.engine.reasons import stated
 from calcinosis.engine.results import Contribution, DiagnosisReport
-from calcinosis.i18n import colon, message, percent, significant
+from calcinosis.i18n import colon, message, messages, percent, significant
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.reports.lab_table import lab_rows
 from calcinosis.reports.summary import Summary
@@ -39,11 +41,32 @@ def _reason(c: Contribution, kb: KnowledgeBase, lang: str) -> str:
     lr = _num(c.likelihood_ratio, lang) if c.likelihood_ratio < 10 else f"{c.likelihood_ratio:.0f}"
     damped = f" ×{_num(c.weight, lang)}" if c.weight < 0.999 else ""
     est = "*" if c.estimate else ""
-    where = c.basis[0].split(" ")[0]
+    where = _pointer(c.basis[0].split(" ")[0], lang)
     return (
-        f"{sign} {escape(said)} [dim]{escape(where)}[/dim] {'RV' if lang == 'fr' else 'LR'} {lr}{damped} "
+        f"{sign} {escape(said)} [dim]({escape(where)})[/dim] {'RV' if lang == 'fr' else 'LR'} {lr}{damped} "
         f"[dim]({percent(freq, lang)}/{percent(base, lang)}){est}[/dim]"
     )
+
+
+_SEGMENT = re.compile(r"^([a-z_]+)(?:\[(\d+)\])?$")
+
+
+def _pointer(where: str, lang: str) -> str:
+    """Where a reason comes from in the case file: its field path in English, as the case format
+    writes it; in French, the same place in French words, counted from 1 (« imagerie 1, tissu 1 »
+    for ``imaging[0].tissues[0]``: a French clinical review read raw field paths). A pointer that
+    is no field path (a computed value) is left as it is."""
+    if lang != "fr":
+        return where
+    said = []
+    for segment in where.split("."):
+        m = _SEGMENT.match(segment)
+        key = f"cli_field_{m.group(1)}" if m is not None else ""
+        if m is None or key not in messages():
+            return where
+        word = message(key, lang)
+        said.append(word if m.group(2) is None else f"{word} {int(m.group(2)) + 1}")
+    return ", ".join(said)
 
 
 def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, console: Console | None = None) -> None:
@@ -113,7 +136,10 @@ def render_report(report: DiagnosisReport, kb: KnowledgeBase, *, source: str, co
         reasons += [_reason(c, kb, lang) for c in d.evidence if c.likelihood_ratio < 1][:3]
         table.add_row(
             str(rank),
-            f"{d.name}\n[dim]{d.diagnosis} · {kb.categories[d.category].fr if lang == 'fr' else kb.categories[d.category].en}[/dim]",
+            # the category, then the diagnosis' id as a technical reference (for kb show), in both
+            # languages (a French clinical review read « sarcoidosis · Métastatique »)
+            f"{d.name}\n[dim]{kb.categories[d.category].fr if lang == 'fr' else kb.categories[d.category].en}"
+            f" · {message('cli_diagnosis_id', lang, id=d.diagnosis)}[/dim]",
             f"{percent(d.probability, lang, 1)}\n{_bar(d.probability, 10)}",
             "\n".join(reasons) or "—",
         )

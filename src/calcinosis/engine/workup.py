@@ -17,7 +17,7 @@ from calcinosis.engine.scoring import Scores
 from calcinosis.engine.tables import tables
 from calcinosis.i18n import inline, lower_first, message, percent
 from calcinosis.kb.model import Disease, KnowledgeBase
-from calcinosis.kb.schema import WORKUP_FEATURE_CONDITIONS, WorkupStep
+from calcinosis.kb.schema import WORKUP_FEATURE_CONDITIONS, WorkupPart, WorkupStep
 
 __all__ = [
     "BREAST_SKIN_STEP",
@@ -177,6 +177,11 @@ class _Context:
         self.has_lesion = bool(case.sites) or any(
             o is not None and o.present for o in map(observations.get, kb.workup.lesion_features)
         )
+        # a deposit a needle can reach: a lesion the case names, or one imaged at a site or in a
+        # tissue other than an organ (a kidney's deposits are not biopsied for a calcinosis)
+        self.within_reach = self.has_lesion or any(
+            img.sites or set(img.tissues) - {ORGAN_TISSUE} for img in case.imaging
+        )
         self.threshold = kb.workup.top_threshold
         # the groups of the diagnoses at or above the work-up threshold (a handful), for group_in_top
         groups = _groups(kb)
@@ -206,18 +211,27 @@ class _Step:
 
     step: WorkupStep
     checks: tuple[Check, ...]
+    parts: tuple[tuple[WorkupPart, tuple[Check, ...]], ...]  # each part with its own checks
     answers: tuple[frozenset[str], ...]  # each answer with the lab feature read from the same test
     metabolic: bool
     tests: frozenset[str]  # what it asks, a lab's high and low readings as one test (to compare steps)
 
 
 def _compiled(step: WorkupStep) -> _Step:
-    """The checks of ``step.when``: each list as a set (a list condition given as anything but a
+    """A step with its conditions and its parts' compiled (:func:`_checks`)."""
+    answers = tuple(frozenset({a, *_SAME_TEST.get(a, ())}) for a in dict.fromkeys(step.answers))
+    parts = tuple((part, _checks(part.when)) for part in step.parts)
+    metabolic = bool(step.when.get("metabolic"))
+    return _Step(step, _checks(step.when), parts, answers, metabolic, frozenset(_tests(step.answers)))
+
+
+def _checks(when: dict[str, object]) -> tuple[Check, ...]:
+    """The checks of a ``when``: each list as a set (a list condition given as anything but a
     list holds nothing, as before), the rest as written (the knowledge schema refuses a key not in WORKUP_CONDITIONS)."""
     checks: list[Check] = []
-    for key, value in step.when.items():
+    for key, value in when.items():
         items = tuple(str(v) for v in value) if isinstance(value, list) else ()
-        if key in ("no_imaging", "lesion_reported", "leading_unconfirmed"):
+        if key in ("no_imaging", "lesion_reported", "leading_unconfirmed", "deposit_within_reach"):
             checks.append((key, bool(value)))
         elif key in ("diagnosis_in_top", "diagnosis_in_top_none", "leading_none"):
             checks.append((key, items))
@@ -229,8 +243,7 @@ def _compiled(step: WorkupStep) -> _Step:
             checks.append((key, frozenset(items)))
     # the costly check last, whatever the order it is written in: it is read only when the others hold
     checks.sort(key=lambda c: c[0] == "leading_unconfirmed")
-    answers = tuple(frozenset({a, *_SAME_TEST.get(a, ())}) for a in dict.fromkeys(step.answers))
-    return _Step(step, tuple(checks), answers, bool(step.when.get("metabolic")), frozenset(_tests(step.answers)))
+    return tuple(checks)
 
 
 def _same_test() -> dict[str, tuple[str, ...]]:
@@ -267,6 +280,7 @@ _SET_CHECKS = frozenset(
         "antibodies_missing_any",
         "antibodies_missing",
         "no_modality",
+        "modality_any",
         "group_in_top",
     }
 )
@@ -307,6 +321,9 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
         elif key == "no_modality":
             if not ctx.modalities.isdisjoint(arg):
                 return False
+        elif key == "modality_any":
+            if ctx.modalities.isdisjoint(arg):
+                return False
         elif key in _ANY_PRESENT:  # a few features: each looked up
             observations = ctx.observations
             if not any(o.present for o in map(observations.get, arg) if o is not None):
@@ -332,6 +349,7 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
         elif (
             (key == "top_probability_below" and ctx.top_probability >= float(str(arg)))
             or (key == "lesion_reported" and ctx.has_lesion != arg)
+            or (key == "deposit_within_reach" and ctx.within_reach != arg)
             or (key == "leading_none" and ctx.leading in arg)
         ):
             return False
@@ -477,7 +495,15 @@ def _text(
     already gives, a hold) and the references of the sentences said."""
     step = compiled.step
     why, refs = _why(step, ctx, lang)
-    return _held(step, (step.fr if lang == "fr" else step.en) + why + _known_part(compiled, ev, kb, lang), hold), refs
+    return _held(step, _own_text(compiled, ctx, lang) + why + _known_part(compiled, ev, kb, lang), hold), refs
+
+
+def _own_text(compiled: _Step, ctx: _Context, lang: str) -> str:
+    """The step's text with those of its parts whose conditions hold in this case ('' when it
+    has none to say: the case already has all it would ask)."""
+    said = [(p.fr if lang == "fr" else p.en) for p, checks in compiled.parts if _holds(checks, ctx)]
+    step = compiled.step
+    return " ".join(t for t in (step.fr if lang == "fr" else step.en, *said) if t)
 
 
 def _item(step_id: str, text: str, reason: str, references: Sequence[str]) -> WorkupItem:
@@ -564,7 +590,7 @@ def missing_workup(
     panel_asked = False  # a diagnosis' own step asks calcium and phosphate
     metabolic_reason = ""  # written when a metabolic step is listed (percentages go through Babel)
     for compiled in _steps(kb, None):
-        if not _holds(compiled.checks, ctx) or _answered(compiled, ev):
+        if not _holds(compiled.checks, ctx) or _answered(compiled, ev) or not _own_text(compiled, ctx, lang):
             continue
         step = compiled.step
         if compiled.metabolic and not panel_worth_it:
@@ -592,6 +618,8 @@ def missing_workup(
         for compiled in _steps(kb, i):
             step = compiled.step
             if step.id in seen or _answered(compiled, ev) or not _holds(compiled.checks, ctx):
+                continue
+            if not _own_text(compiled, ctx, lang):  # every part already done (the imaging in the case)
                 continue
             if excluding and step.id not in kb.must_not_miss_workup[disease.id]:
                 continue

@@ -102,18 +102,21 @@ _PREFIXED = (  # a clause that begins with these words, the rest kept as written
     (re.compile(r"^corresponding author ", re.IGNORECASE), "auteur correspondant\u00a0: "),
     (re.compile(r"^QxMD record ", re.IGNORECASE), "notice QxMD "),
     (re.compile(r"^study period (?=\d)", re.IGNORECASE), "période d'étude "),
+    (re.compile(r"^oral presentation (?=\S)", re.IGNORECASE), "communication orale "),
 )
 _MONTHS = {
     "January": "janvier", "February": "février", "March": "mars", "April": "avril", "May": "mai", "June": "juin",
     "July": "juillet", "August": "août", "September": "septembre", "October": "octobre", "November": "novembre",
     "December": "décembre",
 }  # fmt: skip
-_PUBLISHED = re.compile(rf"^published online (\d{{1,2}}) ({'|'.join(_MONTHS)}) (\d{{4}})$")
+_PUBLISHED = re.compile(rf"^published online (\d{{1,2}} )?({'|'.join(_MONTHS)}) (\d{{4}})$")
+_ARCHIVED = re.compile(r"^archived (\d{4}) edition$")
 # a bracket or a parenthesis whose content may be a note: checked clause by clause
 _ENCLOSED = re.compile(r"\[([^\[\]]*)\]|\(([^()]*)\)")
 # words that say a clause is still an English note
 _ENGLISH = re.compile(
-    r"\b(?:not (?:seen|verified|displayed|shown)|seen|verified|usually cited|read from|consulted in|abstract)\b"
+    r"\b(?:not (?:seen|verified|displayed|shown)|seen|verified|usually cited|read from|consulted in|abstract"
+    r"|published online|oral presentation|archived)\b"
 )
 
 
@@ -138,7 +141,11 @@ def _note(clause: str, first: bool) -> str | None:
     published = _PUBLISHED.match(clause)
     if published is not None:
         day, month, year = published.groups()
-        return f"publié en ligne le {day} {_MONTHS[month]} {year}"
+        on = f"le {day}" if day else "en "  # 'le 3 mars 2020', 'en décembre 2024'
+        return f"publié en ligne {on}{_MONTHS[month]} {year}"
+    archived = _ARCHIVED.match(clause)
+    if archived is not None:
+        return f"édition {archived.group(1)} archivée"
     return None
 
 
@@ -204,4 +211,7 @@ def untranslated_notes(citation: str) -> list[str]:
                 out.append(clause)
     outside = _ENCLOSED.sub("", french)
     out += [m.group() for m in re.finditer(r"[^.;]*\bnot (?:seen|verified|displayed|shown)\b[^.;]*", outside)]
+    # a reader's dates and editions written as a sentence of the citation (a French report read
+    # 'Springer; accepted 10 September 2020', 'Chapters on ... consulted in the online edition')
+    out += [m.group() for m in re.finditer(r"[^.;]*\b(?:accepted \d|consulted in the online edition)[^.;]*", outside)]
     return out

@@ -608,6 +608,12 @@ class InPlayWords(_Strict):
 
     cause: Bilingual
     care: Bilingual
+    # the care on dialysis, where it differs (a woman on haemodialysis read 'kidney care and, if
+    # needed, dialysis'), and while the diagnosis is only possible (below the leaflet's confidence,
+    # none of ``known_by`` reported: a known cancer is not 'if a cancer is found')
+    care_dialysis: Bilingual | None = None
+    care_possible: Bilingual | None = None
+    known_by: list[str] = []
     references: list[str] = Field(min_length=1)
 
 

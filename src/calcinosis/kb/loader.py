@@ -768,6 +768,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     for key, words in parts.leaflet.in_play.items():
         where = f"leaflet.yaml:in_play.{key}"
         check.refs(where, words.references)
+        check.feats(f"{where}.known_by", words.known_by)
         if "/" in key:
             check.form_keys(where, [key])
         else:
@@ -1469,8 +1470,10 @@ def _sites_within(vocabulary: Vocabulary, fpos: Mapping[str, int]) -> list[tuple
 
 
 def _when_items(step: WorkupStep, *keys: str) -> list[str]:
-    """The items a work-up step's conditions ``keys`` name (a list that is not a list names none)."""
-    return [str(item) for key in keys if isinstance(items := step.when.get(key), list) for item in items]
+    """The items a work-up step's conditions ``keys`` name, its parts' too (a list that is not a
+    list names none)."""
+    whens = [step.when, *(part.when for part in step.parts)]
+    return [str(item) for when in whens for key in keys if isinstance(items := when.get(key), list) for item in items]
 
 
 def _when_diagnoses(step: WorkupStep) -> list[str]:

@@ -77,6 +77,7 @@ __all__ = [
     "TreatmentIndication",
     "WarningSign",
     "WorkupFile",
+    "WorkupPart",
     "WorkupStep",
 ]
 
@@ -206,6 +207,8 @@ WORKUP_CONDITIONS = (
     "leading_none",
     "in_tissues_any",
     "leading_unconfirmed",
+    "modality_any",
+    "deposit_within_reach",
 )
 
 
@@ -227,6 +230,7 @@ WORKUP_LIST_CONDITIONS = frozenset(WORKUP_CONDITIONS) - {
     "top_probability_below",
     "lesion_reported",
     "leading_unconfirmed",
+    "deposit_within_reach",
 }
 
 
@@ -277,6 +281,46 @@ class WorkupWhy(_Strict):
         return self
 
 
+def _checked_conditions(when: dict[str, object]) -> None:
+    """Refuse a work-up condition that is unknown, or given a value of the wrong kind: a step's
+    and a part's ``when`` read the same conditions."""
+    unknown = [k for k in when if k not in WORKUP_CONDITIONS]
+    if unknown:
+        from difflib import get_close_matches
+
+        close = {k: get_close_matches(k, WORKUP_CONDITIONS, n=1) for k in unknown}
+        said = ", ".join(f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for k, c in close.items())
+        raise ValueError(f"unknown condition {said}; expected one of {', '.join(WORKUP_CONDITIONS)}")
+    # a list condition given as one value held nothing, silently (leading_none: calciphylaxis
+    # turned the exclusion off: a code review)
+    not_lists = [k for k in when if k in WORKUP_LIST_CONDITIONS and not isinstance(when[k], list)]
+    if not_lists:
+        raise ValueError(f"condition {', '.join(map(repr, not_lists))} takes a list, e.g. [{when[not_lists[0]]}]")
+    flags = [
+        k
+        for k in when
+        if k not in WORKUP_LIST_CONDITIONS and k != "top_probability_below" and not isinstance(when[k], bool)
+    ]
+    if flags:
+        raise ValueError(f"condition {', '.join(map(repr, flags))} takes true or false")
+
+
+class WorkupPart(_Strict):
+    """A sentence of a work-up step said only when its own conditions hold (the step's
+    conditions): what the case already has is not asked again (a clinical review: a chest CT
+    asked beside the CT that showed the lung deposits, 'from school age' to a woman of 45, 'the
+    kidney function' of a dialysis patient)."""
+
+    en: str = Field(min_length=3)
+    fr: str = Field(min_length=3)
+    when: dict[str, object] = {}
+
+    @model_validator(mode="after")
+    def _known_conditions(self) -> Self:
+        _checked_conditions(self.when)
+        return self
+
+
 class WorkupStep(_Strict):
     """A work-up step: what to do, in both languages, and which features it settles."""
 
@@ -295,30 +339,15 @@ class WorkupStep(_Strict):
     when: dict[str, object] = {}
     # why it is asked, for some diagnoses only (WorkupWhy), after the step's own text
     why_for: list[WorkupWhy] = []
+    # sentences after the step's own text, each said when its own conditions hold (WorkupPart);
+    # a step whose text is empty and none of whose parts hold is not listed
+    parts: list[WorkupPart] = []
 
     @model_validator(mode="after")
     def _known_conditions(self) -> Self:
-        unknown = [k for k in self.when if k not in WORKUP_CONDITIONS]
-        if unknown:
-            from difflib import get_close_matches
-
-            close = {k: get_close_matches(k, WORKUP_CONDITIONS, n=1) for k in unknown}
-            said = ", ".join(f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "") for k, c in close.items())
-            raise ValueError(f"unknown condition {said}; expected one of {', '.join(WORKUP_CONDITIONS)}")
-        # a list condition given as one value held nothing, silently (leading_none: calciphylaxis
-        # turned the exclusion off: a code review)
-        not_lists = [k for k in self.when if k in WORKUP_LIST_CONDITIONS and not isinstance(self.when[k], list)]
-        if not_lists:
-            raise ValueError(
-                f"condition {', '.join(map(repr, not_lists))} takes a list, e.g. [{self.when[not_lists[0]]}]"
-            )
-        flags = [
-            k
-            for k in self.when
-            if k not in WORKUP_LIST_CONDITIONS and k != "top_probability_below" and not isinstance(self.when[k], bool)
-        ]
-        if flags:
-            raise ValueError(f"condition {', '.join(map(repr, flags))} takes true or false")
+        _checked_conditions(self.when)
+        if not (self.en or self.parts) or not (self.fr or self.parts):
+            raise ValueError("a work-up step says something: its own text, or parts")
         return self
 
 

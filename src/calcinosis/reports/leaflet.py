@@ -16,14 +16,15 @@ import re
 from dataclasses import dataclass
 
 from calcinosis.engine.diagnose import SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA, URGENT_CODES
-from calcinosis.engine.evidence import collect_evidence
+from calcinosis.engine.evidence import Evidence, collect_evidence
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.engine.workup import HOLDS, in_the_organs
+from calcinosis.engine.workup import HOLDS, PANEL_LEFT_OUT, in_the_organs
 from calcinosis.i18n import inline, message
+from calcinosis.kb.deferred_schema import InPlayWords
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, WarningSign, form_key
 from calcinosis.management.manage import IN_PLAY
-from calcinosis.management.options import caution_holds
+from calcinosis.management.options import caution_holds, out_of_reach, without_symptoms
 
 CALCIUM_EMERGENCIES = frozenset({SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA})
 """The emergencies whose urgent note says the calcium's own signs."""
@@ -200,7 +201,7 @@ def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> str:
     if any(c.severity == "contraindication" for c in held):
         held = [c for c in held if c.severity == "contraindication"]
     reasons = [c.patient.get(lang) for c in held if c.patient is not None]
-    return message("leaflet_no_nsaids", lang, reasons=" ; ".join(dict.fromkeys(reasons)))
+    return message("leaflet_no_nsaids", lang, reasons=message("list_separator", lang).join(dict.fromkeys(reasons)))
 
 
 IN_PLAY_MAX = 3
@@ -209,28 +210,44 @@ leaflet's causes and treatments, the likeliest first: a diagnosis below it is no
 the patient as what their doctors are looking at."""
 
 
-def _in_play(report: DiagnosisReport, kb: KnowledgeBase, variant: LeafletVariant, lang: str) -> str:
+def _in_play(
+    report: DiagnosisReport, kb: KnowledgeBase, variant: LeafletVariant, present: frozenset[str], lang: str
+) -> str:
     """``variant``'s ``in_play`` text filled with the words of the diagnoses in play that have
     their own (leaflet.yaml in_play, a form's first), else its own text: the category's list of
     every cause and treatment is for a leaflet whose diagnoses have none."""
     text = variant.fr if lang == "fr" else variant.en
     if variant.in_play is None:
         return text
-    words = []
+    words: list[tuple[InPlayWords, float]] = []
     for d in report.differential[:IN_PLAY_MAX]:
         if d.probability < IN_PLAY:
             break
         key = form_key(d.diagnosis, d.form.id) if d.form is not None else ""
         own = kb.leaflet.in_play.get(key) or kb.leaflet.in_play.get(d.diagnosis)
         if own is not None:
-            words.append(own)
+            words.append((own, d.probability))
     if not words:
         return text
-    causes = [w.cause.get(lang) for w in words]
+    causes = [w.cause.get(lang) for w, _ in words]
     said = (
         causes[0] if len(causes) == 1 else f" {message('leaflet_or', lang)} ".join([", ".join(causes[:-1]), causes[-1]])
     )
-    return variant.in_play.get(lang).format(causes=said, care=" ; ".join(w.care.get(lang) for w in words))
+    care = message("list_separator", lang).join(_care(w, p, present, lang) for w, p in words)
+    return variant.in_play.get(lang).format(causes=said, care=care)
+
+
+def _care(words: InPlayWords, probability: float, present: frozenset[str], lang: str) -> str:
+    """A diagnosis' care as this patient reads it: on dialysis, its words for dialysis (a woman on
+    haemodialysis read 'kidney care and, if needed, dialysis'); while the diagnosis is only
+    possible (below ``CONFIDENT`` and none of its ``known_by`` reported), its words of a
+    possibility (a man whose sarcoidosis led read 'the treatment of the cancer' as if a cancer
+    were established: a clinical review)."""
+    if words.care_dialysis is not None and "condition:dialysis" in present:
+        return words.care_dialysis.get(lang)
+    if words.care_possible is not None and probability < CONFIDENT and present.isdisjoint(words.known_by):
+        return words.care_possible.get(lang)
+    return words.care.get(lang)
 
 
 def _for_age(variant: LeafletVariant, age: float) -> bool:
@@ -324,6 +341,58 @@ def _plain_name(kb: KnowledgeBase, diagnosis: str, lang: str, *, short: bool = F
     return text.split(", ", 1)[0] if short else text
 
 
+def _as_planned(
+    section: str, target: str, text: str, report: DiagnosisReport, kb: KnowledgeBase, ev: Evidence, lang: str
+) -> str:
+    """A section's text as the clinician's plan has it for this case (a clinical review found
+    the leaflet contradicting it): no treatment of the deposits when manage lists none, found
+    without symptoms (whatever the text was written for: a scleroderma patient read of
+    diltiazem, colchicine and surgery); the general tests without the blood panel a
+    proportionate work-up left out; the general signs of deposits in an organ, not of a lump
+    under the skin; the rare-disease centres only for a rare diagnosis in play."""
+    if section == "treatment" and without_symptoms(report.case, ev, kb):
+        return message("leaflet_treatment_not_needed", lang)
+    if target != "general":
+        return text
+    if section == "tests" and PANEL_LEFT_OUT in {w.id for w in report.workup_left_out}:
+        return message("leaflet_tests_no_panel", lang)
+    if section == "what_you_notice" and out_of_reach(report.case, ev, kb):
+        return message("leaflet_notice_organs", lang)
+    if section == "support" and _rare_in_play(report, kb):
+        return " ".join([text, message("leaflet_rare_centres", lang)])
+    return text
+
+
+def _rare_in_play(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
+    """Whether a diagnosis in play (``IN_PLAY``, the likeliest ``IN_PLAY_MAX``) is a rare disease,
+    read as one that Orphanet lists (an ORPHA code in its file): a man with a calcific tendinitis
+    of the wrist read that 'rare diseases have reference centres' (a clinical review). Judgement:
+    Orphanet's list is the rare-disease reference the French centres follow."""
+    in_play = [d for d in report.differential[:IN_PLAY_MAX] if d.probability >= IN_PLAY]
+    return any(kb.disease(d.diagnosis).codes.orpha for d in in_play)
+
+
+_TUMORAL = {"en": re.compile(r"\btumou?ral\b", re.I), "fr": re.compile(r"\btumorales?\b", re.I)}
+"""'Tumoral' in a calcinosis' name means 'forming a mass' (seed 001's tumoral calcinosis): a
+patient reads it as a cancer."""
+
+
+def _word_notes(heading: str, texts: list[str], lang: str) -> str:
+    """What a frightening word of the leaflet means here: 'metastatic' in the heading, 'tumoral'
+    wherever a tumoral calcinosis is named (a clinical review: the parents of a boy of 16 read
+    « calcinose tumorale familiale » with no word that it is not a cancer), unless the heading
+    already says it (the category's own words)."""
+    notes = []
+    metastatic = _METASTATIC.get(lang)
+    if metastatic is not None and metastatic.search(heading):
+        notes.append(message("leaflet_metastatic_word", lang))
+    tumoral = _TUMORAL.get(lang)
+    explained = message("leaflet_what_tumoral", lang) in heading
+    if tumoral is not None and not explained and any(tumoral.search(t) for t in (heading, *texts)):
+        notes.append(message("leaflet_tumoral_word", lang))
+    return " ".join(notes)
+
+
 def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> Leaflet:
     """The leaflet of ``report``'s case in ``lang``."""
     top = report.differential[0]
@@ -382,7 +451,8 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     urgent = [i.code for i in report.issues if i.code in URGENT_CODES]
     parts = []
     age = report.case.patient.age
-    present = collect_evidence(report.case, report.labs, kb).present_features()
+    ev = collect_evidence(report.case, report.labs, kb)
+    present = ev.present_features()
     for section in kb.leaflet.sections:
         candidates = [
             (score, v)
@@ -396,7 +466,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # the most specific: its level first, then one written for the patient's context
             score, variant = max(candidates, key=lambda sv: (sv[0], bool(sv[1].when)))
             target = {4: form, 3: diagnosis, 2: group, 1: category}[score]
-            text = _in_play(report, kb, variant, lang)
+            text = _in_play(report, kb, variant, present, lang)
             refs = tuple(variant.references)
             title = (variant.title or section.title).get(lang)
         else:
@@ -442,6 +512,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 text = " ".join([text, message("leaflet_child_vitamin_d", lang)])
             elif not (_calcium_raised(report) and age < kb.threshold("infant_age_years")):  # a baby's signs say it
                 text = " ".join([text, message("leaflet_child_no_vitamin_d", lang)])
+        text = _as_planned(section.id, target, text, report, kb, ev, lang)
         if section.id == "daily_life":
             # over-the-counter anti-inflammatories, where manage avoids them (a clinical review: a
             # dialysis patient, a woman with cirrhosis and a pregnant woman read no word of them)
@@ -451,8 +522,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             if _infection_signs(report, kb):  # as manage holds procedures on the mass (a re-review)
                 text = " ".join([text, message("leaflet_infection_first", lang)])
         parts.append(LeafletPart(section.id, title, text, target, refs))
-    word = _METASTATIC.get(lang)
-    note = message("leaflet_metastatic_word", lang) if word is not None and word.search(heading) else ""
+    note = _word_notes(heading, [p.text for p in parts], lang)
     child = age < kb.threshold("child_age_years")
     reader = message("leaflet_for_parents", lang) if child else ""
     said = " ".join(message(_urgent_key(code, report, kb), lang) for code in urgent)
