@@ -242,8 +242,10 @@ def test_a_cache_folder_others_can_write_is_not_used(tmp_path: Path, monkeypatch
 # 8. outputs never overwrite data ------------------------------------------------------------------
 def test_report_refuses_to_overwrite_its_input(tmp_path: Path) -> None:
     case = write(tmp_path, PATIENT)
-    result = runner.invoke(app, ["report", str(case), "-o", str(case)])
+    # --format html: without it the .yaml suffix is refused first (it names neither format)
+    result = runner.invoke(app, ["report", str(case), "-o", str(case), "-f", "html"])
     assert result.exit_code == 2 and "input of this command" in result.stderr
+    assert runner.invoke(app, ["report", str(case), "-o", str(case)]).exit_code == 2
     assert case.read_text(encoding="utf-8") == PATIENT
 
 

@@ -124,9 +124,19 @@ def test_the_file_is_in_the_format_its_name_says(tmp_path: Path) -> None:
         app, ["report", str(DEV_CASES[0]), "-o", str(tmp_path / "r.html"), "-f", "pdf", "--lang", "fr"]
     )
     assert french.exit_code == 2 and "le suffixe .html désigne le format HTML" in french.stderr
-    other = tmp_path / "r.txt"  # a suffix that names no format: the default, HTML
-    assert runner.invoke(app, ["report", str(DEV_CASES[0]), "-o", str(other)]).exit_code == 0
+    # a suffix that names neither format is refused (a clinical review: '-o leaflet.md' held an
+    # HTML document), unless --format says what to write; no suffix is the default, HTML
+    for name in ("r.md", "r.txt"):
+        other = tmp_path / name
+        refused = runner.invoke(app, ["report", str(DEV_CASES[0]), "-o", str(other)])
+        assert refused.exit_code == 2 and not other.exists()
+        assert f"the suffix {other.suffix} names neither" in refused.stderr
+    other = tmp_path / "r.txt"
+    assert runner.invoke(app, ["report", str(DEV_CASES[0]), "-o", str(other), "-f", "html"]).exit_code == 0
     assert other.read_text(encoding="utf-8").startswith("<!doctype html>")
+    bare = tmp_path / "report"
+    assert runner.invoke(app, ["report", str(DEV_CASES[0]), "-o", str(bare)]).exit_code == 0
+    assert bare.read_text(encoding="utf-8").startswith("<!doctype html>")
 
 
 def test_unwritable_output_file(tmp_path: Path) -> None:

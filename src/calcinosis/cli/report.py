@@ -20,16 +20,26 @@ def report_format(output: Path, fmt: Format | None, lang: str = "en") -> Format:
 
     A hostile-input audit: ``-o r.pdf`` wrote HTML and ``-o r.html -f pdf`` a PDF, files that
     open as garbage or not at all under the names they were given. The decision: without
-    ``--format`` the suffix says (.pdf: PDF; .html, .htm or any other: HTML, the default as
-    before); with ``--format``, a suffix that names the other format is refused, never written
-    under a name that lies about its content.
+    ``--format`` the suffix says (.pdf: PDF; .html, .htm or none: HTML; any other suffix, such
+    as .md, is refused: it would hold HTML under a name that says otherwise); with ``--format``,
+    a suffix that names the other format is refused, never written under a name that lies about
+    its content.
 
     Raises
     ------
     OutputError
-        When ``--format`` and the suffix name different formats.
+        When ``--format`` and the suffix name different formats, or, without ``--format``, the
+        suffix names neither.
     """
     named = _SUFFIX_FORMATS.get(output.suffix.lower())
+    if fmt is None and named is None and output.suffix:
+        # a clinical review: '-o leaflet.md' wrote an HTML document under a Markdown name; a
+        # suffix naming neither format is refused unless --format says what to write
+        from calcinosis.errors import OutputError
+        from calcinosis.i18n import message
+
+        text = message("report_suffix_unknown", lang, suffix=output.suffix)
+        raise OutputError(message("err_file", lang, source=output, text=text), path=output)
     if fmt is None:
         return named or Format.html
     if named is not None and named != fmt:
@@ -48,8 +58,8 @@ def report(
         None,
         "--format",
         "-f",
-        help="html or pdf. Default: the output's suffix says (.pdf: pdf, else html); "
-        "a suffix that names the other format is refused.",
+        help="html or pdf. Default: the output's suffix says (.pdf: pdf; .html, .htm or none: html; "
+        "another suffix is refused); a suffix that names the other format is refused.",
     ),
     audience: Audience = typer.Option(
         Audience.clinician, "--audience", "-a", help="clinician (full report) or patient (plain-language leaflet)."
