@@ -270,3 +270,15 @@ def test_the_follow_up_says_wound_care_only_with_a_wound(kb: KnowledgeBase) -> N
     assert "wound" not in education(case) and "ulcers" not in education(case)
     ulcer = education(_with(case, findings=[*case.findings, "ulceration"]))
     assert "care for a wound" in ulcer and "local care of ulcers" in ulcer
+
+
+def test_a_known_haemochromatosis_is_not_asked_its_iron_studies(kb: KnowledgeBase) -> None:
+    """A clinical review: a treated haemochromatosis was asked "Raised transferrin saturation? no:
+    argues against Haemochromatosis arthropathy"; venesection brings the iron studies to normal by
+    design (EASL 2022) while the arthropathy stays. The same hands without the known disease are
+    still asked."""
+    case = read_case(PUBLISHED_CASES / "pub-dys-05-known-haemochromatosis-painful-hands.yaml", kb)
+    iron = {"lab:transferrin_saturation_high", "lab:ferritin_high"}
+    assert not iron & {q.feature for q in diagnose(case, kb).next_questions}
+    unknown = _with(case, history=[h for h in case.history if h != "hemochromatosis"])
+    assert iron & {q.feature for q in diagnose(unknown, kb).next_questions}
