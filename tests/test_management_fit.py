@@ -49,6 +49,17 @@ def test_hand_nodules_with_excisable_mimics_start_with_an_excision(kb: Knowledge
     assert fr.statements[0].text.startswith("Exérèse d'une lésion d'abord\u00a0:")
 
 
+def test_a_given_diagnosis_waits_for_no_histology(kb: KnowledgeBase) -> None:
+    """The same hand nodules with the diagnosis given (--diagnosis subepidermal_calcified_nodule):
+    the plan no longer opens on the excision, and the options no longer wait 'for the histology
+    of an excised lesion' either (a code review: the statement was guarded, the options not)."""
+    case = read_case(PUBLISHED_CASES / "pub-idio-10-multiple-hand-nodules-young-man.yaml", kb)
+    result = manage(case, kb, diagnosis="subepidermal_calcified_nodule")
+    assert "histology_first" not in {s.id for s in result.statements}
+    waiting = _waiting(result)
+    assert not [t for t, why in waiting.items() if "histology of an excised lesion" in why], waiting
+
+
 def test_a_connective_tissue_disease_in_play_keeps_its_drugs(kb: KnowledgeBase) -> None:
     """The same nodules in a woman with a known systemic sclerosis: a systemic cause is in play,
     diltiazem is not held for a histology, and no excision-first principle is said."""

@@ -431,6 +431,12 @@ def manage(
     waiting = frozenset() if diagnosis is not None else unconfirmed(kb, scores)
     no_local = out_of_reach(case, evidence, kb)
     quiet = without_symptoms(case, evidence, kb)  # found without symptoms: no treatment of the deposits
+    # lesions whose excision gives the diagnosis and the cure, no systemic cause in play: the
+    # plan starts with it, and what treats the deposits waits for its histology; not once the
+    # clinician has given the diagnosis, nor while a diagnosis is to be excluded or a step taken
+    # first (a code review: a subepidermal calcified nodule given as the diagnosis still had its
+    # options wait 'for the histology'); one guard for the statement and the options
+    histology_due = diagnosis is None and not first and not hold
     options, avoid = rank_treatments(
         evidence,
         kb,
@@ -449,6 +455,7 @@ def manage(
         cared_first=cared_first,
         own_care=frozenset(care.own_care) if (care := kb.disease(top_id).managed_as) is not None else frozenset(),
         emergencies=emergencies,
+        histology=histology_first(kb, posterior, lang) if histology_due else "",
     )
     # the principles that hold for a whole category are about treating calcinosis, and do not
     # apply to a leading diagnosis cared for as another disease
@@ -476,11 +483,8 @@ def manage(
     # the holds said once as a principle, whether or not an option is listed to carry them (a code
     # review: a growing mass destroying bone had no option, and management never said to wait);
     # the deep mass' own statement says its hold
-    # lesions whose excision gives the diagnosis and the cure, no systemic cause in play: the
-    # plan starts with it, and says so (the deposits' treatments wait for its histology)
-    excision_first = (
-        "" if diagnosis is not None or first or hold else histology_first(kb, posterior, lang, "histology_first_plan")
-    )
+    # the plan starts with the excision, and says so (histology_due above)
+    excision_first = histology_first(kb, posterior, lang, "histology_first_plan") if histology_due else ""
     spec = kb.management.histology_first
     if excision_first and spec is not None:
         reach.insert(0, Statement(id="histology_first", text=excision_first, references=list(spec.references)))

@@ -684,6 +684,7 @@ def rank_treatments(
     cared_first: str = "",
     own_care: frozenset[str] = frozenset(),
     emergencies: frozenset[str] = frozenset(),
+    histology: str = "",
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
     """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
     ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
@@ -698,7 +699,10 @@ def rank_treatments(
     as another disease (a pilomatricoma's excision), '' otherwise; ``own_care``: that disease's own
     treatments (``ManagedAs.own_care``), which its statement says and which are then not listed;
     ``emergencies``: the emergencies the diagnosis found (a calcium to correct first), without
-    'engine.': the indications that name one hold for any case that has it."""
+    'engine.': the indications that name one hold for any case that has it; ``histology``:
+    :func:`histology_first` when the treatments of the deposits wait for the histology of an
+    excised lesion, '' otherwise (the caller decides: not once a diagnosis is given, nor while
+    another step comes first, the rule manage's own statement follows)."""
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
     treatable = treatable_categories(kb, posterior, categories)
@@ -711,7 +715,6 @@ def rank_treatments(
     infection = _infection_first(ev, kb, lang)
     harmed, harm_possible = _procedures_harm(kb, posterior, lang)
     harmed_debridement, _ = _procedures_harm(kb, posterior, lang, "procedures_harm_debridement")
-    histology = histology_first(kb, posterior, lang)
     by_excision = kb.management.histology_first.by if kb.management.histology_first is not None else ""
     for t in kb.treatments.values():
         if (no_local and _is_local(t)) or (no_deposit_treatment and _for_the_deposits(t, ev)) or _never_listed(t):
