@@ -12,7 +12,16 @@ from calcinosis.engine.defining import shown_by_a_defining_feature, unconfirmed
 from calcinosis.engine.diagnose import URGENT_CODES, URGENT_REFERENCES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.engine.workup import DEEP_MASS_STEP, GROWTH_STEP, HOLDS, LEADS, PANEL_LEFT_OUT, Hold, in_the_organs
+from calcinosis.engine.workup import (
+    DEEP_MASS_STEP,
+    GROWTH_STEP,
+    HOLDS,
+    LEADS,
+    PANEL_LEFT_OUT,
+    Hold,
+    in_the_organs,
+    out_of_reach,
+)
 from calcinosis.i18n import inline, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import FollowupEveryFor, FollowupItem, StatementCondition, WarningSign
@@ -20,7 +29,6 @@ from calcinosis.management.options import (
     histology_first,
     may_be_pregnant,
     named_with_probability,
-    out_of_reach,
     rank_treatments,
     to_exclude_first,
     without_symptoms,

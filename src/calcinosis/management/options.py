@@ -571,21 +571,6 @@ def _on_the_mass(t: TreatmentFile) -> bool:
     return t.kind == "procedure" and t.mechanism != "cause"
 
 
-def out_of_reach(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
-    """Whether the only deposit the case reports lies in an organ (imaging tissues all out of
-    reach, no site but a body cavity's, no lesion felt or seen: management.yaml), where no local
-    treatment goes. A case that locates no deposit says nothing either way: not out of reach."""
-    spec = kb.management
-    tissues = {t for img in case.imaging for t in img.tissues}
-    sites = {*case.sites, *(s for img in case.imaging for s in img.sites)}
-    return (
-        bool(tissues)
-        and tissues <= set(spec.out_of_reach_tissues)
-        and sites <= set(spec.cavity_sites)
-        and not any(ev.present(f) for f in spec.in_reach_findings)
-    )
-
-
 def without_symptoms(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
     """Whether the calcinosis was found without symptoms: pain reported absent, no lesion felt or
     seen, none of management.yaml's symptoms present, and no site named but on imaging (a skin

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from calcinosis.engine.diagnose import SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA, URGENT_CODES
 from calcinosis.engine.evidence import Evidence, collect_evidence
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.engine.workup import HOLDS, PANEL_LEFT_OUT, in_the_organs
+from calcinosis.engine.workup import HOLDS, PANEL_LEFT_OUT, in_the_organs, out_of_reach
 from calcinosis.i18n import inline, message
 from calcinosis.kb.deferred_schema import InPlayWords
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, WarningSign, form_key
 from calcinosis.management.manage import IN_PLAY
-from calcinosis.management.options import caution_holds, out_of_reach, without_symptoms
+from calcinosis.management.options import caution_holds, without_symptoms
 
 CALCIUM_EMERGENCIES = frozenset({SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA})
 """The emergencies whose urgent note says the calcium's own signs."""
