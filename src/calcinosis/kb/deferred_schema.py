@@ -128,6 +128,14 @@ DerivedName = Literal["corrected_calcium", "calcium_phosphate_product", "pth_upp
 caution names one of them, and a misspelt name is refused rather than never shown (a code
 review; tests/test_labs.py holds the two lists equal)."""
 
+MeasuredName = Literal[
+    "corrected_calcium", "calcium_phosphate_product", "pth_upper_limit_multiple", "egfr_ckd_epi_2021", "egfr"
+]
+"""What a caution's ``measured`` may name (``LabPanel.measured``): the derived values, and
+``egfr``, the kidney function the case gives (a reported eGFR, else the computed one): a caution
+about the kidneys read from the computed value alone never held for a reported eGFR (a code
+review)."""
+
 
 class MeasuredNote(_Strict):
     """A caution's sentence about a value derived from the case's labs (``LabPanel.derived``):
@@ -136,7 +144,7 @@ class MeasuredNote(_Strict):
     unknown): a dialysis patient's PTH under twice its upper limit is below KDIGO 2017's target,
     no indication to lower it (a clinical review: 1.6 times the limit 'fitted' a calcimimetic)."""
 
-    value: DerivedName
+    value: MeasuredName
     at_least: float | None = None
     below: float | None = None
     en: str = Field(pattern=r"\{value\}")

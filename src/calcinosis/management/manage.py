@@ -459,7 +459,7 @@ def manage(
         no_local=no_local,
         hold=hold,
         no_deposit_treatment=quiet,
-        measured={d.name: d.value for d in panel.derived},
+        measured=panel.measured(),
         cared_first=cared_first,
         own_care=frozenset(care.own_care) if (care := kb.disease(top_id).managed_as) is not None else frozenset(),
         emergencies=emergencies,
