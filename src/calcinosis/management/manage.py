@@ -324,7 +324,14 @@ def followup_plan(
         name = inline(name, lang)  # inside a French sentence
         every = message("followup_until_excluded", lang, name=name, p=percent(p, lang), every=first.every.get(lang))
         watched.append(_plan_item(first, lang, id=f"until_excluded:{first.id}", every=every))
-    urgent = [i for e in emergencies for i in spec.by_emergency.get(e, [])]  # type: ignore[call-overload]
+    # an emergency's checks are read with their conditions like every other (a code review: they
+    # were listed whatever their when, in_play or unless said)
+    urgent = [
+        i
+        for e in emergencies
+        for i in spec.by_emergency.get(e, [])  # type: ignore[call-overload]
+        if present is None or _listed(i, seen, played)
+    ]
     return FollowupPlan(
         schedule=[
             *(_plan_item(i, lang, present=seen, playing=played) for i in urgent),
