@@ -539,3 +539,18 @@ def test_the_presentation_floor_never_makes_a_rare_site_evidence_for_a_silent_fi
     k = scores.feature_pos.tolist().index(penis)
     assert scores.contribution[silent, k] == pytest.approx(0.0)
     assert scores.contribution[stated, k] > 0
+
+
+def test_a_cautions_diagnoses_in_play_are_named_while_in_play() -> None:
+    """A caution's diagnoses in play are AND-ed with its features (``while_in_play``); a follow-up
+    item's ``in_play`` is OR-ed with its ``when``: one name for two rules misled authors (a code
+    review). The old name is refused, not silently read."""
+    from pydantic import ValidationError
+
+    from calcinosis.kb.deferred_schema import TreatmentCaution
+
+    base = {"severity": "caution", "en": "e", "fr": "f"}
+    caution = TreatmentCaution.model_validate({**base, "while_in_play": ["milk_alkali_syndrome"]})
+    assert caution.while_in_play == ["milk_alkali_syndrome"]
+    with pytest.raises(ValidationError):
+        TreatmentCaution.model_validate({**base, "in_play": ["milk_alkali_syndrome"]})

@@ -176,10 +176,11 @@ class TreatmentCaution(_Strict):
     # and one of these present as well (a second condition): 'before debriding an ulcer of the
     # leg' was said of a breast ulcer (a clinical review)
     and_any: list[str] = []
-    # and one of these diagnoses at the management floor or above (management.yaml min_probability):
-    # a bisphosphonate's rebound low calcium is said when a milk-alkali syndrome is in play, which no
-    # feature of the case states (a clinical review)
-    in_play: list[str] = []
+    # and one of these diagnoses at the management floor or above (management.yaml min_probability),
+    # AND-ed with the features: a bisphosphonate's rebound low calcium is said when a milk-alkali
+    # syndrome is in play, which no feature of the case states (a clinical review). Named
+    # while_in_play, not in_play: a follow-up item's in_play is OR-ed with its when (a code review)
+    while_in_play: list[str] = []
     # the option waits, with this text as its reason, while the caution holds ('Not now'): shock
     # waves and surgery in the acute phase of a calcific periarthritis, which settles in days and
     # in which they were not studied (a clinical review)
@@ -195,7 +196,8 @@ class TreatmentCaution(_Strict):
     # leaflet had no word of the ibuprofen that manage avoided)
     patient: Bilingual | None = None
     # said of these diagnoses' series: shown only when the option is read for one of them (or,
-    # read for none, when one holds the management floor). A calciphylaxis debridement read 'in
+    # read for none, when one holds the management floor), unlike while_in_play, which holds
+    # whatever the option is read for. A calciphylaxis debridement read 'in
     # the calcinosis of connective tissue disease, recurrence after removal is frequent' and the
     # tumoral calcinosis' recurrence with a raised phosphate (a clinical review)
     diagnoses: list[str] = []

@@ -350,7 +350,7 @@ def _option(
     part_cautions: list[tuple[str, str]] = []  # cautions on one part of the treatment (NSAIDs within analgesia)
     not_now_note = ""  # a caution that holds the option for now ('Not now'), the first that holds
     for c in t.cautions:
-        triggered = caution_holds(c, ev) and _said_of(c, read_for, posterior, kb) and _in_play(c, kb, posterior)
+        triggered = caution_holds(c, ev) and _said_of(c, read_for, posterior, kb) and _while_in_play(c, kb, posterior)
         value = measured.get(c.measured.value) if c.measured is not None else None
         if c.measured is not None:
             triggered = triggered and _within(value, c.measured.at_least, c.measured.below)
@@ -466,13 +466,13 @@ def _option(
     return option, contraindicated
 
 
-def _in_play(c: TreatmentCaution, kb: KnowledgeBase, posterior: np.ndarray) -> bool:
-    """Whether a caution that names diagnoses in play (``in_play``) has one at the management
+def _while_in_play(c: TreatmentCaution, kb: KnowledgeBase, posterior: np.ndarray) -> bool:
+    """Whether a caution that names diagnoses in play (``while_in_play``) has one at the management
     floor or above (any case, for a caution that names none): what it warns of belongs to those
     diagnoses, which no feature of the case states (a milk-alkali syndrome's rebound low calcium
     after a bisphosphonate), whatever the option is read for."""
     floor = kb.management.min_probability
-    return not c.in_play or any(float(posterior[kb.disease_pos(d)]) >= floor for d in c.in_play)
+    return not c.while_in_play or any(float(posterior[kb.disease_pos(d)]) >= floor for d in c.while_in_play)
 
 
 NAMED_FROM = 0.01
