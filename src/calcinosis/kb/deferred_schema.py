@@ -14,6 +14,7 @@ evaluated as the classes are defined.
 # ruff: noqa: RUF012
 
 import datetime as dt
+import string
 from typing import Literal, Self
 
 from pydantic import Field, model_validator
@@ -560,6 +561,10 @@ class LeafletSection(_Strict):
     seed_facts: list[str] = []
 
 
+IN_PLAY_FIELDS = frozenset({"causes", "care"})
+"""The fields a leaflet variant's ``in_play`` text may hold (reports/leaflet.py fills them)."""
+
+
 class LeafletVariant(_Strict):
     """A leaflet section written for some forms of a diagnosis, diagnoses, groups or categories
     (the most specific wins: a form, then a diagnosis, a group, a category)."""
@@ -591,6 +596,19 @@ class LeafletVariant(_Strict):
     # and treatments of diseases the patient is not thought to have (a clinical review: a baby and
     # a cancer patient read 'kidney care and dialysis, a phosphate diet and binders')
     in_play: Bilingual | None = None
+
+    @model_validator(mode="after")
+    def _in_play_fields(self) -> Self:
+        # the leaflet fills it with .format(causes=..., care=...): any other field, a positional
+        # '{}' or a stray brace would raise for one patient, and a text with neither says no
+        # diagnosis' words (a code review)
+        if self.in_play is None:
+            return self
+        for text in (self.in_play.en, self.in_play.fr):
+            names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+            if not names <= IN_PLAY_FIELDS or not names:
+                raise ValueError(f"in_play holds '{{causes}}' or '{{care}}' and no other field; found {sorted(names)}")
+        return self
 
     @model_validator(mode="after")
     def _targets_something(self) -> Self:
