@@ -11,7 +11,7 @@ benefit or mixed results: a negative trial, or a trial in another disease, lends
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -81,6 +81,27 @@ def caution_holds(c: TreatmentCaution, ev: Evidence) -> bool:
     )
 
 
+def caution_applies(
+    c: TreatmentCaution,
+    ev: Evidence,
+    *,
+    kb: KnowledgeBase,
+    posterior: np.ndarray,
+    measured: Mapping[str, float],
+    read_for: Sequence[str] = (),
+) -> bool:
+    """Whether caution ``c`` is said for the case: its features (:func:`caution_holds`), the
+    series it is said of (``diagnoses``, for the diagnoses the option is read for), the diagnoses
+    in play it needs (``while_in_play``) and its measured value's bounds (``measured``: the
+    case's values by name, ``LabPanel.measured``). One predicate for the option's cautions and
+    the leaflet's 'do not take' (a code review: the leaflet read only the features)."""
+    if not (caution_holds(c, ev) and _said_of(c, read_for, posterior, kb) and _while_in_play(c, kb, posterior)):
+        return False
+    if c.measured is None:
+        return True
+    return _within(measured.get(c.measured.value), c.measured.at_least, c.measured.below)
+
+
 def _unknown_checks(t: TreatmentFile, ev: Evidence, pregnancy_possible: bool, tests: frozenset[str], lang: str) -> str:
     """'Not known here and checked before use: pregnancy (and contraception); kidney function'
     for the conditions this treatment's cautions depend on that the case leaves unsaid ('' if
@@ -140,7 +161,7 @@ def _dose_text(t: TreatmentFile, dose: TreatmentDoseFor | None, child: Bilingual
     return (dose.dose if dose is not None else t.dose).get(lang)
 
 
-def _said_of(c: TreatmentCaution, read_for: list[str], posterior: np.ndarray, kb: KnowledgeBase) -> bool:
+def _said_of(c: TreatmentCaution, read_for: Sequence[str], posterior: np.ndarray, kb: KnowledgeBase) -> bool:
     """Whether a caution said of some diagnoses' series (``diagnoses``) concerns this option: read
     for one of them, or, read for none (a category, a feature), one of them holds the management
     floor. A debridement read for a calciphylaxis is not told of the recurrences of connective
@@ -350,12 +371,9 @@ def _option(
     part_cautions: list[tuple[str, str]] = []  # cautions on one part of the treatment (NSAIDs within analgesia)
     not_now_note = ""  # a caution that holds the option for now ('Not now'), the first that holds
     for c in t.cautions:
-        triggered = caution_holds(c, ev) and _said_of(c, read_for, posterior, kb) and _while_in_play(c, kb, posterior)
-        value = measured.get(c.measured.value) if c.measured is not None else None
-        if c.measured is not None:
-            triggered = triggered and _within(value, c.measured.at_least, c.measured.below)
-        if not triggered:
+        if not caution_applies(c, ev, kb=kb, posterior=posterior, measured=measured, read_for=read_for):
             continue
+        value = measured.get(c.measured.value) if c.measured is not None else None
         text = c.fr if lang == "fr" else c.en
         if c.measured is not None and value is not None:  # the case's own value, said with it
             note = c.measured.fr if lang == "fr" else c.measured.en
