@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from calcinosis import KnowledgeBase, diagnose, read_case
 from calcinosis.case.model import Case, Imaging
+from calcinosis.management.manage import manage
 from calcinosis.reports.leaflet import Leaflet, build_leaflet
 
 from .conftest import PUBLISHED_CASES, REPO
@@ -71,6 +72,16 @@ def test_no_lesion_biopsy_when_every_deposit_is_in_an_organ(kb: KnowledgeBase) -
     assert "biopsy_uncertain" not in _steps(case, kb)
     skin = _with(case, imaging=[*case.imaging, Imaging(modality="radiograph", tissues=["subcutaneous"])])
     assert "biopsy_uncertain" in _steps(skin, kb)
+
+
+def test_the_work_up_and_management_agree_on_what_is_out_of_reach(kb: KnowledgeBase) -> None:
+    """The same kidney deposits imaged with site 'abdomen' (a body cavity, management.yaml
+    cavity_sites): the work-up asked for a lesion biopsy while management said the deposit was out
+    of reach (a code review: two definitions). Both read engine.workup.out_of_reach."""
+    case = read_case(KIDNEY_DEPOSITS, kb)
+    cavity = _with(case, imaging=[Imaging(modality="ct", sites=["abdomen"], tissues=["visceral"])])
+    assert "biopsy_uncertain" not in _steps(cavity, kb)
+    assert "out_of_reach" in {s.id for s in manage(cavity, kb).statements}
 
 
 WRIST = FRESH / "fa-04-volar-wrist-pain-chills-redness.yaml"

@@ -539,3 +539,41 @@ def test_the_presentation_floor_never_makes_a_rare_site_evidence_for_a_silent_fi
     k = scores.feature_pos.tolist().index(penis)
     assert scores.contribution[silent, k] == pytest.approx(0.0)
     assert scores.contribution[stated, k] > 0
+
+
+def test_a_cautions_diagnoses_in_play_are_named_while_in_play() -> None:
+    """A caution's diagnoses in play are AND-ed with its features (``while_in_play``); a follow-up
+    item's ``in_play`` is OR-ed with its ``when``: one name for two rules misled authors (a code
+    review). The old name is refused, not silently read."""
+    from pydantic import ValidationError
+
+    from calcinosis.kb.deferred_schema import TreatmentCaution
+
+    base = {"severity": "caution", "en": "e", "fr": "f"}
+    caution = TreatmentCaution.model_validate({**base, "while_in_play": ["milk_alkali_syndrome"]})
+    assert caution.while_in_play == ["milk_alkali_syndrome"]
+    with pytest.raises(ValidationError):
+        TreatmentCaution.model_validate({**base, "in_play": ["milk_alkali_syndrome"]})
+
+
+@pytest.mark.parametrize(
+    ("edit", "found"),
+    [
+        (lambda t: t.replace("{care}", "{treatment}").replace("{causes}", "{cause}"), "found ['"),
+        (lambda t: t.replace("{care}", "care").replace("{causes}", "causes"), "found []"),
+    ],
+)
+def test_a_leaflet_in_play_text_holds_only_causes_or_care(tmp_path: Path, edit: Any, found: str) -> None:
+    """The leaflet fills a variant's in_play text with .format(causes=..., care=...): a misspelt
+    field raised for one patient, and a text with neither said no diagnosis' words (a code
+    review). Loading the knowledge base refuses both."""
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "leaflet_by_condition.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    variant = next(v for v in data["variants"] if v.get("in_play"))
+    variant["in_play"]["en"] = edit(variant["in_play"]["en"])
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(root, cache=False)
+    assert "leaflet_by_condition.yaml" in str(err.value) and found in str(err.value)

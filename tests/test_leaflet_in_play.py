@@ -137,3 +137,27 @@ def test_a_kidney_patient_s_metastatic_leaflet_keeps_dialysis(kb: KnowledgeBase)
     treatment = next(s for s in leaflet(kb, "fb-10-", "fr").sections if s.id == "treatment").text
     assert "dialyse" in treatment and "médicaments qui fixent le phosphore" in treatment
     assert "parathyroïde" not in treatment
+
+
+def test_the_leaflets_anti_inflammatory_reasons_follow_manages_whole_caution_rule(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The leaflet read an NSAID caution by its features alone, manage by its diagnoses in play
+    and its measured bounds too (a code review): a caution whose diagnosis is not in play, or
+    whose value is out of its bounds, is not in the leaflet either. Both read
+    management.options.caution_applies."""
+    from calcinosis.kb.deferred_schema import MeasuredNote
+
+    nsaids = kb.treatments["nsaids"]
+    kidneys = next(c for c in nsaids.cautions if "lab:egfr_below_60" in c.when)
+    reason = "they can harm kidneys that already work less well"
+
+    def said(caution: object) -> str:
+        cautions = [caution if c is kidneys else c for c in nsaids.cautions]
+        monkeypatch.setitem(kb.treatments, "nsaids", nsaids.model_copy(update={"cautions": cautions}))
+        return body(leaflet(kb, "pub-meta-01-", "en"))
+
+    assert reason in said(kidneys)
+    assert reason not in said(kidneys.model_copy(update={"while_in_play": ["calcific_tendinitis"]}))
+    bound = MeasuredNote(value="egfr", below=1, en="{value}", fr="{value}")
+    assert reason not in said(kidneys.model_copy(update={"measured": bound}))

@@ -70,6 +70,26 @@ def test_manage_runs_on_every_dev_case(kb: KnowledgeBase, path: Path) -> None:
             assert order == sorted(order)
 
 
+def test_an_emergencys_checks_follow_their_conditions(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An emergency's check with an ``unless`` reported, or a ``when`` not reported, is not
+    listed (a code review: by_emergency items were listed whatever their conditions said)."""
+    from calcinosis.management.manage import followup_plan
+
+    recheck = kb.followup.by_emergency["severe_hypercalcaemia"][0]
+
+    def listed(item: Any) -> bool:
+        monkeypatch.setitem(kb.followup.by_emergency, "severe_hypercalcaemia", [item])
+        plan = followup_plan(
+            kb, "metastatic", lang="en", emergencies=["severe_hypercalcaemia"], present=["condition:dialysis"]
+        )
+        return recheck.id in {i.id for i in plan.schedule}
+
+    assert listed(recheck)
+    assert not listed(recheck.model_copy(update={"unless": ["condition:dialysis"]}))
+    assert not listed(recheck.model_copy(update={"when": ["finding:fever"]}))
+    assert listed(recheck.model_copy(update={"when": ["condition:dialysis"]}))
+
+
 def test_follow_up_schedule_of_the_seeds(kb: KnowledgeBase) -> None:
     """Clinical review every 3 to 6 months, yearly imaging, regular labs (seed 004); calciphylaxis adds wound review."""
     from calcinosis.management.manage import followup_plan

@@ -49,6 +49,17 @@ def test_hand_nodules_with_excisable_mimics_start_with_an_excision(kb: Knowledge
     assert fr.statements[0].text.startswith("Exérèse d'une lésion d'abord\u00a0:")
 
 
+def test_a_given_diagnosis_waits_for_no_histology(kb: KnowledgeBase) -> None:
+    """The same hand nodules with the diagnosis given (--diagnosis subepidermal_calcified_nodule):
+    the plan no longer opens on the excision, and the options no longer wait 'for the histology
+    of an excised lesion' either (a code review: the statement was guarded, the options not)."""
+    case = read_case(PUBLISHED_CASES / "pub-idio-10-multiple-hand-nodules-young-man.yaml", kb)
+    result = manage(case, kb, diagnosis="subepidermal_calcified_nodule")
+    assert "histology_first" not in {s.id for s in result.statements}
+    waiting = _waiting(result)
+    assert not [t for t, why in waiting.items() if "histology of an excised lesion" in why], waiting
+
+
 def test_a_connective_tissue_disease_in_play_keeps_its_drugs(kb: KnowledgeBase) -> None:
     """The same nodules in a woman with a known systemic sclerosis: a systemic cause is in play,
     diltiazem is not held for a histology, and no excision-first principle is said."""
@@ -117,8 +128,10 @@ def test_aluminium_in_a_child_names_its_toxicity_and_the_binder_without_it(kb: K
             ],
         },
     )
+    # the adult's plan lists the binder, without the child's caution (an absent option passed)
     option = _options(adult).get("aluminium_hydroxide")
-    assert option is None or "AAP 1996" not in " ".join(option.cautions)
+    assert option is not None
+    assert "AAP 1996" not in " ".join(option.cautions) and "sevelamer" not in " ".join(option.cautions)
 
 
 def test_fop_is_named_only_for_what_it_presents_with(kb: KnowledgeBase) -> None:

@@ -1780,7 +1780,8 @@ def test_a_sarcoma_to_exclude_puts_the_specialised_team_first_in_the_follow_up(k
 def test_a_panel_the_work_up_leaves_out_is_not_asked_every_year_by_the_plan(kb: KnowledgeBase) -> None:
     """Two clinical reviews: a myositis ossificans read 'calcium-phosphate panel not proposed' in its
     work-up and 'regularly: calcium, phosphate, PTH, 25-OH vitamin D' in its follow-up. A case whose
-    work-up asks the panel keeps it in the plan."""
+    work-up asks the panel keeps it in the plan. The plan reads which part was left out (the
+    structured field), not that a note was written: a note of another kind keeps the panel."""
     data = {
         "patient": {"age": 25, "sex": "male"},
         "history": ["trauma_local"],
@@ -1790,8 +1791,10 @@ def test_a_panel_the_work_up_leaves_out_is_not_asked_every_year_by_the_plan(kb: 
     }
     case = parse_case(data, kb)
     report = diagnose(case, kb)
-    assert report.workup_omitted
+    assert report.workup_omitted and report.workup_left_out
     assert "labs" not in [i.id for i in manage(case, kb, report=report).followup.schedule]
+    other_note = report.model_copy(update={"workup_omitted": ["another note"], "workup_left_out": []})
+    assert "labs" in [i.id for i in manage(case, kb, report=other_note).followup.schedule]
     asked = parse_case({**data, "history": [], "imaging": [], "findings": ["palpable_nodules"], "sites": ["hand"]}, kb)
     asked_report = diagnose(asked, kb)
     assert not asked_report.workup_omitted

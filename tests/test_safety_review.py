@@ -166,6 +166,28 @@ def test_an_egfr_above_30_reads_no_advanced_kidney_caution(kb: KnowledgeBase) ->
     assert "eGFR below 30" not in said
 
 
+def test_a_reported_egfr_below_30_reads_the_advanced_kidney_caution(kb: KnowledgeBase) -> None:
+    """An eGFR of 20 reported, no creatinine: the caution measured the eGFR computed from a
+    creatinine only, and never held for a reported one (a code review). With an eGFR of 45
+    reported it still does not hold."""
+
+    def said(egfr: float) -> str:
+        data = {
+            "patient": {"age": 54, "sex": "male"},
+            "findings": ["hypercalcemia_symptoms"],
+            "labs": [
+                {"test": "calcium", "value": 3.6, "unit": "mmol/L"},
+                {"test": "egfr", "value": egfr, "unit": "mL/min/1.73m2"},
+            ],
+        }
+        options = _options(manage(parse_case(data, kb), kb))
+        return " ".join(options["hydration_and_hypercalcaemia_management"].cautions)
+
+    low = said(20)
+    assert "eGFR below 30" in low and "Here the eGFR is 20 mL/min/1.73 m2." in low
+    assert "eGFR below 30" not in said(45)
+
+
 # 4. A fever on chemotherapy is an emergency, in manage and in the leaflet
 
 

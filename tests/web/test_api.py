@@ -18,10 +18,11 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from calcinosis.cli.main import app as cli
+from calcinosis.kb.model import KnowledgeBase
 from calcinosis.web.app import create_app
 from calcinosis.web.settings import Settings, SettingsError
 
-from ..conftest import DEV_CASES
+from ..conftest import DEV_CASES, PUBLISHED_CASES
 from ..imaging.phantoms import limb_phantom
 
 YAML = {"content-type": "application/yaml"}
@@ -429,3 +430,20 @@ def test_image_quantify_zip_of_a_dicom_series(client: TestClient, tmp_path: Path
     data = response.json()
     assert data["result"]["modality"] == "ct" and data["result"]["deposits"]
     assert data["result"]["source"] == "ct.zip" and len(data["overlays"]) == 2
+
+
+def test_the_page_shows_the_summarys_must_not_miss_alert(client: TestClient, kb: KnowledgeBase) -> None:
+    """A known breast cancer with lung uptake: the summary (the PDF, CDS Hooks) said 'a cancer is
+    already known' while the web page chose its own alert ('look for an underlying cancer'): a code
+    review. Both now take it from reports.summary.must_not_miss_alert."""
+    from calcinosis.case.reader import read_case
+    from calcinosis.engine.diagnose import diagnose
+    from calcinosis.reports.summary import build_summary
+
+    path = PUBLISHED_CASES / "pub-meta-15-breast-cancer-lung-uptake.yaml"
+    summary = build_summary(diagnose(read_case(path, kb), kb, lang="en"), kb, lang="en")
+    known = [a for a in summary.must_not_miss if "already known" in a]
+    assert known, summary.must_not_miss
+    page = html.unescape(client.post("/ui/load", data={"case_text": path.read_text()}).text)
+    said = known[0].split(": ", 1)[1]
+    assert said in page

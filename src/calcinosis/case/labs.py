@@ -109,6 +109,22 @@ class LabPanel(BaseModel):
         found = self.tests.get(test)
         return found.status if found else "unknown"
 
+    def measured(self) -> dict[str, float]:
+        """The values a treatment caution may say and bound (kb ``MeasuredNote.value``): each
+        derived value by name, and ``egfr``, the kidney function the case gives: a reported eGFR
+        (its lowest reading, as ``lab:egfr_below_15`` reads it), else the one computed from the
+        creatinine (a code review: 'eGFR below 30' read only the computed value, and never held
+        for a reported eGFR of 20)."""
+        values = {d.name: d.value for d in self.derived}
+        egfr = self.tests.get("egfr")
+        given = [r.value_si for r in egfr.readings if r.value_si is not None] if egfr is not None else []
+        computed = self.derived_value("egfr_ckd_epi_2021")
+        if given:
+            values["egfr"] = min(given)
+        elif computed is not None:
+            values["egfr"] = computed
+        return values
+
     def derived_value(self, name: str) -> float | None:
         """A derived value by name, if it could be computed."""
         for d in self.derived:

@@ -87,6 +87,24 @@ ORGAN_TISSUE = "visceral"
 """The imaging tissue of a deposit in an organ (case format v1 does not say which organ)."""
 
 
+def out_of_reach(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
+    """Whether the only deposit the case reports lies in an organ (imaging tissues all out of
+    reach, no site but a body cavity's, no lesion felt or seen: management.yaml), where no needle
+    and no local treatment goes. A case that locates no deposit says nothing either way: not out
+    of reach. The work-up's ``deposit_within_reach`` and management's local treatments read this
+    one test (a code review: a peritoneal deposit, site 'abdomen', was a biopsy's target in the
+    work-up and out of reach in management)."""
+    spec = kb.management
+    tissues = {t for img in case.imaging for t in img.tissues}
+    sites = {*case.sites, *(s for img in case.imaging for s in img.sites)}
+    return (
+        bool(tissues)
+        and tissues <= set(spec.out_of_reach_tissues)
+        and sites <= set(spec.cavity_sites)
+        and not any(ev.present(f) for f in spec.in_reach_findings)
+    )
+
+
 def in_the_organs(case: Case) -> bool:
     """Whether imaging puts a deposit in an organ, whatever else the case has: the work-up's
     visceral_organs step (tissue:visceral), the follow-up's organ signs and the leaflet's read
@@ -177,11 +195,11 @@ class _Context:
         self.has_lesion = bool(case.sites) or any(
             o is not None and o.present for o in map(observations.get, kb.workup.lesion_features)
         )
-        # a deposit a needle can reach: a lesion the case names, or one imaged at a site or in a
-        # tissue other than an organ (a kidney's deposits are not biopsied for a calcinosis)
-        self.within_reach = self.has_lesion or any(
-            img.sites or set(img.tissues) - {ORGAN_TISSUE} for img in case.imaging
-        )
+        # a deposit a needle can reach: one the case locates (a lesion, or imaging at a site or in a
+        # tissue), unless it lies only in an organ (out_of_reach: a kidney's deposits are not
+        # biopsied for a calcinosis)
+        located = self.has_lesion or any(img.sites or img.tissues for img in case.imaging)
+        self.within_reach = located and not out_of_reach(case, ev, kb)
         self.threshold = kb.workup.top_threshold
         # the groups of the diagnoses at or above the work-up threshold (a handful), for group_in_top
         groups = _groups(kb)

@@ -14,6 +14,7 @@ evaluated as the classes are defined.
 # ruff: noqa: RUF012
 
 import datetime as dt
+import string
 from typing import Literal, Self
 
 from pydantic import Field, model_validator
@@ -128,6 +129,14 @@ DerivedName = Literal["corrected_calcium", "calcium_phosphate_product", "pth_upp
 caution names one of them, and a misspelt name is refused rather than never shown (a code
 review; tests/test_labs.py holds the two lists equal)."""
 
+MeasuredName = Literal[
+    "corrected_calcium", "calcium_phosphate_product", "pth_upper_limit_multiple", "egfr_ckd_epi_2021", "egfr"
+]
+"""What a caution's ``measured`` may name (``LabPanel.measured``): the derived values, and
+``egfr``, the kidney function the case gives (a reported eGFR, else the computed one): a caution
+about the kidneys read from the computed value alone never held for a reported eGFR (a code
+review)."""
+
 
 class MeasuredNote(_Strict):
     """A caution's sentence about a value derived from the case's labs (``LabPanel.derived``):
@@ -136,7 +145,7 @@ class MeasuredNote(_Strict):
     unknown): a dialysis patient's PTH under twice its upper limit is below KDIGO 2017's target,
     no indication to lower it (a clinical review: 1.6 times the limit 'fitted' a calcimimetic)."""
 
-    value: DerivedName
+    value: MeasuredName
     at_least: float | None = None
     below: float | None = None
     en: str = Field(pattern=r"\{value\}")
@@ -168,10 +177,11 @@ class TreatmentCaution(_Strict):
     # and one of these present as well (a second condition): 'before debriding an ulcer of the
     # leg' was said of a breast ulcer (a clinical review)
     and_any: list[str] = []
-    # and one of these diagnoses at the management floor or above (management.yaml min_probability):
-    # a bisphosphonate's rebound low calcium is said when a milk-alkali syndrome is in play, which no
-    # feature of the case states (a clinical review)
-    in_play: list[str] = []
+    # and one of these diagnoses at the management floor or above (management.yaml min_probability),
+    # AND-ed with the features: a bisphosphonate's rebound low calcium is said when a milk-alkali
+    # syndrome is in play, which no feature of the case states (a clinical review). Named
+    # while_in_play, not in_play: a follow-up item's in_play is OR-ed with its when (a code review)
+    while_in_play: list[str] = []
     # the option waits, with this text as its reason, while the caution holds ('Not now'): shock
     # waves and surgery in the acute phase of a calcific periarthritis, which settles in days and
     # in which they were not studied (a clinical review)
@@ -187,7 +197,8 @@ class TreatmentCaution(_Strict):
     # leaflet had no word of the ibuprofen that manage avoided)
     patient: Bilingual | None = None
     # said of these diagnoses' series: shown only when the option is read for one of them (or,
-    # read for none, when one holds the management floor). A calciphylaxis debridement read 'in
+    # read for none, when one holds the management floor), unlike while_in_play, which holds
+    # whatever the option is read for. A calciphylaxis debridement read 'in
     # the calcinosis of connective tissue disease, recurrence after removal is frequent' and the
     # tumoral calcinosis' recurrence with a raised phosphate (a clinical review)
     diagnoses: list[str] = []
@@ -550,6 +561,10 @@ class LeafletSection(_Strict):
     seed_facts: list[str] = []
 
 
+IN_PLAY_FIELDS = frozenset({"causes", "care"})
+"""The fields a leaflet variant's ``in_play`` text may hold (reports/leaflet.py fills them)."""
+
+
 class LeafletVariant(_Strict):
     """A leaflet section written for some forms of a diagnosis, diagnoses, groups or categories
     (the most specific wins: a form, then a diagnosis, a group, a category)."""
@@ -581,6 +596,19 @@ class LeafletVariant(_Strict):
     # and treatments of diseases the patient is not thought to have (a clinical review: a baby and
     # a cancer patient read 'kidney care and dialysis, a phosphate diet and binders')
     in_play: Bilingual | None = None
+
+    @model_validator(mode="after")
+    def _in_play_fields(self) -> Self:
+        # the leaflet fills it with .format(causes=..., care=...): any other field, a positional
+        # '{}' or a stray brace would raise for one patient, and a text with neither says no
+        # diagnosis' words (a code review)
+        if self.in_play is None:
+            return self
+        for text in (self.in_play.en, self.in_play.fr):
+            names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+            if not names <= IN_PLAY_FIELDS or not names:
+                raise ValueError(f"in_play holds '{{causes}}' or '{{care}}' and no other field; found {sorted(names)}")
+        return self
 
     @model_validator(mode="after")
     def _targets_something(self) -> Self:

@@ -723,7 +723,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
             check.feats(f"{loc}:indications[{i}]", [*ind.features, *ind.unless])
         for i, caution in enumerate(t.cautions):
             check.feats(f"{loc}:cautions[{i}]", [*caution.when, *caution.unless, *caution.and_any])
-            check.diags(f"{loc}:cautions[{i}]", [*caution.diagnoses, *caution.in_play])
+            check.diags(f"{loc}:cautions[{i}]", [*caution.diagnoses, *caution.while_in_play])
             check.refs(f"{loc}:cautions[{i}]", caution.references)
         check.refs(f"{loc}:evidence", [e.reference for e in t.evidence])
         for i, e in enumerate(t.evidence):

@@ -12,7 +12,16 @@ from calcinosis.engine.defining import shown_by_a_defining_feature, unconfirmed
 from calcinosis.engine.diagnose import URGENT_CODES, URGENT_REFERENCES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.engine.workup import DEEP_MASS_STEP, GROWTH_STEP, HOLDS, LEADS, PANEL_LEFT_OUT, Hold, in_the_organs
+from calcinosis.engine.workup import (
+    DEEP_MASS_STEP,
+    GROWTH_STEP,
+    HOLDS,
+    LEADS,
+    PANEL_LEFT_OUT,
+    Hold,
+    in_the_organs,
+    out_of_reach,
+)
 from calcinosis.i18n import inline, message, percent
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import FollowupEveryFor, FollowupItem, StatementCondition, WarningSign
@@ -20,7 +29,6 @@ from calcinosis.management.options import (
     histology_first,
     may_be_pregnant,
     named_with_probability,
-    out_of_reach,
     rank_treatments,
     to_exclude_first,
     without_symptoms,
@@ -316,7 +324,14 @@ def followup_plan(
         name = inline(name, lang)  # inside a French sentence
         every = message("followup_until_excluded", lang, name=name, p=percent(p, lang), every=first.every.get(lang))
         watched.append(_plan_item(first, lang, id=f"until_excluded:{first.id}", every=every))
-    urgent = [i for e in emergencies for i in spec.by_emergency.get(e, [])]  # type: ignore[call-overload]
+    # an emergency's checks are read with their conditions like every other (a code review: they
+    # were listed whatever their when, in_play or unless said)
+    urgent = [
+        i
+        for e in emergencies
+        for i in spec.by_emergency.get(e, [])  # type: ignore[call-overload]
+        if present is None or _listed(i, seen, played)
+    ]
     return FollowupPlan(
         schedule=[
             *(_plan_item(i, lang, present=seen, playing=played) for i in urgent),
@@ -431,6 +446,12 @@ def manage(
     waiting = frozenset() if diagnosis is not None else unconfirmed(kb, scores)
     no_local = out_of_reach(case, evidence, kb)
     quiet = without_symptoms(case, evidence, kb)  # found without symptoms: no treatment of the deposits
+    # lesions whose excision gives the diagnosis and the cure, no systemic cause in play: the
+    # plan starts with it, and what treats the deposits waits for its histology; not once the
+    # clinician has given the diagnosis, nor while a diagnosis is to be excluded or a step taken
+    # first (a code review: a subepidermal calcified nodule given as the diagnosis still had its
+    # options wait 'for the histology'); one guard for the statement and the options
+    histology_due = diagnosis is None and not first and not hold
     options, avoid = rank_treatments(
         evidence,
         kb,
@@ -445,10 +466,11 @@ def manage(
         no_local=no_local,
         hold=hold,
         no_deposit_treatment=quiet,
-        measured={d.name: d.value for d in panel.derived},
+        measured=panel.measured(),
         cared_first=cared_first,
         own_care=frozenset(care.own_care) if (care := kb.disease(top_id).managed_as) is not None else frozenset(),
         emergencies=emergencies,
+        histology=histology_first(kb, posterior, lang) if histology_due else "",
     )
     # the principles that hold for a whole category are about treating calcinosis, and do not
     # apply to a leading diagnosis cared for as another disease
@@ -476,11 +498,8 @@ def manage(
     # the holds said once as a principle, whether or not an option is listed to carry them (a code
     # review: a growing mass destroying bone had no option, and management never said to wait);
     # the deep mass' own statement says its hold
-    # lesions whose excision gives the diagnosis and the cure, no systemic cause in play: the
-    # plan starts with it, and says so (the deposits' treatments wait for its histology)
-    excision_first = (
-        "" if diagnosis is not None or first or hold else histology_first(kb, posterior, lang, "histology_first_plan")
-    )
+    # the plan starts with the excision, and says so (histology_due above)
+    excision_first = histology_first(kb, posterior, lang, "histology_first_plan") if histology_due else ""
     spec = kb.management.histology_first
     if excision_first and spec is not None:
         reach.insert(0, Statement(id="histology_first", text=excision_first, references=list(spec.references)))

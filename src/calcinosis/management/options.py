@@ -11,7 +11,7 @@ benefit or mixed results: a negative trial, or a trial in another disease, lends
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -81,6 +81,27 @@ def caution_holds(c: TreatmentCaution, ev: Evidence) -> bool:
     )
 
 
+def caution_applies(
+    c: TreatmentCaution,
+    ev: Evidence,
+    *,
+    kb: KnowledgeBase,
+    posterior: np.ndarray,
+    measured: Mapping[str, float],
+    read_for: Sequence[str] = (),
+) -> bool:
+    """Whether caution ``c`` is said for the case: its features (:func:`caution_holds`), the
+    series it is said of (``diagnoses``, for the diagnoses the option is read for), the diagnoses
+    in play it needs (``while_in_play``) and its measured value's bounds (``measured``: the
+    case's values by name, ``LabPanel.measured``). One predicate for the option's cautions and
+    the leaflet's 'do not take' (a code review: the leaflet read only the features)."""
+    if not (caution_holds(c, ev) and _said_of(c, read_for, posterior, kb) and _while_in_play(c, kb, posterior)):
+        return False
+    if c.measured is None:
+        return True
+    return _within(measured.get(c.measured.value), c.measured.at_least, c.measured.below)
+
+
 def _unknown_checks(t: TreatmentFile, ev: Evidence, pregnancy_possible: bool, tests: frozenset[str], lang: str) -> str:
     """'Not known here and checked before use: pregnancy (and contraception); kidney function'
     for the conditions this treatment's cautions depend on that the case leaves unsaid ('' if
@@ -140,7 +161,7 @@ def _dose_text(t: TreatmentFile, dose: TreatmentDoseFor | None, child: Bilingual
     return (dose.dose if dose is not None else t.dose).get(lang)
 
 
-def _said_of(c: TreatmentCaution, read_for: list[str], posterior: np.ndarray, kb: KnowledgeBase) -> bool:
+def _said_of(c: TreatmentCaution, read_for: Sequence[str], posterior: np.ndarray, kb: KnowledgeBase) -> bool:
     """Whether a caution said of some diagnoses' series (``diagnoses``) concerns this option: read
     for one of them, or, read for none (a category, a feature), one of them holds the management
     floor. A debridement read for a calciphylaxis is not told of the recurrences of connective
@@ -350,12 +371,9 @@ def _option(
     part_cautions: list[tuple[str, str]] = []  # cautions on one part of the treatment (NSAIDs within analgesia)
     not_now_note = ""  # a caution that holds the option for now ('Not now'), the first that holds
     for c in t.cautions:
-        triggered = caution_holds(c, ev) and _said_of(c, read_for, posterior, kb) and _in_play(c, kb, posterior)
-        value = measured.get(c.measured.value) if c.measured is not None else None
-        if c.measured is not None:
-            triggered = triggered and _within(value, c.measured.at_least, c.measured.below)
-        if not triggered:
+        if not caution_applies(c, ev, kb=kb, posterior=posterior, measured=measured, read_for=read_for):
             continue
+        value = measured.get(c.measured.value) if c.measured is not None else None
         text = c.fr if lang == "fr" else c.en
         if c.measured is not None and value is not None:  # the case's own value, said with it
             note = c.measured.fr if lang == "fr" else c.measured.en
@@ -466,13 +484,13 @@ def _option(
     return option, contraindicated
 
 
-def _in_play(c: TreatmentCaution, kb: KnowledgeBase, posterior: np.ndarray) -> bool:
-    """Whether a caution that names diagnoses in play (``in_play``) has one at the management
+def _while_in_play(c: TreatmentCaution, kb: KnowledgeBase, posterior: np.ndarray) -> bool:
+    """Whether a caution that names diagnoses in play (``while_in_play``) has one at the management
     floor or above (any case, for a caution that names none): what it warns of belongs to those
     diagnoses, which no feature of the case states (a milk-alkali syndrome's rebound low calcium
     after a bisphosphonate), whatever the option is read for."""
     floor = kb.management.min_probability
-    return not c.in_play or any(float(posterior[kb.disease_pos(d)]) >= floor for d in c.in_play)
+    return not c.while_in_play or any(float(posterior[kb.disease_pos(d)]) >= floor for d in c.while_in_play)
 
 
 NAMED_FROM = 0.01
@@ -569,21 +587,6 @@ def _on_the_mass(t: TreatmentFile) -> bool:
     """A procedure on the deposit itself (excision, shock waves, laser, lavage, an injection into
     it), not one that treats the cause (dialysis, parathyroidectomy, transplantation)."""
     return t.kind == "procedure" and t.mechanism != "cause"
-
-
-def out_of_reach(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
-    """Whether the only deposit the case reports lies in an organ (imaging tissues all out of
-    reach, no site but a body cavity's, no lesion felt or seen: management.yaml), where no local
-    treatment goes. A case that locates no deposit says nothing either way: not out of reach."""
-    spec = kb.management
-    tissues = {t for img in case.imaging for t in img.tissues}
-    sites = {*case.sites, *(s for img in case.imaging for s in img.sites)}
-    return (
-        bool(tissues)
-        and tissues <= set(spec.out_of_reach_tissues)
-        and sites <= set(spec.cavity_sites)
-        and not any(ev.present(f) for f in spec.in_reach_findings)
-    )
 
 
 def without_symptoms(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
@@ -684,6 +687,7 @@ def rank_treatments(
     cared_first: str = "",
     own_care: frozenset[str] = frozenset(),
     emergencies: frozenset[str] = frozenset(),
+    histology: str = "",
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
     """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
     ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
@@ -698,7 +702,10 @@ def rank_treatments(
     as another disease (a pilomatricoma's excision), '' otherwise; ``own_care``: that disease's own
     treatments (``ManagedAs.own_care``), which its statement says and which are then not listed;
     ``emergencies``: the emergencies the diagnosis found (a calcium to correct first), without
-    'engine.': the indications that name one hold for any case that has it."""
+    'engine.': the indications that name one hold for any case that has it; ``histology``:
+    :func:`histology_first` when the treatments of the deposits wait for the histology of an
+    excised lesion, '' otherwise (the caller decides: not once a diagnosis is given, nor while
+    another step comes first, the rule manage's own statement follows)."""
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
     treatable = treatable_categories(kb, posterior, categories)
@@ -711,7 +718,6 @@ def rank_treatments(
     infection = _infection_first(ev, kb, lang)
     harmed, harm_possible = _procedures_harm(kb, posterior, lang)
     harmed_debridement, _ = _procedures_harm(kb, posterior, lang, "procedures_harm_debridement")
-    histology = histology_first(kb, posterior, lang)
     by_excision = kb.management.histology_first.by if kb.management.histology_first is not None else ""
     for t in kb.treatments.values():
         if (no_local and _is_local(t)) or (no_deposit_treatment and _for_the_deposits(t, ev)) or _never_listed(t):

@@ -15,16 +15,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from calcinosis.engine.diagnose import SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA, URGENT_CODES
 from calcinosis.engine.evidence import Evidence, collect_evidence
 from calcinosis.engine.results import DiagnosisReport
-from calcinosis.engine.workup import HOLDS, PANEL_LEFT_OUT, in_the_organs
+from calcinosis.engine.workup import HOLDS, PANEL_LEFT_OUT, in_the_organs, out_of_reach
 from calcinosis.i18n import inline, message
 from calcinosis.kb.deferred_schema import InPlayWords
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, WarningSign, form_key
 from calcinosis.management.manage import IN_PLAY
-from calcinosis.management.options import caution_holds, out_of_reach, without_symptoms
+from calcinosis.management.options import caution_applies, without_symptoms
 
 CALCIUM_EMERGENCIES = frozenset({SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA})
 """The emergencies whose urgent note says the calcium's own signs."""
@@ -188,12 +190,24 @@ sold without prescription are not taken without advice (its cautions' ``patient`
 
 def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> str:
     """'Do not take anti-inflammatories without medical advice', with the reasons of the NSAID
-    cautions that hold for the case, as manage reads them (``caution_holds``), or ''."""
+    cautions that hold for the case, as manage reads them (``caution_applies``: read for no one
+    diagnosis, as the leaflet names no option), or ''."""
     nsaids = kb.treatments.get(NSAIDS)
     if nsaids is None:
         return ""
     ev = collect_evidence(report.case, report.labs, kb)
-    held = [c for c in nsaids.cautions if c.patient is not None and caution_holds(c, ev)]
+    # the differential holds every diagnosis from constants.yaml differential_min_probability
+    # (0.1 %), far under the management floor (management.yaml min_probability, 10 %) that
+    # the cautions' diagnoses are read at: the rest are 0 here, as they are under it there
+    posterior = np.zeros(len(kb.diseases))
+    for d in report.differential:
+        posterior[kb.disease_pos(d.diagnosis)] = d.probability
+    measured = report.labs.measured()
+    held = [
+        c
+        for c in nsaids.cautions
+        if c.patient is not None and caution_applies(c, ev, kb=kb, posterior=posterior, measured=measured)
+    ]
     if not held:
         return ""
     # a contraindication that holds is said alone, as manage shows it (a dialysis patient read

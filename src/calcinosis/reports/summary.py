@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from calcinosis.engine.diagnose import URGENT_CODES
 from calcinosis.engine.reasons import stated
-from calcinosis.engine.results import DiagnosisReport
+from calcinosis.engine.results import DiagnosisReport, DiagnosisResult
 from calcinosis.engine.workup import HOLDS
 from calcinosis.i18n import colon, message, percent
 from calcinosis.kb.model import KnowledgeBase
@@ -119,6 +119,30 @@ def _deposits_no_better(best: TreatmentOption, own: TreatmentOption) -> bool:
     return best.mechanism in DEPOSIT_MECHANISMS and (best.best_level or 6) >= (own.best_level or 6)
 
 
+def must_not_miss_alert(report: DiagnosisReport, d: DiagnosisResult, kb: KnowledgeBase, lang: str) -> str:
+    """Why ``d`` (a must-not-miss diagnosis of ``report``) must not be missed, as said in this case:
+    the one choice every output shows (the summary, the PDF, CDS Hooks and the web page; a code
+    review found the web page choosing its own text and missing a known cancer).
+
+    What it asks to look for, the case may already state (a known breast cancer read 'an
+    underlying cancer: look for it': a clinical review); with none of its defining features
+    reported (a calciphylaxis at 3 % with no skin lesion read 'needs a specialised team now': a
+    clinical review), what to watch for instead; and a painful lesion reported is examined now,
+    not waited for (must_not_miss.yaml while_unshown_with: a clinical review)."""
+    case = report.case
+    given = [
+        *(f"condition:{t}" for t in case.history),
+        *(f"exposure:{t}" for t in case.exposures),
+        *(f"finding:{t}" for t in case.findings),
+    ]
+    known = kb.must_not_miss_known_reason(d.diagnosis, given, lang)
+    if known:
+        return known
+    findings = frozenset(f"finding:{t}" for t in case.findings)
+    lesion_shown = "defining" not in d.unreported_blocks
+    return kb.must_not_miss_reason(d.diagnosis, shown=lesion_shown, present=findings).get(lang)
+
+
 def build_summary(
     report: DiagnosisReport,
     kb: KnowledgeBase,
@@ -138,27 +162,12 @@ def build_summary(
         for i, d in enumerate(report.differential[:3])
     )
     shown = {d.diagnosis for d in report.differential[:3]}
-    case = report.case
-    stated = [
-        *(f"condition:{t}" for t in case.history),
-        *(f"exposure:{t}" for t in case.exposures),
-        *(f"finding:{t}" for t in case.findings),
-    ]
     alerts = []
-    findings = frozenset(f for f in stated if f.startswith("finding:"))
     for d in report.differential:
         if d.diagnosis not in kb.must_not_miss or d.probability < kb.must_not_miss_threshold:
             continue
         where = "" if d.diagnosis in shown else f" ({percent(d.probability, lang)})"
-        # none of its defining features reported (a calciphylaxis at 3 % with no skin lesion read
-        # 'needs a specialised team now': a clinical review): what to watch for instead
-        # what it asks to look for, the case may already state (a known breast cancer read 'an
-        # underlying cancer: look for it': a clinical review), and a painful lesion reported is
-        # examined now, not waited for (a clinical review)
-        known = kb.must_not_miss_known_reason(d.diagnosis, stated, lang)
-        lesion_shown = "defining" not in d.unreported_blocks
-        said = known or kb.must_not_miss_reason(d.diagnosis, shown=lesion_shown, present=findings).get(lang)
-        alerts.append(f"{d.name}{where}{colon(lang)} {said}")
+        alerts.append(f"{d.name}{where}{colon(lang)} {must_not_miss_alert(report, d, kb, lang)}")
     # a step every procedure on the lesion waits for (engine.workup.HOLDS: a breast carcinoma to
     # exclude, a sarcoma centre) is a next step wherever the work-up lists it (a clinical review:
     # a breast eschar's carcinoma to exclude came after calciphylaxis' own steps, unread)

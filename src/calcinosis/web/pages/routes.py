@@ -9,7 +9,7 @@ the functions the CLI calls; this module only lays them out.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Annotated, Any
 
@@ -27,6 +27,7 @@ from calcinosis.kb.model import KnowledgeBase
 from calcinosis.management.results import ManagementReport
 from calcinosis.reports.kinds import ReportAudience as Audience
 from calcinosis.reports.kinds import ReportFormat
+from calcinosis.reports.summary import must_not_miss_alert
 from calcinosis.textsafe import plain
 from calcinosis.web.api.clinical import report_document
 from calcinosis.web.cases import case_data, read_posted_document
@@ -62,6 +63,9 @@ class Outcome:
     issues: list[Issue] | None = None
     error: str = ""
     empty: bool = False
+    # diagnosis -> its must-not-miss alert, chosen by the function the summary, the PDF and CDS
+    # Hooks use (reports.summary.must_not_miss_alert): the template holds no clinical choice
+    alerts: dict[str, str] = field(default_factory=dict)
 
 
 def analyse_form(data: dict[str, Any], kb: KnowledgeBase, lang: str) -> Outcome:
@@ -79,7 +83,12 @@ def analyse_form(data: dict[str, Any], kb: KnowledgeBase, lang: str) -> Outcome:
         management = manage(case, kb, lang=lang, report=report, analysis=analysis)
     except CaseValidationError as exc:
         return Outcome(issues=exc.issues, error=str(exc).splitlines()[0])
-    return Outcome(report=report, management=management)
+    alerts = {
+        d.diagnosis: must_not_miss_alert(report, d, kb, lang)
+        for d in report.differential
+        if d.diagnosis in kb.must_not_miss
+    }
+    return Outcome(report=report, management=management, alerts=alerts)
 
 
 def analyse_posted(posted: PostedForm, kb: KnowledgeBase, lang: str) -> Outcome:
