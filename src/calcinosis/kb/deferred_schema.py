@@ -524,6 +524,7 @@ class ManagementFile(_Strict):
     # debridement treats (so it does not wait): management.yaml says why
     infection_signs: list[str] = []
     debrided: list[str] = []
+    necrosis: list[str] = []  # a necrosis reported: its debridement waits for no diagnosis nor sarcoma
     # what puts a deposit within reach of a local treatment, and the imaging tissues out of it
     # (an organ): a deposit seen only in an organ gets none (management.yaml says why)
     in_reach_findings: list[str] = []

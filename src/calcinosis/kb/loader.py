@@ -785,6 +785,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     check.refs("management.yaml:references", parts.management.references)
     check.feats("management.yaml:infection_signs", parts.management.infection_signs)
     check.feats("management.yaml:debrided", parts.management.debrided)
+    check.feats("management.yaml:necrosis", parts.management.necrosis)
     check.feats("management.yaml:in_reach_findings", parts.management.in_reach_findings)
     for rule in parts.management.no_procedures_in:
         check.diags("management.yaml:no_procedures_in", [rule.diagnosis])

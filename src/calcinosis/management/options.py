@@ -192,6 +192,14 @@ def _diagnoses_of(ind: TreatmentIndication) -> list[str]:
     return [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
 
 
+def _debrides_necrosis(t: TreatmentFile, kb: KnowledgeBase, ev: Evidence) -> bool:
+    """A debridement with a necrosis reported (management.yaml ``necrosis``): dead tissue is
+    removed whatever its cause, so it does not wait for the diagnosis to be confirmed. A sarcoma
+    to exclude still holds it (judgement: an unplanned procedure on a possible sarcoma, even of
+    its necrotic surface, is planned with the sarcoma centre)."""
+    return t.debrides and any(ev.present(f) for f in kb.management.necrosis)
+
+
 def _waits_for_diagnosis(t: TreatmentFile) -> bool:
     """Whether a treatment waits for the diagnosis it treats: relief of symptoms, a treatment safe
     while a diagnosis is unconfirmed and supportive care do not."""
@@ -401,7 +409,7 @@ def _option(
         labels = message("list_separator", lang).join(lower_first(kb.features[f].label(lang)) for f in untested)
         untested_note = message("untested_first", lang, states=labels)
         cautions.insert(first, untested_note)
-    waits_for_confirmation = _waits_for_diagnosis(t)
+    waits_for_confirmation = _waits_for_diagnosis(t) and not _debrides_necrosis(t, kb, ev)
     unconfirmed_note = ""
     if best_for and waits_for_confirmation and not contraindicated and set(best_for) <= unconfirmed:
         # a clinical re-review: a 13-year-old's juvenile dermatomyositis at 37 %, with no weakness,

@@ -1,0 +1,45 @@
+"""A clinical reviewer's findings (third round): each test fails without its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from calcinosis import KnowledgeBase
+
+from .test_management_scope import _options, run
+
+DATA = Path(__file__).resolve().parent / "data"
+FRESH = DATA / "published-fresh" / "cases"
+PUBLISHED = DATA / "published" / "cases"
+
+
+def _case(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.pop("expected", None)
+    return data
+
+
+NECROSIS = FRESH / "fa-12-young-woman-extensive-truncal-necrosis-no-renal-disease.yaml"
+
+
+def test_a_reported_necrosis_is_debrided_now_whatever_its_cause(kb: KnowledgeBase) -> None:
+    for data in (_case(NECROSIS), {"patient": {"age": 55, "sex": "male"}, "findings": ["skin_necrosis", "pain"]}):
+        surgery = _options(run(kb, data))["surgical_excision"]
+        assert not surgery.wait_note
+        assert "debridement of the necrotic tissue" in surgery.dose
+        assert not any("Not before" in c for c in surgery.cautions)
+
+
+def test_no_swimming_advised_with_an_open_wound(kb: KnowledgeBase) -> None:
+    for data in (
+        _case(NECROSIS),
+        {"patient": {"age": 50, "sex": "female"}, "findings": ["ulceration", "raynaud_phenomenon", "sclerodactyly"]},
+    ):
+        for lang in ("en", "fr"):
+            physio = _options(run(kb, data, lang)).get("physiotherapy")
+            if physio is not None:
+                assert "swimming in warm water" not in physio.dose
+                assert "natation en eau tiède" not in physio.dose
