@@ -7,7 +7,8 @@ from typing import Any
 
 import yaml
 
-from calcinosis import KnowledgeBase
+from calcinosis import KnowledgeBase, diagnose, parse_case
+from calcinosis.reports.summary import build_summary
 
 from .test_management_scope import _options, run
 
@@ -43,3 +44,24 @@ def test_no_swimming_advised_with_an_open_wound(kb: KnowledgeBase) -> None:
             if physio is not None:
                 assert "swimming in warm water" not in physio.dose
                 assert "natation en eau tiède" not in physio.dose
+
+
+def _alert(kb: KnowledgeBase, data: dict[str, Any], diagnosis: str) -> str:
+    report = diagnose(parse_case(data, kb), kb)
+    alerts = build_summary(report, kb, lang="en").must_not_miss
+    said = [a for a in alerts if a.startswith(kb.disease(diagnosis).name("en"))]
+    return said[0] if said else ""
+
+
+BACK_PAIN = PUBLISHED / "pub-meta-16-back-leg-pain-lung-uptake.yaml"
+TENDER_THIGHS = PUBLISHED / "pub-calci-13-tender-thighs-hypercalcaemia-high-pth.yaml"
+
+
+def test_a_back_pain_alone_is_not_a_painful_skin_lesion(kb: KnowledgeBase) -> None:
+    reported = "painful or tender lesions are reported"
+    assert reported not in _alert(kb, _case(BACK_PAIN), "calciphylaxis")
+    thighs = _case(TENDER_THIGHS)
+    assert reported in _alert(kb, thighs, "calciphylaxis")
+    # the variant: the same back pain with a painful nodule of the skin
+    nodule = _case(BACK_PAIN) | {"findings": ["pain", "palpable_nodules"]}
+    assert reported in _alert(kb, nodule, "calciphylaxis")

@@ -1118,6 +1118,7 @@ def _compile(
     )
     for did, alert in must_not_miss.while_unshown_with.items():
         check_features(f"must_not_miss.yaml:while_unshown_with.{did}", alert.when)
+        check_features(f"must_not_miss.yaml:while_unshown_with.{did}.with_any", alert.with_any)
     check_known("must_not_miss.yaml:workup", must_not_miss.workup, must_not_miss.diagnoses, "diagnosis")
     check_known("must_not_miss.yaml:while_known", must_not_miss.while_known, must_not_miss.diagnoses, "diagnosis")
     for did, known in must_not_miss.while_known.items():

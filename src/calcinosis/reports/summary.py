@@ -145,7 +145,15 @@ def build_summary(
         *(f"finding:{t}" for t in case.findings),
     ]
     alerts = []
-    findings = frozenset(f for f in stated if f.startswith("finding:"))
+    # the findings, with where the case locates its lesions (a site, an imaging tissue): a pain
+    # with a lesion located on the body, not a back pain alone (must_not_miss.yaml with_any)
+    findings = frozenset(
+        [
+            *(f for f in stated if f.startswith("finding:")),
+            *(f"site:{s}" for s in case.sites),
+            *(f"tissue:{t}" for img in case.imaging for t in img.tissues),
+        ]
+    )
     for d in report.differential:
         if d.diagnosis not in kb.must_not_miss or d.probability < kb.must_not_miss_threshold:
             continue
