@@ -65,3 +65,25 @@ def test_a_back_pain_alone_is_not_a_painful_skin_lesion(kb: KnowledgeBase) -> No
     # the variant: the same back pain with a painful nodule of the skin
     nodule = _case(BACK_PAIN) | {"findings": ["pain", "palpable_nodules"]}
     assert reported in _alert(kb, nodule, "calciphylaxis")
+
+
+HYPERCALCAEMIA = "hydration_and_hypercalcaemia_management"
+
+
+def test_hypercalcaemia_with_an_acute_kidney_injury_is_not_treated_as_a_plain_one(kb: KnowledgeBase) -> None:
+    plain = _case(BACK_PAIN)
+    injured = plain | {"history": ["acute_kidney_injury"]}
+    # the variant: a raised calcium with an acute kidney injury and no renal finding otherwise
+    other = {
+        "patient": {"age": 70, "sex": "female"},
+        "findings": ["bone_pain"],
+        "history": ["acute_kidney_injury"],
+        "labs": [{"test": "calcium", "interpretation": "high"}],
+    }
+    for data in (injured, other):
+        for lang, said in (("en", "urine output"), ("fr", "diurèse")):
+            option = _options(run(kb, data, lang))[HYPERCALCAEMIA]
+            assert any(said in c and "MHRA" in c for c in option.cautions)
+            assert not any("3.0 mmol/L no urgent" in w or "urgente n'est" in w for w in option.why)
+    plain_option = _options(run(kb, plain))[HYPERCALCAEMIA]
+    assert not any("urine output" in c for c in plain_option.cautions)
