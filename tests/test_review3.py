@@ -87,3 +87,27 @@ def test_hypercalcaemia_with_an_acute_kidney_injury_is_not_treated_as_a_plain_on
             assert not any("3.0 mmol/L no urgent" in w or "urgente n'est" in w for w in option.why)
     plain_option = _options(run(kb, plain))[HYPERCALCAEMIA]
     assert not any("urine output" in c for c in plain_option.cautions)
+
+
+TODDLER = PUBLISHED / "pub-idio-12-infant-plaques-chest-right-leg.yaml"
+TEENAGER = FRESH / "fd-09-teenage-girl-recurrent-gluteal-mass-sibling-affected.yaml"
+
+
+def _all_options(result) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return {o.treatment: o for o in [*(o for opts in result.options.values() for o in opts), *result.avoid]}
+
+
+def test_a_child_sees_no_adult_diltiazem_nor_lanthanum_dose(kb: KnowledgeBase) -> None:
+    for path, treatment, adult in (
+        (TODDLER, "diltiazem", "240-480 mg/day"),
+        (TEENAGER, "phosphate_binders", "1500 mg/day"),
+    ):
+        child = _case(path)
+        grown = child | {"patient": {**child["patient"], "age": 40}}
+        for data, shown in ((child, False), (grown, True)):
+            option = _all_options(run(kb, data)).get(treatment)
+            if option is None:  # not proposed for this variant: nothing to read
+                continue
+            assert (adult in option.dose) is shown, (path.name, data["patient"])
+    binders = _all_options(run(kb, _case(TEENAGER), "fr"))["phosphate_binders"]
+    assert "Le lanthane n'est pas donné" in binders.dose and "sévélamer" in binders.dose
