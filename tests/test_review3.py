@@ -111,3 +111,19 @@ def test_a_child_sees_no_adult_diltiazem_nor_lanthanum_dose(kb: KnowledgeBase) -
             assert (adult in option.dose) is shown, (path.name, data["patient"])
     binders = _all_options(run(kb, _case(TEENAGER), "fr"))["phosphate_binders"]
     assert "Le lanthane n'est pas donné" in binders.dose and "sévélamer" in binders.dose
+
+
+SHIN_MASS = FRESH / "fb-13-renal-transplant-slow-growing-calcified-shin-mass.yaml"
+
+
+def test_pain_relief_never_waits_for_a_sarcoma_and_wound_care_only_without_a_wound(kb: KnowledgeBase) -> None:
+    plain = _case(SHIN_MASS)
+    painful = plain | {"findings": [*plain["findings"], "pain"]}
+    necrotic = plain | {"findings": [*plain["findings"], "skin_necrosis"]}
+    for data in (plain, painful, necrotic):
+        options = _options(run(kb, data))
+        if "analgesia" in options:
+            assert not options["analgesia"].wait_note, data["findings"]
+    assert "analgesia" in _options(run(kb, painful))
+    assert _options(run(kb, plain))["wound_care"].wait_note  # no wound: it waits with the rest
+    assert not _options(run(kb, necrotic))["wound_care"].wait_note
