@@ -127,3 +127,13 @@ def test_pain_relief_never_waits_for_a_sarcoma_and_wound_care_only_without_a_wou
     assert "analgesia" in _options(run(kb, painful))
     assert _options(run(kb, plain))["wound_care"].wait_note  # no wound: it waits with the rest
     assert not _options(run(kb, necrotic))["wound_care"].wait_note
+
+
+def test_a_raised_phosphate_lifts_the_big_toe_hold(kb: KnowledgeBase) -> None:
+    raised = _case(TEENAGER)
+    unmeasured = raised | {"labs": [lab for lab in raised["labs"] if lab["test"] != "phosphate"]}
+    for data, held in ((raised, False), (unmeasured, True)):
+        steps = [w.id for w in diagnose(parse_case(data, kb), kb).workup_steps]
+        assert ("fop_great_toes_child" in steps) is held
+        cautions = [c for o in _all_options(run(kb, data)).values() for c in o.cautions]
+        assert any(c.startswith("Not before the big toes") for c in cautions) is held
