@@ -137,3 +137,17 @@ def test_a_raised_phosphate_lifts_the_big_toe_hold(kb: KnowledgeBase) -> None:
         assert ("fop_great_toes_child" in steps) is held
         cautions = [c for o in _all_options(run(kb, data)).values() for c in o.cautions]
         assert any(c.startswith("Not before the big toes") for c in cautions) is held
+
+
+def _phosphate_control(kb: KnowledgeBase, data: dict[str, Any], lang: str) -> str:
+    return next(i.text for i in run(kb, data, lang).followup.schedule if i.id == "phosphate_control")
+
+
+def test_the_tumoral_phosphate_follow_up_says_dialysis_only_on_dialysis(kb: KnowledgeBase) -> None:
+    off = _case(TEENAGER)
+    on = _case(next(PUBLISHED.glob("pub-tumoral-11-*.yaml")))  # on dialysis
+    for lang, dialysis, kidney in (("en", "dialysis", "kidney function"), ("fr", "dialyse", "fonction rénale")):
+        text = _phosphate_control(kb, off, lang)
+        assert dialysis not in text and kidney in text
+        text = _phosphate_control(kb, on, lang)
+        assert dialysis in text and kidney not in text
