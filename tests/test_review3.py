@@ -151,3 +151,19 @@ def test_the_tumoral_phosphate_follow_up_says_dialysis_only_on_dialysis(kb: Know
         assert dialysis not in text and kidney in text
         text = _phosphate_control(kb, on, lang)
         assert dialysis in text and kidney not in text
+
+
+BOY_MASSES = FRESH / "ff-01-boy-knee-elbow-masses-chalky-discharge-normal-labs.yaml"
+
+
+def _phosphate(data: dict[str, Any], interpretation: str) -> dict[str, Any]:
+    labs = [lab for lab in data["labs"] if lab["test"] != "phosphate"]
+    return data | {"labs": [*labs, {"test": "phosphate", "interpretation": interpretation}]}
+
+
+def test_a_treatment_added_to_phosphate_lowering_needs_a_phosphate_not_normal(kb: KnowledgeBase) -> None:
+    hftc = "Hyperphosphataemic familial tumoral calcinosis"
+    normal, raised = _case(BOY_MASSES), _phosphate(_case(BOY_MASSES), "high")
+    topical = _all_options(run(kb, normal)).get("sodium_thiosulfate_topical")
+    assert topical is None or not any(hftc in w for w in topical.why)
+    assert any(hftc in w for w in _all_options(run(kb, raised))["sodium_thiosulfate_topical"].why)

@@ -720,7 +720,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         for i, ind in enumerate(t.indications):
             check.diags(f"{loc}:indications[{i}]", ind.diagnoses)
             check.form_keys(f"{loc}:indications[{i}]", ind.forms)
-            check.feats(f"{loc}:indications[{i}]", [*ind.features, *ind.unless])
+            check.feats(f"{loc}:indications[{i}]", [*ind.features, *ind.unless, *ind.unless_absent])
         for i, caution in enumerate(t.cautions):
             check.feats(f"{loc}:cautions[{i}]", [*caution.when, *caution.unless, *caution.and_any])
             check.diags(f"{loc}:cautions[{i}]", [*caution.diagnoses, *caution.in_play])

@@ -317,6 +317,8 @@ def _option(
             continue  # the acute treatment of an emergency the case does not have
         if any(ev.present(f) for f in ind.unless):
             continue  # a topical for localised deposits, in deposits over the whole body
+        if any(f in ev.observations and not ev.present(f) for f in ind.unless_absent):
+            continue  # added to phosphate-lowering treatment, with a normal phosphate measured
         missing = [f for f in ind.features if not ev.present(f)]
         if missing and not all(f in tested_first and f not in ev.observations for f in missing):
             continue  # a feature the case denies, or one that is not a test still to do
