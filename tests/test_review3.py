@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from calcinosis import KnowledgeBase, diagnose, parse_case
+from calcinosis.reports.leaflet import build_leaflet
 from calcinosis.reports.summary import build_summary
 
 from .test_management_scope import _options, run
@@ -167,3 +168,19 @@ def test_a_treatment_added_to_phosphate_lowering_needs_a_phosphate_not_normal(kb
     topical = _all_options(run(kb, normal)).get("sodium_thiosulfate_topical")
     assert topical is None or not any(hftc in w for w in topical.why)
     assert any(hftc in w for w in _all_options(run(kb, raised))["sodium_thiosulfate_topical"].why)
+
+
+HEPARIN = PUBLISHED / "pub-iatro-11-dialysis-abdomen-thigh-nodules.yaml"
+
+
+def test_the_calcium_heparin_leaflet_speaks_of_injections_not_of_a_drip_nor_babies(kb: KnowledgeBase) -> None:
+    old = _case(HEPARIN)
+    younger = old | {"patient": {"age": 58, "sex": "male"}, "history": ["chronic_kidney_disease"]}
+    for data in (old, younger):
+        report = diagnose(parse_case(data, kb), kb)
+        assert report.differential[0].diagnosis == "calcium_heparin_calcinosis"
+        for lang, wrong, right in (("en", ("drip", "babies"), "heparin"), ("fr", ("perfusion", "bébé"), "héparine")):
+            text = " ".join(
+                s.text for s in build_leaflet(diagnose(parse_case(data, kb), kb, lang=lang), kb, lang=lang).sections
+            )
+            assert not any(w in text for w in wrong) and right in text
