@@ -116,6 +116,9 @@ class TreatmentIndication(_Strict):
     # over the whole body (a clinical review: topical sodium thiosulfate, for 'localised,
     # superficial calcinosis', offered for painful masses at nearly all joints)
     unless: list[str] = []
+    # not when one of these is reported absent: a treatment 'added to phosphate-lowering
+    # treatment' with a normal phosphate measured (a clinical review); unmeasured, it may fit
+    unless_absent: list[str] = []
     role: Literal["first_line", "option", "adjunct", "last_resort"]
     # the least probability of what the indication names for it to fit at all: a referral that
     # is right for a diagnosis held (a palliative care team for a calciphylaxis) is not offered
@@ -535,6 +538,7 @@ class ManagementFile(_Strict):
     # debridement treats (so it does not wait): management.yaml says why
     infection_signs: list[str] = []
     debrided: list[str] = []
+    necrosis: list[str] = []  # a necrosis reported: its debridement waits for no diagnosis nor sarcoma
     # what puts a deposit within reach of a local treatment, and the imaging tissues out of it
     # (an organ): a deposit seen only in an organ gets none (management.yaml says why)
     in_reach_findings: list[str] = []

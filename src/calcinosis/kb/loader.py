@@ -720,7 +720,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         for i, ind in enumerate(t.indications):
             check.diags(f"{loc}:indications[{i}]", ind.diagnoses)
             check.form_keys(f"{loc}:indications[{i}]", ind.forms)
-            check.feats(f"{loc}:indications[{i}]", [*ind.features, *ind.unless])
+            check.feats(f"{loc}:indications[{i}]", [*ind.features, *ind.unless, *ind.unless_absent])
         for i, caution in enumerate(t.cautions):
             check.feats(f"{loc}:cautions[{i}]", [*caution.when, *caution.unless, *caution.and_any])
             check.diags(f"{loc}:cautions[{i}]", [*caution.diagnoses, *caution.while_in_play])
@@ -785,6 +785,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     check.refs("management.yaml:references", parts.management.references)
     check.feats("management.yaml:infection_signs", parts.management.infection_signs)
     check.feats("management.yaml:debrided", parts.management.debrided)
+    check.feats("management.yaml:necrosis", parts.management.necrosis)
     check.feats("management.yaml:in_reach_findings", parts.management.in_reach_findings)
     for rule in parts.management.no_procedures_in:
         check.diags("management.yaml:no_procedures_in", [rule.diagnosis])
@@ -1117,6 +1118,7 @@ def _compile(
     )
     for did, alert in must_not_miss.while_unshown_with.items():
         check_features(f"must_not_miss.yaml:while_unshown_with.{did}", alert.when)
+        check_features(f"must_not_miss.yaml:while_unshown_with.{did}.with_any", alert.with_any)
     check_known("must_not_miss.yaml:workup", must_not_miss.workup, must_not_miss.diagnoses, "diagnosis")
     check_known("must_not_miss.yaml:while_known", must_not_miss.while_known, must_not_miss.diagnoses, "diagnosis")
     for did, known in must_not_miss.while_known.items():

@@ -334,7 +334,11 @@ class KnowledgeBase:
         if shown:
             return self.must_not_miss[diagnosis]
         lesion = self.must_not_miss_unshown_with.get(diagnosis)
-        if lesion is not None and present & set(lesion.when):
+        if (
+            lesion is not None
+            and present & set(lesion.when)
+            and (not lesion.with_any or present & set(lesion.with_any))
+        ):
             return lesion
         return self.must_not_miss_unshown.get(diagnosis) or self.must_not_miss[diagnosis]
 

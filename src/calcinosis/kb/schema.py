@@ -919,6 +919,9 @@ class UnshownWithFindings(Bilingual):
     thigh lesions read 'though no skin lesion of it is reported ... refer at once if they appear')."""
 
     when: list[str] = Field(min_length=1)
+    # and one of these present too, when set: a pain with a lesion the case locates (a back and
+    # leg pain alone read 'painful or tender lesions are reported': a clinical review)
+    with_any: list[str] = []
 
 
 class MustNotMissFile(_Strict):

@@ -213,6 +213,14 @@ def _diagnoses_of(ind: TreatmentIndication) -> list[str]:
     return [*ind.diagnoses, *(f.split("/", 1)[0] for f in ind.forms)]
 
 
+def _debrides_necrosis(t: TreatmentFile, kb: KnowledgeBase, ev: Evidence) -> bool:
+    """A debridement with a necrosis reported (management.yaml ``necrosis``): dead tissue is
+    removed whatever its cause, so it does not wait for the diagnosis to be confirmed. A sarcoma
+    to exclude still holds it (judgement: an unplanned procedure on a possible sarcoma, even of
+    its necrotic surface, is planned with the sarcoma centre)."""
+    return t.debrides and any(ev.present(f) for f in kb.management.necrosis)
+
+
 def _waits_for_diagnosis(t: TreatmentFile) -> bool:
     """Whether a treatment waits for the diagnosis it treats: relief of symptoms, a treatment safe
     while a diagnosis is unconfirmed and supportive care do not."""
@@ -330,6 +338,8 @@ def _option(
             continue  # the acute treatment of an emergency the case does not have
         if any(ev.present(f) for f in ind.unless):
             continue  # a topical for localised deposits, in deposits over the whole body
+        if any(f in ev.observations and not ev.present(f) for f in ind.unless_absent):
+            continue  # added to phosphate-lowering treatment, with a normal phosphate measured
         missing = [f for f in ind.features if not ev.present(f)]
         if missing and not all(f in tested_first and f not in ev.observations for f in missing):
             continue  # a feature the case denies, or one that is not a test still to do
@@ -419,7 +429,7 @@ def _option(
         labels = message("list_separator", lang).join(lower_first(kb.features[f].label(lang)) for f in untested)
         untested_note = message("untested_first", lang, states=labels)
         cautions.insert(first, untested_note)
-    waits_for_confirmation = _waits_for_diagnosis(t)
+    waits_for_confirmation = _waits_for_diagnosis(t) and not _debrides_necrosis(t, kb, ev)
     unconfirmed_note = ""
     if best_for and waits_for_confirmation and not contraindicated and set(best_for) <= unconfirmed:
         # a clinical re-review: a 13-year-old's juvenile dermatomyositis at 37 %, with no weakness,

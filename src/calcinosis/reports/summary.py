@@ -138,7 +138,15 @@ def must_not_miss_alert(report: DiagnosisReport, d: DiagnosisResult, kb: Knowled
     known = kb.must_not_miss_known_reason(d.diagnosis, given, lang)
     if known:
         return known
-    findings = frozenset(f"finding:{t}" for t in case.findings)
+    # the findings, with where the case locates its lesions (a site, an imaging tissue): a pain
+    # with a lesion located on the body, not a back pain alone (must_not_miss.yaml with_any)
+    findings = frozenset(
+        [
+            *(f"finding:{t}" for t in case.findings),
+            *(f"site:{s}" for s in case.sites),
+            *(f"tissue:{t}" for img in case.imaging for t in img.tissues),
+        ]
+    )
     lesion_shown = "defining" not in d.unreported_blocks
     return kb.must_not_miss_reason(d.diagnosis, shown=lesion_shown, present=findings).get(lang)
 
