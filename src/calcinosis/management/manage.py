@@ -36,7 +36,7 @@ from calcinosis.management.options import (
 from calcinosis.management.results import FollowupPlan, ManagementReport, PlanItem, Statement, managed_as_id
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
-__all__ = ["IN_PLAY", "followup_plan", "form_masses", "in_play", "manage"]
+__all__ = ["followup_plan", "form_masses", "in_play", "manage"]
 
 
 HELD_STATEMENTS = frozenset({"surgery_when"})
@@ -154,18 +154,14 @@ def _managed_as(
     return stated
 
 
-IN_PLAY = 0.1
-"""Probability from which a diagnosis of the differential is in play: the leaflet's causes and
-treatments, the follow-up's checks and words written for some diagnoses (followup.yaml
-``in_play``). Judgement: one chance in ten; a diagnosis below it is not what the plan or the
-leaflet is written for."""
-
-
 def in_play(kb: KnowledgeBase, posterior: np.ndarray, forms: dict[str, float], leading: str) -> frozenset[str]:
-    """The diagnoses in play (``IN_PLAY``, the leading one always) and the forms in play
-    ('diagnosis/form', :func:`form_masses`)."""
-    diagnoses = {d.id for i, d in enumerate(kb.diseases) if posterior[i] >= IN_PLAY}
-    return frozenset({leading, *diagnoses, *(key for key, p in forms.items() if p >= IN_PLAY)})
+    """The diagnoses in play and the forms in play ('diagnosis/form', :func:`form_masses`): those
+    at the management floor or above (management.yaml min_probability, the one threshold the
+    options, the cautions, the follow-up and the leaflet read), the leading one always (a code
+    review: the follow-up and the leaflet read a constant of their own beside it)."""
+    floor = kb.management.min_probability
+    diagnoses = {d.id for i, d in enumerate(kb.diseases) if posterior[i] >= floor}
+    return frozenset({leading, *diagnoses, *(key for key, p in forms.items() if p >= floor)})
 
 
 def _plan_item(

@@ -25,7 +25,6 @@ from calcinosis.i18n import inline, message
 from calcinosis.kb.deferred_schema import InPlayWords
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, WarningSign, form_key
-from calcinosis.management.manage import IN_PLAY
 from calcinosis.management.options import caution_applies, without_symptoms
 
 CALCIUM_EMERGENCIES = frozenset({SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA})
@@ -219,7 +218,7 @@ def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> str:
 
 
 IN_PLAY_MAX = 3
-"""At most this many diagnoses in play (``IN_PLAY``, management's) have their words in the
+"""At most this many diagnoses in play (management.yaml min_probability) have their words in the
 leaflet's causes and treatments, the likeliest first: a diagnosis below it is not described to
 the patient as what their doctors are looking at."""
 
@@ -235,7 +234,7 @@ def _in_play(
         return text
     words: list[tuple[InPlayWords, float]] = []
     for d in report.differential[:IN_PLAY_MAX]:
-        if d.probability < IN_PLAY:
+        if d.probability < kb.management.min_probability:
             break
         key = form_key(d.diagnosis, d.form.id) if d.form is not None else ""
         own = kb.leaflet.in_play.get(key) or kb.leaflet.in_play.get(d.diagnosis)
@@ -378,11 +377,12 @@ def _as_planned(
 
 
 def _rare_in_play(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
-    """Whether a diagnosis in play (``IN_PLAY``, the likeliest ``IN_PLAY_MAX``) is a rare disease,
+    """Whether a diagnosis in play (at the management floor, the likeliest ``IN_PLAY_MAX``) is a rare disease,
     read as one that Orphanet lists (an ORPHA code in its file): a man with a calcific tendinitis
     of the wrist read that 'rare diseases have reference centres' (a clinical review). Judgement:
     Orphanet's list is the rare-disease reference the French centres follow."""
-    in_play = [d for d in report.differential[:IN_PLAY_MAX] if d.probability >= IN_PLAY]
+    floor = kb.management.min_probability
+    in_play = [d for d in report.differential[:IN_PLAY_MAX] if d.probability >= floor]
     return any(kb.disease(d.diagnosis).codes.orpha for d in in_play)
 
 
