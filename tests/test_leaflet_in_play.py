@@ -161,3 +161,27 @@ def test_the_leaflets_anti_inflammatory_reasons_follow_manages_whole_caution_rul
     assert reason not in said(kidneys.model_copy(update={"while_in_play": ["calcific_tendinitis"]}))
     bound = MeasuredNote(value="egfr", below=1, en="{value}", fr="{value}")
     assert reason not in said(kidneys.model_copy(update={"measured": bound}))
+
+
+def test_the_leaflets_context_signs_follow_manages_rule(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The leaflet read a sign written for some patients by its ``when`` alone, manage by its
+    ``unless`` and ``in_play`` too (a code review): a sign its ``unless`` rules out is not in the
+    leaflet either, and one written for a diagnosis in play is."""
+    import dataclasses
+
+    fever = next(w for w in kb.followup.warning_signs if w.id == "fever_on_chemotherapy")
+    said = fever.patient.get("en") if fever.patient is not None else ""
+    child = "pub-iatro-04-"
+
+    parts, followup = kb._deferred.get(), kb.followup
+
+    def signs(sign: object) -> str:
+        others = [sign if w is fever else w for w in followup.warning_signs]
+        edited = dataclasses.replace(parts, followup=followup.model_copy(update={"warning_signs": others}))
+        monkeypatch.setattr(kb._deferred, "get", lambda: edited)
+        return body(leaflet(kb, child, "en"))
+
+    assert said in signs(fever)
+    assert said not in signs(fever.model_copy(update={"unless": ["exposure:chemotherapy"]}))
+    leading = diagnose(read_case(case_path(child), kb), kb).differential[0].diagnosis
+    assert said in signs(fever.model_copy(update={"when": [], "in_play": [leading]}))

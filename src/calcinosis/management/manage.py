@@ -36,7 +36,7 @@ from calcinosis.management.options import (
 from calcinosis.management.results import FollowupPlan, ManagementReport, PlanItem, Statement, managed_as_id
 from calcinosis.management.staging import stage_cvi, staging_relevant
 
-__all__ = ["followup_plan", "form_masses", "in_play", "manage"]
+__all__ = ["followup_plan", "form_masses", "in_play", "listed", "manage"]
 
 
 HELD_STATEMENTS = frozenset({"surgery_when"})
@@ -202,7 +202,7 @@ def _every_for(item: FollowupItem, playing: frozenset[str]) -> FollowupEveryFor 
     return min(fits, key=lambda e: e.interval_days, default=None)
 
 
-def _listed(item: FollowupItem | WarningSign, present: frozenset[str], playing: frozenset[str]) -> bool:
+def listed(item: FollowupItem | WarningSign, present: frozenset[str], playing: frozenset[str]) -> bool:
     """Whether a check or a sign is for this case: one of its ``when`` features reported or one
     of its ``in_play`` diagnoses in play (either; always when it has neither), none of its
     ``unless`` features reported."""
@@ -293,8 +293,8 @@ def followup_plan(
     seen = frozenset(present or ())
     played = frozenset(playing)
     if present is not None:
-        items = [i for i in items if _listed(i, seen, played)]
-        signs = [w for w in signs if _listed(w, seen, played)]
+        items = [i for i in items if listed(i, seen, played)]
+        signs = [w for w in signs if listed(w, seen, played)]
         # a check listed for its context stands for the general one it names (the joints of a
         # heterotopic ossification's review)
         gone = {r for i in items for r in i.replaces}
@@ -326,7 +326,7 @@ def followup_plan(
         i
         for e in emergencies
         for i in spec.by_emergency.get(e, [])  # type: ignore[call-overload]
-        if present is None or _listed(i, seen, played)
+        if present is None or listed(i, seen, played)
     ]
     return FollowupPlan(
         schedule=[

@@ -25,6 +25,7 @@ from calcinosis.i18n import inline, message
 from calcinosis.kb.deferred_schema import InPlayWords
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, WarningSign, form_key
+from calcinosis.management.manage import listed
 from calcinosis.management.options import caution_applies, without_symptoms
 
 CALCIUM_EMERGENCIES = frozenset({SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA})
@@ -149,13 +150,21 @@ def _site_signs(report: DiagnosisReport, kb: KnowledgeBase, form: str, diagnosis
 
 def _context_signs(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> list[str]:
     """The patient's words of the general warning signs that hold for some patients only
-    (followup.yaml ``when``: a fever on chemotherapy), where this case reports one of their
-    features; manage lists the same signs by the same rule."""
-    signs = [w for w in kb.followup.warning_signs if w.when and w.patient is not None]
+    (followup.yaml ``when`` or ``in_play``: a fever on chemotherapy), where this case holds them:
+    manage's own rule (:func:`calcinosis.management.manage.listed`: ``when``, ``in_play``,
+    ``unless``; a code review found the leaflet reading ``when`` alone). The diagnoses in play are
+    read from the differential at the management floor, the leading one always."""
+    signs = [w for w in kb.followup.warning_signs if (w.when or w.in_play) and w.patient is not None]
     if not signs:
         return []
     present = collect_evidence(report.case, report.labs, kb).present_features()
-    return [w.patient.get(lang) for w in signs if w.patient is not None and not present.isdisjoint(w.when)]
+    floor = kb.management.min_probability
+    playing = frozenset(
+        [report.differential[0].diagnosis, *(d.diagnosis for d in report.differential if d.probability >= floor)]
+        if report.differential
+        else []
+    )
+    return [w.patient.get(lang) for w in signs if w.patient is not None and listed(w, present, playing)]
 
 
 def _calcium_reader(report: DiagnosisReport, kb: KnowledgeBase) -> str:
