@@ -1069,3 +1069,37 @@ def test_kb_check_refuses_a_why_for_of_an_unknown_diagnosis_or_for_nobody(tmp_pa
     with pytest.raises(KnowledgeBaseError) as err:
         load_kb(edited("b", why), cache=False)
     assert "names the diagnoses, groups or categories" in str(err.value)
+
+
+def test_a_why_for_reads_ids_groups_and_categories_apart(tmp_path: Path) -> None:
+    """A code review: the diagnoses that motivate a work-up were one set of ids, groups and
+    categories, and a name can be two of them (calciphylaxis is an id, a group and a category;
+    tumoral a group and a category): a sentence for the tumoral group was said for a diagnosis of
+    the tumoral category in another group. An edited knowledge base: the connective-tissue
+    sentence of the radiographs is given to the tumoral group, and the normophosphataemic tumoral
+    calcinosis (5 % for a scleroderma with masses) to the metabolic group."""
+    import shutil
+
+    import yaml
+
+    from calcinosis import load_kb
+    from calcinosis.kb.loader import default_kb_path
+
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "workup.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count("groups: [connective_tissue]") == 1
+    path.write_text(text.replace("groups: [connective_tissue]", "groups: [tumoral]"), encoding="utf-8")
+    ntc = root / "diseases" / "tumoral_calcinosis_normophosphatemic.yaml"
+    data = yaml.safe_load(ntc.read_text(encoding="utf-8"))
+    data["group"] = "metabolic"
+    ntc.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    edited = load_kb(root, cache=False)
+    fresh = PUBLISHED_CASES.parent.parent / "published-fresh" / "cases"
+    report = diagnose(read_case(fresh / "fa-01-crest-painful-masses-nearly-all-joints.yaml", edited), edited)
+    top = [d for d in report.differential if d.probability >= edited.workup.top_threshold]
+    assert any(d.category == "tumoral" for d in top)  # the category is in play, the group is not
+    assert not any(edited.disease(d.diagnosis).group == "tumoral" for d in top)
+    step = next(w for w in report.workup_steps if w.id == "radiograph")
+    assert "shahi2014" not in step.references

@@ -205,10 +205,12 @@ class _Context:
         groups = _groups(kb)
         top_rows = (posterior >= self.threshold).nonzero()[0].tolist()
         self.top_groups = [groups[i] for i in top_rows]
-        # who motivates the work-up, for the steps' why_for sentences (ids, groups, categories)
-        self.motivating = frozenset(
-            name for i in top_rows for name in (kb.diseases[i].id, groups[i], kb.diseases[i].category)
-        )
+        # who motivates the work-up, for the steps' why_for sentences: ids, groups and categories
+        # apart, as a name can be two of them (calciphylaxis is an id, a group and a category;
+        # tumoral a group and a category: a code review)
+        self.motivating_ids = frozenset(kb.diseases[i].id for i in top_rows)
+        self.motivating_groups = frozenset(groups[i] for i in top_rows)
+        self.motivating_categories = frozenset(kb.diseases[i].category for i in top_rows)
 
 
 def _groups(kb: KnowledgeBase) -> tuple[str, ...]:
@@ -499,9 +501,9 @@ def _why(step: WorkupStep, ctx: _Context, lang: str) -> tuple[str, list[str]]:
     said = [
         w
         for w in step.why_for
-        if not ctx.motivating.isdisjoint(w.diagnoses)
-        or not ctx.motivating.isdisjoint(w.groups)
-        or not ctx.motivating.isdisjoint(w.categories)
+        if not ctx.motivating_ids.isdisjoint(w.diagnoses)
+        or not ctx.motivating_groups.isdisjoint(w.groups)
+        or not ctx.motivating_categories.isdisjoint(w.categories)
     ]
     return "".join(" " + (w.fr if lang == "fr" else w.en) for w in said), [r for w in said for r in w.references]
 
