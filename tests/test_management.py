@@ -286,7 +286,7 @@ def test_a_childs_options_say_that_the_doses_shown_are_adults(kb: KnowledgeBase)
     assert said(child, "rituximab") and not said(adult, "rituximab")
 
     # colchicine's doses are adults' fixed ones: a child's plan shows its paediatric dosing in
-    # their place (dose_child), not the adult's beside a caution (a clinical review)
+    # their place (a dose_for text for patient:child), not the adult's beside a caution (a clinical review)
     def colchicine_dose(report: Any) -> str:
         return next(o.dose for opts in report.options.values() for o in opts if o.treatment == "colchicine")
 

@@ -85,7 +85,10 @@ class TreatmentDoseFor(_Strict):
     diagnoses: list[str] = []
     # or the patient's context it is written for, one of these reported present (a neurological
     # injury, a long immobilisation): it comes before a text for the diagnosis (a man bedbound
-    # after a coma read 'swimming in warm water': a clinical review)
+    # after a coma read 'swimming in warm water': a clinical review). A child's text is one,
+    # [patient:child], listed first: per kg or per m² from a paediatric source, or set by the
+    # paediatric specialists (a toddler's hypervitaminosis D read 4-6 L of saline and 4 mg of
+    # zoledronic acid beside a caution that the adult doses did not apply: a clinical review)
     features: list[str] = []
     dose: Bilingual
     references: list[str] = []
@@ -256,11 +259,6 @@ class TreatmentFile(_Strict):
     # the dose text for the diagnosis the option is read for (the most probable of its best
     # indication's diagnoses), in place of ``dose`` when one names it
     dose_for: list[TreatmentDoseFor] = []
-    # the dose text for a child (under 18), in place of ``dose`` and ``dose_for``: a child's doses
-    # per kg or per m² from a paediatric source, or that they are set by the paediatric
-    # specialists; a toddler's hypervitaminosis D read 4-6 L of saline and 4 mg of zoledronic acid
-    # beside a caution that the adult doses did not apply (a clinical review)
-    dose_child: Bilingual | None = None
     indications: list[TreatmentIndication] = Field(min_length=1)
     cautions: list[TreatmentCaution] = []
     evidence: list[TreatmentEvidence] = []

@@ -20,7 +20,7 @@ from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence
 from calcinosis.i18n import decimal, inline, lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import Bilingual, TreatmentCaution, TreatmentDoseFor, TreatmentFile, TreatmentIndication
+from calcinosis.kb.schema import TreatmentCaution, TreatmentDoseFor, TreatmentFile, TreatmentIndication
 from calcinosis.management.results import EvidenceItem, TreatmentOption
 
 __all__ = ["MECHANISMS", "histology_first", "named_with_probability", "rank_treatments", "to_exclude_first"]
@@ -147,18 +147,6 @@ def _dose_for(
             return None
     likeliest = max(diagnoses, key=lambda d: float(posterior[kb.disease_pos(d)]))
     return next((d for d in t.dose_for if likeliest in d.diagnoses), None)
-
-
-CHILD = "patient:child"
-"""The feature of a patient under 18: a treatment's ``dose_child`` is shown in place of its dose."""
-
-
-def _dose_text(t: TreatmentFile, dose: TreatmentDoseFor | None, child: Bilingual | None, lang: str) -> str:
-    """The dose shown: a child's (``dose_child``) for a patient under 18 when the treatment has one,
-    never an adult's beside it; else the diagnosis' own (``dose_for``), else the general one."""
-    if child is not None:
-        return child.get(lang)
-    return (dose.dose if dose is not None else t.dose).get(lang)
 
 
 def _said_of(c: TreatmentCaution, read_for: Sequence[str], posterior: np.ndarray, kb: KnowledgeBase) -> bool:
@@ -469,8 +457,7 @@ def _option(
     best_level = min(supportive, default=None)
     refs = list(t.references)
     dose = _dose_for(t, read_for, posterior, kb, ev)
-    child_dose = t.dose_child if ev.present(CHILD) else None
-    if dose is not None and child_dose is None:
+    if dose is not None:
         refs.extend(r for r in dose.references if r not in refs)
     refs += [e.reference for e in evidence if e.reference not in refs]
     option = TreatmentOption(
@@ -482,7 +469,7 @@ def _option(
         fit=round(fit, 4),
         why=[why] if why else [],
         summary=t.summary.get(lang),
-        dose=_dose_text(t, dose, child_dose, lang),
+        dose=(dose.dose if dose is not None else t.dose).get(lang),
         cautions=cautions,
         evidence=evidence,
         best_level=best_level,
