@@ -67,7 +67,7 @@ def test_the_clinician_pdf_opens_on_the_summary_and_stays_short(tmp_path: Path, 
     first = subprocess.run(
         ["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True, check=True
     )
-    assert "Synthèse" in first.stdout and "Diagnostics en tête" in first.stdout
+    assert "Synthèse" in first.stdout and "Principaux diagnostics" in first.stdout
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     # 13 pages before the one-page summary (issue 13: 6); 7 since the cohort frequencies of

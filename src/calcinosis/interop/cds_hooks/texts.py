@@ -70,7 +70,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "lead_other": "Calcification des tissus mous : {name} en tête ({p}) ; {mnm} à ne pas méconnaître ({q})",
         "mnm_only": "{mnm} à évoquer ({q}) : à ne pas méconnaître",
         "category": "**Catégorie\u00a0:** {name} ({p})",
-        "leading": "**Diagnostics en tête** (probabilité, principales raisons)",
+        "leading": "**Principaux diagnostics** (probabilité, principales raisons)",
         "alerts": "**À ne pas méconnaître**",
         "warnings": "**Avertissements**",
         "urgent": "**Urgent, avant le bilan de la calcinose**",
