@@ -89,12 +89,12 @@ ORGAN_TISSUE = "visceral"
 
 def out_of_reach(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
     """Whether the only deposit the case reports lies in an organ (imaging tissues all out of
-    reach, no site but a body cavity's, no lesion felt or seen: management.yaml), where no needle
+    reach, no site but a body cavity's, no lesion felt or seen: workup.yaml), where no needle
     and no local treatment goes. A case that locates no deposit says nothing either way: not out
     of reach. The work-up's ``deposit_within_reach`` and management's local treatments read this
     one test (a code review: a peritoneal deposit, site 'abdomen', was a biopsy's target in the
     work-up and out of reach in management)."""
-    spec = kb.management
+    spec = kb.workup  # not kb.management: the diagnosis loads no management knowledge (issue #17)
     tissues = {t for img in case.imaging for t in img.tissues}
     sites = {*case.sites, *(s for img in case.imaging for s in img.sites)}
     return (

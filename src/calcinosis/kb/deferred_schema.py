@@ -248,7 +248,7 @@ class TreatmentFile(_Strict):
     # so it does not wait for the infection to be excluded (a code review)
     debrides: bool = False
     # applied to the deposit itself (a topical): like a procedure on the mass, it needs a deposit
-    # within reach (management.yaml in_reach_findings)
+    # within reach (workup.yaml in_reach_findings)
     local: bool = False
     # harmless while the diagnosis it treats is still to be confirmed (stopping a vitamin D
     # supplement): it does not wait for that diagnosis' work-up (a hypercalcaemic infant's vitamin
@@ -429,7 +429,7 @@ class FollowupFile(_Strict):
         description="diagnosis -> its follow-up, when it leads (a form of it with a follow-up of its own comes first)",
     )
     warning_signs: list[WarningSign]
-    # a deposit seen only in an organ (management.yaml out_of_reach): its checks stand for those of
+    # a deposit seen only in an organ (workup.yaml out_of_reach_tissues): its checks stand for those of
     # deposits under the skin (yearly films of "the affected areas", protecting pressure areas)
     in_an_organ: FormFollowup | None = None
     # deposits imaged in an organ (a lung, the heart), whatever else the case has: the signs of
@@ -537,16 +537,11 @@ class ManagementFile(_Strict):
     infection_signs: list[str] = []
     debrided: list[str] = []
     necrosis: list[str] = []  # a necrosis reported: its debridement waits for no diagnosis nor sarcoma
-    # what puts a deposit within reach of a local treatment, and the imaging tissues out of it
-    # (an organ): a deposit seen only in an organ gets none (management.yaml says why)
-    in_reach_findings: list[str] = []
-    out_of_reach_tissues: list[str] = []
     symptoms: list[str] = []  # with pain reported absent and none of these, the calcinosis is found without symptoms
     symptoms_references: list[str] = []
     widespread: list[str] = []  # deposits this spread: a procedure on a deposit is an option, not first line
     one_lesion_targets: list[str] = []  # ... unless its indication names what one deposit does here
     tested_first: list[str] = []  # states whose test, not yet reported, a treatment of the cause waits for
-    cavity_sites: list[str] = []  # sites naming a body cavity: they do not put an organ's deposit in reach
     no_procedures_in: list[ProceduresAvoided] = []
     histology_first: HistologyFirst | None = None
     references: list[str]

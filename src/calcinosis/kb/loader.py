@@ -786,12 +786,9 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     check.feats("management.yaml:infection_signs", parts.management.infection_signs)
     check.feats("management.yaml:debrided", parts.management.debrided)
     check.feats("management.yaml:necrosis", parts.management.necrosis)
-    check.feats("management.yaml:in_reach_findings", parts.management.in_reach_findings)
     for rule in parts.management.no_procedures_in:
         check.diags("management.yaml:no_procedures_in", [rule.diagnosis])
         check.refs(f"management.yaml:no_procedures_in.{rule.diagnosis}", rule.references)
-    check.feats("management.yaml:out_of_reach_tissues", [f"tissue:{t}" for t in parts.management.out_of_reach_tissues])
-    check.feats("management.yaml:cavity_sites", [f"site:{t}" for t in parts.management.cavity_sites])
     check.feats("management.yaml:symptoms", parts.management.symptoms)
     check.feats("management.yaml:widespread", parts.management.widespread)
     first = parts.management.histology_first
@@ -1069,6 +1066,9 @@ def _compile(
     check_refs("workup.yaml:references", workup.references)
 
     check_features("workup.yaml:lesion_features", workup.lesion_features)
+    check_features("workup.yaml:in_reach_findings", workup.in_reach_findings)
+    check_features("workup.yaml:out_of_reach_tissues", [f"tissue:{t}" for t in workup.out_of_reach_tissues])
+    check_features("workup.yaml:cavity_sites", [f"site:{t}" for t in workup.cavity_sites])
     for step in workup.steps:
         check_refs(f"workup.yaml:{step.id}", step.references)
         _check_why(f"workup.yaml:{step.id}", step, check)

@@ -824,6 +824,12 @@ class WorkupFile(_Strict):
     confident_top: float = Field(gt=0, lt=1)
     references: list[str]
     lesion_features: list[str] = []  # what makes an affected area when no site is named
+    # what puts a deposit within reach of a needle or a local treatment, the imaging tissues out
+    # of it (an organ) and the sites that only name a body cavity (engine.workup.out_of_reach,
+    # read by the work-up's lesion biopsy and by management's local treatments)
+    in_reach_findings: list[str] = []
+    out_of_reach_tissues: list[str] = []
+    cavity_sites: list[str] = []
     steps: list[WorkupStep]
 
 

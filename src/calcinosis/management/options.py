@@ -596,7 +596,7 @@ def without_symptoms(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
         not case.sites
         and pain is not None
         and not pain.present
-        and not any(ev.present(f) for f in (*spec.symptoms, *spec.in_reach_findings))
+        and not any(ev.present(f) for f in (*spec.symptoms, *kb.workup.in_reach_findings))
     )
 
 
