@@ -131,7 +131,9 @@ def _infection_signs(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
     return not (findings | labs).isdisjoint(signs) and findings.isdisjoint(debrided)
 
 
-def _site_signs(report: DiagnosisReport, kb: KnowledgeBase, form: str, diagnosis: str, lang: str) -> list[str]:
+def _site_signs(
+    report: DiagnosisReport, kb: KnowledgeBase, form: str, diagnosis: str, present: frozenset[str], lang: str
+) -> list[str]:
     """The patient's words of the leading diagnosis' warning signs that hold for some cases only
     (followup.yaml ``when``), where this case reports one of their features."""
     # the leading diagnosis, named or not: a sign of danger is said while it leads (manage's plan
@@ -140,7 +142,6 @@ def _site_signs(report: DiagnosisReport, kb: KnowledgeBase, form: str, diagnosis
     plan = kb.followup.own(form or None, leading or None, report.case.patient.age)
     if plan is None or not any(w.when for w in plan.warning_signs):
         return []
-    present = collect_evidence(report.case, report.labs, kb).present_features()
     return [
         w.patient.get(lang)
         for w in plan.warning_signs
@@ -148,7 +149,7 @@ def _site_signs(report: DiagnosisReport, kb: KnowledgeBase, form: str, diagnosis
     ]
 
 
-def _context_signs(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> list[str]:
+def _context_signs(report: DiagnosisReport, kb: KnowledgeBase, present: frozenset[str], lang: str) -> list[str]:
     """The patient's words of the general warning signs that hold for some patients only
     (followup.yaml ``when`` or ``in_play``: a fever on chemotherapy), where this case holds them:
     manage's own rule (:func:`calcinosis.management.manage.listed`: ``when``, ``in_play``,
@@ -157,7 +158,6 @@ def _context_signs(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> lis
     signs = [w for w in kb.followup.warning_signs if (w.when or w.in_play) and w.patient is not None]
     if not signs:
         return []
-    present = collect_evidence(report.case, report.labs, kb).present_features()
     floor = kb.management.min_probability
     playing = frozenset(
         [report.differential[0].diagnosis, *(d.diagnosis for d in report.differential if d.probability >= floor)]
@@ -196,14 +196,13 @@ NSAIDS = "nsaids"
 sold without prescription are not taken without advice (its cautions' ``patient``)."""
 
 
-def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, lang: str) -> str:
+def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, ev: Evidence, lang: str) -> str:
     """'Do not take anti-inflammatories without medical advice', with the reasons of the NSAID
     cautions that hold for the case, as manage reads them (``caution_applies``: read for no one
     diagnosis, as the leaflet names no option), or ''."""
     nsaids = kb.treatments.get(NSAIDS)
     if nsaids is None:
         return ""
-    ev = collect_evidence(report.case, report.labs, kb)
     # the differential holds every diagnosis from constants.yaml differential_min_probability
     # (0.1 %), far under the management floor (management.yaml min_probability, 10 %) that
     # the cautions' diagnoses are read at: the rest are 0 here, as they are under it there
@@ -511,10 +510,10 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 text = " ".join([text, *(w.patient.get(lang) for w in fits if w.patient is not None)])
             # the leading diagnosis' signs of one site (an English clinical review: a dysphagic
             # neck read no word of swallowing or breathing)
-            text = " ".join([text, *_site_signs(report, kb, form, diagnosis, lang)])
+            text = " ".join([text, *_site_signs(report, kb, form, diagnosis, present, lang)])
             # the general signs written for some patients only (followup.yaml ``when``), first: a
             # febrile child on chemotherapy read 'fever: see a doctor promptly' (a clinical review)
-            text = " ".join([*_context_signs(report, kb, lang), text])
+            text = " ".join([*_context_signs(report, kb, present, lang), text])
             # a fever under 3 months is an emergency whatever the calcinosis (NICE NG143): the
             # parents of a 27-day-old read "fever: see a doctor promptly" (a clinical review);
             # the newborn's own text (subcutaneous fat necrosis) already says it
@@ -539,7 +538,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         if section.id == "daily_life":
             # over-the-counter anti-inflammatories, where manage avoids them (a clinical review: a
             # dialysis patient, a woman with cirrhosis and a pregnant woman read no word of them)
-            text = " ".join(t for t in (text, _no_nsaids(report, kb, lang)) if t)
+            text = " ".join(t for t in (text, _no_nsaids(report, kb, ev, lang)) if t)
         elif section.id == "treatment":
             text = _held_for(report, kb, diagnosis, text, lang)
             if _infection_signs(report, kb):  # as manage holds procedures on the mass (a re-review)
