@@ -25,7 +25,7 @@ from calcinosis.i18n import inline, message
 from calcinosis.kb.deferred_schema import InPlayWords
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, WarningSign, form_key
-from calcinosis.management.manage import listed
+from calcinosis.management.manage import in_play, listed
 from calcinosis.management.options import caution_applies, without_symptoms
 
 CALCIUM_EMERGENCIES = frozenset({SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA})
@@ -158,12 +158,8 @@ def _context_signs(report: DiagnosisReport, kb: KnowledgeBase, present: frozense
     signs = [w for w in kb.followup.warning_signs if (w.when or w.in_play) and w.patient is not None]
     if not signs:
         return []
-    floor = kb.management.min_probability
-    playing = frozenset(
-        [report.differential[0].diagnosis, *(d.diagnosis for d in report.differential if d.probability >= floor)]
-        if report.differential
-        else []
-    )
+    leading = report.differential[0].diagnosis if report.differential else ""
+    playing = in_play(kb, _posterior(report, kb), {}, leading) - {""}
     return [w.patient.get(lang) for w in signs if w.patient is not None and listed(w, present, playing)]
 
 
@@ -191,6 +187,17 @@ def _urgent_key(code: str, report: DiagnosisReport, kb: KnowledgeBase) -> str:
     return key + _calcium_reader(report, kb) if code == SEVERE_HYPERCALCAEMIA else key
 
 
+def _posterior(report: DiagnosisReport, kb: KnowledgeBase) -> np.ndarray:
+    """The diagnoses' probabilities as manage reads them, rebuilt from the differential: it holds
+    every diagnosis from constants.yaml differential_min_probability (0.1 %), far under the
+    management floor (management.yaml min_probability, 10 %) that the diagnoses in play and the
+    cautions' diagnoses are read at; the rest are 0 here, as they are under it there."""
+    posterior = np.zeros(len(kb.diseases))
+    for d in report.differential:
+        posterior[kb.disease_pos(d.diagnosis)] = d.probability
+    return posterior
+
+
 NSAIDS = "nsaids"
 """The treatment file whose cautions say, in the patient's words, why the anti-inflammatories
 sold without prescription are not taken without advice (its cautions' ``patient``)."""
@@ -203,12 +210,7 @@ def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, ev: Evidence, lang: s
     nsaids = kb.treatments.get(NSAIDS)
     if nsaids is None:
         return ""
-    # the differential holds every diagnosis from constants.yaml differential_min_probability
-    # (0.1 %), far under the management floor (management.yaml min_probability, 10 %) that
-    # the cautions' diagnoses are read at: the rest are 0 here, as they are under it there
-    posterior = np.zeros(len(kb.diseases))
-    for d in report.differential:
-        posterior[kb.disease_pos(d.diagnosis)] = d.probability
+    posterior = _posterior(report, kb)
     measured = report.labs.measured()
     held = [
         c
@@ -385,13 +387,13 @@ def _as_planned(
 
 
 def _rare_in_play(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
-    """Whether a diagnosis in play (at the management floor, the likeliest ``IN_PLAY_MAX``) is a rare disease,
-    read as one that Orphanet lists (an ORPHA code in its file): a man with a calcific tendinitis
+    """Whether a diagnosis in play (at the management floor, the likeliest ``IN_PLAY_MAX``) is a
+    rare disease, read as one that Orphanet lists (an ORPHA code in its file): a man with a calcific tendinitis
     of the wrist read that 'rare diseases have reference centres' (a clinical review). Judgement:
     Orphanet's list is the rare-disease reference the French centres follow."""
     floor = kb.management.min_probability
-    in_play = [d for d in report.differential[:IN_PLAY_MAX] if d.probability >= floor]
-    return any(kb.disease(d.diagnosis).codes.orpha for d in in_play)
+    likeliest = [d for d in report.differential[:IN_PLAY_MAX] if d.probability >= floor]
+    return any(kb.disease(d.diagnosis).codes.orpha for d in likeliest)
 
 
 _TUMORAL = {"en": re.compile(r"\btumou?ral\b", re.I), "fr": re.compile(r"\btumorales?\b", re.I)}
