@@ -158,8 +158,13 @@ def _said_of(c: TreatmentCaution, read_for: Sequence[str], posterior: np.ndarray
         return True
     if read_for:
         return bool(set(read_for) & set(c.diagnoses))
+    return _any_in_play(c.diagnoses, posterior, kb)
+
+
+def _any_in_play(diagnoses: Sequence[str], posterior: np.ndarray, kb: KnowledgeBase) -> bool:
+    """Whether one of ``diagnoses`` holds the management floor (management.yaml min_probability)."""
     floor = kb.management.min_probability
-    return any(posterior[kb.disease_pos(d)] >= floor for d in c.diagnoses)
+    return any(float(posterior[kb.disease_pos(d)]) >= floor for d in diagnoses)
 
 
 def _within(value: float | None, at_least: float | None, below: float | None) -> bool:
@@ -486,8 +491,7 @@ def _while_in_play(c: TreatmentCaution, kb: KnowledgeBase, posterior: np.ndarray
     floor or above (any case, for a caution that names none): what it warns of belongs to those
     diagnoses, which no feature of the case states (a milk-alkali syndrome's rebound low calcium
     after a bisphosphonate), whatever the option is read for."""
-    floor = kb.management.min_probability
-    return not c.while_in_play or any(float(posterior[kb.disease_pos(d)]) >= floor for d in c.while_in_play)
+    return not c.while_in_play or _any_in_play(c.while_in_play, posterior, kb)
 
 
 NAMED_FROM = 0.01
