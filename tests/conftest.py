@@ -67,3 +67,24 @@ def edited_disease(tmp_path: Path, disease: str, edit: Callable[[dict[str, Any]]
     edit(data)
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return root
+
+
+def forearm_extravasation(age: float, sex: str = "female") -> dict[str, Any]:
+    """A calcium infusion's extravasation at the forearm, a nodule felt there: the case several
+    reviews read at different ages (a newborn's, an adult's)."""
+    return {
+        "patient": {"age": age, "sex": sex},
+        "exposures": ["iv_calcium", "calcium_extravasation"],
+        "findings": ["palpable_nodules"],
+        "sites": ["forearm"],
+    }
+
+
+DIALYSIS_CT_RAISED_PHOSPHATE: dict[str, Any] = {
+    "patient": {"age": 60, "sex": "male"},
+    "history": ["dialysis", "chronic_kidney_disease"],
+    "labs": [{"test": "phosphate", "value": 2.3, "unit": "mmol/L"}],
+    "imaging": [{"modality": "ct", "tissues": ["artery", "visceral"]}],
+}
+"""A haemodialysis patient with arterial and visceral calcification on CT and a raised phosphate
+(a CKD-mineral and bone disorder), read by the management and the leaflet tests."""

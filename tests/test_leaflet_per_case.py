@@ -9,7 +9,7 @@ import pytest
 from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
 from calcinosis.reports.leaflet import build_leaflet
 
-from .conftest import DEV_CASES, PUBLISHED_CASES
+from .conftest import DEV_CASES, DIALYSIS_CT_RAISED_PHOSPHATE, PUBLISHED_CASES, forearm_extravasation
 
 
 def leaflet(kb: KnowledgeBase, name: str, lang: str = "en"):  # type: ignore[no-untyped-def]
@@ -772,15 +772,7 @@ def test_a_baby_s_calcium_extravasation_leaflet_is_written_for_a_baby(kb: Knowle
     from calcinosis import diagnose, parse_case
     from calcinosis.reports.leaflet import build_leaflet
 
-    case = parse_case(
-        {
-            "patient": {"age": 0.05, "sex": "female"},
-            "exposures": ["iv_calcium", "calcium_extravasation"],
-            "findings": ["palpable_nodules"],
-            "sites": ["forearm"],
-        },
-        kb,
-    )
+    case = parse_case(forearm_extravasation(0.05), kb)
     report = diagnose(case, kb)
     assert report.differential[0].diagnosis == "iv_calcium_extravasation"
     for lang, words in (
@@ -798,13 +790,7 @@ def test_a_dialysis_patient_reads_the_follow_up_intervals_in_words(kb: Knowledge
     from calcinosis.management.manage import manage
     from calcinosis.reports.render import render_html
 
-    data = {
-        "patient": {"age": 60, "sex": "male"},
-        "history": ["dialysis", "chronic_kidney_disease"],
-        "labs": [{"test": "phosphate", "value": 2.3, "unit": "mmol/L"}],
-        "imaging": [{"modality": "ct", "tissues": ["artery", "visceral"]}],
-    }
-    case = parse_case(data, kb)
+    case = parse_case(DIALYSIS_CT_RAISED_PHOSPHATE, kb)
     item = next(i for i in manage(case, kb, report=diagnose(case, kb)).followup.schedule if i.id == "ckd_mbd_labs")
     assert "G4" in item.every and item.patient_every == "regularly"
     for lang in ("en", "fr"):

@@ -12,7 +12,7 @@ from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
 from calcinosis.engine.diagnose import analyse
 from calcinosis.management.manage import manage
 
-from .conftest import DEV_CASES, PUBLISHED_CASES
+from .conftest import DEV_CASES, DIALYSIS_CT_RAISED_PHOSPHATE, PUBLISHED_CASES, forearm_extravasation
 
 
 def run(kb: KnowledgeBase, data: dict[str, Any], lang: str = "en"):  # type: ignore[no-untyped-def]
@@ -1824,12 +1824,7 @@ def test_an_infant_s_calcium_extravasation_is_not_told_of_surgery_nor_of_heparin
     from a calcium heparin, or stopping the calcium infusion', a kidney check before stopping an
     infusion, and 'surgery is for large deposits' as its only principle, where the deposits
     resolve on their own within months."""
-    data = {
-        "patient": {"age": 0.05, "sex": "female"},
-        "exposures": ["iv_calcium", "calcium_extravasation"],
-        "findings": ["palpable_nodules"],
-        "sites": ["forearm"],
-    }
+    data = forearm_extravasation(0.05, "female")
     infant = run(kb, data)
     assert "surgery_when" not in [st.id for st in infant.statements]
     options = _options(infant)
@@ -1867,13 +1862,7 @@ def test_a_treatment_of_a_whole_category_needs_the_category_at_the_management_fl
 def test_binders_are_first_line_for_a_ckd_mbd_with_a_raised_phosphate(kb: KnowledgeBase) -> None:
     """An English clinical review read phosphate binders as 'an option' for a haemodialysis patient
     with metastatic calcinosis and a raised phosphate (KDIGO 2017 4.1.2: lower it toward normal)."""
-    data = {
-        "patient": {"age": 60, "sex": "male"},
-        "history": ["dialysis", "chronic_kidney_disease"],
-        "labs": [{"test": "phosphate", "value": 2.3, "unit": "mmol/L"}],
-        "imaging": [{"modality": "ct", "tissues": ["artery", "visceral"]}],
-    }
-    result = run(kb, data)
+    result = run(kb, DIALYSIS_CT_RAISED_PHOSPHATE)
     assert result.diagnosis == "ckd_mineral_bone_disorder"
     assert _options(result)["phosphate_binders"].role == "first_line"
 
@@ -1881,12 +1870,7 @@ def test_binders_are_first_line_for_a_ckd_mbd_with_a_raised_phosphate(kb: Knowle
 def test_a_baby_s_sign_is_said_for_a_baby_only(kb: KnowledgeBase) -> None:
     """An English clinical review: a man of 56 after a calcium infusion read '(in a baby, also poor
     feeding)' among his warning signs."""
-    data = {
-        "patient": {"age": 56, "sex": "male"},
-        "exposures": ["iv_calcium", "calcium_extravasation"],
-        "findings": ["palpable_nodules"],
-        "sites": ["forearm"],
-    }
+    data = forearm_extravasation(56, "male")
     adult = run(kb, data)
     assert adult.diagnosis == "iv_calcium_extravasation"
     assert not any("baby" in s for s in adult.followup.warning_signs)
