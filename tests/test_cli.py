@@ -56,7 +56,7 @@ def test_diagnose_french() -> None:
 
 def test_diagnose_json_is_the_result_object() -> None:
     """--json prints the result object of case-format.md, valid against its schema."""
-    from calcinosis.case.schema import result_json_schema
+    from calcinosis.engine.results import result_json_schema
 
     code, out, _ = run("diagnose", str(DEV_CASES[12]), "--json")
     assert code == 0

@@ -10,7 +10,8 @@ import jsonschema
 import pytest
 
 from calcinosis import KnowledgeBase, diagnose, read_case
-from calcinosis.case.schema import case_json_schema, result_json_schema
+from calcinosis.case.schema import case_json_schema
+from calcinosis.engine.results import result_json_schema
 from calcinosis.evaluation.metrics import evaluate_dir
 
 from .conftest import DEV_CASES

@@ -200,7 +200,7 @@ def test_terminal_diagnose_manage_and_staging_are_french(kb: KnowledgeBase, case
     assert code == 0, err
     # staged when the case says something venous, present or absent; otherwise said as not staged
     from calcinosis.engine.diagnose import analyse
-    from calcinosis.management.staging import stage_cvi
+    from calcinosis.engine.staging import stage_cvi
 
     staged = stage_cvi(analyse(read_case(case, kb), kb)[1], kb, lang="fr").staged
     assert ("Porter 1988\u00a0:" if staged else "Non stadifié\u00a0:") in out and problems(out, kb) == []

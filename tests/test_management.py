@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from calcinosis import KnowledgeBase, UnknownEntityError, diagnose, parse_case, read_case
 from calcinosis.cli.main import app
 from calcinosis.engine.diagnose import analyse
+from calcinosis.engine.staging import stage_cvi
 from calcinosis.management.manage import manage
-from calcinosis.management.staging import stage_cvi
 
 from .conftest import DEV_CASES, PUBLISHED_CASES
 
@@ -363,7 +363,7 @@ def test_a_case_without_any_venous_sign_is_not_staged_as_if_it_had_been_examined
     """A hardening review: a case with no venous information got 'Porter 1 / CEAP C0' with an
     empty basis, missing read as absent; the staging now says that nothing venous is reported."""
     from calcinosis.engine.diagnose import analyse
-    from calcinosis.management.staging import stage_cvi
+    from calcinosis.engine.staging import stage_cvi
 
     _, evidence, _ = analyse(parse_case({"patient": {"age": 50, "sex": "female"}, "findings": ["pain"]}, kb), kb)
     staging = stage_cvi(evidence, kb, lang="en")
@@ -376,7 +376,7 @@ def test_a_case_without_any_venous_sign_is_not_staged_as_if_it_had_been_examined
 def test_venous_signs_reported_absent_are_staged_without_the_nothing_reported_note(kb: KnowledgeBase) -> None:
     """A code review: a case reporting every venous sign absent was told that nothing was reported."""
     from calcinosis.engine.diagnose import analyse
-    from calcinosis.management.staging import stage_cvi
+    from calcinosis.engine.staging import stage_cvi
 
     denied = {"patient": {"age": 50, "sex": "female"}, "findings": ["pain"], "absent": ["varicose_veins", "leg_edema"]}
     _, evidence, _ = analyse(parse_case(denied, kb), kb)

@@ -1005,7 +1005,7 @@ def test_the_panel_left_out_is_a_structured_part_of_the_result(kb: KnowledgeBase
     note of ``workup_omitted`` stays for the readers that show it."""
     import jsonschema
 
-    from calcinosis.case.schema import result_json_schema
+    from calcinosis.engine.results import result_json_schema
 
     path = next(p for p in DEV_CASES if "calcific-tendinitis" in p.name)
     report = diagnose(read_case(path, kb), kb)

@@ -1,4 +1,5 @@
-"""JSON Schemas: the case file (with every vocabulary list as an enum) and the result object."""
+"""JSON Schema of the case file, with every vocabulary list as an enum (the result object's is
+``calcinosis.engine.results.result_json_schema``: the case layer knows nothing of the engine)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from calcinosis.case.model import Case
 from calcinosis.kb.model import KnowledgeBase
 
-__all__ = ["case_json_schema", "result_json_schema"]
+__all__ = ["case_json_schema"]
 
 # (definition name, property) -> vocabulary list of its items
 _VOCAB_FIELDS = {
@@ -53,13 +54,4 @@ def case_json_schema(kb: KnowledgeBase) -> dict[str, Any]:
     schema["properties"]["absent"]["items"] = {"type": "string", "enum": terms}
     dist = defs["Imaging"]["properties"]["distribution"]
     dist["anyOf"] = [{"type": "string", "enum": sorted(vocab["distributions"])}, {"type": "null"}]
-    return schema
-
-
-def result_json_schema() -> dict[str, Any]:
-    """JSON Schema of the result object (``calcinosis diagnose --json``)."""
-    from calcinosis.engine.results import DiagnosisReport
-
-    schema = DiagnosisReport.model_json_schema(by_alias=True, mode="serialization")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema

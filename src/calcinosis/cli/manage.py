@@ -56,7 +56,7 @@ def stage_cvi(
     """Porter 1988 stage and CEAP 2020 clinical class of chronic venous disease, and what is missing."""
     from calcinosis.case.reader import read_case
     from calcinosis.engine.diagnose import analyse
-    from calcinosis.management.staging import stage_cvi as run
+    from calcinosis.engine.staging import stage_cvi as run
 
     lang = check_lang(lang)
     kb = load(kb_path)

@@ -7,9 +7,10 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from calcinosis.cli._common import keep_no_break_spaces, safe
+from calcinosis.engine.results import CviStaging
 from calcinosis.i18n import colon, lower_first, message, percent
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.management.results import WAITING_SHOWN, CviStaging, ManagementReport, TreatmentOption
+from calcinosis.management.results import WAITING_SHOWN, ManagementReport, TreatmentOption
 
 __all__ = ["render_management", "render_staging"]
 

@@ -18,7 +18,8 @@ def schema(
     kb_path: Path | None = KB_OPTION,
 ) -> None:
     """Print the JSON Schema of case format version 1 (or of the result with --result)."""
-    from calcinosis.case.schema import case_json_schema, result_json_schema
+    from calcinosis.case.schema import case_json_schema
+    from calcinosis.engine.results import result_json_schema
 
     data = result_json_schema() if result else case_json_schema(load(kb_path))
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))

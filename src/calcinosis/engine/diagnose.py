@@ -38,6 +38,7 @@ from calcinosis.engine.results import (
     built,
 )
 from calcinosis.engine.scoring import Scores, score
+from calcinosis.engine.staging import stage_cvi, staging_relevant
 from calcinosis.engine.tables import Tables, row_blocks, tables
 from calcinosis.engine.workup import PANEL_LEFT_OUT, missing_workup
 from calcinosis.errors import CaseValidationError
@@ -45,7 +46,6 @@ from calcinosis.i18n import agree, colon, de, decimal, elides, lower_first, mess
 from calcinosis.issues import Issue, IssueLevel
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import CATEGORIES, BlockName
-from calcinosis.management.staging import stage_cvi, staging_relevant
 
 __all__ = ["Analysis", "analyse", "diagnose", "state_word"]
 

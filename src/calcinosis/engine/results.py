@@ -11,22 +11,25 @@ from pydantic import BaseModel, ConfigDict, Field
 from calcinosis.case.labs import LabPanel
 from calcinosis.case.model import Case
 from calcinosis.issues import Issue
-from calcinosis.management.results import CviStaging
 
 __all__ = [
     "CONTRIBUTION_FIELDS",
     "CategoryFactor",
     "CategoryRule",
+    "CeapResult",
     "Contribution",
+    "CviStaging",
     "DiagnosisReport",
     "DiagnosisResult",
     "FormShown",
     "MeasuredPerformance",
     "Metadata",
+    "PorterResult",
     "Question",
     "WorkupItem",
     "WorkupLeftOut",
     "built",
+    "result_json_schema",
 ]
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -252,6 +255,52 @@ class Metadata(BaseModel):
     )
 
 
+# The venous staging (Porter, CEAP) that a report carries when venous disease is in play:
+# built when first used, as most reports carry none (issue #17).
+_STAGING = ConfigDict(defer_build=True)
+
+
+class PorterResult(BaseModel):
+    """Porter 1988 stage: the lowest stage the case supports and the highest it may reach."""
+
+    model_config = _STAGING
+
+    stage_min: int
+    stage_max: int
+    description: str
+    basis: list[str]
+
+
+class CeapResult(BaseModel):
+    """CEAP 2020 clinical class (highest class supported), with S/A when symptoms are known."""
+
+    model_config = _STAGING
+
+    clinical_class: str
+    symptomatic: bool | None
+    description: str
+    basis: list[str]
+    notes: list[str]
+
+
+class CviStaging(BaseModel):
+    """Staging of chronic venous disease and what is missing to decide."""
+
+    model_config = _STAGING
+
+    porter: PorterResult
+    ceap: CeapResult
+    missing: list[str]
+    references: list[str]
+    staged: bool = Field(
+        default=True,
+        description=(
+            "False when the case reports no venous sign, present or absent: porter and ceap are then "
+            "the stage of a limb without any, not the patient's, and are not shown as a stage"
+        ),
+    )
+
+
 class DiagnosisReport(BaseModel):
     """The result of ``calcinosis diagnose`` (case-format.md, "Result")."""
 
@@ -291,3 +340,10 @@ class DiagnosisReport(BaseModel):
 CONTRIBUTION_FIELDS = frozenset(Contribution.model_fields)
 """Every field of a reason: the fields set of one built from all of them (``built``'s ``given``;
 copying this set costs less than making one from the fields' names, and a report has dozens)."""
+
+
+def result_json_schema() -> dict[str, Any]:
+    """JSON Schema of the result object (``calcinosis diagnose --json``)."""
+    schema = DiagnosisReport.model_json_schema(by_alias=True, mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema

@@ -12,6 +12,7 @@ from calcinosis.engine.defining import shown_by_a_defining_feature, unconfirmed
 from calcinosis.engine.diagnose import URGENT_CODES, URGENT_REFERENCES, Analysis, analyse, diagnose
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.results import DiagnosisReport
+from calcinosis.engine.staging import stage_cvi, staging_relevant
 from calcinosis.engine.workup import (
     DEEP_MASS_STEP,
     GROWTH_STEP,
@@ -34,7 +35,6 @@ from calcinosis.management.options import (
     without_symptoms,
 )
 from calcinosis.management.results import FollowupPlan, ManagementReport, PlanItem, Statement, managed_as_id
-from calcinosis.management.staging import stage_cvi, staging_relevant
 
 __all__ = ["followup_plan", "form_masses", "in_play", "listed", "manage"]
 

@@ -6,15 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from calcinosis.engine.results import CviStaging
+
 __all__ = [
     "WAITING_SHOWN",
-    "CeapResult",
-    "CviStaging",
     "EvidenceItem",
     "FollowupPlan",
     "ManagementReport",
     "PlanItem",
-    "PorterResult",
     "Statement",
     "TreatmentOption",
     "managed_as_id",
@@ -25,50 +24,9 @@ WAITING_SHOWN = 6
 how many more (19 drugs stood under 'Not now' beside a suspected sarcoma: a French clinical
 review); the JSON result and the web page keep them all."""
 
-# Built when first used, not at import: ``calcinosis diagnose`` carries only the staging
-# (``CviStaging``) and never builds the management report's models (issue #17).
+# Built when first used, not at import: ``calcinosis diagnose`` never builds the management
+# report's models (issue #17); the staging it carries is the engine's (engine/results.py).
 _DEFERRED = ConfigDict(defer_build=True)
-
-
-class PorterResult(BaseModel):
-    """Porter 1988 stage: the lowest stage the case supports and the highest it may reach."""
-
-    model_config = _DEFERRED
-
-    stage_min: int
-    stage_max: int
-    description: str
-    basis: list[str]
-
-
-class CeapResult(BaseModel):
-    """CEAP 2020 clinical class (highest class supported), with S/A when symptoms are known."""
-
-    model_config = _DEFERRED
-
-    clinical_class: str
-    symptomatic: bool | None
-    description: str
-    basis: list[str]
-    notes: list[str]
-
-
-class CviStaging(BaseModel):
-    """Staging of chronic venous disease and what is missing to decide."""
-
-    model_config = _DEFERRED
-
-    porter: PorterResult
-    ceap: CeapResult
-    missing: list[str]
-    references: list[str]
-    staged: bool = Field(
-        default=True,
-        description=(
-            "False when the case reports no venous sign, present or absent: porter and ceap are then "
-            "the stage of a limb without any, not the patient's, and are not shown as a stage"
-        ),
-    )
 
 
 class EvidenceItem(BaseModel):

@@ -14,9 +14,9 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from calcinosis.case.model import Case
-from calcinosis.engine.results import DiagnosisReport
+from calcinosis.engine.results import CviStaging, DiagnosisReport
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.management.results import CviStaging, ManagementReport
+from calcinosis.management.results import ManagementReport
 from calcinosis.reports.kinds import ReportAudience as Audience
 from calcinosis.reports.kinds import ReportFormat
 from calcinosis.serialise import to_json
@@ -108,7 +108,7 @@ async def manage(
 async def stage_cvi(request: Request, kb: Kb, lang: Lang) -> Response:
     """Porter 1988 stage and CEAP 2020 clinical class of chronic venous disease, and what is missing."""
     from calcinosis.engine.diagnose import analyse
-    from calcinosis.management.staging import stage_cvi as run
+    from calcinosis.engine.staging import stage_cvi as run
 
     case = await read_request_case(request, kb, lang)
 

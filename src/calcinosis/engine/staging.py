@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from calcinosis.engine.evidence import Evidence
+from calcinosis.engine.results import CeapResult, CviStaging, PorterResult
 from calcinosis.i18n import message
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.management.results import CeapResult, CviStaging, PorterResult
 
 __all__ = ["stage_cvi", "staging_relevant"]
 
