@@ -262,9 +262,8 @@ print(json.dumps({
 """
 NOT_ON_THE_PATH = (
     "calcinosis.interop",  # the FHIR reader: only for a document that names a resourceType
-    "calcinosis.management.manage",
+    "calcinosis.management",  # the venous staging a diagnosis carries is the engine's
     "calcinosis.kb.deferred_schema",  # the models of the knowledge a diagnosis does not read
-    "calcinosis.management.options",
     "calcinosis.reports.render",
     "calcinosis.reports.summary",
     "calcinosis.imaging",
