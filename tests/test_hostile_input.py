@@ -124,6 +124,15 @@ def test_coercions_and_yaml_11_tokens_are_refused_with_the_reason(tmp_path: Path
     assert explanation in refused(tmp_path, text)
 
 
+@pytest.mark.parametrize("value, number", [("'2,5'", "2.5"), ('"0,85"', "0.85"), ("' -1,25 '", "-1.25")])
+def test_a_decimal_comma_is_refused_with_the_number_to_write(tmp_path: Path, value: str, number: str) -> None:
+    """A French author's '2,5' is not 'not a valid number': the error says the decimal comma and
+    the number to write; '1,200' stays the ambiguous-separator error (it may be 1200)."""
+    said = refused(tmp_path, PATIENT + f"labs: [{{test: calcium, value: {value}, unit: mmol/L}}]\n")
+    assert "decimal comma" in said and f"(expected {number})" in said
+    assert "decimal comma" not in refused(tmp_path, PATIENT + "labs: [{test: calcium, value: '1,200', unit: mmol/L}]\n")
+
+
 def test_a_date_like_id_stays_text(tmp_path: Path, kb: KnowledgeBase) -> None:
     case = read_case(write(tmp_path, "id: 2024-01-01\n" + PATIENT), kb)
     assert case.id == "2024-01-01"

@@ -29,6 +29,7 @@ __all__ = ["parse_case", "read_case", "separator_readings"]
 # a comma or a dot before exactly three digits, after a whole part that is not 0: '1,200',
 # '-12,500', '1.200' (a dot only after at most three digits: '1200.500' has no thousands group)
 _AMBIGUOUS_SEPARATOR = re.compile(r"[+-]?[1-9]\d*,\d{3}|[+-]?[1-9]\d{0,2}\.\d{3}")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 
 
 def _loc_to_path(loc: Sequence[int | str]) -> str:
@@ -100,6 +101,20 @@ def _separator_issue(given: object, path: str, lang: str) -> Issue | None:
         message(key, lang, value=repr(given), whole=whole, fraction=fraction),
         path,
         expected=message("err_ambiguous_comma_expected", lang),
+    )
+
+
+def _decimal_comma_issue(given: object, path: str, lang: str) -> Issue | None:
+    """The error for a number written with a decimal comma that no thousands group could be
+    ('2,5', '0,85'), with the number to write: a French author's habit, refused (a case file's
+    numbers take the decimal point) but said with what is meant rather than 'not a valid number'."""
+    if not isinstance(given, str) or not _DECIMAL_COMMA.fullmatch(folded := given.strip()):
+        return None
+    return Issue.error(
+        "case.decimal_comma",
+        message("err_decimal_comma", lang, value=repr(given)),
+        path,
+        expected=folded.replace(",", "."),
     )
 
 
@@ -184,6 +199,8 @@ def _structure_issues(exc: ValidationError, lang: str = "en") -> list[Issue]:
             )
         elif (ambiguous := _separator_issue(err.get("input"), path, lang)) is not None:
             issues.append(ambiguous)
+        elif (comma := _decimal_comma_issue(err.get("input"), path, lang)) is not None:
+            issues.append(comma)
         else:
             text = _pydantic_message(err, lang)
             given = err.get("input")
