@@ -106,7 +106,10 @@ def _unknown_checks(t: TreatmentFile, ev: Evidence, pregnancy_possible: bool, te
     """'Not known here and checked before use: pregnancy (and contraception); kidney function'
     for the conditions this treatment's cautions depend on that the case leaves unsaid ('' if
     none); ``tests``: the tests the case gives."""
-    watched = {f for c in t.cautions for f in c.when}
+    # a caution whose second condition (and_any) the case does not report cannot hold: it asks
+    # for nothing (physiotherapy's anti-inflammatory caution after an injury asked a kidney
+    # function of every case)
+    watched = {f for c in t.cautions if not c.and_any or any(ev.present(a) for a in c.and_any) for f in c.when}
     items = [
         message(key, lang)
         for key, features, answering in UNKNOWN_CHECKS
