@@ -251,3 +251,16 @@ def test_a_baby_s_fat_necrosis_follow_up_reads_in_the_parents_words(kb: Knowledg
     assert len(shown) >= 3
     assert not [s for s in shown if any(w in s for w in ("calcémie", "nourrisson"))]
     assert "si le calcium est élevé : une analyse d'urine et une échographie des reins." in shown
+
+
+def test_a_baby_s_leaflet_tells_its_parents_who_your_baby_is_not_who_you_are(kb: KnowledgeBase) -> None:
+    """A French clinical review: a baby's leaflet, whose texts say « votre bébé » and whose « vous »
+    is the parents (« elle n'est pas due à quelque chose que vous auriez fait »), opened with
+    « "vous" désigne votre enfant ». A baby's parents read who « votre bébé » is; an older child's
+    keep the note that « vous » stands for the child."""
+    base = {"findings": ["palpable_nodules"], "sites": ["back", "buttock"]}
+    baby = parse_case({**base, "patient": {"age": 0.06, "sex": "female"}}, kb)
+    note = build_leaflet(diagnose(baby, kb, lang="fr"), kb, lang="fr").reader_note
+    assert "votre bébé" in note and "vous" not in note.replace("votre", "")
+    child = parse_case({**base, "patient": {"age": 8, "sex": "female"}}, kb)
+    assert "votre enfant" in build_leaflet(diagnose(child, kb, lang="fr"), kb, lang="fr").reader_note
