@@ -183,3 +183,84 @@ def test_a_baby_s_parents_read_signs_they_can_see(kb: KnowledgeBase) -> None:
     adult = read_case(case_path("pub-meta-15"), kb)
     text = next(s.text for s in build_leaflet(diagnose(adult, kb), kb, lang="en").sections if s.id == "when_to_consult")
     assert "more breathless" in text and "struggles to breathe" not in text
+
+
+CLINICIAN_WORDS = {
+    "en": ("hypercalcaemia", "excision", "parathyroidectomy", "nephrology", "25-hydroxyvitamin", "infant"),
+    "fr": (
+        "calcémie",
+        "phosphatémie",
+        "exérèse",
+        "parathyroïdectomie",
+        "néphrologie",
+        "25-hydroxyvitamine",
+        "nourrisson",
+    ),
+}
+
+
+def _patient_intervals(node: object) -> list[tuple[str, str, str]]:
+    """Every follow-up check of followup.yaml that a leaflet says (it has a patient text): the
+    interval the leaflet shows (patient_every, else every), in each language."""
+    found: list[tuple[str, str, str]] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("every"), dict) and "patient" in node:
+            shown = node.get("patient_every") or node["every"]
+            found += [(str(node.get("id")), lang, shown[lang]) for lang in ("en", "fr")]
+        for value in node.values():
+            found += _patient_intervals(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _patient_intervals(value)
+    return found
+
+
+def test_the_leaflet_says_each_check_s_interval_in_a_patient_s_words() -> None:
+    """A French clinical review: the leaflet's follow-up led each line with the clinician's
+    interval: « en cas d'hypercalcémie : si le calcium est élevé, une analyse d'urine », « chaque
+    semaine, en équipe avec néphrologie, dermatologie et soins de plaies : … par une équipe de
+    spécialistes des reins », « une fois après l'exérèse … : une consultation après l'opération »,
+    « au diagnostic … (un nourrisson déjà plus âgé : au diagnostic), plus longtemps tant qu'elle
+    est élevée ». Every check a leaflet says has its interval in a patient's words."""
+    import yaml
+
+    followup = yaml.safe_load((REPO / "src" / "calcinosis" / "knowledge" / "followup.yaml").read_text("utf-8"))
+    intervals = _patient_intervals(followup)
+    assert len(intervals) > 40
+    jargon = [(i, text) for i, lang, text in intervals if any(w in text.lower() for w in CLINICIAN_WORDS[lang])]
+    assert not jargon
+
+
+def test_a_baby_s_fat_necrosis_follow_up_reads_in_the_parents_words(kb: KnowledgeBase) -> None:
+    """A baby of 3 weeks with a newborn's fat necrosis and a calcium of 3.4 mmol/L: the leaflet's
+    follow-up (manage's patient_every) says no « calcémie », « hypercalcémie » nor « nourrisson »,
+    and its kidney check does not say 'if the calcium is high' twice."""
+    from calcinosis.management.manage import manage
+
+    baby = parse_case(
+        {
+            "patient": {"age": 0.06, "sex": "female"},
+            "findings": ["palpable_nodules", "fever", "nephrolithiasis"],
+            "sites": ["face", "back", "buttock"],
+            "labs": [{"test": "calcium", "value": 3.4, "unit": "mmol/L"}],
+        },
+        kb,
+    )
+    schedule = [i for i in manage(baby, kb, lang="fr").followup.schedule if i.patient]
+    shown = [f"{i.patient_every or i.every} : {i.patient}" for i in schedule]
+    assert len(shown) >= 3
+    assert not [s for s in shown if any(w in s for w in ("calcémie", "nourrisson"))]
+    assert "si le calcium est élevé : une analyse d'urine et une échographie des reins." in shown
+
+
+def test_a_baby_s_leaflet_tells_its_parents_who_your_baby_is_not_who_you_are(kb: KnowledgeBase) -> None:
+    """A French clinical review: a baby's leaflet, whose texts say « votre bébé » and whose « vous »
+    is the parents (« elle n'est pas due à quelque chose que vous auriez fait »), opened with
+    « "vous" désigne votre enfant ». A baby's parents read who « votre bébé » is; an older child's
+    keep the note that « vous » stands for the child."""
+    base = {"findings": ["palpable_nodules"], "sites": ["back", "buttock"]}
+    baby = parse_case({**base, "patient": {"age": 0.06, "sex": "female"}}, kb)
+    note = build_leaflet(diagnose(baby, kb, lang="fr"), kb, lang="fr").reader_note
+    assert "votre bébé" in note and "vous" not in note.replace("votre", "")
+    child = parse_case({**base, "patient": {"age": 8, "sex": "female"}}, kb)
+    assert "votre enfant" in build_leaflet(diagnose(child, kb, lang="fr"), kb, lang="fr").reader_note

@@ -2043,3 +2043,31 @@ def test_a_calcium_to_correct_first_gets_its_acute_treatment_whatever_the_deposi
     mild = run(kb, {**base, "labs": [{"test": "calcium", "value": 2.8, "unit": "mmol/L"}]})
     assert "hydration_and_hypercalcaemia_management" not in _options(mild)
     assert all(i.id != "calcium_recheck" for i in mild.followup.schedule)
+
+
+def test_physiotherapy_after_an_injury_avoids_its_anti_inflammatory_where_nsaids_are(kb: KnowledgeBase) -> None:
+    # a French clinical review: a woman of 65 with an acute kidney injury and old traumatic rib
+    # fractures read 'rest, ice, compression and anti-inflammatory pain relief' with no word of
+    # her kidneys, while her leaflet said to take no anti-inflammatory
+    aki = {
+        "patient": {"age": 65, "sex": "female"},
+        "history": ["acute_kidney_injury", "trauma_local"],
+        "labs": [{"test": "calcium", "interpretation": "high"}],
+    }
+    physio = _options(run(kb, aki, "fr"))["physiotherapy"]
+    assert "antalgiques anti-inflammatoires" in physio.dose
+    assert physio.cautions[0].startswith("Éviter les antalgiques anti-inflammatoires du début ici.")
+    assert "les antalgiques anti-inflammatoires du début" in physio.avoid_parts
+    # a young man after a blow, with nothing against NSAIDs, reads no such caution
+    blow = {"patient": {"age": 25, "sex": "male"}, "history": ["trauma_local"], "findings": ["swelling"]}
+    physio = _options(run(kb, blow))["physiotherapy"]
+    assert not any("anti-inflammatory pain relief" in c for c in physio.cautions)
+    # and a case without an injury is not asked its kidney function for a physiotherapy: the
+    # caution's second condition (and_any) is absent
+    ssc = {
+        "patient": {"age": 50, "sex": "female"},
+        "history": ["systemic_sclerosis"],
+        "findings": ["joint_restriction"],
+    }
+    physio = _options(run(kb, ssc))["physiotherapy"]
+    assert not any("kidney function" in c for c in physio.cautions)

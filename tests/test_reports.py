@@ -238,3 +238,31 @@ def test_the_clinician_page_says_what_each_option_is_for(kb: KnowledgeBase) -> N
     for o in shown:
         for why in o.why:
             assert str(escape(why.split(" — ")[0]))[:60] in html, o.treatment
+
+
+def test_the_clinician_page_lists_the_references_its_options_rest_on_not_their_file_s_first_two(
+    kb: KnowledgeBase,
+) -> None:
+    """A French clinical review: a woman of 75 on warfarin with a calciphylaxis read, among the
+    page's references, the FDA's and the ANSM's NSAIDs in pregnancy and myositis ossificans in
+    sport (the first two of the analgesia and excision files), and not Kodumudi 2020, ESC-ESVS
+    2017 or ACCP 2022, which the pain dose and the debridement's cautions name."""
+    import re
+
+    from calcinosis import parse_case
+
+    case = parse_case(
+        {
+            "patient": {"age": 75, "sex": "female"},
+            "history": ["diabetes_mellitus", "obesity", "rheumatoid_arthritis"],
+            "exposures": ["long_term_corticosteroids", "warfarin"],
+            "findings": ["palpable_nodules", "pain", "skin_necrosis", "livedo"],
+            "sites": ["thigh"],
+        },
+        kb,
+    )
+    for lang in ("en", "fr"):
+        html = render_html(case, kb, audience="clinician", lang=lang)
+        listed = set(re.findall(r"<li>\[([a-z0-9_]+)\]", html))
+        assert not listed & {"fda2020nsaid", "ansm2017ains", "devilbiss2018", "genet2011"}
+        assert {"kodumudi2020", "chinnadurai2020", "aboyans2017", "douketis2022"} <= listed

@@ -106,7 +106,10 @@ def _unknown_checks(t: TreatmentFile, ev: Evidence, pregnancy_possible: bool, te
     """'Not known here and checked before use: pregnancy (and contraception); kidney function'
     for the conditions this treatment's cautions depend on that the case leaves unsaid ('' if
     none); ``tests``: the tests the case gives."""
-    watched = {f for c in t.cautions for f in c.when}
+    # a caution whose second condition (and_any) the case does not report cannot hold: it asks
+    # for nothing (physiotherapy's anti-inflammatory caution after an injury asked a kidney
+    # function of every case)
+    watched = {f for c in t.cautions if not c.and_any or any(ev.present(a) for a in c.and_any) for f in c.when}
     items = [
         message(key, lang)
         for key, features, answering in UNKNOWN_CHECKS
@@ -373,6 +376,7 @@ def _option(
     first = 0  # the contraindications that hold come first, then what to check, then the other cautions
     part_cautions: list[tuple[str, str]] = []  # cautions on one part of the treatment (NSAIDs within analgesia)
     not_now_note = ""  # a caution that holds the option for now ('Not now'), the first that holds
+    refs_of: dict[str, list[str]] = {}  # each caution said, by its words: the references it rests on
     for c in t.cautions:
         if not caution_applies(c, ev, kb=kb, posterior=posterior, measured=measured, read_for=read_for):
             continue
@@ -387,9 +391,12 @@ def _option(
             and not any(ev.present(f) for f in c.when if f != "lab:calcium_low")
         ):
             text = " ".join([text, message("calcium_uncorrected_note", lang)])
+        refs_of[text] = list(c.references)
         if c.severity == "contraindication" and c.applies_to is not None:
             # one drug of a class: the class stays, the drug is named to avoid
-            cautions.insert(0, message("avoid_part", lang, part=c.applies_to.get(lang), text=text))
+            avoid = message("avoid_part", lang, part=c.applies_to.get(lang), text=text)
+            refs_of[avoid] = list(c.references)
+            cautions.insert(0, avoid)
             avoid_parts.append(c.applies_to.get(lang))
             first += 1
         elif c.severity == "contraindication":  # for this case (its features), or for any case (when: [])
@@ -465,6 +472,15 @@ def _option(
     if dose is not None:
         refs.extend(r for r in dose.references if r not in refs)
     refs += [e.reference for e in evidence if e.reference not in refs]
+    # what the option's words cite: its dose's text for this patient and the cautions it says (a
+    # French clinical review: the clinician's page listed the first two references of each
+    # treatment's file, the FDA's NSAIDs in pregnancy for a woman of 75 and myositis ossificans
+    # in sport for a calciphylaxis, and not Gossett 2023 or Kodumudi 2020, which the doses named)
+    cited = list(
+        dict.fromkeys(
+            [*(dose.references if dose is not None else []), *(r for c in cautions for r in refs_of.get(c, []))]
+        )
+    )
     option = TreatmentOption(
         treatment=t.id,
         name=t.names.get(lang),
@@ -480,6 +496,7 @@ def _option(
         best_level=best_level,
         role_basis=_role_basis(role, best_level, evidence, lang),
         references=refs,
+        cited=cited,
         avoid_parts=list(dict.fromkeys(avoid_parts)),
         wait_note=untested_note or unconfirmed_note or ("" if contraindicated else not_now_note),
     )

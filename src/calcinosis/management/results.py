@@ -69,6 +69,10 @@ class TreatmentOption(BaseModel):
     )
     role_basis: str = Field(default="", description="what the role rests on, when it is first line on weak evidence")
     references: list[str]
+    cited: list[str] = Field(
+        default=[],
+        description="the references its words rest on: its dose for this patient and the cautions it says (a subset of references)",
+    )
     avoid_parts: list[str] = Field(
         default=[],
         description="the parts of the treatment contraindicated in this case (calcium-based binders among the "

@@ -548,7 +548,8 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         parts.append(LeafletPart(section.id, title, text, target, refs))
     note = _word_notes(heading, [p.text for p in parts], lang)
     child = age < kb.threshold("child_age_years")
-    reader = message("leaflet_for_parents", lang) if child else ""
+    infant = age < kb.threshold("infant_age_years")
+    reader = message("leaflet_for_parents_infant" if infant else "leaflet_for_parents", lang) if child else ""
     said = " ".join(message(_urgent_key(code, report, kb), lang) for code in urgent)
     return Leaflet(
         heading=heading, named=named, sections=tuple(parts), word_note=note, reader_note=reader, urgent_note=said

@@ -112,7 +112,9 @@ def render_html(case: Case, kb: KnowledgeBase, *, lang: str = "en", audience: Au
     for options in now.values():
         for o in options[:OPTIONS_SHOWN]:
             study = shown_study(o)
-            shown.update(dict.fromkeys([*([study.reference] if study else []), *o.references[:2]]))
+            shown.update(dict.fromkeys([*([study.reference] if study else []), *o.cited]))
+    for o in management.avoid:  # the options to avoid say their cautions too
+        shown.update(dict.fromkeys(o.cited))
     refs = list(shown)
     env = _environment()
     env.filters["vocab"] = lambda term, list_name: kb.vocabulary.label(list_name, term, lang)
