@@ -176,6 +176,13 @@ def defining_terms(
     feature's absence, unweighted) already count, so it pays min(0, κ·log u − Σ denials), and
     the block and its denials together cost min(κ·log u, Σ denials): never less than
     silence, never the same evidence twice.
+
+    Known gap, left as it is: the evidence counts a denial damped within its dependency
+    group (weight ρ^rank), the subtraction here counts it whole. Where two or three of a
+    block's features are denied together, the pair costs a little less than silence
+    (juvenile dermatomyositis with Gottron papules, heliotrope rash and weakness all denied:
+    LR 0.088 against silence's 0.080). Making it exact needs each case's damping weights here
+    and in the batch kernel's group corrections (engine/batch.py), which must stay equal.
     """
     t = tables(kb)
     k = kb.constants.defining_strength.value if strength is None else strength
