@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
+from calcinosis.management.results import PlanItem
 from calcinosis.reports.leaflet import build_leaflet
 
 from .conftest import PUBLISHED_CASES, REPO
@@ -264,3 +265,44 @@ def test_a_baby_s_leaflet_tells_its_parents_who_your_baby_is_not_who_you_are(kb:
     assert "votre bébé" in note and "vous" not in note.replace("votre", "")
     child = parse_case({**base, "patient": {"age": 8, "sex": "female"}}, kb)
     assert "votre enfant" in build_leaflet(diagnose(child, kb, lang="fr"), kb, lang="fr").reader_note
+
+
+def _schedule(kb: KnowledgeBase, case: object, lang: str) -> list[PlanItem]:
+    from calcinosis.management.manage import manage
+
+    return manage(case, kb, lang=lang).followup.schedule  # type: ignore[arg-type]
+
+
+def test_a_calciphylaxis_with_normal_kidneys_is_not_sent_to_a_kidney_team(kb: KnowledgeBase) -> None:
+    """A French clinical review: a woman of 75 with a non-uraemic calciphylaxis on warfarin
+    (normal kidneys) read 'follow the diet your kidney team gives you' in her leaflet and 'a team
+    of kidney, skin and wound specialists' in her follow-up. Without a kidney disease reported,
+    the weekly review is the dermatology and wound team's and the leaflet gives no kidney diet;
+    on dialysis both stay as they were."""
+    base = {
+        "patient": {"age": 75, "sex": "female"},
+        "history": ["obesity", "diabetes_mellitus"],
+        "exposures": ["warfarin"],
+        "findings": ["skin_necrosis", "livedo", "pain", "ulceration"],
+        "sites": ["thigh"],
+    }
+    normal_kidneys = parse_case(base, kb)
+    on_dialysis = parse_case({**base, "history": [*base["history"], "dialysis"]}, kb)
+    for lang, kidney_diet, kidney_team, nephrology in (
+        ("en", "kidney team", "kidney", "nephrology"),
+        ("fr", "équipe de néphrologie", "reins", "néphrologie"),
+    ):
+        checks, _, patient = plan_text(kb, normal_kidneys, lang)
+        leaflet = build_leaflet(diagnose(normal_kidneys, kb, lang=lang), kb, lang=lang)
+        daily = next(p.text for p in leaflet.sections if p.id == "daily_life")
+        assert kidney_diet not in daily and ("protein" in daily or "protéines" in daily)
+        assert kidney_team not in patient and ("wound" in patient or "plaies" in patient)
+        assert nephrology not in " ".join(i.every for i in _schedule(kb, normal_kidneys, lang)) and checks
+        dialysed, _, dialysed_patient = plan_text(kb, on_dialysis, lang)
+        daily = next(
+            p.text
+            for p in build_leaflet(diagnose(on_dialysis, kb, lang=lang), kb, lang=lang).sections
+            if p.id == "daily_life"
+        )
+        assert kidney_diet in daily and kidney_team in dialysed_patient and dialysed
+        assert nephrology in " ".join(i.every for i in _schedule(kb, on_dialysis, lang))
