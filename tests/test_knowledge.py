@@ -390,13 +390,25 @@ def test_a_low_reading_weighs_against_a_raised_state_as_a_normal_one(kb: Knowled
     assert kb.frequency[phpt, kb.feature_pos(low)] == pytest.approx((1 - h) * b_low / (1 - b_high))
     assert "features.yaml opposite_states" in (kb.source(phpt, kb.feature_pos(low)).estimate or "")
 
-    def weight(interpretation: str) -> float:
-        case = {"patient": {"age": 60, "sex": "female"}, "labs": [{"test": "calcium", "interpretation": interpretation}]}
-        _, _, scores = analyse(parse_case(case, kb), kb)
-        return float(scores.contribution[phpt].sum())
+    patient = {"patient": {"age": 60, "sex": "female"}}
+    _, _, alone = analyse(parse_case(patient, kb), kb)
 
-    assert weight("low") == pytest.approx(weight("normal"), abs=0.05)
-    assert weight("low") < math.log(0.2)
+    def lr(d: int, test: str, interpretation: str) -> float:
+        case = {**patient, "labs": [{"test": test, "interpretation": interpretation}]}
+        _, _, scores = analyse(parse_case(case, kb), kb)
+        return math.exp(float(scores.weighted[d].sum() - alone.weighted[d].sum()))
+
+    assert lr(phpt, "calcium", "low") == pytest.approx(lr(phpt, "calcium", "normal"))
+    assert lr(phpt, "calcium", "low") < 0.2
+    # a normal reading is one observation: its two absences multiply to P(normal | d) / P(normal
+    # | other causes), not to one absence counted twice (hypervitaminosis D's 25(OH)D gained 1.44
+    # from "not low" beside the 0.17 of "not raised"); a low reading is the low state alone
+    for did, test in (("hypervitaminosis_d", "vitamin_d_25oh"), ("primary_hyperparathyroidism", "pth")):
+        d = kb.disease_pos(did)
+        hi, lo = (kb.feature_pos(f"lab:{test}_{state}") for state in ("high", "low"))
+        f, b = kb.frequency[d], kb.baseline
+        assert lr(d, test, "normal") == pytest.approx((1 - f[hi] - f[lo]) / (1 - b[hi] - b[lo]))
+        assert lr(d, test, "low") == pytest.approx(f[lo] / b[lo])
 
 
 @pytest.mark.parametrize(

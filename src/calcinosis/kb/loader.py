@@ -1277,7 +1277,7 @@ def _compile(
         age_bands=bands,
         frequency=freq,
         log_present=np.log(freq),
-        log_absent=np.log1p(-freq),
+        log_absent=_log_absent(freq, baseline, [(fpos[a], fpos[b]) for a, b in relations.opposite]),
         baseline=baseline,
         log_prior=np.log(np.maximum(prior, math.ulp(1.0))),
         group_index=np.array([gpos[features[fid].group] for fid in feature_ids], dtype=np.int64),
@@ -1510,6 +1510,30 @@ def _related_frequencies(
                 ),
                 note=None,
             )
+
+
+def _log_absent(freq: np.ndarray, baseline: np.ndarray, opposite: Sequence[tuple[int, int]]) -> np.ndarray:
+    """log P(absent) of every row and feature, the low state of a test read given its raised one.
+
+    A normal reading sets both states of its test absent (engine/evidence.py), and scoring them
+    as two independent absences counted one reading twice: hypervitaminosis D, a raised
+    25-hydroxyvitamin D in 0.83 and a low one in 0.06, gained 1.44 from "not low" on top of
+    the 0.17 of "not raised", where the reading says "normal" once, (1 - 0.83 - 0.06) / (1 -
+    0.02 - 0.35) = 0.17. The low state's absence is therefore scored given the raised one's, as
+    P(not low | not raised) = (1 - high - low) / (1 - high), for the diagnosis and for the
+    baseline alike (its column here keeps log(1 - baseline) added back, which tables.py and the
+    batch kernel take off again): the two absences of a normal reading multiply to P(normal |
+    diagnosis) / P(normal | other causes). A censored reading that denies only the low state
+    ("above" a value within the range) reads it so too; the difference is the small chance of a
+    raised state it leaves open."""
+    out = np.log1p(-freq)
+    for high, low in opposite:
+        normal = np.maximum(1 - freq[:, high] - freq[:, low], 1e-6)
+        base_normal = max(1 - baseline[high] - baseline[low], 1e-6)
+        conditional = np.log(normal) - np.log1p(-freq[:, high])
+        base_conditional = math.log(base_normal) - math.log1p(-baseline[high])
+        out[:, low] = conditional - base_conditional + math.log1p(-baseline[low])
+    return out
 
 
 def _sites_within(vocabulary: Vocabulary, fpos: Mapping[str, int]) -> list[tuple[str, tuple[str, ...]]]:
