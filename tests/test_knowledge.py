@@ -365,11 +365,59 @@ def test_a_site_is_at_least_as_frequent_as_the_sites_within_it(kb: KnowledgeBase
     assert pelvis not in scores.feature_pos.tolist()
 
 
+def test_a_low_reading_weighs_against_a_raised_state_as_a_normal_one(kb: KnowledgeBase) -> None:
+    """A reading is low, normal or high; a low one is read as the low state alone (the raised
+    state not scored absent as well). Primary hyperparathyroidism states a raised calcium and
+    nothing of a low one: the low state takes its share of what the raised one leaves, with a
+    normal reading, in proportion to their baselines (features.yaml opposite_states), so a
+    hypocalcaemia weighs against it as a normal calcium does (it weighed nothing, LR 1, while a
+    normal calcium weighed 0.14). The pairs are those the case reader reads as one test."""
+    from calcinosis import parse_case
+    from calcinosis.engine.diagnose import analyse
+    from calcinosis.engine.evidence import LAB_FEATURES, PAIRED_TESTS
+
+    paired = {
+        tuple(sorted(f for f, (tests, _) in LAB_FEATURES.items() if tests == key))
+        for key, states in PAIRED_TESTS.items()
+        if states == {"high", "low"}
+    }
+    assert {tuple(sorted(pair)) for pair in kb.opposite_states.items()} == paired
+
+    phpt, high, low = kb.disease_pos("primary_hyperparathyroidism"), "lab:calcium_high", "lab:calcium_low"
+    stated = kb.disease("primary_hyperparathyroidism").findings
+    assert high in stated and low not in stated
+    h, b_high, b_low = stated[high].frequency, kb.baseline[kb.feature_pos(high)], kb.baseline[kb.feature_pos(low)]
+    assert kb.frequency[phpt, kb.feature_pos(low)] == pytest.approx((1 - h) * b_low / (1 - b_high))
+    assert "features.yaml opposite_states" in (kb.source(phpt, kb.feature_pos(low)).estimate or "")
+
+    patient = {"patient": {"age": 60, "sex": "female"}}
+    _, _, alone = analyse(parse_case(patient, kb), kb)
+
+    def lr(d: int, test: str, interpretation: str) -> float:
+        case = {**patient, "labs": [{"test": test, "interpretation": interpretation}]}
+        _, _, scores = analyse(parse_case(case, kb), kb)
+        return math.exp(float(scores.weighted[d].sum() - alone.weighted[d].sum()))
+
+    assert lr(phpt, "calcium", "low") == pytest.approx(lr(phpt, "calcium", "normal"))
+    assert lr(phpt, "calcium", "low") < 0.2
+    # a normal reading is one observation: its two absences multiply to P(normal | d) / P(normal
+    # | other causes), not to one absence counted twice (hypervitaminosis D's 25(OH)D gained 1.44
+    # from "not low" beside the 0.17 of "not raised"); a low reading is the low state alone
+    for did, test in (("hypervitaminosis_d", "vitamin_d_25oh"), ("primary_hyperparathyroidism", "pth")):
+        d = kb.disease_pos(did)
+        hi, lo = (kb.feature_pos(f"lab:{test}_{state}") for state in ("high", "low"))
+        f, b = kb.frequency[d], kb.baseline
+        assert lr(d, test, "normal") == pytest.approx((1 - f[hi] - f[lo]) / (1 - b[hi] - b[lo]))
+        assert lr(d, test, "low") == pytest.approx(f[lo] / b[lo])
+
+
 @pytest.mark.parametrize(
     ("feature", "frequency", "said"),
     [  # below what implies it (every painless swelling is a swelling); an exclusive set above 1
         ("finding:swelling", 0.3, ["finding:painless_swelling", "at least 0.8"]),
         ("distribution:widespread", 0.2, ["features.yaml exclusive", "add up to 1.13", "expected at most 1"]),
+        # a raised and a low PTH in more than all of its patients (a reading is low, normal or high)
+        ("lab:pth_low", 0.99, ["lab:pth_high", "add up to more than 1", "features.yaml opposite_states"]),
     ],
 )
 def test_a_stated_frequency_out_of_its_relations_is_refused(

@@ -154,13 +154,22 @@ def _reason(kb: KnowledgeBase, t: Tables, d: int, column: int, lang: str) -> _Re
     if lang == "fr":  # inside a sentence: 'en cas de sclérodermie systémique', 'en cas d'ossification'
         name = de(name)
     label = feature.label(lang)
-    sentence = message("explanation", lang).format(
+    shown_frequency = src.frequency if present else 1 - src.frequency
+    shown_baseline = feature.baseline if present else 1 - feature.baseline
+    key_text = "explanation"
+    raised = _raised_state(kb, fid) if not present else None
+    if raised is not None:  # scored given the raised state's absence (kb/loader.py _log_absent)
+        h, b_h = kb.source(d, raised).frequency, float(kb.baseline[raised])
+        shown_frequency = max(0.0, 1 - h - src.frequency) / (1 - h)
+        shown_baseline = (1 - b_h - feature.baseline) / (1 - b_h)
+        key_text = "explanation_not_raised"
+    sentence = message(key_text, lang).format(
         stated=stated(feature, present, lang),
         basis=_BASIS,
         lr=fmt_lr(lr, lang),
-        frequency=percent(src.frequency if present else 1 - src.frequency, lang),
+        frequency=percent(shown_frequency, lang),
         name=name,
-        baseline=percent(feature.baseline if present else 1 - feature.baseline, lang),
+        baseline=percent(shown_baseline, lang),
         weight=_WEIGHT,
     ) + (message("estimate_mark", lang) if src.estimate else "")
     shown_lr = round(lr, 4)
@@ -193,6 +202,15 @@ def _reason(kb: KnowledgeBase, t: Tables, d: int, column: int, lang: str) -> _Re
     if len(kept) < TEXTS_KEPT:  # (diagnosis, feature state): a few thousand per language in practice
         kept[key] = found
     return found
+
+
+def _raised_state(kb: KnowledgeBase, fid: str) -> int | None:
+    """The column of the raised state of the test whose low state ``fid`` is (features.yaml
+    opposite_states), None for any other feature."""
+    for high, low in kb.opposite_states.items():
+        if low == fid:
+            return kb.feature_pos(high)
+    return None
 
 
 def _kept_reasons(t: Tables, lang: str) -> dict[int, _Reason]:

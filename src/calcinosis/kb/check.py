@@ -323,6 +323,12 @@ def check_kb(
         for f in kb.exclusive
         if any(kb.source(r, kb.feature_pos(f)).origin == "diagnosis" for r in range(len(kb.diseases)))
     )  # filled from the rest of its set
+    used.update(
+        f
+        for pair in kb.opposite_states.items()
+        for f in pair
+        if any(kb.source(r, kb.feature_pos(f)).origin == "diagnosis" for r in range(len(kb.diseases)))
+    )  # filled from its opposite state
     non_disc = kb.non_discriminating
     for fid in kb.feature_ids:
         if fid not in used and fid not in non_disc:

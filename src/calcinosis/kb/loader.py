@@ -174,6 +174,7 @@ class _Relations(NamedTuple):
     same: list[tuple[str, str]]  # same_state: one state reported two ways
     implied: list[tuple[str, str, str]]  # (a, b, why): every a is a b (features.yaml implies, a site within a site)
     exclusive: list[tuple[str, ...]]  # exclusive: one and only one of them describes a case
+    opposite: list[tuple[str, str]]  # opposite_states: the raised and the low state of one test
     within: list[tuple[str, tuple[str, ...]]]  # a site and the sites directly within it, broadest first
     baseline: np.ndarray  # F: each feature's baseline, what shares a region among the sites within it
 
@@ -553,6 +554,7 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
         explained_by={f: tuple(rule.by) for f, rule in features_file.explained_by.items()},
         same_state=features_file.same_state,
         exclusive=features_file.exclusive,
+        opposite_states=features_file.opposite_states,
         staging=staging,
         category_model=category_model,
         must_not_miss=must_not_miss,
@@ -992,6 +994,7 @@ def _compile(
     explained_by: Mapping[str, tuple[str, ...]],
     same_state: Mapping[str, str],
     exclusive: Mapping[str, list[str]],
+    opposite_states: Mapping[str, str],
     staging: StagingFile,
     category_model: CategoryModelFile,
     must_not_miss: MustNotMissFile,
@@ -1035,6 +1038,15 @@ def _compile(
     check_features("features.yaml:explained_by", [*explained_by, *(f for fs in explained_by.values() for f in fs)])
     check_features("features.yaml:same_state", [*same_state, *same_state.values()])
     check_features("features.yaml:exclusive", [f for fs in exclusive.values() for f in fs])
+    check_features("features.yaml:opposite_states", [*opposite_states, *opposite_states.values()])
+    for high, low in opposite_states.items():
+        if high in features and low in features and features[high].baseline + features[low].baseline >= 1:
+            out.error(
+                "features.yaml:opposite_states",
+                f"the baselines of {high} and {low} add up to 1 or more: they are two of the three states of one "
+                "reading (low, normal, high), so they leave a normal reading something",
+                code="kb.exclusive_sum",
+            )
     for name, members in exclusive.items():
         total = sum(features[f].baseline for f in members if f in features)
         if abs(total - 1) > _EXCLUSIVE_TOLERANCE:
@@ -1056,6 +1068,7 @@ def _compile(
             if f"site:{site}" in fpos and f"site:{above}" in fpos
         ],
         [tuple(fs) for fs in exclusive.values() if all(f in fpos for f in fs)],
+        [(a, b) for a, b in opposite_states.items() if a in fpos and b in fpos],
         _sites_within(vocabulary, fpos),
         baseline,
     )
@@ -1259,11 +1272,12 @@ def _compile(
         self_reported=frozenset(self_reported.features) if self_reported else frozenset(),
         self_report_min_age=self_reported.min_age_years if self_reported else 0.0,
         exclusive=frozenset(f for fs in relations.exclusive for f in fs),
+        opposite_states=dict(relations.opposite),
         staging=staging,
         age_bands=bands,
         frequency=freq,
         log_present=np.log(freq),
-        log_absent=np.log1p(-freq),
+        log_absent=_log_absent(freq, baseline, [(fpos[a], fpos[b]) for a, b in relations.opposite]),
         baseline=baseline,
         log_prior=np.log(np.maximum(prior, math.ulp(1.0))),
         group_index=np.array([gpos[features[fid].group] for fid in feature_ids], dtype=np.int64),
@@ -1374,10 +1388,22 @@ def _related_frequencies(
     defaults (pilomatricoma, a single nodule in 0.93, left the baselines 0.3, 0.2 and 0.15 to the
     other three extents: 1.58 in all). Stated frequencies adding up to more than 1, or all
     stated and not to 1, are an error.
+
+    Opposite states (``relations.opposite``, features.yaml opposite_states: a raised and a low
+    calcium): a reading of the test is low, normal or high, and the engine reads a low one as the
+    low state alone (engine/evidence.py PAIRED_TESTS: "not high" is implied, not scored). Where
+    the findings state one and not the other, the other takes its share of what the stated one
+    leaves, with a normal reading, in proportion to their baselines: (1 - stated) x its baseline
+    / (1 - the stated one's baseline). Primary hyperparathyroidism, a raised calcium in 0.865 and
+    nothing of a low one, gave a low calcium its baseline (LR 1) while a normal calcium weighed
+    0.14 against it: a hypocalcaemia now weighs as a normal calcium does. Both stated and adding
+    up to more than 1 is an error.
     """
-    same, implied, exclusive, within, baseline = relations
+    same, implied, exclusive, opposite, within, baseline = relations
+    stated_here = set(findings)  # the states this row states, itself or as the same state reported another way
 
     def take(silent: str, spec: FindingSpec, why: str) -> None:
+        stated_here.add(silent)
         row[fpos[silent]] = spec.frequency
         sources[(row_index, fpos[silent])] = FrequencySource(
             frequency=spec.frequency,
@@ -1425,6 +1451,33 @@ def _related_frequencies(
                 ),
                 note=None,
             )
+    for high, low in opposite:  # after the same states: a known hypercalcaemia has just given a raised calcium
+        for stated, silent in ((high, low), (low, high)):
+            if stated not in stated_here or silent in stated_here:
+                continue
+            s, p = float(row[fpos[stated]]), fpos[silent]
+            b_stated, b_silent = float(baseline[fpos[stated]]), float(baseline[p])
+            value = (1 - s) * b_silent / (1 - b_stated)
+            row[p] = value
+            spec = findings.get(stated)
+            sources[(row_index, p)] = FrequencySource(
+                frequency=round(value, 4),
+                origin="diagnosis",
+                references=tuple(spec.references) if spec is not None else (),
+                estimate=(
+                    f"what {stated} ({s:.3g}) leaves to the other two states of the reading, normal and "
+                    f"{'low' if silent == low else 'raised'}, shared in proportion to their baselines "
+                    "(features.yaml opposite_states)"
+                ),
+                note=None,
+            )
+        if high in findings and low in findings and findings[high].frequency + findings[low].frequency > 1:
+            check.out.error(
+                loc,
+                f"{high} {findings[high].frequency} and {low} {findings[low].frequency} add up to more than 1: "
+                "a reading is low, normal or high (features.yaml opposite_states)",
+                code="kb.exclusive_sum",
+            )
     for members in exclusive:
         given = [f for f in members if f in findings]
         if not given:
@@ -1457,6 +1510,30 @@ def _related_frequencies(
                 ),
                 note=None,
             )
+
+
+def _log_absent(freq: np.ndarray, baseline: np.ndarray, opposite: Sequence[tuple[int, int]]) -> np.ndarray:
+    """log P(absent) of every row and feature, the low state of a test read given its raised one.
+
+    A normal reading sets both states of its test absent (engine/evidence.py), and scoring them
+    as two independent absences counted one reading twice: hypervitaminosis D, a raised
+    25-hydroxyvitamin D in 0.83 and a low one in 0.06, gained 1.44 from "not low" on top of
+    the 0.17 of "not raised", where the reading says "normal" once, (1 - 0.83 - 0.06) / (1 -
+    0.02 - 0.35) = 0.17. The low state's absence is therefore scored given the raised one's, as
+    P(not low | not raised) = (1 - high - low) / (1 - high), for the diagnosis and for the
+    baseline alike (its column here keeps log(1 - baseline) added back, which tables.py and the
+    batch kernel take off again): the two absences of a normal reading multiply to P(normal |
+    diagnosis) / P(normal | other causes). A censored reading that denies only the low state
+    ("above" a value within the range) reads it so too; the difference is the small chance of a
+    raised state it leaves open."""
+    out = np.log1p(-freq)
+    for high, low in opposite:
+        normal = np.maximum(1 - freq[:, high] - freq[:, low], 1e-6)
+        base_normal = max(1 - baseline[high] - baseline[low], 1e-6)
+        conditional = np.log(normal) - np.log1p(-freq[:, high])
+        base_conditional = math.log(base_normal) - math.log1p(-baseline[high])
+        out[:, low] = conditional - base_conditional + math.log1p(-baseline[low])
+    return out
 
 
 def _sites_within(vocabulary: Vocabulary, fpos: Mapping[str, int]) -> list[tuple[str, tuple[str, ...]]]:

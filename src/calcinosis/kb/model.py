@@ -290,6 +290,7 @@ class KnowledgeBase:
     self_reported: frozenset[str]
     self_report_min_age: float
     exclusive: frozenset[str]  # members of sets of which one and only one describes a case (features.yaml exclusive)
+    opposite_states: Mapping[str, str]  # the raised state of a test -> its low state (features.yaml opposite_states)
     staging: StagingFile
     age_bands: tuple[AgeBand, ...]  # youngest first: each band's feature and [low, high) in years
     # compiled arrays, R rows x F features: the D diagnoses (their main form), then their

@@ -682,6 +682,14 @@ class FeaturesFile(_Strict):
             "diagnosis' frequencies of them add up to 1, and a case reporting one is scored on that one alone"
         ),
     )
+    opposite_states: dict[str, str] = Field(
+        default={},
+        description=(
+            "the raised and the low state of one laboratory test (a reading is low, normal or high): a diagnosis "
+            "that states the frequency of one and not the other leaves the other what it leaves to a normal "
+            "reading, shared in proportion to their baselines"
+        ),
+    )
     not_scored: dict[str, str] = {}
     non_discriminating: dict[str, str] = {}
     not_asked: dict[str, str] = Field(
