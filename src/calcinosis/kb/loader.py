@@ -1452,20 +1452,20 @@ def _related_frequencies(
                 note=None,
             )
     for high, low in opposite:  # after the same states: a known hypercalcaemia has just given a raised calcium
-        for stated, silent in ((high, low), (low, high)):
-            if stated not in stated_here or silent in stated_here:
+        for said, silent in ((high, low), (low, high)):
+            if said not in stated_here or silent in stated_here:
                 continue
-            s, p = float(row[fpos[stated]]), fpos[silent]
-            b_stated, b_silent = float(baseline[fpos[stated]]), float(baseline[p])
+            s, p = float(row[fpos[said]]), fpos[silent]
+            b_stated, b_silent = float(baseline[fpos[said]]), float(baseline[p])
             value = (1 - s) * b_silent / (1 - b_stated)
             row[p] = value
-            spec = findings.get(stated)
+            spec = findings.get(said)
             sources[(row_index, p)] = FrequencySource(
                 frequency=round(value, 4),
                 origin="diagnosis",
                 references=tuple(spec.references) if spec is not None else (),
                 estimate=(
-                    f"what {stated} ({s:.3g}) leaves to the other two states of the reading, normal and "
+                    f"what {said} ({s:.3g}) leaves to the other two states of the reading, normal and "
                     f"{'low' if silent == low else 'raised'}, shared in proportion to their baselines "
                     "(features.yaml opposite_states)"
                 ),
@@ -1526,7 +1526,7 @@ def _log_absent(freq: np.ndarray, baseline: np.ndarray, opposite: Sequence[tuple
     diagnosis) / P(normal | other causes). A censored reading that denies only the low state
     ("above" a value within the range) reads it so too; the difference is the small chance of a
     raised state it leaves open."""
-    out = np.log1p(-freq)
+    out: np.ndarray = np.log1p(-freq)
     for high, low in opposite:
         normal = np.maximum(1 - freq[:, high] - freq[:, low], 1e-6)
         base_normal = max(1 - baseline[high] - baseline[low], 1e-6)
