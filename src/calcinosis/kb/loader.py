@@ -1120,6 +1120,17 @@ def _compile(
         check_features(f"must_not_miss.yaml:while_unshown_with.{did}", alert.when)
         check_features(f"must_not_miss.yaml:while_unshown_with.{did}.with_any", alert.with_any)
     check_known("must_not_miss.yaml:workup", must_not_miss.workup, must_not_miss.diagnoses, "diagnosis")
+    check_known("must_not_miss.yaml:for_patients", must_not_miss.for_patients, must_not_miss.diagnoses, "diagnosis")
+    for did, written in must_not_miss.for_patients.items():
+        for k, for_some in enumerate(written):
+            where = f"must_not_miss.yaml:for_patients.{did}[{k}]"
+            check_features(where, for_some.features)
+            if not all(f.startswith("patient:") for f in for_some.features):
+                out.error(
+                    where,
+                    "an alert for some patients is chosen by the patient's features (patient:*)",
+                    code="kb.for_patients",
+                )
     check_known("must_not_miss.yaml:while_known", must_not_miss.while_known, must_not_miss.diagnoses, "diagnosis")
     for did, known in must_not_miss.while_known.items():
         check_features(f"must_not_miss.yaml:while_known.{did}", known.features)
@@ -1277,6 +1288,7 @@ def _compile(
         must_not_miss_unshown=dict(must_not_miss.while_unshown),
         must_not_miss_known=dict(must_not_miss.while_known),
         must_not_miss_unshown_with=dict(must_not_miss.while_unshown_with),
+        must_not_miss_for_patients={d: tuple(alerts) for d, alerts in must_not_miss.for_patients.items()},
         category_names=category_names,
         disease_category=disease_category,
         log_category_prior=np.log(np.array([category_model.priors[c].value for c in category_names])),

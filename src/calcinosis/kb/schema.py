@@ -930,6 +930,15 @@ class UnshownWithFindings(Bilingual):
     with_any: list[str] = []
 
 
+class PatientAlert(Bilingual):
+    """The alert of a must-not-miss diagnosis written for some patients (``features``, one of
+    them present: the patient's age or sex), in place of the general one: an underlying cancer in
+    a child is a leukaemia, a lymphoma or a solid tumour, not a myeloma (a clinical review read
+    'myeloma' first for a child of 6)."""
+
+    features: list[str] = Field(min_length=1, description="the patient's features it is written for (patient:*)")
+
+
 class MustNotMissFile(_Strict):
     """``must_not_miss.yaml``: diagnoses shown first whenever they reach ``threshold``, and why."""
 
@@ -966,6 +975,13 @@ class MustNotMissFile(_Strict):
         description=(
             "diagnosis -> what the alert says instead of while_unshown when one of the findings of ``when`` is "
             "reported (tender lesions with no purpura, livedo, ulcer or necrosis: examine them now)"
+        ),
+    )
+    for_patients: dict[str, list[PatientAlert]] = Field(
+        default={},
+        description=(
+            "diagnosis -> its alert for some patients (a child), in place of the general one, the first whose "
+            "features the case has (a child's underlying cancer: a leukaemia or a solid tumour, not a myeloma)"
         ),
     )
     workup: dict[str, list[str]] = Field(
