@@ -968,6 +968,36 @@ def _age_bands(
     return bands
 
 
+def _settled_by_absence(implies: Mapping[str, list[str]], same_state: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """Each feature with the features whose reported absence says it is absent too: what it
+    implies, through implies' chains (features.yaml implies: a dialysis implies a kidney failure,
+    so no kidney failure means no dialysis), and the condition a lab state it implies is reported
+    as (same_state: an eGFR below 15 implies one below 60, the state a chronic kidney disease
+    names, so a case denying the disease is not asked 'eGFR below 15?': a clinical review).
+
+    Only from the lab to the condition: a lab state is a stage of the condition, while the
+    condition also covers milder ones (a chronic kidney disease with an eGFR of 60 or more, a
+    graft working well), so an eGFR of 60 or more does not deny a kidney transplant; nor a
+    feature's own other form (a chronic kidney disease denied still leaves 'eGFR below 60?', as
+    a reduced kidney function is often not yet known as a disease: judgement). For the questions
+    only: a denial settles no measurement the work-up asks."""
+    condition_of = {lab: condition for condition, lab in same_state.items()}
+    out: dict[str, tuple[str, ...]] = {}
+    for start in implies:
+        seen: dict[str, None] = {}
+        todo = list(implies[start])
+        while todo:
+            f = todo.pop(0)
+            if f == start or f in seen:
+                continue
+            seen[f] = None
+            todo.extend(implies.get(f, ()))
+            if f in condition_of:
+                todo.append(condition_of[f])
+        out[start] = tuple(seen)
+    return out
+
+
 def _compile(
     *,
     root: Path,
@@ -1267,6 +1297,7 @@ def _compile(
         implies={k: tuple(v) for k, v in implies.items()},
         explained_by=dict(explained_by),
         not_asked_with=not_asked_with,
+        settled_by_absence=_settled_by_absence(implies, same_state),
         self_reported=frozenset(self_reported.features) if self_reported else frozenset(),
         self_report_min_age=self_reported.min_age_years if self_reported else 0.0,
         exclusive=frozenset(f for fs in relations.exclusive for f in fs),

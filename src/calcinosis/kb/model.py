@@ -287,6 +287,9 @@ class KnowledgeBase:
     explained_by: Mapping[str, tuple[str, ...]]
     # feature -> the features whose presence or absence leaves it unasked (features.yaml)
     not_asked_with: Mapping[str, NotAsked]
+    # feature -> the features whose reported absence says it is absent too (features.yaml implies
+    # and same_state, read backwards): not asked then (kb.loader._settled_by_absence)
+    settled_by_absence: Mapping[str, tuple[str, ...]]
     # features whose question needs the patient's own words, not asked below an age (features.yaml self_reported)
     self_reported: frozenset[str]
     self_report_min_age: float
