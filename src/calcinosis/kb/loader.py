@@ -773,6 +773,12 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
             check.form_keys(where, [key])
         else:
             check.diags(where, [key])
+    for section in parts.leaflet.sections:
+        for i, line in enumerate(section.lines):
+            where = f"leaflet.yaml:sections.{section.id}.lines[{i}]"
+            check.refs(where, line.references)
+            check.feats(where, [*line.when, *line.unless])
+            _check_in_play(where, line.in_play, check)
     check.refs("leaflet_by_condition.yaml:references", parts.leaflet_variants.references)
     section_ids = {sec.id for sec in parts.leaflet.sections}
     for i, variant in enumerate(parts.leaflet_variants.variants):
