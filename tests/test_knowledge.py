@@ -601,3 +601,27 @@ def test_a_painful_deposit_does_not_count_against_systemic_sclerosis(kb: Knowled
     ssc_file = yaml.safe_load((REPO / "src/calcinosis/knowledge/diseases/systemic_sclerosis.yaml").read_text("utf-8"))
     entry = next(f for f in ssc_file["findings"] if f["feature"] == "finding:pain")
     assert entry["basis"] == "judgement" and "tender" in entry["estimate"]
+
+
+def test_the_tissues_of_an_organ_are_knowledge_read_from_workup_yaml(root: Path) -> None:
+    """Which imaging tissue puts a deposit in an organ was a constant in the code
+    (engine.workup.ORGAN_TISSUE) beside workup.yaml's out_of_reach_tissues and cavity_sites: it
+    is read from workup.yaml (organ_tissues), checked against the vocabulary, and what the
+    follow-up and the leaflet read (in_the_organs) follows it. A dialysis patient's arterial and
+    visceral calcification on CT has deposits in an organ; with the list emptied, none."""
+    from calcinosis import parse_case
+    from calcinosis.engine.workup import in_the_organs
+
+    from .conftest import DIALYSIS_CT_RAISED_PHOSPHATE
+
+    shipped = load_kb(root, cache=False)
+    assert shipped.workup.organ_tissues == ["visceral"]
+    case = parse_case(DIALYSIS_CT_RAISED_PHOSPHATE, shipped)
+    assert in_the_organs(case, shipped)
+    path = root / "workup.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("organ_tissues: [visceral]", "organ_tissues: []"), encoding="utf-8")
+    assert not in_the_organs(case, load_kb(root, cache=False))
+    path.write_text(text.replace("organ_tissues: [visceral]", "organ_tissues: [viscera]"), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError):
+        load_kb(root, cache=False)

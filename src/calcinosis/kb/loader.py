@@ -1105,6 +1105,7 @@ def _compile(
     check_features("workup.yaml:in_reach_findings", workup.in_reach_findings)
     check_features("workup.yaml:out_of_reach_tissues", [f"tissue:{t}" for t in workup.out_of_reach_tissues])
     check_features("workup.yaml:cavity_sites", [f"site:{t}" for t in workup.cavity_sites])
+    check_features("workup.yaml:organ_tissues", [f"tissue:{t}" for t in workup.organ_tissues])
     for step in workup.steps:
         check_refs(f"workup.yaml:{step.id}", step.references)
         _check_why(f"workup.yaml:{step.id}", step, check)

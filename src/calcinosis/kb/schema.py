@@ -832,6 +832,9 @@ class WorkupFile(_Strict):
     in_reach_findings: list[str] = []
     out_of_reach_tissues: list[str] = []
     cavity_sites: list[str] = []
+    # the imaging tissues that put a deposit in an organ, whatever else the case has
+    # (engine.workup.in_the_organs: the follow-up's organ signs and the leaflet's read it)
+    organ_tissues: list[str] = []
     steps: list[WorkupStep]
 
 

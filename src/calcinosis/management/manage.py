@@ -541,7 +541,7 @@ def manage(
             diagnosis=top_id,
             age=pt.age,
             in_an_organ=no_local,
-            organ_deposits=in_the_organs(case),
+            organ_deposits=in_the_organs(case, kb),
             possible={d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.must_not_miss_threshold},
             present=evidence.present_features(),
             panel_left_out=any(part.id == PANEL_LEFT_OUT for part in report.workup_left_out),

@@ -526,7 +526,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # deposits in an organ: the signs of that organ, as manage's follow-up adds them (a
             # French clinical review: lung calcification, and no word of breathing)
             organs = kb.followup.in_the_organs
-            if organs is not None and in_the_organs(report.case):
+            if organs is not None and in_the_organs(report.case, kb):
                 # in the words of the patient's age (a baby's parents read 'if you become more
                 # breathless': a clinical review)
                 fits = [w for w in organs.warning_signs if _for_context(w, present)]
