@@ -626,3 +626,51 @@ def test_a_leaflet_in_play_text_holds_only_causes_or_care(tmp_path: Path, edit: 
     with pytest.raises(KnowledgeBaseError) as err:
         load_kb(root, cache=False)
     assert "leaflet_by_condition.yaml" in str(err.value) and found in str(err.value)
+
+
+def test_a_painful_deposit_does_not_count_against_systemic_sclerosis(kb: KnowledgeBase) -> None:
+    """A clinical review: the pain of SSc calcinosis was set at 0.29 from the share of patients
+    whose deposits were tender on examination (Valenzuela 2020), under the baseline of 0.45, so a
+    painful fingertip deposit in a woman with Raynaud's phenomenon and sclerodactyly (the CREST
+    case of the development set) argued against SSc. Tenderness is a floor of pain, in a cohort
+    counting deposits found by imaging alone; no count of pain was found, so the value is a
+    judgement, said as one, and pain no longer argues against the disease, in either language."""
+    from calcinosis import diagnose, read_case
+
+    from .conftest import DEV_CASES
+
+    crest = read_case(next(p for p in DEV_CASES if "crest" in p.name), kb)
+    assert "pain" in crest.findings
+    for lang in ("en", "fr"):
+        ssc = next(d for d in diagnose(crest, kb, lang=lang).differential if d.diagnosis == "systemic_sclerosis")
+        pain = next(c for c in ssc.evidence if c.feature == "finding:pain")
+        assert pain.likelihood_ratio >= 1 and pain.estimate
+    from .conftest import REPO
+
+    ssc_file = yaml.safe_load((REPO / "src/calcinosis/knowledge/diseases/systemic_sclerosis.yaml").read_text("utf-8"))
+    entry = next(f for f in ssc_file["findings"] if f["feature"] == "finding:pain")
+    assert entry["basis"] == "judgement" and "tender" in entry["estimate"]
+
+
+def test_the_tissues_of_an_organ_are_knowledge_read_from_workup_yaml(root: Path) -> None:
+    """Which imaging tissue puts a deposit in an organ was a constant in the code
+    (engine.workup.ORGAN_TISSUE) beside workup.yaml's out_of_reach_tissues and cavity_sites: it
+    is read from workup.yaml (organ_tissues), checked against the vocabulary, and what the
+    follow-up and the leaflet read (in_the_organs) follows it. A dialysis patient's arterial and
+    visceral calcification on CT has deposits in an organ; with the list emptied, none."""
+    from calcinosis import parse_case
+    from calcinosis.engine.workup import in_the_organs
+
+    from .conftest import DIALYSIS_CT_RAISED_PHOSPHATE
+
+    shipped = load_kb(root, cache=False)
+    assert shipped.workup.organ_tissues == ["visceral"]
+    case = parse_case(DIALYSIS_CT_RAISED_PHOSPHATE, shipped)
+    assert in_the_organs(case, shipped)
+    path = root / "workup.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("organ_tissues: [visceral]", "organ_tissues: []"), encoding="utf-8")
+    assert not in_the_organs(case, load_kb(root, cache=False))
+    path.write_text(text.replace("organ_tissues: [visceral]", "organ_tissues: [viscera]"), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError):
+        load_kb(root, cache=False)

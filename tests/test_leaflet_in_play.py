@@ -185,3 +185,52 @@ def test_the_leaflets_context_signs_follow_manages_rule(kb: KnowledgeBase, monke
     assert said not in signs(fever.model_copy(update={"unless": ["exposure:chemotherapy"]}))
     leading = diagnose(read_case(case_path(child), kb), kb).differential[0].diagnosis
     assert said in signs(fever.model_copy(update={"when": [], "in_play": [leading]}))
+
+
+@pytest.mark.parametrize(("lang", "lumps"), [("en", "New hard lumps"), ("fr", "nouveaux nodules durs")])
+def test_new_hard_lumps_are_watched_for_where_the_calcium_forms_lumps(kb: KnowledgeBase, lang: str, lumps: str) -> None:
+    """A clinical review: 'New hard lumps, especially if painful or growing fast' was read by a
+    patient with a vascular calcification and by one with a calcific tendinitis of the shoulder.
+    The line follows the case's deposits (in or under the skin, a lump felt) or a diagnosis in
+    play whose deposits are lumps (leaflet.yaml lines), in both languages."""
+    from calcinosis import parse_case
+
+    def consult(data: dict[str, object]) -> str:
+        report = diagnose(parse_case(data, kb), kb, lang=lang)
+        return next(s.text for s in build_leaflet(report, kb, lang=lang).sections if s.id == "when_to_consult")
+
+    # a dialysis patient's arterial calcification of the hands (tram-track): no lump
+    vessels = {
+        "patient": {"age": 66, "sex": "male"},
+        "history": ["chronic_kidney_disease", "dialysis"],
+        "sites": ["hand"],
+        "imaging": [
+            {
+                "modality": "radiograph",
+                "sites": ["hand"],
+                "tissues": ["artery"],
+                "patterns": ["tram_track"],
+                "distribution": "regional",
+            }
+        ],
+    }
+    # subcutaneous nodules of the forearm felt under the skin
+    skin = {
+        "patient": {"age": 50, "sex": "female"},
+        "findings": ["palpable_nodules"],
+        "sites": ["forearm"],
+        "imaging": [
+            {
+                "modality": "radiograph",
+                "sites": ["forearm"],
+                "tissues": ["subcutaneous"],
+                "patterns": ["nodular"],
+                "distribution": "multiple_localized",
+            }
+        ],
+    }
+    assert lumps not in consult(vessels)
+    assert lumps in consult(skin)
+    # pelvic phleboliths (a vein's calcified clots), a case of the development set
+    phleboliths = build_leaflet(diagnose(read_case(case_path("dev-006-"), kb), kb, lang=lang), kb, lang=lang)
+    assert lumps not in next(s.text for s in phleboliths.sections if s.id == "when_to_consult")

@@ -1611,6 +1611,46 @@ def test_a_calcific_tendinitis_is_followed_by_its_symptoms(kb: KnowledgeBase) ->
     assert not {"imaging", "labs", "clinical_review"} & set(ids)
 
 
+@pytest.mark.parametrize(
+    ("lang", "shoulder", "six_weeks"), [("en", "shoulder", "6 weeks"), ("fr", "épaule", "6 semaines")]
+)
+def test_a_calcific_tendinitis_review_names_the_shoulder_only_for_a_shoulder(
+    kb: KnowledgeBase, lang: str, shoulder: str, six_weeks: str
+) -> None:
+    """A clinical review: a calcific tendinitis at the wrist was to be reviewed 'after the first
+    treatment (2 to 4 weeks for the neck, about 6 weeks for the shoulder)'. The interval follows
+    the deposit's site: the shoulder's for a shoulder, the neck's for the neck, site-neutral words
+    elsewhere (a wrist, a deposit at the gluteus maximus insertion)."""
+
+    def review(data: dict[str, Any] | str) -> str:
+        case = read_case(next(PUBLISHED_CASES.glob(data)), kb) if isinstance(data, str) else parse_case(data, kb)
+        item = next(i for i in manage(case, kb, lang=lang).followup.schedule if i.id == "tendinitis_review")
+        return f"{item.every} {item.text}"
+
+    def deposit(site: str) -> dict[str, Any]:
+        return {
+            "patient": {"age": 48, "sex": "female"},
+            "findings": ["pain"],
+            "sites": [site],
+            "imaging": [
+                {
+                    "modality": "radiograph",
+                    "sites": [site],
+                    "tissues": ["tendon"],
+                    "patterns": ["tendon_deposit"],
+                    "distribution": "single",
+                }
+            ],
+        }
+
+    assert shoulder in review(deposit("shoulder")) and six_weeks in review(deposit("shoulder"))
+    for elsewhere in (deposit("wrist"), deposit("hip")):
+        said = review(elsewhere)
+        assert shoulder not in said and six_weeks not in said
+    neck = review("pub-dys-02-*.yaml")  # a longus colli tendinitis
+    assert shoulder not in neck and ("2 to 4 weeks" in neck or "2 à 4 semaines" in neck)
+
+
 def test_a_neck_deposit_says_its_airway_signs_to_the_team_and_the_patient(kb: KnowledgeBase) -> None:
     """An English clinical review: a dysphagic neck read only the general warning signs, though
     the principle said the airway ones. They are said where the deposit is in the neck, not for a

@@ -227,3 +227,42 @@ def test_a_painful_lesion_is_examined_now_not_waited_for(
         assert present in alert(c) and waited not in alert(c)
         assert "biops" in alert(c)
     assert waited in alert(painless) and present not in alert(painless)
+
+
+@pytest.mark.parametrize(
+    ("lang", "child_words", "myeloma"),
+    [
+        ("en", ("leukaemia", "neuroblastoma", "rhabdomyosarcoma"), "myeloma"),
+        ("fr", ("leucémie", "neuroblastome", "rhabdomyosarcome"), "myélome"),
+    ],
+)
+def test_a_childs_underlying_cancer_is_not_a_myeloma(
+    kb: KnowledgeBase, lang: str, child_words: tuple[str, ...], myeloma: str
+) -> None:
+    """A clinical review: a boy of 6 with a raised calcium, a low PTH, bone pain and thigh
+    nodules read 'an underlying cancer (myeloma, ...)' first. Myeloma does not occur in children;
+    theirs is a leukaemia, a lymphoma or a solid tumour (McKay 1993). The same case at 60 keeps
+    the myeloma (must_not_miss.yaml for_patients)."""
+    from calcinosis import parse_case
+
+    def alert(age: float) -> str:
+        c = parse_case(
+            {
+                "patient": {"age": age, "sex": "male"},
+                "findings": ["bone_pain", "weight_loss", "palpable_nodules"],
+                "sites": ["thigh"],
+                "labs": [
+                    {"test": "calcium", "value": 3.4, "unit": "mmol/L"},
+                    {"test": "pth", "interpretation": "low"},
+                ],
+            },
+            kb,
+        )
+        said = build_summary(diagnose(c, kb, lang=lang), kb, lang=lang).must_not_miss
+        name = kb.disease("malignant_bone_destruction").name(lang)
+        return next(a for a in said if a.startswith(name))
+
+    child, adult = alert(6), alert(60)
+    assert myeloma not in child.lower()
+    assert all(w in child for w in child_words)
+    assert myeloma in adult.lower() and "neuroblastom" not in adult

@@ -222,3 +222,93 @@ def test_the_calciphylaxis_rule_names_liver_disease_among_its_high_risk_contexts
     }
     basis = diagnose(parse_case(necrosis, kb), kb).category_basis
     assert next(f for f in basis if f.rule == "necrosis_high_risk").state == "present"
+
+
+def test_a_transplant_recipients_nodules_are_asked_for_a_urate(kb: KnowledgeBase) -> None:
+    """A clinical review: a kidney transplant recipient on ciclosporin with nodules at the hands
+    and elbows, chalky discharge and lobulated periarticular deposits, read as a tumoral
+    calcinosis, was never asked for a serum urate. A calcineurin inhibitor lowers urate
+    clearance and gout is common after a transplant (Lin 1989: 84% hyperuricaemic, 7% gout on
+    ciclosporin). Said in both languages; not asked without the transplant, nor once the urate
+    is measured."""
+    base: dict[str, Any] = {
+        "patient": {"age": 52, "sex": "male"},
+        "history": ["kidney_transplant"],
+        "exposures": ["immunosuppressants"],
+        "findings": ["palpable_nodules", "chalky_discharge"],
+        "sites": ["hand", "elbow"],
+        "imaging": [
+            {
+                "modality": "radiograph",
+                "sites": ["hand", "elbow"],
+                "tissues": ["subcutaneous", "periarticular"],
+                "patterns": ["amorphous", "lobulated"],
+                "distribution": "regional",
+            }
+        ],
+    }
+
+    def urate_steps(data: dict[str, Any], lang: str = "en") -> list[str]:
+        report = diagnose(parse_case(data, kb), kb, lang=lang)
+        return [w.text for w in report.workup_steps if "serum urate" in w.text.lower() or "uricémie" in w.text.lower()]
+
+    en, fr = urate_steps(base), urate_steps(base, "fr")
+    assert len(en) == 1 and "ciclosporin" in en[0] and "gout" in en[0]
+    assert len(fr) == 1 and "ciclosporine" in fr[0] and "goutte" in fr[0]
+    # without the transplant, gout leads these nodules and its own step asks the urate
+    untreated = urate_steps({**base, "history": [], "exposures": []})
+    assert untreated and not any("ciclosporin" in t for t in untreated)
+    measured = {**base, "labs": [{"test": "uric_acid", "value": 300, "unit": "µmol/L"}]}
+    assert not urate_steps(measured)
+
+
+def test_what_the_case_denies_denies_what_implies_it(kb: KnowledgeBase) -> None:
+    """A clinical review: a woman with painful thigh nodules and a raised phosphate, chronic
+    kidney disease stated absent, was asked 'Kidney failure (eGFR below 15)?'. An eGFR below 15
+    implies one below 60, the state a chronic kidney disease names (features.yaml implies and
+    same_state): denied, it is not asked, in either language. The same rule for every implied
+    feature: with no swelling, no 'periarticular mass?' (a periarticular mass is a swelling)."""
+    ckd: dict[str, Any] = {
+        "patient": {"age": 45, "sex": "female"},
+        "findings": ["palpable_nodules", "pain"],
+        "sites": ["thigh", "abdominal_wall"],
+        "labs": [
+            {"test": "calcium", "value": 2.5, "unit": "mmol/L"},
+            {"test": "phosphate", "value": 2.1, "unit": "mmol/L"},
+        ],
+        "imaging": [
+            {
+                "modality": "radiograph",
+                "sites": ["thigh"],
+                "tissues": ["subcutaneous"],
+                "patterns": ["nodular"],
+                "distribution": "multiple_localized",
+            }
+        ],
+    }
+    # the kidney is worth asking about here (one question of the renal group: the disease itself)
+    assert "condition:chronic_kidney_disease" in _asked(parse_case(ckd, kb), kb)
+    denied = parse_case({**ckd, "absent": ["chronic_kidney_disease"]}, kb)
+    for lang in ("en", "fr"):
+        questions = diagnose(denied, kb, lang=lang).next_questions
+        assert "lab:egfr_below_15" not in {q.feature for q in questions}
+        assert not any("15" in q.question for q in questions)
+    # the transplant recipient's lobulated periarticular deposits: asked about a periarticular
+    # mass, unless the case says there is no swelling
+    joints: dict[str, Any] = {
+        "patient": {"age": 52, "sex": "male"},
+        "history": ["kidney_transplant"],
+        "findings": ["palpable_nodules", "chalky_discharge"],
+        "sites": ["hand", "elbow"],
+        "imaging": [
+            {
+                "modality": "radiograph",
+                "sites": ["hand", "elbow"],
+                "tissues": ["subcutaneous", "periarticular"],
+                "patterns": ["amorphous", "lobulated"],
+                "distribution": "regional",
+            }
+        ],
+    }
+    assert "finding:periarticular_mass" in _asked(parse_case(joints, kb), kb)
+    assert "finding:periarticular_mass" not in _asked(parse_case({**joints, "absent": ["swelling"]}, kb), kb)

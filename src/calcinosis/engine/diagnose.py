@@ -233,7 +233,9 @@ def _codes(kb: KnowledgeBase, t: Tables, d: int) -> tuple[tuple[str, tuple[str, 
 def _not_to_ask(evidence: Evidence, kb: KnowledgeBase, age: float | None = None) -> Collection[str]:
     """What the questions leave out: every feature the case states or implies, those whose
     answer what it states makes uninformative (features.yaml not_asked_with: a PTH of a dialysis
-    patient, raised in most of them, read as evidence against calciphylaxis when normal), and,
+    patient, raised in most of them, read as evidence against calciphylaxis when normal), those
+    that imply a feature the case reports absent (kb.settled_by_absence: no 'eGFR below 15?' when
+    a chronic kidney disease is denied), and,
     below ``self_report_min_age`` (``age`` in years), those only the patient can say (a bone
     pain asked of a neonate: features.yaml self_reported)."""
     observations = evidence.observations
@@ -249,6 +251,13 @@ def _not_to_ask(evidence: Evidence, kb: KnowledgeBase, age: float | None = None)
         and (said(rule.when_any, True) or said(rule.when_absent, False))
         and (not rule.and_any or said(rule.and_any, True))
     ]
+    # what the case denies denies what implies it (a chronic kidney disease stated absent: no
+    # 'eGFR below 15?', a clinical review; no swelling: no 'painless swelling?')
+    silenced.extend(
+        feature
+        for feature, implied in kb.settled_by_absence.items()
+        if feature not in observations and feature not in silenced and said(implied, False)
+    )
     if too_young:
         silenced.extend(f for f in sorted(kb.self_reported) if f not in observations)
     return [*observations, *silenced] if silenced else observations.keys()

@@ -29,6 +29,7 @@ __all__ = [
     "PAIRED_TESTS",
     "Evidence",
     "Observation",
+    "age_features",
     "collect_evidence",
     "duration_spans",
 ]
@@ -309,6 +310,19 @@ def _unlisted_sites(kb: KnowledgeBase, reported: frozenset[str]) -> tuple[str, .
     return found
 
 
+def age_features(age: float, kb: KnowledgeBase) -> dict[str, bool]:
+    """The features an age sets, each present or absent: the coarse ones (infant, child, older)
+    and the age band it falls in (one definition for the evidence and for what an output writes
+    for a child: must_not_miss.yaml for_patients)."""
+    band = next(b.feature for b in kb.age_bands if age < b.high)  # the oldest is open: always found
+    return {
+        "patient:infant": age < kb.threshold("infant_age_years"),
+        "patient:child": age < kb.threshold("child_age_years"),
+        "patient:older": age >= kb.threshold("older_age_years"),
+        band: True,
+    }
+
+
 def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: str = "en") -> Evidence:
     """Observed features of ``case``, with the input behind each one and consistency warnings.
 
@@ -436,11 +450,8 @@ def collect_evidence(case: Case, panel: LabPanel, kb: KnowledgeBase, *, lang: st
     if pt.sex in ("female", "male"):
         ev.set("patient:female", pt.sex == "female", f"patient.sex {_term(kb, 'sexes', pt.sex, lang)}")
     age_basis = f"patient.age {number(pt.age, lang)}"
-    ev.set("patient:infant", pt.age < kb.threshold("infant_age_years"), age_basis)
-    ev.set("patient:child", pt.age < kb.threshold("child_age_years"), age_basis)
-    ev.set("patient:older", pt.age >= kb.threshold("older_age_years"), age_basis)
-    band = next(b.feature for b in kb.age_bands if pt.age < b.high)  # the oldest is open: always found
-    ev.set(band, True, age_basis)
+    for fid, present in age_features(pt.age, kb).items():
+        ev.set(fid, present, age_basis)
     if pt.postmenopausal is not None:
         ev.set(
             "patient:postmenopausal",

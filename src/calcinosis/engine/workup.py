@@ -83,9 +83,6 @@ HOLDS = {
 (the big toes first: a sarcoma centre's own biopsy waits for them); a test checks every key in
 both languages and every reference."""
 
-ORGAN_TISSUE = "visceral"
-"""The imaging tissue of a deposit in an organ (case format v1 does not say which organ)."""
-
 
 def out_of_reach(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
     """Whether the only deposit the case reports lies in an organ (imaging tissues all out of
@@ -105,11 +102,12 @@ def out_of_reach(case: Case, ev: Evidence, kb: KnowledgeBase) -> bool:
     )
 
 
-def in_the_organs(case: Case) -> bool:
-    """Whether imaging puts a deposit in an organ, whatever else the case has: the work-up's
-    visceral_organs step (tissue:visceral), the follow-up's organ signs and the leaflet's read
-    this one test (a code review found two definitions)."""
-    return any(ORGAN_TISSUE in img.tissues for img in case.imaging)
+def in_the_organs(case: Case, kb: KnowledgeBase) -> bool:
+    """Whether imaging puts a deposit in an organ (workup.yaml organ_tissues), whatever else the
+    case has: the follow-up's organ signs and the leaflet's read this one test (a code review
+    found two definitions); the work-up's visceral_organs step reads the same tissue itself."""
+    organs = kb.workup.organ_tissues  # not kb.management: the diagnosis loads no management knowledge
+    return any(t in organs for img in case.imaging for t in img.tissues)
 
 
 PANEL_LEFT_OUT = "calcium_phosphate_panel"

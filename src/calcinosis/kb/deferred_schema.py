@@ -28,6 +28,7 @@ __all__ = [
     "FollowupItem",
     "FollowupSlot",
     "LeafletFile",
+    "LeafletLine",
     "LeafletSection",
     "LeafletVariant",
     "LeafletVariantsFile",
@@ -548,6 +549,19 @@ class ManagementFile(_Strict):
     statements: list[ManagementStatement]
 
 
+class LeafletLine(Bilingual):
+    """A sentence of a leaflet section's general text said only to the patients it is written
+    for, as a follow-up warning sign is (management.manage.listed): one of ``when`` reported or
+    one of ``in_play`` in play (either; always with neither), none of ``unless`` reported. 'New
+    hard lumps' was read by a patient with a calcific tendinitis of the shoulder and one with
+    vascular calcification (a clinical review)."""
+
+    when: list[str] = []
+    in_play: list[str] = []
+    unless: list[str] = []
+    references: list[str] = []
+
+
 class LeafletSection(_Strict):
     """One section of the patient leaflet."""
 
@@ -556,6 +570,9 @@ class LeafletSection(_Strict):
     en: str
     fr: str
     seed_facts: list[str] = []
+    # sentences said before the general text, each for the patients it is written for (a
+    # section written for a diagnosis, leaflet_by_condition.yaml, says its own instead)
+    lines: list[LeafletLine] = []
 
 
 IN_PLAY_FIELDS = frozenset({"causes", "care"})

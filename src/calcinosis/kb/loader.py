@@ -775,6 +775,12 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
             check.form_keys(where, [key])
         else:
             check.diags(where, [key])
+    for section in parts.leaflet.sections:
+        for i, line in enumerate(section.lines):
+            where = f"leaflet.yaml:sections.{section.id}.lines[{i}]"
+            check.refs(where, line.references)
+            check.feats(where, [*line.when, *line.unless])
+            _check_in_play(where, line.in_play, check)
     check.refs("leaflet_by_condition.yaml:references", parts.leaflet_variants.references)
     section_ids = {sec.id for sec in parts.leaflet.sections}
     for i, variant in enumerate(parts.leaflet_variants.variants):
@@ -970,6 +976,36 @@ def _age_bands(
     return bands
 
 
+def _settled_by_absence(implies: Mapping[str, list[str]], same_state: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
+    """Each feature with the features whose reported absence says it is absent too: what it
+    implies, through implies' chains (features.yaml implies: a dialysis implies a kidney failure,
+    so no kidney failure means no dialysis), and the condition a lab state it implies is reported
+    as (same_state: an eGFR below 15 implies one below 60, the state a chronic kidney disease
+    names, so a case denying the disease is not asked 'eGFR below 15?': a clinical review).
+
+    Only from the lab to the condition: a lab state is a stage of the condition, while the
+    condition also covers milder ones (a chronic kidney disease with an eGFR of 60 or more, a
+    graft working well), so an eGFR of 60 or more does not deny a kidney transplant; nor a
+    feature's own other form (a chronic kidney disease denied still leaves 'eGFR below 60?', as
+    a reduced kidney function is often not yet known as a disease: judgement). For the questions
+    only: a denial settles no measurement the work-up asks."""
+    condition_of = {lab: condition for condition, lab in same_state.items()}
+    out: dict[str, tuple[str, ...]] = {}
+    for start in implies:
+        seen: dict[str, None] = {}
+        todo = list(implies[start])
+        while todo:
+            f = todo.pop(0)
+            if f == start or f in seen:
+                continue
+            seen[f] = None
+            todo.extend(implies.get(f, ()))
+            if f in condition_of:
+                todo.append(condition_of[f])
+        out[start] = tuple(seen)
+    return out
+
+
 def _compile(
     *,
     root: Path,
@@ -1082,6 +1118,7 @@ def _compile(
     check_features("workup.yaml:in_reach_findings", workup.in_reach_findings)
     check_features("workup.yaml:out_of_reach_tissues", [f"tissue:{t}" for t in workup.out_of_reach_tissues])
     check_features("workup.yaml:cavity_sites", [f"site:{t}" for t in workup.cavity_sites])
+    check_features("workup.yaml:organ_tissues", [f"tissue:{t}" for t in workup.organ_tissues])
     for step in workup.steps:
         check_refs(f"workup.yaml:{step.id}", step.references)
         _check_why(f"workup.yaml:{step.id}", step, check)
@@ -1133,6 +1170,17 @@ def _compile(
         check_features(f"must_not_miss.yaml:while_unshown_with.{did}", alert.when)
         check_features(f"must_not_miss.yaml:while_unshown_with.{did}.with_any", alert.with_any)
     check_known("must_not_miss.yaml:workup", must_not_miss.workup, must_not_miss.diagnoses, "diagnosis")
+    check_known("must_not_miss.yaml:for_patients", must_not_miss.for_patients, must_not_miss.diagnoses, "diagnosis")
+    for did, written in must_not_miss.for_patients.items():
+        for k, for_some in enumerate(written):
+            where = f"must_not_miss.yaml:for_patients.{did}[{k}]"
+            check_features(where, for_some.features)
+            if not all(f.startswith("patient:") for f in for_some.features):
+                out.error(
+                    where,
+                    "an alert for some patients is chosen by the patient's features (patient:*)",
+                    code="kb.for_patients",
+                )
     check_known("must_not_miss.yaml:while_known", must_not_miss.while_known, must_not_miss.diagnoses, "diagnosis")
     for did, known in must_not_miss.while_known.items():
         check_features(f"must_not_miss.yaml:while_known.{did}", known.features)
@@ -1269,6 +1317,7 @@ def _compile(
         implies={k: tuple(v) for k, v in implies.items()},
         explained_by=dict(explained_by),
         not_asked_with=not_asked_with,
+        settled_by_absence=_settled_by_absence(implies, same_state),
         self_reported=frozenset(self_reported.features) if self_reported else frozenset(),
         self_report_min_age=self_reported.min_age_years if self_reported else 0.0,
         exclusive=frozenset(f for fs in relations.exclusive for f in fs),
@@ -1291,6 +1340,7 @@ def _compile(
         must_not_miss_unshown=dict(must_not_miss.while_unshown),
         must_not_miss_known=dict(must_not_miss.while_known),
         must_not_miss_unshown_with=dict(must_not_miss.while_unshown_with),
+        must_not_miss_for_patients={d: tuple(alerts) for d, alerts in must_not_miss.for_patients.items()},
         category_names=category_names,
         disease_category=disease_category,
         log_category_prior=np.log(np.array([category_model.priors[c].value for c in category_names])),

@@ -28,6 +28,7 @@ from calcinosis.kb.schema import (
     KnownAlert,
     ManagedAs,
     ManifestFile,
+    PatientAlert,
     StagingFile,
     UnshownWithFindings,
     VitaminDDriven,
@@ -286,6 +287,9 @@ class KnowledgeBase:
     explained_by: Mapping[str, tuple[str, ...]]
     # feature -> the features whose presence or absence leaves it unasked (features.yaml)
     not_asked_with: Mapping[str, NotAsked]
+    # feature -> the features whose reported absence says it is absent too (features.yaml implies
+    # and same_state, read backwards): not asked then (kb.loader._settled_by_absence)
+    settled_by_absence: Mapping[str, tuple[str, ...]]
     # features whose question needs the patient's own words, not asked below an age (features.yaml self_reported)
     self_reported: frozenset[str]
     self_report_min_age: float
@@ -326,14 +330,23 @@ class KnowledgeBase:
     # diagnosis -> its alert while no defining feature is reported but a finding that may be its
     # early lesion is (must_not_miss.yaml while_unshown_with)
     must_not_miss_unshown_with: Mapping[str, UnshownWithFindings] = field(default_factory=dict)
+    # diagnosis -> its alerts for some patients, in place of the general one (must_not_miss.yaml
+    # for_patients: a child's underlying cancer is not a myeloma)
+    must_not_miss_for_patients: Mapping[str, tuple[PatientAlert, ...]] = field(default_factory=dict)
 
     def must_not_miss_reason(self, diagnosis: str, shown: bool, present: frozenset[str] = frozenset()) -> Bilingual:
         """Why ``diagnosis`` must not be missed (must_not_miss.yaml), or, when none of its defining
         features is reported (``shown`` False) and the file says it, what to watch for instead:
         what to examine now when a finding that may be its early lesion is among ``present`` (the
-        features the case reports present), what to watch for otherwise."""
+        features the case reports present, the patient's among them), what to watch for otherwise.
+        The general alert is the one written for the patient when there is one (for_patients: a
+        child's cancer to look for is a leukaemia or a solid tumour, not a myeloma)."""
+        general: Bilingual = next(
+            (a for a in self.must_not_miss_for_patients.get(diagnosis, ()) if present & set(a.features)),
+            self.must_not_miss[diagnosis],
+        )
         if shown:
-            return self.must_not_miss[diagnosis]
+            return general
         lesion = self.must_not_miss_unshown_with.get(diagnosis)
         if (
             lesion is not None
@@ -341,7 +354,7 @@ class KnowledgeBase:
             and (not lesion.with_any or present & set(lesion.with_any))
         ):
             return lesion
-        return self.must_not_miss_unshown.get(diagnosis) or self.must_not_miss[diagnosis]
+        return self.must_not_miss_unshown.get(diagnosis) or general
 
     def must_not_miss_known_reason(self, diagnosis: str, stated: Collection[str], lang: str) -> str | None:
         """What the alert of ``diagnosis`` says when ``stated`` (the case's history, exposures and

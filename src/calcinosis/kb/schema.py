@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         FollowupFile,
         FollowupItem,
         LeafletFile,
+        LeafletLine,
         LeafletSection,
         LeafletVariant,
         LeafletVariantsFile,
@@ -55,6 +56,7 @@ __all__ = [
     "FollowupItem",
     "Group",
     "LeafletFile",
+    "LeafletLine",
     "LeafletSection",
     "LeafletVariant",
     "LeafletVariantsFile",
@@ -838,6 +840,9 @@ class WorkupFile(_Strict):
     in_reach_findings: list[str] = []
     out_of_reach_tissues: list[str] = []
     cavity_sites: list[str] = []
+    # the imaging tissues that put a deposit in an organ, whatever else the case has
+    # (engine.workup.in_the_organs: the follow-up's organ signs and the leaflet's read it)
+    organ_tissues: list[str] = []
     steps: list[WorkupStep]
 
 
@@ -938,6 +943,15 @@ class UnshownWithFindings(Bilingual):
     with_any: list[str] = []
 
 
+class PatientAlert(Bilingual):
+    """The alert of a must-not-miss diagnosis written for some patients (``features``, one of
+    them present: the patient's age or sex), in place of the general one: an underlying cancer in
+    a child is a leukaemia, a lymphoma or a solid tumour, not a myeloma (a clinical review read
+    'myeloma' first for a child of 6)."""
+
+    features: list[str] = Field(min_length=1, description="the patient's features it is written for (patient:*)")
+
+
 class MustNotMissFile(_Strict):
     """``must_not_miss.yaml``: diagnoses shown first whenever they reach ``threshold``, and why."""
 
@@ -974,6 +988,13 @@ class MustNotMissFile(_Strict):
         description=(
             "diagnosis -> what the alert says instead of while_unshown when one of the findings of ``when`` is "
             "reported (tender lesions with no purpura, livedo, ulcer or necrosis: examine them now)"
+        ),
+    )
+    for_patients: dict[str, list[PatientAlert]] = Field(
+        default={},
+        description=(
+            "diagnosis -> its alert for some patients (a child), in place of the general one, the first whose "
+            "features the case has (a child's underlying cancer: a leukaemia or a solid tumour, not a myeloma)"
         ),
     )
     workup: dict[str, list[str]] = Field(

@@ -25,7 +25,7 @@ from calcinosis.engine.workup import (
 )
 from calcinosis.i18n import inline, message, percent
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import FollowupEveryFor, FollowupItem, StatementCondition, WarningSign
+from calcinosis.kb.schema import FollowupEveryFor, FollowupItem, LeafletLine, StatementCondition, WarningSign
 from calcinosis.management.options import (
     histology_first,
     may_be_pregnant,
@@ -202,10 +202,10 @@ def _every_for(item: FollowupItem, playing: frozenset[str]) -> FollowupEveryFor 
     return min(fits, key=lambda e: e.interval_days, default=None)
 
 
-def listed(item: FollowupItem | WarningSign, present: frozenset[str], playing: frozenset[str]) -> bool:
-    """Whether a check or a sign is for this case: one of its ``when`` features reported or one
-    of its ``in_play`` diagnoses in play (either; always when it has neither), none of its
-    ``unless`` features reported."""
+def listed(item: FollowupItem | WarningSign | LeafletLine, present: frozenset[str], playing: frozenset[str]) -> bool:
+    """Whether a check, a sign or a leaflet's line is for this case: one of its ``when`` features
+    reported or one of its ``in_play`` diagnoses in play (either; always when it has neither),
+    none of its ``unless`` features reported."""
     if not present.isdisjoint(item.unless):
         return False
     if not (item.when or item.in_play):
@@ -541,7 +541,7 @@ def manage(
             diagnosis=top_id,
             age=pt.age,
             in_an_organ=no_local,
-            organ_deposits=in_the_organs(case),
+            organ_deposits=in_the_organs(case, kb),
             possible={d.id for i, d in enumerate(kb.diseases) if posterior[i] >= kb.must_not_miss_threshold},
             present=evidence.present_features(),
             panel_left_out=any(part.id == PANEL_LEFT_OUT for part in report.workup_left_out),

@@ -158,9 +158,28 @@ def _context_signs(report: DiagnosisReport, kb: KnowledgeBase, present: frozense
     signs = [w for w in kb.followup.warning_signs if (w.when or w.in_play) and w.patient is not None]
     if not signs:
         return []
-    leading = report.differential[0].diagnosis if report.differential else ""
-    playing = in_play(kb, _posterior(report, kb), {}, leading) - {""}
+    playing = _playing(report, kb)
     return [w.patient.get(lang) for w in signs if w.patient is not None and listed(w, present, playing)]
+
+
+def _playing(report: DiagnosisReport, kb: KnowledgeBase) -> frozenset[str]:
+    """The diagnoses in play, read from the differential at the management floor, the leading
+    one always (manage's :func:`calcinosis.management.manage.in_play`)."""
+    leading = report.differential[0].diagnosis if report.differential else ""
+    return in_play(kb, _posterior(report, kb), {}, leading) - {""}
+
+
+def _general_lines(
+    report: DiagnosisReport, kb: KnowledgeBase, section: str, present: frozenset[str], lang: str
+) -> list[str]:
+    """The sentences of a section's general text written for some patients (leaflet.yaml
+    ``lines``), those that hold for this case: 'new hard lumps' for deposits in or under the skin
+    or a lump felt, not for a shoulder's tendon or a vessel (a clinical review)."""
+    lines = next((s.lines for s in kb.leaflet.sections if s.id == section), [])
+    if not lines:
+        return []
+    playing = _playing(report, kb)
+    return [line.get(lang) for line in lines if listed(line, present, playing)]
 
 
 def _calcium_reader(report: DiagnosisReport, kb: KnowledgeBase) -> str:
@@ -500,12 +519,14 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # to tell (a clinical review, a 35-day-old), what they can see instead
             if section.id == "when_to_consult" and age < kb.threshold("infant_age_years"):
                 text = message("leaflet_when_to_consult_infant", lang)
+            else:  # its sentences for some patients first ('new hard lumps': lumps in play)
+                text = " ".join([*_general_lines(report, kb, section.id, present, lang), text])
         if section.id == "when_to_consult":
             text = _also_watched(report, kb, diagnosis, text, lang)
             # deposits in an organ: the signs of that organ, as manage's follow-up adds them (a
             # French clinical review: lung calcification, and no word of breathing)
             organs = kb.followup.in_the_organs
-            if organs is not None and in_the_organs(report.case):
+            if organs is not None and in_the_organs(report.case, kb):
                 # in the words of the patient's age (a baby's parents read 'if you become more
                 # breathless': a clinical review)
                 fits = [w for w in organs.warning_signs if _for_context(w, present)]

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from calcinosis.engine.diagnose import URGENT_CODES
+from calcinosis.engine.evidence import age_features
 from calcinosis.engine.reasons import stated
 from calcinosis.engine.results import DiagnosisReport, DiagnosisResult
 from calcinosis.engine.workup import HOLDS
@@ -128,7 +129,9 @@ def must_not_miss_alert(report: DiagnosisReport, d: DiagnosisResult, kb: Knowled
     underlying cancer: look for it': a clinical review); with none of its defining features
     reported (a calciphylaxis at 3 % with no skin lesion read 'needs a specialised team now': a
     clinical review), what to watch for instead; and a painful lesion reported is examined now,
-    not waited for (must_not_miss.yaml while_unshown_with: a clinical review)."""
+    not waited for (must_not_miss.yaml while_unshown_with: a clinical review); and the alert
+    written for the patient, when there is one (must_not_miss.yaml for_patients: a child of 6 read
+    'myeloma' first, a clinical review)."""
     case = report.case
     given = [
         *(f"condition:{t}" for t in case.history),
@@ -139,9 +142,11 @@ def must_not_miss_alert(report: DiagnosisReport, d: DiagnosisResult, kb: Knowled
     if known:
         return known
     # the findings, with where the case locates its lesions (a site, an imaging tissue): a pain
-    # with a lesion located on the body, not a back pain alone (must_not_miss.yaml with_any)
+    # with a lesion located on the body, not a back pain alone (must_not_miss.yaml with_any); and
+    # the patient's age (for_patients)
     findings = frozenset(
         [
+            *(fid for fid, present in age_features(case.patient.age, kb).items() if present),
             *(f"finding:{t}" for t in case.findings),
             *(f"site:{s}" for s in case.sites),
             *(f"tissue:{t}" for img in case.imaging for t in img.tissues),
