@@ -553,3 +553,48 @@ def test_an_age_beyond_any_life_is_a_reject_without_a_numpy_warning(tmp_path: Pa
         "huge": "age",
         "long": "duration_months",
     }
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_dot_before_three_digits_is_read_only_when_the_unit_allows_one_number(
+    kind: str, kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    """A hardening audit: a CSV's alkaline phosphatase '1.200' U/L was read as 1.2 (low), where a
+    French export meant 1200. Such a cell is the free-text intake's and the case reader's
+    question: 1200 or 1.2. A lab cell whose unit makes one reading implausible is that reading
+    (calcium '2.400' mmol/L is 2.4, creatinine '1.200' µmol/L is 1200); any other is a reject
+    naming its row, column and value and the two ways to write it, in CSV and in Parquet text."""
+    columns = ["id", "age", "sex", "duration_months", "lab:calcium[mmol/L]", "lab:creatinine[µmol/L]"]
+    columns += ["lab:alkaline_phosphatase[U/L]"]
+    base = {"age": "54", "sex": "female", "lab:calcium[mmol/L]": "2.4", "lab:creatinine[µmol/L]": "90"}
+    rows = [
+        {**base, "id": "plain", "lab:creatinine[µmol/L]": "1200"},
+        {**base, "id": "settled", "lab:calcium[mmol/L]": "2.400", "lab:creatinine[µmol/L]": "1.200"},
+        {**base, "id": "alp", "lab:alkaline_phosphatase[U/L]": "1.200"},
+        {**base, "id": "months", "duration_months": "1.200"},
+    ]
+    source = write_csv(tmp_path / "t.csv", rows, columns)
+    if kind == "parquet":
+        table = pa.csv.read_csv(
+            source, convert_options=pa.csv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string()))
+        )
+        pq.write_table(table, source := tmp_path / "t.parquet")
+    for explain in ((), ("--explain",)):  # the columnar path, then the per-row path
+        out = tmp_path / f"out{len(explain)}.csv"
+        assert "rows in 4, scored 2, rejected 2" in _run_ok(source, "--out", out, *explain)
+        scored = read_table(out).to_pylist()
+        assert [r["id"] for r in scored] == ["plain", "settled"]
+        assert {k: v for k, v in scored[0].items() if k not in ("row", "id")} == {
+            k: v for k, v in scored[1].items() if k not in ("row", "id")
+        }
+        rejects = read_rejects(out.with_name(out.stem + ".rejects.csv"))
+        assert [(r["row"], r["id"], r["column"], r["code"]) for r in rejects] == [
+            ("3", "alp", "lab:alkaline_phosphatase[U/L]", "case.ambiguous_number"),
+            ("4", "months", "duration_months", "case.ambiguous_number"),
+        ]
+        assert all("'1.200' cannot be read" in r["message"] and "write 1200 or 1.2" in r["message"] for r in rejects)
+    explained = [json.loads(line) for line in (tmp_path / "out1.explain.jsonl").read_text().splitlines()]
+    assert [(lab["test"], lab["value"]) for lab in explained[1]["case"]["labs"]] == [
+        ("calcium", 2.4),
+        ("creatinine", 1200.0),
+    ]

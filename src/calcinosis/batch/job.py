@@ -77,7 +77,7 @@ def _items(chunk: Chunk, validator: RowValidator) -> Iterator[tuple[int, str, di
     """(row, source, case dict or None, rejects so far) for every row of a chunk."""
     lang = validator.lang
     if isinstance(chunk, TableChunk):
-        yield from _table_items(chunk, lang)
+        yield from _table_items(chunk, validator.kb, lang)
         return
     from calcinosis.case.document import load_document
 
@@ -128,7 +128,9 @@ def _registry_case(line: Any, lang: str) -> tuple[Any, str]:
     return case, ""
 
 
-def _table_items(chunk: TableChunk, lang: str) -> Iterator[tuple[int, str, dict[str, Any] | None, list[Reject]]]:
+def _table_items(
+    chunk: TableChunk, kb: KnowledgeBase, lang: str
+) -> Iterator[tuple[int, str, dict[str, Any] | None, list[Reject]]]:
     from calcinosis.batch.columns import table_docs
 
     table = chunk.table
@@ -141,7 +143,7 @@ def _table_items(chunk: TableChunk, lang: str) -> Iterator[tuple[int, str, dict[
         valid = column.is_valid()
         rows = np.flatnonzero(valid.to_numpy(zero_copy_only=False)).tolist()
         cells.append((rows, column.filter(valid).to_pylist()))
-    docs, errors = table_docs(chunk.layout, table.num_rows, cells, lang=lang)
+    docs, errors = table_docs(chunk.layout, table.num_rows, cells, kb=kb, lang=lang)
     for i, doc in enumerate(docs):
         row = chunk.row(i)
         bad = errors.get(i, [])
