@@ -598,3 +598,22 @@ def test_a_dot_before_three_digits_is_read_only_when_the_unit_allows_one_number(
         ("calcium", 2.4),
         ("creatinine", 1200.0),
     ]
+
+
+def test_an_enormous_id_is_cut_in_its_reject_and_an_accepted_one_is_kept_whole(tmp_path: Path) -> None:
+    """A hardening audit: a CSV row with a 10 MB id was rejected, and the whole id was copied
+    into its reject (a 10 MB line of the rejects file). The reject's id is now cut, by the shared
+    ``textsafe.plain``, to the longest id the case format accepts (200 characters) with '…', and
+    the message says how long it was; an id the format accepts is kept whole in its reject."""
+    huge, long_id, fine = "X" * 1_000_000, "Y" * 300, "Z" * 200
+    source = tmp_path / "t.csv"
+    source.write_text(
+        f"id,age,sex\n{huge},54,female\n{long_id},54,female\n{fine},fifty,female\nok,54,female\n", encoding="utf-8"
+    )
+    out = tmp_path / "out.csv"
+    assert "rows in 4, scored 1, rejected 3" in _run_ok(source, "--out", out)
+    rejects_file = out.with_name("out.rejects.csv")
+    assert rejects_file.stat().st_size < 2_000
+    rejects = read_rejects(rejects_file)
+    assert [(r["row"], r["id"]) for r in rejects] == [("1", "X" * 199 + "…"), ("2", "Y" * 199 + "…"), ("3", fine)]
+    assert "1,000,000 characters" in rejects[0]["message"] and huge not in rejects[0]["message"]

@@ -26,7 +26,7 @@ from calcinosis.batch._text import say
 from calcinosis.batch.columns import Layout
 from calcinosis.batch.inputs import Chunk, Source, TableChunk, open_input, pyarrow_modules
 from calcinosis.batch.outputs import BatchOutputs, result_schema
-from calcinosis.batch.validate import Reject, RowValidator, rejects_from
+from calcinosis.batch.validate import Reject, RowValidator, reject_id, rejects_from
 from calcinosis.case.model import Case
 from calcinosis.engine.batch import EvidenceMatrix
 from calcinosis.errors import CalcinosisError, CaseValidationError
@@ -147,8 +147,8 @@ def _table_items(
     for i, doc in enumerate(docs):
         row = chunk.row(i)
         bad = errors.get(i, [])
-        case_id = doc.get("id") if isinstance(doc.get("id"), str) else ""
-        rejects = [Reject(row, str(case_id), chunk.source, e.column, "", "batch.cell", e.message) for e in bad]
+        case_id = reject_id(doc.get("id"))
+        rejects = [Reject(row, case_id, chunk.source, e.column, "", "batch.cell", e.message) for e in bad]
         yield row, chunk.source, doc, rejects
 
 
@@ -194,7 +194,7 @@ def _validate_chunk(chunk: Chunk, validator: RowValidator) -> ValidatedRows:
     for row, source, doc, found in _items(chunk, validator):
         out.rows_in += 1
         if doc is not None:
-            case_id = str(doc.get("id")) if isinstance(doc.get("id"), str) else ""
+            case_id = reject_id(doc.get("id"))
             try:
                 if layout is None or found:
                     case = validator.parse(doc, source=source)
