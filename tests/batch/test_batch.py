@@ -617,3 +617,23 @@ def test_an_enormous_id_is_cut_in_its_reject_and_an_accepted_one_is_kept_whole(t
     rejects = read_rejects(rejects_file)
     assert [(r["row"], r["id"]) for r in rejects] == [("1", "X" * 199 + "…"), ("2", "Y" * 199 + "…"), ("3", fine)]
     assert "1,000,000 characters" in rejects[0]["message"] and huge not in rejects[0]["message"]
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_an_id_that_is_not_printable_is_a_reject_on_the_fast_path_too(kind: str, tmp_path: Path) -> None:
+    """A hardening audit: a table row with a valid case and an ESC or a newline in its id was
+    scored by the column-wise path, which never puts ids to the case model. Such a row goes the
+    per-row way, where the model refuses the id: a reject naming the id column and the character."""
+    ids = ["a\x1b[2Jb", "two\nlines", "ok"]
+    table = pa.table({"id": ids, "age": ["30"] * 3, "sex": ["female"] * 3, "finding:pain": ["true"] * 3})
+    source = tmp_path / f"t.{kind}"
+    if kind == "csv":
+        pa.csv.write_csv(table, source)
+    else:
+        pq.write_table(table, source)
+    out = tmp_path / "out.csv"
+    assert "rows in 3, scored 1, rejected 2" in _run_ok(source, "--out", out)
+    assert read_table(out).column("id").to_pylist() == ["ok"]
+    rejects = read_rejects(out.with_name("out.rejects.csv"))
+    assert [(r["row"], r["column"], r["location"]) for r in rejects] == [("1", "id", "id"), ("2", "id", "id")]
+    assert "U+001B" in rejects[0]["message"] and "U+000A" in rejects[1]["message"]
