@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from calcinosis import CaseValidationError, KnowledgeBase, parse_case, read_case
+from calcinosis.case.model import Case
 
 BASE: dict[str, Any] = {"patient": {"age": 40, "sex": "female"}}
 
@@ -164,3 +165,43 @@ def test_missing_file(kb: KnowledgeBase, tmp_path: Path) -> None:
     """A missing file is a clear error."""
     with pytest.raises(CaseValidationError, match="no such case file"):
         read_case(tmp_path / "nope.yaml", kb)
+
+
+@pytest.mark.parametrize(
+    ("case_id", "shown"),
+    [
+        ("a\x1b[2Jb", "U+001B"),
+        ("two\nlines", "U+000A"),
+        ("nul\x00", "U+0000"),
+        ("tab\there", "U+0009"),
+        ("left\u202eright", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+        ("zero\u200bwidth", "U+200B (ZERO WIDTH SPACE)"),
+        ("no\u00a0break", "U+00A0 (NO-BREAK SPACE)"),
+    ],
+)
+def test_an_id_with_a_character_that_is_not_printed_is_refused(
+    kb: KnowledgeBase, tmp_path: Path, case_id: str, shown: str
+) -> None:
+    """A hardening audit: an id holding ESC, a newline, NUL or a right-to-left override was read,
+    and reached terminals, report pages and file names as it was. It is refused at ``id``,
+    naming the character and where it is; the message shows the id escaped, never raw."""
+    for lang, words in (("en", "is not printed"), ("fr", "ne s'imprime pas")):
+        with pytest.raises(CaseValidationError) as caught:
+            parse_case(case(id=case_id), kb, lang=lang)
+        (issue,) = caught.value.issues
+        assert issue.location == "id" and shown in issue.message and words in issue.message
+        assert case_id not in issue.message and repr(case_id)[1:-1] in issue.message
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(case(id=case_id)), encoding="utf-8")
+    with pytest.raises(CaseValidationError, match="U\\+"):
+        read_case(path, kb)
+
+
+def test_an_id_in_any_script_with_spaces_and_punctuation_is_read_and_a_long_one_refused(kb: KnowledgeBase) -> None:
+    """The case format's id is free text: letters of any script, digits, spaces and punctuation
+    (a registry export's 'P001/2025-07-12') are kept as written; past 200 characters, the case
+    file's limit, the id is refused on every path that builds a case, not only in a file."""
+    for case_id in ("P001/2025-07-12", "patiente Éloïse (n° 12)", "病例-7", "x" * 200):
+        assert parse_case(case(id=case_id), kb).id == case_id
+    with pytest.raises(ValueError, match="200"):
+        Case.model_validate(case(id="x" * 201))

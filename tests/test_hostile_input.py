@@ -145,31 +145,39 @@ def test_egfr_in_ml_per_min_is_refused_as_a_clearance(tmp_path: Path) -> None:
 
 # 6. terminal injection --------------------------------------------------------------------------
 HOSTILE_ID = 'id: "[/x] \\e[2J\\e[8m [link=http://example.invalid]click[/link]"\n'
+MARKUP_ID = 'id: "[/x] [bold red]alert[/] [link=http://example.invalid]click[/link]"\n'
 
 
-def test_markup_and_escape_sequences_in_an_id_reach_no_terminal(tmp_path: Path) -> None:
-    path = write(tmp_path, HOSTILE_ID + PATIENT)
+def test_markup_in_an_id_is_shown_as_text_and_escape_sequences_are_refused(tmp_path: Path) -> None:
+    """Rich markup in an id (printable text, which the format allows) reaches the terminal as
+    text, not as markup; an id with escape sequences is refused (a hardening audit: ids are
+    printable text), and its ESC reaches neither output."""
+    path = write(tmp_path, MARKUP_ID + PATIENT)
     result = runner.invoke(app, ["diagnose", str(path)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "\x1b" not in result.stdout and "[link=http://example.invalid]" in result.stdout
+    assert "[link=http://example.invalid]" in result.stdout and "[bold red]alert[/]" in result.stdout
+    err = refused(tmp_path, HOSTILE_ID + PATIENT)
+    assert "\x1b" not in err and "U+001B" in err
 
 
-def test_invisible_and_direction_characters_in_an_id_are_escaped_in_json(tmp_path: Path) -> None:
+def test_invisible_and_direction_characters_in_an_id_are_refused_never_printed(tmp_path: Path) -> None:
     """``--json`` printed a right-to-left override, a C1 control and zero-width characters of an
-    id as they were (the text output replaced them): they are now ``\\uXXXX`` escapes, the same
-    JSON value, and the terminal shows them instead of obeying them."""
-    path = write(tmp_path, 'id: "a\\u202eb\\x9bc\\u200bd\\ufeff"\n' + PATIENT)  # YAML escapes
-    result = runner.invoke(app, ["diagnose", str(path), "--json"])
-    assert result.exit_code == 0, result.output
-    assert not any(ch in result.stdout for ch in "\u202e\u009b\u200b\ufeff")
-    assert json.loads(result.stdout)["case_id"] == "a\u202eb\u009bc\u200bd\ufeff"
+    id as they were (the text output replaced them). Such an id is now refused at input, naming
+    the first character, and the message shows the id escaped: none of them reaches the terminal."""
+    err = refused(tmp_path, 'id: "a\\u202eb\\x9bc\\u200bd\\ufeff"\n' + PATIENT)  # YAML escapes
+    assert not any(ch in err for ch in "\u202e\u009b\u200b\ufeff")
+    assert "U+202E (RIGHT-TO-LEFT OVERRIDE)" in err and "\\u202e" in err
 
 
-def test_evaluate_survives_a_markup_id(tmp_path: Path) -> None:
-    write(tmp_path, HOSTILE_ID + PATIENT + "findings: [pain]\nexpected: {category: idiopathic, diagnosis: gout}\n")
+def test_evaluate_survives_a_markup_id_and_names_an_unprintable_one(tmp_path: Path) -> None:
+    body = PATIENT + "findings: [pain]\nexpected: {category: idiopathic, diagnosis: gout}\n"
+    write(tmp_path, MARKUP_ID + body)
     result = runner.invoke(app, ["evaluate", str(tmp_path)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "\x1b" not in result.stdout
+    write(tmp_path, HOSTILE_ID + body, "other.yaml")
+    result = runner.invoke(app, ["evaluate", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "other.yaml" in result.stderr and "U+001B" in result.stderr
+    assert "\x1b" not in result.stdout + result.stderr
 
 
 def test_control_characters_in_a_path_are_not_echoed(tmp_path: Path) -> None:
@@ -178,12 +186,13 @@ def test_control_characters_in_a_path_are_not_echoed(tmp_path: Path) -> None:
 
 
 def test_control_characters_in_an_id_never_reach_the_html_report(tmp_path: Path) -> None:
+    """An id holding NUL and ESC is refused before any report is written (it used to be written
+    into the page, each replaced); the message shows it escaped."""
     case = write(tmp_path, 'id: "a\\0b\\ec"\n' + PATIENT)
     out = tmp_path / "r.html"
     result = runner.invoke(app, ["report", str(case), "-o", str(out)])
-    assert result.exit_code == 0, result.stderr
-    html = out.read_text(encoding="utf-8")
-    assert "\x00" not in html and "\x1b" not in html and "a\ufffdb\ufffdc" in html
+    assert result.exit_code == 2 and not out.exists()
+    assert "\x00" not in result.stderr and "\x1b" not in result.stderr and "U+0000" in result.stderr
 
 
 # 7. the knowledge cache -------------------------------------------------------------------------

@@ -553,3 +553,87 @@ def test_an_age_beyond_any_life_is_a_reject_without_a_numpy_warning(tmp_path: Pa
         "huge": "age",
         "long": "duration_months",
     }
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_dot_before_three_digits_is_read_only_when_the_unit_allows_one_number(
+    kind: str, kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    """A hardening audit: a CSV's alkaline phosphatase '1.200' U/L was read as 1.2 (low), where a
+    French export meant 1200. Such a cell is the free-text intake's and the case reader's
+    question: 1200 or 1.2. A lab cell whose unit makes one reading implausible is that reading
+    (calcium '2.400' mmol/L is 2.4, creatinine '1.200' µmol/L is 1200); any other is a reject
+    naming its row, column and value and the two ways to write it, in CSV and in Parquet text."""
+    columns = ["id", "age", "sex", "duration_months", "lab:calcium[mmol/L]", "lab:creatinine[µmol/L]"]
+    columns += ["lab:alkaline_phosphatase[U/L]"]
+    base = {"age": "54", "sex": "female", "lab:calcium[mmol/L]": "2.4", "lab:creatinine[µmol/L]": "90"}
+    rows = [
+        {**base, "id": "plain", "lab:creatinine[µmol/L]": "1200"},
+        {**base, "id": "settled", "lab:calcium[mmol/L]": "2.400", "lab:creatinine[µmol/L]": "1.200"},
+        {**base, "id": "alp", "lab:alkaline_phosphatase[U/L]": "1.200"},
+        {**base, "id": "months", "duration_months": "1.200"},
+    ]
+    source = write_csv(tmp_path / "t.csv", rows, columns)
+    if kind == "parquet":
+        table = pa.csv.read_csv(
+            source, convert_options=pa.csv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string()))
+        )
+        pq.write_table(table, source := tmp_path / "t.parquet")
+    for explain in ((), ("--explain",)):  # the columnar path, then the per-row path
+        out = tmp_path / f"out{len(explain)}.csv"
+        assert "rows in 4, scored 2, rejected 2" in _run_ok(source, "--out", out, *explain)
+        scored = read_table(out).to_pylist()
+        assert [r["id"] for r in scored] == ["plain", "settled"]
+        assert {k: v for k, v in scored[0].items() if k not in ("row", "id")} == {
+            k: v for k, v in scored[1].items() if k not in ("row", "id")
+        }
+        rejects = read_rejects(out.with_name(out.stem + ".rejects.csv"))
+        assert [(r["row"], r["id"], r["column"], r["code"]) for r in rejects] == [
+            ("3", "alp", "lab:alkaline_phosphatase[U/L]", "case.ambiguous_number"),
+            ("4", "months", "duration_months", "case.ambiguous_number"),
+        ]
+        assert all("'1.200' cannot be read" in r["message"] and "write 1200 or 1.2" in r["message"] for r in rejects)
+    explained = [json.loads(line) for line in (tmp_path / "out1.explain.jsonl").read_text().splitlines()]
+    assert [(lab["test"], lab["value"]) for lab in explained[1]["case"]["labs"]] == [
+        ("calcium", 2.4),
+        ("creatinine", 1200.0),
+    ]
+
+
+def test_an_enormous_id_is_cut_in_its_reject_and_an_accepted_one_is_kept_whole(tmp_path: Path) -> None:
+    """A hardening audit: a CSV row with a 10 MB id was rejected, and the whole id was copied
+    into its reject (a 10 MB line of the rejects file). The reject's id is now cut, by the shared
+    ``textsafe.plain``, to the longest id the case format accepts (200 characters) with '…', and
+    the message says how long it was; an id the format accepts is kept whole in its reject."""
+    huge, long_id, fine = "X" * 1_000_000, "Y" * 300, "Z" * 200
+    source = tmp_path / "t.csv"
+    source.write_text(
+        f"id,age,sex\n{huge},54,female\n{long_id},54,female\n{fine},fifty,female\nok,54,female\n", encoding="utf-8"
+    )
+    out = tmp_path / "out.csv"
+    assert "rows in 4, scored 1, rejected 3" in _run_ok(source, "--out", out)
+    rejects_file = out.with_name("out.rejects.csv")
+    assert rejects_file.stat().st_size < 2_000
+    rejects = read_rejects(rejects_file)
+    assert [(r["row"], r["id"]) for r in rejects] == [("1", "X" * 199 + "…"), ("2", "Y" * 199 + "…"), ("3", fine)]
+    assert "1,000,000 characters" in rejects[0]["message"] and huge not in rejects[0]["message"]
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_an_id_that_is_not_printable_is_a_reject_on_the_fast_path_too(kind: str, tmp_path: Path) -> None:
+    """A hardening audit: a table row with a valid case and an ESC or a newline in its id was
+    scored by the column-wise path, which never puts ids to the case model. Such a row goes the
+    per-row way, where the model refuses the id: a reject naming the id column and the character."""
+    ids = ["a\x1b[2Jb", "two\nlines", "ok"]
+    table = pa.table({"id": ids, "age": ["30"] * 3, "sex": ["female"] * 3, "finding:pain": ["true"] * 3})
+    source = tmp_path / f"t.{kind}"
+    if kind == "csv":
+        pa.csv.write_csv(table, source)
+    else:
+        pq.write_table(table, source)
+    out = tmp_path / "out.csv"
+    assert "rows in 3, scored 1, rejected 2" in _run_ok(source, "--out", out)
+    assert read_table(out).column("id").to_pylist() == ["ok"]
+    rejects = read_rejects(out.with_name("out.rejects.csv"))
+    assert [(r["row"], r["column"], r["location"]) for r in rejects] == [("1", "id", "id"), ("2", "id", "id")]
+    assert "U+001B" in rejects[0]["message"] and "U+000A" in rejects[1]["message"]

@@ -64,12 +64,14 @@ def test_every_known_column_is_accepted(kb: KnowledgeBase) -> None:
     assert len(layout.columns) == len(known_columns(kb)) > 400
 
 
-def _docs(layout: Layout, rows: list[dict[str, object]]) -> tuple[list[dict[str, object]], dict[int, list[str]]]:
+def _docs(
+    layout: Layout, rows: list[dict[str, object]], kb: KnowledgeBase
+) -> tuple[list[dict[str, object]], dict[int, list[str]]]:
     cells = []
     for col in layout.columns:
         idx = [i for i, r in enumerate(rows) if r.get(col.name) is not None]
         cells.append((idx, [rows[i][col.name] for i in idx]))
-    docs, errors = table_docs(layout, len(rows), cells)
+    docs, errors = table_docs(layout, len(rows), cells, kb=kb)
     return docs, {i: [f"{e.column}: {e.message}" for e in errs] for i, errs in errors.items()}
 
 
@@ -107,7 +109,7 @@ def test_cells_become_case_items(kb: KnowledgeBase) -> None:
             "lab:pth:interpretation": " ",
         },
     ]
-    docs, errors = _docs(layout, rows)
+    docs, errors = _docs(layout, rows, kb)
     assert docs[0] == {
         "id": "a",
         "patient": {"age": 61.5, "sex": "female", "postmenopausal": False},

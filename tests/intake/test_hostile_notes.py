@@ -230,3 +230,44 @@ def test_a_long_run_of_digits_is_read_in_linear_time(kb: KnowledgeBase) -> None:
     extraction = extract_case(note, kb)
     assert time.perf_counter() - started < 30  # it was hours at this length
     assert extraction.case["exposures"] == ["vitamin_d_high_dose"]  # the dose after the run is still read
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "words", "kept"),
+    [
+        (
+            "A 54-year-old woman with painful nodules of the thigh for 6 months. "
+            "CT showed a calcified mass of 300 cm in the thigh.",
+            "en",
+            "300 cm",
+            None,
+        ),
+        (
+            "Patiente de 54 ans, nodules de la cuisse depuis 6 mois. Le scanner montre une calcification de 0 mm.",
+            "fr",
+            "0 mm",
+            None,
+        ),
+        (
+            "A 54-year-old woman with painful nodules of the thigh for 6 months. CT showed a calcified mass "
+            "of 3 cm in the thigh. On CT a second calcified mass of 5 cm was seen in the calf.",
+            "en",
+            "5 cm",
+            3.0,
+        ),
+    ],
+)
+def test_an_imaging_size_not_taken_is_listed_with_its_sentence(
+    kb: KnowledgeBase, text: str, lang: str, words: str, kept: float | None
+) -> None:
+    """A hardening audit: a size found in an imaging sentence but not taken (no deposit is 300
+    cm or 0 mm long; a second size of a study that holds one) vanished without a word. It is
+    among the items set aside, with its words, its value and the sentence it came from; the
+    case holds the size it did take, or none."""
+    extraction = extract_case(text, kb, lang=lang)
+    (size,) = [item for item in extraction.dropped if item.term == "size_cm"]
+    assert size.field == "imaging" and size.text == words and text[size.start : size.end] == words
+    sentence = next(s for s in re.split(r"(?<=\.) ", text) if words in s)
+    assert sentence in size.reason
+    (study,) = extraction.case["imaging"]
+    assert study.get("size_cm") == kept

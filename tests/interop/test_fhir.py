@@ -575,3 +575,61 @@ def test_a_birth_date_in_the_future_is_named_as_such(kb: KnowledgeBase, codes: C
         CaseValidationError, match=r"birth date after the analysis date \(2025-01-01, analysis on 2024-06-01\)"
     ):
         read_bundle(bundle, kb, codes, analysis_date=dt.date(2024, 6, 1))
+
+
+@pytest.mark.parametrize(
+    ("age", "months", "onset"),
+    [(54, 6, {"onsetAge": 53.5}), (40, 7, {"onsetAge": 40 - 7 / 12}), (1, 18, {"onsetString": "18 months before"})],
+)
+def test_the_onset_is_the_age_at_onset_never_a_date_made_from_the_export_date(
+    kb: KnowledgeBase, codes: CodeTable, age: float, months: float, onset: dict[str, Any]
+) -> None:
+    """A hardening audit: the calcification's Condition had ``onsetDateTime`` = the export date
+    less the duration, a day the clinician never gave. It is now the age at onset (the age less
+    the duration, UCUM 'a'), or, where an age in completed years is below the duration, the
+    duration in words; the exact duration rides in an extension, and the case reads back whole."""
+    case = parse_case({"patient": {"age": age, "sex": "female"}, "sites": ["thigh"], "duration_months": months}, kb)
+    bundle = case_bundle(case, kb, codes, analysis_date=WHEN)
+    Bundle.model_validate(bundle)
+    (condition,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"]
+    get_fhir_model_class("Condition").model_validate(condition)
+    assert not [k for k in condition if k.startswith("onset") and k not in onset]  # no onsetDateTime
+    if "onsetAge" in onset:
+        assert condition["onsetAge"] == {
+            "value": pytest.approx(onset["onsetAge"]),
+            "unit": "a",
+            "system": "http://unitsofmeasure.org",
+            "code": "a",
+        }
+    else:
+        assert condition["onsetString"].startswith(onset["onsetString"])
+    assert condition["extension"] == [{"url": "urn:calcinosis:extension:duration-months", "valueDecimal": months}]
+    again = read_bundle(json.loads(json.dumps(bundle)), kb, codes, analysis_date=WHEN)
+    assert again.case.duration_months == months and again.case.sites == ["thigh"]
+
+
+def test_an_onset_age_from_another_system_gives_the_duration_and_words_are_reported(
+    kb: KnowledgeBase, codes: CodeTable
+) -> None:
+    """A hospital's calcification Condition with ``onsetAge`` (no calcinosis extension) gives the
+    duration as the patient's age less it, in any unit of age; an onset age above the age, and
+    an onset in words, are not read, and the report says so (they used to vanish)."""
+
+    def imported(**onset: Any) -> Any:
+        bundle = hospital_bundle()
+        calc = next(e["resource"] for e in bundle["entry"] if e["resource"]["id"] == "cond-calc")
+        del calc["onsetDateTime"]
+        calc.update(onset)
+        return read_bundle(bundle, kb, codes, analysis_date=WHEN)
+
+    ucum = "http://unitsofmeasure.org"
+    assert imported(onsetAge={"value": 64.5, "unit": "a", "system": ucum, "code": "a"}).case.duration_months == 6
+    assert imported(onsetAge={"value": 774, "unit": "mo", "system": ucum, "code": "mo"}).case.duration_months == 6
+    for onset, element in (
+        ({"onsetAge": {"value": 70, "unit": "a", "system": ucum, "code": "a"}}, "onsetAge"),
+        ({"onsetString": "since the summer"}, "onsetString"),
+    ):
+        got = imported(**onset)
+        assert got.case.duration_months is None
+        (line,) = [m for m in _by_resource(got, "Condition/cond-calc") if m.element == element]
+        assert line.outcome == "not_used" and line.reason

@@ -713,3 +713,16 @@ def test_a_csv_an_import_cannot_read_is_said_not_a_traceback(engine: Engine, kb:
     area.write_text("patient,date,label,site,area_cm2\nP001,2025-01-10,L9,hand,NaN\n", encoding="utf-8")
     with pytest.raises(RegistryError, match="row 2, column area_cm2: area"), session_scope(engine) as s:
         import_lesions(s, area, kb, actor="import")
+
+
+def test_a_patient_code_or_team_with_a_final_newline_is_refused(engine: Engine) -> None:
+    """A hardening audit: the code pattern ended in ``$``, which also matches before a final
+    newline, so 'P001\\n' was stored as a patient code (and a team 'a\\n' accepted), to reach
+    terminals, exports and file names. Both are refused as any other bad code, and nothing is stored."""
+    for attempt, words in (
+        (lambda s: store.add_patient(s, "P001\n", actor="x"), "pseudonym"),
+        (lambda s: store.add_patient(s, "P002", actor="x", team="a\n"), "team"),
+    ):
+        with pytest.raises(RegistryError, match=words), session_scope(engine) as s:
+            attempt(s)
+    assert _count(engine, Patient) == 0

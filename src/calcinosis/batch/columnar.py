@@ -161,7 +161,8 @@ class ColumnarReader:
             # ids: one per row, so no dictionary; stripped as the table reader strips them
             ids = [None if v is None else v.strip() for v in array.to_pylist()]
             limit = LIMITS["id_chars"]
-            codes = [-1 if not v else -2 if len(v) > limit else i for i, v in enumerate(ids)]
+            # an over-long id, or one the case model refuses (not printable), goes the per-row way
+            codes = [-1 if not v else -2 if len(v) > limit or not v.isprintable() else i for i, v in enumerate(ids)]
             return _Col(np.array(codes, dtype=np.int64), ids)
         if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
             encoded = pc.dictionary_encode(array)
@@ -846,7 +847,7 @@ def _case_id(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, str | int):
         return _BAD
     text = str(value).strip()
-    return _BAD if len(text) > LIMITS["id_chars"] else text
+    return _BAD if len(text) > LIMITS["id_chars"] or not text.isprintable() else text
 
 
 def _short_text(value: Any) -> Any:

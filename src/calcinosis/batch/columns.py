@@ -46,6 +46,8 @@ from functools import cached_property
 from typing import Any
 
 from calcinosis.batch._text import say
+from calcinosis.case.labs import plausible, resolve_unit
+from calcinosis.case.reader import separator_readings
 from calcinosis.errors import CaseValidationError
 from calcinosis.issues import Issue
 from calcinosis.kb.model import KnowledgeBase
@@ -360,15 +362,53 @@ def _empty(value: Any) -> bool:
 
 
 def _number(value: Any) -> Any:
-    """A cell as a number; text that is not a plain decimal number stays text for the reader to refuse."""
+    """A cell as a number; text that is not a plain decimal number stays text for the reader to refuse.
+
+    A separator before exactly three digits ("1.200", "1,200") stays text too: it is 1200 or 1.2
+    (the dot is the decimal point in English and separates thousands in French), and the case
+    reader refuses such a text with both readings, as it does in a case file and the web form
+    (``case.reader.separator_readings``). A hostile-input audit saw a CSV's alkaline phosphatase
+    "1.200" U/L read as 1.2, low, without a word. A lab cell is settled first when its unit
+    leaves one reading only (:func:`_settle_separator`)."""
     if isinstance(value, str):
         text = value.strip()
+        if separator_readings(text) is not None:
+            return text
         return float(text) if _NUMBER.fullmatch(text) else text
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float | decimal.Decimal):
         return float(value)
     return value
+
+
+def _settle_separator(item: dict[str, Any], kb: KnowledgeBase) -> None:
+    """A lab cell written "1.200" (or "1,200") read as the one number its unit allows, in place.
+
+    The decision (the free-text intake's own, ``intake.measure.dot_reading``, less the note's
+    decimal marks and language, which a table does not have): of the two readings, the one
+    within the test's plausible range in the item's unit (units.yaml) is taken when the other
+    is not: a calcium of "2.400" mmol/L is 2.4 (2400 mmol/L is no result), a creatinine of
+    "1.200" µmol/L is 1200. A machine export writing three decimals ("2.450") is thus read
+    as meant. When both readings, or neither, are plausible (alkaline phosphatase "1.200" U/L,
+    PTH "1.200" pg/mL), or the unit is missing or unknown, the text stays and the case reader
+    refuses the row with both readings ("write 1200 or 1.2"). The value, the laboratory's
+    ``low`` and ``high`` are settled each on its own; every other numeric column (age,
+    duration, size, onset delay) has no unit range to settle it and is refused."""
+    unit = item.get("unit")
+    canonical = resolve_unit(kb, str(item["test"]), unit) if isinstance(unit, str) else None
+    if canonical is None:
+        return
+    limits = item.get("reference_range")
+    places = [(item, "value"), *(((limits, k) for k in ("low", "high")) if isinstance(limits, dict) else ())]
+    for place, key in places:
+        written = place.get(key)
+        readings = separator_readings(written) if isinstance(written, str) else None
+        if readings is None:
+            continue
+        fits = [float(r) for r in readings if plausible(kb, str(item["test"]), float(r), canonical)]
+        if len(fits) == 1:
+            place[key] = fits[0]
 
 
 def _text(value: Any) -> Any:
@@ -389,13 +429,19 @@ def _shown(value: Any) -> str:
 
 
 def table_docs(
-    layout: Layout, n: int, cells: Sequence[tuple[Sequence[int], Sequence[Any]]], *, lang: str = "en"
+    layout: Layout,
+    n: int,
+    cells: Sequence[tuple[Sequence[int], Sequence[Any]]],
+    *,
+    kb: KnowledgeBase,
+    lang: str = "en",
 ) -> tuple[list[dict[str, Any]], dict[int, list[CellError]]]:
     """Case dicts of ``n`` rows from the non-empty cells of each column.
 
     ``cells[c]`` holds, for ``layout.columns[c]``, the positions (0-based in the chunk) of its
     non-null cells and their values. Empty text counts as empty. A cell that cannot go into a
-    case is returned as a :class:`CellError` of its row, and left out of the dict.
+    case is returned as a :class:`CellError` of its row, and left out of the dict. ``kb`` gives
+    the lab units' plausible ranges that settle a value written "1.200" (:func:`_settle_separator`).
     """
     docs: list[dict[str, Any]] = [{"patient": {}} for _ in range(n)]
     errors: dict[int, list[CellError]] = {}
@@ -490,6 +536,7 @@ def table_docs(
                     imaging.setdefault(i, {})[key] = terms
     for test in layout.lab_tests:
         for i, item in labs[test].items():
+            _settle_separator(item, kb)
             docs[i].setdefault("labs", []).append(item)
     for i, study in sorted(imaging.items()):
         docs[i]["imaging"] = [study]

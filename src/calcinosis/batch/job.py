@@ -26,7 +26,7 @@ from calcinosis.batch._text import say
 from calcinosis.batch.columns import Layout
 from calcinosis.batch.inputs import Chunk, Source, TableChunk, open_input, pyarrow_modules
 from calcinosis.batch.outputs import BatchOutputs, result_schema
-from calcinosis.batch.validate import Reject, RowValidator, rejects_from
+from calcinosis.batch.validate import Reject, RowValidator, reject_id, rejects_from
 from calcinosis.case.model import Case
 from calcinosis.engine.batch import EvidenceMatrix
 from calcinosis.errors import CalcinosisError, CaseValidationError
@@ -77,7 +77,7 @@ def _items(chunk: Chunk, validator: RowValidator) -> Iterator[tuple[int, str, di
     """(row, source, case dict or None, rejects so far) for every row of a chunk."""
     lang = validator.lang
     if isinstance(chunk, TableChunk):
-        yield from _table_items(chunk, lang)
+        yield from _table_items(chunk, validator.kb, lang)
         return
     from calcinosis.case.document import load_document
 
@@ -128,7 +128,9 @@ def _registry_case(line: Any, lang: str) -> tuple[Any, str]:
     return case, ""
 
 
-def _table_items(chunk: TableChunk, lang: str) -> Iterator[tuple[int, str, dict[str, Any] | None, list[Reject]]]:
+def _table_items(
+    chunk: TableChunk, kb: KnowledgeBase, lang: str
+) -> Iterator[tuple[int, str, dict[str, Any] | None, list[Reject]]]:
     from calcinosis.batch.columns import table_docs
 
     table = chunk.table
@@ -141,12 +143,12 @@ def _table_items(chunk: TableChunk, lang: str) -> Iterator[tuple[int, str, dict[
         valid = column.is_valid()
         rows = np.flatnonzero(valid.to_numpy(zero_copy_only=False)).tolist()
         cells.append((rows, column.filter(valid).to_pylist()))
-    docs, errors = table_docs(chunk.layout, table.num_rows, cells, lang=lang)
+    docs, errors = table_docs(chunk.layout, table.num_rows, cells, kb=kb, lang=lang)
     for i, doc in enumerate(docs):
         row = chunk.row(i)
         bad = errors.get(i, [])
-        case_id = doc.get("id") if isinstance(doc.get("id"), str) else ""
-        rejects = [Reject(row, str(case_id), chunk.source, e.column, "", "batch.cell", e.message) for e in bad]
+        case_id = reject_id(doc.get("id"))
+        rejects = [Reject(row, case_id, chunk.source, e.column, "", "batch.cell", e.message) for e in bad]
         yield row, chunk.source, doc, rejects
 
 
@@ -192,7 +194,7 @@ def _validate_chunk(chunk: Chunk, validator: RowValidator) -> ValidatedRows:
     for row, source, doc, found in _items(chunk, validator):
         out.rows_in += 1
         if doc is not None:
-            case_id = str(doc.get("id")) if isinstance(doc.get("id"), str) else ""
+            case_id = reject_id(doc.get("id"))
             try:
                 if layout is None or found:
                     case = validator.parse(doc, source=source)

@@ -28,8 +28,9 @@ from calcinosis.case.model import Case
 from calcinosis.case.reader import parse_case
 from calcinosis.errors import CaseValidationError
 from calcinosis.kb.model import KnowledgeBase
+from calcinosis.textsafe import plain
 
-__all__ = ["Reject", "RowValidator"]
+__all__ = ["Reject", "RowValidator", "reject_id"]
 
 _MEMO_LIMIT = 200_000
 """Distinct items remembered per kind; past it items are still checked, just not remembered."""
@@ -53,6 +54,17 @@ class Reject:
     location: str
     code: str
     message: str
+
+
+def reject_id(value: object) -> str:
+    """A row's case id as its rejects carry it: '' for none, else cut to the longest id the case
+    format accepts (``LIMITS["id_chars"]``) with '…', by the shared :func:`~calcinosis.textsafe.plain`.
+
+    A hardening audit: a CSV row with a 10 MB id was rejected (the message says its length),
+    and the whole id was copied into the reject, then into the rejects file (10 MB for one line)
+    and every worker's result on the way. An id the format accepts is kept whole, so that the
+    reject names the row's case as the input does."""
+    return plain(value, limit=LIMITS["id_chars"], newlines=False) if isinstance(value, str) else ""
 
 
 def rejects_from(

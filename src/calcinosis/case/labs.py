@@ -41,6 +41,7 @@ __all__ = [
     "lab_name",
     "normalise_unit",
     "number",
+    "plausible",
     "resolve_unit",
     "with_unit",
 ]
@@ -181,6 +182,20 @@ def assay_of(kb: KnowledgeBase, test: str, unit: str | None) -> str | None:
 def resolve_unit(kb: KnowledgeBase, test: str, unit: str) -> str | None:
     """The canonical spelling of ``unit`` for ``test`` (units.yaml), or None if it does not fit."""
     return _unit_table(kb).get((test, normalise_unit(unit)))
+
+
+def plausible(kb: KnowledgeBase, test: str, value: float, unit: str) -> bool:
+    """Whether ``value`` in ``unit`` is within the test's plausible range (units.yaml); True
+    when the unit or the range is not known (nothing then says the value is not a result).
+
+    Here, with the units it reads, because two readers ask it of a number that may be two
+    numbers ("1.200": 1200 or 1.2): the free-text intake and the batch table reader."""
+    spec = kb.units["tests"].get(test, {})
+    factor = spec.get("units", {}).get(unit)
+    bounds = spec.get("plausible")
+    if factor is None or not bounds:
+        return True
+    return float(bounds[0]) <= value * float(factor) <= float(bounds[1])
 
 
 _UNIT_TABLES: dict[int, tuple[Any, dict[tuple[str, str], str]]] = {}

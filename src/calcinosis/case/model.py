@@ -7,11 +7,13 @@ French labels into canonical terms. Unknown keys are errors everywhere.
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 from typing import Annotated, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from calcinosis.case.document import LIMITS
 from calcinosis.errors import LocalisedValueError
 
 __all__ = [
@@ -162,7 +164,7 @@ class Case(_Strict):
     never "absent": absence is said with ``absent``.
     """
 
-    id: str | None = None
+    id: str | None = Field(default=None, max_length=LIMITS["id_chars"])
     patient: Patient
     history: list[str] = []
     exposures: list[str] = []
@@ -184,6 +186,31 @@ class Case(_Strict):
         the engine says them as warnings, a hostile-input audit having found them merged
         without a word)."""
         return self._repeats
+
+    @field_validator("id")
+    @classmethod
+    def _printable_id(cls, value: str | None) -> str | None:
+        """An id is printable text: no control character (newline, tab, ESC, NUL...), no format
+        character (a right-to-left override, a zero-width space, a byte-order mark) and no line
+        or paragraph separator or space other than the plain one (``str.isprintable``).
+
+        The case format says "free text, unique within a set" (../shared/case-format.md), so
+        letters of any script, digits, punctuation and spaces stay allowed (registry exports
+        use 'P001/2025-07-12'). A hardening audit: an id holding ESC sequences or a newline
+        reached terminals, report pages and file names as they were (ESC clears a terminal,
+        a newline forges a line of a log or a CSV), and two ids that differ by an invisible
+        character look the same. Every path that makes a case (a file, the web form and API,
+        a FHIR or phenopacket import, a batch row, the registry) goes through this model, so
+        such an id is refused once, here, with the character named. The length limit is the
+        case file's (``LIMITS["id_chars"]``)."""
+        if value is None:
+            return None
+        bad = next((c for c in value if not c.isprintable()), None)
+        if bad is not None:
+            name = unicodedata.name(bad, "")
+            shown = f"U+{ord(bad):04X}" + (f" ({name})" if name else "")
+            raise LocalisedValueError("err_id_unprintable", char=shown, position=value.index(bad) + 1)
+        return value
 
     @model_validator(mode="after")
     def _within_a_life(self) -> Case:

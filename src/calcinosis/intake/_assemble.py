@@ -265,9 +265,18 @@ class _Builder(LabReader, ImagingReader, ConceptReader, PatientReader):
                 removed = True
                 break
             hit = re.match(r"imaging\[(\d+)\]\.size_cm", loc)
-            if hit:
-                study = list(self.studies.values())[int(hit.group(1))]
+            if hit and int(hit.group(1)) < len(self.studies):
+                # the size is set aside with the reader's message, as a flag is: it used to leave
+                # the case and stay listed as read, in neither list the clinician checks
+                key, study = list(self.studies.items())[int(hit.group(1))]
                 study.size_cm = None
+                for item in [i for i in self.items if i.term == "size_cm" and self._item_study.get(id(i)) == key]:
+                    self.items.remove(item)
+                    self._drop(
+                        item.model_copy(
+                            update={"reason": self.say("r_refused", reason=item.reason, message=issue.message)}
+                        )
+                    )
                 removed = True
                 break
         return removed

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from calcinosis.case.model import MAX_SIZE_CM
 from calcinosis.intake._reader import (
     _AROUND_JOINT,
     _BODY_REGION,
@@ -36,6 +37,7 @@ from calcinosis.intake.imaging import (
 )
 from calcinosis.intake.lexicon import Target
 from calcinosis.intake.result import ExtractedItem
+from calcinosis.textsafe import plain
 
 # the nouns a study's name may carry in a list of studies ("computed tomography images, MR scans")
 _STUDY_NOUNS = re.compile(
@@ -496,7 +498,25 @@ class ImagingReader(Reader):
                 m.used = m.used or not concept
                 self._fill_target(entry, m, t, group, modality, region, deposits, how)
         self._around_joint(entry, group, modality, how)
-        size = size_cm_in(self.text, max(sentence[0], group[0].match.start if group else sentence[0]), sentence[1])
+        size, refused = size_cm_in(
+            self.text, max(sentence[0], group[0].match.start if group else sentence[0]), sentence[1]
+        )
+        for cm, a, z in refused:  # set aside with its sentence, never lost
+            words = plain(self.text[sentence[0] : sentence[1]].strip(), limit=200, newlines=False)
+            reason = self.say("r_size_refused", size=self.text[a:z], most=f"{MAX_SIZE_CM:g}", sentence=words)
+            item = self._item("imaging", "size_cm", a, z, Context(), reason, {"size_cm": cm})
+            self._item_study[id(item)] = modality
+            self._drop(item)
+        if size is not None and entry.size_cm is not None and size[0] != entry.size_cm:
+            # a study holds one size (its largest deposit's, as a case file gives it); the first
+            # said is kept, and the other is listed with its sentence, where it used to vanish
+            words = plain(self.text[sentence[0] : sentence[1]].strip(), limit=200, newlines=False)
+            reason = self.say(
+                "r_size_other", size=self.text[size[1] : size[2]], kept=f"{entry.size_cm:g}", sentence=words
+            )
+            item = self._item("imaging", "size_cm", size[1], size[2], Context(), reason, {"size_cm": size[0]})
+            self._item_study[id(item)] = modality
+            self._drop(item)
         if size is not None and entry.size_cm is None:
             entry.size_cm = size[0]
             item = self._item(

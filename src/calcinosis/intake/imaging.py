@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from calcinosis.case.model import MAX_SIZE_CM
+
 __all__ = ["ImagingEntry", "extent_bound", "guides_procedure", "landmark_site", "normal_site", "size_cm_in"]
 
 _SIZE = re.compile(
@@ -116,17 +118,23 @@ class ImagingEntry:
         return out
 
 
-def size_cm_in(text: str, start: int, end: int) -> tuple[float, int, int] | None:
-    """The largest dimension written in ``text[start:end]``, in cm, with its span."""
+def size_cm_in(text: str, start: int, end: int) -> tuple[tuple[float, int, int] | None, list[tuple[float, int, int]]]:
+    """The largest dimension written in ``text[start:end]``, in cm, with its span; and the sizes
+    written there that no deposit can have (0, or above :data:`MAX_SIZE_CM`), each with its
+    span, for the reader to report: a hardening audit saw "a calcified mass of 300 cm" vanish
+    from the intake without a word."""
     best: tuple[float, int, int] | None = None
+    refused: list[tuple[float, int, int]] = []
     for m in _SIZE.finditer(text, start, end):
         dims = [float(d.replace(",", ".")) for d in re.findall(r"\d+(?:[.,]\d+)?", m.group("dims"))]
         if not dims:
             continue
-        largest = max(dims) / (10 if m.group("u").lower() == "mm" else 1)
-        if 0 < largest <= 250 and (best is None or largest > best[0]):
-            best = (round(largest, 2), m.start(), m.end())
-    return best
+        largest = round(max(dims) / (10 if m.group("u").lower() == "mm" else 1), 2)
+        if not 0 < largest <= MAX_SIZE_CM:
+            refused.append((largest, m.start(), m.end()))
+        elif best is None or largest > best[0]:
+            best = (largest, m.start(), m.end())
+    return best, refused
 
 
 def extent_bound(folded: str, start: int) -> bool:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from calcinosis.case.labs import plausible
 from calcinosis.case.model import MAX_AGE_YEARS
 from calcinosis.i18n import decimal
 from calcinosis.intake.language import Number
@@ -279,16 +280,6 @@ def dot_reading(
     if len(fits) == 1:
         return fits[0], "r_dot_plausible_thousands" if fits[0] == thousands else "r_dot_plausible_point"
     return None, "r_dot_ambiguous"
-
-
-def plausible(kb: KnowledgeBase, test: str, value: float, unit: str) -> bool:
-    """Whether ``value`` in ``unit`` is within the test's plausible range (units.yaml)."""
-    spec = kb.units["tests"].get(test, {})
-    factor = spec.get("units", {}).get(unit)
-    bounds = spec.get("plausible")
-    if factor is None or not bounds:
-        return True
-    return float(bounds[0]) <= value * float(factor) <= float(bounds[1])
 
 
 @intake_cached

@@ -55,7 +55,9 @@ __all__ = [
     "set_active",
 ]
 
-CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+r"""A patient code or a team: ``\Z``, not ``$``, which also matches before a final newline (a
+hardening audit: 'P001\n' was stored, and reached terminals, exports and file names as is)."""
 MAX_SIZE_MM = 2500.0  # 2.5 m: the case format's largest size (250 cm)
 
 
@@ -443,7 +445,7 @@ def _term(kb: KnowledgeBase, list_name: str, text: str) -> str:
     return term
 
 
-USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}\Z")  # \Z: no final newline (CODE_PATTERN)
 MIN_PASSWORD = 12
 
 

@@ -52,6 +52,7 @@ from calcinosis.interop.fhir.vocab import (
     CASE_ID_SYSTEM,
     DCM_MODALITIES,
     DOSE_DEPENDENT,
+    DURATION_URL,
     IMAGING_CODE,
     INTERPRETATION_SYSTEM,
     ONSET_DELAY_URL,
@@ -160,6 +161,7 @@ class _Reader:
         self.medications: dict[str, Any] = {}
         self.born: dt.date | None = None  # the Patient's birth date, once read
         self.no_age = ""  # why the Patient gave no age, when the reason is more than 'no birth date'
+        self.pending_onset_ages: list[tuple[str, Any]] = []  # (ref, Age): read once the age is known
 
     # -- the report ---------------------------------------------------------------------
     def used(self, ref: str, element: str, value: object, mapped_to: str, reason: str = "") -> None:
@@ -581,14 +583,54 @@ class _Reader:
                 continue
             self.add(self.out.sites, found[1])
             self.used(ref, "bodySite", self.shown(site_cc), f"sites: {found[1]}", found[2])
+        if not self.onset(ref, r, onset):
+            self.used(ref, "code", self.shown(r.code), message("fhir_presenting", self.lang))
+
+    def onset(self, ref: str, r: Any, onset: object) -> bool:
+        """The duration of the calcification from its Condition, and whether the Condition said one.
+
+        The exact duration calcinosis writes (:data:`~.vocab.DURATION_URL`) first; else the date
+        of onset (``onset``), the analysis date less it; else the age at onset (``onsetAge``),
+        the patient's age less it, read once the age is known (:meth:`onset_ages`). An onset in
+        words, a period or a range is reported not used: the duration is a number, none is
+        guessed from them."""
+        for ext in r.extension or []:
+            if ext.url == DURATION_URL and ext.valueDecimal is not None:
+                self.out.duration_months = float(Decimal(ext.valueDecimal))
+                self.used(ref, "extension", ext.valueDecimal, f"duration_months: {self.out.duration_months:g}")
+                return True
         start = parse_fhir_date(onset)
         if start is not None and start[0] <= self.when:
             days = (self.when - start[0]).days
             self.out.onset = start[0]
             self.out.duration_months = round(days / 30.4375, 1)
             self.used(ref, "onset", onset, f"duration_months: {self.out.duration_months:g}")
-        else:
-            self.used(ref, "code", self.shown(r.code), message("fhir_presenting", self.lang))
+            return True
+        if r.onsetAge is not None:
+            self.pending_onset_ages.append((ref, r.onsetAge))
+            return True
+        for element in ("onsetString", "onsetPeriod", "onsetRange"):
+            value = getattr(r, element, None)
+            if value is not None:
+                shown = value if isinstance(value, str) else value.model_dump_json(exclude_none=True)
+                self.skipped(ref, element, shown, "fhir_onset_unread")
+                return True
+        return False
+
+    def onset_ages(self, age: float) -> None:
+        """The ages at onset read (:meth:`onset`) as the duration: ``age`` less each, in months
+        (to 6 decimals, as the phenopacket reader does), when no Condition gave the duration
+        otherwise; one in a unit other than a, mo, wk or d, or above the age, is reported."""
+        for ref, q in self.pending_onset_ages:
+            factor = AGE_UNITS.get(q.code or q.unit or "") if q.value is not None else None
+            shown = f"{q.value} {q.code or q.unit or ''}".strip()
+            if factor is None or float(Decimal(q.value)) * factor > age:
+                self.skipped(ref, "onsetAge", shown, "fhir_onset_age_unread", age=f"{age:g}")
+            elif self.out.duration_months is not None:
+                self.skipped(ref, "onsetAge", shown, "fhir_duration_taken")
+            else:
+                self.out.duration_months = round((age - float(Decimal(q.value)) * factor) * 12, 6)
+                self.used(ref, "onsetAge", shown, f"duration_months: {self.out.duration_months:g}")
 
     def condition(self, ref: str, r: Any) -> None:
         status = self.codes_in(r.verificationStatus, "http://terminology.hl7.org/CodeSystem/condition-ver-status")
@@ -1022,9 +1064,11 @@ def read_bundle(
                 reader.out.mapping[i] = line.model_copy(
                     update={"outcome": "not_used", "mapped_to": "", "reason": message("fhir_stated_age_wins", lang)}
                 )
-    if reader.out.age is None and reader.out.stated_age is None:
+    age = reader.out.stated_age if reader.out.stated_age is not None else reader.out.age
+    if age is None:
         text = reader.no_age or message("fhir_no_age", lang)
         raise CaseValidationError(message("err_file", lang, source=source, text=text))
+    reader.onset_ages(age)
     case_id = reader.out.patient_id or (data.get("id") if isinstance(data.get("id"), str) else None)
     case = parse_case(reader.case_dict(case_id), kb, source=source, lang=lang)
     return FhirImport(case=case, mapping=reader.out.mapping, analysis_date=when.isoformat())

@@ -16,6 +16,7 @@ __all__ = [
     "DCM_MODALITIES",
     "DCM_SYSTEM",
     "DOSE_DEPENDENT",
+    "DURATION_URL",
     "IMAGING_CODE",
     "INTERPRETATION_SYSTEM",
     "MODALITY_TO_DCM",
@@ -58,6 +59,11 @@ POSTMENOPAUSAL_CODE = (own_system("patient"), "postmenopausal")
 
 CASE_ID_SYSTEM = "urn:calcinosis:case-id"
 """Patient.identifier system carrying the case id, so that a written case reads back with its id."""
+DURATION_URL = "urn:calcinosis:extension:duration-months"
+"""Extension (valueDecimal, months) on the Condition of the calcification: the case format's
+``duration_months``, exact. The Condition's ``onsetAge`` says it to any system (the age less
+the duration), but an age in completed years may be below the duration (a 1-year-old with 18
+months of lesions), and a decimal age does not give the months back to the digit."""
 ONSET_DELAY_URL = "urn:calcinosis:extension:onset-days-after"
 """Extension (valueDecimal, days) on the Condition or MedicationStatement of an exposure or a
 condition: the case format's ``onset_days_after``, exact, whether or not the dates are known."""

@@ -30,11 +30,13 @@ from typing import Any
 
 from calcinosis.case.model import Case, Imaging
 from calcinosis.engine.results import DiagnosisReport
+from calcinosis.i18n import decimal, message
 from calcinosis.interop.fhir.vocab import (
     AGE_CODE,
     CASE_ID_SYSTEM,
     DATA_ABSENT_REASON_URL,
     DCM_SYSTEM,
+    DURATION_URL,
     IMAGING_CODE,
     INTERPRETATION_SYSTEM,
     MODALITY_TO_DCM,
@@ -136,10 +138,32 @@ class _Writer:
                 },
             )
 
-    def onset(self) -> dt.date | None:
-        if self.case.duration_months is None:
-            return None
-        return self.when - dt.timedelta(days=round(self.case.duration_months * 30.4375))
+    def onset(self) -> dict[str, Any]:
+        """The onset of the calcification, from the case's duration: ``onsetAge`` (an R4 Age,
+        UCUM 'a'), the age less the duration, and the duration itself, exact, in an extension
+        (:data:`~.vocab.DURATION_URL`); nothing when the case gives no duration.
+
+        A hardening audit: the onset was written ``onsetDateTime`` = the export date less the
+        duration, a day the clinician never gave (a case knows "6 months", not since when, and
+        the export date is not the consultation's), which a receiving system files as known.
+        Of the other R4 choices, ``onsetAge`` is the one that the two numbers the clinician gave,
+        at one consultation, say: 54 years old with 6 months of calcification is an onset at
+        53.5 years, as precise as the age itself. It is structured (a receiving system computes
+        with it, where ``onsetString`` is words) and it is what the phenopacket export writes
+        (the feature's onset age). An age in completed years may be below the duration (a
+        1-year-old with 18 months of lesions): no onset age is then said, and ``onsetString``
+        gives the duration in words. :mod:`.read` reads the extension back, so the duration
+        round-trips to the digit whatever the age."""
+        c = self.case
+        if c.duration_months is None:
+            return {}
+        out: dict[str, Any] = {"extension": [{"url": DURATION_URL, "valueDecimal": c.duration_months}]}
+        years = c.patient.age - c.duration_months / 12
+        if years >= 0:
+            out["onsetAge"] = {"value": years, "unit": "a", "system": SYSTEMS["ucum"], "code": "a"}
+        else:
+            out["onsetString"] = message("fhir_onset_before", self.lang, months=decimal(c.duration_months, self.lang))
+        return out
 
     def presenting(self) -> None:
         c = self.case
@@ -160,9 +184,7 @@ class _Writer:
         }
         if c.sites:
             resource["bodySite"] = [self.concept("sites", s) for s in c.sites]
-        onset = self.onset()
-        if onset is not None:
-            resource["onsetDateTime"] = onset.isoformat()
+        resource |= self.onset()
         self.add(self.url("presenting"), resource)
 
     def delay(self, term: str) -> list[dict[str, Any]]:
