@@ -62,6 +62,8 @@ def test_a_leading_gout_reads_its_own_principle_not_the_calcinosis_ones(kb: Know
     assert result.diagnosis == "gout" and result.diagnosis_probability >= 0.5
     said = _said(result)
     assert "gout_treat_to_target" in said and not said & CALCINOSIS_ONLY
+    order = [s.id for s in result.statements]  # its own treatment before the surgery of deposits
+    assert "surgery_when" not in order or order.index("gout_treat_to_target") < order.index("surgery_when")
     text = next(s.text for s in result.statements if s.id == "gout_treat_to_target")
     # the target, the flares at the start, the tophi that shrink below it
     assert "360 µmol/L" in text and "300 µmol/L" in text
