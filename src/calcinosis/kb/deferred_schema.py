@@ -464,6 +464,23 @@ class StatementCondition(_Strict):
     unless_forms: list[str] = Field(
         default=[], description="not when one of these forms is likely (advice that is wrong for it)"
     )
+    leading: list[str] = Field(
+        default=[],
+        description=(
+            "diagnoses, one of which leads the case (the first of the differential at half the"
+            " probability or more, or the diagnosis the clinician gives): a principle about the"
+            " leading disease's own care, not said while it is one possibility among others"
+        ),
+    )
+    unless_leading: list[str] = Field(
+        default=[],
+        description=(
+            "not when one of these diagnoses leads the case (as ``leading``): advice on treating"
+            " calcinosis that is wrong for it (a gout's tophi are urate, not calcium, and are"
+            " treated by lowering the urate to a target: a French clinical review read 'no"
+            " treatment of calcinosis is validated' for a tophaceous gout)"
+        ),
+    )
     features: list[str] = []
     unless_absent: list[str] = Field(
         default=[],

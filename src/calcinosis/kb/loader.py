@@ -810,7 +810,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
     for statement in parts.management.statements:
         where = f"management.yaml:{statement.id}"
         check.refs(where, statement.references)
-        check.diags(where, statement.when.diagnoses)
+        check.diags(where, [*statement.when.diagnoses, *statement.when.leading, *statement.when.unless_leading])
         check.form_keys(where, [*statement.when.forms, *statement.when.unless_forms])
         check.feats(
             where,

@@ -60,10 +60,13 @@ def _holds(
     category: str,
     forms: dict[str, float],
     waiting: frozenset[str] = frozenset(),
+    leading: str | None = None,
 ) -> bool:
     """Whether a principle's condition holds; ``waiting``: the diagnoses whose options wait for
     their work-up (:func:`~calcinosis.engine.defining.unconfirmed`), which a condition marked
-    ``confirmed`` does not count."""
+    ``confirmed`` does not count; ``leading``: the diagnosis that leads the case (at ``LEADS``
+    or more, or given by the clinician), None when none does, read by ``leading`` and
+    ``unless_leading``."""
     floor = kb.management.min_probability
     likely = [
         d for i, d in enumerate(kb.diseases) if posterior[i] >= floor and not (when.confirmed and d.id in waiting)
@@ -78,6 +81,10 @@ def _holds(
         return False
     if any(forms.get(f, 0.0) >= floor for f in when.unless_forms):
         return False
+    if when.leading and leading not in when.leading:
+        return False
+    if leading is not None and leading in when.unless_leading:
+        return False
     observations = ev.observations
     if when.unless_absent and all((o := observations.get(f)) is not None and not o.present for f in when.unless_absent):
         return False
@@ -89,8 +96,9 @@ def _holds(
 
 
 def _category_wide(when: StatementCondition) -> bool:
-    """A principle stated for whole categories, with nothing narrower (a group, a diagnosis, a form, a finding)."""
-    return bool(when.categories) and not (when.groups or when.diagnoses or when.forms or when.features)
+    """A principle stated for whole categories, with nothing narrower (a group, a diagnosis, a
+    leading one, a form, a finding)."""
+    return bool(when.categories) and not (when.groups or when.diagnoses or when.leading or when.forms or when.features)
 
 
 def _cared_as(name: str, p: float, text: str, *, leads: bool, lang: str) -> str:
@@ -511,7 +519,16 @@ def manage(
         + [
             Statement(id=s.id, text=s.fr if lang == "fr" else s.en, references=list(s.references))
             for s in kb.management.statements
-            if _holds(s.when, kb=kb, ev=evidence, posterior=posterior, category=category, forms=forms, waiting=waiting)
+            if _holds(
+                s.when,
+                kb=kb,
+                ev=evidence,
+                posterior=posterior,
+                category=category,
+                forms=forms,
+                waiting=waiting,
+                leading=top_id if top_p >= LEADS else None,
+            )
             and not (cared_elsewhere and _category_wide(s.when))
             and not (no_local and s.local)
             and not (quiet and (s.local or s.deposits))
