@@ -199,3 +199,13 @@ def test_the_clinician_and_patient_reports_of_a_gout_read_as_a_gout(kb: Knowledg
         assert "No treatment of calcinosis is validated" not in clinician and "Tophaceous gout" in clinician
         assert "Dietary calcium should not be removed" not in clinician and "Serum urate" in clinician
         assert "calcium salts" not in patient and "uric acid" in patient
+
+
+def test_urate_lowering_therapy_stands_on_a_randomised_trial(kb: KnowledgeBase) -> None:
+    """A French clinical review: the urate-lowering option of a tophaceous gout read 'level 5',
+    its only evidence the ACR guideline, as if no trial existed; a treat-to-target trial
+    (Doherty 2018, 517 patients) gives it level 2."""
+    grouped = manage(parse_case(TOPHI, kb), kb).options
+    options = [o for group in grouped.values() for o in group if o.treatment == "urate_lowering_therapy"]
+    assert options and options[0].best_level == 2
+    assert any(e.reference == "doherty2018" and e.level == 2 for e in options[0].evidence)
