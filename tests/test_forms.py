@@ -302,3 +302,76 @@ def test_an_unknown_form_in_management_knowledge_is_located(tmp_path: Path) -> N
         load_kb(root, cache=False)
     issue = next(i for i in err.value.issues if i.code == "kb.unknown_form")
     assert issue.location == "followup.yaml:by_form" and "fat_necrosis/newborn" in issue.suggestions
+
+
+# ---- calciphylaxis: the uraemic patients (main form) and the non-uraemic ones
+NON_URAEMIC = {
+    "patient": {"age": 64, "sex": "female"},
+    "findings": ["pain", "ulceration"],
+    "sites": ["lower_leg"],
+    "labs": [
+        {"test": "calcium", "interpretation": "normal"},
+        {"test": "phosphate", "interpretation": "normal"},
+        {"test": "pth", "interpretation": "normal"},
+        {"test": "creatinine", "interpretation": "normal"},
+    ],
+}
+ON_DIALYSIS = {
+    "patient": {"age": 58, "sex": "female"},
+    "history": ["dialysis"],
+    "findings": ["pain", "skin_necrosis"],
+    "sites": ["thigh"],
+    "labs": [{"test": "phosphate", "interpretation": "high"}],
+}
+
+
+def _calciphylaxis(kb: KnowledgeBase, case: dict[str, Any]):  # type: ignore[no-untyped-def]
+    report = diagnose(parse_case(case, kb), kb)
+    return next(d for d in report.differential if d.diagnosis == "calciphylaxis")
+
+
+def test_calciphylaxis_declares_its_non_uraemic_form_with_sources(kb: KnowledgeBase) -> None:
+    """Non-uraemic calciphylaxis (no kidney failure, transplant or acute kidney injury on dialysis,
+    Nigwekar 2008) is 0.17 of calciphylaxis in the series that class every patient; its own
+    numbers: women, obesity, warfarin, corticosteroids, a normal calcium, phosphate and PTH in most."""
+    d = kb.disease("calciphylaxis")
+    assert [f.id for f in d.forms] == ["non_uraemic"] and d.main_form is not None
+    form = d.forms[0]
+    assert form.share == pytest.approx(0.17) and form.basis == "derived" and "nigwekar2008" in form.references
+    assert form.age is not None and form.age.median == 66 and form.age.basis == "reported"
+    stated = {f.feature: f for f in form.findings}
+    for feature in ("lab:pth_high", "lab:calcium_high", "condition:obesity", "exposure:warfarin"):
+        assert stated[feature].basis == "reported" and stated[feature].total == 24, feature
+    assert stated["condition:dialysis"].frequency <= 0.01 < d.findings["condition:dialysis"].frequency
+    assert stated["lab:pth_high"].frequency < d.findings["lab:pth_high"].frequency / 2
+    assert stated["patient:female"].frequency > d.findings["patient:female"].frequency
+    # its own setting: the risk contexts without the kidney states, charged more when unsaid
+    assert form.setting is not None and d.setting is not None
+    assert not any(
+        f.startswith(("condition:dialysis", "lab:egfr", "condition:chronic_kidney")) for f in form.setting.any_of
+    )
+    assert set(form.setting.any_of) < set(d.setting.any_of)
+    assert form.setting.unreported_probability > d.setting.unreported_probability
+    # a case silent on every setting pays about what the single block charged (0.04)
+    silent = d.main_share * d.setting.unreported_probability + form.share * form.setting.unreported_probability
+    assert silent == pytest.approx(0.04, abs=0.005)
+
+
+def test_calciphylaxis_reads_normal_labs_in_the_non_uraemic_form_and_dialysis_in_the_main(kb: KnowledgeBase) -> None:
+    normal = _calciphylaxis(kb, NON_URAEMIC)
+    dialysis = _calciphylaxis(kb, ON_DIALYSIS)
+    assert normal.form is not None and normal.form.id == "non_uraemic" and normal.form.likelihood_share > 0.8
+    assert dialysis.form is not None and dialysis.form.id == "main" and dialysis.form.likelihood_share > 0.99
+    # the normal PTH weighs less against it, read among non-uraemic patients (0.29 raised) than
+    # among dialysis patients (0.75)
+    pth = next(c for c in normal.evidence if c.feature == "lab:pth_high")
+    assert pth.frequency == pytest.approx(0.29)
+
+
+def test_batch_mixes_the_calciphylaxis_forms_as_the_single_case_does(kb: KnowledgeBase) -> None:
+    cases = [parse_case(c, kb) for c in (NON_URAEMIC, ON_DIALYSIS)]
+    batch = score_cases(cases, kb)
+    single = np.array([analyse(c, kb)[2].posterior for c in cases])
+    assert np.abs(batch.scores.posterior - single).max() <= 1e-9
+    log_lr = np.array([analyse(c, kb)[2].log_score - kb.log_prior for c in cases])
+    assert np.abs(batch.scores.log_lr - log_lr).max() <= 1e-9
