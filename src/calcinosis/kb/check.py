@@ -473,13 +473,13 @@ def check_kb(
                 f"{owner}: the frequency of {fid} has no basis (reported, derived or judgement)",
                 f"diseases/{did}.yaml",
             )
-    for file, where, rid, case in validation_sources_scored(kb):
+    for source_file, place, rid, case in validation_sources_scored(kb):
         add(
             IssueLevel.ERROR,
             "kb.validation_source_scored",
-            f"{where} cites {rid}, the publication of validation patient {case}: a scored number may not rest on "
+            f"{place} cites {rid}, the publication of validation patient {case}: a scored number may not rest on "
             "the patients it is measured on; source it elsewhere or state it as a judgement that does not use the case",
-            file,
+            source_file,
         )
     for ids, shared in duplicate_references(kb).items():
         add(
