@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,13 @@ import yaml
 from calcinosis import KnowledgeBase, KnowledgeBaseError, load_kb
 from calcinosis.i18n import messages
 from calcinosis.issues import IssueLevel
-from calcinosis.kb.check import check_kb, duplicate_references, seed_fact_coverage, unidentified_references
+from calcinosis.kb.check import (
+    check_kb,
+    duplicate_references,
+    seed_fact_coverage,
+    unidentified_references,
+    validation_sources_scored,
+)
 from calcinosis.kb.loader import default_kb_path
 from calcinosis.kb.schema import CATEGORIES
 from calcinosis.kb.views import diagnosis_detail
@@ -674,3 +681,57 @@ def test_the_tissues_of_an_organ_are_knowledge_read_from_workup_yaml(root: Path)
     path.write_text(text.replace("organ_tissues: [visceral]", "organ_tissues: [viscera]"), encoding="utf-8")
     with pytest.raises(KnowledgeBaseError):
         load_kb(root, cache=False)
+
+
+_PUBLISHED_CASES = Path(__file__).parent / "data" / "published" / "cases"
+
+
+def _source_identifiers(source: str) -> set[str]:
+    """The DOIs (lower case) and PMIDs a validation case's ``expected.source`` gives."""
+    dois = {m.rstrip(".)").lower() for m in re.findall(r"10\.\d{4,9}/[^\s\"';,]+", source)}
+    pmids = set(re.findall(r"PMID:?\s*(\d{6,9})", source))
+    return dois | pmids
+
+
+def test_the_publications_of_validation_patients_are_marked_and_support_no_scored_number(kb: KnowledgeBase) -> None:
+    """The published patients (tests/data/published/cases) measure the knowledge only if it did
+    not learn from them: a reference with the DOI or PMID of a patient's source is marked with
+    that patient (validation_case), and no frequency, age, prior, form share, defining block or
+    category rule cites a marked reference (2026-12-07: 22 such publications found, 170
+    citations removed; their care texts may still cite them)."""
+    sources = {}
+    for path in sorted(_PUBLISHED_CASES.glob("*.yaml")):
+        case = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for key in _source_identifiers(str(case["expected"]["source"])):
+            sources[key] = path.stem
+    unmarked = []
+    for rid, ref in kb.references.items():
+        keys = {str(ref.doi or "").strip().lower(), str(ref.pmid or "").strip()} - {""}
+        hit = sorted(sources[k] for k in keys if k in sources)
+        if hit and ref.validation_case != hit[0]:
+            unmarked.append(f"{rid}: {hit[0]}")
+    assert unmarked == []
+    marked = {ref.validation_case for ref in kb.references.values() if ref.validation_case}
+    assert marked <= {p.stem for p in _PUBLISHED_CASES.glob("*.yaml")}
+    assert validation_sources_scored(kb) == []
+
+
+def test_kb_check_refuses_a_scored_number_citing_a_validation_source(tmp_path: Path, shared: Path) -> None:
+    """Marking a reference a frequency cites as a validation patient's publication is an error
+    of kb check, named with the diagnosis, the feature, the reference and the patient."""
+    kb = load_kb()
+    did, fid, rid = next(
+        (d.id, fid, f.references[0]) for d in kb.diseases for fid, f in d.findings.items() if f.references
+    )
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    for path in sorted((root / "references").glob("*.yaml")):
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for entry in entries:
+            if entry["id"] == rid:
+                entry["validation_case"] = "pub-test-01"
+                path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    issues = check_kb(load_kb(root, cache=False), seed_facts=shared / "seed-facts.yaml")
+    found = [i for i in issues if i.code == "kb.validation_source_scored"]
+    assert found and all(i.level is IssueLevel.ERROR for i in found)
+    assert any(f"{did}: {fid} cites {rid}" in i.message and "pub-test-01" in i.message for i in found)

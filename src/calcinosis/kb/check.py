@@ -296,6 +296,47 @@ def unidentified_references(kb: KnowledgeBase) -> list[str]:
     ]
 
 
+def _scored_citations(kb: KnowledgeBase) -> Iterable[tuple[str, str, str]]:
+    """Every reference a scored number of the knowledge cites, as (file, where, reference id): a
+    diagnosis' own list (its sources as ``kb show`` gives them), its frequencies', age's, defining
+    blocks', vitamin-D reasoning's and prior's, its forms' (share, frequencies, age), and the
+    category model's priors and rules."""
+    for d in kb.diseases:
+        file = f"diseases/{d.id}.yaml"
+        yield from ((file, f"{d.id}: references", r) for r in d.references)
+        for fid, f in d.findings.items():
+            yield from ((file, f"{d.id}: {fid}", r) for r in f.references)
+        if d.age is not None:
+            yield from ((file, f"{d.id}: age", r) for r in d.age.references)
+        for name, block in d.defining_blocks:
+            yield from ((file, f"{d.id}: {name}", r) for r in block.references)
+        if d.vitamin_d is not None:
+            yield from ((file, f"{d.id}: vitamin_d", r) for r in d.vitamin_d.references)
+        if d.prior_spec is not None:
+            yield from (("priors.yaml", f"{d.id}: prior", r) for r in d.prior_spec.references)
+        for form in d.forms:
+            key = form_key(d.id, form.id)
+            yield from ((file, f"{key}: share", r) for r in form.references)
+            for f in form.findings:
+                yield from ((file, f"{key}: {f.feature}", r) for r in f.references)
+            if form.age is not None:
+                yield from ((file, f"{key}: age", r) for r in form.age.references)
+    model = kb.category_model
+    for cat, prior in model.priors.items():
+        yield from (("category_model.yaml", f"prior of {cat}", r) for r in prior.references)
+    for rule in model.rules:
+        yield from (("category_model.yaml", f"rule {rule.id}", r) for r in rule.references)
+
+
+def validation_sources_scored(kb: KnowledgeBase) -> list[tuple[str, str, str, str]]:
+    """Scored numbers that cite the publication of a validation patient (a reference with
+    ``validation_case``), as (file, where, reference id, patient): such a number was taught by
+    the patient it is then measured on, and the validation set's figures stop being honest. The
+    publication may still source what is not scored (management, leaflet, work-up, follow-up)."""
+    marked = {rid: ref.validation_case for rid, ref in kb.references.items() if ref.validation_case}
+    return [(file, where, rid, marked[rid]) for file, where, rid in _scored_citations(kb) if rid in marked]
+
+
 def check_kb(
     kb: KnowledgeBase, *, seed_facts: Path | None = None, kb_root: Path | None = None, hpo: bool = False
 ) -> list[Issue]:
@@ -432,6 +473,14 @@ def check_kb(
                 f"{owner}: the frequency of {fid} has no basis (reported, derived or judgement)",
                 f"diseases/{did}.yaml",
             )
+    for source_file, place, rid, case in validation_sources_scored(kb):
+        add(
+            IssueLevel.ERROR,
+            "kb.validation_source_scored",
+            f"{place} cites {rid}, the publication of validation patient {case}: a scored number may not rest on "
+            "the patients it is measured on; source it elsewhere or state it as a judgement that does not use the case",
+            source_file,
+        )
     for ids, shared in duplicate_references(kb).items():
         add(
             IssueLevel.ERROR,

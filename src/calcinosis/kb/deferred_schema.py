@@ -69,6 +69,10 @@ class ReferenceSpec(_Strict):
     url: str | None = None
     seed_file: str | None = None
     note: str | None = None
+    # The patient of the validation set (tests/data/published/cases) whose case report this is:
+    # it must support no scored number, or that patient measures what it taught
+    # (calcinosis.kb.check.validation_sources_scored).
+    validation_case: str | None = None
 
     def text(self, lang: str) -> str:
         """The citation as shown in ``lang``: in French, its own ``citation_fr``, else the
