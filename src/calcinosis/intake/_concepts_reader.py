@@ -70,6 +70,27 @@ def _ruled_out_cues() -> list[str]:
     return list(intake_data().get("ruled_out", []))
 
 
+@intake_cached
+def _test_named_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """intake.yaml ``test_named``: a test word right after a name, one right before it (an
+    article between at most), any test word inside a name's own words, and the first result
+    word of a clause (group ``normal`` or ``other``)."""
+    spec = intake_data().get("test_named", {})
+    after, before = tuple(spec.get("after", [])) or ("\0",), tuple(spec.get("before", [])) or ("\0",)
+    articles = "|".join(re.escape(fold(a)) for a in spec.get("articles", [])) or "\0"
+    right_after = re.compile(r"[\s-]*" + _words_re(after).pattern)
+    # "bilan d'" ends in an apostrophe, no word boundary after it: the article or the name follows at once
+    cue = "|".join(
+        re.escape(fold(w)).replace(r"\ ", r"\s+") + ("" if w[-1] in "'’" else r"(?!\w)")
+        for w in sorted(before, key=len, reverse=True)
+    )
+    right_before = re.compile(r"(?<!\w)(?:" + cue + r")\s*(?:(?:" + articles + r")(?:\s+|(?<=['’])))?\s*$")
+    inside = _words_re(after + before)
+    normal, other = tuple(spec.get("normal", [])) or ("\0",), tuple(spec.get("other", [])) or ("\0",)
+    result = re.compile("(?P<normal>" + _words_re(normal).pattern + ")|(?P<other>" + _words_re(other).pattern + ")")
+    return right_after, right_before, inside, result
+
+
 def _said_acute(folded_clause: str) -> bool:
     """Whether a clause says its pain is acute (intake.yaml ``acute_site_findings`` words)."""
     return _says_any(folded_clause, intake_data().get("acute_site_findings", {}).get("words", []))
@@ -617,6 +638,12 @@ class ConceptReader(Reader):
     def _concept(self, m: _Mention, list_name: str, term: str) -> None:
         ctx = m.context
         m.used = True
+        if list_name == "conditions" and self._as_test(m, term):
+            return
+        if list_name == "conditions" and (test := self._denial_of_a_test(m)) is not None:
+            reason = self.say("r_test_denial", words=test, cue=ctx.cue.text if ctx.cue else "")
+            self._drop(self._item_at(_FIELD_OF[list_name], term, m, ctx, reason))
+            return
         if not self._in_its_context(m, term):
             self._drop(self._item_at(_FIELD_OF[list_name], term, m, ctx, self.say("r_out_of_context")))
         elif ctx.status in ("hypothetical", "family"):
@@ -649,6 +676,67 @@ class ConceptReader(Reader):
                 ctx,
                 self._reason(ctx, self._placed_field(list_name)),
             )
+
+    def _as_test(self, m: _Mention, term: str) -> bool:
+        """A condition named as the test that looks for it (intake.yaml ``test_named``): "myeloma
+        screen", "TB screening", "sarcoidosis work-up", "bilan de myélome", "recherche de
+        tuberculose", "sérologie lupique". The test is not the disease: a normal result said in
+        the clause after it makes the condition absent; another result, or none, leaves it out
+        of the case, with the reason (a clinician review: a myeloma screen read as a known
+        cancer). Returns whether the mention was so read (and placed or set aside here)."""
+        known = intake_data().get("known_only", {})
+        if term in known.get("terms", []) or self._found_now_spelling(m):
+            return False  # "hypercalcaemia work-up", "bilan d'une insuffisance rénale": the work-up of what was found
+        right_after, right_before, inside, result = _test_named_patterns()
+        a, z = m.sentence
+        lo, hi = m.match.start, m.match.end
+        if (hit := right_after.match(self.folded, hi, z)) is not None:
+            hi = hit.end()
+        elif (hit := right_before.search(self.folded, max(a, lo - 40), lo)) is not None:
+            lo = hit.start()
+        elif inside.search(self.folded, lo, hi) is None:
+            return False
+        words = self.text[lo:hi]
+        ctx = m.context
+        # the result: a result word written right before the test ("negative TB screening"), or
+        # the first one after it in its clause (a full stop or a semicolon ends it: "Myeloma
+        # screen and PTHrP were normal", "bilan de myélome négatif")
+        clause_end = self.folded.find(";", hi, z)
+        said = re.search(r"(?:" + result.pattern + r")\s*$", self.folded[max(a, lo - 25) : lo])
+        at = max(a, lo - 25)
+        if said is None:
+            said, at = result.search(self.folded, hi, z if clause_end < 0 else clause_end), 0
+        # a hypothesis cue that is the test's own words ("recherche de") is no doubt about its result
+        own_cue = ctx.cue is not None and lo <= ctx.cue.start and ctx.cue.end <= hi
+        doubted = ctx.status in ("hypothetical", "family") and not own_cue
+        if said is not None and not doubted:
+            group = "normal" if said.group("normal") is not None else "other"
+            start, end = at + said.start(group), at + said.end(group)
+            if group == "normal":
+                absent = Context("absent", Cue(kind="negation", text=self.text[start:end], start=start, end=end))
+                reason = self.say("r_test_named_normal", words=words, result=self.text[start:end])
+                self._place("absent", term, m, absent, reason)
+                return True
+            reason = self.say("r_test_named_result", words=words, result=self.text[start:end])
+        elif doubted:
+            reason = self._reason(ctx, self.say("r_test_named", words=words))
+        else:
+            reason = self.say("r_test_named", words=words)
+        self._drop(self._item_at(_FIELD_OF["conditions"], term, m, ctx, reason))
+        return True
+
+    def _denial_of_a_test(self, m: _Mention) -> str | None:
+        """The test named between a condition and the denial after it, whose result that denial
+        is: "known multiple myeloma and a hypercalcaemia work-up that was unremarkable",
+        "sarcoidosis, tested for tuberculosis: negative" deny neither the myeloma nor the
+        sarcoidosis. Such a condition is neither absent nor present (the sentence does not say
+        which): it is set aside with the reason. Returns the test's words."""
+        cue = m.context.cue
+        if m.context.status != "absent" or cue is None or cue.start < m.match.end:
+            return None
+        _, _, inside, _ = _test_named_patterns()
+        hit = inside.search(self.folded, m.match.end, cue.start)
+        return None if hit is None else self.text[hit.start() : hit.end()]
 
     def _in_its_context(self, m: _Mention, term: str) -> bool:
         """Whether a spelling that names ``term`` only in a note about its cause (intake.yaml

@@ -1,0 +1,96 @@
+"""Round 12: safety faults a clinician review of the intake found. Each probe is a sentence of
+our own that isolates the rule, in English and French; the expected reading is what the note
+says.
+
+1. A disease named as a test ("myeloma screen", "bilan de myélome") is not a known disease.
+2. A pain's place ("epigastric pain", "douleurs abdominales") is not where the deposits are.
+3. Brand names of calcium and vitamin D products are read (or set aside with the reason).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from calcinosis.intake import Extraction
+
+
+def _dropped(x: Extraction, field: str, term: str) -> list[str]:
+    return [i.reason for i in x.dropped if i.field == field and i.term == term]
+
+
+# ---------------------------------------------------------------- 1. a disease named as a test
+
+
+@pytest.mark.parametrize(
+    ("note", "lang", "term"),
+    [
+        ("Calcified nodules of both elbows. Myeloma screen and PTHrP were normal.", "en", "multiple_myeloma"),
+        ("Calcified nodules of both elbows. TB screening negative.", "en", "tuberculosis"),
+        ("Calcified nodules of the hands. Negative TB screening, calcium high.", "en", "tuberculosis"),
+        ("Calcified nodules of the hands. Sarcoidosis work-up was unremarkable.", "en", "sarcoidosis"),
+        ("Calcified nodules of the hands. Screening for tuberculosis was negative.", "en", "tuberculosis"),
+        ("Nodules calcifiés des coudes. Bilan de myélome négatif.", "fr", "multiple_myeloma"),
+        ("Nodules calcifiés des coudes. Recherche de tuberculose négative.", "fr", "tuberculosis"),
+        ("Nodules calcifiés des coudes. Recherche d'une tuberculose : négative.", "fr", "tuberculosis"),
+        ("Nodules calcifiés des coudes. Sérologie lupique négative.", "fr", "systemic_lupus_erythematosus"),
+    ],
+)
+def test_a_disease_named_as_a_test_with_a_normal_result_is_absent(
+    read: Callable[..., Extraction], note: str, lang: str, term: str
+) -> None:
+    """ "Myeloma screen and PTHrP were normal" was read as a known myeloma (and the tool then
+    wrote that a cancer was already known): the test is not the disease, its normal result
+    denies it."""
+    x = read(note, lang=lang)
+    assert term not in x.case.get("history", [])
+    assert term in x.case.get("absent", [])
+    item = next(i for i in x.items if i.field == "absent" and i.term == term)
+    assert item.status == "absent" and ("test" in item.reason or "examen" in item.reason)
+
+
+@pytest.mark.parametrize(
+    ("note", "lang", "term"),
+    [
+        ("Calcified nodules of both elbows. Lupus serology was sent.", "en", "systemic_lupus_erythematosus"),
+        ("Calcified nodules of both elbows. Sarcoidosis work-up pending.", "en", "sarcoidosis"),
+        ("Calcified nodules of both elbows. Lupus serology positive.", "en", "systemic_lupus_erythematosus"),
+        ("Calcified nodules of both elbows. No myeloma screen was done.", "en", "multiple_myeloma"),
+        ("Nodules calcifiés des coudes. Dépistage du myélome demandé.", "fr", "multiple_myeloma"),
+        ("Nodules calcifiés des coudes. Sérologie lupique en cours.", "fr", "systemic_lupus_erythematosus"),
+    ],
+)
+def test_a_disease_named_as_a_test_without_a_normal_result_is_set_aside_with_the_reason(
+    read: Callable[..., Extraction], note: str, lang: str, term: str
+) -> None:
+    """A test sent, pending, positive or not done says neither that the disease is known nor that
+    it is absent: it is not placed, and shown among the items set aside (never silently dropped)."""
+    x = read(note, lang=lang)
+    assert term not in x.case.get("history", []) and term not in x.case.get("absent", [])
+    reasons = _dropped(x, "history", term)
+    assert reasons and any("test" in r or "examen" in r for r in reasons)
+
+
+@pytest.mark.parametrize(
+    ("note", "kept"),
+    [
+        (
+            "Known multiple myeloma and a hypercalcaemia work-up that was unremarkable. Calcified nodules.",
+            "multiple_myeloma",
+        ),
+        ("A woman with sarcoidosis, tested for tuberculosis: negative. Calcified nodules.", "sarcoidosis"),
+    ],
+)
+def test_a_test_s_normal_result_does_not_deny_the_disease_named_before_the_test(
+    read: Callable[..., Extraction], note: str, kept: str
+) -> None:
+    """The denial after a test is its result: it said a known myeloma was absent."""
+    x = read(note, lang="en")
+    assert kept not in x.case.get("absent", [])
+    assert _dropped(x, "history", kept)
+
+
+def test_a_disease_said_known_or_denied_plainly_is_read_as_before(read: Callable[..., Extraction]) -> None:
+    x = read("History of tuberculosis treated in 1990. No lupus. Calcified nodules of the elbows.", lang="en")
+    assert "tuberculosis" in x.case["history"] and "systemic_lupus_erythematosus" in x.case["absent"]
