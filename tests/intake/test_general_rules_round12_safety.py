@@ -94,3 +94,72 @@ def test_a_test_s_normal_result_does_not_deny_the_disease_named_before_the_test(
 def test_a_disease_said_known_or_denied_plainly_is_read_as_before(read: Callable[..., Extraction]) -> None:
     x = read("History of tuberculosis treated in 1990. No lupus. Calcified nodules of the elbows.", lang="en")
     assert "tuberculosis" in x.case["history"] and "systemic_lupus_erythematosus" in x.case["absent"]
+
+
+# ---------------------------------------------------------------- 2. a pain's place is not a lesion site
+
+
+@pytest.mark.parametrize(
+    ("note", "lang"),
+    [
+        ("Calcified nodules of both elbows. She reports epigastric pain after meals.", "en"),
+        ("Calcified nodules of both elbows. Abdominal pain for two weeks.", "en"),
+        ("Calcified nodules of both elbows. Abdominal tenderness on examination.", "en"),
+        ("Calcified nodules of both elbows. He complains of abdominal discomfort.", "en"),
+        ("Nodules calcifiés des coudes. Douleurs abdominales depuis deux semaines.", "fr"),
+        ("Nodules calcifiés des coudes. Gêne abdominale après les repas.", "fr"),
+    ],
+)
+def test_the_place_of_a_pain_is_not_a_lesion_site(read: Callable[..., Extraction], note: str, lang: str) -> None:
+    """ "Epigastric pain" put the abdomen among the sites of the deposits, and the engine counted
+    it as where they are. The pain is still a finding; its place is set aside with the reason."""
+    x = read(note, lang=lang)
+    assert "abdomen" not in x.case.get("sites", []) and "abdominal_wall" not in x.case.get("sites", [])
+    assert x.case["sites"] == ["elbow"]
+    if "discomfort" not in note and "Gêne" not in note:
+        assert "pain" in x.case["findings"]
+        assert _dropped(x, "sites", "abdomen")
+
+
+@pytest.mark.parametrize(
+    ("note", "lang", "site"),
+    [
+        ("Painful nodules of the elbow.", "en", "elbow"),
+        ("Painful elbow nodules for a year.", "en", "elbow"),
+        ("Pain and swelling of the right knee for a month.", "en", "knee"),
+        ("Swelling and pain of the right knee for a month.", "en", "knee"),
+        ("Abdominal pain and a calcified mass of the abdominal wall.", "en", "abdominal_wall"),
+        ("Nodules douloureux du coude droit.", "fr", "elbow"),
+        ("Douleur et tuméfaction du genou droit depuis un mois.", "fr", "knee"),
+    ],
+)
+def test_a_lesion_at_the_place_of_a_pain_keeps_its_site(
+    read: Callable[..., Extraction], note: str, lang: str, site: str
+) -> None:
+    x = read(note, lang=lang)
+    assert site in x.case["sites"]
+
+
+def test_a_pain_beside_lesions_placed_elsewhere_does_not_place_them(read: Callable[..., Extraction]) -> None:
+    x = read("Abdominal pain and calcified nodules on both thighs.", lang="en")
+    assert x.case["sites"] == ["thigh"] and "pain" in x.case["findings"]
+
+
+def test_a_shoulder_pain_is_still_a_shoulder_pain(read: Callable[..., Extraction]) -> None:
+    """The pain's place is the finding's own term where it has one (intake.yaml site_findings)."""
+    x = read("Acute right shoulder pain for four days.", lang="en")
+    assert "shoulder_pain" in x.case["findings"]
+
+
+@pytest.mark.parametrize(
+    ("note", "lang", "site"),
+    [
+        ("Right hip pain for two months. Radiographs showed a calcified mass around the right hip.", "en", "hip"),
+        ("Douleur du coude droit depuis un mois. La radiographie montre une calcification du coude.", "fr", "elbow"),
+    ],
+)
+def test_a_pain_where_the_note_places_deposits_keeps_its_site(
+    read: Callable[..., Extraction], note: str, lang: str, site: str
+) -> None:
+    """The place of a pain is a site of the lesions where a study or an examination shows them."""
+    assert site in read(note, lang=lang).case["sites"]

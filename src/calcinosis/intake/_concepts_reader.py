@@ -8,6 +8,8 @@ import re
 
 from calcinosis.i18n import decimal
 from calcinosis.intake._reader import (
+    _BINDING_PREPOSITIONS,
+    _BODY_REGION,
     _DENIAL,
     _DENIED_AFTER,
     _FIELD_OF,
@@ -22,6 +24,7 @@ from calcinosis.intake._reader import (
     _is_lesion,
     _lesion_kind,
     _Mention,
+    _run_joiner,
     _sentence_of,
     _words_re,
 )
@@ -34,6 +37,17 @@ from calcinosis.intake.lexicon import (
 from calcinosis.intake.result import Cue
 
 _LOCAL_ONLY = ("surgery_local", "trauma_local")
+# the pains (a finding that is not a lesion): their place is a lesion site only with a lesion there
+_PAINS = frozenset({"pain", "shoulder_pain", "acute_joint_pain"})
+
+
+def _pain_only(m: _Mention) -> bool:
+    """A pain said by itself: its words name a pain and no lesion ("epigastric pain", "painful",
+    "douleurs", not "tuméfaction douloureuse" nor "painful nodule" read as one mention)."""
+    finding = m.match.first("findings")
+    if finding is None or finding.term not in _PAINS or m.match.first("topic", "lesion") is not None:
+        return False
+    return not any(t.list_name == "findings" and t.term not in _PAINS for t in m.match.targets)
 
 
 @intake_cached
@@ -188,6 +202,10 @@ class ConceptReader(Reader):
                     self._concept(m, t.list_name, t.term)
                     site = m.match.first("sites")
                     if site is not None and ctx.status in ("present", "historical") and t.term in _LESION_FINDINGS:
+                        if _pain_only(m) and not self._lesion_there(m, clinical):
+                            # "neck pain", "cervicalgie": the pain's place; a lesion site only where the note places deposits
+                            self.pain_sites.append((site.term, m, ctx, m))
+                            continue
                         self._place("sites", _clinical_site(site.term, t.term), m, ctx, self.say("r_site_lesions"))
                     continue
                 site = m.match.first("sites")
@@ -206,6 +224,15 @@ class ConceptReader(Reader):
                     lesion = lesion_kind and head is not None and head.context.status in ("present", "historical")
                     if head is None and ctx.status in ("present", "historical") and self._refers_back(sentence):
                         lesion = True  # "They were located on the elbows": the lesions just described
+                    if lesion and head is not None and _pain_only(head) and not self._lesion_there(m, clinical):
+                        # "epigastric pain", "douleurs abdominales": the place of a pain, a lesion
+                        # site only where the note places deposits (settle_pain_sites; a clinician
+                        # review: the engine counted the abdomen as where they are); a pain with a
+                        # term of its own there is still that finding
+                        m.used = True
+                        self._finding_at_site(head, site.term, m)
+                        self.pain_sites.append((site.term, m, ctx, head))
+                        continue
                     if head is not None and not lesion_kind:
                         m.used = True
                         self._drop(
@@ -225,6 +252,62 @@ class ConceptReader(Reader):
         self._acute_shoulder()
         self._dose_exposures()
         self._implied()
+
+    def _lesion_there(self, site: _Mention, group: list[_Mention]) -> bool:
+        """Whether the sentence of a pain also speaks of lesions it may place at the pain's site:
+        "painful nodules of the elbow", "pain and swelling of the knee", "nodules fermes
+        douloureux ... siégeant aux épaules". A lesion bound to another site is that site's
+        ("abdominal pain and calcified nodules on both thighs")."""
+        sites = [o for o in group if o.match.first("sites") is not None]
+        for o in group:
+            if o is site or not _is_lesion(o) or _pain_only(o):
+                continue
+            # the lesion's phrase: the lesion words written together ("calcified nodules")
+            end = o.match.end
+            for nxt in sorted(group, key=lambda x: x.match.start):
+                if (
+                    nxt.match.start >= end
+                    and re.fullmatch(r"[\s-]*", self.folded[end : nxt.match.start])
+                    and _lesion_kind(nxt)
+                    and not _pain_only(nxt)
+                ):
+                    end = nxt.match.end
+            if any(s is not site and self._bound(o, s, end) for s in sites):
+                continue
+            return True
+        return False
+
+    def _bound(self, lesion: _Mention, site: _Mention, end: int) -> bool:
+        """Whether a lesion and a site are written as one place: the site right after the lesion
+        with a binding preposition ("nodules of the elbow", "masse sur la cuisse") or right before
+        it ("elbow nodules", "abdominal wall calcification"); ``end``: where
+        the lesion's phrase ends ("calcified nodules on the thighs")."""
+        if end <= site.match.start:
+            return _run_joiner(self.folded[end : site.match.start]) in _BINDING_PREPOSITIONS
+        if site.match.end <= lesion.match.start:
+            return re.fullmatch(r"[\s-]*", self.folded[site.match.end : lesion.match.start]) is not None
+        return False
+
+    def settle_pain_sites(self) -> None:
+        """The place of a pain said with no lesion in its sentence ("epigastric pain", "douleurs
+        abdominales", "right hip pain for a month") is a site of the lesions only where the note
+        places deposits: a lesion site read elsewhere, or a study's site, the same or one above
+        or below it in the vocabulary's tree (the hip of "hip pain" whose radiograph shows
+        calcification of the hip). Elsewhere it is where the pain is felt, set aside with the
+        reason (a clinician review: the engine counted the abdomen of an abdominal pain as where
+        the deposits are). Run after the studies' sites are settled."""
+        vocab = self.kb.vocabulary
+        deposits = set(self.lists["sites"]) | {s for study in self.studies.values() for s in study.sites}
+        near = {r for s in deposits for r in vocab.related_sites(s)}
+        # a limb's or the head's neighbouring places: the buttock of a pain whose CT shows the
+        # posterior thigh, the hand of a pain whose radiograph shows the wrist (not the trunk:
+        # an abdominal pain is not where chest-wall deposits are)
+        regions = {_BODY_REGION.get(s) for s in deposits} - {None, "trunk"}
+        for term, m, ctx, head in self.pain_sites:
+            if term in near or _BODY_REGION.get(term) in regions:
+                self._place("sites", term, m, ctx, self.say("r_site_pain_kept", head=head.match.text))
+            else:
+                self._drop(self._item_at("sites", term, m, ctx, self.say("r_site_pain", head=head.match.text)))
 
     def _refers_back(self, sentence: tuple[int, int]) -> bool:
         """Whether a sentence with no lesion word of its own places the lesions the sentence
