@@ -163,3 +163,69 @@ def test_a_pain_where_the_note_places_deposits_keeps_its_site(
 ) -> None:
     """The place of a pain is a site of the lesions where a study or an examination shows them."""
     assert site in read(note, lang=lang).case["sites"]
+
+
+# ---------------------------------------------------------------- 3. brand names of calcium and vitamin D
+
+
+@pytest.mark.parametrize(
+    ("brand", "term"),
+    [
+        ("Rocaltrol", "active_vitamin_d"),
+        ("Un-Alfa", "active_vitamin_d"),
+        ("One-Alpha", "active_vitamin_d"),
+        ("Tums", "milk_alkali_intake"),
+        ("Rennie", "milk_alkali_intake"),
+        ("Uvedose", "vitamin_d_high_dose"),
+    ],
+)
+def test_a_brand_whose_content_is_an_exposure_is_that_exposure(
+    read: Callable[..., Extraction], brand: str, term: str
+) -> None:
+    x = read(f"Calcified nodules of both elbows. Her treatment includes {brand} daily.", lang="en")
+    assert term in x.case["exposures"]
+
+
+@pytest.mark.parametrize(
+    "brand",
+    [
+        "Adcal-D3",
+        "Adcal D3",
+        "Calcichew-D3",
+        "Calcichew",
+        "Cacit D3",
+        "Orocal D3",
+        "Calcidose",
+        "Ideos",
+        "Fixical",
+        "Caltrate",
+        "Os-Cal",
+        "Citracal",
+        "ZymaD",
+        "Dedrogyl",
+        "Sterogyl",
+    ],
+)
+def test_a_supplement_brand_at_a_usual_dose_is_read_and_set_aside_with_its_reason(
+    read: Callable[..., Extraction], brand: str
+) -> None:
+    """A calcium or vitamin D supplement at no stated high dose is no exposure of the case (a
+    calcium supplement is high-dose calcium only when said so); the brand is read and shown,
+    not missed."""
+    x = read(f"Calcified nodules of both elbows. Her treatment includes {brand} daily.", lang="en")
+    assert not x.case.get("exposures")
+    dropped = [i for i in x.dropped if i.field == "exposures"]
+    assert dropped and dropped[0].text.replace(" ", "-").lower().startswith(brand.replace(" ", "-").lower()[:5])
+    assert brand.split("-")[0].split(" ")[0] not in " ".join(u.text for u in x.not_understood)
+
+
+def test_a_vitamin_d_brand_with_a_high_dose_said_is_high_dose_vitamin_d(read: Callable[..., Extraction]) -> None:
+    x = read("Nodules calcifiés des coudes. Traitement : ZymaD 50 000 UI par semaine.", lang="fr")
+    assert "vitamin_d_high_dose" in x.case["exposures"]
+    assert not [i for i in x.dropped if i.field == "exposures"]
+
+
+def test_a_french_note_reads_the_brands(read: Callable[..., Extraction]) -> None:
+    x = read("Nodules calcifiés des coudes. Traitement : Cacit D3, Un-Alfa et Rennie.", lang="fr")
+    assert set(x.case["exposures"]) == {"active_vitamin_d", "milk_alkali_intake"}
+    assert [i.text for i in x.dropped if i.field == "exposures"] == ["Cacit D3"]

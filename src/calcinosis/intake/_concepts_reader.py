@@ -115,6 +115,7 @@ class ConceptReader(Reader):
 
     # ---------------------------------------------------------------- conditions, exposures, findings, sites
     def concepts(self) -> None:
+        products: list[tuple[_Mention, str]] = []
         for sentence, group in self.by_sentence.items():
             imaging_from = self.imaging_from.get(sentence)
             clinical = [m for m in group if imaging_from is None or m.match.start < imaging_from]
@@ -177,6 +178,10 @@ class ConceptReader(Reader):
                 concept = m.match.first("conditions", "exposures", "findings")
                 if concept is not None and concept.kind == "growth" and self._attributive(m, group):
                     m.used = True  # "progressively increasing pain": the pain grows, not a mass
+                    continue
+                if concept is not None and concept.kind == "unplaced_product":
+                    m.used = True  # a supplement by its brand: set aside after the doses (_unplaced_products)
+                    products.append((m, concept.term))
                     continue
                 if concept is not None and concept.kind == "absent_only" and ctx.status != "absent":
                     m.used = True  # a class said present does not say which member (intake.yaml absent_only)
@@ -251,6 +256,7 @@ class ConceptReader(Reader):
         self._composed()
         self._acute_shoulder()
         self._dose_exposures()
+        self._unplaced_products(products)
         self._implied()
 
     def _lesion_there(self, site: _Mention, group: list[_Mention]) -> bool:
@@ -693,6 +699,18 @@ class ConceptReader(Reader):
                 self._keep(self._item("exposures", term, hit.start(), hit.end(), Context(), reason))
                 self.lists["exposures"].append(term)
                 break
+
+    def _unplaced_products(self, products: list[tuple[_Mention, str]]) -> None:
+        """A calcium or vitamin D supplement named by its brand (intake.yaml ``unplaced_products``:
+        "Adcal-D3", "Cacit D3", "ZymaD") is no exposure of the case at the dose it is taken at:
+        it is set aside with the reason, unless its dose, said, placed the exposure
+        (``dose_exposures``: "ZymaD 50 000 UI")."""
+        for m, term in products:
+            if term in self.lists["exposures"]:
+                continue
+            label = self.kb.vocabulary.label("exposures", term, self.ui)
+            reason = self._reason(m.context, self.say("r_product", words=m.match.text, term=label))
+            self._drop(self._item_at("exposures", term, m, m.context, reason))
 
     def _implied(self) -> None:
         """Items that another item implies (intake.yaml ``implies``), with the reason."""
