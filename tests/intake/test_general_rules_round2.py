@@ -121,6 +121,10 @@ def test_french_sex_words_and_days_before(read):
 
 
 def test_site_takes_the_clause_of_its_finding(read):
-    """ "douleur de la hanche, aucun contexte traumatique": the hip is the pain's."""
-    x = read("Garçon de 15 ans avec une douleur de la hanche, aucun contexte traumatique.", "fr")
+    """ "douleur de la hanche, aucun contexte traumatique": the hip is the pain's, not denied. (A
+    pain's place is a lesion site only where the note places deposits, round 12: the radiograph.)"""
+    note = "Garçon de 15 ans avec une douleur de la hanche, aucun contexte traumatique."
+    x = read(note + " La radiographie montre une calcification de la hanche.", "fr")
     assert x.case["sites"] == ["hip"]
+    alone = read(note, "fr")
+    assert [(i.term, i.status) for i in alone.dropped if i.field == "sites"] == [("hip", "present")]

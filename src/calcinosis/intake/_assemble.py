@@ -116,6 +116,7 @@ def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None, reasons: s
     b.concepts()
     b.refine_swellings()
     b.settle_imaging()
+    b.settle_pain_sites()  # after the studies' sites: a pain's place is a lesion site where deposits are
     b.local_only()  # after the lesions' sites are known
     b.patient()
     b.temperature()  # after concepts(): a fever said in words wins

@@ -8,6 +8,8 @@ import re
 
 from calcinosis.i18n import decimal
 from calcinosis.intake._reader import (
+    _BINDING_PREPOSITIONS,
+    _BODY_REGION,
     _DENIAL,
     _DENIED_AFTER,
     _FIELD_OF,
@@ -22,6 +24,7 @@ from calcinosis.intake._reader import (
     _is_lesion,
     _lesion_kind,
     _Mention,
+    _run_joiner,
     _sentence_of,
     _words_re,
 )
@@ -34,6 +37,17 @@ from calcinosis.intake.lexicon import (
 from calcinosis.intake.result import Cue
 
 _LOCAL_ONLY = ("surgery_local", "trauma_local")
+# the pains (a finding that is not a lesion): their place is a lesion site only with a lesion there
+_PAINS = frozenset({"pain", "shoulder_pain", "acute_joint_pain"})
+
+
+def _pain_only(m: _Mention) -> bool:
+    """A pain said by itself: its words name a pain and no lesion ("epigastric pain", "painful",
+    "douleurs", not "tuméfaction douloureuse" nor "painful nodule" read as one mention)."""
+    finding = m.match.first("findings")
+    if finding is None or finding.term not in _PAINS or m.match.first("topic", "lesion") is not None:
+        return False
+    return not any(t.list_name == "findings" and t.term not in _PAINS for t in m.match.targets)
 
 
 @intake_cached
@@ -70,6 +84,27 @@ def _ruled_out_cues() -> list[str]:
     return list(intake_data().get("ruled_out", []))
 
 
+@intake_cached
+def _test_named_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """intake.yaml ``test_named``: a test word right after a name, one right before it (an
+    article between at most), any test word inside a name's own words, and the first result
+    word of a clause (group ``normal`` or ``other``)."""
+    spec = intake_data().get("test_named", {})
+    after, before = tuple(spec.get("after", [])) or ("\0",), tuple(spec.get("before", [])) or ("\0",)
+    articles = "|".join(re.escape(fold(a)) for a in spec.get("articles", [])) or "\0"
+    right_after = re.compile(r"[\s-]*" + _words_re(after).pattern)
+    # "bilan d'" ends in an apostrophe, no word boundary after it: the article or the name follows at once
+    cue = "|".join(
+        re.escape(fold(w)).replace(r"\ ", r"\s+") + ("" if w[-1] in "'’" else r"(?!\w)")
+        for w in sorted(before, key=len, reverse=True)
+    )
+    right_before = re.compile(r"(?<!\w)(?:" + cue + r")\s*(?:(?:" + articles + r")(?:\s+|(?<=['’])))?\s*$")
+    inside = _words_re(after + before)
+    normal, other = tuple(spec.get("normal", [])) or ("\0",), tuple(spec.get("other", [])) or ("\0",)
+    result = re.compile("(?P<normal>" + _words_re(normal).pattern + ")|(?P<other>" + _words_re(other).pattern + ")")
+    return right_after, right_before, inside, result
+
+
 def _said_acute(folded_clause: str) -> bool:
     """Whether a clause says its pain is acute (intake.yaml ``acute_site_findings`` words)."""
     return _says_any(folded_clause, intake_data().get("acute_site_findings", {}).get("words", []))
@@ -80,6 +115,7 @@ class ConceptReader(Reader):
 
     # ---------------------------------------------------------------- conditions, exposures, findings, sites
     def concepts(self) -> None:
+        products: list[tuple[_Mention, str]] = []
         for sentence, group in self.by_sentence.items():
             imaging_from = self.imaging_from.get(sentence)
             clinical = [m for m in group if imaging_from is None or m.match.start < imaging_from]
@@ -143,6 +179,10 @@ class ConceptReader(Reader):
                 if concept is not None and concept.kind == "growth" and self._attributive(m, group):
                     m.used = True  # "progressively increasing pain": the pain grows, not a mass
                     continue
+                if concept is not None and concept.kind == "unplaced_product":
+                    m.used = True  # a supplement by its brand: set aside after the doses (_unplaced_products)
+                    products.append((m, concept.term))
+                    continue
                 if concept is not None and concept.kind == "absent_only" and ctx.status != "absent":
                     m.used = True  # a class said present does not say which member (intake.yaml absent_only)
                     continue
@@ -167,6 +207,10 @@ class ConceptReader(Reader):
                     self._concept(m, t.list_name, t.term)
                     site = m.match.first("sites")
                     if site is not None and ctx.status in ("present", "historical") and t.term in _LESION_FINDINGS:
+                        if _pain_only(m) and not self._lesion_there(m, clinical):
+                            # "neck pain", "cervicalgie": the pain's place; a lesion site only where the note places deposits
+                            self.pain_sites.append((site.term, m, ctx, m))
+                            continue
                         self._place("sites", _clinical_site(site.term, t.term), m, ctx, self.say("r_site_lesions"))
                     continue
                 site = m.match.first("sites")
@@ -185,6 +229,15 @@ class ConceptReader(Reader):
                     lesion = lesion_kind and head is not None and head.context.status in ("present", "historical")
                     if head is None and ctx.status in ("present", "historical") and self._refers_back(sentence):
                         lesion = True  # "They were located on the elbows": the lesions just described
+                    if lesion and head is not None and _pain_only(head) and not self._lesion_there(m, clinical):
+                        # "epigastric pain", "douleurs abdominales": the place of a pain, a lesion
+                        # site only where the note places deposits (settle_pain_sites; a clinician
+                        # review: the engine counted the abdomen as where they are); a pain with a
+                        # term of its own there is still that finding
+                        m.used = True
+                        self._finding_at_site(head, site.term, m)
+                        self.pain_sites.append((site.term, m, ctx, head))
+                        continue
                     if head is not None and not lesion_kind:
                         m.used = True
                         self._drop(
@@ -203,7 +256,64 @@ class ConceptReader(Reader):
         self._composed()
         self._acute_shoulder()
         self._dose_exposures()
+        self._unplaced_products(products)
         self._implied()
+
+    def _lesion_there(self, site: _Mention, group: list[_Mention]) -> bool:
+        """Whether the sentence of a pain also speaks of lesions it may place at the pain's site:
+        "painful nodules of the elbow", "pain and swelling of the knee", "nodules fermes
+        douloureux ... siégeant aux épaules". A lesion bound to another site is that site's
+        ("abdominal pain and calcified nodules on both thighs")."""
+        sites = [o for o in group if o.match.first("sites") is not None]
+        for o in group:
+            if o is site or not _is_lesion(o) or _pain_only(o):
+                continue
+            # the lesion's phrase: the lesion words written together ("calcified nodules")
+            end = o.match.end
+            for nxt in sorted(group, key=lambda x: x.match.start):
+                if (
+                    nxt.match.start >= end
+                    and re.fullmatch(r"[\s-]*", self.folded[end : nxt.match.start])
+                    and _lesion_kind(nxt)
+                    and not _pain_only(nxt)
+                ):
+                    end = nxt.match.end
+            if any(s is not site and self._bound(o, s, end) for s in sites):
+                continue
+            return True
+        return False
+
+    def _bound(self, lesion: _Mention, site: _Mention, end: int) -> bool:
+        """Whether a lesion and a site are written as one place: the site right after the lesion
+        with a binding preposition ("nodules of the elbow", "masse sur la cuisse") or right before
+        it ("elbow nodules", "abdominal wall calcification"); ``end``: where
+        the lesion's phrase ends ("calcified nodules on the thighs")."""
+        if end <= site.match.start:
+            return _run_joiner(self.folded[end : site.match.start]) in _BINDING_PREPOSITIONS
+        if site.match.end <= lesion.match.start:
+            return re.fullmatch(r"[\s-]*", self.folded[site.match.end : lesion.match.start]) is not None
+        return False
+
+    def settle_pain_sites(self) -> None:
+        """The place of a pain said with no lesion in its sentence ("epigastric pain", "douleurs
+        abdominales", "right hip pain for a month") is a site of the lesions only where the note
+        places deposits: a lesion site read elsewhere, or a study's site, the same or one above
+        or below it in the vocabulary's tree (the hip of "hip pain" whose radiograph shows
+        calcification of the hip). Elsewhere it is where the pain is felt, set aside with the
+        reason (a clinician review: the engine counted the abdomen of an abdominal pain as where
+        the deposits are). Run after the studies' sites are settled."""
+        vocab = self.kb.vocabulary
+        deposits = set(self.lists["sites"]) | {s for study in self.studies.values() for s in study.sites}
+        near = {r for s in deposits for r in vocab.related_sites(s)}
+        # a limb's or the head's neighbouring places: the buttock of a pain whose CT shows the
+        # posterior thigh, the hand of a pain whose radiograph shows the wrist (not the trunk:
+        # an abdominal pain is not where chest-wall deposits are)
+        regions = {_BODY_REGION.get(s) for s in deposits} - {None, "trunk"}
+        for term, m, ctx, head in self.pain_sites:
+            if term in near or _BODY_REGION.get(term) in regions:
+                self._place("sites", term, m, ctx, self.say("r_site_pain_kept", head=head.match.text))
+            else:
+                self._drop(self._item_at("sites", term, m, ctx, self.say("r_site_pain", head=head.match.text)))
 
     def _refers_back(self, sentence: tuple[int, int]) -> bool:
         """Whether a sentence with no lesion word of its own places the lesions the sentence
@@ -590,6 +700,18 @@ class ConceptReader(Reader):
                 self.lists["exposures"].append(term)
                 break
 
+    def _unplaced_products(self, products: list[tuple[_Mention, str]]) -> None:
+        """A calcium or vitamin D supplement named by its brand (intake.yaml ``unplaced_products``:
+        "Adcal-D3", "Cacit D3", "ZymaD") is no exposure of the case at the dose it is taken at:
+        it is set aside with the reason, unless its dose, said, placed the exposure
+        (``dose_exposures``: "ZymaD 50 000 UI")."""
+        for m, term in products:
+            if term in self.lists["exposures"]:
+                continue
+            label = self.kb.vocabulary.label("exposures", term, self.ui)
+            reason = self._reason(m.context, self.say("r_product", words=m.match.text, term=label))
+            self._drop(self._item_at("exposures", term, m, m.context, reason))
+
     def _implied(self) -> None:
         """Items that another item implies (intake.yaml ``implies``), with the reason."""
         for source, spec in intake_data().get("implies", {}).items():
@@ -617,6 +739,12 @@ class ConceptReader(Reader):
     def _concept(self, m: _Mention, list_name: str, term: str) -> None:
         ctx = m.context
         m.used = True
+        if list_name == "conditions" and self._as_test(m, term):
+            return
+        if list_name == "conditions" and (test := self._denial_of_a_test(m)) is not None:
+            reason = self.say("r_test_denial", words=test, cue=ctx.cue.text if ctx.cue else "")
+            self._drop(self._item_at(_FIELD_OF[list_name], term, m, ctx, reason))
+            return
         if not self._in_its_context(m, term):
             self._drop(self._item_at(_FIELD_OF[list_name], term, m, ctx, self.say("r_out_of_context")))
         elif ctx.status in ("hypothetical", "family"):
@@ -649,6 +777,67 @@ class ConceptReader(Reader):
                 ctx,
                 self._reason(ctx, self._placed_field(list_name)),
             )
+
+    def _as_test(self, m: _Mention, term: str) -> bool:
+        """A condition named as the test that looks for it (intake.yaml ``test_named``): "myeloma
+        screen", "TB screening", "sarcoidosis work-up", "bilan de myélome", "recherche de
+        tuberculose", "sérologie lupique". The test is not the disease: a normal result said in
+        the clause after it makes the condition absent; another result, or none, leaves it out
+        of the case, with the reason (a clinician review: a myeloma screen read as a known
+        cancer). Returns whether the mention was so read (and placed or set aside here)."""
+        known = intake_data().get("known_only", {})
+        if term in known.get("terms", []) or self._found_now_spelling(m):
+            return False  # "hypercalcaemia work-up", "bilan d'une insuffisance rénale": the work-up of what was found
+        right_after, right_before, inside, result = _test_named_patterns()
+        a, z = m.sentence
+        lo, hi = m.match.start, m.match.end
+        if (hit := right_after.match(self.folded, hi, z)) is not None:
+            hi = hit.end()
+        elif (hit := right_before.search(self.folded, max(a, lo - 40), lo)) is not None:
+            lo = hit.start()
+        elif inside.search(self.folded, lo, hi) is None:
+            return False
+        words = self.text[lo:hi]
+        ctx = m.context
+        # the result: a result word written right before the test ("negative TB screening"), or
+        # the first one after it in its clause (a full stop or a semicolon ends it: "Myeloma
+        # screen and PTHrP were normal", "bilan de myélome négatif")
+        clause_end = self.folded.find(";", hi, z)
+        said = re.search(r"(?:" + result.pattern + r")\s*$", self.folded[max(a, lo - 25) : lo])
+        at = max(a, lo - 25)
+        if said is None:
+            said, at = result.search(self.folded, hi, z if clause_end < 0 else clause_end), 0
+        # a hypothesis cue that is the test's own words ("recherche de") is no doubt about its result
+        own_cue = ctx.cue is not None and lo <= ctx.cue.start and ctx.cue.end <= hi
+        doubted = ctx.status in ("hypothetical", "family") and not own_cue
+        if said is not None and not doubted:
+            group = "normal" if said.group("normal") is not None else "other"
+            start, end = at + said.start(group), at + said.end(group)
+            if group == "normal":
+                absent = Context("absent", Cue(kind="negation", text=self.text[start:end], start=start, end=end))
+                reason = self.say("r_test_named_normal", words=words, result=self.text[start:end])
+                self._place("absent", term, m, absent, reason)
+                return True
+            reason = self.say("r_test_named_result", words=words, result=self.text[start:end])
+        elif doubted:
+            reason = self._reason(ctx, self.say("r_test_named", words=words))
+        else:
+            reason = self.say("r_test_named", words=words)
+        self._drop(self._item_at(_FIELD_OF["conditions"], term, m, ctx, reason))
+        return True
+
+    def _denial_of_a_test(self, m: _Mention) -> str | None:
+        """The test named between a condition and the denial after it, whose result that denial
+        is: "known multiple myeloma and a hypercalcaemia work-up that was unremarkable",
+        "sarcoidosis, tested for tuberculosis: negative" deny neither the myeloma nor the
+        sarcoidosis. Such a condition is neither absent nor present (the sentence does not say
+        which): it is set aside with the reason. Returns the test's words."""
+        cue = m.context.cue
+        if m.context.status != "absent" or cue is None or cue.start < m.match.end:
+            return None
+        _, _, inside, _ = _test_named_patterns()
+        hit = inside.search(self.folded, m.match.end, cue.start)
+        return None if hit is None else self.text[hit.start() : hit.end()]
 
     def _in_its_context(self, m: _Mention, term: str) -> bool:
         """Whether a spelling that names ``term`` only in a note about its cause (intake.yaml

@@ -361,6 +361,8 @@ class Reader:
         # where the imaging part of a sentence begins (mentions before it are clinical)
         self.imaging_from: dict[tuple[int, int], int] = {}
         self.clinical_sites: dict[tuple[int, int], list[tuple[str, _Mention]]] = {}
+        # the places of pains said with no lesion: (site, its mention, its context, the pain)
+        self.pain_sites: list[tuple[str, _Mention, Context, _Mention]] = []
         self._item_study: dict[int, str] = {}
         self._study_parts: dict[str, list[tuple[int, int]]] = {}  # the text each study's sentences give it
         self._pending_studies: tuple[

@@ -313,6 +313,10 @@ class Lexicon:
             for term_id, spellings in entries.items():
                 for spelling in spellings:
                     lex._add(spelling, Target(list_name, term_id, "negated_form"), only=only)
+        for list_name, entries in lex.data.get("unplaced_products", {}).items():
+            for term_id, spellings in entries.items():
+                for spelling in spellings:
+                    lex._add(spelling, Target(list_name, term_id, "unplaced_product"), only=only)
         for list_name, entries in lex.data.get("absent_only", {}).items():
             for term_id, spellings in entries.items():
                 for spelling in spellings:
