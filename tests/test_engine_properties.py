@@ -101,9 +101,17 @@ def _specific_features() -> list[tuple[str, str]]:
         for term in VOC[name]:
             fid = f"{prefix}:{term}"
             j = KB.feature_pos(fid)
-            above = np.flatnonzero(KB.frequency[:, j] > KB.baseline[j] + 1e-12)
-            if len(above) == 1:
-                out.append((KB.diseases[above[0]].id, term))
+            # the rows are the diagnoses, then their forms (KnowledgeBase.frequency): a form's row
+            # is its diagnosis'; a diagnosis with forms counts when none of its rows lies below
+            # the baseline (each row's ratio at least 1, so their mixture rises too)
+            rows = np.flatnonzero(KB.frequency[:, j] > KB.baseline[j] + 1e-12)
+            above = {KB.row_disease(int(r)) for r in rows}
+            if len(above) != 1:
+                continue
+            d = above.pop()
+            own = [r for r in range(len(KB.frequency)) if KB.row_disease(r) == d]
+            if all(KB.frequency[r, j] >= KB.baseline[j] for r in own):
+                out.append((KB.diseases[d].id, term))
     return out
 
 
