@@ -266,3 +266,48 @@ def test_a_childs_underlying_cancer_is_not_a_myeloma(
     assert myeloma not in child.lower()
     assert all(w in child for w in child_words)
     assert myeloma in adult.lower() and "neuroblastom" not in adult
+
+
+def test_an_alert_written_for_the_patient_s_sex_is_said(tmp_path: Path) -> None:
+    """A code review: an alert of must_not_miss.yaml for_patients is chosen by the patient's
+    features, 'the patient's age or sex' (kb.schema.PatientAlert; the loader takes any
+    patient:*), but the summary gave it only the age's: one written for patient:female or
+    patient:postmenopausal would never have been said. Here one for women is, and a man keeps
+    the general alert."""
+    import shutil
+
+    from calcinosis import parse_case
+    from calcinosis.kb.loader import default_kb_path, load_kb
+
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "must_not_miss.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "    - features: [patient:child]\n",
+            "    - features: [patient:female]\n      en: WOMEN-ALERT\n      fr: ALERTE-FEMMES\n"
+            "    - features: [patient:child]\n",
+        ),
+        encoding="utf-8",
+    )
+    kb = load_kb(root, cache=False)
+
+    def alert(sex: str) -> str:
+        c = parse_case(
+            {
+                "patient": {"age": 60, "sex": sex},
+                "findings": ["bone_pain", "weight_loss", "palpable_nodules"],
+                "sites": ["thigh"],
+                "labs": [
+                    {"test": "calcium", "value": 3.4, "unit": "mmol/L"},
+                    {"test": "pth", "interpretation": "low"},
+                ],
+            },
+            kb,
+        )
+        said = build_summary(diagnose(c, kb, lang="en"), kb, lang="en").must_not_miss
+        name = kb.disease("malignant_bone_destruction").name("en")
+        return next(a for a in said if a.startswith(name))
+
+    assert "WOMEN-ALERT" in alert("female")
+    assert "WOMEN-ALERT" not in alert("male") and "myeloma" in alert("male").lower()
