@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -243,29 +244,33 @@ def test_a_childs_underlying_cancer_is_not_a_myeloma(
     nodules read 'an underlying cancer (myeloma, ...)' first. Myeloma does not occur in children;
     theirs is a leukaemia, a lymphoma or a solid tumour (McKay 1993). The same case at 60 keeps
     the myeloma (must_not_miss.yaml for_patients)."""
-    from calcinosis import parse_case
 
     def alert(age: float) -> str:
-        c = parse_case(
-            {
-                "patient": {"age": age, "sex": "male"},
-                "findings": ["bone_pain", "weight_loss", "palpable_nodules"],
-                "sites": ["thigh"],
-                "labs": [
-                    {"test": "calcium", "value": 3.4, "unit": "mmol/L"},
-                    {"test": "pth", "interpretation": "low"},
-                ],
-            },
-            kb,
-        )
-        said = build_summary(diagnose(c, kb, lang=lang), kb, lang=lang).must_not_miss
-        name = kb.disease("malignant_bone_destruction").name(lang)
-        return next(a for a in said if a.startswith(name))
+        return _cancer_alert(kb, {"age": age, "sex": "male"}, lang)
 
     child, adult = alert(6), alert(60)
     assert myeloma not in child.lower()
     assert all(w in child for w in child_words)
     assert myeloma in adult.lower() and "neuroblastom" not in adult
+
+
+def _cancer_alert(kb: KnowledgeBase, patient: dict[str, Any], lang: str) -> str:
+    """The summary's alert of malignant_bone_destruction for a patient with a raised calcium, a
+    low PTH, bone pain, weight loss and thigh nodules."""
+    from calcinosis import parse_case
+
+    c = parse_case(
+        {
+            "patient": patient,
+            "findings": ["bone_pain", "weight_loss", "palpable_nodules"],
+            "sites": ["thigh"],
+            "labs": [{"test": "calcium", "value": 3.4, "unit": "mmol/L"}, {"test": "pth", "interpretation": "low"}],
+        },
+        kb,
+    )
+    said = build_summary(diagnose(c, kb, lang=lang), kb, lang=lang).must_not_miss
+    name = kb.disease("malignant_bone_destruction").name(lang)
+    return next(a for a in said if a.startswith(name))
 
 
 def test_an_alert_written_for_the_patient_s_sex_is_said(tmp_path: Path) -> None:
@@ -276,7 +281,6 @@ def test_an_alert_written_for_the_patient_s_sex_is_said(tmp_path: Path) -> None:
     the general alert."""
     import shutil
 
-    from calcinosis import parse_case
     from calcinosis.kb.loader import default_kb_path, load_kb
 
     root = tmp_path / "kb"
@@ -293,21 +297,7 @@ def test_an_alert_written_for_the_patient_s_sex_is_said(tmp_path: Path) -> None:
     kb = load_kb(root, cache=False)
 
     def alert(sex: str) -> str:
-        c = parse_case(
-            {
-                "patient": {"age": 60, "sex": sex},
-                "findings": ["bone_pain", "weight_loss", "palpable_nodules"],
-                "sites": ["thigh"],
-                "labs": [
-                    {"test": "calcium", "value": 3.4, "unit": "mmol/L"},
-                    {"test": "pth", "interpretation": "low"},
-                ],
-            },
-            kb,
-        )
-        said = build_summary(diagnose(c, kb, lang="en"), kb, lang="en").must_not_miss
-        name = kb.disease("malignant_bone_destruction").name("en")
-        return next(a for a in said if a.startswith(name))
+        return _cancer_alert(kb, {"age": 60, "sex": sex}, "en")
 
     assert "WOMEN-ALERT" in alert("female")
     assert "WOMEN-ALERT" not in alert("male") and "myeloma" in alert("male").lower()
