@@ -306,3 +306,58 @@ def test_a_calciphylaxis_with_normal_kidneys_is_not_sent_to_a_kidney_team(kb: Kn
         )
         assert kidney_diet in daily and kidney_team in dialysed_patient and dialysed
         assert nephrology in " ".join(i.every for i in _schedule(kb, on_dialysis, lang))
+
+
+def test_a_calciphylaxis_with_a_raised_urea_is_followed_as_a_uraemic_one(kb: KnowledgeBase) -> None:
+    """A code review: the kidney disease of the calciphylaxis follow-up and leaflet was a list
+    written twice, without the raised urea of features.yaml's renal group, which the
+    calciphylaxis work-up reads as a kidney disease (its non-uraemic mimics step is not shown).
+    A raised urea alone had the work-up of a uraemic patient and the follow-up and leaflet of a
+    non-uraemic one, without nephrology. Both now name the renal group (``group:renal``)."""
+    case = parse_case(
+        {
+            "patient": {"age": 64, "sex": "female"},
+            "exposures": ["warfarin"],
+            "findings": ["skin_necrosis", "retiform_purpura", "pain", "ulceration"],
+            "sites": ["thigh"],
+            "labs": [{"test": "urea", "interpretation": "high"}],
+        },
+        kb,
+    )
+    report = diagnose(case, kb, lang="en")
+    assert not any("kidney function is normal" in w.text for w in report.workup_steps)
+    ids = [i.id for i in _schedule(kb, case, "en")]
+    assert "wound_review" in ids and "wound_review_non_uraemic" not in ids
+    daily = next(p.text for p in build_leaflet(report, kb, lang="en").sections if p.id == "daily_life")
+    assert "kidney team" in daily
+
+
+def test_a_follow_up_or_leaflet_condition_names_a_group_of_features(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """``group:<name>`` in a follow-up's or a leaflet's ``when`` or ``unless`` stands for the
+    features of that dependency group (features.yaml groups); an unknown group is named by the
+    loader as an unknown feature."""
+    import shutil
+
+    import pytest
+
+    from calcinosis.errors import KnowledgeBaseError
+    from calcinosis.kb.loader import default_kb_path, load_kb
+
+    renal = {f for f, spec in kb.features.items() if spec.group == "renal"}
+    review = next(i for i in kb.followup.by_category["calciphylaxis"] if i.id == "wound_review")
+    assert set(review.when) == renal and "lab:urea_high" in renal
+    variant = next(
+        v
+        for v in kb.leaflet_variants.variants
+        if v.section == "daily_life" and v.diagnoses == ["calciphylaxis"] and v.when
+    )
+    assert set(variant.when) == renal
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "followup.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("when: [group:renal]", "when: [group:renl]"), encoding="utf-8"
+    )
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(root, cache=False)
+    assert any("group:renl" in i.message and i.location == "followup.yaml:wound_review" for i in err.value.issues)

@@ -735,3 +735,35 @@ def test_kb_check_refuses_a_scored_number_citing_a_validation_source(tmp_path: P
     found = [i for i in issues if i.code == "kb.validation_source_scored"]
     assert found and all(i.level is IssueLevel.ERROR for i in found)
     assert any(f"{did}: {fid} cites {rid}" in i.message and "pub-test-01" in i.message for i in found)
+
+
+def test_kb_show_gives_a_low_state_the_likelihood_ratio_the_engine_scores(kb: KnowledgeBase) -> None:
+    """A code review: the absence of a test's low state is scored given its raised state's
+    (features.yaml opposite_states, kb.loader._log_absent), but ``kb show`` and the API's
+    diagnosis view still printed (1 - frequency) / (1 - baseline) for it: calciphylaxis' low
+    calcium read an LR absent the reasoning never uses. Every stated frequency's LR absent is the
+    engine's, for a diagnosis' main row and for its forms."""
+    import math
+
+    from calcinosis.engine.tables import tables
+    from calcinosis.kb.views import diagnosis_detail
+
+    t = tables(kb)
+    checked = 0
+    for d in kb.diseases:
+        detail = diagnosis_detail(kb, d.id, "en")
+        rows = [(kb.disease_pos(d.id), detail.findings)]
+        rows += [
+            (r.row, next(f for f in detail.forms if f.id == r.form.id).findings)
+            for r in kb.forms
+            if kb.diseases[r.disease] is d
+        ]
+        for row, findings in rows:
+            for f in findings:
+                column = t.n_features + kb.feature_pos(f.feature)
+                assert math.isclose(f.lr_absent, math.exp(float(t.log_lr_by_state[column, row])), rel_tol=1e-9), (
+                    d.id,
+                    f.feature,
+                )
+                checked += f.feature in kb.opposite_states.values()
+    assert checked >= 3

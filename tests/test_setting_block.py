@@ -14,7 +14,7 @@ import pytest
 from calcinosis import KnowledgeBase, diagnose, load_kb, parse_case
 from calcinosis.engine.batch import score_cases
 from calcinosis.engine.diagnose import analyse
-from calcinosis.engine.tables import tables
+from calcinosis.engine.tables import row_blocks, tables
 from calcinosis.errors import KnowledgeBaseError
 from calcinosis.kb.check import check_kb
 from calcinosis.kb.views import diagnosis_detail
@@ -68,37 +68,54 @@ def test_tumoral_calcinosis_is_held_on_its_mass_as_well_as_its_setting(kb: Knowl
 
 def test_each_unmentioned_block_costs_its_own_probability(kb: KnowledgeBase) -> None:
     """Necrosis without any setting pays the setting's probability; a setting without a lesion pays
-    the lesion's; a case silent on both pays both; a case naming one of each pays nothing."""
+    the lesion's; a case silent on both pays both; a case naming one of each pays nothing. Each
+    of the row the diagnosis is shown by: since calciphylaxis has a non-uraemic form (its own
+    blocks, setting 0.19 without the kidney states), a necrosis with no setting is shown by that
+    form, a dialysis by the uraemic main row (setting 0.01)."""
     i = kb.disease_pos("calciphylaxis")
     d = kb.disease("calciphylaxis")
     assert d.setting is not None and d.defining is not None
     kappa = kb.constants.defining_strength.value
+    main = {kind: block for kind, block in row_blocks(kb, i)}
+    form_row = next(r.row for r in kb.forms if r.disease == i and r.form.id == "non_uraemic")
+    form = {kind: block for kind, block in row_blocks(kb, form_row)}
+    assert main["setting"].unreported_probability == d.setting.unreported_probability
+    assert form["setting"].unreported_probability > main["setting"].unreported_probability
 
-    def penalty(**extra: Any) -> float:
+    def penalty(row: int, **extra: Any) -> float:
         _, _, scores = analyse(_case(kb, **extra), kb)
+        assert int(scores.row[i]) == row, extra  # the row the diagnosis is shown by
         return float(scores.defining_log[i])
 
-    assert penalty(findings=["skin_necrosis"]) == pytest.approx(kappa * math.log(d.setting.unreported_probability))
-    assert penalty(history=["dialysis"]) == pytest.approx(kappa * math.log(d.defining.unreported_probability))
-    both = kappa * math.log(d.setting.unreported_probability * d.defining.unreported_probability)
-    assert penalty(findings=["pain"]) == pytest.approx(both)
-    assert penalty(findings=["skin_necrosis"], history=["dialysis"]) == 0.0
+    def cost(blocks: dict[str, Any], *kinds: str) -> float:
+        return kappa * sum(math.log(blocks[k].unreported_probability) for k in kinds)
+
+    assert penalty(form_row, findings=["skin_necrosis"]) == pytest.approx(cost(form, "setting"))
+    assert penalty(i, history=["dialysis"]) == pytest.approx(cost(main, "defining"))
+    assert penalty(form_row, findings=["pain"]) == pytest.approx(cost(form, "defining", "setting"))
+    assert penalty(i, findings=["skin_necrosis"], history=["dialysis"]) == 0.0
     # a setting reported absent is no setting: with its own weight, the block costs what
-    # silence costs (log u), or the denial's alone when that says more (never twice)
-    setting = kappa * math.log(d.setting.unreported_probability)
+    # silence costs (log u), or the denial's alone when that says more (never twice); the
+    # uraemic row's setting block, which names dialysis
     t = tables(kb)
+    _, _, scores = analyse(_case(kb, findings=["skin_necrosis"], absent=["dialysis"]), kb)
+    block = next(b for b in t.blocks_of[i] if t.block_kind[b] == "setting")
     no_dialysis = float(t.log_lr_by_state[t.n_features + t.position["condition:dialysis"], i])
-    assert penalty(findings=["skin_necrosis"], absent=["dialysis"]) == pytest.approx(min(0.0, setting - no_dialysis))
+    assert float(scores.block_cost[block]) == pytest.approx(min(0.0, cost(main, "setting") - no_dialysis))
 
 
 def test_the_setting_moves_the_differential_and_is_explained(kb: KnowledgeBase) -> None:
+    """Obesity is a setting of both forms; without it, the non-uraemic form that reads the case
+    pays its own setting's 0.19, and says so."""
     with_setting = _calciphylaxis(kb, findings=["retiform_purpura", "pain"], history=["obesity"])
     without = _calciphylaxis(kb, findings=["retiform_purpura", "pain"])
     assert with_setting is not None and without is not None
     assert with_setting.unreported_blocks == [] and with_setting.defining_unreported_lr is None
+    assert without.form is not None and without.form.id == "non_uraemic"
     assert without.unreported_blocks == ["setting"]
-    assert without.defining_unreported_lr == pytest.approx(0.04, rel=1e-3)
-    assert "usual settings" in without.against[0] and "0.04" in without.against[0]
+    assert without.defining_unreported_lr == pytest.approx(0.19, rel=1e-3)
+    said = next(a for a in without.against if "usual settings" in a)
+    assert "0.19" in said
     assert without.probability < with_setting.probability
 
 
@@ -106,9 +123,11 @@ def test_two_blocks_unreported_give_two_sentences_in_french(kb: KnowledgeBase) -
     d = _calciphylaxis(kb, "fr", findings=["pain"], sites=["thigh"])
     assert d is not None
     assert d.unreported_blocks == ["defining", "setting"]
-    assert "éléments caractéristiques" in d.against[0] and "contextes habituels" in d.against[1]
-    assert "\u00a0:" in d.against[1] or "\u202f:" in d.against[1]  # French typography
-    assert not any("setting" in a or "defining" in a for a in d.against[:2])
+    lesion = next(a for a in d.against if "éléments caractéristiques" in a)
+    setting = next(a for a in d.against if "contextes habituels" in a)
+    assert d.against.index(lesion) < d.against.index(setting)
+    assert "\u00a0:" in setting or "\u202f:" in setting  # French typography
+    assert not any("setting" in a or "defining" in a for a in d.against)
 
 
 def test_batch_pays_the_same_blocks_as_the_single_case(kb: KnowledgeBase) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -243,26 +244,60 @@ def test_a_childs_underlying_cancer_is_not_a_myeloma(
     nodules read 'an underlying cancer (myeloma, ...)' first. Myeloma does not occur in children;
     theirs is a leukaemia, a lymphoma or a solid tumour (McKay 1993). The same case at 60 keeps
     the myeloma (must_not_miss.yaml for_patients)."""
-    from calcinosis import parse_case
 
     def alert(age: float) -> str:
-        c = parse_case(
-            {
-                "patient": {"age": age, "sex": "male"},
-                "findings": ["bone_pain", "weight_loss", "palpable_nodules"],
-                "sites": ["thigh"],
-                "labs": [
-                    {"test": "calcium", "value": 3.4, "unit": "mmol/L"},
-                    {"test": "pth", "interpretation": "low"},
-                ],
-            },
-            kb,
-        )
-        said = build_summary(diagnose(c, kb, lang=lang), kb, lang=lang).must_not_miss
-        name = kb.disease("malignant_bone_destruction").name(lang)
-        return next(a for a in said if a.startswith(name))
+        return _cancer_alert(kb, {"age": age, "sex": "male"}, lang)
 
     child, adult = alert(6), alert(60)
     assert myeloma not in child.lower()
     assert all(w in child for w in child_words)
     assert myeloma in adult.lower() and "neuroblastom" not in adult
+
+
+def _cancer_alert(kb: KnowledgeBase, patient: dict[str, Any], lang: str) -> str:
+    """The summary's alert of malignant_bone_destruction for a patient with a raised calcium, a
+    low PTH, bone pain, weight loss and thigh nodules."""
+    from calcinosis import parse_case
+
+    c = parse_case(
+        {
+            "patient": patient,
+            "findings": ["bone_pain", "weight_loss", "palpable_nodules"],
+            "sites": ["thigh"],
+            "labs": [{"test": "calcium", "value": 3.4, "unit": "mmol/L"}, {"test": "pth", "interpretation": "low"}],
+        },
+        kb,
+    )
+    said = build_summary(diagnose(c, kb, lang=lang), kb, lang=lang).must_not_miss
+    name = kb.disease("malignant_bone_destruction").name(lang)
+    return next(a for a in said if a.startswith(name))
+
+
+def test_an_alert_written_for_the_patient_s_sex_is_said(tmp_path: Path) -> None:
+    """A code review: an alert of must_not_miss.yaml for_patients is chosen by the patient's
+    features, 'the patient's age or sex' (kb.schema.PatientAlert; the loader takes any
+    patient:*), but the summary gave it only the age's: one written for patient:female or
+    patient:postmenopausal would never have been said. Here one for women is, and a man keeps
+    the general alert."""
+    import shutil
+
+    from calcinosis.kb.loader import default_kb_path, load_kb
+
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "must_not_miss.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "    - features: [patient:child]\n",
+            "    - features: [patient:female]\n      en: WOMEN-ALERT\n      fr: ALERTE-FEMMES\n"
+            "    - features: [patient:child]\n",
+        ),
+        encoding="utf-8",
+    )
+    kb = load_kb(root, cache=False)
+
+    def alert(sex: str) -> str:
+        return _cancer_alert(kb, {"age": 60, "sex": sex}, "en")
+
+    assert "WOMEN-ALERT" in alert("female")
+    assert "WOMEN-ALERT" not in alert("male") and "myeloma" in alert("male").lower()

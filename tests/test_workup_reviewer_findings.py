@@ -224,6 +224,25 @@ def test_the_calciphylaxis_rule_names_liver_disease_among_its_high_risk_contexts
     assert next(f for f in basis if f.rule == "necrosis_high_risk").state == "present"
 
 
+# a kidney transplant recipient with nodules and lobulated periarticular deposits at the hands
+# and elbows (a clinical review): the urate step and the questions a denial settles read it
+TRANSPLANT_NODULES: dict[str, Any] = {
+    "patient": {"age": 52, "sex": "male"},
+    "history": ["kidney_transplant"],
+    "findings": ["palpable_nodules", "chalky_discharge"],
+    "sites": ["hand", "elbow"],
+    "imaging": [
+        {
+            "modality": "radiograph",
+            "sites": ["hand", "elbow"],
+            "tissues": ["subcutaneous", "periarticular"],
+            "patterns": ["amorphous", "lobulated"],
+            "distribution": "regional",
+        }
+    ],
+}
+
+
 def test_a_transplant_recipients_nodules_are_asked_for_a_urate(kb: KnowledgeBase) -> None:
     """A clinical review: a kidney transplant recipient on ciclosporin with nodules at the hands
     and elbows, chalky discharge and lobulated periarticular deposits, read as a tumoral
@@ -231,22 +250,7 @@ def test_a_transplant_recipients_nodules_are_asked_for_a_urate(kb: KnowledgeBase
     clearance and gout is common after a transplant (Lin 1989: 84% hyperuricaemic, 7% gout on
     ciclosporin). Said in both languages; not asked without the transplant, nor once the urate
     is measured."""
-    base: dict[str, Any] = {
-        "patient": {"age": 52, "sex": "male"},
-        "history": ["kidney_transplant"],
-        "exposures": ["immunosuppressants"],
-        "findings": ["palpable_nodules", "chalky_discharge"],
-        "sites": ["hand", "elbow"],
-        "imaging": [
-            {
-                "modality": "radiograph",
-                "sites": ["hand", "elbow"],
-                "tissues": ["subcutaneous", "periarticular"],
-                "patterns": ["amorphous", "lobulated"],
-                "distribution": "regional",
-            }
-        ],
-    }
+    base: dict[str, Any] = {**TRANSPLANT_NODULES, "exposures": ["immunosuppressants"]}
 
     def urate_steps(data: dict[str, Any], lang: str = "en") -> list[str]:
         report = diagnose(parse_case(data, kb), kb, lang=lang)
@@ -295,20 +299,6 @@ def test_what_the_case_denies_denies_what_implies_it(kb: KnowledgeBase) -> None:
         assert not any("15" in q.question for q in questions)
     # the transplant recipient's lobulated periarticular deposits: asked about a periarticular
     # mass, unless the case says there is no swelling
-    joints: dict[str, Any] = {
-        "patient": {"age": 52, "sex": "male"},
-        "history": ["kidney_transplant"],
-        "findings": ["palpable_nodules", "chalky_discharge"],
-        "sites": ["hand", "elbow"],
-        "imaging": [
-            {
-                "modality": "radiograph",
-                "sites": ["hand", "elbow"],
-                "tissues": ["subcutaneous", "periarticular"],
-                "patterns": ["amorphous", "lobulated"],
-                "distribution": "regional",
-            }
-        ],
-    }
+    joints = TRANSPLANT_NODULES
     assert "finding:periarticular_mass" in _asked(parse_case(joints, kb), kb)
     assert "finding:periarticular_mass" not in _asked(parse_case({**joints, "absent": ["swelling"]}, kb), kb)

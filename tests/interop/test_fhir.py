@@ -633,3 +633,19 @@ def test_an_onset_age_from_another_system_gives_the_duration_and_words_are_repor
         assert got.case.duration_months is None
         (line,) = [m for m in _by_resource(got, "Condition/cond-calc") if m.element == element]
         assert line.outcome == "not_used" and line.reason
+
+
+def test_a_negative_onset_age_is_reported_not_read_as_a_duration_longer_than_the_life(
+    kb: KnowledgeBase, codes: CodeTable
+) -> None:
+    """A code review: an ``onsetAge`` below 0 passed the reader's check (only 'above the age' was
+    refused) and gave a duration longer than the patient's life, so that the whole import failed
+    on the case's own check. It is reported not used, as an onset age above the age is."""
+    bundle = hospital_bundle()
+    calc = next(e["resource"] for e in bundle["entry"] if e["resource"]["id"] == "cond-calc")
+    del calc["onsetDateTime"]
+    calc["onsetAge"] = {"value": -2, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"}
+    got = read_bundle(bundle, kb, codes, analysis_date=WHEN)
+    assert got.case.duration_months is None
+    (line,) = [m for m in _by_resource(got, "Condition/cond-calc") if m.element == "onsetAge"]
+    assert line.outcome == "not_used"

@@ -513,7 +513,8 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
         disease_files.append(disease)
 
     # from the YAML files everything is validated now; from the cache, the rest when first used
-    deferred = None if docs.from_cache else _validate_deferred(docs, out)
+    groups = features_file.groups if features_file is not None else {}
+    deferred = None if docs.from_cache else _validate_deferred(docs, out, groups)
     parts = (manifest, constants, features_file, priors, workup, vocabulary, staging, category_model, must_not_miss)
     if out.issues or None in parts:
         raise KnowledgeBaseError(f"knowledge base at {root} is invalid", issues=out.issues, path=root)
@@ -559,7 +560,7 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
         category_model=category_model,
         must_not_miss=must_not_miss,
         age_bands=features_file.age_bands,
-        deferred=_lazy_parts(root, docs, check, deferred, cache_file),
+        deferred=_lazy_parts(root, docs, check, deferred, cache_file, groups),
         check=check,
     )
     if out.issues:
@@ -567,8 +568,39 @@ def _load_uncached(root: Path, docs: _Documents, *, cache_file: Path | None = No
     return kb
 
 
-def _validate_deferred(docs: _Documents, out: _Collector) -> DeferredParts | None:
-    """The references, treatments, management, follow-up and leaflets, validated; None if any fails."""
+GROUP_PREFIX = "group:"
+"""A ``when`` or ``unless`` list of the follow-up and the leaflets may name a dependency group
+of features.yaml (``group:renal``) for all its features (:func:`_with_groups`)."""
+
+
+def _with_groups(node: Any, groups: Mapping[str, Sequence[str]], key: str = "") -> Any:
+    """``node`` (a follow-up or leaflet document as read) with each ``group:<name>`` of a ``when``
+    or ``unless`` list replaced by that group's features (features.yaml groups), a new structure.
+
+    A calciphylaxis' kidney disease was a list written twice, in followup.yaml and
+    leaflet_by_condition.yaml, and without the raised urea of the renal group that the
+    calciphylaxis' own work-up reads: a patient with a raised urea alone had the work-up of a
+    kidney disease and the follow-up of a non-uraemic calciphylaxis, without nephrology (a code
+    review). An unknown group is left as written, for the feature check to name."""
+    if isinstance(node, dict):
+        return {k: _with_groups(v, groups, str(k)) for k, v in node.items()}
+    if isinstance(node, list):
+        if key in ("when", "unless"):
+            expanded: list[Any] = []
+            for item in node:
+                named = item[len(GROUP_PREFIX) :] if isinstance(item, str) and item.startswith(GROUP_PREFIX) else None
+                expanded.extend(groups[named] if named is not None and named in groups else [item])
+            return list(dict.fromkeys(expanded)) if all(isinstance(i, str) for i in expanded) else expanded
+        return [_with_groups(v, groups) for v in node]
+    return node
+
+
+def _validate_deferred(
+    docs: _Documents, out: _Collector, groups: Mapping[str, Sequence[str]] | None = None
+) -> DeferredParts | None:
+    """The references, treatments, management, follow-up and leaflets, validated; None if any
+    fails. ``groups``: features.yaml's dependency groups, that a follow-up or leaflet condition
+    may name (:func:`_with_groups`)."""
     from calcinosis.kb.deferred_schema import (
         FollowupFile,
         LeafletFile,
@@ -578,11 +610,15 @@ def _validate_deferred(docs: _Documents, out: _Collector) -> DeferredParts | Non
         TreatmentFile,
     )
 
-    followup = _validate(FollowupFile, docs.read("followup.yaml"), "followup.yaml", out)
+    named = groups or {}
+    followup = _validate(FollowupFile, _with_groups(docs.read("followup.yaml"), named), "followup.yaml", out)
     management = _validate(ManagementFile, docs.read("management.yaml"), "management.yaml", out)
-    leaflet = _validate(LeafletFile, docs.read("leaflet.yaml"), "leaflet.yaml", out)
+    leaflet = _validate(LeafletFile, _with_groups(docs.read("leaflet.yaml"), named), "leaflet.yaml", out)
     leaflet_variants = _validate(
-        LeafletVariantsFile, docs.read("leaflet_by_condition.yaml"), "leaflet_by_condition.yaml", out
+        LeafletVariantsFile,
+        _with_groups(docs.read("leaflet_by_condition.yaml"), named),
+        "leaflet_by_condition.yaml",
+        out,
     )
     references: dict[str, ReferenceSpec] = {}
     for ref_rel in docs.listing("references"):
@@ -619,7 +655,12 @@ def _validate_deferred(docs: _Documents, out: _Collector) -> DeferredParts | Non
 
 
 def _lazy_parts(
-    root: Path, docs: _Documents, check: _Checks, parts: DeferredParts | None, cache_file: Path | None
+    root: Path,
+    docs: _Documents,
+    check: _Checks,
+    parts: DeferredParts | None,
+    cache_file: Path | None,
+    groups: Mapping[str, Sequence[str]],
 ) -> LazyParts:
     """The deferred knowledge: built already (from YAML: checked with the rest by ``_compile``),
     or validated and cross-checked on first use (from the cache). Should the cached documents
@@ -632,7 +673,7 @@ def _lazy_parts(
     def build() -> DeferredParts:
         out = _Collector()
         try:
-            found = _validate_deferred(pending, out)
+            found = _validate_deferred(pending, out, groups)
         except Exception:  # a cache altered behind its checksum: read the YAML files instead
             found = None
         if found is not None and not out.issues:
@@ -642,7 +683,7 @@ def _lazy_parts(
                 with contextlib.suppress(OSError):
                     os.unlink(cache_file)
             out = _Collector()
-            found = _validate_deferred(_Documents(root, out), out)
+            found = _validate_deferred(_Documents(root, out), out, groups)
             if found is not None and not out.issues:
                 _check_deferred(
                     found, _Checks(out, check.features, check.diagnoses, found.references, forms=check.forms)

@@ -3,7 +3,8 @@
 Plain pydantic models of what ``calcinosis kb show`` and ``kb terms`` print, so that a client
 can list the diagnoses, read one with every frequency, its basis and its references, and fill
 pickers from the vocabulary. Nothing is computed here beyond likelihood ratios of the stored
-frequencies against the feature's baseline, exactly as ``kb show`` prints them.
+frequencies against the feature's baseline, the engine's own (a low state's absence read given
+its raised state's), exactly as ``kb show`` prints them.
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ def diagnosis_detail(kb: KnowledgeBase, diagnosis_id: str, lang: str) -> Diagnos
         defining_features=list(d.defining.any_of) if d.defining else [],
         setting_features=list(d.setting.any_of) if d.setting else [],
         age=age_view(kb, d, lang),
-        findings=_frequencies(kb, d.findings.values(), lang),
+        findings=_frequencies(kb, d.findings.values(), kb.disease_pos(d.id), lang),
         references=[ReferenceView(id=r, citation=kb.references[r].text(lang)) for r in refs if r in kb.references],
         last_reviewed=str(d.last_reviewed),
         main_form=d.main_form.get(lang) if d.main_form else None,
@@ -181,11 +182,15 @@ def diagnosis_detail(kb: KnowledgeBase, diagnosis_id: str, lang: str) -> Diagnos
     )
 
 
-def _frequencies(kb: KnowledgeBase, entries: Iterable[FindingSpec], lang: str) -> list[FrequencyView]:
-    """Stated frequencies, the most telling (largest LR when present) first."""
+def _frequencies(kb: KnowledgeBase, entries: Iterable[FindingSpec], row: int, lang: str) -> list[FrequencyView]:
+    """Stated frequencies of ``row`` (a diagnosis' main row or a form's), the most telling
+    (largest LR when present) first. The LR absent is the one the engine scores
+    (``kb.log_absent``): for a test's low state, given its raised state's absence
+    (features.yaml opposite_states), not (1 - frequency) / (1 - baseline)."""
     out = []
     for f in sorted(entries, key=lambda f: -f.frequency / kb.features[f.feature].baseline):
         base = kb.features[f.feature].baseline
+        pos = kb.feature_pos(f.feature)
         out.append(
             FrequencyView(
                 feature=f.feature,
@@ -193,7 +198,7 @@ def _frequencies(kb: KnowledgeBase, entries: Iterable[FindingSpec], lang: str) -
                 frequency=f.frequency,
                 baseline=base,
                 lr_present=f.frequency / base,
-                lr_absent=(1 - f.frequency) / (1 - base),
+                lr_absent=math.exp(float(kb.log_absent[row, pos]) - math.log1p(-base)),
                 basis=f.basis,
                 n=f.n,
                 total=f.total,
@@ -219,7 +224,7 @@ def _form_view(kb: KnowledgeBase, d: Disease, row: int, lang: str) -> FormView:
         defining_features=[f for _, block in blocks for f in block.any_of],
         without_defining=form.without_defining,
         age=_age_view(kb, form.age or d.age, row, lang),
-        findings=_frequencies(kb, form.findings, lang),
+        findings=_frequencies(kb, form.findings, row, lang),
     )
 
 

@@ -143,10 +143,14 @@ def must_not_miss_alert(report: DiagnosisReport, d: DiagnosisResult, kb: Knowled
         return known
     # the findings, with where the case locates its lesions (a site, an imaging tissue): a pain
     # with a lesion located on the body, not a back pain alone (must_not_miss.yaml with_any); and
-    # the patient's age (for_patients)
+    # the patient's age and sex (for_patients: an alert written for some patients is chosen by
+    # any patient:* feature, and one for women was never said while only the age's were here)
+    pt = case.patient
     findings = frozenset(
         [
-            *(fid for fid, present in age_features(case.patient.age, kb).items() if present),
+            *(fid for fid, present in age_features(pt.age, kb).items() if present),
+            *(["patient:female"] if pt.sex == "female" else []),
+            *(["patient:postmenopausal"] if pt.postmenopausal else []),
             *(f"finding:{t}" for t in case.findings),
             *(f"site:{s}" for s in case.sites),
             *(f"tissue:{t}" for img in case.imaging for t in img.tissues),

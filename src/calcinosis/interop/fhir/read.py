@@ -620,16 +620,17 @@ class _Reader:
     def onset_ages(self, age: float) -> None:
         """The ages at onset read (:meth:`onset`) as the duration: ``age`` less each, in months
         (to 6 decimals, as the phenopacket reader does), when no Condition gave the duration
-        otherwise; one in a unit other than a, mo, wk or d, or above the age, is reported."""
+        otherwise; one in a unit other than a, mo, wk or d, below 0 or above the age, is reported."""
         for ref, q in self.pending_onset_ages:
             factor = AGE_UNITS.get(q.code or q.unit or "") if q.value is not None else None
             shown = f"{q.value} {q.code or q.unit or ''}".strip()
-            if factor is None or float(Decimal(q.value)) * factor > age:
+            years = float(Decimal(q.value)) * factor if factor is not None else None
+            if years is None or not 0 <= years <= age:  # below 0: a duration longer than the life
                 self.skipped(ref, "onsetAge", shown, "fhir_onset_age_unread", age=f"{age:g}")
             elif self.out.duration_months is not None:
                 self.skipped(ref, "onsetAge", shown, "fhir_duration_taken")
             else:
-                self.out.duration_months = round((age - float(Decimal(q.value)) * factor) * 12, 6)
+                self.out.duration_months = round((age - years) * 12, 6)
                 self.used(ref, "onsetAge", shown, f"duration_months: {self.out.duration_months:g}")
 
     def condition(self, ref: str, r: Any) -> None:
