@@ -127,6 +127,12 @@ class TreatmentIndication(_Strict):
     # not when one of these is reported absent: a treatment 'added to phosphate-lowering
     # treatment' with a normal phosphate measured (a clinical review); unmeasured, it may fit
     unless_absent: list[str] = []
+    # not while one of these diagnoses leads the case (``StatementCondition.unless_leading``): a
+    # category-wide treatment of calcium deposits that does not treat it (a French clinical
+    # review: a tophaceous gout at > 99 % was offered an intralesional corticosteroid injection
+    # into its tophi, whose treatment is the urate lowered to a target, a flare's colchicine,
+    # NSAID or corticosteroid, intra-articular for a joint: EULAR 2016)
+    unless_leading: list[str] = []
     role: Literal["first_line", "option", "adjunct", "last_resort"]
     # the least probability of what the indication names for it to fit at all: a referral that
     # is right for a diagnosis held (a palliative care team for a calciphylaxis) is not offered
