@@ -209,3 +209,45 @@ def test_urate_lowering_therapy_stands_on_a_randomised_trial(kb: KnowledgeBase) 
     options = [o for group in grouped.values() for o in group if o.treatment == "urate_lowering_therapy"]
     assert options and options[0].best_level == 2
     assert any(e.reference == "doherty2018" and e.level == 2 for e in options[0].evidence)
+
+
+def _offered(result) -> set[str]:  # type: ignore[no-untyped-def]
+    return {o.treatment for group in result.options.values() for o in group}
+
+
+# the same tophi, ulcerated and discharging chalk: a shock-wave treatment read 'first line'
+ULCERATED_TOPHI: dict[str, Any] = {
+    **TOPHI,
+    "findings": [*TOPHI["findings"], "ulceration", "chalky_discharge", "visible_tophi"],
+}
+
+
+def test_a_leading_gout_is_not_offered_an_injection_or_shock_waves_into_its_tophi(kb: KnowledgeBase) -> None:
+    """A French clinical review: a tophaceous gout at > 99 % was offered an intralesional
+    corticosteroid injection (the category-wide indication of a painful dystrophic nodule);
+    a tophus is urate, treated by lowering it to a target, a flare by colchicine, an NSAID or a
+    corticosteroid, intra-articular for a joint (EULAR 2016). Ulcerated tophi read shock waves
+    'first line', from a series of radio-opaque calcium deposits."""
+    for case in (TOPHI, ULCERATED_TOPHI):
+        result = manage(parse_case(case, kb), kb)
+        assert result.diagnosis == "gout" and result.diagnosis_probability >= 0.5
+        offered = _offered(result)
+        assert "urate_lowering_therapy" in offered
+        assert not offered & {"intralesional_corticosteroids", "eswl"}, offered
+    # the same painful nodules given as another dystrophic calcinosis keep the injection
+    other = manage(parse_case(TOPHI, kb), kb, diagnosis="post_traumatic_calcification")
+    assert "intralesional_corticosteroids" in _offered(other)
+    spec = kb.treatments["intralesional_corticosteroids"]
+    assert any("gout" in ind.unless_leading for ind in spec.indications)
+
+
+def test_the_loader_refuses_an_unknown_diagnosis_in_an_indications_unless_leading(tmp_path: Path) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "treatments" / "intralesional_corticosteroids.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["indications"][-1]["unless_leading"] = ["goutte"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(root, cache=False)
+    assert "intralesional_corticosteroids" in str(err.value) and "goutte" in str(err.value)

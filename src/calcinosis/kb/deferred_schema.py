@@ -127,6 +127,12 @@ class TreatmentIndication(_Strict):
     # not when one of these is reported absent: a treatment 'added to phosphate-lowering
     # treatment' with a normal phosphate measured (a clinical review); unmeasured, it may fit
     unless_absent: list[str] = []
+    # not while one of these diagnoses leads the case (``StatementCondition.unless_leading``): a
+    # category-wide treatment of calcium deposits that does not treat it (a French clinical
+    # review: a tophaceous gout at > 99 % was offered an intralesional corticosteroid injection
+    # into its tophi, whose treatment is the urate lowered to a target, a flare's colchicine,
+    # NSAID or corticosteroid, intra-articular for a joint: EULAR 2016)
+    unless_leading: list[str] = []
     role: Literal["first_line", "option", "adjunct", "last_resort"]
     # the least probability of what the indication names for it to fit at all: a referral that
     # is right for a diagnosis held (a palliative care team for a calciphylaxis) is not offered
@@ -624,6 +630,11 @@ class LeafletVariant(_Strict):
     # its own title where the section's would be wrong: a calciphylaxis leaflet was headed "What
     # is calcinosis?" (a clinical review)
     title: Bilingual | None = None
+    # the leaflet's own heading, on a ``what_it_is`` variant of a diagnosis or a form that is not
+    # a calcinosis of calcium salts, or is known by its own name: a leaflet that names that
+    # diagnosis is headed with it, not 'Calcinosis: information for patients' (a French clinical
+    # review: a tophaceous gout's leaflet, whose tophi are urate, was headed « La calcinose »)
+    heading: Bilingual | None = None
     en: str = Field(min_length=1)
     fr: str = Field(min_length=1)
     # the text used instead when diagnoses in play have their own words (leaflet.yaml in_play):
@@ -631,6 +642,14 @@ class LeafletVariant(_Strict):
     # and treatments of diseases the patient is not thought to have (a clinical review: a baby and
     # a cancer patient read 'kidney care and dialysis, a phosphate diet and binders')
     in_play: Bilingual | None = None
+
+    @model_validator(mode="after")
+    def _heading_of_a_named_diagnosis(self) -> Self:
+        # one heading per leaflet: the section that says what the condition is, written for a
+        # diagnosis or a form the leaflet names (a group's or a category's is not a name)
+        if self.heading is not None and (self.section != "what_it_is" or not (self.diagnoses or self.forms)):
+            raise ValueError("a heading belongs to a what_it_is variant written for diagnoses or forms")
+        return self
 
     @model_validator(mode="after")
     def _in_play_fields(self) -> Self:

@@ -761,7 +761,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
             check.feats(f"{loc}:dose_for[{i}]", dose.features)
             check.refs(f"{loc}:dose_for[{i}]", dose.references)
         for i, ind in enumerate(t.indications):
-            check.diags(f"{loc}:indications[{i}]", ind.diagnoses)
+            check.diags(f"{loc}:indications[{i}]", [*ind.diagnoses, *ind.unless_leading])
             check.form_keys(f"{loc}:indications[{i}]", ind.forms)
             check.feats(f"{loc}:indications[{i}]", [*ind.features, *ind.unless, *ind.unless_absent])
         for i, caution in enumerate(t.cautions):

@@ -475,6 +475,7 @@ def manage(
         own_care=frozenset(care.own_care) if (care := kb.disease(top_id).managed_as) is not None else frozenset(),
         emergencies=emergencies,
         histology=histology_first(kb, posterior, lang) if histology_due else "",
+        leading=top_id if top_p >= LEADS else None,
     )
     # the principles that hold for a whole category are about treating calcinosis, and do not
     # apply to a leading diagnosis cared for as another disease

@@ -314,12 +314,15 @@ def _option(
     unconfirmed: frozenset[str] = frozenset(),
     measured: Mapping[str, float] | None = None,
     emergencies: frozenset[str] = frozenset(),
+    leading: str | None = None,
 ) -> tuple[TreatmentOption, bool] | None:
     """``categories``: each category's share of the diagnoses calcinosis treatment is for
     (:func:`treatable_categories`); ``full``: the categories' probabilities, to say when a share
     leaves diagnoses out; ``unconfirmed``: the diagnoses none of whose defining features the case
     reports (they paid the defining penalty): an option for them alone waits for their work-up;
-    ``emergencies``: those the diagnosis found (``Emergency``), which some indications need."""
+    ``emergencies``: those the diagnosis found (``Emergency``), which some indications need;
+    ``leading``: the diagnosis that leads the case (as a principle's ``leading``), None when none
+    does, which an indication's ``unless_leading`` reads."""
     full = full or categories
     measured = measured or {}  # values derived from the labs (LabPanel.derived), by name
     best: tuple[float, Role, str] | None = None
@@ -336,6 +339,8 @@ def _option(
             continue  # a topical for localised deposits, in deposits over the whole body
         if any(f in ev.observations and not ev.present(f) for f in ind.unless_absent):
             continue  # added to phosphate-lowering treatment, with a normal phosphate measured
+        if leading is not None and leading in ind.unless_leading:
+            continue  # an injection for calcium deposits, into a leading gout's tophi
         missing = [f for f in ind.features if not ev.present(f)]
         if missing and not all(f in tested_first and f not in ev.observations for f in missing):
             continue  # a feature the case denies, or one that is not a test still to do
@@ -706,6 +711,7 @@ def rank_treatments(
     own_care: frozenset[str] = frozenset(),
     emergencies: frozenset[str] = frozenset(),
     histology: str = "",
+    leading: str | None = None,
 ) -> tuple[dict[str, list[TreatmentOption]], list[TreatmentOption]]:
     """Options grouped by mechanism (best fit first, then best evidence), and those to avoid;
     ``forms``: the probability of each form of a diagnosis ('diagnosis/form'), for the
@@ -723,7 +729,8 @@ def rank_treatments(
     'engine.': the indications that name one hold for any case that has it; ``histology``:
     :func:`histology_first` when the treatments of the deposits wait for the histology of an
     excised lesion, '' otherwise (the caller decides: not once a diagnosis is given, nor while
-    another step comes first, the rule manage's own statement follows)."""
+    another step comes first, the rule manage's own statement follows); ``leading``: the
+    diagnosis that leads the case, None when none does (an indication's ``unless_leading``)."""
     grouped: dict[str, list[TreatmentOption]] = {m: [] for m in MECHANISMS}
     avoid: list[TreatmentOption] = []
     treatable = treatable_categories(kb, posterior, categories)
@@ -756,6 +763,7 @@ def rank_treatments(
             unconfirmed=unconfirmed,
             measured=measured,
             emergencies=emergencies,
+            leading=leading,
         )
         if found is None:
             continue

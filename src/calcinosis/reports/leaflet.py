@@ -66,6 +66,9 @@ class Leaflet:
     heading: str
     named: str  # the condition named, or "" when the cause is uncertain
     sections: tuple[LeafletPart, ...]
+    # the leaflet's title: 'Calcinosis: information for patients', or the named diagnosis' own
+    # (leaflet_by_condition.yaml ``heading``: 'Gout: information for patients')
+    title: str = ""
     word_note: str = ""  # what a frightening word of the heading means here ('metastatic'), or ""
     reader_note: str = ""  # for a child: the leaflet speaks to the parents, or ""
     urgent_note: str = ""  # a calcium to correct now, in the patient's words, or ""
@@ -493,6 +496,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     # calcium said only the haematology note, and the seizure signs went nowhere)
     urgent = [i.code for i in report.issues if i.code in URGENT_CODES]
     parts = []
+    title = message("leaflet_title", lang)
     age = report.case.patient.age
     ev = collect_evidence(report.case, report.labs, kb)
     present = ev.present_features()
@@ -511,10 +515,14 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             target = {4: form, 3: diagnosis, 2: group, 1: category}[score]
             text = _in_play(report, kb, variant, present, lang)
             refs = tuple(variant.references)
-            title = (variant.title or section.title).get(lang)
+            title_of = (variant.title or section.title).get(lang)
+            # a diagnosis the leaflet names, with its own heading: the leaflet is headed with it
+            # (its form's or its own variant; a cancer still to confirm is not named, nor headed)
+            if variant.heading is not None and named and target in (form, diagnosis):
+                title = variant.heading.get(lang)
         else:
             target, text, refs = "general", section.fr if lang == "fr" else section.en, tuple(kb.leaflet.references)
-            title = section.title.get(lang)
+            title_of = section.title.get(lang)
             # a baby's parents: no 'more difficulty moving, or pain that stops you doing things'
             # to tell (a clinical review, a 35-day-old), what they can see instead
             if section.id == "when_to_consult" and age < kb.threshold("infant_age_years"):
@@ -566,12 +574,18 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             text = _held_for(report, kb, diagnosis, text, lang)
             if _infection_signs(report, kb):  # as manage holds procedures on the mass (a re-review)
                 text = " ".join([text, message("leaflet_infection_first", lang)])
-        parts.append(LeafletPart(section.id, title, text, target, refs))
+        parts.append(LeafletPart(section.id, title_of, text, target, refs))
     note = _word_notes(heading, [p.text for p in parts], lang)
     child = age < kb.threshold("child_age_years")
     infant = age < kb.threshold("infant_age_years")
     reader = message("leaflet_for_parents_infant" if infant else "leaflet_for_parents", lang) if child else ""
     said = " ".join(message(_urgent_key(code, report, kb), lang) for code in urgent)
     return Leaflet(
-        heading=heading, named=named, sections=tuple(parts), word_note=note, reader_note=reader, urgent_note=said
+        heading=heading,
+        named=named,
+        sections=tuple(parts),
+        word_note=note,
+        reader_note=reader,
+        urgent_note=said,
+        title=title,
     )
