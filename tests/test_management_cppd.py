@@ -150,12 +150,19 @@ def test_a_leading_diagnosis_with_its_own_heading_heads_the_leaflet(
     assert "Calcinosis: information for patients" not in html
     assert "La calcinose\u00a0: information pour les patients" not in html
     assert "La calcinose : information pour les patients" not in html
+    # nor introduced as a leaflet about calcinosis
+    assert "explains calcinosis" not in html and "explique la calcinose" not in html
+    assert (
+        "condition your doctors are considering" if lang == "en" else "la maladie que vos médecins envisagent"
+    ) in html
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_a_calcinosis_keeps_the_calcinosis_heading(kb: KnowledgeBase, lang: str) -> None:
     lf = build_leaflet(diagnose(read_case(_crest(), kb), kb, lang=lang), kb, lang=lang)
     assert lf.title.startswith("La calcinose" if lang == "fr" else "Calcinosis:")
+    html = render_html(read_case(_crest(), kb), kb, lang=lang, audience="patient")
+    assert ("explains calcinosis" if lang == "en" else "explique la calcinose") in html
 
 
 def test_a_heading_belongs_to_a_what_it_is_variant_of_a_diagnosis(kb: KnowledgeBase) -> None:
