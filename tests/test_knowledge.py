@@ -18,9 +18,9 @@ from calcinosis.issues import IssueLevel
 from calcinosis.kb.check import (
     check_kb,
     duplicate_references,
+    measured_sources_scored,
     seed_fact_coverage,
     unidentified_references,
-    validation_sources_scored,
 )
 from calcinosis.kb.loader import default_kb_path
 from calcinosis.kb.schema import CATEGORIES
@@ -683,42 +683,84 @@ def test_the_tissues_of_an_organ_are_knowledge_read_from_workup_yaml(root: Path)
         load_kb(root, cache=False)
 
 
-_PUBLISHED_CASES = Path(__file__).parent / "data" / "published" / "cases"
+_DATA = Path(__file__).parent / "data"
+# The pool of published patients the global constants are fitted on and the figures reported on
+# (evaluation/pool.py; docs/how-the-differential-works.md): the validation set and the gold cases
+# of the note sets, not the written notes-synth.
+_MEASURED_FOLDERS = (
+    "published/cases",
+    "notes",
+    "notes-dev2",
+    *(f"notes-heldout{n}" for n in ("", "2", "3", "4", "5", "6")),
+)
+# A URL that holds many publications (an archive of a journal's issues) names none of them: a
+# note's gold case and a reference stored in the same archive are two works.
+_COLLECTION_URLS = {"dmice.ohsu.edu/trec-gen/data/2006/documents/nephrodiatransp.zip"}
+
+
+def _url_key(url: str) -> str:
+    """A URL without its scheme, ``www.``, trailing punctuation and slash, lower case."""
+    key = url.strip().rstrip(".),]").lower().split("://", 1)[-1].removeprefix("www.").rstrip("/")
+    return "" if key in _COLLECTION_URLS else key
 
 
 def _source_identifiers(source: str) -> set[str]:
-    """The DOIs (lower case) and PMIDs a validation case's ``expected.source`` gives."""
+    """The DOIs (lower case), PMIDs and URLs a measured case's ``expected.source`` gives."""
     dois = {m.rstrip(".)").lower() for m in re.findall(r"10\.\d{4,9}/[^\s\"';,]+", source)}
     pmids = set(re.findall(r"PMID:?\s*(\d{6,9})", source))
-    return dois | pmids
+    urls = {_url_key(u) for u in re.findall(r"https?://[^\s\"'|]+", source)} - {""}
+    return dois | pmids | urls
 
 
-def test_the_publications_of_validation_patients_are_marked_and_support_no_scored_number(kb: KnowledgeBase) -> None:
-    """The published patients (tests/data/published/cases) measure the knowledge only if it did
-    not learn from them: a reference with the DOI or PMID of a patient's source is marked with
-    that patient (validation_case), and no frequency, age, prior, form share, defining block or
-    category rule cites a marked reference (2026-12-07: 22 such publications found, 170
-    citations removed; their care texts may still cite them)."""
-    sources = {}
-    for path in sorted(_PUBLISHED_CASES.glob("*.yaml")):
-        case = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for key in _source_identifiers(str(case["expected"]["source"])):
-            sources[key] = path.stem
+def _measured_sources() -> dict[str, set[str]]:
+    """Each identifier of a measured case's publication, with the cases (their file under
+    tests/data without the extension) it is the source of."""
+    sources: dict[str, set[str]] = {}
+    for folder in _MEASURED_FOLDERS:
+        for path in sorted((_DATA / folder).glob("*.yaml")):
+            source = (yaml.safe_load(path.read_text(encoding="utf-8")).get("expected") or {}).get("source")
+            for key in _source_identifiers(str(source or "")):
+                sources.setdefault(key, set()).add(f"{folder}/{path.stem}")
+    return sources
+
+
+def test_the_publications_of_measured_patients_are_marked_and_support_no_scored_number(kb: KnowledgeBase) -> None:
+    """The published patients the engine is measured on (the validation set and the gold cases
+    of the note sets: the pool its constants are fitted on and its figures reported on) measure
+    the knowledge only if it did not learn from them: a reference with the DOI, PMID or URL of
+    a patient's source names that patient (measured_cases), every patient named is a case file,
+    and no frequency, age, prior, form share, defining block or category rule cites a marked
+    reference (2026-12-07: 22 such publications of validation patients found, 170 citations
+    removed; then 3 of the note sets' gold cases and 2 more note cases of marked publications,
+    5 citations removed; their care texts may still cite them). Nor does a diagnosis file, the
+    priors or the category model quote a measured publication's DOI or PMID in its reasoning."""
+    sources = _measured_sources()
     unmarked = []
     for rid, ref in kb.references.items():
-        keys = {str(ref.doi or "").strip().lower(), str(ref.pmid or "").strip()} - {""}
-        hit = sorted(sources[k] for k in keys if k in sources)
-        if hit and ref.validation_case != hit[0]:
-            unmarked.append(f"{rid}: {hit[0]}")
+        keys = {str(ref.doi or "").strip().lower(), str(ref.pmid or "").strip(), _url_key(str(ref.url or ""))} - {""}
+        cases = set().union(*(sources.get(k, set()) for k in keys))
+        if not cases <= set(ref.measured_cases):
+            unmarked.append(f"{rid}: {sorted(cases - set(ref.measured_cases))}")
     assert unmarked == []
-    marked = {ref.validation_case for ref in kb.references.values() if ref.validation_case}
-    assert marked <= {p.stem for p in _PUBLISHED_CASES.glob("*.yaml")}
-    assert validation_sources_scored(kb) == []
+    named = {case for ref in kb.references.values() for case in ref.measured_cases}
+    assert {case for case in named if not (_DATA / f"{case}.yaml").is_file()} == set()
+    assert measured_sources_scored(kb) == []
+    quoted = []
+    for path in [
+        *sorted((kb.root / "diseases").glob("*.yaml")),
+        kb.root / "priors.yaml",
+        kb.root / "category_model.yaml",
+    ]:
+        text = path.read_text(encoding="utf-8").lower()
+        dois = {k for k in sources if k.startswith("10.") and k in text}
+        pmids = {k for k in sources if k.isdigit() and re.search(rf"\b{k}\b", text)}
+        quoted += [f"{path.name}: {key}" for key in sorted(dois | pmids)]
+    assert quoted == []
 
 
-def test_kb_check_refuses_a_scored_number_citing_a_validation_source(tmp_path: Path, shared: Path) -> None:
-    """Marking a reference a frequency cites as a validation patient's publication is an error
-    of kb check, named with the diagnosis, the feature, the reference and the patient."""
+def test_kb_check_refuses_a_scored_number_citing_a_measured_source(tmp_path: Path, shared: Path) -> None:
+    """Marking a reference a frequency cites as the publication of a measured patient is an
+    error of kb check, named with the diagnosis, the feature, the reference and the patient."""
     kb = load_kb()
     did, fid, rid = next(
         (d.id, fid, f.references[0]) for d in kb.diseases for fid, f in d.findings.items() if f.references
@@ -729,12 +771,12 @@ def test_kb_check_refuses_a_scored_number_citing_a_validation_source(tmp_path: P
         entries = yaml.safe_load(path.read_text(encoding="utf-8"))
         for entry in entries:
             if entry["id"] == rid:
-                entry["validation_case"] = "pub-test-01"
+                entry["measured_cases"] = ["notes-heldout9/en-01-test"]
                 path.write_text(yaml.safe_dump(entries, allow_unicode=True, sort_keys=False), encoding="utf-8")
     issues = check_kb(load_kb(root, cache=False), seed_facts=shared / "seed-facts.yaml")
-    found = [i for i in issues if i.code == "kb.validation_source_scored"]
+    found = [i for i in issues if i.code == "kb.measured_source_scored"]
     assert found and all(i.level is IssueLevel.ERROR for i in found)
-    assert any(f"{did}: {fid} cites {rid}" in i.message and "pub-test-01" in i.message for i in found)
+    assert any(f"{did}: {fid} cites {rid}" in i.message and "notes-heldout9/en-01-test" in i.message for i in found)
 
 
 def test_kb_show_gives_a_low_state_the_likelihood_ratio_the_engine_scores(kb: KnowledgeBase) -> None:

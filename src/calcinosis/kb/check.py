@@ -328,12 +328,13 @@ def _scored_citations(kb: KnowledgeBase) -> Iterable[tuple[str, str, str]]:
         yield from (("category_model.yaml", f"rule {rule.id}", r) for r in rule.references)
 
 
-def validation_sources_scored(kb: KnowledgeBase) -> list[tuple[str, str, str, str]]:
-    """Scored numbers that cite the publication of a validation patient (a reference with
-    ``validation_case``), as (file, where, reference id, patient): such a number was taught by
-    the patient it is then measured on, and the validation set's figures stop being honest. The
-    publication may still source what is not scored (management, leaflet, work-up, follow-up)."""
-    marked = {rid: ref.validation_case for rid, ref in kb.references.items() if ref.validation_case}
+def measured_sources_scored(kb: KnowledgeBase) -> list[tuple[str, str, str, str]]:
+    """Scored numbers that cite the publication of a patient the engine is measured on (a
+    reference with ``measured_cases``: a validation patient or a note set's gold case), as
+    (file, where, reference id, the patients): such a number was taught by the patient it is
+    then measured on, and the figures on that patient stop being honest. The publication may
+    still source what is not scored (management, leaflet, work-up, follow-up)."""
+    marked = {rid: ", ".join(ref.measured_cases) for rid, ref in kb.references.items() if ref.measured_cases}
     return [(file, where, rid, marked[rid]) for file, where, rid in _scored_citations(kb) if rid in marked]
 
 
@@ -473,12 +474,13 @@ def check_kb(
                 f"{owner}: the frequency of {fid} has no basis (reported, derived or judgement)",
                 f"diseases/{did}.yaml",
             )
-    for source_file, place, rid, case in validation_sources_scored(kb):
+    for source_file, place, rid, cases in measured_sources_scored(kb):
         add(
             IssueLevel.ERROR,
-            "kb.validation_source_scored",
-            f"{place} cites {rid}, the publication of validation patient {case}: a scored number may not rest on "
-            "the patients it is measured on; source it elsewhere or state it as a judgement that does not use the case",
+            "kb.measured_source_scored",
+            f"{place} cites {rid}, the publication of measured patient {cases} (tests/data): a scored number may "
+            "not rest on the patients it is measured on; source it elsewhere or state it as a judgement that does "
+            "not use the case",
             source_file,
         )
     for ids, shared in duplicate_references(kb).items():

@@ -69,10 +69,14 @@ class ReferenceSpec(_Strict):
     url: str | None = None
     seed_file: str | None = None
     note: str | None = None
-    # The patient of the validation set (tests/data/published/cases) whose case report this is:
-    # it must support no scored number, or that patient measures what it taught
-    # (calcinosis.kb.check.validation_sources_scored).
-    validation_case: str | None = None
+    # The published patients the engine is measured on whose case report this is, each named by
+    # its case file under tests/data without the extension ("published/cases/pub-iatro-03-...",
+    # "notes-heldout3/en-03-..."): the validation set and the gold cases of the note sets, the
+    # pool the global constants are fitted on and the figures reported on. A list, because one
+    # report can be the source of a validation patient and of a note's gold case. The reference
+    # must support no scored number, or those patients measure what it taught
+    # (calcinosis.kb.check.measured_sources_scored).
+    measured_cases: list[str] = []
 
     def text(self, lang: str) -> str:
         """The citation as shown in ``lang``: in French, its own ``citation_fr``, else the
