@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from calcinosis import KnowledgeBase, diagnose, parse_case
 
 
@@ -218,3 +220,26 @@ def test_a_transplants_immunosuppressants_are_read_not_scored(kb: KnowledgeBase)
     assert alone["dermatomyositis"] > posterior(run([], []))["dermatomyositis"]
     steroids = posterior(run(["kidney_transplant"], ["long_term_corticosteroids"]))
     assert steroids["calciphylaxis"] != posterior(transplant)["calciphylaxis"]
+
+
+def test_a_reason_s_frequencies_give_its_likelihood_ratio_for_a_low_state_read_absent(kb: KnowledgeBase) -> None:
+    """A code review: a normal calcium's 'not low' is scored among the readings not raised
+    (features.yaml opposite_states) and its sentence said so, but the JSON frequency and baseline
+    stayed the raw ones, so that (1 - frequency) / (1 - baseline) was not the ratio shown. Every
+    reason of a low state read absent now carries the frequencies its ratio is computed from."""
+
+    case = {
+        "patient": {"age": 60, "sex": "female"},
+        "history": ["dialysis"],
+        "findings": ["skin_necrosis", "pain"],
+        "sites": ["thigh"],
+        "labs": [{"test": "calcium", "interpretation": "normal"}, {"test": "pth", "interpretation": "normal"}],
+    }
+    lows = set(kb.opposite_states.values())
+    seen = 0
+    for d in diagnose(parse_case(case, kb), kb).differential:
+        for c in d.evidence:
+            if c.feature in lows and c.state == "absent":
+                seen += 1
+                assert (1 - c.frequency) / (1 - c.baseline) == pytest.approx(c.likelihood_ratio, abs=2e-3)
+    assert seen

@@ -175,6 +175,8 @@ def _reason(kb: KnowledgeBase, t: Tables, d: int, column: int, lang: str) -> _Re
     shown_lr = round(lr, 4)
     state_name = "present" if present else "absent"
     frequency, baseline = round(src.frequency, 4), round(feature.baseline, 4)
+    if raised is not None:  # the low state among the readings not raised, as scored and said
+        frequency, baseline = round(1 - shown_frequency, 4), round(1 - shown_baseline, 4)
     strength = abs(math.log(shown_lr))
     found = _Reason(
         feature=fid,

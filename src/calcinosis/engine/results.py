@@ -85,8 +85,13 @@ class Contribution(BaseModel):
     label: str
     state: Literal["present", "absent"]
     basis: list[str] = Field(description="the case inputs that set this feature")
-    frequency: float = Field(description="P(feature present | diagnosis) used")
-    baseline: float = Field(description="P(feature present | other causes of calcinosis)")
+    frequency: float = Field(
+        description=(
+            "P(feature present | diagnosis) used; for the low state of a test read absent, among the readings "
+            "not raised (features.yaml opposite_states), as its likelihood ratio is"
+        )
+    )
+    baseline: float = Field(description="P(feature present | other causes of calcinosis), read as the frequency is")
     likelihood_ratio: float
     weight: float = Field(description="dependency weight (1 = counted in full)")
     origin: Literal["diagnosis", "category", "baseline"]
