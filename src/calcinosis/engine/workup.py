@@ -65,6 +65,10 @@ class Hold:
     workup: str  # appended to the work-up's own steps into the mass
     leaflet: str  # the leaflet's treatment section
     references: tuple[str, ...]
+    # the principle's first words, what waits: 'no biopsy ... yet' before a hold whose own step
+    # is a biopsy read as a contradiction (a French clinical review: a breast necrosis read 'No
+    # biopsy ... Not before a carcinoma has been excluded by ... a biopsy')
+    held: str = "procedures_held"
 
 
 HOLDS = {
@@ -76,6 +80,7 @@ HOLDS = {
         "workup_breast_skin_hold",
         "leaflet_breast_skin_first",
         ("casereppathol2017_breast_calciphylaxis", "george2014breast"),
+        held="procedures_held_breast_skin",
     ),
     DEEP_MASS_STEP: Hold("deep_mass_hold", "workup_growth_hold", "leaflet_exclude_first", ("esmo_sts2018",)),
 }

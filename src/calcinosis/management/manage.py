@@ -510,7 +510,10 @@ def manage(
         reach.insert(0, Statement(id="histology_first", text=excision_first, references=list(spec.references)))
     said_holds = [h for h in holds if h is not HOLDS[DEEP_MASS_STEP]]
     if said_holds:
-        text = message("procedures_held", lang, hold=" ".join(message(h.manage, lang) for h in said_holds))
+        # the words of what waits, when every hold says the same (else the general ones)
+        held = {h.held for h in said_holds}
+        key = held.pop() if len(held) == 1 else "procedures_held"
+        text = message(key, lang, hold=" ".join(message(h.manage, lang) for h in said_holds))
         refs = list(dict.fromkeys(r for h in said_holds for r in h.references))
         reach.insert(0, Statement(id="procedures_held", text=text, references=refs, urgent=GROWTH_STEP in listed))
     statements = (
