@@ -94,3 +94,26 @@ def test_a_child_keeps_the_paediatric_myositis_sign(kb: KnowledgeBase) -> None:
     signs = run(kb, child).followup.warning_signs
     assert any("paediatric rheumatology" in s for s in signs)
     assert len([s for s in signs if s.startswith("Trouble swallowing")]) == 1
+
+
+def test_probenecid_is_avoided_under_2_years_and_listed_from_2(kb: KnowledgeBase) -> None:
+    """A French clinical review: a 1-year-old with a tumoral calcinosis read probenecid 'as an
+    adjunct' beside its own 'contraindicated under 2 years', the contraindication keyed on the
+    infant feature (under 1). It is read from the age itself (a caution's measured age_years):
+    avoided at 1 with the age said, listed at 3 with its paediatric caution; and a
+    contraindication bounded by a value does not take the treatment away from every case."""
+    case = {
+        "patient": {"age": 1, "sex": "male"},
+        "findings": ["palpable_nodules", "periarticular_mass", "fever"],
+        "sites": ["buttock"],
+        "labs": [{"test": "phosphate", "interpretation": "high"}, {"test": "calcium", "interpretation": "normal"}],
+    }
+    for lang, said in (("en", "(age in years: 1)"), ("fr", "(âge\u00a0: 1 an)")):
+        result = manage(parse_case(case, kb), kb, lang=lang)
+        avoided = [o for o in result.avoid if o.treatment == "probenecid"]
+        listed = [o for group in result.options.values() for o in group if o.treatment == "probenecid"]
+        assert avoided and not listed
+        assert any(said in c.replace("\u202f", "\u00a0") for c in avoided[0].cautions)
+        older = manage(parse_case({**case, "patient": {"age": 3, "sex": "male"}}, kb), kb, lang=lang)
+        assert any(o.treatment == "probenecid" for group in older.options.values() for o in group)
+        assert not any(o.treatment == "probenecid" for o in older.avoid)

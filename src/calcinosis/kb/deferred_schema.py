@@ -151,12 +151,19 @@ caution names one of them, and a misspelt name is refused rather than never show
 review; tests/test_labs.py holds the two lists equal)."""
 
 MeasuredName = Literal[
-    "corrected_calcium", "calcium_phosphate_product", "pth_upper_limit_multiple", "egfr_ckd_epi_2021", "egfr"
+    "corrected_calcium",
+    "calcium_phosphate_product",
+    "pth_upper_limit_multiple",
+    "egfr_ckd_epi_2021",
+    "egfr",
+    "age_years",
 ]
-"""What a caution's ``measured`` may name (``LabPanel.measured``): the derived values, and
-``egfr``, the kidney function the case gives (a reported eGFR, else the computed one): a caution
-about the kidneys read from the computed value alone never held for a reported eGFR (a code
-review)."""
+"""What a caution's ``measured`` may name (``management.options.measured_values``): the derived
+values, ``egfr``, the kidney function the case gives (a reported eGFR, else the computed one: a
+caution about the kidneys read from the computed value alone never held for a reported eGFR, a
+code review), and ``age_years``, the patient's age, for a limit no age feature draws (probenecid
+is contraindicated under 2 years, between the infant's 1 and the child's 18: a clinical review
+saw it offered to a 1-year-old)."""
 
 
 class MeasuredNote(_Strict):

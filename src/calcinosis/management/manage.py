@@ -29,6 +29,7 @@ from calcinosis.kb.schema import FollowupEveryFor, FollowupItem, LeafletLine, St
 from calcinosis.management.options import (
     histology_first,
     may_be_pregnant,
+    measured_values,
     named_with_probability,
     rank_treatments,
     to_exclude_first,
@@ -470,7 +471,7 @@ def manage(
         no_local=no_local,
         hold=hold,
         no_deposit_treatment=quiet,
-        measured=panel.measured(),
+        measured=measured_values(panel, pt.age),
         cared_first=cared_first,
         own_care=frozenset(care.own_care) if (care := kb.disease(top_id).managed_as) is not None else frozenset(),
         emergencies=emergencies,

@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from calcinosis.case.labs import LabPanel
 from calcinosis.case.model import Case
 from calcinosis.engine.evidence import Evidence
 from calcinosis.i18n import decimal, inline, lower_first, message, percent
@@ -23,7 +24,14 @@ from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import TreatmentCaution, TreatmentDoseFor, TreatmentFile, TreatmentIndication
 from calcinosis.management.results import EvidenceItem, TreatmentOption
 
-__all__ = ["MECHANISMS", "histology_first", "named_with_probability", "rank_treatments", "to_exclude_first"]
+__all__ = [
+    "MECHANISMS",
+    "histology_first",
+    "measured_values",
+    "named_with_probability",
+    "rank_treatments",
+    "to_exclude_first",
+]
 
 Role = Literal["first_line", "option", "adjunct", "last_resort"]
 
@@ -79,6 +87,13 @@ def caution_holds(c: TreatmentCaution, ev: Evidence) -> bool:
         and (not c.and_any or any(ev.present(f) for f in c.and_any))
         and not any(ev.present(f) for f in c.unless)
     )
+
+
+def measured_values(panel: LabPanel, age: float) -> dict[str, float]:
+    """The values a caution's ``measured`` may bound and say (kb ``MeasuredName``): the lab
+    panel's (:meth:`LabPanel.measured`) and the patient's age in years, for a limit that no age
+    feature draws (probenecid is contraindicated under 2). One place for manage and the leaflet."""
+    return {**panel.measured(), "age_years": age}
 
 
 def caution_applies(
@@ -644,8 +659,12 @@ def _aimed_at_the_deposit(t: TreatmentFile, ev: Evidence) -> bool:
 def _never_listed(t: TreatmentFile) -> bool:
     """A treatment advised against for every case (low-dose warfarin: 'should not be used'): its
     principle says it, it is not listed as 'fits, but to avoid here' in every connective tissue
-    disease's plan, a toddler's and a calciphylaxis' included (an English clinical review)."""
-    return any(c.severity == "contraindication" and not c.when and c.applies_to is None for c in t.cautions)
+    disease's plan, a toddler's and a calciphylaxis' included (an English clinical review). A
+    contraindication bounded by a measured value (probenecid under 2 years) holds for some cases only."""
+    return any(
+        c.severity == "contraindication" and not c.when and c.applies_to is None and c.measured is None
+        for c in t.cautions
+    )
 
 
 def _for_a_finding(t: TreatmentFile, ev: Evidence) -> bool:

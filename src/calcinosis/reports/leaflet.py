@@ -26,7 +26,7 @@ from calcinosis.kb.deferred_schema import InPlayWords
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.kb.schema import LeafletVariant, WarningSign, form_key
 from calcinosis.management.manage import in_play, listed
-from calcinosis.management.options import caution_applies, without_symptoms
+from calcinosis.management.options import caution_applies, measured_values, without_symptoms
 
 CALCIUM_EMERGENCIES = frozenset({SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA})
 """The emergencies whose urgent note says the calcium's own signs."""
@@ -233,7 +233,7 @@ def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, ev: Evidence, lang: s
     if nsaids is None:
         return ""
     posterior = _posterior(report, kb)
-    measured = report.labs.measured()
+    measured = measured_values(report.labs, report.case.patient.age)
     held = [
         c
         for c in nsaids.cautions
