@@ -88,3 +88,19 @@ DIALYSIS_CT_RAISED_PHOSPHATE: dict[str, Any] = {
 }
 """A haemodialysis patient with arterial and visceral calcification on CT and a raised phosphate
 (a CKD-mineral and bone disorder), read by the management and the leaflet tests."""
+
+
+def assert_plain_leaflet_texts(variants: list[Any]) -> None:
+    """A condition's own leaflet texts read easily (Flesch reading ease 60 or more in both
+    languages, no clause over 25 words) and are written as the file writes French: a space before
+    ':' ';' '?' '!' (the renderer makes it the no-break one), never glued to the word."""
+    import re
+
+    from calcinosis.reports.readability import reading_ease
+
+    for v in variants:
+        assert reading_ease(v.en, "en") >= 60 and reading_ease(v.fr, "fr") >= 60, v.section
+        assert not re.search(r"\w[:;?!](\s|$)", v.fr), v.section
+        for lang, text in (("en", v.en), ("fr", v.fr)):
+            for clause in re.split(r"[.!?;:]\s", text):
+                assert len(clause.split()) <= 25, (v.section, lang, clause)
