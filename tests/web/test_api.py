@@ -292,6 +292,32 @@ def test_security_headers_and_no_cors_by_default(client: TestClient) -> None:
     assert "access-control-allow-origin" not in response.headers
 
 
+def test_an_unexpected_error_keeps_the_security_headers(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """The 500 of an unexpected error is sent below the user middleware: it had no CSP, nosniff,
+    frame or no-store header."""
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'r.sqlite3'}"), kb=kb)
+
+    def boom() -> None:
+        raise RuntimeError("/srv/secret/path")
+
+    app.add_api_route("/boom", boom)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/boom")
+    assert r.status_code == 500 and r.headers["content-type"] == "application/problem+json"
+    assert "/srv/secret" not in r.text and "Traceback" not in r.text
+    for name in ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy"):
+        assert name in r.headers, name
+    assert r.headers["cache-control"] == "no-store"
+
+
+def test_a_deeply_nested_hidden_extra_is_said_on_the_form_not_a_500(client: TestClient) -> None:
+    deep = "[" * 100_000 + "]" * 100_000  # json recurses per level: a RecursionError was a 500
+    for path in ("/ui/result", "/ui/page", "/ui/report"):
+        r = client.post(path, data={"extra": deep, "age_years": "40"})
+        assert r.status_code == 422, (path, r.status_code)
+        assert "nested deeper than the limit" in html.unescape(r.text), path
+
+
 def test_cors_only_for_configured_origins(kb) -> None:  # type: ignore[no-untyped-def]
     app = create_app(Settings(cors_origins=("https://ehr.example",)), kb=kb)
     with TestClient(app) as c:

@@ -69,3 +69,12 @@ def test_marked_phrases_say_where_they_went_in_the_page_language(client: TestCli
     assert 'title="Patient\u00a0: Âge' in fr or 'title="Patient\u00a0: Age' in fr
     en = client.post("/ui/note?lang=en", data={"note_text": NOTE_FR, "note_lang": ""}).text
     assert 'title="Known conditions: Systemic sclerosis' in en
+
+
+def test_a_hostile_json_note_is_a_422_not_a_500(client: TestClient) -> None:
+    deep = "[" * 100_000 + "]" * 100_000  # json recurses per level: a RecursionError was a 500
+    r = client.post("/api/v1/intake", content=deep, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    twice = '{"text": "A 60-year-old man on hemodialysis.", "text": "A 3-year-old girl."}'
+    r = client.post("/api/v1/intake", content=twice, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "twice" in r.json()["detail"]  # the first note was dropped unsaid

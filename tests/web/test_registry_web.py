@@ -422,6 +422,31 @@ def test_the_api_refuses_what_it_would_have_lost_or_mixed_up(site: TestClient) -
     assert site.get("/api/v1/registry/patients/P1/visits").json() == []
 
 
+def test_the_api_takes_numbers_and_booleans_as_themselves_not_as_text(site: TestClient) -> None:
+    """Lax reading took "yes", "on", 1 and "1" for true, "1970" for 1970 and true for an area of
+    1.0 cm2; a case body refuses each of them, and so does the registry's API now."""
+    import yaml
+
+    headers = {"x-csrf-token": _login(site)}
+    as_text = site.post("/api/v1/registry/patients", json={"code": "P1", "birth_year": "1960"}, headers=headers)
+    assert as_text.status_code == 422 and "birth_year" in as_text.text
+    assert site.post("/api/v1/registry/patients", json={"code": "P1", "birth_year": 1960}, headers=headers).is_success
+    visit = {"date": "2025-03-01", "case": yaml.safe_load(CREST)}
+    assert site.post("/api/v1/registry/patients/P1/visits", json=visit, headers=headers).status_code == 201
+    lesion = {"date": "2025-03-01", "label": "L1", "site": "hand"}
+    for field, value in (
+        ("ulcerated", "yes"),
+        ("infected", 1),
+        ("ulcerated", "on"),
+        ("area_cm2", True),
+        ("pain_vas", "3"),
+    ):
+        r = site.post("/api/v1/registry/patients/P1/lesions", json={**lesion, field: value}, headers=headers)
+        assert r.status_code == 422 and field in r.text, (field, value, r.status_code)
+    fine = {**lesion, "area_cm2": 2, "pain_vas": 3.5, "ulcerated": False}
+    assert site.post("/api/v1/registry/patients/P1/lesions", json=fine, headers=headers).status_code == 201
+
+
 def test_a_refused_new_patient_keeps_what_was_typed_and_says_why_in_french(site: TestClient) -> None:
     token = _login(site)
     page = site.post(

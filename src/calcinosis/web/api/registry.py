@@ -43,6 +43,11 @@ _REQUEST = ConfigDict(extra="forbid")
 """Request bodies refuse fields they do not know, naming them: a lesion sent with ``"pain": 7``
 lost its pain score, a patient sent with ``sexe`` its sex."""
 Kb = Annotated[KnowledgeBase, Depends(kb_of)]
+# a JSON number or boolean as itself: pydantic's lax mode read "yes", "on", 1 and "1" as true,
+# "1970" as 1970 and true as 1.0 (an area of true cm2), where a case body refuses them all
+Number = Annotated[float | None, Field(strict=True)]
+Whole = Annotated[int | None, Field(strict=True)]
+Flag = Annotated[bool | None, Field(strict=True)]
 
 
 class Credentials(BaseModel):
@@ -69,7 +74,7 @@ class NewPatient(BaseModel):
 
     code: str = Field(max_length=64)
     sex: str | None = Field(None, max_length=16)
-    birth_year: int | None = None
+    birth_year: Whole = None
 
 
 class PatientRow(BaseModel):
@@ -184,12 +189,12 @@ class NewMeasurement(BaseModel):
     date: dt.date
     label: str = Field(max_length=100)
     site: str | None = Field(None, max_length=64)
-    largest_dimension_mm: float | None = None
-    area_cm2: float | None = None
-    volume_mm3: float | None = None
-    ulcerated: bool | None = None
-    infected: bool | None = None
-    pain_vas: float | None = None
+    largest_dimension_mm: Number = None
+    area_cm2: Number = None
+    volume_mm3: Number = None
+    ulcerated: Flag = None
+    infected: Flag = None
+    pain_vas: Number = None
 
 
 class MeasurementRow(BaseModel):

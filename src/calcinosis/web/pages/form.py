@@ -160,6 +160,12 @@ def _read_extra(value: str, posted: PostedForm) -> dict[str, Any]:
         position = getattr(exc, "pos", 0) + 1
         posted.problems.append(FormProblem("extra", "ui_form_extra_json", {"position": position}))
         return {}
+    except RecursionError:  # '[[[[...' a few thousand deep was a 500 (json recurses per level)
+        from calcinosis.case.document import LIMITS
+
+        posted.extra_text = value
+        posted.problems.append(FormProblem("extra", "err_too_deep", {"limit": LIMITS["depth"]}))
+        return {}
     if not isinstance(loaded, dict):
         posted.extra_text = value
         posted.problems.append(FormProblem("extra", "ui_form_extra_not_object", {"where": "extra"}))
