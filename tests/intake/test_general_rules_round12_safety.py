@@ -59,6 +59,11 @@ def test_a_disease_named_as_a_test_with_a_normal_result_is_absent(
         ("Calcified nodules of both elbows. No myeloma screen was done.", "en", "multiple_myeloma"),
         ("Nodules calcifiés des coudes. Dépistage du myélome demandé.", "fr", "multiple_myeloma"),
         ("Nodules calcifiés des coudes. Sérologie lupique en cours.", "fr", "systemic_lupus_erythematosus"),
+        # a normal word denied is no normal result (a review: 'not normal' read the myeloma absent)
+        ("Calcified nodules of both elbows. Myeloma screen was not normal.", "en", "multiple_myeloma"),
+        ("Calcified nodules of both elbows. TB screening not negative.", "en", "tuberculosis"),
+        ("Nodules calcifiés des coudes. Bilan de myélome pas normal.", "fr", "multiple_myeloma"),
+        ("Nodules calcifiés des coudes. Sérologie lupique non négative.", "fr", "systemic_lupus_erythematosus"),
     ],
 )
 def test_a_disease_named_as_a_test_without_a_normal_result_is_set_aside_with_the_reason(
