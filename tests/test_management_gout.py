@@ -240,3 +240,34 @@ def test_the_loader_refuses_an_unknown_diagnosis_in_an_indications_unless_leadin
     with pytest.raises(KnowledgeBaseError) as err:
         load_kb(root, cache=False)
     assert "intralesional_corticosteroids" in str(err.value) and "goutte" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("names", "section", "refused"),
+    [
+        ({"diagnoses": ["gout"]}, "what_it_is", False),
+        ({"forms": ["fat_necrosis/newborn"]}, "what_it_is", False),
+        ({"diagnoses": ["gout", "cppd"]}, "what_it_is", True),  # a CPPD leaflet headed 'Gout'
+        ({"diagnoses": ["calciphylaxis"], "forms": ["fat_necrosis/newborn"]}, "what_it_is", True),
+        ({"groups": ["crystal"]}, "what_it_is", True),
+        ({"diagnoses": ["gout"]}, "treatment", True),
+    ],
+)
+def test_a_leaflet_heading_names_the_one_diagnosis_or_form_its_variant_is_written_for(
+    names: dict[str, list[str]], section: str, refused: bool
+) -> None:
+    """The leaflet is headed with the heading of the variant chosen for the diagnosis it names: a
+    variant written for two diagnoses would head the second's leaflet with the first's name, so a
+    heading belongs to a what_it_is variant of one diagnosis or one form (a code review)."""
+    from pydantic import ValidationError
+
+    from calcinosis.kb.deferred_schema import LeafletVariant
+
+    heading = {"en": "Gout: information for patients", "fr": "La goutte : information pour les patients"}
+    spec: dict[str, Any] = {"section": section, **names, "heading": heading, "references": ["eular2016gout"]}
+    spec |= {"title": {"en": "What is it?", "fr": "Qu’est-ce que c’est ?"}, "en": "Text.", "fr": "Texte."}
+    if refused:
+        with pytest.raises(ValidationError, match="a heading belongs"):
+            LeafletVariant.model_validate(spec)
+    else:
+        assert LeafletVariant.model_validate(spec).heading is not None

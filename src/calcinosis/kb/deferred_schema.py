@@ -656,10 +656,11 @@ class LeafletVariant(_Strict):
 
     @model_validator(mode="after")
     def _heading_of_a_named_diagnosis(self) -> Self:
-        # one heading per leaflet: the section that says what the condition is, written for a
-        # diagnosis or a form the leaflet names (a group's or a category's is not a name)
-        if self.heading is not None and (self.section != "what_it_is" or not (self.diagnoses or self.forms)):
-            raise ValueError("a heading belongs to a what_it_is variant written for diagnoses or forms")
+        # one heading per leaflet: the section that says what the condition is, written for the
+        # one diagnosis or form the leaflet names (a group's or a category's is not a name, and a
+        # variant shared by two diagnoses would head the second with the first's name)
+        if self.heading is not None and (self.section != "what_it_is" or len(self.diagnoses) + len(self.forms) != 1):
+            raise ValueError("a heading belongs to a what_it_is variant written for one diagnosis or one form")
         return self
 
     @model_validator(mode="after")
