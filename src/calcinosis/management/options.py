@@ -108,7 +108,7 @@ def caution_applies(
     """Whether caution ``c`` is said for the case: its features (:func:`caution_holds`), the
     series it is said of (``diagnoses``, for the diagnoses the option is read for), the diagnoses
     in play it needs (``while_in_play``) and its measured value's bounds (``measured``: the
-    case's values by name, ``LabPanel.measured``). One predicate for the option's cautions and
+    case's values by name, :func:`measured_values`, the age's included). One predicate for the option's cautions and
     the leaflet's 'do not take' (a code review: the leaflet read only the features)."""
     if not (caution_holds(c, ev) and _said_of(c, read_for, posterior, kb) and _while_in_play(c, kb, posterior)):
         return False

@@ -21,7 +21,7 @@ from calcinosis.errors import CalcinosisError, CaseValidationError, ImagingError
 from calcinosis.issues import Issue
 from calcinosis.textsafe import plain
 
-__all__ = ["Problem", "ProblemResponse", "install_problem_handlers", "problem"]
+__all__ = ["Problem", "ProblemResponse", "install_problem_handlers", "problem", "unique_keys"]
 
 log = logging.getLogger("calcinosis.web")
 
@@ -38,6 +38,18 @@ _TITLES = {
     422: "The input cannot be used",
     500: "Internal error",
 }
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``' ``object_pairs_hook`` for a body whose keys are all different: a repeated
+    key is a ``ValueError`` (the caller's 400 or 422), not the last value silently kept
+    (``{"text": A, "text": B}`` read B and dropped A). One hook for the note and CDS Hooks bodies."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key[:40]!r} is given twice in the body")
+        out[key] = value
+    return out
 
 
 class Problem(BaseModel):

@@ -44,7 +44,7 @@ from calcinosis.kb.codes import CodeTable, codes_of
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.textsafe import plain
 from calcinosis.web.lang import request_lang
-from calcinosis.web.problems import PROBLEM_TYPE, Problem, ProblemResponse
+from calcinosis.web.problems import PROBLEM_TYPE, Problem, ProblemResponse, unique_keys
 from calcinosis.web.settings import is_loopback
 from calcinosis.web.state import AppState, kb_of
 
@@ -175,19 +175,11 @@ async def discovery(request: Request, lang: Lang) -> Response:
 def _json_body(raw: bytes, lang: str) -> Any:
     """The body as JSON: duplicate keys, NaN and Infinity refused (a FHIR document has none)."""
 
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in items:
-            if key in out:
-                raise ValueError(f"duplicate key {key[:60]!r}")
-            out[key] = value
-        return out
-
     def constant(name: str) -> Any:
         raise ValueError(f"{name} is not JSON")
 
     try:
-        return json.loads(raw.decode("utf-8"), object_pairs_hook=pairs, parse_constant=constant)
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=unique_keys, parse_constant=constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         text = "le corps n'est pas un JSON valide\u00a0:" if lang == "fr" else "the body is not valid JSON:"
         raise CdsHooksError(f"{text} {str(exc)[:200]}", status=400) from None

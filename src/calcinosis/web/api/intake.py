@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from calcinosis.intake.result import Extraction
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.web.lang import request_lang
-from calcinosis.web.problems import problem
+from calcinosis.web.problems import problem, unique_keys
 from calcinosis.web.state import kb_of
 
 __all__ = ["router"]
@@ -83,17 +83,6 @@ async def intake(
     return Response(extraction.model_dump_json(), media_type="application/json")
 
 
-def _once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose keys are all different: ``{"text": A, "text": B}`` read B and dropped A
-    without a word (the case and registry bodies refuse a repeated key already)."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"the key {key[:40]!r} is given twice in the body")
-        out[key] = value
-    return out
-
-
 def _note(body: bytes, media: str) -> tuple[str, Literal["fr", "en"] | None]:
     """The note's text and the language the body gives, from a text/plain or JSON body."""
     try:
@@ -105,7 +94,7 @@ def _note(body: bytes, media: str) -> tuple[str, Literal["fr", "en"] | None]:
     if media != "application/json":
         raise ValueError(f"a note is sent as text/plain or application/json, not {media}")
     try:
-        data: Any = json.loads(raw, object_pairs_hook=_once)
+        data: Any = json.loads(raw, object_pairs_hook=unique_keys)
     except json.JSONDecodeError as exc:
         raise ValueError(f"the body is not JSON (line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:  # '[[[[...' a few thousand deep was a 500 (json recurses per level)
