@@ -117,3 +117,18 @@ def test_probenecid_is_avoided_under_2_years_and_listed_from_2(kb: KnowledgeBase
         older = manage(parse_case({**case, "patient": {"age": 3, "sex": "male"}}, kb), kb, lang=lang)
         assert any(o.treatment == "probenecid" for group in older.options.values() for o in group)
         assert not any(o.treatment == "probenecid" for o in older.avoid)
+
+
+def test_a_measured_value_is_said_inside_the_bound_it_holds(kb: KnowledgeBase) -> None:
+    """A child of 23.5 months (1.96 years) is under probenecid's 2 years: the note says an age
+    below 2, not '(age in years: 2)' beside 'contraindicated under 2 years' (a code review)."""
+    case = {
+        "patient": {"age": 1.96, "sex": "male"},
+        "findings": ["palpable_nodules", "periarticular_mass", "fever"],
+        "sites": ["buttock"],
+        "labs": [{"test": "phosphate", "interpretation": "high"}, {"test": "calcium", "interpretation": "normal"}],
+    }
+    for lang, said in (("en", "(age in years: 1.9)"), ("fr", "(âge\u00a0: 1,9 an)")):
+        result = manage(parse_case(case, kb), kb, lang=lang)
+        avoided = [o for o in result.avoid if o.treatment == "probenecid"]
+        assert avoided and any(said in c.replace("\u202f", "\u00a0") for c in avoided[0].cautions), avoided

@@ -11,6 +11,7 @@ benefit or mixed results: a negative trial, or a trial in another disease, lends
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
@@ -194,6 +195,17 @@ def _within(value: float | None, at_least: float | None, below: float | None) ->
     if value is None:
         return False
     return (at_least is None or value >= at_least) and (below is None or value < below)
+
+
+def _inside(value: float, at_least: float | None, below: float | None) -> float:
+    """``value`` to one decimal, rounded towards the inside of the bounds it holds: a child of 23.5
+    months (1.96 years) under probenecid's 'under 2 years' read '(age in years: 2)' (a code review)."""
+    shown = round(value, 1)
+    if below is not None and shown >= below:
+        return math.floor(value * 10) / 10
+    if at_least is not None and shown < at_least:
+        return math.ceil(value * 10) / 10
+    return shown
 
 
 def _grounded(ind: TreatmentIndication) -> bool:
@@ -404,7 +416,9 @@ def _option(
         text = c.fr if lang == "fr" else c.en
         if c.measured is not None and value is not None:  # the case's own value, said with it
             note = c.measured.fr if lang == "fr" else c.measured.en
-            text = " ".join([text, note.format(value=decimal(value, lang, 1))])
+            text = " ".join(
+                [text, note.format(value=decimal(_inside(value, c.measured.at_least, c.measured.below), lang, 1))]
+            )
         if (
             uncorrected
             and "lab:calcium_low" in c.when
