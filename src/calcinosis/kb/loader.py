@@ -739,7 +739,7 @@ class _Checks:
 
 
 def _check_in_play(loc: str, ids: list[str], check: _Checks) -> None:
-    """Diagnoses, or forms of one ('diagnosis/form'), that a follow-up text is written for."""
+    """Diagnoses, or forms of one ('diagnosis/form'), that a follow-up or leaflet text is written for."""
     check.form_keys(loc, [i for i in ids if "/" in i])
     check.diags(loc, [i for i in ids if "/" not in i])
 
@@ -812,10 +812,7 @@ def _check_deferred(parts: DeferredParts, check: _Checks) -> None:
         where = f"leaflet.yaml:in_play.{key}"
         check.refs(where, words.references)
         check.feats(f"{where}.known_by", words.known_by)
-        if "/" in key:
-            check.form_keys(where, [key])
-        else:
-            check.diags(where, [key])
+        _check_in_play(where, [key], check)
     for section in parts.leaflet.sections:
         for i, line in enumerate(section.lines):
             where = f"leaflet.yaml:sections.{section.id}.lines[{i}]"
