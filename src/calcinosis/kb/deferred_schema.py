@@ -20,7 +20,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 
 from calcinosis.kb.citation_french import french_citation
-from calcinosis.kb.schema import Bilingual, Category, Group, _Strict
+from calcinosis.kb.schema import Bilingual, Category, Group, _Strict, said_for
 
 __all__ = [
     "FollowupEveryFor",
@@ -303,11 +303,7 @@ class SlotOption(_Strict):
 
     def holds(self, present: frozenset[str], in_play: frozenset[str]) -> bool:
         """Whether these words are said for a case reporting ``present`` with ``in_play`` in play."""
-        if not present.isdisjoint(self.unless):
-            return False
-        if not (self.when or self.in_play):
-            return True
-        return not present.isdisjoint(self.when) or not in_play.isdisjoint(self.in_play)
+        return said_for(self.when, self.in_play, self.unless, present, in_play)
 
 
 class FollowupSlot(_Strict):

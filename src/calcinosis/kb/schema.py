@@ -13,6 +13,7 @@ of annotation strings, a quarter of this module's import on every start (issue #
 """
 
 import datetime as dt
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -478,6 +479,24 @@ def form_key(diagnosis: str, form: str) -> str:
     """How the knowledge names a form of a diagnosis ('fat_necrosis/newborn': management,
     follow-up and leaflet files, the results' probabilities of each form)."""
     return f"{diagnosis}/{form}"
+
+
+def said_for(
+    when: Collection[str],
+    in_play: Collection[str],
+    unless: Collection[str],
+    present: frozenset[str],
+    playing: frozenset[str],
+) -> bool:
+    """Whether words written for some patients are said for a case reporting ``present`` with
+    ``playing`` in play: one of ``when`` reported or one of ``in_play`` in play (either; always
+    with neither), none of ``unless`` reported. A follow-up check, a warning sign, a leaflet's
+    line and a follow-up slot's words read their conditions so."""
+    if not present.isdisjoint(unless):
+        return False
+    if not (when or in_play):
+        return True
+    return not present.isdisjoint(when) or not playing.isdisjoint(in_play)
 
 
 def named_blocks(

@@ -25,7 +25,14 @@ from calcinosis.engine.workup import (
 )
 from calcinosis.i18n import inline, message, percent
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import FollowupEveryFor, FollowupItem, LeafletLine, StatementCondition, WarningSign
+from calcinosis.kb.schema import (
+    FollowupEveryFor,
+    FollowupItem,
+    LeafletLine,
+    StatementCondition,
+    WarningSign,
+    said_for,
+)
 from calcinosis.management.options import (
     histology_first,
     may_be_pregnant,
@@ -215,11 +222,7 @@ def listed(item: FollowupItem | WarningSign | LeafletLine, present: frozenset[st
     """Whether a check, a sign or a leaflet's line is for this case: one of its ``when`` features
     reported or one of its ``in_play`` diagnoses in play (either; always when it has neither),
     none of its ``unless`` features reported."""
-    if not present.isdisjoint(item.unless):
-        return False
-    if not (item.when or item.in_play):
-        return True
-    return not present.isdisjoint(item.when) or not playing.isdisjoint(item.in_play)
+    return said_for(item.when, item.in_play, item.unless, present, playing)
 
 
 GENERAL_LABS = frozenset({"labs", "labs_dialysis"})
