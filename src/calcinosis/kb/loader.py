@@ -595,9 +595,7 @@ def _with_groups(node: Any, groups: Mapping[str, Sequence[str]], key: str = "") 
     return node
 
 
-def _validate_deferred(
-    docs: _Documents, out: _Collector, groups: Mapping[str, Sequence[str]] | None = None
-) -> DeferredParts | None:
+def _validate_deferred(docs: _Documents, out: _Collector, groups: Mapping[str, Sequence[str]]) -> DeferredParts | None:
     """The references, treatments, management, follow-up and leaflets, validated; None if any
     fails. ``groups``: features.yaml's dependency groups, that a follow-up or leaflet condition
     may name (:func:`_with_groups`)."""
@@ -610,13 +608,12 @@ def _validate_deferred(
         TreatmentFile,
     )
 
-    named = groups or {}
-    followup = _validate(FollowupFile, _with_groups(docs.read("followup.yaml"), named), "followup.yaml", out)
+    followup = _validate(FollowupFile, _with_groups(docs.read("followup.yaml"), groups), "followup.yaml", out)
     management = _validate(ManagementFile, docs.read("management.yaml"), "management.yaml", out)
-    leaflet = _validate(LeafletFile, _with_groups(docs.read("leaflet.yaml"), named), "leaflet.yaml", out)
+    leaflet = _validate(LeafletFile, _with_groups(docs.read("leaflet.yaml"), groups), "leaflet.yaml", out)
     leaflet_variants = _validate(
         LeafletVariantsFile,
-        _with_groups(docs.read("leaflet_by_condition.yaml"), named),
+        _with_groups(docs.read("leaflet_by_condition.yaml"), groups),
         "leaflet_by_condition.yaml",
         out,
     )
