@@ -152,36 +152,30 @@ def _site_signs(
     ]
 
 
-def _context_signs(report: DiagnosisReport, kb: KnowledgeBase, present: frozenset[str], lang: str) -> list[str]:
+def _context_signs(kb: KnowledgeBase, present: frozenset[str], playing: frozenset[str], lang: str) -> list[str]:
     """The patient's words of the general warning signs that hold for some patients only
     (followup.yaml ``when`` or ``in_play``: a fever on chemotherapy), where this case holds them:
     manage's own rule (:func:`calcinosis.management.manage.listed`: ``when``, ``in_play``,
-    ``unless``; a code review found the leaflet reading ``when`` alone). The diagnoses in play are
-    read from the differential at the management floor, the leading one always."""
+    ``unless``; a code review found the leaflet reading ``when`` alone); ``playing``: the
+    diagnoses in play (:func:`_playing`)."""
     signs = [w for w in kb.followup.warning_signs if (w.when or w.in_play) and w.patient is not None]
-    if not signs:
-        return []
-    playing = _playing(report, kb)
     return [w.patient.get(lang) for w in signs if w.patient is not None and listed(w, present, playing)]
 
 
-def _playing(report: DiagnosisReport, kb: KnowledgeBase) -> frozenset[str]:
-    """The diagnoses in play, read from the differential at the management floor, the leading
-    one always (manage's :func:`calcinosis.management.manage.in_play`)."""
+def _playing(report: DiagnosisReport, kb: KnowledgeBase, posterior: np.ndarray) -> frozenset[str]:
+    """The diagnoses in play, read from the differential's ``posterior`` (:func:`_posterior`) at
+    the management floor, the leading one always (manage's :func:`calcinosis.management.manage.in_play`)."""
     leading = report.differential[0].diagnosis if report.differential else ""
-    return in_play(kb, _posterior(report, kb), {}, leading) - {""}
+    return in_play(kb, posterior, {}, leading) - {""}
 
 
 def _general_lines(
-    report: DiagnosisReport, kb: KnowledgeBase, section: str, present: frozenset[str], lang: str
+    kb: KnowledgeBase, section: str, present: frozenset[str], playing: frozenset[str], lang: str
 ) -> list[str]:
     """The sentences of a section's general text written for some patients (leaflet.yaml
     ``lines``), those that hold for this case: 'new hard lumps' for deposits in or under the skin
     or a lump felt, not for a shoulder's tendon or a vessel (a clinical review)."""
     lines = next((s.lines for s in kb.leaflet.sections if s.id == section), [])
-    if not lines:
-        return []
-    playing = _playing(report, kb)
     return [line.get(lang) for line in lines if listed(line, present, playing)]
 
 
@@ -225,14 +219,13 @@ NSAIDS = "nsaids"
 sold without prescription are not taken without advice (its cautions' ``patient``)."""
 
 
-def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, ev: Evidence, lang: str) -> str:
+def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, ev: Evidence, posterior: np.ndarray, lang: str) -> str:
     """'Do not take anti-inflammatories without medical advice', with the reasons of the NSAID
     cautions that hold for the case, as manage reads them (``caution_applies``: read for no one
-    diagnosis, as the leaflet names no option), or ''."""
+    diagnosis, as the leaflet names no option; ``posterior``: :func:`_posterior`), or ''."""
     nsaids = kb.treatments.get(NSAIDS)
     if nsaids is None:
         return ""
-    posterior = _posterior(report, kb)
     measured = measured_values(report.labs, report.case.patient.age)
     held = [
         c
@@ -500,6 +493,10 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     age = report.case.patient.age
     ev = collect_evidence(report.case, report.labs, kb)
     present = ev.present_features()
+    # the diagnoses' probabilities and those in play, rebuilt once from the differential for the
+    # lines, the signs and the cautions that read them
+    posterior = _posterior(report, kb)
+    playing = _playing(report, kb, posterior)
     for section in kb.leaflet.sections:
         candidates = [
             (score, v)
@@ -528,7 +525,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             if section.id == "when_to_consult" and age < kb.threshold("infant_age_years"):
                 text = message("leaflet_when_to_consult_infant", lang)
             else:  # its sentences for some patients first ('new hard lumps': lumps in play)
-                text = " ".join([*_general_lines(report, kb, section.id, present, lang), text])
+                text = " ".join([*_general_lines(kb, section.id, present, playing, lang), text])
         if section.id == "when_to_consult":
             text = _also_watched(report, kb, diagnosis, text, lang)
             # deposits in an organ: the signs of that organ, as manage's follow-up adds them (a
@@ -544,7 +541,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             text = " ".join([text, *_site_signs(report, kb, form, diagnosis, present, lang)])
             # the general signs written for some patients only (followup.yaml ``when``), first: a
             # febrile child on chemotherapy read 'fever: see a doctor promptly' (a clinical review)
-            text = " ".join([*_context_signs(report, kb, present, lang), text])
+            text = " ".join([*_context_signs(kb, present, playing, lang), text])
             # a fever under 3 months is an emergency whatever the calcinosis (NICE NG143): the
             # parents of a 27-day-old read "fever: see a doctor promptly" (a clinical review);
             # the newborn's own text (subcutaneous fat necrosis) already says it
@@ -569,7 +566,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         if section.id == "daily_life":
             # over-the-counter anti-inflammatories, where manage avoids them (a clinical review: a
             # dialysis patient, a woman with cirrhosis and a pregnant woman read no word of them)
-            text = " ".join(t for t in (text, _no_nsaids(report, kb, ev, lang)) if t)
+            text = " ".join(t for t in (text, _no_nsaids(report, kb, ev, posterior, lang)) if t)
         elif section.id == "treatment":
             text = _held_for(report, kb, diagnosis, text, lang)
             if _infection_signs(report, kb):  # as manage holds procedures on the mass (a re-review)
