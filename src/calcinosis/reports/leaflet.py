@@ -19,7 +19,7 @@ import numpy as np
 
 from calcinosis.engine.diagnose import SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA, URGENT_CODES
 from calcinosis.engine.evidence import Evidence, collect_evidence
-from calcinosis.engine.results import DiagnosisReport
+from calcinosis.engine.results import DiagnosisReport, DiagnosisResult
 from calcinosis.engine.workup import HOLDS, PANEL_LEFT_OUT, in_the_organs, out_of_reach
 from calcinosis.i18n import inline, message
 from calcinosis.kb.deferred_schema import InPlayWords
@@ -248,6 +248,13 @@ leaflet's causes and treatments, the likeliest first: a diagnosis below it is no
 the patient as what their doctors are looking at."""
 
 
+def _likeliest_in_play(report: DiagnosisReport, kb: KnowledgeBase) -> list[DiagnosisResult]:
+    """The diagnoses in play the leaflet describes: the likeliest ``IN_PLAY_MAX`` of the
+    differential at the management floor (management.yaml min_probability)."""
+    floor = kb.management.min_probability
+    return [d for d in report.differential[:IN_PLAY_MAX] if d.probability >= floor]
+
+
 def _in_play(
     report: DiagnosisReport, kb: KnowledgeBase, variant: LeafletVariant, present: frozenset[str], lang: str
 ) -> str:
@@ -258,9 +265,7 @@ def _in_play(
     if variant.in_play is None:
         return text
     words: list[tuple[InPlayWords, float]] = []
-    for d in report.differential[:IN_PLAY_MAX]:
-        if d.probability < kb.management.min_probability:
-            break
+    for d in _likeliest_in_play(report, kb):
         key = form_key(d.diagnosis, d.form.id) if d.form is not None else ""
         own = kb.leaflet.in_play.get(key) or kb.leaflet.in_play.get(d.diagnosis)
         if own is not None:
@@ -406,9 +411,7 @@ def _rare_in_play(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
     rare disease, read as one that Orphanet lists (an ORPHA code in its file): a man with a calcific tendinitis
     of the wrist read that 'rare diseases have reference centres' (a clinical review). Judgement:
     Orphanet's list is the rare-disease reference the French centres follow."""
-    floor = kb.management.min_probability
-    likeliest = [d for d in report.differential[:IN_PLAY_MAX] if d.probability >= floor]
-    return any(kb.disease(d.diagnosis).codes.orpha for d in likeliest)
+    return any(kb.disease(d.diagnosis).codes.orpha for d in _likeliest_in_play(report, kb))
 
 
 _TUMORAL = {"en": re.compile(r"\btumou?ral\b", re.I), "fr": re.compile(r"\btumorales?\b", re.I)}
