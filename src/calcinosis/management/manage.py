@@ -437,8 +437,11 @@ def manage(
     ]
     hold = " ".join(message(h.manage, lang) for h in holds)
     pt = case.patient
+    # the diagnosis that leads the case (at LEADS or more, or given), read by the options and the
+    # principles; None when none does
+    leading = top_id if top_p >= LEADS else None
     # a leading diagnosis cared for as another disease (a sarcoma, a dead parasite, a pilomatricoma)
-    cared_elsewhere = kb.disease(top_id).managed_as is not None and top_p >= LEADS
+    cared_elsewhere = kb.disease(top_id).managed_as is not None and leading is not None
     cared_first = (
         message("cared_elsewhere_first", lang, name=named_with_probability(kb, [(top_p, kb.disease_pos(top_id))], lang))
         if cared_elsewhere and diagnosis is None
@@ -479,7 +482,7 @@ def manage(
         own_care=frozenset(care.own_care) if (care := kb.disease(top_id).managed_as) is not None else frozenset(),
         emergencies=emergencies,
         histology=histology_first(kb, posterior, lang) if histology_due else "",
-        leading=top_id if top_p >= LEADS else None,
+        leading=leading,
     )
     # the principles that hold for a whole category are about treating calcinosis, and do not
     # apply to a leading diagnosis cared for as another disease
@@ -535,7 +538,7 @@ def manage(
                 category=category,
                 forms=forms,
                 waiting=waiting,
-                leading=top_id if top_p >= LEADS else None,
+                leading=leading,
             )
             and not (cared_elsewhere and _category_wide(s.when))
             and not (no_local and s.local)

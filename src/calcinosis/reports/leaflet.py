@@ -19,7 +19,7 @@ import numpy as np
 
 from calcinosis.engine.diagnose import SEVERE_HYPERCALCAEMIA, SEVERE_HYPOCALCAEMIA, URGENT_CODES
 from calcinosis.engine.evidence import Evidence, collect_evidence
-from calcinosis.engine.results import DiagnosisReport
+from calcinosis.engine.results import DiagnosisReport, DiagnosisResult
 from calcinosis.engine.workup import HOLDS, PANEL_LEFT_OUT, in_the_organs, out_of_reach
 from calcinosis.i18n import inline, message
 from calcinosis.kb.deferred_schema import InPlayWords
@@ -152,36 +152,30 @@ def _site_signs(
     ]
 
 
-def _context_signs(report: DiagnosisReport, kb: KnowledgeBase, present: frozenset[str], lang: str) -> list[str]:
+def _context_signs(kb: KnowledgeBase, present: frozenset[str], playing: frozenset[str], lang: str) -> list[str]:
     """The patient's words of the general warning signs that hold for some patients only
     (followup.yaml ``when`` or ``in_play``: a fever on chemotherapy), where this case holds them:
     manage's own rule (:func:`calcinosis.management.manage.listed`: ``when``, ``in_play``,
-    ``unless``; a code review found the leaflet reading ``when`` alone). The diagnoses in play are
-    read from the differential at the management floor, the leading one always."""
+    ``unless``; a code review found the leaflet reading ``when`` alone); ``playing``: the
+    diagnoses in play (:func:`_playing`)."""
     signs = [w for w in kb.followup.warning_signs if (w.when or w.in_play) and w.patient is not None]
-    if not signs:
-        return []
-    playing = _playing(report, kb)
     return [w.patient.get(lang) for w in signs if w.patient is not None and listed(w, present, playing)]
 
 
-def _playing(report: DiagnosisReport, kb: KnowledgeBase) -> frozenset[str]:
-    """The diagnoses in play, read from the differential at the management floor, the leading
-    one always (manage's :func:`calcinosis.management.manage.in_play`)."""
+def _playing(report: DiagnosisReport, kb: KnowledgeBase, posterior: np.ndarray) -> frozenset[str]:
+    """The diagnoses in play, read from the differential's ``posterior`` (:func:`_posterior`) at
+    the management floor, the leading one always (manage's :func:`calcinosis.management.manage.in_play`)."""
     leading = report.differential[0].diagnosis if report.differential else ""
-    return in_play(kb, _posterior(report, kb), {}, leading) - {""}
+    return in_play(kb, posterior, {}, leading) - {""}
 
 
 def _general_lines(
-    report: DiagnosisReport, kb: KnowledgeBase, section: str, present: frozenset[str], lang: str
+    kb: KnowledgeBase, section: str, present: frozenset[str], playing: frozenset[str], lang: str
 ) -> list[str]:
     """The sentences of a section's general text written for some patients (leaflet.yaml
     ``lines``), those that hold for this case: 'new hard lumps' for deposits in or under the skin
     or a lump felt, not for a shoulder's tendon or a vessel (a clinical review)."""
     lines = next((s.lines for s in kb.leaflet.sections if s.id == section), [])
-    if not lines:
-        return []
-    playing = _playing(report, kb)
     return [line.get(lang) for line in lines if listed(line, present, playing)]
 
 
@@ -225,14 +219,13 @@ NSAIDS = "nsaids"
 sold without prescription are not taken without advice (its cautions' ``patient``)."""
 
 
-def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, ev: Evidence, lang: str) -> str:
+def _no_nsaids(report: DiagnosisReport, kb: KnowledgeBase, ev: Evidence, posterior: np.ndarray, lang: str) -> str:
     """'Do not take anti-inflammatories without medical advice', with the reasons of the NSAID
     cautions that hold for the case, as manage reads them (``caution_applies``: read for no one
-    diagnosis, as the leaflet names no option), or ''."""
+    diagnosis, as the leaflet names no option; ``posterior``: :func:`_posterior`), or ''."""
     nsaids = kb.treatments.get(NSAIDS)
     if nsaids is None:
         return ""
-    posterior = _posterior(report, kb)
     measured = measured_values(report.labs, report.case.patient.age)
     held = [
         c
@@ -255,6 +248,13 @@ leaflet's causes and treatments, the likeliest first: a diagnosis below it is no
 the patient as what their doctors are looking at."""
 
 
+def _likeliest_in_play(report: DiagnosisReport, kb: KnowledgeBase) -> list[DiagnosisResult]:
+    """The diagnoses in play the leaflet describes: the likeliest ``IN_PLAY_MAX`` of the
+    differential at the management floor (management.yaml min_probability)."""
+    floor = kb.management.min_probability
+    return [d for d in report.differential[:IN_PLAY_MAX] if d.probability >= floor]
+
+
 def _in_play(
     report: DiagnosisReport, kb: KnowledgeBase, variant: LeafletVariant, present: frozenset[str], lang: str
 ) -> str:
@@ -265,9 +265,7 @@ def _in_play(
     if variant.in_play is None:
         return text
     words: list[tuple[InPlayWords, float]] = []
-    for d in report.differential[:IN_PLAY_MAX]:
-        if d.probability < kb.management.min_probability:
-            break
+    for d in _likeliest_in_play(report, kb):
         key = form_key(d.diagnosis, d.form.id) if d.form is not None else ""
         own = kb.leaflet.in_play.get(key) or kb.leaflet.in_play.get(d.diagnosis)
         if own is not None:
@@ -413,9 +411,7 @@ def _rare_in_play(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
     rare disease, read as one that Orphanet lists (an ORPHA code in its file): a man with a calcific tendinitis
     of the wrist read that 'rare diseases have reference centres' (a clinical review). Judgement:
     Orphanet's list is the rare-disease reference the French centres follow."""
-    floor = kb.management.min_probability
-    likeliest = [d for d in report.differential[:IN_PLAY_MAX] if d.probability >= floor]
-    return any(kb.disease(d.diagnosis).codes.orpha for d in likeliest)
+    return any(kb.disease(d.diagnosis).codes.orpha for d in _likeliest_in_play(report, kb))
 
 
 _TUMORAL = {"en": re.compile(r"\btumou?ral\b", re.I), "fr": re.compile(r"\btumorales?\b", re.I)}
@@ -500,6 +496,10 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     age = report.case.patient.age
     ev = collect_evidence(report.case, report.labs, kb)
     present = ev.present_features()
+    # the diagnoses' probabilities and those in play, rebuilt once from the differential for the
+    # lines, the signs and the cautions that read them
+    posterior = _posterior(report, kb)
+    playing = _playing(report, kb, posterior)
     for section in kb.leaflet.sections:
         candidates = [
             (score, v)
@@ -528,7 +528,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             if section.id == "when_to_consult" and age < kb.threshold("infant_age_years"):
                 text = message("leaflet_when_to_consult_infant", lang)
             else:  # its sentences for some patients first ('new hard lumps': lumps in play)
-                text = " ".join([*_general_lines(report, kb, section.id, present, lang), text])
+                text = " ".join([*_general_lines(kb, section.id, present, playing, lang), text])
         if section.id == "when_to_consult":
             text = _also_watched(report, kb, diagnosis, text, lang)
             # deposits in an organ: the signs of that organ, as manage's follow-up adds them (a
@@ -544,7 +544,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             text = " ".join([text, *_site_signs(report, kb, form, diagnosis, present, lang)])
             # the general signs written for some patients only (followup.yaml ``when``), first: a
             # febrile child on chemotherapy read 'fever: see a doctor promptly' (a clinical review)
-            text = " ".join([*_context_signs(report, kb, present, lang), text])
+            text = " ".join([*_context_signs(kb, present, playing, lang), text])
             # a fever under 3 months is an emergency whatever the calcinosis (NICE NG143): the
             # parents of a 27-day-old read "fever: see a doctor promptly" (a clinical review);
             # the newborn's own text (subcutaneous fat necrosis) already says it
@@ -569,7 +569,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
         if section.id == "daily_life":
             # over-the-counter anti-inflammatories, where manage avoids them (a clinical review: a
             # dialysis patient, a woman with cirrhosis and a pregnant woman read no word of them)
-            text = " ".join(t for t in (text, _no_nsaids(report, kb, ev, lang)) if t)
+            text = " ".join(t for t in (text, _no_nsaids(report, kb, ev, posterior, lang)) if t)
         elif section.id == "treatment":
             text = _held_for(report, kb, diagnosis, text, lang)
             if _infection_signs(report, kb):  # as manage holds procedures on the mass (a re-review)
