@@ -572,10 +572,10 @@ def _marked_hypercalcaemia(panel: LabPanel, kb: KnowledgeBase, lang: str) -> Iss
     3.39 mmol/L (her confusion not entered) had no acute plan, her calcium followed 'at least
     yearly' (a clinical review). Read as :func:`_severe_hypercalcaemia` reads its threshold."""
     limit = kb.threshold("calcium_prompt_mmol_l")
-    candidates = _calcium_readings(panel, highest=True)
-    if not candidates or max(candidates)[0] < limit:
+    highest = _highest_calcium(panel)
+    if highest is None or highest[0] < limit:
         return None
-    return _calcium_warning(SEVERE_HYPERCALCAEMIA, "marked_hypercalcaemia", max(candidates), limit, kb, lang)
+    return _calcium_warning(SEVERE_HYPERCALCAEMIA, "marked_hypercalcaemia", highest, limit, kb, lang)
 
 
 def _tumour_lysis(panel: LabPanel, evidence: Evidence, lang: str) -> Issue | None:
@@ -623,12 +623,16 @@ def _severe_hypercalcaemia(panel: LabPanel, kb: KnowledgeBase, lang: str) -> Iss
     value and of the total readings it does not stand for (it is computed from the first exact
     one); a reading said as below or at most a value says nothing of how high it is."""
     limit = kb.threshold("calcium_severe_mmol_l")
-    candidates = _calcium_readings(panel, highest=True)
-    if not candidates:
+    highest = _highest_calcium(panel)
+    if highest is None or highest[0] <= limit:
         return None
-    if max(candidates)[0] <= limit:
-        return None
-    return _calcium_warning(SEVERE_HYPERCALCAEMIA, "severe_hypercalcaemia", max(candidates), limit, kb, lang)
+    return _calcium_warning(SEVERE_HYPERCALCAEMIA, "severe_hypercalcaemia", highest, limit, kb, lang)
+
+
+def _highest_calcium(panel: LabPanel) -> tuple[float, str] | None:
+    """The highest of :func:`_calcium_readings` that can say how high calcium is, or None: the
+    one reading both hypercalcaemia thresholds (emergency and prompt treatment) compare."""
+    return max(_calcium_readings(panel, highest=True), default=None)
 
 
 def _warning(code: str, text: str) -> Issue:

@@ -252,32 +252,24 @@ class _Builder(LabReader, ImagingReader, ConceptReader, PatientReader):
                     )
                 removed = True
                 break
-            hit = re.match(r"imaging\[(\d+)\]\.(symmetric|bone_destruction|uptake|along_muscle_fibers)$", loc)
+            hit = re.match(
+                r"imaging\[(\d+)\]\.(?:(symmetric|bone_destruction|uptake|along_muscle_fibers)$|size_cm)", loc
+            )
             if hit and int(hit.group(1)) < len(self.studies):
                 # a flag the study cannot carry (uptake said of a radiograph because the sentence
-                # compares it with a scintigraphy): set aside with the reader's message; the whole
-                # note used to be refused, nothing of it read
+                # compares it with a scintigraphy), or its size: set aside with the reader's
+                # message; the whole note used to be refused, nothing of it read, and a size left
+                # the case while it stayed listed as read, in neither list the clinician checks
+                term = hit.group(2) or "size_cm"
                 key, study = list(self.studies.items())[int(hit.group(1))]
-                study.flags.pop(hit.group(2), None)
-                for item in [i for i in self.items if i.term == hit.group(2) and self._item_study.get(id(i)) == key]:
+                if term == "size_cm":
+                    study.size_cm = None
+                else:
+                    study.flags.pop(term, None)
+                for item in [i for i in self.items if i.term == term and self._item_study.get(id(i)) == key]:
                     self.items.remove(item)
                     reason = self.say("r_refused", reason=item.reason, message=issue.message)
                     self._drop(item.model_copy(update={"reason": reason}))
-                removed = True
-                break
-            hit = re.match(r"imaging\[(\d+)\]\.size_cm", loc)
-            if hit and int(hit.group(1)) < len(self.studies):
-                # the size is set aside with the reader's message, as a flag is: it used to leave
-                # the case and stay listed as read, in neither list the clinician checks
-                key, study = list(self.studies.items())[int(hit.group(1))]
-                study.size_cm = None
-                for item in [i for i in self.items if i.term == "size_cm" and self._item_study.get(id(i)) == key]:
-                    self.items.remove(item)
-                    self._drop(
-                        item.model_copy(
-                            update={"reason": self.say("r_refused", reason=item.reason, message=issue.message)}
-                        )
-                    )
                 removed = True
                 break
         return removed
