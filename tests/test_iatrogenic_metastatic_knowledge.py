@@ -35,3 +35,17 @@ def test_a_reported_calcium_extravasation_during_tumour_lysis_leads_to_the_extra
     )
     assert report.category == "iatrogenic"
     assert report.differential[0].diagnosis == "iv_calcium_extravasation"
+
+
+def test_a_raised_urea_speaks_for_every_hypercalcaemic_kidney(kb: KnowledgeBase) -> None:
+    """Hypercalcaemia lowers the filtration and dries the patient out, and urea rises with both:
+    each metastatic diagnosis that states a reduced eGFR gains from a raised urea at least as much
+    (milk-alkali syndrome once gained 5-fold from it, vitamin D toxicity, primary
+    hyperparathyroidism, cancer and sarcoidosis nothing)."""
+    labs = [{"test": "calcium", "value": 3.2, "unit": "mmol/L"}, {"test": "urea", "value": 15, "unit": "mmol/L"}]
+    report = diagnose(parse_case({"patient": {"age": 60, "sex": "female"}, "labs": labs}, kb), kb)
+    by_id = {d.diagnosis: d for d in report.differential}
+    for name in ("hypervitaminosis_d", "primary_hyperparathyroidism", "malignant_bone_destruction", "sarcoidosis"):
+        urea = [e for e in by_id[name].evidence if e.feature == "lab:urea_high"]
+        assert urea and urea[0].likelihood_ratio > 2, name
+        assert urea[0].frequency >= kb.frequency[kb.disease_pos(name), kb.feature_pos("lab:egfr_below_60")], name
