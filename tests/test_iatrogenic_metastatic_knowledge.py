@@ -1,0 +1,51 @@
+"""Knowledge of the iatrogenic and metastatic categories read as the literature has it (issue #11):
+findings that share one cause count as one proof, and a diagnosis speaks of what its
+mechanism makes of the kidneys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calcinosis import KnowledgeBase, diagnose, parse_case
+
+
+def run(kb: KnowledgeBase, **extra: Any):  # type: ignore[no-untyped-def]
+    data = {"patient": {"age": 4, "sex": "female"}, **extra}
+    return diagnose(parse_case(data, kb), kb)
+
+
+def test_tumour_lysis_and_its_chemotherapy_are_one_proof(kb: KnowledgeBase) -> None:
+    """Tumour lysis follows the chemotherapy that started it (Howard 2011): a case that reports
+    both has one cause, so the weaker of the two is damped, not multiplied in full."""
+    report = run(kb, history=["leukemia"], exposures=["chemotherapy", "tumor_lysis"])
+    other = next(d for d in report.differential if d.diagnosis == "iatrogenic_other")
+    weights = sorted(e.weight for e in other.evidence if e.feature in {"exposure:chemotherapy", "exposure:tumor_lysis"})
+    assert weights == [kb.constants.dependency_damping.value, 1.0]
+
+
+def test_a_reported_calcium_extravasation_during_tumour_lysis_leads_to_the_extravasation(kb: KnowledgeBase) -> None:
+    """A child on chemotherapy, in tumour lysis, given IV calcium that extravasated: the
+    extravasation is the named cause; the lysis and its chemotherapy no longer count as two
+    independent proofs for the other iatrogenic causes."""
+    report = run(
+        kb,
+        history=["leukemia"],
+        exposures=["chemotherapy", "tumor_lysis", "iv_calcium", "calcium_extravasation"],
+        sites=["upper_arm"],
+    )
+    assert report.category == "iatrogenic"
+    assert report.differential[0].diagnosis == "iv_calcium_extravasation"
+
+
+def test_a_raised_urea_speaks_for_every_hypercalcaemic_kidney(kb: KnowledgeBase) -> None:
+    """Hypercalcaemia lowers the filtration and dries the patient out, and urea rises with both:
+    each metastatic diagnosis that states a reduced eGFR gains from a raised urea at least as much
+    (milk-alkali syndrome once gained 5-fold from it, vitamin D toxicity, primary
+    hyperparathyroidism, cancer and sarcoidosis nothing)."""
+    labs = [{"test": "calcium", "value": 3.2, "unit": "mmol/L"}, {"test": "urea", "value": 15, "unit": "mmol/L"}]
+    report = diagnose(parse_case({"patient": {"age": 60, "sex": "female"}, "labs": labs}, kb), kb)
+    by_id = {d.diagnosis: d for d in report.differential}
+    for name in ("hypervitaminosis_d", "primary_hyperparathyroidism", "malignant_bone_destruction", "sarcoidosis"):
+        urea = [e for e in by_id[name].evidence if e.feature == "lab:urea_high"]
+        assert urea and urea[0].likelihood_ratio > 2, name
+        assert urea[0].frequency >= kb.frequency[kb.disease_pos(name), kb.feature_pos("lab:egfr_below_60")], name
