@@ -179,9 +179,6 @@ def test_a_pain_where_the_note_places_deposits_keeps_its_site(
         ("Rocaltrol", "active_vitamin_d"),
         ("Un-Alfa", "active_vitamin_d"),
         ("One-Alpha", "active_vitamin_d"),
-        ("Tums", "milk_alkali_intake"),
-        ("Rennie", "milk_alkali_intake"),
-        ("Uvedose", "vitamin_d_high_dose"),
     ],
 )
 def test_a_brand_whose_content_is_an_exposure_is_that_exposure(
@@ -224,6 +221,37 @@ def test_a_supplement_brand_at_a_usual_dose_is_read_and_set_aside_with_its_reaso
     assert brand.split("-")[0].split(" ")[0] not in " ".join(u.text for u in x.not_understood)
 
 
+@pytest.mark.parametrize(
+    ("note", "lang", "term", "content"),
+    [
+        (
+            "Calcified nodules of both elbows. She takes Rennie daily.",
+            "en",
+            "milk_alkali_intake",
+            "magnesium carbonate",
+        ),
+        ("Calcified nodules of both elbows. She takes Tums daily.", "en", "milk_alkali_intake", "calcium carbonate"),
+        ("Nodules calcifiés des coudes. Elle prend de l'Uvédose.", "fr", "vitamin_d_high_dose", "100 000"),
+        ("Calcified nodules of both elbows. He takes ergocalciferol.", "en", "vitamin_d_high_dose", "vitamin D2"),
+    ],
+)
+def test_a_product_named_without_its_amount_says_what_is_taken_not_how_much(
+    read: Callable[..., Extraction], note: str, lang: str, term: str, content: str
+) -> None:
+    """A clinical review: "Rennie" was read as milk-alkali intake and "Uvédose" as high-dose
+    vitamin D, an amount no note had given. The product is read, set aside with what it holds."""
+    x = read(note, lang=lang)
+    assert not x.case.get("exposures")
+    dropped = [i for i in x.dropped if i.field == "exposures"]
+    assert [i.term for i in dropped] == [term]
+    assert content in dropped[0].reason
+
+
+def test_a_vitamin_d_ampoule_with_its_dose_said_is_read_by_the_dose(read: Callable[..., Extraction]) -> None:
+    x = read("Nodules calcifiés des coudes. Uvédose 100 000 UI chaque semaine.", lang="fr")
+    assert x.case["exposures"] == ["vitamin_d_high_dose"]
+
+
 def test_a_vitamin_d_brand_with_a_high_dose_said_is_high_dose_vitamin_d(read: Callable[..., Extraction]) -> None:
     x = read("Nodules calcifiés des coudes. Traitement : ZymaD 50 000 UI par semaine.", lang="fr")
     assert "vitamin_d_high_dose" in x.case["exposures"]
@@ -232,5 +260,5 @@ def test_a_vitamin_d_brand_with_a_high_dose_said_is_high_dose_vitamin_d(read: Ca
 
 def test_a_french_note_reads_the_brands(read: Callable[..., Extraction]) -> None:
     x = read("Nodules calcifiés des coudes. Traitement : Cacit D3, Un-Alfa et Rennie.", lang="fr")
-    assert set(x.case["exposures"]) == {"active_vitamin_d", "milk_alkali_intake"}
-    assert [i.text for i in x.dropped if i.field == "exposures"] == ["Cacit D3"]
+    assert set(x.case["exposures"]) == {"active_vitamin_d"}
+    assert [i.text for i in x.dropped if i.field == "exposures"] == ["Cacit D3", "Rennie"]

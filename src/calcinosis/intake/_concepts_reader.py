@@ -85,6 +85,17 @@ def _ruled_out_cues() -> list[str]:
 
 
 @intake_cached
+def _product_contents() -> dict[str, dict[str, str]]:
+    """intake.yaml ``product_contents``: what a product named in a note holds, by its folded
+    name ("rennie": calcium carbonate and magnesium carbonate, an antacid)."""
+    out: dict[str, dict[str, str]] = {}
+    for entry in intake_data().get("product_contents", []):
+        for name in entry["names"]:
+            out[fold(name)] = {"en": str(entry["en"]), "fr": str(entry["fr"])}
+    return out
+
+
+@intake_cached
 def _test_named_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     """intake.yaml ``test_named``: a test word right after a name, one right before it (an
     article between at most), any test word inside a name's own words, and the first result
@@ -709,7 +720,13 @@ class ConceptReader(Reader):
             if term in self.lists["exposures"]:
                 continue
             label = self.kb.vocabulary.label("exposures", term, self.ui)
-            reason = self._reason(m.context, self.say("r_product", words=m.match.text, term=label))
+            content = _product_contents().get(fold(m.match.text), {}).get("fr" if self.ui == "fr" else "en")
+            said = (
+                self.say("r_product_content", words=m.match.text, content=content, term=label)
+                if content
+                else self.say("r_product", words=m.match.text, term=label)
+            )
+            reason = self._reason(m.context, said)
             self._drop(self._item_at("exposures", term, m, m.context, reason))
 
     def _implied(self) -> None:

@@ -89,6 +89,7 @@ def _cues() -> dict[str, PhraseCues]:
         "informant_before": PhraseCues(ctx.get("family_informant_before", [])),
         "history": PhraseCues(ctx.get("history", [])),
         "stop": PhraseCues(ctx.get("termination", [])),
+        "hypothesis_stop": PhraseCues(ctx.get("hypothesis_termination", [])),
         "negation": PhraseCues(termset_patterns()["preceding_negations"] + termset_patterns()["following_negations"]),
     }
 
@@ -117,6 +118,7 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
     sentences = joined_numbers(text, [(s.start_char, s.end_char) for s in doc.sents])
     found = {name: matcher.find(folded) for name, matcher in cues.items()}
     stops = [s for s, _, _ in found["stop"]]
+    hypothesis_stops = [s for s, _, _ in found["hypothesis_stop"]]
     # "it was possible to see ...", "we were able": a cue followed by an infinitive says what
     # could be done, not that the mention is doubtful
     for name in ("hypothesis_pre", "hypothesis_post"):
@@ -143,7 +145,9 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
         # a following cue governs its own clause: "Painful nodules of the fingers, biopsy ordered"
         # says nothing doubtful of the nodules (a code review)
         post = [h for h in within(found["hypothesis_post"]) if h[0] >= local[1] and "," not in text[local[1] : h[0]]]
-        hit = _first_in_scope(local, pre + post, sentence_stops)
+        # the patient the doubt is about is no part of it: "suspected calciphylaxis in a patient
+        # on hemodialysis" doubts the calciphylaxis, not the dialysis
+        hit = _first_in_scope(local, pre + post, sentence_stops + hypothesis_stops)
         if hit is not None:
             qual["hypothesis"] = _cue("hypothesis", text, hit, offset)
         # a cue that ends in a preposition ("family history of", "in his mother") governs only
@@ -159,10 +163,14 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
             qual["history"] = _cue("history", text, hit, offset)
         if span is not None:
             ent = next((e for e in doc.ents if e.start <= span.start and span.end <= e.end), None)
-            neg = _nearest(local, within(found["negation"])) if ent is not None else None
+            # the nearest cue that reaches the mention: one across a clause boundary does not
+            hits = within(found["negation"]) if ent is not None else []
+            reaching = [h for h in hits if not _own_clause(folded, h, local, sent)]
+            neg = _nearest(local, reaching)
             if (
                 ent is not None
                 and negated.get((ent.start, ent.end))
+                and (reaching or not hits)
                 and not _aside(text, neg, local)
                 and not _predicate_denied(folded, neg, local)
             ):
@@ -202,6 +210,59 @@ def _predicate_denied(folded: str, cue: tuple[int, int, str] | None, span: tuple
     if cue is None or cue[0] < span[1] or not _COPULA_NOT.fullmatch(" ".join(cue[2].split())):
         return False
     return _SAID_OF_SUBJECT.match(folded, cue[1]) is None
+
+
+# what joins the last item of a list to the rest ("fever, weight loss and night sweats")
+_COORDINATED = re.compile(r"\b(?:and|or|nor)\b")
+# a following cue said of several ("were absent", "are all negative")
+_PLURAL_CUE = re.compile(r"(?:were|are|have\s+been|all)\b")
+
+
+@intake_cached
+def _affirmed() -> re.Pattern[str]:
+    """intake.yaml ``context.en.negation_scope_affirmed``: words that make a comma-separated
+    piece a statement of its own ("known myeloma", "dermatomyositis was diagnosed")."""
+    words = sorted(
+        (" ".join(w.split()) for w in intake_data()["context"]["en"].get("negation_scope_affirmed", [])),
+        key=len,
+        reverse=True,
+    )
+    body = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words) or "(?!)"
+    return re.compile(r"(?<!\w)(?:" + body + r")(?!\w)")
+
+
+def _own_clause(folded: str, cue: tuple[int, int, str] | None, span: tuple[int, int], sent: tuple[int, int]) -> bool:
+    """Whether a comma puts the mention in a clause of its own, out of the negation's reach.
+
+    negspacy's scope runs to the sentence's ends, commas included: "Known myeloma, TB screen
+    negative" denied the myeloma (a clinical review). A cue reaches a mention across a comma only
+    along a list: a cue after the mention needs the list to be joined ("X, Y and Z were
+    absent"), a plural cue ("X, Y were negative") or a colon before it ("X, Y: none"); in either
+    direction the mention's own piece (between the commas) must not be a statement of its own
+    ("known", "was diagnosed", "has": ``negation_scope_affirmed``)."""
+    if cue is None:
+        return False
+    after = cue[0] >= span[1]
+    gap = folded[span[1] : cue[0]] if after else folded[cue[1] : span[0]]
+    if "," not in gap:
+        return False
+    if after:
+        last = gap[gap.rfind(",") :]
+        joined = (
+            _COORDINATED.search(last) is not None
+            or _PLURAL_CUE.match(cue[2]) is not None
+            or gap.rstrip().endswith(":")
+            or re.search(r"\b(?:were|are)\s*$", gap) is not None
+        )
+        if not joined:
+            return True
+    start = max(folded.rfind(",", sent[0], span[0]), cue[1] if not after else sent[0] - 1) + 1
+    stop = folded.find(",", span[1], sent[1])
+    stop = sent[1] if stop < 0 else stop
+    if after:
+        stop = min(stop, cue[0])
+    piece = folded[start : span[0]] + " " + folded[span[1] : stop]
+    return _affirmed().search(piece) is not None
 
 
 _INFINITIVE = re.compile(r"\s+to\s+[a-z]")

@@ -65,6 +65,7 @@ def pipeline() -> Any:
     from edsnlp.pipes.qualifiers.history import patterns as history_patterns  # type: ignore[import-untyped]
     from edsnlp.pipes.qualifiers.hypothesis import patterns as hyp_patterns  # type: ignore[import-untyped]
     from edsnlp.pipes.qualifiers.negation import patterns as neg_patterns  # type: ignore[import-untyped]
+    from edsnlp.pipes.terminations import termination as default_termination  # type: ignore[import-untyped]
 
     ctx = intake_data()["context"]["fr"]
     nlp = edsnlp.blank("eds")
@@ -89,6 +90,7 @@ def pipeline() -> Any:
                 ctx.get("hypothesis_preceding_remove", []),
             ),
             following=_adjusted(hyp_patterns.following, ctx.get("hypothesis_following_add", [])),
+            termination=_adjusted(default_termination, ctx.get("hypothesis_termination_add", [])),
             explain=True,
         )
     )
@@ -147,6 +149,7 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0) -> 
     )
     contexts = _denied_hypotheses(text, spans, contexts, offset)
     contexts = _negated_lists(text, spans, contexts, [(a - offset, b - offset) for a, b in sentences], offset)
+    contexts = _plural_denials(text, spans, contexts, offset)
     return Analysis(sentences, contexts)
 
 
@@ -295,6 +298,37 @@ def _negated_lists(
             continue
         out[i] = negation
         last = (z, negation)
+    return out
+
+
+# what joins two items of a list that a plural denial after them governs ("fièvre et
+# amaigrissement absents", "fièvre, prurit et amaigrissement non retrouvés")
+_LIST_LINK = re.compile(
+    r"\s*(?:,\s*(?:et\s+|ou\s+)?|et\s+|ou\s+)(?:(?:le|la|les|l['’]|un|une|des|du|de|d['’])\s*)?", re.IGNORECASE
+)
+# a denial said of several: its last word is plural ("absents", "négatives", "non retrouvés")
+_PLURAL_WORD = re.compile(r"\w+[sx]$")
+
+
+def _plural_denials(text: str, spans: Sequence[tuple[int, int]], contexts: list[Context], offset: int) -> list[Context]:
+    """A plural denial after a list denies every item of it.
+
+    edsnlp ends a scope at every comma and "et", so "fièvre et amaigrissement absents" denied the
+    weight loss and left the fever stated. A mention left plainly stated takes the negation of the
+    next mention when only a list link ("," "et" "ou", an article) stands between them and that
+    negation is a plural cue written after its mention; a singular one ("dermatomyosite, fièvre
+    absente") is said of its own item only."""
+    out = list(contexts)
+    for i in range(len(spans) - 2, -1, -1):
+        ctx, nxt = out[i], out[i + 1]
+        cue = nxt.cue
+        if ctx.status != "present" or ctx.cue is not None or nxt.status != "absent" or cue is None:
+            continue
+        if cue.start < spans[i + 1][1] or not _PLURAL_WORD.search(cue.text.strip()):
+            continue
+        link = text[spans[i][1] - offset : spans[i + 1][0] - offset]
+        if spans[i + 1][0] > spans[i][1] and _LIST_LINK.fullmatch(link):
+            out[i] = nxt
     return out
 
 
