@@ -96,3 +96,62 @@ def test_the_diagnoses_in_play_are_listed_once_per_leaflet(kb: KnowledgeBase, mo
     report = diagnose(_case(kb, "pub-meta-02-"), kb)  # the causes' words in several sections
     build_leaflet(report, kb, lang="en")
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("prefix", "kidney"),
+    [
+        ("pub-calci-12-", False),  # non-uraemic, normal kidneys: a skin and wound team
+        ("pub-calci-11-", True),  # its form non-uraemic, a kidney disease reported: nephrology too
+        ("pub-calci-01-", True),  # on haemodialysis
+    ],
+)
+def test_a_calciphylaxis_leaflet_names_the_team_its_plan_names(kb: KnowledgeBase, prefix: str, kidney: bool) -> None:
+    """A woman with a non-uraemic calciphylaxis and normal kidneys read 'kidney doctors' in her
+    leaflet's treatment and 'a team of skin and wound specialists' in her plan (a code review):
+    the leaflet names the kidney doctors where the follow-up names them, and no dialysis to adjust
+    without a kidney disease."""
+    case = _case(kb, prefix)
+    for lang, team, planned, dialysis in (
+        ("en", "kidney doctors", "kidney", "dialysis"),
+        ("fr", "néphrologues", "reins", "dialyse"),
+    ):
+        plan = " ".join(i.patient or "" for i in manage(case, kb, lang=lang).followup.schedule)
+        treatment = _section(kb, case, "treatment", lang)
+        assert (planned in plan) is kidney and (team in treatment) is kidney, lang
+        assert (dialysis in treatment) is kidney, lang
+
+
+def test_the_calciphylaxis_treatment_texts_read_plainly(kb: KnowledgeBase) -> None:
+    from .conftest import assert_plain_leaflet_texts
+
+    variants = [v for v in kb.leaflet_variants.variants if "calciphylaxis" in v.diagnoses]
+    assert len([v for v in variants if v.section == "treatment"]) == 2
+    assert_plain_leaflet_texts(variants)
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_leading_form_is_named_in_the_patient_s_words(kb: KnowledgeBase, lang: str) -> None:
+    """The leaflet of a non-uraemic calciphylaxis opened on the form's clinician label, capital
+    inside the sentence: 'The most likely cause being considered is: Non-uraemic calciphylaxis (no
+    kidney failure).' It names the form by its plain name, which says what it is."""
+    report = diagnose(_case(kb, "pub-calci-12-"), kb, lang=lang)
+    assert report.differential[0].form is not None and report.differential[0].form.id == "non_uraemic"
+    lf = build_leaflet(report, kb, lang=lang)
+    plain = kb.leaflet.plain_names["calciphylaxis/non_uraemic"].get(lang)
+    assert lf.named == plain and plain in lf.heading
+    assert report.differential[0].form.name not in lf.heading and "(" not in lf.heading
+
+
+def test_a_form_without_a_plain_name_is_refused(tmp_path: Path) -> None:
+    from calcinosis.errors import KnowledgeBaseError
+
+    root = tmp_path / "kb"
+    shutil.copytree(default_kb_path(), root)
+    path = root / "leaflet.yaml"
+    kept = [
+        line for line in path.read_text(encoding="utf-8").splitlines() if "calciphylaxis/non_uraemic: {" not in line
+    ]
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="calciphylaxis/non_uraemic"):
+        load_kb(root, cache=False)

@@ -573,7 +573,7 @@ def test_every_diagnosis_has_a_plain_name_and_the_loader_says_when_one_is_missin
     from calcinosis.kb.loader import default_kb_path
 
     names = kb.leaflet.plain_names
-    assert set(names) == {d.id for d in kb.diseases}
+    assert set(names) == {d.id for d in kb.diseases} | {r.key for r in kb.forms}  # and each form
     for name in names.values():
         for text in (name.en, name.fr):
             assert text and "(" not in text and ":" not in text

@@ -419,8 +419,10 @@ def _lump_to_examine(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
 
 
 def _plain_name(kb: KnowledgeBase, diagnosis: str, lang: str, *, short: bool = False) -> str:
-    """A diagnosis as the patient reads it (leaflet.yaml plain_names, one per diagnosis: the
-    loader refuses a knowledge base without it), or its name alone (``short``: in a list of
+    """A diagnosis, or a form of one ('diagnosis/form'), as the patient reads it (leaflet.yaml
+    plain_names, one per diagnosis and form: the loader refuses a knowledge base without it; a
+    leaflet opened on the form's clinician label, « Non-uraemic calciphylaxis (no kidney
+    failure) », capital and all: a code review), or its name alone (``short``: in a list of
     possibilities)."""
     text = kb.leaflet.plain_names[diagnosis].get(lang)
     return text.split(", ", 1)[0] if short else text
@@ -510,8 +512,9 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     elif top.probability >= CONFIDENT and not (top.unconfirmed and systemic):
         diagnosis, group, category = disease.id, disease.group, disease.category
         named = _plain_name(kb, disease.id, lang)
-        if _leading_form(report) and top.form is not None:  # read in one of its forms: named as it
-            form, named = _leading_form(report), top.form.name
+        if _leading_form(report):  # read in one of its forms: named as it, in the patient's words
+            form = _leading_form(report)
+            named = _plain_name(kb, form, lang)
         # a disease the history already gives is not 'to be confirmed': a woman with a lupus
         # known for years read that her doctor would tell her when it is (a clinical review)
         known = not form and disease.id in report.case.history
