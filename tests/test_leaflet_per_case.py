@@ -463,7 +463,9 @@ def test_the_french_heading_reads_as_a_sentence_and_does_not_promise_a_confirmat
     # with a sign of its own (without one, the juvenile dermatomyositis is not named at all)
     case = case.model_copy(update={"findings": [*case.findings, "gottron_papules"]})
     french = build_leaflet(diagnose(case, kb, lang="fr"), kb, lang="fr").heading
-    assert "la suivante\u00a0: dermatomyosite juvénile, une maladie" in french and "si elle est confirmée" in french
+    assert (
+        "la suivante\u00a0: dermatomyosite juvénile, une maladie" in french and "si cette cause est confirmée" in french
+    )
     english = build_leaflet(diagnose(case, kb), kb, lang="en").heading
     assert "is: juvenile dermatomyositis, an inflammatory" in english and "whether it is confirmed" in english
 

@@ -96,12 +96,18 @@ VITAMIN_D_EXPOSURES = frozenset({"vitamin_d_high_dose", "active_vitamin_d"})
 
 
 def _vitamin_d_in_play(report: DiagnosisReport, kb: KnowledgeBase, diagnosis: str) -> bool:
-    """Whether vitamin D may be part of the problem: a raised calcium, a vitamin D exposure, or a
-    leading diagnosis whose calcium vitamin D drives (the diagnosis' ``vitamin_d`` in the
-    knowledge: an intoxication, a sarcoidosis' granulomas), named or not."""
+    """Whether vitamin D may be part of the problem: a raised calcium, or vitamin D a cause
+    (:func:`_vitamin_d_cause`)."""
+    return _calcium_raised(report) or _vitamin_d_cause(report, kb, diagnosis)
+
+
+def _vitamin_d_cause(report: DiagnosisReport, kb: KnowledgeBase, diagnosis: str) -> bool:
+    """Whether vitamin D is a cause here: a vitamin D exposure reported, or a leading diagnosis
+    whose calcium vitamin D drives (the diagnosis' ``vitamin_d`` in the knowledge: an
+    intoxication, a sarcoidosis' granulomas), named or not."""
     taken = VITAMIN_D_EXPOSURES & set(report.case.exposures)
     leading = {diagnosis, report.differential[0].diagnosis if report.differential else ""} - {""}
-    return _calcium_raised(report) or bool(taken) or any(kb.disease(d).vitamin_d is not None for d in leading)
+    return bool(taken) or any(kb.disease(d).vitamin_d is not None for d in leading)
 
 
 def _calcium_raised(report: DiagnosisReport) -> bool:
@@ -620,6 +626,13 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 text = " ".join([text, message("leaflet_child_vitamin_d", lang)])
             elif not (_calcium_raised(report) and age < kb.threshold("infant_age_years")):  # a baby's signs say it
                 text = " ".join([text, message("leaflet_child_no_vitamin_d", lang)])
+        elif section.id == "daily_life" and target == "general" and _vitamin_d_cause(report, kb, diagnosis):
+            # an adult whose vitamin D is a cause takes none, as the plan says ('no vitamin D
+            # supplement meanwhile'): the general 'no high doses of vitamin D without medical
+            # advice' read as if a usual dose were fine (a review of the dev leaflets: a woman of
+            # 67 with a vitamin D intoxication). A raised calcium alone does not say it: a
+            # parathyroid patient's low vitamin D may be corrected (a clinician's choice)
+            text = " ".join([text, message("leaflet_no_vitamin_d", lang)])
         text = _as_planned(section.id, target, text, report, kb, ev, likeliest, lang)
         if section.id == "daily_life":
             # over-the-counter anti-inflammatories, where manage avoids them (a clinical review: a
