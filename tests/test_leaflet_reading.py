@@ -16,10 +16,11 @@ from .conftest import DEV_CASES
 
 
 def _leaflet_text(kb: KnowledgeBase, name: str, lang: str) -> str:
-    """The rendered patient leaflet of a development case, without its markup, spaces joined."""
+    """The rendered patient leaflet of a development case, without its markup, its spaces joined
+    (the no-break ones kept: the French text is read with them)."""
     path = next(p for p in DEV_CASES if name in p.name)
     page = render_html(read_case(path, kb), kb, lang=lang, audience="patient")
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.split("<body>", 1)[1])).split())
+    return re.sub(r"[ \t\r\n]+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.split("<body>", 1)[1]))).strip()
 
 
 @pytest.mark.parametrize(
@@ -70,3 +71,39 @@ def test_a_calcinosis_cutis_leaflet_says_bumps_not_papules(kb: KnowledgeBase, la
         text = _leaflet_text(kb, name, lang)
         assert "papule" not in text.lower()
         assert ("bumps, patches or hard lumps" if lang == "en" else "petites bosses, des plaques") in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("en", "This leaflet is written for the parents: “you” stands for your child."),
+        ("fr", "Cette fiche s'adresse aux parents\u00a0: «\u00a0vous\u00a0» désigne votre enfant."),
+    ],
+)
+def test_a_child_s_leaflet_says_plainly_that_it_is_for_the_parents(kb: KnowledgeBase, lang: str, said: str) -> None:
+    """The parents of a girl of 12 read 'This leaflet is written for the patient: for a child, it
+    is for the parents', a rule about leaflets in general rather than what this one is."""
+    text = _leaflet_text(kb, "dev-017-", lang)
+    assert said in text
+    assert "for the patient: for a child" not in text and "au patient" not in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "when", "what", "twice"),
+    [
+        (
+            "en",
+            "once, if needed",
+            "an X-ray only if the lump is still there after about 3 months",
+            "still felt 3 months",
+        ),
+        ("fr", "une fois, si besoin", "une radiographie seulement si la boule est encore là", "encore palpable 3 mois"),
+    ],
+)
+def test_a_follow_up_check_says_its_condition_once(
+    kb: KnowledgeBase, lang: str, when: str, what: str, twice: str
+) -> None:
+    """A baby's parents read 'once, if the deposit is still felt 3 months after it appeared: an
+    X-ray only if the lump is still there after about 3 months'."""
+    text = _leaflet_text(kb, "dev-019-", lang)
+    assert when in text and what in text and twice not in text
