@@ -24,7 +24,7 @@ from calcinosis.engine.workup import HOLDS, PANEL_LEFT_OUT, in_the_organs, out_o
 from calcinosis.i18n import inline, message
 from calcinosis.kb.deferred_schema import InPlayWords
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import LeafletVariant, WarningSign, form_key
+from calcinosis.kb.schema import LeafletVariant, WarningSign, form_key, said_for
 from calcinosis.management.manage import in_play, listed
 from calcinosis.management.options import caution_applies, measured_values, without_symptoms
 
@@ -348,8 +348,10 @@ def _for_age(variant: LeafletVariant, age: float) -> bool:
 
 def _for_context(variant: LeafletVariant, present: frozenset[str]) -> bool:
     """Whether ``variant`` is written for the patient's context as the case states it (``present``:
-    the features reported present): one of its ``when`` (if any), none of its ``unless``."""
-    return (not variant.when or not present.isdisjoint(variant.when)) and present.isdisjoint(variant.unless)
+    the features reported present): one of its ``when`` (if any), none of its ``unless``; the one
+    rule the signs and the lines read (:func:`calcinosis.kb.schema.said_for`), a variant having no
+    ``in_play`` of its own."""
+    return said_for(variant.when, (), variant.unless, present, frozenset())
 
 
 def _also_watched(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str, lang: str) -> str:
