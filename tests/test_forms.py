@@ -284,7 +284,8 @@ def test_management_and_leaflet_of_the_newborn_form_in_french(kb: KnowledgeBase)
     texts += report.followup.warning_signs
     assert not any(w in t for t in texts for w in (" the ", " and ", " every ", "weeks"))
     leaflet = build_leaflet(diagnose(parse_case(NEWBORN, kb), kb, lang="fr"), kb, lang="fr")
-    assert leaflet.named == "Cytostéatonécrose du nouveau-né"
+    # in the parents' words, its plain name (leaflet.yaml plain_names), not the form's label
+    assert leaflet.named.startswith("cytostéatonécrose du nouveau-né, une inflammation de la graisse")
     targets = {p.id: p.written_for for p in leaflet.sections}
     assert targets["what_it_is"] == targets["when_to_consult"] == "fat_necrosis/newborn"
     english = build_leaflet(diagnose(parse_case(ADULT, kb), kb), kb, lang="en")

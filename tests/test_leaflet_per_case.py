@@ -463,7 +463,9 @@ def test_the_french_heading_reads_as_a_sentence_and_does_not_promise_a_confirmat
     # with a sign of its own (without one, the juvenile dermatomyositis is not named at all)
     case = case.model_copy(update={"findings": [*case.findings, "gottron_papules"]})
     french = build_leaflet(diagnose(case, kb, lang="fr"), kb, lang="fr").heading
-    assert "la suivante\u00a0: dermatomyosite juvénile, une maladie" in french and "si elle est confirmée" in french
+    assert (
+        "la suivante\u00a0: dermatomyosite juvénile, une maladie" in french and "si cette cause est confirmée" in french
+    )
     english = build_leaflet(diagnose(case, kb), kb, lang="en").heading
     assert "is: juvenile dermatomyositis, an inflammatory" in english and "whether it is confirmed" in english
 
@@ -573,7 +575,7 @@ def test_every_diagnosis_has_a_plain_name_and_the_loader_says_when_one_is_missin
     from calcinosis.kb.loader import default_kb_path
 
     names = kb.leaflet.plain_names
-    assert set(names) == {d.id for d in kb.diseases}
+    assert set(names) == {d.id for d in kb.diseases} | {r.key for r in kb.forms}  # and each form
     for name in names.values():
         for text in (name.en, name.fr):
             assert text and "(" not in text and ":" not in text

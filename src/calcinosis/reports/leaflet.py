@@ -24,7 +24,7 @@ from calcinosis.engine.workup import HOLDS, PANEL_LEFT_OUT, in_the_organs, out_o
 from calcinosis.i18n import inline, message
 from calcinosis.kb.deferred_schema import InPlayWords
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.kb.schema import LeafletVariant, WarningSign, form_key
+from calcinosis.kb.schema import LeafletVariant, WarningSign, form_key, said_for
 from calcinosis.management.manage import in_play, listed
 from calcinosis.management.options import caution_applies, measured_values, without_symptoms
 
@@ -96,12 +96,18 @@ VITAMIN_D_EXPOSURES = frozenset({"vitamin_d_high_dose", "active_vitamin_d"})
 
 
 def _vitamin_d_in_play(report: DiagnosisReport, kb: KnowledgeBase, diagnosis: str) -> bool:
-    """Whether vitamin D may be part of the problem: a raised calcium, a vitamin D exposure, or a
-    leading diagnosis whose calcium vitamin D drives (the diagnosis' ``vitamin_d`` in the
-    knowledge: an intoxication, a sarcoidosis' granulomas), named or not."""
+    """Whether vitamin D may be part of the problem: a raised calcium, or vitamin D a cause
+    (:func:`_vitamin_d_cause`)."""
+    return _calcium_raised(report) or _vitamin_d_cause(report, kb, diagnosis)
+
+
+def _vitamin_d_cause(report: DiagnosisReport, kb: KnowledgeBase, diagnosis: str) -> bool:
+    """Whether vitamin D is a cause here: a vitamin D exposure reported, or a leading diagnosis
+    whose calcium vitamin D drives (the diagnosis' ``vitamin_d`` in the knowledge: an
+    intoxication, a sarcoidosis' granulomas), named or not."""
     taken = VITAMIN_D_EXPOSURES & set(report.case.exposures)
     leading = {diagnosis, report.differential[0].diagnosis if report.differential else ""} - {""}
-    return _calcium_raised(report) or bool(taken) or any(kb.disease(d).vitamin_d is not None for d in leading)
+    return bool(taken) or any(kb.disease(d).vitamin_d is not None for d in leading)
 
 
 def _calcium_raised(report: DiagnosisReport) -> bool:
@@ -135,38 +141,75 @@ def _infection_signs(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
 
 
 def _site_signs(
-    report: DiagnosisReport, kb: KnowledgeBase, form: str, diagnosis: str, present: frozenset[str], lang: str
+    report: DiagnosisReport, kb: KnowledgeBase, present: frozenset[str], playing: frozenset[str], lang: str
 ) -> list[str]:
     """The patient's words of the leading diagnosis' warning signs that hold for some cases only
-    (followup.yaml ``when``), where this case reports one of their features."""
-    # the leading diagnosis, named or not: a sign of danger is said while it leads (manage's plan
-    # is the leading diagnosis' too)
-    leading = diagnosis or (report.differential[0].diagnosis if report.differential else "")
-    plan = kb.followup.own(form or None, leading or None, report.case.patient.age)
-    if plan is None or not any(w.when for w in plan.warning_signs):
-        return []
-    return [
-        w.patient.get(lang)
-        for w in plan.warning_signs
-        if w.when and w.patient is not None and not present.isdisjoint(w.when)
-    ]
+    (followup.yaml ``when`` or ``in_play``), where this case holds them: manage's own rule
+    (:func:`_said_signs`: ``when``, ``in_play``, ``unless``; a code review found the site signs
+    reading ``when`` alone). The plan is the one manage follows: the leading diagnosis', named
+    or not, in the form it is read in (:func:`_leading_form`)."""
+    leading = report.differential[0].diagnosis if report.differential else ""
+    plan = kb.followup.own(_leading_form(report) or None, leading or None, report.case.patient.age)
+    return [] if plan is None else _said_signs(plan.warning_signs, present, playing, lang)
+
+
+def _said_signs(signs: list[WarningSign], present: frozenset[str], playing: frozenset[str], lang: str) -> list[str]:
+    """The patient's words of the ``signs`` written for some patients only (a ``when`` or an
+    ``in_play``: a sign for everyone is the section's own text), those manage lists for this case
+    (:func:`calcinosis.management.manage.listed`); ``playing``: the diagnoses and forms in play
+    (:func:`_playing`)."""
+    held = [w for w in signs if (w.when or w.in_play) and w.patient is not None and listed(w, present, playing)]
+    return [w.patient.get(lang) for w in held if w.patient is not None]
+
+
+def _leading_form(report: DiagnosisReport) -> str:
+    """The form the leading diagnosis is read in ('diagnosis/form'), or '' when it is read in its
+    own findings or has no forms: manage's ``top_form``, whose follow-up the clinician reads."""
+    top = report.differential[0] if report.differential else None
+    if top is None or top.form is None or top.form.id == MAIN_FORM:
+        return ""
+    return form_key(top.diagnosis, top.form.id)
 
 
 def _context_signs(kb: KnowledgeBase, present: frozenset[str], playing: frozenset[str], lang: str) -> list[str]:
     """The patient's words of the general warning signs that hold for some patients only
-    (followup.yaml ``when`` or ``in_play``: a fever on chemotherapy), where this case holds them:
-    manage's own rule (:func:`calcinosis.management.manage.listed`: ``when``, ``in_play``,
-    ``unless``; a code review found the leaflet reading ``when`` alone); ``playing``: the
-    diagnoses in play (:func:`_playing`)."""
-    signs = [w for w in kb.followup.warning_signs if (w.when or w.in_play) and w.patient is not None]
-    return [w.patient.get(lang) for w in signs if w.patient is not None and listed(w, present, playing)]
+    (followup.yaml ``when`` or ``in_play``: a fever on chemotherapy), where this case holds them
+    (:func:`_said_signs`, as the leading diagnosis' own signs are read)."""
+    return _said_signs(kb.followup.warning_signs, present, playing, lang)
 
 
 def _playing(report: DiagnosisReport, kb: KnowledgeBase, posterior: np.ndarray) -> frozenset[str]:
-    """The diagnoses in play, read from the differential's ``posterior`` (:func:`_posterior`) at
-    the management floor, the leading one always (manage's :func:`calcinosis.management.manage.in_play`)."""
+    """The diagnoses and the forms in play, read from the differential's ``posterior``
+    (:func:`_posterior`) and its forms' probabilities (:func:`_form_masses`) at the management
+    floor, the leading one always (manage's :func:`calcinosis.management.manage.in_play`: a code
+    review found the leaflet reading the diagnoses without their forms)."""
     leading = report.differential[0].diagnosis if report.differential else ""
-    return in_play(kb, posterior, {}, leading) - {""}
+    return in_play(kb, posterior, _form_masses(report, kb), leading) - {""}
+
+
+MAIN_FORM = "main"
+"""The id the result gives a diagnosis read in its own findings (``FormShown.id``), not in a form."""
+
+
+def _form_masses(report: DiagnosisReport, kb: KnowledgeBase) -> dict[str, float]:
+    """'diagnosis/form' -> the probability of that form, as manage's
+    :func:`~calcinosis.management.manage.form_masses` has it, read from the result: each diagnosis
+    with forms shows the one that carries most of its likelihood for the case and that share
+    (``DiagnosisResult.form``); its mass is the diagnosis' probability times the share. The rest
+    of the likelihood is the diagnosis' other row's when it has one other (its own findings and
+    one form, as every diagnosis with forms has); with several, the result does not say how the
+    rest divides, and none of them is put in play on a guess."""
+    masses: dict[str, float] = {}
+    for d in report.differential:
+        if d.form is None:
+            continue
+        rows = [MAIN_FORM, *(f.id for f in kb.disease(d.diagnosis).forms)]
+        share = {d.form.id: d.form.likelihood_share}
+        others = [r for r in rows if r != d.form.id]
+        if len(others) == 1:
+            share[others[0]] = 1.0 - d.form.likelihood_share
+        masses |= {form_key(d.diagnosis, r): d.probability * w for r, w in share.items() if r != MAIN_FORM}
+    return masses
 
 
 def _general_lines(
@@ -256,16 +299,21 @@ def _likeliest_in_play(report: DiagnosisReport, kb: KnowledgeBase) -> list[Diagn
 
 
 def _in_play(
-    report: DiagnosisReport, kb: KnowledgeBase, variant: LeafletVariant, present: frozenset[str], lang: str
+    variant: LeafletVariant,
+    kb: KnowledgeBase,
+    likeliest: list[DiagnosisResult],
+    present: frozenset[str],
+    lang: str,
 ) -> str:
     """``variant``'s ``in_play`` text filled with the words of the diagnoses in play that have
     their own (leaflet.yaml in_play, a form's first), else its own text: the category's list of
-    every cause and treatment is for a leaflet whose diagnoses have none."""
+    every cause and treatment is for a leaflet whose diagnoses have none. ``likeliest``: the
+    diagnoses in play it may describe (:func:`_likeliest_in_play`, listed once per leaflet)."""
     text = variant.fr if lang == "fr" else variant.en
     if variant.in_play is None:
         return text
     words: list[tuple[InPlayWords, float]] = []
-    for d in _likeliest_in_play(report, kb):
+    for d in likeliest:
         key = form_key(d.diagnosis, d.form.id) if d.form is not None else ""
         own = kb.leaflet.in_play.get(key) or kb.leaflet.in_play.get(d.diagnosis)
         if own is not None:
@@ -298,10 +346,12 @@ def _for_age(variant: LeafletVariant, age: float) -> bool:
     return (variant.min_age is None or age >= variant.min_age) and (variant.max_age is None or age < variant.max_age)
 
 
-def _for_context(variant: LeafletVariant | WarningSign, present: frozenset[str]) -> bool:
+def _for_context(variant: LeafletVariant, present: frozenset[str]) -> bool:
     """Whether ``variant`` is written for the patient's context as the case states it (``present``:
-    the features reported present): one of its ``when`` (if any), none of its ``unless``."""
-    return (not variant.when or not present.isdisjoint(variant.when)) and present.isdisjoint(variant.unless)
+    the features reported present): one of its ``when`` (if any), none of its ``unless``; the one
+    rule the signs and the lines read (:func:`calcinosis.kb.schema.said_for`), a variant having no
+    ``in_play`` of its own."""
+    return said_for(variant.when, (), variant.unless, present, frozenset())
 
 
 def _also_watched(report: DiagnosisReport, kb: KnowledgeBase, named: str, text: str, lang: str) -> str:
@@ -377,22 +427,32 @@ def _lump_to_examine(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
 
 
 def _plain_name(kb: KnowledgeBase, diagnosis: str, lang: str, *, short: bool = False) -> str:
-    """A diagnosis as the patient reads it (leaflet.yaml plain_names, one per diagnosis: the
-    loader refuses a knowledge base without it), or its name alone (``short``: in a list of
+    """A diagnosis, or a form of one ('diagnosis/form'), as the patient reads it (leaflet.yaml
+    plain_names, one per diagnosis and form: the loader refuses a knowledge base without it; a
+    leaflet opened on the form's clinician label, « Non-uraemic calciphylaxis (no kidney
+    failure) », capital and all: a code review), or its name alone (``short``: in a list of
     possibilities)."""
     text = kb.leaflet.plain_names[diagnosis].get(lang)
     return text.split(", ", 1)[0] if short else text
 
 
 def _as_planned(
-    section: str, target: str, text: str, report: DiagnosisReport, kb: KnowledgeBase, ev: Evidence, lang: str
+    section: str,
+    target: str,
+    text: str,
+    report: DiagnosisReport,
+    kb: KnowledgeBase,
+    ev: Evidence,
+    likeliest: list[DiagnosisResult],
+    lang: str,
 ) -> str:
     """A section's text as the clinician's plan has it for this case (a clinical review found
     the leaflet contradicting it): no treatment of the deposits when manage lists none, found
     without symptoms (whatever the text was written for: a scleroderma patient read of
     diltiazem, colchicine and surgery); the general tests without the blood panel a
     proportionate work-up left out; the general signs of deposits in an organ, not of a lump
-    under the skin; the rare-disease centres only for a rare diagnosis in play."""
+    under the skin; the rare-disease centres only for a rare diagnosis in play (``likeliest``:
+    :func:`_likeliest_in_play`)."""
     if section == "treatment" and without_symptoms(report.case, ev, kb):
         return message("leaflet_treatment_not_needed", lang)
     if target != "general":
@@ -401,17 +461,17 @@ def _as_planned(
         return message("leaflet_tests_no_panel", lang)
     if section == "what_you_notice" and out_of_reach(report.case, ev, kb):
         return message("leaflet_notice_organs", lang)
-    if section == "support" and _rare_in_play(report, kb):
+    if section == "support" and _rare_in_play(kb, likeliest):
         return " ".join([text, message("leaflet_rare_centres", lang)])
     return text
 
 
-def _rare_in_play(report: DiagnosisReport, kb: KnowledgeBase) -> bool:
-    """Whether a diagnosis in play (at the management floor, the likeliest ``IN_PLAY_MAX``) is a
+def _rare_in_play(kb: KnowledgeBase, likeliest: list[DiagnosisResult]) -> bool:
+    """Whether a diagnosis in play (``likeliest``: at the management floor, the likeliest ``IN_PLAY_MAX``) is a
     rare disease, read as one that Orphanet lists (an ORPHA code in its file): a man with a calcific tendinitis
     of the wrist read that 'rare diseases have reference centres' (a clinical review). Judgement:
     Orphanet's list is the rare-disease reference the French centres follow."""
-    return any(kb.disease(d.diagnosis).codes.orpha for d in _likeliest_in_play(report, kb))
+    return any(kb.disease(d.diagnosis).codes.orpha for d in likeliest)
 
 
 _TUMORAL = {"en": re.compile(r"\btumou?ral\b", re.I), "fr": re.compile(r"\btumorales?\b", re.I)}
@@ -460,8 +520,9 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     elif top.probability >= CONFIDENT and not (top.unconfirmed and systemic):
         diagnosis, group, category = disease.id, disease.group, disease.category
         named = _plain_name(kb, disease.id, lang)
-        if top.form is not None and top.form.id != "main":  # read in one of its forms: named as it
-            form, named = form_key(disease.id, top.form.id), top.form.name
+        if _leading_form(report):  # read in one of its forms: named as it, in the patient's words
+            form = _leading_form(report)
+            named = _plain_name(kb, form, lang)
         # a disease the history already gives is not 'to be confirmed': a woman with a lupus
         # known for years read that her doctor would tell her when it is (a clinical review)
         known = not form and disease.id in report.case.history
@@ -500,6 +561,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
     # lines, the signs and the cautions that read them
     posterior = _posterior(report, kb)
     playing = _playing(report, kb, posterior)
+    likeliest = _likeliest_in_play(report, kb)  # those whose words the sections say
     for section in kb.leaflet.sections:
         candidates = [
             (score, v)
@@ -513,7 +575,7 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             # the most specific: its level first, then one written for the patient's context
             score, variant = max(candidates, key=lambda sv: (sv[0], bool(sv[1].when)))
             target = {4: form, 3: diagnosis, 2: group, 1: category}[score]
-            text = _in_play(report, kb, variant, present, lang)
+            text = _in_play(variant, kb, likeliest, present, lang)
             refs = tuple(variant.references)
             title_of = (variant.title or section.title).get(lang)
             # a diagnosis the leaflet names, with its own heading: the leaflet is headed with it
@@ -537,11 +599,12 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
             if organs is not None and in_the_organs(report.case, kb):
                 # in the words of the patient's age (a baby's parents read 'if you become more
                 # breathless': a clinical review)
-                fits = [w for w in organs.warning_signs if _for_context(w, present)]
+                # (manage's rule, ``in_play`` included, as the other signs: :func:`_said_signs`)
+                fits = [w for w in organs.warning_signs if listed(w, present, playing)]
                 text = " ".join([text, *(w.patient.get(lang) for w in fits if w.patient is not None)])
             # the leading diagnosis' signs of one site (an English clinical review: a dysphagic
             # neck read no word of swallowing or breathing)
-            text = " ".join([text, *_site_signs(report, kb, form, diagnosis, present, lang)])
+            text = " ".join([text, *_site_signs(report, kb, present, playing, lang)])
             # the general signs written for some patients only (followup.yaml ``when``), first: a
             # febrile child on chemotherapy read 'fever: see a doctor promptly' (a clinical review)
             text = " ".join([*_context_signs(kb, present, playing, lang), text])
@@ -565,7 +628,14 @@ def build_leaflet(report: DiagnosisReport, kb: KnowledgeBase, *, lang: str) -> L
                 text = " ".join([text, message("leaflet_child_vitamin_d", lang)])
             elif not (_calcium_raised(report) and age < kb.threshold("infant_age_years")):  # a baby's signs say it
                 text = " ".join([text, message("leaflet_child_no_vitamin_d", lang)])
-        text = _as_planned(section.id, target, text, report, kb, ev, lang)
+        elif section.id == "daily_life" and target == "general" and _vitamin_d_cause(report, kb, diagnosis):
+            # an adult whose vitamin D is a cause takes none, as the plan says ('no vitamin D
+            # supplement meanwhile'): the general 'no high doses of vitamin D without medical
+            # advice' read as if a usual dose were fine (a review of the dev leaflets: a woman of
+            # 67 with a vitamin D intoxication). A raised calcium alone does not say it: a
+            # parathyroid patient's low vitamin D may be corrected (a clinician's choice)
+            text = " ".join([text, message("leaflet_no_vitamin_d", lang)])
+        text = _as_planned(section.id, target, text, report, kb, ev, likeliest, lang)
         if section.id == "daily_life":
             # over-the-counter anti-inflammatories, where manage avoids them (a clinical review: a
             # dialysis patient, a woman with cirrhosis and a pregnant woman read no word of them)
