@@ -91,7 +91,8 @@ def _calcinosis_error(request: Request, exc: Exception) -> Response:
         return problem(404, exc.text(lang), request=request)
     if isinstance(exc, ImagingError):  # said in the request's language, its issues kept
         text = exc.text(lang)
-        return problem(422, text.splitlines()[0] if text else type(exc).__name__, request=request, issues=exc.issues)
+        status = getattr(exc, "status", 422)  # 415: a kind of file the reader does not open
+        return problem(status, text.splitlines()[0] if text else type(exc).__name__, request=request, issues=exc.issues)
     if isinstance(exc, CaseValidationError):
         summary = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return problem(422, summary, request=request, issues=exc.issues)
