@@ -4,6 +4,11 @@ whatever a client can send (sizes, media types, characters, methods) refused cle
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from calcinosis import KnowledgeBase
@@ -50,3 +55,47 @@ def test_a_number_the_imaging_page_cannot_read_is_422(client: TestClient) -> Non
     """A threshold that is no number is said on the page (it was, with a 200)."""
     page = client.post("/imaging?lang=en", files={"study": ("a.png", b"x")}, data={"threshold": "abc"})
     assert page.status_code == 422 and "abc" in visible_text(page.text)
+
+
+# (b) HEAD wherever GET is
+
+
+def _routes(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, set[str]]]:
+    """Every route's full path and methods (FastAPI 0.165 keeps an included router as one entry)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield prefix + route.path, set(route.methods)
+        elif hasattr(route, "original_router"):  # fastapi.routing._IncludedRouter
+            yield from _routes(route.original_router.routes, prefix + route.include_context.prefix)
+
+
+def _get_paths(app: FastAPI) -> list[str]:
+    """Every GET route of the app, its path parameters filled with a value each route knows."""
+    values = {"diagnosis_id": "calciphylaxis", "list_name": "findings", "code": "P1"}
+    paths = []
+    for path, methods in _routes(app.routes):
+        if "GET" in methods:
+            for name, value in values.items():
+                path = path.replace("{" + name + "}", value)
+            paths.append(path)
+    return paths
+
+
+def test_head_is_answered_wherever_get_is_with_the_same_headers_and_no_body(client: TestClient, app: FastAPI) -> None:
+    """Every route that answers GET answered HEAD with 405 (a monitoring probe or a link checker
+    saw the app as down). HEAD now gets GET's status and headers, Content-Length included, and no body."""
+    paths = [*_get_paths(app), "/static/app.js", "/?lang=fr", "/no/such/page"]
+    assert len(paths) > 15
+    for path in paths:
+        got, head = client.get(path, follow_redirects=False), client.head(path, follow_redirects=False)
+        assert head.status_code == got.status_code, path
+        for header in ("content-type", "content-length", "location", "content-security-policy", "cache-control"):
+            assert head.headers.get(header) == got.headers.get(header), (path, header)
+        assert head.content == b"", path
+
+
+def test_a_405_names_head_beside_get(client: TestClient) -> None:
+    """The Allow header of a refused method lists what the resource answers, HEAD included."""
+    refused = client.delete("/api/v1/health")
+    assert refused.status_code == 405 and refused.headers["allow"] == "GET, HEAD"
+    assert client.put("/api/v1/diagnose").headers["allow"] == "POST"

@@ -13,7 +13,7 @@ from typing import Any
 
 from calcinosis.web.problems import PROBLEM_TYPE, Problem
 
-__all__ = ["SECURITY_HEADERS", "AccessLog", "BodyLimit", "SecurityHeaders"]
+__all__ = ["SECURITY_HEADERS", "AccessLog", "BodyLimit", "HeadAsGet", "SecurityHeaders"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -136,6 +136,45 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class HeadAsGet:
+    """HEAD wherever GET is (RFC 9110 9.3.2): the request is answered as its GET, with the same
+    status and headers (``Content-Length`` included) and no body. FastAPI routes declared with
+    ``@get`` answered a HEAD with 405, so a link checker, a monitoring probe or a cache
+    revalidation saw every page and resource as missing.
+
+    Every ``Allow`` header that names GET names HEAD too (a 405's list of what is allowed)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        head = scope.get("method") == "HEAD"
+
+        async def headless_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [_with_head(name, value) for name, value in message.get("headers", [])]
+            elif message["type"] == "http.response.body" and head:
+                if message.get("more_body", False):
+                    return  # the body's chunks are counted in Content-Length, never sent
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"} if head else scope, receive, headless_send)
+
+
+def _with_head(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    """An ``Allow`` header with HEAD beside GET; any other header as it is."""
+    if name.lower() != b"allow":
+        return name, value
+    methods = [m.strip() for m in value.split(b",") if m.strip()]
+    if b"GET" in methods and b"HEAD" not in methods:
+        methods.insert(methods.index(b"GET") + 1, b"HEAD")
+    return name, b", ".join(methods)
 
 
 class AccessLog:
