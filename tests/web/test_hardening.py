@@ -5,8 +5,10 @@ whatever a client can send (sizes, media types, characters, methods) refused cle
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -99,3 +101,20 @@ def test_a_405_names_head_beside_get(client: TestClient) -> None:
     refused = client.delete("/api/v1/health")
     assert refused.status_code == 405 and refused.headers["allow"] == "GET, HEAD"
     assert client.put("/api/v1/diagnose").headers["allow"] == "POST"
+
+
+# (c) conflicts are 409
+
+
+def test_two_writers_recording_the_same_thing_at_once_is_a_409(tmp_path: Path) -> None:
+    """The second of two simultaneous writes is refused by the database's unique constraint: a
+    conflict with what the first wrote (409), not an unusable request (422)."""
+    from calcinosis.registry.db import RegistryError, migrate, open_engine, session_scope
+    from calcinosis.registry.models import Patient
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'r.sqlite3'}")
+    migrate(engine)
+    with pytest.raises(RegistryError) as refused, session_scope(engine) as s:
+        s.add_all([Patient(code="P1", team="default"), Patient(code="P1", team="default")])
+    engine.dispose()
+    assert refused.value.status == 409 and "conflicts with one recorded at the same time" in str(refused.value)

@@ -73,6 +73,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 body=method == "post",
                 path_params="{" in path,
                 signed_in=path.startswith(f"{API_PREFIX}/registry"),
+                records=path.startswith(f"{API_PREFIX}/registry/patients") and method == "post",
             )
     app.openapi_schema = schema
     return schema
@@ -84,16 +85,21 @@ _PROBLEMS = {
     "403": "Not allowed: a researcher cannot write, or the CSRF token is missing or wrong.",
     "429": "Too many failed sign-ins: wait 15 minutes.",
     "404": "No such diagnosis, list or resource; close ids named.",
+    "409": "Conflicts with a record already there (a patient, visit, measurement or user that exists; a lesion at another site); nothing was changed.",
     "413": "The body is over the size limit.",
     "415": "The body is not in a supported media type.",
     "422": "The input cannot be used: located issues (path, expected, closest terms).",
 }
 
 
-def _document_problems(operation: dict[str, Any], *, body: bool, path_params: bool, signed_in: bool = False) -> None:
-    """Every error an operation can answer, as RFC 9457 problem details (application/problem+json)."""
+def _document_problems(
+    operation: dict[str, Any], *, body: bool, path_params: bool, signed_in: bool = False, records: bool = False
+) -> None:
+    """Every error an operation can answer, as RFC 9457 problem details (application/problem+json);
+    ``records``: it adds to the registry, so it can conflict with what is there (409)."""
     codes = ["422", "400"] + (["413", "415"] if body else []) + (["404"] if path_params or body else [])
     codes += ["401", "403", "429"] if signed_in else []
+    codes += ["409"] if records else []
     responses = operation.setdefault("responses", {})
     for code in codes:
         responses[code] = {

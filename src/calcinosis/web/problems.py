@@ -33,6 +33,7 @@ _TITLES = {
     404: "Not found",
     429: "Too many requests",
     405: "Method not allowed",
+    409: "Conflict",
     413: "Content too large",
     415: "Unsupported media type",
     422: "The input cannot be used",
