@@ -118,3 +118,33 @@ def test_two_writers_recording_the_same_thing_at_once_is_a_409(tmp_path: Path) -
         s.add_all([Patient(code="P1", team="default"), Patient(code="P1", team="default")])
     engine.dispose()
     assert refused.value.status == 409 and "conflicts with one recorded at the same time" in str(refused.value)
+
+
+# (d) the sign-in limiter holds only the failures that still count
+
+
+def test_many_clients_do_not_grow_the_sign_in_limiter_without_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every sign-in left an entry for its name and its address for the life of the process (a
+    successful one too): a client cycling through addresses grew the server's memory without
+    bound. Only failures within the window are held now, and the limit still holds."""
+    from calcinosis.web import auth
+
+    now = [1000.0]
+    monkeypatch.setattr(auth.time, "monotonic", lambda: now[0])
+    limiter = auth.LoginLimiter(attempts=5, window=900.0)
+    for i in range(5000):  # successful sign-ins: checked, never failed
+        limiter.check("doc", f"10.0.{i // 250}.{i % 250}")
+    assert len(limiter._failures) == 0
+    for i in range(5000):  # a spray of failures, each from another name and address
+        limiter.failed(f"user{i}", f"10.1.{i // 250}.{i % 250}")
+    assert len(limiter._failures) == 10_000  # held while they count
+    now[0] += 901.0
+    limiter.failed("late", "10.2.0.1")
+    assert len(limiter._failures) == 2  # the expired ones dropped
+    for _ in range(4):
+        limiter.failed("late", "10.2.0.2")
+    with pytest.raises(auth.AuthError):  # the limit per name still holds
+        limiter.check("late", "10.2.0.3")
+    now[0] += 901.0
+    limiter.check("late", "10.2.0.3")  # and ends with its window
+    assert len(limiter._failures) == 0
