@@ -14,6 +14,8 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from calcinosis import KnowledgeBase
+from calcinosis.web.app import create_app
+from calcinosis.web.settings import Settings, SettingsError
 
 from .test_web_french import problems, visible_text
 
@@ -148,3 +150,59 @@ def test_many_clients_do_not_grow_the_sign_in_limiter_without_bound(monkeypatch:
     now[0] += 901.0
     limiter.check("late", "10.2.0.3")  # and ends with its window
     assert len(limiter._failures) == 0
+
+
+# (e) the Host header names this server
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "LOCALHOST.:80", "[::1]:8000", "testserver"])
+def test_loopback_names_are_served(client: TestClient, host: str) -> None:
+    assert client.get("/api/v1/health", headers={"host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example", "127.0.0.1.evil.example", "localhost.evil.example:8000", "[::2]"])
+def test_a_foreign_host_header_is_refused_with_400(client: TestClient, host: str) -> None:
+    """No Host check: a page elsewhere whose name is made to resolve to 127.0.0.1 (DNS rebinding)
+    could read the app, and the registry, from the user's browser. A foreign Host is 400 now,
+    with the problem document and the security headers, before any route runs."""
+    for response in (client.get("/", headers={"host": host}), client.head("/api/v1/health", headers={"host": host})):
+        assert response.status_code == 400
+        assert response.headers["x-frame-options"] == "DENY" and response.headers["cache-control"] == "no-store"
+    body = _problem(client.post("/api/v1/registry/session", json={}, headers={"host": host}), 400)
+    assert "CALCINOSIS_ALLOWED_HOSTS" in body["detail"]
+
+
+def test_two_host_headers_are_refused(client: TestClient) -> None:
+    response = client.get("/api/v1/health", headers=[("host", "127.0.0.1"), ("host", "evil.example")])
+    assert _problem(response, 400)["detail"].startswith("the request needs exactly one Host header")
+
+
+def test_the_hosts_served_are_set_by_the_environment(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """CALCINOSIS_ALLOWED_HOSTS adds names (``*.domain`` for sub-domains); the public URL's host
+    and an address the server is bound to are served too; '*' and what is no host are refused."""
+    env = {
+        "CALCINOSIS_ALLOWED_HOSTS": "calcinosis.hospital.example, *.ward.example, fd00::5",
+        "CALCINOSIS_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}",
+    }
+    app = create_app(Settings.from_env(env), kb=kb)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        for host, status in (
+            ("calcinosis.hospital.example", 200),
+            ("a.ward.example:443", 200),
+            ("ward.example", 400),
+            ("[fd00::5]:8000", 200),
+            ("127.0.0.1", 200),
+            ("other.example", 400),
+        ):
+            assert c.get("/api/v1/health", headers={"host": host}).status_code == status, host
+    hosted = Settings.from_env(
+        {"CALCINOSIS_HOST": "10.0.0.5", "CALCINOSIS_SECRET": "s" * 16, "CALCINOSIS_PUBLIC_URL": "https://cds.example/x"}
+    )
+    assert {"10.0.0.5", "cds.example"} <= set(hosted.trusted_hosts())
+    wildcard = Settings.from_env(
+        {"CALCINOSIS_HOST": "0.0.0.0", "CALCINOSIS_SECRET": "s" * 16, "CALCINOSIS_PUBLIC_URL": "https://cds.example"}
+    )
+    assert "0.0.0.0" not in wildcard.trusted_hosts()
+    for bad in ("*", "bad host!", "evil.example/path", "host:8000"):
+        with pytest.raises(SettingsError, match="CALCINOSIS_ALLOWED_HOSTS"):
+            Settings.from_env({"CALCINOSIS_ALLOWED_HOSTS": bad})

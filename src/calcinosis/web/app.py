@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from calcinosis import __version__
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.web.middleware import AccessLog, BodyLimit, HeadAsGet, SecurityHeaders
+from calcinosis.web.middleware import AccessLog, BodyLimit, HeadAsGet, SecurityHeaders, TrustedHosts
 from calcinosis.web.problems import install_problem_handlers
 from calcinosis.web.settings import Settings
 from calcinosis.web.state import AppState
@@ -115,8 +115,10 @@ class _App(FastAPI):
     no-store headers (a hostile-input review)."""
 
     def build_middleware_stack(self) -> Any:
-        # HEAD inside the log: the access log says HEAD, the app below sees the GET it answers
-        return AccessLog(SecurityHeaders(HeadAsGet(super().build_middleware_stack())))
+        # HEAD inside the log: the access log says HEAD, the app below sees the GET it answers;
+        # a foreign Host is refused before anything else runs, with the security headers
+        hosts = self.state.calcinosis.settings.trusted_hosts()
+        return AccessLog(SecurityHeaders(TrustedHosts(HeadAsGet(super().build_middleware_stack()), hosts=hosts)))
 
 
 def create_app(settings: Settings | None = None, *, kb: KnowledgeBase | None = None) -> FastAPI:
