@@ -206,3 +206,14 @@ def test_the_hosts_served_are_set_by_the_environment(kb: KnowledgeBase, tmp_path
     for bad in ("*", "bad host!", "evil.example/path", "host:8000"):
         with pytest.raises(SettingsError, match="CALCINOSIS_ALLOWED_HOSTS"):
             Settings.from_env({"CALCINOSIS_ALLOWED_HOSTS": bad})
+
+
+# a hostile-input audit
+
+
+@pytest.mark.parametrize("path", ["/api/v1/knowledge/diagnoses/x%E2%80%AEy", "/api/v1/vocabulary/a%1B%5B2J%0Ab"])
+def test_a_problems_instance_holds_no_control_or_bidi_character(client: TestClient, path: str) -> None:
+    """The ``instance`` of a problem repeated the decoded path as sent: a bidi override or an
+    ANSI escape in an id reached whatever printed the problem (the detail was already cleaned)."""
+    body = _problem(client.get(path), 404)
+    assert not any(ch in body["instance"] for ch in "\u202e\x1b\n") and "\ufffd" in body["instance"]

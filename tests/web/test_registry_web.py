@@ -582,3 +582,21 @@ def test_a_form_that_repeats_a_record_comes_back_with_409_in_the_pages_language(
     assert site.post("/registry/patients/P1/lesions", data=lesion, follow_redirects=False).status_code == 303
     repeated = site.post("/registry/patients/P1/lesions?lang=fr", data=lesion)
     assert repeated.status_code == 409 and "a déjà une mesure le 2025-03-01" in html.unescape(repeated.text)
+
+
+@pytest.mark.parametrize("note", ["red \x1b[31malert", "a\u202eb", "nul\x00byte"])
+def test_a_visit_note_with_a_control_or_bidi_character_is_refused(site: TestClient, note: str) -> None:
+    """A visit's note was stored as sent, unlike every other free text of the registry: an ANSI
+    escape or a bidi override went into every later export and terminal, and PostgreSQL refuses
+    a NUL. It is refused now, saying which field, and nothing is written; line breaks are kept."""
+    import yaml
+
+    token = _login(site)
+    headers = {"x-csrf-token": token}
+    assert site.post("/api/v1/registry/patients", json={"code": "P1"}, headers=headers).status_code == 201
+    visit = {"date": "2025-03-01", "case": yaml.safe_load(CREST)}
+    refused = site.post("/api/v1/registry/patients/P1/visits?lang=fr", json={**visit, "note": note}, headers=headers)
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("note\u00a0: ")
+    assert site.get("/api/v1/registry/patients/P1/visits").json() == []
+    kept = site.post("/api/v1/registry/patients/P1/visits", json={**visit, "note": "seen\ntwice"}, headers=headers)
+    assert kept.status_code == 201

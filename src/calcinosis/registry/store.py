@@ -236,6 +236,9 @@ def add_visit(
 
     if session.scalar(select(Visit.id).where(Visit.patient_id == patient.id, Visit.date == date)) is not None:
         raise RegistryError.said("reg_err_visit_exists", status=409, code=patient.code, date=date.isoformat())
+    # the note is free text like a dose: an ANSI escape, a bidi override or a NUL in it went into
+    # the registry as sent (PostgreSQL refuses a NUL: an error the API could not say)
+    note = _free_text(note, "note", 2000, lines=True)
     _check_visit_is_the_patients(patient, case, date)
     _check_age_across_visits(session, patient, case, date)
     report = diagnose(case, kb)

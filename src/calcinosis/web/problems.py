@@ -78,7 +78,9 @@ def problem(
         title=_TITLES.get(status, "Error"),
         status=status,
         detail=plain(detail, limit=4000),
-        instance=request.url.path if request is not None else None,
+        # the path as the client sent it, decoded: a bidi override or an escape in an id reached a
+        # terminal or a log viewer through the problem document (a hostile-input audit)
+        instance=plain(request.url.path, limit=500, newlines=False) if request is not None else None,
         issues=issues or [],
     )
     return ProblemResponse(body.model_dump(mode="json", exclude_none=True), status_code=status)
