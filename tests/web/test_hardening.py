@@ -217,3 +217,26 @@ def test_a_problems_instance_holds_no_control_or_bidi_character(client: TestClie
     ANSI escape in an id reached whatever printed the problem (the detail was already cleaned)."""
     body = _problem(client.get(path), 404)
     assert not any(ch in body["instance"] for ch in "\u202e\x1b\n") and "\ufffd" in body["instance"]
+
+
+def test_the_address_given_to_serve_is_a_host_the_app_answers_to(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """uvicorn imports the app, which reads its settings from the environment: ``serve --host
+    10.0.0.5`` must reach it, else every request to http://10.0.0.5/ is refused as a foreign Host."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from calcinosis.cli.main import app
+
+    monkeypatch.setenv("CALCINOSIS_HOST", "127.0.0.1")  # restored after the test (serve sets it)
+    seen: list[tuple[str, ...]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.append(Settings.from_env().trusted_hosts()))
+    env = {
+        "CALCINOSIS_SECRET": "s" * 20,
+        "CALCINOSIS_PUBLIC_URL": "https://calcinosis.example",
+        "CALCINOSIS_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}",
+    }
+    served = CliRunner().invoke(app, ["serve", "--host", "10.0.0.5"], env=env)
+    assert served.exit_code == 0, served.output
+    assert "10.0.0.5" in seen[-1] and "calcinosis.example" in seen[-1]
