@@ -330,7 +330,7 @@ def test_the_french_imaging_page_says_the_measurement_and_an_error_in_french(
     english = client.post("/imaging?lang=en", files={"study": png}, data={"threshold": "130", "pixel_spacing": "0.2"})
     assert DISCLAIMER in english.text
     failed = client.post("/imaging?lang=fr", files={"study": ("series.zip", _empty_zip(), "application/zip")})
-    assert failed.status_code == 200
+    assert failed.status_code == 422
     shown = visible_text(failed.text)
     assert "l'archive zip envoyée ne contient aucun fichier" in shown
     assert problems(shown, kb) == []

@@ -421,7 +421,7 @@ def test_image_quantify_upload(client: TestClient, tmp_path: Path) -> None:
 
 
 def test_image_quantify_errors(client: TestClient) -> None:
-    _problem(client.post("/api/v1/image/quantify", files={"study": ("notes.txt", b"hello")}), 422)
+    _problem(client.post("/api/v1/image/quantify", files={"study": ("notes.txt", b"hello")}), 415)
     body = _problem(client.post("/api/v1/image/quantify", files={"study": ("bad.nii", b"not a nifti file")}), 422)
     assert "bad.nii" in body["detail"] and "/tmp" not in body["detail"]
     evil = io.BytesIO()

@@ -201,20 +201,25 @@ def test_full_report_link_opens_the_clinician_report(client: TestClient) -> None
 def test_a_cards_link_is_built_from_the_public_address_not_the_host_header(kb: KnowledgeBase, tmp_path: Path) -> None:
     """A hostile review: the card's link took the request's Host header, which whoever calls the
     service chooses (a link to another site in the clinician's EHR). With the public address
-    configured (required beyond loopback), the link starts with it whatever the Host says."""
+    configured (required beyond loopback), the link starts with it whatever the Host says; a
+    Host the app does not answer to is refused before the service runs."""
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'r.sqlite3'}", public_url="https://calcinosis.example/app/"
+        database_url=f"sqlite:///{tmp_path / 'r.sqlite3'}",
+        public_url="https://calcinosis.example/app/",
+        allowed_hosts=("internal.example",),
     )
     with TestClient(create_app(settings, kb=kb)) as hosted:
-        answer = hosted.post(SERVICE, json=sample("dialysis-necrosis-full"), headers={"host": "evil.example"})
+        answer = hosted.post(SERVICE, json=sample("dialysis-necrosis-full"), headers={"host": "internal.example"})
         (link,) = one_card(answer)["links"]
-        assert link["url"].startswith("https://calcinosis.example/app/cds-services/") and "evil" not in link["url"]
+        assert link["url"].startswith("https://calcinosis.example/app/cds-services/") and "internal" not in link["url"]
         assert "/app/app/" not in link["url"]
+        foreign = hosted.post(SERVICE, json=sample("dialysis-necrosis-full"), headers={"host": "evil.example"})
+        assert foreign.status_code == 400 and "evil.example/" not in foreign.text
     # without a public address, a Host that is not this machine (a proxy on the same machine
     # forwards the client's) gives a card with no link rather than a link to it (a code review)
-    plain_settings = Settings(database_url=f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    plain_settings = Settings(database_url=f"sqlite:///{tmp_path / 'p.sqlite3'}", allowed_hosts=("proxied.example",))
     with TestClient(create_app(plain_settings, kb=kb)) as local:
-        answer = local.post(SERVICE, json=sample("dialysis-necrosis-full"), headers={"host": "evil.example"})
+        answer = local.post(SERVICE, json=sample("dialysis-necrosis-full"), headers={"host": "proxied.example"})
         assert "links" not in one_card(answer)
 
 

@@ -99,7 +99,7 @@ def test_a_clinician_records_and_sees_the_response(site: TestClient) -> None:
     refused = site.post(
         "/registry/patients/P1/visits", data={"date": "2025-07-12", "case_text": CREST, "csrf_token": token}
     )
-    assert refused.status_code == 422 and "already has a visit" in refused.text
+    assert refused.status_code == 409 and "already has a visit" in refused.text
 
 
 def test_a_refused_form_keeps_what_was_typed(site: TestClient) -> None:
@@ -527,3 +527,76 @@ def test_a_json_media_type_with_a_suffix_is_checked_for_repeated_keys_and_roles_
     token = _login(site, "res")
     refused = site.post("/api/v1/registry/patients?lang=fr", json={"code": "P3"}, headers={"x-csrf-token": token})
     assert refused.status_code == 403 and "les comptes chercheur" in refused.json()["detail"]
+
+
+def _conflict(response, *words: str) -> dict:  # type: ignore[no-untyped-def]
+    """A 409 problem document whose detail names what conflicts with what."""
+    assert response.status_code == 409, response.text[:500]
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 409 and body["title"] == "Conflict"
+    assert all(word in body["detail"] for word in words), body["detail"]
+    return body
+
+
+def test_what_is_already_recorded_is_a_409_conflict_on_the_api(site: TestClient) -> None:
+    """A patient, a visit, a measurement that exist, and a lesion sent with another site, were
+    422 (the request unusable as sent): they are 409 Conflict, naming the record already there,
+    and nothing is written (a client that retries a timed-out write can tell 'done already')."""
+    token = _login(site)
+    headers = {"x-csrf-token": token}
+    import yaml
+
+    crest = yaml.safe_load(CREST)
+    assert site.post("/api/v1/registry/patients", json={"code": "P1"}, headers=headers).status_code == 201
+    _conflict(site.post("/api/v1/registry/patients", json={"code": "P1"}, headers=headers), "'P1'", "already")
+    visit = {"date": "2025-03-01", "case": crest}
+    assert site.post("/api/v1/registry/patients/P1/visits", json=visit, headers=headers).status_code == 201
+    _conflict(site.post("/api/v1/registry/patients/P1/visits", json=visit, headers=headers), "'P1'", "2025-03-01")
+    lesion = {"date": "2025-03-01", "label": "L1", "site": "fingertips", "area_cm2": 2.0}
+    assert site.post("/api/v1/registry/patients/P1/lesions", json=lesion, headers=headers).status_code == 201
+    _conflict(site.post("/api/v1/registry/patients/P1/lesions", json=lesion, headers=headers), "'L1'", "2025-03-01")
+    elsewhere = {**lesion, "site": "elbow"}
+    body = _conflict(
+        site.post("/api/v1/registry/patients/P1/lesions?lang=fr", json=elsewhere, headers=headers), "«\u00a0L1\u00a0»"
+    )
+    assert "fingertips" in body["detail"] and "elbow" in body["detail"] and "rien n'a été modifié" in body["detail"]
+    assert len(site.get("/api/v1/registry/patients/P1/visits").json()) == 1
+    assert site.get("/api/v1/registry/patients").json()[0]["visits"] == 1
+    doc = site.get("/api/v1/openapi.json").json()["paths"]
+    assert "409" in doc["/api/v1/registry/patients/{code}/visits"]["post"]["responses"]
+    assert "409" not in doc["/api/v1/registry/session"]["post"]["responses"]
+
+
+def test_a_form_that_repeats_a_record_comes_back_with_409_in_the_pages_language(site: TestClient) -> None:
+    """The pages said a repeated patient with a 422; the form comes back with a 409, said in French."""
+    token = _login(site)
+    data = {"code": "P1", "sex": "female", "birth_year": "1960", "csrf_token": token}
+    assert site.post("/registry/patients", data=data, follow_redirects=False).status_code == 303
+    again = site.post("/registry/patients?lang=fr", data=data)
+    assert again.status_code == 409 and "est déjà dans le registre" in html.unescape(again.text)
+    assert 'value="1960"' in again.text  # what was typed, kept
+    lesion = {"date": "2025-03-01", "label": "L1", "site": "fingertips", "csrf_token": token}
+    visit = {"date": "2025-03-01", "case_text": CREST, "csrf_token": token}
+    assert site.post("/registry/patients/P1/visits", data=visit, follow_redirects=False).status_code == 303
+    assert site.post("/registry/patients/P1/lesions", data=lesion, follow_redirects=False).status_code == 303
+    repeated = site.post("/registry/patients/P1/lesions?lang=fr", data=lesion)
+    assert repeated.status_code == 409 and "a déjà une mesure le 2025-03-01" in html.unescape(repeated.text)
+
+
+@pytest.mark.parametrize("note", ["red \x1b[31malert", "a\u202eb", "nul\x00byte"])
+def test_a_visit_note_with_a_control_or_bidi_character_is_refused(site: TestClient, note: str) -> None:
+    """A visit's note was stored as sent, unlike every other free text of the registry: an ANSI
+    escape or a bidi override went into every later export and terminal, and PostgreSQL refuses
+    a NUL. It is refused now, saying which field, and nothing is written; line breaks are kept."""
+    import yaml
+
+    token = _login(site)
+    headers = {"x-csrf-token": token}
+    assert site.post("/api/v1/registry/patients", json={"code": "P1"}, headers=headers).status_code == 201
+    visit = {"date": "2025-03-01", "case": yaml.safe_load(CREST)}
+    refused = site.post("/api/v1/registry/patients/P1/visits?lang=fr", json={**visit, "note": note}, headers=headers)
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("note\u00a0: ")
+    assert site.get("/api/v1/registry/patients/P1/visits").json() == []
+    kept = site.post("/api/v1/registry/patients/P1/visits", json={**visit, "note": "seen\ntwice"}, headers=headers)
+    assert kept.status_code == 201

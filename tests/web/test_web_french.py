@@ -94,7 +94,7 @@ def test_imaging_numbers_take_the_decimal_comma_and_a_bad_one_is_said_in_french(
     measured = client.post("/imaging?lang=fr", files={"study": png}, data={"threshold": "130", "pixel_spacing": "0,2"})
     assert measured.status_code == 200 and "dépôt" in measured.text and 'value="0,2"' in measured.text
     bad = client.post("/imaging?lang=fr", files={"study": png}, data={"threshold": "abc", "pixel_spacing": "0,2"})
-    assert bad.status_code == 200 and bad.headers["content-type"].startswith("text/html")
+    assert bad.status_code == 422 and bad.headers["content-type"].startswith("text/html")
     text = visible_text(bad.text)
     assert "Seuil calcique (UH)\u00a0: «\u00a0abc\u00a0» n'est pas un nombre" in text and 'value="abc"' in bad.text
     found = problems(text, kb)
@@ -237,7 +237,7 @@ def test_an_imaging_threshold_written_with_a_separator_before_three_digits_is_re
     for typed in ("1,200", "1.200"):
         bad = client.post(f"/imaging?lang={lang}", files={"study": png}, data={"threshold": typed})
         text = visible_text(bad.text)
-        assert bad.status_code == 200 and ("write 1200 or 1.2" in text or "écrire 1200 ou 1,2" in text), text[-600:]
+        assert bad.status_code == 422 and ("write 1200 or 1.2" in text or "écrire 1200 ou 1,2" in text), text[-600:]
 
 
 def test_a_number_of_thousands_of_digits_is_refused_at_its_field_not_a_500(client: TestClient) -> None:

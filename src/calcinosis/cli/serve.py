@@ -35,8 +35,12 @@ def serve(
     except SettingsError as exc:
         raise fail(exc) from None
     _first_user(settings)
+    import os
+
+    # the app (imported by uvicorn, in each worker) reads its settings from the environment: the
+    # address given as --host is one of the Host names it answers to (else a request to it is refused)
+    os.environ["CALCINOSIS_HOST"] = settings.host
     if settings.workers > 1 and not (settings.session_secret or settings.secret):
-        import os
         import secrets
 
         # every worker must sign sessions with the same key: one for this run, shared through the environment

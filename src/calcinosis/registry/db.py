@@ -31,7 +31,9 @@ MIGRATIONS = resources.files("calcinosis") / "registry" / "migrations"
 class RegistryError(CalcinosisError):
     """The registry cannot be opened, or an operation on it is refused (the message says why).
 
-    ``status`` is the HTTP status the API answers with (404 for an unknown patient, else 422).
+    ``status`` is the HTTP status the API answers with: 404 for an unknown patient, 409 (Conflict)
+    for what conflicts with a record already there (a patient, visit, measurement or user that
+    exists; a lesion recorded at another site; two writers at once), else 422.
     """
 
     def __init__(self, message: str, *, status: int = 422) -> None:
@@ -180,7 +182,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.rollback()
         # two writers recording the same thing at the same moment: the second is refused whole
         raise RegistryError(
-            f"this change conflicts with one recorded at the same time; nothing was changed ({exc.orig})"
+            f"this change conflicts with one recorded at the same time; nothing was changed ({exc.orig})",
+            status=409,
         ) from None
     except OperationalError as exc:
         session.rollback()

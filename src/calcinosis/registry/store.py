@@ -138,7 +138,7 @@ def add_patient(
     if not CODE_PATTERN.match(team):
         raise RegistryError.said("reg_err_team", value=team[:70])
     if session.scalar(select(Patient.id).where(Patient.code == code, Patient.team == team)) is not None:
-        raise RegistryError.said("reg_err_patient_exists", code=code)
+        raise RegistryError.said("reg_err_patient_exists", status=409, code=code)
     if sex is not None and sex not in ("female", "male", "other", "unknown"):
         raise RegistryError.said("reg_err_sex", value=sex[:20])
     if birth_year is not None and not 1880 <= birth_year <= dt.date.today().year:
@@ -235,7 +235,10 @@ def add_visit(
     from calcinosis.engine.diagnose import diagnose
 
     if session.scalar(select(Visit.id).where(Visit.patient_id == patient.id, Visit.date == date)) is not None:
-        raise RegistryError.said("reg_err_visit_exists", code=patient.code, date=date.isoformat())
+        raise RegistryError.said("reg_err_visit_exists", status=409, code=patient.code, date=date.isoformat())
+    # the note is free text like a dose: an ANSI escape, a bidi override or a NUL in it went into
+    # the registry as sent (PostgreSQL refuses a NUL: an error the API could not say)
+    note = _free_text(note, "note", 2000, lines=True)
     _check_visit_is_the_patients(patient, case, date)
     _check_age_across_visits(session, patient, case, date)
     report = diagnose(case, kb)
@@ -321,8 +324,8 @@ def record_lesion(
         )
         _insert(session, actor, lesion, {"patient": patient.code, "label": label, "site": lesion.site})
     elif site is not None and _term(kb, "sites", site) != lesion.site:
-        raise RegistryError(
-            f"lesion {label!r} is at {lesion.site}, not {site}: a lesion keeps its site (use another label)"
+        raise RegistryError.said(
+            "reg_err_lesion_other_site", status=409, label=label, recorded=lesion.site, given=_term(kb, "sites", site)
         )
     exists = session.scalar(
         select(LesionMeasurement.id).where(
@@ -330,7 +333,7 @@ def record_lesion(
         )
     )
     if exists is not None:
-        raise RegistryError.said("reg_err_measurement_exists", label=label, date=date.isoformat())
+        raise RegistryError.said("reg_err_measurement_exists", status=409, label=label, date=date.isoformat())
     measurement = LesionMeasurement(lesion_id=lesion.id, visit_id=visit.id, **values)
     _insert(session, actor, measurement, {"lesion": label, "date": date.isoformat(), **values})
     return measurement
@@ -462,7 +465,7 @@ def add_user(
     if len(password) < MIN_PASSWORD:
         raise RegistryError(f"the password must have at least {MIN_PASSWORD} characters")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise RegistryError(f"user {username!r} already exists (nothing was changed)")
+        raise RegistryError(f"user {username!r} already exists (nothing was changed)", status=409)
     if not CODE_PATTERN.match(team):
         raise RegistryError(f"team {team[:70]!r}: expected 1-64 letters, digits, '.', '_' or '-'")
     user = User(username=username, password_hash=PasswordHasher().hash(password), role=role, active=True, team=team)

@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 
 from calcinosis import __version__
 from calcinosis.kb.model import KnowledgeBase
-from calcinosis.web.middleware import AccessLog, BodyLimit, SecurityHeaders
+from calcinosis.web.middleware import AccessLog, BodyLimit, HeadAsGet, SecurityHeaders, TrustedHosts
 from calcinosis.web.problems import install_problem_handlers
 from calcinosis.web.settings import Settings
 from calcinosis.web.state import AppState
@@ -73,6 +73,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 body=method == "post",
                 path_params="{" in path,
                 signed_in=path.startswith(f"{API_PREFIX}/registry"),
+                records=path.startswith(f"{API_PREFIX}/registry/patients") and method == "post",
             )
     app.openapi_schema = schema
     return schema
@@ -84,16 +85,21 @@ _PROBLEMS = {
     "403": "Not allowed: a researcher cannot write, or the CSRF token is missing or wrong.",
     "429": "Too many failed sign-ins: wait 15 minutes.",
     "404": "No such diagnosis, list or resource; close ids named.",
+    "409": "Conflicts with a record already there (a patient, visit, measurement or user that exists; a lesion at another site); nothing was changed.",
     "413": "The body is over the size limit.",
     "415": "The body is not in a supported media type.",
     "422": "The input cannot be used: located issues (path, expected, closest terms).",
 }
 
 
-def _document_problems(operation: dict[str, Any], *, body: bool, path_params: bool, signed_in: bool = False) -> None:
-    """Every error an operation can answer, as RFC 9457 problem details (application/problem+json)."""
+def _document_problems(
+    operation: dict[str, Any], *, body: bool, path_params: bool, signed_in: bool = False, records: bool = False
+) -> None:
+    """Every error an operation can answer, as RFC 9457 problem details (application/problem+json);
+    ``records``: it adds to the registry, so it can conflict with what is there (409)."""
     codes = ["422", "400"] + (["413", "415"] if body else []) + (["404"] if path_params or body else [])
     codes += ["401", "403", "429"] if signed_in else []
+    codes += ["409"] if records else []
     responses = operation.setdefault("responses", {})
     for code in codes:
         responses[code] = {
@@ -109,7 +115,10 @@ class _App(FastAPI):
     no-store headers (a hostile-input review)."""
 
     def build_middleware_stack(self) -> Any:
-        return AccessLog(SecurityHeaders(super().build_middleware_stack()))
+        # HEAD inside the log: the access log says HEAD, the app below sees the GET it answers;
+        # a foreign Host is refused before anything else runs, with the security headers
+        hosts = self.state.calcinosis.settings.trusted_hosts()
+        return AccessLog(SecurityHeaders(TrustedHosts(HeadAsGet(super().build_middleware_stack()), hosts=hosts)))
 
 
 def create_app(settings: Settings | None = None, *, kb: KnowledgeBase | None = None) -> FastAPI:

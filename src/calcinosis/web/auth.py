@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 
 from fastapi import Request
 from sqlalchemy import select
@@ -165,27 +165,54 @@ def check_csrf(request: Request, submitted: str | None) -> None:
 
 
 class LoginLimiter:
-    """At most ``attempts`` failed sign-ins per user name and per address in ``window`` seconds."""
+    """At most ``attempts`` failed sign-ins per user name and per address in ``window`` seconds.
+
+    Only failures are kept, and only while they count: a name or address whose failures are all
+    older than the window is dropped (on its next look-up, and for every key by a sweep at most
+    once per quarter window). Every sign-in used to leave an entry for its name and its address
+    for the life of the process, so a client cycling through names or addresses grew it without
+    bound; now it holds at most the failures of the last window and a quarter."""
 
     def __init__(self, attempts: int = 5, window: float = 900.0) -> None:
         self.attempts, self.window = attempts, window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._failures: dict[str, deque[float]] = {}
+        self._next_sweep = 0.0
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures[key]
+    def __len__(self) -> int:
+        """How many names and addresses are held (the memory it uses)."""
+        with self._lock:
+            return len(self._failures)
+
+    def _count(self, key: str, now: float) -> int:
+        """The failures of ``key`` within the window; a key with none left is dropped."""
+        q = self._failures.get(key)
+        if q is None:
+            return 0
         while q and now - q[0] > self.window:
             q.popleft()
-        return q
+        if not q:
+            del self._failures[key]
+        return len(q)
+
+    def _sweep(self, now: float) -> None:
+        """Drop every key whose last failure is older than the window (keys never looked up again)."""
+        if now < self._next_sweep:
+            return
+        self._failures = {k: q for k, q in self._failures.items() if q and now - q[-1] <= self.window}
+        self._next_sweep = now + self.window / 4
 
     def check(self, username: str, address: str) -> None:
         now = time.monotonic()
         with self._lock:
-            if any(len(self._recent(k, now)) >= self.attempts for k in (f"u:{username}", f"a:{address}")):
+            self._sweep(now)
+            if any(self._count(k, now) >= self.attempts for k in (f"u:{username}", f"a:{address}")):
                 raise AuthError("auth_too_many", 429)
 
     def failed(self, username: str, address: str) -> None:
         now = time.monotonic()
         with self._lock:
+            self._sweep(now)
             for key in (f"u:{username}", f"a:{address}"):
-                self._recent(key, now).append(now)
+                self._count(key, now)
+                self._failures.setdefault(key, deque()).append(now)

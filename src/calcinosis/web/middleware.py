@@ -13,7 +13,7 @@ from typing import Any
 
 from calcinosis.web.problems import PROBLEM_TYPE, Problem
 
-__all__ = ["SECURITY_HEADERS", "AccessLog", "BodyLimit", "SecurityHeaders"]
+__all__ = ["SECURITY_HEADERS", "AccessLog", "BodyLimit", "HeadAsGet", "SecurityHeaders", "TrustedHosts"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -48,6 +48,7 @@ class _TooLarge(Exception):
 
 async def _send_problem(send: Send, status: int, detail: str, path: str) -> None:
     title = "Content too large" if status == 413 else "Bad request"
+    path = "".join(ch if ch.isprintable() else "?" for ch in path)[:500]
     body = Problem(title=title, status=status, detail=detail, instance=path).model_dump_json(exclude_none=True).encode()
     await send(
         {
@@ -136,6 +137,85 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class TrustedHosts:
+    """Answer only requests whose ``Host`` header names this server (``hosts``; ``*.domain`` for
+    its sub-domains): any other gets 400. Without it a page elsewhere could make its own name
+    resolve to this machine (DNS rebinding) and read the app from the user's browser, the
+    registry's pages included. Written here rather than Starlette's ``TrustedHostMiddleware``,
+    which cuts ``[::1]:8000`` at its first colon and answers plain text."""
+
+    def __init__(self, app: ASGIApp, *, hosts: tuple[str, ...]) -> None:
+        self.app = app
+        self.exact = frozenset(h for h in hosts if not h.startswith("*."))
+        self.suffixes = tuple(h[1:] for h in hosts if h.startswith("*."))
+
+    def allows(self, header: str) -> bool:
+        """Whether a ``Host`` header names this server."""
+        from calcinosis.web.settings import host_name
+
+        host = host_name(header)
+        return host in self.exact or (bool(self.suffixes) and host.endswith(self.suffixes))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = [value for name, value in scope.get("headers", []) if name == b"host"]
+        if len(given) == 1 and self.allows(given[0].decode("latin-1")):
+            await self.app(scope, receive, send)
+            return
+        shown = "".join(ch if ch.isprintable() else "?" for ch in given[0].decode("latin-1"))[:100] if given else ""
+        detail = (
+            f"the Host header {shown!r} does not name this server; its operator can add the name to "
+            "CALCINOSIS_ALLOWED_HOSTS"
+            if len(given) == 1
+            else "the request needs exactly one Host header naming this server"
+        )
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await _send_problem(send, 400, detail, str(scope.get("path", "")))
+
+
+class HeadAsGet:
+    """HEAD wherever GET is (RFC 9110 9.3.2): the request is answered as its GET, with the same
+    status and headers (``Content-Length`` included) and no body. FastAPI routes declared with
+    ``@get`` answered a HEAD with 405, so a link checker, a monitoring probe or a cache
+    revalidation saw every page and resource as missing.
+
+    Every ``Allow`` header that names GET names HEAD too (a 405's list of what is allowed)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        head = scope.get("method") == "HEAD"
+
+        async def headless_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [_with_head(name, value) for name, value in message.get("headers", [])]
+            elif message["type"] == "http.response.body" and head:
+                if message.get("more_body", False):
+                    return  # the body's chunks are counted in Content-Length, never sent
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"} if head else scope, receive, headless_send)
+
+
+def _with_head(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    """An ``Allow`` header with HEAD beside GET; any other header as it is."""
+    if name.lower() != b"allow":
+        return name, value
+    methods = [m.strip() for m in value.split(b",") if m.strip()]
+    if b"GET" in methods and b"HEAD" not in methods:
+        methods.insert(methods.index(b"GET") + 1, b"HEAD")
+    return name, b", ".join(methods)
 
 
 class AccessLog:

@@ -33,6 +33,7 @@ _TITLES = {
     404: "Not found",
     429: "Too many requests",
     405: "Method not allowed",
+    409: "Conflict",
     413: "Content too large",
     415: "Unsupported media type",
     422: "The input cannot be used",
@@ -77,7 +78,9 @@ def problem(
         title=_TITLES.get(status, "Error"),
         status=status,
         detail=plain(detail, limit=4000),
-        instance=request.url.path if request is not None else None,
+        # the path as the client sent it, decoded: a bidi override or an escape in an id reached a
+        # terminal or a log viewer through the problem document (a hostile-input audit)
+        instance=plain(request.url.path, limit=500, newlines=False) if request is not None else None,
         issues=issues or [],
     )
     return ProblemResponse(body.model_dump(mode="json", exclude_none=True), status_code=status)
@@ -91,7 +94,8 @@ def _calcinosis_error(request: Request, exc: Exception) -> Response:
         return problem(404, exc.text(lang), request=request)
     if isinstance(exc, ImagingError):  # said in the request's language, its issues kept
         text = exc.text(lang)
-        return problem(422, text.splitlines()[0] if text else type(exc).__name__, request=request, issues=exc.issues)
+        status = getattr(exc, "status", 422)  # 415: a kind of file the reader does not open
+        return problem(status, text.splitlines()[0] if text else type(exc).__name__, request=request, issues=exc.issues)
     if isinstance(exc, CaseValidationError):
         summary = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return problem(422, summary, request=request, issues=exc.issues)

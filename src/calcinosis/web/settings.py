@@ -10,15 +10,45 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from calcinosis.errors import CalcinosisError
 
-__all__ = ["Settings", "SettingsError", "is_loopback"]
+__all__ = ["LOOPBACK_HOSTS", "Settings", "SettingsError", "host_name", "is_loopback"]
 
 _MIB = 1024 * 1024
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "testserver")
+"""The Host names the app answers to without being told: this machine's, and ``testserver``, the
+name Starlette's in-process test client sends (a single-label name no public DNS gives out, so a
+page elsewhere cannot be made to reach this server under it)."""
+
+_HOST_NAME = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?)*\Z")
+
+
+def host_name(header: str) -> str:
+    """The host of a ``Host`` header, lower-case, without its port or a final dot
+    (``[::1]:8000`` -> ``[::1]``, ``Localhost.:80`` -> ``localhost``)."""
+    value = header.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        return value[: end + 1] if end > 0 else value
+    return value.rsplit(":", 1)[0].rstrip(".") if ":" in value else value.rstrip(".")
+
+
+def _allowed_host(entry: str) -> str | None:
+    """``entry`` of CALCINOSIS_ALLOWED_HOSTS as it is matched (an IPv6 address in brackets),
+    or None when it is no host name, IP address or ``*.domain``."""
+    value = entry.strip().lower()
+    bare = value.removeprefix("[").removesuffix("]")
+    try:
+        address = ipaddress.ip_address(bare)
+    except ValueError:
+        return value.rstrip(".") if _HOST_NAME.match(value.rstrip(".")) else None
+    return f"[{address}]" if address.version == 6 else str(address)
 
 
 class SettingsError(CalcinosisError):
@@ -89,6 +119,10 @@ class Settings(BaseModel):
     # the app sends out (CDS Hooks cards): without it they are built from the request's Host
     # header, which whoever sends the request chooses; required beyond loopback
     public_url: str | None = None
+    # the Host names the app answers to besides loopback's, the address it is bound to and the
+    # public URL's host: a request naming another gets 400 (DNS rebinding: a page elsewhere
+    # whose name is made to resolve to this machine reaches the app under that name)
+    allowed_hosts: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _safe(self) -> Settings:
@@ -114,12 +148,32 @@ class Settings(BaseModel):
                 f"serving on {self.host!r} (not loopback) needs CALCINOSIS_PUBLIC_URL, the address clients reach "
                 "the app at: the links it sends out are not built from a Host header a client chooses"
             )
+        for entry in self.allowed_hosts:
+            if entry.strip() == "*" or _allowed_host(entry) is None:
+                raise ValueError(
+                    f"CALCINOSIS_ALLOWED_HOSTS: {entry[:80]!r} is not a host name, an IP address or *.domain "
+                    "(calcinosis.hospital.example, 10.0.0.5, [fd00::5], *.hospital.example; '*' is refused)"
+                )
         for origin in self.cors_origins:
             if origin == "*" or not origin.startswith(("http://", "https://")):
                 raise ValueError(
                     f"CALCINOSIS_CORS_ORIGINS: {origin!r} is not an origin like https://host:port ('*' is refused)"
                 )
         return self
+
+    def trusted_hosts(self) -> tuple[str, ...]:
+        """Every Host name the app answers to: loopback's, the address it is bound to (not a
+        wildcard such as 0.0.0.0), the public URL's host, and CALCINOSIS_ALLOWED_HOSTS."""
+        from urllib.parse import urlsplit
+
+        hosts = list(LOOPBACK_HOSTS)
+        bound = _allowed_host(self.host)
+        if bound is not None and bound not in ("0.0.0.0", "[::]"):
+            hosts.append(bound)
+        if self.public_url is not None and (public := _allowed_host(urlsplit(self.public_url).hostname or "")):
+            hosts.append(public)
+        hosts += [h for h in map(_allowed_host, self.allowed_hosts) if h is not None]
+        return tuple(dict.fromkeys(hosts))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -143,6 +197,7 @@ class Settings(BaseModel):
         for key, var in (
             ("cors_origins", "CALCINOSIS_CORS_ORIGINS"),
             ("trusted_proxies", "CALCINOSIS_TRUSTED_PROXIES"),
+            ("allowed_hosts", "CALCINOSIS_ALLOWED_HOSTS"),
         ):
             if env.get(var):
                 values[key] = tuple(o.strip() for o in env[var].split(",") if o.strip())

@@ -31,6 +31,7 @@ __all__ = [
     "STUDY_SUFFIXES",
     "Overlay",
     "QuantifyResponse",
+    "UnsupportedStudy",
     "quantify_upload",
     "spooled",
     "study_path",
@@ -56,6 +57,13 @@ async def spooled(upload: UploadFile) -> AsyncIterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+class UnsupportedStudy(ImagingError):
+    """An upload whose name says a kind of file the imaging reader does not open: 415 Unsupported
+    Media Type on the page and the API (a study that is of a known kind but unusable is a 422)."""
+
+    status = 415
+
+
 def _suffix(name: str) -> str | None:
     lower = name.lower()
     return next((s for s in STUDY_SUFFIXES if lower.endswith(s)), None)
@@ -68,7 +76,7 @@ def study_path(upload: Path, filename: str, workdir: Path) -> Path:
     """
     suffix = _suffix(filename)
     if suffix is None:
-        raise ImagingError("err_upload_suffix", suffixes=", ".join(STUDY_SUFFIXES))
+        raise UnsupportedStudy("err_upload_suffix", suffixes=", ".join(STUDY_SUFFIXES))
     if suffix != ".zip":
         target = workdir / f"study{suffix}"
         upload.rename(target)
@@ -120,6 +128,15 @@ def _hidden(value: object, names: dict[str, str]) -> object:
     return value
 
 
+def _private_names(workdir: Path, data_file: Path, shown: str) -> dict[str, str]:
+    """The private paths a message may name, each to be said as the uploaded file's name: the
+    study's own file first (``radio.png/study.png`` said the folder's name and then an English
+    word, on a French page too), the longest first (``study.nii`` is the start of ``study.nii.gz``)."""
+    names = [str(workdir / f"study{suffix}") for suffix in STUDY_SUFFIXES]
+    names += [str(workdir / "series"), str(workdir), str(data_file)]
+    return {name: shown for name in sorted(names, key=len, reverse=True)}
+
+
 class Overlay(BaseModel):
     """A maximum-intensity projection with the deposits coloured and numbered."""
 
@@ -167,7 +184,7 @@ def quantify_upload(
         return QuantifyResponse(result=result, case_imaging=result.case_imaging(), overlays=overlays)
     except ImagingError as exc:  # the private folders' names replaced by the uploaded file's
         raise exc.with_values(
-            {k: _hidden(v, {str(workdir): shown, str(data_file): shown}) for k, v in exc.values.items()}
+            {k: _hidden(v, _private_names(workdir, data_file, shown)) for k, v in exc.values.items()}
         ) from None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

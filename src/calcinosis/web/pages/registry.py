@@ -37,6 +37,13 @@ Lang = Annotated[str, Depends(request_lang)]
 PAGE_SIZE = 50
 
 
+def _refused(exc: CalcinosisError) -> int:
+    """The status of a page that shows a refused form again: 409 Conflict when the record is
+    already there (a patient, a visit, a measurement, a user: the form was right but late or
+    repeated), else 422 (the form cannot be used as typed)."""
+    return 409 if getattr(exc, "status", None) == 409 else 422
+
+
 def _alphabetical(name: str) -> str:
     """A name as a list is sorted by a reader: accents and case aside ('Épaule' with the E's)."""
     return unicodedata.normalize("NFD", name).encode("ascii", "ignore").decode().casefold()
@@ -221,7 +228,7 @@ async def create_patient(
             )
     except CalcinosisError as exc:
         said = exc.text(lang) if isinstance(exc, RegistryError) else str(exc)
-        return _list_page(request, kb, lang, user, error=said.splitlines()[0], status=422, typed=typed)
+        return _list_page(request, kb, lang, user, error=said.splitlines()[0], status=_refused(exc), typed=typed)
     return RedirectResponse(f"/registry/patients/{quote(code.strip())}?lang={lang}", status_code=303)
 
 
@@ -389,7 +396,7 @@ async def _record(
         await anyio.to_thread.run_sync(run)
     except CalcinosisError as exc:
         said = exc.text(lang) if isinstance(exc, RegistryError) else str(exc)
-        return _timeline(request, kb, lang, code, user, error=said.splitlines()[0], status=422, posted=posted)
+        return _timeline(request, kb, lang, code, user, error=said.splitlines()[0], status=_refused(exc), posted=posted)
     return RedirectResponse(f"/registry/patients/{quote(code)}?lang={lang}", status_code=303)
 
 
@@ -583,7 +590,7 @@ async def create_user(
         await anyio.to_thread.run_sync(run)
     except CalcinosisError as exc:
         said = exc.text(lang) if isinstance(exc, RegistryError) else str(exc)
-        return _users_view(request, lang, admin, error=said.splitlines()[0], status=422)
+        return _users_view(request, lang, admin, error=said.splitlines()[0], status=_refused(exc))
     return RedirectResponse(f"/registry/users?lang={lang}", status_code=303)
 
 

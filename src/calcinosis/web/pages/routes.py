@@ -111,8 +111,9 @@ async def _fields(request: Request) -> list[tuple[str, str]]:
     return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
 
 
-def _page(request: Request, name: str, lang: str, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"lang": lang, **context})
+def _page(request: Request, name: str, lang: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page; ``status`` is a refusal's 4xx when the page shows why (a failed measurement was a 200)."""
+    return templates.TemplateResponse(request, name, {"lang": lang, **context}, status_code=status)
 
 
 def _case_page(
@@ -378,17 +379,18 @@ async def imaging_measure(
                 fraction = fraction.replace(".", ",") if lang == "fr" else fraction
                 said = message(key_, lang, value=repr(text.strip()), whole=whole, fraction=fraction)
                 error = message("ui_imaging_ambiguous", lang, name=message(f"ui_{key}", lang), said=said)
-            return _page(request, "imaging.html", lang, measured=None, error=error, kb=kb, typed=typed)
+            return _page(request, "imaging.html", lang, measured=None, error=error, kb=kb, typed=typed, status=422)
     name = study.filename or ""
     threshold_hu = numbers["threshold"] if numbers["threshold"] is not None else 130.0
     spacing = numbers["pixel_spacing"]
+    status = 200
     try:
         async with spooled(study) as data_file:
             measured = await anyio.to_thread.run_sync(
                 lambda: quantify_upload(data_file, name, threshold=threshold_hu, pixel_spacing=spacing, lang=lang)
             )
-    except ImagingError as exc:  # said in the page's language
-        error = exc.text(lang).splitlines()[0]
+    except ImagingError as exc:  # said in the page's language, with the API's status (415 or 422)
+        error, status = exc.text(lang).splitlines()[0], getattr(exc, "status", 422)
     except CalcinosisError as exc:
-        error = str(exc).splitlines()[0]
-    return _page(request, "imaging.html", lang, measured=measured, error=error, kb=kb, typed=typed)
+        error, status = str(exc).splitlines()[0], 422
+    return _page(request, "imaging.html", lang, measured=measured, error=error, kb=kb, typed=typed, status=status)
