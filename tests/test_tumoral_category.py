@@ -61,3 +61,28 @@ def test_arterial_calcification_barely_separates_uraemic_tumoral_calcinosis_from
     plain = _odds_ckd_over_uraemic_tumoral(kb, ["periarticular"])
     with_arteries = _odds_ckd_over_uraemic_tumoral(kb, ["periarticular", "artery"])
     assert 1.0 < with_arteries / plain < 4.0
+
+
+def _tumoral_probability(kb: KnowledgeBase, patterns: list[str]) -> float:
+    case: dict[str, Any] = {
+        "patient": {"age": 30, "sex": "female"},
+        "findings": ["painless_swelling", "growing_mass"],
+        "sites": ["thigh"],
+        "imaging": [{"modality": "radiograph", "sites": ["thigh"], "patterns": patterns}],
+    }
+    return diagnose(parse_case(case, kb), kb).category_probabilities["tumoral"]
+
+
+def test_the_chicken_wire_pattern_counts_for_tumoral_calcinosis(kb: KnowledgeBase) -> None:
+    """Steinbach 1995 found a dense mass crossed by 'chicken-wire' lucencies in all 12 of its
+    tumoral calcinosis patients; the three tumoral files were silent on the reticular pattern,
+    so it counted as in any other cause and, stated by dermatomyositis, moved a mass away from
+    the tumoral category. Each tumoral form now states it, and it raises the category."""
+    for dx in (
+        "tumoral_calcinosis_normophosphatemic",
+        "tumoral_calcinosis_hyperphosphatemic",
+        "tumoral_calcinosis_secondary",
+    ):
+        src = kb.source(kb.disease_pos(dx), kb.feature_pos("pattern:reticular"))
+        assert src.origin != "baseline", dx
+    assert _tumoral_probability(kb, ["amorphous", "reticular"]) > _tumoral_probability(kb, ["amorphous"])
