@@ -122,7 +122,9 @@ def test_the_header_says_the_leading_diagnosis_category_beside_the_differential_
     contradiction (a clinical review): the category shown was the whole differential's, the
     diagnosis of another. When they differ both are said, each with its own probability; when
     they agree the header is as it was."""
-    for name in ("fa-12-*.yaml", "pub-meta2-02-*.yaml"):
+    # pub-meta2-02 was the published example until its near tie (primary hyperparathyroidism
+    # 0.186, CPPD 0.185) turned when an adult disease's age bands lost the presentation floor
+    for name in ("fa-12-*.yaml", "pub-calci-14-*.yaml"):
         path = next(iter((*FRESH_CASES.glob(name), *PUBLISHED_CASES.glob(name))))
         report = diagnose(read_case(path, kb), kb)
         own = kb.disease(report.differential[0].diagnosis).category

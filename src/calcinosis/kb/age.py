@@ -24,7 +24,15 @@ weighted sum of its summaries' distributions.
 
 Normal tails are thin: an age far from a diagnosis' series gets almost no mass. The loader
 gives a share of every diagnosis' patients the ages of other causes (constants.yaml
-age_atypical_share) and keeps each band at least at the presentation floor.
+age_atypical_share): that share is the bands' floor, and it is a floor on the likelihood
+ratio, the same in every band (a band's mass at least the share times the band's baseline, so
+its ratio at least about the share), not on the mass. The presentation floor (0.02), a floor on
+the mass, is not applied to the bands: the reference population puts 2 % of its patients under
+1 year and 4.6 % at 1 to 9, so a mass floored at 0.02 gave every adult disease (systemic
+sclerosis, lupus, calciphylaxis, CKD) a likelihood ratio near 1 for an infant and 0.4 for a
+young child, what its series and its judgement call rare, while it held an old patient's
+ratio for a childhood disease at 0.07 to 0.2: how much an age counted depended on the band's
+width in the reference population, not on the diagnosis.
 
 Pure functions of the summary: no knowledge of any diagnosis lives here.
 """
@@ -266,10 +274,13 @@ def fill_age_bands(
     A diagnosis with an age distribution (``ages[d]``) gets its mass in each band, a share
     ``atypical`` of it spread as the reference population's (the typical patient is what a
     series summarises; case reports and referrals also bring atypical ages), each band at
-    least ``floor``, normalised to 1 (an age ``by_definition``, a newborn form's: no atypical
-    share, each band at least ``hard_floor``, the knowledge's least frequency); its infant / child / 60+ columns
-    become the sums of its bands. A diagnosis without one keeps the coarse shares (under 1,
-    1-17, 18-59, 60+) its infant / child / 60+ frequencies give (:func:`_coarse_table`), each
+    least ``hard_floor`` (the knowledge's least frequency), normalised to 1: the atypical share
+    is the floor, on the likelihood ratio and alike in every band (module docstring), so
+    ``floor`` (the presentation floor, on the mass) is not applied (an age ``by_definition``, a
+    newborn form's: no atypical share, each band at least ``hard_floor``); its infant / child /
+    60+ columns become the sums of its bands. A diagnosis without one keeps the coarse shares
+    (under 1, 1-17, 18-59, 60+, each at least ``floor``) its infant / child / 60+ frequencies
+    give (:func:`_coarse_table`), each
     shared among the finer bands inside it as the reference population shares it. The
     reference population ("other causes", the baseline) is the infant / child / 60+
     baselines of features.yaml, each coarse band shared among its finer bands in the
@@ -297,12 +308,12 @@ def fill_age_bands(
     weight = prior[sourced] @ fine[sourced] if sourced else years
     share = np.array([weight[j] / weight[coarse_of == coarse_of[j]].sum() for j in range(len(bands))])
     baseline[cols] = base_c[coarse_of] * share
-    for d in sourced:  # the atypical share follows the reference population; then the floor
+    for d in sourced:  # the atypical share follows the reference population: the bands' floor
         age = ages[d]
         if _by_definition(age):
             masses = np.maximum(fine[d], hard_floor)
         else:
-            masses = np.maximum((1 - atypical) * fine[d] + atypical * baseline[cols], floor)
+            masses = np.maximum((1 - atypical) * fine[d] + atypical * baseline[cols], hard_floor)
         if age is not None and age.defined_from is not None:  # below the age that defines it: the least frequency
             below = np.array([b.high <= age.defined_from for b in bands])
             masses[below] = hard_floor
@@ -322,7 +333,8 @@ def fill_age_bands(
                 f"ages of other causes), each band at least {hard_floor:g} (constants.yaml frequency_floor), normalised to 1"
                 if age.by_definition
                 else f"the share of that distribution in each age band, {atypical:.0%} of patients taken at the ages of "
-                f"other causes (constants.yaml age_atypical_share), each band at least {floor:g}, normalised to 1"
+                f"other causes (constants.yaml age_atypical_share, the bands' floor), each band at least {hard_floor:g} "
+                "(constants.yaml frequency_floor), normalised to 1"
             )
             + (
                 f"; defined from age {age.defined_from:g}: the bands below it at {hard_floor:g}"

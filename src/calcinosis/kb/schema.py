@@ -430,7 +430,7 @@ class AgeDistribution(AgeSummary):
         description=(
             "the age is part of the definition (a form of newborns): no share of patients is taken at the ages "
             "of other causes (age_atypical_share), and an age outside it gets the knowledge's least frequency "
-            "(frequency_floor) rather than the presentation floor"
+            "(frequency_floor) rather than a share of the patients at atypical ages"
         ),
     )
     defined_from: float | None = Field(
