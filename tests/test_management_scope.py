@@ -2099,11 +2099,13 @@ def test_a_calcium_to_correct_first_gets_its_acute_treatment_whatever_the_deposi
 def test_physiotherapy_after_an_injury_avoids_its_anti_inflammatory_where_nsaids_are(kb: KnowledgeBase) -> None:
     # a French clinical review: a woman of 65 with an acute kidney injury and old traumatic rib
     # fractures read 'rest, ice, compression and anti-inflammatory pain relief' with no word of
-    # her kidneys, while her leaflet said to take no anti-inflammatory
+    # her kidneys, while her leaflet said to take no anti-inflammatory (her calcium normal here:
+    # with a raised one, an acute kidney injury now speaks for the hypercalcaemic causes, which
+    # lead, and no physiotherapy is offered)
     aki = {
         "patient": {"age": 65, "sex": "female"},
         "history": ["acute_kidney_injury", "trauma_local"],
-        "labs": [{"test": "calcium", "interpretation": "high"}],
+        "labs": [{"test": "calcium", "interpretation": "normal"}],
     }
     physio = _options(run(kb, aki, "fr"))["physiotherapy"]
     assert "antalgiques anti-inflammatoires" in physio.dose
