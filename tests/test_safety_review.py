@@ -220,3 +220,28 @@ def test_a_low_calcium_asks_no_pthrp_for_a_raised_calcium(kb: KnowledgeBase) -> 
     low = parse_case({**base, "labs": [{"test": "ionized_calcium", "value": 0.9, "unit": "mmol/L"}]}, kb)
     assert "mbd_pth_pthrp" in _steps(kb, high)
     assert "mbd_pth_pthrp" not in _steps(kb, low)
+
+
+def test_a_fever_on_chemotherapy_is_said_whatever_plan_the_leading_diagnosis_has(kb: KnowledgeBase) -> None:
+    # a calcium extravasation has a plan of its own that replaces the general one
+    # (followup.yaml replaces_general): the girl of 4 above lost her neutropenic-sepsis emergency
+    # the day it led. The sign is of her chemotherapy, not of the deposit.
+    from calcinosis.reports.leaflet import build_leaflet
+
+    case = parse_case(
+        {
+            "patient": {"age": 30, "sex": "male"},
+            "history": ["leukemia"],
+            "exposures": ["chemotherapy", "iv_calcium", "calcium_extravasation"],
+            "sites": ["forearm"],
+        },
+        kb,
+    )
+    report = diagnose(case, kb, lang="fr")
+    assert report.differential[0].diagnosis == "iv_calcium_extravasation"
+    assert kb.followup.own(None, "iv_calcium_extravasation") is not None
+    assert kb.followup.by_diagnosis["iv_calcium_extravasation"].replaces_general
+    signs = manage(case, kb).followup.warning_signs
+    assert sum("neutropenic sepsis" in s for s in signs) == 1
+    text = " ".join(s.text for s in build_leaflet(report, kb, lang="fr").sections)
+    assert "Pendant une chimiothérapie, une température de 38 °C" in text

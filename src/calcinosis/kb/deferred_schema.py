@@ -415,6 +415,10 @@ class WarningSign(_Strict):
     # features none of which the case may report for the sign to be said: 'especially on
     # dialysis' was read by patients not on dialysis (a clinical review)
     unless: list[str] = []
+    # said whatever a leading diagnosis' own plan replaces (FormFollowup.replaces_general): a sign
+    # of the patient's context, not of the deposit (a girl of 4 on chemotherapy, whose calcium
+    # extravasation led with a plan of its own, lost her fever-on-chemotherapy emergency)
+    whatever_plan: bool = False
     references: list[str] = []
 
 

@@ -292,7 +292,8 @@ def followup_plan(
         # for the yearly calcium panel)
         gone = {r for i in plan.schedule for r in i.replaces}
         items = [*([] if plan.replaces_general else (i for i in items if i.id not in gone)), *plan.schedule]
-        signs = [*([] if plan.replaces_general else signs), *plan.warning_signs]
+        kept = [w for w in signs if w.whatever_plan] if plan.replaces_general else signs
+        signs = [*kept, *plan.warning_signs]
         refs = list(dict.fromkeys([*([] if plan.replaces_general else refs), *plan.references]))
     organs = spec.in_the_organs if organ_deposits else None
     if organs is not None:
