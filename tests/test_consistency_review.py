@@ -5,7 +5,7 @@ on another case or a constructed variant."""
 
 from __future__ import annotations
 
-from calcinosis import KnowledgeBase, diagnose, read_case
+from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
 from calcinosis.case.model import Case, Imaging
 from calcinosis.management.manage import manage
 from calcinosis.reports.leaflet import Leaflet, build_leaflet
@@ -274,12 +274,25 @@ def test_the_follow_up_says_wound_care_only_with_a_wound(kb: KnowledgeBase) -> N
     from calcinosis.management.manage import manage
 
     def education(case: Case) -> str:
-        item = next(i for i in manage(case, kb).followup.schedule if i.id == "education")
-        return f"{item.text} {item.patient}"
+        item = next((i for i in manage(case, kb).followup.schedule if i.id == "education"), None)
+        return "" if item is None else f"{item.text} {item.patient}"
 
     case = read_case(WRIST, kb)
     assert "wound" not in education(case) and "ulcers" not in education(case)
-    ulcer = education(_with(case, findings=[*case.findings, "ulceration"]))
+    # a leading calcific tendinitis now reads no calcinosis cutis education at all (its review
+    # stands for it, a re-review, s33): the wound's words are read where that education is said,
+    # on a scleroderma's fingertip nodules, with and without an ulcer
+    ssc = parse_case(
+        {
+            "patient": {"age": 50, "sex": "female"},
+            "history": ["systemic_sclerosis"],
+            "findings": ["palpable_nodules", "raynaud_phenomenon", "sclerodactyly"],
+            "sites": ["fingertips"],
+        },
+        kb,
+    )
+    assert "wound" not in education(ssc) and "ulcers" not in education(ssc)
+    ulcer = education(_with(ssc, findings=[*ssc.findings, "ulceration"]))
     assert "care for a wound" in ulcer and "local care of ulcers" in ulcer
 
 

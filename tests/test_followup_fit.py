@@ -79,7 +79,9 @@ def test_the_general_follow_up_says_what_fits_the_diagnoses_in_play(kb: Knowledg
     assert "rehabilitation medicine and orthopaedics" in checks  # a myositis ossificans
     assert "joint range of motion" in checks  # a heterotopic ossification in play
     assert "dialysis" not in signs and "New hard nodules" not in signs  # in a muscle, no lump
-    assert "the areas concerned" in patient and "the lumps" not in patient
+    # the general review ('the areas concerned') gives way to the heterotopic ossification's own,
+    # of the joint (a re-review, s33); no lumps either way
+    assert "how far the joint moves" in patient and "the lumps" not in patient
     coma = read_case(case_path("fc-08"), kb)
     checks, _, _ = plan_text(kb, coma, "fr")
     assert "médecine physique et de réadaptation" in checks and "rhumatologie" not in checks

@@ -151,3 +151,102 @@ def test_a_possible_gout_holds_the_injection_and_shock_waves_until_gout_is_set_a
     other = _options(manage(read_case(crest, kb), kb, lang=lang))
     held = other.get("intralesional_corticosteroids")
     assert held is None or "gout" not in held.wait_note.lower()  # type: ignore[attr-defined]
+
+
+def _plain(case_name: str, kb: KnowledgeBase, lang: str, audience: str) -> str:
+    """The rendered report or leaflet of an audit case, as text (entities unescaped)."""
+    return html.unescape(render_html(read_case(AUDIT / f"{case_name}.yaml", kb), kb, lang=lang, audience=audience))
+
+
+# what the calcinosis cutis plan says, in the team's and the patient's words, that a crystal
+# arthropathy, a tendinitis or a heterotopic ossification should not read (a re-review, s33)
+SKIN_PLAN = {
+    "en": (
+        "protect pressure areas",
+        "shows you how to protect sensitive areas",
+        "the lumps, any wound",
+        "No treatment of calcinosis is validated",
+        "Dietary calcium should not be removed",
+    ),
+    "fr": (
+        "protéger les zones d'appui",
+        "vous montre comment protéger les zones sensibles",
+        "les nodules, les plaies éventuelles",
+        "Aucun traitement de la calcinose n'est validé",
+        "Il ne faut pas supprimer le calcium alimentaire",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_heterotopic_ossification_reads_its_own_care_not_that_of_calcinosis(kb: KnowledgeBase, lang: str) -> None:
+    """A hip fused by bone after a brain injury: its own principle (excision against a functional
+    goal, its debated timing, what prevents recurrence and what did not), no shock waves to
+    'fragment' mature bone, an excision that does not read tumoral calcinosis, and a follow-up of
+    the joint (CT before surgery, radiographs after) instead of yearly films of deposits."""
+    result = manage(read_case(AUDIT / "hip-ho-brain-injury.yaml", kb), kb, lang=lang)
+    said = _statements(result)
+    assert next(iter(said)) == "heterotopic_ossification_care"
+    assert (
+        not {"no_validated_treatment", "surgery_when", "keep_dietary_calcium", "physiotherapy_mobility"} & said.keys()
+    )
+    text = said["heterotopic_ossification_care"]
+    assert all(ref in text for ref in ("Genêt 2011", "Vavken 2009", "Honore 2020", "Denormandie 2018"))
+    options = _options(result)
+    assert "eswl" not in options
+    dose = options["surgical_excision"].dose  # type: ignore[attr-defined]
+    assert "Denormandie 2018" in dose and "tumora" not in dose.lower()
+    plan = {i.id for i in result.followup.schedule}
+    assert {"ho_review", "ho_imaging_before_surgery", "ho_after_excision"} <= plan
+    assert not {"clinical_review", "imaging", "education", "labs"} & plan
+    for audience in ("clinician", "patient"):
+        page = _plain("hip-ho-brain-injury", kb, lang, audience)
+        assert not any(words in page for words in SKIN_PLAN[lang]), audience
+    leaflet = _plain("hip-ho-brain-injury", kb, lang, "patient")
+    assert ("véritable os" if lang == "fr" else "real bone") in leaflet
+    assert ("sels de calcium" if lang == "fr" else "calcium salts") not in leaflet
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+@pytest.mark.parametrize(
+    ("name", "own"), [("gout-hand", {"gout_review", "gout_education"}), ("knee-chondrocalcinosis", {"cppd_review"})]
+)
+def test_a_gout_or_a_cppd_reads_its_own_review_and_education(
+    kb: KnowledgeBase, name: str, own: set[str], lang: str
+) -> None:
+    """No calcinosis cutis review of 'the lumps, any wound', no 'protect pressure areas', no yearly
+    calcium panel and no 'keep dietary calcium': a gout's visit and education are EULAR 2016's, a
+    CPPD's review is of its attacks (EULAR 2011); in the report and in the leaflet."""
+    result = manage(read_case(AUDIT / f"{name}.yaml", kb), kb, lang=lang)
+    assert "keep_dietary_calcium" not in _statements(result)
+    plan = {i.id for i in result.followup.schedule}
+    assert own <= plan and not {"clinical_review", "education", "labs"} & plan, plan
+    for audience in ("clinician", "patient"):
+        page = _plain(name, kb, lang, audience)
+        assert not any(words in page for words in SKIN_PLAN[lang]), audience
+    if name == "gout-hand":
+        dose = _options(result)["colchicine"].dose  # type: ignore[attr-defined]
+        assert (
+            "EULAR 2016" in dose and ("0,5 mg une heure plus tard" if lang == "fr" else "0.5 mg an hour later") in dose
+        )
+        assert "calcinosis reports" not in dose and "observations de calcinose" not in dose
+        patient = _plain(name, kb, lang, "patient")
+        assert ("dès les premiers signes d'une crise" if lang == "fr" else "at the first signs of a flare") in patient
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_calcific_tendinitis_names_who_cares_for_it(kb: KnowledgeBase, lang: str) -> None:
+    """Not 'the specialists of the cause, once it is known': its team, with musculoskeletal
+    radiology for a lavage and a surgeon only after conservative and percutaneous care."""
+    result = manage(read_case(AUDIT / "shoulder-tendinitis.yaml", kb), kb, lang=lang)
+    assert "keep_dietary_calcium" not in _statements(result)
+    plan = {i.id: i for i in result.followup.schedule}
+    assert "tendinitis_care_pathway" in plan and not {"care_pathway", "education"} & plan.keys()
+    for audience in ("clinician", "patient"):
+        page = _plain("shoulder-tendinitis", kb, lang, audience)
+        assert (
+            "ceux de la cause, une fois connue" if lang == "fr" else "those of the cause, once it is known"
+        ) not in page
+        assert not any(words in page for words in SKIN_PLAN[lang]), audience
+    clinician = _plain("shoulder-tendinitis", kb, lang, "clinician")
+    assert ("radiologie ostéo-articulaire" if lang == "fr" else "musculoskeletal radiology") in clinician
