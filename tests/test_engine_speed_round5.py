@@ -1,0 +1,78 @@
+"""Issue #17, fifth round: each shortcut gives exactly what the plain computation gives.
+
+The fifth round reads only the question-silencing rules a case's observations can fire (an
+index per knowledge base). These tests hold each shortcut to the plain path it replaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import pytest
+
+from calcinosis import KnowledgeBase, parse_case, read_case
+from calcinosis.case.model import Case
+from calcinosis.engine.diagnose import _not_to_ask, _silencing, analyse
+from calcinosis.engine.evidence import Evidence
+from calcinosis.engine.tables import tables
+
+from .batch.cohort import cohort
+from .conftest import DEV_CASES, REPO
+
+PUBLISHED = sorted((REPO / "tests" / "data" / "published" / "cases").rglob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def cases(kb: KnowledgeBase) -> list[Case]:
+    """The dev cases, every published case and 300 generated ones."""
+    out = [read_case(p, kb) for p in DEV_CASES + PUBLISHED]
+    return out + [parse_case(data, kb) for data in cohort(kb, 300, seed=53)]
+
+
+def _plain_not_to_ask(evidence: Evidence, kb: KnowledgeBase, age: float | None) -> Collection[str]:
+    """Every rule of not_asked_with and settled_by_absence read against the case, as before the index."""
+    observations = evidence.observations
+
+    def said(features: tuple[str, ...], present: bool) -> bool:
+        return any(o is not None and o.present == present for o in map(observations.get, features))
+
+    silenced = [
+        feature
+        for feature, rule in kb.not_asked_with.items()
+        if feature not in observations
+        and (said(rule.when_any, True) or said(rule.when_absent, False))
+        and (not rule.and_any or said(rule.and_any, True))
+    ]
+    silenced.extend(
+        feature
+        for feature, implied in kb.settled_by_absence.items()
+        if feature not in observations and feature not in silenced and said(implied, False)
+    )
+    if age is not None and age < kb.self_report_min_age:
+        silenced.extend(f for f in sorted(kb.self_reported) if f not in observations)
+    return [*observations, *silenced] if silenced else observations.keys()
+
+
+def test_silencing_index_names_every_rule_by_its_features(kb: KnowledgeBase) -> None:
+    """Each rule is indexed under each feature that can make it hold, and under no other."""
+    index = _silencing(kb, tables(kb))
+    for k, (_, rule) in enumerate(kb.not_asked_with.items()):
+        for f in index.triggers:
+            assert (k in index.not_asked.get(f, ())) == (f in (*rule.when_any, *rule.when_absent))
+    for k, (_, implied) in enumerate(kb.settled_by_absence.items()):
+        for f in index.triggers:
+            assert (k in index.settled.get(f, ())) == (f in implied)
+
+
+def test_questions_leave_out_what_every_rule_silences(kb: KnowledgeBase, cases: list[Case]) -> None:
+    """The features left out of the questions, reading only the rules the case can fire, are
+    those every rule read against the case leaves out, in the same order; some cases silence
+    something (the comparison is not empty)."""
+    silencing = 0
+    for case in cases:
+        evidence = analyse(case, kb)[1]
+        for age in (case.patient.age, 0.1):
+            fast = list(_not_to_ask(evidence, kb, age))
+            assert fast == list(_plain_not_to_ask(evidence, kb, age)), case.id
+            silencing += age != 0.1 and len(fast) > len(evidence.observations)
+    assert silencing > 20
