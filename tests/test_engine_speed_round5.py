@@ -15,6 +15,7 @@ from calcinosis.case.model import Case
 from calcinosis.engine.diagnose import _not_to_ask, _silencing, analyse
 from calcinosis.engine.evidence import Evidence
 from calcinosis.engine.tables import tables
+from calcinosis.i18n import lower_first
 
 from .batch.cohort import cohort
 from .conftest import DEV_CASES, REPO
@@ -76,3 +77,51 @@ def test_questions_leave_out_what_every_rule_silences(kb: KnowledgeBase, cases: 
             assert fast == list(_plain_not_to_ask(evidence, kb, age)), case.id
             silencing += age != 0.1 and len(fast) > len(evidence.observations)
     assert silencing > 20
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_known_features_are_said_as_stated(kb: KnowledgeBase, lang: str) -> None:
+    """What the work-up says the case already gives, written once per feature and state, is the
+    feature stated in brackets (lower case in French, after a colon)."""
+    from calcinosis.engine.reasons import stated
+    from calcinosis.engine.workup import _known_feature
+
+    for fid, feature in kb.features.items():
+        for present in (True, False):
+            plain = stated(feature, present, lang, brackets=True)
+            expected = lower_first(plain) if lang == "fr" else plain
+            assert _known_feature(kb, fid, present, lang) == expected
+            assert _known_feature(kb, fid, present, lang) == expected  # remembered
+
+
+def test_steps_keep_their_answers_sorted(kb: KnowledgeBase) -> None:
+    """A compiled step's sorted answers are its answer groups, each sorted, in their order."""
+    from calcinosis.engine.workup import _steps
+
+    for d in (None, *range(len(kb.diseases))):
+        for step in _steps(kb, d):
+            assert step.answers_sorted == tuple(tuple(sorted(group)) for group in step.answers)
+
+
+def test_diagnoses_asked_for_are_the_full_ranking(kb: KnowledgeBase, cases: list[Case]) -> None:
+    """The leading three and the must-not-miss alerts read from one ranking, stopping at the
+    threshold, are those the full ranking read to the end gives."""
+    from calcinosis.engine.workup import _asked_for, _leading_three
+
+    alerts = 0
+    for case in cases:
+        posterior = analyse(case, kb)[2].posterior
+        probabilities = posterior.tolist()
+        order = (-posterior).argsort().tolist()
+        leading = [i for i in order[:3] if probabilities[i] >= kb.workup.top_threshold]
+        plain = [
+            i
+            for i in order
+            if probabilities[i] >= kb.must_not_miss_threshold and kb.diseases[i].id in kb.must_not_miss_workup
+        ]
+        expected = leading + [i for i in plain if i not in leading]
+        ranked = (-posterior).argsort().tolist()
+        assert _leading_three(kb, ranked, probabilities) == leading
+        assert _asked_for(kb, ranked, probabilities, leading) == expected
+        alerts += len(expected) > len(leading)
+    assert alerts > 5
