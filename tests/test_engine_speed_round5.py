@@ -125,3 +125,30 @@ def test_diagnoses_asked_for_are_the_full_ranking(kb: KnowledgeBase, cases: list
         assert _asked_for(kb, ranked, probabilities, leading) == expected
         alerts += len(expected) > len(leading)
     assert alerts > 5
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_category_explanation_words_only_the_terms_it_shows(
+    kb: KnowledgeBase, cases: list[Case], lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The category's explanation writes the words of a term (its name and ratio) only for the
+    terms it shows, the largest gaps (at most four): a rule made present by the case and not
+    among them is not written at all (its texts once written, as they are kept)."""
+    import calcinosis.engine.diagnose as engine
+
+    written: list[str] = []
+    plain = engine._factor
+
+    def counted(label: str, gap: float, lang: str) -> str:
+        text = plain(label, gap, lang)
+        written.append(text)
+        return text
+
+    monkeypatch.setattr(engine, "_factor", counted)
+    for case in cases:
+        step = analyse(case, kb)[2].category
+        engine._category_explanation(step, kb, lang)  # the rules' own texts, written once per knowledge base
+        written.clear()
+        _, explanation = engine._category_explanation(step, kb, lang)
+        assert len(written) <= 4
+        assert all(text in explanation for text in written)

@@ -148,11 +148,12 @@ def _category_explanation(step: CategoryStep, kb: KnowledgeBase, lang: str) -> t
             )
         )
         if abs(rt.gap) > 1e-9:
-            factor = rt.factor
             if r.state == "present" and r.basis:  # what made it present ('dialysis': nothing was measured)
                 said = r.basis[0].split(" ", 1)[-1].replace("_", " ")
-                factor = _factor(f"{rt.label} ({rt.state}{colon(lang)} {said})", rt.gap, lang)
-            terms.append((rt.gap, factor, rt.term))
+                # its words are written below only if it is among the largest gaps shown
+                terms.append((rt.gap, None, f"{rt.label} ({rt.state}{colon(lang)} {said})"))
+            else:
+                terms.append((rt.gap, rt.factor, rt.term))
     terms.sort(key=lambda term: -abs(term[0]))
     shown = [factor or _factor(label, gap, lang) for gap, factor, label in terms[:4] if abs(gap) >= _MIN_FACTOR_LOG]
     explanation = message(
