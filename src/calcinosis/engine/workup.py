@@ -14,7 +14,7 @@ from calcinosis.engine.defining import unconfirmed
 from calcinosis.engine.evidence import LAB_FEATURES, Evidence
 from calcinosis.engine.results import WorkupItem, WorkupLeftOut, built
 from calcinosis.engine.scoring import Scores
-from calcinosis.engine.tables import tables
+from calcinosis.engine.tables import TEXTS_KEPT, tables
 from calcinosis.i18n import inline, lower_first, message, percent
 from calcinosis.kb.model import Disease, KnowledgeBase
 from calcinosis.kb.schema import WORKUP_FEATURE_CONDITIONS, WorkupPart, WorkupStep
@@ -236,6 +236,7 @@ class _Step:
     checks: tuple[Check, ...]
     parts: tuple[tuple[WorkupPart, tuple[Check, ...]], ...]  # each part with its own checks
     answers: tuple[frozenset[str], ...]  # each answer with the lab feature read from the same test
+    answers_sorted: tuple[tuple[str, ...], ...]  # the same groups, each sorted (the order what is known is said in)
     metabolic: bool
     tests: frozenset[str]  # what it asks, a lab's high and low readings as one test (to compare steps)
 
@@ -245,7 +246,15 @@ def _compiled(step: WorkupStep) -> _Step:
     answers = tuple(frozenset({a, *_SAME_TEST.get(a, ())}) for a in dict.fromkeys(step.answers))
     parts = tuple((part, _checks(part.when)) for part in step.parts)
     metabolic = bool(step.when.get("metabolic"))
-    return _Step(step, _checks(step.when), parts, answers, metabolic, frozenset(_tests(step.answers)))
+    return _Step(
+        step,
+        _checks(step.when),
+        parts,
+        answers,
+        tuple(tuple(sorted(group)) for group in answers),
+        metabolic,
+        frozenset(_tests(step.answers)),
+    )
 
 
 def _checks(when: dict[str, object]) -> tuple[Check, ...]:
@@ -400,31 +409,40 @@ def _known_part(step: _Step, ev: Evidence, kb: KnowledgeBase, lang: str) -> str:
     """' (already in the case: Raised phosphate, Raised PTH)' for a step the case answers in part,
     '' otherwise: a step asking for calcium, phosphate, PTH, albumin, INR and kidney function
     read as if none were known when four were given (a clinician's review)."""
-    from calcinosis.engine.reasons import stated
-
     observations = ev.observations
     known = []
-    for group in step.answers:
+    for group in step.answers_sorted:
         # what the case says, not what it implies (dialysis implies a kidney failure that no
         # test in the case shows, beside 'eGFR not computed'), nor a site absent only because the
         # sites listed leave it out ('Knee (not involved)' for a neck case: a clinical review)
         found = next(
-            (
-                f
-                for f in sorted(group)
-                if f in observations and not (observations[f].implied or observations[f].closed_world)
-            ),
+            (f for f in group if f in observations and not (observations[f].implied or observations[f].closed_world)),
             None,
         )
         if found is not None:
-            said = stated(kb.features[found], observations[found].present, lang, brackets=True)
-            if lang == "fr":  # inside the sentence, after a colon: 'déjà connu : hypocalcémie (présente)'
-                said = lower_first(said)
+            said = _known_feature(kb, found, observations[found].present, lang)
             if said not in known:
                 known.append(said)
     if not known:
         return ""
     return " (" + message("workup_already", lang, items=message("list_separator", lang).join(known)) + ")"
+
+
+def _known_feature(kb: KnowledgeBase, feature: str, present: bool, lang: str) -> str:
+    """A feature the case gives, as the work-up says it is already known ('Raised PTH (present)';
+    in French after a colon, lower case): a text of the knowledge base only, written once."""
+    t = tables(kb)
+    key = ("workup_known", feature, present, lang)
+    found: str | None = t.texts.get(key)
+    if found is None:
+        from calcinosis.engine.reasons import stated
+
+        found = stated(kb.features[feature], present, lang, brackets=True)
+        if lang == "fr":  # inside the sentence, after a colon: 'déjà connu : hypocalcémie (présente)'
+            found = lower_first(found)
+        if len(t.texts) < TEXTS_KEPT:
+            t.texts[key] = found
+    return found
 
 
 def _tumours_to_exclude(kb: KnowledgeBase, probabilities: list[float]) -> list[tuple[float, Disease]]:
@@ -512,13 +530,13 @@ def _why(step: WorkupStep, ctx: _Context, lang: str) -> tuple[str, list[str]]:
 
 
 def _text(
-    compiled: _Step, ctx: _Context, ev: Evidence, kb: KnowledgeBase, hold: str, lang: str
+    compiled: _Step, own: str, ctx: _Context, ev: Evidence, kb: KnowledgeBase, hold: str, lang: str
 ) -> tuple[str, list[str]]:
-    """A step's text as listed (its own, the sentences of why it is asked here, what the case
-    already gives, a hold) and the references of the sentences said."""
+    """A step's text as listed (its own, ``own``: :func:`_own_text`, the sentences of why it is
+    asked here, what the case already gives, a hold) and the references of the sentences said."""
     step = compiled.step
     why, refs = _why(step, ctx, lang)
-    return _held(step, _own_text(compiled, ctx, lang) + why + _known_part(compiled, ev, kb, lang), hold), refs
+    return _held(step, own + why + _known_part(compiled, ev, kb, lang), hold), refs
 
 
 def _own_text(compiled: _Step, ctx: _Context, lang: str) -> str:
@@ -534,25 +552,29 @@ def _item(step_id: str, text: str, reason: str, references: Sequence[str]) -> Wo
     return built(WorkupItem, {"id": step_id, "text": text, "reason": reason, "references": list(references)})
 
 
-def _leading_three(kb: KnowledgeBase, posterior: np.ndarray, probabilities: list[float]) -> list[int]:
-    """The leading three diagnoses at or above ``workup.top_threshold``, most likely first."""
+def _leading_three(kb: KnowledgeBase, ranked: list[int], probabilities: list[float]) -> list[int]:
+    """The leading three diagnoses at or above ``workup.top_threshold``, most likely first
+    (``ranked``: every diagnosis, most likely first)."""
     out = []
-    for i in (-posterior).argsort()[:3].tolist():
+    for i in ranked[:3]:
         if probabilities[i] < kb.workup.top_threshold:
             break
         out.append(i)
     return out
 
 
-def _asked_for(kb: KnowledgeBase, posterior: np.ndarray, probabilities: list[float], leading: list[int]) -> list[int]:
+def _asked_for(kb: KnowledgeBase, ranked: list[int], probabilities: list[float], leading: list[int]) -> list[int]:
     """The diagnoses whose own steps are asked: the ``leading`` three, then each must-not-miss
     whose alert shows (``must_not_miss.yaml`` threshold) and that names steps to ask then
-    (``must_not_miss.yaml`` workup), most likely first."""
-    alerts = [
-        i
-        for i in (-posterior).argsort().tolist()
-        if probabilities[i] >= kb.must_not_miss_threshold and kb.diseases[i].id in kb.must_not_miss_workup
-    ]
+    (``must_not_miss.yaml`` workup), most likely first (``ranked``: every diagnosis so; the
+    reading stops at the first below the threshold, as all after it are)."""
+    threshold = kb.must_not_miss_threshold
+    alerts = []
+    for i in ranked:
+        if not probabilities[i] >= threshold:
+            break
+        if kb.diseases[i].id in kb.must_not_miss_workup:
+            alerts.append(i)
     return leading + [i for i in alerts if i not in leading]
 
 
@@ -613,7 +635,10 @@ def missing_workup(
     panel_asked = False  # a diagnosis' own step asks calcium and phosphate
     metabolic_reason = ""  # written when a metabolic step is listed (percentages go through Babel)
     for compiled in _steps(kb, None):
-        if not _holds(compiled.checks, ctx) or _answered(compiled, ev) or not _own_text(compiled, ctx, lang):
+        if not _holds(compiled.checks, ctx) or _answered(compiled, ev):
+            continue
+        own = _own_text(compiled, ctx, lang)
+        if not own:
             continue
         step = compiled.step
         if compiled.metabolic and not panel_worth_it:
@@ -624,14 +649,15 @@ def missing_workup(
                 mass=percent(mass, lang),
                 top=f"{inline(kb.diseases[top].name(lang), lang)} {percent(probabilities[top], lang)}",
             )
-        text, why_refs = _text(compiled, ctx, ev, kb, hold, lang)
+        text, why_refs = _text(compiled, own, ctx, ev, kb, hold, lang)
         reason = metabolic_reason if compiled.metabolic else _REASONS[lang]["general"]
         out.append(_item(step.id, text, reason, list(dict.fromkeys([*step.references, *why_refs]))))
     seen = {item.id for item in out}
     general_answers = {c.step.id: set(c.tests) for c in _steps(kb, None) if c.tests and c.step.id in seen}
     general = set(general_answers)  # only these are replaced: a diagnosis' step never stands for another's
-    leading = _leading_three(kb, posterior, probabilities)
-    for i in _asked_for(kb, posterior, probabilities, leading):
+    ranked = (-posterior).argsort().tolist()  # most likely first, read by both below
+    leading = _leading_three(kb, ranked, probabilities)
+    for i in _asked_for(kb, ranked, probabilities, leading):
         disease = kb.diseases[i]
         # a must-not-miss below the leading three has the steps named for it, to look for it (a
         # French clinical review: myeloma was named to look for beside a hypercalcaemia with a
@@ -642,7 +668,8 @@ def missing_workup(
             step = compiled.step
             if step.id in seen or _answered(compiled, ev) or not _holds(compiled.checks, ctx):
                 continue
-            if not _own_text(compiled, ctx, lang):  # every part already done (the imaging in the case)
+            own = _own_text(compiled, ctx, lang)
+            if not own:  # every part already done (the imaging in the case)
                 continue
             if excluding and step.id not in kb.must_not_miss_workup[disease.id]:
                 continue
@@ -674,7 +701,7 @@ def missing_workup(
             reason = reason or _REASONS[lang][kind].format(
                 name=inline(disease.name(lang), lang), probability=percent(probabilities[i], lang)
             )
-            text, why_refs = _text(compiled, ctx, ev, kb, hold, lang)
+            text, why_refs = _text(compiled, own, ctx, ev, kb, hold, lang)
             refs = list(dict.fromkeys([*(step.references or disease.references), *why_refs]))
             item = _item(step.id, text, reason, refs)
             if replaced is not None:
