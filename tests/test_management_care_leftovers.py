@@ -84,3 +84,18 @@ def test_a_child_with_juvenile_dermatomyositis_reads_its_severe_signs_in_the_lea
     # and the patient's report, which reads the leaflet
     patient = html.unescape(render_html(case, kb, lang=lang, audience="patient"))
     assert ("fausses routes" if lang == "fr" else "choking") in patient
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_a_calciphylaxis_team_names_nephrology_only_with_a_kidney_disease(kb: KnowledgeBase, lang: str) -> None:
+    """As its follow-up: the weekly review with nephrology on dialysis, without it otherwise."""
+    well = parse_case({"patient": {"age": 60, "sex": "female"}}, kb)
+    said = {s.id: s.text for s in manage(well, kb, diagnosis="calciphylaxis", lang=lang).statements}
+    assert "calciphylaxis_team" not in said
+    team = said["calciphylaxis_team_non_uraemic"]
+    assert ("sans maladie rénale" if lang == "fr" else "without a kidney disease") in team
+    assert ("prise en charge conjointe dermatologie" if lang == "fr" else "manage with dermatology") in team
+    dialysis = parse_case({"patient": {"age": 60, "sex": "female"}, "history": ["dialysis"]}, kb)
+    said = {s.id: s.text for s in manage(dialysis, kb, diagnosis="calciphylaxis", lang=lang).statements}
+    assert "calciphylaxis_team_non_uraemic" not in said
+    assert ("néphrologie" if lang == "fr" else "nephrology") in said["calciphylaxis_team"]
