@@ -99,3 +99,29 @@ def test_a_calciphylaxis_team_names_nephrology_only_with_a_kidney_disease(kb: Kn
     said = {s.id: s.text for s in manage(dialysis, kb, diagnosis="calciphylaxis", lang=lang).statements}
     assert "calciphylaxis_team_non_uraemic" not in said
     assert ("néphrologie" if lang == "fr" else "nephrology") in said["calciphylaxis_team"]
+
+
+NODULES = {"en": "New hard nodules", "fr": "nouveaux nodules durs"}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_new_hard_nodules_is_not_the_warning_sign_of_a_gout_a_cppd_or_a_heterotopic_ossification(
+    kb: KnowledgeBase, lang: str
+) -> None:
+    """Each reads its own: a gout's flare, a chondrocalcinosis' attacks that do not settle, a
+    heterotopic ossification's joint losing movement (which stands for the general function sign)."""
+    own = {
+        "gout-hand": ("Une crise (articulation qui devient brutalement douloureuse", "A flare (a joint that suddenly"),
+        "knee-chondrocalcinosis": ("Une crise qui ne cède pas", "An attack that does not settle"),
+        "hip-ho-brain-injury": ("qui perd de la mobilité", "or that loses movement"),
+    }
+    for name, (fr, en) in own.items():
+        signs = manage(read_case(AUDIT / f"{name}.yaml", kb), kb, lang=lang).followup.warning_signs
+        said = " ".join(signs)
+        assert NODULES[lang] not in said, (name, signs)
+        assert (fr if lang == "fr" else en) in said, (name, signs)
+    ho = " ".join(manage(read_case(AUDIT / "hip-ho-brain-injury.yaml", kb), kb, lang=lang).followup.warning_signs)
+    assert ("Gêne fonctionnelle croissante" if lang == "fr" else "Increasing loss of function") not in ho
+    # kept where the lumps are the disease: a juvenile dermatomyositis' calcinosis cutis
+    jdm = manage(parse_case(JDM_CHILD, kb), kb, lang=lang).followup.warning_signs
+    assert NODULES[lang] in " ".join(jdm)
