@@ -419,6 +419,10 @@ class WarningSign(_Strict):
     # of the patient's context, not of the deposit (a girl of 4 on chemotherapy, whose calcium
     # extravasation led with a plan of its own, lost her fever-on-chemotherapy emergency)
     whatever_plan: bool = False
+    # the general signs this one stands for when it is said, as a check's ``replaces``: a gout's
+    # flare, a chondrocalcinosis' attacks and a heterotopic ossification's lost motion for 'new
+    # hard nodules', whose lumps are not their disease (a re-review, s33)
+    replaces: list[str] = []
     references: list[str] = []
 
 

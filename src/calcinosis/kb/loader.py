@@ -573,7 +573,9 @@ GROUP_PREFIX = "group:"
 of features.yaml (``group:renal``) for all its features (:func:`_with_groups`)."""
 
 
-def _with_groups(node: Any, groups: Mapping[str, Sequence[str]], key: str = "") -> Any:
+def _with_groups(
+    node: Any, groups: Mapping[str, Sequence[str]], key: str = "", keys: tuple[str, ...] = ("when", "unless")
+) -> Any:
     """``node`` (a follow-up or leaflet document as read) with each ``group:<name>`` of a ``when``
     or ``unless`` list replaced by that group's features (features.yaml groups), a new structure.
 
@@ -581,17 +583,19 @@ def _with_groups(node: Any, groups: Mapping[str, Sequence[str]], key: str = "") 
     leaflet_by_condition.yaml, and without the raised urea of the renal group that the
     calciphylaxis' own work-up reads: a patient with a raised urea alone had the work-up of a
     kidney disease and the follow-up of a non-uraemic calciphylaxis, without nephrology (a code
-    review). An unknown group is left as written, for the feature check to name."""
+    review). An unknown group is left as written, for the feature check to name. ``keys``: the
+    lists read so (management.yaml's statements name theirs ``features`` and ``none_present``:
+    a calciphylaxis' team with nephrology only with a kidney disease, as its follow-up)."""
     if isinstance(node, dict):
-        return {k: _with_groups(v, groups, str(k)) for k, v in node.items()}
+        return {k: _with_groups(v, groups, str(k), keys) for k, v in node.items()}
     if isinstance(node, list):
-        if key in ("when", "unless"):
+        if key in keys:
             expanded: list[Any] = []
             for item in node:
                 named = item[len(GROUP_PREFIX) :] if isinstance(item, str) and item.startswith(GROUP_PREFIX) else None
                 expanded.extend(groups[named] if named is not None and named in groups else [item])
             return list(dict.fromkeys(expanded)) if all(isinstance(i, str) for i in expanded) else expanded
-        return [_with_groups(v, groups) for v in node]
+        return [_with_groups(v, groups, keys=keys) for v in node]
     return node
 
 
@@ -609,7 +613,12 @@ def _validate_deferred(docs: _Documents, out: _Collector, groups: Mapping[str, S
     )
 
     followup = _validate(FollowupFile, _with_groups(docs.read("followup.yaml"), groups), "followup.yaml", out)
-    management = _validate(ManagementFile, docs.read("management.yaml"), "management.yaml", out)
+    management = _validate(
+        ManagementFile,
+        _with_groups(docs.read("management.yaml"), groups, keys=("features", "none_present")),
+        "management.yaml",
+        out,
+    )
     leaflet = _validate(LeafletFile, _with_groups(docs.read("leaflet.yaml"), groups), "leaflet.yaml", out)
     leaflet_variants = _validate(
         LeafletVariantsFile,

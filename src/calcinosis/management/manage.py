@@ -312,6 +312,9 @@ def followup_plan(
         # heterotopic ossification's review)
         gone = {r for i in items for r in i.replaces}
         items = [i for i in items if i.id not in gone]
+    # a sign said stands for the general ones it names (a gout's flare for 'new hard nodules')
+    superseded = {r for w in signs for r in w.replaces}
+    signs = [w for w in signs if w.id not in superseded]
     watched = []
     cancer = spec.own(None, cancer_first) if cancer_first is not None and cancer_first != diagnosis else None
     if cancer is not None and not cancer.schedule:
