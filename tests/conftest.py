@@ -32,6 +32,14 @@ SHARED = Path(
 )
 DEV_CASES = sorted((SHARED / "cases").glob("dev-*.yaml"))
 PUBLISHED_CASES = REPO / "tests" / "data" / "published" / "cases"  # the validation set
+# a scleroderma's fingertip nodules: a case of calcinosis cutis, for the tests that read what its
+# plan and education say (and what other diagnoses' plans no longer say)
+SCLERODERMA_FINGERTIPS: dict[str, Any] = {
+    "patient": {"age": 50, "sex": "female"},
+    "history": ["systemic_sclerosis"],
+    "findings": ["palpable_nodules", "raynaud_phenomenon", "sclerodactyly"],
+    "sites": ["fingertips"],
+}
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from calcinosis.case.model import Case, Imaging
 from calcinosis.management.manage import manage
 from calcinosis.reports.leaflet import Leaflet, build_leaflet
 
-from .conftest import PUBLISHED_CASES, REPO
+from .conftest import PUBLISHED_CASES, REPO, SCLERODERMA_FINGERTIPS
 
 FRESH = REPO / "tests" / "data" / "published-fresh" / "cases"
 DIALYSIS_LUNGS = FRESH / "fa-10-polycystic-kidneys-starting-haemodialysis-lung-nodules.yaml"
@@ -283,12 +283,7 @@ def test_the_follow_up_says_wound_care_only_with_a_wound(kb: KnowledgeBase) -> N
     # stands for it, a re-review, s33): the wound's words are read where that education is said,
     # on a scleroderma's fingertip nodules, with and without an ulcer
     ssc = parse_case(
-        {
-            "patient": {"age": 50, "sex": "female"},
-            "history": ["systemic_sclerosis"],
-            "findings": ["palpable_nodules", "raynaud_phenomenon", "sclerodactyly"],
-            "sites": ["fingertips"],
-        },
+        SCLERODERMA_FINGERTIPS,
         kb,
     )
     assert "wound" not in education(ssc) and "ulcers" not in education(ssc)

@@ -9,7 +9,7 @@ from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
 from calcinosis.management.results import PlanItem
 from calcinosis.reports.leaflet import build_leaflet
 
-from .conftest import PUBLISHED_CASES, REPO
+from .conftest import PUBLISHED_CASES, REPO, SCLERODERMA_FINGERTIPS
 
 FRESH_CASES = REPO / "tests" / "data" / "published-fresh" / "cases"
 
@@ -101,12 +101,7 @@ def test_the_general_follow_up_says_what_fits_the_diagnoses_in_play(kb: Knowledg
     # the other side: a scleroderma's nodules at the elbow keep the rheumatology-dermatology
     # pathway and the new nodules; around a joint, its range; on dialysis, the dialysis words
     ssc = parse_case(
-        {
-            "patient": {"age": 50, "sex": "female"},
-            "history": ["systemic_sclerosis"],
-            "findings": ["palpable_nodules", "raynaud_phenomenon", "sclerodactyly"],
-            "sites": ["fingertips"],
-        },
+        SCLERODERMA_FINGERTIPS,
         kb,
     )
     checks, signs, patient = plan_text(kb, ssc)
