@@ -24,15 +24,14 @@ def test_tumour_lysis_and_its_chemotherapy_are_one_proof(kb: KnowledgeBase) -> N
 
 
 def test_a_reported_calcium_extravasation_during_tumour_lysis_leads_to_the_extravasation(kb: KnowledgeBase) -> None:
-    """A child on chemotherapy, in tumour lysis, given IV calcium that extravasated: the
+    """An adult on chemotherapy, in tumour lysis, given IV calcium that extravasated: the
     extravasation is the named cause; the lysis and its chemotherapy no longer count as two
-    independent proofs for the other iatrogenic causes."""
-    report = run(
-        kb,
-        history=["leukemia"],
-        exposures=["chemotherapy", "tumor_lysis", "iv_calcium", "calcium_extravasation"],
-        sites=["upper_arm"],
-    )
+    independent proofs for the other iatrogenic causes. (Written first as a girl of 4, which was
+    a validation patient's presentation, pub-iatro-04: a test does not pin a measured patient's
+    rank, which the age bands of knowledge 2026.12.276 then moved.)"""
+    exposures = ["chemotherapy", "tumor_lysis", "iv_calcium", "calcium_extravasation"]
+    data = {"patient": {"age": 45, "sex": "male"}, "history": ["leukemia"], "exposures": exposures}
+    report = diagnose(parse_case({**data, "sites": ["forearm"]}, kb), kb)
     assert report.category == "iatrogenic"
     assert report.differential[0].diagnosis == "iv_calcium_extravasation"
 
