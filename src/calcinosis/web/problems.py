@@ -98,7 +98,7 @@ def _calcinosis_error(request: Request, exc: Exception) -> Response:
         return problem(status, text.splitlines()[0] if text else type(exc).__name__, request=request, issues=exc.issues)
     if isinstance(exc, CaseValidationError):
         summary = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return problem(422, summary, request=request, issues=exc.issues)
+        return problem(_status_of(exc), summary, request=request, issues=exc.issues)
     if isinstance(exc, LanguageError):
         return problem(422, str(exc), request=request)
 
@@ -109,6 +109,12 @@ def _calcinosis_error(request: Request, exc: Exception) -> Response:
     if status in (401, 403, 429) and wants_page and not request.url.path.startswith("/api/"):
         return _refused_page(request, lang, status, detail)
     return problem(status if isinstance(status, int) else 422, detail, request=request)
+
+
+def _status_of(exc: Exception) -> int:
+    """An error's own 4xx (413 for a case over the file limit), else 422."""
+    status = getattr(exc, "status", 422)
+    return status if isinstance(status, int) and 400 <= status < 500 else 422
 
 
 def _refused_page(request: Request, lang: str, status: int, detail: str) -> Response:
