@@ -65,3 +65,22 @@ def test_a_note_that_cannot_be_read_is_a_422_with_the_note_kept(
         assert not found, "\n".join(found[:10])
     empty = client.post(f"/ui/note?lang={lang}", data={"note_text": "", "note_lang": ""})
     assert empty.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("how", "said"),
+    [
+        ({"params": {"lang": "fr"}}, "cette adresse ne répond pas à DELETE\u202f; elle répond à GET, HEAD"),
+        ({"headers": {"accept-language": "fr-FR,fr;q=0.9"}}, "cette adresse ne répond pas à DELETE"),
+        ({"params": {"lang": "en"}}, "this address does not answer DELETE; it answers GET, HEAD"),
+    ],
+)
+def test_a_405_and_a_404_are_said_in_the_requests_language(client: TestClient, how: dict, said: str) -> None:  # type: ignore[type-arg]
+    """Their detail was the router's English phrase ('Method Not Allowed'), on a French request too."""
+    refused = client.delete("/api/v1/health", **how)
+    assert refused.status_code == 405 and refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["allow"] == "GET, HEAD" and refused.json()["detail"].startswith(said)
+    missing = client.get("/api/v1/no-such-thing", **how)
+    assert missing.status_code == 404
+    french = "lang" not in how.get("params", {}) or how["params"]["lang"] == "fr"
+    assert missing.json()["detail"].startswith("rien à cette adresse" if french else "nothing is at this address")
