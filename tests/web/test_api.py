@@ -188,6 +188,7 @@ def test_a_case_longer_than_the_form_is_refused_at_load_not_at_save(client: Test
 
     case = json.dumps(_long_series(MAX_ROWS + 1))
     page = client.post(f"/ui/load?lang={lang}", data={"case_text": case})
+    assert page.status_code == 422
     said = {
         "en": "the case has 201 rows in labs, and the form holds at most 200 per table",
         "fr": "le cas a 201 lignes dans labs, et le formulaire en tient au plus 200 par tableau\u00a0: il",

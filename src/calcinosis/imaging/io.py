@@ -45,7 +45,7 @@ from calcinosis.imaging.volume import (
     ordinary_pages,
 )
 
-__all__ = ["MAX_CT_VOXELS", "MAX_RADIOGRAPH_PIXELS", "RADIOGRAPH_MODALITIES", "read_study"]
+__all__ = ["MAX_CT_VOXELS", "MAX_RADIOGRAPH_PIXELS", "RADIOGRAPH_MODALITIES", "library_cause", "read_study"]
 
 DICOM_SUFFIXES = (".dcm", ".dicom", ".ima")
 # Projection radiography (and secondary captures of films); anything else that is not CT is refused.
@@ -75,7 +75,7 @@ def read_study(path: Path | str, *, pixel_spacing_mm: float | None = None) -> Vo
     except MemoryError:
         raise ImagingError("err_no_memory", path=p) from None
     except Exception as exc:  # a reader library failed in a way not foreseen: still one clear error
-        raise ImagingError("err_cannot_read_kind", path=p, kind=type(exc).__name__, cause=_cause(exc)) from None
+        raise ImagingError("err_cannot_read_kind", path=p, cause=library_cause(exc)) from None
     volume.assumptions.extend(notes)
     check_volume(volume)
     return volume
@@ -100,10 +100,36 @@ def _read(p: Path, pixel_spacing_mm: float | None) -> Volume:
 # helpers
 
 
-def _cause(exc: BaseException) -> str:
+_log = logging.getLogger("calcinosis.imaging")
+
+
+def _library_words(exc: BaseException) -> str:
     """The message of an exception on one line, without object addresses, never empty."""
     text = re.sub(r"<[^<>]* at 0x[0-9a-fA-F]+>", "<data>", str(exc))
     return " ".join(text.split()) or type(exc).__name__
+
+
+def library_cause(exc: BaseException) -> Text:
+    """Why a reader library (nibabel, pydicom, Pillow, gzip, zipfile) failed, in the project's own
+    words (en and fr): its message ('Cannot work out file type of ...') reached a French page as
+    it was. The library's own words go to the ``calcinosis.imaging`` log (debug), marked as its."""
+    words = _library_words(exc)
+    origin = (type(exc).__module__ or "").split(".")[0] or "builtins"
+    _log.debug("the %s library said (%s): %s", origin, type(exc).__name__, words)
+    lower = words.lower()
+    if isinstance(exc, EOFError) or "truncated" in lower or "end of file" in lower or "ended before" in lower:
+        return Text("cause_cut_short")
+    if type(exc).__name__ in ("BadGzipFile", "BadZipFile", "error") and origin in ("gzip", "zipfile", "zlib"):
+        return Text("cause_bad_packing")
+    if "not a gzip" in lower or "not a zip file" in lower or "compressed data" in lower or "crc" in lower:
+        return Text("cause_bad_packing")
+    if type(exc).__name__ == "ImageFileError" or "cannot work out file type" in lower:
+        return Text("cause_not_that_kind")
+    if isinstance(exc, OSError) and exc.errno:
+        import errno
+
+        return Text("cause_system", code=errno.errorcode.get(exc.errno, str(exc.errno)))
+    return Text("cause_library_other")
 
 
 @contextmanager
@@ -117,7 +143,7 @@ def _library_errors(path: Path, what: Text) -> Iterator[None]:
     except (ImagingError, MemoryError):
         raise
     except Exception as exc:  # pydicom, nibabel and Pillow raise many kinds
-        raise ImagingError("err_library", path=path, what=what, cause=_cause(exc)) from None
+        raise ImagingError("err_library", path=path, what=what, cause=library_cause(exc)) from None
 
 
 @contextmanager
@@ -173,7 +199,7 @@ def _has_dicm_marker(path: Path) -> bool:
         with path.open("rb") as fh:
             head = fh.read(132)
     except OSError as exc:
-        raise ImagingError("err_cannot_read", path=path, cause=exc.strerror or _cause(exc)) from None
+        raise ImagingError("err_cannot_read", path=path, cause=library_cause(exc)) from None
     return len(head) == 132 and head[128:132] == b"DICM"
 
 
@@ -773,7 +799,7 @@ def _read_nifti(path: Path) -> Volume:
     except (ImagingError, MemoryError):
         raise
     except Exception as exc:  # gzip, zlib and the file system raise many kinds
-        raise ImagingError("err_library", path=path, what=unreadable, cause=_cause(exc)) from None
+        raise ImagingError("err_library", path=path, what=unreadable, cause=library_cause(exc)) from None
     if store.nonfinite == count:
         raise ImagingError("err_all_nonfinite", path=path)
     if store.nonfinite:
@@ -940,7 +966,7 @@ def _read_png(path: Path, pixel_spacing_mm: float | None) -> Volume:
     except UnidentifiedImageError:
         raise ImagingError("err_png_unidentified", path=path) from None
     except OSError as exc:
-        raise ImagingError("err_png_unreadable", path=path, cause=_cause(exc)) from None
+        raise ImagingError("err_png_unreadable", path=path, cause=library_cause(exc)) from None
     notes: list[str] = [Text("note_png_spacing", spacing=pixel_spacing_mm)]
     with im:
         if im.format != "PNG":

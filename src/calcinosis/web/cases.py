@@ -15,12 +15,13 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from calcinosis.case.document import LIMITS, load_document
 from calcinosis.case.model import Case
-from calcinosis.errors import CalcinosisError
+from calcinosis.errors import CalcinosisError, CaseValidationError
 from calcinosis.kb.model import KnowledgeBase
 from calcinosis.textsafe import plain
 
 __all__ = [
     "CASE_MEDIA_TYPES",
+    "DocumentTooLarge",
     "UnsupportedMediaType",
     "case_body_schema",
     "case_data",
@@ -43,6 +44,13 @@ class UnsupportedMediaType(CalcinosisError):
     """The body is not JSON or YAML."""
 
     status = 415
+
+
+class DocumentTooLarge(CaseValidationError):
+    """A case file or pasted text over the case file limit: 413 Content Too Large (the page and
+    the problem handler read ``status``)."""
+
+    status = 413
 
 
 def body_format(request: Request) -> str:
@@ -101,16 +109,19 @@ async def read_posted_document(
     refused (the text was dropped without a word), unless ``file_wins``: the case page, which
     gives a refused text back in its box, so that a file chosen next is what is meant."""
     source, raw, fmt = "pasted text", case_text.encode("utf-8"), "yaml"
+    from calcinosis.i18n import decimal, message
+
     if isinstance(case_file, StarletteUpload) and case_file.filename and case_text.strip() and not file_wins:
         # which one was meant? the file won and the text was dropped without a word
-        from calcinosis.errors import CaseValidationError
-        from calcinosis.i18n import message
-
         raise CaseValidationError(message("ui_file_and_text", lang))
     if isinstance(case_file, StarletteUpload) and case_file.filename:
         source = plain(case_file.filename, limit=100, newlines=False)
         raw = await case_file.read(LIMITS["file_bytes"] + 1)
         fmt = "json" if source.lower().endswith(".json") else "yaml"
+    if len(raw) > LIMITS["file_bytes"]:  # a file cut at the limit was parsed as it was cut
+        limit = f"{LIMITS['file_bytes']:,}" if lang != "fr" else decimal(LIMITS["file_bytes"], lang, 0)
+        text = message("err_too_large", lang, limit=limit)
+        raise DocumentTooLarge(message("err_file", lang, source=source, text=text), path=source)
     return load_document(raw, source=source, fmt=fmt, lang=lang), source
 
 

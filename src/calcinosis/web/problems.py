@@ -9,6 +9,7 @@ says nothing about the internals.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -98,7 +99,7 @@ def _calcinosis_error(request: Request, exc: Exception) -> Response:
         return problem(status, text.splitlines()[0] if text else type(exc).__name__, request=request, issues=exc.issues)
     if isinstance(exc, CaseValidationError):
         summary = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return problem(422, summary, request=request, issues=exc.issues)
+        return problem(_status_of(exc), summary, request=request, issues=exc.issues)
     if isinstance(exc, LanguageError):
         return problem(422, str(exc), request=request)
 
@@ -109,6 +110,12 @@ def _calcinosis_error(request: Request, exc: Exception) -> Response:
     if status in (401, 403, 429) and wants_page and not request.url.path.startswith("/api/"):
         return _refused_page(request, lang, status, detail)
     return problem(status if isinstance(status, int) else 422, detail, request=request)
+
+
+def _status_of(exc: Exception) -> int:
+    """An error's own 4xx (413 for a case over the file limit), else 422."""
+    status = getattr(exc, "status", 422)
+    return status if isinstance(status, int) and 400 <= status < 500 else 422
 
 
 def _refused_page(request: Request, lang: str, status: int, detail: str) -> Response:
@@ -143,6 +150,20 @@ def _validation_error(request: Request, exc: Exception) -> ProblemResponse:
 def _http_error(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
+    if exc.status_code in (404, 405) and detail == HTTPStatus(exc.status_code).phrase:
+        # the router's own English phrase ("Method Not Allowed"), said in the request's language
+        from calcinosis.i18n import message
+        from calcinosis.web.lang import lang_of
+
+        if exc.status_code == 404:
+            detail = message("web_http_404", lang_of(request))
+        else:
+            methods = [m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip()]
+            if "GET" in methods and "HEAD" not in methods:  # as the Allow header says it (HeadAsGet)
+                methods.insert(methods.index("GET") + 1, "HEAD")
+            allowed = ", ".join(methods) or "-"
+            method = plain(request.method, limit=20, newlines=False)
+            detail = message("web_http_405", lang_of(request), method=method, allowed=allowed)
     response = problem(exc.status_code, detail, request=request)
     if exc.headers:
         response.headers.update(exc.headers)

@@ -86,7 +86,9 @@ def study_path(upload: Path, filename: str, workdir: Path) -> Path:
     try:
         archive = zipfile.ZipFile(upload)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ImagingError("err_zip_unreadable", cause=str(exc)) from None
+        from calcinosis.imaging.io import library_cause
+
+        raise ImagingError("err_zip_unreadable", cause=library_cause(exc)) from None
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         if len(members) > MAX_MEMBERS:

@@ -251,11 +251,20 @@ async def load_case(
             raise _too_many_rows(too_many, source, lang)
         form = case_to_form(data)
         outcome = await anyio.to_thread.run_sync(lambda: analyse_form(form_to_case(_form_fields(form)), kb, lang))
-    except CalcinosisError as exc:
+    except CalcinosisError as exc:  # a 422 (413: over the case file limit), the page saying why
         issues = getattr(exc, "issues", []) or [Issue.error("web.load", str(exc).splitlines()[0], source)]
         outcome = Outcome(issues=issues, error=str(exc).splitlines()[0])
-        return _case_page(request, kb, lang, form, outcome, pasted=case_text)
+        page = _case_page(request, kb, lang, form, outcome, pasted=case_text)
+        page.status_code = _refusal_status(exc)
+        return page
     return _case_page(request, kb, lang, form, outcome)
+
+
+def _refusal_status(exc: CalcinosisError) -> int:
+    """The status of a page that could not read what was sent: the error's own 4xx, else 422
+    (the page said why with a 200, which a client or a test took for a success)."""
+    status = getattr(exc, "status", 422)
+    return status if isinstance(status, int) and 400 <= status < 500 else 422
 
 
 @router.post("/ui/note", response_class=HTMLResponse)
@@ -275,13 +284,18 @@ async def load_note(
     try:
         given = note_lang if note_lang in ("fr", "en") else None
         extraction = await anyio.to_thread.run_sync(lambda: extract_case(note_text, kb, lang=given, reasons=lang))
-    except IntakeError as exc:
+    except IntakeError as exc:  # 422, the note kept in its box (it was a 200 and an empty box)
         outcome = Outcome(issues=[Issue.error("web.note", exc.text(lang), "note")], error=exc.text(lang))
-        return _case_page(request, kb, lang, form, outcome)
+        page = _case_page(request, kb, lang, form, outcome, note_typed=note_text, note_lang=note_lang)
+        page.status_code = 422
+        return page
     review = note_review(note_text, extraction, kb, lang)
     if too_many := rows_beyond(extraction.case):
         issues = [p.issue(lang) for p in too_many]
-        return _case_page(request, kb, lang, form, Outcome(issues=issues, error=issues[0].message), review=review)
+        outcome = Outcome(issues=issues, error=issues[0].message)
+        page = _case_page(request, kb, lang, form, outcome, review=review, note_typed=note_text, note_lang=note_lang)
+        page.status_code = 422
+        return page
     form = case_to_form(extraction.case)
     if extraction.missing:
         outcome = Outcome(issues=[Issue.error("web.note_missing", message("ui_note_missing_age", lang), "patient.age")])
