@@ -63,6 +63,23 @@ ROWS: list[tuple[str, str, dict[str, str]]] = [
         "His mother had dermatomyositis; the patient has scleroderma.",
         {"dermatomyositis": "family", "systemic_sclerosis": "yes"},
     ),
+    # a relative at the head of a clause: an apposition, a relative clause or a colon about it is
+    # the relative's, to the clause that names the patient again (a clinical review)
+    ("en", "His mother, who had dermatomyositis, is well.", {"dermatomyositis": "family"}),
+    (
+        "en",
+        "His mother, followed for dermatomyositis, is well; the patient has scleroderma.",
+        {"dermatomyositis": "family", "systemic_sclerosis": "yes"},
+    ),
+    ("en", "Father: gout. The patient has scleroderma.", {"gout": "family", "systemic_sclerosis": "yes"}),
+    (
+        "en",
+        "Her mother, diabetic, is well, the patient has dermatomyositis.",
+        {"diabetes_mellitus": "family", "dermatomyositis": "yes"},
+    ),
+    ("en", "His mother is well, the patient has dermatomyositis.", {"dermatomyositis": "yes"}),
+    ("en", "After her father died, she developed dermatomyositis.", {"dermatomyositis": "yes"}),
+    ("en", "His father, who came with him, reported painful nodules.", {"palpable_nodules": "yes"}),
     # French: post-posed denials
     ("fr", "Myélome connu, dépistage de la tuberculose négatif.", {"multiple_myeloma": "yes", "tuberculosis": "no"}),
     ("fr", "Myélome connu, tuberculose non retrouvée.", {"multiple_myeloma": "yes", "tuberculosis": "no"}),
@@ -109,6 +126,15 @@ ROWS: list[tuple[str, str, dict[str, str]]] = [
         "Sa mère avait une dermatomyosite ; la patiente a une sclérodermie.",
         {"dermatomyositis": "family", "systemic_sclerosis": "yes"},
     ),
+    ("fr", "Sa mère, suivie pour une dermatomyosite, va bien.", {"dermatomyositis": "family"}),
+    (
+        "fr",
+        "Sa mère, suivie pour une dermatomyosite, va bien ; la patiente a une sclérodermie.",
+        {"dermatomyositis": "family", "systemic_sclerosis": "yes"},
+    ),
+    ("fr", "Père : goutte, patiente diabétique.", {"gout": "family", "diabetes_mellitus": "yes"}),
+    ("fr", "Après le décès de son père, elle a développé une dermatomyosite.", {"dermatomyositis": "yes"}),
+    ("fr", "Son père, qui l'accompagne, rapporte des nodules douloureux.", {"palpable_nodules": "yes"}),
     ("fr", "Elle a une ancienne tuberculose.", {"tuberculosis": "yes"}),
     ("fr", "Il a une dermatomyosite probable.", {"dermatomyositis": "hyp"}),
 ]

@@ -37,6 +37,7 @@ from calcinosis.intake.context import (
     fold_same_length,
     in_scope,
     joined_numbers,
+    relative_scopes,
     resolve_status,
 )
 from calcinosis.intake.lexicon import intake_cached, intake_data
@@ -85,6 +86,7 @@ def _cues() -> dict[str, PhraseCues]:
         "hypothesis_pre": PhraseCues(ctx.get("hypothesis_preceding", [])),
         "hypothesis_post": PhraseCues(ctx.get("hypothesis_following", [])),
         "family": PhraseCues(ctx.get("family", [])),
+        "family_stop": PhraseCues(ctx.get("family_scope_stops", [])),
         "informant": PhraseCues(ctx.get("family_informant_verbs", [])),
         "informant_before": PhraseCues(ctx.get("family_informant_before", [])),
         "history": PhraseCues(ctx.get("history", [])),
@@ -130,6 +132,13 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
     found["family"] = [
         h for h in found["family"] if not _told_by(folded, h[1], told) and not _source(folded, h[0], source)
     ]
+    family_stops = [s for s, _, _ in found["family_stop"]]
+    said_of_relative = relative_scopes(
+        folded,
+        [h for h in found["family"] if not _PREPOSITION_END.search(h[2])],
+        sorted(found["family_stop"] + found["informant"]),
+        sentences,
+    )
     contexts: list[Context] = []
     for start, end in spans:
         span = owner.get((start, end))
@@ -154,7 +163,10 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
         # what follows it: "no history of pain, ..., trauma or family history of similar
         # disorder" says nothing of a relative's pain
         family = [h for h in within(found["family"]) if h[1] <= local[0] or not _PREPOSITION_END.search(h[2])]
-        hit = _first_in_scope(local, family, sentence_stops)
+        hit = _first_in_scope(local, family, sentence_stops + family_stops)
+        if hit is None:
+            # "His mother, who had dermatomyositis, is well", "Father: gout": said of the relative
+            hit = next((h for a, z, h in said_of_relative if a <= local[0] and local[1] <= z), None)
         if hit is not None:
             qual["family"] = _cue("family", text, hit, offset)
         hist = [h for h in within(found["history"]) if h[1] <= local[0]]

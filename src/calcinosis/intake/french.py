@@ -31,7 +31,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from calcinosis.intake.context import Analysis, Context, fold_same_length, joined_numbers, resolve_status
+from calcinosis.intake.context import (
+    Analysis,
+    Context,
+    PhraseCues,
+    fold_same_length,
+    joined_numbers,
+    relative_scopes,
+    resolve_status,
+)
 from calcinosis.intake.lexicon import fold, intake_cached, intake_data
 from calcinosis.intake.result import Cue
 
@@ -150,6 +158,7 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0) -> 
     contexts = _denied_hypotheses(text, spans, contexts, offset)
     contexts = _negated_lists(text, spans, contexts, [(a - offset, b - offset) for a, b in sentences], offset)
     contexts = _plural_denials(text, spans, contexts, offset)
+    contexts = _said_of_relatives(text, spans, contexts, [(a - offset, b - offset) for a, b in sentences], offset)
     return Analysis(sentences, contexts)
 
 
@@ -329,6 +338,45 @@ def _plural_denials(text: str, spans: Sequence[tuple[int, int]], contexts: list[
         link = text[spans[i][1] - offset : spans[i + 1][0] - offset]
         if spans[i + 1][0] > spans[i][1] and _LIST_LINK.fullmatch(link):
             out[i] = nxt
+    return out
+
+
+@intake_cached
+def _relative_cues() -> tuple[PhraseCues, PhraseCues]:
+    """edsnlp's family cues as adjusted (the relatives), and what ends what is said of one: the
+    patient named again, a contrast, a verb of telling (``family_scope_stops``,
+    ``family_informant_verbs``)."""
+    from edsnlp.pipes.qualifiers.family import patterns as family_patterns
+
+    ctx = intake_data()["context"]["fr"]
+    relatives = _adjusted(family_patterns.family, ctx.get("family_add", []), ctx.get("family_remove", []))
+    stops = [*ctx.get("family_scope_stops", []), *ctx.get("family_informant_verbs", [])]
+    return PhraseCues(relatives), PhraseCues(stops)
+
+
+def _said_of_relatives(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    contexts: list[Context],
+    sentences: Sequence[tuple[int, int]],
+    offset: int,
+) -> list[Context]:
+    """What an apposition or a colon says of a relative is the relative's (context.py
+    ``relative_scopes``): edsnlp ends the family cue's scope at the comma, so "Sa mère, suivie
+    pour une dermatomyosite, va bien" gave the patient the dermatomyositis."""
+    folded = fold_same_length(text)
+    relatives, stops = _relative_cues()
+    scopes = relative_scopes(folded, relatives.find(folded), stops.find(folded), sentences)
+    if not scopes:
+        return contexts
+    out = list(contexts)
+    for i, (start, end) in enumerate(spans):
+        a, z = start - offset, end - offset
+        hit = next((h for s, e, h in scopes if s <= a and z <= e), None)
+        if hit is not None and out[i].status != "family":
+            out[i] = Context(
+                "family", Cue(kind="family", text=text[hit[0] : hit[1]], start=hit[0] + offset, end=hit[1] + offset)
+            )
     return out
 
 
