@@ -18,6 +18,31 @@ from calcinosis.intake.result import Cue, Status
 
 __all__ = ["Analysis", "Context", "PhraseCues", "joined_numbers", "resolve_status"]
 
+# the kinds of mention (the lexicon's lists) that a test's result is said of, and those of a
+# diagnosis and of a symptom or sign: a list's scope is judged by them (english.py _own_clause,
+# french.py _plural_denials)
+TESTS = frozenset({"antibodies", "lab", "lab_group", "genetics"})
+DIAGNOSES = frozenset({"conditions"})
+SIGNS = frozenset({"findings"})
+
+
+def head_diagnosis(
+    folded: str, span: tuple[int, int], kind: frozenset[str], nxt: frozenset[str], sent: tuple[int, int]
+) -> bool:
+    """Whether a mention is a diagnosis named at the head of its sentence and what follows it,
+    after a bare comma, is a symptom or sign: "Dermatomyosite, fièvre et prurit absents",
+    "Dermatomyositis, fever and pruritus were absent". Such a sentence names the disease and
+    then its state (the way a clinician heads a line with the diagnosis, as "Known X, ..."
+    does in words); a denial said of the symptoms after it is not the disease's. A list that
+    is all diagnoses, or all symptoms, or joined to the diagnosis by "and"/"et", stays a list."""
+    return (
+        bool(kind & DIAGNOSES)
+        and not kind & SIGNS
+        and bool(nxt & SIGNS)
+        and not nxt & DIAGNOSES
+        and re.fullmatch(r"[\s*\-•]*", folded[sent[0] : span[0]]) is not None
+    )
+
 
 @dataclass(frozen=True)
 class Context:
