@@ -29,6 +29,8 @@ ROWS: list[tuple[str, str, str, bool]] = [
     ),
     ("fr", "Nodules calcifiés des coudes. Elle prend du Cortancyl depuis 2 ans.", "long_term_corticosteroids", True),
     ("fr", "Nodules calcifiés des coudes. Cortancyl au long cours.", "long_term_corticosteroids", True),
+    ("en", "Calcified nodules. Prednisolone for about five years in the 1970s.", "long_term_corticosteroids", True),
+    ("fr", "Nodules calcifiés. Cortancyl pendant plus de 2 ans.", "long_term_corticosteroids", True),
     ("fr", "Nodules calcifiés des coudes. Solupred depuis 1 mois.", "long_term_corticosteroids", False),
     # calcium gluconate: named, or with its route
     ("fr", "Nourrisson de 2 mois traité par gluconate de calcium pour une hypocalcémie.", "iv_calcium", False),

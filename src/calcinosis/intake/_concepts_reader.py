@@ -83,6 +83,7 @@ def _dose_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
 # a duration said of a treatment: "depuis 2 ans", "for four years", "pendant six mois"
 _DURATION = re.compile(
     r"(?<!\w)(?:depuis|for|over|pendant|durant|since)\s+(?:(?:the\s+)?(?:past|last)\s+)?"
+    r"(?:(?:about|approximately|around|nearly|almost|more\s+than|over|environ|pres\s+de|plus\s+de|presque)\s+)?"
     r"(?P<count>\d+|plusieurs|several|many|two|three|four|five|six|ten|deux|trois|quatre|cinq|six|dix)\s+"
     r"(?P<unit>ans|annees|years?|mois|months?)(?!\w)"
 )
