@@ -253,7 +253,7 @@ def test_a_vitamin_d_ampoule_with_its_dose_said_is_read_by_the_dose(read: Callab
 
 
 def test_a_vitamin_d_brand_with_a_high_dose_said_is_high_dose_vitamin_d(read: Callable[..., Extraction]) -> None:
-    x = read("Nodules calcifiés des coudes. Traitement : ZymaD 50 000 UI par semaine.", lang="fr")
+    x = read("Nodules calcifiés des coudes. Traitement : ZymaD 80 000 UI par semaine.", lang="fr")
     assert "vitamin_d_high_dose" in x.case["exposures"]
     assert not [i for i in x.dropped if i.field == "exposures"]
 

@@ -184,7 +184,7 @@ def test_a_hard_lump_is_a_nodule(read, text: str) -> None:  # type: ignore[no-un
         ),
         ("Femme de 60 ans, gêne à la déglutition des solides.", "fr", "findings", "esophageal_dysmotility"),
         (
-            "Nourrisson de 2 mois traité par gluconate de calcium pour une hypocalcémie.",
+            "Nourrisson de 2 mois traité par gluconate de calcium en perfusion pour une hypocalcémie.",
             "fr",
             "exposures",
             "iv_calcium",

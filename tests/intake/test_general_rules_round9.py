@@ -487,14 +487,21 @@ def test_a_place_in_a_sentence_about_something_else_is_not_the_lesions(read) -> 
 @pytest.mark.parametrize(
     ("text", "lang", "high"),
     [
-        ("A 60-year-old woman with hypercalcaemia. She took 50,000 IU of vitamin D weekly for a year.", "en", True),
+        # a dose said with how often it is taken is judged by its daily equivalent (7,143 and 3,333
+        # IU a day here, under 10,000: a clinical review found 100,000 IU every 3 months read as high)
+        ("A 60-year-old woman with hypercalcaemia. She took 50,000 IU of vitamin D weekly for a year.", "en", False),
         ("A 60-year-old man with hypercalcaemia. He took 20,000 IU of vitamin D a day.", "en", True),
-        ("Patiente de 60 ans, hypercalcémie. Elle prenait de la vitamine D 100 000 UI par mois.", "fr", True),
+        ("Patiente de 60 ans, hypercalcémie. Elle prenait de la vitamine D 100 000 UI par mois.", "fr", False),
+        ("Patiente de 60 ans, hypercalcémie. Elle prenait de la vitamine D 100 000 UI tous les 3 mois.", "fr", False),
+        ("A 60-year-old woman with hypercalcaemia. She took 100,000 IU of vitamin D every 3 months.", "en", False),
+        ("Patiente de 60 ans, hypercalcémie. Vitamine D 100 000 UI chaque semaine depuis un an.", "fr", True),
+        ("A 60-year-old man with hypercalcaemia. He was given 600,000 IU of vitamin D.", "en", True),
         ("A 60-year-old man with calcified nodules. He was taking vitamin D3 2000 IU daily.", "en", False),
     ],
 )
 def test_a_vitamin_d_dose_says_whether_it_is_high(read, text: str, lang: str, high: bool) -> None:  # type: ignore[no-untyped-def]
-    """50,000 IU or more in one dose, or 10,000 IU or more a day (intake.yaml dose_exposures)."""
+    """10,000 IU or more a day, or on average over the interval the note says; 50,000 IU or more in
+    one dose with no interval said (intake.yaml dose_exposures)."""
     assert ("vitamin_d_high_dose" in read(text, lang).case.get("exposures", [])) is high
 
 

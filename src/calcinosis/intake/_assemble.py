@@ -105,7 +105,12 @@ def extract(text: str, kb: KnowledgeBase, *, lang: str | None = None, reasons: s
     sentences: list[tuple[int, int]] = []
     for offset, piece in chunks(text):
         found = list(lex.find(piece, language, offset=offset))
-        analysis: Analysis = engine.analyse(piece, [(m.start, m.end) for m in found], offset=offset)
+        analysis: Analysis = engine.analyse(
+            piece,
+            [(m.start, m.end) for m in found],
+            offset=offset,
+            kinds=[frozenset(t.list_name for t in m.targets) for m in found],
+        )
         sentences.extend(analysis.sentences)
         for m, ctx in zip(found, analysis.contexts, strict=True):
             mentions.append(_Mention(m, ctx, _sentence_of(analysis.sentences, m.start)))

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from calcinosis.i18n import decimal
 from calcinosis.intake._reader import (
@@ -77,6 +78,36 @@ def _dose_patterns() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
         )
         out[term] = (dose, _words_re(tuple(spec["daily_words"])))
     return out
+
+
+# a duration said of a treatment: "depuis 2 ans", "for four years", "pendant six mois"
+_DURATION = re.compile(
+    r"(?<!\w)(?:depuis|for|over|pendant|durant|since)\s+(?:(?:the\s+)?(?:past|last)\s+)?"
+    r"(?:(?:about|approximately|around|nearly|almost|more\s+than|over|environ|pres\s+de|plus\s+de|presque)\s+)?"
+    r"(?P<count>\d+|plusieurs|several|many|two|three|four|five|six|ten|deux|trois|quatre|cinq|six|dix)\s+"
+    r"(?P<unit>ans|annees|years?|mois|months?)(?!\w)"
+)
+_COUNT_WORDS = {"two": 2, "deux": 2, "three": 3, "trois": 3, "four": 4, "quatre": 4, "five": 5, "cinq": 5}
+
+
+def _interval_days(spec: dict[str, Any], folded: str) -> int | None:
+    """How many days apart a dose is taken, by the first interval the text says (intake.yaml
+    ``dose_exposures``: "weekly", "par mois", "every 3 months", "tous les deux mois"), or None."""
+    found: list[tuple[int, int]] = []
+    for days, words in spec.get("interval_words", {}).items():
+        hit = _words_re(tuple(words)).search(folded)
+        if hit is not None:
+            found.append((hit.start(), int(days)))
+    counts = {fold(k): int(v) for k, v in spec.get("interval_counts", {}).items()}
+    units = {fold(k): int(v) for k, v in spec.get("interval_units", {}).items()}
+    every = "|".join(re.escape(fold(w)).replace(r"\ ", r"\s+") for w in spec.get("interval_every", [])) or "(?!)"
+    pattern = rf"(?<!\w)(?:{every})\s+(\d+|[a-z]+)\s+([a-z]+)(?!\w)"
+    for m in re.finditer(pattern, folded):
+        count = int(m.group(1)) if m.group(1).isdigit() else counts.get(m.group(1))
+        unit = units.get(m.group(2))
+        if count and unit:
+            found.append((m.start(), count * unit))
+    return min(found)[1] if found else None
 
 
 def _ruled_out_cues() -> list[str]:
@@ -190,9 +221,12 @@ class ConceptReader(Reader):
                 if concept is not None and concept.kind == "growth" and self._attributive(m, group):
                     m.used = True  # "progressively increasing pain": the pain grows, not a mass
                     continue
-                if concept is not None and concept.kind == "unplaced_product":
+                # a product named (intake.yaml unplaced_products) wins over the same word as a case
+                # alias of the vocabulary ("prednisone" is an alias of long-term corticosteroids)
+                product = next((t for t in m.match.targets if t.kind == "unplaced_product"), None)
+                if product is not None:
                     m.used = True  # a supplement by its brand: set aside after the doses (_unplaced_products)
-                    products.append((m, concept.term))
+                    products.append((m, product.term))
                     continue
                 if concept is not None and concept.kind == "absent_only" and ctx.status != "absent":
                     m.used = True  # a class said present does not say which member (intake.yaml absent_only)
@@ -702,10 +736,25 @@ class ConceptReader(Reader):
             for hit in pattern.finditer(self.folded):
                 amount = int(re.sub(r"\D", "", hit.group("after") or hit.group("before")))
                 said_daily = daily.search(hit.group()) or daily.search(self.folded[hit.end() : hit.end() + 25])
-                threshold = int(spec["at_least_daily"] if said_daily else spec["at_least"])
+                days = None if said_daily else _interval_days(spec, self.folded[hit.start() : hit.end() + 30])
+                words = self.text[hit.start() : hit.end()]
+                if days is not None:
+                    # a dose said with how often it is taken: its daily equivalent decides
+                    average, at_least = amount / days, int(spec["at_least_daily"])
+                    if average < at_least:
+                        reason = self.say(
+                            "r_dose_average",
+                            words=words,
+                            daily=decimal(round(average), self.ui, 0),
+                            at_least=decimal(at_least, self.ui, 0),
+                        )
+                        self._drop(self._item("exposures", term, hit.start(), hit.end(), Context(), reason))
+                        continue
+                    amount, threshold = round(average), at_least
+                else:
+                    threshold = int(spec["at_least_daily"] if said_daily else spec["at_least"])
                 if amount < threshold:
                     continue
-                words = self.text[hit.start() : hit.end()]
                 reason = self.say("r_dose", words=words, at_least=decimal(threshold, self.ui, 0))
                 self._keep(self._item("exposures", term, hit.start(), hit.end(), Context(), reason))
                 self.lists["exposures"].append(term)
@@ -720,6 +769,20 @@ class ConceptReader(Reader):
             if term in self.lists["exposures"]:
                 continue
             label = self.kb.vocabulary.label("exposures", term, self.ui)
+            stated = intake_data().get("product_stated", {}).get(term)
+            if stated is not None:
+                said_of_it = self._stated(m, stated)
+                if said_of_it is not None and m.context.status in ("present", "historical"):
+                    reason = self.say("r_product_stated", words=m.match.text, said=said_of_it)
+                    self._place("exposures", term, m, m.context, reason)
+                    continue
+                if m.context.status == "absent":
+                    # "no steroids", "pas de gluconate de calcium": none taken, so not long-term or IV either
+                    self._place("absent", term, m, m.context, self._reason(m.context, self.say("r_pl_absent")))
+                    continue
+                said = self.say(str(stated["message"]), words=m.match.text, term=label)
+                self._drop(self._item_at("exposures", term, m, m.context, self._reason(m.context, said)))
+                continue
             content = _product_contents().get(fold(m.match.text), {}).get("fr" if self.ui == "fr" else "en")
             said = (
                 self.say("r_product_content", words=m.match.text, content=content, term=label)
@@ -728,6 +791,25 @@ class ConceptReader(Reader):
             )
             reason = self._reason(m.context, said)
             self._drop(self._item_at("exposures", term, m, m.context, reason))
+
+    def _stated(self, m: _Mention, spec: dict[str, Any]) -> str | None:
+        """What the sentence of a product says that makes it the exposure (intake.yaml
+        ``product_stated``): one of its words ("au long cours", "intravenously"), or a duration of
+        3 months or more ("depuis 2 ans", "for four years") where ``durations`` is set; None when
+        it says none of them."""
+        start = max(self.folded.rfind(sign, 0, m.match.start) for sign in ".;\n") + 1
+        ends = [k for k in (self.folded.find(sign, m.match.end) for sign in ".;\n") if k >= 0]
+        sentence = self.folded[start : min(ends, default=len(self.folded))]
+        hit = _words_re(tuple(spec.get("words", []))).search(sentence)
+        if hit is not None:
+            return hit.group()
+        if spec.get("durations"):
+            for d in _DURATION.finditer(sentence):
+                count = d.group("count")
+                n = int(count) if count.isdigit() else _COUNT_WORDS.get(count, 3)
+                if d.group("unit").startswith(("an", "y")) or n >= 3:
+                    return d.group()
+        return None
 
     def _implied(self) -> None:
         """Items that another item implies (intake.yaml ``implies``), with the reason."""

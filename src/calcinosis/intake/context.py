@@ -18,6 +18,31 @@ from calcinosis.intake.result import Cue, Status
 
 __all__ = ["Analysis", "Context", "PhraseCues", "joined_numbers", "resolve_status"]
 
+# the kinds of mention (the lexicon's lists) that a test's result is said of, and those of a
+# diagnosis and of a symptom or sign: a list's scope is judged by them (english.py _own_clause,
+# french.py _plural_denials)
+TESTS = frozenset({"antibodies", "lab", "lab_group", "genetics"})
+DIAGNOSES = frozenset({"conditions"})
+SIGNS = frozenset({"findings"})
+
+
+def head_diagnosis(
+    folded: str, span: tuple[int, int], kind: frozenset[str], nxt: frozenset[str], sent: tuple[int, int]
+) -> bool:
+    """Whether a mention is a diagnosis named at the head of its sentence and what follows it,
+    after a bare comma, is a symptom or sign: "Dermatomyosite, fièvre et prurit absents",
+    "Dermatomyositis, fever and pruritus were absent". Such a sentence names the disease and
+    then its state (the way a clinician heads a line with the diagnosis, as "Known X, ..."
+    does in words); a denial said of the symptoms after it is not the disease's. A list that
+    is all diagnoses, or all symptoms, or joined to the diagnosis by "and"/"et", stays a list."""
+    return (
+        bool(kind & DIAGNOSES)
+        and not kind & SIGNS
+        and bool(nxt & SIGNS)
+        and not nxt & DIAGNOSES
+        and re.fullmatch(r"[\s*\-•]*", folded[sent[0] : span[0]]) is not None
+    )
+
 
 @dataclass(frozen=True)
 class Context:
@@ -123,3 +148,54 @@ def _between_clear(span: tuple[int, int], cue: tuple[int, int, str], stops: Sequ
     else:
         return False
     return not any(low <= s < high for s in stops)
+
+
+# a relative at the head of its clause: nothing before it but a determiner since the sentence's
+# start, a punctuation mark or a bullet ("Sa mère, ...", "His mother, who ...", "- Père : goutte")
+_HEAD = re.compile(
+    r"(?:^|[.;:,\n(*\-•])\s*(?:(?:his|her|their|its|our|the|a|one|sa|son|ses|la|le|les|leur|leurs|une|un|l['’])\s*)?$"
+)
+
+
+def relative_scopes(
+    folded: str,
+    relatives: Sequence[tuple[int, int, str]],
+    stops: Sequence[tuple[int, int, str]],
+    sentences: Sequence[tuple[int, int]],
+) -> list[tuple[int, int, tuple[int, int, str]]]:
+    """What is said of a relative named at the head of a clause and followed by a comma or a colon:
+    (scope start, scope end, the relative's cue).
+
+    A family cue's scope used to stop at the comma, so "Sa mère, suivie pour une dermatomyosite,
+    va bien" gave the patient the dermatomyositis (a clinical review). Written with a comma, the
+    relative opens an apposition or a relative clause about itself ("His mother, who had
+    dermatomyositis, is well"): the scope runs over it and the predicate after it, to the second
+    comma. Written with a colon ("Père : goutte, diabète"), the relative labels what follows, to
+    the clause's end (";", a new line, the sentence's end). Either stops where the patient is
+    named again or a relative is the informant ("the patient", "la patiente", "il", a verb of
+    telling: ``stops``), so that a clause about the patient stays the patient's. A relative
+    after another word ("après le décès de son père, elle ...", "vue avec sa mère, ...") heads
+    no clause and opens no scope."""
+    out: list[tuple[int, int, tuple[int, int, str]]] = []
+    for a, z, phrase in relatives:
+        sent = next(((s, e) for s, e in sentences if s <= a < e), None)
+        if sent is None or not _HEAD.search(folded[sent[0] : a]):
+            continue
+        if phrase.rstrip().endswith(":"):
+            mark, opened = ":", z
+        else:
+            m = re.match(r"[ \t]*([,:])", folded[z : sent[1]])
+            if m is None:
+                continue
+            mark, opened = m.group(1), z + m.end()
+        end = sent[1]
+        for sign in (";", "\n"):
+            k = folded.find(sign, opened, end)
+            end = k if k >= 0 else end
+        if mark == ",":
+            closing = folded.find(",", opened, end)
+            after = folded.find(",", closing + 1, end) if closing >= 0 else -1
+            end = after if after >= 0 else end
+        end = min([s for s, _, _ in stops if opened <= s < end], default=end)
+        out.append((opened, end, (a, z, phrase)))
+    return out

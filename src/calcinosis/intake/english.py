@@ -31,12 +31,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from calcinosis.intake.context import (
+    TESTS,
     Analysis,
     Context,
     PhraseCues,
     fold_same_length,
+    head_diagnosis,
     in_scope,
     joined_numbers,
+    relative_scopes,
     resolve_status,
 )
 from calcinosis.intake.lexicon import intake_cached, intake_data
@@ -85,6 +88,7 @@ def _cues() -> dict[str, PhraseCues]:
         "hypothesis_pre": PhraseCues(ctx.get("hypothesis_preceding", [])),
         "hypothesis_post": PhraseCues(ctx.get("hypothesis_following", [])),
         "family": PhraseCues(ctx.get("family", [])),
+        "family_stop": PhraseCues(ctx.get("family_scope_stops", [])),
         "informant": PhraseCues(ctx.get("family_informant_verbs", [])),
         "informant_before": PhraseCues(ctx.get("family_informant_before", [])),
         "history": PhraseCues(ctx.get("history", [])),
@@ -94,8 +98,16 @@ def _cues() -> dict[str, PhraseCues]:
     }
 
 
-def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adjusted: bool = True) -> Analysis:
-    """Sentences of ``text`` and the context of each span (offsets into ``text`` + ``offset``)."""
+def analyse(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    *,
+    offset: int = 0,
+    adjusted: bool = True,
+    kinds: Sequence[frozenset[str]] | None = None,
+) -> Analysis:
+    """Sentences of ``text`` and the context of each span (offsets into ``text`` + ``offset``);
+    ``kinds``: the lexicon lists each span's words are in (a list's scope is judged by them)."""
     from spacy.tokens import Span
     from spacy.util import filter_spans
 
@@ -130,6 +142,16 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
     found["family"] = [
         h for h in found["family"] if not _told_by(folded, h[1], told) and not _source(folded, h[0], source)
     ]
+    family_stops = [s for s, _, _ in found["family_stop"]]
+    said_of_relative = relative_scopes(
+        folded,
+        [h for h in found["family"] if not _PREPOSITION_END.search(h[2])],
+        sorted(found["family_stop"] + found["informant"]),
+        sentences,
+    )
+    kind_of = [
+        (a - offset, b - offset, k) for (a, b), k in zip(spans, kinds or [frozenset()] * len(spans), strict=True)
+    ]
     contexts: list[Context] = []
     for start, end in spans:
         span = owner.get((start, end))
@@ -154,7 +176,10 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
         # what follows it: "no history of pain, ..., trauma or family history of similar
         # disorder" says nothing of a relative's pain
         family = [h for h in within(found["family"]) if h[1] <= local[0] or not _PREPOSITION_END.search(h[2])]
-        hit = _first_in_scope(local, family, sentence_stops)
+        hit = _first_in_scope(local, family, sentence_stops + family_stops)
+        if hit is None:
+            # "His mother, who had dermatomyositis, is well", "Father: gout": said of the relative
+            hit = next((h for a, z, h in said_of_relative if a <= local[0] and local[1] <= z), None)
         if hit is not None:
             qual["family"] = _cue("family", text, hit, offset)
         hist = [h for h in within(found["history"]) if h[1] <= local[0]]
@@ -165,7 +190,7 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, adj
             ent = next((e for e in doc.ents if e.start <= span.start and span.end <= e.end), None)
             # the nearest cue that reaches the mention: one across a clause boundary does not
             hits = within(found["negation"]) if ent is not None else []
-            reaching = [h for h in hits if not _own_clause(folded, h, local, sent)]
+            reaching = [h for h in hits if not _own_clause(folded, h, local, sent, kind_of)]
             neg = _nearest(local, reaching)
             if (
                 ent is not None
@@ -231,7 +256,13 @@ def _affirmed() -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + body + r")(?!\w)")
 
 
-def _own_clause(folded: str, cue: tuple[int, int, str] | None, span: tuple[int, int], sent: tuple[int, int]) -> bool:
+def _own_clause(
+    folded: str,
+    cue: tuple[int, int, str] | None,
+    span: tuple[int, int],
+    sent: tuple[int, int],
+    kinds: Sequence[tuple[int, int, frozenset[str]]] = (),
+) -> bool:
     """Whether a comma puts the mention in a clause of its own, out of the negation's reach.
 
     negspacy's scope runs to the sentence's ends, commas included: "Known myeloma, TB screen
@@ -239,12 +270,24 @@ def _own_clause(folded: str, cue: tuple[int, int, str] | None, span: tuple[int, 
     along a list: a cue after the mention needs the list to be joined ("X, Y and Z were
     absent"), a plural cue ("X, Y were negative") or a colon before it ("X, Y: none"); in either
     direction the mention's own piece (between the commas) must not be a statement of its own
-    ("known", "was diagnosed", "has": ``negation_scope_affirmed``)."""
+    ("known", "was diagnosed", "has": ``negation_scope_affirmed``).
+
+    A comma list of tests is a list without "and": laboratories and clinicians write results as
+    "ANA, anti-dsDNA negative" (one result for the tests named before it), so a cue after a
+    test reaches it across commas when nothing but other tests stands between them. A
+    diagnosis heading the sentence before symptoms ("Dermatomyositis, fever and pruritus were
+    absent": context.py ``head_diagnosis``) is a clause of its own."""
     if cue is None:
         return False
     after = cue[0] >= span[1]
     gap = folded[span[1] : cue[0]] if after else folded[cue[1] : span[0]]
     if "," not in gap:
+        return False
+    own = next((k for a, b, k in kinds if (a, b) == span), frozenset())
+    nxt = next((k for a, _, k in kinds if a >= span[1]), frozenset())
+    if after and head_diagnosis(folded, span, own, nxt, sent):
+        return True
+    if after and own & TESTS and _only_tests(folded, span[1], cue[0], kinds):
         return False
     if after:
         last = gap[gap.rfind(",") :]
@@ -263,6 +306,15 @@ def _own_clause(folded: str, cue: tuple[int, int, str] | None, span: tuple[int, 
         stop = min(stop, cue[0])
     piece = folded[start : span[0]] + " " + folded[span[1] : stop]
     return _affirmed().search(piece) is not None
+
+
+def _only_tests(folded: str, start: int, end: int, kinds: Sequence[tuple[int, int, frozenset[str]]]) -> bool:
+    """Whether nothing but tests named in a list stands between ``start`` and ``end``."""
+    gap = list(folded[start:end])
+    for a, b, k in kinds:
+        if start <= a and b <= end and k & TESTS:
+            gap[a - start : b - start] = " " * (b - a)
+    return re.fullmatch(r"[\s,]*(?:(?:and|or)\s*)?", "".join(gap)) is not None
 
 
 _INFINITIVE = re.compile(r"\s+to\s+[a-z]")

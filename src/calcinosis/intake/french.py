@@ -31,7 +31,16 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from calcinosis.intake.context import Analysis, Context, fold_same_length, joined_numbers, resolve_status
+from calcinosis.intake.context import (
+    Analysis,
+    Context,
+    PhraseCues,
+    fold_same_length,
+    head_diagnosis,
+    joined_numbers,
+    relative_scopes,
+    resolve_status,
+)
 from calcinosis.intake.lexicon import fold, intake_cached, intake_data
 from calcinosis.intake.result import Cue
 
@@ -106,8 +115,11 @@ def pipeline() -> Any:
     return nlp
 
 
-def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0) -> Analysis:
-    """Sentences of ``text`` and the context of each span (offsets into ``text`` + ``offset``)."""
+def analyse(
+    text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0, kinds: Sequence[frozenset[str]] | None = None
+) -> Analysis:
+    """Sentences of ``text`` and the context of each span (offsets into ``text`` + ``offset``);
+    ``kinds``: the lexicon lists each span's words are in (a list's scope is judged by them)."""
     from spacy.tokens import Span
     from spacy.util import filter_spans
 
@@ -149,7 +161,9 @@ def analyse(text: str, spans: Sequence[tuple[int, int]], *, offset: int = 0) -> 
     )
     contexts = _denied_hypotheses(text, spans, contexts, offset)
     contexts = _negated_lists(text, spans, contexts, [(a - offset, b - offset) for a, b in sentences], offset)
-    contexts = _plural_denials(text, spans, contexts, offset)
+    local_sentences = [(a - offset, b - offset) for a, b in sentences]
+    contexts = _plural_denials(text, spans, contexts, offset, kinds or [frozenset()] * len(spans), local_sentences)
+    contexts = _said_of_relatives(text, spans, contexts, [(a - offset, b - offset) for a, b in sentences], offset)
     return Analysis(sentences, contexts)
 
 
@@ -310,14 +324,24 @@ _LIST_LINK = re.compile(
 _PLURAL_WORD = re.compile(r"\w+[sx]$")
 
 
-def _plural_denials(text: str, spans: Sequence[tuple[int, int]], contexts: list[Context], offset: int) -> list[Context]:
+def _plural_denials(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    contexts: list[Context],
+    offset: int,
+    kinds: Sequence[frozenset[str]],
+    sentences: Sequence[tuple[int, int]],
+) -> list[Context]:
     """A plural denial after a list denies every item of it.
 
     edsnlp ends a scope at every comma and "et", so "fièvre et amaigrissement absents" denied the
     weight loss and left the fever stated. A mention left plainly stated takes the negation of the
     next mention when only a list link ("," "et" "ou", an article) stands between them and that
     negation is a plural cue written after its mention; a singular one ("dermatomyosite, fièvre
-    absente") is said of its own item only."""
+    absente") is said of its own item only. A diagnosis heading the sentence before a list of
+    symptoms ("Dermatomyosite, fièvre et prurit absents": context.py ``head_diagnosis``) is
+    not in the list: the plural agrees with the symptoms, as "connue" would say in words."""
+    folded = fold_same_length(text)
     out = list(contexts)
     for i in range(len(spans) - 2, -1, -1):
         ctx, nxt = out[i], out[i + 1]
@@ -327,8 +351,52 @@ def _plural_denials(text: str, spans: Sequence[tuple[int, int]], contexts: list[
         if cue.start < spans[i + 1][1] or not _PLURAL_WORD.search(cue.text.strip()):
             continue
         link = text[spans[i][1] - offset : spans[i + 1][0] - offset]
+        local = (spans[i][0] - offset, spans[i][1] - offset)
+        sent = next(((a, b) for a, b in sentences if a <= local[0] < b), (0, len(text)))
+        bare = "," in link and re.search(r"\b(?:et|ou)\b", link) is None
+        if bare and head_diagnosis(folded, local, kinds[i], kinds[i + 1], sent):
+            continue
         if spans[i + 1][0] > spans[i][1] and _LIST_LINK.fullmatch(link):
             out[i] = nxt
+    return out
+
+
+@intake_cached
+def _relative_cues() -> tuple[PhraseCues, PhraseCues]:
+    """edsnlp's family cues as adjusted (the relatives), and what ends what is said of one: the
+    patient named again, a contrast, a verb of telling (``family_scope_stops``,
+    ``family_informant_verbs``)."""
+    from edsnlp.pipes.qualifiers.family import patterns as family_patterns
+
+    ctx = intake_data()["context"]["fr"]
+    relatives = _adjusted(family_patterns.family, ctx.get("family_add", []), ctx.get("family_remove", []))
+    stops = [*ctx.get("family_scope_stops", []), *ctx.get("family_informant_verbs", [])]
+    return PhraseCues(relatives), PhraseCues(stops)
+
+
+def _said_of_relatives(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    contexts: list[Context],
+    sentences: Sequence[tuple[int, int]],
+    offset: int,
+) -> list[Context]:
+    """What an apposition or a colon says of a relative is the relative's (context.py
+    ``relative_scopes``): edsnlp ends the family cue's scope at the comma, so "Sa mère, suivie
+    pour une dermatomyosite, va bien" gave the patient the dermatomyositis."""
+    folded = fold_same_length(text)
+    relatives, stops = _relative_cues()
+    scopes = relative_scopes(folded, relatives.find(folded), stops.find(folded), sentences)
+    if not scopes:
+        return contexts
+    out = list(contexts)
+    for i, (start, end) in enumerate(spans):
+        a, z = start - offset, end - offset
+        hit = next((h for s, e, h in scopes if s <= a and z <= e), None)
+        if hit is not None and out[i].status != "family":
+            out[i] = Context(
+                "family", Cue(kind="family", text=text[hit[0] : hit[1]], start=hit[0] + offset, end=hit[1] + offset)
+            )
     return out
 
 
