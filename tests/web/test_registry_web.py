@@ -600,3 +600,24 @@ def test_a_visit_note_with_a_control_or_bidi_character_is_refused(site: TestClie
     assert site.get("/api/v1/registry/patients/P1/visits").json() == []
     kept = site.post("/api/v1/registry/patients/P1/visits", json={**visit, "note": "seen\ntwice"}, headers=headers)
     assert kept.status_code == 201
+
+
+def test_a_repeated_treatment_or_diagnosis_form_comes_back_with_409_in_the_pages_language(site: TestClient) -> None:
+    """The same treatment with the same start, or the same diagnosis on the same date, was recorded
+    a second time; the form comes back with a 409 naming the record there, said in French, as typed."""
+    token = _login(site)
+    data = {"code": "P1", "sex": "female", "birth_year": "1960", "csrf_token": token}
+    assert site.post("/registry/patients", data=data, follow_redirects=False).status_code == 303
+    treatment = {"treatment": "diltiazem", "start": "2025-02-01", "dose": "60 mg", "csrf_token": token}
+    assert site.post("/registry/patients/P1/treatments", data=treatment, follow_redirects=False).status_code == 303
+    again = site.post("/registry/patients/P1/treatments?lang=fr", data={**treatment, "dose": "90 mg"})
+    assert again.status_code == 409
+    said = html.unescape(again.text)
+    assert (
+        "a déjà le traitement «\u00a0diltiazem\u00a0» commencé le 2025-02-01" in said and 'value="90 mg"' in again.text
+    )
+    held = {"diagnosis": "systemic_sclerosis", "date": "2025-02-01", "csrf_token": token}
+    assert site.post("/registry/patients/P1/diagnoses", data=held, follow_redirects=False).status_code == 303
+    repeated = site.post("/registry/patients/P1/diagnoses?lang=en", data=held)
+    assert repeated.status_code == 409
+    assert "already has the diagnosis 'systemic_sclerosis' recorded on 2025-02-01" in html.unescape(repeated.text)

@@ -3,8 +3,8 @@
 Every function takes an open session (one transaction, :func:`calcinosis.registry.db.session_scope`)
 and an ``actor`` (who is doing it), checks its input with a clear message naming the item and
 what was expected, writes, and appends the change to the audit log with the old and new values.
-Nothing is overwritten silently: recording a visit on a date that already has one, or a lesion
-label twice, is refused.
+Nothing is overwritten silently: recording a visit on a date that already has one, a lesion
+label twice, a treatment started twice on one day or a diagnosis held twice on one date, is refused.
 """
 
 from __future__ import annotations
@@ -393,6 +393,18 @@ def add_treatment(
             "reg_err_stop_before_start", treatment=treatment, stop=stop.isoformat(), start=start.isoformat()
         )
     _not_before_birth(patient, start, "start")
+    same = select(Treatment.id).where(
+        Treatment.patient_id == patient.id, Treatment.treatment == treatment, Treatment.start == start
+    )
+    if (existing := session.scalar(same)) is not None:
+        raise RegistryError.said(
+            "reg_err_treatment_exists",
+            status=409,
+            code=patient.code,
+            treatment=treatment,
+            start=start.isoformat(),
+            id=existing,
+        )
     dose = _free_text(dose, "dose", 200)
     reason_stopped = _free_text(reason_stopped, "reason_stopped", 200)
     adverse_events = _free_text(adverse_events, "adverse_events", 4000, lines=True)
@@ -515,6 +527,20 @@ def record_diagnosis(
         near = closest(diagnosis, kb.disease_ids)
         raise RegistryError.said("reg_err_unknown_diagnosis", value=diagnosis[:60], near=", ".join(near))
     _not_before_birth(patient, date, "date")
+    same = select(ClinicalDiagnosis.id).where(
+        ClinicalDiagnosis.patient_id == patient.id,
+        ClinicalDiagnosis.diagnosis == diagnosis,
+        ClinicalDiagnosis.date == date,
+    )
+    if (existing := session.scalar(same)) is not None:
+        raise RegistryError.said(
+            "reg_err_diagnosis_exists",
+            status=409,
+            code=patient.code,
+            diagnosis=diagnosis,
+            date=date.isoformat(),
+            id=existing,
+        )
     visit = session.scalar(
         select(Visit).where(Visit.patient_id == patient.id, Visit.date <= date).order_by(Visit.date.desc()).limit(1)
     )
