@@ -15,7 +15,7 @@ import math
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from calcinosis import __version__
@@ -396,15 +396,9 @@ def add_treatment(
     same = select(Treatment.id).where(
         Treatment.patient_id == patient.id, Treatment.treatment == treatment, Treatment.start == start
     )
-    if (existing := session.scalar(same)) is not None:
-        raise RegistryError.said(
-            "reg_err_treatment_exists",
-            status=409,
-            code=patient.code,
-            treatment=treatment,
-            start=start.isoformat(),
-            id=existing,
-        )
+    _refuse_repeat(
+        session, same, "reg_err_treatment_exists", code=patient.code, treatment=treatment, start=start.isoformat()
+    )
     dose = _free_text(dose, "dose", 200)
     reason_stopped = _free_text(reason_stopped, "reason_stopped", 200)
     adverse_events = _free_text(adverse_events, "adverse_events", 4000, lines=True)
@@ -424,6 +418,13 @@ def add_treatment(
         {"treatment": treatment, "start": start.isoformat(), "stop": stop.isoformat() if stop else None},
     )
     return row
+
+
+def _refuse_repeat(session: Session, same: Select[Any], key: str, **said: str) -> None:
+    """Refuse with 409 what ``same`` finds already recorded, the message ``key`` naming the record
+    there (its id): a treatment started twice on one day, a diagnosis held twice on one date."""
+    if (existing := session.scalar(same)) is not None:
+        raise RegistryError.said(key, status=409, id=existing, **said)
 
 
 def _not_before_birth(patient: Patient, date: dt.date, what: str) -> None:
@@ -532,15 +533,9 @@ def record_diagnosis(
         ClinicalDiagnosis.diagnosis == diagnosis,
         ClinicalDiagnosis.date == date,
     )
-    if (existing := session.scalar(same)) is not None:
-        raise RegistryError.said(
-            "reg_err_diagnosis_exists",
-            status=409,
-            code=patient.code,
-            diagnosis=diagnosis,
-            date=date.isoformat(),
-            id=existing,
-        )
+    _refuse_repeat(
+        session, same, "reg_err_diagnosis_exists", code=patient.code, diagnosis=diagnosis, date=date.isoformat()
+    )
     visit = session.scalar(
         select(Visit).where(Visit.patient_id == patient.id, Visit.date <= date).order_by(Visit.date.desc()).limit(1)
     )

@@ -11,7 +11,9 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from calcinosis.textsafe import plain
 from calcinosis.web.problems import PROBLEM_TYPE, Problem
+from calcinosis.web.settings import host_name
 
 __all__ = ["SECURITY_HEADERS", "AccessLog", "BodyLimit", "HeadAsGet", "SecurityHeaders", "TrustedHosts"]
 
@@ -48,8 +50,11 @@ class _TooLarge(Exception):
 
 async def _send_problem(send: Send, status: int, detail: str, path: str) -> None:
     title = "Content too large" if status == 413 else "Bad request"
-    path = "".join(ch if ch.isprintable() else "?" for ch in path)[:500]
-    body = Problem(title=title, status=status, detail=detail, instance=path).model_dump_json(exclude_none=True).encode()
+    body = (
+        Problem(title=title, status=status, detail=detail, instance=plain(path, limit=500, newlines=False))
+        .model_dump_json(exclude_none=True)
+        .encode()
+    )
     await send(
         {
             "type": "http.response.start",
@@ -153,8 +158,6 @@ class TrustedHosts:
 
     def allows(self, header: str) -> bool:
         """Whether a ``Host`` header names this server."""
-        from calcinosis.web.settings import host_name
-
         host = host_name(header)
         return host in self.exact or (bool(self.suffixes) and host.endswith(self.suffixes))
 
@@ -166,7 +169,7 @@ class TrustedHosts:
         if len(given) == 1 and self.allows(given[0].decode("latin-1")):
             await self.app(scope, receive, send)
             return
-        shown = "".join(ch if ch.isprintable() else "?" for ch in given[0].decode("latin-1"))[:100] if given else ""
+        shown = plain(given[0].decode("latin-1"), limit=100, newlines=False) if given else ""
         detail = (
             f"the Host header {shown!r} does not name this server; its operator can add the name to "
             "CALCINOSIS_ALLOWED_HOSTS"
