@@ -376,3 +376,41 @@ def test_batch_mixes_the_calciphylaxis_forms_as_the_single_case_does(kb: Knowled
     assert np.abs(batch.scores.posterior - single).max() <= 1e-9
     log_lr = np.array([analyse(c, kb)[2].log_score - kb.log_prior for c in cases])
     assert np.abs(batch.scores.log_lr - log_lr).max() <= 1e-9
+
+
+def test_malignancy_declares_its_haematological_form_with_sources(kb: KnowledgeBase) -> None:
+    """The leukaemias and lymphomas that calcify are children with acute lymphoblastic leukaemia
+    (median 9.5, McKay 1993) and older adults with adult T-cell leukaemia-lymphoma (median 68,
+    Nosaka 2017), not the adults with metastases or myeloma of the main form; the main form's
+    numbers are rescaled so that the diagnosis keeps its leukaemia 0.12 and lymphoma 0.1."""
+    d = kb.disease("malignant_bone_destruction")
+    assert [f.id for f in d.forms] == ["haematological"] and d.main_form is not None
+    form = d.forms[0]
+    assert form.defining is not None and set(form.defining.any_of) == {"condition:leukemia", "condition:lymphoma"}
+    assert form.age is not None and {"mckay1993", "nosaka2017"} <= set(form.age.references)
+    assert d.age is not None and not d.age.mixture and d.age.mean == pytest.approx(67.6)
+    stated = {f.feature: f.frequency for f in form.findings}
+    for feature, whole in (("condition:leukemia", 0.12), ("condition:lymphoma", 0.1)):
+        marginal = d.main_share * d.findings[feature].frequency + form.share * stated[feature]
+        assert marginal == pytest.approx(whole, abs=0.01), feature
+    assert stated["lab:uric_acid_high"] > kb.features["lab:uric_acid_high"].baseline
+
+
+def test_a_child_with_leukaemia_is_read_in_the_haematological_form(kb: KnowledgeBase) -> None:
+    case = {
+        "patient": {"age": 12, "sex": "male"},
+        "history": ["leukemia"],
+        "labs": [{"test": "calcium", "interpretation": "high"}],
+        "imaging": [{"modality": "ct", "tissues": ["visceral"]}],
+    }
+    report = diagnose(parse_case(case, kb), kb)
+    d = next(x for x in report.differential if x.diagnosis == "malignant_bone_destruction")
+    assert d.form is not None and d.form.id == "haematological" and d.form.likelihood_share > 0.9
+    age = next(c for c in d.evidence if c.feature.startswith("patient:age_"))
+    assert age.likelihood_ratio > 1  # a child's age is usual for it, not the 0.06 of one mixture
+
+
+def test_ckd_mbd_states_the_hyperuricaemia_of_kidney_failure(kb: KnowledgeBase) -> None:
+    f = kb.disease("ckd_mineral_bone_disorder").findings["lab:uric_acid_high"]
+    assert f.basis == "derived" and {"hd_start_urate2014", "rashid2022_hua_ckd"} <= set(f.references)
+    assert 0.3 < f.frequency < 0.6
