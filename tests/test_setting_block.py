@@ -196,3 +196,79 @@ def test_a_defining_feature_without_its_own_frequency_is_an_error(tmp_path: Path
     issues = [i for i in check_kb(load_kb(_edited(tmp_path, edit), cache=False)) if i.code == "kb.defining_silent"]
     assert [i.message.split(" has")[0] for i in issues] == ["calciphylaxis: setting: condition:dialysis"]
     assert all(i.level.value == "error" for i in issues)
+
+
+# CKD-MBD: the kidney disease named (its defining block), or else at least shown by a
+# creatinine, eGFR or urea (its setting, which widens the defining block)
+
+
+def _ckd_mbd_block_cost(kb: KnowledgeBase, **extra: Any) -> float:
+    """What CKD-MBD pays for its blocks of defining features in a hypercalcaemic adult."""
+    case = parse_case({"patient": {"age": 60, "sex": "male"}, **extra}, kb)
+    scores = analyse(case, kb)[2]
+    return math.exp(float(scores.defining_log[kb.disease_pos("ckd_mineral_bone_disorder")]))
+
+
+def test_ckd_mbd_is_defined_by_its_named_kidney_disease_widened_by_the_labs(kb: KnowledgeBase) -> None:
+    d = kb.disease("ckd_mineral_bone_disorder")
+    assert d.defining is not None and d.setting is not None and d.setting.widens
+    labs = {"lab:egfr_below_60", "lab:egfr_below_15", "lab:urea_high"}
+    assert not labs & set(d.defining.any_of)  # a raised creatinine does not name a chronic disease
+    assert labs == set(d.setting.any_of)
+    # nothing renal at all costs what the single block cost before the split
+    assert d.defining.unreported_probability * d.setting.unreported_probability == pytest.approx(0.03)
+
+
+def test_a_raised_creatinine_alone_leaves_ckd_mbd_unnamed(kb: KnowledgeBase) -> None:
+    """Hypercalcaemia with a creatinine raised by an acute injury: CKD-MBD pays for the kidney
+    disease nobody named (0.1), not as if the referral had said dialysis (nothing), nor as if
+    it had said nothing renal (0.03)."""
+    calcium = {"test": "calcium", "interpretation": "high"}
+    creatinine = {"test": "creatinine", "interpretation": "high"}
+    named = _ckd_mbd_block_cost(kb, labs=[calcium, creatinine], history=["chronic_kidney_disease"])
+    labs_only = _ckd_mbd_block_cost(kb, labs=[calcium, creatinine])
+    nothing = _ckd_mbd_block_cost(kb, labs=[calcium])
+    assert named == pytest.approx(1.0)
+    assert labs_only == pytest.approx(0.1)
+    assert nothing == pytest.approx(0.03)
+    # a transplant named without any lab: the defining block satisfies the widened one too
+    assert _ckd_mbd_block_cost(kb, history=["kidney_transplant"]) == pytest.approx(1.0)
+
+
+def test_a_denied_kidney_disease_counts_once_in_the_widened_block(kb: KnowledgeBase) -> None:
+    """'No chronic kidney disease' is a denial of the defining block only: the widened block,
+    its labs unreported, still pays in full, and the batch engine pays the same."""
+    calcium = {"test": "calcium", "interpretation": "high"}
+    denied = _ckd_mbd_block_cost(kb, labs=[calcium], absent=["chronic_kidney_disease"])
+    assert denied == pytest.approx(0.3)  # the defining block's denial already counted in the evidence
+    cases = [
+        parse_case({"patient": {"age": 60, "sex": "male"}, **extra}, kb)
+        for extra in (
+            {"labs": [calcium], "absent": ["chronic_kidney_disease"]},
+            {"labs": [calcium, {"test": "creatinine", "interpretation": "high"}]},
+            {"labs": [calcium], "absent": ["chronic_kidney_disease"], "history": ["dialysis"]},
+            {"labs": [calcium], "history": ["secondary_hyperparathyroidism"], "absent": ["dialysis"]},
+            {"labs": [calcium]},
+        )
+    ]
+    batch = score_cases(cases, kb)
+    single = np.array([analyse(c, kb)[2].posterior for c in cases])
+    assert np.abs(batch.scores.posterior - single).max() <= 1e-9
+
+
+def test_a_defining_block_cannot_widen_itself(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        data["defining"]["widens"] = True
+
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(edited_disease(tmp_path, "ckd_mineral_bone_disorder", edit), cache=False)
+    assert "widens is for a setting block" in str(err.value)
+
+
+def test_a_widening_setting_needs_a_defining_block(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        del data["defining"]
+
+    with pytest.raises(KnowledgeBaseError) as err:
+        load_kb(edited_disease(tmp_path, "ckd_mineral_bone_disorder", edit), cache=False)
+    assert "needs a defining block" in str(err.value)

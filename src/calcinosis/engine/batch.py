@@ -149,9 +149,12 @@ class _Compiled:
         # the blocks of defining features (one or two per diagnosis: tables.py), B in all
         t = tables(kb)
         n_b = len(t.block_disease)
-        self.defining = np.zeros((len(kb.feature_ids), n_b))  # F x B: feature of block b
-        for fid, blocks in t.defined_by.items():
+        self.defining = np.zeros((len(kb.feature_ids), n_b))  # F x B: feature reported present satisfies block b
+        for fid, blocks in t.mentioned_by.items():
             self.defining[kb.feature_pos(fid), list(blocks)] = 1.0
+        own = np.zeros((len(kb.feature_ids), n_b))  # F x B: feature of block b (its denial counts there)
+        for fid, blocks in t.defined_by.items():
+            own[kb.feature_pos(fid), list(blocks)] = 1.0
         # the blocks by their rank within their row (its first, its second): within one rank each
         # row comes once, so a rank's penalties are added to its columns in one step
         ranks = max((len(bs) for bs in t.blocks_of), default=0)
@@ -165,7 +168,7 @@ class _Compiled:
         self.block_penalty = self.kappa * t.block_log  # B: log LR when none of the block is reported present
         # F x B: the log LR of each defining feature's absence in its block's row (what a denial
         # already counts: category.defining_terms)
-        self.denial = self.defining * t.log_lr_by_state[len(kb.feature_ids) :, t.block_row]
+        self.denial = own * t.log_lr_by_state[len(kb.feature_ids) :, t.block_row]
         self.is_defining: BoolArray = np.asarray(self.defining.any(axis=1))  # F: defining feature of some diagnosis
         # the only features a case can leave out by listing others (closed world)
         self.site_cols = np.array([j for j, f in enumerate(kb.feature_ids) if f.startswith("site:")], dtype=np.int64)

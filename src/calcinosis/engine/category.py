@@ -153,12 +153,12 @@ def _block_mentions(ev: Evidence, kb: KnowledgeBase) -> tuple[set[int], dict[int
     for fid in sorted(t.defining_features.intersection(obs)):
         o = obs[fid]
         if o.present:
-            present.update(t.defined_by[fid])
+            present.update(t.mentioned_by[fid])
         elif not o.closed_world:
             denials.append(fid)
     denied: dict[int, list[str]] = {}
     for fid in denials:
-        for b in t.defined_by[fid]:
+        for b in t.defined_by.get(fid, ()):  # a denial counts in its own blocks only
             if b not in present:
                 denied.setdefault(b, []).append(fid)
     return present, denied

@@ -75,8 +75,11 @@ class Tables:
     damping: FloatArray  # rho ** rank for every rank a group can hold
     # a row has none, one or two blocks of defining features (Disease.defining_blocks, a form's
     # own or its diagnosis'), B in all
-    defined_by: dict[str, tuple[int, ...]]  # defining feature -> the blocks it belongs to
-    defining_features: frozenset[str]  # its keys
+    defined_by: dict[str, tuple[int, ...]]  # defining feature -> the blocks it belongs to (its denial counts there)
+    # defining feature -> the blocks it satisfies when reported present: its own, and a setting
+    # block that widens the defining block it belongs to (DefiningFeatures.widens)
+    mentioned_by: dict[str, tuple[int, ...]]
+    defining_features: frozenset[str]  # the keys of mentioned_by (a superset of defined_by's)
     block_disease: IntArray  # B: the diagnosis of each block
     block_row: IntArray  # B: the row of each block (its diagnosis' own row, or a form's)
     block_log: FloatArray  # B: log unreported probability of each block
@@ -137,6 +140,7 @@ def _build(kb: KnowledgeBase) -> Tables:
     largest = int(np.bincount(kb.group_index).max()) if len(kb.group_index) else 1
     n_rows = kb.frequency.shape[0]
     defined_by: dict[str, list[int]] = {}
+    mentioned_by: dict[str, list[int]] = {}
     block_disease: list[int] = []
     block_row: list[int] = []
     block_log: list[float] = []
@@ -144,10 +148,15 @@ def _build(kb: KnowledgeBase) -> Tables:
     block_kind: list[BlockName] = []
     for r in range(n_rows):
         first = len(block_row)
-        for kind, block in row_blocks(kb, r):
+        blocks = row_blocks(kb, r)
+        for kind, block in blocks:
             block_kind.append(kind)
             for fid in dict.fromkeys(block.any_of):  # a feature listed twice in one block is one mention
                 defined_by.setdefault(fid, []).append(len(block_row))
+                mentioned_by.setdefault(fid, []).append(len(block_row))
+            if block.widens:  # the defining block's features satisfy it too (loader: a defining block is there)
+                for fid in dict.fromkeys(dict(blocks)["defining"].any_of):
+                    mentioned_by.setdefault(fid, []).append(len(block_row))
             block_disease.append(kb.row_disease(r))
             block_row.append(r)
             block_log.append(float(np.log(block.unreported_probability)))
@@ -188,7 +197,8 @@ def _build(kb: KnowledgeBase) -> Tables:
         group_of=kb.group_index.tolist(),
         damping=_frozen(rho ** np.arange(largest + 1)),
         defined_by={f: tuple(bs) for f, bs in defined_by.items()},
-        defining_features=frozenset(defined_by),
+        mentioned_by={f: tuple(bs) for f, bs in mentioned_by.items()},
+        defining_features=frozenset(mentioned_by),
         block_disease=_frozen(np.array(block_disease, dtype=np.int64)),
         block_row=_frozen(block_rows),
         block_log=_frozen(block_logs),

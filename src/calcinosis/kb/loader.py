@@ -1676,6 +1676,18 @@ def _check_blocks(
             "a feature belongs to one",
             code="kb.setting_overlap",
         )
+    if defining is not None and defining.widens:
+        check.out.error(
+            f"{loc}:defining",
+            "widens is for a setting block: it widens the defining block",
+            code="kb.widens_on_defining",
+        )
+    if setting is not None and setting.widens and defining is None:
+        check.out.error(
+            f"{loc}:setting",
+            "a setting block that widens the defining block needs a defining block",
+            code="kb.widens_without_defining",
+        )
     if defining is not None and defining.confirms:
         check.out.error(
             f"{loc}:defining",

@@ -376,6 +376,15 @@ class DefiningFeatures(_Strict):
             "not when it is a common background (a kidney failure for calciphylaxis)"
         ),
     )
+    widens: bool = Field(
+        default=False,
+        description=(
+            "a setting block only: the defining block widened rather than an independent one. A feature "
+            "of the defining block reported present satisfies it too, and its unreported probability is "
+            "read among the referrals that leave the defining block unsaid (CKD-MBD: the kidney disease "
+            "named, or else at least shown by a creatinine or urea). Its own features' denials count for it alone"
+        ),
+    )
 
 
 class AgeSummary(_Strict):
