@@ -48,3 +48,28 @@ def test_a_raised_urea_speaks_for_every_hypercalcaemic_kidney(kb: KnowledgeBase)
         urea = [e for e in by_id[name].evidence if e.feature == "lab:urea_high"]
         assert urea and urea[0].likelihood_ratio > 2, name
         assert urea[0].frequency >= kb.frequency[kb.disease_pos(name), kb.feature_pos("lab:egfr_below_60")], name
+
+
+def test_a_child_given_intravenous_calcium_is_not_ruled_out_by_age(kb: KnowledgeBase) -> None:
+    """Calcinosis after intravenous calcium is mostly a newborn's, but children beyond infancy
+    are published (an 8-year-old in tumour lysis, Rodriguez-Cano 1996): an age of 1 to 17 may
+    count against it, not near-exclude it as a likelihood ratio of 0.19 did, while the newborn
+    keeps the large gain."""
+    row = kb.disease_pos("iv_calcium_extravasation")
+
+    def ratio(band: str) -> float:
+        col = kb.feature_pos(band)
+        return float(kb.frequency[row, col] / kb.baseline[col])
+
+    assert ratio("patient:age_1_to_9") >= 0.5
+    assert ratio("patient:age_10_to_17") >= 0.3
+    assert ratio("patient:age_under_1") > 10
+
+
+def test_calcium_heparin_calcinosis_states_the_hypocalcaemia_of_renal_failure(kb: KnowledgeBase) -> None:
+    """Most patients with calcinosis at calcium-heparin injection sites are in renal failure, where
+    a low calcium is common (17 % of unselected haemodialysis patients, Salem 1997): the file
+    states it rather than counting it as in any other cause."""
+    row, col = kb.disease_pos("calcium_heparin_calcinosis"), kb.feature_pos("lab:calcium_low")
+    assert kb.source(row, col).origin == "diagnosis"
+    assert kb.frequency[row, col] > 3 * kb.baseline[col]
