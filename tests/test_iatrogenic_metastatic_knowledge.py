@@ -73,3 +73,23 @@ def test_calcium_heparin_calcinosis_states_the_hypocalcaemia_of_renal_failure(kb
     row, col = kb.disease_pos("calcium_heparin_calcinosis"), kb.feature_pos("lab:calcium_low")
     assert kb.source(row, col).origin == "diagnosis"
     assert kb.frequency[row, col] > 3 * kb.baseline[col]
+
+
+def test_calcium_infusion_sites_follow_its_age_mixture(kb: KnowledgeBase) -> None:
+    """Calcinosis after intravenous calcium states its sites from the one series of 16 neonates
+    (ankle 11, wrist 5) weighted by the newborns' share of its own age mixture, children and
+    adults being cannulated on the arm: when the mixture moved to 0.7 newborns, the sites kept
+    an older 0.65 infant share (ankle 0.45), so the limbs spoke for a different population than
+    the age bands."""
+    disease = next(d for d in kb.diseases if d.id == "iv_calcium_extravasation")
+    assert disease.age is not None and disease.age.mixture
+    newborns = disease.age.mixture[0]
+    assert newborns.unit == "days"
+    row = kb.disease_pos("iv_calcium_extravasation")
+
+    def frequency(feature: str) -> float:
+        return float(kb.frequency[row, kb.feature_pos(feature)])
+
+    assert abs(frequency("site:ankle") - newborns.weight * 11 / 16) < 0.01
+    assert abs(frequency("site:wrist") - newborns.weight * 5 / 16) < 0.01
+    assert abs(frequency("site:upper_limb") - (newborns.weight * 5 / 16 + 1 - newborns.weight)) < 0.01
