@@ -93,3 +93,29 @@ def test_calcium_infusion_sites_follow_its_age_mixture(kb: KnowledgeBase) -> Non
     assert abs(frequency("site:ankle") - newborns.weight * 11 / 16) < 0.01
     assert abs(frequency("site:wrist") - newborns.weight * 5 / 16) < 0.01
     assert abs(frequency("site:upper_limb") - (newborns.weight * 5 / 16 + 1 - newborns.weight)) < 0.01
+
+
+def test_a_raised_urate_speaks_for_every_failing_kidney_and_for_hyperparathyroidism(kb: KnowledgeBase) -> None:
+    """Urate is retained as the filtration falls (hyperuricaemia in 43.6 % of chronic kidney
+    disease, Rashid 2022), and it is raised in about a third of primary hyperparathyroidism
+    (Broulik 2010, Oprea 2023, Yuan 2025): each diagnosis whose patients mostly have a reduced
+    eGFR, and hyperparathyroidism, gains from a raised uric acid, as chronic kidney
+    disease-mineral bone disorder does (they once took LR 1), while gout keeps the most."""
+    labs = [{"test": "calcium", "value": 3.2, "unit": "mmol/L"}, {"test": "uric_acid", "value": 600, "unit": "µmol/L"}]
+    report = diagnose(parse_case({"patient": {"age": 60, "sex": "female"}, "labs": labs}, kb), kb)
+    by_id = {d.diagnosis: d for d in report.differential}
+    urate = kb.feature_pos("lab:uric_acid_high")
+    egfr = kb.feature_pos("lab:egfr_below_60")
+    for name in kb.disease_ids:
+        if kb.frequency[kb.disease_pos(name), egfr] >= 0.4 and name != "gout":
+            assert kb.frequency[kb.disease_pos(name), urate] >= 2 * kb.baseline[urate], name
+    for name in (
+        "primary_hyperparathyroidism",
+        "milk_alkali_syndrome",
+        "hypervitaminosis_d",
+        "malignant_bone_destruction",
+    ):
+        evidence = [e for e in by_id[name].evidence if e.feature == "lab:uric_acid_high"]
+        assert evidence and evidence[0].likelihood_ratio > 2, name
+    gout = kb.frequency[kb.disease_pos("gout"), urate]
+    assert all(kb.frequency[kb.disease_pos(n), urate] < gout for n in kb.disease_ids if n != "gout")
