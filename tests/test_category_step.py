@@ -132,8 +132,8 @@ def _denial_and_block(kb: KnowledgeBase, diagnosis: str, case: dict[str, Any]) -
         for k, p in enumerate(s.feature_pos.tolist())
         if kb.feature_ids[p] in tables(kb).defining_features and not s.present[k]
     )
-    (b,) = tables(kb).blocks_of[i]
-    silent = kb.constants.defining_strength.value * float(tables(kb).block_log[b])
+    blocks = list(tables(kb).blocks_of[i])  # CKD-MBD: the kidney disease named, and its labs
+    silent = kb.constants.defining_strength.value * float(tables(kb).block_log[blocks].sum())
     return float(s.defining_log[i]) + denials, denials, silent
 
 
