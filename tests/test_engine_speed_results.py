@@ -86,9 +86,12 @@ def _plain_scores(ev: Evidence, kb: KnowledgeBase) -> tuple[np.ndarray, np.ndarr
     defining = np.zeros(n_rows)
     kappa, temperature = kb.constants.defining_strength.value, kb.constants.temperature.value
     for r in range(n_rows):
-        for _, block in row_blocks(kb, r):  # each block none of whose features is said present costs its own
+        blocks = row_blocks(kb, r)
+        for _, block in blocks:  # each block none of whose features is said present costs its own
             said = [f for f in block.any_of if f in ev.observations and not ev.observations[f].closed_world]
-            if any(ev.observations[f].present for f in said):
+            # a setting that widens the defining block is satisfied by a defining feature too
+            widened = dict(blocks)["defining"].any_of if block.widens else []
+            if any(ev.observations[f].present for f in [*said, *widened] if f in ev.observations):
                 continue
             cost = kappa * float(np.log(block.unreported_probability))
             if said:  # only denied: the rest of what silence costs, on top of the denials' own LRs

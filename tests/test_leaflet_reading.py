@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from calcinosis import KnowledgeBase, read_case
+from calcinosis import KnowledgeBase, parse_case, read_case
+from calcinosis.case.model import Case
 from calcinosis.i18n import message
 from calcinosis.reports.render import render_html
 
@@ -19,8 +20,24 @@ def _leaflet_text(kb: KnowledgeBase, name: str, lang: str) -> str:
     """The rendered patient leaflet of a development case, without its markup, its spaces joined
     (the no-break ones kept: the French text is read with them)."""
     path = next(p for p in DEV_CASES if name in p.name)
-    page = render_html(read_case(path, kb), kb, lang=lang, audience="patient")
+    return _text_of(read_case(path, kb), kb, lang)
+
+
+def _text_of(case: Case, kb: KnowledgeBase, lang: str) -> str:
+    """The rendered patient leaflet of ``case``, read as :func:`_leaflet_text` reads it."""
+    page = render_html(case, kb, lang=lang, audience="patient")
     return re.sub(r"[ \t\r\n]+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.split("<body>", 1)[1]))).strip()
+
+
+# a young woman with hypercalcaemia and a known chronic kidney disease, nodules at the elbow:
+# the parathyroid and the kidneys are both in play
+PARATHYROID_OR_KIDNEYS = {
+    "patient": {"age": 27, "sex": "female"},
+    "history": ["hypercalcemia_known", "chronic_kidney_disease"],
+    "findings": ["palpable_nodules"],
+    "sites": ["elbow"],
+    "labs": [{"test": "calcium", "interpretation": "high"}],
+}
 
 
 @pytest.mark.parametrize(
@@ -43,12 +60,11 @@ def test_the_causes_in_play_read_as_french_after_penser_a(kb: KnowledgeBase) -> 
     """« Ici, vos médecins pensent surtout à : une maladie des reins » (a colon after « à »), and
     'are mainly looking at: kidney disease'. Without the colon, each French cause opens on « un »
     or « une », which reads after « à »."""
-    fr = _leaflet_text(kb, "dev-016-", "fr")
+    case = parse_case(PARATHYROID_OR_KIDNEYS, kb)
+    fr = _text_of(case, kb, "fr")
     assert "Ici, vos médecins pensent surtout à une glande parathyroïde trop active ou une maladie des reins" in fr
     assert "surtout à\u00a0:" not in fr and "surtout à :" not in fr
-    assert "Here your doctors are mainly thinking of an overactive parathyroid gland" in _leaflet_text(
-        kb, "dev-016-", "en"
-    )
+    assert "Here your doctors are mainly thinking of an overactive parathyroid gland" in _text_of(case, kb, "en")
     for key, words in kb.leaflet.in_play.items():
         assert words.cause.fr.startswith(("un ", "une ")), key
 
