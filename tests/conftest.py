@@ -112,3 +112,89 @@ def assert_plain_leaflet_texts(variants: list[Any]) -> None:
         for lang, text in (("en", v.en), ("fr", v.fr)):
             for clause in re.split(r"[.!?;:]\s", text):
                 assert len(clause.split()) <= 25, (v.section, lang, clause)
+
+
+# --- Written vignettes for the behaviours earlier clinical reviews found on published-fresh cases
+# (that set is measured, never a fixture): each keeps only what the tests that share it read.
+
+WRIST_TENDON_DEPOSIT: dict[str, Any] = {
+    "patient": {"age": 30, "sex": "male"},
+    "findings": ["pain", "swelling"],
+    "sites": ["wrist"],
+    "duration_months": 0.5,
+    "imaging": [{"modality": "radiograph", "sites": ["wrist"], "tissues": ["tendon"], "patterns": ["tendon_deposit"]}],
+}
+"""A young man's acute calcific tendinitis at the wrist: two weeks of pain, now swollen, a tendon
+deposit on the radiograph (its acute mimics, its leaflet away from the shoulder)."""
+
+KIDNEY_DEPOSITS_HYPERCALCAEMIA: dict[str, Any] = {
+    "patient": {"age": 55, "sex": "male"},
+    "findings": ["hypercalcemia_symptoms"],
+    "labs": [
+        {"test": "calcium", "value": 3.8, "unit": "mmol/L"},
+        {"test": "pth", "interpretation": "low"},
+        {"test": "creatinine", "value": 2.9, "unit": "mg/dL"},
+    ],
+    "imaging": [{"modality": "ct", "tissues": ["visceral"], "patterns": ["punctate"]}],
+}
+"""A man with a severe PTH-independent hypercalcaemia, an eGFR below 30 and punctate deposits in
+the kidneys on CT, its cause not yet known: deposits only in an organ, a metastatic category."""
+
+PREGNANT_MUSCLE_DEPOSIT: dict[str, Any] = {
+    "patient": {"age": 28, "sex": "female"},
+    "history": ["pregnancy"],
+    "findings": ["pain"],
+    "sites": ["back"],
+    "imaging": [
+        {
+            "modality": "ultrasound",
+            "sites": ["back"],
+            "tissues": ["muscle"],
+            "patterns": ["zonal"],
+            "distribution": "single",
+        }
+    ],
+}
+"""A pregnant woman with back pain and one intramuscular deposit calcified at its rim on
+ultrasound: a myositis ossificans in pregnancy (no bone scan, no radiograph before delivery)."""
+
+BEDBOUND_AFTER_COMA: dict[str, Any] = {
+    "patient": {"age": 35, "sex": "male"},
+    "history": ["closed_head_injury", "immobility"],
+    "findings": ["joint_restriction"],
+    "sites": ["hip"],
+    "duration_months": 18,
+    "imaging": [{"modality": "radiograph", "sites": ["hip"], "tissues": ["periarticular"], "symmetric": True}],
+}
+"""A man bedbound a year and a half after a head injury and a coma, both hips stiffened by
+periarticular bone on the radiograph: a neurogenic heterotopic ossification."""
+
+INFANT_HYPERCALCAEMIA_NEPHROCALCINOSIS: dict[str, Any] = {
+    "patient": {"age": 0.1, "sex": "female"},
+    "labs": [{"test": "calcium", "interpretation": "high"}],
+    "imaging": [{"modality": "ultrasound", "sites": ["abdomen"], "tissues": ["visceral"]}],
+}
+"""A baby of five weeks with a raised calcium and a nephrocalcinosis on the renal ultrasound, no
+PTH measured and no cancer known (a newborn's fat necrosis among the causes)."""
+
+BOY_THIGH_AFTER_BLOW: dict[str, Any] = {
+    "patient": {"age": 12, "sex": "male"},
+    "history": ["trauma_local"],
+    "findings": ["pain", "swelling"],
+    "sites": ["thigh"],
+    "duration_months": 1.5,
+    "imaging": [
+        {"modality": "radiograph", "sites": ["thigh"]},
+        {"modality": "ultrasound", "sites": ["thigh"], "tissues": ["muscle"], "distribution": "single"},
+    ],
+}
+"""A boy of 12 six weeks after a blow to the thigh, a painful swelling and a calcified mass in
+the muscle: a child's myositis ossificans."""
+
+TRUNCAL_NECROSIS_NO_KIDNEY_DISEASE: dict[str, Any] = {
+    "patient": {"age": 40, "sex": "female"},
+    "findings": ["skin_necrosis"],
+    "absent": ["chronic_kidney_disease"],
+}
+"""A young woman with a spreading skin necrosis of the trunk and no kidney disease: a
+non-uraemic calciphylaxis among other causes of a necrosis."""

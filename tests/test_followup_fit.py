@@ -4,27 +4,44 @@ a cancer, a heterotopic ossification (a clinical review of the follow-up and lea
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
 from calcinosis.management.results import PlanItem
 from calcinosis.reports.leaflet import build_leaflet
 
-from .conftest import PUBLISHED_CASES, REPO, SCLERODERMA_FINGERTIPS
-
-FRESH_CASES = REPO / "tests" / "data" / "published-fresh" / "cases"
+from .conftest import (
+    BEDBOUND_AFTER_COMA,
+    INFANT_HYPERCALCAEMIA_NEPHROCALCINOSIS,
+    PREGNANT_MUSCLE_DEPOSIT,
+    PUBLISHED_CASES,
+    REPO,
+    SCLERODERMA_FINGERTIPS,
+)
 
 
 def case_path(name: str) -> Path:
     """The published case whose file name starts with ``name``."""
-    return next(p for folder in (PUBLISHED_CASES, FRESH_CASES) for p in folder.glob(f"{name}-*.yaml"))
+    return next(PUBLISHED_CASES.glob(f"{name}-*.yaml"))
+
+
+DIALYSIS_CALCIPHYLAXIS_HIGH_CALCIUM: dict[str, Any] = {
+    "patient": {"age": 60, "sex": "female"},
+    "history": ["chronic_kidney_disease", "dialysis", "diabetes_mellitus", "obesity"],
+    "findings": ["skin_necrosis"],
+    "sites": ["buttock", "thigh"],
+    "labs": [{"test": "calcium", "value": 3.4, "unit": "mmol/L"}],
+}
+"""A woman on haemodialysis with necrosis of the buttocks and thighs and a calcium of 3.4 mmol/L:
+a calciphylaxis with a raised calcium in an anuric patient."""
 
 
 def test_a_dialysis_patient_s_calcium_emergency_names_signs_they_can_feel(kb: KnowledgeBase) -> None:
-    """fa-11: a haemodialysis patient at 3.39 mmol/L read 'great thirst, passing a lot of urine'
+    """A clinical review: a haemodialysis patient at 3.39 mmol/L read 'great thirst, passing a lot of urine'
     in the urgent note, which an anuric patient cannot use; the dialysis words (as the raised
     calcium's signs on dialysis say them), in both languages. A patient not on dialysis keeps
     the thirst and the urine; a baby's parents read a baby's signs."""
-    dialysis = read_case(case_path("fa-11"), kb)
+    dialysis = parse_case(DIALYSIS_CALCIPHYLAXIS_HIGH_CALCIUM, kb)
     for lang, thirst, team in (("en", "thirst", "dialysis team"), ("fr", "soif", "équipe de dialyse")):
         note = build_leaflet(diagnose(dialysis, kb, lang=lang), kb, lang=lang).urgent_note
         assert note and thirst not in note and team in note
@@ -73,7 +90,7 @@ def test_the_general_follow_up_says_what_fits_the_diagnoses_in_play(kb: Knowledg
     woman with a myositis ossificans, a man with heterotopic ossification after a coma): the
     plan read 'joint range of motion', 'New hard nodules', 'especially on dialysis' and
     'rheumatologist and dermatologist' for all. Each is now said where it belongs."""
-    pregnant = read_case(case_path("fa-02"), kb)
+    pregnant = parse_case(PREGNANT_MUSCLE_DEPOSIT, kb)
     checks, signs, patient = plan_text(kb, pregnant)
     assert "rheumatolog" not in checks and "obstetric team during the pregnancy" in checks
     assert "rehabilitation medicine and orthopaedics" in checks  # a myositis ossificans
@@ -82,7 +99,7 @@ def test_the_general_follow_up_says_what_fits_the_diagnoses_in_play(kb: Knowledg
     # the general review ('the areas concerned') gives way to the heterotopic ossification's own,
     # of the joint (a re-review, s33); no lumps either way
     assert "how far the joint moves" in patient and "the lumps" not in patient
-    coma = read_case(case_path("fc-08"), kb)
+    coma = parse_case(BEDBOUND_AFTER_COMA, kb)
     checks, _, _ = plan_text(kb, coma, "fr")
     assert "médecine physique et de réadaptation" in checks and "rhumatologie" not in checks
     cancer = read_case(case_path("pub-meta-15"), kb)
@@ -90,7 +107,7 @@ def test_the_general_follow_up_says_what_fits_the_diagnoses_in_play(kb: Knowledg
     assert "mobilité articulaire" not in checks and "vos articulations" not in patient
     assert "oncologie pour un cancer" in checks and "néphrologie" not in checks
     assert "dialyse" not in signs and "nodules durs" not in signs
-    baby = read_case(case_path("fb-15"), kb)
+    baby = parse_case(INFANT_HYPERCALCAEMIA_NEPHROCALCINOSIS, kb)
     checks, signs, _ = plan_text(kb, baby)
     # paediatrics in the care pathway, or the newborn fat necrosis' own plan, which stands for
     # the general one, when that form leads (since the age bands' floor is the atypical share,
@@ -122,17 +139,17 @@ def test_the_general_follow_up_says_what_fits_the_diagnoses_in_play(kb: Knowledg
 
 
 def test_a_weekly_calciphylaxis_review_stands_for_the_dialysis_panel(kb: KnowledgeBase) -> None:
-    """fa-11: a haemodialysis patient with calciphylaxis read the weekly wound review (calcium,
+    """A clinical review: a haemodialysis patient with calciphylaxis read the weekly wound review (calcium,
     phosphate and PTH) beside 'at least yearly' calcium, phosphate and PTH on dialysis: the
     weekly review stands for the dialysis panel as it did for the general one."""
     from calcinosis.management.manage import manage
 
-    ids = [i.id for i in manage(read_case(case_path("fa-11"), kb), kb).followup.schedule]
+    ids = [i.id for i in manage(parse_case(DIALYSIS_CALCIPHYLAXIS_HIGH_CALCIUM, kb), kb).followup.schedule]
     assert "wound_review" in ids and "labs_dialysis" not in ids
 
 
 def test_the_calcium_of_a_baby_s_fat_necrosis_or_a_cancer_is_checked_within_weeks(kb: KnowledgeBase) -> None:
-    """fb-15, a baby of 35 days with a newborn's fat necrosis in play, and pub-meta-15, a
+    """A baby of 35 days with a newborn's fat necrosis in play, and pub-meta-15, a
     cancer's raised calcium, read calcium 'every 1 to 3 months' (a clinical review): the newborn
     form's own 1 to 2 weeks (Siegel 2023), and for a cancer within a week of each treatment
     (judgement). A kidney disease keeps the metabolic category's interval."""
@@ -145,7 +162,7 @@ def test_the_calcium_of_a_baby_s_fat_necrosis_or_a_cancer_is_checked_within_week
         item = next(i for i in schedule if i.id in ("metabolic_labs", "scfn_calcium"))
         return item.every, item.patient_every or ""
 
-    every, patient = labs(read_case(case_path("fb-15"), kb))
+    every, patient = labs(parse_case(INFANT_HYPERCALCAEMIA_NEPHROCALCINOSIS, kb))
     assert "every 1 to 2 weeks until at least 3 months" in every and "1 to 2 weeks" in patient
     every, _ = labs(read_case(case_path("pub-meta-15"), kb), "fr")
     assert every.startswith("dans la semaine qui suit chaque traitement") and "1 à 3 mois" not in every
@@ -166,11 +183,11 @@ def test_the_calcium_of_a_baby_s_fat_necrosis_or_a_cancer_is_checked_within_week
 
 
 def test_a_baby_s_parents_read_signs_they_can_see(kb: KnowledgeBase) -> None:
-    """fb-15: the parents of a 35-day-old read 'if you become more breathless' (the signs of
+    """A clinical review: the parents of a 35-day-old read 'if you become more breathless' (the signs of
     calcium in an organ) and 'more difficulty moving, or pain that stops you doing things' (a
     clinical review). A baby's leaflet says what the parents can see, beside the under-3-months
     paragraph (kept); an adult with deposits in the lungs keeps the adult's words."""
-    baby = read_case(case_path("fb-15"), kb)
+    baby = parse_case(INFANT_HYPERCALCAEMIA_NEPHROCALCINOSIS, kb)
     for lang, adult_words, baby_words, kept in (
         ("en", ("more breathless", "More difficulty moving"), "struggles to breathe", "38 °C"),
         ("fr", ("plus essoufflé", "gêne croissante pour bouger"), "a du mal à respirer", "38\u00a0°C"),

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
 from calcinosis.reports.leaflet import build_leaflet
 
-from .conftest import DEV_CASES, DIALYSIS_CT_RAISED_PHOSPHATE, PUBLISHED_CASES, forearm_extravasation
+from .conftest import (
+    BEDBOUND_AFTER_COMA,
+    DEV_CASES,
+    DIALYSIS_CT_RAISED_PHOSPHATE,
+    KIDNEY_DEPOSITS_HYPERCALCAEMIA,
+    PREGNANT_MUSCLE_DEPOSIT,
+    PUBLISHED_CASES,
+    WRIST_TENDON_DEPOSIT,
+    forearm_extravasation,
+)
 
 
 def leaflet(kb: KnowledgeBase, name: str, lang: str = "en"):  # type: ignore[no-untyped-def]
@@ -58,17 +68,15 @@ def test_a_metastatic_calcinosis_is_said_not_to_be_cancer(kb: KnowledgeBase, lan
     ckd = leaflet(kb, "ckd-calcinosis", lang)
     assert word not in ckd.heading.lower() and ckd.word_note == ""
     # a leaflet named from the category says the word
-    from .test_management_scope import FRESH
-
-    path = FRESH / "fh-01-man-ulcer-history-hypercalcaemia-renal-failure-punctate-renal-calcification.yaml"
-    by_category = build_leaflet(diagnose(read_case(path, kb), kb, lang=lang), kb, lang=lang)
+    kidneys = parse_case(KIDNEY_DEPOSITS_HYPERCALCAEMIA, kb)  # deposits in the kidneys, the cause not yet known
+    by_category = build_leaflet(diagnose(kidneys, kb, lang=lang), kb, lang=lang)
     assert word in by_category.heading.lower()
     assert by_category.word_note and ("cancer" in by_category.word_note)
     for other in ("synovial-sarcoma", "crest-fingertips"):
         assert leaflet(kb, other, lang).word_note == ""
     from calcinosis.reports.render import render_html
 
-    html = render_html(read_case(path, kb), kb, audience="patient", lang=lang)
+    html = render_html(kidneys, kb, audience="patient", lang=lang)
     assert (
         "word-note" in html and ("les dépôts sont un cancer" if lang == "fr" else "the deposits are a cancer") in html
     )
@@ -385,6 +393,27 @@ def test_a_disease_the_history_gives_is_not_said_to_be_confirmed_later(kb: Knowl
     assert already not in build_leaflet(found, kb, lang=lang).heading
 
 
+DEEP_BUTTOCK_MASS: dict[str, Any] = {
+    "patient": {"age": 12, "sex": "female"},
+    "findings": ["painless_swelling", "skin_necrosis"],
+    "sites": ["buttock"],
+    "imaging": [{"modality": "mri", "sites": ["buttock"], "tissues": ["muscle"], "distribution": "single"}],
+}
+"""A girl with a large, nearly painless buttock lump calcified within the muscle on MRI, the skin
+over it necrotic: a deep mass whose cause is not established (a sarcoma still to exclude)."""
+
+LUPUS_LEG_ULCERS: dict[str, Any] = {
+    "patient": {"age": 40, "sex": "female"},
+    "history": ["systemic_lupus_erythematosus"],
+    "exposures": ["long_term_corticosteroids"],
+    "findings": ["pain", "ulceration", "palpable_nodules", "chalky_discharge"],
+    "sites": ["lower_leg"],
+    "labs": [{"test": "calcium", "interpretation": "normal"}, {"test": "phosphate", "interpretation": "normal"}],
+}
+"""A woman with a lupus known for years, on steroids, whose painful leg nodules have ulcerated and
+discharge chalk, her calcium and phosphate normal: open lesions of a lupus' calcinosis."""
+
+
 def test_scrotal_nodules_are_not_all_a_small_operation(kb: KnowledgeBase) -> None:
     """A whole-scrotum calcinosis read 'a small operation removes it (under local
     anaesthesia)' (a clinical review): its own text speaks of the nodules in the plural and of
@@ -398,16 +427,15 @@ def test_scrotal_nodules_are_not_all_a_small_operation(kb: KnowledgeBase) -> Non
 def test_a_childs_everyday_life_speaks_of_school_not_of_work(kb: KnowledgeBase) -> None:
     """The parents of a girl of 6 read 'ask for adjustments at work' (a French clinical review):
     a child's text speaks of the school; an adult's keeps the workplace."""
-    path = (
-        PUBLISHED_CASES.parent.parent
-        / "published-fresh"
-        / "cases"
-        / "fb-02-girl-ulcerating-nodules-hip-arms-knees.yaml"
-    )
-    # with a sign of its own, the juvenile dermatomyositis is named (without one the leaflet no
-    # longer names it, and speaks of calcinosis in general)
-    case = read_case(path, kb)
-    case = case.model_copy(update={"findings": [*case.findings, "gottron_papules"]})
+    # a girl of 6 with ulcerating nodules at the hips, elbows and knees; with a sign of its own,
+    # the juvenile dermatomyositis is named (without one the leaflet no longer names it, and
+    # speaks of calcinosis in general)
+    girl = {
+        "patient": {"age": 6, "sex": "female"},
+        "findings": ["palpable_nodules", "ulceration", "gottron_papules"],
+        "sites": ["hip", "elbow", "knee"],
+    }
+    case = parse_case(girl, kb)
     child = next(s.text for s in build_leaflet(diagnose(case, kb), kb, lang="en").sections if s.id == "daily_life")
     adult = next(s.text for s in leaflet(kb, "crest-fingertips").sections if s.id == "daily_life")
     assert "tell the school" in child and "at work" not in child
@@ -428,9 +456,7 @@ def test_a_lump_still_examined_is_followed_by_the_specialised_team_not_one_treat
 def test_the_leaflet_of_a_deep_mass_of_unestablished_cause_says_it_is_seen_by_a_sarcoma_team(kb: KnowledgeBase) -> None:
     """The work-up refers the mass to a sarcoma centre and manage holds every procedure on it:
     the leaflet that says surgery can remove a deposit says so too (EN and FR)."""
-    from .test_management_scope import DEEP_MASS
-
-    case = read_case(DEEP_MASS, kb)
+    case = parse_case(DEEP_BUTTOCK_MASS, kb)
     for lang, words in (("en", "specialises in tumours of the soft tissues"), ("fr", "spécialisée dans les tumeurs")):
         lf = build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang)
         treatment = next(p for p in lf.sections if p.id == "treatment")
@@ -441,9 +467,13 @@ def test_a_benign_condition_s_leaflet_does_not_state_an_unmeasured_calcium_as_th
     """A clinical review: a man with scrotal nodules and no blood test read 'The blood calcium is
     normal ... They are not a cancer' as facts about him; it is what the condition is, checked by
     a blood test and the examination of a removed bump."""
-    from .test_management_scope import FRESH
-
-    case = read_case(FRESH / "fb-04-older-man-scrotal-yellow-white-nodules-20-years.yaml", kb)
+    scrotum = {  # hard yellow-white scrotal nodules for many years, painless, no blood test
+        "patient": {"age": 60, "sex": "male"},
+        "findings": ["scrotal_nodules", "palpable_nodules"],
+        "sites": ["scrotum"],
+        "duration_months": 180,
+    }
+    case = parse_case(scrotum, kb)
     assert not case.labs
     for lang, said in (
         ("en", "In this condition the blood calcium is normal"),
@@ -457,9 +487,7 @@ def test_a_benign_condition_s_leaflet_does_not_state_an_unmeasured_calcium_as_th
 def test_the_french_heading_reads_as_a_sentence_and_does_not_promise_a_confirmation(kb: KnowledgeBase) -> None:
     """A French review: 'est la suivante : Ossification hétérotopique' (a capital after a colon)
     and 'Votre médecin vous dira quand elle sera confirmée' (as if it would be)."""
-    from .test_management_scope import DEEP_MASS
-
-    case = read_case(DEEP_MASS, kb)
+    case = parse_case(DEEP_BUTTOCK_MASS, kb)
     # with a sign of its own (without one, the juvenile dermatomyositis is not named at all)
     case = case.model_copy(update={"findings": [*case.findings, "gottron_papules"]})
     french = build_leaflet(diagnose(case, kb, lang="fr"), kb, lang="fr").heading
@@ -473,40 +501,50 @@ def test_the_french_heading_reads_as_a_sentence_and_does_not_promise_a_confirmat
 def test_a_lupus_leaflet_speaks_of_lupus_and_its_associations(kb: KnowledgeBase) -> None:
     """A clinical review: two women with a lupus known for years read that the cause was
     scleroderma or dermatomyositis and were sent to their associations."""
-    from .test_management_scope import FRESH
-
-    for name in (
-        "fa-05-lupus-woman-calcinosis-around-both-knees",
-        "fc-01-lupus-woman-ulcerated-leg-plaques-chalky-discharge",
-    ):
-        case = read_case(FRESH / f"{name}.yaml", kb)
+    knees = {  # a lupus known for years, deposits around the knees
+        "patient": {"age": 35, "sex": "female"},
+        "history": ["systemic_lupus_erythematosus"],
+        "sites": ["knee"],
+    }
+    for data in (knees, LUPUS_LEG_ULCERS):
+        case = parse_case(data, kb)
         for lang in ("en", "fr"):
             report = diagnose(case, kb, lang=lang)
             leaflet = build_leaflet(report, kb, lang=lang)
             sections = {p.id: p for p in leaflet.sections}
             what, support = sections["what_it_is"].text, sections["support"].text
             assert "sclérodermie" not in what and "scleroderma" not in what and "Sclérodermiques" not in support
-            if report.differential[0].probability >= 0.5:  # a lupus the leaflet is about
-                assert "lupus" in what and "AFL+" in support
-            else:  # the ulcerated leg plaques with normal labs also hold a non-uraemic calciphylaxis
-                # (since its form, about 0.37): the leaflet is the general one, lupus first among its possibilities
-                assert report.differential[0].diagnosis == "systemic_lupus_erythematosus"
-                assert "lupus" in leaflet.heading.lower()
+            # the written cases are lupus' calcinosis, which the leaflet is about
+            assert report.differential[0].diagnosis == "systemic_lupus_erythematosus"
+            assert report.differential[0].probability >= 0.5
+            assert "lupus" in what and "AFL+" in support
 
 
 def test_an_adult_s_calcium_drip_calcinosis_is_not_promised_a_baby_s_course(kb: KnowledgeBase) -> None:
     """A French clinical review: a man of 56 in intensive care read 'the outlook is good, the lump
     goes away within months' (a series of 16 babies) and that his treatments go on as planned
     while the calcium drip that caused it might still run."""
-    from .test_management_scope import FRESH
-
-    case = read_case(FRESH / "fe-04-crohn-man-parenteral-nutrition-itchy-white-forearm-papules.yaml", kb)
+    adult = {  # a man on intravenous nutrition with calcium, new firm itchy white papules of the forearm
+        "patient": {"age": 56, "sex": "male"},
+        "exposures": ["iv_calcium"],
+        "findings": ["palpable_nodules", "pruritus"],
+        "sites": ["forearm"],
+        "duration_months": 0.25,
+    }
+    case = parse_case(adult, kb)
     report = diagnose(case, kb)
     assert report.differential[0].diagnosis == "iv_calcium_extravasation"
     sections = {p.id: p.text for p in build_leaflet(report, kb, lang="en").sections}
     assert "less predictable" in sections["outlook"] and "outlook is good" not in sections["outlook"]
     assert "checks how it is given" in sections["daily_life"]
-    baby = read_case(FRESH / "fe-05-near-term-neonate-tender-hard-nodules-over-cannulation-sites.yaml", kb)
+    baby = parse_case(  # a newborn given calcium into a vein, tender hard nodules at the drip sites
+        {
+            "patient": {"age": 0.03, "sex": "male"},
+            "exposures": ["iv_calcium"],
+            "findings": ["palpable_nodules", "pain"],
+        },
+        kb,
+    )
     assert (
         "outlook is good"
         in {p.id: p.text for p in build_leaflet(diagnose(baby, kb), kb, lang="en").sections}["outlook"]
@@ -516,9 +554,7 @@ def test_an_adult_s_calcium_drip_calcinosis_is_not_promised_a_baby_s_course(kb: 
 def test_swimming_is_advised_only_while_no_lesion_is_open(kb: KnowledgeBase) -> None:
     """A clinical review: a woman with open, discharging ulcers and recurrent cellulitis was told
     that swimming in warm water is well tolerated."""
-    from .test_management_scope import FRESH
-
-    case = read_case(FRESH / "fc-01-lupus-woman-ulcerated-leg-plaques-chalky-discharge.yaml", kb)
+    case = parse_case(LUPUS_LEG_ULCERS, kb)
     for lang, said, swim in (
         ("en", "(not while a lesion is open)", "swim"),
         ("fr", "(pas tant qu'une lésion est ouverte)", "natation"),
@@ -526,18 +562,17 @@ def test_swimming_is_advised_only_while_no_lesion_is_open(kb: KnowledgeBase) -> 
         text = {p.id: p.text for p in build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang).sections}[
             "daily_life"
         ]
-        # swimming is advised with its caution, or not at all (the general leaflet, read since a
-        # non-uraemic calciphylaxis is in play beside the lupus)
-        assert said in text or swim not in text.lower()
+        # the lupus' leaflet advises swimming with its caution
+        assert swim in text.lower() and said in text
 
 
 def test_the_newborn_fat_necrosis_texts_do_not_stop_an_older_infant_s_vitamin_d_by_habit(kb: KnowledgeBase) -> None:
     """A French review: the parents of a 5-month-old were told 'Do not give vitamin D drops' and a
     calcium every 1-2 weeks 'until 3 months of age'; the drops are the doctor's decision from the
     calcium, and an infant already older is checked at diagnosis."""
-    from .test_management_scope import FRESH
-
-    case = read_case(FRESH / "fc-05-infant-girl-solitary-white-hard-finger-papule.yaml", kb)
+    case = parse_case(  # a girl of 5 months with one small hard white papule on a finger
+        {"patient": {"age": 0.42, "sex": "female"}, "findings": ["palpable_nodules"], "sites": ["hand"]}, kb
+    )
     for lang, banned, said in (
         ("en", "Do not give vitamin D drops", "only as your doctor decides"),
         ("fr", "Ne donnez pas de gouttes de vitamine D", "seulement comme votre médecin le décide"),
@@ -553,9 +588,7 @@ def test_the_newborn_fat_necrosis_texts_do_not_stop_an_older_infant_s_vitamin_d_
 def test_a_calcific_tendinitis_leaflet_is_not_only_about_the_shoulder(kb: KnowledgeBase) -> None:
     """A French review: a man with a wrist tendon deposit read only of his shoulder ('échographie de
     l'épaule', 'lever le bras', an infection warning at the shoulder)."""
-    from .test_management_scope import FRESH
-
-    case = read_case(FRESH / "fa-04-volar-wrist-pain-chills-redness.yaml", kb)
+    case = parse_case(WRIST_TENDON_DEPOSIT, kb)  # a tendon deposit at the wrist
     for lang, banned in (("en", "ultrasound of the shoulder"), ("fr", "échographie de l'épaule")):
         sections = {p.id: p.text for p in build_leaflet(diagnose(case, kb, lang=lang), kb, lang=lang).sections}
         assert banned not in sections["tests"] and (
@@ -903,11 +936,23 @@ def test_which_diagnoses_vitamin_d_drives_is_data_not_an_id_in_the_code(kb: Know
         )
 
 
-FRESH_CASES = PUBLISHED_CASES.parent.parent / "published-fresh" / "cases"
+CROWNED_DENS: dict[str, Any] = {
+    "patient": {"age": 72, "sex": "female"},
+    "findings": ["pain"],
+    "sites": ["head_neck", "spine"],
+    "absent": ["fever"],
+    "labs": [{"test": "crp", "interpretation": "high"}, {"test": "esr", "interpretation": "high"}],
+    "imaging": [
+        {"modality": "ct", "sites": ["spine"], "tissues": ["periarticular"], "distribution": "multiple_localized"}
+    ],
+}
+"""An older woman with attacks of neck pain and headache, no fever, a raised CRP and ESR, and
+deposits around the top of the spine on CT: a crowned dens (a CPPD disease)."""
 
 
-def _section(kb: KnowledgeBase, path: Path, section: str, lang: str):  # type: ignore[no-untyped-def]
-    report = diagnose(read_case(path, kb), kb, lang=lang)
+def _section(kb: KnowledgeBase, data: Path | dict[str, Any], section: str, lang: str):  # type: ignore[no-untyped-def]
+    case = read_case(data, kb) if isinstance(data, Path) else parse_case(data, kb)
+    report = diagnose(case, kb, lang=lang)
     return next(s for s in build_leaflet(report, kb, lang=lang).sections if s.id == section)
 
 
@@ -921,7 +966,7 @@ def test_the_tests_section_names_the_tests_of_the_diagnosis_and_the_patients_con
     a crowned dens' CT of the neck, a pregnant woman's ultrasound, a bedbound man's radiographs
     with CT only before an operation."""
     fr = lang == "fr"
-    neck = _section(kb, FRESH_CASES / "fc-06-elderly-woman-recurrent-neck-pain-headache-high-crp.yaml", "tests", lang)
+    neck = _section(kb, CROWNED_DENS, "tests", lang)
     assert neck.written_for == "cppd"
     assert ("poignets" if fr else "wrists") in neck.text and (
         "scanner du haut du cou" if fr else "CT scan of the top"
@@ -932,14 +977,10 @@ def test_the_tests_section_names_the_tests_of_the_diagnosis_and_the_patients_con
     assert (
         "Aucun prélèvement (biopsie) n'est fait tôt" if fr else "No sample (biopsy) is taken early"
     ) in footballer.text
-    pregnant = _section(
-        kb, FRESH_CASES / "fa-02-pregnant-back-pain-paravertebral-rim-calcification.yaml", "tests", lang
-    )
+    pregnant = _section(kb, PREGNANT_MUSCLE_DEPOSIT, "tests", lang)
     assert ("échographies" if fr else "ultrasound scans") in pregnant.text
     assert ("Une scintigraphie osseuse et" if fr else "A bone scan and") not in pregnant.text
-    bedbound = _section(
-        kb, FRESH_CASES / "fc-08-young-man-after-coma-bilateral-hip-ankylosis-bedbound.yaml", "tests", lang
-    )
+    bedbound = _section(kb, BEDBOUND_AFTER_COMA, "tests", lang)
     assert (
         "Un scanner n'est fait que si une opération" if fr else "A CT scan is done only if an operation"
     ) in bedbound.text
@@ -954,7 +995,7 @@ def test_a_bedbound_patient_after_a_brain_injury_is_not_advised_to_swim(kb: Know
     case states (a neurological injury, a long immobilisation), with their sources."""
     from calcinosis.management.manage import manage
 
-    case = read_case(FRESH_CASES / "fc-08-young-man-after-coma-bilateral-hip-ankylosis-bedbound.yaml", kb)
+    case = parse_case(BEDBOUND_AFTER_COMA, kb)
     report = diagnose(case, kb, lang=lang)
     options = manage(case, kb, lang=lang, report=report).options
     physio = next(o for group in options.values() for o in group if o.treatment == "physiotherapy")

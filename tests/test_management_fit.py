@@ -11,10 +11,9 @@ import yaml
 from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
 from calcinosis.management.manage import manage
 
-from .conftest import PUBLISHED_CASES, REPO
+from .conftest import BOY_THIGH_AFTER_BLOW, PUBLISHED_CASES
 from .test_management_scope import _options, run
 
-FRESH_CASES = REPO / "tests" / "data" / "published-fresh" / "cases"
 CTD_PRINCIPLES = {"treat_the_ctd", "first_line_ctd", "avoid_low_dose_warfarin"}
 
 
@@ -22,10 +21,14 @@ def _published(kb: KnowledgeBase, name: str, lang: str = "en"):  # type: ignore[
     return manage(read_case(PUBLISHED_CASES / f"{name}.yaml", kb), kb, lang=lang)
 
 
-def _fresh(kb: KnowledgeBase, name: str) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((FRESH_CASES / f"{name}.yaml").read_text(encoding="utf-8"))
-    data.pop("expected", None)
-    return data
+CREST_PAINFUL_MASS: dict[str, Any] = {
+    "patient": {"age": 50, "sex": "female"},
+    "history": ["limited_systemic_sclerosis"],
+    "findings": ["pain", "periarticular_mass"],
+    "sites": ["back"],
+}
+"""A woman with a known CREST syndrome and a painful, disabling calcified mass between the shoulder
+blades (masses at other joints said, not coded): a connective tissue disease's calcinosis."""
 
 
 def _waiting(result) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -88,7 +91,7 @@ def test_ctd_principles_wait_with_the_ctd_options(kb: KnowledgeBase) -> None:
     ):
         ids = {s.id for s in _published(kb, name).statements}
         assert not ids & CTD_PRINCIPLES, name
-    crest = run(kb, _fresh(kb, "fa-01-crest-painful-masses-nearly-all-joints"))
+    crest = run(kb, CREST_PAINFUL_MASS)
     assert {s.id for s in crest.statements} >= CTD_PRINCIPLES
 
 
@@ -172,7 +175,7 @@ def test_a_calciphylaxis_debridement_reads_as_such(kb: KnowledgeBase) -> None:
 
 def test_a_ctd_excision_keeps_its_recurrence_note(kb: KnowledgeBase) -> None:
     """The connective tissue recurrence note stays where the excision is read for one (a CREST)."""
-    crest = run(kb, _fresh(kb, "fa-01-crest-painful-masses-nearly-all-joints"))
+    crest = run(kb, CREST_PAINFUL_MASS)
     assert any("recurrence after removal is frequent" in c for c in _options(crest)["surgical_excision"].cautions)
 
 
@@ -184,7 +187,7 @@ def test_generalised_deposits_make_excision_an_option_and_no_topical(kb: Knowled
     the excision is an option for one disabling mass, not first line, and the topical sodium
     thiosulfate of localised deposits does not fit. As the case is coded (one site, the back,
     its extent not encodable) the excision stays first line."""
-    data = _fresh(kb, "fa-01-crest-painful-masses-nearly-all-joints")
+    data = CREST_PAINFUL_MASS
     assert _options(run(kb, data))["surgical_excision"].role == "first_line"
     spread = run(kb, {**data, "sites": ["back", "generalized"]})
     options = _options(spread)
@@ -206,7 +209,7 @@ def test_a_childs_myositis_ossificans_gets_the_conservative_plan_and_no_ct_or_al
     compression, graded return) is the first line; the work-up asks for radiographs with
     ultrasound, not serial CT, a bone scan or the alkaline phosphatase. The same lesion in a man
     of 30 keeps the adult steps."""
-    data = _fresh(kb, "fg-07-boy-thigh-pain-swelling-weeks-after-football-blow-intramuscular-calcification")
+    data = BOY_THIGH_AFTER_BLOW
     result = run(kb, data)
     physio = _options(result)["physiotherapy"]
     assert physio.role == "first_line"
@@ -224,5 +227,5 @@ def test_the_doses_above_are_said_only_where_a_dose_is_shown(kb: KnowledgeBase) 
         if any("doses above" in c.en for c in t.cautions):
             texts = [t.dose.en, *(d.dose.en for d in t.dose_for)]
             assert any(re.search(r"\d+(\.\d+)? ?(mg|g|µg|mL)\b", x) for x in texts), t.id
-    boy = run(kb, _fresh(kb, "fg-07-boy-thigh-pain-swelling-weeks-after-football-blow-intramuscular-calcification"))
+    boy = run(kb, BOY_THIGH_AFTER_BLOW)
     assert not any("doses above" in c for c in _options(boy)["analgesia"].cautions)

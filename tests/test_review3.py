@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -11,20 +12,23 @@ from calcinosis import KnowledgeBase, diagnose, parse_case
 from calcinosis.reports.leaflet import build_leaflet
 from calcinosis.reports.summary import build_summary
 
+from .conftest import TRUNCAL_NECROSIS_NO_KIDNEY_DISEASE
 from .test_management_scope import _options, run
 
 DATA = Path(__file__).resolve().parent / "data"
-FRESH = DATA / "published-fresh" / "cases"
 PUBLISHED = DATA / "published" / "cases"
 
 
-def _case(path: Path) -> dict[str, Any]:
+def _case(path: Path | dict[str, Any]) -> dict[str, Any]:
+    """A published case's items (its expected diagnosis left out), or a copy of a written one."""
+    if isinstance(path, dict):
+        return copy.deepcopy(path)
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     data.pop("expected", None)
     return data
 
 
-NECROSIS = FRESH / "fa-12-young-woman-extensive-truncal-necrosis-no-renal-disease.yaml"
+NECROSIS = TRUNCAL_NECROSIS_NO_KIDNEY_DISEASE  # a skin necrosis of the trunk, no kidney disease
 
 
 def test_a_reported_necrosis_is_debrided_now_whatever_its_cause(kb: KnowledgeBase) -> None:
@@ -91,7 +95,16 @@ def test_hypercalcaemia_with_an_acute_kidney_injury_is_not_treated_as_a_plain_on
 
 
 TODDLER = PUBLISHED / "pub-idio-12-infant-plaques-chest-right-leg.yaml"
-TEENAGER = FRESH / "fd-09-teenage-girl-recurrent-gluteal-mass-sibling-affected.yaml"
+TEENAGER: dict[str, Any] = {  # a familial tumoral calcinosis with a raised phosphate, in a girl
+    "patient": {"age": 15, "sex": "female"},
+    "history": ["surgery_local"],
+    "findings": ["swelling", "family_history_similar"],
+    "sites": ["buttock"],
+    "duration_months": 96,
+    "labs": [{"test": "phosphate", "interpretation": "high"}, {"test": "calcium", "interpretation": "normal"}],
+}
+"""A girl of 15 whose buttock mass came back after excisions since she was 7, a brother with such
+masses, a raised phosphate and a normal calcium: a hyperphosphataemic familial tumoral calcinosis."""
 
 
 def _all_options(result) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -99,22 +112,30 @@ def _all_options(result) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 
 def test_a_child_sees_no_adult_diltiazem_nor_lanthanum_dose(kb: KnowledgeBase) -> None:
-    for path, treatment, adult in (
+    for source, treatment, adult in (
         (TODDLER, "diltiazem", "240-480 mg/day"),
         (TEENAGER, "phosphate_binders", "1500 mg/day"),
     ):
-        child = _case(path)
+        child = _case(source)
         grown = child | {"patient": {**child["patient"], "age": 40}}
         for data, shown in ((child, False), (grown, True)):
             option = _all_options(run(kb, data)).get(treatment)
             if option is None:  # not proposed for this variant: nothing to read
                 continue
-            assert (adult in option.dose) is shown, (path.name, data["patient"])
+            assert (adult in option.dose) is shown, (treatment, data["patient"])
     binders = _all_options(run(kb, _case(TEENAGER), "fr"))["phosphate_binders"]
     assert "Le lanthane n'est pas donné" in binders.dose and "sévélamer" in binders.dose
 
 
-SHIN_MASS = FRESH / "fb-13-renal-transplant-slow-growing-calcified-shin-mass.yaml"
+SHIN_MASS: dict[str, Any] = {
+    "patient": {"age": 55, "sex": "male"},
+    "history": ["kidney_transplant"],
+    "findings": ["growing_mass"],
+    "sites": ["lower_leg"],
+    "imaging": [{"modality": "radiograph", "sites": ["lower_leg"], "distribution": "single"}],
+}
+"""A kidney transplant recipient with a slowly growing calcified mass of the shin, no pain, no
+wound: a deep mass with a sarcoma still to exclude."""
 
 
 def test_pain_relief_never_waits_for_a_sarcoma_and_wound_care_only_without_a_wound(kb: KnowledgeBase) -> None:
@@ -154,7 +175,16 @@ def test_the_tumoral_phosphate_follow_up_says_dialysis_only_on_dialysis(kb: Know
         assert dialysis in text and kidney not in text
 
 
-BOY_MASSES = FRESH / "ff-01-boy-knee-elbow-masses-chalky-discharge-normal-labs.yaml"
+BOY_MASSES: dict[str, Any] = {
+    "patient": {"age": 9, "sex": "male"},
+    "findings": ["periarticular_mass", "painless_swelling", "chalky_discharge"],
+    "sites": ["knee", "elbow"],
+    "labs": [{"test": "calcium", "interpretation": "normal"}, {"test": "phosphate", "interpretation": "normal"}],
+    "imaging": [{"modality": "radiograph", "sites": ["knee"], "tissues": ["periarticular"], "patterns": ["lobulated"]}],
+}
+"""A boy with painless lobulated masses at the knees and elbows discharging chalk, his calcium and
+phosphate normal: a normophosphataemic tumoral calcinosis (and, with the phosphate raised, the
+hyperphosphataemic one)."""
 
 
 def _phosphate(data: dict[str, Any], interpretation: str) -> dict[str, Any]:

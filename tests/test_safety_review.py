@@ -14,15 +14,10 @@ from calcinosis.management.manage import manage
 from calcinosis.management.results import ManagementReport, TreatmentOption
 from calcinosis.reports.summary import build_summary
 
-from .conftest import PUBLISHED_CASES, REPO
+from .conftest import KIDNEY_DEPOSITS_HYPERCALCAEMIA, PUBLISHED_CASES, WRIST_TENDON_DEPOSIT
 
-FRESH_CASES = REPO / "tests" / "data" / "published-fresh" / "cases"
 BREAST_ESCHAR = PUBLISHED_CASES / "pub-calci-02-breast-eschar-hd-mammogram.yaml"
 SEIZURE_SHOULDER = PUBLISHED_CASES / "pub-dys-06-seizure-shoulder-pain-soft-tissue-calcifications.yaml"
-WRIST_CHILLS = FRESH_CASES / "fa-04-volar-wrist-pain-chills-redness.yaml"
-HYPERCALCAEMIA_KIDNEY = (
-    FRESH_CASES / "fh-01-man-ulcer-history-hypercalcaemia-renal-failure-punctate-renal-calcification.yaml"
-)
 CHILD_LEUKAEMIA = PUBLISHED_CASES / "pub-iatro-04-child-leukaemia-upper-arm.yaml"
 
 
@@ -94,7 +89,7 @@ def test_shoulder_pain_after_a_seizure_asks_for_an_axillary_view(kb: KnowledgeBa
 
 
 def test_an_acute_wrist_tendinitis_names_its_mimics_and_holds_shock_waves(kb: KnowledgeBase) -> None:
-    case = _read(WRIST_CHILLS, kb)
+    case = parse_case(WRIST_TENDON_DEPOSIT, kb)  # an acute calcific tendinitis of the wrist
     steps = _steps(kb, case)
     assert "tendinitis_acute_mimics" in steps and "CRP" in steps["tendinitis_acute_mimics"]
     options = _options(manage(case, kb))
@@ -139,7 +134,7 @@ def test_a_chronic_shoulder_tendinitis_keeps_shock_waves_now(kb: KnowledgeBase) 
 
 
 def test_antiresorptives_say_the_kidney_and_milk_alkali_cautions(kb: KnowledgeBase) -> None:
-    case = _read(HYPERCALCAEMIA_KIDNEY, kb)
+    case = parse_case(KIDNEY_DEPOSITS_HYPERCALCAEMIA, kb)  # eGFR below 30, cause unknown
     acute = _options(manage(case, kb))["hydration_and_hypercalcaemia_management"]
     said = " ".join(acute.cautions)
     assert "eGFR below 30" in said and "Denosumab" in said and "hypercalcaemia of malignancy" in said

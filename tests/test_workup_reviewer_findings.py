@@ -11,10 +11,7 @@ from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
 from calcinosis.case.model import Case
 from calcinosis.management.manage import manage
 
-from .conftest import PUBLISHED_CASES, REPO
-
-FRESH = REPO / "tests" / "data" / "published-fresh" / "cases"
-PREGNANT_BACK = FRESH / "fa-02-pregnant-back-pain-paravertebral-rim-calcification.yaml"
+from .conftest import INFANT_HYPERCALCAEMIA_NEPHROCALCINOSIS, PREGNANT_MUSCLE_DEPOSIT, PUBLISHED_CASES
 
 
 def _asked(case: Case, kb: KnowledgeBase, lang: str = "en") -> set[str]:
@@ -33,7 +30,7 @@ def test_a_pregnancy_is_not_asked_for_a_tracer_or_radiographic_answer(kb: Knowle
     """A pregnant woman whose work-up said ultrasound and MRI, no bone scan (ACOG 723), was asked
     « Existe-t-il une fixation du traceur par les dépôts (scintigraphie, TEP) ? » and about a
     trabecular pattern a radiograph or CT shows; the same case without the pregnancy is."""
-    pregnant = read_case(PREGNANT_BACK, kb)
+    pregnant = parse_case(PREGNANT_MUSCLE_DEPOSIT, kb)
     tracer_or_film = {"imaging:uptake", "pattern:trabecular"}
     assert not _asked(pregnant, kb, "fr") & tracer_or_film
     assert _asked(_without_history(pregnant, "pregnancy"), kb) & tracer_or_film
@@ -51,7 +48,7 @@ def test_a_pregnancy_defers_the_imaging_of_follow_up_to_after_the_delivery(kb: K
     """The same woman's plan read 'yearly: Imaging of the affected areas ... (plain radiographs
     first)' with no word of the pregnancy: in pregnancy the follow-up imaging is ultrasound, and
     radiographs wait for the delivery unless a question cannot wait (ACOG 723)."""
-    pregnant = read_case(PREGNANT_BACK, kb)
+    pregnant = parse_case(PREGNANT_MUSCLE_DEPOSIT, kb)
     ids = _followup(pregnant, kb)
     assert "imaging_pregnancy" in ids and "imaging" not in ids
     item = next(i for i in manage(pregnant, kb, lang="fr").followup.schedule if i.id == "imaging_pregnancy")
@@ -73,7 +70,7 @@ def test_a_single_deposit_imaged_in_one_layer_is_not_asked_about_the_other(kb: K
     """A single intramuscular mass (ultrasound and MRI: muscle) was asked « En imagerie, les
     dépôts siègent-ils dans le tissu sous-cutané ? » (features.yaml not_asked_with, and_any): a
     single deposit in one layer answers the other layer's question; several deposits do not."""
-    pregnant = read_case(PREGNANT_BACK, kb)
+    pregnant = parse_case(PREGNANT_MUSCLE_DEPOSIT, kb)
     assert pregnant.imaging[0].tissues == ["muscle"] and pregnant.imaging[0].distribution == "single"
     assert "tissue:subcutaneous" not in _asked(pregnant, kb, "fr")
     rule = kb.not_asked_with["tissue:subcutaneous"]
@@ -99,7 +96,16 @@ def test_a_swelling_at_a_joint_answers_is_there_a_periarticular_mass(kb: Knowled
     """A haemodialysis patient with a swollen painful mass over the shoulder was asked "Is there a
     periarticular mass?": a swelling the case places at a large joint answers it (not scored as
     one: imaging's 'are the deposits periarticular?' stays); a swelling away from a joint does not."""
-    shoulder = read_case(FRESH / "fb-10-haemodialysis-20-years-painful-shoulder-mass.yaml", kb)
+    shoulder = parse_case(  # a painful swollen mass over the shoulder after years of haemodialysis
+        {
+            "patient": {"age": 55, "sex": "male"},
+            "history": ["chronic_kidney_disease", "dialysis"],
+            "findings": ["swelling", "pain"],
+            "sites": ["shoulder"],
+            "labs": [{"test": "phosphate", "interpretation": "high"}],
+        },
+        kb,
+    )
     assert "swelling" in shoulder.findings and shoulder.sites == ["shoulder"]
     asked = _asked(shoulder, kb)
     assert "finding:periarticular_mass" not in asked and "tissue:periarticular" in asked
@@ -138,11 +144,11 @@ def test_a_cancer_the_case_states_is_not_to_be_looked_for(kb: KnowledgeBase) -> 
     assert "déjà connu (antécédents\u00a0: autre cancer)" in alert(breast, "fr")
     leukaemia = read_case(PUBLISHED_CASES / "pub-meta3-01-relapsed-leukaemia-flexural-plaques.yaml", kb)
     assert "(history: leukaemia)" in alert(leukaemia)
-    infant = read_case(FRESH / "fb-15-infant-hypercalcaemia-nephrocalcinosis-subcutaneous-lesions.yaml", kb)
+    infant = parse_case(INFANT_HYPERCALCAEMIA_NEPHROCALCINOSIS, kb)
     assert alert(infant).endswith("look for it")
 
 
-INFANT = FRESH / "fb-15-infant-hypercalcaemia-nephrocalcinosis-subcutaneous-lesions.yaml"
+INFANT = INFANT_HYPERCALCAEMIA_NEPHROCALCINOSIS  # a baby of five weeks, a raised calcium, nephrocalcinosis
 
 
 def _steps(case: Case, kb: KnowledgeBase) -> dict[str, str]:
@@ -154,7 +160,7 @@ def test_an_infant_gets_a_spot_urine_and_no_renal_imaging_its_ultrasound_has_don
     nephrocalcinosis' that her ultrasound already showed: a young child gets the spot urine
     calcium/creatinine ratio (Matos 1997), an adult the 24-hour urine, and an organ deposit on
     imaging answers the renal imaging."""
-    infant = read_case(INFANT, kb)
+    infant = parse_case(INFANT, kb)
     steps = _steps(infant, kb)
     assert "phpt_urine_calcium_child" in steps and "phpt_urine_calcium" not in steps
     assert "24-hour urinary calcium" not in " ".join(steps.values())
@@ -177,7 +183,7 @@ def test_parathyroid_localisation_waits_for_a_raised_pth(kb: KnowledgeBase) -> N
     """The same infant, with no PTH measured, was asked for a neck ultrasound, a sestamibi scan
     or a choline PET: localisation plans the surgery once the biochemistry has made the diagnosis
     (AAES 2016), at any age; with a raised PTH it is asked."""
-    infant = read_case(INFANT, kb)
+    infant = parse_case(INFANT, kb)
     assert "phpt_localisation" not in _steps(infant, kb)
     pth = parse_case(
         {"patient": {"age": 0.1, "sex": "female"}, "labs": [{"test": "pth", "interpretation": "high"}]}, kb
@@ -198,7 +204,7 @@ def test_parathyroid_localisation_waits_for_a_raised_pth(kb: KnowledgeBase) -> N
 def test_a_question_only_the_patient_can_answer_is_not_asked_of_an_infant(kb: KnowledgeBase) -> None:
     """The 35-day-old was asked « Existe-t-il des douleurs osseuses ? » (features.yaml
     self_reported: not below 2 years); a child of 6 with the same case is."""
-    infant = read_case(INFANT, kb)
+    infant = parse_case(INFANT, kb)
     assert "finding:bone_pain" in kb.self_reported and kb.self_report_min_age == 2
     assert "finding:bone_pain" not in _asked(infant, kb, "fr")
     older = infant.model_copy(update={"patient": infant.patient.model_copy(update={"age": 6.0})})
@@ -209,7 +215,19 @@ def test_the_calciphylaxis_rule_names_liver_disease_among_its_high_risk_contexts
     """A woman with alcoholic cirrhosis read 'Calciphylaxis: ... high-risk context (dialysis,
     warfarin, obesity, diabetes)' with no word of the liver, which the category step reads among
     the contexts (alcoholic liver disease, a common non-uraemic setting: Nigwekar 2008)."""
-    cirrhosis = read_case(FRESH / "fd-07-cirrhosis-woman-recurrent-painful-violaceous-leg-rash-normal-labs.yaml", kb)
+    cirrhosis = parse_case(  # a painful rash of the legs in a cirrhosis, the calcium and the kidneys normal
+        {
+            "patient": {"age": 40, "sex": "female"},
+            "history": ["liver_disease"],
+            "findings": ["pain"],
+            "sites": ["lower_limb"],
+            "labs": [
+                {"test": "calcium", "interpretation": "normal"},
+                {"test": "creatinine", "interpretation": "normal"},
+            ],
+        },
+        kb,
+    )
     for lang, liver in (("en", "liver disease"), ("fr", "maladie du foie")):
         rule = next(r for r in diagnose(cirrhosis, kb, lang=lang).classification if r.category == "calciphylaxis")
         assert liver in rule.rule, lang
