@@ -198,3 +198,45 @@ TRUNCAL_NECROSIS_NO_KIDNEY_DISEASE: dict[str, Any] = {
 }
 """A young woman with a spreading skin necrosis of the trunk and no kidney disease: a
 non-uraemic calciphylaxis among other causes of a necrosis."""
+
+
+# ---- written cases read by the management and the work-up tests (clinical reviews' vignettes,
+# kept to the items each behaviour needs; the measured-unseen set is never a fixture)
+KNOWN_CREST_JOINT_MASSES: dict[str, Any] = {
+    "patient": {"age": 58, "sex": "female"},
+    "history": ["limited_systemic_sclerosis"],
+    "findings": ["pain", "periarticular_mass"],
+    "sites": ["elbow", "knee"],
+}
+"""A woman with a known limited systemic sclerosis (CREST) and painful masses around her joints."""
+
+DIALYSIS_SHOULDER_MASS: dict[str, Any] = {
+    "patient": {"age": 60, "sex": "male"},
+    "history": ["dialysis"],
+    "findings": ["swelling", "pain"],
+    "sites": ["shoulder"],
+    "labs": [{"test": "calcium", "interpretation": "low"}, {"test": "phosphate", "interpretation": "high"}],
+}
+"""A man long on haemodialysis with a painful swelling at the shoulder, a low calcium and a raised
+phosphate (a CKD-mineral and bone disorder leads, a secondary tumoral calcinosis behind it)."""
+
+KNEE_MASS_MILD_PAIN: dict[str, Any] = {
+    "patient": {"age": 55, "sex": "male"},
+    "findings": ["pain"],
+    "sites": ["knee"],
+    "duration_months": 48,
+    "absent": ["trauma_local", "swelling", "palpable_nodules"],
+    "imaging": [
+        {
+            "modality": "radiograph",
+            "sites": ["knee"],
+            "tissues": ["periarticular"],
+            "patterns": ["amorphous"],
+            "distribution": "single",
+            "bone_destruction": False,
+        }
+    ],
+}
+"""A man with years of mild knee pain and one amorphous calcified deposit beside the knee, no
+injury, no swelling, nothing felt, no bone destroyed (a calcific tendinitis in play, with nothing
+acute about it; without the site rule it would be asked about shoulder pain)."""

@@ -13,7 +13,21 @@ from calcinosis import KnowledgeBase, diagnose, parse_case, read_case
 from calcinosis.engine.diagnose import analyse
 from calcinosis.management.manage import manage
 
-from .conftest import DEV_CASES, DIALYSIS_CT_RAISED_PHOSPHATE, PUBLISHED_CASES, forearm_extravasation
+from .conftest import (
+    BEDBOUND_AFTER_COMA,
+    BOY_THIGH_AFTER_BLOW,
+    DEV_CASES,
+    DIALYSIS_CT_RAISED_PHOSPHATE,
+    DIALYSIS_SHOULDER_MASS,
+    INFANT_HYPERCALCAEMIA_NEPHROCALCINOSIS,
+    KIDNEY_DEPOSITS_HYPERCALCAEMIA,
+    KNEE_MASS_MILD_PAIN,
+    KNOWN_CREST_JOINT_MASSES,
+    PUBLISHED_CASES,
+    TRUNCAL_NECROSIS_NO_KIDNEY_DISEASE,
+    WRIST_TENDON_DEPOSIT,
+    forearm_extravasation,
+)
 
 
 def run(kb: KnowledgeBase, data: dict[str, Any], lang: str = "en"):  # type: ignore[no-untyped-def]
@@ -554,14 +568,19 @@ def test_a_prevertebral_calcific_tendinitis_gets_no_procedure_and_its_abscess_ex
     assert "tendinitis_neck_imaging" not in {w.id for w in diagnose(shoulder, kb).workup_steps}
 
 
-FRESH = PUBLISHED_CASES.parent.parent / "published-fresh" / "cases"
-
-
 def test_calciphylaxis_holds_every_procedure_on_the_deposit_but_debridement(kb: KnowledgeBase) -> None:
     """Shock waves were 'first line' and steroid injections an option for the ulcers of a
     calciphylaxis at 88 % (a clinical review): trauma to its skin starts new necrosis. They are
     contraindicated, with the reason; the debridement of necrosis stays, with the arterial check."""
-    result = manage(read_case(FRESH / "fa-14-ckd-heart-failure-painful-crural-ulcers-weight-loss.yaml", kb), kb)
+    # a woman with a kidney disease, not on dialysis, and painful ulcers of the lower legs
+    legs = {
+        "patient": {"age": 58, "sex": "female"},
+        "history": ["chronic_kidney_disease"],
+        "findings": ["pain", "ulceration"],
+        "sites": ["lower_leg"],
+        "absent": ["dialysis"],
+    }
+    result = run(kb, legs)
     avoided = {o.treatment: o for o in result.avoid}
     assert avoided["eswl"].cautions[0].startswith("Not while Calciphylaxis")
     # an ulcer is no nodule to inject: the injection is not offered at all
@@ -574,7 +593,16 @@ def test_calciphylaxis_holds_every_procedure_on_the_deposit_but_debridement(kb: 
     reason = avoided["eswl"].cautions[0].split(": ", 1)[1]
     assert debridement.cautions[0].startswith("While Calciphylaxis") and debridement.cautions[0].endswith(reason)
     # a breast ulcer is not told to check the arteries of the leg (a caution's and_any)
-    breast = manage(read_case(FRESH / "fd-02-haemodialysis-diabetic-woman-tender-black-breast-ulcer.yaml", kb), kb)
+    # a diabetic woman on haemodialysis with a painful necrotic ulcer of the breast
+    breast = run(
+        kb,
+        {
+            "patient": {"age": 66, "sex": "female"},
+            "history": ["dialysis", "diabetes_mellitus"],
+            "findings": ["skin_necrosis", "ulceration", "pain"],
+            "sites": ["breast"],
+        },
+    )
     every = [*_options(breast).values(), *breast.avoid]
     assert not any("toe-brachial index" in c for o in every for c in o.cautions)
 
@@ -584,8 +612,18 @@ def test_a_dialysis_patients_raised_calcium_is_not_told_to_drink(kb: KnowledgeBa
     lot of urine' (a clinical review): on dialysis the leaflet keeps to the fluid allowance."""
     from calcinosis.reports.leaflet import build_leaflet
 
-    path = FRESH / "fg-02-peritoneal-dialysis-diabetic-woman-painful-necrotic-leg-ulcers.yaml"
-    text = " ".join(s.text for s in build_leaflet(diagnose(read_case(path, kb), kb), kb, lang="en").sections)
+    # a woman on dialysis with necrotic leg ulcers and a raised calcium
+    case = parse_case(
+        {
+            "patient": {"age": 55, "sex": "female"},
+            "history": ["dialysis"],
+            "findings": ["skin_necrosis", "ulceration", "pain"],
+            "sites": ["lower_leg"],
+            "labs": [{"test": "calcium", "interpretation": "high"}],
+        },
+        kb,
+    )
+    text = " ".join(s.text for s in build_leaflet(diagnose(case, kb), kb, lang="en").sections)
     assert "keep to your fluid allowance" in text and "drink enough water" not in text
 
 
@@ -616,7 +654,7 @@ def test_a_known_systemic_sclerosis_is_not_asked_its_own_signs_and_its_oesophagu
 ) -> None:
     """A known CREST was asked 'Is there Raynaud's phenomenon? no: argues against systemic
     sclerosis', and offered oral alendronate with no word of its oesophagus (a clinical review)."""
-    case = read_case(FRESH / "fa-01-crest-painful-masses-nearly-all-joints.yaml", kb)
+    case = parse_case(KNOWN_CREST_JOINT_MASSES, kb)
     asked = {q.feature for q in diagnose(case, kb).next_questions}
     assert not asked & {"finding:raynaud_phenomenon", "finding:sclerodactyly", "finding:telangiectasia", "antibody:ana"}
     alendronate = _options(manage(case, kb))["alendronate"]
@@ -740,7 +778,7 @@ def test_a_hypercalcaemic_infant_stops_vitamin_d_at_once_and_gets_no_adult_follo
     years), and the leaflet told the parents to 'drink enough water' (a French clinical review)."""
     from calcinosis.reports.leaflet import build_leaflet
 
-    case = read_case(FRESH / "fb-15-infant-hypercalcaemia-nephrocalcinosis-subcutaneous-lesions.yaml", kb)
+    case = parse_case(INFANT_HYPERCALCAEMIA_NEPHROCALCINOSIS, kb)
     result = manage(case, kb)
     stop = {**_options(result), **{o.treatment: o for o in result.avoid}}["stop_vitamin_d_and_calcium"]
     assert not any(c.startswith("Not before") for c in stop.cautions)
@@ -754,10 +792,26 @@ def test_a_hypercalcaemic_infant_stops_vitamin_d_at_once_and_gets_no_adult_follo
 def test_a_transplant_recipients_anticoagulant_switch_and_a_childs_shock_waves_are_cautioned(kb: KnowledgeBase) -> None:
     """A transplant recipient on tacrolimus was offered dabigatran or rivaroxaban with no word of
     their interactions; a 6-year-old had shock waves as 'first line' (a French clinical review)."""
-    result = manage(read_case(FRESH / "fd-08-liver-kidney-transplant-woman-painful-inner-thigh-necrosis.yaml", kb), kb)
+    # a kidney transplant recipient on immunosuppressants and warfarin with a painful thigh necrosis
+    transplant = {
+        "patient": {"age": 60, "sex": "female"},
+        "history": ["kidney_transplant"],
+        "exposures": ["immunosuppressants", "warfarin"],
+        "findings": ["skin_necrosis", "pain"],
+        "sites": ["thigh"],
+    }
+    result = run(kb, transplant)
     switch = {**_options(result), **{o.treatment: o for o in result.avoid}}["stop_vitamin_k_antagonist"]
     assert any("transplant team" in c for c in switch.cautions)
-    child = manage(read_case(FRESH / "fb-02-girl-ulcerating-nodules-hip-arms-knees.yaml", kb), kb)
+    # a girl of 7 with ulcerating nodules at the hip and the knees
+    child = run(
+        kb,
+        {
+            "patient": {"age": 7, "sex": "female"},
+            "findings": ["palpable_nodules", "ulceration"],
+            "sites": ["hip", "knee"],
+        },
+    )
     shock = {**_options(child), **{o.treatment: o for o in child.avoid}}["eswl"]
     assert any(c.startswith("A child: shock waves") for c in shock.cautions)
 
@@ -782,14 +836,20 @@ def test_first_line_for_an_unlikely_diagnosis_is_shown_as_an_option(kb: Knowledg
 
 
 # ---- a deep mass of unestablished cause is referred to a sarcoma centre before any procedure
-DEEP_MASS = FRESH / "fb-09-girl-huge-buttock-lump-skin-necrosis-milky-sinus.yaml"
-"""A girl of 11 with a 15 cm calcified mass in the gluteus maximus, read as a juvenile
-dermatomyositis with no weakness, rash or antibody reported (a French clinical review: an
-excision, an injection and shock waves were offered with no sarcoma step)."""
+DEEP_MASS: dict[str, Any] = {
+    "patient": {"age": 10, "sex": "female"},
+    "findings": ["painless_swelling", "skin_necrosis", "chalky_discharge"],
+    "sites": ["buttock"],
+    "imaging": [{"modality": "mri", "sites": ["buttock"], "tissues": ["muscle"], "distribution": "single"}],
+}
+"""A girl with a large calcified mass in the gluteal muscle draining chalky material and no
+myositis sign (no weakness, rash or antibody reported), read as a juvenile dermatomyositis (a
+French clinical review: an excision, an injection and shock waves were offered with no sarcoma
+step)."""
 
 
 def _deep_mass_case(kb: KnowledgeBase, **update: Any):  # type: ignore[no-untyped-def]
-    return read_case(DEEP_MASS, kb).model_copy(update=update)
+    return parse_case(DEEP_MASS, kb).model_copy(update=update)
 
 
 def test_a_deep_mass_of_unestablished_cause_is_referred_to_a_sarcoma_centre(kb: KnowledgeBase) -> None:
@@ -822,7 +882,7 @@ def test_a_deep_mass_is_not_referred_when_its_cause_is_established(kb: Knowledge
     deep; a diagnosis the clinician gives is established: no referral, no hold."""
     known = _deep_mass_case(kb, history=["juvenile_dermatomyositis"])
     shallow = _deep_mass_case(
-        kb, imaging=[img.model_copy(update={"tissues": ["subcutaneous"]}) for img in read_case(DEEP_MASS, kb).imaging]
+        kb, imaging=[img.model_copy(update={"tissues": ["subcutaneous"]}) for img in parse_case(DEEP_MASS, kb).imaging]
     )
     for case in (known, shallow):
         assert all(w.id != "biopsy_deep_mass" for w in diagnose(case, kb).workup_steps)
@@ -837,7 +897,16 @@ def test_a_deep_mass_is_not_referred_when_its_cause_is_established(kb: Knowledge
 def test_minocycline_is_avoided_in_a_known_lupus(kb: KnowledgeBase) -> None:
     """A clinical review: minocycline read as an option fitting a lupus known for years, when its
     best-known autoimmune effect is a drug-induced lupus that cannot be told from a flare."""
-    lupus = manage(read_case(FRESH / "fc-01-lupus-woman-ulcerated-leg-plaques-chalky-discharge.yaml", kb), kb)
+    # a woman with a lupus known for years and ulcerated calcified plaques of the legs draining
+    # chalky material (the ulcerated deposits of a dermatomyositis or an overlap disease, in play
+    # beside it, are what minocycline would fit)
+    ulcerated = {
+        "patient": {"age": 42, "sex": "female"},
+        "history": ["systemic_lupus_erythematosus"],
+        "findings": ["palpable_nodules", "pain", "ulceration", "chalky_discharge"],
+        "sites": ["thigh", "lower_leg"],
+    }
+    lupus = run(kb, ulcerated)
     assert all(o.treatment != "minocycline" for opts in lupus.options.values() for o in opts)
     avoided = next(o for o in lupus.avoid if o.treatment == "minocycline")
     assert avoided.cautions[0].startswith("Avoid in a known systemic lupus") and "schlienger2000" in avoided.references
@@ -847,7 +916,7 @@ def test_minocycline_is_avoided_in_a_known_lupus(kb: KnowledgeBase) -> None:
 def test_dialysis_intensification_keeps_the_dialysate_calcium_when_calcium_is_low(kb: KnowledgeBase) -> None:
     """A clinical review: a lower dialysate calcium was offered to a hypocalcaemic dialysis
     patient whose calcimimetic the same output held back for the low calcium."""
-    case = read_case(FRESH / "fb-10-haemodialysis-20-years-painful-shoulder-mass.yaml", kb)
+    case = parse_case(DIALYSIS_SHOULDER_MASS, kb)
     option = _options(manage(case, kb))["dialysis_intensification"]
     assert any(c.startswith("Calcium below the range: intensify phosphate removal") for c in option.cautions)
     high = _with_calcium(case.model_copy(update={"labs": [lab for lab in case.labs if lab.test != "calcium"]}), kb, 2.8)
@@ -861,7 +930,16 @@ def test_a_high_phosphate_confirms_a_familial_tumoral_calcinosis_for_its_options
     affected brother read 'none of its defining features is reported yet' on the excision and the
     topical thiosulfate of the familial tumoral calcinosis that led. Its setting, the
     hyperphosphataemia, defines the disease (``setting.confirms``); without it the hold returns."""
-    case = read_case(FRESH / "fd-09-teenage-girl-recurrent-gluteal-mass-sibling-affected.yaml", kb)
+    # a teenage girl with a gluteal swelling, a brother with the same, and a raised phosphate
+    case = parse_case(
+        {
+            "patient": {"age": 14, "sex": "female"},
+            "findings": ["swelling", "family_history_similar"],
+            "sites": ["buttock"],
+            "labs": [{"test": "phosphate", "interpretation": "high"}, {"test": "calcium", "interpretation": "normal"}],
+        },
+        kb,
+    )
     name = kb.disease("tumoral_calcinosis_hyperphosphatemic").name("en")
 
     def held(c) -> set[str]:  # type: ignore[no-untyped-def]
@@ -884,7 +962,23 @@ def test_a_high_phosphate_confirms_a_familial_tumoral_calcinosis_for_its_options
 def test_a_site_naming_a_body_cavity_does_not_put_an_organ_deposit_in_reach(kb: KnowledgeBase) -> None:
     """A French clinical review: peritoneal deposits (imaged in an organ, site 'abdomen', a pain
     and no lesion felt) drew an intralesional steroid. The abdominal wall is a place on the body."""
-    case = read_case(FRESH / "fb-12-african-woman-decade-abdominal-pain-comma-calcifications.yaml", kb)
+    # a woman with years of abdominal pain and several calcified deposits in the abdominal organs
+    case = parse_case(
+        {
+            "patient": {"age": 40, "sex": "female"},
+            "findings": ["pain"],
+            "sites": ["abdomen"],
+            "imaging": [
+                {
+                    "modality": "radiograph",
+                    "sites": ["abdomen"],
+                    "tissues": ["visceral"],
+                    "distribution": "multiple_localized",
+                }
+            ],
+        },
+        kb,
+    )
     result = manage(case, kb)
     assert any(s.id == "out_of_reach" for s in result.statements)
     assert "intralesional_corticosteroids" not in _options(result)
@@ -897,8 +991,16 @@ def test_a_calcinosis_found_without_symptoms_gets_no_treatment_of_its_deposits(k
     radiograph, with no symptom, was offered diltiazem, four bisphosphonates, rituximab,
     anakinra, infliximab, shock waves and surgery. The cause's care stays; with a pain, or a
     lesion she shows, the deposits' options return."""
-    case = read_case(
-        FRESH / "fi-02-elderly-woman-known-limited-scleroderma-breathless-periarticular-calcification.yaml", kb
+    # an elderly woman with a known limited systemic sclerosis, periarticular deposits seen on a
+    # radiograph, no pain and no lesion she shows
+    case = parse_case(
+        {
+            "patient": {"age": 74, "sex": "female"},
+            "history": ["limited_systemic_sclerosis"],
+            "absent": ["pain"],
+            "imaging": [{"modality": "radiograph", "sites": ["shoulder", "hip"], "tissues": ["periarticular"]}],
+        },
+        kb,
     )
     result = manage(case, kb)
     assert result.statements[0].id == "without_symptoms" and "balin2012" in result.statements[0].references
@@ -922,7 +1024,7 @@ def test_a_raised_calcium_on_dialysis_is_cared_for_and_its_pth_read_against_the_
     """A clinical review: a confused haemodialysis patient with a calcium of 3.4 mmol/L and a PTH
     of 102 pg/mL got calcimimetics and a parathyroidectomy 'fitting' a raised PTH and nothing for
     the calcium itself. Off dialysis (a primary hyperparathyroidism) the dialysis target is not said."""
-    case = read_case(FRESH / "fa-11-obese-haemodialysis-confusion-buttock-finger-necrosis.yaml", kb)
+    case = parse_case(DIALYSIS_NECROSIS_HIGH_CALCIUM_LOW_PTH, kb)
     result = manage(case, kb)
     options = _options(result)
     assert options["stop_vitamin_d_and_calcium"].role == "first_line"
@@ -936,11 +1038,29 @@ def test_a_raised_calcium_on_dialysis_is_cared_for_and_its_pth_read_against_the_
         assert not any("KDIGO 2017's target" in c for c in o.cautions)
 
 
+LUPUS_SPREAD_NODULES: dict[str, Any] = {
+    "patient": {"age": 42, "sex": "female"},
+    "history": ["systemic_lupus_erythematosus"],
+    "findings": ["palpable_nodules", "pain"],
+    "sites": ["thigh", "knee", "lower_leg"],
+    "imaging": [
+        {
+            "modality": "radiograph",
+            "sites": ["pelvis", "thigh", "knee", "lower_leg"],
+            "tissues": ["subcutaneous"],
+            "distribution": "widespread",
+        }
+    ],
+}
+"""A lupus woman with painful calcified nodules spread over the pelvis and both legs (a calcinosis
+universalis), no ulcer."""
+
+
 def test_a_joint_ankylosed_by_heterotopic_ossification_is_offered_its_excision(kb: KnowledgeBase) -> None:
     """A clinical review: a man bedbound with both hips ankylosed by neurogenic heterotopic
     ossification was offered gentle physiotherapy alone; excision restores motion (Genêt 2011).
     Without a stiff joint the excision is not first line for it."""
-    case = read_case(FRESH / "fc-08-young-man-after-coma-bilateral-hip-ankylosis-bedbound.yaml", kb)
+    case = parse_case(BEDBOUND_AFTER_COMA, kb)
     result = manage(case, kb)
     assert result.diagnosis == "heterotopic_ossification"
     excision = _options(result)["surgical_excision"]
@@ -956,7 +1076,7 @@ def test_options_for_unconfirmed_diagnoses_are_not_first_line_and_come_after_wha
     diltiazem and colchicine led their groups as 'first line' for connective tissue diseases none
     of which was shown, and intravenous thiosulfate came after them. An option that waits for its
     diagnosis' confirmation is an option, listed after what can start now."""
-    case = read_case(FRESH / "fa-12-young-woman-extensive-truncal-necrosis-no-renal-disease.yaml", kb)
+    case = parse_case(TRUNCAL_NECROSIS_NO_KIDNEY_DISEASE, kb)
     result = manage(case, kb)
     assert result.diagnosis == "calciphylaxis"
     options = _options(result)
@@ -974,27 +1094,23 @@ def test_a_procedure_on_one_deposit_is_not_first_line_when_the_deposits_are_spre
     """Two clinical reviews: shock waves, CO2 laser and excision were each 'first line' for a
     calcinosis universalis, and the laser for deposits from the shoulders to the hands. A
     procedure aimed at what one deposit does to a joint stays first line (an ankylosed hip)."""
-    universalis = _options(
-        manage(read_case(FRESH / "fc-01-lupus-woman-ulcerated-leg-plaques-chalky-discharge.yaml", kb), kb)
-    )
-    for t in ("eswl", "co2_laser", "surgical_excision"):
-        # never first line; absent where a calciphylaxis is in play (no procedure on its skin: since
-        # its non-uraemic form, a lupus woman's ulcerated leg plaques with normal labs hold one)
-        assert t not in universalis or universalis[t].role == "option"
+    base = parse_case(LUPUS_SPREAD_NODULES, kb)
+    universalis = _options(manage(base, kb))
+    for t in ("eswl", "surgical_excision"):
+        assert universalis[t].role == "option"  # offered, never first line
+    assert "co2_laser" not in universalis or universalis["co2_laser"].role == "option"
     assert universalis["diltiazem"].role == "first_line"  # a drug is not a procedure on one deposit
-    hips = _options(
-        manage(read_case(FRESH / "fc-08-young-man-after-coma-bilateral-hip-ankylosis-bedbound.yaml", kb), kb)
-    )
+    hips = _options(manage(parse_case(BEDBOUND_AFTER_COMA, kb), kb))
     assert hips["surgical_excision"].role == "first_line"
     # a deposit on a nerve: the excision that frees it stays first line, however spread the
     # others (it wins over the pain indication it loses first line for: a code review)
-    base = read_case(FRESH / "fc-01-lupus-woman-ulcerated-leg-plaques-chalky-discharge.yaml", kb)
     nerve = base.model_copy(
         update={"imaging": [i.model_copy(update={"tissues": [*i.tissues, "nerve"]}) for i in base.imaging]}
     )
     assert _options(manage(nerve, kb))["surgical_excision"].role == "first_line"
-    one = read_case(FRESH / "fc-01-lupus-woman-ulcerated-leg-plaques-chalky-discharge.yaml", kb)
-    single = one.model_copy(update={"imaging": [i.model_copy(update={"distribution": "single"}) for i in one.imaging]})
+    single = base.model_copy(
+        update={"imaging": [i.model_copy(update={"distribution": "single"}) for i in base.imaging]}
+    )
     assert "first_line" in {
         o.role for t, o in _options(manage(single, kb)).items() if t in ("eswl", "co2_laser", "surgical_excision")
     }
@@ -1003,9 +1119,15 @@ def test_a_procedure_on_one_deposit_is_not_first_line_when_the_deposits_are_spre
 def test_phosphate_binders_are_not_level_1_for_calcinosis(kb: KnowledgeBase) -> None:
     """A clinical review: binders read 'level 1' from a meta-analysis comparing calcium-based and
     non-calcium binders on mortality, which says nothing of the deposits."""
-    option = _options(
-        manage(read_case(FRESH / "fd-04-haemodialysis-woman-yellowish-hand-nodules-high-phosphate.yaml", kb), kb)
-    )["phosphate_binders"]
+    # a woman on haemodialysis with nodules of the hands and a raised phosphate
+    hands = {
+        "patient": {"age": 60, "sex": "female"},
+        "history": ["dialysis"],
+        "findings": ["palpable_nodules"],
+        "sites": ["hand"],
+        "labs": [{"test": "phosphate", "interpretation": "high"}],
+    }
+    option = _options(run(kb, hands))["phosphate_binders"]
     assert option.best_level != 1
     assert any(e.reference == "jamal2013" and e.level == 1 and e.direction == "uncertain" for e in option.evidence)
 
@@ -1013,13 +1135,19 @@ def test_phosphate_binders_are_not_level_1_for_calcinosis(kb: KnowledgeBase) -> 
 def test_a_deposit_in_an_organ_is_followed_by_imaging_that_organ(kb: KnowledgeBase) -> None:
     """A French clinical review: the kidney calcifications of a milk-alkali syndrome were followed
     with the skin-nodule plan (yearly films of 'the affected areas', protecting pressure areas)."""
-    organ = manage(
-        read_case(FRESH / "fh-01-man-ulcer-history-hypercalcaemia-renal-failure-punctate-renal-calcification.yaml", kb),
-        kb,
-    )
+    organ = run(kb, KIDNEY_DEPOSITS_HYPERCALCAEMIA)
     ids = [i.id for i in organ.followup.schedule]
     assert "organ_imaging" in ids and "imaging" not in ids and "education" not in ids
-    skin = manage(read_case(FRESH / "fa-05-lupus-woman-calcinosis-around-both-knees.yaml", kb), kb)
+    # a lupus woman with calcified nodules at the knees
+    skin = run(
+        kb,
+        {
+            "patient": {"age": 35, "sex": "female"},
+            "history": ["systemic_lupus_erythematosus"],
+            "findings": ["palpable_nodules"],
+            "sites": ["knee"],
+        },
+    )
     assert "organ_imaging" not in [i.id for i in skin.followup.schedule]
 
 
@@ -1027,9 +1155,15 @@ def test_colchicine_is_not_contraindicated_by_an_interaction_alone(kb: Knowledge
     """A French review: colchicine stood under 'fits, but contraindicated here' for a cirrhosis,
     on its interaction with P-glycoprotein and CYP3A4 inhibitors alone: the combination is what
     to avoid."""
-    result = manage(
-        read_case(FRESH / "fd-07-cirrhosis-woman-recurrent-painful-violaceous-leg-rash-normal-labs.yaml", kb), kb
-    )
+    # a woman with a cirrhosis and a painful thigh, her calcium and phosphate normal
+    cirrhosis = {
+        "patient": {"age": 45, "sex": "female"},
+        "history": ["liver_disease"],
+        "findings": ["pain"],
+        "sites": ["thigh"],
+        "labs": [{"test": "calcium", "interpretation": "normal"}, {"test": "phosphate", "interpretation": "normal"}],
+    }
+    result = run(kb, cirrhosis)
     assert all(o.treatment != "colchicine" for o in result.avoid)
     assert _options(result)["colchicine"].cautions[0].startswith("Avoid its combination with P-glycoprotein")
 
@@ -1040,28 +1174,39 @@ def test_no_steroid_into_a_tendon_and_no_procedure_on_a_fresh_myositis_ossifican
     injection for a myositis ossificans three weeks after a thigh contusion (treated
     conservatively, excised only once mature, Devilbiss 2018)."""
 
-    def palpable(name: str):  # type: ignore[no-untyped-def]
-        # the injection is offered only for a lesion to inject (a palpable nodule): these rules
-        # are read on the same cases with one
-        case = read_case(FRESH / name, kb)
-        return case.model_copy(update={"findings": [*case.findings, "palpable_nodules"]})
-
-    wrist = manage(palpable("fa-04-volar-wrist-pain-chills-redness.yaml"), kb)
+    # the injection is offered only for a lesion to inject: each case has a nodule felt
+    wrist = run(kb, {**WRIST_TENDON_DEPOSIT, "findings": [*WRIST_TENDON_DEPOSIT["findings"], "palpable_nodules"]})
     injection = next(o for o in wrist.avoid if o.treatment == "intralesional_corticosteroids")
     assert injection.cautions[0].startswith("Not into a tendon") and "fredberg1997" in injection.references
-    thigh = manage(palpable("fc-07-young-rugby-player-thigh-contusion-cloudy-calcification.yaml"), kb)
+    # a young rugby player with a painful swollen thigh and a stiff knee three weeks after a
+    # contusion, a calcified mass in the muscle
+    contusion = parse_case(
+        {
+            "patient": {"age": 20, "sex": "male"},
+            "history": ["trauma_local"],
+            "findings": ["pain", "swelling", "joint_restriction", "palpable_nodules"],
+            "sites": ["thigh"],
+            "duration_months": 0.75,
+            "onset_days_after": {"trauma_local": 21},
+            "imaging": [
+                {"modality": "radiograph", "sites": ["thigh"], "tissues": ["muscle"], "distribution": "single"}
+            ],
+        },
+        kb,
+    )
+    thigh = manage(contusion, kb)
     assert {"surgical_excision", "intralesional_corticosteroids"} <= {o.treatment for o in thigh.avoid}
     # a mature ossification (months later) is no longer held back on this ground
-    later = read_case(FRESH / "fc-07-young-rugby-player-thigh-contusion-cloudy-calcification.yaml", kb).model_copy(
-        update={"duration_months": 14, "onset_days_after": {}}
-    )
+    later = contusion.model_copy(update={"duration_months": 14, "onset_days_after": {}})
     assert "surgical_excision" not in {o.treatment for o in manage(later, kb).avoid}
 
 
 def test_the_excision_s_recurrence_caution_names_the_calcinosis_it_was_measured_in(kb: KnowledgeBase) -> None:
     """A French review: 'Les récidives sont fréquentes' after the excision of benign eyelid nodules,
     from a series of connective tissue disease calcinosis."""
-    result = manage(read_case(FRESH / "fb-03-young-man-symmetric-upper-eyelid-nodules.yaml", kb), kb, lang="fr")
+    # a young man with small firm nodules of both upper eyelids for years
+    eyelids = {"patient": {"age": 22, "sex": "male"}, "findings": ["palpable_nodules"], "sites": ["eyelid"]}
+    result = run(kb, eyelids, lang="fr")
     excision = _options(result).get("surgical_excision") or next(
         o for o in result.avoid if o.treatment == "surgical_excision"
     )
@@ -1074,8 +1219,10 @@ def test_the_excision_s_recurrence_caution_names_the_calcinosis_it_was_measured_
 def test_anakinra_is_for_an_acute_hyperalgesic_flare_not_any_pain(kb: KnowledgeBase) -> None:
     """A clinical review: anakinra was an option for mild knee pain stable for years, read as a
     calcific tendinitis; its study treated acute, hyperalgesic flares."""
-    knee = read_case(FRESH / "ff-10-man-years-of-mild-knee-pain-calcified-infrapatellar-mass.yaml", kb)
+    knee = parse_case(KNEE_MASS_MILD_PAIN, kb)
     assert "anakinra" not in _options(manage(knee, kb))
+    flare = parse_case({**KNEE_MASS_MILD_PAIN, "findings": ["pain", "acute_joint_pain"]}, kb)
+    assert "anakinra" in _options(manage(flare, kb))  # the same knee in an acute flare
     shoulder = next(p for p in DEV_CASES if "calcific-tendinitis" in p.name)
     acute = read_case(shoulder, kb)
     acute = acute.model_copy(update={"findings": [*acute.findings, "acute_joint_pain"]})
@@ -1085,12 +1232,7 @@ def test_anakinra_is_for_an_acute_hyperalgesic_flare_not_any_pain(kb: KnowledgeB
 def test_shock_waves_wait_too_for_a_fresh_myositis_ossificans(kb: KnowledgeBase) -> None:
     """A clinical review: shock waves were listed first for a boy's myositis ossificans six weeks
     after a football blow."""
-    boy = manage(
-        read_case(
-            FRESH / "fg-07-boy-thigh-pain-swelling-weeks-after-football-blow-intramuscular-calcification.yaml", kb
-        ),
-        kb,
-    )
+    boy = run(kb, BOY_THIGH_AFTER_BLOW)
     # not offered at all since a leading heterotopic ossification is not offered shock waves to
     # fragment its bone (a re-review, s33); else listed to avoid, with the reason
     offered = {o.treatment for group in boy.options.values() for o in group}
@@ -1516,7 +1658,10 @@ def test_a_site_does_not_ground_an_indication_for_an_unconfirmed_disease(kb: Kno
     does, and grounds nothing; a measured state still does (binders for a raised phosphate)."""
     from calcinosis.management.options import GROUNDING
 
-    case = read_case(FRESH / "fc-05-infant-girl-solitary-white-hard-finger-papule.yaml", kb)
+    # a baby girl with one hard white papule on a finger
+    case = parse_case(
+        {"patient": {"age": 0.4, "sex": "female"}, "findings": ["palpable_nodules"], "sites": ["hand"]}, kb
+    )
     # since an adult disease's infant band is floored by the share at atypical ages (a
     # likelihood ratio of about 0.1, not 0.95), systemic sclerosis may no longer be in play
     burr = _options(manage(case, kb)).get("high_speed_burr")
@@ -2042,7 +2187,15 @@ def test_a_dialysis_patient_is_not_asked_for_his_kidney_function_every_year(kb: 
     assert "kidney function" not in control.text and "on dialysis" in control.text
 
 
-FA_11 = "fa-11-obese-haemodialysis-confusion-buttock-finger-necrosis.yaml"
+DIALYSIS_NECROSIS_HIGH_CALCIUM_LOW_PTH: dict[str, Any] = {
+    "patient": {"age": 60, "sex": "female"},
+    "history": ["dialysis"],
+    "findings": ["skin_necrosis"],
+    "sites": ["thigh"],
+    "labs": [{"test": "calcium", "value": 3.4, "unit": "mmol/L"}, {"test": "pth", "value": 100, "unit": "pg/mL"}],
+}
+"""A woman on haemodialysis with a thigh necrosis, a calcium of 3.4 mmol/L and a PTH of 100 pg/mL
+(under twice its upper limit): a calciphylaxis with a severe hypercalcaemia."""
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
@@ -2055,7 +2208,7 @@ def test_a_dialysis_pth_under_twice_its_limit_does_not_fit_a_pth_lowering_treatm
     adynamic bone'. Under twice the limit the PTH is below KDIGO 2017's target for CKD G5D (about
     2 to 9 times): both are to avoid here, with the reason; from twice the limit they fit again."""
     target = "cible des KDIGO 2017" if lang == "fr" else "below KDIGO 2017's target"
-    case = read_case(FRESH / FA_11, kb)
+    case = parse_case(DIALYSIS_NECROSIS_HIGH_CALCIUM_LOW_PTH, kb)
     result = manage(case, kb, lang=lang)
     avoided = {o.treatment: o for o in result.avoid}
     for treatment in ("calcimimetics", "parathyroidectomy"):
@@ -2087,7 +2240,7 @@ def test_a_calcium_to_correct_first_gets_its_acute_treatment_whatever_the_deposi
     indicated), and her calcium was followed 'at least yearly'. From 3.0 mmol/L (or raised with
     symptoms) the calcium comes first; on dialysis its treatment is a dialysis session against a
     low-calcium dialysate, the 4 to 6 L of saline to avoid; it is rechecked within 24 to 48 hours."""
-    case = read_case(FRESH / FA_11, kb)
+    case = parse_case(DIALYSIS_NECROSIS_HIGH_CALCIUM_LOW_PTH, kb)
     result = manage(case, kb)
     options = _options(result)
     assert result.statements[0].id == "severe_hypercalcaemia" and result.statements[0].urgent

@@ -17,7 +17,17 @@ from calcinosis.errors import KnowledgeBaseError
 from calcinosis.kb.loader import default_kb_path
 from calcinosis.management.manage import manage
 
-from .conftest import DEV_CASES, PUBLISHED_CASES, REPO, edited_disease
+from .conftest import (
+    BOY_THIGH_AFTER_BLOW,
+    DEV_CASES,
+    DIALYSIS_SHOULDER_MASS,
+    KNEE_MASS_MILD_PAIN,
+    KNOWN_CREST_JOINT_MASSES,
+    PREGNANT_MUSCLE_DEPOSIT,
+    PUBLISHED_CASES,
+    REPO,
+    edited_disease,
+)
 
 METABOLIC_STEPS = {"calcium", "phosphate", "pth", "vitamin_d", "renal_function"}
 
@@ -502,15 +512,17 @@ def test_a_site_the_case_leaves_out_is_not_said_to_be_in_the_case(kb: KnowledgeB
     """A crowned dens' CPPD radiographs read 'already in the case: Knee (not involved); Wrist (not
     involved)' (a French clinical review): a site absent only because the sites listed leave it
     out is inferred, not stated."""
-    path = (
-        REPO
-        / "tests"
-        / "data"
-        / "published-fresh"
-        / "cases"
-        / "fc-06-elderly-woman-recurrent-neck-pain-headache-high-crp.yaml"
+    # an elderly woman with neck pain, a raised CRP and deposits around the upper cervical joints
+    # on CT (a crowned dens); no other site listed
+    dens = run(
+        kb,
+        patient={"age": 75, "sex": "female"},
+        findings=["pain"],
+        sites=["head_neck"],
+        labs=[{"test": "crp", "interpretation": "high"}],
+        imaging=[{"modality": "ct", "sites": ["head_neck"], "tissues": ["periarticular"]}],
     )
-    step = next(w for w in diagnose(read_case(path, kb), kb).workup_steps if w.id == "cppd_radiographs")
+    step = next(w for w in dens.workup_steps if w.id == "cppd_radiographs")
     assert "not involved" not in step.text and "already in the case" not in step.text
 
 
@@ -518,12 +530,26 @@ def test_a_benign_tumour_does_not_send_a_small_superficial_nodule_to_a_sarcoma_c
     """A French review: a pilomatricoma at 93 % on the nasal dorsum drew 'Biopsy in a sarcoma
     centre (after MRI)', as pilomatricoma is in the tumour group. A sarcoma (or a chondroma,
     which a chondrosarcoma mimics) in the differential asks for it."""
-    from .test_management_scope import FRESH
-
-    nose = diagnose(read_case(FRESH / "ff-06-young-woman-slow-firm-nasal-dorsum-mass.yaml", kb), kb)
-    assert nose.differential[0].diagnosis == "pilomatricoma"
+    # a young woman with a small firm mass of the nasal dorsum growing for months, under the skin
+    nose = run(
+        kb,
+        patient={"age": 25, "sex": "female"},
+        findings=["growing_mass"],
+        sites=["face"],
+        duration_months=8,
+        imaging=[{"modality": "radiograph", "sites": ["face"], "tissues": ["subcutaneous"], "distribution": "single"}],
+    )
+    assert nose.differential[0].diagnosis == "pilomatricoma"  # the benign tumour leads
     assert all(w.id != "biopsy_mass" for w in nose.workup_steps)
-    thigh = diagnose(read_case(FRESH / "fa-03-young-woman-slow-thigh-mass-rapid-growth.yaml", kb), kb)
+    # a young woman with a painless mass in the thigh muscle growing for years (sarcomas in play)
+    thigh = run(
+        kb,
+        patient={"age": 22, "sex": "female"},
+        findings=["growing_mass", "painless_swelling"],
+        sites=["thigh"],
+        duration_months=48,
+        imaging=[{"modality": "ultrasound", "sites": ["thigh"], "tissues": ["muscle"], "distribution": "single"}],
+    )
     assert any(w.id == "biopsy_mass" for w in thigh.workup_steps)
 
 
@@ -552,9 +578,14 @@ def test_fat_necrosis_is_imaged_with_mammography_only_in_the_breast(kb: Knowledg
 def test_a_low_calcium_asks_for_magnesium_unless_it_is_known(kb: KnowledgeBase) -> None:
     """A clinical review: a newborn's hypocalcaemia after a calcium drip had no magnesium asked
     (a deficiency is among its causes, to be looked for and replaced; Society for Endocrinology 2016)."""
-    from .test_management_scope import FRESH
-
-    case = read_case(FRESH / "fe-05-near-term-neonate-tender-hard-nodules-over-cannulation-sites.yaml", kb)
+    # a newborn with hard nodules where a calcium drip ran, and a low calcium
+    newborn = {
+        "patient": {"age": 0.03, "sex": "male"},
+        "exposures": ["iv_calcium"],
+        "findings": ["palpable_nodules"],
+        "labs": [{"test": "calcium", "interpretation": "low"}],
+    }
+    case = parse_case(newborn, kb)
     assert any(lab.test == "calcium" for lab in case.labs)
     step = next(w for w in diagnose(case, kb).workup_steps if w.id == "magnesium_with_low_calcium")
     assert step.references == ["turner2016"]
@@ -589,10 +620,17 @@ def test_a_low_calcium_asks_for_magnesium_unless_it_is_known(kb: KnowledgeBase) 
 def test_a_known_disease_s_steps_are_not_to_confirm_or_exclude_it(kb: KnowledgeBase) -> None:
     """A French review: myositis antibodies and muscle enzymes 'to confirm or exclude' a
     biopsy-proven dermatomyositis in remission."""
-    from .test_management_scope import FRESH
-
-    case = read_case(FRESH / "fc-03-dermatomyositis-remission-elbow-contracture-skin-thickening.yaml", kb)
-    assert "dermatomyositis" in case.history
+    # a woman with a dermatomyositis known and in remission, a stiff elbow and calcified skin there
+    case = parse_case(
+        {
+            "patient": {"age": 40, "sex": "female"},
+            "history": ["dermatomyositis"],
+            "findings": ["joint_restriction"],
+            "sites": ["elbow"],
+            "imaging": [{"modality": "radiograph", "sites": ["elbow"], "tissues": ["dermis"]}],
+        },
+        kb,
+    )
     for lang, known, unknown in (
         ("en", "already known: its course", "to confirm or exclude"),
         ("fr", "maladie déjà connue", "pour confirmer ou écarter"),
@@ -607,9 +645,7 @@ def test_a_known_disease_s_steps_are_not_to_confirm_or_exclude_it(kb: KnowledgeB
 def test_a_pregnancy_opens_the_work_up_with_the_imaging_of_choice(kb: KnowledgeBase) -> None:
     """A clinical review: a pregnant woman's work-up asked for serial radiographs, CT and a bone
     scan with no word of the pregnancy (ACOG Committee Opinion 723: ultrasound and MRI first)."""
-    from .test_management_scope import FRESH
-
-    case = read_case(FRESH / "fa-02-pregnant-back-pain-paravertebral-rim-calcification.yaml", kb)
+    case = parse_case(PREGNANT_MUSCLE_DEPOSIT, kb)
     steps = diagnose(case, kb).workup_steps
     assert steps[0].id == "pregnancy_imaging" and steps[0].references == ["acog723"]
     not_pregnant = case.model_copy(update={"history": []})
@@ -621,9 +657,16 @@ def test_a_pregnancy_opens_the_work_up_with_the_imaging_of_choice(kb: KnowledgeB
 def test_a_penile_necrosis_asks_to_exclude_fournier_s_gangrene_first(kb: KnowledgeBase) -> None:
     """A clinical review: a penile necrosis on haemodialysis had no word of Fournier's gangrene in
     its work-up (the published patient died of septic shock)."""
-    from .test_management_scope import FRESH
-
-    case = read_case(FRESH / "fd-03-diabetic-haemodialysis-man-painful-penile-necrosis.yaml", kb)
+    # a man on haemodialysis with a painful necrosis of the penis
+    case = parse_case(
+        {
+            "patient": {"age": 55, "sex": "male"},
+            "history": ["dialysis"],
+            "findings": ["skin_necrosis", "pain"],
+            "sites": ["penis"],
+        },
+        kb,
+    )
     step = next(w for w in diagnose(case, kb).workup_steps if w.id == "cua_penile_fournier")
     assert "Fournier" in step.text and step.references == ["yang2018penile"]
     elsewhere = case.model_copy(update={"sites": ["thigh"]})
@@ -634,18 +677,14 @@ def test_myositis_ossificans_imaging_has_its_sarcoma_safety_net_and_genitals_are
     """Clinical reviews: a boy's 7 cm thigh mass read as myositis ossificans had 'avoid early
     biopsy' with no word of what should send him to a sarcoma centre; scrotal nodules drew plain
     radiographs first (the testes irradiated for nothing)."""
-    from .test_management_scope import FRESH
-
-    boy = diagnose(
-        read_case(
-            FRESH / "fg-07-boy-thigh-pain-swelling-weeks-after-football-blow-intramuscular-calcification.yaml", kb
-        ),
-        kb,
-    )
+    boy = diagnose(parse_case(BOY_THIGH_AFTER_BLOW, kb), kb)
     # a child's form of the step (radiographs and ultrasound, not serial CT: fix-fit) keeps the net
     step = next(w for w in boy.workup_steps if w.id == "ho_serial_imaging_child")
     assert "refer to a sarcoma reference centre" in step.text and "esmo_sts2018" in step.references
-    scrotum = diagnose(read_case(FRESH / "ff-05-young-man-multiple-white-painless-scrotal-masses.yaml", kb), kb)
+    # a young man with several painless white nodules of the scrotum
+    scrotum = run(
+        kb, patient={"age": 30, "sex": "male"}, findings=["scrotal_nodules", "palpable_nodules"], sites=["scrotum"]
+    )
     assert all(w.id != "radiograph" for w in scrotum.workup_steps)
 
 
@@ -668,9 +707,7 @@ def test_a_venous_leg_with_oedema_asks_to_exclude_a_dvt_first(kb: KnowledgeBase)
 def test_a_knee_case_is_not_asked_about_shoulder_pain(kb: KnowledgeBase) -> None:
     """A clinical review: a knee mass read as a calcific tendinitis was asked 'Is there shoulder
     pain?'. A case that places its lesions elsewhere is not; a case with no site still is."""
-    from .test_management_scope import FRESH
-
-    knee = read_case(FRESH / "ff-10-man-years-of-mild-knee-pain-calcified-infrapatellar-mass.yaml", kb)
+    knee = parse_case(KNEE_MASS_MILD_PAIN, kb)
     assert "finding:shoulder_pain" not in [q.feature for q in diagnose(knee, kb).next_questions]
     nowhere = knee.model_copy(
         update={"sites": [], "imaging": [i.model_copy(update={"sites": []}) for i in knee.imaging]}
@@ -1027,9 +1064,18 @@ def test_the_panel_left_out_is_a_structured_part_of_the_result(kb: KnowledgeBase
     assert vague.workup_left_out == [] and vague.to_json_dict()["workup_left_out"] == []
 
 
-def _radiograph(kb: KnowledgeBase, name: str, lang: str):  # type: ignore[no-untyped-def]
-    fresh = PUBLISHED_CASES.parent.parent / "published-fresh" / "cases"
-    report = diagnose(read_case(fresh / name, kb), kb, lang=lang)
+# a woman with a painful, stiff hip after an operation there, nothing imaged yet (a heterotopic
+# ossification leads)
+STIFF_HIP_AFTER_SURGERY: dict[str, Any] = {
+    "patient": {"age": 45, "sex": "female"},
+    "history": ["surgery_local"],
+    "findings": ["pain", "joint_restriction"],
+    "sites": ["hip"],
+}
+
+
+def _radiograph(kb: KnowledgeBase, data: dict[str, Any], lang: str):  # type: ignore[no-untyped-def]
+    report = diagnose(parse_case(data, kb), kb, lang=lang)
     return report, next(w for w in report.workup_steps if w.id == "radiograph")
 
 
@@ -1041,14 +1087,14 @@ def test_the_radiographs_say_why_for_the_causes_of_this_case(kb: KnowledgeBase, 
     work-up: a connective tissue disease's for a scleroderma, the tumoral calcinosis' lobulated
     masses for the dialysis patient, the maturing bone for a heterotopic ossification."""
     ctd = "connective tissue disease" if lang == "en" else "connectivites"
-    report, step = _radiograph(kb, "fb-10-haemodialysis-20-years-painful-shoulder-mass.yaml", lang)
+    report, step = _radiograph(kb, DIALYSIS_SHOULDER_MASS, lang)
     assert report.differential[0].diagnosis == "ckd_mineral_bone_disorder"
     assert ctd not in step.text and "Shahi" not in step.text and "shahi2014" not in step.references
     assert "Olsen 2006" in step.text and "olsen2006" in step.references
-    report, step = _radiograph(kb, "fa-01-crest-painful-masses-nearly-all-joints.yaml", lang)
+    report, step = _radiograph(kb, KNOWN_CREST_JOINT_MASSES, lang)
     assert report.differential[0].diagnosis == "systemic_sclerosis"
     assert ctd in step.text and "shahi2014" in step.references
-    report, step = _radiograph(kb, "fd-07-cirrhosis-woman-recurrent-painful-violaceous-leg-rash-normal-labs.yaml", lang)
+    report, step = _radiograph(kb, STIFF_HIP_AFTER_SURGERY, lang)
     assert report.differential[0].diagnosis == "heterotopic_ossification"
     assert ctd not in step.text and "Walczak 2015" in step.text
     if lang == "fr":
