@@ -391,3 +391,23 @@ def test_a_sparse_infant_does_not_read_as_a_connective_tissue_disease(kb: Knowle
     assert found.get("juvenile_dermatomyositis", 0.0) < 0.02
     jdm = _band_ratios(kb, kb.disease_pos("juvenile_dermatomyositis"))
     assert jdm["patient:age_under_1"] < 1 < jdm["patient:age_10_to_17"]
+
+
+def test_a_child_on_dialysis_is_not_scored_as_an_atypical_adult_for_ckd_mbd(kb: KnowledgeBase) -> None:
+    """CKD-MBD's age was that of adult haemodialysis (DOPPS enrols adults only), so a child had
+    only the share of patients at atypical ages. Children make about 0.7 % of those with kidney
+    failure (USRDS 2012: aged 0-19, 0.46 % of dialysis, 2.9 % of transplant recipients, 1.0 % of
+    incident patients) and calcify on dialysis (4 of 32 children on peritoneal dialysis, Child
+    Kidney Dis 2021, doi:10.3339/jkspn.2021.25.2.117); at their age at kidney replacement
+    therapy (ANZDATA: median 11, IQR 5-15, doi:10.1016/j.ekir.2023.07.006) they lift the child
+    bands well above that floor, while the adult bands keep their order (oldest most likely)."""
+    atypical = kb.constants.age_atypical_share.value
+    ckd = _band_ratios(kb, kb.disease_pos("ckd_mineral_bone_disorder"))
+    for band in ("patient:age_1_to_9", "patient:age_10_to_17"):
+        assert ckd[band] > 1.3 * atypical, band
+        assert ckd[band] < 0.5  # still far below an adult's: 0.7 % of the patients
+    assert ckd["patient:age_18_to_29"] < ckd["patient:age_45_to_59"] < ckd["patient:age_75_plus"]
+    # calciphylaxis gets no paediatric part: children develop it only exceptionally
+    # (Pediatr Nephrol 2014, doi:10.1007/s00467-013-2746-7)
+    cua = _band_ratios(kb, kb.disease_pos("calciphylaxis"))
+    assert cua["patient:age_1_to_9"] < ckd["patient:age_1_to_9"]
