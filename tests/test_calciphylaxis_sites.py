@@ -29,3 +29,23 @@ def test_a_hand_lesion_counts_against_calciphylaxis_in_both_forms(kb: KnowledgeB
         # the usual site still counts for it
         assert kb.frequency[row, thigh] > kb.baseline[thigh]
     assert "site:upper_limb" in kb.disease("calciphylaxis").findings
+
+
+def test_every_site_is_stated_and_the_neck_counts_against_calciphylaxis(kb: KnowledgeBase) -> None:
+    """The head and neck, the breasts, the chest and the back were silent too: a neck deposit
+    (a longus colli tendinitis with a raised creatinine and CRP) weighed as much for calciphylaxis
+    as in calcinosis at large. Every region of the body is now the file's, its own or its
+    region's, or sits at the floor."""
+    d = kb.disease_pos("calciphylaxis")
+    floor = kb.constants.presentation_floor.value
+    silent = [
+        s
+        for s in kb.vocabulary.lists["sites"]
+        if kb.source(d, kb.feature_pos(f"site:{s}")).origin == "baseline"
+        and kb.baseline[kb.feature_pos(f"site:{s}")] > floor
+    ]
+    assert silent in ([], ["generalized"]), silent  # a generalized spread is a distribution, not a site
+    neck = kb.feature_pos("site:head_neck")
+    assert kb.frequency[d, neck] <= 0.25 * kb.baseline[neck]
+    breast = kb.feature_pos("site:breast")
+    assert kb.frequency[d, breast] > kb.baseline[breast]  # a central fatty site
