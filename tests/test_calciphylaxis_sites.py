@@ -6,6 +6,9 @@ cutis whose files state the hand."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from calcinosis import KnowledgeBase
@@ -49,3 +52,22 @@ def test_every_site_is_stated_and_the_neck_counts_against_calciphylaxis(kb: Know
     assert kb.frequency[d, neck] <= 0.25 * kb.baseline[neck]
     breast = kb.feature_pos("site:breast")
     assert kb.frequency[d, breast] > kb.baseline[breast]  # a central fatty site
+
+
+def test_kb_check_counts_a_site_left_silent(tmp_path: Path) -> None:
+    """The census counts (diagnosis, site) pairs a diagnosis that states sites leaves silent:
+    calciphylaxis without its head-and-neck entry is counted there again, with the face and the
+    scalp it holds; a diagnosis that states no site (uninformative on every site) is not."""
+    from calcinosis import load_kb
+    from calcinosis.kb.check import silent_sites
+
+    from .conftest import edited_disease
+
+    def drop_neck(data: dict[str, Any]) -> None:
+        data["findings"] = [f for f in data["findings"] if f["feature"] != "site:head_neck"]
+
+    shipped = silent_sites(load_kb())
+    assert not any(d == "calciphylaxis" and s in ("head_neck", "face") for d, s in shipped)
+    edited = silent_sites(load_kb(edited_disease(tmp_path, "calciphylaxis", drop_neck), cache=False))
+    assert {("calciphylaxis", "head_neck"), ("calciphylaxis", "face")} <= set(edited)
+    assert not any(d == "hypervitaminosis_d" for d, _ in edited)  # states no site at all

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from calcinosis.cli.main import app
-from calcinosis.kb.check import unidentified_references
+from calcinosis.kb.check import silent_sites, unidentified_references
 from calcinosis.kb.loader import load_kb
 
 from .conftest import DEV_CASES, REPO
@@ -147,6 +147,7 @@ def test_kb_check_passes() -> None:
     assert "0 errors" in census
     kb = load_kb()
     assert f"{len(kb.references)} references ({len(unidentified_references(kb))} with no DOI, PMID or URL)" in census
+    assert f"{len(silent_sites(kb))} sites left silent by diagnoses that state sites" in census
 
 
 def test_kb_show() -> None:

@@ -47,6 +47,7 @@ def check(
         check_kb,
         find_seed_facts,
         prior_basis_counts,
+        silent_sites,
         stated_frequencies,
         unidentified_references,
     )
@@ -70,7 +71,8 @@ def check(
     con.print(
         f"knowledge base {kb.version}: {len(kb.diseases)} diagnoses, {len(kb.features)} features, "
         f"{n_find} frequencies ({by_basis}), ages at presentation ({ages}), priors ({priors}), "
-        f"{len(kb.references)} references ({len(unidentified_references(kb))} with no DOI, PMID or URL); "
+        f"{len(kb.references)} references ({len(unidentified_references(kb))} with no DOI, PMID or URL), "
+        f"{len(silent_sites(kb))} sites left silent by diagnoses that state sites; "
         f"{len(errors)} errors, {len(warnings)} warnings"
     )
     if errors:

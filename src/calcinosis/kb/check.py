@@ -285,6 +285,24 @@ def duplicate_references(kb: KnowledgeBase) -> dict[tuple[str, ...], list[str]]:
     return shared
 
 
+def silent_sites(kb: KnowledgeBase) -> list[tuple[str, str]]:
+    """(diagnosis, site) pairs where a diagnosis that states at least one site says nothing of a
+    site of the vocabulary, nor of a region holding it: its frequency there is the calcinosis
+    baseline, so a lesion at that site counts LR 1 for it and it beats a rival that states a low
+    frequency there (issue #11, fault 3). Sites at or below the presentation floor cannot be
+    stated lower, so they are left out. Counted in the census rather than warned one by one:
+    a site is stated when a source or a reasoned judgement says something of it, and some have
+    none yet; a diagnosis that states no site (the metabolic causes) is uninformative on all."""
+    floor = kb.constants.presentation_floor.value
+    sites = [(s, kb.feature_pos(f"site:{s}")) for s in kb.vocabulary.lists["sites"]]
+    out = []
+    for i, d in enumerate(kb.diseases):
+        if not any(f.startswith("site:") for f in d.findings):
+            continue
+        out += [(d.id, s) for s, j in sites if kb.source(i, j).origin == "baseline" and float(kb.baseline[j]) > floor]
+    return out
+
+
 def unidentified_references(kb: KnowledgeBase) -> list[str]:
     """The references a reader cannot look up: no DOI, no PMID and no URL (the seed documents,
     shipped beside the knowledge, excepted). Counted in the census rather than warned one by
