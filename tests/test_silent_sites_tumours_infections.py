@@ -17,9 +17,9 @@ LEFT_SILENT = {  # a generalized spread is a distribution, not a site
     "extraskeletal_osteosarcoma": {"generalized", "back", "spine"},
     "calcific_myonecrosis": {"generalized"},
     "post_traumatic_calcification": {"generalized"},
-    # chest wall, abdomen and pelvis: no count seen for tuberculous chest-wall or psoas calcification
-    "tuberculosis": {"generalized", "chest_wall", "breast", "abdomen", "abdominal_wall", "pelvis", "buttock"},
-    "leprosy": {"generalized", "head_neck", "face"},  # the great auricular nerve: no count seen
+    # chest wall, abdomen and pelvis stated since (judgements: Grover 2011, the psoas abscess)
+    "tuberculosis": {"generalized"},
+    "leprosy": {"generalized"},  # the great auricular nerve stated since (Ramesh 2007)
     "synovial_osteochondromatosis": {"generalized"},
     "phleboliths": {"generalized", "abdomen", "abdominal_wall"},  # pelvic phleboliths read on an abdominal film
     "injection_granuloma": {"generalized"},
