@@ -31,13 +31,12 @@ def test_no_site_above_the_floor_is_silent(kb: KnowledgeBase, did: str) -> None:
         if kb.source(d, kb.feature_pos(f"site:{s}")).origin == "baseline"
         and kb.baseline[kb.feature_pos(f"site:{s}")] > floor
     ]
-    # systemic sclerosis' lower limb as a whole waits on the files silent on it (see its knee entry)
-    assert silent == ([] if did != "systemic_sclerosis" else ["lower_limb", "ankle"]), silent
+    assert silent == [], silent
 
 
 def test_a_neck_or_chest_deposit_counts_against_systemic_sclerosis(kb: KnowledgeBase) -> None:
     ssc = kb.disease_pos("systemic_sclerosis")
-    for site in ("head_neck", "face", "thigh", "buttock"):
+    for site in ("head_neck", "face", "lower_limb", "thigh", "buttock"):
         p = kb.feature_pos(f"site:{site}")
         assert kb.frequency[ssc, p] <= 0.75 * kb.baseline[p] + 1e-9, site
     for site in ("chest_wall", "abdomen"):  # trunk calcinosis in 2 of 17 (Velez & Hsu 2013)

@@ -629,7 +629,7 @@ def test_the_presentation_floor_never_makes_a_rare_site_evidence_for_a_silent_fi
     base = float(kb.baseline[penis])
     assert base < floor  # the situation the rule is for
     silent = [i for i in range(len(kb.diseases)) if kb.source(i, penis).origin == "baseline"]
-    assert len(silent) > 10
+    assert len(silent) >= 3  # most diagnoses state a region holding it since 2026.12.285; some do not
     assert kb.frequency[silent, penis] == pytest.approx(base)
     stated = kb.disease_pos("idiopathic_calcinosis_cutis")  # "a rare localised form; 0.03"
     assert kb.source(stated, penis).origin == "diagnosis"

@@ -820,9 +820,9 @@ def test_first_line_for_an_unlikely_diagnosis_is_shown_as_an_option(kb: Knowledg
     """Excision read 'first line' for an overlap syndrome at 1 % in a crowned dens (two clinical
     reviews): a role is the case's only while its diagnoses hold the management floor; a CREST
     patient's diltiazem keeps its first line."""
-    neck = {  # a crowned dens as a note gives it, a small deposit of the hand besides
+    neck = {  # a crowned dens as a note gives it, small nodules of the hand besides
         "patient": {"age": 75, "sex": "female"},
-        "findings": ["pain", "fever"],
+        "findings": ["pain", "palpable_nodules"],
         "sites": ["head_neck", "hand"],
         "labs": [{"test": "crp", "interpretation": "high"}],
         "imaging": [{"modality": "ct", "sites": ["head_neck"], "tissues": ["periarticular"]}],

@@ -292,14 +292,20 @@ def silent_sites(kb: KnowledgeBase) -> list[tuple[str, str]]:
     frequency there (issue #11, fault 3). Sites at or below the presentation floor cannot be
     stated lower, so they are left out. Counted in the census rather than warned one by one:
     a site is stated when a source or a reasoned judgement says something of it, and some have
-    none yet; a diagnosis that states no site (the metabolic causes) is uninformative on all."""
+    none yet; a diagnosis that states no site (the metabolic causes) is uninformative on all,
+    and a site declared irrelevant with its reason is not a silence."""
     floor = kb.constants.presentation_floor.value
     sites = [(s, kb.feature_pos(f"site:{s}")) for s in kb.vocabulary.lists["sites"]]
     out = []
     for i, d in enumerate(kb.diseases):
         if not any(f.startswith("site:") for f in d.findings):
             continue
-        out += [(d.id, s) for s, j in sites if kb.source(i, j).origin == "baseline" and float(kb.baseline[j]) > floor]
+        declared = d.irrelevant or {}
+        out += [
+            (d.id, s)
+            for s, j in sites
+            if kb.source(i, j).origin == "baseline" and float(kb.baseline[j]) > floor and f"site:{s}" not in declared
+        ]
     return out
 
 
