@@ -144,19 +144,11 @@ def test_antiresorptives_say_the_kidney_and_milk_alkali_cautions(kb: KnowledgeBa
 
 
 def test_an_egfr_above_30_reads_no_advanced_kidney_caution(kb: KnowledgeBase) -> None:
-    case = parse_case(
-        {
-            "patient": {"age": 54, "sex": "male"},
-            "findings": ["hypercalcemia_symptoms"],
-            "labs": [
-                {"test": "calcium", "value": 3.9, "unit": "mmol/L"},
-                {"test": "pth", "interpretation": "low"},
-                {"test": "creatinine", "value": 1.5, "unit": "mg/dL"},
-            ],
-            "imaging": [{"modality": "ct", "tissues": ["visceral"], "patterns": ["punctate"]}],
-        },
-        kb,
-    )
+    labs = [
+        lab if lab["test"] != "creatinine" else {"test": "creatinine", "value": 1.5, "unit": "mg/dL"}
+        for lab in KIDNEY_DEPOSITS_HYPERCALCAEMIA["labs"]
+    ]  # the same man with a creatinine of 1.5 mg/dL: an eGFR above 30
+    case = parse_case({**KIDNEY_DEPOSITS_HYPERCALCAEMIA, "labs": labs}, kb)
     said = " ".join(_options(manage(case, kb))["hydration_and_hypercalcaemia_management"].cautions)
     assert "eGFR below 30" not in said
 
