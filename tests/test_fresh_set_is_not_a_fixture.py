@@ -1,6 +1,6 @@
 """The fresh validation set (``tests/data/published-fresh``) is measured, never read case by
 case: its figures are the honest estimate every result quotes only while nobody builds on its
-patients. Until 0.7.29 some 60 tests took its cases as fixtures (written by clinical reviews
+patients. Until 0.7.29 ten test files took its cases as fixtures, at 89 places (written by clinical reviews
 that read them); they read written vignettes now, and this keeps it so. The set is read
 through :data:`calcinosis.evaluation.unseen.UNSEEN_SET` alone (the measurement and its test)."""
 
