@@ -37,3 +37,14 @@ def test_a_calcified_worm_in_the_thigh_or_at_the_knee_counts_against_loiasis(kb:
         imaging = [{"modality": "radiograph", "sites": [site], "patterns": ["vermicular"]}]
         assert _site_lr(kb, "loiasis", f"site:{site}", imaging=imaging) < 0.5, site
         assert _site_lr(kb, "dracunculiasis", f"site:{site}", imaging=imaging) > 1, site
+
+
+def test_the_guinea_worm_prior_is_not_below_the_small_filariae(kb: KnowledgeBase) -> None:
+    """Calcified guinea worms are "common in endemic areas" (Radiopaedia) while Loa loa and
+    Onchocerca "may calcify" as much smaller coils (Palmer & Reeder 2001, ch. 27): the guinea
+    worm's prior sits above the pair, which are equal, and the pair's total is kept."""
+    prior = {d.id: d.prior for d in kb.diseases}
+    assert prior["dracunculiasis"] > prior["loiasis"]
+    assert abs(prior["loiasis"] - prior["onchocerciasis"]) < 1e-12
+    total = prior["dracunculiasis"] + prior["loiasis"]
+    assert abs(total / prior["lymphatic_filariasis"] - 1.25) < 1e-9
