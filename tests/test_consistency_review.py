@@ -172,10 +172,11 @@ SCLERODERMA_FOUND: dict[str, Any] = {
     "patient": {"age": 75, "sex": "female"},
     "history": ["limited_systemic_sclerosis"],
     "absent": ["pain"],
-    "imaging": [{"modality": "radiograph", "sites": ["shoulder"], "tissues": ["periarticular"], "symmetric": True}],
+    "imaging": [{"modality": "radiograph", "sites": ["elbow"], "tissues": ["periarticular"], "symmetric": True}],
 }
-"""A woman with a limited scleroderma known for years, no symptom of her deposits, whose chest
-film (taken for something else) shows calcification around both shoulders."""
+"""A woman with a limited scleroderma known for years, no symptom of her deposits, whose films
+(taken for something else) show calcification around both elbows (the shoulders, rarer in
+systemic sclerosis since 2026.12.287, left the metabolic causes enough to ask the panel)."""
 TUMORAL_TEEN = PUBLISHED_CASES / "pub-tumoral-03-bilateral-trochanteric-discharging-nodules.yaml"
 
 
