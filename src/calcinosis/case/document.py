@@ -35,7 +35,7 @@ from calcinosis.errors import CaseValidationError
 from calcinosis.i18n import message, os_reason
 from calcinosis.issues import Issue
 
-__all__ = ["LIMITS", "case_yaml", "check_shape", "load_document", "read_document_bytes"]
+__all__ = ["LIMITS", "case_yaml", "check_shape", "load_document", "read_document_bytes", "too_large_message"]
 
 LIMITS: dict[str, int] = {
     # a case is a few kilobytes; 1 MiB leaves room for long repeated-measurement lists
@@ -271,8 +271,16 @@ def read_document_bytes(path: Path, *, lang: str = "en") -> bytes:
         reason = message("err_link_loop", lang) if exc.errno == 40 else os_reason(exc, lang)
         raise _error(path, "err_unreadable", lang, reason=reason) from None
     if len(data) > LIMITS["file_bytes"]:
-        raise _error(path, "err_too_large", lang, limit=_count(LIMITS["file_bytes"], lang))
+        raise CaseValidationError(too_large_message(path, lang), path=str(path))
     return data
+
+
+def too_large_message(source: object, lang: str) -> str:
+    """'<source>: larger than the case file limit (N bytes)' in ``lang``: a file read from disk and
+    a document posted to the web page are refused in the same words."""
+    return message(
+        "err_file", lang, source=source, text=message("err_too_large", lang, limit=_count(LIMITS["file_bytes"], lang))
+    )
 
 
 def _decode(data: bytes, source: str, lang: str = "en") -> str:

@@ -15,6 +15,7 @@ of the volume itself.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import logging
 import math
@@ -126,8 +127,6 @@ def library_cause(exc: BaseException) -> Text:
     if type(exc).__name__ == "ImageFileError" or "cannot work out file type" in lower:
         return Text("cause_not_that_kind")
     if isinstance(exc, OSError) and exc.errno:
-        import errno
-
         return Text("cause_system", code=errno.errorcode.get(exc.errno, str(exc.errno)))
     return Text("cause_library_other")
 

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Request, UploadFile
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from calcinosis.case.document import LIMITS, load_document
+from calcinosis.case.document import LIMITS, load_document, too_large_message
 from calcinosis.case.model import Case
 from calcinosis.errors import CalcinosisError, CaseValidationError
 from calcinosis.kb.model import KnowledgeBase
@@ -109,19 +109,17 @@ async def read_posted_document(
     refused (the text was dropped without a word), unless ``file_wins``: the case page, which
     gives a refused text back in its box, so that a file chosen next is what is meant."""
     source, raw, fmt = "pasted text", case_text.encode("utf-8"), "yaml"
-    from calcinosis.i18n import decimal, message
-
     if isinstance(case_file, StarletteUpload) and case_file.filename and case_text.strip() and not file_wins:
         # which one was meant? the file won and the text was dropped without a word
+        from calcinosis.i18n import message
+
         raise CaseValidationError(message("ui_file_and_text", lang))
     if isinstance(case_file, StarletteUpload) and case_file.filename:
         source = plain(case_file.filename, limit=100, newlines=False)
         raw = await case_file.read(LIMITS["file_bytes"] + 1)
         fmt = "json" if source.lower().endswith(".json") else "yaml"
     if len(raw) > LIMITS["file_bytes"]:  # a file cut at the limit was parsed as it was cut
-        limit = f"{LIMITS['file_bytes']:,}" if lang != "fr" else decimal(LIMITS["file_bytes"], lang, 0)
-        text = message("err_too_large", lang, limit=limit)
-        raise DocumentTooLarge(message("err_file", lang, source=source, text=text), path=source)
+        raise DocumentTooLarge(too_large_message(source, lang), path=source)
     return load_document(raw, source=source, fmt=fmt, lang=lang), source
 
 

@@ -99,7 +99,7 @@ def _calcinosis_error(request: Request, exc: Exception) -> Response:
         return problem(status, text.splitlines()[0] if text else type(exc).__name__, request=request, issues=exc.issues)
     if isinstance(exc, CaseValidationError):
         summary = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return problem(_status_of(exc), summary, request=request, issues=exc.issues)
+        return problem(refusal_status(exc), summary, request=request, issues=exc.issues)
     if isinstance(exc, LanguageError):
         return problem(422, str(exc), request=request)
 
@@ -112,8 +112,10 @@ def _calcinosis_error(request: Request, exc: Exception) -> Response:
     return problem(status if isinstance(status, int) else 422, detail, request=request)
 
 
-def _status_of(exc: Exception) -> int:
-    """An error's own 4xx (413 for a case over the file limit), else 422."""
+def refusal_status(exc: Exception) -> int:
+    """An error's own 4xx (413 for a case over the file limit), else 422: the API's problem and the
+    case page that could not read what was sent (it said why with a 200, which a client took for a
+    success) give the same status."""
     status = getattr(exc, "status", 422)
     return status if isinstance(status, int) and 400 <= status < 500 else 422
 

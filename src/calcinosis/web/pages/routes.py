@@ -43,6 +43,7 @@ from calcinosis.web.pages.form import (
     rows_beyond,
 )
 from calcinosis.web.pages.view import templates
+from calcinosis.web.problems import refusal_status
 from calcinosis.web.state import kb_of
 
 __all__ = ["router"]
@@ -255,16 +256,9 @@ async def load_case(
         issues = getattr(exc, "issues", []) or [Issue.error("web.load", str(exc).splitlines()[0], source)]
         outcome = Outcome(issues=issues, error=str(exc).splitlines()[0])
         page = _case_page(request, kb, lang, form, outcome, pasted=case_text)
-        page.status_code = _refusal_status(exc)
+        page.status_code = refusal_status(exc)
         return page
     return _case_page(request, kb, lang, form, outcome)
-
-
-def _refusal_status(exc: CalcinosisError) -> int:
-    """The status of a page that could not read what was sent: the error's own 4xx, else 422
-    (the page said why with a 200, which a client or a test took for a success)."""
-    status = getattr(exc, "status", 422)
-    return status if isinstance(status, int) and 400 <= status < 500 else 422
 
 
 @router.post("/ui/note", response_class=HTMLResponse)
