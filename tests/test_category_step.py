@@ -137,14 +137,14 @@ def _denial_and_block(kb: KnowledgeBase, diagnosis: str, case: dict[str, Any]) -
     return float(s.defining_log[i]) + denials, denials, silent
 
 
-def test_a_denied_defining_feature_costs_as_much_as_silence_never_less(kb: KnowledgeBase) -> None:
-    """ "No dialysis" does not define CKD-MBD: the block and the denial together cost what silence
-    on it costs, unless the denial alone says more; then it is not counted twice."""
+def test_a_denied_defining_feature_costs_silence_and_counts_besides(kb: KnowledgeBase) -> None:
+    """ "No dialysis" does not define CKD-MBD: its block costs what silence on it costs, and the
+    denial counts besides, as any absence does."""
     together, denial, silent = _denial_and_block(
         kb, "ckd_mineral_bone_disorder", {"patient": {"age": 50, "sex": "male"}, "absent": ["dialysis"]}
     )
-    assert denial > silent  # no dialysis alone is weaker evidence than silence on the kidneys
-    assert together == pytest.approx(silent, abs=1e-12)
+    assert denial < 0
+    assert together == pytest.approx(silent + denial, abs=1e-12)
     _, _, quiet = analyse(parse_case({"patient": {"age": 50, "sex": "male"}}, kb), kb)
     assert quiet.defining_log[kb.disease_pos("ckd_mineral_bone_disorder")] == pytest.approx(silent)
     # heterotopic ossification: "no trauma" once made it more likely than saying nothing
@@ -154,14 +154,45 @@ def test_a_denied_defining_feature_costs_as_much_as_silence_never_less(kb: Knowl
     _, _, unsaid = analyse(parse_case(base, kb), kb)
     lr_said = said.log_score[i] - kb.log_prior[i]
     lr_unsaid = unsaid.log_score[i] - kb.log_prior[i]
-    assert lr_said <= lr_unsaid + 1e-12  # (its posterior may still rise: "no trauma" weighs on others too)
+    assert lr_said < lr_unsaid  # (its posterior may still rise: "no trauma" weighs on others too)
 
 
-def test_a_denial_stronger_than_silence_is_not_penalised_twice(kb: KnowledgeBase) -> None:
+def test_each_hallmark_looked_for_and_not_found_weighs_against_it(kb: KnowledgeBase) -> None:
+    """A child with calcified nodules at the elbows and knees: every hallmark of juvenile
+    dermatomyositis reported absent lowers its likelihood ratio below silence's, one more than
+    none, three more than one (until 0.7.30 the three together cost it less than silence)."""
+    i = kb.disease_pos("juvenile_dermatomyositis")
+    base = {"patient": {"age": 8, "sex": "female"}, "findings": ["palpable_nodules"], "sites": ["elbow", "knee"]}
+
+    def log_lr(*absent: str) -> float:
+        _, _, s = analyse(parse_case({**base, "absent": list(absent)} if absent else base, kb), kb)
+        return float(s.log_score[i] - kb.log_prior[i])
+
+    silent = log_lr()
+    one = log_lr("muscle_weakness")
+    three = log_lr("muscle_weakness", "gottron_papules", "heliotrope_rash")
+    assert three < one < silent
+    assert one == pytest.approx(silent + log_lr_of_absence(kb, "finding:muscle_weakness", i))
+
+
+def log_lr_of_absence(kb: KnowledgeBase, fid: str, row: int) -> float:
+    """The log LR of ``fid`` reported absent for the diagnosis in ``row``, undamped."""
+    t = tables(kb)
+    return float(t.log_lr_by_state[t.n_features + t.position[fid], row])
+
+
+def test_a_block_whose_every_feature_is_denied_leaves_it_to_the_denials(kb: KnowledgeBase) -> None:
+    """Calcium heparin denied: calcium-heparin calcinosis' only defining feature is absent, the
+    block cannot be shown, and the denial's own LR says it all (silence is not paid on top)."""
+    i = kb.disease_pos("calcium_heparin_calcinosis")
     together, denial, silent = _denial_and_block(
-        kb, "idiopathic_scrotal_calcinosis", {"patient": {"age": 40, "sex": "male"}, "absent": ["scrotal_nodules"]}
+        kb,
+        "calcium_heparin_calcinosis",
+        {"patient": {"age": 70, "sex": "female"}, "absent": ["calcium_containing_heparin"]},
     )
-    assert together == pytest.approx(min(silent, denial), abs=1e-12)
+    assert silent < 0 and denial < 0
+    assert together == pytest.approx(denial, abs=1e-12)
+    assert denial == pytest.approx(log_lr_of_absence(kb, "exposure:calcium_containing_heparin", i))
 
 
 def test_a_denied_block_says_so_in_its_reasons(kb: KnowledgeBase) -> None:

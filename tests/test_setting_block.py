@@ -94,14 +94,13 @@ def test_each_unmentioned_block_costs_its_own_probability(kb: KnowledgeBase) -> 
     assert penalty(i, history=["dialysis"]) == pytest.approx(cost(main, "defining"))
     assert penalty(form_row, findings=["pain"]) == pytest.approx(cost(form, "defining", "setting"))
     assert penalty(i, findings=["skin_necrosis"], history=["dialysis"]) == 0.0
-    # a setting reported absent is no setting: with its own weight, the block costs what
-    # silence costs (log u), or the denial's alone when that says more (never twice); the
-    # uraemic row's setting block, which names dialysis
+    # a setting reported absent is no setting: the block costs what silence costs (log u), the
+    # denial counting besides in the evidence; the uraemic row's setting block, which names dialysis
     t = tables(kb)
     _, _, scores = analyse(_case(kb, findings=["skin_necrosis"], absent=["dialysis"]), kb)
     block = next(b for b in t.blocks_of[i] if t.block_kind[b] == "setting")
-    no_dialysis = float(t.log_lr_by_state[t.n_features + t.position["condition:dialysis"], i])
-    assert float(scores.block_cost[block]) == pytest.approx(min(0.0, cost(main, "setting") - no_dialysis))
+    assert float(scores.block_cost[block]) == pytest.approx(cost(main, "setting"))
+    assert scores.denied_blocks[block] == ["condition:dialysis"]
 
 
 def test_the_setting_moves_the_differential_and_is_explained(kb: KnowledgeBase) -> None:
@@ -235,12 +234,14 @@ def test_a_raised_creatinine_alone_leaves_ckd_mbd_unnamed(kb: KnowledgeBase) -> 
     assert _ckd_mbd_block_cost(kb, history=["kidney_transplant"]) == pytest.approx(1.0)
 
 
-def test_a_denied_kidney_disease_counts_once_in_the_widened_block(kb: KnowledgeBase) -> None:
-    """'No chronic kidney disease' is a denial of the defining block only: the widened block,
-    its labs unreported, still pays in full, and the batch engine pays the same."""
+def test_a_denied_kidney_disease_names_none_and_widens_nothing(kb: KnowledgeBase) -> None:
+    """'No chronic kidney disease' names no kidney disease: the defining block costs what
+    silence costs (its denial counting besides in the evidence), the widened block, its labs
+    unreported, pays in full, and the batch engine pays the same."""
     calcium = {"test": "calcium", "interpretation": "high"}
     denied = _ckd_mbd_block_cost(kb, labs=[calcium], absent=["chronic_kidney_disease"])
-    assert denied == pytest.approx(0.3)  # the defining block's denial already counted in the evidence
+    assert denied == pytest.approx(_ckd_mbd_block_cost(kb, labs=[calcium]))
+    assert denied == pytest.approx(0.03)
     cases = [
         parse_case({"patient": {"age": 60, "sex": "male"}, **extra}, kb)
         for extra in (
@@ -249,6 +250,8 @@ def test_a_denied_kidney_disease_counts_once_in_the_widened_block(kb: KnowledgeB
             {"labs": [calcium], "absent": ["chronic_kidney_disease"], "history": ["dialysis"]},
             {"labs": [calcium], "history": ["secondary_hyperparathyroidism"], "absent": ["dialysis"]},
             {"labs": [calcium]},
+            {"absent": ["calcium_containing_heparin"]},  # a block whose every feature is denied
+            {"absent": ["muscle_weakness", "gottron_papules", "heliotrope_rash"]},
         )
     ]
     batch = score_cases(cases, kb)

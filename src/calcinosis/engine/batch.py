@@ -152,7 +152,7 @@ class _Compiled:
         self.defining = np.zeros((len(kb.feature_ids), n_b))  # F x B: feature reported present satisfies block b
         for fid, blocks in t.mentioned_by.items():
             self.defining[kb.feature_pos(fid), list(blocks)] = 1.0
-        own = np.zeros((len(kb.feature_ids), n_b))  # F x B: feature of block b (its denial counts there)
+        own = np.zeros((len(kb.feature_ids), n_b))
         for fid, blocks in t.defined_by.items():
             own[kb.feature_pos(fid), list(blocks)] = 1.0
         # the blocks by their rank within their row (its first, its second): within one rank each
@@ -166,9 +166,8 @@ class _Compiled:
         self.n_diseases = len(kb.diseases)
         self.mixed = t.mixed
         self.block_penalty = self.kappa * t.block_log  # B: log LR when none of the block is reported present
-        # F x B: the log LR of each defining feature's absence in its block's row (what a denial
-        # already counts: category.defining_terms)
-        self.denial = own * t.log_lr_by_state[len(kb.feature_ids) :, t.block_row]
+        self.own = own  # F x B: the block's own features (every one denied: no penalty)
+        self.block_size = t.block_size.astype(np.float64)  # B: how many there are
         self.is_defining: BoolArray = np.asarray(self.defining.any(axis=1))  # F: defining feature of some diagnosis
         # the only features a case can leave out by listing others (closed world)
         self.site_cols = np.array([j for j, f in enumerate(kb.feature_ids) if f.startswith("site:")], dtype=np.int64)
@@ -325,19 +324,18 @@ def _log_lr(m: EvidenceMatrix, k: _Compiled) -> FloatArray:
             y = csr_matrix((np.ones(pairs.size), where, ptr), shape=(n, len(corrections)))
             total += np.asarray(y @ corrections)
     # the defining-feature penalty: none of a block's features reported present (a site absent
-    # only by the closed world is no report); a block only denied pays what its denials have
-    # not already counted, up to what silence costs (category.defining_terms)
+    # only because others were listed is no report), nothing more when every one is denied
+    # (category.defining_terms)
     d = k.is_defining[cols] & ~closed_any
     said_present = present[d]
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows[d], minlength=n), out=ptr[1:])
     mention = csr_matrix((said_present.astype(np.float64), cols[d], ptr), shape=(n, f))
     mentioned = np.asarray(mention @ k.defining)  # N x B: features reported present
-    if said_present.all():  # no denial in the chunk: every unmentioned block pays in full
-        penalty = np.broadcast_to(k.block_penalty, mentioned.shape).copy()
-    else:  # a block's denials' log LRs (0 where none): min(0, penalty - 0) is the penalty itself
+    penalty = np.broadcast_to(k.block_penalty, mentioned.shape).copy()
+    if not said_present.all():  # a block whose every feature is denied: its denials say it
         denial = csr_matrix(((~said_present).astype(np.float64), cols[d], ptr), shape=(n, f))
-        penalty = np.minimum(0.0, k.block_penalty[None, :] - np.asarray(denial @ k.denial))
+        penalty[np.asarray(denial @ k.own) == k.block_size[None, :]] = 0.0
     penalty[mentioned > 0] = 0.0
     # each block into its row's column, the first blocks of every row at once, then the second
     # ones (a row's two blocks within a rounding of the single case)

@@ -144,7 +144,7 @@ def _block_mentions(ev: Evidence, kb: KnowledgeBase) -> tuple[set[int], dict[int
     ossification as undefined as silence does, and once counted as a mention it made the
     denial worth more to the diagnosis than saying nothing (the trauma's absence costs LR
     0.53, silence on every defining feature 0.07). :func:`defining_terms` says what a block
-    only denied pays.
+    only denied pays: what silence on it costs, the denials counting besides.
     """
     t = tables(kb)
     obs = ev.observations
@@ -171,18 +171,19 @@ def defining_terms(
     (``defining_strength`` when None), and the blocks the case only denies with their denied
     features; a block with a feature reported present costs 0.
 
-    A block the case is silent on costs κ·log u, u its unreported probability. A block whose
-    features the case only denies costs the rest of that: its denials' own log LRs (each the
-    feature's absence, unweighted) already count, so it pays min(0, κ·log u − Σ denials), and
-    the block and its denials together cost min(κ·log u, Σ denials): never less than
-    silence, never the same evidence twice.
-
-    Known gap, left as it is: the evidence counts a denial damped within its dependency
-    group (weight ρ^rank), the subtraction here counts it whole. Where two or three of a
-    block's features are denied together, the pair costs a little less than silence
-    (juvenile dermatomyositis with Gottron papules, heliotrope rash and weakness all denied:
-    LR 0.088 against silence's 0.080). Making it exact needs each case's damping weights here
-    and in the batch kernel's group corrections (engine/batch.py), which must stay equal.
+    A block none of whose features the case reports present costs κ·log u, u its unreported
+    probability, whether the case is silent on it or denies some of its features: u is the
+    chance that a referral shows none of them, and a denial is one way of showing none. The
+    denials count besides, as any absence does (each its own LR, damped in its dependency
+    group): under the diagnosis a hallmark looked for and not found is rarer than in other
+    causes, and which way of showing none the case took is evidence. A block every feature of
+    which is denied costs nothing more: it cannot be shown then, and its denials say it all.
+    Until code 0.7.30 a block only denied paid min(0, κ·log u − Σ its denials' log
+    LRs), the denials taken as part of the silence: "no muscle weakness" cost juvenile
+    dermatomyositis nothing beyond silence (LR 0.08 either way), and its three hallmarks all
+    denied cost less than silence (LR 0.088 against 0.080, the denials damped in their group
+    but subtracted whole): a clinician who looked and wrote "no rash, no weakness" had told the
+    engine nothing more than one who wrote nothing (CHANGELOG 0.7.30).
     """
     t = tables(kb)
     k = kb.constants.defining_strength.value if strength is None else strength
@@ -191,11 +192,9 @@ def defining_terms(
         return out, {}
     present, denied = _block_mentions(ev, kb)
     out[list(present)] = 0.0
-    absent_at = t.n_features
     for b, fids in denied.items():
-        r = int(t.block_row[b])
-        said = sum(float(t.log_lr_by_state[absent_at + t.position[f], r]) for f in fids)
-        out[b] = min(0.0, out[b] - said)
+        if len(fids) == t.block_size[b]:
+            out[b] = 0.0
     return out, denied
 
 

@@ -2,7 +2,8 @@
 
 Read from what scoring already paid for each block of defining features (``Scores.block_cost``;
 a block costs nothing when a feature of it is reported present; one the case only denies,
-``Scores.denied_blocks``, is read at the cost of silence, not confirmed by its denials):
+``Scores.denied_blocks``, is read at the cost of silence, not confirmed by its denials, even
+where every feature of it is denied and scoring leaves it to the denials):
 the work-up (a deep mass whose leading diagnosis rests on none of its defining features is
 biopsied as a possible sarcoma) and management (an option for an unconfirmed diagnosis alone
 waits for its work-up) ask the same question, so it is answered here, once.
@@ -37,8 +38,9 @@ def own_defining_blocks(kb: KnowledgeBase, scores: Scores) -> Iterator[tuple[str
     setting block): (diagnosis, what leaving it unshown costs, whether a feature of it is
     reported present).
 
-    A block the case only denies costs nothing in scoring (its denials already counted), but it
-    is no nearer confirmation than one left unsaid: its cost here is the silence's (a French
+    A block the case only denies costs what silence costs in scoring, or nothing beyond its
+    denials when every feature of it is denied, but it is no nearer confirmation than one left
+    unsaid: its cost here is the silence's (a French
     clinical review: a child whose Gottron papules, heliotrope rash and weakness were all
     reported absent lost the 'not before it is confirmed' caution that the same child with
     them unreported had, on pulses of methylprednisolone for a juvenile dermatomyositis).

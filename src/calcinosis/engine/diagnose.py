@@ -195,10 +195,10 @@ def _block_text(kb: KnowledgeBase, t: Tables, b: int, lang: str) -> str:
     return found
 
 
-def _denied_text(kb: KnowledgeBase, t: Tables, b: int, denied: list[str], cost: float, lang: str) -> str:
+def _denied_text(kb: KnowledgeBase, t: Tables, b: int, denied: list[str], lang: str) -> str:
     """Why a diagnosis pays for block ``b`` although the case reports some of its features
-    absent (``denied``): a denial does not define it, and together with the denials the block
-    costs what silence on it would (``cost``: the rest, on top of the denials' own LRs)."""
+    absent (``denied``): a denial does not define it, so the block costs what silence on it
+    costs, and the denials count besides with their own LRs (category.defining_terms)."""
     row = int(t.block_row[b])
     kind = t.block_kind[b]
     block = dict(row_blocks(kb, row))[kind]
@@ -214,8 +214,7 @@ def _denied_text(kb: KnowledgeBase, t: Tables, b: int, denied: list[str], cost: 
         features=", ".join(others[:4]) + ("…" if len(others) > 4 else ""),
         name=name if lang != "fr" else de(name),
         p=f"{p:.2g}" if lang != "fr" else significant(p, lang),
-        lr=fmt_lr(math.exp(cost), lang),
-        silent=fmt_lr(math.exp(kb.constants.defining_strength.value * t.block_log[b]), lang),
+        lr=fmt_lr(math.exp(kb.constants.defining_strength.value * t.block_log[b]), lang),
         basis=message(f"basis_{block.basis}", lang),
     )
 
@@ -729,8 +728,7 @@ def _listed(
         cost, denied = blocks
         paid = [b for b in t.blocks_of[row] if cost[b] < 0]
         against[:0] = [
-            _denied_text(kb, t, b, denied[b], cost[b], lang) if b in denied else _block_text(kb, t, b, lang)
-            for b in paid
+            _denied_text(kb, t, b, denied[b], lang) if b in denied else _block_text(kb, t, b, lang) for b in paid
         ]
         unreported = [t.block_kind[b] for b in paid]
     return built(

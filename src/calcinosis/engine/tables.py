@@ -83,6 +83,7 @@ class Tables:
     block_disease: IntArray  # B: the diagnosis of each block
     block_row: IntArray  # B: the row of each block (its diagnosis' own row, or a form's)
     block_log: FloatArray  # B: log unreported probability of each block
+    block_size: IntArray  # B: how many features each block lists (its own, not those that widen it)
     blocks_of: tuple[tuple[int, ...], ...]  # R: each row's blocks, in Disease.defining_blocks order
     block_kind: tuple[BlockName, ...]  # B: which of its row's blocks it is
     unreported_log: FloatArray  # R: the sum of a row's blocks' logs, none mentioned (0: no block)
@@ -144,6 +145,7 @@ def _build(kb: KnowledgeBase) -> Tables:
     block_disease: list[int] = []
     block_row: list[int] = []
     block_log: list[float] = []
+    block_size: list[int] = []
     blocks_of: list[tuple[int, ...]] = []
     block_kind: list[BlockName] = []
     for r in range(n_rows):
@@ -160,6 +162,7 @@ def _build(kb: KnowledgeBase) -> Tables:
             block_disease.append(kb.row_disease(r))
             block_row.append(r)
             block_log.append(float(np.log(block.unreported_probability)))
+            block_size.append(len(dict.fromkeys(block.any_of)))
         blocks_of.append(tuple(range(first, len(block_row))))
     block_rows = np.array(block_row, dtype=np.int64)
     block_logs = np.array(block_log, dtype=np.float64)
@@ -202,6 +205,7 @@ def _build(kb: KnowledgeBase) -> Tables:
         block_disease=_frozen(np.array(block_disease, dtype=np.int64)),
         block_row=_frozen(block_rows),
         block_log=_frozen(block_logs),
+        block_size=_frozen(np.array(block_size, dtype=np.int64)),
         blocks_of=tuple(blocks_of),
         block_kind=tuple(block_kind),
         unreported_log=_frozen(blocks_by_row(block_logs, block_rows, n_rows)),
