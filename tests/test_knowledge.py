@@ -32,12 +32,12 @@ from .conftest import edited_disease
 def test_census(kb: KnowledgeBase) -> None:
     """Counts of the shipped knowledge (update with the changelog when the KB changes).
 
-    54 diagnoses = every diagnosis of case-format.md; 278 features = 9 vocabulary namespaces
-    (223 terms) + 55 derived (5 imaging, 13 patient including the 8 exclusive age bands,
+    54 diagnoses = every diagnosis of case-format.md; 279 features = 9 vocabulary namespaces
+    (224 terms: exposure vitamin_d_supplement added) + 55 derived (5 imaging, 13 patient including the 8 exclusive age bands,
     4 course, 33 lab states).
     """
     assert len(kb.diseases) == 54
-    assert len(kb.features) == 278
+    assert len(kb.features) == 279
     assert {d.category for d in kb.diseases} == set(CATEGORIES)
     assert sum(len(d.findings) for d in kb.diseases) > 1000
     assert len(kb.references) > 200

@@ -203,9 +203,7 @@ def test_a_brand_whose_content_is_an_exposure_is_that_exposure(
         "Caltrate",
         "Os-Cal",
         "Citracal",
-        "ZymaD",
         "Dedrogyl",
-        "Sterogyl",
     ],
 )
 def test_a_supplement_brand_at_a_usual_dose_is_read_and_set_aside_with_its_reason(
@@ -231,8 +229,6 @@ def test_a_supplement_brand_at_a_usual_dose_is_read_and_set_aside_with_its_reaso
             "magnesium carbonate",
         ),
         ("Calcified nodules of both elbows. She takes Tums daily.", "en", "milk_alkali_intake", "calcium carbonate"),
-        ("Nodules calcifiés des coudes. Elle prend de l'Uvédose.", "fr", "vitamin_d_high_dose", "100 000"),
-        ("Calcified nodules of both elbows. He takes ergocalciferol.", "en", "vitamin_d_high_dose", "vitamin D2"),
     ],
 )
 def test_a_product_named_without_its_amount_says_what_is_taken_not_how_much(
@@ -247,6 +243,25 @@ def test_a_product_named_without_its_amount_says_what_is_taken_not_how_much(
     assert content in dropped[0].reason
 
 
+@pytest.mark.parametrize(
+    ("note", "lang"),
+    [
+        ("Nodules calcifiés des coudes. Elle prend de l'Uvédose.", "fr"),
+        ("Calcified nodules of both elbows. He takes ergocalciferol.", "en"),
+        ("Calcified nodules of both elbows. Her treatment includes ZymaD daily.", "en"),
+        ("Calcified nodules of both elbows. Her treatment includes Sterogyl daily.", "en"),
+    ],
+)
+def test_a_native_vitamin_d_named_without_its_amount_is_the_supplement_not_a_high_dose(
+    read: Callable[..., Extraction], note: str, lang: str
+) -> None:
+    """A clinical review found "Uvédose" alone read as high-dose vitamin D, an amount no note had
+    given; the product is native vitamin D taken, the supplement (features.yaml: a high dose only
+    with the dose said)."""
+    x = read(note, lang=lang)
+    assert x.case.get("exposures") == ["vitamin_d_supplement"]
+
+
 def test_a_vitamin_d_ampoule_with_its_dose_said_is_read_by_the_dose(read: Callable[..., Extraction]) -> None:
     x = read("Nodules calcifiés des coudes. Uvédose 100 000 UI chaque semaine.", lang="fr")
     assert x.case["exposures"] == ["vitamin_d_high_dose"]
@@ -254,8 +269,9 @@ def test_a_vitamin_d_ampoule_with_its_dose_said_is_read_by_the_dose(read: Callab
 
 def test_a_vitamin_d_brand_with_a_high_dose_said_is_high_dose_vitamin_d(read: Callable[..., Extraction]) -> None:
     x = read("Nodules calcifiés des coudes. Traitement : ZymaD 80 000 UI par semaine.", lang="fr")
-    assert "vitamin_d_high_dose" in x.case["exposures"]
-    assert not [i for i in x.dropped if i.field == "exposures"]
+    assert x.case["exposures"] == ["vitamin_d_high_dose"]
+    # the brand read as the supplement gives way to the high dose (one exposure, not two)
+    assert [i.term for i in x.dropped if i.field == "exposures"] == ["vitamin_d_supplement"]
 
 
 def test_a_french_note_reads_the_brands(read: Callable[..., Extraction]) -> None:

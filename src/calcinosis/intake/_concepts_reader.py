@@ -758,7 +758,21 @@ class ConceptReader(Reader):
                 reason = self.say("r_dose", words=words, at_least=decimal(threshold, self.ui, 0))
                 self._keep(self._item("exposures", term, hit.start(), hit.end(), Context(), reason))
                 self.lists["exposures"].append(term)
+                self._replaced_by_dose(term, [str(r) for r in spec.get("replaces", [])])
                 break
+
+    def _replaced_by_dose(self, term: str, replaced: list[str]) -> None:
+        """The terms a dose said high stands for (intake.yaml ``dose_exposures`` replaces): the
+        vitamin D supplement read from the drug's name ("cholécalciférol 100 000 UI") is the high
+        dose itself, set aside with the reason, not a second exposure."""
+        label = self.kb.vocabulary.label("exposures", term, self.ui)
+        for other in replaced:
+            if other not in self.lists["exposures"]:
+                continue
+            self.lists["exposures"].remove(other)
+            for item in [i for i in self.items if i.field == "exposures" and i.term == other]:
+                self.items.remove(item)
+                self._drop(item.model_copy(update={"reason": self.say("r_dose_replaces", term=label)}))
 
     def _unplaced_products(self, products: list[tuple[_Mention, str]]) -> None:
         """A calcium or vitamin D supplement named by its brand (intake.yaml ``unplaced_products``:
