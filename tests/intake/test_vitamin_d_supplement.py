@@ -12,27 +12,18 @@ from calcinosis.intake import Extraction
 
 
 @pytest.mark.parametrize(
-    "note",
+    ("note", "lang"),
     [
-        "A woman of 80 with hypercalcaemia. She has been taking vitamin D for 3 months.",
-        "An 80-year-old woman on vitamin D supplementation presented with hypercalcaemia.",
-        "A man of 75 with calcified nodules. His treatment includes cholecalciferol.",
+        ("A woman of 80 with hypercalcaemia. She has been taking vitamin D for 3 months.", "en"),
+        ("An 80-year-old woman on vitamin D supplementation presented with hypercalcaemia.", "en"),
+        ("A man of 75 with calcified nodules. His treatment includes cholecalciferol.", "en"),
+        ("Patiente de 80 ans, hypercalcémie. Elle est sous vitamine D depuis 3 mois.", "fr"),
+        ("Patiente de 80 ans. Supplémentation en vitamine D depuis 3 mois. Hypercalcémie.", "fr"),
+        ("Patient de 75 ans, nodules calcifiés. Traitement : cholécalciférol.", "fr"),
     ],
 )
-def test_an_english_note_reads_the_vitamin_d_supplement(read: Callable[..., Extraction], note: str) -> None:
-    assert read(note, lang="en").case.get("exposures") == ["vitamin_d_supplement"]
-
-
-@pytest.mark.parametrize(
-    "note",
-    [
-        "Patiente de 80 ans, hypercalcémie. Elle est sous vitamine D depuis 3 mois.",
-        "Patiente de 80 ans. Supplémentation en vitamine D depuis 3 mois. Hypercalcémie.",
-        "Patient de 75 ans, nodules calcifiés. Traitement : cholécalciférol.",
-    ],
-)
-def test_a_french_note_reads_the_vitamin_d_supplement(read: Callable[..., Extraction], note: str) -> None:
-    assert read(note, lang="fr").case.get("exposures") == ["vitamin_d_supplement"]
+def test_a_note_reads_the_vitamin_d_supplement(read: Callable[..., Extraction], note: str, lang: str) -> None:
+    assert read(note, lang=lang).case.get("exposures") == ["vitamin_d_supplement"]
 
 
 @pytest.mark.parametrize(
