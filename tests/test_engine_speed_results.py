@@ -94,12 +94,8 @@ def _plain_scores(ev: Evidence, kb: KnowledgeBase) -> tuple[np.ndarray, np.ndarr
             if any(ev.observations[f].present for f in [*said, *widened] if f in ev.observations):
                 continue
             cost = kappa * float(np.log(block.unreported_probability))
-            if said:  # only denied: the rest of what silence costs, on top of the denials' own LRs
-                denials = 0
-                for f in sorted(set(said)):
-                    j = kb.feature_pos(f)
-                    denials += float(kb.log_absent[r, j] - np.log1p(-kb.baseline[j]))
-                cost = min(0.0, cost - denials)
+            if set(said) == set(block.any_of):  # every feature denied: the denials say it alone
+                cost = 0.0
             defining[r] += cost
     row_log = (contribution * weight).sum(axis=1) + defining
     # a diagnosis with forms: log Σ share * LR over its rows, shown by the row that carries most
