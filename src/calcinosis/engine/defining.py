@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 
@@ -59,9 +60,8 @@ def _block_state(kb: KnowledgeBase, scores: Scores, kind: str) -> tuple[_BlockIn
     only denies at the silence's cost) and whether a feature of it is reported present."""
     index = _block_index(kb, kind)
     paid = scores.block_cost[index.blocks]  # a copy: the denied ones are read at the silence's cost
-    denied = (
-        [n for n, b in enumerate(index.blocks.tolist()) if b in scores.denied_blocks] if scores.denied_blocks else []
-    )
+    # the places of the blocks the case only denies (a few), in index order
+    denied = sorted(index.place[b] for b in scores.denied_blocks if b in index.place) if scores.denied_blocks else []
     if denied:
         paid[denied] = kb.constants.defining_strength.value * index.logs[denied]
     satisfied = (paid == 0.0) & (index.logs < 0.0)
@@ -79,6 +79,7 @@ class _BlockIndex:
     rows: np.ndarray  # their diagnoses' positions
     logs: np.ndarray  # their log unreported probabilities
     confirms: np.ndarray  # a setting block that confirms its diagnosis (DiseaseSetting.confirms)
+    place: dict[int, int]  # block position -> its place in ``blocks`` (to find a case's denied blocks)
 
 
 def _block_index(kb: KnowledgeBase, kind: str) -> _BlockIndex:
@@ -97,7 +98,14 @@ def _block_index(kb: KnowledgeBase, kind: str) -> _BlockIndex:
         rows = t.block_row[index].astype(np.int64)
         diseases = [kb.diseases[r] for r in rows.tolist()]
         confirms = np.array([d.setting is not None and d.setting.confirms for d in diseases], dtype=bool)
-        found = _BlockIndex(index, tuple(d.id for d in diseases), rows, t.block_log[index].astype(np.float64), confirms)
+        found = _BlockIndex(
+            index,
+            tuple(d.id for d in diseases),
+            rows,
+            t.block_log[index].astype(np.float64),
+            confirms,
+            {b: n for n, b in enumerate(blocks)},
+        )
         t.texts[key] = found
     return found
 
@@ -118,7 +126,8 @@ def unconfirmed(kb: KnowledgeBase, scores: Scores) -> frozenset[str]:
     by_setting = np.zeros(len(kb.diseases), dtype=bool)
     by_setting[setting.rows[satisfied & setting.confirms]] = True
     held &= ~by_setting[defining.rows]
-    return frozenset(defining.ids[i] for i in np.flatnonzero(held).tolist())
+    # most diagnoses are held in a typical case (about 50 of 54): their ids picked in one call
+    return frozenset(compress(defining.ids, held.tolist()))
 
 
 def shown_by_a_defining_feature(kb: KnowledgeBase, scores: Scores) -> frozenset[str]:

@@ -233,13 +233,17 @@ def _codes(kb: KnowledgeBase, t: Tables, d: int) -> tuple[tuple[str, tuple[str, 
 @dataclass(frozen=True, slots=True)
 class _Silencing:
     """Which features can silence a question, read once per knowledge base: a rule of
-    ``not_asked_with`` or ``settled_by_absence`` holds only when one of its own features is
-    observed, so a case checks the few rules its observations can fire rather than all of them
-    (a loop over every rule was a tenth of the next questions' cost)."""
+    ``not_asked_with`` holds only when one of its ``when_any`` features is observed present or
+    one of its ``when_absent`` features observed absent, and one of ``settled_by_absence`` only
+    when one of its features is observed absent; so a case checks the few rules its
+    observations can fire, in the state that fires them, rather than all of them (a loop over
+    every rule was a tenth of the next questions' cost; the sites a site list leaves out, read
+    absent, appear only in ``when_any`` lists and fire nothing)."""
 
-    triggers: frozenset[str]  # every feature that can make a rule hold
-    not_asked: dict[str, tuple[int, ...]]  # such a feature -> the not_asked_with rules it appears in
-    settled: dict[str, tuple[int, ...]]  # such a feature -> the settled_by_absence entries it appears in
+    triggers: frozenset[str]  # every feature that can make a rule hold, in some state
+    by_present: dict[str, tuple[int, ...]]  # feature -> the not_asked_with rules it fires when present
+    by_absent: dict[str, tuple[int, ...]]  # feature -> the not_asked_with rules it fires when absent
+    settled: dict[str, tuple[int, ...]]  # feature -> the settled_by_absence entries it fires when absent
     not_asked_rules: tuple[tuple[str, NotAsked], ...]  # kb.not_asked_with's items, in order
     settled_rules: tuple[tuple[str, tuple[str, ...]], ...]  # kb.settled_by_absence's items, in order
 
@@ -248,17 +252,21 @@ def _silencing(kb: KnowledgeBase, t: Tables) -> _Silencing:
     """The index of :class:`_Silencing`, kept with the knowledge base's tables."""
     found: _Silencing | None = t.texts.get(("silencing",))
     if found is None:
-        not_asked: dict[str, list[int]] = {}
+        by_present: dict[str, list[int]] = {}
+        by_absent: dict[str, list[int]] = {}
         for k, rule in enumerate(kb.not_asked_with.values()):
-            for f in dict.fromkeys((*rule.when_any, *rule.when_absent)):
-                not_asked.setdefault(f, []).append(k)
+            for f in dict.fromkeys(rule.when_any):
+                by_present.setdefault(f, []).append(k)
+            for f in dict.fromkeys(rule.when_absent):
+                by_absent.setdefault(f, []).append(k)
         settled: dict[str, list[int]] = {}
         for k, implied in enumerate(kb.settled_by_absence.values()):
             for f in dict.fromkeys(implied):
                 settled.setdefault(f, []).append(k)
         found = t.texts[("silencing",)] = _Silencing(
-            frozenset((*not_asked, *settled)),
-            {f: tuple(ks) for f, ks in not_asked.items()},
+            frozenset((*by_present, *by_absent, *settled)),
+            {f: tuple(ks) for f, ks in by_present.items()},
+            {f: tuple(ks) for f, ks in by_absent.items()},
             {f: tuple(ks) for f, ks in settled.items()},
             tuple(kb.not_asked_with.items()),
             tuple(kb.settled_by_absence.items()),
@@ -275,8 +283,8 @@ def _not_to_ask(evidence: Evidence, kb: KnowledgeBase, age: float | None = None)
     below ``self_report_min_age`` (``age`` in years), those only the patient can say (a bone
     pain asked of a neonate: features.yaml self_reported).
 
-    Only the rules one of the case's observations appears in can hold (:class:`_Silencing`):
-    those are read, in the knowledge base's order, as every rule was."""
+    Only the rules one of the case's observations fires in its state can hold
+    (:class:`_Silencing`): those are read, in the knowledge base's order, as every rule was."""
     observations = evidence.observations
     too_young = age is not None and age < kb.self_report_min_age
     index = _silencing(kb, tables(kb))
@@ -287,20 +295,26 @@ def _not_to_ask(evidence: Evidence, kb: KnowledgeBase, age: float | None = None)
     def said(features: tuple[str, ...], present: bool) -> bool:
         return any(o is not None and o.present == present for o in map(observations.get, features))
 
-    may_hold = sorted({k for f in fired for k in index.not_asked.get(f, ())})  # rules in knowledge order
+    may_hold: set[int] = set()
+    may_settle: set[int] = set()
+    for f in fired:
+        if observations[f].present:
+            may_hold.update(index.by_present.get(f, ()))
+        else:
+            may_hold.update(index.by_absent.get(f, ()))
+            may_settle.update(index.settled.get(f, ()))
     silenced = [
         feature
-        for feature, rule in map(index.not_asked_rules.__getitem__, may_hold)
+        for feature, rule in map(index.not_asked_rules.__getitem__, sorted(may_hold))  # rules in knowledge order
         if feature not in observations
         and (said(rule.when_any, True) or said(rule.when_absent, False))
         and (not rule.and_any or said(rule.and_any, True))
     ]
     # what the case denies denies what implies it (a chronic kidney disease stated absent: no
     # 'eGFR below 15?', a clinical review; no swelling: no 'painless swelling?')
-    may_settle = sorted({k for f in fired for k in index.settled.get(f, ())})
     silenced.extend(
         feature
-        for feature, implied in map(index.settled_rules.__getitem__, may_settle)
+        for feature, implied in map(index.settled_rules.__getitem__, sorted(may_settle))
         if feature not in observations and feature not in silenced and said(implied, False)
     )
     if too_young:
@@ -398,7 +412,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     listed = order[:head]
     excluded = list(map(t.disease_ids.__getitem__, order[head:]))
     shown_by = reasons(scores, evidence, kb, listed, lang)
-    prior_at, defining_at = scores.prior.tolist(), scores.defining_log.tolist()
+    prior_at, defining_at = _prior_list(t), scores.defining_log.tolist()
     log_lr_at = (scores.log_score - kb.log_prior).tolist()  # the same subtraction, element by element
     # what each block of defining features costs and which ones the case only denies (from the
     # scoring), read when a listed diagnosis pays for one
@@ -692,6 +706,15 @@ def _warning(code: str, text: str) -> Issue:
         "suggestions": [],
     }
     return built(Issue, fields, _WARNING_GIVEN)
+
+
+def _prior_list(t: Tables) -> tuple[float, ...]:
+    """Each diagnosis' prior (``Tables.prior``, what ``Scores.prior`` holds) as Python floats,
+    read once per knowledge base: a report reads those of its listed diagnoses."""
+    found: tuple[float, ...] | None = t.texts.get(("prior_list",))
+    if found is None:
+        found = t.texts[("prior_list",)] = tuple(t.prior.tolist())
+    return found
 
 
 def _category_prior(kb: KnowledgeBase, t: Tables) -> dict[str, float]:

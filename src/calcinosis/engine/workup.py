@@ -330,13 +330,25 @@ def _steps(kb: KnowledgeBase, disease: int | None) -> tuple[_Step, ...]:
 
 
 def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
-    """Whether every condition of a step holds in this case (the first that fails ends it)."""
+    """Whether every condition of a step holds in this case (the first that fails ends it).
+
+    Each condition goes to its one branch; the commonest (features present, features absent,
+    labs missing: three in four of the knowledge's conditions) are tested first, as a step's
+    checks are read for every case."""
     for key, arg in checks:
-        if key == "no_imaging":
-            if ctx.has_imaging == arg:
+        if key in _ANY_PRESENT:  # a few features: each looked up
+            observations = ctx.observations
+            if not any(o.present for o in map(observations.get, arg) if o is not None):
+                return False
+        elif key == "features_present_none":
+            observations = ctx.observations
+            if any(o.present for o in map(observations.get, arg) if o is not None):
                 return False
         elif key == "labs_missing":
             if not ctx.tests.isdisjoint(arg):
+                return False
+        elif key == "no_imaging":
+            if ctx.has_imaging == arg:
                 return False
         elif key == "labs_missing_any":
             if arg <= ctx.tests:
@@ -355,14 +367,6 @@ def _holds(checks: tuple[Check, ...], ctx: _Context) -> bool:
                 return False
         elif key == "modality_any":
             if ctx.modalities.isdisjoint(arg):
-                return False
-        elif key in _ANY_PRESENT:  # a few features: each looked up
-            observations = ctx.observations
-            if not any(o.present for o in map(observations.get, arg) if o is not None):
-                return False
-        elif key == "features_present_none":
-            observations = ctx.observations
-            if any(o.present for o in map(observations.get, arg) if o is not None):
                 return False
         elif key == "group_in_top":
             if arg.isdisjoint(ctx.top_groups):
@@ -447,12 +451,22 @@ def _known_feature(kb: KnowledgeBase, feature: str, present: bool, lang: str) ->
 
 def _tumours_to_exclude(kb: KnowledgeBase, probabilities: list[float]) -> list[tuple[float, Disease]]:
     """The tumours that must not be missed and are cared for as a cancer, at the must-not-miss
-    threshold or above, likeliest first."""
+    threshold or above, likeliest first (ties in knowledge order)."""
     threshold = kb.must_not_miss_threshold
-    found = [
-        (p, d) for p, d in zip(probabilities, kb.diseases, strict=True) if p >= threshold and kb.cancer_to_exclude(d.id)
-    ]
+    found = [(probabilities[i], kb.diseases[i]) for i in _cancer_rows(kb) if probabilities[i] >= threshold]
     return sorted(found, key=lambda pd: -pd[0])
+
+
+def _cancer_rows(kb: KnowledgeBase) -> tuple[int, ...]:
+    """The diagnoses that are cancers to exclude (``kb.cancer_to_exclude``), in knowledge order,
+    found once per knowledge base: a handful of the diagnoses, so that a case compares only
+    their probabilities with the threshold rather than every diagnosis'."""
+    t = tables(kb)
+    found: tuple[int, ...] | None = t.texts.get(("workup", "cancer_rows"))
+    if found is None:
+        found = tuple(i for i, d in enumerate(kb.diseases) if kb.cancer_to_exclude(d.id))
+        t.texts[("workup", "cancer_rows")] = found
+    return found
 
 
 def _tumour_hold(found: list[tuple[float, Disease]], lang: str) -> str:
