@@ -61,3 +61,37 @@ def test_calcific_myonecrosis_unreported_injury_is_a_judgement(kb: KnowledgeBase
     assert block.basis == "judgement"
     assert 0.5 / 15 < block.unreported_probability < 0.8
     assert "contributory factor" in block.reasoning
+
+
+def test_a_peripherally_calcified_mass_by_the_knee_without_injury_is_read_as_a_synovial_sarcoma(
+    kb: KnowledgeBase,
+) -> None:
+    """A written vignette: a man of 35 with a growing, painful 6 cm mass by the knee whose
+    calcification is punctate and at its periphery, no injury reported. Synovial sarcoma is the
+    textbook reading (calcification "usually eccentric or peripheral"; 6 of 6 calcified tumours
+    of a 24-case series punctate at the periphery). Until the s35 audit the intake's reading of
+    "peripheral" as a rim counted 0.03 for synovial sarcoma against 0.75 for calcific
+    myonecrosis, and the myonecrosis' unreported injury (0.25) ignored that every published
+    patient (22 of 22) names the injury, so a soft-tissue chondroma came first and calcific
+    myonecrosis held 0.13 without any injury."""
+    case = {
+        "patient": {"age": 35, "sex": "male"},
+        "findings": ["growing_mass", "pain"],
+        "imaging": [
+            {
+                "modality": "radiograph",
+                "sites": ["knee"],
+                "patterns": ["punctate", "peripheral"],
+                "distribution": "single",
+                "size_cm": 6,
+            }
+        ],
+    }
+    report = diagnose(parse_case(case, kb), kb)
+    ranked = [d.diagnosis for d in report.differential]
+    assert ranked[0] == "synovial_sarcoma", ranked[:4]
+    myo = next(d for d in report.differential if d.diagnosis == "calcific_myonecrosis")
+    assert myo.probability < 0.05
+    block = kb.disease("calcific_myonecrosis").defining
+    assert block is not None and block.unreported_probability < 0.2
+    assert "22 of 22" in block.reasoning
