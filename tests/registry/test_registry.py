@@ -389,7 +389,7 @@ def test_schema_check_and_idempotent_migration(registry_url: str) -> None:
     migrate(engine)
     migrate(engine)  # again: nothing to do
     check_ready(engine)
-    assert schema_revision(engine) == "0003"
+    assert schema_revision(engine) == "0004"
     engine.dispose()
 
 

@@ -81,6 +81,11 @@ class ClinicalDiagnosis(Base):
     """The diagnosis the clinician recorded, with what the engine suggested at the time."""
 
     __tablename__ = "clinical_diagnosis"
+    # one diagnosis held once on a date: the store refuses a repeat, and this refuses the second of
+    # two writers that both passed that check at the same moment (migration 0004)
+    __table_args__ = (
+        UniqueConstraint("patient_id", "diagnosis", "date", name="uq_clinical_diagnosis_patient_diagnosis_date"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
     date: Mapped[dt.date] = mapped_column(Date)
@@ -163,6 +168,10 @@ class Treatment(Base):
     """A treatment period, from the management knowledge (drug or procedure)."""
 
     __tablename__ = "treatment"
+    # a treatment started once on a day (as a diagnosis held once on a date; migration 0004)
+    __table_args__ = (
+        UniqueConstraint("patient_id", "treatment", "start", name="uq_treatment_patient_treatment_start"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id", ondelete="CASCADE"), index=True)
     treatment: Mapped[str] = mapped_column(String(100))

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from calcinosis import __version__
@@ -66,10 +67,28 @@ def audit(session: Session, actor: str, action: str, entity: str, entity_id: int
     session.add(Audit(actor=actor, action=action, entity=entity, entity_id=entity_id, old=old, new=new))
 
 
-def _insert(session: Session, actor: str, row: Any, recorded: dict[str, Any]) -> None:
-    """Add ``row``, give it its id, and audit the insertion with ``recorded`` as the new value."""
+Repeat = tuple[Select[Any], str, dict[str, str]]
+"""What makes a row a repeat: the query finding the same record, the message key, its values
+(:func:`_refuse_repeat`)."""
+
+
+def _insert(session: Session, actor: str, row: Any, recorded: dict[str, Any], *, repeat: Repeat | None = None) -> None:
+    """Add ``row``, give it its id, and audit the insertion with ``recorded`` as the new value.
+
+    With ``repeat``, a unique constraint refusing the row at the flush is the record another
+    writer committed between :func:`_refuse_repeat`'s look and this insert (two workers, one
+    form sent twice): the transaction is rolled back whole, as any refusal leaves it, and the
+    writer who lost the race gets the same 409 as if it had come second, never a 500."""
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        if repeat is None:
+            raise
+        session.rollback()
+        same, key, said = repeat
+        _refuse_repeat(session, same, key, **said)
+        raise  # not that record: session_scope says the change conflicts with another
     audit(session, actor, "insert", row.__tablename__, row.id, None, recorded)
 
 
@@ -396,9 +415,12 @@ def add_treatment(
     same = select(Treatment.id).where(
         Treatment.patient_id == patient.id, Treatment.treatment == treatment, Treatment.start == start
     )
-    _refuse_repeat(
-        session, same, "reg_err_treatment_exists", code=patient.code, treatment=treatment, start=start.isoformat()
+    repeat: Repeat = (
+        same,
+        "reg_err_treatment_exists",
+        {"code": patient.code, "treatment": treatment, "start": start.isoformat()},
     )
+    _refuse_repeat(session, repeat[0], repeat[1], **repeat[2])
     dose = _free_text(dose, "dose", 200)
     reason_stopped = _free_text(reason_stopped, "reason_stopped", 200)
     adverse_events = _free_text(adverse_events, "adverse_events", 4000, lines=True)
@@ -416,13 +438,15 @@ def add_treatment(
         actor,
         row,
         {"treatment": treatment, "start": start.isoformat(), "stop": stop.isoformat() if stop else None},
+        repeat=repeat,
     )
     return row
 
 
 def _refuse_repeat(session: Session, same: Select[Any], key: str, **said: str) -> None:
     """Refuse with 409 what ``same`` finds already recorded, the message ``key`` naming the record
-    there (its id): a treatment started twice on one day, a diagnosis held twice on one date."""
+    there (its id): a treatment started twice on one day, a diagnosis held twice on one date.
+    A unique constraint stands behind this look (migration 0004), for two writers at once."""
     if (existing := session.scalar(same)) is not None:
         raise RegistryError.said(key, status=409, id=existing, **said)
 
@@ -533,9 +557,12 @@ def record_diagnosis(
         ClinicalDiagnosis.diagnosis == diagnosis,
         ClinicalDiagnosis.date == date,
     )
-    _refuse_repeat(
-        session, same, "reg_err_diagnosis_exists", code=patient.code, diagnosis=diagnosis, date=date.isoformat()
+    repeat: Repeat = (
+        same,
+        "reg_err_diagnosis_exists",
+        {"code": patient.code, "diagnosis": diagnosis, "date": date.isoformat()},
     )
+    _refuse_repeat(session, repeat[0], repeat[1], **repeat[2])
     visit = session.scalar(
         select(Visit).where(Visit.patient_id == patient.id, Visit.date <= date).order_by(Visit.date.desc()).limit(1)
     )
@@ -553,5 +580,6 @@ def record_diagnosis(
         actor,
         row,
         {"diagnosis": diagnosis, "date": date.isoformat(), "engine_suggestion": row.engine_suggestion},
+        repeat=repeat,
     )
     return row
