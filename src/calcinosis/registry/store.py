@@ -86,8 +86,7 @@ def _insert(session: Session, actor: str, row: Any, recorded: dict[str, Any], *,
         if repeat is None:
             raise
         session.rollback()
-        same, key, said = repeat
-        _refuse_repeat(session, same, key, **said)
+        _refuse_repeat(session, repeat)
         raise  # not that record: session_scope says the change conflicts with another
     audit(session, actor, "insert", row.__tablename__, row.id, None, recorded)
 
@@ -420,7 +419,7 @@ def add_treatment(
         "reg_err_treatment_exists",
         {"code": patient.code, "treatment": treatment, "start": start.isoformat()},
     )
-    _refuse_repeat(session, repeat[0], repeat[1], **repeat[2])
+    _refuse_repeat(session, repeat)
     dose = _free_text(dose, "dose", 200)
     reason_stopped = _free_text(reason_stopped, "reason_stopped", 200)
     adverse_events = _free_text(adverse_events, "adverse_events", 4000, lines=True)
@@ -443,10 +442,11 @@ def add_treatment(
     return row
 
 
-def _refuse_repeat(session: Session, same: Select[Any], key: str, **said: str) -> None:
+def _refuse_repeat(session: Session, repeat: Repeat) -> None:
     """Refuse with 409 what ``same`` finds already recorded, the message ``key`` naming the record
     there (its id): a treatment started twice on one day, a diagnosis held twice on one date.
     A unique constraint stands behind this look (migration 0004), for two writers at once."""
+    same, key, said = repeat
     if (existing := session.scalar(same)) is not None:
         raise RegistryError.said(key, status=409, id=existing, **said)
 
@@ -562,7 +562,7 @@ def record_diagnosis(
         "reg_err_diagnosis_exists",
         {"code": patient.code, "diagnosis": diagnosis, "date": date.isoformat()},
     )
-    _refuse_repeat(session, repeat[0], repeat[1], **repeat[2])
+    _refuse_repeat(session, repeat)
     visit = session.scalar(
         select(Visit).where(Visit.patient_id == patient.id, Visit.date <= date).order_by(Visit.date.desc()).limit(1)
     )
