@@ -122,7 +122,8 @@ def test_supportive_care_read_for_a_diagnosis_waits_for_a_sarcoma(kb: KnowledgeB
     )
     data.pop("expected")
     ulcerated = run(kb, {**data, "findings": [*data["findings"], "ulceration"]})
-    assert _waiting(ulcerated)["diltiazem"].startswith("Not before this")  # a sarcoma still to exclude
+    held = _waiting(ulcerated)["diltiazem"]  # a sarcoma (or two, since 2026.12.290) still to exclude
+    assert held.startswith("Not before th") and "sarcoma" in held
     assert "wound_care" in _options(ulcerated) and "wound_care" not in _waiting(ulcerated)
 
 
