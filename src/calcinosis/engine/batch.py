@@ -152,9 +152,9 @@ class _Compiled:
         self.defining = np.zeros((len(kb.feature_ids), n_b))  # F x B: feature reported present satisfies block b
         for fid, blocks in t.mentioned_by.items():
             self.defining[kb.feature_pos(fid), list(blocks)] = 1.0
-        own = np.zeros((len(kb.feature_ids), n_b))
+        self.own = np.zeros((len(kb.feature_ids), n_b))  # F x B: the block's own features (all denied: no penalty)
         for fid, blocks in t.defined_by.items():
-            own[kb.feature_pos(fid), list(blocks)] = 1.0
+            self.own[kb.feature_pos(fid), list(blocks)] = 1.0
         # the blocks by their rank within their row (its first, its second): within one rank each
         # row comes once, so a rank's penalties are added to its columns in one step
         ranks = max((len(bs) for bs in t.blocks_of), default=0)
@@ -166,7 +166,6 @@ class _Compiled:
         self.n_diseases = len(kb.diseases)
         self.mixed = t.mixed
         self.block_penalty = self.kappa * t.block_log  # B: log LR when none of the block is reported present
-        self.own = own  # F x B: the block's own features (every one denied: no penalty)
         self.block_size = t.block_size.astype(np.float64)  # B: how many there are
         self.is_defining: BoolArray = np.asarray(self.defining.any(axis=1))  # F: defining feature of some diagnosis
         # the only features a case can leave out by listing others (closed world)

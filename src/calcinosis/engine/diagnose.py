@@ -412,7 +412,7 @@ def diagnose(case: Case, kb: KnowledgeBase, *, lang: str = "en", analysis: Analy
     listed = order[:head]
     excluded = list(map(t.disease_ids.__getitem__, order[head:]))
     shown_by = reasons(scores, evidence, kb, listed, lang)
-    prior_at, defining_at = _prior_list(t), scores.defining_log.tolist()
+    prior_at, defining_at = scores.prior.tolist(), scores.defining_log.tolist()
     log_lr_at = (scores.log_score - kb.log_prior).tolist()  # the same subtraction, element by element
     # what each block of defining features costs and which ones the case only denies (from the
     # scoring), read when a listed diagnosis pays for one
@@ -706,15 +706,6 @@ def _warning(code: str, text: str) -> Issue:
         "suggestions": [],
     }
     return built(Issue, fields, _WARNING_GIVEN)
-
-
-def _prior_list(t: Tables) -> tuple[float, ...]:
-    """Each diagnosis' prior (``Tables.prior``, what ``Scores.prior`` holds) as Python floats,
-    read once per knowledge base: a report reads those of its listed diagnoses."""
-    found: tuple[float, ...] | None = t.texts.get(("prior_list",))
-    if found is None:
-        found = t.texts[("prior_list",)] = tuple(t.prior.tolist())
-    return found
 
 
 def _category_prior(kb: KnowledgeBase, t: Tables) -> dict[str, float]:
